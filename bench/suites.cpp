@@ -1,0 +1,40 @@
+#include "quoter/bench/suite.hpp"
+
+#include <array>
+#include <cstdio>
+
+namespace quoter::bench {
+
+namespace {
+
+constexpr std::array<suite, 0> suites{};
+
+} // namespace
+
+std::span<const suite> all_suites() { return suites; }
+
+int run_suite(std::string_view name, const bench_options& options) {
+    int status = 0;
+    bool found = false;
+    for (const auto& s : suites) {
+        if (name == "all" || name == s.name) {
+            found = true;
+            std::printf("== %.*s: %.*s\n", static_cast<int>(s.name.size()), s.name.data(),
+                        static_cast<int>(s.description.size()), s.description.data());
+            std::fflush(stdout);
+            status |= s.run(options);
+        }
+    }
+    if (!found) {
+        std::fprintf(stderr, "unknown benchmark suite '%.*s'; available:", static_cast<int>(name.size()),
+                     name.data());
+        for (const auto& s : suites) {
+            std::fprintf(stderr, " %.*s", static_cast<int>(s.name.size()), s.name.data());
+        }
+        std::fprintf(stderr, "\n");
+        return 2;
+    }
+    return status;
+}
+
+} // namespace quoter::bench

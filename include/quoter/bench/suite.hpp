@@ -1,0 +1,35 @@
+// Benchmark suites shared by the standalone `quoter-bench` program and `quoter bench <suite>`.
+// Each suite prints a table comparing quoter's implementation with a baseline measured in the
+// same run. Benchmarks never assert timings; they report.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace quoter::bench {
+
+struct bench_options {
+    /// Scale factor for the amount of work (1.0 = the default run; lower for a quick look).
+    double scale = 1.0;
+    /// CPUs to pin the two threads of two-thread benchmarks to (-1: do not pin).
+    int producer_cpu = 0;
+    int consumer_cpu = 1;
+    /// Folder with Binance captures for data-driven suites.
+    std::string data_dir = "../shared/data/binance";
+};
+
+struct suite {
+    std::string_view name;
+    std::string_view description;
+    int (*run)(const bench_options&);
+};
+
+/// Every registered suite, in the order `quoter bench all` runs them.
+[[nodiscard]] std::span<const suite> all_suites();
+
+/// Runs the named suite ("all" runs each); returns a process exit code.
+int run_suite(std::string_view name, const bench_options& options);
+
+} // namespace quoter::bench

@@ -1,0 +1,2 @@
+// Configuration loading: TOML files, profile overlays, environment overrides, validation.
+#pragma once

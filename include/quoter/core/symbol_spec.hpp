@@ -1,0 +1,128 @@
+// symbol_spec: a symbol's trading rules (tick size, step size, minimum notional) and every
+// conversion between its exact integer prices/quantities and the outside world (decimal text
+// from Binance, doubles from strategy math).
+//
+// Units. price_decimals is the number of decimals of the tick size and qty_decimals that of the
+// step size. A price of t ticks is t * tick_units * 10^-price_decimals; a quantity of l lots is
+// l * step_units * 10^-qty_decimals. Notional values are int64 in units of
+// 10^-(price_decimals + qty_decimals) of the quote asset ("notional units").
+#pragma once
+
+#include "quoter/core/decimal.hpp"
+#include "quoter/core/fixed_point.hpp"
+#include "quoter/core/result.hpp"
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace quoter::core {
+
+/// Fixed-capacity symbol name ("BTCUSDT"), trivially copyable so it can cross rings.
+class symbol_name {
+public:
+    static constexpr std::size_t capacity = 23;
+
+    constexpr symbol_name() noexcept = default;
+    /// Truncates names longer than capacity; Binance symbols are at most 20 characters.
+    constexpr explicit symbol_name(std::string_view name) noexcept {
+        size_ = static_cast<std::uint8_t>(name.size() < capacity ? name.size() : capacity);
+        for (std::size_t i = 0; i < size_; ++i) {
+            chars_[i] = name[i];
+        }
+    }
+    [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars_.data(), size_}; }
+    constexpr bool operator==(const symbol_name& other) const noexcept {
+        return view() == other.view();
+    }
+
+private:
+    std::array<char, capacity> chars_{};
+    std::uint8_t size_ = 0;
+};
+
+/// Text form of a symbol's filters, as exchangeInfo gives them.
+struct symbol_filters_text {
+    std::string_view name;
+    std::string_view tick_size;    ///< PRICE_FILTER tickSize, e.g. "0.01000000".
+    std::string_view step_size;    ///< LOT_SIZE stepSize, e.g. "0.00001000".
+    std::string_view min_notional; ///< NOTIONAL/MIN_NOTIONAL minNotional, e.g. "5.00000000".
+};
+
+enum class spec_error : std::uint8_t {
+    none,
+    bad_tick_size,
+    bad_step_size,
+    bad_min_notional,
+    too_precise, ///< price_decimals + qty_decimals above 18: notional would not fit.
+};
+
+[[nodiscard]] std::string_view describe(spec_error error) noexcept;
+
+class symbol_spec {
+public:
+    symbol_spec() = default;
+
+    /// Builds a spec from exchangeInfo-style text. Tick and step must be positive.
+    [[nodiscard]] static result<symbol_spec, spec_error> from_text(const symbol_filters_text& text);
+
+    [[nodiscard]] const symbol_name& name() const noexcept { return name_; }
+    [[nodiscard]] int price_decimals() const noexcept { return price_decimals_; }
+    [[nodiscard]] int qty_decimals() const noexcept { return qty_decimals_; }
+    /// Tick size in units of 10^-price_decimals (1 for "0.01" with 2 decimals, 5 for "0.05").
+    [[nodiscard]] std::int64_t tick_units() const noexcept { return tick_units_; }
+    /// Step size in units of 10^-qty_decimals.
+    [[nodiscard]] std::int64_t step_units() const noexcept { return step_units_; }
+    /// Minimum order notional in notional units.
+    [[nodiscard]] std::int64_t min_notional_units() const noexcept { return min_notional_units_; }
+    [[nodiscard]] double tick_size() const noexcept { return tick_size_; }
+    [[nodiscard]] double step_size() const noexcept { return step_size_; }
+
+    // Text -> exact. Hot path: used by the market-data decoders.
+    [[nodiscard]] result<price, decimal_error> parse_price(std::string_view text) const noexcept;
+    [[nodiscard]] result<qty, decimal_error> parse_qty(std::string_view text) const noexcept;
+
+    // Exact -> text with the symbol's precision ("61737.63"); out needs 41 characters.
+    [[nodiscard]] std::string_view format_price(price p, std::span<char> out) const noexcept;
+    [[nodiscard]] std::string_view format_qty(qty q, std::span<char> out) const noexcept;
+
+    // Exact -> double, for strategy math and reports.
+    [[nodiscard]] double to_double(price p) const noexcept {
+        return static_cast<double>(p.ticks()) * tick_size_;
+    }
+    [[nodiscard]] double to_double(qty q) const noexcept {
+        return static_cast<double>(q.lots()) * step_size_;
+    }
+
+    // Double -> exact. Bids round down and asks round up, so rounding never makes a quote more
+    // aggressive than the strategy asked for; quantities round down to the step. A tiny relative
+    // tolerance keeps values that are on the grid up to floating-point noise (100.00 / 0.01 =
+    // 9999.999999...) on their own grid point.
+    [[nodiscard]] price round_bid(double value) const noexcept;
+    [[nodiscard]] price round_ask(double value) const noexcept;
+    [[nodiscard]] price round_nearest(double value) const noexcept;
+    [[nodiscard]] qty round_qty_down(double value) const noexcept;
+
+    /// price * quantity in notional units (exact; saturates at int64 limits).
+    [[nodiscard]] std::int64_t notional_units(price p, qty q) const noexcept;
+    /// price * quantity in the quote asset.
+    [[nodiscard]] double notional(price p, qty q) const noexcept {
+        return to_double(p) * to_double(q);
+    }
+    [[nodiscard]] bool meets_min_notional(price p, qty q) const noexcept {
+        return notional_units(p, q) >= min_notional_units_;
+    }
+
+private:
+    symbol_name name_;
+    int price_decimals_ = 0;
+    int qty_decimals_ = 0;
+    std::int64_t tick_units_ = 1;
+    std::int64_t step_units_ = 1;
+    std::int64_t min_notional_units_ = 0;
+    double tick_size_ = 1.0;
+    double step_size_ = 1.0;
+};
+
+} // namespace quoter::core

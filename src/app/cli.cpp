@@ -1,0 +1,158 @@
+// The quoter command line. Every subcommand has its own --help; subcommands whose engine part is
+// not built yet say so in one line and exit non-zero rather than pretending to work.
+#include "quoter/app/cli.hpp"
+
+#include "quoter/app/app_config.hpp"
+#include "quoter/bench/suite.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+namespace quoter::app {
+namespace {
+
+constexpr int exit_not_built = 3;
+
+int not_built(const char* what) {
+    std::fprintf(stderr, "quoter %s: not built yet\n", what);
+    return exit_not_built;
+}
+
+struct run_options {
+    std::string mode = "sim";
+    std::string config_path;
+    std::string profile;
+    std::string symbol;
+    double speed = 1.0;
+    double duration_s = 0.0;
+};
+
+struct backtest_options {
+    std::string config_path;
+    std::string profile;
+    std::vector<std::string> data_files;
+    int paths = 1;
+    std::uint64_t seed = 1;
+    std::string out_dir = "out/backtest";
+};
+
+struct sweep_options {
+    std::string config_path;
+    std::string profile;
+    std::string out_dir = "out/sweep";
+};
+
+struct record_options {
+    std::string symbols;
+    std::string out_dir;
+    double duration_s = 0.0;
+    std::string config_path;
+};
+
+struct config_check_options {
+    std::string path;
+    std::string profile;
+};
+
+} // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App app{"quoter: low-latency market making on Binance spot and USD-M futures.\n"
+                 "Run against a simulated market, paper-trade on live data, or trade live "
+                 "(testnet by default)."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "quoter 0.1.0");
+
+    run_options run;
+    auto* run_cmd = app.add_subcommand("run", "Run the engine: sim, paper_exchange or live");
+    run_cmd->add_option("--mode", run.mode, "sim | paper_exchange | live")
+        ->check(CLI::IsMember({"sim", "paper_exchange", "live"}))
+        ->capture_default_str();
+    run_cmd->add_option("-c,--config", run.config_path, "TOML configuration file")->required();
+    run_cmd->add_option("--profile", run.profile, "Profile overlay: dev | staging | prod");
+    run_cmd->add_option("--symbol", run.symbol, "Symbol to trade (overrides the config)");
+    run_cmd->add_option("--speed", run.speed, "sim: market speed relative to wall time")
+        ->check(CLI::PositiveNumber);
+    run_cmd->add_option("--duration", run.duration_s, "Stop after this many seconds (0: until Ctrl-C)")
+        ->check(CLI::NonNegativeNumber);
+
+    backtest_options backtest;
+    auto* backtest_cmd = app.add_subcommand(
+        "backtest", "Backtest on a simulated market (--paths) or on recorded data (--data)");
+    backtest_cmd->add_option("-c,--config", backtest.config_path, "TOML configuration file")
+        ->required();
+    backtest_cmd->add_option("--profile", backtest.profile, "Profile overlay: dev | staging | prod");
+    backtest_cmd->add_option("--data", backtest.data_files, "Recorded capture files to replay");
+    backtest_cmd->add_option("--paths", backtest.paths, "Independent simulated paths")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    backtest_cmd->add_option("--seed", backtest.seed, "Random seed")->capture_default_str();
+    backtest_cmd->add_option("--out", backtest.out_dir, "Report folder")->capture_default_str();
+
+    sweep_options sweep;
+    auto* sweep_cmd = app.add_subcommand("sweep", "Parameter sweep over backtests");
+    sweep_cmd->add_option("-c,--config", sweep.config_path, "TOML configuration with a [sweep] table")
+        ->required();
+    sweep_cmd->add_option("--profile", sweep.profile, "Profile overlay: dev | staging | prod");
+    sweep_cmd->add_option("--out", sweep.out_dir, "Report folder")->capture_default_str();
+
+    record_options record;
+    auto* record_cmd = app.add_subcommand("record", "Record Binance market data to gzip files");
+    record_cmd->add_option("--symbols", record.symbols, "Comma-separated symbols, e.g. btcusdt,ethusdt")
+        ->required();
+    record_cmd->add_option("--out", record.out_dir, "Output folder")->required();
+    record_cmd->add_option("--duration", record.duration_s, "Stop after this many seconds")
+        ->check(CLI::NonNegativeNumber);
+    record_cmd->add_option("-c,--config", record.config_path, "TOML configuration (endpoints)");
+
+    std::string bench_suite = "all";
+    bench::bench_options bench_opts;
+    auto* bench_cmd = app.add_subcommand("bench", "Latency and throughput benchmarks");
+    std::string suite_help = "Suite to run: all";
+    for (const auto& s : bench::all_suites()) {
+        suite_help += " | ";
+        suite_help += s.name;
+    }
+    bench_cmd->add_option("suite", bench_suite, suite_help)->capture_default_str();
+    bench_cmd->add_option("--scale", bench_opts.scale, "Work scale factor (1 = default run)")
+        ->check(CLI::PositiveNumber);
+    bench_cmd->add_option("--producer-cpu", bench_opts.producer_cpu,
+                          "CPU for the producer thread (-1: do not pin)");
+    bench_cmd->add_option("--consumer-cpu", bench_opts.consumer_cpu,
+                          "CPU for the consumer thread (-1: do not pin)");
+    bench_cmd->add_option("--data", bench_opts.data_dir, "Folder with Binance captures");
+
+    config_check_options check;
+    auto* config_cmd = app.add_subcommand("config", "Configuration tools");
+    config_cmd->require_subcommand(1);
+    auto* check_cmd = config_cmd->add_subcommand(
+        "check", "Validate a configuration file and print it resolved (exit 2 on error)");
+    check_cmd->add_option("file", check.path, "TOML configuration file")->required();
+    check_cmd->add_option("--profile", check.profile, "Profile overlay: dev | staging | prod");
+
+    CLI11_PARSE(app, argc, argv);
+
+    if (*run_cmd) {
+        return not_built(("run --mode " + run.mode).c_str());
+    }
+    if (*backtest_cmd) {
+        return not_built("backtest");
+    }
+    if (*sweep_cmd) {
+        return not_built("sweep");
+    }
+    if (*record_cmd) {
+        return not_built("record");
+    }
+    if (*bench_cmd) {
+        return bench::run_suite(bench_suite, bench_opts);
+    }
+    if (*check_cmd) {
+        return check_config(check.path, check.profile);
+    }
+    return 0;
+}
+
+} // namespace quoter::app

@@ -1,0 +1,1 @@
+#include "quoter/config/config.hpp"

@@ -1,0 +1,152 @@
+#include "quoter/core/symbol_spec.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace quoter::core {
+namespace {
+
+__extension__ typedef __int128 int128; // exact price * quantity products
+
+// Relative slack for double -> grid rounding; far below one tick for any realistic price and far
+// above the error of one division.
+constexpr double grid_tolerance = 1e-9;
+
+std::int64_t saturate(int128 value) noexcept {
+    constexpr auto hi = std::numeric_limits<std::int64_t>::max();
+    constexpr auto lo = std::numeric_limits<std::int64_t>::min();
+    if (value > hi) {
+        return hi;
+    }
+    if (value < lo) {
+        return lo;
+    }
+    return static_cast<std::int64_t>(value);
+}
+
+std::int64_t clamp_to_int64(double value) noexcept {
+    // 2^63 is exactly representable; anything at or beyond it saturates.
+    constexpr double limit = 9223372036854775808.0;
+    if (!(value < limit)) {
+        return value != value ? 0 : std::numeric_limits<std::int64_t>::max();
+    }
+    if (value < -limit) {
+        return std::numeric_limits<std::int64_t>::min();
+    }
+    return static_cast<std::int64_t>(value);
+}
+
+} // namespace
+
+std::string_view describe(spec_error error) noexcept {
+    switch (error) {
+    case spec_error::none: return "no error";
+    case spec_error::bad_tick_size: return "tick size must be a positive decimal";
+    case spec_error::bad_step_size: return "step size must be a positive decimal";
+    case spec_error::bad_min_notional: return "min notional must be a non-negative decimal";
+    case spec_error::too_precise: return "tick and step sizes together exceed 18 decimals";
+    }
+    return "unknown error";
+}
+
+result<symbol_spec, spec_error> symbol_spec::from_text(const symbol_filters_text& text) {
+    symbol_spec spec;
+    spec.name_ = symbol_name(text.name);
+
+    const auto price_decimals = significant_decimals(text.tick_size);
+    if (!price_decimals) {
+        return unexpected{spec_error::bad_tick_size};
+    }
+    const auto qty_decimals = significant_decimals(text.step_size);
+    if (!qty_decimals) {
+        return unexpected{spec_error::bad_step_size};
+    }
+    if (*price_decimals + *qty_decimals > max_decimals) {
+        return unexpected{spec_error::too_precise};
+    }
+    spec.price_decimals_ = *price_decimals;
+    spec.qty_decimals_ = *qty_decimals;
+
+    const auto tick = parse_decimal(text.tick_size, {.decimals = spec.price_decimals_});
+    if (!tick || *tick <= 0) {
+        return unexpected{spec_error::bad_tick_size};
+    }
+    const auto step = parse_decimal(text.step_size, {.decimals = spec.qty_decimals_});
+    if (!step || *step <= 0) {
+        return unexpected{spec_error::bad_step_size};
+    }
+    spec.tick_units_ = *tick;
+    spec.step_units_ = *step;
+
+    if (!text.min_notional.empty()) {
+        const auto min_notional = parse_decimal(
+            text.min_notional, {.decimals = spec.price_decimals_ + spec.qty_decimals_});
+        if (!min_notional || *min_notional < 0) {
+            return unexpected{spec_error::bad_min_notional};
+        }
+        spec.min_notional_units_ = *min_notional;
+    }
+    spec.tick_size_ = static_cast<double>(spec.tick_units_) /
+                      static_cast<double>(pow10(spec.price_decimals_));
+    spec.step_size_ = static_cast<double>(spec.step_units_) /
+                      static_cast<double>(pow10(spec.qty_decimals_));
+    return spec;
+}
+
+result<price, decimal_error> symbol_spec::parse_price(std::string_view text) const noexcept {
+    const auto units = parse_decimal(text, {.decimals = price_decimals_});
+    if (!units) {
+        return unexpected{units.error()};
+    }
+    if (*units % tick_units_ != 0) {
+        return unexpected{decimal_error::off_grid};
+    }
+    return price{*units / tick_units_};
+}
+
+result<qty, decimal_error> symbol_spec::parse_qty(std::string_view text) const noexcept {
+    const auto units = parse_decimal(text, {.decimals = qty_decimals_});
+    if (!units) {
+        return unexpected{units.error()};
+    }
+    if (*units % step_units_ != 0) {
+        return unexpected{decimal_error::off_grid};
+    }
+    return qty{*units / step_units_};
+}
+
+std::string_view symbol_spec::format_price(price p, std::span<char> out) const noexcept {
+    return format_decimal(saturate(static_cast<int128>(p.ticks()) * tick_units_),
+                          price_decimals_, out);
+}
+
+std::string_view symbol_spec::format_qty(qty q, std::span<char> out) const noexcept {
+    return format_decimal(saturate(static_cast<int128>(q.lots()) * step_units_), qty_decimals_,
+                          out);
+}
+
+price symbol_spec::round_bid(double value) const noexcept {
+    const double ticks = value / tick_size_;
+    return price{clamp_to_int64(std::floor(ticks + std::abs(ticks) * grid_tolerance))};
+}
+
+price symbol_spec::round_ask(double value) const noexcept {
+    const double ticks = value / tick_size_;
+    return price{clamp_to_int64(std::ceil(ticks - std::abs(ticks) * grid_tolerance))};
+}
+
+price symbol_spec::round_nearest(double value) const noexcept {
+    return price{clamp_to_int64(std::nearbyint(value / tick_size_))};
+}
+
+qty symbol_spec::round_qty_down(double value) const noexcept {
+    const double lots = value / step_size_;
+    return qty{clamp_to_int64(std::floor(lots + std::abs(lots) * grid_tolerance))};
+}
+
+std::int64_t symbol_spec::notional_units(price p, qty q) const noexcept {
+    return saturate(static_cast<int128>(p.ticks()) * tick_units_ *
+                    (static_cast<int128>(q.lots()) * step_units_));
+}
+
+} // namespace quoter::core

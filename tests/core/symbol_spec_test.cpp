@@ -1,0 +1,136 @@
+#include "quoter/core/symbol_spec.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <limits>
+#include <string>
+
+using namespace quoter::core;
+
+namespace {
+
+symbol_spec make_spec(std::string_view tick, std::string_view step, std::string_view notional) {
+    const auto spec = symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = tick, .step_size = step, .min_notional = notional});
+    REQUIRE(spec.has_value());
+    return *spec;
+}
+
+symbol_spec btcusdt() { return make_spec("0.01000000", "0.00001000", "5.00000000"); }
+
+} // namespace
+
+TEST_CASE("a spec derives precisions and units from exchangeInfo text", "[symbol_spec]") {
+    const auto spec = btcusdt();
+    CHECK(spec.name().view() == "BTCUSDT");
+    CHECK(spec.price_decimals() == 2);
+    CHECK(spec.qty_decimals() == 5);
+    CHECK(spec.tick_units() == 1);
+    CHECK(spec.step_units() == 1);
+    CHECK(spec.min_notional_units() == 5'0000000); // 5 with 7 decimals
+    CHECK(spec.tick_size() == Approx(0.01));
+    CHECK(spec.step_size() == Approx(0.00001));
+
+    const auto coarse = make_spec("0.05", "10", "");
+    CHECK(coarse.price_decimals() == 2);
+    CHECK(coarse.tick_units() == 5);
+    CHECK(coarse.qty_decimals() == 0);
+    CHECK(coarse.step_units() == 10);
+    CHECK(coarse.min_notional_units() == 0);
+}
+
+TEST_CASE("invalid filters are rejected", "[symbol_spec]") {
+    const auto make = [](std::string_view tick, std::string_view step, std::string_view notional) {
+        return symbol_spec::from_text(
+            {.name = "X", .tick_size = tick, .step_size = step, .min_notional = notional});
+    };
+    CHECK(make("0", "1", "").error() == spec_error::bad_tick_size);
+    CHECK(make("-0.01", "1", "").error() == spec_error::bad_tick_size);
+    CHECK(make("abc", "1", "").error() == spec_error::bad_tick_size);
+    CHECK(make("0.01", "0.0", "").error() == spec_error::bad_step_size);
+    CHECK(make("0.01", "1", "x").error() == spec_error::bad_min_notional);
+    CHECK(make("0.000000001", "0.0000000001", "").error() == spec_error::too_precise);
+    CHECK(make("0.01", "1", "0.001").error() == spec_error::bad_min_notional);
+}
+
+TEST_CASE("prices and quantities parse onto the tick and step grid", "[symbol_spec]") {
+    const auto spec = btcusdt();
+    CHECK(spec.parse_price("61737.63000000")->ticks() == 6173763);
+    CHECK(spec.parse_qty("0.00100000")->lots() == 100);
+    CHECK(spec.parse_qty("0.00000000")->lots() == 0);
+    CHECK(spec.parse_price("61737.631").error() == decimal_error::too_many_decimals);
+    CHECK(spec.parse_price("-1").error() == decimal_error::sign_not_allowed);
+    CHECK(spec.parse_price("").error() == decimal_error::empty);
+
+    const auto coarse = make_spec("0.05", "10", "");
+    CHECK(coarse.parse_price("1.05")->ticks() == 21);
+    CHECK(coarse.parse_price("1.07").error() == decimal_error::off_grid);
+    CHECK(coarse.parse_qty("30")->lots() == 3);
+    CHECK(coarse.parse_qty("35").error() == decimal_error::off_grid);
+}
+
+TEST_CASE("formatting uses the symbol's precision", "[symbol_spec]") {
+    const auto spec = btcusdt();
+    std::array<char, 48> buffer{};
+    CHECK(spec.format_price(price{6173763}, buffer) == "61737.63");
+    CHECK(spec.format_qty(qty{100}, buffer) == "0.00100");
+    const auto coarse = make_spec("0.05", "10", "");
+    CHECK(coarse.format_price(price{21}, buffer) == "1.05");
+    CHECK(coarse.format_qty(qty{3}, buffer) == "30");
+}
+
+TEST_CASE("bids round down, asks round up, quantities round down", "[symbol_spec]") {
+    const auto spec = btcusdt();
+    CHECK(spec.round_bid(100.019).ticks() == 10001);
+    CHECK(spec.round_ask(100.011).ticks() == 10002);
+    CHECK(spec.round_nearest(100.016).ticks() == 10002);
+    // On-grid values stay put despite binary floating-point noise.
+    CHECK(spec.round_bid(100.00).ticks() == 10000);
+    CHECK(spec.round_ask(100.00).ticks() == 10000);
+    CHECK(spec.round_bid(0.29).ticks() == 29);
+    CHECK(spec.round_ask(0.29).ticks() == 29);
+    CHECK(spec.round_ask(61737.63).ticks() == 6173763);
+    CHECK(spec.round_qty_down(0.0012345).lots() == 123);
+    CHECK(spec.round_qty_down(0.003).lots() == 300);
+    CHECK(spec.round_qty_down(-0.0012345).lots() == -124);
+
+    const auto coarse = make_spec("0.05", "10", "");
+    CHECK(coarse.round_bid(1.09).ticks() == 21);
+    CHECK(coarse.round_ask(1.01).ticks() == 21);
+    CHECK(coarse.round_qty_down(39.9).lots() == 3);
+
+    // Out-of-range doubles saturate instead of invoking undefined behaviour.
+    CHECK(spec.round_ask(1e300).ticks() == std::numeric_limits<std::int64_t>::max());
+    CHECK(spec.round_bid(-1e300).ticks() == std::numeric_limits<std::int64_t>::min());
+    CHECK(spec.round_bid(std::numeric_limits<double>::quiet_NaN()).ticks() == 0);
+}
+
+TEST_CASE("notional is exact and checked against the minimum", "[symbol_spec]") {
+    const auto spec = btcusdt();
+    const price p{6173763}; // 61737.63
+    CHECK(spec.notional_units(p, qty{100}) == 617376300); // 61.7376300 with 7 decimals
+    CHECK(spec.notional(p, qty{100}) == Approx(61.73763));
+    CHECK(spec.meets_min_notional(p, qty{9}));  // 5.556...
+    CHECK_FALSE(spec.meets_min_notional(p, qty{8})); // 4.939...
+    CHECK(spec.meets_min_notional(price{500000}, qty{100})); // exactly 5.00000
+    CHECK_FALSE(spec.meets_min_notional(price{499999}, qty{100}));
+    CHECK(spec.notional_units(price{std::numeric_limits<std::int64_t>::max()}, qty{2}) ==
+          std::numeric_limits<std::int64_t>::max());
+}
+
+TEST_CASE("fixed-point types keep prices and quantities apart", "[fixed_point]") {
+    STATIC_REQUIRE(std::is_trivially_copyable_v<price>);
+    STATIC_REQUIRE(std::is_trivially_copyable_v<qty>);
+    STATIC_REQUIRE(!std::is_convertible_v<qty, price>);
+    STATIC_REQUIRE(!std::is_convertible_v<std::int64_t, price>);
+    CHECK(price{10} + 5 == price{15});
+    CHECK(price{10} - price{4} == 6);
+    CHECK(qty{3} + qty{4} == qty{7});
+    CHECK(-qty{3} == qty{-3});
+    CHECK(opposite(side::buy) == side::sell);
+    CHECK(sign(side::sell) == -1);
+    STATIC_REQUIRE(std::is_trivially_copyable_v<symbol_name>);
+    CHECK(symbol_name("ETHUSDT") == symbol_name("ETHUSDT"));
+    CHECK(symbol_name(std::string(40, 'A')).view().size() == symbol_name::capacity);
+}
