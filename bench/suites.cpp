@@ -5,9 +5,15 @@
 
 namespace quoter::bench {
 
+int run_quote_manager_bench(const bench_options& options);
+
 namespace {
 
-constexpr std::array<suite, 0> suites{};
+constexpr std::array suites{
+    suite{"quote_manager",
+          "quote manager + simulated exchange per-event cost vs a map/string-id baseline",
+          &run_quote_manager_bench},
+};
 
 } // namespace
 

@@ -1,0 +1,95 @@
+// The seam between trading logic and a venue: order_gateway sends requests, exec_report_sink
+// receives the venue's answers. The simulated exchange and the Binance gateway both implement
+// order_gateway, so the quote lifecycle, risk and portfolio code are identical in backtests,
+// paper trading and live trading.
+//
+// Threading: a gateway and its sink belong to the core thread. Live gateways move I/O to their
+// own thread behind SPSC rings; poll() is where the core thread picks their reports up.
+#pragma once
+
+#include "quoter/exec/order_types.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace quoter::exec {
+
+/// Receives execution reports. Called on the core thread only, from order_gateway::poll() or
+/// from any other gateway call that advances the gateway's time (see sim_exchange).
+class exec_report_sink {
+public:
+    /// May call back into the gateway (submit, cancel), but must not advance its time.
+    virtual void on_exec_report(const exec_report& report) noexcept = 0;
+
+protected:
+    ~exec_report_sink() = default;
+};
+
+/// Why a gateway refused to send a request. The request never left the client; no report will
+/// follow for it.
+enum class gateway_error : std::uint8_t {
+    none,
+    queue_full,    ///< The outgoing queue (or the simulation's event queue) is full.
+    rate_limited,  ///< Sending now would break the venue's request-rate limits.
+    disconnected,  ///< No session to the venue.
+};
+
+[[nodiscard]] std::string_view describe(gateway_error error) noexcept;
+
+/// Sends orders to a venue. All calls on the core thread; `now` is the caller's clock (simulated
+/// or wall time) in ns and must not go backwards.
+class order_gateway {
+public:
+    virtual ~order_gateway() = default;
+
+    /// Where reports go; nullptr drops them. The sink must outlive the gateway's use of it.
+    virtual void set_report_sink(exec_report_sink* sink) noexcept = 0;
+
+    /// Sends a new order. gateway_error::none means sent: exactly one of ack (then later fills
+    /// and/or cancelled) or reject will follow.
+    [[nodiscard]] virtual gateway_error submit(const order_request& request,
+                                               core::timestamp_ns now) noexcept = 0;
+
+    /// Asks to cancel an open order. none means sent: either cancelled or cancel_reject follows
+    /// (possibly after fills that happened before the cancel reached the venue).
+    [[nodiscard]] virtual gateway_error cancel(std::uint32_t symbol, client_order_id id,
+                                               core::timestamp_ns now) noexcept = 0;
+
+    /// Cancels every open order of a symbol (all_symbols: of every symbol), including orders
+    /// the caller does not track. One cancelled report per cancelled order; none if nothing was
+    /// open.
+    [[nodiscard]] virtual gateway_error cancel_all(std::uint32_t symbol,
+                                                   core::timestamp_ns now) noexcept = 0;
+
+    /// Delivers every report due by `now` to the sink; returns how many were delivered.
+    virtual std::size_t poll(core::timestamp_ns now) noexcept = 0;
+};
+
+/// Forwards every report to up to `capacity` sinks in registration order (e.g. the quote
+/// manager first, then the portfolio, then the journal).
+class exec_report_fanout final : public exec_report_sink {
+public:
+    static constexpr std::size_t capacity = 4;
+
+    /// Returns false when full.
+    [[nodiscard]] bool add(exec_report_sink* sink) noexcept {
+        if (count_ == capacity || sink == nullptr) {
+            return false;
+        }
+        sinks_[count_++] = sink;
+        return true;
+    }
+
+    void on_exec_report(const exec_report& report) noexcept override {
+        for (std::size_t i = 0; i < count_; ++i) {
+            sinks_[i]->on_exec_report(report);
+        }
+    }
+
+private:
+    std::array<exec_report_sink*, capacity> sinks_{};
+    std::size_t count_ = 0;
+};
+
+} // namespace quoter::exec

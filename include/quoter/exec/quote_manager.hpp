@@ -1,0 +1,200 @@
+// quote_manager: turns the strategy's desired quotes into orders on a gateway and follows each
+// order through its life (new → acknowledged → partially filled → filled / cancelled /
+// rejected).
+//
+// One slot per (side, quote level). Invariant: a slot holds at most one order that is not known
+// to be done, counting orders still in flight: a new order is sent only into an empty slot, and
+// a slot empties only on the order's terminal report (fill, cancelled, reject). Replacing an
+// order is therefore cancel → wait for the cancelled (or the fill that raced it) → send the new
+// order, which costs one round trip of quote time but can never leave two orders of one slot on
+// the book. The replacement goes out from inside the report callback, so it costs no extra
+// strategy update.
+//
+// Keep-or-replace. A working order is kept while the desired price stays within
+// refresh_tolerance_bps of its price, the desired size within size_tolerance_pct of its size,
+// and its age (since it was sent) is below max_order_age_ms. Otherwise it is cancelled and
+// replaced, but never sooner than refresh_ms after the slot's previous order was sent. Pulling a
+// quote (desired size 0) and the kill switch cancel at once, without that throttle.
+//
+// Client order ids: bits 63..56 id_tag (tells apart managers sharing a gateway), bits 55..8 a
+// sequence number, bits 7..0 the slot. A report finds its slot from its id alone; a report
+// whose id is not the slot's current order (a cancel_reject after the fill that raced it) is
+// counted and otherwise ignored.
+//
+// Threading: core thread only. update() and cancel_all() call the gateway; on_exec_report() is
+// called by the gateway (possibly re-entered from poll) and may submit the replacement.
+// No allocation, no exceptions.
+#pragma once
+
+#include "quoter/core/fixed_point.hpp"
+#include "quoter/core/time.hpp"
+#include "quoter/exec/order_gateway.hpp"
+#include "quoter/exec/order_types.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace quoter::exec {
+
+/// Most quote levels per side.
+inline constexpr std::size_t max_quote_levels = 8;
+
+/// One desired quote. A quantity <= 0 (or a price <= 0) means "no quote at this level".
+struct quote_level {
+    core::price price;
+    core::qty qty;
+
+    [[nodiscard]] constexpr bool active() const noexcept {
+        return qty.lots() > 0 && price.ticks() > 0;
+    }
+};
+
+/// The strategy's wish for one update: per side, level 0 closest to the mid.
+struct desired_quotes {
+    std::array<quote_level, max_quote_levels> bids{};
+    std::array<quote_level, max_quote_levels> asks{};
+};
+
+struct quote_manager_config {
+    /// Symbol index on the gateway.
+    std::uint32_t symbol = 0;
+    /// Quote levels per side in use (1..max_quote_levels).
+    std::uint8_t levels = 1;
+    /// High byte of every client order id; distinct per manager sharing a gateway.
+    std::uint8_t id_tag = 1;
+    /// A working order is kept while |desired - working| <= this many bps of its price.
+    double refresh_tolerance_bps = 1.0;
+    /// ... and while |desired size - working size| <= this many % of its size.
+    double size_tolerance_pct = 25.0;
+    /// ... and while it is younger than this (ms since sent); 0 = no age limit.
+    std::int64_t max_order_age_ms = 30'000;
+    /// Minimum time between two orders sent for one slot (ms).
+    std::int64_t refresh_ms = 100;
+    /// Send post-only orders (rejected rather than taking liquidity).
+    bool post_only = true;
+    time_in_force tif = time_in_force::gtc;
+};
+
+/// Where a slot's order is. Terminal states are not kept: the slot empties (none).
+enum class order_status : std::uint8_t {
+    none,             ///< No order in the slot.
+    pending_new,      ///< Sent, no answer yet.
+    acked,            ///< Resting on the venue.
+    partially_filled, ///< Resting, part of it traded.
+};
+
+/// The order a slot holds.
+struct working_order {
+    client_order_id id;
+    order_status status = order_status::none;
+    /// A cancel for this order is on its way (or the kill switch's cancel-all is).
+    bool cancel_pending = false;
+    core::price price;
+    core::qty qty;
+    core::qty cum_qty;
+    core::timestamp_ns sent_ts = 0;
+    core::timestamp_ns acked_ts = 0;
+    core::timestamp_ns cancel_sent_ts = 0;
+};
+
+/// Everything the manager did, for the cancel-to-trade ratio, reports and alarms.
+struct quote_counters {
+    std::uint64_t orders_sent = 0;
+    std::uint64_t acks = 0;
+    std::uint64_t rejects = 0;
+    std::uint64_t post_only_rejects = 0;
+    std::uint64_t cancels_sent = 0;   ///< Cancel requests, plus orders a cancel-all covered.
+    std::uint64_t replacements = 0;   ///< Cancels sent to move or refresh a quote.
+    std::uint64_t cancel_alls_sent = 0;
+    std::uint64_t cancelled = 0;      ///< Orders confirmed cancelled (or expired).
+    std::uint64_t cancel_rejects = 0;
+    std::uint64_t fills = 0;          ///< Fill reports, partial and final.
+    std::uint64_t orders_filled = 0;  ///< Orders filled completely.
+    std::uint64_t fills_racing_cancel = 0; ///< Fill reports for orders with a cancel pending.
+    std::uint64_t stale_reports = 0;  ///< Reports for orders no longer tracked (not cancel_reject).
+    std::uint64_t gateway_errors = 0; ///< Requests the gateway refused to send.
+    std::int64_t filled_lots = 0;     ///< Traded quantity, both sides.
+    std::int64_t fee_units = 0;       ///< Fees paid, notional units (negative: net rebate).
+
+    /// Cancels per fill report; with no fill, the cancel count itself.
+    [[nodiscard]] double cancel_to_trade_ratio() const noexcept {
+        return static_cast<double>(cancels_sent) /
+               static_cast<double>(fills == 0 ? 1 : fills);
+    }
+};
+
+class quote_manager final : public exec_report_sink {
+public:
+    /// The gateway must outlive the manager. The manager does not register itself as the
+    /// gateway's sink: the wiring does, directly or through an exec_report_fanout.
+    quote_manager(const quote_manager_config& config, order_gateway& gateway) noexcept;
+
+    /// Applies one update of desired quotes at time `now` (ns, the caller's clock). Levels at or
+    /// beyond config.levels are ignored. Ignored entirely while halted.
+    void update(const desired_quotes& desired, core::timestamp_ns now) noexcept;
+
+    /// Follows an order's report; may send the replacement of a cancelled or filled order at
+    /// report.local_ts. Reports of other symbols or other managers' ids are ignored.
+    void on_exec_report(const exec_report& report) noexcept override;
+
+    /// Kill switch: cancels every open order of the symbol on the venue (tracked or not),
+    /// forgets the desired quotes and halts quoting until resume(). An order still in flight
+    /// when the cancel-all reaches the venue is cancelled on its ack.
+    void cancel_all(core::timestamp_ns now) noexcept;
+    /// Quoting resumes with the next update().
+    void resume() noexcept { halted_ = false; }
+    [[nodiscard]] bool halted() const noexcept { return halted_; }
+
+    /// The order of one slot (status none when empty).
+    [[nodiscard]] const working_order& order(core::side side, std::size_t level) const noexcept {
+        return slots_[slot_index(side, level)].order;
+    }
+    /// Slots holding an order (in flight or resting).
+    [[nodiscard]] std::size_t open_orders() const noexcept;
+    [[nodiscard]] const quote_counters& counters() const noexcept { return counters_; }
+    [[nodiscard]] const quote_manager_config& config() const noexcept { return config_; }
+
+    /// Slot number encoded in a client order id's low byte.
+    [[nodiscard]] static constexpr std::size_t slot_index(core::side side,
+                                                          std::size_t level) noexcept {
+        return (side == core::side::buy ? 0 : max_quote_levels) + level;
+    }
+
+private:
+    static constexpr std::size_t slot_count = 2 * max_quote_levels;
+
+    struct slot_state {
+        working_order order;
+        quote_level desired;
+        core::side side = core::side::buy;
+        std::uint8_t level = 0;
+        /// Send time of the slot's last order; the refresh_ms throttle counts from here.
+        core::timestamp_ns last_sent_ts = 0;
+        bool ever_sent = false;
+        /// The pending cancel is a cancel-all that may miss an order still in flight.
+        bool cancel_via_all = false;
+        /// No cancel for the current order before this time (retries after a cancel_reject).
+        core::timestamp_ns next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
+    };
+
+    void manage(slot_state& slot, core::timestamp_ns now) noexcept;
+    void try_place(slot_state& slot, core::timestamp_ns now) noexcept;
+    void send_cancel(slot_state& slot, core::timestamp_ns now) noexcept;
+    [[nodiscard]] bool needs_replace(const slot_state& slot,
+                                     core::timestamp_ns now) const noexcept;
+    [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;
+    [[nodiscard]] client_order_id next_id(std::size_t slot) noexcept;
+
+    quote_manager_config config_;
+    order_gateway& gateway_;
+    core::duration_ns refresh_ns_ = 0;
+    core::duration_ns max_age_ns_ = 0;
+    std::array<slot_state, slot_count> slots_{};
+    std::uint64_t next_seq_ = 1;
+    bool halted_ = false;
+    quote_counters counters_;
+};
+
+} // namespace quoter::exec

@@ -1,0 +1,236 @@
+#include "quoter/exec/quote_manager.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace quoter::exec {
+namespace {
+
+constexpr unsigned tag_shift = 56;
+constexpr unsigned seq_shift = 8;
+constexpr std::uint64_t seq_mask = (std::uint64_t{1} << 48U) - 1;
+
+} // namespace
+
+quote_manager::quote_manager(const quote_manager_config& config, order_gateway& gateway) noexcept
+    : config_(config), gateway_(gateway) {
+    config_.levels = static_cast<std::uint8_t>(
+        std::clamp<std::size_t>(config_.levels, 1, max_quote_levels));
+    refresh_ns_ = std::max<std::int64_t>(config_.refresh_ms, 0) * core::ns_per_ms;
+    max_age_ns_ = std::max<std::int64_t>(config_.max_order_age_ms, 0) * core::ns_per_ms;
+    for (std::size_t level = 0; level < max_quote_levels; ++level) {
+        for (const core::side side : {core::side::buy, core::side::sell}) {
+            slot_state& slot = slots_[slot_index(side, level)];
+            slot.side = side;
+            slot.level = static_cast<std::uint8_t>(level);
+        }
+    }
+}
+
+client_order_id quote_manager::next_id(std::size_t slot) noexcept {
+    const std::uint64_t seq = next_seq_++ & seq_mask;
+    return client_order_id{(std::uint64_t{config_.id_tag} << tag_shift) | (seq << seq_shift) |
+                           static_cast<std::uint64_t>(slot)};
+}
+
+std::size_t quote_manager::open_orders() const noexcept {
+    return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) {
+        return s.order.status != order_status::none;
+    }));
+}
+
+void quote_manager::update(const desired_quotes& desired, core::timestamp_ns now) noexcept {
+    if (halted_) {
+        return;
+    }
+    for (std::size_t level = 0; level < config_.levels; ++level) {
+        slot_state& bid = slots_[slot_index(core::side::buy, level)];
+        bid.desired = desired.bids[level];
+        manage(bid, now);
+        slot_state& ask = slots_[slot_index(core::side::sell, level)];
+        ask.desired = desired.asks[level];
+        manage(ask, now);
+    }
+}
+
+bool quote_manager::may_send(const slot_state& slot, core::timestamp_ns now) const noexcept {
+    return !slot.ever_sent || now - slot.last_sent_ts >= refresh_ns_;
+}
+
+void quote_manager::manage(slot_state& slot, core::timestamp_ns now) noexcept {
+    if (slot.order.status == order_status::none) {
+        try_place(slot, now);
+        return;
+    }
+    if (slot.order.cancel_pending) {
+        return;
+    }
+    if (!slot.desired.active()) {
+        send_cancel(slot, now);
+        return;
+    }
+    if (needs_replace(slot, now) && may_send(slot, now)) {
+        ++counters_.replacements;
+        send_cancel(slot, now);
+    }
+}
+
+bool quote_manager::needs_replace(const slot_state& slot, core::timestamp_ns now) const noexcept {
+    const working_order& order = slot.order;
+    if (max_age_ns_ > 0 && now - order.sent_ts >= max_age_ns_) {
+        return true;
+    }
+    const auto price_gap = static_cast<double>(std::llabs(slot.desired.price - order.price));
+    if (price_gap * 1e4 > config_.refresh_tolerance_bps * static_cast<double>(order.price.ticks())) {
+        return true;
+    }
+    const auto size_gap = static_cast<double>(std::llabs((slot.desired.qty - order.qty).lots()));
+    return size_gap * 100.0 > config_.size_tolerance_pct * static_cast<double>(order.qty.lots());
+}
+
+void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept {
+    if (halted_ || !slot.desired.active() || !may_send(slot, now)) {
+        return;
+    }
+    const std::size_t index = slot_index(slot.side, slot.level);
+    order_request request;
+    request.id = next_id(index);
+    request.symbol = config_.symbol;
+    request.side = slot.side;
+    request.post_only = config_.post_only;
+    request.tif = config_.tif;
+    request.level = slot.level;
+    request.price = slot.desired.price;
+    request.qty = slot.desired.qty;
+    // Throttle failures too, so a full queue is not hammered on every update.
+    slot.last_sent_ts = now;
+    slot.ever_sent = true;
+    if (gateway_.submit(request, now) != gateway_error::none) {
+        ++counters_.gateway_errors;
+        return;
+    }
+    ++counters_.orders_sent;
+    slot.order = working_order{};
+    slot.order.id = request.id;
+    slot.order.status = order_status::pending_new;
+    slot.order.price = request.price;
+    slot.order.qty = request.qty;
+    slot.order.sent_ts = now;
+    slot.cancel_via_all = false;
+    slot.next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
+}
+
+void quote_manager::send_cancel(slot_state& slot, core::timestamp_ns now) noexcept {
+    // After a cancel_reject the order may still be open (or its fill is on the way): retry, but
+    // no more often than refresh_ms.
+    if (now < slot.next_cancel_ts) {
+        return;
+    }
+    if (gateway_.cancel(config_.symbol, slot.order.id, now) != gateway_error::none) {
+        ++counters_.gateway_errors;
+        return;
+    }
+    ++counters_.cancels_sent;
+    slot.order.cancel_pending = true;
+    slot.order.cancel_sent_ts = now;
+    slot.next_cancel_ts = now + refresh_ns_;
+}
+
+void quote_manager::cancel_all(core::timestamp_ns now) noexcept {
+    halted_ = true;
+    const bool sent = gateway_.cancel_all(config_.symbol, now) == gateway_error::none;
+    if (sent) {
+        ++counters_.cancel_alls_sent;
+    } else {
+        ++counters_.gateway_errors;
+    }
+    for (slot_state& slot : slots_) {
+        slot.desired = quote_level{};
+        if (slot.order.status == order_status::none) {
+            continue;
+        }
+        if (sent) {
+            ++counters_.cancels_sent;
+            slot.order.cancel_pending = true;
+            slot.order.cancel_sent_ts = now;
+            slot.cancel_via_all = true;
+        } else {
+            slot.next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
+            send_cancel(slot, now);
+        }
+    }
+}
+
+void quote_manager::on_exec_report(const exec_report& report) noexcept {
+    const std::uint64_t id = report.client_id.value;
+    if (report.symbol != config_.symbol || (id >> tag_shift) != config_.id_tag) {
+        return;
+    }
+    const std::size_t index = id & 0xffU;
+    slot_state* const slot = index < slot_count ? &slots_[index] : nullptr;
+    if (slot == nullptr || slot->order.status == order_status::none ||
+        slot->order.id != report.client_id) {
+        // Normal after a race: the cancel reached the venue after the order was done.
+        ++(report.kind == exec_kind::cancel_reject ? counters_.cancel_rejects
+                                                   : counters_.stale_reports);
+        return;
+    }
+    working_order& order = slot->order;
+    const core::timestamp_ns now = report.local_ts;
+    switch (report.kind) {
+    case exec_kind::ack:
+        ++counters_.acks;
+        if (order.status == order_status::pending_new) {
+            order.status = order_status::acked;
+        }
+        order.acked_ts = now;
+        if (slot->cancel_via_all) {
+            // The cancel-all may have reached the venue before this order did.
+            slot->cancel_via_all = false;
+            slot->next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
+            send_cancel(*slot, now);
+        } else if (!order.cancel_pending && (halted_ || !slot->desired.active())) {
+            send_cancel(*slot, now);
+        }
+        return;
+    case exec_kind::reject:
+        ++counters_.rejects;
+        if (report.reason == reject_reason::post_only_would_cross) {
+            ++counters_.post_only_rejects;
+        }
+        // No immediate retry: the next update re-quotes, throttled by refresh_ms.
+        order = working_order{};
+        return;
+    case exec_kind::partial_fill:
+    case exec_kind::fill:
+        ++counters_.fills;
+        counters_.filled_lots += report.fill_qty.lots();
+        counters_.fee_units += report.fee_units;
+        if (order.cancel_pending) {
+            ++counters_.fills_racing_cancel;
+        }
+        order.cum_qty = report.cum_qty;
+        if (report.kind == exec_kind::partial_fill) {
+            order.status = order_status::partially_filled;
+            return;
+        }
+        ++counters_.orders_filled;
+        order = working_order{};
+        try_place(*slot, now);
+        return;
+    case exec_kind::cancelled:
+        ++counters_.cancelled;
+        order = working_order{};
+        try_place(*slot, now);
+        return;
+    case exec_kind::cancel_reject:
+        // The order is still ours: either still open (the cancel overtook it, or the venue
+        // refused) or its terminal report is still on the way. The next update decides again.
+        ++counters_.cancel_rejects;
+        order.cancel_pending = false;
+        slot->cancel_via_all = false;
+        return;
+    }
+}
+
+} // namespace quoter::exec

@@ -1,0 +1,54 @@
+#include "quoter/exec/order_index.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <random>
+#include <unordered_map>
+
+using namespace quoter::exec;
+
+TEST_CASE("the order index inserts, finds and erases ids", "[order_index]") {
+    order_index index(4);
+    CHECK(index.insert(client_order_id{10}, 0));
+    CHECK(index.insert(client_order_id{11}, 1));
+    CHECK_FALSE(index.insert(client_order_id{10}, 5)); // duplicate
+    CHECK_FALSE(index.insert(client_order_id{0}, 5));  // reserved id
+    CHECK(index.find(client_order_id{10}) == 0);
+    CHECK(index.find(client_order_id{11}) == 1);
+    CHECK(index.find(client_order_id{12}) == order_index::npos);
+    CHECK(index.insert(client_order_id{12}, 2));
+    CHECK(index.insert(client_order_id{13}, 3));
+    CHECK_FALSE(index.insert(client_order_id{14}, 4)); // full
+    CHECK(index.erase(client_order_id{11}));
+    CHECK_FALSE(index.erase(client_order_id{11}));
+    CHECK(index.find(client_order_id{11}) == order_index::npos);
+    CHECK(index.insert(client_order_id{14}, 4));
+    CHECK(index.size() == 4);
+}
+
+TEST_CASE("the order index agrees with a reference map under random churn", "[order_index]") {
+    constexpr std::size_t capacity = 64;
+    order_index index(capacity);
+    std::unordered_map<std::uint64_t, std::uint32_t> reference;
+    std::mt19937_64 rng(5);
+    for (int step = 0; step < 200'000; ++step) {
+        // Few distinct keys so that probe runs collide and erase has to shift often.
+        const std::uint64_t key = 1 + rng() % 150;
+        const auto slot = static_cast<std::uint32_t>(rng() % 1000);
+        if (rng() % 2 == 0) {
+            const bool expected = reference.size() < capacity && !reference.contains(key);
+            REQUIRE(index.insert(client_order_id{key}, slot) == expected);
+            if (expected) {
+                reference[key] = slot;
+            }
+        } else {
+            REQUIRE(index.erase(client_order_id{key}) == (reference.erase(key) == 1));
+        }
+        const std::uint64_t probe = 1 + rng() % 150;
+        const auto it = reference.find(probe);
+        REQUIRE(index.find(client_order_id{probe}) ==
+                (it == reference.end() ? order_index::npos : it->second));
+        REQUIRE(index.size() == reference.size());
+    }
+}

@@ -1,0 +1,494 @@
+#include "quoter/exec/quote_manager.hpp"
+#include "quoter/exec/sim_exchange.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <unordered_map>
+#include <utility>
+
+using namespace quoter;
+using namespace quoter::exec;
+using core::price;
+using core::qty;
+using core::side;
+
+namespace {
+
+constexpr core::timestamp_ns ms = core::ns_per_ms;
+constexpr core::timestamp_ns us = core::ns_per_us;
+
+sim_exchange_config test_exchange_config() {
+    sim_exchange_config config;
+    config.order_entry_latency = {latency_distribution::constant, 1 * ms, 0};
+    config.cancel_latency = {latency_distribution::constant, 1 * ms, 0};
+    config.market_data_latency = {latency_distribution::constant, 500 * us, 0};
+    return config;
+}
+
+quote_manager_config test_manager_config() {
+    quote_manager_config config;
+    config.levels = 1;
+    config.refresh_tolerance_bps = 1.0; // 10 ticks at 100'000
+    config.size_tolerance_pct = 25.0;
+    config.max_order_age_ms = 0;
+    config.refresh_ms = 100;
+    return config;
+}
+
+desired_quotes quotes(std::int64_t bid, std::int64_t ask, std::int64_t size = 5) {
+    desired_quotes d;
+    d.bids[0] = {price{bid}, qty{size}};
+    d.asks[0] = {price{ask}, qty{size}};
+    return d;
+}
+
+/// An exchange quoting 99'990 / 100'010 with a manager wired to it.
+struct manager_fixture {
+    explicit manager_fixture(quote_manager_config manager = test_manager_config(),
+                             sim_exchange_config exchange_config = test_exchange_config())
+        : exchange(exchange_config), manager(manager, exchange) {
+        exchange.set_report_sink(&this->manager);
+        exchange.on_top_of_book(0, {price{99'990}, qty{0}, price{100'010}, qty{0}}, 0);
+    }
+
+    /// Runs the exchange (and so the manager's callbacks) up to t.
+    void run_to(core::timestamp_ns t) { exchange.advance_to(t); }
+
+    sim_exchange exchange;
+    quote_manager manager;
+};
+
+} // namespace
+
+TEST_CASE("the manager places quotes and follows them to acknowledged", "[quote_manager]") {
+    manager_fixture f;
+    f.manager.update(quotes(99'980, 100'020), 0);
+    const working_order& bid = f.manager.order(side::buy, 0);
+    CHECK(bid.status == order_status::pending_new);
+    CHECK(bid.price == price{99'980});
+    CHECK(bid.qty == qty{5});
+    CHECK(f.manager.open_orders() == 2);
+    CHECK(f.manager.counters().orders_sent == 2);
+
+    f.run_to(1 * ms + 499 * us);
+    CHECK(bid.status == order_status::pending_new); // ack still on the wire
+    f.run_to(1 * ms + 500 * us);
+    CHECK(bid.status == order_status::acked);
+    CHECK(f.manager.order(side::sell, 0).status == order_status::acked);
+    CHECK(f.manager.counters().acks == 2);
+    CHECK(f.exchange.open_order_count() == 2);
+
+    // The same quotes again change nothing.
+    f.manager.update(quotes(99'980, 100'020), 500 * ms);
+    CHECK(f.manager.counters().orders_sent == 2);
+    CHECK(f.manager.counters().cancels_sent == 0);
+}
+
+TEST_CASE("orders are kept within the tolerance and replaced beyond it, cancel first",
+          "[quote_manager]") {
+    manager_fixture f;
+    f.manager.update(quotes(99'980, 100'020), 0);
+    f.run_to(10 * ms);
+
+    // 9 ticks at ~100'000 is 0.9 bps: kept.
+    f.manager.update(quotes(99'971, 100'029), 200 * ms);
+    CHECK(f.manager.counters().cancels_sent == 0);
+    CHECK(f.manager.order(side::buy, 0).price == price{99'980});
+
+    // 20 ticks is 2 bps: the bid is cancelled, the ask (unchanged) kept.
+    f.manager.update(quotes(99'960, 100'020), 300 * ms);
+    CHECK(f.manager.counters().cancels_sent == 1);
+    CHECK(f.manager.counters().replacements == 1);
+    const working_order& bid = f.manager.order(side::buy, 0);
+    CHECK(bid.cancel_pending);
+    CHECK(bid.price == price{99'980});
+    CHECK(f.manager.counters().orders_sent == 2); // no replacement before the cancel confirms
+
+    // Cancel reaches the exchange at 301 ms, its confirmation the manager at 301.5 ms; the
+    // replacement leaves at once.
+    f.run_to(301 * ms + 499 * us);
+    CHECK(f.manager.counters().orders_sent == 2);
+    f.run_to(301 * ms + 500 * us);
+    CHECK(f.manager.counters().cancelled == 1);
+    CHECK(f.manager.counters().orders_sent == 3);
+    CHECK(bid.status == order_status::pending_new);
+    CHECK(bid.price == price{99'960});
+    CHECK(bid.sent_ts == 301 * ms + 500 * us);
+    f.run_to(310 * ms);
+    CHECK(bid.status == order_status::acked);
+    CHECK(f.exchange.open_order_count() == 2);
+}
+
+TEST_CASE("replacements wait for refresh_ms after the previous order", "[quote_manager]") {
+    manager_fixture f;
+    f.manager.update(quotes(99'980, 100'020), 0);
+    f.run_to(10 * ms);
+    f.manager.update(quotes(99'900, 100'100), 50 * ms);
+    CHECK(f.manager.counters().cancels_sent == 0);
+    f.manager.update(quotes(99'900, 100'100), 99 * ms);
+    CHECK(f.manager.counters().cancels_sent == 0);
+    f.manager.update(quotes(99'900, 100'100), 100 * ms);
+    CHECK(f.manager.counters().cancels_sent == 2);
+    f.run_to(110 * ms);
+    CHECK(f.manager.order(side::buy, 0).price == price{99'900});
+    CHECK(f.manager.order(side::sell, 0).price == price{100'100});
+
+    // An empty slot is also refilled no sooner than refresh_ms after its last order.
+    f.manager.update(desired_quotes{}, 120 * ms); // pull both quotes
+    f.run_to(130 * ms);
+    CHECK(f.manager.open_orders() == 0);
+    f.manager.update(quotes(99'900, 100'100), 150 * ms); // last order sent at 101.5 ms
+    CHECK(f.manager.open_orders() == 0);
+    f.manager.update(quotes(99'900, 100'100), 202 * ms);
+    CHECK(f.manager.open_orders() == 2);
+}
+
+TEST_CASE("orders older than max_order_age_ms are refreshed", "[quote_manager]") {
+    auto config = test_manager_config();
+    config.max_order_age_ms = 1000;
+    manager_fixture f(config);
+    f.manager.update(quotes(99'980, 100'020), 0);
+    f.run_to(10 * ms);
+    f.manager.update(quotes(99'980, 100'020), 999 * ms);
+    CHECK(f.manager.counters().cancels_sent == 0);
+    f.manager.update(quotes(99'980, 100'020), 1000 * ms);
+    CHECK(f.manager.counters().cancels_sent == 2);
+    f.run_to(1010 * ms);
+    const auto& counters = f.manager.counters();
+    CHECK(counters.cancelled == 2);
+    CHECK(counters.orders_sent == 4);
+    CHECK(f.manager.order(side::buy, 0).sent_ts == 1001 * ms + 500 * us);
+    CHECK(f.manager.order(side::buy, 0).status == order_status::acked);
+}
+
+TEST_CASE("a size change beyond size_tolerance_pct replaces the order", "[quote_manager]") {
+    manager_fixture f;
+    f.manager.update(quotes(99'980, 100'020, 20), 0);
+    f.run_to(10 * ms);
+    f.manager.update(quotes(99'980, 100'020, 25), 200 * ms); // 25 %: kept
+    CHECK(f.manager.counters().cancels_sent == 0);
+    f.manager.update(quotes(99'980, 100'020, 26), 300 * ms); // 30 %: replaced
+    CHECK(f.manager.counters().cancels_sent == 2);
+    f.run_to(310 * ms);
+    CHECK(f.manager.order(side::buy, 0).qty == qty{26});
+}
+
+TEST_CASE("pulling a quote cancels at once, without the refresh throttle", "[quote_manager]") {
+    manager_fixture f;
+    f.manager.update(quotes(99'980, 100'020), 0);
+    f.run_to(2 * ms);
+    desired_quotes bid_only = quotes(99'980, 100'020);
+    bid_only.asks[0].qty = qty{0};
+    f.manager.update(bid_only, 3 * ms);
+    CHECK(f.manager.counters().cancels_sent == 1);
+    CHECK(f.manager.counters().replacements == 0);
+    f.run_to(10 * ms);
+    CHECK(f.manager.order(side::sell, 0).status == order_status::none);
+    CHECK(f.manager.order(side::buy, 0).status == order_status::acked);
+    CHECK(f.exchange.open_order_count() == 1);
+
+    // Pulled while still in flight: cancelled once the ack shows it resting (or by the cancel
+    // following it on the same connection).
+    f.manager.update(quotes(99'980, 100'020), 200 * ms);
+    f.manager.update(bid_only, 200 * ms + 100 * us);
+    f.run_to(210 * ms);
+    CHECK(f.manager.order(side::sell, 0).status == order_status::none);
+    CHECK(f.exchange.open_order_count() == 1);
+}
+
+TEST_CASE("a post-only reject empties the slot; the re-quote waits for refresh_ms",
+          "[quote_manager]") {
+    manager_fixture f;
+    // The bid at the best ask would take liquidity.
+    f.manager.update(quotes(100'010, 100'030), 0);
+    f.run_to(2 * ms);
+    const auto& counters = f.manager.counters();
+    CHECK(counters.rejects == 1);
+    CHECK(counters.post_only_rejects == 1);
+    CHECK(f.manager.order(side::buy, 0).status == order_status::none);
+    CHECK(f.manager.order(side::sell, 0).status == order_status::acked);
+    f.manager.update(quotes(99'990, 100'030), 50 * ms);
+    CHECK(counters.orders_sent == 2);
+    f.manager.update(quotes(99'990, 100'030), 100 * ms);
+    CHECK(counters.orders_sent == 3);
+    f.run_to(110 * ms);
+    CHECK(f.manager.order(side::buy, 0).status == order_status::acked);
+}
+
+TEST_CASE("fills, partial fills and a fill racing a cancel are tracked", "[quote_manager]") {
+    manager_fixture f;
+    f.manager.update(quotes(99'980, 100'020, 10), 0);
+    f.run_to(2 * ms);
+
+    f.exchange.hit_order(0, side::buy, 0, qty{4}, 10 * ms);
+    f.run_to(11 * ms);
+    const working_order& bid = f.manager.order(side::buy, 0);
+    CHECK(bid.status == order_status::partially_filled);
+    CHECK(bid.cum_qty == qty{4});
+
+    // Replace the bid; the rest of it trades before the cancel arrives.
+    f.manager.update(quotes(99'950, 100'020, 10), 200 * ms);
+    CHECK(bid.cancel_pending);
+    f.exchange.hit_order(0, side::buy, 0, fill_all, 200 * ms + 500 * us);
+    f.run_to(210 * ms);
+    const auto& counters = f.manager.counters();
+    CHECK(counters.fills == 2);
+    CHECK(counters.orders_filled == 1);
+    CHECK(counters.filled_lots == 10);
+    CHECK(counters.fills_racing_cancel == 1);
+    CHECK(counters.cancels_sent == 1);
+    CHECK(counters.cancel_rejects == 1); // the cancel arrived too late
+    CHECK(counters.cancelled == 0);
+    CHECK(counters.stale_reports == 0);
+    // The fill freed the slot and the wanted quote went out at once.
+    CHECK(counters.orders_sent == 3);
+    CHECK(bid.price == price{99'950});
+    CHECK(bid.status == order_status::acked);
+    CHECK(counters.cancel_to_trade_ratio() == Approx(0.5));
+}
+
+TEST_CASE("the kill switch cancels everything and halts until resumed", "[quote_manager]") {
+    auto config = test_manager_config();
+    config.levels = 2;
+    manager_fixture f(config);
+    desired_quotes two_levels = quotes(99'980, 100'020);
+    two_levels.bids[1] = {price{99'970}, qty{5}};
+    two_levels.asks[1] = {price{100'030}, qty{5}};
+    f.manager.update(two_levels, 0);
+    f.run_to(2 * ms);
+    CHECK(f.exchange.open_order_count() == 4);
+
+    f.manager.cancel_all(3 * ms);
+    CHECK(f.manager.halted());
+    f.manager.update(two_levels, 500 * ms);
+    f.run_to(500 * ms);
+    CHECK(f.exchange.open_order_count() == 0);
+    CHECK(f.manager.open_orders() == 0);
+    CHECK(f.manager.counters().cancelled == 4);
+    CHECK(f.manager.counters().cancel_alls_sent == 1);
+    CHECK(f.manager.counters().orders_sent == 4);
+
+    f.manager.resume();
+    f.manager.update(two_levels, 600 * ms);
+    CHECK(f.manager.open_orders() == 4);
+}
+
+TEST_CASE("the kill switch also catches an order the cancel-all overtook", "[quote_manager]") {
+    auto exchange_config = test_exchange_config();
+    exchange_config.fifo_requests = false;
+    exchange_config.cancel_latency = {latency_distribution::constant, 100 * us, 0};
+    manager_fixture f(test_manager_config(), exchange_config);
+    f.manager.update(quotes(99'980, 100'020), 0);
+    f.manager.cancel_all(10 * us); // reaches the exchange at 110 us, before the orders (1 ms)
+    f.run_to(50 * ms);
+    CHECK(f.exchange.open_order_count() == 0);
+    CHECK(f.manager.open_orders() == 0);
+    CHECK(f.manager.counters().cancelled == 2);
+}
+
+TEST_CASE("reports of other symbols or other managers are ignored", "[quote_manager]") {
+    manager_fixture f;
+    f.manager.update(quotes(99'980, 100'020), 0);
+    exec_report foreign;
+    foreign.kind = exec_kind::fill;
+    foreign.client_id = f.manager.order(side::buy, 0).id;
+    foreign.symbol = 3;
+    f.manager.on_exec_report(foreign);
+    foreign.symbol = 0;
+    foreign.client_id = client_order_id{f.manager.order(side::buy, 0).id.value ^ (1ULL << 60U)};
+    f.manager.on_exec_report(foreign);
+    CHECK(f.manager.counters().fills == 0);
+    CHECK(f.manager.counters().stale_reports == 0);
+    CHECK(f.manager.order(side::buy, 0).status == order_status::pending_new);
+}
+
+namespace {
+
+/// Sits between the manager and the exchange and checks, at every order sent, that no other
+/// order of the same side and level is still live from the client's point of view (sent and
+/// not yet reported done, in flight included).
+class invariant_gateway final : public order_gateway, public exec_report_sink {
+public:
+    explicit invariant_gateway(sim_exchange& exchange) : exchange_(exchange) {
+        exchange_.set_report_sink(this);
+    }
+    void set_report_sink(exec_report_sink* sink) noexcept override { sink_ = sink; }
+
+    gateway_error submit(const order_request& request, core::timestamp_ns now) noexcept override {
+        for (const auto& [id, slot] : live_) {
+            if (slot == std::pair{request.side, request.level}) {
+                ++violations;
+            }
+        }
+        const gateway_error error = exchange_.submit(request, now);
+        if (error == gateway_error::none) {
+            live_[request.id.value] = {request.side, request.level};
+            ++submitted;
+        }
+        return error;
+    }
+    gateway_error cancel(std::uint32_t symbol, client_order_id id,
+                         core::timestamp_ns now) noexcept override {
+        return exchange_.cancel(symbol, id, now);
+    }
+    gateway_error cancel_all(std::uint32_t symbol, core::timestamp_ns now) noexcept override {
+        return exchange_.cancel_all(symbol, now);
+    }
+    std::size_t poll(core::timestamp_ns now) noexcept override { return exchange_.poll(now); }
+
+    void on_exec_report(const exec_report& report) noexcept override {
+        ++kinds[report.kind];
+        filled_lots += report.fill_qty.lots();
+        if (report.is_terminal()) {
+            live_.erase(report.client_id.value);
+        }
+        if (sink_ != nullptr) {
+            sink_->on_exec_report(report);
+        }
+    }
+
+    [[nodiscard]] std::size_t live() const { return live_.size(); }
+
+    std::size_t violations = 0;
+    std::size_t submitted = 0;
+    std::int64_t filled_lots = 0;
+    std::map<exec_kind, std::uint64_t> kinds;
+
+private:
+    sim_exchange& exchange_;
+    exec_report_sink* sink_ = nullptr;
+    std::unordered_map<std::uint64_t, std::pair<side, std::uint8_t>> live_;
+};
+
+} // namespace
+
+TEST_CASE("property: never two live orders for one side and level, under random quotes and "
+          "random exchange behaviour",
+          "[quote_manager][property]") {
+    constexpr int sessions = 150;
+    constexpr int steps = 2000;
+    std::uint64_t total_fills = 0;
+    std::uint64_t total_races = 0;
+    std::uint64_t total_cancel_rejects = 0;
+    for (int session = 0; session < sessions; ++session) {
+        std::mt19937_64 rng(1000 + static_cast<std::uint64_t>(session));
+        const auto pick = [&](std::int64_t n) { return static_cast<std::int64_t>(rng() % n); };
+
+        sim_exchange_config exchange_config;
+        exchange_config.seed = rng();
+        exchange_config.order_entry_latency = {latency_distribution::exponential,
+                                               pick(500) * us, pick(3000) * us};
+        exchange_config.cancel_latency = {latency_distribution::uniform, pick(500) * us,
+                                          pick(3000) * us};
+        exchange_config.market_data_latency = {latency_distribution::exponential,
+                                               pick(300) * us, pick(2000) * us};
+        exchange_config.fifo_requests = pick(2) == 0;
+        exchange_config.cross_fill = static_cast<cross_fill_rule>(pick(3));
+        sim_exchange exchange(exchange_config);
+        invariant_gateway gateway(exchange);
+
+        quote_manager_config config;
+        config.levels = static_cast<std::uint8_t>(1 + pick(3));
+        config.refresh_ms = std::array<std::int64_t, 4>{0, 1, 5, 50}[pick(4)];
+        config.max_order_age_ms = std::array<std::int64_t, 3>{0, 20, 200}[pick(3)];
+        config.refresh_tolerance_bps = std::array<double, 3>{0.0, 1.0, 5.0}[pick(3)];
+        config.size_tolerance_pct = std::array<double, 2>{0.0, 50.0}[pick(2)];
+        quote_manager manager(config, gateway);
+        gateway.set_report_sink(&manager);
+
+        core::timestamp_ns t = 0;
+        std::int64_t mid = 100'000;
+        bool killed = false;
+        for (int step = 0; step < steps; ++step) {
+            t += pick(4000) * us;
+            mid += pick(41) - 20;
+            const std::int64_t half_spread = 1 + pick(10);
+            exchange.on_top_of_book(
+                0, {price{mid - half_spread}, qty{0}, price{mid + half_spread}, qty{0}}, t);
+
+            desired_quotes desired;
+            const std::int64_t quote_half = pick(20) - 2; // sometimes crossing: post-only rejects
+            for (std::size_t level = 0; level < config.levels; ++level) {
+                const auto offset = static_cast<std::int64_t>(level) * 5;
+                if (pick(10) != 0) {
+                    desired.bids[level] = {price{mid - quote_half - offset}, qty{1 + pick(5)}};
+                }
+                if (pick(10) != 0) {
+                    desired.asks[level] = {price{mid + quote_half + offset}, qty{1 + pick(5)}};
+                }
+            }
+            manager.update(desired, t);
+
+            switch (pick(6)) {
+            case 0: exchange.on_market_order(0, side::sell, qty{1 + pick(6)}, t); break;
+            case 1: exchange.on_market_order(0, side::buy, fill_all, t); break;
+            case 2:
+                exchange.hit_order(0, pick(2) == 0 ? side::buy : side::sell,
+                                   static_cast<std::uint8_t>(pick(config.levels)),
+                                   qty{1 + pick(3)}, t);
+                break;
+            default: break;
+            }
+            if (!killed && pick(300) == 0) {
+                manager.cancel_all(t);
+                killed = true;
+            } else if (killed && pick(50) == 0) {
+                manager.resume();
+                killed = false;
+            }
+
+            // The exchange never rests two orders of one slot, and every resting order is the
+            // one the manager tracks for its slot.
+            int untracked = 0;
+            for (const side s : {side::buy, side::sell}) {
+                std::array<int, max_quote_levels> per_level{};
+                exchange.for_each_open_order(0, s, [&](const sim_order& order) {
+                    ++per_level[order.request.level];
+                    untracked += manager.order(s, order.request.level).id != order.request.id;
+                });
+                for (const int count : per_level) {
+                    REQUIRE(count <= 1);
+                }
+            }
+            REQUIRE(untracked == 0);
+            REQUIRE(gateway.violations == 0);
+        }
+
+        // Drain: pull everything and let all reports arrive.
+        manager.resume();
+        manager.update(desired_quotes{}, t + 1000 * ms);
+        exchange.advance_to(t + 10'000 * ms);
+        manager.update(desired_quotes{}, t + 11'000 * ms);
+        exchange.advance_to(t + 20'000 * ms);
+        REQUIRE(gateway.violations == 0);
+        CHECK(exchange.open_order_count() == 0);
+        CHECK(manager.open_orders() == 0);
+        CHECK(gateway.live() == 0);
+
+        // Counters agree with what the exchange reported.
+        const quote_counters& c = manager.counters();
+        auto& kinds = gateway.kinds;
+        CHECK(c.orders_sent == gateway.submitted);
+        CHECK(c.acks == kinds[exec_kind::ack]);
+        CHECK(c.rejects == kinds[exec_kind::reject]);
+        CHECK(c.fills == kinds[exec_kind::partial_fill] + kinds[exec_kind::fill]);
+        CHECK(c.orders_filled == kinds[exec_kind::fill]);
+        CHECK(c.cancelled == kinds[exec_kind::cancelled]);
+        CHECK(c.cancel_rejects == kinds[exec_kind::cancel_reject]);
+        CHECK(c.orders_sent == c.acks + c.rejects);
+        CHECK(c.orders_sent == c.orders_filled + c.cancelled + c.rejects);
+        CHECK(c.stale_reports == 0);
+        CHECK(c.filled_lots == gateway.filled_lots);
+        total_fills += c.fills;
+        total_races += c.fills_racing_cancel;
+        total_cancel_rejects += c.cancel_rejects;
+    }
+    // The sessions exercised the interesting paths.
+    CHECK(total_fills > 1000);
+    CHECK(total_races > 10);
+    CHECK(total_cancel_rejects > 10);
+}
