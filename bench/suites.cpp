@@ -6,6 +6,8 @@
 namespace quoter::bench {
 
 int run_quote_manager_bench(const bench_options& options);
+int run_order_book_bench(const bench_options& options);
+int run_md_decode_bench(const bench_options& options);
 
 namespace {
 
@@ -13,6 +15,11 @@ constexpr std::array suites{
     suite{"quote_manager",
           "quote manager + simulated exchange per-event cost vs a map/string-id baseline",
           &run_quote_manager_bench},
+    suite{"order_book", "full-depth order book vs std::map book, driven by the real diff stream",
+          &run_order_book_bench},
+    suite{"md_decode",
+          "Binance decode + book apply vs plain simdjson parse vs nlohmann::json + std::map",
+          &run_md_decode_bench},
 };
 
 } // namespace

@@ -1,0 +1,231 @@
+// binance_decoder: turns raw Binance market-data messages into typed, exact values.
+//
+// Accepted inputs: combined-stream envelopes ({"stream":..,"data":{..}}), raw /ws messages,
+// spot and USD-M futures depthUpdate (U, u, and pu on futures), bookTicker (spot without "e",
+// futures with it), trade, aggTrade, REST depth snapshots (/api/v3/depth, /fapi/v1/depth) and the
+// serverShutdown event. Subscription replies and other events are recognised and ignored;
+// unknown fields are skipped. Prices and quantities go from their decimal text straight to
+// ticks and lots through the instrument's book spec; no double is involved.
+//
+// Failure model: a message that is not valid JSON, is truncated, lacks a required field, has a
+// field of the wrong type, a number out of range, a price off the tick grid or more levels than
+// configured is `malformed`: it is counted by error kind, at most `reports_burst` per
+// `report_interval_ms` of them are kept as malformed_report samples for the log, and nothing
+// else happens. Decoding never touches a book; the caller applies a message only when its kind
+// is not malformed.
+//
+// Performance: one simdjson On-Demand parser per decoder, allocated once for
+// max_message_bytes; levels decode into pre-sized arrays. decode() does not allocate, lock or
+// throw. Zero-copy input needs message_padding readable bytes after the message
+// (receive_buffer provides them); decode_copy() copies unpadded bytes into an internal buffer.
+//
+// Thread ownership: a decoder belongs to one thread (the md thread); results are valid until the
+// next decode call on the same decoder.
+#pragma once
+
+#include "quoter/core/fixed_point.hpp"
+#include "quoter/core/time.hpp"
+#include "quoter/md/instrument.hpp"
+#include "quoter/md/order_book.hpp"
+#include "quoter/md/rate_limiter.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace quoter::md {
+
+/// Bytes that must be readable (any content) after a message handed to decode() without copy.
+inline constexpr std::size_t message_padding = 64;
+
+/// A message in a buffer with at least message_padding readable bytes after its end.
+struct padded_view {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::size_t capacity = 0; ///< Readable bytes from data; >= size + message_padding.
+
+    [[nodiscard]] std::string_view view() const noexcept { return {data, size}; }
+};
+
+/// A receive buffer the transport reads frames into: fixed capacity plus padding, so frames are
+/// decoded in place. Allocates once.
+class receive_buffer {
+public:
+    explicit receive_buffer(std::size_t max_message_bytes)
+        : storage_(max_message_bytes + message_padding, '\0') {}
+
+    /// Writable space for the next message (max_message_bytes long).
+    [[nodiscard]] std::span<char> writable() noexcept {
+        return {storage_.data(), storage_.size() - message_padding};
+    }
+    /// Marks the first size bytes of writable() as the current message.
+    void commit(std::size_t size) noexcept { size_ = size < writable().size() ? size : writable().size(); }
+    /// Copies text in (truncating to the capacity) and commits it.
+    void assign(std::string_view text) noexcept;
+    [[nodiscard]] padded_view view() const noexcept {
+        return {storage_.data(), size_, storage_.size()};
+    }
+
+private:
+    std::vector<char> storage_;
+    std::size_t size_ = 0;
+};
+
+enum class message_kind : std::uint8_t {
+    none,            ///< Nothing decoded yet.
+    depth_update,    ///< depthUpdate diff (spot or futures).
+    book_ticker,     ///< Best bid/ask with its order-book update id.
+    trade,           ///< Individual trade.
+    agg_trade,       ///< Aggregated trade.
+    depth_snapshot,  ///< REST depth snapshot body.
+    server_shutdown, ///< The server will close this connection soon: open a replacement.
+    ignored,         ///< Valid but not market data (subscription reply, other events).
+    unknown_symbol,  ///< Valid market data for a symbol not in the registry.
+    malformed,       ///< Rejected; see decoded_message::error.
+};
+
+[[nodiscard]] std::string_view to_string(message_kind kind) noexcept;
+
+enum class decode_error : std::uint8_t {
+    none,
+    too_large,       ///< Longer than max_message_bytes.
+    json,            ///< Not JSON, truncated, or structurally broken.
+    wrong_type,      ///< A known field with a value of the wrong JSON type.
+    missing_field,   ///< A required field is absent.
+    bad_number,      ///< An integer field out of range (negative, too large, fractional).
+    bad_price,       ///< Price text not a decimal on the tick grid.
+    bad_qty,         ///< Quantity text not a decimal on the lot grid.
+    too_many_levels, ///< More levels on one side than max_levels_per_side.
+    no_symbol,       ///< Prices present but the symbol cannot be determined.
+    rest_error,      ///< A REST error body ({"code":..,"msg":..}).
+};
+inline constexpr std::size_t decode_error_count = 11;
+
+[[nodiscard]] std::string_view describe(decode_error error) noexcept;
+
+/// A depthUpdate diff or a depth snapshot. Level spans point into the decoder and stay valid
+/// until its next decode call. Levels keep the message's order; quantity 0 means "remove".
+struct decoded_depth {
+    std::uint64_t first_update_id = 0;   ///< U (snapshot: lastUpdateId).
+    std::uint64_t final_update_id = 0;   ///< u (snapshot: lastUpdateId).
+    std::uint64_t prev_final_update_id = 0; ///< pu (futures only).
+    bool has_prev_final_update_id = false;
+    core::timestamp_ns exchange_ns = 0;  ///< E (event time) in ns; 0 when absent.
+    core::timestamp_ns transaction_ns = 0; ///< T (futures matching-engine time) in ns; 0 if absent.
+    std::span<const book_level> bids;
+    std::span<const book_level> asks;
+};
+
+/// A bookTicker: best levels as of order-book update id u.
+struct decoded_book_ticker {
+    std::uint64_t update_id = 0; ///< u.
+    book_level bid;
+    book_level ask;
+    core::timestamp_ns exchange_ns = 0;    ///< E (futures) in ns; 0 on spot.
+    core::timestamp_ns transaction_ns = 0; ///< T (futures) in ns; 0 on spot.
+};
+
+/// A trade or aggTrade print.
+struct decoded_trade {
+    std::int64_t trade_id = 0;       ///< t, or a for aggTrade.
+    core::price px;
+    core::qty qty;
+    core::side aggressor = core::side::buy; ///< sell when m (buyer is maker) is true.
+    std::uint32_t count = 1;         ///< l - f + 1 for aggTrade, 1 for trade.
+    core::timestamp_ns trade_ns = 0; ///< T in ns.
+    core::timestamp_ns exchange_ns = 0; ///< E in ns.
+};
+
+/// Result of one decode call. Only the member matching `kind` is meaningful.
+struct decoded_message {
+    message_kind kind = message_kind::none;
+    decode_error error = decode_error::none;
+    symbol_id symbol = invalid_symbol;
+    core::timestamp_ns local_ns = 0;
+    decoded_depth depth;        ///< depth_update, depth_snapshot.
+    decoded_book_ticker ticker; ///< book_ticker.
+    decoded_trade trade;        ///< trade, agg_trade.
+};
+
+/// A sample of a malformed message, for the log; produced at a limited rate.
+struct malformed_report {
+    static constexpr std::size_t excerpt_capacity = 120;
+
+    decode_error error = decode_error::none;
+    core::timestamp_ns local_ns = 0;
+    std::uint64_t suppressed = 0; ///< Malformed messages not reported since the previous report.
+    std::uint32_t message_bytes = 0;
+    std::uint8_t excerpt_size = 0;
+    std::array<char, excerpt_capacity> excerpt{}; ///< The message's first bytes.
+
+    [[nodiscard]] std::string_view excerpt_view() const noexcept {
+        return {excerpt.data(), excerpt_size};
+    }
+};
+
+struct decode_stats {
+    std::uint64_t messages = 0;
+    std::array<std::uint64_t, 10> by_kind{}; ///< Indexed by message_kind.
+    std::array<std::uint64_t, decode_error_count> by_error{}; ///< Indexed by decode_error.
+
+    [[nodiscard]] std::uint64_t count(message_kind kind) const noexcept {
+        return by_kind[static_cast<std::size_t>(kind)];
+    }
+    [[nodiscard]] std::uint64_t malformed() const noexcept { return count(message_kind::malformed); }
+};
+
+struct decoder_config {
+    /// Largest message accepted, in bytes (a 5,000-level spot snapshot is about 300 KB).
+    std::size_t max_message_bytes = 2U << 20U;
+    /// Largest number of levels per side in one message (Binance's depth limit is 5,000).
+    std::size_t max_levels_per_side = 5000;
+    /// Malformed-message reports admitted at once and per report_interval_ms.
+    std::uint32_t reports_burst = 5;
+    /// Refill period of the report budget, in milliseconds.
+    std::int64_t report_interval_ms = 10'000;
+};
+
+class binance_decoder {
+public:
+    /// Allocates the parser and level arrays. registry must outlive the decoder.
+    binance_decoder(const symbol_registry& registry, decoder_config config = {});
+    ~binance_decoder();
+    binance_decoder(const binance_decoder&) = delete;
+    binance_decoder& operator=(const binance_decoder&) = delete;
+
+    /// Decodes one stream message or REST body. default_symbol is used when the message names no
+    /// symbol (REST snapshots, which carry none) or names it only after its prices.
+    /// local_ns is the receive time. md thread only; no allocation.
+    const decoded_message& decode(padded_view message, core::timestamp_ns local_ns,
+                                  symbol_id default_symbol = invalid_symbol) noexcept;
+    /// As decode(), for bytes without padding: copies them into an internal buffer first.
+    const decoded_message& decode_copy(std::string_view message, core::timestamp_ns local_ns,
+                                       symbol_id default_symbol = invalid_symbol) noexcept;
+
+    [[nodiscard]] const decoded_message& last() const noexcept { return message_; }
+    [[nodiscard]] const decode_stats& stats() const noexcept { return stats_; }
+    /// Returns the pending malformed-message sample, if any, and clears it.
+    [[nodiscard]] bool take_report(malformed_report& out) noexcept;
+    [[nodiscard]] const symbol_registry& registry() const noexcept { return registry_; }
+
+private:
+    struct impl;
+
+    void finish(core::timestamp_ns local_ns, padded_view message) noexcept;
+
+    const symbol_registry& registry_;
+    decoder_config config_;
+    std::unique_ptr<impl> impl_;
+    decoded_message message_;
+    decode_stats stats_;
+    rate_limiter report_limiter_;
+    malformed_report report_;
+    bool report_pending_ = false;
+    std::vector<char> copy_buffer_;
+};
+
+} // namespace quoter::md

@@ -1,0 +1,70 @@
+// md_publisher: turns book_sync results and decoded trades into md_events and hands them to a
+// sink (normally the SPSC ring to the core thread).
+//
+// Invariants: every event carries the symbol's current feed state; `book_valid` is set only
+// when book_sync::book_valid() holds (synced, not crossed); levels are copied only from a valid
+// book, so a half-synced or resyncing book never reaches the core; sequence numbers increase by
+// one per event handed to the sink.
+//
+// Thread ownership: md thread only. No allocation.
+#pragma once
+
+#include "quoter/core/spsc_ring.hpp"
+#include "quoter/md/binance_decoder.hpp"
+#include "quoter/md/book_sync.hpp"
+#include "quoter/md/md_event.hpp"
+
+#include <cstdint>
+
+namespace quoter::md {
+
+/// Receives published events. Implementations must not block.
+class md_event_sink {
+public:
+    virtual ~md_event_sink() = default;
+    virtual void on_event(const md_event& event) noexcept = 0;
+};
+
+/// Pushes events into an SPSC ring; a full ring drops the event and counts it (the core then
+/// sees a sequence gap and treats the book as unknown until the next event).
+template <std::size_t Capacity> class ring_event_sink final : public md_event_sink {
+public:
+    explicit ring_event_sink(core::spsc_ring<md_event, Capacity>& ring) noexcept : ring_(ring) {}
+    void on_event(const md_event& event) noexcept override {
+        if (!ring_.try_push(event)) {
+            ++dropped_;
+        }
+    }
+    [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_; }
+
+private:
+    core::spsc_ring<md_event, Capacity>& ring_;
+    std::uint64_t dropped_ = 0;
+};
+
+class md_publisher {
+public:
+    explicit md_publisher(md_event_sink& sink) noexcept : sink_(sink) {}
+
+    /// Publishes what a sync call changed: a state event when the state changed (with the
+    /// levels when the new state is a valid book), else a book event when the book changed.
+    void publish(const book_sync& sync, const sync_outcome& outcome,
+                 core::timestamp_ns local_ns) noexcept;
+    /// Publishes a state event with the current book (if valid).
+    void publish_state(const book_sync& sync, core::timestamp_ns local_ns) noexcept;
+    /// Publishes a trade print.
+    void publish_trade(const book_sync& sync, const decoded_trade& trade,
+                       core::timestamp_ns local_ns) noexcept;
+
+    /// Events handed to the sink so far.
+    [[nodiscard]] std::uint64_t published() const noexcept { return sequence_; }
+
+private:
+    void fill_book(const book_sync& sync, md_event& event) noexcept;
+    void emit(md_event& event) noexcept;
+
+    md_event_sink& sink_;
+    std::uint64_t sequence_ = 0;
+};
+
+} // namespace quoter::md

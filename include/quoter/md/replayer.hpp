@@ -1,0 +1,77 @@
+// capture_replayer: replays capture files through the same decode and book-sync code as the live
+// feed (feed_handler) and yields the md_events it publishes, in order. The events carry the
+// capture's local timestamps, so a replayed book equals the book built live at every event.
+//
+// Snapshot lines carry no symbol; a snapshot line applies to the symbol of the most recent
+// depthUpdate before it (the recorder writes a symbol's snapshot after its first diffs, which is
+// Binance's procedure), or to the only registered symbol.
+//
+// Thread ownership: one thread. Reading allocates only to grow the line buffer for a line longer
+// than any before.
+#pragma once
+
+#include "quoter/md/capture.hpp"
+#include "quoter/md/feed_handler.hpp"
+#include "quoter/md/md_event.hpp"
+#include "quoter/md/publisher.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace quoter::md {
+
+class capture_replayer {
+public:
+    /// files are replayed in the given order as one stream. registry must outlive the replayer.
+    capture_replayer(const symbol_registry& registry, std::vector<std::string> files,
+                     feed_config config = {});
+
+    /// Next event; false at the end of the last file or when a file cannot be read (error()).
+    [[nodiscard]] bool next(md_event& out);
+
+    [[nodiscard]] capture_error error() const noexcept { return error_; }
+    /// Path of the file that failed, when error() is set.
+    [[nodiscard]] const std::string& failed_file() const noexcept { return failed_file_; }
+    /// Capture lines fed to the feed so far (all files, bad lines excluded): while next() hands
+    /// out the events of a line, this is that line's number (1-based).
+    [[nodiscard]] std::uint64_t lines() const noexcept { return lines_; }
+    /// Lines that were not "<ns> <json>".
+    [[nodiscard]] std::uint64_t bad_lines() const noexcept { return bad_lines_; }
+    [[nodiscard]] const feed_handler& feed() const noexcept { return feed_; }
+    [[nodiscard]] feed_handler& feed() noexcept { return feed_; }
+
+private:
+    /// Holds the few events one message can publish until next() hands them out.
+    class event_queue final : public md_event_sink {
+    public:
+        void on_event(const md_event& event) noexcept override;
+        [[nodiscard]] bool pop(md_event& out) noexcept;
+        [[nodiscard]] std::uint64_t overflowed() const noexcept { return overflowed_; }
+
+    private:
+        static constexpr std::size_t capacity = 16;
+        std::array<md_event, capacity> events_{};
+        std::size_t head_ = 0;
+        std::size_t size_ = 0;
+        std::uint64_t overflowed_ = 0;
+    };
+
+    [[nodiscard]] bool feed_next_line();
+
+    const symbol_registry& registry_;
+    std::vector<std::string> files_;
+    std::size_t next_file_ = 0;
+    event_queue queue_;
+    feed_handler feed_;
+    gzip_line_reader reader_;
+    bool connected_ = false;
+    symbol_id last_depth_symbol_ = invalid_symbol;
+    capture_error error_ = capture_error::none;
+    std::string failed_file_;
+    std::uint64_t lines_ = 0;
+    std::uint64_t bad_lines_ = 0;
+};
+
+} // namespace quoter::md

@@ -1,0 +1,235 @@
+#include "quoter/md/capture.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+namespace quoter::md {
+namespace {
+
+gzFile as_gz(void* file) noexcept { return static_cast<gzFile>(file); }
+
+} // namespace
+
+std::string_view describe(capture_error error) noexcept {
+    switch (error) {
+    case capture_error::none: return "no error";
+    case capture_error::open_failed: return "cannot open the file";
+    case capture_error::read_failed: return "corrupt or truncated gzip data";
+    case capture_error::write_failed: return "write failed";
+    case capture_error::not_open: return "no file open";
+    }
+    return "unknown error";
+}
+
+bool split_capture_line(std::string_view line, capture_line& out) noexcept {
+    const auto space = line.find(' ');
+    if (space == std::string_view::npos || space == 0) {
+        return false;
+    }
+    std::int64_t ns = 0;
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + space, ns);
+    if (ec != std::errc{} || end != line.data() + space) {
+        return false;
+    }
+    out.local_ns = ns;
+    out.json = line.substr(space + 1);
+    if (!out.json.empty() && out.json.back() == '\r') {
+        out.json.remove_suffix(1);
+    }
+    return true;
+}
+
+// -- reader --------------------------------------------------------------------------------
+
+gzip_line_reader::gzip_line_reader(std::size_t read_chunk_bytes)
+    : buffer_(std::max<std::size_t>(read_chunk_bytes, 4096) * 2 + message_padding),
+      chunk_(std::max<std::size_t>(read_chunk_bytes, 4096)) {}
+
+gzip_line_reader::~gzip_line_reader() { close(); }
+
+core::result<bool, capture_error> gzip_line_reader::open(const std::string& path) {
+    close();
+    gzFile file = gzopen(path.c_str(), "rb");
+    if (file == nullptr) {
+        return core::unexpected{capture_error::open_failed};
+    }
+    gzbuffer(file, 1U << 17U);
+    file_ = file;
+    begin_ = end_ = 0;
+    eof_ = false;
+    error_ = capture_error::none;
+    return true;
+}
+
+void gzip_line_reader::close() noexcept {
+    if (file_ != nullptr) {
+        gzclose(as_gz(file_));
+        file_ = nullptr;
+    }
+}
+
+bool gzip_line_reader::refill() {
+    if (eof_ || file_ == nullptr) {
+        return false;
+    }
+    // Keep the partial line, move it to the front, and make room for a chunk after it.
+    const std::size_t pending = end_ - begin_;
+    if (begin_ > 0) {
+        std::memmove(buffer_.data(), buffer_.data() + begin_, pending);
+        begin_ = 0;
+        end_ = pending;
+    }
+    if (buffer_.size() < end_ + chunk_ + message_padding) {
+        buffer_.resize((end_ + chunk_) * 2 + message_padding); // a line longer than any before
+    }
+    const int read = gzread(as_gz(file_), buffer_.data() + end_, static_cast<unsigned>(chunk_));
+    if (read < 0) {
+        error_ = capture_error::read_failed;
+        eof_ = true;
+        return false;
+    }
+    if (read == 0) {
+        int code = Z_OK;
+        gzerror(as_gz(file_), &code);
+        if (code != Z_OK && code != Z_STREAM_END) {
+            error_ = capture_error::read_failed;
+        }
+        eof_ = true;
+        return false;
+    }
+    end_ += static_cast<std::size_t>(read);
+    return true;
+}
+
+bool gzip_line_reader::next_line(std::string_view& line) {
+    std::size_t scanned = begin_;
+    for (;;) {
+        const char* start = buffer_.data() + scanned;
+        const void* newline = std::memchr(start, '\n', end_ - scanned);
+        if (newline != nullptr) {
+            const auto at = static_cast<std::size_t>(static_cast<const char*>(newline) - buffer_.data());
+            line = {buffer_.data() + begin_, at - begin_};
+            begin_ = at + 1;
+            ++lines_;
+            return true;
+        }
+        const std::size_t offset = end_ - begin_;
+        if (!refill()) {
+            if (error_ == capture_error::none && end_ > begin_) {
+                line = {buffer_.data() + begin_, end_ - begin_};
+                std::memset(buffer_.data() + end_, 0, message_padding);
+                begin_ = end_;
+                ++lines_;
+                return true;
+            }
+            return false;
+        }
+        scanned = begin_ + offset;
+    }
+}
+
+bool gzip_line_reader::next(capture_line& out) {
+    std::string_view line;
+    while (next_line(line)) {
+        if (line.empty()) {
+            continue;
+        }
+        if (split_capture_line(line, out)) {
+            // The buffer always keeps message_padding spare bytes past its data.
+            out.capacity = static_cast<std::size_t>(buffer_.data() + buffer_.size() - out.json.data());
+            return true;
+        }
+        ++bad_lines_;
+    }
+    return false;
+}
+
+// -- writer --------------------------------------------------------------------------------
+
+gzip_line_writer::gzip_line_writer(capture_writer_config config) : config_(std::move(config)) {
+    config_.rotate_every_s = std::max<std::int64_t>(config_.rotate_every_s, 1);
+    config_.compression_level = std::clamp(config_.compression_level, 1, 9);
+}
+
+gzip_line_writer::~gzip_line_writer() { close(); }
+
+std::string gzip_line_writer::path_for(core::timestamp_ns local_ns) const {
+    const std::int64_t period_ns = config_.rotate_every_s * core::ns_per_s;
+    std::int64_t period = local_ns / period_ns;
+    if (local_ns < 0 && local_ns % period_ns != 0) {
+        --period;
+    }
+    const std::int64_t start_s = period * config_.rotate_every_s;
+    const auto day = std::chrono::floor<std::chrono::days>(std::chrono::sys_seconds{std::chrono::seconds{start_s}});
+    const std::chrono::year_month_day date{day};
+    const std::int64_t second_of_day = start_s - day.time_since_epoch().count() * 86400;
+    const auto hour = static_cast<int>(second_of_day / 3600);
+    const auto minute = static_cast<int>(second_of_day % 3600 / 60);
+    char name[64];
+    if (config_.rotate_every_s % 3600 == 0) {
+        std::snprintf(name, sizeof name, "-%04d%02u%02u-%02d.gz", static_cast<int>(date.year()),
+                      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), hour);
+    } else {
+        std::snprintf(name, sizeof name, "-%04d%02u%02u-%02d%02d.gz", static_cast<int>(date.year()),
+                      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), hour,
+                      minute);
+    }
+    return config_.directory + "/" + config_.prefix + name;
+}
+
+core::result<bool, capture_error> gzip_line_writer::write(core::timestamp_ns local_ns,
+                                                          std::string_view json) {
+    const std::int64_t period_ns = config_.rotate_every_s * core::ns_per_s;
+    std::int64_t period = local_ns / period_ns;
+    if (local_ns < 0 && local_ns % period_ns != 0) {
+        --period;
+    }
+    if (file_ == nullptr || period != period_) {
+        close();
+        current_path_ = path_for(local_ns);
+        const std::string mode = "ab" + std::to_string(config_.compression_level);
+        gzFile file = gzopen(current_path_.c_str(), mode.c_str());
+        if (file == nullptr) {
+            return core::unexpected{capture_error::open_failed};
+        }
+        gzbuffer(file, 1U << 17U);
+        file_ = file;
+        period_ = period;
+        files_.push_back(current_path_);
+    }
+    line_.clear();
+    line_ += std::to_string(local_ns);
+    line_ += ' ';
+    line_ += json;
+    line_ += '\n';
+    const int written = gzwrite(as_gz(file_), line_.data(), static_cast<unsigned>(line_.size()));
+    if (written != static_cast<int>(line_.size())) {
+        return core::unexpected{capture_error::write_failed};
+    }
+    return true;
+}
+
+core::result<bool, capture_error> gzip_line_writer::flush() {
+    if (file_ == nullptr) {
+        return core::unexpected{capture_error::not_open};
+    }
+    if (gzflush(as_gz(file_), Z_FULL_FLUSH) != Z_OK) {
+        return core::unexpected{capture_error::write_failed};
+    }
+    return true;
+}
+
+void gzip_line_writer::close() noexcept {
+    if (file_ != nullptr) {
+        gzclose(as_gz(file_));
+        file_ = nullptr;
+        period_ = -1;
+    }
+}
+
+} // namespace quoter::md

@@ -1,0 +1,353 @@
+#include "quoter/md/binance_decoder.hpp"
+
+#include "md/test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace quoter;
+using namespace quoter::md;
+using quoter::core::price;
+using quoter::core::qty;
+using quoter::md::testing::btc;
+using quoter::md::testing::eth;
+using quoter::md::testing::perp;
+
+namespace {
+
+// Hand-written messages in Binance's documented formats.
+constexpr std::string_view spot_depth_envelope =
+    R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255308,"s":"BTCUSDT",)"
+    R"("U":50093239203,"u":50093239207,"b":[["61000.10000000","0.00000000"],["60999.99000000",)"
+    R"("1.50000000"]],"a":[["61001.00000000","0.32332000"],["61002.50000000","0.00000100"],)"
+    R"(["61100.00000000","2.00000000"]]}})";
+
+constexpr std::string_view futures_depth =
+    R"({"e":"depthUpdate","E":1723161255308,"T":1723161255306,"s":"BTCPERP","U":400,"u":410,)"
+    R"("pu":399,"b":[["61000.10","0.500"]],"a":[["61000.20","1.000"],["61000.30","0"]]})";
+
+constexpr std::string_view spot_ticker_envelope =
+    R"({"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000",)"
+    R"("B":"3.78826000","a":"61837.64000000","A":"1.54698000"}})";
+
+constexpr std::string_view futures_ticker =
+    R"({"e":"bookTicker","u":400900,"s":"BTCPERP","b":"61000.10","B":"2.500","a":"61000.20",)"
+    R"("A":"0.010","T":1723161255306,"E":1723161255308})";
+
+constexpr std::string_view trade_envelope =
+    R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT",)"
+    R"("t":3735683259,"p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}})";
+
+constexpr std::string_view agg_trade =
+    R"({"e":"aggTrade","E":1723161255343,"s":"ETHUSDT","a":26129,"p":"2683.80000000",)"
+    R"("q":"1.25000000","f":100,"l":104,"T":1723161255342,"m":false,"M":true})";
+
+constexpr std::string_view spot_snapshot =
+    R"({"lastUpdateId":50093239218,"bids":[["61837.63000000","3.78826000"],)"
+    R"(["61837.62000000","0.61700000"]],"asks":[["61837.64000000","1.92853000"]]})";
+
+constexpr std::string_view futures_snapshot =
+    R"({"lastUpdateId":1027024,"E":1589436922972,"T":1589436922959,)"
+    R"("bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]})";
+
+struct decoder_fixture {
+    symbol_registry registry = testing::make_registry();
+    binance_decoder decoder{registry, decoder_config{.max_levels_per_side = 16,
+                                                     .reports_burst = 2,
+                                                     .report_interval_ms = 1000}};
+
+    const decoded_message& decode(std::string_view text, symbol_id fallback = invalid_symbol) {
+        return decoder.decode_copy(text, 1'000, fallback);
+    }
+    const core::symbol_spec& spec(symbol_id id) const { return registry.at(id).book_spec; }
+    price px(symbol_id id, std::string_view text) const { return *spec(id).parse_price(text); }
+    qty lots(symbol_id id, std::string_view text) const { return *spec(id).parse_qty(text); }
+};
+
+} // namespace
+
+TEST_CASE("a spot depthUpdate in a combined-stream envelope decodes exactly", "[decoder]") {
+    decoder_fixture f;
+    const auto& m = f.decode(spot_depth_envelope);
+    REQUIRE(m.kind == message_kind::depth_update);
+    CHECK(m.symbol == btc);
+    CHECK(m.local_ns == 1'000);
+    CHECK(m.depth.first_update_id == 50093239203ULL);
+    CHECK(m.depth.final_update_id == 50093239207ULL);
+    CHECK_FALSE(m.depth.has_prev_final_update_id);
+    CHECK(m.depth.exchange_ns == 1723161255308LL * 1'000'000);
+    REQUIRE(m.depth.bids.size() == 2);
+    REQUIRE(m.depth.asks.size() == 3);
+    CHECK(m.depth.bids[0].px == price{6100010});
+    CHECK(m.depth.bids[0].qty == qty{0});
+    CHECK(m.depth.bids[1].px == price{6099999});
+    CHECK(m.depth.bids[1].qty == qty{150000000});
+    CHECK(m.depth.asks[1].qty == qty{100}); // 0.000001 in 1e-8 book lots
+    CHECK(m.depth.asks[2].px == f.px(btc, "61100"));
+}
+
+TEST_CASE("raw /ws messages decode like enveloped ones", "[decoder]") {
+    decoder_fixture f;
+    const auto start = spot_depth_envelope.find(R"("data":)") + 7;
+    const std::string raw(spot_depth_envelope.substr(start, spot_depth_envelope.size() - start - 1));
+    REQUIRE(raw.front() == '{');
+    const auto& m = f.decode(raw);
+    REQUIRE(m.kind == message_kind::depth_update);
+    CHECK(m.symbol == btc);
+    CHECK(m.depth.asks.size() == 3);
+}
+
+TEST_CASE("a futures depthUpdate carries pu and the transaction time", "[decoder]") {
+    decoder_fixture f;
+    const auto& m = f.decode(futures_depth);
+    REQUIRE(m.kind == message_kind::depth_update);
+    CHECK(m.symbol == perp);
+    CHECK(m.depth.first_update_id == 400);
+    CHECK(m.depth.final_update_id == 410);
+    CHECK(m.depth.has_prev_final_update_id);
+    CHECK(m.depth.prev_final_update_id == 399);
+    CHECK(m.depth.transaction_ns == 1723161255306LL * 1'000'000);
+    CHECK(m.depth.bids[0].px == price{610001});
+    CHECK(m.depth.asks[1].qty == qty{0});
+}
+
+TEST_CASE("bookTicker decodes on spot (no event type) and futures", "[decoder]") {
+    decoder_fixture f;
+    const auto& spot = f.decode(spot_ticker_envelope);
+    REQUIRE(spot.kind == message_kind::book_ticker);
+    CHECK(spot.symbol == btc);
+    CHECK(spot.ticker.update_id == 50093239212ULL);
+    CHECK(spot.ticker.bid.px == f.px(btc, "61837.63"));
+    CHECK(spot.ticker.bid.qty == f.lots(btc, "3.78826"));
+    CHECK(spot.ticker.ask.px == f.px(btc, "61837.64"));
+    CHECK(spot.ticker.ask.qty == f.lots(btc, "1.54698"));
+    CHECK(spot.ticker.exchange_ns == 0);
+
+    const auto& futures = f.decode(futures_ticker);
+    REQUIRE(futures.kind == message_kind::book_ticker);
+    CHECK(futures.symbol == perp);
+    CHECK(futures.ticker.update_id == 400900);
+    CHECK(futures.ticker.ask.qty == f.lots(perp, "0.01"));
+    CHECK(futures.ticker.exchange_ns == 1723161255308LL * 1'000'000);
+}
+
+TEST_CASE("trade and aggTrade decode price, size, aggressor and count", "[decoder]") {
+    decoder_fixture f;
+    const auto& trade = f.decode(trade_envelope);
+    REQUIRE(trade.kind == message_kind::trade);
+    CHECK(trade.trade.trade_id == 3735683259LL);
+    CHECK(trade.trade.px == f.px(btc, "61837.63"));
+    CHECK(trade.trade.qty == f.lots(btc, "0.02"));
+    CHECK(trade.trade.aggressor == core::side::sell); // buyer was the maker
+    CHECK(trade.trade.count == 1);
+    CHECK(trade.trade.trade_ns == 1723161255342LL * 1'000'000);
+
+    const auto& agg = f.decode(agg_trade);
+    REQUIRE(agg.kind == message_kind::agg_trade);
+    CHECK(agg.symbol == eth);
+    CHECK(agg.trade.trade_id == 26129);
+    CHECK(agg.trade.count == 5);
+    CHECK(agg.trade.aggressor == core::side::buy);
+}
+
+TEST_CASE("REST depth snapshots decode with the requested symbol", "[decoder]") {
+    decoder_fixture f;
+    const auto& spot = f.decode(spot_snapshot, btc);
+    REQUIRE(spot.kind == message_kind::depth_snapshot);
+    CHECK(spot.symbol == btc);
+    CHECK(spot.depth.final_update_id == 50093239218ULL);
+    CHECK(spot.depth.bids.size() == 2);
+    CHECK(spot.depth.asks[0].qty == f.lots(btc, "1.92853"));
+
+    const auto& futures = f.decode(futures_snapshot, eth);
+    REQUIRE(futures.kind == message_kind::malformed); // 4.000002 is off ETHUSDT's 0.01 grid
+    CHECK(futures.error == decode_error::bad_price);
+
+    const auto& no_symbol = f.decode(spot_snapshot);
+    CHECK(no_symbol.kind == message_kind::malformed);
+    CHECK(no_symbol.error == decode_error::no_symbol);
+}
+
+TEST_CASE("unknown fields, replies, other events and unknown symbols are not errors",
+          "[decoder]") {
+    decoder_fixture f;
+    const auto& extra = f.decode(
+        R"({"stream":"btcusdt@bookTicker","data":{"x":{"deep":[1,[2,{"y":null}]]},"u":7,)"
+        R"("s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2","zz":"\u00e9"},"extra":[true]})");
+    CHECK(extra.kind == message_kind::book_ticker);
+    CHECK(f.decode(R"({"result":null,"id":1})").kind == message_kind::ignored);
+    CHECK(f.decode(R"({"e":"24hrTicker","E":1,"s":"BTCUSDT","c":"1.0"})").kind ==
+          message_kind::ignored);
+    CHECK(f.decode(R"({"e":"depthUpdate","E":1,"s":"DOGEUSDT","U":1,"u":2,"b":[],"a":[]})").kind ==
+          message_kind::unknown_symbol);
+    CHECK(f.decoder.stats().malformed() == 0);
+}
+
+TEST_CASE("serverShutdown is recognised bare, enveloped or wrapped", "[decoder]") {
+    decoder_fixture f;
+    CHECK(f.decode(R"({"e":"serverShutdown","E":1723161255308})").kind ==
+          message_kind::server_shutdown);
+    CHECK(f.decode(R"({"stream":"btcusdt@depth","data":{"e":"serverShutdown","E":5}})").kind ==
+          message_kind::server_shutdown);
+    CHECK(f.decode(R"({"event":{"e":"serverShutdown","E":5}})").kind ==
+          message_kind::server_shutdown);
+}
+
+TEST_CASE("a symbol named after the levels is found by a second pass", "[decoder]") {
+    decoder_fixture f;
+    const auto& m = f.decode(
+        R"({"e":"depthUpdate","E":1,"U":5,"u":6,"b":[["2683.80","1.5"]],"a":[],"s":"ETHUSDT"})");
+    REQUIRE(m.kind == message_kind::depth_update);
+    CHECK(m.symbol == eth);
+    REQUIRE(m.depth.bids.size() == 1);
+    CHECK(m.depth.bids[0].px == f.px(eth, "2683.80"));
+
+    // Stream name says one symbol, "s" another: "s" wins and the levels are re-read.
+    const auto& both = f.decode(
+        R"({"stream":"ethusdt@depth","data":{"e":"depthUpdate","E":1,"U":5,"u":6,)"
+        R"("b":[["61000.01","1"]],"a":[],"s":"BTCUSDT"}})");
+    REQUIRE(both.kind == message_kind::depth_update);
+    CHECK(both.symbol == btc);
+    CHECK(both.depth.bids[0].px == price{6100001});
+}
+
+TEST_CASE("every truncation of a valid message is malformed and counted", "[decoder]") {
+    decoder_fixture f;
+    for (const std::string_view message :
+         {spot_depth_envelope, futures_depth, spot_ticker_envelope, trade_envelope}) {
+        for (std::size_t size = 0; size < message.size(); ++size) {
+            const auto& m = f.decode(message.substr(0, size));
+            INFO(message.substr(0, size));
+            REQUIRE(m.kind == message_kind::malformed);
+        }
+    }
+    CHECK(f.decoder.stats().malformed() > 100);
+    CHECK(f.decoder.stats().by_error[static_cast<std::size_t>(decode_error::json)] > 0);
+}
+
+TEST_CASE("malformed inputs are rejected with their reason", "[decoder]") {
+    decoder_fixture f;
+    const auto error_of = [&](std::string_view text) {
+        const auto& m = f.decode(text);
+        CHECK(m.kind == message_kind::malformed);
+        return m.error;
+    };
+    CHECK(error_of("") == decode_error::json);
+    CHECK(error_of("not json") == decode_error::json);
+    CHECK(error_of("[1,2,3]") == decode_error::json);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":"5","u":6,"b":[],"a":[]})") ==
+          decode_error::wrong_type);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":6,"b":[],"a":{}})") ==
+          decode_error::wrong_type);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":6,"b":[[1.5,"1"]],"a":[]})") ==
+          decode_error::wrong_type);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":6,"b":[["1.00"]],"a":[]})") ==
+          decode_error::missing_field);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"b":[],"a":[]})") ==
+          decode_error::missing_field);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":7,"u":6,"b":[],"a":[]})") ==
+          decode_error::bad_number);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":123456789012345678901234567890,)"
+                   R"("b":[],"a":[]})") == decode_error::bad_number);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":-5,"u":6,"b":[],"a":[]})") !=
+          decode_error::none);
+    CHECK(error_of(R"({"e":"depthUpdate","E":99999999999999999,"s":"BTCUSDT","U":5,"u":6,)"
+                   R"("b":[],"a":[]})") == decode_error::bad_number);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":6,)"
+                   R"("b":[["99999999999999999999999.00","1"]],"a":[]})") ==
+          decode_error::bad_price);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":6,"b":[["1.001","1"]],"a":[]})") ==
+          decode_error::bad_price);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":6,"b":[["1e5","1"]],"a":[]})") ==
+          decode_error::bad_price);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":6,"b":[["1.00","-1"]],"a":[]})") ==
+          decode_error::bad_qty);
+    CHECK(error_of(R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":6,)"
+                   R"("b":[["1.00","0.000000001"]],"a":[]})") == decode_error::bad_qty);
+    CHECK(error_of(R"({"u":7,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01"})") ==
+          decode_error::missing_field);
+    CHECK(error_of(R"({"u":7,"s":"BTCUSDT","b":"1.00","B":"1","a":"x","A":"1"})") ==
+          decode_error::bad_price);
+    CHECK(error_of(R"({"e":"trade","s":"BTCUSDT","t":1,"p":"1.00","q":"1","m":"yes"})") ==
+          decode_error::wrong_type);
+    CHECK(error_of(R"({"e":"trade","s":"BTCUSDT","t":1,"p":"1.00","m":true})") ==
+          decode_error::missing_field);
+    CHECK(error_of(R"({"e":"depthUpdate","U":5,"u":6,"b":[["1.00","1"]],"a":[]})") ==
+          decode_error::no_symbol);
+    CHECK(error_of(R"({"code":-1121,"msg":"Invalid symbol."})") == decode_error::rest_error);
+    CHECK(error_of(R"({"stream":"btcusdt@trade","data":null})") == decode_error::wrong_type);
+    CHECK(error_of(R"({"lastUpdateId":5,"bids":[]})") != decode_error::none);
+
+    std::string many = R"({"e":"depthUpdate","s":"BTCUSDT","U":5,"u":6,"b":[)";
+    for (int i = 0; i < 17; ++i) {
+        many += (i == 0 ? "" : ",");
+        many += R"(["1.00","1"])";
+    }
+    many += R"(],"a":[]})";
+    CHECK(error_of(many) == decode_error::too_many_levels);
+
+    std::string deep(5000, '[');
+    CHECK(error_of(deep) == decode_error::json);
+    std::string nested = R"({"x":)" + std::string(3000, '[') + std::string(3000, ']') + "}";
+    CHECK(f.decode(nested).kind != message_kind::depth_update);
+}
+
+TEST_CASE("messages over the size limit are rejected before parsing", "[decoder]") {
+    const auto registry = testing::make_registry();
+    binance_decoder decoder(registry, decoder_config{.max_message_bytes = 64});
+    const auto& m = decoder.decode_copy(spot_depth_envelope, 0);
+    CHECK(m.kind == message_kind::malformed);
+    CHECK(m.error == decode_error::too_large);
+}
+
+TEST_CASE("malformed messages are reported at a limited rate", "[decoder]") {
+    decoder_fixture f; // 2 reports per second
+    malformed_report report;
+    CHECK_FALSE(f.decoder.take_report(report));
+    int reports = 0;
+    std::uint64_t suppressed = 0;
+    for (int i = 0; i < 100; ++i) {
+        (void)f.decoder.decode_copy("{broken", 1'000'000'000LL + i * 100'000'000LL); // 100 ms apart
+        if (f.decoder.take_report(report)) {
+            ++reports;
+            suppressed += report.suppressed;
+            CHECK(report.error == decode_error::json);
+            CHECK(report.excerpt_view() == "{broken");
+        }
+    }
+    CHECK(f.decoder.stats().malformed() == 100);
+    // 10 s at 2 per second, plus the initial burst of 2.
+    CHECK(reports >= 20);
+    CHECK(reports <= 23);
+    CHECK(static_cast<int>(suppressed) + reports <= 100);
+    CHECK(suppressed >= 70);
+}
+
+TEST_CASE("receive_buffer holds a padded message decoded in place", "[decoder]") {
+    decoder_fixture f;
+    receive_buffer buffer(1024);
+    auto space = buffer.writable();
+    REQUIRE(space.size() == 1024);
+    std::copy(trade_envelope.begin(), trade_envelope.end(), space.begin());
+    buffer.commit(trade_envelope.size());
+    const padded_view view = buffer.view();
+    CHECK(view.capacity >= view.size + message_padding);
+    CHECK(f.decoder.decode(view, 5).kind == message_kind::trade);
+    buffer.assign(spot_ticker_envelope);
+    CHECK(f.decoder.decode(buffer.view(), 6).kind == message_kind::book_ticker);
+    CHECK(f.decoder.stats().count(message_kind::trade) == 1);
+}
+
+TEST_CASE("rate_limiter refills over time and counts refusals", "[decoder]") {
+    rate_limiter limiter(3, 3'000);
+    CHECK(limiter.allow(0));
+    CHECK(limiter.allow(0));
+    CHECK(limiter.allow(0));
+    CHECK_FALSE(limiter.allow(10));
+    CHECK_FALSE(limiter.allow(999));
+    CHECK(limiter.allow(1'000));
+    CHECK_FALSE(limiter.allow(1'001));
+    CHECK(limiter.take_suppressed() == 3);
+    CHECK(limiter.suppressed() == 0);
+}

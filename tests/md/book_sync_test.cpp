@@ -1,0 +1,401 @@
+#include "quoter/md/book_sync.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+using namespace quoter;
+using namespace quoter::md;
+using quoter::core::price;
+using quoter::core::qty;
+using quoter::core::side;
+
+namespace {
+
+constexpr core::timestamp_ns ms = core::ns_per_ms;
+
+/// A diff or snapshot with its own level storage.
+struct depth_message {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    std::vector<book_level> bids;
+    std::vector<book_level> asks;
+    std::uint64_t prev = 0;
+    bool has_prev = false;
+
+    [[nodiscard]] decoded_depth view() const {
+        decoded_depth d;
+        d.first_update_id = first;
+        d.final_update_id = last;
+        d.prev_final_update_id = prev;
+        d.has_prev_final_update_id = has_prev;
+        d.bids = bids;
+        d.asks = asks;
+        return d;
+    }
+};
+
+depth_message diff(std::uint64_t first, std::uint64_t last, std::vector<book_level> bids = {},
+                   std::vector<book_level> asks = {}) {
+    return {first, last, std::move(bids), std::move(asks)};
+}
+
+depth_message futures_diff(std::uint64_t first, std::uint64_t last, std::uint64_t prev,
+                           std::vector<book_level> bids = {}, std::vector<book_level> asks = {}) {
+    return {first, last, std::move(bids), std::move(asks), prev, true};
+}
+
+depth_message snapshot(std::uint64_t id, std::vector<book_level> bids,
+                       std::vector<book_level> asks) {
+    return {id, id, std::move(bids), std::move(asks)};
+}
+
+book_level lvl(std::int64_t px, std::int64_t lots) { return {price{px}, qty{lots}}; }
+
+depth_message standard_snapshot(std::uint64_t id) {
+    return snapshot(id, {lvl(100, 10), lvl(99, 20), lvl(98, 30)},
+                    {lvl(101, 11), lvl(102, 21), lvl(103, 31)});
+}
+
+/// A spot book synced at update id 110 with bids 100/99/98 and asks 101/102/103.
+book_sync synced_spot(book_sync_config config = {}) {
+    book_sync sync(0, market::spot, config);
+    (void)sync.on_connected(0);
+    (void)sync.on_depth_update(diff(105, 109).view(), 1 * ms);
+    (void)sync.on_snapshot(standard_snapshot(108).view(), 2 * ms);
+    (void)sync.on_depth_update(diff(110, 110).view(), 3 * ms);
+    REQUIRE(sync.state() == feed_state::synced);
+    REQUIRE(sync.update_id() == 110);
+    return sync;
+}
+
+} // namespace
+
+TEST_CASE("initial sync: buffer, snapshot, drop covered diffs, straddle, continue", "[book_sync]") {
+    book_sync sync(7, market::spot);
+    CHECK(sync.state() == feed_state::connecting);
+    CHECK_FALSE(sync.snapshot_wanted());
+
+    auto outcome = sync.on_connected(0);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::syncing);
+    CHECK(sync.snapshot_due(0)); // the first request goes out at once
+    CHECK(sync.snapshot_backoff_ns() == 0);
+
+    (void)sync.on_depth_update(diff(100, 105, {lvl(100, 1)}).view(), 1 * ms);
+    (void)sync.on_depth_update(diff(106, 110, {lvl(100, 2)}, {lvl(101, 0)}).view(), 2 * ms);
+    (void)sync.on_depth_update(diff(111, 115, {}, {lvl(104, 5)}).view(), 3 * ms);
+    CHECK(sync.buffered_diffs() == 3);
+    CHECK_FALSE(sync.book_valid());
+
+    sync.on_snapshot_requested(3 * ms);
+    CHECK_FALSE(sync.snapshot_wanted());
+    outcome = sync.on_snapshot(standard_snapshot(107).view(), 4 * ms);
+    CHECK(outcome.snapshot_applied);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.book_valid());
+    CHECK(sync.update_id() == 115);
+    CHECK(sync.buffered_diffs() == 0);
+    CHECK(sync.stats().diffs_dropped_by_snapshot == 1);
+    CHECK(sync.stats().diffs_applied == 2);
+
+    const order_book& book = sync.book();
+    CHECK(book.best_bid() == lvl(100, 2)); // from diff 106..110, not the dropped 100..105
+    CHECK(book.best_ask() == lvl(102, 21)); // 101 removed
+    CHECK(book.qty_at(side::sell, price{104}) == qty{5});
+
+    outcome = sync.on_depth_update(diff(116, 118, {lvl(100, 0)}).view(), 5 * ms);
+    CHECK(outcome.book_changed);
+    CHECK_FALSE(outcome.state_changed);
+    CHECK(sync.book().best_bid() == lvl(99, 20));
+}
+
+TEST_CASE("a snapshot older than the buffered diffs is discarded and requested again",
+          "[book_sync]") {
+    book_sync sync(0, market::spot);
+    (void)sync.on_connected(0);
+    (void)sync.on_depth_update(diff(200, 210).view(), 1 * ms);
+    sync.on_snapshot_requested(1 * ms);
+    const auto outcome = sync.on_snapshot(standard_snapshot(150).view(), 2 * ms);
+    CHECK_FALSE(outcome.state_changed);
+    CHECK(sync.state() == feed_state::syncing);
+    CHECK(sync.stats().snapshots_too_old == 1);
+    CHECK(sync.book().empty(side::buy));
+    CHECK(sync.snapshot_wanted());
+    CHECK(sync.snapshot_backoff_ns() == 250 * ms);
+    CHECK_FALSE(sync.snapshot_due(2 * ms));
+    CHECK(sync.snapshot_due(252 * ms));
+    CHECK(sync.buffered_diffs() == 1); // kept for the next snapshot
+
+    (void)sync.on_depth_update(diff(211, 215).view(), 300 * ms);
+    (void)sync.on_snapshot(standard_snapshot(212).view(), 400 * ms);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.update_id() == 215);
+}
+
+TEST_CASE("a snapshot newer than every buffered diff waits for the straddling diff",
+          "[book_sync]") {
+    book_sync sync(0, market::spot);
+    (void)sync.on_connected(0);
+    (void)sync.on_depth_update(diff(100, 105).view(), 1 * ms);
+    (void)sync.on_snapshot(standard_snapshot(120).view(), 2 * ms);
+    CHECK(sync.state() == feed_state::syncing);
+    CHECK_FALSE(sync.book_valid());
+    CHECK_FALSE(sync.snapshot_wanted()); // loaded, waiting on the stream
+    CHECK(sync.stats().diffs_dropped_by_snapshot == 1);
+
+    (void)sync.on_depth_update(diff(106, 120).view(), 3 * ms); // still covered
+    CHECK(sync.state() == feed_state::syncing);
+    const auto outcome = sync.on_depth_update(diff(121, 125, {lvl(100, 5)}).view(), 4 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.book().best_bid() == lvl(100, 5));
+
+    SECTION("but a first diff past the snapshot means it was too old") {
+        book_sync other(0, market::spot);
+        (void)other.on_connected(0);
+        (void)other.on_snapshot(standard_snapshot(120).view(), 1 * ms);
+        (void)other.on_depth_update(diff(130, 135).view(), 2 * ms);
+        CHECK(other.state() == feed_state::syncing);
+        CHECK(other.stats().snapshots_too_old == 1);
+        CHECK(other.snapshot_wanted());
+        CHECK(other.buffered_diffs() == 1);
+    }
+}
+
+TEST_CASE("a gap turns the book resyncing, counts it, and recovers on a new snapshot",
+          "[book_sync]") {
+    auto sync = synced_spot();
+    // Duplicates are ignored, not gaps.
+    auto outcome = sync.on_depth_update(diff(105, 110).view(), 4 * ms);
+    CHECK_FALSE(outcome.book_changed);
+    CHECK(sync.stats().diffs_duplicate == 1);
+
+    outcome = sync.on_depth_update(diff(112, 115, {lvl(100, 3)}).view(), 5 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK_FALSE(sync.book_valid());
+    CHECK(sync.book().empty(side::buy));
+    CHECK(sync.stats().gaps == 1);
+    CHECK(sync.stats().resyncs == 1);
+    CHECK(sync.snapshot_wanted());
+    CHECK(sync.snapshot_backoff_ns() == 250 * ms);
+    CHECK_FALSE(sync.snapshot_due(5 * ms));
+    CHECK(sync.snapshot_due(255 * ms));
+    CHECK(sync.buffered_diffs() == 1);
+
+    sync.on_snapshot_requested(255 * ms);
+    (void)sync.on_depth_update(diff(116, 117).view(), 260 * ms);
+    outcome = sync.on_snapshot(standard_snapshot(113).view(), 300 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.update_id() == 117);
+    CHECK(sync.book().best_bid() == lvl(100, 3));
+}
+
+TEST_CASE("a gap inside the buffer after a snapshot resyncs", "[book_sync]") {
+    book_sync sync(0, market::spot);
+    (void)sync.on_connected(0);
+    (void)sync.on_depth_update(diff(100, 110).view(), 1 * ms);
+    (void)sync.on_depth_update(diff(115, 120).view(), 2 * ms); // 111..114 missing
+    (void)sync.on_snapshot(standard_snapshot(105).view(), 3 * ms);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK(sync.stats().resyncs == 1);
+    CHECK(sync.buffered_diffs() == 1); // the diffs from the gap on stay buffered
+    CHECK_FALSE(sync.book_valid());
+}
+
+TEST_CASE("snapshot requests back off exponentially up to the maximum", "[book_sync]") {
+    book_sync sync(0, market::spot,
+                   {.snapshot_backoff_initial_ms = 100, .snapshot_backoff_max_ms = 1000});
+    (void)sync.on_connected(0);
+    CHECK(sync.snapshot_backoff_ns() == 0);
+    const std::int64_t expected_ms[] = {100, 200, 400, 800, 1000, 1000};
+    core::timestamp_ns now = 0;
+    for (const std::int64_t delay : expected_ms) {
+        REQUIRE(sync.snapshot_due(now));
+        sync.on_snapshot_requested(now);
+        CHECK_FALSE(sync.snapshot_wanted());
+        sync.on_snapshot_failed(now);
+        CHECK(sync.snapshot_backoff_ns() == delay * ms);
+        CHECK_FALSE(sync.snapshot_due(now + delay * ms - 1));
+        now += delay * ms;
+    }
+    CHECK(sync.stats().snapshot_failures == 6);
+}
+
+TEST_CASE("futures diffs chain by pu and straddle lastUpdateId itself", "[book_sync]") {
+    book_sync sync(0, market::usdm_futures);
+    (void)sync.on_connected(0);
+    (void)sync.on_depth_update(futures_diff(380, 389, 379).view(), 1 * ms);
+    (void)sync.on_depth_update(futures_diff(390, 399, 389).view(), 2 * ms);
+    (void)sync.on_depth_update(futures_diff(400, 405, 399, {lvl(100, 7)}).view(), 3 * ms);
+    (void)sync.on_snapshot(standard_snapshot(400).view(), 4 * ms);
+    CHECK(sync.stats().diffs_dropped_by_snapshot == 2); // u < 400
+    CHECK(sync.state() == feed_state::synced);          // 400 <= 400 <= 405
+    CHECK(sync.book().best_bid() == lvl(100, 7));
+
+    // pu == last u continues even if U skips ids (futures ids are not contiguous).
+    (void)sync.on_depth_update(futures_diff(420, 430, 405, {lvl(100, 8)}).view(), 5 * ms);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.update_id() == 430);
+    CHECK(sync.book().best_bid() == lvl(100, 8));
+
+    (void)sync.on_depth_update(futures_diff(431, 440, 429).view(), 6 * ms);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK(sync.stats().resyncs == 1);
+
+    SECTION("a diff without pu cannot continue a futures chain") {
+        book_sync other(0, market::usdm_futures);
+        (void)other.on_connected(0);
+        (void)other.on_snapshot(standard_snapshot(400).view(), 1 * ms);
+        (void)other.on_depth_update(futures_diff(399, 401, 398).view(), 2 * ms);
+        REQUIRE(other.state() == feed_state::synced);
+        (void)other.on_depth_update(diff(402, 405).view(), 3 * ms);
+        CHECK(other.state() == feed_state::resyncing);
+    }
+}
+
+TEST_CASE("spot straddling uses lastUpdateId + 1", "[book_sync]") {
+    book_sync sync(0, market::spot);
+    (void)sync.on_connected(0);
+    (void)sync.on_snapshot(standard_snapshot(100).view(), 1 * ms);
+    (void)sync.on_depth_update(diff(95, 100).view(), 2 * ms); // u == lastUpdateId: covered
+    CHECK(sync.state() == feed_state::syncing);
+    CHECK(sync.stats().diffs_dropped_by_snapshot == 1);
+    (void)sync.on_depth_update(diff(101, 103).view(), 3 * ms);
+    CHECK(sync.state() == feed_state::synced);
+}
+
+TEST_CASE("bookTicker refreshes the top only when newer than the book", "[book_sync]") {
+    auto sync = synced_spot(); // at 110: bids 100/99/98, asks 101/102/103
+
+    decoded_book_ticker ticker;
+    ticker.update_id = 109;
+    ticker.bid = lvl(100, 1);
+    ticker.ask = lvl(101, 1);
+    auto outcome = sync.on_book_ticker(ticker, 4 * ms);
+    CHECK_FALSE(outcome.book_changed);
+    CHECK(sync.stats().tickers_stale == 1);
+    CHECK(sync.book().best_bid() == lvl(100, 10));
+
+    ticker.update_id = 115;
+    ticker.bid = lvl(100, 7);
+    ticker.ask = lvl(102, 3); // 101 is gone as of 115
+    outcome = sync.on_book_ticker(ticker, 5 * ms);
+    CHECK(outcome.book_changed);
+    CHECK(outcome.from_ticker);
+    CHECK(sync.update_id() == 115);
+    CHECK(sync.last_diff_update_id() == 110);
+    CHECK(sync.book().best_bid() == lvl(100, 7));
+    CHECK(sync.book().best_ask() == lvl(102, 3));
+    CHECK(sync.book().qty_at(side::sell, price{101}) == qty{0});
+
+    // The same id again is not newer.
+    CHECK_FALSE(sync.on_book_ticker(ticker, 6 * ms).book_changed);
+
+    // A diff up to 113 is older than the ticker: its top must not step back.
+    outcome = sync.on_depth_update(diff(111, 113, {lvl(100, 9)}, {lvl(101, 5)}).view(), 7 * ms);
+    CHECK(outcome.book_changed);
+    CHECK(sync.book().best_ask() == lvl(102, 3));
+    CHECK(sync.book().best_bid() == lvl(100, 7));
+    CHECK(sync.update_id() == 115);
+
+    // A diff past the ticker supersedes it.
+    (void)sync.on_depth_update(diff(114, 120, {}, {lvl(101, 4)}).view(), 8 * ms);
+    CHECK(sync.book().best_ask() == lvl(101, 4));
+    CHECK(sync.update_id() == 120);
+    CHECK(sync.state() == feed_state::synced);
+
+    SECTION("tickers are ignored while not synced or when disabled") {
+        book_sync syncing(0, market::spot);
+        (void)syncing.on_connected(0);
+        CHECK_FALSE(syncing.on_book_ticker(ticker, 1).book_changed);
+        CHECK(syncing.book().empty(side::buy));
+
+        auto disabled = synced_spot({.apply_book_ticker = false});
+        CHECK_FALSE(disabled.on_book_ticker(ticker, 9 * ms).book_changed);
+        CHECK(disabled.book().best_bid() == lvl(100, 10));
+    }
+}
+
+TEST_CASE("a crossed book is never valid and resyncs when it persists", "[book_sync]") {
+    auto sync = synced_spot({.max_crossed_updates = 2});
+    auto outcome = sync.on_depth_update(diff(111, 111, {lvl(101, 5)}).view(), 4 * ms);
+    CHECK(outcome.book_changed);
+    CHECK(sync.book().crossed());
+    CHECK(sync.state() == feed_state::synced);
+    CHECK_FALSE(sync.book_valid());
+    (void)sync.on_depth_update(diff(112, 112).view(), 5 * ms);
+    CHECK_FALSE(sync.book_valid());
+    (void)sync.on_depth_update(diff(113, 113).view(), 6 * ms);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK(sync.stats().crossed_updates == 3);
+
+    auto healed = synced_spot({.max_crossed_updates = 2});
+    (void)healed.on_depth_update(diff(111, 111, {lvl(101, 5)}).view(), 4 * ms);
+    CHECK_FALSE(healed.book_valid());
+    (void)healed.on_depth_update(diff(112, 112, {lvl(101, 0)}).view(), 5 * ms);
+    CHECK(healed.book_valid());
+}
+
+TEST_CASE("a silent synced book turns stale and recovers on the next diff", "[book_sync]") {
+    auto sync = synced_spot({.stale_after_ms = 1000});
+    CHECK_FALSE(sync.check_stale(500 * ms).state_changed);
+    sync.on_activity(900 * ms);
+    CHECK_FALSE(sync.check_stale(1800 * ms).state_changed);
+    const auto outcome = sync.check_stale(1901 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::stale);
+    CHECK_FALSE(sync.book_valid());
+    CHECK(sync.stats().stale_transitions == 1);
+
+    (void)sync.on_depth_update(diff(111, 112).view(), 2000 * ms);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.book_valid());
+}
+
+TEST_CASE("a disconnect drops the book until the next connection", "[book_sync]") {
+    auto sync = synced_spot();
+    const auto outcome = sync.on_disconnected(10 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::connecting);
+    CHECK(sync.book().empty(side::buy));
+    CHECK_FALSE(sync.snapshot_wanted());
+    CHECK(sync.stats().snapshots_ignored == 0);
+    (void)sync.on_connected(20 * ms);
+    CHECK(sync.state() == feed_state::syncing);
+    CHECK(sync.snapshot_due(20 * ms));
+}
+
+TEST_CASE("unsolicited snapshots are ignored while synced", "[book_sync]") {
+    auto sync = synced_spot();
+    (void)sync.on_snapshot(snapshot(500, {lvl(1, 1)}, {lvl(2, 1)}).view(), 10 * ms);
+    CHECK(sync.stats().snapshots_ignored == 1);
+    CHECK(sync.book().best_bid() == lvl(100, 10));
+}
+
+TEST_CASE("the diff buffer is bounded and drops its oldest diffs", "[book_sync]") {
+    book_sync sync(0, market::spot, {.max_buffered_diffs = 3, .max_buffered_levels = 4});
+    (void)sync.on_connected(0);
+    for (std::uint64_t i = 0; i < 5; ++i) {
+        (void)sync.on_depth_update(diff(100 + 10 * i, 109 + 10 * i, {lvl(100, static_cast<std::int64_t>(i) + 1)}).view(), 1);
+    }
+    CHECK(sync.buffered_diffs() == 3);
+    CHECK(sync.stats().diffs_dropped_overflow == 2);
+    // Level budget: a diff with 3 levels pushes out older ones.
+    (void)sync.on_depth_update(diff(150, 159, {lvl(1, 1), lvl(2, 1), lvl(3, 1)}).view(), 1);
+    CHECK(sync.buffered_diffs() == 2);
+    // Snapshot inside the kept range: the kept diffs still apply in order.
+    (void)sync.on_snapshot(standard_snapshot(145).view(), 2);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.book().qty_at(side::buy, price{100}) == qty{5});
+    CHECK(sync.book().qty_at(side::buy, price{3}) == qty{1});
+
+    book_sync tiny(0, market::spot, {.max_buffered_levels = 2});
+    (void)tiny.on_connected(0);
+    (void)tiny.on_depth_update(diff(1, 2, {lvl(1, 1), lvl(2, 1), lvl(3, 1)}).view(), 1);
+    CHECK(tiny.buffered_diffs() == 0);
+    CHECK(tiny.stats().diffs_dropped_overflow == 1);
+}

@@ -1,0 +1,169 @@
+#include "quoter/md/capture.hpp"
+
+#include "md/test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using namespace quoter;
+using namespace quoter::md;
+
+namespace {
+
+constexpr core::timestamp_ns hour_ns = 3600 * core::ns_per_s;
+// 2024-08-08 23:30:00 UTC
+constexpr core::timestamp_ns start_ns = 1723159800LL * core::ns_per_s;
+
+std::vector<std::string> sorted_files(const std::filesystem::path& dir) {
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+} // namespace
+
+TEST_CASE("capture lines split into time and message", "[capture]") {
+    capture_line line;
+    REQUIRE(split_capture_line(R"(1723161253937085768 {"a":1})", line));
+    CHECK(line.local_ns == 1723161253937085768LL);
+    CHECK(line.json == R"({"a":1})");
+    CHECK_FALSE(split_capture_line(R"({"a":1})", line));
+    CHECK_FALSE(split_capture_line("12x4 {}", line));
+    CHECK_FALSE(split_capture_line(" {}", line));
+    REQUIRE(split_capture_line("5 {}\r", line));
+    CHECK(line.json == "{}");
+}
+
+TEST_CASE("writer and reader round-trip lines across hourly files", "[capture]") {
+    const auto dir = testing::temp_dir("capture");
+    std::vector<std::pair<core::timestamp_ns, std::string>> written;
+    {
+        gzip_line_writer writer({.directory = dir.string(), .prefix = "spot-btcusdt"});
+        CHECK(writer.path_for(start_ns) == dir.string() + "/spot-btcusdt-20240808-23.gz");
+        for (int i = 0; i < 3000; ++i) {
+            const core::timestamp_ns ts = start_ns + i * (hour_ns / 1000); // spans 3 hours
+            std::string json = R"({"stream":"btcusdt@trade","data":{"t":)" + std::to_string(i) +
+                               R"(,"pad":")" + std::string(static_cast<std::size_t>(i % 97), 'x') +
+                               "\"}}";
+            REQUIRE(writer.write(ts, json).has_value());
+            written.emplace_back(ts, std::move(json));
+        }
+        REQUIRE(writer.flush().has_value());
+        CHECK(writer.files().size() == 4); // 23:30 .. 02:29 touches four hours
+        CHECK(writer.current_path() == dir.string() + "/spot-btcusdt-20240809-02.gz");
+    }
+    const auto files = sorted_files(dir);
+    REQUIRE(files.size() == 4);
+    CHECK(files[0].ends_with("spot-btcusdt-20240808-23.gz"));
+    CHECK(files[1].ends_with("spot-btcusdt-20240809-00.gz"));
+
+    gzip_line_reader reader(4096); // small chunks: lines straddle refills
+    std::size_t index = 0;
+    for (const auto& file : files) {
+        REQUIRE(reader.open(file).has_value());
+        capture_line line;
+        while (reader.next(line)) {
+            REQUIRE(index < written.size());
+            CHECK(line.local_ns == written[index].first);
+            CHECK(line.json == written[index].second);
+            CHECK(line.capacity >= line.json.size() + message_padding);
+            // Every line of a file lies inside that file's hour.
+            CHECK(line.local_ns / hour_ns == written[index].first / hour_ns);
+            ++index;
+        }
+        CHECK(reader.error() == capture_error::none);
+    }
+    CHECK(index == written.size());
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a restarted writer appends to the hour's file", "[capture]") {
+    const auto dir = testing::temp_dir("capture-append");
+    for (int run = 0; run < 2; ++run) {
+        gzip_line_writer writer({.directory = dir.string(), .prefix = "p"});
+        REQUIRE(writer.write(start_ns + run, "{\"run\":" + std::to_string(run) + "}").has_value());
+    }
+    const auto files = sorted_files(dir);
+    REQUIRE(files.size() == 1);
+    gzip_line_reader reader;
+    REQUIRE(reader.open(files[0]).has_value());
+    capture_line line;
+    REQUIRE(reader.next(line));
+    CHECK(line.json == R"({"run":0})");
+    REQUIRE(reader.next(line));
+    CHECK(line.json == R"({"run":1})");
+    CHECK_FALSE(reader.next(line));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the reader handles long lines, a missing final newline and bad lines", "[capture]") {
+    const auto dir = testing::temp_dir("capture-long");
+    const std::string path = (dir / "long.gz").string();
+    const std::string long_json = "{\"x\":\"" + std::string(200000, 'y') + "\"}";
+    {
+        gzFile file = gzopen(path.c_str(), "wb");
+        REQUIRE(file != nullptr);
+        const std::string text =
+            "1 {}\nnot a capture line\n2 " + long_json + "\n\n3 {\"last\":true}";
+        REQUIRE(gzwrite(file, text.data(), static_cast<unsigned>(text.size())) ==
+                static_cast<int>(text.size()));
+        gzclose(file);
+    }
+    gzip_line_reader reader(4096);
+    REQUIRE(reader.open(path).has_value());
+    capture_line line;
+    REQUIRE(reader.next(line));
+    CHECK(line.local_ns == 1);
+    REQUIRE(reader.next(line));
+    CHECK(line.local_ns == 2);
+    CHECK(line.json == long_json);
+    REQUIRE(reader.next(line));
+    CHECK(line.local_ns == 3);
+    CHECK(line.json == R"({"last":true})");
+    CHECK(line.capacity >= line.json.size() + message_padding);
+    CHECK_FALSE(reader.next(line));
+    CHECK(reader.bad_lines() == 1);
+    CHECK(reader.error() == capture_error::none);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a corrupt or missing file is an error, not a crash", "[capture]") {
+    const auto dir = testing::temp_dir("capture-corrupt");
+    gzip_line_reader reader;
+    CHECK(reader.open((dir / "missing.gz").string()).error() == capture_error::open_failed);
+
+    const std::string path = (dir / "cut.gz").string();
+    {
+        gzip_line_writer writer({.directory = dir.string(), .prefix = "cut"});
+        for (int i = 0; i < 2000; ++i) {
+            REQUIRE(writer.write(start_ns, "{\"i\":" + std::to_string(i * 7919) + "}").has_value());
+        }
+        writer.close();
+        const auto files = sorted_files(dir);
+        REQUIRE(files.size() == 1);
+        const auto size = std::filesystem::file_size(files[0]);
+        std::filesystem::copy_file(files[0], path);
+        std::filesystem::resize_file(path, size / 2);
+    }
+    REQUIRE(reader.open(path).has_value());
+    capture_line line;
+    std::size_t lines = 0;
+    while (reader.next(line)) {
+        ++lines;
+    }
+    CHECK(lines < 2000);
+    CHECK(reader.error() == capture_error::read_failed);
+
+    gzip_line_writer unwritable({.directory = (dir / "no" / "such").string(), .prefix = "x"});
+    CHECK(unwritable.write(start_ns, "{}").error() == capture_error::open_failed);
+    std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,198 @@
+#include "quoter/md/feed_handler.hpp"
+#include "quoter/md/publisher.hpp"
+
+#include "md/test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace quoter;
+using namespace quoter::md;
+using quoter::md::testing::btc;
+using quoter::md::testing::eth;
+
+namespace {
+
+constexpr core::timestamp_ns ms = core::ns_per_ms;
+
+struct collecting_sink final : md_event_sink {
+    std::vector<md_event> events;
+    void on_event(const md_event& event) noexcept override { events.push_back(event); }
+};
+
+std::string depth(std::uint64_t first, std::uint64_t last, std::string_view bids,
+                  std::string_view asks) {
+    return R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255308,)"
+           R"("s":"BTCUSDT","U":)" +
+           std::to_string(first) + R"(,"u":)" + std::to_string(last) + R"(,"b":[)" +
+           std::string(bids) + R"(],"a":[)" + std::string(asks) + "]}}";
+}
+
+constexpr std::string_view snapshot_body =
+    R"({"lastUpdateId":107,"bids":[["100.00","1"],["99.00","2"]],"asks":[["101.00","3"],)"
+    R"(["102.00","4"]]})";
+
+struct feed_fixture {
+    symbol_registry registry = testing::make_registry();
+    collecting_sink sink;
+    feed_handler feed{registry, sink};
+
+    /// Connects and syncs BTCUSDT at update id 110.
+    void sync_btc() {
+        feed.on_connected(0);
+        (void)feed.on_message_copy(depth(100, 110, R"(["100.00","5"])", ""), 1 * ms);
+        REQUIRE(feed.take_due_snapshot(1 * ms) == btc);
+        REQUIRE(feed.take_due_snapshot(1 * ms) == eth);
+        REQUIRE(feed.take_due_snapshot(1 * ms) == testing::perp);
+        REQUIRE(feed.take_due_snapshot(1 * ms) == invalid_symbol);
+        (void)feed.on_snapshot_copy(btc, snapshot_body, 2 * ms);
+        REQUIRE(feed.sync(btc).state() == feed_state::synced);
+    }
+};
+
+} // namespace
+
+TEST_CASE("md_event is a fixed-size trivially copyable POD", "[publisher]") {
+    STATIC_REQUIRE(std::is_trivially_copyable_v<md_event>);
+    STATIC_REQUIRE(md_event::top_levels == 10);
+    STATIC_REQUIRE(sizeof(md_event) % 64 == 0);
+    md_event a;
+    a.bids[3] = {core::price{5}, core::qty{6}};
+    const md_event b = a;
+    CHECK(b.bids[3].qty == core::qty{6});
+}
+
+TEST_CASE("the feed publishes state changes and valid top-K books", "[publisher]") {
+    feed_fixture f;
+    f.sync_btc();
+    // connecting -> syncing for every symbol, then synced for BTCUSDT.
+    REQUIRE(f.sink.events.size() >= 4);
+    CHECK(f.sink.events[0].kind == md_event_kind::state);
+    CHECK(f.sink.events[0].state == feed_state::syncing);
+    CHECK_FALSE(f.sink.events[0].book_valid());
+    const md_event& synced = f.sink.events.back();
+    CHECK(synced.kind == md_event_kind::state);
+    CHECK(synced.state == feed_state::synced);
+    CHECK(synced.book_valid());
+    CHECK((synced.flags & md_flags::snapshot) != 0);
+    CHECK(synced.symbol == btc);
+    CHECK(synced.update_id == 110);
+    CHECK(synced.bid_count == 2);
+    CHECK(synced.ask_count == 2);
+    CHECK(synced.bids[0].px == core::price{10000});
+    CHECK(synced.bids[0].qty == core::qty{500000000});
+    CHECK(synced.asks[1].px == core::price{10200});
+    CHECK(synced.local_ns == 2 * ms);
+    CHECK(synced.exchange_ns == 1723161255308LL * ms);
+    for (std::size_t i = 1; i < f.sink.events.size(); ++i) {
+        CHECK(f.sink.events[i].sequence == f.sink.events[i - 1].sequence + 1);
+    }
+
+    const std::size_t before = f.sink.events.size();
+    (void)f.feed.on_message_copy(depth(111, 112, R"(["100.50","1"])", ""), 3 * ms);
+    REQUIRE(f.sink.events.size() == before + 1);
+    const md_event& book = f.sink.events.back();
+    CHECK(book.kind == md_event_kind::book);
+    CHECK(book.book_valid());
+    CHECK(book.bids[0].px == core::price{10050});
+    CHECK(book.bid_count == 3);
+}
+
+TEST_CASE("malformed messages neither touch the book nor publish", "[publisher]") {
+    feed_fixture f;
+    f.sync_btc();
+    const std::size_t before = f.sink.events.size();
+    const auto top = f.feed.sync(btc).book().best_bid();
+    (void)f.feed.on_message_copy(depth(111, 112, R"(["100.50","1"],["oops","1"])", ""), 3 * ms);
+    (void)f.feed.on_message_copy(depth(111, 112, R"(["100.50","1"])", "").substr(0, 90), 4 * ms);
+    (void)f.feed.on_message_copy("\x01\x02garbage", 5 * ms);
+    CHECK(f.sink.events.size() == before);
+    CHECK(f.feed.sync(btc).book().best_bid() == top);
+    CHECK(f.feed.sync(btc).state() == feed_state::synced);
+    CHECK(f.feed.sync(btc).update_id() == 110);
+    CHECK(f.feed.decoder().stats().malformed() == 3);
+    // The chain is intact: the real diff still applies.
+    (void)f.feed.on_message_copy(depth(111, 112, R"(["100.50","1"])", ""), 6 * ms);
+    CHECK(f.feed.sync(btc).state() == feed_state::synced);
+}
+
+TEST_CASE("crossed books are published without the valid flag", "[publisher]") {
+    feed_fixture f;
+    f.sync_btc();
+    (void)f.feed.on_message_copy(depth(111, 112, R"(["101.00","1"])", ""), 3 * ms);
+    const md_event& event = f.sink.events.back();
+    CHECK(event.kind == md_event_kind::book);
+    CHECK_FALSE(event.book_valid());
+    CHECK((event.flags & md_flags::crossed) != 0);
+    CHECK(event.bid_count == 0); // no levels from an invalid book
+}
+
+TEST_CASE("trades are published with the feed state", "[publisher]") {
+    feed_fixture f;
+    f.sync_btc();
+    (void)f.feed.on_message_copy(
+        R"({"stream":"btcusdt@trade","data":{"e":"trade","E":5,"s":"BTCUSDT","t":77,)"
+        R"("p":"100.00","q":"0.5","T":4,"m":false,"M":true}})",
+        3 * ms);
+    const md_event& event = f.sink.events.back();
+    CHECK(event.kind == md_event_kind::trade);
+    CHECK(event.state == feed_state::synced);
+    CHECK(event.trade.px == core::price{10000});
+    CHECK(event.trade.qty == core::qty{50000000});
+    CHECK(event.trade.aggressor == core::side::buy);
+    CHECK(event.trade.count == 1);
+    CHECK(event.trade.trade_id == 77);
+    CHECK(event.exchange_ns == 4 * ms);
+}
+
+TEST_CASE("gap, snapshot requests, backoff and shutdown notices reach the transport",
+          "[publisher]") {
+    feed_fixture f;
+    f.sync_btc();
+    CHECK(f.feed.take_due_snapshot(3 * ms) == invalid_symbol);
+    (void)f.feed.on_message_copy(depth(120, 125, "", ""), 3 * ms); // gap
+    CHECK(f.sink.events.back().state == feed_state::resyncing);
+    CHECK_FALSE(f.sink.events.back().book_valid());
+    CHECK(f.feed.sync(btc).stats().resyncs == 1);
+    CHECK(f.feed.next_snapshot_due() == 3 * ms + 250 * ms);
+    CHECK(f.feed.take_due_snapshot(100 * ms) == invalid_symbol);
+    CHECK(f.feed.take_due_snapshot(253 * ms) == btc);
+
+    // A body that is not a snapshot counts as a failed request.
+    (void)f.feed.on_snapshot_copy(btc, R"({"code":-1003,"msg":"Too many requests"})", 260 * ms);
+    CHECK(f.feed.sync(btc).stats().snapshot_failures == 1);
+    CHECK(f.feed.take_due_snapshot(261 * ms) == invalid_symbol);
+
+    CHECK_FALSE(f.feed.take_shutdown_notice());
+    (void)f.feed.on_message_copy(R"({"e":"serverShutdown","E":1})", 300 * ms);
+    CHECK(f.feed.take_shutdown_notice());
+    CHECK_FALSE(f.feed.take_shutdown_notice());
+
+    f.feed.on_disconnected(400 * ms);
+    CHECK(f.sink.events.back().state == feed_state::connecting);
+}
+
+TEST_CASE("ring_event_sink pushes into the SPSC ring and counts drops", "[publisher]") {
+    core::spsc_ring<md_event, 4> ring;
+    ring_event_sink<4> sink(ring);
+    const auto registry = testing::make_registry();
+    feed_handler feed(registry, sink);
+    feed.on_connected(0); // three state events
+    feed.on_disconnected(1); // three more: one does not fit
+    CHECK(ring.size_approx() == 4);
+    CHECK(sink.dropped() == 2);
+    md_event event;
+    REQUIRE(ring.try_pop(event));
+    CHECK(event.kind == md_event_kind::state);
+    CHECK(event.sequence == 1);
+}
+
+TEST_CASE("stale books are published by check_stale", "[publisher]") {
+    feed_fixture f;
+    f.sync_btc();
+    f.feed.check_stale(2 * ms + 6000 * ms);
+    CHECK(f.sink.events.back().state == feed_state::stale);
+    CHECK_FALSE(f.sink.events.back().book_valid());
+}

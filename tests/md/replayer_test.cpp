@@ -1,0 +1,367 @@
+// Replays the real Binance captures through the production decode + sync path and checks it
+// against a small, independent reference book: std::map levels, plain string parsing, and
+// Binance's procedure written out directly.
+#include "quoter/md/exchange_info.hpp"
+#include "quoter/md/replayer.hpp"
+
+#include "md/test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <zlib.h>
+
+#include <array>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace quoter;
+using namespace quoter::md;
+
+namespace {
+
+// ---- independent reference ---------------------------------------------------------------
+
+/// "61737.63000000" -> integer scaled by 10^decimals, by hand.
+std::int64_t scaled(std::string_view text, int decimals) {
+    std::int64_t value = 0;
+    int fraction = -1;
+    for (const char c : text) {
+        if (c == '.') {
+            fraction = 0;
+            continue;
+        }
+        if (fraction >= decimals) {
+            continue; // Binance pads with zeros
+        }
+        value = value * 10 + (c - '0');
+        if (fraction >= 0) {
+            ++fraction;
+        }
+    }
+    for (int i = fraction < 0 ? 0 : fraction; i < decimals; ++i) {
+        value *= 10;
+    }
+    return value;
+}
+
+std::uint64_t number_after(const std::string& json, const std::string& key) {
+    const auto at = json.find("\"" + key + "\":");
+    REQUIRE(at != std::string::npos);
+    return std::strtoull(json.c_str() + at + key.size() + 3, nullptr, 10);
+}
+
+std::string string_after(const std::string& json, const std::string& key) {
+    const auto at = json.find("\"" + key + "\":\"");
+    REQUIRE(at != std::string::npos);
+    const auto begin = at + key.size() + 4;
+    return json.substr(begin, json.find('"', begin) - begin);
+}
+
+using level_list = std::vector<std::pair<std::int64_t, std::int64_t>>;
+
+/// Levels of the array after "key":[ as (ticks, lots) with 2 price and 8 quantity decimals.
+level_list levels_after(const std::string& json, const std::string& key) {
+    level_list levels;
+    auto at = json.find("\"" + key + "\":[");
+    REQUIRE(at != std::string::npos);
+    at += key.size() + 4;
+    while (json[at] == '[') {
+        const auto p0 = at + 2;
+        const auto p1 = json.find('"', p0);
+        const auto q0 = p1 + 3;
+        const auto q1 = json.find('"', q0);
+        levels.emplace_back(scaled(std::string_view(json).substr(p0, p1 - p0), 2),
+                            scaled(std::string_view(json).substr(q0, q1 - q0), 8));
+        at = q1 + 2; // past "]
+        if (json[at] == ',') {
+            ++at;
+        }
+    }
+    return levels;
+}
+
+struct reference_book {
+    std::map<std::int64_t, std::int64_t, std::greater<>> bids;
+    std::map<std::int64_t, std::int64_t> asks;
+    bool synced = false;
+    bool have_snapshot = false;
+    std::uint64_t last_u = 0;
+    std::uint64_t ticker_u = 0;
+    bool ticker_active = false;
+    std::pair<std::int64_t, std::int64_t> ticker_bid, ticker_ask;
+    std::vector<std::tuple<std::uint64_t, std::uint64_t, level_list, level_list>> buffered;
+    int gaps = 0;
+
+    void apply(const level_list& b, const level_list& a) {
+        for (const auto& [px, lots] : b) {
+            lots == 0 ? (void)bids.erase(px) : (void)(bids[px] = lots);
+        }
+        for (const auto& [px, lots] : a) {
+            lots == 0 ? (void)asks.erase(px) : (void)(asks[px] = lots);
+        }
+    }
+    void apply_ticker() {
+        while (!bids.empty() && bids.begin()->first > ticker_bid.first) {
+            bids.erase(bids.begin());
+        }
+        while (!asks.empty() && asks.begin()->first < ticker_ask.first) {
+            asks.erase(asks.begin());
+        }
+        bids[ticker_bid.first] = ticker_bid.second;
+        asks[ticker_ask.first] = ticker_ask.second;
+    }
+    void diff(std::uint64_t first, std::uint64_t last, const level_list& b, const level_list& a) {
+        if (!synced && have_snapshot) {
+            // Snapshot newer than every buffered diff: the stream brings the straddling one.
+            if (last <= last_u) {
+                return;
+            }
+            REQUIRE(first <= last_u + 1);
+            apply(b, a);
+            last_u = last;
+            synced = true;
+            return;
+        }
+        if (!synced) {
+            buffered.emplace_back(first, last, b, a);
+            return;
+        }
+        if (last <= last_u) {
+            return;
+        }
+        if (first != last_u + 1) {
+            ++gaps;
+            synced = false;
+            return;
+        }
+        apply(b, a);
+        last_u = last;
+        if (ticker_active && ticker_u > last_u) {
+            apply_ticker();
+        } else {
+            ticker_active = false;
+        }
+    }
+    void snapshot(std::uint64_t id, const level_list& b, const level_list& a) {
+        bids.clear();
+        asks.clear();
+        apply(b, a);
+        last_u = id;
+        bool first = true;
+        for (const auto& [U, u, db, da] : buffered) {
+            if (u <= id) {
+                continue;
+            }
+            if (first) {
+                REQUIRE(U <= id + 1);
+                REQUIRE(id + 1 <= u);
+                first = false;
+                apply(db, da);
+                last_u = u;
+                continue;
+            }
+            REQUIRE(U == last_u + 1);
+            apply(db, da);
+            last_u = u;
+        }
+        buffered.clear();
+        synced = !first;
+        have_snapshot = true;
+    }
+    void ticker(std::uint64_t u, std::pair<std::int64_t, std::int64_t> bid,
+                std::pair<std::int64_t, std::int64_t> ask) {
+        const std::uint64_t book_u = ticker_active && ticker_u > last_u ? ticker_u : last_u;
+        if (!synced || u <= book_u) {
+            return;
+        }
+        ticker_u = u;
+        ticker_active = true;
+        ticker_bid = bid;
+        ticker_ask = ask;
+        apply_ticker();
+    }
+    void line(const std::string& json) {
+        if (json.find("\"lastUpdateId\":") != std::string::npos) {
+            snapshot(number_after(json, "lastUpdateId"), levels_after(json, "bids"),
+                     levels_after(json, "asks"));
+        } else if (json.find("\"e\":\"depthUpdate\"") != std::string::npos) {
+            diff(number_after(json, "U"), number_after(json, "u"), levels_after(json, "b"),
+                 levels_after(json, "a"));
+        } else if (json.find("@bookTicker\"") != std::string::npos) {
+            ticker(number_after(json, "u"),
+                   {scaled(string_after(json, "b"), 2), scaled(string_after(json, "B"), 8)},
+                   {scaled(string_after(json, "a"), 2), scaled(string_after(json, "A"), 8)});
+        }
+    }
+};
+
+/// Reads capture lines with zlib directly, independently of gzip_line_reader.
+class plain_gz_lines {
+public:
+    explicit plain_gz_lines(const std::string& path) : file_(gzopen(path.c_str(), "rb")) {
+        REQUIRE(file_ != nullptr);
+    }
+    ~plain_gz_lines() { gzclose(file_); }
+    plain_gz_lines(const plain_gz_lines&) = delete;
+    plain_gz_lines& operator=(const plain_gz_lines&) = delete;
+
+    bool next(std::string& json) {
+        std::string line;
+        std::array<char, 65536> chunk{};
+        while (gzgets(file_, chunk.data(), static_cast<int>(chunk.size())) != nullptr) {
+            line += chunk.data();
+            if (!line.empty() && line.back() == '\n') {
+                break;
+            }
+        }
+        if (line.empty()) {
+            return false;
+        }
+        if (line.back() == '\n') {
+            line.pop_back();
+        }
+        json = line.substr(line.find(' ') + 1);
+        return true;
+    }
+
+private:
+    gzFile file_;
+};
+
+// ---- the test ----------------------------------------------------------------------------
+
+void replay_and_compare(const std::string& path, std::string_view symbol_name) {
+    const auto info =
+        load_exchange_info_file(QUOTER_SOURCE_DIR "/tests/md/data/exchange_info_spot.json",
+                                market::spot);
+    REQUIRE(info.has_value());
+    symbol_registry registry;
+    const std::array<std::string_view, 1> names{symbol_name};
+    REQUIRE(register_symbols(registry, *info, names).has_value());
+
+    capture_replayer replayer(registry, {path});
+    reference_book reference;
+    plain_gz_lines lines(path);
+    std::uint64_t reference_lines = 0;
+    std::uint64_t compared = 0;
+    std::uint64_t book_events = 0;
+    md_event event;
+    while (replayer.next(event)) {
+        while (reference_lines < replayer.lines()) {
+            std::string json;
+            REQUIRE(lines.next(json));
+            reference.line(json);
+            ++reference_lines;
+        }
+        if (event.kind == md_event_kind::trade) {
+            continue;
+        }
+        ++book_events;
+        const bool reference_valid =
+            reference.synced && !reference.bids.empty() && !reference.asks.empty() &&
+            reference.bids.begin()->first < reference.asks.begin()->first;
+        REQUIRE(event.book_valid() == reference_valid);
+        if (!event.book_valid()) {
+            continue;
+        }
+        REQUIRE(event.state == feed_state::synced);
+        // Top of book (and the rest of the top K) equal at every event.
+        auto bid = reference.bids.begin();
+        for (std::size_t i = 0; i < event.bid_count; ++i, ++bid) {
+            REQUIRE(bid != reference.bids.end());
+            REQUIRE(event.bids[i].px.ticks() == bid->first);
+            REQUIRE(event.bids[i].qty.lots() == bid->second);
+        }
+        auto ask = reference.asks.begin();
+        for (std::size_t i = 0; i < event.ask_count; ++i, ++ask) {
+            REQUIRE(ask != reference.asks.end());
+            REQUIRE(event.asks[i].px.ticks() == ask->first);
+            REQUIRE(event.asks[i].qty.lots() == ask->second);
+        }
+        REQUIRE(event.bid_count == std::min<std::size_t>(md_top_levels, reference.bids.size()));
+        REQUIRE(event.ask_count == std::min<std::size_t>(md_top_levels, reference.asks.size()));
+        ++compared;
+    }
+    REQUIRE(replayer.error() == capture_error::none);
+    INFO(path);
+    CHECK(replayer.bad_lines() == 0);
+    CHECK(replayer.feed().decoder().stats().malformed() == 0);
+    CHECK(replayer.feed().decoder().stats().count(message_kind::unknown_symbol) == 0);
+
+    const book_sync& sync = replayer.feed().sync(0);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.stats().gaps == 0);
+    CHECK(sync.stats().resyncs == 0);
+    CHECK(sync.stats().snapshots_applied == 1);
+    CHECK(reference.gaps == 0);
+    CHECK(compared > 1000);
+    CHECK(compared <= book_events);
+
+    // The whole final book, every level, equals the reference.
+    const order_book& book = sync.book();
+    REQUIRE(book.depth(core::side::buy) == reference.bids.size());
+    REQUIRE(book.depth(core::side::sell) == reference.asks.size());
+    std::size_t i = 0;
+    for (const auto& [px, lots] : reference.bids) {
+        REQUIRE(book.level(core::side::buy, i).px.ticks() == px);
+        REQUIRE(book.level(core::side::buy, i).qty.lots() == lots);
+        ++i;
+    }
+    i = 0;
+    for (const auto& [px, lots] : reference.asks) {
+        REQUIRE(book.level(core::side::sell, i).px.ticks() == px);
+        REQUIRE(book.level(core::side::sell, i).qty.lots() == lots);
+        ++i;
+    }
+    WARN(path << ": " << replayer.lines() << " lines, " << compared
+              << " valid book events compared, final depth " << book.depth(core::side::buy)
+              << "/" << book.depth(core::side::sell));
+}
+
+} // namespace
+
+TEST_CASE("replaying the real captures syncs with no gap and matches the reference book",
+          "[replay][data]") {
+    const std::string dir = testing::data_dir();
+    if (dir.empty()) {
+        WARN("skipped: ../shared/data/binance not found (set QUOTER_DATA_DIR to run this test)");
+        SUCCEED("no capture data");
+        return;
+    }
+    SECTION("BTCUSDT") { replay_and_compare(dir + "/spot-btcusdt-20240808.gz", "BTCUSDT"); }
+    SECTION("ETHUSDT") { replay_and_compare(dir + "/spot-ethusdt-20240808.gz", "ETHUSDT"); }
+}
+
+TEST_CASE("every message of the real captures decodes", "[replay][data]") {
+    const std::string dir = testing::data_dir();
+    if (dir.empty()) {
+        WARN("skipped: ../shared/data/binance not found (set QUOTER_DATA_DIR to run this test)");
+        SUCCEED("no capture data");
+        return;
+    }
+    symbol_registry registry = testing::make_registry();
+    binance_decoder decoder(registry);
+    for (const char* file : {"/spot-btcusdt-20240808.gz", "/spot-ethusdt-20240808.gz"}) {
+        gzip_line_reader reader;
+        REQUIRE(reader.open(dir + file).has_value());
+        capture_line line;
+        symbol_id last_depth = invalid_symbol;
+        while (reader.next(line)) {
+            const auto& m = decoder.decode(line.padded(), line.local_ns, last_depth);
+            INFO(line.json.substr(0, 200));
+            REQUIRE(m.kind != message_kind::malformed);
+            REQUIRE(m.kind != message_kind::ignored);
+            if (m.kind == message_kind::depth_update) {
+                last_depth = m.symbol;
+            }
+        }
+        CHECK(reader.error() == capture_error::none);
+    }
+    const auto& stats = decoder.stats();
+    CHECK(stats.count(message_kind::depth_update) == 3451 + 3434);
+    CHECK(stats.count(message_kind::trade) == 9757 + 6106);
+    CHECK(stats.count(message_kind::book_ticker) == 28040 + 24077);
+    CHECK(stats.count(message_kind::depth_snapshot) == 2);
+}
