@@ -8,6 +8,7 @@ namespace quoter::bench {
 int run_quote_manager_bench(const bench_options& options);
 int run_order_book_bench(const bench_options& options);
 int run_md_decode_bench(const bench_options& options);
+int run_strategy_bench(const bench_options& options);
 
 namespace {
 
@@ -20,6 +21,8 @@ constexpr std::array suites{
     suite{"md_decode",
           "Binance decode + book apply vs plain simdjson parse vs nlohmann::json + std::map",
           &run_md_decode_bench},
+    suite{"strategy", "per-update cost of the volatility estimators and quoting models",
+          run_strategy_bench},
 };
 
 } // namespace

@@ -1,0 +1,192 @@
+// account: one symbol's position, cash, fees and PnL, exact in fixed point and marked to the
+// mid, with the PnL split into spread capture and inventory PnL.
+//
+// Units. Money is int64 notional units of the symbol (symbol_spec): 10^-(price_decimals +
+// qty_decimals) of the quote asset, e.g. 1e-7 USDT for BTCUSDT. The position is in lots.
+// price * quantity products are formed in 128 bits; a result that does not fit int64 sets the
+// sticky overflowed() flag (it needs ~9e11 USDT of turnover on BTCUSDT).
+//
+// Accounting, average cost:
+//   buy  q at p:  cash -= p*q + fee        sell q at p:  cash += p*q - fee
+//   cost basis B: signed entry notional of the open position (long > 0, short < 0).
+//   A fill that reduces the position by c lots removes b = round(B * c / |Q|) from B and
+//   realizes sign(Q) * p * c - b. A fill larger than the position closes it (b = B) and opens
+//   the rest at p: a flip. The average entry price is B / Q.
+//   inventory value V = floor(Q * mark)  (mark in half ticks, so a mid between two ticks is
+//   exact; floor takes the lower of two values half a unit apart)
+//   unrealized U = V - B,  equity E = cash + V.
+// These make E - initial_cash = R + U - fees hold exactly, whatever the rounding of b.
+//
+// Fees: maker/taker rates in bps (negative = rebate), exact to 1e-4 bp; each fill's fee is
+// notional * rate rounded up to a notional unit (a charge rounds up, a rebate rounds toward 0).
+//
+// Spread capture: for each fill, (mid at fill - price) * q for a buy and (price - mid) * q for
+// a sell; inventory PnL is the rest of the gross PnL: R + U - spread capture. Both are kept in
+// half notional units because the mid may lie between two ticks.
+//
+// Invariants: no allocation, no exceptions, trivially copyable. Core thread only.
+#pragma once
+
+#include "quoter/core/fixed_point.hpp"
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/time.hpp"
+
+#include <cstdint>
+
+namespace quoter::portfolio {
+
+/// A marking price in half ticks, so that the mid of any book is exact.
+struct mark_price {
+    std::int64_t half_ticks = 0;
+
+    [[nodiscard]] static constexpr mark_price at(core::price p) noexcept { return {2 * p.ticks()}; }
+    [[nodiscard]] static constexpr mark_price mid(core::price best_bid,
+                                                  core::price best_ask) noexcept {
+        return {best_bid.ticks() + best_ask.ticks()};
+    }
+    [[nodiscard]] constexpr bool known() const noexcept { return half_ticks > 0; }
+    constexpr auto operator<=>(const mark_price&) const noexcept = default;
+};
+
+enum class liquidity : std::uint8_t { maker, taker };
+
+struct account_config {
+    /// Cash at the start, quote asset (rounded to the nearest notional unit).
+    double initial_cash = 0.0;
+    /// Fee on maker fills, bps of notional; negative = rebate.
+    double maker_fee_bps = 0.0;
+    /// Fee on taker fills, bps of notional; negative = rebate.
+    double taker_fee_bps = 0.0;
+};
+
+struct fill {
+    core::timestamp_ns time = 0;
+    core::side side = core::side::buy;
+    core::price price;
+    /// Lots, > 0.
+    core::qty quantity;
+    liquidity role = liquidity::maker;
+    /// Mid at the time of the fill, for spread capture; also becomes the mark. Unknown (0):
+    /// the fill price stands in for it.
+    mark_price mid;
+};
+
+/// What one fill did, in notional units.
+struct fill_result {
+    /// Fee charged (negative = rebate received).
+    std::int64_t fee_units = 0;
+    /// PnL realized by the reducing part of the fill, before fees.
+    std::int64_t realized_units = 0;
+    /// Spread capture of the fill, in half notional units.
+    std::int64_t spread_capture_half_units = 0;
+    /// Position after the fill.
+    core::qty position;
+    bool applied = false;
+};
+
+class account {
+public:
+    account() = default;
+    account(const core::symbol_spec& spec, const account_config& config) noexcept;
+
+    /// Books a fill. Fills with a non-positive quantity or price are ignored (applied = false).
+    fill_result apply(const fill& f) noexcept;
+
+    /// Sets the price the position is valued at (normally the mid of each book update).
+    void mark(mark_price price) noexcept { mark_ = price; }
+
+    // Exact values, notional units unless stated otherwise.
+    [[nodiscard]] core::qty position() const noexcept { return position_; }
+    [[nodiscard]] std::int64_t initial_cash_units() const noexcept { return initial_cash_; }
+    [[nodiscard]] std::int64_t cash_units() const noexcept { return cash_; }
+    /// Signed entry notional of the open position.
+    [[nodiscard]] std::int64_t cost_basis_units() const noexcept { return cost_basis_; }
+    [[nodiscard]] std::int64_t realized_units() const noexcept { return realized_; }
+    /// Net fees: paid minus rebates received.
+    [[nodiscard]] std::int64_t fees_units() const noexcept { return fees_paid_ - rebates_; }
+    [[nodiscard]] std::int64_t fees_paid_units() const noexcept { return fees_paid_; }
+    [[nodiscard]] std::int64_t rebates_units() const noexcept { return rebates_; }
+    /// Position valued at the mark (floored to a unit).
+    [[nodiscard]] std::int64_t inventory_value_units() const noexcept;
+    [[nodiscard]] std::int64_t unrealized_units() const noexcept;
+    /// cash + inventory value.
+    [[nodiscard]] std::int64_t equity_units() const noexcept;
+    /// equity - initial cash == realized + unrealized - fees.
+    [[nodiscard]] std::int64_t total_pnl_units() const noexcept;
+    [[nodiscard]] std::int64_t spread_capture_half_units() const noexcept {
+        return spread_capture_half_;
+    }
+    /// (realized + unrealized) * 2 - spread capture, in half notional units.
+    [[nodiscard]] std::int64_t inventory_pnl_half_units() const noexcept;
+    /// Sum of fill notionals.
+    [[nodiscard]] std::int64_t turnover_units() const noexcept { return turnover_; }
+    /// Sum of fill quantities, lots.
+    [[nodiscard]] core::qty volume() const noexcept { return volume_; }
+    [[nodiscard]] std::uint64_t fill_count() const noexcept { return maker_fills_ + taker_fills_; }
+    [[nodiscard]] std::uint64_t maker_fill_count() const noexcept { return maker_fills_; }
+    [[nodiscard]] std::uint64_t taker_fill_count() const noexcept { return taker_fills_; }
+    [[nodiscard]] mark_price current_mark() const noexcept { return mark_; }
+    /// Fee rates in units of 1e-8 of notional (1 bp = 10'000).
+    [[nodiscard]] std::int64_t maker_fee_rate_e8() const noexcept { return maker_rate_e8_; }
+    [[nodiscard]] std::int64_t taker_fee_rate_e8() const noexcept { return taker_rate_e8_; }
+    /// True once any value left the int64 range; the exact values are then unreliable.
+    [[nodiscard]] bool overflowed() const noexcept { return overflowed_; }
+
+    // The same in the quote asset (base asset for position_base), for reports.
+    [[nodiscard]] double cash() const noexcept { return to_quote(cash_); }
+    [[nodiscard]] double equity() const noexcept { return to_quote(equity_units()); }
+    [[nodiscard]] double realized_pnl() const noexcept { return to_quote(realized_); }
+    [[nodiscard]] double unrealized_pnl() const noexcept { return to_quote(unrealized_units()); }
+    [[nodiscard]] double fees() const noexcept { return to_quote(fees_units()); }
+    [[nodiscard]] double fees_paid() const noexcept { return to_quote(fees_paid_); }
+    [[nodiscard]] double rebates() const noexcept { return to_quote(rebates_); }
+    [[nodiscard]] double total_pnl() const noexcept { return to_quote(total_pnl_units()); }
+    [[nodiscard]] double spread_capture_pnl() const noexcept {
+        return 0.5 * to_quote(spread_capture_half_);
+    }
+    [[nodiscard]] double inventory_pnl() const noexcept {
+        return 0.5 * to_quote(inventory_pnl_half_units());
+    }
+    [[nodiscard]] double turnover() const noexcept { return to_quote(turnover_); }
+    [[nodiscard]] double position_base() const noexcept { return spec_.to_double(position_); }
+    [[nodiscard]] double volume_base() const noexcept { return spec_.to_double(volume_); }
+    /// Average entry price of the open position, quote asset per base unit; 0 when flat.
+    [[nodiscard]] double average_entry_price() const noexcept;
+    /// The mark, quote asset per base unit.
+    [[nodiscard]] double mark_value() const noexcept {
+        return 0.5 * static_cast<double>(mark_.half_ticks) * spec_.tick_size();
+    }
+
+    [[nodiscard]] const core::symbol_spec& spec() const noexcept { return spec_; }
+
+private:
+    __extension__ using wide = __int128;
+
+    [[nodiscard]] double to_quote(std::int64_t units) const noexcept {
+        return static_cast<double>(units) * unit_;
+    }
+    void add(std::int64_t& accumulator, wide delta) noexcept;
+    [[nodiscard]] std::int64_t narrow(wide value) const noexcept;
+
+    core::symbol_spec spec_;
+    double unit_ = 1.0; // quote asset per notional unit
+    std::int64_t maker_rate_e8_ = 0;
+    std::int64_t taker_rate_e8_ = 0;
+
+    core::qty position_;
+    mark_price mark_;
+    std::int64_t initial_cash_ = 0;
+    std::int64_t cash_ = 0;
+    std::int64_t cost_basis_ = 0;
+    std::int64_t realized_ = 0;
+    std::int64_t fees_paid_ = 0;
+    std::int64_t rebates_ = 0;
+    std::int64_t spread_capture_half_ = 0;
+    std::int64_t turnover_ = 0;
+    core::qty volume_;
+    std::uint64_t maker_fills_ = 0;
+    std::uint64_t taker_fills_ = 0;
+    mutable bool overflowed_ = false;
+};
+
+} // namespace quoter::portfolio
