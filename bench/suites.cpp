@@ -9,6 +9,7 @@ int run_quote_manager_bench(const bench_options& options);
 int run_order_book_bench(const bench_options& options);
 int run_md_decode_bench(const bench_options& options);
 int run_strategy_bench(const bench_options& options);
+int run_sim_bench(const bench_options& options);
 
 namespace {
 
@@ -22,7 +23,9 @@ constexpr std::array suites{
           "Binance decode + book apply vs plain simdjson parse vs nlohmann::json + std::map",
           &run_md_decode_bench},
     suite{"strategy", "per-update cost of the volatility estimators and quoting models",
-          run_strategy_bench},
+          &run_strategy_bench},
+    suite{"sim", "synthetic market: steps and fill sampling per second vs std <random>",
+          &run_sim_bench},
 };
 
 } // namespace

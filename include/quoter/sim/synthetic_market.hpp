@@ -1,0 +1,257 @@
+// synthetic_market: a simulated instrument for market-making backtests. The mid follows geometric
+// Brownian motion or a symmetric binomial random walk; the visible book is the mid -/+ half a
+// fixed spread on the tick grid; market orders arrive as a Poisson process whose intensity for a
+// quote at distance delta from the mid is A * exp(-k * delta) (Avellaneda and Stoikov, 2008).
+//
+// Invariants:
+// - Deterministic: the same config, symbol and seed give the same sequence on every platform
+//   (random.hpp, portable_math.hpp).
+// - The mid path and the order flow use two independent random streams derived from the seed, so
+//   the mid path depends only on the seed and the step sizes, never on the quotes or on how often
+//   fills are sampled. Two strategies run on the same seed therefore face the same market
+//   (common random numbers), which keeps comparisons between them tight.
+// - The mid stays positive (at least one tick) and best_bid() < best_ask().
+// The market knows nothing of order matching: a quote that crosses the visible book is treated
+// like any other quote here (by its distance from the mid); rejecting or executing marketable
+// orders is the simulated exchange's job.
+// Not thread-safe: one instance per path, used from one thread.
+#pragma once
+
+#include "quoter/core/fixed_point.hpp"
+#include "quoter/core/result.hpp"
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/time.hpp"
+#include "quoter/sim/portable_math.hpp"
+#include "quoter/sim/random.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string_view>
+
+namespace quoter::sim {
+
+/// Seconds in the 365-day year used for annualised rates (crypto trades around the clock).
+inline constexpr double seconds_per_year = 365.0 * 24.0 * 3600.0;
+
+enum class price_process : std::uint8_t {
+    /// dS = mu S dt + sigma S dW, stepped exactly: S *= exp((mu - sigma^2/2) dt + sigma sqrt(dt)
+    /// Z).
+    geometric_brownian,
+    /// S += +/- sigma sqrt(dt) with probability 1/2 each (the binomial walk of Avellaneda-Stoikov).
+    random_walk,
+};
+
+enum class fill_probability_model : std::uint8_t {
+    /// lambda * dt, capped at 1: the first-order probability of at least one arrival.
+    linear,
+    /// 1 - exp(-lambda * dt): the exact Poisson probability of at least one arrival.
+    exponential,
+};
+
+enum class fill_size_model : std::uint8_t {
+    full,  ///< a hit fills the whole resting size
+    fixed, ///< a hit fills min(resting size, fixed_fill_lots)
+};
+
+/// Parameters of the synthetic market. Prices are in quote-asset units per base unit ("price
+/// units", e.g. USDT per BTC); distances from the mid use the same unit.
+struct market_config {
+    price_process process = price_process::geometric_brownian;
+    /// Mid at time 0, in price units.
+    double initial_mid_price = 100.0;
+    /// Geometric Brownian motion drift mu, as a fraction per (365-day) year.
+    double gbm_mu_per_year = 0.0;
+    /// Geometric Brownian motion volatility sigma, as a fraction per square-root year
+    /// (0.5 = 50% annualised volatility).
+    double gbm_sigma_per_sqrt_year = 0.5;
+    /// Random-walk volatility: each step moves the mid by +/- this * sqrt(dt in seconds), in
+    /// price units per square-root second.
+    double walk_sigma_per_sqrt_s = 0.01;
+    /// Width of the visible book: bid/ask = mid -/+ spread/2, rounded outwards to ticks, in ticks.
+    double market_spread_ticks = 2.0;
+    /// A: arrival rate of market orders that reach a quote at the mid, per second.
+    double order_flow_a_per_s = 140.0;
+    /// k: decay of the arrival rate with the distance from the mid, per price unit.
+    double order_flow_k_per_price_unit = 1.5;
+    fill_probability_model fill_probability = fill_probability_model::exponential;
+    fill_size_model fill_size = fill_size_model::full;
+    /// Lots filled per hit when fill_size is fixed; must be positive.
+    std::int64_t fixed_fill_lots = 1;
+};
+
+enum class market_config_error : std::uint8_t {
+    none,
+    bad_initial_mid, ///< not a positive finite number
+    bad_volatility,  ///< negative or not finite
+    bad_drift,       ///< not finite
+    bad_spread,      ///< negative or not finite
+    bad_order_flow,  ///< A or k negative or not finite
+    bad_fixed_fill,  ///< fixed fill size not positive
+};
+
+[[nodiscard]] std::string_view describe(market_config_error error) noexcept;
+
+/// Checks a config; returns market_config_error::none when it is usable.
+[[nodiscard]] market_config_error validate(const market_config& config) noexcept;
+
+/// One quoting level as the market sees it: a bid and an ask with their resting sizes. A size of
+/// zero means that side is not quoted at this level.
+struct quote_level {
+    core::price bid_price;
+    core::qty bid_size;
+    core::price ask_price;
+    core::qty ask_size;
+};
+
+/// What the order flow took from one quote_level in one step.
+struct level_fill {
+    core::qty bid_filled; ///< lots bought by us (a market sell hit our bid)
+    core::qty ask_filled; ///< lots sold by us (a market buy lifted our ask)
+};
+
+class synthetic_market {
+public:
+    synthetic_market() = default;
+
+    /// The config must pass validate() (checked by an assertion only); prefer create().
+    synthetic_market(const market_config& config, const core::symbol_spec& spec,
+                     std::uint64_t seed) noexcept;
+
+    /// Validates the config, then builds the market at time 0 with the initial mid.
+    [[nodiscard]] static core::result<synthetic_market, market_config_error>
+    create(const market_config& config, const core::symbol_spec& spec, std::uint64_t seed);
+
+    /// Advances simulated time by dt (> 0) and moves the mid. Hot path: no allocation; changing
+    /// dt between steps is allowed and costs a few transcendental evaluations once.
+    void step(core::duration_ns dt) noexcept {
+        if (dt != dt_ns_) [[unlikely]] {
+            set_step(dt);
+        }
+        now_ns_ += dt;
+        if (config_.process == price_process::geometric_brownian) {
+            mid_ *= portable::exp(gbm_drift_ + gbm_vol_ * price_rng_.normal());
+        } else {
+            mid_ += price_rng_.coin() ? walk_step_ : -walk_step_;
+            if (mid_ < tick_size_) [[unlikely]] {
+                mid_ = tick_size_;
+            }
+        }
+    }
+
+    /// Arrival rate of market orders reaching a quote delta price units from the mid, per second.
+    [[nodiscard]] double intensity_per_s(double delta) const noexcept {
+        return config_.order_flow_a_per_s *
+               portable::exp(-config_.order_flow_k_per_price_unit * delta);
+    }
+
+    /// Probability that a quote delta price units from the mid is hit during one step of the
+    /// current step size (the last dt passed to step(); 0 before the first step).
+    [[nodiscard]] double fill_probability(double delta) const noexcept {
+        // lambda * dt = exp(log(A dt) - k delta); log(A dt) is cached per step size.
+        const double log_lambda_dt = log_a_dt_ - config_.order_flow_k_per_price_unit * delta;
+        if (config_.fill_probability == fill_probability_model::linear) {
+            return log_lambda_dt >= 0 ? 1.0 : portable::exp(log_lambda_dt);
+        }
+        const double lambda_dt = portable::exp(log_lambda_dt);
+        if (lambda_dt < 1e-5) {
+            // 1 - exp(-x) loses digits to cancellation for small x; its series does not.
+            return lambda_dt * (1.0 - lambda_dt * (0.5 - lambda_dt * (1.0 / 6.0)));
+        }
+        return 1.0 - portable::exp(-lambda_dt);
+    }
+
+    /// Samples which quotes the order flow hits during the coming step (of the current step
+    /// size), given quotes resting at the current mid; writes fills[i] for quotes[i] and returns
+    /// the number of sides filled. One market order per side and step: it reaches a random depth
+    /// and fills every level of its side within that depth, so a deeper level never fills
+    /// without the levels in front of it, and each level's marginal probability is
+    /// fill_probability(its distance from the mid). fills must be at least as long as quotes.
+    /// Hot path: no allocation.
+    std::size_t sample_fills(std::span<const quote_level> quotes,
+                             std::span<level_fill> fills) noexcept {
+        assert(fills.size() >= quotes.size());
+        // One Exp(1) draw per side decides every level of that side (see hit()).
+        const double bid_draw = flow_rng_.exponential();
+        const double ask_draw = flow_rng_.exponential();
+        std::size_t filled = 0;
+        for (std::size_t i = 0; i < quotes.size(); ++i) {
+            // Hits are coin flips at realistic quote distances, so they are computed without
+            // branches (a mispredicted branch costs more than the work it would skip).
+            const quote_level& q = quotes[i];
+            const bool bid_hit =
+                (q.bid_size.lots() > 0) & hit(bid_draw, mid_ - to_price_units(q.bid_price));
+            const bool ask_hit =
+                (q.ask_size.lots() > 0) & hit(ask_draw, to_price_units(q.ask_price) - mid_);
+            fills[i] = level_fill{core::qty{bid_hit ? fill_lots(q.bid_size) : 0},
+                                  core::qty{ask_hit ? fill_lots(q.ask_size) : 0}};
+            filled += static_cast<std::size_t>(bid_hit) + static_cast<std::size_t>(ask_hit);
+        }
+        return filled;
+    }
+
+    /// Current mid in price units (continuous: not on the tick grid).
+    [[nodiscard]] double mid() const noexcept { return mid_; }
+    /// Best bid of the visible book: mid - spread/2 rounded down to a tick.
+    [[nodiscard]] core::price best_bid() const noexcept {
+        return spec_.round_bid(mid_ - half_spread_);
+    }
+    /// Best ask of the visible book: mid + spread/2 rounded up, always above best_bid().
+    [[nodiscard]] core::price best_ask() const noexcept {
+        const core::price bid = best_bid();
+        const core::price ask = spec_.round_ask(mid_ + half_spread_);
+        return ask > bid ? ask : bid + 1;
+    }
+    /// Simulated time since the start, in nanoseconds.
+    [[nodiscard]] core::timestamp_ns now_ns() const noexcept { return now_ns_; }
+    /// Step size of the last step, in nanoseconds (0 before the first).
+    [[nodiscard]] core::duration_ns step_ns() const noexcept { return dt_ns_; }
+    [[nodiscard]] const market_config& config() const noexcept { return config_; }
+    [[nodiscard]] const core::symbol_spec& spec() const noexcept { return spec_; }
+
+private:
+    // Recomputes the per-step constants for a new step size (rare: usually once per run).
+    void set_step(core::duration_ns dt) noexcept;
+
+    // Whether a quote delta from the mid is hit, given the side's draw E ~ Exp(1), so that
+    // P(hit) = fill_probability(delta) without evaluating it:
+    // - linear: P(E > k delta - log(A dt)) = min(1, A dt e^(-k delta)), no transcendental at all;
+    // - exponential: E is the first arrival time in units of 1/lambda, so
+    //   P(E < lambda dt) = 1 - e^(-lambda dt).
+    // Both tests get harder as delta grows, which is what makes one draw sweep the levels.
+    [[nodiscard]] bool hit(double draw, double delta) const noexcept {
+        const double log_lambda_dt = log_a_dt_ - config_.order_flow_k_per_price_unit * delta;
+        if (config_.fill_probability == fill_probability_model::linear) {
+            return draw > -log_lambda_dt;
+        }
+        return draw < portable::exp(log_lambda_dt);
+    }
+
+    [[nodiscard]] double to_price_units(core::price p) const noexcept {
+        return static_cast<double>(p.ticks()) * tick_size_;
+    }
+    [[nodiscard]] std::int64_t fill_lots(core::qty resting) const noexcept {
+        return config_.fill_size == fill_size_model::full
+                   ? resting.lots()
+                   : std::min(resting.lots(), config_.fixed_fill_lots);
+    }
+
+    market_config config_{};
+    core::symbol_spec spec_{};
+    random_engine price_rng_{};
+    random_engine flow_rng_{};
+    double mid_ = 0.0;
+    double tick_size_ = 1.0;
+    double half_spread_ = 0.0;
+    core::timestamp_ns now_ns_ = 0;
+    core::duration_ns dt_ns_ = 0;
+    double gbm_drift_ = 0.0;                                     // (mu - sigma^2/2) dt, dt in years
+    double gbm_vol_ = 0.0;                                       // sigma sqrt(dt), dt in years
+    double walk_step_ = 0.0;                                     // sigma sqrt(dt), dt in seconds
+    double log_a_dt_ = -std::numeric_limits<double>::infinity(); // log(A dt), dt in seconds
+};
+
+} // namespace quoter::sim
