@@ -1,12 +1,115 @@
-// The engine's complete configuration: every module's section, loaded and validated together.
+// The engine's complete configuration: every module's section, loaded and validated together by
+// one function that every run mode and `quoter config check` share.
+//
+// Each [section] maps to a plain struct whose member initialisers are the defaults; one reader
+// function per section declares its keys (see app_config.cpp). Invariant of a successfully
+// loaded engine_config: every value is within its declared range, `spec` was built from
+// engine.symbol and [symbol], live trading on mainnet carries the explicit acknowledgement.
 #pragma once
 
+#include "quoter/config/config.hpp"
+#include "quoter/config/secret.hpp"
+#include "quoter/core/result.hpp"
+#include "quoter/core/symbol_spec.hpp"
+
+#include <chrono>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace quoter::app {
 
+enum class engine_mode : std::uint8_t { sim, paper_exchange, live };
+enum class market_kind : std::uint8_t { spot, usdm_futures };
+/// How the core thread waits for work.
+enum class wait_policy : std::uint8_t { spin, yield, block };
+
+[[nodiscard]] std::string_view to_string(engine_mode mode) noexcept;
+[[nodiscard]] std::string_view to_string(market_kind market) noexcept;
+[[nodiscard]] std::string_view to_string(wait_policy policy) noexcept;
+
+/// [engine]: what to trade and against what.
+struct engine_section {
+    engine_mode mode = engine_mode::sim;
+    market_kind market = market_kind::spot;
+    std::string symbol = "BTCUSDT"; ///< Upper case, as Binance spells it.
+    bool testnet = true;            ///< Use the testnet endpoints of [exchange].
+    bool mainnet = false;           ///< Acknowledges live trading with real funds.
+};
+
+/// [threads]: CPU pinning and the core loop's wait policy.
+struct threads_section {
+    int md_cpu = -1;   ///< CPU of the market-data thread; -1: not pinned.
+    int core_cpu = -1; ///< CPU of the core (trading) thread; -1: not pinned.
+    wait_policy wait = wait_policy::yield;
+};
+
+/// Base URLs of one Binance API family. Paths (/api/v3/..., /stream?streams=...) are appended
+/// by the clients.
+struct endpoints {
+    std::string rest_url; ///< REST API, e.g. "https://api.binance.com".
+    std::string ws_url;   ///< Market-data WebSocket streams, e.g. "wss://stream.binance.com:9443".
+    std::string
+        ws_api_url; ///< WebSocket API (orders), e.g. "wss://ws-api.binance.com:443/ws-api/v3".
+};
+
+/// [exchange]: endpoints for each market and network, request timing, where secrets live.
+struct exchange_section {
+    endpoints spot{"https://api.binance.com", "wss://stream.binance.com:9443",
+                   "wss://ws-api.binance.com:443/ws-api/v3"};
+    endpoints spot_testnet{"https://testnet.binance.vision", "wss://stream.testnet.binance.vision",
+                           "wss://ws-api.testnet.binance.vision/ws-api/v3"};
+    endpoints usdm_futures{"https://fapi.binance.com", "wss://fstream.binance.com",
+                           "wss://ws-fapi.binance.com/ws-fapi/v1"};
+    endpoints usdm_futures_testnet{"https://testnet.binancefuture.com",
+                                   "wss://fstream.binancefuture.com",
+                                   "wss://testnet.binancefuture.com/ws-fapi/v1"};
+    /// How long after its timestamp Binance accepts a signed request.
+    std::chrono::milliseconds recv_window_ms{5000};
+    /// The secrets file as resolved (relative to the config file); empty when not used.
+    std::string secrets_file;
+};
+
+/// [symbol]: the symbol's filters as exchangeInfo gives them, as exact decimal text.
+struct symbol_section {
+    std::string tick_size = "0.01";    ///< PRICE_FILTER tickSize, quote asset.
+    std::string step_size = "0.00001"; ///< LOT_SIZE stepSize, base asset.
+    std::string min_notional = "5";    ///< NOTIONAL minNotional, quote asset.
+};
+
+/// API credentials: only from QUOTER_API_KEY / QUOTER_API_SECRET or the secrets file.
+struct credentials {
+    config::secret api_key;
+    config::secret api_secret;
+    [[nodiscard]] bool complete() const noexcept { return !api_key.empty() && !api_secret.empty(); }
+};
+
+struct engine_config {
+    engine_section engine;
+    threads_section threads;
+    exchange_section exchange;
+    symbol_section symbol;
+    credentials secrets;
+    /// engine.symbol with the [symbol] filters, validated.
+    core::symbol_spec spec;
+    /// Every key with its final value and origin (secrets masked), and the warnings.
+    config::resolved_config resolved;
+
+    /// The endpoints for engine.market on the network engine.testnet selects.
+    [[nodiscard]] const endpoints& active_endpoints() const noexcept;
+};
+
+/// Loads, overlays, overrides and validates the whole configuration. On failure, every problem
+/// found (never just the first).
+[[nodiscard]] core::result<engine_config, config::diagnostics>
+load_engine_config(const std::string& path, const std::string& profile);
+
+/// As above with explicit options (environment snapshot), for tests and embedding.
+[[nodiscard]] core::result<engine_config, config::diagnostics>
+load_engine_config(const std::string& path, config::load_options options);
+
 /// `quoter config check FILE [--profile P]`: prints the resolved configuration (secrets masked)
-/// or every error found; returns 0 when valid and 2 otherwise.
+/// on stdout, or every error on stderr; returns 0 when valid and 2 otherwise.
 int check_config(const std::string& path, const std::string& profile);
 
 } // namespace quoter::app

@@ -1,0 +1,220 @@
+#include "quoter/app/app_config.hpp"
+
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+using namespace quoter;
+using namespace std::chrono_literals;
+
+namespace {
+
+config::load_options options(std::map<std::string, std::string> env = {},
+                             std::string profile = {}) {
+    return config::load_options{.profile = std::move(profile),
+                                .env = config::environment::from_map(std::move(env))};
+}
+
+std::string source_file(std::string_view relative) {
+    return std::string(QUOTER_SOURCE_DIR) + "/" + std::string(relative);
+}
+
+std::string messages(const config::diagnostics& problems) {
+    std::string out;
+    for (const auto& problem : problems) {
+        out += config::to_string(problem) + "\n";
+    }
+    return out;
+}
+
+/// Loads `text` written to a temporary file; returns the problems (empty when valid).
+config::diagnostics problems_of(std::string_view text,
+                                std::map<std::string, std::string> env = {}) {
+    test::temp_dir dir("app-config");
+    const auto file = dir.write("quoter.toml", text);
+    const auto loaded = app::load_engine_config(file.string(), options(std::move(env)));
+    return loaded ? loaded->resolved.warnings : loaded.error();
+}
+
+} // namespace
+
+TEST_CASE("the example configurations are valid", "[app_config]") {
+    for (const char* name : {"config/sim.toml", "config/paper.toml", "config/live-testnet.toml"}) {
+        for (const char* profile : {"", "dev", "staging", "prod"}) {
+            INFO(name << " --profile " << profile);
+            const auto loaded = app::load_engine_config(source_file(name), options({}, profile));
+            INFO((loaded ? std::string() : messages(loaded.error())));
+            CHECK(loaded.has_value());
+        }
+    }
+}
+
+TEST_CASE("sim.toml resolves to the documented engine set-up", "[app_config]") {
+    const auto sim = app::load_engine_config(source_file("config/sim.toml"), options());
+    REQUIRE(sim.has_value());
+    CHECK(sim->engine.mode == app::engine_mode::sim);
+    CHECK(sim->engine.market == app::market_kind::spot);
+    CHECK(sim->engine.symbol == "BTCUSDT");
+    CHECK(sim->spec.name().view() == "BTCUSDT");
+    CHECK(sim->spec.price_decimals() == 2);
+    CHECK(sim->spec.qty_decimals() == 5);
+    CHECK(sim->exchange.recv_window_ms == 5000ms);
+    CHECK(sim->active_endpoints().rest_url == "https://testnet.binance.vision");
+    CHECK_FALSE(sim->secrets.complete());
+
+    const auto prod = app::load_engine_config(source_file("config/sim.toml"), options({}, "prod"));
+    REQUIRE(prod.has_value());
+    CHECK(prod->threads.md_cpu == 0);
+    CHECK(prod->threads.core_cpu == 1);
+    CHECK(prod->threads.wait == app::wait_policy::spin);
+}
+
+TEST_CASE("endpoints follow engine.market and engine.testnet", "[app_config]") {
+    app::engine_config config;
+    CHECK(config.active_endpoints().ws_url == "wss://stream.testnet.binance.vision");
+    config.engine.testnet = false;
+    CHECK(config.active_endpoints().ws_url == "wss://stream.binance.com:9443");
+    config.engine.market = app::market_kind::usdm_futures;
+    CHECK(config.active_endpoints().rest_url == "https://fapi.binance.com");
+    config.engine.testnet = true;
+    CHECK(config.active_endpoints().rest_url == "https://testnet.binancefuture.com");
+    CHECK(app::to_string(app::engine_mode::paper_exchange) == "paper_exchange");
+    CHECK(app::to_string(app::market_kind::usdm_futures) == "usdm_futures");
+    CHECK(app::to_string(app::wait_policy::block) == "block");
+}
+
+TEST_CASE("live trading on mainnet needs engine.mainnet = true", "[app_config]") {
+    const auto refused = problems_of("[engine]\nmode = \"live\"\ntestnet = false\n");
+    REQUIRE(config::has_errors(refused));
+    CHECK_THAT(messages(refused), Catch::Contains(":3:11: engine.testnet: live trading on mainnet "
+                                                  "uses real funds and needs the explicit "
+                                                  "acknowledgement engine.mainnet = true"));
+
+    const auto acknowledged = problems_of(
+        "[engine]\nmode = \"live\"\ntestnet = false\nmainnet = true\n",
+        {{"QUOTER_API_KEY", std::string(64, 'k')}, {"QUOTER_API_SECRET", std::string(64, 's')}});
+    CHECK_FALSE(config::has_errors(acknowledged));
+
+    const auto paper = problems_of("[engine]\nmode = \"paper_exchange\"\ntestnet = false\n");
+    CHECK_FALSE(config::has_errors(paper));
+
+    const auto contradiction = problems_of("[engine]\nmainnet = true\n");
+    CHECK_THAT(messages(contradiction),
+               Catch::Contains(":2:11: engine.mainnet: engine.mainnet = true contradicts "
+                               "engine.testnet = true"));
+
+    const auto via_env =
+        problems_of("[engine]\nmode = \"live\"\n", {{"QUOTER_ENGINE_TESTNET", "false"}});
+    CHECK_THAT(messages(via_env), Catch::Contains("env QUOTER_ENGINE_TESTNET: engine.testnet: live "
+                                                  "trading on mainnet"));
+}
+
+TEST_CASE("live mode without credentials passes the check with a warning", "[app_config]") {
+    const auto warnings = problems_of("[engine]\nmode = \"live\"\n");
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings.front().level == config::severity::warning);
+    CHECK(warnings.front().key == "engine.mode");
+    CHECK_THAT(warnings.front().message, Catch::Contains("QUOTER_API_KEY"));
+
+    CHECK(problems_of("[engine]\nmode = \"live\"\n", {{"QUOTER_API_KEY", std::string(64, 'k')},
+                                                      {"QUOTER_API_SECRET", std::string(64, 's')}})
+              .empty());
+}
+
+TEST_CASE("an invalid symbol filter is reported at its own line", "[app_config]") {
+    const auto zero_tick = problems_of("[engine]\nsymbol = \"BTCUSDT\"\n\n[symbol]\n"
+                                       "tick_size = \"0.00\"\nstep_size = \"0.001\"\n");
+    CHECK_THAT(messages(zero_tick),
+               Catch::Contains(":5:13: symbol.tick_size: tick size must be a positive decimal, "
+                               "found \"0.00\""));
+    CHECK(zero_tick.size() == 1);
+
+    const auto notional = problems_of("[symbol]\ntick_size = \"0.1\"\nstep_size = \"0.1\"\n"
+                                      "min_notional = \"0.001\"\n");
+    CHECK_THAT(messages(notional), Catch::Contains(":4:16: symbol.min_notional: min notional must "
+                                                   "be a non-negative decimal with at most as "
+                                                   "many decimals"));
+
+    const auto precise = problems_of("[symbol]\ntick_size = \"0.0000000001\"\n"
+                                     "step_size = \"0.0000000001\"\n");
+    CHECK_THAT(messages(precise), Catch::Contains(":3:13: symbol.step_size: tick and step sizes "
+                                                  "together exceed 18 decimals"));
+
+    const auto lower = problems_of("[engine]\nsymbol = \"btcusdt\"\n");
+    CHECK_THAT(messages(lower), Catch::Contains(":2:10: engine.symbol: expected 1 to 20 upper-case "
+                                                "letters or digits"));
+}
+
+TEST_CASE("threads: distinct CPUs, known wait policies", "[app_config]") {
+    const auto shared = problems_of("[threads]\nmd_cpu = 0\ncore_cpu = 0\n");
+    CHECK_THAT(messages(shared),
+               Catch::Contains(":3:12: threads.core_cpu: the core and market-data "
+                               "threads would share CPU 0"));
+    const auto policy = problems_of("[threads]\nwait_policy = \"busy\"\n");
+    CHECK_THAT(messages(policy), Catch::Contains(":2:15: threads.wait_policy: expected one of "
+                                                 "\"spin\", \"yield\", \"block\", found \"busy\""));
+    const auto missing_cpu = problems_of("[threads]\nmd_cpu = 1023\n");
+    REQUIRE(missing_cpu.size() == 1); // CPU 1023 does not exist on a test machine
+    CHECK(missing_cpu.front().level == config::severity::warning);
+}
+
+TEST_CASE("endpoint URLs: the right scheme, clear text only to loopback", "[app_config]") {
+    const auto local =
+        problems_of("[exchange.spot]\nrest_url = \"http://127.0.0.1:8080\"\n"
+                    "ws_url = \"ws://localhost:9443\"\nws_api_url = \"ws://[::1]:1\"\n");
+    CHECK(local.empty());
+    const auto remote = problems_of("[exchange.spot_testnet]\nrest_url = \"http://example.com\"\n"
+                                    "ws_url = \"https://example.com\"\nws_api_url = \"wss://\"\n");
+    const auto text = messages(remote);
+    CHECK(remote.size() == 3);
+    CHECK_THAT(text, Catch::Contains(":2:12: exchange.spot_testnet.rest_url: http:// is accepted "
+                                     "only for 127.0.0.1, localhost or [::1]; use https:// for "
+                                     "example.com"));
+    CHECK_THAT(text, Catch::Contains(":3:10: exchange.spot_testnet.ws_url: expected a URL such as "
+                                     "wss://host[:port][/path], found \"https://example.com\""));
+    CHECK_THAT(text, Catch::Contains("exchange.spot_testnet.ws_api_url: expected a URL"));
+}
+
+TEST_CASE("sections not built yet are unknown, with their errors all reported", "[app_config]") {
+    const auto problems = problems_of("[engine]\nmode = \"sim\"\nmarket = \"futures\"\n"
+                                      "[exchange]\nrecv_window_ms = 70000\n[strategy]\nx = 1\n");
+    REQUIRE(problems.size() == 3);
+    CHECK(problems[0].key == "engine.market");
+    CHECK(problems[1].key == "exchange.recv_window_ms");
+    CHECK(problems[2].message == "unknown section [strategy]");
+}
+
+TEST_CASE("docs/config.md documents every key exactly as the code declares it",
+          "[app_config][docs]") {
+    const auto loaded = app::load_engine_config(source_file("config/sim.toml"), options());
+    REQUIRE(loaded.has_value());
+    std::ifstream in(source_file("docs/config.md"));
+    REQUIRE(in.good());
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string docs = text.str();
+    std::string missing;
+    std::string all_rows;
+    for (const auto& key : loaded->resolved.keys) {
+        const std::string row = config::format_reference_row(key);
+        all_rows += row + "\n";
+        if (docs.find(row + "\n") == std::string::npos) {
+            missing += row + "\n";
+        }
+    }
+    if (!missing.empty()) {
+        // Every row as the code declares it, ready to paste into the tables.
+        const std::string rows_file = std::string(QUOTER_BINARY_DIR) + "/config-reference-rows.md";
+        std::ofstream(rows_file) << all_rows;
+        INFO("all rows written to " << rows_file);
+        INFO("rows missing from docs/config.md or out of date:\n" << missing);
+        CHECK(missing.empty());
+    }
+}

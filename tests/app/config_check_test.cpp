@@ -1,0 +1,235 @@
+// Runs the real `quoter config check` binary, as a user would, and checks its exit status and
+// what it prints on stdout and stderr.
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+struct run_result {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string slurp(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// Runs quoter with `args`; the child's environment is ours minus every QUOTER_* variable, plus
+/// `env`.
+run_result run_quoter(const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env = {}) {
+    quoter::test::temp_dir dir("config-check");
+    const auto out_path = dir.path() / "stdout";
+    const auto err_path = dir.path() / "stderr";
+
+    std::vector<std::string> env_strings;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        if (std::string_view(*entry).substr(0, 7) != "QUOTER_") {
+            env_strings.emplace_back(*entry);
+        }
+    }
+    for (const auto& [name, value] : env) {
+        env_strings.push_back(name + "=" + value);
+    }
+    std::vector<char*> envp;
+    for (auto& entry : env_strings) {
+        envp.push_back(entry.data());
+    }
+    envp.push_back(nullptr);
+
+    std::vector<std::string> argv_strings{QUOTER_EXE};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : argv_strings) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = 0;
+    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(spawned == 0);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+
+    run_result result;
+    REQUIRE(WIFEXITED(status));
+    result.status = WEXITSTATUS(status);
+    result.out = slurp(out_path);
+    result.err = slurp(err_path);
+    return result;
+}
+
+const std::string sim_toml = std::string(QUOTER_SOURCE_DIR) + "/config/sim.toml";
+
+// Shaped like Binance credentials (64 alphanumerics), distinct enough to search for.
+const std::string api_key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+const std::string api_secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+/// Fails when any 8 consecutive characters of `secret` appear in `text`.
+void check_not_leaked(const std::string& text, const std::string& secret) {
+    for (std::size_t i = 0; i + 8 <= secret.size(); ++i) {
+        const std::string piece = secret.substr(i, 8);
+        INFO("piece " << piece << " of a secret appears in the output");
+        CHECK(text.find(piece) == std::string::npos);
+    }
+}
+
+} // namespace
+
+TEST_CASE("config check on sim.toml prints the resolved configuration and exits 0",
+          "[config_check]") {
+    const auto result = run_quoter({"config", "check", sim_toml});
+    INFO(result.err);
+    CHECK(result.status == 0);
+    CHECK(result.err.empty());
+    CHECK_THAT(result.out, Catch::StartsWith("# quoter configuration: " + sim_toml));
+    CHECK_THAT(result.out, Catch::Contains("\n[engine]\nmode = \"sim\""));
+    CHECK_THAT(result.out, Catch::Contains("# " + sim_toml + ":12\n"));
+    CHECK_THAT(result.out, Catch::Contains("recv_window_ms = 5000  # default"));
+    CHECK_THAT(result.out, Catch::Contains("# valid: mode sim, BTCUSDT spot"));
+}
+
+TEST_CASE("config check with a profile shows the overlaid values", "[config_check]") {
+    const auto result = run_quoter({"config", "check", sim_toml, "--profile", "prod"});
+    CHECK(result.status == 0);
+    CHECK_THAT(result.out, Catch::Contains("# profile: prod (from --profile)"));
+    CHECK_THAT(result.out, Catch::Contains("wait_policy = \"spin\"  # profile prod, " + sim_toml));
+
+    const auto unknown = run_quoter({"config", "check", sim_toml, "--profile", "qa"});
+    CHECK(unknown.status == 2);
+    CHECK_THAT(unknown.err, Catch::Contains("unknown profile \"qa\""));
+}
+
+TEST_CASE("config check on a wrong type prints file:line and the key and exits 2",
+          "[config_check]") {
+    quoter::test::temp_dir dir("config-check");
+    const auto file = dir.write("wrong.toml", "[engine]\n"
+                                              "mode = \"sim\"\n"
+                                              "testnet = \"yes\"\n"
+                                              "[threads]\n"
+                                              "md_cpu = \"two\"\n");
+    const auto result = run_quoter({"config", "check", file.string()});
+    CHECK(result.status == 2);
+    CHECK(result.out.empty());
+    CHECK_THAT(result.err, Catch::Contains(file.string() + ":3:11: engine.testnet: expected a "
+                                                           "boolean (true or false), found string "
+                                                           "\"yes\""));
+    CHECK_THAT(result.err, Catch::Contains(file.string() + ":5:10: threads.md_cpu: expected an "
+                                                           "integer in [-1, 1023], found string "
+                                                           "\"two\""));
+    CHECK_THAT(result.err,
+               Catch::EndsWith("quoter config check: 2 errors in " + file.string() + "\n"));
+}
+
+TEST_CASE("config check on a missing file or broken TOML exits 2", "[config_check]") {
+    quoter::test::temp_dir dir("config-check");
+    const auto missing = run_quoter({"config", "check", (dir.path() / "absent.toml").string()});
+    CHECK(missing.status == 2);
+    CHECK_THAT(missing.err, Catch::Contains("absent.toml: cannot read the configuration file: No "
+                                            "such file or directory"));
+
+    const auto broken_file = dir.write("broken.toml", "[engine]\nmode = \"sim\n");
+    const auto broken = run_quoter({"config", "check", broken_file.string()});
+    CHECK(broken.status == 2);
+    CHECK_THAT(broken.err, Catch::StartsWith(broken_file.string() + ":2:"));
+    CHECK_THAT(broken.err, Catch::Contains("TOML syntax error"));
+}
+
+TEST_CASE("a bad environment override is reported by variable name", "[config_check]") {
+    const auto result = run_quoter({"config", "check", sim_toml}, {{"QUOTER_THREADS_MD_CPU", "x"}});
+    CHECK(result.status == 2);
+    CHECK_THAT(result.err, Catch::Contains("env QUOTER_THREADS_MD_CPU: threads.md_cpu: expected an "
+                                           "integer in [-1, 1023], found \"x\""));
+}
+
+TEST_CASE("secrets set through the environment never appear unmasked", "[config_check]") {
+    const std::map<std::string, std::string> env{{"QUOTER_API_KEY", api_key},
+                                                 {"QUOTER_API_SECRET", api_secret}};
+    SECTION("a valid configuration") {
+        const auto result = run_quoter({"config", "check", sim_toml}, env);
+        CHECK(result.status == 0);
+        CHECK_THAT(result.out, Catch::Contains("api_key = \"vmPU\u2026Eh8A\""));
+        CHECK_THAT(result.out, Catch::Contains("api_secret = \"NhqP\u2026Tj0j\""));
+        check_not_leaked(result.out + result.err, api_key);
+        check_not_leaked(result.out + result.err, api_secret);
+    }
+    SECTION("live mode, where the summary names the credentials") {
+        const auto live = std::string(QUOTER_SOURCE_DIR) + "/config/live-testnet.toml";
+        const auto result = run_quoter({"config", "check", live}, env);
+        CHECK(result.status == 0);
+        CHECK_THAT(result.out, Catch::Contains("# credentials: api_key vmPU\u2026Eh8A"));
+        check_not_leaked(result.out + result.err, api_key);
+        check_not_leaked(result.out + result.err, api_secret);
+    }
+    SECTION("an invalid configuration and a malformed secret") {
+        quoter::test::temp_dir dir("config-check");
+        const auto file = dir.write("bad.toml", "[engine]\nmode = 1\n");
+        auto bad_env = env;
+        bad_env["QUOTER_API_SECRET"] = api_secret + " \n";
+        const auto result = run_quoter({"config", "check", file.string()}, bad_env);
+        CHECK(result.status == 2);
+        CHECK_THAT(result.err, Catch::Contains("env QUOTER_API_SECRET: secrets.api_secret: "
+                                               "contains spaces"));
+        check_not_leaked(result.out + result.err, api_key);
+        check_not_leaked(result.out + result.err, api_secret);
+    }
+    SECTION("a secret pasted into the configuration file") {
+        quoter::test::temp_dir dir("config-check");
+        const auto file =
+            dir.write("leak.toml", fmt::format("[exchange]\napi_key = \"{}\"\n", api_key));
+        const auto result = run_quoter({"config", "check", file.string()});
+        CHECK(result.status == 2);
+        CHECK_THAT(result.err, Catch::Contains(file.string() + ":2:1: exchange.api_key: secrets do "
+                                                               "not belong in the configuration "
+                                                               "file"));
+        check_not_leaked(result.out + result.err, api_key);
+    }
+}
+
+TEST_CASE("a secrets file must be private", "[config_check]") {
+    quoter::test::temp_dir dir("config-check");
+    const auto secrets = dir.write(
+        "secrets.toml", fmt::format("api_key = \"{}\"\napi_secret = \"{}\"\n", api_key, api_secret),
+        0644);
+    const auto file = dir.write("live.toml", "[engine]\nmode = \"live\"\n"
+                                             "[exchange]\nsecrets_file = \"secrets.toml\"\n");
+    const auto refused = run_quoter({"config", "check", file.string()});
+    CHECK(refused.status == 2);
+    CHECK_THAT(refused.err,
+               Catch::Contains(file.string() + ":4:16: exchange.secrets_file: refusing "
+                                               "the secrets file"));
+    CHECK_THAT(refused.err, Catch::Contains("chmod 600"));
+    check_not_leaked(refused.out + refused.err, api_key);
+
+    ::chmod(secrets.c_str(), 0600);
+    const auto accepted = run_quoter({"config", "check", file.string()});
+    INFO(accepted.err);
+    CHECK(accepted.status == 0);
+    CHECK_THAT(accepted.out, Catch::Contains("api_key = \"vmPU\u2026Eh8A\"     # secrets file"));
+    check_not_leaked(accepted.out + accepted.err, api_key);
+    check_not_leaked(accepted.out + accepted.err, api_secret);
+}
