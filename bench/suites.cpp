@@ -10,6 +10,7 @@ int run_order_book_bench(const bench_options& options);
 int run_md_decode_bench(const bench_options& options);
 int run_strategy_bench(const bench_options& options);
 int run_sim_bench(const bench_options& options);
+int run_risk_bench(const bench_options& options);
 
 namespace {
 
@@ -26,6 +27,8 @@ constexpr std::array suites{
           &run_strategy_bench},
     suite{"sim", "synthetic market: steps and fill sampling per second vs std <random>",
           &run_sim_bench},
+    suite{"risk", "pre-trade check cost vs a naive checker; SIGUSR1-to-kill latency",
+          &run_risk_bench},
 };
 
 } // namespace

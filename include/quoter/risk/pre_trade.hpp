@@ -1,0 +1,208 @@
+// Pre-trade checks: every order the engine wants to send goes through pre_trade_checker::check,
+// which either passes it (and counts it against the rate limits) or names the first rule it
+// breaks. Inputs are plain structs so that the checker does not depend on the execution layer.
+//
+// Order of the checks, which decides the reason reported when several rules are broken:
+// trading state, exchange filters, order size, price band, loss limits and modes, reduce-only,
+// position limits, rate limits. Rate-limit counters only move when an order passes, so refused
+// orders never consume budget.
+//
+// Every rejection is counted by reason and described by a rejection_record (the reason, the
+// limit, the value that broke it, the order) handed to a rejection_sink.
+//
+// Thread ownership: one instance per engine, used on the core thread only. No allocation, no
+// locks, no syscalls on any path.
+#pragma once
+
+#include "quoter/core/fixed_point.hpp"
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/time.hpp"
+#include "quoter/risk/limits.hpp"
+#include "quoter/risk/reasons.hpp"
+#include "quoter/risk/window_counter.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace quoter::risk {
+
+/// Why an order is being sent: flatten orders are the marketable reducing orders the engine sends
+/// after a kill when flatten_on_kill is set. Then, and only then, they pass the killed gate; they
+/// skip the loss-mode gates when they reduce the position, and every other check still applies.
+enum class order_intent : std::uint8_t { quote, flatten };
+
+[[nodiscard]] std::string_view to_string(order_intent intent) noexcept;
+
+/// The order to check. Price in ticks and quantity in lots of the symbol.
+struct order_request {
+    std::uint64_t client_order_id = 0;
+    std::uint16_t symbol_id = 0;
+    core::side side = core::side::buy;
+    core::price price;
+    core::qty qty;
+    bool post_only = false;
+    bool reduce_only = false;
+    order_intent intent = order_intent::quote;
+};
+
+/// Top of the book for the order's symbol; a price at or below zero ticks means that side is
+/// empty.
+struct market_view {
+    core::price best_bid;
+    core::price best_ask;
+};
+
+/// Account state as the portfolio sees it when the order is checked. Money in the quote asset.
+struct account_view {
+    core::qty position;      ///< Net position in the order's symbol (negative: short).
+    core::qty open_buy_qty;  ///< Resting buy orders in the symbol, not counting this one.
+    core::qty open_sell_qty; ///< Resting sell orders in the symbol, not counting this one.
+    double other_symbols_net_notional = 0.0; ///< Sum of |net notional| of every other symbol.
+    double equity = 0.0;                     ///< Current equity, marked to market.
+    double day_start_equity = 0.0; ///< Equity at the start of the trading day (0: use equity).
+    double peak_equity = 0.0;      ///< Highest equity so far (0: no drawdown check).
+    double realized_pnl_today = 0.0;
+    double unrealized_pnl = 0.0;
+};
+
+/// What the risk layer allows besides the trading state; the strategy reads it to decide how to
+/// quote (reduce: widen and quote only the reducing side; flatten: work the position down).
+enum class trading_mode : std::uint8_t { normal, reduce, flatten };
+
+[[nodiscard]] std::string_view to_string(trading_mode mode) noexcept;
+
+/// A refused order with the values that failed; fixed size, so it can cross a ring to the
+/// journal. Units of limit_value/actual_value: value_unit(reason).
+struct rejection_record {
+    core::timestamp_ns time = 0;
+    double limit_value = 0.0;
+    double actual_value = 0.0;
+    std::uint64_t client_order_id = 0;
+    core::price price;
+    core::qty qty;
+    std::uint16_t symbol_id = 0;
+    reject_reason reason = reject_reason::none;
+    core::side side = core::side::buy;
+    bool post_only = false;
+    bool reduce_only = false;
+    order_intent intent = order_intent::quote;
+};
+
+/// Receives every rejection. Called on the core thread; must not block (push to a ring).
+class rejection_sink {
+public:
+    virtual void on_rejection(const rejection_record& record) noexcept = 0;
+
+protected:
+    rejection_sink() = default;
+    rejection_sink(const rejection_sink&) = default;
+    rejection_sink& operator=(const rejection_sink&) = default;
+    ~rejection_sink() = default;
+};
+
+/// Trading state as the checker's first gate sees it (kept in sync by the risk engine).
+enum class order_gate : std::uint8_t { open, paused, killed };
+
+/// value > base * pct / 100, compared without dividing (exact when the operands are integral);
+/// false when pct <= 0, which disables a limit.
+[[nodiscard]] constexpr bool exceeds_pct(double value, double base, double pct) noexcept {
+    return pct > 0.0 && value * 100.0 > base * pct;
+}
+
+/// The account values the loss limits and modes look at, for one symbol's view.
+struct exposure {
+    double mid = 0.0;               ///< Mid price in the quote asset (0 when the book is empty).
+    double position_notional = 0.0; ///< |position| * mid.
+    double daily_loss = 0.0;        ///< -(realized today + unrealized); negative when winning.
+    double loss_reference = 0.0;    ///< Equity the daily-loss limit is a share of.
+    double equity = 0.0;
+    double peak_equity = 0.0;
+
+    [[nodiscard]] constexpr bool daily_loss_above(double pct) const noexcept {
+        return exceeds_pct(daily_loss, loss_reference, pct);
+    }
+    [[nodiscard]] constexpr bool drawdown_above(double pct) const noexcept {
+        return peak_equity > 0.0 && exceeds_pct(peak_equity - equity, peak_equity, pct);
+    }
+    [[nodiscard]] constexpr bool inventory_above(double pct) const noexcept {
+        return exceeds_pct(position_notional, equity, pct);
+    }
+    /// (peak - equity) / peak in %, for records and reports.
+    [[nodiscard]] constexpr double drawdown_pct() const noexcept {
+        return peak_equity > 0.0 ? (peak_equity - equity) * 100.0 / peak_equity : 0.0;
+    }
+};
+
+[[nodiscard]] exposure measure(const core::symbol_spec& spec, const market_view& market,
+                               const account_view& account) noexcept;
+
+/// True when a fill of the order can only bring the position closer to zero.
+[[nodiscard]] constexpr bool reduces_position(core::side side, core::qty qty,
+                                              core::qty position) noexcept {
+    return side == core::side::buy ? position.lots() < 0 && qty.lots() <= -position.lots()
+                                   : position.lots() > 0 && qty.lots() <= position.lots();
+}
+
+class pre_trade_checker {
+public:
+    /// The sink must outlive the checker.
+    pre_trade_checker(const risk_limits& limits, rejection_sink& sink) noexcept;
+
+    /// Checks one new order at time now; returns reject_reason::none when it may be sent, in
+    /// which case it has been counted against the order rate limits. Hot path.
+    [[nodiscard]] reject_reason check(const core::symbol_spec& spec, const order_request& order,
+                                      const market_view& market, const account_view& account,
+                                      core::timestamp_ns now) noexcept;
+
+    /// Checks one cancel against max_cancels_per_s; counts it (and for the cancel/trade ratio)
+    /// when it passes. Refused cancels are recorded with a default order in the record.
+    [[nodiscard]] reject_reason check_cancel(core::timestamp_ns now) noexcept;
+
+    /// Counts cancels that bypass the rate check (the kill switch's cancel-all) in the ratio.
+    void note_cancels(core::timestamp_ns now, std::uint32_t count) noexcept;
+    /// Counts a fill for the cancel/trade ratio.
+    void note_fill(core::timestamp_ns now) noexcept;
+
+    /// Mode the account is in: reduce (soft drawdown), flatten (inventory hard limit) or normal.
+    [[nodiscard]] trading_mode mode(const core::symbol_spec& spec, const market_view& market,
+                                    const account_view& account) const noexcept;
+
+    void set_gate(order_gate gate) noexcept { gate_ = gate; }
+    /// Whether reducing flatten orders may pass the killed gate (trigger_limits::flatten_on_kill).
+    void set_flatten_on_kill(bool allowed) noexcept { flatten_on_kill_ = allowed; }
+    [[nodiscard]] order_gate gate() const noexcept { return gate_; }
+
+    /// Cancels per fill over the ratio window (0 below cancel_trade_min_cancels cancels).
+    [[nodiscard]] double cancel_trade_ratio(core::timestamp_ns now) noexcept;
+
+    /// Rejections so far with this reason.
+    [[nodiscard]] std::uint64_t rejections(reject_reason reason) const noexcept {
+        return rejections_[static_cast<std::size_t>(reason)];
+    }
+    [[nodiscard]] std::uint64_t total_rejections() const noexcept;
+    [[nodiscard]] std::uint64_t passed() const noexcept { return passed_; }
+
+    [[nodiscard]] const risk_limits& limits() const noexcept { return limits_; }
+
+private:
+    /// Counts and records a rejection; kept out of line so the passing path stays compact.
+    [[gnu::cold, gnu::noinline]] reject_reason reject(reject_reason reason, double limit_value,
+                                                      double actual_value,
+                                                      const order_request& order,
+                                                      core::timestamp_ns now) noexcept;
+
+    risk_limits limits_;
+    rejection_sink* sink_;
+    order_gate gate_ = order_gate::open;
+    bool flatten_on_kill_ = false;
+    window_counter<20> orders_per_s_;
+    window_counter<60> orders_per_min_;
+    window_counter<24> orders_per_day_;
+    window_counter<20> cancels_per_s_;
+    window_counter<60> ratio_cancels_;
+    window_counter<60> ratio_fills_;
+    std::uint64_t passed_ = 0;
+    std::array<std::uint64_t, reject_reason_count> rejections_{};
+};
+
+} // namespace quoter::risk

@@ -1,0 +1,155 @@
+// risk_engine: the one object the core talks to about risk. It runs the pre-trade checks, owns
+// the kill switch, watches the automatic triggers and feeds the post-trade alarms.
+//
+// Triggers and what they do:
+//   daily loss, hard drawdown, inventory kill   -> kill; the condition, re-evaluated by every
+//                                                  on_account call, blocks resume while it holds
+//   API error storm (429/418/5xx/timeouts)      -> kill once api_error_storm_count fall within
+//                                                  api_error_window_ms; blocks resume until the
+//                                                  window has slid past them (poll)
+//   stale market data                           -> pause while no update for stale_market_data_ms
+//                                                  (poll); resumes by itself on the next update
+//   resync                                      -> pause while the book resynchronises
+//   slippage beyond max_slippage_ticks          -> kill (an event: resume allowed at once)
+//   ack slower than max_ack_delay_ms            -> kill; an order still unacknowledged after it
+//                                                  (poll) blocks resume until acknowledged
+//   fill later than max_fill_delay_ms           -> kill (an event)
+//
+// Thread ownership: core thread only. Time is always passed in (injected clock).
+#pragma once
+
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/time.hpp"
+#include "quoter/risk/alert.hpp"
+#include "quoter/risk/kill_switch.hpp"
+#include "quoter/risk/limits.hpp"
+#include "quoter/risk/post_trade.hpp"
+#include "quoter/risk/pre_trade.hpp"
+#include "quoter/risk/window_counter.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <string_view>
+
+namespace quoter::risk {
+
+/// Outcome of one exchange API request, for the error-storm trigger.
+enum class api_outcome : std::uint8_t {
+    ok,
+    client_error, ///< Other 4xx: the request was wrong, not the exchange overloaded.
+    rate_limited, ///< HTTP 429.
+    banned,       ///< HTTP 418 (IP ban after ignoring 429s).
+    server_error, ///< HTTP 5xx.
+    timeout,      ///< No response in time, or the connection dropped.
+};
+
+[[nodiscard]] std::string_view to_string(api_outcome outcome) noexcept;
+
+/// Maps an HTTP status to an outcome; status <= 0 means no response (timeout).
+[[nodiscard]] constexpr api_outcome classify_http_status(int status) noexcept {
+    if (status <= 0) {
+        return api_outcome::timeout;
+    }
+    if (status == 429) {
+        return api_outcome::rate_limited;
+    }
+    if (status == 418) {
+        return api_outcome::banned;
+    }
+    if (status >= 500) {
+        return api_outcome::server_error;
+    }
+    return status >= 400 ? api_outcome::client_error : api_outcome::ok;
+}
+
+/// True for the outcomes the error-storm trigger counts.
+[[nodiscard]] constexpr bool counts_toward_storm(api_outcome outcome) noexcept {
+    return outcome == api_outcome::rate_limited || outcome == api_outcome::banned ||
+           outcome == api_outcome::server_error || outcome == api_outcome::timeout;
+}
+
+/// poll() argument when no order is waiting for an acknowledgement.
+inline constexpr core::timestamp_ns no_pending_ack = std::numeric_limits<core::timestamp_ns>::max();
+
+/// Symbols tracked separately for the inventory kill condition; ids at or above share the last.
+inline constexpr std::size_t tracked_symbols = 64;
+
+class risk_engine {
+public:
+    /// actions, alerts and rejections must outlive the engine.
+    risk_engine(const risk_config& config, engine_actions& actions, alert_sink& alerts,
+                rejection_sink& rejections) noexcept;
+    risk_engine(const risk_engine&) = delete;
+    risk_engine& operator=(const risk_engine&) = delete;
+
+    // Orders.
+    /// Pre-trade check of one new order (see pre_trade_checker::check). A daily-loss, drawdown or
+    /// inventory-kill rejection also engages the kill switch. Hot path.
+    [[nodiscard]] reject_reason check_order(const core::symbol_spec& spec,
+                                            const order_request& order, const market_view& market,
+                                            const account_view& account,
+                                            core::timestamp_ns now) noexcept;
+    /// Pre-trade check of one cancel (cancel rate limit). Hot path.
+    [[nodiscard]] reject_reason check_cancel(core::timestamp_ns now) noexcept;
+    /// Cancels sent without check_cancel (the kill switch's cancel-all), for the ratios.
+    void on_cancels_sent(core::timestamp_ns now, std::uint32_t count) noexcept;
+
+    // Market data.
+    /// A consistent book update arrived: the feed is alive.
+    void on_market_data(core::timestamp_ns now) noexcept;
+    /// The book is (or no longer is) resynchronising.
+    void on_resync(bool resyncing, core::timestamp_ns now) noexcept;
+
+    // Account.
+    /// Re-evaluates the loss, drawdown and inventory kill conditions for one symbol's view.
+    void on_account(const core::symbol_spec& spec, std::uint16_t symbol_id,
+                    const market_view& market, const account_view& account,
+                    core::timestamp_ns now) noexcept;
+
+    // Exchange.
+    void on_api_response(api_outcome outcome, core::timestamp_ns now) noexcept;
+    /// An acknowledgement for an order sent at `sent` arrived at `acked`.
+    void on_ack(core::timestamp_ns sent, core::timestamp_ns acked) noexcept;
+    void on_fill(const fill_report& fill) noexcept;
+    /// PnL attributed to a trade (see post_trade_monitor::on_trade_outcome).
+    void on_trade_outcome(core::side side, double pnl, core::timestamp_ns now) noexcept;
+
+    /// Time-driven checks: stale market data, error-storm expiry, unacknowledged orders, ratio
+    /// alarms. Call once per core loop iteration or at least every few milliseconds.
+    /// oldest_unacked_sent: send time of the oldest order still waiting for an acknowledgement.
+    void poll(core::timestamp_ns now,
+              core::timestamp_ns oldest_unacked_sent = no_pending_ack) noexcept;
+
+    // Manual control.
+    bool trigger_kill_switch(halt_reason reason, core::timestamp_ns now) noexcept {
+        return switch_.trigger_kill_switch(reason, now);
+    }
+    void pause(core::timestamp_ns now) noexcept { switch_.pause(now); }
+    resume_result resume(core::timestamp_ns now) noexcept { return switch_.resume(now); }
+
+    // State.
+    [[nodiscard]] trading_state state() const noexcept { return switch_.state(); }
+    [[nodiscard]] trading_mode mode(const core::symbol_spec& spec, const market_view& market,
+                                    const account_view& account) const noexcept {
+        return checker_.mode(spec, market, account);
+    }
+    [[nodiscard]] const kill_switch& switch_state() const noexcept { return switch_; }
+    [[nodiscard]] const pre_trade_checker& checker() const noexcept { return checker_; }
+    [[nodiscard]] const post_trade_monitor& alarms() const noexcept { return post_trade_; }
+    [[nodiscard]] const risk_config& config() const noexcept { return config_; }
+
+private:
+    void set_inventory_breach(std::uint16_t symbol_id, bool breached,
+                              core::timestamp_ns now) noexcept;
+
+    risk_config config_;
+    pre_trade_checker checker_;
+    kill_switch switch_;
+    post_trade_monitor post_trade_;
+    window_counter<50> api_errors_;
+    core::timestamp_ns last_market_data_ = 0;
+    bool has_market_data_ = false;
+    std::uint64_t inventory_breaches_ = 0; ///< Bit per tracked symbol.
+};
+
+} // namespace quoter::risk

@@ -1,0 +1,97 @@
+// window_counter: how many events happened within a sliding time window, in O(1) time and fixed
+// memory, on injected time (no clock reads).
+//
+// The window is cut into Buckets buckets of width ceil(window / Buckets), aligned to multiples of
+// the width, and Buckets + 1 of them are kept. The count is conservative: every event newer than
+// `now - window` is counted, and an event is forgotten between `window` and `window + width`
+// after it happened, never earlier. A limiter built on it can therefore never let more than its
+// limit through in any window of the configured length.
+//
+// Invariants: total_ equals the sum of slots_; slots_[head_] is the bucket that ends at
+// next_start_. Time that goes backwards is treated as the current bucket.
+#pragma once
+
+#include "quoter/core/time.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace quoter::risk {
+
+template <std::size_t Buckets> class window_counter {
+    static_assert(Buckets >= 1);
+
+public:
+    static constexpr std::size_t slot_count = Buckets + 1;
+
+    constexpr window_counter() noexcept = default;
+    /// window: length of the sliding window in nanoseconds (at least 1).
+    constexpr explicit window_counter(core::duration_ns window) noexcept
+        : width_(window >= static_cast<core::duration_ns>(Buckets)
+                     ? (window + static_cast<core::duration_ns>(Buckets) - 1) /
+                           static_cast<core::duration_ns>(Buckets)
+                     : 1) {}
+
+    /// Events counted in the window that ends at now.
+    [[nodiscard]] constexpr std::uint64_t count(core::timestamp_ns now) noexcept {
+        advance(now);
+        return total_;
+    }
+
+    /// Records n events at now.
+    constexpr void add(core::timestamp_ns now, std::uint32_t n = 1) noexcept {
+        advance(now);
+        slots_[head_] += n;
+        total_ += n;
+    }
+
+    /// Records one event at now if that keeps the count at or below limit; returns whether it did.
+    [[nodiscard]] constexpr bool try_add(core::timestamp_ns now, std::uint64_t limit) noexcept {
+        advance(now);
+        if (total_ >= limit) {
+            return false;
+        }
+        ++slots_[head_];
+        ++total_;
+        return true;
+    }
+
+    constexpr void reset() noexcept {
+        slots_ = {};
+        total_ = 0;
+    }
+
+    /// Bucket width in nanoseconds.
+    [[nodiscard]] constexpr core::duration_ns bucket_width() const noexcept { return width_; }
+
+private:
+    constexpr void advance(core::timestamp_ns now) noexcept {
+        if (now < next_start_) {
+            return; // the common case: still inside the current bucket
+        }
+        const core::duration_ns late = now - next_start_;
+        if (late >= width_ * static_cast<core::duration_ns>(slot_count - 1)) {
+            // Every slot is out of the window: clear them, one division to realign.
+            slots_ = {};
+            total_ = 0;
+            next_start_ = now - late % width_ + width_;
+            return;
+        }
+        // At most slot_count - 1 steps, with no division on this path.
+        do {
+            head_ = head_ + 1 == slot_count ? 0 : head_ + 1;
+            total_ -= slots_[head_];
+            slots_[head_] = 0;
+            next_start_ += width_;
+        } while (now >= next_start_);
+    }
+
+    std::array<std::uint32_t, slot_count> slots_{};
+    std::uint64_t total_ = 0;
+    core::timestamp_ns next_start_ = 0;
+    core::duration_ns width_ = 1;
+    std::size_t head_ = 0;
+};
+
+} // namespace quoter::risk

@@ -1,0 +1,159 @@
+#include "quoter/ops/control.hpp"
+
+#include "quoter/ops/terminal.hpp"
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace quoter::ops {
+namespace {
+
+constexpr std::array<int, 3> handled_signals{SIGINT, SIGTERM, SIGUSR1};
+
+std::atomic<control_channel*> signal_channel{nullptr};
+std::array<struct sigaction, handled_signals.size()> previous_actions{};
+std::atomic<bool> handlers_installed{false};
+
+[[nodiscard]] std::uint8_t encode(command_source source) noexcept {
+    return static_cast<std::uint8_t>(static_cast<std::uint8_t>(source) + 1);
+}
+
+[[nodiscard]] std::optional<command_source> decode(std::uint8_t value) noexcept {
+    if (value == 0) {
+        return std::nullopt;
+    }
+    return static_cast<command_source>(value - 1);
+}
+
+void on_control_signal(int sig) {
+    const int saved_errno = errno;
+    control_channel* channel = signal_channel.load(std::memory_order_acquire);
+    if (channel != nullptr) {
+        if (sig == SIGUSR1) {
+            channel->request_kill(command_source::signal);
+        } else if (!channel->stop_requested()) {
+            channel->request_stop(command_source::signal);
+        } else {
+            // Asked twice: the engine is not stopping. Leave the terminal usable and let the
+            // default action end the process.
+            restore_terminal();
+            struct sigaction default_action {};
+            default_action.sa_handler = SIG_DFL;
+            sigemptyset(&default_action.sa_mask);
+            sigaction(sig, &default_action, nullptr);
+            raise(sig);
+        }
+    }
+    errno = saved_errno;
+}
+
+} // namespace
+
+std::string_view to_string(control_command command) noexcept {
+    switch (command) {
+    case control_command::kill: return "kill";
+    case control_command::pause: return "pause";
+    case control_command::resume: return "resume";
+    case control_command::quit: return "quit";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(command_source source) noexcept {
+    switch (source) {
+    case command_source::terminal: return "terminal";
+    case command_source::signal: return "signal";
+    case command_source::http: return "http";
+    }
+    return "unknown";
+}
+
+control_channel::control_channel() noexcept : wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+control_channel::~control_channel() {
+    if (wake_fd_ >= 0) {
+        ::close(wake_fd_);
+    }
+}
+
+void control_channel::request_kill(command_source source) noexcept {
+    kill_source_.store(encode(source), std::memory_order_release);
+    wake();
+}
+
+void control_channel::request_stop(command_source source) noexcept {
+    std::uint8_t expected = 0;
+    stop_source_.compare_exchange_strong(expected, encode(source), std::memory_order_acq_rel);
+    wake();
+}
+
+bool control_channel::post(const control_message& message) noexcept {
+    const bool queued = ring_.try_push(message);
+    wake();
+    return queued;
+}
+
+std::optional<command_source> control_channel::take_kill_request() noexcept {
+    return decode(kill_source_.exchange(0, std::memory_order_acq_rel));
+}
+
+std::optional<command_source> control_channel::stop_source() const noexcept {
+    return decode(stop_source_.load(std::memory_order_acquire));
+}
+
+void control_channel::wake() noexcept {
+    if (wake_fd_ >= 0) {
+        const std::uint64_t one = 1;
+        // A full counter (EAGAIN) still leaves the fd readable, which is all that matters.
+        [[maybe_unused]] const ssize_t written = ::write(wake_fd_, &one, sizeof one);
+    }
+}
+
+void control_channel::clear_wake() noexcept {
+    if (wake_fd_ >= 0) {
+        std::uint64_t value = 0;
+        [[maybe_unused]] const ssize_t got = ::read(wake_fd_, &value, sizeof value);
+    }
+}
+
+bool install_signal_handlers(control_channel& channel) noexcept {
+    signal_channel.store(&channel, std::memory_order_release);
+    if (handlers_installed.exchange(true)) {
+        return true;
+    }
+    struct sigaction action {};
+    action.sa_handler = on_control_signal;
+    sigemptyset(&action.sa_mask);
+    for (const int sig : handled_signals) {
+        sigaddset(&action.sa_mask, sig);
+    }
+    action.sa_flags = SA_RESTART;
+    bool ok = true;
+    for (std::size_t i = 0; i < handled_signals.size(); ++i) {
+        ok = sigaction(handled_signals[i], &action, &previous_actions[i]) == 0 && ok;
+    }
+    return ok;
+}
+
+void remove_signal_handlers() noexcept {
+    if (!handlers_installed.exchange(false)) {
+        return;
+    }
+    for (std::size_t i = 0; i < handled_signals.size(); ++i) {
+        sigaction(handled_signals[i], &previous_actions[i], nullptr);
+    }
+    signal_channel.store(nullptr, std::memory_order_release);
+}
+
+core::timestamp_ns wall_clock_ns() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<core::timestamp_ns>(ts.tv_sec) * core::ns_per_s + ts.tv_nsec;
+}
+
+} // namespace quoter::ops

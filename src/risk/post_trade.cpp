@@ -1,0 +1,102 @@
+#include "quoter/risk/post_trade.hpp"
+
+namespace quoter::risk {
+namespace {
+
+[[nodiscard]] core::duration_ns window_ns(std::int64_t ms) noexcept {
+    return ms > 0 ? ms * core::ns_per_ms : core::ns_per_ms;
+}
+
+} // namespace
+
+post_trade_monitor::post_trade_monitor(const alarm_thresholds& thresholds,
+                                       alert_sink& alerts) noexcept
+    : thresholds_(thresholds), alerts_(&alerts), orders_(window_ns(thresholds.alarm_window_ms)),
+      fills_(window_ns(thresholds.alarm_window_ms)),
+      cancels_(window_ns(thresholds.alarm_window_ms)) {
+    last_raised_.fill(never);
+}
+
+void post_trade_monitor::on_new_order(core::timestamp_ns now) noexcept {
+    orders_.add(now);
+}
+
+void post_trade_monitor::on_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {
+    cancels_.add(now, count);
+}
+
+void post_trade_monitor::on_fill(const fill_report& fill) noexcept {
+    const core::timestamp_ns now = fill.received_time;
+    fills_.add(now);
+    const std::int64_t slippage = adverse_slippage_ticks(fill);
+    if (slippage > thresholds_.slippage_alarm_ticks) {
+        raise(alert_kind::slippage, now, static_cast<double>(slippage),
+              static_cast<double>(thresholds_.slippage_alarm_ticks), fill.symbol_id);
+    }
+    const core::duration_ns delay = fill.received_time - fill.exchange_time;
+    if (delay > thresholds_.fill_delay_alarm_ms * core::ns_per_ms) {
+        raise(alert_kind::delayed_fill, now,
+              static_cast<double>(delay) / static_cast<double>(core::ns_per_ms),
+              static_cast<double>(thresholds_.fill_delay_alarm_ms), fill.symbol_id);
+    }
+}
+
+void post_trade_monitor::on_trade_outcome(core::side side, double pnl,
+                                          core::timestamp_ns now) noexcept {
+    auto& streak = streak_[static_cast<std::size_t>(side)];
+    streak = pnl < 0.0 ? streak + 1 : 0;
+    if (thresholds_.one_sided_loss_streak != 0 && streak >= thresholds_.one_sided_loss_streak) {
+        raise(alert_kind::one_sided_losses, now, static_cast<double>(streak),
+              static_cast<double>(thresholds_.one_sided_loss_streak));
+    }
+}
+
+void post_trade_monitor::poll(core::timestamp_ns now) noexcept {
+    const std::uint64_t orders = orders_.count(now);
+    if (orders >= thresholds_.fill_ratio_min_orders && orders > 0) {
+        const double ratio = fill_ratio_pct(now);
+        if (ratio < thresholds_.min_fill_ratio_pct) {
+            raise(alert_kind::low_fill_ratio, now, ratio, thresholds_.min_fill_ratio_pct);
+        }
+    }
+    const std::uint64_t cancels = cancels_.count(now);
+    if (cancels >= thresholds_.cancel_trade_min_cancels && cancels > 0) {
+        const double ratio = cancel_trade_ratio(now);
+        if (ratio > thresholds_.max_cancel_trade_ratio) {
+            raise(alert_kind::high_cancel_trade_ratio, now, ratio,
+                  thresholds_.max_cancel_trade_ratio);
+        }
+    }
+}
+
+double post_trade_monitor::fill_ratio_pct(core::timestamp_ns now) noexcept {
+    const std::uint64_t orders = orders_.count(now);
+    if (orders == 0) {
+        return 100.0;
+    }
+    return static_cast<double>(fills_.count(now)) / static_cast<double>(orders) * 100.0;
+}
+
+double post_trade_monitor::cancel_trade_ratio(core::timestamp_ns now) noexcept {
+    const std::uint64_t fills = fills_.count(now);
+    return static_cast<double>(cancels_.count(now)) / static_cast<double>(fills > 0 ? fills : 1);
+}
+
+void post_trade_monitor::raise(alert_kind kind, core::timestamp_ns now, double value,
+                               double threshold, std::uint16_t symbol_id) noexcept {
+    auto& last = last_raised_[static_cast<std::size_t>(kind)];
+    if (last != never && now - last < thresholds_.alarm_cooldown_ms * core::ns_per_ms) {
+        return;
+    }
+    last = now;
+    ++alarms_raised_;
+    alerts_->raise({.time = now,
+                    .kind = kind,
+                    .severity = alert_severity::warning,
+                    .reason = halt_reason::none,
+                    .symbol_id = symbol_id,
+                    .value = value,
+                    .threshold = threshold});
+}
+
+} // namespace quoter::risk

@@ -1,0 +1,302 @@
+#include "quoter/risk/pre_trade.hpp"
+
+#include <cstdlib>
+
+namespace quoter::risk {
+namespace {
+
+constexpr double bps_per_unit = 10'000.0;
+
+[[nodiscard]] double pct_of(double equity, double pct) noexcept {
+    return equity * pct / 100.0;
+}
+
+[[nodiscard]] core::duration_ns window_ns(std::int64_t ms) noexcept {
+    return ms > 0 ? ms * core::ns_per_ms : core::ns_per_ms;
+}
+
+/// Exact notional units to the quote asset, for records only.
+[[nodiscard]] double notional_to_quote(const core::symbol_spec& spec, std::int64_t units) noexcept {
+    return static_cast<double>(units) /
+           static_cast<double>(core::pow10(spec.price_decimals() + spec.qty_decimals()));
+}
+
+} // namespace
+
+exposure measure(const core::symbol_spec& spec, const market_view& market,
+                 const account_view& account) noexcept {
+    exposure e;
+    const std::int64_t bid = market.best_bid.ticks();
+    const std::int64_t ask = market.best_ask.ticks();
+    if (bid > 0 && ask > 0) {
+        e.mid = static_cast<double>(bid + ask) * 0.5 * spec.tick_size();
+    } else if (bid > 0 || ask > 0) {
+        e.mid = static_cast<double>(bid > 0 ? bid : ask) * spec.tick_size();
+    }
+    e.position_notional =
+        static_cast<double>(std::llabs(account.position.lots())) * spec.step_size() * e.mid;
+    e.daily_loss = -(account.realized_pnl_today + account.unrealized_pnl);
+    e.loss_reference = account.day_start_equity > 0.0 ? account.day_start_equity : account.equity;
+    e.equity = account.equity;
+    e.peak_equity = account.peak_equity;
+    return e;
+}
+
+pre_trade_checker::pre_trade_checker(const risk_limits& limits, rejection_sink& sink) noexcept
+    : limits_(limits), sink_(&sink), orders_per_s_(core::ns_per_s),
+      orders_per_min_(60 * core::ns_per_s), orders_per_day_(86'400 * core::ns_per_s),
+      cancels_per_s_(core::ns_per_s), ratio_cancels_(window_ns(limits.cancel_trade_window_ms)),
+      ratio_fills_(window_ns(limits.cancel_trade_window_ms)) {}
+
+reject_reason pre_trade_checker::reject(reject_reason reason, double limit_value,
+                                        double actual_value, const order_request& order,
+                                        core::timestamp_ns now) noexcept {
+    ++rejections_[static_cast<std::size_t>(reason)];
+    rejection_record record;
+    record.time = now;
+    record.limit_value = limit_value;
+    record.actual_value = actual_value;
+    record.client_order_id = order.client_order_id;
+    record.price = order.price;
+    record.qty = order.qty;
+    record.symbol_id = order.symbol_id;
+    record.reason = reason;
+    record.side = order.side;
+    record.post_only = order.post_only;
+    record.reduce_only = order.reduce_only;
+    record.intent = order.intent;
+    sink_->on_rejection(record);
+    return reason;
+}
+
+reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const order_request& order,
+                                       const market_view& market, const account_view& account,
+                                       core::timestamp_ns now) noexcept {
+    const risk_limits& lim = limits_;
+    const bool flatten = order.intent == order_intent::flatten;
+    const bool reducing = reduces_position(order.side, order.qty, account.position);
+
+    // Trading state. A kill still lets reducing flatten orders out when flatten_on_kill is set.
+    if (gate_ != order_gate::open &&
+        !(gate_ == order_gate::killed && flatten_on_kill_ && flatten && reducing)) {
+        return reject(gate_ == order_gate::killed ? reject_reason::killed : reject_reason::paused,
+                      0.0, 0.0, order, now);
+    }
+    if (flatten && !reducing) {
+        return reject(reject_reason::flatten_not_reducing,
+                      static_cast<double>(std::llabs(account.position.lots())) * spec.step_size(),
+                      spec.to_double(order.qty), order, now);
+    }
+
+    // Exchange filters.
+    if (order.price.ticks() <= 0) {
+        return reject(reject_reason::invalid_price, 1.0, static_cast<double>(order.price.ticks()),
+                      order, now);
+    }
+    if (order.qty.lots() <= 0) {
+        return reject(reject_reason::invalid_qty, 1.0, static_cast<double>(order.qty.lots()), order,
+                      now);
+    }
+    const std::int64_t notional_units = spec.notional_units(order.price, order.qty);
+    if (notional_units < spec.min_notional_units()) {
+        return reject(reject_reason::below_min_notional,
+                      notional_to_quote(spec, spec.min_notional_units()),
+                      notional_to_quote(spec, notional_units), order, now);
+    }
+
+    // Order size.
+    const double order_qty = spec.to_double(order.qty);
+    if (lim.max_order_qty_base > 0.0 && order_qty > lim.max_order_qty_base) {
+        return reject(reject_reason::max_order_qty, lim.max_order_qty_base, order_qty, order, now);
+    }
+    const double order_notional = spec.to_double(order.price) * order_qty;
+    if (exceeds_pct(order_notional, account.equity, lim.order_notional_pct)) {
+        return reject(reject_reason::max_order_notional,
+                      pct_of(account.equity, lim.order_notional_pct), order_notional, order, now);
+    }
+
+    // Price band, in exact tick arithmetic scaled by 10^4 (bps).
+    const std::int64_t bid = market.best_bid.ticks();
+    const std::int64_t ask = market.best_ask.ticks();
+    if (bid <= 0 || ask <= 0) {
+        return reject(reject_reason::no_market, 0.0, 0.0, order, now);
+    }
+    const std::int64_t px = order.price.ticks();
+    const double band = lim.price_band_bps;
+    if (order.side == core::side::buy) {
+        if (order.post_only && px >= ask) {
+            return reject(reject_reason::post_only_would_cross, spec.to_double(market.best_ask),
+                          spec.to_double(order.price), order, now);
+        }
+        const auto bid_d = static_cast<double>(bid);
+        const auto ask_d = static_cast<double>(ask);
+        if (static_cast<double>(bid - px) * bps_per_unit > band * bid_d) {
+            return reject(reject_reason::price_band, band,
+                          static_cast<double>(bid - px) * bps_per_unit / bid_d, order, now);
+        }
+        if (static_cast<double>(px - ask) * bps_per_unit > band * ask_d) {
+            return reject(reject_reason::price_through_market, band,
+                          static_cast<double>(px - ask) * bps_per_unit / ask_d, order, now);
+        }
+    } else {
+        if (order.post_only && px <= bid) {
+            return reject(reject_reason::post_only_would_cross, spec.to_double(market.best_bid),
+                          spec.to_double(order.price), order, now);
+        }
+        const auto bid_d = static_cast<double>(bid);
+        const auto ask_d = static_cast<double>(ask);
+        if (static_cast<double>(px - ask) * bps_per_unit > band * ask_d) {
+            return reject(reject_reason::price_band, band,
+                          static_cast<double>(px - ask) * bps_per_unit / ask_d, order, now);
+        }
+        if (static_cast<double>(bid - px) * bps_per_unit > band * bid_d) {
+            return reject(reject_reason::price_through_market, band,
+                          static_cast<double>(bid - px) * bps_per_unit / bid_d, order, now);
+        }
+    }
+
+    // Loss limits and modes. Flatten orders reduce risk and skip them.
+    const double mid = static_cast<double>(bid + ask) * 0.5 * spec.tick_size();
+    const double step_value = spec.step_size() * mid; // notional of one lot
+    if (!flatten) {
+        const exposure e = measure(spec, market, account);
+        if (e.daily_loss_above(lim.daily_loss_pct)) {
+            return reject(reject_reason::daily_loss, pct_of(e.loss_reference, lim.daily_loss_pct),
+                          e.daily_loss, order, now);
+        }
+        if (e.drawdown_above(lim.drawdown_hard_pct)) {
+            return reject(reject_reason::drawdown_hard, lim.drawdown_hard_pct, e.drawdown_pct(),
+                          order, now);
+        }
+        if (e.inventory_above(lim.inventory_kill_pct)) {
+            return reject(reject_reason::inventory_kill,
+                          pct_of(account.equity, lim.inventory_kill_pct), e.position_notional,
+                          order, now);
+        }
+        if (!reducing) {
+            if (e.inventory_above(lim.inventory_flatten_pct)) {
+                return reject(reject_reason::flatten_mode,
+                              pct_of(account.equity, lim.inventory_flatten_pct),
+                              e.position_notional, order, now);
+            }
+            if (e.drawdown_above(lim.drawdown_soft_pct)) {
+                return reject(reject_reason::reduce_mode, lim.drawdown_soft_pct, e.drawdown_pct(),
+                              order, now);
+            }
+        }
+    }
+    if (order.reduce_only && !reducing) {
+        return reject(reject_reason::reduce_only_would_increase,
+                      static_cast<double>(std::llabs(account.position.lots())) * spec.step_size(),
+                      order_qty, order, now);
+    }
+
+    // Position limits: the exposure if this order and every resting order on its side fill.
+    if (!reducing) {
+        const std::int64_t same_side_open = order.side == core::side::buy
+                                                ? account.open_buy_qty.lots()
+                                                : account.open_sell_qty.lots();
+        const std::int64_t worst_net =
+            account.position.lots() + core::sign(order.side) * (same_side_open + order.qty.lots());
+        const double net_notional = static_cast<double>(std::llabs(worst_net)) * step_value;
+        if (exceeds_pct(net_notional, account.equity, lim.symbol_net_notional_pct)) {
+            return reject(reject_reason::symbol_net_notional,
+                          pct_of(account.equity, lim.symbol_net_notional_pct), net_notional, order,
+                          now);
+        }
+        const std::int64_t gross = std::llabs(account.position.lots()) +
+                                   account.open_buy_qty.lots() + account.open_sell_qty.lots() +
+                                   order.qty.lots();
+        const double gross_notional = static_cast<double>(gross) * step_value;
+        if (exceeds_pct(gross_notional, account.equity, lim.symbol_gross_notional_pct)) {
+            return reject(reject_reason::symbol_gross_notional,
+                          pct_of(account.equity, lim.symbol_gross_notional_pct), gross_notional,
+                          order, now);
+        }
+        const double total = account.other_symbols_net_notional + net_notional;
+        if (exceeds_pct(total, account.equity, lim.portfolio_net_notional_pct)) {
+            return reject(reject_reason::portfolio_net_notional,
+                          pct_of(account.equity, lim.portfolio_net_notional_pct), total, order,
+                          now);
+        }
+    }
+
+    // Cancel/trade ratio block, then rate limits; counters move only once everything passed.
+    if (lim.cancel_trade_ratio_block > 0.0) {
+        const double ratio = cancel_trade_ratio(now);
+        if (ratio > lim.cancel_trade_ratio_block) {
+            return reject(reject_reason::cancel_trade_ratio, lim.cancel_trade_ratio_block, ratio,
+                          order, now);
+        }
+    }
+    const std::uint64_t in_second = orders_per_s_.count(now) + 1;
+    if (lim.max_new_orders_per_s != 0 && in_second > lim.max_new_orders_per_s) {
+        return reject(reject_reason::new_orders_per_s, lim.max_new_orders_per_s,
+                      static_cast<double>(in_second), order, now);
+    }
+    const std::uint64_t in_minute = orders_per_min_.count(now) + 1;
+    if (lim.max_new_orders_per_min != 0 && in_minute > lim.max_new_orders_per_min) {
+        return reject(reject_reason::new_orders_per_min, lim.max_new_orders_per_min,
+                      static_cast<double>(in_minute), order, now);
+    }
+    const std::uint64_t in_day = orders_per_day_.count(now) + 1;
+    if (lim.max_orders_per_day != 0 && in_day > lim.max_orders_per_day) {
+        return reject(reject_reason::orders_per_day, lim.max_orders_per_day,
+                      static_cast<double>(in_day), order, now);
+    }
+    orders_per_s_.add(now);
+    orders_per_min_.add(now);
+    orders_per_day_.add(now);
+    ++passed_;
+    return reject_reason::none;
+}
+
+reject_reason pre_trade_checker::check_cancel(core::timestamp_ns now) noexcept {
+    const std::uint64_t in_second = cancels_per_s_.count(now) + 1;
+    if (limits_.max_cancels_per_s != 0 && in_second > limits_.max_cancels_per_s) {
+        return reject(reject_reason::cancels_per_s, limits_.max_cancels_per_s,
+                      static_cast<double>(in_second), order_request{}, now);
+    }
+    cancels_per_s_.add(now);
+    ratio_cancels_.add(now);
+    return reject_reason::none;
+}
+
+void pre_trade_checker::note_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {
+    ratio_cancels_.add(now, count);
+}
+
+void pre_trade_checker::note_fill(core::timestamp_ns now) noexcept {
+    ratio_fills_.add(now);
+}
+
+double pre_trade_checker::cancel_trade_ratio(core::timestamp_ns now) noexcept {
+    const std::uint64_t cancels = ratio_cancels_.count(now);
+    if (cancels < limits_.cancel_trade_min_cancels || cancels == 0) {
+        return 0.0;
+    }
+    const std::uint64_t fills = ratio_fills_.count(now);
+    return static_cast<double>(cancels) / static_cast<double>(fills > 0 ? fills : 1);
+}
+
+trading_mode pre_trade_checker::mode(const core::symbol_spec& spec, const market_view& market,
+                                     const account_view& account) const noexcept {
+    const exposure e = measure(spec, market, account);
+    if (e.inventory_above(limits_.inventory_flatten_pct)) {
+        return trading_mode::flatten;
+    }
+    if (e.drawdown_above(limits_.drawdown_soft_pct)) {
+        return trading_mode::reduce;
+    }
+    return trading_mode::normal;
+}
+
+std::uint64_t pre_trade_checker::total_rejections() const noexcept {
+    std::uint64_t total = 0;
+    for (const auto n : rejections_) {
+        total += n;
+    }
+    return total;
+}
+
+} // namespace quoter::risk

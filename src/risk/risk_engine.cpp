@@ -1,0 +1,153 @@
+#include "quoter/risk/risk_engine.hpp"
+
+namespace quoter::risk {
+namespace {
+
+[[nodiscard]] core::duration_ns window_ns(std::int64_t ms) noexcept {
+    return ms > 0 ? ms * core::ns_per_ms : core::ns_per_ms;
+}
+
+} // namespace
+
+std::string_view to_string(api_outcome outcome) noexcept {
+    switch (outcome) {
+    case api_outcome::ok: return "ok";
+    case api_outcome::client_error: return "client_error";
+    case api_outcome::rate_limited: return "rate_limited";
+    case api_outcome::banned: return "banned";
+    case api_outcome::server_error: return "server_error";
+    case api_outcome::timeout: return "timeout";
+    }
+    return "unknown";
+}
+
+risk_engine::risk_engine(const risk_config& config, engine_actions& actions, alert_sink& alerts,
+                         rejection_sink& rejections) noexcept
+    : config_(config), checker_(config.limits, rejections),
+      switch_(actions, alerts, config.triggers.flatten_on_kill, &checker_),
+      post_trade_(config.alarms, alerts),
+      api_errors_(window_ns(config.triggers.api_error_window_ms)) {
+    checker_.set_flatten_on_kill(config.triggers.flatten_on_kill);
+}
+
+reject_reason risk_engine::check_order(const core::symbol_spec& spec, const order_request& order,
+                                       const market_view& market, const account_view& account,
+                                       core::timestamp_ns now) noexcept {
+    const reject_reason reason = checker_.check(spec, order, market, account, now);
+    switch (reason) {
+    case reject_reason::none: post_trade_.on_new_order(now); break;
+    case reject_reason::daily_loss:
+        switch_.set_condition(halt_reason::daily_loss, true, now);
+        break;
+    case reject_reason::drawdown_hard:
+        switch_.set_condition(halt_reason::drawdown_hard, true, now);
+        break;
+    case reject_reason::inventory_kill: set_inventory_breach(order.symbol_id, true, now); break;
+    default: break;
+    }
+    return reason;
+}
+
+reject_reason risk_engine::check_cancel(core::timestamp_ns now) noexcept {
+    const reject_reason reason = checker_.check_cancel(now);
+    if (reason == reject_reason::none) {
+        post_trade_.on_cancels(now, 1);
+    }
+    return reason;
+}
+
+void risk_engine::on_cancels_sent(core::timestamp_ns now, std::uint32_t count) noexcept {
+    checker_.note_cancels(now, count);
+    post_trade_.on_cancels(now, count);
+}
+
+void risk_engine::on_market_data(core::timestamp_ns now) noexcept {
+    last_market_data_ = now;
+    has_market_data_ = true;
+    if (switch_.condition_active(halt_reason::stale_market_data)) {
+        switch_.set_condition(halt_reason::stale_market_data, false, now);
+    }
+}
+
+void risk_engine::on_resync(bool resyncing, core::timestamp_ns now) noexcept {
+    switch_.set_condition(halt_reason::resync, resyncing, now);
+}
+
+void risk_engine::on_account(const core::symbol_spec& spec, std::uint16_t symbol_id,
+                             const market_view& market, const account_view& account,
+                             core::timestamp_ns now) noexcept {
+    const risk_limits& lim = config_.limits;
+    const exposure e = measure(spec, market, account);
+    switch_.set_condition(halt_reason::daily_loss, e.daily_loss_above(lim.daily_loss_pct), now);
+    switch_.set_condition(halt_reason::drawdown_hard, e.drawdown_above(lim.drawdown_hard_pct), now);
+    if (e.mid > 0.0) { // an empty book cannot value the position: keep the last verdict
+        set_inventory_breach(symbol_id, e.inventory_above(lim.inventory_kill_pct), now);
+    }
+}
+
+void risk_engine::set_inventory_breach(std::uint16_t symbol_id, bool breached,
+                                       core::timestamp_ns now) noexcept {
+    const std::size_t index = symbol_id < tracked_symbols ? symbol_id : tracked_symbols - 1;
+    const std::uint64_t mask = std::uint64_t{1} << index;
+    inventory_breaches_ = breached ? inventory_breaches_ | mask : inventory_breaches_ & ~mask;
+    switch_.set_condition(halt_reason::inventory_kill, inventory_breaches_ != 0, now);
+}
+
+void risk_engine::on_api_response(api_outcome outcome, core::timestamp_ns now) noexcept {
+    if (!counts_toward_storm(outcome)) {
+        return;
+    }
+    api_errors_.add(now);
+    const std::uint32_t storm = config_.triggers.api_error_storm_count;
+    if (storm != 0 && api_errors_.count(now) >= storm) {
+        switch_.set_condition(halt_reason::api_error_storm, true, now);
+    }
+}
+
+void risk_engine::on_ack(core::timestamp_ns sent, core::timestamp_ns acked) noexcept {
+    const std::int64_t max_ms = config_.triggers.max_ack_delay_ms;
+    if (max_ms > 0 && acked - sent > max_ms * core::ns_per_ms) {
+        switch_.trigger_kill_switch(halt_reason::ack_delay, acked);
+    }
+}
+
+void risk_engine::on_fill(const fill_report& fill) noexcept {
+    const core::timestamp_ns now = fill.received_time;
+    checker_.note_fill(now);
+    post_trade_.on_fill(fill);
+    const trigger_limits& trig = config_.triggers;
+    if (trig.max_slippage_ticks > 0 && adverse_slippage_ticks(fill) > trig.max_slippage_ticks) {
+        switch_.trigger_kill_switch(halt_reason::slippage, now);
+    }
+    if (trig.max_fill_delay_ms > 0 &&
+        fill.received_time - fill.exchange_time > trig.max_fill_delay_ms * core::ns_per_ms) {
+        switch_.trigger_kill_switch(halt_reason::fill_delay, now);
+    }
+}
+
+void risk_engine::on_trade_outcome(core::side side, double pnl, core::timestamp_ns now) noexcept {
+    post_trade_.on_trade_outcome(side, pnl, now);
+}
+
+void risk_engine::poll(core::timestamp_ns now, core::timestamp_ns oldest_unacked_sent) noexcept {
+    const trigger_limits& trig = config_.triggers;
+    if (has_market_data_ && trig.stale_market_data_ms > 0 &&
+        now - last_market_data_ > trig.stale_market_data_ms * core::ns_per_ms &&
+        !switch_.condition_active(halt_reason::stale_market_data)) {
+        switch_.set_condition(halt_reason::stale_market_data, true, now);
+    }
+    if (switch_.condition_active(halt_reason::api_error_storm) &&
+        api_errors_.count(now) < trig.api_error_storm_count) {
+        switch_.set_condition(halt_reason::api_error_storm, false, now);
+    }
+    if (trig.max_ack_delay_ms > 0) {
+        const bool overdue = oldest_unacked_sent != no_pending_ack &&
+                             now - oldest_unacked_sent > trig.max_ack_delay_ms * core::ns_per_ms;
+        if (overdue != switch_.condition_active(halt_reason::ack_delay)) {
+            switch_.set_condition(halt_reason::ack_delay, overdue, now);
+        }
+    }
+    post_trade_.poll(now);
+}
+
+} // namespace quoter::risk

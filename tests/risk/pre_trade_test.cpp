@@ -1,0 +1,426 @@
+// One test per pre-trade check, each at, just below and just above its threshold.
+#include "quoter/risk/pre_trade.hpp"
+
+#include "risk/risk_test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace quoter;
+using namespace quoter::risk;
+using namespace quoter::risk::testing;
+using core::ns_per_ms;
+using core::ns_per_s;
+
+namespace {
+
+constexpr core::timestamp_ns start = 1'000 * ns_per_s;
+
+struct fixture {
+    explicit fixture(const risk_limits& l = {}) : limits(l), checker(limits, sink) {}
+
+    reject_reason check(const order_request& o, const market_view& m = mid_1000(),
+                        const account_view& a = flat_account(), core::timestamp_ns t = start) {
+        return checker.check(spec, o, m, a, t);
+    }
+
+    risk_limits limits;
+    rejection_recorder sink;
+    pre_trade_checker checker;
+    core::symbol_spec spec = integer_spec();
+};
+
+risk_limits generous() {
+    risk_limits l;
+    l.order_notional_pct = 100.0;
+    return l;
+}
+
+} // namespace
+
+TEST_CASE("a plain order inside every limit passes and is not recorded", "[pre_trade]") {
+    fixture f;
+    CHECK(f.check(buy(1000, 1, true)) == reject_reason::none);
+    CHECK(f.check(sell(1000, 1, true)) == reject_reason::none);
+    CHECK(f.sink.records.empty());
+    CHECK(f.checker.passed() == 2);
+    CHECK(f.checker.total_rejections() == 0);
+}
+
+TEST_CASE("a rejection is counted by reason and recorded with the values that failed",
+          "[pre_trade]") {
+    fixture f; // max notional 5 % of 100000 = 5000
+    auto o = buy(1000, 6, true);
+    o.client_order_id = 7;
+    o.symbol_id = 3;
+    REQUIRE(f.check(o) == reject_reason::max_order_notional);
+    REQUIRE(f.sink.records.size() == 1);
+    const rejection_record& r = f.sink.records.front();
+    CHECK(r.reason == reject_reason::max_order_notional);
+    CHECK(r.limit_value == 5000.0);
+    CHECK(r.actual_value == 6000.0);
+    CHECK(r.client_order_id == 7);
+    CHECK(r.symbol_id == 3);
+    CHECK(r.side == core::side::buy);
+    CHECK(r.price == core::price{1000});
+    CHECK(r.qty == core::qty{6});
+    CHECK(r.post_only);
+    CHECK(r.time == start);
+    CHECK(f.checker.rejections(reject_reason::max_order_notional) == 1);
+    CHECK(f.checker.total_rejections() == 1);
+    CHECK(to_string(r.reason) == "max_order_notional");
+    CHECK(value_unit(r.reason) == "quote");
+}
+
+TEST_CASE("max order notional: equity * order_notional_pct", "[pre_trade]") {
+    fixture f;
+    CHECK(f.check(buy(1000, 4)) == reject_reason::none);
+    CHECK(f.check(buy(1000, 5)) == reject_reason::none); // 5000: at the limit
+    CHECK(f.check(buy(1000, 6)) == reject_reason::max_order_notional);
+}
+
+TEST_CASE("max order quantity", "[pre_trade]") {
+    risk_limits l = generous();
+    l.max_order_qty_base = 3.0;
+    fixture f(l);
+    CHECK(f.check(buy(1000, 2)) == reject_reason::none);
+    CHECK(f.check(buy(1000, 3)) == reject_reason::none);
+    CHECK(f.check(buy(1000, 4)) == reject_reason::max_order_qty);
+    CHECK(f.sink.records.back().limit_value == 3.0);
+    CHECK(f.sink.records.back().actual_value == 4.0);
+}
+
+TEST_CASE("exchange filters: positive price, positive quantity, minimum notional", "[pre_trade]") {
+    fixture f; // min notional 1000
+    CHECK(f.check(buy(0, 1)) == reject_reason::invalid_price);
+    CHECK(f.check(buy(-5, 1)) == reject_reason::invalid_price);
+    CHECK(f.check(buy(1000, 0)) == reject_reason::invalid_qty);
+    CHECK(f.check(buy(1000, -1)) == reject_reason::invalid_qty);
+    CHECK(f.check(sell(999, 1)) == reject_reason::below_min_notional);
+    CHECK(f.sink.records.back().limit_value == 1000.0);
+    CHECK(f.sink.records.back().actual_value == 999.0);
+    CHECK(f.check(sell(1000, 1)) == reject_reason::none);
+    CHECK(f.check(sell(1001, 1)) == reject_reason::none);
+}
+
+TEST_CASE("price band: a bid at most price_band_bps below the best bid", "[pre_trade]") {
+    fixture f(generous()); // 50 bps of 10000 = 50 ticks
+    const auto m = book(10'000, 10'002);
+    CHECK(f.check(buy(9'951, 1), m) == reject_reason::none);
+    CHECK(f.check(buy(9'950, 1), m) == reject_reason::none);
+    CHECK(f.check(buy(9'949, 1), m) == reject_reason::price_band);
+    CHECK(f.sink.records.back().limit_value == 50.0);
+    CHECK(f.sink.records.back().actual_value == Approx(51.0));
+}
+
+TEST_CASE("price band: an ask at most price_band_bps above the best ask", "[pre_trade]") {
+    fixture f(generous());
+    const auto m = book(9'998, 10'000);
+    CHECK(f.check(sell(10'049, 1), m) == reject_reason::none);
+    CHECK(f.check(sell(10'050, 1), m) == reject_reason::none);
+    CHECK(f.check(sell(10'051, 1), m) == reject_reason::price_band);
+}
+
+TEST_CASE("price band: a marketable order reaches at most price_band_bps through the touch",
+          "[pre_trade]") {
+    fixture f(generous());
+    const auto asks = book(9'998, 10'000);
+    CHECK(f.check(buy(10'049, 1), asks) == reject_reason::none);
+    CHECK(f.check(buy(10'050, 1), asks) == reject_reason::none);
+    CHECK(f.check(buy(10'051, 1), asks) == reject_reason::price_through_market);
+    const auto bids = book(10'000, 10'002);
+    CHECK(f.check(sell(9'951, 1), bids) == reject_reason::none);
+    CHECK(f.check(sell(9'950, 1), bids) == reject_reason::none);
+    CHECK(f.check(sell(9'949, 1), bids) == reject_reason::price_through_market);
+}
+
+TEST_CASE("a post-only order never crosses", "[pre_trade]") {
+    fixture f;
+    const auto m = book(999, 1001);
+    CHECK(f.check(buy(1000, 1, true), m) == reject_reason::none);
+    CHECK(f.check(buy(1001, 1, true), m) == reject_reason::post_only_would_cross);
+    CHECK(f.sink.records.back().limit_value == 1001.0);
+    CHECK(f.check(buy(1002, 1, true), m) == reject_reason::post_only_would_cross);
+    CHECK(f.check(sell(1000, 1, true), m) == reject_reason::none);
+    CHECK(f.check(sell(999, 2, true), m) == reject_reason::post_only_would_cross);
+    CHECK(f.check(sell(998, 2, true), m) == reject_reason::post_only_would_cross);
+    // The same prices without post-only are ordinary marketable orders.
+    CHECK(f.check(buy(1001, 1), m) == reject_reason::none);
+    CHECK(f.check(sell(999, 2), m) == reject_reason::none);
+}
+
+TEST_CASE("an empty side of the book refuses every order", "[pre_trade]") {
+    fixture f;
+    CHECK(f.check(buy(1000, 1), book(0, 1001)) == reject_reason::no_market);
+    CHECK(f.check(sell(1000, 1), book(999, 0)) == reject_reason::no_market);
+}
+
+TEST_CASE("per-symbol net notional includes resting orders on the order's side", "[pre_trade]") {
+    fixture f(generous()); // 30 % of 100000 = 30000 = 30 lots at mid 1000
+    account_view a = with_position(20);
+    a.open_buy_qty = core::qty{5};
+    CHECK(f.check(buy(1000, 4), mid_1000(), a) == reject_reason::none);
+    CHECK(f.check(buy(1000, 5), mid_1000(), a) == reject_reason::none);
+    CHECK(f.check(buy(1000, 6), mid_1000(), a) == reject_reason::symbol_net_notional);
+    CHECK(f.sink.records.back().limit_value == 30'000.0);
+    CHECK(f.sink.records.back().actual_value == 31'000.0);
+    // Short side, symmetric.
+    account_view s = with_position(-20);
+    s.open_sell_qty = core::qty{5};
+    CHECK(f.check(sell(1000, 5), mid_1000(), s) == reject_reason::none);
+    CHECK(f.check(sell(1000, 6), mid_1000(), s) == reject_reason::symbol_net_notional);
+}
+
+TEST_CASE("per-symbol gross notional counts the position and both sides' resting orders",
+          "[pre_trade]") {
+    fixture f(generous()); // 60 % = 60 lots
+    account_view a = flat_account();
+    a.open_buy_qty = core::qty{10};
+    a.open_sell_qty = core::qty{45};
+    CHECK(f.check(buy(1000, 4), mid_1000(), a) == reject_reason::none);
+    CHECK(f.check(buy(1000, 5), mid_1000(), a) == reject_reason::none);
+    CHECK(f.check(buy(1000, 6), mid_1000(), a) == reject_reason::symbol_gross_notional);
+    CHECK(f.sink.records.back().actual_value == 61'000.0);
+}
+
+TEST_CASE("portfolio net notional adds the other symbols", "[pre_trade]") {
+    fixture f(generous()); // 50 % = 50000
+    account_view a = flat_account();
+    a.other_symbols_net_notional = 40'000.0;
+    CHECK(f.check(buy(1000, 9), mid_1000(), a) == reject_reason::none);
+    CHECK(f.check(buy(1000, 10), mid_1000(), a) == reject_reason::none);
+    CHECK(f.check(buy(1000, 11), mid_1000(), a) == reject_reason::portfolio_net_notional);
+    CHECK(f.sink.records.back().actual_value == 51'000.0);
+}
+
+TEST_CASE("orders that reduce the position are exempt from position limits", "[pre_trade]") {
+    fixture f(generous());
+    account_view a = with_position(35); // already above the 30-lot net limit
+    a.open_buy_qty = core::qty{30};
+    CHECK(f.check(sell(1000, 5), mid_1000(), a) == reject_reason::none);
+    CHECK(f.check(buy(1000, 1), mid_1000(), a) == reject_reason::symbol_net_notional);
+}
+
+TEST_CASE("daily loss: realized + unrealized against daily_loss_pct of start-of-day equity",
+          "[pre_trade]") {
+    fixture f; // 1 % of 100000 = 1000
+    account_view a = flat_account();
+    a.realized_pnl_today = -600.0;
+    a.unrealized_pnl = -399.0;
+    CHECK(f.check(buy(1000, 1), mid_1000(), a) == reject_reason::none);
+    a.unrealized_pnl = -400.0;
+    CHECK(f.check(buy(1000, 1), mid_1000(), a) == reject_reason::none);
+    a.unrealized_pnl = -401.0;
+    CHECK(f.check(buy(1000, 1), mid_1000(), a) == reject_reason::daily_loss);
+    CHECK(f.sink.records.back().limit_value == 1000.0);
+    CHECK(f.sink.records.back().actual_value == 1001.0);
+}
+
+TEST_CASE("soft drawdown enters reduce mode: only reducing orders pass", "[pre_trade]") {
+    fixture f; // soft 10 %
+    const auto at_equity = [](double equity) {
+        account_view a = with_position(2, equity);
+        a.peak_equity = 100'000.0;
+        return a;
+    };
+    CHECK(f.check(buy(1000, 1), mid_1000(), at_equity(90'001.0)) == reject_reason::none);
+    CHECK(f.check(buy(1000, 1), mid_1000(), at_equity(90'000.0)) == reject_reason::none);
+    CHECK(f.checker.mode(f.spec, mid_1000(), at_equity(90'000.0)) == trading_mode::normal);
+    CHECK(f.check(buy(1000, 1), mid_1000(), at_equity(89'999.0)) == reject_reason::reduce_mode);
+    CHECK(f.checker.mode(f.spec, mid_1000(), at_equity(89'999.0)) == trading_mode::reduce);
+    CHECK(f.check(sell(1000, 1), mid_1000(), at_equity(89'999.0)) == reject_reason::none);
+}
+
+TEST_CASE("hard drawdown refuses every quote", "[pre_trade]") {
+    fixture f; // hard 15 %
+    const auto at_equity = [](double equity) {
+        account_view a = with_position(-2, equity);
+        a.peak_equity = 100'000.0;
+        return a;
+    };
+    // A reducing buy, so that reduce mode (already on at 15 %) does not decide.
+    CHECK(f.check(buy(1000, 1), mid_1000(), at_equity(85'001.0)) == reject_reason::none);
+    CHECK(f.check(buy(1000, 1), mid_1000(), at_equity(85'000.0)) == reject_reason::none);
+    CHECK(f.check(buy(1000, 1), mid_1000(), at_equity(84'999.0)) == reject_reason::drawdown_hard);
+}
+
+TEST_CASE("inventory hard limit enters flatten mode: only reducing orders pass", "[pre_trade]") {
+    fixture f(generous()); // flatten above 40 % = 40 lots at mid 1000
+    CHECK(f.checker.mode(f.spec, mid_1000(), with_position(39)) == trading_mode::normal);
+    CHECK(f.checker.mode(f.spec, mid_1000(), with_position(40)) == trading_mode::normal);
+    CHECK(f.checker.mode(f.spec, mid_1000(), with_position(41)) == trading_mode::flatten);
+    CHECK(f.checker.mode(f.spec, mid_1000(), with_position(-41)) == trading_mode::flatten);
+    // At 40 a buy is refused by the net limit, not by flatten mode.
+    CHECK(f.check(buy(1000, 1), mid_1000(), with_position(40)) ==
+          reject_reason::symbol_net_notional);
+    CHECK(f.check(buy(1000, 1), mid_1000(), with_position(41)) == reject_reason::flatten_mode);
+    CHECK(f.check(sell(1000, 1), mid_1000(), with_position(41)) == reject_reason::none);
+    CHECK(f.check(buy(1000, 1), mid_1000(), with_position(-41)) == reject_reason::none);
+}
+
+TEST_CASE("inventory kill limit refuses every quote, even reducing ones", "[pre_trade]") {
+    fixture f(generous()); // kill above 50 %
+    CHECK(f.check(sell(1000, 1), mid_1000(), with_position(49)) == reject_reason::none);
+    CHECK(f.check(sell(1000, 1), mid_1000(), with_position(50)) == reject_reason::none);
+    CHECK(f.check(sell(1000, 1), mid_1000(), with_position(51)) == reject_reason::inventory_kill);
+    auto flatten = sell(1000, 1);
+    flatten.intent = order_intent::flatten;
+    CHECK(f.check(flatten, mid_1000(), with_position(51)) == reject_reason::none);
+}
+
+TEST_CASE("a reduce-only order must reduce", "[pre_trade]") {
+    fixture f(generous());
+    auto o = sell(1000, 4);
+    o.reduce_only = true;
+    CHECK(f.check(o, mid_1000(), with_position(5)) == reject_reason::none);
+    o.qty = core::qty{5};
+    CHECK(f.check(o, mid_1000(), with_position(5)) == reject_reason::none);
+    o.qty = core::qty{6};
+    CHECK(f.check(o, mid_1000(), with_position(5)) == reject_reason::reduce_only_would_increase);
+    auto b = buy(1000, 1);
+    b.reduce_only = true;
+    CHECK(f.check(b, mid_1000(), with_position(5)) == reject_reason::reduce_only_would_increase);
+}
+
+TEST_CASE("the trading-state gate refuses everything but reducing flatten orders after a kill",
+          "[pre_trade]") {
+    fixture f;
+    f.checker.set_flatten_on_kill(true);
+    f.checker.set_gate(order_gate::paused);
+    CHECK(f.check(buy(1000, 1)) == reject_reason::paused);
+    auto flatten = sell(999, 3);
+    flatten.intent = order_intent::flatten;
+    CHECK(f.check(flatten, mid_1000(), with_position(3)) == reject_reason::paused);
+    f.checker.set_gate(order_gate::killed);
+    CHECK(f.check(buy(1000, 1)) == reject_reason::killed);
+    CHECK(f.check(flatten, mid_1000(), with_position(3)) == reject_reason::none);
+    flatten.qty = core::qty{4}; // would flip the position
+    CHECK(f.check(flatten, mid_1000(), with_position(3)) == reject_reason::killed);
+    f.checker.set_gate(order_gate::open);
+    CHECK(f.check(flatten, mid_1000(), with_position(3)) == reject_reason::flatten_not_reducing);
+    // Flatten orders still respect the price band.
+    f.checker.set_gate(order_gate::killed);
+    auto far = sell(990, 3);
+    far.intent = order_intent::flatten;
+    CHECK(f.check(far, mid_1000(), with_position(3)) == reject_reason::price_through_market);
+    // Without flatten_on_kill nothing leaves after a kill.
+    f.checker.set_flatten_on_kill(false);
+    CHECK(f.check(flatten, mid_1000(), with_position(3)) == reject_reason::killed);
+}
+
+TEST_CASE("new orders per second", "[pre_trade]") {
+    fixture f; // 10 per second
+    for (int i = 0; i < 9; ++i) {
+        REQUIRE(f.check(buy(1000, 1), mid_1000(), flat_account(), start + i * ns_per_ms) ==
+                reject_reason::none);
+    }
+    CHECK(f.check(buy(1000, 1), mid_1000(), flat_account(), start + 9 * ns_per_ms) ==
+          reject_reason::none); // the 10th: at the limit
+    CHECK(f.check(buy(1000, 1), mid_1000(), flat_account(), start + 10 * ns_per_ms) ==
+          reject_reason::new_orders_per_s);
+    CHECK(f.sink.records.back().limit_value == 10.0);
+    CHECK(f.sink.records.back().actual_value == 11.0);
+    // A second (plus one bucket) later the budget is back.
+    CHECK(f.check(buy(1000, 1), mid_1000(), flat_account(), start + ns_per_s + 60 * ns_per_ms) ==
+          reject_reason::none);
+}
+
+TEST_CASE("new orders per minute", "[pre_trade]") {
+    fixture f; // 300 per minute, 10 per second
+    core::timestamp_ns t = start;
+    for (int i = 0; i < 300; ++i) { // 5 per second for a minute
+        REQUIRE(f.check(buy(1000, 1), mid_1000(), flat_account(), t) == reject_reason::none);
+        t += 200 * ns_per_ms;
+    }
+    // t = start + 60 s: the first orders are a minute old, but within the conservative bucket.
+    CHECK(f.check(buy(1000, 1), mid_1000(), flat_account(), start + 59'900 * ns_per_ms) ==
+          reject_reason::new_orders_per_min);
+    CHECK(f.sink.records.back().actual_value == 301.0);
+    CHECK(f.check(buy(1000, 1), mid_1000(), flat_account(), start + 61'000 * ns_per_ms) ==
+          reject_reason::none);
+}
+
+TEST_CASE("orders per day", "[pre_trade]") {
+    risk_limits l;
+    l.max_new_orders_per_s = 0;
+    l.max_new_orders_per_min = 0;
+    l.max_orders_per_day = 20;
+    fixture f(l);
+    for (int i = 0; i < 19; ++i) {
+        REQUIRE(f.check(buy(1000, 1), mid_1000(), flat_account(), start + i) ==
+                reject_reason::none);
+    }
+    CHECK(f.check(buy(1000, 1), mid_1000(), flat_account(), start + 19) == reject_reason::none);
+    CHECK(f.check(buy(1000, 1), mid_1000(), flat_account(), start + 20) ==
+          reject_reason::orders_per_day);
+    CHECK(f.check(buy(1000, 1), mid_1000(), flat_account(), start + 26 * 3'600 * ns_per_s) ==
+          reject_reason::none);
+}
+
+TEST_CASE("refused orders do not consume rate budget", "[pre_trade]") {
+    fixture f;
+    for (int i = 0; i < 50; ++i) {
+        REQUIRE(f.check(buy(1000, 100)) == reject_reason::max_order_notional);
+    }
+    for (int i = 0; i < 10; ++i) {
+        REQUIRE(f.check(buy(1000, 1)) == reject_reason::none);
+    }
+    CHECK(f.check(buy(1000, 1)) == reject_reason::new_orders_per_s);
+}
+
+TEST_CASE("cancels per second", "[pre_trade]") {
+    fixture f; // 20 per second
+    for (int i = 0; i < 19; ++i) {
+        REQUIRE(f.checker.check_cancel(start + i) == reject_reason::none);
+    }
+    CHECK(f.checker.check_cancel(start + 19) == reject_reason::none);
+    CHECK(f.checker.check_cancel(start + 20) == reject_reason::cancels_per_s);
+    CHECK(f.sink.records.back().reason == reject_reason::cancels_per_s);
+    CHECK(f.sink.records.back().actual_value == 21.0);
+}
+
+TEST_CASE("cancel-to-trade ratio blocks new orders only when configured", "[pre_trade]") {
+    risk_limits l;
+    l.cancel_trade_ratio_block = 50.0;
+    l.cancel_trade_min_cancels = 10;
+    fixture f(l);
+    f.checker.note_fill(start);
+    f.checker.note_fill(start);
+    f.checker.note_cancels(start, 99); // 49.5 : 1
+    CHECK(f.checker.cancel_trade_ratio(start) == 49.5);
+    CHECK(f.check(buy(1000, 1)) == reject_reason::none);
+    f.checker.note_cancels(start, 1); // 50 : 1, at the limit
+    CHECK(f.check(buy(1000, 1)) == reject_reason::none);
+    f.checker.note_cancels(start, 1); // 50.5 : 1
+    CHECK(f.check(buy(1000, 1)) == reject_reason::cancel_trade_ratio);
+    CHECK(f.sink.records.back().actual_value == 50.5);
+
+    fixture unblocked; // default: alarm only, never block
+    unblocked.checker.note_cancels(start, 1'000);
+    CHECK(unblocked.check(buy(1000, 1)) == reject_reason::none);
+}
+
+TEST_CASE("the cancel-to-trade ratio needs a minimum sample", "[pre_trade]") {
+    risk_limits l;
+    l.cancel_trade_ratio_block = 50.0;
+    l.cancel_trade_min_cancels = 100;
+    fixture f(l);
+    f.checker.note_cancels(start, 99); // 99 : 0, but too few to judge
+    CHECK(f.checker.cancel_trade_ratio(start) == 0.0);
+    CHECK(f.check(buy(1000, 1)) == reject_reason::none);
+    f.checker.note_cancels(start, 1);
+    CHECK(f.checker.cancel_trade_ratio(start) == 100.0);
+    CHECK(f.check(buy(1000, 1)) == reject_reason::cancel_trade_ratio);
+}
+
+TEST_CASE("every reason has a distinct stable name", "[pre_trade]") {
+    std::vector<std::string_view> names;
+    for (std::size_t r = 0; r < reject_reason_count; ++r) {
+        const auto name = to_string(static_cast<reject_reason>(r));
+        CHECK(name != "unknown");
+        for (const auto other : names) {
+            CHECK(other != name);
+        }
+        names.push_back(name);
+    }
+    CHECK(to_string(halt_reason::api_error_storm) == "api_error_storm");
+}

@@ -1,0 +1,376 @@
+// The risk engine's automatic triggers, each at, just below and just above its threshold, and a
+// property test over random event sequences: after a kill, no order passes until a resume.
+#include "quoter/risk/risk_engine.hpp"
+
+#include "risk/risk_test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+using namespace quoter;
+using namespace quoter::risk;
+using namespace quoter::risk::testing;
+using core::ns_per_ms;
+using core::ns_per_s;
+
+namespace {
+
+constexpr core::timestamp_ns start = 1'000 * ns_per_s;
+
+struct fixture {
+    explicit fixture(const risk_config& c = {}) : engine(c, actions, alerts, rejections) {}
+    action_recorder actions;
+    alert_recorder alerts;
+    rejection_recorder rejections;
+    risk_engine engine;
+    core::symbol_spec spec = integer_spec();
+
+    void account(const account_view& a, std::uint16_t symbol_id = 0, core::timestamp_ns t = start) {
+        engine.on_account(spec, symbol_id, mid_1000(), a, t);
+    }
+};
+
+account_view losing(double loss) {
+    account_view a = flat_account();
+    a.realized_pnl_today = -loss;
+    return a;
+}
+
+fill_report fill(core::side side, std::int64_t price, std::int64_t expected,
+                 core::duration_ns delay = 0) {
+    fill_report f;
+    f.side = side;
+    f.price = core::price{price};
+    f.expected_price = core::price{expected};
+    f.qty = core::qty{1};
+    f.received_time = start;
+    f.exchange_time = start - delay;
+    return f;
+}
+
+} // namespace
+
+TEST_CASE("daily loss kills above daily_loss_pct and blocks resume while it lasts",
+          "[risk_engine][trigger]") {
+    fixture f; // 1 % of 100000
+    f.account(losing(999.0));
+    f.account(losing(1'000.0));
+    CHECK(f.engine.state() == trading_state::running);
+    f.account(losing(1'001.0));
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
+    CHECK(f.engine.resume(start + 1).outcome == resume_outcome::refused);
+    f.account(losing(500.0), 0, start + 2);
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.resume(start + 3).outcome == resume_outcome::resumed);
+    CHECK(f.engine.state() == trading_state::running);
+}
+
+TEST_CASE("a pre-trade daily-loss rejection engages the kill switch", "[risk_engine][trigger]") {
+    fixture f;
+    CHECK(f.engine.check_order(f.spec, buy(1000, 1), mid_1000(), losing(1'001.0), start) ==
+          reject_reason::daily_loss);
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.check_order(f.spec, buy(1000, 1), mid_1000(), flat_account(), start) ==
+          reject_reason::killed);
+}
+
+TEST_CASE("hard drawdown kills above drawdown_hard_pct", "[risk_engine][trigger]") {
+    const auto at_equity = [](double equity) {
+        account_view a = flat_account(equity);
+        a.peak_equity = 100'000.0;
+        a.day_start_equity = 0.0; // keep the daily-loss limit out of the way
+        return a;
+    };
+    fixture f; // 15 %
+    f.account(at_equity(85'001.0));
+    f.account(at_equity(85'000.0));
+    CHECK(f.engine.state() == trading_state::running);
+    f.account(at_equity(84'999.0));
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::drawdown_hard);
+}
+
+TEST_CASE("inventory kill per symbol, cleared only when no symbol is above",
+          "[risk_engine][trigger]") {
+    risk_config c;
+    c.limits.order_notional_pct = 100.0;
+    fixture f(c); // 50 % = 50 lots at mid 1000
+    f.account(with_position(49), 1);
+    f.account(with_position(50), 1);
+    CHECK(f.engine.state() == trading_state::running);
+    f.account(with_position(51), 1);
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::inventory_kill);
+    f.account(with_position(60), 2);
+    f.account(with_position(10), 1);
+    CHECK(f.engine.resume(start).blocking == halt_reason::inventory_kill); // symbol 2 still above
+    f.account(with_position(-10), 2);
+    CHECK(f.engine.resume(start).outcome == resume_outcome::resumed);
+}
+
+TEST_CASE("an API error storm kills once api_error_storm_count errors fall in the window",
+          "[risk_engine][trigger]") {
+    fixture f; // 5 within 10 s
+    for (int i = 0; i < 4; ++i) {
+        f.engine.on_api_response(classify_http_status(i % 2 == 0 ? 429 : 503), start + i);
+    }
+    f.engine.on_api_response(api_outcome::ok, start + 5);
+    f.engine.on_api_response(classify_http_status(400), start + 6); // a client error: not counted
+    CHECK(f.engine.state() == trading_state::running);
+    f.engine.on_api_response(classify_http_status(0), start + 7); // timeout: the 5th
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::api_error_storm);
+    f.engine.on_api_response(classify_http_status(418), start + 8); // 6th: nothing new
+    CHECK(f.engine.switch_state().kill_count() == 1);
+
+    f.engine.poll(start + 5 * ns_per_s);
+    CHECK(f.engine.resume(start + 5 * ns_per_s).blocking == halt_reason::api_error_storm);
+    f.engine.poll(start + 11 * ns_per_s);
+    CHECK(f.engine.resume(start + 11 * ns_per_s).outcome == resume_outcome::resumed);
+}
+
+TEST_CASE("errors spread wider than the window are no storm", "[risk_engine][trigger]") {
+    fixture f;
+    for (int i = 0; i < 4; ++i) {
+        f.engine.on_api_response(api_outcome::server_error, start + i);
+    }
+    f.engine.on_api_response(api_outcome::server_error, start + 11 * ns_per_s);
+    CHECK(f.engine.state() == trading_state::running);
+}
+
+TEST_CASE("HTTP statuses are classified for the storm", "[risk_engine]") {
+    CHECK(classify_http_status(200) == api_outcome::ok);
+    CHECK(classify_http_status(400) == api_outcome::client_error);
+    CHECK(classify_http_status(429) == api_outcome::rate_limited);
+    CHECK(classify_http_status(418) == api_outcome::banned);
+    CHECK(classify_http_status(500) == api_outcome::server_error);
+    CHECK(classify_http_status(503) == api_outcome::server_error);
+    CHECK(classify_http_status(-1) == api_outcome::timeout);
+    CHECK_FALSE(counts_toward_storm(api_outcome::client_error));
+}
+
+TEST_CASE("stale market data pauses after stale_market_data_ms and resumes on the next update",
+          "[risk_engine][trigger]") {
+    fixture f;                            // 2000 ms
+    f.engine.poll(start + 10 * ns_per_s); // no data yet: nothing to be stale
+    CHECK(f.engine.state() == trading_state::running);
+    f.engine.on_market_data(start);
+    f.engine.poll(start + 1'999 * ns_per_ms);
+    f.engine.poll(start + 2'000 * ns_per_ms);
+    CHECK(f.engine.state() == trading_state::running);
+    f.engine.poll(start + 2'000 * ns_per_ms + 1);
+    CHECK(f.engine.state() == trading_state::paused);
+    CHECK(f.engine.switch_state().pause_reason() == halt_reason::stale_market_data);
+    CHECK(f.actions.count(action_recorder::kind::cancel_all) == 1);
+    CHECK(f.engine.check_order(f.spec, buy(1000, 1), mid_1000(), flat_account(),
+                               start + 2'001 * ns_per_ms) == reject_reason::paused);
+    f.engine.on_market_data(start + 3 * ns_per_s);
+    CHECK(f.engine.state() == trading_state::running);
+    CHECK(f.actions.changes.back().event == state_event::auto_resume);
+}
+
+TEST_CASE("a resync pauses until it completes", "[risk_engine][trigger]") {
+    fixture f;
+    f.engine.on_resync(true, start);
+    CHECK(f.engine.state() == trading_state::paused);
+    CHECK(f.engine.switch_state().pause_reason() == halt_reason::resync);
+    f.engine.on_resync(false, start + 1);
+    CHECK(f.engine.state() == trading_state::running);
+}
+
+TEST_CASE("slippage kills above max_slippage_ticks", "[risk_engine][trigger]") {
+    fixture f; // 3 ticks
+    f.engine.on_fill(fill(core::side::buy, 1002, 1000));
+    f.engine.on_fill(fill(core::side::sell, 997, 1000));
+    CHECK(f.engine.state() == trading_state::running);
+    f.engine.on_fill(fill(core::side::sell, 996, 1000));
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::slippage);
+    // An event, not a lasting condition: resume is allowed at once.
+    CHECK(f.engine.resume(start + 1).outcome == resume_outcome::resumed);
+}
+
+TEST_CASE("an acknowledgement later than max_ack_delay_ms kills", "[risk_engine][trigger]") {
+    fixture f; // 2000 ms
+    f.engine.on_ack(start, start + 1'999 * ns_per_ms);
+    f.engine.on_ack(start, start + 2'000 * ns_per_ms);
+    CHECK(f.engine.state() == trading_state::running);
+    f.engine.on_ack(start, start + 2'000 * ns_per_ms + 1);
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::ack_delay);
+}
+
+TEST_CASE("an order waiting for its acknowledgement too long kills and blocks resume",
+          "[risk_engine][trigger]") {
+    fixture f;
+    f.engine.poll(start + 1'999 * ns_per_ms, start);
+    f.engine.poll(start + 2'000 * ns_per_ms, start);
+    CHECK(f.engine.state() == trading_state::running);
+    f.engine.poll(start + 2'000 * ns_per_ms + 1, start);
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.resume(start + 3 * ns_per_s).blocking == halt_reason::ack_delay);
+    f.engine.poll(start + 3 * ns_per_s, no_pending_ack);
+    CHECK(f.engine.resume(start + 3 * ns_per_s).outcome == resume_outcome::resumed);
+}
+
+TEST_CASE("a fill later than max_fill_delay_ms kills", "[risk_engine][trigger]") {
+    fixture f; // 2000 ms
+    f.engine.on_fill(fill(core::side::buy, 1000, 1000, 1'999 * ns_per_ms));
+    f.engine.on_fill(fill(core::side::buy, 1000, 1000, 2'000 * ns_per_ms));
+    CHECK(f.engine.state() == trading_state::running);
+    f.engine.on_fill(fill(core::side::buy, 1000, 1000, 2'000 * ns_per_ms + 1));
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::fill_delay);
+}
+
+TEST_CASE("a disabled trigger never fires", "[risk_engine][trigger]") {
+    risk_config c;
+    c.triggers.max_slippage_ticks = 0;
+    c.triggers.max_fill_delay_ms = 0;
+    c.triggers.api_error_storm_count = 0;
+    fixture f(c);
+    f.engine.on_fill(fill(core::side::buy, 2000, 1000, 60 * ns_per_s));
+    for (int i = 0; i < 100; ++i) {
+        f.engine.on_api_response(api_outcome::server_error, start + i);
+    }
+    CHECK(f.engine.state() == trading_state::running);
+}
+
+TEST_CASE("passed orders, cancels and fills feed the post-trade alarms", "[risk_engine]") {
+    risk_config c;
+    c.alarms.cancel_trade_min_cancels = 10;
+    c.alarms.max_cancel_trade_ratio = 5.0;
+    fixture f(c);
+    REQUIRE(f.engine.check_order(f.spec, buy(1000, 1), mid_1000(), flat_account(), start) ==
+            reject_reason::none);
+    f.engine.on_fill(fill(core::side::buy, 1000, 1000));
+    for (int i = 0; i < 6; ++i) {
+        REQUIRE(f.engine.check_cancel(start) == reject_reason::none);
+    }
+    f.engine.on_cancels_sent(start, 6);
+    f.engine.poll(start);
+    CHECK(f.alerts.count(alert_kind::high_cancel_trade_ratio) == 1);
+}
+
+namespace {
+
+/// A random mix of everything the core can tell the risk engine.
+struct random_driver {
+    explicit random_driver(std::uint64_t seed, bool flatten_on_kill) : rng(seed) {
+        config.limits.order_notional_pct = 20.0;
+        config.triggers.flatten_on_kill = flatten_on_kill;
+    }
+
+    template <class T> T uniform(T lo, T hi) {
+        return std::uniform_int_distribution<T>(lo, hi)(rng);
+    }
+
+    order_request random_order() {
+        order_request o;
+        o.client_order_id = ++next_id;
+        o.side = uniform(0, 1) == 0 ? core::side::buy : core::side::sell;
+        o.price = core::price{uniform<std::int64_t>(990, 1010)};
+        o.qty = core::qty{uniform<std::int64_t>(1, 8)};
+        o.post_only = uniform(0, 1) == 0;
+        o.intent = uniform(0, 5) == 0 ? order_intent::flatten : order_intent::quote;
+        return o;
+    }
+
+    account_view random_account() {
+        account_view a = flat_account();
+        a.position = core::qty{uniform<std::int64_t>(-60, 60)};
+        a.realized_pnl_today = -static_cast<double>(uniform(0, 1'200));
+        return a;
+    }
+
+    std::mt19937_64 rng;
+    risk_config config;
+    std::uint64_t next_id = 0;
+};
+
+void run_property(std::uint64_t seed, bool flatten_on_kill) {
+    random_driver d(seed, flatten_on_kill);
+    fixture f(d.config);
+    core::timestamp_ns now = start;
+    bool blocked = false; // a kill happened and no resume succeeded since
+    std::size_t kills = 0;
+    std::size_t passed_while_blocked = 0;
+    account_view account = flat_account();
+
+    for (int step = 0; step < 20'000; ++step) {
+        now += d.uniform<core::duration_ns>(0, 40 * ns_per_ms);
+        const int event = d.uniform(0, 99);
+        if (event < 45) {
+            const order_request o = d.random_order();
+            const reject_reason r = f.engine.check_order(f.spec, o, mid_1000(), account, now);
+            if (blocked && r == reject_reason::none) {
+                // Only a reducing flatten order may leave after a kill, and only when configured.
+                REQUIRE(flatten_on_kill);
+                REQUIRE(o.intent == order_intent::flatten);
+                REQUIRE(reduces_position(o.side, o.qty, account.position));
+                ++passed_while_blocked;
+            }
+            if (r == reject_reason::none && o.intent == order_intent::quote) {
+                REQUIRE(f.engine.state() == trading_state::running);
+            }
+        } else if (event < 55) {
+            account = d.random_account();
+            f.engine.on_account(f.spec, 0, mid_1000(), account, now);
+        } else if (event < 60) {
+            f.engine.trigger_kill_switch(halt_reason::manual_kill, now);
+        } else if (event < 63) {
+            f.engine.pause(now);
+        } else if (event < 75) {
+            if (f.engine.resume(now).outcome == resume_outcome::resumed) {
+                blocked = false;
+            }
+        } else if (event < 82) {
+            f.engine.on_market_data(now);
+        } else if (event < 86) {
+            f.engine.on_resync(d.uniform(0, 1) == 0, now);
+        } else if (event < 90) {
+            f.engine.on_api_response(
+                d.uniform(0, 9) == 0 ? api_outcome::server_error : api_outcome::ok, now);
+        } else if (event < 94) {
+            fill_report fr;
+            fr.side = core::side::buy;
+            fr.price = core::price{1000 + d.uniform<std::int64_t>(-2, 5)};
+            fr.expected_price = core::price{1000};
+            fr.received_time = now;
+            fr.exchange_time = now - d.uniform<core::duration_ns>(0, 2'100 * ns_per_ms);
+            f.engine.on_fill(fr);
+        } else {
+            f.engine.poll(now, d.uniform(0, 9) != 0 ? no_pending_ack : now - 2'500 * ns_per_ms);
+        }
+        if (f.engine.state() == trading_state::killed) {
+            if (!blocked) {
+                ++kills;
+            }
+            blocked = true;
+        }
+        if (blocked) {
+            REQUIRE_FALSE(f.actions.new_orders_enabled);
+        }
+    }
+    CHECK(kills > 10); // the sequence exercised the property
+    if (flatten_on_kill) {
+        CHECK(passed_while_blocked > 0);
+    }
+}
+
+} // namespace
+
+TEST_CASE("property: after a kill no order passes until resume", "[risk_engine][property]") {
+    for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+        run_property(seed, false);
+    }
+}
+
+TEST_CASE("property: after a kill with flatten_on_kill only reducing flatten orders pass",
+          "[risk_engine][property]") {
+    for (std::uint64_t seed = 11; seed <= 14; ++seed) {
+        run_property(seed, true);
+    }
+}
