@@ -1,0 +1,381 @@
+// Client WebSocket connections over Beast: one implementation, instantiated for plain TCP and
+// for TLS.
+#include "ws_connection.hpp"
+
+#include "tls_context.hpp"
+#include "wall_clock.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <array>
+#include <cstring>
+#include <deque>
+#include <type_traits>
+#include <utility>
+
+namespace quoter::net::detail {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+enum class phase : std::uint8_t { idle, resolving, connecting, tls_handshake, ws_handshake, open };
+
+bool is_remote_close(const error_code& ec) {
+    return ec == websocket::error::closed || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::ssl::error::stream_truncated;
+}
+
+template <bool Secure> class basic_ws_connection final : public ws_connection {
+    using next_layer = std::conditional_t<Secure, beast::ssl_stream<tcp::socket>, tcp::socket>;
+
+public:
+    basic_ws_connection(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls, url endpoint,
+                        ws_connection_options options, ws_listener* listener)
+        : ws_connection(listener), tls_(std::move(tls)), ws_(make_stream(io, tls_.get())),
+          resolver_(io), deadline_(io), close_timer_(io), endpoint_(std::move(endpoint)),
+          options_(std::move(options)) {}
+
+    void start() override {
+        status.started_ns = wall_now_ns();
+        deadline_.expires_after(std::chrono::milliseconds(options_.connect_timeout_ms));
+        deadline_.async_wait([self = shared(), this](error_code ec) {
+            if (!ec && !finished_ && phase_ != phase::open) {
+                timed_out_ = true;
+                shut_socket();
+            }
+        });
+
+        error_code ec;
+        const auto address = asio::ip::make_address(endpoint_.host, ec);
+        if (!ec) {
+            phase_ = phase::connecting;
+            const std::array<tcp::endpoint, 1> endpoints{tcp::endpoint(address, endpoint_.port)};
+            asio::async_connect(socket(), endpoints,
+                                [self = shared(), this](error_code error, const tcp::endpoint&) {
+                                    on_connect(error);
+                                });
+            return;
+        }
+        phase_ = phase::resolving;
+        resolver_.async_resolve(
+            endpoint_.host, std::to_string(endpoint_.port),
+            [self = shared(), this](error_code error, const tcp::resolver::results_type& results) {
+                on_resolve(error, results);
+            });
+    }
+
+    void send_text(std::string text) override {
+        if (finished_ || closing_) {
+            return;
+        }
+        write_queue_.push_back(std::move(text));
+        if (phase_ == phase::open && !writing_) {
+            do_write();
+        }
+    }
+
+    void close(close_reason reason) override {
+        if (finished_ || closing_) {
+            return;
+        }
+        closing_ = true;
+        reason_ = reason;
+        if (phase_ != phase::open) {
+            shut_socket();
+            return;
+        }
+        close_timer_.expires_after(std::chrono::milliseconds(options_.close_timeout_ms));
+        close_timer_.async_wait([self = shared(), this](error_code ec) {
+            if (!ec && !finished_) {
+                shut_socket();
+            }
+        });
+        if (!writing_) {
+            do_close();
+        }
+        // Otherwise do_close runs when the write in flight completes (one write at a time).
+    }
+
+    void abort(close_reason reason) override {
+        if (finished_) {
+            return;
+        }
+        if (!closing_) {
+            closing_ = true;
+            reason_ = reason;
+        }
+        shut_socket();
+    }
+
+    [[nodiscard]] bool is_open() const noexcept override {
+        return phase_ == phase::open && !finished_ && !closing_;
+    }
+
+private:
+    static websocket::stream<next_layer> make_stream(asio::io_context& io,
+                                                     asio::ssl::context* tls) {
+        if constexpr (Secure) {
+            return websocket::stream<next_layer>(io, *tls);
+        } else {
+            (void)tls;
+            return websocket::stream<next_layer>(io);
+        }
+    }
+
+    std::shared_ptr<basic_ws_connection> shared() {
+        return std::static_pointer_cast<basic_ws_connection>(shared_from_this());
+    }
+
+    tcp::socket& socket() noexcept { return beast::get_lowest_layer(ws_); }
+
+    void shut_socket() {
+        error_code ignored;
+        resolver_.cancel();
+        socket().shutdown(tcp::socket::shutdown_both, ignored);
+        socket().close(ignored);
+    }
+
+    void on_resolve(const error_code& ec, const tcp::resolver::results_type& results) {
+        if (ec) {
+            fail(close_reason::resolve_failed, ec.message());
+            return;
+        }
+        phase_ = phase::connecting;
+        asio::async_connect(
+            socket(), results,
+            [self = shared(), this](error_code error, const tcp::endpoint&) { on_connect(error); });
+    }
+
+    void on_connect(const error_code& ec) {
+        if (ec) {
+            fail(close_reason::connect_failed, ec.message());
+            return;
+        }
+        error_code ignored;
+        socket().set_option(tcp::no_delay(true), ignored);
+        if constexpr (Secure) {
+            if (!configure_client_session(ws_.next_layer().native_handle(), endpoint_)) {
+                fail(close_reason::tls_failed, "cannot set the expected server name");
+                return;
+            }
+            phase_ = phase::tls_handshake;
+            ws_.next_layer().async_handshake(
+                asio::ssl::stream_base::client,
+                [self = shared(), this](error_code error) { on_tls_handshake(error); });
+        } else {
+            start_ws_handshake();
+        }
+    }
+
+    void on_tls_handshake(const error_code& ec) {
+        if (ec) {
+            if constexpr (Secure) {
+                fail(close_reason::tls_failed,
+                     describe_tls_failure(ws_.next_layer().native_handle(), ec));
+            } else {
+                fail(close_reason::tls_failed, ec.message());
+            }
+            return;
+        }
+        start_ws_handshake();
+    }
+
+    void start_ws_handshake() {
+        phase_ = phase::ws_handshake;
+        websocket::stream_base::timeout timeouts{};
+        timeouts.handshake_timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
+        timeouts.idle_timeout = websocket::stream_base::none();
+        timeouts.keep_alive_pings = false;
+        ws_.set_option(timeouts);
+        websocket::permessage_deflate deflate;
+        deflate.client_enable = false;
+        deflate.server_enable = false;
+        ws_.set_option(deflate);
+        ws_.set_option(websocket::stream_base::decorator(
+            [agent = options_.user_agent](websocket::request_type& request) {
+                request.set(boost::beast::http::field::user_agent, agent);
+            }));
+        ws_.read_message_max(options_.max_message_bytes);
+        ws_.auto_fragment(false);
+        ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+            if (kind == websocket::frame_type::ping && listener_ != nullptr && !finished_) {
+                listener_->on_ping(*this);
+            }
+        });
+        ws_.async_handshake(endpoint_.host_header(), options_.target,
+                            [self = shared(), this](error_code error) { on_ws_handshake(error); });
+    }
+
+    void on_ws_handshake(const error_code& ec) {
+        if (ec) {
+            fail(close_reason::handshake_failed, ec.message());
+            return;
+        }
+        deadline_.cancel();
+        phase_ = phase::open;
+        status.opened_ns = wall_now_ns();
+        ws_.text(true);
+        start_read();
+        if (listener_ != nullptr) {
+            listener_->on_open(*this);
+        }
+        if (!writing_ && !write_queue_.empty() && !closing_) {
+            do_write();
+        }
+    }
+
+    void start_read() {
+        beast::flat_buffer& buffer = buffers_[current_];
+        buffer.clear();
+        ws_.async_read(buffer,
+                       [self = shared(), this](error_code ec, std::size_t) { on_read(ec); });
+    }
+
+    void on_read(const error_code& ec) {
+        if (ec) {
+            if (closing_) {
+                fail(reason_, ec == websocket::error::closed ? "" : ec.message());
+            } else if (is_remote_close(ec)) {
+                std::string detail = ec.message();
+                if (ec == websocket::error::closed) {
+                    detail = "close frame, code " + std::to_string(ws_.reason().code);
+                    if (!ws_.reason().reason.empty()) {
+                        detail += ": " + std::string(ws_.reason().reason.c_str());
+                    }
+                }
+                fail(close_reason::remote_closed, detail);
+            } else {
+                fail(close_reason::io_error, ec.message());
+            }
+            return;
+        }
+        const core::timestamp_ns local_ns = wall_now_ns();
+        const bool binary = ws_.got_binary();
+        beast::flat_buffer& done = buffers_[current_];
+        current_ ^= 1U;
+        start_read();
+
+        const auto padding = done.prepare(receive_padding);
+        std::memset(padding.data(), 0, padding.size());
+        const auto bytes = done.data();
+        status.last_message_ns = local_ns;
+        ++status.messages;
+        if (listener_ != nullptr) {
+            listener_->on_message(
+                *this, std::string_view(static_cast<const char*>(bytes.data()), bytes.size()),
+                local_ns, binary);
+        }
+    }
+
+    void do_write() {
+        writing_ = true;
+        ws_.async_write(asio::buffer(write_queue_.front()),
+                        [self = shared(), this](error_code ec, std::size_t) { on_write(ec); });
+    }
+
+    void on_write(const error_code& ec) {
+        writing_ = false;
+        if (!write_queue_.empty()) {
+            write_queue_.pop_front();
+        }
+        if (ec) {
+            if (!closing_) {
+                closing_ = true;
+                reason_ =
+                    is_remote_close(ec) ? close_reason::remote_closed : close_reason::io_error;
+            }
+            shut_socket(); // the read loop reports it
+            return;
+        }
+        if (closing_) {
+            if (!finished_) {
+                do_close();
+            }
+            return;
+        }
+        if (!write_queue_.empty()) {
+            do_write();
+        }
+    }
+
+    void do_close() {
+        write_queue_.clear();
+        ws_.async_close(websocket::close_code::normal, [self = shared(), this](error_code ec) {
+            if (ec) {
+                shut_socket(); // the read loop reports it
+            }
+        });
+    }
+
+    void fail(close_reason reason, std::string_view detail) {
+        if (finished_) {
+            return;
+        }
+        finished_ = true;
+        if (closing_) {
+            reason = reason_;
+        } else if (timed_out_ && phase_ != phase::open) {
+            reason = close_reason::timed_out;
+            detail = "connect timeout";
+        }
+        error_code ignored;
+        deadline_.cancel();
+        close_timer_.cancel();
+        resolver_.cancel();
+        socket().close(ignored);
+        write_queue_.clear();
+        if (listener_ != nullptr) {
+            ws_listener* const listener = listener_;
+            listener_ = nullptr;
+            listener->on_closed(*this, reason, detail);
+        }
+    }
+
+    std::shared_ptr<asio::ssl::context> tls_;
+    websocket::stream<next_layer> ws_;
+    tcp::resolver resolver_;
+    asio::steady_timer deadline_;
+    asio::steady_timer close_timer_;
+    url endpoint_;
+    ws_connection_options options_;
+    std::array<beast::flat_buffer, 2> buffers_;
+    unsigned current_ = 0;
+    std::deque<std::string> write_queue_;
+    phase phase_ = phase::idle;
+    close_reason reason_ = close_reason::none;
+    bool writing_ = false;
+    bool closing_ = false;
+    bool finished_ = false;
+    bool timed_out_ = false;
+};
+
+} // namespace
+
+std::shared_ptr<ws_connection> make_ws_connection(asio::io_context& io,
+                                                  std::shared_ptr<asio::ssl::context> tls,
+                                                  url endpoint, ws_connection_options options,
+                                                  ws_listener* listener) {
+    if (tls) {
+        return std::make_shared<basic_ws_connection<true>>(io, std::move(tls), std::move(endpoint),
+                                                           std::move(options), listener);
+    }
+    return std::make_shared<basic_ws_connection<false>>(io, nullptr, std::move(endpoint),
+                                                        std::move(options), listener);
+}
+
+} // namespace quoter::net::detail

@@ -1,0 +1,93 @@
+// ws_connection: one client WebSocket connection (plain or TLS) through its whole life: resolve,
+// TCP connect (TCP_NODELAY), TLS handshake with verification, WebSocket upgrade, then a read
+// loop that always keeps a read outstanding and a write queue with one write in flight.
+//
+// Invariants: until the connection finishes exactly one operation of the set-up chain or the
+// read loop is outstanding, so closing the socket always ends in exactly one on_closed call.
+// Received bytes alternate between two buffers: the next read is started into one before the
+// other is handed to the listener, so control frames (pings) keep being served, and the handed
+// out bytes stay intact for the whole callback. Callbacks stop for good after detach().
+#pragma once
+
+#include "quoter/core/time.hpp"
+#include "quoter/net/url.hpp"
+#include "quoter/net/ws_feed.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace quoter::net::detail {
+
+class ws_connection;
+
+/// Receives a connection's events, on the io_context's thread.
+class ws_listener {
+public:
+    virtual void on_open(ws_connection& connection) = 0;
+    /// payload is readable for receive_padding bytes past its end (zero-filled).
+    virtual void on_message(ws_connection& connection, std::string_view payload,
+                            core::timestamp_ns local_ns, bool binary) = 0;
+    virtual void on_ping(ws_connection& connection) = 0;
+    /// Called exactly once per started connection, unless detached first.
+    virtual void on_closed(ws_connection& connection, close_reason reason,
+                           std::string_view detail) = 0;
+
+protected:
+    ~ws_listener() = default;
+};
+
+struct ws_connection_options {
+    std::string target; ///< Request target: "/stream?streams=a/b".
+    std::int64_t connect_timeout_ms = 10'000;
+    std::int64_t close_timeout_ms = 2'000;
+    std::size_t max_message_bytes = 16u << 20;
+    std::string user_agent = "quoter";
+};
+
+/// Bookkeeping the owner reads; written by the connection on the loop's thread.
+struct ws_connection_status {
+    std::uint64_t id = 0;
+    std::uint32_t slot = 0;
+    core::timestamp_ns started_ns = 0;
+    core::timestamp_ns opened_ns = 0;       ///< 0 until the handshakes completed.
+    core::timestamp_ns last_message_ns = 0; ///< 0 until the first message.
+    std::uint64_t messages = 0;
+    bool stale = false; ///< Maintained by the owner.
+};
+
+class ws_connection : public std::enable_shared_from_this<ws_connection> {
+public:
+    virtual ~ws_connection() = default;
+
+    /// Starts resolving and connecting.
+    virtual void start() = 0;
+    /// Queues a text frame; dropped when the connection is closing or closed.
+    virtual void send_text(std::string text) = 0;
+    /// Graceful close (close frame, TLS shutdown) bounded by close_timeout_ms; on_closed then
+    /// reports `reason`.
+    virtual void close(close_reason reason) = 0;
+    /// Closes the socket at once; on_closed then reports `reason`.
+    virtual void abort(close_reason reason) = 0;
+    [[nodiscard]] virtual bool is_open() const noexcept = 0;
+
+    /// No callback reaches the listener after this.
+    void detach() noexcept { listener_ = nullptr; }
+
+    ws_connection_status status;
+
+protected:
+    explicit ws_connection(ws_listener* listener) : listener_(listener) {}
+    ws_listener* listener_;
+};
+
+/// A plain connection when tls is null, else a TLS one using that (verifying) context.
+[[nodiscard]] std::shared_ptr<ws_connection>
+make_ws_connection(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
+                   url endpoint, ws_connection_options options, ws_listener* listener);
+
+} // namespace quoter::net::detail
