@@ -11,6 +11,7 @@ int run_md_decode_bench(const bench_options& options);
 int run_strategy_bench(const bench_options& options);
 int run_sim_bench(const bench_options& options);
 int run_risk_bench(const bench_options& options);
+int run_ring_bench(const bench_options& options);
 
 namespace {
 
@@ -29,6 +30,8 @@ constexpr std::array suites{
           &run_sim_bench},
     suite{"risk", "pre-trade check cost vs a naive checker; SIGUSR1-to-kill latency",
           &run_risk_bench},
+    suite{"ring", "SPSC ring throughput and round trip vs boost::lockfree::spsc_queue",
+          &run_ring_bench},
 };
 
 } // namespace
