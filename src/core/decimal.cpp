@@ -1,5 +1,7 @@
 // Decimal string <-> scaled integer conversion. Overflow is detected with the compiler's checked
-// arithmetic so that every int64 value, including the extremes, round-trips exactly.
+// arithmetic so that every int64 value, including the extremes, round-trips exactly. The inline
+// parse_decimal (decimal.hpp) handles short unsigned values itself and defers to this parser for
+// everything else.
 #include "quoter/core/decimal.hpp"
 
 
@@ -20,8 +22,8 @@ std::string_view describe(decimal_error error) noexcept {
     return "unknown error";
 }
 
-result<std::int64_t, decimal_error> parse_decimal(std::string_view text,
-                                                  decimal_options options) noexcept {
+result<std::int64_t, decimal_error>
+detail::parse_decimal_checked(std::string_view text, decimal_options options) noexcept {
     if (text.empty()) {
         return unexpected{decimal_error::empty};
     }

@@ -77,6 +77,8 @@ result<symbol_spec, spec_error> symbol_spec::from_text(const symbol_filters_text
     }
     spec.tick_units_ = *tick;
     spec.step_units_ = *step;
+    spec.tick_grid_ = grid_divisor(spec.tick_units_);
+    spec.step_grid_ = grid_divisor(spec.step_units_);
 
     if (!text.min_notional.empty()) {
         const auto min_notional = parse_decimal(
@@ -91,28 +93,6 @@ result<symbol_spec, spec_error> symbol_spec::from_text(const symbol_filters_text
     spec.step_size_ = static_cast<double>(spec.step_units_) /
                       static_cast<double>(pow10(spec.qty_decimals_));
     return spec;
-}
-
-result<price, decimal_error> symbol_spec::parse_price(std::string_view text) const noexcept {
-    const auto units = parse_decimal(text, {.decimals = price_decimals_});
-    if (!units) {
-        return unexpected{units.error()};
-    }
-    if (*units % tick_units_ != 0) {
-        return unexpected{decimal_error::off_grid};
-    }
-    return price{*units / tick_units_};
-}
-
-result<qty, decimal_error> symbol_spec::parse_qty(std::string_view text) const noexcept {
-    const auto units = parse_decimal(text, {.decimals = qty_decimals_});
-    if (!units) {
-        return unexpected{units.error()};
-    }
-    if (*units % step_units_ != 0) {
-        return unexpected{decimal_error::off_grid};
-    }
-    return qty{*units / step_units_};
 }
 
 std::string_view symbol_spec::format_price(price p, std::span<char> out) const noexcept {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 namespace quoter::md {
 namespace {
@@ -27,14 +28,30 @@ std::string_view describe(capture_error error) noexcept {
 }
 
 bool split_capture_line(std::string_view line, capture_line& out) noexcept {
-    const auto space = line.find(' ');
-    if (space == std::string_view::npos || space == 0) {
-        return false;
+    // Timestamps are 19 plain digits: read them in the same scan that finds the space; anything
+    // else (a sign, leading zeros past 19 digits, a value beyond int64) goes to from_chars.
+    constexpr std::size_t max_fast_digits = 19; // 10^19 - 1 fits a uint64
+    std::uint64_t value = 0;
+    std::size_t space = 0;
+    while (space < line.size() && space < max_fast_digits) {
+        const unsigned digit = static_cast<unsigned char>(line[space]) - unsigned{'0'};
+        if (digit > 9) {
+            break;
+        }
+        value = value * 10 + digit;
+        ++space;
     }
-    std::int64_t ns = 0;
-    const auto [end, ec] = std::from_chars(line.data(), line.data() + space, ns);
-    if (ec != std::errc{} || end != line.data() + space) {
-        return false;
+    std::int64_t ns = static_cast<std::int64_t>(value);
+    if (space == 0 || space == line.size() || line[space] != ' ' ||
+        value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        space = line.find(' ');
+        if (space == std::string_view::npos || space == 0) {
+            return false;
+        }
+        const auto [end, ec] = std::from_chars(line.data(), line.data() + space, ns);
+        if (ec != std::errc{} || end != line.data() + space) {
+            return false;
+        }
     }
     out.local_ns = ns;
     out.json = line.substr(space + 1);
@@ -58,7 +75,9 @@ core::result<bool, capture_error> gzip_line_reader::open(const std::string& path
     if (file == nullptr) {
         return core::unexpected{capture_error::open_failed};
     }
-    gzbuffer(file, 1U << 17U);
+    // zlib inflates straight into our buffer when a read asks for at least twice its own
+    // buffer size, which read_chunk_bytes (256 KiB by default) does: no intermediate copy.
+    gzbuffer(file, static_cast<unsigned>(std::min<std::size_t>(chunk_ / 2, 1U << 20U)));
     file_ = file;
     begin_ = end_ = 0;
     eof_ = false;

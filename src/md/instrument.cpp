@@ -3,32 +3,32 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstring>
 
 namespace quoter::md {
 namespace {
 
-constexpr char upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
+constexpr std::size_t symbol_name_capacity = core::symbol_name::capacity;
+static_assert(symbol_name_capacity <= 3 * sizeof(std::uint64_t), "a name fits three words");
 
-std::uint64_t hash_name(std::string_view name) noexcept {
-    // FNV-1a over the upper-cased name, so that both lookups land on the same slot.
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
-    for (const char c : name) {
-        hash ^= static_cast<unsigned char>(upper(c));
-        hash *= 0x100000001b3ULL;
-    }
-    return hash;
+/// Upper-cases the ASCII letters of 8 packed characters; other bytes (including non-ASCII) are
+/// unchanged, as in a character-wise toupper limited to 'a'..'z'.
+constexpr std::uint64_t fold_word(std::uint64_t word) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
+    const std::uint64_t low7 = word & ~high_bits;
+    const std::uint64_t at_least_a = low7 + ones * (0x80 - 'a');  // high bit: byte >= 'a'
+    const std::uint64_t above_z = low7 + ones * (0x80 - 'z' - 1); // high bit: byte > 'z'
+    const std::uint64_t lower = at_least_a & ~above_z & ~word & high_bits;
+    return word ^ (lower >> 2U); // 0x80 >> 2 == 0x20, the case bit
 }
 
-bool equal_folded(std::string_view stored, std::string_view name) noexcept {
-    if (stored.size() != name.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        if (upper(stored[i]) != upper(name[i])) {
-            return false;
-        }
-    }
-    return true;
+std::size_t hash_words(const std::array<std::uint64_t, 3>& words, std::size_t size) noexcept {
+    std::uint64_t hash = (words[0] * 0x9E3779B97F4A7C15ULL) ^ (words[1] * 0xC2B2AE3D27D4EB4FULL) ^
+                         (words[2] * 0x165667B19E3779F9ULL) ^ size;
+    hash ^= hash >> 29U;
+    hash *= 0xBF58476D1CE4E5B9ULL;
+    return static_cast<std::size_t>(hash ^ (hash >> 32U));
 }
 
 } // namespace
@@ -51,12 +51,61 @@ symbol_id symbol_registry::add(const instrument& info) {
     return static_cast<symbol_id>(instruments_.size() - 1);
 }
 
+symbol_registry::name_key symbol_registry::key_of(std::string_view name) noexcept {
+    // Callers pass at most symbol_name_capacity (23) characters. Whole-word loads that overlap
+    // instead of a byte-wise copy: an overlapping load shifted right drops the bytes the
+    // previous word already holds, and the zero bits shifted in are the padding.
+    name_key key;
+    key.size = name.size();
+    const char* p = name.data();
+    const std::size_t size = name.size();
+    const auto load8 = [](const char* at) noexcept {
+        std::uint64_t word = 0;
+        std::memcpy(&word, at, sizeof word);
+        return word;
+    };
+    const auto load4 = [](const char* at) noexcept {
+        std::uint32_t word = 0;
+        std::memcpy(&word, at, sizeof word);
+        return std::uint64_t{word};
+    };
+    if constexpr (std::endian::native == std::endian::little) {
+        if (size >= 8) {
+            key.exact[0] = load8(p);
+            if (size > 16) {
+                key.exact[1] = load8(p + 8);
+                key.exact[2] = load8(p + size - 8) >> (8U * (24 - size));
+            } else if (size > 8) {
+                key.exact[1] = load8(p + size - 8) >> (8U * (16 - size));
+            }
+        } else if (size >= 4) {
+            const std::uint64_t low = load4(p);
+            const std::uint64_t high = load4(p + size - 4);
+            key.exact[0] = low | (high << (8U * (size - 4))); // overlapping bytes agree
+        } else {
+            for (std::size_t i = 0; i < size; ++i) {
+                key.exact[0] |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8U * i);
+            }
+        }
+    } else {
+        std::memcpy(key.exact.data(), p, std::min(size, sizeof key.exact));
+    }
+    for (std::size_t i = 0; i < key.exact.size(); ++i) {
+        key.folded[i] = fold_word(key.exact[i]);
+    }
+    return key;
+}
+
 void symbol_registry::rebuild_index() {
+    keys_.clear();
+    for (const instrument& info : instruments_) {
+        keys_.push_back(key_of(info.book_spec.name().view()));
+    }
     const std::size_t wanted = std::bit_ceil(std::max<std::size_t>(8, instruments_.size() * 2));
     slots_.assign(wanted, invalid_symbol);
     const std::size_t mask = wanted - 1;
     for (std::size_t id = 0; id < instruments_.size(); ++id) {
-        std::size_t slot = hash_name(instruments_[id].book_spec.name().view()) & mask;
+        std::size_t slot = hash_words(keys_[id].folded, keys_[id].size) & mask;
         while (slots_[slot] != invalid_symbol) {
             slot = (slot + 1) & mask;
         }
@@ -65,15 +114,21 @@ void symbol_registry::rebuild_index() {
 }
 
 symbol_id symbol_registry::lookup(std::string_view name, bool fold_case) const noexcept {
-    if (slots_.empty()) {
+    // Stored names are at most symbol_name::capacity characters: a longer one matches nothing.
+    if (slots_.empty() || name.size() > symbol_name_capacity) {
         return invalid_symbol;
     }
+    const name_key key = key_of(name);
     const std::size_t mask = slots_.size() - 1;
-    std::size_t slot = hash_name(name) & mask;
+    std::size_t slot = hash_words(key.folded, key.size) & mask;
     while (slots_[slot] != invalid_symbol) {
         const symbol_id id = slots_[slot];
-        const std::string_view stored = instruments_[id].book_spec.name().view();
-        if (fold_case ? equal_folded(stored, name) : stored == name) {
+        const name_key& stored = keys_[id];
+        const auto& have = fold_case ? stored.folded : stored.exact;
+        const auto& want = fold_case ? key.folded : key.exact;
+        // Word by word, without a memcmp call.
+        if (stored.size == key.size &&
+            ((have[0] ^ want[0]) | (have[1] ^ want[1]) | (have[2] ^ want[2])) == 0) {
             return id;
         }
         slot = (slot + 1) & mask;

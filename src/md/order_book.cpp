@@ -6,12 +6,25 @@
 namespace quoter::md {
 namespace {
 
-// Directory slots examined linearly from the best end before switching to binary search: most
-// updates land in the last block or two.
-constexpr std::size_t linear_scan_slots = 4;
-
 template <class T> void move_elements(T* data, std::size_t from, std::size_t to, std::size_t count) {
     std::memmove(data + to, data + from, count * sizeof(T));
+}
+
+/// First index i in [0, size) with keys[i] >= key, or size. Binance's diffs touch levels at
+/// every depth, so the comparisons of a classic binary search are coin flips for the branch
+/// predictor; here each step is a conditional add instead of a branch.
+std::size_t lower_bound_branchless(const std::int64_t* keys, std::size_t size,
+                                   std::int64_t key) noexcept {
+    if (size == 0) {
+        return 0;
+    }
+    const std::int64_t* base = keys;
+    while (size > 1) {
+        const std::size_t half = size / 2;
+        base += static_cast<std::size_t>(base[half - 1] < key) * half;
+        size -= half;
+    }
+    return static_cast<std::size_t>(base - keys) + static_cast<std::size_t>(*base < key);
 }
 
 } // namespace
@@ -45,36 +58,23 @@ void order_book::clear_side(side_levels& levels) noexcept {
 }
 
 std::size_t order_book::find_slot(const side_levels& levels, std::int64_t key) noexcept {
-    const std::int64_t* max = levels.block_max.data();
-    std::size_t slot = levels.blocks - 1;
-    const std::size_t scan_end = slot > linear_scan_slots ? slot - linear_scan_slots : 0;
-    // The answer is the first slot with max >= key; walk down while the slot below still fits.
-    while (slot > scan_end) {
-        if (max[slot - 1] < key) {
-            return slot;
-        }
-        --slot;
+    const std::size_t last = levels.blocks - 1;
+    // Updates at the top of the book land in the last block: one comparison settles them.
+    if (last == 0 || levels.block_max[last - 1] < key) {
+        return last;
     }
-    if (slot == 0) {
-        return 0;
-    }
-    const auto it = std::lower_bound(max, max + slot, key);
-    return static_cast<std::size_t>(it - max);
+    return lower_bound_branchless(levels.block_max.data(), last, key);
 }
 
 std::size_t order_book::find_in_block(const side_levels& levels, std::uint32_t block,
                                       std::int64_t key) noexcept {
     const std::int64_t* keys = levels.keys.data() + std::size_t{block} * block_levels;
     const std::uint32_t size = levels.block_size[block];
-    std::size_t i = size;
-    // Scan from the best end: top-of-book changes are found in a step or two.
-    while (i > 0 && keys[i - 1] >= key) {
-        --i;
-        if (size - i > 8) {
-            return static_cast<std::size_t>(std::lower_bound(keys, keys + i, key) - keys);
-        }
+    // A new best level goes past the end; anything else is found without data-dependent branches.
+    if (size == 0 || keys[size - 1] < key) {
+        return size;
     }
-    return i;
+    return lower_bound_branchless(keys, size - 1, key);
 }
 
 void order_book::remove_slot(side_levels& levels, std::size_t slot) noexcept {
@@ -338,13 +338,18 @@ core::qty order_book::qty_at(core::side s, core::price px) const noexcept {
 
 std::size_t order_book::top(core::side s, std::span<book_level> out) const noexcept {
     const side_levels& levels = side_of(s);
+    const std::size_t wanted = std::min(out.size(), levels.size);
+    const std::int64_t sign = s == core::side::buy ? 1 : -1; // keys are negated ask prices
     std::size_t written = 0;
-    for (std::size_t slot = levels.blocks; slot > 0 && written < out.size(); --slot) {
+    for (std::size_t slot = levels.blocks; written < wanted; --slot) {
         const std::uint32_t block = levels.order[slot - 1];
-        const std::int64_t* keys = levels.keys.data() + std::size_t{block} * block_levels;
-        const std::int64_t* amounts = levels.lots.data() + std::size_t{block} * block_levels;
-        for (std::size_t i = levels.block_size[block]; i > 0 && written < out.size(); --i) {
-            out[written++] = {price_of(s, keys[i - 1]), core::qty{amounts[i - 1]}};
+        const std::uint32_t size = levels.block_size[block];
+        const std::int64_t* keys = levels.keys.data() + std::size_t{block} * block_levels + size;
+        const std::int64_t* amounts = levels.lots.data() + std::size_t{block} * block_levels + size;
+        const std::size_t count = std::min<std::size_t>(size, wanted - written);
+        for (std::size_t i = 1; i <= count; ++i) {
+            out[written++] = {core::price{sign * keys[-static_cast<std::ptrdiff_t>(i)]},
+                              core::qty{amounts[-static_cast<std::ptrdiff_t>(i)]}};
         }
     }
     return written;

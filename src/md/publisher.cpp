@@ -1,23 +1,45 @@
 #include "quoter/md/publisher.hpp"
 
-namespace quoter::md {
+#include <span>
 
-void md_publisher::fill_book(const book_sync& sync, md_event& event) noexcept {
+namespace quoter::md {
+namespace {
+
+void clear_levels(std::span<book_level> levels, std::size_t from, std::size_t to) noexcept {
+    for (std::size_t i = from; i < to; ++i) {
+        levels[i] = {};
+    }
+}
+
+} // namespace
+
+void md_publisher::fill_book(const book_sync& sync, md_event_kind kind, std::uint8_t flags,
+                             core::timestamp_ns local_ns) noexcept {
+    md_event& event = book_event_;
+    event.kind = kind;
     event.symbol = sync.symbol();
     event.venue = sync.venue();
     event.state = sync.state();
     event.update_id = sync.update_id();
     event.exchange_ns = sync.exchange_ns();
+    event.local_ns = local_ns;
     const order_book& book = sync.book();
     if (book.crossed()) {
-        event.flags |= md_flags::crossed;
+        flags |= md_flags::crossed;
     }
-    if (!sync.book_valid()) {
-        return;
+    std::size_t bids = 0;
+    std::size_t asks = 0;
+    if (sync.book_valid()) {
+        flags |= md_flags::book_valid;
+        bids = book.top(core::side::buy, event.bids);
+        asks = book.top(core::side::sell, event.asks);
     }
-    event.flags |= md_flags::book_valid;
-    event.bid_count = static_cast<std::uint8_t>(book.top(core::side::buy, event.bids));
-    event.ask_count = static_cast<std::uint8_t>(book.top(core::side::sell, event.asks));
+    // Levels the previous event used beyond this one's counts go back to zero.
+    clear_levels(event.bids, bids, event.bid_count);
+    clear_levels(event.asks, asks, event.ask_count);
+    event.bid_count = static_cast<std::uint8_t>(bids);
+    event.ask_count = static_cast<std::uint8_t>(asks);
+    event.flags = flags;
 }
 
 void md_publisher::emit(md_event& event) noexcept {
@@ -30,30 +52,26 @@ void md_publisher::publish(const book_sync& sync, const sync_outcome& outcome,
     if (!outcome.state_changed && !outcome.book_changed) {
         return;
     }
-    md_event event;
-    event.kind = outcome.state_changed ? md_event_kind::state : md_event_kind::book;
-    event.local_ns = local_ns;
+    std::uint8_t flags = 0;
     if (outcome.from_ticker) {
-        event.flags |= md_flags::from_ticker;
+        flags |= md_flags::from_ticker;
     }
     if (outcome.snapshot_applied) {
-        event.flags |= md_flags::snapshot;
+        flags |= md_flags::snapshot;
     }
-    fill_book(sync, event);
-    emit(event);
+    fill_book(sync, outcome.state_changed ? md_event_kind::state : md_event_kind::book, flags,
+              local_ns);
+    emit(book_event_);
 }
 
 void md_publisher::publish_state(const book_sync& sync, core::timestamp_ns local_ns) noexcept {
-    md_event event;
-    event.kind = md_event_kind::state;
-    event.local_ns = local_ns;
-    fill_book(sync, event);
-    emit(event);
+    fill_book(sync, md_event_kind::state, 0, local_ns);
+    emit(book_event_);
 }
 
 void md_publisher::publish_trade(const book_sync& sync, const decoded_trade& trade,
                                  core::timestamp_ns local_ns) noexcept {
-    md_event event;
+    md_event& event = trade_event_;
     event.kind = md_event_kind::trade;
     event.symbol = sync.symbol();
     event.venue = sync.venue();

@@ -351,3 +351,51 @@ TEST_CASE("rate_limiter refills over time and counts refusals", "[decoder]") {
     CHECK(limiter.take_suppressed() == 3);
     CHECK(limiter.suppressed() == 0);
 }
+
+TEST_CASE("stream names and \"s\" decide the symbol in document order", "[decoder]") {
+    decoder_fixture f;
+    const auto decode = [&](std::string_view text, symbol_id fallback = invalid_symbol) {
+        const auto& m = f.decode(text, fallback);
+        return std::pair{m.kind, m.symbol};
+    };
+    const auto depth = [](symbol_id symbol) {
+        return std::pair{message_kind::depth_update, symbol};
+    };
+    const auto unknown = std::pair{message_kind::unknown_symbol, invalid_symbol};
+    // "s" wins over the stream name, before or after it.
+    CHECK(decode(R"({"stream":"ethusdt@depth","data":{"e":"depthUpdate","U":5,"u":6,)"
+                 R"("s":"BTCUSDT","b":[["1.00","1"]],"a":[]}})") == depth(btc));
+    CHECK(decode(R"({"data":{"s":"BTCUSDT","e":"depthUpdate","U":5,"u":6,"b":[["1.00","1"]],)"
+                 R"("a":[]},"stream":"ethusdt@depth"})") == depth(btc));
+    // Without "s", the stream name (in any position) names the symbol, over the fallback.
+    CHECK(decode(R"({"stream":"ethusdt@depth","data":{"e":"depthUpdate","U":5,"u":6,)"
+                 R"("b":[["1.00","1"]],"a":[]}})",
+                 perp) == depth(eth));
+    CHECK(decode(R"({"data":{"e":"depthUpdate","U":5,"u":6,"b":[["1.00","1"]],"a":[]},)"
+                 R"("stream":"ethusdt@depth"})") == depth(eth));
+    // An unknown stream name leaves the fallback; an unknown "s" makes the message unknown.
+    CHECK(decode(R"({"stream":"dogeusdt@depth","data":{"e":"depthUpdate","U":5,"u":6,)"
+                 R"("b":[["1.00","1"]],"a":[]}})",
+                 perp) == depth(perp));
+    CHECK(decode(R"({"stream":"dogeusdt@depth","data":{"e":"depthUpdate","U":5,"u":6,)"
+                 R"("b":[["1.00","1"]],"a":[]}})")
+              .second == invalid_symbol);
+    CHECK(decode(R"({"stream":"ethusdt@depth","data":{"e":"depthUpdate","U":5,"u":6,)"
+                 R"("s":"DOGEUSDT","b":[["1.00","1"]],"a":[]}})") == unknown);
+    CHECK(decode(R"({"data":{"s":"DOGEUSDT","e":"depthUpdate","U":5,"u":6,"b":[["1.00","1"]],)"
+                 R"("a":[]},"stream":"ethusdt@depth"})") == unknown);
+    // Two stream names: an unknown second one does not undo a known first one.
+    CHECK(decode(R"({"stream":"ethusdt@depth","stream":"dogeusdt@x","data":{"e":"depthUpdate",)"
+                 R"("U":5,"u":6,"b":[["1.00","1"]],"a":[]}})") == depth(eth));
+    // Two "s": the last decides, levels read with the first are read again, and "s" is exact.
+    const auto& reread = f.decode(R"({"e":"depthUpdate","U":5,"u":6,"s":"ETHUSDT",)"
+                                  R"("b":[["61000.01","1"]],"s":"BTCUSDT","a":[]})");
+    REQUIRE(reread.kind == message_kind::depth_update);
+    CHECK(reread.symbol == btc);
+    CHECK(reread.depth.bids[0].px == f.px(btc, "61000.01"));
+    CHECK(decode(R"({"e":"depthUpdate","U":5,"u":6,"s":"BTCUSDT","s":"btcusdt",)"
+                 R"("b":[["1.00","1"]],"a":[]})") == unknown);
+    // Stream names are matched in any letter case.
+    CHECK(decode(R"({"stream":"BTCUSDT@bookTicker","data":{"u":7,"b":"1.00","B":"1",)"
+                 R"("a":"1.01","A":"2"}})") == std::pair{message_kind::book_ticker, btc});
+}

@@ -167,3 +167,22 @@ TEST_CASE("a corrupt or missing file is an error, not a crash", "[capture]") {
     CHECK(unwritable.write(start_ns, "{}").error() == capture_error::open_failed);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("capture timestamps of any width split like from_chars reads them", "[capture]") {
+    capture_line line;
+    REQUIRE(split_capture_line("9223372036854775807 {}", line));
+    CHECK(line.local_ns == 9223372036854775807LL);
+    CHECK_FALSE(split_capture_line("9223372036854775808 {}", line)); // beyond int64
+    CHECK_FALSE(split_capture_line("99999999999999999999 {}", line));
+    REQUIRE(split_capture_line("000000000000000000000042 {}", line)); // leading zeros
+    CHECK(line.local_ns == 42);
+    REQUIRE(split_capture_line("-5 {}", line));
+    CHECK(line.local_ns == -5);
+    REQUIRE(split_capture_line("0 x", line));
+    CHECK(line.local_ns == 0);
+    CHECK(line.json == "x");
+    CHECK_FALSE(split_capture_line("1723161253937085768", line)); // no space
+    CHECK_FALSE(split_capture_line("17231612539370857680000{}", line));
+    CHECK_FALSE(split_capture_line("+5 {}", line));
+    CHECK_FALSE(split_capture_line("", line));
+}

@@ -196,3 +196,57 @@ TEST_CASE("stale books are published by check_stale", "[publisher]") {
     CHECK(f.sink.events.back().state == feed_state::stale);
     CHECK_FALSE(f.sink.events.back().book_valid());
 }
+
+TEST_CASE("every event equals a freshly built one: unused levels are zero", "[publisher]") {
+    feed_fixture f;
+    f.sync_btc();
+    const auto unused_levels_are_zero = [](const md_event& event) {
+        for (std::size_t i = event.bid_count; i < md_event::top_levels; ++i) {
+            REQUIRE(event.bids[i] == book_level{});
+        }
+        for (std::size_t i = event.ask_count; i < md_event::top_levels; ++i) {
+            REQUIRE(event.asks[i] == book_level{});
+        }
+    };
+    // A full top-K on the bid side...
+    std::string bids;
+    for (int i = 0; i < 12; ++i) {
+        bids += (i == 0 ? "[\"" : ",[\"") + std::to_string(80 + i) + R"(.00","1"])";
+    }
+    (void)f.feed.on_message_copy(depth(111, 112, bids, ""), 3 * ms);
+    REQUIRE(f.sink.events.back().bid_count == md_event::top_levels);
+    REQUIRE(f.sink.events.back().ask_count == 2);
+    unused_levels_are_zero(f.sink.events.back());
+    // ...then a crossed book: no levels at all...
+    (void)f.feed.on_message_copy(depth(113, 113, R"(["101.50","1"])", ""), 4 * ms);
+    const md_event& crossed = f.sink.events.back();
+    REQUIRE_FALSE(crossed.book_valid());
+    CHECK(crossed.bid_count == 0);
+    CHECK(crossed.ask_count == 0);
+    unused_levels_are_zero(crossed);
+    // ...then fewer levels than before.
+    (void)f.feed.on_message_copy(depth(114, 114, R"(["101.50","0"])", R"(["101.00","0"])"),
+                                 5 * ms);
+    const md_event& smaller = f.sink.events.back();
+    REQUIRE(smaller.book_valid());
+    CHECK(smaller.ask_count == 1);
+    CHECK(smaller.asks[0].px == core::price{10200});
+    unused_levels_are_zero(smaller);
+    // Trades never carry levels, and book events never carry a trade.
+    (void)f.feed.on_message_copy(
+        R"({"stream":"btcusdt@trade","data":{"e":"trade","E":5,"s":"BTCUSDT","t":77,)"
+        R"("p":"100.00","q":"0.5","T":4,"m":true,"M":true}})",
+        6 * ms);
+    const md_event& trade = f.sink.events.back();
+    REQUIRE(trade.kind == md_event_kind::trade);
+    CHECK(trade.flags == 0);
+    CHECK(trade.bid_count == 0);
+    CHECK(trade.ask_count == 0);
+    unused_levels_are_zero(trade);
+    for (const md_event& event : f.sink.events) {
+        if (event.kind != md_event_kind::trade) {
+            CHECK(event.trade.trade_id == 0);
+            CHECK(event.trade.qty == core::qty{0});
+        }
+    }
+}

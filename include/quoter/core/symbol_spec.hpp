@@ -79,9 +79,32 @@ public:
     [[nodiscard]] double tick_size() const noexcept { return tick_size_; }
     [[nodiscard]] double step_size() const noexcept { return step_size_; }
 
-    // Text -> exact. Hot path: used by the market-data decoders.
-    [[nodiscard]] result<price, decimal_error> parse_price(std::string_view text) const noexcept;
-    [[nodiscard]] result<qty, decimal_error> parse_qty(std::string_view text) const noexcept;
+    // Text -> exact. Hot path: used by the market-data decoders, two calls per book level, so
+    // forced inline (with parse_decimal's fast path) and free of division.
+    [[nodiscard, gnu::always_inline]] result<price, decimal_error>
+    parse_price(std::string_view text) const noexcept {
+        const auto units = parse_decimal(text, {.decimals = price_decimals_});
+        if (!units) {
+            return unexpected{units.error()};
+        }
+        std::int64_t ticks = 0;
+        if (!tick_grid_.divide(*units, ticks)) {
+            return unexpected{decimal_error::off_grid};
+        }
+        return price{ticks};
+    }
+    [[nodiscard, gnu::always_inline]] result<qty, decimal_error>
+    parse_qty(std::string_view text) const noexcept {
+        const auto units = parse_decimal(text, {.decimals = qty_decimals_});
+        if (!units) {
+            return unexpected{units.error()};
+        }
+        std::int64_t lots = 0;
+        if (!step_grid_.divide(*units, lots)) {
+            return unexpected{decimal_error::off_grid};
+        }
+        return qty{lots};
+    }
 
     // Exact -> text with the symbol's precision ("61737.63"); out needs 41 characters.
     [[nodiscard]] std::string_view format_price(price p, std::span<char> out) const noexcept;
@@ -115,14 +138,63 @@ public:
     }
 
 private:
+    /// Exact division by a fixed positive divisor d = 2^shift * odd without a divide
+    /// instruction: for x >= 0, rotr(x * odd^-1 mod 2^64, shift) is x / d when d divides x and
+    /// exceeds (2^64 - 1) / d otherwise (Granlund and Montgomery's divisibility test).
+    class grid_divisor {
+    public:
+        constexpr grid_divisor() noexcept = default;
+        constexpr explicit grid_divisor(std::int64_t divisor) noexcept;
+
+        /// quotient = value / divisor when divisor divides value; false when it does not.
+        [[nodiscard]] constexpr bool divide(std::int64_t value,
+                                            std::int64_t& quotient) const noexcept {
+            if (value < 0) [[unlikely]] {
+                if (value % divisor_ != 0) {
+                    return false;
+                }
+                quotient = value / divisor_;
+                return true;
+            }
+            std::uint64_t q = static_cast<std::uint64_t>(value) * inverse_;
+            q = (q >> shift_) | (q << ((64 - shift_) & 63));
+            quotient = static_cast<std::int64_t>(q);
+            return q <= limit_;
+        }
+
+    private:
+        std::int64_t divisor_ = 1;
+        std::uint64_t inverse_ = 1; ///< Inverse of the divisor's odd part, modulo 2^64.
+        std::uint64_t limit_ = ~std::uint64_t{0}; ///< (2^64 - 1) / divisor.
+        unsigned shift_ = 0;                      ///< Trailing zero bits of the divisor.
+    };
+
     symbol_name name_;
     int price_decimals_ = 0;
     int qty_decimals_ = 0;
     std::int64_t tick_units_ = 1;
     std::int64_t step_units_ = 1;
+    grid_divisor tick_grid_;
+    grid_divisor step_grid_;
     std::int64_t min_notional_units_ = 0;
     double tick_size_ = 1.0;
     double step_size_ = 1.0;
 };
+
+constexpr symbol_spec::grid_divisor::grid_divisor(std::int64_t divisor) noexcept
+    : divisor_(divisor > 0 ? divisor : 1) {
+    auto odd = static_cast<std::uint64_t>(divisor_);
+    while ((odd & 1U) == 0) {
+        odd >>= 1U;
+        ++shift_;
+    }
+    // Newton's iteration doubles the correct low bits each step: 3 -> 6 -> ... -> 96 >= 64.
+    std::uint64_t inverse = odd;
+    for (int i = 0; i < 5; ++i) {
+        inverse *= 2 - odd * inverse;
+    }
+    inverse_ = inverse;
+    limit_ = ~std::uint64_t{0} / static_cast<std::uint64_t>(divisor_);
+}
 
 } // namespace quoter::core

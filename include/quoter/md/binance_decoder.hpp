@@ -15,9 +15,12 @@
 // is not malformed.
 //
 // Performance: one simdjson On-Demand parser per decoder, allocated once for
-// max_message_bytes; levels decode into pre-sized arrays. decode() does not allocate, lock or
-// throw. Zero-copy input needs message_padding readable bytes after the message
-// (receive_buffer provides them); decode_copy() copies unpadded bytes into an internal buffer.
+// max_message_bytes; levels decode into pre-sized arrays (their texts are collected first and
+// converted after each array, which keeps the walk free of calls). Prices and quantities take
+// symbol_spec's inline fast paths; symbol names are looked up once per message. decode() does
+// not allocate, lock or throw. Zero-copy input needs message_padding readable bytes after the
+// message (receive_buffer provides them); decode_copy() copies unpadded bytes into an internal
+// buffer.
 //
 // Thread ownership: a decoder belongs to one thread (the md thread); results are valid until the
 // next decode call on the same decoder.

@@ -9,11 +9,13 @@
 // decimals (8 on Binance). Quantities in md events are therefore in book lots; convert with
 // the instrument's book spec (to_double) or rescale to trading lots where an order needs them.
 //
-// The registry is filled once at start-up; lookups by name do not allocate.
+// The registry is filled once at start-up; lookups by name do not allocate and work on whole
+// 8-byte words of the name (the md thread resolves a name for every message).
 #pragma once
 
 #include "quoter/core/symbol_spec.hpp"
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -57,10 +59,20 @@ public:
     [[nodiscard]] bool contains(symbol_id id) const noexcept { return id < instruments_.size(); }
 
 private:
+    /// A name as three zero-padded little-endian words, as typed and upper-cased: lookups
+    /// compare and hash whole words instead of characters.
+    struct name_key {
+        std::array<std::uint64_t, 3> exact{};
+        std::array<std::uint64_t, 3> folded{};
+        std::size_t size = 0;
+    };
+
     void rebuild_index();
+    [[nodiscard]] static name_key key_of(std::string_view name) noexcept;
     [[nodiscard]] symbol_id lookup(std::string_view name, bool fold_case) const noexcept;
 
     std::vector<instrument> instruments_;
+    std::vector<name_key> keys_;   ///< keys_[id] is instruments_[id]'s name.
     std::vector<symbol_id> slots_; ///< Open addressing over upper-cased names; power-of-2 size.
 };
 

@@ -6,8 +6,11 @@
 // ascending price, asks stored as negated prices, so one ascending-key implementation serves both
 // sides. Top-of-book changes touch the last block only; a change deep in the book moves at most
 // one block's elements instead of everything above it (Binance's depth streams update levels
-// across the whole book); the directory of block maxima is a short contiguous array that is
-// searched from its end. All blocks come from a pool sized at construction.
+// across the whole book); the directory of block maxima is a short contiguous array. A lookup
+// first checks the best end (top-of-book updates), then binary-searches the directory and the
+// block with conditional adds instead of branches: updates deep in the book would otherwise
+// mispredict about half of the search's comparisons. All blocks come from a pool sized at
+// construction.
 //
 // Invariants: keys strictly ascending across the directory; every stored quantity is positive (a
 // zero quantity erases the level); no block is empty and any two adjacent blocks hold more than

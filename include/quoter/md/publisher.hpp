@@ -6,6 +6,11 @@
 // book, so a half-synced or resyncing book never reaches the core; sequence numbers increase by
 // one per event handed to the sink.
 //
+// Events are built in two long-lived scratch events (book/state and trade) rather than in a fresh,
+// zero-filled one per message: only the header and the levels in use are written, and levels a
+// previous event used beyond the current counts are cleared, so every event handed to the sink
+// has the same contents as a freshly constructed one.
+//
 // Thread ownership: md thread only. No allocation.
 #pragma once
 
@@ -60,11 +65,15 @@ public:
     [[nodiscard]] std::uint64_t published() const noexcept { return sequence_; }
 
 private:
-    void fill_book(const book_sync& sync, md_event& event) noexcept;
+    /// Fills book_event_ for sync with the given kind and flags.
+    void fill_book(const book_sync& sync, md_event_kind kind, std::uint8_t flags,
+                   core::timestamp_ns local_ns) noexcept;
     void emit(md_event& event) noexcept;
 
     md_event_sink& sink_;
     std::uint64_t sequence_ = 0;
+    md_event book_event_{};  ///< Book and state events; trade stays zero.
+    md_event trade_event_{}; ///< Trade events; levels and counts stay zero.
 };
 
 } // namespace quoter::md
