@@ -1,0 +1,187 @@
+// core_loop: the core thread's trading loop, driven by md_events, shared by paper trading on
+// live data and backtests on recorded data.
+//
+// Per md_event (time `now` is the caller's clock: capture timestamps in a backtest, the local
+// clock live):
+//   1. the simulated exchange (when one is attached) gets the book sides and trade prints, in
+//      trading lots, and delivers the reports due by now;
+//   2. the account is marked to the mid, the risk engine sees the market data and the account;
+//   3. the strategy sees the book (and trades) and computes desired quotes, which drive the
+//      quote manager through the risk gate (exec::order_gateway decorator running
+//      risk_engine::check_order on every new order).
+// Reports fan out to the quote manager, then to the loop itself: account (fills), risk (acks,
+// fills) and the journal when one is attached.
+//
+// Feed state: any book that is not synced and valid (connecting, syncing, resyncing, stale)
+// pauses trading through risk_engine::on_resync (the kill switch pulls the quotes); the next
+// synced, valid book resumes it by itself.
+//
+// Control: poll() checks the control channel's kill flag (one relaxed load) and drains its
+// command ring; call it on every loop iteration, with or without an event, so that a kill never
+// waits for market data. kill → trigger_kill_switch(manual_kill); pause/resume → the risk
+// engine; quit → cancel everything and report stop_requested().
+//
+// Quantities: md_event sizes are book lots (md::instrument::book_spec); the exchange and the
+// account use trading lots. Book and trade sizes are converted rounding up, so a non-empty level
+// never shows as empty.
+//
+// Threading: one thread (the core thread) owns the loop and everything attached to it. No
+// allocation, no locks, no exceptions after construction.
+#pragma once
+
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/time.hpp"
+#include "quoter/engine/risk_gate.hpp"
+#include "quoter/exec/order_gateway.hpp"
+#include "quoter/exec/quote_manager.hpp"
+#include "quoter/exec/sim_exchange.hpp"
+#include "quoter/md/instrument.hpp"
+#include "quoter/md/md_event.hpp"
+#include "quoter/ops/control.hpp"
+#include "quoter/ops/journal.hpp"
+#include "quoter/portfolio/account.hpp"
+#include "quoter/risk/risk_engine.hpp"
+#include "quoter/strategy/quoting_strategy.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace quoter::engine {
+
+/// Everything the core loop and the runners around it are configured with. Plain values with
+/// working defaults; the config layer fills them from TOML.
+struct core_loop_config {
+    /// Symbol traded: its id in the market-data registry (events of other symbols are ignored).
+    md::symbol_id symbol = 0;
+    strategy::strategy_config strategy;
+    /// quotes.symbol is the symbol index on the gateway (0 on the simulated exchange).
+    exec::quote_manager_config quotes;
+    /// Simulated exchange (paper trading and backtests). Queue model on by default.
+    exec::sim_exchange_config exchange;
+    risk::risk_config risk;
+    /// Starting cash and fee rates; keep the fee rates equal to the exchange's.
+    portfolio::account_config account{
+        .initial_cash = 10'000.0, .maker_fee_bps = 1.0, .taker_fee_bps = 1.0};
+    /// JSONL journal path; empty: no journal. Used by the runners (run_replay_backtest,
+    /// run_paper_session), which open and own the journal.
+    std::string journal_path;
+    /// Paper session: CPU of the core thread (-1: unpinned); the md thread's CPU is in the
+    /// service config.
+    int core_cpu = -1;
+};
+
+/// Counters of one loop, for summaries and tests.
+struct core_loop_stats {
+    std::uint64_t events = 0; ///< md_events of the traded symbol.
+    std::uint64_t book_events = 0;
+    std::uint64_t trade_events = 0;
+    std::uint64_t state_events = 0;
+    std::uint64_t invalid_books = 0; ///< Book events without book_valid.
+    std::uint64_t quote_updates = 0; ///< quote_manager updates sent.
+    std::uint64_t pauses = 0;        ///< Feed-state pauses (not synced).
+    std::uint64_t resumes = 0;       ///< Feed back to synced after a pause.
+    std::uint64_t kills = 0;         ///< Manual kill requests taken from the control channel.
+    std::uint64_t fills = 0;         ///< Fill reports booked to the account.
+    std::uint64_t acks = 0;
+    std::uint64_t exchange_rejects = 0; ///< Rejects from the venue (not the risk gate).
+    std::uint64_t cancels_confirmed = 0;
+    /// FNV-1a digest of every fill (time, side, price, quantity), to compare runs.
+    std::uint64_t fill_digest = 14695981039346656037ULL;
+};
+
+class core_loop final : private exec::exec_report_sink,
+                        private risk::engine_actions,
+                        private risk::rejection_sink,
+                        private risk::alert_sink,
+                        private gate_listener {
+public:
+    /// instrument: specs of config.symbol (book spec for md sizes, trading spec for orders).
+    /// gateway: the venue; sim: the same object when it is the simulated exchange (it then gets
+    /// the market data), else nullptr. journal and control are optional. Everything passed by
+    /// reference or pointer must outlive the loop. Allocates (strategy estimators).
+    core_loop(const core_loop_config& config, const md::instrument& instrument,
+              exec::order_gateway& gateway, exec::sim_exchange* sim,
+              ops::journal* journal = nullptr, ops::control_channel* control = nullptr);
+    core_loop(const core_loop&) = delete;
+    core_loop& operator=(const core_loop&) = delete;
+
+    /// Processes one market-data event at time now (ns, non-decreasing).
+    void on_event(const md::md_event& event, core::timestamp_ns now) noexcept;
+    /// Control commands, time-driven risk checks and due exec reports. Call on every loop
+    /// iteration. Returns false once a stop (quit) was requested.
+    bool poll(core::timestamp_ns now) noexcept;
+    /// Cancels every open order (graceful stop) and stops quoting.
+    void shutdown(core::timestamp_ns now) noexcept;
+
+    [[nodiscard]] bool stop_requested() const noexcept { return stop_; }
+    [[nodiscard]] const core_loop_stats& stats() const noexcept { return stats_; }
+    [[nodiscard]] const portfolio::account& account() const noexcept { return account_; }
+    [[nodiscard]] const risk::risk_engine& risk() const noexcept { return risk_; }
+    [[nodiscard]] risk::risk_engine& risk() noexcept { return risk_; }
+    [[nodiscard]] const exec::quote_manager& quotes() const noexcept { return quotes_; }
+    [[nodiscard]] const risk_gate& gate() const noexcept { return gate_; }
+    [[nodiscard]] const strategy::quoting_strategy& strategy() const noexcept { return strategy_; }
+    /// Last valid top of book (ticks; zero before the first).
+    [[nodiscard]] risk::market_view market() const noexcept { return market_; }
+    /// True while the feed is not synced (quotes pulled until it is).
+    [[nodiscard]] bool feed_paused() const noexcept { return feed_paused_; }
+    [[nodiscard]] risk::trading_state state() const noexcept { return risk_.state(); }
+
+private:
+    // exec_report_sink
+    void on_exec_report(const exec::exec_report& report) noexcept override;
+    // engine_actions
+    void cancel_all_orders(risk::halt_reason reason) noexcept override;
+    void flatten_positions(risk::halt_reason reason) noexcept override;
+    void set_new_orders_enabled(bool enabled) noexcept override;
+    void on_state_change(const risk::state_change& change) noexcept override;
+    // rejection_sink
+    void on_rejection(const risk::rejection_record& record) noexcept override;
+    // alert_sink
+    void raise(const risk::alert& a) noexcept override;
+    // gate_listener
+    void on_order_sent(const exec::order_request& request,
+                       core::timestamp_ns now) noexcept override;
+    void on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept override;
+
+    void feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept;
+    void set_feed_paused(bool paused, core::timestamp_ns now) noexcept;
+    void refresh_views() noexcept;
+    void requote(core::timestamp_ns now) noexcept;
+    void take_control(core::timestamp_ns now) noexcept;
+    [[nodiscard]] core::qty to_trading_lots(core::qty book_lots) const noexcept;
+    [[nodiscard]] core::timestamp_ns oldest_unacked() const noexcept;
+
+    core_loop_config config_;
+    md::instrument instrument_;
+    std::int64_t lot_ratio_ = 1; ///< Book lots per trading lot.
+    exec::order_gateway& venue_;
+    exec::sim_exchange* sim_;
+    ops::journal* journal_;
+    ops::control_channel* control_;
+
+    portfolio::account account_;
+    strategy::quoting_strategy strategy_;
+    risk::risk_engine risk_;
+    risk_gate gate_;
+    exec::quote_manager quotes_;
+    exec::exec_report_fanout fanout_;
+
+    risk::market_view market_{};
+    risk::account_view account_view_{};
+    double day_start_equity_ = 0.0;
+    double peak_equity_ = 0.0;
+    core::timestamp_ns now_ = 0;
+    bool feed_paused_ = false;
+    bool orders_enabled_ = true;
+    bool stop_ = false;
+    /// Send time per quote slot, for the ack-delay trigger.
+    std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
+    std::array<exec::book_level, md::md_top_levels> levels_{};
+    /// Model outputs behind the latest desired quotes, for the journal's order intents.
+    strategy::quote_diagnostics last_model_{};
+    core_loop_stats stats_;
+};
+
+} // namespace quoter::engine

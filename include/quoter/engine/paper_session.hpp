@@ -1,0 +1,68 @@
+// run_paper_session: paper trading on live market data. live::market_data_service runs the md
+// thread (WebSocket feed, decode, book sync; pinned when its config says so) and publishes
+// md_events into an SPSC ring; the calling thread becomes the core thread (pinned when
+// core_loop_config::core_cpu >= 0) and runs the core loop against a simulated exchange on the
+// local monotonic clock until stopped.
+//
+// Stopping: the stop flag, a quit command or a stop request on the control channel. On the way
+// out every open order is cancelled and the simulated cancels are given time to arrive.
+//
+// Threading: blocks the calling thread for the whole session. The status callback runs on that
+// thread between events (off the hot path; it may allocate and log).
+#pragma once
+
+#include "quoter/engine/core_loop.hpp"
+#include "quoter/live/market_data_service.hpp"
+#include "quoter/ops/control.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace quoter::engine {
+
+struct paper_session_config {
+    /// engine.symbol is the index of the traded symbol in market_data.subscription.symbols.
+    core_loop_config engine;
+    /// Feed, symbols and the md thread's CPU.
+    live::service_config market_data;
+    /// Period of the status callback, in ms.
+    std::int64_t status_interval_ms = 1'000;
+    /// Sleep of the core thread when the ring is empty, in µs (0: busy-poll with cpu_relax,
+    /// for a pinned core on a dedicated CPU).
+    std::int64_t idle_sleep_us = 100;
+};
+
+/// A snapshot of the session, handed to the status callback and returned at the end.
+struct paper_status {
+    core::timestamp_ns now = 0; ///< Core clock (steady, ns).
+    risk::trading_state state = risk::trading_state::running;
+    bool feed_paused = false;
+    core_loop_stats loop;
+    exec::quote_counters quotes;
+    exec::sim_exchange_stats exchange;
+    std::size_t open_orders = 0; ///< Orders open on the simulated exchange.
+    std::uint64_t risk_rejects = 0;
+    core::qty position;
+    double equity = 0.0;    ///< Quote asset, marked to the mid.
+    double total_pnl = 0.0; ///< Quote asset.
+    live::service_stats market_data;
+};
+
+struct paper_summary {
+    bool ok = false;
+    std::string error; ///< Why the session could not start.
+    paper_status last;
+};
+
+using paper_status_callback = std::function<void(const paper_status&)>;
+
+/// Runs until stop is set, or the control channel asks to stop (quit command or
+/// request_stop). control may be nullptr; on_status may be empty.
+[[nodiscard]] paper_summary run_paper_session(const paper_session_config& config,
+                                              const std::atomic<bool>& stop,
+                                              const paper_status_callback& on_status = {},
+                                              ops::control_channel* control = nullptr);
+
+} // namespace quoter::engine

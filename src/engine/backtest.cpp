@@ -1,0 +1,102 @@
+#include "quoter/engine/backtest.hpp"
+
+#include "quoter/md/replayer.hpp"
+#include "quoter/ops/journal.hpp"
+
+#include <array>
+#include <chrono>
+#include <memory>
+
+namespace quoter::engine {
+
+backtest_summary run_replay_backtest(const md::symbol_registry& registry,
+                                     const std::vector<std::string>& files,
+                                     const core_loop_config& config) {
+    backtest_summary summary;
+    if (!registry.contains(config.symbol)) {
+        summary.error = "symbol id not in the registry";
+        return summary;
+    }
+    const md::instrument& instrument = registry.at(config.symbol);
+    const std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
+    exec::sim_exchange exchange(config.exchange, specs);
+
+    std::unique_ptr<ops::journal> journal;
+    if (!config.journal_path.empty()) {
+        ops::journal_config journal_config;
+        journal_config.path = config.journal_path;
+        journal_config.fdatasync_interval_ms = -1;
+        journal_config.symbols.assign(config.symbol + 1U, instrument.trading_spec);
+        auto opened = ops::journal::open(std::move(journal_config));
+        if (!opened.has_value()) {
+            summary.error = "cannot open the journal " + config.journal_path;
+            return summary;
+        }
+        journal = std::move(*opened);
+    }
+
+    core_loop_config loop_config = config;
+    loop_config.quotes.symbol = 0;
+    core_loop loop(loop_config, instrument, exchange, &exchange, journal.get());
+    md::capture_replayer replayer(registry, files);
+
+    const auto started = std::chrono::steady_clock::now();
+    md::md_event event;
+    std::uint64_t since_drain = 0;
+    while (replayer.next(event)) {
+        if (summary.first_ns == 0) {
+            summary.first_ns = event.local_ns;
+        }
+        summary.last_ns = event.local_ns;
+        loop.on_event(event, event.local_ns);
+        // The inline journal ring holds 8192 records: drain well before it can fill.
+        if (journal && ++since_drain == 256) {
+            since_drain = 0;
+            (void)journal->drain();
+        }
+    }
+    summary.final_state = loop.state();
+    loop.shutdown(summary.last_ns);
+    // Let the simulated cancels of the shutdown arrive.
+    (void)loop.poll(summary.last_ns + core::ns_per_s);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    if (journal) {
+        journal->stop();
+    }
+
+    summary.wall_seconds = std::chrono::duration<double>(elapsed).count();
+    summary.lines = replayer.lines();
+    summary.bad_lines = replayer.bad_lines();
+    summary.messages_per_s = summary.wall_seconds > 0.0
+                                 ? static_cast<double>(summary.lines) / summary.wall_seconds
+                                 : 0.0;
+    const md::book_sync_stats& sync = replayer.feed().sync(config.symbol).stats();
+    summary.gaps = sync.gaps;
+    summary.resyncs = sync.resyncs;
+    summary.loop = loop.stats();
+    summary.quotes = loop.quotes().counters();
+    summary.risk_rejects = loop.gate().risk_rejects();
+    for (std::size_t i = 0; i < summary.risk_rejects_by_reason.size(); ++i) {
+        summary.risk_rejects_by_reason[i] =
+            loop.gate().risk_rejects(static_cast<risk::reject_reason>(i));
+    }
+    summary.exchange = exchange.stats();
+    const portfolio::account& account = loop.account();
+    summary.position = account.position();
+    summary.cash_units = account.cash_units();
+    summary.inventory_value_units = account.inventory_value_units();
+    summary.equity_units = account.equity_units();
+    summary.initial_cash_units = account.initial_cash_units();
+    summary.mark_half_ticks = account.current_mark().half_ticks;
+    summary.equity = account.equity();
+    summary.total_pnl = account.total_pnl();
+    summary.fees = account.fees();
+    if (replayer.error() != md::capture_error::none) {
+        summary.error = "cannot read " + replayer.failed_file();
+        return summary;
+    }
+    summary.ok = true;
+    return summary;
+}
+
+} // namespace quoter::engine

@@ -1,0 +1,428 @@
+#include "quoter/engine/core_loop.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <span>
+
+namespace quoter::engine {
+
+namespace {
+
+[[nodiscard]] std::int64_t pow10(int exponent) noexcept {
+    std::int64_t value = 1;
+    for (int i = 0; i < exponent; ++i) {
+        value *= 10;
+    }
+    return value;
+}
+
+/// Quote asset per notional unit: 10^-(price decimals + quantity decimals).
+[[nodiscard]] double notional_unit(const core::symbol_spec& spec) noexcept {
+    double unit = 1.0;
+    for (int i = 0; i < spec.price_decimals() + spec.qty_decimals(); ++i) {
+        unit /= 10.0;
+    }
+    return unit;
+}
+
+[[nodiscard]] ops::cancel_cause cause_of(risk::trading_state state) noexcept {
+    switch (state) {
+    case risk::trading_state::killed:
+        return ops::cancel_cause::kill;
+    case risk::trading_state::paused:
+        return ops::cancel_cause::pause;
+    case risk::trading_state::running:
+        break;
+    }
+    return ops::cancel_cause::strategy;
+}
+
+} // namespace
+
+core_loop::core_loop(const core_loop_config& config, const md::instrument& instrument,
+                     exec::order_gateway& gateway, exec::sim_exchange* sim, ops::journal* journal,
+                     ops::control_channel* control)
+    : config_(config), instrument_(instrument), venue_(gateway), sim_(sim), journal_(journal),
+      control_(control), account_(instrument.trading_spec, config.account),
+      strategy_(config.strategy, instrument.trading_spec), risk_(config.risk, *this, *this, *this),
+      gate_(gateway, risk_, instrument_.trading_spec, config.symbol),
+      quotes_(config.quotes, gate_) {
+    const int extra = instrument.book_spec.qty_decimals() - instrument.trading_spec.qty_decimals();
+    lot_ratio_ = extra > 0 ? pow10(extra) : 1;
+    (void)fanout_.add(&quotes_);
+    (void)fanout_.add(this);
+    gate_.set_report_sink(&fanout_);
+    gate_.set_listener(this);
+    day_start_equity_ = account_.equity();
+    peak_equity_ = day_start_equity_;
+    refresh_views();
+}
+
+core::qty core_loop::to_trading_lots(core::qty book_lots) const noexcept {
+    const std::int64_t lots = book_lots.lots();
+    return core::qty{lots <= 0 ? 0 : (lots + lot_ratio_ - 1) / lot_ratio_};
+}
+
+void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noexcept {
+    if (event.symbol != config_.symbol) {
+        return;
+    }
+    now_ = now;
+    ++stats_.events;
+    take_control(now);
+    feed_exchange(event, now);
+    (void)gate_.poll(now);
+
+    switch (event.kind) {
+    case md::md_event_kind::state:
+        ++stats_.state_events;
+        set_feed_paused(event.state != md::feed_state::synced, now);
+        break;
+    case md::md_event_kind::trade:
+        ++stats_.trade_events;
+        if (market_.best_bid.ticks() > 0) {
+            strategy_.on_trade(now, event.trade.px);
+        }
+        break;
+    case md::md_event_kind::book: {
+        ++stats_.book_events;
+        if (!event.book_valid() || event.bid_count == 0 || event.ask_count == 0) {
+            ++stats_.invalid_books;
+            if (event.state != md::feed_state::synced) {
+                set_feed_paused(true, now);
+            }
+            break;
+        }
+        market_.best_bid = event.bids[0].px;
+        market_.best_ask = event.asks[0].px;
+        account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
+        risk_.on_market_data(now);
+        set_feed_paused(false, now);
+        refresh_views();
+        risk_.on_account(instrument_.trading_spec, config_.symbol, market_, account_view_, now);
+        strategy_.on_book(now, market_.best_bid, market_.best_ask);
+        requote(now);
+        break;
+    }
+    }
+    risk_.poll(now, oldest_unacked());
+}
+
+void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept {
+    if (sim_ == nullptr) {
+        return;
+    }
+    const std::uint32_t symbol = config_.quotes.symbol;
+    if (event.kind == md::md_event_kind::trade) {
+        sim_->on_trade(symbol, event.trade.px, to_trading_lots(event.trade.qty),
+                       event.trade.aggressor, now);
+        return;
+    }
+    if (event.kind != md::md_event_kind::book || !event.book_valid()) {
+        return;
+    }
+    const auto feed_side = [&](core::side side, const auto& levels, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) {
+            levels_[i] = {levels[i].px, to_trading_lots(levels[i].qty)};
+        }
+        sim_->on_book_side(symbol, side, std::span<const exec::book_level>(levels_.data(), count),
+                           now);
+    };
+    feed_side(core::side::buy, event.bids, event.bid_count);
+    feed_side(core::side::sell, event.asks, event.ask_count);
+}
+
+void core_loop::set_feed_paused(bool paused, core::timestamp_ns now) noexcept {
+    if (paused == feed_paused_) {
+        return;
+    }
+    feed_paused_ = paused;
+    if (paused) {
+        ++stats_.pauses;
+    } else {
+        ++stats_.resumes;
+    }
+    risk_.on_resync(paused, now);
+}
+
+void core_loop::refresh_views() noexcept {
+    account_view_.position = account_.position();
+    std::int64_t buys = 0;
+    std::int64_t sells = 0;
+    for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
+        const exec::working_order& bid = quotes_.order(core::side::buy, level);
+        if (bid.status != exec::order_status::none) {
+            buys += (bid.qty - bid.cum_qty).lots();
+        }
+        const exec::working_order& ask = quotes_.order(core::side::sell, level);
+        if (ask.status != exec::order_status::none) {
+            sells += (ask.qty - ask.cum_qty).lots();
+        }
+    }
+    account_view_.open_buy_qty = core::qty{buys};
+    account_view_.open_sell_qty = core::qty{sells};
+    const double equity = account_.equity();
+    peak_equity_ = std::max(peak_equity_, equity);
+    account_view_.equity = equity;
+    account_view_.day_start_equity = day_start_equity_;
+    account_view_.peak_equity = peak_equity_;
+    account_view_.realized_pnl_today = account_.realized_pnl() - account_.fees();
+    account_view_.unrealized_pnl = account_.unrealized_pnl();
+    gate_.set_views(market_, account_view_);
+}
+
+void core_loop::requote(core::timestamp_ns now) noexcept {
+    if (!orders_enabled_ || risk_.state() != risk::trading_state::running) {
+        return;
+    }
+    const strategy::quote_set set = strategy_.quote(now, account_.position(), account_.equity());
+    if (set.status != strategy::quote_status::ok) {
+        return;
+    }
+    last_model_ = set.model;
+    exec::desired_quotes desired;
+    const std::size_t count = std::min<std::size_t>(set.level_count, exec::max_quote_levels);
+    for (std::size_t i = 0; i < count; ++i) {
+        const strategy::quote_level& level = set.levels[i];
+        if (level.has_bid()) {
+            desired.bids[i] = {level.bid_price, level.bid_size};
+        }
+        if (level.has_ask()) {
+            desired.asks[i] = {level.ask_price, level.ask_size};
+        }
+    }
+    ++stats_.quote_updates;
+    quotes_.update(desired, now);
+}
+
+bool core_loop::poll(core::timestamp_ns now) noexcept {
+    now_ = std::max(now_, now);
+    take_control(now_);
+    (void)gate_.poll(now_);
+    risk_.poll(now_, oldest_unacked());
+    return !stop_;
+}
+
+void core_loop::take_control(core::timestamp_ns now) noexcept {
+    if (control_ == nullptr) {
+        return;
+    }
+    if (control_->kill_requested()) {
+        if (const auto source = control_->take_kill_request()) {
+            ++stats_.kills;
+            if (journal_ != nullptr) {
+                journal_->append(now, ops::command_entry{ops::control_command::kill, *source});
+            }
+            (void)risk_.trigger_kill_switch(risk::halt_reason::manual_kill, now);
+        }
+    }
+    control_->drain([&](const ops::control_message& message) {
+        if (journal_ != nullptr) {
+            journal_->append(now, ops::command_entry{message.command, message.source});
+        }
+        switch (message.command) {
+        case ops::control_command::kill:
+            (void)risk_.trigger_kill_switch(risk::halt_reason::manual_kill, now);
+            break;
+        case ops::control_command::pause:
+            risk_.pause(now);
+            break;
+        case ops::control_command::resume:
+            (void)risk_.resume(now);
+            break;
+        case ops::control_command::quit:
+            stop_ = true;
+            break;
+        }
+    });
+    if (!stop_ && control_->stop_requested()) {
+        stop_ = true;
+    }
+}
+
+void core_loop::shutdown(core::timestamp_ns now) noexcept {
+    now_ = std::max(now_, now);
+    orders_enabled_ = false;
+    cancel_all_orders(risk::halt_reason::none);
+    (void)gate_.poll(now_);
+}
+
+core::timestamp_ns core_loop::oldest_unacked() const noexcept {
+    core::timestamp_ns oldest = risk::no_pending_ack;
+    for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
+        for (const core::side side : {core::side::buy, core::side::sell}) {
+            const exec::working_order& order = quotes_.order(side, level);
+            if (order.status == exec::order_status::pending_new) {
+                oldest = std::min(oldest, order.sent_ts);
+            }
+        }
+    }
+    return oldest;
+}
+
+// Reports, after the quote manager has seen them.
+void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
+    const core::timestamp_ns at = report.local_ts;
+    switch (report.kind) {
+    case exec::exec_kind::ack: {
+        ++stats_.acks;
+        const std::size_t slot = report.client_id.value & 0xffU;
+        const core::timestamp_ns sent = slot < sent_ts_.size() ? sent_ts_[slot] : at;
+        risk_.on_ack(sent, at);
+        if (journal_ != nullptr) {
+            journal_->append(at, ops::ack_entry{report.client_id.value, report.exchange_id,
+                                                at - sent, config_.symbol});
+        }
+        break;
+    }
+    case exec::exec_kind::partial_fill:
+    case exec::exec_kind::fill: {
+        ++stats_.fills;
+        for (const std::int64_t word : {at, static_cast<std::int64_t>(report.side),
+                                        report.price.ticks(), report.fill_qty.lots()}) {
+            stats_.fill_digest ^= static_cast<std::uint64_t>(word);
+            stats_.fill_digest *= 1099511628211ULL;
+        }
+        portfolio::fill f;
+        f.time = at;
+        f.side = report.side;
+        f.price = report.price;
+        f.quantity = report.fill_qty;
+        f.role = report.liquidity == exec::liquidity_role::taker ? portfolio::liquidity::taker
+                                                                 : portfolio::liquidity::maker;
+        f.mid = account_.current_mark();
+        const portfolio::fill_result booked = account_.apply(f);
+        risk_.on_fill({.exchange_time = report.exchange_ts,
+                       .received_time = at,
+                       .symbol_id = config_.symbol,
+                       .side = report.side,
+                       .price = report.price,
+                       .expected_price = report.price,
+                       .qty = report.fill_qty});
+        if (journal_ != nullptr) {
+            journal_->append(
+                at, ops::fill_entry{.client_order_id = report.client_id.value,
+                                    .price = report.price,
+                                    .qty = report.fill_qty,
+                                    .position_after = booked.position,
+                                    .fee = static_cast<double>(booked.fee_units) *
+                                           notional_unit(instrument_.trading_spec),
+                                    .symbol_id = config_.symbol,
+                                    .side = report.side,
+                                    .maker = report.liquidity != exec::liquidity_role::taker});
+        }
+        refresh_views();
+        break;
+    }
+    case exec::exec_kind::reject:
+        if (report.reason != exec::reject_reason::none) {
+            ++stats_.exchange_rejects;
+        }
+        break;
+    case exec::exec_kind::cancelled:
+        ++stats_.cancels_confirmed;
+        if (journal_ != nullptr) {
+            journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
+                                                   report.reason == exec::reject_reason::expired
+                                                       ? ops::cancel_cause::expired
+                                                       : cause_of(risk_.state()),
+                                                   ops::cancel_stage::confirmed});
+        }
+        break;
+    case exec::exec_kind::cancel_reject:
+        if (journal_ != nullptr) {
+            journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
+                                                   ops::cancel_cause::exchange,
+                                                   ops::cancel_stage::rejected});
+        }
+        break;
+    }
+}
+
+void core_loop::cancel_all_orders(risk::halt_reason reason) noexcept {
+    std::uint32_t open = 0;
+    const ops::cancel_cause cause =
+        reason == risk::halt_reason::none
+            ? ops::cancel_cause::shutdown
+            : (risk::is_kill_reason(reason) ? ops::cancel_cause::kill : ops::cancel_cause::pause);
+    for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
+        for (const core::side side : {core::side::buy, core::side::sell}) {
+            const exec::working_order& order = quotes_.order(side, level);
+            if (order.status == exec::order_status::none) {
+                continue;
+            }
+            ++open;
+            if (journal_ != nullptr) {
+                journal_->append(now_, ops::cancel_entry{order.id.value, config_.symbol, cause,
+                                                         ops::cancel_stage::requested});
+            }
+        }
+    }
+    quotes_.cancel_all(now_);
+    risk_.on_cancels_sent(now_, open);
+}
+
+void core_loop::flatten_positions(risk::halt_reason) noexcept {
+    // Flattening with marketable orders is not wired yet: the kill leaves the position as is.
+}
+
+void core_loop::set_new_orders_enabled(bool enabled) noexcept {
+    orders_enabled_ = enabled;
+    if (enabled) {
+        quotes_.resume();
+    }
+}
+
+void core_loop::on_state_change(const risk::state_change& change) noexcept {
+    if (journal_ != nullptr) {
+        journal_->append(change);
+    }
+}
+
+void core_loop::on_rejection(const risk::rejection_record& record) noexcept {
+    if (journal_ != nullptr) {
+        journal_->append(record);
+    }
+}
+
+void core_loop::raise(const risk::alert& a) noexcept {
+    if (journal_ != nullptr) {
+        journal_->append(a);
+    }
+}
+
+void core_loop::on_order_sent(const exec::order_request& request, core::timestamp_ns now) noexcept {
+    if (const std::size_t slot = request.id.value & 0xffU; slot < sent_ts_.size()) {
+        sent_ts_[slot] = now;
+    }
+    if (journal_ == nullptr) {
+        return;
+    }
+    const strategy::quote_input input =
+        strategy_.make_input(now, account_.position(), account_.equity());
+    journal_->append(now, ops::order_intent_entry{.client_order_id = request.id.value,
+                                                  .symbol_id = config_.symbol,
+                                                  .side = request.side,
+                                                  .post_only = request.post_only,
+                                                  .reduce_only = request.reduce_only,
+                                                  .intent = risk::order_intent::quote,
+                                                  .price = request.price,
+                                                  .qty = request.qty,
+                                                  .best_bid = market_.best_bid,
+                                                  .best_ask = market_.best_ask,
+                                                  .inventory = account_.position(),
+                                                  .mid = input.mid,
+                                                  .volatility = input.volatility_per_sqrt_s,
+                                                  .reservation_price = last_model_.center_price,
+                                                  .half_spread = last_model_.half_spread,
+                                                  .skew = last_model_.center_price - input.mid});
+}
+
+void core_loop::on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept {
+    if (journal_ != nullptr) {
+        journal_->append(now, ops::cancel_entry{id.value, config_.symbol, cause_of(risk_.state()),
+                                                ops::cancel_stage::requested});
+    }
+}
+
+} // namespace quoter::engine

@@ -1,0 +1,76 @@
+// run_replay_backtest over the real Binance capture (../shared/data/binance): sync without
+// gaps, orders and queue-model fills, the PnL identity, determinism across runs, and the
+// replay throughput (printed, never asserted).
+#include "engine_test_support.hpp"
+
+#include "quoter/engine/backtest.hpp"
+#include "quoter/md/instrument.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace quoter::engine {
+namespace {
+
+TEST_CASE("replay of a BTCUSDT capture trades deterministically", "[engine][data]") {
+    const std::string dir = testing::data_dir();
+    if (dir.empty()) {
+        WARN("skipped: no capture folder (set QUOTER_DATA_DIR or provide ../shared/data/binance)");
+        return;
+    }
+    const std::string file = dir + "/spot-btcusdt-20240808.gz";
+    if (!std::filesystem::exists(file)) {
+        WARN("skipped: " << file << " is absent");
+        return;
+    }
+    md::symbol_registry registry;
+    REQUIRE(registry.add(testing::btcusdt()) == 0);
+
+    core_loop_config config;
+    config.symbol = 0;
+    // A tight spread on a liquid book, so that the queue model produces fills in one capture.
+    config.strategy.linear.spread_bps = 0.5;
+    config.quotes.refresh_tolerance_bps = 0.5;
+
+    const backtest_summary first = run_replay_backtest(registry, {file}, config);
+    REQUIRE(first.ok);
+    CHECK(first.gaps == 0);
+    CHECK(first.bad_lines == 0);
+    CHECK(first.loop.book_events > 0);
+    CHECK(first.loop.trade_events > 0);
+    CHECK(first.quotes.orders_sent > 0);
+    CHECK(first.exchange.acks > 0);
+    CHECK(first.loop.fills > 0);
+    CHECK(first.equity_units == first.cash_units + first.inventory_value_units);
+    // Inventory at the last mark, in half ticks (mark) times lots: floor(Q * mark / 2).
+    CHECK(first.mark_half_ticks > 0);
+
+    const backtest_summary second = run_replay_backtest(registry, {file}, config);
+    REQUIRE(second.ok);
+    CHECK(second.loop.fills == first.loop.fills);
+    CHECK(second.loop.fill_digest == first.loop.fill_digest);
+    CHECK(second.equity_units == first.equity_units);
+    CHECK(second.quotes.orders_sent == first.quotes.orders_sent);
+
+    std::string reasons;
+    for (std::size_t i = 0; i < first.risk_rejects_by_reason.size(); ++i) {
+        if (first.risk_rejects_by_reason[i] != 0) {
+            reasons += std::string(risk::to_string(static_cast<risk::reject_reason>(i))) + "=" +
+                       std::to_string(first.risk_rejects_by_reason[i]) + " ";
+        }
+    }
+    CHECK(first.final_state == second.final_state);
+    WARN("replay: " << first.lines << " lines, " << first.loop.events << " events, "
+                    << first.quotes.orders_sent << " orders, " << first.loop.fills << " fills, "
+                    << first.risk_rejects << " risk rejects (" << reasons << "), "
+                    << first.loop.pauses << " feed pauses, final state "
+                    << risk::to_string(first.final_state) << ", pnl " << first.total_pnl
+                    << " USDT, position " << first.position.lots() << " lots; "
+                    << static_cast<std::uint64_t>(first.messages_per_s)
+                    << " msg/s (decode + book + strategy + sim exchange, this build)");
+}
+
+} // namespace
+} // namespace quoter::engine

@@ -1,0 +1,70 @@
+// Shared fixtures of the engine tests: a BTCUSDT-like instrument and md_event builders.
+#pragma once
+
+#include "quoter/engine/core_loop.hpp"
+#include "quoter/md/instrument.hpp"
+#include "quoter/md/md_event.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace quoter::engine::testing {
+
+/// Spot BTCUSDT filters: tick 0.01, trading step 0.00001, book lots 1e-8, min notional 5.
+inline md::instrument btcusdt() {
+    const auto book = md::make_book_spec("BTCUSDT", "0.01", 8);
+    REQUIRE(book.has_value());
+    const auto trading = core::symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = "0.01", .step_size = "0.00001", .min_notional = "5"});
+    REQUIRE(trading.has_value());
+    return {.book_spec = *book, .trading_spec = *trading, .venue = md::market::spot};
+}
+
+/// A synced, valid book: one level a side, sizes in whole BTC (book lots of 1e-8).
+inline md::md_event book(std::int64_t bid_ticks, std::int64_t ask_ticks, std::int64_t bid_btc = 1,
+                         std::int64_t ask_btc = 1) {
+    md::md_event e;
+    e.kind = md::md_event_kind::book;
+    e.state = md::feed_state::synced;
+    e.flags = md::md_flags::book_valid;
+    e.symbol = 0;
+    e.bid_count = 1;
+    e.ask_count = 1;
+    e.bids[0] = {core::price{bid_ticks}, core::qty{bid_btc * 100'000'000}};
+    e.asks[0] = {core::price{ask_ticks}, core::qty{ask_btc * 100'000'000}};
+    return e;
+}
+
+inline md::md_event trade(std::int64_t px_ticks, std::int64_t book_lots, core::side aggressor) {
+    md::md_event e;
+    e.kind = md::md_event_kind::trade;
+    e.state = md::feed_state::synced;
+    e.flags = md::md_flags::book_valid;
+    e.symbol = 0;
+    e.trade.px = core::price{px_ticks};
+    e.trade.qty = core::qty{book_lots};
+    e.trade.aggressor = aggressor;
+    return e;
+}
+
+inline md::md_event state(md::feed_state s) {
+    md::md_event e;
+    e.kind = md::md_event_kind::state;
+    e.state = s;
+    e.symbol = 0;
+    return e;
+}
+
+/// Folder of the real Binance captures, or empty when it is absent.
+inline std::string data_dir() {
+    if (const char* env = std::getenv("QUOTER_DATA_DIR"); env != nullptr && *env != '\0') {
+        return std::filesystem::is_directory(env) ? std::string(env) : std::string();
+    }
+    const std::string dir = QUOTER_SOURCE_DIR "/../shared/data/binance";
+    return std::filesystem::is_directory(dir) ? dir : std::string();
+}
+
+} // namespace quoter::engine::testing

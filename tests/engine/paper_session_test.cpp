@@ -1,0 +1,215 @@
+// run_paper_session against quoter-venue (synthetic mode) on 127.0.0.1: the session quotes on
+// the simulated exchange, a gap pauses it (no quotes while resyncing) and it quotes again after
+// the resync, and a kill from the control channel cancels every open order within 100 ms with
+// no order after it, as the journal shows.
+#include "live/live_support.hpp"
+#include "quoter/engine/paper_session.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace engine = quoter::engine;
+namespace live = quoter::live;
+namespace net = quoter::net;
+namespace ops = quoter::ops;
+namespace risk = quoter::risk;
+
+namespace {
+
+/// The status history the session reports, readable from the test thread.
+class status_log {
+public:
+    void add(const engine::paper_status& status) {
+        const std::lock_guard lock(mutex_);
+        history_.push_back(status);
+    }
+    [[nodiscard]] engine::paper_status last() const {
+        const std::lock_guard lock(mutex_);
+        return history_.empty() ? engine::paper_status{} : history_.back();
+    }
+    [[nodiscard]] std::vector<engine::paper_status> all() const {
+        const std::lock_guard lock(mutex_);
+        return history_;
+    }
+    template <class Predicate> bool wait(Predicate done, std::chrono::milliseconds timeout) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (done(last())) {
+                return true;
+            }
+            std::this_thread::sleep_for(5ms);
+        }
+        return done(last());
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<engine::paper_status> history_;
+};
+
+std::string field(const std::string& line, const std::string& name) {
+    const std::string key = "\"" + name + "\":";
+    const auto at = line.find(key);
+    if (at == std::string::npos) {
+        return {};
+    }
+    auto begin = at + key.size();
+    if (line[begin] == '"') {
+        ++begin;
+        return line.substr(begin, line.find('"', begin) - begin);
+    }
+    return line.substr(begin, line.find_first_of(",}", begin) - begin);
+}
+
+} // namespace
+
+TEST_CASE("paper session: quotes, pauses on a gap, resumes, and a kill cancels everything",
+          "[engine][venue]") {
+    live::testing::temp_dir dir;
+    live::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "5"});
+    net::io_loop control_loop;
+    net::rest_client control_client(control_loop, net::testing::venue_rest_config(venue));
+
+    engine::paper_session_config config;
+    config.market_data.subscription.symbols = {"BTCUSDT"};
+    config.market_data.subscription.trades = live::trade_stream::trade;
+    config.market_data.session = live::testing::venue_session(venue, dir);
+    config.engine.symbol = 0;
+    config.engine.journal_path = (dir.path / "journal.jsonl").string();
+    // The synthetic book moves fast: quote tight and refresh often.
+    config.engine.strategy.linear.spread_bps = 2.0;
+    // The venue's feed may pause longer than the default on a loaded machine.
+    config.engine.risk.triggers.stale_market_data_ms = 10'000;
+    config.status_interval_ms = 5;
+
+    ops::control_channel control;
+    std::atomic<bool> stop{false};
+    status_log log;
+    engine::paper_summary summary;
+    std::thread core([&] {
+        summary = engine::run_paper_session(
+            config, stop, [&](const engine::paper_status& s) { log.add(s); }, &control);
+    });
+    struct joiner {
+        std::atomic<bool>& stop;
+        std::thread& thread;
+        ~joiner() {
+            stop = true;
+            if (thread.joinable()) {
+                thread.join();
+            }
+        }
+    } join{stop, core};
+
+    // Quotes acknowledged on the simulated exchange.
+    REQUIRE(log.wait([](const engine::paper_status& s) { return s.exchange.acks >= 2; }, 20s));
+    CHECK(log.last().state == risk::trading_state::running);
+
+    // Gap: paused with every quote pulled, then quoting again after the resync.
+    const auto acks_before_gap = log.last().exchange.acks;
+    const auto answer =
+        net::testing::control(control_loop, control_client, "/control/gap?count=3&symbol=BTCUSDT");
+    REQUIRE(answer.ok());
+    REQUIRE(log.wait([](const engine::paper_status& s) { return s.feed_paused; }, 10s));
+    REQUIRE(log.wait(
+        [](const engine::paper_status& s) {
+            return !s.feed_paused && s.state == risk::trading_state::running;
+        },
+        15s));
+    REQUIRE(log.wait(
+        [&](const engine::paper_status& s) { return s.exchange.acks > acks_before_gap + 1; }, 10s));
+    {
+        // Within each paused run, after the first snapshot, no order rests and none arrives.
+        const auto history = log.all();
+        bool in_pause = false;
+        std::uint64_t received_at_pause = 0;
+        std::size_t paused_snapshots = 0;
+        for (const auto& s : history) {
+            if (s.feed_paused && in_pause) {
+                ++paused_snapshots;
+                CHECK(s.open_orders == 0);
+                CHECK(s.exchange.orders_received == received_at_pause);
+            }
+            if (s.feed_paused && !in_pause) {
+                received_at_pause = s.exchange.orders_received;
+            }
+            in_pause = s.feed_paused;
+        }
+        CHECK(log.last().loop.pauses >= 1);
+        CHECK(log.last().market_data.resyncs >= 1);
+        WARN("paused snapshots checked: " << paused_snapshots);
+    }
+
+    // Kill from the control channel.
+    REQUIRE(log.wait([](const engine::paper_status& s) { return s.open_orders > 0; }, 10s));
+    control.request_kill(ops::command_source::signal);
+    REQUIRE(log.wait(
+        [](const engine::paper_status& s) {
+            return s.state == risk::trading_state::killed && s.open_orders == 0;
+        },
+        2s));
+    const auto received_after_kill = log.last().exchange.orders_received;
+    std::this_thread::sleep_for(300ms);
+    CHECK(log.last().exchange.orders_received == received_after_kill);
+    CHECK(log.last().state == risk::trading_state::killed);
+
+    stop = true;
+    core.join();
+    REQUIRE(summary.ok);
+
+    // The journal: the kill, then a kill-caused confirmed cancel for every order that was open,
+    // each within 100 ms, and no order intent after the kill.
+    std::ifstream in(config.engine.journal_path);
+    REQUIRE(in.good());
+    std::string line;
+    long long kill_ts = -1;
+    std::map<std::string, bool> open; // orders the kill cancelled -> confirmed
+    std::size_t intents_after_kill = 0;
+    long long worst_cancel_ns = 0;
+    while (std::getline(in, line)) {
+        const std::string type = field(line, "type");
+        const long long ts = std::atoll(field(line, "ts").c_str());
+        if (kill_ts < 0) {
+            if (type == "state" && field(line, "event") == "kill") {
+                kill_ts = ts;
+            }
+            continue;
+        }
+        const std::string id = field(line, "client_order_id");
+        if (type == "order_intent") {
+            ++intents_after_kill;
+        }
+        if (type != "cancel" || field(line, "cause") != "kill") {
+            continue;
+        }
+        const std::string stage = field(line, "stage");
+        if (stage == "requested") {
+            open.emplace(id, false);
+        } else if (open.count(id) != 0) {
+            // confirmed, or rejected when a fill raced the cancel: either way the order is done.
+            open[id] = true;
+            worst_cancel_ns = std::max(worst_cancel_ns, ts - kill_ts);
+        }
+    }
+    REQUIRE(kill_ts > 0);
+    CHECK(intents_after_kill == 0);
+    CHECK_FALSE(open.empty());
+    for (const auto& [order, cancelled] : open) {
+        INFO("order " << order);
+        CHECK(cancelled);
+    }
+    CHECK(worst_cancel_ns <= 100'000'000);
+    WARN("kill -> last cancel confirmed: " << worst_cancel_ns / 1000 << " us; " << open.size()
+                                           << " orders open at the kill");
+}
