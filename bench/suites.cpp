@@ -12,6 +12,7 @@ int run_strategy_bench(const bench_options& options);
 int run_sim_bench(const bench_options& options);
 int run_risk_bench(const bench_options& options);
 int run_ring_bench(const bench_options& options);
+int run_backtest_bench(const bench_options& options);
 
 namespace {
 
@@ -32,6 +33,9 @@ constexpr std::array suites{
           &run_risk_bench},
     suite{"ring", "SPSC ring throughput and round trip vs boost::lockfree::spsc_queue",
           &run_ring_bench},
+    suite{"backtest",
+          "whole backtest loop: simulated steps per second vs every module on every step",
+          &run_backtest_bench},
 };
 
 } // namespace

@@ -44,6 +44,45 @@ constexpr std::array<config::choice_option<wait_policy>, 3> wait_policies{{
     {"yield", wait_policy::yield},
     {"block", wait_policy::block},
 }};
+constexpr std::array<config::choice_option<strategy::model_kind>, 3> model_kinds{{
+    {"linear", strategy::model_kind::linear},
+    {"avellaneda_stoikov", strategy::model_kind::avellaneda_stoikov},
+    {"glft", strategy::model_kind::glft},
+}};
+constexpr std::array<config::choice_option<strategy::horizon_kind>, 2> horizon_kinds{{
+    {"finite", strategy::horizon_kind::finite},
+    {"rolling", strategy::horizon_kind::rolling},
+}};
+constexpr std::array<config::choice_option<strategy::spacing_kind>, 2> spacing_kinds{{
+    {"ticks", strategy::spacing_kind::ticks},
+    {"bps", strategy::spacing_kind::bps},
+}};
+constexpr std::array<config::choice_option<strategy::volatility_kind>, 2> volatility_kinds{{
+    {"realized", strategy::volatility_kind::realized},
+    {"ewma", strategy::volatility_kind::ewma},
+}};
+constexpr std::array<config::choice_option<sim::price_process>, 2> price_processes{{
+    {"gbm", sim::price_process::geometric_brownian},
+    {"random_walk", sim::price_process::random_walk},
+}};
+constexpr std::array<config::choice_option<sim::fill_probability_model>, 2> fill_probabilities{{
+    {"linear", sim::fill_probability_model::linear},
+    {"exponential", sim::fill_probability_model::exponential},
+}};
+constexpr std::array<config::choice_option<sim::fill_size_model>, 2> fill_sizes{{
+    {"full", sim::fill_size_model::full},
+    {"fixed", sim::fill_size_model::fixed},
+}};
+constexpr std::array<config::choice_option<exec::latency_distribution>, 3> latency_shapes{{
+    {"constant", exec::latency_distribution::constant},
+    {"uniform", exec::latency_distribution::uniform},
+    {"exponential", exec::latency_distribution::exponential},
+}};
+constexpr std::array<config::choice_option<exec::cross_fill_rule>, 3> cross_fill_rules{{
+    {"on_touch", exec::cross_fill_rule::on_touch},
+    {"on_through", exec::cross_fill_rule::on_through},
+    {"never", exec::cross_fill_rule::never},
+}};
 
 template <class E, std::size_t N>
 std::string_view name_of(const std::array<config::choice_option<E>, N>& options, E value) noexcept {
@@ -199,6 +238,361 @@ void read_symbol(config::section s, symbol_section& out) {
                                  "quote asset");
 }
 
+// Durations the modules keep in ns but the file writes in whole seconds or milliseconds.
+std::int64_t whole_seconds(core::duration_ns ns) noexcept {
+    return ns / core::ns_per_s;
+}
+
+void read_linear(config::section s, strategy::linear_params& out) {
+    out.spread_bps = s.number("spread_bps", out.spread_bps, {.min = 0, .max = 10000},
+                              "Full quoted spread before volatility widening, bps of the mid");
+    out.inventory_skew_strength =
+        s.number("inventory_skew_strength", out.inventory_skew_strength, {.min = 0},
+                 "Multiplier of the inventory skew (skewed_mid = mid - strength * inventory * "
+                 "price_impact)");
+    out.price_impact = s.number("price_impact", out.price_impact, {.min = 0, .unit = "quote/base"},
+                                "Expected mid move per base unit of inventory, quote asset per "
+                                "base unit; 0 disables the skew");
+    out.vol_spread_factor =
+        s.number("vol_spread_factor", out.vol_spread_factor, {.min = 0},
+                 "Spread widening per unit of vol / normal_vol; 0 keeps the spread fixed");
+    out.normal_vol_per_sqrt_s =
+        s.number("normal_vol_per_sqrt_s", out.normal_vol_per_sqrt_s,
+                 {.min = 0, .exclusive_min = true, .unit = "1/sqrt(s)"},
+                 "Reference volatility of the mid's log return, per sqrt(second)");
+}
+
+void read_avellaneda_stoikov(config::section s, strategy::avellaneda_stoikov_params& out) {
+    out.gamma_per_tick =
+        s.number("gamma_per_tick", out.gamma_per_tick, {.min = 0, .unit = "1/tick"},
+                 "Risk aversion gamma, per tick (inventory in order sizes)");
+    out.horizon = s.choice("horizon", out.horizon, horizon_kinds,
+                           "T - t: finite (ends at terminal_time_s) or rolling (held at "
+                           "horizon_s, for continuous trading)");
+    out.horizon_s =
+        s.number("horizon_s", out.horizon_s, {.min = 0}, "Rolling horizon: the constant T - t");
+    const double terminal_s =
+        s.number("terminal_time_s", static_cast<double>(out.terminal_time_ns) * 1e-9, {.min = 0},
+                 "Finite horizon: T in simulated time since the start; 0: the end of the "
+                 "backtest (backtest.duration_s)");
+    out.terminal_time_ns = static_cast<core::timestamp_ns>(terminal_s * 1e9);
+}
+
+void read_glft(config::section s, strategy::glft_params& out) {
+    out.gamma_per_tick = s.number("gamma_per_tick", out.gamma_per_tick,
+                                  {.min = 0, .unit = "1/tick"}, "Risk aversion gamma, per tick");
+    out.xi_equals_gamma = s.boolean("xi_equals_gamma", out.xi_equals_gamma,
+                                    "xi = gamma (exponential utility); false: xi = xi_per_tick");
+    out.xi_per_tick = s.number("xi_per_tick", out.xi_per_tick, {.min = 0, .unit = "1/tick"},
+                               "xi when xi_equals_gamma = false; 0: risk-neutral with a running "
+                               "inventory penalty");
+    out.delta_orders = s.number("delta_orders", out.delta_orders, {.min = 0, .exclusive_min = true},
+                                "Order size Delta in level-0 order sizes");
+}
+
+void read_volatility(config::section s, strategy::volatility_params& model,
+                     strategy::estimator_params& estimators) {
+    model.use_estimate = s.boolean("use_estimate", model.use_estimate,
+                                   "Use the online estimate once it is ready; else always "
+                                   "sigma_per_sqrt_s");
+    model.sigma_per_sqrt_s =
+        s.number("sigma_per_sqrt_s", model.sigma_per_sqrt_s, {.min = 0, .unit = "1/sqrt(s)"},
+                 "Fixed volatility of the mid's log return per sqrt(second), and the fallback "
+                 "until the estimate is ready");
+    estimators.volatility = s.choice("estimator", estimators.volatility, volatility_kinds,
+                                     "Online estimator: realized (trailing window) or ewma");
+    auto& realized = estimators.realized;
+    auto& ewma = estimators.ewma;
+    realized.window_ns = core::ns_per_s * s.integer<std::int64_t>(
+                                              "window_s", whole_seconds(realized.window_ns),
+                                              {.min = 1, .max = 7 * 24 * 3600},
+                                              "Realized volatility: length of the trailing window");
+    const auto interval =
+        s.duration_ms("sample_interval_ms",
+                      std::chrono::milliseconds(realized.sample_interval_ns / core::ns_per_ms),
+                      {.min = 1, .max = 3'600'000},
+                      "Minimum time between two samples of the mid (both estimators)");
+    realized.sample_interval_ns = interval.count() * core::ns_per_ms;
+    ewma.sample_interval_ns = realized.sample_interval_ns;
+    realized.min_samples =
+        s.integer("min_samples", realized.min_samples, {.min = 1, .max = 1'000'000},
+                  "Realized volatility: returns in the window before the estimate is used");
+    ewma.half_life_ns = core::ns_per_s * s.integer<std::int64_t>(
+                                             "ewma_half_life_s", whole_seconds(ewma.half_life_ns),
+                                             {.min = 1, .max = 7 * 24 * 3600},
+                                             "EWMA: time for a sample's weight to halve");
+    ewma.min_samples = s.integer("ewma_min_samples", ewma.min_samples, {.min = 1, .max = 1'000'000},
+                                 "EWMA: returns seen before the estimate is used");
+    if (realized.window_ns < realized.sample_interval_ns * realized.min_samples) {
+        s.warning("min_samples",
+                  fmt::format("the window holds at most {} samples of {} ms, fewer than "
+                              "min_samples = {}: the estimate is never used",
+                              realized.window_ns / realized.sample_interval_ns, interval.count(),
+                              realized.min_samples));
+    }
+}
+
+void read_intensity(config::section s, strategy::intensity_params& model,
+                    strategy::intensity_estimator_config& estimator) {
+    model.use_estimate = s.boolean("use_estimate", model.use_estimate,
+                                   "Use the online fit of A and k from fills once it is trusted");
+    model.a_per_s = s.number("a_per_s", model.a_per_s, {.min = 0, .exclusive_min = true},
+                             "Arrival intensity A of market orders reaching the mid, per second "
+                             "(Avellaneda-Stoikov, GLFT)");
+    model.k_per_tick = s.number("k_per_tick", model.k_per_tick,
+                                {.min = 0, .exclusive_min = true, .unit = "1/tick"},
+                                "Decay k of the intensity A * exp(-k * delta) with the distance "
+                                "from the mid, per tick");
+    estimator.bucket_ticks =
+        s.number("bucket_ticks", estimator.bucket_ticks, {.min = 0, .exclusive_min = true},
+                 "Online fit: width of a distance bucket");
+    estimator.bucket_count = s.integer(
+        "bucket_count", estimator.bucket_count,
+        {.min = 2, .max = static_cast<std::int64_t>(strategy::intensity_estimator::max_buckets)},
+        "Online fit: number of distance buckets");
+    estimator.decay_ns =
+        core::ns_per_s * s.integer<std::int64_t>("decay_s", whole_seconds(estimator.decay_ns),
+                                                 {.min = 0, .max = 7 * 24 * 3600},
+                                                 "Online fit: time constant of forgetting old "
+                                                 "fills; 0: never forget");
+    estimator.min_trades = s.number("min_trades", estimator.min_trades, {.min = 0},
+                                    "Online fit: effective fill count before it is trusted");
+    estimator.min_buckets = s.integer(
+        "min_buckets", estimator.min_buckets,
+        {.min = 2, .max = static_cast<std::int64_t>(strategy::intensity_estimator::max_buckets)},
+        "Online fit: buckets with fills needed for the regression");
+    estimator.refit_interval_ns =
+        core::ns_per_ms *
+        s.duration_ms("refit_interval_ms",
+                      std::chrono::milliseconds(estimator.refit_interval_ns / core::ns_per_ms),
+                      {.min = 0, .max = 3'600'000},
+                      "Online fit: minimum time between two fits; 0: after every fill")
+            .count();
+    if (estimator.min_buckets > estimator.bucket_count) {
+        s.error("min_buckets",
+                fmt::format("must be at most bucket_count ({})", estimator.bucket_count));
+    }
+}
+
+void read_bands(config::section s, strategy::inventory_bands& out) {
+    out.target_inventory = s.number("target_inventory", out.target_inventory, {.unit = "base"},
+                                    "Inventory the strategy steers toward, base asset");
+    out.soft_limit_pct =
+        s.number("soft_limit_pct", out.soft_limit_pct, {.min = 0, .max = 1000},
+                 "Soft band: beyond this deviation (notional, % of equity) only the reducing "
+                 "side is quoted, skewed harder");
+    out.hard_limit_pct =
+        s.number("hard_limit_pct", out.hard_limit_pct, {.min = 0, .max = 1000},
+                 "Hard limit: beyond this deviation (notional, % of equity) stop opening and "
+                 "flatten with one aggressive post-only order");
+    out.reduce_skew_multiplier =
+        s.number("reduce_skew_multiplier", out.reduce_skew_multiplier, {.min = 0},
+                 "Skew multiplier beyond the soft band (>= 1 skews harder)");
+    if (out.hard_limit_pct < out.soft_limit_pct) {
+        s.error("hard_limit_pct",
+                fmt::format("must be at least soft_limit_pct ({})", out.soft_limit_pct));
+    }
+}
+
+void read_levels(config::section s, strategy::level_params& out) {
+    out.count = s.integer("count", out.count,
+                          {.min = 1, .max = static_cast<std::int64_t>(strategy::max_quote_levels)},
+                          "Quote levels per side");
+    out.spacing = s.number("spacing", out.spacing, {.min = 0},
+                           "Distance between consecutive levels, in spacing_unit (levels stay at "
+                           "least one tick apart)");
+    out.spacing_unit = s.choice("spacing_unit", out.spacing_unit, spacing_kinds,
+                                "Unit of spacing: ticks or bps of the mid");
+    out.size_multiplier =
+        s.number("size_multiplier", out.size_multiplier, {.min = 0, .exclusive_min = true},
+                 "Size of level i = level-0 size * size_multiplier^i");
+}
+
+void read_strategy(config::section s, strategy::strategy_config& out) {
+    out.model = s.choice("model", out.model, model_kinds,
+                         "Quoting model: linear, avellaneda_stoikov or glft");
+    out.symmetric = s.boolean("symmetric", out.symmetric,
+                              "Centre every model's spread on the mid instead of its skewed "
+                              "(reservation) price: the no-skew benchmark");
+    out.order_size_pct = s.number("order_size_pct", out.order_size_pct,
+                                  {.min = 0, .max = 100, .exclusive_min = true},
+                                  "Level-0 order size, % of equity (notional at the mid)");
+    read_linear(s.sub("linear"), out.linear);
+    read_avellaneda_stoikov(s.sub("avellaneda_stoikov"), out.avellaneda_stoikov);
+    read_glft(s.sub("glft"), out.glft);
+    read_volatility(s.sub("volatility"), out.volatility, out.estimators);
+    read_intensity(s.sub("intensity"), out.intensity, out.estimators.intensity);
+    read_bands(s.sub("bands"), out.bands);
+    read_levels(s.sub("levels"), out.levels);
+}
+
+void read_market(config::section s, market_section& out) {
+    sim::market_config& m = out.model;
+    m.process = s.choice("process", m.process, price_processes,
+                         "Mid price process: gbm (geometric Brownian motion) or random_walk "
+                         "(+/- sigma * sqrt(dt) each step)");
+    m.initial_mid_price =
+        s.number("start_price", m.initial_mid_price,
+                 {.min = 0, .exclusive_min = true, .unit = "quote/base"}, "Mid price at time 0");
+    out.step_ms = s.duration_ms("step_ms", out.step_ms, {.min = 1, .max = 3'600'000},
+                                "Simulated time per step");
+    m.gbm_mu_per_year = s.number("mu_per_year", m.gbm_mu_per_year, {.unit = "1/year"},
+                                 "gbm: drift mu, fraction per (365-day) year");
+    m.gbm_sigma_per_sqrt_year = s.number(
+        "sigma_per_sqrt_year", m.gbm_sigma_per_sqrt_year, {.min = 0, .unit = "1/sqrt(year)"},
+        "gbm: volatility sigma, fraction per sqrt(year) (0.5 = 50% annualised)");
+    m.walk_sigma_per_sqrt_s = s.number(
+        "walk_sigma_per_sqrt_s", m.walk_sigma_per_sqrt_s, {.min = 0, .unit = "quote/base/sqrt(s)"},
+        "random_walk: mid move per sqrt(second), quote asset per base unit");
+    m.market_spread_ticks = s.number("spread_ticks", m.market_spread_ticks, {.min = 0},
+                                     "Visible book: bid/ask = mid -/+ spread/2, rounded "
+                                     "outwards to ticks");
+    m.order_flow_a_per_s = s.number("a_per_s", m.order_flow_a_per_s, {.min = 0},
+                                    "Arrival rate A of market orders reaching a quote at the "
+                                    "mid, per second");
+    m.order_flow_k_per_price_unit =
+        s.number("k_per_price_unit", m.order_flow_k_per_price_unit, {.min = 0, .unit = "1/quote"},
+                 "Decay k of the arrival rate A * exp(-k * delta), per quote-asset unit of "
+                 "distance from the mid");
+    m.fill_probability =
+        s.choice("fill_probability", m.fill_probability, fill_probabilities,
+                 "Fill probability per step: linear (lambda * dt, capped at 1) or exponential "
+                 "(1 - exp(-lambda * dt))");
+    m.fill_size = s.choice("fill_size", m.fill_size, fill_sizes,
+                           "Size of a hit: full (the whole order) or fixed (fixed_fill_lots)");
+    m.fixed_fill_lots = s.integer("fixed_fill_lots", m.fixed_fill_lots, {.min = 1, .unit = "lots"},
+                                  "fill_size = fixed: lots (of symbol.step_size) filled per hit");
+}
+
+void read_sim_exchange(config::section s, exec::sim_exchange_config& out) {
+    out.maker_fee_bps = s.number("maker_fee_bps", out.maker_fee_bps, {.min = -100, .max = 1000},
+                                 "Fee on resting (maker) fills, bps of notional; negative: rebate");
+    out.taker_fee_bps = s.number("taker_fee_bps", out.taker_fee_bps, {.min = -100, .max = 1000},
+                                 "Fee on crossing (taker) fills, bps of notional");
+    const auto shape =
+        s.choice("latency_distribution", out.order_entry_latency.distribution, latency_shapes,
+                 "Latency jitter: constant (none), uniform (U[0, jitter]) or exponential (mean "
+                 "jitter)");
+    const auto read_latency = [&](std::string_view name, exec::latency_config& latency,
+                                  std::string_view what) {
+        latency.distribution = shape;
+        latency.fixed_ns =
+            core::ns_per_us * s.integer<std::int64_t>(fmt::format("{}_latency_us", name),
+                                                      latency.fixed_ns / core::ns_per_us,
+                                                      {.min = 0, .max = 60'000'000},
+                                                      fmt::format("Fixed delay of {}", what));
+        latency.jitter_ns =
+            core::ns_per_us * s.integer<std::int64_t>(fmt::format("{}_jitter_us", name),
+                                                      latency.jitter_ns / core::ns_per_us,
+                                                      {.min = 0, .max = 60'000'000},
+                                                      fmt::format("Jitter of {} (see "
+                                                                  "latency_distribution)",
+                                                                  what));
+    };
+    read_latency("order_entry", out.order_entry_latency, "new orders, client to exchange");
+    read_latency("cancel", out.cancel_latency, "cancels, client to exchange");
+    read_latency("market_data", out.market_data_latency,
+                 "reports and market data, exchange to "
+                 "client");
+    out.fifo_requests = s.boolean("fifo_requests", out.fifo_requests,
+                                  "Requests arrive in the order sent (one connection); false: a "
+                                  "cancel may overtake its order");
+    out.cross_fill = s.choice("cross_fill", out.cross_fill, cross_fill_rules,
+                              "When the opposite best price fills a resting order: on_touch, "
+                              "on_through or never");
+    out.max_open_orders =
+        s.integer("max_open_orders", out.max_open_orders, {.min = 1, .max = 65536},
+                  "Open orders the exchange accepts; more are rejected");
+}
+
+/// Returns the levels key as written (0: follow strategy.levels.count).
+std::uint32_t read_quotes(config::section s, exec::quote_manager_config& out) {
+    const auto levels = s.integer<std::uint32_t>(
+        "levels", 0, {.min = 0, .max = static_cast<std::int64_t>(exec::max_quote_levels)},
+        "Quote levels per side the manager keeps; 0: strategy.levels.count");
+    out.refresh_tolerance_bps =
+        s.number("refresh_tolerance_bps", out.refresh_tolerance_bps, {.min = 0, .max = 10000},
+                 "Keep a working order while the desired price stays within this distance of "
+                 "its price (and its size and age within their limits)");
+    out.size_tolerance_pct =
+        s.number("size_tolerance_pct", out.size_tolerance_pct, {.min = 0, .max = 1000},
+                 "Keep a working order while the desired size stays within this share of its size");
+    out.max_order_age_ms =
+        s.duration_ms("max_order_age_ms", std::chrono::milliseconds(out.max_order_age_ms),
+                      {.min = 0, .max = 86'400'000},
+                      "Replace a working order once it is this old; 0: no age limit")
+            .count();
+    out.refresh_ms = s.duration_ms("refresh_ms", std::chrono::milliseconds(out.refresh_ms),
+                                   {.min = 0, .max = 3'600'000},
+                                   "Minimum time between two orders sent for one side and level")
+                         .count();
+    out.post_only = s.boolean("post_only", out.post_only,
+                              "Send post-only orders (rejected rather than taking liquidity)");
+    return levels;
+}
+
+void read_backtest(config::section s, backtest_section& out) {
+    out.duration_s = s.number("duration_s", out.duration_s,
+                              {.min = 0, .max = 365.0 * 24 * 3600, .exclusive_min = true},
+                              "Simulated length of a backtest");
+    out.initial_cash = s.number("initial_cash", out.initial_cash,
+                                {.min = 0, .max = 1e12, .exclusive_min = true, .unit = "quote"},
+                                "Cash at the start, quote asset; the capital returns and bands "
+                                "are measured on");
+    out.paths = s.integer("paths", out.paths, {.min = 1, .max = 1'000'000},
+                          "Independent simulated paths (--paths overrides)");
+    out.seed = s.integer("seed", out.seed, {.min = 0},
+                         "Base random seed (--seed overrides); the same seed gives the same run");
+    out.threads = s.integer("threads", out.threads, {.min = 0, .max = 1024},
+                            "Worker threads for multi-path runs; 0: every hardware thread");
+    out.speed =
+        s.number("speed", out.speed, {.min = 0, .max = 1e6, .exclusive_min = true, .unit = "x"},
+                 "quoter run --mode sim: simulated seconds per wall-clock second "
+                 "(--speed overrides)");
+    out.record_interval_ms =
+        s.duration_ms("record_interval_ms", out.record_interval_ms, {.min = 1, .max = 86'400'000},
+                      "Simulated time between two pnl.csv samples (at most one per step)");
+    out.return_period_s = s.number("return_period_s", out.return_period_s, {.min = 0},
+                                   "Return period of Sharpe, Sortino and volatility; 0: every "
+                                   "pnl sample");
+}
+
+void check_simulation(config::document& doc, engine_config& config, std::uint32_t quote_levels) {
+    auto quotes = doc.section("quotes");
+    const std::uint32_t strategy_levels = config.strategy.levels.count;
+    if (quote_levels != 0 && quote_levels < strategy_levels) {
+        quotes.error("levels", fmt::format("keeps fewer levels than strategy.levels.count ({}), "
+                                           "so the deeper levels would never be quoted; use 0 or "
+                                           "at least {}",
+                                           strategy_levels, strategy_levels));
+    }
+    config.quotes.levels = static_cast<std::uint8_t>(
+        std::max<std::uint32_t>(quote_levels == 0 ? strategy_levels : quote_levels, 1));
+    if (sim::validate(config.market.model) != sim::market_config_error::none) {
+        doc.section("market").error("process",
+                                    std::string(sim::describe(sim::validate(config.market.model))));
+    }
+    const double order_notional =
+        config.backtest.initial_cash * config.strategy.order_size_pct / 100.0;
+    const double min_notional =
+        static_cast<double>(config.spec.min_notional_units()) /
+        static_cast<double>(core::pow10(config.spec.price_decimals() + config.spec.qty_decimals()));
+    if (order_notional < min_notional) {
+        doc.section("strategy")
+            .warning("order_size_pct",
+                     fmt::format(
+                         "orders of {}% of backtest.initial_cash ({:.6g}) are below the symbol's "
+                         "min_notional ({:.6g}) and are never sent",
+                         config.strategy.order_size_pct, order_notional, min_notional));
+    }
+    if (config.backtest.record_interval_ms < config.market.step_ms) {
+        doc.section("backtest")
+            .warning("record_interval_ms",
+                     fmt::format("is shorter than market.step_ms ({} ms): one sample per step",
+                                 config.market.step_ms.count()));
+    }
+}
+
 void read_credentials(config::document& doc, credentials& out) {
     out.api_key = doc.read_secret("api_key", "Binance API key, sent with signed requests");
     out.api_secret =
@@ -244,10 +638,16 @@ void read_sections(config::document& doc, engine_config& config) {
     read_threads(doc.section("threads"), config.threads);
     read_exchange(doc.section("exchange"), config.exchange);
     read_symbol(doc.section("symbol"), config.symbol);
+    read_strategy(doc.section("strategy"), config.strategy);
+    read_market(doc.section("market"), config.market);
+    read_sim_exchange(doc.section("sim_exchange"), config.sim_exchange);
+    const std::uint32_t quote_levels = read_quotes(doc.section("quotes"), config.quotes);
+    read_backtest(doc.section("backtest"), config.backtest);
     read_credentials(doc, config.secrets);
 
     // Checks across sections.
     build_symbol_spec(doc.section("symbol"), config);
+    check_simulation(doc, config, quote_levels);
     if (config.engine.mode == engine_mode::live && !config.secrets.complete()) {
         std::string names;
         std::string variables;
@@ -291,6 +691,20 @@ const endpoints& engine_config::active_endpoints() const noexcept {
         return engine.testnet ? exchange.usdm_futures_testnet : exchange.usdm_futures;
     }
     return engine.testnet ? exchange.spot_testnet : exchange.spot;
+}
+
+sim::backtest_config make_backtest_config(const engine_config& config) {
+    sim::backtest_config out;
+    out.strategy = config.strategy;
+    out.market = config.market.model;
+    out.exchange = config.sim_exchange;
+    out.quotes = config.quotes;
+    out.step_ns = config.market.step_ms.count() * core::ns_per_ms;
+    out.duration_ns = static_cast<core::duration_ns>(config.backtest.duration_s * 1e9);
+    out.initial_cash = config.backtest.initial_cash;
+    out.record_interval_ns = config.backtest.record_interval_ms.count() * core::ns_per_ms;
+    out.return_period_s = config.backtest.return_period_s;
+    return out;
 }
 
 core::result<engine_config, config::diagnostics> load_engine_config(const std::string& path,

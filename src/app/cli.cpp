@@ -1,9 +1,11 @@
 // The quoter command line. Every subcommand has its own --help; subcommands whose engine part is
 // not built yet say so in one line and exit non-zero rather than pretending to work.
+// Built: `config check`, `bench`, `backtest` on the synthetic market and `run --mode sim`.
 #include "quoter/app/cli.hpp"
 
 #include "quoter/app/app_config.hpp"
 #include "quoter/bench/suite.hpp"
+#include "sim_commands.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -67,15 +69,20 @@ int run_cli(int argc, char** argv) {
 
     run_options run;
     auto* run_cmd = app.add_subcommand("run", "Run the engine: sim, paper_exchange or live");
-    run_cmd->add_option("--mode", run.mode, "sim | paper_exchange | live")
-        ->check(CLI::IsMember({"sim", "paper_exchange", "live"}))
-        ->capture_default_str();
+    auto* mode_opt = run_cmd
+                         ->add_option("--mode", run.mode,
+                                      "sim | paper_exchange | live (default: engine.mode)")
+                         ->check(CLI::IsMember({"sim", "paper_exchange", "live"}));
     run_cmd->add_option("-c,--config", run.config_path, "TOML configuration file")->required();
     run_cmd->add_option("--profile", run.profile, "Profile overlay: dev | staging | prod");
     run_cmd->add_option("--symbol", run.symbol, "Symbol to trade (overrides the config)");
-    run_cmd->add_option("--speed", run.speed, "sim: market speed relative to wall time")
-        ->check(CLI::PositiveNumber);
-    run_cmd->add_option("--duration", run.duration_s, "Stop after this many seconds (0: until Ctrl-C)")
+    auto* speed_opt =
+        run_cmd
+            ->add_option("--speed", run.speed,
+                         "sim: simulated seconds per wall second (default: backtest.speed)")
+            ->check(CLI::PositiveNumber);
+    run_cmd->add_option("--duration", run.duration_s,
+                        "Stop after this many wall-clock seconds (0: until Ctrl-C)")
         ->check(CLI::NonNegativeNumber);
 
     backtest_options backtest;
@@ -85,10 +92,13 @@ int run_cli(int argc, char** argv) {
         ->required();
     backtest_cmd->add_option("--profile", backtest.profile, "Profile overlay: dev | staging | prod");
     backtest_cmd->add_option("--data", backtest.data_files, "Recorded capture files to replay");
-    backtest_cmd->add_option("--paths", backtest.paths, "Independent simulated paths")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    backtest_cmd->add_option("--seed", backtest.seed, "Random seed")->capture_default_str();
+    auto* paths_opt =
+        backtest_cmd
+            ->add_option("--paths", backtest.paths,
+                         "Independent simulated paths (default: backtest.paths)")
+            ->check(CLI::Range(1, 1'000'000));
+    auto* seed_opt =
+        backtest_cmd->add_option("--seed", backtest.seed, "Random seed (default: backtest.seed)");
     backtest_cmd->add_option("--out", backtest.out_dir, "Report folder")->capture_default_str();
 
     sweep_options sweep;
@@ -135,10 +145,36 @@ int run_cli(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     if (*run_cmd) {
-        return not_built(("run --mode " + run.mode).c_str());
+        const bool mode_given = mode_opt->count() > 0;
+        if (mode_given && run.mode != "sim") {
+            return not_built(("run --mode " + run.mode).c_str());
+        }
+        sim_run_command command;
+        command.config_path = run.config_path;
+        command.profile = run.profile;
+        command.symbol = run.symbol;
+        if (speed_opt->count() > 0) {
+            command.speed = run.speed;
+        }
+        command.duration_s = run.duration_s;
+        command.mode_from_config = !mode_given;
+        return run_sim_command(command);
     }
     if (*backtest_cmd) {
-        return not_built("backtest");
+        if (!backtest.data_files.empty()) {
+            return not_built("backtest --data (replay of captures)");
+        }
+        backtest_command command;
+        command.config_path = backtest.config_path;
+        command.profile = backtest.profile;
+        if (paths_opt->count() > 0) {
+            command.paths = static_cast<std::uint32_t>(backtest.paths);
+        }
+        if (seed_opt->count() > 0) {
+            command.seed = backtest.seed;
+        }
+        command.out_dir = backtest.out_dir;
+        return run_backtest_command(command);
     }
     if (*sweep_cmd) {
         return not_built("sweep");

@@ -184,11 +184,11 @@ TEST_CASE("endpoint URLs: the right scheme, clear text only to loopback", "[app_
 
 TEST_CASE("sections not built yet are unknown, with their errors all reported", "[app_config]") {
     const auto problems = problems_of("[engine]\nmode = \"sim\"\nmarket = \"futures\"\n"
-                                      "[exchange]\nrecv_window_ms = 70000\n[strategy]\nx = 1\n");
+                                      "[exchange]\nrecv_window_ms = 70000\n[sweep]\nx = 1\n");
     REQUIRE(problems.size() == 3);
     CHECK(problems[0].key == "engine.market");
     CHECK(problems[1].key == "exchange.recv_window_ms");
-    CHECK(problems[2].message == "unknown section [strategy]");
+    CHECK(problems[2].message == "unknown section [sweep]");
 }
 
 TEST_CASE("docs/config.md documents every key exactly as the code declares it",

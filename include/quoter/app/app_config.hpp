@@ -11,6 +11,11 @@
 #include "quoter/config/secret.hpp"
 #include "quoter/core/result.hpp"
 #include "quoter/core/symbol_spec.hpp"
+#include "quoter/exec/quote_manager.hpp"
+#include "quoter/exec/sim_exchange.hpp"
+#include "quoter/sim/backtest.hpp"
+#include "quoter/sim/synthetic_market.hpp"
+#include "quoter/strategy/strategy_config.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -77,6 +82,34 @@ struct symbol_section {
     std::string min_notional = "5";    ///< NOTIONAL minNotional, quote asset.
 };
 
+/// [market]: the synthetic market of mode sim and of backtests.
+struct market_section {
+    /// Price process, start price, volatility, visible spread, order flow and fill rules.
+    sim::market_config model;
+    /// Simulated time per step.
+    std::chrono::milliseconds step_ms{100};
+};
+
+/// [backtest]: simulated runs: length, capital, paths, seed, pacing and recording.
+struct backtest_section {
+    /// Simulated length of a backtest, seconds.
+    double duration_s = 3600.0;
+    /// Cash at the start, quote asset.
+    double initial_cash = 100'000.0;
+    /// Independent paths of `quoter backtest` (--paths overrides).
+    std::uint32_t paths = 1;
+    /// Base seed (--seed overrides); path i runs on a seed derived from it.
+    std::uint64_t seed = 1;
+    /// Worker threads of a multi-path run; 0: every hardware thread.
+    std::uint32_t threads = 0;
+    /// `quoter run --mode sim`: simulated seconds per wall-clock second (--speed overrides).
+    double speed = 1.0;
+    /// Simulated time between two pnl samples.
+    std::chrono::milliseconds record_interval_ms{1000};
+    /// Return period of Sharpe, Sortino and volatility, seconds; 0: every pnl sample.
+    double return_period_s = 0.0;
+};
+
 /// API credentials: only from QUOTER_API_KEY / QUOTER_API_SECRET or the secrets file.
 struct credentials {
     config::secret api_key;
@@ -89,6 +122,14 @@ struct engine_config {
     threads_section threads;
     exchange_section exchange;
     symbol_section symbol;
+    /// [strategy] and its sub-tables: model, parameters, estimators, bands, levels.
+    strategy::strategy_config strategy;
+    market_section market;
+    /// [sim_exchange]: fees, latencies and matching rules of the simulated exchange.
+    exec::sim_exchange_config sim_exchange;
+    /// [quotes]: the quote lifecycle. levels is already resolved (never 0).
+    exec::quote_manager_config quotes;
+    backtest_section backtest;
     credentials secrets;
     /// engine.symbol with the [symbol] filters, validated.
     core::symbol_spec spec;
@@ -107,6 +148,10 @@ load_engine_config(const std::string& path, const std::string& profile);
 /// As above with explicit options (environment snapshot), for tests and embedding.
 [[nodiscard]] core::result<engine_config, config::diagnostics>
 load_engine_config(const std::string& path, config::load_options options);
+
+/// The simulated run the configuration describes (strategy, market, simulated exchange, quotes,
+/// backtest length and recording).
+[[nodiscard]] sim::backtest_config make_backtest_config(const engine_config& config);
 
 /// `quoter config check FILE [--profile P]`: prints the resolved configuration (secrets masked)
 /// on stdout, or every error on stderr; returns 0 when valid and 2 otherwise.

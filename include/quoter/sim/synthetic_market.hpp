@@ -107,6 +107,12 @@ struct quote_level {
     core::qty ask_size;
 };
 
+/// The visible book's best prices.
+struct visible_top {
+    core::price bid;
+    core::price ask;
+};
+
 /// What the order flow took from one quote_level in one step.
 struct level_fill {
     core::qty bid_filled; ///< lots bought by us (a market sell hit our bid)
@@ -200,10 +206,12 @@ public:
         return spec_.round_bid(mid_ - half_spread_);
     }
     /// Best ask of the visible book: mid + spread/2 rounded up, always above best_bid().
-    [[nodiscard]] core::price best_ask() const noexcept {
+    [[nodiscard]] core::price best_ask() const noexcept { return top().ask; }
+    /// best_bid() and best_ask() together, rounding each once.
+    [[nodiscard]] visible_top top() const noexcept {
         const core::price bid = best_bid();
         const core::price ask = spec_.round_ask(mid_ + half_spread_);
-        return ask > bid ? ask : bid + 1;
+        return {bid, ask > bid ? ask : bid + 1};
     }
     /// Simulated time since the start, in nanoseconds.
     [[nodiscard]] core::timestamp_ns now_ns() const noexcept { return now_ns_; }

@@ -1,0 +1,366 @@
+// The backtest engine end to end: determinism, the PnL identity on every sample, inventory
+// control over many paths (skewed against symmetric quoting), the one-order-per-slot invariant,
+// and the risk seam (pre-trade refusals and the kill switch).
+#include "quoter/sim/backtest.hpp"
+
+#include "quoter/sim/report.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <vector>
+
+using namespace quoter;
+
+namespace {
+
+core::symbol_spec btc_spec() {
+    return *core::symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = "0.01", .step_size = "0.00001", .min_notional = "5"});
+}
+
+/// The shipped config/sim.toml set-up, shortened.
+sim::backtest_config btc_config(double duration_s) {
+    sim::backtest_config c;
+    c.strategy.order_size_pct = 1.0;
+    c.strategy.linear = {.spread_bps = 10.0,
+                         .inventory_skew_strength = 1.0,
+                         .price_impact = 200.0,
+                         .vol_spread_factor = 0.5,
+                         .normal_vol_per_sqrt_s = 1e-4};
+    c.market.initial_mid_price = 60000.0;
+    c.market.gbm_sigma_per_sqrt_year = 0.5;
+    c.market.order_flow_a_per_s = 5.0;
+    c.market.order_flow_k_per_price_unit = 0.1;
+    c.exchange.order_entry_latency = {exec::latency_distribution::uniform, 2 * core::ns_per_ms,
+                                      core::ns_per_ms};
+    c.exchange.cancel_latency = c.exchange.order_entry_latency;
+    c.exchange.market_data_latency = {exec::latency_distribution::uniform, core::ns_per_ms,
+                                      core::ns_per_ms / 2};
+    c.exchange.maker_fee_bps = 1.0;
+    c.exchange.taker_fee_bps = 4.0;
+    c.step_ns = 100 * core::ns_per_ms;
+    c.duration_ns = static_cast<core::duration_ns>(duration_s * 1e9);
+    c.initial_cash = 100'000.0;
+    c.record_interval_ns = core::ns_per_s;
+    return c;
+}
+
+core::symbol_spec unit_spec() {
+    return *core::symbol_spec::from_text(
+        {.name = "TEST", .tick_size = "0.01", .step_size = "1", .min_notional = "0"});
+}
+
+/// The setting of Avellaneda and Stoikov's simulations (mid 100, +/- 2 sqrt(dt) random walk,
+/// dt = 5 ms, A = 140/s, k = 1.5) with the linear model: one unit per order, the skew the
+/// paper's inventory strategy has at t = 0 (gamma sigma^2 T = 0.4 per unit), and a spread near
+/// its optimum. Bands far away, no re-quote throttle: only the skew controls inventory.
+sim::backtest_config as_paper_config(bool symmetric) {
+    sim::backtest_config c;
+    c.strategy.model = strategy::model_kind::linear;
+    c.strategy.symmetric = symmetric;
+    // 1% of 15000 at 100 is 1.5 units: one lot, with room for the price and equity to move
+    // (at exactly 1.0, a rising price would round the size to zero and stop quoting).
+    c.strategy.order_size_pct = 1.0;
+    c.strategy.linear = {.spread_bps = 150.0,
+                         .inventory_skew_strength = 1.0,
+                         .price_impact = 0.4,
+                         .vol_spread_factor = 0.0,
+                         .normal_vol_per_sqrt_s = 1e-4};
+    c.strategy.bands.soft_limit_pct = 500.0;
+    c.strategy.bands.hard_limit_pct = 1000.0;
+    c.market.process = sim::price_process::random_walk;
+    c.market.initial_mid_price = 100.0;
+    c.market.walk_sigma_per_sqrt_s = 2.0;
+    c.market.market_spread_ticks = 2.0;
+    c.market.order_flow_a_per_s = 140.0;
+    c.market.order_flow_k_per_price_unit = 1.5;
+    c.exchange.maker_fee_bps = 0.0;
+    c.exchange.taker_fee_bps = 0.0;
+    c.quotes.refresh_ms = 0;
+    c.quotes.refresh_tolerance_bps = 5.0;
+    c.step_ns = 5 * core::ns_per_ms;
+    c.duration_ns = 2 * core::ns_per_s;
+    c.initial_cash = 15'000.0;
+    c.record_interval_ns = 100 * core::ns_per_ms;
+    return c;
+}
+
+struct inventory_stats {
+    double mean = 0;
+    double stddev = 0;
+};
+
+inventory_stats final_inventory(const sim::multi_path_result& result) {
+    std::vector<double> values;
+    for (const auto& path : result.paths) {
+        values.push_back(path.final_inventory);
+    }
+    const double n = static_cast<double>(values.size());
+    const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
+    double squares = 0;
+    for (const double v : values) {
+        squares += (v - mean) * (v - mean);
+    }
+    return {mean, std::sqrt(squares / (n - 1))};
+}
+
+} // namespace
+
+TEST_CASE("same seed, same fills.csv byte for byte; another seed, other fills", "[backtest]") {
+    const auto spec = btc_spec();
+    const auto config = btc_config(300);
+    const auto format = sim::report_format_for(spec);
+    const auto first = sim::run_backtest(config, spec, 42);
+    const auto again = sim::run_backtest(config, spec, 42);
+    const auto other = sim::run_backtest(config, spec, 43);
+    REQUIRE(first.fills.size() > 10);
+    const std::string fills = sim::format_fills_csv(first.fills, format);
+    CHECK(fills == sim::format_fills_csv(again.fills, format));
+    CHECK(sim::format_orders_csv(first.orders, format) ==
+          sim::format_orders_csv(again.orders, format));
+    CHECK(sim::format_pnl_csv(first.pnl, format) == sim::format_pnl_csv(again.pnl, format));
+    CHECK(fills != sim::format_fills_csv(other.fills, format));
+}
+
+TEST_CASE("every sample satisfies equity = cash + inventory * mid, fees included", "[backtest]") {
+    const auto spec = btc_spec();
+    auto config = btc_config(600);
+    config.exchange.cross_fill = exec::cross_fill_rule::on_touch;
+    const auto result = sim::run_backtest(config, spec, 5);
+    REQUIRE(result.pnl.size() == 601);
+    REQUIRE(result.fills.size() > 10);
+    double fees = 0;
+    for (const auto& fill : result.fills) {
+        fees += fill.fee;
+    }
+    CHECK(fees > 0);
+    for (const auto& s : result.pnl) {
+        INFO("t = " << s.time_ns);
+        // Exact in notional units (1e-7 USDT); the doubles round the product.
+        const double tolerance = 1e-6 + 1e-12 * std::fabs(s.equity);
+        CHECK(std::fabs(s.equity - (s.cash + s.inventory * s.mid)) <= tolerance);
+        CHECK(std::fabs((s.equity - config.initial_cash) -
+                        (s.realized_pnl + s.unrealized_pnl - s.fees)) <= tolerance);
+    }
+    CHECK(std::fabs(result.pnl.back().fees - fees) <= 1e-6);
+    // The fills add up to the final inventory, and each one records the position it left.
+    double position = 0;
+    for (const auto& fill : result.fills) {
+        position += fill.side == core::side::buy ? fill.quantity : -fill.quantity;
+        CHECK(std::fabs(position - fill.inventory_after) < 1e-9);
+    }
+    CHECK(std::fabs(position - result.pnl.back().inventory) < 1e-9);
+    CHECK(std::fabs(position - result.metrics.final_inventory) < 1e-9);
+}
+
+TEST_CASE("records are in time order and the run is on the record grid", "[backtest]") {
+    const auto spec = btc_spec();
+    const auto result = sim::run_backtest(btc_config(120), spec, 9);
+    const auto ordered = [](const auto& records) {
+        return std::is_sorted(records.begin(), records.end(),
+                              [](const auto& a, const auto& b) { return a.time_ns < b.time_ns; });
+    };
+    CHECK(ordered(result.pnl));
+    CHECK(ordered(result.fills));
+    CHECK(ordered(result.orders));
+    REQUIRE(result.pnl.size() == 121);
+    for (std::size_t i = 0; i < result.pnl.size(); ++i) {
+        CHECK(result.pnl[i].time_ns == static_cast<core::timestamp_ns>(i) * core::ns_per_s);
+    }
+    CHECK(result.counters.steps == 1200);
+    CHECK(result.metrics.orders_submitted == result.quotes.orders_sent);
+    CHECK(result.metrics.fills == result.fills.size());
+}
+
+TEST_CASE("over many paths inventory stays near zero; without skew it spreads wider",
+          "[backtest][paths]") {
+    const auto spec = unit_spec();
+    sim::path_runner runner(
+        sim::path_runner_options{.threads = 2, .progress = sim::progress_display::never});
+    const auto skewed = sim::run_backtest_paths(as_paper_config(false), spec, 1, 200, runner);
+    const auto symmetric = sim::run_backtest_paths(as_paper_config(true), spec, 1, 200, runner);
+    const auto skew = final_inventory(skewed);
+    const auto sym = final_inventory(symmetric);
+    INFO("skewed: mean " << skew.mean << " std " << skew.stddev);
+    INFO("symmetric: mean " << sym.mean << " std " << sym.stddev);
+    REQUIRE(skewed.metrics.fills.mean > 50); // enough trading for inventory to wander
+    // Mean within four standard errors of zero.
+    CHECK(std::fabs(skew.mean) < 4 * skew.stddev / std::sqrt(200.0));
+    CHECK(std::fabs(sym.mean) < 4 * sym.stddev / std::sqrt(200.0));
+    CHECK(sym.stddev > 1.5 * skew.stddev);
+    CHECK(skewed.metrics.final_inventory.stddev == Approx(skew.stddev));
+    CHECK(skewed.example.orders.size() > 0); // path 0 keeps everything
+}
+
+TEST_CASE("a multi-path run does not depend on the thread count", "[backtest][paths]") {
+    const auto spec = unit_spec();
+    auto config = as_paper_config(false);
+    config.duration_ns = core::ns_per_s / 2;
+    sim::path_runner one(
+        sim::path_runner_options{.threads = 1, .progress = sim::progress_display::never});
+    sim::path_runner two(
+        sim::path_runner_options{.threads = 2, .progress = sim::progress_display::never});
+    const auto a = sim::run_backtest_paths(config, spec, 77, 12, one);
+    const auto b = sim::run_backtest_paths(config, spec, 77, 12, two);
+    REQUIRE(a.paths.size() == 12);
+    for (std::size_t i = 0; i < a.paths.size(); ++i) {
+        CHECK(a.paths[i].seed == b.paths[i].seed);
+        CHECK(a.paths[i].final_pnl == b.paths[i].final_pnl);
+        CHECK(a.paths[i].final_inventory == b.paths[i].final_inventory);
+        CHECK(a.paths[i].fills == b.paths[i].fills);
+    }
+    CHECK(a.total_steps == 12 * 100);
+    // Path 0 of a multi-path run is the single-path run on the same derived seed.
+    const auto single = sim::run_backtest(config, spec, sim::derive_path_seed(77, 0));
+    CHECK(single.metrics.total_pnl == a.paths[0].final_pnl);
+    CHECK(single.fills.size() == a.example.fills.size());
+}
+
+TEST_CASE("never two orders for one side and level, on the exchange or in the order log",
+          "[backtest]") {
+    const auto spec = btc_spec();
+    auto config = btc_config(300);
+    config.strategy.levels = {.count = 3,
+                              .spacing_unit = strategy::spacing_kind::bps,
+                              .spacing = 2.0,
+                              .size_multiplier = 1.5};
+    config.quotes.levels = 3;
+    config.quotes.refresh_tolerance_bps = 0.2; // churn: replace often
+    config.quotes.refresh_ms = 0;
+    config.exchange.cancel_latency = {exec::latency_distribution::exponential, core::ns_per_ms,
+                                      30 * core::ns_per_ms};
+    sim::backtest_engine engine(config, spec, 3);
+    std::uint64_t checked = 0;
+    while (engine.now() < config.duration_ns) {
+        engine.step();
+        for (const core::side side : {core::side::buy, core::side::sell}) {
+            std::array<int, exec::max_quote_levels> per_level{};
+            engine.exchange().for_each_open_order(0, side, [&](const exec::sim_order& order) {
+                ++per_level[order.request.level];
+                // The exchange's order is the one the manager tracks for that slot.
+                CHECK(engine.quote_manager().order(side, order.request.level).id ==
+                      order.request.id);
+            });
+            for (const int count : per_level) {
+                CHECK(count <= 1);
+            }
+            ++checked;
+        }
+    }
+    CHECK(checked == 2 * 3000);
+    // The order log: a slot's next order is sent only after its previous one was done.
+    std::map<std::pair<int, int>, int> live;
+    std::size_t submitted = 0;
+    for (const auto& record : engine.orders()) {
+        const auto slot = std::pair{static_cast<int>(record.side), static_cast<int>(record.level)};
+        switch (record.event) {
+        case sim::order_event::submitted:
+            CHECK(live[slot] == 0);
+            ++live[slot];
+            ++submitted;
+            break;
+        case sim::order_event::filled:
+        case sim::order_event::cancelled:
+        case sim::order_event::rejected:
+            --live[slot];
+            CHECK(live[slot] == 0);
+            break;
+        default:
+            break;
+        }
+    }
+    CHECK(submitted > 500);
+    CHECK(engine.quote_manager().counters().replacements > 100);
+    CHECK(engine.fills().size() > 0);
+}
+
+namespace {
+
+/// A stand-in for the risk engine: refuses every order beyond a count and trips the kill
+/// switch at a time.
+class test_risk final : public sim::risk_hook {
+public:
+    std::uint64_t allowed = 0;
+    core::timestamp_ns kill_at = std::numeric_limits<core::timestamp_ns>::max();
+    std::uint64_t checks = 0;
+    std::uint64_t reports = 0;
+
+    exec::gateway_error check_order(const exec::order_request& request,
+                                    core::timestamp_ns now) noexcept override {
+        (void)request;
+        (void)now;
+        return ++checks <= allowed ? exec::gateway_error::none : exec::gateway_error::rate_limited;
+    }
+    bool kill_switch(const portfolio::account& account, core::timestamp_ns now) noexcept override {
+        (void)account;
+        return now >= kill_at;
+    }
+    void on_exec_report(const exec::exec_report& report) noexcept override {
+        (void)report;
+        ++reports;
+    }
+};
+
+} // namespace
+
+TEST_CASE("risk seam: the pre-trade check refuses orders, the kill switch cancels everything",
+          "[backtest][risk]") {
+    const auto spec = btc_spec();
+    const auto config = btc_config(60);
+    SECTION("refused orders never reach the exchange") {
+        test_risk risk;
+        risk.allowed = 4;
+        sim::backtest_engine engine(config, spec, 1, {}, &risk);
+        engine.run();
+        CHECK(engine.activity().orders_submitted == 4);
+        CHECK(engine.counters().risk_refusals > 0);
+        CHECK(engine.quote_manager().counters().gateway_errors == engine.counters().risk_refusals);
+        CHECK(risk.reports > 0);
+    }
+    SECTION("the kill switch cancels every order and stops quoting") {
+        sim::backtest_engine engine(config, spec, 1);
+        test_risk risk;
+        risk.allowed = 1'000'000;
+        risk.kill_at = 20 * core::ns_per_s;
+        engine.set_risk_hook(&risk);
+        engine.run_until(risk.kill_at - core::ns_per_s);
+        CHECK(engine.exchange().open_order_count() > 0);
+        engine.run();
+        CHECK(engine.counters().killed);
+        CHECK(engine.exchange().open_order_count() == 0);
+        const auto submitted_after_kill =
+            std::count_if(engine.orders().begin(), engine.orders().end(), [&](const auto& r) {
+                return r.event == sim::order_event::submitted && r.time_ns > risk.kill_at;
+            });
+        CHECK(submitted_after_kill == 0);
+    }
+}
+
+TEST_CASE("stop() cancels every order and records a last sample", "[backtest]") {
+    const auto spec = btc_spec();
+    sim::backtest_engine engine(btc_config(3600), spec, 8);
+    engine.run_until(30 * core::ns_per_s);
+    REQUIRE(engine.exchange().open_order_count() > 0);
+    engine.stop();
+    CHECK(engine.exchange().open_order_count() == 0);
+    CHECK(engine.quote_manager().open_orders() == 0);
+    CHECK(engine.pnl().back().time_ns >= 30 * core::ns_per_s);
+    CHECK(std::isnan(engine.pnl().back().bid_quote));
+}
+
+TEST_CASE("the run report carries the charts", "[backtest][report]") {
+    const auto spec = btc_spec();
+    const auto result = sim::run_backtest(btc_config(60), spec, 2);
+    const auto report =
+        sim::make_run_report(result, spec, "test", {{"strategy.model", "\"linear\""}});
+    const std::string html = sim::format_report_html(report);
+    CHECK(html.find("<svg") != std::string::npos);
+    CHECK(html.find("strategy.model") != std::string::npos);
+    CHECK(report.format.price_decimals == 2);
+    CHECK(report.format.mid_decimals == 3);
+    CHECK(report.format.quantity_decimals == 5);
+}
