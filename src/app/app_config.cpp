@@ -557,6 +557,142 @@ void read_backtest(config::section s, backtest_section& out) {
                                    "pnl sample");
 }
 
+std::int64_t read_ms(config::section& s, std::string_view key, std::int64_t fallback,
+                     std::int64_t min, std::string_view doc) {
+    return s
+        .duration_ms(key, std::chrono::milliseconds(fallback),
+                     {.min = min, .max = 7 * 86'400'000LL}, doc)
+        .count();
+}
+
+void read_risk(config::section s, risk::risk_config& out) {
+    risk::risk_limits& l = out.limits;
+    const config::number_limits pct{.min = 0, .max = 1000, .unit = "%"};
+    l.order_notional_pct = s.number("order_notional_pct", l.order_notional_pct, pct,
+                                    "Largest notional of one order, % of equity");
+    l.max_order_qty_base =
+        s.number("max_order_qty_base", l.max_order_qty_base, {.min = 0, .unit = "base"},
+                 "Largest quantity of one order, base asset; 0: no limit "
+                 "beyond the notional one");
+    l.price_band_bps =
+        s.number("price_band_bps", l.price_band_bps, {.min = 0, .max = 10000, .unit = "bps"},
+                 "Largest distance of a bid below the best bid (an ask above the "
+                 "best ask), and how far a marketable order may reach through");
+    l.max_new_orders_per_s = s.integer("max_new_orders_per_s", l.max_new_orders_per_s,
+                                       {.min = 0, .unit = "1/s"}, "New orders per second");
+    l.max_new_orders_per_min = s.integer("max_new_orders_per_min", l.max_new_orders_per_min,
+                                         {.min = 0, .unit = "1/min"}, "New orders per minute");
+    l.max_cancels_per_s = s.integer("max_cancels_per_s", l.max_cancels_per_s,
+                                    {.min = 0, .unit = "1/s"}, "Cancels per second");
+    l.max_orders_per_day =
+        s.integer("max_orders_per_day", l.max_orders_per_day, {.min = 0, .unit = "1/day"},
+                  "New orders over a sliding 24 h window");
+    l.cancel_trade_ratio_block =
+        s.number("cancel_trade_ratio_block", l.cancel_trade_ratio_block, {.min = 0},
+                 "Refuse new orders while cancels / max(fills, 1) is above this; 0: never "
+                 "block (the alarm still fires)");
+    l.cancel_trade_min_cancels =
+        s.integer("cancel_trade_min_cancels", l.cancel_trade_min_cancels, {.min = 0},
+                  "Cancels in the window before the ratio can block");
+    l.cancel_trade_window_ms = read_ms(s, "cancel_trade_window_ms", l.cancel_trade_window_ms, 1,
+                                       "Window over which the blocking ratio is counted");
+    l.symbol_net_notional_pct = s.number("symbol_net_notional_pct", l.symbol_net_notional_pct, pct,
+                                         "Largest net position notional in one symbol, % of "
+                                         "equity (resting orders of the side included)");
+    l.symbol_gross_notional_pct =
+        s.number("symbol_gross_notional_pct", l.symbol_gross_notional_pct, pct,
+                 "Largest |position| + resting orders of both sides in one symbol, % of equity");
+    l.portfolio_net_notional_pct =
+        s.number("portfolio_net_notional_pct", l.portfolio_net_notional_pct, pct,
+                 "Largest sum over symbols of |net position| notional, % of equity");
+    l.daily_loss_pct = s.number("daily_loss_pct", l.daily_loss_pct, pct,
+                                "Kill when the day's loss (realized + unrealized) exceeds this "
+                                "% of the start-of-day equity");
+    l.drawdown_soft_pct = s.number("drawdown_soft_pct", l.drawdown_soft_pct, pct,
+                                   "Drawdown from the equity peak that enters reduce mode");
+    l.drawdown_hard_pct = s.number("drawdown_hard_pct", l.drawdown_hard_pct, pct,
+                                   "Drawdown from the equity peak that kills");
+    l.inventory_flatten_pct = s.number("inventory_flatten_pct", l.inventory_flatten_pct, pct,
+                                       "Position notional that enters flatten mode (only "
+                                       "reducing orders pass), % of equity");
+    l.inventory_kill_pct = s.number("inventory_kill_pct", l.inventory_kill_pct, pct,
+                                    "Position notional that kills, % of equity; 0: never");
+    l.reduce_spread_multiplier =
+        s.number("reduce_spread_multiplier", l.reduce_spread_multiplier,
+                 {.min = 1, .max = 100, .unit = "x"}, "Spread multiplier in reduce mode");
+    if (l.drawdown_soft_pct > l.drawdown_hard_pct) {
+        s.error("drawdown_soft_pct", fmt::format("is above drawdown_hard_pct ({}): reduce mode "
+                                                 "would never come before the kill",
+                                                 l.drawdown_hard_pct));
+    }
+    if (l.inventory_kill_pct > 0 && l.inventory_flatten_pct > l.inventory_kill_pct) {
+        s.error("inventory_flatten_pct", fmt::format("is above inventory_kill_pct ({}): flatten "
+                                                     "mode would never come before the kill",
+                                                     l.inventory_kill_pct));
+    }
+
+    config::section t = s.sub("triggers");
+    risk::trigger_limits& g = out.triggers;
+    g.api_error_storm_count =
+        t.integer("api_error_storm_count", g.api_error_storm_count, {.min = 0},
+                  "Kill after this many 429/418/5xx/timeout responses "
+                  "within api_error_window_ms; 0: off");
+    g.api_error_window_ms = read_ms(t, "api_error_window_ms", g.api_error_window_ms, 1,
+                                    "Window of the API error storm");
+    g.stale_market_data_ms = read_ms(t, "stale_market_data_ms", g.stale_market_data_ms, 0,
+                                     "Pause while no market data arrived for this long");
+    g.max_slippage_ticks =
+        t.integer("max_slippage_ticks", g.max_slippage_ticks, {.min = 0, .unit = "ticks"},
+                  "Kill on a fill worse than expected by more than this; 0: "
+                  "off");
+    g.max_ack_delay_ms = read_ms(t, "max_ack_delay_ms", g.max_ack_delay_ms, 0,
+                                 "Kill when an acknowledgement takes longer than this; 0: off");
+    g.max_fill_delay_ms = read_ms(t, "max_fill_delay_ms", g.max_fill_delay_ms, 0,
+                                  "Kill when a fill arrives this long after its exchange time; "
+                                  "0: off");
+    g.flatten_on_kill = t.boolean("flatten_on_kill", g.flatten_on_kill,
+                                  "On kill, also close the position with marketable orders "
+                                  "(live modes; the simulated run only cancels)");
+
+    config::section a = s.sub("alarms");
+    risk::alarm_thresholds& m = out.alarms;
+    m.min_fill_ratio_pct = a.number("min_fill_ratio_pct", m.min_fill_ratio_pct, pct,
+                                    "Alarm when fills / new orders falls below this");
+    m.fill_ratio_min_orders = a.integer("fill_ratio_min_orders", m.fill_ratio_min_orders,
+                                        {.min = 0}, "New orders before the fill ratio is judged");
+    m.max_cancel_trade_ratio =
+        a.number("max_cancel_trade_ratio", m.max_cancel_trade_ratio, {.min = 0},
+                 "Alarm when cancels / max(fills, 1) is above "
+                 "this");
+    m.cancel_trade_min_cancels =
+        a.integer("cancel_trade_min_cancels", m.cancel_trade_min_cancels, {.min = 0},
+                  "Cancels before the cancel/trade ratio is judged");
+    m.alarm_window_ms = read_ms(a, "alarm_window_ms", m.alarm_window_ms, 1,
+                                "Window of the fill and cancel/trade ratios");
+    m.one_sided_loss_streak =
+        a.integer("one_sided_loss_streak", m.one_sided_loss_streak, {.min = 0},
+                  "Alarm after this many consecutive losing trades on one "
+                  "side; 0: off");
+    m.slippage_alarm_ticks =
+        a.integer("slippage_alarm_ticks", m.slippage_alarm_ticks, {.min = 0, .unit = "ticks"},
+                  "Alarm on a fill worse than expected by more than this");
+    m.fill_delay_alarm_ms = read_ms(a, "fill_delay_alarm_ms", m.fill_delay_alarm_ms, 0,
+                                    "Alarm on a fill that arrives this long after its exchange "
+                                    "time");
+    m.alarm_cooldown_ms = read_ms(a, "alarm_cooldown_ms", m.alarm_cooldown_ms, 0,
+                                  "The same alarm repeats at most once per this interval");
+}
+
+void read_journal(config::section s, journal_section& out) {
+    out.path = s.string("path", out.path,
+                        "JSONL audit trail appended to (orders, refusals, reports, kill/pause/"
+                        "resume); empty: none");
+    out.flush_interval_ms =
+        s.duration_ms("flush_interval_ms", out.flush_interval_ms, {.min = -1, .max = 3'600'000},
+                      "fdatasync the journal at most this often; 0: after every batch; -1: "
+                      "never (left to the OS)");
+}
+
 void check_simulation(config::document& doc, engine_config& config, std::uint32_t quote_levels) {
     auto quotes = doc.section("quotes");
     const std::uint32_t strategy_levels = config.strategy.levels.count;
@@ -643,6 +779,8 @@ void read_sections(config::document& doc, engine_config& config) {
     read_sim_exchange(doc.section("sim_exchange"), config.sim_exchange);
     const std::uint32_t quote_levels = read_quotes(doc.section("quotes"), config.quotes);
     read_backtest(doc.section("backtest"), config.backtest);
+    read_risk(doc.section("risk"), config.risk);
+    read_journal(doc.section("journal"), config.journal);
     read_credentials(doc, config.secrets);
 
     // Checks across sections.

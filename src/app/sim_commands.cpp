@@ -1,11 +1,19 @@
 // `quoter backtest` and `quoter run --mode sim`. Both build the simulated run from the loaded
 // configuration (make_backtest_config) and drive sim::backtest_engine: the backtest as fast as
 // it goes, on every core for many paths; the paced run step by step against the wall clock,
-// measuring tick-to-quote (book in -> orders out) around each step's reaction.
+// measuring tick-to-quote (book in -> orders out) around each step's reaction. Both run every
+// order through risk::risk_engine at the engine's risk seam (sim_risk); the paced run also
+// journals ([journal] path) and takes manual commands (signals, keys) through
+// ops::control_channel, waking from its pacing wait so that a kill never waits for the market.
 #include "sim_commands.hpp"
 
 #include "latency_stats.hpp"
 #include "quoter/app/app_config.hpp"
+#include "quoter/ops/alerts.hpp"
+#include "quoter/ops/control.hpp"
+#include "quoter/ops/journal.hpp"
+#include "quoter/ops/terminal.hpp"
+#include "quoter/risk/risk_engine.hpp"
 #include "quoter/sim/backtest.hpp"
 #include "quoter/sim/path_runner.hpp"
 #include "quoter/sim/random.hpp"
@@ -19,15 +27,18 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include <poll.h>
 #include <unistd.h>
 
 namespace quoter::app {
@@ -145,6 +156,323 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
+// The risk seam of simulated runs
+
+/// The risk engine behind the simulated run's risk seam, and the journal of what it decided.
+/// Every new order is checked against the latest book and the account as of the last
+/// kill-switch poll (after the step's mark); the orders it let through are tracked until a
+/// terminal report so that a kill can journal a cancel request for each one open. Journal times
+/// are the engine's (simulated) time. Engine thread only.
+class sim_risk final : public sim::risk_hook,
+                       private risk::engine_actions,
+                       private risk::rejection_sink {
+public:
+    /// journal may be null; alerts must outlive the hook.
+    sim_risk(const risk::risk_config& config, const core::symbol_spec& spec, ops::journal* journal,
+             risk::alert_sink& alerts) noexcept
+        : spec_(spec), journal_(journal), engine_(config, *this, alerts, *this) {}
+
+    [[nodiscard]] risk::risk_engine& engine() noexcept { return engine_; }
+    [[nodiscard]] std::uint64_t refusals() const noexcept { return refusals_; }
+    [[nodiscard]] std::uint64_t refusals(risk::reject_reason reason) const noexcept {
+        return by_reason_[static_cast<std::size_t>(reason)];
+    }
+    [[nodiscard]] std::size_t open_orders() const noexcept { return open_count_; }
+
+    /// A graceful stop is under way: cancels from now on are journalled as `shutdown`.
+    void begin_shutdown(core::timestamp_ns now) noexcept {
+        stopping_ = true;
+        journal_cancel_requests(ops::cancel_cause::shutdown, now);
+    }
+
+    /// Journals a manual command as received.
+    void journal_command(ops::control_command command, ops::command_source source,
+                         core::timestamp_ns now) noexcept {
+        if (journal_ != nullptr) {
+            journal_->append(now, ops::command_entry{command, source});
+        }
+    }
+
+    // sim::risk_hook
+    exec::gateway_error check_order(const exec::order_request& request,
+                                    core::timestamp_ns now) noexcept override {
+        now_ = std::max(now_, now);
+        risk::order_request order;
+        order.client_order_id = request.id.value;
+        order.symbol_id = symbol_id;
+        order.side = request.side;
+        order.price = request.price;
+        order.qty = request.qty;
+        order.post_only = request.post_only;
+        order.reduce_only = request.reduce_only;
+        order.intent = risk::order_intent::quote;
+        const risk::reject_reason reason =
+            engine_.check_order(spec_, order, market_, with_open_orders(), now);
+        if (reason != risk::reject_reason::none) {
+            // Counted by reason in on_rejection, which the risk engine calls with the values.
+            return exec::gateway_error::rate_limited;
+        }
+        track(request, now);
+        if (journal_ != nullptr) {
+            ops::order_intent_entry entry;
+            entry.client_order_id = request.id.value;
+            entry.symbol_id = symbol_id;
+            entry.side = request.side;
+            entry.post_only = request.post_only;
+            entry.reduce_only = request.reduce_only;
+            entry.price = request.price;
+            entry.qty = request.qty;
+            entry.best_bid = market_.best_bid;
+            entry.best_ask = market_.best_ask;
+            entry.inventory = view_.position;
+            entry.mid = 0.5 *
+                        static_cast<double>(market_.best_bid.ticks() + market_.best_ask.ticks()) *
+                        spec_.tick_size();
+            journal_->append(now, entry);
+        }
+        return exec::gateway_error::none;
+    }
+
+    void on_book(core::price bid, core::price ask, core::timestamp_ns now) noexcept override {
+        now_ = std::max(now_, now);
+        market_ = {bid, ask};
+    }
+
+    bool kill_switch(const portfolio::account& account, core::timestamp_ns now) noexcept override {
+        now_ = std::max(now_, now);
+        account_ = &account;
+        const double equity = account.equity();
+        if (!started_) {
+            started_ = true;
+            day_start_equity_ = equity;
+            peak_equity_ = equity;
+        }
+        peak_equity_ = std::max(peak_equity_, equity);
+        view_.position = account.position();
+        view_.equity = equity;
+        view_.day_start_equity = day_start_equity_;
+        view_.peak_equity = peak_equity_;
+        view_.realized_pnl_today = account.realized_pnl() - account.fees();
+        view_.unrealized_pnl = account.unrealized_pnl();
+        engine_.on_market_data(now);
+        engine_.on_account(spec_, symbol_id, market_, with_open_orders(), now);
+        engine_.poll(now, oldest_unacked());
+        return engine_.state() != risk::trading_state::running;
+    }
+
+    void on_exec_report(const exec::exec_report& report) noexcept override {
+        const core::timestamp_ns at = report.local_ts;
+        now_ = std::max(now_, at);
+        open_order* const order = find(report.client_id.value);
+        switch (report.kind) {
+        case exec::exec_kind::ack:
+            if (order != nullptr && !order->acked) {
+                order->acked = true;
+                engine_.on_ack(order->sent, at);
+                if (journal_ != nullptr) {
+                    journal_->append(at, ops::ack_entry{report.client_id.value, report.exchange_id,
+                                                        at - order->sent, symbol_id});
+                }
+            }
+            break;
+        case exec::exec_kind::partial_fill:
+        case exec::exec_kind::fill:
+            engine_.on_fill({.exchange_time = report.exchange_ts,
+                             .received_time = at,
+                             .symbol_id = symbol_id,
+                             .side = report.side,
+                             .price = report.price,
+                             .expected_price = report.price,
+                             .qty = report.fill_qty});
+            if (journal_ != nullptr) {
+                journal_->append(
+                    at, ops::fill_entry{.client_order_id = report.client_id.value,
+                                        .price = report.price,
+                                        .qty = report.fill_qty,
+                                        .position_after = account_ != nullptr ? account_->position()
+                                                                              : core::qty{},
+                                        .fee = spec_.to_double(core::price{report.fee_units}) *
+                                               spec_.to_double(core::qty{1}),
+                                        .symbol_id = symbol_id,
+                                        .side = report.side,
+                                        .maker = report.liquidity != exec::liquidity_role::taker});
+            }
+            break;
+        case exec::exec_kind::cancelled:
+            if (journal_ != nullptr) {
+                journal_->append(at, ops::cancel_entry{report.client_id.value, symbol_id,
+                                                       report.reason == exec::reject_reason::expired
+                                                           ? ops::cancel_cause::expired
+                                                           : current_cause(),
+                                                       ops::cancel_stage::confirmed});
+            }
+            break;
+        case exec::exec_kind::reject:
+            // An order the exchange refused on entry ended there: journalled as a cancel by the
+            // exchange so that every order_intent line has an end.
+            if (journal_ != nullptr && order != nullptr) {
+                journal_->append(at, ops::cancel_entry{report.client_id.value, symbol_id,
+                                                       ops::cancel_cause::exchange,
+                                                       ops::cancel_stage::confirmed});
+            }
+            break;
+        default:
+            break;
+        }
+        if (order != nullptr && report.is_terminal()) {
+            order->live = false;
+            --open_count_;
+        }
+    }
+
+private:
+    static constexpr std::uint16_t symbol_id = 0;
+    static constexpr std::size_t max_tracked = 64;
+
+    struct open_order {
+        std::uint64_t id = 0;
+        core::side side = core::side::buy;
+        core::qty qty;
+        core::timestamp_ns sent = 0;
+        bool live = false;
+        bool acked = false;
+    };
+
+    // risk::engine_actions: the engine cancels as soon as the hook reports the halt (at once
+    // for a manual command, within the same poll for an automatic trigger).
+    void cancel_all_orders(risk::halt_reason reason) noexcept override {
+        journal_cancel_requests(reason == risk::halt_reason::manual_pause ||
+                                        engine_.state() == risk::trading_state::paused
+                                    ? ops::cancel_cause::pause
+                                    : ops::cancel_cause::kill,
+                                now_);
+    }
+    // The simulated run only cancels: it has no marketable-order path.
+    void flatten_positions(risk::halt_reason reason) noexcept override { (void)reason; }
+    // New orders are gated by the trading state the hook reports every poll.
+    void set_new_orders_enabled(bool enabled) noexcept override { (void)enabled; }
+    void on_state_change(const risk::state_change& change) noexcept override {
+        if (journal_ != nullptr) {
+            journal_->append(change);
+        }
+    }
+
+    // risk::rejection_sink
+    void on_rejection(const risk::rejection_record& record) noexcept override {
+        ++refusals_;
+        ++by_reason_[static_cast<std::size_t>(record.reason)];
+        if (journal_ != nullptr) {
+            journal_->append(record);
+        }
+    }
+
+    [[nodiscard]] ops::cancel_cause current_cause() const noexcept {
+        if (stopping_) {
+            return ops::cancel_cause::shutdown;
+        }
+        switch (engine_.state()) {
+        case risk::trading_state::killed:
+            return ops::cancel_cause::kill;
+        case risk::trading_state::paused:
+            return ops::cancel_cause::pause;
+        case risk::trading_state::running:
+            break;
+        }
+        return ops::cancel_cause::strategy;
+    }
+
+    void journal_cancel_requests(ops::cancel_cause cause, core::timestamp_ns now) noexcept {
+        if (journal_ == nullptr) {
+            return;
+        }
+        for (const open_order& order : orders_) {
+            if (order.live) {
+                journal_->append(now, ops::cancel_entry{order.id, symbol_id, cause,
+                                                        ops::cancel_stage::requested});
+            }
+        }
+    }
+
+    [[nodiscard]] risk::account_view with_open_orders() const noexcept {
+        risk::account_view view = view_;
+        std::int64_t buys = 0;
+        std::int64_t sells = 0;
+        for (const open_order& order : orders_) {
+            if (order.live) {
+                (order.side == core::side::buy ? buys : sells) += order.qty.lots();
+            }
+        }
+        view.open_buy_qty = core::qty{buys};
+        view.open_sell_qty = core::qty{sells};
+        return view;
+    }
+
+    [[nodiscard]] core::timestamp_ns oldest_unacked() const noexcept {
+        core::timestamp_ns oldest = risk::no_pending_ack;
+        for (const open_order& order : orders_) {
+            if (order.live && !order.acked) {
+                oldest = std::min(oldest, order.sent);
+            }
+        }
+        return oldest;
+    }
+
+    [[nodiscard]] open_order* find(std::uint64_t id) noexcept {
+        for (open_order& order : orders_) {
+            if (order.live && order.id == id) {
+                return &order;
+            }
+        }
+        return nullptr;
+    }
+
+    void track(const exec::order_request& request, core::timestamp_ns now) noexcept {
+        for (open_order& order : orders_) {
+            if (!order.live) {
+                order = {request.id.value, request.side, request.qty, now, true, false};
+                ++open_count_;
+                return;
+            }
+        }
+        // More live orders than slots cannot happen with at most 2 * max_quote_levels orders
+        // per manager; an untracked order only loses its journal cancel request.
+    }
+
+    const core::symbol_spec& spec_;
+    ops::journal* journal_;
+    risk::risk_engine engine_;
+    const portfolio::account* account_ = nullptr;
+    risk::market_view market_{};
+    risk::account_view view_{};
+    double day_start_equity_ = 0.0;
+    double peak_equity_ = 0.0;
+    bool started_ = false;
+    bool stopping_ = false;
+    core::timestamp_ns now_ = 0;
+    std::array<open_order, max_tracked> orders_{};
+    std::size_t open_count_ = 0;
+    std::uint64_t refusals_ = 0;
+    std::array<std::uint64_t, risk::reject_reason_count> by_reason_{};
+};
+
+/// "  risk: orders refused N: reason n, ..." for a run's hook.
+void print_refusals(sim_risk& hook, bool halted) {
+    std::printf("  risk: %s, orders refused %llu",
+                halted ? "trading halted at least once" : "never halted",
+                static_cast<unsigned long long>(hook.refusals()));
+    const char* separator = ": ";
+    for (std::size_t r = 0; r < risk::reject_reason_count; ++r) {
+        const auto reason = static_cast<risk::reject_reason>(r);
+        if (hook.refusals(reason) != 0) {
+            std::printf("%s%s %llu", separator, std::string(risk::to_string(reason)).c_str(),
+                        static_cast<unsigned long long>(hook.refusals(reason)));
+            separator = ", ";
+        }
+    }
+    std::printf("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
 // quoter backtest
 
 void print_single_summary(const sim::backtest_result& result, const sim::backtest_config& config,
@@ -206,15 +534,29 @@ int run_backtest_command(const backtest_command& command) {
                     strategy::to_string(config.strategy.model),
                     config.strategy.symmetric ? " (symmetric)" : "");
 
+    // Every path runs behind its own risk engine (no journal: a backtest is not operated).
+    ops::stderr_alert_sink alerts;
+    std::mutex made_mutex;
+    std::shared_ptr<sim_risk> first_hook;
+    const sim::risk_hook_factory risk = [&]() -> std::shared_ptr<sim::risk_hook> {
+        auto hook = std::make_shared<sim_risk>(config.risk, config.spec, nullptr, alerts);
+        const std::lock_guard<std::mutex> lock(made_mutex);
+        if (first_hook == nullptr) {
+            first_hook = hook;
+        }
+        return hook;
+    };
+
     if (paths == 1) {
         progress_line progress("simulated s");
         const std::int64_t start = monotonic_ns();
-        const auto result =
-            sim::run_backtest(run, config.spec, sim::derive_path_seed(seed, 0),
-                              [&](core::timestamp_ns now, core::timestamp_ns end) {
-                                  progress.update(static_cast<std::size_t>(now / core::ns_per_s),
-                                                  static_cast<std::size_t>(end / core::ns_per_s));
-                              });
+        const auto result = sim::run_backtest(
+            run, config.spec, sim::derive_path_seed(seed, 0),
+            [&](core::timestamp_ns now, core::timestamp_ns end) {
+                progress.update(static_cast<std::size_t>(now / core::ns_per_s),
+                                static_cast<std::size_t>(end / core::ns_per_s));
+            },
+            risk);
         const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
         progress.finish();
         const auto report = sim::make_run_report(result, config.spec, title, parameters);
@@ -225,6 +567,9 @@ int run_backtest_command(const backtest_command& command) {
             return exit_write_failed;
         }
         print_single_summary(result, run, wall_s);
+        if (first_hook != nullptr) {
+            print_refusals(*first_hook, result.counters.killed);
+        }
         std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
                     (out_dir / "report.html").string().c_str());
         return 0;
@@ -232,7 +577,7 @@ int run_backtest_command(const backtest_command& command) {
 
     sim::path_runner runner(sim::path_runner_options{.threads = config.backtest.threads});
     const std::int64_t start = monotonic_ns();
-    const auto result = sim::run_backtest_paths(run, config.spec, seed, paths, runner);
+    const auto result = sim::run_backtest_paths(run, config.spec, seed, paths, runner, risk);
     const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
 
     const auto example = sim::make_run_report(
@@ -266,36 +611,39 @@ int run_backtest_command(const backtest_command& command) {
 
 namespace {
 
-// Set by SIGINT/SIGTERM; a lock-free atomic is safe to store from a signal handler.
-std::atomic<int> stop_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free);
-
-extern "C" void on_stop_signal(int signal) {
-    stop_signal.store(signal, std::memory_order_relaxed);
-}
-
-/// Installs the stop handlers for its lifetime.
-class stop_signals {
+/// Installs the SIGINT/SIGTERM/SIGUSR1 handlers for its lifetime.
+class signal_guard {
 public:
-    stop_signals() {
-        stop_signal.store(0);
-        struct sigaction action {};
-        action.sa_handler = &on_stop_signal;
-        sigemptyset(&action.sa_mask);
-        ::sigaction(SIGINT, &action, &previous_int_);
-        ::sigaction(SIGTERM, &action, &previous_term_);
+    explicit signal_guard(ops::control_channel& channel) noexcept
+        : installed_(ops::install_signal_handlers(channel)) {}
+    signal_guard(const signal_guard&) = delete;
+    signal_guard& operator=(const signal_guard&) = delete;
+    ~signal_guard() {
+        if (installed_) {
+            ops::remove_signal_handlers();
+        }
     }
-    stop_signals(const stop_signals&) = delete;
-    stop_signals& operator=(const stop_signals&) = delete;
-    ~stop_signals() {
-        ::sigaction(SIGINT, &previous_int_, nullptr);
-        ::sigaction(SIGTERM, &previous_term_, nullptr);
-    }
+    [[nodiscard]] bool installed() const noexcept { return installed_; }
 
 private:
-    struct sigaction previous_int_ {};
-    struct sigaction previous_term_ {};
+    bool installed_;
 };
+
+/// Waits up to `ns` for a control command (a signal or a key), or sleeps when the channel has no
+/// wake-up fd.
+void wait_for_control(const ops::control_channel& channel, std::int64_t ns) {
+    if (ns <= 0) {
+        return;
+    }
+    if (channel.wake_fd() < 0) {
+        std::this_thread::sleep_for(std::chrono::nanoseconds(ns));
+        return;
+    }
+    pollfd fd{channel.wake_fd(), POLLIN, 0};
+    const timespec timeout{static_cast<time_t>(ns / core::ns_per_s),
+                           static_cast<long>(ns % core::ns_per_s)};
+    (void)::ppoll(&fd, 1, &timeout, nullptr);
+}
 
 std::string price_text(const core::symbol_spec& spec, core::price p) {
     if (p.ticks() <= 0) {
@@ -323,8 +671,35 @@ std::string status_line(const sim::backtest_engine& engine, double speed,
         static_cast<double>(window.percentile(0.99)) * 1e-3);
 }
 
+void print_risk_summary(const sim::backtest_engine& engine, sim_risk& hook,
+                        const ops::journal* journal) {
+    const risk::kill_switch& state = hook.engine().switch_state();
+    std::printf("  risk: state %s", std::string(risk::to_string(state.state())).c_str());
+    if (state.state() == risk::trading_state::killed) {
+        std::printf(" (%s)", std::string(risk::to_string(state.kill_reason())).c_str());
+    }
+    std::printf(", halts %llu, orders refused %llu",
+                static_cast<unsigned long long>(engine.counters().halts),
+                static_cast<unsigned long long>(hook.refusals()));
+    const char* separator = ": ";
+    for (std::size_t r = 0; r < risk::reject_reason_count; ++r) {
+        const auto reason = static_cast<risk::reject_reason>(r);
+        if (hook.refusals(reason) != 0) {
+            std::printf("%s%s %llu", separator, std::string(risk::to_string(reason)).c_str(),
+                        static_cast<unsigned long long>(hook.refusals(reason)));
+            separator = ", ";
+        }
+    }
+    std::printf("\n");
+    if (journal != nullptr) {
+        std::printf("  journal: %s (%llu lines, %llu dropped)\n", journal->path().c_str(),
+                    static_cast<unsigned long long>(journal->lines_flushed()),
+                    static_cast<unsigned long long>(journal->dropped()));
+    }
+}
+
 void print_run_summary(const sim::backtest_engine& engine, double speed, double wall_s,
-                       const latency_histogram& tick_to_quote, int signal) {
+                       const latency_histogram& tick_to_quote, std::string_view stopped_by) {
     const auto& account = engine.account();
     const auto& activity = engine.activity();
     const auto& quotes = engine.quote_manager().counters();
@@ -333,11 +708,8 @@ void print_run_summary(const sim::backtest_engine& engine, double speed, double 
                                                            engine.spec().qty_decimals()));
     std::printf("quoter run --mode sim: stopped by %s after %.1f s wall, %.1f s simulated (x%g), "
                 "%llu steps\n",
-                signal == SIGINT    ? "SIGINT"
-                : signal == SIGTERM ? "SIGTERM"
-                                    : "--duration",
-                wall_s, static_cast<double>(engine.now()) * 1e-9, speed,
-                static_cast<unsigned long long>(engine.counters().steps));
+                std::string(stopped_by).c_str(), wall_s, static_cast<double>(engine.now()) * 1e-9,
+                speed, static_cast<unsigned long long>(engine.counters().steps));
     std::printf("  PnL %s (%+.4f%%), equity %.4f, spread capture %s, inventory PnL %s, "
                 "net fees %.4f\n",
                 signed_money(account.total_pnl()).c_str(),
@@ -377,25 +749,107 @@ int run_sim_command(const sim_run_command& command) {
     }
     const double speed = command.speed.value_or(config.backtest.speed);
     const sim::backtest_config run = make_backtest_config(config);
+
+    std::unique_ptr<ops::journal> journal;
+    if (!config.journal.path.empty()) {
+        ops::journal_config journal_config;
+        journal_config.path = config.journal.path;
+        journal_config.fdatasync_interval_ms = config.journal.flush_interval_ms.count();
+        journal_config.symbols = {config.spec};
+        auto opened = ops::journal::open(std::move(journal_config));
+        if (!opened) {
+            std::fprintf(stderr, "quoter run: cannot open the journal %s: %s\n",
+                         config.journal.path.c_str(), std::strerror(opened.error().error_number));
+            return exit_write_failed;
+        }
+        journal = std::move(*opened);
+        if (!journal->start()) {
+            std::fprintf(stderr, "quoter run: cannot start the journal writer\n");
+            return exit_write_failed;
+        }
+    }
+    ops::stderr_alert_sink stderr_alerts;
+    std::optional<ops::journal_alert_sink> journal_alerts;
+    if (journal != nullptr) {
+        journal_alerts.emplace(*journal, &stderr_alerts);
+    }
+    risk::alert_sink& alerts = journal_alerts ? static_cast<risk::alert_sink&>(*journal_alerts)
+                                              : static_cast<risk::alert_sink&>(stderr_alerts);
+    auto hook = std::make_unique<sim_risk>(config.risk, config.spec, journal.get(), alerts);
+
     // No records: a paced run may last for days; the summary comes from the account.
     auto engine = std::make_unique<sim::backtest_engine>(
         run, config.spec, sim::derive_path_seed(config.backtest.seed, 0),
-        sim::record_options{.pnl = false, .fills = false, .orders = false});
+        sim::record_options{.pnl = false, .fills = false, .orders = false}, hook.get());
 
-    const stop_signals signals;
+    ops::control_channel channel;
+    const signal_guard signals(channel);
+    if (!signals.installed()) {
+        std::fprintf(stderr, "quoter run: cannot install the signal handlers\n");
+    }
+    // Keys only in an interactive terminal; the reader restores the terminal when it stops
+    // (its destructor, on every return below) and the signal handlers on a forced exit.
+    ops::terminal_key_reader keys(channel);
+    const bool interactive =
+        ::isatty(STDIN_FILENO) != 0 && keys.start() == ops::terminal_error::none;
+
     const bool terminal = ::isatty(STDERR_FILENO) != 0;
-    std::fprintf(stderr,
-                 "quoter run --mode sim: %s on a synthetic market at x%g wall speed%s; "
-                 "Ctrl-C stops\n",
-                 config.engine.symbol.c_str(), speed,
-                 command.duration_s > 0 ? fmt::format(", for {:g} s", command.duration_s).c_str()
-                                        : "");
+    std::fprintf(
+        stderr, "quoter run --mode sim: %s on a synthetic market at x%g wall speed%s; %s\n",
+        config.engine.symbol.c_str(), speed,
+        command.duration_s > 0 ? fmt::format(", for {:g} s", command.duration_s).c_str() : "",
+        interactive ? "keys: k kill, p pause, r resume, q quit; Ctrl-C stops"
+                    : "Ctrl-C stops, SIGUSR1 kills");
     std::fflush(stderr);
     // A terminal gets a line redrawn in place a few times a second; logs get one line now and
     // then.
     const std::int64_t status_every = terminal ? 250 * core::ns_per_ms : 5 * core::ns_per_s;
     constexpr std::int64_t max_sleep_ns = 20 * core::ns_per_ms;
     constexpr int max_steps_per_round = 1 << 16; // keeps signals and the status responsive
+
+    bool quit = false;
+    // Manual commands reach the engine between steps: a kill or pause cancels at once.
+    const auto take_control = [&] {
+        const core::timestamp_ns now = engine->now();
+        bool acted = false;
+        if (channel.kill_requested()) {
+            if (const auto source = channel.take_kill_request()) {
+                hook->journal_command(ops::control_command::kill, *source, now);
+                (void)hook->engine().trigger_kill_switch(risk::halt_reason::manual_kill, now);
+                acted = true;
+            }
+        }
+        channel.drain([&](const ops::control_message& message) {
+            hook->journal_command(message.command, message.source, now);
+            acted = true;
+            switch (message.command) {
+            case ops::control_command::kill:
+                (void)hook->engine().trigger_kill_switch(risk::halt_reason::manual_kill, now);
+                break;
+            case ops::control_command::pause:
+                hook->engine().pause(now);
+                break;
+            case ops::control_command::resume: {
+                const risk::resume_result result = hook->engine().resume(now);
+                if (result.outcome == risk::resume_outcome::refused) {
+                    std::fprintf(stderr, "\nresume refused: %s persists\n",
+                                 std::string(risk::to_string(result.blocking)).c_str());
+                }
+                break;
+            }
+            case ops::control_command::quit:
+                quit = true;
+                break;
+            }
+        });
+        if (acted) {
+            engine->poll_risk();
+        }
+        if (channel.stop_requested()) {
+            quit = true;
+        }
+        channel.clear_wake();
+    };
 
     latency_histogram tick_to_quote;
     latency_histogram window;
@@ -406,7 +860,8 @@ int run_sim_command(const sim_run_command& command) {
     std::int64_t next_status = wall_start + status_every;
     std::size_t status_width = 0;
 
-    while (stop_signal.load(std::memory_order_relaxed) == 0) {
+    take_control();
+    while (!quit) {
         const std::int64_t wall = monotonic_ns();
         if (wall >= wall_end) {
             break;
@@ -414,7 +869,7 @@ int run_sim_command(const sim_run_command& command) {
         const double due = static_cast<double>(wall - wall_start) * speed;
         for (int i = 0;
              i < max_steps_per_round && static_cast<double>(engine->now() + run.step_ns) <= due &&
-             stop_signal.load(std::memory_order_relaxed) == 0;
+             !channel.kill_requested() && !channel.stop_requested();
              ++i) {
             engine->advance_market();
             const std::int64_t before = monotonic_ns();
@@ -423,6 +878,10 @@ int run_sim_command(const sim_run_command& command) {
             tick_to_quote.record(reacted);
             window.record(reacted);
             engine->simulate_order_flow();
+        }
+        take_control();
+        if (quit) {
+            break;
         }
         if (wall >= next_status) {
             const std::string line = status_line(*engine, speed, window);
@@ -441,19 +900,29 @@ int run_sim_command(const sim_run_command& command) {
         const auto sleep_ns = static_cast<std::int64_t>(
             std::clamp(next_step_wall - static_cast<double>(monotonic_ns()), 0.0,
                        static_cast<double>(max_sleep_ns)));
-        if (sleep_ns > 0) {
-            std::this_thread::sleep_for(std::chrono::nanoseconds(
-                std::min(sleep_ns, std::max<std::int64_t>(wall_end - monotonic_ns(), 0))));
-        }
+        // The wait wakes on a command, so a kill never waits for the next market step.
+        wait_for_control(channel,
+                         std::min(sleep_ns, std::max<std::int64_t>(wall_end - monotonic_ns(), 0)));
     }
-    const int signal = stop_signal.load();
+    const std::string_view stopped_by = !quit ? std::string_view("--duration")
+                                        : channel.stop_source()
+                                            ? (*channel.stop_source() == ops::command_source::signal
+                                                   ? std::string_view("SIGINT/SIGTERM")
+                                                   : std::string_view("a stop request"))
+                                            : std::string_view("the q key");
     const double wall_s = static_cast<double>(monotonic_ns() - wall_start) * 1e-9;
+    hook->begin_shutdown(engine->now());
     engine->stop();
+    keys.stop();
+    if (journal != nullptr) {
+        journal->stop();
+    }
     if (terminal && status_width > 0) {
         std::fprintf(stderr, "\r%-*s\r", static_cast<int>(status_width), "");
         std::fflush(stderr);
     }
-    print_run_summary(*engine, speed, wall_s, tick_to_quote, signal);
+    print_run_summary(*engine, speed, wall_s, tick_to_quote, stopped_by);
+    print_risk_summary(*engine, *hook, journal.get());
     std::fflush(stdout);
     return 0;
 }

@@ -169,6 +169,9 @@ void backtest_engine::on_book(core::price bid, core::price ask) noexcept {
     mid_history_[mid_history_count_++ & (mid_history_size - 1)] = {
         now_, portfolio::mark_price::mid(bid, ask)};
     strategy_.on_book(now_, bid, ask);
+    if (risk_ != nullptr) {
+        risk_->on_book(bid, ask, now_);
+    }
 }
 
 void backtest_engine::sync_exchange() noexcept {
@@ -243,11 +246,8 @@ void backtest_engine::react() noexcept {
         }
     }
     account_.mark(portfolio::mark_price::mid(best_bid_, best_ask_));
-    if (risk_ != nullptr && !counters_.killed && risk_->kill_switch(account_, now_)) {
-        counters_.killed = true;
-        manager_.cancel_all(now_);
-    }
-    if (!counters_.killed) {
+    poll_risk();
+    if (!halted_) {
         quote_and_manage();
     }
     book_changed_ = false;
@@ -333,6 +333,24 @@ void backtest_engine::run() noexcept {
     run_until(config_.duration_ns);
     if (keep_.pnl && (pnl_.empty() || pnl_.back().time_ns < now_)) {
         record_sample(now_);
+    }
+}
+
+void backtest_engine::poll_risk() noexcept {
+    if (risk_ == nullptr) {
+        return;
+    }
+    const bool halt = risk_->kill_switch(account_, now_);
+    if (halt && !halted_) {
+        halted_ = true;
+        counters_.killed = true;
+        ++counters_.halts;
+        manager_.cancel_all(now_);
+    } else if (!halt && halted_) {
+        halted_ = false;
+        manager_.resume();
+        // The desired quotes were forgotten by the cancel-all: recompute them.
+        book_changed_ = true;
     }
 }
 
@@ -516,8 +534,11 @@ struct path_outcome {
 } // namespace
 
 backtest_result run_backtest(const backtest_config& config, const core::symbol_spec& spec,
-                             std::uint64_t seed, const progress_callback& progress) {
-    const auto engine = std::make_unique<backtest_engine>(config, spec, seed);
+                             std::uint64_t seed, const progress_callback& progress,
+                             const risk_hook_factory& risk) {
+    const std::shared_ptr<risk_hook> hook = risk ? risk() : nullptr;
+    const auto engine =
+        std::make_unique<backtest_engine>(config, spec, seed, record_options{}, hook.get());
     if (progress) {
         constexpr core::timestamp_ns slices = 256;
         const core::timestamp_ns end = config.duration_ns;
@@ -534,13 +555,14 @@ backtest_result run_backtest(const backtest_config& config, const core::symbol_s
 
 multi_path_result run_backtest_paths(const backtest_config& config, const core::symbol_spec& spec,
                                      std::uint64_t base_seed, std::size_t path_count,
-                                     path_runner& runner) {
+                                     path_runner& runner, const risk_hook_factory& risk) {
     std::optional<backtest_result> example;
     const auto outcomes = runner.run(path_count, base_seed, [&](const path_context& path) {
         const bool is_example = path.index == 0;
+        const std::shared_ptr<risk_hook> hook = risk ? risk() : nullptr;
         const auto engine = std::make_unique<backtest_engine>(
             config, spec, path.seed,
-            record_options{.pnl = true, .fills = true, .orders = is_example});
+            record_options{.pnl = true, .fills = true, .orders = is_example}, hook.get());
         engine->run();
         const run_metrics metrics = engine->metrics();
         if (is_example) {

@@ -5,10 +5,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -17,6 +22,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 namespace {
@@ -124,6 +130,132 @@ run_result run_quoter(const std::vector<std::string>& args,
 
 const std::map<std::string, std::string> short_run{{"QUOTER_BACKTEST_DURATION_S", "60"}};
 
+/// The config/sim.toml text with the journal written to `journal`.
+std::string sim_config_with_journal(const std::filesystem::path& journal) {
+    std::string text = slurp(sim_toml);
+    const std::string empty_path = "path = \"\"";
+    const auto at = text.find(empty_path);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, empty_path.size(), "path = \"" + journal.string() + "\"");
+    return text;
+}
+
+/// One journal line, with the few fields the tests read.
+struct journal_line {
+    std::string type;
+    std::int64_t ts = 0;
+    std::string text;
+
+    /// The raw JSON value of a field ("" when absent); enough for this flat format.
+    [[nodiscard]] std::string field(const std::string& name) const {
+        const std::string key = "\"" + name + "\":";
+        const auto at = text.find(key);
+        if (at == std::string::npos) {
+            return {};
+        }
+        auto begin = at + key.size();
+        auto end = begin;
+        if (text[begin] == '"') {
+            ++begin;
+            end = text.find('"', begin);
+        } else {
+            end = text.find_first_of(",}", begin);
+        }
+        return text.substr(begin, end - begin);
+    }
+};
+
+std::vector<journal_line> read_journal(const std::filesystem::path& path) {
+    std::vector<journal_line> lines;
+    std::ifstream in(path);
+    std::string text;
+    while (std::getline(in, text)) {
+        journal_line line;
+        line.text = text;
+        line.type = line.field("type");
+        const std::string ts = line.field("ts");
+        line.ts = ts.empty() ? 0 : std::stoll(ts);
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+/// Ids of the orders open at line `until` (exclusive): sent and not yet ended by a confirmed
+/// cancel or fills of their whole quantity.
+std::set<std::string> open_orders(const std::vector<journal_line>& lines, std::size_t until) {
+    std::map<std::string, double> remaining;
+    for (std::size_t i = 0; i < until && i < lines.size(); ++i) {
+        const journal_line& line = lines[i];
+        const std::string id = line.field("client_order_id");
+        if (line.type == "order_intent") {
+            remaining[id] = std::stod(line.field("qty"));
+        } else if (line.type == "cancel" && line.field("stage") == "confirmed") {
+            remaining.erase(id);
+        } else if (line.type == "fill" && remaining.count(id) != 0) {
+            remaining[id] -= std::stod(line.field("qty"));
+            if (remaining[id] <= 1e-12) {
+                remaining.erase(id);
+            }
+        }
+    }
+    std::set<std::string> ids;
+    for (const auto& entry : remaining) {
+        ids.insert(entry.first);
+    }
+    return ids;
+}
+
+bool wait_for(const std::function<bool()>& done, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
+/// Checks the journal of a run killed once: the kill event, a cancel of every order open at
+/// the kill within 100 ms of it, and no order intent after it.
+void check_killed_journal(const std::filesystem::path& path) {
+    const auto lines = read_journal(path);
+    std::size_t kill_at = lines.size();
+    std::size_t command_at = lines.size();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (command_at == lines.size() && lines[i].type == "command" &&
+            lines[i].field("command") == "kill") {
+            command_at = i;
+        }
+        if (lines[i].type == "state" && lines[i].field("event") == "kill") {
+            kill_at = i;
+            break;
+        }
+    }
+    REQUIRE(command_at < lines.size());
+    REQUIRE(kill_at < lines.size());
+    CHECK(lines[kill_at].field("reason") == "manual_kill");
+    const std::size_t first = std::min(command_at, kill_at);
+    const std::int64_t kill_ts = lines[kill_at].ts;
+    const std::set<std::string> open = open_orders(lines, first);
+    INFO("orders open at the kill: " << open.size());
+    CHECK(!open.empty());
+    for (const std::string& id : open) {
+        bool cancelled = false;
+        for (std::size_t i = first; i < lines.size() && !cancelled; ++i) {
+            cancelled = lines[i].type == "cancel" && lines[i].field("client_order_id") == id &&
+                        lines[i].field("cause") == "kill" &&
+                        std::llabs(lines[i].ts - kill_ts) <= 100 * 1'000'000LL;
+        }
+        INFO("order " << id);
+        CHECK(cancelled);
+    }
+    for (std::size_t i = first; i < lines.size(); ++i) {
+        INFO(lines[i].text);
+        CHECK(lines[i].type != "order_intent");
+    }
+}
+
 } // namespace
 
 TEST_CASE("quoter backtest --paths 50 writes the multi-path report with charts", "[sim_commands]") {
@@ -223,4 +355,158 @@ TEST_CASE("modes other than sim are not built yet", "[sim_commands]") {
         run_quoter({"run", "--config", std::string(QUOTER_SOURCE_DIR) + "/config/paper.toml"});
     CHECK(paper.status == 3);
     CHECK_THAT(paper.err, Catch::Contains("quoter run --mode paper_exchange: not built yet"));
+}
+
+TEST_CASE("SIGUSR1 kills quoter run --mode sim: every open order cancelled, then SIGINT exits 0",
+          "[sim_commands][risk]") {
+    quoter::test::temp_dir dir("sim-kill");
+    const auto journal = dir.path() / "journal.jsonl";
+    const auto config = dir.write("sim.toml", sim_config_with_journal(journal));
+    quoter_process process(
+        {"run", "--mode", "sim", "--config", config.string(), "--speed", "50", "--duration", "20"},
+        {});
+    // Orders are open once an order_intent line has no end yet.
+    const bool trading = wait_for(
+        [&] {
+            const auto lines = read_journal(journal);
+            return !open_orders(lines, lines.size()).empty();
+        },
+        std::chrono::seconds(15));
+    INFO(process.err());
+    REQUIRE(trading);
+    process.signal(SIGUSR1);
+    REQUIRE(wait_for(
+        [&] {
+            for (const auto& line : read_journal(journal)) {
+                if (line.type == "state" && line.field("event") == "kill") {
+                    return true;
+                }
+            }
+            return false;
+        },
+        std::chrono::seconds(10)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // cancels confirmed meanwhile
+    process.signal(SIGINT);
+    const int status = process.wait(std::chrono::seconds(30));
+    INFO(process.out() << process.err());
+    CHECK(status == 0);
+    CHECK_THAT(process.out(), Catch::Contains("risk: state killed (manual_kill)"));
+    CHECK_THAT(process.out(), Catch::Contains("open orders after the final cancel-all: 0"));
+    const std::string text = slurp(journal);
+    CHECK_THAT(text, Catch::Contains("\"type\":\"journal_close\""));
+    check_killed_journal(journal);
+}
+
+TEST_CASE("keys in a terminal: k kills, q quits; the terminal is restored",
+          "[sim_commands][risk]") {
+    quoter::test::temp_dir dir("sim-keys");
+    const auto journal = dir.path() / "journal.jsonl";
+    const auto config = dir.write("sim.toml", sim_config_with_journal(journal));
+    const auto out_path = dir.path() / "stdout";
+
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    const std::string slave_name = ::ptsname(master);
+    const int slave = ::open(slave_name.c_str(), O_RDWR | O_NOCTTY);
+    REQUIRE(slave >= 0);
+    termios before{};
+    REQUIRE(::tcgetattr(slave, &before) == 0);
+
+    std::vector<std::string> args{QUOTER_EXE,      "run",     "--mode", "sim",        "--config",
+                                  config.string(), "--speed", "50",     "--duration", "30"};
+    std::vector<char*> argv;
+    for (auto& arg : args) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        // Child: the pty is its controlling terminal, stdin and stderr; stdout to a file.
+        ::setsid();
+        const int tty = ::open(slave_name.c_str(), O_RDWR);
+        const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (tty < 0 || out < 0) {
+            ::_exit(126);
+        }
+        ::dup2(tty, STDIN_FILENO);
+        ::dup2(out, STDOUT_FILENO);
+        ::dup2(tty, STDERR_FILENO);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
+    std::string screen;
+    const auto drain = [&] {
+        std::array<char, 4096> buffer{};
+        for (;;) {
+            const ssize_t n = ::read(master, buffer.data(), buffer.size());
+            if (n <= 0) {
+                break;
+            }
+            screen.append(buffer.data(), static_cast<std::size_t>(n));
+        }
+    };
+    const auto journal_has = [&](const std::string& type, const std::string& field,
+                                 const std::string& value) {
+        drain();
+        for (const auto& line : read_journal(journal)) {
+            if (line.type == type && line.field(field) == value) {
+                return true;
+            }
+        }
+        return false;
+    };
+    int status = -1;
+    const auto exited = [&] {
+        drain();
+        int raw = 0;
+        if (::waitpid(pid, &raw, WNOHANG) == pid) {
+            status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+            return true;
+        }
+        return false;
+    };
+    const bool trading = wait_for(
+        [&] {
+            drain();
+            const auto lines = read_journal(journal);
+            return !open_orders(lines, lines.size()).empty();
+        },
+        std::chrono::seconds(15));
+    const bool keys_ready = wait_for(
+        [&] {
+            drain();
+            return screen.find("keys: k kill") != std::string::npos;
+        },
+        std::chrono::seconds(5));
+    bool killed = false;
+    if (trading && keys_ready) {
+        REQUIRE(::write(master, "k", 1) == 1);
+        killed = wait_for([&] { return journal_has("state", "event", "kill"); },
+                          std::chrono::seconds(10));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        REQUIRE(::write(master, "q", 1) == 1);
+    }
+    if (!wait_for(exited, std::chrono::seconds(30))) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    }
+    termios after{};
+    const bool attributes = ::tcgetattr(slave, &after) == 0;
+    ::close(slave);
+    ::close(master);
+    INFO(screen << slurp(out_path));
+    REQUIRE(trading);
+    REQUIRE(keys_ready);
+    CHECK(killed);
+    CHECK(status == 0);
+    CHECK(journal_has("command", "source", "terminal"));
+    CHECK_THAT(slurp(out_path), Catch::Contains("risk: state killed (manual_kill)"));
+    check_killed_journal(journal);
+    // The key mode (no echo, no line editing) is undone.
+    REQUIRE(attributes);
+    CHECK((after.c_lflag & (ICANON | ECHO)) == (before.c_lflag & (ICANON | ECHO)));
 }

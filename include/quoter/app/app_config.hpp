@@ -13,6 +13,7 @@
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
+#include "quoter/risk/limits.hpp"
 #include "quoter/sim/backtest.hpp"
 #include "quoter/sim/synthetic_market.hpp"
 #include "quoter/strategy/strategy_config.hpp"
@@ -110,6 +111,15 @@ struct backtest_section {
     double return_period_s = 0.0;
 };
 
+/// [journal]: the append-only JSONL audit trail of orders, refusals, reports and commands.
+struct journal_section {
+    /// File the journal is appended to; empty: no journal.
+    std::string path;
+    /// fdatasync after a written batch once this long has passed since the last one (0: after
+    /// every batch; negative: never, leaving it to the OS).
+    std::chrono::milliseconds flush_interval_ms{1000};
+};
+
 /// API credentials: only from QUOTER_API_KEY / QUOTER_API_SECRET or the secrets file.
 struct credentials {
     config::secret api_key;
@@ -130,6 +140,9 @@ struct engine_config {
     /// [quotes]: the quote lifecycle. levels is already resolved (never 0).
     exec::quote_manager_config quotes;
     backtest_section backtest;
+    /// [risk], [risk.triggers], [risk.alarms]: pre-trade limits, kill triggers and alarms.
+    risk::risk_config risk;
+    journal_section journal;
     credentials secrets;
     /// engine.symbol with the [symbol] filters, validated.
     core::symbol_spec spec;

@@ -58,6 +58,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -101,10 +102,20 @@ public:
     [[nodiscard]] virtual exec::gateway_error check_order(const exec::order_request& request,
                                                           core::timestamp_ns now) noexcept = 0;
 
-    /// Polled once per step, after the account was marked to the new mid. Returning true engages
-    /// the kill switch: every order is cancelled and quoting stops for the rest of the run.
+    /// Polled once per step, after the account was marked to the new mid, and by
+    /// backtest_engine::poll_risk between steps. Returning true halts trading (a kill or a
+    /// pause): every order is cancelled at once and no order is sent while it keeps returning
+    /// true; returning false again resumes quoting.
     [[nodiscard]] virtual bool kill_switch(const portfolio::account& account,
                                            core::timestamp_ns now) noexcept = 0;
+
+    /// Every change of the visible book (ticks), including the first one at time 0, before the
+    /// kill-switch poll and the orders of that step.
+    virtual void on_book(core::price bid, core::price ask, core::timestamp_ns now) noexcept {
+        (void)bid;
+        (void)ask;
+        (void)now;
+    }
 
     /// Every execution report, after the account booked it.
     void on_exec_report(const exec::exec_report& report) noexcept override { (void)report; }
@@ -119,7 +130,8 @@ struct backtest_counters {
     std::uint64_t quote_updates = 0;   ///< strategy evaluations
     std::uint64_t manager_updates = 0; ///< quote_manager::update calls
     std::uint64_t risk_refusals = 0;   ///< orders the pre-trade check refused
-    bool killed = false;               ///< the kill switch was engaged
+    std::uint64_t halts = 0;           ///< times the risk hook halted trading
+    bool killed = false;               ///< the risk hook halted trading at least once
 };
 
 class backtest_engine final : private exec::exec_report_sink {
@@ -156,6 +168,12 @@ public:
     void react() noexcept;
     /// 7-8. Order flow against the resting orders, then the pnl sample when one is due.
     void simulate_order_flow() noexcept;
+
+    /// Asks the risk hook's kill switch now, between steps, so that a manual kill or pause
+    /// cancels every order without waiting for the next market step (react() asks it too).
+    void poll_risk() noexcept;
+    /// True while the risk hook holds trading halted.
+    [[nodiscard]] bool halted() const noexcept { return halted_; }
 
     /// Graceful end: cancels every order (quoting stops), lets the exchange answer by advancing
     /// only its time (bounded), and records a last sample.
@@ -273,6 +291,7 @@ private:
     core::price best_bid_;
     core::price best_ask_;
     bool book_changed_ = true;
+    bool halted_ = false;
     bool reports_since_update_ = false;
     bool requote_every_step_ = false;
     core::qty quoted_position_;
@@ -325,10 +344,16 @@ struct backtest_result {
 /// simulated time reached and the end, ns; for progress displays.
 using progress_callback = std::function<void(core::timestamp_ns now, core::timestamp_ns end)>;
 
+/// Makes the risk hook of one path (nullptr: none). Multi-path runs call it once per path on
+/// the worker that runs the path, so it must be safe to call from several threads at once; the
+/// hook lives as long as its path's engine.
+using risk_hook_factory = std::function<std::shared_ptr<risk_hook>()>;
+
 /// Runs one path of config.duration_ns with this seed, keeping every record.
 [[nodiscard]] backtest_result run_backtest(const backtest_config& config,
                                            const core::symbol_spec& spec, std::uint64_t seed,
-                                           const progress_callback& progress = {});
+                                           const progress_callback& progress = {},
+                                           const risk_hook_factory& risk = {});
 
 /// The outcome of a multi-path run: one summary per path, their aggregate, and path 0 in full
 /// (its records are the report's example charts).
@@ -346,7 +371,8 @@ struct multi_path_result {
 [[nodiscard]] multi_path_result run_backtest_paths(const backtest_config& config,
                                                    const core::symbol_spec& spec,
                                                    std::uint64_t base_seed, std::size_t path_count,
-                                                   path_runner& runner);
+                                                   path_runner& runner,
+                                                   const risk_hook_factory& risk = {});
 
 /// A single-run report over a result's records; the result must outlive the report.
 [[nodiscard]] run_report make_run_report(const backtest_result& result,
