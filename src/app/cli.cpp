@@ -1,10 +1,12 @@
 // The quoter command line. Every subcommand has its own --help; subcommands whose engine part is
 // not built yet say so in one line and exit non-zero rather than pretending to work.
-// Built: `config check`, `bench`, `backtest` on the synthetic market and `run --mode sim`.
+// Built: `config check`, `bench`, `backtest` (synthetic market or `--data` captures), `record`,
+// `run --mode sim` and `run --mode paper_exchange`; `sweep` and `run --mode live` are not yet.
 #include "quoter/app/cli.hpp"
 
 #include "quoter/app/app_config.hpp"
 #include "quoter/bench/suite.hpp"
+#include "live_commands.hpp"
 #include "sim_commands.hpp"
 
 #include <CLI/CLI.hpp>
@@ -145,7 +147,24 @@ int run_cli(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     if (*run_cmd) {
-        const bool mode_given = mode_opt->count() > 0;
+        bool mode_given = mode_opt->count() > 0;
+        if (!mode_given) {
+            // engine.mode decides; a configuration that does not load is reported by the sim
+            // path below, with every error.
+            if (const auto loaded = load_engine_config(run.config_path, run.profile);
+                loaded && loaded->engine.mode == engine_mode::paper_exchange) {
+                run.mode = "paper_exchange";
+                mode_given = true;
+            }
+        }
+        if (mode_given && run.mode == "paper_exchange") {
+            paper_run_command command;
+            command.config_path = run.config_path;
+            command.profile = run.profile;
+            command.symbol = run.symbol;
+            command.duration_s = run.duration_s;
+            return run_paper_command(command);
+        }
         if (mode_given && run.mode != "sim") {
             return not_built(("run --mode " + run.mode).c_str());
         }
@@ -162,7 +181,12 @@ int run_cli(int argc, char** argv) {
     }
     if (*backtest_cmd) {
         if (!backtest.data_files.empty()) {
-            return not_built("backtest --data (replay of captures)");
+            replay_command command;
+            command.config_path = backtest.config_path;
+            command.profile = backtest.profile;
+            command.data_files = backtest.data_files;
+            command.out_dir = backtest.out_dir;
+            return run_replay_command(command);
         }
         backtest_command command;
         command.config_path = backtest.config_path;
@@ -180,7 +204,12 @@ int run_cli(int argc, char** argv) {
         return not_built("sweep");
     }
     if (*record_cmd) {
-        return not_built("record");
+        record_command command;
+        command.symbols = record.symbols;
+        command.out_dir = record.out_dir;
+        command.duration_s = record.duration_s;
+        command.config_path = record.config_path;
+        return run_record_command(command);
     }
     if (*bench_cmd) {
         return bench::run_suite(bench_suite, bench_opts);

@@ -305,15 +305,15 @@ TEST_CASE("quoter backtest: one path writes every file; the same seed gives the 
     CHECK(slurp(a.path() / "report.html").find("<svg") != std::string::npos);
 }
 
-TEST_CASE("quoter backtest: invalid configuration, replay not built", "[sim_commands]") {
+TEST_CASE("quoter backtest: invalid configuration, missing capture", "[sim_commands]") {
     const auto invalid = run_quoter({"backtest", "--config", sim_toml},
                                     {{"QUOTER_STRATEGY_BANDS_HARD_LIMIT_PCT", "10"}});
     CHECK(invalid.status == 2);
     CHECK_THAT(invalid.err, Catch::Contains("strategy.bands.hard_limit_pct: must be at least "
                                             "soft_limit_pct"));
     const auto replay = run_quoter({"backtest", "--config", sim_toml, "--data", "x.gz"});
-    CHECK(replay.status == 3);
-    CHECK_THAT(replay.err, Catch::Contains("not built yet"));
+    CHECK(replay.status == 2);
+    CHECK_THAT(replay.err, Catch::Contains("x.gz not found"));
 }
 
 TEST_CASE("quoter run --mode sim --duration 2 --speed 100 exits 0 with a summary",
@@ -346,7 +346,7 @@ TEST_CASE("SIGINT stops quoter run --mode sim gracefully: summary, exit 0", "[si
 }
 
 TEST_CASE("modes other than sim are not built yet", "[sim_commands]") {
-    for (const char* mode : {"paper_exchange", "live"}) {
+    for (const char* mode : {"live"}) {
         const auto result = run_quoter({"run", "--mode", mode, "--config", sim_toml});
         CHECK(result.status == 3);
         CHECK_THAT(result.err, Catch::Contains("not built yet"));

@@ -1,0 +1,520 @@
+// `quoter record`, `quoter backtest --data` and `quoter run --mode paper_exchange`: the glue
+// between the loaded configuration and the live, engine and ops modules. Configuration maps to
+// engine::core_loop_config the same way the synthetic backtest maps it to sim::backtest_config
+// (strategy, quotes and simulated exchange as configured; risk limits at their defaults).
+#include "live_commands.hpp"
+
+#include "quoter/app/app_config.hpp"
+#include "quoter/engine/backtest.hpp"
+#include "quoter/engine/paper_session.hpp"
+#include "quoter/live/recorder.hpp"
+#include "quoter/md/exchange_info.hpp"
+#include "quoter/net/endpoints.hpp"
+#include "quoter/ops/control.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <thread>
+
+#include <unistd.h>
+
+namespace quoter::app {
+namespace {
+
+constexpr int exit_run_failed = 1;
+constexpr int exit_invalid_input = 2;
+
+/// Loads and validates; on failure prints every problem like `config check` does.
+std::optional<engine_config> load_config(const std::string& path, const std::string& profile,
+                                         const std::string& symbol, const char* command) {
+    config::load_options options{.profile = profile};
+    if (!symbol.empty()) {
+        std::map<std::string, std::string> vars(options.env.vars().begin(),
+                                                options.env.vars().end());
+        vars["QUOTER_ENGINE_SYMBOL"] = symbol;
+        options.env = config::environment::from_map(std::move(vars));
+    }
+    auto loaded = load_engine_config(path, std::move(options));
+    if (!loaded) {
+        std::size_t errors = 0;
+        for (const auto& problem : loaded.error()) {
+            std::fprintf(stderr, "%s\n", config::to_string(problem).c_str());
+            errors += problem.level == config::severity::error ? 1 : 0;
+        }
+        std::fprintf(stderr, "quoter %s: %zu error%s in %s\n", command, errors,
+                     errors == 1 ? "" : "s", path.c_str());
+        return std::nullopt;
+    }
+    for (const auto& warning : loaded->resolved.warnings) {
+        std::fprintf(stderr, "%s\n", config::to_string(warning).c_str());
+    }
+    return std::move(*loaded);
+}
+
+md::market to_md_market(market_kind market) noexcept {
+    return market == market_kind::usdm_futures ? md::market::usdm_futures : md::market::spot;
+}
+
+/// The stream and REST URLs of the configured market. Futures streams are split by Binance into
+/// "/public" (depth, bookTicker) and "/market" (trades) under the one configured ws_url.
+net::binance_endpoints market_endpoints(const engine_config& config) {
+    const endpoints& urls = config.active_endpoints();
+    net::binance_endpoints out;
+    if (config.engine.market == market_kind::usdm_futures) {
+        std::string base = urls.ws_url;
+        while (!base.empty() && base.back() == '/') {
+            base.pop_back();
+        }
+        out.futures_public_ws = base + "/public";
+        out.futures_market_ws = base + "/market";
+        out.futures_rest = urls.rest_url;
+    } else {
+        out.spot_ws = urls.ws_url;
+        out.spot_rest = urls.rest_url;
+    }
+    return out;
+}
+
+/// The core loop of a replay or paper session as the configuration describes it.
+engine::core_loop_config make_core_loop_config(const engine_config& config) {
+    engine::core_loop_config out;
+    out.symbol = 0;
+    out.strategy = config.strategy;
+    out.quotes = config.quotes;
+    out.quotes.symbol = 0; // the simulated exchange's only symbol
+    out.exchange = config.sim_exchange;
+    out.account.initial_cash = config.backtest.initial_cash;
+    // The account books the same fees the simulated exchange charges.
+    out.account.maker_fee_bps = config.sim_exchange.maker_fee_bps;
+    out.account.taker_fee_bps = config.sim_exchange.taker_fee_bps;
+    out.core_cpu = config.threads.core_cpu;
+    return out;
+}
+
+std::string signed_money(double value) {
+    return fmt::format("{:+.4f}", value);
+}
+
+// Set by SIGINT/SIGTERM while a recording runs; lock-free, so the handler may store it.
+std::atomic<bool> record_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_record_signal(int /*signal*/) {
+    record_stop.store(true, std::memory_order_relaxed);
+}
+
+/// Routes SIGINT/SIGTERM to record_stop for its lifetime.
+class record_signals {
+public:
+    record_signals() {
+        record_stop.store(false);
+        struct sigaction action {};
+        action.sa_handler = &on_record_signal;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGINT, &action, &previous_int_);
+        ::sigaction(SIGTERM, &action, &previous_term_);
+    }
+    record_signals(const record_signals&) = delete;
+    record_signals& operator=(const record_signals&) = delete;
+    ~record_signals() {
+        ::sigaction(SIGINT, &previous_int_, nullptr);
+        ::sigaction(SIGTERM, &previous_term_, nullptr);
+    }
+
+private:
+    struct sigaction previous_int_ {};
+    struct sigaction previous_term_ {};
+};
+
+/// Splits "btcusdt, ethusdt" into names; empty optional when a name is empty or not alphanumeric.
+std::optional<std::vector<std::string>> parse_symbols(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t begin = 0;
+    while (begin <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', begin), text.size());
+        std::string name = text.substr(begin, comma - begin);
+        name.erase(0, name.find_first_not_of(" \t"));
+        name.erase(name.find_last_not_of(" \t") + 1);
+        const bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0;
+        });
+        if (!valid) {
+            return std::nullopt;
+        }
+        out.push_back(std::move(name));
+        begin = comma + 1;
+    }
+    return out;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// quoter record
+
+int run_record_command(const record_command& command) {
+    const auto symbols = parse_symbols(command.symbols);
+    if (!symbols) {
+        std::fprintf(stderr,
+                     "quoter record: invalid --symbols '%s': expected comma-separated names "
+                     "such as btcusdt,ethusdt\n",
+                     command.symbols.c_str());
+        return exit_invalid_input;
+    }
+    std::error_code ec;
+    const std::filesystem::path out_dir = command.out_dir;
+    if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec)) {
+        std::fprintf(stderr, "quoter record: --out %s exists and is not a folder\n",
+                     command.out_dir.c_str());
+        return exit_invalid_input;
+    }
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec || !std::filesystem::is_directory(out_dir)) {
+        std::fprintf(stderr, "quoter record: cannot create --out %s: %s\n", command.out_dir.c_str(),
+                     ec ? ec.message().c_str() : "not a folder");
+        return exit_invalid_input;
+    }
+
+    net::binance_endpoints urls = net::binance_mainnet();
+    live::recorder_config config;
+    config.subscription.venue = md::market::spot;
+    if (!command.config_path.empty()) {
+        const auto loaded = load_config(command.config_path, {}, {}, "record");
+        if (!loaded) {
+            return exit_invalid_input;
+        }
+        urls = market_endpoints(*loaded);
+        config.subscription.venue = to_md_market(loaded->engine.market);
+    }
+    const record_signals signals;
+    config.stop_flag = &record_stop;
+    config.log = [](std::string_view line) {
+        std::fprintf(stderr, "record: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+    const auto duration = std::chrono::milliseconds(
+        static_cast<std::int64_t>(std::max(command.duration_s, 0.0) * 1000.0));
+    const std::string& stream_url = config.subscription.venue == md::market::spot
+                                        ? urls.spot_ws
+                                        : urls.futures_public_ws;
+    std::fprintf(stderr, "quoter record: %zu symbol%s from %s into %s%s; Ctrl-C stops\n",
+                 symbols->size(), symbols->size() == 1 ? "" : "s", stream_url.c_str(),
+                 command.out_dir.c_str(),
+                 command.duration_s > 0 ? fmt::format(" for {:g} s", command.duration_s).c_str()
+                                        : "");
+    std::fflush(stderr);
+
+    const auto recorded = live::run_recorder(*symbols, command.out_dir, duration, urls, config);
+    if (!recorded) {
+        const live::record_error error = recorded.error();
+        std::fprintf(stderr, "quoter record: %s\n", std::string(describe(error)).c_str());
+        return error == live::record_error::no_symbols || error == live::record_error::bad_directory ||
+                       error == live::record_error::instruments
+                   ? exit_invalid_input
+                   : exit_run_failed;
+    }
+    const live::record_summary& summary = *recorded;
+    std::size_t files = 0;
+    std::uint64_t lines = 0;
+    std::uint64_t snapshots = 0;
+    for (const auto& symbol : summary.symbols) {
+        files += symbol.files.size();
+        lines += symbol.lines;
+        snapshots += symbol.snapshots;
+    }
+    std::printf("quoter record: %zu file%s, %llu lines, %llu snapshots, %llu messages "
+                "(%llu malformed, %llu reconnects)%s\n",
+                files, files == 1 ? "" : "s", static_cast<unsigned long long>(lines),
+                static_cast<unsigned long long>(snapshots),
+                static_cast<unsigned long long>(summary.messages),
+                static_cast<unsigned long long>(summary.malformed),
+                static_cast<unsigned long long>(summary.reconnects),
+                record_stop.load() ? ", stopped by signal" : "");
+    for (const auto& symbol : summary.symbols) {
+        std::printf("  %s: %llu lines, %llu snapshots, %llu gaps, final state %s\n",
+                    symbol.name.c_str(), static_cast<unsigned long long>(symbol.lines),
+                    static_cast<unsigned long long>(symbol.snapshots),
+                    static_cast<unsigned long long>(symbol.gaps),
+                    std::string(md::to_string(symbol.final_state)).c_str());
+        for (const auto& file : symbol.files) {
+            std::printf("    %s\n", file.c_str());
+        }
+    }
+    if (!summary.exchange_info_path.empty()) {
+        std::printf("  exchangeInfo: %s\n", summary.exchange_info_path.c_str());
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// quoter backtest --data
+
+namespace {
+
+/// The traded symbol's instrument: from the exchangeInfo saved beside the captures by
+/// `quoter record` when present, else from the configured [symbol] filters.
+std::optional<md::symbol_registry> make_registry(const engine_config& config,
+                                                 const std::string& first_file) {
+    const md::market venue = to_md_market(config.engine.market);
+    const std::filesystem::path cache =
+        std::filesystem::path(first_file).parent_path() /
+        (venue == md::market::spot ? "spot-exchangeInfo.json" : "futures-exchangeInfo.json");
+    md::symbol_registry registry;
+    if (std::filesystem::exists(cache)) {
+        const auto info = md::load_exchange_info_file(cache.string(), venue);
+        if (info && info->find(config.engine.symbol) != nullptr) {
+            const std::string_view name = config.engine.symbol;
+            if (md::register_symbols(registry, *info, std::span<const std::string_view>(&name, 1))) {
+                return registry;
+            }
+        }
+    }
+    // Binance book quantities carry 8 decimals.
+    const auto book = md::make_book_spec(config.engine.symbol, config.symbol.tick_size, 8);
+    if (!book) {
+        return std::nullopt;
+    }
+    if (registry.add({.book_spec = *book, .trading_spec = config.spec, .venue = venue}) != 0) {
+        return std::nullopt;
+    }
+    return registry;
+}
+
+bool write_replay_report(const std::filesystem::path& out_dir, const engine_config& config,
+                         const std::vector<std::string>& files,
+                         const engine::backtest_summary& s) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    std::ofstream out(out_dir / "report.json");
+    if (!out) {
+        return false;
+    }
+    std::string file_list;
+    for (const auto& file : files) {
+        file_list += fmt::format("{}\"{}\"", file_list.empty() ? "" : ", ", file);
+    }
+    out << fmt::format(
+        "{{\n  \"symbol\": \"{}\",\n  \"files\": [{}],\n  \"lines\": {},\n  \"bad_lines\": {},\n"
+        "  \"gaps\": {},\n  \"resyncs\": {},\n  \"orders\": {},\n  \"fills\": {},\n"
+        "  \"risk_rejects\": {},\n  \"total_pnl\": {:.8f},\n  \"fees\": {:.8f},\n"
+        "  \"equity\": {:.8f},\n  \"fill_digest\": \"{:016x}\",\n  \"wall_seconds\": {:.3f},\n"
+        "  \"messages_per_s\": {:.0f}\n}}\n",
+        config.engine.symbol, file_list, s.lines, s.bad_lines, s.gaps, s.resyncs,
+        s.quotes.orders_sent, s.loop.fills, s.risk_rejects, s.total_pnl, s.fees, s.equity,
+        s.loop.fill_digest, s.wall_seconds, s.messages_per_s);
+    return static_cast<bool>(out.flush());
+}
+
+} // namespace
+
+int run_replay_command(const replay_command& command) {
+    for (const auto& file : command.data_files) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file, ec)) {
+            std::fprintf(stderr, "quoter backtest: capture file %s not found\n", file.c_str());
+            return exit_invalid_input;
+        }
+    }
+    const auto loaded = load_config(command.config_path, command.profile, {}, "backtest");
+    if (!loaded) {
+        return exit_invalid_input;
+    }
+    const engine_config& config = *loaded;
+    const auto registry = make_registry(config, command.data_files.front());
+    if (!registry) {
+        std::fprintf(stderr, "quoter backtest: invalid filters for %s in [symbol]\n",
+                     config.engine.symbol.c_str());
+        return exit_invalid_input;
+    }
+    const engine::core_loop_config loop = make_core_loop_config(config);
+    const engine::backtest_summary s =
+        engine::run_replay_backtest(*registry, command.data_files, loop);
+    if (!s.ok) {
+        std::fprintf(stderr, "quoter backtest: %s\n", s.error.c_str());
+        return exit_invalid_input;
+    }
+    const std::filesystem::path out_dir = command.out_dir;
+    if (!write_replay_report(out_dir, config, command.data_files, s)) {
+        std::fprintf(stderr, "quoter backtest: cannot write %s\n",
+                     (out_dir / "report.json").string().c_str());
+        return exit_run_failed;
+    }
+    std::printf("quoter backtest: %s replay of %zu file%s, %.0f s of capture in %.2f s\n",
+                config.engine.symbol.c_str(), command.data_files.size(),
+                command.data_files.size() == 1 ? "" : "s",
+                static_cast<double>(s.last_ns - s.first_ns) * 1e-9, s.wall_seconds);
+    std::printf("  messages %llu (%llu bad), %.0f messages/s, gaps %llu, resyncs %llu\n",
+                static_cast<unsigned long long>(s.lines),
+                static_cast<unsigned long long>(s.bad_lines), s.messages_per_s,
+                static_cast<unsigned long long>(s.gaps),
+                static_cast<unsigned long long>(s.resyncs));
+    std::printf("  orders %llu, fills %llu, cancels %llu, risk rejects %llu, final state %s\n",
+                static_cast<unsigned long long>(s.quotes.orders_sent),
+                static_cast<unsigned long long>(s.loop.fills),
+                static_cast<unsigned long long>(s.quotes.cancels_sent),
+                static_cast<unsigned long long>(s.risk_rejects),
+                std::string(risk::to_string(s.final_state)).c_str());
+    std::printf("  PnL %s, fees %.4f, equity %.4f\n", signed_money(s.total_pnl).c_str(), s.fees,
+                s.equity);
+    std::printf("report: %s\n", (out_dir / "report.json").string().c_str());
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// quoter run --mode paper_exchange
+
+namespace {
+
+std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
+    return fmt::format("paper {:.0f}s  {}{}  orders {}  fills {}  open {}  pnl {}  equity {:.2f}  "
+                       "msgs {}  synced {}",
+                       elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
+                       s.quotes.orders_sent, s.loop.fills, s.open_orders,
+                       signed_money(s.total_pnl), s.equity, s.market_data.messages,
+                       s.market_data.synced_symbols);
+}
+
+/// Removes the process-wide handlers when the session ends, however it ends.
+struct signal_handlers_guard {
+    bool installed = false;
+    signal_handlers_guard() = default;
+    signal_handlers_guard(const signal_handlers_guard&) = delete;
+    signal_handlers_guard& operator=(const signal_handlers_guard&) = delete;
+    ~signal_handlers_guard() {
+        if (installed) {
+            ops::remove_signal_handlers();
+        }
+    }
+};
+
+} // namespace
+
+int run_paper_command(const paper_run_command& command) {
+    const auto loaded = load_config(command.config_path, command.profile, command.symbol, "run");
+    if (!loaded) {
+        return exit_invalid_input;
+    }
+    const engine_config& config = *loaded;
+
+    engine::paper_session_config session;
+    session.engine = make_core_loop_config(config);
+    session.market_data.subscription.venue = to_md_market(config.engine.market);
+    session.market_data.subscription.symbols = {config.engine.symbol};
+    session.market_data.session.endpoints = market_endpoints(config);
+    session.market_data.cpu = config.threads.md_cpu;
+    session.market_data.log = [](std::string_view line) {
+        std::fprintf(stderr, "md: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+    session.status_interval_ms = 200;
+    // A busy-polling core only makes sense on a CPU of its own.
+    session.idle_sleep_us = config.threads.wait == wait_policy::spin ? 0 : 100;
+
+    ops::control_channel control;
+    signal_handlers_guard handlers;
+    handlers.installed = ops::install_signal_handlers(control);
+    if (!handlers.installed) {
+        std::fprintf(stderr, "quoter run: cannot install the signal handlers\n");
+        return exit_run_failed;
+    }
+    const auto& urls = config.active_endpoints();
+    std::fprintf(stderr,
+                 "quoter run --mode paper_exchange: %s on %s (%s)%s; Ctrl-C stops, SIGUSR1 "
+                 "kills\n",
+                 config.engine.symbol.c_str(), urls.ws_url.c_str(), urls.rest_url.c_str(),
+                 command.duration_s > 0 ? fmt::format(", for {:g} s", command.duration_s).c_str()
+                                        : "");
+    std::fflush(stderr);
+
+    std::atomic<bool> stop{false};
+    std::atomic<bool> finished{false};
+    // The duration is enforced off the core thread so that it holds even without market data.
+    std::thread timer;
+    if (command.duration_s > 0) {
+        timer = std::thread([&] {
+            const auto end = std::chrono::steady_clock::now() +
+                             std::chrono::milliseconds(
+                                 static_cast<std::int64_t>(command.duration_s * 1000.0));
+            while (!finished.load() && std::chrono::steady_clock::now() < end) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            stop.store(true);
+        });
+    }
+
+    const bool terminal = ::isatty(STDERR_FILENO) != 0;
+    const auto start = std::chrono::steady_clock::now();
+    const auto status_every = terminal ? std::chrono::seconds(1) : std::chrono::seconds(5);
+    auto next_status = start + status_every;
+    std::size_t status_width = 0;
+    const engine::paper_summary summary = engine::run_paper_session(
+        session, stop,
+        [&](const engine::paper_status& s) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now < next_status) {
+                return;
+            }
+            next_status = now + status_every;
+            const std::string line = paper_status_line(
+                s, std::chrono::duration<double>(now - start).count());
+            if (terminal) {
+                status_width = std::max(status_width, line.size());
+                std::fprintf(stderr, "\r%-*s", static_cast<int>(status_width), line.c_str());
+            } else {
+                std::fprintf(stderr, "%s\n", line.c_str());
+            }
+            std::fflush(stderr);
+        },
+        &control);
+    finished.store(true);
+    if (timer.joinable()) {
+        timer.join();
+    }
+    const double wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (terminal && status_width > 0) {
+        std::fprintf(stderr, "\r%-*s\r", static_cast<int>(status_width), "");
+        std::fflush(stderr);
+    }
+    if (!summary.ok) {
+        std::fprintf(stderr, "quoter run --mode paper_exchange: %s\n", summary.error.c_str());
+        return exit_run_failed;
+    }
+    const engine::paper_status& s = summary.last;
+    const auto source = control.stop_source();
+    std::printf("quoter run --mode paper_exchange: %s stopped by %s after %.1f s\n",
+                config.engine.symbol.c_str(),
+                source ? std::string(ops::to_string(*source)).c_str()
+                : stop.load() ? "--duration"
+                              : "quit",
+                wall_s);
+    std::printf("  orders %llu, acks %llu, fills %llu, cancels %llu, risk rejects %llu, "
+                "open orders %zu, final state %s\n",
+                static_cast<unsigned long long>(s.quotes.orders_sent),
+                static_cast<unsigned long long>(s.exchange.acks),
+                static_cast<unsigned long long>(s.loop.fills),
+                static_cast<unsigned long long>(s.quotes.cancels_sent),
+                static_cast<unsigned long long>(s.risk_rejects), s.open_orders,
+                std::string(risk::to_string(s.state)).c_str());
+    std::printf("  PnL %s, equity %.4f, position %.8g\n", signed_money(s.total_pnl).c_str(),
+                s.equity, config.spec.to_double(s.position));
+    std::printf("  market data: %llu messages, %llu gaps, %llu resyncs, %llu reconnects\n",
+                static_cast<unsigned long long>(s.market_data.messages),
+                static_cast<unsigned long long>(s.market_data.gaps),
+                static_cast<unsigned long long>(s.market_data.resyncs),
+                static_cast<unsigned long long>(s.market_data.reconnects));
+    std::fflush(stdout);
+    return 0;
+}
+
+} // namespace quoter::app

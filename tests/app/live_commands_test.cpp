@@ -1,0 +1,210 @@
+// The real `quoter` binary on market data: `backtest --data` over a Binance capture
+// (../shared/data/binance), and `record` and `run --mode paper_exchange` against quoter-venue
+// (synthetic mode) on 127.0.0.1. Every child process runs under a deadline and is killed past it.
+#include "net/venue_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using quoter::net::testing::venue_process;
+
+std::string slurp(const fs::path& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// A private temporary folder, removed with everything in it.
+struct temp_folder {
+    fs::path path;
+    temp_folder() {
+        std::string pattern = (fs::temp_directory_path() / "quoter-app-live-XXXXXX").string();
+        REQUIRE(mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    temp_folder(const temp_folder&) = delete;
+    temp_folder& operator=(const temp_folder&) = delete;
+    ~temp_folder() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+};
+
+struct run_result {
+    int status = -1; ///< Exit code; -1 when killed at the deadline or by a signal.
+    std::string out;
+    std::string err;
+};
+
+/// Runs quoter with args, output captured in dir; killed when it outlives timeout.
+run_result run_quoter(const std::vector<std::string>& args, const fs::path& dir,
+                      std::chrono::seconds timeout) {
+    const std::string out_path = (dir / "stdout.txt").string();
+    const std::string err_path = (dir / "stderr.txt").string();
+    std::vector<std::string> argv_strings{QUOTER_EXE};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : argv_strings) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = 0;
+    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(spawned == 0);
+
+    int status = 0;
+    bool exited = false;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!exited && std::chrono::steady_clock::now() < deadline) {
+        exited = waitpid(pid, &status, WNOHANG) == pid;
+        if (!exited) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    if (!exited) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    run_result result;
+    result.status = exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = slurp(out_path);
+    result.err = slurp(err_path);
+    return result;
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+    REQUIRE(static_cast<bool>(out.flush()));
+}
+
+/// A paper configuration whose spot mainnet endpoints are the local venue.
+std::string venue_config(const venue_process& venue) {
+    return "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\nsymbol = \"BTCUSDT\"\n"
+           "testnet = false\n\n[exchange.spot]\nrest_url = \"" +
+           venue.http_url() + "\"\nws_url = \"" + venue.ws_url() +
+           "\"\n\n[strategy.linear]\nspread_bps = 2.0\n";
+}
+
+std::string data_dir() {
+    if (const char* env = std::getenv("QUOTER_DATA_DIR"); env != nullptr && *env != '\0') {
+        return fs::is_directory(env) ? std::string(env) : std::string();
+    }
+    const std::string dir = QUOTER_SOURCE_DIR "/../shared/data/binance";
+    return fs::is_directory(dir) ? dir : std::string();
+}
+
+} // namespace
+
+TEST_CASE("quoter backtest --data replays a capture and writes the report", "[app][data]") {
+    const std::string dir = data_dir();
+    if (dir.empty()) {
+        WARN("skipped: no capture folder (set QUOTER_DATA_DIR or provide ../shared/data/binance)");
+        return;
+    }
+    const std::string capture = dir + "/spot-btcusdt-20240808.gz";
+    if (!fs::exists(capture)) {
+        WARN("skipped: " << capture << " is absent");
+        return;
+    }
+    temp_folder tmp;
+    const fs::path config = tmp.path / "replay.toml";
+    // A tight spread on a liquid book, so that the queue model fills within one capture.
+    write_file(config, "[engine]\nsymbol = \"BTCUSDT\"\n\n[strategy.linear]\nspread_bps = 0.5\n\n"
+                       "[quotes]\nrefresh_tolerance_bps = 0.5\n");
+    const fs::path out = tmp.path / "report";
+    const run_result r = run_quoter(
+        {"backtest", "--config", config.string(), "--data", capture, "--out", out.string()},
+        tmp.path, std::chrono::seconds(300));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("fills ") != std::string::npos);
+    CHECK(r.out.find("fills 0,") == std::string::npos);
+    CHECK(r.out.find("messages/s") != std::string::npos);
+    const std::string report = slurp(out / "report.json");
+    CHECK(report.find("\"fills\": ") != std::string::npos);
+}
+
+TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
+    temp_folder tmp;
+    const run_result r =
+        run_quoter({"backtest", "--config", QUOTER_SOURCE_DIR "/config/paper.toml", "--data",
+                    (tmp.path / "absent.gz").string(), "--out", (tmp.path / "out").string()},
+                   tmp.path, std::chrono::seconds(60));
+    CHECK(r.status == 2);
+    CHECK(r.err.find("absent.gz") != std::string::npos);
+}
+
+TEST_CASE("quoter record rejects invalid symbols", "[app]") {
+    temp_folder tmp;
+    const run_result r = run_quoter(
+        {"record", "--symbols", "btc-usdt,", "--out", (tmp.path / "out").string()}, tmp.path,
+        std::chrono::seconds(60));
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--symbols") != std::string::npos);
+}
+
+TEST_CASE("quoter record captures the venue's streams to gzip files", "[app][venue]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "7"});
+    temp_folder tmp;
+    const fs::path config = tmp.path / "venue.toml";
+    write_file(config, venue_config(venue));
+    const fs::path out = tmp.path / "capture";
+    const run_result r = run_quoter({"record", "--symbols", "btcusdt", "--out", out.string(),
+                                     "--duration", "2", "--config", config.string()},
+                                    tmp.path, std::chrono::seconds(60));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("snapshots") != std::string::npos);
+    std::size_t gz_files = 0;
+    for (const auto& entry : fs::directory_iterator(out)) {
+        if (entry.path().extension() == ".gz" && entry.file_size() > 0) {
+            ++gz_files;
+        }
+    }
+    CHECK(gz_files >= 1);
+}
+
+TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops", "[app][venue]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "5"});
+    temp_folder tmp;
+    const fs::path config = tmp.path / "paper.toml";
+    write_file(config, venue_config(venue));
+    const run_result r =
+        run_quoter({"run", "--mode", "paper_exchange", "--config", config.string(), "--duration",
+                    "3"},
+                   tmp.path, std::chrono::seconds(60));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    const auto at = r.out.find("orders ");
+    REQUIRE(at != std::string::npos);
+    CHECK(std::strtoull(r.out.c_str() + at + 7, nullptr, 10) > 0);
+}
