@@ -345,16 +345,16 @@ TEST_CASE("SIGINT stops quoter run --mode sim gracefully: summary, exit 0", "[si
     CHECK_THAT(process.out(), Catch::Contains("fills"));
 }
 
-TEST_CASE("modes other than sim are not built yet", "[sim_commands]") {
+TEST_CASE("live mode is not built yet, whether given or from engine.mode", "[sim_commands]") {
     for (const char* mode : {"live"}) {
         const auto result = run_quoter({"run", "--mode", mode, "--config", sim_toml});
         CHECK(result.status == 3);
         CHECK_THAT(result.err, Catch::Contains("not built yet"));
     }
-    const auto paper =
-        run_quoter({"run", "--config", std::string(QUOTER_SOURCE_DIR) + "/config/paper.toml"});
-    CHECK(paper.status == 3);
-    CHECK_THAT(paper.err, Catch::Contains("quoter run --mode paper_exchange: not built yet"));
+    const auto live = run_quoter(
+        {"run", "--config", std::string(QUOTER_SOURCE_DIR) + "/config/live-testnet.toml"});
+    CHECK(live.status == 3);
+    CHECK_THAT(live.err, Catch::Contains("quoter run --mode live: not built yet"));
 }
 
 TEST_CASE("SIGUSR1 kills quoter run --mode sim: every open order cancelled, then SIGINT exits 0",

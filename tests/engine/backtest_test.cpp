@@ -18,11 +18,13 @@ TEST_CASE("replay of a BTCUSDT capture trades deterministically", "[engine][data
     const std::string dir = testing::data_dir();
     if (dir.empty()) {
         WARN("skipped: no capture folder (set QUOTER_DATA_DIR or provide ../shared/data/binance)");
+        SUCCEED("skipped: test data absent");
         return;
     }
     const std::string file = dir + "/spot-btcusdt-20240808.gz";
     if (!std::filesystem::exists(file)) {
         WARN("skipped: " << file << " is absent");
+        SUCCEED("skipped: test data absent");
         return;
     }
     md::symbol_registry registry;
