@@ -28,7 +28,9 @@ std::string depth_stream(const subscription_config& config, std::string_view sym
     const std::int32_t default_ms = config.venue == md::market::spot ? 1000 : 250;
     std::string name = lower_symbol(symbol) + "@depth";
     if (config.depth_interval_ms != default_ms) {
-        name += "@" + std::to_string(config.depth_interval_ms) + "ms";
+        name += '@';
+        name += std::to_string(config.depth_interval_ms);
+        name += "ms";
     }
     return name;
 }
