@@ -23,6 +23,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <tuple>
 
 #include <sched.h>
@@ -911,6 +913,34 @@ int check_config(const std::string& path, const std::string& profile) {
         std::fprintf(stderr, "%s\n", config::to_string(warning).c_str());
     }
     return 0;
+}
+
+std::optional<engine_config> load_config_for_command(const std::string& path,
+                                                     const std::string& profile,
+                                                     const std::string& symbol,
+                                                     const char* command) {
+    config::load_options options{.profile = profile};
+    if (!symbol.empty()) {
+        std::map<std::string, std::string> vars(options.env.vars().begin(),
+                                                options.env.vars().end());
+        vars["QUOTER_ENGINE_SYMBOL"] = symbol;
+        options.env = config::environment::from_map(std::move(vars));
+    }
+    auto loaded = load_engine_config(path, std::move(options));
+    if (!loaded) {
+        std::size_t errors = 0;
+        for (const auto& problem : loaded.error()) {
+            std::fprintf(stderr, "%s\n", config::to_string(problem).c_str());
+            errors += problem.level == config::severity::error ? 1 : 0;
+        }
+        std::fprintf(stderr, "quoter %s: %zu error%s in %s\n", command, errors,
+                     errors == 1 ? "" : "s", path.c_str());
+        return std::nullopt;
+    }
+    for (const auto& warning : loaded->resolved.warnings) {
+        std::fprintf(stderr, "%s\n", config::to_string(warning).c_str());
+    }
+    return std::move(*loaded);
 }
 
 } // namespace quoter::app

@@ -36,33 +36,6 @@ namespace {
 constexpr int exit_run_failed = 1;
 constexpr int exit_invalid_input = 2;
 
-/// Loads and validates; on failure prints every problem like `config check` does.
-std::optional<engine_config> load_config(const std::string& path, const std::string& profile,
-                                         const std::string& symbol, const char* command) {
-    config::load_options options{.profile = profile};
-    if (!symbol.empty()) {
-        std::map<std::string, std::string> vars(options.env.vars().begin(),
-                                                options.env.vars().end());
-        vars["QUOTER_ENGINE_SYMBOL"] = symbol;
-        options.env = config::environment::from_map(std::move(vars));
-    }
-    auto loaded = load_engine_config(path, std::move(options));
-    if (!loaded) {
-        std::size_t errors = 0;
-        for (const auto& problem : loaded.error()) {
-            std::fprintf(stderr, "%s\n", config::to_string(problem).c_str());
-            errors += problem.level == config::severity::error ? 1 : 0;
-        }
-        std::fprintf(stderr, "quoter %s: %zu error%s in %s\n", command, errors,
-                     errors == 1 ? "" : "s", path.c_str());
-        return std::nullopt;
-    }
-    for (const auto& warning : loaded->resolved.warnings) {
-        std::fprintf(stderr, "%s\n", config::to_string(warning).c_str());
-    }
-    return std::move(*loaded);
-}
-
 md::market to_md_market(market_kind market) noexcept {
     return market == market_kind::usdm_futures ? md::market::usdm_futures : md::market::spot;
 }
@@ -191,7 +164,7 @@ int run_record_command(const record_command& command) {
     live::recorder_config config;
     config.subscription.venue = md::market::spot;
     if (!command.config_path.empty()) {
-        const auto loaded = load_config(command.config_path, {}, {}, "record");
+        const auto loaded = load_config_for_command(command.config_path, {}, {}, "record");
         if (!loaded) {
             return exit_invalid_input;
         }
@@ -205,21 +178,20 @@ int run_record_command(const record_command& command) {
     };
     const auto duration = std::chrono::milliseconds(
         static_cast<std::int64_t>(std::max(command.duration_s, 0.0) * 1000.0));
-    const std::string& stream_url = config.subscription.venue == md::market::spot
-                                        ? urls.spot_ws
-                                        : urls.futures_public_ws;
-    std::fprintf(stderr, "quoter record: %zu symbol%s from %s into %s%s; Ctrl-C stops\n",
-                 symbols->size(), symbols->size() == 1 ? "" : "s", stream_url.c_str(),
-                 command.out_dir.c_str(),
-                 command.duration_s > 0 ? fmt::format(" for {:g} s", command.duration_s).c_str()
-                                        : "");
+    const std::string& stream_url =
+        config.subscription.venue == md::market::spot ? urls.spot_ws : urls.futures_public_ws;
+    std::fprintf(
+        stderr, "quoter record: %zu symbol%s from %s into %s%s; Ctrl-C stops\n", symbols->size(),
+        symbols->size() == 1 ? "" : "s", stream_url.c_str(), command.out_dir.c_str(),
+        command.duration_s > 0 ? fmt::format(" for {:g} s", command.duration_s).c_str() : "");
     std::fflush(stderr);
 
     const auto recorded = live::run_recorder(*symbols, command.out_dir, duration, urls, config);
     if (!recorded) {
         const live::record_error error = recorded.error();
         std::fprintf(stderr, "quoter record: %s\n", std::string(describe(error)).c_str());
-        return error == live::record_error::no_symbols || error == live::record_error::bad_directory ||
+        return error == live::record_error::no_symbols ||
+                       error == live::record_error::bad_directory ||
                        error == live::record_error::instruments
                    ? exit_invalid_input
                    : exit_run_failed;
@@ -275,7 +247,8 @@ std::optional<md::symbol_registry> make_registry(const engine_config& config,
         const auto info = md::load_exchange_info_file(cache.string(), venue);
         if (info && info->find(config.engine.symbol) != nullptr) {
             const std::string_view name = config.engine.symbol;
-            if (md::register_symbols(registry, *info, std::span<const std::string_view>(&name, 1))) {
+            if (md::register_symbols(registry, *info,
+                                     std::span<const std::string_view>(&name, 1))) {
                 return registry;
             }
         }
@@ -292,8 +265,7 @@ std::optional<md::symbol_registry> make_registry(const engine_config& config,
 }
 
 bool write_replay_report(const std::filesystem::path& out_dir, const engine_config& config,
-                         const std::vector<std::string>& files,
-                         const engine::backtest_summary& s) {
+                         const std::vector<std::string>& files, const engine::backtest_summary& s) {
     std::error_code ec;
     std::filesystem::create_directories(out_dir, ec);
     std::ofstream out(out_dir / "report.json");
@@ -326,7 +298,8 @@ int run_replay_command(const replay_command& command) {
             return exit_invalid_input;
         }
     }
-    const auto loaded = load_config(command.config_path, command.profile, {}, "backtest");
+    const auto loaded =
+        load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
         return exit_invalid_input;
     }
@@ -380,9 +353,8 @@ std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
     return fmt::format("paper {:.0f}s  {}{}  orders {}  fills {}  open {}  pnl {}  equity {:.2f}  "
                        "msgs {}  synced {}",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
-                       s.quotes.orders_sent, s.loop.fills, s.open_orders,
-                       signed_money(s.total_pnl), s.equity, s.market_data.messages,
-                       s.market_data.synced_symbols);
+                       s.quotes.orders_sent, s.loop.fills, s.open_orders, signed_money(s.total_pnl),
+                       s.equity, s.market_data.messages, s.market_data.synced_symbols);
 }
 
 /// Removes the process-wide handlers when the session ends, however it ends.
@@ -401,7 +373,8 @@ struct signal_handlers_guard {
 } // namespace
 
 int run_paper_command(const paper_run_command& command) {
-    const auto loaded = load_config(command.config_path, command.profile, command.symbol, "run");
+    const auto loaded =
+        load_config_for_command(command.config_path, command.profile, command.symbol, "run");
     if (!loaded) {
         return exit_invalid_input;
     }
@@ -442,9 +415,9 @@ int run_paper_command(const paper_run_command& command) {
     std::thread timer;
     if (command.duration_s > 0) {
         timer = std::thread([&] {
-            const auto end = std::chrono::steady_clock::now() +
-                             std::chrono::milliseconds(
-                                 static_cast<std::int64_t>(command.duration_s * 1000.0));
+            const auto end =
+                std::chrono::steady_clock::now() +
+                std::chrono::milliseconds(static_cast<std::int64_t>(command.duration_s * 1000.0));
             while (!finished.load() && std::chrono::steady_clock::now() < end) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
             }
@@ -465,8 +438,8 @@ int run_paper_command(const paper_run_command& command) {
                 return;
             }
             next_status = now + status_every;
-            const std::string line = paper_status_line(
-                s, std::chrono::duration<double>(now - start).count());
+            const std::string line =
+                paper_status_line(s, std::chrono::duration<double>(now - start).count());
             if (terminal) {
                 status_width = std::max(status_width, line.size());
                 std::fprintf(stderr, "\r%-*s", static_cast<int>(status_width), line.c_str());
@@ -494,7 +467,7 @@ int run_paper_command(const paper_run_command& command) {
     const auto source = control.stop_source();
     std::printf("quoter run --mode paper_exchange: %s stopped by %s after %.1f s\n",
                 config.engine.symbol.c_str(),
-                source ? std::string(ops::to_string(*source)).c_str()
+                source        ? std::string(ops::to_string(*source)).c_str()
                 : stop.load() ? "--duration"
                               : "quit",
                 wall_s);

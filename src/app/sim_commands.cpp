@@ -51,34 +51,6 @@ constexpr int exit_not_built = 3;
 // ---------------------------------------------------------------------------------------------
 // Shared
 
-/// Loads and validates; on failure prints every problem like `config check` does.
-std::optional<engine_config> load_for_simulation(const std::string& path,
-                                                 const std::string& profile,
-                                                 const std::string& symbol, const char* command) {
-    config::load_options options{.profile = profile};
-    if (!symbol.empty()) {
-        std::map<std::string, std::string> vars(options.env.vars().begin(),
-                                                options.env.vars().end());
-        vars["QUOTER_ENGINE_SYMBOL"] = symbol;
-        options.env = config::environment::from_map(std::move(vars));
-    }
-    auto loaded = load_engine_config(path, std::move(options));
-    if (!loaded) {
-        std::size_t errors = 0;
-        for (const auto& problem : loaded.error()) {
-            std::fprintf(stderr, "%s\n", config::to_string(problem).c_str());
-            errors += problem.level == config::severity::error ? 1 : 0;
-        }
-        std::fprintf(stderr, "quoter %s: %zu error%s in %s\n", command, errors,
-                     errors == 1 ? "" : "s", path.c_str());
-        return std::nullopt;
-    }
-    for (const auto& warning : loaded->resolved.warnings) {
-        std::fprintf(stderr, "%s\n", config::to_string(warning).c_str());
-    }
-    return std::move(*loaded);
-}
-
 /// The configuration keys that shape a simulated run, as the report echoes them.
 std::vector<sim::report_parameter> report_parameters(const engine_config& config,
                                                      std::uint32_t paths, std::uint64_t seed) {
@@ -519,7 +491,8 @@ void print_multi_summary(const sim::multi_path_result& result, const sim::backte
 } // namespace
 
 int run_backtest_command(const backtest_command& command) {
-    const auto loaded = load_for_simulation(command.config_path, command.profile, {}, "backtest");
+    const auto loaded =
+        load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
         return exit_invalid_config;
     }
@@ -737,7 +710,7 @@ void print_run_summary(const sim::backtest_engine& engine, double speed, double 
 
 int run_sim_command(const sim_run_command& command) {
     const auto loaded =
-        load_for_simulation(command.config_path, command.profile, command.symbol, "run");
+        load_config_for_command(command.config_path, command.profile, command.symbol, "run");
     if (!loaded) {
         return exit_invalid_config;
     }

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -161,6 +162,15 @@ load_engine_config(const std::string& path, const std::string& profile);
 /// As above with explicit options (environment snapshot), for tests and embedding.
 [[nodiscard]] core::result<engine_config, config::diagnostics>
 load_engine_config(const std::string& path, config::load_options options);
+
+/// Loads the configuration for a subcommand (`command` names it in messages), with
+/// engine.symbol overridden when `symbol` is not empty. Prints every problem and warning on
+/// stderr as `config check` does; empty when the configuration is invalid.
+[[nodiscard]] std::optional<engine_config> load_config_for_command(const std::string& path,
+                                                                   const std::string& profile,
+                                                                   const std::string& symbol,
+                                                                   const char* command);
+
 
 /// The simulated run the configuration describes (strategy, market, simulated exchange, quotes,
 /// backtest length and recording).
