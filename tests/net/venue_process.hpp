@@ -243,7 +243,9 @@ inline rest_config venue_rest_config(const venue_process& venue) {
 
 /// Integer value of "key": in a JSON text, or -1.
 inline long long json_int(std::string_view json, std::string_view key) {
-    const std::string pattern = "\"" + std::string(key) + "\":";
+    std::string pattern;
+    pattern.reserve(key.size() + 3);
+    pattern.append("\"").append(key).append("\":");
     const std::size_t at = json.find(pattern);
     if (at == std::string_view::npos) {
         return -1;
