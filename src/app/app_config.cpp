@@ -653,8 +653,14 @@ void read_risk(config::section s, risk::risk_config& out) {
                                   "Kill when a fill arrives this long after its exchange time; "
                                   "0: off");
     g.flatten_on_kill = t.boolean("flatten_on_kill", g.flatten_on_kill,
-                                  "On kill, also close the position with marketable orders "
-                                  "(live modes; the simulated run only cancels)");
+                                  "On kill, also close the position with marketable reducing "
+                                  "IOC orders that still pass the pre-trade checks");
+    g.flatten_slippage_ticks =
+        t.integer("flatten_slippage_ticks", g.flatten_slippage_ticks, {.min = 0, .unit = "ticks"},
+                  "How far through the opposite touch a flatten order's limit price reaches");
+    g.flatten_max_attempts =
+        t.integer("flatten_max_attempts", g.flatten_max_attempts, {.min = 1},
+                  "Flatten orders after one kill before giving up (each unfilled IOC counts)");
 
     config::section a = s.sub("alarms");
     risk::alarm_thresholds& m = out.alarms;

@@ -9,6 +9,7 @@
 
 #include "latency_stats.hpp"
 #include "quoter/app/app_config.hpp"
+#include "quoter/exec/flattener.hpp"
 #include "quoter/ops/alerts.hpp"
 #include "quoter/ops/control.hpp"
 #include "quoter/ops/journal.hpp"
@@ -142,7 +143,13 @@ public:
     /// journal may be null; alerts must outlive the hook.
     sim_risk(const risk::risk_config& config, const core::symbol_spec& spec, ops::journal* journal,
              risk::alert_sink& alerts) noexcept
-        : spec_(spec), journal_(journal), engine_(config, *this, alerts, *this) {}
+        : spec_(spec), journal_(journal), alerts_(&alerts), limits_(config.limits),
+          engine_(config, *this, alerts, *this),
+          flattener_({.slippage_ticks = config.triggers.flatten_slippage_ticks,
+                      .max_attempts = config.triggers.flatten_max_attempts},
+                     spec, 0) {}
+
+    [[nodiscard]] const exec::flattener& flattener() const noexcept { return flattener_; }
 
     [[nodiscard]] risk::risk_engine& engine() noexcept { return engine_; }
     [[nodiscard]] std::uint64_t refusals() const noexcept { return refusals_; }
@@ -169,40 +176,49 @@ public:
     exec::gateway_error check_order(const exec::order_request& request,
                                     core::timestamp_ns now) noexcept override {
         now_ = std::max(now_, now);
-        risk::order_request order;
-        order.client_order_id = request.id.value;
-        order.symbol_id = symbol_id;
-        order.side = request.side;
-        order.price = request.price;
-        order.qty = request.qty;
-        order.post_only = request.post_only;
-        order.reduce_only = request.reduce_only;
-        order.intent = risk::order_intent::quote;
-        const risk::reject_reason reason =
-            engine_.check_order(spec_, order, market_, with_open_orders(), now);
-        if (reason != risk::reject_reason::none) {
+        if (!passes(request, risk::order_intent::quote, now)) {
             // Counted by reason in on_rejection, which the risk engine calls with the values.
             return exec::gateway_error::rate_limited;
         }
-        track(request, now);
-        if (journal_ != nullptr) {
-            ops::order_intent_entry entry;
-            entry.client_order_id = request.id.value;
-            entry.symbol_id = symbol_id;
-            entry.side = request.side;
-            entry.post_only = request.post_only;
-            entry.reduce_only = request.reduce_only;
-            entry.price = request.price;
-            entry.qty = request.qty;
-            entry.best_bid = market_.best_bid;
-            entry.best_ask = market_.best_ask;
-            entry.inventory = view_.position;
-            entry.mid = 0.5 *
-                        static_cast<double>(market_.best_bid.ticks() + market_.best_ask.ticks()) *
-                        spec_.tick_size();
-            journal_->append(now, entry);
-        }
+        note_sent(request, risk::order_intent::quote, now);
         return exec::gateway_error::none;
+    }
+
+    void on_model(const strategy::quote_diagnostics& model) noexcept override { model_ = model; }
+
+    std::optional<exec::order_request> flatten_order(const portfolio::account& account,
+                                                     core::timestamp_ns now) noexcept override {
+        now_ = std::max(now_, now);
+        const core::qty position = account.position();
+        const core::price touch = position.lots() > 0 ? market_.best_bid : market_.best_ask;
+        auto request = flattener_.next_order(
+            position, market_.best_bid, market_.best_ask,
+            risk::largest_order_qty(spec_, limits_, touch, account.equity()));
+        if (!request) {
+            if (flattener_.state() == exec::flatten_state::gave_up) {
+                alerts_->raise({.time = now,
+                                .kind = risk::alert_kind::flatten_gave_up,
+                                .severity = risk::alert_severity::critical,
+                                .symbol_id = symbol_id,
+                                .value = spec_.to_double(position),
+                                .threshold = static_cast<double>(flattener_.attempts())});
+                flattener_.stop();
+            }
+            return std::nullopt;
+        }
+        if (!passes(*request, risk::order_intent::flatten, now)) {
+            flattener_.on_sent(false);
+            return std::nullopt;
+        }
+        return request;
+    }
+
+    void on_flatten_sent(const exec::order_request& request, bool accepted,
+                         core::timestamp_ns now) noexcept override {
+        flattener_.on_sent(accepted);
+        if (accepted) {
+            note_sent(request, risk::order_intent::flatten, now);
+        }
     }
 
     void on_book(core::price bid, core::price ask, core::timestamp_ns now) noexcept override {
@@ -235,6 +251,7 @@ public:
     void on_exec_report(const exec::exec_report& report) noexcept override {
         const core::timestamp_ns at = report.local_ts;
         now_ = std::max(now_, at);
+        (void)flattener_.on_exec_report(report);
         open_order* const order = find(report.client_id.value);
         switch (report.kind) {
         case exec::exec_kind::ack:
@@ -319,10 +336,18 @@ private:
                                     : ops::cancel_cause::kill,
                                 now_);
     }
-    // The simulated run only cancels: it has no marketable-order path.
-    void flatten_positions(risk::halt_reason reason) noexcept override { (void)reason; }
-    // New orders are gated by the trading state the hook reports every poll.
-    void set_new_orders_enabled(bool enabled) noexcept override { (void)enabled; }
+    // The engine asks for the flatten orders (flatten_order) on every step while halted.
+    void flatten_positions(risk::halt_reason reason) noexcept override {
+        (void)reason;
+        flattener_.start();
+    }
+    // New orders are gated by the trading state the hook reports every poll; a resume ends
+    // flattening.
+    void set_new_orders_enabled(bool enabled) noexcept override {
+        if (enabled) {
+            flattener_.stop();
+        }
+    }
     void on_state_change(const risk::state_change& change) noexcept override {
         if (journal_ != nullptr) {
             journal_->append(change);
@@ -336,6 +361,54 @@ private:
         if (journal_ != nullptr) {
             journal_->append(record);
         }
+    }
+
+    /// Runs the pre-trade checks on a new order against the latest book and account.
+    [[nodiscard]] bool passes(const exec::order_request& request, risk::order_intent intent,
+                              core::timestamp_ns now) noexcept {
+        risk::order_request order;
+        order.client_order_id = request.id.value;
+        order.symbol_id = symbol_id;
+        order.side = request.side;
+        order.price = request.price;
+        order.qty = request.qty;
+        order.post_only = request.post_only;
+        order.reduce_only = request.reduce_only;
+        order.intent = intent;
+        return engine_.check_order(spec_, order, market_, with_open_orders(), now) ==
+               risk::reject_reason::none;
+    }
+
+    /// Tracks an order that left and journals its intent with the model behind it.
+    void note_sent(const exec::order_request& request, risk::order_intent intent,
+                   core::timestamp_ns now) noexcept {
+        track(request, now);
+        if (journal_ == nullptr) {
+            return;
+        }
+        const double mid =
+            0.5 * static_cast<double>(market_.best_bid.ticks() + market_.best_ask.ticks()) *
+            spec_.tick_size();
+        ops::order_intent_entry entry;
+        entry.client_order_id = request.id.value;
+        entry.symbol_id = symbol_id;
+        entry.side = request.side;
+        entry.post_only = request.post_only;
+        entry.reduce_only = request.reduce_only;
+        entry.intent = intent;
+        entry.price = request.price;
+        entry.qty = request.qty;
+        entry.best_bid = market_.best_bid;
+        entry.best_ask = market_.best_ask;
+        entry.inventory = view_.position;
+        entry.mid = mid;
+        if (intent == risk::order_intent::quote) { // a flatten order has no model behind it
+            entry.volatility = model_.sigma_per_sqrt_s;
+            entry.reservation_price = model_.center_price;
+            entry.half_spread = model_.half_spread;
+            entry.skew = model_.center_price - mid;
+        }
+        journal_->append(now, entry);
     }
 
     [[nodiscard]] ops::cancel_cause current_cause() const noexcept {
@@ -412,7 +485,12 @@ private:
 
     const core::symbol_spec& spec_;
     ops::journal* journal_;
+    risk::alert_sink* alerts_;
+    risk::risk_limits limits_;
     risk::risk_engine engine_;
+    exec::flattener flattener_;
+    /// Model outputs behind the latest desired quotes.
+    strategy::quote_diagnostics model_{};
     const portfolio::account* account_ = nullptr;
     risk::market_view market_{};
     risk::account_view view_{};
@@ -664,6 +742,14 @@ void print_risk_summary(const sim::backtest_engine& engine, sim_risk& hook,
         }
     }
     std::printf("\n");
+    const exec::flattener& flattener = hook.flattener();
+    if (flattener.orders_sent() != 0 || flattener.state() != exec::flatten_state::idle) {
+        std::printf("  flatten on kill: %s, %llu orders, %.*f filled\n",
+                    std::string(exec::to_string(flattener.state())).c_str(),
+                    static_cast<unsigned long long>(flattener.orders_sent()),
+                    engine.spec().qty_decimals(),
+                    engine.spec().to_double(flattener.filled_qty()));
+    }
     if (journal != nullptr) {
         std::printf("  journal: %s (%llu lines, %llu dropped)\n", journal->path().c_str(),
                     static_cast<unsigned long long>(journal->lines_flushed()),
@@ -729,6 +815,7 @@ int run_sim_command(const sim_run_command& command) {
         journal_config.path = config.journal.path;
         journal_config.fdatasync_interval_ms = config.journal.flush_interval_ms.count();
         journal_config.symbols = {config.spec};
+        journal_config.stamp_wall_clock = true; // "ts" is simulated time
         auto opened = ops::journal::open(std::move(journal_config));
         if (!opened) {
             std::fprintf(stderr, "quoter run: cannot open the journal %s: %s\n",

@@ -46,7 +46,10 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
       control_(control), account_(instrument.trading_spec, config.account),
       strategy_(config.strategy, instrument.trading_spec), risk_(config.risk, *this, *this, *this),
       gate_(gateway, risk_, instrument_.trading_spec, config.symbol),
-      quotes_(config.quotes, gate_) {
+      quotes_(config.quotes, gate_),
+      flattener_({.slippage_ticks = config.risk.triggers.flatten_slippage_ticks,
+                  .max_attempts = config.risk.triggers.flatten_max_attempts},
+                 instrument_.trading_spec, config.quotes.symbol) {
     const int extra = instrument.book_spec.qty_decimals() - instrument.trading_spec.qty_decimals();
     lot_ratio_ = extra > 0 ? pow10(extra) : 1;
     (void)fanout_.add(&quotes_);
@@ -106,6 +109,7 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
     }
     }
     risk_.poll(now, oldest_unacked());
+    work_flatten(now);
 }
 
 void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept {
@@ -200,7 +204,40 @@ bool core_loop::poll(core::timestamp_ns now) noexcept {
     take_control(now_);
     (void)gate_.poll(now_);
     risk_.poll(now_, oldest_unacked());
+    work_flatten(now_);
     return !stop_;
+}
+
+void core_loop::work_flatten(core::timestamp_ns now) noexcept {
+    if (flattener_.state() != exec::flatten_state::working || flattener_.in_flight()) {
+        return;
+    }
+    const core::price touch = account_.position().lots() > 0 ? market_.best_bid : market_.best_ask;
+    const auto request =
+        flattener_.next_order(account_.position(), market_.best_bid, market_.best_ask,
+                              risk::largest_order_qty(instrument_.trading_spec,
+                                                      config_.risk.limits, touch,
+                                                      account_.equity()));
+    if (!request) {
+        if (flattener_.state() == exec::flatten_state::gave_up) {
+            risk::alert a;
+            a.time = now;
+            a.kind = risk::alert_kind::flatten_gave_up;
+            a.severity = risk::alert_severity::critical;
+            a.symbol_id = config_.symbol;
+            a.value = instrument_.trading_spec.to_double(account_.position());
+            a.threshold = static_cast<double>(config_.risk.triggers.flatten_max_attempts);
+            raise(a);
+            flattener_.stop();
+        }
+        return;
+    }
+    refresh_views();
+    const exec::gateway_error sent = gate_.submit_flatten(*request, now);
+    flattener_.on_sent(sent == exec::gateway_error::none);
+    if (sent == exec::gateway_error::none) {
+        ++stats_.flatten_orders;
+    }
 }
 
 void core_loop::take_control(core::timestamp_ns now) noexcept {
@@ -263,6 +300,7 @@ core::timestamp_ns core_loop::oldest_unacked() const noexcept {
 // Reports, after the quote manager has seen them.
 void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
     const core::timestamp_ns at = report.local_ts;
+    (void)flattener_.on_exec_report(report);
     switch (report.kind) {
     case exec::exec_kind::ack: {
         ++stats_.acks;
@@ -363,12 +401,14 @@ void core_loop::cancel_all_orders(risk::halt_reason reason) noexcept {
 }
 
 void core_loop::flatten_positions(risk::halt_reason) noexcept {
-    // Flattening with marketable orders is not wired yet: the kill leaves the position as is.
+    flattener_.start();
+    work_flatten(now_);
 }
 
 void core_loop::set_new_orders_enabled(bool enabled) noexcept {
     orders_enabled_ = enabled;
     if (enabled) {
+        flattener_.stop();
         quotes_.resume();
     }
 }
@@ -391,7 +431,8 @@ void core_loop::raise(const risk::alert& a) noexcept {
     }
 }
 
-void core_loop::on_order_sent(const exec::order_request& request, core::timestamp_ns now) noexcept {
+void core_loop::on_order_sent(const exec::order_request& request, risk::order_intent intent,
+                              core::timestamp_ns now) noexcept {
     if (const std::size_t slot = request.id.value & 0xffU; slot < sent_ts_.size()) {
         sent_ts_[slot] = now;
     }
@@ -400,22 +441,25 @@ void core_loop::on_order_sent(const exec::order_request& request, core::timestam
     }
     const strategy::quote_input input =
         strategy_.make_input(now, account_.position(), account_.equity());
-    journal_->append(now, ops::order_intent_entry{.client_order_id = request.id.value,
-                                                  .symbol_id = config_.symbol,
-                                                  .side = request.side,
-                                                  .post_only = request.post_only,
-                                                  .reduce_only = request.reduce_only,
-                                                  .intent = risk::order_intent::quote,
-                                                  .price = request.price,
-                                                  .qty = request.qty,
-                                                  .best_bid = market_.best_bid,
-                                                  .best_ask = market_.best_ask,
-                                                  .inventory = account_.position(),
-                                                  .mid = input.mid,
-                                                  .volatility = input.volatility_per_sqrt_s,
-                                                  .reservation_price = last_model_.center_price,
-                                                  .half_spread = last_model_.half_spread,
-                                                  .skew = last_model_.center_price - input.mid});
+    ops::order_intent_entry entry{.client_order_id = request.id.value,
+                                  .symbol_id = config_.symbol,
+                                  .side = request.side,
+                                  .post_only = request.post_only,
+                                  .reduce_only = request.reduce_only,
+                                  .intent = intent,
+                                  .price = request.price,
+                                  .qty = request.qty,
+                                  .best_bid = market_.best_bid,
+                                  .best_ask = market_.best_ask,
+                                  .inventory = account_.position(),
+                                  .mid = input.mid};
+    if (intent == risk::order_intent::quote) { // a flatten order has no model behind it
+        entry.volatility = input.volatility_per_sqrt_s;
+        entry.reservation_price = last_model_.center_price;
+        entry.half_spread = last_model_.half_spread;
+        entry.skew = last_model_.center_price - input.mid;
+    }
+    journal_->append(now, entry);
 }
 
 void core_loop::on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept {

@@ -13,6 +13,12 @@ void risk_gate::set_report_sink(exec::exec_report_sink* sink) noexcept {
 
 exec::gateway_error risk_gate::submit(const exec::order_request& request,
                                       core::timestamp_ns now) noexcept {
+    return submit_checked(request, now, risk::order_intent::quote);
+}
+
+exec::gateway_error risk_gate::submit_checked(const exec::order_request& request,
+                                              core::timestamp_ns now,
+                                              risk::order_intent intent) noexcept {
     risk::order_request order;
     order.client_order_id = request.id.value;
     order.symbol_id = symbol_id_;
@@ -21,14 +27,14 @@ exec::gateway_error risk_gate::submit(const exec::order_request& request,
     order.qty = request.qty;
     order.post_only = request.post_only;
     order.reduce_only = request.reduce_only;
-    order.intent = risk::order_intent::quote;
+    order.intent = intent;
     const risk::reject_reason reason = risk_.check_order(spec_, order, market_, account_, now);
     if (reason == risk::reject_reason::none) {
         const exec::gateway_error error = inner_.submit(request, now);
         if (error == exec::gateway_error::none) {
             ++passed_;
             if (listener_ != nullptr) {
-                listener_->on_order_sent(request, now);
+                listener_->on_order_sent(request, intent, now);
             }
         }
         return error;

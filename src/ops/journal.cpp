@@ -42,8 +42,14 @@ public:
     line_formatter(fmt::memory_buffer& out, const std::vector<core::symbol_spec>& symbols)
         : out_(out), symbols_(symbols) {}
 
-    void begin(std::uint64_t seq, core::timestamp_ns time, std::string_view type) {
-        fmt::format_to(fmt::appender(out_), R"({{"seq":{},"ts":{},"type":")", seq, time);
+    void begin(std::uint64_t seq, core::timestamp_ns time, std::string_view type,
+               core::timestamp_ns wall = 0) {
+        if (wall != 0) {
+            fmt::format_to(fmt::appender(out_), R"({{"seq":{},"ts":{},"wall_ns":{},"type":")", seq,
+                           time, wall);
+        } else {
+            fmt::format_to(fmt::appender(out_), R"({{"seq":{},"ts":{},"type":")", seq, time);
+        }
         out_.append(type);
         out_.push_back('"');
     }
@@ -123,6 +129,10 @@ public:
         price("best_bid", e.symbol_id, e.best_bid);
         price("best_ask", e.symbol_id, e.best_ask);
         quantity("inventory", e.symbol_id, e.inventory);
+        if (e.intent == risk::order_intent::flatten) {
+            out_.push_back('}'); // no model decided a flatten order
+            return;
+        }
         number("volatility", e.volatility);
         out_.push_back('}');
         key("model");
@@ -179,8 +189,9 @@ public:
         text("kind", risk::to_string(a.kind));
         text("severity", risk::to_string(a.severity));
         text("reason", risk::to_string(a.reason));
-        if (a.kind == risk::alert_kind::slippage || a.kind == risk::alert_kind::delayed_fill) {
-            symbol(a.symbol_id); // the per-fill alarms are about one symbol
+        if (a.kind == risk::alert_kind::slippage || a.kind == risk::alert_kind::delayed_fill ||
+            a.kind == risk::alert_kind::flatten_gave_up) {
+            symbol(a.symbol_id); // these alerts are about one symbol
         }
         number("value", a.value);
         number("threshold", a.threshold);
@@ -274,7 +285,8 @@ core::result<std::unique_ptr<journal>, journal_open_error> journal::open(journal
 }
 
 journal::journal(journal_config config, std::FILE* file)
-    : config_(std::move(config)), file_(file), buffer_(std::make_unique<journal_buffer>()) {
+    : stamp_wall_clock_(config.stamp_wall_clock), config_(std::move(config)), file_(file),
+      buffer_(std::make_unique<journal_buffer>()) {
     std::setvbuf(file_, nullptr, _IOFBF, std::size_t{1} << 16);
     last_sync_wall_ = steady_ms();
     const core::timestamp_ns wall = wall_clock_ns();
@@ -355,7 +367,7 @@ std::size_t journal::write_batch() noexcept {
     line_formatter line(text, config_.symbols);
     std::size_t lines = ring_.pop_batch(
         [&](const journal_record& record) {
-            line.begin(++seq_, record.time, type_name(record.payload));
+            line.begin(++seq_, record.time, type_name(record.payload), record.wall);
             std::visit([&](const auto& entry) { line.body(entry); }, record.payload);
             line.end();
             last_time_ = record.time;

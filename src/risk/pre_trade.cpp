@@ -1,5 +1,6 @@
 #include "quoter/risk/pre_trade.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace quoter::risk {
@@ -67,6 +68,31 @@ reject_reason pre_trade_checker::reject(reject_reason reason, double limit_value
     record.intent = order.intent;
     sink_->on_rejection(record);
     return reason;
+}
+
+std::optional<core::qty> largest_order_qty(const core::symbol_spec& spec,
+                                           const risk_limits& limits, core::price price,
+                                           double equity) noexcept {
+    std::optional<core::qty> cap;
+    const auto tighten = [&](std::int64_t lots) {
+        lots = std::max<std::int64_t>(lots, 0);
+        cap = core::qty{cap ? std::min(cap->lots(), lots) : lots};
+    };
+    if (limits.max_order_qty_base > 0.0) {
+        tighten(spec.round_qty_down(limits.max_order_qty_base).lots());
+    }
+    const double lot_notional = spec.to_double(price) * spec.step_size();
+    if (limits.order_notional_pct > 0.0 && lot_notional > 0.0) {
+        auto lots = static_cast<std::int64_t>(pct_of(equity, limits.order_notional_pct) /
+                                              lot_notional);
+        // The check compares in doubles too: step down until it passes, as it will.
+        while (lots > 0 && exceeds_pct(static_cast<double>(lots) * lot_notional, equity,
+                                       limits.order_notional_pct)) {
+            --lots;
+        }
+        tighten(lots);
+    }
+    return cap;
 }
 
 reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const order_request& order,

@@ -265,6 +265,9 @@ void backtest_engine::quote_and_manage() noexcept {
         ++counters_.quote_updates;
         quote_mode_ = quotes.mode;
         quote_status_ = quotes.status;
+        if (risk_ != nullptr && quotes.status == strategy::quote_status::ok) {
+            risk_->on_model(quotes.model);
+        }
         const std::size_t levels = manager_.config().levels;
         const bool ok = quotes.status == strategy::quote_status::ok;
         const std::size_t count = ok ? std::min<std::size_t>(quotes.level_count, levels) : 0;
@@ -351,6 +354,17 @@ void backtest_engine::poll_risk() noexcept {
         manager_.resume();
         // The desired quotes were forgotten by the cancel-all: recompute them.
         book_changed_ = true;
+    }
+    if (halted_) {
+        if (const auto order = risk_->flatten_order(account_, now_)) {
+            sync_exchange(); // the order must meet the book of its time
+            const bool accepted = exchange_.submit(*order, now_) == exec::gateway_error::none;
+            if (accepted) {
+                ++counters_.flatten_orders;
+                ++activity_.orders_submitted;
+            }
+            risk_->on_flatten_sent(*order, accepted, now_);
+        }
     }
 }
 

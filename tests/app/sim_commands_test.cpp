@@ -144,6 +144,7 @@ std::string sim_config_with_journal(const std::filesystem::path& journal) {
 struct journal_line {
     std::string type;
     std::int64_t ts = 0;
+    std::int64_t wall_ns = 0;
     std::string text;
 
     /// The raw JSON value of a field ("" when absent); enough for this flat format.
@@ -175,6 +176,8 @@ std::vector<journal_line> read_journal(const std::filesystem::path& path) {
         line.type = line.field("type");
         const std::string ts = line.field("ts");
         line.ts = ts.empty() ? 0 : std::stoll(ts);
+        const std::string wall = line.field("wall_ns");
+        line.wall_ns = wall.empty() ? 0 : std::stoll(wall);
         lines.push_back(std::move(line));
     }
     return lines;
@@ -237,6 +240,9 @@ void check_killed_journal(const std::filesystem::path& path) {
     CHECK(lines[kill_at].field("reason") == "manual_kill");
     const std::size_t first = std::min(command_at, kill_at);
     const std::int64_t kill_ts = lines[kill_at].ts;
+    // The run's clock is simulated; "wall_ns" is when the line was written in real time.
+    const std::int64_t command_wall = lines[command_at].wall_ns;
+    REQUIRE(command_wall > 0);
     const std::set<std::string> open = open_orders(lines, first);
     INFO("orders open at the kill: " << open.size());
     CHECK(!open.empty());
@@ -245,14 +251,16 @@ void check_killed_journal(const std::filesystem::path& path) {
         for (std::size_t i = first; i < lines.size() && !cancelled; ++i) {
             cancelled = lines[i].type == "cancel" && lines[i].field("client_order_id") == id &&
                         lines[i].field("cause") == "kill" &&
-                        std::llabs(lines[i].ts - kill_ts) <= 100 * 1'000'000LL;
+                        std::llabs(lines[i].ts - kill_ts) <= 100 * 1'000'000LL &&
+                        lines[i].wall_ns - command_wall <= 100 * 1'000'000LL;
         }
         INFO("order " << id);
         CHECK(cancelled);
     }
+    // Nothing but flatten orders (when flatten_on_kill is set) leaves after the kill.
     for (std::size_t i = first; i < lines.size(); ++i) {
         INFO(lines[i].text);
-        CHECK(lines[i].type != "order_intent");
+        CHECK((lines[i].type != "order_intent" || lines[i].field("intent") == "flatten"));
     }
 }
 
@@ -394,6 +402,79 @@ TEST_CASE("SIGUSR1 kills quoter run --mode sim: every open order cancelled, then
     CHECK_THAT(process.out(), Catch::Contains("open orders after the final cancel-all: 0"));
     const std::string text = slurp(journal);
     CHECK_THAT(text, Catch::Contains("\"type\":\"journal_close\""));
+    check_killed_journal(journal);
+}
+
+TEST_CASE("flatten_on_kill: SIGUSR1 cancels, then closes the position with IOC orders",
+          "[sim_commands][risk]") {
+    quoter::test::temp_dir dir("sim-flatten");
+    const auto journal = dir.path() / "journal.jsonl";
+    std::string text = sim_config_with_journal(journal);
+    const std::string off = "flatten_on_kill = false";
+    const auto at = text.find(off);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, off.size(), "flatten_on_kill = true");
+    const auto config = dir.write("sim.toml", text);
+    quoter_process process(
+        {"run", "--mode", "sim", "--config", config.string(), "--speed", "50", "--duration", "20"},
+        {});
+    // Wait for orders and a position: a fill changed the inventory away from zero.
+    const bool positioned = wait_for(
+        [&] {
+            const auto lines = read_journal(journal);
+            return !lines.empty() && !open_orders(lines, lines.size()).empty() &&
+                   [&] {
+                       for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+                           if (it->type == "fill") {
+                               return std::stod(it->field("position")) != 0.0;
+                           }
+                       }
+                       return false;
+                   }();
+        },
+        std::chrono::seconds(15));
+    INFO(process.err());
+    REQUIRE(positioned);
+    process.signal(SIGUSR1);
+    // The kill, then flatten intents, until the position is back at zero.
+    const auto flat = [&] {
+        const auto lines = read_journal(journal);
+        bool killed = false;
+        bool flattened = false;
+        for (const auto& line : lines) {
+            killed = killed || (line.type == "state" && line.field("event") == "kill");
+            if (killed && line.type == "fill" && std::stod(line.field("position")) == 0.0) {
+                flattened = true;
+            }
+        }
+        return flattened;
+    };
+    const bool closed = wait_for(flat, std::chrono::seconds(10));
+    process.signal(SIGINT);
+    const int status = process.wait(std::chrono::seconds(30));
+    INFO(process.out() << process.err());
+    CHECK(status == 0);
+    CHECK(closed);
+    CHECK_THAT(process.out(), Catch::Contains("flatten on kill: done"));
+    CHECK_THAT(process.out(), Catch::Contains("final inventory 0.00"));
+    // Every flatten order was checked, sent IOC-style and ended; at least one filled.
+    const auto lines = read_journal(journal);
+    std::set<std::string> flatten_ids;
+    for (const auto& line : lines) {
+        if (line.type == "order_intent" && line.field("intent") == "flatten") {
+            flatten_ids.insert(line.field("client_order_id"));
+            CHECK(line.field("post_only") == "false");
+        }
+    }
+    CHECK(!flatten_ids.empty());
+    bool flatten_filled = false;
+    for (const auto& line : lines) {
+        if (line.type == "fill" && flatten_ids.count(line.field("client_order_id")) != 0) {
+            flatten_filled = true;
+            CHECK(line.field("maker") == "false");
+        }
+    }
+    CHECK(flatten_filled);
     check_killed_journal(journal);
 }
 

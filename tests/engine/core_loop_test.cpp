@@ -160,6 +160,79 @@ TEST_CASE("a kill request engages the kill switch on poll, without market data",
     }
 }
 
+/// Fills the level-0 bid with a sell print through it: the loop ends up long.
+core::timestamp_ns go_long(fixture& f, core::timestamp_ns t) {
+    const auto bid = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(bid.status == exec::order_status::acked);
+    f.loop.on_event(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell), t);
+    t += 5 * ms;
+    f.loop.on_event(book(bid0, ask0), t);
+    (void)f.loop.poll(t + 5 * ms);
+    REQUIRE(f.loop.account().position().lots() > 0);
+    return t + 10 * ms;
+}
+
+TEST_CASE("flatten_on_kill closes the position with IOC orders through the risk gate",
+          "[engine]") {
+    core_loop_config cfg;
+    cfg.risk.triggers.flatten_on_kill = true;
+    cfg.risk.triggers.flatten_slippage_ticks = 2;
+    fixture f(cfg);
+    core::timestamp_ns t = go_long(f, f.run_books(1'000 * ms, 10));
+    const core::qty long_position = f.loop.account().position();
+
+    f.control.request_kill(ops::command_source::signal);
+    (void)f.loop.poll(t);
+    CHECK(f.loop.state() == risk::trading_state::killed);
+    CHECK(f.loop.flattener().state() == exec::flatten_state::working);
+    CHECK(f.loop.stats().flatten_orders == 1);
+    // The flatten order arrives, takes the bid and its fill comes back.
+    t = f.run_books(t + 10 * ms, 5);
+    CHECK(f.exchange.position(0).lots() == 0);
+    CHECK(f.loop.account().position().lots() == 0);
+    CHECK(f.loop.flattener().filled_qty() == long_position);
+    CHECK(f.loop.flattener().state() == exec::flatten_state::done);
+    CHECK(f.exchange.stats().taker_fills >= 1);
+    // Nothing else left the engine: no quotes after the kill.
+    CHECK(f.exchange.open_order_count() == 0);
+    CHECK(f.loop.state() == risk::trading_state::killed);
+    const std::uint64_t received = f.exchange.stats().orders_received;
+    f.run_books(t, 20);
+    CHECK(f.exchange.stats().orders_received == received);
+}
+
+TEST_CASE("without flatten_on_kill a kill only cancels and the position stays", "[engine]") {
+    fixture f;
+    core::timestamp_ns t = go_long(f, f.run_books(1'000 * ms, 10));
+    const core::qty long_position = f.loop.account().position();
+    f.control.request_kill(ops::command_source::signal);
+    (void)f.loop.poll(t);
+    t = f.run_books(t + 10 * ms, 5);
+    CHECK(f.loop.stats().flatten_orders == 0);
+    CHECK(f.loop.account().position() == long_position);
+    CHECK(f.loop.flattener().state() == exec::flatten_state::idle);
+}
+
+TEST_CASE("flatten orders still pass the pre-trade checks: refused ones end in gave_up",
+          "[engine]") {
+    core_loop_config cfg;
+    cfg.risk.triggers.flatten_on_kill = true;
+    cfg.risk.triggers.flatten_max_attempts = 3;
+    // A limit 60000 ticks (600 USDT, 100 bps) through the bid is beyond a 50 bps price band.
+    cfg.risk.triggers.flatten_slippage_ticks = 60'000;
+    cfg.risk.limits.price_band_bps = 50.0;
+    fixture f(cfg);
+    core::timestamp_ns t = go_long(f, f.run_books(1'000 * ms, 10));
+    const core::qty long_position = f.loop.account().position();
+    f.control.request_kill(ops::command_source::signal);
+    (void)f.loop.poll(t);
+    t = f.run_books(t + 10 * ms, 10);
+    CHECK(f.loop.stats().flatten_orders == 3);
+    CHECK(f.loop.gate().risk_rejects(risk::reject_reason::price_through_market) == 3);
+    CHECK(f.loop.flattener().state() == exec::flatten_state::idle); // gave up, alert raised
+    CHECK(f.loop.account().position() == long_position);
+}
+
 TEST_CASE("the journal shows the kill followed by the cancel of every open order", "[engine]") {
     const auto path = std::filesystem::temp_directory_path() /
                       ("quoter-engine-journal-" + std::to_string(::getpid()) + ".jsonl");

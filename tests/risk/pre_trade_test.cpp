@@ -89,6 +89,28 @@ TEST_CASE("max order quantity", "[pre_trade]") {
     CHECK(f.sink.records.back().actual_value == 4.0);
 }
 
+TEST_CASE("largest_order_qty: the biggest order the size limits pass", "[pre_trade]") {
+    const core::symbol_spec spec = integer_spec();
+    risk_limits l; // 5 % of 100000 = 5000 notional
+    l.max_order_qty_base = 0.0;
+    const auto by_notional = largest_order_qty(spec, l, core::price{1000}, 100'000.0);
+    REQUIRE(by_notional);
+    CHECK(by_notional->lots() == 5);
+    // At that size the checker passes; one lot more is refused.
+    fixture f(l);
+    CHECK(f.check(sell(1000, 5)) == reject_reason::none);
+    CHECK(f.check(sell(1000, 6)) == reject_reason::max_order_notional);
+
+    l.max_order_qty_base = 3.0;
+    CHECK(largest_order_qty(spec, l, core::price{1000}, 100'000.0)->lots() == 3);
+    l.max_order_qty_base = 0.0;
+    l.order_notional_pct = 0.0;
+    CHECK_FALSE(largest_order_qty(spec, l, core::price{1000}, 100'000.0));
+    // A limit that allows less than one lot caps at zero.
+    l.order_notional_pct = 0.5; // 500 < one lot at 1000
+    CHECK(largest_order_qty(spec, l, core::price{1000}, 100'000.0)->lots() == 0);
+}
+
 TEST_CASE("exchange filters: positive price, positive quantity, minimum notional", "[pre_trade]") {
     fixture f; // min notional 1000
     CHECK(f.check(buy(0, 1)) == reject_reason::invalid_price);

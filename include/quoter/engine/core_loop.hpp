@@ -16,6 +16,11 @@
 // pauses trading through risk_engine::on_resync (the kill switch pulls the quotes); the next
 // synced, valid book resumes it by itself.
 //
+// Kill with flatten_on_kill: after the cancel-all, the loop closes the position with IOC
+// reducing orders (exec::flattener) sent through the risk gate as flatten orders, one at a time,
+// on every event and poll until the position is zero, dust, or the attempts run out; a resume
+// stops it. Their reports reach the account and the journal like any other order's.
+//
 // Control: poll() checks the control channel's kill flag (one relaxed load) and drains its
 // command ring; call it on every loop iteration, with or without an event, so that a kill never
 // waits for market data. kill → trigger_kill_switch(manual_kill); pause/resume → the risk
@@ -32,6 +37,7 @@
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/engine/risk_gate.hpp"
+#include "quoter/exec/flattener.hpp"
 #include "quoter/exec/order_gateway.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
@@ -82,6 +88,7 @@ struct core_loop_stats {
     std::uint64_t pauses = 0;        ///< Feed-state pauses (not synced).
     std::uint64_t resumes = 0;       ///< Feed back to synced after a pause.
     std::uint64_t kills = 0;         ///< Manual kill requests taken from the control channel.
+    std::uint64_t flatten_orders = 0; ///< Flatten orders that passed the risk gate and left.
     std::uint64_t fills = 0;         ///< Fill reports booked to the account.
     std::uint64_t acks = 0;
     std::uint64_t exchange_rejects = 0; ///< Rejects from the venue (not the risk gate).
@@ -120,6 +127,8 @@ public:
     [[nodiscard]] const risk::risk_engine& risk() const noexcept { return risk_; }
     [[nodiscard]] risk::risk_engine& risk() noexcept { return risk_; }
     [[nodiscard]] const exec::quote_manager& quotes() const noexcept { return quotes_; }
+    /// Flattening after a kill (risk.triggers.flatten_on_kill).
+    [[nodiscard]] const exec::flattener& flattener() const noexcept { return flattener_; }
     [[nodiscard]] const risk_gate& gate() const noexcept { return gate_; }
     [[nodiscard]] const strategy::quoting_strategy& strategy() const noexcept { return strategy_; }
     /// Last valid top of book (ticks; zero before the first).
@@ -141,7 +150,7 @@ private:
     // alert_sink
     void raise(const risk::alert& a) noexcept override;
     // gate_listener
-    void on_order_sent(const exec::order_request& request,
+    void on_order_sent(const exec::order_request& request, risk::order_intent intent,
                        core::timestamp_ns now) noexcept override;
     void on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept override;
 
@@ -150,6 +159,8 @@ private:
     void refresh_views() noexcept;
     void requote(core::timestamp_ns now) noexcept;
     void take_control(core::timestamp_ns now) noexcept;
+    /// While flattening after a kill: sends the next flatten order when none is in flight.
+    void work_flatten(core::timestamp_ns now) noexcept;
     [[nodiscard]] core::qty to_trading_lots(core::qty book_lots) const noexcept;
     [[nodiscard]] core::timestamp_ns oldest_unacked() const noexcept;
 
@@ -166,6 +177,7 @@ private:
     risk::risk_engine risk_;
     risk_gate gate_;
     exec::quote_manager quotes_;
+    exec::flattener flattener_;
     exec::exec_report_fanout fanout_;
 
     risk::market_view market_{};

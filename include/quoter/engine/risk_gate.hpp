@@ -30,7 +30,7 @@ namespace quoter::engine {
 class gate_listener {
 public:
     /// A new order passed the checks and was handed to the venue gateway (accepted by it).
-    virtual void on_order_sent(const exec::order_request& request,
+    virtual void on_order_sent(const exec::order_request& request, risk::order_intent intent,
                                core::timestamp_ns now) noexcept = 0;
     /// A cancel of one order was handed to the venue gateway.
     virtual void on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept = 0;
@@ -68,6 +68,12 @@ public:
                                              core::timestamp_ns now) noexcept override;
     [[nodiscard]] exec::gateway_error cancel_all(std::uint32_t symbol,
                                                  core::timestamp_ns now) noexcept override;
+    /// Sends a flatten order (risk::order_intent::flatten): the same checks, except that a
+    /// reducing flatten order may pass a kill when flatten_on_kill is set.
+    [[nodiscard]] exec::gateway_error submit_flatten(const exec::order_request& request,
+                                                     core::timestamp_ns now) noexcept {
+        return submit_checked(request, now, risk::order_intent::flatten);
+    }
     /// Delivers the queued refusals, then the venue gateway's reports due by now.
     std::size_t poll(core::timestamp_ns now) noexcept override;
 
@@ -82,6 +88,10 @@ public:
     [[nodiscard]] std::uint64_t orders_passed() const noexcept { return passed_; }
 
 private:
+    [[nodiscard]] exec::gateway_error submit_checked(const exec::order_request& request,
+                                                     core::timestamp_ns now,
+                                                     risk::order_intent intent) noexcept;
+
     exec::order_gateway& inner_;
     risk::risk_engine& risk_;
     const core::symbol_spec& spec_;

@@ -9,7 +9,8 @@
 // line right after the batch during which it noticed them.
 //
 // Every line starts with "seq" (1, 2, 3, ... per opened journal, with no gaps: a missing number
-// means lost lines) and "ts" (the record's timestamp in ns from the engine clock), then "type".
+// means lost lines) and "ts" (the record's timestamp in ns from the engine clock), optionally
+// "wall_ns" (journal_config::stamp_wall_clock), then "type".
 // docs/operations.md lists every record type and field.
 //
 // Thread ownership: append() and the record helpers from the one producer thread (the core);
@@ -17,6 +18,7 @@
 // (backtests run the core inline and drain at their own pace).
 #pragma once
 
+#include "quoter/core/clock.hpp"
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/core/result.hpp"
 #include "quoter/core/spsc_ring.hpp"
@@ -107,6 +109,9 @@ using journal_payload =
 
 struct journal_record {
     core::timestamp_ns time = 0;
+    /// Wall-clock time of the append (ns since the epoch), when journal_config::stamp_wall_clock
+    /// is set; 0 otherwise.
+    core::timestamp_ns wall = 0;
     journal_payload payload;
 };
 
@@ -119,6 +124,10 @@ struct journal_config {
     std::int64_t fdatasync_interval_ms = 1'000;
     /// Writer sleep when the ring is empty.
     std::int64_t idle_sleep_us = 1'000;
+    /// Also stamp every record with the wall clock when it is appended ("wall_ns" after "ts"):
+    /// for runs whose engine clock is simulated or replayed time, so that how long things took
+    /// in real time can be read from the journal too. One vDSO clock read per record.
+    bool stamp_wall_clock = false;
     /// Specs indexed by symbol_id: prices and quantities of those symbols are written as exact
     /// decimals ("price":61737.63); others as raw ticks and lots ("price_ticks", "qty_lots").
     std::vector<core::symbol_spec> symbols;
@@ -144,14 +153,14 @@ public:
     // Producer (core thread).
     /// Queues a record; false when the ring was full and the record was counted as dropped.
     bool append(const journal_record& record) noexcept {
-        if (ring_.try_push(record)) {
+        if (stamp_wall_clock_ ? ring_.try_push(stamped(record)) : ring_.try_push(record)) {
             return true;
         }
         dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
         return false;
     }
     bool append(core::timestamp_ns time, const journal_payload& payload) noexcept {
-        return append(journal_record{time, payload});
+        return append(journal_record{.time = time, .wall = 0, .payload = payload});
     }
     /// Records that carry their own timestamp.
     bool append(const risk::rejection_record& r) noexcept { return append(r.time, r); }
@@ -182,6 +191,11 @@ public:
 private:
     journal(journal_config config, std::FILE* file);
 
+    [[nodiscard]] static journal_record stamped(journal_record record) noexcept {
+        record.wall = core::wall_clock{}.now();
+        return record;
+    }
+
     void run() noexcept;
     /// Pops and writes one batch; returns how many records it wrote.
     std::size_t write_batch() noexcept;
@@ -189,6 +203,7 @@ private:
     void write_buffer(bool force_sync) noexcept;
 
     core::spsc_ring<journal_record, ring_capacity> ring_;
+    bool stamp_wall_clock_ = false;
     alignas(core::false_sharing_range) std::atomic<std::uint64_t> dropped_{0};
     alignas(core::false_sharing_range) std::atomic<std::uint64_t> lines_flushed_{0};
     std::atomic<bool> stop_requested_{false};

@@ -83,6 +83,10 @@ struct trigger_limits {
     /// On kill, ask the engine to close positions with marketable orders; they must still pass
     /// the price band, size, filter and rate checks.
     bool flatten_on_kill = false;
+    /// How far through the opposite touch a flatten order may reach (its limit price), ticks.
+    std::int64_t flatten_slippage_ticks = 2;
+    /// Flatten orders sent after one kill before giving up (each unfilled IOC counts one).
+    std::uint32_t flatten_max_attempts = 20;
 };
 
 /// Post-trade alarms: raised to the alert sink, never blocking.

@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 namespace quoter::risk {
 
@@ -142,6 +143,11 @@ struct exposure {
     return side == core::side::buy ? position.lots() < 0 && qty.lots() <= -position.lots()
                                    : position.lots() > 0 && qty.lots() <= position.lots();
 }
+
+/// Largest quantity in lots that one order at price may have under max_order_qty_base and
+/// order_notional_pct of equity; nothing when neither limit is set (no cap).
+[[nodiscard]] std::optional<core::qty> largest_order_qty(const core::symbol_spec& spec, const risk_limits& limits,
+                                          core::price price, double equity) noexcept;
 
 class pre_trade_checker {
 public:

@@ -59,6 +59,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -120,6 +121,27 @@ public:
     /// Every execution report, after the account booked it.
     void on_exec_report(const exec::exec_report& report) noexcept override { (void)report; }
 
+    /// The model outputs behind the desired quotes, each time the strategy computes a quote set
+    /// that is ok (before the orders it leads to are checked).
+    virtual void on_model(const strategy::quote_diagnostics& model) noexcept { (void)model; }
+
+    /// Polled once per step while trading is halted, after kill_switch(): an order that closes
+    /// (part of) the position, already checked, or nothing. The engine sends it straight to the
+    /// exchange, past the quote manager, and reports the outcome with on_flatten_sent().
+    [[nodiscard]] virtual std::optional<exec::order_request>
+    flatten_order(const portfolio::account& account, core::timestamp_ns now) noexcept {
+        (void)account;
+        (void)now;
+        return std::nullopt;
+    }
+    /// Whether the exchange took the order flatten_order() returned.
+    virtual void on_flatten_sent(const exec::order_request& request, bool accepted,
+                                 core::timestamp_ns now) noexcept {
+        (void)request;
+        (void)accepted;
+        (void)now;
+    }
+
 protected:
     ~risk_hook() = default;
 };
@@ -131,6 +153,7 @@ struct backtest_counters {
     std::uint64_t manager_updates = 0; ///< quote_manager::update calls
     std::uint64_t risk_refusals = 0;   ///< orders the pre-trade check refused
     std::uint64_t halts = 0;           ///< times the risk hook halted trading
+    std::uint64_t flatten_orders = 0;  ///< flatten orders sent while halted
     bool killed = false;               ///< the risk hook halted trading at least once
 };
 

@@ -1,0 +1,103 @@
+#include "quoter/exec/flattener.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace quoter::exec {
+
+std::string_view to_string(flatten_state state) noexcept {
+    switch (state) {
+    case flatten_state::idle: return "idle";
+    case flatten_state::working: return "working";
+    case flatten_state::done: return "done";
+    case flatten_state::gave_up: return "gave_up";
+    }
+    return "unknown";
+}
+
+flattener::flattener(const flatten_config& config, const core::symbol_spec& spec,
+                     std::uint32_t symbol) noexcept
+    : config_(config), spec_(&spec), symbol_(symbol) {}
+
+void flattener::start() noexcept {
+    state_ = flatten_state::working;
+    attempts_ = 0;
+}
+
+void flattener::stop() noexcept {
+    state_ = flatten_state::idle;
+    pending_ = {};
+}
+
+std::optional<order_request> flattener::next_order(core::qty position, core::price best_bid,
+                                                   core::price best_ask,
+                                                   std::optional<core::qty> max_qty) noexcept {
+    if (state_ != flatten_state::working || in_flight_.valid() || pending_.valid()) {
+        return std::nullopt;
+    }
+    if (position.lots() == 0) {
+        state_ = flatten_state::done;
+        return std::nullopt;
+    }
+    if (attempts_ >= config_.max_attempts || (max_qty && max_qty->lots() <= 0)) {
+        state_ = flatten_state::gave_up;
+        return std::nullopt;
+    }
+    // A long position sells into the bids, a short one buys from the asks.
+    const core::side side = position.lots() > 0 ? core::side::sell : core::side::buy;
+    const core::price touch = side == core::side::sell ? best_bid : best_ask;
+    if (touch.ticks() <= 0) {
+        return std::nullopt;
+    }
+    const std::int64_t through = std::max<std::int64_t>(config_.slippage_ticks, 0);
+    core::price limit = side == core::side::sell ? touch - through : touch + through;
+    if (limit.ticks() <= 0) {
+        limit = core::price{1};
+    }
+    std::int64_t lots = std::llabs(position.lots());
+    if (max_qty) {
+        lots = std::min(lots, max_qty->lots());
+    }
+    if (!spec_->meets_min_notional(limit, core::qty{std::llabs(position.lots())})) {
+        state_ = flatten_state::done; // dust: the exchange would refuse any order for it
+        return std::nullopt;
+    }
+    ++sequence_;
+    order_request request;
+    request.id = client_order_id{(std::uint64_t{config_.id_tag} << 56) |
+                                 ((sequence_ & 0xffff'ffff'ffffULL) << 8) | 0xffU};
+    request.symbol = symbol_;
+    request.side = side;
+    request.post_only = false;
+    request.reduce_only = true;
+    request.tif = time_in_force::ioc;
+    request.level = 0;
+    request.price = limit;
+    request.qty = core::qty{lots};
+    pending_ = request.id;
+    ++attempts_;
+    return request;
+}
+
+void flattener::on_sent(bool accepted) noexcept {
+    if (accepted && pending_.valid()) {
+        in_flight_ = pending_;
+        ++orders_sent_;
+    }
+    pending_ = {};
+}
+
+bool flattener::on_exec_report(const exec_report& report) noexcept {
+    if (!owns(report.client_id)) {
+        return false;
+    }
+    if (report.kind == exec_kind::fill || report.kind == exec_kind::partial_fill) {
+        filled_ += report.fill_qty;
+    }
+    if (report.is_terminal() && report.client_id == in_flight_) {
+        in_flight_ = {};
+    }
+    return true;
+}
+
+} // namespace quoter::exec

@@ -1,0 +1,212 @@
+#include "quoter/exec/flattener.hpp"
+#include "quoter/exec/sim_exchange.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <vector>
+
+using namespace quoter;
+using namespace quoter::exec;
+using core::price;
+using core::qty;
+using core::side;
+
+namespace {
+
+core::symbol_spec btc_spec() {
+    const auto spec = core::symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = "0.01", .step_size = "0.00001", .min_notional = "5"});
+    REQUIRE(spec.has_value());
+    return *spec;
+}
+
+exec_report terminal(const order_request& request, exec_kind kind, qty filled = qty{0}) {
+    exec_report report;
+    report.client_id = request.id;
+    report.kind = kind;
+    report.side = request.side;
+    report.price = request.price;
+    report.fill_qty = filled;
+    return report;
+}
+
+struct recording_sink final : exec_report_sink {
+    std::vector<exec_report> reports;
+    void on_exec_report(const exec_report& report) noexcept override { reports.push_back(report); }
+};
+
+} // namespace
+
+TEST_CASE("a long position sells IOC into the bids, reduce-only, through the touch by the "
+          "slippage",
+          "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({.slippage_ticks = 3, .max_attempts = 5}, spec, 7);
+    REQUIRE(f.state() == flatten_state::idle);
+    REQUIRE_FALSE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+
+    f.start();
+    const auto order = f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt);
+    REQUIRE(order);
+    CHECK(order->side == side::sell);
+    CHECK(order->price == price{5'999'997});
+    CHECK(order->qty == qty{500});
+    CHECK(order->tif == time_in_force::ioc);
+    CHECK(order->reduce_only);
+    CHECK_FALSE(order->post_only);
+    CHECK(order->symbol == 7);
+    CHECK(f.owns(order->id));
+    CHECK((order->id.value & 0xffU) == 0xffU); // never a quote slot
+    CHECK(order->id.valid());
+}
+
+TEST_CASE("a short position buys from the asks; the size is capped by the largest order",
+          "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({.slippage_ticks = 0}, spec, 0);
+    f.start();
+    const auto order = f.next_order(qty{-900}, price{6'000'000}, price{6'000'010}, qty{400});
+    REQUIRE(order);
+    CHECK(order->side == side::buy);
+    CHECK(order->price == price{6'000'010});
+    CHECK(order->qty == qty{400});
+}
+
+TEST_CASE("one order in flight at a time; the terminal report frees the slot", "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({}, spec, 0);
+    f.start();
+    const auto first = f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt);
+    REQUIRE(first);
+    // Not yet reported as sent: still nothing new.
+    REQUIRE_FALSE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    f.on_sent(true);
+    CHECK(f.in_flight());
+    REQUIRE_FALSE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+
+    // A partial fill is not terminal; the expiry of the remainder is.
+    CHECK(f.on_exec_report(terminal(*first, exec_kind::partial_fill, qty{200})));
+    CHECK(f.in_flight());
+    CHECK(f.on_exec_report(terminal(*first, exec_kind::cancelled)));
+    CHECK_FALSE(f.in_flight());
+    CHECK(f.filled_qty() == qty{200});
+
+    const auto second = f.next_order(qty{300}, price{6'000'000}, price{6'000'001}, std::nullopt);
+    REQUIRE(second);
+    CHECK(second->qty == qty{300});
+    CHECK(second->id != first->id);
+
+    // A report of someone else's order is not taken.
+    exec_report other = terminal(*second, exec_kind::fill);
+    other.client_id = client_order_id{(std::uint64_t{1} << 56) | 0x100};
+    CHECK_FALSE(f.on_exec_report(other));
+}
+
+TEST_CASE("an order refused before leaving lets the next one go at once and counts an attempt",
+          "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({.max_attempts = 2}, spec, 0);
+    f.start();
+    REQUIRE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    f.on_sent(false);
+    CHECK_FALSE(f.in_flight());
+    REQUIRE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    f.on_sent(false);
+    // Budget spent (2 attempts): gives up.
+    REQUIRE_FALSE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    CHECK(f.state() == flatten_state::gave_up);
+    CHECK(f.attempts() == 2);
+    CHECK(f.orders_sent() == 0);
+
+    // A new kill restarts with a fresh budget.
+    f.start();
+    CHECK(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+}
+
+TEST_CASE("flattening ends at zero, on dust below the minimum notional, and with no book",
+          "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({}, spec, 0);
+
+    f.start();
+    REQUIRE_FALSE(f.next_order(qty{0}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    CHECK(f.state() == flatten_state::done);
+
+    // 0.00008 BTC at 60000 = 4.8 USDT < 5 USDT minimum: nothing can be sent.
+    f.start();
+    REQUIRE_FALSE(f.next_order(qty{8}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    CHECK(f.state() == flatten_state::done);
+    // 0.00009 BTC = 5.4 USDT: sent.
+    f.start();
+    CHECK(f.next_order(qty{9}, price{6'000'000}, price{6'000'001}, std::nullopt));
+
+    // An empty bid side: wait, still working.
+    flattener g({}, spec, 0);
+    g.start();
+    REQUIRE_FALSE(g.next_order(qty{500}, price{0}, price{6'000'001}, std::nullopt));
+    CHECK(g.state() == flatten_state::working);
+    CHECK(g.attempts() == 0);
+
+    // A size cap below one lot: no order could pass.
+    REQUIRE_FALSE(g.next_order(qty{500}, price{6'000'000}, price{6'000'001}, qty{0}));
+    CHECK(g.state() == flatten_state::gave_up);
+}
+
+TEST_CASE("stop (a resume) ends flattening; a report in flight is still taken", "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({}, spec, 0);
+    f.start();
+    const auto order = f.next_order(qty{-500}, price{6'000'000}, price{6'000'001}, std::nullopt);
+    REQUIRE(order);
+    f.on_sent(true);
+    f.stop();
+    CHECK(f.state() == flatten_state::idle);
+    CHECK(f.on_exec_report(terminal(*order, exec_kind::fill, qty{500})));
+    REQUIRE_FALSE(f.next_order(qty{-500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+}
+
+TEST_CASE("against the simulated exchange a flatten order takes the book and closes the position",
+          "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    const std::array specs{spec};
+    sim_exchange_config config;
+    config.order_entry_latency = {latency_distribution::constant, core::ns_per_ms, 0};
+    config.market_data_latency = {latency_distribution::constant, core::ns_per_ms, 0};
+    recording_sink sink;
+    sim_exchange exchange(config, specs);
+    exchange.set_report_sink(&sink);
+    exchange.on_top_of_book(0, {.bid = price{6'000'000}, .bid_qty = {}, .ask = price{6'000'001},
+                                .ask_qty = {}},
+                            0);
+    // Build a long position of 0.005 BTC with a taker buy.
+    order_request buy;
+    buy.id = client_order_id{(std::uint64_t{1} << 56) | 0x100};
+    buy.side = side::buy;
+    buy.post_only = false;
+    buy.tif = time_in_force::ioc;
+    buy.price = price{6'000'001};
+    buy.qty = qty{500};
+    REQUIRE(exchange.submit(buy, 0) == gateway_error::none);
+    exchange.advance_to(10 * core::ns_per_ms);
+
+    flattener f({.slippage_ticks = 1}, spec, 0);
+    f.start();
+    const auto order = f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt);
+    REQUIRE(order);
+    REQUIRE(exchange.submit(*order, 10 * core::ns_per_ms) == gateway_error::none);
+    f.on_sent(true);
+    exchange.advance_to(20 * core::ns_per_ms);
+    qty filled{0};
+    for (const exec_report& report : sink.reports) {
+        if (f.on_exec_report(report) &&
+            (report.kind == exec_kind::fill || report.kind == exec_kind::partial_fill)) {
+            filled += report.fill_qty;
+            CHECK(report.liquidity == liquidity_role::taker);
+        }
+    }
+    CHECK(filled == qty{500});
+    CHECK_FALSE(f.in_flight());
+    REQUIRE_FALSE(f.next_order(qty{0}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    CHECK(f.state() == flatten_state::done);
+}
