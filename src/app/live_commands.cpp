@@ -11,6 +11,7 @@
 #include "quoter/md/exchange_info.hpp"
 #include "quoter/net/endpoints.hpp"
 #include "quoter/ops/control.hpp"
+#include "quoter/ops/terminal.hpp"
 
 #include <fmt/format.h>
 
@@ -68,6 +69,9 @@ engine::core_loop_config make_core_loop_config(const engine_config& config) {
     out.quotes = config.quotes;
     out.quotes.symbol = 0; // the simulated exchange's only symbol
     out.exchange = config.sim_exchange;
+    out.risk = config.risk;
+    out.journal_path = config.journal.path;
+    out.journal_flush_interval_ms = config.journal.flush_interval_ms.count();
     out.account.initial_cash = config.backtest.initial_cash;
     // The account books the same fees the simulated exchange charges.
     out.account.maker_fee_bps = config.sim_exchange.maker_fee_bps;
@@ -400,13 +404,18 @@ int run_paper_command(const paper_run_command& command) {
         std::fprintf(stderr, "quoter run: cannot install the signal handlers\n");
         return exit_run_failed;
     }
+    // Keys only in an interactive terminal; the reader restores the terminal when it stops
+    // (its destructor, on every return below) and the signal handlers on a forced exit.
+    ops::terminal_key_reader keys(control);
+    const bool interactive =
+        ::isatty(STDIN_FILENO) != 0 && keys.start() == ops::terminal_error::none;
     const auto& urls = config.active_endpoints();
-    std::fprintf(stderr,
-                 "quoter run --mode paper_exchange: %s on %s (%s)%s; Ctrl-C stops, SIGUSR1 "
-                 "kills\n",
+    std::fprintf(stderr, "quoter run --mode paper_exchange: %s on %s (%s)%s; %s\n",
                  config.engine.symbol.c_str(), urls.ws_url.c_str(), urls.rest_url.c_str(),
                  command.duration_s > 0 ? fmt::format(", for {:g} s", command.duration_s).c_str()
-                                        : "");
+                                        : "",
+                 interactive ? "keys: k kill, p pause, r resume, q quit; Ctrl-C stops"
+                             : "Ctrl-C stops, SIGUSR1 kills");
     std::fflush(stderr);
 
     std::atomic<bool> stop{false};
@@ -481,6 +490,10 @@ int run_paper_command(const paper_run_command& command) {
                 std::string(risk::to_string(s.state)).c_str());
     std::printf("  PnL %s, equity %.4f, position %.8g\n", signed_money(s.total_pnl).c_str(),
                 s.equity, config.spec.to_double(s.position));
+    if (s.loop.flatten_orders != 0) {
+        std::printf("  flatten on kill: %llu orders\n",
+                    static_cast<unsigned long long>(s.loop.flatten_orders));
+    }
     std::printf("  market data: %llu messages, %llu gaps, %llu resyncs, %llu reconnects\n",
                 static_cast<unsigned long long>(s.market_data.messages),
                 static_cast<unsigned long long>(s.market_data.gaps),

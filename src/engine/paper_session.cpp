@@ -70,6 +70,9 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     if (!config.engine.journal_path.empty()) {
         ops::journal_config journal_config;
         journal_config.path = config.engine.journal_path;
+        journal_config.fdatasync_interval_ms = config.engine.journal_flush_interval_ms;
+        // "ts" is the engine's monotonic clock; wall_ns dates the lines.
+        journal_config.stamp_wall_clock = true;
         journal_config.symbols.assign(config.engine.symbol + 1U, instrument.trading_spec);
         auto opened = ops::journal::open(std::move(journal_config));
         if (!opened.has_value() || !(*opened)->start()) {

@@ -5,11 +5,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -209,4 +211,129 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     const auto at = r.out.find("orders ");
     REQUIRE(at != std::string::npos);
     CHECK(std::strtoull(r.out.c_str() + at + 7, nullptr, 10) > 0);
+}
+
+TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every order, SIGINT exits 0",
+          "[app][venue]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "7"});
+    temp_folder tmp;
+    const fs::path journal = tmp.path / "journal.jsonl";
+    const fs::path config = tmp.path / "paper.toml";
+    write_file(config, venue_config(venue) + "\n[journal]\npath = \"" + journal.string() + "\"\n");
+    const std::string out_path = (tmp.path / "stdout.txt").string();
+    const std::string err_path = (tmp.path / "stderr.txt").string();
+    std::vector<std::string> argv_strings{QUOTER_EXE, "run",    "--mode",   "paper_exchange",
+                                          "--config", config.string(), "--duration", "30"};
+    std::vector<char*> argv;
+    for (auto& arg : argv_strings) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = 0;
+    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(spawned == 0);
+    const auto wait_for_text = [&](const std::string& needle, std::chrono::seconds limit) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (slurp(journal).find(needle) != std::string::npos) {
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    };
+    // Orders acknowledged: something is open to cancel.
+    const bool trading = wait_for_text("\"type\":\"ack\"", std::chrono::seconds(20));
+    if (trading) {
+        kill(pid, SIGUSR1);
+    }
+    const bool killed = trading && wait_for_text("\"event\":\"kill\"", std::chrono::seconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // cancels confirmed meanwhile
+    kill(pid, SIGINT);
+    int status = 0;
+    bool exited = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!exited && std::chrono::steady_clock::now() < deadline) {
+        exited = waitpid(pid, &status, WNOHANG) == pid;
+        if (!exited) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    if (!exited) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    const std::string out = slurp(out_path);
+    const std::string text = slurp(journal);
+    INFO(out << slurp(err_path));
+    REQUIRE(trading);
+    REQUIRE(killed);
+    REQUIRE(exited);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK_THAT(out, Catch::Contains("stopped by signal"));
+    CHECK_THAT(out, Catch::Contains("final state killed"));
+    CHECK_THAT(out, Catch::Contains("open orders 0"));
+    CHECK_THAT(text, Catch::Contains("\"type\":\"command\",\"command\":\"kill\",\"source\":\"signal\""));
+    CHECK_THAT(text, Catch::Contains("\"reason\":\"manual_kill\""));
+    // Every order acknowledged before the kill has a kill cancel requested right at the kill
+    // (the paper engine's ts is the wall clock) and confirmed.
+    const auto field = [](const std::string& line, const std::string& name) {
+        const std::string key = "\"" + name + "\":";
+        const auto at = line.find(key);
+        if (at == std::string::npos) {
+            return std::string();
+        }
+        const auto begin = at + key.size() + (line[at + key.size()] == '"' ? 1 : 0);
+        return line.substr(begin, line.find_first_of(",}\"", begin) - begin);
+    };
+    std::istringstream lines(text);
+    std::string line;
+    std::map<std::string, double> remaining; // orders open before the kill
+    long long kill_ts = -1;
+    bool after_kill = false;
+    std::vector<std::string> requested;
+    std::vector<std::string> confirmed;
+    while (std::getline(lines, line)) {
+        const std::string type = field(line, "type");
+        const std::string id = field(line, "client_order_id");
+        if (!after_kill) {
+            if (type == "order_intent") {
+                remaining[id] = std::stod(field(line, "qty"));
+            } else if (type == "cancel" && field(line, "stage") == "confirmed") {
+                remaining.erase(id);
+            } else if (type == "fill" && remaining.count(id) != 0) {
+                remaining[id] -= std::stod(field(line, "qty"));
+                if (remaining[id] <= 1e-12) {
+                    remaining.erase(id);
+                }
+            } else if (type == "state" && field(line, "event") == "kill") {
+                after_kill = true;
+                kill_ts = std::atoll(field(line, "ts").c_str());
+            }
+            continue;
+        }
+        if (type == "cancel" && field(line, "cause") == "kill") {
+            const long long ts = std::atoll(field(line, "ts").c_str());
+            if (field(line, "stage") == "requested" && ts - kill_ts <= 100'000'000LL) {
+                requested.push_back(id);
+            } else if (field(line, "stage") == "confirmed") {
+                confirmed.push_back(id);
+            }
+        }
+        CHECK(type != "order_intent");
+    }
+    CHECK(!remaining.empty());
+    for (const auto& [id, left] : remaining) {
+        INFO("order " << id);
+        CHECK(std::find(requested.begin(), requested.end(), id) != requested.end());
+        CHECK(std::find(confirmed.begin(), confirmed.end(), id) != confirmed.end());
+    }
 }

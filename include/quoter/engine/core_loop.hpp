@@ -72,6 +72,9 @@ struct core_loop_config {
     /// JSONL journal path; empty: no journal. Used by the runners (run_replay_backtest,
     /// run_paper_session), which open and own the journal.
     std::string journal_path;
+    /// Journal fdatasync interval of a paper session (see ops::journal_config); backtests
+    /// never sync.
+    std::int64_t journal_flush_interval_ms = 1'000;
     /// Paper session: CPU of the core thread (-1: unpinned); the md thread's CPU is in the
     /// service config.
     int core_cpu = -1;
