@@ -191,9 +191,9 @@ public:
         now_ = std::max(now_, now);
         const core::qty position = account.position();
         const core::price touch = position.lots() > 0 ? market_.best_bid : market_.best_ask;
-        auto request = flattener_.next_order(
-            position, market_.best_bid, market_.best_ask,
-            risk::largest_order_qty(spec_, limits_, touch, account.equity()));
+        auto request =
+            flattener_.next_order(position, market_.best_bid, market_.best_ask,
+                                  risk::largest_order_qty(spec_, limits_, touch, account.equity()));
         if (!request) {
             if (flattener_.state() == exec::flatten_state::gave_up) {
                 alerts_->raise({.time = now,
@@ -747,8 +747,7 @@ void print_risk_summary(const sim::backtest_engine& engine, sim_risk& hook,
         std::printf("  flatten on kill: %s, %llu orders, %.*f filled\n",
                     std::string(exec::to_string(flattener.state())).c_str(),
                     static_cast<unsigned long long>(flattener.orders_sent()),
-                    engine.spec().qty_decimals(),
-                    engine.spec().to_double(flattener.filled_qty()));
+                    engine.spec().qty_decimals(), engine.spec().to_double(flattener.filled_qty()));
     }
     if (journal != nullptr) {
         std::printf("  journal: %s (%llu lines, %llu dropped)\n", journal->path().c_str(),

@@ -45,8 +45,7 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
     : config_(config), instrument_(instrument), venue_(gateway), sim_(sim), journal_(journal),
       control_(control), account_(instrument.trading_spec, config.account),
       strategy_(config.strategy, instrument.trading_spec), risk_(config.risk, *this, *this, *this),
-      gate_(gateway, risk_, instrument_.trading_spec, config.symbol),
-      quotes_(config.quotes, gate_),
+      gate_(gateway, risk_, instrument_.trading_spec, config.symbol), quotes_(config.quotes, gate_),
       flattener_({.slippage_ticks = config.risk.triggers.flatten_slippage_ticks,
                   .max_attempts = config.risk.triggers.flatten_max_attempts},
                  instrument_.trading_spec, config.quotes.symbol) {
@@ -215,9 +214,8 @@ void core_loop::work_flatten(core::timestamp_ns now) noexcept {
     const core::price touch = account_.position().lots() > 0 ? market_.best_bid : market_.best_ask;
     const auto request =
         flattener_.next_order(account_.position(), market_.best_bid, market_.best_ask,
-                              risk::largest_order_qty(instrument_.trading_spec,
-                                                      config_.risk.limits, touch,
-                                                      account_.equity()));
+                              risk::largest_order_qty(instrument_.trading_spec, config_.risk.limits,
+                                                      touch, account_.equity()));
     if (!request) {
         if (flattener_.state() == exec::flatten_state::gave_up) {
             risk::alert a;

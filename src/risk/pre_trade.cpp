@@ -70,9 +70,8 @@ reject_reason pre_trade_checker::reject(reject_reason reason, double limit_value
     return reason;
 }
 
-std::optional<core::qty> largest_order_qty(const core::symbol_spec& spec,
-                                           const risk_limits& limits, core::price price,
-                                           double equity) noexcept {
+std::optional<core::qty> largest_order_qty(const core::symbol_spec& spec, const risk_limits& limits,
+                                           core::price price, double equity) noexcept {
     std::optional<core::qty> cap;
     const auto tighten = [&](std::int64_t lots) {
         lots = std::max<std::int64_t>(lots, 0);
@@ -83,8 +82,8 @@ std::optional<core::qty> largest_order_qty(const core::symbol_spec& spec,
     }
     const double lot_notional = spec.to_double(price) * spec.step_size();
     if (limits.order_notional_pct > 0.0 && lot_notional > 0.0) {
-        auto lots = static_cast<std::int64_t>(pct_of(equity, limits.order_notional_pct) /
-                                              lot_notional);
+        auto lots =
+            static_cast<std::int64_t>(pct_of(equity, limits.order_notional_pct) / lot_notional);
         // The check compares in doubles too: step down until it passes, as it will.
         while (lots > 0 && exceeds_pct(static_cast<double>(lots) * lot_notional, equity,
                                        limits.order_notional_pct)) {

@@ -222,8 +222,9 @@ TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every ord
     write_file(config, venue_config(venue) + "\n[journal]\npath = \"" + journal.string() + "\"\n");
     const std::string out_path = (tmp.path / "stdout.txt").string();
     const std::string err_path = (tmp.path / "stderr.txt").string();
-    std::vector<std::string> argv_strings{QUOTER_EXE, "run",    "--mode",   "paper_exchange",
-                                          "--config", config.string(), "--duration", "30"};
+    std::vector<std::string> argv_strings{QUOTER_EXE,       "run",      "--mode",
+                                          "paper_exchange", "--config", config.string(),
+                                          "--duration",     "30"};
     std::vector<char*> argv;
     for (auto& arg : argv_strings) {
         argv.push_back(arg.data());
@@ -281,7 +282,8 @@ TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every ord
     CHECK_THAT(out, Catch::Contains("stopped by signal"));
     CHECK_THAT(out, Catch::Contains("final state killed"));
     CHECK_THAT(out, Catch::Contains("open orders 0"));
-    CHECK_THAT(text, Catch::Contains("\"type\":\"command\",\"command\":\"kill\",\"source\":\"signal\""));
+    CHECK_THAT(text,
+               Catch::Contains("\"type\":\"command\",\"command\":\"kill\",\"source\":\"signal\""));
     CHECK_THAT(text, Catch::Contains("\"reason\":\"manual_kill\""));
     // Every order acknowledged before the kill has a kill cancel requested right at the kill
     // (the paper engine's ts is the wall clock) and confirmed.

@@ -422,15 +422,14 @@ TEST_CASE("flatten_on_kill: SIGUSR1 cancels, then closes the position with IOC o
     const bool positioned = wait_for(
         [&] {
             const auto lines = read_journal(journal);
-            return !lines.empty() && !open_orders(lines, lines.size()).empty() &&
-                   [&] {
-                       for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
-                           if (it->type == "fill") {
-                               return std::stod(it->field("position")) != 0.0;
-                           }
-                       }
-                       return false;
-                   }();
+            return !lines.empty() && !open_orders(lines, lines.size()).empty() && [&] {
+                for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+                    if (it->type == "fill") {
+                        return std::stod(it->field("position")) != 0.0;
+                    }
+                }
+                return false;
+            }();
         },
         std::chrono::seconds(15));
     INFO(process.err());

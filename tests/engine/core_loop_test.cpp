@@ -172,8 +172,7 @@ core::timestamp_ns go_long(fixture& f, core::timestamp_ns t) {
     return t + 10 * ms;
 }
 
-TEST_CASE("flatten_on_kill closes the position with IOC orders through the risk gate",
-          "[engine]") {
+TEST_CASE("flatten_on_kill closes the position with IOC orders through the risk gate", "[engine]") {
     core_loop_config cfg;
     cfg.risk.triggers.flatten_on_kill = true;
     cfg.risk.triggers.flatten_slippage_ticks = 2;

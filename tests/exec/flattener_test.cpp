@@ -176,9 +176,8 @@ TEST_CASE("against the simulated exchange a flatten order takes the book and clo
     recording_sink sink;
     sim_exchange exchange(config, specs);
     exchange.set_report_sink(&sink);
-    exchange.on_top_of_book(0, {.bid = price{6'000'000}, .bid_qty = {}, .ask = price{6'000'001},
-                                .ask_qty = {}},
-                            0);
+    exchange.on_top_of_book(
+        0, {.bid = price{6'000'000}, .bid_qty = {}, .ask = price{6'000'001}, .ask_qty = {}}, 0);
     // Build a long position of 0.005 BTC with a taker buy.
     order_request buy;
     buy.id = client_order_id{(std::uint64_t{1} << 56) | 0x100};

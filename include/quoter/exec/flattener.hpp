@@ -66,9 +66,9 @@ public:
     /// order's quantity in lots (the risk layer's largest order; nothing: no cap); a cap below
     /// one lot ends flattening as gave_up, since no order could pass.
     /// Call on_sent() with the outcome of every order it returns.
-    [[nodiscard]] std::optional<order_request> next_order(core::qty position, core::price best_bid,
-                                                          core::price best_ask,
-                                                          std::optional<core::qty> max_qty) noexcept;
+    [[nodiscard]] std::optional<order_request>
+    next_order(core::qty position, core::price best_bid, core::price best_ask,
+               std::optional<core::qty> max_qty) noexcept;
     /// Outcome of sending the order next_order returned: accepted means it left (its reports
     /// will follow); otherwise it was refused before leaving and the next one may go at once.
     void on_sent(bool accepted) noexcept;

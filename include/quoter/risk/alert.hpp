@@ -12,12 +12,12 @@
 namespace quoter::risk {
 
 enum class alert_kind : std::uint8_t {
-    kill,                    ///< The kill switch engaged (reason says why).
-    pause,                   ///< Trading paused.
-    resume,                  ///< Trading resumed, by command or by itself.
-    resume_refused,          ///< A resume was refused because its cause persists.
+    kill,            ///< The kill switch engaged (reason says why).
+    pause,           ///< Trading paused.
+    resume,          ///< Trading resumed, by command or by itself.
+    resume_refused,  ///< A resume was refused because its cause persists.
     flatten_gave_up, ///< value: position left (base asset), threshold: flatten_max_attempts.
-    low_fill_ratio,          ///< value: fills per new order in %, threshold: min_fill_ratio_pct.
+    low_fill_ratio,  ///< value: fills per new order in %, threshold: min_fill_ratio_pct.
     high_cancel_trade_ratio, ///< value: cancels per fill, threshold: max_cancel_trade_ratio.
     one_sided_losses,        ///< value: losing streak length, threshold: the streak limit.
     slippage,                ///< value: adverse slippage in ticks.

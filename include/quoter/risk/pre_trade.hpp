@@ -146,8 +146,9 @@ struct exposure {
 
 /// Largest quantity in lots that one order at price may have under max_order_qty_base and
 /// order_notional_pct of equity; nothing when neither limit is set (no cap).
-[[nodiscard]] std::optional<core::qty> largest_order_qty(const core::symbol_spec& spec, const risk_limits& limits,
-                                          core::price price, double equity) noexcept;
+[[nodiscard]] std::optional<core::qty> largest_order_qty(const core::symbol_spec& spec,
+                                                         const risk_limits& limits,
+                                                         core::price price, double equity) noexcept;
 
 class pre_trade_checker {
 public:
