@@ -13,6 +13,7 @@ int run_sim_bench(const bench_options& options);
 int run_risk_bench(const bench_options& options);
 int run_ring_bench(const bench_options& options);
 int run_backtest_bench(const bench_options& options);
+int run_replay_bench(const bench_options& options);
 
 namespace {
 
@@ -36,6 +37,9 @@ constexpr std::array suites{
     suite{"backtest",
           "whole backtest loop: simulated steps per second vs every module on every step",
           &run_backtest_bench},
+    suite{"replay",
+          "whole capture replay (decode, book, strategy, risk, simulated exchange) vs the md floor",
+          &run_replay_bench},
 };
 
 } // namespace

@@ -1,13 +1,18 @@
 #include "quoter/md/capture.hpp"
 
+#include "quoter/core/spsc_ring.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 namespace quoter::md {
 namespace {
@@ -63,8 +68,91 @@ bool split_capture_line(std::string_view line, capture_line& out) noexcept {
 
 // -- reader --------------------------------------------------------------------------------
 
-gzip_line_reader::gzip_line_reader(std::size_t read_chunk_bytes)
-    : buffer_(std::max<std::size_t>(read_chunk_bytes, 4096) * 2 + message_padding),
+/// Inflates a gzFile on its own thread into a few chunk-sized blocks, handed over through two
+/// SPSC rings (blocks filled, blocks free again). The file belongs to the thread from
+/// construction to destruction.
+class gzip_line_reader::inflater {
+public:
+    static constexpr std::size_t block_count = 4;
+
+    inflater(gzFile file, std::size_t chunk) : file_(file) {
+        for (std::uint32_t i = 0; i < block_count; ++i) {
+            blocks_[i].bytes.resize(chunk);
+            (void)free_.try_push(i);
+        }
+        thread_ = std::thread([this] { run(); });
+    }
+    ~inflater() {
+        stop_.store(true, std::memory_order_release);
+        thread_.join();
+    }
+    inflater(const inflater&) = delete;
+    inflater& operator=(const inflater&) = delete;
+
+    /// The next inflated block copied to out (at most one block, which is at most a chunk):
+    /// bytes copied, 0 at the end, < 0 on a zlib error; the last two repeat once reached.
+    int read(char* out) {
+        if (finished_) {
+            return result_;
+        }
+        std::uint32_t index = 0;
+        while (!filled_.try_pop(index)) {
+            std::this_thread::yield(); // the inflater is a chunk behind: rare once started
+        }
+        const int size = blocks_[index].size;
+        if (size <= 0) {
+            finished_ = true;
+            result_ = size;
+            return size;
+        }
+        std::memcpy(out, blocks_[index].bytes.data(), static_cast<std::size_t>(size));
+        (void)free_.try_push(index); // never full: it holds at most block_count indices
+        return size;
+    }
+
+private:
+    struct block {
+        std::vector<char> bytes;
+        int size = 0; ///< > 0: inflated bytes; 0: end of file; < 0: zlib error.
+    };
+
+    void run() noexcept {
+        for (;;) {
+            std::uint32_t index = 0;
+            while (!free_.try_pop(index)) {
+                if (stop_.load(std::memory_order_acquire)) {
+                    return;
+                }
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
+            }
+            block& b = blocks_[index];
+            b.size = gzread(file_, b.bytes.data(), static_cast<unsigned>(b.bytes.size()));
+            if (b.size == 0) {
+                int code = Z_OK;
+                gzerror(file_, &code);
+                b.size = code != Z_OK && code != Z_STREAM_END ? -1 : 0;
+            }
+            const bool last = b.size <= 0;
+            (void)filled_.try_push(index); // never full: at most block_count indices
+            if (last) {
+                return;
+            }
+        }
+    }
+
+    gzFile file_;
+    std::array<block, block_count> blocks_;
+    core::spsc_ring<std::uint32_t, 8> filled_;
+    core::spsc_ring<std::uint32_t, 8> free_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    // Reader side.
+    bool finished_ = false;
+    int result_ = 0;
+};
+
+gzip_line_reader::gzip_line_reader(std::size_t read_chunk_bytes, inflate_mode mode)
+    : mode_(mode), buffer_(std::max<std::size_t>(read_chunk_bytes, 4096) * 2 + message_padding),
       chunk_(std::max<std::size_t>(read_chunk_bytes, 4096)) {}
 
 gzip_line_reader::~gzip_line_reader() { close(); }
@@ -82,14 +170,33 @@ core::result<bool, capture_error> gzip_line_reader::open(const std::string& path
     begin_ = end_ = 0;
     eof_ = false;
     error_ = capture_error::none;
+    if (mode_ == inflate_mode::ahead) {
+        ahead_ = std::make_unique<inflater>(file, chunk_);
+    }
     return true;
 }
 
 void gzip_line_reader::close() noexcept {
+    ahead_.reset(); // joins the inflater before the file goes
     if (file_ != nullptr) {
         gzclose(as_gz(file_));
         file_ = nullptr;
     }
+}
+
+int gzip_line_reader::read_chunk(char* out) {
+    if (ahead_) {
+        return ahead_->read(out);
+    }
+    const int read = gzread(as_gz(file_), out, static_cast<unsigned>(chunk_));
+    if (read == 0) {
+        int code = Z_OK;
+        gzerror(as_gz(file_), &code);
+        if (code != Z_OK && code != Z_STREAM_END) {
+            return -1;
+        }
+    }
+    return read;
 }
 
 bool gzip_line_reader::refill() {
@@ -106,16 +213,9 @@ bool gzip_line_reader::refill() {
     if (buffer_.size() < end_ + chunk_ + message_padding) {
         buffer_.resize((end_ + chunk_) * 2 + message_padding); // a line longer than any before
     }
-    const int read = gzread(as_gz(file_), buffer_.data() + end_, static_cast<unsigned>(chunk_));
-    if (read < 0) {
-        error_ = capture_error::read_failed;
-        eof_ = true;
-        return false;
-    }
-    if (read == 0) {
-        int code = Z_OK;
-        gzerror(as_gz(file_), &code);
-        if (code != Z_OK && code != Z_STREAM_END) {
+    const int read = read_chunk(buffer_.data() + end_);
+    if (read <= 0) {
+        if (read < 0) {
             error_ = capture_error::read_failed;
         }
         eof_ = true;

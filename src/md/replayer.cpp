@@ -23,7 +23,8 @@ bool capture_replayer::event_queue::pop(md_event& out) noexcept {
 
 capture_replayer::capture_replayer(const symbol_registry& registry, std::vector<std::string> files,
                                    feed_config config)
-    : registry_(registry), files_(std::move(files)), feed_(registry, queue_, config) {}
+    : registry_(registry), files_(std::move(files)), feed_(registry, queue_, config),
+      reader_(std::size_t{1} << 18U, inflate_mode::ahead) {}
 
 bool capture_replayer::feed_next_line() {
     for (;;) {

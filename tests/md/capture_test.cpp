@@ -66,7 +66,9 @@ TEST_CASE("writer and reader round-trip lines across hourly files", "[capture]")
     CHECK(files[0].ends_with("spot-btcusdt-20240808-23.gz"));
     CHECK(files[1].ends_with("spot-btcusdt-20240809-00.gz"));
 
-    gzip_line_reader reader(4096); // small chunks: lines straddle refills
+    // Small chunks: lines straddle refills; inflated inline and on the helper thread alike.
+    const inflate_mode mode = GENERATE(inflate_mode::inline_, inflate_mode::ahead);
+    gzip_line_reader reader(4096, mode);
     std::size_t index = 0;
     for (const auto& file : files) {
         REQUIRE(reader.open(file).has_value());
@@ -118,7 +120,8 @@ TEST_CASE("the reader handles long lines, a missing final newline and bad lines"
                 static_cast<int>(text.size()));
         gzclose(file);
     }
-    gzip_line_reader reader(4096);
+    const inflate_mode mode = GENERATE(inflate_mode::inline_, inflate_mode::ahead);
+    gzip_line_reader reader(4096, mode);
     REQUIRE(reader.open(path).has_value());
     capture_line line;
     REQUIRE(reader.next(line));
@@ -138,7 +141,8 @@ TEST_CASE("the reader handles long lines, a missing final newline and bad lines"
 
 TEST_CASE("a corrupt or missing file is an error, not a crash", "[capture]") {
     const auto dir = testing::temp_dir("capture-corrupt");
-    gzip_line_reader reader;
+    const inflate_mode mode = GENERATE(inflate_mode::inline_, inflate_mode::ahead);
+    gzip_line_reader reader(std::size_t{1} << 18U, mode);
     CHECK(reader.open((dir / "missing.gz").string()).error() == capture_error::open_failed);
 
     const std::string path = (dir / "cut.gz").string();

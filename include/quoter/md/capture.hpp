@@ -4,7 +4,8 @@
 // gzip_line_reader streams a file of any size through a fixed read buffer that grows only for a
 // line longer than any before; every returned line is followed by at least message_padding
 // readable bytes, so lines can be decoded in place. Concatenated gzip members (a file appended
-// to after a restart) read as one stream.
+// to after a restart) read as one stream. With inflate_mode::ahead a helper thread inflates a few
+// chunks ahead and the reading thread only copies them and splits lines.
 //
 // gzip_line_writer is the recorder's file side: it appends lines to
 // `<directory>/<prefix>-YYYYMMDD-HH.gz` (UTC hour of each line's timestamp), opening the next
@@ -16,6 +17,7 @@
 #include "quoter/md/binance_decoder.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,10 +48,20 @@ struct capture_line {
 /// Parses "<ns> <json>"; false when the line has no leading integer and space.
 [[nodiscard]] bool split_capture_line(std::string_view line, capture_line& out) noexcept;
 
+/// How a gzip_line_reader inflates.
+enum class inflate_mode : std::uint8_t {
+    /// On the reading thread, as lines are asked for.
+    inline_,
+    /// On a helper thread, a few chunks ahead of the reader: replays then pay for inflating on
+    /// another core (what `quoter backtest --data` uses). The reader thread only copies chunks.
+    ahead,
+};
+
 class gzip_line_reader {
 public:
     /// read_chunk_bytes: bytes decompressed per refill.
-    explicit gzip_line_reader(std::size_t read_chunk_bytes = 1U << 18U);
+    explicit gzip_line_reader(std::size_t read_chunk_bytes = 1U << 18U,
+                              inflate_mode mode = inflate_mode::inline_);
     ~gzip_line_reader();
     gzip_line_reader(const gzip_line_reader&) = delete;
     gzip_line_reader& operator=(const gzip_line_reader&) = delete;
@@ -71,9 +83,15 @@ public:
     [[nodiscard]] std::uint64_t bad_lines() const noexcept { return bad_lines_; }
 
 private:
+    class inflater; ///< The helper thread of inflate_mode::ahead.
+
     bool refill();
+    /// Up to chunk_ inflated bytes at out: > 0 bytes, 0 at the end, < 0 on a zlib error.
+    int read_chunk(char* out);
 
     void* file_ = nullptr; ///< gzFile
+    inflate_mode mode_;
+    std::unique_ptr<inflater> ahead_;
     std::vector<char> buffer_; ///< data in [begin_, end_); message_padding spare bytes at the end
     std::size_t begin_ = 0;
     std::size_t end_ = 0;

@@ -6,8 +6,9 @@
 // depthUpdate before it (the recorder writes a symbol's snapshot after its first diffs, which is
 // Binance's procedure), or to the only registered symbol.
 //
-// Thread ownership: one thread. Reading allocates only to grow the line buffer for a line longer
-// than any before.
+// Thread ownership: one thread; files are inflated ahead on a helper thread the replayer owns
+// (inflate_mode::ahead). Reading allocates only to grow the line buffer for a line longer than
+// any before.
 #pragma once
 
 #include "quoter/md/capture.hpp"

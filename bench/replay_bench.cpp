@@ -1,0 +1,319 @@
+// Whole-loop replay benchmark on the real captures in ../shared/data/binance: how many capture
+// messages per second one core turns into trading decisions.
+//
+// Rows, each over the same in-memory capture (lines and padding in one arena, so no I/O and no
+// gunzip in the timed part unless the row says so):
+// - md floor: feed_handler only (decode + book sync + top-of-book event), the baseline every
+//   other row pays;
+// - whole loop, one thread: the same, with core_loop as the event sink (simulated exchange with
+//   the queue model, account, risk engine and risk gate, strategy, quote manager), the way
+//   `quoter backtest --data` runs it;
+// - whole loop, two threads: the live engine's shape: the md thread decodes into md_events, an
+//   SPSC ring carries them, the core thread runs core_loop; messages/s of the whole pipeline;
+// - from the gzip file: capture_replayer + core_loop (engine::run_replay_backtest), which adds
+//   gunzip and line splitting.
+// The loop's own cost per message is the difference between the first two rows.
+#include "quoter/bench/suite.hpp"
+#include "quoter/core/cpu.hpp"
+#include "quoter/core/spsc_ring.hpp"
+#include "quoter/engine/backtest.hpp"
+#include "quoter/engine/core_loop.hpp"
+#include "quoter/md/capture.hpp"
+#include "quoter/md/feed_handler.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace quoter::bench {
+namespace {
+
+struct stored_line {
+    std::size_t offset;
+    std::size_t size;
+    core::timestamp_ns local_ns;
+};
+
+/// Every line of one capture, each followed by padding, in one arena.
+struct capture_lines {
+    std::string path;
+    std::string symbol; ///< Traded symbol (from the file name).
+    std::string arena;
+    std::vector<stored_line> lines;
+
+    [[nodiscard]] md::padded_view view(const stored_line& line) const {
+        return {arena.data() + line.offset, line.size, arena.size() - line.offset};
+    }
+};
+
+bool load(const std::string& path, const std::string& symbol, capture_lines& out) {
+    md::gzip_line_reader reader;
+    if (!reader.open(path)) {
+        return false;
+    }
+    out.path = path;
+    out.symbol = symbol;
+    md::capture_line line;
+    while (reader.next(line)) {
+        const std::size_t offset = out.arena.size();
+        out.arena.append(line.json);
+        out.arena.append(md::message_padding, ' ');
+        out.lines.push_back({offset, line.json.size(), line.local_ns});
+    }
+    return !out.lines.empty();
+}
+
+md::symbol_registry make_registry() {
+    md::symbol_registry registry;
+    for (const char* name : {"BTCUSDT", "ETHUSDT"}) {
+        const auto book = md::make_book_spec(name, "0.01", 8);
+        const auto trading = md::make_book_spec(name, "0.01", 5);
+        (void)registry.add({.book_spec = *book, .trading_spec = *trading});
+    }
+    return registry;
+}
+
+engine::core_loop_config loop_config(const md::symbol_registry& registry,
+                                     const std::string& symbol) {
+    engine::core_loop_config config;
+    config.symbol = registry.find(symbol);
+    config.account.initial_cash = 100'000.0;
+    return config;
+}
+
+struct counting_sink final : md::md_event_sink {
+    std::uint64_t events = 0;
+    void on_event(const md::md_event& /*event*/) noexcept override { ++events; }
+};
+
+/// Runs the core loop inline on every event the feed publishes.
+struct loop_sink final : md::md_event_sink {
+    engine::core_loop* loop = nullptr;
+    void on_event(const md::md_event& event) noexcept override {
+        loop->on_event(event, event.local_ns);
+    }
+};
+
+/// The md thread's side of the two-thread pipeline: events into the ring, spinning when full.
+using event_ring = core::spsc_ring<md::md_event, 4096>;
+struct ring_sink final : md::md_event_sink {
+    event_ring* ring = nullptr;
+    void on_event(const md::md_event& event) noexcept override {
+        while (!ring->try_push(event)) {
+            core::cpu_relax();
+        }
+    }
+};
+
+/// Feeds every line of a capture, snapshot lines to the symbol of the latest diff.
+void feed_all(md::feed_handler& feed, const capture_lines& data) {
+    md::symbol_id last_depth = md::invalid_symbol;
+    for (const stored_line& line : data.lines) {
+        const auto& decoded = feed.on_message(data.view(line), line.local_ns, last_depth);
+        if (decoded.kind == md::message_kind::depth_update) {
+            last_depth = decoded.symbol;
+        }
+    }
+}
+
+struct result {
+    double seconds = 0.0;
+    std::uint64_t messages = 0;
+    std::uint64_t orders = 0;
+    std::uint64_t fills = 0;
+
+    [[nodiscard]] double per_s() const {
+        return seconds > 0.0 ? static_cast<double>(messages) / seconds : 0.0;
+    }
+    [[nodiscard]] double ns_per_message() const {
+        return messages > 0 ? seconds * 1e9 / static_cast<double>(messages) : 0.0;
+    }
+};
+
+double since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+result run_md_floor(const capture_lines& data, int repetitions) {
+    const auto registry = make_registry();
+    result r;
+    const auto start = std::chrono::steady_clock::now();
+    for (int rep = 0; rep < repetitions; ++rep) {
+        counting_sink sink;
+        md::feed_handler feed(registry, sink);
+        feed_all(feed, data);
+        r.messages += data.lines.size();
+    }
+    r.seconds = since(start);
+    return r;
+}
+
+result run_one_thread(const capture_lines& data, int repetitions) {
+    const auto registry = make_registry();
+    const engine::core_loop_config config = loop_config(registry, data.symbol);
+    const md::instrument& instrument = registry.at(config.symbol);
+    const std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
+    result r;
+    double seconds = 0.0;
+    for (int rep = 0; rep < repetitions; ++rep) {
+        // Set-up (estimator buffers, the exchange's tables) is outside the timed part.
+        exec::sim_exchange exchange(config.exchange, specs);
+        engine::core_loop loop(config, instrument, exchange, &exchange);
+        loop_sink sink;
+        sink.loop = &loop;
+        md::feed_handler feed(registry, sink);
+        const auto start = std::chrono::steady_clock::now();
+        feed_all(feed, data);
+        seconds += since(start);
+        r.messages += data.lines.size();
+        r.orders += loop.gate().orders_passed();
+        r.fills += loop.stats().fills;
+    }
+    r.seconds = seconds;
+    return r;
+}
+
+result run_two_threads(const capture_lines& data, int repetitions, const bench_options& options) {
+    const auto registry = make_registry();
+    const engine::core_loop_config config = loop_config(registry, data.symbol);
+    const md::instrument& instrument = registry.at(config.symbol);
+    const std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
+    result r;
+    double seconds = 0.0;
+    for (int rep = 0; rep < repetitions; ++rep) {
+        exec::sim_exchange exchange(config.exchange, specs);
+        engine::core_loop loop(config, instrument, exchange, &exchange);
+        auto ring = std::make_unique<event_ring>();
+        std::atomic<bool> md_done{false};
+        std::atomic<bool> core_ready{false};
+        std::thread core_thread([&] {
+            if (options.consumer_cpu >= 0) {
+                (void)core::pin_current_thread(options.consumer_cpu);
+            }
+            core_ready.store(true, std::memory_order_release);
+            md::md_event event;
+            for (;;) {
+                if (ring->try_pop(event)) {
+                    loop.on_event(event, event.local_ns);
+                } else if (md_done.load(std::memory_order_acquire)) {
+                    while (ring->try_pop(event)) {
+                        loop.on_event(event, event.local_ns);
+                    }
+                    break;
+                } else {
+                    core::cpu_relax();
+                }
+            }
+        });
+        while (!core_ready.load(std::memory_order_acquire)) {
+            core::cpu_relax();
+        }
+        ring_sink sink;
+        sink.ring = ring.get();
+        md::feed_handler feed(registry, sink);
+        std::thread md_thread([&] {
+            if (options.producer_cpu >= 0) {
+                (void)core::pin_current_thread(options.producer_cpu);
+            }
+            feed_all(feed, data);
+            md_done.store(true, std::memory_order_release);
+        });
+        const auto start = std::chrono::steady_clock::now();
+        md_thread.join();
+        core_thread.join();
+        seconds += since(start);
+        r.messages += data.lines.size();
+        r.orders += loop.gate().orders_passed();
+        r.fills += loop.stats().fills;
+    }
+    r.seconds = seconds;
+    return r;
+}
+
+result run_from_file(const capture_lines& data, int repetitions) {
+    const auto registry = make_registry();
+    const engine::core_loop_config config = loop_config(registry, data.symbol);
+    result r;
+    const auto start = std::chrono::steady_clock::now();
+    for (int rep = 0; rep < repetitions; ++rep) {
+        const engine::backtest_summary s =
+            engine::run_replay_backtest(registry, {data.path}, config);
+        r.messages += s.lines;
+        r.orders += s.quotes.orders_sent;
+        r.fills += s.loop.fills;
+    }
+    r.seconds = since(start);
+    return r;
+}
+
+} // namespace
+
+int run_replay_bench(const bench_options& options) {
+    std::vector<capture_lines> captures;
+    for (const auto& [file, symbol] : {std::pair{"spot-btcusdt-20240808.gz", "BTCUSDT"},
+                                       std::pair{"spot-ethusdt-20240808.gz", "ETHUSDT"}}) {
+        const std::string path = options.data_dir + "/" + file;
+        capture_lines data;
+        if (std::filesystem::exists(path) && load(path, symbol, data)) {
+            captures.push_back(std::move(data));
+        }
+    }
+    if (captures.empty()) {
+        fmt::print("replay: capture folder {} not found or empty: suite skipped\n",
+                   options.data_dir);
+        return 0;
+    }
+    const int repetitions = std::max(1, static_cast<int>(20 * std::max(options.scale, 0.01)));
+    fmt::print("whole capture through decode + book + strategy + risk + simulated exchange; "
+               "{} repetitions; messages/s on one core unless noted\n",
+               repetitions);
+    fmt::print("  {:<26} {:<34} {:>12} {:>9} {:>10} {:>8} {:>7}\n", "capture", "case", "messages/s",
+               "ns/msg", "vs floor", "orders", "fills");
+    for (const capture_lines& data : captures) {
+        // Interleaved rounds so that machine noise hits every case alike.
+        result floor;
+        result one;
+        result two;
+        result file;
+        for (int round = 0; round < 2; ++round) {
+            const int reps = std::max(1, repetitions / 2);
+            const auto add = [](result& total, const result& part) {
+                total.seconds += part.seconds;
+                total.messages += part.messages;
+                total.orders += part.orders;
+                total.fills += part.fills;
+            };
+            add(floor, run_md_floor(data, reps));
+            add(one, run_one_thread(data, reps));
+            add(two, run_two_threads(data, reps, options));
+            add(file, run_from_file(data, std::max(1, reps / 4)));
+        }
+        const std::string name = std::filesystem::path(data.path).filename().string();
+        const auto row = [&](const char* label, const result& r, bool with_orders) {
+            const auto per_rep = [&](std::uint64_t total) {
+                return r.messages > 0 ? total * data.lines.size() / r.messages : 0;
+            };
+            fmt::print("  {:<26} {:<34} {:>12.0f} {:>9.0f} {:>9.2f}x {:>8} {:>7}\n", name, label,
+                       r.per_s(), r.ns_per_message(), r.per_s() / floor.per_s(),
+                       with_orders ? fmt::format("{}", per_rep(r.orders)) : std::string("-"),
+                       with_orders ? fmt::format("{}", per_rep(r.fills)) : std::string("-"));
+        };
+        row("md floor: decode + book only", floor, false);
+        row("whole loop, one thread", one, true);
+        row("whole loop, md + core threads", two, true);
+        row("whole loop from gzip, one thread", file, true);
+        fmt::print("  {:<26} loop cost per message: {:.0f} ns ({} lines)\n", name,
+                   one.ns_per_message() - floor.ns_per_message(), data.lines.size());
+    }
+    return 0;
+}
+
+} // namespace quoter::bench
