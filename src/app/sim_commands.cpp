@@ -9,6 +9,7 @@
 
 #include "latency_stats.hpp"
 #include "quoter/app/app_config.hpp"
+#include "quoter/engine/risk_gate.hpp"
 #include "quoter/exec/flattener.hpp"
 #include "quoter/ops/alerts.hpp"
 #include "quoter/ops/control.hpp"
@@ -366,17 +367,9 @@ private:
     /// Runs the pre-trade checks on a new order against the latest book and account.
     [[nodiscard]] bool passes(const exec::order_request& request, risk::order_intent intent,
                               core::timestamp_ns now) noexcept {
-        risk::order_request order;
-        order.client_order_id = request.id.value;
-        order.symbol_id = symbol_id;
-        order.side = request.side;
-        order.price = request.price;
-        order.qty = request.qty;
-        order.post_only = request.post_only;
-        order.reduce_only = request.reduce_only;
-        order.intent = intent;
-        return engine_.check_order(spec_, order, market_, with_open_orders(), now) ==
-               risk::reject_reason::none;
+        return engine_.check_order(spec_, engine::to_risk_order(request, symbol_id, intent),
+                                   market_, with_open_orders(),
+                                   now) == risk::reject_reason::none;
     }
 
     /// Tracks an order that left and journals its intent with the model behind it.

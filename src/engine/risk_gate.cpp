@@ -2,6 +2,20 @@
 
 namespace quoter::engine {
 
+risk::order_request to_risk_order(const exec::order_request& request, std::uint16_t symbol_id,
+                                  risk::order_intent intent) noexcept {
+    risk::order_request order;
+    order.client_order_id = request.id.value;
+    order.symbol_id = symbol_id;
+    order.side = request.side;
+    order.price = request.price;
+    order.qty = request.qty;
+    order.post_only = request.post_only;
+    order.reduce_only = request.reduce_only;
+    order.intent = intent;
+    return order;
+}
+
 risk_gate::risk_gate(exec::order_gateway& inner, risk::risk_engine& risk,
                      const core::symbol_spec& spec, std::uint16_t symbol_id) noexcept
     : inner_(inner), risk_(risk), spec_(spec), symbol_id_(symbol_id) {}
@@ -19,16 +33,8 @@ exec::gateway_error risk_gate::submit(const exec::order_request& request,
 exec::gateway_error risk_gate::submit_checked(const exec::order_request& request,
                                               core::timestamp_ns now,
                                               risk::order_intent intent) noexcept {
-    risk::order_request order;
-    order.client_order_id = request.id.value;
-    order.symbol_id = symbol_id_;
-    order.side = request.side;
-    order.price = request.price;
-    order.qty = request.qty;
-    order.post_only = request.post_only;
-    order.reduce_only = request.reduce_only;
-    order.intent = intent;
-    const risk::reject_reason reason = risk_.check_order(spec_, order, market_, account_, now);
+    const risk::reject_reason reason = risk_.check_order(
+        spec_, to_risk_order(request, symbol_id_, intent), market_, account_, now);
     if (reason == risk::reject_reason::none) {
         const exec::gateway_error error = inner_.submit(request, now);
         if (error == exec::gateway_error::none) {

@@ -58,47 +58,77 @@ struct run_result {
     std::string err;
 };
 
+/// A quoter child process with stdout and stderr in files of dir; killed if still running when
+/// it goes out of scope.
+class quoter_child {
+public:
+    quoter_child(const std::vector<std::string>& args, const fs::path& dir)
+        : out_path_((dir / "stdout.txt").string()), err_path_((dir / "stderr.txt").string()) {
+        std::vector<std::string> argv_strings{QUOTER_EXE};
+        argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+        std::vector<char*> argv;
+        for (auto& arg : argv_strings) {
+            argv.push_back(arg.data());
+        }
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path_.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        REQUIRE(spawned == 0);
+    }
+    quoter_child(const quoter_child&) = delete;
+    quoter_child& operator=(const quoter_child&) = delete;
+    ~quoter_child() {
+        if (!exited_) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+
+    void signal(int sig) const { kill(pid_, sig); }
+
+    /// Waits up to timeout for the exit; past it the child is killed. The exit code, or -1 when
+    /// killed at the deadline or by a signal.
+    int wait(std::chrono::seconds timeout) {
+        int status = 0;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!exited_ && std::chrono::steady_clock::now() < deadline) {
+            exited_ = waitpid(pid_, &status, WNOHANG) == pid_;
+            if (!exited_) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        }
+        if (!exited_) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, &status, 0);
+            exited_ = true;
+            return -1;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    [[nodiscard]] std::string out() const { return slurp(out_path_); }
+    [[nodiscard]] std::string err() const { return slurp(err_path_); }
+
+private:
+    std::string out_path_;
+    std::string err_path_;
+    pid_t pid_ = 0;
+    bool exited_ = false;
+};
+
 /// Runs quoter with args, output captured in dir; killed when it outlives timeout.
 run_result run_quoter(const std::vector<std::string>& args, const fs::path& dir,
                       std::chrono::seconds timeout) {
-    const std::string out_path = (dir / "stdout.txt").string();
-    const std::string err_path = (dir / "stderr.txt").string();
-    std::vector<std::string> argv_strings{QUOTER_EXE};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : argv_strings) {
-        argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(spawned == 0);
-
-    int status = 0;
-    bool exited = false;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!exited && std::chrono::steady_clock::now() < deadline) {
-        exited = waitpid(pid, &status, WNOHANG) == pid;
-        if (!exited) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    }
-    if (!exited) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
+    quoter_child child(args, dir);
     run_result result;
-    result.status = exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = slurp(out_path);
-    result.err = slurp(err_path);
+    result.status = child.wait(timeout);
+    result.out = child.out();
+    result.err = child.err();
     return result;
 }
 
@@ -220,26 +250,9 @@ TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every ord
     const fs::path journal = tmp.path / "journal.jsonl";
     const fs::path config = tmp.path / "paper.toml";
     write_file(config, venue_config(venue) + "\n[journal]\npath = \"" + journal.string() + "\"\n");
-    const std::string out_path = (tmp.path / "stdout.txt").string();
-    const std::string err_path = (tmp.path / "stderr.txt").string();
-    std::vector<std::string> argv_strings{QUOTER_EXE,       "run",      "--mode",
-                                          "paper_exchange", "--config", config.string(),
-                                          "--duration",     "30"};
-    std::vector<char*> argv;
-    for (auto& arg : argv_strings) {
-        argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(spawned == 0);
+    quoter_child child(
+        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"},
+        tmp.path);
     const auto wait_for_text = [&](const std::string& needle, std::chrono::seconds limit) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
         while (std::chrono::steady_clock::now() < deadline) {
@@ -253,32 +266,18 @@ TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every ord
     // Orders acknowledged: something is open to cancel.
     const bool trading = wait_for_text("\"type\":\"ack\"", std::chrono::seconds(20));
     if (trading) {
-        kill(pid, SIGUSR1);
+        child.signal(SIGUSR1);
     }
     const bool killed = trading && wait_for_text("\"event\":\"kill\"", std::chrono::seconds(10));
     std::this_thread::sleep_for(std::chrono::milliseconds(200)); // cancels confirmed meanwhile
-    kill(pid, SIGINT);
-    int status = 0;
-    bool exited = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!exited && std::chrono::steady_clock::now() < deadline) {
-        exited = waitpid(pid, &status, WNOHANG) == pid;
-        if (!exited) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    }
-    if (!exited) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
-    const std::string out = slurp(out_path);
+    child.signal(SIGINT);
+    const int status = child.wait(std::chrono::seconds(30));
+    const std::string out = child.out();
     const std::string text = slurp(journal);
-    INFO(out << slurp(err_path));
+    INFO(out << child.err());
     REQUIRE(trading);
     REQUIRE(killed);
-    REQUIRE(exited);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(status == 0);
     CHECK_THAT(out, Catch::Contains("stopped by signal"));
     CHECK_THAT(out, Catch::Contains("final state killed"));
     CHECK_THAT(out, Catch::Contains("open orders 0"));

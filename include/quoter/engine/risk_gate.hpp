@@ -26,6 +26,11 @@
 
 namespace quoter::engine {
 
+/// The risk layer's view of an order request: what pre_trade_checker::check looks at.
+[[nodiscard]] risk::order_request to_risk_order(const exec::order_request& request,
+                                                std::uint16_t symbol_id,
+                                                risk::order_intent intent) noexcept;
+
 /// Sees every request that passes the gate (for the journal and ack timing).
 class gate_listener {
 public:
