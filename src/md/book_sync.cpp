@@ -385,7 +385,11 @@ sync_outcome book_sync::on_book_ticker(const decoded_book_ticker& ticker,
 }
 
 void book_sync::on_activity(core::timestamp_ns local_ns) noexcept {
-    last_activity_ns_ = local_ns;
+    // USD-M futures trades come over the "/market" connection, the diffs over "/public": a
+    // trade proves nothing about the diff stream, so only spot trades keep a book fresh.
+    if (venue_ == market::spot) {
+        last_activity_ns_ = local_ns;
+    }
 }
 
 sync_outcome book_sync::check_stale(core::timestamp_ns now) noexcept {

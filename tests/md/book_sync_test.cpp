@@ -69,6 +69,19 @@ book_sync synced_spot(book_sync_config config = {}) {
     return sync;
 }
 
+/// A futures book synced at update id 405 (snapshot 400, then the diff 400..405 that straddles
+/// it) with bids 100 (7 lots)/99/98 and asks 101/102/103.
+book_sync synced_futures(book_sync_config config = {}) {
+    book_sync sync(0, market::usdm_futures, config);
+    (void)sync.on_connected(0);
+    (void)sync.on_depth_update(futures_diff(390, 399, 385).view(), 1 * ms);
+    (void)sync.on_depth_update(futures_diff(400, 405, 399, {lvl(100, 7)}).view(), 2 * ms);
+    (void)sync.on_snapshot(standard_snapshot(400).view(), 3 * ms);
+    REQUIRE(sync.state() == feed_state::synced);
+    REQUIRE(sync.update_id() == 405);
+    return sync;
+}
+
 } // namespace
 
 TEST_CASE("initial sync: buffer, snapshot, drop covered diffs, straddle, continue", "[book_sync]") {
@@ -255,6 +268,165 @@ TEST_CASE("futures diffs chain by pu and straddle lastUpdateId itself", "[book_s
         (void)other.on_depth_update(diff(402, 405).view(), 3 * ms);
         CHECK(other.state() == feed_state::resyncing);
     }
+}
+
+TEST_CASE("futures: the first diff may end at lastUpdateId but must not begin after it",
+          "[book_sync]") {
+    SECTION("u == lastUpdateId straddles (spot would drop it as covered)") {
+        book_sync sync(0, market::usdm_futures);
+        (void)sync.on_connected(0);
+        (void)sync.on_snapshot(standard_snapshot(400).view(), 1 * ms);
+        (void)sync.on_depth_update(futures_diff(390, 399, 385).view(), 2 * ms); // u < 400
+        CHECK(sync.state() == feed_state::syncing);
+        CHECK(sync.stats().diffs_dropped_by_snapshot == 1);
+        (void)sync.on_depth_update(futures_diff(395, 400, 399, {lvl(100, 7)}).view(), 3 * ms);
+        CHECK(sync.state() == feed_state::synced);
+        CHECK(sync.update_id() == 400);
+        CHECK(sync.book().best_bid() == lvl(100, 7));
+        // And the chain goes on from it.
+        (void)sync.on_depth_update(futures_diff(403, 404, 400).view(), 4 * ms);
+        CHECK(sync.state() == feed_state::synced);
+        CHECK(sync.update_id() == 404);
+    }
+    SECTION("U == lastUpdateId + 1 on the stream: the snapshot is too old, as documented") {
+        book_sync sync(0, market::usdm_futures);
+        (void)sync.on_connected(0);
+        sync.on_snapshot_requested(0);
+        (void)sync.on_snapshot(standard_snapshot(400).view(), 1 * ms);
+        (void)sync.on_depth_update(futures_diff(401, 405, 400).view(), 2 * ms);
+        CHECK(sync.state() == feed_state::syncing);
+        CHECK(sync.stats().snapshots_too_old == 1);
+        CHECK(sync.book().empty(side::buy));
+        CHECK(sync.buffered_diffs() == 1); // kept for the next snapshot
+        CHECK(sync.snapshot_wanted());
+        CHECK_FALSE(sync.snapshot_due(2 * ms)); // after the backoff
+        CHECK(sync.snapshot_due(252 * ms));
+
+        sync.on_snapshot_requested(252 * ms);
+        (void)sync.on_snapshot(standard_snapshot(403).view(), 260 * ms);
+        CHECK(sync.state() == feed_state::synced); // 401 <= 403 <= 405
+        CHECK(sync.update_id() == 405);
+    }
+    SECTION("U == lastUpdateId + 1 in the buffer: too old as well (spot would accept it)") {
+        book_sync sync(0, market::usdm_futures);
+        (void)sync.on_connected(0);
+        (void)sync.on_depth_update(futures_diff(401, 405, 400).view(), 1 * ms);
+        (void)sync.on_snapshot(standard_snapshot(400).view(), 2 * ms);
+        CHECK(sync.state() == feed_state::syncing);
+        CHECK(sync.stats().snapshots_too_old == 1);
+        CHECK(sync.buffered_diffs() == 1);
+
+        book_sync spot(0, market::spot);
+        (void)spot.on_connected(0);
+        (void)spot.on_depth_update(diff(401, 405).view(), 1 * ms);
+        (void)spot.on_snapshot(standard_snapshot(400).view(), 2 * ms);
+        CHECK(spot.state() == feed_state::synced);
+    }
+}
+
+TEST_CASE("futures: pu decides the chain, not U", "[book_sync]") {
+    auto sync = synced_futures();
+
+    // At or below the book's id: a duplicate, whatever its pu says.
+    auto outcome = sync.on_depth_update(futures_diff(401, 405, 399).view(), 4 * ms);
+    CHECK_FALSE(outcome.book_changed);
+    CHECK(sync.stats().diffs_duplicate == 1);
+    CHECK(sync.state() == feed_state::synced);
+
+    // U == last u + 1 would continue a spot chain; here pu names an update the book never saw.
+    outcome = sync.on_depth_update(futures_diff(406, 410, 404, {lvl(100, 3)}).view(), 5 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK_FALSE(sync.book_valid());
+    CHECK(sync.book().empty(side::buy));
+    CHECK(sync.stats().gaps == 1);
+    CHECK(sync.stats().resyncs == 1);
+    CHECK(sync.buffered_diffs() == 1); // the diff after the gap starts the next attempt
+    CHECK(sync.snapshot_wanted());
+
+    // The kept diff straddles the next snapshot; later diffs chain by pu across skipped ids.
+    sync.on_snapshot_requested(300 * ms);
+    outcome = sync.on_snapshot(standard_snapshot(408).view(), 310 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.update_id() == 410);
+    CHECK(sync.book().best_bid() == lvl(100, 3));
+    (void)sync.on_depth_update(futures_diff(415, 420, 410).view(), 320 * ms);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.update_id() == 420);
+    CHECK(sync.stats().resyncs == 1);
+}
+
+TEST_CASE("futures: a pu break inside the buffer after the snapshot resyncs", "[book_sync]") {
+    book_sync sync(0, market::usdm_futures);
+    (void)sync.on_connected(0);
+    (void)sync.on_depth_update(futures_diff(395, 401, 390).view(), 1 * ms);
+    (void)sync.on_depth_update(futures_diff(405, 410, 403).view(), 2 * ms); // pu 403 != 401
+    (void)sync.on_snapshot(standard_snapshot(398).view(), 3 * ms);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK(sync.stats().gaps == 1);
+    CHECK(sync.stats().resyncs == 1);
+    CHECK(sync.buffered_diffs() == 1);
+    CHECK_FALSE(sync.book_valid());
+
+    sync.on_snapshot_requested(300 * ms);
+    (void)sync.on_snapshot(standard_snapshot(407).view(), 310 * ms);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.update_id() == 410);
+}
+
+TEST_CASE("futures: pu is checked against the last diff, not a newer bookTicker", "[book_sync]") {
+    auto sync = synced_futures(); // diffs up to 405
+
+    decoded_book_ticker ticker;
+    ticker.update_id = 408;
+    ticker.bid = lvl(100, 9);
+    ticker.ask = lvl(101, 4);
+    auto outcome = sync.on_book_ticker(ticker, 4 * ms);
+    CHECK(outcome.from_ticker);
+    CHECK(sync.update_id() == 408);
+    CHECK(sync.last_diff_update_id() == 405);
+
+    SECTION("the diff that carries the ticker's update continues from the last diff") {
+        outcome = sync.on_depth_update(
+            futures_diff(406, 408, 405, {lvl(100, 9)}, {lvl(101, 4)}).view(), 5 * ms);
+        CHECK(outcome.book_changed);
+        CHECK(sync.state() == feed_state::synced);
+        CHECK(sync.stats().gaps == 0);
+        CHECK(sync.update_id() == 408);
+        CHECK(sync.last_diff_update_id() == 408);
+        CHECK_FALSE(sync.on_book_ticker(ticker, 6 * ms).book_changed); // no longer newer
+        (void)sync.on_depth_update(futures_diff(409, 412, 408).view(), 7 * ms);
+        CHECK(sync.state() == feed_state::synced);
+        CHECK(sync.update_id() == 412);
+    }
+    SECTION("a diff chained to the ticker's id while the diff 406..408 is missing is a gap") {
+        (void)sync.on_depth_update(futures_diff(409, 412, 408).view(), 5 * ms);
+        CHECK(sync.state() == feed_state::resyncing);
+        CHECK(sync.stats().gaps == 1);
+    }
+}
+
+TEST_CASE("futures: trades do not keep a book fresh", "[book_sync]") {
+    // Futures trades arrive on the "/market" connection; only the diffs' own connection, silent
+    // here, tells whether the book is current.
+    auto sync = synced_futures({.stale_after_ms = 1000});
+    sync.on_activity(900 * ms);
+    const auto outcome = sync.check_stale(1100 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::stale);
+    CHECK_FALSE(sync.book_valid());
+
+    // A bookTicker (same connection as the diffs) does count, and so does the next diff.
+    auto other = synced_futures({.stale_after_ms = 1000});
+    decoded_book_ticker ticker;
+    ticker.update_id = 401; // not newer: ignored for the book, but proof of life
+    (void)other.on_book_ticker(ticker, 900 * ms);
+    CHECK_FALSE(other.check_stale(1100 * ms).state_changed);
+    CHECK(other.check_stale(1901 * ms).state_changed);
+    (void)other.on_depth_update(futures_diff(407, 409, 405).view(), 2000 * ms);
+    CHECK(other.state() == feed_state::synced);
+    CHECK(other.book_valid());
 }
 
 TEST_CASE("spot straddling uses lastUpdateId + 1", "[book_sync]") {

@@ -136,7 +136,11 @@ void synthetic_market::update_symbol(std::size_t index) {
     }
     symbol.book.apply(bid_updates, ask_updates);
 
-    const std::int64_t first_id = symbol.last_update_id + 1;
+    // USD-M futures ids are not contiguous across diffs (Binance's own example has pu 149,
+    // U 157): only "pu" chains them, which this skip makes a client rely on.
+    const std::int64_t skipped =
+        market_.futures ? static_cast<std::int64_t>(random_() % 3) : std::int64_t{0};
+    const std::int64_t first_id = symbol.last_update_id + 1 + skipped;
     const std::int64_t last_id = first_id + static_cast<std::int64_t>(random_() % 3);
     const std::int64_t previous_u = symbol.last_update_id;
     symbol.last_update_id = last_id;
@@ -145,7 +149,10 @@ void synthetic_market::update_symbol(std::size_t index) {
     const std::int64_t now_ms = now_ns / core::ns_per_ms;
     const std::string stamp = options_.stamp ? ",\"vts\":" + std::to_string(now_ns) : "";
 
-    if (market_.take_depth_send_permission(index)) {
+    const auto send_depth = [&] {
+        if (!market_.take_depth_send_permission(index)) {
+            return;
+        }
         std::string& out = scratch_;
         out = "{\"e\":\"depthUpdate\",\"E\":" + std::to_string(now_ms);
         if (market_.futures) {
@@ -162,14 +169,15 @@ void synthetic_market::update_symbol(std::size_t index) {
         append_levels(out, ask_updates);
         out += stamp + "}";
         sink_.publish(index, channel::depth, out);
-    }
+    };
 
     const level_list best_bid = symbol.book.bids.best(1, true);
     const level_list best_ask = symbol.book.asks.best(1, false);
-    if (best_bid.empty() || best_ask.empty()) {
-        return;
-    }
-    {
+    const bool has_top = !best_bid.empty() && !best_ask.empty();
+    const auto send_ticker = [&] {
+        if (!has_top) {
+            return;
+        }
         std::string& out = scratch_;
         out = market_.futures ? "{\"e\":\"bookTicker\",\"u\":" : "{\"u\":";
         out += std::to_string(last_id) + ",\"s\":\"" + symbol.name + "\",\"b\":\"" +
@@ -180,6 +188,19 @@ void synthetic_market::update_symbol(std::size_t index) {
         }
         out += stamp + "}";
         sink_.publish(index, channel::book_ticker, out);
+    };
+
+    // Futures: the real-time bookTicker overtakes the batched (@100ms) depth diff carrying the
+    // same update, so a client sees tickers newer than its book, as on Binance.
+    if (market_.futures) {
+        send_ticker();
+        send_depth();
+    } else {
+        send_depth();
+        send_ticker();
+    }
+    if (!has_top) {
+        return;
     }
 
     if (unit(random_) < options_.trade_probability) {

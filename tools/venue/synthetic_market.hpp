@@ -1,6 +1,8 @@
 // Synthetic market: a random-walk book per symbol that publishes, at a fixed rate, a depth diff
-// (with a gap-free U/u chain, and "pu" in the futures flavour), a bookTicker consistent with
-// the book, and from time to time a trade and aggTrade at the touch. Deterministic for a seed.
+// (spot: a gap-free U/u chain, U == previous u + 1; futures: "pu" == previous u, with U skipping
+// ids past it as Binance's futures ids do), a bookTicker consistent with the book (futures:
+// sent before the diff, as the real-time ticker overtakes the batched depth stream), and from
+// time to time a trade and aggTrade at the touch. Deterministic for a seed.
 #pragma once
 
 #include "market.hpp"

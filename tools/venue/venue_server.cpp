@@ -130,7 +130,16 @@ struct venue_stats {
     std::uint64_t malformed_sent = 0;
     std::uint64_t slow_consumer_drops = 0;
     std::uint64_t http_requests = 0;
+    std::uint64_t streams_refused = 0; ///< Futures streams asked for under the wrong prefix.
 };
+
+/// Whether a USD-M futures stream may be served under a path prefix: Binance serves depth and
+/// bookTicker under "/public", the other market streams under "/market", and only the "/public"
+/// ones on a connection without a routed path. Other streams deliver nothing, silently.
+bool futures_prefix_serves(std::string_view prefix, channel kind) {
+    const bool book_data = kind == channel::depth || kind == channel::book_ticker;
+    return prefix == "/market" ? !book_data : book_data;
+}
 
 struct server_core;
 
@@ -147,6 +156,10 @@ public:
     std::uint64_t id = 0;
     std::int64_t opened_ns = 0;
     bool combined = true;
+    /// Path before "/stream" or "/ws" ("", "/public", "/market").
+    std::string prefix;
+    /// Output of this session alone is held until then (0: not stalled).
+    std::int64_t stall_until_ns = 0;
     /// Stream name per (symbol, channel) as the client spelled it; "" = not subscribed.
     std::vector<std::string> names;
     bool shutdown_notified = false;
@@ -220,6 +233,12 @@ struct server_core : std::enable_shared_from_this<server_core> {
         if (!symbol) {
             return false;
         }
+        if (market.futures && !futures_prefix_serves(session.prefix, stream->second)) {
+            ++stats.streams_refused;
+            log("venue: %.*s refused under '%s'", static_cast<int>(name.size()), name.data(),
+                session.prefix.c_str());
+            return false;
+        }
         session.names.resize(market.size() * channel_count);
         session.names[*symbol * channel_count + static_cast<std::size_t>(stream->second)] =
             std::string(name);
@@ -264,9 +283,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
 
     // Faults.
 
-    void drop_sessions(std::optional<std::uint64_t> id, bool graceful) {
+    void drop_sessions(std::optional<std::uint64_t> id, const std::optional<std::string>& prefix,
+                       bool graceful) {
         for (const auto& session : std::vector(sessions)) {
-            if (id && session->id != *id) {
+            if ((id && session->id != *id) || (prefix && session->prefix != *prefix)) {
                 continue;
             }
             ++stats.drops;
@@ -282,6 +302,17 @@ struct server_core : std::enable_shared_from_this<server_core> {
         stall_active = true;
         stall_until_ns = std::max(stall_until_ns, wall_ns() + duration_ms * 1'000'000);
         log("venue: stall %lld ms", static_cast<long long>(duration_ms));
+    }
+
+    /// Holds the output of the sessions open under one path prefix (e.g. only "/public").
+    void stall_prefix(const std::string& prefix, std::int64_t duration_ms) {
+        const std::int64_t until = wall_ns() + duration_ms * 1'000'000;
+        for (const auto& session : sessions) {
+            if (session->prefix == prefix) {
+                session->stall_until_ns = std::max(session->stall_until_ns, until);
+            }
+        }
+        log("venue: stall '%s' %lld ms", prefix.c_str(), static_cast<long long>(duration_ms));
     }
 
     void send_malformed(const std::string& kind, std::int64_t count) {
@@ -377,6 +408,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
         }
 
         for (const auto& session : std::vector(sessions)) {
+            if (session->stall_until_ns != 0 && now >= session->stall_until_ns) {
+                session->stall_until_ns = 0;
+                session->kick();
+            }
             const std::int64_t age = now - session->opened_ns;
             if (faults.drop_after_ms > 0 && age >= faults.drop_after_ms * ms) {
                 ++stats.drops;
@@ -436,6 +471,12 @@ struct server_core : std::enable_shared_from_this<server_core> {
             return;
         }
         const bool futures = path.starts_with("/fapi/");
+        if (market.futures && path.starts_with("/api/")) {
+            // fapi.binance.com has no spot API: a futures client must not get answers there.
+            respond(json_response(request, http::status::not_found,
+                                  R"({"code":-1,"msg":"Unknown path."})"));
+            return;
+        }
         if (path == "/api/v3/depth" || path == "/fapi/v1/depth") {
             const auto symbol_param = params.find("symbol");
             const auto symbol =
@@ -511,6 +552,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("malformed_sent", stats.malformed_sent);
         add("slow_consumer_drops", stats.slow_consumer_drops);
         add("http_requests", stats.http_requests);
+        add("streams_refused", stats.streams_refused);
         std::uint64_t withheld = 0;
         for (std::size_t i = 0; i < market.size(); ++i) {
             withheld += market.at(i).withheld;
@@ -521,6 +563,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
         out += ",\"session_ids\":[";
         for (std::size_t i = 0; i < sessions.size(); ++i) {
             out += (i == 0 ? "" : ",") + std::to_string(sessions[i]->id);
+        }
+        out += "],\"session_prefixes\":[";
+        for (std::size_t i = 0; i < sessions.size(); ++i) {
+            out += (i == 0 ? "\"" : ",\"") + sessions[i]->prefix + "\"";
         }
         out += ']';
         if (extra_stats) {
@@ -546,11 +592,17 @@ struct server_core : std::enable_shared_from_this<server_core> {
         } else if (action == "drop") {
             const std::int64_t id = param_int(params, "session", 0);
             const auto mode = params.find("mode");
+            const auto prefix = params.find("path");
             drop_sessions(id > 0 ? std::optional<std::uint64_t>(id) : std::nullopt,
+                          prefix != params.end() ? std::optional(prefix->second) : std::nullopt,
                           mode != params.end() && mode->second == "close");
             ok();
         } else if (action == "stall") {
-            stall(param_int(params, "ms", 1'000));
+            if (const auto prefix = params.find("path"); prefix != params.end()) {
+                stall_prefix(prefix->second, param_int(params, "ms", 1'000));
+            } else {
+                stall(param_int(params, "ms", 1'000));
+            }
             ok();
         } else if (action == "gap") {
             const auto count = static_cast<std::uint32_t>(param_int(params, "count", 1));
@@ -606,12 +658,14 @@ public:
         std::vector<std::string> streams;
         if (path.ends_with("/stream")) {
             combined = true;
+            prefix = std::string(path.substr(0, path.size() - 7));
             const auto params = parse_query(query);
             if (const auto it = params.find("streams"); it != params.end()) {
                 streams = split(it->second, '/');
             }
         } else if (const std::size_t ws_at = path.find("/ws"); ws_at != std::string_view::npos) {
             combined = false;
+            prefix = std::string(path.substr(0, ws_at));
             streams = split(path.substr(ws_at + 3), '/');
         }
         for (const auto& name : streams) {
@@ -668,7 +722,8 @@ public:
     }
 
     void kick() override {
-        if (!writing_ && !queue_.empty() && !server_->stalled() && !finished_ && !closing_) {
+        if (!writing_ && !queue_.empty() && !server_->stalled() && stall_until_ns == 0 &&
+            !finished_ && !closing_) {
             write();
         }
     }

@@ -2,10 +2,14 @@
 // certificate is given, else plain) serves, per request:
 // - WebSocket upgrades at /stream?streams=a/b/c (combined) and /ws/a/b/c (raw), optionally
 //   behind a prefix such as /public or /market (USD-M futures), plus SUBSCRIBE,
-//   UNSUBSCRIBE and LIST_SUBSCRIPTIONS requests on open connections;
+//   UNSUBSCRIBE and LIST_SUBSCRIPTIONS requests on open connections. In the futures flavour a
+//   prefix serves what Binance's does: /public depth and bookTicker, /market trades and
+//   aggTrades, no prefix as /public; other streams are refused (not subscribed, counted);
 // - REST GET /api/v3/depth, /fapi/v1/depth, /api/v3/exchangeInfo, /fapi/v1/exchangeInfo,
-//   /api/v3/ping, /api/v3/time (and the /fapi/v1 twins), HTTP/1.1 keep-alive;
-// - fault injection under /control/ (GET or POST): drop, stall?ms=, gap?count=&symbol=,
+//   /api/v3/ping, /api/v3/time (and the /fapi/v1 twins; the futures flavour answers only
+//   those, as fapi.binance.com does), HTTP/1.1 keep-alive;
+// - fault injection under /control/ (GET or POST): drop[?session=&path=&mode=close],
+//   stall?ms=[&path=] (path: only the sessions opened under that prefix), gap?count=&symbol=,
 //   malformed?kind=truncated|garbage|binary, snapshot_delay?ms=, shutdown?after_ms=,
 //   ping?timeout_ms=, and stats (JSON counters).
 // Everything runs on one io_loop thread. Each WebSocket session has a write queue with one

@@ -106,7 +106,9 @@ public:
     sync_outcome on_snapshot(const decoded_depth& snapshot, core::timestamp_ns local_ns) noexcept;
     sync_outcome on_book_ticker(const decoded_book_ticker& ticker,
                                 core::timestamp_ns local_ns) noexcept;
-    /// Any other message for this symbol (trades): it only proves the stream is alive.
+    /// Any other message for this symbol (trades): on spot it proves the diff stream's
+    /// connection is alive; on USD-M futures trades travel on another connection, so it is
+    /// ignored there.
     void on_activity(core::timestamp_ns local_ns) noexcept;
     /// Turns a synced book stale when nothing arrived for stale_after_ms. Call periodically.
     sync_outcome check_stale(core::timestamp_ns now) noexcept;
