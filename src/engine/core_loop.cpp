@@ -351,7 +351,7 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
         break;
     }
     case exec::exec_kind::reject:
-        if (report.reason != exec::reject_reason::none) {
+        if (report.reason != exec::reject_reason::risk_refused) {
             ++stats_.exchange_rejects;
         }
         break;

@@ -54,6 +54,7 @@ exec::gateway_error risk_gate::submit_checked(const exec::order_request& request
     exec::exec_report report;
     report.client_id = request.id;
     report.kind = exec::exec_kind::reject;
+    report.reason = exec::reject_reason::risk_refused;
     report.price = request.price;
     report.exchange_ts = now;
     report.local_ts = now;

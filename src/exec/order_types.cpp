@@ -77,6 +77,7 @@ std::string_view describe(reject_reason reason) noexcept {
     case reject_reason::unknown_order: return "unknown order";
     case reject_reason::expired: return "expired";
     case reject_reason::user_cancel: return "cancelled on request";
+    case reject_reason::risk_refused: return "refused by the pre-trade risk checks";
     }
     return "unknown";
 }

@@ -79,6 +79,8 @@ TEST_CASE("the risk gate refuses orders with a reason and they never reach the e
     CHECK(f.loop.gate().last_reason() == risk::reject_reason::max_order_notional);
     CHECK(f.loop.quotes().counters().rejects == f.loop.gate().risk_rejects());
     CHECK(f.loop.quotes().open_orders() == 0);
+    // Refusals reach the quote manager with their own exec reason, not as venue rejects.
+    CHECK(f.loop.stats().exchange_rejects == 0);
 }
 
 TEST_CASE("a trade print through the queue fills the bid and the PnL identity holds", "[engine]") {

@@ -2,8 +2,8 @@
 // risk::risk_engine::check_order before it reaches the venue gateway behind it.
 //
 // A refused order never leaves the process: the gate answers it with an exec reject report
-// (reason reject_reason::none on the exec side; the risk reason is counted here and handed to
-// the risk engine's rejection sink with the values that failed). The reject is queued and
+// (reason exec::reject_reason::risk_refused; the risk reason is counted here and handed to the
+// risk engine's rejection sink with the values that failed). The reject is queued and
 // delivered on the next poll(), never from inside submit(), because callers such as
 // exec::quote_manager record the order after submit() returns. Cancels and cancel-alls pass
 // through unchecked (they only reduce risk) and are counted for the cancel-to-trade ratio.

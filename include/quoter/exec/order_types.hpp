@@ -109,6 +109,7 @@ enum class reject_reason : std::uint8_t {
     unknown_order,           ///< cancel_reject: no open order with this id.
     expired,                 ///< cancelled: an IOC/FOK remainder expired on arrival.
     user_cancel,             ///< cancelled: by a cancel or cancel-all request.
+    risk_refused, ///< reject: the engine's pre-trade checks refused it; it never left the process.
 };
 
 /// Whether a fill added liquidity (resting order) or took it (crossing order).
