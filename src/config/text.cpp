@@ -1,5 +1,7 @@
 #include "text.hpp"
 
+#include "quoter/core/quoted_string.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -61,34 +63,7 @@ std::string quoted_list(std::span<const std::string_view> names, std::string_vie
 std::string quote(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 2);
-    out += '"';
-    for (const char c : text) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-                out +=
-                    fmt::format("\\u{:04X}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
+    core::append_quoted(out, text);
     return out;
 }
 

@@ -1,5 +1,7 @@
 #include "quoter/ops/journal.hpp"
 
+#include "quoter/core/quoted_string.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -219,20 +221,7 @@ private:
             out_.append(std::string_view("null"));
         }
     }
-    void quoted(std::string_view value) {
-        out_.push_back('"');
-        for (const char c : value) {
-            if (c == '"' || c == '\\') {
-                out_.push_back('\\');
-                out_.push_back(c);
-            } else if (static_cast<unsigned char>(c) < 0x20) {
-                fmt::format_to(fmt::appender(out_), "\\u{:04x}", static_cast<unsigned>(c));
-            } else {
-                out_.push_back(c);
-            }
-        }
-        out_.push_back('"');
-    }
+    void quoted(std::string_view value) { core::append_quoted(out_, value); }
 
     fmt::memory_buffer& out_;
     const std::vector<core::symbol_spec>& symbols_;

@@ -4,6 +4,7 @@
 // runs with millions of samples; the pure format_* functions use the same row code without a file.
 #include "quoter/sim/report.hpp"
 
+#include "quoter/core/quoted_string.hpp"
 #include "svg_chart.hpp"
 
 #include <fmt/format.h>
@@ -56,33 +57,7 @@ void append_json_number(std::string& out, double value) {
 }
 
 void append_json_string(std::string& out, std::string_view text) {
-    out += '"';
-    for (const char c : text) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                fmt::format_to(out_it(out), "\\u{:04x}", static_cast<unsigned>(c));
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
+    core::append_quoted(out, text);
 }
 
 // Text for Markdown and HTML: "n/a" for undefined values, "inf" for unbounded ones.
