@@ -203,7 +203,8 @@ void read_threads(config::section s, threads_section& out) {
     }
 }
 
-void read_endpoints(config::section s, endpoints& out, std::string_view network) {
+void read_endpoints(config::section s, endpoints& out, std::string_view network,
+                    bool futures = false) {
     out.rest_url =
         s.string("rest_url", out.rest_url, fmt::format("REST API base URL, {}", network));
     check_url(s, "rest_url", out.rest_url, "https", "http");
@@ -213,6 +214,13 @@ void read_endpoints(config::section s, endpoints& out, std::string_view network)
     out.ws_api_url = s.string("ws_api_url", out.ws_api_url,
                               fmt::format("WebSocket API URL (orders), {}", network));
     check_url(s, "ws_api_url", out.ws_api_url, "wss", "ws");
+    if (futures) {
+        out.routed_streams = s.boolean(
+            "routed_streams", out.routed_streams,
+            fmt::format("Streams under ws_url/public (depth, bookTicker) and ws_url/market "
+                        "(trades); false: all straight under ws_url, {}",
+                        network));
+    }
 }
 
 void read_exchange(config::section s, exchange_section& out) {
@@ -225,9 +233,9 @@ void read_exchange(config::section s, exchange_section& out) {
                         "file; empty: secrets only from the environment");
     read_endpoints(s.sub("spot"), out.spot, "spot mainnet");
     read_endpoints(s.sub("spot_testnet"), out.spot_testnet, "spot testnet");
-    read_endpoints(s.sub("usdm_futures"), out.usdm_futures, "USD-M futures mainnet");
+    read_endpoints(s.sub("usdm_futures"), out.usdm_futures, "USD-M futures mainnet", true);
     read_endpoints(s.sub("usdm_futures_testnet"), out.usdm_futures_testnet,
-                   "USD-M futures testnet");
+                   "USD-M futures testnet", true);
 }
 
 void read_symbol(config::section s, symbol_section& out) {

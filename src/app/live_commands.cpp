@@ -41,8 +41,9 @@ md::market to_md_market(market_kind market) noexcept {
     return market == market_kind::usdm_futures ? md::market::usdm_futures : md::market::spot;
 }
 
-/// The stream and REST URLs of the configured market. Futures streams are split by Binance into
-/// "/public" (depth, bookTicker) and "/market" (trades) under the one configured ws_url.
+/// The stream and REST URLs of the configured market. Binance's futures mainnet routes streams
+/// under "/public" (depth, bookTicker) and "/market" (trades) below the one configured ws_url
+/// (routed_streams); the testnet serves them all at ws_url.
 net::binance_endpoints market_endpoints(const engine_config& config) {
     const endpoints& urls = config.active_endpoints();
     net::binance_endpoints out;
@@ -51,8 +52,8 @@ net::binance_endpoints market_endpoints(const engine_config& config) {
         while (!base.empty() && base.back() == '/') {
             base.pop_back();
         }
-        out.futures_public_ws = base + "/public";
-        out.futures_market_ws = base + "/market";
+        out.futures_public_ws = urls.routed_streams ? base + "/public" : base;
+        out.futures_market_ws = urls.routed_streams ? base + "/market" : base;
         out.futures_rest = urls.rest_url;
     } else {
         out.spot_ws = urls.ws_url;

@@ -58,6 +58,10 @@ struct endpoints {
     std::string ws_url;   ///< Market-data WebSocket streams, e.g. "wss://stream.binance.com:9443".
     std::string
         ws_api_url; ///< WebSocket API (orders), e.g. "wss://ws-api.binance.com:443/ws-api/v3".
+    /// USD-M futures only: market streams are routed under ws_url + "/public" (depth,
+    /// bookTicker) and ws_url + "/market" (trades), as on Binance's mainnet; false: every stream
+    /// straight under ws_url (the testnet).
+    bool routed_streams = false;
 };
 
 /// [exchange]: endpoints for each market and network, request timing, where secrets live.
@@ -67,10 +71,10 @@ struct exchange_section {
     endpoints spot_testnet{"https://testnet.binance.vision", "wss://stream.testnet.binance.vision",
                            "wss://ws-api.testnet.binance.vision/ws-api/v3"};
     endpoints usdm_futures{"https://fapi.binance.com", "wss://fstream.binance.com",
-                           "wss://ws-fapi.binance.com/ws-fapi/v1"};
+                           "wss://ws-fapi.binance.com/ws-fapi/v1", true};
     endpoints usdm_futures_testnet{"https://testnet.binancefuture.com",
                                    "wss://fstream.binancefuture.com",
-                                   "wss://testnet.binancefuture.com/ws-fapi/v1"};
+                                   "wss://testnet.binancefuture.com/ws-fapi/v1", false};
     /// How long after its timestamp Binance accepts a signed request.
     std::chrono::milliseconds recv_window_ms{5000};
     /// The secrets file as resolved (relative to the config file); empty when not used.
