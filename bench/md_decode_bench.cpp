@@ -1,8 +1,11 @@
 // Market-data decode benchmark on the real captures in ../shared/data/binance.
 //
 // Per message, for depthUpdate and bookTicker, in capture order and on the same bytes:
-// - quoter: feed_handler::on_message = simdjson On-Demand decode straight to ticks/lots + book
-//   sync (chain checks, level apply, bookTicker refresh) + building the top-10 md_event;
+// - quoter: feed_handler::on_message = decode straight to ticks/lots (the canonical-layout reader
+//   for these two messages, simdjson On-Demand for anything else) + book sync (chain checks,
+//   level apply, bookTicker refresh) + building the top-10 md_event;
+// - the same with the canonical reader switched off (decoder_config::canonical_fast_path), so
+//   that every message takes the general simdjson On-Demand path;
 // - plain parse: simdjson On-Demand over the same bytes, visiting every field and value
 //   (strings unescaped, numbers converted), with no book: the floor any simdjson decoder pays;
 // - naive: nlohmann::json parse, std::stod prices, std::map<double, double> books: what a
@@ -141,10 +144,15 @@ struct counting_sink final : md::md_event_sink {
     }
 };
 
-void time_quoter(const capture_data& data, latencies& out, std::uint64_t& checksum) {
+/// canonical: the specialised reader for the two hot messages (the default); false: every
+/// message through the general simdjson On-Demand path.
+void time_quoter(const capture_data& data, latencies& out, std::uint64_t& checksum,
+                 bool canonical = true) {
     const auto registry = make_registry();
     counting_sink sink;
-    md::feed_handler feed(registry, sink);
+    md::feed_config config;
+    config.decoder.canonical_fast_path = canonical;
+    md::feed_handler feed(registry, sink, config);
     md::symbol_id last_depth = md::invalid_symbol;
     for (const auto& m : data.messages) {
         const std::uint64_t t0 = __rdtsc();
@@ -422,6 +430,7 @@ int run_md_decode_bench(const bench_options& options) {
     }
 
     latencies quoter_lat;
+    latencies simdjson_lat;
     latencies decode_lat;
     latencies plain_lat;
     latencies naive_lat;
@@ -430,6 +439,7 @@ int run_md_decode_bench(const bench_options& options) {
     for (int rep = 0; rep < repetitions; ++rep) {
         for (const auto& data : captures) {
             time_quoter(data, quoter_lat, checksum);
+            time_quoter(data, simdjson_lat, checksum, false);
             time_decode_only(data, decode_lat, checksum);
             time_plain(data, plain_lat, checksum);
             if (rep < naive_repetitions) {
@@ -449,6 +459,7 @@ int run_md_decode_bench(const bench_options& options) {
     fmt::print("\n  {:<12} {:<40} {:>9} {:>9} {:>14} {:>12}\n", "message", "implementation",
                "p50 ns", "p99 ns", "p50 vs plain", "naive / this");
     const auto rows = [&](const char* label, std::vector<std::uint64_t>& quoter_ticks,
+                          std::vector<std::uint64_t>& simdjson_ticks,
                           std::vector<std::uint64_t>& decode_ticks,
                           std::vector<std::uint64_t>& plain_ticks,
                           std::vector<std::uint64_t>& naive_ticks) {
@@ -462,11 +473,14 @@ int run_md_decode_bench(const bench_options& options) {
         };
         row("quoter decode + sync + apply + event", quoter_ticks);
         row("  of which decode to ticks/lots only", decode_ticks);
+        row("quoter, simdjson path for every message", simdjson_ticks);
         row("plain simdjson On-Demand (no book)", plain_ticks);
         row("naive nlohmann::json + std::map", naive_ticks);
     };
-    rows("depthUpdate", quoter_lat.depth, decode_lat.depth, plain_lat.depth, naive_lat.depth);
-    rows("bookTicker", quoter_lat.ticker, decode_lat.ticker, plain_lat.ticker, naive_lat.ticker);
+    rows("depthUpdate", quoter_lat.depth, simdjson_lat.depth, decode_lat.depth, plain_lat.depth,
+         naive_lat.depth);
+    rows("bookTicker", quoter_lat.ticker, simdjson_lat.ticker, decode_lat.ticker,
+         plain_lat.ticker, naive_lat.ticker);
 
     fmt::print("\n  {:<52} {:>16}\n", "replay throughput (decode + sync + publish, 1 core)",
                "messages/s");

@@ -1,5 +1,7 @@
-// Order-book benchmark: quoter::md::order_book (sorted flat arrays, best at the end) against a
-// naive std::map book, fed the same level updates in the same run.
+// Order-book benchmark: quoter::md::order_book (a dense window at the top of each side, sorted
+// blocks below it) against a naive std::map book, fed the same level updates in the same run.
+// Each message's levels go to order_book::apply() one side at a time, as book_sync does, and to
+// the map one by one.
 //
 // Workloads:
 // - capture: the real diff stream of ../shared/data/binance (the REST snapshot, then every
@@ -102,12 +104,26 @@ public:
     void set(side s, std::int64_t ticks, std::int64_t lots) {
         book_.set(s, price{ticks}, qty{lots});
     }
+    /// Applies updates[begin, end), each run of one side with one apply() call.
+    void apply(const std::vector<level_update>& updates, std::size_t begin, std::size_t end) {
+        while (begin < end) {
+            const side s = updates[begin].s;
+            std::size_t count = 0;
+            while (begin + count < end && updates[begin + count].s == s && count < batch_.size()) {
+                const level_update& u = updates[begin + count];
+                batch_[count++] = {price{u.ticks}, qty{u.lots}};
+            }
+            book_.apply(s, {batch_.data(), count});
+            begin += count;
+        }
+    }
     void clear() { book_.clear(); }
     std::size_t top(side s, std::span<book_level> out) const { return book_.top(s, out); }
     [[nodiscard]] std::size_t depth(side s) const { return book_.depth(s); }
 
 private:
     md::order_book book_;
+    std::array<book_level, 256> batch_{};
 };
 
 bool load_capture(const std::string& path, workload& out) {
@@ -202,9 +218,13 @@ template <class Book> void run_once(Book& book, const workload& w, run_result& r
     const std::int64_t start = now_ns();
     for (const auto& batch : w.batches) {
         const std::int64_t t0 = now_ns();
-        for (std::size_t i = batch.begin; i < batch.end; ++i) {
-            const auto& u = w.updates[i];
-            book.set(u.s, u.ticks, u.lots);
+        if constexpr (requires { book.apply(w.updates, batch.begin, batch.end); }) {
+            book.apply(w.updates, batch.begin, batch.end);
+        } else {
+            for (std::size_t i = batch.begin; i < batch.end; ++i) {
+                const auto& u = w.updates[i];
+                book.set(u.s, u.ticks, u.lots);
+            }
         }
         const std::size_t nb = book.top(side::buy, bids);
         const std::size_t na = book.top(side::sell, asks);

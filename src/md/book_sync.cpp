@@ -6,7 +6,7 @@
 namespace quoter::md {
 
 book_sync::book_sync(symbol_id symbol, market venue, book_sync_config config)
-    : symbol_(symbol), venue_(venue), config_(config), book_(config.max_levels_per_side) {
+    : symbol_(symbol), venue_(venue), config_(config), book_(config.max_levels_per_side, config.window_ticks) {
     config_.max_buffered_diffs = std::max<std::size_t>(config_.max_buffered_diffs, 1);
     buffered_.reserve(config_.max_buffered_diffs);
     pool_.resize(std::max<std::size_t>(config_.max_buffered_levels, 1));
@@ -101,20 +101,17 @@ book_sync::chain book_sync::check_chain(std::uint64_t first, std::uint64_t final
 
 void book_sync::apply_levels(std::span<const book_level> bids,
                              std::span<const book_level> asks) noexcept {
-    for (const book_level& level : bids) {
-        book_.set(core::side::buy, level.px, level.qty);
-    }
-    for (const book_level& level : asks) {
-        book_.set(core::side::sell, level.px, level.qty);
-    }
+    book_.apply(core::side::buy, bids);
+    book_.apply(core::side::sell, asks);
 }
 
 void book_sync::apply_ticker_levels() noexcept {
-    if (ticker_.bid.qty.lots() > 0) {
+    // A top that already shows the ticker's level (the usual case) needs no change.
+    if (ticker_.bid.qty.lots() > 0 && book_.best_bid() != ticker_.bid) {
         book_.erase_better_than(core::side::buy, ticker_.bid.px);
         book_.set(core::side::buy, ticker_.bid.px, ticker_.bid.qty);
     }
-    if (ticker_.ask.qty.lots() > 0) {
+    if (ticker_.ask.qty.lots() > 0 && book_.best_ask() != ticker_.ask) {
         book_.erase_better_than(core::side::sell, ticker_.ask.px);
         book_.set(core::side::sell, ticker_.ask.px, ticker_.ask.qty);
     }

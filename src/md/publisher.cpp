@@ -13,6 +13,23 @@ void clear_levels(std::span<book_level> levels, std::size_t from, std::size_t to
 
 } // namespace
 
+std::size_t md_publisher::refresh_side(const order_book& book, core::side s, bool same_book,
+                                       std::span<book_level> levels, std::size_t count,
+                                       side_versions& versions) noexcept {
+    const std::uint64_t version = book.top_version(s);
+    const std::uint64_t layout = book.top_layout_version(s);
+    if (same_book && version == versions.all) {
+        return count;
+    }
+    if (same_book && layout == versions.layout) {
+        book.refresh_quantities(s, levels.first(count));
+    } else {
+        count = book.watch_top(s, levels);
+    }
+    versions = {version, layout};
+    return count;
+}
+
 void md_publisher::fill_book(const book_sync& sync, md_event_kind kind, std::uint8_t flags,
                              core::timestamp_ns local_ns) noexcept {
     md_event& event = book_event_;
@@ -31,8 +48,16 @@ void md_publisher::fill_book(const book_sync& sync, md_event_kind kind, std::uin
     std::size_t asks = 0;
     if (sync.book_valid()) {
         flags |= md_flags::book_valid;
-        bids = book.top(core::side::buy, event.bids);
-        asks = book.top(core::side::sell, event.asks);
+        // The event still holds this book's levels from its previous event: a side whose watched
+        // levels did not change keeps them, and one whose prices stayed only re-reads quantities.
+        const bool same_book = levels_book_ == book.instance_id();
+        bids = refresh_side(book, core::side::buy, same_book, event.bids, event.bid_count,
+                            bid_versions_);
+        asks = refresh_side(book, core::side::sell, same_book, event.asks, event.ask_count,
+                            ask_versions_);
+        levels_book_ = book.instance_id();
+    } else {
+        levels_book_ = 0;
     }
     // Levels the previous event used beyond this one's counts go back to zero.
     clear_levels(event.bids, bids, event.bid_count);

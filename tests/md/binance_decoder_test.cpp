@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
+#include <vector>
 
 using namespace quoter;
 using namespace quoter::md;
@@ -398,4 +400,174 @@ TEST_CASE("stream names and \"s\" decide the symbol in document order", "[decode
     // Stream names are matched in any letter case.
     CHECK(decode(R"({"stream":"BTCUSDT@bookTicker","data":{"u":7,"b":"1.00","B":"1",)"
                  R"("a":"1.01","A":"2"}})") == std::pair{message_kind::book_ticker, btc});
+}
+
+// -- canonical-layout reader ---------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view eth_depth_raw =
+    R"({"e":"depthUpdate","E":1723161255308,"s":"ETHUSDT","U":7,"u":9,"b":[["2683.81000000",)"
+    R"("12.50000000"],["2683.10000000","0.00000000"]],"a":[]})";
+
+constexpr std::string_view futures_ticker_canonical =
+    R"({"e":"bookTicker","u":400900,"E":1723161255308,"T":1723161255306,"s":"BTCPERP",)"
+    R"("b":"61000.10","B":"2.500","a":"61000.20","A":"0.010"})";
+
+constexpr std::string_view spot_ticker_raw =
+    R"({"u":50093239212,"s":"ETHUSDT","b":"2683.80000000","B":"3.78826000","a":"2683.81000000",)"
+    R"("A":"0.00010000"})";
+
+/// One decoder with the canonical reader and one without, on the same registry.
+struct twin_decoders {
+    symbol_registry registry = testing::make_registry();
+    binance_decoder fast{registry, decoder_config{.max_levels_per_side = 16}};
+    binance_decoder general{
+        registry, decoder_config{.max_levels_per_side = 16, .canonical_fast_path = false}};
+
+    /// Decodes text (followed by the given padding bytes) with both; requires equal results.
+    void require_agree(std::string_view text, char padding = '\0',
+                       symbol_id fallback = invalid_symbol) {
+        std::string buffer(text);
+        buffer.append(message_padding, padding);
+        const padded_view view{buffer.data(), text.size(), buffer.size()};
+        INFO(std::string(text));
+        const decoded_message a = fast.decode(view, 77, fallback);
+        const decoded_message& b = general.decode(view, 77, fallback);
+        testing::require_same_decode(a, b);
+    }
+};
+
+} // namespace
+
+TEST_CASE("canonical messages take the canonical reader and decode as the general path does",
+          "[decoder][canonical]") {
+    twin_decoders d;
+    const std::string raw_spot_depth(spot_depth_envelope.substr(
+        spot_depth_envelope.find(R"("data":)") + 7,
+        spot_depth_envelope.size() - spot_depth_envelope.find(R"("data":)") - 8));
+    const std::vector<std::string_view> canonical{
+        spot_depth_envelope,      raw_spot_depth, futures_depth,  spot_ticker_envelope,
+        futures_ticker_canonical, eth_depth_raw,  spot_ticker_raw};
+    for (const std::string_view text : canonical) {
+        const std::uint64_t before = d.fast.stats().canonical;
+        d.require_agree(text);
+        INFO(std::string(text));
+        CHECK(d.fast.stats().canonical == before + 1);
+    }
+    CHECK(d.general.stats().canonical == 0);
+    // Other field orders, other events and snapshots take the general path in both.
+    for (const std::string_view text : {futures_ticker, trade_envelope, agg_trade, spot_snapshot}) {
+        const std::uint64_t before = d.fast.stats().canonical;
+        d.require_agree(text, '\0', btc);
+        CHECK(d.fast.stats().canonical == before);
+    }
+    // The symbol cache follows a change of symbol.
+    for (int i = 0; i < 4; ++i) {
+        d.require_agree(i % 2 == 0 ? eth_depth_raw : spot_depth_envelope);
+        CHECK(d.fast.last().symbol == (i % 2 == 0 ? eth : btc));
+    }
+}
+
+TEST_CASE("the canonical reader falls back on every deviation from the layout",
+          "[decoder][canonical]") {
+    twin_decoders d;
+    const std::vector<std::string> variants{
+        // whitespace, escapes, other spellings of the same values
+        R"({"stream":"btcusdt@depth","data": {"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}})",
+        R"({"e":"depthUpdate","E":1,"s":"BTC\u0055SDT","U":1,"u":2,"b":[],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[ ["1.00000000","1.00000000"]],"a":[]})",
+        R"({"e":"depthUpdate","E":01,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]})",
+        R"({"e":"depthUpdate","E":1.0,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]})",
+        R"({"e":"depthUpdate","E":1e3,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]})",
+        R"({"e":"depthUpdate","E":-1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]})",
+        R"({"e":"depthUpdate","E":99999999999999999999,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]})",
+        R"({"e":"depthUpdate","E":9999999999999999999,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":3,"u":2,"b":[],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"NOPEUSDT","U":1,"u":2,"b":[["1.00000000","1.00000000"]],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"","U":1,"u":2,"b":[],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.001","1.00000000"]],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.00000000","1.000000001"]],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["123456789.00000000","1"]],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["61000.1","2"],[".5","0."]],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.00000000","1.00000000","x"]],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.00000000"]],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[[1.0,2.0]],"a":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]} )",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[],"x":1})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"a":[],"b":[]})",
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"pu":0,"b":[],"a":[]})",
+        R"({"stream":"ethusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}})",
+        R"({"stream":"btc\"usdt","data":{"u":1,"s":"BTCUSDT","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"}})",
+        R"({"u":1,"s":"BTCUSDT","b":"1.00000000","B":"1.00000000","a":"2.00000000"})",
+        R"({"u":1,"s":"BTCUSDT","b":"1.00000000","B":"-1.00000000","a":"2.00000000","A":"1.00000000"})",
+        R"({"u":1,"s":"BTCUSDT","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
+        R"({"u":18446744073709551615,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"})",
+        R"({"e":"bookTicker","u":1,"E":9223372036854775807,"T":1,"s":"BTCPERP","b":"1.00","B":"1","a":"2.00","A":"1"})",
+    };
+    for (const std::string& text : variants) {
+        for (const char padding : {'\0', '7', '"', ']', '}'}) {
+            d.require_agree(text, padding);
+        }
+    }
+    // More levels than configured, and every truncation of canonical messages.
+    std::string many = R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[)";
+    for (int i = 0; i < 17; ++i) {
+        many += std::string(i == 0 ? "" : ",") + R"(["1.00000000","1.00000000"])";
+    }
+    many += R"(],"a":[]})";
+    d.require_agree(many);
+    CHECK(d.fast.last().error == decode_error::too_many_levels);
+    for (const std::string_view text : {spot_depth_envelope, spot_ticker_envelope, eth_depth_raw}) {
+        for (std::size_t size = 0; size < text.size(); ++size) {
+            for (const char padding : {'\0', '0', '"'}) {
+                d.require_agree(text.substr(0, size), padding);
+            }
+        }
+    }
+}
+
+TEST_CASE("random mutations of canonical messages decode alike on both paths",
+          "[decoder][canonical][property]") {
+    twin_decoders d;
+    std::mt19937_64 rng(2024);
+    constexpr std::string_view alphabet = "0123456789.\"\\,:[]{} e-+xE\x01\x7f\xc3";
+    const std::vector<std::string_view> seeds{spot_depth_envelope, spot_ticker_envelope,
+                                              futures_depth,       futures_ticker_canonical,
+                                              eth_depth_raw,       spot_ticker_raw};
+    for (const std::string_view seed : seeds) {
+        for (int round = 0; round < 1500; ++round) {
+            std::string text(seed);
+            for (int edit = 0, edits = 1 + static_cast<int>(rng() % 3); edit < edits; ++edit) {
+                const std::size_t at = rng() % text.size();
+                const char c = alphabet[rng() % alphabet.size()];
+                switch (rng() % 4) {
+                case 0:
+                    text[at] = c;
+                    break;
+                case 1:
+                    text.erase(at, 1);
+                    break;
+                case 2:
+                    text.insert(at, 1, c);
+                    break;
+                default:
+                    text.resize(at);
+                    break;
+                }
+                if (text.empty()) {
+                    text = "{";
+                }
+            }
+            d.require_agree(text, (rng() & 1U) != 0 ? '\0' : '9');
+        }
+    }
+    // Digits: every quantity and price text of one level, mutated digit by digit.
+    for (int round = 0; round < 2000; ++round) {
+        std::string text(eth_depth_raw);
+        const std::size_t at = text.find("2683.81000000") + rng() % 13;
+        text[at] = "0123456789."[rng() % 11];
+        d.require_agree(text);
+    }
 }

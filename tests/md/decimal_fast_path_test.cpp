@@ -125,3 +125,44 @@ TEST_CASE("parse_price and parse_qty divide by any tick or step exactly", "[deci
     CHECK(coarse->parse_price("61737.64000000").error() == decimal_error::off_grid);
     CHECK(coarse->parse_qty("0.00100000")->lots() == 1);
 }
+
+TEST_CASE("parse_binance_quoted reads Binance's shape in place exactly as parse_decimal",
+          "[decimal]") {
+    std::mt19937_64 rng(11);
+    const std::string_view alphabet = "0123456789.\"e-";
+    std::size_t accepted = 0;
+    for (int round = 0; round < 200'000; ++round) {
+        std::string text;
+        if (rng() % 2 == 0) {
+            // The shape itself: 1 to 8 integer digits, a point, 6 to 9 decimals, a quote.
+            text =
+                digits(rng, 1 + rng() % 8, false) + "." + digits(rng, 6 + rng() % 4, true) + "\"";
+        } else {
+            for (std::size_t i = 0, n = 1 + rng() % 18; i < n; ++i) {
+                text += alphabet[rng() % alphabet.size()];
+            }
+        }
+        if (rng() % 4 == 0) {
+            text[rng() % text.size()] = alphabet[rng() % alphabet.size()];
+        }
+        const std::string buffer = text + std::string(24, rng() % 2 == 0 ? '7' : '"');
+        const int decimals = static_cast<int>(rng() % 11);
+        std::int64_t value = -1;
+        const std::size_t size =
+            quoter::core::detail::parse_binance_quoted(buffer.data(), decimals, value);
+        if (size == 0) {
+            REQUIRE(value == -1); // untouched
+            continue;
+        }
+        ++accepted;
+        INFO(text << " decimals " << decimals);
+        REQUIRE(buffer[size] == '"');
+        REQUIRE(size >= 10);
+        REQUIRE(size <= 16);
+        const auto expected =
+            parse_decimal(std::string_view(buffer.data(), size), {.decimals = decimals});
+        REQUIRE(expected.has_value());
+        REQUIRE(*expected == value);
+    }
+    CHECK(accepted > 5'000);
+}

@@ -222,3 +222,379 @@ TEST_CASE("block splits, merges and truncation keep the book equal to a model", 
         CHECK(book.best_bid().px.ticks() <= 1000);
     }
 }
+
+// -- dense window and deep part ---------------------------------------------------------------
+
+namespace {
+
+/// Reference book: one std::map per side, best first, with order_book's capacity rule (a new
+/// level into a full side drops the worst level, or itself when it is the worst).
+class model_book {
+public:
+    explicit model_book(std::size_t capacity) : capacity_(capacity) {}
+
+    void set(side s, std::int64_t px, std::int64_t lots) {
+        s == side::buy ? set_in(bids_, px, lots) : set_in(asks_, px, lots);
+    }
+    std::size_t erase_better_than(side s, std::int64_t px) {
+        std::size_t removed = 0;
+        if (s == side::buy) {
+            while (!bids_.empty() && bids_.begin()->first > px) {
+                bids_.erase(bids_.begin());
+                ++removed;
+            }
+        } else {
+            while (!asks_.empty() && asks_.begin()->first < px) {
+                asks_.erase(asks_.begin());
+                ++removed;
+            }
+        }
+        return removed;
+    }
+    void clear() {
+        bids_.clear();
+        asks_.clear();
+    }
+    [[nodiscard]] std::vector<book_level> levels(side s) const {
+        std::vector<book_level> out;
+        const auto copy = [&](const auto& map) {
+            for (const auto& [px, lots] : map) {
+                out.push_back({price{px}, qty{lots}});
+            }
+        };
+        s == side::buy ? copy(bids_) : copy(asks_);
+        return out;
+    }
+    [[nodiscard]] std::int64_t qty_at(side s, std::int64_t px) const {
+        const auto find = [&](const auto& map) {
+            const auto it = map.find(px);
+            return it == map.end() ? std::int64_t{0} : it->second;
+        };
+        return s == side::buy ? find(bids_) : find(asks_);
+    }
+
+private:
+    template <class Map> void set_in(Map& map, std::int64_t px, std::int64_t lots) {
+        if (lots <= 0) {
+            map.erase(px);
+            return;
+        }
+        if (const auto it = map.find(px); it != map.end()) {
+            it->second = lots;
+            return;
+        }
+        if (map.size() == capacity_) {
+            const auto worst = std::prev(map.end());
+            if (!map.key_comp()(px, worst->first)) {
+                return; // worse than every stored level
+            }
+            map.erase(worst);
+        }
+        map[px] = lots;
+    }
+
+    std::size_t capacity_;
+    std::map<std::int64_t, std::int64_t, std::greater<>> bids_;
+    std::map<std::int64_t, std::int64_t> asks_;
+};
+
+void require_same_top(const order_book& book, const model_book& model, side s) {
+    const auto expected = model.levels(s);
+    REQUIRE(book.depth(s) == expected.size());
+    std::array<book_level, 12> top{};
+    const std::size_t n = book.top(s, top);
+    REQUIRE(n == std::min(top.size(), expected.size()));
+    for (std::size_t i = 0; i < n; ++i) {
+        REQUIRE(top[i] == expected[i]);
+    }
+    REQUIRE(book.best(s) == (expected.empty() ? book_level{} : expected.front()));
+}
+
+void require_same_book(const order_book& book, const model_book& model) {
+    for (const side s : {side::buy, side::sell}) {
+        const auto expected = model.levels(s);
+        REQUIRE(book.depth(s) == expected.size());
+        std::vector<book_level> all(expected.size() + 3);
+        REQUIRE(book.top(s, all) == expected.size());
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            REQUIRE(all[i] == expected[i]);
+        }
+        // level() walks the window and the deep part: sample both.
+        for (std::size_t i = 0; i < expected.size(); i += 1 + expected.size() / 16) {
+            REQUIRE(book.level(s, i) == expected[i]);
+        }
+        if (!expected.empty()) {
+            REQUIRE(book.level(s, expected.size() - 1) == expected.back());
+        }
+        REQUIRE(book.window_depth(s) <= book.depth(s));
+        // The best level always lives in the window.
+        REQUIRE((expected.empty() || book.window_depth(s) > 0));
+    }
+}
+
+/// Top levels a watcher copied and the versions it copied them at, as the md publisher keeps.
+struct top_watch {
+    std::array<book_level, 10> levels{};
+    std::size_t count = 0;
+    std::uint64_t version = 0;
+    std::uint64_t layout = 0;
+
+    void check_and_rewatch(const order_book& book, side s) {
+        std::array<book_level, 10> now{};
+        const std::size_t n = book.top(s, now);
+        if (book.top_version(s) == version) {
+            // No watched change: the copy is still exact.
+            REQUIRE(n == count);
+            for (std::size_t i = 0; i < n; ++i) {
+                REQUIRE(now[i] == levels[i]);
+            }
+            return;
+        }
+        if (book.top_layout_version(s) == layout) {
+            // Only quantities changed: same prices, and refresh_quantities() makes it exact.
+            REQUIRE(n == count);
+            for (std::size_t i = 0; i < n; ++i) {
+                REQUIRE(now[i].px == levels[i].px);
+            }
+            book.refresh_quantities(s, std::span<book_level>(levels.data(), count));
+            for (std::size_t i = 0; i < n; ++i) {
+                REQUIRE(now[i] == levels[i]);
+            }
+            version = book.top_version(s);
+            return;
+        }
+        count = book.watch_top(s, levels);
+        version = book.top_version(s);
+        layout = book.top_layout_version(s);
+    }
+};
+
+} // namespace
+
+TEST_CASE("the window width is a power of two within its bounds", "[order_book]") {
+    CHECK(order_book(8, 5000).window_ticks() == 8192);
+    CHECK(order_book(8, 1).window_ticks() == order_book::min_window_ticks);
+    CHECK(order_book(8, std::size_t{1} << 30U).window_ticks() == order_book::max_window_ticks);
+    CHECK(order_book(8).window_ticks() == order_book::default_window_ticks);
+}
+
+TEST_CASE("a rising top moves the window up and keeps every level", "[order_book]") {
+    order_book book(10'000, 4096);
+    model_book model(10'000);
+    // Bids rising by 700 ticks a step cross the 4096-tick window many times.
+    for (std::int64_t i = 0; i < 200; ++i) {
+        const std::int64_t px = 1'000'000 + i * 700;
+        book.set(side::buy, price{px}, qty{i + 1});
+        model.set(side::buy, px, i + 1);
+        REQUIRE(book.best_bid() == book_level{price{px}, qty{i + 1}});
+    }
+    require_same_book(book, model);
+    CHECK(book.window_depth(side::buy) < book.depth(side::buy)); // older levels went deep
+    // Asks falling the same way (their keys rise).
+    for (std::int64_t i = 0; i < 200; ++i) {
+        const std::int64_t px = 3'000'000 - i * 700;
+        book.set(side::sell, price{px}, qty{i + 1});
+        model.set(side::sell, px, i + 1);
+    }
+    require_same_book(book, model);
+}
+
+TEST_CASE("a falling top moves the window down and takes deep levels back", "[order_book]") {
+    order_book book(10'000, 4096);
+    model_book model(10'000);
+    // One level every 100 ticks over 40 windows.
+    for (std::int64_t i = 0; i < 1600; ++i) {
+        book.set(side::buy, price{500'000 + i * 100}, qty{i + 1});
+        model.set(side::buy, 500'000 + i * 100, i + 1);
+    }
+    require_same_book(book, model);
+    // Erase from the top down: each erase of the best may move the window down.
+    for (std::int64_t i = 1599; i >= 0; i -= 3) {
+        book.erase(side::buy, price{500'000 + i * 100});
+        model.set(side::buy, 500'000 + i * 100, 0);
+        require_same_top(book, model, side::buy);
+        REQUIRE((book.empty(side::buy) || book.window_depth(side::buy) > 0));
+    }
+    require_same_book(book, model);
+    // erase_better_than far below the window empties the window and reloads it from deep.
+    CHECK(book.erase_better_than(side::buy, price{520'000}) ==
+          model.erase_better_than(side::buy, 520'000));
+    require_same_book(book, model);
+}
+
+TEST_CASE("asks near price zero use negative keys across the window", "[order_book]") {
+    order_book book(100'000, 4096);
+    model_book model(100'000);
+    for (std::int64_t px = 1; px <= 20'000; px += 7) {
+        book.set(side::sell, price{px}, qty{px});
+        model.set(side::sell, px, px);
+    }
+    require_same_book(book, model);
+    for (std::int64_t px = 1; px <= 15'000; px += 7) {
+        book.set(side::sell, price{px}, qty{0});
+        model.set(side::sell, px, 0);
+    }
+    require_same_book(book, model);
+    CHECK(book.qty_at(side::sell, price{15'009}) == qty{15'009});
+}
+
+TEST_CASE("apply equals set level by level", "[order_book]") {
+    std::mt19937_64 rng(99);
+    order_book by_apply(3000, 4096);
+    order_book by_set(3000, 4096);
+    std::vector<book_level> batch;
+    for (int message = 0; message < 3000; ++message) {
+        const side s = (rng() & 1U) != 0 ? side::buy : side::sell;
+        batch.clear();
+        const std::int64_t mid = 2'000'000 + static_cast<std::int64_t>(message) * 3;
+        for (std::size_t i = 0, n = rng() % 30; i < n; ++i) {
+            const auto distance =
+                static_cast<std::int64_t>(rng() % 8 == 0 ? rng() % 20'000 : rng() % 200);
+            const std::int64_t px = s == side::buy ? mid - distance : mid + 1 + distance;
+            batch.push_back(
+                {price{px}, qty{rng() % 3 == 0 ? 0 : static_cast<std::int64_t>(rng() % 50 + 1)}});
+        }
+        by_apply.apply(s, batch);
+        for (const book_level& level : batch) {
+            by_set.set(s, level.px, level.qty);
+        }
+        REQUIRE(by_apply.depth(s) == by_set.depth(s));
+        REQUIRE(by_apply.best(s) == by_set.best(s));
+    }
+    for (const side s : {side::buy, side::sell}) {
+        std::vector<book_level> a(by_apply.depth(s));
+        std::vector<book_level> b(by_set.depth(s));
+        REQUIRE(by_apply.top(s, a) == by_set.top(s, b));
+        CHECK(a == b);
+    }
+    CHECK(by_apply.truncated_levels() == by_set.truncated_levels());
+}
+
+TEST_CASE("each book object has its own identity", "[order_book]") {
+    order_book a(16);
+    const order_book b(a);
+    order_book c(16);
+    CHECK(a.instance_id() != b.instance_id());
+    CHECK(a.instance_id() != c.instance_id());
+    const auto before = c.instance_id();
+    c = a;
+    CHECK(c.instance_id() != before);
+    CHECK(c.instance_id() != a.instance_id());
+}
+
+TEST_CASE("the windowed book matches a std::map book under random operations",
+          "[order_book][property]") {
+    // A drifting, sometimes jumping mid price; levels near the top and far from it (several
+    // windows away); erases, diffs, top-of-book refreshes, snapshots and clears; small and large
+    // capacities. After every operation the top levels and the watched top copy are checked,
+    // and the whole book every few hundred operations.
+    for (const std::size_t capacity : {std::size_t{60}, std::size_t{6000}}) {
+        std::mt19937_64 rng(capacity);
+        order_book book(capacity, 4096);
+        model_book model(capacity);
+        top_watch bid_watch;
+        top_watch ask_watch;
+        std::int64_t mid = 5'000'000;
+        std::vector<book_level> batch;
+        const auto random_px = [&](side s) {
+            std::int64_t distance = 0;
+            switch (rng() % 10) {
+            case 0:
+                distance = static_cast<std::int64_t>(rng() % 30'000);
+                break; // deep
+            case 1:
+                distance = -static_cast<std::int64_t>(rng() % 50);
+                break; // through
+            default:
+                distance = static_cast<std::int64_t>(rng() % 300);
+                break; // near
+            }
+            return s == side::buy ? mid - 1 - distance : mid + 1 + distance;
+        };
+        const auto random_lots = [&] {
+            return rng() % 3 == 0 ? std::int64_t{0} : static_cast<std::int64_t>(rng() % 100 + 1);
+        };
+        for (int step = 0; step < 30'000; ++step) {
+            mid += static_cast<std::int64_t>(rng() % 21) - 10;
+            if (rng() % 2000 == 0) {
+                mid += (rng() & 1U) != 0 ? 15'000 : -15'000; // jump past the window
+            }
+            const side s = (rng() & 1U) != 0 ? side::buy : side::sell;
+            const unsigned op = static_cast<unsigned>(rng() % 1000);
+            if (op < 700) {
+                const std::int64_t px = random_px(s);
+                const std::int64_t lots = random_lots();
+                book.set(s, price{px}, qty{lots});
+                model.set(s, px, lots);
+            } else if (op < 930) {
+                batch.clear();
+                for (std::size_t i = 0, n = rng() % 25; i < n; ++i) {
+                    batch.push_back({price{random_px(s)}, qty{random_lots()}});
+                }
+                book.apply(s, batch);
+                for (const book_level& level : batch) {
+                    model.set(s, level.px.ticks(), level.qty.lots());
+                }
+            } else if (op < 990) {
+                // A bookTicker refresh: erase everything better, then set the level.
+                const std::int64_t px = random_px(s);
+                REQUIRE(book.erase_better_than(s, price{px}) == model.erase_better_than(s, px));
+                const std::int64_t lots = random_lots() + 1;
+                book.set(s, price{px}, qty{lots});
+                model.set(s, px, lots);
+            } else if (op < 998) {
+                // A snapshot: best first, sometimes longer than the capacity.
+                batch.clear();
+                const std::int64_t step_ticks = 1 + static_cast<std::int64_t>(rng() % 40);
+                for (std::size_t i = 0, n = rng() % (capacity + 40); i < n; ++i) {
+                    const auto offset = static_cast<std::int64_t>(i) * step_ticks;
+                    batch.push_back({price{s == side::buy ? mid - 1 - offset : mid + 1 + offset},
+                                     qty{static_cast<std::int64_t>(rng() % 100 + 1)}});
+                }
+                book.assign(s, batch);
+                const auto old = model.levels(s);
+                for (const book_level& level : old) {
+                    model.set(s, level.px.ticks(), 0);
+                }
+                for (const book_level& level : batch) {
+                    model.set(s, level.px.ticks(), level.qty.lots());
+                }
+            } else {
+                book.clear();
+                model.clear();
+            }
+            require_same_top(book, model, side::buy);
+            require_same_top(book, model, side::sell);
+            bid_watch.check_and_rewatch(book, side::buy);
+            ask_watch.check_and_rewatch(book, side::sell);
+            if (step % 500 == 0) {
+                require_same_book(book, model);
+                for (int probe = 0; probe < 20; ++probe) {
+                    const side ps = (rng() & 1U) != 0 ? side::buy : side::sell;
+                    const std::int64_t px = random_px(ps);
+                    REQUIRE(book.qty_at(ps, price{px}) == qty{model.qty_at(ps, px)});
+                }
+            }
+        }
+        require_same_book(book, model);
+    }
+}
+
+TEST_CASE("a full windowed side truncates like the model, in and below the window",
+          "[order_book]") {
+    std::mt19937_64 rng(5);
+    order_book book(100, 4096);
+    model_book model(100);
+    for (int step = 0; step < 20'000; ++step) {
+        // Half the levels in the window, half far below it.
+        const auto distance =
+            static_cast<std::int64_t>(rng() % 2 == 0 ? rng() % 2000 : 5000 + rng() % 20'000);
+        const std::int64_t px = 1'000'000 - distance;
+        const std::int64_t lots = rng() % 4 == 0 ? 0 : static_cast<std::int64_t>(rng() % 9 + 1);
+        book.set(side::buy, price{px}, qty{lots});
+        model.set(side::buy, px, lots);
+        require_same_top(book, model, side::buy);
+    }
+    require_same_book(book, model);
+    CHECK(book.truncated_levels() > 0);
+}

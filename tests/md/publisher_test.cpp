@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -249,4 +251,107 @@ TEST_CASE("every event equals a freshly built one: unused levels are zero", "[pu
             CHECK(event.trade.qty == core::qty{0});
         }
     }
+}
+
+TEST_CASE("events reusing unchanged or requantified levels equal freshly built ones",
+          "[publisher][property]") {
+    // Two symbols alternate into one publisher, with random diffs (deep and near the top) and
+    // bookTickers (same top, new quantity, new price); every book event must carry exactly the
+    // book's current top levels, whatever the publisher kept from earlier events.
+    symbol_registry registry = testing::make_registry();
+    collecting_sink sink;
+    feed_handler feed(registry, sink);
+    feed.on_connected(0);
+    std::mt19937_64 rng(17);
+    const auto text_px = [](std::int64_t ticks) {
+        return std::to_string(ticks / 100) + "." + std::to_string(ticks % 100 / 10) +
+               std::to_string(ticks % 10) + "000000";
+    };
+    std::uint64_t update_id[2] = {1000, 1000};
+    std::int64_t mid[2] = {6'000'000, 260'000};
+    for (const symbol_id symbol : {btc, eth}) {
+        const std::string name = symbol == btc ? "BTCUSDT" : "ETHUSDT";
+        const std::string stream = symbol == btc ? "btcusdt" : "ethusdt";
+        std::string bids;
+        std::string asks;
+        for (int i = 0; i < 200; ++i) {
+            bids += (i == 0 ? "" : ",") + std::string(R"([")") + text_px(mid[symbol] - 1 - i * 3) +
+                    R"(","1.00000000"])";
+            asks += (i == 0 ? "" : ",") + std::string(R"([")") + text_px(mid[symbol] + 1 + i * 3) +
+                    R"(","1.00000000"])";
+        }
+        (void)feed.on_message_copy(R"({"stream":")" + stream +
+                                       R"(@depth","data":{"e":"depthUpdate","E":1,"s":")" + name +
+                                       R"(","U":1001,"u":1001,"b":[],"a":[]}})",
+                                   1 * ms);
+        (void)feed.on_snapshot_copy(
+            symbol, R"({"lastUpdateId":1000,"bids":[)" + bids + R"(],"asks":[)" + asks + "]}",
+            2 * ms);
+        update_id[symbol] = 1001;
+        REQUIRE(feed.sync(symbol).state() == feed_state::synced);
+    }
+    std::size_t checked = 0;
+    for (int step = 0; step < 4000; ++step) {
+        const symbol_id symbol = (rng() % 3 == 0) ? eth : btc;
+        const std::string name = symbol == btc ? "BTCUSDT" : "ETHUSDT";
+        const std::string stream = symbol == btc ? "btcusdt" : "ethusdt";
+        const book_level bid = feed.sync(symbol).book().best_bid();
+        const book_level ask = feed.sync(symbol).book().best_ask();
+        const std::size_t before = sink.events.size();
+        if (rng() % 2 == 0) {
+            std::string levels[2];
+            for (int side_index = 0; side_index < 2; ++side_index) {
+                for (std::size_t i = 0, n = rng() % 6; i < n; ++i) {
+                    const auto distance =
+                        static_cast<std::int64_t>(rng() % 4 == 0 ? rng() % 2000 : rng() % 30);
+                    const std::int64_t px =
+                        side_index == 0 ? bid.px.ticks() - distance : ask.px.ticks() + distance;
+                    const std::string lots = rng() % 3 == 0
+                                                 ? "0.00000000"
+                                                 : "0.0000" + std::to_string(1000 + rng() % 9000);
+                    levels[side_index] += (i == 0 ? "" : ",") + std::string(R"([")") + text_px(px) +
+                                          R"(",")" + lots + R"("])";
+                }
+            }
+            const std::uint64_t id = ++update_id[symbol];
+            (void)feed.on_message_copy(
+                R"({"stream":")" + stream +
+                    R"(@depth@100ms","data":{"e":"depthUpdate","E":1,"s":")" + name + R"(","U":)" +
+                    std::to_string(id) + R"(,"u":)" + std::to_string(id) + R"(,"b":[)" + levels[0] +
+                    R"(],"a":[)" + levels[1] + "]}}",
+                3 * ms);
+        } else {
+            // A bookTicker at the current top (same or new quantity) or one tick inside it.
+            const std::int64_t bid_px = bid.px.ticks() - (rng() % 4 == 0 ? 1 : 0);
+            const std::string bid_qty = rng() % 2 == 0 ? "0.00005000" : "0.00007000";
+            const std::uint64_t id = update_id[symbol] + 1 + rng() % 3;
+            (void)feed.on_message_copy(R"({"stream":")" + stream + R"(@bookTicker","data":{"u":)" +
+                                           std::to_string(id) + R"(,"s":")" + name + R"(","b":")" +
+                                           text_px(bid_px) + R"(","B":")" + bid_qty + R"(","a":")" +
+                                           text_px(ask.px.ticks()) + R"(","A":"0.00003000"}})",
+                                       3 * ms);
+        }
+        for (std::size_t e = before; e < sink.events.size(); ++e) {
+            const md_event& event = sink.events[e];
+            if (event.kind == md_event_kind::trade || !event.book_valid()) {
+                continue;
+            }
+            const order_book& book = feed.sync(event.symbol).book();
+            std::array<book_level, md_top_levels> fresh{};
+            REQUIRE(event.bid_count == book.top(core::side::buy, fresh));
+            for (std::size_t i = 0; i < event.bid_count; ++i) {
+                REQUIRE(event.bids[i] == fresh[i]);
+            }
+            REQUIRE(event.ask_count == book.top(core::side::sell, fresh));
+            for (std::size_t i = 0; i < event.ask_count; ++i) {
+                REQUIRE(event.asks[i] == fresh[i]);
+            }
+            for (std::size_t i = event.bid_count; i < md_top_levels; ++i) {
+                REQUIRE(event.bids[i] == book_level{});
+            }
+            ++checked;
+        }
+        REQUIRE(feed.sync(symbol).state() == feed_state::synced);
+    }
+    CHECK(checked > 2000);
 }

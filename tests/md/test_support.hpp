@@ -2,6 +2,7 @@
 // literal messages.
 #pragma once
 
+#include "quoter/md/binance_decoder.hpp"
 #include "quoter/md/instrument.hpp"
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace quoter::md::testing {
 
@@ -43,6 +45,36 @@ inline std::string data_dir() {
     }
     const std::string dir = QUOTER_SOURCE_DIR "/../shared/data/binance";
     return std::filesystem::is_directory(dir) ? dir : std::string();
+}
+
+/// Requires two decode results to be identical in every field (levels by value).
+inline void require_same_decode(const decoded_message& a, const decoded_message& b) {
+    REQUIRE(a.kind == b.kind);
+    REQUIRE(a.error == b.error);
+    REQUIRE(a.symbol == b.symbol);
+    REQUIRE(a.local_ns == b.local_ns);
+    REQUIRE(a.depth.first_update_id == b.depth.first_update_id);
+    REQUIRE(a.depth.final_update_id == b.depth.final_update_id);
+    REQUIRE(a.depth.prev_final_update_id == b.depth.prev_final_update_id);
+    REQUIRE(a.depth.has_prev_final_update_id == b.depth.has_prev_final_update_id);
+    REQUIRE(a.depth.exchange_ns == b.depth.exchange_ns);
+    REQUIRE(a.depth.transaction_ns == b.depth.transaction_ns);
+    REQUIRE(std::vector<book_level>(a.depth.bids.begin(), a.depth.bids.end()) ==
+            std::vector<book_level>(b.depth.bids.begin(), b.depth.bids.end()));
+    REQUIRE(std::vector<book_level>(a.depth.asks.begin(), a.depth.asks.end()) ==
+            std::vector<book_level>(b.depth.asks.begin(), b.depth.asks.end()));
+    REQUIRE(a.ticker.update_id == b.ticker.update_id);
+    REQUIRE(a.ticker.bid == b.ticker.bid);
+    REQUIRE(a.ticker.ask == b.ticker.ask);
+    REQUIRE(a.ticker.exchange_ns == b.ticker.exchange_ns);
+    REQUIRE(a.ticker.transaction_ns == b.ticker.transaction_ns);
+    REQUIRE(a.trade.trade_id == b.trade.trade_id);
+    REQUIRE(a.trade.px == b.trade.px);
+    REQUIRE(a.trade.qty == b.trade.qty);
+    REQUIRE(a.trade.aggressor == b.trade.aggressor);
+    REQUIRE(a.trade.count == b.trade.count);
+    REQUIRE(a.trade.trade_ns == b.trade.trade_ns);
+    REQUIRE(a.trade.exchange_ns == b.trade.exchange_ns);
 }
 
 /// A fresh, empty temporary folder for one test.

@@ -72,7 +72,8 @@ inline constexpr std::uint64_t ascii_zeros = 0x3030303030303030ULL;
 
 /// Non-zero exactly in the bytes of word (a little-endian load of 8 characters) that are not
 /// ASCII digits, up to and including the first such byte; later bytes may be flagged wrongly.
-[[nodiscard]] constexpr std::uint64_t non_digit_bytes(std::uint64_t word) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr std::uint64_t
+non_digit_bytes(std::uint64_t word) noexcept {
     constexpr std::uint64_t high_nibbles = 0xF0F0F0F0F0F0F0F0ULL;
     return ((word & high_nibbles) ^ ascii_zeros) |
            (((word + 0x0606060606060606ULL) & high_nibbles) ^ ascii_zeros);
@@ -81,16 +82,55 @@ inline constexpr std::uint64_t ascii_zeros = 0x3030303030303030ULL;
 /// Value of the 8 decimal digits in word, first character in the lowest byte; zero bytes count
 /// as leading zeros. Three multiply-shift steps merge neighbouring digits, then pairs, then
 /// quadruples.
-[[nodiscard]] constexpr std::uint64_t eight_digits(std::uint64_t word) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr std::uint64_t
+eight_digits(std::uint64_t word) noexcept {
     word = (word & 0x0F0F0F0F0F0F0F0FULL) * (10 * 256 + 1) >> 8U;
     word = (word & 0x00FF00FF00FF00FFULL) * (100 * 65536 + 1) >> 16U;
     return (word & 0x0000FFFF0000FFFFULL) * (10000ULL * 4294967296ULL + 1) >> 32U;
 }
 
-[[nodiscard]] inline std::uint64_t load8(const char* p) noexcept {
+[[nodiscard, gnu::always_inline]] inline std::uint64_t load8(const char* p) noexcept {
     std::uint64_t word = 0;
     std::memcpy(&word, p, sizeof word);
     return word;
+}
+
+/// Value of a text of Binance's shape given its first word (head), its last 8 characters (tail,
+/// the decimals) and its number of integer digits (1 to 7; head's non-digits beyond them are
+/// ignored). False (value untouched) when a non-zero digit lies beyond `decimals` or the value
+/// could overflow.
+[[nodiscard, gnu::always_inline]] inline bool
+binance_shape_value(std::uint64_t head, std::uint64_t tail, unsigned integer_digits, int decimals,
+                    std::int64_t& value) noexcept {
+    const auto kept = static_cast<unsigned>(decimals);
+    if (integer_digits + kept > static_cast<unsigned>(max_decimals)) {
+        return false;
+    }
+    // The integer digits moved to the top of a word: zero bytes below act as leading zeros.
+    const std::uint64_t integer_word = head << (64U - 8U * integer_digits);
+    if (kept >= 8) {
+        value = static_cast<std::int64_t>(eight_digits(integer_word) * 100'000'000U +
+                                          eight_digits(tail)) *
+                pow10_table[kept - 8];
+        return true;
+    }
+    if ((tail >> (8U * kept)) != (ascii_zeros >> (8U * kept))) {
+        return false; // a non-zero digit beyond the precision: an error
+    }
+    if (kept == 0) {
+        value = static_cast<std::int64_t>(eight_digits(integer_word));
+        return true;
+    }
+    const std::uint64_t kept_word = tail << (64U - 8U * kept);
+    if (integer_digits + kept <= 8) {
+        // Integer digits and kept decimals side by side in one word ("6173763" from
+        // "61737.63000000"), converted at once.
+        value = static_cast<std::int64_t>(eight_digits((integer_word >> (8U * kept)) | kept_word));
+        return true;
+    }
+    value = static_cast<std::int64_t>(eight_digits(integer_word)) * pow10_table[kept] +
+            static_cast<std::int64_t>(eight_digits(kept_word));
+    return true;
 }
 
 /// Binance's shape, 1 to 7 integer digits, a point and exactly 8 decimals ("61737.63000000"),
@@ -112,36 +152,31 @@ parse_binance_shape(std::string_view text, int decimals, std::int64_t& value) no
         const bool shape =
             static_cast<unsigned>(std::countr_zero(non_digit_bytes(head))) / 8U == integer_digits &&
             ((head >> (8U * integer_digits)) & 0xFFU) == '.' && non_digit_bytes(tail) == 0;
-        const auto kept = static_cast<unsigned>(decimals);
-        if (!shape || integer_digits + kept > static_cast<unsigned>(max_decimals)) {
-            return false;
+        return shape && binance_shape_value(head, tail, integer_digits, decimals, value);
+    }
+}
+
+/// Binance's shape read in place from a buffer with at least 17 readable bytes at text, up to a
+/// closing double quote right after the 8 decimals ("61737.63000000\""). Returns the text's
+/// length without the quote, with value set as parse_decimal would set it; 0 (value untouched)
+/// for anything else, which callers then read the general way.
+[[nodiscard, gnu::always_inline]] inline std::size_t
+parse_binance_quoted(const char* text, int decimals, std::int64_t& value) noexcept {
+    if constexpr (std::endian::native != std::endian::little) {
+        return 0;
+    } else {
+        const std::uint64_t head = load8(text);
+        const auto integer_digits =
+            static_cast<unsigned>(std::countr_zero(non_digit_bytes(head))) / 8U;
+        if (integer_digits - 1U > 6U || ((head >> (8U * integer_digits)) & 0xFFU) != '.') {
+            return 0; // not 1 to 7 digits and a point
         }
-        // The integer digits moved to the top of a word: zero bytes below act as leading zeros.
-        const std::uint64_t integer_word = head << (64U - 8U * integer_digits);
-        if (kept >= 8) {
-            value = static_cast<std::int64_t>(eight_digits(integer_word) * 100'000'000U +
-                                              eight_digits(tail)) *
-                    pow10_table[kept - 8];
-            return true;
+        const std::uint64_t tail = load8(text + integer_digits + 1);
+        if (non_digit_bytes(tail) != 0 || text[integer_digits + 9] != '"' ||
+            !binance_shape_value(head, tail, integer_digits, decimals, value)) {
+            return 0;
         }
-        if ((tail >> (8U * kept)) != (ascii_zeros >> (8U * kept))) {
-            return false; // a non-zero digit beyond the precision: an error
-        }
-        if (kept == 0) {
-            value = static_cast<std::int64_t>(eight_digits(integer_word));
-            return true;
-        }
-        const std::uint64_t kept_word = tail << (64U - 8U * kept);
-        if (integer_digits + kept <= 8) {
-            // Integer digits and kept decimals side by side in one word ("6173763" from
-            // "61737.63000000"), converted at once.
-            value =
-                static_cast<std::int64_t>(eight_digits((integer_word >> (8U * kept)) | kept_word));
-            return true;
-        }
-        value = static_cast<std::int64_t>(eight_digits(integer_word)) * pow10_table[kept] +
-                static_cast<std::int64_t>(eight_digits(kept_word));
-        return true;
+        return integer_digits + 9;
     }
 }
 

@@ -42,6 +42,9 @@ namespace quoter::md {
 struct book_sync_config {
     /// Book capacity per side, in levels.
     std::size_t max_levels_per_side = order_book::default_max_levels;
+    /// Width of each side's dense window at the top of the book, in ticks (8 bytes a tick a
+    /// side: the default costs 1 MiB a book; narrower windows suit processes with many books).
+    std::size_t window_ticks = order_book::default_window_ticks;
     /// Diffs kept while waiting for a snapshot; the oldest are dropped beyond this.
     std::size_t max_buffered_diffs = 512;
     /// Levels kept across all buffered diffs; the oldest diffs are dropped beyond this.

@@ -9,7 +9,10 @@
 // Events are built in two long-lived scratch events (book/state and trade) rather than in a fresh,
 // zero-filled one per message: only the header and the levels in use are written, and levels a
 // previous event used beyond the current counts are cleared, so every event handed to the sink
-// has the same contents as a freshly constructed one.
+// has the same contents as a freshly constructed one. When consecutive book events come from the
+// same book, a side whose top levels did not change (order_book::top_version) is not copied
+// again, and one whose levels kept their prices only re-reads their quantities: a bookTicker that
+// confirms the top, or a diff that only touches deep levels, rebuilds nothing.
 //
 // Thread ownership: md thread only. No allocation.
 #pragma once
@@ -74,6 +77,21 @@ private:
     std::uint64_t sequence_ = 0;
     md_event book_event_{};  ///< Book and state events; trade stays zero.
     md_event trade_event_{}; ///< Trade events; levels and counts stay zero.
+    /// A side's order_book::top_version() and top_layout_version() when its levels were read.
+    struct side_versions {
+        std::uint64_t all = 0;
+        std::uint64_t layout = 0;
+    };
+
+    /// Brings one side of book_event_ (count levels) up to date with book; returns its count.
+    static std::size_t refresh_side(const order_book& book, core::side s, bool same_book,
+                                    std::span<book_level> levels, std::size_t count,
+                                    side_versions& versions) noexcept;
+
+    /// order_book::instance_id() of the book whose levels book_event_ holds; 0 for none.
+    std::uint64_t levels_book_ = 0;
+    side_versions bid_versions_;
+    side_versions ask_versions_;
 };
 
 } // namespace quoter::md
