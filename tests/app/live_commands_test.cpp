@@ -2,6 +2,7 @@
 // (../shared/data/binance), and `record` and `run --mode paper_exchange` against quoter-venue
 // (synthetic mode) on 127.0.0.1. Every child process runs under a deadline and is killed past it.
 #include "net/venue_process.hpp"
+#include "quoter/md/capture.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -337,4 +338,53 @@ TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every ord
         CHECK(std::find(requested.begin(), requested.end(), id) != requested.end());
         CHECK(std::find(confirmed.begin(), confirmed.end(), id) != confirmed.end());
     }
+}
+
+TEST_CASE("quoter record without --duration stops on SIGINT with every line readable",
+          "[app][venue]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "9"});
+    temp_folder tmp;
+    const fs::path config = tmp.path / "venue.toml";
+    write_file(config, venue_config(venue));
+    const fs::path out = tmp.path / "capture";
+    quoter_child child(
+        {"record", "--symbols", "btcusdt", "--out", out.string(), "--config", config.string()},
+        tmp.path);
+    // Recording once a file has been opened; then a little more data, then Ctrl-C.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    bool opened = false;
+    while (!opened && std::chrono::steady_clock::now() < deadline) {
+        std::error_code ignored;
+        opened = fs::is_directory(out, ignored) && !fs::is_empty(out, ignored);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    child.signal(SIGINT);
+    const int status = child.wait(std::chrono::seconds(30));
+    const std::string printed = child.out();
+    INFO(printed << child.err());
+    REQUIRE(opened);
+    REQUIRE(status == 0);
+    CHECK_THAT(printed, Catch::Contains("stopped by signal"));
+    // The summary's line count is what the files hold, each line a capture line.
+    const auto at = printed.find(" lines");
+    REQUIRE(at != std::string::npos);
+    const auto start = printed.rfind(' ', at - 1) + 1;
+    const std::uint64_t reported = std::strtoull(printed.c_str() + start, nullptr, 10);
+    std::uint64_t read = 0;
+    for (const auto& entry : fs::directory_iterator(out)) {
+        if (entry.path().extension() != ".gz") {
+            continue; // the exchangeInfo cache
+        }
+        quoter::md::gzip_line_reader reader;
+        REQUIRE(reader.open(entry.path().string()).has_value());
+        quoter::md::capture_line line;
+        while (reader.next(line)) {
+            ++read;
+        }
+        CHECK(reader.error() == quoter::md::capture_error::none);
+        CHECK(reader.bad_lines() == 0);
+    }
+    CHECK(reported > 0);
+    CHECK(read == reported);
 }
