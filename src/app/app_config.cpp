@@ -709,6 +709,69 @@ void read_journal(config::section s, journal_section& out) {
                       "never (left to the OS)");
 }
 
+constexpr std::array<config::choice_option<trade_feed>, 3> trade_feeds{{
+    {"agg_trade", trade_feed::agg_trade},
+    {"trade", trade_feed::trade},
+    {"none", trade_feed::none},
+}};
+
+void read_market_data(config::section s, market_data_section& out, market_kind market) {
+    const bool futures = market == market_kind::usdm_futures;
+    out.depth_interval_ms = s.integer(
+        "depth_interval_ms", out.depth_interval_ms, {.min = 0, .max = 1000, .unit = "ms"},
+        "Depth diff interval: spot 100 or 1000, USD-M futures 0, 100, 250 or 500");
+    const bool interval_ok =
+        futures ? (out.depth_interval_ms == 0 || out.depth_interval_ms == 100 ||
+                   out.depth_interval_ms == 250 || out.depth_interval_ms == 500)
+                : (out.depth_interval_ms == 100 || out.depth_interval_ms == 1000);
+    if (!interval_ok) {
+        s.error("depth_interval_ms",
+                fmt::format("Binance {} depth streams come every {}; found {}",
+                            futures ? "USD-M futures" : "spot",
+                            futures ? "0, 100, 250 or 500 ms" : "100 or 1000 ms",
+                            out.depth_interval_ms));
+    }
+    out.book_ticker = s.boolean("book_ticker", out.book_ticker,
+                                "Subscribe to bookTicker, which refreshes the top between diffs");
+    out.trades = s.choice("trades", out.trades, trade_feeds,
+                          "Trade prints for the queue model and volatility: agg_trade, trade, "
+                          "none");
+    out.snapshot_limit = s.integer("snapshot_limit", out.snapshot_limit,
+                                   {.min = 5, .max = 5000, .unit = "levels"},
+                                   "Levels per side of REST depth snapshots (futures: at most "
+                                   "1000)");
+    if (futures && out.snapshot_limit > 1000) {
+        s.error("snapshot_limit", fmt::format("/fapi/v1/depth returns at most 1000 levels; "
+                                              "found {}",
+                                              out.snapshot_limit));
+    }
+    out.streams_per_connection =
+        s.integer("streams_per_connection", out.streams_per_connection, {.min = 1, .max = 1024},
+                  "Streams per WebSocket connection (Binance allows 1024)");
+    out.stale_after_ms =
+        s.duration_ms("stale_after_ms", out.stale_after_ms, {.min = 1, .max = 3'600'000},
+                      "A synced book with no update for this long turns stale (quotes pulled)");
+    out.reconnect_after_stale_ms = s.duration_ms(
+        "reconnect_after_stale_ms", out.reconnect_after_stale_ms, {.min = 0, .max = 3'600'000},
+        "A connection silent for this long is replaced; 0: never");
+    out.book_levels = s.integer("book_levels", out.book_levels,
+                                {.min = 16, .max = 1'000'000, .unit = "levels"},
+                                "Order book capacity per side");
+    if (out.book_levels < out.snapshot_limit) {
+        s.error("book_levels", fmt::format("is below snapshot_limit ({}): snapshots would be "
+                                           "truncated",
+                                           out.snapshot_limit));
+    }
+    out.book_window_ticks =
+        s.integer("book_window_ticks", out.book_window_ticks,
+                  {.min = 4096, .max = 1 << 20, .unit = "ticks"},
+                  "Dense window at the top of each book side (8 bytes a tick a side), rounded "
+                  "up to a power of two");
+    out.extra_ca_file =
+        s.file_path("extra_ca_file", "Extra CA certificate (PEM) trusted for wss:// and https://, "
+                                     "e.g. a local venue's; relative to this file");
+}
+
 void check_simulation(config::document& doc, engine_config& config, std::uint32_t quote_levels) {
     auto quotes = doc.section("quotes");
     const std::uint32_t strategy_levels = config.strategy.levels.count;
@@ -797,6 +860,7 @@ void read_sections(config::document& doc, engine_config& config) {
     read_backtest(doc.section("backtest"), config.backtest);
     read_risk(doc.section("risk"), config.risk);
     read_journal(doc.section("journal"), config.journal);
+    read_market_data(doc.section("market_data"), config.market_data, config.engine.market);
     read_credentials(doc, config.secrets);
 
     // Checks across sections.

@@ -62,6 +62,26 @@ net::binance_endpoints market_endpoints(const engine_config& config) {
     return out;
 }
 
+/// [market_data] onto a feed's subscription and session settings (symbols and endpoints are
+/// the caller's).
+void apply_market_data(const engine_config& config, live::subscription_config& subscription,
+                       live::session_config& session) {
+    const market_data_section& md = config.market_data;
+    subscription.venue = to_md_market(config.engine.market);
+    subscription.depth_interval_ms = md.depth_interval_ms;
+    subscription.book_ticker = md.book_ticker;
+    subscription.trades = md.trades == trade_feed::agg_trade ? live::trade_stream::agg_trade
+                          : md.trades == trade_feed::trade   ? live::trade_stream::trade
+                                                             : live::trade_stream::none;
+    subscription.snapshot_limit = md.snapshot_limit;
+    session.streams_per_connection = md.streams_per_connection;
+    session.stale_after_ms = md.stale_after_ms.count();
+    session.reconnect_after_stale_ms = md.reconnect_after_stale_ms.count();
+    session.feed.sync.max_levels_per_side = md.book_levels;
+    session.feed.sync.window_ticks = md.book_window_ticks;
+    session.tls.extra_ca_file = md.extra_ca_file;
+}
+
 /// The core loop of a replay or paper session as the configuration describes it.
 engine::core_loop_config make_core_loop_config(const engine_config& config) {
     engine::core_loop_config out;
@@ -174,7 +194,7 @@ int run_record_command(const record_command& command) {
             return exit_invalid_input;
         }
         urls = market_endpoints(*loaded);
-        config.subscription.venue = to_md_market(loaded->engine.market);
+        apply_market_data(*loaded, config.subscription, config.session);
     }
     const record_signals signals;
     config.stop_flag = &record_stop;
@@ -387,7 +407,7 @@ int run_paper_command(const paper_run_command& command) {
 
     engine::paper_session_config session;
     session.engine = make_core_loop_config(config);
-    session.market_data.subscription.venue = to_md_market(config.engine.market);
+    apply_market_data(config, session.market_data.subscription, session.market_data.session);
     session.market_data.subscription.symbols = {config.engine.symbol};
     session.market_data.session.endpoints = market_endpoints(config);
     session.market_data.cpu = config.threads.md_cpu;

@@ -433,6 +433,34 @@ std::size_t section::read_choice(std::string_view key, std::size_t fallback_inde
     return index_of(chosen);
 }
 
+std::string section::file_path(std::string_view key, std::string_view doc) {
+    declaration decl{key, "path", "", "", "\"\"", doc, "a string (a file path)"};
+    const auto from_node = [](const node& value) -> node_outcome<std::string> {
+        if (value.kind == node_kind::string) {
+            return value.text;
+        }
+        return rejection{describe_found(value)};
+    };
+    const auto from_env = [](const std::string& text) { return std::optional<std::string>(text); };
+    const std::string written =
+        read_typed<std::string>(*state_, path_, decl, std::string{}, from_node, from_env, no_check,
+                                [](const std::string& value) { return detail::quote(value); });
+    if (written.empty()) {
+        return {};
+    }
+    fs::path path(written);
+    if (path.is_relative()) {
+        path = state_->base_dir / path;
+    }
+    const std::string resolved = path.lexically_normal().string();
+    std::error_code ec;
+    if (!fs::is_regular_file(resolved, ec)) {
+        error(key, fmt::format("cannot read {}: {}", resolved,
+                               ec ? ec.message() : std::string("not a regular file")));
+    }
+    return resolved;
+}
+
 std::string section::secrets_file(std::string_view key, std::string_view doc) {
     declaration decl{key, "path", "", "", "\"\"", doc, "a string (a file path)"};
     const auto from_node = [](const node& value) -> node_outcome<std::string> {

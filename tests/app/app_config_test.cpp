@@ -218,3 +218,35 @@ TEST_CASE("docs/config.md documents every key exactly as the code declares it",
         CHECK(missing.empty());
     }
 }
+
+TEST_CASE("market_data: intervals and snapshot depth follow the market; the CA file must exist",
+          "[app_config]") {
+    CHECK(problems_of("[market_data]\ndepth_interval_ms = 1000\n").empty());
+    const auto spot_zero = problems_of("[market_data]\ndepth_interval_ms = 0\n");
+    CHECK_THAT(messages(spot_zero),
+               Catch::Contains(":2:21: market_data.depth_interval_ms: Binance spot depth streams "
+                               "come every 100 or 1000 ms; found 0"));
+    const std::string futures = "[engine]\nmarket = \"usdm_futures\"\n\n[market_data]\n";
+    CHECK(problems_of(futures + "depth_interval_ms = 0\n").empty());
+    CHECK_THAT(messages(problems_of(futures + "depth_interval_ms = 1000\n")),
+               Catch::Contains("USD-M futures depth streams come every 0, 100, 250 or 500 ms"));
+    CHECK_THAT(messages(problems_of(futures + "snapshot_limit = 5000\n")),
+               Catch::Contains("market_data.snapshot_limit: /fapi/v1/depth returns at most 1000"));
+    CHECK_THAT(messages(problems_of("[market_data]\nbook_levels = 100\n")),
+               Catch::Contains("market_data.book_levels: is below snapshot_limit (1000)"));
+    CHECK_THAT(messages(problems_of("[market_data]\ntrades = \"klines\"\n")),
+               Catch::Contains("market_data.trades"));
+    CHECK_THAT(messages(problems_of("[market_data]\nextra_ca_file = \"missing-ca.pem\"\n")),
+               Catch::Contains("market_data.extra_ca_file: cannot read"));
+}
+
+TEST_CASE("market_data.extra_ca_file is resolved relative to the config file", "[app_config]") {
+    test::temp_dir dir("app-config-ca");
+    (void)dir.write("ca.pem", "-----BEGIN CERTIFICATE-----\n");
+    const auto file = dir.write("quoter.toml", "[market_data]\nextra_ca_file = \"ca.pem\"\n");
+    const auto loaded = app::load_engine_config(file.string(), options());
+    REQUIRE(loaded.has_value());
+    CHECK(loaded->market_data.extra_ca_file == (dir.path() / "ca.pem").lexically_normal().string());
+    CHECK(loaded->market_data.depth_interval_ms == 100);
+    CHECK(loaded->market_data.trades == app::trade_feed::agg_trade);
+}

@@ -388,3 +388,23 @@ TEST_CASE("quoter record without --duration stops on SIGINT with every line read
     CHECK(reported > 0);
     CHECK(read == reported);
 }
+
+TEST_CASE("quoter run --mode paper_exchange over TLS trusts the CA named in [market_data]",
+          "[app][venue]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "11"}, true);
+    temp_folder tmp;
+    const fs::path config = tmp.path / "paper.toml";
+    write_file(config, venue_config(venue) + "\n[market_data]\nextra_ca_file = \"" +
+                           quoter::net::testing::certificates().ca + "\"\n");
+    const run_result r =
+        run_quoter({"run", "--mode", "paper_exchange", "--config", config.string(), "--duration",
+                    "3"},
+                   tmp.path, std::chrono::seconds(60));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.err, Catch::Contains("wss://127.0.0.1"));
+    const auto at = r.out.find("orders ");
+    REQUIRE(at != std::string::npos);
+    CHECK(std::strtoull(r.out.c_str() + at + 7, nullptr, 10) > 0);
+    CHECK_THAT(r.out, Catch::Contains(" 0 gaps"));
+}

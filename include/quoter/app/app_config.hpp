@@ -125,6 +125,34 @@ struct journal_section {
     std::chrono::milliseconds flush_interval_ms{1000};
 };
 
+/// Trade prints a feed subscribes to.
+enum class trade_feed : std::uint8_t { none, trade, agg_trade };
+
+/// [market_data]: the Binance market-data feed of `quoter record` and
+/// `quoter run --mode paper_exchange`.
+struct market_data_section {
+    /// Depth diff interval: spot 100 or 1000 ms, USD-M futures 0, 100, 250 or 500 ms.
+    std::int32_t depth_interval_ms = 100;
+    /// Subscribe to bookTicker (refreshes the top between diffs).
+    bool book_ticker = true;
+    trade_feed trades = trade_feed::agg_trade;
+    /// Levels per side of the REST depth snapshots (spot up to 5,000, futures up to 1,000).
+    std::uint32_t snapshot_limit = 1000;
+    /// Streams per WebSocket connection; more symbols open more connections.
+    std::uint32_t streams_per_connection = 200;
+    /// A synced book with no update for this long turns stale (quotes are pulled).
+    std::chrono::milliseconds stale_after_ms{5000};
+    /// A connection silent for this long is replaced; 0: never.
+    std::chrono::milliseconds reconnect_after_stale_ms{60000};
+    /// Book capacity per side, in levels.
+    std::uint32_t book_levels = 8192;
+    /// Dense window at the top of each book side, in ticks (8 bytes a tick a side).
+    std::uint32_t book_window_ticks = 65536;
+    /// Extra CA certificate file trusted for wss:// and https:// (a local venue's throw-away
+    /// CA); resolved relative to the config file; empty: the system store only.
+    std::string extra_ca_file;
+};
+
 /// API credentials: only from QUOTER_API_KEY / QUOTER_API_SECRET or the secrets file.
 struct credentials {
     config::secret api_key;
@@ -148,6 +176,7 @@ struct engine_config {
     /// [risk], [risk.triggers], [risk.alarms]: pre-trade limits, kill triggers and alarms.
     risk::risk_config risk;
     journal_section journal;
+    market_data_section market_data;
     credentials secrets;
     /// engine.symbol with the [symbol] filters, validated.
     core::symbol_spec spec;

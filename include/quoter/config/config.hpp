@@ -295,6 +295,10 @@ public:
     /// names given to document::read_secret(). Returns the path as resolved, or empty.
     [[nodiscard]] std::string secrets_file(std::string_view key, std::string_view doc);
 
+    /// A readable file's path (relative paths are relative to the config file), resolved;
+    /// empty when not set. A file that cannot be opened is an error.
+    [[nodiscard]] std::string file_path(std::string_view key, std::string_view doc);
+
     /// Reports a problem found by a check across keys, at the place `key` got its value from.
     void error(std::string_view key, std::string message);
     void warning(std::string_view key, std::string message);
