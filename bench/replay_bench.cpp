@@ -156,41 +156,52 @@ result run_md_floor(const capture_lines& data, int repetitions) {
     return r;
 }
 
-result run_one_thread(const capture_lines& data, int repetitions) {
-    const auto registry = make_registry();
-    const engine::core_loop_config config = loop_config(registry, data.symbol);
-    const md::instrument& instrument = registry.at(config.symbol);
-    const std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
-    result r;
-    double seconds = 0.0;
-    for (int rep = 0; rep < repetitions; ++rep) {
-        // Set-up (estimator buffers, the exchange's tables) is outside the timed part.
-        exec::sim_exchange exchange(config.exchange, specs);
-        engine::core_loop loop(config, instrument, exchange, &exchange);
-        loop_sink sink;
-        sink.loop = &loop;
-        md::feed_handler feed(registry, sink);
-        const auto start = std::chrono::steady_clock::now();
-        feed_all(feed, data);
-        seconds += since(start);
+/// One run's trading side: the simulated exchange and the core loop on the capture's symbol.
+/// Built outside the timed part (estimator buffers, the exchange's tables).
+struct trading_loop {
+    trading_loop(const md::symbol_registry& registry, const std::string& symbol)
+        : config(loop_config(registry, symbol)), instrument(registry.at(config.symbol)),
+          specs{instrument.trading_spec}, exchange(config.exchange, specs),
+          loop(config, instrument, exchange, &exchange) {}
+    trading_loop(const trading_loop&) = delete;
+    trading_loop& operator=(const trading_loop&) = delete;
+
+    /// Adds this run's messages, orders and fills to r.
+    void count(const capture_lines& data, result& r) const {
         r.messages += data.lines.size();
         r.orders += loop.gate().orders_passed();
         r.fills += loop.stats().fills;
     }
-    r.seconds = seconds;
+
+    engine::core_loop_config config;
+    const md::instrument& instrument;
+    std::array<core::symbol_spec, 1> specs;
+    exec::sim_exchange exchange;
+    engine::core_loop loop;
+};
+
+result run_one_thread(const capture_lines& data, int repetitions) {
+    const auto registry = make_registry();
+    result r;
+    for (int rep = 0; rep < repetitions; ++rep) {
+        trading_loop trading(registry, data.symbol);
+        loop_sink sink;
+        sink.loop = &trading.loop;
+        md::feed_handler feed(registry, sink);
+        const auto start = std::chrono::steady_clock::now();
+        feed_all(feed, data);
+        r.seconds += since(start);
+        trading.count(data, r);
+    }
     return r;
 }
 
 result run_two_threads(const capture_lines& data, int repetitions, const bench_options& options) {
     const auto registry = make_registry();
-    const engine::core_loop_config config = loop_config(registry, data.symbol);
-    const md::instrument& instrument = registry.at(config.symbol);
-    const std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
     result r;
-    double seconds = 0.0;
     for (int rep = 0; rep < repetitions; ++rep) {
-        exec::sim_exchange exchange(config.exchange, specs);
-        engine::core_loop loop(config, instrument, exchange, &exchange);
+        trading_loop trading(registry, data.symbol);
+        engine::core_loop& loop = trading.loop;
         auto ring = std::make_unique<event_ring>();
         std::atomic<bool> md_done{false};
         std::atomic<bool> core_ready{false};
@@ -229,12 +240,9 @@ result run_two_threads(const capture_lines& data, int repetitions, const bench_o
         const auto start = std::chrono::steady_clock::now();
         md_thread.join();
         core_thread.join();
-        seconds += since(start);
-        r.messages += data.lines.size();
-        r.orders += loop.gate().orders_passed();
-        r.fills += loop.stats().fills;
+        r.seconds += since(start);
+        trading.count(data, r);
     }
-    r.seconds = seconds;
     return r;
 }
 

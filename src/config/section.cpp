@@ -433,7 +433,7 @@ std::size_t section::read_choice(std::string_view key, std::size_t fallback_inde
     return index_of(chosen);
 }
 
-std::string section::file_path(std::string_view key, std::string_view doc) {
+std::string section::path_text(std::string_view key, std::string_view doc) {
     declaration decl{key, "path", "", "", "\"\"", doc, "a string (a file path)"};
     const auto from_node = [](const node& value) -> node_outcome<std::string> {
         if (value.kind == node_kind::string) {
@@ -442,9 +442,13 @@ std::string section::file_path(std::string_view key, std::string_view doc) {
         return rejection{describe_found(value)};
     };
     const auto from_env = [](const std::string& text) { return std::optional<std::string>(text); };
-    const std::string written =
-        read_typed<std::string>(*state_, path_, decl, std::string{}, from_node, from_env, no_check,
-                                [](const std::string& value) { return detail::quote(value); });
+    return read_typed<std::string>(*state_, path_, decl, std::string{}, from_node, from_env,
+                                   no_check,
+                                   [](const std::string& value) { return detail::quote(value); });
+}
+
+std::string section::file_path(std::string_view key, std::string_view doc) {
+    const std::string written = path_text(key, doc);
     if (written.empty()) {
         return {};
     }
@@ -462,17 +466,7 @@ std::string section::file_path(std::string_view key, std::string_view doc) {
 }
 
 std::string section::secrets_file(std::string_view key, std::string_view doc) {
-    declaration decl{key, "path", "", "", "\"\"", doc, "a string (a file path)"};
-    const auto from_node = [](const node& value) -> node_outcome<std::string> {
-        if (value.kind == node_kind::string) {
-            return value.text;
-        }
-        return rejection{describe_found(value)};
-    };
-    const auto from_env = [](const std::string& text) { return std::optional<std::string>(text); };
-    const std::string written =
-        read_typed<std::string>(*state_, path_, decl, std::string{}, from_node, from_env, no_check,
-                                [](const std::string& value) { return detail::quote(value); });
+    const std::string written = path_text(key, doc);
     document::impl& state = *state_;
     assert(state.secret_names.empty() && "declare the secrets file before reading secrets");
     const std::string full = join_key(path_, key);

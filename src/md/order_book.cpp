@@ -419,6 +419,11 @@ level_change order_book::deep_set(side_levels& levels, std::int64_t key,
         ++levels.size;
         return level_change::inserted;
     }
+    return insert_level(levels, key, lots);
+}
+
+level_change order_book::insert_level(side_levels& levels, std::int64_t key,
+                                      std::int64_t lots) noexcept {
     if (lots <= 0) {
         return level_change::none;
     }
@@ -562,14 +567,7 @@ level_change order_book::set_other(side_levels& levels, std::int64_t key,
         return level_change::updated;
     }
     // A new level: in a free window slot, or above the window (where nothing is).
-    if (lots <= 0) {
-        return level_change::none;
-    }
-    if (levels.size == levels.capacity) {
-        return insert_full(levels, key, lots);
-    }
-    insert_new(levels, key, lots);
-    return level_change::inserted;
+    return insert_level(levels, key, lots);
 }
 
 bool order_book::erase(core::side s, core::price px) noexcept {

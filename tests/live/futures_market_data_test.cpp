@@ -32,56 +32,20 @@ std::vector<std::string> futures_venue(const char* trade_probability = "0.5") {
             trade_probability};
 }
 
-struct futures_harness {
+/// Futures venue and service on BTCUSDT and ETHUSDT; trades from @aggTrade on /market.
+struct futures_harness : quoter::live::testing::service_harness {
     explicit futures_harness(std::vector<std::string> venue_args,
                              std::int32_t depth_interval_ms = 100)
-        : venue(std::move(venue_args)), consumer(2),
-          control_client(control_loop, net::testing::venue_rest_config(venue)) {
-        live::service_config config;
-        config.subscription.venue = md::market::usdm_futures;
-        config.subscription.symbols = {"BTCUSDT", "ETHUSDT"};
-        config.subscription.depth_interval_ms = depth_interval_ms; // @100ms or @0ms
-        config.subscription.trades = live::trade_stream::agg_trade;
-        config.session = live::testing::venue_session(venue, dir);
-        service = std::make_unique<live::market_data_service>(config, consumer.ring());
-    }
+        : service_harness(std::move(venue_args), subscription(depth_interval_ms)) {}
 
-    void start() {
-        auto started = service->start();
-        REQUIRE(started.has_value());
+    static live::subscription_config subscription(std::int32_t depth_interval_ms) {
+        live::subscription_config config;
+        config.venue = md::market::usdm_futures;
+        config.symbols = {"BTCUSDT", "ETHUSDT"};
+        config.depth_interval_ms = depth_interval_ms; // @100ms or @0ms
+        config.trades = live::trade_stream::agg_trade;
+        return config;
     }
-
-    void fault(const std::string& target) {
-        const net::rest_response answer =
-            net::testing::control(control_loop, control_client, target);
-        REQUIRE(answer.ok());
-    }
-
-    net::rest_response get(const std::string& target) {
-        net::rest_response answer;
-        bool done = false;
-        control_client.get(target, [&](net::rest_response&& response) {
-            answer = std::move(response);
-            done = true;
-        });
-        REQUIRE(net::testing::run_until(
-            control_loop, [&] { return done; }, 10s));
-        return answer;
-    }
-
-    /// Book-sync counters of a symbol, read on the md thread.
-    md::book_sync_stats sync_stats(md::symbol_id id) {
-        md::book_sync_stats stats;
-        REQUIRE(service->inspect([&](const md::feed_handler& h) { stats = h.sync(id).stats(); }));
-        return stats;
-    }
-
-    temp_dir dir;
-    venue_process venue;
-    ring_consumer consumer;
-    net::io_loop control_loop;
-    net::rest_client control_client;
-    std::unique_ptr<live::market_data_service> service;
 };
 
 using text_level = std::pair<std::string, std::string>;

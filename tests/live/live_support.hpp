@@ -154,4 +154,56 @@ inline session_config venue_session(const venue_process& venue, const temp_dir& 
     return session;
 }
 
+/// A venue process, a market_data_service on it publishing into a ring_consumer, and a REST
+/// client for the venue's control and REST endpoints. The subscription's symbols and market are
+/// the test's; the session is venue_session().
+struct service_harness {
+    service_harness(std::vector<std::string> venue_args, subscription_config subscription)
+        : venue(std::move(venue_args)), consumer(subscription.symbols.size()),
+          control_client(control_loop, net::testing::venue_rest_config(venue)) {
+        service_config config;
+        config.subscription = std::move(subscription);
+        config.session = venue_session(venue, dir);
+        service = std::make_unique<market_data_service>(config, consumer.ring());
+    }
+
+    void start() {
+        auto started = service->start();
+        REQUIRE(started.has_value());
+    }
+
+    /// Sends a fault-injection request to the venue.
+    void fault(const std::string& target) {
+        const net::rest_response answer =
+            net::testing::control(control_loop, control_client, target);
+        REQUIRE(answer.ok());
+    }
+
+    net::rest_response get(const std::string& target) {
+        net::rest_response answer;
+        bool done = false;
+        control_client.get(target, [&](net::rest_response&& response) {
+            answer = std::move(response);
+            done = true;
+        });
+        REQUIRE(net::testing::run_until(control_loop, [&] { return done; },
+                                        std::chrono::seconds(10)));
+        return answer;
+    }
+
+    /// Book-sync counters of a symbol, read on the md thread.
+    md::book_sync_stats sync_stats(md::symbol_id id) {
+        md::book_sync_stats stats;
+        REQUIRE(service->inspect([&](const md::feed_handler& h) { stats = h.sync(id).stats(); }));
+        return stats;
+    }
+
+    temp_dir dir;
+    venue_process venue;
+    ring_consumer consumer;
+    net::io_loop control_loop;
+    net::rest_client control_client;
+    std::unique_ptr<market_data_service> service;
+};
+
 } // namespace quoter::live::testing

@@ -22,47 +22,17 @@ namespace core = quoter::core;
 
 namespace {
 
-struct harness {
-    harness(std::vector<std::string> venue_args, std::vector<std::string> symbols,
-            std::size_t symbol_count)
-        : venue(std::move(venue_args)), consumer(symbol_count),
-          control_client(control_loop, net::testing::venue_rest_config(venue)) {
-        live::service_config config;
-        config.subscription.symbols = std::move(symbols);
-        config.subscription.trades = live::trade_stream::trade;
-        config.session = live::testing::venue_session(venue, dir);
-        service = std::make_unique<live::market_data_service>(config, consumer.ring());
-    }
+/// Spot venue and service; trades from @trade.
+struct harness : quoter::live::testing::service_harness {
+    harness(std::vector<std::string> venue_args, std::vector<std::string> symbols)
+        : service_harness(std::move(venue_args), subscription(std::move(symbols))) {}
 
-    void start() {
-        auto started = service->start();
-        REQUIRE(started.has_value());
+    static live::subscription_config subscription(std::vector<std::string> symbols) {
+        live::subscription_config config;
+        config.symbols = std::move(symbols);
+        config.trades = live::trade_stream::trade;
+        return config;
     }
-
-    /// Sends a fault-injection request to the venue.
-    void fault(const std::string& target) {
-        const net::rest_response answer =
-            net::testing::control(control_loop, control_client, target);
-        REQUIRE(answer.ok());
-    }
-
-    net::rest_response get(const std::string& target) {
-        net::rest_response answer;
-        bool done = false;
-        control_client.get(target, [&](net::rest_response&& response) {
-            answer = std::move(response);
-            done = true;
-        });
-        REQUIRE(net::testing::run_until(control_loop, [&] { return done; }, 10s));
-        return answer;
-    }
-
-    temp_dir dir;
-    venue_process venue;
-    ring_consumer consumer;
-    net::io_loop control_loop;
-    net::rest_client control_client;
-    std::unique_ptr<live::market_data_service> service;
 };
 
 std::vector<std::string> two_symbols() { return {"BTCUSDT", "ETHUSDT"}; }
@@ -83,7 +53,7 @@ std::string first_price(const std::string& body, const std::string& side) {
 } // namespace
 
 TEST_CASE("initial sync: valid books whose top matches the venue's snapshot", "[live][venue]") {
-    harness h(venue_two(), two_symbols(), 2);
+    harness h(venue_two(), two_symbols());
     h.consumer.keep_books(true);
     h.start();
     REQUIRE(h.service->registry().size() == 2);
@@ -144,7 +114,7 @@ TEST_CASE("initial sync: valid books whose top matches the venue's snapshot", "[
 }
 
 TEST_CASE("gap: resyncing, then synced again, the resync counted", "[live][venue]") {
-    harness h(venue_two(), two_symbols(), 2);
+    harness h(venue_two(), two_symbols());
     h.start();
     REQUIRE(h.consumer.wait([&] { return h.consumer.all_valid(); }, 15s));
     h.consumer.clear_history();
@@ -165,7 +135,7 @@ TEST_CASE("gap: resyncing, then synced again, the resync counted", "[live][venue
 }
 
 TEST_CASE("drop: connecting, reconnect and a fresh sync", "[live][venue]") {
-    harness h(venue_two(), two_symbols(), 2);
+    harness h(venue_two(), two_symbols());
     h.start();
     REQUIRE(h.consumer.wait([&] { return h.consumer.all_valid(); }, 15s));
     h.consumer.clear_history();
@@ -186,7 +156,7 @@ TEST_CASE("drop: connecting, reconnect and a fresh sync", "[live][venue]") {
 }
 
 TEST_CASE("stall: stale published, then synced again when messages flow", "[live][venue]") {
-    harness h(venue_two(), two_symbols(), 2);
+    harness h(venue_two(), two_symbols());
     h.start();
     REQUIRE(h.consumer.wait([&] { return h.consumer.all_valid(); }, 15s));
     h.consumer.clear_history();
@@ -211,7 +181,7 @@ TEST_CASE("stall: stale published, then synced again when messages flow", "[live
 }
 
 TEST_CASE("serverShutdown: rollover without a gap", "[live][venue]") {
-    harness h(venue_two("50"), two_symbols(), 2);
+    harness h(venue_two("50"), two_symbols());
     h.start();
     REQUIRE(h.consumer.wait([&] { return h.consumer.all_valid(); }, 15s));
     h.consumer.clear_history();
@@ -241,7 +211,7 @@ TEST_CASE("serverShutdown: rollover without a gap", "[live][venue]") {
 }
 
 TEST_CASE("malformed frames are counted and the books stay intact", "[live][venue]") {
-    harness h(venue_two(), two_symbols(), 2);
+    harness h(venue_two(), two_symbols());
     h.start();
     REQUIRE(h.consumer.wait([&] { return h.consumer.all_valid(); }, 15s));
     h.consumer.clear_history();
@@ -267,8 +237,7 @@ TEST_CASE("200 symbols sync over several connections", "[live][venue]") {
                       names.emplace_back(name);
                   }
                   return names;
-              }(),
-              200);
+              }());
     h.start();
     REQUIRE(h.service->registry().size() == 200);
     const bool synced = h.consumer.wait([&] { return h.consumer.all_valid(); }, 40s);
@@ -281,8 +250,7 @@ TEST_CASE("200 symbols sync over several connections", "[live][venue]") {
 }
 
 TEST_CASE("message to md_event latency over loopback", "[live][venue][measure]") {
-    harness h({"--symbols", "BTCUSDT,ETHUSDT", "--rate-hz", "500", "--seed", "5"}, two_symbols(),
-              2);
+    harness h({"--symbols", "BTCUSDT,ETHUSDT", "--rate-hz", "500", "--seed", "5"}, two_symbols());
     h.start();
     REQUIRE(h.consumer.wait([&] { return h.consumer.all_valid(); }, 15s));
     std::vector<std::int64_t> latencies;

@@ -314,6 +314,8 @@ private:
                               std::string_view type_name);
     std::size_t read_choice(std::string_view key, std::size_t fallback_index,
                             std::span<const std::string_view> names, std::string_view doc);
+    /// The text of a path-typed key as written (empty when not set).
+    std::string path_text(std::string_view key, std::string_view doc);
 
     document::impl* state_;
     std::string path_;

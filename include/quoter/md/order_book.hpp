@@ -290,6 +290,8 @@ private:
     void insert_new(side_levels& levels, std::int64_t key, std::int64_t lots) noexcept;
     /// Inserts a key that is not stored into a full side: drops the worst level or the new one.
     level_change insert_full(side_levels& levels, std::int64_t key, std::int64_t lots) noexcept;
+    /// A level not stored yet: nothing for a zero quantity, else insert_new or insert_full.
+    level_change insert_level(side_levels& levels, std::int64_t key, std::int64_t lots) noexcept;
     level_change deep_set(side_levels& levels, std::int64_t key, std::int64_t lots) noexcept;
     void clear_side(side_levels& levels) noexcept;
 
