@@ -1,5 +1,6 @@
 // Runs the real `quoter config check` binary, as a user would, and checks its exit status and
 // what it prints on stdout and stderr.
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,76 +12,18 @@
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
 
-struct run_result {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string slurp(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using quoter::test::run_result;
+using quoter::test::slurp;
 
 /// Runs quoter with `args`; the child's environment is ours minus every QUOTER_* variable, plus
 /// `env`.
 run_result run_quoter(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env = {}) {
-    quoter::test::temp_dir dir("config-check");
-    const auto out_path = dir.path() / "stdout";
-    const auto err_path = dir.path() / "stderr";
-
-    std::vector<std::string> env_strings;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-        if (std::string_view(*entry).substr(0, 7) != "QUOTER_") {
-            env_strings.emplace_back(*entry);
-        }
-    }
-    for (const auto& [name, value] : env) {
-        env_strings.push_back(name + "=" + value);
-    }
-    std::vector<char*> envp;
-    for (auto& entry : env_strings) {
-        envp.push_back(entry.data());
-    }
-    envp.push_back(nullptr);
-
-    std::vector<std::string> argv_strings{QUOTER_EXE};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : argv_strings) {
-        argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(spawned == 0);
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-
-    run_result result;
-    REQUIRE(WIFEXITED(status));
-    result.status = WEXITSTATUS(status);
-    result.out = slurp(out_path);
-    result.err = slurp(err_path);
-    return result;
+    return quoter::test::run_to_end(QUOTER_EXE, args, env);
 }
 
 const std::string sim_toml = std::string(QUOTER_SOURCE_DIR) + "/config/sim.toml";

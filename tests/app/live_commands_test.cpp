@@ -3,6 +3,7 @@
 // (synthetic mode) on 127.0.0.1. Every child process runs under a deadline and is killed past it.
 #include "net/venue_process.hpp"
 #include "quoter/md/capture.hpp"
+#include "support/child_process.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,24 +19,12 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
 using quoter::net::testing::venue_process;
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 /// A private temporary folder, removed with everything in it.
 struct temp_folder {
@@ -53,84 +42,19 @@ struct temp_folder {
     }
 };
 
-struct run_result {
-    int status = -1; ///< Exit code; -1 when killed at the deadline or by a signal.
-    std::string out;
-    std::string err;
-};
+using quoter::test::run_result;
+using quoter::test::slurp;
 
-/// A quoter child process with stdout and stderr in files of dir; killed if still running when
-/// it goes out of scope.
-class quoter_child {
+/// A quoter child process, killed if still running when it goes out of scope.
+class quoter_child : public quoter::test::child_process {
 public:
-    quoter_child(const std::vector<std::string>& args, const fs::path& dir)
-        : out_path_((dir / "stdout.txt").string()), err_path_((dir / "stderr.txt").string()) {
-        std::vector<std::string> argv_strings{QUOTER_EXE};
-        argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& arg : argv_strings) {
-            argv.push_back(arg.data());
-        }
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path_.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        REQUIRE(spawned == 0);
-    }
-    quoter_child(const quoter_child&) = delete;
-    quoter_child& operator=(const quoter_child&) = delete;
-    ~quoter_child() {
-        if (!exited_) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-
-    void signal(int sig) const { kill(pid_, sig); }
-
-    /// Waits up to timeout for the exit; past it the child is killed. The exit code, or -1 when
-    /// killed at the deadline or by a signal.
-    int wait(std::chrono::seconds timeout) {
-        int status = 0;
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (!exited_ && std::chrono::steady_clock::now() < deadline) {
-            exited_ = waitpid(pid_, &status, WNOHANG) == pid_;
-            if (!exited_) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-        }
-        if (!exited_) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, &status, 0);
-            exited_ = true;
-            return -1;
-        }
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    [[nodiscard]] std::string out() const { return slurp(out_path_); }
-    [[nodiscard]] std::string err() const { return slurp(err_path_); }
-
-private:
-    std::string out_path_;
-    std::string err_path_;
-    pid_t pid_ = 0;
-    bool exited_ = false;
+    explicit quoter_child(const std::vector<std::string>& args)
+        : child_process(QUOTER_EXE, args, {}, "app-live") {}
 };
 
-/// Runs quoter with args, output captured in dir; killed when it outlives timeout.
-run_result run_quoter(const std::vector<std::string>& args, const fs::path& dir,
-                      std::chrono::seconds timeout) {
-    quoter_child child(args, dir);
-    run_result result;
-    result.status = child.wait(timeout);
-    result.out = child.out();
-    result.err = child.err();
-    return result;
+/// Runs quoter with args; killed when it outlives timeout.
+run_result run_quoter(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+    return quoter::test::run_to_end(QUOTER_EXE, args, {}, timeout);
 }
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -178,7 +102,7 @@ TEST_CASE("quoter backtest --data replays a capture and writes the report", "[ap
     const fs::path out = tmp.path / "report";
     const run_result r = run_quoter(
         {"backtest", "--config", config.string(), "--data", capture, "--out", out.string()},
-        tmp.path, std::chrono::seconds(300));
+        std::chrono::seconds(300));
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
     CHECK(r.out.find("fills ") != std::string::npos);
@@ -193,7 +117,7 @@ TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
     const run_result r =
         run_quoter({"backtest", "--config", QUOTER_SOURCE_DIR "/config/paper.toml", "--data",
                     (tmp.path / "absent.gz").string(), "--out", (tmp.path / "out").string()},
-                   tmp.path, std::chrono::seconds(60));
+                   std::chrono::seconds(60));
     CHECK(r.status == 2);
     CHECK(r.err.find("absent.gz") != std::string::npos);
 }
@@ -201,7 +125,7 @@ TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
 TEST_CASE("quoter record rejects invalid symbols", "[app]") {
     temp_folder tmp;
     const run_result r = run_quoter(
-        {"record", "--symbols", "btc-usdt,", "--out", (tmp.path / "out").string()}, tmp.path,
+        {"record", "--symbols", "btc-usdt,", "--out", (tmp.path / "out").string()},
         std::chrono::seconds(60));
     CHECK(r.status == 2);
     CHECK(r.err.find("--symbols") != std::string::npos);
@@ -215,7 +139,7 @@ TEST_CASE("quoter record captures the venue's streams to gzip files", "[app][ven
     const fs::path out = tmp.path / "capture";
     const run_result r = run_quoter({"record", "--symbols", "btcusdt", "--out", out.string(),
                                      "--duration", "2", "--config", config.string()},
-                                    tmp.path, std::chrono::seconds(60));
+                                    std::chrono::seconds(60));
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
     CHECK(r.out.find("snapshots") != std::string::npos);
@@ -236,7 +160,7 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     const run_result r =
         run_quoter({"run", "--mode", "paper_exchange", "--config", config.string(), "--duration",
                     "3"},
-                   tmp.path, std::chrono::seconds(60));
+                   std::chrono::seconds(60));
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
     const auto at = r.out.find("orders ");
@@ -252,8 +176,7 @@ TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every ord
     const fs::path config = tmp.path / "paper.toml";
     write_file(config, venue_config(venue) + "\n[journal]\npath = \"" + journal.string() + "\"\n");
     quoter_child child(
-        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"},
-        tmp.path);
+        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"});
     const auto wait_for_text = [&](const std::string& needle, std::chrono::seconds limit) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
         while (std::chrono::steady_clock::now() < deadline) {
@@ -348,8 +271,7 @@ TEST_CASE("quoter record without --duration stops on SIGINT with every line read
     write_file(config, venue_config(venue));
     const fs::path out = tmp.path / "capture";
     quoter_child child(
-        {"record", "--symbols", "btcusdt", "--out", out.string(), "--config", config.string()},
-        tmp.path);
+        {"record", "--symbols", "btcusdt", "--out", out.string(), "--config", config.string()});
     // Recording once a file has been opened; then a little more data, then Ctrl-C.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     bool opened = false;
@@ -399,7 +321,7 @@ TEST_CASE("quoter run --mode paper_exchange over TLS trusts the CA named in [mar
     const run_result r =
         run_quoter({"run", "--mode", "paper_exchange", "--config", config.string(), "--duration",
                     "3"},
-                   tmp.path, std::chrono::seconds(60));
+                   std::chrono::seconds(60));
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
     CHECK_THAT(r.err, Catch::Contains("wss://127.0.0.1"));

@@ -1,6 +1,7 @@
 // Runs the real `quoter backtest` and `quoter run --mode sim`, as a user would: exit codes, the
 // report files, the summary, determinism through the command line, and a graceful stop on
 // SIGINT. Runs are shortened through QUOTER_BACKTEST_DURATION_S.
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,7 +21,6 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -29,103 +29,20 @@ namespace {
 
 const std::string sim_toml = std::string(QUOTER_SOURCE_DIR) + "/config/sim.toml";
 
-std::string slurp(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using quoter::test::run_result;
+using quoter::test::slurp;
 
 /// A running quoter process with stdout and stderr in files.
-class quoter_process {
+class quoter_process : public quoter::test::child_process {
 public:
     quoter_process(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& env)
-        : dir_("sim-commands") {
-        std::vector<std::string> env_strings;
-        for (char** entry = environ; *entry != nullptr; ++entry) {
-            if (std::string_view(*entry).substr(0, 7) != "QUOTER_") {
-                env_strings.emplace_back(*entry);
-            }
-        }
-        for (const auto& [name, value] : env) {
-            env_strings.push_back(name + "=" + value);
-        }
-        std::vector<char*> envp;
-        for (auto& entry : env_strings) {
-            envp.push_back(entry.data());
-        }
-        envp.push_back(nullptr);
-        std::vector<std::string> argv_strings{QUOTER_EXE};
-        argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& arg : argv_strings) {
-            argv.push_back(arg.data());
-        }
-        argv.push_back(nullptr);
-
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path().c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path().c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        const int spawned =
-            posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
-        posix_spawn_file_actions_destroy(&actions);
-        REQUIRE(spawned == 0);
-    }
-    quoter_process(const quoter_process&) = delete;
-    quoter_process& operator=(const quoter_process&) = delete;
-    ~quoter_process() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            int status = 0;
-            ::waitpid(pid_, &status, 0);
-        }
-    }
-
-    void signal(int sig) const { REQUIRE(::kill(pid_, sig) == 0); }
-
-    /// Waits for the exit (at most `limit`); returns the exit code, -1 after a timeout.
-    int wait(std::chrono::seconds limit) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < deadline) {
-            int status = 0;
-            const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-            if (done == pid_) {
-                pid_ = 0;
-                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return -1;
-    }
-
-    [[nodiscard]] std::string out() const { return slurp(out_path()); }
-    [[nodiscard]] std::string err() const { return slurp(err_path()); }
-    [[nodiscard]] std::filesystem::path out_path() const { return dir_.path() / "stdout"; }
-    [[nodiscard]] std::filesystem::path err_path() const { return dir_.path() / "stderr"; }
-
-private:
-    quoter::test::temp_dir dir_;
-    pid_t pid_ = 0;
-};
-
-struct run_result {
-    int status = -1;
-    std::string out;
-    std::string err;
+        : child_process(QUOTER_EXE, args, env, "sim-commands") {}
 };
 
 run_result run_quoter(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env = {}) {
-    quoter_process process(args, env);
-    run_result result;
-    result.status = process.wait(std::chrono::seconds(120));
-    result.out = process.out();
-    result.err = process.err();
-    return result;
+    return quoter::test::run_to_end(QUOTER_EXE, args, env);
 }
 
 const std::map<std::string, std::string> short_run{{"QUOTER_BACKTEST_DURATION_S", "60"}};
