@@ -267,13 +267,7 @@ public:
             break;
         case exec::exec_kind::partial_fill:
         case exec::exec_kind::fill:
-            engine_.on_fill({.exchange_time = report.exchange_ts,
-                             .received_time = at,
-                             .symbol_id = symbol_id,
-                             .side = report.side,
-                             .price = report.price,
-                             .expected_price = report.price,
-                             .qty = report.fill_qty});
+            engine_.on_fill(engine::to_risk_fill(report, symbol_id, at));
             if (journal_ != nullptr) {
                 journal_->append(
                     at, ops::fill_entry{.client_order_id = report.client_id.value,

@@ -328,13 +328,7 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
                                                                  : portfolio::liquidity::maker;
         f.mid = account_.current_mark();
         const portfolio::fill_result booked = account_.apply(f);
-        risk_.on_fill({.exchange_time = report.exchange_ts,
-                       .received_time = at,
-                       .symbol_id = config_.symbol,
-                       .side = report.side,
-                       .price = report.price,
-                       .expected_price = report.price,
-                       .qty = report.fill_qty});
+        risk_.on_fill(to_risk_fill(report, config_.symbol, at));
         if (journal_ != nullptr) {
             journal_->append(
                 at, ops::fill_entry{.client_order_id = report.client_id.value,

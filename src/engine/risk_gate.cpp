@@ -16,6 +16,17 @@ risk::order_request to_risk_order(const exec::order_request& request, std::uint1
     return order;
 }
 
+risk::fill_report to_risk_fill(const exec::exec_report& report, std::uint16_t symbol_id,
+                               core::timestamp_ns received) noexcept {
+    return {.exchange_time = report.exchange_ts,
+            .received_time = received,
+            .symbol_id = symbol_id,
+            .side = report.side,
+            .price = report.price,
+            .expected_price = report.price,
+            .qty = report.fill_qty};
+}
+
 risk_gate::risk_gate(exec::order_gateway& inner, risk::risk_engine& risk,
                      const core::symbol_spec& spec, std::uint16_t symbol_id) noexcept
     : inner_(inner), risk_(risk), spec_(spec), symbol_id_(symbol_id) {}

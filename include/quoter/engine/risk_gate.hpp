@@ -17,6 +17,7 @@
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/exec/order_gateway.hpp"
 #include "quoter/exec/order_types.hpp"
+#include "quoter/risk/post_trade.hpp"
 #include "quoter/risk/reasons.hpp"
 #include "quoter/risk/risk_engine.hpp"
 
@@ -30,6 +31,12 @@ namespace quoter::engine {
 [[nodiscard]] risk::order_request to_risk_order(const exec::order_request& request,
                                                 std::uint16_t symbol_id,
                                                 risk::order_intent intent) noexcept;
+
+/// The risk layer's view of a fill report received at `received` (the expected price is the
+/// fill's own: the simulated venue fills at the order's price or better).
+[[nodiscard]] risk::fill_report to_risk_fill(const exec::exec_report& report,
+                                             std::uint16_t symbol_id,
+                                             core::timestamp_ns received) noexcept;
 
 /// Sees every request that passes the gate (for the journal and ack timing).
 class gate_listener {
