@@ -190,21 +190,10 @@ public:
     std::optional<exec::order_request> flatten_order(const portfolio::account& account,
                                                      core::timestamp_ns now) noexcept override {
         now_ = std::max(now_, now);
-        const core::qty position = account.position();
-        const core::price touch = position.lots() > 0 ? market_.best_bid : market_.best_ask;
-        auto request =
-            flattener_.next_order(position, market_.best_bid, market_.best_ask,
-                                  risk::largest_order_qty(spec_, limits_, touch, account.equity()));
+        const auto request =
+            engine::next_flatten_order(flattener_, spec_, limits_, account.position(), market_,
+                                       account.equity(), symbol_id, *alerts_, now);
         if (!request) {
-            if (flattener_.state() == exec::flatten_state::gave_up) {
-                alerts_->raise({.time = now,
-                                .kind = risk::alert_kind::flatten_gave_up,
-                                .severity = risk::alert_severity::critical,
-                                .symbol_id = symbol_id,
-                                .value = spec_.to_double(position),
-                                .threshold = static_cast<double>(flattener_.attempts())});
-                flattener_.stop();
-            }
             return std::nullopt;
         }
         if (!passes(*request, risk::order_intent::flatten, now)) {

@@ -211,23 +211,10 @@ void core_loop::work_flatten(core::timestamp_ns now) noexcept {
     if (flattener_.state() != exec::flatten_state::working || flattener_.in_flight()) {
         return;
     }
-    const core::price touch = account_.position().lots() > 0 ? market_.best_bid : market_.best_ask;
-    const auto request =
-        flattener_.next_order(account_.position(), market_.best_bid, market_.best_ask,
-                              risk::largest_order_qty(instrument_.trading_spec, config_.risk.limits,
-                                                      touch, account_.equity()));
+    const auto request = next_flatten_order(flattener_, instrument_.trading_spec,
+                                            config_.risk.limits, account_.position(), market_,
+                                            account_.equity(), config_.symbol, *this, now);
     if (!request) {
-        if (flattener_.state() == exec::flatten_state::gave_up) {
-            risk::alert a;
-            a.time = now;
-            a.kind = risk::alert_kind::flatten_gave_up;
-            a.severity = risk::alert_severity::critical;
-            a.symbol_id = config_.symbol;
-            a.value = instrument_.trading_spec.to_double(account_.position());
-            a.threshold = static_cast<double>(config_.risk.triggers.flatten_max_attempts);
-            raise(a);
-            flattener_.stop();
-        }
         return;
     }
     refresh_views();

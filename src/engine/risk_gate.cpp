@@ -27,6 +27,26 @@ risk::fill_report to_risk_fill(const exec::exec_report& report, std::uint16_t sy
             .qty = report.fill_qty};
 }
 
+std::optional<exec::order_request>
+next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
+                   const risk::risk_limits& limits, core::qty position,
+                   const risk::market_view& market, double equity, std::uint16_t symbol_id,
+                   risk::alert_sink& alerts, core::timestamp_ns now) noexcept {
+    const core::price touch = position.lots() > 0 ? market.best_bid : market.best_ask;
+    auto request = flattener.next_order(position, market.best_bid, market.best_ask,
+                                        risk::largest_order_qty(spec, limits, touch, equity));
+    if (!request && flattener.state() == exec::flatten_state::gave_up) {
+        alerts.raise({.time = now,
+                      .kind = risk::alert_kind::flatten_gave_up,
+                      .severity = risk::alert_severity::critical,
+                      .symbol_id = symbol_id,
+                      .value = spec.to_double(position),
+                      .threshold = static_cast<double>(flattener.config().max_attempts)});
+        flattener.stop();
+    }
+    return request;
+}
+
 risk_gate::risk_gate(exec::order_gateway& inner, risk::risk_engine& risk,
                      const core::symbol_spec& spec, std::uint16_t symbol_id) noexcept
     : inner_(inner), risk_(risk), spec_(spec), symbol_id_(symbol_id) {}

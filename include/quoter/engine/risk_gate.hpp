@@ -15,6 +15,7 @@
 #pragma once
 
 #include "quoter/core/symbol_spec.hpp"
+#include "quoter/exec/flattener.hpp"
 #include "quoter/exec/order_gateway.hpp"
 #include "quoter/exec/order_types.hpp"
 #include "quoter/risk/post_trade.hpp"
@@ -24,6 +25,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace quoter::engine {
 
@@ -37,6 +39,16 @@ namespace quoter::engine {
 [[nodiscard]] risk::fill_report to_risk_fill(const exec::exec_report& report,
                                              std::uint16_t symbol_id,
                                              core::timestamp_ns received) noexcept;
+
+/// The next order of a flattener working on `position`, capped at the largest order the size
+/// limits pass at the touch it trades against. When flattening has just given up, raises the
+/// critical flatten_gave_up alert (value: the position left, base asset; threshold: the attempt
+/// budget) and stops the flattener.
+[[nodiscard]] std::optional<exec::order_request>
+next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
+                   const risk::risk_limits& limits, core::qty position,
+                   const risk::market_view& market, double equity, std::uint16_t symbol_id,
+                   risk::alert_sink& alerts, core::timestamp_ns now) noexcept;
 
 /// Sees every request that passes the gate (for the journal and ack timing).
 class gate_listener {

@@ -79,6 +79,7 @@ public:
     [[nodiscard]] bool owns(client_order_id id) const noexcept {
         return (id.value >> 56) == config_.id_tag && (id.value & 0xffU) == 0xffU;
     }
+    [[nodiscard]] const flatten_config& config() const noexcept { return config_; }
     [[nodiscard]] flatten_state state() const noexcept { return state_; }
     [[nodiscard]] bool in_flight() const noexcept { return in_flight_.valid(); }
     /// Orders handed out in the current run of flattening.
