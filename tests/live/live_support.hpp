@@ -179,6 +179,20 @@ struct service_harness {
         REQUIRE(answer.ok());
     }
 
+    /// Has the venue skip update ids of `name` (symbol `id`), then waits for its book to go
+    /// resyncing and come back synced and valid.
+    void gap_and_resync(md::symbol_id id, const std::string& name) {
+        fault("/control/gap?count=3&symbol=" + name);
+        REQUIRE(consumer.wait([&] { return consumer.saw(id, md::feed_state::resyncing); },
+                              std::chrono::seconds(5)));
+        REQUIRE(consumer.wait(
+            [&] {
+                return consumer.symbol(id).states.back() == md::feed_state::synced &&
+                       consumer.symbol(id).valid;
+            },
+            std::chrono::seconds(10)));
+    }
+
     net::rest_response get(const std::string& target) {
         net::rest_response answer;
         bool done = false;

@@ -118,14 +118,7 @@ TEST_CASE("gap: resyncing, then synced again, the resync counted", "[live][venue
     h.start();
     REQUIRE(h.consumer.wait([&] { return h.consumer.all_valid(); }, 15s));
     h.consumer.clear_history();
-    h.fault("/control/gap?count=3&symbol=BTCUSDT");
-    REQUIRE(h.consumer.wait([&] { return h.consumer.saw(0, md::feed_state::resyncing); }, 5s));
-    REQUIRE(h.consumer.wait(
-        [&] {
-            return h.consumer.symbol(0).states.back() == md::feed_state::synced &&
-                   h.consumer.symbol(0).valid;
-        },
-        10s));
+    h.gap_and_resync(0, "BTCUSDT");
     CHECK_FALSE(h.consumer.saw(1, md::feed_state::resyncing)); // the other book is untouched
     REQUIRE(h.consumer.wait([&] { return h.service->stats().resyncs >= 1; }, 2s));
     const live::service_stats stats = h.service->stats();
