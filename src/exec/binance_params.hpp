@@ -6,6 +6,7 @@
 // being escaped differently in two places.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -64,9 +65,7 @@ public:
             ok_ = false;
             return;
         }
-        for (std::size_t i = 0; i < text.size(); ++i) {
-            out_[size_ + i] = text[i];
-        }
+        std::copy_n(text.data(), text.size(), out_.data() + size_);
         size_ += text.size();
     }
     constexpr void append(char c) noexcept {
