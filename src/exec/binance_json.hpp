@@ -27,6 +27,17 @@ public:
         if (parser_.allocate(max_bytes) != simdjson::SUCCESS) {
             max_bytes_ = 0;
         }
+        // The parsed document sizes its buffers on demand to the largest input seen so far:
+        // parse an input of the full capacity now ("{}" and spaces), at start-up, so that no
+        // decode ever allocates.
+        if (max_bytes_ >= 2) {
+            std::memset(buffer_.data(), ' ', max_bytes_);
+            buffer_[0] = '{';
+            buffer_[1] = '}';
+            (void)parser_
+                .parse(reinterpret_cast<const std::uint8_t*>(buffer_.data()), max_bytes_, false)
+                .error();
+        }
     }
 
     [[nodiscard]] simdjson::simdjson_result<dom::element> parse(std::string_view text) noexcept {
