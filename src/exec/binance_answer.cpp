@@ -72,10 +72,34 @@ answer_outcome classify_answer(int status, int code, std::string_view msg) noexc
 
 struct answer_decoder::impl {
     impl(std::span<const core::symbol_spec> table, std::size_t max_bytes)
-        : symbols(table), reader(max_bytes) {}
+        : symbols(table), reader(max_bytes) {
+        orders.reserve(max_listed);
+        balances.reserve(max_listed);
+        positions.reserve(max_listed);
+    }
+
+    void clear_lists() noexcept {
+        orders.clear();
+        balances.clear();
+        positions.clear();
+        truncated = false;
+    }
+
+    /// Appends within the capacity reserved at construction, so it never allocates.
+    template <class T> void add(std::vector<T>& list, const T& item) noexcept {
+        if (list.size() == max_listed) {
+            truncated = true;
+            return;
+        }
+        list.push_back(item);
+    }
 
     std::span<const core::symbol_spec> symbols;
     detail::json_reader reader;
+    std::vector<answered_order> orders;
+    std::vector<asset_balance> balances;
+    std::vector<position_amount> positions;
+    bool truncated = false;
 };
 
 namespace {
@@ -133,7 +157,64 @@ bool read_order(detail::dom::object object, std::span<const core::symbol_spec> s
     return fields.ok;
 }
 
+/// Reads the elements of a list result: orders, or (futures positionRisk) positions.
+void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
+    for (const detail::dom::element item : list) {
+        detail::dom::object object;
+        if (item.get(object) != simdjson::SUCCESS) {
+            continue;
+        }
+        answered_order order;
+        if (read_order(object, state.symbols, order)) {
+            state.add(state.orders, order);
+            continue;
+        }
+        detail::field_reader fields(object);
+        if (!fields.has("positionAmt")) {
+            continue;
+        }
+        const std::uint32_t symbol = detail::find_symbol(state.symbols, fields.text("symbol"));
+        if (!fields.ok || symbol == state.symbols.size()) {
+            continue; // a symbol this engine does not trade
+        }
+        const core::qty amount = fields.signed_qty("positionAmt", state.symbols[symbol]);
+        if (fields.ok) {
+            state.add(state.positions, position_amount{symbol, amount});
+        }
+    }
+}
+
+void read_balances(detail::dom::array list, answer_decoder::impl& state) noexcept {
+    for (const detail::dom::element item : list) {
+        detail::dom::object object;
+        if (item.get(object) != simdjson::SUCCESS) {
+            continue;
+        }
+        detail::field_reader fields(object);
+        asset_balance balance;
+        balance.asset.assign(fields.text("asset"));
+        balance.free_e8 = fields.e8("free");
+        balance.locked_e8 = fields.e8("locked");
+        if (fields.ok) {
+            state.add(state.balances, balance);
+        }
+    }
+}
+
 } // namespace
+
+std::span<const answered_order> answer_decoder::listed_orders() const noexcept {
+    return impl_->orders;
+}
+std::span<const asset_balance> answer_decoder::listed_balances() const noexcept {
+    return impl_->balances;
+}
+std::span<const position_amount> answer_decoder::listed_positions() const noexcept {
+    return impl_->positions;
+}
+bool answer_decoder::listing_truncated() const noexcept {
+    return impl_->truncated;
+}
 
 answer_decoder::answer_decoder(std::span<const core::symbol_spec> symbols,
                                std::size_t max_answer_bytes)
@@ -143,6 +224,7 @@ answer_decoder::~answer_decoder() = default;
 
 const api_answer& answer_decoder::decode_ws(std::string_view frame) noexcept {
     answer_ = api_answer{};
+    impl_->clear_lists();
     detail::dom::object root;
     if (impl_->reader.parse(frame).get(root) != simdjson::SUCCESS) {
         return answer_;
@@ -173,8 +255,16 @@ const api_answer& answer_decoder::decode_ws(std::string_view frame) noexcept {
     }
     answer_.outcome = classify_answer(answer_.status, answer_.code, answer_.message.view());
     detail::dom::object result;
+    detail::dom::array list;
     if (answer_.outcome == answer_outcome::ok &&
-        root.at_key("result").get(result) == simdjson::SUCCESS) {
+        root.at_key("result").get(list) == simdjson::SUCCESS) {
+        read_list(list, *impl_);
+    } else if (answer_.outcome == answer_outcome::ok &&
+               root.at_key("result").get(result) == simdjson::SUCCESS) {
+        detail::dom::array balances;
+        if (result.at_key("balances").get(balances) == simdjson::SUCCESS) {
+            read_balances(balances, *impl_);
+        }
         // order.cancelReplace answers with both halves; the new order is what is tracked next.
         detail::dom::object new_order;
         if (result.at_key("newOrderResponse").get(new_order) == simdjson::SUCCESS) {
@@ -191,6 +281,7 @@ const api_answer& answer_decoder::decode_rest(int http_status, std::string_view 
                                               std::int64_t retry_after_s,
                                               std::int64_t now_ms) noexcept {
     answer_ = api_answer{};
+    impl_->clear_lists();
     answer_.status = http_status;
     answer_.usage.weight_1m = used_weight_1m;
     answer_.usage.orders_10s = order_count_10s;
@@ -213,6 +304,8 @@ const api_answer& answer_decoder::decode_rest(int http_status, std::string_view 
             answer_.outcome = answer_outcome::malformed;
         } else if (root.get(object) == simdjson::SUCCESS) {
             answer_.has_order = read_order(object, impl_->symbols, answer_.order);
+        } else if (detail::dom::array list; root.get(list) == simdjson::SUCCESS) {
+            read_list(list, *impl_);
         }
     }
     return answer_;

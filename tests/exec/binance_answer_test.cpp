@@ -221,3 +221,55 @@ TEST_CASE("USD-M REST answers, headers and Retry-After", "[binance_answer]") {
 
     CHECK(decoder.decode_rest(200, "", 1, -1, -1, 0).outcome == answer_outcome::malformed);
 }
+
+TEST_CASE("listings for reconciliation: open orders, balances, positions", "[binance_answer]") {
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    const auto& open = decoder.decode_ws(
+        R"({"id":20,"status":200,"result":[{"symbol":"BTCUSDT","orderId":12569099453,"orderListId":-1,"clientOrderId":"q0AbCdEfGh0000000000000001","price":"23416.10000000","origQty":"0.00847000","executedQty":"0.00000000","cummulativeQuoteQty":"0.00000000","status":"NEW","timeInForce":"GTC","type":"LIMIT_MAKER","side":"SELL","stopPrice":"0.00000000","icebergQty":"0.00000000","time":1660801715639,"updateTime":1660801717945,"isWorking":true,"workingTime":1660801715639,"origQuoteOrderQty":"0.00000000","selfTradePreventionMode":"NONE"},{"symbol":"ETHUSDT","orderId":7,"orderListId":-1,"clientOrderId":"web_abc","price":"3000.00000000","origQty":"0.10000000","executedQty":"0.05000000","cummulativeQuoteQty":"150.00000000","status":"PARTIALLY_FILLED","timeInForce":"GTC","type":"LIMIT","side":"BUY","time":1660801715639,"updateTime":1660801717945,"isWorking":true,"workingTime":1660801715639,"origQuoteOrderQty":"0.00000000","selfTradePreventionMode":"NONE"}]})");
+    CHECK(open.outcome == answer_outcome::ok);
+    CHECK_FALSE(open.has_order);
+    const auto orders = decoder.listed_orders();
+    REQUIRE(orders.size() == 2);
+    CHECK(orders[0].symbol == 1);
+    CHECK(orders[0].client_id.view() == "q0AbCdEfGh0000000000000001");
+    CHECK(orders[0].side == core::side::sell);
+    CHECK(orders[1].symbol == 0);
+    CHECK(orders[1].status == venue_order_status::partially_filled);
+    CHECK(orders[1].executed_qty == core::qty{500});
+    CHECK(orders[1].transact_time_ms == 1660801717945); // updateTime when there is no transactTime
+    CHECK_FALSE(decoder.listing_truncated());
+
+    const auto& account = decoder.decode_ws(
+        R"({"id":21,"status":200,"result":{"makerCommission":15,"takerCommission":15,"buyerCommission":0,"sellerCommission":0,"canTrade":true,"canWithdraw":true,"canDeposit":true,"commissionRates":{"maker":"0.00150000","taker":"0.00150000","buyer":"0.00000000","seller":"0.00000000"},"brokered":false,"requireSelfTradePrevention":false,"preventSor":false,"updateTime":1660801833000,"accountType":"SPOT","balances":[{"asset":"BNB","free":"0.00000000","locked":"0.00000000"},{"asset":"BTC","free":"1.39000000","locked":"0.01000000"}],"permissions":["SPOT"],"uid":354937868}})");
+    CHECK(account.outcome == answer_outcome::ok);
+    CHECK(decoder.listed_orders().empty()); // cleared by the next answer
+    const auto balances = decoder.listed_balances();
+    REQUIRE(balances.size() == 2);
+    CHECK(balances[1].asset.view() == "BTC");
+    CHECK(balances[1].free_e8 == 139'000'000);
+    CHECK(balances[1].locked_e8 == 1'000'000);
+
+    const auto futures = core::symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = "0.10", .step_size = "0.001", .min_notional = "100"});
+    REQUIRE(futures.has_value());
+    const std::array futures_symbols{*futures};
+    answer_decoder rest(futures_symbols);
+    const auto& positions = rest.decode_rest(
+        200,
+        R"([{"symbol":"BTCUSDT","positionAmt":"-0.250","entryPrice":"96000.0","breakEvenPrice":"96010.0","markPrice":"95990.00000000","unRealizedProfit":"2.50000000","liquidationPrice":"0","leverage":"5","maxNotionalValue":"8000000","marginType":"cross","isolatedMargin":"0.00000000","isAutoAddMargin":"false","positionSide":"BOTH","notional":"-23997.50000000","isolatedWallet":"0","updateTime":1733300000000},{"symbol":"DOGEUSDT","positionAmt":"100","entryPrice":"0.4","breakEvenPrice":"0.4","markPrice":"0.4","unRealizedProfit":"0","liquidationPrice":"0","leverage":"5","maxNotionalValue":"1","marginType":"cross","isolatedMargin":"0","isAutoAddMargin":"false","positionSide":"BOTH","notional":"40","isolatedWallet":"0","updateTime":1}])",
+        5, -1, -1, 0);
+    CHECK(positions.outcome == answer_outcome::ok);
+    REQUIRE(rest.listed_positions().size() == 1);
+    CHECK(rest.listed_positions()[0].amount == core::qty{-250});
+
+    const auto& futures_open = rest.decode_rest(
+        200,
+        R"([{"avgPrice":"0.00000","clientOrderId":"qX1","cumQuote":"0","executedQty":"0","orderId":1917641,"origQty":"0.010","origType":"LIMIT","price":"96000.0","reduceOnly":false,"side":"BUY","positionSide":"BOTH","status":"NEW","stopPrice":"0","closePosition":false,"symbol":"BTCUSDT","time":1579276756075,"timeInForce":"GTX","type":"LIMIT","activatePrice":"0","priceRate":"0","updateTime":1579276756075,"workingType":"CONTRACT_PRICE","priceProtect":false,"priceMatch":"NONE","selfTradePreventionMode":"NONE","goodTillDate":0}])",
+        1, -1, -1, 0);
+    CHECK(futures_open.outcome == answer_outcome::ok);
+    REQUIRE(rest.listed_orders().size() == 1);
+    CHECK(rest.listed_orders()[0].client_id.view() == "qX1");
+    CHECK(rest.listed_orders()[0].price == core::price{960'000});
+    CHECK(rest.listed_positions().empty());
+}

@@ -60,15 +60,16 @@ TEST_CASE("the venue accepts a signed order and refuses a bad signature over /ws
     const auto connection =
         net::detail::make_ws_connection(loop.context(), nullptr, *endpoint, options, &listener);
     connection->start();
-    REQUIRE(net::testing::run_until(loop, [&] { return listener.open || listener.closed; }, 5s));
+    REQUIRE(net::testing::run_until(
+        loop, [&] { return listener.open || listener.closed; }, 5s));
     REQUIRE(listener.open);
 
     const exec::hmac_signer signer(secret);
     exec::spot_request_encoder encoder(api_key, signer, 5000);
     const auto spec = core::symbol_spec::from_text({.name = "BTCUSDT",
-                                                     .tick_size = "0.01000000",
-                                                     .step_size = "0.00001000",
-                                                     .min_notional = "5.00000000"});
+                                                    .tick_size = "0.01000000",
+                                                    .step_size = "0.00001000",
+                                                    .min_notional = "5.00000000"});
     REQUIRE(spec.has_value());
     exec::order_request order;
     order.side = core::side::buy;
@@ -77,17 +78,18 @@ TEST_CASE("the venue accepts a signed order and refuses a bad signature over /ws
     order.qty = core::qty{1000};    // 0.01
     std::array<char, exec::max_request_bytes> out{};
 
-    const std::string good(encoder.place(out, 1, *spec, order, "qE2E1",
-                                         exec::order_response_type::result, wall_ms()));
-    std::string bad(encoder.place(out, 2, *spec, order, "qE2E2", exec::order_response_type::ack,
-                                  wall_ms()));
+    const std::string good(
+        encoder.place(out, 1, *spec, order, "qE2E1", exec::order_response_type::result, wall_ms()));
+    std::string bad(
+        encoder.place(out, 2, *spec, order, "qE2E2", exec::order_response_type::ack, wall_ms()));
     const std::size_t at = bad.find("\"signature\":\"") + 13;
     bad[at] = bad[at] == 'a' ? 'b' : 'a';
     connection->send_text(good);
     connection->send_text(bad);
     const std::string cancel_all(encoder.cancel_all(out, 3, "BTCUSDT", wall_ms()));
     connection->send_text(cancel_all);
-    REQUIRE(net::testing::run_until(loop, [&] { return listener.messages.size() >= 3; }, 5s));
+    REQUIRE(net::testing::run_until(
+        loop, [&] { return listener.messages.size() >= 3; }, 5s));
 
     const std::array symbols{*spec};
     exec::answer_decoder decoder(symbols);
@@ -110,5 +112,6 @@ TEST_CASE("the venue accepts a signed order and refuses a bad signature over /ws
     CHECK(listener.messages[2].find("qE2E2") == std::string::npos);
 
     connection->close(net::close_reason::stopped);
-    net::testing::run_until(loop, [&] { return listener.closed; }, 3s);
+    net::testing::run_until(
+        loop, [&] { return listener.closed; }, 3s);
 }

@@ -18,8 +18,9 @@
 // The rateLimits array of WebSocket API answers (and, for REST, the X-MBX-USED-WEIGHT-1M and
 // X-MBX-ORDER-COUNT-10S headers the transport passes in) fill rate_usage for the limiter.
 //
-// Decoding uses one simdjson DOM parser allocated at construction for max_answer_bytes; decode
-// copies the bytes into a padded buffer and does not allocate, lock or throw.
+// Decoding uses one simdjson DOM parser allocated at construction for max_answer_bytes, and
+// lists (open orders, balances, positions) sized at construction; decode copies the bytes into a
+// padded buffer and does not allocate, lock or throw.
 // Thread ownership: one decoder per receiving thread; a result stays valid until the next call.
 #pragma once
 
@@ -90,7 +91,8 @@ struct api_answer {
 
 class answer_decoder {
 public:
-    static constexpr std::size_t default_max_answer_bytes = 64 * 1024;
+    static constexpr std::size_t default_max_answer_bytes = 1024 * 1024;
+    static constexpr std::size_t max_listed = 1000;
 
     /// symbols: the gateway's symbol table (index = order_request::symbol); must outlive the
     /// decoder. Allocates the parser and buffer.
@@ -103,6 +105,15 @@ public:
     /// One spot WebSocket API answer frame ({"id":..,"status":..,"result"|"error":..}).
     const api_answer& decode_ws(std::string_view frame) noexcept;
 
+    /// The list the last answer carried, if its result was one (empty otherwise): orders of
+    /// openOrders.status, openOrders.cancelAll and GET /fapi/v1/openOrders; balances of
+    /// account.status; positions of GET /fapi/v2/positionRisk (symbols outside the table are
+    /// skipped). At most max_listed entries each; listing_truncated() says when more came.
+    [[nodiscard]] std::span<const answered_order> listed_orders() const noexcept;
+    [[nodiscard]] std::span<const asset_balance> listed_balances() const noexcept;
+    [[nodiscard]] std::span<const position_amount> listed_positions() const noexcept;
+    [[nodiscard]] bool listing_truncated() const noexcept;
+
     /// One USD-M REST response. used_weight_1m / order_count_10s: the X-MBX-USED-WEIGHT-1M and
     /// X-MBX-ORDER-COUNT-10S headers (-1 when absent); retry_after_s: the Retry-After header in
     /// seconds (-1 when absent), turned into an epoch deadline from now_ms.
@@ -110,8 +121,10 @@ public:
                                   std::int64_t used_weight_1m, std::int64_t order_count_10s,
                                   std::int64_t retry_after_s, std::int64_t now_ms) noexcept;
 
-private:
+    /// Parser and lists; defined in the source (keeps simdjson out of this header).
     struct impl;
+
+private:
     std::unique_ptr<impl> impl_;
     api_answer answer_;
 };

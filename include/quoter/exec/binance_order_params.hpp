@@ -72,6 +72,19 @@ private:
 /// A client order id as the venue echoes it (at most 36 characters).
 using venue_client_id = venue_text<36>;
 
+/// One asset balance, 10^-8 units.
+struct asset_balance {
+    venue_text<16> asset;
+    std::int64_t free_e8 = 0;   ///< Spot free; futures wallet balance.
+    std::int64_t locked_e8 = 0; ///< Spot locked; futures cross wallet balance.
+};
+
+/// One futures position (one-way mode: position side BOTH).
+struct position_amount {
+    std::uint32_t symbol = 0;
+    core::qty amount; ///< Signed lots: negative = short.
+};
+
 [[nodiscard]] constexpr std::string_view side_text(core::side side) noexcept {
     return side == core::side::buy ? "BUY" : "SELL";
 }

@@ -79,19 +79,6 @@ struct order_update {
     std::int64_t transaction_time_ms = 0;
 };
 
-/// One asset balance, 10^-8 units.
-struct asset_balance {
-    venue_text<16> asset;
-    std::int64_t free_e8 = 0;   ///< Spot free; futures wallet balance.
-    std::int64_t locked_e8 = 0; ///< Spot locked; futures cross wallet balance.
-};
-
-/// One futures position (one-way mode: position side BOTH).
-struct position_amount {
-    std::uint32_t symbol = 0;
-    core::qty amount; ///< Signed lots: negative = short.
-};
-
 /// Balances and positions of one account event; a fixed number of each is kept (counts say how
 /// many arrived, so a cut is visible).
 struct account_change {
