@@ -238,6 +238,9 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
 
     ensure_exchange();
     reports_.clear();
+    // Orders that can no longer change were answered for already; keep only open ones, so a
+    // long demo does not grow without bound.
+    std::erase_if(orders_, [](const auto& entry) { return !entry.second.open; });
     if (parsed.method == "order.place") {
         return place(parsed, now_ms);
     }
