@@ -105,8 +105,8 @@ replay_stats capture_replayer::stats() const noexcept {
     out.bad_lines = bad_lines_;
     out.market_data = decoded.count(message_kind::depth_update) +
                       decoded.count(message_kind::book_ticker) +
-                      decoded.count(message_kind::trade) + decoded.count(message_kind::agg_trade) +
-                      decoded.count(message_kind::depth_snapshot);
+                      decoded.count(message_kind::trade) + decoded.count(message_kind::agg_trade);
+    out.snapshots = decoded.count(message_kind::depth_snapshot);
     out.malformed = decoded.malformed();
     out.unrecognised = decoded.count(message_kind::ignored);
     out.unknown_symbol = decoded.count(message_kind::unknown_symbol);

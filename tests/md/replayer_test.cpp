@@ -438,6 +438,29 @@ TEST_CASE("a replay in which nothing decodes fails and says what the lines were"
     std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("a replay of another symbol's capture fails even though its snapshot applies",
+          "[replay]") {
+    const auto dir = testing::temp_dir("replay-other-symbol");
+    symbol_registry registry; // BTCUSDT only: snapshot lines fall back to it
+    const auto book = make_book_spec("BTCUSDT", "0.01", 8);
+    REQUIRE(book.has_value());
+    REQUIRE(registry.add({.book_spec = *book, .trading_spec = *book, .venue = market::spot}) == 0);
+    const std::string path = write_capture(
+        dir, "eth.txt",
+        {R"(1 {"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"ETHUSDT",)"
+         R"("U":100,"u":110,"b":[["2600.00","1.0"]],"a":[]}})",
+         R"(2 {"lastUpdateId":105,"bids":[["2600.00","1.0"]],"asks":[["2601.00","1.0"]]})"});
+    capture_replayer replayer(registry, {path});
+    (void)drain(replayer);
+    CHECK(replayer.error() == capture_error::no_market_data);
+    const replay_stats stats = replayer.stats();
+    CHECK(stats.unknown_symbol == 1);
+    CHECK(stats.snapshots == 1);
+    CHECK(stats.market_data == 0);
+    CHECK(replayer.error_message().find("1 for other symbols") != std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a replay whose time runs backwards fails at the line that does", "[replay]") {
     const auto dir = testing::temp_dir("replay-backwards");
     symbol_registry registry = testing::make_registry();

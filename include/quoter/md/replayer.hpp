@@ -8,9 +8,10 @@
 //
 // A replay fails (next() returns false and error() says why) when a file cannot be opened
 // (missing, a directory, unreadable) or read, when a line's timestamp is earlier than the line
-// before it (files must be given in time order), and, at the end, when no line decoded as market
-// data of a registered symbol (random bytes, another symbol's capture). error_message() gives
-// the one line to show the user.
+// before it (files must be given in time order), and, at the end, when no line decoded as a
+// stream message (diff, bookTicker, trade) of a registered symbol: random bytes, or another
+// symbol's capture, whose snapshot lines alone (they name no symbol) do not count. error_message()
+// gives the one line to show the user.
 //
 // Thread ownership: one thread; files are inflated ahead on a helper thread the replayer owns
 // (inflate_mode::ahead). Reading allocates only to grow the line buffer for a line longer than
@@ -33,7 +34,8 @@ namespace quoter::md {
 struct replay_stats {
     std::uint64_t lines = 0;       ///< Capture lines fed to the feed.
     std::uint64_t bad_lines = 0;   ///< Lines that were not "<ns> <json>".
-    std::uint64_t market_data = 0; ///< Diffs, tickers, trades and snapshots of registered symbols.
+    std::uint64_t market_data = 0; ///< Diffs, tickers and trades of registered symbols.
+    std::uint64_t snapshots = 0;   ///< Depth snapshot lines (applied to the fallback symbol).
     std::uint64_t malformed =
         0; ///< Rejected by the decoder (invalid, or not what its stream carries).
     std::uint64_t unrecognised =
