@@ -66,14 +66,26 @@ template <std::size_t N>
     return {begin, static_cast<std::size_t>(end - begin)};
 }
 
-/// True when a string's text (its raw bytes, not unescaped) has no backslash and no control
-/// character, so it is valid JSON as it stands.
+/// True when a string's text (its raw bytes, not unescaped) surely has no backslash and no
+/// control character, so it is valid JSON as it stands; false sends it to valid_string_body(),
+/// which decides exactly. Eight bytes at a time: the text lies inside a padded message, so
+/// whole-word loads past its end are safe (those bytes are masked off).
 [[gnu::always_inline]] inline bool plain_text(std::string_view text) noexcept {
-    bool plain = true;
-    for (const char c : text) {
-        plain &= c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    std::uint64_t flagged = 0;
+    for (std::size_t i = 0; i < text.size(); i += 8) {
+        std::uint64_t word = core::detail::load8(text.data() + i);
+        if (text.size() - i < 8) {
+            const std::uint64_t keep = (std::uint64_t{1} << (8 * (text.size() - i))) - 1;
+            word = (word & keep) | (~keep & (ones * 'A')); // neutral filler
+        }
+        const std::uint64_t backslash = word ^ (ones * '\\');
+        // High bit of a byte set when the byte may be zero (backslash) or below 0x20; a false
+        // alarm only costs the exact check.
+        flagged |= ((backslash - ones) & ~backslash) | ((word - ones * 0x20) & ~word);
     }
-    return plain;
+    return (flagged & highs) == 0;
 }
 
 [[gnu::always_inline]] inline int hex_digit(char c) noexcept {
@@ -1087,8 +1099,23 @@ message_kind stream_kind(std::string_view stream) noexcept {
     return message_kind::none;
 }
 
+/// True when stream is "<name>" + Suffix with no '@' in the name: the channel is Suffix's.
+template <std::size_t N>
+[[gnu::always_inline]] inline bool is_channel(std::string_view stream,
+                                              const char (&suffix)[N]) noexcept {
+    constexpr std::size_t size = N - 1;
+    return stream.size() >= size &&
+           std::memcmp(stream.data() + stream.size() - size, suffix, size) == 0 &&
+           std::memchr(stream.data(), '@', stream.size() - size) == nullptr;
+}
+
 /// False when a message of kind arrived on a stream that carries something else.
 bool fits_stream(std::string_view stream, message_kind kind) noexcept {
+    // The stream names of a usual subscription, without splitting the name.
+    if ((kind == message_kind::book_ticker && is_channel(stream, "@bookTicker")) ||
+        (kind == message_kind::depth_update && is_channel(stream, "@depth@100ms"))) {
+        return true;
+    }
     const message_kind carried = stream_kind(stream);
     return carried == message_kind::none || carried == kind ||
            kind == message_kind::server_shutdown; // sent on any stream
