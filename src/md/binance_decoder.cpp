@@ -66,6 +66,157 @@ template <std::size_t N>
     return {begin, static_cast<std::size_t>(end - begin)};
 }
 
+/// True when a string's text (its raw bytes, not unescaped) has no backslash and no control
+/// character, so it is valid JSON as it stands.
+[[gnu::always_inline]] inline bool plain_text(std::string_view text) noexcept {
+    bool plain = true;
+    for (const char c : text) {
+        plain &= c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+    }
+    return plain;
+}
+
+[[gnu::always_inline]] inline int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/// The code unit of a \uXXXX escape at p (pointing at the backslash), or -1.
+[[gnu::always_inline]] inline std::int32_t unicode_escape(const char* p) noexcept {
+    if (p[0] != '\\' || p[1] != 'u') {
+        return -1;
+    }
+    std::int32_t unit = 0;
+    for (int i = 2; i < 6; ++i) {
+        const int digit = hex_digit(p[i]);
+        if (digit < 0) {
+            return -1;
+        }
+        unit = unit * 16 + digit;
+    }
+    return unit;
+}
+
+/// Checks the body of a JSON string from just past its opening quote to its closing quote: no
+/// control character, only the escapes JSON defines, surrogate escapes in pairs (simdjson's
+/// rules). Stage 1 has already checked UTF-8 and that the closing quote exists, so the scan
+/// stops there. Out of line: only strings that are not plain_text() come here.
+[[gnu::noinline]] bool valid_string_body(const char* p) noexcept {
+    for (;; ++p) {
+        const auto c = static_cast<unsigned char>(*p);
+        if (c == '"') {
+            return true;
+        }
+        if (c < 0x20) {
+            return false;
+        }
+        if (c != '\\') {
+            continue;
+        }
+        switch (p[1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            ++p;
+            continue;
+        case 'u':
+            break;
+        default:
+            return false;
+        }
+        const std::int32_t unit = unicode_escape(p);
+        if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) {
+            return false; // not hex, or a low surrogate without its high half
+        }
+        if (unit >= 0xD800 && unit < 0xDC00) {
+            const std::int32_t low = unicode_escape(p + 6);
+            if (low < 0xDC00 || low > 0xDFFF) {
+                return false;
+            }
+            p += 6;
+        }
+        p += 5;
+    }
+}
+
+constexpr int max_skipped_depth = 256;
+
+/// Reads a value the decoder does not use in full, so that only valid JSON is accepted: the
+/// iterator would otherwise skip it by its structure alone (an atom like `tru` or `1x` or an
+/// invalid escape would pass). Out of line and rare: unknown fields and extra array items.
+[[gnu::noinline]] bool valid_skipped(ondemand::value value, int depth) noexcept {
+    ondemand::json_type type;
+    if (depth > max_skipped_depth || value.type().get(type) != simdjson::SUCCESS) {
+        return false;
+    }
+    switch (type) {
+    case ondemand::json_type::object: {
+        ondemand::object object;
+        if (value.get_object().get(object) != simdjson::SUCCESS) {
+            return false;
+        }
+        for (auto field : object) {
+            ondemand::raw_json_string key;
+            ondemand::value inner;
+            if (field.key().get(key) != simdjson::SUCCESS || !valid_string_body(key.raw()) ||
+                field.value().get(inner) != simdjson::SUCCESS || !valid_skipped(inner, depth + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case ondemand::json_type::array: {
+        ondemand::array array;
+        if (value.get_array().get(array) != simdjson::SUCCESS) {
+            return false;
+        }
+        for (auto element : array) {
+            ondemand::value inner;
+            if (element.get(inner) != simdjson::SUCCESS || !valid_skipped(inner, depth + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case ondemand::json_type::string: {
+        std::string_view text;
+        return value.get_string().get(text) == simdjson::SUCCESS;
+    }
+    case ondemand::json_type::number: {
+        ondemand::number number;
+        return value.get_number().get(number) == simdjson::SUCCESS;
+    }
+    case ondemand::json_type::boolean: {
+        bool flag = false;
+        return value.get_bool().get(flag) == simdjson::SUCCESS;
+    }
+    case ondemand::json_type::null: {
+        bool null = false;
+        return value.is_null().get(null) == simdjson::SUCCESS && null;
+    }
+    }
+    return false;
+}
+
+/// True when the iterator has consumed every token of the document (simdjson 3.0 reports the
+/// position past the last token as out of bounds).
+[[gnu::always_inline]] inline bool at_document_end(ondemand::document& document) noexcept {
+    return document.current_location().error() == simdjson::OUT_OF_BOUNDS;
+}
+
 [[gnu::always_inline]] inline decode_error value_error(simdjson::error_code code) noexcept {
     switch (code) {
     case simdjson::INCORRECT_TYPE: return decode_error::wrong_type;
@@ -673,7 +824,12 @@ public:
                 }
             }
             switch (kind) {
-            case value_kind::ignore: break;
+            case value_kind::ignore:
+                // Unused, but it must be valid JSON, key included.
+                if (!valid_string_body(key) || !valid_skipped(value, 0)) {
+                    return decode_error::json;
+                }
+                break;
             case value_kind::text:
             case value_kind::symbol:
             case value_kind::stream: {
@@ -683,6 +839,9 @@ public:
                     return value_error(code);
                 }
                 const std::string_view text = raw_text(raw, value.raw_json_token());
+                if (!plain_text(text) && !valid_string_body(text.data())) [[unlikely]] {
+                    return decode_error::json;
+                }
                 if (kind == value_kind::text) {
                     fields_.*route.text = text;
                     fields_.seen |= route.bit;
@@ -724,7 +883,12 @@ public:
                 }
                 break;
             }
-            case value_kind::flag: fields_.seen |= route.bit; break;
+            case value_kind::flag:
+                if (!valid_skipped(value, 0)) {
+                    return decode_error::json;
+                }
+                fields_.seen |= route.bit;
+                break;
             case value_kind::side: break; // resolved above
             }
         }
@@ -812,9 +976,10 @@ private:
         fields_.seen |= bid ? has_bid_levels : has_ask_levels;
         resolve_names();
         if (symbol_ == invalid_symbol) {
-            // Symbol not known yet: read the levels on a second pass, once it is.
+            // Symbol not known yet: read the levels on a second pass, once it is. They must be
+            // valid JSON even if no second pass comes.
             deferred_ = true;
-            return decode_error::none;
+            return valid_skipped(value, 0) ? decode_error::none : decode_error::json;
         }
         ondemand::array levels;
         if (const auto code = value.get_array().get(levels); code != simdjson::SUCCESS) {
@@ -848,7 +1013,11 @@ private:
                         walk_error = value_error(code);
                         break;
                     }
+                    // A backslash or control character fails the decimal conversion.
                     texts[index] = raw_text(raw, text_value.raw_json_token());
+                } else if (!valid_skipped(text_value, 0)) {
+                    walk_error = decode_error::json;
+                    break;
                 }
                 ++index;
             }
@@ -1020,6 +1189,9 @@ const decoded_message& binance_decoder::decode(padded_view message, core::timest
         }
         walker.resolve_names();
     }
+    if (!at_document_end(document)) {
+        return fail(decode_error::json); // trailing content after the root object
+    }
     if (walker.deferred() && walker.symbol() != invalid_symbol) {
         // The symbol was learned after the levels: read again knowing it.
         const symbol_id symbol = walker.symbol();
@@ -1033,6 +1205,9 @@ const decoded_message& binance_decoder::decode(padded_view message, core::timest
             return fail(error);
         }
         walker.resolve_names();
+    }
+    if (!at_document_end(document)) {
+        return fail(decode_error::json); // trailing content after the root object
     }
 
     const message_fields& f = walker.fields();
