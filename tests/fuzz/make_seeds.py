@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
+"""Writes the seed corpora of the fuzz targets into OUT/<target>/.
 
-The seeds are committed; this script documents how each was made and rebuilds them:
-    tests/fuzz/make_seeds.py [path/to/shared/data/binance]
-Captured seeds are a handful of lines from the Binance captures (MIT-licensed example data of the
-hftbacktest project, see ../shared/data/binance/README.md); the REST snapshot is cut to its best
-20 levels a side. Every other seed is written here by hand: futures variants, and the invalid
+    tests/fuzz/make_seeds.py OUT [path/to/shared/data/binance]
+
+tools/fuzz runs it before every fuzzing run (OUT = build/fuzz/seeds). The seeds are not kept in
+the repository because some are made from lines of the Binance captures, which stay in
+../shared/data/binance (MIT-licensed example data of the hftbacktest project, see its README):
+a handful of lines, the REST snapshot cut to its best 20 levels a side. Without the captures only
+the hand-written seeds are written, and the script says so.
+
+Every other seed is written here by hand: futures variants, and the invalid
 inputs of issue 9 (a trailing '}', '"zz":tru', '17231612x5308' in a number field, a '\\q' string
 escape, update ids that jump by 10^10), each applied to messages that would otherwise apply to a
 book.
@@ -16,8 +20,10 @@ import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-CORPUS = HERE / "corpus"
-DATA = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parents[2] / "shared/data/binance"
+if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+    sys.exit("usage: make_seeds.py OUT [path/to/shared/data/binance]")
+CORPUS = pathlib.Path(sys.argv[1])
+DATA = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else HERE.parents[2] / "shared/data/binance"
 JUMP = 10**10
 
 
@@ -142,6 +148,33 @@ FUT_TRADE = ('{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1723161255
              '"m":true}}')
 
 
+def write_invalid_decoder_seeds(bases):
+    for base_name, base in bases.items():
+        for kind, corrupt in INVALID.items():
+            write("decoder", f"invalid-{base_name}-{kind}.json", corrupt(base))
+
+
+def futures_decoder_seeds():
+    valid = {
+        "futures-depth": fut_diff(5009323901, 5009323905, 5009323900),
+        "futures-depth-payload": fut_diff(5009323901, 5009323905, 5009323900, envelope=False),
+        "futures-ticker": fut_ticker(5009323906),
+        "futures-agg-trade": FUT_TRADE,
+        "futures-snapshot": FUT_SNAPSHOT,
+        "futures-depth-jump": fut_diff(5009323901, 5009323905 + JUMP, 5009323900),
+        "server-shutdown": '{"stream":"btcusdt@depth@100ms","data":{"e":"serverShutdown",'
+                           '"E":1723161255208}}',
+        "subscription-reply": '{"result":null,"id":1}',
+        "rest-error": '{"code":-1121,"msg":"Invalid symbol."}',
+    }
+    for name, text in valid.items():
+        write("decoder", name + ".json", text)
+    write_invalid_decoder_seeds({
+        "futures-depth": fut_diff(5009323901, 5009323905, 5009323900),
+        "futures-ticker": fut_ticker(5009323906),
+    })
+
+
 def decoder_seeds(btc, eth):
     depth, depth2, ticker, trade, snapshot = btc[0][1], btc[1][1], btc[2][1], btc[3][1], btc[7][1]
     snapshot = trim_snapshot(snapshot)
@@ -162,16 +195,6 @@ def decoder_seeds(btc, eth):
             separators=(",", ":")),
         "spot-ticker-jump": with_ids(ticker, final=json.loads(ticker)["data"]["u"] + JUMP),
         "spot-depth-jump": with_ids(depth, final=json.loads(depth)["data"]["u"] + JUMP),
-        "futures-depth": fut_diff(5009323901, 5009323905, 5009323900),
-        "futures-depth-payload": fut_diff(5009323901, 5009323905, 5009323900, envelope=False),
-        "futures-ticker": fut_ticker(5009323906),
-        "futures-agg-trade": FUT_TRADE,
-        "futures-snapshot": FUT_SNAPSHOT,
-        "futures-depth-jump": fut_diff(5009323901, 5009323905 + JUMP, 5009323900),
-        "server-shutdown": '{"stream":"btcusdt@depth@100ms","data":{"e":"serverShutdown",'
-                           '"E":1723161255208}}',
-        "subscription-reply": '{"result":null,"id":1}',
-        "rest-error": '{"code":-1121,"msg":"Invalid symbol."}',
     }
     for name, text in valid.items():
         write("decoder", name + ".json", text)
@@ -180,12 +203,8 @@ def decoder_seeds(btc, eth):
         "spot-ticker": ticker,
         "spot-trade": trade,
         "spot-snapshot": snapshot,
-        "futures-depth": fut_diff(5009323901, 5009323905, 5009323900),
-        "futures-ticker": fut_ticker(5009323906),
     }
-    for base_name, base in bases.items():
-        for kind, corrupt in INVALID.items():
-            write("decoder", f"invalid-{base_name}-{kind}.json", corrupt(base))
+    write_invalid_decoder_seeds(bases)
 
 
 def capture_lines(lines):
@@ -236,6 +255,8 @@ def book_sync_seeds(btc, eth):
         (lines[12][0], "!disconnect"), (lines[12][0] + 1, "!connect")] + lines[12:]
     write("book_sync", "spot-transport-events.txt", capture_lines(events))
 
+
+def futures_book_sync_seeds():
     # USD-M futures: buffered diff, snapshot, the straddling diff, a pu chain, a ticker, a
     # trade, a gap, and invalid copies of a chained diff.
     t = 1723161254000000000
@@ -360,6 +381,11 @@ mode = "sim"
 """
 
 
+def handwritten_seeds():
+    futures_decoder_seeds()
+    futures_book_sync_seeds()
+
+
 def config_seeds():
     write("config", "valid-schema.toml", CONFIG_VALID)
     write("config", "every-error.toml", CONFIG_ERRORS)
@@ -370,11 +396,17 @@ def config_seeds():
 
 
 def main():
+    config_seeds()
+    if not (DATA / "spot-btcusdt-20240808.gz").is_file():
+        print(f"make_seeds: no captures in {DATA}: decoder and book_sync seeds are the "
+              "hand-written ones only", file=sys.stderr)
+        handwritten_seeds()
+        return
     btc = captured("spot-btcusdt-20240808.gz", 16)
     eth = captured("spot-ethusdt-20240808.gz", 12)
     decoder_seeds(btc, eth)
     book_sync_seeds(btc, eth)
-    config_seeds()
+    handwritten_seeds()
 
 
 if __name__ == "__main__":
