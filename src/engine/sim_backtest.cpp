@@ -37,10 +37,11 @@ core_loop_config loop_config_for(const backtest_config& config, std::uint64_t se
     return out;
 }
 
-core::price best_resting(const exec::sim_exchange& exchange, core::side side) noexcept {
+core::price best_resting(const exec::sim_exchange& exchange, std::uint32_t symbol,
+                         core::side side) noexcept {
     core::price best{0};
     bool found = false;
-    exchange.for_each_open_order(0, side, [&](const exec::sim_order& order) {
+    exchange.for_each_open_order(symbol, side, [&](const exec::sim_order& order) {
         if (!found) {
             best = order.request.price;
             found = true;
@@ -81,22 +82,77 @@ risk::risk_config permissive_risk() noexcept {
     return out;
 }
 
+/// One symbol of a run: its market as a feed, the recorder in front of the exchange, its loop
+/// and the order flow against its resting orders.
+struct synthetic_run::lane {
+    lane(const backtest_config& config, const backtest_symbol& symbol, std::size_t index,
+         std::uint64_t seed, double cash, exec::sim_exchange& exchange, record_options keep,
+         ops::journal* journal, ops::control_channel* control)
+        : spec(symbol.spec), instrument{.book_spec = symbol.spec,
+                                        .trading_spec = symbol.spec,
+                                        .venue = md::market::spot},
+          feed(symbol.market, spec, static_cast<md::symbol_id>(index),
+               index == 0 ? seed : sim::mix64(seed ^ (lane_stream * index)),
+               sim::synthetic_feed_config{.step_ns =
+                                              std::max<core::duration_ns>(config.step_ns, 1)}),
+          recorder(exchange, spec, keep), loop(lane_config(config, index, seed, cash), instrument,
+                                               recorder, &exchange, journal, control),
+          flow(static_cast<std::uint32_t>(index),
+               config.quotes.levels > 0 ? config.quotes.levels
+                                        : static_cast<std::size_t>(config.strategy.levels.count)) {
+        recorder.attach(&loop.account());
+    }
+
+    static core_loop_config lane_config(const backtest_config& config, std::size_t index,
+                                        std::uint64_t seed, double cash) {
+        core_loop_config out = loop_config_for(config, seed);
+        out.symbol = static_cast<md::symbol_id>(index);
+        out.quotes.symbol = static_cast<std::uint32_t>(index);
+        out.account.initial_cash = cash;
+        return out;
+    }
+
+    static constexpr std::uint64_t lane_stream = 0x73796d626f6c0000ULL; // "symbol"
+
+    core::symbol_spec spec;
+    md::instrument instrument;
+    sim::synthetic_feed feed;
+    run_recorder recorder;
+    core_loop loop;
+    sim::order_flow flow;
+    bool book = false; ///< The last advance_market() left a book event to deliver.
+};
+
 synthetic_run::synthetic_run(const backtest_config& config, const core::symbol_spec& spec,
                              std::uint64_t seed, record_options keep, ops::journal* journal,
                              ops::control_channel* control)
-    : config_(config),
-      spec_(spec), instrument_{.book_spec = spec, .trading_spec = spec, .venue = md::market::spot},
-      seed_(seed),
-      feed_(config.market, spec, 0, seed,
-            sim::synthetic_feed_config{.step_ns = std::max<core::duration_ns>(config.step_ns, 1)}),
-      exchange_(loop_config_for(config, seed).exchange, {&spec_, 1}),
-      recorder_(exchange_, spec_, keep),
-      loop_(loop_config_for(config, seed), instrument_, recorder_, &exchange_, journal, control),
-      flow_(0, config.quotes.levels > 0 ? config.quotes.levels
-                                        : static_cast<std::size_t>(config.strategy.levels.count)) {
+    : synthetic_run(config, std::array{backtest_symbol{spec, config.market}}, seed, keep, journal,
+                    control) {}
+
+synthetic_run::synthetic_run(const backtest_config& config,
+                             std::span<const backtest_symbol> symbols, std::uint64_t seed,
+                             record_options keep, ops::journal* journal,
+                             ops::control_channel* control)
+    : config_(config), seed_(seed), control_(control) {
     config_.step_ns = std::max<core::duration_ns>(config_.step_ns, 1);
     config_.record_interval_ns = std::max<core::duration_ns>(config_.record_interval_ns, 1);
-    recorder_.attach(&loop_.account());
+    std::vector<core::symbol_spec> specs;
+    for (const backtest_symbol& symbol : symbols) {
+        specs.push_back(symbol.spec);
+    }
+    exchange_ =
+        std::make_unique<exec::sim_exchange>(loop_config_for(config_, seed).exchange, specs);
+    const std::size_t count = std::min(symbols.size(), portfolio_exposure::max_symbols);
+    const double cash = config_.initial_cash / static_cast<double>(std::max<std::size_t>(count, 1));
+    for (std::size_t i = 0; i < count; ++i) {
+        lanes_.push_back(std::make_unique<lane>(config_, symbols[i], i, seed, cash, *exchange_,
+                                                keep, journal, i == 0 ? control : nullptr));
+    }
+    // Reports go to their symbol's recorder (each recorder set itself as the sink in turn).
+    exchange_->set_report_sink(&router_);
+    for (std::size_t i = 0; count > 1 && i < count; ++i) {
+        lanes_[i]->loop.set_portfolio(&exposure_, i);
+    }
     // Outputs that move with time alone must be recomputed on every step.
     const auto& s = config_.strategy;
     requote_every_step_ = (s.model == strategy::model_kind::avellaneda_stoikov &&
@@ -105,18 +161,108 @@ synthetic_run::synthetic_run(const backtest_config& config, const core::symbol_s
     if (keep.pnl) {
         const auto expected = static_cast<std::size_t>(
             std::max<core::duration_ns>(config_.duration_ns, 0) / config_.record_interval_ns + 2);
-        recorder_.reserve_samples(std::min(expected, max_reserved_samples));
+        for (auto& l : lanes_) {
+            l->recorder.reserve_samples(std::min(expected, max_reserved_samples));
+        }
     }
     // Time 0: the first book, the first quotes, the first sample; the market has not moved.
-    event_ = feed_.first();
-    event_.sequence = ++sequence_;
-    ++counters_.book_events;
-    loop_.on_event(event_, 0);
+    for (auto& l : lanes_) {
+        md::md_event& event = l->feed.first();
+        event.sequence = ++sequence_;
+        ++book_events_;
+        l->loop.on_event(event, 0);
+    }
     flow();
 }
 
+synthetic_run::~synthetic_run() = default;
+
+void synthetic_run::report_router::on_exec_report(const exec::exec_report& report) noexcept {
+    if (report.symbol < run_.lanes_.size()) {
+        run_.lanes_[report.symbol]->recorder.report_input().on_exec_report(report);
+    }
+}
+
+bool synthetic_run::advance_market() noexcept {
+    bool first = false;
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        lane& l = *lanes_[i];
+        l.book = l.feed.step(requote_every_step_);
+        first = i == 0 ? l.book : first;
+    }
+    now_ = lanes_[0]->feed.now();
+    ++steps_;
+    return first;
+}
+
+void synthetic_run::react(bool book) noexcept {
+    (void)book;
+    for (auto& owned : lanes_) {
+        lane& l = *owned;
+        if (l.book) {
+            l.book = false;
+            ++book_events_;
+            md::md_event& event = l.feed.event();
+            event.sequence = ++sequence_;
+            l.loop.on_event(event, now_);
+        } else {
+            (void)l.loop.poll(now_);
+        }
+    }
+    forward_kill();
+}
+
+void synthetic_run::forward_kill() noexcept {
+    if (lanes_.size() > 1 && !kill_forwarded_ &&
+        lanes_[0]->loop.state() == risk::trading_state::killed) [[unlikely]] {
+        kill_forwarded_ = true;
+        for (std::size_t i = 1; i < lanes_.size(); ++i) {
+            (void)lanes_[i]->loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, now_);
+        }
+    }
+}
+
+void synthetic_run::flow() noexcept {
+    for (auto& l : lanes_) {
+        (void)l->flow.step(l->feed.market(), *exchange_, now_);
+    }
+    if (now_ >= next_record_) [[unlikely]] {
+        record_sample(now_);
+    }
+}
+
+bool synthetic_run::poll() noexcept {
+    bool running = true;
+    for (auto& l : lanes_) {
+        running = l->loop.poll(now_) && running;
+    }
+    forward_kill();
+    return running;
+}
+
+const core_loop& synthetic_run::loop(std::size_t symbol) const noexcept {
+    return lanes_[symbol]->loop;
+}
+core_loop& synthetic_run::loop(std::size_t symbol) noexcept {
+    return lanes_[symbol]->loop;
+}
+const sim::synthetic_market& synthetic_run::market(std::size_t symbol) const noexcept {
+    return lanes_[symbol]->feed.market();
+}
+const run_recorder& synthetic_run::recorder(std::size_t symbol) const noexcept {
+    return lanes_[symbol]->recorder;
+}
+run_recorder& synthetic_run::recorder(std::size_t symbol) noexcept {
+    return lanes_[symbol]->recorder;
+}
+const core::symbol_spec& synthetic_run::spec(std::size_t symbol) const noexcept {
+    return lanes_[symbol]->spec;
+}
+
 void synthetic_run::record_sample(core::timestamp_ns time) {
-    recorder_.sample(time, working_bid(), working_ask());
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        lanes_[i]->recorder.sample(time, working_bid(i), working_ask(i));
+    }
     do {
         next_record_ += config_.record_interval_ns;
     } while (next_record_ <= time);
@@ -124,62 +270,78 @@ void synthetic_run::record_sample(core::timestamp_ns time) {
 
 void synthetic_run::run() {
     run_until(config_.duration_ns);
-    const auto pnl = recorder_.pnl();
-    if (!pnl.empty() && pnl.back().time_ns < now_) {
-        recorder_.sample(now_, working_bid(), working_ask());
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        const auto pnl = lanes_[i]->recorder.pnl();
+        if (!pnl.empty() && pnl.back().time_ns < now_) {
+            lanes_[i]->recorder.sample(now_, working_bid(i), working_ask(i));
+        }
     }
 }
 
 void synthetic_run::stop() {
-    loop_.shutdown(now_);
+    for (auto& l : lanes_) {
+        l->loop.shutdown(now_);
+    }
     // Only the exchange's clock moves: the cancels arrive and their reports come back. Bounded,
     // since every round trip of a cancel-all may still meet orders that were in flight.
-    for (int round = 0; round < 256 && exchange_.pending_events() != 0; ++round) {
-        (void)loop_.poll(exchange_.next_event_time());
+    for (int round = 0; round < 256 && exchange_->pending_events() != 0; ++round) {
+        const core::timestamp_ns at = exchange_->next_event_time();
+        for (auto& l : lanes_) {
+            (void)l->loop.poll(at);
+        }
     }
-    const core::timestamp_ns end = std::max(now_, exchange_.now());
-    const auto pnl = recorder_.pnl();
-    if (pnl.empty() || pnl.back().time_ns < end) {
-        recorder_.sample(end, working_bid(), working_ask());
+    const core::timestamp_ns end = std::max(now_, exchange_->now());
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        const auto pnl = lanes_[i]->recorder.pnl();
+        if (pnl.empty() || pnl.back().time_ns < end) {
+            lanes_[i]->recorder.sample(end, working_bid(i), working_ask(i));
+        }
     }
 }
 
 backtest_counters synthetic_run::counters() const noexcept {
-    backtest_counters out = counters_;
-    out.risk_refusals = loop_.gate().risk_rejects();
-    for (std::size_t i = 0; i < out.refusals_by_reason.size(); ++i) {
-        out.refusals_by_reason[i] = loop_.gate().risk_rejects(static_cast<risk::reject_reason>(i));
+    backtest_counters out;
+    out.steps = steps_;
+    out.book_events = book_events_;
+    for (const auto& l : lanes_) {
+        const risk_gate& gate = l->loop.gate();
+        out.risk_refusals += gate.risk_rejects();
+        for (std::size_t i = 0; i < out.refusals_by_reason.size(); ++i) {
+            out.refusals_by_reason[i] += gate.risk_rejects(static_cast<risk::reject_reason>(i));
+        }
+        const risk::kill_switch& state = l->loop.risk().switch_state();
+        out.killed = out.killed || state.state() != risk::trading_state::running ||
+                     state.kill_count() != 0 || l->loop.stats().pauses != 0;
     }
-    out.killed = loop_.risk().switch_state().state() != risk::trading_state::running ||
-                 loop_.stats().pauses != 0 || loop_.risk().switch_state().kill_count() != 0;
     return out;
 }
 
-core::price synthetic_run::working_bid() const noexcept {
-    return best_resting(exchange_, core::side::buy);
+core::price synthetic_run::working_bid(std::size_t symbol) const noexcept {
+    return best_resting(*exchange_, static_cast<std::uint32_t>(symbol), core::side::buy);
 }
 
-core::price synthetic_run::working_ask() const noexcept {
-    return best_resting(exchange_, core::side::sell);
+core::price synthetic_run::working_ask(std::size_t symbol) const noexcept {
+    return best_resting(*exchange_, static_cast<std::uint32_t>(symbol), core::side::sell);
 }
 
-double synthetic_run::mid() const noexcept {
-    const risk::market_view m = loop_.market();
-    return 0.5 * static_cast<double>(m.best_bid.ticks() + m.best_ask.ticks()) * spec_.tick_size();
+double synthetic_run::mid(std::size_t symbol) const noexcept {
+    const risk::market_view m = loop(symbol).market();
+    return 0.5 * static_cast<double>(m.best_bid.ticks() + m.best_ask.ticks()) *
+           spec(symbol).tick_size();
 }
 
 sim::metrics_config synthetic_run::metrics_settings() const noexcept {
     sim::metrics_config settings;
-    settings.initial_capital = config_.initial_cash;
+    settings.initial_capital = config_.initial_cash / static_cast<double>(lanes_.size());
     settings.return_period_s = config_.return_period_s;
     settings.soft_limit_pct = config_.strategy.bands.soft_limit_pct;
     settings.hard_limit_pct = config_.strategy.bands.hard_limit_pct;
     return settings;
 }
 
-sim::run_metrics synthetic_run::metrics() const {
-    return sim::compute_metrics(recorder_.pnl(), recorder_.fills(), recorder_.activity(),
-                                metrics_settings());
+sim::run_metrics synthetic_run::metrics(std::size_t symbol) const {
+    const run_recorder& r = recorder(symbol);
+    return sim::compute_metrics(r.pnl(), r.fills(), r.activity(), metrics_settings());
 }
 
 // ---------------------------------------------------------------------------------------------

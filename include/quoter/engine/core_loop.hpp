@@ -80,19 +80,31 @@ struct core_loop_config {
     int core_cpu = -1;
 };
 
+/// Net exposure of every symbol one process trades, for the portfolio-level limits
+/// (risk_limits::portfolio_net_notional_pct): each symbol's loop writes its own |net notional|
+/// and its pre-trade checks see the sum over the others. Shared by the loops of one core
+/// thread only.
+struct portfolio_exposure {
+    static constexpr std::size_t max_symbols = 64;
+    /// |position * mark| per symbol slot, quote asset.
+    std::array<double, max_symbols> net_notional{};
+    /// Slots in use.
+    std::size_t count = 0;
+};
+
 /// Counters of one loop, for summaries and tests.
 struct core_loop_stats {
     std::uint64_t events = 0; ///< md_events of the traded symbol.
     std::uint64_t book_events = 0;
     std::uint64_t trade_events = 0;
     std::uint64_t state_events = 0;
-    std::uint64_t invalid_books = 0; ///< Book events without book_valid.
-    std::uint64_t quote_updates = 0; ///< quote_manager updates sent.
-    std::uint64_t pauses = 0;        ///< Feed-state pauses (not synced).
-    std::uint64_t resumes = 0;       ///< Feed back to synced after a pause.
-    std::uint64_t kills = 0;         ///< Manual kill requests taken from the control channel.
+    std::uint64_t invalid_books = 0;  ///< Book events without book_valid.
+    std::uint64_t quote_updates = 0;  ///< quote_manager updates sent.
+    std::uint64_t pauses = 0;         ///< Feed-state pauses (not synced).
+    std::uint64_t resumes = 0;        ///< Feed back to synced after a pause.
+    std::uint64_t kills = 0;          ///< Manual kill requests taken from the control channel.
     std::uint64_t flatten_orders = 0; ///< Flatten orders that passed the risk gate and left.
-    std::uint64_t fills = 0;         ///< Fill reports booked to the account.
+    std::uint64_t fills = 0;          ///< Fill reports booked to the account.
     std::uint64_t acks = 0;
     std::uint64_t exchange_rejects = 0; ///< Rejects from the venue (not the risk gate).
     std::uint64_t cancels_confirmed = 0;
@@ -121,6 +133,9 @@ public:
     /// Control commands, time-driven risk checks and due exec reports. Call on every loop
     /// iteration. Returns false once a stop (quit) was requested.
     bool poll(core::timestamp_ns now) noexcept;
+    /// Joins a portfolio of loops on one thread: slot < exposure.max_symbols is this loop's.
+    /// The exposure must outlive the loop.
+    void set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept;
     /// Cancels every open order (graceful stop) and stops quoting.
     void shutdown(core::timestamp_ns now) noexcept;
 
@@ -182,6 +197,8 @@ private:
     exec::quote_manager quotes_;
     exec::flattener flattener_;
     exec::exec_report_fanout fanout_;
+    portfolio_exposure* exposure_ = nullptr;
+    std::size_t exposure_slot_ = 0;
 
     risk::market_view market_{};
     risk::account_view account_view_{};

@@ -57,6 +57,10 @@ public:
                                                  core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override { return venue_.poll(now); }
 
+    /// The sink the venue's reports enter through (set as the venue's sink by
+    /// set_report_sink(); a router in front of a shared venue calls it directly).
+    [[nodiscard]] exec::exec_report_sink& report_input() noexcept { return *this; }
+
     /// Records a pnl sample at time (ns) with our best working quotes (price 0: none).
     void sample(core::timestamp_ns time, core::price working_bid, core::price working_ask);
 

@@ -39,6 +39,7 @@
 #include "quoter/sim/synthetic_market.hpp"
 #include "quoter/strategy/strategy_config.hpp"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -83,6 +84,13 @@ struct backtest_counters {
     bool killed = false; ///< trading was halted (kill or pause) at least once
 };
 
+/// One more symbol of a many-symbol run: its filters and its synthetic market. The strategy,
+/// quote, exchange and risk settings are the run's.
+struct backtest_symbol {
+    core::symbol_spec spec;
+    sim::market_config market;
+};
+
 class synthetic_run {
 public:
     /// Builds the run at time 0 and takes the time-0 step. seed drives the market and the
@@ -91,42 +99,32 @@ public:
     synthetic_run(const backtest_config& config, const core::symbol_spec& spec, std::uint64_t seed,
                   record_options keep = {}, ops::journal* journal = nullptr,
                   ops::control_channel* control = nullptr);
+    /// Many symbols in one loop: `symbols` (at least one; the first is the single-symbol run's
+    /// symbol on the same seed) each get their own market, strategy, quote manager, account
+    /// (initial_cash split evenly) and risk limits on one simulated exchange; the
+    /// portfolio-level limits see every symbol's exposure. Symbol i is md symbol id i and
+    /// exchange symbol index i. The control channel reaches symbol 0's loop (a kill there is
+    /// forwarded to every symbol at the next step).
+    synthetic_run(const backtest_config& config, std::span<const backtest_symbol> symbols,
+                  std::uint64_t seed, record_options keep = {}, ops::journal* journal = nullptr,
+                  ops::control_channel* control = nullptr);
     synthetic_run(const synthetic_run&) = delete;
     synthetic_run& operator=(const synthetic_run&) = delete;
+    ~synthetic_run();
 
     /// One market step, order flow and sample (see the file comment).
     void step() noexcept {
-        const bool book = feed_.step(requote_every_step_);
-        now_ = feed_.now();
-        ++counters_.steps;
-        react(book);
+        react(advance_market());
         flow();
     }
-    /// Step 1 alone (the market moves, the loop reacts), for drivers that time it.
-    void react(bool book) noexcept {
-        if (book) {
-            ++counters_.book_events;
-            event_ = feed_.event();
-            event_.sequence = ++sequence_;
-            loop_.on_event(event_, now_);
-        } else {
-            (void)loop_.poll(now_);
-        }
-    }
+    /// Moves every symbol's market one step without the loop's reaction (react() follows).
+    /// Returns true when symbol 0's book changed.
+    [[nodiscard]] bool advance_market() noexcept;
+    /// Step 1 for every symbol: book events (or polls) into the loop. book: symbol 0's
+    /// advance_market() result.
+    void react(bool book) noexcept;
     /// Steps 2 and 3.
-    void flow() noexcept {
-        (void)flow_.step(feed_.market(), exchange_, now_);
-        if (now_ >= next_record_) [[unlikely]] {
-            record_sample(now_);
-        }
-    }
-    /// Moves the market one step without the loop's reaction (react() follows).
-    [[nodiscard]] bool advance_market() noexcept {
-        const bool book = feed_.step(requote_every_step_);
-        now_ = feed_.now();
-        ++counters_.steps;
-        return book;
-    }
+    void flow() noexcept;
     /// Steps until simulated time reaches end (ns).
     void run_until(core::timestamp_ns end) noexcept {
         while (now_ < end) {
@@ -136,52 +134,68 @@ public:
     /// Steps until config.duration_ns, then records the final sample if not on the grid.
     void run();
     /// Commands and time checks between steps (a kill cancels without waiting for the market).
-    bool poll() noexcept { return loop_.poll(now_); }
+    bool poll() noexcept;
     /// Graceful end: cancels every order, lets the exchange answer (its time alone moves,
     /// bounded) and records a last sample.
     void stop();
 
+    [[nodiscard]] std::size_t symbol_count() const noexcept { return lanes_.size(); }
     [[nodiscard]] core::timestamp_ns now() const noexcept { return now_; }
-    [[nodiscard]] const core_loop& loop() const noexcept { return loop_; }
-    [[nodiscard]] core_loop& loop() noexcept { return loop_; }
-    [[nodiscard]] const exec::sim_exchange& exchange() const noexcept { return exchange_; }
-    [[nodiscard]] const sim::synthetic_market& market() const noexcept { return feed_.market(); }
-    [[nodiscard]] const run_recorder& recorder() const noexcept { return recorder_; }
-    [[nodiscard]] run_recorder& recorder() noexcept { return recorder_; }
-    [[nodiscard]] const portfolio::account& account() const noexcept { return loop_.account(); }
+    [[nodiscard]] const core_loop& loop(std::size_t symbol = 0) const noexcept;
+    [[nodiscard]] core_loop& loop(std::size_t symbol = 0) noexcept;
+    [[nodiscard]] const exec::sim_exchange& exchange() const noexcept { return *exchange_; }
+    [[nodiscard]] const sim::synthetic_market& market(std::size_t symbol = 0) const noexcept;
+    [[nodiscard]] const run_recorder& recorder(std::size_t symbol = 0) const noexcept;
+    [[nodiscard]] run_recorder& recorder(std::size_t symbol = 0) noexcept;
+    [[nodiscard]] const portfolio::account& account(std::size_t symbol = 0) const noexcept {
+        return loop(symbol).account();
+    }
     [[nodiscard]] const backtest_config& config() const noexcept { return config_; }
-    [[nodiscard]] const core::symbol_spec& spec() const noexcept { return spec_; }
+    [[nodiscard]] const core::symbol_spec& spec(std::size_t symbol = 0) const noexcept;
     [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
-    /// Counters, refusals and halts included.
+    [[nodiscard]] const portfolio_exposure& exposure() const noexcept { return exposure_; }
+    /// Counters over every symbol, refusals and halts included.
     [[nodiscard]] backtest_counters counters() const noexcept;
     /// Best resting bid and ask of ours on the exchange (price 0: none).
-    [[nodiscard]] core::price working_bid() const noexcept;
-    [[nodiscard]] core::price working_ask() const noexcept;
+    [[nodiscard]] core::price working_bid(std::size_t symbol = 0) const noexcept;
+    [[nodiscard]] core::price working_ask(std::size_t symbol = 0) const noexcept;
     /// Book mid, quote asset per base unit.
-    [[nodiscard]] double mid() const noexcept;
+    [[nodiscard]] double mid(std::size_t symbol = 0) const noexcept;
 
     [[nodiscard]] sim::metrics_config metrics_settings() const noexcept;
-    /// Metrics of the recorded samples and fills (needs both kept).
-    [[nodiscard]] sim::run_metrics metrics() const;
+    /// Metrics of one symbol's recorded samples and fills (needs both kept).
+    [[nodiscard]] sim::run_metrics metrics(std::size_t symbol = 0) const;
 
 private:
+    struct lane;
+    /// Routes the exchange's reports to the recorder of their symbol.
+    class report_router final : public exec::exec_report_sink {
+    public:
+        explicit report_router(synthetic_run& run) noexcept : run_(run) {}
+        void on_exec_report(const exec::exec_report& report) noexcept override;
+
+    private:
+        synthetic_run& run_;
+    };
+
     void record_sample(core::timestamp_ns time);
+    /// A kill of symbol 0's loop (the one the control channel reaches) kills every symbol.
+    void forward_kill() noexcept;
 
     backtest_config config_;
-    core::symbol_spec spec_;
-    md::instrument instrument_;
     std::uint64_t seed_;
-    sim::synthetic_feed feed_;
-    exec::sim_exchange exchange_;
-    run_recorder recorder_;
-    core_loop loop_;
-    sim::order_flow flow_;
-    md::md_event event_{};
-    std::uint64_t sequence_ = 0;
+    std::unique_ptr<exec::sim_exchange> exchange_;
+    portfolio_exposure exposure_;
+    std::vector<std::unique_ptr<lane>> lanes_;
+    report_router router_{*this};
+    ops::control_channel* control_ = nullptr;
     bool requote_every_step_ = false;
     core::timestamp_ns now_ = 0;
     core::timestamp_ns next_record_ = 0;
-    backtest_counters counters_;
+    std::uint64_t sequence_ = 0;
+    std::uint64_t steps_ = 0;
+    std::uint64_t book_events_ = 0;
+    bool kill_forwarded_ = false;
 };
 
 /// A whole single-path run and its records.

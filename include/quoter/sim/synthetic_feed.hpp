@@ -49,7 +49,7 @@ public:
     }
 
     /// The book at time 0, before the first step.
-    [[nodiscard]] const md::md_event& first() noexcept {
+    [[nodiscard]] md::md_event& first() noexcept {
         last_event_ns_ = 0;
         return event_;
     }
@@ -71,6 +71,8 @@ public:
 
     /// The latest book event (valid after first() or a step() that returned true).
     [[nodiscard]] const md::md_event& event() const noexcept { return event_; }
+    /// The same, for a publisher that stamps its sequence number before handing it on.
+    [[nodiscard]] md::md_event& event() noexcept { return event_; }
     [[nodiscard]] core::timestamp_ns now() const noexcept { return market_.now_ns(); }
     [[nodiscard]] synthetic_market& market() noexcept { return market_; }
     [[nodiscard]] const synthetic_market& market() const noexcept { return market_; }
