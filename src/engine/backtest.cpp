@@ -75,6 +75,8 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     summary.resyncs = sync.resyncs;
     summary.loop = loop.stats();
     summary.quotes = loop.quotes().counters();
+    summary.orders_sent = loop.gate().orders_sent(risk::order_intent::quote);
+    summary.flatten_orders_sent = loop.gate().orders_sent(risk::order_intent::flatten);
     summary.risk_rejects = loop.gate().risk_rejects();
     for (std::size_t i = 0; i < summary.risk_rejects_by_reason.size(); ++i) {
         summary.risk_rejects_by_reason[i] =

@@ -233,9 +233,9 @@ void core_loop::work_flatten(core::timestamp_ns now) noexcept {
     if (flattener_.state() != exec::flatten_state::working || flattener_.in_flight()) {
         return;
     }
-    const auto request = next_flatten_order(flattener_, instrument_.trading_spec,
-                                            config_.risk.limits, account_.position(), market_,
-                                            account_.equity(), config_.symbol, *this, now);
+    const auto request =
+        next_flatten_order(flattener_, instrument_.trading_spec, config_.risk.limits,
+                           gate_.account(), market_, config_.symbol, *this, now);
     if (!request) {
         return;
     }
@@ -337,7 +337,6 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
                                                                  : portfolio::liquidity::maker;
         f.mid = account_.current_mark();
         const portfolio::fill_result booked = account_.apply(f);
-        risk_.on_fill(to_risk_fill(report, config_.symbol, at));
         if (journal_ != nullptr) {
             journal_->append(
                 at, ops::fill_entry{.client_order_id = report.client_id.value,

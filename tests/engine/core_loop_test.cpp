@@ -83,6 +83,22 @@ TEST_CASE("the risk gate refuses orders with a reason and they never reach the e
     CHECK(f.loop.stats().exchange_rejects == 0);
 }
 
+TEST_CASE("risk-refused orders are counted as refused, never as sent", "[engine][counting]") {
+    core_loop_config cfg;
+    cfg.risk.limits.max_new_orders_per_s = 1; // most quote refreshes are refused
+    cfg.quotes.max_order_age_ms = 20;         // and there are many of them
+    fixture f(cfg);
+    f.run_books(1'000 * ms, 200);
+    const std::uint64_t sent = f.loop.gate().orders_sent(risk::order_intent::quote);
+    REQUIRE(f.loop.gate().risk_rejects(risk::reject_reason::new_orders_per_s) > 0);
+    CHECK(sent > 0);
+    CHECK(sent == f.exchange.stats().orders_received);
+    CHECK(f.loop.gate().orders_passed() == sent);
+    // The quote manager saw every refusal as an order answered by a reject: its orders_sent is
+    // not what reached the venue, which is why summaries report the gate's count.
+    CHECK(f.loop.quotes().counters().orders_sent == sent + f.loop.gate().risk_rejects());
+}
+
 TEST_CASE("a trade print through the queue fills the bid and the PnL identity holds", "[engine]") {
     fixture f;
     core::timestamp_ns t = f.run_books(1'000 * ms, 10);
@@ -186,9 +202,13 @@ TEST_CASE("flatten_on_kill closes the position with IOC orders through the risk 
     (void)f.loop.poll(t);
     CHECK(f.loop.state() == risk::trading_state::killed);
     CHECK(f.loop.flattener().state() == exec::flatten_state::working);
-    CHECK(f.loop.stats().flatten_orders == 1);
-    // The flatten order arrives, takes the bid and its fill comes back.
+    // The ask quote is still working until its cancel is confirmed: selling the position now
+    // could leave it short if both filled, so the flattener waits.
+    CHECK(f.loop.stats().flatten_orders == 0);
+    // The cancels confirm, the flatten order goes out, takes the bid and its fill comes back.
     t = f.run_books(t + 10 * ms, 5);
+    CHECK(f.loop.stats().flatten_orders == 1);
+    CHECK(f.loop.gate().orders_sent(risk::order_intent::flatten) == 1);
     CHECK(f.exchange.position(0).lots() == 0);
     CHECK(f.loop.account().position().lots() == 0);
     CHECK(f.loop.flattener().filled_qty() == long_position);
