@@ -193,6 +193,28 @@ void print_multi_summary(const engine::multi_path_result& result,
 
 } // namespace
 
+bool remove_earlier_report(const std::filesystem::path& out_dir) {
+    constexpr std::array<std::string_view, 7> files{"pnl.csv",     "fills.csv", "orders.csv",
+                                                    "report.json", "report.md", "report.html",
+                                                    "paths.csv"};
+    std::error_code error;
+    for (const std::string_view name : files) {
+        const auto path = out_dir / name;
+        if (std::filesystem::remove(path, error); error) {
+            std::fprintf(stderr, "quoter backtest: cannot remove %s: %s\n", path.c_str(),
+                         error.message().c_str());
+            return false;
+        }
+    }
+    const auto path_0 = out_dir / "path_0";
+    if (std::filesystem::remove_all(path_0, error); error) {
+        std::fprintf(stderr, "quoter backtest: cannot remove %s: %s\n", path_0.c_str(),
+                     error.message().c_str());
+        return false;
+    }
+    return true;
+}
+
 int run_backtest_command(const backtest_command& command) {
     const auto loaded =
         load_config_for_command(command.config_path, command.profile, {}, "backtest");
@@ -210,6 +232,11 @@ int run_backtest_command(const backtest_command& command) {
                     strategy::to_string(config.strategy.model),
                     config.strategy.symmetric ? " (symmetric)" : "");
 
+    // The report folder holds this run's files only: a single run after a multi-path one (or a
+    // replay's) must not leave the other's charts and tables beside its own.
+    if (!remove_earlier_report(out_dir)) {
+        return exit_write_failed;
+    }
     if (paths == 1) {
         progress_line progress("simulated s");
         const std::int64_t start = monotonic_ns();

@@ -355,6 +355,12 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
     case exec::exec_kind::reject:
         if (report.reason != exec::reject_reason::risk_refused) {
             ++stats_.exchange_rejects;
+            // The order had an order_intent line: its end is a cancel by the exchange.
+            if (journal_ != nullptr) {
+                journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
+                                                       ops::cancel_cause::exchange,
+                                                       ops::cancel_stage::confirmed});
+            }
         }
         break;
     case exec::exec_kind::cancelled:

@@ -241,6 +241,26 @@ TEST_CASE("quoter backtest: invalid configuration, missing capture", "[sim_comma
     CHECK_THAT(replay.err, Catch::Contains("x.gz not found"));
 }
 
+TEST_CASE("quoter backtest: a run leaves no file of an earlier run; --paths with --data is refused",
+          "[sim_commands]") {
+    quoter::test::temp_dir out("backtest-stale");
+    const std::string dir = out.path().string();
+    REQUIRE(run_quoter({"backtest", "--config", sim_toml, "--paths", "3", "--out", dir}, short_run)
+                .status == 0);
+    REQUIRE(std::filesystem::exists(out.path() / "paths.csv"));
+    const auto single = run_quoter({"backtest", "--config", sim_toml, "--out", dir}, short_run);
+    INFO(single.out << single.err);
+    REQUIRE(single.status == 0);
+    CHECK(std::filesystem::exists(out.path() / "fills.csv"));
+    CHECK_FALSE(std::filesystem::exists(out.path() / "paths.csv"));
+    CHECK_FALSE(std::filesystem::exists(out.path() / "path_0"));
+
+    const auto replay = run_quoter(
+        {"backtest", "--config", sim_toml, "--data", "x.gz", "--paths", "3", "--out", dir});
+    CHECK(replay.status == 2);
+    CHECK_THAT(replay.err, Catch::Contains("--paths and --seed apply to synthetic backtests"));
+}
+
 TEST_CASE("quoter run --mode sim --duration 2 --speed 100 exits 0 with a summary",
           "[sim_commands]") {
     const auto result = run_quoter(
