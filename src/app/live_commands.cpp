@@ -317,9 +317,9 @@ bool write_replay_report(const std::filesystem::path& out_dir, const engine_conf
 
 int run_replay_command(const replay_command& command) {
     for (const auto& file : command.data_files) {
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(file, ec)) {
-            std::fprintf(stderr, "quoter backtest: capture file %s not found\n", file.c_str());
+        if (const auto problem = md::check_capture_file(file); problem != md::capture_error::none) {
+            std::fprintf(stderr, "quoter backtest: capture file %s: %s\n", file.c_str(),
+                         std::string(md::describe(problem)).c_str());
             return exit_invalid_input;
         }
     }
@@ -352,11 +352,14 @@ int run_replay_command(const replay_command& command) {
                 config.engine.symbol.c_str(), command.data_files.size(),
                 command.data_files.size() == 1 ? "" : "s",
                 static_cast<double>(s.last_ns - s.first_ns) * 1e-9, s.wall_seconds);
-    std::printf("  messages %llu (%llu bad), %.0f messages/s, gaps %llu, resyncs %llu\n",
-                static_cast<unsigned long long>(s.lines),
-                static_cast<unsigned long long>(s.bad_lines), s.messages_per_s,
-                static_cast<unsigned long long>(s.gaps),
-                static_cast<unsigned long long>(s.resyncs));
+    std::printf(
+        "  messages %llu (%llu bad lines, %llu malformed, %llu unrecognised, %llu other "
+        "symbols), %.0f messages/s, gaps %llu, resyncs %llu\n",
+        static_cast<unsigned long long>(s.lines), static_cast<unsigned long long>(s.bad_lines),
+        static_cast<unsigned long long>(s.replay.malformed),
+        static_cast<unsigned long long>(s.replay.unrecognised),
+        static_cast<unsigned long long>(s.replay.unknown_symbol), s.messages_per_s,
+        static_cast<unsigned long long>(s.gaps), static_cast<unsigned long long>(s.resyncs));
     std::printf("  orders %llu, fills %llu, cancels %llu, risk rejects %llu, final state %s\n",
                 static_cast<unsigned long long>(s.orders_sent),
                 static_cast<unsigned long long>(s.loop.fills),

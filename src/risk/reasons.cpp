@@ -116,6 +116,7 @@ std::string_view to_string(alert_kind kind) noexcept {
     case alert_kind::slippage: return "slippage";
     case alert_kind::delayed_fill: return "delayed_fill";
     case alert_kind::flatten_gave_up: return "flatten_gave_up";
+    case alert_kind::cancel_gave_up: return "cancel_gave_up";
     }
     return "unknown";
 }

@@ -9,6 +9,7 @@
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/md/instrument.hpp"
+#include "quoter/md/replayer.hpp"
 
 #include <array>
 #include <cstdint>
@@ -22,6 +23,7 @@ struct backtest_summary {
     std::string error;       ///< Why the run failed (unreadable file, unknown symbol).
     std::uint64_t lines = 0; ///< Capture lines decoded.
     std::uint64_t bad_lines = 0;
+    md::replay_stats replay; ///< What the lines decoded to (malformed, unrecognised, ...).
     std::uint64_t gaps = 0; ///< Update-id chain breaks of the traded symbol's book.
     std::uint64_t resyncs = 0;
     core_loop_stats loop; ///< Events, fills, pauses and the fill digest.
