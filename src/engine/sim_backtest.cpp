@@ -121,6 +121,7 @@ struct synthetic_run::lane {
     core_loop loop;
     sim::order_flow flow;
     bool book = false; ///< The last advance_market() left a book event to deliver.
+    std::uint64_t symbol_sequence = 0; ///< Events of this symbol so far (md_event numbering).
 };
 
 synthetic_run::synthetic_run(const backtest_config& config, const core::symbol_spec& spec,
@@ -169,6 +170,7 @@ synthetic_run::synthetic_run(const backtest_config& config,
     for (auto& l : lanes_) {
         md::md_event& event = l->feed.first();
         event.sequence = ++sequence_;
+        event.symbol_sequence = ++l->symbol_sequence;
         ++book_events_;
         l->loop.on_event(event, 0);
     }
@@ -204,6 +206,7 @@ void synthetic_run::react(bool book) noexcept {
             ++book_events_;
             md::md_event& event = l.feed.event();
             event.sequence = ++sequence_;
+            event.symbol_sequence = ++l.symbol_sequence;
             l.loop.on_event(event, now_);
         } else {
             (void)l.loop.poll(now_);

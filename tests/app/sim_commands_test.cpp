@@ -238,7 +238,7 @@ TEST_CASE("quoter backtest: invalid configuration, missing capture", "[sim_comma
                                             "soft_limit_pct"));
     const auto replay = run_quoter({"backtest", "--config", sim_toml, "--data", "x.gz"});
     CHECK(replay.status == 2);
-    CHECK_THAT(replay.err, Catch::Contains("x.gz not found"));
+    CHECK_THAT(replay.err, Catch::Contains("x.gz: no such file"));
 }
 
 TEST_CASE("quoter backtest: a run leaves no file of an earlier run; --paths with --data is refused",
