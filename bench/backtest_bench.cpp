@@ -1,13 +1,14 @@
-// Benchmark suite "backtest": simulated steps per second of one path through the whole loop
-// (synthetic market, simulated exchange, strategy, quote manager, account, records), and the
-// per-event cost of the strategy and the quote manager inside it.
+// Benchmark suite "backtest": simulated steps per second of one path through the whole trading
+// loop (synthetic market as an md_event source, engine::core_loop with its risk gate, risk
+// engine, strategy, quote manager and account, the simulated exchange with the market's order
+// flow, records), and the per-event cost of the parts inside it.
 //
-// Baseline: the same modules wired the straightforward way, every module called on every step
-// (book to the exchange, strategy update and quotes, quote-manager update), which is what the
-// engine's change detection avoids: it re-quotes only when the book, the position or the cash
-// changed and skips the quote manager while the desired quotes are unchanged. Both loops do the
-// same trading (their fill counts are printed for comparison; they differ a little because the
-// engine draws its exchange latencies from a stream derived from the seed).
+// Baseline: the strategy, quote manager, exchange and account wired the straightforward way with
+// no risk checks, every module called on every step. The core loop does more per book event
+// (pre-trade checks, risk triggers, account views, the journal hooks); the table shows what that
+// costs. Both loops do the same trading (their fill counts are printed for comparison; they
+// differ because the loop draws its exchange latencies from a stream derived from the seed and
+// its risk checks refuse some orders).
 //
 // Markets: the shipped config/sim.toml set-up (BTCUSDT at 60000, 50% volatility, 100 ms steps:
 // the book moves on nearly every step), and a fine-grained random walk (10 ms steps of a fifth
@@ -17,10 +18,10 @@
 // not charged; goal for the linear model: 10 M steps/s per core (100 ns per step).
 #include "quoter/bench/suite.hpp"
 #include "quoter/core/symbol_spec.hpp"
+#include "quoter/engine/sim_backtest.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
 #include "quoter/portfolio/account.hpp"
-#include "quoter/sim/backtest.hpp"
 #include "quoter/sim/synthetic_market.hpp"
 #include "quoter/strategy/quoting_strategy.hpp"
 
@@ -52,8 +53,8 @@ core::symbol_spec btc_spec() {
 }
 
 /// config/sim.toml's values.
-sim::backtest_config sim_toml_config() {
-    sim::backtest_config c;
+engine::backtest_config sim_toml_config() {
+    engine::backtest_config c; // risk: the defaults, which are config/sim.toml's [risk]
     c.strategy.model = strategy::model_kind::linear;
     c.strategy.order_size_pct = 1.0;
     c.strategy.linear = {.spread_bps = 10.0,
@@ -85,8 +86,8 @@ sim::backtest_config sim_toml_config() {
 }
 
 /// A quiet random walk on a fine time grid: the mid moves a fifth of a tick per 10 ms step.
-sim::backtest_config fine_walk_config() {
-    sim::backtest_config c = sim_toml_config();
+engine::backtest_config fine_walk_config() {
+    engine::backtest_config c = sim_toml_config();
     c.market.process = sim::price_process::random_walk;
     c.market.walk_sigma_per_sqrt_s = 0.02;
     c.step_ns = 10 * core::ns_per_ms;
@@ -96,7 +97,7 @@ sim::backtest_config fine_walk_config() {
 /// The baseline: the modules wired without change detection.
 class naive_loop final : private exec::exec_report_sink {
 public:
-    naive_loop(const sim::backtest_config& config, const core::symbol_spec& spec,
+    naive_loop(const engine::backtest_config& config, const core::symbol_spec& spec,
                std::uint64_t seed)
         : config_(config), spec_(spec), market_(config.market, spec, seed),
           exchange_(config.exchange, {&spec_, 1}), strategy_(config.strategy, spec),
@@ -162,7 +163,7 @@ private:
         manager_.on_exec_report(report);
     }
 
-    sim::backtest_config config_;
+    engine::backtest_config config_;
     core::symbol_spec spec_;
     sim::synthetic_market market_;
     exec::sim_exchange exchange_;
@@ -181,19 +182,19 @@ struct loop_result {
     std::uint64_t manager_updates = 0;
 };
 
-loop_result time_engine(const sim::backtest_config& config, const core::symbol_spec& spec,
+loop_result time_engine(const engine::backtest_config& config, const core::symbol_spec& spec,
                         std::uint64_t steps) {
-    auto engine = std::make_unique<sim::backtest_engine>(
-        config, spec, 7, sim::record_options{.pnl = true, .fills = true, .orders = false});
+    auto run = std::make_unique<engine::synthetic_run>(
+        config, spec, 7, engine::record_options{.pnl = true, .fills = true, .orders = false});
     const double start = thread_cpu_ns();
-    engine->run_until(static_cast<core::timestamp_ns>(steps) * config.step_ns);
+    run->run_until(static_cast<core::timestamp_ns>(steps) * config.step_ns);
     const double elapsed = thread_cpu_ns() - start;
-    double_sink = engine->account().equity();
-    return {elapsed / static_cast<double>(steps), engine->account().fill_count(),
-            engine->counters().quote_updates, engine->counters().manager_updates};
+    double_sink = run->account().equity();
+    return {elapsed / static_cast<double>(steps), run->account().fill_count(),
+            run->counters().book_events, run->loop().stats().quote_updates};
 }
 
-loop_result time_naive(const sim::backtest_config& config, const core::symbol_spec& spec,
+loop_result time_naive(const engine::backtest_config& config, const core::symbol_spec& spec,
                        std::uint64_t steps) {
     auto loop = std::make_unique<naive_loop>(config, spec, 7);
     const double start = thread_cpu_ns();
@@ -211,8 +212,8 @@ struct book_event {
     core::price ask;
 };
 
-std::vector<book_event> book_path(const sim::backtest_config& config, const core::symbol_spec& spec,
-                                  std::size_t count) {
+std::vector<book_event> book_path(const engine::backtest_config& config,
+                                  const core::symbol_spec& spec, std::size_t count) {
     sim::synthetic_market market(config.market, spec, 11);
     std::vector<book_event> path;
     path.reserve(count);
@@ -262,8 +263,8 @@ int run_backtest_bench(const bench_options& options) {
         }
         print_row(name, engine.ns_per_step, naive.ns_per_step);
         std::printf(
-            "  %llu steps; fills %llu vs %llu; strategy runs on %.1f%% of steps, the quote "
-            "manager on %.1f%%\n",
+            "  %llu steps; fills %llu vs %llu; the loop gets a book event on %.1f%% of steps and "
+            "updates the quote manager on %.1f%%\n",
             static_cast<unsigned long long>(steps), static_cast<unsigned long long>(engine.fills),
             static_cast<unsigned long long>(naive.fills),
             100.0 * static_cast<double>(engine.quote_updates) / static_cast<double>(steps),
@@ -314,6 +315,35 @@ int run_backtest_bench(const bench_options& options) {
             manager.update(desired, e.time);
         }
         double_sink = static_cast<double>(manager.counters().orders_sent);
+    });
+    per_event("core loop: on_event (risk, strategy, quotes, exchange)", [&] {
+        const md::instrument instrument{.book_spec = spec, .trading_spec = spec};
+        engine::core_loop_config loop_config;
+        loop_config.strategy = config.strategy;
+        loop_config.quotes = config.quotes;
+        loop_config.exchange = config.exchange;
+        loop_config.risk = config.risk;
+        loop_config.account = {.initial_cash = config.initial_cash,
+                               .maker_fee_bps = config.exchange.maker_fee_bps,
+                               .taker_fee_bps = config.exchange.taker_fee_bps};
+        const auto exchange = std::make_unique<exec::sim_exchange>(
+            config.exchange, std::span<const core::symbol_spec>(&spec, 1));
+        const auto loop =
+            std::make_unique<engine::core_loop>(loop_config, instrument, *exchange, exchange.get());
+        md::md_event event;
+        event.kind = md::md_event_kind::book;
+        event.state = md::feed_state::synced;
+        event.flags = md::md_flags::book_valid;
+        event.symbol = 0;
+        event.bid_count = 1;
+        event.ask_count = 1;
+        for (const auto& e : path) {
+            event.bids[0] = {e.bid, core::qty{1}};
+            event.asks[0] = {e.ask, core::qty{1}};
+            ++event.sequence;
+            loop->on_event(event, e.time);
+        }
+        double_sink = static_cast<double>(loop->stats().quote_updates);
     });
     per_event("market step alone (GBM)", [&] {
         sim::synthetic_market market(config.market, spec, 3);

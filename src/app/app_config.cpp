@@ -234,8 +234,8 @@ void read_exchange(config::section s, exchange_section& out) {
     read_endpoints(s.sub("spot"), out.spot, "spot mainnet");
     read_endpoints(s.sub("spot_testnet"), out.spot_testnet, "spot testnet");
     read_endpoints(s.sub("usdm_futures"), out.usdm_futures, "USD-M futures mainnet", true);
-    read_endpoints(s.sub("usdm_futures_testnet"), out.usdm_futures_testnet,
-                   "USD-M futures testnet", true);
+    read_endpoints(s.sub("usdm_futures_testnet"), out.usdm_futures_testnet, "USD-M futures testnet",
+                   true);
 }
 
 void read_symbol(config::section s, symbol_section& out) {
@@ -752,13 +752,13 @@ constexpr std::array<config::choice_option<trade_feed>, 3> trade_feeds{{
 
 void read_market_data(config::section s, market_data_section& out, market_kind market) {
     const bool futures = market == market_kind::usdm_futures;
-    out.depth_interval_ms = s.integer(
-        "depth_interval_ms", out.depth_interval_ms, {.min = 0, .max = 1000, .unit = "ms"},
-        "Depth diff interval: spot 100 or 1000, USD-M futures 0, 100, 250 or 500");
-    const bool interval_ok =
-        futures ? (out.depth_interval_ms == 0 || out.depth_interval_ms == 100 ||
-                   out.depth_interval_ms == 250 || out.depth_interval_ms == 500)
-                : (out.depth_interval_ms == 100 || out.depth_interval_ms == 1000);
+    out.depth_interval_ms =
+        s.integer("depth_interval_ms", out.depth_interval_ms, {.min = 0, .max = 1000, .unit = "ms"},
+                  "Depth diff interval: spot 100 or 1000, USD-M futures 0, 100, 250 or 500");
+    const bool interval_ok = futures
+                                 ? (out.depth_interval_ms == 0 || out.depth_interval_ms == 100 ||
+                                    out.depth_interval_ms == 250 || out.depth_interval_ms == 500)
+                                 : (out.depth_interval_ms == 100 || out.depth_interval_ms == 1000);
     if (!interval_ok) {
         s.error("depth_interval_ms",
                 fmt::format("Binance {} depth streams come every {}; found {}",
@@ -771,10 +771,10 @@ void read_market_data(config::section s, market_data_section& out, market_kind m
     out.trades = s.choice("trades", out.trades, trade_feeds,
                           "Trade prints for the queue model and volatility: agg_trade, trade, "
                           "none");
-    out.snapshot_limit = s.integer("snapshot_limit", out.snapshot_limit,
-                                   {.min = 5, .max = 5000, .unit = "levels"},
-                                   "Levels per side of REST depth snapshots (futures: at most "
-                                   "1000)");
+    out.snapshot_limit =
+        s.integer("snapshot_limit", out.snapshot_limit, {.min = 5, .max = 5000, .unit = "levels"},
+                  "Levels per side of REST depth snapshots (futures: at most "
+                  "1000)");
     if (futures && out.snapshot_limit > 1000) {
         s.error("snapshot_limit", fmt::format("/fapi/v1/depth returns at most 1000 levels; "
                                               "found {}",
@@ -789,19 +789,18 @@ void read_market_data(config::section s, market_data_section& out, market_kind m
     out.reconnect_after_stale_ms = s.duration_ms(
         "reconnect_after_stale_ms", out.reconnect_after_stale_ms, {.min = 0, .max = 3'600'000},
         "A connection silent for this long is replaced; 0: never");
-    out.book_levels = s.integer("book_levels", out.book_levels,
-                                {.min = 16, .max = 1'000'000, .unit = "levels"},
-                                "Order book capacity per side");
+    out.book_levels =
+        s.integer("book_levels", out.book_levels, {.min = 16, .max = 1'000'000, .unit = "levels"},
+                  "Order book capacity per side");
     if (out.book_levels < out.snapshot_limit) {
         s.error("book_levels", fmt::format("is below snapshot_limit ({}): snapshots would be "
                                            "truncated",
                                            out.snapshot_limit));
     }
-    out.book_window_ticks =
-        s.integer("book_window_ticks", out.book_window_ticks,
-                  {.min = 4096, .max = 1 << 20, .unit = "ticks"},
-                  "Dense window at the top of each book side (8 bytes a tick a side), rounded "
-                  "up to a power of two");
+    out.book_window_ticks = s.integer(
+        "book_window_ticks", out.book_window_ticks, {.min = 4096, .max = 1 << 20, .unit = "ticks"},
+        "Dense window at the top of each book side (8 bytes a tick a side), rounded "
+        "up to a power of two");
     out.extra_ca_file =
         s.file_path("extra_ca_file", "Extra CA certificate (PEM) trusted for wss:// and https://, "
                                      "e.g. a local venue's; relative to this file");
@@ -946,12 +945,13 @@ const endpoints& engine_config::active_endpoints() const noexcept {
     return engine.testnet ? exchange.spot_testnet : exchange.spot;
 }
 
-sim::backtest_config make_backtest_config(const engine_config& config) {
-    sim::backtest_config out;
+engine::backtest_config make_backtest_config(const engine_config& config) {
+    engine::backtest_config out;
     out.strategy = config.strategy;
     out.market = config.market.model;
     out.exchange = config.sim_exchange;
     out.quotes = config.quotes;
+    out.risk = config.risk;
     out.step_ns = config.market.step_ms.count() * core::ns_per_ms;
     out.duration_ns = static_cast<core::duration_ns>(config.backtest.duration_s * 1e9);
     out.initial_cash = config.backtest.initial_cash;

@@ -4,9 +4,9 @@
 // `run --mode sim` and `run --mode paper_exchange`; `sweep` and `run --mode live` are not yet.
 #include "quoter/app/cli.hpp"
 
+#include "live_commands.hpp"
 #include "quoter/app/app_config.hpp"
 #include "quoter/bench/suite.hpp"
-#include "live_commands.hpp"
 #include "sim_commands.hpp"
 
 #include <CLI/CLI.hpp>
@@ -71,10 +71,10 @@ int run_cli(int argc, char** argv) {
 
     run_options run;
     auto* run_cmd = app.add_subcommand("run", "Run the engine: sim, paper_exchange or live");
-    auto* mode_opt = run_cmd
-                         ->add_option("--mode", run.mode,
-                                      "sim | paper_exchange | live (default: engine.mode)")
-                         ->check(CLI::IsMember({"sim", "paper_exchange", "live"}));
+    auto* mode_opt =
+        run_cmd
+            ->add_option("--mode", run.mode, "sim | paper_exchange | live (default: engine.mode)")
+            ->check(CLI::IsMember({"sim", "paper_exchange", "live"}));
     run_cmd->add_option("-c,--config", run.config_path, "TOML configuration file")->required();
     run_cmd->add_option("--profile", run.profile, "Profile overlay: dev | staging | prod");
     run_cmd->add_option("--symbol", run.symbol, "Symbol to trade (overrides the config)");
@@ -83,8 +83,9 @@ int run_cli(int argc, char** argv) {
             ->add_option("--speed", run.speed,
                          "sim: simulated seconds per wall second (default: backtest.speed)")
             ->check(CLI::PositiveNumber);
-    run_cmd->add_option("--duration", run.duration_s,
-                        "Stop after this many wall-clock seconds (0: until Ctrl-C)")
+    run_cmd
+        ->add_option("--duration", run.duration_s,
+                     "Stop after this many wall-clock seconds (0: until Ctrl-C)")
         ->check(CLI::NonNegativeNumber);
 
     backtest_options backtest;
@@ -92,27 +93,29 @@ int run_cli(int argc, char** argv) {
         "backtest", "Backtest on a simulated market (--paths) or on recorded data (--data)");
     backtest_cmd->add_option("-c,--config", backtest.config_path, "TOML configuration file")
         ->required();
-    backtest_cmd->add_option("--profile", backtest.profile, "Profile overlay: dev | staging | prod");
+    backtest_cmd->add_option("--profile", backtest.profile,
+                             "Profile overlay: dev | staging | prod");
     backtest_cmd->add_option("--data", backtest.data_files, "Recorded capture files to replay");
-    auto* paths_opt =
-        backtest_cmd
-            ->add_option("--paths", backtest.paths,
-                         "Independent simulated paths (default: backtest.paths)")
-            ->check(CLI::Range(1, 1'000'000));
+    auto* paths_opt = backtest_cmd
+                          ->add_option("--paths", backtest.paths,
+                                       "Independent simulated paths (default: backtest.paths)")
+                          ->check(CLI::Range(1, 1'000'000));
     auto* seed_opt =
         backtest_cmd->add_option("--seed", backtest.seed, "Random seed (default: backtest.seed)");
     backtest_cmd->add_option("--out", backtest.out_dir, "Report folder")->capture_default_str();
 
     sweep_options sweep;
     auto* sweep_cmd = app.add_subcommand("sweep", "Parameter sweep over backtests");
-    sweep_cmd->add_option("-c,--config", sweep.config_path, "TOML configuration with a [sweep] table")
+    sweep_cmd
+        ->add_option("-c,--config", sweep.config_path, "TOML configuration with a [sweep] table")
         ->required();
     sweep_cmd->add_option("--profile", sweep.profile, "Profile overlay: dev | staging | prod");
     sweep_cmd->add_option("--out", sweep.out_dir, "Report folder")->capture_default_str();
 
     record_options record;
     auto* record_cmd = app.add_subcommand("record", "Record Binance market data to gzip files");
-    record_cmd->add_option("--symbols", record.symbols, "Comma-separated symbols, e.g. btcusdt,ethusdt")
+    record_cmd
+        ->add_option("--symbols", record.symbols, "Comma-separated symbols, e.g. btcusdt,ethusdt")
         ->required();
     record_cmd->add_option("--out", record.out_dir, "Output folder")->required();
     record_cmd->add_option("--duration", record.duration_s, "Stop after this many seconds")
@@ -181,6 +184,15 @@ int run_cli(int argc, char** argv) {
     }
     if (*backtest_cmd) {
         if (!backtest.data_files.empty()) {
+            if (paths_opt->count() > 0 || seed_opt->count() > 0) {
+                // A replay is one path of recorded data: nothing to draw paths or seeds from.
+                std::fprintf(stderr, "quoter backtest: --paths and --seed apply to synthetic "
+                                     "backtests, not to a replay of --data\n");
+                return 2;
+            }
+            if (!remove_earlier_report(backtest.out_dir)) {
+                return 1;
+            }
             replay_command command;
             command.config_path = backtest.config_path;
             command.profile = backtest.profile;

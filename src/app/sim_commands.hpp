@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include <filesystem>
+
 namespace quoter::app {
 
 struct backtest_command {
@@ -20,6 +22,11 @@ struct backtest_command {
 /// Runs the backtest, writes the report files into out_dir and prints a summary and where the
 /// report is. Returns the process exit code (2: invalid configuration, 1: files not written).
 int run_backtest_command(const backtest_command& command);
+
+/// Removes the files an earlier report (synthetic or replay) wrote into out_dir, so that a run
+/// never leaves another run's files beside its own; false, with a message on stderr, when one
+/// cannot be removed.
+[[nodiscard]] bool remove_earlier_report(const std::filesystem::path& out_dir);
 
 struct sim_run_command {
     std::string config_path;

@@ -1,6 +1,7 @@
 #include "quoter/engine/core_loop.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <span>
 
@@ -221,6 +222,15 @@ void core_loop::refresh_views() noexcept {
     }
     account_view_.open_buy_qty = core::qty{buys};
     account_view_.open_sell_qty = core::qty{sells};
+    if (exposure_ != nullptr) {
+        exposure_->net_notional[exposure_slot_] =
+            std::abs(account_.position_base() * account_.mark_value());
+        double others = 0.0;
+        for (std::size_t i = 0; i < exposure_->count; ++i) {
+            others += i == exposure_slot_ ? 0.0 : exposure_->net_notional[i];
+        }
+        account_view_.other_symbols_net_notional = others;
+    }
     const double equity = account_.equity();
     peak_equity_ = std::max(peak_equity_, equity);
     account_view_.equity = equity;
@@ -229,6 +239,18 @@ void core_loop::refresh_views() noexcept {
     account_view_.realized_pnl_today = account_.realized_pnl() - account_.fees();
     account_view_.unrealized_pnl = account_.unrealized_pnl();
     gate_.set_views(market_, account_view_);
+}
+
+void core_loop::set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept {
+    if (exposure != nullptr && slot >= portfolio_exposure::max_symbols) {
+        return;
+    }
+    exposure_ = exposure;
+    exposure_slot_ = slot;
+    if (exposure_ != nullptr) {
+        exposure_->count = std::max(exposure_->count, slot + 1);
+    }
+    refresh_views();
 }
 
 void core_loop::requote(core::timestamp_ns now) noexcept {
@@ -396,6 +418,12 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
     case exec::exec_kind::reject:
         if (report.reason != exec::reject_reason::risk_refused) {
             ++stats_.exchange_rejects;
+            // The order had an order_intent line: its end is a cancel by the exchange.
+            if (journal_ != nullptr) {
+                journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
+                                                       ops::cancel_cause::exchange,
+                                                       ops::cancel_stage::confirmed});
+            }
         }
         break;
     case exec::exec_kind::cancelled:

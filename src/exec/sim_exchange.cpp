@@ -16,7 +16,9 @@ constexpr bool better(core::side s, core::price a, core::price b) noexcept {
     return s == core::side::buy ? a > b : a < b;
 }
 
-constexpr core::qty min_qty(core::qty a, core::qty b) noexcept { return a < b ? a : b; }
+constexpr core::qty min_qty(core::qty a, core::qty b) noexcept {
+    return a < b ? a : b;
+}
 
 /// Every price on the other side at or beyond `limit` trades with an order of side s.
 constexpr bool reaches(core::side s, core::price limit, core::price opposite) noexcept {
@@ -31,10 +33,8 @@ bool later(const auto& a, const auto& b) noexcept {
 
 sim_exchange::sim_exchange(const sim_exchange_config& config,
                            std::span<const core::symbol_spec> symbols)
-    : config_(config),
-      maker_rate_e10_(std::llround(config.maker_fee_bps * 1e6)),
-      taker_rate_e10_(std::llround(config.taker_fee_bps * 1e6)),
-      rng_(config.seed),
+    : config_(config), maker_rate_e10_(std::llround(config.maker_fee_bps * 1e6)),
+      taker_rate_e10_(std::llround(config.taker_fee_bps * 1e6)), rng_(config.seed),
       index_(std::max<std::uint32_t>(config.max_open_orders, 1)) {
     config_.max_open_orders = std::max<std::uint32_t>(config_.max_open_orders, 1);
     config_.max_pending_events = std::max<std::uint32_t>(config_.max_pending_events, 4);
@@ -159,9 +159,15 @@ std::size_t sim_exchange::poll(core::timestamp_ns now) noexcept {
 
 void sim_exchange::process_request(const request_event& request) noexcept {
     switch (request.kind) {
-    case request_kind::order: handle_order_arrival(request.order, now_); break;
-    case request_kind::cancel: handle_cancel_arrival(request.symbol, request.cancel_id, now_); break;
-    case request_kind::cancel_all: handle_cancel_all_arrival(request.symbol, now_); break;
+    case request_kind::order:
+        handle_order_arrival(request.order, now_);
+        break;
+    case request_kind::cancel:
+        handle_cancel_arrival(request.symbol, request.cancel_id, now_);
+        break;
+    case request_kind::cancel_all:
+        handle_cancel_all_arrival(request.symbol, now_);
+        break;
     }
 }
 
@@ -421,6 +427,7 @@ std::span<const std::uint32_t> sim_exchange::snapshot_resting(std::uint32_t symb
 
 void sim_exchange::rest(const order_request& request, std::uint64_t exchange_id, core::qty cum,
                         core::timestamp_ns time) noexcept {
+    ++resting_version_;
     const std::uint32_t slot = free_orders_.back();
     free_orders_.pop_back();
     sim_order& order = orders_[slot];
@@ -442,6 +449,7 @@ void sim_exchange::rest(const order_request& request, std::uint64_t exchange_id,
 }
 
 void sim_exchange::remove_resting(std::uint32_t slot) noexcept {
+    ++resting_version_;
     const sim_order& order = orders_[slot];
     auto& list = symbols_[order.request.symbol].resting[side_index(order.request.side)];
     const auto it = std::find(list.begin(), list.end(), slot);
@@ -496,6 +504,7 @@ void sim_exchange::fill(std::uint32_t slot, core::price at, core::qty qty, liqui
     if (qty.lots() <= 0) {
         return;
     }
+    ++resting_version_;
     order.leaves -= qty;
     order.cum += qty;
     ++(role == liquidity_role::maker ? stats_.maker_fills : stats_.taker_fills);
@@ -567,8 +576,8 @@ void sim_exchange::apply_level_size(sim_order& order, core::qty qty) const noexc
     if (qty < order.level_seen) {
         // Cancellations spread uniformly over the level: the share ahead of us leaves too.
         const std::int64_t decrease = (order.level_seen - qty).lots();
-        const int128 share = static_cast<int128>(decrease) * order.queue_ahead.lots() /
-                             order.level_seen.lots();
+        const int128 share =
+            static_cast<int128>(decrease) * order.queue_ahead.lots() / order.level_seen.lots();
         order.queue_ahead -= core::qty{static_cast<std::int64_t>(share)};
     }
     order.level_seen = qty;
@@ -794,8 +803,8 @@ void sim_exchange::on_trade(std::uint32_t symbol, core::price price, core::qty q
     }
 }
 
-core::qty sim_exchange::on_market_order(std::uint32_t symbol, core::side aggressor,
-                                        core::qty qty, core::timestamp_ns now) noexcept {
+core::qty sim_exchange::on_market_order(std::uint32_t symbol, core::side aggressor, core::qty qty,
+                                        core::timestamp_ns now) noexcept {
     (void)poll(now);
     if (symbol >= symbols_.size() || qty.lots() <= 0) {
         return core::qty{0};
@@ -803,8 +812,8 @@ core::qty sim_exchange::on_market_order(std::uint32_t symbol, core::side aggress
     core::qty filled{0};
     for (const std::uint32_t slot : snapshot_resting(symbol, core::opposite(aggressor))) {
         const sim_order& order = orders_[slot];
-        const core::qty traded = qty == fill_all ? order.leaves : min_qty(qty - filled,
-                                                                           order.leaves);
+        const core::qty traded =
+            qty == fill_all ? order.leaves : min_qty(qty - filled, order.leaves);
         fill(slot, order.request.price, traded, liquidity_role::maker, now_);
         filled += traded;
         if (qty == fill_all || filled >= qty) {
@@ -814,9 +823,8 @@ core::qty sim_exchange::on_market_order(std::uint32_t symbol, core::side aggress
     return filled;
 }
 
-core::qty sim_exchange::hit_order(std::uint32_t symbol, core::side order_side,
-                                  std::uint8_t level, core::qty qty,
-                                  core::timestamp_ns now) noexcept {
+core::qty sim_exchange::hit_order(std::uint32_t symbol, core::side order_side, std::uint8_t level,
+                                  core::qty qty, core::timestamp_ns now) noexcept {
     (void)poll(now);
     if (symbol >= symbols_.size() || qty.lots() <= 0) {
         return core::qty{0};

@@ -870,4 +870,14 @@ std::vector<std::size_t> downsample_min_max(std::size_t count,
     return keep;
 }
 
+report_format report_format_for(const core::symbol_spec& spec) noexcept {
+    report_format format;
+    format.price_decimals = spec.price_decimals();
+    // A book mid lies on a half tick: one more decimal writes it exactly.
+    format.mid_decimals = spec.price_decimals() + 1;
+    format.quantity_decimals = spec.qty_decimals();
+    format.value_decimals = std::min(spec.price_decimals() + spec.qty_decimals(), 10);
+    return format;
+}
+
 } // namespace quoter::sim

@@ -238,7 +238,27 @@ TEST_CASE("quoter backtest: invalid configuration, missing capture", "[sim_comma
                                             "soft_limit_pct"));
     const auto replay = run_quoter({"backtest", "--config", sim_toml, "--data", "x.gz"});
     CHECK(replay.status == 2);
-    CHECK_THAT(replay.err, Catch::Contains("x.gz not found"));
+    CHECK_THAT(replay.err, Catch::Contains("x.gz: no such file"));
+}
+
+TEST_CASE("quoter backtest: a run leaves no file of an earlier run; --paths with --data is refused",
+          "[sim_commands]") {
+    quoter::test::temp_dir out("backtest-stale");
+    const std::string dir = out.path().string();
+    REQUIRE(run_quoter({"backtest", "--config", sim_toml, "--paths", "3", "--out", dir}, short_run)
+                .status == 0);
+    REQUIRE(std::filesystem::exists(out.path() / "paths.csv"));
+    const auto single = run_quoter({"backtest", "--config", sim_toml, "--out", dir}, short_run);
+    INFO(single.out << single.err);
+    REQUIRE(single.status == 0);
+    CHECK(std::filesystem::exists(out.path() / "fills.csv"));
+    CHECK_FALSE(std::filesystem::exists(out.path() / "paths.csv"));
+    CHECK_FALSE(std::filesystem::exists(out.path() / "path_0"));
+
+    const auto replay = run_quoter(
+        {"backtest", "--config", sim_toml, "--data", "x.gz", "--paths", "3", "--out", dir});
+    CHECK(replay.status == 2);
+    CHECK_THAT(replay.err, Catch::Contains("--paths and --seed apply to synthetic backtests"));
 }
 
 TEST_CASE("quoter run --mode sim --duration 2 --speed 100 exits 0 with a summary",
@@ -250,6 +270,37 @@ TEST_CASE("quoter run --mode sim --duration 2 --speed 100 exits 0 with a summary
     CHECK_THAT(result.out, Catch::Contains("quoter run --mode sim: stopped by --duration"));
     CHECK_THAT(result.out, Catch::Contains("tick-to-quote"));
     CHECK_THAT(result.out, Catch::Contains("open orders after the final cancel-all: 0"));
+}
+
+TEST_CASE("quoter run --mode sim journals fill fees in quote-asset units", "[sim_commands]") {
+    // A tick of 0.05 is 5 units of its 2 price decimals: a fee read as ticks would be 5x off.
+    quoter::test::temp_dir dir("sim-fees");
+    const auto journal = dir.path() / "journal.jsonl";
+    std::string text = sim_config_with_journal(journal);
+    const std::string tick = "tick_size = \"0.01\"";
+    const auto at = text.find(tick);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, tick.size(), "tick_size = \"0.05\"");
+    const auto config = dir.write("sim.toml", text);
+    const auto result = run_quoter(
+        {"run", "--mode", "sim", "--config", config.string(), "--duration", "2", "--speed", "300"});
+    INFO(result.out << result.err);
+    REQUIRE(result.status == 0);
+    const std::string marker = "net fees ";
+    const auto fees_at = result.out.find(marker);
+    REQUIRE(fees_at != std::string::npos);
+    const double summary_fees = std::stod(result.out.substr(fees_at + marker.size()));
+    double journal_fees = 0.0;
+    std::size_t fills = 0;
+    for (const auto& line : read_journal(journal)) {
+        if (line.type == "fill") {
+            journal_fees += std::stod(line.field("fee"));
+            ++fills;
+        }
+    }
+    REQUIRE(fills > 5);
+    CHECK(summary_fees > 0.0);
+    CHECK(journal_fees == Approx(summary_fees).margin(1e-3));
 }
 
 TEST_CASE("SIGINT stops quoter run --mode sim gracefully: summary, exit 0", "[sim_commands]") {

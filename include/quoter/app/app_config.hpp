@@ -11,10 +11,10 @@
 #include "quoter/config/secret.hpp"
 #include "quoter/core/result.hpp"
 #include "quoter/core/symbol_spec.hpp"
+#include "quoter/engine/sim_backtest.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
 #include "quoter/risk/limits.hpp"
-#include "quoter/sim/backtest.hpp"
 #include "quoter/sim/synthetic_market.hpp"
 #include "quoter/strategy/strategy_config.hpp"
 
@@ -204,10 +204,9 @@ load_engine_config(const std::string& path, config::load_options options);
                                                                    const std::string& symbol,
                                                                    const char* command);
 
-
 /// The simulated run the configuration describes (strategy, market, simulated exchange, quotes,
 /// backtest length and recording).
-[[nodiscard]] sim::backtest_config make_backtest_config(const engine_config& config);
+[[nodiscard]] engine::backtest_config make_backtest_config(const engine_config& config);
 
 /// `quoter config check FILE [--profile P]`: prints the resolved configuration (secrets masked)
 /// on stdout, or every error on stderr; returns 0 when valid and 2 otherwise.

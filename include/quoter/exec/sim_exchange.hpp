@@ -241,6 +241,9 @@ public:
     }
     [[nodiscard]] std::size_t symbol_count() const noexcept { return symbols_.size(); }
     [[nodiscard]] const sim_exchange_stats& stats() const noexcept { return stats_; }
+    /// Changes whenever a resting order starts resting, fills or leaves the book: order-flow
+    /// models that sample hits against the resting orders re-read them only when it moved.
+    [[nodiscard]] std::uint64_t resting_version() const noexcept { return resting_version_; }
     [[nodiscard]] const sim_exchange_config& config() const noexcept { return config_; }
 
 private:
@@ -323,8 +326,7 @@ private:
     void apply_level_size(sim_order& order, core::qty qty) const noexcept;
     void init_queue(std::uint32_t symbol, sim_order& order) const noexcept;
     /// Copies the symbol's open slots of one side into scratch_ (fills reorder the live list).
-    std::span<const std::uint32_t> snapshot_resting(std::uint32_t symbol,
-                                                    core::side side) noexcept;
+    std::span<const std::uint32_t> snapshot_resting(std::uint32_t symbol, core::side side) noexcept;
 
     sim_exchange_config config_;
     std::int64_t maker_rate_e10_ = 0; // fee rate * 1e10 (1 bps = 1e6)
@@ -354,6 +356,7 @@ private:
     std::uint64_t report_tail_ = 0;
     std::vector<std::uint32_t> scratch_;
     sim_exchange_stats stats_;
+    std::uint64_t resting_version_ = 0;
 };
 
 } // namespace quoter::exec

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "quoter/core/result.hpp"
+#include "quoter/core/symbol_spec.hpp"
 #include "quoter/sim/metrics.hpp"
 #include "quoter/sim/records.hpp"
 
@@ -95,5 +96,8 @@ write_multi_path_report(const std::filesystem::path& dir, const multi_path_repor
 [[nodiscard]] std::vector<std::size_t>
 downsample_min_max(std::size_t count, std::span<const std::span<const double>> series,
                    std::size_t buckets);
+
+/// Report number formats for a symbol: prices at its tick precision, quantities at its step's.
+[[nodiscard]] report_format report_format_for(const core::symbol_spec& spec) noexcept;
 
 } // namespace quoter::sim

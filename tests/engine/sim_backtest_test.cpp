@@ -1,8 +1,9 @@
-// The backtest engine end to end: determinism, the PnL identity on every sample, inventory
-// control over many paths (skewed against symmetric quoting), the one-order-per-slot invariant,
-// and the risk seam (pre-trade refusals and the kill switch).
-#include "quoter/sim/backtest.hpp"
+// Synthetic backtests through the core loop end to end: determinism, the PnL identity on every
+// sample, inventory control over many paths (skewed against symmetric quoting), the
+// one-order-per-slot invariant, risk refusals and the kill switch.
+#include "quoter/engine/sim_backtest.hpp"
 
+#include "quoter/ops/control.hpp"
 #include "quoter/sim/report.hpp"
 
 #include <catch2/catch.hpp>
@@ -23,8 +24,9 @@ core::symbol_spec btc_spec() {
 }
 
 /// The shipped config/sim.toml set-up, shortened.
-sim::backtest_config btc_config(double duration_s) {
-    sim::backtest_config c;
+engine::backtest_config btc_config(double duration_s) {
+    engine::backtest_config c;
+    c.risk = engine::permissive_risk();
     c.strategy.order_size_pct = 1.0;
     c.strategy.linear = {.spread_bps = 10.0,
                          .inventory_skew_strength = 1.0,
@@ -58,8 +60,9 @@ core::symbol_spec unit_spec() {
 /// dt = 5 ms, A = 140/s, k = 1.5) with the linear model: one unit per order, the skew the
 /// paper's inventory strategy has at t = 0 (gamma sigma^2 T = 0.4 per unit), and a spread near
 /// its optimum. Bands far away, no re-quote throttle: only the skew controls inventory.
-sim::backtest_config as_paper_config(bool symmetric) {
-    sim::backtest_config c;
+engine::backtest_config as_paper_config(bool symmetric) {
+    engine::backtest_config c;
+    c.risk = engine::permissive_risk();
     c.strategy.model = strategy::model_kind::linear;
     c.strategy.symmetric = symmetric;
     // 1% of 15000 at 100 is 1.5 units: one lot, with room for the price and equity to move
@@ -94,7 +97,7 @@ struct inventory_stats {
     double stddev = 0;
 };
 
-inventory_stats final_inventory(const sim::multi_path_result& result) {
+inventory_stats final_inventory(const engine::multi_path_result& result) {
     std::vector<double> values;
     for (const auto& path : result.paths) {
         values.push_back(path.final_inventory);
@@ -114,9 +117,9 @@ TEST_CASE("same seed, same fills.csv byte for byte; another seed, other fills", 
     const auto spec = btc_spec();
     const auto config = btc_config(300);
     const auto format = sim::report_format_for(spec);
-    const auto first = sim::run_backtest(config, spec, 42);
-    const auto again = sim::run_backtest(config, spec, 42);
-    const auto other = sim::run_backtest(config, spec, 43);
+    const auto first = engine::run_backtest(config, spec, 42);
+    const auto again = engine::run_backtest(config, spec, 42);
+    const auto other = engine::run_backtest(config, spec, 43);
     REQUIRE(first.fills.size() > 10);
     const std::string fills = sim::format_fills_csv(first.fills, format);
     CHECK(fills == sim::format_fills_csv(again.fills, format));
@@ -130,7 +133,7 @@ TEST_CASE("every sample satisfies equity = cash + inventory * mid, fees included
     const auto spec = btc_spec();
     auto config = btc_config(600);
     config.exchange.cross_fill = exec::cross_fill_rule::on_touch;
-    const auto result = sim::run_backtest(config, spec, 5);
+    const auto result = engine::run_backtest(config, spec, 5);
     REQUIRE(result.pnl.size() == 601);
     REQUIRE(result.fills.size() > 10);
     double fees = 0;
@@ -159,7 +162,7 @@ TEST_CASE("every sample satisfies equity = cash + inventory * mid, fees included
 
 TEST_CASE("records are in time order and the run is on the record grid", "[backtest]") {
     const auto spec = btc_spec();
-    const auto result = sim::run_backtest(btc_config(120), spec, 9);
+    const auto result = engine::run_backtest(btc_config(120), spec, 9);
     const auto ordered = [](const auto& records) {
         return std::is_sorted(records.begin(), records.end(),
                               [](const auto& a, const auto& b) { return a.time_ns < b.time_ns; });
@@ -172,7 +175,7 @@ TEST_CASE("records are in time order and the run is on the record grid", "[backt
         CHECK(result.pnl[i].time_ns == static_cast<core::timestamp_ns>(i) * core::ns_per_s);
     }
     CHECK(result.counters.steps == 1200);
-    CHECK(result.metrics.orders_submitted == result.quotes.orders_sent);
+    CHECK(result.metrics.orders_submitted == result.exchange.orders_received);
     CHECK(result.metrics.fills == result.fills.size());
 }
 
@@ -181,8 +184,8 @@ TEST_CASE("over many paths inventory stays near zero; without skew it spreads wi
     const auto spec = unit_spec();
     sim::path_runner runner(
         sim::path_runner_options{.threads = 2, .progress = sim::progress_display::never});
-    const auto skewed = sim::run_backtest_paths(as_paper_config(false), spec, 1, 200, runner);
-    const auto symmetric = sim::run_backtest_paths(as_paper_config(true), spec, 1, 200, runner);
+    const auto skewed = engine::run_backtest_paths(as_paper_config(false), spec, 1, 200, runner);
+    const auto symmetric = engine::run_backtest_paths(as_paper_config(true), spec, 1, 200, runner);
     const auto skew = final_inventory(skewed);
     const auto sym = final_inventory(symmetric);
     INFO("skewed: mean " << skew.mean << " std " << skew.stddev);
@@ -204,8 +207,8 @@ TEST_CASE("a multi-path run does not depend on the thread count", "[backtest][pa
         sim::path_runner_options{.threads = 1, .progress = sim::progress_display::never});
     sim::path_runner two(
         sim::path_runner_options{.threads = 2, .progress = sim::progress_display::never});
-    const auto a = sim::run_backtest_paths(config, spec, 77, 12, one);
-    const auto b = sim::run_backtest_paths(config, spec, 77, 12, two);
+    const auto a = engine::run_backtest_paths(config, spec, 77, 12, one);
+    const auto b = engine::run_backtest_paths(config, spec, 77, 12, two);
     REQUIRE(a.paths.size() == 12);
     for (std::size_t i = 0; i < a.paths.size(); ++i) {
         CHECK(a.paths[i].seed == b.paths[i].seed);
@@ -215,7 +218,7 @@ TEST_CASE("a multi-path run does not depend on the thread count", "[backtest][pa
     }
     CHECK(a.total_steps == 12 * 100);
     // Path 0 of a multi-path run is the single-path run on the same derived seed.
-    const auto single = sim::run_backtest(config, spec, sim::derive_path_seed(77, 0));
+    const auto single = engine::run_backtest(config, spec, sim::derive_path_seed(77, 0));
     CHECK(single.metrics.total_pnl == a.paths[0].final_pnl);
     CHECK(single.fills.size() == a.example.fills.size());
 }
@@ -233,18 +236,14 @@ TEST_CASE("never two orders for one side and level, on the exchange or in the or
     config.quotes.refresh_ms = 0;
     config.exchange.cancel_latency = {exec::latency_distribution::exponential, core::ns_per_ms,
                                       30 * core::ns_per_ms};
-    sim::backtest_engine engine(config, spec, 3);
+    engine::synthetic_run run(config, spec, 3);
     std::uint64_t checked = 0;
-    while (engine.now() < config.duration_ns) {
-        engine.step();
+    while (run.now() < config.duration_ns) {
+        run.step();
         for (const core::side side : {core::side::buy, core::side::sell}) {
             std::array<int, exec::max_quote_levels> per_level{};
-            engine.exchange().for_each_open_order(0, side, [&](const exec::sim_order& order) {
-                ++per_level[order.request.level];
-                // The exchange's order is the one the manager tracks for that slot.
-                CHECK(engine.quote_manager().order(side, order.request.level).id ==
-                      order.request.id);
-            });
+            run.exchange().for_each_open_order(
+                0, side, [&](const exec::sim_order& order) { ++per_level[order.request.level]; });
             for (const int count : per_level) {
                 CHECK(count <= 1);
             }
@@ -255,7 +254,7 @@ TEST_CASE("never two orders for one side and level, on the exchange or in the or
     // The order log: a slot's next order is sent only after its previous one was done.
     std::map<std::pair<int, int>, int> live;
     std::size_t submitted = 0;
-    for (const auto& record : engine.orders()) {
+    for (const auto& record : run.recorder().orders()) {
         const auto slot = std::pair{static_cast<int>(record.side), static_cast<int>(record.level)};
         switch (record.event) {
         case sim::order_event::submitted:
@@ -274,93 +273,134 @@ TEST_CASE("never two orders for one side and level, on the exchange or in the or
         }
     }
     CHECK(submitted > 500);
-    CHECK(engine.quote_manager().counters().replacements > 100);
-    CHECK(engine.fills().size() > 0);
+    CHECK(run.loop().quotes().counters().replacements > 100);
+    CHECK(run.recorder().fills().size() > 0);
 }
 
-namespace {
-
-/// A stand-in for the risk engine: refuses every order beyond a count and trips the kill
-/// switch at a time.
-class test_risk final : public sim::risk_hook {
-public:
-    std::uint64_t allowed = 0;
-    core::timestamp_ns kill_at = std::numeric_limits<core::timestamp_ns>::max();
-    std::uint64_t checks = 0;
-    std::uint64_t reports = 0;
-
-    exec::gateway_error check_order(const exec::order_request& request,
-                                    core::timestamp_ns now) noexcept override {
-        (void)request;
-        (void)now;
-        return ++checks <= allowed ? exec::gateway_error::none : exec::gateway_error::rate_limited;
-    }
-    bool kill_switch(const portfolio::account& account, core::timestamp_ns now) noexcept override {
-        (void)account;
-        return now >= kill_at;
-    }
-    void on_exec_report(const exec::exec_report& report) noexcept override {
-        (void)report;
-        ++reports;
-    }
-};
-
-} // namespace
-
-TEST_CASE("risk seam: the pre-trade check refuses orders, the kill switch cancels everything",
+TEST_CASE("risk: refused orders never reach the exchange and are counted by reason",
           "[backtest][risk]") {
     const auto spec = btc_spec();
+    auto config = btc_config(60);
+    config.risk.limits.max_new_orders_per_min = 4;
+    config.risk.limits.max_new_orders_per_s = 4;
+    engine::synthetic_run run(config, spec, 1);
+    run.run();
+    const auto counters = run.counters();
+    CHECK(run.recorder().activity().orders_submitted <= 4);
+    CHECK(run.recorder().activity().orders_submitted > 0);
+    CHECK(counters.risk_refusals > 0);
+    CHECK(counters.refusals_by_reason[static_cast<std::size_t>(
+              risk::reject_reason::new_orders_per_min)] +
+              counters.refusals_by_reason[static_cast<std::size_t>(
+                  risk::reject_reason::new_orders_per_s)] ==
+          counters.risk_refusals);
+    CHECK(run.exchange().stats().orders_received == run.recorder().activity().orders_submitted);
+}
+
+TEST_CASE("a manual kill cancels every order and stops quoting", "[backtest][risk]") {
+    const auto spec = btc_spec();
     const auto config = btc_config(60);
-    SECTION("refused orders never reach the exchange") {
-        test_risk risk;
-        risk.allowed = 4;
-        sim::backtest_engine engine(config, spec, 1, {}, &risk);
-        engine.run();
-        CHECK(engine.activity().orders_submitted == 4);
-        CHECK(engine.counters().risk_refusals > 0);
-        CHECK(engine.quote_manager().counters().gateway_errors == engine.counters().risk_refusals);
-        CHECK(risk.reports > 0);
-    }
-    SECTION("the kill switch cancels every order and stops quoting") {
-        sim::backtest_engine engine(config, spec, 1);
-        test_risk risk;
-        risk.allowed = 1'000'000;
-        risk.kill_at = 20 * core::ns_per_s;
-        engine.set_risk_hook(&risk);
-        engine.run_until(risk.kill_at - core::ns_per_s);
-        CHECK(engine.exchange().open_order_count() > 0);
-        engine.run();
-        CHECK(engine.counters().killed);
-        CHECK(engine.exchange().open_order_count() == 0);
-        const auto submitted_after_kill =
-            std::count_if(engine.orders().begin(), engine.orders().end(), [&](const auto& r) {
-                return r.event == sim::order_event::submitted && r.time_ns > risk.kill_at;
-            });
-        CHECK(submitted_after_kill == 0);
-    }
+    ops::control_channel control;
+    engine::synthetic_run run(config, spec, 1, {}, nullptr, &control);
+    const core::timestamp_ns kill_at = 20 * core::ns_per_s;
+    run.run_until(kill_at);
+    CHECK(run.exchange().open_order_count() > 0);
+    control.request_kill(ops::command_source::terminal);
+    (void)run.poll();
+    run.run();
+    CHECK(run.counters().killed);
+    CHECK(run.exchange().open_order_count() == 0);
+    const auto orders = run.recorder().orders();
+    const auto submitted_after_kill =
+        std::count_if(orders.begin(), orders.end(), [&](const auto& r) {
+            return r.event == sim::order_event::submitted && r.time_ns > kill_at;
+        });
+    CHECK(submitted_after_kill == 0);
 }
 
 TEST_CASE("stop() cancels every order and records a last sample", "[backtest]") {
     const auto spec = btc_spec();
-    sim::backtest_engine engine(btc_config(3600), spec, 8);
-    engine.run_until(30 * core::ns_per_s);
-    REQUIRE(engine.exchange().open_order_count() > 0);
-    engine.stop();
-    CHECK(engine.exchange().open_order_count() == 0);
-    CHECK(engine.quote_manager().open_orders() == 0);
-    CHECK(engine.pnl().back().time_ns >= 30 * core::ns_per_s);
-    CHECK(std::isnan(engine.pnl().back().bid_quote));
+    engine::synthetic_run run(btc_config(3600), spec, 8);
+    run.run_until(30 * core::ns_per_s);
+    REQUIRE(run.exchange().open_order_count() > 0);
+    run.stop();
+    CHECK(run.exchange().open_order_count() == 0);
+    CHECK(run.loop().quotes().open_orders() == 0);
+    CHECK(run.recorder().pnl().back().time_ns >= 30 * core::ns_per_s);
+    CHECK(std::isnan(run.recorder().pnl().back().bid_quote));
 }
 
 TEST_CASE("the run report carries the charts", "[backtest][report]") {
     const auto spec = btc_spec();
-    const auto result = sim::run_backtest(btc_config(60), spec, 2);
+    const auto result = engine::run_backtest(btc_config(60), spec, 2);
     const auto report =
-        sim::make_run_report(result, spec, "test", {{"strategy.model", "\"linear\""}});
+        engine::make_run_report(result, spec, "test", {{"strategy.model", "\"linear\""}});
     const std::string html = sim::format_report_html(report);
     CHECK(html.find("<svg") != std::string::npos);
     CHECK(html.find("strategy.model") != std::string::npos);
     CHECK(report.format.price_decimals == 2);
     CHECK(report.format.mid_decimals == 3);
     CHECK(report.format.quantity_decimals == 5);
+}
+
+namespace {
+
+std::vector<engine::backtest_symbol> btc_and_eth(const engine::backtest_config& config) {
+    engine::backtest_symbol eth{
+        *core::symbol_spec::from_text(
+            {.name = "ETHUSDT", .tick_size = "0.01", .step_size = "0.0001", .min_notional = "5"}),
+        config.market};
+    eth.market.initial_mid_price = 3000.0;
+    eth.market.gbm_sigma_per_sqrt_year = 0.6;
+    eth.market.order_flow_k_per_price_unit = 2.0; // the same flow at a twentieth of the price
+    return {{btc_spec(), config.market}, eth};
+}
+
+} // namespace
+
+TEST_CASE("many symbols in one loop: each trades its own market, deterministically",
+          "[backtest][symbols]") {
+    const auto config = btc_config(300);
+    const auto symbols = btc_and_eth(config);
+    engine::synthetic_run run(config, symbols, 11);
+    run.run();
+    engine::synthetic_run again(config, symbols, 11);
+    again.run();
+    REQUIRE(run.symbol_count() == 2);
+    const auto format = sim::report_format_for(btc_spec());
+    for (std::size_t i = 0; i < 2; ++i) {
+        INFO("symbol " << i);
+        CHECK(run.recorder(i).fills().size() > 5);
+        // Fills reach the loop of their own symbol only: the exchange's position per symbol is
+        // the account's.
+        CHECK(run.exchange().position(static_cast<std::uint32_t>(i)) == run.account(i).position());
+        CHECK(run.recorder(i).pnl().front().equity == Approx(config.initial_cash / 2));
+        CHECK(sim::format_fills_csv(run.recorder(i).fills(), format) ==
+              sim::format_fills_csv(again.recorder(i).fills(), format));
+        for (const auto& fill : run.recorder(i).fills()) {
+            // BTC near 60000, ETH near 3000: a fill on the wrong symbol would show.
+            CHECK((i == 0 ? fill.price > 30000.0 : fill.price < 30000.0));
+        }
+    }
+    CHECK(run.loop(0).stats().events > 1000);
+    CHECK(run.loop(1).stats().events > 1000);
+}
+
+TEST_CASE("many symbols in one loop: the portfolio net limit counts the other symbols",
+          "[backtest][symbols][risk]") {
+    auto config = btc_config(600);
+    // The symbol and portfolio limits at the same level: alone, a symbol always meets its own
+    // limit first; together, the other symbol's position tips the portfolio limit.
+    config.risk.limits.symbol_net_notional_pct = 2.0;
+    config.risk.limits.portfolio_net_notional_pct = 2.0;
+    const auto portfolio = static_cast<std::size_t>(risk::reject_reason::portfolio_net_notional);
+    const auto symbols = btc_and_eth(config);
+    engine::synthetic_run both(config, symbols, 5);
+    both.run();
+    engine::synthetic_run alone(config, std::span(symbols).first(1), 5);
+    alone.run();
+    CHECK(both.exposure().count == 2);
+    CHECK(both.counters().refusals_by_reason[portfolio] > 0);
+    CHECK(alone.counters().refusals_by_reason[portfolio] == 0);
+    CHECK(alone.recorder().fills().size() > 5);
 }

@@ -1,0 +1,108 @@
+// run_recorder: what a run did, for its metrics and reports, whatever fed the loop (synthetic
+// market, capture replay, paper session). It sits between the core loop's risk gate and the
+// venue as an exec::order_gateway decorator, so it sees exactly the orders that passed the
+// pre-trade checks and every execution report before the loop does:
+//   - order_record per lifecycle event (submitted, acknowledged, fills, cancel requested,
+//     cancelled, rejected), with the order's quote level;
+//   - fill_record per fill, with the fee, realized PnL and position the loop's account booked
+//     (read from the attached account right after the report reached the loop);
+//   - pnl_sample on request (sample()), from the account and the best resting quotes.
+// Records are kept only as asked (record_options); counts (activity) are always kept.
+//
+// Threading: the loop's thread. Appends to vectors (allocates as they grow), never on a path
+// that must not allocate in live trading: paper sessions record only what fits their report.
+#pragma once
+
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/time.hpp"
+#include "quoter/exec/order_gateway.hpp"
+#include "quoter/exec/quote_manager.hpp"
+#include "quoter/portfolio/account.hpp"
+#include "quoter/sim/metrics.hpp"
+#include "quoter/sim/records.hpp"
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace quoter::engine {
+
+/// Which records a run keeps. Counts are always kept.
+struct record_options {
+    bool pnl = true;
+    bool fills = true;
+    bool orders = true;
+};
+
+class run_recorder final : public exec::order_gateway, private exec::exec_report_sink {
+public:
+    /// venue: the gateway orders go to; spec: the traded symbol's trading spec (records are in
+    /// its quote and base units).
+    run_recorder(exec::order_gateway& venue, const core::symbol_spec& spec,
+                 record_options keep = {});
+    run_recorder(const run_recorder&) = delete;
+    run_recorder& operator=(const run_recorder&) = delete;
+
+    /// The account the loop books fills to (read after each fill report). Must outlive use.
+    void attach(const portfolio::account* account) noexcept { account_ = account; }
+
+    // exec::order_gateway
+    void set_report_sink(exec::exec_report_sink* sink) noexcept override;
+    [[nodiscard]] exec::gateway_error submit(const exec::order_request& request,
+                                             core::timestamp_ns now) noexcept override;
+    [[nodiscard]] exec::gateway_error cancel(std::uint32_t symbol, exec::client_order_id id,
+                                             core::timestamp_ns now) noexcept override;
+    [[nodiscard]] exec::gateway_error cancel_all(std::uint32_t symbol,
+                                                 core::timestamp_ns now) noexcept override;
+    std::size_t poll(core::timestamp_ns now) noexcept override { return venue_.poll(now); }
+
+    /// The sink the venue's reports enter through (set as the venue's sink by
+    /// set_report_sink(); a router in front of a shared venue calls it directly).
+    [[nodiscard]] exec::exec_report_sink& report_input() noexcept { return *this; }
+
+    /// Records a pnl sample at time (ns) with our best working quotes (price 0: none).
+    void sample(core::timestamp_ns time, core::price working_bid, core::price working_ask);
+
+    [[nodiscard]] const sim::activity_counts& activity() const noexcept { return activity_; }
+    [[nodiscard]] std::span<const sim::pnl_sample> pnl() const noexcept { return pnl_; }
+    [[nodiscard]] std::span<const sim::fill_record> fills() const noexcept { return fills_; }
+    [[nodiscard]] std::span<const sim::order_record> orders() const noexcept { return orders_; }
+    [[nodiscard]] std::vector<sim::pnl_sample> take_pnl() noexcept { return std::move(pnl_); }
+    [[nodiscard]] std::vector<sim::fill_record> take_fills() noexcept { return std::move(fills_); }
+    [[nodiscard]] std::vector<sim::order_record> take_orders() noexcept {
+        return std::move(orders_);
+    }
+    void reserve_samples(std::size_t count) { pnl_.reserve(count); }
+
+private:
+    /// What the recorder knows of one order, per quote-manager slot (client id & 0xff).
+    struct tracked_order {
+        exec::client_order_id id;
+        core::side side = core::side::buy;
+        std::uint8_t level = 0;
+        core::price price;
+        core::qty qty;
+        core::qty cum;
+        bool live = false;
+        bool filled = false;
+    };
+    static constexpr std::size_t slot_count = 256;
+
+    void on_exec_report(const exec::exec_report& report) noexcept override;
+    void record_order(core::timestamp_ns time, const tracked_order& order, sim::order_event event,
+                      core::qty cum) noexcept;
+
+    exec::order_gateway& venue_;
+    core::symbol_spec spec_;
+    record_options keep_;
+    exec::exec_report_sink* downstream_ = nullptr;
+    const portfolio::account* account_ = nullptr;
+    std::array<tracked_order, slot_count> tracked_{};
+    sim::activity_counts activity_;
+    std::vector<sim::pnl_sample> pnl_;
+    std::vector<sim::fill_record> fills_;
+    std::vector<sim::order_record> orders_;
+};
+
+} // namespace quoter::engine

@@ -1,0 +1,162 @@
+#include "quoter/engine/run_recorder.hpp"
+
+namespace quoter::engine {
+
+run_recorder::run_recorder(exec::order_gateway& venue, const core::symbol_spec& spec,
+                           record_options keep)
+    : venue_(venue), spec_(spec), keep_(keep) {}
+
+void run_recorder::set_report_sink(exec::exec_report_sink* sink) noexcept {
+    downstream_ = sink;
+    venue_.set_report_sink(this);
+}
+
+exec::gateway_error run_recorder::submit(const exec::order_request& request,
+                                         core::timestamp_ns now) noexcept {
+    const exec::gateway_error sent = venue_.submit(request, now);
+    if (sent != exec::gateway_error::none) {
+        return sent;
+    }
+    ++activity_.orders_submitted;
+    tracked_order& order = tracked_[request.id.value & (slot_count - 1)];
+    order = tracked_order{.id = request.id,
+                          .side = request.side,
+                          .level = request.level,
+                          .price = request.price,
+                          .qty = request.qty,
+                          .cum = core::qty{0},
+                          .live = true,
+                          .filled = false};
+    record_order(now, order, sim::order_event::submitted, core::qty{0});
+    return sent;
+}
+
+exec::gateway_error run_recorder::cancel(std::uint32_t symbol, exec::client_order_id id,
+                                         core::timestamp_ns now) noexcept {
+    const exec::gateway_error sent = venue_.cancel(symbol, id, now);
+    const tracked_order& order = tracked_[id.value & (slot_count - 1)];
+    if (sent == exec::gateway_error::none && order.id == id && order.live) {
+        record_order(now, order, sim::order_event::cancel_requested, order.cum);
+    }
+    return sent;
+}
+
+exec::gateway_error run_recorder::cancel_all(std::uint32_t symbol,
+                                             core::timestamp_ns now) noexcept {
+    const exec::gateway_error sent = venue_.cancel_all(symbol, now);
+    if (sent == exec::gateway_error::none && keep_.orders) {
+        for (const tracked_order& order : tracked_) {
+            if (order.live) {
+                record_order(now, order, sim::order_event::cancel_requested, order.cum);
+            }
+        }
+    }
+    return sent;
+}
+
+void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
+    tracked_order& slot = tracked_[report.client_id.value & (slot_count - 1)];
+    tracked_order* const order = slot.id == report.client_id ? &slot : nullptr;
+    const bool is_fill =
+        report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill;
+    const double realized_before = account_ != nullptr ? account_->realized_pnl() : 0.0;
+    const double fees_before = account_ != nullptr ? account_->fees() : 0.0;
+    const portfolio::mark_price mid_before =
+        account_ != nullptr ? account_->current_mark() : portfolio::mark_price{};
+    const core::timestamp_ns at = report.local_ts;
+    // Order events are recorded before the loop sees the report: its handlers may send the
+    // slot's next order, which must come after this one's end in the log.
+    switch (report.kind) {
+    case exec::exec_kind::ack:
+        if (order != nullptr) {
+            record_order(at, *order, sim::order_event::acknowledged, report.cum_qty);
+        }
+        break;
+    case exec::exec_kind::reject:
+        ++activity_.rejects;
+        if (order != nullptr) {
+            order->live = false;
+            record_order(at, *order, sim::order_event::rejected, core::qty{0});
+        }
+        break;
+    case exec::exec_kind::partial_fill:
+    case exec::exec_kind::fill:
+        if (order != nullptr) {
+            if (!order->filled) {
+                order->filled = true;
+                ++activity_.orders_filled;
+            }
+            order->cum = report.cum_qty;
+            const bool done = report.kind == exec::exec_kind::fill;
+            order->live = !done;
+            record_order(at, *order,
+                         done ? sim::order_event::filled : sim::order_event::partially_filled,
+                         report.cum_qty);
+        }
+        break;
+    case exec::exec_kind::cancelled:
+        ++activity_.cancels;
+        if (order != nullptr) {
+            order->live = false;
+            record_order(at, *order, sim::order_event::cancelled, report.cum_qty);
+        }
+        break;
+    case exec::exec_kind::cancel_reject:
+        break;
+    }
+    // The loop books the report; the fill record shows what its account made of it.
+    if (downstream_ != nullptr) {
+        downstream_->on_exec_report(report);
+    }
+    if (keep_.fills && is_fill) {
+        fills_.push_back(sim::fill_record{
+            .time_ns = at,
+            .order_id = report.client_id.value,
+            .side = report.side,
+            .level = report.level,
+            .role = report.liquidity == exec::liquidity_role::taker ? sim::liquidity::taker
+                                                                    : sim::liquidity::maker,
+            .price = spec_.to_double(report.price),
+            .quantity = spec_.to_double(report.fill_qty),
+            .fee = account_ != nullptr ? account_->fees() - fees_before : 0.0,
+            .mid = 0.5 * static_cast<double>(mid_before.half_ticks) * spec_.tick_size(),
+            .realized_pnl = account_ != nullptr ? account_->realized_pnl() - realized_before : 0.0,
+            .inventory_after = account_ != nullptr ? account_->position_base() : 0.0});
+    }
+}
+
+void run_recorder::record_order(core::timestamp_ns time, const tracked_order& order,
+                                sim::order_event event, core::qty cum) noexcept {
+    if (!keep_.orders) {
+        return;
+    }
+    orders_.push_back(sim::order_record{.time_ns = time,
+                                        .order_id = order.id.value,
+                                        .event = event,
+                                        .side = order.side,
+                                        .level = order.level,
+                                        .price = spec_.to_double(order.price),
+                                        .quantity = spec_.to_double(order.qty),
+                                        .filled_quantity = spec_.to_double(cum)});
+}
+
+void run_recorder::sample(core::timestamp_ns time, core::price working_bid,
+                          core::price working_ask) {
+    if (!keep_.pnl || account_ == nullptr) {
+        return;
+    }
+    const portfolio::account& a = *account_;
+    pnl_.push_back(sim::pnl_sample{
+        .time_ns = time,
+        .mid = a.mark_value(),
+        .bid_quote = working_bid.ticks() > 0 ? spec_.to_double(working_bid) : sim::no_quote,
+        .ask_quote = working_ask.ticks() > 0 ? spec_.to_double(working_ask) : sim::no_quote,
+        .inventory = a.position_base(),
+        .cash = a.cash(),
+        .equity = a.equity(),
+        .realized_pnl = a.realized_pnl(),
+        .unrealized_pnl = a.unrealized_pnl(),
+        .fees = a.fees()});
+}
+
+} // namespace quoter::engine

@@ -1,0 +1,441 @@
+#include "quoter/engine/sim_backtest.hpp"
+
+#include "quoter/sim/random.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <utility>
+
+namespace quoter::engine {
+
+namespace {
+
+// Stream tag of the exchange's latency generator, so that it is unrelated to the market's
+// streams derived from the same seed.
+constexpr std::uint64_t exchange_stream = 0x65786368616e6765ULL; // "exchange"
+
+// Enough samples for most runs without reallocation; longer runs grow the vector.
+constexpr std::size_t max_reserved_samples = std::size_t{1} << 20;
+
+core_loop_config loop_config_for(const backtest_config& config, std::uint64_t seed) {
+    core_loop_config out;
+    out.symbol = 0;
+    out.strategy = config.strategy;
+    auto& horizon = out.strategy.avellaneda_stoikov;
+    if (horizon.horizon == strategy::horizon_kind::finite && horizon.terminal_time_ns <= 0) {
+        horizon.terminal_time_ns = config.duration_ns; // the run ends at T
+    }
+    out.quotes = config.quotes;
+    out.quotes.symbol = 0;
+    out.exchange = config.exchange;
+    out.exchange.seed = sim::mix64(seed ^ exchange_stream);
+    out.risk = config.risk;
+    out.account = {.initial_cash = config.initial_cash,
+                   .maker_fee_bps = config.exchange.maker_fee_bps,
+                   .taker_fee_bps = config.exchange.taker_fee_bps};
+    return out;
+}
+
+core::price best_resting(const exec::sim_exchange& exchange, std::uint32_t symbol,
+                         core::side side) noexcept {
+    core::price best{0};
+    bool found = false;
+    exchange.for_each_open_order(symbol, side, [&](const exec::sim_order& order) {
+        if (!found) {
+            best = order.request.price;
+            found = true;
+        }
+    });
+    return best;
+}
+
+} // namespace
+
+risk::risk_config permissive_risk() noexcept {
+    risk::risk_config out;
+    constexpr double unlimited_pct = 1e12;
+    constexpr std::uint32_t unlimited_count = std::numeric_limits<std::uint32_t>::max() / 2;
+    auto& l = out.limits;
+    l.order_notional_pct = unlimited_pct;
+    l.max_order_qty_base = 0.0;
+    l.price_band_bps = unlimited_pct;
+    l.max_new_orders_per_s = unlimited_count;
+    l.max_new_orders_per_min = unlimited_count;
+    l.max_cancels_per_s = unlimited_count;
+    l.max_orders_per_day = unlimited_count;
+    l.cancel_trade_ratio_block = 0.0;
+    l.symbol_net_notional_pct = unlimited_pct;
+    l.symbol_gross_notional_pct = unlimited_pct;
+    l.portfolio_net_notional_pct = unlimited_pct;
+    l.daily_loss_pct = unlimited_pct;
+    l.drawdown_soft_pct = unlimited_pct;
+    l.drawdown_hard_pct = unlimited_pct;
+    l.inventory_flatten_pct = unlimited_pct;
+    l.inventory_kill_pct = 0.0;
+    auto& t = out.triggers;
+    t.api_error_storm_count = 0;
+    t.stale_market_data_ms = 0;
+    t.max_slippage_ticks = 0;
+    t.max_ack_delay_ms = 0;
+    t.max_fill_delay_ms = 0;
+    return out;
+}
+
+/// One symbol of a run: its market as a feed, the recorder in front of the exchange, its loop
+/// and the order flow against its resting orders.
+struct synthetic_run::lane {
+    lane(const backtest_config& config, const backtest_symbol& symbol, std::size_t index,
+         std::uint64_t seed, double cash, exec::sim_exchange& exchange, record_options keep,
+         ops::journal* journal, ops::control_channel* control)
+        : spec(symbol.spec), instrument{.book_spec = symbol.spec,
+                                        .trading_spec = symbol.spec,
+                                        .venue = md::market::spot},
+          feed(symbol.market, spec, static_cast<md::symbol_id>(index),
+               index == 0 ? seed : sim::mix64(seed ^ (lane_stream * index)),
+               sim::synthetic_feed_config{.step_ns =
+                                              std::max<core::duration_ns>(config.step_ns, 1)}),
+          recorder(exchange, spec, keep), loop(lane_config(config, index, seed, cash), instrument,
+                                               recorder, &exchange, journal, control),
+          flow(static_cast<std::uint32_t>(index),
+               config.quotes.levels > 0 ? config.quotes.levels
+                                        : static_cast<std::size_t>(config.strategy.levels.count)) {
+        recorder.attach(&loop.account());
+    }
+
+    static core_loop_config lane_config(const backtest_config& config, std::size_t index,
+                                        std::uint64_t seed, double cash) {
+        core_loop_config out = loop_config_for(config, seed);
+        out.symbol = static_cast<md::symbol_id>(index);
+        out.quotes.symbol = static_cast<std::uint32_t>(index);
+        out.account.initial_cash = cash;
+        return out;
+    }
+
+    static constexpr std::uint64_t lane_stream = 0x73796d626f6c0000ULL; // "symbol"
+
+    core::symbol_spec spec;
+    md::instrument instrument;
+    sim::synthetic_feed feed;
+    run_recorder recorder;
+    core_loop loop;
+    sim::order_flow flow;
+    bool book = false; ///< The last advance_market() left a book event to deliver.
+    std::uint64_t symbol_sequence = 0; ///< Events of this symbol so far (md_event numbering).
+};
+
+synthetic_run::synthetic_run(const backtest_config& config, const core::symbol_spec& spec,
+                             std::uint64_t seed, record_options keep, ops::journal* journal,
+                             ops::control_channel* control)
+    : synthetic_run(config, std::array{backtest_symbol{spec, config.market}}, seed, keep, journal,
+                    control) {}
+
+synthetic_run::synthetic_run(const backtest_config& config,
+                             std::span<const backtest_symbol> symbols, std::uint64_t seed,
+                             record_options keep, ops::journal* journal,
+                             ops::control_channel* control)
+    : config_(config), seed_(seed), control_(control) {
+    config_.step_ns = std::max<core::duration_ns>(config_.step_ns, 1);
+    config_.record_interval_ns = std::max<core::duration_ns>(config_.record_interval_ns, 1);
+    std::vector<core::symbol_spec> specs;
+    for (const backtest_symbol& symbol : symbols) {
+        specs.push_back(symbol.spec);
+    }
+    exchange_ =
+        std::make_unique<exec::sim_exchange>(loop_config_for(config_, seed).exchange, specs);
+    const std::size_t count = std::min(symbols.size(), portfolio_exposure::max_symbols);
+    const double cash = config_.initial_cash / static_cast<double>(std::max<std::size_t>(count, 1));
+    for (std::size_t i = 0; i < count; ++i) {
+        lanes_.push_back(std::make_unique<lane>(config_, symbols[i], i, seed, cash, *exchange_,
+                                                keep, journal, i == 0 ? control : nullptr));
+    }
+    // Reports go to their symbol's recorder (each recorder set itself as the sink in turn).
+    exchange_->set_report_sink(&router_);
+    for (std::size_t i = 0; count > 1 && i < count; ++i) {
+        lanes_[i]->loop.set_portfolio(&exposure_, i);
+    }
+    // Outputs that move with time alone must be recomputed on every step.
+    const auto& s = config_.strategy;
+    requote_every_step_ = (s.model == strategy::model_kind::avellaneda_stoikov &&
+                           s.avellaneda_stoikov.horizon == strategy::horizon_kind::finite) ||
+                          (s.model != strategy::model_kind::linear && s.intensity.use_estimate);
+    if (keep.pnl) {
+        const auto expected = static_cast<std::size_t>(
+            std::max<core::duration_ns>(config_.duration_ns, 0) / config_.record_interval_ns + 2);
+        for (auto& l : lanes_) {
+            l->recorder.reserve_samples(std::min(expected, max_reserved_samples));
+        }
+    }
+    // Time 0: the first book, the first quotes, the first sample; the market has not moved.
+    for (auto& l : lanes_) {
+        md::md_event& event = l->feed.first();
+        event.sequence = ++sequence_;
+        event.symbol_sequence = ++l->symbol_sequence;
+        ++book_events_;
+        l->loop.on_event(event, 0);
+    }
+    flow();
+}
+
+synthetic_run::~synthetic_run() = default;
+
+void synthetic_run::report_router::on_exec_report(const exec::exec_report& report) noexcept {
+    if (report.symbol < run_.lanes_.size()) {
+        run_.lanes_[report.symbol]->recorder.report_input().on_exec_report(report);
+    }
+}
+
+bool synthetic_run::advance_market() noexcept {
+    bool first = false;
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        lane& l = *lanes_[i];
+        l.book = l.feed.step(requote_every_step_);
+        first = i == 0 ? l.book : first;
+    }
+    now_ = lanes_[0]->feed.now();
+    ++steps_;
+    return first;
+}
+
+void synthetic_run::react(bool book) noexcept {
+    (void)book;
+    for (auto& owned : lanes_) {
+        lane& l = *owned;
+        if (l.book) {
+            l.book = false;
+            ++book_events_;
+            md::md_event& event = l.feed.event();
+            event.sequence = ++sequence_;
+            event.symbol_sequence = ++l.symbol_sequence;
+            l.loop.on_event(event, now_);
+        } else {
+            (void)l.loop.poll(now_);
+        }
+    }
+    forward_kill();
+}
+
+void synthetic_run::forward_kill() noexcept {
+    if (lanes_.size() > 1 && !kill_forwarded_ &&
+        lanes_[0]->loop.state() == risk::trading_state::killed) [[unlikely]] {
+        kill_forwarded_ = true;
+        for (std::size_t i = 1; i < lanes_.size(); ++i) {
+            (void)lanes_[i]->loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, now_);
+        }
+    }
+}
+
+void synthetic_run::flow() noexcept {
+    for (auto& l : lanes_) {
+        (void)l->flow.step(l->feed.market(), *exchange_, now_);
+    }
+    if (now_ >= next_record_) [[unlikely]] {
+        record_sample(now_);
+    }
+}
+
+bool synthetic_run::poll() noexcept {
+    bool running = true;
+    for (auto& l : lanes_) {
+        running = l->loop.poll(now_) && running;
+    }
+    forward_kill();
+    return running;
+}
+
+const core_loop& synthetic_run::loop(std::size_t symbol) const noexcept {
+    return lanes_[symbol]->loop;
+}
+core_loop& synthetic_run::loop(std::size_t symbol) noexcept {
+    return lanes_[symbol]->loop;
+}
+const sim::synthetic_market& synthetic_run::market(std::size_t symbol) const noexcept {
+    return lanes_[symbol]->feed.market();
+}
+const run_recorder& synthetic_run::recorder(std::size_t symbol) const noexcept {
+    return lanes_[symbol]->recorder;
+}
+run_recorder& synthetic_run::recorder(std::size_t symbol) noexcept {
+    return lanes_[symbol]->recorder;
+}
+const core::symbol_spec& synthetic_run::spec(std::size_t symbol) const noexcept {
+    return lanes_[symbol]->spec;
+}
+
+void synthetic_run::record_sample(core::timestamp_ns time) {
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        lanes_[i]->recorder.sample(time, working_bid(i), working_ask(i));
+    }
+    do {
+        next_record_ += config_.record_interval_ns;
+    } while (next_record_ <= time);
+}
+
+void synthetic_run::run() {
+    run_until(config_.duration_ns);
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        const auto pnl = lanes_[i]->recorder.pnl();
+        if (!pnl.empty() && pnl.back().time_ns < now_) {
+            lanes_[i]->recorder.sample(now_, working_bid(i), working_ask(i));
+        }
+    }
+}
+
+void synthetic_run::stop() {
+    for (auto& l : lanes_) {
+        l->loop.shutdown(now_);
+    }
+    // Only the exchange's clock moves: the cancels arrive and their reports come back. Bounded,
+    // since every round trip of a cancel-all may still meet orders that were in flight.
+    for (int round = 0; round < 256 && exchange_->pending_events() != 0; ++round) {
+        const core::timestamp_ns at = exchange_->next_event_time();
+        for (auto& l : lanes_) {
+            (void)l->loop.poll(at);
+        }
+    }
+    const core::timestamp_ns end = std::max(now_, exchange_->now());
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        const auto pnl = lanes_[i]->recorder.pnl();
+        if (pnl.empty() || pnl.back().time_ns < end) {
+            lanes_[i]->recorder.sample(end, working_bid(i), working_ask(i));
+        }
+    }
+}
+
+backtest_counters synthetic_run::counters() const noexcept {
+    backtest_counters out;
+    out.steps = steps_;
+    out.book_events = book_events_;
+    for (const auto& l : lanes_) {
+        const risk_gate& gate = l->loop.gate();
+        out.risk_refusals += gate.risk_rejects();
+        for (std::size_t i = 0; i < out.refusals_by_reason.size(); ++i) {
+            out.refusals_by_reason[i] += gate.risk_rejects(static_cast<risk::reject_reason>(i));
+        }
+        const risk::kill_switch& state = l->loop.risk().switch_state();
+        out.killed = out.killed || state.state() != risk::trading_state::running ||
+                     state.kill_count() != 0 || l->loop.stats().pauses != 0;
+    }
+    return out;
+}
+
+core::price synthetic_run::working_bid(std::size_t symbol) const noexcept {
+    return best_resting(*exchange_, static_cast<std::uint32_t>(symbol), core::side::buy);
+}
+
+core::price synthetic_run::working_ask(std::size_t symbol) const noexcept {
+    return best_resting(*exchange_, static_cast<std::uint32_t>(symbol), core::side::sell);
+}
+
+double synthetic_run::mid(std::size_t symbol) const noexcept {
+    const risk::market_view m = loop(symbol).market();
+    return 0.5 * static_cast<double>(m.best_bid.ticks() + m.best_ask.ticks()) *
+           spec(symbol).tick_size();
+}
+
+sim::metrics_config synthetic_run::metrics_settings() const noexcept {
+    sim::metrics_config settings;
+    settings.initial_capital = config_.initial_cash / static_cast<double>(lanes_.size());
+    settings.return_period_s = config_.return_period_s;
+    settings.soft_limit_pct = config_.strategy.bands.soft_limit_pct;
+    settings.hard_limit_pct = config_.strategy.bands.hard_limit_pct;
+    return settings;
+}
+
+sim::run_metrics synthetic_run::metrics(std::size_t symbol) const {
+    const run_recorder& r = recorder(symbol);
+    return sim::compute_metrics(r.pnl(), r.fills(), r.activity(), metrics_settings());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole runs
+
+namespace {
+
+backtest_result collect(synthetic_run& run, const sim::run_metrics& metrics) {
+    backtest_result result;
+    result.seed = run.seed();
+    result.counters = run.counters();
+    result.quotes = run.loop().quotes().counters();
+    result.exchange = run.exchange().stats();
+    result.loop = run.loop().stats();
+    result.metrics = metrics;
+    result.pnl = run.recorder().take_pnl();
+    result.fills = run.recorder().take_fills();
+    result.orders = run.recorder().take_orders();
+    return result;
+}
+
+struct path_outcome {
+    sim::path_summary summary;
+    std::uint64_t steps = 0;
+    std::uint64_t refusals = 0;
+    bool halted = false;
+};
+
+} // namespace
+
+backtest_result run_backtest(const backtest_config& config, const core::symbol_spec& spec,
+                             std::uint64_t seed, const progress_callback& progress) {
+    const auto run = std::make_unique<synthetic_run>(config, spec, seed);
+    if (progress) {
+        constexpr core::timestamp_ns slices = 256;
+        const core::timestamp_ns end = config.duration_ns;
+        const core::duration_ns slice = std::max<core::duration_ns>(end / slices, 1);
+        while (run->now() < end) {
+            run->run_until(std::min(run->now() + slice, end));
+            progress(run->now(), end);
+        }
+    }
+    run->run();
+    const sim::run_metrics metrics = run->metrics();
+    return collect(*run, metrics);
+}
+
+multi_path_result run_backtest_paths(const backtest_config& config, const core::symbol_spec& spec,
+                                     std::uint64_t base_seed, std::size_t path_count,
+                                     sim::path_runner& runner) {
+    std::optional<backtest_result> example;
+    const auto outcomes = runner.run(path_count, base_seed, [&](const sim::path_context& path) {
+        const bool is_example = path.index == 0;
+        const auto run = std::make_unique<synthetic_run>(
+            config, spec, path.seed,
+            record_options{.pnl = true, .fills = true, .orders = is_example});
+        run->run();
+        const sim::run_metrics metrics = run->metrics();
+        const backtest_counters counters = run->counters();
+        if (is_example) {
+            example.emplace(collect(*run, metrics)); // only path 0 writes it
+        }
+        return path_outcome{sim::summarize_path(path.index, path.seed, metrics), counters.steps,
+                            counters.risk_refusals, counters.killed};
+    });
+    multi_path_result result;
+    result.paths.reserve(outcomes.size());
+    for (const auto& outcome : outcomes) {
+        result.paths.push_back(outcome.summary);
+        result.total_steps += outcome.steps;
+        result.risk_refusals += outcome.refusals;
+        result.halted_paths += outcome.halted ? 1 : 0;
+    }
+    result.metrics = sim::aggregate_paths(result.paths);
+    if (example) {
+        result.example = std::move(*example);
+    }
+    return result;
+}
+
+sim::run_report make_run_report(const backtest_result& result, const core::symbol_spec& spec,
+                                std::string title, std::vector<sim::report_parameter> parameters) {
+    sim::run_report report;
+    report.title = std::move(title);
+    report.pnl = result.pnl;
+    report.fills = result.fills;
+    report.orders = result.orders;
+    report.metrics = result.metrics;
+    report.parameters = std::move(parameters);
+    report.format = sim::report_format_for(spec);
+    return report;
+}
+
+} // namespace quoter::engine
