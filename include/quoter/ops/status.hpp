@@ -4,9 +4,9 @@
 // The core fills a status_snapshot (a fixed-size POD) and publishes it to a status_board at a
 // low rate; readers take a consistent copy at any time. The board is a sequence lock: the one
 // writer never waits (two counter stores around a copy of the words), a reader retries while a
-// write is in progress. Every word is a relaxed atomic, so no access is a data race
-// (ThreadSanitizer agrees); the sequence counter's release/acquire fences order the words with the
-// counter.
+// write is in progress. Every word is an atomic stored with release and loaded with acquire
+// (plain moves on x86), which orders the words with the sequence counter without standalone
+// fences, so no access is a data race and ThreadSanitizer can follow it.
 #pragma once
 
 #include "quoter/core/time.hpp"
@@ -92,9 +92,10 @@ public:
         std::memcpy(words.data(), &value, sizeof(T));
         const std::uint64_t seq = sequence_.load(std::memory_order_relaxed);
         sequence_.store(seq + 1, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_release);
+        // Release on every word keeps the odd sequence store above before it: a reader that
+        // sees any new word also sees the sequence move.
         for (std::size_t i = 0; i < word_count; ++i) {
-            words_[i].store(words[i], std::memory_order_relaxed);
+            words_[i].store(words[i], std::memory_order_release);
         }
         sequence_.store(seq + 2, std::memory_order_release);
     }
@@ -107,10 +108,10 @@ public:
             if ((before & 1U) != 0) {
                 continue;
             }
+            // Acquire on every word keeps the second sequence load below after them.
             for (std::size_t i = 0; i < word_count; ++i) {
-                words[i] = words_[i].load(std::memory_order_relaxed);
+                words[i] = words_[i].load(std::memory_order_acquire);
             }
-            std::atomic_thread_fence(std::memory_order_acquire);
             if (sequence_.load(std::memory_order_relaxed) == before) {
                 break;
             }
