@@ -206,7 +206,7 @@ class loss_check final : public check {
 public:
     reject_reason run(const context& c) override {
         const auto e = risk::measure(c.spec, c.market, c.account);
-        const bool reducing = risk::reduces_position(c.order.side, c.order.qty, c.account.position);
+        const bool reducing = risk::reduces_position(c.order.side, c.order.qty, c.account);
         const double reference =
             c.account.day_start_equity > 0.0 ? c.account.day_start_equity : c.account.equity;
         if (e.daily_loss > reference * c.limits.daily_loss_pct / 100.0) {
@@ -233,7 +233,7 @@ public:
 class position_check final : public check {
 public:
     reject_reason run(const context& c) override {
-        if (risk::reduces_position(c.order.side, c.order.qty, c.account.position)) {
+        if (risk::reduces_position(c.order.side, c.order.qty, c.account)) {
             return reject_reason::none;
         }
         const auto e = risk::measure(c.spec, c.market, c.account);

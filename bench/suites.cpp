@@ -14,6 +14,7 @@ int run_risk_bench(const bench_options& options);
 int run_ring_bench(const bench_options& options);
 int run_backtest_bench(const bench_options& options);
 int run_replay_bench(const bench_options& options);
+int run_order_encoding_bench(const bench_options& options);
 
 namespace {
 
@@ -40,6 +41,9 @@ constexpr std::array suites{
     suite{"replay",
           "whole capture replay (decode, book, strategy, risk, simulated exchange) vs the md floor",
           &run_replay_bench},
+    suite{"order_encoding",
+          "signed Binance order request (encode + HMAC) vs std::map + fmt + double + HMAC()",
+          &run_order_encoding_bench},
 };
 
 } // namespace

@@ -575,6 +575,27 @@ std::int64_t read_ms(config::section& s, std::string_view key, std::int64_t fall
         .count();
 }
 
+/// "HH:MM" (24 h) to minutes after midnight; nothing when malformed or out of range.
+std::optional<std::int32_t> parse_time_of_day(std::string_view text) {
+    if (text.size() != 5 || text[2] != ':') {
+        return std::nullopt;
+    }
+    const auto two_digits = [&](std::size_t at) -> int {
+        const char hi = text[at];
+        const char lo = text[at + 1];
+        if (hi < '0' || hi > '9' || lo < '0' || lo > '9') {
+            return -1;
+        }
+        return (hi - '0') * 10 + (lo - '0');
+    };
+    const int hours = two_digits(0);
+    const int minutes = two_digits(3);
+    if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) {
+        return std::nullopt;
+    }
+    return hours * 60 + minutes;
+}
+
 void read_risk(config::section s, risk::risk_config& out) {
     risk::risk_limits& l = out.limits;
     const config::number_limits pct{.min = 0, .max = 1000, .unit = "%"};
@@ -592,8 +613,10 @@ void read_risk(config::section s, risk::risk_config& out) {
                                        {.min = 0, .unit = "1/s"}, "New orders per second");
     l.max_new_orders_per_min = s.integer("max_new_orders_per_min", l.max_new_orders_per_min,
                                          {.min = 0, .unit = "1/min"}, "New orders per minute");
-    l.max_cancels_per_s = s.integer("max_cancels_per_s", l.max_cancels_per_s,
-                                    {.min = 0, .unit = "1/s"}, "Cancels per second");
+    l.max_cancels_per_s =
+        s.integer("max_cancels_per_s", l.max_cancels_per_s, {.min = 0, .unit = "1/s"},
+                  "Cancels per second above which trading pauses until the rate "
+                  "is back under it; cancels always go out");
     l.max_orders_per_day =
         s.integer("max_orders_per_day", l.max_orders_per_day, {.min = 0, .unit = "1/day"},
                   "New orders over a sliding 24 h window");
@@ -618,6 +641,18 @@ void read_risk(config::section s, risk::risk_config& out) {
     l.daily_loss_pct = s.number("daily_loss_pct", l.daily_loss_pct, pct,
                                 "Kill when the day's loss (realized + unrealized) exceeds this "
                                 "% of the start-of-day equity");
+    const std::string reset = s.string(
+        "daily_reset_utc",
+        fmt::format("{:02}:{:02}", l.daily_reset_utc_minute / 60, l.daily_reset_utc_minute % 60),
+        "Time of day (HH:MM, UTC) at which the trading day, its "
+        "loss and its start-of-day equity start again");
+    if (const auto minute = parse_time_of_day(reset)) {
+        l.daily_reset_utc_minute = *minute;
+    } else {
+        s.error("daily_reset_utc", fmt::format("\"{}\" is not a time of day HH:MM (00:00 to "
+                                               "23:59)",
+                                               reset));
+    }
     l.drawdown_soft_pct = s.number("drawdown_soft_pct", l.drawdown_soft_pct, pct,
                                    "Drawdown from the equity peak that enters reduce mode");
     l.drawdown_hard_pct = s.number("drawdown_hard_pct", l.drawdown_hard_pct, pct,
@@ -645,8 +680,8 @@ void read_risk(config::section s, risk::risk_config& out) {
     risk::trigger_limits& g = out.triggers;
     g.api_error_storm_count =
         t.integer("api_error_storm_count", g.api_error_storm_count, {.min = 0},
-                  "Kill after this many 429/418/5xx/timeout responses "
-                  "within api_error_window_ms; 0: off");
+                  "Kill after this many 429/418/5xx/timeout responses, venue rejects of "
+                  "checked orders or unsent requests within api_error_window_ms; 0: off");
     g.api_error_window_ms = read_ms(t, "api_error_window_ms", g.api_error_window_ms, 1,
                                     "Window of the API error storm");
     g.stale_market_data_ms = read_ms(t, "stale_market_data_ms", g.stale_market_data_ms, 0,

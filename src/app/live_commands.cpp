@@ -307,9 +307,9 @@ bool write_replay_report(const std::filesystem::path& out_dir, const engine_conf
         "  \"risk_rejects\": {},\n  \"total_pnl\": {:.8f},\n  \"fees\": {:.8f},\n"
         "  \"equity\": {:.8f},\n  \"fill_digest\": \"{:016x}\",\n  \"wall_seconds\": {:.3f},\n"
         "  \"messages_per_s\": {:.0f}\n}}\n",
-        config.engine.symbol, file_list, s.lines, s.bad_lines, s.gaps, s.resyncs,
-        s.quotes.orders_sent, s.loop.fills, s.risk_rejects, s.total_pnl, s.fees, s.equity,
-        s.loop.fill_digest, s.wall_seconds, s.messages_per_s);
+        config.engine.symbol, file_list, s.lines, s.bad_lines, s.gaps, s.resyncs, s.orders_sent,
+        s.loop.fills, s.risk_rejects, s.total_pnl, s.fees, s.equity, s.loop.fill_digest,
+        s.wall_seconds, s.messages_per_s);
     return static_cast<bool>(out.flush());
 }
 
@@ -317,9 +317,9 @@ bool write_replay_report(const std::filesystem::path& out_dir, const engine_conf
 
 int run_replay_command(const replay_command& command) {
     for (const auto& file : command.data_files) {
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(file, ec)) {
-            std::fprintf(stderr, "quoter backtest: capture file %s not found\n", file.c_str());
+        if (const auto problem = md::check_capture_file(file); problem != md::capture_error::none) {
+            std::fprintf(stderr, "quoter backtest: capture file %s: %s\n", file.c_str(),
+                         std::string(md::describe(problem)).c_str());
             return exit_invalid_input;
         }
     }
@@ -352,13 +352,16 @@ int run_replay_command(const replay_command& command) {
                 config.engine.symbol.c_str(), command.data_files.size(),
                 command.data_files.size() == 1 ? "" : "s",
                 static_cast<double>(s.last_ns - s.first_ns) * 1e-9, s.wall_seconds);
-    std::printf("  messages %llu (%llu bad), %.0f messages/s, gaps %llu, resyncs %llu\n",
-                static_cast<unsigned long long>(s.lines),
-                static_cast<unsigned long long>(s.bad_lines), s.messages_per_s,
-                static_cast<unsigned long long>(s.gaps),
-                static_cast<unsigned long long>(s.resyncs));
+    std::printf(
+        "  messages %llu (%llu bad lines, %llu malformed, %llu unrecognised, %llu other "
+        "symbols), %.0f messages/s, gaps %llu, resyncs %llu\n",
+        static_cast<unsigned long long>(s.lines), static_cast<unsigned long long>(s.bad_lines),
+        static_cast<unsigned long long>(s.replay.malformed),
+        static_cast<unsigned long long>(s.replay.unrecognised),
+        static_cast<unsigned long long>(s.replay.unknown_symbol), s.messages_per_s,
+        static_cast<unsigned long long>(s.gaps), static_cast<unsigned long long>(s.resyncs));
     std::printf("  orders %llu, fills %llu, cancels %llu, risk rejects %llu, final state %s\n",
-                static_cast<unsigned long long>(s.quotes.orders_sent),
+                static_cast<unsigned long long>(s.orders_sent),
                 static_cast<unsigned long long>(s.loop.fills),
                 static_cast<unsigned long long>(s.quotes.cancels_sent),
                 static_cast<unsigned long long>(s.risk_rejects),
@@ -378,7 +381,7 @@ std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
     return fmt::format("paper {:.0f}s  {}{}  orders {}  fills {}  open {}  pnl {}  equity {:.2f}  "
                        "msgs {}  synced {}",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
-                       s.quotes.orders_sent, s.loop.fills, s.open_orders, signed_money(s.total_pnl),
+                       s.orders_sent, s.loop.fills, s.open_orders, signed_money(s.total_pnl),
                        s.equity, s.market_data.messages, s.market_data.synced_symbols);
 }
 
@@ -503,7 +506,7 @@ int run_paper_command(const paper_run_command& command) {
                 wall_s);
     std::printf("  orders %llu, acks %llu, fills %llu, cancels %llu, risk rejects %llu, "
                 "open orders %zu, final state %s\n",
-                static_cast<unsigned long long>(s.quotes.orders_sent),
+                static_cast<unsigned long long>(s.orders_sent),
                 static_cast<unsigned long long>(s.exchange.acks),
                 static_cast<unsigned long long>(s.loop.fills),
                 static_cast<unsigned long long>(s.quotes.cancels_sent),
@@ -511,9 +514,9 @@ int run_paper_command(const paper_run_command& command) {
                 std::string(risk::to_string(s.state)).c_str());
     std::printf("  PnL %s, equity %.4f, position %.8g\n", signed_money(s.total_pnl).c_str(),
                 s.equity, config.spec.to_double(s.position));
-    if (s.loop.flatten_orders != 0) {
+    if (s.flatten_orders_sent != 0) {
         std::printf("  flatten on kill: %llu orders\n",
-                    static_cast<unsigned long long>(s.loop.flatten_orders));
+                    static_cast<unsigned long long>(s.flatten_orders_sent));
     }
     std::printf("  market data: %llu messages, %llu gaps, %llu resyncs, %llu reconnects\n",
                 static_cast<unsigned long long>(s.market_data.messages),

@@ -190,9 +190,10 @@ public:
     std::optional<exec::order_request> flatten_order(const portfolio::account& account,
                                                      core::timestamp_ns now) noexcept override {
         now_ = std::max(now_, now);
-        const auto request =
-            engine::next_flatten_order(flattener_, spec_, limits_, account.position(), market_,
-                                       account.equity(), symbol_id, *alerts_, now);
+        view_.position = account.position();
+        view_.equity = account.equity();
+        const auto request = engine::next_flatten_order(
+            flattener_, spec_, limits_, with_open_orders(), market_, symbol_id, *alerts_, now);
         if (!request) {
             return std::nullopt;
         }
@@ -256,7 +257,8 @@ public:
             break;
         case exec::exec_kind::partial_fill:
         case exec::exec_kind::fill:
-            engine_.on_fill(engine::to_risk_fill(report, symbol_id, at));
+            engine_.on_fill(engine::to_risk_fill(
+                report, symbol_id, at, order != nullptr ? order->expected : report.price));
             if (journal_ != nullptr) {
                 journal_->append(
                     at, ops::fill_entry{.client_order_id = report.client_id.value,
@@ -307,6 +309,7 @@ private:
         core::side side = core::side::buy;
         core::qty qty;
         core::timestamp_ns sent = 0;
+        core::price expected; ///< Expected fill price (engine::expected_fill_price).
         bool live = false;
         bool acked = false;
     };
@@ -358,7 +361,7 @@ private:
     /// Tracks an order that left and journals its intent with the model behind it.
     void note_sent(const exec::order_request& request, risk::order_intent intent,
                    core::timestamp_ns now) noexcept {
-        track(request, now);
+        track(request, engine::expected_fill_price(request, market_, intent), now);
         if (journal_ == nullptr) {
             return;
         }
@@ -447,10 +450,11 @@ private:
         return nullptr;
     }
 
-    void track(const exec::order_request& request, core::timestamp_ns now) noexcept {
+    void track(const exec::order_request& request, core::price expected,
+               core::timestamp_ns now) noexcept {
         for (open_order& order : orders_) {
             if (!order.live) {
-                order = {request.id.value, request.side, request.qty, now, true, false};
+                order = {request.id.value, request.side, request.qty, now, expected, true, false};
                 ++open_count_;
                 return;
             }

@@ -8,10 +8,6 @@ namespace {
 
 __extension__ typedef __int128 int128; // exact price * quantity products
 
-// Relative slack for double -> grid rounding; far below one tick for any realistic price and far
-// above the error of one division.
-constexpr double grid_tolerance = 1e-9;
-
 std::int64_t saturate(int128 value) noexcept {
     constexpr auto hi = std::numeric_limits<std::int64_t>::max();
     constexpr auto lo = std::numeric_limits<std::int64_t>::min();
@@ -34,6 +30,45 @@ std::int64_t clamp_to_int64(double value) noexcept {
         return std::numeric_limits<std::int64_t>::min();
     }
     return static_cast<std::int64_t>(value);
+}
+
+// Grid values below this many units of 10^-decimals convert to double exactly, so a grid point's
+// double (units / 10^decimals, one correctly rounded division) is the double nearest to its
+// decimal value. Beyond it (prices of 10^13 quote units at 2 decimals) doubles are coarser than
+// the grid and the plain quotient is used.
+constexpr double exact_units_limit = 4503599627370496.0; // 2^52
+
+/// The largest grid index k with k * unit_size <= value (floor) or the smallest with
+/// k * unit_size >= value (ceil), where k * unit_size stands for the double nearest to the
+/// decimal grid point units * k / 10^decimals. A value written as a grid point's decimal
+/// ("100.00", "0.29") therefore maps to that point, and any other double to the neighbour on the
+/// asked-for side: never a tolerance that could move it across the grid.
+std::int64_t to_grid(double value, double size, std::int64_t units, int decimals,
+                     bool up) noexcept {
+    const double quotient = value / size;
+    if (!(std::abs(quotient) * static_cast<double>(units) < exact_units_limit)) {
+        return clamp_to_int64(up ? std::ceil(quotient) : std::floor(quotient)); // NaN -> 0
+    }
+    const auto scale = static_cast<double>(pow10(decimals));
+    const auto point = [&](std::int64_t k) { return static_cast<double>(k * units) / scale; };
+    // The quotient is within one index of the answer; step to it.
+    auto k = static_cast<std::int64_t>(up ? std::ceil(quotient) : std::floor(quotient));
+    if (up) {
+        while (point(k) < value) {
+            ++k;
+        }
+        while (point(k - 1) >= value) {
+            --k;
+        }
+    } else {
+        while (point(k) > value) {
+            --k;
+        }
+        while (point(k + 1) <= value) {
+            ++k;
+        }
+    }
+    return k;
 }
 
 } // namespace
@@ -106,13 +141,11 @@ std::string_view symbol_spec::format_qty(qty q, std::span<char> out) const noexc
 }
 
 price symbol_spec::round_bid(double value) const noexcept {
-    const double ticks = value / tick_size_;
-    return price{clamp_to_int64(std::floor(ticks + std::abs(ticks) * grid_tolerance))};
+    return price{to_grid(value, tick_size_, tick_units_, price_decimals_, false)};
 }
 
 price symbol_spec::round_ask(double value) const noexcept {
-    const double ticks = value / tick_size_;
-    return price{clamp_to_int64(std::ceil(ticks - std::abs(ticks) * grid_tolerance))};
+    return price{to_grid(value, tick_size_, tick_units_, price_decimals_, true)};
 }
 
 price symbol_spec::round_nearest(double value) const noexcept {
@@ -120,8 +153,7 @@ price symbol_spec::round_nearest(double value) const noexcept {
 }
 
 qty symbol_spec::round_qty_down(double value) const noexcept {
-    const double lots = value / step_size_;
-    return qty{clamp_to_int64(std::floor(lots + std::abs(lots) * grid_tolerance))};
+    return qty{to_grid(value, step_size_, step_units_, qty_decimals_, false)};
 }
 
 std::int64_t symbol_spec::notional_units(price p, qty q) const noexcept {

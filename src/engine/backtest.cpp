@@ -67,6 +67,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     summary.wall_seconds = std::chrono::duration<double>(elapsed).count();
     summary.lines = replayer.lines();
     summary.bad_lines = replayer.bad_lines();
+    summary.replay = replayer.stats();
     summary.messages_per_s = summary.wall_seconds > 0.0
                                  ? static_cast<double>(summary.lines) / summary.wall_seconds
                                  : 0.0;
@@ -75,6 +76,8 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     summary.resyncs = sync.resyncs;
     summary.loop = loop.stats();
     summary.quotes = loop.quotes().counters();
+    summary.orders_sent = loop.gate().orders_sent(risk::order_intent::quote);
+    summary.flatten_orders_sent = loop.gate().orders_sent(risk::order_intent::flatten);
     summary.risk_rejects = loop.gate().risk_rejects();
     for (std::size_t i = 0; i < summary.risk_rejects_by_reason.size(); ++i) {
         summary.risk_rejects_by_reason[i] =
@@ -92,7 +95,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     summary.total_pnl = account.total_pnl();
     summary.fees = account.fees();
     if (replayer.error() != md::capture_error::none) {
-        summary.error = "cannot read " + replayer.failed_file();
+        summary.error = replayer.error_message();
         return summary;
     }
     summary.ok = true;

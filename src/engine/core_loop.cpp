@@ -61,8 +61,29 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
 }
 
 core::qty core_loop::to_trading_lots(core::qty book_lots) const noexcept {
+    // Down: the simulated exchange must never see more size than the venue can trade, so a
+    // level (or print) smaller than one trading lot shows as 0 and fills nothing.
     const std::int64_t lots = book_lots.lots();
-    return core::qty{lots <= 0 ? 0 : (lots + lot_ratio_ - 1) / lot_ratio_};
+    return core::qty{lots <= 0 ? 0 : lots / lot_ratio_};
+}
+
+bool core_loop::check_sequence(const md::md_event& event, core::timestamp_ns now) noexcept {
+    const std::uint64_t sequence = event.symbol_sequence;
+    if (sequence == 0) {
+        return false; // unnumbered (hand-made events)
+    }
+    const std::uint64_t expected = last_sequence_ + 1;
+    last_sequence_ = sequence;
+    if (expected == 1 || sequence == expected) {
+        return false;
+    }
+    ++stats_.sequence_gaps;
+    stats_.events_lost += sequence > expected ? sequence - expected : 0;
+    // Whatever was lost (a resyncing or stale state, a book) the view of the symbol is
+    // unknown: paused until the next synced, valid book.
+    sequence_hole_ = true;
+    set_feed_paused(true, now);
+    return true;
 }
 
 void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noexcept {
@@ -72,13 +93,27 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
     now_ = now;
     ++stats_.events;
     take_control(now);
+    (void)check_sequence(event, now);
     feed_exchange(event, now);
+    const bool tradable = event.kind == md::md_event_kind::book && event.book_valid() &&
+                          event.bid_count > 0 && event.ask_count > 0;
+    if (tradable) {
+        // Before the gate delivers reports: an order they trigger meets the current book.
+        market_.best_bid = event.bids[0].px;
+        market_.best_ask = event.asks[0].px;
+        account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
+        refresh_views();
+    }
     (void)gate_.poll(now);
 
     switch (event.kind) {
     case md::md_event_kind::state:
         ++stats_.state_events;
-        set_feed_paused(event.state != md::feed_state::synced, now);
+        if (event.state != md::feed_state::synced) {
+            set_feed_paused(true, now);
+        } else if (!sequence_hole_) {
+            set_feed_paused(false, now);
+        }
         break;
     case md::md_event_kind::trade:
         ++stats_.trade_events;
@@ -88,17 +123,15 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
         break;
     case md::md_event_kind::book: {
         ++stats_.book_events;
-        if (!event.book_valid() || event.bid_count == 0 || event.ask_count == 0) {
+        if (!tradable) {
             ++stats_.invalid_books;
             if (event.state != md::feed_state::synced) {
                 set_feed_paused(true, now);
             }
             break;
         }
-        market_.best_bid = event.bids[0].px;
-        market_.best_ask = event.asks[0].px;
-        account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
         risk_.on_market_data(now);
+        sequence_hole_ = false;
         set_feed_paused(false, now);
         refresh_views();
         risk_.on_account(instrument_.trading_spec, config_.symbol, market_, account_view_, now);
@@ -107,8 +140,32 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
         break;
     }
     }
+    requote_after_fill(now);
     risk_.poll(now, oldest_unacked());
     work_flatten(now);
+    retry_cancels(now);
+}
+
+void core_loop::requote_after_fill(core::timestamp_ns now) noexcept {
+    if (!filled_since_quote_ || feed_paused_ || market_.best_bid.ticks() <= 0) {
+        return;
+    }
+    refresh_views();
+    requote(now);
+}
+
+void core_loop::retry_cancels(core::timestamp_ns now) noexcept {
+    const std::size_t gave_up = quotes_.retry_cancels(now);
+    if (gave_up == 0) {
+        return;
+    }
+    stats_.cancel_give_ups += gave_up;
+    raise({.time = now,
+           .kind = risk::alert_kind::cancel_gave_up,
+           .severity = risk::alert_severity::critical,
+           .symbol_id = config_.symbol,
+           .value = static_cast<double>(quotes_.abandoned_orders()),
+           .threshold = static_cast<double>(quotes_.config().max_cancel_attempts)});
 }
 
 void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept {
@@ -175,6 +232,7 @@ void core_loop::refresh_views() noexcept {
 }
 
 void core_loop::requote(core::timestamp_ns now) noexcept {
+    filled_since_quote_ = false;
     if (!orders_enabled_ || risk_.state() != risk::trading_state::running) {
         return;
     }
@@ -202,8 +260,10 @@ bool core_loop::poll(core::timestamp_ns now) noexcept {
     now_ = std::max(now_, now);
     take_control(now_);
     (void)gate_.poll(now_);
+    requote_after_fill(now_);
     risk_.poll(now_, oldest_unacked());
     work_flatten(now_);
+    retry_cancels(now_);
     return !stop_;
 }
 
@@ -211,9 +271,9 @@ void core_loop::work_flatten(core::timestamp_ns now) noexcept {
     if (flattener_.state() != exec::flatten_state::working || flattener_.in_flight()) {
         return;
     }
-    const auto request = next_flatten_order(flattener_, instrument_.trading_spec,
-                                            config_.risk.limits, account_.position(), market_,
-                                            account_.equity(), config_.symbol, *this, now);
+    const auto request =
+        next_flatten_order(flattener_, instrument_.trading_spec, config_.risk.limits,
+                           gate_.account(), market_, config_.symbol, *this, now);
     if (!request) {
         return;
     }
@@ -315,7 +375,6 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
                                                                  : portfolio::liquidity::maker;
         f.mid = account_.current_mark();
         const portfolio::fill_result booked = account_.apply(f);
-        risk_.on_fill(to_risk_fill(report, config_.symbol, at));
         if (journal_ != nullptr) {
             journal_->append(
                 at, ops::fill_entry{.client_order_id = report.client_id.value,
@@ -328,7 +387,10 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
                                     .side = report.side,
                                     .maker = report.liquidity != exec::liquidity_role::taker});
         }
+        // The risk views follow the account at once, before anything else can send; the
+        // quote manager places nothing until the loop requotes for the new position.
         refresh_views();
+        filled_since_quote_ = true;
         break;
     }
     case exec::exec_kind::reject:

@@ -28,6 +28,8 @@ paper_status snapshot(const core_loop& loop, const exec::sim_exchange& exchange,
     status.quotes = loop.quotes().counters();
     status.exchange = exchange.stats();
     status.open_orders = exchange.open_order_count();
+    status.orders_sent = loop.gate().orders_sent(risk::order_intent::quote);
+    status.flatten_orders_sent = loop.gate().orders_sent(risk::order_intent::flatten);
     status.risk_rejects = loop.gate().risk_rejects();
     status.position = loop.account().position();
     status.equity = loop.account().equity();

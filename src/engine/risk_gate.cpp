@@ -1,5 +1,7 @@
 #include "quoter/engine/risk_gate.hpp"
 
+#include <algorithm>
+
 namespace quoter::engine {
 
 risk::order_request to_risk_order(const exec::order_request& request, std::uint16_t symbol_id,
@@ -16,25 +18,82 @@ risk::order_request to_risk_order(const exec::order_request& request, std::uint1
     return order;
 }
 
+bool is_taker(const exec::order_request& request, const risk::market_view& market,
+              risk::order_intent intent) noexcept {
+    if (intent == risk::order_intent::flatten || request.tif != exec::time_in_force::gtc) {
+        return true;
+    }
+    if (request.post_only) {
+        return false;
+    }
+    return request.side == core::side::buy
+               ? market.best_ask.ticks() > 0 && request.price >= market.best_ask
+               : market.best_bid.ticks() > 0 && request.price <= market.best_bid;
+}
+
+core::price expected_fill_price(const exec::order_request& request, const risk::market_view& market,
+                                risk::order_intent intent) noexcept {
+    if (!is_taker(request, market, intent)) {
+        return request.price;
+    }
+    const core::price touch = request.side == core::side::buy ? market.best_ask : market.best_bid;
+    return touch.ticks() > 0 ? touch : request.price;
+}
+
+risk::api_outcome classify_venue_error(const exec::exec_report& report) noexcept {
+    switch (report.reason) {
+    case exec::reject_reason::post_only_would_cross: // the book moved while the order flew
+    case exec::reject_reason::unknown_order:         // the cancel raced a fill or an expiry
+    case exec::reject_reason::none:
+    case exec::reject_reason::expired:
+    case exec::reject_reason::user_cancel:
+    case exec::reject_reason::risk_refused:
+        return risk::api_outcome::client_error;
+    case exec::reject_reason::too_many_open_orders:
+        return risk::api_outcome::rate_limited;
+    case exec::reject_reason::invalid_client_id:
+    case exec::reject_reason::duplicate_client_id:
+    case exec::reject_reason::invalid_price:
+    case exec::reject_reason::invalid_qty:
+    case exec::reject_reason::unknown_symbol:
+    case exec::reject_reason::reduce_only_would_increase:
+        return risk::api_outcome::venue_reject;
+    }
+    return risk::api_outcome::venue_reject;
+}
+
 risk::fill_report to_risk_fill(const exec::exec_report& report, std::uint16_t symbol_id,
-                               core::timestamp_ns received) noexcept {
+                               core::timestamp_ns received, core::price expected_price) noexcept {
     return {.exchange_time = report.exchange_ts,
             .received_time = received,
             .symbol_id = symbol_id,
             .side = report.side,
             .price = report.price,
-            .expected_price = report.price,
+            .expected_price = expected_price,
             .qty = report.fill_qty};
 }
 
 std::optional<exec::order_request>
 next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
-                   const risk::risk_limits& limits, core::qty position,
-                   const risk::market_view& market, double equity, std::uint16_t symbol_id,
+                   const risk::risk_limits& limits, const risk::account_view& account,
+                   const risk::market_view& market, std::uint16_t symbol_id,
                    risk::alert_sink& alerts, core::timestamp_ns now) noexcept {
-    const core::price touch = position.lots() > 0 ? market.best_bid : market.best_ask;
-    auto request = flattener.next_order(position, market.best_bid, market.best_ask,
-                                        risk::largest_order_qty(spec, limits, touch, equity));
+    const core::qty position = account.position;
+    const bool long_position = position.lots() > 0;
+    const core::price touch = long_position ? market.best_bid : market.best_ask;
+    std::optional<core::qty> cap = risk::largest_order_qty(spec, limits, touch, account.equity);
+    if (flattener.state() == exec::flatten_state::working && position.lots() != 0) {
+        // Close only what the working orders on the closing side leave open, so that the
+        // position cannot cross zero if they fill too; none left: wait for them to end.
+        const std::int64_t working =
+            long_position ? account.open_sell_qty.lots() : account.open_buy_qty.lots();
+        const std::int64_t left = (long_position ? position.lots() : -position.lots()) - working;
+        if (left <= 0) {
+            return std::nullopt;
+        }
+        cap = core::qty{cap ? std::min(cap->lots(), left) : left};
+    }
+    auto request = flattener.next_order(position, market.best_bid, market.best_ask, cap);
     if (!request && flattener.state() == exec::flatten_state::gave_up) {
         alerts.raise({.time = now,
                       .kind = risk::alert_kind::flatten_gave_up,
@@ -53,7 +112,45 @@ risk_gate::risk_gate(exec::order_gateway& inner, risk::risk_engine& risk,
 
 void risk_gate::set_report_sink(exec::exec_report_sink* sink) noexcept {
     sink_ = sink;
-    inner_.set_report_sink(sink);
+    inner_.set_report_sink(this);
+}
+
+core::qty risk_gate::working_qty(core::side side) const noexcept {
+    std::int64_t lots = 0;
+    for (std::size_t i = 0; i < working_count_; ++i) {
+        if (working_[i].side == side) {
+            lots += working_[i].leaves;
+        }
+    }
+    return core::qty{lots};
+}
+
+risk::account_view risk_gate::account() const noexcept {
+    risk::account_view view = account_;
+    view.position = core::qty{account_.position.lots() + fills_since_views_};
+    view.open_buy_qty =
+        core::qty{std::max(account_.open_buy_qty.lots(), working_qty(core::side::buy).lots())};
+    view.open_sell_qty =
+        core::qty{std::max(account_.open_sell_qty.lots(), working_qty(core::side::sell).lots())};
+    return view;
+}
+
+risk_gate::working_order* risk_gate::find(std::uint64_t id) noexcept {
+    for (std::size_t i = 0; i < working_count_; ++i) {
+        if (working_[i].id == id) {
+            return &working_[i];
+        }
+    }
+    return nullptr;
+}
+
+void risk_gate::forget(std::uint64_t id) noexcept {
+    for (std::size_t i = 0; i < working_count_; ++i) {
+        if (working_[i].id == id) {
+            working_[i] = working_[--working_count_];
+            return;
+        }
+    }
 }
 
 exec::gateway_error risk_gate::submit(const exec::order_request& request,
@@ -64,24 +161,36 @@ exec::gateway_error risk_gate::submit(const exec::order_request& request,
 exec::gateway_error risk_gate::submit_checked(const exec::order_request& request,
                                               core::timestamp_ns now,
                                               risk::order_intent intent) noexcept {
-    const risk::reject_reason reason = risk_.check_order(
-        spec_, to_risk_order(request, symbol_id_, intent), market_, account_, now);
-    if (reason == risk::reject_reason::none) {
-        const exec::gateway_error error = inner_.submit(request, now);
-        if (error == exec::gateway_error::none) {
-            ++passed_;
-            if (listener_ != nullptr) {
-                listener_->on_order_sent(request, intent, now);
-            }
-        }
-        return error;
-    }
-    if (reject_count_ == reject_queue_capacity) {
+    if (working_count_ == working_capacity) {
         return exec::gateway_error::queue_full;
+    }
+    const risk::reject_reason reason = risk_.check_order(
+        spec_, to_risk_order(request, symbol_id_, intent), market_, account(), now);
+    if (reason == risk::reject_reason::none) {
+        // The expected price is the touch as decided now, before the venue can move it.
+        const core::price expected = expected_fill_price(request, market_, intent);
+        const exec::gateway_error error = inner_.submit(request, now);
+        if (error != exec::gateway_error::none) {
+            risk_.on_api_response(risk::api_outcome::send_failed, now);
+            return error;
+        }
+        working_[working_count_++] = {.id = request.id.value,
+                                      .leaves = request.qty.lots(),
+                                      .expected = expected,
+                                      .side = request.side};
+        ++passed_;
+        ++sent_[static_cast<std::size_t>(intent)];
+        if (listener_ != nullptr) {
+            listener_->on_order_sent(request, intent, now);
+        }
+        return exec::gateway_error::none;
     }
     ++risk_rejects_;
     ++by_reason_[static_cast<std::size_t>(reason)];
     last_reason_ = reason;
+    if (reject_count_ == reject_queue_capacity) {
+        return exec::gateway_error::queue_full;
+    }
     exec::exec_report report;
     report.client_id = request.id;
     report.kind = exec::exec_kind::reject;
@@ -98,18 +207,62 @@ exec::gateway_error risk_gate::submit_checked(const exec::order_request& request
 
 exec::gateway_error risk_gate::cancel(std::uint32_t symbol, exec::client_order_id id,
                                       core::timestamp_ns now) noexcept {
+    // Never refused by the risk layer; counted once it is out (a rate above the limit pauses).
     const exec::gateway_error error = inner_.cancel(symbol, id, now);
-    if (error == exec::gateway_error::none) {
-        risk_.on_cancels_sent(now, 1);
-        if (listener_ != nullptr) {
-            listener_->on_cancel_sent(id, now);
-        }
+    if (error != exec::gateway_error::none) {
+        risk_.on_api_response(risk::api_outcome::send_failed, now);
+        return error;
     }
+    if (listener_ != nullptr) {
+        listener_->on_cancel_sent(id, now);
+    }
+    (void)risk_.on_cancel(now);
     return error;
 }
 
 exec::gateway_error risk_gate::cancel_all(std::uint32_t symbol, core::timestamp_ns now) noexcept {
-    return inner_.cancel_all(symbol, now);
+    const exec::gateway_error error = inner_.cancel_all(symbol, now);
+    if (error != exec::gateway_error::none) {
+        risk_.on_api_response(risk::api_outcome::send_failed, now);
+    }
+    return error;
+}
+
+void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
+    const core::timestamp_ns at = report.local_ts;
+    working_order* const order = find(report.client_id.value);
+    switch (report.kind) {
+    case exec::exec_kind::partial_fill:
+    case exec::exec_kind::fill: {
+        const std::int64_t lots = report.fill_qty.lots();
+        fills_since_views_ += report.side == core::side::buy ? lots : -lots;
+        if (order != nullptr) {
+            order->leaves = std::max<std::int64_t>(order->leaves - lots, 0);
+        }
+        // Before the owner sees it, so that a slippage kill precedes any replacement.
+        risk_.on_fill(to_risk_fill(report, symbol_id_, at,
+                                   order != nullptr ? order->expected : report.price));
+        break;
+    }
+    case exec::exec_kind::reject:
+    case exec::exec_kind::cancel_reject:
+        if (report.reason != exec::reject_reason::risk_refused) {
+            risk_.on_api_response(classify_venue_error(report), at);
+        }
+        break;
+    case exec::exec_kind::ack:
+    case exec::exec_kind::cancelled:
+        break;
+    }
+    if (report.is_terminal() && order != nullptr) {
+        order->leaves = 0; // no longer working, even for a replacement sent from the sink
+    }
+    if (sink_ != nullptr) {
+        sink_->on_exec_report(report);
+    }
+    if (report.is_terminal()) {
+        forget(report.client_id.value);
+    }
 }
 
 std::size_t risk_gate::poll(core::timestamp_ns now) noexcept {

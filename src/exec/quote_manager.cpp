@@ -14,10 +14,12 @@ constexpr std::uint64_t seq_mask = (std::uint64_t{1} << 48U) - 1;
 
 quote_manager::quote_manager(const quote_manager_config& config, order_gateway& gateway) noexcept
     : config_(config), gateway_(gateway) {
-    config_.levels = static_cast<std::uint8_t>(
-        std::clamp<std::size_t>(config_.levels, 1, max_quote_levels));
+    config_.levels =
+        static_cast<std::uint8_t>(std::clamp<std::size_t>(config_.levels, 1, max_quote_levels));
     refresh_ns_ = std::max<std::int64_t>(config_.refresh_ms, 0) * core::ns_per_ms;
     max_age_ns_ = std::max<std::int64_t>(config_.max_order_age_ms, 0) * core::ns_per_ms;
+    cancel_retry_ns_ = std::max<std::int64_t>(config_.cancel_retry_ms, 0) * core::ns_per_ms;
+    config_.max_cancel_attempts = std::max<std::uint32_t>(config_.max_cancel_attempts, 1);
     for (std::size_t level = 0; level < max_quote_levels; ++level) {
         for (const core::side side : {core::side::buy, core::side::sell}) {
             slot_state& slot = slots_[slot_index(side, level)];
@@ -39,10 +41,17 @@ std::size_t quote_manager::open_orders() const noexcept {
     }));
 }
 
+std::size_t quote_manager::abandoned_orders() const noexcept {
+    return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) {
+        return s.order.status != order_status::none && s.cancel_gave_up;
+    }));
+}
+
 void quote_manager::update(const desired_quotes& desired, core::timestamp_ns now) noexcept {
     if (halted_) {
         return;
     }
+    awaiting_update_ = false;
     for (std::size_t level = 0; level < config_.levels; ++level) {
         slot_state& bid = slots_[slot_index(core::side::buy, level)];
         bid.desired = desired.bids[level];
@@ -81,7 +90,8 @@ bool quote_manager::needs_replace(const slot_state& slot, core::timestamp_ns now
         return true;
     }
     const auto price_gap = static_cast<double>(std::llabs(slot.desired.price - order.price));
-    if (price_gap * 1e4 > config_.refresh_tolerance_bps * static_cast<double>(order.price.ticks())) {
+    if (price_gap * 1e4 >
+        config_.refresh_tolerance_bps * static_cast<double>(order.price.ticks())) {
         return true;
     }
     const auto size_gap = static_cast<double>(std::llabs((slot.desired.qty - order.qty).lots()));
@@ -89,7 +99,7 @@ bool quote_manager::needs_replace(const slot_state& slot, core::timestamp_ns now
 }
 
 void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept {
-    if (halted_ || !slot.desired.active() || !may_send(slot, now)) {
+    if (halted_ || awaiting_update_ || !slot.desired.active() || !may_send(slot, now)) {
         return;
     }
     const std::size_t index = slot_index(slot.side, slot.level);
@@ -117,15 +127,23 @@ void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept
     slot.order.qty = request.qty;
     slot.order.sent_ts = now;
     slot.cancel_via_all = false;
+    reset_cancel_budget(slot);
+}
+
+void quote_manager::reset_cancel_budget(slot_state& slot) noexcept {
     slot.next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
+    slot.cancel_attempts = 0;
+    slot.cancel_gave_up = false;
 }
 
 void quote_manager::send_cancel(slot_state& slot, core::timestamp_ns now) noexcept {
-    // After a cancel_reject the order may still be open (or its fill is on the way): retry, but
-    // no more often than refresh_ms.
-    if (now < slot.next_cancel_ts) {
+    // After a refusal or a cancel_reject the order may still be open (or its fill is on the
+    // way): retry, but no more often than cancel_retry_ms and only while the budget lasts.
+    if (now < slot.next_cancel_ts || slot.cancel_gave_up) {
         return;
     }
+    ++slot.cancel_attempts;
+    slot.next_cancel_ts = now + cancel_retry_ns_;
     if (gateway_.cancel(config_.symbol, slot.order.id, now) != gateway_error::none) {
         ++counters_.gateway_errors;
         return;
@@ -133,11 +151,51 @@ void quote_manager::send_cancel(slot_state& slot, core::timestamp_ns now) noexce
     ++counters_.cancels_sent;
     slot.order.cancel_pending = true;
     slot.order.cancel_sent_ts = now;
-    slot.next_cancel_ts = now + refresh_ns_;
+}
+
+std::size_t quote_manager::retry_cancels(core::timestamp_ns now) noexcept {
+    std::size_t gave_up = 0;
+    for (slot_state& slot : slots_) {
+        working_order& order = slot.order;
+        if (order.status == order_status::none || slot.cancel_gave_up) {
+            continue;
+        }
+        // A replacement whose cancel was refused or rejected is decided again by update(); an
+        // order that must go, or a cancel without answer, is this loop's.
+        const bool must_go = halted_ || !slot.desired.active();
+        if (!must_go && !order.cancel_pending) {
+            continue;
+        }
+        if (now < slot.next_cancel_ts ||
+            (order.cancel_pending && now - order.cancel_sent_ts < cancel_retry_ns_)) {
+            continue; // paced, or the answer may still come
+        }
+        if (slot.cancel_attempts >= config_.max_cancel_attempts) {
+            slot.cancel_gave_up = true;
+            ++counters_.cancel_give_ups;
+            ++gave_up;
+            continue;
+        }
+        // Sent again in its own name: a cancel-all that missed it is no longer relied upon.
+        slot.cancel_via_all = false;
+        ++counters_.cancel_retries;
+        send_cancel(slot, now);
+    }
+    return gave_up;
+}
+
+void quote_manager::resume() noexcept {
+    halted_ = false;
+    for (slot_state& slot : slots_) {
+        reset_cancel_budget(slot);
+    }
 }
 
 void quote_manager::cancel_all(core::timestamp_ns now) noexcept {
     halted_ = true;
+    for (slot_state& slot : slots_) {
+        reset_cancel_budget(slot); // a new kill gets a new budget
+    }
     const bool sent = gateway_.cancel_all(config_.symbol, now) == gateway_error::none;
     if (sent) {
         ++counters_.cancel_alls_sent;
@@ -151,11 +209,12 @@ void quote_manager::cancel_all(core::timestamp_ns now) noexcept {
         }
         if (sent) {
             ++counters_.cancels_sent;
+            ++slot.cancel_attempts;
             slot.order.cancel_pending = true;
             slot.order.cancel_sent_ts = now;
+            slot.next_cancel_ts = now + cancel_retry_ns_;
             slot.cancel_via_all = true;
         } else {
-            slot.next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
             send_cancel(slot, now);
         }
     }
@@ -188,6 +247,7 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
             // The cancel-all may have reached the venue before this order did.
             slot->cancel_via_all = false;
             slot->next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
+            order.cancel_pending = false;
             send_cancel(*slot, now);
         } else if (!order.cancel_pending && (halted_ || !slot->desired.active())) {
             send_cancel(*slot, now);
@@ -210,13 +270,15 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
             ++counters_.fills_racing_cancel;
         }
         order.cum_qty = report.cum_qty;
+        // Every desired quote was computed for the position before this fill: place nothing
+        // more until the owner requotes.
+        awaiting_update_ = true;
         if (report.kind == exec_kind::partial_fill) {
             order.status = order_status::partially_filled;
             return;
         }
         ++counters_.orders_filled;
         order = working_order{};
-        try_place(*slot, now);
         return;
     case exec_kind::cancelled:
         ++counters_.cancelled;
@@ -225,7 +287,8 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     case exec_kind::cancel_reject:
         // The order is still ours: either still open (the cancel overtook it, or the venue
-        // refused) or its terminal report is still on the way. The next update decides again.
+        // refused) or its terminal report is still on the way. The next update decides again;
+        // an order that must go is cancelled again by retry_cancels().
         ++counters_.cancel_rejects;
         order.cancel_pending = false;
         slot->cancel_via_all = false;

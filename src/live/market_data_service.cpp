@@ -30,11 +30,12 @@ namespace {
 
 /// The ring's producer side: drops trade prints already published (the same trade delivered by
 /// both connections of a rollover) and counts what a full ring refuses. It numbers the events
-/// itself (from 1, like md_publisher) so that only ring overflows, never de-duplication, leave a
-/// gap in the sequence the core checks.
+/// itself (from 1, like md_publisher, globally and per symbol) so that only ring overflows, never
+/// de-duplication, leave a gap in the sequences the core checks.
 class trade_dedup_sink final : public md::md_event_sink {
 public:
-    trade_dedup_sink(md_ring& ring, std::size_t symbols) : ring_(ring), last_trade_(symbols, -1) {}
+    trade_dedup_sink(md_ring& ring, std::size_t symbols)
+        : ring_(ring), last_trade_(symbols, -1), symbol_sequence_(symbols, 0) {}
 
     void on_event(const md::md_event& event) noexcept override {
         if (event.kind == md::md_event_kind::trade && event.symbol < last_trade_.size()) {
@@ -47,6 +48,9 @@ public:
         }
         md::md_event numbered = event;
         numbered.sequence = ++sequence_;
+        if (event.symbol < symbol_sequence_.size()) {
+            numbered.symbol_sequence = ++symbol_sequence_[event.symbol];
+        }
         if (ring_.try_push(numbered)) {
             ++published_;
         } else {
@@ -65,6 +69,7 @@ private:
     std::uint64_t ring_full_ = 0;
     std::uint64_t duplicates_ = 0;
     std::uint64_t sequence_ = 0;
+    std::vector<std::uint64_t> symbol_sequence_;
 };
 
 } // namespace

@@ -66,6 +66,169 @@ template <std::size_t N>
     return {begin, static_cast<std::size_t>(end - begin)};
 }
 
+/// True when a string's text (its raw bytes, not unescaped) surely has no backslash and no
+/// control character, so it is valid JSON as it stands; false sends it to valid_string_body(),
+/// which decides exactly. Eight bytes at a time: the text lies inside a padded message, so
+/// whole-word loads past its end are safe (those bytes are masked off).
+[[gnu::always_inline]] inline bool plain_text(std::string_view text) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    std::uint64_t flagged = 0;
+    for (std::size_t i = 0; i < text.size(); i += 8) {
+        std::uint64_t word = core::detail::load8(text.data() + i);
+        if (text.size() - i < 8) {
+            const std::uint64_t keep = (std::uint64_t{1} << (8 * (text.size() - i))) - 1;
+            word = (word & keep) | (~keep & (ones * 'A')); // neutral filler
+        }
+        const std::uint64_t backslash = word ^ (ones * '\\');
+        // High bit of a byte set when the byte may be zero (backslash) or below 0x20; a false
+        // alarm only costs the exact check.
+        flagged |= ((backslash - ones) & ~backslash) | ((word - ones * 0x20) & ~word);
+    }
+    return (flagged & highs) == 0;
+}
+
+[[gnu::always_inline]] inline int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/// The code unit of a \uXXXX escape at p (pointing at the backslash), or -1.
+[[gnu::always_inline]] inline std::int32_t unicode_escape(const char* p) noexcept {
+    if (p[0] != '\\' || p[1] != 'u') {
+        return -1;
+    }
+    std::int32_t unit = 0;
+    for (int i = 2; i < 6; ++i) {
+        const int digit = hex_digit(p[i]);
+        if (digit < 0) {
+            return -1;
+        }
+        unit = unit * 16 + digit;
+    }
+    return unit;
+}
+
+/// Checks the body of a JSON string from just past its opening quote to its closing quote: no
+/// control character, only the escapes JSON defines, surrogate escapes in pairs (simdjson's
+/// rules). Stage 1 has already checked UTF-8 and that the closing quote exists, so the scan
+/// stops there. Out of line: only strings that are not plain_text() come here.
+[[gnu::noinline]] bool valid_string_body(const char* p) noexcept {
+    for (;; ++p) {
+        const auto c = static_cast<unsigned char>(*p);
+        if (c == '"') {
+            return true;
+        }
+        if (c < 0x20) {
+            return false;
+        }
+        if (c != '\\') {
+            continue;
+        }
+        switch (p[1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            ++p;
+            continue;
+        case 'u':
+            break;
+        default:
+            return false;
+        }
+        const std::int32_t unit = unicode_escape(p);
+        if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) {
+            return false; // not hex, or a low surrogate without its high half
+        }
+        if (unit >= 0xD800 && unit < 0xDC00) {
+            const std::int32_t low = unicode_escape(p + 6);
+            if (low < 0xDC00 || low > 0xDFFF) {
+                return false;
+            }
+            p += 6;
+        }
+        p += 5;
+    }
+}
+
+constexpr int max_skipped_depth = 256;
+
+/// Reads a value the decoder does not use in full, so that only valid JSON is accepted: the
+/// iterator would otherwise skip it by its structure alone (an atom like `tru` or `1x` or an
+/// invalid escape would pass). Out of line and rare: unknown fields and extra array items.
+[[gnu::noinline]] bool valid_skipped(ondemand::value value, int depth) noexcept {
+    ondemand::json_type type;
+    if (depth > max_skipped_depth || value.type().get(type) != simdjson::SUCCESS) {
+        return false;
+    }
+    switch (type) {
+    case ondemand::json_type::object: {
+        ondemand::object object;
+        if (value.get_object().get(object) != simdjson::SUCCESS) {
+            return false;
+        }
+        for (auto field : object) {
+            ondemand::raw_json_string key;
+            ondemand::value inner;
+            if (field.key().get(key) != simdjson::SUCCESS || !valid_string_body(key.raw()) ||
+                field.value().get(inner) != simdjson::SUCCESS || !valid_skipped(inner, depth + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case ondemand::json_type::array: {
+        ondemand::array array;
+        if (value.get_array().get(array) != simdjson::SUCCESS) {
+            return false;
+        }
+        for (auto element : array) {
+            ondemand::value inner;
+            if (element.get(inner) != simdjson::SUCCESS || !valid_skipped(inner, depth + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case ondemand::json_type::string: {
+        std::string_view text;
+        return value.get_string().get(text) == simdjson::SUCCESS;
+    }
+    case ondemand::json_type::number: {
+        ondemand::number number;
+        return value.get_number().get(number) == simdjson::SUCCESS;
+    }
+    case ondemand::json_type::boolean: {
+        bool flag = false;
+        return value.get_bool().get(flag) == simdjson::SUCCESS;
+    }
+    case ondemand::json_type::null: {
+        bool null = false;
+        return value.is_null().get(null) == simdjson::SUCCESS && null;
+    }
+    }
+    return false;
+}
+
+/// True when the iterator has consumed every token of the document (simdjson 3.0 reports the
+/// position past the last token as out of bounds).
+[[gnu::always_inline]] inline bool at_document_end(ondemand::document& document) noexcept {
+    return document.current_location().error() == simdjson::OUT_OF_BOUNDS;
+}
+
 [[gnu::always_inline]] inline decode_error value_error(simdjson::error_code code) noexcept {
     switch (code) {
     case simdjson::INCORRECT_TYPE: return decode_error::wrong_type;
@@ -124,6 +287,7 @@ struct message_fields {
     std::string_view bid_price, bid_qty, ask_price, ask_qty, price_text, qty_text;
     std::string_view symbol_name; ///< "s", not yet looked up.
     std::string_view stream_name; ///< "stream", not yet looked up.
+    std::string_view stream_text; ///< The whole "stream" name of an envelope.
     bool buyer_is_maker = false;
     std::size_t bid_count = 0;
     std::size_t ask_count = 0;
@@ -673,7 +837,12 @@ public:
                 }
             }
             switch (kind) {
-            case value_kind::ignore: break;
+            case value_kind::ignore:
+                // Unused, but it must be valid JSON, key included.
+                if (!valid_string_body(key) || !valid_skipped(value, 0)) {
+                    return decode_error::json;
+                }
+                break;
             case value_kind::text:
             case value_kind::symbol:
             case value_kind::stream: {
@@ -683,6 +852,9 @@ public:
                     return value_error(code);
                 }
                 const std::string_view text = raw_text(raw, value.raw_json_token());
+                if (!plain_text(text) && !valid_string_body(text.data())) [[unlikely]] {
+                    return decode_error::json;
+                }
                 if (kind == value_kind::text) {
                     fields_.*route.text = text;
                     fields_.seen |= route.bit;
@@ -724,7 +896,12 @@ public:
                 }
                 break;
             }
-            case value_kind::flag: fields_.seen |= route.bit; break;
+            case value_kind::flag:
+                if (!valid_skipped(value, 0)) {
+                    return decode_error::json;
+                }
+                fields_.seen |= route.bit;
+                break;
             case value_kind::side: break; // resolved above
             }
         }
@@ -772,6 +949,7 @@ private:
     }
 
     void on_stream(std::string_view stream) noexcept {
+        fields_.stream_text = stream;
         resolve_names(); // an earlier "s" decides whether this name still counts
         if (symbol_from_s_) {
             return;
@@ -812,9 +990,10 @@ private:
         fields_.seen |= bid ? has_bid_levels : has_ask_levels;
         resolve_names();
         if (symbol_ == invalid_symbol) {
-            // Symbol not known yet: read the levels on a second pass, once it is.
+            // Symbol not known yet: read the levels on a second pass, once it is. They must be
+            // valid JSON even if no second pass comes.
             deferred_ = true;
-            return decode_error::none;
+            return valid_skipped(value, 0) ? decode_error::none : decode_error::json;
         }
         ondemand::array levels;
         if (const auto code = value.get_array().get(levels); code != simdjson::SUCCESS) {
@@ -848,7 +1027,11 @@ private:
                         walk_error = value_error(code);
                         break;
                     }
+                    // A backslash or control character fails the decimal conversion.
                     texts[index] = raw_text(raw, text_value.raw_json_token());
+                } else if (!valid_skipped(text_value, 0)) {
+                    walk_error = decode_error::json;
+                    break;
                 }
                 ++index;
             }
@@ -892,6 +1075,52 @@ private:
     bool pending_stream_ = false; ///< fields_.stream_name awaits apply_stream().
 };
 
+/// What a combined stream named "<symbol>@<channel>[@<speed>]" carries: the message kind of its
+/// channel, or none for a channel the decoder does not check.
+message_kind stream_kind(std::string_view stream) noexcept {
+    const std::size_t at = stream.find('@');
+    if (at == std::string_view::npos) {
+        return message_kind::none;
+    }
+    std::string_view channel = stream.substr(at + 1);
+    channel = channel.substr(0, channel.find('@'));
+    if (channel == "depth") {
+        return message_kind::depth_update;
+    }
+    if (channel == "bookTicker") {
+        return message_kind::book_ticker;
+    }
+    if (channel == "trade") {
+        return message_kind::trade;
+    }
+    if (channel == "aggTrade") {
+        return message_kind::agg_trade;
+    }
+    return message_kind::none;
+}
+
+/// True when stream is "<name>" + Suffix with no '@' in the name: the channel is Suffix's.
+template <std::size_t N>
+[[gnu::always_inline]] inline bool is_channel(std::string_view stream,
+                                              const char (&suffix)[N]) noexcept {
+    constexpr std::size_t size = N - 1;
+    return stream.size() >= size &&
+           std::memcmp(stream.data() + stream.size() - size, suffix, size) == 0 &&
+           std::memchr(stream.data(), '@', stream.size() - size) == nullptr;
+}
+
+/// False when a message of kind arrived on a stream that carries something else.
+bool fits_stream(std::string_view stream, message_kind kind) noexcept {
+    // The stream names of a usual subscription, without splitting the name.
+    if ((kind == message_kind::book_ticker && is_channel(stream, "@bookTicker")) ||
+        (kind == message_kind::depth_update && is_channel(stream, "@depth@100ms"))) {
+        return true;
+    }
+    const message_kind carried = stream_kind(stream);
+    return carried == message_kind::none || carried == kind ||
+           kind == message_kind::server_shutdown; // sent on any stream
+}
+
 bool all_of(std::uint32_t seen, std::uint32_t required) noexcept {
     return (seen & required) == required;
 }
@@ -931,6 +1160,8 @@ std::string_view describe(decode_error error) noexcept {
     case decode_error::too_many_levels: return "more levels than configured";
     case decode_error::no_symbol: return "symbol unknown when prices must be read";
     case decode_error::rest_error: return "REST error response";
+    case decode_error::wrong_stream:
+        return "body not what its market-data stream carries";
     }
     return "unknown error";
 }
@@ -944,6 +1175,7 @@ void receive_buffer::assign(std::string_view text) noexcept {
 binance_decoder::binance_decoder(const symbol_registry& registry, decoder_config config)
     : registry_(registry), config_(config), impl_(std::make_unique<impl>()),
       report_limiter_(config.reports_burst, config.report_interval_ms * core::ns_per_ms),
+      reports_(std::clamp<std::uint32_t>(config.reports_burst, 1, 64)),
       copy_buffer_(config.max_message_bytes + message_padding, '\0') {
     // Allocate the parser once for the largest message, so that no decode allocates.
     // On failure the parser allocates on first use instead; decoding still works.
@@ -1020,6 +1252,9 @@ const decoded_message& binance_decoder::decode(padded_view message, core::timest
         }
         walker.resolve_names();
     }
+    if (!at_document_end(document)) {
+        return fail(decode_error::json); // trailing content after the root object
+    }
     if (walker.deferred() && walker.symbol() != invalid_symbol) {
         // The symbol was learned after the levels: read again knowing it.
         const symbol_id symbol = walker.symbol();
@@ -1033,6 +1268,9 @@ const decoded_message& binance_decoder::decode(padded_view message, core::timest
             return fail(error);
         }
         walker.resolve_names();
+    }
+    if (!at_document_end(document)) {
+        return fail(decode_error::json); // trailing content after the root object
     }
 
     const message_fields& f = walker.fields();
@@ -1068,6 +1306,9 @@ const decoded_message& binance_decoder::decode(padded_view message, core::timest
         kind = message_kind::book_ticker; // spot bookTicker carries no "e"
     }
 
+    if (!fits_stream(f.stream_text, kind)) {
+        return fail(decode_error::wrong_stream);
+    }
     if (kind == message_kind::ignored || kind == message_kind::server_shutdown) {
         message_.kind = kind;
         finish(local_ns, message);
@@ -1210,8 +1451,8 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
     // The general path gives these the same meaning: the payload's "s" decides the symbol.
     canonical_reader in(message.data, message.data + message.size);
     const bool envelope = in.literal<R"({"stream":)">();
+    std::string_view stream;
     if (envelope) {
-        std::string_view stream;
         if (!in.plain_string(stream) || !in.literal<R"(,"data":)">()) {
             return false;
         }
@@ -1248,6 +1489,9 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
             !in.levels(spec, impl_->asks.data(), config_.max_levels_per_side, ask_count) ||
             !in.literal<"}">() || (envelope && !in.literal<"}">()) || !in.at_end()) {
             return false;
+        }
+        if (envelope && !fits_stream(stream, message_kind::depth_update)) {
+            return false; // the general path rejects it
         }
         decoded_depth& depth = message_.depth;
         depth.first_update_id = first_id;
@@ -1286,7 +1530,8 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         !in.literal<R"(,"B":)">() || !in.quoted_qty(spec, ticker.bid.qty) ||
         !in.literal<R"(,"a":)">() || !in.quoted_price(spec, ticker.ask.px) ||
         !in.literal<R"(,"A":)">() || !in.quoted_qty(spec, ticker.ask.qty) || !in.literal<"}">() ||
-        (envelope && !in.literal<"}">()) || !in.at_end()) {
+        (envelope && !in.literal<"}">()) || !in.at_end() ||
+        (envelope && !fits_stream(stream, message_kind::book_ticker))) {
         return false;
     }
     ticker.update_id = update_id;
@@ -1304,27 +1549,35 @@ void binance_decoder::finish(core::timestamp_ns local_ns, padded_view message) n
     }
     ++stats_.by_error[static_cast<std::size_t>(message_.error)];
     if (!report_limiter_.allow(local_ns)) {
+        return; // the limiter counts it; added to unreported_ when it next admits one
+    }
+    unreported_ += report_limiter_.take_suppressed();
+    if (report_count_ == reports_.size()) {
+        ++unreported_; // nobody took the queued reports yet: the next one counts this
         return;
     }
-    report_.error = message_.error;
-    report_.local_ns = local_ns;
-    report_.suppressed = report_limiter_.take_suppressed();
-    report_.message_bytes = static_cast<std::uint32_t>(
+    malformed_report& report = reports_[(report_head_ + report_count_) % reports_.size()];
+    ++report_count_;
+    report.error = message_.error;
+    report.local_ns = local_ns;
+    report.suppressed = unreported_;
+    unreported_ = 0;
+    report.message_bytes = static_cast<std::uint32_t>(
         std::min<std::size_t>(message.size, std::numeric_limits<std::uint32_t>::max()));
     const std::size_t excerpt = std::min(message.size, malformed_report::excerpt_capacity);
     if (excerpt > 0) {
-        std::memcpy(report_.excerpt.data(), message.data, excerpt);
+        std::memcpy(report.excerpt.data(), message.data, excerpt);
     }
-    report_.excerpt_size = static_cast<std::uint8_t>(excerpt);
-    report_pending_ = true;
+    report.excerpt_size = static_cast<std::uint8_t>(excerpt);
 }
 
 bool binance_decoder::take_report(malformed_report& out) noexcept {
-    if (!report_pending_) {
+    if (report_count_ == 0) {
         return false;
     }
-    out = report_;
-    report_pending_ = false;
+    out = reports_[report_head_];
+    report_head_ = (report_head_ + 1) % reports_.size();
+    --report_count_;
     return true;
 }
 

@@ -32,6 +32,7 @@ sync_outcome book_sync::on_connected(core::timestamp_ns now) noexcept {
     ticker_active_ = false;
     last_update_id_ = 0;
     consecutive_crossed_ = 0;
+    consecutive_duplicates_ = 0;
     last_activity_ns_ = now;
     schedule_snapshot(now, false);
     set_state(feed_state::syncing, outcome);
@@ -93,6 +94,9 @@ book_sync::chain book_sync::check_chain(std::uint64_t first, std::uint64_t final
     if (final_id <= last_update_id_) {
         return chain::duplicate;
     }
+    if (jumps_too_far(last_update_id_, final_id)) {
+        return chain::jump;
+    }
     if (venue_ == market::usdm_futures) {
         return has_prev && prev == last_update_id_ ? chain::continues : chain::gap;
     }
@@ -133,13 +137,22 @@ void book_sync::start_resync(core::timestamp_ns now, sync_outcome& outcome,
     snapshot_loaded_ = false;
     ticker_active_ = false;
     consecutive_crossed_ = 0;
+    consecutive_duplicates_ = 0;
     schedule_snapshot(now, true);
     set_state(feed_state::resyncing, outcome);
+}
+
+void book_sync::reject_jump(core::timestamp_ns now, sync_outcome& outcome) noexcept {
+    ++stats_.id_jumps;
+    ++stats_.gaps;
+    start_resync(now, outcome);
 }
 
 void book_sync::become_synced(core::timestamp_ns now, sync_outcome& outcome) noexcept {
     snapshot_loaded_ = false;
     synced_since_ns_ = now;
+    last_activity_ns_ = now;
+    consecutive_duplicates_ = 0;
     set_state(feed_state::synced, outcome);
 }
 
@@ -230,6 +243,10 @@ void book_sync::drain_buffer(core::timestamp_ns now, sync_outcome& outcome) noex
         schedule_snapshot(now, true);
         return;
     }
+    if (jumps_too_far(last_update_id_, head.final_update_id)) {
+        reject_jump(now, outcome);
+        return;
+    }
     for (std::size_t i = 0; i < buffered_.size(); ++i) {
         const buffered_diff& diff = buffered_[i];
         if (i > 0) {
@@ -238,6 +255,10 @@ void book_sync::drain_buffer(core::timestamp_ns now, sync_outcome& outcome) noex
             if (link == chain::duplicate) {
                 ++stats_.diffs_duplicate;
                 continue;
+            }
+            if (link == chain::jump) {
+                reject_jump(now, outcome); // the buffer holds the bad diff: drop it all
+                return;
             }
             if (link == chain::gap) {
                 // Keep the diffs from the gap on: they start the next attempt's buffer.
@@ -269,7 +290,6 @@ sync_outcome book_sync::on_depth_update(const decoded_depth& diff,
     if (state_ == feed_state::connecting) {
         outcome = on_connected(local_ns); // a stream message proves the subscription
     }
-    last_activity_ns_ = local_ns;
 
     if (state_ == feed_state::syncing || state_ == feed_state::resyncing) {
         if (!snapshot_loaded_) {
@@ -289,6 +309,10 @@ sync_outcome book_sync::on_depth_update(const decoded_depth& diff,
             buffer(diff);
             return outcome;
         }
+        if (jumps_too_far(last_update_id_, diff.final_update_id)) {
+            reject_jump(local_ns, outcome);
+            return outcome;
+        }
         apply_levels(diff.bids, diff.asks);
         last_update_id_ = diff.final_update_id;
         if (diff.exchange_ns != 0) {
@@ -303,7 +327,16 @@ sync_outcome book_sync::on_depth_update(const decoded_depth& diff,
     // synced or stale
     switch (check_chain(diff.first_update_id, diff.final_update_id, diff.prev_final_update_id,
                         diff.has_prev_final_update_id)) {
-    case chain::duplicate: ++stats_.diffs_duplicate; return outcome;
+    case chain::duplicate:
+        ++stats_.diffs_duplicate;
+        if (++consecutive_duplicates_ > config_.max_duplicate_diffs) {
+            ++stats_.gaps;
+            start_resync(local_ns, outcome);
+        }
+        return outcome;
+    case chain::jump:
+        reject_jump(local_ns, outcome);
+        return outcome;
     case chain::gap:
         ++stats_.gaps;
         start_resync(local_ns, outcome);
@@ -311,6 +344,8 @@ sync_outcome book_sync::on_depth_update(const decoded_depth& diff,
         return outcome;
     case chain::continues: break;
     }
+    consecutive_duplicates_ = 0;
+    last_activity_ns_ = local_ns;
     apply_levels(diff.bids, diff.asks);
     last_update_id_ = diff.final_update_id;
     if (diff.exchange_ns != 0) {
@@ -359,7 +394,6 @@ sync_outcome book_sync::on_snapshot(const decoded_depth& snapshot,
 sync_outcome book_sync::on_book_ticker(const decoded_book_ticker& ticker,
                                        core::timestamp_ns local_ns) noexcept {
     sync_outcome outcome;
-    last_activity_ns_ = local_ns;
     if (!config_.apply_book_ticker ||
         (state_ != feed_state::synced && state_ != feed_state::stale)) {
         return outcome;
@@ -368,6 +402,11 @@ sync_outcome book_sync::on_book_ticker(const decoded_book_ticker& ticker,
         ++stats_.tickers_stale;
         return outcome;
     }
+    if (jumps_too_far(update_id(), ticker.update_id)) {
+        reject_jump(local_ns, outcome);
+        return outcome;
+    }
+    last_activity_ns_ = local_ns;
     ticker_ = ticker;
     ticker_active_ = true;
     apply_ticker_levels();

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <thread>
 
@@ -28,8 +29,36 @@ std::string_view describe(capture_error error) noexcept {
     case capture_error::read_failed: return "corrupt or truncated gzip data";
     case capture_error::write_failed: return "write failed";
     case capture_error::not_open: return "no file open";
+    case capture_error::not_found:
+        return "no such file";
+    case capture_error::is_directory:
+        return "a directory, not a capture file";
+    case capture_error::no_market_data:
+        return "no line holds market data";
+    case capture_error::time_backwards:
+        return "timestamps run backwards";
     }
     return "unknown error";
+}
+
+capture_error check_capture_file(const std::string& path) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (status.type() == std::filesystem::file_type::not_found) {
+        return capture_error::not_found;
+    }
+    if (status.type() == std::filesystem::file_type::directory) {
+        return capture_error::is_directory;
+    }
+    if (ec) {
+        return capture_error::open_failed;
+    }
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) {
+        return capture_error::open_failed;
+    }
+    std::fclose(file);
+    return capture_error::none;
 }
 
 bool split_capture_line(std::string_view line, capture_line& out) noexcept {
@@ -159,6 +188,9 @@ gzip_line_reader::~gzip_line_reader() { close(); }
 
 core::result<bool, capture_error> gzip_line_reader::open(const std::string& path) {
     close();
+    if (const capture_error problem = check_capture_file(path); problem != capture_error::none) {
+        return core::unexpected{problem};
+    }
     gzFile file = gzopen(path.c_str(), "rb");
     if (file == nullptr) {
         return core::unexpected{capture_error::open_failed};

@@ -69,6 +69,10 @@ void md_publisher::fill_book(const book_sync& sync, md_event_kind kind, std::uin
 
 void md_publisher::emit(md_event& event) noexcept {
     event.sequence = ++sequence_;
+    if (event.symbol >= symbol_sequences_.size()) {
+        symbol_sequences_.resize(std::size_t{event.symbol} + 1, 0);
+    }
+    event.symbol_sequence = ++symbol_sequences_[event.symbol];
     sink_.on_event(event);
 }
 

@@ -192,7 +192,8 @@ public:
         text("severity", risk::to_string(a.severity));
         text("reason", risk::to_string(a.reason));
         if (a.kind == risk::alert_kind::slippage || a.kind == risk::alert_kind::delayed_fill ||
-            a.kind == risk::alert_kind::flatten_gave_up) {
+            a.kind == risk::alert_kind::flatten_gave_up ||
+            a.kind == risk::alert_kind::cancel_gave_up) {
             symbol(a.symbol_id); // these alerts are about one symbol
         }
         number("value", a.value);

@@ -99,7 +99,17 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
                                        core::timestamp_ns now) noexcept {
     const risk_limits& lim = limits_;
     const bool flatten = order.intent == order_intent::flatten;
-    const bool reducing = reduces_position(order.side, order.qty, account.position);
+    const bool reducing = reduces_position(order.side, order.qty, account);
+    // What an order on this side could still close, net of the side's working orders (base asset,
+    // for the records of refused reducing orders).
+    const auto reducible_base = [&] {
+        const std::int64_t position = account.position.lots();
+        const std::int64_t working = order.side == core::side::buy ? account.open_buy_qty.lots()
+                                                                   : account.open_sell_qty.lots();
+        const std::int64_t closable = order.side == core::side::buy ? -position : position;
+        return static_cast<double>(std::max<std::int64_t>(closable - working, 0)) *
+               spec.step_size();
+    };
 
     // Trading state. A kill still lets reducing flatten orders out when flatten_on_kill is set.
     if (gate_ != order_gate::open &&
@@ -108,8 +118,7 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
                       0.0, 0.0, order, now);
     }
     if (flatten && !reducing) {
-        return reject(reject_reason::flatten_not_reducing,
-                      static_cast<double>(std::llabs(account.position.lots())) * spec.step_size(),
+        return reject(reject_reason::flatten_not_reducing, reducible_base(),
                       spec.to_double(order.qty), order, now);
     }
 
@@ -211,9 +220,8 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
         }
     }
     if (order.reduce_only && !reducing) {
-        return reject(reject_reason::reduce_only_would_increase,
-                      static_cast<double>(std::llabs(account.position.lots())) * spec.step_size(),
-                      order_qty, order, now);
+        return reject(reject_reason::reduce_only_would_increase, reducible_base(), order_qty, order,
+                      now);
     }
 
     // Position limits: the exposure if this order and every resting order on its side fill.
@@ -276,15 +284,14 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
     return reject_reason::none;
 }
 
-reject_reason pre_trade_checker::check_cancel(core::timestamp_ns now) noexcept {
-    const std::uint64_t in_second = cancels_per_s_.count(now) + 1;
-    if (limits_.max_cancels_per_s != 0 && in_second > limits_.max_cancels_per_s) {
-        return reject(reject_reason::cancels_per_s, limits_.max_cancels_per_s,
-                      static_cast<double>(in_second), order_request{}, now);
-    }
+bool pre_trade_checker::note_cancel(core::timestamp_ns now) noexcept {
     cancels_per_s_.add(now);
     ratio_cancels_.add(now);
-    return reject_reason::none;
+    return cancel_rate_exceeded(now);
+}
+
+bool pre_trade_checker::cancel_rate_exceeded(core::timestamp_ns now) noexcept {
+    return limits_.max_cancels_per_s != 0 && cancels_per_s_.count(now) > limits_.max_cancels_per_s;
 }
 
 void pre_trade_checker::note_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {

@@ -31,7 +31,6 @@ std::string_view to_string(reject_reason reason) noexcept {
     case reject_reason::new_orders_per_s: return "new_orders_per_s";
     case reject_reason::new_orders_per_min: return "new_orders_per_min";
     case reject_reason::orders_per_day: return "orders_per_day";
-    case reject_reason::cancels_per_s: return "cancels_per_s";
     case reject_reason::cancel_trade_ratio: return "cancel_trade_ratio";
     }
     return "unknown";
@@ -63,8 +62,7 @@ std::string_view value_unit(reject_reason reason) noexcept {
     case reject_reason::reduce_mode: return "pct";
     case reject_reason::new_orders_per_s:
     case reject_reason::new_orders_per_min:
-    case reject_reason::orders_per_day:
-    case reject_reason::cancels_per_s: return "count";
+    case reject_reason::orders_per_day: return "count";
     case reject_reason::cancel_trade_ratio: return "ratio";
     }
     return "";
@@ -84,6 +82,7 @@ std::string_view to_string(halt_reason reason) noexcept {
     case halt_reason::manual_pause: return "manual_pause";
     case halt_reason::stale_market_data: return "stale_market_data";
     case halt_reason::resync: return "resync";
+    case halt_reason::cancel_rate: return "cancel_rate";
     }
     return "unknown";
 }
@@ -117,6 +116,7 @@ std::string_view to_string(alert_kind kind) noexcept {
     case alert_kind::slippage: return "slippage";
     case alert_kind::delayed_fill: return "delayed_fill";
     case alert_kind::flatten_gave_up: return "flatten_gave_up";
+    case alert_kind::cancel_gave_up: return "cancel_gave_up";
     }
     return "unknown";
 }

@@ -7,6 +7,16 @@ namespace {
     return ms > 0 ? ms * core::ns_per_ms : core::ns_per_ms;
 }
 
+constexpr core::duration_ns ns_per_day = 86'400 * core::ns_per_s;
+
+/// Days since the epoch of the trading day that contains now (floor division, so times before
+/// the epoch or before the reset fall on the previous day).
+[[nodiscard]] std::int64_t day_of(core::timestamp_ns now, std::int32_t reset_minute) noexcept {
+    const core::timestamp_ns shifted = now - std::int64_t{reset_minute} * 60 * core::ns_per_s;
+    const std::int64_t day = shifted / ns_per_day;
+    return shifted % ns_per_day < 0 ? day - 1 : day;
+}
+
 } // namespace
 
 std::string_view to_string(api_outcome outcome) noexcept {
@@ -17,6 +27,8 @@ std::string_view to_string(api_outcome outcome) noexcept {
     case api_outcome::banned: return "banned";
     case api_outcome::server_error: return "server_error";
     case api_outcome::timeout: return "timeout";
+    case api_outcome::venue_reject: return "venue_reject";
+    case api_outcome::send_failed: return "send_failed";
     }
     return "unknown";
 }
@@ -33,7 +45,7 @@ risk_engine::risk_engine(const risk_config& config, engine_actions& actions, ale
 reject_reason risk_engine::check_order(const core::symbol_spec& spec, const order_request& order,
                                        const market_view& market, const account_view& account,
                                        core::timestamp_ns now) noexcept {
-    const reject_reason reason = checker_.check(spec, order, market, account, now);
+    const reject_reason reason = checker_.check(spec, order, market, today(account), now);
     switch (reason) {
     case reject_reason::none: post_trade_.on_new_order(now); break;
     case reject_reason::daily_loss:
@@ -48,12 +60,13 @@ reject_reason risk_engine::check_order(const core::symbol_spec& spec, const orde
     return reason;
 }
 
-reject_reason risk_engine::check_cancel(core::timestamp_ns now) noexcept {
-    const reject_reason reason = checker_.check_cancel(now);
-    if (reason == reject_reason::none) {
-        post_trade_.on_cancels(now, 1);
+bool risk_engine::on_cancel(core::timestamp_ns now) noexcept {
+    post_trade_.on_cancels(now, 1);
+    const bool exceeded = checker_.note_cancel(now);
+    if (exceeded && !switch_.condition_active(halt_reason::cancel_rate)) {
+        switch_.set_condition(halt_reason::cancel_rate, true, now);
     }
-    return reason;
+    return exceeded;
 }
 
 void risk_engine::on_cancels_sent(core::timestamp_ns now, std::uint32_t count) noexcept {
@@ -77,12 +90,39 @@ void risk_engine::on_account(const core::symbol_spec& spec, std::uint16_t symbol
                              const market_view& market, const account_view& account,
                              core::timestamp_ns now) noexcept {
     const risk_limits& lim = config_.limits;
-    const exposure e = measure(spec, market, account);
+    roll_day(account, now);
+    const exposure e = measure(spec, market, today(account));
     switch_.set_condition(halt_reason::daily_loss, e.daily_loss_above(lim.daily_loss_pct), now);
     switch_.set_condition(halt_reason::drawdown_hard, e.drawdown_above(lim.drawdown_hard_pct), now);
     if (e.mid > 0.0) { // an empty book cannot value the position: keep the last verdict
         set_inventory_breach(symbol_id, e.inventory_above(lim.inventory_kill_pct), now);
     }
+}
+
+void risk_engine::roll_day(const account_view& account, core::timestamp_ns now) noexcept {
+    const std::int64_t day = day_of(now, config_.limits.daily_reset_utc_minute);
+    if (!has_day_) {
+        has_day_ = true; // the first day started with the process: the views' figures hold
+        day_ = day;
+        return;
+    }
+    if (day <= day_) {
+        return;
+    }
+    day_ = day;
+    day_anchored_ = true;
+    day_pnl_base_ = account.realized_pnl_today + account.unrealized_pnl;
+    day_start_equity_ = account.equity;
+}
+
+account_view risk_engine::today(const account_view& account) const noexcept {
+    if (!day_anchored_) {
+        return account;
+    }
+    account_view view = account;
+    view.realized_pnl_today = account.realized_pnl_today - day_pnl_base_;
+    view.day_start_equity = day_start_equity_;
+    return view;
 }
 
 void risk_engine::set_inventory_breach(std::uint16_t symbol_id, bool breached,
@@ -135,6 +175,9 @@ void risk_engine::poll(core::timestamp_ns now, core::timestamp_ns oldest_unacked
         now - last_market_data_ > trig.stale_market_data_ms * core::ns_per_ms &&
         !switch_.condition_active(halt_reason::stale_market_data)) {
         switch_.set_condition(halt_reason::stale_market_data, true, now);
+    }
+    if (switch_.condition_active(halt_reason::cancel_rate) && !checker_.cancel_rate_exceeded(now)) {
+        switch_.set_condition(halt_reason::cancel_rate, false, now);
     }
     if (switch_.condition_active(halt_reason::api_error_storm) &&
         api_errors_.count(now) < trig.api_error_storm_count) {

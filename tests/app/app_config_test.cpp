@@ -250,3 +250,17 @@ TEST_CASE("market_data.extra_ca_file is resolved relative to the config file", "
     CHECK(loaded->market_data.depth_interval_ms == 100);
     CHECK(loaded->market_data.trades == app::trade_feed::agg_trade);
 }
+
+TEST_CASE("risk.daily_reset_utc is a UTC time of day HH:MM", "[app_config]") {
+    test::temp_dir dir("app-config-reset");
+    const auto file = dir.write("quoter.toml", "[risk]\ndaily_reset_utc = \"07:30\"\n");
+    const auto loaded = app::load_engine_config(file.string(), options());
+    REQUIRE(loaded.has_value());
+    CHECK(loaded->risk.limits.daily_reset_utc_minute == 450);
+    for (const char* bad : {"24:00", "7:30", "07:60", "0730", "ab:cd"}) {
+        INFO(bad);
+        CHECK_THAT(
+            messages(problems_of(std::string("[risk]\ndaily_reset_utc = \"") + bad + "\"\n")),
+            Catch::Contains("risk.daily_reset_utc"));
+    }
+}

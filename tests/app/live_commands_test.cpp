@@ -122,6 +122,50 @@ TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
     CHECK(r.err.find("absent.gz") != std::string::npos);
 }
 
+TEST_CASE("quoter backtest --data fails clearly on a capture that cannot be replayed", "[app]") {
+    temp_folder tmp;
+    const std::string config = QUOTER_SOURCE_DIR "/config/paper.toml";
+    const auto backtest = [&](const std::string& data) {
+        return run_quoter(
+            {"backtest", "--config", config, "--data", data, "--out", (tmp.path / "out").string()},
+            std::chrono::seconds(60));
+    };
+    SECTION("random bytes: nothing decodes") {
+        std::string bytes(32 * 1024, '\0');
+        std::uint64_t state = 88172645463325252ULL;
+        for (char& c : bytes) {
+            state ^= state << 13U;
+            state ^= state >> 7U;
+            state ^= state << 17U;
+            c = static_cast<char>(state);
+        }
+        write_file(tmp.path / "random.gz", bytes);
+        const run_result r = backtest((tmp.path / "random.gz").string());
+        INFO(r.out << r.err);
+        CHECK(r.status == 2);
+        CHECK(r.err.find("no market data") != std::string::npos);
+    }
+    SECTION("time runs backwards") {
+        const std::string body =
+            R"( {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255308,)"
+            R"("s":"BTCUSDT","U":100,"u":110,"b":[["61000.00","1.0"]],"a":[]}})";
+        write_file(tmp.path / "backwards.txt", "1723161254000000000" + body + "\n" +
+                                                   "1723161255000000000" + body + "\n" +
+                                                   "1723161226000000000" + body + "\n");
+        const run_result r = backtest((tmp.path / "backwards.txt").string());
+        INFO(r.out << r.err);
+        CHECK(r.status == 2);
+        CHECK(r.err.find("backwards") != std::string::npos);
+    }
+    SECTION("a directory") {
+        const run_result r = backtest(tmp.path.string());
+        INFO(r.out << r.err);
+        CHECK(r.status == 2);
+        CHECK(r.err.find("directory") != std::string::npos);
+        CHECK(r.err.find("not found") == std::string::npos);
+    }
+}
+
 TEST_CASE("quoter record rejects invalid symbols", "[app]") {
     temp_folder tmp;
     const run_result r = run_quoter(

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -104,6 +105,39 @@ TEST_CASE("bids round down, asks round up, quantities round down", "[symbol_spec
     CHECK(spec.round_ask(1e300).ticks() == std::numeric_limits<std::int64_t>::max());
     CHECK(spec.round_bid(-1e300).ticks() == std::numeric_limits<std::int64_t>::min());
     CHECK(spec.round_bid(std::numeric_limits<double>::quiet_NaN()).ticks() == 0);
+}
+
+TEST_CASE("rounding is exact at large tick counts: bids never up, asks never down",
+          "[symbol_spec][rounding]") {
+    const auto spec = btcusdt();
+    // 10^7 ticks (100000.00) and 0.005 tick off the grid on either side.
+    CHECK(spec.round_bid(99'999.99995).ticks() == 9'999'999);
+    CHECK(spec.round_ask(99'999.99995).ticks() == 10'000'000);
+    CHECK(spec.round_bid(100'000.00005).ticks() == 10'000'000);
+    CHECK(spec.round_ask(100'000.00005).ticks() == 10'000'001);
+    CHECK(spec.round_bid(100'000.00).ticks() == 10'000'000);
+    CHECK(spec.round_ask(100'000.00).ticks() == 10'000'000);
+    // Quantities never round up to the next step either (10^7 lots = 100 BTC).
+    CHECK(spec.round_qty_down(99.9999999).lots() == 9'999'999);
+    CHECK(spec.round_qty_down(100.0).lots() == 10'000'000);
+
+    // Every grid point up to 10^12 ticks, and the doubles right next to it: the rounded price,
+    // converted back the way the grid point's text would be, sits on the correct side.
+    const auto grid = [](std::int64_t ticks) { return static_cast<double>(ticks) / 100.0; };
+    for (std::int64_t ticks = 1; ticks <= 1'000'000'000'000; ticks = ticks * 3 + 7) {
+        const double on = grid(ticks);
+        const double below = std::nextafter(on, 0.0);
+        const double above = std::nextafter(on, 1e300);
+        INFO("ticks " << ticks);
+        CHECK(spec.round_bid(on).ticks() == ticks);
+        CHECK(spec.round_ask(on).ticks() == ticks);
+        CHECK(spec.round_bid(below).ticks() == ticks - 1);
+        CHECK(spec.round_ask(above).ticks() == ticks + 1);
+        const double mid_gap = on + 0.005;
+        CHECK(grid(spec.round_bid(mid_gap).ticks()) <= mid_gap);
+        CHECK(grid(spec.round_ask(mid_gap).ticks()) >= mid_gap);
+        CHECK(spec.round_ask(mid_gap).ticks() - spec.round_bid(mid_gap).ticks() <= 1);
+    }
 }
 
 TEST_CASE("notional is exact and checked against the minimum", "[symbol_spec]") {

@@ -1,10 +1,12 @@
 // core_loop on hand-made md_events against the simulated exchange: quoting through the risk
 // gate, refusals, fills by the queue model and the PnL identity, feed-state pause and
-// auto-resume, the control channel's kill, and the journal's record of it.
+// auto-resume, the control channel's kill, and the journal's record of it; cancels retried until
+// the venue confirms them, requotes after fills, event-sequence holes and lot conversion.
 #include "engine_test_support.hpp"
 
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/exec/sim_exchange.hpp"
+#include "quoter/md/feed_handler.hpp"
 #include "quoter/ops/control.hpp"
 #include "quoter/ops/journal.hpp"
 
@@ -12,10 +14,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unistd.h>
+#include <vector>
 
 namespace quoter::engine {
 namespace {
@@ -81,6 +86,22 @@ TEST_CASE("the risk gate refuses orders with a reason and they never reach the e
     CHECK(f.loop.quotes().open_orders() == 0);
     // Refusals reach the quote manager with their own exec reason, not as venue rejects.
     CHECK(f.loop.stats().exchange_rejects == 0);
+}
+
+TEST_CASE("risk-refused orders are counted as refused, never as sent", "[engine][counting]") {
+    core_loop_config cfg;
+    cfg.risk.limits.max_new_orders_per_s = 1; // most quote refreshes are refused
+    cfg.quotes.max_order_age_ms = 20;         // and there are many of them
+    fixture f(cfg);
+    f.run_books(1'000 * ms, 200);
+    const std::uint64_t sent = f.loop.gate().orders_sent(risk::order_intent::quote);
+    REQUIRE(f.loop.gate().risk_rejects(risk::reject_reason::new_orders_per_s) > 0);
+    CHECK(sent > 0);
+    CHECK(sent == f.exchange.stats().orders_received);
+    CHECK(f.loop.gate().orders_passed() == sent);
+    // The quote manager saw every refusal as an order answered by a reject: its orders_sent is
+    // not what reached the venue, which is why summaries report the gate's count.
+    CHECK(f.loop.quotes().counters().orders_sent == sent + f.loop.gate().risk_rejects());
 }
 
 TEST_CASE("a trade print through the queue fills the bid and the PnL identity holds", "[engine]") {
@@ -186,9 +207,13 @@ TEST_CASE("flatten_on_kill closes the position with IOC orders through the risk 
     (void)f.loop.poll(t);
     CHECK(f.loop.state() == risk::trading_state::killed);
     CHECK(f.loop.flattener().state() == exec::flatten_state::working);
-    CHECK(f.loop.stats().flatten_orders == 1);
-    // The flatten order arrives, takes the bid and its fill comes back.
+    // The ask quote is still working until its cancel is confirmed: selling the position now
+    // could leave it short if both filled, so the flattener waits.
+    CHECK(f.loop.stats().flatten_orders == 0);
+    // The cancels confirm, the flatten order goes out, takes the bid and its fill comes back.
     t = f.run_books(t + 10 * ms, 5);
+    CHECK(f.loop.stats().flatten_orders == 1);
+    CHECK(f.loop.gate().orders_sent(risk::order_intent::flatten) == 1);
     CHECK(f.exchange.position(0).lots() == 0);
     CHECK(f.loop.account().position().lots() == 0);
     CHECK(f.loop.flattener().filled_qty() == long_position);
@@ -232,6 +257,390 @@ TEST_CASE("flatten orders still pass the pre-trade checks: refused ones end in g
     CHECK(f.loop.gate().risk_rejects(risk::reject_reason::price_through_market) == 3);
     CHECK(f.loop.flattener().state() == exec::flatten_state::idle); // gave up, alert raised
     CHECK(f.loop.account().position() == long_position);
+}
+
+/// The simulated exchange behind a gateway that refuses cancels on demand and lets the test see
+/// every order as it leaves.
+class flaky_venue final : public exec::order_gateway {
+public:
+    explicit flaky_venue(exec::sim_exchange& exchange) : exchange_(exchange) {}
+
+    void set_report_sink(exec::exec_report_sink* sink) noexcept override {
+        exchange_.set_report_sink(sink);
+    }
+    exec::gateway_error submit(const exec::order_request& request,
+                               core::timestamp_ns now) noexcept override {
+        if (on_submit) {
+            on_submit(request, now);
+        }
+        return exchange_.submit(request, now);
+    }
+    exec::gateway_error cancel(std::uint32_t symbol, exec::client_order_id id,
+                               core::timestamp_ns now) noexcept override {
+        if (refuse_cancels > 0) {
+            --refuse_cancels;
+            ++refused;
+            return exec::gateway_error::disconnected;
+        }
+        return exchange_.cancel(symbol, id, now);
+    }
+    exec::gateway_error cancel_all(std::uint32_t symbol, core::timestamp_ns now) noexcept override {
+        if (refuse_cancels > 0) {
+            --refuse_cancels;
+            ++refused;
+            return exec::gateway_error::disconnected;
+        }
+        return exchange_.cancel_all(symbol, now);
+    }
+    std::size_t poll(core::timestamp_ns now) noexcept override { return exchange_.poll(now); }
+
+    /// Requests refused before the venue answers again (cancels and cancel-alls).
+    int refuse_cancels = 0;
+    int refused = 0;
+    std::function<void(const exec::order_request&, core::timestamp_ns)> on_submit;
+
+private:
+    exec::sim_exchange& exchange_;
+};
+
+struct flaky_fixture {
+    explicit flaky_fixture(core_loop_config cfg = {})
+        : instrument(btcusdt()), specs{instrument.trading_spec}, config(cfg),
+          exchange(config.exchange, specs), venue(exchange),
+          loop(config, instrument, venue, &exchange, nullptr, &control) {}
+
+    core::timestamp_ns run_books(core::timestamp_ns t, int n) {
+        for (int i = 0; i < n; ++i) {
+            loop.on_event(book(bid0, ask0), t);
+            t += 10 * ms;
+        }
+        return t;
+    }
+
+    md::instrument instrument;
+    std::array<core::symbol_spec, 1> specs;
+    core_loop_config config;
+    exec::sim_exchange exchange;
+    flaky_venue venue;
+    ops::control_channel control;
+    core_loop loop;
+};
+
+core_loop_config cancel_retry_config() {
+    core_loop_config cfg;
+    cfg.quotes.cancel_retry_ms = 50;
+    cfg.quotes.max_cancel_attempts = 5;
+    return cfg;
+}
+
+TEST_CASE("a kill keeps cancelling on poll, without market data, until the venue confirms",
+          "[engine]") {
+    flaky_fixture f(cancel_retry_config());
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    REQUIRE(f.exchange.open_order_count() == 2);
+    // The cancel-all and the next three cancels are refused by the gateway.
+    f.venue.refuse_cancels = 4;
+    f.control.request_kill(ops::command_source::signal);
+    (void)f.loop.poll(t);
+    REQUIRE(f.loop.state() == risk::trading_state::killed);
+    for (int i = 0; i < 100; ++i) { // 1 s of polls, no md_event
+        t += 10 * ms;
+        (void)f.loop.poll(t);
+    }
+    CHECK(f.venue.refused == 4);
+    CHECK(f.exchange.open_order_count() == 0);
+    CHECK(f.loop.quotes().open_orders() == 0);
+    CHECK(f.loop.stats().cancel_give_ups == 0);
+    CHECK(f.loop.quotes().counters().cancel_retries >= 2);
+    // Paced: a handful of attempts in that second, not one per poll.
+    CHECK(f.loop.quotes().counters().cancels_sent <= 4);
+}
+
+TEST_CASE("a kill whose cancels never get through gives up, bounded, with a critical alert",
+          "[engine]") {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("quoter-engine-giveup-" + std::to_string(::getpid()) + ".jsonl");
+    std::filesystem::remove(path);
+    ops::journal_config jc;
+    jc.path = path.string();
+    jc.fdatasync_interval_ms = -1;
+    auto opened = ops::journal::open(jc);
+    REQUIRE(opened.has_value());
+    std::unique_ptr<ops::journal> journal = std::move(*opened);
+    {
+        const core_loop_config cfg = cancel_retry_config();
+        md::instrument instrument = btcusdt();
+        std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
+        exec::sim_exchange exchange(cfg.exchange, specs);
+        flaky_venue venue(exchange);
+        ops::control_channel control;
+        core_loop loop(cfg, instrument, venue, &exchange, journal.get(), &control);
+        core::timestamp_ns t = 1'000 * ms;
+        for (int i = 0; i < 10; ++i, t += 10 * ms) {
+            loop.on_event(book(bid0, ask0), t);
+        }
+        REQUIRE(exchange.open_order_count() == 2);
+        venue.refuse_cancels = 1'000'000;
+        control.request_kill(ops::command_source::signal);
+        for (int i = 0; i < 500; ++i) { // 5 s of polls
+            (void)loop.poll(t);
+            t += 10 * ms;
+        }
+        CHECK(loop.stats().cancel_give_ups == 2);
+        CHECK(venue.refused == 1 + 2 * 5); // the cancel-all, then 5 attempts per order
+        CHECK(exchange.open_order_count() == 2);
+        (void)journal->drain();
+    }
+    journal->stop();
+    std::ifstream in(path);
+    std::string line;
+    int alerts = 0;
+    while (std::getline(in, line)) {
+        if (line.find("\"kind\":\"cancel_gave_up\"") != std::string::npos &&
+            line.find("\"severity\":\"critical\"") != std::string::npos) {
+            ++alerts;
+        }
+    }
+    CHECK(alerts == 1);
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("after a fill the replacement is quoted for the post-fill position and checked "
+          "against it",
+          "[engine]") {
+    core_loop_config cfg;
+    // An inventory skew large enough to move the quotes once the loop is long.
+    cfg.strategy.linear.price_impact = 5'000.0;
+    flaky_fixture f(cfg);
+    struct sent_order {
+        exec::order_request request;
+        core::qty position;        ///< The loop's position when the order left.
+        strategy::quote_set fresh; ///< The strategy's quotes for that position at that time.
+    };
+    std::vector<sent_order> sent;
+    f.venue.on_submit = [&](const exec::order_request& request, core::timestamp_ns now) {
+        const core::qty position = f.loop.account().position();
+        sent.push_back(
+            {request, position, f.loop.strategy().quote(now, position, f.loop.account().equity())});
+    };
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    const exec::working_order before = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(before.status == exec::order_status::acked);
+    sent.clear();
+
+    // A sell print through the bid fills it; no market data follows, only polls.
+    f.loop.on_event(trade(before.price.ticks() - 5, 500'000'000, core::side::sell), t);
+    for (int i = 1; i <= 10; ++i) {
+        (void)f.loop.poll(t + i * ms);
+    }
+    const core::qty position = f.loop.account().position();
+    REQUIRE(position == before.qty);
+    std::size_t bids = 0;
+    for (const sent_order& order : sent) {
+        if (order.request.side != core::side::buy) {
+            continue;
+        }
+        ++bids;
+        // Sent with the fill booked: sized and priced for the new inventory.
+        CHECK(order.position == position);
+        REQUIRE(order.fresh.level_count >= 1);
+        CHECK(order.request.price == order.fresh.levels[0].bid_price);
+        CHECK(order.request.qty == order.fresh.levels[0].bid_size);
+    }
+    CHECK(bids == 1);
+    const exec::working_order after = f.loop.quotes().order(core::side::buy, 0);
+    CHECK(after.status != exec::order_status::none);
+    CHECK(after.price < before.price); // long: the bid backs off
+}
+
+/// A book event carrying the publisher's per-symbol sequence number.
+md::md_event numbered(md::md_event event, std::uint64_t sequence) {
+    event.symbol_sequence = sequence;
+    return event;
+}
+
+TEST_CASE("a hole in the event sequence pauses quoting until the next valid book", "[engine]") {
+    fixture f;
+    std::uint64_t seq = 0;
+    core::timestamp_ns t = 1'000 * ms;
+    for (int i = 0; i < 10; ++i, t += 10 * ms) {
+        f.loop.on_event(numbered(book(bid0, ask0), ++seq), t);
+    }
+    REQUIRE(f.exchange.open_order_count() == 2);
+    REQUIRE(f.loop.stats().sequence_gaps == 0);
+
+    // The md thread published "resyncing" and the ring dropped it; a trade print comes next.
+    ++seq;
+    f.loop.on_event(numbered(trade(bid0 - 100, 100'000, core::side::sell), ++seq), t);
+    CHECK(f.loop.stats().sequence_gaps == 1);
+    CHECK(f.loop.stats().events_lost == 1);
+    CHECK(f.loop.feed_paused());
+    CHECK(f.loop.state() == risk::trading_state::paused);
+    t += 20 * ms;
+    (void)f.loop.poll(t);
+    CHECK(f.exchange.open_order_count() == 0);
+    // A synced state event without a book does not end it: the view is still unknown.
+    md::md_event synced = state(md::feed_state::synced);
+    f.loop.on_event(numbered(synced, ++seq), t);
+    CHECK(f.loop.feed_paused());
+    const std::uint64_t received = f.exchange.stats().orders_received;
+    (void)f.loop.poll(t + 50 * ms);
+    CHECK(f.exchange.stats().orders_received == received);
+
+    // The next synced, valid book resumes quoting.
+    t += 200 * ms;
+    for (int i = 0; i < 10; ++i, t += 10 * ms) {
+        f.loop.on_event(numbered(book(bid0, ask0), ++seq), t);
+    }
+    CHECK_FALSE(f.loop.feed_paused());
+    CHECK(f.loop.state() == risk::trading_state::running);
+    CHECK(f.exchange.open_order_count() == 2);
+    CHECK(f.loop.stats().pauses == 1);
+    CHECK(f.loop.stats().resumes == 1);
+    CHECK(f.loop.stats().sequence_gaps == 1);
+}
+
+/// Between the md thread's publisher and the loop: keeps the events in order and loses the ones
+/// the test names, as a full ring would.
+struct lossy_link final : md::md_event_sink {
+    void on_event(const md::md_event& event) noexcept override {
+        if (drop_next_stale && event.state == md::feed_state::stale) {
+            drop_next_stale = false;
+            ++dropped;
+            return;
+        }
+        events.push_back(event);
+    }
+    std::vector<md::md_event> events;
+    bool drop_next_stale = false;
+    int dropped = 0;
+};
+
+std::string btc_depth(std::uint64_t first, std::uint64_t last, std::string_view bid_qty) {
+    return R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255308,)"
+           R"("s":"BTCUSDT","U":)" +
+           std::to_string(first) + R"(,"u":)" + std::to_string(last) + R"(,"b":[["60000.00",")" +
+           std::string(bid_qty) + R"("]],"a":[]}})";
+}
+
+TEST_CASE("a stale event lost between publisher and loop pauses quoting until the next book",
+          "[engine]") {
+    core_loop_config cfg;
+    cfg.risk.triggers.stale_market_data_ms = 0; // only the feed's own states pause
+    fixture f(cfg);
+    md::symbol_registry registry;
+    REQUIRE(registry.add(btcusdt()) == 0);
+    lossy_link link;
+    md::feed_handler feed(registry, link);
+    const auto deliver = [&] {
+        for (const md::md_event& event : link.events) {
+            f.loop.on_event(event, event.local_ns);
+            (void)f.loop.poll(event.local_ns + 1 * ms);
+        }
+        link.events.clear();
+    };
+
+    core::timestamp_ns t = 1'000 * ms;
+    feed.on_connected(t);
+    (void)feed.on_message_copy(btc_depth(100, 110, "1.5"), t);
+    REQUIRE(feed.take_due_snapshot(t) == 0);
+    (void)feed.on_snapshot_copy(0,
+                                R"({"lastUpdateId":107,"bids":[["60000.00","1"],["59999.00","2"]],)"
+                                R"("asks":[["60000.10","3"],["60001.00","4"]]})",
+                                t + 1 * ms);
+    REQUIRE(feed.sync(0).state() == md::feed_state::synced);
+    std::uint64_t id = 110;
+    for (int i = 0; i < 10; ++i) {
+        t += 10 * ms;
+        (void)feed.on_message_copy(btc_depth(id + 1, id + 1, i % 2 == 0 ? "2" : "1.5"), t);
+        ++id;
+    }
+    deliver();
+    REQUIRE(f.exchange.open_order_count() == 2);
+    REQUIRE(f.loop.stats().sequence_gaps == 0);
+    const core_loop_stats before = f.loop.stats(); // the start-up syncing paused once
+
+    // The book turns stale on the md thread; that event is lost on the way.
+    link.drop_next_stale = true;
+    t += 6'000 * ms;
+    feed.check_stale(t);
+    REQUIRE(link.dropped == 1);
+    // Traffic resumes: the first event back (synced again) reveals the hole.
+    t += 10 * ms;
+    (void)feed.on_message_copy(btc_depth(id + 1, id + 1, "1"), t);
+    ++id;
+    deliver();
+    CHECK(f.loop.stats().sequence_gaps == 1);
+    CHECK(f.loop.feed_paused());
+    CHECK(f.loop.state() == risk::trading_state::paused);
+    CHECK(f.exchange.open_order_count() == 0);
+
+    // The next synced, valid book resumes quoting.
+    for (int i = 0; i < 5; ++i) {
+        t += 10 * ms;
+        (void)feed.on_message_copy(btc_depth(id + 1, id + 1, i % 2 == 0 ? "2" : "1.5"), t);
+        ++id;
+    }
+    deliver();
+    CHECK_FALSE(f.loop.feed_paused());
+    CHECK(f.loop.state() == risk::trading_state::running);
+    CHECK(f.exchange.open_order_count() == 2);
+    CHECK(f.loop.stats().pauses == before.pauses + 1);
+    CHECK(f.loop.stats().resumes == before.resumes + 1);
+}
+
+TEST_CASE("book and trade sizes convert to trading lots rounding down", "[engine]") {
+    // Trading lot 0.00001 BTC = 1000 book lots of 1e-8.
+    fixture f;
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    const exec::working_order bid = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(bid.status == exec::order_status::acked);
+    // The bid's level shows 1 BTC behind the touch: 100'000 trading lots ahead of us.
+    md::md_event two_levels = book(bid0, ask0);
+    two_levels.bids[1] = {bid.price, core::qty{100'000'000}};
+    two_levels.bid_count = 2;
+    f.loop.on_event(two_levels, t);
+    // A print of 1 BTC and 1.5 trading lots at our price: one lot reaches us, not two.
+    f.loop.on_event(trade(bid.price.ticks(), 100'000'000 + 1'500, core::side::sell), t + 1 * ms);
+    (void)f.loop.poll(t + 5 * ms);
+    CHECK(f.loop.account().position() == core::qty{1});
+    // A print smaller than one trading lot fills nothing.
+    f.loop.on_event(trade(bid.price.ticks(), 999, core::side::sell), t + 6 * ms);
+    (void)f.loop.poll(t + 10 * ms);
+    CHECK(f.loop.account().position() == core::qty{1});
+    CHECK(f.loop.stats().fills == 1);
+
+    SECTION("a best level below one trading lot keeps its price with size 0") {
+        // The ask shows 500 book lots (half a trading lot) at ask0, 1 BTC behind it.
+        md::md_event dust = book(bid0, ask0);
+        dust.asks[0].qty = core::qty{500};
+        dust.asks[1] = {core::price{ask0 + 10}, core::qty{100'000'000}};
+        dust.ask_count = 2;
+        f.loop.on_event(dust, t + 20 * ms);
+        // The touch is still ask0: a post-only bid there would take liquidity and is refused.
+        exec::order_request cross;
+        cross.id = exec::client_order_id{42};
+        cross.side = core::side::buy;
+        cross.post_only = true;
+        cross.price = core::price{ask0};
+        cross.qty = core::qty{1};
+        REQUIRE(f.exchange.submit(cross, t + 21 * ms) == exec::gateway_error::none);
+        const std::uint64_t rejects = f.exchange.stats().rejects;
+        (void)f.exchange.poll(t + 30 * ms);
+        CHECK(f.exchange.stats().rejects == rejects + 1);
+        // An IOC buy through both levels takes nothing from the empty one.
+        exec::order_request take = cross;
+        take.id = exec::client_order_id{43};
+        take.post_only = false;
+        take.tif = exec::time_in_force::ioc;
+        take.price = core::price{ask0 + 10};
+        take.qty = core::qty{3};
+        const std::uint64_t taker_fills = f.exchange.stats().taker_fills;
+        REQUIRE(f.exchange.submit(take, t + 31 * ms) == exec::gateway_error::none);
+        (void)f.exchange.poll(t + 40 * ms);
+        CHECK(f.exchange.stats().taker_fills == taker_fills + 1);
+        CHECK(f.exchange.position(0) == core::qty{1 + 3});
+    }
 }
 
 TEST_CASE("the journal shows the kill followed by the cancel of every open order", "[engine]") {

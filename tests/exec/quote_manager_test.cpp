@@ -9,6 +9,7 @@
 #include <random>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 using namespace quoter;
 using namespace quoter::exec;
@@ -244,7 +245,11 @@ TEST_CASE("fills, partial fills and a fill racing a cancel are tracked", "[quote
     CHECK(counters.cancel_rejects == 1); // the cancel arrived too late
     CHECK(counters.cancelled == 0);
     CHECK(counters.stale_reports == 0);
-    // The fill freed the slot and the wanted quote went out at once.
+    // The fill freed the slot; the next quote waits for an update made after the fill.
+    CHECK(counters.orders_sent == 2);
+    CHECK(f.manager.awaiting_update());
+    f.manager.update(quotes(99'950, 100'020, 10), 220 * ms);
+    f.run_to(230 * ms);
     CHECK(counters.orders_sent == 3);
     CHECK(bid.price == price{99'950});
     CHECK(bid.status == order_status::acked);
@@ -288,6 +293,213 @@ TEST_CASE("the kill switch also catches an order the cancel-all overtook", "[quo
     CHECK(f.exchange.open_order_count() == 0);
     CHECK(f.manager.open_orders() == 0);
     CHECK(f.manager.counters().cancelled == 2);
+}
+
+namespace {
+
+/// A gateway driven by the test: it records requests, refuses them on demand and sends no
+/// report by itself (the test delivers them).
+class scripted_gateway final : public order_gateway {
+public:
+    void set_report_sink(exec_report_sink* /*sink*/) noexcept override {}
+    gateway_error submit(const order_request& request,
+                         core::timestamp_ns /*now*/) noexcept override {
+        submitted.push_back(request);
+        return submit_error;
+    }
+    gateway_error cancel(std::uint32_t /*symbol*/, client_order_id id,
+                         core::timestamp_ns now) noexcept override {
+        cancel_times.push_back(now);
+        cancelled_ids.push_back(id.value);
+        return cancel_error;
+    }
+    gateway_error cancel_all(std::uint32_t /*symbol*/,
+                             core::timestamp_ns /*now*/) noexcept override {
+        ++cancel_alls;
+        return cancel_all_error;
+    }
+    std::size_t poll(core::timestamp_ns /*now*/) noexcept override { return 0; }
+
+    gateway_error submit_error = gateway_error::none;
+    gateway_error cancel_error = gateway_error::none;
+    gateway_error cancel_all_error = gateway_error::none;
+    std::vector<order_request> submitted;
+    std::vector<core::timestamp_ns> cancel_times;
+    std::vector<std::uint64_t> cancelled_ids;
+    int cancel_alls = 0;
+};
+
+exec_report report_for(const working_order& order, exec_kind kind, core::timestamp_ns at) {
+    exec_report report;
+    report.kind = kind;
+    report.client_id = order.id;
+    report.price = order.price;
+    report.local_ts = at;
+    return report;
+}
+
+quote_manager_config retry_config() {
+    quote_manager_config config = test_manager_config();
+    config.cancel_retry_ms = 50;
+    config.max_cancel_attempts = 4;
+    return config;
+}
+
+} // namespace
+
+TEST_CASE("while halted, refused cancels and cancel rejects are retried, paced, until every order "
+          "is confirmed gone",
+          "[quote_manager]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    manager.update(quotes(99'980, 100'020), 0);
+    REQUIRE(gateway.submitted.size() == 2);
+    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+
+    // The gateway refuses the cancel-all and the cancels it falls back to.
+    gateway.cancel_error = gateway_error::disconnected;
+    gateway.cancel_all_error = gateway_error::disconnected;
+    manager.cancel_all(10 * ms);
+    CHECK(gateway.cancel_times.size() == 2);
+    CHECK_FALSE(manager.order(side::buy, 0).cancel_pending);
+    // Paced: nothing before cancel_retry_ms, whatever the call rate.
+    for (core::timestamp_ns t = 11 * ms; t < 60 * ms; t += 1 * ms) {
+        CHECK(manager.retry_cancels(t) == 0);
+    }
+    CHECK(gateway.cancel_times.size() == 2);
+    // Updates while halted send nothing either.
+    manager.update(quotes(99'980, 100'020), 55 * ms);
+    CHECK(gateway.cancel_times.size() == 2);
+
+    // The gateway is back: both orders are cancelled again.
+    gateway.cancel_error = gateway_error::none;
+    CHECK(manager.retry_cancels(60 * ms) == 0);
+    REQUIRE(gateway.cancel_times.size() == 4);
+    CHECK(manager.order(side::buy, 0).cancel_pending);
+    CHECK(manager.counters().cancel_retries == 2);
+
+    // The venue refuses the bid's cancel and confirms the ask's.
+    manager.on_exec_report(
+        report_for(manager.order(side::buy, 0), exec_kind::cancel_reject, 62 * ms));
+    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::cancelled, 62 * ms));
+    CHECK(manager.open_orders() == 1);
+    CHECK(manager.retry_cancels(100 * ms) == 0); // 40 ms after the last attempt: paced
+    CHECK(gateway.cancel_times.size() == 4);
+    CHECK(manager.retry_cancels(110 * ms) == 0);
+    REQUIRE(gateway.cancel_times.size() == 5);
+    CHECK(gateway.cancelled_ids.back() == manager.order(side::buy, 0).id.value);
+    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::cancelled, 112 * ms));
+    CHECK(manager.open_orders() == 0);
+    // Nothing left to cancel, nothing sent.
+    CHECK(manager.retry_cancels(500 * ms) == 0);
+    CHECK(gateway.cancel_times.size() == 5);
+    CHECK(manager.counters().cancel_give_ups == 0);
+}
+
+TEST_CASE("a cancel without answer is sent again after cancel_retry_ms", "[quote_manager]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    manager.update(quotes(99'980, 100'020), 0);
+    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+    manager.cancel_all(10 * ms);
+    CHECK(gateway.cancel_alls == 1);
+    CHECK(gateway.cancel_times.empty());
+    CHECK(manager.retry_cancels(59 * ms) == 0);
+    CHECK(gateway.cancel_times.empty());
+    // The cancel-all's confirmations never came: each order is cancelled by id.
+    CHECK(manager.retry_cancels(60 * ms) == 0);
+    CHECK(gateway.cancel_times.size() == 2);
+}
+
+TEST_CASE("cancel retries are bounded: the manager gives up once and says so", "[quote_manager]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway); // 4 attempts, 50 ms apart
+    manager.update(quotes(99'980, 100'020), 0);
+    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+    gateway.cancel_error = gateway_error::rate_limited;
+    gateway.cancel_all_error = gateway_error::rate_limited;
+    manager.cancel_all(10 * ms);
+    std::size_t gave_up = 0;
+    for (core::timestamp_ns t = 10 * ms; t <= 2'000 * ms; t += 5 * ms) {
+        gave_up += manager.retry_cancels(t);
+    }
+    CHECK(gave_up == 2);
+    CHECK(manager.counters().cancel_give_ups == 2);
+    CHECK(gateway.cancel_times.size() == 8); // 4 attempts per order, no more
+    CHECK(manager.abandoned_orders() == 2);
+    CHECK(manager.open_orders() == 2); // still possibly on the venue: still tracked
+    // A new kill gets a new budget.
+    manager.cancel_all(3'000 * ms);
+    CHECK(gateway.cancel_times.size() == 10);
+    CHECK(manager.abandoned_orders() == 0);
+}
+
+TEST_CASE("a pulled quote whose cancel is rejected is cancelled again without an update",
+          "[quote_manager]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    manager.update(quotes(99'980, 100'020), 0);
+    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+    desired_quotes ask_only = quotes(99'980, 100'020);
+    ask_only.bids[0] = {};
+    manager.update(ask_only, 10 * ms);
+    REQUIRE(gateway.cancel_times.size() == 1);
+    manager.on_exec_report(
+        report_for(manager.order(side::buy, 0), exec_kind::cancel_reject, 11 * ms));
+    CHECK(manager.retry_cancels(30 * ms) == 0);
+    CHECK(gateway.cancel_times.size() == 1);
+    CHECK(manager.retry_cancels(60 * ms) == 0);
+    CHECK(gateway.cancel_times.size() == 2);
+}
+
+TEST_CASE("after a fill nothing is placed from the pre-fill quotes; the next update is",
+          "[quote_manager]") {
+    auto config = test_manager_config();
+    config.levels = 2;
+    scripted_gateway gateway;
+    quote_manager manager(config, gateway);
+    desired_quotes two_levels = quotes(99'980, 100'020, 10);
+    two_levels.bids[1] = {price{99'970}, qty{10}};
+    two_levels.asks[1] = {price{100'030}, qty{10}};
+    manager.update(two_levels, 0);
+    REQUIRE(gateway.submitted.size() == 4);
+    for (const side s : {side::buy, side::sell}) {
+        for (std::size_t level = 0; level < 2; ++level) {
+            manager.on_exec_report(report_for(manager.order(s, level), exec_kind::ack, 1 * ms));
+        }
+    }
+    // The level-1 bid is being moved: its cancel is in flight.
+    desired_quotes moved = two_levels;
+    moved.bids[1] = {price{99'900}, qty{10}};
+    manager.update(moved, 200 * ms);
+    REQUIRE(manager.order(side::buy, 1).cancel_pending);
+
+    // The level-0 bid fills completely (+10 lots), then the level-1 cancel confirms.
+    exec_report fill = report_for(manager.order(side::buy, 0), exec_kind::fill, 201 * ms);
+    fill.fill_qty = qty{10};
+    fill.cum_qty = qty{10};
+    manager.on_exec_report(fill);
+    manager.on_exec_report(report_for(manager.order(side::buy, 1), exec_kind::cancelled, 202 * ms));
+    // Neither slot is refilled from quotes computed for the flat position.
+    CHECK(gateway.submitted.size() == 4);
+    CHECK(manager.awaiting_update());
+    CHECK(manager.order(side::buy, 0).status == order_status::none);
+    CHECK(manager.order(side::buy, 1).status == order_status::none);
+
+    // The owner requotes for +10 lots: smaller, lower bids.
+    desired_quotes long_ten = two_levels;
+    long_ten.bids[0] = {price{99'960}, qty{4}};
+    long_ten.bids[1] = {price{99'950}, qty{4}};
+    manager.update(long_ten, 310 * ms);
+    CHECK_FALSE(manager.awaiting_update());
+    REQUIRE(gateway.submitted.size() == 6);
+    CHECK(manager.order(side::buy, 0).price == price{99'960});
+    CHECK(manager.order(side::buy, 0).qty == qty{4});
+    CHECK(manager.order(side::buy, 1).price == price{99'950});
+    CHECK(manager.order(side::buy, 1).qty == qty{4});
 }
 
 TEST_CASE("reports of other symbols or other managers are ignored", "[quote_manager]") {
@@ -380,12 +592,12 @@ TEST_CASE("property: never two live orders for one side and level, under random 
 
         sim_exchange_config exchange_config;
         exchange_config.seed = rng();
-        exchange_config.order_entry_latency = {latency_distribution::exponential,
-                                               pick(500) * us, pick(3000) * us};
+        exchange_config.order_entry_latency = {latency_distribution::exponential, pick(500) * us,
+                                               pick(3000) * us};
         exchange_config.cancel_latency = {latency_distribution::uniform, pick(500) * us,
                                           pick(3000) * us};
-        exchange_config.market_data_latency = {latency_distribution::exponential,
-                                               pick(300) * us, pick(2000) * us};
+        exchange_config.market_data_latency = {latency_distribution::exponential, pick(300) * us,
+                                               pick(2000) * us};
         exchange_config.fifo_requests = pick(2) == 0;
         exchange_config.cross_fill = static_cast<cross_fill_rule>(pick(3));
         sim_exchange exchange(exchange_config);
@@ -424,14 +636,19 @@ TEST_CASE("property: never two live orders for one side and level, under random 
             manager.update(desired, t);
 
             switch (pick(6)) {
-            case 0: exchange.on_market_order(0, side::sell, qty{1 + pick(6)}, t); break;
-            case 1: exchange.on_market_order(0, side::buy, fill_all, t); break;
+            case 0:
+                exchange.on_market_order(0, side::sell, qty{1 + pick(6)}, t);
+                break;
+            case 1:
+                exchange.on_market_order(0, side::buy, fill_all, t);
+                break;
             case 2:
                 exchange.hit_order(0, pick(2) == 0 ? side::buy : side::sell,
-                                   static_cast<std::uint8_t>(pick(config.levels)),
-                                   qty{1 + pick(3)}, t);
+                                   static_cast<std::uint8_t>(pick(config.levels)), qty{1 + pick(3)},
+                                   t);
                 break;
-            default: break;
+            default:
+                break;
             }
             if (!killed && pick(300) == 0) {
                 manager.cancel_all(t);

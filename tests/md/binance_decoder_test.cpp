@@ -326,6 +326,84 @@ TEST_CASE("malformed messages are reported at a limited rate", "[decoder]") {
     CHECK(suppressed >= 70);
 }
 
+TEST_CASE("a valid body that is not what its market-data stream carries is malformed",
+          "[decoder]") {
+    symbol_registry registry = testing::make_registry();
+    for (const bool canonical : {true, false}) {
+        binance_decoder decoder(registry, {.canonical_fast_path = canonical});
+        const auto decode = [&](std::string_view text) -> const decoded_message& {
+            return decoder.decode_copy(text, 1);
+        };
+        const std::string depth_body(spot_depth_envelope.substr(
+            spot_depth_envelope.find(R"("data":)") + 7,
+            spot_depth_envelope.size() - spot_depth_envelope.find(R"("data":)") - 8));
+        const std::string ticker_body(spot_ticker_envelope.substr(
+            spot_ticker_envelope.find(R"("data":)") + 7,
+            spot_ticker_envelope.size() - spot_ticker_envelope.find(R"("data":)") - 8));
+        // The bodies on their own streams decode.
+        CHECK(decode(R"({"stream":"btcusdt@depth@100ms","data":)" + depth_body + "}").kind ==
+              message_kind::depth_update);
+        CHECK(decode(R"({"stream":"btcusdt@bookTicker","data":)" + ticker_body + "}").kind ==
+              message_kind::book_ticker);
+        // On another market-data stream, or with a body that is no market data at all.
+        for (const std::string& text :
+             {R"({"stream":"btcusdt@trade","data":)" + depth_body + "}",
+              R"({"stream":"btcusdt@depth@100ms","data":)" + ticker_body + "}",
+              R"({"stream":"btcusdt@bookTicker","data":)" + depth_body + "}",
+              std::string(R"({"stream":"btcusdt@depth","data":{"result":null}})"),
+              std::string(R"({"stream":"btcusdt@aggTrade","data":{"e":"trade","E":1,"s":"BTCUSDT",)"
+                          R"("t":1,"p":"1.00","q":"1","T":1,"m":true}})"),
+              std::string(R"({"stream":"btcusdt@depth","data":{"lastUpdateId":5,"bids":[],)"
+                          R"("asks":[]}})")}) {
+            INFO(text << (canonical ? " (canonical on)" : " (general path)"));
+            const auto& m = decode(text);
+            CHECK(m.kind == message_kind::malformed);
+            CHECK(m.error == decode_error::wrong_stream);
+        }
+        // A serverShutdown may come on any stream; other channels are not checked.
+        CHECK(decode(R"({"stream":"btcusdt@depth","data":{"e":"serverShutdown","E":5}})").kind ==
+              message_kind::server_shutdown);
+        CHECK(decode(R"({"stream":"btcusdt@ticker","data":{"e":"24hrTicker","E":1}})").kind ==
+              message_kind::ignored);
+    }
+}
+
+TEST_CASE("malformed reports taken late are neither overwritten nor lost uncounted", "[decoder]") {
+    SECTION("a burst within the budget: one report each") {
+        symbol_registry registry = testing::make_registry();
+        binance_decoder decoder(registry, {.reports_burst = 5, .report_interval_ms = 10'000});
+        for (int i = 0; i < 3; ++i) { // 1 us apart, before housekeeping looks
+            (void)decoder.decode_copy("{broken" + std::to_string(i), 1'000'000'000LL + i * 1'000);
+        }
+        malformed_report report;
+        for (int i = 0; i < 3; ++i) {
+            REQUIRE(decoder.take_report(report));
+            CHECK(report.excerpt_view() == "{broken" + std::to_string(i));
+            CHECK(report.suppressed == 0);
+        }
+        CHECK_FALSE(decoder.take_report(report));
+    }
+    SECTION("more than the budget or the queue: the rest are counted in the next report") {
+        decoder_fixture f; // 2 reports per second
+        std::uint64_t accounted = 0;
+        malformed_report report;
+        // Ten malformed messages 1 s apart while nobody takes reports: the queue holds two.
+        for (int i = 0; i < 10; ++i) {
+            (void)f.decoder.decode_copy("{broken", 1'000'000'000LL + i * 1'000'000'000LL);
+        }
+        while (f.decoder.take_report(report)) {
+            accounted += 1 + report.suppressed;
+        }
+        CHECK(accounted == 2);
+        (void)f.decoder.decode_copy("{late", 20'000'000'000LL);
+        REQUIRE(f.decoder.take_report(report));
+        CHECK(report.excerpt_view() == "{late");
+        CHECK(report.suppressed == 8);
+        accounted += 1 + report.suppressed;
+        CHECK(accounted == f.decoder.stats().malformed());
+    }
+}
+
 TEST_CASE("receive_buffer holds a padded message decoded in place", "[decoder]") {
     decoder_fixture f;
     receive_buffer buffer(1024);

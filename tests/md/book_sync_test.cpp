@@ -417,11 +417,18 @@ TEST_CASE("futures: trades do not keep a book fresh", "[book_sync]") {
     CHECK(sync.state() == feed_state::stale);
     CHECK_FALSE(sync.book_valid());
 
-    // A bookTicker (same connection as the diffs) does count, and so does the next diff.
+    // A bookTicker newer than the book (same connection as the diffs) does count, and so does
+    // the next diff; one not newer than the book was dropped and proves nothing.
     auto other = synced_futures({.stale_after_ms = 1000});
     decoded_book_ticker ticker;
-    ticker.update_id = 401; // not newer: ignored for the book, but proof of life
+    ticker.update_id = 401; // not newer: dropped
+    ticker.bid = lvl(100, 7);
+    ticker.ask = lvl(101, 11);
+    (void)other.on_book_ticker(ticker, 500 * ms);
+    CHECK(other.stats().tickers_stale == 1);
+    ticker.update_id = 406;
     (void)other.on_book_ticker(ticker, 900 * ms);
+    CHECK(other.stats().tickers_applied == 1);
     CHECK_FALSE(other.check_stale(1100 * ms).state_changed);
     CHECK(other.check_stale(1901 * ms).state_changed);
     (void)other.on_depth_update(futures_diff(407, 409, 405).view(), 2000 * ms);
@@ -570,4 +577,112 @@ TEST_CASE("the diff buffer is bounded and drops its oldest diffs", "[book_sync]"
     (void)tiny.on_depth_update(diff(1, 2, {lvl(1, 1), lvl(2, 1), lvl(3, 1)}).view(), 1);
     CHECK(tiny.buffered_diffs() == 0);
     CHECK(tiny.stats().diffs_dropped_overflow == 1);
+}
+
+// -- update ids that jump far ahead ------------------------------------------------------------
+
+TEST_CASE("a spot diff whose u jumps far ahead resyncs instead of freezing the book",
+          "[book_sync][id_jump]") {
+    auto sync = synced_spot({.stale_after_ms = 1000});
+    constexpr std::uint64_t far = 110 + 10'000'000'000ULL;
+    // Continues the chain (U == 111) but claims ten billion updates at once.
+    auto outcome = sync.on_depth_update(diff(111, far, {lvl(100, 99)}).view(), 4 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK_FALSE(sync.book_valid());
+    CHECK(sync.stats().id_jumps == 1);
+    CHECK(sync.stats().resyncs == 1);
+    CHECK(sync.snapshot_wanted());
+    // The poisoned diff is not kept for the next attempt: the next snapshot syncs normally.
+    sync.on_snapshot_requested(5 * ms);
+    (void)sync.on_depth_update(diff(111, 112).view(), 6 * ms);
+    (void)sync.on_snapshot(standard_snapshot(111).view(), 7 * ms);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.update_id() == 112);
+}
+
+TEST_CASE("a futures diff whose u jumps far ahead of pu resyncs", "[book_sync][id_jump]") {
+    auto sync = synced_futures();
+    (void)sync.on_depth_update(futures_diff(406, 405 + 10'000'000'000ULL, 405).view(), 4 * ms);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK(sync.stats().id_jumps == 1);
+}
+
+TEST_CASE("a jump within the bound is applied; the bound is configurable", "[book_sync][id_jump]") {
+    auto sync = synced_spot({.max_update_id_jump = 1000});
+    (void)sync.on_depth_update(diff(111, 1110).view(), 4 * ms); // exactly 1000 ids
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.update_id() == 1110);
+    (void)sync.on_depth_update(diff(1111, 2111).view(), 5 * ms); // 1001 ids
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK(sync.stats().id_jumps == 1);
+}
+
+TEST_CASE("a bookTicker whose u jumps far ahead resyncs instead of pinning the top",
+          "[book_sync][id_jump]") {
+    auto sync = synced_spot();
+    decoded_book_ticker ticker;
+    ticker.update_id = 110 + 10'000'000'000ULL;
+    ticker.bid = lvl(50, 1);
+    ticker.ask = lvl(51, 1);
+    const auto outcome = sync.on_book_ticker(ticker, 4 * ms);
+    CHECK(outcome.state_changed);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK(sync.stats().id_jumps == 1);
+    CHECK(sync.stats().tickers_applied == 0);
+}
+
+TEST_CASE("a straddling diff that jumps far past the snapshot is not applied",
+          "[book_sync][id_jump]") {
+    SECTION("diff buffered before the snapshot") {
+        book_sync sync(0, market::spot);
+        (void)sync.on_connected(0);
+        (void)sync.on_depth_update(diff(105, 10'000'000'000ULL).view(), 1 * ms);
+        sync.on_snapshot_requested(1 * ms);
+        (void)sync.on_snapshot(standard_snapshot(108).view(), 2 * ms);
+        CHECK(sync.state() != feed_state::synced);
+        CHECK(sync.stats().id_jumps == 1);
+        CHECK(sync.stats().diffs_applied == 0);
+    }
+    SECTION("diff arriving after the snapshot") {
+        book_sync sync(0, market::spot);
+        (void)sync.on_connected(0);
+        sync.on_snapshot_requested(0);
+        (void)sync.on_snapshot(standard_snapshot(108).view(), 2 * ms);
+        (void)sync.on_depth_update(diff(105, 10'000'000'000ULL).view(), 3 * ms);
+        CHECK(sync.state() != feed_state::synced);
+        CHECK(sync.stats().id_jumps == 1);
+        CHECK(sync.stats().diffs_applied == 0);
+    }
+}
+
+TEST_CASE("dropped diffs and stale tickers do not keep a book fresh", "[book_sync][id_jump]") {
+    auto sync = synced_spot({.stale_after_ms = 1000});
+    // Duplicates (and tickers not newer than the book) keep arriving; nothing is applied.
+    decoded_book_ticker old_ticker;
+    old_ticker.update_id = 110;
+    old_ticker.bid = lvl(100, 10);
+    old_ticker.ask = lvl(101, 11);
+    for (int i = 1; i <= 4; ++i) {
+        (void)sync.on_depth_update(diff(100, 110).view(), (3 + 200 * i) * ms);
+        (void)sync.on_book_ticker(old_ticker, (103 + 200 * i) * ms);
+    }
+    CHECK(sync.stats().diffs_duplicate >= 1);
+    CHECK(sync.check_stale(1004 * ms).state_changed);
+    CHECK(sync.state() == feed_state::stale);
+}
+
+TEST_CASE("a run of duplicate diffs while synced means the book is ahead of the stream: resync",
+          "[book_sync][id_jump]") {
+    auto sync = synced_spot({.max_duplicate_diffs = 3});
+    // A diff within the jump bound took the book ahead; the real stream now looks duplicate.
+    (void)sync.on_depth_update(diff(111, 5000).view(), 4 * ms);
+    REQUIRE(sync.state() == feed_state::synced);
+    for (std::uint64_t u = 112; u < 115; ++u) {
+        (void)sync.on_depth_update(diff(u, u).view(), 5 * ms);
+        CHECK(sync.state() == feed_state::synced);
+    }
+    (void)sync.on_depth_update(diff(115, 115).view(), 6 * ms);
+    CHECK(sync.state() == feed_state::resyncing);
+    CHECK(sync.stats().diffs_duplicate == 4);
 }

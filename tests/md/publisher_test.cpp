@@ -181,7 +181,7 @@ TEST_CASE("ring_event_sink pushes into the SPSC ring and counts drops", "[publis
     ring_event_sink<4> sink(ring);
     const auto registry = testing::make_registry();
     feed_handler feed(registry, sink);
-    feed.on_connected(0); // three state events
+    feed.on_connected(0);    // three state events
     feed.on_disconnected(1); // three more: one does not fit
     CHECK(ring.size_approx() == 4);
     CHECK(sink.dropped() == 2);
@@ -189,6 +189,55 @@ TEST_CASE("ring_event_sink pushes into the SPSC ring and counts drops", "[publis
     REQUIRE(ring.try_pop(event));
     CHECK(event.kind == md_event_kind::state);
     CHECK(event.sequence == 1);
+}
+
+TEST_CASE("each symbol's events are numbered from 1 without holes", "[publisher]") {
+    feed_fixture f;
+    f.sync_btc();
+    (void)f.feed.on_message_copy(depth(111, 112, R"(["100.50","1"])", ""), 3 * ms);
+    f.feed.check_stale(2 * ms + 6000 * ms);
+    f.feed.on_disconnected(7000 * ms);
+    std::array<std::uint64_t, 3> last{};
+    std::array<int, 3> seen{};
+    for (const md_event& event : f.sink.events) {
+        REQUIRE(event.symbol < last.size());
+        CHECK(event.symbol_sequence == last[event.symbol] + 1);
+        last[event.symbol] = event.symbol_sequence;
+        ++seen[event.symbol];
+    }
+    // Interleaved symbols: the publisher-wide sequence has no meaning per symbol.
+    CHECK(seen[btc] >= 4);
+    CHECK(seen[eth] >= 2);
+    CHECK(f.feed.publisher().published(btc) == last[btc]);
+    CHECK(f.feed.publisher().published() == f.sink.events.size());
+}
+
+TEST_CASE("an event the ring drops leaves a hole in its symbol's numbers", "[publisher]") {
+    core::spsc_ring<md_event, 4> ring;
+    ring_event_sink<4> sink(ring);
+    const auto registry = testing::make_registry();
+    feed_handler feed(registry, sink);
+    feed.on_connected(0); // one state event per symbol: they fit
+    std::array<std::uint64_t, 3> last{};
+    md_event event;
+    while (ring.try_pop(event)) {
+        last[event.symbol] = event.symbol_sequence;
+    }
+    CHECK(last == std::array<std::uint64_t, 3>{1, 1, 1});
+    // Fill the ring so that the disconnect of one symbol is lost.
+    feed.on_disconnected(1);      // three events
+    feed.on_connected(eth, 2);    // one event: the ring holds 4
+    feed.on_disconnected(eth, 3); // dropped
+    feed.on_connected(eth, 4);    // dropped
+    CHECK(sink.dropped() == 2);
+    while (ring.try_pop(event)) {
+        last[event.symbol] = event.symbol_sequence;
+    }
+    CHECK(last[eth] == 3);
+    feed.on_disconnected(eth, 5);
+    REQUIRE(ring.try_pop(event));
+    CHECK(event.symbol == eth);
+    CHECK(event.symbol_sequence == 6); // 4 and 5 were lost: the consumer sees the hole
 }
 
 TEST_CASE("stale books are published by check_stale", "[publisher]") {
@@ -227,8 +276,7 @@ TEST_CASE("every event equals a freshly built one: unused levels are zero", "[pu
     CHECK(crossed.ask_count == 0);
     unused_levels_are_zero(crossed);
     // ...then fewer levels than before.
-    (void)f.feed.on_message_copy(depth(114, 114, R"(["101.50","0"])", R"(["101.00","0"])"),
-                                 5 * ms);
+    (void)f.feed.on_message_copy(depth(114, 114, R"(["101.50","0"])", R"(["101.00","0"])"), 5 * ms);
     const md_event& smaller = f.sink.events.back();
     REQUIRE(smaller.book_valid());
     CHECK(smaller.ask_count == 1);

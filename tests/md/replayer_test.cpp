@@ -11,8 +11,11 @@
 #include <zlib.h>
 
 #include <array>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -366,4 +369,137 @@ TEST_CASE("every message of the real captures decodes", "[replay][data]") {
     CHECK(stats.count(message_kind::trade) == 9757 + 6106);
     CHECK(stats.count(message_kind::book_ticker) == 28040 + 24077);
     CHECK(stats.count(message_kind::depth_snapshot) == 2);
+}
+
+// ---- replays that must fail, and what the lines were ---------------------------------------
+
+namespace {
+
+/// Writes lines as a plain-text capture (the reader takes plain text as well as gzip).
+std::string write_capture(const std::filesystem::path& dir, const std::string& name,
+                          const std::vector<std::string>& lines) {
+    const std::string path = (dir / name).string();
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    REQUIRE(file != nullptr);
+    for (const auto& line : lines) {
+        std::fputs(line.c_str(), file);
+        std::fputc('\n', file);
+    }
+    std::fclose(file);
+    return path;
+}
+
+const std::string depth_line =
+    R"(1723161254000000000 {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate",)"
+    R"("E":1723161255308,"s":"BTCUSDT","U":100,"u":110,"b":[["61000.00","1.0"]],"a":[]}})";
+
+std::uint64_t drain(capture_replayer& replayer) {
+    md_event event;
+    std::uint64_t events = 0;
+    while (replayer.next(event)) {
+        ++events;
+    }
+    return events;
+}
+
+} // namespace
+
+TEST_CASE("a replay in which nothing decodes fails and says what the lines were", "[replay]") {
+    const auto dir = testing::temp_dir("replay-garbage");
+    symbol_registry registry = testing::make_registry();
+    std::mt19937_64 rng(7);
+    std::string bytes(64 * 1024, '\0');
+    for (char& c : bytes) {
+        c = static_cast<char>(rng());
+    }
+    const std::string path = write_capture(dir, "random.bin", {bytes});
+    capture_replayer replayer(registry, {path});
+    CHECK(drain(replayer) == 0);
+    CHECK(replayer.error() == capture_error::no_market_data);
+    const std::string message = replayer.error_message();
+    INFO(message);
+    CHECK(message.find("no market data") != std::string::npos);
+    CHECK(message.find("not \"<ns> <json>\"") != std::string::npos);
+
+    // Lines that split but hold no market data: malformed and unrecognised are counted.
+    const std::string junk =
+        write_capture(dir, "junk.txt",
+                      {R"(1 {"result":null,"id":1})", R"(2 {broken)", R"(3 {"e":"depthUpdate"}})",
+                       R"(4 {"stream":"btcusdt@depth@100ms","data":{"result":null}})"});
+    capture_replayer other(registry, {junk});
+    (void)drain(other); // only the connection state events
+    CHECK(other.error() == capture_error::no_market_data);
+    const replay_stats stats = other.stats();
+    CHECK(stats.lines == 4);
+    CHECK(stats.unrecognised == 1);
+    CHECK(stats.malformed == 3); // the last one is valid JSON, but not what a depth stream carries
+    CHECK(stats.malformed_by_error[static_cast<std::size_t>(decode_error::wrong_stream)] == 1);
+    CHECK(stats.market_data == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a replay of another symbol's capture fails even though its snapshot applies",
+          "[replay]") {
+    const auto dir = testing::temp_dir("replay-other-symbol");
+    symbol_registry registry; // BTCUSDT only: snapshot lines fall back to it
+    const auto book = make_book_spec("BTCUSDT", "0.01", 8);
+    REQUIRE(book.has_value());
+    REQUIRE(registry.add({.book_spec = *book, .trading_spec = *book, .venue = market::spot}) == 0);
+    const std::string path = write_capture(
+        dir, "eth.txt",
+        {R"(1 {"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"ETHUSDT",)"
+         R"("U":100,"u":110,"b":[["2600.00","1.0"]],"a":[]}})",
+         R"(2 {"lastUpdateId":105,"bids":[["2600.00","1.0"]],"asks":[["2601.00","1.0"]]})"});
+    capture_replayer replayer(registry, {path});
+    (void)drain(replayer);
+    CHECK(replayer.error() == capture_error::no_market_data);
+    const replay_stats stats = replayer.stats();
+    CHECK(stats.unknown_symbol == 1);
+    CHECK(stats.snapshots == 1);
+    CHECK(stats.market_data == 0);
+    CHECK(replayer.error_message().find("1 for other symbols") != std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a replay whose time runs backwards fails at the line that does", "[replay]") {
+    const auto dir = testing::temp_dir("replay-backwards");
+    symbol_registry registry = testing::make_registry();
+    std::string earlier = depth_line;
+    earlier.replace(0, 19, "1723161226000000000"); // 28 s before the first line
+    const std::string path = write_capture(dir, "backwards.txt", {depth_line, depth_line, earlier});
+    capture_replayer replayer(registry, {path});
+    (void)drain(replayer);
+    CHECK(replayer.error() == capture_error::time_backwards);
+    const std::string message = replayer.error_message();
+    INFO(message);
+    CHECK(message.find("backwards.txt line 3") != std::string::npos);
+    CHECK(message.find("28.000 s") != std::string::npos);
+    CHECK(replayer.lines() == 2);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a replay of a directory or a missing file says which", "[replay]") {
+    const auto dir = testing::temp_dir("replay-paths");
+    symbol_registry registry = testing::make_registry();
+    CHECK(check_capture_file(dir.string()) == capture_error::is_directory);
+    CHECK(check_capture_file((dir / "absent.gz").string()) == capture_error::not_found);
+    const std::string good = write_capture(dir, "good.txt", {depth_line});
+    CHECK(check_capture_file(good) == capture_error::none);
+
+    capture_replayer of_directory(registry, {dir.string()});
+    CHECK(drain(of_directory) == 0);
+    CHECK(of_directory.error() == capture_error::is_directory);
+    CHECK(of_directory.error_message().find("directory") != std::string::npos);
+
+    capture_replayer of_missing(registry, {(dir / "absent.gz").string()});
+    CHECK(drain(of_missing) == 0);
+    CHECK(of_missing.error() == capture_error::not_found);
+
+    // A capture with market data replays without error and counts it.
+    capture_replayer of_good(registry, {good});
+    (void)drain(of_good);
+    CHECK(of_good.error() == capture_error::none);
+    CHECK(of_good.error_message().empty());
+    CHECK(of_good.stats().market_data == 1);
+    std::filesystem::remove_all(dir);
 }

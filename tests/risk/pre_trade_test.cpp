@@ -389,15 +389,16 @@ TEST_CASE("refused orders do not consume rate budget", "[pre_trade]") {
     CHECK(f.check(buy(1000, 1)) == reject_reason::new_orders_per_s);
 }
 
-TEST_CASE("cancels per second", "[pre_trade]") {
+TEST_CASE("cancels per second: counted, never refused, above the limit reported", "[pre_trade]") {
     fixture f; // 20 per second
     for (int i = 0; i < 19; ++i) {
-        REQUIRE(f.checker.check_cancel(start + i) == reject_reason::none);
+        REQUIRE_FALSE(f.checker.note_cancel(start + i));
     }
-    CHECK(f.checker.check_cancel(start + 19) == reject_reason::none);
-    CHECK(f.checker.check_cancel(start + 20) == reject_reason::cancels_per_s);
-    CHECK(f.sink.records.back().reason == reject_reason::cancels_per_s);
-    CHECK(f.sink.records.back().actual_value == 21.0);
+    CHECK_FALSE(f.checker.note_cancel(start + 19));
+    CHECK(f.checker.note_cancel(start + 20));
+    CHECK(f.checker.cancel_rate_exceeded(start + 20));
+    CHECK(f.sink.records.empty()); // a cancel is never a refused order
+    CHECK_FALSE(f.checker.cancel_rate_exceeded(start + 2 * ns_per_s));
 }
 
 TEST_CASE("cancel-to-trade ratio blocks new orders only when configured", "[pre_trade]") {
@@ -445,4 +446,57 @@ TEST_CASE("every reason has a distinct stable name", "[pre_trade]") {
         names.push_back(name);
     }
     CHECK(to_string(halt_reason::api_error_storm) == "api_error_storm");
+}
+
+TEST_CASE("an order reduces the position only net of the working orders on its side",
+          "[pre_trade][reducing]") {
+    risk_limits l = generous();
+    l.symbol_net_notional_pct = 1.0; // 1000 of 100000: one lot at mid 1000
+    l.symbol_gross_notional_pct = 0.0;
+    l.portfolio_net_notional_pct = 0.0;
+    fixture f(l);
+    // Long 1 lot, then one 1-lot ask after another, each working when the next is checked.
+    account_view a = with_position(1);
+    int passed = 0;
+    for (int i = 0; i < 8; ++i) {
+        if (f.check(sell(1000, 1), mid_1000(), a) == reject_reason::none) {
+            ++passed;
+            a.open_sell_qty = core::qty{a.open_sell_qty.lots() + 1};
+        }
+    }
+    // The first ask closes the position, the second would leave it short 1 lot (at the net
+    // limit), the third short 2 lots (above it): every ask past the first is judged by the
+    // position limits, so the worst case is -1, not -7.
+    CHECK(passed == 2);
+    CHECK(f.sink.records.back().reason == reject_reason::symbol_net_notional);
+    CHECK(f.sink.records.back().actual_value == 2'000.0);
+
+    // reduces_position itself: reaching zero is allowed, crossing it is not; the other side's
+    // working orders do not count.
+    account_view s = with_position(-3);
+    s.open_buy_qty = core::qty{2};
+    s.open_sell_qty = core::qty{10};
+    CHECK(reduces_position(core::side::buy, core::qty{1}, s));
+    CHECK_FALSE(reduces_position(core::side::buy, core::qty{2}, s));
+    CHECK_FALSE(reduces_position(core::side::sell, core::qty{1}, s));
+    CHECK_FALSE(reduces_position(core::side::buy, core::qty{1}, flat_account()));
+}
+
+TEST_CASE("reduce-only and flatten orders count the working orders on their side",
+          "[pre_trade][reducing]") {
+    fixture f(generous());
+    account_view a = with_position(5);
+    a.open_sell_qty = core::qty{3};
+    order_request reduce_only = sell(1000, 3);
+    reduce_only.reduce_only = true;
+    CHECK(f.check(reduce_only, mid_1000(), a) == reject_reason::reduce_only_would_increase);
+    reduce_only.qty = core::qty{2};
+    CHECK(f.check(reduce_only, mid_1000(), a) == reject_reason::none);
+
+    order_request flatten = sell(999, 5);
+    flatten.intent = order_intent::flatten;
+    CHECK(f.check(flatten, mid_1000(), a) == reject_reason::flatten_not_reducing);
+    CHECK(f.sink.records.back().limit_value == 2.0); // what is left to close: 5 - 3 working
+    flatten.qty = core::qty{2};
+    CHECK(f.check(flatten, mid_1000(), a) == reject_reason::none);
 }

@@ -247,7 +247,7 @@ TEST_CASE("passed orders, cancels and fills feed the post-trade alarms", "[risk_
             reject_reason::none);
     f.engine.on_fill(fill(core::side::buy, 1000, 1000));
     for (int i = 0; i < 6; ++i) {
-        REQUIRE(f.engine.check_cancel(start) == reject_reason::none);
+        REQUIRE_FALSE(f.engine.on_cancel(start));
     }
     f.engine.on_cancels_sent(start, 6);
     f.engine.poll(start);
@@ -309,7 +309,7 @@ void run_property(std::uint64_t seed, bool flatten_on_kill) {
                 // Only a reducing flatten order may leave after a kill, and only when configured.
                 REQUIRE(flatten_on_kill);
                 REQUIRE(o.intent == order_intent::flatten);
-                REQUIRE(reduces_position(o.side, o.qty, account.position));
+                REQUIRE(reduces_position(o.side, o.qty, account));
                 ++passed_while_blocked;
             }
             if (r == reject_reason::none && o.intent == order_intent::quote) {
@@ -373,4 +373,59 @@ TEST_CASE("property: after a kill with flatten_on_kill only reducing flatten ord
     for (std::uint64_t seed = 11; seed <= 14; ++seed) {
         run_property(seed, true);
     }
+}
+
+TEST_CASE("the daily loss starts again at 00:00 UTC, not at process start",
+          "[risk_engine][trigger][daily]") {
+    // 2024-08-08 00:00:00 UTC in ns since the Unix epoch.
+    constexpr core::timestamp_ns midnight = 1'723'075'200LL * ns_per_s;
+    fixture f; // 1 % of 100000
+    // The process started at 22:00 on the 7th; by 23:59 it lost 1001 (realized since start).
+    f.account(losing(500.0), 0, midnight - 2 * 3'600 * ns_per_s);
+    f.account(losing(1'001.0), 0, midnight - 60 * ns_per_s);
+    REQUIRE(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
+    CHECK(f.engine.resume(midnight - 30 * ns_per_s).outcome == resume_outcome::refused);
+
+    // A new day: the same account figures are yesterday's loss, not today's.
+    f.account(losing(1'001.0), 0, midnight + ns_per_s);
+    CHECK(f.engine.resume(midnight + 2 * ns_per_s).outcome == resume_outcome::resumed);
+    REQUIRE(f.engine.state() == trading_state::running);
+    CHECK(f.engine.check_order(f.spec, buy(1000, 1), mid_1000(), losing(1'001.0),
+                               midnight + 3 * ns_per_s) == reject_reason::none);
+    // Today's own loss counts from the new start: 1000 more is at the limit, 1001 above it.
+    f.account(losing(2'001.0), 0, midnight + 3'600 * ns_per_s);
+    CHECK(f.engine.state() == trading_state::running);
+    f.account(losing(2'002.0), 0, midnight + 3'601 * ns_per_s);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
+}
+
+TEST_CASE("the trading day starts at the configured time of day", "[risk_engine][daily]") {
+    constexpr core::timestamp_ns midnight = 1'723'075'200LL * ns_per_s; // 2024-08-08 00:00 UTC
+    risk_config c;
+    c.limits.daily_reset_utc_minute = 7 * 60 + 30; // 07:30 UTC
+    fixture f(c);
+    f.account(losing(0.0), 0, midnight - 3'600 * ns_per_s); // started 23:00 on the 7th
+    const std::optional<std::int64_t> first = f.engine.trading_day();
+    REQUIRE(first.has_value());
+    // Midnight is no reset: the loss still counts from the start.
+    f.account(losing(800.0), 0, midnight + ns_per_s);
+    CHECK(f.engine.trading_day() == first);
+    f.account(losing(1'001.0), 0, midnight + 7 * 3'600 * ns_per_s);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
+    // 07:30 is: the new day's start equity is the equity then, and its loss starts at zero.
+    account_view later = losing(1'001.0);
+    later.equity = 50'000.0;
+    later.peak_equity = 50'000.0;
+    f.account(later, 0, midnight + (7 * 3'600 + 30 * 60) * ns_per_s);
+    CHECK(f.engine.trading_day() == *first + 1);
+    CHECK(f.engine.today(later).realized_pnl_today == 0.0);
+    CHECK(f.engine.today(later).day_start_equity == 50'000.0);
+    CHECK(f.engine.resume(midnight + 8 * 3'600 * ns_per_s).outcome == resume_outcome::resumed);
+    // 1 % of the new start equity (50000) is 500.
+    later.realized_pnl_today = -1'501.0;
+    f.account(later, 0, midnight + 9 * 3'600 * ns_per_s);
+    CHECK(f.engine.state() == trading_state::running);
+    later.realized_pnl_today = -1'502.0;
+    f.account(later, 0, midnight + 9 * 3'600 * ns_per_s);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
 }

@@ -114,6 +114,11 @@ int main(int argc, char** argv) {
                    "Per-session queue limit before a slow consumer is dropped")
         ->capture_default_str();
     app.add_option("--exit-after-ms", exit_after_ms, "Exit after this long (0 = never)");
+    app.add_option(
+        "--api-key", server_options.orders.api_key,
+        "API key the /ws-api/v3 order endpoints accept (default: Binance's doc example)");
+    app.add_option("--api-secret", server_options.orders.api_secret,
+                   "HMAC secret of --api-key (default: Binance's doc example)");
     app.add_flag("--verbose", server_options.verbose, "Log sessions and control requests");
 
     CLI11_PARSE(app, argc, argv);

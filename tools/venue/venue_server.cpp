@@ -156,6 +156,8 @@ public:
     std::uint64_t id = 0;
     std::int64_t opened_ns = 0;
     bool combined = true;
+    /// A WebSocket API session (/ws-api/v3): text frames are requests, not SUBSCRIBE calls.
+    bool ws_api = false;
     /// Path before "/stream" or "/ws" ("", "/public", "/market").
     std::string prefix;
     /// Output of this session alone is held until then (0: not stalled).
@@ -170,7 +172,8 @@ public:
 struct server_core : std::enable_shared_from_this<server_core> {
     server_core(net::io_loop& loop_in, market_state& market_in, server_options options_in)
         : loop(loop_in), market(market_in), options(std::move(options_in)),
-          acceptor(loop_in.context()), housekeeping(loop_in.context()) {}
+          acceptor(loop_in.context()), housekeeping(loop_in.context()),
+          orders(market_in, options.orders) {}
 
     net::io_loop& loop;
     market_state& market;
@@ -180,6 +183,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
     asio::steady_timer housekeeping;
     std::vector<std::shared_ptr<ws_session_base>> sessions;
     venue_stats stats;
+    order_api orders;
     std::uint64_t next_session_id = 1;
     std::int64_t stall_until_ns = 0;
     bool stall_active = false;
@@ -553,6 +557,11 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("slow_consumer_drops", stats.slow_consumer_drops);
         add("http_requests", stats.http_requests);
         add("streams_refused", stats.streams_refused);
+        add("ws_api_requests", orders.stats().requests);
+        add("ws_api_signature_failures", orders.stats().signature_failures);
+        add("orders_placed", orders.stats().orders_placed);
+        add("orders_rejected", orders.stats().orders_rejected);
+        add("orders_cancelled", orders.stats().orders_cancelled);
         std::uint64_t withheld = 0;
         for (std::size_t i = 0; i < market.size(); ++i) {
             withheld += market.at(i).withheld;
@@ -656,7 +665,10 @@ public:
         const std::string_view query =
             question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
         std::vector<std::string> streams;
-        if (path.ends_with("/stream")) {
+        if (path.ends_with("/ws-api/v3")) {
+            ws_api = true;
+            prefix = std::string(path.substr(0, path.size() - 10));
+        } else if (path.ends_with("/stream")) {
             combined = true;
             prefix = std::string(path.substr(0, path.size() - 7));
             const auto params = parse_query(query);
@@ -799,6 +811,11 @@ private:
 
     // SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS, answered like Binance.
     void handle_request(const std::string& text) {
+        if (ws_api) {
+            send(std::make_shared<const std::string>(server_->orders.handle(text, wall_ms())),
+                 false);
+            return;
+        }
         const auto id_value = find_int_field(text, "id");
         const std::string id_text = id_value ? std::to_string(*id_value) : "null";
         std::vector<std::string> params;

@@ -8,6 +8,8 @@
 // - REST GET /api/v3/depth, /fapi/v1/depth, /api/v3/exchangeInfo, /fapi/v1/exchangeInfo,
 //   /api/v3/ping, /api/v3/time (and the /fapi/v1 twins; the futures flavour answers only
 //   those, as fapi.binance.com does), HTTP/1.1 keep-alive;
+// - the spot WebSocket API at /ws-api/v3: order.place, order.cancel, openOrders.cancelAll with
+//   HMAC signature checks, matched by the simulated exchange (order_api);
 // - fault injection under /control/ (GET or POST): drop[?session=&path=&mode=close],
 //   stall?ms=[&path=] (path: only the sessions opened under that prefix), gap?count=&symbol=,
 //   malformed?kind=truncated|garbage|binary, snapshot_delay?ms=, shutdown?after_ms=,
@@ -18,6 +20,7 @@
 #pragma once
 
 #include "market.hpp"
+#include "order_api.hpp"
 
 #include "quoter/core/result.hpp"
 #include "quoter/net/io_loop.hpp"
@@ -51,6 +54,7 @@ struct server_options {
     std::string cert_file;  ///< PEM certificate chain; with key_file enables TLS.
     std::string key_file;
     fault_options faults;
+    order_api_options orders; ///< Key and secret of the /ws-api/v3 order endpoints.
     std::size_t max_queued_messages = 200'000;
     bool verbose = false; ///< Log connections and control requests to stderr.
 };

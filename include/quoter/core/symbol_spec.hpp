@@ -119,9 +119,11 @@ public:
     }
 
     // Double -> exact. Bids round down and asks round up, so rounding never makes a quote more
-    // aggressive than the strategy asked for; quantities round down to the step. A tiny relative
-    // tolerance keeps values that are on the grid up to floating-point noise (100.00 / 0.01 =
-    // 9999.999999...) on their own grid point.
+    // aggressive than the strategy asked for; quantities round down to the step. The comparison
+    // is exact against each grid point's double (the double nearest to its decimal value): a
+    // double written as a grid price ("100.00", although 100.00 / 0.01 = 9999.999...) stays on
+    // its point, and any other double goes to the neighbour on the asked-for side, at any
+    // magnitude (no relative tolerance that could pull a bid up across a grid point).
     [[nodiscard]] price round_bid(double value) const noexcept;
     [[nodiscard]] price round_ask(double value) const noexcept;
     [[nodiscard]] price round_nearest(double value) const noexcept;

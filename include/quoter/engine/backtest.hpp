@@ -9,6 +9,7 @@
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/md/instrument.hpp"
+#include "quoter/md/replayer.hpp"
 
 #include <array>
 #include <cstdint>
@@ -22,10 +23,15 @@ struct backtest_summary {
     std::string error;       ///< Why the run failed (unreadable file, unknown symbol).
     std::uint64_t lines = 0; ///< Capture lines decoded.
     std::uint64_t bad_lines = 0;
+    md::replay_stats replay; ///< What the lines decoded to (malformed, unrecognised, ...).
     std::uint64_t gaps = 0; ///< Update-id chain breaks of the traded symbol's book.
     std::uint64_t resyncs = 0;
     core_loop_stats loop; ///< Events, fills, pauses and the fill digest.
+    /// The quote manager's view: its orders_sent also counts orders the risk gate refused
+    /// (they are answered with a reject), so summaries report orders_sent below.
     exec::quote_counters quotes;
+    std::uint64_t orders_sent = 0;         ///< Quote orders that reached the exchange.
+    std::uint64_t flatten_orders_sent = 0; ///< Flatten orders that reached the exchange.
     std::uint64_t risk_rejects = 0;
     /// Risk refusals by reason (index: risk::reject_reason).
     std::array<std::uint64_t, risk::reject_reason_count> risk_rejects_by_reason{};

@@ -3,18 +3,36 @@
 //
 // Per md_event (time `now` is the caller's clock: capture timestamps in a backtest, the local
 // clock live):
-//   1. the simulated exchange (when one is attached) gets the book sides and trade prints, in
-//      trading lots, and delivers the reports due by now;
-//   2. the account is marked to the mid, the risk engine sees the market data and the account;
-//   3. the strategy sees the book (and trades) and computes desired quotes, which drive the
+//   1. the event's sequence is checked (see below);
+//   2. the simulated exchange (when one is attached) gets the book sides and trade prints, in
+//      trading lots; a valid book becomes the market view and the account is marked to its mid;
+//   3. the gate delivers the reports due by now, so any order they trigger meets the current
+//      book;
+//   4. the risk engine sees the market data and the account;
+//   5. the strategy sees the book (and trades) and computes desired quotes, which drive the
 //      quote manager through the risk gate (exec::order_gateway decorator running
 //      risk_engine::check_order on every new order).
 // Reports fan out to the quote manager, then to the loop itself: account (fills), risk (acks,
 // fills) and the journal when one is attached.
 //
+// Fills: the loop refreshes the risk views (position, open orders, equity) on every fill, and
+// the quote manager places nothing from quotes computed before it; after the reports of an
+// event or a poll the loop requotes from the strategy with the post-fill position, so a
+// replacement is priced and sized for the new inventory and checked against it.
+//
 // Feed state: any book that is not synced and valid (connecting, syncing, resyncing, stale)
 // pauses trading through risk_engine::on_resync (the kill switch pulls the quotes); the next
 // synced, valid book resumes it by itself.
+//
+// Sequence: the publisher numbers each symbol's events (md_event::symbol_sequence, from 1). A
+// hole (events lost between the md thread and the core, e.g. a full ring) may have hidden a
+// resyncing or stale state, so it is treated as stale data: trading pauses as above until the
+// next synced, valid book event. Events numbered 0 are not checked.
+//
+// Cancels: the quote manager's retry_cancels() runs on every event and poll, so a cancel the
+// gateway refused or the venue rejected is retried until every order is confirmed gone, with or
+// without market data; when it gives up on an order the loop raises a critical
+// cancel_gave_up alert.
 //
 // Kill with flatten_on_kill: after the cancel-all, the loop closes the position with IOC
 // reducing orders (exec::flattener) sent through the risk gate as flatten orders, one at a time,
@@ -27,8 +45,10 @@
 // engine; quit → cancel everything and report stop_requested().
 //
 // Quantities: md_event sizes are book lots (md::instrument::book_spec); the exchange and the
-// account use trading lots. Book and trade sizes are converted rounding up, so a non-empty level
-// never shows as empty.
+// account use trading lots. Book and trade sizes are converted rounding down, so simulated fills
+// are never larger than the venue's: a level smaller than one trading lot keeps its price (it
+// still defines the touch and post-only crossing) with size 0, and a smaller print fills
+// nothing.
 //
 // Threading: one thread (the core thread) owns the loop and everything attached to it. No
 // allocation, no locks, no exceptions after construction.
@@ -86,16 +106,20 @@ struct core_loop_stats {
     std::uint64_t book_events = 0;
     std::uint64_t trade_events = 0;
     std::uint64_t state_events = 0;
-    std::uint64_t invalid_books = 0; ///< Book events without book_valid.
-    std::uint64_t quote_updates = 0; ///< quote_manager updates sent.
-    std::uint64_t pauses = 0;        ///< Feed-state pauses (not synced).
-    std::uint64_t resumes = 0;       ///< Feed back to synced after a pause.
-    std::uint64_t kills = 0;         ///< Manual kill requests taken from the control channel.
+    std::uint64_t invalid_books = 0;  ///< Book events without book_valid.
+    std::uint64_t quote_updates = 0;  ///< quote_manager updates sent.
+    std::uint64_t pauses = 0;         ///< Feed-state pauses (not synced).
+    std::uint64_t resumes = 0;        ///< Feed back to synced after a pause.
+    std::uint64_t kills = 0;          ///< Manual kill requests taken from the control channel.
     std::uint64_t flatten_orders = 0; ///< Flatten orders that passed the risk gate and left.
-    std::uint64_t fills = 0;         ///< Fill reports booked to the account.
+    std::uint64_t fills = 0;          ///< Fill reports booked to the account.
     std::uint64_t acks = 0;
     std::uint64_t exchange_rejects = 0; ///< Rejects from the venue (not the risk gate).
     std::uint64_t cancels_confirmed = 0;
+    /// Holes in the traded symbol's event sequence (each pauses trading until a valid book).
+    std::uint64_t sequence_gaps = 0;
+    std::uint64_t events_lost = 0;     ///< Events missing in those holes.
+    std::uint64_t cancel_give_ups = 0; ///< Orders the quote manager gave up cancelling.
     /// FNV-1a digest of every fill (time, side, price, quantity), to compare runs.
     std::uint64_t fill_digest = 14695981039346656037ULL;
 };
@@ -161,6 +185,12 @@ private:
     void set_feed_paused(bool paused, core::timestamp_ns now) noexcept;
     void refresh_views() noexcept;
     void requote(core::timestamp_ns now) noexcept;
+    /// After fills: requotes with the post-fill position when the market view allows it.
+    void requote_after_fill(core::timestamp_ns now) noexcept;
+    /// Retries refused or rejected cancels; raises cancel_gave_up when the manager gives up.
+    void retry_cancels(core::timestamp_ns now) noexcept;
+    /// Checks event.symbol_sequence; on a hole pauses trading and returns true.
+    bool check_sequence(const md::md_event& event, core::timestamp_ns now) noexcept;
     void take_control(core::timestamp_ns now) noexcept;
     /// While flattening after a kill: sends the next flatten order when none is in flight.
     void work_flatten(core::timestamp_ns now) noexcept;
@@ -189,6 +219,12 @@ private:
     double peak_equity_ = 0.0;
     core::timestamp_ns now_ = 0;
     bool feed_paused_ = false;
+    /// A hole in the event sequence was seen and no valid book has come since.
+    bool sequence_hole_ = false;
+    /// A fill arrived since the last requote: the desired quotes predate it.
+    bool filled_since_quote_ = false;
+    /// symbol_sequence of the last numbered event (0: none yet).
+    std::uint64_t last_sequence_ = 0;
     bool orders_enabled_ = true;
     bool stop_ = false;
     /// Send time per quote slot, for the ack-delay trigger.

@@ -40,9 +40,12 @@ struct paper_status {
     risk::trading_state state = risk::trading_state::running;
     bool feed_paused = false;
     core_loop_stats loop;
+    /// The quote manager's view: its orders_sent also counts orders the risk gate refused.
     exec::quote_counters quotes;
     exec::sim_exchange_stats exchange;
-    std::size_t open_orders = 0; ///< Orders open on the simulated exchange.
+    std::size_t open_orders = 0;           ///< Orders open on the simulated exchange.
+    std::uint64_t orders_sent = 0;         ///< Quote orders that reached the exchange.
+    std::uint64_t flatten_orders_sent = 0; ///< Flatten orders that reached the exchange.
     std::uint64_t risk_rejects = 0;
     core::qty position;
     double equity = 0.0;    ///< Quote asset, marked to the mid.

@@ -1,15 +1,34 @@
 // risk_gate: an order_gateway decorator that runs every new order through
-// risk::risk_engine::check_order before it reaches the venue gateway behind it.
+// risk::risk_engine::check_order before it reaches the venue gateway behind it, and feeds the
+// risk engine what the venue answers.
 //
 // A refused order never leaves the process: the gate answers it with an exec reject report
 // (reason exec::reject_reason::risk_refused; the risk reason is counted here and handed to the
 // risk engine's rejection sink with the values that failed). The reject is queued and
 // delivered on the next poll(), never from inside submit(), because callers such as
-// exec::quote_manager record the order after submit() returns. Cancels and cancel-alls pass
-// through unchecked (they only reduce risk) and are counted for the cancel-to-trade ratio.
+// exec::quote_manager record the order after submit() returns. Such an order is counted as
+// refused, never as sent: orders_sent() counts only orders the venue gateway took.
+//
+// Cancels are never refused (only they take risk off the book, and a kill or a pause must get
+// all of its cancels out). Each one is counted by risk_engine::on_cancel; a cancel rate above
+// max_cancels_per_s pauses trading, which stops the quoting that caused it.
+//
+// Working orders. The gate keeps every order it sent until its terminal report (fixed
+// capacity), with its side, unfilled quantity and expected fill price, and the fills since the
+// owner last pushed its views. The checks see the owner's views with the position moved by those
+// fills and the working quantity of each side at least what the gate knows: orders sent in one
+// round, replacements sent from inside a report, and flatten orders all count toward
+// risk::reduces_position even before the owner's next set_views.
+//
+// Venue answers. The gate sits between the venue gateway and the owner's report sink: every
+// fill goes to risk_engine::on_fill (expected price: the touch at decision time for a taker
+// order, i.e. IOC/FOK, flatten or marketable; the order's price for a resting one), every venue
+// reject and cancel reject (classified by classify_venue_error), and every request the venue
+// gateway could not send, to risk_engine::on_api_response (the API error storm), before the
+// owner sees the report.
 //
 // The market and account views the checks use are pushed by the owner (set_views) before each
-// round of quoting; reports handled inside poll() that send replacements use the last views.
+// round of quoting.
 //
 // Threading: core thread only. No allocation after construction, no exceptions.
 #pragma once
@@ -34,20 +53,40 @@ namespace quoter::engine {
                                                 std::uint16_t symbol_id,
                                                 risk::order_intent intent) noexcept;
 
-/// The risk layer's view of a fill report received at `received` (the expected price is the
-/// fill's own: the simulated venue fills at the order's price or better).
-[[nodiscard]] risk::fill_report to_risk_fill(const exec::exec_report& report,
-                                             std::uint16_t symbol_id,
-                                             core::timestamp_ns received) noexcept;
+/// True when the order is expected to take liquidity: IOC/FOK, a flatten order, or a limit
+/// price at or through the opposite touch without post-only.
+[[nodiscard]] bool is_taker(const exec::order_request& request, const risk::market_view& market,
+                            risk::order_intent intent) noexcept;
 
-/// The next order of a flattener working on `position`, capped at the largest order the size
+/// The price a fill of the order is expected at, decided when it is sent: the touch it takes
+/// (best ask for a buy, best bid for a sell) for a taker order, its own price for a resting one.
+[[nodiscard]] core::price expected_fill_price(const exec::order_request& request,
+                                              const risk::market_view& market,
+                                              risk::order_intent intent) noexcept;
+
+/// How a venue reject or cancel reject counts for the API error storm. The routine answers of a
+/// moving market are client errors (fed, not counted): a post-only order the book moved into, a
+/// cancel that raced a fill or an expiry (unknown_order). too_many_open_orders is the venue's
+/// rate limit. Every other reason refuses an order our own checks passed, which should never
+/// happen: venue_reject (counted).
+[[nodiscard]] risk::api_outcome classify_venue_error(const exec::exec_report& report) noexcept;
+
+/// The risk layer's view of a fill report received at `received`, expected at expected_price
+/// (see expected_fill_price).
+[[nodiscard]] risk::fill_report to_risk_fill(const exec::exec_report& report,
+                                             std::uint16_t symbol_id, core::timestamp_ns received,
+                                             core::price expected_price) noexcept;
+
+/// The next order of a flattener working on account.position, capped at what is left to close
+/// once the working orders on the closing side fill (nothing while they cover the position: it
+/// waits for them to end, e.g. for the cancels of a kill) and at the largest order the size
 /// limits pass at the touch it trades against. When flattening has just given up, raises the
 /// critical flatten_gave_up alert (value: the position left, base asset; threshold: the attempt
 /// budget) and stops the flattener.
 [[nodiscard]] std::optional<exec::order_request>
 next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
-                   const risk::risk_limits& limits, core::qty position,
-                   const risk::market_view& market, double equity, std::uint16_t symbol_id,
+                   const risk::risk_limits& limits, const risk::account_view& account,
+                   const risk::market_view& market, std::uint16_t symbol_id,
                    risk::alert_sink& alerts, core::timestamp_ns now) noexcept;
 
 /// Sees every request that passes the gate (for the journal and ack timing).
@@ -66,11 +105,14 @@ protected:
     ~gate_listener() = default;
 };
 
-class risk_gate final : public exec::order_gateway {
+class risk_gate final : public exec::order_gateway, private exec::exec_report_sink {
 public:
     /// Refused orders waiting for poll(); more in one round are answered by the refusal of
     /// submit() itself (gateway_error::queue_full).
     static constexpr std::size_t reject_queue_capacity = 64;
+    /// Orders sent and not yet terminal that the gate tracks; a new order beyond them is not
+    /// sent (gateway_error::queue_full), since its risk could not be followed.
+    static constexpr std::size_t working_capacity = 64;
 
     /// inner, risk and spec must outlive the gate. symbol_id is the id the risk engine and the
     /// journal know the symbol by.
@@ -78,11 +120,16 @@ public:
               std::uint16_t symbol_id) noexcept;
 
     void set_listener(gate_listener* listener) noexcept { listener_ = listener; }
-    /// Views used by the next checks (ticks, lots and quote asset; see risk::pre_trade).
+    /// Views used by the next checks (ticks, lots and quote asset; see risk::pre_trade). The
+    /// account must include every fill reported so far.
     void set_views(const risk::market_view& market, const risk::account_view& account) noexcept {
         market_ = market;
         account_ = account;
+        fills_since_views_ = 0;
     }
+    /// The account the next check sees: the owner's view, moved by the fills since it was
+    /// pushed, with at least the working quantity the gate knows on each side.
+    [[nodiscard]] risk::account_view account() const noexcept;
 
     // order_gateway
     void set_report_sink(exec::exec_report_sink* sink) noexcept override;
@@ -110,11 +157,32 @@ public:
     [[nodiscard]] risk::reject_reason last_reason() const noexcept { return last_reason_; }
     /// Orders that passed the checks and were sent.
     [[nodiscard]] std::uint64_t orders_passed() const noexcept { return passed_; }
+    /// Orders of one intent that passed the checks and that the venue gateway took (risk
+    /// refusals and gateway errors excluded): what a summary reports as sent.
+    [[nodiscard]] std::uint64_t orders_sent(risk::order_intent intent) const noexcept {
+        return sent_[static_cast<std::size_t>(intent)];
+    }
+    /// Orders sent and not yet terminal, and their unfilled quantity on one side (lots).
+    [[nodiscard]] std::size_t working_orders() const noexcept { return working_count_; }
+    [[nodiscard]] core::qty working_qty(core::side side) const noexcept;
 
 private:
+    /// An order the gate sent, until its terminal report.
+    struct working_order {
+        std::uint64_t id = 0;
+        std::int64_t leaves = 0; ///< Lots not yet filled (0 once terminal).
+        core::price expected;    ///< Expected fill price (see expected_fill_price).
+        core::side side = core::side::buy;
+    };
+
+    // exec_report_sink: the venue gateway's reports, on their way to the owner's sink.
+    void on_exec_report(const exec::exec_report& report) noexcept override;
+
     [[nodiscard]] exec::gateway_error submit_checked(const exec::order_request& request,
                                                      core::timestamp_ns now,
                                                      risk::order_intent intent) noexcept;
+    [[nodiscard]] working_order* find(std::uint64_t id) noexcept;
+    void forget(std::uint64_t id) noexcept;
 
     exec::order_gateway& inner_;
     risk::risk_engine& risk_;
@@ -124,6 +192,10 @@ private:
     gate_listener* listener_ = nullptr;
     risk::market_view market_{};
     risk::account_view account_{};
+    std::int64_t fills_since_views_ = 0; ///< Signed lots filled since set_views.
+    std::array<working_order, working_capacity> working_{};
+    std::size_t working_count_ = 0;
+    std::array<std::uint64_t, 2> sent_{}; ///< By risk::order_intent.
     std::array<exec::exec_report, reject_queue_capacity> rejects_{};
     std::size_t reject_count_ = 0;
     std::uint64_t risk_rejects_ = 0;

@@ -16,6 +16,19 @@
 // replaced, but never sooner than refresh_ms after the slot's previous order was sent. Pulling a
 // quote (desired size 0) and the kill switch cancel at once, without that throttle.
 //
+// After a fill (partial or complete) the desired quotes are out of date: they were computed for
+// the position before it. Until the next update() nothing is placed, neither the filled slot's
+// next order nor the replacement of an order whose cancel confirms meanwhile; the owner
+// requotes with the post-fill position (awaiting_update()).
+//
+// Cancels that must succeed (every order while halted, a pulled quote, a cancel left without
+// answer) are retried by retry_cancels(), which the owner calls on every loop iteration, with or
+// without market data: an order is cancelled again when its cancel was refused by the gateway,
+// rejected by the venue (cancel_reject) or not answered within cancel_retry_ms, at most
+// max_cancel_attempts times; then the manager gives up on it and says so, and the owner raises
+// the alarm. Every cancel attempt of an order, however made, counts against its budget and is
+// paced by cancel_retry_ms.
+//
 // Client order ids: bits 63..56 id_tag (tells apart managers sharing a gateway), bits 55..8 a
 // sequence number, bits 7..0 the slot. A report finds its slot from its id alone; a report
 // whose id is not the slot's current order (a cancel_reject after the fill that raced it) is
@@ -75,6 +88,11 @@ struct quote_manager_config {
     /// Send post-only orders (rejected rather than taking liquidity).
     bool post_only = true;
     time_in_force tif = time_in_force::gtc;
+    /// Minimum time between two cancel attempts of one order, and how long a cancel may go
+    /// unanswered before it is sent again (ms).
+    std::int64_t cancel_retry_ms = 250;
+    /// Cancel attempts per order before the manager gives up on it (>= 1).
+    std::uint32_t max_cancel_attempts = 20;
 };
 
 /// Where a slot's order is. Terminal states are not kept: the slot empties (none).
@@ -105,23 +123,24 @@ struct quote_counters {
     std::uint64_t acks = 0;
     std::uint64_t rejects = 0;
     std::uint64_t post_only_rejects = 0;
-    std::uint64_t cancels_sent = 0;   ///< Cancel requests, plus orders a cancel-all covered.
-    std::uint64_t replacements = 0;   ///< Cancels sent to move or refresh a quote.
+    std::uint64_t cancels_sent = 0; ///< Cancel requests, plus orders a cancel-all covered.
+    std::uint64_t replacements = 0; ///< Cancels sent to move or refresh a quote.
     std::uint64_t cancel_alls_sent = 0;
-    std::uint64_t cancelled = 0;      ///< Orders confirmed cancelled (or expired).
+    std::uint64_t cancelled = 0; ///< Orders confirmed cancelled (or expired).
     std::uint64_t cancel_rejects = 0;
-    std::uint64_t fills = 0;          ///< Fill reports, partial and final.
-    std::uint64_t orders_filled = 0;  ///< Orders filled completely.
+    std::uint64_t fills = 0;               ///< Fill reports, partial and final.
+    std::uint64_t orders_filled = 0;       ///< Orders filled completely.
     std::uint64_t fills_racing_cancel = 0; ///< Fill reports for orders with a cancel pending.
     std::uint64_t stale_reports = 0;  ///< Reports for orders no longer tracked (not cancel_reject).
     std::uint64_t gateway_errors = 0; ///< Requests the gateway refused to send.
-    std::int64_t filled_lots = 0;     ///< Traded quantity, both sides.
-    std::int64_t fee_units = 0;       ///< Fees paid, notional units (negative: net rebate).
+    std::uint64_t cancel_retries = 0; ///< Cancels sent again by retry_cancels().
+    std::uint64_t cancel_give_ups = 0; ///< Orders whose cancel budget ran out.
+    std::int64_t filled_lots = 0;      ///< Traded quantity, both sides.
+    std::int64_t fee_units = 0;        ///< Fees paid, notional units (negative: net rebate).
 
     /// Cancels per fill report; with no fill, the cancel count itself.
     [[nodiscard]] double cancel_to_trade_ratio() const noexcept {
-        return static_cast<double>(cancels_sent) /
-               static_cast<double>(fills == 0 ? 1 : fills);
+        return static_cast<double>(cancels_sent) / static_cast<double>(fills == 0 ? 1 : fills);
     }
 };
 
@@ -135,16 +154,27 @@ public:
     /// beyond config.levels are ignored. Ignored entirely while halted.
     void update(const desired_quotes& desired, core::timestamp_ns now) noexcept;
 
-    /// Follows an order's report; may send the replacement of a cancelled or filled order at
-    /// report.local_ts. Reports of other symbols or other managers' ids are ignored.
+    /// Cancels again every order that must go (all while halted, pulled quotes, cancels without
+    /// answer) whose last attempt failed or timed out, paced by cancel_retry_ms and bounded by
+    /// max_cancel_attempts. Call on every loop iteration, with or without market data. Returns
+    /// the number of orders given up on by this call: the owner raises a critical alert.
+    [[nodiscard]] std::size_t retry_cancels(core::timestamp_ns now) noexcept;
+
+    /// True after a fill until the next update(): the desired quotes predate the fill, so
+    /// nothing is placed; the owner requotes with the post-fill position.
+    [[nodiscard]] bool awaiting_update() const noexcept { return awaiting_update_; }
+
+    /// Follows an order's report; may send the replacement of a cancelled order at
+    /// report.local_ts (never after a fill: see awaiting_update()). Reports of other symbols or
+    /// other managers' ids are ignored.
     void on_exec_report(const exec_report& report) noexcept override;
 
     /// Kill switch: cancels every open order of the symbol on the venue (tracked or not),
     /// forgets the desired quotes and halts quoting until resume(). An order still in flight
     /// when the cancel-all reaches the venue is cancelled on its ack.
     void cancel_all(core::timestamp_ns now) noexcept;
-    /// Quoting resumes with the next update().
-    void resume() noexcept { halted_ = false; }
+    /// Quoting resumes with the next update(). Cancel budgets start afresh.
+    void resume() noexcept;
     [[nodiscard]] bool halted() const noexcept { return halted_; }
 
     /// The order of one slot (status none when empty).
@@ -153,6 +183,8 @@ public:
     }
     /// Slots holding an order (in flight or resting).
     [[nodiscard]] std::size_t open_orders() const noexcept;
+    /// Slots holding an order the manager gave up cancelling (still possibly on the venue).
+    [[nodiscard]] std::size_t abandoned_orders() const noexcept;
     [[nodiscard]] const quote_counters& counters() const noexcept { return counters_; }
     [[nodiscard]] const quote_manager_config& config() const noexcept { return config_; }
 
@@ -175,15 +207,19 @@ private:
         bool ever_sent = false;
         /// The pending cancel is a cancel-all that may miss an order still in flight.
         bool cancel_via_all = false;
-        /// No cancel for the current order before this time (retries after a cancel_reject).
+        /// No cancel for the current order before this time (pacing of cancel attempts).
         core::timestamp_ns next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
+        /// Cancel attempts for the current order (sent or refused by the gateway).
+        std::uint32_t cancel_attempts = 0;
+        /// The cancel budget of the current order ran out: no more attempts until resume().
+        bool cancel_gave_up = false;
     };
 
     void manage(slot_state& slot, core::timestamp_ns now) noexcept;
     void try_place(slot_state& slot, core::timestamp_ns now) noexcept;
     void send_cancel(slot_state& slot, core::timestamp_ns now) noexcept;
-    [[nodiscard]] bool needs_replace(const slot_state& slot,
-                                     core::timestamp_ns now) const noexcept;
+    void reset_cancel_budget(slot_state& slot) noexcept;
+    [[nodiscard]] bool needs_replace(const slot_state& slot, core::timestamp_ns now) const noexcept;
     [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;
     [[nodiscard]] client_order_id next_id(std::size_t slot) noexcept;
 
@@ -191,9 +227,11 @@ private:
     order_gateway& gateway_;
     core::duration_ns refresh_ns_ = 0;
     core::duration_ns max_age_ns_ = 0;
+    core::duration_ns cancel_retry_ns_ = 0;
     std::array<slot_state, slot_count> slots_{};
     std::uint64_t next_seq_ = 1;
     bool halted_ = false;
+    bool awaiting_update_ = false;
     quote_counters counters_;
 };
 

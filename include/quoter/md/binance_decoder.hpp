@@ -9,10 +9,15 @@
 //
 // Failure model: a message that is not valid JSON, is truncated, lacks a required field, has a
 // field of the wrong type, a number out of range, a price off the tick grid or more levels than
-// configured is `malformed`: it is counted by error kind, at most `reports_burst` per
-// `report_interval_ms` of them are kept as malformed_report samples for the log, and nothing
-// else happens. Decoding never touches a book; the caller applies a message only when its kind
-// is not malformed.
+// configured is `malformed`, and so is a valid message on a market-data stream (an envelope's
+// "<symbol>@depth", "@bookTicker", "@trade" or "@aggTrade") whose body is not what that stream
+// carries: it is counted by error kind, at most `reports_burst` per `report_interval_ms` of them
+// are queued as malformed_report samples for the log (a report that finds the queue full, or
+// that the rate limit refuses, is counted in the `suppressed` of the next queued one, so none
+// vanishes uncounted), and nothing else happens. Valid JSON means what a validating parser
+// accepts: the general path reads every value it does not use in full and requires the document
+// to end after the root object; the canonical reader accepts only its own grammar. Decoding never
+// touches a book; the caller applies a message only when its kind is not malformed.
 //
 // Performance: the two messages that dominate a feed, depthUpdate and bookTicker, arrive in a
 // fixed compact layout (Binance's field order, no whitespace, plain ASCII strings). A strict
@@ -111,8 +116,9 @@ enum class decode_error : std::uint8_t {
     too_many_levels, ///< More levels on one side than max_levels_per_side.
     no_symbol,       ///< Prices present but the symbol cannot be determined.
     rest_error,      ///< A REST error body ({"code":..,"msg":..}).
+    wrong_stream,    ///< Valid, but not what its market-data stream carries.
 };
-inline constexpr std::size_t decode_error_count = 11;
+inline constexpr std::size_t decode_error_count = 12;
 
 [[nodiscard]] std::string_view describe(decode_error error) noexcept;
 
@@ -166,7 +172,9 @@ struct malformed_report {
 
     decode_error error = decode_error::none;
     core::timestamp_ns local_ns = 0;
-    std::uint64_t suppressed = 0; ///< Malformed messages not reported since the previous report.
+    /// Malformed messages between the previous report and this one that got no report (rate
+    /// limit or full queue).
+    std::uint64_t suppressed = 0;
     std::uint32_t message_bytes = 0;
     std::uint8_t excerpt_size = 0;
     std::array<char, excerpt_capacity> excerpt{}; ///< The message's first bytes.
@@ -193,7 +201,8 @@ struct decoder_config {
     std::size_t max_message_bytes = 2U << 20U;
     /// Largest number of levels per side in one message (Binance's depth limit is 5,000).
     std::size_t max_levels_per_side = 5000;
-    /// Malformed-message reports admitted at once and per report_interval_ms.
+    /// Malformed-message reports admitted at once and per report_interval_ms; also how many
+    /// reports wait for take_report() at most (capped at 64).
     std::uint32_t reports_burst = 5;
     /// Refill period of the report budget, in milliseconds.
     std::int64_t report_interval_ms = 10'000;
@@ -221,8 +230,10 @@ public:
 
     [[nodiscard]] const decoded_message& last() const noexcept { return message_; }
     [[nodiscard]] const decode_stats& stats() const noexcept { return stats_; }
-    /// Returns the pending malformed-message sample, if any, and clears it.
+    /// Takes the oldest queued malformed-message sample, if any. Call until it returns false.
     [[nodiscard]] bool take_report(malformed_report& out) noexcept;
+    /// Reports waiting for take_report().
+    [[nodiscard]] std::size_t reports_pending() const noexcept { return report_count_; }
     [[nodiscard]] const symbol_registry& registry() const noexcept { return registry_; }
 
 private:
@@ -241,8 +252,10 @@ private:
     decoded_message message_;
     decode_stats stats_;
     rate_limiter report_limiter_;
-    malformed_report report_;
-    bool report_pending_ = false;
+    std::vector<malformed_report> reports_; ///< Queue of reports, oldest at report_head_.
+    std::size_t report_head_ = 0;
+    std::size_t report_count_ = 0;
+    std::uint64_t unreported_ = 0; ///< Malformed messages since the last queued report, unreported.
     std::vector<char> copy_buffer_;
     /// Last symbol name resolve_symbol() found: little-endian words, zero-padded.
     std::array<std::uint64_t, 3> cached_name_{};

@@ -17,6 +17,16 @@
 // still cover only ids older than that ticker, the ticker is re-applied after such a diff, so
 // the top never steps back in time.
 //
+// Update ids that jump: no message may advance the book's id by more than max_update_id_jump
+// (checked on every diff and bookTicker, synced or straddling a snapshot); one that does is
+// treated as a gap and the book resyncs without keeping it. Otherwise one forged id far ahead
+// would make every later diff a duplicate and freeze the book. A run of more than
+// max_duplicate_diffs duplicates while synced resyncs too.
+//
+// Freshness: only messages that are applied (diffs, newer bookTickers, spot trades; see
+// on_activity) count as activity for check_stale(). Duplicates, stale tickers and diffs
+// buffered while not synced do not, so a book whose diffs are all dropped turns stale.
+//
 // Validity: book_valid() is true only in state `synced` with a book that is not crossed. A book
 // that stays crossed for max_crossed_updates consecutive updates is treated as a gap.
 //
@@ -61,6 +71,17 @@ struct book_sync_config {
     std::uint32_t max_crossed_updates = 10;
     /// Apply the bookTicker top-of-book refresh.
     bool apply_book_ticker = true;
+    /// Largest step of the book's update id one message may make, in ids: a diff's u past the
+    /// book's id (spot U == id + 1, futures pu == id), a straddling diff's u past the
+    /// snapshot's lastUpdateId, a bookTicker's u past the book's id. A busy spot book advances
+    /// about 1.5 k ids per 100 ms diff and futures ids move faster, so 10^7 leaves room for
+    /// bursts while a forged or corrupt id (u + 10^10) resyncs instead of making every later
+    /// diff look like a duplicate.
+    std::uint64_t max_update_id_jump = 10'000'000;
+    /// Consecutive duplicate diffs (u at or below the book's id) tolerated while synced. The
+    /// live stream never repeats itself once synced, so a run of them means the book's id ran
+    /// ahead of the stream (a jump within max_update_id_jump): the book is resynchronised.
+    std::uint32_t max_duplicate_diffs = 10;
 };
 
 /// What one input did; feed_handler turns it into md_events.
@@ -78,6 +99,7 @@ struct book_sync_stats {
     std::uint64_t diffs_dropped_overflow = 0;    ///< Buffered diffs dropped for space.
     std::uint64_t diffs_duplicate = 0;           ///< Diffs at or below the book's id.
     std::uint64_t gaps = 0;                      ///< Chain breaks while synced.
+    std::uint64_t id_jumps = 0; ///< Messages whose id ran beyond max_update_id_jump (resynced).
     std::uint64_t resyncs = 0;                   ///< Transitions into resyncing.
     std::uint64_t snapshots_applied = 0;
     std::uint64_t snapshots_too_old = 0;
@@ -164,7 +186,7 @@ private:
         std::size_t ask_count;
     };
 
-    enum class chain : std::uint8_t { continues, duplicate, gap };
+    enum class chain : std::uint8_t { continues, duplicate, gap, jump };
 
     void set_state(feed_state next, sync_outcome& outcome) noexcept;
     void buffer(const decoded_depth& diff) noexcept;
@@ -174,6 +196,12 @@ private:
                                     std::uint64_t prev, bool has_prev) const noexcept;
     [[nodiscard]] bool straddles(std::uint64_t first, std::uint64_t final_id) const noexcept;
     [[nodiscard]] bool covered_by_snapshot(std::uint64_t final_id) const noexcept;
+    /// True when final_id lies more than max_update_id_jump ids past from.
+    [[nodiscard]] bool jumps_too_far(std::uint64_t from, std::uint64_t final_id) const noexcept {
+        return final_id > from && final_id - from > config_.max_update_id_jump;
+    }
+    /// Records an input whose update id jumped too far and resyncs (discarding the buffer).
+    void reject_jump(core::timestamp_ns now, sync_outcome& outcome) noexcept;
     /// Applies buffered diffs after a snapshot (or detects a too-old snapshot or a gap).
     void drain_buffer(core::timestamp_ns now, sync_outcome& outcome) noexcept;
     void apply_ticker_levels() noexcept;
@@ -201,6 +229,7 @@ private:
     core::duration_ns backoff_ns_ = 0;
     std::uint32_t consecutive_failures_ = 0;
     std::uint32_t consecutive_crossed_ = 0;
+    std::uint32_t consecutive_duplicates_ = 0; ///< Duplicate diffs since the last applied one.
 
     // Latest bookTicker newer than the last diff, re-applied after older diffs.
     decoded_book_ticker ticker_{};

@@ -30,9 +30,17 @@ enum class capture_error : std::uint8_t {
     read_failed,  ///< zlib reported corrupt or truncated data.
     write_failed, ///< zlib or the file system refused the write.
     not_open,
+    not_found,      ///< No file of that name.
+    is_directory,   ///< A directory where a capture file was expected.
+    no_market_data, ///< A replay in which no line decoded as market data of a registered symbol.
+    time_backwards, ///< A line's timestamp is earlier than the line before it.
 };
 
 [[nodiscard]] std::string_view describe(capture_error error) noexcept;
+
+/// Whether path names a capture file that can be opened: none, not_found, is_directory or
+/// open_failed (not readable).
+[[nodiscard]] capture_error check_capture_file(const std::string& path);
 
 /// One capture line split into its parts.
 struct capture_line {
@@ -66,7 +74,8 @@ public:
     gzip_line_reader(const gzip_line_reader&) = delete;
     gzip_line_reader& operator=(const gzip_line_reader&) = delete;
 
-    /// Opens a gzip (or plain text) file; closes any previous one.
+    /// Opens a gzip (or plain text) file; closes any previous one. A missing path or a
+    /// directory fails with not_found or is_directory.
     [[nodiscard]] core::result<bool, capture_error> open(const std::string& path);
     void close() noexcept;
     [[nodiscard]] bool is_open() const noexcept { return file_ != nullptr; }

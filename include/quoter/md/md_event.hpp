@@ -7,6 +7,12 @@
 // prices), asks[0..ask_count) best first (ascending prices); the `book_valid` flag is set only
 // when state == synced and the book is not crossed. Prices are ticks and quantities book lots of
 // the symbol's book spec (see instrument.hpp).
+//
+// Sequence numbers: `symbol_sequence` counts the events of one symbol (book, state and trade)
+// from 1, set by the publisher; the consumer treats a hole as lost events of that symbol (a
+// dropped resyncing or stale state among them, possibly), i.e. stale data until the next
+// consistent book. 0 means "not numbered" (hand-made events). `sequence` counts every event of
+// the publisher (or of the sink that renumbers them) across symbols.
 #pragma once
 
 #include "quoter/core/fixed_point.hpp"
@@ -47,8 +53,8 @@ struct md_flags {
 struct md_trade {
     core::price px;
     core::qty qty;
-    std::int64_t trade_id = 0;      ///< trade id ("t") or aggregate trade id ("a").
-    std::uint32_t count = 0;        ///< Trades aggregated into this print (1 for a trade).
+    std::int64_t trade_id = 0;              ///< trade id ("t") or aggregate trade id ("a").
+    std::uint32_t count = 0;                ///< Trades aggregated into this print (1 for a trade).
     core::side aggressor = core::side::buy; ///< Taker side: sell when the buyer was the maker.
 };
 
@@ -67,6 +73,7 @@ template <std::size_t K> struct alignas(64) basic_md_event {
     core::timestamp_ns exchange_ns = 0; ///< Exchange event time (E, or T for trades); 0 if none.
     core::timestamp_ns local_ns = 0;    ///< Local receive time of the message.
     std::uint64_t sequence = 0;         ///< Per-publisher counter, to detect drops.
+    std::uint64_t symbol_sequence = 0;  ///< Per-symbol counter from 1 (0: not numbered).
     md_trade trade{};
     std::array<book_level, K> bids{};
     std::array<book_level, K> asks{};
@@ -85,6 +92,9 @@ template <std::size_t K> struct alignas(64) basic_md_event {
 using md_event = basic_md_event<md_top_levels>;
 
 static_assert(std::is_trivially_copyable_v<md_event>, "md_event crosses threads by copy");
+// The ring moves whole cache lines: seven of them at the default depth, the header fitting in
+// the padding the levels leave.
+static_assert(sizeof(basic_md_event<10>) == 7 * 64, "md_event grew past its cache lines");
 static_assert(md_top_levels >= 1 && md_top_levels <= 255, "top levels must fit bid_count");
 
 } // namespace quoter::md

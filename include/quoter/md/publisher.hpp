@@ -4,7 +4,7 @@
 // Invariants: every event carries the symbol's current feed state; `book_valid` is set only
 // when book_sync::book_valid() holds (synced, not crossed); levels are copied only from a valid
 // book, so a half-synced or resyncing book never reaches the core; sequence numbers increase by
-// one per event handed to the sink.
+// one per event handed to the sink, and symbol_sequence by one per event of that symbol.
 //
 // Events are built in two long-lived scratch events (book/state and trade) rather than in a fresh,
 // zero-filled one per message: only the header and the levels in use are written, and levels a
@@ -14,7 +14,8 @@
 // again, and one whose levels kept their prices only re-reads their quantities: a bookTicker that
 // confirms the top, or a diff that only touches deep levels, rebuilds nothing.
 //
-// Thread ownership: md thread only. No allocation.
+// Thread ownership: md thread only. No allocation after construction (a symbol id beyond the
+// count given to the constructor grows the per-symbol counters once).
 #pragma once
 
 #include "quoter/core/spsc_ring.hpp"
@@ -22,7 +23,9 @@
 #include "quoter/md/book_sync.hpp"
 #include "quoter/md/md_event.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace quoter::md {
 
@@ -52,7 +55,9 @@ private:
 
 class md_publisher {
 public:
-    explicit md_publisher(md_event_sink& sink) noexcept : sink_(sink) {}
+    /// symbols: symbol ids in use (0..symbols), for the per-symbol sequence counters.
+    explicit md_publisher(md_event_sink& sink, std::size_t symbols = 1)
+        : sink_(sink), symbol_sequences_(symbols, 0) {}
 
     /// Publishes what a sync call changed: a state event when the state changed (with the
     /// levels when the new state is a valid book), else a book event when the book changed.
@@ -66,6 +71,10 @@ public:
 
     /// Events handed to the sink so far.
     [[nodiscard]] std::uint64_t published() const noexcept { return sequence_; }
+    /// Events of one symbol handed to the sink so far.
+    [[nodiscard]] std::uint64_t published(symbol_id symbol) const noexcept {
+        return symbol < symbol_sequences_.size() ? symbol_sequences_[symbol] : 0;
+    }
 
 private:
     /// Fills book_event_ for sync with the given kind and flags.
@@ -75,6 +84,8 @@ private:
 
     md_event_sink& sink_;
     std::uint64_t sequence_ = 0;
+    /// Last symbol_sequence per symbol id.
+    std::vector<std::uint64_t> symbol_sequences_;
     md_event book_event_{};  ///< Book and state events; trade stays zero.
     md_event trade_event_{}; ///< Trade events; levels and counts stay zero.
     /// A side's order_book::top_version() and top_layout_version() when its levels were read.

@@ -6,6 +6,13 @@
 // depthUpdate before it (the recorder writes a symbol's snapshot after its first diffs, which is
 // Binance's procedure), or to the only registered symbol.
 //
+// A replay fails (next() returns false and error() says why) when a file cannot be opened
+// (missing, a directory, unreadable) or read, when a line's timestamp is earlier than the line
+// before it (files must be given in time order), and, at the end, when no line decoded as a
+// stream message (diff, bookTicker, trade) of a registered symbol: random bytes, or another
+// symbol's capture, whose snapshot lines alone (they name no symbol) do not count. error_message()
+// gives the one line to show the user.
+//
 // Thread ownership: one thread; files are inflated ahead on a helper thread the replayer owns
 // (inflate_mode::ahead). Reading allocates only to grow the line buffer for a line longer than
 // any before.
@@ -22,6 +29,21 @@
 #include <vector>
 
 namespace quoter::md {
+
+/// What the lines of a replay were, for its summary.
+struct replay_stats {
+    std::uint64_t lines = 0;       ///< Capture lines fed to the feed.
+    std::uint64_t bad_lines = 0;   ///< Lines that were not "<ns> <json>".
+    std::uint64_t market_data = 0; ///< Diffs, tickers and trades of registered symbols.
+    std::uint64_t snapshots = 0;   ///< Depth snapshot lines (applied to the fallback symbol).
+    std::uint64_t malformed =
+        0; ///< Rejected by the decoder (invalid, or not what its stream carries).
+    std::uint64_t unrecognised =
+        0; ///< Valid messages that are not market data (replies, other events).
+    std::uint64_t unknown_symbol = 0; ///< Market data of symbols not registered.
+    /// Malformed messages by decode_error.
+    std::array<std::uint64_t, decode_error_count> malformed_by_error{};
+};
 
 class capture_replayer {
 public:
@@ -40,6 +62,11 @@ public:
     [[nodiscard]] std::uint64_t lines() const noexcept { return lines_; }
     /// Lines that were not "<ns> <json>".
     [[nodiscard]] std::uint64_t bad_lines() const noexcept { return bad_lines_; }
+    /// Counts of the lines so far by what they decoded to.
+    [[nodiscard]] replay_stats stats() const noexcept;
+    /// Why the replay failed, in one line naming the file (and line) where it applies; empty
+    /// while error() is none.
+    [[nodiscard]] std::string error_message() const;
     [[nodiscard]] const feed_handler& feed() const noexcept { return feed_; }
     [[nodiscard]] feed_handler& feed() noexcept { return feed_; }
 
@@ -60,6 +87,8 @@ private:
     };
 
     [[nodiscard]] bool feed_next_line();
+    /// Stops the replay with error at the current line.
+    void fail_at_line(capture_error error) noexcept;
 
     const symbol_registry& registry_;
     std::vector<std::string> files_;
@@ -73,6 +102,12 @@ private:
     std::string failed_file_;
     std::uint64_t lines_ = 0;
     std::uint64_t bad_lines_ = 0;
+    std::uint64_t file_start_lines_ = 0; ///< reader_.lines() when the current file opened.
+    std::uint64_t failed_line_ = 0;      ///< Line in failed_file_ (1-based), 0: not a line error.
+    bool have_time_ = false;
+    core::timestamp_ns last_line_ns_ = 0;   ///< Timestamp of the previous line.
+    core::timestamp_ns failed_line_ns_ = 0; ///< Timestamp of the line that ran backwards.
+    bool finished_ = false;                 ///< The last file ended (or the replay failed).
 };
 
 } // namespace quoter::md

@@ -17,6 +17,7 @@ enum class alert_kind : std::uint8_t {
     resume,          ///< Trading resumed, by command or by itself.
     resume_refused,  ///< A resume was refused because its cause persists.
     flatten_gave_up, ///< value: position left (base asset), threshold: flatten_max_attempts.
+    cancel_gave_up,  ///< value: orders no longer cancelled, threshold: max_cancel_attempts.
     low_fill_ratio,  ///< value: fills per new order in %, threshold: min_fill_ratio_pct.
     high_cancel_trade_ratio, ///< value: cancels per fill, threshold: max_cancel_trade_ratio.
     one_sided_losses,        ///< value: losing streak length, threshold: the streak limit.

@@ -27,6 +27,8 @@ struct risk_limits {
     // Rate limits, over sliding windows (see window_counter for the granularity).
     std::uint32_t max_new_orders_per_s = 10;
     std::uint32_t max_new_orders_per_min = 300;
+    /// Cancels in the last second above this pause trading until the rate is back at or below
+    /// it; the cancels themselves always go out (only they take risk off the book).
     std::uint32_t max_cancels_per_s = 20;
     /// Over a sliding 24 h window.
     std::uint32_t max_orders_per_day = 100'000;
@@ -40,7 +42,7 @@ struct risk_limits {
 
     // Position limits, valued at the mid price; they include the resting orders on the order's
     // side and the order itself (the exposure if all of them fill). Orders that reduce the
-    // position are exempt.
+    // position, net of the working orders on their side (risk::reduces_position), are exempt.
     /// Largest |net position| notional in one symbol.
     double symbol_net_notional_pct = 30.0;
     /// Largest |position| + resting orders of both sides in one symbol.
@@ -52,6 +54,9 @@ struct risk_limits {
     /// Daily loss (-(realized today + unrealized)) above this share of the start-of-day equity
     /// kills.
     double daily_loss_pct = 1.0;
+    /// When the trading day starts, in minutes after 00:00 UTC, [0, 1440): the daily loss and the
+    /// start-of-day equity start again then (the first day starts at process start).
+    std::int32_t daily_reset_utc_minute = 0;
     /// Drawdown from the equity peak above this enters reduce mode: only orders that reduce the
     /// position pass and the strategy widens by reduce_spread_multiplier.
     double drawdown_soft_pct = 10.0;

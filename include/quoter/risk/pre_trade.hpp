@@ -137,11 +137,16 @@ struct exposure {
 [[nodiscard]] exposure measure(const core::symbol_spec& spec, const market_view& market,
                                const account_view& account) noexcept;
 
-/// True when a fill of the order can only bring the position closer to zero.
+/// True when a fill of the order can only bring the position closer to zero, even if every
+/// working order on the same side fills first: position minus the working quantity of the side
+/// minus this order stays on the same side of zero (or at zero). Orders on the other side are
+/// not counted, since their fills would only make the position larger.
 [[nodiscard]] constexpr bool reduces_position(core::side side, core::qty qty,
-                                              core::qty position) noexcept {
-    return side == core::side::buy ? position.lots() < 0 && qty.lots() <= -position.lots()
-                                   : position.lots() > 0 && qty.lots() <= position.lots();
+                                              const account_view& account) noexcept {
+    const std::int64_t position = account.position.lots();
+    return side == core::side::buy
+               ? position < 0 && account.open_buy_qty.lots() + qty.lots() <= -position
+               : position > 0 && account.open_sell_qty.lots() + qty.lots() <= position;
 }
 
 /// Largest quantity in lots that one order at price may have under max_order_qty_base and
@@ -161,9 +166,12 @@ public:
                                       const market_view& market, const account_view& account,
                                       core::timestamp_ns now) noexcept;
 
-    /// Checks one cancel against max_cancels_per_s; counts it (and for the cancel/trade ratio)
-    /// when it passes. Refused cancels are recorded with a default order in the record.
-    [[nodiscard]] reject_reason check_cancel(core::timestamp_ns now) noexcept;
+    /// Counts one cancel sent at now (for max_cancels_per_s and the cancel/trade ratio). Cancels
+    /// are never refused, since only they take risk off the book; returns whether the cancels of
+    /// the last second, this one included, are above max_cancels_per_s (the risk engine pauses).
+    [[nodiscard]] bool note_cancel(core::timestamp_ns now) noexcept;
+    /// Whether the cancels of the last second are above max_cancels_per_s.
+    [[nodiscard]] bool cancel_rate_exceeded(core::timestamp_ns now) noexcept;
 
     /// Counts cancels that bypass the rate check (the kill switch's cancel-all) in the ratio.
     void note_cancels(core::timestamp_ns now, std::uint32_t count) noexcept;

@@ -44,7 +44,6 @@ enum class reject_reason : std::uint8_t {
     new_orders_per_s,
     new_orders_per_min,
     orders_per_day,
-    cancels_per_s,
     cancel_trade_ratio,
 };
 
@@ -73,10 +72,12 @@ enum class halt_reason : std::uint8_t {
     // Pause reasons.
     manual_pause, ///< Operator: key `p`.
     stale_market_data,
-    resync, ///< The order book is being resynchronised.
+    resync,      ///< The order book is being resynchronised.
+    cancel_rate, ///< Cancels above max_cancels_per_s within the last second.
 };
 
-inline constexpr std::size_t halt_reason_count = static_cast<std::size_t>(halt_reason::resync) + 1;
+inline constexpr std::size_t halt_reason_count =
+    static_cast<std::size_t>(halt_reason::cancel_rate) + 1;
 
 [[nodiscard]] constexpr bool is_pause_reason(halt_reason reason) noexcept {
     return reason >= halt_reason::manual_pause;

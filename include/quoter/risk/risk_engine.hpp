@@ -4,16 +4,28 @@
 // Triggers and what they do:
 //   daily loss, hard drawdown, inventory kill   -> kill; the condition, re-evaluated by every
 //                                                  on_account call, blocks resume while it holds
-//   API error storm (429/418/5xx/timeouts)      -> kill once api_error_storm_count fall within
-//                                                  api_error_window_ms; blocks resume until the
-//                                                  window has slid past them (poll)
+//   API error storm (429/418/5xx/timeouts,      -> kill once api_error_storm_count fall within
+//   venue rejects of orders our checks passed,     api_error_window_ms; blocks resume until the
+//   requests the gateway could not send)           window has slid past them (poll)
 //   stale market data                           -> pause while no update for stale_market_data_ms
 //                                                  (poll); resumes by itself on the next update
 //   resync                                      -> pause while the book resynchronises
+//   cancels above max_cancels_per_s             -> pause while the last second holds more
+//                                                  (poll); resumes by itself. Cancels are never
+//                                                  refused, so a kill or pause always gets its
+//                                                  cancels out; the pause stops the quoting that
+//                                                  caused them.
 //   slippage beyond max_slippage_ticks          -> kill (an event: resume allowed at once)
 //   ack slower than max_ack_delay_ms            -> kill; an order still unacknowledged after it
 //                                                  (poll) blocks resume until acknowledged
 //   fill later than max_fill_delay_ms           -> kill (an event)
+//
+// The trading day. "Daily" loss is counted from the start of the trading day, which begins at
+// risk_limits::daily_reset_utc_minute after 00:00 UTC (times are ns since the Unix epoch). The
+// first day starts at process start: until the first reset the account views' own figures
+// (realized_pnl_today, day_start_equity) are used. At each reset, on_account anchors the day:
+// the realized + unrealized PnL it is given becomes the zero of the day's PnL and its equity the
+// start-of-day equity; check_order and on_account judge the daily loss against that anchor.
 //
 // Thread ownership: core thread only. Time is always passed in (injected clock).
 #pragma once
@@ -29,6 +41,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string_view>
 
 namespace quoter::risk {
@@ -41,6 +54,8 @@ enum class api_outcome : std::uint8_t {
     banned,       ///< HTTP 418 (IP ban after ignoring 429s).
     server_error, ///< HTTP 5xx.
     timeout,      ///< No response in time, or the connection dropped.
+    venue_reject, ///< The venue refused an order or a cancel that passed our own checks.
+    send_failed,  ///< The gateway could not send a request (queue full, rate limit, no session).
 };
 
 [[nodiscard]] std::string_view to_string(api_outcome outcome) noexcept;
@@ -62,10 +77,9 @@ enum class api_outcome : std::uint8_t {
     return status >= 400 ? api_outcome::client_error : api_outcome::ok;
 }
 
-/// True for the outcomes the error-storm trigger counts.
+/// True for the outcomes the error-storm trigger counts: everything but ok and other 4xx.
 [[nodiscard]] constexpr bool counts_toward_storm(api_outcome outcome) noexcept {
-    return outcome == api_outcome::rate_limited || outcome == api_outcome::banned ||
-           outcome == api_outcome::server_error || outcome == api_outcome::timeout;
+    return outcome != api_outcome::ok && outcome != api_outcome::client_error;
 }
 
 /// poll() argument when no order is waiting for an acknowledgement.
@@ -89,9 +103,11 @@ public:
                                             const order_request& order, const market_view& market,
                                             const account_view& account,
                                             core::timestamp_ns now) noexcept;
-    /// Pre-trade check of one cancel (cancel rate limit). Hot path.
-    [[nodiscard]] reject_reason check_cancel(core::timestamp_ns now) noexcept;
-    /// Cancels sent without check_cancel (the kill switch's cancel-all), for the ratios.
+    /// One cancel about to be sent. Never refused; counted for the cancel rate and the ratios. A
+    /// rate above max_cancels_per_s pauses trading (halt_reason::cancel_rate) until poll() sees
+    /// it back at or below the limit. Returns whether the rate is above the limit. Hot path.
+    bool on_cancel(core::timestamp_ns now) noexcept;
+    /// Cancels sent without on_cancel (the kill switch's cancel-all), for the ratios.
     void on_cancels_sent(core::timestamp_ns now, std::uint32_t count) noexcept;
 
     // Market data.
@@ -101,7 +117,8 @@ public:
     void on_resync(bool resyncing, core::timestamp_ns now) noexcept;
 
     // Account.
-    /// Re-evaluates the loss, drawdown and inventory kill conditions for one symbol's view.
+    /// Re-evaluates the loss, drawdown and inventory kill conditions for one symbol's view; the
+    /// first call of a new trading day anchors the day (see the header comment).
     void on_account(const core::symbol_spec& spec, std::uint16_t symbol_id,
                     const market_view& market, const account_view& account,
                     core::timestamp_ns now) noexcept;
@@ -137,10 +154,20 @@ public:
     [[nodiscard]] const pre_trade_checker& checker() const noexcept { return checker_; }
     [[nodiscard]] const post_trade_monitor& alarms() const noexcept { return post_trade_; }
     [[nodiscard]] const risk_config& config() const noexcept { return config_; }
+    /// The account as the daily-loss limit sees it: realized_pnl_today and day_start_equity
+    /// counted from the start of the current trading day.
+    [[nodiscard]] account_view today(const account_view& account) const noexcept;
+    /// Index of the current trading day (days since the epoch, shifted by the reset time);
+    /// nothing before the first on_account.
+    [[nodiscard]] std::optional<std::int64_t> trading_day() const noexcept {
+        return has_day_ ? std::optional<std::int64_t>(day_) : std::nullopt;
+    }
 
 private:
     void set_inventory_breach(std::uint16_t symbol_id, bool breached,
                               core::timestamp_ns now) noexcept;
+    /// Starts a new trading day when now is past the current one's end.
+    void roll_day(const account_view& account, core::timestamp_ns now) noexcept;
 
     risk_config config_;
     pre_trade_checker checker_;
@@ -150,6 +177,11 @@ private:
     core::timestamp_ns last_market_data_ = 0;
     bool has_market_data_ = false;
     std::uint64_t inventory_breaches_ = 0; ///< Bit per tracked symbol.
+    std::int64_t day_ = 0;                 ///< Current trading day (valid when has_day_).
+    bool has_day_ = false;
+    bool day_anchored_ = false; ///< A reset happened: the fields below replace the views'.
+    double day_pnl_base_ = 0.0; ///< realized + unrealized PnL at the start of the day.
+    double day_start_equity_ = 0.0;
 };
 
 } // namespace quoter::risk

@@ -1,0 +1,258 @@
+// risk_gate against a scripted venue: working orders of one round count toward "reduces the
+// position", cancels always go out and a cancel storm pauses, venue errors feed the API error
+// storm, and taker fills are judged against the touch at decision time.
+#include "quoter/engine/risk_gate.hpp"
+
+#include "risk/risk_test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+namespace quoter::engine {
+namespace {
+
+using core::ns_per_ms;
+using core::ns_per_s;
+using namespace risk::testing;
+
+constexpr core::timestamp_ns t0 = 1'000 * ns_per_s;
+
+/// A venue that records requests and answers them only as the test scripts.
+struct scripted_venue final : exec::order_gateway {
+    void set_report_sink(exec::exec_report_sink* s) noexcept override { sink = s; }
+    exec::gateway_error submit(const exec::order_request& request,
+                               core::timestamp_ns /*now*/) noexcept override {
+        if (submit_error == exec::gateway_error::none) {
+            submitted.push_back(request);
+        }
+        return submit_error;
+    }
+    exec::gateway_error cancel(std::uint32_t /*symbol*/, exec::client_order_id id,
+                               core::timestamp_ns /*now*/) noexcept override {
+        if (cancel_error == exec::gateway_error::none) {
+            cancelled.push_back(id);
+        }
+        return cancel_error;
+    }
+    exec::gateway_error cancel_all(std::uint32_t /*symbol*/,
+                                   core::timestamp_ns /*now*/) noexcept override {
+        ++cancel_alls;
+        return exec::gateway_error::none;
+    }
+    std::size_t poll(core::timestamp_ns now) noexcept override {
+        std::vector<exec::exec_report> due;
+        due.swap(queued);
+        for (exec::exec_report& report : due) {
+            report.local_ts = now;
+            if (sink != nullptr) {
+                sink->on_exec_report(report);
+            }
+        }
+        return due.size();
+    }
+
+    void answer(const exec::order_request& request, exec::exec_kind kind,
+                exec::reject_reason reason = exec::reject_reason::none) {
+        exec::exec_report report;
+        report.client_id = request.id;
+        report.kind = kind;
+        report.reason = reason;
+        report.side = request.side;
+        report.price = request.price;
+        report.leaves_qty = request.qty;
+        queued.push_back(report);
+    }
+    void fill(const exec::order_request& request, std::int64_t price, exec::liquidity_role role,
+              core::timestamp_ns at) {
+        exec::exec_report report;
+        report.client_id = request.id;
+        report.kind = exec::exec_kind::fill;
+        report.side = request.side;
+        report.price = core::price{price};
+        report.fill_qty = request.qty;
+        report.cum_qty = request.qty;
+        report.liquidity = role;
+        report.exchange_ts = at;
+        queued.push_back(report);
+    }
+
+    exec::exec_report_sink* sink = nullptr;
+    exec::gateway_error submit_error = exec::gateway_error::none;
+    exec::gateway_error cancel_error = exec::gateway_error::none;
+    std::vector<exec::order_request> submitted;
+    std::vector<exec::client_order_id> cancelled;
+    std::vector<exec::exec_report> queued;
+    int cancel_alls = 0;
+};
+
+struct report_log final : exec::exec_report_sink {
+    void on_exec_report(const exec::exec_report& report) noexcept override {
+        reports.push_back(report);
+    }
+    std::vector<exec::exec_report> reports;
+};
+
+risk::risk_config generous_config() {
+    risk::risk_config c;
+    c.limits.order_notional_pct = 100.0;
+    c.limits.max_new_orders_per_s = 1'000;
+    c.limits.max_new_orders_per_min = 100'000;
+    return c;
+}
+
+struct fixture {
+    explicit fixture(const risk::risk_config& c = generous_config())
+        : engine(c, actions, alerts, rejections), gate(venue, engine, spec, 0) {
+        gate.set_report_sink(&log);
+        gate.set_views(mid_1000(), flat_account());
+    }
+
+    exec::order_request order(core::side side, std::int64_t price, std::int64_t lots,
+                              bool post_only = true,
+                              exec::time_in_force tif = exec::time_in_force::gtc) {
+        exec::order_request r;
+        r.id = exec::client_order_id{++next_id};
+        r.side = side;
+        r.price = core::price{price};
+        r.qty = core::qty{lots};
+        r.post_only = post_only;
+        r.tif = tif;
+        return r;
+    }
+
+    core::symbol_spec spec = integer_spec();
+    scripted_venue venue;
+    report_log log;
+    action_recorder actions;
+    alert_recorder alerts;
+    rejection_recorder rejections;
+    risk::risk_engine engine;
+    risk_gate gate;
+    std::uint64_t next_id = 0;
+};
+
+} // namespace
+
+TEST_CASE("asks sent in one round count as working: a long lot cannot become a short of seven",
+          "[risk_gate][reducing]") {
+    risk::risk_config c = generous_config();
+    c.limits.symbol_net_notional_pct = 1.0; // one lot at mid 1000 of 100000
+    fixture f(c);
+    f.gate.set_views(mid_1000(), with_position(1));
+    for (int i = 0; i < 8; ++i) {
+        CHECK(f.gate.submit(f.order(core::side::sell, 1001, 1), t0) == exec::gateway_error::none);
+    }
+    // The first ask closes the long lot, the second leaves a short lot (at the limit); the
+    // rest would go beyond it.
+    CHECK(f.venue.submitted.size() == 2);
+    CHECK(f.gate.risk_rejects(risk::reject_reason::symbol_net_notional) == 6);
+}
+
+TEST_CASE("cancels always go out; a cancel rate above max_cancels_per_s pauses trading",
+          "[risk_gate][cancel_rate]") {
+    risk::risk_config c = generous_config();
+    c.limits.max_cancels_per_s = 5;
+    fixture f(c);
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(f.gate.cancel(0, exec::client_order_id{100U + i}, t0) == exec::gateway_error::none);
+    }
+    CHECK(f.engine.state() == risk::trading_state::running);
+    CHECK(f.gate.cancel(0, exec::client_order_id{200}, t0) == exec::gateway_error::none);
+    CHECK(f.venue.cancelled.size() == 6);
+    CHECK(f.engine.state() == risk::trading_state::paused);
+    // While paused (and after a kill) every cancel still reaches the venue.
+    (void)f.engine.trigger_kill_switch(risk::halt_reason::manual_kill, t0);
+    for (int i = 0; i < 30; ++i) {
+        CHECK(f.gate.cancel(0, exec::client_order_id{300U + i}, t0) == exec::gateway_error::none);
+    }
+    CHECK(f.venue.cancelled.size() == 36);
+}
+
+TEST_CASE("the cancel-rate pause clears by itself once the rate is back under the limit",
+          "[risk_gate][cancel_rate]") {
+    risk::risk_config c = generous_config();
+    c.limits.max_cancels_per_s = 5;
+    fixture f(c);
+    for (int i = 0; i < 6; ++i) {
+        (void)f.gate.cancel(0, exec::client_order_id{100U + i}, t0);
+    }
+    REQUIRE(f.engine.state() == risk::trading_state::paused);
+    f.engine.poll(t0 + 500 * ns_per_ms);
+    CHECK(f.engine.state() == risk::trading_state::paused);
+    f.engine.poll(t0 + 2 * ns_per_s);
+    CHECK(f.engine.state() == risk::trading_state::running);
+}
+
+TEST_CASE("venue rejects, cancel rejects and gateway errors feed the API error storm",
+          "[risk_gate][api_storm]") {
+    risk::risk_config c = generous_config();
+    c.triggers.api_error_storm_count = 5;
+    fixture f(c);
+    core::timestamp_ns t = t0;
+    // Risk refusals never leave the process: they are not API errors.
+    f.gate.set_views(risk::market_view{}, flat_account()); // no market: every order refused
+    for (int i = 0; i < 10; ++i) {
+        REQUIRE(f.gate.submit(f.order(core::side::buy, 1000, 1), t) == exec::gateway_error::none);
+    }
+    (void)f.gate.poll(t);
+    REQUIRE(f.gate.risk_rejects() == 10);
+    CHECK(f.engine.state() == risk::trading_state::running);
+
+    f.gate.set_views(mid_1000(), flat_account());
+    for (int i = 0; i < 2; ++i) {
+        const auto o = f.order(core::side::buy, 1000, 1);
+        REQUIRE(f.gate.submit(o, t) == exec::gateway_error::none);
+        f.venue.answer(o, exec::exec_kind::reject, exec::reject_reason::too_many_open_orders);
+    }
+    // The routine answers of a moving market are fed but not counted.
+    const auto resting = f.order(core::side::buy, 998, 2);
+    REQUIRE(f.gate.submit(resting, t) == exec::gateway_error::none);
+    f.venue.answer(resting, exec::exec_kind::cancel_reject, exec::reject_reason::unknown_order);
+    const auto crossing = f.order(core::side::buy, 1000, 1);
+    REQUIRE(f.gate.submit(crossing, t) == exec::gateway_error::none);
+    f.venue.answer(crossing, exec::exec_kind::reject, exec::reject_reason::post_only_would_cross);
+    // A venue reject of an order our checks passed counts.
+    const auto duplicate = f.order(core::side::buy, 1000, 1);
+    REQUIRE(f.gate.submit(duplicate, t) == exec::gateway_error::none);
+    f.venue.answer(duplicate, exec::exec_kind::reject, exec::reject_reason::duplicate_client_id);
+    t += ns_per_ms;
+    (void)f.gate.poll(t);
+    CHECK(f.engine.state() == risk::trading_state::running); // 3 errors
+    f.venue.cancel_error = exec::gateway_error::disconnected;
+    CHECK(f.gate.cancel(0, resting.id, t) == exec::gateway_error::disconnected);
+    CHECK(f.engine.state() == risk::trading_state::running); // 4
+    f.venue.submit_error = exec::gateway_error::rate_limited;
+    CHECK(f.gate.submit(f.order(core::side::buy, 1000, 1), t) == exec::gateway_error::rate_limited);
+    CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::api_error_storm); // 5
+}
+
+TEST_CASE("a taker fill is judged against the touch at decision time, a maker fill against "
+          "its price",
+          "[risk_gate][slippage]") {
+    risk::risk_config c = generous_config(); // max_slippage_ticks 3
+    c.limits.price_band_bps = 500.0;
+    fixture f(c);
+    f.gate.set_views(risk::testing::book(999, 1001), flat_account());
+    // A resting bid filled at its own price: no slippage.
+    const auto bid = f.order(core::side::buy, 995, 2);
+    REQUIRE(f.gate.submit(bid, t0) == exec::gateway_error::none);
+    f.venue.fill(bid, 995, exec::liquidity_role::maker, t0);
+    (void)f.gate.poll(t0 + ns_per_ms);
+    CHECK(f.engine.state() == risk::trading_state::running);
+    // An IOC buy limited at 1010 while the ask was 1001: filled at 1004 is 3 ticks (allowed).
+    const auto ioc = f.order(core::side::buy, 1010, 1, false, exec::time_in_force::ioc);
+    REQUIRE(f.gate.submit(ioc, t0) == exec::gateway_error::none);
+    f.venue.fill(ioc, 1004, exec::liquidity_role::taker, t0);
+    (void)f.gate.poll(t0 + 2 * ns_per_ms);
+    CHECK(f.engine.state() == risk::trading_state::running);
+    // The book moves after the next decision; filled at 1005 is 4 ticks worse than 1001.
+    const auto late = f.order(core::side::buy, 1010, 1, false, exec::time_in_force::ioc);
+    REQUIRE(f.gate.submit(late, t0) == exec::gateway_error::none);
+    f.gate.set_views(risk::testing::book(1004, 1006), flat_account());
+    f.venue.fill(late, 1005, exec::liquidity_role::taker, t0);
+    (void)f.gate.poll(t0 + 3 * ns_per_ms);
+    CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::slippage);
+}
+
+} // namespace quoter::engine

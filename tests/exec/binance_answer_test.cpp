@@ -1,0 +1,275 @@
+#include "quoter/exec/binance_answer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <string>
+
+using namespace quoter;
+using namespace quoter::exec;
+
+namespace {
+
+std::array<core::symbol_spec, 2> spot_symbols() {
+    const auto btc = core::symbol_spec::from_text({.name = "BTCUSDT",
+                                                   .tick_size = "0.01000000",
+                                                   .step_size = "0.00001000",
+                                                   .min_notional = "5.00000000"});
+    const auto eth = core::symbol_spec::from_text({.name = "ETHUSDT",
+                                                   .tick_size = "0.01000000",
+                                                   .step_size = "0.00010000",
+                                                   .min_notional = "5.00000000"});
+    REQUIRE(btc.has_value());
+    REQUIRE(eth.has_value());
+    return {*eth, *btc};
+}
+
+} // namespace
+
+TEST_CASE("classification of Binance errors", "[binance_answer]") {
+    CHECK(classify_answer(200, 0, "") == answer_outcome::ok);
+    CHECK(classify_answer(400, -2010, "Order would immediately match and take.") ==
+          answer_outcome::post_only_reject);
+    CHECK(classify_answer(400, -2010, "Account has insufficient balance for requested action.") ==
+          answer_outcome::reject);
+    CHECK(
+        classify_answer(400, -5022,
+                        "Due to the order could not be executed as maker, the Post Only order "
+                        "will be rejected. The order will not be recorded in the order history") ==
+        answer_outcome::post_only_reject);
+    CHECK(classify_answer(400, -2011, "Unknown order sent.") == answer_outcome::unknown_order);
+    CHECK(classify_answer(400, -2013, "Order does not exist.") == answer_outcome::unknown_order);
+    CHECK(classify_answer(400, -1021, "Timestamp for this request is outside of the recvWindow.") ==
+          answer_outcome::clock_skew);
+    CHECK(classify_answer(400, -1125, "This listenKey does not exist.") ==
+          answer_outcome::listen_key_invalid);
+    CHECK(classify_answer(400, -1022, "Signature for this request is not valid.") ==
+          answer_outcome::reject);
+    CHECK(classify_answer(500, -1006, "") == answer_outcome::unknown);
+    CHECK(classify_answer(400, -1007, "Timeout waiting for response from backend server.") ==
+          answer_outcome::unknown);
+    CHECK(classify_answer(503, 0, "") == answer_outcome::unknown);
+    CHECK(classify_answer(0, 0, "") == answer_outcome::unknown); // no answer at all
+    CHECK(classify_answer(409, -2021, "") == answer_outcome::unknown);
+    CHECK(classify_answer(429, -1003, "Too many requests") == answer_outcome::retry_after);
+    CHECK(classify_answer(418, -1003, "IP banned") == answer_outcome::banned);
+    CHECK(classify_answer(429, -1021, "") == answer_outcome::retry_after); // limits decide first
+}
+
+TEST_CASE("spot order.place ACK answer with rate limits", "[binance_answer]") {
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    const auto& answer = decoder.decode_ws(R"({
+        "id": 42,
+        "status": 200,
+        "result": {
+            "symbol": "BTCUSDT",
+            "orderId": 12510053279,
+            "orderListId": -1,
+            "clientOrderId": "q0AbCdEfGh0000000000000001",
+            "transactTime": 1660801715639
+        },
+        "rateLimits": [
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 50, "count": 1},
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 160000, "count": 1},
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000, "count": 1}
+        ]
+    })");
+    CHECK(answer.outcome == answer_outcome::ok);
+    CHECK(answer.request_id == 42);
+    CHECK(answer.usage.orders_10s == 1);
+    CHECK(answer.usage.orders_1d == 1);
+    CHECK(answer.usage.weight_1m == 1);
+    REQUIRE(answer.has_order);
+    CHECK(answer.order.symbol == 1);
+    CHECK(answer.order.order_id == 12510053279ULL);
+    CHECK(answer.order.client_id.view() == "q0AbCdEfGh0000000000000001");
+    CHECK(answer.order.transact_time_ms == 1660801715639);
+    CHECK(answer.order.status == venue_order_status::unknown); // ACK carries no state
+}
+
+TEST_CASE("spot order.place RESULT and order.cancel answers", "[binance_answer]") {
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    const auto& placed = decoder.decode_ws(
+        R"({"id":7,"status":200,"result":{"symbol":"BTCUSDT","orderId":12569099453,"orderListId":-1,"clientOrderId":"qA1","transactTime":1660801715793,"price":"23416.10000000","origQty":"0.00847000","executedQty":"0.00000000","origQuoteOrderQty":"0.000000","cummulativeQuoteQty":"0.00000000","status":"NEW","timeInForce":"GTC","type":"LIMIT_MAKER","side":"SELL","workingTime":1660801715793,"selfTradePreventionMode":"NONE"}})");
+    REQUIRE(placed.outcome == answer_outcome::ok);
+    REQUIRE(placed.has_order);
+    CHECK(placed.order.status == venue_order_status::new_order);
+    CHECK(placed.order.side == core::side::sell);
+    CHECK(placed.order.price == core::price{2'341'610});
+    CHECK(placed.order.orig_qty == core::qty{847});
+    CHECK(placed.order.executed_qty == core::qty{0});
+
+    const auto& cancelled = decoder.decode_ws(
+        R"({"id":8,"status":200,"result":{"symbol":"BTCUSDT","origClientOrderId":"qA1","orderId":12569099453,"orderListId":-1,"clientOrderId":"qC9","transactTime":1684804350068,"price":"23416.10000000","origQty":"0.00847000","executedQty":"0.00001000","origQuoteOrderQty":"0.000000","cummulativeQuoteQty":"0.23416100","status":"CANCELED","timeInForce":"GTC","type":"LIMIT","side":"SELL","selfTradePreventionMode":"NONE"},"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":1}]})");
+    REQUIRE(cancelled.has_order);
+    CHECK(cancelled.request_id == 8);
+    CHECK(cancelled.order.status == venue_order_status::canceled);
+    CHECK(cancelled.order.orig_client_id.view() == "qA1");
+    CHECK(cancelled.order.client_id.view() == "qC9");
+    CHECK(cancelled.order.executed_qty == core::qty{1});
+    CHECK(cancelled.usage.orders_10s == -1);
+}
+
+TEST_CASE("spot error answers map to outcomes with their retry time", "[binance_answer]") {
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    const auto& maker = decoder.decode_ws(
+        R"({"id":3,"status":400,"error":{"code":-2010,"msg":"Order would immediately match and take."},"rateLimits":[{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":50,"count":13}]})");
+    CHECK(maker.outcome == answer_outcome::post_only_reject);
+    CHECK(maker.code == -2010);
+    CHECK(maker.message.view() == "Order would immediately match and take.");
+    CHECK(maker.usage.orders_10s == 13);
+    CHECK_FALSE(maker.has_order);
+
+    const auto& banned = decoder.decode_ws(
+        R"({"id":"fc93a61a-a192-4cf4-bb2a-a8f0f0c51e06","status":418,"error":{"code":-1003,"msg":"Way too much request weight used; IP banned until 1659146400000. Please use WebSocket Streams for live updates to avoid bans.","data":{"serverTime":1659142907531,"retryAfter":1659146400000}},"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":6100}]})");
+    CHECK(banned.outcome == answer_outcome::banned);
+    CHECK(banned.request_id == 0); // string ids are not ours
+    CHECK(banned.retry_after_ms == 1659146400000);
+    CHECK(banned.usage.weight_1m == 6100);
+    CHECK(banned.message.view().size() == 96); // cut, not overflowed
+
+    const auto& limited = decoder.decode_ws(
+        R"({"id":5,"status":429,"error":{"code":-1003,"msg":"Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.","data":{"serverTime":1659142907531,"retryAfter":1659142920000}}})");
+    CHECK(limited.outcome == answer_outcome::retry_after);
+    CHECK(limited.retry_after_ms == 1659142920000);
+
+    const auto& skew = decoder.decode_ws(
+        R"({"id":6,"status":400,"error":{"code":-1021,"msg":"Timestamp for this request was 1000ms ahead of the server's time."}})");
+    CHECK(skew.outcome == answer_outcome::clock_skew);
+    const auto& unknown_cancel = decoder.decode_ws(
+        R"({"id":9,"status":400,"error":{"code":-2011,"msg":"Unknown order sent."}})");
+    CHECK(unknown_cancel.outcome == answer_outcome::unknown_order);
+    const auto& server = decoder.decode_ws(
+        R"({"id":10,"status":503,"error":{"code":-1006,"msg":"An unexpected response was received from the message bus. Execution status unknown."}})");
+    CHECK(server.outcome == answer_outcome::unknown);
+
+    CHECK(decoder.decode_ws("not json").outcome == answer_outcome::malformed);
+    CHECK(decoder.decode_ws(R"({"id":1})").outcome == answer_outcome::malformed);
+}
+
+TEST_CASE("spot cancel-all answers an array; cancel-replace tracks the new order",
+          "[binance_answer]") {
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    const auto& all = decoder.decode_ws(
+        R"({"id":11,"status":200,"result":[{"symbol":"BTCUSDT","origClientOrderId":"qA1","orderId":1,"orderListId":-1,"clientOrderId":"x1","transactTime":1684804350068,"price":"23416.10000000","origQty":"0.00847000","executedQty":"0.00000000","origQuoteOrderQty":"0.000000","cummulativeQuoteQty":"0.00000000","status":"CANCELED","timeInForce":"GTC","type":"LIMIT","side":"BUY","selfTradePreventionMode":"NONE"}]})");
+    CHECK(all.outcome == answer_outcome::ok);
+    CHECK_FALSE(all.has_order);
+
+    const auto& replaced = decoder.decode_ws(
+        R"({"id":12,"status":200,"result":{"cancelResult":"SUCCESS","newOrderResult":"SUCCESS","cancelResponse":{"symbol":"BTCUSDT","origClientOrderId":"qA1","orderId":125690984230,"orderListId":-1,"clientOrderId":"91fe37ce9e69c90d6358c0","transactTime":1684804350068,"price":"23450.00000000","origQty":"0.00847000","executedQty":"0.00001000","origQuoteOrderQty":"0.000000","cummulativeQuoteQty":"0.23450000","status":"CANCELED","timeInForce":"GTC","type":"LIMIT","side":"SELL","selfTradePreventionMode":"NONE"},"newOrderResponse":{"symbol":"BTCUSDT","orderId":12569099453,"orderListId":-1,"clientOrderId":"qA2","transactTime":1660813156959}}})");
+    REQUIRE(replaced.has_order);
+    CHECK(replaced.order.client_id.view() == "qA2");
+    CHECK(replaced.order.order_id == 12569099453ULL);
+
+    // A 409 (one half failed) is resolved by a query, never assumed.
+    const auto& partial = decoder.decode_ws(
+        R"({"id":13,"status":409,"error":{"code":-2021,"msg":"Order cancel-replace partially failed.","data":{"cancelResult":"SUCCESS","newOrderResult":"FAILURE"}}})");
+    CHECK(partial.outcome == answer_outcome::unknown);
+}
+
+TEST_CASE("USD-M REST answers, headers and Retry-After", "[binance_answer]") {
+    const auto spec = core::symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = "0.10", .step_size = "0.001", .min_notional = "100"});
+    REQUIRE(spec.has_value());
+    const std::array symbols{*spec};
+    answer_decoder decoder(symbols);
+
+    const auto& placed = decoder.decode_rest(
+        200,
+        R"({"orderId":4078939432,"symbol":"BTCUSDT","status":"NEW","clientOrderId":"qX1","price":"90000.10","avgPrice":"0.00","origQty":"0.002","executedQty":"0.000","cumQty":"0.000","cumQuote":"0.00000","timeInForce":"GTX","type":"LIMIT","reduceOnly":false,"closePosition":false,"side":"BUY","positionSide":"BOTH","stopPrice":"0.00","workingType":"CONTRACT_PRICE","priceProtect":false,"origType":"LIMIT","priceMatch":"NONE","selfTradePreventionMode":"EXPIRE_MAKER","goodTillDate":0,"updateTime":1733300000123})",
+        17, 1, -1, 1733300000000);
+    CHECK(placed.outcome == answer_outcome::ok);
+    CHECK(placed.usage.weight_1m == 17);
+    CHECK(placed.usage.orders_10s == 1);
+    REQUIRE(placed.has_order);
+    CHECK(placed.order.price == core::price{900'001});
+    CHECK(placed.order.orig_qty == core::qty{2});
+    CHECK(placed.order.transact_time_ms == 1733300000123);
+    CHECK(placed.order.status == venue_order_status::new_order);
+
+    const auto& gtx = decoder.decode_rest(
+        400,
+        R"({"code":-5022,"msg":"Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history"})",
+        18, 2, -1, 1733300000000);
+    CHECK(gtx.outcome == answer_outcome::post_only_reject);
+    CHECK(gtx.code == -5022);
+
+    const auto& all = decoder.decode_rest(
+        200, R"({"code":200,"msg":"The operation of cancel all open order is done."})", 19, -1, -1,
+        1733300000000);
+    CHECK(all.outcome == answer_outcome::ok);
+    CHECK(all.code == 0);
+
+    const auto& limited = decoder.decode_rest(
+        429,
+        R"({"code":-1003,"msg":"Too many requests; current limit of IP is 2400 requests per minute."})",
+        2401, -1, 7, 1733300000000);
+    CHECK(limited.outcome == answer_outcome::retry_after);
+    CHECK(limited.retry_after_ms == 1733300007000);
+
+    const auto& gateway =
+        decoder.decode_rest(502, "<html>Bad Gateway</html>", -1, -1, -1, 1733300000000);
+    CHECK(gateway.outcome == answer_outcome::unknown);
+
+    const auto& listen = decoder.decode_rest(
+        400, R"({"code":-1125,"msg":"This listenKey does not exist."})", 1, -1, -1, 0);
+    CHECK(listen.outcome == answer_outcome::listen_key_invalid);
+
+    CHECK(decoder.decode_rest(200, "", 1, -1, -1, 0).outcome == answer_outcome::malformed);
+}
+
+TEST_CASE("listings for reconciliation: open orders, balances, positions", "[binance_answer]") {
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    const auto& open = decoder.decode_ws(
+        R"({"id":20,"status":200,"result":[{"symbol":"BTCUSDT","orderId":12569099453,"orderListId":-1,"clientOrderId":"q0AbCdEfGh0000000000000001","price":"23416.10000000","origQty":"0.00847000","executedQty":"0.00000000","cummulativeQuoteQty":"0.00000000","status":"NEW","timeInForce":"GTC","type":"LIMIT_MAKER","side":"SELL","stopPrice":"0.00000000","icebergQty":"0.00000000","time":1660801715639,"updateTime":1660801717945,"isWorking":true,"workingTime":1660801715639,"origQuoteOrderQty":"0.00000000","selfTradePreventionMode":"NONE"},{"symbol":"ETHUSDT","orderId":7,"orderListId":-1,"clientOrderId":"web_abc","price":"3000.00000000","origQty":"0.10000000","executedQty":"0.05000000","cummulativeQuoteQty":"150.00000000","status":"PARTIALLY_FILLED","timeInForce":"GTC","type":"LIMIT","side":"BUY","time":1660801715639,"updateTime":1660801717945,"isWorking":true,"workingTime":1660801715639,"origQuoteOrderQty":"0.00000000","selfTradePreventionMode":"NONE"}]})");
+    CHECK(open.outcome == answer_outcome::ok);
+    CHECK_FALSE(open.has_order);
+    const auto orders = decoder.listed_orders();
+    REQUIRE(orders.size() == 2);
+    CHECK(orders[0].symbol == 1);
+    CHECK(orders[0].client_id.view() == "q0AbCdEfGh0000000000000001");
+    CHECK(orders[0].side == core::side::sell);
+    CHECK(orders[1].symbol == 0);
+    CHECK(orders[1].status == venue_order_status::partially_filled);
+    CHECK(orders[1].executed_qty == core::qty{500});
+    CHECK(orders[1].transact_time_ms == 1660801717945); // updateTime when there is no transactTime
+    CHECK_FALSE(decoder.listing_truncated());
+
+    const auto& account = decoder.decode_ws(
+        R"({"id":21,"status":200,"result":{"makerCommission":15,"takerCommission":15,"buyerCommission":0,"sellerCommission":0,"canTrade":true,"canWithdraw":true,"canDeposit":true,"commissionRates":{"maker":"0.00150000","taker":"0.00150000","buyer":"0.00000000","seller":"0.00000000"},"brokered":false,"requireSelfTradePrevention":false,"preventSor":false,"updateTime":1660801833000,"accountType":"SPOT","balances":[{"asset":"BNB","free":"0.00000000","locked":"0.00000000"},{"asset":"BTC","free":"1.39000000","locked":"0.01000000"}],"permissions":["SPOT"],"uid":354937868}})");
+    CHECK(account.outcome == answer_outcome::ok);
+    CHECK(decoder.listed_orders().empty()); // cleared by the next answer
+    const auto balances = decoder.listed_balances();
+    REQUIRE(balances.size() == 2);
+    CHECK(balances[1].asset.view() == "BTC");
+    CHECK(balances[1].free_e8 == 139'000'000);
+    CHECK(balances[1].locked_e8 == 1'000'000);
+
+    const auto futures = core::symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = "0.10", .step_size = "0.001", .min_notional = "100"});
+    REQUIRE(futures.has_value());
+    const std::array futures_symbols{*futures};
+    answer_decoder rest(futures_symbols);
+    const auto& positions = rest.decode_rest(
+        200,
+        R"([{"symbol":"BTCUSDT","positionAmt":"-0.250","entryPrice":"96000.0","breakEvenPrice":"96010.0","markPrice":"95990.00000000","unRealizedProfit":"2.50000000","liquidationPrice":"0","leverage":"5","maxNotionalValue":"8000000","marginType":"cross","isolatedMargin":"0.00000000","isAutoAddMargin":"false","positionSide":"BOTH","notional":"-23997.50000000","isolatedWallet":"0","updateTime":1733300000000},{"symbol":"DOGEUSDT","positionAmt":"100","entryPrice":"0.4","breakEvenPrice":"0.4","markPrice":"0.4","unRealizedProfit":"0","liquidationPrice":"0","leverage":"5","maxNotionalValue":"1","marginType":"cross","isolatedMargin":"0","isAutoAddMargin":"false","positionSide":"BOTH","notional":"40","isolatedWallet":"0","updateTime":1}])",
+        5, -1, -1, 0);
+    CHECK(positions.outcome == answer_outcome::ok);
+    REQUIRE(rest.listed_positions().size() == 1);
+    CHECK(rest.listed_positions()[0].amount == core::qty{-250});
+
+    const auto& futures_open = rest.decode_rest(
+        200,
+        R"([{"avgPrice":"0.00000","clientOrderId":"qX1","cumQuote":"0","executedQty":"0","orderId":1917641,"origQty":"0.010","origType":"LIMIT","price":"96000.0","reduceOnly":false,"side":"BUY","positionSide":"BOTH","status":"NEW","stopPrice":"0","closePosition":false,"symbol":"BTCUSDT","time":1579276756075,"timeInForce":"GTX","type":"LIMIT","activatePrice":"0","priceRate":"0","updateTime":1579276756075,"workingType":"CONTRACT_PRICE","priceProtect":false,"priceMatch":"NONE","selfTradePreventionMode":"NONE","goodTillDate":0}])",
+        1, -1, -1, 0);
+    CHECK(futures_open.outcome == answer_outcome::ok);
+    REQUIRE(rest.listed_orders().size() == 1);
+    CHECK(rest.listed_orders()[0].client_id.view() == "qX1");
+    CHECK(rest.listed_orders()[0].price == core::price{960'000});
+    CHECK(rest.listed_positions().empty());
+}

@@ -1,0 +1,160 @@
+#include "quoter/exec/binance_rate_limits.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+
+using namespace quoter;
+using namespace quoter::exec;
+
+namespace {
+
+constexpr core::timestamp_ns t0 = 1'733'300'000'000'000'000; // on a minute boundary
+constexpr core::duration_ns ms = core::ns_per_ms;
+constexpr core::duration_ns s = core::ns_per_s;
+
+order_rate_limiter small_limiter() {
+    order_rate_limiter limiter({.cancel_reserve_pct = 20,
+                                .backoff_initial = 1 * s,
+                                .backoff_max = 8 * s,
+                                .kill_interval = 1 * s});
+    REQUIRE(limiter.add_rule({rate_limit_type::request_weight, 60 * s, 100}));
+    REQUIRE(limiter.add_rule({rate_limit_type::orders, 10 * s, 10}));
+    return limiter;
+}
+
+} // namespace
+
+TEST_CASE("exchangeInfo rateLimits become rules", "[binance_rate_limits]") {
+    std::array<rate_limit_rule, 8> rules{};
+    const int count =
+        parse_rate_limit_rules(R"({"timezone":"UTC","serverTime":1565246363776,"rateLimits":[
+        {"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000},
+        {"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":100},
+        {"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":200000},
+        {"rateLimitType":"RAW_REQUESTS","interval":"MINUTE","intervalNum":5,"limit":61000}],
+        "exchangeFilters":[],"symbols":[]})",
+                               rules);
+    REQUIRE(count == 4);
+    CHECK(rules[0].type == rate_limit_type::request_weight);
+    CHECK(rules[0].interval_ns == 60 * s);
+    CHECK(rules[0].limit == 6000);
+    CHECK(rules[1].type == rate_limit_type::orders);
+    CHECK(rules[1].interval_ns == 10 * s);
+    CHECK(rules[2].interval_ns == 86'400 * s);
+    CHECK(rules[3].type == rate_limit_type::raw_requests);
+    CHECK(rules[3].interval_ns == 300 * s);
+    // The WebSocket API's exchangeInfo answers under "result".
+    CHECK(
+        parse_rate_limit_rules(
+            R"({"id":1,"status":200,"result":{"rateLimits":[{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":50}]}})",
+            rules) == 1);
+    CHECK(parse_rate_limit_rules("{}", rules) == -1);
+    CHECK(parse_rate_limit_rules("nope", rules) == -1);
+}
+
+TEST_CASE("new orders stop short of the cancel reserve; cancels use it", "[binance_rate_limits]") {
+    auto limiter = small_limiter();
+    // Queries of weight 10: the reserve is 20 of 100, so 8 pass and the 9th does not.
+    for (int i = 0; i < 8; ++i) {
+        REQUIRE(limiter.try_send(request_class::query, 10, t0 + i * ms) == admit_result::ok);
+    }
+    CHECK(limiter.try_send(request_class::query, 10, t0 + 10 * ms) == admit_result::over_limit);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 10 * ms) == admit_result::over_limit);
+    CHECK(limiter.used(0, t0 + 10 * ms) == 80);
+    // Cancels still go out up to the limit itself, and a kill after them.
+    for (int i = 0; i < 19; ++i) {
+        REQUIRE(limiter.try_send(request_class::cancel, 1, t0 + 20 * ms) == admit_result::ok);
+    }
+    CHECK(limiter.try_send(request_class::kill, 1, t0 + 20 * ms) == admit_result::ok); // 100
+    CHECK(limiter.try_send(request_class::kill, 1, t0 + 20 * ms) == admit_result::over_limit);
+    CHECK(limiter.used(0, t0 + 20 * ms) == 100);
+    // A minute and a bucket later everything is forgotten.
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 62 * s) == admit_result::ok);
+    CHECK(limiter.used(0, t0 + 62 * s) == 1);
+}
+
+TEST_CASE("ORDERS rules count new orders only", "[binance_rate_limits]") {
+    auto limiter = small_limiter();
+    // 8 of 10 orders per 10 s (20% reserve), then cancels are not refused by the ORDERS rule.
+    for (int i = 0; i < 8; ++i) {
+        REQUIRE(limiter.try_send(request_class::new_order, 1, t0 + i * ms) == admit_result::ok);
+    }
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 9 * ms) == admit_result::over_limit);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 9 * ms) == admit_result::ok);
+    CHECK(limiter.used(1, t0 + 9 * ms) == 8);
+    // The 10 s window slides on.
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 11 * s) == admit_result::ok);
+}
+
+TEST_CASE("the venue's counts raise the floor until its interval ends", "[binance_rate_limits]") {
+    auto limiter = small_limiter();
+    REQUIRE(limiter.try_send(request_class::new_order, 1, t0 + 1 * s) == admit_result::ok);
+    // Another program on the same IP used 78 weight this minute: the venue says 79.
+    rate_usage usage;
+    usage.weight_1m = 79;
+    limiter.on_usage(usage, t0 + 2 * s);
+    CHECK(limiter.used(0, t0 + 2 * s) == 79);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::ok); // 80
+    CHECK(limiter.used(0, t0 + 3 * s) == 80);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::over_limit);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 3 * s) == admit_result::ok);
+    // A stale, lower count of the same interval (an answer overtaken by later sends) does not
+    // lower the floor.
+    usage.weight_1m = 60;
+    limiter.on_usage(usage, t0 + 4 * s);
+    CHECK(limiter.used(0, t0 + 4 * s) == 81);
+    // The venue's minute ends at t0 + 60 s: only the local count (3) is left.
+    CHECK(limiter.used(0, t0 + 60 * s) == 3);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 60 * s) == admit_result::ok);
+}
+
+TEST_CASE("429 backs off, escalating, and lets a rare kill through", "[binance_rate_limits]") {
+    auto limiter = small_limiter();
+    limiter.on_outcome(answer_outcome::retry_after, 0, t0);
+    CHECK(limiter.resume_at() == t0 + 1 * s);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 500 * ms) ==
+          admit_result::backing_off);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 500 * ms) == admit_result::backing_off);
+    CHECK(limiter.try_send(request_class::kill, 1, t0 + 500 * ms) == admit_result::ok);
+    CHECK(limiter.try_send(request_class::kill, 1, t0 + 600 * ms) == admit_result::backing_off);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 1 * s) == admit_result::ok);
+    // A second 429 without an answer in between doubles the pause.
+    limiter.on_outcome(answer_outcome::retry_after, 0, t0 + 2 * s);
+    CHECK(limiter.resume_at() == t0 + 4 * s);
+    // The venue's retryAfter wins when it gives one.
+    limiter.on_outcome(answer_outcome::retry_after, (t0 + 30 * s) / ms, t0 + 3 * s);
+    CHECK(limiter.resume_at() == t0 + 30 * s);
+    // A normal answer resets the escalation, not the pause already ordered.
+    limiter.on_outcome(answer_outcome::ok, 0, t0 + 5 * s);
+    CHECK(limiter.try_send(request_class::query, 1, t0 + 6 * s) == admit_result::backing_off);
+    limiter.on_outcome(answer_outcome::retry_after, 0, t0 + 31 * s);
+    CHECK(limiter.resume_at() == t0 + 32 * s);
+}
+
+TEST_CASE("418 stops everything, kills included, until Retry-After", "[binance_rate_limits]") {
+    auto limiter = small_limiter();
+    limiter.on_outcome(answer_outcome::banned, (t0 + 120 * s) / ms, t0);
+    CHECK(limiter.banned());
+    CHECK(limiter.try_send(request_class::kill, 1, t0 + 1 * s) == admit_result::banned);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 119 * s) == admit_result::banned);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 120 * s) == admit_result::ok);
+    CHECK_FALSE(limiter.banned());
+    // Without a Retry-After the longest backoff applies.
+    limiter.on_outcome(answer_outcome::banned, 0, t0 + 200 * s);
+    CHECK(limiter.resume_at() == t0 + 208 * s);
+    CHECK(limiter.try_send(request_class::query, 1, t0 + 207 * s) == admit_result::banned);
+}
+
+TEST_CASE("rules that cannot work are refused", "[binance_rate_limits]") {
+    order_rate_limiter limiter;
+    CHECK_FALSE(limiter.add_rule({rate_limit_type::orders, 10 * s, 0}));
+    CHECK_FALSE(limiter.add_rule({rate_limit_type::orders, 0, 10}));
+    for (std::size_t i = 0; i < order_rate_limiter::max_rules; ++i) {
+        CHECK(limiter.add_rule({rate_limit_type::raw_requests, 60 * s, 1000}));
+    }
+    CHECK_FALSE(limiter.add_rule({rate_limit_type::raw_requests, 60 * s, 1000}));
+    // With no rules everything passes (the venue has not told its limits yet).
+    order_rate_limiter open;
+    CHECK(open.try_send(request_class::new_order, 50, t0) == admit_result::ok);
+}

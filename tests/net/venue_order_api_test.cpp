@@ -1,0 +1,190 @@
+// The venue's spot WebSocket API order endpoints, driven without a socket: requests written and
+// signed by the engine's own encoder, answers read by the engine's own decoder.
+#include "order_api.hpp"
+
+#include "quoter/exec/binance_answer.hpp"
+#include "quoter/exec/binance_spot_requests.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <string>
+
+using namespace quoter;
+
+namespace {
+
+constexpr std::string_view api_key =
+    "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+constexpr std::string_view secret =
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+constexpr std::int64_t now_ms = 1'733'300'000'000;
+
+struct venue_fixture {
+    venue::market_state market;
+    std::size_t symbol = market.add_symbol("BTCUSDT");
+    venue::order_api api{market, venue::order_api_options{}};
+    exec::hmac_signer signer{secret};
+    exec::spot_request_encoder encoder{api_key, signer, 5000};
+    std::array<core::symbol_spec, 1> specs{
+        core::symbol_spec::from_text({.name = "BTCUSDT",
+                                      .tick_size = "0.01000000",
+                                      .step_size = "0.00001000",
+                                      .min_notional = "5.00000000"})
+            .value()};
+    exec::answer_decoder decoder{specs};
+    std::array<char, exec::max_request_bytes> out{};
+
+    venue_fixture() { set_book("60000.00", "60001.00"); }
+
+    void set_book(const std::string& bid, const std::string& ask) {
+        venue::symbol_state& state = market.at(symbol);
+        state.book.bids.clear();
+        state.book.asks.clear();
+        state.book.apply({{bid, "1.00000"}}, {{ask, "1.00000"}});
+    }
+
+    exec::order_request order(core::side side, std::int64_t ticks) const {
+        exec::order_request request;
+        request.side = side;
+        request.post_only = true;
+        request.price = core::price{ticks};
+        request.qty = core::qty{100}; // 0.001
+        return request;
+    }
+
+    const exec::api_answer& send(std::string_view frame, std::int64_t at_ms = now_ms) {
+        REQUIRE_FALSE(frame.empty());
+        return decoder.decode_ws(api.handle(frame, at_ms));
+    }
+};
+
+} // namespace
+
+TEST_CASE("a signed order.place is accepted and rests", "[venue_order_api]") {
+    venue_fixture venue;
+    const auto& answer = venue.send(
+        venue.encoder.place(venue.out, 1, venue.specs[0], venue.order(core::side::buy, 5'999'900),
+                            "qA1", exec::order_response_type::result, now_ms));
+    CHECK(answer.outcome == exec::answer_outcome::ok);
+    CHECK(answer.request_id == 1);
+    REQUIRE(answer.has_order);
+    CHECK(answer.order.client_id.view() == "qA1");
+    CHECK(answer.order.status == exec::venue_order_status::new_order);
+    CHECK(answer.order.price == core::price{5'999'900});
+    CHECK(venue.api.stats().orders_placed == 1);
+}
+
+TEST_CASE("a bad signature, key or timestamp is refused", "[venue_order_api]") {
+    venue_fixture venue;
+    std::string frame(venue.encoder.place(venue.out, 2, venue.specs[0],
+                                          venue.order(core::side::buy, 5'999'900), "qA1",
+                                          exec::order_response_type::ack, now_ms));
+    // One hex digit of the signature changed.
+    std::string tampered = frame;
+    const std::size_t at = tampered.find("\"signature\":\"") + 13;
+    tampered[at] = tampered[at] == '0' ? '1' : '0';
+    const auto& bad = venue.send(tampered);
+    CHECK(bad.outcome == exec::answer_outcome::reject);
+    CHECK(bad.status == 400);
+    CHECK(bad.code == -1022);
+    CHECK(venue.api.stats().signature_failures == 1);
+
+    // A parameter changed after signing (price) breaks the signature too.
+    std::string edited = frame;
+    edited.replace(edited.find("59999.00"), 8, "59998.00");
+    CHECK(venue.send(edited).code == -1022);
+
+    // Signed with another secret.
+    const exec::hmac_signer other("another-secret");
+    exec::spot_request_encoder stranger(api_key, other, 5000);
+    CHECK(venue.send(stranger.cancel_all(venue.out, 3, "BTCUSDT", now_ms)).code == -1022);
+
+    // An unknown key.
+    exec::spot_request_encoder unknown("someoneElsesKey", venue.signer, 5000);
+    const auto& key = venue.send(unknown.cancel_all(venue.out, 4, "BTCUSDT", now_ms));
+    CHECK(key.status == 401);
+    CHECK(key.code == -2015);
+
+    // Outside the recvWindow: clock skew.
+    CHECK(venue.send(frame, now_ms + 6000).outcome == exec::answer_outcome::clock_skew);
+    CHECK(venue.send(frame, now_ms - 2000).outcome == exec::answer_outcome::clock_skew);
+
+    // None of them placed anything; the original is still accepted.
+    CHECK(venue.api.stats().orders_placed == 0);
+    CHECK(venue.send(frame).outcome == exec::answer_outcome::ok);
+}
+
+TEST_CASE("a LIMIT_MAKER that would cross is a post-only reject", "[venue_order_api]") {
+    venue_fixture venue;
+    const auto& answer = venue.send(
+        venue.encoder.place(venue.out, 5, venue.specs[0], venue.order(core::side::buy, 6'000'100),
+                            "qA1", exec::order_response_type::ack, now_ms));
+    CHECK(answer.outcome == exec::answer_outcome::post_only_reject);
+    CHECK(answer.code == -2010);
+    CHECK(venue.api.stats().orders_rejected == 1);
+}
+
+TEST_CASE("cancel, cancel of an unknown order, and cancel-all", "[venue_order_api]") {
+    venue_fixture venue;
+    REQUIRE(venue
+                .send(venue.encoder.place(venue.out, 1, venue.specs[0],
+                                          venue.order(core::side::buy, 5'999'000), "qA1",
+                                          exec::order_response_type::ack, now_ms))
+                .outcome == exec::answer_outcome::ok);
+    const auto& cancelled =
+        venue.send(venue.encoder.cancel(venue.out, 2, "BTCUSDT", "qA1", "qC1", now_ms + 1));
+    CHECK(cancelled.outcome == exec::answer_outcome::ok);
+    REQUIRE(cancelled.has_order);
+    CHECK(cancelled.order.status == exec::venue_order_status::canceled);
+    CHECK(cancelled.order.orig_client_id.view() == "qA1");
+    CHECK(cancelled.order.client_id.view() == "qC1");
+    CHECK(
+        venue.send(venue.encoder.cancel(venue.out, 3, "BTCUSDT", "qA1", "", now_ms + 2)).outcome ==
+        exec::answer_outcome::unknown_order);
+
+    // A duplicate of an open order's id is refused; once cancelled the id is free again.
+    for (int i = 0; i < 2; ++i) {
+        REQUIRE(venue
+                    .send(venue.encoder.place(
+                        venue.out, 4, venue.specs[0], venue.order(core::side::sell, 6'001'000 + i),
+                        i == 0 ? "qA2" : "qA3", exec::order_response_type::ack, now_ms + 3))
+                    .outcome == exec::answer_outcome::ok);
+    }
+    CHECK(venue
+              .send(venue.encoder.place(venue.out, 5, venue.specs[0],
+                                        venue.order(core::side::sell, 6'002'000), "qA2",
+                                        exec::order_response_type::ack, now_ms + 3))
+              .outcome == exec::answer_outcome::reject);
+    const std::string all =
+        venue.api.handle(venue.encoder.cancel_all(venue.out, 6, "BTCUSDT", now_ms + 4), now_ms + 4);
+    CHECK(venue.decoder.decode_ws(all).outcome == exec::answer_outcome::ok);
+    CHECK(all.find("\"origClientOrderId\":\"qA2\"") != std::string::npos);
+    CHECK(all.find("\"origClientOrderId\":\"qA3\"") != std::string::npos);
+    CHECK(venue.api.stats().orders_cancelled == 3);
+    CHECK(venue.send(venue.encoder.cancel_all(venue.out, 7, "BTCUSDT", now_ms + 5)).outcome ==
+          exec::answer_outcome::unknown_order);
+}
+
+TEST_CASE("a resting order fills when the book moves through it", "[venue_order_api]") {
+    venue_fixture venue;
+    REQUIRE(venue
+                .send(venue.encoder.place(venue.out, 1, venue.specs[0],
+                                          venue.order(core::side::buy, 5'999'900), "qA1",
+                                          exec::order_response_type::ack, now_ms))
+                .outcome == exec::answer_outcome::ok);
+    venue.set_book("59990.00", "59999.00"); // the ask came down to the order's price
+    // The order filled as maker before the cancel arrived: the cancel finds nothing.
+    CHECK(
+        venue.send(venue.encoder.cancel(venue.out, 2, "BTCUSDT", "qA1", "", now_ms + 10)).outcome ==
+        exec::answer_outcome::unknown_order);
+}
+
+TEST_CASE("malformed requests and unsupported methods", "[venue_order_api]") {
+    venue_fixture venue;
+    CHECK(venue.decoder.decode_ws(venue.api.handle("{", now_ms)).code == -1000);
+    const auto& status =
+        venue.send(venue.encoder.order_status(venue.out, 9, "BTCUSDT", "qA1", now_ms));
+    CHECK(status.outcome == exec::answer_outcome::reject);
+    CHECK(status.code == -1000);
+}

@@ -1,0 +1,92 @@
+// order_api: the spot WebSocket API order endpoints of quoter-venue (/ws-api/v3):
+// order.place (LIMIT, LIMIT_MAKER), order.cancel and openOrders.cancelAll. Every request must
+// carry the configured apiKey, a timestamp within its recvWindow and a valid HMAC-SHA256
+// signature over its parameters (all but `signature`, sorted by name, `k=v` joined by `&`, as
+// Binance checks them); refusals use Binance's codes (-2015, -1022, -1021, -1102, -2010, -2011).
+//
+// Matching is the project's simulated exchange with zero latency, against the venue's own book:
+// before each request the simulated exchange is shown the symbol's best bid and ask, so a
+// LIMIT_MAKER that would cross is refused with -2010 and resting orders fill when the book has
+// moved through them by the time of a later request. No user-data stream yet.
+//
+// Not thread-safe: one instance on the venue's io_loop thread.
+#pragma once
+
+#include "market.hpp"
+
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/exec/binance_signer.hpp"
+#include "quoter/exec/order_types.hpp"
+#include "quoter/exec/sim_exchange.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace quoter::venue {
+
+struct order_api_options {
+    /// The one API key accepted, and its HMAC secret. The defaults are the example key and
+    /// secret of Binance's API documentation, so documented examples verify as they are.
+    std::string api_key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+    std::string api_secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+};
+
+struct order_api_stats {
+    std::uint64_t requests = 0;
+    std::uint64_t signature_failures = 0;
+    std::uint64_t orders_placed = 0;
+    std::uint64_t orders_rejected = 0;
+    std::uint64_t orders_cancelled = 0;
+};
+
+class order_api final : private exec::exec_report_sink {
+public:
+    order_api(market_state& market, order_api_options options);
+    ~order_api();
+    order_api(const order_api&) = delete;
+    order_api& operator=(const order_api&) = delete;
+
+    /// Answers one request frame ({"id":..,"method":..,"params":{..}}); now_ms: venue time.
+    [[nodiscard]] std::string handle(std::string_view request, std::int64_t now_ms);
+
+    [[nodiscard]] const order_api_stats& stats() const { return stats_; }
+
+private:
+    struct tracked_order {
+        std::string client_id;
+        std::size_t symbol = 0;
+        exec::order_request request;
+        std::uint64_t exchange_id = 0;
+        core::qty executed;
+        std::string status = "NEW";
+        bool open = true;
+        std::int64_t time_ms = 0;
+    };
+    struct parsed_request;
+
+    void on_exec_report(const exec::exec_report& report) noexcept override;
+    void ensure_exchange();
+    void show_book(std::size_t symbol, std::int64_t now_ms);
+
+    std::string place(const parsed_request& request, std::int64_t now_ms);
+    std::string cancel(const parsed_request& request, std::int64_t now_ms);
+    std::string cancel_all(const parsed_request& request, std::int64_t now_ms);
+    std::string render_order(const tracked_order& order, bool full) const;
+
+    market_state& market_;
+    order_api_options options_;
+    exec::hmac_signer signer_;
+    std::vector<core::symbol_spec> specs_;
+    std::unique_ptr<exec::sim_exchange> exchange_;
+    std::map<std::uint64_t, tracked_order> orders_; ///< By the exchange's client_order_id.
+    std::vector<exec::exec_report> reports_;        ///< Reports of the request being handled.
+    std::uint64_t next_id_ = 1;
+    std::uint64_t next_exchange_id_ = 1;
+    order_api_stats stats_;
+};
+
+} // namespace quoter::venue
