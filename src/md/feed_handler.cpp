@@ -6,7 +6,7 @@ namespace quoter::md {
 
 feed_handler::feed_handler(const symbol_registry& registry, md_event_sink& sink,
                            feed_config config)
-    : registry_(registry), decoder_(registry, config.decoder), publisher_(sink, registry.size()) {
+    : decoder_(registry, config.decoder), publisher_(sink, registry.size()) {
     syncs_.reserve(registry.size());
     for (std::size_t id = 0; id < registry.size(); ++id) {
         const auto symbol = static_cast<symbol_id>(id);

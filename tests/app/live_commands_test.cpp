@@ -3,6 +3,7 @@
 // (synthetic mode) on 127.0.0.1. Every child process runs under a deadline and is killed past it.
 #include "net/venue_process.hpp"
 #include "quoter/md/capture.hpp"
+#include "support/capture_data.hpp"
 #include "support/child_process.hpp"
 
 #include <catch2/catch.hpp>
@@ -71,29 +72,14 @@ std::string venue_config(const venue_process& venue) {
            "\"\n\n[strategy.linear]\nspread_bps = 2.0\n";
 }
 
-std::string data_dir() {
-    if (const char* env = std::getenv("QUOTER_DATA_DIR"); env != nullptr && *env != '\0') {
-        return fs::is_directory(env) ? std::string(env) : std::string();
-    }
-    const std::string dir = QUOTER_SOURCE_DIR "/../shared/data/binance";
-    return fs::is_directory(dir) ? dir : std::string();
-}
-
 } // namespace
 
 TEST_CASE("quoter backtest --data replays a capture and writes the report", "[app][data]") {
-    const std::string dir = data_dir();
+    const std::string dir = quoter::test::require_captures({"spot-btcusdt-20240808.gz"});
     if (dir.empty()) {
-        WARN("skipped: no capture folder (set QUOTER_DATA_DIR or provide ../shared/data/binance)");
-        SUCCEED("skipped: test data absent");
         return;
     }
     const std::string capture = dir + "/spot-btcusdt-20240808.gz";
-    if (!fs::exists(capture)) {
-        WARN("skipped: " << capture << " is absent");
-        SUCCEED("skipped: test data absent");
-        return;
-    }
     temp_folder tmp;
     const fs::path config = tmp.path / "replay.toml";
     // A tight spread on a liquid book, so that the queue model fills within one capture.

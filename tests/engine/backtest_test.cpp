@@ -2,6 +2,7 @@
 // gaps, orders and queue-model fills, the PnL identity, determinism across runs, and the
 // replay throughput (printed, never asserted).
 #include "engine_test_support.hpp"
+#include "support/capture_data.hpp"
 
 #include "quoter/engine/backtest.hpp"
 #include "quoter/md/instrument.hpp"
@@ -15,18 +16,11 @@ namespace quoter::engine {
 namespace {
 
 TEST_CASE("replay of a BTCUSDT capture trades deterministically", "[engine][data]") {
-    const std::string dir = testing::data_dir();
+    const std::string dir = test::require_captures({"spot-btcusdt-20240808.gz"});
     if (dir.empty()) {
-        WARN("skipped: no capture folder (set QUOTER_DATA_DIR or provide ../shared/data/binance)");
-        SUCCEED("skipped: test data absent");
         return;
     }
     const std::string file = dir + "/spot-btcusdt-20240808.gz";
-    if (!std::filesystem::exists(file)) {
-        WARN("skipped: " << file << " is absent");
-        SUCCEED("skipped: test data absent");
-        return;
-    }
     md::symbol_registry registry;
     REQUIRE(registry.add(testing::btcusdt()) == 0);
 

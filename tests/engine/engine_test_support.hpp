@@ -58,13 +58,4 @@ inline md::md_event state(md::feed_state s) {
     return e;
 }
 
-/// Folder of the real Binance captures, or empty when it is absent.
-inline std::string data_dir() {
-    if (const char* env = std::getenv("QUOTER_DATA_DIR"); env != nullptr && *env != '\0') {
-        return std::filesystem::is_directory(env) ? std::string(env) : std::string();
-    }
-    const std::string dir = QUOTER_SOURCE_DIR "/../shared/data/binance";
-    return std::filesystem::is_directory(dir) ? dir : std::string();
-}
-
 } // namespace quoter::engine::testing

@@ -3,6 +3,7 @@
 #include "quoter/md/capture.hpp"
 
 #include "md/test_support.hpp"
+#include "support/capture_data.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,10 +14,9 @@ using namespace quoter::md;
 
 TEST_CASE("every captured message decodes identically with and without the canonical reader",
           "[replay][data][canonical]") {
-    const std::string dir = testing::data_dir();
+    const std::string dir =
+        test::require_captures({"spot-btcusdt-20240808.gz", "spot-ethusdt-20240808.gz"});
     if (dir.empty()) {
-        WARN("skipped: ../shared/data/binance not found (set QUOTER_DATA_DIR to run this test)");
-        SUCCEED("skipped: test data absent");
         return;
     }
     const symbol_registry registry = testing::make_registry();

@@ -5,6 +5,7 @@
 #include "quoter/md/replayer.hpp"
 
 #include "md/test_support.hpp"
+#include "support/capture_data.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -327,11 +328,9 @@ void replay_and_compare(const std::string& path, std::string_view symbol_name) {
 
 TEST_CASE("replaying the real captures syncs with no gap and matches the reference book",
           "[replay][data]") {
-    const std::string dir = testing::data_dir();
+    const std::string dir =
+        test::require_captures({"spot-btcusdt-20240808.gz", "spot-ethusdt-20240808.gz"});
     if (dir.empty()) {
-        WARN("skipped: ../shared/data/binance not found (set QUOTER_DATA_DIR to run this test)");
-        SUCCEED("skipped: test data absent");
-        SUCCEED("no capture data");
         return;
     }
     SECTION("BTCUSDT") { replay_and_compare(dir + "/spot-btcusdt-20240808.gz", "BTCUSDT"); }
@@ -339,11 +338,9 @@ TEST_CASE("replaying the real captures syncs with no gap and matches the referen
 }
 
 TEST_CASE("every message of the real captures decodes", "[replay][data]") {
-    const std::string dir = testing::data_dir();
+    const std::string dir =
+        test::require_captures({"spot-btcusdt-20240808.gz", "spot-ethusdt-20240808.gz"});
     if (dir.empty()) {
-        WARN("skipped: ../shared/data/binance not found (set QUOTER_DATA_DIR to run this test)");
-        SUCCEED("skipped: test data absent");
-        SUCCEED("no capture data");
         return;
     }
     symbol_registry registry = testing::make_registry();

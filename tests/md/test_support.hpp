@@ -38,15 +38,6 @@ inline constexpr symbol_id btc = 0;
 inline constexpr symbol_id eth = 1;
 inline constexpr symbol_id perp = 2;
 
-/// Folder of the real Binance captures, or empty when it is absent.
-inline std::string data_dir() {
-    if (const char* env = std::getenv("QUOTER_DATA_DIR"); env != nullptr && *env != '\0') {
-        return std::filesystem::is_directory(env) ? std::string(env) : std::string();
-    }
-    const std::string dir = QUOTER_SOURCE_DIR "/../shared/data/binance";
-    return std::filesystem::is_directory(dir) ? dir : std::string();
-}
-
 /// Requires two decode results to be identical in every field (levels by value).
 inline void require_same_decode(const decoded_message& a, const decoded_message& b) {
     REQUIRE(a.kind == b.kind);

@@ -3,6 +3,7 @@
 // position (synthetic and, when the captures are present, replayed).
 #include "quoter/net/rest_client.hpp"
 
+#include "support/capture_data.hpp"
 #include "venue_process.hpp"
 
 #include "quoter/net/ws_feed.hpp"
@@ -44,13 +45,6 @@ std::size_t count_levels(std::string_view body, std::string_view side) {
         levels += body[i] == '[' ? 1 : 0;
     }
     return levels - 1; // the outer bracket
-}
-
-std::filesystem::path data_dir() {
-    if (const char* env = std::getenv("QUOTER_DATA_DIR"); env != nullptr && *env != '\0') {
-        return env;
-    }
-    return std::filesystem::path(QUOTER_SOURCE_DIR) / ".." / "shared" / "data" / "binance";
 }
 
 } // namespace
@@ -226,13 +220,11 @@ TEST_CASE("REST: snapshots are consistent with the stream position", "[rest_clie
     }
 
     SECTION("replayed capture") {
-        const auto capture = data_dir() / "spot-btcusdt-20240808.gz";
-        if (!std::filesystem::exists(capture)) {
-            WARN("skipped: capture " << capture.string()
-                                     << " not found (set QUOTER_DATA_DIR to the captures)");
-            SUCCEED("skipped: test data absent");
+        const std::string dir = quoter::test::require_captures({"spot-btcusdt-20240808.gz"});
+        if (dir.empty()) {
             return;
         }
+        const auto capture = std::filesystem::path(dir) / "spot-btcusdt-20240808.gz";
         venue_process venue({"--replay", capture.string(), "--speed", "20"});
         feed_config config;
         config.base_url = venue.ws_url();

@@ -318,6 +318,10 @@ TEST_CASE("the market is deterministic for a seed and independent of the quotes"
 
 TEST_CASE("the mid path is pinned: same bits on every platform and build", "[synthetic_market]") {
     // Recorded once from this implementation; a change means every simulation result changed.
+    // The pinned values are also checked for what they mean, so that a pin recorded from a
+    // broken implementation could not pass: the GBM's log returns have the configured
+    // variance, the walk moves by exactly one step each time and ends where its steps say, and
+    // each side fills as often as the Poisson order-flow model predicts for the quotes it saw.
     market_config config;
     config.gbm_sigma_per_sqrt_year = 0.6;
     config.gbm_mu_per_year = 0.1;
@@ -325,14 +329,51 @@ TEST_CASE("the mid path is pinned: same bits on every platform and build", "[syn
     config.process = price_process::random_walk;
     auto walk = synthetic_market::create(config, test_spec(), 42).value();
     const auto& spec = gbm.spec();
+    constexpr int steps = 100000;
+    constexpr double dt_s = 0.1;
     std::array<level_fill, 1> fills{};
     std::uint64_t fill_signature = 0;
-    for (int i = 0; i < 100000; ++i) {
+    double log_return_sum = 0.0;
+    double log_return_squares = 0.0;
+    long walk_ups = 0;
+    long walk_downs = 0;
+    long bid_fills = 0;
+    long ask_fills = 0;
+    double bid_expected = 0.0;
+    double ask_expected = 0.0;
+    double bid_variance = 0.0;
+    double ask_variance = 0.0;
+    const double walk_step = config.walk_sigma_per_sqrt_s * std::sqrt(dt_s);
+    // P(at least one arrival in dt) = 1 - exp(-A exp(-k delta) dt), computed here with std::exp.
+    const auto hit_probability = [&](double delta) {
+        return 1.0 - std::exp(-config.order_flow_a_per_s *
+                              std::exp(-config.order_flow_k_per_price_unit * delta) * dt_s);
+    };
+    for (int i = 0; i < steps; ++i) {
+        const double gbm_before = gbm.mid();
+        const double walk_before = walk.mid();
         gbm.step(100 * core::ns_per_ms);
         walk.step(100 * core::ns_per_ms);
+        const double log_return = std::log(gbm.mid() / gbm_before);
+        log_return_sum += log_return;
+        log_return_squares += log_return * log_return;
+        const double walk_move = walk.mid() - walk_before;
+        REQUIRE(std::abs(std::abs(walk_move) - walk_step) < 1e-9);
+        (walk_move > 0 ? walk_ups : walk_downs) += 1;
+
         const std::array<quote_level, 1> quotes{{{spec.round_bid(gbm.mid() - 2.0), core::qty{1},
                                                   spec.round_ask(gbm.mid() + 2.0), core::qty{1}}}};
+        const double bid_p =
+            hit_probability(gbm.mid() - static_cast<double>(quotes[0].bid_price.ticks()) * 0.01);
+        const double ask_p =
+            hit_probability(static_cast<double>(quotes[0].ask_price.ticks()) * 0.01 - gbm.mid());
+        bid_expected += bid_p;
+        ask_expected += ask_p;
+        bid_variance += bid_p * (1.0 - bid_p);
+        ask_variance += ask_p * (1.0 - ask_p);
         (void)gbm.sample_fills(quotes, fills);
+        bid_fills += fills[0].bid_filled.lots();
+        ask_fills += fills[0].ask_filled.lots();
         fill_signature = fill_signature * 3 +
                          static_cast<std::uint64_t>(fills[0].bid_filled.lots()) +
                          2 * static_cast<std::uint64_t>(fills[0].ask_filled.lots());
@@ -340,4 +381,20 @@ TEST_CASE("the mid path is pinned: same bits on every platform and build", "[syn
     CHECK(fill_signature == 0xd59b99f8b46d1a53ULL);
     CHECK(gbm.mid() == 0x1.94b63e025c46p+6);
     CHECK(walk.mid() == 0x1.889ce848ed508p+6);
+
+    // GBM: log returns have variance sigma^2 dt (dt in years); the sample variance of 10^5 of
+    // them is within 3% (its relative standard error is sqrt(2 / n) = 0.45%).
+    const double dt_years = dt_s / seconds_per_year;
+    const double mean = log_return_sum / steps;
+    const double variance = log_return_squares / steps - mean * mean;
+    CHECK(variance == Approx(0.6 * 0.6 * dt_years).epsilon(0.03));
+    CHECK(std::log(gbm.mid() / 100.0) == Approx(log_return_sum).epsilon(1e-9));
+    CHECK(std::abs(log_return_sum) < 5.0 * 0.6 * std::sqrt(steps * dt_years));
+    // Walk: the end is the start plus the net count of steps, which is a fair coin's.
+    CHECK(walk.mid() ==
+          Approx(100.0 + static_cast<double>(walk_ups - walk_downs) * walk_step).epsilon(1e-9));
+    CHECK(std::abs(walk_ups - walk_downs) < 5.0 * std::sqrt(steps));
+    // Fills: each side's count is within 5 standard deviations of the model's expectation.
+    CHECK(std::abs(static_cast<double>(bid_fills) - bid_expected) < 5.0 * std::sqrt(bid_variance));
+    CHECK(std::abs(static_cast<double>(ask_fills) - ask_expected) < 5.0 * std::sqrt(ask_variance));
 }

@@ -76,7 +76,6 @@ public:
 private:
     void dispatch(const decoded_message& message) noexcept;
 
-    const symbol_registry& registry_;
     binance_decoder decoder_;
     md_publisher publisher_;
     std::vector<book_sync> syncs_;
