@@ -895,6 +895,7 @@ void read_sections(config::document& doc, engine_config& config) {
     read_risk(doc.section("risk"), config.risk);
     read_journal(doc.section("journal"), config.journal);
     read_market_data(doc.section("market_data"), config.market_data, config.engine.market);
+    ops::read_ops_sections(doc, config.ops);
     read_credentials(doc, config.secrets);
 
     // Checks across sections.

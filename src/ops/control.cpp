@@ -92,14 +92,30 @@ void control_channel::request_stop(command_source source) noexcept {
     wake();
 }
 
+void control_channel::request_flatten(command_source source) noexcept {
+    flatten_source_.store(encode(source), std::memory_order_release);
+    wake();
+}
+
 bool control_channel::post(const control_message& message) noexcept {
+    // Producers are people at a keyboard or HTTP clients: contention is rare and the hold time
+    // is one ring push, so a spin flag is enough and keeps the consumer side untouched.
+    while (producer_busy_.test_and_set(std::memory_order_acquire)) {
+        producer_busy_.wait(true, std::memory_order_relaxed);
+    }
     const bool queued = ring_.try_push(message);
+    producer_busy_.clear(std::memory_order_release);
+    producer_busy_.notify_one();
     wake();
     return queued;
 }
 
 std::optional<command_source> control_channel::take_kill_request() noexcept {
     return decode(kill_source_.exchange(0, std::memory_order_acq_rel));
+}
+
+std::optional<command_source> control_channel::take_flatten_request() noexcept {
+    return decode(flatten_source_.exchange(0, std::memory_order_acq_rel));
 }
 
 std::optional<command_source> control_channel::stop_source() const noexcept {

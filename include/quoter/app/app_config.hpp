@@ -14,6 +14,7 @@
 #include "quoter/engine/sim_backtest.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
+#include "quoter/ops/ops_config.hpp"
 #include "quoter/risk/limits.hpp"
 #include "quoter/sim/synthetic_market.hpp"
 #include "quoter/strategy/strategy_config.hpp"
@@ -177,6 +178,8 @@ struct engine_config {
     risk::risk_config risk;
     journal_section journal;
     market_data_section market_data;
+    /// [ops], [http], [alerts], [state]: control plane, metrics, alerts, state file.
+    ops::ops_settings ops;
     credentials secrets;
     /// engine.symbol with the [symbol] filters, validated.
     core::symbol_spec spec;

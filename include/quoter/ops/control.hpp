@@ -1,8 +1,9 @@
-// Manual control input reaching the core thread: an operator's kill, pause, resume or quit from a
-// key, a signal or (later) an HTTP request.
+// Manual control input reaching the core thread: an operator's kill, pause, resume, flatten or
+// quit from a key, a signal or an HTTP request.
 //
 // Two paths, by urgency:
-//   - kill and stop requests set an atomic flag, which the core checks on every loop iteration
+//   - kill, flatten and stop requests set an atomic flag, which the core checks on every loop
+//   iteration
 //     (one relaxed load), so a kill never waits for the next market event. Setting a flag is
 //     async-signal-safe, which is what lets signal handlers use it;
 //   - every command from the terminal is also posted, in order, on an SPSC ring that the core
@@ -10,8 +11,10 @@
 // Each request also writes to an eventfd (async-signal-safe), so a core loop that blocks can add
 // wake_fd() to its poll set and still react within microseconds.
 //
-// Invariants: the ring has exactly one producer thread (the terminal reader) and one consumer
-// (the core); request_kill and request_stop may be called from any thread or signal handler.
+// Invariants: the ring has one consumer (the core). Producers (the terminal reader, the HTTP
+// server) take turns through a spin flag held only for the push, so the core side stays
+// lock-free; post() is not for signal handlers. request_kill, request_flatten and request_stop
+// may be called from any thread or signal handler.
 #pragma once
 
 #include "quoter/core/spsc_ring.hpp"
@@ -51,8 +54,11 @@ public:
     void request_kill(command_source source) noexcept;
     /// Asks the core for a graceful stop (cancel all, flush, summary, exit 0).
     void request_stop(command_source source) noexcept;
+    /// Asks the core to close the position with reducing orders (the flattener). A later
+    /// request before the core took the first overwrites its source.
+    void request_flatten(command_source source) noexcept;
 
-    // The single producer thread.
+    // Producer threads (not signal handlers).
     /// Queues a command for the core; false when the ring is full (the kill and stop flags still
     /// work, so the terminal reader sets them for `k` and `q` as well).
     bool post(const control_message& message) noexcept;
@@ -64,6 +70,12 @@ public:
     }
     /// Consumes a pending kill request; returns its source.
     [[nodiscard]] std::optional<command_source> take_kill_request() noexcept;
+    /// Cheap check for the hot loop.
+    [[nodiscard]] bool flatten_requested() const noexcept {
+        return flatten_source_.load(std::memory_order_relaxed) != 0;
+    }
+    /// Consumes a pending flatten request; returns its source.
+    [[nodiscard]] std::optional<command_source> take_flatten_request() noexcept;
     /// Sticky: once requested, stays requested.
     [[nodiscard]] bool stop_requested() const noexcept {
         return stop_source_.load(std::memory_order_relaxed) != 0;
@@ -83,6 +95,8 @@ private:
     // Source + 1, or 0 for none: one lock-free byte, so signal handlers can store it.
     alignas(core::false_sharing_range) std::atomic<std::uint8_t> kill_source_{0};
     std::atomic<std::uint8_t> stop_source_{0};
+    std::atomic<std::uint8_t> flatten_source_{0};
+    std::atomic_flag producer_busy_; // serialises producers of ring_; clear when free
     int wake_fd_ = -1;
     core::spsc_ring<control_message, ring_capacity> ring_;
 

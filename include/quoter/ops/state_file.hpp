@@ -1,0 +1,113 @@
+// state_file: the per-instance state that must survive a crash (positions, open orders by
+// client id, the daily PnL base, the kill latch and its reason, last sequence numbers), and the
+// single-instance lock that keeps two engines off one account and symbol.
+//
+// Format: a line-based text file, readable with `cat`, ending in a CRC-32 trailer over every
+// byte before it:
+//   quoter-state 1
+//   account main
+//   ...
+//   crc32 1a2b3c4d
+// Saving is atomic: the text goes to a temporary file in the same directory, which is fsynced,
+// renamed over the old file, and the directory fsynced, so a crash leaves either the old or the
+// new file. Loading checks the trailer before parsing and parses into a fresh object, so a torn
+// or corrupt file is refused as a whole, never half-loaded.
+//
+// Threading: blocking file I/O; call from a background thread, never the core's.
+#pragma once
+
+#include "quoter/core/result.hpp"
+#include "quoter/core/time.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace quoter::ops {
+
+/// One symbol's position, in lots.
+struct state_position {
+    std::string symbol;
+    std::int64_t qty_lots = 0;       ///< Signed: positive long, negative short.
+    std::int64_t entry_notional = 0; ///< Cost basis in quote units of ticks * lots.
+
+    friend bool operator==(const state_position&, const state_position&) = default;
+};
+
+/// One working order, identified by its client order id.
+struct state_order {
+    std::string client_id; ///< Venue client order id ([A-Za-z0-9._:/-], at most 36 chars).
+    std::string symbol;
+    bool buy = true;
+    std::int64_t price_ticks = 0;
+    std::int64_t qty_lots = 0;
+    std::int64_t filled_lots = 0;
+
+    friend bool operator==(const state_order&, const state_order&) = default;
+};
+
+struct engine_state {
+    std::string account; ///< Account label (not a key).
+    std::string symbol;
+    core::timestamp_ns saved_ns = 0; ///< Wall clock of the save.
+    std::vector<state_position> positions;
+    std::vector<state_order> open_orders;
+    std::int32_t trading_day = 0;            ///< yyyymmdd (UTC) the PnL base belongs to.
+    std::int64_t daily_pnl_base = 0;         ///< Equity at the day's start, quote units (fixed).
+    bool kill_latched = false;               ///< A kill engaged and not yet resumed.
+    std::string kill_reason;                 ///< halt_reason name; free text allowed.
+    std::uint64_t last_md_update_id = 0;     ///< Last applied depth update id.
+    std::uint64_t last_journal_seq = 0;      ///< Last journal sequence number written.
+    std::uint64_t last_client_order_seq = 0; ///< Client order ids are issued above this.
+
+    friend bool operator==(const engine_state&, const engine_state&) = default;
+};
+
+/// The file's text, trailer included.
+[[nodiscard]] std::string serialize_state(const engine_state& state);
+
+/// Parses a whole file's text; the error says what is wrong ("checksum mismatch", "truncated
+/// ...", "line 7: ...").
+[[nodiscard]] core::result<engine_state, std::string> parse_state(std::string_view text);
+
+/// Writes state to path atomically (temp file, fsync, rename, fsync of the directory). Returns
+/// an empty string on success, else the reason.
+[[nodiscard]] std::string save_state(const std::string& path, const engine_state& state);
+
+/// Reads and checks path. A missing file is `std::nullopt`-like: has_value() with
+/// found == false. Any other failure is an error naming the file and saying to move it aside.
+struct loaded_state {
+    bool found = false;
+    engine_state state;
+};
+[[nodiscard]] core::result<loaded_state, std::string> load_state(const std::string& path);
+
+/// An exclusive flock on "<dir>/quoter-<account>-<symbol>.lock", held for the object's life.
+/// The file holds the owner's pid for the refusal message. flock belongs to the open file
+/// description, so a second acquire in the same process is refused too.
+class instance_lock {
+public:
+    instance_lock() = default;
+    ~instance_lock();
+    instance_lock(instance_lock&& other) noexcept;
+    instance_lock& operator=(instance_lock&& other) noexcept;
+    instance_lock(const instance_lock&) = delete;
+    instance_lock& operator=(const instance_lock&) = delete;
+
+    /// Takes the lock or explains who holds it. account and symbol may only hold
+    /// [A-Za-z0-9._-] characters (they name the file).
+    [[nodiscard]] static core::result<instance_lock, std::string>
+    acquire(const std::string& directory, std::string_view account, std::string_view symbol);
+
+    [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+    /// Releases the lock (the file stays).
+    void release() noexcept;
+
+private:
+    int fd_ = -1;
+    std::string path_;
+};
+
+} // namespace quoter::ops

@@ -1,0 +1,139 @@
+// status: the engine's state at a glance, as the core publishes it for readers on other threads
+// (the HTTP server's /status and /ready, a Telegram /status).
+//
+// The core fills a status_snapshot (a fixed-size POD) and publishes it to a status_board at a
+// low rate; readers take a consistent copy at any time. The board is a sequence lock: the one
+// writer never waits (two counter stores around a copy of the words), a reader retries while a
+// write is in progress. Every word is an atomic stored with release and loaded with acquire
+// (plain moves on x86), which orders the words with the sequence counter without standalone
+// fences, so no access is a data race and ThreadSanitizer can follow it.
+#pragma once
+
+#include "quoter/core/time.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace quoter::ops {
+
+/// A fixed-capacity, zero-padded text field for PODs.
+template <std::size_t N> struct fixed_text {
+    std::array<char, N> chars{};
+
+    void assign(std::string_view text) noexcept {
+        const std::size_t n = text.size() < N - 1 ? text.size() : N - 1;
+        std::memcpy(chars.data(), text.data(), n);
+        std::memset(chars.data() + n, 0, N - n);
+    }
+    [[nodiscard]] std::string_view view() const noexcept {
+        return {chars.data(), ::strnlen(chars.data(), N)};
+    }
+};
+
+/// Risk state as /status reports it.
+enum class trading_state : std::uint8_t { starting, running, paused, killed, stopped };
+[[nodiscard]] std::string_view to_string(trading_state state) noexcept;
+
+/// Everything /status and /ready report. Prices and quantities are doubles here (already
+/// converted from ticks and lots by the core): this is for people and dashboards, not trading.
+struct status_snapshot {
+    core::timestamp_ns published_ns = 0; ///< Wall clock when the core published it; 0: never.
+    core::timestamp_ns started_ns = 0;   ///< Wall clock when the engine started.
+    fixed_text<16> mode;                 ///< "sim", "paper_exchange", "live".
+    fixed_text<24> symbol;               ///< "BTCUSDT".
+    trading_state state = trading_state::starting;
+    bool book_synced = false;
+    bool gateway_connected = false;
+    std::uint8_t padding_[5] = {};
+    fixed_text<32> halt_reason; ///< Last halt reason ("daily_loss"); empty when none.
+    double best_bid = 0.0;
+    double best_ask = 0.0;
+    double mid = 0.0;
+    double spread_bps = 0.0;     ///< Market spread in basis points of the mid.
+    double quoted_bid = 0.0;     ///< Our best working bid; 0 when none.
+    double quoted_ask = 0.0;     ///< Our best working ask; 0 when none.
+    double inventory_base = 0.0; ///< Net position, base asset.
+    double pnl_total_quote = 0.0;
+    double pnl_realized_quote = 0.0;
+    std::uint32_t working_orders = 0;
+    std::uint32_t working_bids = 0;
+    std::uint64_t fills = 0;
+    std::uint64_t orders_sent = 0;
+    core::duration_ns tick_to_order_p50_ns = 0;
+    core::duration_ns tick_to_order_p99_ns = 0;
+    core::duration_ns round_trip_p50_ns = 0;
+    core::duration_ns round_trip_p99_ns = 0;
+
+    /// /ready: books synced, gateway connected, not killed, published at least once.
+    [[nodiscard]] bool ready() const noexcept {
+        return published_ns != 0 && book_synced && gateway_connected &&
+               state != trading_state::killed && state != trading_state::stopped;
+    }
+};
+
+static_assert(std::is_trivially_copyable_v<status_snapshot>);
+
+/// Single-writer, multi-reader publication of a trivially copyable T.
+template <class T> class seqlock_board {
+    static_assert(std::is_trivially_copyable_v<T>);
+    static constexpr std::size_t word_count = (sizeof(T) + 7) / 8;
+
+public:
+    seqlock_board() noexcept { publish(T{}); }
+
+    /// Writer thread only. Wait-free.
+    void publish(const T& value) noexcept {
+        std::array<std::uint64_t, word_count> words{};
+        std::memcpy(words.data(), &value, sizeof(T));
+        const std::uint64_t seq = sequence_.load(std::memory_order_relaxed);
+        sequence_.store(seq + 1, std::memory_order_relaxed);
+        // Release on every word keeps the odd sequence store above before it: a reader that
+        // sees any new word also sees the sequence move.
+        for (std::size_t i = 0; i < word_count; ++i) {
+            words_[i].store(words[i], std::memory_order_release);
+        }
+        sequence_.store(seq + 2, std::memory_order_release);
+    }
+
+    /// Any thread. Retries while a publish is in progress (a few hundred ns at most).
+    [[nodiscard]] T read() const noexcept {
+        std::array<std::uint64_t, word_count> words{};
+        for (;;) {
+            const std::uint64_t before = sequence_.load(std::memory_order_acquire);
+            if ((before & 1U) != 0) {
+                continue;
+            }
+            // Acquire on every word keeps the second sequence load below after them.
+            for (std::size_t i = 0; i < word_count; ++i) {
+                words[i] = words_[i].load(std::memory_order_acquire);
+            }
+            if (sequence_.load(std::memory_order_relaxed) == before) {
+                break;
+            }
+        }
+        T value;
+        std::memcpy(static_cast<void*>(&value), words.data(), sizeof(T));
+        return value;
+    }
+
+    /// Publications so far (for tests and staleness checks).
+    [[nodiscard]] std::uint64_t versions() const noexcept {
+        return sequence_.load(std::memory_order_acquire) / 2;
+    }
+
+private:
+    alignas(64) std::atomic<std::uint64_t> sequence_{0};
+    std::array<std::atomic<std::uint64_t>, word_count> words_{};
+};
+
+using status_board = seqlock_board<status_snapshot>;
+
+/// The /status JSON document of a snapshot.
+[[nodiscard]] std::string status_json(const status_snapshot& status);
+
+} // namespace quoter::ops

@@ -1,0 +1,81 @@
+// The engine's metric names, help texts and reason labels.
+#include "quoter/ops/engine_metrics.hpp"
+
+namespace quoter::ops {
+
+std::string_view label_of(exec::reject_reason reason) noexcept {
+    switch (reason) {
+    case exec::reject_reason::none:
+        return "none";
+    case exec::reject_reason::post_only_would_cross:
+        return "post_only_would_cross";
+    case exec::reject_reason::invalid_client_id:
+        return "invalid_client_id";
+    case exec::reject_reason::duplicate_client_id:
+        return "duplicate_client_id";
+    case exec::reject_reason::too_many_open_orders:
+        return "too_many_open_orders";
+    case exec::reject_reason::invalid_price:
+        return "invalid_price";
+    case exec::reject_reason::invalid_qty:
+        return "invalid_qty";
+    case exec::reject_reason::unknown_symbol:
+        return "unknown_symbol";
+    case exec::reject_reason::reduce_only_would_increase:
+        return "reduce_only_would_increase";
+    case exec::reject_reason::unknown_order:
+        return "unknown_order";
+    case exec::reject_reason::expired:
+        return "expired";
+    case exec::reject_reason::user_cancel:
+        return "user_cancel";
+    case exec::reject_reason::risk_refused:
+        return "risk_refused";
+    }
+    return "unknown";
+}
+
+engine_metrics::engine_metrics(metrics_registry& r)
+    : md_messages(r.counter("quoter_md_messages_total", "Market-data messages decoded")),
+      md_gaps(r.counter("quoter_md_gaps_total", "Sequence gaps detected in depth streams")),
+      md_resyncs(r.counter("quoter_md_resyncs_total", "Order book resynchronisations started")),
+      book_synced(r.gauge("quoter_book_synced", "1 when the order book is synced, else 0")),
+      last_md_seconds(r.gauge("quoter_md_last_update_timestamp_seconds",
+                              "Wall-clock time of the last market-data update, Unix seconds")),
+      orders_sent(r.counter("quoter_orders_sent_total", "New orders sent to the venue")),
+      cancels_sent(r.counter("quoter_cancels_sent_total", "Cancel requests sent to the venue")),
+      fills(r.counter("quoter_fills_total", "Fills received")),
+      working_orders(r.gauge("quoter_working_orders", "Orders open at the venue")),
+      gateway_connected(
+          r.gauge("quoter_gateway_connected", "1 when the order gateway is connected, else 0")),
+      pnl_total(
+          r.gauge("quoter_pnl_quote", "Total PnL (realized + unrealized - fees), quote asset")),
+      pnl_realized(r.gauge("quoter_pnl_realized_quote", "Realized PnL after fees, quote asset")),
+      inventory(r.gauge("quoter_inventory_base", "Net position, base asset")),
+      last_fill_seconds(r.gauge("quoter_last_fill_timestamp_seconds",
+                                "Wall-clock time of the last fill, Unix seconds; 0 before any")),
+      kill_engaged(r.gauge("quoter_kill_engaged", "1 while the kill switch is latched, else 0")),
+      paused(r.gauge("quoter_paused", "1 while trading is paused, else 0")),
+      kills(r.counter("quoter_kills_total", "Kill switch engagements")),
+      api_errors(r.counter("quoter_api_errors_total", "Venue API errors (5xx, timeouts, unknown)")),
+      tick_to_order(r.histogram("quoter_tick_to_order_seconds",
+                                "Market-data receipt to order send, seconds",
+                                default_latency_buckets_ns())),
+      order_round_trip(r.histogram("quoter_order_round_trip_seconds",
+                                   "Order send to venue acknowledgement, seconds",
+                                   default_latency_buckets_ns())) {
+    for (std::size_t i = 0; i < order_rejects.size(); ++i) {
+        const auto reason = static_cast<exec::reject_reason>(i);
+        order_rejects[i] = &r.counter("quoter_order_rejects_total",
+                                      "Orders and cancels the venue rejected, by reason",
+                                      {{"reason", std::string(label_of(reason))}});
+    }
+    for (std::size_t i = 0; i < risk_refusals.size(); ++i) {
+        const auto reason = static_cast<risk::reject_reason>(i);
+        risk_refusals[i] = &r.counter("quoter_risk_refusals_total",
+                                      "Orders the pre-trade risk checks refused, by reason",
+                                      {{"reason", std::string(risk::to_string(reason))}});
+    }
+}
+
+} // namespace quoter::ops

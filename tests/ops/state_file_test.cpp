@@ -1,0 +1,174 @@
+#include "quoter/ops/state_file.hpp"
+
+#include "ops/ops_test_support.hpp"
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <fstream>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace quoter;
+using quoter::ops::testing::scratch_dir;
+
+namespace {
+
+ops::engine_state sample_state() {
+    ops::engine_state s;
+    s.account = "paper-1";
+    s.symbol = "BTCUSDT";
+    s.saved_ns = 1'796'000'000'123'456'789;
+    s.positions = {{"BTCUSDT", -1234, -98'765'432}, {"ETHUSDT", 7, 21'000}};
+    s.open_orders = {{"q-17-b0", "BTCUSDT", true, 6'543'210, 100, 25},
+                     {"q-18-a0", "BTCUSDT", false, 6'543'300, 100, 0}};
+    s.trading_day = 20261204;
+    s.daily_pnl_base = 1'000'000'000;
+    s.kill_latched = true;
+    s.kill_reason = "daily_loss: 5% limit, operator note\n(second line)";
+    s.last_md_update_id = 77'000'000'123ULL;
+    s.last_journal_seq = 4242;
+    s.last_client_order_seq = 18;
+    return s;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+}
+
+} // namespace
+
+TEST_CASE("state file: save and load round trip", "[state]") {
+    scratch_dir dir;
+    const std::string path = dir.file("state");
+    const ops::engine_state saved = sample_state();
+    REQUIRE(ops::save_state(path, saved).empty());
+
+    const auto loaded = ops::load_state(path);
+    REQUIRE(loaded.has_value());
+    CHECK(loaded->found);
+    CHECK(loaded->state == saved);
+    // No temporary file is left behind.
+    CHECK_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
+
+    // A second save replaces the first whole.
+    ops::engine_state next = saved;
+    next.kill_latched = false;
+    next.kill_reason.clear();
+    next.open_orders.clear();
+    REQUIRE(ops::save_state(path, next).empty());
+    const auto reloaded = ops::load_state(path);
+    REQUIRE(reloaded.has_value());
+    CHECK(reloaded->state == next);
+}
+
+TEST_CASE("state file: a missing file is not an error", "[state]") {
+    scratch_dir dir;
+    const auto loaded = ops::load_state(dir.file("absent"));
+    REQUIRE(loaded.has_value());
+    CHECK_FALSE(loaded->found);
+}
+
+TEST_CASE("state file: a corrupt file is refused as a whole", "[state]") {
+    scratch_dir dir;
+    const std::string path = dir.file("state");
+    std::string text = ops::serialize_state(sample_state());
+
+    SECTION("one flipped digit in a position") {
+        const auto at = text.find("-1234");
+        REQUIRE(at != std::string::npos);
+        text[at + 1] = '9';
+    }
+    SECTION("one flipped byte in the kill latch") {
+        const auto at = text.find("kill_latched 1");
+        REQUIRE(at != std::string::npos);
+        text[at + 13] = '0';
+    }
+    write_text(path, text);
+    const auto loaded = ops::load_state(path);
+    REQUIRE_FALSE(loaded.has_value());
+    CHECK(loaded.error().find("checksum mismatch") != std::string::npos);
+    CHECK(loaded.error().find(path) != std::string::npos);
+    CHECK(loaded.error().find("Nothing was loaded") != std::string::npos);
+}
+
+TEST_CASE("state file: a truncated file is refused", "[state]") {
+    scratch_dir dir;
+    const std::string path = dir.file("state");
+    const std::string text = ops::serialize_state(sample_state());
+    // Every proper prefix, as a crash mid-write without the rename would leave (were the file
+    // written in place): none of them loads.
+    for (std::size_t length = 0; length < text.size(); ++length) {
+        write_text(path, text.substr(0, length));
+        const auto loaded = ops::load_state(path);
+        INFO("length " << length);
+        REQUIRE_FALSE(loaded.has_value());
+        CHECK(loaded.error().find("refused") != std::string::npos);
+    }
+    write_text(path, text.substr(0, text.size() / 2));
+    CHECK(ops::load_state(path).error().find("truncated") != std::string::npos);
+}
+
+TEST_CASE("state file: content with a valid checksum is still checked", "[state]") {
+    // A well-formed trailer over a body with a missing key: refused, never defaulted.
+    const std::string body = "quoter-state 1\naccount a\nsymbol B\nend 0 0\n";
+    const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
+                           static_cast<uInt>(body.size()));
+    const auto parsed = ops::parse_state(body + fmt::format("crc32 {:08x}\n", crc));
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK(parsed.error() == "missing saved_ns");
+
+    // And the same check passes for a complete body, so the checksum above was right.
+    const std::string full = ops::serialize_state(sample_state());
+    CHECK(ops::parse_state(full).has_value());
+}
+
+TEST_CASE("state file: identifiers that cannot round trip are refused on save", "[state]") {
+    scratch_dir dir;
+    ops::engine_state s = sample_state();
+    s.open_orders[0].client_id = "has space";
+    CHECK(ops::save_state(dir.file("state"), s).find("outside") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.file("state")));
+}
+
+TEST_CASE("instance lock: a second engine on the same account and symbol is refused",
+          "[state][lock]") {
+    scratch_dir dir;
+    auto first = ops::instance_lock::acquire(dir.file(""), "main", "BTCUSDT");
+    REQUIRE(first.has_value());
+    CHECK(first->held());
+    CHECK(first->path().ends_with("quoter-main-BTCUSDT.lock"));
+
+    SECTION("from a second descriptor in this process") {
+        const auto second = ops::instance_lock::acquire(dir.file(""), "main", "BTCUSDT");
+        REQUIRE_FALSE(second.has_value());
+        CHECK(second.error().find("another quoter engine is running on account main symbol "
+                                  "BTCUSDT (pid " +
+                                  std::to_string(::getpid())) != std::string::npos);
+        // Another symbol is another lock.
+        CHECK(ops::instance_lock::acquire(dir.file(""), "main", "ETHUSDT").has_value());
+    }
+    SECTION("from a second process") {
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            const auto second = ops::instance_lock::acquire(dir.file(""), "main", "BTCUSDT");
+            ::_exit(second.has_value()                                                  ? 1
+                    : second.error().find("another quoter engine") != std::string::npos ? 0
+                                                                                        : 2);
+        }
+        int status = 0;
+        REQUIRE(::waitpid(child, &status, 0) == child);
+        REQUIRE(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    SECTION("released, it can be taken again") {
+        first->release();
+        CHECK(ops::instance_lock::acquire(dir.file(""), "main", "BTCUSDT").has_value());
+    }
+    SECTION("names that would escape the directory are refused") {
+        CHECK_FALSE(ops::instance_lock::acquire(dir.file(""), "../x", "BTCUSDT").has_value());
+    }
+}

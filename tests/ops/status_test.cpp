@@ -1,0 +1,85 @@
+#include "quoter/ops/status.hpp"
+
+#include <catch2/catch.hpp>
+#include <simdjson.h>
+
+#include <atomic>
+#include <thread>
+
+using namespace quoter;
+
+TEST_CASE("status board: readers never see a half-written snapshot", "[status]") {
+    ops::status_board board;
+    std::atomic<bool> done{false};
+    constexpr std::uint64_t publications = 20'000;
+
+    std::thread writer([&] {
+        for (std::uint64_t k = 1; k <= publications; ++k) {
+            ops::status_snapshot s;
+            s.published_ns = static_cast<core::timestamp_ns>(k);
+            s.fills = k;
+            s.orders_sent = k;
+            s.mid = static_cast<double>(k);
+            s.tick_to_order_p99_ns = static_cast<core::duration_ns>(k);
+            s.symbol.assign(k % 2 == 0 ? "EVENEVENEVEN" : "ODD");
+            board.publish(s);
+        }
+        done.store(true);
+    });
+    std::uint64_t reads = 0;
+    std::uint64_t last = 0;
+    bool consistent = true;
+    bool monotonic = true;
+    while (!done.load() || reads == 0) {
+        const ops::status_snapshot s = board.read();
+        const auto k = s.fills;
+        consistent = consistent && s.orders_sent == k && s.mid == static_cast<double>(k) &&
+                     s.tick_to_order_p99_ns == static_cast<core::duration_ns>(k) &&
+                     static_cast<std::uint64_t>(s.published_ns) == k &&
+                     s.symbol.view() == (k == 0       ? ""
+                                         : k % 2 == 0 ? "EVENEVENEVEN"
+                                                      : "ODD");
+        monotonic = monotonic && k >= last;
+        last = k;
+        ++reads;
+    }
+    writer.join();
+    CHECK(consistent);
+    CHECK(monotonic);
+    CHECK(board.read().fills == publications);
+}
+
+TEST_CASE("status: JSON document and readiness", "[status]") {
+    ops::status_snapshot s;
+    CHECK_FALSE(s.ready());
+    s.published_ns = 1'796'000'000'123'000'000;
+    s.mode.assign("sim");
+    s.symbol.assign("BTC\"USDT");
+    s.state = ops::trading_state::killed;
+    s.halt_reason.assign("daily_loss");
+    s.book_synced = true;
+    s.gateway_connected = true;
+    CHECK_FALSE(s.ready()); // killed
+    s.spread_bps = std::numeric_limits<double>::quiet_NaN();
+
+    const std::string json = ops::status_json(s);
+    simdjson::dom::parser parser;
+    const simdjson::dom::element doc = parser.parse(json);
+    CHECK(std::string_view(doc["symbol"]) == "BTC\"USDT");
+    CHECK(std::string_view(doc["state"]) == "killed");
+    CHECK(std::string_view(doc["halt_reason"]) == "daily_loss");
+    CHECK(doc["spread_bps"].is_null());
+    CHECK(std::string_view(doc["published_utc"]) == "2026-11-30T00:53:20.123Z");
+    CHECK_FALSE(bool(doc["ready"]));
+
+    s.state = ops::trading_state::running;
+    CHECK(s.ready());
+}
+
+TEST_CASE("status: fixed text truncates and pads", "[status]") {
+    ops::fixed_text<8> text;
+    text.assign("ABCDEFGHIJ");
+    CHECK(text.view() == "ABCDEFG");
+    text.assign("AB");
+    CHECK(text.view() == "AB");
+}
