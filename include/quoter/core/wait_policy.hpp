@@ -7,10 +7,11 @@
 // Blocking without slowing the producer: the consumer announces that it is going to sleep
 // (sleeping_ = 1), re-checks its inputs, and only then waits on the epoch word it read before
 // the announcement. The producer, after publishing, checks sleeping_ and makes the wake-up system
-// call only when it is set, so while the consumer is awake a notify costs a fence and a load of a
-// line that stays shared in both caches. Both sides fence between their store and their load
-// (the Dekker pattern), so a publish that the consumer's re-check missed is always seen by the
-// producer's check: no lost wake-up. A producer whose consumer never blocks skips notify().
+// call only when it is set, so while the consumer is awake a notify costs one atomic
+// read-modify-write on a line the consumer writes only when it goes to sleep. Both sides use a
+// read-modify-write of sleeping_ (so they are ordered in its modification order), so a publish
+// the consumer's re-check missed is always seen by the producer's check: no lost wake-up.
+// A producer whose consumer never blocks (spin, yield) skips notify(): its publish stays a store.
 //
 // Thread ownership: one producer thread calls notify(); one consumer thread calls wait_for() and
 // idle_waiter::idle(). Linux only (futex); elsewhere block degrades to a bounded yield loop.
@@ -41,8 +42,9 @@ class alignas(64) wakeup {
 public:
     /// Producer thread, after publishing: wakes the consumer if it announced it is sleeping.
     void notify() noexcept {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        if (sleeping_.load(std::memory_order_relaxed) == 0) {
+        // A read-modify-write reads the latest value of sleeping_: either it sees the consumer's
+        // announcement, or the announcement comes later and acquires this publish with it.
+        if (sleeping_.fetch_or(0, std::memory_order_seq_cst) == 0) {
             return;
         }
         epoch_.fetch_add(1, std::memory_order_release);
@@ -59,8 +61,7 @@ public:
     /// (a signal, a spurious wake-up): callers poll again either way.
     template <class Ready> bool wait_for(Ready&& ready, std::int64_t timeout_ns) noexcept {
         const std::uint32_t epoch = epoch_.load(std::memory_order_acquire);
-        sleeping_.store(1, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        sleeping_.exchange(1, std::memory_order_seq_cst);
         bool woken = true;
         if (!ready()) {
             woken = sleep(epoch, timeout_ns);
