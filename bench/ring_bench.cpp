@@ -1,20 +1,28 @@
 // Ring benchmark: quoter::core::spsc_ring against boost::lockfree::spsc_queue (compile-time
-// capacity) with the same 64-byte event and the same usable capacity, on two pinned threads.
+// capacity) and against the floor, a bare cache-line ping-pong, on the same two pinned CPUs.
+//
+// Two element types: the production md::md_event, and a one-line item (56 bytes, which with
+// spsc_ring's 8-byte slot sequence fills exactly one 64-byte line; boost stores it packed).
+// spsc_ring runs twice: copying (try_push/try_pop, as the callers did before the in-place API)
+// and in place (try_emplace/consume, pop_batch to drain).
 //
 // - Throughput: the producer pushes N events as fast as it can, the consumer pops and checks
 //   their sequence numbers; once with one pop per event, once draining whatever is available per
 //   call (quoter: pop_batch, boost: consume_all), which is the core loop's pattern.
 // - Round trip: a ping ring and a pong ring; one thread stamps an event with the TSC and pushes
 //   it, the other echoes it back, the first records the elapsed time in a latency_histogram.
+// - Floor: one cache line holding a counter; each side waits for the other's value and answers
+//   with the next one, so a round trip is two line transfers and nothing else.
 //
-// Both implementations run through the same templated loops with the same spin policy
+// All implementations run through the same templated loops with the same spin policy
 // (busy-poll; `pause` after a failed attempt in the throughput loops only), and repeated runs
-// alternate between them so that noise from other load hits both alike.
+// alternate between them so that noise from other load hits them alike.
 #include "quoter/bench/suite.hpp"
 #include "quoter/core/clock.hpp"
 #include "quoter/core/cpu.hpp"
 #include "quoter/core/latency_histogram.hpp"
 #include "quoter/core/spsc_ring.hpp"
+#include "quoter/md/md_event.hpp"
 
 #include <boost/lockfree/spsc_queue.hpp>
 #include <fmt/core.h>
@@ -42,31 +50,98 @@ constexpr std::uint64_t warmup_round_trips = 20'000;
 constexpr auto throughput_run_cap = std::chrono::milliseconds(1500);
 constexpr auto round_trip_run_cap = std::chrono::milliseconds(800);
 
-/// The element both queues carry: one cache line, like a market-data event.
-struct alignas(64) bench_event {
+/// The one-line item: with spsc_ring's slot sequence it fills one 64-byte line.
+struct line_item {
     std::uint64_t sequence;
     std::uint64_t sent_ticks;
-    std::array<std::uint64_t, 6> payload;
+    std::array<std::uint64_t, 5> payload;
 };
-static_assert(sizeof(bench_event) == 64);
+static_assert(sizeof(line_item) == 56);
 
-// The two implementations behind one interface; each call maps to the queue's own operation.
-struct quoter_ring {
-    static constexpr const char* name = "quoter::core::spsc_ring";
-    core::spsc_ring<bench_event, ring_slots> ring;
+// What the loops write into and check in an element, per element type.
+inline void stamp(line_item& e, std::uint64_t sequence) noexcept {
+    e.sequence = sequence;
+    e.payload[0] = sequence * 3;
+}
+inline bool intact(const line_item& e, std::uint64_t sequence) noexcept {
+    return e.sequence == sequence && e.payload[0] == sequence * 3;
+}
+inline std::uint64_t sequence_of(const line_item& e) noexcept {
+    return e.sequence;
+}
+inline std::uint64_t& ticks_of(line_item& e) noexcept {
+    return e.sent_ticks;
+}
+inline std::uint64_t ticks_of(const line_item& e) noexcept {
+    return e.sent_ticks;
+}
 
-    bool push(const bench_event& e) noexcept { return ring.try_push(e); }
-    bool pop(bench_event& e) noexcept { return ring.try_pop(e); }
+inline void stamp(md::md_event& e, std::uint64_t sequence) noexcept {
+    e.sequence = sequence;
+    e.update_id = sequence * 3;
+}
+inline bool intact(const md::md_event& e, std::uint64_t sequence) noexcept {
+    return e.sequence == sequence && e.update_id == sequence * 3;
+}
+inline std::uint64_t sequence_of(const md::md_event& e) noexcept {
+    return e.sequence;
+}
+inline std::uint64_t& ticks_of(md::md_event& e) noexcept {
+    return e.symbol_sequence;
+}
+inline std::uint64_t ticks_of(const md::md_event& e) noexcept {
+    return e.symbol_sequence;
+}
+
+// The implementations behind one interface; each call maps to the queue's own operation.
+// emplace(build) writes an element through build; consume(handle) reads one through handle.
+template <class T> struct quoter_copy_ring {
+    static constexpr const char* name = "spsc_ring copy";
+    using value_type = T;
+    core::spsc_ring<T, ring_slots> ring;
+    alignas(core::false_sharing_range) T produced{}; ///< Producer thread only.
+    alignas(core::false_sharing_range) T consumed{}; ///< Consumer thread only.
+
+    // Like the callers before the in-place API: the producer builds in a long-lived scratch
+    // element and copies it in, the consumer copies out into its own.
+    template <class B> bool emplace(B&& build) noexcept {
+        build(produced);
+        return ring.try_push(produced);
+    }
+    template <class F> bool consume(F&& handle) noexcept {
+        if (!ring.try_pop(consumed)) {
+            return false;
+        }
+        handle(static_cast<const T&>(consumed));
+        return true;
+    }
     template <class F> std::size_t drain(F& handle) noexcept { return ring.pop_batch(handle); }
 };
 
-struct boost_ring {
-    static constexpr const char* name = "boost::lockfree::spsc_queue";
-    // capacity<N> holds N elements (it allocates N + 1 slots internally).
-    boost::lockfree::spsc_queue<bench_event, boost::lockfree::capacity<ring_slots>> queue;
+template <class T> struct quoter_in_place_ring {
+    static constexpr const char* name = "spsc_ring in place";
+    using value_type = T;
+    core::spsc_ring<T, ring_slots> ring;
 
-    bool push(const bench_event& e) noexcept { return queue.push(e); }
-    bool pop(bench_event& e) noexcept { return queue.pop(e); }
+    template <class B> bool emplace(B&& build) noexcept { return ring.try_emplace(build); }
+    template <class F> bool consume(F&& handle) noexcept { return ring.consume(handle); }
+    template <class F> std::size_t drain(F& handle) noexcept { return ring.pop_batch(handle); }
+};
+
+template <class T> struct boost_ring {
+    static constexpr const char* name = "boost::lockfree::spsc_queue";
+    using value_type = T;
+    // capacity<N> holds N elements (it allocates N + 1 slots internally).
+    boost::lockfree::spsc_queue<T, boost::lockfree::capacity<ring_slots>> queue;
+
+    alignas(core::false_sharing_range) T produced{}; ///< Producer thread only.
+
+    // boost has no producer-side in-place API: the element is built, then copied in.
+    template <class B> bool emplace(B&& build) noexcept {
+        build(produced);
+        return queue.push(produced);
+    }
+    template <class F> bool consume(F&& handle) noexcept { return queue.consume_one(handle); }
     template <class F> std::size_t drain(F& handle) noexcept { return queue.consume_all(handle); }
 };
 
@@ -112,6 +187,7 @@ struct alignas(core::false_sharing_range) item_limit {
 
 template <class Queue, bool Drain>
 throughput_run measure_throughput(std::uint64_t items, const bench_options& options) {
+    using T = typename Queue::value_type;
     auto queue = std::make_unique<Queue>();
     start_gate gate;
     item_limit limit{items};
@@ -122,16 +198,13 @@ throughput_run measure_throughput(std::uint64_t items, const bench_options& opti
         maybe_pin(options.producer_cpu);
         gate.arrive_and_wait();
         const auto deadline = std::chrono::steady_clock::now() + throughput_run_cap;
-        bench_event e{};
         for (std::uint64_t s = 0; s < items; ++s) {
             if ((s & 0xFFFF) == 0 && s != 0 && std::chrono::steady_clock::now() > deadline) {
                 limit.items.store(s, std::memory_order_relaxed);
                 capped = true;
                 break;
             }
-            e.sequence = s;
-            e.payload[0] = s * 3;
-            while (!queue->push(e)) {
+            while (!queue->emplace([s](T& e) noexcept { stamp(e, s); })) {
                 core::cpu_relax();
             }
         }
@@ -141,9 +214,8 @@ throughput_run measure_throughput(std::uint64_t items, const bench_options& opti
         gate.arrive_and_wait();
         std::uint64_t expected = 0;
         std::uint64_t bad = 0;
-        auto check = [&](const bench_event& e) {
-            bad += static_cast<std::uint64_t>(e.sequence != expected) +
-                   static_cast<std::uint64_t>(e.payload[0] != expected * 3);
+        auto check = [&](const T& e) noexcept {
+            bad += static_cast<std::uint64_t>(!intact(e, expected));
             ++expected;
         };
         std::uint64_t received = 0;
@@ -152,11 +224,7 @@ throughput_run measure_throughput(std::uint64_t items, const bench_options& opti
             if constexpr (Drain) {
                 got = queue->drain(check);
             } else {
-                bench_event e;
-                if (queue->pop(e)) {
-                    check(e);
-                    got = 1;
-                }
+                got = queue->consume(check) ? 1 : 0;
             }
             if (got == 0) {
                 core::cpu_relax();
@@ -180,10 +248,12 @@ struct round_trip_run {
     bool capped = false;
 };
 
+constexpr std::uint64_t stop_sequence = ~std::uint64_t{0};
+
 template <class Queue>
 round_trip_run measure_round_trips(std::uint64_t round_trips, const core::tsc_clock& clock,
                                    const bench_options& options, core::latency_histogram& out) {
-    constexpr std::uint64_t stop_sequence = ~std::uint64_t{0};
+    using T = typename Queue::value_type;
     auto ping = std::make_unique<Queue>();
     auto pong = std::make_unique<Queue>();
     start_gate gate;
@@ -193,14 +263,24 @@ round_trip_run measure_round_trips(std::uint64_t round_trips, const core::tsc_cl
     std::thread echo([&] {
         maybe_pin(options.consumer_cpu);
         gate.arrive_and_wait();
-        bench_event e;
-        for (;;) {
-            while (!ping->pop(e)) {
+        bool stop = false;
+        // Echoes the sequence and the stamp: what a consumer reading the element in place and
+        // answering with a new one writes.
+        const auto answer = [&](const T& in) noexcept {
+            const std::uint64_t sequence = sequence_of(in);
+            if (sequence == stop_sequence) {
+                stop = true;
+                return;
             }
-            if (e.sequence == stop_sequence) {
-                break;
+            const std::uint64_t ticks = ticks_of(in);
+            while (!pong->emplace([&](T& e) noexcept {
+                stamp(e, sequence);
+                ticks_of(e) = ticks;
+            })) {
             }
-            while (!pong->push(e)) {
+        };
+        while (!stop) {
+            while (!ping->consume(answer)) {
             }
         }
     });
@@ -208,30 +288,86 @@ round_trip_run measure_round_trips(std::uint64_t round_trips, const core::tsc_cl
         maybe_pin(options.producer_cpu);
         gate.arrive_and_wait();
         const auto deadline = std::chrono::steady_clock::now() + round_trip_run_cap;
-        bench_event e{};
         std::uint64_t bad = 0;
+        std::uint64_t sent_ticks = 0;
         for (std::uint64_t i = 0; i < total; ++i) {
             if ((i & 0x3FF) == 0 && i > warmup_round_trips &&
                 std::chrono::steady_clock::now() > deadline) {
                 result.capped = true;
                 break;
             }
-            e.sequence = i;
-            e.sent_ticks = clock.ticks();
-            while (!ping->push(e)) {
+            while (!ping->emplace([&](T& e) noexcept {
+                stamp(e, i);
+                ticks_of(e) = clock.ticks();
+            })) {
             }
-            while (!pong->pop(e)) {
+            while (!pong->consume([&](const T& e) noexcept {
+                bad += static_cast<std::uint64_t>(!intact(e, i));
+                sent_ticks = ticks_of(e);
+            })) {
             }
             const std::uint64_t now = clock.ticks();
-            bad += static_cast<std::uint64_t>(e.sequence != i);
             if (i >= warmup_round_trips) {
-                out.record(clock.elapsed_ns(e.sent_ticks, now));
+                out.record(clock.elapsed_ns(sent_ticks, now));
             }
         }
-        e.sequence = stop_sequence;
-        while (!ping->push(e)) {
+        while (!ping->emplace([](T& e) noexcept { stamp(e, stop_sequence); })) {
         }
         result.errors = bad;
+    });
+
+    gate.open_when_both_ready();
+    initiator.join();
+    echo.join();
+    return result;
+}
+
+/// The floor: a bare ping-pong of one cache line. The initiator writes an odd value, the echo
+/// answers with the next even one; a round trip moves the line there and back.
+round_trip_run measure_floor(std::uint64_t round_trips, const core::tsc_clock& clock,
+                             const bench_options& options, core::latency_histogram& out) {
+    struct alignas(core::false_sharing_range) shared_line {
+        std::atomic<std::uint64_t> value{0};
+    };
+    auto line = std::make_unique<shared_line>();
+    start_gate gate;
+    const std::uint64_t total = warmup_round_trips + round_trips;
+    round_trip_run result;
+
+    std::thread echo([&] {
+        maybe_pin(options.consumer_cpu);
+        gate.arrive_and_wait();
+        for (std::uint64_t expected = 1;; expected += 2) {
+            std::uint64_t v = 0;
+            while ((v = line->value.load(std::memory_order_acquire)) != expected &&
+                   v != stop_sequence) {
+            }
+            if (v == stop_sequence) {
+                break;
+            }
+            line->value.store(expected + 1, std::memory_order_release);
+        }
+    });
+    std::thread initiator([&] {
+        maybe_pin(options.producer_cpu);
+        gate.arrive_and_wait();
+        const auto deadline = std::chrono::steady_clock::now() + round_trip_run_cap;
+        for (std::uint64_t i = 0; i < total; ++i) {
+            if ((i & 0x3FF) == 0 && i > warmup_round_trips &&
+                std::chrono::steady_clock::now() > deadline) {
+                result.capped = true;
+                break;
+            }
+            const std::uint64_t sent = clock.ticks();
+            line->value.store(2 * i + 1, std::memory_order_release);
+            while (line->value.load(std::memory_order_acquire) != 2 * i + 2) {
+            }
+            const std::uint64_t now = clock.ticks();
+            if (i >= warmup_round_trips) {
+                out.record(clock.elapsed_ns(sent, now));
+            }
+        }
+        line->value.store(stop_sequence, std::memory_order_release);
     });
 
     gate.open_when_both_ready();
@@ -289,6 +425,87 @@ void run_once(row& r, std::uint64_t items, std::uint64_t round_trips, const core
     r.all_round_trips->merge(*run);
 }
 
+void run_floor_once(row& r, std::uint64_t round_trips, const core::tsc_clock& clock,
+                    const bench_options& options) {
+    auto run = std::make_unique<core::latency_histogram>();
+    const round_trip_run trips = measure_floor(round_trips, clock, options, *run);
+    r.capped_runs += static_cast<int>(trips.capped);
+    r.round_trips.push_back(run->summary());
+    r.all_round_trips->merge(*run);
+}
+
+/// The rows of one element type.
+template <class T> struct element_rows {
+    explicit element_rows(std::string label, std::uint64_t item_count)
+        : name(std::move(label)), items(item_count) {}
+
+    std::string name;
+    std::uint64_t items;
+    row copy{quoter_copy_ring<T>::name};
+    row in_place{quoter_in_place_ring<T>::name};
+    row boost{boost_ring<T>::name};
+
+    void run(int rep, std::uint64_t round_trips, const core::tsc_clock& clock,
+             const bench_options& options) {
+        if (rep % 2 == 0) {
+            run_once<quoter_in_place_ring<T>>(in_place, items, round_trips, clock, options);
+            run_once<quoter_copy_ring<T>>(copy, items, round_trips, clock, options);
+            run_once<boost_ring<T>>(boost, items, round_trips, clock, options);
+        } else {
+            run_once<boost_ring<T>>(boost, items, round_trips, clock, options);
+            run_once<quoter_copy_ring<T>>(copy, items, round_trips, clock, options);
+            run_once<quoter_in_place_ring<T>>(in_place, items, round_trips, clock, options);
+        }
+    }
+};
+
+void print_header() {
+    fmt::print("{:<29} | {:>9} | {:>11} | {:>7} | {:>7} | {:>7} | {:>9}\n", "implementation",
+               "pop Mit/s", "drain Mit/s", "rtt p50", "rtt p99", "p99.9", "rtt max");
+    fmt::print("{:-<29}-+-{:->9}-+-{:->11}-+-{:->7}-+-{:->7}-+-{:->7}-+-{:->9}\n", "", "", "", "",
+               "", "", "");
+}
+
+void print_row(const row& r, bool has_throughput) {
+    if (has_throughput) {
+        fmt::print("{:<29} | {:>9.1f} | {:>11.1f} ", r.name, median(r.pop_rates) / 1e6,
+                   median(r.drain_rates) / 1e6);
+    } else {
+        fmt::print("{:<29} | {:>9} | {:>11} ", r.name, "-", "-");
+    }
+    fmt::print("| {:>7} | {:>7} | {:>7} | {:>9}\n", median_of(r, &core::latency_summary::p50),
+               median_of(r, &core::latency_summary::p99),
+               median_of(r, &core::latency_summary::p999), r.all_round_trips->max());
+}
+
+double ratio(double a, double b) {
+    return b > 0 ? a / b : 0.0;
+}
+
+template <class T> void print_rows(const element_rows<T>& rows, const row& floor) {
+    fmt::print("\n{} ({} B element, {} B spsc_ring slot, {} items per throughput run)\n", rows.name,
+               sizeof(T), core::spsc_ring<T, ring_slots>::slot_bytes, rows.items);
+    print_header();
+    print_row(floor, false);
+    print_row(rows.in_place, true);
+    print_row(rows.copy, true);
+    print_row(rows.boost, true);
+    const auto floor_p50 = static_cast<double>(median_of(floor, &core::latency_summary::p50));
+    const auto in_place_p50 =
+        static_cast<double>(median_of(rows.in_place, &core::latency_summary::p50));
+    const auto in_place_p99 =
+        static_cast<double>(median_of(rows.in_place, &core::latency_summary::p99));
+    const auto floor_p99 = static_cast<double>(median_of(floor, &core::latency_summary::p99));
+    fmt::print("goal rtt <= 1.15x floor:  in place p50 {:.2f}x, p99 {:.2f}x\n",
+               ratio(in_place_p50, floor_p50), ratio(in_place_p99, floor_p99));
+    fmt::print("goal >= 1.5x boost:       in place pop {:.2f}x, drain {:.2f}x (copy: {:.2f}x, "
+               "{:.2f}x)\n",
+               ratio(median(rows.in_place.pop_rates), median(rows.boost.pop_rates)),
+               ratio(median(rows.in_place.drain_rates), median(rows.boost.drain_rates)),
+               ratio(median(rows.copy.pop_rates), median(rows.boost.pop_rates)),
+               ratio(median(rows.copy.drain_rates), median(rows.boost.drain_rates)));
+}
+
 void report_pinning(const char* role, int cpu) {
     if (cpu < 0) {
         fmt::print("note: {} thread not pinned (cpu -1)\n", role);
@@ -313,8 +530,7 @@ int run_ring_bench(const bench_options& options) {
         10'000, static_cast<std::uint64_t>(round_trips_at_scale_1 * options.scale));
     const core::tsc_clock clock = core::tsc_clock::process();
 
-    fmt::print("64-byte events, {} slots each, producer CPU {}, consumer CPU {}, clock: {} "
-               "({:.3f} GHz)\n",
+    fmt::print("{} slots per ring, producer CPU {}, consumer CPU {}, clock: {} ({:.3f} GHz)\n",
                ring_slots, options.producer_cpu, options.consumer_cpu,
                std::string_view(core::describe(clock.status())), clock.ticks_per_second() / 1e9);
     if (options.producer_cpu >= 0 && options.producer_cpu == options.consumer_cpu) {
@@ -322,39 +538,34 @@ int run_ring_bench(const bench_options& options) {
     }
     report_pinning("producer", options.producer_cpu);
     report_pinning("consumer", options.consumer_cpu);
-    fmt::print("throughput: {} items per run; round trip: {} per run after {} warm-up; "
-               "{} runs, alternating order\n",
-               items, round_trips, warmup_round_trips, repetitions);
+    fmt::print("round trip: {} per run after {} warm-up; {} runs, alternating order\n", round_trips,
+               warmup_round_trips, repetitions);
     std::fflush(stdout);
 
-    row quoter{quoter_ring::name};
-    row boost{boost_ring::name};
+    row floor{"floor: cache-line ping-pong"};
+    element_rows<line_item> lines{"one-line item", items};
+    // md_event is seven lines: a quarter of the items keeps the run about as long.
+    element_rows<md::md_event> events{"md::md_event", std::max<std::uint64_t>(10'000, items / 4)};
     for (int rep = 0; rep < repetitions; ++rep) {
+        run_floor_once(floor, round_trips, clock, options);
         if (rep % 2 == 0) {
-            run_once<quoter_ring>(quoter, items, round_trips, clock, options);
-            run_once<boost_ring>(boost, items, round_trips, clock, options);
+            lines.run(rep, round_trips, clock, options);
+            events.run(rep, round_trips, clock, options);
         } else {
-            run_once<boost_ring>(boost, items, round_trips, clock, options);
-            run_once<quoter_ring>(quoter, items, round_trips, clock, options);
+            events.run(rep, round_trips, clock, options);
+            lines.run(rep, round_trips, clock, options);
         }
     }
 
-    fmt::print("\n{:<29} | {:>11} | {:>11} | {:>7} | {:>7} | {:>7} | {:>9}\n", "implementation",
-               "pop Mit/s", "drain Mit/s", "rtt p50", "rtt p99", "p99.9", "rtt max");
-    fmt::print("{:-<29}-+-{:->11}-+-{:->11}-+-{:->7}-+-{:->7}-+-{:->7}-+-{:->9}\n", "", "", "", "",
-               "", "", "");
-    for (const row* r : {&quoter, &boost}) {
-        fmt::print("{:<29} | {:>11.1f} | {:>11.1f} | {:>7} | {:>7} | {:>7} | {:>9}\n", r->name,
-                   median(r->pop_rates) / 1e6, median(r->drain_rates) / 1e6,
-                   median_of(*r, &core::latency_summary::p50),
-                   median_of(*r, &core::latency_summary::p99),
-                   median_of(*r, &core::latency_summary::p999), r->all_round_trips->max());
-    }
-    fmt::print("pop: one try_pop/pop per event; drain: pop_batch/consume_all per poll. Mit/s and "
-               "rtt percentiles (ns) are medians over the {} runs; rtt max is over all runs.\n",
+    print_rows(lines, floor);
+    print_rows(events, floor);
+    fmt::print("\npop: one pop per event (in place: consume; copy: try_pop; boost: consume_one); "
+               "drain: pop_batch/consume_all per poll. Mit/s and rtt percentiles (ns) are medians "
+               "over the {} runs; rtt max is over all runs.\n",
                repetitions);
     int status = 0;
-    for (const row* r : {&quoter, &boost}) {
+    for (const row* r : {&floor, &lines.in_place, &lines.copy, &lines.boost, &events.in_place,
+                         &events.copy, &events.boost}) {
         if (r->capped_runs != 0) {
             fmt::print("note: {} runs of {} stopped early at their time cap (machine busy?)\n",
                        r->capped_runs, r->name);

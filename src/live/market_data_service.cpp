@@ -15,13 +15,20 @@ namespace quoter::live {
 
 std::string_view describe(service_error error) noexcept {
     switch (error) {
-    case service_error::none: return "none";
-    case service_error::already_started: return "already started";
-    case service_error::no_symbols: return "no symbols configured";
-    case service_error::instruments: return "exchangeInfo unavailable or symbol unknown";
-    case service_error::pinning: return "the md thread could not be pinned";
-    case service_error::feed: return "a stream set could not be started";
-    case service_error::stopped: return "stopped during start-up";
+    case service_error::none:
+        return "none";
+    case service_error::already_started:
+        return "already started";
+    case service_error::no_symbols:
+        return "no symbols configured";
+    case service_error::instruments:
+        return "exchangeInfo unavailable or symbol unknown";
+    case service_error::pinning:
+        return "the md thread could not be pinned";
+    case service_error::feed:
+        return "a stream set could not be started";
+    case service_error::stopped:
+        return "stopped during start-up";
     }
     return "unknown";
 }
@@ -46,12 +53,18 @@ public:
             }
             last = event.trade.trade_id;
         }
-        md::md_event numbered = event;
-        numbered.sequence = ++sequence_;
+        // Numbered whether or not the ring takes it: a refused event leaves a gap the core sees.
+        const std::uint64_t sequence = ++sequence_;
+        std::uint64_t symbol_sequence = event.symbol_sequence;
         if (event.symbol < symbol_sequence_.size()) {
-            numbered.symbol_sequence = ++symbol_sequence_[event.symbol];
+            symbol_sequence = ++symbol_sequence_[event.symbol];
         }
-        if (ring_.try_push(numbered)) {
+        // Copied once, straight into the ring's slot, and numbered there.
+        if (ring_.try_emplace([&](md::md_event& slot) noexcept {
+                slot = event;
+                slot.sequence = sequence;
+                slot.symbol_sequence = symbol_sequence;
+            })) {
             ++published_;
         } else {
             ++ring_full_;
@@ -127,9 +140,8 @@ core::result<bool, service_error> market_data_service::impl::set_up() {
     detail::session_hooks hooks;
     hooks.log = config.log;
     hooks.on_housekeeping = [this](core::timestamp_ns) { publish_stats(); };
-    session = std::make_unique<detail::feed_session>(loop, registry, *handler,
-                                                     config.subscription, config.session,
-                                                     std::move(hooks));
+    session = std::make_unique<detail::feed_session>(loop, registry, *handler, config.subscription,
+                                                     config.session, std::move(hooks));
     if (auto started = session->start(); !started) {
         return core::unexpected{service_error::feed};
     }
@@ -203,7 +215,9 @@ void market_data_service::impl::run(std::promise<core::result<bool, service_erro
 market_data_service::market_data_service(service_config config, md_ring& ring)
     : impl_(std::make_unique<impl>(std::move(config), ring)) {}
 
-market_data_service::~market_data_service() { stop(); }
+market_data_service::~market_data_service() {
+    stop();
+}
 
 core::result<bool, service_error> market_data_service::start() {
     if (impl_->thread.joinable()) {

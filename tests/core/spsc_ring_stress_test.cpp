@@ -55,7 +55,9 @@ stress_event make_event(std::uint64_t sequence) noexcept {
     return e;
 }
 
-enum class consume_mode { single, batch, mixed };
+// in_place: the producer rotates through try_push, try_emplace and try_claim/commit, building
+// the element in the slot; the consumer through try_pop, consume, front/pop and pop_batch.
+enum class consume_mode { single, batch, mixed, in_place };
 
 struct stress_outcome {
     std::uint64_t received = 0;
@@ -85,7 +87,27 @@ template <std::size_t Capacity> stress_outcome run_stress(consume_mode mode) {
         backoff wait;
         for (std::uint64_t s = 0; s < item_count; ++s) {
             const stress_event e = make_event(s);
-            while (!ring->try_push(e)) {
+            const auto push = [&] {
+                if (mode != consume_mode::in_place || s % 3 == 0) {
+                    return ring->try_push(e);
+                }
+                if (s % 3 == 1) {
+                    return ring->try_emplace([&](stress_event& slot) {
+                        slot.sequence = s;
+                        for (std::size_t w = 0; w < slot.payload.size(); ++w) {
+                            slot.payload[w] = payload_word(s, w);
+                        }
+                    });
+                }
+                stress_event* slot = ring->try_claim();
+                if (slot == nullptr) {
+                    return false;
+                }
+                *slot = e;
+                ring->commit();
+                return true;
+            };
+            while (!push()) {
                 if (abort.load(std::memory_order_relaxed)) {
                     return;
                 }
@@ -116,7 +138,30 @@ template <std::size_t Capacity> stress_outcome run_stress(consume_mode mode) {
         bool got = false;
         const bool use_batch =
             mode == consume_mode::batch || (mode == consume_mode::mixed && (polls & 1) != 0);
-        if (use_batch) {
+        if (mode == consume_mode::in_place) {
+            switch (polls % 4) {
+            case 0:
+                got = ring->pop_batch(check, 1 + polls % 5) != 0;
+                break;
+            case 1:
+                got = ring->consume(check);
+                break;
+            case 2:
+                if (const stress_event* e = ring->front(); e != nullptr) {
+                    check(*e);
+                    ring->pop();
+                    got = true;
+                }
+                break;
+            default: {
+                stress_event e{};
+                got = ring->try_pop(e);
+                if (got) {
+                    check(e);
+                }
+            }
+            }
+        } else if (use_batch) {
             // Varying limits, including 1 and more than the capacity.
             const std::size_t limit = 1 + (polls * 7) % (Capacity + 3);
             got = ring->pop_batch(check, limit) != 0;
@@ -162,4 +207,10 @@ TEST_CASE("two threads pass every item in order with single pops", "[spsc_ring][
 
 TEST_CASE("two threads pass every item in order with batch pops", "[spsc_ring][threads]") {
     require_all_delivered(run_stress<1024>(consume_mode::batch));
+}
+
+TEST_CASE("two threads pass every item in order building and reading in place",
+          "[spsc_ring][threads]") {
+    require_all_delivered(run_stress<8>(consume_mode::in_place));
+    require_all_delivered(run_stress<512>(consume_mode::in_place));
 }

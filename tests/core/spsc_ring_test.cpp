@@ -207,3 +207,104 @@ TEST_CASE("pop_batch sees elements pushed after an empty poll", "[spsc_ring]") {
     CHECK(out == 2);
     CHECK(drain(ring, 4) == std::vector<int>{3});
 }
+
+TEST_CASE("a claimed slot is invisible until committed", "[spsc_ring]") {
+    spsc_ring<order_event, 4> ring;
+    order_event* slot = ring.try_claim();
+    REQUIRE(slot != nullptr);
+    slot->sequence = 7;
+    CHECK(ring.front() == nullptr);
+    CHECK(ring.size_approx() == 0);
+    CHECK(ring.try_claim() == slot); // claiming again without a commit: the same slot
+    ring.commit();
+    const order_event* front = ring.front();
+    REQUIRE(front != nullptr);
+    CHECK(front == slot); // read where it was built: no copy on either side
+    CHECK(front->sequence == 7);
+    CHECK(ring.front() == front); // front does not consume
+    ring.pop();
+    CHECK(ring.front() == nullptr);
+    CHECK(ring.empty_approx());
+}
+
+TEST_CASE("try_claim and try_emplace refuse a full ring", "[spsc_ring]") {
+    spsc_ring<int, 4> ring;
+    for (int i = 0; i < 4; ++i) {
+        REQUIRE(ring.try_emplace([i](int& slot) { slot = i; }));
+    }
+    CHECK(ring.try_claim() == nullptr);
+    bool called = false;
+    CHECK_FALSE(ring.try_emplace([&](int&) { called = true; }));
+    CHECK_FALSE(called);
+    CHECK_FALSE(ring.try_push(99));
+    int seen = -1;
+    REQUIRE(ring.consume([&](const int& v) { seen = v; }));
+    CHECK(seen == 0);
+    REQUIRE(ring.try_claim() != nullptr); // the released slot is free again
+}
+
+TEST_CASE("consume hands out each element once, in order, and nothing when empty", "[spsc_ring]") {
+    spsc_ring<int, 8> ring;
+    bool called = false;
+    CHECK_FALSE(ring.consume([&](const int&) { called = true; }));
+    CHECK_FALSE(called);
+    std::vector<int> seen;
+    // Several laps, so every slot is reused with a stale sequence word from the lap before.
+    for (int i = 0; i < 50; ++i) {
+        REQUIRE(ring.try_emplace([i](int& slot) { slot = i; }));
+        if (i % 3 == 2) {
+            while (ring.consume([&](const int& v) { seen.push_back(v); })) {
+            }
+        }
+    }
+    while (ring.consume([&](const int& v) { seen.push_back(v); })) {
+    }
+    REQUIRE(seen.size() == 50);
+    for (int i = 0; i < 50; ++i) {
+        CHECK(seen[static_cast<std::size_t>(i)] == i);
+    }
+}
+
+TEST_CASE("single pops and batches mix in any order", "[spsc_ring]") {
+    spsc_ring<int, 8> ring;
+    int next_in = 0;
+    int next_out = 0;
+    std::mt19937 rng(7);
+    for (int round = 0; round < 500; ++round) {
+        const int pushes = static_cast<int>(rng() % 6);
+        for (int i = 0; i < pushes && ring.try_push(next_in); ++i) {
+            ++next_in;
+        }
+        const unsigned how = rng() % 3;
+        if (how == 0) {
+            for (const int v : drain(ring, 1 + rng() % 9)) {
+                REQUIRE(v == next_out++);
+            }
+        } else if (how == 1) {
+            int v = -1;
+            if (ring.try_pop(v)) {
+                REQUIRE(v == next_out++);
+            }
+        } else if (const int* v = ring.front(); v != nullptr) {
+            REQUIRE(*v == next_out++);
+            ring.pop();
+        }
+        REQUIRE(ring.size_approx() == static_cast<std::size_t>(next_in - next_out));
+    }
+    for (const int v : drain(ring, 8)) {
+        REQUIRE(v == next_out++);
+    }
+    CHECK(next_out == next_in);
+}
+
+TEST_CASE("an element of up to 56 bytes shares one cache line with its sequence", "[spsc_ring]") {
+    struct seven_words {
+        std::uint64_t w[7];
+    };
+    struct alignas(64) full_line {
+        std::uint64_t w[8];
+    };
+    CHECK(spsc_ring<seven_words, 4>::slot_bytes == 64);
+    CHECK(spsc_ring<int, 4>::slot_bytes == 64);
+    CHECK(spsc_ring<full_line, 4>::slot_bytes == 128);
+}
