@@ -455,6 +455,7 @@ void backtest_engine::on_exec_report(const exec::exec_report& report) noexcept {
         }
         break;
     case exec::exec_kind::cancel_reject:
+    case exec::exec_kind::unknown:
         break;
     }
     if (risk_ != nullptr) {

@@ -123,6 +123,7 @@ void order_api::on_exec_report(const exec::exec_report& report) noexcept {
         order.open = false;
         break;
     case exec::exec_kind::cancel_reject:
+    case exec::exec_kind::unknown:
         break;
     }
 }
