@@ -214,3 +214,54 @@ TEST_CASE("a dropped connection is noticed and new requests are refused while it
     CHECK(gateway.counters().disconnects.load() >= 1);
     gateway.stop();
 }
+
+TEST_CASE("a dropped order answer becomes unknown and resolves through order.status, with no "
+          "duplicate order on the venue",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.request_timeout_ms = 300;
+    exec::binance_spot_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.connected(); }, 5s));
+
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    const auto fault = net::testing::control(loop, client, "/control/order_drop?count=1");
+    REQUIRE(fault.status == 200);
+
+    REQUIRE(gateway.submit(resting_bid(7), wall_ns()) == exec::gateway_error::none);
+    // The venue executes it but never answers: unknown after the timeout, then the query's
+    // answer says it rests.
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 1; }, 5s));
+    REQUIRE(sink.reports.size() == 2);
+    CHECK(sink.reports[0].kind == exec::exec_kind::unknown);
+    CHECK(sink.reports[0].client_id.value == 7);
+    CHECK(sink.reports[1].kind == exec::exec_kind::ack);
+    CHECK(sink.reports[1].client_id.value == 7);
+    CHECK(sink.reports[1].exchange_id != 0);
+    CHECK(gateway.counters().timeouts.load() == 1);
+    CHECK(gateway.counters().status_queries.load() == 1);
+
+    // Exactly one order on the venue: the cancel-all finds it and nothing else.
+    sink.reports.clear();
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled) == 1; }, 5s));
+    const auto stats = net::testing::control(loop, client, "/control/stats");
+    CHECK(net::testing::json_int(stats.body, "orders_placed") == 1);
+    CHECK(net::testing::json_int(stats.body, "order_answers_dropped") == 1);
+
+    // A cancel of an order the venue never had is refused, and reported.
+    sink.reports.clear();
+    REQUIRE(gateway.cancel(0, exec::client_order_id{99}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return !sink.reports.empty(); }, 5s));
+    CHECK(sink.reports[0].kind == exec::exec_kind::cancel_reject);
+    gateway.stop();
+}
