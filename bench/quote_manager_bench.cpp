@@ -431,6 +431,7 @@ private:
             break;
         case exec::exec_kind::cancelled: release(r.client_id, r.local_ts); break;
         case exec::exec_kind::cancel_reject: order.cancel_pending = false; break;
+        case exec::exec_kind::unknown: break;
         }
     }
 

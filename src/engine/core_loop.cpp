@@ -443,6 +443,8 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
                                                    ops::cancel_stage::rejected});
         }
         break;
+    case exec::exec_kind::unknown:
+        break;
     }
 }
 

@@ -252,6 +252,7 @@ void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
         break;
     case exec::exec_kind::ack:
     case exec::exec_kind::cancelled:
+    case exec::exec_kind::unknown: // still working: counted until a terminal report
         break;
     }
     if (report.is_terminal() && order != nullptr) {

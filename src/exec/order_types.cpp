@@ -59,6 +59,7 @@ std::string_view describe(exec_kind kind) noexcept {
     case exec_kind::fill: return "fill";
     case exec_kind::cancelled: return "cancelled";
     case exec_kind::cancel_reject: return "cancel_reject";
+    case exec_kind::unknown: return "unknown";
     }
     return "unknown";
 }

@@ -225,6 +225,12 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
     if (report.symbol != config_.symbol || (id >> tag_shift) != config_.id_tag) {
         return;
     }
+    const bool is_fill = report.kind == exec_kind::partial_fill || report.kind == exec_kind::fill;
+    if (is_fill && trade_ids_.seen_before(report.trade_id)) {
+        // Also after the order's last fill emptied the slot: a repeat is not a stale report.
+        ++counters_.duplicate_fills;
+        return;
+    }
     const std::size_t index = id & 0xffU;
     slot_state* const slot = index < slot_count ? &slots_[index] : nullptr;
     if (slot == nullptr || slot->order.status == order_status::none ||
@@ -237,9 +243,16 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
     working_order& order = slot->order;
     const core::timestamp_ns now = report.local_ts;
     switch (report.kind) {
+    case exec_kind::unknown:
+        // Only a placement can become unknown; an order already known to rest stays as it is.
+        if (order.status == order_status::pending_new) {
+            ++counters_.unknowns;
+            order.status = order_status::unknown;
+        }
+        return;
     case exec_kind::ack:
         ++counters_.acks;
-        if (order.status == order_status::pending_new) {
+        if (order.status == order_status::pending_new || order.status == order_status::unknown) {
             order.status = order_status::acked;
         }
         order.acked_ts = now;

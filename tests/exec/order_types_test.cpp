@@ -22,8 +22,8 @@ TEST_CASE("client order ids round-trip through their Binance text form", "[order
     const auto full = format_client_order_id(client_order_id{~0ULL}, "a.b:c/d_e-F");
     for (const char c : full.view()) {
         const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                              (c >= '0' && c <= '9') || c == '.' || c == ':' || c == '/' ||
-                              c == '_' || c == '-';
+                             (c >= '0' && c <= '9') || c == '.' || c == ':' || c == '/' ||
+                             c == '_' || c == '-';
         CHECK(allowed);
     }
 }
@@ -52,11 +52,13 @@ TEST_CASE("terminal report kinds", "[order_types]") {
         report.kind = kind;
         CHECK(report.is_terminal());
     }
-    for (const auto kind : {exec_kind::ack, exec_kind::partial_fill, exec_kind::cancel_reject}) {
+    for (const auto kind :
+         {exec_kind::ack, exec_kind::partial_fill, exec_kind::cancel_reject, exec_kind::unknown}) {
         report.kind = kind;
         CHECK_FALSE(report.is_terminal());
     }
     CHECK(describe(exec_kind::cancel_reject) == "cancel_reject");
+    CHECK(describe(exec_kind::unknown) == "unknown");
     CHECK(!describe(reject_reason::post_only_would_cross).empty());
 }
 

@@ -709,3 +709,147 @@ TEST_CASE("property: never two live orders for one side and level, under random 
     CHECK(total_races > 10);
     CHECK(total_cancel_rejects > 10);
 }
+
+namespace {
+
+exec_report fill_for(const working_order& order, exec_kind kind, std::int64_t lots,
+                     std::int64_t cum, std::int64_t trade_id, core::timestamp_ns at) {
+    exec_report report = report_for(order, kind, at);
+    report.fill_qty = qty{lots};
+    report.cum_qty = qty{cum};
+    report.leaves_qty = order.qty - qty{cum};
+    report.trade_id = trade_id;
+    return report;
+}
+
+} // namespace
+
+TEST_CASE("an unknown order keeps its slot, is never sent again and may be cancelled",
+          "[quote_manager][unknown]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    manager.update(quotes(99'980, 100'020), 0);
+    REQUIRE(gateway.submitted.size() == 2);
+    const working_order& bid = manager.order(side::buy, 0);
+    const client_order_id first = bid.id;
+    manager.on_exec_report(report_for(bid, exec_kind::unknown, 5 * ms));
+    CHECK(bid.status == order_status::unknown);
+    CHECK(bid.id == first);
+    CHECK(manager.counters().unknowns == 1);
+    CHECK(manager.open_orders() == 2); // counts as working: it may rest
+
+    // Same quotes long after refresh_ms: nothing is sent again for the unknown order.
+    manager.update(quotes(99'980, 100'020), 500 * ms);
+    CHECK(gateway.submitted.size() == 2);
+    CHECK(manager.retry_cancels(600 * ms) == 0);
+    CHECK(gateway.cancel_times.empty());
+
+    // A move cancels it (cancel of an unknown order is allowed), and places nothing meanwhile.
+    manager.update(quotes(99'900, 100'020), 700 * ms);
+    REQUIRE(gateway.cancelled_ids.size() == 1);
+    CHECK(gateway.cancelled_ids[0] == first.value);
+    CHECK(gateway.submitted.size() == 2);
+    CHECK(bid.status == order_status::unknown);
+
+    // The venue never had it: the query resolves it as a reject; the slot is free again and
+    // the replacement goes out under a new id.
+    exec_report never_rested = report_for(bid, exec_kind::reject, 710 * ms);
+    never_rested.reason = reject_reason::unknown_order;
+    manager.on_exec_report(never_rested);
+    CHECK(bid.status == order_status::none);
+    manager.update(quotes(99'900, 100'020), 900 * ms);
+    REQUIRE(gateway.submitted.size() == 3);
+    CHECK(gateway.submitted[2].id != first);
+    CHECK(gateway.submitted[2].price == price{99'900});
+}
+
+TEST_CASE("an unknown order is resolved by a later ack or fill", "[quote_manager][unknown]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    manager.update(quotes(99'980, 100'020), 0);
+    const working_order& bid = manager.order(side::buy, 0);
+    const working_order& ask = manager.order(side::sell, 0);
+    manager.on_exec_report(report_for(bid, exec_kind::unknown, 5 * ms));
+    manager.on_exec_report(report_for(ask, exec_kind::unknown, 5 * ms));
+    manager.on_exec_report(report_for(bid, exec_kind::ack, 8 * ms));
+    CHECK(bid.status == order_status::acked);
+    manager.on_exec_report(fill_for(ask, exec_kind::partial_fill, 2, 2, 7, 9 * ms));
+    CHECK(ask.status == order_status::partially_filled);
+    CHECK(ask.cum_qty == qty{2});
+    // An unknown about an order known to rest changes nothing.
+    manager.on_exec_report(report_for(bid, exec_kind::unknown, 10 * ms));
+    CHECK(bid.status == order_status::acked);
+    CHECK(manager.counters().unknowns == 2);
+}
+
+TEST_CASE("a fill may arrive before the ack", "[quote_manager][unknown]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    manager.update(quotes(99'980, 100'020), 0);
+    const working_order& bid = manager.order(side::buy, 0);
+    const client_order_id id = bid.id;
+    manager.on_exec_report(fill_for(bid, exec_kind::partial_fill, 2, 2, 1, 3 * ms));
+    CHECK(bid.status == order_status::partially_filled);
+    manager.on_exec_report(report_for(bid, exec_kind::ack, 4 * ms));
+    CHECK(bid.status == order_status::partially_filled); // the late ack does not go back
+    manager.on_exec_report(fill_for(bid, exec_kind::fill, 3, 5, 2, 5 * ms));
+    CHECK(bid.status == order_status::none);
+    CHECK(manager.counters().orders_filled == 1);
+    CHECK(manager.counters().filled_lots == 5);
+    // An ack that arrives after the last fill is stale, not a new order.
+    exec_report late = report_for(bid, exec_kind::ack, 6 * ms);
+    late.client_id = id;
+    manager.on_exec_report(late);
+    CHECK(bid.status == order_status::none);
+    CHECK(manager.counters().stale_reports == 1);
+}
+
+TEST_CASE("a fill reported twice with the same trade id counts once", "[quote_manager][unknown]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    manager.update(quotes(99'980, 100'020), 0);
+    const working_order& bid = manager.order(side::buy, 0);
+    const client_order_id id = bid.id;
+    manager.on_exec_report(report_for(bid, exec_kind::ack, 1 * ms));
+    const exec_report part = fill_for(bid, exec_kind::partial_fill, 2, 2, 41, 2 * ms);
+    manager.on_exec_report(part);
+    manager.on_exec_report(part); // the answer and the user stream both report it
+    CHECK(manager.counters().fills == 1);
+    CHECK(manager.counters().filled_lots == 2);
+    CHECK(manager.counters().duplicate_fills == 1);
+    CHECK(bid.cum_qty == qty{2});
+
+    exec_report last = fill_for(bid, exec_kind::fill, 3, 5, 42, 3 * ms);
+    manager.on_exec_report(last);
+    CHECK(bid.status == order_status::none);
+    last.client_id = id;
+    manager.on_exec_report(last); // repeated after the slot emptied: still a duplicate
+    CHECK(manager.counters().fills == 2);
+    CHECK(manager.counters().filled_lots == 5);
+    CHECK(manager.counters().duplicate_fills == 2);
+    CHECK(manager.counters().stale_reports == 0);
+
+    // Fills without a trade id are never taken for duplicates.
+    manager.update(quotes(99'980, 100'020), 500 * ms);
+    const working_order& next = manager.order(side::buy, 0);
+    REQUIRE(next.status == order_status::pending_new);
+    manager.on_exec_report(fill_for(next, exec_kind::partial_fill, 1, 1, -1, 501 * ms));
+    manager.on_exec_report(fill_for(next, exec_kind::partial_fill, 1, 2, -1, 502 * ms));
+    CHECK(manager.counters().fills == 4);
+    CHECK(manager.counters().duplicate_fills == 2);
+}
+
+TEST_CASE("recent_trade_ids remembers the last capacity ids", "[quote_manager][unknown]") {
+    recent_trade_ids ids;
+    CHECK_FALSE(ids.seen_before(0));
+    CHECK(ids.seen_before(0));
+    CHECK_FALSE(ids.seen_before(-1));
+    CHECK_FALSE(ids.seen_before(-1));
+    for (std::int64_t id = 1; id < static_cast<std::int64_t>(recent_trade_ids::capacity); ++id) {
+        CHECK_FALSE(ids.seen_before(id));
+    }
+    CHECK(ids.seen_before(0));           // exactly capacity ids so far: 0 is still there
+    CHECK_FALSE(ids.seen_before(1'000)); // pushes 0 out
+    CHECK_FALSE(ids.seen_before(0));
+    CHECK(ids.seen_before(1'000));
+}

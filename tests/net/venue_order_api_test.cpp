@@ -183,8 +183,15 @@ TEST_CASE("a resting order fills when the book moves through it", "[venue_order_
 TEST_CASE("malformed requests and unsupported methods", "[venue_order_api]") {
     venue_fixture venue;
     CHECK(venue.decoder.decode_ws(venue.api.handle("{", now_ms)).code == -1000);
+    const auto& account = venue.send(venue.encoder.account_status(venue.out, 9, now_ms));
+    CHECK(account.outcome == exec::answer_outcome::reject);
+    CHECK(account.code == -1000);
+}
+
+TEST_CASE("order.status of an order the venue does not have is -2013", "[venue_order_api]") {
+    venue_fixture venue;
     const auto& status =
         venue.send(venue.encoder.order_status(venue.out, 9, "BTCUSDT", "qA1", now_ms));
-    CHECK(status.outcome == exec::answer_outcome::reject);
-    CHECK(status.code == -1000);
+    CHECK(status.outcome == exec::answer_outcome::unknown_order);
+    CHECK(status.code == -2013);
 }

@@ -123,6 +123,7 @@ void order_api::on_exec_report(const exec::exec_report& report) noexcept {
         order.open = false;
         break;
     case exec::exec_kind::cancel_reject:
+    case exec::exec_kind::unknown:
         break;
     }
 }
@@ -242,7 +243,16 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
     // long demo does not grow without bound.
     std::erase_if(orders_, [](const auto& entry) { return !entry.second.open; });
     if (parsed.method == "order.place") {
-        return place(parsed, now_ms);
+        std::string answer = place(parsed, now_ms);
+        if (drop_place_answers_ > 0) {
+            --drop_place_answers_;
+            ++stats_.answers_dropped;
+            return {};
+        }
+        return answer;
+    }
+    if (parsed.method == "order.status") {
+        return order_status(parsed);
     }
     if (parsed.method == "order.cancel") {
         return cancel(parsed, now_ms);
@@ -391,6 +401,31 @@ std::string order_api::cancel(const parsed_request& request, std::int64_t now_ms
     std::string rendered = render_order(answer, true);
     rendered.insert(1, "\"origClientOrderId\":\"" + order.client_id + "\",");
     return result_frame(request.id, rendered);
+}
+
+std::string order_api::order_status(const parsed_request& request) {
+    const std::string* symbol_name = request.param("symbol");
+    if (symbol_name == nullptr) {
+        return missing(request.id, "symbol");
+    }
+    const auto symbol = market_.find(*symbol_name);
+    if (!symbol) {
+        return error_frame(request.id, 400, -1121, "Invalid symbol.");
+    }
+    const std::string* orig = request.param("origClientOrderId");
+    const std::string* order_id = request.param("orderId");
+    if (orig == nullptr && order_id == nullptr) {
+        return missing(request.id, "orderId");
+    }
+    // Finished orders are forgotten (see handle()): like an archived order, they no longer
+    // exist for the query.
+    for (const auto& [key, order] : orders_) {
+        if (order.symbol == *symbol && (orig == nullptr || order.client_id == *orig) &&
+            (order_id == nullptr || std::to_string(order.exchange_id) == *order_id)) {
+            return result_frame(request.id, render_order(order, true));
+        }
+    }
+    return error_frame(request.id, 400, -2013, "Order does not exist.");
 }
 
 std::string order_api::cancel_all(const parsed_request& request, std::int64_t now_ms) {

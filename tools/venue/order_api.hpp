@@ -41,6 +41,7 @@ struct order_api_stats {
     std::uint64_t orders_placed = 0;
     std::uint64_t orders_rejected = 0;
     std::uint64_t orders_cancelled = 0;
+    std::uint64_t answers_dropped = 0; ///< order.place answers withheld by the fault.
 };
 
 class order_api final : private exec::exec_report_sink {
@@ -54,6 +55,11 @@ public:
     [[nodiscard]] std::string handle(std::string_view request, std::int64_t now_ms);
 
     [[nodiscard]] const order_api_stats& stats() const { return stats_; }
+
+    /// Fault: the next `count` order.place requests are executed but get no answer (handle()
+    /// returns an empty string), like an answer lost between the matching engine and the
+    /// client.
+    void drop_place_answers(std::uint32_t count) { drop_place_answers_ = count; }
 
 private:
     struct tracked_order {
@@ -75,6 +81,7 @@ private:
     std::string place(const parsed_request& request, std::int64_t now_ms);
     std::string cancel(const parsed_request& request, std::int64_t now_ms);
     std::string cancel_all(const parsed_request& request, std::int64_t now_ms);
+    std::string order_status(const parsed_request& request);
     std::string render_order(const tracked_order& order, bool full) const;
 
     market_state& market_;
@@ -87,6 +94,7 @@ private:
     std::uint64_t next_id_ = 1;
     std::uint64_t next_exchange_id_ = 1;
     order_api_stats stats_;
+    std::uint32_t drop_place_answers_ = 0;
 };
 
 } // namespace quoter::venue

@@ -562,6 +562,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("orders_placed", orders.stats().orders_placed);
         add("orders_rejected", orders.stats().orders_rejected);
         add("orders_cancelled", orders.stats().orders_cancelled);
+        add("order_answers_dropped", orders.stats().answers_dropped);
         std::uint64_t withheld = 0;
         for (std::size_t i = 0; i < market.size(); ++i) {
             withheld += market.at(i).withheld;
@@ -636,6 +637,9 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "shutdown") {
             send_server_shutdown(param_int(params, "after_ms", options.faults.shutdown_grace_ms));
+            ok();
+        } else if (action == "order_drop") {
+            orders.drop_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
         } else if (action == "ping") {
             ping_sessions(param_int(params, "timeout_ms", options.faults.pong_timeout_ms));
@@ -812,8 +816,10 @@ private:
     // SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS, answered like Binance.
     void handle_request(const std::string& text) {
         if (ws_api) {
-            send(std::make_shared<const std::string>(server_->orders.handle(text, wall_ms())),
-                 false);
+            std::string answer = server_->orders.handle(text, wall_ms());
+            if (!answer.empty()) { // empty: withheld by the order_drop fault
+                send(std::make_shared<const std::string>(std::move(answer)), false);
+            }
             return;
         }
         const auto id_value = find_int_field(text, "id");

@@ -30,9 +30,9 @@ protected:
 /// follow for it.
 enum class gateway_error : std::uint8_t {
     none,
-    queue_full,    ///< The outgoing queue (or the simulation's event queue) is full.
-    rate_limited,  ///< Sending now would break the venue's request-rate limits.
-    disconnected,  ///< No session to the venue.
+    queue_full,   ///< The outgoing queue (or the simulation's event queue) is full.
+    rate_limited, ///< Sending now would break the venue's request-rate limits.
+    disconnected, ///< No session to the venue.
 };
 
 [[nodiscard]] std::string_view describe(gateway_error error) noexcept;
@@ -46,13 +46,16 @@ public:
     /// Where reports go; nullptr drops them. The sink must outlive the gateway's use of it.
     virtual void set_report_sink(exec_report_sink* sink) noexcept = 0;
 
-    /// Sends a new order. gateway_error::none means sent: exactly one of ack (then later fills
-    /// and/or cancelled) or reject will follow.
+    /// Sends a new order. gateway_error::none means sent: exactly one of ack, reject or unknown
+    /// follows, then (after ack or unknown) fills and/or cancelled. A fill may come before the
+    /// ack; an unknown is later resolved by ack, fills, cancelled or reject, never by sending
+    /// the order again. The same fill (trade id) may be reported twice.
     [[nodiscard]] virtual gateway_error submit(const order_request& request,
                                                core::timestamp_ns now) noexcept = 0;
 
-    /// Asks to cancel an open order. none means sent: either cancelled or cancel_reject follows
-    /// (possibly after fills that happened before the cancel reached the venue).
+    /// Asks to cancel an open order, or one whose outcome is unknown. none means sent: either
+    /// cancelled or cancel_reject follows (possibly after fills that happened before the cancel
+    /// reached the venue).
     [[nodiscard]] virtual gateway_error cancel(std::uint32_t symbol, client_order_id id,
                                                core::timestamp_ns now) noexcept = 0;
 

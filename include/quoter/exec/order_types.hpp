@@ -94,21 +94,26 @@ enum class exec_kind : std::uint8_t {
     fill,          ///< The last part traded; the order is done.
     cancelled,     ///< The order is done without trading its leaves (cancel, IOC/FOK expiry).
     cancel_reject, ///< A cancel found no open order (already filled or cancelled, or unknown).
+    /// The venue's answer to a new order was lost (timeout, 5xx, -1006/-1007, a disconnect
+    /// with the request in flight): the order may or may not rest. Not terminal; the gateway
+    /// resolves it by querying the order, and a later ack, fill, cancelled or reject says what
+    /// became of it. The order must never be sent again under a new id meanwhile.
+    unknown,
 };
 
 enum class reject_reason : std::uint8_t {
     none,
-    post_only_would_cross,   ///< A post-only order would have taken liquidity.
-    invalid_client_id,       ///< Client order id 0.
-    duplicate_client_id,     ///< An open order already uses this client order id.
-    too_many_open_orders,    ///< The exchange's open-order limit is reached.
-    invalid_price,           ///< Price not positive.
-    invalid_qty,             ///< Quantity not positive.
-    unknown_symbol,          ///< Symbol index outside the exchange's table.
+    post_only_would_cross,      ///< A post-only order would have taken liquidity.
+    invalid_client_id,          ///< Client order id 0.
+    duplicate_client_id,        ///< An open order already uses this client order id.
+    too_many_open_orders,       ///< The exchange's open-order limit is reached.
+    invalid_price,              ///< Price not positive.
+    invalid_qty,                ///< Quantity not positive.
+    unknown_symbol,             ///< Symbol index outside the exchange's table.
     reduce_only_would_increase, ///< A reduce-only order would open or grow a position.
-    unknown_order,           ///< cancel_reject: no open order with this id.
-    expired,                 ///< cancelled: an IOC/FOK remainder expired on arrival.
-    user_cancel,             ///< cancelled: by a cancel or cancel-all request.
+    unknown_order,              ///< cancel_reject: no open order with this id.
+    expired,                    ///< cancelled: an IOC/FOK remainder expired on arrival.
+    user_cancel,                ///< cancelled: by a cancel or cancel-all request.
     risk_refused, ///< reject: the engine's pre-trade checks refused it; it never left the process.
 };
 
@@ -122,6 +127,7 @@ enum class liquidity_role : std::uint8_t { none, maker, taker };
 ///   liquidity.
 /// - cancelled: price (order price), cum_qty, leaves_qty (the quantity that will never trade),
 ///   reason (user_cancel or expired).
+/// - unknown: price and leaves_qty of the request as sent (what may rest).
 struct exec_report {
     client_order_id client_id;
     std::uint64_t exchange_id = 0;
@@ -129,6 +135,9 @@ struct exec_report {
     core::qty fill_qty;
     core::qty cum_qty;
     core::qty leaves_qty;
+    /// Venue trade id of a fill (-1: none given). The same trade may be reported twice (an
+    /// answer and the user stream, or a replay after a reconnect); it counts once.
+    std::int64_t trade_id = -1;
     /// Fee of this fill in notional units of the symbol; negative = rebate received.
     std::int64_t fee_units = 0;
     /// When the exchange produced the report (transaction time).
@@ -144,8 +153,7 @@ struct exec_report {
 
     /// True for the kinds after which the order can no longer trade.
     [[nodiscard]] constexpr bool is_terminal() const noexcept {
-        return kind == exec_kind::reject || kind == exec_kind::fill ||
-               kind == exec_kind::cancelled;
+        return kind == exec_kind::reject || kind == exec_kind::fill || kind == exec_kind::cancelled;
     }
 };
 

@@ -29,6 +29,13 @@
 // the alarm. Every cancel attempt of an order, however made, counts against its budget and is
 // paced by cancel_retry_ms.
 //
+// Unknown outcome. When the gateway cannot tell whether a new order reached the venue (timeout,
+// 5xx, a disconnect with it in flight) the slot keeps it as `unknown`: it counts as working (it
+// may rest), the slot stays occupied so it is never sent again, and a cancel of it is allowed.
+// A later ack, fill, cancelled or reject (from the gateway's query or the user stream) resolves
+// it like any other order. A fill may arrive before the ack; a fill whose trade id was already
+// seen (recent_trade_ids, the last 64) counts once.
+//
 // Client order ids: bits 63..56 id_tag (tells apart managers sharing a gateway), bits 55..8 a
 // sequence number, bits 7..0 the slot. A report finds its slot from its id alone; a report
 // whose id is not the slot's current order (a cancel_reject after the fill that raced it) is
@@ -101,6 +108,37 @@ enum class order_status : std::uint8_t {
     pending_new,      ///< Sent, no answer yet.
     acked,            ///< Resting on the venue.
     partially_filled, ///< Resting, part of it traded.
+    /// The venue's answer was lost: may rest. Working for risk; resolved by a later report.
+    unknown,
+};
+
+/// The last `capacity` trade ids seen, to count a fill reported twice once. Fixed size, no
+/// allocation; a linear scan is cheaper than hashing at this size. Trade id < 0 means none.
+class recent_trade_ids {
+public:
+    static constexpr std::size_t capacity = 64;
+
+    /// True if `trade_id` was seen among the last `capacity` ids; otherwise remembers it.
+    /// Ids < 0 are never duplicates and are not remembered.
+    [[nodiscard]] bool seen_before(std::int64_t trade_id) noexcept {
+        if (trade_id < 0) {
+            return false;
+        }
+        for (std::size_t i = 0; i < count_; ++i) {
+            if (ids_[i] == trade_id) {
+                return true;
+            }
+        }
+        ids_[next_] = trade_id;
+        next_ = (next_ + 1) % capacity;
+        count_ = count_ < capacity ? count_ + 1 : capacity;
+        return false;
+    }
+
+private:
+    std::array<std::int64_t, capacity> ids_{};
+    std::size_t next_ = 0;
+    std::size_t count_ = 0;
 };
 
 /// The order a slot holds.
@@ -128,6 +166,8 @@ struct quote_counters {
     std::uint64_t cancel_alls_sent = 0;
     std::uint64_t cancelled = 0; ///< Orders confirmed cancelled (or expired).
     std::uint64_t cancel_rejects = 0;
+    std::uint64_t unknowns = 0;            ///< Orders whose placement outcome became unknown.
+    std::uint64_t duplicate_fills = 0;     ///< Fill reports of a trade already counted (ignored).
     std::uint64_t fills = 0;               ///< Fill reports, partial and final.
     std::uint64_t orders_filled = 0;       ///< Orders filled completely.
     std::uint64_t fills_racing_cancel = 0; ///< Fill reports for orders with a cancel pending.
@@ -230,6 +270,7 @@ private:
     core::duration_ns cancel_retry_ns_ = 0;
     std::array<slot_state, slot_count> slots_{};
     std::uint64_t next_seq_ = 1;
+    recent_trade_ids trade_ids_;
     bool halted_ = false;
     bool awaiting_update_ = false;
     quote_counters counters_;

@@ -1,0 +1,684 @@
+#include "quoter/exec/binance_spot_gateway.hpp"
+
+#include "net/tls_context.hpp"
+#include "net/ws_connection.hpp"
+#include "quoter/core/spsc_ring.hpp"
+#include "quoter/exec/binance_answer.hpp"
+#include "quoter/exec/binance_client_id.hpp"
+#include "quoter/exec/binance_signer.hpp"
+#include "quoter/exec/binance_spot_requests.hpp"
+#include "quoter/net/io_loop.hpp"
+#include "quoter/net/url.hpp"
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace quoter::exec {
+namespace {
+
+enum class request_kind : std::uint8_t { place, cancel, cancel_all, status, time };
+
+/// One signed request on its way from the core thread to the I/O thread.
+struct outgoing_request {
+    std::array<char, max_request_bytes> text{};
+    std::uint16_t size = 0;
+    request_kind kind = request_kind::place;
+    std::uint64_t request_id = 0;
+    order_request order; ///< place: the order; cancel: id and symbol.
+};
+
+/// A request the I/O thread sent and has no answer for yet. I/O thread only.
+struct pending_request {
+    std::uint64_t request_id = 0;
+    request_kind kind = request_kind::place;
+    bool active = false;
+    bool timed_out = false;     ///< Reported unknown / queried already.
+    bool retried = false;       ///< -1021 retry used.
+    bool query_on_open = false; ///< Lost in a disconnect: query after the reconnect.
+    bool for_cancel = false;    ///< status: resolving a cancel, not a placement.
+    std::int64_t sent_ms = 0;   ///< Local wall time of sending.
+    order_request order;
+};
+
+constexpr std::size_t request_ring = 256;
+constexpr std::size_t report_ring = 1024;
+constexpr std::size_t pending_slots = 1024;
+
+std::int64_t wall_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+struct binance_spot_gateway::impl final : net::detail::ws_listener {
+    impl(binance_spot_gateway_config cfg, std::span<const core::symbol_spec> syms)
+        : config(std::move(cfg)), symbols(syms), signer(config.secret),
+          core_encoder(config.api_key, signer, config.recv_window_ms),
+          io_encoder(config.api_key, signer, config.recv_window_ms),
+          ids(config.id_tag, config.start_us), decoder(syms) {
+        config.secret.assign(config.secret.size(), '\0');
+        config.secret.clear();
+    }
+
+    // ---- core thread -------------------------------------------------------------------------
+
+    [[nodiscard]] std::int64_t venue_ms(core::timestamp_ns now) const noexcept {
+        return now / core::ns_per_ms + offset_ms.load(std::memory_order_relaxed);
+    }
+
+    gateway_error push(outgoing_request& request, std::string_view text) noexcept {
+        if (text.empty()) {
+            return gateway_error::queue_full; // cannot be encoded: never sent
+        }
+        request.size = static_cast<std::uint16_t>(text.size());
+        return to_io.try_push(request) ? gateway_error::none : gateway_error::queue_full;
+    }
+
+    // ---- I/O thread --------------------------------------------------------------------------
+
+    void run() {
+        while (!stopping.load(std::memory_order_acquire)) {
+            if (loop.stopped()) {
+                loop.restart(); // ran out of work (e.g. between connections)
+            }
+            std::size_t work = loop.poll();
+            const std::int64_t now_ms = wall_ns() / core::ns_per_ms;
+            if (connection == nullptr && now_ms >= reconnect_at_ms) {
+                connect();
+            }
+            work += to_io.pop_batch([&](const outgoing_request& request) { send(request); });
+            if (now_ms != last_scan_ms) {
+                last_scan_ms = now_ms;
+                check_timeouts(now_ms);
+            }
+            if (work == 0) {
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
+            }
+        }
+        if (connection != nullptr) {
+            connection->detach();
+            connection->abort(net::close_reason::stopped);
+            connection.reset();
+        }
+        open.store(false, std::memory_order_release);
+        loop.poll();
+    }
+
+    void connect() {
+        const auto endpoint = net::parse_url(config.url);
+        if (!endpoint.has_value()) {
+            reconnect_at_ms = wall_ns() / core::ns_per_ms + 1'000;
+            return;
+        }
+        std::shared_ptr<boost::asio::ssl::context> tls;
+        if (endpoint->tls) {
+            auto made = net::detail::make_client_tls_context({});
+            if (!made.has_value()) {
+                reconnect_at_ms = wall_ns() / core::ns_per_ms + 1'000;
+                return;
+            }
+            tls = *made;
+        }
+        net::detail::ws_connection_options options;
+        options.target = endpoint->path;
+        connection = net::detail::make_ws_connection(loop.context(), tls, *endpoint, options, this);
+        connection->start();
+    }
+
+    void on_open(net::detail::ws_connection& /*connection*/) override {
+        open.store(true, std::memory_order_release);
+        counters.connects.fetch_add(1, std::memory_order_relaxed);
+        // Whatever was in flight when the last session dropped is queried now.
+        for (pending_request& p : pending) {
+            if (p.active && p.query_on_open) {
+                p.query_on_open = false;
+                query(p, wall_ns() / core::ns_per_ms);
+            }
+        }
+    }
+
+    void on_ping(net::detail::ws_connection& /*connection*/) override {}
+
+    void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason /*reason*/,
+                   std::string_view /*detail*/) override {
+        open.store(false, std::memory_order_release);
+        counters.disconnects.fetch_add(1, std::memory_order_relaxed);
+        // The connection object outlives this callback through its own handlers.
+        connection.reset();
+        reconnect_at_ms = wall_ns() / core::ns_per_ms + config.reconnect_delay_ms;
+        for (pending_request& p : pending) {
+            if (!p.active) {
+                continue;
+            }
+            if (p.kind == request_kind::place && !p.timed_out) {
+                report_unknown(p);
+            }
+            p.timed_out = true;
+            p.query_on_open = true;
+        }
+    }
+
+    void on_message(net::detail::ws_connection& /*connection*/, std::string_view payload,
+                    core::timestamp_ns /*local_ns*/, bool /*binary*/) override {
+        counters.answers.fetch_add(1, std::memory_order_relaxed);
+        const api_answer& answer = decoder.decode_ws(payload);
+        pending_request& p = pending[answer.request_id % pending_slots];
+        if (!p.active || p.request_id != answer.request_id) {
+            return; // an answer to a request already resolved (e.g. after a query)
+        }
+        const std::int64_t now_ms = wall_ns() / core::ns_per_ms;
+        if (p.kind == request_kind::time) {
+            resync_time(payload, now_ms);
+            p.active = false;
+            return;
+        }
+        if (answer.outcome != answer_outcome::ok) {
+            counters.api_errors.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (answer.outcome == answer_outcome::retry_after ||
+            answer.outcome == answer_outcome::banned) {
+            blocked_until_ms = answer.retry_after_ms > 0 ? answer.retry_after_ms : now_ms + 1'000;
+        }
+        switch (p.kind) {
+        case request_kind::place:
+            on_place_answer(p, answer, now_ms);
+            break;
+        case request_kind::cancel:
+            on_cancel_answer(p, answer, now_ms);
+            break;
+        case request_kind::cancel_all:
+            on_cancel_all_answer(p, answer, now_ms);
+            break;
+        case request_kind::status:
+            on_status_answer(p, answer, now_ms);
+            break;
+        case request_kind::time:
+            break;
+        }
+    }
+
+    void on_place_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        switch (answer.outcome) {
+        case answer_outcome::ok: {
+            exec_report r = report_of(p.order, exec_kind::ack);
+            r.exchange_id = answer.has_order ? answer.order.order_id : 0;
+            r.leaves_qty = p.order.qty;
+            deliver(r);
+            p.active = false;
+            return;
+        }
+        case answer_outcome::clock_skew:
+            if (!p.retried) {
+                p.retried = true;
+                counters.clock_retries.fetch_add(1, std::memory_order_relaxed);
+                request_time(now_ms);
+                resend_place(p, now_ms);
+                return;
+            }
+            reject(p, reject_reason::none);
+            return;
+        case answer_outcome::post_only_reject:
+            reject(p, reject_reason::post_only_would_cross);
+            return;
+        case answer_outcome::retry_after:
+        case answer_outcome::banned:
+            reject(p, reject_reason::too_many_open_orders);
+            return;
+        case answer_outcome::unknown:
+        case answer_outcome::malformed:
+            if (!p.timed_out) {
+                report_unknown(p);
+            }
+            query(p, now_ms);
+            return;
+        case answer_outcome::reject:
+        case answer_outcome::unknown_order:
+        case answer_outcome::listen_key_invalid:
+            reject(p, reject_reason::none);
+            return;
+        }
+    }
+
+    void on_cancel_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        switch (answer.outcome) {
+        case answer_outcome::ok: {
+            exec_report r = report_of(p.order, exec_kind::cancelled);
+            r.reason = reject_reason::user_cancel;
+            if (answer.has_order) {
+                r.side = answer.order.side;
+                r.price = answer.order.price;
+                r.cum_qty = answer.order.executed_qty;
+                r.leaves_qty = answer.order.orig_qty - answer.order.executed_qty;
+                r.exchange_id = answer.order.order_id;
+            }
+            deliver(r);
+            p.active = false;
+            return;
+        }
+        case answer_outcome::unknown:
+        case answer_outcome::malformed:
+            p.for_cancel = true;
+            query(p, now_ms);
+            return;
+        case answer_outcome::clock_skew:
+            request_time(now_ms);
+            [[fallthrough]];
+        default: {
+            exec_report r = report_of(p.order, exec_kind::cancel_reject);
+            r.reason = answer.outcome == answer_outcome::unknown_order
+                           ? reject_reason::unknown_order
+                           : reject_reason::none;
+            deliver(r);
+            p.active = false;
+            return;
+        }
+        }
+    }
+
+    void on_cancel_all_answer(pending_request& p, const api_answer& answer,
+                              std::int64_t /*now_ms*/) {
+        p.active = false;
+        if (answer.outcome != answer_outcome::ok) {
+            return; // -2011: nothing was open; otherwise the owner's cancel retries take over
+        }
+        for (const answered_order& o : decoder.listed_orders()) {
+            const std::string_view text =
+                o.orig_client_id.empty() ? o.client_id.view() : o.orig_client_id.view();
+            const auto id = ids.parse(text);
+            if (!id.has_value()) {
+                continue; // not ours (reconciliation deals with foreign orders)
+            }
+            exec_report r;
+            r.kind = exec_kind::cancelled;
+            r.reason = reject_reason::user_cancel;
+            r.client_id = *id;
+            r.symbol = o.symbol;
+            r.side = o.side;
+            r.price = o.price;
+            r.cum_qty = o.executed_qty;
+            r.leaves_qty = o.orig_qty - o.executed_qty;
+            r.exchange_id = o.order_id;
+            deliver(r);
+        }
+    }
+
+    void on_status_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        if (answer.outcome == answer_outcome::unknown ||
+            answer.outcome == answer_outcome::malformed ||
+            answer.outcome == answer_outcome::retry_after) {
+            p.timed_out = true;
+            p.sent_ms = now_ms; // asked again after the timeout
+            return;
+        }
+        p.active = false;
+        if (answer.outcome == answer_outcome::unknown_order) {
+            // The venue never took it (placement) or it is gone (cancel).
+            exec_report r =
+                report_of(p.order, p.for_cancel ? exec_kind::cancel_reject : exec_kind::reject);
+            r.reason = reject_reason::unknown_order;
+            deliver(r);
+            return;
+        }
+        if (answer.outcome != answer_outcome::ok || !answer.has_order) {
+            exec_report r =
+                report_of(p.order, p.for_cancel ? exec_kind::cancel_reject : exec_kind::reject);
+            deliver(r);
+            return;
+        }
+        const answered_order& o = answer.order;
+        exec_report r = report_of(p.order, exec_kind::ack);
+        r.exchange_id = o.order_id;
+        r.price = o.price;
+        r.cum_qty = o.executed_qty;
+        r.leaves_qty = o.orig_qty - o.executed_qty;
+        switch (o.status) {
+        case venue_order_status::new_order:
+        case venue_order_status::partially_filled:
+        case venue_order_status::pending_cancel:
+        case venue_order_status::unknown:
+            if (p.for_cancel) {
+                // Still open: the cancel did not take; the owner's retries send another.
+                r.kind = exec_kind::cancel_reject;
+            }
+            break;
+        case venue_order_status::filled:
+            r.kind = exec_kind::fill;
+            r.fill_qty = o.executed_qty;
+            r.leaves_qty = core::qty{0};
+            break;
+        case venue_order_status::canceled:
+        case venue_order_status::expired:
+        case venue_order_status::expired_in_match:
+            r.kind = exec_kind::cancelled;
+            r.reason = reject_reason::user_cancel;
+            break;
+        case venue_order_status::rejected:
+            r.kind = exec_kind::reject;
+            break;
+        }
+        deliver(r);
+    }
+
+    void send(const outgoing_request& request) {
+        const std::int64_t now_ms = wall_ns() / core::ns_per_ms;
+        const bool is_cancel =
+            request.kind == request_kind::cancel || request.kind == request_kind::cancel_all;
+        if (!open.load(std::memory_order_relaxed) || (!is_cancel && now_ms < blocked_until_ms)) {
+            // Never left the process: the venue cannot have it.
+            if (request.kind == request_kind::place) {
+                exec_report r = report_of(request.order, exec_kind::reject);
+                r.reason = now_ms < blocked_until_ms ? reject_reason::too_many_open_orders
+                                                     : reject_reason::none;
+                deliver(r);
+            } else if (request.kind == request_kind::cancel) {
+                deliver(report_of(request.order, exec_kind::cancel_reject));
+            }
+            return;
+        }
+        pending_request& p = pending[request.request_id % pending_slots];
+        p = pending_request{};
+        p.request_id = request.request_id;
+        p.kind = request.kind;
+        p.active = true;
+        p.sent_ms = now_ms;
+        p.order = request.order;
+        connection->send_text(std::string(request.text.data(), request.size));
+        counters.sent.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    /// Sends a request the I/O thread wrote itself (queries, retries, time).
+    void send_own(std::string_view text, pending_request& p, std::int64_t now_ms) {
+        p.sent_ms = now_ms;
+        p.active = true;
+        if (connection == nullptr || !open.load(std::memory_order_relaxed) || text.empty()) {
+            p.query_on_open = p.kind == request_kind::status;
+            return;
+        }
+        connection->send_text(std::string(text));
+        counters.sent.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    /// Resolves `p` (a placement or cancel) with order.status, under a new request id.
+    void query(pending_request& p, std::int64_t now_ms) {
+        const order_request order = p.order;
+        const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
+        p.active = false;
+        const std::uint64_t id = next_io_id++;
+        pending_request& q = pending[id % pending_slots];
+        q = pending_request{};
+        q.request_id = id;
+        q.kind = request_kind::status;
+        q.order = order;
+        q.for_cancel = for_cancel;
+        q.timed_out = true;
+        counters.status_queries.fetch_add(1, std::memory_order_relaxed);
+        const auto text_id = ids.format(order.id);
+        const std::string_view text =
+            io_encoder.order_status(io_buffer, id, symbols[order.symbol].name().view(),
+                                    text_id.view(), now_ms + offset_ms.load());
+        send_own(text, q, now_ms);
+    }
+
+    void resend_place(pending_request& p, std::int64_t now_ms) {
+        const auto text_id = ids.format(p.order.id);
+        const std::string_view text =
+            io_encoder.place(io_buffer, p.request_id, symbols[p.order.symbol], p.order,
+                             text_id.view(), order_response_type::ack, now_ms + offset_ms.load());
+        send_own(text, p, now_ms);
+    }
+
+    void request_time(std::int64_t now_ms) {
+        const std::uint64_t id = next_io_id++;
+        pending_request& q = pending[id % pending_slots];
+        q = pending_request{};
+        q.request_id = id;
+        q.kind = request_kind::time;
+        char buffer[64];
+        auto [end, ec] = std::to_chars(buffer, buffer + 32, id);
+        (void)ec;
+        std::string text = "{\"id\":";
+        text.append(buffer, end);
+        text += ",\"method\":\"time\"}";
+        time_sent_ms = now_ms;
+        send_own(text, q, now_ms);
+    }
+
+    /// Offset from a `time` answer: the venue's serverTime against the middle of the round
+    /// trip.
+    void resync_time(std::string_view payload, std::int64_t now_ms) {
+        const auto at = payload.find("\"serverTime\":");
+        if (at == std::string_view::npos) {
+            return;
+        }
+        std::int64_t server = 0;
+        const char* first = payload.data() + at + 13;
+        if (std::from_chars(first, payload.data() + payload.size(), server).ec != std::errc{}) {
+            return;
+        }
+        offset_ms.store(server - (time_sent_ms + now_ms) / 2, std::memory_order_relaxed);
+    }
+
+    void check_timeouts(std::int64_t now_ms) {
+        for (pending_request& p : pending) {
+            if (!p.active || p.query_on_open || now_ms - p.sent_ms < config.request_timeout_ms) {
+                continue;
+            }
+            counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+            switch (p.kind) {
+            case request_kind::place:
+                if (!p.timed_out) {
+                    report_unknown(p);
+                }
+                query(p, now_ms);
+                break;
+            case request_kind::cancel:
+                query(p, now_ms);
+                break;
+            case request_kind::status:
+                query(p, now_ms);
+                break; // ask again
+            case request_kind::cancel_all:
+            case request_kind::time:
+                p.active = false;
+                break;
+            }
+        }
+    }
+
+    exec_report report_of(const order_request& order, exec_kind kind) const noexcept {
+        exec_report r;
+        r.kind = kind;
+        r.client_id = order.id;
+        r.symbol = order.symbol;
+        r.side = order.side;
+        r.level = order.level;
+        r.price = order.price;
+        r.leaves_qty = order.qty;
+        return r;
+    }
+
+    void report_unknown(pending_request& p) {
+        p.timed_out = true;
+        counters.unknowns.fetch_add(1, std::memory_order_relaxed);
+        deliver(report_of(p.order, exec_kind::unknown));
+    }
+
+    void reject(pending_request& p, reject_reason reason) {
+        exec_report r = report_of(p.order, exec_kind::reject);
+        r.reason = reason;
+        deliver(r);
+        p.active = false;
+    }
+
+    void deliver(exec_report report) {
+        report.local_ts = wall_ns();
+        if (!to_core.try_push(report)) {
+            counters.reports_dropped.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    binance_spot_gateway_config config;
+    std::span<const core::symbol_spec> symbols;
+    hmac_signer signer;
+    spot_request_encoder core_encoder; ///< Core thread.
+    spot_request_encoder io_encoder;   ///< I/O thread.
+    client_id_factory ids;             ///< format/parse only (const): both threads.
+    answer_decoder decoder;            ///< I/O thread.
+    exec_report_sink* sink = nullptr;  ///< Core thread.
+    std::uint64_t next_core_id = 1;    ///< Core thread: odd request ids.
+    std::uint64_t next_io_id = 2;      ///< I/O thread: even request ids (own requests).
+    outgoing_request scratch;          ///< Core thread.
+    core::spsc_ring<outgoing_request, request_ring> to_io;
+    core::spsc_ring<exec_report, report_ring> to_core;
+    std::atomic<std::int64_t> offset_ms{0};
+    std::atomic<bool> open{false};
+    std::atomic<bool> stopping{false};
+    binance_gateway_counters counters;
+
+    // I/O thread state.
+    net::io_loop loop;
+    std::shared_ptr<net::detail::ws_connection> connection;
+    std::array<pending_request, pending_slots> pending{};
+    std::array<char, max_request_bytes> io_buffer{};
+    std::int64_t reconnect_at_ms = 0;
+    std::int64_t blocked_until_ms = 0;
+    std::int64_t last_scan_ms = 0;
+    std::int64_t time_sent_ms = 0;
+    std::thread thread;
+};
+
+binance_spot_gateway::binance_spot_gateway(binance_spot_gateway_config config,
+                                           std::span<const core::symbol_spec> symbols)
+    : impl_(std::make_unique<impl>(std::move(config), symbols)) {}
+
+binance_spot_gateway::~binance_spot_gateway() {
+    stop();
+}
+
+void binance_spot_gateway::start() {
+    if (impl_->thread.joinable()) {
+        return;
+    }
+    impl_->stopping.store(false);
+    impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void binance_spot_gateway::stop() {
+    if (!impl_->thread.joinable()) {
+        return;
+    }
+    impl_->stopping.store(true, std::memory_order_release);
+    impl_->thread.join();
+}
+
+bool binance_spot_gateway::connected() const noexcept {
+    return impl_->open.load(std::memory_order_acquire);
+}
+
+const binance_gateway_counters& binance_spot_gateway::counters() const noexcept {
+    return impl_->counters;
+}
+
+std::int64_t binance_spot_gateway::server_time_offset_ms() const noexcept {
+    return impl_->offset_ms.load(std::memory_order_relaxed);
+}
+
+void binance_spot_gateway::set_report_sink(exec_report_sink* sink) noexcept {
+    impl_->sink = sink;
+}
+
+gateway_error binance_spot_gateway::submit(const order_request& request,
+                                           core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    if (!m.open.load(std::memory_order_acquire)) {
+        return gateway_error::disconnected;
+    }
+    if (request.symbol >= m.symbols.size() || !request.id.valid()) {
+        return gateway_error::queue_full;
+    }
+    outgoing_request& out = m.scratch;
+    out.kind = request_kind::place;
+    out.request_id = m.next_core_id;
+    out.order = request;
+    const auto id_text = m.ids.format(request.id);
+    const std::string_view text =
+        m.core_encoder.place(out.text, out.request_id, m.symbols[request.symbol], request,
+                             id_text.view(), order_response_type::ack, m.venue_ms(now));
+    const gateway_error error = m.push(out, text);
+    if (error == gateway_error::none) {
+        m.next_core_id += 2;
+    }
+    return error;
+}
+
+gateway_error binance_spot_gateway::cancel(std::uint32_t symbol, client_order_id id,
+                                           core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    if (!m.open.load(std::memory_order_acquire)) {
+        return gateway_error::disconnected;
+    }
+    if (symbol >= m.symbols.size()) {
+        return gateway_error::queue_full;
+    }
+    outgoing_request& out = m.scratch;
+    out.kind = request_kind::cancel;
+    out.request_id = m.next_core_id;
+    out.order = order_request{};
+    out.order.id = id;
+    out.order.symbol = symbol;
+    const auto id_text = m.ids.format(id);
+    const std::string_view text =
+        m.core_encoder.cancel(out.text, out.request_id, m.symbols[symbol].name().view(),
+                              id_text.view(), {}, m.venue_ms(now));
+    const gateway_error error = m.push(out, text);
+    if (error == gateway_error::none) {
+        m.next_core_id += 2;
+    }
+    return error;
+}
+
+gateway_error binance_spot_gateway::cancel_all(std::uint32_t symbol,
+                                               core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    if (!m.open.load(std::memory_order_acquire)) {
+        return gateway_error::disconnected;
+    }
+    // One request per symbol; all_symbols covers the table.
+    const std::uint32_t first = symbol == all_symbols ? 0 : symbol;
+    const std::uint32_t last =
+        symbol == all_symbols ? static_cast<std::uint32_t>(m.symbols.size()) : symbol + 1;
+    if (first >= m.symbols.size()) {
+        return gateway_error::queue_full;
+    }
+    for (std::uint32_t s = first; s < last; ++s) {
+        outgoing_request& out = m.scratch;
+        out.kind = request_kind::cancel_all;
+        out.request_id = m.next_core_id;
+        out.order = order_request{};
+        out.order.symbol = s;
+        const std::string_view text = m.core_encoder.cancel_all(
+            out.text, out.request_id, m.symbols[s].name().view(), m.venue_ms(now));
+        const gateway_error error = m.push(out, text);
+        if (error != gateway_error::none) {
+            return error;
+        }
+        m.next_core_id += 2;
+    }
+    return gateway_error::none;
+}
+
+std::size_t binance_spot_gateway::poll(core::timestamp_ns /*now*/) noexcept {
+    impl& m = *impl_;
+    return m.to_core.pop_batch([&](const exec_report& report) {
+        if (m.sink != nullptr) {
+            m.sink->on_exec_report(report);
+        }
+    });
+}
+
+} // namespace quoter::exec

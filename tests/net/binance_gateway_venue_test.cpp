@@ -1,0 +1,267 @@
+// binance_spot_gateway end to end: the real quoter-venue binary on 127.0.0.1, the gateway's own
+// I/O thread and WebSocket connection, and the core side driven from the test thread.
+#include "venue_process.hpp"
+
+#include "quoter/exec/binance_spot_gateway.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace quoter;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view api_key =
+    "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+constexpr std::string_view secret =
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+core::timestamp_ns wall_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+struct recording_sink final : exec::exec_report_sink {
+    std::vector<exec::exec_report> reports;
+    void on_exec_report(const exec::exec_report& report) noexcept override {
+        reports.push_back(report);
+    }
+    [[nodiscard]] std::size_t count(exec::exec_kind kind) const {
+        return static_cast<std::size_t>(std::count_if(
+            reports.begin(), reports.end(), [&](const auto& r) { return r.kind == kind; }));
+    }
+};
+
+/// Polls the gateway on this (the core) thread until done() or the timeout.
+template <class Predicate>
+bool poll_until(exec::binance_spot_gateway& gateway, Predicate done,
+                std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        if (gateway.poll(wall_ns()) == 0) {
+            std::this_thread::sleep_for(50us);
+        }
+    }
+    return true;
+}
+
+core::symbol_spec btcusdt() {
+    const auto spec = core::symbol_spec::from_text({.name = "BTCUSDT",
+                                                    .tick_size = "0.01000000",
+                                                    .step_size = "0.00001000",
+                                                    .min_notional = "5.00000000"});
+    REQUIRE(spec.has_value());
+    return *spec;
+}
+
+exec::binance_spot_gateway_config gateway_config(const net::testing::venue_process& venue,
+                                                 std::string_view key_secret) {
+    exec::binance_spot_gateway_config config;
+    config.url = venue.ws_url() + "/ws-api/v3";
+    config.api_key = std::string(api_key);
+    config.secret = std::string(key_secret);
+    config.id_tag = "gwt";
+    config.start_us = wall_ns() / 1'000;
+    config.request_timeout_ms = 2'000;
+    return config;
+}
+
+exec::order_request resting_bid(std::uint64_t id) {
+    exec::order_request order;
+    order.id = exec::client_order_id{id};
+    order.side = core::side::buy;
+    order.post_only = true;
+    order.price = core::price{100}; // 1.00: far below any synthetic bid, so it rests
+    order.qty = core::qty{1000};    // 0.01
+    return order;
+}
+
+} // namespace
+
+TEST_CASE("the gateway places, cancels and cancels all on quoter-venue; latency measured",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    exec::binance_spot_gateway gateway(gateway_config(venue, secret), symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    CHECK(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::disconnected);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.connected(); }, 5s));
+
+    // Place, ack, cancel, cancelled.
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return !sink.reports.empty(); }, 5s));
+    CHECK(sink.reports[0].kind == exec::exec_kind::ack);
+    CHECK(sink.reports[0].client_id.value == 1);
+    CHECK(sink.reports[0].exchange_id != 0);
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.reports.size() >= 2; }, 5s));
+    CHECK(sink.reports[1].kind == exec::exec_kind::cancelled);
+    CHECK(sink.reports[1].client_id.value == 1);
+
+    // A second cancel of the same order: the venue has no such open order.
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.reports.size() >= 3; }, 5s));
+    CHECK(sink.reports[2].kind == exec::exec_kind::cancel_reject);
+    CHECK(sink.reports[2].reason == exec::reject_reason::unknown_order);
+
+    // Two resting orders, one cancel-all: one cancelled report each, by our ids.
+    sink.reports.clear();
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 2; }, 5s));
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled) == 2; }, 5s));
+    std::vector<std::uint64_t> cancelled;
+    for (const auto& r : sink.reports) {
+        if (r.kind == exec::exec_kind::cancelled) {
+            cancelled.push_back(r.client_id.value);
+        }
+    }
+    std::sort(cancelled.begin(), cancelled.end());
+    CHECK(cancelled == std::vector<std::uint64_t>{2, 3});
+
+    // Round trips: submit on the core thread to the ack polled back on it (bounded: 200).
+    std::vector<std::int64_t> round_trip_us;
+    for (std::uint64_t id = 10; id < 210; ++id) {
+        sink.reports.clear();
+        const auto t0 = std::chrono::steady_clock::now();
+        REQUIRE(gateway.submit(resting_bid(id), wall_ns()) == exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return !sink.reports.empty(); }, 5s));
+        const auto t1 = std::chrono::steady_clock::now();
+        REQUIRE(sink.reports[0].kind == exec::exec_kind::ack);
+        round_trip_us.push_back(
+            std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());
+        REQUIRE(gateway.cancel(0, exec::client_order_id{id}, wall_ns()) ==
+                exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.reports.size() >= 2; }, 5s));
+    }
+    std::sort(round_trip_us.begin(), round_trip_us.end());
+    std::printf("order.place round trip against quoter-venue: p50 %lld us, p99 %lld us (n=%zu)\n",
+                static_cast<long long>(round_trip_us[round_trip_us.size() / 2]),
+                static_cast<long long>(round_trip_us[round_trip_us.size() * 99 / 100]),
+                round_trip_us.size());
+    CHECK(gateway.counters().unknowns.load() == 0);
+    CHECK(gateway.counters().timeouts.load() == 0);
+    gateway.stop();
+    CHECK_FALSE(gateway.connected());
+}
+
+TEST_CASE("a request signed with the wrong secret is reported as a reject",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    exec::binance_spot_gateway gateway(
+        gateway_config(venue, "wrongsecretwrongsecretwrongsecretwrongsecretwrongsecretwrongs"),
+        symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.connected(); }, 5s));
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return !sink.reports.empty(); }, 5s));
+    CHECK(sink.reports[0].kind == exec::exec_kind::reject);
+    CHECK(sink.reports[0].client_id.value == 1);
+    CHECK(gateway.counters().api_errors.load() == 1);
+    CHECK(gateway.counters().unknowns.load() == 0);
+}
+
+TEST_CASE("a dropped connection is noticed and new requests are refused while it is down",
+          "[binance_gateway][tsan]") {
+    std::optional<net::testing::venue_process> venue;
+    venue.emplace(std::vector<std::string>{"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(*venue, secret);
+    config.reconnect_delay_ms = 50;
+    exec::binance_spot_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.connected(); }, 5s));
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return !sink.reports.empty(); }, 5s));
+    REQUIRE(sink.reports[0].kind == exec::exec_kind::ack);
+    venue.reset(); // the venue process ends
+    REQUIRE(poll_until(
+        gateway, [&] { return !gateway.connected(); }, 5s));
+    CHECK(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::disconnected);
+    CHECK(gateway.counters().disconnects.load() >= 1);
+    gateway.stop();
+}
+
+TEST_CASE("a dropped order answer becomes unknown and resolves through order.status, with no "
+          "duplicate order on the venue",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.request_timeout_ms = 300;
+    exec::binance_spot_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.connected(); }, 5s));
+
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    const auto fault = net::testing::control(loop, client, "/control/order_drop?count=1");
+    REQUIRE(fault.status == 200);
+
+    REQUIRE(gateway.submit(resting_bid(7), wall_ns()) == exec::gateway_error::none);
+    // The venue executes it but never answers: unknown after the timeout, then the query's
+    // answer says it rests.
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 1; }, 5s));
+    REQUIRE(sink.reports.size() == 2);
+    CHECK(sink.reports[0].kind == exec::exec_kind::unknown);
+    CHECK(sink.reports[0].client_id.value == 7);
+    CHECK(sink.reports[1].kind == exec::exec_kind::ack);
+    CHECK(sink.reports[1].client_id.value == 7);
+    CHECK(sink.reports[1].exchange_id != 0);
+    CHECK(gateway.counters().timeouts.load() == 1);
+    CHECK(gateway.counters().status_queries.load() == 1);
+
+    // Exactly one order on the venue: the cancel-all finds it and nothing else.
+    sink.reports.clear();
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled) == 1; }, 5s));
+    const auto stats = net::testing::control(loop, client, "/control/stats");
+    CHECK(net::testing::json_int(stats.body, "orders_placed") == 1);
+    CHECK(net::testing::json_int(stats.body, "order_answers_dropped") == 1);
+
+    // A cancel of an order the venue never had is refused, and reported.
+    sink.reports.clear();
+    REQUIRE(gateway.cancel(0, exec::client_order_id{99}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return !sink.reports.empty(); }, 5s));
+    CHECK(sink.reports[0].kind == exec::exec_kind::cancel_reject);
+    gateway.stop();
+}
