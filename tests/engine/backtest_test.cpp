@@ -3,6 +3,7 @@
 // replay throughput (printed, never asserted).
 #include "engine_test_support.hpp"
 #include "support/capture_data.hpp"
+#include "support/temp_dir.hpp"
 
 #include "quoter/engine/backtest.hpp"
 #include "quoter/md/instrument.hpp"
@@ -10,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace quoter::engine {
@@ -76,6 +78,33 @@ TEST_CASE("replay of a BTCUSDT capture trades deterministically", "[engine][data
                     << " USDT, position " << first.position.lots() << " lots; "
                     << static_cast<std::uint64_t>(first.messages_per_s)
                     << " msg/s (decode + book + strategy + sim exchange, this build)");
+}
+
+TEST_CASE("a replay whose book never syncs says so and records no orders", "[engine]") {
+    // Depth diffs without a snapshot: the book cannot sync, so nothing is quoted.
+    test::temp_dir dir("replay-unsynced");
+    const std::filesystem::path file = dir.path() / "diffs.txt";
+    {
+        std::ofstream out(file);
+        for (int i = 0; i < 20; ++i) {
+            out << 1723161254000000000LL + i * 100'000'000LL
+                << R"( {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255308,)"
+                << R"("s":"BTCUSDT","U":)" << 100 + i * 10 << R"(,"u":)" << 109 + i * 10
+                << R"(,"b":[["61000.00","1.0"]],"a":[["61000.10","1.0"]]}})" << '\n';
+        }
+    }
+    md::symbol_registry registry;
+    REQUIRE(registry.add(testing::btcusdt()) == 0);
+    core_loop_config config;
+    config.symbol = 0;
+    const backtest_summary s = run_replay_backtest(registry, {file.string()}, config);
+    INFO(s.error);
+    REQUIRE(s.ok);
+    CHECK(s.replay.market_data == 20);
+    CHECK(s.book_never_synced);
+    CHECK(s.orders_sent == 0);
+    CHECK(s.orders.empty());
+    CHECK(s.pnl.empty());
 }
 
 TEST_CASE("a replay summary counts only orders that reached the exchange as sent",
