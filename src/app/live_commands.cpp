@@ -3,15 +3,18 @@
 // engine::core_loop_config the same way the synthetic backtest maps it to sim::backtest_config
 // (strategy, quotes and simulated exchange as configured; risk limits at their defaults).
 #include "live_commands.hpp"
+#include "sim_commands.hpp"
 
 #include "quoter/app/app_config.hpp"
 #include "quoter/engine/backtest.hpp"
 #include "quoter/engine/paper_session.hpp"
 #include "quoter/live/recorder.hpp"
+#include "quoter/md/capture.hpp"
 #include "quoter/md/exchange_info.hpp"
 #include "quoter/net/endpoints.hpp"
 #include "quoter/ops/control.hpp"
 #include "quoter/ops/terminal.hpp"
+#include "quoter/sim/report.hpp"
 
 #include <fmt/format.h>
 
@@ -289,28 +292,85 @@ std::optional<md::symbol_registry> make_registry(const engine_config& config,
     return registry;
 }
 
-bool write_replay_report(const std::filesystem::path& out_dir, const engine_config& config,
-                         const std::vector<std::string>& files, const engine::backtest_summary& s) {
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    std::ofstream out(out_dir / "report.json");
-    if (!out) {
-        return false;
-    }
-    std::string file_list;
+/// Symbols the first lines of the captures carry market data for (upper case, as Binance
+/// spells them), read from each line's "s" field; for a message naming what a replay lacks.
+std::vector<std::string> capture_symbols(const std::vector<std::string>& files) {
+    constexpr std::uint64_t lines_per_file = 2000;
+    std::vector<std::string> out;
     for (const auto& file : files) {
-        file_list += fmt::format("{}\"{}\"", file_list.empty() ? "" : ", ", file);
+        md::gzip_line_reader reader;
+        if (!reader.open(file)) {
+            continue;
+        }
+        std::string_view line;
+        for (std::uint64_t n = 0; n < lines_per_file && reader.next_line(line); ++n) {
+            constexpr std::string_view key = "\"s\":\"";
+            const auto at = line.find(key);
+            if (at == std::string_view::npos) {
+                continue;
+            }
+            const auto begin = at + key.size();
+            const auto stop = line.find('"', begin);
+            if (stop == std::string_view::npos || stop == begin) {
+                continue;
+            }
+            std::string name(line.substr(begin, stop - begin));
+            if (std::find(out.begin(), out.end(), name) == out.end()) {
+                out.push_back(std::move(name));
+            }
+        }
     }
-    out << fmt::format(
-        "{{\n  \"symbol\": \"{}\",\n  \"files\": [{}],\n  \"lines\": {},\n  \"bad_lines\": {},\n"
-        "  \"gaps\": {},\n  \"resyncs\": {},\n  \"orders\": {},\n  \"fills\": {},\n"
-        "  \"risk_rejects\": {},\n  \"total_pnl\": {:.8f},\n  \"fees\": {:.8f},\n"
-        "  \"equity\": {:.8f},\n  \"fill_digest\": \"{:016x}\",\n  \"wall_seconds\": {:.3f},\n"
-        "  \"messages_per_s\": {:.0f}\n}}\n",
-        config.engine.symbol, file_list, s.lines, s.bad_lines, s.gaps, s.resyncs, s.orders_sent,
-        s.loop.fills, s.risk_rejects, s.total_pnl, s.fees, s.equity, s.loop.fill_digest,
-        s.wall_seconds, s.messages_per_s);
-    return static_cast<bool>(out.flush());
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& name : names) {
+        out += (out.empty() ? "" : ", ") + name;
+    }
+    return out;
+}
+
+/// The report of a replay: the synthetic run's files and metrics, plus the replay's counts.
+sim::run_report make_replay_report(const engine_config& config, const replay_command& command,
+                                   const engine::backtest_summary& s) {
+    sim::run_report report;
+    report.title =
+        fmt::format("quoter backtest: {} replay of {} capture file{}", config.engine.symbol,
+                    command.data_files.size(), command.data_files.size() == 1 ? "" : "s");
+    report.pnl = s.pnl;
+    report.fills = s.fills;
+    report.orders = s.orders;
+    report.metrics = s.metrics;
+    report.format = sim::report_format_for(config.spec);
+    report.parameters.push_back({"config", command.config_path});
+    report.parameters.push_back({"engine.symbol", config.engine.symbol});
+    for (std::size_t i = 0; i < command.data_files.size(); ++i) {
+        report.parameters.push_back({fmt::format("data[{}]", i), command.data_files[i]});
+    }
+    report.parameters.push_back({"fill_digest", fmt::format("{:016x}", s.loop.fill_digest)});
+    report.parameters.push_back({"final_state", std::string(risk::to_string(s.final_state))});
+    const auto add = [&](std::string key, std::string label, std::uint64_t value) {
+        report.counters.push_back({std::move(key), std::move(label), value});
+    };
+    add("lines", "Capture lines", s.lines);
+    add("bad_lines", "Bad lines (not \"<ns> <json>\")", s.bad_lines);
+    add("market_data", "Market-data messages", s.replay.market_data);
+    add("snapshots", "Depth snapshots", s.replay.snapshots);
+    add("malformed", "Malformed messages", s.replay.malformed);
+    add("unrecognised", "Unrecognised messages", s.replay.unrecognised);
+    add("other_symbols", "Messages of other symbols", s.replay.unknown_symbol);
+    add("gaps", "Book gaps", s.gaps);
+    add("resyncs", "Book resyncs", s.resyncs);
+    add("orders_sent", "Orders sent", s.orders_sent);
+    add("flatten_orders_sent", "Flatten orders sent", s.flatten_orders_sent);
+    add("risk_refusals", "Risk refusals", s.risk_rejects);
+    // Reason 0 is `none`: an order that passed.
+    for (std::size_t r = 1; r < s.risk_rejects_by_reason.size(); ++r) {
+        const std::string reason(risk::to_string(static_cast<risk::reject_reason>(r)));
+        add("risk_refusals_" + reason, "Risk refusals: " + reason, s.risk_rejects_by_reason[r]);
+    }
+    return report;
 }
 
 } // namespace
@@ -339,13 +399,27 @@ int run_replay_command(const replay_command& command) {
     const engine::backtest_summary s =
         engine::run_replay_backtest(*registry, command.data_files, loop);
     if (!s.ok) {
-        std::fprintf(stderr, "quoter backtest: %s\n", s.error.c_str());
+        if (s.replay.market_data == 0 && s.replay.unknown_symbol != 0) {
+            const auto held = capture_symbols(command.data_files);
+            std::fprintf(stderr,
+                         "quoter backtest: the capture holds no market data for %s (it holds %s); "
+                         "set engine.symbol to the captured symbol\n",
+                         config.engine.symbol.c_str(),
+                         held.empty() ? "other symbols" : joined(held).c_str());
+        } else {
+            std::fprintf(stderr, "quoter backtest: %s\n", s.error.c_str());
+        }
         return exit_invalid_input;
     }
     const std::filesystem::path out_dir = command.out_dir;
-    if (!write_replay_report(out_dir, config, command.data_files, s)) {
-        std::fprintf(stderr, "quoter backtest: cannot write %s\n",
-                     (out_dir / "report.json").string().c_str());
+    if (!remove_earlier_report(out_dir)) {
+        return exit_run_failed;
+    }
+    const sim::run_report report = make_replay_report(config, command, s);
+    const auto written = sim::write_run_report(out_dir, report);
+    if (!written) {
+        std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
+                     written.error().reason.c_str());
         return exit_run_failed;
     }
     std::printf("quoter backtest: %s replay of %zu file%s, %.0f s of capture in %.2f s\n",
@@ -368,7 +442,25 @@ int run_replay_command(const replay_command& command) {
                 std::string(risk::to_string(s.final_state)).c_str());
     std::printf("  PnL %s, fees %.4f, equity %.4f\n", signed_money(s.total_pnl).c_str(), s.fees,
                 s.equity);
-    std::printf("report: %s\n", (out_dir / "report.json").string().c_str());
+    if (s.risk_rejects != 0) {
+        std::printf("  orders refused %llu:", static_cast<unsigned long long>(s.risk_rejects));
+        for (std::size_t r = 0; r < s.risk_rejects_by_reason.size(); ++r) {
+            if (s.risk_rejects_by_reason[r] != 0) {
+                std::printf(
+                    " %s %llu",
+                    std::string(risk::to_string(static_cast<risk::reject_reason>(r))).c_str(),
+                    static_cast<unsigned long long>(s.risk_rejects_by_reason[r]));
+            }
+        }
+        std::printf("\n");
+    }
+    if (s.book_never_synced) {
+        std::printf("  the %s book never synced (no depth snapshot in the capture?): no quotes "
+                    "were made\n",
+                    config.engine.symbol.c_str());
+    }
+    std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
+                (out_dir / "report.html").string().c_str());
     return 0;
 }
 

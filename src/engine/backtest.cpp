@@ -3,15 +3,34 @@
 #include "quoter/md/replayer.hpp"
 #include "quoter/ops/journal.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <memory>
 
 namespace quoter::engine {
 
+namespace {
+
+/// Our best resting price on a side (price 0: none); the exchange lists the best first.
+core::price best_resting(const exec::sim_exchange& exchange, core::side side) noexcept {
+    core::price best{0};
+    bool found = false;
+    exchange.for_each_open_order(0, side, [&](const exec::sim_order& order) {
+        if (!found) {
+            best = order.request.price;
+            found = true;
+        }
+    });
+    return best;
+}
+
+} // namespace
+
 backtest_summary run_replay_backtest(const md::symbol_registry& registry,
                                      const std::vector<std::string>& files,
-                                     const core_loop_config& config) {
+                                     const core_loop_config& config,
+                                     const replay_options& options) {
     backtest_summary summary;
     if (!registry.contains(config.symbol)) {
         summary.error = "symbol id not in the registry";
@@ -37,8 +56,16 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
 
     core_loop_config loop_config = config;
     loop_config.quotes.symbol = 0;
-    core_loop loop(loop_config, instrument, exchange, &exchange, journal.get());
+    run_recorder recorder(exchange, instrument.trading_spec, options.keep);
+    core_loop loop(loop_config, instrument, recorder, &exchange, journal.get());
+    recorder.attach(&loop.account());
     md::capture_replayer replayer(registry, files);
+    const core::duration_ns interval = std::max<core::duration_ns>(options.record_interval_ns, 1);
+    core::timestamp_ns next_sample = 0;
+    const auto sample = [&](core::timestamp_ns at) {
+        recorder.sample(at, best_resting(exchange, core::side::buy),
+                        best_resting(exchange, core::side::sell));
+    };
 
     const auto started = std::chrono::steady_clock::now();
     md::md_event event;
@@ -49,6 +76,11 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
         }
         summary.last_ns = event.local_ns;
         loop.on_event(event, event.local_ns);
+        // Sampling starts once the account has a mark: equity before it is not a price.
+        if (event.local_ns >= next_sample && loop.account().current_mark().half_ticks > 0) {
+            sample(event.local_ns);
+            next_sample = event.local_ns + interval;
+        }
         // The inline journal ring holds 8192 records: drain well before it can fill.
         if (journal && ++since_drain == 256) {
             since_drain = 0;
@@ -58,7 +90,11 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     summary.final_state = loop.state();
     loop.shutdown(summary.last_ns);
     // Let the simulated cancels of the shutdown arrive.
-    (void)loop.poll(summary.last_ns + core::ns_per_s);
+    const core::timestamp_ns end = summary.last_ns + core::ns_per_s;
+    (void)loop.poll(end);
+    if (next_sample != 0) {
+        sample(end);
+    }
     const auto elapsed = std::chrono::steady_clock::now() - started;
     if (journal) {
         journal->stop();
@@ -94,6 +130,17 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     summary.equity = account.equity();
     summary.total_pnl = account.total_pnl();
     summary.fees = account.fees();
+    summary.book_never_synced = summary.loop.book_events == 0;
+    summary.activity = recorder.activity();
+    sim::metrics_config settings;
+    settings.initial_capital = config.account.initial_cash;
+    settings.soft_limit_pct = config.strategy.bands.soft_limit_pct;
+    settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
+    summary.metrics =
+        sim::compute_metrics(recorder.pnl(), recorder.fills(), recorder.activity(), settings);
+    summary.pnl = recorder.take_pnl();
+    summary.fills = recorder.take_fills();
+    summary.orders = recorder.take_orders();
     if (replayer.error() != md::capture_error::none) {
         summary.error = replayer.error_message();
         return summary;

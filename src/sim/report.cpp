@@ -307,6 +307,29 @@ void append_json_files(std::string& out, std::initializer_list<std::string_view>
     out += "]\n";
 }
 
+void append_json_counters(std::string& out, const std::vector<report_counter>& counters) {
+    out += "  \"run_counts\": {";
+    for (std::size_t i = 0; i < counters.size(); ++i) {
+        out += i == 0 ? "\n    " : ",\n    ";
+        append_json_string(out, counters[i].key);
+        fmt::format_to(out_it(out), ": {}", counters[i].value);
+    }
+    out += counters.empty() ? "},\n" : "\n  },\n";
+}
+
+// Annualised return, volatility, Sharpe, Sortino and Calmar scale a short run to a year; under
+// a day that extrapolation says little, and the reader must be told so next to the numbers.
+bool needs_annualisation_caveat(const run_metrics& m) noexcept {
+    return m.duration_s > 0.0 && m.duration_s < annualisation_caveat_below_s;
+}
+
+std::string annualisation_caveat(const run_metrics& m) {
+    return fmt::format("Caveat: this run covers {} s, less than a day; its annualised return, "
+                       "volatility, Sharpe, Sortino and Calmar ratios are extrapolated from it "
+                       "and are not reliable estimates.",
+                       display(m.duration_s, 1));
+}
+
 std::string md_escape(std::string_view text) {
     std::string out;
     for (const char c : text) {
@@ -569,6 +592,7 @@ std::string format_report_json(const run_report& report) {
         }
     }
     out += "\n  },\n";
+    append_json_counters(out, report.counters);
     append_json_files(out, {"pnl.csv", "fills.csv", "orders.csv", "report.md", "report.html"});
     out += "}\n";
     return out;
@@ -580,11 +604,20 @@ std::string format_report_markdown(const run_report& report) {
     fmt::format_to(out_it(out), "{} samples over {} s, {} fills, {} order events.\n",
                    report.pnl.size(), display(report.metrics.duration_s, 3), report.fills.size(),
                    report.orders.size());
+    if (needs_annualisation_caveat(report.metrics)) {
+        fmt::format_to(out_it(out), "\n> {}\n", annualisation_caveat(report.metrics));
+    }
     for (const auto& group : metric_groups(report.metrics)) {
         fmt::format_to(out_it(out), "\n## {}\n\n| Metric | Value |\n|---|---:|\n", group.title);
         for (const auto& row : group.rows) {
             fmt::format_to(out_it(out), "| {} | {} |\n", md_escape(row.label),
                            display(row, report.format));
+        }
+    }
+    if (!report.counters.empty()) {
+        out += "\n## Run counts\n\n| Count | Value |\n|---|---:|\n";
+        for (const auto& c : report.counters) {
+            fmt::format_to(out_it(out), "| {} | {} |\n", md_escape(c.label), c.value);
         }
     }
     append_md_parameters(out, report.parameters);
@@ -611,12 +644,24 @@ std::string format_report_html(const run_report& report) {
     append_card(out, "Spread capture", display(m.spread_capture_pnl, money));
     append_card(out, "Inventory PnL", display(m.inventory_pnl, money));
     out += "</div>\n";
+    if (needs_annualisation_caveat(m)) {
+        fmt::format_to(out_it(out), "<p class=\"note\">{}</p>\n",
+                       svg::escape_html(annualisation_caveat(m)));
+    }
     append_run_charts(out, report);
     for (const auto& group : metric_groups(m)) {
         fmt::format_to(out_it(out), "<h2>{}</h2>\n<table>\n", group.title);
         for (const auto& row : group.rows) {
             fmt::format_to(out_it(out), "<tr><td>{}</td><td class=\"n\">{}</td></tr>\n",
                            svg::escape_html(row.label), display(row, report.format));
+        }
+        out += "</table>\n";
+    }
+    if (!report.counters.empty()) {
+        out += "<h2>Run counts</h2>\n<table>\n";
+        for (const auto& c : report.counters) {
+            fmt::format_to(out_it(out), "<tr><td>{}</td><td class=\"n\">{}</td></tr>\n",
+                           svg::escape_html(c.label), c.value);
         }
         out += "</table>\n";
     }

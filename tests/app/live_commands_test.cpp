@@ -98,6 +98,110 @@ TEST_CASE("quoter backtest --data replays a capture and writes the report", "[ap
     CHECK(report.find("\"fills\": ") != std::string::npos);
 }
 
+namespace {
+
+/// The keys of the "metrics" object of a report.json, in order.
+std::vector<std::string> metric_keys(const std::string& json) {
+    std::vector<std::string> keys;
+    const auto begin = json.find("\"metrics\": {");
+    const auto end = json.find('}', begin);
+    if (begin == std::string::npos || end == std::string::npos) {
+        return keys;
+    }
+    std::size_t at = begin + 12;
+    while ((at = json.find('"', at + 1)) < end) {
+        const auto close = json.find('"', at + 1);
+        keys.push_back(json.substr(at + 1, close - at - 1));
+        at = json.find(',', close);
+        if (at == std::string::npos || at > end) {
+            break;
+        }
+    }
+    return keys;
+}
+
+} // namespace
+
+TEST_CASE("quoter backtest --data writes the synthetic run's full report", "[app][data]") {
+    const std::string dir = quoter::test::require_captures({"spot-btcusdt-20240808.gz"});
+    if (dir.empty()) {
+        return;
+    }
+    temp_folder tmp;
+    const fs::path config = tmp.path / "replay.toml";
+    write_file(config, "[engine]\nsymbol = \"BTCUSDT\"\n\n[strategy.linear]\nspread_bps = 0.5\n\n"
+                       "[quotes]\nrefresh_tolerance_bps = 0.5\n");
+    const fs::path out = tmp.path / "report";
+    // A synthetic run's files first: the replay must leave none of them behind.
+    fs::create_directories(out / "path_0");
+    write_file(out / "paths.csv", "stale\n");
+    const run_result r = run_quoter({"backtest", "--config", config.string(), "--data",
+                                     dir + "/spot-btcusdt-20240808.gz", "--out", out.string()},
+                                    std::chrono::seconds(300));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    for (const auto* name :
+         {"pnl.csv", "fills.csv", "orders.csv", "report.json", "report.md", "report.html"}) {
+        INFO(name);
+        CHECK(fs::is_regular_file(out / name));
+    }
+    CHECK_FALSE(fs::exists(out / "paths.csv"));
+    CHECK_FALSE(fs::exists(out / "path_0"));
+    const std::string json = slurp(out / "report.json");
+    // The replay's message counters, and its fills in fills.csv.
+    for (const auto* key :
+         {"\"lines\": ", "\"malformed\": ", "\"unrecognised\": ", "\"other_symbols\": ",
+          "\"bad_lines\": ", "\"risk_refusals\": ", "\"risk_refusals_new_orders_per_s\": "}) {
+        INFO(key);
+        CHECK(json.find(key) != std::string::npos);
+    }
+    CHECK(json.find("\"lines\": 0,") == std::string::npos);
+    CHECK(slurp(out / "fills.csv").find('\n') < slurp(out / "fills.csv").size() - 1);
+    CHECK(slurp(out / "pnl.csv").size() > 1000);
+    // A capture of minutes: the annualised figures carry the caveat.
+    CHECK(slurp(out / "report.md").find("less than a day") != std::string::npos);
+    CHECK(slurp(out / "report.html").find("less than a day") != std::string::npos);
+
+    // The metric keys are those of a synthetic run's report.
+    const fs::path synthetic_config = tmp.path / "synthetic.toml";
+    write_file(synthetic_config, "[backtest]\nduration_s = 5.0\npaths = 1\n");
+    const fs::path synthetic_out = tmp.path / "synthetic";
+    const run_result synthetic = run_quoter(
+        {"backtest", "--config", synthetic_config.string(), "--out", synthetic_out.string()},
+        std::chrono::seconds(120));
+    INFO(synthetic.out << synthetic.err);
+    REQUIRE(synthetic.status == 0);
+    const auto replay_keys = metric_keys(json);
+    CHECK(replay_keys.size() > 30);
+    CHECK(replay_keys == metric_keys(slurp(synthetic_out / "report.json")));
+    for (const auto* key : {"sharpe", "sortino", "calmar", "max_drawdown", "fill_ratio",
+                            "cancel_to_trade", "net_fees", "spread_capture_pnl"}) {
+        INFO(key);
+        CHECK(std::find(replay_keys.begin(), replay_keys.end(), key) != replay_keys.end());
+    }
+}
+
+TEST_CASE("quoter backtest --data fails clearly when the capture lacks the configured symbol",
+          "[app][data]") {
+    const std::string dir = quoter::test::require_captures({"spot-ethusdt-20240808.gz"});
+    if (dir.empty()) {
+        return;
+    }
+    temp_folder tmp;
+    // config/paper.toml trades BTCUSDT; the capture holds ETHUSDT only.
+    const run_result r =
+        run_quoter({"backtest", "--config", QUOTER_SOURCE_DIR "/config/paper.toml", "--data",
+                    dir + "/spot-ethusdt-20240808.gz", "--out", (tmp.path / "out").string()},
+                   std::chrono::seconds(120));
+    INFO(r.out << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.out.find("orders ") == std::string::npos); // no normal-looking summary
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.err.find("BTCUSDT") != std::string::npos);
+    CHECK(r.err.find("holds ETHUSDT") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.path / "out" / "report.json"));
+}
+
 TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
     temp_folder tmp;
     const run_result r =
@@ -154,9 +258,9 @@ TEST_CASE("quoter backtest --data fails clearly on a capture that cannot be repl
 
 TEST_CASE("quoter record rejects invalid symbols", "[app]") {
     temp_folder tmp;
-    const run_result r = run_quoter(
-        {"record", "--symbols", "btc-usdt,", "--out", (tmp.path / "out").string()},
-        std::chrono::seconds(60));
+    const run_result r =
+        run_quoter({"record", "--symbols", "btc-usdt,", "--out", (tmp.path / "out").string()},
+                   std::chrono::seconds(60));
     CHECK(r.status == 2);
     CHECK(r.err.find("--symbols") != std::string::npos);
 }
@@ -187,10 +291,9 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     temp_folder tmp;
     const fs::path config = tmp.path / "paper.toml";
     write_file(config, venue_config(venue));
-    const run_result r =
-        run_quoter({"run", "--mode", "paper_exchange", "--config", config.string(), "--duration",
-                    "3"},
-                   std::chrono::seconds(60));
+    const run_result r = run_quoter(
+        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "3"},
+        std::chrono::seconds(60));
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
     const auto at = r.out.find("orders ");
@@ -348,10 +451,9 @@ TEST_CASE("quoter run --mode paper_exchange over TLS trusts the CA named in [mar
     const fs::path config = tmp.path / "paper.toml";
     write_file(config, venue_config(venue) + "\n[market_data]\nextra_ca_file = \"" +
                            quoter::net::testing::certificates().ca + "\"\n");
-    const run_result r =
-        run_quoter({"run", "--mode", "paper_exchange", "--config", config.string(), "--duration",
-                    "3"},
-                   std::chrono::seconds(60));
+    const run_result r = run_quoter(
+        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "3"},
+        std::chrono::seconds(60));
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
     CHECK_THAT(r.err, Catch::Contains("wss://127.0.0.1"));

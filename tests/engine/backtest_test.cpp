@@ -3,6 +3,7 @@
 // replay throughput (printed, never asserted).
 #include "engine_test_support.hpp"
 #include "support/capture_data.hpp"
+#include "support/temp_dir.hpp"
 
 #include "quoter/engine/backtest.hpp"
 #include "quoter/md/instrument.hpp"
@@ -10,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace quoter::engine {
@@ -43,6 +45,16 @@ TEST_CASE("replay of a BTCUSDT capture trades deterministically", "[engine][data
     // Inventory at the last mark, in half ticks (mark) times lots: floor(Q * mark / 2).
     CHECK(first.mark_half_ticks > 0);
 
+    // The recorder between the gate and the exchange kept what a synthetic run keeps.
+    CHECK(first.fills.size() == first.loop.fills);
+    CHECK(first.metrics.fills == first.loop.fills);
+    CHECK(first.activity.orders_submitted == first.orders_sent + first.flatten_orders_sent);
+    CHECK(first.orders.size() > first.orders_sent);
+    REQUIRE(first.pnl.size() > 100); // one sample per second of a minutes-long capture
+    CHECK(first.pnl.back().equity == Approx(first.equity).margin(1e-6));
+    CHECK(first.metrics.duration_s > 60.0);
+    CHECK_FALSE(first.book_never_synced);
+
     const backtest_summary second = run_replay_backtest(registry, {file}, config);
     REQUIRE(second.ok);
     CHECK(second.loop.fills == first.loop.fills);
@@ -68,15 +80,40 @@ TEST_CASE("replay of a BTCUSDT capture trades deterministically", "[engine][data
                     << " msg/s (decode + book + strategy + sim exchange, this build)");
 }
 
+TEST_CASE("a replay whose book never syncs says so and records no orders", "[engine]") {
+    // Depth diffs without a snapshot: the book cannot sync, so nothing is quoted.
+    test::temp_dir dir("replay-unsynced");
+    const std::filesystem::path file = dir.path() / "diffs.txt";
+    {
+        std::ofstream out(file);
+        for (int i = 0; i < 20; ++i) {
+            out << 1723161254000000000LL + i * 100'000'000LL
+                << R"( {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255308,)"
+                << R"("s":"BTCUSDT","U":)" << 100 + i * 10 << R"(,"u":)" << 109 + i * 10
+                << R"(,"b":[["61000.00","1.0"]],"a":[["61000.10","1.0"]]}})" << '\n';
+        }
+    }
+    md::symbol_registry registry;
+    REQUIRE(registry.add(testing::btcusdt()) == 0);
+    core_loop_config config;
+    config.symbol = 0;
+    const backtest_summary s = run_replay_backtest(registry, {file.string()}, config);
+    INFO(s.error);
+    REQUIRE(s.ok);
+    CHECK(s.replay.market_data == 20);
+    CHECK(s.book_never_synced);
+    CHECK(s.orders_sent == 0);
+    CHECK(s.orders.empty());
+    CHECK(s.pnl.empty());
+}
+
 TEST_CASE("a replay summary counts only orders that reached the exchange as sent",
           "[engine][data][counting]") {
-    const std::string dir = testing::data_dir();
-    const std::string file = dir + "/spot-btcusdt-20240808.gz";
-    if (dir.empty() || !std::filesystem::exists(file)) {
-        WARN("skipped: " << file << " is absent");
-        SUCCEED("skipped: test data absent");
+    const std::string dir = test::require_captures({"spot-btcusdt-20240808.gz"});
+    if (dir.empty()) {
         return;
     }
+    const std::string file = dir + "/spot-btcusdt-20240808.gz";
     md::symbol_registry registry;
     REQUIRE(registry.add(testing::btcusdt()) == 0);
     core_loop_config config;

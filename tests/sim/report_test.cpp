@@ -201,6 +201,26 @@ TEST_CASE("a run report writes well-formed files", "[report]") {
     }
 }
 
+TEST_CASE("a short run's annualised figures carry a caveat; run counts are reported", "[report]") {
+    auto run = make_run(500);
+    run.report.counters = {{"malformed", "Malformed messages", 34},
+                           {"risk_refusals_price_band", "Risk refusals: price_band", 7}};
+    REQUIRE(run.report.metrics.duration_s < annualisation_caveat_below_s);
+    const std::string md = format_report_markdown(run.report);
+    const std::string html = format_report_html(run.report);
+    const std::string json = format_report_json(run.report);
+    CHECK(md.find("less than a day") != std::string::npos);
+    CHECK(html.find("less than a day") != std::string::npos);
+    CHECK(json.find("\"run_counts\": {\n    \"malformed\": 34,\n    "
+                    "\"risk_refusals_price_band\": 7\n  }") != std::string::npos);
+    CHECK(md.find("| Malformed messages | 34 |") != std::string::npos);
+    CHECK(html.find("Risk refusals: price_band") != std::string::npos);
+
+    run.report.metrics.duration_s = annualisation_caveat_below_s;
+    CHECK(format_report_markdown(run.report).find("less than a day") == std::string::npos);
+    CHECK(format_report_html(run.report).find("less than a day") == std::string::npos);
+}
+
 TEST_CASE("identical input gives byte-identical files", "[report]") {
     const auto first = make_run(300);
     const auto second = make_run(300);

@@ -3,13 +3,20 @@
 // simulated exchange inline on the calling thread. Simulated time is the capture's local
 // timestamps, so a run is deterministic: the same files and config give the same fills.
 //
+// A run_recorder between the loop's risk gate and the exchange records every order event, fill
+// and a pnl sample per record interval of capture time (from the first event that marks the
+// account), so a replay gets the same metrics and report as a synthetic backtest.
+//
 // Threading: runs entirely on the calling thread; allocates at set-up only.
 #pragma once
 
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/engine/core_loop.hpp"
+#include "quoter/engine/run_recorder.hpp"
 #include "quoter/md/instrument.hpp"
 #include "quoter/md/replayer.hpp"
+#include "quoter/sim/metrics.hpp"
+#include "quoter/sim/records.hpp"
 
 #include <array>
 #include <cstdint>
@@ -24,7 +31,7 @@ struct backtest_summary {
     std::uint64_t lines = 0; ///< Capture lines decoded.
     std::uint64_t bad_lines = 0;
     md::replay_stats replay; ///< What the lines decoded to (malformed, unrecognised, ...).
-    std::uint64_t gaps = 0; ///< Update-id chain breaks of the traded symbol's book.
+    std::uint64_t gaps = 0;  ///< Update-id chain breaks of the traded symbol's book.
     std::uint64_t resyncs = 0;
     core_loop_stats loop; ///< Events, fills, pauses and the fill digest.
     /// The quote manager's view: its orders_sent also counts orders the risk gate refused
@@ -53,12 +60,28 @@ struct backtest_summary {
     double wall_seconds = 0.0;
     /// Capture lines per wall-clock second through decode, book, strategy and exchange.
     double messages_per_s = 0.0;
+    /// The traded book was never valid (e.g. a capture without a depth snapshot): no quotes.
+    bool book_never_synced = false;
+    // What the recorder kept, and the metrics over it (as a synthetic run's).
+    std::vector<sim::pnl_sample> pnl;
+    std::vector<sim::fill_record> fills;
+    std::vector<sim::order_record> orders;
+    sim::activity_counts activity;
+    sim::run_metrics metrics;
+};
+
+/// What a replay records.
+struct replay_options {
+    /// Capture time between two pnl samples, ns (> 0).
+    core::duration_ns record_interval_ns = core::ns_per_s;
+    record_options keep;
 };
 
 /// Replays files (in order, as one stream) for the symbol config.symbol of registry.
 /// config.journal_path, when set, receives the journal (drained inline).
 [[nodiscard]] backtest_summary run_replay_backtest(const md::symbol_registry& registry,
                                                    const std::vector<std::string>& files,
-                                                   const core_loop_config& config);
+                                                   const core_loop_config& config,
+                                                   const replay_options& options = {});
 
 } // namespace quoter::engine

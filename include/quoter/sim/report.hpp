@@ -14,6 +14,7 @@
 #include "quoter/sim/records.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -35,6 +36,17 @@ struct report_parameter {
     std::string value;
 };
 
+/// A count of something the run met beyond its metrics (risk refusals by reason, replay message
+/// counters), shown in its own table and under "run_counts" in report.json.
+struct report_counter {
+    std::string key;   ///< JSON key, snake_case.
+    std::string label; ///< Text for report.md and report.html.
+    std::uint64_t value = 0;
+};
+
+/// Runs shorter than this get a caveat beside their annualised figures, seconds.
+inline constexpr double annualisation_caveat_below_s = 24.0 * 3600.0;
+
 /// Everything a single-run report shows. The spans must outlive the call that writes it.
 struct run_report {
     std::string title = "quoter simulation";
@@ -43,6 +55,8 @@ struct run_report {
     std::span<const order_record> orders;
     run_metrics metrics;
     std::vector<report_parameter> parameters;
+    /// Extra counts in the order given; empty: no "Run counts" table.
+    std::vector<report_counter> counters;
     report_format format;
     /// Upper bound on the buckets per chart; each keeps its first, last, minimum and maximum
     /// point per series, so a chart draws at most about 4 points per bucket and series.
