@@ -102,6 +102,7 @@ void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
         }
         break;
     case exec::exec_kind::cancel_reject:
+    case exec::exec_kind::unknown: // the order stays live until a later report resolves it
         break;
     }
     // The loop books the report; the fill record shows what its account made of it.
