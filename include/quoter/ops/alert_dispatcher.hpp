@@ -63,6 +63,14 @@ struct alert_dispatcher_settings {
     std::string extra_ca_file;
 };
 
+/// An alert on its way from the raising thread to the dispatcher's thread, with the wall time it
+/// was raised at. At namespace scope so that the ring can see it complete (a nested class's
+/// member initialisers are not, inside its enclosing class).
+struct handed_alert {
+    risk::alert alert;
+    std::int64_t wall_ns = 0;
+};
+
 /// Counters, written by the dispatcher thread (raised/dropped_full by the core).
 struct alert_dispatcher_stats {
     std::uint64_t raised = 0;       ///< Alerts the core handed over.
@@ -98,11 +106,6 @@ public:
     struct worker;
 
 private:
-    struct handed_alert {
-        risk::alert alert;
-        std::int64_t wall_ns = 0;
-    };
-
     alert_dispatcher_settings settings_;
     core::spsc_ring<handed_alert, ring_capacity> ring_;
     std::atomic<std::uint64_t> raised_{0};
