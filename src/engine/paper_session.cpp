@@ -206,7 +206,7 @@ public:
         const risk::halt_reason reason = loop.risk().switch_state().kill_reason();
         if (reason != last_reason_) {
             last_reason_ = reason;
-            s.halt_reason.assign(reason == risk::halt_reason::none ? std::string_view{}
+            s.halt_reason.assign(reason == risk::halt_reason::none ? std::string_view("")
                                                                    : risk::to_string(reason));
         }
         const bool have_book = market.best_bid.ticks() > 0 && market.best_ask.ticks() > 0;
