@@ -510,6 +510,11 @@ int run_paper_command(const paper_run_command& command) {
         std::fprintf(stderr, "md: %.*s\n", static_cast<int>(line.size()), line.data());
     };
     session.status_interval_ms = 200;
+    session.ops = config.ops;
+    session.log = [](std::string_view line) {
+        std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+        std::fflush(stderr);
+    };
     // A busy-polling core only makes sense on a CPU of its own.
     session.idle_sleep_us = config.threads.wait == wait_policy::spin ? 0 : 100;
 

@@ -311,6 +311,22 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
     if (control_ == nullptr) {
         return;
     }
+    // An operator's flatten: the kill switch engages (cancel-all) and the flattener closes the
+    // position, as a kill with flatten_on_kill does. Reducing flatten orders pass the killed
+    // gate only when risk.triggers.flatten_on_kill is set, so without it this is a kill.
+    const auto flatten = [&](ops::command_source source) {
+        ++stats_.kills;
+        if (journal_ != nullptr) {
+            journal_->append(now, ops::command_entry{ops::control_command::flatten, source});
+        }
+        const bool engaged = risk_.trigger_kill_switch(risk::halt_reason::manual_kill, now);
+        // A kill already latched does not run the kill actions again: start the flattener
+        // here; a fresh one with flatten_on_kill started it through flatten_positions.
+        if (!engaged && config_.risk.triggers.flatten_on_kill &&
+            flattener_.state() != exec::flatten_state::working) {
+            flatten_positions(risk::halt_reason::manual_kill);
+        }
+    };
     if (control_->kill_requested()) {
         if (const auto source = control_->take_kill_request()) {
             ++stats_.kills;
@@ -320,7 +336,16 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
             (void)risk_.trigger_kill_switch(risk::halt_reason::manual_kill, now);
         }
     }
+    if (control_->flatten_requested()) {
+        if (const auto source = control_->take_flatten_request()) {
+            flatten(*source);
+        }
+    }
     control_->drain([&](const ops::control_message& message) {
+        if (message.command == ops::control_command::flatten) {
+            flatten(message.source);
+            return;
+        }
         if (journal_ != nullptr) {
             journal_->append(now, ops::command_entry{message.command, message.source});
         }
@@ -336,6 +361,8 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
             break;
         case ops::control_command::quit:
             stop_ = true;
+            break;
+        case ops::control_command::flatten:
             break;
         }
     });
@@ -499,6 +526,9 @@ void core_loop::on_rejection(const risk::rejection_record& record) noexcept {
 void core_loop::raise(const risk::alert& a) noexcept {
     if (journal_ != nullptr) {
         journal_->append(a);
+    }
+    if (alert_forward_ != nullptr) {
+        alert_forward_->raise(a);
     }
 }
 

@@ -1,11 +1,21 @@
 #include "quoter/engine/paper_session.hpp"
 
 #include "quoter/core/cpu.hpp"
+#include "quoter/ops/alert_dispatcher.hpp"
+#include "quoter/ops/alerts.hpp"
+#include "quoter/ops/engine_metrics.hpp"
+#include "quoter/ops/http_server.hpp"
 #include "quoter/ops/journal.hpp"
+#include "quoter/ops/metrics.hpp"
+#include "quoter/ops/state_file.hpp"
+#include "quoter/ops/status.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 namespace quoter::engine {
@@ -37,6 +47,253 @@ paper_status snapshot(const core_loop& loop, const exec::sim_exchange& exchange,
     status.market_data = service.stats();
     return status;
 }
+
+[[nodiscard]] ops::trading_state ops_state(risk::trading_state state) noexcept {
+    switch (state) {
+    case risk::trading_state::paused:
+        return ops::trading_state::paused;
+    case risk::trading_state::killed:
+        return ops::trading_state::killed;
+    case risk::trading_state::running:
+        break;
+    }
+    return ops::trading_state::running;
+}
+
+/// Hands every alert to two sinks (stderr and the alert dispatcher); either may be null.
+class tee_alert_sink final : public risk::alert_sink {
+public:
+    tee_alert_sink(risk::alert_sink* first, risk::alert_sink* second) noexcept
+        : first_(first), second_(second) {}
+    void raise(const risk::alert& a) noexcept override {
+        if (first_ != nullptr) {
+            first_->raise(a);
+        }
+        if (second_ != nullptr) {
+            second_->raise(a);
+        }
+    }
+
+private:
+    risk::alert_sink* first_;
+    risk::alert_sink* second_;
+};
+
+/// What the state file keeps, as the core publishes it for the saver thread (a POD on a
+/// sequence lock, like the status snapshot).
+struct persisted_state {
+    std::int64_t position_lots = 0;
+    std::int64_t cost_basis_units = 0;
+    bool kill_latched = false;
+    risk::halt_reason kill_reason = risk::halt_reason::none;
+    std::uint8_t padding_[6] = {};
+
+    [[nodiscard]] bool same(const persisted_state& o) const noexcept {
+        return position_lots == o.position_lots && cost_basis_units == o.cost_basis_units &&
+               kill_latched == o.kill_latched && kill_reason == o.kill_reason;
+    }
+};
+using persisted_board = ops::seqlock_board<persisted_state>;
+
+/// Saves the state file from its own thread (blocking file I/O never runs on the core): on a
+/// change, looked for every save_interval_ms, and every ten intervals regardless, so that
+/// saved_ns shows the engine alive; once more when stopped.
+class state_saver {
+public:
+    state_saver(std::string path, ops::engine_state base, const persisted_board& board,
+                std::chrono::milliseconds interval)
+        : path_(std::move(path)), base_(std::move(base)), board_(board), interval_(interval) {
+        thread_ = std::thread([this] { run(); });
+    }
+    state_saver(const state_saver&) = delete;
+    state_saver& operator=(const state_saver&) = delete;
+    ~state_saver() { stop(); }
+
+    /// Stops the thread and saves once more (the final state). Idempotent.
+    void stop() {
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            if (stopping_) {
+                return;
+            }
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+        save(board_.read());
+    }
+    /// The last save error ("" when fine).
+    [[nodiscard]] std::string error() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return error_;
+    }
+
+private:
+    void run() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        auto next_periodic = std::chrono::steady_clock::now();
+        persisted_state saved{};
+        bool any = false;
+        while (!stopping_) {
+            const persisted_state now = board_.read();
+            const auto clock = std::chrono::steady_clock::now();
+            if (!any || !now.same(saved) || clock >= next_periodic) {
+                lock.unlock();
+                save(now);
+                lock.lock();
+                saved = now;
+                any = true;
+                next_periodic = clock + 10 * interval_;
+            }
+            wake_.wait_for(lock, interval_, [this] { return stopping_; });
+        }
+    }
+
+    void save(const persisted_state& p) {
+        ops::engine_state state = base_;
+        state.saved_ns = ops::wall_clock_ns();
+        state.positions.push_back({.symbol = state.symbol,
+                                   .qty_lots = p.position_lots,
+                                   .entry_notional = p.cost_basis_units});
+        state.kill_latched = p.kill_latched;
+        state.kill_reason =
+            p.kill_latched ? std::string(risk::to_string(p.kill_reason)) : std::string{};
+        std::string failed = ops::save_state(path_, state);
+        const std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::move(failed);
+    }
+
+    std::string path_;
+    ops::engine_state base_;
+    const persisted_board& board_;
+    std::chrono::milliseconds interval_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::string error_;
+    std::thread thread_;
+};
+
+/// The core's side of the operations surface: fills the status snapshot and the engine metrics
+/// from what the loop, the simulated exchange and the md service already count. Core thread;
+/// no allocation, no formatting (fixed_text copies, atomic stores).
+class ops_publisher {
+public:
+    ops_publisher(const paper_session_config& config, const core::symbol_spec& spec,
+                  ops::status_board& board, ops::engine_metrics& metrics,
+                  persisted_board& persisted)
+        : spec_(spec), board_(board), metrics_(metrics), persisted_(persisted) {
+        snapshot_.started_ns = ops::wall_clock_ns();
+        snapshot_.mode.assign(config.mode_name);
+        snapshot_.gateway_connected = true; // the simulated exchange is in process
+    }
+
+    void publish(const core_loop& loop, const exec::sim_exchange& exchange,
+                 const live::market_data_service& service) noexcept {
+        const live::service_stats md = service.stats();
+        const risk::trading_state state = loop.state();
+        const risk::market_view market = loop.market();
+        const portfolio::account& account = loop.account();
+        const exec::quote_counters quotes = loop.quotes().counters();
+        const core_loop_stats& stats = loop.stats();
+        const exec::sim_exchange_stats venue = exchange.stats();
+        const bool synced = !loop.feed_paused() && md.synced_symbols > 0;
+
+        ops::status_snapshot& s = snapshot_;
+        s.published_ns = ops::wall_clock_ns();
+        s.state = ops_state(state);
+        s.book_synced = synced;
+        const risk::halt_reason reason = loop.risk().switch_state().kill_reason();
+        if (reason != last_reason_) {
+            last_reason_ = reason;
+            s.halt_reason.assign(reason == risk::halt_reason::none ? std::string_view("")
+                                                                   : risk::to_string(reason));
+        }
+        const bool have_book = market.best_bid.ticks() > 0 && market.best_ask.ticks() > 0;
+        s.best_bid = have_book ? spec_.to_double(market.best_bid) : 0.0;
+        s.best_ask = have_book ? spec_.to_double(market.best_ask) : 0.0;
+        s.mid = have_book ? (s.best_bid + s.best_ask) / 2.0 : 0.0;
+        s.spread_bps = have_book && s.mid > 0.0 ? (s.best_ask - s.best_bid) / s.mid * 1e4 : 0.0;
+        const exec::working_order& bid = loop.quotes().order(core::side::buy, 0);
+        const exec::working_order& ask = loop.quotes().order(core::side::sell, 0);
+        s.quoted_bid = bid.status == exec::order_status::none ? 0.0 : spec_.to_double(bid.price);
+        s.quoted_ask = ask.status == exec::order_status::none ? 0.0 : spec_.to_double(ask.price);
+        s.inventory_base = spec_.to_double(account.position());
+        s.pnl_total_quote = account.total_pnl();
+        s.pnl_realized_quote = account.realized_pnl();
+        s.working_orders = static_cast<std::uint32_t>(exchange.open_order_count());
+        s.working_bids = bid.status == exec::order_status::none ? 0U : 1U;
+        s.fills = stats.fills;
+        const std::uint64_t sent = loop.gate().orders_sent(risk::order_intent::quote) +
+                                   loop.gate().orders_sent(risk::order_intent::flatten);
+        s.orders_sent = sent;
+        board_.publish(s);
+
+        persisted_state p;
+        p.position_lots = account.position().lots();
+        p.cost_basis_units = account.cost_basis_units();
+        p.kill_latched = state == risk::trading_state::killed;
+        p.kill_reason = reason;
+        if (!p.same(last_persisted_)) {
+            last_persisted_ = p;
+            persisted_.publish(p);
+        }
+
+        metrics_.md_messages.set_total(md.messages);
+        metrics_.md_gaps.set_total(md.gaps + stats.sequence_gaps);
+        metrics_.md_resyncs.set_total(md.resyncs);
+        metrics_.book_synced.set(synced ? 1.0 : 0.0);
+        metrics_.orders_sent.set_total(sent);
+        metrics_.cancels_sent.set_total(quotes.cancels_sent);
+        metrics_.fills.set_total(stats.fills);
+        metrics_.working_orders.set(static_cast<double>(s.working_orders));
+        metrics_.gateway_connected.set(1.0);
+        // The simulated exchange tells post-only rejects apart; its other rejects carry no
+        // reason in its counters and are not attributed to one.
+        metrics_
+            .order_rejects[static_cast<std::size_t>(exec::reject_reason::post_only_would_cross)]
+            ->set_total(venue.post_only_rejects);
+        for (std::size_t i = 0; i < risk::reject_reason_count; ++i) {
+            metrics_.risk_refusals[i]->set_total(
+                loop.gate().risk_rejects(static_cast<risk::reject_reason>(i)));
+        }
+        metrics_.order_rejects[static_cast<std::size_t>(exec::reject_reason::risk_refused)]
+            ->set_total(loop.gate().risk_rejects());
+        metrics_.pnl_total.set(s.pnl_total_quote);
+        metrics_.pnl_realized.set(s.pnl_realized_quote);
+        metrics_.inventory.set(s.inventory_base);
+        metrics_.kill_engaged.set(state == risk::trading_state::killed ? 1.0 : 0.0);
+        metrics_.paused.set(state == risk::trading_state::paused ? 1.0 : 0.0);
+        metrics_.kills.set_total(loop.risk().switch_state().kill_count());
+        if (stats.fills != last_fills_) {
+            last_fills_ = stats.fills;
+            metrics_.last_fill_seconds.set(static_cast<double>(s.published_ns) / 1e9);
+        }
+        if (md.messages != last_messages_) {
+            last_messages_ = md.messages;
+            metrics_.last_md_seconds.set(static_cast<double>(s.published_ns) / 1e9);
+        }
+    }
+
+    void set_symbol(std::string_view symbol) noexcept { snapshot_.symbol.assign(symbol); }
+    /// Marks the snapshot stopped and publishes it once more.
+    void stopped() noexcept {
+        snapshot_.state = ops::trading_state::stopped;
+        snapshot_.published_ns = ops::wall_clock_ns();
+        board_.publish(snapshot_);
+    }
+
+private:
+    const core::symbol_spec& spec_;
+    ops::status_board& board_;
+    ops::engine_metrics& metrics_;
+    persisted_board& persisted_;
+    persisted_state last_persisted_{};
+    ops::status_snapshot snapshot_{};
+    risk::halt_reason last_reason_ = risk::halt_reason::none;
+    std::uint64_t last_fills_ = 0;
+    std::uint64_t last_messages_ = 0;
+};
 
 } // namespace
 
@@ -84,12 +341,124 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         journal = std::move(*opened);
     }
 
+    const std::string symbol_name(instrument.trading_spec.name().view());
+    const auto log = [&](const std::string& line) {
+        if (config.log) {
+            config.log(line);
+        }
+    };
+
+    // The single-instance lock and the state file come before any order can be sent.
+    const ops::state_settings& state_settings = config.ops.state;
+    ops::instance_lock lock;
+    std::string state_path;
+    ops::engine_state restored;
+    bool restored_found = false;
+    if (!state_settings.directory.empty()) {
+        auto acquired = ops::instance_lock::acquire(state_settings.directory,
+                                                    state_settings.account, symbol_name);
+        if (!acquired.has_value()) {
+            summary.error = "state: " + acquired.error();
+            return summary;
+        }
+        lock = std::move(*acquired);
+        state_path = state_settings.directory + "/quoter-" + state_settings.account + "-" +
+                     symbol_name + ".state";
+        auto loaded = ops::load_state(state_path);
+        if (!loaded.has_value()) {
+            summary.error = "state: " + loaded.error();
+            return summary;
+        }
+        restored_found = loaded->found;
+        restored = std::move(loaded->state);
+        if (restored_found &&
+            (restored.account != state_settings.account || restored.symbol != symbol_name)) {
+            summary.error = "state: " + state_path + " belongs to account " + restored.account +
+                            " symbol " + restored.symbol + "; move it aside";
+            return summary;
+        }
+    }
+
+    // Alerts: stderr always, the dispatcher (webhook, Telegram, file) when configured.
+    std::unique_ptr<ops::alert_dispatcher> dispatcher;
+    if (config.ops.alerts.any_target()) {
+        const std::string instance = config.ops.instance.empty()
+                                         ? config.mode_name + " " + symbol_name
+                                         : config.ops.instance;
+        ops::alert_dispatcher_settings settings = config.ops.alerts.dispatcher_settings(instance);
+        const std::vector<std::string> problems = ops::check_alert_settings(settings);
+        if (!problems.empty()) {
+            summary.error = "alerts: " + problems.front();
+            return summary;
+        }
+        dispatcher = std::make_unique<ops::alert_dispatcher>(std::move(settings));
+        for (const std::string& target : dispatcher->describe_targets()) {
+            log("alerts: " + target);
+        }
+    }
+    ops::stderr_alert_sink stderr_alerts;
+    tee_alert_sink alerts(&stderr_alerts, dispatcher.get());
+
     core_loop_config loop_config = config.engine;
     loop_config.quotes.symbol = 0;
     core_loop loop(loop_config, instrument, exchange, &exchange, journal.get(), control);
+    loop.set_alert_sink(&alerts);
+
+    if (restored_found) {
+        for (const ops::state_position& position : restored.positions) {
+            if (position.symbol == symbol_name && position.qty_lots != 0) {
+                log("state: the saved position of " + std::to_string(position.qty_lots) +
+                    " lots is not restored into the paper account (it starts flat)");
+            }
+        }
+        if (restored.kill_latched) {
+            // A kill latched before the restart stays latched until an explicit resume.
+            (void)loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, steady_ns());
+            log("state: kill latched before the restart (reason " +
+                (restored.kill_reason.empty() ? std::string("unknown") : restored.kill_reason) +
+                "); it stays engaged until resume");
+        }
+    }
+
+    // Operations: the status board and the metrics are always kept (cheap); the HTTP server
+    // only when configured. Registration allocates, so it happens here, before the loop.
+    ops::status_board board;
+    ops::metrics_registry registry_metrics;
+    ops::engine_metrics metrics(registry_metrics);
+    persisted_board persisted;
+    ops_publisher publisher(config, instrument.trading_spec, board, metrics, persisted);
+    publisher.set_symbol(symbol_name);
+    publisher.publish(loop, exchange, service);
+    std::unique_ptr<state_saver> saver;
+    if (!state_path.empty()) {
+        ops::engine_state base;
+        base.account = state_settings.account;
+        base.symbol = symbol_name;
+        saver = std::make_unique<state_saver>(state_path, std::move(base), persisted,
+                                              state_settings.save_interval_ms);
+    }
+    std::unique_ptr<ops::http_server> http;
+    if (config.ops.http.enabled) {
+        auto server = ops::http_server::start(
+            config.ops.http, config.ops.http_token,
+            {.control = control, .status = &board, .metrics = &registry_metrics});
+        if (!server.has_value()) {
+            summary.error = "http: " + server.error();
+            return summary;
+        }
+        http = std::move(*server);
+        summary.http_endpoint = http->endpoint();
+        if (config.log) {
+            config.log("http: listening on " + summary.http_endpoint);
+        }
+    }
 
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = steady_ns() + status_ns;
+    const core::duration_ns publish_ns =
+        std::max<std::int64_t>(1, config.ops.status_interval_ms.count()) * core::ns_per_ms;
+    core::timestamp_ns next_publish = 0;
+    bool published_killed = false;
     md::md_event event;
     while (!stop.load(std::memory_order_relaxed)) {
         bool any = false;
@@ -100,6 +469,13 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         const core::timestamp_ns now = steady_ns();
         if (!loop.poll(now)) {
             break;
+        }
+        // A kill is published at once, not a status interval later.
+        if (now >= next_publish ||
+            (loop.state() == risk::trading_state::killed) != published_killed) {
+            next_publish = now + publish_ns;
+            published_killed = loop.state() == risk::trading_state::killed;
+            publisher.publish(loop, exchange, service);
         }
         if (on_status && now >= next_status) {
             next_status = now + status_ns;
@@ -122,6 +498,17 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     (void)loop.poll(steady_ns());
+    publisher.publish(loop, exchange, service);
+    publisher.stopped();
+    if (saver) {
+        saver->stop();
+        if (const std::string failed = saver->error(); !failed.empty()) {
+            log("state: " + failed);
+        }
+    }
+    if (http) {
+        http->stop();
+    }
     service.stop();
     summary.last = snapshot(loop, exchange, service, steady_ns());
     if (on_status) {

@@ -60,6 +60,7 @@ std::string_view to_string(control_command command) noexcept {
     case control_command::pause: return "pause";
     case control_command::resume: return "resume";
     case control_command::quit: return "quit";
+    case control_command::flatten: return "flatten";
     }
     return "unknown";
 }

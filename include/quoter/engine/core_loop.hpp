@@ -162,6 +162,9 @@ public:
     void set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept;
     /// Cancels every open order (graceful stop) and stops quoting.
     void shutdown(core::timestamp_ns now) noexcept;
+    /// Also hands every alert to sink (after the journal), e.g. a fan-out to stderr and the
+    /// alert dispatcher; nullptr: the journal only. Core thread; sink must outlive the loop.
+    void set_alert_sink(risk::alert_sink* sink) noexcept { alert_forward_ = sink; }
 
     [[nodiscard]] bool stop_requested() const noexcept { return stop_; }
     [[nodiscard]] const core_loop_stats& stats() const noexcept { return stats_; }
@@ -219,6 +222,7 @@ private:
     exec::sim_exchange* sim_;
     ops::journal* journal_;
     ops::control_channel* control_;
+    risk::alert_sink* alert_forward_ = nullptr;
 
     portfolio::account account_;
     strategy::quoting_strategy strategy_;

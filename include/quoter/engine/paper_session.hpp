@@ -14,11 +14,13 @@
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/live/market_data_service.hpp"
 #include "quoter/ops/control.hpp"
+#include "quoter/ops/ops_config.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace quoter::engine {
 
@@ -32,6 +34,17 @@ struct paper_session_config {
     /// Sleep of the core thread when the ring is empty, in µs (0: busy-poll with cpu_relax,
     /// for a pinned core on a dedicated CPU).
     std::int64_t idle_sleep_us = 100;
+    /// [ops], [http], [alerts], [state]. The core publishes an ops::status_snapshot and
+    /// refreshes the engine metrics every ops.status_interval_ms (copies of counters it already
+    /// keeps: no allocation, no formatting); with http.enabled the HTTP control plane serves
+    /// them on its own thread and hands POSTs to the control channel (which must then be
+    /// given).
+    ops::ops_settings ops;
+    /// Mode name in /status ("paper_exchange").
+    std::string mode_name = "paper_exchange";
+    /// One line per operations event at start and stop ("http: listening on ..."); may be
+    /// empty. Called on the calling thread outside the trading loop.
+    std::function<void(std::string_view)> log;
 };
 
 /// A snapshot of the session, handed to the status callback and returned at the end.
@@ -55,6 +68,8 @@ struct paper_status {
 
 struct paper_summary {
     bool ok = false;
+    /// The HTTP control plane's endpoint ("127.0.0.1:9464"); empty when it was not started.
+    std::string http_endpoint;
     std::string error; ///< Why the session could not start.
     paper_status last;
 };

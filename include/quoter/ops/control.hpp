@@ -27,7 +27,7 @@
 
 namespace quoter::ops {
 
-enum class control_command : std::uint8_t { kill, pause, resume, quit };
+enum class control_command : std::uint8_t { kill, pause, resume, quit, flatten };
 enum class command_source : std::uint8_t { terminal, signal, http };
 
 [[nodiscard]] std::string_view to_string(control_command command) noexcept;
