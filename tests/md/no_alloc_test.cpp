@@ -12,6 +12,7 @@
 #include "quoter/md/exchange_info.hpp"
 #include "quoter/md/feed_handler.hpp"
 #include "quoter/md/publisher.hpp"
+#include "support/capture_data.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -197,12 +198,8 @@ struct consumer_result {
 } // namespace
 
 TEST_CASE("the md thread and its consumer allocate nothing after warm-up", "[no_alloc][data]") {
-    const std::string dir = testing::data_dir();
+    const std::string dir = test::require_captures({"spot-btcusdt-20240808.gz"});
     if (dir.empty()) {
-        if (std::getenv("CI") != nullptr) {
-            FAIL("../shared/data/binance not found (QUOTER_DATA_DIR) and CI is set");
-        }
-        WARN("skipped: ../shared/data/binance not found (set QUOTER_DATA_DIR to run this test)");
         return;
     }
     const auto info = load_exchange_info_file(
