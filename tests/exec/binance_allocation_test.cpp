@@ -8,6 +8,7 @@
 #include "quoter/exec/binance_rate_limits.hpp"
 #include "quoter/exec/binance_spot_requests.hpp"
 #include "quoter/exec/binance_user_data.hpp"
+#include "support/counting_allocator.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,51 +23,8 @@ std::atomic<std::uint64_t> allocations{0};
 
 } // namespace
 
-namespace {
-
-void* counted_allocation(std::size_t size) noexcept {
+void quoter::test::count_allocation() noexcept {
     allocations.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(size == 0 ? 1 : size);
-}
-
-} // namespace
-
-// Every unaligned form, so that whatever a library allocates with it frees with a match.
-void* operator new(std::size_t size) {
-    if (void* p = counted_allocation(size)) {
-        return p;
-    }
-    throw std::bad_alloc{};
-}
-void* operator new[](std::size_t size) {
-    if (void* p = counted_allocation(size)) {
-        return p;
-    }
-    throw std::bad_alloc{};
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    return counted_allocation(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    return counted_allocation(size);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
 }
 
 using namespace quoter;

@@ -13,6 +13,7 @@
 #include "quoter/md/feed_handler.hpp"
 #include "quoter/md/publisher.hpp"
 #include "support/capture_data.hpp"
+#include "support/counting_allocator.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -35,7 +36,7 @@ thread_local counted_thread current_thread = counted_thread::none;
 std::atomic<std::uint64_t> md_allocations{0};
 std::atomic<std::uint64_t> consumer_allocations{0};
 
-void count_allocation() noexcept {
+void count_thread_allocation() noexcept {
     switch (current_thread) {
     case counted_thread::none:
         return;
@@ -48,80 +49,10 @@ void count_allocation() noexcept {
     }
 }
 
-void* counted(std::size_t size) noexcept {
-    count_allocation();
-    return std::malloc(size == 0 ? 1 : size);
-}
-
-void* counted_aligned(std::size_t size, std::align_val_t align) noexcept {
-    count_allocation();
-    const auto alignment = static_cast<std::size_t>(align);
-    const std::size_t rounded = (size + alignment - 1) / alignment * alignment;
-    return std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded);
-}
-
 } // namespace
 
-// Every form, so that whatever a library allocates with it frees with a match.
-void* operator new(std::size_t size) {
-    if (void* p = counted(size)) {
-        return p;
-    }
-    throw std::bad_alloc{};
-}
-void* operator new[](std::size_t size) {
-    if (void* p = counted(size)) {
-        return p;
-    }
-    throw std::bad_alloc{};
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    return counted(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    return counted(size);
-}
-void* operator new(std::size_t size, std::align_val_t align) {
-    if (void* p = counted_aligned(size, align)) {
-        return p;
-    }
-    throw std::bad_alloc{};
-}
-void* operator new[](std::size_t size, std::align_val_t align) {
-    if (void* p = counted_aligned(size, align)) {
-        return p;
-    }
-    throw std::bad_alloc{};
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
+void quoter::test::count_allocation() noexcept {
+    count_thread_allocation();
 }
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -133,15 +64,15 @@ extern "C" void* __libc_malloc(std::size_t size);
 extern "C" void* __libc_calloc(std::size_t count, std::size_t size);
 extern "C" void* __libc_realloc(void* p, std::size_t size);
 extern "C" void* malloc(std::size_t size) {
-    count_allocation();
+    count_thread_allocation();
     return __libc_malloc(size);
 }
 extern "C" void* calloc(std::size_t count, std::size_t size) {
-    count_allocation();
+    count_thread_allocation();
     return __libc_calloc(count, size);
 }
 extern "C" void* realloc(void* p, std::size_t size) {
-    count_allocation();
+    count_thread_allocation();
     return __libc_realloc(p, size);
 }
 #else
