@@ -538,6 +538,16 @@ std::uint32_t read_quotes(config::section s, exec::quote_manager_config& out) {
                          .count();
     out.post_only = s.boolean("post_only", out.post_only,
                               "Send post-only orders (rejected rather than taking liquidity)");
+    out.cancel_retry_ms =
+        s.duration_ms("cancel_retry_ms", std::chrono::milliseconds(out.cancel_retry_ms),
+                      {.min = 1, .max = 60'000},
+                      "Minimum time between two cancel attempts of one order, and how long a "
+                      "cancel may go unanswered before it is sent again")
+            .count();
+    out.max_cancel_attempts = s.integer<std::uint32_t>(
+        "max_cancel_attempts", out.max_cancel_attempts, {.min = 1, .max = 10'000},
+        "Cancel attempts per order before the manager gives up on it and raises a critical "
+        "cancel_gave_up alert");
     return levels;
 }
 

@@ -264,3 +264,17 @@ TEST_CASE("risk.daily_reset_utc is a UTC time of day HH:MM", "[app_config]") {
             Catch::Contains("risk.daily_reset_utc"));
     }
 }
+
+TEST_CASE("quotes: the cancel retry pace and budget come from the configuration", "[app_config]") {
+    test::temp_dir dir("app-config-cancels");
+    const auto file = dir.write("quoter.toml",
+                                "[quotes]\ncancel_retry_ms = 500\nmax_cancel_attempts = 3\n");
+    const auto loaded = app::load_engine_config(file.string(), options());
+    REQUIRE(loaded.has_value());
+    CHECK(loaded->quotes.cancel_retry_ms == 500);
+    CHECK(loaded->quotes.max_cancel_attempts == 3);
+    CHECK_THAT(messages(problems_of("[quotes]\nmax_cancel_attempts = 0\n")),
+               Catch::Contains("quotes.max_cancel_attempts"));
+    CHECK_THAT(messages(problems_of("[quotes]\ncancel_retry_ms = 0\n")),
+               Catch::Contains("quotes.cancel_retry_ms"));
+}
