@@ -117,13 +117,10 @@ struct user_data_decoder::impl {
         account.balances[account.balance_count++] = balance;
     }
 
-    bool account_position(detail::dom::object event, user_event& out) const noexcept {
-        detail::field_reader fields(event);
-        out.account.event_time_ms = fields.integer("E");
-        const detail::dom::array balances = fields.array("B");
-        if (!fields.ok) {
-            return false;
-        }
+    /// Balances of an account event: {"a": asset, <free_key>: amount, <locked_key>: amount}
+    /// (spot: free and locked; futures: wallet balance and cross wallet balance).
+    static bool read_balances(detail::dom::array balances, std::string_view free_key,
+                              std::string_view locked_key, account_change& account) noexcept {
         for (const detail::dom::element item : balances) {
             detail::dom::object object;
             if (item.get(object) != simdjson::SUCCESS) {
@@ -132,12 +129,25 @@ struct user_data_decoder::impl {
             detail::field_reader balance_fields(object);
             asset_balance balance;
             balance.asset.assign(balance_fields.text("a"));
-            balance.free_e8 = balance_fields.e8("f");
-            balance.locked_e8 = balance_fields.e8("l");
+            balance.free_e8 = balance_fields.e8(free_key);
+            balance.locked_e8 = balance_fields.e8(locked_key);
             if (!balance_fields.ok) {
                 return false;
             }
-            add_balance(out.account, balance);
+            add_balance(account, balance);
+        }
+        return true;
+    }
+
+    bool account_position(detail::dom::object event, user_event& out) const noexcept {
+        detail::field_reader fields(event);
+        out.account.event_time_ms = fields.integer("E");
+        const detail::dom::array balances = fields.array("B");
+        if (!fields.ok) {
+            return false;
+        }
+        if (!read_balances(balances, "f", "l", out.account)) {
+            return false;
         }
         out.kind = user_event_kind::account_position;
         return true;
@@ -156,20 +166,8 @@ struct user_data_decoder::impl {
         if (!update.ok) {
             return false;
         }
-        for (const detail::dom::element item : balances) {
-            detail::dom::object object;
-            if (item.get(object) != simdjson::SUCCESS) {
-                return false;
-            }
-            detail::field_reader balance_fields(object);
-            asset_balance balance;
-            balance.asset.assign(balance_fields.text("a"));
-            balance.free_e8 = balance_fields.e8("wb");
-            balance.locked_e8 = balance_fields.e8("cw");
-            if (!balance_fields.ok) {
-                return false;
-            }
-            add_balance(out.account, balance);
+        if (!read_balances(balances, "wb", "cw", out.account)) {
+            return false;
         }
         for (const detail::dom::element item : positions) {
             detail::dom::object object;
