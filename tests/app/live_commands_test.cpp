@@ -5,6 +5,7 @@
 #include "quoter/md/capture.hpp"
 #include "support/capture_data.hpp"
 #include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -26,22 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using quoter::net::testing::venue_process;
-
-/// A private temporary folder, removed with everything in it.
-struct temp_folder {
-    fs::path path;
-    temp_folder() {
-        std::string pattern = (fs::temp_directory_path() / "quoter-app-live-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    temp_folder(const temp_folder&) = delete;
-    temp_folder& operator=(const temp_folder&) = delete;
-    ~temp_folder() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
 
 using quoter::test::run_result;
 using quoter::test::slurp;
@@ -80,12 +65,12 @@ TEST_CASE("quoter backtest --data replays a capture and writes the report", "[ap
         return;
     }
     const std::string capture = dir + "/spot-btcusdt-20240808.gz";
-    temp_folder tmp;
-    const fs::path config = tmp.path / "replay.toml";
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path config = tmp.path() / "replay.toml";
     // A tight spread on a liquid book, so that the queue model fills within one capture.
     write_file(config, "[engine]\nsymbol = \"BTCUSDT\"\n\n[strategy.linear]\nspread_bps = 0.5\n\n"
                        "[quotes]\nrefresh_tolerance_bps = 0.5\n");
-    const fs::path out = tmp.path / "report";
+    const fs::path out = tmp.path() / "report";
     const run_result r = run_quoter(
         {"backtest", "--config", config.string(), "--data", capture, "--out", out.string()},
         std::chrono::seconds(300));
@@ -127,11 +112,11 @@ TEST_CASE("quoter backtest --data writes the synthetic run's full report", "[app
     if (dir.empty()) {
         return;
     }
-    temp_folder tmp;
-    const fs::path config = tmp.path / "replay.toml";
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path config = tmp.path() / "replay.toml";
     write_file(config, "[engine]\nsymbol = \"BTCUSDT\"\n\n[strategy.linear]\nspread_bps = 0.5\n\n"
                        "[quotes]\nrefresh_tolerance_bps = 0.5\n");
-    const fs::path out = tmp.path / "report";
+    const fs::path out = tmp.path() / "report";
     // A synthetic run's files first: the replay must leave none of them behind.
     fs::create_directories(out / "path_0");
     write_file(out / "paths.csv", "stale\n");
@@ -163,9 +148,9 @@ TEST_CASE("quoter backtest --data writes the synthetic run's full report", "[app
     CHECK(slurp(out / "report.html").find("less than a day") != std::string::npos);
 
     // The metric keys are those of a synthetic run's report.
-    const fs::path synthetic_config = tmp.path / "synthetic.toml";
+    const fs::path synthetic_config = tmp.path() / "synthetic.toml";
     write_file(synthetic_config, "[backtest]\nduration_s = 5.0\npaths = 1\n");
-    const fs::path synthetic_out = tmp.path / "synthetic";
+    const fs::path synthetic_out = tmp.path() / "synthetic";
     const run_result synthetic = run_quoter(
         {"backtest", "--config", synthetic_config.string(), "--out", synthetic_out.string()},
         std::chrono::seconds(120));
@@ -187,11 +172,11 @@ TEST_CASE("quoter backtest --data fails clearly when the capture lacks the confi
     if (dir.empty()) {
         return;
     }
-    temp_folder tmp;
+    quoter::test::temp_dir tmp("app-live");
     // config/paper.toml trades BTCUSDT; the capture holds ETHUSDT only.
     const run_result r =
         run_quoter({"backtest", "--config", QUOTER_SOURCE_DIR "/config/paper.toml", "--data",
-                    dir + "/spot-ethusdt-20240808.gz", "--out", (tmp.path / "out").string()},
+                    dir + "/spot-ethusdt-20240808.gz", "--out", (tmp.path() / "out").string()},
                    std::chrono::seconds(120));
     INFO(r.out << r.err);
     CHECK(r.status == 2);
@@ -199,26 +184,26 @@ TEST_CASE("quoter backtest --data fails clearly when the capture lacks the confi
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(r.err.find("BTCUSDT") != std::string::npos);
     CHECK(r.err.find("holds ETHUSDT") != std::string::npos);
-    CHECK_FALSE(fs::exists(tmp.path / "out" / "report.json"));
+    CHECK_FALSE(fs::exists(tmp.path() / "out" / "report.json"));
 }
 
 TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
-    temp_folder tmp;
+    quoter::test::temp_dir tmp("app-live");
     const run_result r =
         run_quoter({"backtest", "--config", QUOTER_SOURCE_DIR "/config/paper.toml", "--data",
-                    (tmp.path / "absent.gz").string(), "--out", (tmp.path / "out").string()},
+                    (tmp.path() / "absent.gz").string(), "--out", (tmp.path() / "out").string()},
                    std::chrono::seconds(60));
     CHECK(r.status == 2);
     CHECK(r.err.find("absent.gz") != std::string::npos);
 }
 
 TEST_CASE("quoter backtest --data fails clearly on a capture that cannot be replayed", "[app]") {
-    temp_folder tmp;
+    quoter::test::temp_dir tmp("app-live");
     const std::string config = QUOTER_SOURCE_DIR "/config/paper.toml";
     const auto backtest = [&](const std::string& data) {
-        return run_quoter(
-            {"backtest", "--config", config, "--data", data, "--out", (tmp.path / "out").string()},
-            std::chrono::seconds(60));
+        return run_quoter({"backtest", "--config", config, "--data", data, "--out",
+                           (tmp.path() / "out").string()},
+                          std::chrono::seconds(60));
     };
     SECTION("random bytes: nothing decodes") {
         std::string bytes(32 * 1024, '\0');
@@ -229,8 +214,8 @@ TEST_CASE("quoter backtest --data fails clearly on a capture that cannot be repl
             state ^= state << 17U;
             c = static_cast<char>(state);
         }
-        write_file(tmp.path / "random.gz", bytes);
-        const run_result r = backtest((tmp.path / "random.gz").string());
+        write_file(tmp.path() / "random.gz", bytes);
+        const run_result r = backtest((tmp.path() / "random.gz").string());
         INFO(r.out << r.err);
         CHECK(r.status == 2);
         CHECK(r.err.find("no market data") != std::string::npos);
@@ -239,16 +224,16 @@ TEST_CASE("quoter backtest --data fails clearly on a capture that cannot be repl
         const std::string body =
             R"( {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255308,)"
             R"("s":"BTCUSDT","U":100,"u":110,"b":[["61000.00","1.0"]],"a":[]}})";
-        write_file(tmp.path / "backwards.txt", "1723161254000000000" + body + "\n" +
-                                                   "1723161255000000000" + body + "\n" +
-                                                   "1723161226000000000" + body + "\n");
-        const run_result r = backtest((tmp.path / "backwards.txt").string());
+        write_file(tmp.path() / "backwards.txt", "1723161254000000000" + body + "\n" +
+                                                     "1723161255000000000" + body + "\n" +
+                                                     "1723161226000000000" + body + "\n");
+        const run_result r = backtest((tmp.path() / "backwards.txt").string());
         INFO(r.out << r.err);
         CHECK(r.status == 2);
         CHECK(r.err.find("backwards") != std::string::npos);
     }
     SECTION("a directory") {
-        const run_result r = backtest(tmp.path.string());
+        const run_result r = backtest(tmp.path().string());
         INFO(r.out << r.err);
         CHECK(r.status == 2);
         CHECK(r.err.find("directory") != std::string::npos);
@@ -257,9 +242,9 @@ TEST_CASE("quoter backtest --data fails clearly on a capture that cannot be repl
 }
 
 TEST_CASE("quoter record rejects invalid symbols", "[app]") {
-    temp_folder tmp;
+    quoter::test::temp_dir tmp("app-live");
     const run_result r =
-        run_quoter({"record", "--symbols", "btc-usdt,", "--out", (tmp.path / "out").string()},
+        run_quoter({"record", "--symbols", "btc-usdt,", "--out", (tmp.path() / "out").string()},
                    std::chrono::seconds(60));
     CHECK(r.status == 2);
     CHECK(r.err.find("--symbols") != std::string::npos);
@@ -267,10 +252,10 @@ TEST_CASE("quoter record rejects invalid symbols", "[app]") {
 
 TEST_CASE("quoter record captures the venue's streams to gzip files", "[app][venue]") {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "7"});
-    temp_folder tmp;
-    const fs::path config = tmp.path / "venue.toml";
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path config = tmp.path() / "venue.toml";
     write_file(config, venue_config(venue));
-    const fs::path out = tmp.path / "capture";
+    const fs::path out = tmp.path() / "capture";
     const run_result r = run_quoter({"record", "--symbols", "btcusdt", "--out", out.string(),
                                      "--duration", "2", "--config", config.string()},
                                     std::chrono::seconds(60));
@@ -288,8 +273,8 @@ TEST_CASE("quoter record captures the venue's streams to gzip files", "[app][ven
 
 TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops", "[app][venue]") {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "5"});
-    temp_folder tmp;
-    const fs::path config = tmp.path / "paper.toml";
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path config = tmp.path() / "paper.toml";
     write_file(config, venue_config(venue));
     const run_result r = run_quoter(
         {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "3"},
@@ -304,9 +289,9 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
 TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every order, SIGINT exits 0",
           "[app][venue]") {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "7"});
-    temp_folder tmp;
-    const fs::path journal = tmp.path / "journal.jsonl";
-    const fs::path config = tmp.path / "paper.toml";
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path journal = tmp.path() / "journal.jsonl";
+    const fs::path config = tmp.path() / "paper.toml";
     write_file(config, venue_config(venue) + "\n[journal]\npath = \"" + journal.string() + "\"\n");
     quoter_child child(
         {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"});
@@ -399,10 +384,10 @@ TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every ord
 TEST_CASE("quoter record without --duration stops on SIGINT with every line readable",
           "[app][venue]") {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "9"});
-    temp_folder tmp;
-    const fs::path config = tmp.path / "venue.toml";
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path config = tmp.path() / "venue.toml";
     write_file(config, venue_config(venue));
-    const fs::path out = tmp.path / "capture";
+    const fs::path out = tmp.path() / "capture";
     quoter_child child(
         {"record", "--symbols", "btcusdt", "--out", out.string(), "--config", config.string()});
     // Recording once a file has been opened; then a little more data, then Ctrl-C.
@@ -447,8 +432,8 @@ TEST_CASE("quoter record without --duration stops on SIGINT with every line read
 TEST_CASE("quoter run --mode paper_exchange over TLS trusts the CA named in [market_data]",
           "[app][venue]") {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "11"}, true);
-    temp_folder tmp;
-    const fs::path config = tmp.path / "paper.toml";
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path config = tmp.path() / "paper.toml";
     write_file(config, venue_config(venue) + "\n[market_data]\nextra_ca_file = \"" +
                            quoter::net::testing::certificates().ca + "\"\n");
     const run_result r = run_quoter(

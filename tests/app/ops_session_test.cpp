@@ -3,6 +3,7 @@
 // controlled over HTTP with plain sockets. Every child process runs under a deadline.
 #include "net/venue_process.hpp"
 #include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -34,21 +35,6 @@ using quoter::net::testing::venue_process;
 using quoter::test::slurp;
 
 constexpr const char* token = "ops-session-test-token-0123456789";
-
-struct temp_folder {
-    fs::path path;
-    temp_folder() {
-        std::string pattern = (fs::temp_directory_path() / "quoter-ops-session-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    temp_folder(const temp_folder&) = delete;
-    temp_folder& operator=(const temp_folder&) = delete;
-    ~temp_folder() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
 
 class quoter_child : public quoter::test::child_process {
 public:
@@ -270,8 +256,8 @@ TEST_CASE("paper session over HTTP: health, ready, status, metrics; a token-guar
           "every order",
           "[app][venue][ops]") {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "21"});
-    temp_folder tmp;
-    const fs::path config = tmp.path / "paper.toml";
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path config = tmp.path() / "paper.toml";
     write_file(config, ops_config(venue));
     quoter_child child(
         {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"},
@@ -347,9 +333,9 @@ TEST_CASE("paper session over HTTP: health, ready, status, metrics; a token-guar
 TEST_CASE("paper session: POST /flatten engages the kill and is journaled as a flatten command",
           "[app][venue][ops]") {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "22"});
-    temp_folder tmp;
-    const fs::path journal = tmp.path / "journal.jsonl";
-    const fs::path config = tmp.path / "paper.toml";
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path journal = tmp.path() / "journal.jsonl";
+    const fs::path config = tmp.path() / "paper.toml";
     write_file(config, ops_config(venue, "\n[risk.triggers]\nflatten_on_kill = true\n\n[journal]\n"
                                          "path = \"" +
                                              journal.string() + "\"\n"));
@@ -383,8 +369,8 @@ TEST_CASE("paper session: POST /flatten engages the kill and is journaled as a f
 TEST_CASE("paper session: a kill alert reaches a local webhook", "[app][venue][ops]") {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "23"});
     webhook_receiver receiver;
-    temp_folder tmp;
-    const fs::path config = tmp.path / "paper.toml";
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path config = tmp.path() / "paper.toml";
     write_file(config, ops_config(venue, "\n[alerts]\nretry_base_ms = 50\n"));
     quoter_child child(
         {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"},
@@ -419,11 +405,11 @@ TEST_CASE("paper session: a kill survives kill -9 and a restart; a second engine
           "lock is refused",
           "[app][venue][ops]") {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "24"});
-    temp_folder tmp;
-    const fs::path state_dir = tmp.path / "state";
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path state_dir = tmp.path() / "state";
     fs::create_directories(state_dir);
     const fs::path state_file = state_dir / "quoter-acct1-BTCUSDT.state";
-    const fs::path config = tmp.path / "paper.toml";
+    const fs::path config = tmp.path() / "paper.toml";
     write_file(config, ops_config(venue, "\n[state]\ndirectory = \"" + state_dir.string() +
                                              "\"\naccount = \"acct1\"\nsave_interval_ms = 50\n"));
     const std::vector<std::string> args{
