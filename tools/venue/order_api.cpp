@@ -356,6 +356,13 @@ std::string order_api::place(const parsed_request& request, std::int64_t now_ms)
     return result_frame(request.id, render_order(orders_.at(id), full));
 }
 
+bool order_api::names_order(const tracked_order& order, std::size_t symbol,
+                            const std::string* orig_client_id, const std::string* order_id) {
+    return order.symbol == symbol &&
+           (orig_client_id == nullptr || order.client_id == *orig_client_id) &&
+           (order_id == nullptr || std::to_string(order.exchange_id) == *order_id);
+}
+
 std::string order_api::cancel(const parsed_request& request, std::int64_t now_ms) {
     const std::string* symbol_name = request.param("symbol");
     if (symbol_name == nullptr) {
@@ -372,9 +379,7 @@ std::string order_api::cancel(const parsed_request& request, std::int64_t now_ms
     }
     std::uint64_t id = 0;
     for (const auto& [key, order] : orders_) {
-        if (order.open && order.symbol == *symbol &&
-            (orig == nullptr || order.client_id == *orig) &&
-            (order_id == nullptr || std::to_string(order.exchange_id) == *order_id)) {
+        if (order.open && names_order(order, *symbol, orig, order_id)) {
             id = key;
         }
     }
@@ -420,8 +425,7 @@ std::string order_api::order_status(const parsed_request& request) {
     // Finished orders are forgotten (see handle()): like an archived order, they no longer
     // exist for the query.
     for (const auto& [key, order] : orders_) {
-        if (order.symbol == *symbol && (orig == nullptr || order.client_id == *orig) &&
-            (order_id == nullptr || std::to_string(order.exchange_id) == *order_id)) {
+        if (names_order(order, *symbol, orig, order_id)) {
             return result_frame(request.id, render_order(order, true));
         }
     }

@@ -83,6 +83,10 @@ private:
     std::string cancel_all(const parsed_request& request, std::int64_t now_ms);
     std::string order_status(const parsed_request& request);
     std::string render_order(const tracked_order& order, bool full) const;
+    /// True when `order` is on `symbol` and matches the request's origClientOrderId and orderId
+    /// (each null when absent; at least one is given): how cancels and queries name an order.
+    static bool names_order(const tracked_order& order, std::size_t symbol,
+                            const std::string* orig_client_id, const std::string* order_id);
 
     market_state& market_;
     order_api_options options_;
