@@ -490,14 +490,19 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         }
     }
 
-    // Graceful stop: cancel everything and give the simulated cancels time to come back.
+    // Graceful stop: cancel everything and wait for the cancels to come back. The bound only
+    // guards against a venue that never answers; a loaded machine can take far longer than the
+    // simulated latency, and leaving before the confirmations would report orders still open.
     loop.shutdown(steady_ns());
-    const core::timestamp_ns deadline = steady_ns() + 100 * core::ns_per_ms;
+    const core::timestamp_ns deadline = steady_ns() + 5'000 * core::ns_per_ms;
     while (exchange.open_order_count() > 0 && steady_ns() < deadline) {
         (void)loop.poll(steady_ns());
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     (void)loop.poll(steady_ns());
+    if (const std::size_t left = exchange.open_order_count(); left > 0) {
+        log("stop: " + std::to_string(left) + " orders still open after 5 s of cancelling");
+    }
     publisher.publish(loop, exchange, service);
     publisher.stopped();
     if (saver) {
