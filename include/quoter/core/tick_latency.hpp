@@ -23,6 +23,7 @@
 // thread, which completes a tick); readers take summaries() on that thread and hand the POD on.
 #pragma once
 
+#include "quoter/core/clock.hpp"
 #include "quoter/core/latency_histogram.hpp"
 #include "quoter/core/time.hpp"
 
@@ -61,6 +62,15 @@ struct tick_stamps {
         return at[static_cast<std::size_t>(point)];
     }
 };
+
+/// Stamps point on tsc_clock::process() unless stamps is null or the point is stamped already
+/// (a tick's first order is the one measured). For the code along the path that only sometimes
+/// runs on behalf of a tick (it is handed the tick's stamps while it does).
+inline void mark_once(tick_stamps* stamps, tick_point point) noexcept {
+    if (stamps != nullptr && (*stamps)[point] == 0) {
+        (*stamps)[point] = tsc_clock::process().now();
+    }
+}
 
 /// Percentiles of every hop and of the whole path, a plain copy for status lines and metrics.
 struct tick_latency_summary {
