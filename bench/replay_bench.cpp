@@ -145,14 +145,15 @@ double since(std::chrono::steady_clock::time_point start) {
 result run_md_floor(const capture_lines& data, int repetitions) {
     const auto registry = make_registry();
     result r;
-    const auto start = std::chrono::steady_clock::now();
     for (int rep = 0; rep < repetitions; ++rep) {
         counting_sink sink;
+        // Built outside the timed part, like the trading rows' loops: the floor is the messages.
         md::feed_handler feed(registry, sink);
+        const auto start = std::chrono::steady_clock::now();
         feed_all(feed, data);
+        r.seconds += since(start);
         r.messages += data.lines.size();
     }
-    r.seconds = since(start);
     return r;
 }
 
