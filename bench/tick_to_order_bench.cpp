@@ -269,7 +269,7 @@ std::optional<fs::path> make_certificates(const fs::path& dir) {
     for (const fs::path& script : scripts) {
         if (fs::exists(script, ec)) {
             const std::string command =
-                "'" + script.string() + "' '" + (dir / "certs").string() + "' >/dev/null 2>&1";
+                fmt::format("'{}' '{}' >/dev/null 2>&1", script.string(), (dir / "certs").string());
             if (std::system(command.c_str()) == 0) {
                 return dir / "certs";
             }
