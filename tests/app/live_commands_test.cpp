@@ -284,6 +284,12 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     const auto at = r.out.find("orders ");
     REQUIRE(at != std::string::npos);
     CHECK(std::strtoull(r.out.c_str() + at + 7, nullptr, 10) > 0);
+    // The exit report's latency table: the md hops of every event, end to end for orders.
+    CHECK(r.out.find("tick to order") != std::string::npos);
+    const auto popped = r.out.find("    popped ");
+    REQUIRE(popped != std::string::npos);
+    CHECK(std::strtoull(r.out.c_str() + popped + 11, nullptr, 10) > 0);
+    CHECK(r.out.find("    end to end ") != std::string::npos);
 }
 
 TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every order, SIGINT exits 0",
