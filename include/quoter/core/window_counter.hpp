@@ -17,7 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace quoter::risk {
+namespace quoter::core {
 
 template <std::size_t Buckets> class window_counter {
     static_assert(Buckets >= 1);
@@ -94,4 +94,4 @@ private:
     std::size_t head_ = 0;
 };
 
-} // namespace quoter::risk
+} // namespace quoter::core
