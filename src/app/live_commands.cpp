@@ -470,11 +470,33 @@ int run_replay_command(const replay_command& command) {
 namespace {
 
 std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
+    const core::latency_summary& t2o = s.tick_to_order.end_to_end;
     return fmt::format("paper {:.0f}s  {}{}  orders {}  fills {}  open {}  pnl {}  equity {:.2f}  "
-                       "msgs {}  synced {}",
+                       "msgs {}  synced {}  t2o p50 {:.1f} us p99 {:.1f} us",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
                        s.orders_sent, s.loop.fills, s.open_orders, signed_money(s.total_pnl),
-                       s.equity, s.market_data.messages, s.market_data.synced_symbols);
+                       s.equity, s.market_data.messages, s.market_data.synced_symbols,
+                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3);
+}
+
+/// The exit report's latency table: every hop of the tick-to-order path, then end to end.
+void print_tick_to_order(const core::tick_latency_summary& t) {
+    std::printf("  tick to order (us, %llu ticks; socket read to order taken by the paper "
+                "exchange):\n",
+                static_cast<unsigned long long>(t.ticks));
+    const auto row = [](std::string_view name, const core::latency_summary& h) {
+        std::printf("    %-14.*s %9llu  p50 %8.2f  p99 %8.2f  p99.9 %8.2f  max %9.2f\n",
+                    static_cast<int>(name.size()), name.data(),
+                    static_cast<unsigned long long>(h.count), static_cast<double>(h.p50) * 1e-3,
+                    static_cast<double>(h.p99) * 1e-3, static_cast<double>(h.p999) * 1e-3,
+                    static_cast<double>(h.max) * 1e-3);
+    };
+    for (std::size_t i = 1; i < core::tick_point_count; ++i) {
+        if (t.hops[i].count != 0) {
+            row(core::to_string(static_cast<core::tick_point>(i)), t.hops[i]);
+        }
+    }
+    row("end to end", t.end_to_end);
 }
 
 /// Removes the process-wide handlers when the session ends, however it ends.
@@ -515,8 +537,7 @@ int run_paper_command(const paper_run_command& command) {
         std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
         std::fflush(stderr);
     };
-    // A busy-polling core only makes sense on a CPU of its own.
-    session.idle_sleep_us = config.threads.wait == wait_policy::spin ? 0 : 100;
+    session.idle = config.threads.wait;
 
     ops::control_channel control;
     signal_handlers_guard handlers;
@@ -620,6 +641,7 @@ int run_paper_command(const paper_run_command& command) {
                 static_cast<unsigned long long>(s.market_data.gaps),
                 static_cast<unsigned long long>(s.market_data.resyncs),
                 static_cast<unsigned long long>(s.market_data.reconnects));
+    print_tick_to_order(s.tick_to_order);
     std::fflush(stdout);
     return 0;
 }

@@ -262,6 +262,7 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
     if (set.status != strategy::quote_status::ok) {
         return;
     }
+    core::mark_once(stamps_, core::tick_point::decided);
     last_model_ = set.model;
     exec::desired_quotes desired;
     const std::size_t count = std::min<std::size_t>(set.level_count, exec::max_quote_levels);
