@@ -8,6 +8,7 @@
 // waking from its pacing wait so that a kill never waits for the market.
 #include "sim_commands.hpp"
 
+#include "exit_codes.hpp"
 #include "latency_stats.hpp"
 #include "quoter/app/app_config.hpp"
 #include "quoter/engine/risk_gate.hpp"
@@ -49,7 +50,6 @@ namespace {
 
 constexpr int exit_write_failed = 1;
 constexpr int exit_invalid_config = 2;
-constexpr int exit_not_built = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Shared
