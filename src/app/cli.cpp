@@ -4,6 +4,7 @@
 // `run --mode sim` and `run --mode paper_exchange`; `sweep` and `run --mode live` are not yet.
 #include "quoter/app/cli.hpp"
 
+#include "exit_codes.hpp"
 #include "live_commands.hpp"
 #include "quoter/app/app_config.hpp"
 #include "quoter/bench/suite.hpp"
@@ -16,8 +17,6 @@
 
 namespace quoter::app {
 namespace {
-
-constexpr int exit_not_built = 3;
 
 int not_built(const char* what) {
     std::fprintf(stderr, "quoter %s: not built yet\n", what);
