@@ -206,6 +206,48 @@ std::string ranking_markdown(const results_file& results, std::size_t max_rows) 
     return out;
 }
 
+std::string walk_forward_markdown(const results_file& train, const results_file& test) {
+    const auto& h = train.header;
+    const auto defs = metric_defs();
+    const std::size_t goal = metric_index(objective_metric(h.goal));
+    std::string out = fmt::format(
+        "# Walk-forward\n\nThe best {} trials by mean {} on the training units, each run again on "
+        "the test units. Mean ± sd over the units.\n\n| train rank | trial |",
+        train.rows.size(), defs[goal].label);
+    for (const auto& key : h.keys) {
+        out += fmt::format(" `{}` |", key);
+    }
+    out += fmt::format(" {0} train | {0} test | PnL train | PnL test | Sharpe train | Sharpe test "
+                       "| max DD train | max DD test |\n|---:|---:|",
+                       defs[goal].label);
+    for (std::size_t i = 0; i < h.keys.size(); ++i) {
+        out += "---|";
+    }
+    out += "---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    const auto pm = [](const trial_row& row, std::size_t m) {
+        if (row.stats.size() <= m) {
+            return std::string("-");
+        }
+        return fmt::format("{} ± {}", markdown_number(row.stats[m].mean),
+                           markdown_number(row.stats[m].stddev));
+    };
+    const std::size_t pnl = metric_index("total_pnl");
+    const std::size_t sharpe = metric_index("sharpe");
+    const std::size_t dd = metric_index("max_drawdown");
+    for (std::size_t i = 0; i < train.rows.size() && i < test.rows.size(); ++i) {
+        const auto& a = train.rows[i];
+        const auto& b = test.rows[i];
+        out += fmt::format("| {} | {} |", i + 1, a.index);
+        for (const auto& key : h.keys) {
+            out += fmt::format(" {} |", value_of(a, key));
+        }
+        out +=
+            fmt::format(" {} | {} | {} | {} | {} | {} | {} | {} |\n", pm(a, goal), pm(b, goal),
+                        pm(a, pnl), pm(b, pnl), pm(a, sharpe), pm(b, sharpe), pm(a, dd), pm(b, dd));
+    }
+    return out;
+}
+
 core::result<std::string, std::string> apply_parameters(std::string_view config_text,
                                                         std::span<const parameter> parameters) {
     toml::table root;

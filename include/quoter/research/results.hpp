@@ -119,6 +119,12 @@ apply_parameters(std::string_view config_text, std::span<const parameter> parame
 [[nodiscard]] core::result<std::vector<std::filesystem::path>, std::string>
 write_report(const std::filesystem::path& out_dir, const results_file& results);
 
+/// Walk-forward table: row i of train (ranked on the training units) beside row i of test (the
+/// same parameters on the test units): objective, PnL, Sharpe and max drawdown, mean ± sd, so
+/// that a drop from train to test (overfitting) shows.
+[[nodiscard]] std::string walk_forward_markdown(const results_file& train,
+                                                const results_file& test);
+
 /// The report's parts, for tests.
 [[nodiscard]] std::string trials_csv(const results_file& results);
 [[nodiscard]] std::string trials_json(const results_file& results);
