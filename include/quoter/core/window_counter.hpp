@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace quoter::core {
 
@@ -60,6 +61,12 @@ public:
     constexpr void reset() noexcept {
         slots_ = {};
         total_ = 0;
+    }
+
+    /// Earliest time at which count() may differ from its value now without an add(): when the
+    /// oldest bucket leaves the window. Never, while nothing is counted.
+    [[nodiscard]] constexpr core::timestamp_ns next_drop() const noexcept {
+        return total_ == 0 ? std::numeric_limits<core::timestamp_ns>::max() : next_start_;
     }
 
     /// Bucket width in nanoseconds.

@@ -178,6 +178,8 @@ private:
     bool has_market_data_ = false;
     std::uint64_t inventory_breaches_ = 0; ///< Bit per tracked symbol.
     std::int64_t day_ = 0;                 ///< Current trading day (valid when has_day_).
+    core::timestamp_ns day_begin_ns_ = 0;  ///< [begin, end) of the current trading day.
+    core::timestamp_ns day_end_ns_ = 0;
     bool has_day_ = false;
     bool day_anchored_ = false; ///< A reset happened: the fields below replace the views'.
     double day_pnl_base_ = 0.0; ///< realized + unrealized PnL at the start of the day.
