@@ -8,6 +8,7 @@
 // waking from its pacing wait so that a kill never waits for the market.
 #include "sim_commands.hpp"
 
+#include "exit_codes.hpp"
 #include "quoter/app/app_config.hpp"
 #include "quoter/core/clock.hpp"
 #include "quoter/core/latency_histogram.hpp"
@@ -57,7 +58,6 @@ using core::latency_histogram;
 
 constexpr int exit_write_failed = 1;
 constexpr int exit_invalid_config = 2;
-constexpr int exit_not_built = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Shared
