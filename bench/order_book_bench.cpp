@@ -12,6 +12,7 @@
 // Each workload is timed per message (p50/p99) and in total (ns per level update); the two
 // books alternate repetitions so that machine noise hits both alike.
 #include "quoter/bench/suite.hpp"
+#include "quoter/core/clock.hpp"
 #include "quoter/md/binance_decoder.hpp"
 #include "quoter/md/capture.hpp"
 #include "quoter/md/instrument.hpp"
@@ -58,12 +59,6 @@ struct workload {
     std::vector<level_update> updates;
     std::vector<update_batch> batches;
 };
-
-std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 /// The naive baseline: one std::map per side, best first.
 class map_book {
@@ -215,9 +210,10 @@ template <class Book> void run_once(Book& book, const workload& w, run_result& r
     }
     std::array<book_level, top_k> bids{};
     std::array<book_level, top_k> asks{};
-    const std::int64_t start = now_ns();
+    const core::monotonic_clock clock;
+    const std::int64_t start = clock.now();
     for (const auto& batch : w.batches) {
-        const std::int64_t t0 = now_ns();
+        const std::int64_t t0 = clock.now();
         if constexpr (requires { book.apply(w.updates, batch.begin, batch.end); }) {
             book.apply(w.updates, batch.begin, batch.end);
         } else {
@@ -228,12 +224,12 @@ template <class Book> void run_once(Book& book, const workload& w, run_result& r
         }
         const std::size_t nb = book.top(side::buy, bids);
         const std::size_t na = book.top(side::sell, asks);
-        const std::int64_t t1 = now_ns();
+        const std::int64_t t1 = clock.now();
         result.per_message_ns.push_back(t1 - t0);
         result.checksum += static_cast<std::uint64_t>(nb > 0 ? bids[0].px.ticks() : 0) +
                            static_cast<std::uint64_t>(na > 0 ? asks[0].qty.lots() : 0);
     }
-    result.total_ns += now_ns() - start;
+    result.total_ns += clock.now() - start;
 }
 
 std::int64_t percentile(std::vector<std::int64_t>& values, double p) {

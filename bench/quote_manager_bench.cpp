@@ -14,6 +14,7 @@
 // Both implementations use constant latencies and identical rules, so they send the same orders
 // and see the same fills; the table prints the counts to show it. Repetitions alternate between
 // the implementations and the best run of each is reported. Times are the thread's CPU time.
+#include "quoter/core/clock.hpp"
 #include "quoter/bench/suite.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
@@ -459,18 +460,13 @@ struct run_result {
     std::uint64_t rejects = 0;
 };
 
-/// CPU seconds of the calling thread, so that time other processes take on a shared machine is
-/// not charged to the code under test.
-double thread_cpu_seconds() {
-    timespec now{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
+/// CPU seconds of the calling thread spent in body, so that time other processes take on a
+/// shared machine is not charged to the code under test.
 template <class Body> double timed(Body&& body) {
-    const double start = thread_cpu_seconds();
+    const core::thread_cpu_clock cpu;
+    const timestamp_ns start = cpu.now();
     body();
-    return thread_cpu_seconds() - start;
+    return static_cast<double>(cpu.now() - start) * 1e-9;
 }
 
 /// Drives a market (top of book around a random-walk mid) and a quoting loop.

@@ -11,6 +11,7 @@
 // iteration; the main thread sends SIGUSR1 to the process and measures until the kill switch has
 // engaged.
 #include "quoter/bench/suite.hpp"
+#include "quoter/core/clock.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/ops/control.hpp"
 #include "quoter/risk/risk_engine.hpp"
@@ -383,25 +384,20 @@ struct run_result {
     std::uint64_t passed = 0;
 };
 
-std::int64_t thread_cpu_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * ns_per_s + ts.tv_nsec;
-}
-
 template <class Check>
 run_result time_checks(const std::vector<check_input>& inputs, std::size_t checks, Check&& check) {
     core::timestamp_ns now = 1'700'000'000 * ns_per_s;
     std::uint64_t passed = 0;
     const std::size_t mask = inputs.size() - 1;
     const auto wall_begin = std::chrono::steady_clock::now();
-    const std::int64_t cpu_begin = thread_cpu_ns();
+    const core::thread_cpu_clock cpu_clock;
+    const std::int64_t cpu_begin = cpu_clock.now();
     for (std::size_t i = 0; i < checks; ++i) {
         const check_input& in = inputs[i & mask];
         now += in.advance;
         passed += check(in, now) == reject_reason::none ? 1 : 0;
     }
-    const std::int64_t cpu = thread_cpu_ns() - cpu_begin;
+    const std::int64_t cpu = cpu_clock.now() - cpu_begin;
     const auto wall = std::chrono::steady_clock::now() - wall_begin;
     const auto n = static_cast<double>(checks);
     return {
@@ -483,12 +479,6 @@ bool pin_to_cpu(int cpu) {
     return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
 }
 
-std::int64_t steady_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 void kill_path_table(const bench_options& options) {
     const int rounds = std::max(10, static_cast<int>(2'000 * options.scale));
     ops::control_channel channel;
@@ -514,7 +504,7 @@ void kill_path_table(const bench_options& options) {
         core_pinned.store(pin_to_cpu(options.consumer_cpu));
         while (running.load(std::memory_order_relaxed)) {
             if (channel.kill_requested() && channel.take_kill_request()) {
-                const std::int64_t now = steady_ns();
+                const std::int64_t now = core::monotonic_clock{}.now();
                 engine.trigger_kill_switch(risk::halt_reason::manual_kill, now);
                 engaged_at.store(now, std::memory_order_release);
                 (void)engine.resume(now); // re-arm for the next round, on the owning thread
@@ -526,14 +516,14 @@ void kill_path_table(const bench_options& options) {
     latencies_us.reserve(static_cast<std::size_t>(rounds));
     for (int i = 0; i < rounds; ++i) {
         engaged_at.store(0, std::memory_order_relaxed);
-        const std::int64_t sent = steady_ns();
+        const std::int64_t sent = core::monotonic_clock{}.now();
         ::kill(::getpid(), SIGUSR1);
         const std::int64_t deadline = sent + ns_per_s;
         std::int64_t engaged = 0;
         // Both timestamps are taken by the threads involved; this thread only needs to know when
         // to send the next signal, so it naps instead of competing with the spinning core.
         while ((engaged = engaged_at.load(std::memory_order_acquire)) == 0 &&
-               steady_ns() < deadline) {
+               core::monotonic_clock{}.now() < deadline) {
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
         if (engaged != 0) {

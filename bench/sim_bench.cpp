@@ -4,6 +4,7 @@
 // implementation would use. The goal for a whole backtest loop is at least 10 million steps per
 // second per core, so the market's own share must stay a small part of 100 ns.
 #include "quoter/bench/suite.hpp"
+#include "quoter/core/clock.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/sim/random.hpp"
 #include "quoter/sim/synthetic_market.hpp"
@@ -25,18 +26,13 @@ namespace {
 volatile double double_sink = 0;
 volatile std::uint64_t integer_sink = 0;
 
-// CPU time of this thread, in nanoseconds: on a machine shared with other work, wall time would
-// charge this benchmark for the time it spent descheduled.
-double thread_cpu_ns() {
-    timespec now{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    return static_cast<double>(now.tv_sec) * 1e9 + static_cast<double>(now.tv_nsec);
-}
-
+// In CPU time of this thread: on a machine shared with other work, wall time would charge this
+// benchmark for the time it spent descheduled.
 template <class Body> double ns_per_op(std::uint64_t iterations, Body&& body) {
-    const double start = thread_cpu_ns();
+    const core::thread_cpu_clock cpu;
+    const core::timestamp_ns start = cpu.now();
     body(iterations);
-    return (thread_cpu_ns() - start) / static_cast<double>(iterations);
+    return static_cast<double>(cpu.now() - start) / static_cast<double>(iterations);
 }
 
 core::symbol_spec bench_spec() {

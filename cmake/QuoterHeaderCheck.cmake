@@ -8,12 +8,31 @@
 # The header list is globbed on purpose (CONFIGURE_DEPENDS): a new header is checked without
 # anyone having to remember to list it.
 
-# Headers whose library is not quoter_<module>: the module's second, optional library.
+# A header's library: the library of src/<module>/ whose sources hold the .cpp of the same name
+# (so a module's second library, such as quoter_engine_live for paper_session.hpp, owns its own
+# headers), else quoter_<module>. Exceptions, where neither rule finds it:
 set(QUOTER_HEADER_OWNERS
     "quoter/bench/suite.hpp=quoter_bench_suites"
-    "quoter/engine/paper_session.hpp=quoter_engine_live"
-    "quoter/exec/binance_spot_gateway.hpp=quoter_binance_gateway"
 )
+
+# The library of ${module_dir} that compiles ${name}.cpp, or empty.
+function(quoter_library_of_source module_dir name out)
+    set(${out} "" PARENT_SCOPE)
+    if(NOT IS_DIRECTORY ${module_dir})
+        return()
+    endif()
+    get_property(targets DIRECTORY ${module_dir} PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(target IN LISTS targets)
+        get_target_property(type ${target} TYPE)
+        if(type STREQUAL "STATIC_LIBRARY")
+            get_target_property(sources ${target} SOURCES)
+            if("${name}.cpp" IN_LIST sources)
+                set(${out} ${target} PARENT_SCOPE)
+                return()
+            endif()
+        endif()
+    endforeach()
+endfunction()
 
 function(quoter_add_header_check)
     set(include_root ${PROJECT_SOURCE_DIR}/include)
@@ -24,7 +43,11 @@ function(quoter_add_header_check)
     set(owners "")
     foreach(header IN LISTS headers)
         string(REGEX REPLACE "^quoter/([a-z_]+)/.*$" "\\1" module "${header}")
-        set(owner quoter_${module})
+        get_filename_component(name ${header} NAME_WE)
+        quoter_library_of_source(${PROJECT_SOURCE_DIR}/src/${module} ${name} owner)
+        if(NOT owner)
+            set(owner quoter_${module})
+        endif()
         foreach(entry IN LISTS QUOTER_HEADER_OWNERS)
             if(entry MATCHES "^${header}=(.+)$")
                 set(owner ${CMAKE_MATCH_1})

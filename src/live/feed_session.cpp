@@ -7,12 +7,6 @@
 
 namespace quoter::live::detail {
 
-core::timestamp_ns wall_now() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 bool duplicate_filter::check(const md::decoded_message& message) noexcept {
     if (message.symbol >= last_.size()) {
         return false;
@@ -256,7 +250,7 @@ void feed_session::request_snapshots(core::timestamp_ns now) {
             if (stopped_) {
                 return;
             }
-            const core::timestamp_ns received = wall_now();
+            const core::timestamp_ns received = core::wall_clock{}.now();
             if (response.ok()) {
                 if (hooks_.on_snapshot) {
                     hooks_.on_snapshot(symbol, response, received);
@@ -283,7 +277,7 @@ void feed_session::request_snapshots(core::timestamp_ns now) {
 
 void feed_session::arm_timer() {
     timer_.start(std::chrono::milliseconds(config_.housekeeping_interval_ms), [this] {
-        housekeeping(wall_now());
+        housekeeping(core::wall_clock{}.now());
         if (!stopped_) {
             arm_timer();
         }

@@ -12,6 +12,7 @@
 // Threading: the loop's thread only. Not a hot-path object except on_ws_message().
 #pragma once
 
+#include "quoter/core/clock.hpp"
 #include "quoter/live/market_data_service.hpp"
 #include "quoter/live/subscription.hpp"
 #include "quoter/md/feed_handler.hpp"
@@ -124,8 +125,5 @@ private:
     session_counters counters_;
     bool stopped_ = false;
 };
-
-/// Wall-clock time in ns since the Unix epoch.
-[[nodiscard]] core::timestamp_ns wall_now() noexcept;
 
 } // namespace quoter::live::detail

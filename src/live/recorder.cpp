@@ -114,7 +114,7 @@ run_recorder(const std::vector<std::string>& symbols, const std::string& out_dir
     md::feed_handler handler(registry, sink, feed);
     bool write_failed = false;
     std::string scratch;
-    core::timestamp_ns last_flush = detail::wall_now();
+    core::timestamp_ns last_flush = core::wall_clock{}.now();
 
     detail::session_hooks hooks;
     hooks.log = config.log;

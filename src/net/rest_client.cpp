@@ -6,8 +6,8 @@
 // pending callback without running it.
 #include "quoter/net/rest_client.hpp"
 
+#include "quoter/core/clock.hpp"
 #include "tls_context.hpp"
-#include "wall_clock.hpp"
 
 #include "quoter/net/url.hpp"
 #include "quoter/net/ws_feed.hpp"
@@ -250,7 +250,7 @@ private:
             request_->body() = request.body;
         }
         request_->prepare_payload();
-        sent_ns_ = detail::wall_now_ns();
+        sent_ns_ = core::wall_clock{}.now();
         http::async_write(stream_, *request_, [self = shared(), this](error_code ec, std::size_t) {
             if (ec) {
                 fail(rest_error::io_error, ec.message(), true);
@@ -278,7 +278,7 @@ private:
         }
         rest_response response;
         response.sent_ns = sent_ns_;
-        response.received_ns = detail::wall_now_ns();
+        response.received_ns = core::wall_clock{}.now();
         auto message = parser_->release();
         response.status = static_cast<int>(message.result_int());
         for (const auto& field : message.base()) {
@@ -304,7 +304,7 @@ private:
         response.error = timed_out_ ? rest_error::timed_out : error;
         response.error_detail = timed_out_ ? "request timeout" : std::move(detail);
         response.sent_ns = sent_ns_;
-        response.received_ns = detail::wall_now_ns();
+        response.received_ns = core::wall_clock{}.now();
         shut();
         finish(std::move(response), retry);
     }

@@ -3,7 +3,6 @@
 #include "ws_connection.hpp"
 
 #include "tls_context.hpp"
-#include "wall_clock.hpp"
 
 #include "quoter/core/clock.hpp"
 
@@ -53,7 +52,7 @@ public:
           options_(std::move(options)) {}
 
     void start() override {
-        status.started_ns = wall_now_ns();
+        status.started_ns = core::wall_clock{}.now();
         deadline_.expires_after(std::chrono::milliseconds(options_.connect_timeout_ms));
         deadline_.async_wait([self = shared(), this](error_code ec) {
             if (!ec && !finished_ && phase_ != phase::open) {
@@ -230,7 +229,7 @@ private:
         }
         deadline_.cancel();
         phase_ = phase::open;
-        status.opened_ns = wall_now_ns();
+        status.opened_ns = core::wall_clock{}.now();
         ws_.text(true);
         start_read();
         if (listener_ != nullptr) {
@@ -267,7 +266,7 @@ private:
             return;
         }
         const core::timestamp_ns read_ns = core::tsc_clock::process().now();
-        const core::timestamp_ns local_ns = wall_now_ns();
+        const core::timestamp_ns local_ns = core::wall_clock{}.now();
         const bool binary = ws_.got_binary();
         beast::flat_buffer& done = buffers_[current_];
         current_ ^= 1U;

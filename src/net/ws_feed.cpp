@@ -7,8 +7,8 @@
 // its retry timer armed (or the feed is stopping).
 #include "quoter/net/ws_feed.hpp"
 
+#include "quoter/core/clock.hpp"
 #include "tls_context.hpp"
-#include "wall_clock.hpp"
 #include "ws_connection.hpp"
 
 #include "quoter/net/url.hpp"
@@ -211,7 +211,7 @@ struct ws_feed::impl final : detail::ws_listener {
         event.connection_id = status.id;
         event.state = state;
         event.reason = reason;
-        event.at_ns = detail::wall_now_ns();
+        event.at_ns = core::wall_clock{}.now();
         event.attempt = slots[status.slot]->pacing.attempts();
         event.retry_in_ms = retry_in_ms;
         event.detail = detail;
@@ -228,7 +228,7 @@ struct ws_feed::impl final : detail::ws_listener {
         if (as_standby && (!slot.active || !slot.active->is_open() || slot.standby)) {
             return;
         }
-        const core::timestamp_ns now = detail::wall_now_ns();
+        const core::timestamp_ns now = core::wall_clock{}.now();
         if (const std::int64_t wait = limiter.wait_ms(now); wait > 0) {
             slot.retry_timer.start(std::chrono::milliseconds(wait),
                                    [this, index, as_standby] { connect(index, as_standby); });
@@ -302,7 +302,7 @@ struct ws_feed::impl final : detail::ws_listener {
     }
 
     void check_health() {
-        const core::timestamp_ns now = detail::wall_now_ns();
+        const core::timestamp_ns now = core::wall_clock{}.now();
         for (std::size_t index = 0; index < slots.size(); ++index) {
             slot_state& slot = *slots[index];
             std::array<connection_ptr, 2> watched{slot.active, slot.standby};
@@ -433,7 +433,7 @@ struct ws_feed::impl final : detail::ws_listener {
         }
         const auto& status = connection.status;
         if (status.opened_ns != 0 && status.messages > 0 &&
-            detail::wall_now_ns() - status.opened_ns >=
+            core::wall_clock{}.now() - status.opened_ns >=
                 config.backoff.reset_after_ms * core::ns_per_ms) {
             slot.pacing.reset();
         }

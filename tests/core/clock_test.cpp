@@ -155,6 +155,36 @@ TEST_CASE("wall_clock is Unix-epoch nanoseconds", "[clock]") {
     CHECK(std::abs(system - now) < ns_per_s);
 }
 
+TEST_CASE("monotonic_clock reads steady_clock and never goes back", "[clock]") {
+    const monotonic_clock clock;
+    const std::int64_t before = steady_ns();
+    timestamp_ns last = clock.now();
+    CHECK(last >= before);
+    for (int i = 0; i < 1000; ++i) {
+        const timestamp_ns now = clock.now();
+        REQUIRE(now >= last);
+        last = now;
+    }
+    CHECK(steady_ns() >= last);
+}
+
+TEST_CASE("thread_cpu_clock counts the calling thread's CPU time", "[clock]") {
+    const thread_cpu_clock clock;
+    const timestamp_ns start = clock.now();
+    CHECK(start >= 0);
+    // Spin until the thread has used at least 2 ms of CPU (a lower bound; no upper bound).
+    volatile std::uint64_t sink = 0;
+    while (clock.now() - start < 2 * ns_per_ms) {
+        for (int i = 0; i < 1000; ++i) {
+            sink = sink + static_cast<std::uint64_t>(i);
+        }
+    }
+    // Sleeping costs wall time, not CPU time: a 50 ms sleep adds far less than 50 ms of CPU.
+    const timestamp_ns before_sleep = clock.now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(clock.now() - before_sleep < 50 * ns_per_ms);
+}
+
 TEST_CASE("manual_clock moves only when told", "[clock]") {
     manual_clock clock;
     CHECK(clock.now() == 0);

@@ -7,8 +7,10 @@
 //   changes with frequency scaling or stops in deep sleep) or its calibration is implausible.
 //   Its readings share steady_clock's epoch; the calibrated rate is fixed, so over hours it can
 //   drift from steady_clock by the calibration error (about 1e-7).
+// - monotonic_clock: steady_clock nanoseconds, for deadlines and pacing off the hot path.
 // - wall_clock: realtime nanoseconds since the Unix epoch (exchange timestamps live there).
 // - manual_clock: time that moves only when told to (simulations and tests).
+// - thread_cpu_clock: CPU time of the calling thread (benchmarks on a shared machine).
 //
 // Injection follows abseil's SimulatedClock: code that needs the time takes a clock, either as a
 // template parameter constrained by `clock_source` (zero overhead) or as a `clock_ref`, a
@@ -21,6 +23,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <ctime>
 #include <string_view>
 #include <type_traits>
 
@@ -132,6 +135,17 @@ private:
 
 static_assert(std::is_trivially_copyable_v<tsc_clock>);
 
+/// Monotonic nanoseconds from std::chrono::steady_clock (CLOCK_MONOTONIC through the vDSO), on
+/// tsc_clock's time line: for deadlines, pacing and intervals off the hot path, where no
+/// calibration is worth having. Only differences are meaningful.
+struct monotonic_clock {
+    [[nodiscard]] timestamp_ns now() const noexcept {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    }
+};
+
 /// Realtime nanoseconds since the Unix epoch (CLOCK_REALTIME through the vDSO, about twice the
 /// cost of a tsc_clock read). Can jump when the system time is set; use it to compare with
 /// exchange timestamps, not to time intervals.
@@ -163,6 +177,17 @@ private:
     std::atomic<timestamp_ns> now_{0};
 };
 
+/// CPU time the calling thread has used, in nanoseconds (CLOCK_THREAD_CPUTIME_ID): what a
+/// benchmark on a machine shared with other work charges to the code under test, without the
+/// time the thread spent descheduled. Readings of different threads are unrelated.
+struct thread_cpu_clock {
+    [[nodiscard]] timestamp_ns now() const noexcept {
+        timespec now{};
+        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+        return static_cast<timestamp_ns>(now.tv_sec) * ns_per_s + now.tv_nsec;
+    }
+};
+
 /// Non-owning handle to any clock_source, for code that is not a template. The clock must
 /// outlive the handle. One indirect call per now().
 class clock_ref {
@@ -183,7 +208,8 @@ private:
     timestamp_ns (*read_)(const void*) noexcept;
 };
 
-static_assert(clock_source<tsc_clock> && clock_source<wall_clock> && clock_source<manual_clock> &&
-              clock_source<clock_ref>);
+static_assert(clock_source<tsc_clock> && clock_source<monotonic_clock> &&
+              clock_source<wall_clock> && clock_source<manual_clock> &&
+              clock_source<thread_cpu_clock> && clock_source<clock_ref>);
 
 } // namespace quoter::core

@@ -77,7 +77,9 @@ public:
         return {storage_.data(), storage_.size() - message_padding};
     }
     /// Marks the first size bytes of writable() as the current message.
-    void commit(std::size_t size) noexcept { size_ = size < writable().size() ? size : writable().size(); }
+    void commit(std::size_t size) noexcept {
+        size_ = size < writable().size() ? size : writable().size();
+    }
     /// Copies text in (truncating to the capacity) and commits it.
     void assign(std::string_view text) noexcept;
     [[nodiscard]] padded_view view() const noexcept {
@@ -125,11 +127,11 @@ inline constexpr std::size_t decode_error_count = 12;
 /// A depthUpdate diff or a depth snapshot. Level spans point into the decoder and stay valid
 /// until its next decode call. Levels keep the message's order; quantity 0 means "remove".
 struct decoded_depth {
-    std::uint64_t first_update_id = 0;   ///< U (snapshot: lastUpdateId).
-    std::uint64_t final_update_id = 0;   ///< u (snapshot: lastUpdateId).
+    std::uint64_t first_update_id = 0;      ///< U (snapshot: lastUpdateId).
+    std::uint64_t final_update_id = 0;      ///< u (snapshot: lastUpdateId).
     std::uint64_t prev_final_update_id = 0; ///< pu (futures only).
     bool has_prev_final_update_id = false;
-    core::timestamp_ns exchange_ns = 0;  ///< E (event time) in ns; 0 when absent.
+    core::timestamp_ns exchange_ns = 0;    ///< E (event time) in ns; 0 when absent.
     core::timestamp_ns transaction_ns = 0; ///< T (futures matching-engine time) in ns; 0 if absent.
     std::span<const book_level> bids;
     std::span<const book_level> asks;
@@ -146,13 +148,13 @@ struct decoded_book_ticker {
 
 /// A trade or aggTrade print.
 struct decoded_trade {
-    std::int64_t trade_id = 0;       ///< t, or a for aggTrade.
+    std::int64_t trade_id = 0; ///< t, or a for aggTrade.
     core::price px;
     core::qty qty;
     core::side aggressor = core::side::buy; ///< sell when m (buyer is maker) is true.
-    std::uint32_t count = 1;         ///< l - f + 1 for aggTrade, 1 for trade.
-    core::timestamp_ns trade_ns = 0; ///< T in ns.
-    core::timestamp_ns exchange_ns = 0; ///< E in ns.
+    std::uint32_t count = 1;                ///< l - f + 1 for aggTrade, 1 for trade.
+    core::timestamp_ns trade_ns = 0;        ///< T in ns.
+    core::timestamp_ns exchange_ns = 0;     ///< E in ns.
 };
 
 /// Result of one decode call. Only the member matching `kind` is meaningful.
@@ -193,7 +195,9 @@ struct decode_stats {
     [[nodiscard]] std::uint64_t count(message_kind kind) const noexcept {
         return by_kind[static_cast<std::size_t>(kind)];
     }
-    [[nodiscard]] std::uint64_t malformed() const noexcept { return count(message_kind::malformed); }
+    [[nodiscard]] std::uint64_t malformed() const noexcept {
+        return count(message_kind::malformed);
+    }
 };
 
 struct decoder_config {
@@ -237,18 +241,27 @@ public:
     [[nodiscard]] const symbol_registry& registry() const noexcept { return registry_; }
 
 private:
+    /// The simdjson state (binance_json_decoder.cpp).
     struct impl;
 
     void finish(core::timestamp_ns local_ns, padded_view message) noexcept;
     /// Decodes a depthUpdate or bookTicker in the canonical layout into message_; false (with
     /// message_ untouched apart from scratch) when the message is anything else.
+    /// binance_canonical_decoder.cpp.
     bool decode_canonical(padded_view message) noexcept;
+    /// Decodes any message with simdjson On-Demand into message_ (the general path, which alone
+    /// decides errors); message_ is fresh. binance_json_decoder.cpp.
+    const decoded_message& decode_json(padded_view message, core::timestamp_ns local_ns,
+                                       symbol_id default_symbol) noexcept;
     /// Registry id of an exact symbol name, through a one-entry cache.
     symbol_id resolve_symbol(std::string_view name) noexcept;
 
     const symbol_registry& registry_;
     decoder_config config_;
     std::unique_ptr<impl> impl_;
+    /// Levels of the last depth message, written by either decoder (decoded_depth views them).
+    std::vector<book_level> bids_;
+    std::vector<book_level> asks_;
     decoded_message message_;
     decode_stats stats_;
     rate_limiter report_limiter_;
