@@ -1,13 +1,16 @@
 // The quoter command line. Every subcommand has its own --help; subcommands whose engine part is
 // not built yet say so in one line and exit non-zero rather than pretending to work.
 // Built: `config check`, `bench`, `backtest` (synthetic market or `--data` captures), `record`,
-// `run --mode sim` and `run --mode paper_exchange`; `sweep` and `run --mode live` are not yet.
+// `sweep` (and `sweep merge`), `run --mode sim`, `run --mode paper_exchange` and
+// `run --mode live`.
 #include "quoter/app/cli.hpp"
 
+#include "exit_codes.hpp"
 #include "live_commands.hpp"
 #include "quoter/app/app_config.hpp"
 #include "quoter/bench/suite.hpp"
 #include "sim_commands.hpp"
+#include "sweep_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -16,8 +19,6 @@
 
 namespace quoter::app {
 namespace {
-
-constexpr int exit_not_built = 3;
 
 int not_built(const char* what) {
     std::fprintf(stderr, "quoter %s: not built yet\n", what);
@@ -40,12 +41,6 @@ struct backtest_options {
     int paths = 1;
     std::uint64_t seed = 1;
     std::string out_dir = "out/backtest";
-};
-
-struct sweep_options {
-    std::string config_path;
-    std::string profile;
-    std::string out_dir = "out/sweep";
 };
 
 struct record_options {
@@ -104,13 +99,60 @@ int run_cli(int argc, char** argv) {
         backtest_cmd->add_option("--seed", backtest.seed, "Random seed (default: backtest.seed)");
     backtest_cmd->add_option("--out", backtest.out_dir, "Report folder")->capture_default_str();
 
-    sweep_options sweep;
-    auto* sweep_cmd = app.add_subcommand("sweep", "Parameter sweep over backtests");
-    sweep_cmd
-        ->add_option("-c,--config", sweep.config_path, "TOML configuration with a [sweep] table")
-        ->required();
+    sweep_command sweep;
+    std::size_t sweep_trials = 0;
+    std::size_t sweep_paths = 0;
+    std::uint64_t sweep_seed = 1;
+    std::string sweep_objective;
+    auto* sweep_cmd = app.add_subcommand(
+        "sweep", "Parameter sweep over backtests: grid or random, synthetic paths and/or "
+                 "captures, every core; see docs/research.md");
+    sweep_cmd->add_option("-c,--config", sweep.config_path,
+                          "TOML configuration; its [sweep] table, if any, sets the sweep");
     sweep_cmd->add_option("--profile", sweep.profile, "Profile overlay: dev | staging | prod");
+    sweep_cmd
+        ->add_option("--set", sweep.sets,
+                     "key=v1,v2,...: sweep a configuration key over listed values")
+        ->take_all();
+    sweep_cmd->add_option("--range", sweep.ranges, "key=lo:hi:step: values lo, lo+step, ..., hi")
+        ->take_all();
+    sweep_cmd
+        ->add_option("--random", sweep.randoms,
+                     "key=lo:hi: draw uniformly (whole numbers when lo and hi are) per trial")
+        ->take_all();
+    auto* trials_opt =
+        sweep_cmd->add_option("--trials", sweep_trials, "Random trials (per grid point)")
+            ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+    auto* sweep_paths_opt =
+        sweep_cmd
+            ->add_option("--paths", sweep_paths,
+                         "Synthetic paths per trial (default: backtest.paths; 0 with --data)")
+            ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}));
+    auto* sweep_seed_opt = sweep_cmd->add_option(
+        "--seed", sweep_seed, "Base seed of the paths and random draws (default: backtest.seed)");
+    sweep_cmd->add_option("--data", sweep.data, "Captures: each is replayed as one unit per trial")
+        ->take_all();
+    sweep_cmd->add_option("--train", sweep.train, "Walk-forward: captures trials are ranked on")
+        ->take_all();
+    sweep_cmd
+        ->add_option("--test", sweep.test,
+                     "Walk-forward: captures the best trials are run on afterwards")
+        ->take_all();
+    auto* objective_opt = sweep_cmd->add_option(
+        "--objective", sweep_objective, "Rank by mean pnl | sharpe | pnl_drawdown (default: pnl)");
+    sweep_cmd->add_option("--threads", sweep.threads,
+                          "Worker threads (default: backtest.threads; 0 there: every core)");
+    sweep_cmd->add_option("--shard", sweep.shard,
+                          "K/N: run only trials i with i % N == K (K from 0); join with merge");
+    sweep_cmd->add_flag("--resume", sweep.resume,
+                        "Skip the trials already in <out>/trials.jsonl (after Ctrl-C)");
     sweep_cmd->add_option("--out", sweep.out_dir, "Report folder")->capture_default_str();
+    sweep_merge_command merge;
+    auto* merge_cmd = sweep_cmd->add_subcommand(
+        "merge", "Join the results of sweep shards (folders or trials.jsonl) into one report");
+    merge_cmd->add_option("inputs", merge.inputs, "Shard report folders or trials.jsonl files")
+        ->required();
+    merge_cmd->add_option("--out", merge.out_dir, "Report folder")->capture_default_str();
 
     record_options record;
     auto* record_cmd = app.add_subcommand("record", "Record Binance market data to gzip files");
@@ -155,10 +197,18 @@ int run_cli(int argc, char** argv) {
             // engine.mode decides; a configuration that does not load is reported by the sim
             // path below, with every error.
             if (const auto loaded = load_engine_config(run.config_path, run.profile);
-                loaded && loaded->engine.mode == engine_mode::paper_exchange) {
-                run.mode = "paper_exchange";
+                loaded && loaded->engine.mode != engine_mode::sim) {
+                run.mode = loaded->engine.mode == engine_mode::live ? "live" : "paper_exchange";
                 mode_given = true;
             }
+        }
+        if (mode_given && run.mode == "live") {
+            live_run_command command;
+            command.config_path = run.config_path;
+            command.profile = run.profile;
+            command.symbol = run.symbol;
+            command.duration_s = run.duration_s;
+            return run_live_command(command);
         }
         if (mode_given && run.mode == "paper_exchange") {
             paper_run_command command;
@@ -212,8 +262,27 @@ int run_cli(int argc, char** argv) {
         command.out_dir = backtest.out_dir;
         return run_backtest_command(command);
     }
+    if (*merge_cmd) {
+        return run_sweep_merge_command(merge);
+    }
     if (*sweep_cmd) {
-        return not_built("sweep");
+        if (sweep.config_path.empty()) {
+            std::fprintf(stderr, "quoter sweep: --config is required\n");
+            return 2;
+        }
+        if (trials_opt->count() > 0) {
+            sweep.trials = sweep_trials;
+        }
+        if (sweep_paths_opt->count() > 0) {
+            sweep.paths = sweep_paths;
+        }
+        if (sweep_seed_opt->count() > 0) {
+            sweep.seed = sweep_seed;
+        }
+        if (objective_opt->count() > 0) {
+            sweep.objective = sweep_objective;
+        }
+        return run_sweep_command(sweep);
     }
     if (*record_cmd) {
         record_command command;

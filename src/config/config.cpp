@@ -69,6 +69,8 @@ std::string to_string(const value_origin& origin) {
         return fmt::format("env {}", origin.name);
     case origin_kind::secrets_file:
         return fmt::format("secrets file {}:{}", origin.file, origin.line);
+    case origin_kind::override_value:
+        return origin.name;
     }
     return "unknown";
 }
@@ -111,6 +113,17 @@ bool valid_secret_text(std::string_view text) noexcept {
     return std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
+std::string join_key_prefix(const std::vector<std::string_view>& parts, std::size_t count) {
+    std::string out;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i != 0) {
+            out += '.';
+        }
+        out += parts[i];
+    }
+    return out;
+}
+
 bool looks_secret(std::string_view leaf) {
     const std::string name = lower_copy(leaf);
     for (const std::string_view marker :
@@ -120,6 +133,85 @@ bool looks_secret(std::string_view leaf) {
         }
     }
     return false;
+}
+
+void mark_override(node& target, std::uint32_t index) {
+    target.override_index = index;
+    for (auto& entry : target.members) {
+        mark_override(entry.value, index);
+    }
+    for (auto& element : target.elements) {
+        mark_override(element, index);
+    }
+}
+
+/// Writes one override into the tree (creating its tables), or records why it cannot be.
+void apply_override(document::impl& state, key_override change) {
+    if (change.label.empty()) {
+        change.label = fmt::format("override {}={}", change.key, change.value);
+    }
+    state.override_labels.push_back(change.label);
+    const auto index = static_cast<std::uint32_t>(state.override_labels.size());
+    value_origin where;
+    where.kind = origin_kind::override_value;
+    where.name = change.label;
+
+    std::vector<std::string_view> parts;
+    for (std::string_view rest = change.key;;) {
+        const auto dot = rest.find('.');
+        parts.push_back(rest.substr(0, dot));
+        if (dot == std::string_view::npos) {
+            break;
+        }
+        rest.remove_prefix(dot + 1);
+    }
+    if (std::any_of(parts.begin(), parts.end(),
+                    [](std::string_view part) { return !is_snake_case(part); })) {
+        state.error(where, change.key,
+                    "expected a dotted key of snake_case names (strategy.linear.spread_bps)");
+        return;
+    }
+    if (parts.front() == "profile") {
+        state.error(where, change.key, "profiles cannot be overridden; use --profile");
+        return;
+    }
+    // The value as TOML when it is one ("0.5", "[1, 2]", "\"x\""), else as a bare string.
+    node value;
+    if (auto parsed = detail::parse_toml("v = " + change.value, change.label);
+        parsed && parsed->members.size() == 1) {
+        value = std::move(parsed->members.front().value);
+    } else {
+        value.kind = node_kind::string;
+        value.text = change.value;
+    }
+    mark_override(value, index);
+
+    node* table = &state.root;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+        node* next = table->find(parts[i]);
+        if (next == nullptr) {
+            node created;
+            created.override_index = index;
+            table->members.push_back(detail::member{std::string(parts[i]), {}, std::move(created)});
+            next = &table->members.back().value;
+        } else if (next->kind != node_kind::table) {
+            state.error(where, change.key,
+                        fmt::format("{} is a {}, not a table", join_key_prefix(parts, i + 1),
+                                    detail::kind_name(next->kind)));
+            return;
+        }
+        table = next;
+    }
+    if (node* existing = table->find(parts.back()); existing != nullptr) {
+        if (existing->kind == node_kind::table && value.kind != node_kind::table) {
+            state.error(where, change.key,
+                        fmt::format("{} is a table; override one of its keys", change.key));
+            return;
+        }
+        *existing = std::move(value);
+    } else {
+        table->members.push_back(detail::member{std::string(parts.back()), {}, std::move(value)});
+    }
 }
 
 } // namespace
@@ -195,6 +287,9 @@ document::parse(std::string_view text, const std::string& file_name, load_option
         return core::unexpected{std::move(fatal)};
     }
     state->root = std::move(*tree);
+    for (const auto& table : options.foreign_tables) {
+        state->root.erase(table);
+    }
 
     // [profile.<name>] tables: validated here, the selected one merged, the others kept aside
     // so that finish() can still flag unknown keys in them.
@@ -250,6 +345,9 @@ document::parse(std::string_view text, const std::string& file_name, load_option
                                       "tables; the base values apply",
                                       state->profile, state->profile);
         state->problems.push_back(std::move(problem));
+    }
+    for (auto& change : options.overrides) {
+        apply_override(*state, std::move(change));
     }
     return document(std::move(state));
 }

@@ -34,6 +34,7 @@ struct document::impl {
     detail::node root; ///< Base file with the selected profile merged in; no "profile" table.
     std::vector<std::pair<std::string, detail::node>> other_profiles;
     std::vector<std::string> defined_profiles;
+    std::vector<std::string> override_labels; ///< By node::override_index - 1.
 
     std::string secrets_file;     ///< Resolved path of the secrets file; empty when none.
     std::string secrets_file_key; ///< The key that names it, for messages.
@@ -66,6 +67,11 @@ struct document::impl {
 
     [[nodiscard]] value_origin origin_of(const detail::node& value, detail::position where) const {
         value_origin origin;
+        if (value.override_index != 0) {
+            origin.kind = origin_kind::override_value;
+            origin.name = override_labels[value.override_index - 1];
+            return origin;
+        }
         origin.kind = value.from_profile ? origin_kind::profile : origin_kind::file;
         origin.file = file;
         origin.line = where.line;
@@ -87,6 +93,9 @@ struct document::impl {
         switch (where.kind) {
         case origin_kind::env:
             problem.env_var = where.name;
+            break;
+        case origin_kind::override_value:
+            problem.file = where.name;
             break;
         case origin_kind::default_value:
             problem.file = file;

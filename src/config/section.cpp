@@ -71,8 +71,15 @@ T read_typed(document::impl& state, const std::string& path, const declaration& 
     const auto expected = [&](const std::string& found) {
         return fmt::format("expected {}, found {}", decl.expectation, found);
     };
-    if (const std::string* text = state.env.find(env_var); text != nullptr) {
-        state.consumed_env.insert(env_var);
+    const node* overridden = state.lookup(full);
+    if (overridden != nullptr && overridden->override_index == 0) {
+        overridden = nullptr;
+    }
+    const std::string* text = state.env.find(env_var);
+    if (text != nullptr) {
+        state.consumed_env.insert(env_var); // even when an override wins over it
+    }
+    if (text != nullptr && overridden == nullptr) {
         value_origin origin;
         origin.kind = origin_kind::env;
         origin.name = env_var;

@@ -26,7 +26,9 @@ struct node {
     node_kind kind = node_kind::table;
     position where;            ///< The value, or the table header.
     bool from_profile = false; ///< Set on everything a profile overlay contributed.
-    std::string text;          ///< String value; date-times in their TOML form.
+    /// 1-based index of the load_options override that wrote it; 0: the file or a profile.
+    std::uint32_t override_index = 0;
+    std::string text; ///< String value; date-times in their TOML form.
     std::int64_t integer = 0;
     double floating = 0.0;
     bool boolean = false;

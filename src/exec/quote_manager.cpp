@@ -208,7 +208,7 @@ void quote_manager::cancel_all(core::timestamp_ns now) noexcept {
         ++counters_.gateway_errors;
     }
     for (slot_state& slot : slots_) {
-        slot.desired = quote_level{};
+        slot.desired = side_quote{};
         if (slot.order.status == order_status::none) {
             continue;
         }

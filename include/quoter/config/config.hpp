@@ -69,7 +69,14 @@ using diagnostics = std::vector<diagnostic>;
 [[nodiscard]] std::string to_string(const diagnostic& problem);
 [[nodiscard]] bool has_errors(const diagnostics& problems) noexcept;
 
-enum class origin_kind : std::uint8_t { default_value, file, profile, env, secrets_file };
+enum class origin_kind : std::uint8_t {
+    default_value,
+    file,
+    profile,
+    env,
+    secrets_file,
+    override_value, ///< A key_override of load_options (a sweep trial, --set).
+};
 
 /// Where a resolved value came from.
 struct value_origin {
@@ -77,7 +84,7 @@ struct value_origin {
     std::string file;
     std::uint32_t line = 0;
     std::uint32_t column = 0;
-    std::string name; ///< Profile name (profile) or variable name (env).
+    std::string name; ///< Profile name (profile), variable name (env) or override label.
 };
 
 /// "default", "config/sim.toml:12", "profile prod, config/sim.toml:40", "env QUOTER_X",
@@ -135,10 +142,25 @@ private:
     std::map<std::string, std::string, std::less<>> vars_;
 };
 
+/// One key set from outside the file (a parameter sweep's trial, a command-line setting). It is
+/// written into the parsed tree after the profile overlay, so the key is validated exactly as if
+/// the file held it: an unknown key or a bad value is an error naming `label`. It also wins over
+/// the key's QUOTER_* environment variable.
+struct key_override {
+    std::string key;   ///< Full dotted key, e.g. "strategy.linear.spread_bps".
+    std::string value; ///< A TOML value ("0.5", "true", "[1, 2]", "\"glft\""); text that does
+                       ///< not parse as one is taken as a string (glft).
+    std::string label; ///< Where it came from, for messages; empty: "override key=value".
+};
+
 struct load_options {
     /// dev, staging or prod; empty: the QUOTER_PROFILE variable if set, else no overlay.
     std::string profile;
     environment env = environment::from_process();
+    /// Applied in order after the profile overlay (a later one for the same key wins).
+    std::vector<key_override> overrides{};
+    /// Top-level tables another reader owns (a sweep's [sweep]): dropped before validation.
+    std::vector<std::string> foreign_tables{};
 };
 
 // ---------------------------------------------------------------------------------------------

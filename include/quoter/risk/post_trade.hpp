@@ -8,9 +8,9 @@
 
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/core/time.hpp"
+#include "quoter/core/window_counter.hpp"
 #include "quoter/risk/alert.hpp"
 #include "quoter/risk/limits.hpp"
-#include "quoter/risk/window_counter.hpp"
 
 #include <array>
 #include <cstdint>
@@ -74,9 +74,9 @@ private:
 
     alarm_thresholds thresholds_;
     alert_sink* alerts_;
-    window_counter<60> orders_;
-    window_counter<60> fills_;
-    window_counter<60> cancels_;
+    core::window_counter<60> orders_;
+    core::window_counter<60> fills_;
+    core::window_counter<60> cancels_;
     std::array<std::uint32_t, 2> streak_{};
     std::array<core::timestamp_ns, kind_count> last_raised_{};
     std::uint64_t alarms_raised_ = 0;

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <limits>
 
-namespace quoter::risk {
+namespace quoter::core {
 
 template <std::size_t Buckets> class window_counter {
     static_assert(Buckets >= 1);
@@ -101,4 +101,4 @@ private:
     std::size_t head_ = 0;
 };
 
-} // namespace quoter::risk
+} // namespace quoter::core

@@ -1,0 +1,545 @@
+// `quoter sweep` and `quoter sweep merge` (see sweep_command.hpp).
+#include "sweep_command.hpp"
+
+#include "quoter/app/app_config.hpp"
+#include "quoter/engine/backtest.hpp"
+#include "quoter/engine/sim_backtest.hpp"
+#include "quoter/md/capture.hpp"
+#include "quoter/md/exchange_info.hpp"
+#include "quoter/research/results.hpp"
+#include "quoter/research/sweep.hpp"
+#include "quoter/research/trial_pool.hpp"
+#include "quoter/sim/random.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+#include <unistd.h>
+
+namespace quoter::app {
+namespace {
+
+constexpr int exit_failed = 1;
+constexpr int exit_invalid = 2;
+constexpr int exit_interrupted = 130;
+constexpr std::size_t walk_forward_candidates = 5;
+
+namespace fs = std::filesystem;
+
+std::atomic<bool> sweep_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_sweep_signal(int /*signal*/) {
+    sweep_stop.store(true);
+}
+
+/// SIGINT/SIGTERM stop the sweep after the running units, for its lifetime.
+class stop_on_signals {
+public:
+    stop_on_signals() {
+        sweep_stop.store(false);
+        struct sigaction action {};
+        action.sa_handler = &on_sweep_signal;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGINT, &action, &old_int_);
+        ::sigaction(SIGTERM, &action, &old_term_);
+    }
+    stop_on_signals(const stop_on_signals&) = delete;
+    stop_on_signals& operator=(const stop_on_signals&) = delete;
+    ~stop_on_signals() {
+        ::sigaction(SIGINT, &old_int_, nullptr);
+        ::sigaction(SIGTERM, &old_term_, nullptr);
+    }
+
+private:
+    struct sigaction old_int_ {};
+    struct sigaction old_term_ {};
+};
+
+/// The simulated exchange's symbol for a replay, as `quoter backtest --data` registers it: the
+/// capture folder's exchangeInfo when it lists the symbol, else [symbol]'s filters.
+std::optional<md::symbol_registry> replay_registry(const engine_config& config,
+                                                   const std::string& first_file) {
+    const md::market venue = config.engine.market == market_kind::usdm_futures
+                                 ? md::market::usdm_futures
+                                 : md::market::spot;
+    const fs::path cache =
+        fs::path(first_file).parent_path() /
+        (venue == md::market::spot ? "spot-exchangeInfo.json" : "futures-exchangeInfo.json");
+    md::symbol_registry registry;
+    if (fs::exists(cache)) {
+        const auto info = md::load_exchange_info_file(cache.string(), venue);
+        if (info && info->find(config.engine.symbol) != nullptr) {
+            const std::string_view name = config.engine.symbol;
+            if (md::register_symbols(registry, *info,
+                                     std::span<const std::string_view>(&name, 1))) {
+                return registry;
+            }
+        }
+    }
+    const auto book = md::make_book_spec(config.engine.symbol, config.symbol.tick_size, 8);
+    if (!book ||
+        registry.add({.book_spec = *book, .trading_spec = config.spec, .venue = venue}) != 0) {
+        return std::nullopt;
+    }
+    return registry;
+}
+
+/// The core loop of a replay unit, as `quoter backtest --data` configures it, without a journal.
+engine::core_loop_config replay_loop_config(const engine_config& config) {
+    engine::core_loop_config out;
+    out.symbol = 0;
+    out.strategy = config.strategy;
+    out.quotes = config.quotes;
+    out.quotes.symbol = 0;
+    out.exchange = config.sim_exchange;
+    out.risk = config.risk;
+    out.account.initial_cash = config.backtest.initial_cash;
+    out.account.maker_fee_bps = config.sim_exchange.maker_fee_bps;
+    out.account.taker_fee_bps = config.sim_exchange.taker_fee_bps;
+    return out;
+}
+
+/// One trial's loaded configuration, ready to run units.
+struct prepared_trial {
+    engine::backtest_config run;
+    core::symbol_spec spec;
+    engine::core_loop_config loop;
+    std::optional<md::symbol_registry> registry;
+    core::duration_ns record_interval_ns = core::ns_per_s;
+};
+
+config::load_options trial_options(const std::string& profile, const research::trial* t) {
+    config::load_options options;
+    options.profile = profile;
+    options.foreign_tables = {"sweep"};
+    if (t != nullptr) {
+        for (const auto& p : t->parameters) {
+            options.overrides.push_back(
+                {p.key, p.value, fmt::format("sweep trial {}: {}={}", t->index, p.key, p.value)});
+        }
+    }
+    return options;
+}
+
+void print_problems(const config::diagnostics& problems) {
+    for (const auto& problem : problems) {
+        std::fprintf(stderr, "  %s\n", config::to_string(problem).c_str());
+    }
+}
+
+/// Loads every trial's configuration (all of them before anything runs, so a bad value fails
+/// at once); empty when one is invalid, after saying which and why.
+std::optional<std::vector<prepared_trial>> prepare(const std::string& path,
+                                                   const std::string& profile,
+                                                   std::span<const research::trial> trials,
+                                                   const std::vector<std::string>& captures) {
+    std::vector<prepared_trial> out;
+    out.reserve(trials.size());
+    for (const auto& t : trials) {
+        const auto loaded = load_engine_config(path, trial_options(profile, &t));
+        if (!loaded) {
+            std::fprintf(stderr, "quoter sweep: trial %zu has an invalid configuration:\n",
+                         t.index);
+            print_problems(loaded.error());
+            return std::nullopt;
+        }
+        prepared_trial p;
+        p.run = make_backtest_config(*loaded);
+        p.spec = loaded->spec;
+        p.loop = replay_loop_config(*loaded);
+        p.record_interval_ns = p.run.record_interval_ns;
+        if (!captures.empty()) {
+            p.registry = replay_registry(*loaded, captures.front());
+            if (!p.registry) {
+                std::fprintf(stderr, "quoter sweep: trial %zu: invalid filters for %s\n", t.index,
+                             loaded->engine.symbol.c_str());
+                return std::nullopt;
+            }
+        }
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+/// Runs unit `unit` of a prepared trial: a synthetic path below `paths`, else a capture.
+sim::run_metrics run_unit(const prepared_trial& p, std::size_t paths, std::uint64_t seed,
+                          const std::vector<std::string>& captures, std::size_t unit) {
+    if (unit < paths) {
+        const auto run = std::make_unique<engine::synthetic_run>(
+            p.run, p.spec, sim::derive_path_seed(seed, unit),
+            engine::record_options{.pnl = true, .fills = true, .orders = false});
+        run->run();
+        return run->metrics();
+    }
+    const std::string& file = captures.at(unit - paths);
+    engine::replay_options options;
+    options.record_interval_ns = p.record_interval_ns;
+    options.keep = engine::record_options{.pnl = true, .fills = true, .orders = false};
+    const auto summary = engine::run_replay_backtest(*p.registry, {file}, p.loop, options);
+    if (!summary.ok) {
+        throw std::runtime_error(fmt::format("replay of {}: {}", file, summary.error));
+    }
+    return summary.metrics;
+}
+
+std::string unit_names(std::size_t paths, std::size_t captures) {
+    std::string out;
+    if (paths != 0) {
+        out = fmt::format("{} synthetic path{}", paths, paths == 1 ? "" : "s");
+    }
+    if (captures != 0) {
+        out += fmt::format("{}{} capture{}", out.empty() ? "" : " and ", captures,
+                           captures == 1 ? "" : "s");
+    }
+    return out;
+}
+
+std::optional<std::string> read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return std::nullopt;
+    }
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string parameters_text(const std::vector<research::parameter>& parameters) {
+    std::string out;
+    for (const auto& p : parameters) {
+        out += fmt::format("{}{}={}", out.empty() ? "" : ", ", p.key, p.value);
+    }
+    return out;
+}
+
+int write_and_print_report(const fs::path& out_dir, const research::results_file& results) {
+    const auto written = research::write_report(out_dir, results);
+    if (!written) {
+        std::fprintf(stderr, "quoter sweep: %s\n", written.error().c_str());
+        return exit_failed;
+    }
+    const auto order = research::rank(results);
+    if (!order.empty()) {
+        const auto& best = results.rows[order.front()];
+        const auto metric = research::metric_index(research::objective_metric(results.header.goal));
+        const auto& stats = best.stats[metric];
+        std::printf("  best: trial %zu (%s): mean %s %.6g (sd %.6g)\n", best.index,
+                    parameters_text(best.parameters).c_str(),
+                    std::string(research::to_string(results.header.goal)).c_str(), stats.mean,
+                    stats.stddev);
+    }
+    std::printf("report: %s (trials.csv, trials.json, ranking.md, best.toml beside it)\n",
+                (out_dir / "report.html").string().c_str());
+    return 0;
+}
+
+} // namespace
+
+int run_sweep_command(const sweep_command& command) {
+    const auto config_text = read_text(command.config_path);
+    if (!config_text) {
+        std::fprintf(stderr, "quoter sweep: cannot read %s\n", command.config_path.c_str());
+        return exit_invalid;
+    }
+    auto table = research::read_sweep_table(command.config_path);
+    if (!table) {
+        for (const auto& problem : table.error()) {
+            std::fprintf(stderr, "quoter sweep: %s\n", problem.c_str());
+        }
+        return exit_invalid;
+    }
+    research::sweep_spec spec = std::move(*table);
+    std::vector<std::string> problems;
+    for (const auto& text : command.sets) {
+        auto axis = research::parse_set(text);
+        axis ? research::set_axis(spec, std::move(*axis))
+             : problems.push_back("--set " + axis.error());
+    }
+    for (const auto& text : command.ranges) {
+        auto axis = research::parse_range(text);
+        axis ? research::set_axis(spec, std::move(*axis))
+             : problems.push_back("--range " + axis.error());
+    }
+    for (const auto& text : command.randoms) {
+        auto axis = research::parse_random(text);
+        axis ? research::set_axis(spec, std::move(*axis))
+             : problems.push_back("--random " + axis.error());
+    }
+    if (command.objective) {
+        auto goal = research::parse_objective(*command.objective);
+        goal ? void(spec.goal = *goal) : problems.push_back("--objective: " + goal.error());
+    }
+    if (!command.data.empty() && !command.train.empty()) {
+        problems.emplace_back("--data and --train both name the captures trials run on; give one");
+    }
+    if (!command.test.empty() && command.train.empty()) {
+        problems.emplace_back("--test needs --train: trials are ranked on the training captures");
+    }
+    if (command.trials) {
+        spec.trials = *command.trials;
+    }
+    if (!command.data.empty()) {
+        spec.data = command.data;
+    }
+    if (!command.train.empty()) {
+        spec.data = command.train;
+    }
+    if (command.seed) {
+        spec.seed = *command.seed;
+        spec.seed_set = true;
+    }
+    if (command.paths) {
+        spec.paths = *command.paths;
+        spec.paths_set = true;
+    }
+    research::shard part;
+    if (!command.shard.empty()) {
+        auto parsed = research::parse_shard(command.shard);
+        parsed ? void(part = *parsed) : problems.push_back(parsed.error());
+    }
+    // The base configuration (no trial's overrides) gives the paths and seed when not swept.
+    const auto base =
+        load_engine_config(command.config_path, trial_options(command.profile, nullptr));
+    if (!base) {
+        std::fprintf(stderr, "quoter sweep: invalid configuration %s:\n",
+                     command.config_path.c_str());
+        print_problems(base.error());
+        return exit_invalid;
+    }
+    if (!spec.paths_set) {
+        spec.paths = spec.data.empty() ? base->backtest.paths : 0;
+    }
+    if (!spec.seed_set) {
+        spec.seed = base->backtest.seed;
+    }
+    for (auto& problem : research::validate(spec)) {
+        problems.push_back(std::move(problem));
+    }
+    const auto check_captures = [&](const std::vector<std::string>& files) {
+        for (const auto& file : files) {
+            if (const auto bad = md::check_capture_file(file); bad != md::capture_error::none) {
+                problems.push_back(fmt::format("capture file {}: {}", file, md::describe(bad)));
+            }
+        }
+    };
+    check_captures(spec.data);
+    check_captures(command.test);
+    if (!problems.empty()) {
+        for (const auto& problem : problems) {
+            std::fprintf(stderr, "quoter sweep: %s\n", problem.c_str());
+        }
+        return exit_invalid;
+    }
+
+    const std::vector<research::trial> all = research::expand(spec);
+    const std::vector<research::trial> mine = research::select_shard(all, part);
+    const std::size_t units = spec.paths + spec.data.size();
+    research::results_header header;
+    header.fingerprint =
+        research::fingerprint(research::canonical_text(spec, *config_text, command.profile));
+    header.goal = spec.goal;
+    header.keys = research::swept_keys(spec);
+    header.total_trials = all.size();
+    header.units = units;
+    header.unit_names = unit_names(spec.paths, spec.data.size());
+    header.config_name = fs::path(command.config_path).filename().string();
+    header.config_text = *config_text;
+    header.profile = command.profile;
+    header.grid_only = spec.random.empty();
+
+    const fs::path out_dir = command.out_dir;
+    std::error_code error;
+    fs::create_directories(out_dir, error);
+    const fs::path results_path = out_dir / "trials.jsonl";
+    std::map<std::size_t, bool> finished;
+    bool append = false;
+    if (command.resume && fs::exists(results_path)) {
+        const auto earlier = research::read_results(results_path);
+        if (!earlier) {
+            std::fprintf(stderr, "quoter sweep: --resume: %s\n", earlier.error().c_str());
+            return exit_invalid;
+        }
+        if (!(earlier->header == header)) {
+            std::fprintf(stderr,
+                         "quoter sweep: --resume: %s is from another sweep (fingerprint %s, "
+                         "this one %s); leave out --resume to start over\n",
+                         results_path.c_str(), earlier->header.fingerprint.c_str(),
+                         header.fingerprint.c_str());
+            return exit_invalid;
+        }
+        for (const auto& row : earlier->rows) {
+            finished[row.index] = true;
+        }
+        append = true;
+    }
+    std::vector<research::trial> todo;
+    for (const auto& t : mine) {
+        if (!finished.contains(t.index)) {
+            todo.push_back(t);
+        }
+    }
+    const auto prepared = prepare(command.config_path, command.profile, todo, spec.data);
+    if (!prepared) {
+        return exit_invalid;
+    }
+    auto writer = research::results_writer::open(results_path, header, append);
+    if (!writer) {
+        std::fprintf(stderr, "quoter sweep: %s\n", writer.error().c_str());
+        return exit_failed;
+    }
+    const unsigned threads = command.threads != 0 ? command.threads : base->backtest.threads;
+    std::fprintf(stderr,
+                 "quoter sweep: %zu trial%s%s%s on %s each (fingerprint %s); Ctrl-C stops and "
+                 "keeps finished trials\n",
+                 todo.size(), todo.size() == 1 ? "" : "s",
+                 part.count > 1 ? fmt::format(" of shard {}/{}", part.index, part.count).c_str()
+                                : "",
+                 finished.empty() ? "" : fmt::format(", {} already done", finished.size()).c_str(),
+                 header.unit_names.c_str(), header.fingerprint.c_str());
+
+    bool write_failed = false;
+    research::pool_outcome outcome;
+    {
+        const stop_on_signals signals;
+        outcome = research::run_trials(
+            todo, units,
+            [&](std::size_t slot, std::size_t unit) {
+                return run_unit((*prepared)[slot], spec.paths, spec.seed, spec.data, unit);
+            },
+            [&](const research::trial_row& row) { write_failed |= !writer->append(row); },
+            research::pool_options{.threads = threads,
+                                   .stop = &sweep_stop,
+                                   .progress = stderr,
+                                   .progress_is_terminal = ::isatty(STDERR_FILENO) != 0});
+    }
+    *writer = research::results_writer();
+    if (write_failed) {
+        std::fprintf(stderr, "quoter sweep: cannot write %s\n", results_path.c_str());
+        return exit_failed;
+    }
+    const double steps_per_unit =
+        static_cast<double>(base->backtest.duration_s) * 1000.0 /
+        static_cast<double>(std::max<std::int64_t>(1, base->market.step_ms.count()));
+    std::printf(
+        "quoter sweep: %zu trial%s x %zu unit%s in %.2f s on %u thread%s: %.2f trials/s",
+        outcome.trials_done, outcome.trials_done == 1 ? "" : "s", units, units == 1 ? "" : "s",
+        outcome.wall_s, outcome.threads, outcome.threads == 1 ? "" : "s",
+        outcome.wall_s > 0 ? static_cast<double>(outcome.trials_done) / outcome.wall_s : 0.0);
+    if (spec.paths != 0 && outcome.wall_s > 0) {
+        std::printf(", about %.3g synthetic steps/s",
+                    static_cast<double>(outcome.trials_done * spec.paths) * steps_per_unit /
+                        outcome.wall_s);
+    }
+    std::printf("\n");
+
+    const auto results = research::read_results(results_path);
+    if (!results) {
+        std::fprintf(stderr, "quoter sweep: %s\n", results.error().c_str());
+        return exit_failed;
+    }
+    if (const int code = write_and_print_report(out_dir, *results); code != 0) {
+        return code;
+    }
+    if (outcome.stopped) {
+        std::fprintf(stderr,
+                     "quoter sweep: interrupted; %zu of %zu trials are in %s: run the same "
+                     "command with --resume to finish\n",
+                     results->rows.size(), mine.size(), results_path.c_str());
+        return exit_interrupted;
+    }
+
+    if (command.test.empty()) {
+        return 0;
+    }
+    // Walk-forward: the best trials on the training captures, run again on the test captures.
+    const auto order = research::rank(*results);
+    std::vector<research::trial> candidates;
+    for (std::size_t r = 0; r < order.size() && r < walk_forward_candidates; ++r) {
+        const auto& row = results->rows[order[r]];
+        candidates.push_back({row.index, row.parameters});
+    }
+    const auto test_prepared =
+        prepare(command.config_path, command.profile, candidates, command.test);
+    if (!test_prepared) {
+        return exit_invalid;
+    }
+    std::vector<research::trial_row> test_rows(candidates.size());
+    const auto test_outcome = research::run_trials(
+        candidates, command.test.size(),
+        [&](std::size_t slot, std::size_t unit) {
+            return run_unit((*test_prepared)[slot], 0, spec.seed, command.test, unit);
+        },
+        [&](const research::trial_row& row) {
+            for (std::size_t i = 0; i < candidates.size(); ++i) {
+                if (candidates[i].index == row.index) {
+                    test_rows[i] = row;
+                }
+            }
+        },
+        research::pool_options{.threads = threads});
+    (void)test_outcome;
+    research::results_file train_part{results->header, {}};
+    research::results_file test_part{results->header, {}};
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        train_part.rows.push_back(results->rows[order[i]]);
+        test_part.rows.push_back(test_rows[i]);
+    }
+    const std::string walk = research::walk_forward_markdown(train_part, test_part);
+    std::ofstream(out_dir / "walkforward.md", std::ios::trunc) << walk;
+    std::printf("%s", walk.c_str());
+    std::printf("walk-forward: %s\n", (out_dir / "walkforward.md").string().c_str());
+    return 0;
+}
+
+int run_sweep_merge_command(const sweep_merge_command& command) {
+    std::vector<research::results_file> parts;
+    for (const auto& input : command.inputs) {
+        const fs::path file =
+            fs::is_directory(input) ? fs::path(input) / "trials.jsonl" : fs::path(input);
+        auto part = research::read_results(file);
+        if (!part) {
+            std::fprintf(stderr, "quoter sweep merge: %s\n", part.error().c_str());
+            return exit_invalid;
+        }
+        parts.push_back(std::move(*part));
+    }
+    const auto merged = research::merge_results(parts);
+    if (!merged) {
+        std::fprintf(stderr, "quoter sweep merge: %s\n", merged.error().c_str());
+        return exit_invalid;
+    }
+    const fs::path out_dir = command.out_dir;
+    std::error_code error;
+    fs::create_directories(out_dir, error);
+    {
+        auto writer =
+            research::results_writer::open(out_dir / "trials.jsonl", merged->header, false);
+        bool ok = static_cast<bool>(writer);
+        for (const auto& row : merged->rows) {
+            ok = ok && writer->append(row);
+        }
+        if (!ok) {
+            std::fprintf(stderr, "quoter sweep merge: cannot write %s\n",
+                         (out_dir / "trials.jsonl").c_str());
+            return exit_failed;
+        }
+    }
+    std::printf("quoter sweep merge: %zu of %zu trials from %zu files\n", merged->rows.size(),
+                merged->header.total_trials, parts.size());
+    if (merged->rows.size() < merged->header.total_trials) {
+        std::fprintf(stderr,
+                     "quoter sweep merge: warning: %zu trials are missing (a shard not run or "
+                     "not finished?)\n",
+                     merged->header.total_trials - merged->rows.size());
+    }
+    return write_and_print_report(out_dir, *merged);
+}
+
+} // namespace quoter::app

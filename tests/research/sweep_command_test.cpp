@@ -1,0 +1,246 @@
+// `quoter sweep` end to end, through the real binary: the report files, clear failures,
+// determinism over thread counts, resume, Ctrl-C, shards merged (also through GNU parallel).
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+using quoter::test::run_result;
+using quoter::test::slurp;
+using quoter::test::temp_dir;
+
+namespace {
+
+/// config/sim.toml with a short simulated run, so that a test sweep stays small.
+fs::path short_config(const temp_dir& dir, std::string_view duration = "20.0") {
+    std::string text = slurp(fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml");
+    const std::string from = "duration_s = 3600.0";
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), "duration_s = " + std::string(duration));
+    return dir.write("sim.toml", text);
+}
+
+run_result run_quoter(const std::vector<std::string>& args) {
+    return quoter::test::run_to_end(QUOTER_EXE, args, {}, std::chrono::seconds(300));
+}
+
+std::vector<std::string> sweep_args(const fs::path& config, const fs::path& out) {
+    return {"sweep",
+            "-c",
+            config.string(),
+            "--set",
+            "strategy.linear.spread_bps=6,12",
+            "--range",
+            "strategy.order_size_pct=0.5:1.0:0.5",
+            "--paths",
+            "2",
+            "--out",
+            out.string()};
+}
+
+std::vector<std::string> with(std::vector<std::string> args, std::vector<std::string> more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+}
+
+/// The report files that must not depend on how the sweep was run.
+void require_same_report(const fs::path& a, const fs::path& b) {
+    for (const char* name :
+         {"trials.csv", "trials.json", "ranking.md", "report.html", "best.toml"}) {
+        INFO(name);
+        const std::string left = slurp(a / name);
+        REQUIRE_FALSE(left.empty());
+        CHECK(left == slurp(b / name));
+    }
+}
+
+std::size_t line_count(const fs::path& file) {
+    const std::string text = slurp(file);
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+} // namespace
+
+TEST_CASE("a sweep over two keys writes every report file, the same for any thread count",
+          "[research][sweep]") {
+    temp_dir dir("sweep-cmd");
+    const auto config = short_config(dir);
+    const auto one = run_quoter(with(sweep_args(config, dir.path() / "one"), {"--threads", "1"}));
+    INFO(one.err);
+    REQUIRE(one.status == 0);
+    CHECK(one.out.find("4 trials x 2 units") != std::string::npos);
+    CHECK(one.out.find("trials/s") != std::string::npos);
+    const auto two = run_quoter(with(sweep_args(config, dir.path() / "two"), {"--threads", "3"}));
+    REQUIRE(two.status == 0);
+    require_same_report(dir.path() / "one", dir.path() / "two");
+
+    const std::string csv = slurp(dir.path() / "one" / "trials.csv");
+    CHECK(line_count(dir.path() / "one" / "trials.csv") == 5);
+    CHECK(csv.find("total_pnl_mean,total_pnl_sd,total_pnl_min,total_pnl_p05") != std::string::npos);
+    CHECK(slurp(dir.path() / "one" / "report.html").find("over the two swept keys") !=
+          std::string::npos);
+
+    const auto check = run_quoter({"config", "check", (dir.path() / "one" / "best.toml").string()});
+    INFO(check.err);
+    CHECK(check.status == 0);
+}
+
+TEST_CASE("bad sweeps fail before running, saying why", "[research][sweep]") {
+    temp_dir dir("sweep-bad");
+    const auto config = short_config(dir);
+    const auto key = run_quoter({"sweep", "-c", config.string(), "--set",
+                                 "strategy.linear.sprad_bps=1,2", "--out", dir.path().string()});
+    CHECK(key.status == 2);
+    CHECK(key.err.find("strategy.linear.sprad_bps: unknown key; did you mean "
+                       "strategy.linear.spread_bps?") != std::string::npos);
+    const auto value = run_quoter({"sweep", "-c", config.string(), "--set",
+                                   "strategy.model=linear,x", "--out", dir.path().string()});
+    CHECK(value.status == 2);
+    CHECK(value.err.find("trial 1") != std::string::npos);
+    CHECK(value.err.find("strategy.model") != std::string::npos);
+    const auto nothing = run_quoter({"sweep", "-c", config.string(), "--out", dir.path().string()});
+    CHECK(nothing.status == 2);
+    CHECK(nothing.err.find("nothing to sweep") != std::string::npos);
+    const auto shard = run_quoter(with(sweep_args(config, dir.path()), {"--shard", "2/2"}));
+    CHECK(shard.status == 2);
+    CHECK_FALSE(fs::exists(dir.path() / "trials.jsonl"));
+}
+
+TEST_CASE("--resume runs only the trials not yet in trials.jsonl", "[research][sweep]") {
+    temp_dir dir("sweep-resume");
+    const auto config = short_config(dir);
+    REQUIRE(run_quoter(sweep_args(config, dir.path() / "full")).status == 0);
+
+    // A sweep stopped after its first two trials.
+    fs::create_directories(dir.path() / "part");
+    {
+        std::ifstream in(dir.path() / "full" / "trials.jsonl");
+        std::ofstream out(dir.path() / "part" / "trials.jsonl");
+        std::string line;
+        for (int i = 0; i < 3 && std::getline(in, line); ++i) {
+            out << line << '\n';
+        }
+    }
+    const auto resumed = run_quoter(with(sweep_args(config, dir.path() / "part"), {"--resume"}));
+    INFO(resumed.err);
+    REQUIRE(resumed.status == 0);
+    CHECK(resumed.err.find("2 trials, 2 already done on 2 synthetic paths each") !=
+          std::string::npos);
+    require_same_report(dir.path() / "full", dir.path() / "part");
+
+    // Another sweep's results are not resumed.
+    const auto other =
+        run_quoter(with(sweep_args(config, dir.path() / "part"), {"--resume", "--seed", "99"}));
+    CHECK(other.status == 2);
+    CHECK(other.err.find("from another sweep") != std::string::npos);
+}
+
+TEST_CASE("Ctrl-C keeps the finished trials; --resume completes the sweep", "[research][sweep]") {
+    temp_dir dir("sweep-sigint");
+    const auto config = short_config(dir, "60.0");
+    const auto out = dir.path() / "out";
+    const std::vector<std::string> args{
+        "sweep",   "-c", config.string(), "--range",   "strategy.linear.spread_bps=4:40:2",
+        "--paths", "1",  "--out",         out.string()};
+    {
+        quoter::test::child_process child(QUOTER_EXE, with(args, {"--threads", "1"}));
+        // Wait for two finished trials (header + 2 lines), then interrupt.
+        for (int i = 0; i < 6000 && line_count(out / "trials.jsonl") < 3; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        REQUIRE(line_count(out / "trials.jsonl") >= 3);
+        child.signal(SIGINT);
+        const int status = child.wait(std::chrono::seconds(120));
+        INFO(child.err());
+        REQUIRE(status == 130);
+        CHECK(child.err().find("--resume") != std::string::npos);
+    }
+    const std::size_t kept = line_count(out / "trials.jsonl") - 1;
+    CHECK(kept >= 2);
+    CHECK(kept < 19);
+    const auto resumed = quoter::test::run_to_end(
+        QUOTER_EXE, with(args, {"--resume", "--threads", "2"}), {}, std::chrono::seconds(300));
+    INFO(resumed.err);
+    REQUIRE(resumed.status == 0);
+    CHECK(line_count(out / "trials.jsonl") == 20);
+    CHECK(line_count(out / "trials.csv") == 20);
+}
+
+TEST_CASE("shards merge into the report of a single run", "[research][sweep]") {
+    temp_dir dir("sweep-shards");
+    const auto config = short_config(dir);
+    REQUIRE(run_quoter(sweep_args(config, dir.path() / "single")).status == 0);
+    REQUIRE(run_quoter(with(sweep_args(config, dir.path() / "s0"), {"--shard", "0/3"})).status ==
+            0);
+    REQUIRE(run_quoter(with(sweep_args(config, dir.path() / "s1"), {"--shard", "1/3"})).status ==
+            0);
+    REQUIRE(run_quoter(with(sweep_args(config, dir.path() / "s2"), {"--shard", "2/3"})).status ==
+            0);
+    CHECK(line_count(dir.path() / "s0" / "trials.jsonl") == 3); // trials 0 and 3
+
+    const auto partial =
+        run_quoter({"sweep", "merge", (dir.path() / "s0").string(), (dir.path() / "s1").string(),
+                    "--out", (dir.path() / "partial").string()});
+    CHECK(partial.status == 0);
+    CHECK(partial.err.find("1 trials are missing") != std::string::npos);
+
+    const auto merged = run_quoter(
+        {"sweep", "merge", (dir.path() / "s0").string(), (dir.path() / "s1").string(),
+         (dir.path() / "s2" / "trials.jsonl").string(), "--out", (dir.path() / "merged").string()});
+    INFO(merged.err);
+    REQUIRE(merged.status == 0);
+    require_same_report(dir.path() / "single", dir.path() / "merged");
+
+    // Shards of different sweeps do not merge.
+    REQUIRE(run_quoter(with(sweep_args(config, dir.path() / "other"), {"--seed", "5"})).status ==
+            0);
+    const auto mixed =
+        run_quoter({"sweep", "merge", (dir.path() / "s0").string(), (dir.path() / "other").string(),
+                    "--out", (dir.path() / "mixed").string()});
+    CHECK(mixed.status == 2);
+    CHECK(mixed.err.find("different sweeps") != std::string::npos);
+}
+
+TEST_CASE("a 2-shard sweep run by GNU parallel merges to the single-process result",
+          "[research][sweep][parallel]") {
+    if (std::system("command -v parallel > /dev/null 2>&1") != 0) {
+        const char* ci = std::getenv("CI");
+        if (ci != nullptr && std::string_view(ci) == "true") {
+            FAIL("GNU parallel is not installed (Debian package parallel; tools/setup installs "
+                 "it)");
+        }
+        WARN("skipped: GNU parallel is not installed (Debian package parallel; tools/setup "
+             "installs it)");
+        return;
+    }
+    temp_dir dir("sweep-parallel");
+    const auto config = short_config(dir);
+    REQUIRE(run_quoter(sweep_args(config, dir.path() / "single")).status == 0);
+    std::vector<std::string> shard_args = sweep_args(config, dir.path() / "shard{}");
+    std::vector<std::string> args{"--will-cite", "--halt", "now,fail=1", QUOTER_EXE};
+    args.insert(args.end(), shard_args.begin(), shard_args.end());
+    for (const char* more : {"--shard", "{}/2", "--threads", "1", ":::", "0", "1"}) {
+        args.emplace_back(more);
+    }
+    const auto run = quoter::test::run_to_end("/usr/bin/env", with({"parallel"}, args), {},
+                                              std::chrono::seconds(300));
+    INFO(run.err);
+    REQUIRE(run.status == 0);
+    const auto merged =
+        run_quoter({"sweep", "merge", (dir.path() / "shard0").string(),
+                    (dir.path() / "shard1").string(), "--out", (dir.path() / "merged").string()});
+    INFO(merged.err);
+    REQUIRE(merged.status == 0);
+    require_same_report(dir.path() / "single", dir.path() / "merged");
+}
