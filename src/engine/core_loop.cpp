@@ -109,11 +109,17 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
     ++stats_.events;
     take_control(now);
     (void)check_sequence(event, now);
-    feed_exchange(event, now);
     const bool tradable = event.kind == md::md_event_kind::book && event.book_valid() &&
                           event.bid_count > 0 && event.ask_count > 0;
     if (tradable) {
-        // Before the gate delivers reports: an order they trigger meets the current book.
+        // Reports due before this event were received while the previous book was current:
+        // they (and any order they trigger) are handled against it, as they were in time.
+        if (sim_ != nullptr && sim_->next_event_time() < now) {
+            (void)sim_->poll(now - 1);
+        }
+        // Then this event's book, before the reports due at its time are delivered (by the
+        // simulated exchange as it takes the book, or by the gate's poll): an order they
+        // trigger leaves now and meets the current book.
         const risk::market_view top{event.bids[0].px, event.asks[0].px};
         if (top.best_bid != market_.best_bid || top.best_ask != market_.best_ask) {
             market_ = top;
@@ -122,6 +128,7 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
         }
         refresh_views_if_stale();
     }
+    feed_exchange(event, now);
     (void)gate_.poll(now);
 
     switch (event.kind) {
