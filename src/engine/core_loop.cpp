@@ -46,6 +46,8 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
                  instrument_.trading_spec, config.quotes.symbol) {
     const int extra = instrument.book_spec.qty_decimals() - instrument.trading_spec.qty_decimals();
     lot_ratio_ = extra > 0 ? core::pow10(extra) : 1;
+    lot_inverse_ = 1.0 / static_cast<double>(lot_ratio_);
+    quote_levels_ = quotes_.config().levels;
     (void)fanout_.add(&quotes_);
     (void)fanout_.add(this);
     gate_.set_report_sink(&fanout_);
@@ -59,7 +61,25 @@ core::qty core_loop::to_trading_lots(core::qty book_lots) const noexcept {
     // Down: the simulated exchange must never see more size than the venue can trade, so a
     // level (or print) smaller than one trading lot shows as 0 and fills nothing.
     const std::int64_t lots = book_lots.lots();
-    return core::qty{lots <= 0 ? 0 : lots / lot_ratio_};
+    if (lots <= 0) {
+        return core::qty{0};
+    }
+    if (lot_ratio_ == 1) {
+        return book_lots;
+    }
+    // Every level of every book event passes here: a multiplication by the inverse, corrected
+    // to the exact floor, instead of an integer division (exact below 2^52 lots).
+    constexpr std::int64_t exact_limit = std::int64_t{1} << 52;
+    if (lots >= exact_limit) {
+        return core::qty{lots / lot_ratio_};
+    }
+    auto q = static_cast<std::int64_t>(static_cast<double>(lots) * lot_inverse_);
+    if (q * lot_ratio_ > lots) {
+        --q;
+    } else if ((q + 1) * lot_ratio_ <= lots) {
+        ++q;
+    }
+    return core::qty{q};
 }
 
 bool core_loop::check_sequence(const md::md_event& event, core::timestamp_ns now) noexcept {
@@ -89,16 +109,26 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
     ++stats_.events;
     take_control(now);
     (void)check_sequence(event, now);
-    feed_exchange(event, now);
     const bool tradable = event.kind == md::md_event_kind::book && event.book_valid() &&
                           event.bid_count > 0 && event.ask_count > 0;
     if (tradable) {
-        // Before the gate delivers reports: an order they trigger meets the current book.
-        market_.best_bid = event.bids[0].px;
-        market_.best_ask = event.asks[0].px;
-        account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
-        refresh_views();
+        // Reports due before this event were received while the previous book was current:
+        // they (and any order they trigger) are handled against it, as they were in time.
+        if (sim_ != nullptr && sim_->next_event_time() < now) {
+            (void)sim_->poll(now - 1);
+        }
+        // Then this event's book, before the reports due at its time are delivered (by the
+        // simulated exchange as it takes the book, or by the gate's poll): an order they
+        // trigger leaves now and meets the current book.
+        const risk::market_view top{event.bids[0].px, event.asks[0].px};
+        if (top.best_bid != market_.best_bid || top.best_ask != market_.best_ask) {
+            market_ = top;
+            account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
+            views_stale_ = true;
+        }
+        refresh_views_if_stale();
     }
+    feed_exchange(event, now);
     (void)gate_.poll(now);
 
     switch (event.kind) {
@@ -128,7 +158,8 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
         risk_.on_market_data(now);
         sequence_hole_ = false;
         set_feed_paused(false, now);
-        refresh_views();
+        // The reports just delivered may have moved the working orders.
+        refresh_views_if_stale();
         risk_.on_account(instrument_.trading_spec, config_.symbol, market_, account_view_, now);
         strategy_.on_book(now, market_.best_bid, market_.best_ask);
         requote(now);
@@ -145,7 +176,7 @@ void core_loop::requote_after_fill(core::timestamp_ns now) noexcept {
     if (!filled_since_quote_ || feed_paused_ || market_.best_bid.ticks() <= 0) {
         return;
     }
-    refresh_views();
+    refresh_views_if_stale();
     requote(now);
 }
 
@@ -201,10 +232,12 @@ void core_loop::set_feed_paused(bool paused, core::timestamp_ns now) noexcept {
 }
 
 void core_loop::refresh_views() noexcept {
+    views_stale_ = false;
     account_view_.position = account_.position();
     std::int64_t buys = 0;
     std::int64_t sells = 0;
-    for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
+    // Slots beyond the configured levels never hold an order.
+    for (std::size_t level = 0; level < quote_levels_; ++level) {
         const exec::working_order& bid = quotes_.order(core::side::buy, level);
         if (bid.status != exec::order_status::none) {
             buys += (bid.qty - bid.cum_qty).lots();
@@ -225,14 +258,21 @@ void core_loop::refresh_views() noexcept {
         }
         account_view_.other_symbols_net_notional = others;
     }
-    const double equity = account_.equity();
-    peak_equity_ = std::max(peak_equity_, equity);
-    account_view_.equity = equity;
+    const portfolio::account_values values = account_.values();
+    peak_equity_ = std::max(peak_equity_, values.equity);
+    account_view_.equity = values.equity;
     account_view_.day_start_equity = day_start_equity_;
     account_view_.peak_equity = peak_equity_;
-    account_view_.realized_pnl_today = account_.realized_pnl() - account_.fees();
-    account_view_.unrealized_pnl = account_.unrealized_pnl();
+    account_view_.realized_pnl_today = values.realized_pnl - values.fees;
+    account_view_.unrealized_pnl = values.unrealized_pnl;
     gate_.set_views(market_, account_view_);
+}
+
+void core_loop::refresh_views_if_stale() noexcept {
+    // Other symbols' loops move the portfolio exposure without telling this one.
+    if (views_stale_ || exposure_ != nullptr) {
+        refresh_views();
+    }
 }
 
 void core_loop::set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept {
@@ -252,25 +292,33 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
     if (!orders_enabled_ || risk_.state() != risk::trading_state::running) {
         return;
     }
-    const strategy::quote_set set = strategy_.quote(now, account_.position(), account_.equity());
+    refresh_views_if_stale();
+    // The views follow the account (refreshed above): its equity without valuing it again.
+    const strategy::quote_set set = strategy_.quote(now, account_.position(), account_view_.equity);
     if (set.status != strategy::quote_status::ok) {
         return;
     }
     core::mark_once(stamps_, core::tick_point::decided);
     last_model_ = set.model;
-    exec::desired_quotes desired;
-    const std::size_t count = std::min<std::size_t>(set.level_count, exec::max_quote_levels);
-    for (std::size_t i = 0; i < count; ++i) {
-        const strategy::quote_level& level = set.levels[i];
-        if (level.has_bid()) {
-            desired.bids[i] = {level.bid_price, level.bid_size};
+    // Only the levels the quote manager reads are rewritten; the others stay empty.
+    const std::size_t count = std::min<std::size_t>(set.level_count, quote_levels_);
+    for (std::size_t i = 0; i < quote_levels_; ++i) {
+        exec::side_quote bid{};
+        exec::side_quote ask{};
+        if (i < count) {
+            const core::quote_level& level = set.levels[i];
+            if (level.has_bid()) {
+                bid = {level.bid_price, level.bid_size};
+            }
+            if (level.has_ask()) {
+                ask = {level.ask_price, level.ask_size};
+            }
         }
-        if (level.has_ask()) {
-            desired.asks[i] = {level.ask_price, level.ask_size};
-        }
+        desired_.bids[i] = bid;
+        desired_.asks[i] = ask;
     }
     ++stats_.quote_updates;
-    quotes_.update(desired, now);
+    quotes_.update(desired_, now);
 }
 
 bool core_loop::poll(core::timestamp_ns now) noexcept {
@@ -375,7 +423,7 @@ void core_loop::shutdown(core::timestamp_ns now) noexcept {
 
 core::timestamp_ns core_loop::oldest_unacked() const noexcept {
     core::timestamp_ns oldest = risk::no_pending_ack;
-    for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
+    for (std::size_t level = 0; level < quote_levels_; ++level) {
         for (const core::side side : {core::side::buy, core::side::sell}) {
             const exec::working_order& order = quotes_.order(side, level);
             if (order.status == exec::order_status::pending_new) {
@@ -389,6 +437,7 @@ core::timestamp_ns core_loop::oldest_unacked() const noexcept {
 // Reports, after the quote manager has seen them.
 void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
     const core::timestamp_ns at = report.local_ts;
+    views_stale_ = true; // the quote manager has just moved its working orders
     (void)flattener_.on_exec_report(report);
     switch (report.kind) {
     case exec::exec_kind::ack: {
@@ -529,6 +578,7 @@ void core_loop::raise(const risk::alert& a) noexcept {
 
 void core_loop::on_order_sent(const exec::order_request& request, risk::order_intent intent,
                               core::timestamp_ns now) noexcept {
+    views_stale_ = true; // one more working order once the quote manager records it
     if (const std::size_t slot = request.id.value & 0xffU; slot < sent_ts_.size()) {
         sent_ts_[slot] = now;
     }
@@ -559,6 +609,7 @@ void core_loop::on_order_sent(const exec::order_request& request, risk::order_in
 }
 
 void core_loop::on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept {
+    views_stale_ = true;
     if (journal_ != nullptr) {
         journal_->append(now, ops::cancel_entry{id.value, config_.symbol, cause_of(risk_.state()),
                                                 ops::cancel_stage::requested});

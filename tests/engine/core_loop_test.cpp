@@ -453,6 +453,34 @@ TEST_CASE("after a fill the replacement is quoted for the post-fill position and
     CHECK(after.price < before.price); // long: the bid backs off
 }
 
+TEST_CASE("a replacement placed when its cancel is confirmed is checked against the book of "
+          "the event that delivered the confirmation",
+          "[engine]") {
+    fixture f;
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    REQUIRE(f.exchange.open_order_count() == 2);
+    // The market moves up 10 USDT: both quotes are cancelled for replacement, and the manager
+    // will place the new bid (priced for this book) once its cancel is confirmed.
+    f.loop.on_event(book(bid0 + 1'000, ask0 + 1'000), t);
+    const exec::working_order old_bid = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(old_bid.cancel_pending);
+    // The confirmation is due (cancel latency 1 ms, report 0.5 ms) at the very time of the next
+    // event, whose ask has fallen 50 USDT, below the bid the manager holds for the previous book
+    // (about 30 USDT under that book's bid). The replacement leaves at that time, so the book
+    // it meets is this event's.
+    t += 1'500'000;
+    f.loop.on_event(book(bid0 - 5'000, ask0 - 5'000), t);
+    REQUIRE(f.loop.quotes().counters().cancelled >= 1);
+    for (int i = 1; i <= 5; ++i) {
+        (void)f.loop.poll(t + i * ms);
+    }
+    // The gate saw the current book and refused the crossing post-only bid; it never reached
+    // the venue to be rejected there.
+    CHECK(f.loop.gate().risk_rejects(risk::reject_reason::post_only_would_cross) >= 1);
+    CHECK(f.exchange.stats().post_only_rejects == 0);
+    CHECK(f.loop.stats().exchange_rejects == 0);
+}
+
 /// A book event carrying the publisher's per-symbol sequence number.
 md::md_event numbered(md::md_event event, std::uint64_t sequence) {
     event.symbol_sequence = sequence;

@@ -20,6 +20,11 @@
 // event or a poll the loop requotes from the strategy with the post-fill position, so a
 // replacement is priced and sized for the new inventory and checked against it.
 //
+// Views: the risk gate's market and account views (position, working quantities, equity, PnL)
+// are refreshed when the top of book moves (a new mark), at once on every fill, and before the
+// next check or quote when a report or a sent request may have moved the working orders; an
+// event that changes none of these reuses them, since they would come out the same.
+//
 // Feed state: any book that is not synced and valid (connecting, syncing, resyncing, stale)
 // pauses trading through risk_engine::on_resync (the kill switch pulls the quotes); the next
 // synced, valid book resumes it by itself.
@@ -209,6 +214,8 @@ private:
     void feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept;
     void set_feed_paused(bool paused, core::timestamp_ns now) noexcept;
     void refresh_views() noexcept;
+    /// refresh_views() when the account or the working orders changed since the last one.
+    void refresh_views_if_stale() noexcept;
     void requote(core::timestamp_ns now) noexcept;
     /// After fills: requotes with the post-fill position when the market view allows it.
     void requote_after_fill(core::timestamp_ns now) noexcept;
@@ -224,7 +231,9 @@ private:
 
     core_loop_config config_;
     md::instrument instrument_;
-    std::int64_t lot_ratio_ = 1; ///< Book lots per trading lot.
+    std::int64_t lot_ratio_ = 1;   ///< Book lots per trading lot.
+    double lot_inverse_ = 1.0;     ///< 1 / lot_ratio_, rounded.
+    std::size_t quote_levels_ = 1; ///< Levels per side the quote manager uses.
     exec::order_gateway& venue_;
     exec::sim_exchange* sim_;
     ops::journal* journal_;
@@ -250,6 +259,9 @@ private:
     bool feed_paused_ = false;
     /// A hole in the event sequence was seen and no valid book has come since.
     bool sequence_hole_ = false;
+    /// The mark moved or the quote manager's working orders may have changed since the last
+    /// refresh_views(); fills refresh at once, so the position and cash are never stale.
+    bool views_stale_ = false;
     /// A fill arrived since the last requote: the desired quotes predate it.
     bool filled_since_quote_ = false;
     /// symbol_sequence of the last numbered event (0: none yet).
@@ -259,6 +271,8 @@ private:
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
     std::array<exec::book_level, md::md_top_levels> levels_{};
+    /// The latest desired quotes; levels beyond quote_levels_ are never written (empty).
+    exec::desired_quotes desired_{};
     /// Model outputs behind the latest desired quotes, for the journal's order intents.
     strategy::quote_diagnostics last_model_{};
     core_loop_stats stats_;
