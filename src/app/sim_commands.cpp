@@ -191,6 +191,64 @@ void print_multi_summary(const engine::multi_path_result& result,
     row("fills", result.metrics.fills);
 }
 
+/// `quoter backtest` of several symbols in one loop: one report folder per symbol
+/// (out_dir/<SYMBOL>/), a summary line each and the portfolio's total.
+int run_symbols_backtest(const engine_config& config, const engine::backtest_config& run,
+                         std::uint64_t seed, const std::vector<sim::report_parameter>& parameters,
+                         const std::filesystem::path& out_dir) {
+    const auto symbols = make_backtest_symbols(config);
+    progress_line progress("simulated s");
+    const std::int64_t start = monotonic_ns();
+    const auto results =
+        engine::run_backtest(run, symbols, sim::derive_path_seed(seed, 0),
+                             [&](core::timestamp_ns now, core::timestamp_ns end) {
+                                 progress.update(static_cast<std::size_t>(now / core::ns_per_s),
+                                                 static_cast<std::size_t>(end / core::ns_per_s));
+                             });
+    const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
+    progress.finish();
+    const double steps = static_cast<double>(results.front().counters.steps);
+    std::printf("quoter backtest: %zu symbols in one loop, 1 path, %.0f s simulated (%.0f steps) "
+                "in %.2f s\n",
+                results.size(), static_cast<double>(run.duration_ns) * 1e-9, steps, wall_s);
+    double total_pnl = 0.0;
+    std::string folders;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const engine::backtest_result& result = results[i];
+        const std::string& name = config.symbols[i].name;
+        std::vector<sim::report_parameter> own = parameters;
+        own.push_back({"report.symbol", name});
+        const auto report = engine::make_run_report(
+            result, symbols[i].spec,
+            fmt::format("quoter backtest: {} ({} of {} symbols in one loop) on a synthetic market, "
+                        "{} model",
+                        name, i + 1, results.size(), strategy::to_string(config.strategy.model)),
+            std::move(own));
+        const auto written = sim::write_run_report(out_dir / name, report);
+        if (!written) {
+            std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
+                         written.error().path.c_str(), written.error().reason.c_str());
+            return exit_write_failed;
+        }
+        const sim::run_metrics& m = result.metrics;
+        std::printf("  %-10s PnL %s (%+.4f%% of its %.2f), fills %llu, orders %llu, final "
+                    "inventory %.8g, max drawdown %.4f\n",
+                    name.c_str(), signed_money(m.total_pnl).c_str(), m.total_return_pct,
+                    run.initial_cash / static_cast<double>(results.size()),
+                    static_cast<unsigned long long>(m.fills),
+                    static_cast<unsigned long long>(m.orders_submitted), m.final_inventory,
+                    m.max_drawdown);
+        total_pnl += m.total_pnl;
+        folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
+    }
+    std::printf("  portfolio PnL %s (%+.4f%% of %.2f)\n", signed_money(total_pnl).c_str(),
+                run.initial_cash > 0 ? 100.0 * total_pnl / run.initial_cash : 0.0,
+                run.initial_cash);
+    print_refusals(results.front().counters);
+    std::printf("report: one folder per symbol: %s\n", folders.c_str());
+    return 0;
+}
+
 } // namespace
 
 bool remove_earlier_report(const std::filesystem::path& out_dir) {
@@ -206,11 +264,22 @@ bool remove_earlier_report(const std::filesystem::path& out_dir) {
             return false;
         }
     }
-    const auto path_0 = out_dir / "path_0";
-    if (std::filesystem::remove_all(path_0, error); error) {
-        std::fprintf(stderr, "quoter backtest: cannot remove %s: %s\n", path_0.c_str(),
-                     error.message().c_str());
-        return false;
+    // path_0 of a multi-path run, and the per-symbol folders of a many-symbol run: every
+    // sub-folder that holds a report.
+    std::vector<std::filesystem::path> folders{out_dir / "path_0"};
+    for (std::filesystem::directory_iterator it(out_dir, error), end; !error && it != end;
+         it.increment(error)) {
+        if (it->is_directory() && std::filesystem::exists(it->path() / "report.json")) {
+            folders.push_back(it->path());
+        }
+    }
+    error.clear();
+    for (const auto& folder : folders) {
+        if (std::filesystem::remove_all(folder, error); error) {
+            std::fprintf(stderr, "quoter backtest: cannot remove %s: %s\n", folder.c_str(),
+                         error.message().c_str());
+            return false;
+        }
     }
     return true;
 }
@@ -222,8 +291,20 @@ int run_backtest_command(const backtest_command& command) {
         return exit_invalid_config;
     }
     const engine_config& config = *loaded;
+    if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
+        std::fprintf(stderr, "quoter backtest: %s\n", problem.c_str());
+        return exit_invalid_config;
+    }
     const engine::backtest_config run = make_backtest_config(config);
     const std::uint32_t paths = command.paths.value_or(config.backtest.paths);
+    if (config.symbols.size() > 1 && paths > 1) {
+        std::fprintf(stderr,
+                     "quoter backtest: %zu symbols (engine.symbols) run one path; several paths "
+                     "of several symbols are not built yet: run with --paths 1, or one symbol "
+                     "per run for %u paths\n",
+                     config.symbols.size(), paths);
+        return exit_invalid_config;
+    }
     const std::uint64_t seed = command.seed.value_or(config.backtest.seed);
     const auto parameters = report_parameters(config, paths, seed);
     const std::filesystem::path out_dir = command.out_dir;
@@ -236,6 +317,9 @@ int run_backtest_command(const backtest_command& command) {
     // replay's) must not leave the other's charts and tables beside its own.
     if (!remove_earlier_report(out_dir)) {
         return exit_write_failed;
+    }
+    if (config.symbols.size() > 1) {
+        return run_symbols_backtest(config, run, seed, parameters, out_dir);
     }
     if (paths == 1) {
         progress_line progress("simulated s");
@@ -336,6 +420,14 @@ void wait_for_control(const ops::control_channel& channel, std::int64_t ns) {
     (void)::ppoll(&fd, 1, &timeout, nullptr);
 }
 
+std::string symbol_list(const engine_config& config) {
+    std::string out;
+    for (const auto& entry : config.symbols) {
+        out += (out.empty() ? "" : ", ") + entry.name;
+    }
+    return out;
+}
+
 std::string price_text(const core::symbol_spec& spec, core::price p) {
     if (p.ticks() <= 0) {
         return "-";
@@ -427,6 +519,18 @@ void print_run_summary(const engine::synthetic_run& run, double speed, double wa
                 static_cast<double>(tick_to_quote.percentile(0.50)) * 1e-3,
                 static_cast<double>(tick_to_quote.percentile(0.99)) * 1e-3,
                 static_cast<double>(tick_to_quote.max()) * 1e-3);
+    for (std::size_t i = 1; run.symbol_count() > 1 && i <= run.symbol_count(); ++i) {
+        // Symbol 0 leads the lines above; every symbol gets its own line when there are several.
+        const std::size_t k = i - 1;
+        const auto& a = run.account(k);
+        std::printf("  %-10s PnL %s, fills %llu, orders %llu, final inventory %.*f, state %s\n",
+                    std::string(run.spec(k).name().view()).c_str(),
+                    signed_money(a.total_pnl()).c_str(),
+                    static_cast<unsigned long long>(a.fill_count()),
+                    static_cast<unsigned long long>(run.recorder(k).activity().orders_submitted),
+                    run.spec(k).qty_decimals(), a.position_base(),
+                    std::string(risk::to_string(run.loop(k).state())).c_str());
+    }
     std::printf("  open orders after the final cancel-all: %zu\n",
                 run.exchange().open_order_count());
 }
@@ -445,15 +549,22 @@ int run_sim_command(const sim_run_command& command) {
                      std::string(to_string(config.engine.mode)).c_str());
         return exit_not_built;
     }
+    if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
+        std::fprintf(stderr, "quoter run: %s\n", problem.c_str());
+        return exit_invalid_config;
+    }
     const double speed = command.speed.value_or(config.backtest.speed);
     const engine::backtest_config run = make_backtest_config(config);
+    const auto symbols = make_backtest_symbols(config);
 
     std::unique_ptr<ops::journal> journal;
     if (!config.journal.path.empty()) {
         ops::journal_config journal_config;
         journal_config.path = config.journal.path;
         journal_config.fdatasync_interval_ms = config.journal.flush_interval_ms.count();
-        journal_config.symbols = {config.spec};
+        for (const auto& symbol : symbols) {
+            journal_config.symbols.push_back(symbol.spec);
+        }
         journal_config.stamp_wall_clock = true; // "ts" is simulated time
         auto opened = ops::journal::open(std::move(journal_config));
         if (!opened) {
@@ -481,14 +592,14 @@ int run_sim_command(const sim_run_command& command) {
     // The core loop takes the manual commands itself (kill, pause, resume, quit) on every step
     // and poll; no records: a paced run may last for days, its summary comes from the account.
     auto sim_run = std::make_unique<engine::synthetic_run>(
-        run, config.spec, sim::derive_path_seed(config.backtest.seed, 0),
+        run, symbols, sim::derive_path_seed(config.backtest.seed, 0),
         engine::record_options{.pnl = false, .fills = false, .orders = false}, journal.get(),
         &channel);
 
     const bool terminal = ::isatty(STDERR_FILENO) != 0;
     std::fprintf(
         stderr, "quoter run --mode sim: %s on a synthetic market at x%g wall speed%s; %s\n",
-        config.engine.symbol.c_str(), speed,
+        symbol_list(config).c_str(), speed,
         command.duration_s > 0 ? fmt::format(", for {:g} s", command.duration_s).c_str() : "",
         interactive ? "keys: k kill, p pause, r resume, q quit; Ctrl-C stops"
                     : "Ctrl-C stops, SIGUSR1 kills");

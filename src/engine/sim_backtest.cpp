@@ -120,7 +120,7 @@ struct synthetic_run::lane {
     run_recorder recorder;
     core_loop loop;
     sim::order_flow flow;
-    bool book = false; ///< The last advance_market() left a book event to deliver.
+    bool book = false;                 ///< The last advance_market() left a book event to deliver.
     std::uint64_t symbol_sequence = 0; ///< Events of this symbol so far (md_event numbering).
 };
 
@@ -352,17 +352,18 @@ sim::run_metrics synthetic_run::metrics(std::size_t symbol) const {
 
 namespace {
 
-backtest_result collect(synthetic_run& run, const sim::run_metrics& metrics) {
+backtest_result collect(synthetic_run& run, const sim::run_metrics& metrics,
+                        std::size_t symbol = 0) {
     backtest_result result;
     result.seed = run.seed();
     result.counters = run.counters();
-    result.quotes = run.loop().quotes().counters();
+    result.quotes = run.loop(symbol).quotes().counters();
     result.exchange = run.exchange().stats();
-    result.loop = run.loop().stats();
+    result.loop = run.loop(symbol).stats();
     result.metrics = metrics;
-    result.pnl = run.recorder().take_pnl();
-    result.fills = run.recorder().take_fills();
-    result.orders = run.recorder().take_orders();
+    result.pnl = run.recorder(symbol).take_pnl();
+    result.fills = run.recorder(symbol).take_fills();
+    result.orders = run.recorder(symbol).take_orders();
     return result;
 }
 
@@ -377,7 +378,15 @@ struct path_outcome {
 
 backtest_result run_backtest(const backtest_config& config, const core::symbol_spec& spec,
                              std::uint64_t seed, const progress_callback& progress) {
-    const auto run = std::make_unique<synthetic_run>(config, spec, seed);
+    auto results =
+        run_backtest(config, std::array{backtest_symbol{spec, config.market}}, seed, progress);
+    return std::move(results.front());
+}
+
+std::vector<backtest_result> run_backtest(const backtest_config& config,
+                                          std::span<const backtest_symbol> symbols,
+                                          std::uint64_t seed, const progress_callback& progress) {
+    const auto run = std::make_unique<synthetic_run>(config, symbols, seed);
     if (progress) {
         constexpr core::timestamp_ns slices = 256;
         const core::timestamp_ns end = config.duration_ns;
@@ -388,8 +397,12 @@ backtest_result run_backtest(const backtest_config& config, const core::symbol_s
         }
     }
     run->run();
-    const sim::run_metrics metrics = run->metrics();
-    return collect(*run, metrics);
+    std::vector<backtest_result> out;
+    for (std::size_t i = 0; i < run->symbol_count(); ++i) {
+        const sim::run_metrics metrics = run->metrics(i);
+        out.push_back(collect(*run, metrics, i));
+    }
+    return out;
 }
 
 multi_path_result run_backtest_paths(const backtest_config& config, const core::symbol_spec& spec,

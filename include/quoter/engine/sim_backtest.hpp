@@ -220,6 +220,14 @@ using progress_callback = std::function<void(core::timestamp_ns now, core::times
                                            const core::symbol_spec& spec, std::uint64_t seed,
                                            const progress_callback& progress = {});
 
+/// Runs one path of several symbols in one loop (see synthetic_run), keeping every record: one
+/// result per symbol, in the order given, each with that symbol's metrics and records (seed,
+/// counters and exchange statistics are the run's). One symbol gives exactly run_backtest's.
+[[nodiscard]] std::vector<backtest_result> run_backtest(const backtest_config& config,
+                                                        std::span<const backtest_symbol> symbols,
+                                                        std::uint64_t seed,
+                                                        const progress_callback& progress = {});
+
 /// The outcome of a multi-path run: one summary per path, their aggregate, and path 0 in full.
 struct multi_path_result {
     std::vector<sim::path_summary> paths;
