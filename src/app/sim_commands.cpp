@@ -245,11 +245,38 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
                 run.initial_cash > 0 ? 100.0 * total_pnl / run.initial_cash : 0.0,
                 run.initial_cash);
     print_refusals(results.front().counters);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i].alerts.total() != 0) {
+            std::printf("  %s:\n", config.symbols[i].name.c_str());
+            print_alert_summary(engine::report_alerts(results[i].alerts));
+        }
+    }
     std::printf("report: one folder per symbol: %s\n", folders.c_str());
     return 0;
 }
 
 } // namespace
+
+void print_alert_summary(std::span<const sim::report_alert> alerts) {
+    if (alerts.empty()) {
+        return;
+    }
+    std::uint64_t total = 0;
+    std::string kinds;
+    for (const sim::report_alert& a : alerts) {
+        total += a.count;
+        kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", a.kind, a.count);
+    }
+    std::printf("  alerts %llu: %s\n", static_cast<unsigned long long>(total), kinds.c_str());
+    for (const sim::report_alert& a : alerts) {
+        std::string examples;
+        for (const std::string& example : a.examples) {
+            examples += (examples.empty() ? "" : "; ") + example;
+        }
+        std::printf("    %s%s: %s\n", a.kind.c_str(), a.count > a.examples.size() ? ", first" : "",
+                    examples.c_str());
+    }
+}
 
 bool remove_earlier_report(const std::filesystem::path& out_dir) {
     constexpr std::array<std::string_view, 7> files{"pnl.csv",     "fills.csv", "orders.csv",
@@ -341,6 +368,7 @@ int run_backtest_command(const backtest_command& command) {
         }
         print_single_summary(result, run, wall_s);
         print_refusals(result.counters);
+        print_alert_summary(report.alerts);
         std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
                     (out_dir / "report.html").string().c_str());
         return 0;
@@ -359,6 +387,7 @@ int run_backtest_command(const backtest_command& command) {
     report.paths = result.paths;
     report.metrics = result.metrics;
     report.parameters = parameters;
+    report.alerts = engine::report_alerts(result.alerts);
     report.format = sim::report_format_for(config.spec);
     report.representative = &example;
     auto written = sim::write_multi_path_report(out_dir, report);
@@ -375,6 +404,7 @@ int run_backtest_command(const backtest_command& command) {
                 "once\n",
                 static_cast<unsigned long long>(result.risk_refusals),
                 static_cast<unsigned long long>(result.halted_paths), paths);
+    print_alert_summary(report.alerts);
     std::printf("report: %s (per-path table %s, path 0 in full in %s)\n",
                 (out_dir / "report.html").string().c_str(),
                 (out_dir / "paths.csv").string().c_str(), (out_dir / "path_0").string().c_str());
@@ -689,6 +719,11 @@ int run_sim_command(const sim_run_command& command) {
     }
     print_run_summary(*sim_run, speed, wall_s, tick_to_quote, stopped_by);
     print_risk_summary(*sim_run, journal.get());
+    engine::alert_tally alerts;
+    for (std::size_t i = 0; i < sim_run->symbol_count(); ++i) {
+        alerts.merge(sim_run->recorder(i).alerts());
+    }
+    print_alert_summary(engine::report_alerts(alerts));
     std::fflush(stdout);
     return 0;
 }

@@ -101,6 +101,7 @@ struct synthetic_run::lane {
                config.quotes.levels > 0 ? config.quotes.levels
                                         : static_cast<std::size_t>(config.strategy.levels.count)) {
         recorder.attach(&loop.account());
+        loop.set_alert_sink(&recorder.alerts());
     }
 
     static core_loop_config lane_config(const backtest_config& config, std::size_t index,
@@ -364,6 +365,7 @@ backtest_result collect(synthetic_run& run, const sim::run_metrics& metrics,
     result.pnl = run.recorder(symbol).take_pnl();
     result.fills = run.recorder(symbol).take_fills();
     result.orders = run.recorder(symbol).take_orders();
+    result.alerts = run.recorder(symbol).alerts();
     return result;
 }
 
@@ -372,6 +374,7 @@ struct path_outcome {
     std::uint64_t steps = 0;
     std::uint64_t refusals = 0;
     bool halted = false;
+    alert_tally alerts;
 };
 
 } // namespace
@@ -421,7 +424,7 @@ multi_path_result run_backtest_paths(const backtest_config& config, const core::
             example.emplace(collect(*run, metrics)); // only path 0 writes it
         }
         return path_outcome{sim::summarize_path(path.index, path.seed, metrics), counters.steps,
-                            counters.risk_refusals, counters.killed};
+                            counters.risk_refusals, counters.killed, run->recorder().alerts()};
     });
     multi_path_result result;
     result.paths.reserve(outcomes.size());
@@ -430,6 +433,7 @@ multi_path_result run_backtest_paths(const backtest_config& config, const core::
         result.total_steps += outcome.steps;
         result.risk_refusals += outcome.refusals;
         result.halted_paths += outcome.halted ? 1 : 0;
+        result.alerts.merge(outcome.alerts); // path order: independent of the thread count
     }
     result.metrics = sim::aggregate_paths(result.paths);
     if (example) {
@@ -447,6 +451,7 @@ sim::run_report make_run_report(const backtest_result& result, const core::symbo
     report.orders = result.orders;
     report.metrics = result.metrics;
     report.parameters = std::move(parameters);
+    report.alerts = report_alerts(result.alerts);
     report.format = sim::report_format_for(spec);
     return report;
 }

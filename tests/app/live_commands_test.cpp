@@ -149,7 +149,9 @@ TEST_CASE("quoter backtest --data writes the synthetic run's full report", "[app
 
     // The metric keys are those of a synthetic run's report.
     const fs::path synthetic_config = tmp.path() / "synthetic.toml";
-    write_file(synthetic_config, "[backtest]\nduration_s = 5.0\npaths = 1\n");
+    // A synthetic market needs a start price that fits its symbol.
+    write_file(synthetic_config,
+               "[backtest]\nduration_s = 5.0\npaths = 1\n\n[market]\nstart_price = 60000.0\n");
     const fs::path synthetic_out = tmp.path() / "synthetic";
     const run_result synthetic = run_quoter(
         {"backtest", "--config", synthetic_config.string(), "--out", synthetic_out.string()},

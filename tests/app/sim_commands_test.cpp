@@ -670,3 +670,31 @@ TEST_CASE("a synthetic run without a market price for its symbol refuses to star
     CHECK(run.status == 2);
     CHECK_THAT(run.err, Catch::Contains("sets no synthetic market price for BTCUSDT"));
 }
+
+TEST_CASE("quoter backtest summarises alerts by kind with a few examples, and reports the counts",
+          "[sim_commands][alerts]") {
+    quoter::test::temp_dir out("backtest-alerts");
+    // A fill ratio no path reaches, judged after 5 orders, repeating every simulated second:
+    // hundreds of alerts over 3 paths.
+    auto env = short_run;
+    env["QUOTER_RISK_ALARMS_MIN_FILL_RATIO_PCT"] = "100";
+    env["QUOTER_RISK_ALARMS_FILL_RATIO_MIN_ORDERS"] = "5";
+    env["QUOTER_RISK_ALARMS_ALARM_COOLDOWN_MS"] = "1000";
+    const auto result = run_quoter(
+        {"backtest", "--config", sim_toml, "--paths", "3", "--out", out.path().string()}, env);
+    INFO(result.out << result.err);
+    REQUIRE(result.status == 0);
+    CHECK_THAT(result.out, Catch::Contains("  alerts "));
+    CHECK_THAT(result.out, Catch::Contains("low_fill_ratio"));
+    // One line of counts and one of examples per kind, not one line per alert.
+    CHECK(std::count(result.out.begin(), result.out.end(), '\n') < 20);
+    CHECK(std::count(result.err.begin(), result.err.end(), '\n') < 5);
+    const std::string json = slurp(out.path() / "report.json");
+    CHECK_THAT(json,
+               Catch::Contains("\"alerts\": [\n    {\"kind\": \"low_fill_ratio\", \"count\": "));
+    const auto at = json.find("\"kind\": \"low_fill_ratio\", \"count\": ");
+    REQUIRE(at != std::string::npos);
+    const auto count = std::stoull(json.substr(at + 35));
+    CHECK(count > 100);
+    CHECK_THAT(slurp(out.path() / "path_0" / "report.json"), Catch::Contains("\"alerts\": ["));
+}

@@ -209,6 +209,8 @@ struct backtest_result {
     std::vector<sim::pnl_sample> pnl;
     std::vector<sim::fill_record> fills;
     std::vector<sim::order_record> orders;
+    /// Alerts the loop raised, counted by kind with the first few kept.
+    alert_tally alerts;
 };
 
 /// Called between slices of a run (about 256 per run) with the simulated time reached and the
@@ -236,6 +238,7 @@ struct multi_path_result {
     std::uint64_t total_steps = 0;
     std::uint64_t risk_refusals = 0; ///< over every path
     std::uint64_t halted_paths = 0;  ///< paths that were halted at least once
+    alert_tally alerts;              ///< over every path (examples from the first paths)
 };
 
 /// Runs path_count independent paths on the runner's workers; path i uses

@@ -44,6 +44,13 @@ struct report_counter {
     std::uint64_t value = 0;
 };
 
+/// Alerts of one kind a run raised: how many, and the first few as text.
+struct report_alert {
+    std::string kind; ///< risk::alert_kind name ("low_fill_ratio").
+    std::uint64_t count = 0;
+    std::vector<std::string> examples;
+};
+
 /// Runs shorter than this get a caveat beside their annualised figures, seconds.
 inline constexpr double annualisation_caveat_below_s = 24.0 * 3600.0;
 
@@ -57,6 +64,8 @@ struct run_report {
     std::vector<report_parameter> parameters;
     /// Extra counts in the order given; empty: no "Run counts" table.
     std::vector<report_counter> counters;
+    /// Alerts raised, by kind; always under "alerts" in report.json, a table when not empty.
+    std::vector<report_alert> alerts;
     report_format format;
     /// Upper bound on the buckets per chart; each keeps its first, last, minimum and maximum
     /// point per series, so a chart draws at most about 4 points per bucket and series.
@@ -69,6 +78,8 @@ struct multi_path_report {
     std::span<const path_summary> paths;
     multi_path_metrics metrics;
     std::vector<report_parameter> parameters;
+    /// Alerts raised over every path, by kind (examples from the first paths).
+    std::vector<report_alert> alerts;
     report_format format;
     const run_report* representative = nullptr;
 };
