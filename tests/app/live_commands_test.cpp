@@ -189,6 +189,48 @@ TEST_CASE("quoter backtest --data fails clearly when the capture lacks the confi
     CHECK_FALSE(fs::exists(tmp.path() / "out" / "report.json"));
 }
 
+TEST_CASE("quoter backtest --data takes the captured symbol when the config names none",
+          "[app][data]") {
+    const std::string dir = quoter::test::require_captures({"spot-ethusdt-20240808.gz"});
+    if (dir.empty()) {
+        return;
+    }
+    quoter::test::temp_dir tmp("app-live");
+    // No engine.symbol: the built-in BTCUSDT is a default, not a choice.
+    const auto config = tmp.write("unnamed.toml", "[strategy.linear]\nprice_impact = 200.0\n");
+    const run_result r =
+        run_quoter({"backtest", "--config", config.string(), "--data",
+                    dir + "/spot-ethusdt-20240808.gz", "--out", (tmp.path() / "out").string()},
+                   std::chrono::seconds(300));
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.err, Catch::Contains("names no symbol; replaying the captured ETHUSDT"));
+    CHECK_THAT(r.out, Catch::Contains("quoter backtest: ETHUSDT replay"));
+    CHECK(fs::exists(tmp.path() / "out" / "report.json"));
+
+    // Several symbols: a replay trades one, and says so.
+    const auto two = tmp.write("two.toml", "[engine]\nsymbols = [\"ETHUSDT\", \"BTCUSDT\"]\n");
+    const run_result several =
+        run_quoter({"backtest", "--config", two.string(), "--data",
+                    dir + "/spot-ethusdt-20240808.gz", "--out", (tmp.path() / "two").string()},
+                   std::chrono::seconds(60));
+    CHECK(several.status == 2);
+    CHECK_THAT(several.err, Catch::Contains("a replay trades one symbol, and engine.symbols "
+                                            "names 2"));
+}
+
+TEST_CASE("quoter run --mode paper_exchange refuses several symbols with a clear message",
+          "[app]") {
+    quoter::test::temp_dir tmp("app-live");
+    const auto two = tmp.write("two.toml", "[engine]\nmode = \"paper_exchange\"\n"
+                                           "symbols = [\"ETHUSDT\", \"BTCUSDT\"]\n");
+    const run_result r =
+        run_quoter({"run", "--config", two.string(), "--duration", "1"}, std::chrono::seconds(60));
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("a paper session trades one symbol, and engine.symbols "
+                                      "names 2"));
+}
+
 TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
     quoter::test::temp_dir tmp("app-live");
     const run_result r =
