@@ -349,6 +349,7 @@ sim::run_report make_replay_report(const engine_config& config, const replay_com
         report.parameters.push_back({fmt::format("data[{}]", i), command.data_files[i]});
     }
     report.alerts = engine::report_alerts(s.alerts);
+    report.provenance = report_provenance_for(command.config_path);
     report.parameters.push_back({"fill_digest", fmt::format("{:016x}", s.loop.fill_digest)});
     report.parameters.push_back({"final_state", std::string(risk::to_string(s.final_state))});
     const auto add = [&](std::string key, std::string label, std::uint64_t value) {

@@ -31,6 +31,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -195,7 +196,7 @@ void print_multi_summary(const engine::multi_path_result& result,
 /// (out_dir/<SYMBOL>/), a summary line each and the portfolio's total.
 int run_symbols_backtest(const engine_config& config, const engine::backtest_config& run,
                          std::uint64_t seed, const std::vector<sim::report_parameter>& parameters,
-                         const std::filesystem::path& out_dir) {
+                         const std::filesystem::path& out_dir, const std::string& config_path) {
     const auto symbols = make_backtest_symbols(config);
     progress_line progress("simulated s");
     const std::int64_t start = monotonic_ns();
@@ -218,12 +219,13 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
         const std::string& name = config.symbols[i].name;
         std::vector<sim::report_parameter> own = parameters;
         own.push_back({"report.symbol", name});
-        const auto report = engine::make_run_report(
+        auto report = engine::make_run_report(
             result, symbols[i].spec,
             fmt::format("quoter backtest: {} ({} of {} symbols in one loop) on a synthetic market, "
                         "{} model",
                         name, i + 1, results.size(), strategy::to_string(config.strategy.model)),
             std::move(own));
+        report.provenance = report_provenance_for(config_path);
         const auto written = sim::write_run_report(out_dir / name, report);
         if (!written) {
             std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
@@ -256,6 +258,18 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
 }
 
 } // namespace
+
+sim::report_provenance report_provenance_for(const std::string& config_path) {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    (void)::gmtime_r(&now, &utc);
+    std::array<char, 32> date{};
+    const std::size_t length =
+        std::strftime(date.data(), date.size(), "%Y-%m-%d %H:%M:%S UTC", &utc);
+    return {.config_file = config_path,
+            .version = QUOTER_VERSION,
+            .generated = std::string(date.data(), length)};
+}
 
 void print_alert_summary(std::span<const sim::report_alert> alerts) {
     if (alerts.empty()) {
@@ -346,7 +360,7 @@ int run_backtest_command(const backtest_command& command) {
         return exit_write_failed;
     }
     if (config.symbols.size() > 1) {
-        return run_symbols_backtest(config, run, seed, parameters, out_dir);
+        return run_symbols_backtest(config, run, seed, parameters, out_dir, command.config_path);
     }
     if (paths == 1) {
         progress_line progress("simulated s");
@@ -359,7 +373,8 @@ int run_backtest_command(const backtest_command& command) {
             });
         const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
         progress.finish();
-        const auto report = engine::make_run_report(result, config.spec, title, parameters);
+        auto report = engine::make_run_report(result, config.spec, title, parameters);
+        report.provenance = report_provenance_for(command.config_path);
         const auto written = sim::write_run_report(out_dir, report);
         if (!written) {
             std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
@@ -379,15 +394,18 @@ int run_backtest_command(const backtest_command& command) {
     const auto result = engine::run_backtest_paths(run, config.spec, seed, paths, runner);
     const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
 
-    const auto example = engine::make_run_report(
+    auto example = engine::make_run_report(
         result.example, config.spec,
         fmt::format("path 0 of {} (seed {})", paths, result.example.seed), parameters);
+    example.provenance = report_provenance_for(command.config_path);
     sim::multi_path_report report;
     report.title = fmt::format("{}, {} paths", title, paths);
     report.paths = result.paths;
     report.metrics = result.metrics;
     report.parameters = parameters;
     report.alerts = engine::report_alerts(result.alerts);
+    report.provenance = report_provenance_for(command.config_path);
+    report.spread = result.spread;
     report.format = sim::report_format_for(config.spec);
     report.representative = &example;
     auto written = sim::write_multi_path_report(out_dir, report);

@@ -31,6 +31,10 @@ int run_backtest_command(const backtest_command& command);
 /// cannot be removed.
 [[nodiscard]] bool remove_earlier_report(const std::filesystem::path& out_dir);
 
+/// The provenance a report shows: the configuration file as given, quoter's version and the
+/// current UTC date and time.
+[[nodiscard]] sim::report_provenance report_provenance_for(const std::string& config_path);
+
 /// Prints the alerts a run raised as a summary on stdout: one line of counts by kind, then up
 /// to a few examples of each kind; nothing when there were none.
 void print_alert_summary(std::span<const sim::report_alert> alerts);

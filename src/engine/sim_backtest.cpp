@@ -375,7 +375,27 @@ struct path_outcome {
     std::uint64_t refusals = 0;
     bool halted = false;
     alert_tally alerts;
+    std::vector<double> pnl_grid; ///< PnL at spread_points evenly spaced samples
 };
+
+/// Points per path of the PnL spread chart.
+constexpr std::size_t spread_points = 200;
+
+/// PnL (equity - initial) at `points` evenly spaced samples, first and last included.
+std::vector<double> pnl_on_grid(std::span<const sim::pnl_sample> pnl, double initial,
+                                std::size_t points) {
+    std::vector<double> out;
+    if (pnl.empty()) {
+        return out;
+    }
+    const std::size_t n = std::min(points, pnl.size());
+    out.reserve(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t i = n == 1 ? 0 : k * (pnl.size() - 1) / (n - 1);
+        out.push_back(pnl[i].equity - initial);
+    }
+    return out;
+}
 
 } // namespace
 
@@ -420,11 +440,17 @@ multi_path_result run_backtest_paths(const backtest_config& config, const core::
         run->run();
         const sim::run_metrics metrics = run->metrics();
         const backtest_counters counters = run->counters();
+        std::vector<double> grid = pnl_on_grid(
+            run->recorder().pnl(), run->metrics_settings().initial_capital, spread_points);
         if (is_example) {
             example.emplace(collect(*run, metrics)); // only path 0 writes it
         }
-        return path_outcome{sim::summarize_path(path.index, path.seed, metrics), counters.steps,
-                            counters.risk_refusals, counters.killed, run->recorder().alerts()};
+        return path_outcome{sim::summarize_path(path.index, path.seed, metrics),
+                            counters.steps,
+                            counters.risk_refusals,
+                            counters.killed,
+                            run->recorder().alerts(),
+                            std::move(grid)};
     });
     multi_path_result result;
     result.paths.reserve(outcomes.size());
@@ -436,6 +462,23 @@ multi_path_result run_backtest_paths(const backtest_config& config, const core::
         result.alerts.merge(outcome.alerts); // path order: independent of the thread count
     }
     result.metrics = sim::aggregate_paths(result.paths);
+    // Every path has the same sample times: path 0's give the grid's.
+    std::vector<std::vector<double>> grids;
+    grids.reserve(outcomes.size());
+    for (const auto& outcome : outcomes) {
+        grids.push_back(outcome.pnl_grid);
+    }
+    if (example && !grids.empty() && !grids.front().empty()) {
+        const auto& pnl = example->pnl;
+        const std::size_t n = grids.front().size();
+        std::vector<double> x_s;
+        x_s.reserve(n);
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t i = n == 1 ? 0 : k * (pnl.size() - 1) / (n - 1);
+            x_s.push_back(static_cast<double>(pnl[i].time_ns - pnl.front().time_ns) * 1e-9);
+        }
+        result.spread = sim::make_equity_spread(std::move(x_s), grids);
+    }
     if (example) {
         result.example = std::move(*example);
     }

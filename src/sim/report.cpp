@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <system_error>
@@ -157,6 +158,47 @@ std::vector<std::size_t> downsample_min_max(std::size_t count,
     std::sort(keep.begin(), keep.end());
     keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
     return keep;
+}
+
+equity_spread make_equity_spread(std::vector<double> x_s,
+                                 std::span<const std::vector<double>> pnl_by_path) {
+    equity_spread out;
+    if (pnl_by_path.empty()) {
+        return out;
+    }
+    const std::size_t points = x_s.size();
+    out.x_s = std::move(x_s);
+    for (auto* series : {&out.p05, &out.p25, &out.median, &out.p75, &out.p95}) {
+        series->reserve(points);
+    }
+    // Quantile q of sorted values, interpolating linearly between the two nearest ranks.
+    const auto quantile = [](const std::vector<double>& sorted, double q) {
+        if (sorted.empty()) {
+            return std::numeric_limits<double>::quiet_NaN();
+        }
+        const double rank = q * static_cast<double>(sorted.size() - 1);
+        const auto below = static_cast<std::size_t>(std::floor(rank));
+        const std::size_t above = std::min(below + 1, sorted.size() - 1);
+        const double weight = rank - static_cast<double>(below);
+        return sorted[below] + (sorted[above] - sorted[below]) * weight;
+    };
+    std::vector<double> values;
+    values.reserve(pnl_by_path.size());
+    for (std::size_t t = 0; t < points; ++t) {
+        values.clear();
+        for (const auto& path : pnl_by_path) {
+            if (t < path.size() && std::isfinite(path[t])) {
+                values.push_back(path[t]);
+            }
+        }
+        std::sort(values.begin(), values.end());
+        out.p05.push_back(quantile(values, 0.05));
+        out.p25.push_back(quantile(values, 0.25));
+        out.median.push_back(quantile(values, 0.50));
+        out.p75.push_back(quantile(values, 0.75));
+        out.p95.push_back(quantile(values, 0.95));
+    }
+    return out;
 }
 
 report_format report_format_for(const core::symbol_spec& spec) noexcept {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 
 namespace quoter::sim {
 
@@ -33,6 +34,23 @@ void open_html(std::string& out, std::string_view title) {
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                    "<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
                    svg::escape_html(title), html_style, svg::escape_html(title));
+}
+
+/// Where the report comes from, under the title: config file, version, date.
+void append_provenance(std::string& out, const report_provenance& p) {
+    std::string text;
+    if (!p.config_file.empty()) {
+        text += "config " + svg::escape_html(p.config_file);
+    }
+    if (!p.version.empty()) {
+        text += (text.empty() ? "" : " &middot; ") + ("quoter " + svg::escape_html(p.version));
+    }
+    if (!p.generated.empty()) {
+        text += (text.empty() ? "" : " &middot; ") + ("generated " + svg::escape_html(p.generated));
+    }
+    if (!text.empty()) {
+        fmt::format_to(out_it(out), "<p class=\"note provenance\">{}</p>\n", text);
+    }
 }
 
 void close_html(std::string& out) {
@@ -122,19 +140,67 @@ void append_run_charts(std::string& out, const run_report& report) {
                                        .y_label = "equity",
                                        .x_s = x_s,
                                        .series = {{"equity", "#1f77b4", pick(equity)}}});
+    // Drawdown: equity below its running peak, over every sample (then picked like the rest).
+    std::vector<double> drawdown(pnl.size());
+    double peak = -std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < pnl.size(); ++i) {
+        if (std::isfinite(equity[i])) {
+            peak = std::max(peak, equity[i]);
+            drawdown[i] = equity[i] - peak;
+        } else {
+            drawdown[i] = std::numeric_limits<double>::quiet_NaN();
+        }
+    }
+    out += "<h2>Drawdown</h2>\n";
+    out += svg::render(svg::line_chart{.title = "Drawdown from the running peak (quote units)",
+                                       .y_label = "equity - peak",
+                                       .x_s = x_s,
+                                       .series = {{"drawdown", "#9467bd", pick(drawdown)}},
+                                       .zero_line = true});
     out += "<h2>Inventory</h2>\n";
     out += svg::render(svg::line_chart{.title = "Inventory (base units)",
                                        .y_label = "inventory",
                                        .x_s = x_s,
                                        .series = {{"inventory", "#ff7f0e", pick(inventory)}},
                                        .zero_line = true});
+    // Fills as markers on the quotes: buys point up, sells down. Beyond max_markers fills,
+    // every k-th is drawn (fills.csv has them all).
+    constexpr std::size_t max_markers = 2000;
+    const std::size_t stride =
+        std::max<std::size_t>(1, (report.fills.size() + max_markers - 1) / max_markers);
+    svg::point_markers buys{.name = "buy fill",
+                            .color = "#2ca02c",
+                            .css_class = "fill-buy",
+                            .up = true,
+                            .x_s = {},
+                            .y = {}};
+    svg::point_markers sells{.name = "sell fill",
+                             .color = "#d62728",
+                             .css_class = "fill-sell",
+                             .up = false,
+                             .x_s = {},
+                             .y = {}};
+    const core::timestamp_ns start = pnl.empty() ? 0 : pnl.front().time_ns;
+    for (std::size_t i = 0; i < report.fills.size(); i += stride) {
+        const fill_record& f = report.fills[i];
+        auto& markers = f.side == core::side::buy ? buys : sells;
+        markers.x_s.push_back(static_cast<double>(f.time_ns - start) * 1e-9);
+        markers.y.push_back(f.price);
+    }
     out += "<h2>Quotes around the mid</h2>\n";
-    out += svg::render(svg::line_chart{.title = "Mid and quoted bid/ask",
+    if (stride > 1) {
+        fmt::format_to(out_it(out),
+                       "<p class=\"note\">Every {}th of {} fills is marked; fills.csv has them "
+                       "all.</p>\n",
+                       stride, report.fills.size());
+    }
+    out += svg::render(svg::line_chart{.title = "Mid, quoted bid/ask and fills",
                                        .y_label = "price",
                                        .x_s = x_s,
                                        .series = {{"ask", "#d62728", pick(ask)},
                                                   {"mid", "#555555", pick(mid)},
-                                                  {"bid", "#2ca02c", pick(bid)}}});
+                                                  {"bid", "#2ca02c", pick(bid)}},
+                                       .markers = {std::move(buys), std::move(sells)}});
     // Over a long run the spread is far thinner than the price range; the last stretch, at full
     // resolution, shows the quotes step around the mid.
     constexpr std::size_t zoom_samples = 300;
@@ -194,6 +260,7 @@ void append_distribution_table(std::string& out, const multi_path_metrics& m,
 std::string format_report_html(const run_report& report) {
     std::string out;
     open_html(out, report.title);
+    append_provenance(out, report.provenance);
     const run_metrics& m = report.metrics;
     const int money = std::min(report.format.value_decimals, 4);
     out += "<div class=\"cards\">\n";
@@ -237,6 +304,7 @@ std::string format_report_html(const run_report& report) {
 std::string format_multi_path_html(const multi_path_report& report) {
     std::string out;
     open_html(out, report.title);
+    append_provenance(out, report.provenance);
     const auto& m = report.metrics;
     const int money = std::min(report.format.value_decimals, 4);
     out += "<div class=\"cards\">\n";
@@ -267,6 +335,18 @@ std::string format_multi_path_html(const multi_path_report& report) {
                                       .x_label = "final inventory (base units)",
                                       .values = std::move(final_inventory),
                                       .color = "#ff7f0e"});
+    if (!report.spread.x_s.empty()) {
+        const equity_spread& q = report.spread;
+        out += "<h2>PnL spread across paths</h2>\n";
+        out += svg::render(svg::line_chart{
+            .title = "PnL across paths over time: median, 25-75% and 5-95% of paths",
+            .y_label = "PnL (quote units)",
+            .x_s = q.x_s,
+            .series = {{"median", "#1f77b4", q.median}},
+            .zero_line = true,
+            .bands = {{"5-95%", "#9ecae1", q.p05, q.p95}, {"25-75%", "#3182bd", q.p25, q.p75}},
+            .markers = {}});
+    }
     if (report.representative != nullptr) {
         fmt::format_to(out_it(out), "<h2>Example path: {}</h2>\n",
                        svg::escape_html(report.representative->title));

@@ -51,6 +51,19 @@ void append_json_counters(std::string& out, const std::vector<report_counter>& c
     out += counters.empty() ? "},\n" : "\n  },\n";
 }
 
+void append_json_provenance(std::string& out, const report_provenance& p) {
+    if (p.config_file.empty() && p.version.empty() && p.generated.empty()) {
+        return;
+    }
+    out += "  \"provenance\": {\"config_file\": ";
+    append_json_string(out, p.config_file);
+    out += ", \"version\": ";
+    append_json_string(out, p.version);
+    out += ", \"generated\": ";
+    append_json_string(out, p.generated);
+    out += "},\n";
+}
+
 void append_json_alerts(std::string& out, const std::vector<report_alert>& alerts) {
     out += "  \"alerts\": [";
     for (std::size_t i = 0; i < alerts.size(); ++i) {
@@ -72,6 +85,7 @@ std::string format_report_json(const run_report& report) {
     std::string out = "{\n  \"title\": ";
     append_json_string(out, report.title);
     out += ",\n  \"generator\": \"quoter\",\n  \"kind\": \"single_path\",\n";
+    append_json_provenance(out, report.provenance);
     append_json_parameters(out, report.parameters);
     fmt::format_to(out_it(out),
                    "  \"counts\": {{\"pnl_samples\": {}, \"fills\": {}, \"orders\": {}}},\n",
@@ -99,6 +113,7 @@ std::string format_multi_path_json(const multi_path_report& report) {
     std::string out = "{\n  \"title\": ";
     append_json_string(out, report.title);
     out += ",\n  \"generator\": \"quoter\",\n  \"kind\": \"multi_path\",\n";
+    append_json_provenance(out, report.provenance);
     append_json_parameters(out, report.parameters);
     fmt::format_to(out_it(out), "  \"paths\": {},\n  \"aggregate\": {{", report.metrics.paths);
     const std::array<std::pair<std::string_view, const distribution_stats*>, 5> fields{{

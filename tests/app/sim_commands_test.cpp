@@ -698,3 +698,24 @@ TEST_CASE("quoter backtest summarises alerts by kind with a few examples, and re
     CHECK(count > 100);
     CHECK_THAT(slurp(out.path() / "path_0" / "report.json"), Catch::Contains("\"alerts\": ["));
 }
+
+TEST_CASE("quoter backtest HTML: fills marked, drawdown, PnL spread across paths, provenance",
+          "[sim_commands][html]") {
+    quoter::test::temp_dir out("backtest-html");
+    const auto result =
+        run_quoter({"backtest", "--config", sim_toml, "--paths", "8", "--out", out.path().string()},
+                   short_run);
+    INFO(result.out << result.err);
+    REQUIRE(result.status == 0);
+    const std::string html = slurp(out.path() / "report.html");
+    CHECK_THAT(html, Catch::Contains("PnL spread across paths"));
+    CHECK_THAT(html, Catch::Contains("<polygon class=\"band\""));
+    CHECK_THAT(html, Catch::Contains("config " + sim_toml));
+    CHECK_THAT(html, Catch::Contains("quoter 0.1.0"));
+    CHECK_THAT(html, Catch::Contains(" UTC")); // generated <date> UTC
+    CHECK_THAT(slurp(out.path() / "report.json"), Catch::Contains("\"provenance\": {"));
+    const std::string path_0 = slurp(out.path() / "path_0" / "report.html");
+    CHECK_THAT(path_0, Catch::Contains("<h2>Drawdown</h2>"));
+    CHECK_THAT(path_0, Catch::Contains("<polygon class=\"fill-buy\""));
+    CHECK_THAT(path_0, Catch::Contains("<polygon class=\"fill-sell\""));
+}

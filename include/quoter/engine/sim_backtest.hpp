@@ -239,6 +239,7 @@ struct multi_path_result {
     std::uint64_t risk_refusals = 0; ///< over every path
     std::uint64_t halted_paths = 0;  ///< paths that were halted at least once
     alert_tally alerts;              ///< over every path (examples from the first paths)
+    sim::equity_spread spread;       ///< PnL quantiles across paths over time
 };
 
 /// Runs path_count independent paths on the runner's workers; path i uses
