@@ -549,6 +549,7 @@ int run_paper_command(const paper_run_command& command) {
         std::fprintf(stderr, "md: %.*s\n", static_cast<int>(line.size()), line.data());
     };
     session.status_interval_ms = 200;
+    session.keep_report = true;
     session.ops = config.ops;
     session.log = [](std::string_view line) {
         std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
@@ -659,6 +660,32 @@ int run_paper_command(const paper_run_command& command) {
                 static_cast<unsigned long long>(s.market_data.gaps),
                 static_cast<unsigned long long>(s.market_data.resyncs),
                 static_cast<unsigned long long>(s.market_data.reconnects));
+    // The same report as a replay's, from what the session recorded.
+    const std::filesystem::path out_dir = command.out_dir;
+    sim::run_report report;
+    report.title =
+        fmt::format("quoter run --mode paper_exchange: {} paper session", config.engine.symbol);
+    report.pnl = summary.report.pnl;
+    report.fills = summary.report.fills;
+    report.orders = summary.report.orders;
+    report.metrics = summary.report.metrics;
+    report.alerts = engine::report_alerts(summary.report.alerts);
+    report.provenance = report_provenance_for(command.config_path);
+    report.format = sim::report_format_for(config.spec);
+    report.parameters.push_back({"config", command.config_path});
+    report.parameters.push_back({"engine.symbol", config.engine.symbol});
+    report.parameters.push_back({"final_state", std::string(risk::to_string(s.state))});
+    print_alert_summary(report.alerts);
+    if (!remove_earlier_report(out_dir)) {
+        return exit_run_failed;
+    }
+    if (const auto written = sim::write_run_report(out_dir, report); !written) {
+        std::fprintf(stderr, "quoter run: cannot write %s: %s\n", written.error().path.c_str(),
+                     written.error().reason.c_str());
+        return exit_run_failed;
+    }
+    std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
+                (out_dir / "report.html").string().c_str());
     std::fflush(stdout);
     return 0;
 }

@@ -320,14 +320,27 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     quoter::test::temp_dir tmp("app-live");
     const fs::path config = tmp.path() / "paper.toml";
     write_file(config, venue_config(venue));
-    const run_result r = run_quoter(
-        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "3"},
-        std::chrono::seconds(60));
+    const fs::path out = tmp.path() / "report";
+    const run_result r = run_quoter({"run", "--mode", "paper_exchange", "--config", config.string(),
+                                     "--duration", "3", "--out", out.string()},
+                                    std::chrono::seconds(60));
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
     const auto at = r.out.find("orders ");
     REQUIRE(at != std::string::npos);
     CHECK(std::strtoull(r.out.c_str() + at + 7, nullptr, 10) > 0);
+    // The session's report at exit, as a replay's.
+    CHECK(r.out.find("report: " + (out / "report.html").string()) != std::string::npos);
+    for (const auto* name :
+         {"pnl.csv", "fills.csv", "orders.csv", "report.json", "report.md", "report.html"}) {
+        INFO(name);
+        CHECK(fs::is_regular_file(out / name));
+    }
+    const std::string json = slurp(out / "report.json");
+    CHECK(json.find("\"sharpe\": ") != std::string::npos);
+    CHECK(json.find("\"orders_submitted\": 0,") == std::string::npos);
+    CHECK(slurp(out / "orders.csv").find("submitted") != std::string::npos);
+    CHECK(slurp(out / "pnl.csv").find('\n') < slurp(out / "pnl.csv").size() - 1);
 }
 
 TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every order, SIGINT exits 0",

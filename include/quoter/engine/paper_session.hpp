@@ -12,6 +12,7 @@
 #pragma once
 
 #include "quoter/engine/core_loop.hpp"
+#include "quoter/engine/run_recorder.hpp"
 #include "quoter/live/market_data_service.hpp"
 #include "quoter/ops/control.hpp"
 #include "quoter/ops/ops_config.hpp"
@@ -21,6 +22,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace quoter::engine {
 
@@ -40,6 +42,9 @@ struct paper_session_config {
     /// them on its own thread and hands POSTs to the control channel (which must then be
     /// given).
     ops::ops_settings ops;
+    /// Keep what the session's report needs (a pnl sample a second, fills, order events,
+    /// alerts), returned in paper_summary::report at exit. Records grow with the session.
+    bool keep_report = false;
     /// Mode name in /status ("paper_exchange").
     std::string mode_name = "paper_exchange";
     /// One line per operations event at start and stop ("http: listening on ..."); may be
@@ -66,12 +71,22 @@ struct paper_status {
     live::service_stats market_data;
 };
 
+/// What a paper session recorded for its report (keep_report), as a replay's.
+struct paper_report {
+    std::vector<sim::pnl_sample> pnl;
+    std::vector<sim::fill_record> fills;
+    std::vector<sim::order_record> orders;
+    sim::run_metrics metrics;
+    alert_tally alerts;
+};
+
 struct paper_summary {
     bool ok = false;
     /// The HTTP control plane's endpoint ("127.0.0.1:9464"); empty when it was not started.
     std::string http_endpoint;
     std::string error; ///< Why the session could not start.
     paper_status last;
+    paper_report report; ///< Empty unless keep_report.
 };
 
 using paper_status_callback = std::function<void(const paper_status&)>;
