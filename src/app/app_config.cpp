@@ -160,6 +160,26 @@ void read_engine(config::section s, engine_section& out) {
                                       "\"BTCUSDT\", found \"{}\"",
                                       out.symbol));
     }
+    out.symbols = s.string_list("symbols", out.symbols,
+                                "Several symbols to trade in one process, each with its own "
+                                "[symbol.<NAME>] table; empty: engine.symbol alone");
+    for (std::size_t i = 0; i < out.symbols.size(); ++i) {
+        const std::string& name = out.symbols[i];
+        if (!is_binance_symbol(name)) {
+            s.error("symbols", fmt::format("expected 1 to 20 upper-case letters or digits such "
+                                           "as \"BTCUSDT\", found \"{}\"",
+                                           name));
+        } else if (std::find(out.symbols.begin(), out.symbols.begin() + static_cast<long>(i),
+                             name) != out.symbols.begin() + static_cast<long>(i)) {
+            s.error("symbols", fmt::format("names {} twice", name));
+        }
+    }
+    if (!out.symbols.empty() && s.is_set("symbol")) {
+        s.error("symbols", fmt::format("engine.symbol (\"{}\") and engine.symbols are both set; "
+                                       "name every symbol in engine.symbols",
+                                       out.symbol));
+    }
+    out.symbol_named = s.is_set("symbol") || !out.symbols.empty();
     out.testnet = s.boolean("testnet", out.testnet,
                             "Connect to Binance's testnet endpoints instead of mainnet");
     out.mainnet = s.boolean("mainnet", out.mainnet,
@@ -441,9 +461,11 @@ void read_market(config::section s, market_section& out) {
     m.process = s.choice("process", m.process, price_processes,
                          "Mid price process: gbm (geometric Brownian motion) or random_walk "
                          "(+/- sigma * sqrt(dt) each step)");
-    m.initial_mid_price =
-        s.number("start_price", m.initial_mid_price,
-                 {.min = 0, .exclusive_min = true, .unit = "quote/base"}, "Mid price at time 0");
+    m.initial_mid_price = s.number(
+        "start_price", m.initial_mid_price, {.min = 0, .exclusive_min = true, .unit = "quote/base"},
+        "Mid price at time 0; a synthetic run needs it (or symbol.<NAME>.start_price): "
+        "the default fits no real symbol");
+    out.start_price_set = s.is_set("start_price");
     out.step_ms = s.duration_ms("step_ms", out.step_ms, {.min = 1, .max = 3'600'000},
                                 "Simulated time per step");
     m.gbm_mu_per_year = s.number("mu_per_year", m.gbm_mu_per_year, {.unit = "1/year"},
@@ -858,36 +880,72 @@ void read_credentials(config::document& doc, credentials& out) {
         doc.read_secret("api_secret", "Binance API secret; signs requests, never sent");
 }
 
-/// Builds the symbol spec; a rejected filter is reported at the key that holds it.
-void build_symbol_spec(config::section s, engine_config& config) {
-    const auto spec = core::symbol_spec::from_text({.name = config.engine.symbol,
-                                                    .tick_size = config.symbol.tick_size,
-                                                    .step_size = config.symbol.step_size,
-                                                    .min_notional = config.symbol.min_notional});
+/// Builds one symbol's spec; a rejected filter is reported at the key that holds it.
+void build_symbol_spec(config::section s, symbol_entry& entry) {
+    const symbol_section& filters = entry.filters;
+    const auto spec = core::symbol_spec::from_text({.name = entry.name,
+                                                    .tick_size = filters.tick_size,
+                                                    .step_size = filters.step_size,
+                                                    .min_notional = filters.min_notional});
     if (spec) {
-        config.spec = *spec;
+        entry.spec = *spec;
         return;
     }
     const auto describe = core::describe(spec.error());
     switch (spec.error()) {
     case core::spec_error::bad_tick_size:
-        s.error("tick_size", fmt::format("{}, found \"{}\"", describe, config.symbol.tick_size));
+        s.error("tick_size", fmt::format("{}, found \"{}\"", describe, filters.tick_size));
         break;
     case core::spec_error::bad_step_size:
-        s.error("step_size", fmt::format("{}, found \"{}\"", describe, config.symbol.step_size));
+        s.error("step_size", fmt::format("{}, found \"{}\"", describe, filters.step_size));
         break;
     case core::spec_error::bad_min_notional:
         s.error("min_notional",
                 fmt::format("{} with at most as many decimals as tick_size and step_size together, "
                             "found \"{}\"",
-                            describe, config.symbol.min_notional));
+                            describe, filters.min_notional));
         break;
     case core::spec_error::too_precise:
         s.error("step_size", fmt::format("{} (tick_size \"{}\", step_size \"{}\")", describe,
-                                         config.symbol.tick_size, config.symbol.step_size));
+                                         filters.tick_size, filters.step_size));
         break;
     case core::spec_error::none:
         break;
+    }
+}
+
+/// The traded symbols: engine.symbol with [symbol], or every name of engine.symbols with its
+/// [symbol.<NAME>] table, whose keys default to [symbol]'s.
+void read_symbol_tables(config::document& doc, engine_config& config) {
+    config.symbols.clear();
+    if (config.engine.symbols.empty()) {
+        symbol_entry entry;
+        entry.name = config.engine.symbol;
+        entry.filters = config.symbol;
+        config.symbols.push_back(std::move(entry));
+        build_symbol_spec(doc.section("symbol"), config.symbols.back());
+    } else {
+        config.engine.symbol = config.engine.symbols.front();
+        for (const std::string& name : config.engine.symbols) {
+            const bool seen = std::any_of(config.symbols.begin(), config.symbols.end(),
+                                          [&](const symbol_entry& e) { return e.name == name; });
+            if (!is_binance_symbol(name) || seen) {
+                continue; // reported at engine.symbols
+            }
+            config::section s = doc.section("symbol").sub(name);
+            symbol_entry entry;
+            entry.name = name;
+            entry.filters = config.symbol;
+            read_symbol(s, entry.filters);
+            entry.start_price = s.number("start_price", 0.0, {.min = 0, .unit = "quote/base"},
+                                         "Mid price the synthetic market of this symbol starts "
+                                         "at; 0: market.start_price");
+            build_symbol_spec(s, entry);
+            config.symbols.push_back(std::move(entry));
+        }
+    }
+    if (!config.symbols.empty()) {
+        config.spec = config.symbols.front().spec;
     }
 }
 
@@ -909,7 +967,7 @@ void read_sections(config::document& doc, engine_config& config) {
     read_credentials(doc, config.secrets);
 
     // Checks across sections.
-    build_symbol_spec(doc.section("symbol"), config);
+    read_symbol_tables(doc, config);
     check_simulation(doc, config, quote_levels);
     if (config.engine.mode == engine_mode::live && !config.secrets.complete()) {
         std::string names;
@@ -968,6 +1026,41 @@ engine::backtest_config make_backtest_config(const engine_config& config) {
     return out;
 }
 
+std::vector<engine::backtest_symbol> make_backtest_symbols(const engine_config& config) {
+    std::vector<engine::backtest_symbol> out;
+    for (const symbol_entry& entry : config.symbols) {
+        engine::backtest_symbol symbol{.spec = entry.spec, .market = config.market.model};
+        if (entry.start_price > 0.0) {
+            symbol.market.initial_mid_price = entry.start_price;
+        }
+        out.push_back(symbol);
+    }
+    return out;
+}
+
+std::string synthetic_market_problem(const engine_config& config) {
+    if (config.market.start_price_set) {
+        return {};
+    }
+    std::string missing;
+    for (const symbol_entry& entry : config.symbols) {
+        if (entry.start_price <= 0.0) {
+            missing += (missing.empty() ? "" : ", ") + entry.name;
+        }
+    }
+    if (missing.empty()) {
+        return {};
+    }
+    const bool several = !config.engine.symbols.empty();
+    return fmt::format(
+        "the configuration sets no synthetic market price for {}: market.start_price is not set{} "
+        "and its built-in {:g} does not fit a real symbol (tick {}); add a [market] table with "
+        "start_price (config/sim.toml has one){}, or replay a capture with --data",
+        missing, several ? " nor symbol.<NAME>.start_price" : "",
+        config.market.model.initial_mid_price, config.symbols.front().filters.tick_size,
+        several ? " or set start_price in each [symbol.<NAME>]" : "");
+}
+
 core::result<engine_config, config::diagnostics> load_engine_config(const std::string& path,
                                                                     config::load_options options) {
     auto loaded = config::document::load(path, std::move(options));
@@ -994,10 +1087,17 @@ namespace {
 
 std::string summary(const engine_config& config) {
     const auto& engine = config.engine;
-    std::string out =
-        fmt::format("# valid: mode {}, {} {} (tick {}, step {}, min notional {})",
-                    to_string(engine.mode), engine.symbol, to_string(engine.market),
-                    config.symbol.tick_size, config.symbol.step_size, config.symbol.min_notional);
+    std::string out = fmt::format("# valid: mode {}", to_string(engine.mode));
+    for (const symbol_entry& entry : config.symbols) {
+        out += fmt::format(", {} {} (tick {}, step {}, min notional {}", entry.name,
+                           to_string(engine.market), entry.filters.tick_size,
+                           entry.filters.step_size, entry.filters.min_notional);
+        out += entry.start_price > 0 ? fmt::format(", start price {:g})", entry.start_price) : ")";
+    }
+    if (config.symbols.size() > 1) {
+        out += fmt::format("; {} symbols in one loop, portfolio limits across them",
+                           config.symbols.size());
+    }
     if (engine.mode != engine_mode::sim) {
         const auto& urls = config.active_endpoints();
         out += fmt::format("\n# exchange: {} {} and {}", engine.testnet ? "testnet" : "MAINNET",

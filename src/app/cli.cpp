@@ -32,6 +32,7 @@ struct run_options {
     std::string symbol;
     double speed = 1.0;
     double duration_s = 0.0;
+    std::string out_dir = "out/paper";
 };
 
 struct backtest_options {
@@ -78,6 +79,8 @@ int run_cli(int argc, char** argv) {
             ->add_option("--speed", run.speed,
                          "sim: simulated seconds per wall second (default: backtest.speed)")
             ->check(CLI::PositiveNumber);
+    run_cmd->add_option("--out", run.out_dir, "paper_exchange: report folder written at exit")
+        ->capture_default_str();
     run_cmd
         ->add_option("--duration", run.duration_s,
                      "Stop after this many wall-clock seconds (0: until Ctrl-C)")
@@ -216,6 +219,7 @@ int run_cli(int argc, char** argv) {
             command.profile = run.profile;
             command.symbol = run.symbol;
             command.duration_s = run.duration_s;
+            command.out_dir = run.out_dir;
             return run_paper_command(command);
         }
         if (mode_given && run.mode != "sim") {

@@ -350,6 +350,8 @@ sim::run_report make_replay_report(const engine_config& config, const replay_com
     for (std::size_t i = 0; i < command.data_files.size(); ++i) {
         report.parameters.push_back({fmt::format("data[{}]", i), command.data_files[i]});
     }
+    report.alerts = engine::report_alerts(s.alerts);
+    report.provenance = report_provenance_for(command.config_path);
     report.parameters.push_back({"fill_digest", fmt::format("{:016x}", s.loop.fill_digest)});
     report.parameters.push_back({"final_state", std::string(risk::to_string(s.final_state))});
     const auto add = [&](std::string key, std::string label, std::uint64_t value) {
@@ -385,10 +387,38 @@ int run_replay_command(const replay_command& command) {
             return exit_invalid_input;
         }
     }
-    const auto loaded =
-        load_config_for_command(command.config_path, command.profile, {}, "backtest");
+    auto loaded = load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
         return exit_invalid_input;
+    }
+    if (loaded->symbols.size() > 1) {
+        std::fprintf(stderr,
+                     "quoter backtest: a replay trades one symbol, and engine.symbols names %zu; "
+                     "set engine.symbol to the captured symbol instead\n",
+                     loaded->symbols.size());
+        return exit_invalid_input;
+    }
+    if (!loaded->engine.symbol_named) {
+        // No symbol named: replay the one the capture holds.
+        const auto held = capture_symbols(command.data_files);
+        if (held.size() > 1) {
+            std::fprintf(stderr,
+                         "quoter backtest: the configuration names no symbol and the capture "
+                         "holds %s; set engine.symbol to the one to replay\n",
+                         joined(held).c_str());
+            return exit_invalid_input;
+        }
+        if (held.size() == 1 && held.front() != loaded->engine.symbol) {
+            std::fprintf(stderr,
+                         "quoter backtest: the configuration names no symbol; replaying the "
+                         "captured %s\n",
+                         held.front().c_str());
+            loaded = load_config_for_command(command.config_path, command.profile, held.front(),
+                                             "backtest");
+            if (!loaded) {
+                return exit_invalid_input;
+            }
+        }
     }
     const engine_config& config = *loaded;
     const auto registry = make_registry(config, command.data_files.front());
@@ -456,6 +486,7 @@ int run_replay_command(const replay_command& command) {
         }
         std::printf("\n");
     }
+    print_alert_summary(report.alerts);
     if (s.book_never_synced) {
         std::printf("  the %s book never synced (no depth snapshot in the capture?): no quotes "
                     "were made\n",
@@ -523,6 +554,14 @@ int run_paper_command(const paper_run_command& command) {
         return exit_invalid_input;
     }
     const engine_config& config = *loaded;
+    if (config.symbols.size() > 1) {
+        std::fprintf(
+            stderr,
+            "quoter run --mode paper_exchange: a paper session trades one symbol, and "
+            "engine.symbols names %zu; set engine.symbol to one of them, one session per symbol\n",
+            config.symbols.size());
+        return exit_invalid_input;
+    }
 
     engine::paper_session_config session;
     session.engine = make_core_loop_config(config);
@@ -534,6 +573,7 @@ int run_paper_command(const paper_run_command& command) {
         std::fprintf(stderr, "md: %.*s\n", static_cast<int>(line.size()), line.data());
     };
     session.status_interval_ms = 200;
+    session.keep_report = true;
     session.ops = config.ops;
     session.log = [](std::string_view line) {
         std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
@@ -644,6 +684,32 @@ int run_paper_command(const paper_run_command& command) {
                 static_cast<unsigned long long>(s.market_data.resyncs),
                 static_cast<unsigned long long>(s.market_data.reconnects));
     print_tick_to_order(s.tick_to_order);
+    // The same report as a replay's, from what the session recorded.
+    const std::filesystem::path out_dir = command.out_dir;
+    sim::run_report report;
+    report.title =
+        fmt::format("quoter run --mode paper_exchange: {} paper session", config.engine.symbol);
+    report.pnl = summary.report.pnl;
+    report.fills = summary.report.fills;
+    report.orders = summary.report.orders;
+    report.metrics = summary.report.metrics;
+    report.alerts = engine::report_alerts(summary.report.alerts);
+    report.provenance = report_provenance_for(command.config_path);
+    report.format = sim::report_format_for(config.spec);
+    report.parameters.push_back({"config", command.config_path});
+    report.parameters.push_back({"engine.symbol", config.engine.symbol});
+    report.parameters.push_back({"final_state", std::string(risk::to_string(s.state))});
+    print_alert_summary(report.alerts);
+    if (!remove_earlier_report(out_dir)) {
+        return exit_run_failed;
+    }
+    if (const auto written = sim::write_run_report(out_dir, report); !written) {
+        std::fprintf(stderr, "quoter run: cannot write %s: %s\n", written.error().path.c_str(),
+                     written.error().reason.c_str());
+        return exit_run_failed;
+    }
+    std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
+                (out_dir / "report.html").string().c_str());
     std::fflush(stdout);
     return 0;
 }

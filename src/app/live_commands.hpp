@@ -47,6 +47,8 @@ struct paper_run_command {
     std::string symbol;
     /// Wall-clock seconds to run; 0: until SIGINT or SIGTERM.
     double duration_s = 0.0;
+    /// Where the report is written at exit (as a replay's: CSV, report.json/md/html).
+    std::string out_dir = "out/paper";
 };
 
 /// Paper-trades on the live feed of the configured endpoints with a status line on stderr until

@@ -33,6 +33,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -199,7 +200,105 @@ void print_multi_summary(const engine::multi_path_result& result,
     row("fills", result.metrics.fills);
 }
 
+/// `quoter backtest` of several symbols in one loop: one report folder per symbol
+/// (out_dir/<SYMBOL>/), a summary line each and the portfolio's total.
+int run_symbols_backtest(const engine_config& config, const engine::backtest_config& run,
+                         std::uint64_t seed, const std::vector<sim::report_parameter>& parameters,
+                         const std::filesystem::path& out_dir, const std::string& config_path) {
+    const auto symbols = make_backtest_symbols(config);
+    progress_line progress("simulated s");
+    const std::int64_t start = monotonic_ns();
+    const auto results =
+        engine::run_backtest(run, symbols, sim::derive_path_seed(seed, 0),
+                             [&](core::timestamp_ns now, core::timestamp_ns end) {
+                                 progress.update(static_cast<std::size_t>(now / core::ns_per_s),
+                                                 static_cast<std::size_t>(end / core::ns_per_s));
+                             });
+    const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
+    progress.finish();
+    const double steps = static_cast<double>(results.front().counters.steps);
+    std::printf("quoter backtest: %zu symbols in one loop, 1 path, %.0f s simulated (%.0f steps) "
+                "in %.2f s\n",
+                results.size(), static_cast<double>(run.duration_ns) * 1e-9, steps, wall_s);
+    double total_pnl = 0.0;
+    std::string folders;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const engine::backtest_result& result = results[i];
+        const std::string& name = config.symbols[i].name;
+        std::vector<sim::report_parameter> own = parameters;
+        own.push_back({"report.symbol", name});
+        auto report = engine::make_run_report(
+            result, symbols[i].spec,
+            fmt::format("quoter backtest: {} ({} of {} symbols in one loop) on a synthetic market, "
+                        "{} model",
+                        name, i + 1, results.size(), strategy::to_string(config.strategy.model)),
+            std::move(own));
+        report.provenance = report_provenance_for(config_path);
+        const auto written = sim::write_run_report(out_dir / name, report);
+        if (!written) {
+            std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
+                         written.error().path.c_str(), written.error().reason.c_str());
+            return exit_write_failed;
+        }
+        const sim::run_metrics& m = result.metrics;
+        std::printf("  %-10s PnL %s (%+.4f%% of its %.2f), fills %llu, orders %llu, final "
+                    "inventory %.8g, max drawdown %.4f\n",
+                    name.c_str(), signed_money(m.total_pnl).c_str(), m.total_return_pct,
+                    run.initial_cash / static_cast<double>(results.size()),
+                    static_cast<unsigned long long>(m.fills),
+                    static_cast<unsigned long long>(m.orders_submitted), m.final_inventory,
+                    m.max_drawdown);
+        total_pnl += m.total_pnl;
+        folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
+    }
+    std::printf("  portfolio PnL %s (%+.4f%% of %.2f)\n", signed_money(total_pnl).c_str(),
+                run.initial_cash > 0 ? 100.0 * total_pnl / run.initial_cash : 0.0,
+                run.initial_cash);
+    print_refusals(results.front().counters);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i].alerts.total() != 0) {
+            std::printf("  %s:\n", config.symbols[i].name.c_str());
+            print_alert_summary(engine::report_alerts(results[i].alerts));
+        }
+    }
+    std::printf("report: one folder per symbol: %s\n", folders.c_str());
+    return 0;
+}
+
 } // namespace
+
+sim::report_provenance report_provenance_for(const std::string& config_path) {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    (void)::gmtime_r(&now, &utc);
+    std::array<char, 32> date{};
+    const std::size_t length =
+        std::strftime(date.data(), date.size(), "%Y-%m-%d %H:%M:%S UTC", &utc);
+    return {.config_file = config_path,
+            .version = QUOTER_VERSION,
+            .generated = std::string(date.data(), length)};
+}
+
+void print_alert_summary(std::span<const sim::report_alert> alerts) {
+    if (alerts.empty()) {
+        return;
+    }
+    std::uint64_t total = 0;
+    std::string kinds;
+    for (const sim::report_alert& a : alerts) {
+        total += a.count;
+        kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", a.kind, a.count);
+    }
+    std::printf("  alerts %llu: %s\n", static_cast<unsigned long long>(total), kinds.c_str());
+    for (const sim::report_alert& a : alerts) {
+        std::string examples;
+        for (const std::string& example : a.examples) {
+            examples += (examples.empty() ? "" : "; ") + example;
+        }
+        std::printf("    %s%s: %s\n", a.kind.c_str(), a.count > a.examples.size() ? ", first" : "",
+                    examples.c_str());
+    }
+}
 
 bool remove_earlier_report(const std::filesystem::path& out_dir) {
     constexpr std::array<std::string_view, 7> files{"pnl.csv",     "fills.csv", "orders.csv",
@@ -214,11 +313,22 @@ bool remove_earlier_report(const std::filesystem::path& out_dir) {
             return false;
         }
     }
-    const auto path_0 = out_dir / "path_0";
-    if (std::filesystem::remove_all(path_0, error); error) {
-        std::fprintf(stderr, "quoter backtest: cannot remove %s: %s\n", path_0.c_str(),
-                     error.message().c_str());
-        return false;
+    // path_0 of a multi-path run, and the per-symbol folders of a many-symbol run: every
+    // sub-folder that holds a report.
+    std::vector<std::filesystem::path> folders{out_dir / "path_0"};
+    for (std::filesystem::directory_iterator it(out_dir, error), end; !error && it != end;
+         it.increment(error)) {
+        if (it->is_directory() && std::filesystem::exists(it->path() / "report.json")) {
+            folders.push_back(it->path());
+        }
+    }
+    error.clear();
+    for (const auto& folder : folders) {
+        if (std::filesystem::remove_all(folder, error); error) {
+            std::fprintf(stderr, "quoter backtest: cannot remove %s: %s\n", folder.c_str(),
+                         error.message().c_str());
+            return false;
+        }
     }
     return true;
 }
@@ -230,8 +340,20 @@ int run_backtest_command(const backtest_command& command) {
         return exit_invalid_config;
     }
     const engine_config& config = *loaded;
+    if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
+        std::fprintf(stderr, "quoter backtest: %s\n", problem.c_str());
+        return exit_invalid_config;
+    }
     const engine::backtest_config run = make_backtest_config(config);
     const std::uint32_t paths = command.paths.value_or(config.backtest.paths);
+    if (config.symbols.size() > 1 && paths > 1) {
+        std::fprintf(stderr,
+                     "quoter backtest: %zu symbols (engine.symbols) run one path; several paths "
+                     "of several symbols are not built yet: run with --paths 1, or one symbol "
+                     "per run for %u paths\n",
+                     config.symbols.size(), paths);
+        return exit_invalid_config;
+    }
     const std::uint64_t seed = command.seed.value_or(config.backtest.seed);
     const auto parameters = report_parameters(config, paths, seed);
     const std::filesystem::path out_dir = command.out_dir;
@@ -245,6 +367,9 @@ int run_backtest_command(const backtest_command& command) {
     if (!remove_earlier_report(out_dir)) {
         return exit_write_failed;
     }
+    if (config.symbols.size() > 1) {
+        return run_symbols_backtest(config, run, seed, parameters, out_dir, command.config_path);
+    }
     if (paths == 1) {
         progress_line progress("simulated s");
         const std::int64_t start = monotonic_ns();
@@ -256,7 +381,8 @@ int run_backtest_command(const backtest_command& command) {
             });
         const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
         progress.finish();
-        const auto report = engine::make_run_report(result, config.spec, title, parameters);
+        auto report = engine::make_run_report(result, config.spec, title, parameters);
+        report.provenance = report_provenance_for(command.config_path);
         const auto written = sim::write_run_report(out_dir, report);
         if (!written) {
             std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
@@ -265,6 +391,7 @@ int run_backtest_command(const backtest_command& command) {
         }
         print_single_summary(result, run, wall_s);
         print_refusals(result.counters);
+        print_alert_summary(report.alerts);
         std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
                     (out_dir / "report.html").string().c_str());
         return 0;
@@ -275,14 +402,18 @@ int run_backtest_command(const backtest_command& command) {
     const auto result = engine::run_backtest_paths(run, config.spec, seed, paths, runner);
     const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
 
-    const auto example = engine::make_run_report(
+    auto example = engine::make_run_report(
         result.example, config.spec,
         fmt::format("path 0 of {} (seed {})", paths, result.example.seed), parameters);
+    example.provenance = report_provenance_for(command.config_path);
     sim::multi_path_report report;
     report.title = fmt::format("{}, {} paths", title, paths);
     report.paths = result.paths;
     report.metrics = result.metrics;
     report.parameters = parameters;
+    report.alerts = engine::report_alerts(result.alerts);
+    report.provenance = report_provenance_for(command.config_path);
+    report.spread = result.spread;
     report.format = sim::report_format_for(config.spec);
     report.representative = &example;
     auto written = sim::write_multi_path_report(out_dir, report);
@@ -299,6 +430,7 @@ int run_backtest_command(const backtest_command& command) {
                 "once\n",
                 static_cast<unsigned long long>(result.risk_refusals),
                 static_cast<unsigned long long>(result.halted_paths), paths);
+    print_alert_summary(report.alerts);
     std::printf("report: %s (per-path table %s, path 0 in full in %s)\n",
                 (out_dir / "report.html").string().c_str(),
                 (out_dir / "paths.csv").string().c_str(), (out_dir / "path_0").string().c_str());
@@ -342,6 +474,14 @@ void wait_for_control(const ops::control_channel& channel, std::int64_t ns) {
     const timespec timeout{static_cast<time_t>(ns / core::ns_per_s),
                            static_cast<long>(ns % core::ns_per_s)};
     (void)::ppoll(&fd, 1, &timeout, nullptr);
+}
+
+std::string symbol_list(const engine_config& config) {
+    std::string out;
+    for (const auto& entry : config.symbols) {
+        out += (out.empty() ? "" : ", ") + entry.name;
+    }
+    return out;
 }
 
 std::string price_text(const core::symbol_spec& spec, core::price p) {
@@ -435,6 +575,18 @@ void print_run_summary(const engine::synthetic_run& run, double speed, double wa
                 static_cast<double>(tick_to_quote.percentile(0.50)) * 1e-3,
                 static_cast<double>(tick_to_quote.percentile(0.99)) * 1e-3,
                 static_cast<double>(tick_to_quote.max()) * 1e-3);
+    for (std::size_t i = 1; run.symbol_count() > 1 && i <= run.symbol_count(); ++i) {
+        // Symbol 0 leads the lines above; every symbol gets its own line when there are several.
+        const std::size_t k = i - 1;
+        const auto& a = run.account(k);
+        std::printf("  %-10s PnL %s, fills %llu, orders %llu, final inventory %.*f, state %s\n",
+                    std::string(run.spec(k).name().view()).c_str(),
+                    signed_money(a.total_pnl()).c_str(),
+                    static_cast<unsigned long long>(a.fill_count()),
+                    static_cast<unsigned long long>(run.recorder(k).activity().orders_submitted),
+                    run.spec(k).qty_decimals(), a.position_base(),
+                    std::string(risk::to_string(run.loop(k).state())).c_str());
+    }
     std::printf("  open orders after the final cancel-all: %zu\n",
                 run.exchange().open_order_count());
 }
@@ -453,15 +605,22 @@ int run_sim_command(const sim_run_command& command) {
                      std::string(to_string(config.engine.mode)).c_str());
         return exit_not_built;
     }
+    if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
+        std::fprintf(stderr, "quoter run: %s\n", problem.c_str());
+        return exit_invalid_config;
+    }
     const double speed = command.speed.value_or(config.backtest.speed);
     const engine::backtest_config run = make_backtest_config(config);
+    const auto symbols = make_backtest_symbols(config);
 
     std::unique_ptr<ops::journal> journal;
     if (!config.journal.path.empty()) {
         ops::journal_config journal_config;
         journal_config.path = config.journal.path;
         journal_config.fdatasync_interval_ms = config.journal.flush_interval_ms.count();
-        journal_config.symbols = {config.spec};
+        for (const auto& symbol : symbols) {
+            journal_config.symbols.push_back(symbol.spec);
+        }
         journal_config.stamp_wall_clock = true; // "ts" is simulated time
         auto opened = ops::journal::open(std::move(journal_config));
         if (!opened) {
@@ -489,14 +648,14 @@ int run_sim_command(const sim_run_command& command) {
     // The core loop takes the manual commands itself (kill, pause, resume, quit) on every step
     // and poll; no records: a paced run may last for days, its summary comes from the account.
     auto sim_run = std::make_unique<engine::synthetic_run>(
-        run, config.spec, sim::derive_path_seed(config.backtest.seed, 0),
+        run, symbols, sim::derive_path_seed(config.backtest.seed, 0),
         engine::record_options{.pnl = false, .fills = false, .orders = false}, journal.get(),
         &channel);
 
     const bool terminal = ::isatty(STDERR_FILENO) != 0;
     std::fprintf(
         stderr, "quoter run --mode sim: %s on a synthetic market at x%g wall speed%s; %s\n",
-        config.engine.symbol.c_str(), speed,
+        symbol_list(config).c_str(), speed,
         command.duration_s > 0 ? fmt::format(", for {:g} s", command.duration_s).c_str() : "",
         interactive ? "keys: k kill, p pause, r resume, q quit; Ctrl-C stops"
                     : "Ctrl-C stops, SIGUSR1 kills");
@@ -586,6 +745,11 @@ int run_sim_command(const sim_run_command& command) {
     }
     print_run_summary(*sim_run, speed, wall_s, tick_to_quote, stopped_by);
     print_risk_summary(*sim_run, journal.get());
+    engine::alert_tally alerts;
+    for (std::size_t i = 0; i < sim_run->symbol_count(); ++i) {
+        alerts.merge(sim_run->recorder(i).alerts());
+    }
+    print_alert_summary(engine::report_alerts(alerts));
     std::fflush(stdout);
     return 0;
 }

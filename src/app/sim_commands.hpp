@@ -2,8 +2,11 @@
 // (one path or many) and `quoter run --mode sim`, the same market paced to wall time.
 #pragma once
 
+#include "quoter/sim/report.hpp"
+
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include <filesystem>
@@ -27,6 +30,14 @@ int run_backtest_command(const backtest_command& command);
 /// never leaves another run's files beside its own; false, with a message on stderr, when one
 /// cannot be removed.
 [[nodiscard]] bool remove_earlier_report(const std::filesystem::path& out_dir);
+
+/// The provenance a report shows: the configuration file as given, quoter's version and the
+/// current UTC date and time.
+[[nodiscard]] sim::report_provenance report_provenance_for(const std::string& config_path);
+
+/// Prints the alerts a run raised as a summary on stdout: one line of counts by kind, then up
+/// to a few examples of each kind; nothing when there were none.
+void print_alert_summary(std::span<const sim::report_alert> alerts);
 
 struct sim_run_command {
     std::string config_path;

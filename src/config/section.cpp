@@ -192,7 +192,12 @@ std::string list_literal(const std::vector<std::string>& values) {
 // section
 
 section section::sub(std::string_view child) const {
-    assert(is_snake_case(child));
+    // Code names tables in snake_case; a table named by data (a symbol: [symbol.BTCUSDT]) may
+    // also use upper-case letters.
+    assert(is_snake_case(child) ||
+           (!child.empty() && std::all_of(child.begin(), child.end(), [](char c) {
+               return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+           })));
     std::string full = join_key(path_, child);
     state_->open_table(full);
     return section(state_, std::move(full));

@@ -59,6 +59,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     run_recorder recorder(exchange, instrument.trading_spec, options.keep);
     core_loop loop(loop_config, instrument, recorder, &exchange, journal.get());
     recorder.attach(&loop.account());
+    loop.set_alert_sink(&recorder.alerts());
     md::capture_replayer replayer(registry, files);
     const core::duration_ns interval = std::max<core::duration_ns>(options.record_interval_ns, 1);
     core::timestamp_ns next_sample = 0;
@@ -132,6 +133,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     summary.fees = account.fees();
     summary.book_never_synced = summary.loop.book_events == 0;
     summary.activity = recorder.activity();
+    summary.alerts = recorder.alerts();
     sim::metrics_config settings;
     settings.initial_capital = config.account.initial_cash;
     settings.soft_limit_pct = config.strategy.bands.soft_limit_pct;

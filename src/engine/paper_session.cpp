@@ -408,8 +408,29 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
 
     core_loop_config loop_config = config.engine;
     loop_config.quotes.symbol = 0;
-    core_loop loop(loop_config, instrument, exchange, &exchange, journal.get(), control);
-    loop.set_alert_sink(&alerts);
+    // The recorder sees the orders that passed the risk gate and every report, for the report
+    // at exit; its alert tally forwards to the operators' sinks.
+    const bool keep = config.keep_report;
+    run_recorder recorder(exchange, instrument.trading_spec,
+                          record_options{.pnl = keep, .fills = keep, .orders = keep});
+    core_loop loop(loop_config, instrument, recorder, &exchange, journal.get(), control);
+    recorder.attach(&loop.account());
+    recorder.alerts().set_next(&alerts);
+    loop.set_alert_sink(&recorder.alerts());
+    core::timestamp_ns next_sample = 0;
+    const auto sample = [&](core::timestamp_ns at) {
+        core::price best[2]{core::price{0}, core::price{0}};
+        for (const core::side side : {core::side::buy, core::side::sell}) {
+            bool found = false;
+            exchange.for_each_open_order(0, side, [&](const exec::sim_order& order) {
+                if (!found) {
+                    best[side == core::side::buy ? 0 : 1] = order.request.price;
+                    found = true;
+                }
+            });
+        }
+        recorder.sample(at, best[0], best[1]);
+    };
 
     if (restored_found) {
         for (const ops::state_position& position : restored.positions) {
@@ -491,6 +512,10 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         if (!loop.poll(now)) {
             break;
         }
+        if (keep && now >= next_sample && loop.account().current_mark().half_ticks > 0) {
+            sample(now);
+            next_sample = now + core::ns_per_s;
+        }
         // A kill is published at once, not a status interval later.
         if (now >= next_publish ||
             (loop.state() == risk::trading_state::killed) != published_killed) {
@@ -533,6 +558,21 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     }
     service.stop();
     summary.last = snapshot(loop, exchange, service, *ticks, steady_ns());
+    if (keep) {
+        if (next_sample != 0) {
+            sample(steady_ns());
+        }
+        sim::metrics_config settings;
+        settings.initial_capital = config.engine.account.initial_cash;
+        settings.soft_limit_pct = config.engine.strategy.bands.soft_limit_pct;
+        settings.hard_limit_pct = config.engine.strategy.bands.hard_limit_pct;
+        summary.report.metrics =
+            sim::compute_metrics(recorder.pnl(), recorder.fills(), recorder.activity(), settings);
+        summary.report.pnl = recorder.take_pnl();
+        summary.report.fills = recorder.take_fills();
+        summary.report.orders = recorder.take_orders();
+        summary.report.alerts = recorder.alerts();
+    }
     if (on_status) {
         on_status(summary.last);
     }

@@ -1,6 +1,80 @@
 #include "quoter/engine/run_recorder.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 namespace quoter::engine {
+
+void alert_tally::raise(const risk::alert& a) noexcept {
+    const auto kind = static_cast<std::size_t>(a.kind);
+    if (kind < kind_count) {
+        if (counts_[kind] < examples_per_kind) {
+            examples_[kind][counts_[kind]] = a;
+        }
+        ++counts_[kind];
+    }
+    if (next_ != nullptr) {
+        next_->raise(a);
+    }
+}
+
+std::uint64_t alert_tally::total() const noexcept {
+    std::uint64_t sum = 0;
+    for (const std::uint64_t n : counts_) {
+        sum += n;
+    }
+    return sum;
+}
+
+std::span<const risk::alert> alert_tally::examples(risk::alert_kind kind) const noexcept {
+    const auto k = static_cast<std::size_t>(kind);
+    if (k >= kind_count) {
+        return {};
+    }
+    return std::span<const risk::alert>(examples_[k].data(),
+                                        std::min<std::size_t>(counts_[k], examples_per_kind));
+}
+
+void alert_tally::merge(const alert_tally& other) noexcept {
+    for (std::size_t k = 0; k < kind_count; ++k) {
+        for (std::uint64_t i = 0; i < std::min<std::uint64_t>(other.counts_[k], examples_per_kind);
+             ++i) {
+            if (counts_[k] + i < examples_per_kind) {
+                examples_[k][counts_[k] + i] = other.examples_[k][i];
+            }
+        }
+        counts_[k] += other.counts_[k];
+    }
+}
+
+std::vector<sim::report_alert> report_alerts(const alert_tally& tally) {
+    std::vector<sim::report_alert> out;
+    for (std::size_t k = 0; k < alert_tally::kind_count; ++k) {
+        const auto kind = static_cast<risk::alert_kind>(k);
+        if (tally.count(kind) == 0) {
+            continue;
+        }
+        sim::report_alert entry{
+            .kind = std::string(risk::to_string(kind)), .count = tally.count(kind), .examples = {}};
+        for (const risk::alert& a : tally.examples(kind)) {
+            // Simulated runs start at 0; captures and paper sessions carry UTC epoch times.
+            const core::timestamp_ns ms = a.time / core::ns_per_ms;
+            constexpr core::timestamp_ns year_2000_ms = 946'684'800'000;
+            const bool utc = ms >= year_2000_ms;
+            std::string text = fmt::format(
+                "at {:02}:{:02}:{:02}.{:03}{}", utc ? ms / 3'600'000 % 24 : ms / 3'600'000,
+                ms / 60'000 % 60, ms / 1000 % 60, ms % 1000, utc ? " UTC" : "");
+            if (a.reason != risk::halt_reason::none) {
+                text += fmt::format(" ({})", risk::to_string(a.reason));
+            }
+            text += fmt::format(": value {:.6g}, threshold {:.6g}", a.value, a.threshold);
+            entry.examples.push_back(std::move(text));
+        }
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
 
 run_recorder::run_recorder(exec::order_gateway& venue, const core::symbol_spec& spec,
                            record_options keep)

@@ -101,6 +101,7 @@ struct synthetic_run::lane {
                config.quotes.levels > 0 ? config.quotes.levels
                                         : static_cast<std::size_t>(config.strategy.levels.count)) {
         recorder.attach(&loop.account());
+        loop.set_alert_sink(&recorder.alerts());
     }
 
     static core_loop_config lane_config(const backtest_config& config, std::size_t index,
@@ -120,7 +121,7 @@ struct synthetic_run::lane {
     run_recorder recorder;
     core_loop loop;
     sim::order_flow flow;
-    bool book = false; ///< The last advance_market() left a book event to deliver.
+    bool book = false;                 ///< The last advance_market() left a book event to deliver.
     std::uint64_t symbol_sequence = 0; ///< Events of this symbol so far (md_event numbering).
 };
 
@@ -352,17 +353,19 @@ sim::run_metrics synthetic_run::metrics(std::size_t symbol) const {
 
 namespace {
 
-backtest_result collect(synthetic_run& run, const sim::run_metrics& metrics) {
+backtest_result collect(synthetic_run& run, const sim::run_metrics& metrics,
+                        std::size_t symbol = 0) {
     backtest_result result;
     result.seed = run.seed();
     result.counters = run.counters();
-    result.quotes = run.loop().quotes().counters();
+    result.quotes = run.loop(symbol).quotes().counters();
     result.exchange = run.exchange().stats();
-    result.loop = run.loop().stats();
+    result.loop = run.loop(symbol).stats();
     result.metrics = metrics;
-    result.pnl = run.recorder().take_pnl();
-    result.fills = run.recorder().take_fills();
-    result.orders = run.recorder().take_orders();
+    result.pnl = run.recorder(symbol).take_pnl();
+    result.fills = run.recorder(symbol).take_fills();
+    result.orders = run.recorder(symbol).take_orders();
+    result.alerts = run.recorder(symbol).alerts();
     return result;
 }
 
@@ -371,13 +374,42 @@ struct path_outcome {
     std::uint64_t steps = 0;
     std::uint64_t refusals = 0;
     bool halted = false;
+    alert_tally alerts;
+    std::vector<double> pnl_grid; ///< PnL at spread_points evenly spaced samples
 };
+
+/// Points per path of the PnL spread chart.
+constexpr std::size_t spread_points = 200;
+
+/// PnL (equity - initial) at `points` evenly spaced samples, first and last included.
+std::vector<double> pnl_on_grid(std::span<const sim::pnl_sample> pnl, double initial,
+                                std::size_t points) {
+    std::vector<double> out;
+    if (pnl.empty()) {
+        return out;
+    }
+    const std::size_t n = std::min(points, pnl.size());
+    out.reserve(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t i = n == 1 ? 0 : k * (pnl.size() - 1) / (n - 1);
+        out.push_back(pnl[i].equity - initial);
+    }
+    return out;
+}
 
 } // namespace
 
 backtest_result run_backtest(const backtest_config& config, const core::symbol_spec& spec,
                              std::uint64_t seed, const progress_callback& progress) {
-    const auto run = std::make_unique<synthetic_run>(config, spec, seed);
+    auto results =
+        run_backtest(config, std::array{backtest_symbol{spec, config.market}}, seed, progress);
+    return std::move(results.front());
+}
+
+std::vector<backtest_result> run_backtest(const backtest_config& config,
+                                          std::span<const backtest_symbol> symbols,
+                                          std::uint64_t seed, const progress_callback& progress) {
+    const auto run = std::make_unique<synthetic_run>(config, symbols, seed);
     if (progress) {
         constexpr core::timestamp_ns slices = 256;
         const core::timestamp_ns end = config.duration_ns;
@@ -388,8 +420,12 @@ backtest_result run_backtest(const backtest_config& config, const core::symbol_s
         }
     }
     run->run();
-    const sim::run_metrics metrics = run->metrics();
-    return collect(*run, metrics);
+    std::vector<backtest_result> out;
+    for (std::size_t i = 0; i < run->symbol_count(); ++i) {
+        const sim::run_metrics metrics = run->metrics(i);
+        out.push_back(collect(*run, metrics, i));
+    }
+    return out;
 }
 
 multi_path_result run_backtest_paths(const backtest_config& config, const core::symbol_spec& spec,
@@ -404,11 +440,17 @@ multi_path_result run_backtest_paths(const backtest_config& config, const core::
         run->run();
         const sim::run_metrics metrics = run->metrics();
         const backtest_counters counters = run->counters();
+        std::vector<double> grid = pnl_on_grid(
+            run->recorder().pnl(), run->metrics_settings().initial_capital, spread_points);
         if (is_example) {
             example.emplace(collect(*run, metrics)); // only path 0 writes it
         }
-        return path_outcome{sim::summarize_path(path.index, path.seed, metrics), counters.steps,
-                            counters.risk_refusals, counters.killed};
+        return path_outcome{sim::summarize_path(path.index, path.seed, metrics),
+                            counters.steps,
+                            counters.risk_refusals,
+                            counters.killed,
+                            run->recorder().alerts(),
+                            std::move(grid)};
     });
     multi_path_result result;
     result.paths.reserve(outcomes.size());
@@ -417,8 +459,26 @@ multi_path_result run_backtest_paths(const backtest_config& config, const core::
         result.total_steps += outcome.steps;
         result.risk_refusals += outcome.refusals;
         result.halted_paths += outcome.halted ? 1 : 0;
+        result.alerts.merge(outcome.alerts); // path order: independent of the thread count
     }
     result.metrics = sim::aggregate_paths(result.paths);
+    // Every path has the same sample times: path 0's give the grid's.
+    std::vector<std::vector<double>> grids;
+    grids.reserve(outcomes.size());
+    for (const auto& outcome : outcomes) {
+        grids.push_back(outcome.pnl_grid);
+    }
+    if (example && !grids.empty() && !grids.front().empty()) {
+        const auto& pnl = example->pnl;
+        const std::size_t n = grids.front().size();
+        std::vector<double> x_s;
+        x_s.reserve(n);
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t i = n == 1 ? 0 : k * (pnl.size() - 1) / (n - 1);
+            x_s.push_back(static_cast<double>(pnl[i].time_ns - pnl.front().time_ns) * 1e-9);
+        }
+        result.spread = sim::make_equity_spread(std::move(x_s), grids);
+    }
     if (example) {
         result.example = std::move(*example);
     }
@@ -434,6 +494,7 @@ sim::run_report make_run_report(const backtest_result& result, const core::symbo
     report.orders = result.orders;
     report.metrics = result.metrics;
     report.parameters = std::move(parameters);
+    report.alerts = report_alerts(result.alerts);
     report.format = sim::report_format_for(spec);
     return report;
 }

@@ -227,6 +227,18 @@ std::string render(const line_chart& chart) {
             y.add(v);
         }
     }
+    for (const auto& b : chart.bands) {
+        for (const auto* side : {&b.lo, &b.hi}) {
+            for (const double v : *side) {
+                y.add(v);
+            }
+        }
+    }
+    for (const auto& m : chart.markers) {
+        for (const double v : m.y) {
+            y.add(v);
+        }
+    }
     const bool has_data = !y.empty();
     y = padded(y);
 
@@ -244,6 +256,44 @@ std::string render(const line_chart& chart) {
         fmt::format_to(out_it(out),
                        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">no data</text>\n",
                        margin_left + plot_w / 2, margin_top + plot_h / 2);
+    }
+
+    const auto to_px = [&](double xs) {
+        return margin_left + (xs - x.lo) / (x.hi - x.lo) * plot_w;
+    };
+    const auto to_py = [&](double v) {
+        return margin_top + plot_h - (v - y.lo) / (y.hi - y.lo) * plot_h;
+    };
+    // Bands: one polygon per stretch where both edges are finite (upper edge forward, lower
+    // edge back).
+    for (const auto& b : chart.bands) {
+        const std::size_t n = std::min({b.lo.size(), b.hi.size(), chart.x_s.size()});
+        std::size_t i = 0;
+        while (i < n) {
+            while (i < n && !(std::isfinite(b.lo[i]) && std::isfinite(b.hi[i]))) {
+                ++i;
+            }
+            const std::size_t begin = i;
+            while (i < n && std::isfinite(b.lo[i]) && std::isfinite(b.hi[i])) {
+                ++i;
+            }
+            if (i - begin < 2) {
+                continue;
+            }
+            std::string points;
+            for (std::size_t k = begin; k < i; ++k) {
+                fmt::format_to(out_it(points), "{}{:.1f},{:.1f}", points.empty() ? "" : " ",
+                               to_px(chart.x_s[k]), to_py(b.hi[k]));
+            }
+            for (std::size_t k = i; k-- > begin;) {
+                fmt::format_to(out_it(points), " {:.1f},{:.1f}", to_px(chart.x_s[k]),
+                               to_py(b.lo[k]));
+            }
+            fmt::format_to(out_it(out),
+                           "<polygon class=\"band\" points=\"{}\" fill=\"{}\" "
+                           "fill-opacity=\"0.25\" stroke=\"none\"/>\n",
+                           points, b.color);
+        }
     }
 
     for (const auto& s : chart.series) {
@@ -280,13 +330,47 @@ std::string render(const line_chart& chart) {
         }
     }
 
+    // Markers: a 7-pixel triangle centred on each point.
+    for (const auto& m : chart.markers) {
+        const std::size_t n = std::min(m.x_s.size(), m.y.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!std::isfinite(m.y[i]) || !std::isfinite(m.x_s[i])) {
+                continue;
+            }
+            const double px = to_px(m.x_s[i]);
+            const double py = to_py(m.y[i]);
+            const double tip = m.up ? -4.0 : 4.0;
+            fmt::format_to(out_it(out),
+                           "<polygon class=\"{}\" points=\"{:.1f},{:.1f} {:.1f},{:.1f} "
+                           "{:.1f},{:.1f}\" fill=\"{}\"/>\n",
+                           m.css_class, px, py + tip, px - 3.5, py - tip, px + 3.5, py - tip,
+                           m.color);
+        }
+    }
+
     // Legend, right-aligned above the plot.
-    double lx = width - margin_right - 110.0 * static_cast<double>(chart.series.size());
+    const std::size_t entries = chart.series.size() + chart.bands.size() + chart.markers.size();
+    double lx = width - margin_right - 110.0 * static_cast<double>(entries);
     for (const auto& s : chart.series) {
         fmt::format_to(out_it(out),
                        "<line x1=\"{:.1f}\" y1=\"16\" x2=\"{:.1f}\" y2=\"16\" stroke=\"{}\" "
                        "stroke-width=\"3\"/><text x=\"{:.1f}\" y=\"20\">{}</text>\n",
                        lx, lx + 18, s.color, lx + 23, escape_html(s.name));
+        lx += 110.0;
+    }
+    for (const auto& b : chart.bands) {
+        fmt::format_to(out_it(out),
+                       "<rect x=\"{:.1f}\" y=\"11\" width=\"18\" height=\"10\" fill=\"{}\" "
+                       "fill-opacity=\"0.25\"/><text x=\"{:.1f}\" y=\"20\">{}</text>\n",
+                       lx, b.color, lx + 23, escape_html(b.name));
+        lx += 110.0;
+    }
+    for (const auto& m : chart.markers) {
+        fmt::format_to(out_it(out),
+                       "<polygon points=\"{:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f}\" "
+                       "fill=\"{}\"/><text x=\"{:.1f}\" y=\"20\">{}</text>\n",
+                       lx + 9, m.up ? 12.0 : 20.0, lx + 5, m.up ? 20.0 : 12.0, lx + 13,
+                       m.up ? 20.0 : 12.0, m.color, lx + 23, escape_html(m.name));
         lx += 110.0;
     }
     draw_frame(out);

@@ -200,9 +200,21 @@ TEST_CASE("docs/config.md documents every key exactly as the code declares it",
     std::stringstream text;
     text << in.rdbuf();
     const std::string docs = text.str();
+    // The per-symbol tables of a many-symbol configuration, documented as symbol.<NAME>.*.
+    test::temp_dir dir("config-docs");
+    const auto several = app::load_engine_config(
+        dir.write("several.toml", "[engine]\nsymbols = [\"ETHUSDT\"]\n").string(), options());
+    REQUIRE(several.has_value());
+    std::vector<config::key_info> keys = loaded->resolved.keys;
+    for (config::key_info key : several->resolved.keys) {
+        if (key.key.starts_with("symbol.ETHUSDT.")) {
+            key.key = "symbol.<NAME>." + key.key.substr(std::string("symbol.ETHUSDT.").size());
+            keys.push_back(std::move(key));
+        }
+    }
     std::string missing;
     std::string all_rows;
-    for (const auto& key : loaded->resolved.keys) {
+    for (const auto& key : keys) {
         const std::string row = config::format_reference_row(key);
         all_rows += row + "\n";
         if (docs.find(row + "\n") == std::string::npos) {
@@ -277,4 +289,87 @@ TEST_CASE("quotes: the cancel retry pace and budget come from the configuration"
                Catch::Contains("quotes.max_cancel_attempts"));
     CHECK_THAT(messages(problems_of("[quotes]\ncancel_retry_ms = 0\n")),
                Catch::Contains("quotes.cancel_retry_ms"));
+}
+
+TEST_CASE("engine.symbols names several symbols, each with its own [symbol.<NAME>] table",
+          "[app_config][symbols]") {
+    test::temp_dir dir("app-config-symbols");
+    const std::string text = "[engine]\nsymbols = [\"BTCUSDT\", \"ETHUSDT\"]\n\n"
+                             "[symbol]\nmin_notional = \"10\"\n\n"
+                             "[symbol.BTCUSDT]\nstart_price = 60000\n\n"
+                             "[symbol.ETHUSDT]\ntick_size = \"0.01\"\nstep_size = \"0.0001\"\n"
+                             "start_price = 3000\n";
+    const auto loaded = app::load_engine_config(dir.write("two.toml", text).string(), options());
+    INFO((loaded ? std::string() : messages(loaded.error())));
+    REQUIRE(loaded.has_value());
+    REQUIRE(loaded->symbols.size() == 2);
+    CHECK(loaded->engine.symbol == "BTCUSDT");
+    CHECK(loaded->engine.symbol_named);
+    CHECK(loaded->symbols[0].name == "BTCUSDT");
+    CHECK(loaded->symbols[0].spec.qty_decimals() == 5);     // [symbol]'s default step
+    CHECK(loaded->symbols[0].filters.min_notional == "10"); // [symbol] is every table's default
+    CHECK(loaded->symbols[0].start_price == 60000.0);
+    CHECK(loaded->symbols[1].spec.name().view() == "ETHUSDT");
+    CHECK(loaded->symbols[1].spec.qty_decimals() == 4);
+    CHECK(loaded->symbols[1].filters.min_notional == "10");
+    CHECK(loaded->symbols[1].start_price == 3000.0);
+    CHECK(loaded->spec.name().view() == "BTCUSDT");
+    // Each symbol's synthetic market starts at its own price; no [market] is needed then.
+    const auto markets = app::make_backtest_symbols(*loaded);
+    REQUIRE(markets.size() == 2);
+    CHECK(markets[0].market.initial_mid_price == 60000.0);
+    CHECK(markets[1].market.initial_mid_price == 3000.0);
+    CHECK(markets[1].spec.name().view() == "ETHUSDT");
+    CHECK(app::synthetic_market_problem(*loaded).empty());
+    // From the environment, as a comma-separated list.
+    const auto env = app::load_engine_config(
+        dir.write("env.toml", "[symbol.SOLUSDT]\ntick_size = \"0.001\"\n").string(),
+        options({{"QUOTER_ENGINE_SYMBOLS", "BTCUSDT,SOLUSDT"}}));
+    INFO((env ? std::string() : messages(env.error())));
+    REQUIRE(env.has_value());
+    REQUIRE(env->symbols.size() == 2);
+    CHECK(env->symbols[1].spec.price_decimals() == 3);
+}
+
+TEST_CASE("engine.symbols: every problem is reported at its key", "[app_config][symbols]") {
+    const auto both = problems_of("[engine]\nsymbol = \"BTCUSDT\"\nsymbols = [\"ETHUSDT\"]\n");
+    CHECK_THAT(messages(both), Catch::Contains("engine.symbols: engine.symbol (\"BTCUSDT\") and "
+                                               "engine.symbols are both set"));
+    CHECK_THAT(messages(problems_of("[engine]\nsymbols = [\"BTCUSDT\", \"BTCUSDT\"]\n")),
+               Catch::Contains("engine.symbols: names BTCUSDT twice"));
+    CHECK_THAT(messages(problems_of("[engine]\nsymbols = [\"btc-usdt\"]\n")),
+               Catch::Contains("engine.symbols: expected 1 to 20 upper-case letters or digits"));
+    CHECK_THAT(messages(problems_of("[engine]\nsymbols = [\"ETHUSDT\"]\n[symbol.ETHUSDT]\n"
+                                    "tick_size = \"0\"\n")),
+               Catch::Contains("symbol.ETHUSDT.tick_size:"));
+    // A table for a symbol the list does not name is not silently ignored.
+    CHECK_THAT(messages(problems_of("[engine]\nsymbols = [\"ETHUSDT\"]\n[symbol.XRPUSDT]\n"
+                                    "tick_size = \"0.0001\"\n")),
+               Catch::Contains("unknown table [symbol.XRPUSDT]"));
+}
+
+TEST_CASE("a single-symbol configuration is one symbol; whether it names it is known",
+          "[app_config][symbols]") {
+    test::temp_dir dir("app-config-one");
+    const auto unnamed =
+        app::load_engine_config(dir.write("a.toml", "[symbol]\n").string(), options());
+    REQUIRE(unnamed.has_value());
+    REQUIRE(unnamed->symbols.size() == 1);
+    CHECK(unnamed->symbols[0].name == "BTCUSDT");
+    CHECK_FALSE(unnamed->engine.symbol_named);
+    // No [market] start price: a synthetic run would start BTCUSDT at 100.
+    CHECK_THAT(app::synthetic_market_problem(*unnamed),
+               Catch::Contains("sets no synthetic market price for BTCUSDT"));
+    const auto named = app::load_engine_config(
+        dir.write("b.toml", "[engine]\nsymbol = \"ETHUSDT\"\n[market]\nstart_price = 3000\n")
+            .string(),
+        options());
+    REQUIRE(named.has_value());
+    CHECK(named->engine.symbol_named);
+    CHECK(named->symbols[0].name == "ETHUSDT");
+    CHECK(app::synthetic_market_problem(*named).empty());
+    const auto from_env = app::load_engine_config(dir.write("c.toml", "").string(),
+                                                  options({{"QUOTER_ENGINE_SYMBOL", "ETHUSDT"}}));
+    REQUIRE(from_env.has_value());
+    CHECK(from_env->engine.symbol_named);
 }

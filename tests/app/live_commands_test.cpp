@@ -149,7 +149,9 @@ TEST_CASE("quoter backtest --data writes the synthetic run's full report", "[app
 
     // The metric keys are those of a synthetic run's report.
     const fs::path synthetic_config = tmp.path() / "synthetic.toml";
-    write_file(synthetic_config, "[backtest]\nduration_s = 5.0\npaths = 1\n");
+    // A synthetic market needs a start price that fits its symbol.
+    write_file(synthetic_config,
+               "[backtest]\nduration_s = 5.0\npaths = 1\n\n[market]\nstart_price = 60000.0\n");
     const fs::path synthetic_out = tmp.path() / "synthetic";
     const run_result synthetic = run_quoter(
         {"backtest", "--config", synthetic_config.string(), "--out", synthetic_out.string()},
@@ -185,6 +187,48 @@ TEST_CASE("quoter backtest --data fails clearly when the capture lacks the confi
     CHECK(r.err.find("BTCUSDT") != std::string::npos);
     CHECK(r.err.find("holds ETHUSDT") != std::string::npos);
     CHECK_FALSE(fs::exists(tmp.path() / "out" / "report.json"));
+}
+
+TEST_CASE("quoter backtest --data takes the captured symbol when the config names none",
+          "[app][data]") {
+    const std::string dir = quoter::test::require_captures({"spot-ethusdt-20240808.gz"});
+    if (dir.empty()) {
+        return;
+    }
+    quoter::test::temp_dir tmp("app-live");
+    // No engine.symbol: the built-in BTCUSDT is a default, not a choice.
+    const auto config = tmp.write("unnamed.toml", "[strategy.linear]\nprice_impact = 200.0\n");
+    const run_result r =
+        run_quoter({"backtest", "--config", config.string(), "--data",
+                    dir + "/spot-ethusdt-20240808.gz", "--out", (tmp.path() / "out").string()},
+                   std::chrono::seconds(300));
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.err, Catch::Contains("names no symbol; replaying the captured ETHUSDT"));
+    CHECK_THAT(r.out, Catch::Contains("quoter backtest: ETHUSDT replay"));
+    CHECK(fs::exists(tmp.path() / "out" / "report.json"));
+
+    // Several symbols: a replay trades one, and says so.
+    const auto two = tmp.write("two.toml", "[engine]\nsymbols = [\"ETHUSDT\", \"BTCUSDT\"]\n");
+    const run_result several =
+        run_quoter({"backtest", "--config", two.string(), "--data",
+                    dir + "/spot-ethusdt-20240808.gz", "--out", (tmp.path() / "two").string()},
+                   std::chrono::seconds(60));
+    CHECK(several.status == 2);
+    CHECK_THAT(several.err, Catch::Contains("a replay trades one symbol, and engine.symbols "
+                                            "names 2"));
+}
+
+TEST_CASE("quoter run --mode paper_exchange refuses several symbols with a clear message",
+          "[app]") {
+    quoter::test::temp_dir tmp("app-live");
+    const auto two = tmp.write("two.toml", "[engine]\nmode = \"paper_exchange\"\n"
+                                           "symbols = [\"ETHUSDT\", \"BTCUSDT\"]\n");
+    const run_result r =
+        run_quoter({"run", "--config", two.string(), "--duration", "1"}, std::chrono::seconds(60));
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("a paper session trades one symbol, and engine.symbols "
+                                      "names 2"));
 }
 
 TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
@@ -276,9 +320,10 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     quoter::test::temp_dir tmp("app-live");
     const fs::path config = tmp.path() / "paper.toml";
     write_file(config, venue_config(venue));
-    const run_result r = run_quoter(
-        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "3"},
-        std::chrono::seconds(60));
+    const fs::path out = tmp.path() / "report";
+    const run_result r = run_quoter({"run", "--mode", "paper_exchange", "--config", config.string(),
+                                     "--duration", "3", "--out", out.string()},
+                                    std::chrono::seconds(60));
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
     const auto at = r.out.find("orders ");
@@ -290,6 +335,18 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     REQUIRE(popped != std::string::npos);
     CHECK(std::strtoull(r.out.c_str() + popped + 11, nullptr, 10) > 0);
     CHECK(r.out.find("    end to end ") != std::string::npos);
+    // The session's report at exit, as a replay's.
+    CHECK(r.out.find("report: " + (out / "report.html").string()) != std::string::npos);
+    for (const auto* name :
+         {"pnl.csv", "fills.csv", "orders.csv", "report.json", "report.md", "report.html"}) {
+        INFO(name);
+        CHECK(fs::is_regular_file(out / name));
+    }
+    const std::string json = slurp(out / "report.json");
+    CHECK(json.find("\"sharpe\": ") != std::string::npos);
+    CHECK(json.find("\"orders_submitted\": 0,") == std::string::npos);
+    CHECK(slurp(out / "orders.csv").find("submitted") != std::string::npos);
+    CHECK(slurp(out / "pnl.csv").find('\n') < slurp(out / "pnl.csv").size() - 1);
 }
 
 TEST_CASE("quoter run --mode paper_exchange: SIGUSR1 kills and cancels every order, SIGINT exits 0",

@@ -558,3 +558,164 @@ TEST_CASE("keys in a terminal: k kills, q quits; the terminal is restored",
     REQUIRE(attributes);
     CHECK((after.c_lflag & (ICANON | ECHO)) == (before.c_lflag & (ICANON | ECHO)));
 }
+
+namespace {
+
+/// Two symbols in one loop: config/sim.toml's tables with engine.symbols and a table each.
+std::string two_symbol_config() {
+    std::string text = slurp(sim_toml);
+    const std::string single = "symbol = \"BTCUSDT\"\n";
+    const auto at = text.find(single);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, single.size(), "symbols = [\"BTCUSDT\", \"ETHUSDT\"]\n");
+    return text + "\n[symbol.BTCUSDT]\n\n[symbol.ETHUSDT]\nstep_size = \"0.0001\"\n"
+                  "start_price = 3000.0\n";
+}
+
+/// The prices column (the fills.csv header names it "price") of a fills.csv.
+std::vector<double> fill_prices(const std::string& csv) {
+    std::istringstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    std::size_t column = 0;
+    for (std::size_t at = 0, i = 0; at <= line.size(); ++i) {
+        const auto end = std::min(line.find(',', at), line.size());
+        if (line.substr(at, end - at) == "price") {
+            column = i;
+        }
+        at = end + 1;
+    }
+    std::vector<double> out;
+    while (std::getline(in, line)) {
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < column; ++i) {
+            at = line.find(',', at) + 1;
+        }
+        out.push_back(std::stod(line.substr(at, line.find(',', at) - at)));
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("quoter backtest: several symbols from the config, one loop, a report each",
+          "[sim_commands][symbols]") {
+    quoter::test::temp_dir dir("backtest-symbols");
+    const auto config = dir.write("two.toml", two_symbol_config());
+    const auto run = [&](const char* out) {
+        return run_quoter({"backtest", "--config", config.string(), "--seed", "3", "--out",
+                           (dir.path() / out).string()},
+                          short_run);
+    };
+    const auto first = run("a");
+    INFO(first.out << first.err);
+    REQUIRE(first.status == 0);
+    CHECK_THAT(first.out, Catch::Contains("quoter backtest: 2 symbols in one loop"));
+    CHECK_THAT(first.out, Catch::Contains("  ETHUSDT "));
+    CHECK_THAT(first.out, Catch::Contains("portfolio PnL"));
+    for (const char* symbol : {"BTCUSDT", "ETHUSDT"}) {
+        for (const char* file : {"fills.csv", "pnl.csv", "report.json", "report.html"}) {
+            CHECK(std::filesystem::exists(dir.path() / "a" / symbol / file));
+        }
+    }
+    // Each symbol trades its own market: ETHUSDT near its 3000 start, BTCUSDT near 60000.
+    const auto eth = fill_prices(slurp(dir.path() / "a" / "ETHUSDT" / "fills.csv"));
+    const auto btc = fill_prices(slurp(dir.path() / "a" / "BTCUSDT" / "fills.csv"));
+    REQUIRE_FALSE(eth.empty());
+    REQUIRE_FALSE(btc.empty());
+    CHECK(*std::max_element(eth.begin(), eth.end()) < 3300.0);
+    CHECK(*std::min_element(btc.begin(), btc.end()) > 50000.0);
+    // Deterministic per seed.
+    REQUIRE(run("b").status == 0);
+    CHECK(slurp(dir.path() / "a" / "ETHUSDT" / "fills.csv") ==
+          slurp(dir.path() / "b" / "ETHUSDT" / "fills.csv"));
+    // A single-symbol run into the same folder leaves no per-symbol folder behind.
+    const auto single = run_quoter(
+        {"backtest", "--config", sim_toml, "--out", (dir.path() / "a").string()}, short_run);
+    REQUIRE(single.status == 0);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "a" / "ETHUSDT"));
+    CHECK(std::filesystem::exists(dir.path() / "a" / "fills.csv"));
+
+    const auto paths = run_quoter({"backtest", "--config", config.string(), "--paths", "3", "--out",
+                                   (dir.path() / "c").string()},
+                                  short_run);
+    CHECK(paths.status == 2);
+    CHECK_THAT(paths.err, Catch::Contains("2 symbols (engine.symbols) run one path"));
+}
+
+TEST_CASE("quoter run --mode sim trades several symbols from the config",
+          "[sim_commands][symbols]") {
+    quoter::test::temp_dir dir("run-symbols");
+    const auto config = dir.write("two.toml", two_symbol_config());
+    const auto result = run_quoter(
+        {"run", "--mode", "sim", "--config", config.string(), "--duration", "2", "--speed", "100"});
+    INFO(result.out << result.err);
+    CHECK(result.status == 0);
+    CHECK_THAT(result.err, Catch::Contains("BTCUSDT, ETHUSDT on a synthetic market"));
+    CHECK_THAT(result.out, Catch::Contains("  ETHUSDT "));
+    CHECK_THAT(result.out, Catch::Contains("open orders after the final cancel-all: 0"));
+}
+
+TEST_CASE("a synthetic run without a market price for its symbol refuses to start",
+          "[sim_commands]") {
+    // config/paper.toml has no [market]: the built-in market starts at 100, absurd for BTCUSDT.
+    quoter::test::temp_dir dir("backtest-no-market");
+    const std::string paper = std::string(QUOTER_SOURCE_DIR) + "/config/paper.toml";
+    const auto backtest = run_quoter(
+        {"backtest", "--config", paper, "--out", (dir.path() / "out").string()}, short_run);
+    CHECK(backtest.status == 2);
+    CHECK_THAT(backtest.err, Catch::Contains("sets no synthetic market price for BTCUSDT"));
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "out" / "report.json"));
+    const auto run = run_quoter({"run", "--mode", "sim", "--config", paper, "--duration", "1"});
+    CHECK(run.status == 2);
+    CHECK_THAT(run.err, Catch::Contains("sets no synthetic market price for BTCUSDT"));
+}
+
+TEST_CASE("quoter backtest summarises alerts by kind with a few examples, and reports the counts",
+          "[sim_commands][alerts]") {
+    quoter::test::temp_dir out("backtest-alerts");
+    // A fill ratio no path reaches, judged after 5 orders, repeating every simulated second:
+    // hundreds of alerts over 3 paths.
+    auto env = short_run;
+    env["QUOTER_RISK_ALARMS_MIN_FILL_RATIO_PCT"] = "100";
+    env["QUOTER_RISK_ALARMS_FILL_RATIO_MIN_ORDERS"] = "5";
+    env["QUOTER_RISK_ALARMS_ALARM_COOLDOWN_MS"] = "1000";
+    const auto result = run_quoter(
+        {"backtest", "--config", sim_toml, "--paths", "3", "--out", out.path().string()}, env);
+    INFO(result.out << result.err);
+    REQUIRE(result.status == 0);
+    CHECK_THAT(result.out, Catch::Contains("  alerts "));
+    CHECK_THAT(result.out, Catch::Contains("low_fill_ratio"));
+    // One line of counts and one of examples per kind, not one line per alert.
+    CHECK(std::count(result.out.begin(), result.out.end(), '\n') < 20);
+    CHECK(std::count(result.err.begin(), result.err.end(), '\n') < 5);
+    const std::string json = slurp(out.path() / "report.json");
+    CHECK_THAT(json,
+               Catch::Contains("\"alerts\": [\n    {\"kind\": \"low_fill_ratio\", \"count\": "));
+    const auto at = json.find("\"kind\": \"low_fill_ratio\", \"count\": ");
+    REQUIRE(at != std::string::npos);
+    const auto count = std::stoull(json.substr(at + 35));
+    CHECK(count > 100);
+    CHECK_THAT(slurp(out.path() / "path_0" / "report.json"), Catch::Contains("\"alerts\": ["));
+}
+
+TEST_CASE("quoter backtest HTML: fills marked, drawdown, PnL spread across paths, provenance",
+          "[sim_commands][html]") {
+    quoter::test::temp_dir out("backtest-html");
+    const auto result =
+        run_quoter({"backtest", "--config", sim_toml, "--paths", "8", "--out", out.path().string()},
+                   short_run);
+    INFO(result.out << result.err);
+    REQUIRE(result.status == 0);
+    const std::string html = slurp(out.path() / "report.html");
+    CHECK_THAT(html, Catch::Contains("PnL spread across paths"));
+    CHECK_THAT(html, Catch::Contains("<polygon class=\"band\""));
+    CHECK_THAT(html, Catch::Contains("config " + sim_toml));
+    CHECK_THAT(html, Catch::Contains("quoter 0.1.0"));
+    CHECK_THAT(html, Catch::Contains(" UTC")); // generated <date> UTC
+    CHECK_THAT(slurp(out.path() / "report.json"), Catch::Contains("\"provenance\": {"));
+    const std::string path_0 = slurp(out.path() / "path_0" / "report.html");
+    CHECK_THAT(path_0, Catch::Contains("<h2>Drawdown</h2>"));
+    CHECK_THAT(path_0, Catch::Contains("<polygon class=\"fill-buy\""));
+    CHECK_THAT(path_0, Catch::Contains("<polygon class=\"fill-sell\""));
+}

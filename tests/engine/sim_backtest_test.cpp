@@ -404,3 +404,43 @@ TEST_CASE("many symbols in one loop: the portfolio net limit counts the other sy
     CHECK(alone.counters().refusals_by_reason[portfolio] == 0);
     CHECK(alone.recorder().fills().size() > 5);
 }
+
+TEST_CASE("alerts of a backtest are counted by kind with the first few kept, and reported",
+          "[backtest][alerts]") {
+    engine::backtest_config config = btc_config(600.0);
+    // A fill ratio nobody reaches, judged after a few orders, repeating every simulated second.
+    config.risk.alarms.min_fill_ratio_pct = 100.0;
+    config.risk.alarms.fill_ratio_min_orders = 5;
+    config.risk.alarms.alarm_cooldown_ms = 1000;
+    const engine::backtest_result result = engine::run_backtest(config, btc_spec(), 7);
+    const std::uint64_t low = result.alerts.count(risk::alert_kind::low_fill_ratio);
+    INFO("low_fill_ratio alerts: " << low);
+    CHECK(low > 10);
+    CHECK(result.alerts.total() >= low);
+    const auto examples = result.alerts.examples(risk::alert_kind::low_fill_ratio);
+    REQUIRE(examples.size() == engine::alert_tally::examples_per_kind);
+    CHECK(examples[0].time <= examples[1].time); // the first ones, oldest first
+    CHECK(examples[0].threshold == 100.0);
+
+    const sim::run_report report = engine::make_run_report(result, btc_spec(), "alerts", {});
+    REQUIRE_FALSE(report.alerts.empty());
+    const auto entry = std::find_if(report.alerts.begin(), report.alerts.end(),
+                                    [](const auto& a) { return a.kind == "low_fill_ratio"; });
+    REQUIRE(entry != report.alerts.end());
+    CHECK(entry->count == low);
+    CHECK(entry->examples.size() == 3);
+    CHECK_THAT(entry->examples[0], Catch::StartsWith("at 00:"));
+    const std::string json = sim::format_report_json(report);
+    CHECK_THAT(json, Catch::Contains("\"alerts\": [\n    {\"kind\": \"low_fill_ratio\", "
+                                     "\"count\": " +
+                                     std::to_string(low)));
+    CHECK_THAT(sim::format_report_markdown(report), Catch::Contains("## Alerts"));
+
+    // Tallies of several paths add up; examples stay the first ones.
+    engine::alert_tally sum;
+    sum.merge(result.alerts);
+    sum.merge(result.alerts);
+    CHECK(sum.count(risk::alert_kind::low_fill_ratio) == 2 * low);
+    CHECK(sum.examples(risk::alert_kind::low_fill_ratio).size() == 3);
+    CHECK(sum.examples(risk::alert_kind::low_fill_ratio)[0].time == examples[0].time);
+}

@@ -326,3 +326,78 @@ TEST_CASE("an unwritable destination is reported, not thrown", "[report]") {
     CHECK(!result.error().path.empty());
     CHECK(!result.error().reason.empty());
 }
+
+TEST_CASE("the run report's HTML marks fills, draws the drawdown and names its provenance",
+          "[report][html]") {
+    auto run = make_run(400);
+    run.report.provenance = {.config_file = "config/sim.toml",
+                             .version = "0.1.0",
+                             .generated = "2026-12-04 21:33:26 UTC"};
+    const std::string html = format_report_html(run.report);
+    check_offline_html(html);
+    std::size_t buys = 0;
+    std::size_t sells = 0;
+    for (const auto& f : run.fills) {
+        if (std::isfinite(f.price)) { // fills in make_run's unquoted stretches have no price
+            (f.side == core::side::buy ? buys : sells) += 1;
+        }
+    }
+    CHECK(buys > 10);
+    const auto occurrences = [&](std::string_view needle) {
+        std::size_t n = 0;
+        for (auto at = html.find(needle); at != std::string::npos; at = html.find(needle, at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    // One marker per fill, on the chart of the quotes around the mid.
+    CHECK(occurrences("<polygon class=\"fill-buy\"") == buys);
+    CHECK(occurrences("<polygon class=\"fill-sell\"") == sells);
+    CHECK(html.find("<h2>Drawdown</h2>") != std::string::npos);
+    CHECK(html.find("config/sim.toml") != std::string::npos);
+    CHECK(html.find("quoter 0.1.0") != std::string::npos);
+    CHECK(html.find("2026-12-04 21:33:26 UTC") != std::string::npos);
+
+    simdjson::dom::parser parser;
+    const std::string json = format_report_json(run.report);
+    simdjson::dom::element doc;
+    REQUIRE(parser.parse(json).get(doc) == simdjson::SUCCESS);
+    CHECK(std::string_view(doc["provenance"]["config_file"]) == "config/sim.toml");
+    CHECK(std::string_view(doc["provenance"]["version"]) == "0.1.0");
+    // Without provenance, nothing is claimed.
+    CHECK(format_report_json(make_run(10).report).find("provenance") == std::string::npos);
+}
+
+TEST_CASE("the equity spread across paths: quantiles per time, drawn as bands", "[report][html]") {
+    std::vector<std::vector<double>> pnl_by_path;
+    for (int p = 0; p < 101; ++p) {
+        std::vector<double> series;
+        for (int t = 0; t < 50; ++t) {
+            series.push_back(static_cast<double>((p - 50) * t)); // spread grows with time
+        }
+        pnl_by_path.push_back(std::move(series));
+    }
+    std::vector<double> x_s;
+    for (int t = 0; t < 50; ++t) {
+        x_s.push_back(static_cast<double>(t));
+    }
+    const equity_spread spread = make_equity_spread(x_s, pnl_by_path);
+    REQUIRE(spread.median.size() == 50);
+    CHECK(spread.median[10] == 0.0);
+    CHECK(spread.p05[10] == Approx(-450.0)); // path 5 of 0..100: (5 - 50) * 10
+    CHECK(spread.p95[10] == Approx(450.0));
+    CHECK(spread.p25[10] == Approx(-250.0));
+    CHECK(spread.p75[49] == Approx(25.0 * 49));
+
+    std::vector<path_summary> paths{summarize_path(0, 1, run_metrics{})};
+    multi_path_report report;
+    report.paths = paths;
+    report.metrics = aggregate_paths(paths);
+    report.spread = spread;
+    const std::string html = format_multi_path_html(report);
+    check_offline_html(html);
+    CHECK(html.find("PnL spread across paths") != std::string::npos);
+    CHECK(html.find("<polygon class=\"band\"") != std::string::npos);
+    report.spread = {};
+    CHECK(format_multi_path_html(report).find("PnL spread across paths") == std::string::npos);
+}

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace quoter::app {
 
@@ -38,9 +39,17 @@ enum class market_kind : std::uint8_t { spot, usdm_futures };
 struct engine_section {
     engine_mode mode = engine_mode::sim;
     market_kind market = market_kind::spot;
-    std::string symbol = "BTCUSDT"; ///< Upper case, as Binance spells it.
-    bool testnet = true;            ///< Use the testnet endpoints of [exchange].
-    bool mainnet = false;           ///< Acknowledges live trading with real funds.
+    std::string symbol = "BTCUSDT"; ///< Upper case, as Binance spells it; symbols[0] when
+                                    ///< engine.symbols is set.
+    /// Several symbols traded by one process (each with a [symbol.<NAME>] table); empty: the
+    /// one engine.symbol.
+    std::vector<std::string> symbols;
+    /// The file, a profile or the environment names the symbol (engine.symbol or
+    /// engine.symbols); false: engine.symbol is its built-in default, and a replay may take the
+    /// captured symbol instead.
+    bool symbol_named = false;
+    bool testnet = true;  ///< Use the testnet endpoints of [exchange].
+    bool mainnet = false; ///< Acknowledges live trading with real funds.
 };
 
 /// [threads]: CPU pinning and the core loop's wait policy.
@@ -88,10 +97,23 @@ struct symbol_section {
     std::string min_notional = "5";    ///< NOTIONAL minNotional, quote asset.
 };
 
+/// One traded symbol: its name, filters, validated spec and synthetic start price.
+struct symbol_entry {
+    std::string name;
+    symbol_section filters;
+    core::symbol_spec spec;
+    /// Mid price the synthetic market starts at, quote asset per base unit; 0: not named for
+    /// this symbol (market.start_price applies when the file sets it).
+    double start_price = 0.0;
+};
+
 /// [market]: the synthetic market of mode sim and of backtests.
 struct market_section {
     /// Price process, start price, volatility, visible spread, order flow and fill rules.
     sim::market_config model;
+    /// market.start_price was set (file, profile or environment): its built-in 100 fits no
+    /// real symbol, so a synthetic run without it refuses to start.
+    bool start_price_set = false;
     /// Simulated time per step.
     std::chrono::milliseconds step_ms{100};
 };
@@ -180,8 +202,11 @@ struct engine_config {
     /// [ops], [http], [alerts], [state]: control plane, metrics, alerts, state file.
     ops::ops_settings ops;
     credentials secrets;
-    /// engine.symbol with the [symbol] filters, validated.
+    /// engine.symbol with the [symbol] filters, validated; symbols[0].spec.
     core::symbol_spec spec;
+    /// Every traded symbol in order (at least one once loaded): engine.symbols with their
+    /// [symbol.<NAME>] tables, or engine.symbol with [symbol].
+    std::vector<symbol_entry> symbols;
     /// Every key with its final value and origin (secrets masked), and the warnings.
     config::resolved_config resolved;
 
@@ -209,6 +234,16 @@ load_engine_config(const std::string& path, config::load_options options);
 /// The simulated run the configuration describes (strategy, market, simulated exchange, quotes,
 /// backtest length and recording).
 [[nodiscard]] engine::backtest_config make_backtest_config(const engine_config& config);
+
+/// One entry per traded symbol: its spec and its synthetic market (the [market] model started
+/// at the symbol's start price).
+[[nodiscard]] std::vector<engine::backtest_symbol>
+make_backtest_symbols(const engine_config& config);
+
+/// Why a synthetic run (`quoter backtest` without --data, `quoter run --mode sim`) cannot start
+/// on this configuration: a symbol without a synthetic start price (no market.start_price and
+/// no symbol.<NAME>.start_price: the built-in 100 would not fit it). Empty when it can.
+[[nodiscard]] std::string synthetic_market_problem(const engine_config& config);
 
 /// `quoter config check FILE [--profile P]`: prints the resolved configuration (secrets masked)
 /// on stdout, or every error on stderr; returns 0 when valid and 2 otherwise.

@@ -240,7 +240,8 @@ class section {
 public:
     /// Full dotted name ("exchange.spot").
     [[nodiscard]] const std::string& name() const noexcept { return path_; }
-    /// The nested table [name.child].
+    /// The nested table [name.child]; child is snake_case, or upper-case letters and digits
+    /// for a table named by data ([symbol.BTCUSDT]).
     [[nodiscard]] section sub(std::string_view child) const;
 
     /// A floating-point value; TOML integers are accepted. NaN and infinities are refused.

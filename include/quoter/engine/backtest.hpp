@@ -68,6 +68,8 @@ struct backtest_summary {
     std::vector<sim::order_record> orders;
     sim::activity_counts activity;
     sim::run_metrics metrics;
+    /// Alerts the loop raised, counted by kind with the first few kept.
+    alert_tally alerts;
 };
 
 /// What a replay records.

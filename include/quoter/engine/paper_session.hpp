@@ -14,6 +14,7 @@
 #include "quoter/core/tick_latency.hpp"
 #include "quoter/core/wait_policy.hpp"
 #include "quoter/engine/core_loop.hpp"
+#include "quoter/engine/run_recorder.hpp"
 #include "quoter/live/market_data_service.hpp"
 #include "quoter/ops/control.hpp"
 #include "quoter/ops/ops_config.hpp"
@@ -23,6 +24,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace quoter::engine {
 
@@ -45,6 +47,9 @@ struct paper_session_config {
     /// them on its own thread and hands POSTs to the control channel (which must then be
     /// given).
     ops::ops_settings ops;
+    /// Keep what the session's report needs (a pnl sample a second, fills, order events,
+    /// alerts), returned in paper_summary::report at exit. Records grow with the session.
+    bool keep_report = false;
     /// Mode name in /status ("paper_exchange").
     std::string mode_name = "paper_exchange";
     /// One line per operations event at start and stop ("http: listening on ..."); may be
@@ -75,12 +80,22 @@ struct paper_status {
     core::tick_latency_summary tick_to_order;
 };
 
+/// What a paper session recorded for its report (keep_report), as a replay's.
+struct paper_report {
+    std::vector<sim::pnl_sample> pnl;
+    std::vector<sim::fill_record> fills;
+    std::vector<sim::order_record> orders;
+    sim::run_metrics metrics;
+    alert_tally alerts;
+};
+
 struct paper_summary {
     bool ok = false;
     /// The HTTP control plane's endpoint ("127.0.0.1:9464"); empty when it was not started.
     std::string http_endpoint;
     std::string error; ///< Why the session could not start.
     paper_status last;
+    paper_report report; ///< Empty unless keep_report.
 };
 
 using paper_status_callback = std::function<void(const paper_status&)>;

@@ -18,8 +18,10 @@
 #include "quoter/exec/order_gateway.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/portfolio/account.hpp"
+#include "quoter/risk/alert.hpp"
 #include "quoter/sim/metrics.hpp"
 #include "quoter/sim/records.hpp"
+#include "quoter/sim/report.hpp"
 
 #include <array>
 #include <cstdint>
@@ -27,6 +29,39 @@
 #include <vector>
 
 namespace quoter::engine {
+
+/// Alerts a run raised, counted by kind with the first few of each kind kept whole: a long
+/// backtest raises thousands of the same alarm, which a report summarises instead of listing.
+/// An alert_sink for the core loop (core_loop::set_alert_sink); forwards to `next` when set.
+/// No allocation: fixed arrays.
+class alert_tally final : public risk::alert_sink {
+public:
+    static constexpr std::size_t kind_count =
+        static_cast<std::size_t>(risk::alert_kind::delayed_fill) + 1;
+    static constexpr std::size_t examples_per_kind = 3;
+
+    explicit alert_tally(risk::alert_sink* next = nullptr) noexcept : next_(next) {}
+    void set_next(risk::alert_sink* next) noexcept { next_ = next; }
+    void raise(const risk::alert& a) noexcept override;
+
+    [[nodiscard]] std::uint64_t count(risk::alert_kind kind) const noexcept {
+        return counts_[static_cast<std::size_t>(kind)];
+    }
+    [[nodiscard]] std::uint64_t total() const noexcept;
+    /// The first alerts of a kind, oldest first (at most examples_per_kind).
+    [[nodiscard]] std::span<const risk::alert> examples(risk::alert_kind kind) const noexcept;
+    /// Adds another tally's counts (and examples while there is room): paths of one run.
+    void merge(const alert_tally& other) noexcept;
+
+private:
+    risk::alert_sink* next_ = nullptr;
+    std::array<std::uint64_t, kind_count> counts_{};
+    std::array<std::array<risk::alert, examples_per_kind>, kind_count> examples_{};
+};
+
+/// The tally as the report shows it: kinds that were raised, in kind order, each with its count
+/// and its examples as text (simulated time since the start, value and threshold).
+[[nodiscard]] std::vector<sim::report_alert> report_alerts(const alert_tally& tally);
 
 /// Which records a run keeps. Counts are always kept.
 struct record_options {
@@ -64,6 +99,10 @@ public:
     /// Records a pnl sample at time (ns) with our best working quotes (price 0: none).
     void sample(core::timestamp_ns time, core::price working_bid, core::price working_ask);
 
+    /// The alert sink to give the loop: counts what it raises (see alert_tally).
+    [[nodiscard]] alert_tally& alerts() noexcept { return alerts_; }
+    [[nodiscard]] const alert_tally& alerts() const noexcept { return alerts_; }
+
     [[nodiscard]] const sim::activity_counts& activity() const noexcept { return activity_; }
     [[nodiscard]] std::span<const sim::pnl_sample> pnl() const noexcept { return pnl_; }
     [[nodiscard]] std::span<const sim::fill_record> fills() const noexcept { return fills_; }
@@ -100,6 +139,7 @@ private:
     const portfolio::account* account_ = nullptr;
     std::array<tracked_order, slot_count> tracked_{};
     sim::activity_counts activity_;
+    alert_tally alerts_;
     std::vector<sim::pnl_sample> pnl_;
     std::vector<sim::fill_record> fills_;
     std::vector<sim::order_record> orders_;

@@ -209,6 +209,8 @@ struct backtest_result {
     std::vector<sim::pnl_sample> pnl;
     std::vector<sim::fill_record> fills;
     std::vector<sim::order_record> orders;
+    /// Alerts the loop raised, counted by kind with the first few kept.
+    alert_tally alerts;
 };
 
 /// Called between slices of a run (about 256 per run) with the simulated time reached and the
@@ -220,6 +222,14 @@ using progress_callback = std::function<void(core::timestamp_ns now, core::times
                                            const core::symbol_spec& spec, std::uint64_t seed,
                                            const progress_callback& progress = {});
 
+/// Runs one path of several symbols in one loop (see synthetic_run), keeping every record: one
+/// result per symbol, in the order given, each with that symbol's metrics and records (seed,
+/// counters and exchange statistics are the run's). One symbol gives exactly run_backtest's.
+[[nodiscard]] std::vector<backtest_result> run_backtest(const backtest_config& config,
+                                                        std::span<const backtest_symbol> symbols,
+                                                        std::uint64_t seed,
+                                                        const progress_callback& progress = {});
+
 /// The outcome of a multi-path run: one summary per path, their aggregate, and path 0 in full.
 struct multi_path_result {
     std::vector<sim::path_summary> paths;
@@ -228,6 +238,8 @@ struct multi_path_result {
     std::uint64_t total_steps = 0;
     std::uint64_t risk_refusals = 0; ///< over every path
     std::uint64_t halted_paths = 0;  ///< paths that were halted at least once
+    alert_tally alerts;              ///< over every path (examples from the first paths)
+    sim::equity_spread spread;       ///< PnL quantiles across paths over time
 };
 
 /// Runs path_count independent paths on the runner's workers; path i uses

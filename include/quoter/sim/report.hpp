@@ -44,6 +44,31 @@ struct report_counter {
     std::uint64_t value = 0;
 };
 
+/// Alerts of one kind a run raised: how many, and the first few as text.
+struct report_alert {
+    std::string kind; ///< risk::alert_kind name ("low_fill_ratio").
+    std::uint64_t count = 0;
+    std::vector<std::string> examples;
+};
+
+/// Where a report comes from, shown at the top of the HTML and in report.json; empty fields
+/// are left out (the formatters stay a function of their input: the caller supplies the date).
+struct report_provenance {
+    std::string config_file; ///< The configuration file as given.
+    std::string version;     ///< quoter's version.
+    std::string generated;   ///< When the run was made, e.g. "2026-12-04 21:33:26 UTC".
+};
+
+/// How the PnL of many paths spreads over time: quantiles across paths at common sample times.
+struct equity_spread {
+    std::vector<double> x_s;                        ///< seconds since the start
+    std::vector<double> p05, p25, median, p75, p95; ///< PnL (equity - initial), quote units
+};
+
+/// Quantiles across paths at each time; every series of `pnl_by_path` has x_s.size() values.
+[[nodiscard]] equity_spread make_equity_spread(std::vector<double> x_s,
+                                               std::span<const std::vector<double>> pnl_by_path);
+
 /// Runs shorter than this get a caveat beside their annualised figures, seconds.
 inline constexpr double annualisation_caveat_below_s = 24.0 * 3600.0;
 
@@ -57,6 +82,9 @@ struct run_report {
     std::vector<report_parameter> parameters;
     /// Extra counts in the order given; empty: no "Run counts" table.
     std::vector<report_counter> counters;
+    /// Alerts raised, by kind; always under "alerts" in report.json, a table when not empty.
+    std::vector<report_alert> alerts;
+    report_provenance provenance;
     report_format format;
     /// Upper bound on the buckets per chart; each keeps its first, last, minimum and maximum
     /// point per series, so a chart draws at most about 4 points per bucket and series.
@@ -69,6 +97,11 @@ struct multi_path_report {
     std::span<const path_summary> paths;
     multi_path_metrics metrics;
     std::vector<report_parameter> parameters;
+    /// Alerts raised over every path, by kind (examples from the first paths).
+    std::vector<report_alert> alerts;
+    report_provenance provenance;
+    /// PnL quantiles across paths over time; empty: no spread chart.
+    equity_spread spread;
     report_format format;
     const run_report* representative = nullptr;
 };
