@@ -436,7 +436,7 @@ private:
     }
 
     naive_exchange& exchange_;
-    std::map<slot_key, exec::quote_level> desired_;
+    std::map<slot_key, exec::side_quote> desired_;
     std::map<slot_key, std::string> slot_order_;
     std::map<slot_key, timestamp_ns> last_sent_;
     std::unordered_map<std::string, tracked> orders_;

@@ -15,6 +15,7 @@ int run_ring_bench(const bench_options& options);
 int run_backtest_bench(const bench_options& options);
 int run_replay_bench(const bench_options& options);
 int run_order_encoding_bench(const bench_options& options);
+int run_tick_to_order_bench(const bench_options& options);
 
 namespace {
 
@@ -44,6 +45,9 @@ constexpr std::array suites{
     suite{"order_encoding",
           "signed Binance order request (encode + HMAC) vs std::map + fmt + double + HMAC()",
           &run_order_encoding_bench},
+    suite{"tick_to_order",
+          "frame on the socket to order, per hop, against quoter-venue on loopback, vs the floors",
+          &run_tick_to_order_bench},
 };
 
 } // namespace

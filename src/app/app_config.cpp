@@ -41,10 +41,10 @@ constexpr std::array<config::choice_option<market_kind>, 2> market_kinds{{
     {"spot", market_kind::spot},
     {"usdm_futures", market_kind::usdm_futures},
 }};
-constexpr std::array<config::choice_option<wait_policy>, 3> wait_policies{{
-    {"spin", wait_policy::spin},
-    {"yield", wait_policy::yield},
-    {"block", wait_policy::block},
+constexpr std::array<config::choice_option<core::idle_policy>, 3> wait_policies{{
+    {"spin", core::idle_policy::spin},
+    {"yield", core::idle_policy::yield},
+    {"block", core::idle_policy::block},
 }};
 constexpr std::array<config::choice_option<strategy::model_kind>, 3> model_kinds{{
     {"linear", strategy::model_kind::linear},
@@ -197,7 +197,7 @@ void read_threads(config::section s, threads_section& out) {
                                        cpu));
         }
     }
-    if (out.wait == wait_policy::spin && out.core_cpu < 0) {
+    if (out.wait == core::idle_policy::spin && out.core_cpu < 0) {
         s.warning("wait_policy", "spin without threads.core_cpu: the spinning thread competes "
                                  "with every other thread for its CPU");
     }
@@ -950,9 +950,6 @@ std::string_view to_string(engine_mode mode) noexcept {
 }
 std::string_view to_string(market_kind market) noexcept {
     return name_of(market_kinds, market);
-}
-std::string_view to_string(wait_policy policy) noexcept {
-    return name_of(wait_policies, policy);
 }
 
 const endpoints& engine_config::active_endpoints() const noexcept {

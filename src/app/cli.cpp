@@ -1,10 +1,11 @@
 // The quoter command line. Every subcommand has its own --help; subcommands whose engine part is
 // not built yet say so in one line and exit non-zero rather than pretending to work.
 // Built: `config check`, `bench`, `backtest` (synthetic market or `--data` captures), `record`,
-// `sweep` (and `sweep merge`), `run --mode sim` and `run --mode paper_exchange`;
-// `run --mode live` is not yet.
+// `sweep` (and `sweep merge`), `run --mode sim`, `run --mode paper_exchange` and
+// `run --mode live`.
 #include "quoter/app/cli.hpp"
 
+#include "exit_codes.hpp"
 #include "live_commands.hpp"
 #include "quoter/app/app_config.hpp"
 #include "quoter/bench/suite.hpp"
@@ -18,8 +19,6 @@
 
 namespace quoter::app {
 namespace {
-
-constexpr int exit_not_built = 3;
 
 int not_built(const char* what) {
     std::fprintf(stderr, "quoter %s: not built yet\n", what);
@@ -198,10 +197,18 @@ int run_cli(int argc, char** argv) {
             // engine.mode decides; a configuration that does not load is reported by the sim
             // path below, with every error.
             if (const auto loaded = load_engine_config(run.config_path, run.profile);
-                loaded && loaded->engine.mode == engine_mode::paper_exchange) {
-                run.mode = "paper_exchange";
+                loaded && loaded->engine.mode != engine_mode::sim) {
+                run.mode = loaded->engine.mode == engine_mode::live ? "live" : "paper_exchange";
                 mode_given = true;
             }
+        }
+        if (mode_given && run.mode == "live") {
+            live_run_command command;
+            command.config_path = run.config_path;
+            command.profile = run.profile;
+            command.symbol = run.symbol;
+            command.duration_s = run.duration_s;
+            return run_live_command(command);
         }
         if (mode_given && run.mode == "paper_exchange") {
             paper_run_command command;

@@ -1,4 +1,5 @@
-// `quoter record`, `quoter backtest --data` and `quoter run --mode paper_exchange`: the glue
+// `quoter record`, `quoter backtest --data`, `quoter run --mode paper_exchange` and
+// `quoter run --mode live`: the glue
 // between the loaded configuration and the live, engine and ops modules. Configuration maps to
 // engine::core_loop_config the same way the synthetic backtest maps it to sim::backtest_config
 // (strategy, quotes and simulated exchange as configured; risk limits at their defaults).
@@ -7,6 +8,7 @@
 
 #include "quoter/app/app_config.hpp"
 #include "quoter/engine/backtest.hpp"
+#include "quoter/engine/live_session.hpp"
 #include "quoter/engine/paper_session.hpp"
 #include "quoter/live/recorder.hpp"
 #include "quoter/md/capture.hpp"
@@ -470,11 +472,33 @@ int run_replay_command(const replay_command& command) {
 namespace {
 
 std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
+    const core::latency_summary& t2o = s.tick_to_order.end_to_end;
     return fmt::format("paper {:.0f}s  {}{}  orders {}  fills {}  open {}  pnl {}  equity {:.2f}  "
-                       "msgs {}  synced {}",
+                       "msgs {}  synced {}  t2o p50 {:.1f} us p99 {:.1f} us",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
                        s.orders_sent, s.loop.fills, s.open_orders, signed_money(s.total_pnl),
-                       s.equity, s.market_data.messages, s.market_data.synced_symbols);
+                       s.equity, s.market_data.messages, s.market_data.synced_symbols,
+                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3);
+}
+
+/// The exit report's latency table: every hop of the tick-to-order path, then end to end.
+void print_tick_to_order(const core::tick_latency_summary& t) {
+    std::printf("  tick to order (us, %llu ticks; socket read to order taken by the paper "
+                "exchange):\n",
+                static_cast<unsigned long long>(t.ticks));
+    const auto row = [](std::string_view name, const core::latency_summary& h) {
+        std::printf("    %-14.*s %9llu  p50 %8.2f  p99 %8.2f  p99.9 %8.2f  max %9.2f\n",
+                    static_cast<int>(name.size()), name.data(),
+                    static_cast<unsigned long long>(h.count), static_cast<double>(h.p50) * 1e-3,
+                    static_cast<double>(h.p99) * 1e-3, static_cast<double>(h.p999) * 1e-3,
+                    static_cast<double>(h.max) * 1e-3);
+    };
+    for (std::size_t i = 1; i < core::tick_point_count; ++i) {
+        if (t.hops[i].count != 0) {
+            row(core::to_string(static_cast<core::tick_point>(i)), t.hops[i]);
+        }
+    }
+    row("end to end", t.end_to_end);
 }
 
 /// Removes the process-wide handlers when the session ends, however it ends.
@@ -515,8 +539,7 @@ int run_paper_command(const paper_run_command& command) {
         std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
         std::fflush(stderr);
     };
-    // A busy-polling core only makes sense on a CPU of its own.
-    session.idle_sleep_us = config.threads.wait == wait_policy::spin ? 0 : 100;
+    session.idle = config.threads.wait;
 
     ops::control_channel control;
     signal_handlers_guard handlers;
@@ -620,8 +643,177 @@ int run_paper_command(const paper_run_command& command) {
                 static_cast<unsigned long long>(s.market_data.gaps),
                 static_cast<unsigned long long>(s.market_data.resyncs),
                 static_cast<unsigned long long>(s.market_data.reconnects));
+    print_tick_to_order(s.tick_to_order);
     std::fflush(stdout);
     return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// quoter run --mode live
+
+namespace {
+
+std::string live_status_line(const engine::live_status& s, double elapsed_s) {
+    return fmt::format("live {:.0f}s  {}{}  {}  orders {}  fills {}  working {}  pnl {}  "
+                       "msgs {}  synced {}",
+                       elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
+                       s.gateway.connected ? "connected" : "DISCONNECTED", s.orders_sent,
+                       s.loop.fills, s.working_orders, signed_money(s.total_pnl),
+                       s.market_data.messages, s.market_data.synced_symbols);
+}
+
+} // namespace
+
+int run_live_command(const live_run_command& command) {
+    const auto loaded =
+        load_config_for_command(command.config_path, command.profile, command.symbol, "run");
+    if (!loaded) {
+        return exit_invalid_input;
+    }
+    const engine_config& config = *loaded;
+    // The configuration checks these for engine.mode = "live"; --mode live on a configuration
+    // of another mode must meet them too.
+    if (!config.engine.testnet && !config.engine.mainnet) {
+        std::fprintf(stderr, "quoter run --mode live: live trading on mainnet uses real funds; "
+                             "it needs engine.testnet = false and engine.mainnet = true\n");
+        return exit_invalid_input;
+    }
+    if (!config.secrets.complete()) {
+        std::fprintf(stderr, "quoter run --mode live: no API credentials: set QUOTER_API_KEY and "
+                             "QUOTER_API_SECRET, or name a 0600 file in exchange.secrets_file\n");
+        return exit_invalid_input;
+    }
+    if (config.engine.market != market_kind::spot) {
+        std::fprintf(stderr, "quoter run --mode live: market %s is not built yet (spot only)\n",
+                     std::string(to_string(config.engine.market)).c_str());
+        return exit_invalid_input;
+    }
+    const endpoints& urls = config.active_endpoints();
+
+    engine::live_session_config session;
+    session.engine = make_core_loop_config(config);
+    apply_market_data(config, session.market_data.subscription, session.market_data.session);
+    session.market_data.subscription.symbols = {config.engine.symbol};
+    session.market_data.session.endpoints = market_endpoints(config);
+    session.market_data.cpu = config.threads.md_cpu;
+    session.market_data.log = [](std::string_view line) {
+        std::fprintf(stderr, "md: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+    session.gateway.url = urls.ws_api_url;
+    session.gateway.api_key = std::string(config.secrets.api_key.reveal());
+    session.gateway.secret = std::string(config.secrets.api_secret.reveal());
+    session.gateway.recv_window_ms = config.exchange.recv_window_ms.count();
+    session.status_interval_ms = 200;
+    session.log = [](std::string_view line) {
+        std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+        std::fflush(stderr);
+    };
+    session.idle_sleep_us = config.threads.wait == wait_policy::spin ? 0 : 100;
+
+    ops::control_channel control;
+    signal_handlers_guard handlers;
+    handlers.installed = ops::install_signal_handlers(control);
+    if (!handlers.installed) {
+        std::fprintf(stderr, "quoter run: cannot install the signal handlers\n");
+        return exit_run_failed;
+    }
+    ops::terminal_key_reader keys(control);
+    const bool interactive =
+        ::isatty(STDIN_FILENO) != 0 && keys.start() == ops::terminal_error::none;
+    std::fprintf(stderr, "quoter run --mode live: %s on %s %s, orders via %s%s; %s\n",
+                 config.engine.symbol.c_str(), config.engine.testnet ? "TESTNET" : "MAINNET",
+                 urls.ws_url.c_str(), urls.ws_api_url.c_str(),
+                 command.duration_s > 0 ? fmt::format(", for {:g} s", command.duration_s).c_str()
+                                        : "",
+                 interactive ? "keys: k kill, p pause, r resume, q quit; Ctrl-C stops"
+                             : "Ctrl-C stops, SIGUSR1 kills");
+    std::fflush(stderr);
+
+    std::atomic<bool> stop{false};
+    std::atomic<bool> finished{false};
+    std::thread timer;
+    if (command.duration_s > 0) {
+        timer = std::thread([&] {
+            const auto end =
+                std::chrono::steady_clock::now() +
+                std::chrono::milliseconds(static_cast<std::int64_t>(command.duration_s * 1000.0));
+            while (!finished.load() && std::chrono::steady_clock::now() < end) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            stop.store(true);
+        });
+    }
+
+    const bool terminal = ::isatty(STDERR_FILENO) != 0;
+    const auto start = std::chrono::steady_clock::now();
+    const auto status_every = terminal ? std::chrono::seconds(1) : std::chrono::seconds(5);
+    auto next_status = start + status_every;
+    std::size_t status_width = 0;
+    const engine::live_summary summary = engine::run_live_session(
+        session, stop,
+        [&](const engine::live_status& s) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now < next_status) {
+                return;
+            }
+            next_status = now + status_every;
+            const std::string line =
+                live_status_line(s, std::chrono::duration<double>(now - start).count());
+            if (terminal) {
+                status_width = std::max(status_width, line.size());
+                std::fprintf(stderr, "\r%-*s", static_cast<int>(status_width), line.c_str());
+            } else {
+                std::fprintf(stderr, "%s\n", line.c_str());
+            }
+            std::fflush(stderr);
+        },
+        &control);
+    finished.store(true);
+    if (timer.joinable()) {
+        timer.join();
+    }
+    const double wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (terminal && status_width > 0) {
+        std::fprintf(stderr, "\r%-*s\r", static_cast<int>(status_width), "");
+        std::fflush(stderr);
+    }
+    if (!summary.ok) {
+        std::fprintf(stderr, "quoter run --mode live: %s\n", summary.error.c_str());
+        return exit_run_failed;
+    }
+    const engine::live_status& s = summary.last;
+    const auto source = control.stop_source();
+    std::printf("quoter run --mode live: %s stopped by %s after %.1f s\n",
+                config.engine.symbol.c_str(),
+                source        ? std::string(ops::to_string(*source)).c_str()
+                : stop.load() ? "--duration"
+                              : "quit",
+                wall_s);
+    std::printf("  orders %llu, acks %llu, fills %llu, cancels %llu, rejects %llu, unknown %llu, "
+                "risk rejects %llu, final state %s\n",
+                static_cast<unsigned long long>(s.orders_sent),
+                static_cast<unsigned long long>(s.loop.acks),
+                static_cast<unsigned long long>(s.loop.fills),
+                static_cast<unsigned long long>(s.quotes.cancels_sent),
+                static_cast<unsigned long long>(s.loop.exchange_rejects),
+                static_cast<unsigned long long>(s.quotes.unknowns),
+                static_cast<unsigned long long>(s.risk_rejects),
+                std::string(risk::to_string(s.state)).c_str());
+    std::printf("  PnL %s, equity %.4f, position %.8g\n", signed_money(s.total_pnl).c_str(),
+                s.equity, config.spec.to_double(s.position));
+    std::printf("  gateway: %llu requests, %llu API errors, %llu timeouts, %llu status queries, "
+                "%llu connects\n",
+                static_cast<unsigned long long>(s.gateway.sent),
+                static_cast<unsigned long long>(s.gateway.api_errors),
+                static_cast<unsigned long long>(s.gateway.timeouts),
+                static_cast<unsigned long long>(s.gateway.status_queries),
+                static_cast<unsigned long long>(s.gateway.connects));
+    std::printf("  open orders at stop: %s\n",
+                summary.stopped_clean ? "none (every cancel confirmed)"
+                                      : fmt::format("{} not confirmed", s.working_orders).c_str());
+    std::fflush(stdout);
+    return summary.stopped_clean ? 0 : exit_run_failed;
 }
 
 } // namespace quoter::app

@@ -8,8 +8,10 @@
 // waking from its pacing wait so that a kill never waits for the market.
 #include "sim_commands.hpp"
 
-#include "latency_stats.hpp"
+#include "exit_codes.hpp"
 #include "quoter/app/app_config.hpp"
+#include "quoter/core/clock.hpp"
+#include "quoter/core/latency_histogram.hpp"
 #include "quoter/engine/risk_gate.hpp"
 #include "quoter/engine/sim_backtest.hpp"
 #include "quoter/exec/flattener.hpp"
@@ -47,9 +49,15 @@
 namespace quoter::app {
 namespace {
 
+using core::latency_histogram;
+
+/// Monotonic ns on the process clock; only differences are meaningful.
+[[nodiscard]] core::timestamp_ns monotonic_ns() noexcept {
+    return core::tsc_clock::process().now();
+}
+
 constexpr int exit_write_failed = 1;
 constexpr int exit_invalid_config = 2;
-constexpr int exit_not_built = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Shared

@@ -1,5 +1,7 @@
 #include "quoter/engine/core_loop.hpp"
 
+#include "quoter/core/decimal.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -8,14 +10,6 @@
 namespace quoter::engine {
 
 namespace {
-
-[[nodiscard]] std::int64_t pow10(int exponent) noexcept {
-    std::int64_t value = 1;
-    for (int i = 0; i < exponent; ++i) {
-        value *= 10;
-    }
-    return value;
-}
 
 /// Quote asset per notional unit: 10^-(price decimals + quantity decimals).
 [[nodiscard]] double notional_unit(const core::symbol_spec& spec) noexcept {
@@ -51,7 +45,7 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
                   .max_attempts = config.risk.triggers.flatten_max_attempts},
                  instrument_.trading_spec, config.quotes.symbol) {
     const int extra = instrument.book_spec.qty_decimals() - instrument.trading_spec.qty_decimals();
-    lot_ratio_ = extra > 0 ? pow10(extra) : 1;
+    lot_ratio_ = extra > 0 ? core::pow10(extra) : 1;
     (void)fanout_.add(&quotes_);
     (void)fanout_.add(this);
     gate_.set_report_sink(&fanout_);
@@ -262,6 +256,7 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
     if (set.status != strategy::quote_status::ok) {
         return;
     }
+    core::mark_once(stamps_, core::tick_point::decided);
     last_model_ = set.model;
     exec::desired_quotes desired;
     const std::size_t count = std::min<std::size_t>(set.level_count, exec::max_quote_levels);

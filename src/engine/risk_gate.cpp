@@ -167,6 +167,7 @@ exec::gateway_error risk_gate::submit_checked(const exec::order_request& request
     const risk::reject_reason reason = risk_.check_order(
         spec_, to_risk_order(request, symbol_id_, intent), market_, account(), now);
     if (reason == risk::reject_reason::none) {
+        core::mark_once(stamps_, core::tick_point::risk_passed);
         // The expected price is the touch as decided now, before the venue can move it.
         const core::price expected = expected_fill_price(request, market_, intent);
         const exec::gateway_error error = inner_.submit(request, now);
@@ -174,6 +175,7 @@ exec::gateway_error risk_gate::submit_checked(const exec::order_request& request
             risk_.on_api_response(risk::api_outcome::send_failed, now);
             return error;
         }
+        core::mark_once(stamps_, core::tick_point::encoded);
         working_[working_count_++] = {.id = request.id.value,
                                       .leaves = request.qty.lots(),
                                       .expected = expected,

@@ -88,7 +88,7 @@ bool order_rate_limiter::add_rule(const rate_limit_rule& rule) noexcept {
     if (count_ == max_rules || rule.limit <= 0 || rule.interval_ns <= 0) {
         return false;
     }
-    rules_[count_++] = rule_state{rule, risk::window_counter<60>(rule.interval_ns), 0, 0};
+    rules_[count_++] = rule_state{rule, core::window_counter<60>(rule.interval_ns), 0, 0};
     return true;
 }
 

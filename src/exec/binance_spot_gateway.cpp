@@ -7,6 +7,7 @@
 #include "quoter/exec/binance_client_id.hpp"
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_spot_requests.hpp"
+#include "quoter/exec/binance_user_data.hpp"
 #include "quoter/net/io_loop.hpp"
 #include "quoter/net/url.hpp"
 
@@ -19,7 +20,7 @@
 namespace quoter::exec {
 namespace {
 
-enum class request_kind : std::uint8_t { place, cancel, cancel_all, status, time };
+enum class request_kind : std::uint8_t { place, cancel, cancel_all, status, time, subscribe };
 
 /// One signed request on its way from the core thread to the I/O thread.
 struct outgoing_request {
@@ -43,7 +44,19 @@ struct pending_request {
     order_request order;
 };
 
+/// What has been reported of one order placed by this run: the report funnel's memory, so that
+/// the same event seen twice (an answer and the user stream, a stream event and a status query,
+/// a replay after a reconnect) reaches the core once. I/O thread only.
+struct order_track {
+    std::uint64_t id = 0; ///< client_order_id value; 0: free.
+    order_request order;
+    core::qty reported_cum; ///< Filled quantity already reported.
+    bool acked = false;     ///< ack (or a fill, which implies it) reported.
+    bool done = false;      ///< Terminal report (fill of all, cancelled, reject) delivered.
+};
+
 constexpr std::size_t request_ring = 256;
+constexpr std::size_t track_slots = 4096;
 constexpr std::size_t report_ring = 1024;
 constexpr std::size_t pending_slots = 1024;
 
@@ -60,7 +73,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         : config(std::move(cfg)), symbols(syms), signer(config.secret),
           core_encoder(config.api_key, signer, config.recv_window_ms),
           io_encoder(config.api_key, signer, config.recv_window_ms),
-          ids(config.id_tag, config.start_us), decoder(syms) {
+          ids(config.id_tag, config.start_us), decoder(syms), user_decoder(syms) {
         config.secret.assign(config.secret.size(), '\0');
         config.secret.clear();
     }
@@ -133,6 +146,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     void on_open(net::detail::ws_connection& /*connection*/) override {
         open.store(true, std::memory_order_release);
         counters.connects.fetch_add(1, std::memory_order_relaxed);
+        if (config.user_data_stream) {
+            subscribe_user_data(wall_ns() / core::ns_per_ms);
+        }
         // Whatever was in flight when the last session dropped is queried now.
         for (pending_request& p : pending) {
             if (p.active && p.query_on_open) {
@@ -147,6 +163,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason /*reason*/,
                    std::string_view /*detail*/) override {
         open.store(false, std::memory_order_release);
+        user_stream.store(false, std::memory_order_release);
         counters.disconnects.fetch_add(1, std::memory_order_relaxed);
         // The connection object outlives this callback through its own handlers.
         connection.reset();
@@ -155,7 +172,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             if (!p.active) {
                 continue;
             }
-            if (p.kind == request_kind::place && !p.timed_out) {
+            if (p.kind == request_kind::place && !p.timed_out && !outcome_known(p.order.id)) {
                 report_unknown(p);
             }
             p.timed_out = true;
@@ -165,6 +182,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
 
     void on_message(net::detail::ws_connection& /*connection*/, std::string_view payload,
                     core::timestamp_ns /*local_ns*/, bool /*binary*/) override {
+        if (payload.find("\"event\":") != std::string_view::npos) {
+            on_user_event(payload); // answers never carry "event"
+            return;
+        }
         counters.answers.fetch_add(1, std::memory_order_relaxed);
         const api_answer& answer = decoder.decode_ws(payload);
         pending_request& p = pending[answer.request_id % pending_slots];
@@ -175,6 +196,15 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         if (p.kind == request_kind::time) {
             resync_time(payload, now_ms);
             p.active = false;
+            return;
+        }
+        if (p.kind == request_kind::subscribe) {
+            p.active = false;
+            if (answer.outcome == answer_outcome::ok) {
+                user_stream.store(true, std::memory_order_release);
+            } else {
+                counters.api_errors.fetch_add(1, std::memory_order_relaxed);
+            }
             return;
         }
         if (answer.outcome != answer_outcome::ok) {
@@ -198,20 +228,17 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             on_status_answer(p, answer, now_ms);
             break;
         case request_kind::time:
+        case request_kind::subscribe:
             break;
         }
     }
 
     void on_place_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         switch (answer.outcome) {
-        case answer_outcome::ok: {
-            exec_report r = report_of(p.order, exec_kind::ack);
-            r.exchange_id = answer.has_order ? answer.order.order_id : 0;
-            r.leaves_qty = p.order.qty;
-            deliver(r);
+        case answer_outcome::ok:
+            deliver_ack(p.order, answer.has_order ? answer.order.order_id : 0);
             p.active = false;
             return;
-        }
         case answer_outcome::clock_skew:
             if (!p.retried) {
                 p.retried = true;
@@ -231,7 +258,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             return;
         case answer_outcome::unknown:
         case answer_outcome::malformed:
-            if (!p.timed_out) {
+            if (!p.timed_out && !outcome_known(p.order.id)) {
                 report_unknown(p);
             }
             query(p, now_ms);
@@ -246,20 +273,16 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
 
     void on_cancel_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         switch (answer.outcome) {
-        case answer_outcome::ok: {
-            exec_report r = report_of(p.order, exec_kind::cancelled);
-            r.reason = reject_reason::user_cancel;
+        case answer_outcome::ok:
             if (answer.has_order) {
-                r.side = answer.order.side;
-                r.price = answer.order.price;
-                r.cum_qty = answer.order.executed_qty;
-                r.leaves_qty = answer.order.orig_qty - answer.order.executed_qty;
-                r.exchange_id = answer.order.order_id;
+                deliver_final(answer.order.order_id == 0 ? p.order
+                                                         : order_of(answer.order, p.order),
+                              answer.order, exec_kind::cancelled);
+            } else {
+                deliver_terminal(p.order, exec_kind::cancelled, reject_reason::user_cancel);
             }
-            deliver(r);
             p.active = false;
             return;
-        }
         case answer_outcome::unknown:
         case answer_outcome::malformed:
             p.for_cancel = true;
@@ -293,17 +316,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             if (!id.has_value()) {
                 continue; // not ours (reconciliation deals with foreign orders)
             }
-            exec_report r;
-            r.kind = exec_kind::cancelled;
-            r.reason = reject_reason::user_cancel;
-            r.client_id = *id;
-            r.symbol = o.symbol;
-            r.side = o.side;
-            r.price = o.price;
-            r.cum_qty = o.executed_qty;
-            r.leaves_qty = o.orig_qty - o.executed_qty;
-            r.exchange_id = o.order_id;
-            deliver(r);
+            order_request base;
+            base.id = *id;
+            deliver_final(order_of(o, base), o, exec_kind::cancelled);
         }
     }
 
@@ -318,50 +333,228 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         p.active = false;
         if (answer.outcome == answer_outcome::unknown_order) {
             // The venue never took it (placement) or it is gone (cancel).
-            exec_report r =
-                report_of(p.order, p.for_cancel ? exec_kind::cancel_reject : exec_kind::reject);
-            r.reason = reject_reason::unknown_order;
-            deliver(r);
+            if (p.for_cancel) {
+                exec_report r = report_of(p.order, exec_kind::cancel_reject);
+                r.reason = reject_reason::unknown_order;
+                deliver(r);
+            } else {
+                deliver_terminal(p.order, exec_kind::reject, reject_reason::unknown_order);
+            }
             return;
         }
         if (answer.outcome != answer_outcome::ok || !answer.has_order) {
-            exec_report r =
-                report_of(p.order, p.for_cancel ? exec_kind::cancel_reject : exec_kind::reject);
-            deliver(r);
+            if (p.for_cancel) {
+                deliver(report_of(p.order, exec_kind::cancel_reject));
+            } else {
+                deliver_terminal(p.order, exec_kind::reject, reject_reason::none);
+            }
             return;
         }
         const answered_order& o = answer.order;
-        exec_report r = report_of(p.order, exec_kind::ack);
-        r.exchange_id = o.order_id;
-        r.price = o.price;
-        r.cum_qty = o.executed_qty;
-        r.leaves_qty = o.orig_qty - o.executed_qty;
+        const order_request order = order_of(o, p.order);
         switch (o.status) {
         case venue_order_status::new_order:
         case venue_order_status::partially_filled:
         case venue_order_status::pending_cancel:
         case venue_order_status::unknown:
+            deliver_ack(order, o.order_id);
+            deliver_fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker);
             if (p.for_cancel) {
                 // Still open: the cancel did not take; the owner's retries send another.
-                r.kind = exec_kind::cancel_reject;
+                deliver(report_of(order, exec_kind::cancel_reject));
             }
-            break;
+            return;
         case venue_order_status::filled:
-            r.kind = exec_kind::fill;
-            r.fill_qty = o.executed_qty;
-            r.leaves_qty = core::qty{0};
-            break;
+            deliver_fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker);
+            return;
         case venue_order_status::canceled:
         case venue_order_status::expired:
         case venue_order_status::expired_in_match:
-            r.kind = exec_kind::cancelled;
-            r.reason = reject_reason::user_cancel;
-            break;
+            deliver_final(order, o, exec_kind::cancelled);
+            return;
         case venue_order_status::rejected:
-            r.kind = exec_kind::reject;
-            break;
+            deliver_terminal(order, exec_kind::reject, reject_reason::none);
+            return;
         }
+    }
+
+    // ---- the report funnel: every order report passes here, once ------------------------------
+
+    [[nodiscard]] order_track* track_of(client_order_id id) noexcept {
+        order_track& t = tracks[id.value % track_slots];
+        return t.id == id.value && id.value != 0 ? &t : nullptr;
+    }
+
+    void open_track(const order_request& order) noexcept {
+        order_track& t = tracks[order.id.value % track_slots];
+        t = order_track{};
+        t.id = order.id.value;
+        t.order = order;
+    }
+
+    /// True when an ack, a fill or a terminal report already told the core what became of the
+    /// order (an unknown would only set it back).
+    [[nodiscard]] bool outcome_known(client_order_id id) noexcept {
+        const order_track* t = track_of(id);
+        return t != nullptr && (t->acked || t->done);
+    }
+
+    /// The order a venue listing describes, on top of what the request knew.
+    [[nodiscard]] static order_request order_of(const answered_order& o,
+                                                order_request base) noexcept {
+        base.symbol = o.symbol;
+        base.side = o.side;
+        base.price = o.price;
+        if (o.orig_qty.lots() > 0) {
+            base.qty = o.orig_qty;
+        }
+        return base;
+    }
+
+    [[nodiscard]] order_request tracked_order(const order_request& fallback) noexcept {
+        const order_track* t = track_of(fallback.id);
+        return t != nullptr ? t->order : fallback;
+    }
+
+    void deliver_ack(const order_request& order, std::uint64_t exchange_id) {
+        order_track* t = track_of(order.id);
+        if (t != nullptr) {
+            if (t->acked || t->done) {
+                return;
+            }
+            t->acked = true;
+        }
+        exec_report r = report_of(tracked_order(order), exec_kind::ack);
+        r.exchange_id = exchange_id;
         deliver(r);
+    }
+
+    /// Reports the fills that bring the order's reported quantity up to cum (nothing when it
+    /// already is: a repeated trade, or a status query after the stream told it).
+    void deliver_fills_to(const order_request& order, core::qty cum, core::price price,
+                          std::int64_t trade_id, std::uint64_t exchange_id,
+                          liquidity_role liquidity) {
+        order_track* t = track_of(order.id);
+        const core::qty before = t != nullptr ? t->reported_cum : core::qty{0};
+        if (cum.lots() <= before.lots() || (t != nullptr && t->done)) {
+            return;
+        }
+        const order_request o = tracked_order(order);
+        const bool complete = cum.lots() >= o.qty.lots();
+        exec_report r = report_of(o, complete ? exec_kind::fill : exec_kind::partial_fill);
+        r.price = price;
+        r.fill_qty = core::qty{cum.lots() - before.lots()};
+        r.cum_qty = cum;
+        r.leaves_qty = core::qty{complete ? 0 : o.qty.lots() - cum.lots()};
+        r.trade_id = trade_id;
+        r.exchange_id = exchange_id;
+        r.liquidity = liquidity;
+        // A fill learnt from a status query or a cancel answer has no trade time: it is stamped
+        // when learnt (deliver), the earliest time the engine could know it.
+        r.exchange_ts = fill_time_ns;
+        if (t != nullptr) {
+            t->reported_cum = cum;
+            t->acked = true;
+            t->done = complete;
+        }
+        counters.fills.fetch_add(1, std::memory_order_relaxed);
+        deliver(r);
+    }
+
+    /// A terminal report (cancelled, reject) unless one was delivered already.
+    void deliver_terminal(const order_request& order, exec_kind kind, reject_reason reason,
+                          core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0) {
+        order_track* t = track_of(order.id);
+        if (t != nullptr) {
+            if (t->done) {
+                return;
+            }
+            t->done = true;
+        }
+        exec_report r = report_of(tracked_order(order), kind);
+        r.reason = reason;
+        r.cum_qty = cum;
+        r.leaves_qty = core::qty{std::max<std::int64_t>(0, r.leaves_qty.lots() - cum.lots())};
+        r.exchange_id = exchange_id;
+        deliver(r);
+    }
+
+    /// An order the venue reports finished (cancelled / expired): first any fills not yet
+    /// reported, at the order's price, then the cancel.
+    void deliver_final(const order_request& order, const answered_order& o, exec_kind kind) {
+        deliver_fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker);
+        deliver_terminal(order, kind, reject_reason::user_cancel, o.executed_qty, o.order_id);
+    }
+
+    void on_user_event(std::string_view payload) {
+        counters.user_events.fetch_add(1, std::memory_order_relaxed);
+        const user_event& e = user_decoder.decode(payload);
+        if (e.kind == user_event_kind::account_position) {
+            counters.balance_updates.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        if (e.kind != user_event_kind::order_update) {
+            return;
+        }
+        const order_update& u = e.order;
+        const auto id = ids.parse(u.client_id.view());
+        if (!id.has_value()) {
+            return; // an order of another run or program: reconciliation's business
+        }
+        order_request order;
+        order.id = *id;
+        order.symbol = u.symbol;
+        order.side = u.side;
+        order.price = u.order_price;
+        order.qty = u.order_qty;
+        order = tracked_order(order);
+        switch (u.execution) {
+        case execution_type::new_order:
+            deliver_ack(order, u.order_id);
+            return;
+        case execution_type::trade:
+            // The trade's venue time, on the local clock: what the fill-delay trigger measures.
+            fill_time_ns = (u.transaction_time_ms - offset_ms.load(std::memory_order_relaxed)) *
+                           core::ns_per_ms;
+            deliver_fills_to(order, u.cum_qty, u.last_price, u.trade_id, u.order_id,
+                             u.maker ? liquidity_role::maker : liquidity_role::taker);
+            fill_time_ns = 0;
+            return;
+        case execution_type::canceled:
+        case execution_type::expired:
+        case execution_type::trade_prevention:
+            deliver_terminal(order, exec_kind::cancelled,
+                             u.execution == execution_type::canceled ? reject_reason::user_cancel
+                                                                     : reject_reason::expired,
+                             u.cum_qty, u.order_id);
+            return;
+        case execution_type::rejected:
+            deliver_terminal(order, exec_kind::reject, reject_reason::none);
+            return;
+        case execution_type::unknown:
+        case execution_type::replaced:
+        case execution_type::amendment:
+        case execution_type::calculated:
+            return;
+        }
+    }
+
+    /// The I/O thread's request ids are even, the core's odd, so the two never share a slot.
+    [[nodiscard]] std::uint64_t take_io_id() noexcept {
+        const std::uint64_t id = next_io_id;
+        next_io_id += 2;
+        return id;
+    }
+
+    void subscribe_user_data(std::int64_t now_ms) {
+        const std::uint64_t id = take_io_id();
+        pending_request& q = pending[id % pending_slots];
+        q = pending_request{};
+        q.request_id = id;
+        q.kind = request_kind::subscribe;
+        const std::string_view text =
+            io_encoder.user_data_subscribe(io_buffer, id, now_ms + offset_ms.load());
+        send_own(text, q, now_ms);
     }
 
     void send(const outgoing_request& request) {
@@ -387,6 +580,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         p.active = true;
         p.sent_ms = now_ms;
         p.order = request.order;
+        if (request.kind == request_kind::place) {
+            open_track(request.order);
+        }
         connection->send_text(std::string(request.text.data(), request.size));
         counters.sent.fetch_add(1, std::memory_order_relaxed);
     }
@@ -408,7 +604,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         const order_request order = p.order;
         const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
         p.active = false;
-        const std::uint64_t id = next_io_id++;
+        const std::uint64_t id = take_io_id();
         pending_request& q = pending[id % pending_slots];
         q = pending_request{};
         q.request_id = id;
@@ -433,7 +629,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     }
 
     void request_time(std::int64_t now_ms) {
-        const std::uint64_t id = next_io_id++;
+        const std::uint64_t id = take_io_id();
         pending_request& q = pending[id % pending_slots];
         q = pending_request{};
         q.request_id = id;
@@ -471,6 +667,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             counters.timeouts.fetch_add(1, std::memory_order_relaxed);
             switch (p.kind) {
             case request_kind::place:
+                if (outcome_known(p.order.id)) {
+                    p.active = false; // the user stream told already
+                    break;
+                }
                 if (!p.timed_out) {
                     report_unknown(p);
                 }
@@ -484,6 +684,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
                 break; // ask again
             case request_kind::cancel_all:
             case request_kind::time:
+            case request_kind::subscribe:
                 p.active = false;
                 break;
             }
@@ -509,14 +710,15 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     }
 
     void reject(pending_request& p, reject_reason reason) {
-        exec_report r = report_of(p.order, exec_kind::reject);
-        r.reason = reason;
-        deliver(r);
+        deliver_terminal(p.order, exec_kind::reject, reason);
         p.active = false;
     }
 
     void deliver(exec_report report) {
         report.local_ts = wall_ns();
+        if (report.exchange_ts == 0) {
+            report.exchange_ts = report.local_ts;
+        }
         if (!to_core.try_push(report)) {
             counters.reports_dropped.fetch_add(1, std::memory_order_relaxed);
         }
@@ -525,18 +727,21 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     binance_spot_gateway_config config;
     std::span<const core::symbol_spec> symbols;
     hmac_signer signer;
-    spot_request_encoder core_encoder; ///< Core thread.
-    spot_request_encoder io_encoder;   ///< I/O thread.
-    client_id_factory ids;             ///< format/parse only (const): both threads.
-    answer_decoder decoder;            ///< I/O thread.
-    exec_report_sink* sink = nullptr;  ///< Core thread.
-    std::uint64_t next_core_id = 1;    ///< Core thread: odd request ids.
-    std::uint64_t next_io_id = 2;      ///< I/O thread: even request ids (own requests).
-    outgoing_request scratch;          ///< Core thread.
+    spot_request_encoder core_encoder;             ///< Core thread.
+    spot_request_encoder io_encoder;               ///< I/O thread.
+    client_id_factory ids;                         ///< format/parse only (const): both threads.
+    answer_decoder decoder;                        ///< I/O thread.
+    user_data_decoder user_decoder;                ///< I/O thread.
+    std::array<order_track, track_slots> tracks{}; ///< I/O thread.
+    exec_report_sink* sink = nullptr;              ///< Core thread.
+    std::uint64_t next_core_id = 1;                ///< Core thread: odd request ids.
+    std::uint64_t next_io_id = 2;                  ///< I/O thread: even request ids (own requests).
+    outgoing_request scratch;                      ///< Core thread.
     core::spsc_ring<outgoing_request, request_ring> to_io;
     core::spsc_ring<exec_report, report_ring> to_core;
     std::atomic<std::int64_t> offset_ms{0};
     std::atomic<bool> open{false};
+    std::atomic<bool> user_stream{false}; ///< The user-data subscription is confirmed.
     std::atomic<bool> stopping{false};
     binance_gateway_counters counters;
 
@@ -549,6 +754,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     std::int64_t blocked_until_ms = 0;
     std::int64_t last_scan_ms = 0;
     std::int64_t time_sent_ms = 0;
+    core::timestamp_ns fill_time_ns = 0; ///< Venue time of the trade being reported (0: none).
     std::thread thread;
 };
 
@@ -578,6 +784,10 @@ void binance_spot_gateway::stop() {
 
 bool binance_spot_gateway::connected() const noexcept {
     return impl_->open.load(std::memory_order_acquire);
+}
+
+bool binance_spot_gateway::user_stream_subscribed() const noexcept {
+    return impl_->user_stream.load(std::memory_order_acquire);
 }
 
 const binance_gateway_counters& binance_spot_gateway::counters() const noexcept {

@@ -155,31 +155,36 @@ void quote_manager::send_cancel(slot_state& slot, core::timestamp_ns now) noexce
 
 std::size_t quote_manager::retry_cancels(core::timestamp_ns now) noexcept {
     std::size_t gave_up = 0;
-    for (slot_state& slot : slots_) {
-        working_order& order = slot.order;
-        if (order.status == order_status::none || slot.cancel_gave_up) {
-            continue;
+    // Called on every event and poll: only the slots of the configured levels can hold an order
+    // (visited in slot order, bids then asks).
+    for (const core::side side : {core::side::buy, core::side::sell}) {
+        for (std::size_t level = 0; level < config_.levels; ++level) {
+            slot_state& slot = slots_[slot_index(side, level)];
+            working_order& order = slot.order;
+            if (order.status == order_status::none || slot.cancel_gave_up) {
+                continue;
+            }
+            // A replacement whose cancel was refused or rejected is decided again by update();
+            // an order that must go, or a cancel without answer, is this loop's.
+            const bool must_go = halted_ || !slot.desired.active();
+            if (!must_go && !order.cancel_pending) {
+                continue;
+            }
+            if (now < slot.next_cancel_ts ||
+                (order.cancel_pending && now - order.cancel_sent_ts < cancel_retry_ns_)) {
+                continue; // paced, or the answer may still come
+            }
+            if (slot.cancel_attempts >= config_.max_cancel_attempts) {
+                slot.cancel_gave_up = true;
+                ++counters_.cancel_give_ups;
+                ++gave_up;
+                continue;
+            }
+            // Sent again in its own name: a cancel-all that missed it is no longer relied upon.
+            slot.cancel_via_all = false;
+            ++counters_.cancel_retries;
+            send_cancel(slot, now);
         }
-        // A replacement whose cancel was refused or rejected is decided again by update(); an
-        // order that must go, or a cancel without answer, is this loop's.
-        const bool must_go = halted_ || !slot.desired.active();
-        if (!must_go && !order.cancel_pending) {
-            continue;
-        }
-        if (now < slot.next_cancel_ts ||
-            (order.cancel_pending && now - order.cancel_sent_ts < cancel_retry_ns_)) {
-            continue; // paced, or the answer may still come
-        }
-        if (slot.cancel_attempts >= config_.max_cancel_attempts) {
-            slot.cancel_gave_up = true;
-            ++counters_.cancel_give_ups;
-            ++gave_up;
-            continue;
-        }
-        // Sent again in its own name: a cancel-all that missed it is no longer relied upon.
-        slot.cancel_via_all = false;
-        ++counters_.cancel_retries;
-        send_cancel(slot, now);
     }
     return gave_up;
 }
@@ -203,7 +208,7 @@ void quote_manager::cancel_all(core::timestamp_ns now) noexcept {
         ++counters_.gateway_errors;
     }
     for (slot_state& slot : slots_) {
-        slot.desired = quote_level{};
+        slot.desired = side_quote{};
         if (slot.order.status == order_status::none) {
             continue;
         }

@@ -303,11 +303,11 @@ void sim_exchange::handle_order_arrival(const order_request& request,
         const core::price best = other == core::side::buy ? state.best_bid : state.best_ask;
         // Sizes are used only when the stored levels start at the best price; otherwise the
         // side's depth is unknown and the best price is taken to have unlimited size.
-        const bool sized = book.sized && book.count > 0 && book.levels[0].price == best;
+        const bool sized = book.sized && book.count > 0 && book.levels[0].px == best;
         if (request.tif == time_in_force::fok && sized) {
             std::int64_t available = 0;
             for (std::size_t i = 0; i < book.count; ++i) {
-                if (!reaches(request.side, request.price, book.levels[i].price)) {
+                if (!reaches(request.side, request.price, book.levels[i].px)) {
                     break;
                 }
                 available += book.levels[i].qty.lots();
@@ -324,11 +324,11 @@ void sim_exchange::handle_order_arrival(const order_request& request,
         if (sized) {
             for (std::size_t i = 0; i < book.count && cum < request.qty; ++i) {
                 const book_level& level = book.levels[i];
-                if (!reaches(request.side, request.price, level.price)) {
+                if (!reaches(request.side, request.price, level.px)) {
                     break;
                 }
                 const core::qty traded = min_qty(request.qty - cum, level.qty);
-                taker_fill(request, exchange_id, level.price, traded, cum, time);
+                taker_fill(request, exchange_id, level.px, traded, cum, time);
             }
         } else {
             taker_fill(request, exchange_id, best, request.qty, cum, time);
@@ -547,15 +547,15 @@ void sim_exchange::init_queue(std::uint32_t symbol, sim_order& order) const noex
         return;
     }
     const core::price price = order.request.price;
-    if (better(side, price, book.levels[0].price)) {
+    if (better(side, price, book.levels[0].px)) {
         return; // a new level inside the spread: first in line
     }
-    if (better(side, book.levels[book.count - 1].price, price)) {
+    if (better(side, book.levels[book.count - 1].px, price)) {
         order.queue_known = false; // deeper than the known book
         return;
     }
     for (std::size_t i = 0; i < book.count; ++i) {
-        if (book.levels[i].price == price) {
+        if (book.levels[i].px == price) {
             order.queue_ahead = book.levels[i].qty;
             order.level_seen = book.levels[i].qty;
             return;
@@ -599,10 +599,10 @@ void sim_exchange::apply_level_size(std::uint32_t symbol, core::side side, core:
 void sim_exchange::set_level(book_side_levels& book, core::side side, core::price price,
                              core::qty qty) noexcept {
     std::size_t i = 0;
-    while (i < book.count && better(side, book.levels[i].price, price)) {
+    while (i < book.count && better(side, book.levels[i].px, price)) {
         ++i;
     }
-    if (i < book.count && book.levels[i].price == price) {
+    if (i < book.count && book.levels[i].px == price) {
         if (qty.lots() > 0) {
             book.levels[i].qty = qty;
         } else {
@@ -628,7 +628,7 @@ void sim_exchange::trim_better_than(std::uint32_t symbol, core::side side,
                                     core::price best) noexcept {
     book_side_levels& book = symbols_[symbol].book[side_index(side)];
     std::size_t removed = 0;
-    while (removed < book.count && better(side, book.levels[removed].price, best)) {
+    while (removed < book.count && better(side, book.levels[removed].px, best)) {
         ++removed;
     }
     if (removed > 0) {
@@ -729,21 +729,21 @@ void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
     book.count = std::min(levels.size(), max_book_levels);
     std::copy_n(levels.begin(), book.count, book.levels.begin());
     (side == core::side::buy ? state.best_bid : state.best_ask) =
-        book.count > 0 ? book.levels[0].price : core::price{0};
+        book.count > 0 ? book.levels[0].px : core::price{0};
 
     for (const std::uint32_t slot : state.resting[side_index(side)]) {
         sim_order& order = orders_[slot];
         const core::price price = order.request.price;
-        if (book.count == 0 || better(side, price, book.levels[0].price)) {
+        if (book.count == 0 || better(side, price, book.levels[0].px)) {
             apply_level_size(order, core::qty{0});
             continue;
         }
-        if (better(side, book.levels[book.count - 1].price, price)) {
+        if (better(side, book.levels[book.count - 1].px, price)) {
             continue; // deeper than the levels given: nothing learnt
         }
         core::qty size{0};
         for (std::size_t i = 0; i < book.count; ++i) {
-            if (book.levels[i].price == price) {
+            if (book.levels[i].px == price) {
                 size = book.levels[i].qty;
                 break;
             }
@@ -765,7 +765,7 @@ void sim_exchange::on_book_level(std::uint32_t symbol, core::side side, core::pr
     set_level(book, side, price, qty);
     apply_level_size(symbol, side, price, qty);
     (side == core::side::buy ? state.best_bid : state.best_ask) =
-        book.count > 0 ? book.levels[0].price : core::price{0};
+        book.count > 0 ? book.levels[0].px : core::price{0};
     fill_crossed(symbol, now_);
 }
 

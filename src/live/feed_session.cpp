@@ -152,7 +152,13 @@ void feed_session::on_ws_message(const net::ws_message& message) {
     ++counters_.messages;
     const md::padded_view view{message.payload.data(), message.payload.size(),
                                message.padded_size()};
+    if (hooks_.frame_read_ns != nullptr) {
+        *hooks_.frame_read_ns = message.read_ns;
+    }
     const md::decoded_message& decoded = handler_.on_message(view, message.local_ns);
+    if (hooks_.frame_read_ns != nullptr) {
+        *hooks_.frame_read_ns = 0;
+    }
     const bool duplicate = duplicates_.check(decoded);
     if (duplicate) {
         ++counters_.duplicates;

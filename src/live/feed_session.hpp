@@ -66,6 +66,10 @@ struct session_hooks {
     std::function<void(core::timestamp_ns)> on_housekeeping;
     /// Log line (connection changes, malformed samples).
     std::function<void(std::string_view)> log;
+    /// When set, holds the read stamp (net::ws_message::read_ns) of the stream message being
+    /// handled while the handler runs, and 0 otherwise, so that an event sink can stamp the
+    /// events a frame produces with the frame's read time.
+    core::timestamp_ns* frame_read_ns = nullptr;
 };
 
 class feed_session {

@@ -1,6 +1,7 @@
 #include "quoter/live/market_data_service.hpp"
 
 #include "feed_session.hpp"
+#include "quoter/core/clock.hpp"
 #include "quoter/core/cpu.hpp"
 
 #include <atomic>
@@ -38,13 +39,16 @@ namespace {
 /// The ring's producer side: drops trade prints already published (the same trade delivered by
 /// both connections of a rollover) and counts what a full ring refuses. It numbers the events
 /// itself (from 1, like md_publisher, globally and per symbol) so that only ring overflows, never
-/// de-duplication, leave a gap in the sequences the core checks.
+/// de-duplication, leave a gap in the sequences the core checks. It stamps the md thread's hops
+/// of the tick-to-order path (frame read, event built, pushed) on the process tsc clock and,
+/// with a wake-up given, wakes a core thread that sleeps on it (the block wait policy).
 class trade_dedup_sink final : public md::md_event_sink {
 public:
-    trade_dedup_sink(md_ring& ring, std::size_t symbols)
-        : ring_(ring), last_trade_(symbols, -1), symbol_sequence_(symbols, 0) {}
+    trade_dedup_sink(md_ring& ring, std::size_t symbols, core::wakeup* wakeup)
+        : ring_(ring), wakeup_(wakeup), last_trade_(symbols, -1), symbol_sequence_(symbols, 0) {}
 
     void on_event(const md::md_event& event) noexcept override {
+        const core::timestamp_ns decoded_ns = clock_.now();
         if (event.kind == md::md_event_kind::trade && event.symbol < last_trade_.size()) {
             std::int64_t& last = last_trade_[event.symbol];
             if (event.trade.trade_id <= last) {
@@ -64,8 +68,14 @@ public:
                 slot = event;
                 slot.sequence = sequence;
                 slot.symbol_sequence = symbol_sequence;
+                slot.read_ns = frame_read_ns_;
+                slot.decoded_ns = decoded_ns;
+                slot.pushed_ns = clock_.now();
             })) {
             ++published_;
+            if (wakeup_ != nullptr) {
+                wakeup_->notify();
+            }
         } else {
             ++ring_full_;
         }
@@ -74,9 +84,14 @@ public:
     [[nodiscard]] std::uint64_t published() const noexcept { return published_; }
     [[nodiscard]] std::uint64_t ring_full() const noexcept { return ring_full_; }
     [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
+    /// Where the feed session puts the read stamp of the frame being handled (0 otherwise).
+    [[nodiscard]] core::timestamp_ns* frame_read_ns() noexcept { return &frame_read_ns_; }
 
 private:
     md_ring& ring_;
+    core::wakeup* wakeup_;
+    core::tsc_clock clock_ = core::tsc_clock::process();
+    core::timestamp_ns frame_read_ns_ = 0;
     std::vector<std::int64_t> last_trade_;
     std::uint64_t published_ = 0;
     std::uint64_t ring_full_ = 0;
@@ -135,10 +150,11 @@ core::result<bool, service_error> market_data_service::impl::set_up() {
     }
     md::feed_config feed = config.session.feed;
     feed.sync.stale_after_ms = config.session.stale_after_ms;
-    sink = std::make_unique<trade_dedup_sink>(ring, registry.size());
+    sink = std::make_unique<trade_dedup_sink>(ring, registry.size(), config.wakeup);
     handler = std::make_unique<md::feed_handler>(registry, *sink, feed);
     detail::session_hooks hooks;
     hooks.log = config.log;
+    hooks.frame_read_ns = sink->frame_read_ns();
     hooks.on_housekeeping = [this](core::timestamp_ns) { publish_stats(); };
     session = std::make_unique<detail::feed_session>(loop, registry, *handler, config.subscription,
                                                      config.session, std::move(hooks));

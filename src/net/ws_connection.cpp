@@ -5,6 +5,8 @@
 #include "tls_context.hpp"
 #include "wall_clock.hpp"
 
+#include "quoter/core/clock.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -264,6 +266,7 @@ private:
             }
             return;
         }
+        const core::timestamp_ns read_ns = core::tsc_clock::process().now();
         const core::timestamp_ns local_ns = wall_now_ns();
         const bool binary = ws_.got_binary();
         beast::flat_buffer& done = buffers_[current_];
@@ -274,6 +277,7 @@ private:
         std::memset(padding.data(), 0, padding.size());
         const auto bytes = done.data();
         status.last_message_ns = local_ns;
+        status.last_read_ns = read_ns;
         ++status.messages;
         if (listener_ != nullptr) {
             listener_->on_message(

@@ -56,6 +56,9 @@ struct ws_connection_status {
     core::timestamp_ns started_ns = 0;
     core::timestamp_ns opened_ns = 0;       ///< 0 until the handshakes completed.
     core::timestamp_ns last_message_ns = 0; ///< 0 until the first message.
+    /// When the last message's read completed on core::tsc_clock::process() (ns, steady_clock's
+    /// time line): the first stamp of the tick-to-order path. 0 until the first message.
+    core::timestamp_ns last_read_ns = 0;
     std::uint64_t messages = 0;
     bool stale = false; ///< Maintained by the owner.
 };

@@ -359,6 +359,7 @@ struct ws_feed::impl final : detail::ws_listener {
             ws_message message;
             message.payload = payload;
             message.local_ns = local_ns;
+            message.read_ns = status.last_read_ns;
             message.connection_id = status.id;
             message.slot = status.slot;
             message.binary = binary;

@@ -144,6 +144,14 @@ fill_result account::apply(const fill& f) noexcept {
 }
 
 std::int64_t account::inventory_value_units() const noexcept {
+    // Valued on every market update: in 64 bits when the product fits (any realistic position),
+    // in 128 otherwise. An arithmetic shift floors, as floor_div does.
+    std::int64_t twice64 = 0;
+    if (!__builtin_mul_overflow(position_.lots(), spec_.step_units(), &twice64) &&
+        !__builtin_mul_overflow(twice64, mark_.half_ticks, &twice64) &&
+        !__builtin_mul_overflow(twice64, spec_.tick_units(), &twice64)) {
+        return twice64 >> 1;
+    }
     const wide twice = static_cast<wide>(position_.lots()) * spec_.step_units() * mark_.half_ticks *
                        spec_.tick_units();
     return narrow(floor_div(twice, 2));
@@ -155,6 +163,14 @@ std::int64_t account::unrealized_units() const noexcept {
 
 std::int64_t account::equity_units() const noexcept {
     return narrow(static_cast<wide>(cash_) + inventory_value_units());
+}
+
+account_values account::values() const noexcept {
+    const std::int64_t inventory = inventory_value_units();
+    return {.equity = to_quote(narrow(static_cast<wide>(cash_) + inventory)),
+            .unrealized_pnl = to_quote(narrow(static_cast<wide>(inventory) - cost_basis_)),
+            .realized_pnl = to_quote(realized_),
+            .fees = to_quote(fees_units())};
 }
 
 std::int64_t account::total_pnl_units() const noexcept {

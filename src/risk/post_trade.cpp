@@ -1,5 +1,8 @@
 #include "quoter/risk/post_trade.hpp"
 
+#include <algorithm>
+#include <limits>
+
 namespace quoter::risk {
 namespace {
 
@@ -19,15 +22,18 @@ post_trade_monitor::post_trade_monitor(const alarm_thresholds& thresholds,
 
 void post_trade_monitor::on_new_order(core::timestamp_ns now) noexcept {
     orders_.add(now);
+    counts_changed();
 }
 
 void post_trade_monitor::on_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {
     cancels_.add(now, count);
+    counts_changed();
 }
 
 void post_trade_monitor::on_fill(const fill_report& fill) noexcept {
     const core::timestamp_ns now = fill.received_time;
     fills_.add(now);
+    counts_changed();
     const std::int64_t slippage = adverse_slippage_ticks(fill);
     if (slippage > thresholds_.slippage_alarm_ticks) {
         raise(alert_kind::slippage, now, static_cast<double>(slippage),
@@ -52,21 +58,42 @@ void post_trade_monitor::on_trade_outcome(core::side side, double pnl,
 }
 
 void post_trade_monitor::poll(core::timestamp_ns now) noexcept {
+    // The verdicts below change only when a count changes (an event, or a bucket leaving a
+    // window) or a cooldown ends: until the earliest of those, polling again would repeat them.
+    if (now >= poll_from_ && now < poll_until_) {
+        return;
+    }
+    poll_from_ = now;
     const std::uint64_t orders = orders_.count(now);
+    const std::uint64_t cancels = cancels_.count(now);
+    (void)fills_.count(now);
+    // Windows moved up to now first, so that their next drops lie ahead of it.
+    core::timestamp_ns until =
+        std::min({orders_.next_drop(), fills_.next_drop(), cancels_.next_drop()});
+    const auto cooled_at = [&](alert_kind kind) {
+        const core::timestamp_ns last = last_raised_[static_cast<std::size_t>(kind)];
+        return last == never ? now : last + thresholds_.alarm_cooldown_ms * core::ns_per_ms;
+    };
     if (orders >= thresholds_.fill_ratio_min_orders && orders > 0) {
         const double ratio = fill_ratio_pct(now);
         if (ratio < thresholds_.min_fill_ratio_pct) {
             raise(alert_kind::low_fill_ratio, now, ratio, thresholds_.min_fill_ratio_pct);
+            until = std::min(until, cooled_at(alert_kind::low_fill_ratio));
         }
     }
-    const std::uint64_t cancels = cancels_.count(now);
     if (cancels >= thresholds_.cancel_trade_min_cancels && cancels > 0) {
         const double ratio = cancel_trade_ratio(now);
         if (ratio > thresholds_.max_cancel_trade_ratio) {
             raise(alert_kind::high_cancel_trade_ratio, now, ratio,
                   thresholds_.max_cancel_trade_ratio);
+            until = std::min(until, cooled_at(alert_kind::high_cancel_trade_ratio));
         }
     }
+    poll_until_ = until;
+}
+
+void post_trade_monitor::counts_changed() noexcept {
+    poll_until_ = std::numeric_limits<core::timestamp_ns>::min();
 }
 
 double post_trade_monitor::fill_ratio_pct(core::timestamp_ns now) noexcept {

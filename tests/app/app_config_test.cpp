@@ -73,7 +73,7 @@ TEST_CASE("sim.toml resolves to the documented engine set-up", "[app_config]") {
     REQUIRE(prod.has_value());
     CHECK(prod->threads.md_cpu == 0);
     CHECK(prod->threads.core_cpu == 1);
-    CHECK(prod->threads.wait == app::wait_policy::spin);
+    CHECK(prod->threads.wait == core::idle_policy::spin);
 }
 
 TEST_CASE("endpoints follow engine.market and engine.testnet", "[app_config]") {
@@ -87,7 +87,7 @@ TEST_CASE("endpoints follow engine.market and engine.testnet", "[app_config]") {
     CHECK(config.active_endpoints().rest_url == "https://testnet.binancefuture.com");
     CHECK(app::to_string(app::engine_mode::paper_exchange) == "paper_exchange");
     CHECK(app::to_string(app::market_kind::usdm_futures) == "usdm_futures");
-    CHECK(app::to_string(app::wait_policy::block) == "block");
+    CHECK(core::to_string(core::idle_policy::block) == "block");
 }
 
 TEST_CASE("live trading on mainnet needs engine.mainnet = true", "[app_config]") {
@@ -267,8 +267,8 @@ TEST_CASE("risk.daily_reset_utc is a UTC time of day HH:MM", "[app_config]") {
 
 TEST_CASE("quotes: the cancel retry pace and budget come from the configuration", "[app_config]") {
     test::temp_dir dir("app-config-cancels");
-    const auto file = dir.write("quoter.toml",
-                                "[quotes]\ncancel_retry_ms = 500\nmax_cancel_attempts = 3\n");
+    const auto file =
+        dir.write("quoter.toml", "[quotes]\ncancel_retry_ms = 500\nmax_cancel_attempts = 3\n");
     const auto loaded = app::load_engine_config(file.string(), options());
     REQUIRE(loaded.has_value());
     CHECK(loaded->quotes.cancel_retry_ms == 500);

@@ -213,3 +213,79 @@ TEST_CASE("paper session: quotes, pauses on a gap, resumes, and a kill cancels e
     WARN("kill -> last cancel confirmed: " << worst_cancel_ns / 1000 << " us; " << open.size()
                                            << " orders open at the kill");
 }
+
+TEST_CASE("paper session, block policy: the md thread wakes the core, and every tick is stamped "
+          "hop by hop",
+          "[engine][venue]") {
+    live::testing::temp_dir dir;
+    live::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "7"});
+
+    engine::paper_session_config config;
+    config.market_data.subscription.symbols = {"BTCUSDT"};
+    config.market_data.subscription.trades = live::trade_stream::trade;
+    config.market_data.session = live::testing::venue_session(venue, dir);
+    config.engine.symbol = 0;
+    config.engine.strategy.linear.spread_bps = 2.0;
+    config.engine.risk.triggers.stale_market_data_ms = 10'000;
+    config.status_interval_ms = 5;
+    // Without the md thread's wake-up the core would sleep 30 s at a time.
+    config.idle = quoter::core::idle_policy::block;
+    config.max_block_us = 30'000'000;
+
+    std::atomic<bool> stop{false};
+    status_log log;
+    engine::paper_summary summary;
+    std::thread core([&] {
+        summary = engine::run_paper_session(config, stop,
+                                            [&](const engine::paper_status& s) { log.add(s); });
+    });
+    struct joiner {
+        std::atomic<bool>& stop;
+        std::thread& thread;
+        ~joiner() {
+            stop = true;
+            if (thread.joinable()) {
+                thread.join();
+            }
+        }
+    } join{stop, core};
+
+    // Woken per event: the core sees the events as they come, in many separate wake-ups.
+    REQUIRE(log.wait(
+        [](const engine::paper_status& s) {
+            return s.exchange.acks >= 2 && s.tick_to_order.end_to_end.count >= 2;
+        },
+        20s));
+    std::size_t progress = 0;
+    REQUIRE(log.wait(
+        [&](const engine::paper_status&) {
+            const auto history = log.all();
+            progress = 0;
+            for (std::size_t i = 1; i < history.size(); ++i) {
+                progress += history[i].loop.events > history[i - 1].loop.events ? 1U : 0U;
+            }
+            return progress >= 20;
+        },
+        15s));
+
+    stop = true;
+    core.join();
+    REQUIRE(summary.ok);
+    const quoter::core::tick_latency_summary& t = summary.last.tick_to_order;
+    const auto hop = [&](quoter::core::tick_point p) {
+        return t.hops[static_cast<std::size_t>(p)];
+    };
+    using quoter::core::tick_point;
+    // Every event is stamped when pushed and popped; frames carry their read time through.
+    CHECK(t.ticks >= summary.last.loop.events);
+    CHECK(hop(tick_point::popped).count == t.ticks);
+    CHECK(hop(tick_point::decoded).count >= 1);
+    CHECK(hop(tick_point::decided).count >= 1);
+    // An order that left passed risk first; those sent on a frame's tick (not on a REST
+    // snapshot's) have an end-to-end figure from the frame's read.
+    CHECK(hop(tick_point::encoded).count == hop(tick_point::risk_passed).count);
+    CHECK(t.end_to_end.count <= hop(tick_point::encoded).count);
+    CHECK(t.end_to_end.count >= 2);
+    CHECK(hop(tick_point::written).count == 0); // the in-process exchange writes nothing
+    CHECK(t.end_to_end.max >= t.end_to_end.p50);
+}

@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <thread>
@@ -186,7 +187,9 @@ TEST_CASE("a request signed with the wrong secret is reported as a reject",
         gateway, [&] { return !sink.reports.empty(); }, 5s));
     CHECK(sink.reports[0].kind == exec::exec_kind::reject);
     CHECK(sink.reports[0].client_id.value == 1);
-    CHECK(gateway.counters().api_errors.load() == 1);
+    // The user-data subscription and the order: both refused, both counted.
+    CHECK(gateway.counters().api_errors.load() == 2);
+    CHECK_FALSE(gateway.user_stream_subscribed());
     CHECK(gateway.counters().unknowns.load() == 0);
 }
 
@@ -222,6 +225,7 @@ TEST_CASE("a dropped order answer becomes unknown and resolves through order.sta
     const std::array symbols{btcusdt()};
     auto config = gateway_config(venue, secret);
     config.request_timeout_ms = 300;
+    config.user_data_stream = false; // only the query can tell
     exec::binance_spot_gateway gateway(config, symbols);
     recording_sink sink;
     gateway.set_report_sink(&sink);
@@ -264,4 +268,89 @@ TEST_CASE("a dropped order answer becomes unknown and resolves through order.sta
         gateway, [&] { return !sink.reports.empty(); }, 5s));
     CHECK(sink.reports[0].kind == exec::exec_kind::cancel_reject);
     gateway.stop();
+}
+
+namespace {
+
+exec::order_request crossing_buy(std::uint64_t id) {
+    exec::order_request order;
+    order.id = exec::client_order_id{id};
+    order.side = core::side::buy;
+    order.post_only = false;
+    order.tif = exec::time_in_force::ioc;
+    order.price = core::price{100'000'000}; // 1,000,000.00: above any synthetic ask
+    order.qty = core::qty{100};             // 0.001
+    return order;
+}
+
+} // namespace
+
+TEST_CASE("with the user-data stream a lost answer is told by the executionReports: ack and "
+          "one fill with its trade id, never unknown",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.request_timeout_ms = 300;
+    exec::binance_spot_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.user_stream_subscribed(); }, 5s));
+
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    REQUIRE(net::testing::control(loop, client, "/control/order_drop?count=1").status == 200);
+    REQUIRE(gateway.submit(crossing_buy(5), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill) == 1; }, 5s));
+    // Past the request timeout: the stream already told, so nothing is unknown or queried.
+    const auto until = std::chrono::steady_clock::now() + 600ms;
+    (void)poll_until(
+        gateway, [&] { return std::chrono::steady_clock::now() >= until; }, 2s);
+    CHECK(sink.count(exec::exec_kind::unknown) == 0);
+    CHECK(sink.count(exec::exec_kind::ack) == 1);
+    CHECK(sink.count(exec::exec_kind::fill) == 1);
+    CHECK(sink.count(exec::exec_kind::partial_fill) == 0);
+    CHECK(gateway.counters().status_queries.load() == 0);
+    for (const auto& r : sink.reports) {
+        if (r.kind == exec::exec_kind::fill) {
+            CHECK(r.trade_id >= 1);
+            // The trade's venue time on the local wall clock (the fill-delay trigger compares
+            // it with the arrival): the same clock base, not zero.
+            CHECK(r.exchange_ts > 0);
+            CHECK(std::llabs(r.local_ts - r.exchange_ts) < 3'600 * 1'000'000'000LL);
+            CHECK(r.fill_qty == core::qty{100});
+            CHECK(r.client_id.value == 5);
+        }
+    }
+    const auto stats = net::testing::control(loop, client, "/control/stats");
+    CHECK(net::testing::json_int(stats.body, "trades") == 1);
+    CHECK(net::testing::json_int(stats.body, "open_orders") == 0);
+}
+
+TEST_CASE("a cancel answered by both the answer and the executionReport is reported once",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    exec::binance_spot_gateway gateway(gateway_config(venue, secret), symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.user_stream_subscribed(); }, 5s));
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 1; }, 5s));
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled) == 1; }, 5s));
+    // Both sources have spoken once the stream delivered its CANCELED.
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().user_events.load() >= 2; }, 5s));
+    (void)gateway.poll(wall_ns());
+    CHECK(sink.count(exec::exec_kind::ack) == 1);
+    CHECK(sink.count(exec::exec_kind::cancelled) == 1);
+    CHECK(sink.reports.size() == 2);
 }

@@ -137,3 +137,45 @@ TEST_CASE("an alarm repeats at most once per cooldown", "[post_trade]") {
     CHECK(f.alerts.count(alert_kind::slippage) == 2);
     CHECK(f.monitor.alarms_raised() == 2);
 }
+
+TEST_CASE("a ratio alarm held back by its cooldown fires on a later poll alone", "[post_trade]") {
+    alarm_thresholds t;
+    t.cancel_trade_min_cancels = 10;
+    fixture f(t); // 60 s cooldown, 1 h window
+    f.monitor.on_cancels(start, 100);
+    f.monitor.poll(start);
+    CHECK(f.alerts.count(alert_kind::high_cancel_trade_ratio) == 1);
+    // No event since: the polls in between repeat the verdict, the first one after the cooldown
+    // raises it again.
+    for (core::timestamp_ns at = start + ns_per_s; at < start + 60 * ns_per_s; at += ns_per_s) {
+        f.monitor.poll(at);
+    }
+    CHECK(f.alerts.count(alert_kind::high_cancel_trade_ratio) == 1);
+    f.monitor.poll(start + 60 * ns_per_s);
+    CHECK(f.alerts.count(alert_kind::high_cancel_trade_ratio) == 2);
+}
+
+TEST_CASE("a ratio alarm fires when old fills leave the window, without a new event",
+          "[post_trade]") {
+    alarm_thresholds t;
+    t.cancel_trade_min_cancels = 10;
+    t.alarm_window_ms = 60'000;
+    fixture f(t);
+    // Fills first, cancels 30 s later: 100 cancels per 10 fills is below the ratio of 50.
+    for (int i = 0; i < 10; ++i) {
+        f.monitor.on_fill(fill_at(core::side::buy, 100, 100, 0, start));
+    }
+    f.monitor.on_cancels(start + 30 * ns_per_s, 100);
+    f.monitor.poll(start + 30 * ns_per_s);
+    CHECK(f.alerts.count(alert_kind::high_cancel_trade_ratio) == 0);
+    // Polled every second: once the fills have left the window (60 s, plus at most one bucket)
+    // and the cancels have not, the ratio is 100 per fill.
+    bool fired = false;
+    core::timestamp_ns at = start + 31 * ns_per_s;
+    for (; at <= start + 95 * ns_per_s && !fired; at += ns_per_s) {
+        f.monitor.poll(at);
+        fired = f.alerts.count(alert_kind::high_cancel_trade_ratio) == 1;
+    }
+    CHECK(fired);
+    CHECK(at > start + 60 * ns_per_s);
+}

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 
 namespace quoter::venue {
@@ -121,11 +122,148 @@ void order_api::on_exec_report(const exec::exec_report& report) noexcept {
     case exec::exec_kind::reject:
         order.status = "REJECTED";
         order.open = false;
-        break;
+        return; // refused placements answer with an error, no executionReport
     case exec::exec_kind::cancel_reject:
     case exec::exec_kind::unknown:
-        break;
+        return;
     }
+    add_execution_report(order, report);
+    if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
+        add_account_position(order.symbol);
+    }
+}
+
+std::pair<std::string, std::string> order_api::assets(std::size_t symbol) const {
+    const std::string& name = market_.at(symbol).name;
+    // As render_exchange_info names them.
+    const std::string quote = name.ends_with("USDT") ? "USDT" : "USD";
+    return {name.substr(0, name.size() - quote.size()), quote};
+}
+
+std::int64_t& order_api::balance_e8(const std::string& asset) {
+    const auto [it, added] = balances_e8_.try_emplace(asset, 0);
+    if (added) {
+        const bool quote = asset == "USDT" || asset == "USD";
+        it->second = (quote ? 10'000'000LL : 1'000LL) * 100'000'000LL;
+    }
+    return it->second;
+}
+
+void order_api::add_execution_report(const tracked_order& order, const exec::exec_report& report) {
+    const core::symbol_spec& spec = specs_[order.symbol];
+    std::array<char, 48> price{};
+    std::array<char, 48> qty{};
+    std::array<char, 48> last_price{};
+    std::array<char, 48> last_qty{};
+    std::array<char, 48> cum{};
+    const bool trade =
+        report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill;
+    const bool cancel = report.kind == exec::exec_kind::cancelled;
+    const std::string execution = trade    ? "TRADE"
+                                  : cancel ? (order.status == "EXPIRED" ? "EXPIRED" : "CANCELED")
+                                           : "NEW";
+    std::string client = order.client_id;
+    std::string original;
+    if (cancel && order.status == "CANCELED") {
+        // As Binance: the cancel's own id in `c`, the order's in `C`.
+        original = order.client_id;
+        client = cancel_client_id_.empty() ? "venue-cancel-" + std::to_string(order.exchange_id)
+                                           : cancel_client_id_;
+    }
+    const std::int64_t trade_id = trade ? next_trade_id_++ : -1;
+    std::string out =
+        "{\"e\":\"executionReport\",\"E\":" + std::to_string(now_ms_) + ",\"s\":\"" +
+        std::string(spec.name().view()) + "\",\"c\":\"" + client + "\",\"S\":\"" +
+        (order.request.side == core::side::buy ? "BUY" : "SELL") + "\",\"o\":\"" +
+        (order.request.post_only ? "LIMIT_MAKER" : "LIMIT") + "\",\"f\":\"" +
+        std::string(tif_name(order.request.tif)) + "\",\"q\":\"" +
+        std::string(spec.format_qty(order.request.qty, qty)) + "\",\"p\":\"" +
+        std::string(spec.format_price(order.request.price, price)) + "\",\"C\":\"" + original +
+        "\",\"x\":\"" + execution + "\",\"X\":\"" + order.status +
+        "\",\"r\":\"NONE\",\"i\":" + std::to_string(order.exchange_id) + ",\"l\":\"" +
+        std::string(spec.format_qty(trade ? report.fill_qty : core::qty{0}, last_qty)) +
+        "\",\"z\":\"" + std::string(spec.format_qty(order.executed, cum)) + "\",\"L\":\"" +
+        std::string(spec.format_price(trade ? report.price : core::price{0}, last_price)) +
+        "\",\"n\":\"0\",\"N\":" +
+        (trade ? "\"" + assets(order.symbol).second + "\"" : std::string("null")) +
+        ",\"T\":" + std::to_string(now_ms_) + ",\"t\":" + std::to_string(trade_id) +
+        ",\"w\":" + (order.open && !trade ? "true" : "false") +
+        ",\"m\":" + (trade && report.liquidity != exec::liquidity_role::taker ? "true" : "false") +
+        "}";
+    if (trade) {
+        ++stats_.trades;
+        const auto [base, quote] = assets(order.symbol);
+        const auto base_e8 =
+            static_cast<std::int64_t>(std::llround(spec.to_double(report.fill_qty) * 1e8));
+        const auto quote_e8 = static_cast<std::int64_t>(
+            std::llround(spec.to_double(report.fill_qty) * spec.to_double(report.price) * 1e8));
+        const std::int64_t sign = order.request.side == core::side::buy ? 1 : -1;
+        balance_e8(base) += sign * base_e8;
+        balance_e8(quote) -= sign * quote_e8;
+    }
+    ++stats_.user_events;
+    events_.push_back(std::move(out));
+}
+
+void order_api::add_account_position(std::size_t symbol) {
+    const auto [base, quote] = assets(symbol);
+    const auto amount = [](std::int64_t e8) {
+        char text[48];
+        const std::int64_t whole = e8 / 100'000'000;
+        const std::int64_t fraction = (e8 < 0 ? -e8 : e8) % 100'000'000;
+        std::snprintf(text, sizeof text, "%s%lld.%08lld", e8 < 0 && whole == 0 ? "-" : "",
+                      static_cast<long long>(whole), static_cast<long long>(fraction));
+        return std::string(text);
+    };
+    std::string out = "{\"e\":\"outboundAccountPosition\",\"E\":" + std::to_string(now_ms_) +
+                      ",\"u\":" + std::to_string(now_ms_) + ",\"B\":[";
+    bool first = true;
+    for (const std::string& asset : {base, quote}) {
+        out += std::string(first ? "" : ",") + "{\"a\":\"" + asset + "\",\"f\":\"" +
+               amount(balance_e8(asset)) + "\",\"l\":\"0.00000000\"}";
+        first = false;
+    }
+    out += "]}";
+    ++stats_.user_events;
+    events_.push_back(std::move(out));
+}
+
+std::size_t order_api::open_order_count() const {
+    return static_cast<std::size_t>(std::count_if(
+        orders_.begin(), orders_.end(), [](const auto& entry) { return entry.second.open; }));
+}
+
+void order_api::on_book(std::size_t symbol, std::int64_t now_ms) {
+    const bool resting = std::any_of(orders_.begin(), orders_.end(), [&](const auto& entry) {
+        return entry.second.open && entry.second.symbol == symbol;
+    });
+    if (!resting) {
+        return;
+    }
+    ensure_exchange();
+    now_ms_ = now_ms;
+    reports_.clear();
+    show_book(symbol, now_ms);
+    exchange_->advance_to(now_ms * core::ns_per_ms);
+}
+
+std::vector<std::string> order_api::take_events() {
+    std::vector<std::string> out;
+    out.swap(events_);
+    return out;
+}
+
+std::optional<std::uint64_t> order_api::take_subscription() {
+    const auto out = new_subscription_;
+    new_subscription_.reset();
+    return out;
+}
+
+std::string order_api::subscribe(const parsed_request& request) {
+    ++stats_.subscriptions;
+    const std::uint64_t id = next_subscription_++;
+    new_subscription_ = id;
+    return result_frame(request.id, "{\"subscriptionId\":" + std::to_string(id) + "}");
 }
 
 void order_api::show_book(std::size_t symbol, std::int64_t now_ms) {
@@ -238,6 +376,7 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
     }
 
     ensure_exchange();
+    now_ms_ = now_ms;
     reports_.clear();
     // Orders that can no longer change were answered for already; keep only open ones, so a
     // long demo does not grow without bound.
@@ -253,6 +392,9 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
     }
     if (parsed.method == "order.status") {
         return order_status(parsed);
+    }
+    if (parsed.method == "userDataStream.subscribe.signature") {
+        return subscribe(parsed);
     }
     if (parsed.method == "order.cancel") {
         return cancel(parsed, now_ms);
@@ -387,13 +529,17 @@ std::string order_api::cancel(const parsed_request& request, std::int64_t now_ms
         return error_frame(request.id, 400, -2011, "Unknown order sent.");
     }
     show_book(*symbol, now_ms);
+    const std::string* cancel_id = request.param("newClientOrderId");
+    cancel_client_id_ = cancel_id != nullptr ? *cancel_id : std::string{};
     if (exchange_->cancel(static_cast<std::uint32_t>(*symbol), exec::client_order_id{id},
                           now_ms * core::ns_per_ms) != exec::gateway_error::none) {
+        cancel_client_id_.clear();
         return error_frame(request.id, 503, -1006,
                            "An unexpected response was received from the message bus. "
                            "Execution status unknown.");
     }
     exchange_->advance_to(now_ms * core::ns_per_ms);
+    cancel_client_id_.clear();
     const tracked_order& order = orders_.at(id);
     if (order.status != "CANCELED") {
         return error_frame(request.id, 400, -2011, "Unknown order sent.");
@@ -401,7 +547,6 @@ std::string order_api::cancel(const parsed_request& request, std::int64_t now_ms
     ++stats_.orders_cancelled;
     tracked_order answer = order;
     answer.time_ms = now_ms;
-    const std::string* cancel_id = request.param("newClientOrderId");
     answer.client_id = cancel_id != nullptr ? *cancel_id : "venue-cancel-" + std::to_string(id);
     std::string rendered = render_order(answer, true);
     rendered.insert(1, "\"origClientOrderId\":\"" + order.client_id + "\",");

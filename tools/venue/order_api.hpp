@@ -1,5 +1,6 @@
 // order_api: the spot WebSocket API order endpoints of quoter-venue (/ws-api/v3):
-// order.place (LIMIT, LIMIT_MAKER), order.cancel and openOrders.cancelAll. Every request must
+// order.place (LIMIT, LIMIT_MAKER), order.cancel, openOrders.cancelAll, order.status and the
+// user-data stream (userDataStream.subscribe.signature). Every request must
 // carry the configured apiKey, a timestamp within its recvWindow and a valid HMAC-SHA256
 // signature over its parameters (all but `signature`, sorted by name, `k=v` joined by `&`, as
 // Binance checks them); refusals use Binance's codes (-2015, -1022, -1021, -1102, -2010, -2011).
@@ -7,7 +8,10 @@
 // Matching is the project's simulated exchange with zero latency, against the venue's own book:
 // before each request the simulated exchange is shown the symbol's best bid and ask, so a
 // LIMIT_MAKER that would cross is refused with -2010 and resting orders fill when the book has
-// moved through them by the time of a later request. No user-data stream yet.
+// moved through them by the time of a later request or book update (on_book). Every change of
+// an order (NEW, TRADE, CANCELED, EXPIRED) becomes an executionReport, every fill also an
+// outboundAccountPosition of the venue's one account; the server sends them to the sessions
+// that subscribed.
 //
 // Not thread-safe: one instance on the venue's io_loop thread.
 #pragma once
@@ -22,6 +26,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +47,9 @@ struct order_api_stats {
     std::uint64_t orders_rejected = 0;
     std::uint64_t orders_cancelled = 0;
     std::uint64_t answers_dropped = 0; ///< order.place answers withheld by the fault.
+    std::uint64_t trades = 0;          ///< Fills (one per executionReport TRADE).
+    std::uint64_t user_events = 0;     ///< executionReport and outboundAccountPosition events.
+    std::uint64_t subscriptions = 0;   ///< userDataStream.subscribe.signature accepted.
 };
 
 class order_api final : private exec::exec_report_sink {
@@ -55,6 +63,17 @@ public:
     [[nodiscard]] std::string handle(std::string_view request, std::int64_t now_ms);
 
     [[nodiscard]] const order_api_stats& stats() const { return stats_; }
+    /// Orders resting on the venue (every symbol).
+    [[nodiscard]] std::size_t open_order_count() const;
+
+    /// Shows the book of `symbol` to the matching engine, so that resting orders fill when the
+    /// market has moved through them. Called after every depth update.
+    void on_book(std::size_t symbol, std::int64_t now_ms);
+    /// User-data events made since the last call (bare event objects, oldest first); the
+    /// server wraps them as {"subscriptionId":N,"event":...} for each subscribed session.
+    [[nodiscard]] std::vector<std::string> take_events();
+    /// The subscription id the last handle() call opened, once.
+    [[nodiscard]] std::optional<std::uint64_t> take_subscription();
 
     /// Fault: the next `count` order.place requests are executed but get no answer (handle()
     /// returns an empty string), like an answer lost between the matching engine and the
@@ -82,6 +101,11 @@ private:
     std::string cancel(const parsed_request& request, std::int64_t now_ms);
     std::string cancel_all(const parsed_request& request, std::int64_t now_ms);
     std::string order_status(const parsed_request& request);
+    std::string subscribe(const parsed_request& request);
+    void add_execution_report(const tracked_order& order, const exec::exec_report& report);
+    void add_account_position(std::size_t symbol);
+    [[nodiscard]] std::pair<std::string, std::string> assets(std::size_t symbol) const;
+    std::int64_t& balance_e8(const std::string& asset);
     std::string render_order(const tracked_order& order, bool full) const;
     /// True when `order` is on `symbol` and matches the request's origClientOrderId and orderId
     /// (each null when absent; at least one is given): how cancels and queries name an order.
@@ -99,6 +123,16 @@ private:
     std::uint64_t next_exchange_id_ = 1;
     order_api_stats stats_;
     std::uint32_t drop_place_answers_ = 0;
+    std::vector<std::string> events_;
+    std::optional<std::uint64_t> new_subscription_;
+    std::uint64_t next_subscription_ = 0;
+    std::int64_t next_trade_id_ = 1;
+    std::int64_t now_ms_ = 0;
+    /// newClientOrderId of the cancel being handled ("" when none): `c` of its report.
+    std::string cancel_client_id_;
+    /// The venue's one account: free balance per asset, 10^-8 units (first use: 1,000 of a
+    /// base asset, 10,000,000 of a quote asset).
+    std::map<std::string, std::int64_t> balances_e8_;
 };
 
 } // namespace quoter::venue

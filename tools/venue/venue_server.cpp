@@ -158,6 +158,8 @@ public:
     bool combined = true;
     /// A WebSocket API session (/ws-api/v3): text frames are requests, not SUBSCRIBE calls.
     bool ws_api = false;
+    /// WebSocket API sessions: the user-data subscription opened on it, if any.
+    std::optional<std::uint64_t> user_subscription;
     /// Path before "/stream" or "/ws" ("", "/public", "/market").
     std::string prefix;
     /// Output of this session alone is held until then (0: not stalled).
@@ -257,7 +259,28 @@ struct server_core : std::enable_shared_from_this<server_core> {
         }
     }
 
+    /// Sends the order API's new user-data events to every subscribed WebSocket API session.
+    void flush_user_events() {
+        for (const std::string& event : orders.take_events()) {
+            for (const auto& session : sessions) {
+                if (!session->ws_api || !session->user_subscription) {
+                    continue;
+                }
+                session->send(
+                    std::make_shared<const std::string>(
+                        "{\"subscriptionId\":" + std::to_string(*session->user_subscription) +
+                        ",\"event\":" + event + "}"),
+                    false);
+            }
+        }
+    }
+
     void publish(std::size_t symbol, channel kind, std::string_view data) {
+        if (kind == channel::depth) {
+            // Resting orders fill as the market moves through them, not only on requests.
+            orders.on_book(symbol, wall_ms());
+            flush_user_events();
+        }
         const std::size_t slot = symbol * channel_count + static_cast<std::size_t>(kind);
         for (const auto& session : sessions) {
             if (slot >= session->names.size() || session->names[slot].empty()) {
@@ -563,6 +586,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("orders_rejected", orders.stats().orders_rejected);
         add("orders_cancelled", orders.stats().orders_cancelled);
         add("order_answers_dropped", orders.stats().answers_dropped);
+        add("open_orders", orders.open_order_count());
+        add("trades", orders.stats().trades);
+        add("user_events", orders.stats().user_events);
+        add("user_subscriptions", orders.stats().subscriptions);
         std::uint64_t withheld = 0;
         for (std::size_t i = 0; i < market.size(); ++i) {
             withheld += market.at(i).withheld;
@@ -817,9 +844,13 @@ private:
     void handle_request(const std::string& text) {
         if (ws_api) {
             std::string answer = server_->orders.handle(text, wall_ms());
+            if (const auto subscription = server_->orders.take_subscription()) {
+                user_subscription = subscription;
+            }
             if (!answer.empty()) { // empty: withheld by the order_drop fault
                 send(std::make_shared<const std::string>(std::move(answer)), false);
             }
+            server_->flush_user_events();
             return;
         }
         const auto id_value = find_int_field(text, "id");

@@ -11,6 +11,7 @@
 #include "quoter/config/secret.hpp"
 #include "quoter/core/result.hpp"
 #include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/wait_policy.hpp"
 #include "quoter/engine/sim_backtest.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
@@ -29,12 +30,9 @@ namespace quoter::app {
 
 enum class engine_mode : std::uint8_t { sim, paper_exchange, live };
 enum class market_kind : std::uint8_t { spot, usdm_futures };
-/// How the core thread waits for work.
-enum class wait_policy : std::uint8_t { spin, yield, block };
 
 [[nodiscard]] std::string_view to_string(engine_mode mode) noexcept;
 [[nodiscard]] std::string_view to_string(market_kind market) noexcept;
-[[nodiscard]] std::string_view to_string(wait_policy policy) noexcept;
 
 /// [engine]: what to trade and against what.
 struct engine_section {
@@ -49,7 +47,8 @@ struct engine_section {
 struct threads_section {
     int md_cpu = -1;   ///< CPU of the market-data thread; -1: not pinned.
     int core_cpu = -1; ///< CPU of the core (trading) thread; -1: not pinned.
-    wait_policy wait = wait_policy::yield;
+    /// How the core thread waits for work (to_string: core::to_string).
+    core::idle_policy wait = core::idle_policy::yield;
 };
 
 /// Base URLs of one Binance API family. Paths (/api/v3/..., /stream?streams=...) are appended

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 #include <thread>
 
 #if defined(__linux__)
@@ -36,6 +37,19 @@
 namespace quoter::core {
 
 enum class idle_policy : std::uint8_t { spin, yield, block };
+
+/// "spin", "yield" or "block".
+[[nodiscard]] constexpr std::string_view to_string(idle_policy policy) noexcept {
+    switch (policy) {
+    case idle_policy::spin:
+        return "spin";
+    case idle_policy::yield:
+        return "yield";
+    case idle_policy::block:
+        return "block";
+    }
+    return "unknown";
+}
 
 /// The producer → consumer wake-up of the block policy; see the file comment.
 class alignas(64) wakeup {

@@ -165,6 +165,13 @@ public:
     /// Also hands every alert to sink (after the journal), e.g. a fan-out to stderr and the
     /// alert dispatcher; nullptr: the journal only. Core thread; sink must outlive the loop.
     void set_alert_sink(risk::alert_sink* sink) noexcept { alert_forward_ = sink; }
+    /// While set (around one on_event), the loop stamps the tick's core hops into stamps:
+    /// decided when the strategy priced quotes, risk_passed and encoded for its first order.
+    /// nullptr between ticks. Core thread.
+    void set_tick_stamps(core::tick_stamps* stamps) noexcept {
+        stamps_ = stamps;
+        gate_.set_tick_stamps(stamps);
+    }
 
     [[nodiscard]] bool stop_requested() const noexcept { return stop_; }
     [[nodiscard]] const core_loop_stats& stats() const noexcept { return stats_; }
@@ -223,6 +230,7 @@ private:
     ops::journal* journal_;
     ops::control_channel* control_;
     risk::alert_sink* alert_forward_ = nullptr;
+    core::tick_stamps* stamps_ = nullptr;
 
     portfolio::account account_;
     strategy::quoting_strategy strategy_;

@@ -11,6 +11,8 @@
 // thread between events (off the hot path; it may allocate and log).
 #pragma once
 
+#include "quoter/core/tick_latency.hpp"
+#include "quoter/core/wait_policy.hpp"
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/live/market_data_service.hpp"
 #include "quoter/ops/control.hpp"
@@ -31,9 +33,12 @@ struct paper_session_config {
     live::service_config market_data;
     /// Period of the status callback, in ms.
     std::int64_t status_interval_ms = 1'000;
-    /// Sleep of the core thread when the ring is empty, in µs (0: busy-poll with cpu_relax,
-    /// for a pinned core on a dedicated CPU).
-    std::int64_t idle_sleep_us = 100;
+    /// What the core thread does when the ring is empty: spin (pause, for a pinned core on a
+    /// CPU of its own), yield (sched_yield) or block (sleep until the md thread publishes, at
+    /// most max_block_us, so control commands and timers keep being served).
+    core::idle_policy idle = core::idle_policy::yield;
+    /// Longest sleep of the block policy, in µs.
+    std::int64_t max_block_us = 1'000;
     /// [ops], [http], [alerts], [state]. The core publishes an ops::status_snapshot and
     /// refreshes the engine metrics every ops.status_interval_ms (copies of counters it already
     /// keeps: no allocation, no formatting); with http.enabled the HTTP control plane serves
@@ -64,6 +69,10 @@ struct paper_status {
     double equity = 0.0;    ///< Quote asset, marked to the mid.
     double total_pnl = 0.0; ///< Quote asset.
     live::service_stats market_data;
+    /// Tick-to-order latency of every hop since the start (see core/tick_latency.hpp): md
+    /// hops for every event, core hops for the traded symbol's ticks; in a paper session an
+    /// order is "encoded" when the in-process exchange took it and nothing is written.
+    core::tick_latency_summary tick_to_order;
 };
 
 struct paper_summary {

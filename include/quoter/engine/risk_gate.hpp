@@ -34,6 +34,7 @@
 #pragma once
 
 #include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/tick_latency.hpp"
 #include "quoter/exec/flattener.hpp"
 #include "quoter/exec/order_gateway.hpp"
 #include "quoter/exec/order_types.hpp"
@@ -120,6 +121,9 @@ public:
               std::uint16_t symbol_id) noexcept;
 
     void set_listener(gate_listener* listener) noexcept { listener_ = listener; }
+    /// While set, the first order that passes the checks stamps risk_passed, and encoded when
+    /// the venue gateway took it (tick-to-order latency); nullptr between ticks.
+    void set_tick_stamps(core::tick_stamps* stamps) noexcept { stamps_ = stamps; }
     /// Views used by the next checks (ticks, lots and quote asset; see risk::pre_trade). The
     /// account must include every fill reported so far.
     void set_views(const risk::market_view& market, const risk::account_view& account) noexcept {
@@ -190,6 +194,7 @@ private:
     std::uint16_t symbol_id_;
     exec::exec_report_sink* sink_ = nullptr;
     gate_listener* listener_ = nullptr;
+    core::tick_stamps* stamps_ = nullptr;
     risk::market_view market_{};
     risk::account_view account_{};
     std::int64_t fills_since_views_ = 0; ///< Signed lots filled since set_views.

@@ -2,7 +2,7 @@
 // sent, so the venue never has to answer 429, and never turns a 429 into a 418 ban.
 //
 // Rules come from exchangeInfo's rateLimits (REQUEST_WEIGHT, ORDERS, RAW_REQUESTS over an
-// interval). Each rule counts this engine's requests over a sliding window (risk's
+// interval). Each rule counts this engine's requests over a sliding window (core's
 // window_counter: conservative, it never forgets a request early) and also trusts the venue's
 // own count, which covers other programs on the same IP or account: the rateLimits array of
 // WebSocket API answers and the X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S headers of REST
@@ -22,8 +22,8 @@
 #pragma once
 
 #include "quoter/core/time.hpp"
+#include "quoter/core/window_counter.hpp"
 #include "quoter/exec/binance_answer.hpp"
-#include "quoter/risk/window_counter.hpp"
 
 #include <array>
 #include <cstddef>
@@ -110,7 +110,7 @@ public:
 private:
     struct rule_state {
         rate_limit_rule rule;
-        risk::window_counter<60> local;
+        core::window_counter<60> local;
         std::int64_t floor = 0;             ///< Venue-reported count, grown by our sends.
         core::timestamp_ns floor_until = 0; ///< End of the venue interval the floor is for.
     };

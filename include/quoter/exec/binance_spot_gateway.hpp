@@ -7,6 +7,15 @@
 // holds, reads answers, decodes them (answer_decoder) and pushes exec reports on a second ring
 // that poll() drains into the sink.
 //
+// User data: on every (re)connect the session subscribes to the user-data stream
+// (userDataStream.subscribe.signature); executionReports (NEW, TRADE, CANCELED, EXPIRED,
+// REJECTED) become reports too. Every order report passes one funnel that remembers, per order
+// of this run, whether its ack and its end were reported and how much fill: an ack or an end is
+// reported once whichever source tells first (answer, stream, status query), and a fill only for
+// the quantity beyond what was reported already, so a trade seen on the stream and again in an
+// order.status result (or replayed) is booked once. A placement whose outcome the stream told
+// is not reported unknown when its answer is lost.
+//
 // Outcomes (see order_gateway): an answer maps to ack / reject / cancelled / cancel_reject. A
 // new order whose answer does not come within request_timeout_ms, whose answer is a 5xx / -1006
 // / -1007, or which is in flight when the connection drops, is reported `unknown` and resolved
@@ -45,6 +54,10 @@ struct binance_spot_gateway_config {
     std::int64_t request_timeout_ms = 2'000;
     /// Delay before reconnecting after the connection dropped (ms).
     std::int64_t reconnect_delay_ms = 200;
+    /// Subscribe to the user-data stream on every (re)connect (userDataStream.subscribe.
+    /// signature): executionReports bring acks, fills and cancels, also of orders whose answer
+    /// was lost. false only for tests of the query path.
+    bool user_data_stream = true;
 };
 
 /// What the gateway saw; written by the I/O thread, readable from any thread (relaxed).
@@ -59,6 +72,9 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> connects{0};
     std::atomic<std::uint64_t> disconnects{0};
     std::atomic<std::uint64_t> reports_dropped{0}; ///< Report ring full (core not polling).
+    std::atomic<std::uint64_t> user_events{0};     ///< User-data stream events received.
+    std::atomic<std::uint64_t> balance_updates{0}; ///< outboundAccountPosition events.
+    std::atomic<std::uint64_t> fills{0};           ///< Fill reports delivered (after dedup).
 };
 
 class binance_spot_gateway final : public order_gateway {
@@ -77,6 +93,8 @@ public:
     void stop();
     /// True while the WebSocket session is open.
     [[nodiscard]] bool connected() const noexcept;
+    /// True once the venue confirmed this session's user-data subscription (until it drops).
+    [[nodiscard]] bool user_stream_subscribed() const noexcept;
     [[nodiscard]] const binance_gateway_counters& counters() const noexcept;
     /// Local-to-venue clock offset in ms (venue time = local wall time + offset).
     [[nodiscard]] std::int64_t server_time_offset_ms() const noexcept;

@@ -61,8 +61,10 @@ namespace quoter::exec {
 /// Most quote levels per side.
 inline constexpr std::size_t max_quote_levels = 8;
 
-/// One desired quote. A quantity <= 0 (or a price <= 0) means "no quote at this level".
-struct quote_level {
+/// One side of one quote level: the order the manager keeps resting in that slot (the
+/// strategy's two-sided core::quote_level split per side). A quantity <= 0 (or a price <= 0)
+/// means "no quote at this level".
+struct side_quote {
     core::price price;
     core::qty qty;
 
@@ -73,8 +75,8 @@ struct quote_level {
 
 /// The strategy's wish for one update: per side, level 0 closest to the mid.
 struct desired_quotes {
-    std::array<quote_level, max_quote_levels> bids{};
-    std::array<quote_level, max_quote_levels> asks{};
+    std::array<side_quote, max_quote_levels> bids{};
+    std::array<side_quote, max_quote_levels> asks{};
 };
 
 struct quote_manager_config {
@@ -239,7 +241,7 @@ private:
 
     struct slot_state {
         working_order order;
-        quote_level desired;
+        side_quote desired;
         core::side side = core::side::buy;
         std::uint8_t level = 0;
         /// Send time of the slot's last order; the refresh_ms throttle counts from here.

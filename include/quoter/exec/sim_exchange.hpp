@@ -56,6 +56,7 @@
 // call market inputs or poll().
 #pragma once
 
+#include "quoter/core/book_level.hpp"
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
@@ -109,11 +110,8 @@ struct sim_exchange_config {
     std::uint64_t seed = 1;
 };
 
-/// One price level of a book side.
-struct book_level {
-    core::price price;
-    core::qty qty;
-};
+/// One price level of a book side, in trading lots (core's one book level type).
+using core::book_level;
 
 /// Best bid and ask. A price <= 0 means that side is empty; a quantity of 0 means its size is
 /// unknown (a synthetic market that only moves prices).

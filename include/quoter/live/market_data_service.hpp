@@ -24,6 +24,7 @@
 
 #include "quoter/core/result.hpp"
 #include "quoter/core/spsc_ring.hpp"
+#include "quoter/core/wait_policy.hpp"
 #include "quoter/live/subscription.hpp"
 #include "quoter/md/feed_handler.hpp"
 #include "quoter/md/md_event.hpp"
@@ -43,6 +44,8 @@ namespace quoter::live {
 /// Events in flight between the md and core threads (~450 B each: about 7 MB).
 inline constexpr std::size_t md_ring_capacity = 1U << 14U;
 using md_ring = core::spsc_ring<md::md_event, md_ring_capacity>;
+static_assert(md_ring::slot_bytes == 7 * 64,
+              "an md_event and its sequence word: seven cache lines");
 
 /// Transport and scheduling settings shared by the service and the recorder.
 struct session_config {
@@ -80,6 +83,10 @@ struct service_config {
     session_config session;
     /// CPU the md thread is pinned to; -1 leaves it unpinned.
     int cpu = -1;
+    /// Notified after every event the ring takes, for a core thread that blocks on it
+    /// (core::idle_policy::block); nullptr when the core spins or yields. Must outlive the
+    /// service.
+    core::wakeup* wakeup = nullptr;
     /// Receives log lines (malformed-message samples, connection changes) on the md thread;
     /// empty for none. Called off the message path, at a limited rate.
     std::function<void(std::string_view)> log;

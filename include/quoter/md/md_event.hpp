@@ -13,6 +13,14 @@
 // dropped resyncing or stale state among them, possibly), i.e. stale data until the next
 // consistent book. 0 means "not numbered" (hand-made events). `sequence` counts every event of
 // the publisher (or of the sink that renumbers them) across symbols.
+//
+// Clocks: local_ns is wall-clock time (it compares with exchange_ns and dates captures); the
+// latency stamps read_ns, decoded_ns and pushed_ns are on core::tsc_clock::process(), the one
+// clock every hop of the tick-to-order path is stamped on (see core/tick_latency.hpp), 0 where the
+// producer does not stamp (replays, hand-made events).
+//
+// Layout: no alignas(64), so that in core::spsc_ring the slot's sequence word fits in the padding
+// after the levels and a slot is exactly seven cache lines.
 #pragma once
 
 #include "quoter/core/fixed_point.hpp"
@@ -58,7 +66,7 @@ struct md_trade {
     core::side aggressor = core::side::buy; ///< Taker side: sell when the buyer was the maker.
 };
 
-template <std::size_t K> struct alignas(64) basic_md_event {
+template <std::size_t K> struct basic_md_event {
     static constexpr std::size_t top_levels = K;
 
     md_event_kind kind = md_event_kind::state;
@@ -74,6 +82,9 @@ template <std::size_t K> struct alignas(64) basic_md_event {
     core::timestamp_ns local_ns = 0;    ///< Local receive time of the message.
     std::uint64_t sequence = 0;         ///< Per-publisher counter, to detect drops.
     std::uint64_t symbol_sequence = 0;  ///< Per-symbol counter from 1 (0: not numbered).
+    core::timestamp_ns read_ns = 0;     ///< The frame's socket read completed (tsc clock).
+    core::timestamp_ns decoded_ns = 0;  ///< Decoded, applied to the book, event built.
+    core::timestamp_ns pushed_ns = 0;   ///< Committed to the md -> core ring.
     md_trade trade{};
     std::array<book_level, K> bids{};
     std::array<book_level, K> asks{};
@@ -92,9 +103,10 @@ template <std::size_t K> struct alignas(64) basic_md_event {
 using md_event = basic_md_event<md_top_levels>;
 
 static_assert(std::is_trivially_copyable_v<md_event>, "md_event crosses threads by copy");
-// The ring moves whole cache lines: seven of them at the default depth, the header fitting in
-// the padding the levels leave.
-static_assert(sizeof(basic_md_event<10>) == 7 * 64, "md_event grew past its cache lines");
+// The ring moves whole cache lines: an event at the default depth and the ring's 8-byte slot
+// sequence word fill seven of them.
+static_assert(sizeof(basic_md_event<10>) + sizeof(std::uint64_t) <= 7 * 64,
+              "md_event and its ring sequence word grew past seven cache lines");
 static_assert(md_top_levels >= 1 && md_top_levels <= 255, "top levels must fit bid_count");
 
 } // namespace quoter::md

@@ -43,6 +43,7 @@
 // Thread ownership: single-threaded; owned by the market-data thread.
 #pragma once
 
+#include "quoter/core/book_level.hpp"
 #include "quoter/core/fixed_point.hpp"
 
 #include <cstddef>
@@ -53,13 +54,9 @@
 
 namespace quoter::md {
 
-/// One aggregated price level: a price and the total quantity displayed at it.
-struct book_level {
-    core::price px;
-    core::qty qty;
-
-    friend constexpr bool operator==(const book_level&, const book_level&) = default;
-};
+/// One aggregated price level: a price and the total quantity displayed at it (core's one
+/// book level type).
+using core::book_level;
 
 /// What a set() did to its side.
 enum class level_change : std::uint8_t {

@@ -102,6 +102,9 @@ struct ws_message {
     std::string_view payload;
     /// Wall-clock time at which the read completed, ns since the Unix epoch.
     core::timestamp_ns local_ns = 0;
+    /// The same moment on core::tsc_clock::process() (ns on steady_clock's time line), the clock
+    /// every hop of the tick-to-order path is stamped on.
+    core::timestamp_ns read_ns = 0;
     /// Physical connection it came from: unique per feed, never reused.
     std::uint64_t connection_id = 0;
     /// Index of the slot (group of streams) it belongs to.

@@ -50,6 +50,14 @@ struct mark_price {
 
 enum class liquidity : std::uint8_t { maker, taker };
 
+/// The account's money figures in the quote asset, from one valuation of the position.
+struct account_values {
+    double equity = 0.0;
+    double unrealized_pnl = 0.0;
+    double realized_pnl = 0.0; ///< Before fees.
+    double fees = 0.0;         ///< Net of rebates.
+};
+
 struct account_config {
     /// Cash at the start, quote asset (rounded to the nearest notional unit).
     double initial_cash = 0.0;
@@ -148,6 +156,9 @@ public:
         return 0.5 * to_quote(inventory_pnl_half_units());
     }
     [[nodiscard]] double turnover() const noexcept { return to_quote(turnover_); }
+    /// equity(), unrealized_pnl(), realized_pnl() and fees() at once (the position valued once),
+    /// for a caller that needs them on every market update.
+    [[nodiscard]] account_values values() const noexcept;
     [[nodiscard]] double position_base() const noexcept { return spec_.to_double(position_); }
     [[nodiscard]] double volume_base() const noexcept { return spec_.to_double(volume_); }
     /// Average entry price of the open position, quote asset per base unit; 0 when flat.

@@ -8,9 +8,9 @@
 
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/core/time.hpp"
+#include "quoter/core/window_counter.hpp"
 #include "quoter/risk/alert.hpp"
 #include "quoter/risk/limits.hpp"
-#include "quoter/risk/window_counter.hpp"
 
 #include <array>
 #include <cstdint>
@@ -69,15 +69,20 @@ private:
     /// Raises unless the same kind was raised less than the cooldown ago.
     void raise(alert_kind kind, core::timestamp_ns now, double value, double threshold,
                std::uint16_t symbol_id = 0) noexcept;
+    /// An event was counted: the next poll() evaluates the alarms again.
+    void counts_changed() noexcept;
 
     alarm_thresholds thresholds_;
     alert_sink* alerts_;
-    window_counter<60> orders_;
-    window_counter<60> fills_;
-    window_counter<60> cancels_;
+    core::window_counter<60> orders_;
+    core::window_counter<60> fills_;
+    core::window_counter<60> cancels_;
     std::array<std::uint32_t, 2> streak_{};
     std::array<core::timestamp_ns, kind_count> last_raised_{};
     std::uint64_t alarms_raised_ = 0;
+    /// poll() at a time in [poll_from_, poll_until_) would find what the last one found.
+    core::timestamp_ns poll_from_ = 0;
+    core::timestamp_ns poll_until_ = std::numeric_limits<core::timestamp_ns>::min();
 };
 
 } // namespace quoter::risk

@@ -17,9 +17,9 @@
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
+#include "quoter/core/window_counter.hpp"
 #include "quoter/risk/limits.hpp"
 #include "quoter/risk/reasons.hpp"
-#include "quoter/risk/window_counter.hpp"
 
 #include <array>
 #include <cstdint>
@@ -210,12 +210,12 @@ private:
     rejection_sink* sink_;
     order_gate gate_ = order_gate::open;
     bool flatten_on_kill_ = false;
-    window_counter<20> orders_per_s_;
-    window_counter<60> orders_per_min_;
-    window_counter<24> orders_per_day_;
-    window_counter<20> cancels_per_s_;
-    window_counter<60> ratio_cancels_;
-    window_counter<60> ratio_fills_;
+    core::window_counter<20> orders_per_s_;
+    core::window_counter<60> orders_per_min_;
+    core::window_counter<24> orders_per_day_;
+    core::window_counter<20> cancels_per_s_;
+    core::window_counter<60> ratio_cancels_;
+    core::window_counter<60> ratio_fills_;
     std::uint64_t passed_ = 0;
     std::array<std::uint64_t, reject_reason_count> rejections_{};
 };

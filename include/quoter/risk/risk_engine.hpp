@@ -32,12 +32,12 @@
 
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
+#include "quoter/core/window_counter.hpp"
 #include "quoter/risk/alert.hpp"
 #include "quoter/risk/kill_switch.hpp"
 #include "quoter/risk/limits.hpp"
 #include "quoter/risk/post_trade.hpp"
 #include "quoter/risk/pre_trade.hpp"
-#include "quoter/risk/window_counter.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -173,11 +173,13 @@ private:
     pre_trade_checker checker_;
     kill_switch switch_;
     post_trade_monitor post_trade_;
-    window_counter<50> api_errors_;
+    core::window_counter<50> api_errors_;
     core::timestamp_ns last_market_data_ = 0;
     bool has_market_data_ = false;
     std::uint64_t inventory_breaches_ = 0; ///< Bit per tracked symbol.
     std::int64_t day_ = 0;                 ///< Current trading day (valid when has_day_).
+    core::timestamp_ns day_begin_ns_ = 0;  ///< [begin, end) of the current trading day.
+    core::timestamp_ns day_end_ns_ = 0;
     bool has_day_ = false;
     bool day_anchored_ = false; ///< A reset happened: the fields below replace the views'.
     double day_pnl_base_ = 0.0; ///< realized + unrealized PnL at the start of the day.

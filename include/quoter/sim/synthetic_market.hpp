@@ -20,6 +20,7 @@
 #pragma once
 
 #include "quoter/core/fixed_point.hpp"
+#include "quoter/core/quote_level.hpp"
 #include "quoter/core/result.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
@@ -108,14 +109,9 @@ enum class market_config_error : std::uint8_t {
 /// Checks a config; returns market_config_error::none when it is usable.
 [[nodiscard]] market_config_error validate(const market_config& config) noexcept;
 
-/// One quoting level as the market sees it: a bid and an ask with their resting sizes. A size of
-/// zero means that side is not quoted at this level.
-struct quote_level {
-    core::price bid_price;
-    core::qty bid_size;
-    core::price ask_price;
-    core::qty ask_size;
-};
+/// One quoting level as the market sees it (core's one two-sided level type): a bid and an ask
+/// with their resting sizes. A size of zero means that side is not quoted at this level.
+using core::quote_level;
 
 /// The visible book's best prices.
 struct visible_top {

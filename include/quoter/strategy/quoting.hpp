@@ -13,6 +13,7 @@
 #pragma once
 
 #include "quoter/core/fixed_point.hpp"
+#include "quoter/core/quote_level.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/strategy/intensity_estimator.hpp"
@@ -64,16 +65,8 @@ enum class quote_status : std::uint8_t {
 [[nodiscard]] std::string_view to_string(quote_mode mode) noexcept;
 [[nodiscard]] std::string_view to_string(quote_status status) noexcept;
 
-/// One level of desired quotes; a side with size 0 is absent.
-struct quote_level {
-    core::price bid_price;
-    core::qty bid_size;
-    core::price ask_price;
-    core::qty ask_size;
-
-    [[nodiscard]] constexpr bool has_bid() const noexcept { return bid_size.lots() > 0; }
-    [[nodiscard]] constexpr bool has_ask() const noexcept { return ask_size.lots() > 0; }
-};
+/// One level of desired quotes (core's one two-sided level type); a side with size 0 is absent.
+using core::quote_level;
 
 /// What the model decided before rounding, for reports and tests.
 struct quote_diagnostics {

@@ -1,4 +1,4 @@
-#include "quoter/risk/window_counter.hpp"
+#include "quoter/core/window_counter.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -8,7 +8,7 @@
 using quoter::core::ns_per_ms;
 using quoter::core::ns_per_s;
 using quoter::core::timestamp_ns;
-using quoter::risk::window_counter;
+using quoter::core::window_counter;
 
 TEST_CASE("a window counter counts events inside the window and forgets old ones",
           "[window_counter]") {

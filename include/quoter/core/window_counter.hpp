@@ -16,8 +16,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
-namespace quoter::risk {
+namespace quoter::core {
 
 template <std::size_t Buckets> class window_counter {
     static_assert(Buckets >= 1);
@@ -62,6 +63,12 @@ public:
         total_ = 0;
     }
 
+    /// Earliest time at which count() may differ from its value now without an add(): when the
+    /// oldest bucket leaves the window. Never, while nothing is counted.
+    [[nodiscard]] constexpr core::timestamp_ns next_drop() const noexcept {
+        return total_ == 0 ? std::numeric_limits<core::timestamp_ns>::max() : next_start_;
+    }
+
     /// Bucket width in nanoseconds.
     [[nodiscard]] constexpr core::duration_ns bucket_width() const noexcept { return width_; }
 
@@ -94,4 +101,4 @@ private:
     std::size_t head_ = 0;
 };
 
-} // namespace quoter::risk
+} // namespace quoter::core

@@ -1,0 +1,110 @@
+// tick_latency: where the time of one market-data tick goes on its way to an order, hop by hop.
+//
+// Every point of the live path is stamped on one clock, tsc_clock::process() (nanoseconds on
+// steady_clock's time line), whichever thread takes the stamp, so stamps of the md thread, the
+// core thread and the order I/O thread subtract directly:
+//
+//   socket_read  md thread   the frame's read completed (the I/O completion handler runs)
+//   decoded      md thread   decoded, applied to the book, the event built
+//   pushed       md thread   the event committed to the md -> core ring
+//   popped       core thread the event taken from the ring
+//   decided      core thread the strategy computed the quotes for it
+//   risk_passed  core thread the first order of the tick passed the pre-trade checks
+//   encoded      core thread that order left the gateway call (encoded and queued, or matched by
+//                            an in-process exchange)
+//   written      I/O thread  its bytes were written to the socket
+//
+// A tick need not reach every point (a trade print decides nothing, most books send no order):
+// each hop is the time from the last point reached before it, and end_to_end runs from
+// socket_read to the last order point reached (written, else encoded). Only ticks that produced
+// an order have an end-to-end figure.
+//
+// record() touches only fixed arrays: no allocation, no locks. Owned by one thread (the core
+// thread, which completes a tick); readers take summaries() on that thread and hand the POD on.
+#pragma once
+
+#include "quoter/core/clock.hpp"
+#include "quoter/core/latency_histogram.hpp"
+#include "quoter/core/time.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace quoter::core {
+
+/// A point of the tick-to-order path, in path order.
+enum class tick_point : std::uint8_t {
+    socket_read,
+    decoded,
+    pushed,
+    popped,
+    decided,
+    risk_passed,
+    encoded,
+    written,
+};
+
+inline constexpr std::size_t tick_point_count = 8;
+
+/// Short snake_case name of the hop ending at point (e.g. "decoded"), for tables and metrics.
+[[nodiscard]] std::string_view to_string(tick_point point) noexcept;
+
+/// The stamps of one tick in ns on tsc_clock::process(); 0 where the tick did not get there.
+struct tick_stamps {
+    std::array<timestamp_ns, tick_point_count> at{};
+
+    [[nodiscard]] timestamp_ns& operator[](tick_point point) noexcept {
+        return at[static_cast<std::size_t>(point)];
+    }
+    [[nodiscard]] timestamp_ns operator[](tick_point point) const noexcept {
+        return at[static_cast<std::size_t>(point)];
+    }
+};
+
+/// Stamps point on tsc_clock::process() unless stamps is null or the point is stamped already
+/// (a tick's first order is the one measured). For the code along the path that only sometimes
+/// runs on behalf of a tick (it is handed the tick's stamps while it does).
+inline void mark_once(tick_stamps* stamps, tick_point point) noexcept {
+    if (stamps != nullptr && (*stamps)[point] == 0) {
+        (*stamps)[point] = tsc_clock::process().now();
+    }
+}
+
+/// Percentiles of every hop and of the whole path, a plain copy for status lines and metrics.
+struct tick_latency_summary {
+    /// hops[i]: from the previous point reached to point i; hops[socket_read] stays empty.
+    std::array<latency_summary, tick_point_count> hops{};
+    /// socket_read to the last order point reached (written, else encoded).
+    latency_summary end_to_end{};
+    /// Ticks recorded, with and without an order.
+    std::uint64_t ticks = 0;
+};
+
+class tick_latency {
+public:
+    /// Records one finished tick. Stamps of 0 are points not reached; a stamp earlier than the
+    /// previous one reached (which a correct path never produces) counts as 0 ns. Owning thread.
+    void record(const tick_stamps& stamps) noexcept;
+
+    /// Forgets everything (e.g. after a warm-up). Owning thread.
+    void reset() noexcept;
+
+    /// The hop ending at point (empty for socket_read).
+    [[nodiscard]] const latency_histogram& hop(tick_point point) const noexcept {
+        return hops_[static_cast<std::size_t>(point)];
+    }
+    [[nodiscard]] const latency_histogram& end_to_end() const noexcept { return end_to_end_; }
+    [[nodiscard]] std::uint64_t ticks() const noexcept { return ticks_; }
+
+    /// Every hop's percentiles (one pass over each histogram: keep it off the hot path).
+    [[nodiscard]] tick_latency_summary summary() const noexcept;
+
+private:
+    std::array<latency_histogram, tick_point_count> hops_{};
+    latency_histogram end_to_end_{};
+    std::uint64_t ticks_ = 0;
+};
+
+} // namespace quoter::core

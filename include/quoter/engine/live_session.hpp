@@ -1,0 +1,108 @@
+// run_live_session: live trading on Binance spot. live::market_data_service runs the md thread
+// (WebSocket feed, decode, book sync) and publishes md_events into an SPSC ring;
+// exec::binance_spot_gateway runs its own I/O thread (WebSocket API orders, user-data stream);
+// the calling thread becomes the core thread and runs the core loop against the gateway.
+//
+// Start: market data first (the instrument comes from the venue's exchangeInfo), then the
+// gateway's session; nothing is quoted until the gateway is connected and the venue's open
+// orders have been reconciled (see below).
+//
+// Clock: the core thread's `now` is the wall clock (system_clock, ns), the same clock the
+// gateway stamps its reports with (exec_report::local_ts) and signs requests with, so ack
+// latencies and request timestamps are on one clock. The core loop never lets time run
+// backwards (it keeps the largest `now` it saw).
+//
+// Stopping: the stop flag, a quit command or a stop request on the control channel. On the way
+// out every order is cancelled on the venue (openOrders.cancelAll) and the session waits, at
+// most stop_timeout_ms, for the cancels to be confirmed.
+//
+// Threading: blocks the calling thread for the whole session. The status callback runs on that
+// thread between events (off the hot path; it may allocate and log).
+#pragma once
+
+#include "quoter/engine/core_loop.hpp"
+#include "quoter/exec/binance_spot_gateway.hpp"
+#include "quoter/live/market_data_service.hpp"
+#include "quoter/ops/control.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace quoter::engine {
+
+struct live_session_config {
+    /// engine.symbol is the index of the traded symbol in market_data.subscription.symbols;
+    /// engine.exchange is not used (the venue matches).
+    core_loop_config engine;
+    /// Feed, symbols and the md thread's CPU.
+    live::service_config market_data;
+    /// WebSocket API endpoint, key, secret, recvWindow, client-id tag. start_us is filled in by
+    /// the session when zero (the process start time, so client ids differ across restarts).
+    exec::binance_spot_gateway_config gateway;
+    /// How long the gateway may take to open its session before the run fails, in ms.
+    std::int64_t connect_timeout_ms = 10'000;
+    /// How long a stop waits for the venue to confirm the cancels, in ms.
+    std::int64_t stop_timeout_ms = 5'000;
+    /// Period of the status callback, in ms.
+    std::int64_t status_interval_ms = 1'000;
+    /// Sleep of the core thread when nothing happened, in µs (0: busy-poll).
+    std::int64_t idle_sleep_us = 100;
+    /// One line per session event (connect, reconcile, stop); may be empty. Called on the
+    /// calling thread outside the trading loop.
+    std::function<void(std::string_view)> log;
+};
+
+/// The gateway's counters, copied (plain values).
+struct live_gateway_stats {
+    bool connected = false;
+    std::uint64_t sent = 0;
+    std::uint64_t answers = 0;
+    std::uint64_t api_errors = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t unknowns = 0;
+    std::uint64_t status_queries = 0;
+    std::uint64_t connects = 0;
+    std::uint64_t disconnects = 0;
+    std::uint64_t reports_dropped = 0;
+};
+
+/// A snapshot of the session, handed to the status callback and returned at the end.
+struct live_status {
+    core::timestamp_ns now = 0; ///< Core clock (wall, ns).
+    risk::trading_state state = risk::trading_state::running;
+    bool feed_paused = false;
+    core_loop_stats loop;
+    exec::quote_counters quotes;
+    live_gateway_stats gateway;
+    /// Orders the quote manager holds (working, unknown or being cancelled).
+    std::size_t working_orders = 0;
+    std::uint64_t orders_sent = 0;         ///< Quote orders that passed the risk gate.
+    std::uint64_t flatten_orders_sent = 0; ///< Flatten orders that passed the risk gate.
+    std::uint64_t risk_rejects = 0;
+    core::qty position;
+    double equity = 0.0;    ///< Quote asset, marked to the mid.
+    double total_pnl = 0.0; ///< Quote asset.
+    live::service_stats market_data;
+};
+
+struct live_summary {
+    bool ok = false;
+    std::string error; ///< Why the session could not start.
+    /// The stop found every order cancelled within stop_timeout_ms.
+    bool stopped_clean = false;
+    live_status last;
+};
+
+using live_status_callback = std::function<void(const live_status&)>;
+
+/// Runs until stop is set, or the control channel asks to stop (quit command or
+/// request_stop). control may be nullptr; on_status may be empty.
+[[nodiscard]] live_summary run_live_session(const live_session_config& config,
+                                            const std::atomic<bool>& stop,
+                                            const live_status_callback& on_status = {},
+                                            ops::control_channel* control = nullptr);
+
+} // namespace quoter::engine

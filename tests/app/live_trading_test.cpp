@@ -1,0 +1,186 @@
+// `quoter run --mode live` end to end: the real quoter binary trades against the real
+// quoter-venue binary on 127.0.0.1 (spot WebSocket API, user-data stream, market data), with the
+// endpoints overridden in the configuration and the venue's documented example key in the
+// environment. The venue's /control/stats counts what it holds, so every check compares the two
+// sides. Every child runs under a deadline.
+#include "net/venue_process.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include "quoter/net/io_loop.hpp"
+#include "quoter/net/rest_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using quoter::net::testing::json_int;
+using quoter::net::testing::venue_process;
+
+constexpr const char* api_key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+constexpr const char* api_secret =
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+const std::map<std::string, std::string> credentials{{"QUOTER_API_KEY", api_key},
+                                                     {"QUOTER_API_SECRET", api_secret}};
+
+/// A live testnet configuration whose three endpoints point at the local venue.
+std::string live_config(const venue_process& venue, const std::string& extra = {}) {
+    return "[engine]\nmode = \"live\"\nmarket = \"spot\"\nsymbol = \"BTCUSDT\"\n"
+           "testnet = true\n\n[exchange.spot_testnet]\nrest_url = \"" +
+           venue.http_url() + "\"\nws_url = \"" + venue.ws_url() + "\"\nws_api_url = \"" +
+           venue.ws_url() + "/ws-api/v3\"\n\n[strategy.linear]\nspread_bps = 1.0\n" + extra;
+}
+
+fs::path write_config(const quoter::test::temp_dir& dir, const std::string& text) {
+    const fs::path path = dir.path() / "live.toml";
+    std::ofstream out(path);
+    out << text;
+    REQUIRE(static_cast<bool>(out.flush()));
+    return path;
+}
+
+/// The venue's counters, read over its control endpoint.
+class venue_stats {
+public:
+    explicit venue_stats(const venue_process& venue) {
+        quoter::net::rest_config config;
+        config.base_url = venue.http_url();
+        config.request_timeout_ms = 5'000;
+        client_ = std::make_unique<quoter::net::rest_client>(loop_, config);
+    }
+
+    std::string read() {
+        return quoter::net::testing::control(loop_, *client_, "/control/stats").body;
+    }
+    long long get(std::string_view key) { return json_int(read(), key); }
+
+    /// Polls until key satisfies the predicate or the limit passes; the last value.
+    template <class Predicate>
+    long long wait_for(std::string_view key, Predicate ok, std::chrono::seconds limit) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        long long value = get(key);
+        while (!ok(value) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(50ms);
+            value = get(key);
+        }
+        return value;
+    }
+
+private:
+    quoter::net::io_loop loop_;
+    std::unique_ptr<quoter::net::rest_client> client_;
+};
+
+/// The number after `label` in the summary ("fills 12," -> 12), or -1.
+long long summary_count(const std::string& text, const std::string& label) {
+    const std::string key = "  " + label + " ";
+    std::size_t at = text.find(key);
+    if (at == std::string::npos) {
+        at = text.find(", " + label + " ");
+        if (at == std::string::npos) {
+            return -1;
+        }
+        at += 2 + label.size() + 1;
+    } else {
+        at += key.size();
+    }
+    return std::atoll(text.c_str() + at);
+}
+
+} // namespace
+
+TEST_CASE("live: quotes rest on the venue, fills are booked once, SIGUSR1 cancels every order",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "41"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config = write_config(dir, live_config(venue));
+    quoter::test::child_process quoter(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+        credentials, "app-live");
+    venue_stats stats(venue);
+
+    // Quotes are placed and rest.
+    CHECK(stats.wait_for(
+              "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+    // The market moves through them: fills.
+    CHECK(stats.wait_for(
+              "trades", [](long long n) { return n >= 2; }, 60s) >= 2);
+    CHECK(stats.get("user_subscriptions") >= 1);
+
+    quoter.signal(SIGUSR1);
+    CHECK(stats.wait_for(
+              "open_orders", [](long long n) { return n == 0; }, 20s) == 0);
+    // The kill is latched: nothing is placed again.
+    const long long placed = stats.get("orders_placed");
+    std::this_thread::sleep_for(500ms);
+    CHECK(stats.get("open_orders") == 0);
+    CHECK(stats.get("orders_placed") == placed);
+
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(30s) == 0);
+    const std::string out = quoter.out();
+    INFO(out << quoter.err());
+    CHECK(out.find("final state killed") != std::string::npos);
+    CHECK(out.find("open orders at stop: none") != std::string::npos);
+    // Every venue trade reached the account exactly once: none lost, none doubled.
+    CHECK(summary_count(out, "fills") == stats.get("trades"));
+    CHECK(summary_count(out, "orders") ==
+          stats.get("orders_placed") + stats.get("orders_rejected"));
+}
+
+TEST_CASE("live: a stop cancels the resting quotes and waits for the venue to confirm",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "20", "--seed", "42"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config = write_config(dir, live_config(venue));
+    quoter::test::child_process quoter(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+        credentials, "app-live");
+    venue_stats stats(venue);
+    REQUIRE(stats.wait_for(
+                "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(30s) == 0);
+    INFO(quoter.out() << quoter.err());
+    CHECK(stats.get("open_orders") == 0);
+    CHECK(quoter.out().find("open orders at stop: none") != std::string::npos);
+}
+
+TEST_CASE("live: no credentials, or mainnet without the acknowledgement, never connects",
+          "[app][live]") {
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config = dir.path() / "live.toml";
+    {
+        std::ofstream out(config);
+        out << "[engine]\nmode = \"live\"\nmarket = \"spot\"\nsymbol = \"BTCUSDT\"\n"
+               "testnet = true\n\n[exchange.spot_testnet]\nrest_url = \"http://127.0.0.1:9\"\n"
+               "ws_url = \"ws://127.0.0.1:9\"\nws_api_url = \"ws://127.0.0.1:9/ws-api/v3\"\n";
+    }
+    const auto missing = quoter::test::run_to_end(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string()}, {}, 60s);
+    CHECK(missing.status == 2);
+    CHECK(missing.err.find("QUOTER_API_KEY") != std::string::npos);
+
+    {
+        std::ofstream out(config);
+        out << "[engine]\nmode = \"live\"\nmarket = \"spot\"\nsymbol = \"BTCUSDT\"\n"
+               "testnet = false\n";
+    }
+    const auto mainnet = quoter::test::run_to_end(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string()}, credentials, 60s);
+    CHECK(mainnet.status == 2);
+    CHECK(mainnet.err.find("mainnet") != std::string::npos);
+    // The secret is never printed.
+    CHECK(mainnet.err.find(api_secret) == std::string::npos);
+}

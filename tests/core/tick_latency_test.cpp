@@ -1,0 +1,81 @@
+// tick_latency: each hop is measured from the last point the tick reached, end to end only for
+// ticks that produced an order.
+#include "quoter/core/tick_latency.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+using quoter::core::tick_latency;
+using quoter::core::tick_point;
+using quoter::core::tick_stamps;
+
+namespace {
+
+tick_stamps full_tick(std::int64_t start) {
+    tick_stamps s;
+    // 100, 200, ... ns between consecutive points.
+    std::int64_t at = start;
+    for (std::size_t i = 0; i < quoter::core::tick_point_count; ++i) {
+        at += static_cast<std::int64_t>(i) * 100;
+        s.at[i] = at;
+    }
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("a tick through every point fills every hop and the end to end", "[tick_latency]") {
+    auto latency = std::make_unique<tick_latency>();
+    latency->record(full_tick(1'000'000));
+    CHECK(latency->ticks() == 1);
+    CHECK(latency->hop(tick_point::socket_read).count() == 0);
+    CHECK(latency->hop(tick_point::decoded).max() == 100);
+    CHECK(latency->hop(tick_point::pushed).max() == 200);
+    CHECK(latency->hop(tick_point::written).max() == 700);
+    CHECK(latency->end_to_end().count() == 1);
+    CHECK(latency->end_to_end().max() == 100 + 200 + 300 + 400 + 500 + 600 + 700);
+}
+
+TEST_CASE("a point not reached is skipped: the next hop runs from the last point reached",
+          "[tick_latency]") {
+    auto latency = std::make_unique<tick_latency>();
+    tick_stamps s = full_tick(5'000);
+    s[tick_point::pushed] = 0;
+    s[tick_point::written] = 0;
+    latency->record(s);
+    CHECK(latency->hop(tick_point::pushed).count() == 0);
+    CHECK(latency->hop(tick_point::popped).max() == 200 + 300);
+    CHECK(latency->hop(tick_point::written).count() == 0);
+    // Without a written stamp the order leaves at encoded.
+    CHECK(latency->end_to_end().max() == s[tick_point::encoded] - s[tick_point::socket_read]);
+}
+
+TEST_CASE("a tick without an order has hops but no end to end", "[tick_latency]") {
+    auto latency = std::make_unique<tick_latency>();
+    tick_stamps s = full_tick(7'000);
+    s[tick_point::risk_passed] = 0;
+    s[tick_point::encoded] = 0;
+    s[tick_point::written] = 0;
+    latency->record(s);
+    CHECK(latency->hop(tick_point::decided).count() == 1);
+    CHECK(latency->end_to_end().count() == 0);
+
+    const quoter::core::tick_latency_summary summary = latency->summary();
+    CHECK(summary.ticks == 1);
+    CHECK(summary.hops[static_cast<std::size_t>(tick_point::decided)].p50 == 400);
+    CHECK(summary.end_to_end.count == 0);
+
+    latency->reset();
+    CHECK(latency->ticks() == 0);
+    CHECK(latency->hop(tick_point::decided).count() == 0);
+}
+
+TEST_CASE("a stamp before the previous one counts as zero", "[tick_latency]") {
+    auto latency = std::make_unique<tick_latency>();
+    tick_stamps s = full_tick(9'000);
+    s[tick_point::popped] = s[tick_point::pushed] - 50;
+    latency->record(s);
+    CHECK(latency->hop(tick_point::popped).max() == 0);
+    CHECK(to_string(tick_point::risk_passed) == "risk_passed");
+}
