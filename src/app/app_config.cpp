@@ -494,6 +494,12 @@ void read_market(config::section s, market_section& out) {
                            "Size of a hit: full (the whole order) or fixed (fixed_fill_lots)");
     m.fixed_fill_lots = s.integer("fixed_fill_lots", m.fixed_fill_lots, {.min = 1, .unit = "lots"},
                                   "fill_size = fixed: lots (of symbol.step_size) filled per hit");
+    m.informed_share = s.number("informed_share", m.informed_share, {.min = 0, .max = 1},
+                                "Share of the orders hitting a quote that are informed: the mid "
+                                "then moves against the filled quote (adverse selection)");
+    m.informed_impact_bps =
+        s.number("informed_impact_bps", m.informed_impact_bps, {.min = 0, .max = 10000},
+                 "Mid move after an informed hit, bps of the mid");
 }
 
 void read_sim_exchange(config::section s, exec::sim_exchange_config& out) {

@@ -260,21 +260,21 @@ int run_sweep_command(const sweep_command& command) {
     for (const auto& text : command.sets) {
         auto axis = research::parse_set(text);
         axis ? research::set_axis(spec, std::move(*axis))
-             : problems.push_back("--set " + axis.error());
+             : problems.push_back(fmt::format("--set {}", axis.error()));
     }
     for (const auto& text : command.ranges) {
         auto axis = research::parse_range(text);
         axis ? research::set_axis(spec, std::move(*axis))
-             : problems.push_back("--range " + axis.error());
+             : problems.push_back(fmt::format("--range {}", axis.error()));
     }
     for (const auto& text : command.randoms) {
         auto axis = research::parse_random(text);
         axis ? research::set_axis(spec, std::move(*axis))
-             : problems.push_back("--random " + axis.error());
+             : problems.push_back(fmt::format("--random {}", axis.error()));
     }
     if (command.objective) {
         auto goal = research::parse_objective(*command.objective);
-        goal ? void(spec.goal = *goal) : problems.push_back("--objective: " + goal.error());
+        goal ? void(spec.goal = *goal) : problems.push_back(fmt::format("--objective: {}", goal.error()));
     }
     if (!command.data.empty() && !command.train.empty()) {
         problems.emplace_back("--data and --train both name the captures trials run on; give one");

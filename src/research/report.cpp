@@ -88,7 +88,8 @@ std::string trials_csv(const results_file& results) {
     const auto defs = metric_defs();
     std::string out = "trial";
     for (const auto& key : results.header.keys) {
-        out += "," + csv_field(key);
+        out += ',';
+        out += csv_field(key);
     }
     out += ",units,rank";
     for (const auto& def : defs) {
@@ -106,12 +107,14 @@ std::string trials_csv(const results_file& results) {
         const auto& row = results.rows[i];
         out += fmt::format("{}", row.index);
         for (const auto& key : results.header.keys) {
-            out += "," + csv_field(value_of(row, key));
+            out += ',';
+            out += csv_field(value_of(row, key));
         }
         out += fmt::format(",{},{}", row.units, rank_of[i]);
         for (const auto& s : row.stats) {
             for (const double v : {s.mean, s.stddev, s.min, s.p05, s.median, s.p95, s.max}) {
-                out += "," + csv_number(v);
+                out += ',';
+                out += csv_number(v);
             }
         }
         out += '\n';
@@ -129,7 +132,8 @@ std::string trials_json(const results_file& results) {
                     json_string(h.fingerprint), to_string(h.goal), objective_metric(h.goal),
                     h.total_trials, results.rows.size(), h.units);
     for (std::size_t i = 0; i < h.keys.size(); ++i) {
-        out += (i == 0 ? "" : ", ") + json_string(h.keys[i]);
+        out += i == 0 ? "" : ", ";
+        out += json_string(h.keys[i]);
     }
     out += "],\n  \"ranking\": [";
     const auto order = rank(results);
@@ -260,7 +264,7 @@ core::result<std::string, std::string> apply_parameters(std::string_view config_
     for (const auto& p : parameters) {
         toml::table value_holder;
         try {
-            value_holder = toml::parse("v = " + p.value);
+            value_holder = toml::parse(std::string("v = ").append(p.value));
         } catch (const toml::parse_error&) {
             value_holder.insert_or_assign("v", p.value); // a bare string, as the sweep read it
         }

@@ -265,7 +265,8 @@ std::string row_json(const trial_row& row) {
         const auto v = stats_values(row.stats[m]);
         out += fmt::format("{}\"{}\":[", m == 0 ? "" : ",", metrics[m].name);
         for (std::size_t i = 0; i < v.size(); ++i) {
-            out += (i == 0 ? "" : ",") + number_json(v[i]);
+            out += i == 0 ? "" : ",";
+            out += number_json(v[i]);
         }
         out += ']';
     }
@@ -275,7 +276,8 @@ std::string row_json(const trial_row& row) {
 std::string header_json(const results_header& h) {
     std::string keys;
     for (std::size_t i = 0; i < h.keys.size(); ++i) {
-        keys += (i == 0 ? "" : ",") + string_json(h.keys[i]);
+        keys += i == 0 ? "" : ",";
+        keys += string_json(h.keys[i]);
     }
     return fmt::format("{{\"format\":\"{}\",\"fingerprint\":{},\"objective\":\"{}\",\"keys\":[{}],"
                        "\"trials\":{},\"units\":{},\"unit_names\":{},\"grid_only\":{},"

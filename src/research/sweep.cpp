@@ -126,7 +126,8 @@ std::optional<std::string> value_text(const toml::node& node) {
             if (!element) {
                 return std::nullopt;
             }
-            out += (i == 0 ? "" : ", ") + *element;
+            out += i == 0 ? "" : ", ";
+            out += *element;
         }
         return out + "]";
     }

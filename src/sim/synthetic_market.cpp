@@ -32,6 +32,8 @@ std::string_view describe(market_config_error error) noexcept {
         return "order_flow_a_per_s and order_flow_k_per_price_unit must be finite and >= 0";
     case market_config_error::bad_fixed_fill:
         return "fixed_fill_lots must be positive";
+    case market_config_error::bad_informed:
+        return "informed_share must be in [0, 1] and informed_impact_bps finite and >= 0";
     }
     return "unknown error";
 }
@@ -56,6 +58,10 @@ market_config_error validate(const market_config& config) noexcept {
     }
     if (config.fill_size == fill_size_model::fixed && config.fixed_fill_lots <= 0) {
         return market_config_error::bad_fixed_fill;
+    }
+    if (!(config.informed_share >= 0.0 && config.informed_share <= 1.0) ||
+        !(config.informed_impact_bps >= 0.0) || !std::isfinite(config.informed_impact_bps)) {
+        return market_config_error::bad_informed;
     }
     return market_config_error::none;
 }

@@ -5,11 +5,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -243,4 +245,43 @@ TEST_CASE("a 2-shard sweep run by GNU parallel merges to the single-process resu
     INFO(merged.err);
     REQUIRE(merged.status == 0);
     require_same_report(dir.path() / "single", dir.path() / "merged");
+}
+
+TEST_CASE("informed flow costs the market maker what the spread earns", "[research][sweep]") {
+    temp_dir dir("sweep-informed");
+    const auto config = short_config(dir, "600.0");
+    const auto out = dir.path() / "out";
+    const auto run =
+        run_quoter({"sweep", "-c", config.string(), "--set", "market.informed_share=0,0.9", "--set",
+                    "market.informed_impact_bps=30", "--paths", "3", "--out", out.string()});
+    INFO(run.err);
+    REQUIRE(run.status == 0);
+    // trials.csv: the header names the columns; trial 0 is uninformed, trial 1 informed.
+    std::ifstream in(out / "trials.csv");
+    std::string line;
+    std::vector<std::vector<std::string>> rows;
+    while (std::getline(in, line)) {
+        std::vector<std::string> fields;
+        std::stringstream stream(line);
+        for (std::string field; std::getline(stream, field, ',');) {
+            fields.push_back(field);
+        }
+        rows.push_back(fields);
+    }
+    REQUIRE(rows.size() == 3);
+    const auto column = [&](std::string_view name) {
+        const auto it = std::find(rows[0].begin(), rows[0].end(), name);
+        REQUIRE(it != rows[0].end());
+        return static_cast<std::size_t>(it - rows[0].begin());
+    };
+    const auto value = [&](std::size_t row, std::string_view name) {
+        return std::stod(rows[row][column(name)]);
+    };
+    CHECK(rows[1][column("market.informed_share")] == "0");
+    CHECK(rows[2][column("market.informed_share")] == "0.9");
+    // Informed hits move the mid against the fill: the inventory loses, the total falls.
+    CHECK(value(2, "inventory_pnl_mean") < value(1, "inventory_pnl_mean"));
+    CHECK(value(2, "total_pnl_mean") < value(1, "total_pnl_mean"));
+    CHECK(value(2, "sharpe_mean") < value(1, "sharpe_mean"));
+    CHECK(value(1, "total_pnl_mean") > 0.0);
 }

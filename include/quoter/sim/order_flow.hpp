@@ -3,7 +3,9 @@
 // exchange's resting set changed), lets the market decide which of them market orders hit
 // during the step (intensity A * exp(-k * delta) from the mid, synthetic_market::sample_fills)
 // and fills those on the exchange with hit_order(), so the fills reach the trading loop as
-// execution reports after the exchange's report latency, as any venue fill would.
+// execution reports after the exchange's report latency, as any venue fill would. A side hit
+// in a step may have been an informed order (market_config::informed_share): then the mid moves
+// against the filled quotes before the next step (adverse selection).
 //
 // Threading: one instance per path, on the path's thread. No allocation.
 #pragma once
@@ -43,15 +45,26 @@ public:
         if (hit == 0) {
             return 0;
         }
+        bool bid_hit = false;
+        bool ask_hit = false;
         for (std::size_t i = 0; i < levels_; ++i) {
             const auto level = static_cast<std::uint8_t>(i);
             if (hits_[i].bid_filled.lots() > 0) {
                 (void)exchange.hit_order(symbol_, core::side::buy, level, hits_[i].bid_filled, now);
+                bid_hit = true;
             }
             if (hits_[i].ask_filled.lots() > 0) {
                 (void)exchange.hit_order(symbol_, core::side::sell, level, hits_[i].ask_filled,
                                          now);
+                ask_hit = true;
             }
+        }
+        // One market order per side and step (sample_fills), so at most one informed move each.
+        if (bid_hit) {
+            (void)market.after_hit(core::side::buy);
+        }
+        if (ask_hit) {
+            (void)market.after_hit(core::side::sell);
         }
         return hit;
     }

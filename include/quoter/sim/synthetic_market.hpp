@@ -9,7 +9,9 @@
 // - The mid path and the order flow use two independent random streams derived from the seed, so
 //   the mid path depends only on the seed and the step sizes, never on the quotes or on how often
 //   fills are sampled. Two strategies run on the same seed therefore face the same market
-//   (common random numbers), which keeps comparisons between them tight.
+//   (common random numbers), which keeps comparisons between them tight. The exception is
+//   informed flow (informed_share > 0): an informed hit moves the mid against the filled quote
+//   (adverse selection), so then the path also depends on where and when one is filled.
 // - The mid stays positive (at least one tick) and best_bid() < best_ask().
 // The market knows nothing of order matching: a quote that crosses the visible book is treated
 // like any other quote here (by its distance from the mid); rejecting or executing marketable
@@ -82,6 +84,13 @@ struct market_config {
     fill_size_model fill_size = fill_size_model::full;
     /// Lots filled per hit when fill_size is fixed; must be positive.
     std::int64_t fixed_fill_lots = 1;
+    /// Share of the market orders that hit a quote which are informed, in [0, 1]: right after
+    /// an informed order fills a quote, the mid moves against that quote (down after our bid is
+    /// hit, up after our ask is lifted) by informed_impact_bps of the mid. 0: no adverse
+    /// selection, and no random draw (the market is then exactly the one without the option).
+    double informed_share = 0.0;
+    /// Size of an informed order's mid move, bps of the mid (>= 0).
+    double informed_impact_bps = 0.0;
 };
 
 enum class market_config_error : std::uint8_t {
@@ -92,6 +101,7 @@ enum class market_config_error : std::uint8_t {
     bad_spread,      ///< negative or not finite
     bad_order_flow,  ///< A or k negative or not finite
     bad_fixed_fill,  ///< fixed fill size not positive
+    bad_informed,    ///< informed share outside [0, 1] or impact negative or not finite
 };
 
 [[nodiscard]] std::string_view describe(market_config_error error) noexcept;
@@ -193,6 +203,18 @@ public:
             filled += static_cast<std::size_t>(bid_hit) + static_cast<std::size_t>(ask_hit);
         }
         return filled;
+    }
+
+    /// After a hit of our quote on `filled` (buy: our bid was hit): with probability
+    /// informed_share the order was informed and the mid moves against the quote at once, so
+    /// the next book shows it. Returns whether it moved. Hot path: no allocation.
+    bool after_hit(core::side filled) noexcept {
+        if (config_.informed_share <= 0.0 || flow_rng_.uniform() >= config_.informed_share) {
+            return false;
+        }
+        const double move = mid_ * config_.informed_impact_bps * 1e-4;
+        mid_ = filled == core::side::buy ? std::max(mid_ - move, tick_size_) : mid_ + move;
+        return true;
     }
 
     /// Current mid in price units (continuous: not on the tick grid).
