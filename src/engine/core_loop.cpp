@@ -349,6 +349,22 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
             flatten(*source);
         }
     }
+    if (control_->pause_toggle_requested()) {
+        if (const auto source = control_->take_pause_toggle()) {
+            // SIGUSR2: resume a paused engine, pause any other (a kill stays latched).
+            const bool paused = risk_.state() == risk::trading_state::paused;
+            const ops::control_command command =
+                paused ? ops::control_command::resume : ops::control_command::pause;
+            if (journal_ != nullptr) {
+                journal_->append(now, ops::command_entry{command, *source});
+            }
+            if (paused) {
+                (void)risk_.resume(now);
+            } else {
+                risk_.pause(now);
+            }
+        }
+    }
     control_->drain([&](const ops::control_message& message) {
         if (message.command == ops::control_command::flatten) {
             flatten(message.source);

@@ -11,6 +11,7 @@
 #include "quoter/ops/metrics.hpp"
 #include "quoter/ops/state_file.hpp"
 #include "quoter/ops/status.hpp"
+#include "quoter/ops/telegram_commands.hpp"
 
 #include <algorithm>
 #include <array>
@@ -593,6 +594,31 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         }
     }
 
+    // Telegram commands: a thread of their own, into the control channel like HTTP's.
+    std::unique_ptr<ops::telegram_commands> telegram;
+    if (const ops::alerts_settings& a = config.ops.alerts; !a.telegram_command_chat_ids.empty()) {
+        if (control == nullptr) {
+            summary.error = "telegram: commands need a control channel";
+            return summary;
+        }
+        telegram = std::make_unique<ops::telegram_commands>(
+            ops::telegram_command_settings{.api_url = a.telegram_api_url,
+                                           .bot_token = a.telegram_bot_token,
+                                           .allowed_chat_ids = a.telegram_command_chat_ids,
+                                           .poll_timeout =
+                                               std::chrono::seconds(a.telegram_poll_timeout_s)},
+            *control, board);
+        if (const std::string failed = telegram->start(); !failed.empty()) {
+            summary.error = "telegram: " + failed;
+            return summary;
+        }
+        std::string chats;
+        for (const std::string& id : a.telegram_command_chat_ids) {
+            chats += (chats.empty() ? "" : ", ") + id;
+        }
+        log("telegram: commands accepted from chat " + chats);
+    }
+
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = steady_ns() + status_ns;
     const core::duration_ns publish_ns =
@@ -645,6 +671,9 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         if (const std::string failed = saver->error(); !failed.empty()) {
             log("state: " + failed);
         }
+    }
+    if (telegram) {
+        telegram->stop();
     }
     if (http) {
         http->stop();

@@ -717,3 +717,55 @@ TEST_CASE("paper session metrics: venue rejects by reason, order round trips, an
     child.signal(SIGINT);
     CHECK(child.wait(std::chrono::seconds(30)) == 0);
 }
+
+TEST_CASE("paper session: SIGUSR2 pauses and resumes without a terminal, journaled with source "
+          "signal",
+          "[app][venue][ops][signal]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "28"});
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path journal = tmp.path() / "journal.jsonl";
+    const fs::path config = tmp.path() / "paper.toml";
+    write_file(config, ops_config(venue, "\n[journal]\npath = \"" + journal.string() + "\"\n"));
+    quoter_child child(
+        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"},
+        {{"QUOTER_HTTP_TOKEN", token}});
+    const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
+    INFO(child.err());
+    REQUIRE(port != 0);
+    REQUIRE(wait_for_body(port, "/status", "\"working_orders\":2", std::chrono::seconds(20))
+                .find("\"working_orders\":2") != std::string::npos);
+
+    child.signal(SIGUSR2);
+    const std::string paused =
+        wait_for_body(port, "/status", "\"state\":\"paused\"", std::chrono::seconds(10));
+    INFO(paused);
+    CHECK(paused.find("\"state\":\"paused\"") != std::string::npos);
+    CHECK(wait_for_file_text(journal,
+                             "\"type\":\"command\",\"command\":\"pause\",\"source\":"
+                             "\"signal\"",
+                             std::chrono::seconds(5)));
+    // The pause pulls the quotes.
+    CHECK(wait_for_body(port, "/status", "\"working_orders\":0", std::chrono::seconds(10))
+              .find("\"working_orders\":0") != std::string::npos);
+
+    child.signal(SIGUSR2);
+    const std::string resumed =
+        wait_for_body(port, "/status", "\"state\":\"running\"", std::chrono::seconds(10));
+    INFO(resumed);
+    CHECK(resumed.find("\"state\":\"running\"") != std::string::npos);
+    CHECK(wait_for_file_text(journal,
+                             "\"type\":\"command\",\"command\":\"resume\",\"source\":"
+                             "\"signal\"",
+                             std::chrono::seconds(5)));
+
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    // One journal line per signal.
+    const std::string text = slurp(journal);
+    std::size_t commands = 0;
+    for (auto at = text.find("\"type\":\"command\""); at != std::string::npos;
+         at = text.find("\"type\":\"command\"", at + 1)) {
+        ++commands;
+    }
+    CHECK(commands == 2);
+}
