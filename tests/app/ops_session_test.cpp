@@ -769,3 +769,47 @@ TEST_CASE("paper session: SIGUSR2 pauses and resumes without a terminal, journal
     }
     CHECK(commands == 2);
 }
+
+TEST_CASE("paper session start-up: an unreachable exchangeInfo and an unknown symbol are told "
+          "apart",
+          "[app][venue][ops][startup]") {
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path config = tmp.path() / "paper.toml";
+    SECTION("the venue lists other symbols: the symbol is unknown") {
+        venue_process venue({"--symbols", "ETHUSDT", "--rate-hz", "50", "--seed", "29"});
+        write_file(config, ops_config(venue));
+        quoter_child child(
+            {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"});
+        const int status = child.wait(std::chrono::seconds(60));
+        INFO(child.err());
+        CHECK(status != 0);
+        CHECK(status != -1);
+        CHECK_THAT(child.err(), Catch::Contains("not in exchangeInfo"));
+        CHECK(child.err().find("exchangeInfo unavailable") == std::string::npos);
+    }
+    SECTION("nothing listens at rest_url: the connection failed") {
+        // A port that was free a moment ago: bound, then closed.
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0);
+        socklen_t len = sizeof(addr);
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        ::close(fd);
+        const std::string origin = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+        write_file(config, "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\nsymbol = "
+                           "\"BTCUSDT\"\ntestnet = false\n\n[exchange.spot]\nrest_url = \"http://" +
+                               origin + "\"\nws_url = \"ws://" + origin + "\"\n");
+        quoter_child child(
+            {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"});
+        const int status = child.wait(std::chrono::seconds(60));
+        INFO(child.err());
+        CHECK(status != 0);
+        CHECK(status != -1);
+        CHECK_THAT(child.err(),
+                   Catch::Contains("exchangeInfo unavailable: the REST request failed"));
+        CHECK(child.err().find("symbol unknown") == std::string::npos);
+    }
+}
