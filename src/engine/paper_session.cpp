@@ -46,8 +46,15 @@ namespace {
 }
 
 paper_status snapshot(const core_loop& loop, const exec::sim_exchange& exchange,
-                      const live::market_data_service& service, core::timestamp_ns now) {
+                      const live::market_data_service& service, core::timestamp_ns now,
+                      const ops::status_snapshot& published) {
     paper_status status;
+    status.mid = published.mid;
+    status.quoted_bid = published.quoted_bid;
+    status.quoted_ask = published.quoted_ask;
+    status.inventory_base = published.inventory_base;
+    status.round_trip_p50_ns = published.round_trip_p50_ns;
+    status.round_trip_p99_ns = published.round_trip_p99_ns;
     status.now = now;
     status.state = loop.state();
     status.feed_paused = loop.feed_paused();
@@ -376,6 +383,8 @@ public:
     }
 
     void set_symbol(std::string_view symbol) noexcept { snapshot_.symbol.assign(symbol); }
+    /// The snapshot last published (core thread).
+    [[nodiscard]] const ops::status_snapshot& last() const noexcept { return snapshot_; }
     /// Marks the snapshot stopped and publishes it once more.
     void stopped() noexcept {
         snapshot_.state = ops::trading_state::stopped;
@@ -645,7 +654,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         }
         if (on_status && now >= next_status) {
             next_status = now + status_ns;
-            on_status(snapshot(loop, exchange, service, now));
+            on_status(snapshot(loop, exchange, service, now, publisher->last()));
         }
         if (!any) {
             if (config.idle_sleep_us > 0) {
@@ -679,7 +688,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         http->stop();
     }
     service.stop();
-    summary.last = snapshot(loop, exchange, service, steady_ns());
+    summary.last = snapshot(loop, exchange, service, steady_ns(), publisher->last());
     if (on_status) {
         on_status(summary.last);
     }

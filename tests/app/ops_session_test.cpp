@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -714,6 +715,31 @@ TEST_CASE("paper session metrics: venue rejects by reason, order round trips, an
         CHECK(WIFEXITED(rc));
         CHECK(WEXITSTATUS(rc) == 0);
     }
+    // The status line (every 5 s without a terminal) shows the market, our quotes, the
+    // inventory, the risk state and the round trips, not only orders and PnL.
+    const auto line_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (child.err().find("paper 5s") == std::string::npos &&
+           std::chrono::steady_clock::now() < line_deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const std::string err = child.err();
+    const auto line_at = err.find("paper 5s");
+    REQUIRE(line_at != std::string::npos);
+    const std::string line = err.substr(line_at, err.find('\n', line_at) - line_at);
+    INFO(line);
+    // The risk state, then the mid (a number: the book is synced). Here the rejects of the
+    // one-order exchange may have tripped the error-storm kill; the state shows either way.
+    const auto mid_at = line.find("  mid ");
+    REQUIRE(mid_at != std::string::npos);
+    CHECK(std::isdigit(static_cast<unsigned char>(line[mid_at + 6])) != 0);
+    CHECK((line.find("s  running  mid ") != std::string::npos ||
+           line.find("s  killed  mid ") != std::string::npos));
+    CHECK_THAT(line, Catch::Contains("  quotes "));
+    CHECK_THAT(line, Catch::Contains("  inv "));
+    // Acks have come back by now: the round-trip percentiles are numbers, not "-".
+    const auto rtt_at = line.find("  rtt p50/p99 ");
+    REQUIRE(rtt_at != std::string::npos);
+    CHECK(std::isdigit(static_cast<unsigned char>(line[rtt_at + 14])) != 0);
     child.signal(SIGINT);
     CHECK(child.wait(std::chrono::seconds(30)) == 0);
 }
