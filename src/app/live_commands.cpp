@@ -503,13 +503,20 @@ int run_replay_command(const replay_command& command) {
 namespace {
 
 std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
+    const auto price = [](double p) { return p > 0.0 ? fmt::format("{:.8g}", p) : "-"; };
+    const auto ms = [](core::duration_ns ns) {
+        return ns > 0 ? fmt::format("{:.2f}", static_cast<double>(ns) / 1e6) : std::string("-");
+    };
     const core::latency_summary& t2o = s.tick_to_order.end_to_end;
-    return fmt::format("paper {:.0f}s  {}{}  orders {}  fills {}  open {}  pnl {}  equity {:.2f}  "
-                       "msgs {}  synced {}  t2o p50 {:.1f} us p99 {:.1f} us",
+    return fmt::format("paper {:.0f}s  {}{}  mid {}  quotes {}/{}  inv {:.8g}  pnl {}  fills {}  "
+                       "orders {}  open {}  rtt p50/p99 {}/{} ms  t2o p50 {:.1f} us p99 {:.1f} us  "
+                       "msgs {}  synced {}",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
-                       s.orders_sent, s.loop.fills, s.open_orders, signed_money(s.total_pnl),
-                       s.equity, s.market_data.messages, s.market_data.synced_symbols,
-                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3);
+                       price(s.mid), price(s.quoted_bid), price(s.quoted_ask), s.inventory_base,
+                       signed_money(s.total_pnl), s.loop.fills, s.orders_sent, s.open_orders,
+                       ms(s.round_trip_p50_ns), ms(s.round_trip_p99_ns),
+                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3,
+                       s.market_data.messages, s.market_data.synced_symbols);
 }
 
 /// The exit report's latency table: every hop of the tick-to-order path, then end to end.
@@ -599,7 +606,7 @@ int run_paper_command(const paper_run_command& command) {
                  command.duration_s > 0 ? fmt::format(", for {:g} s", command.duration_s).c_str()
                                         : "",
                  interactive ? "keys: k kill, p pause, r resume, q quit; Ctrl-C stops"
-                             : "Ctrl-C stops, SIGUSR1 kills");
+                             : "Ctrl-C stops, SIGUSR1 kills, SIGUSR2 pauses/resumes");
     std::fflush(stderr);
 
     std::atomic<bool> stop{false};

@@ -57,6 +57,14 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
     refresh_views();
 }
 
+void core_loop::restore(core::qty position, std::int64_t cost_basis_units, std::int64_t cash_units,
+                        std::uint64_t last_order_sequence) noexcept {
+    account_.restore(position, cost_basis_units, cash_units);
+    quotes_.continue_sequence_after(last_order_sequence);
+    peak_equity_ = std::max(peak_equity_, account_.equity());
+    refresh_views();
+}
+
 core::qty core_loop::to_trading_lots(core::qty book_lots) const noexcept {
     // Down: the simulated exchange must never see more size than the venue can trade, so a
     // level (or print) smaller than one trading lot shows as 0 and fills nothing.
@@ -384,6 +392,22 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
             flatten(*source);
         }
     }
+    if (control_->pause_toggle_requested()) {
+        if (const auto source = control_->take_pause_toggle()) {
+            // SIGUSR2: resume a paused engine, pause any other (a kill stays latched).
+            const bool paused = risk_.state() == risk::trading_state::paused;
+            const ops::control_command command =
+                paused ? ops::control_command::resume : ops::control_command::pause;
+            if (journal_ != nullptr) {
+                journal_->append(now, ops::command_entry{command, *source});
+            }
+            if (paused) {
+                (void)risk_.resume(now);
+            } else {
+                risk_.pause(now);
+            }
+        }
+    }
     control_->drain([&](const ops::control_message& message) {
         if (message.command == ops::control_command::flatten) {
             flatten(message.source);
@@ -445,6 +469,9 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
         const std::size_t slot = report.client_id.value & 0xffU;
         const core::timestamp_ns sent = slot < sent_ts_.size() ? sent_ts_[slot] : at;
         risk_.on_ack(sent, at);
+        if (exec_listener_ != nullptr) {
+            exec_listener_->on_round_trip(at - sent);
+        }
         if (journal_ != nullptr) {
             journal_->append(at, ops::ack_entry{report.client_id.value, report.exchange_id,
                                                 at - sent, config_.symbol});
@@ -489,6 +516,9 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
     case exec::exec_kind::reject:
         if (report.reason != exec::reject_reason::risk_refused) {
             ++stats_.exchange_rejects;
+            if (exec_listener_ != nullptr) {
+                exec_listener_->on_venue_reject(report.reason);
+            }
             // The order had an order_intent line: its end is a cancel by the exchange.
             if (journal_ != nullptr) {
                 journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
@@ -508,6 +538,9 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
         }
         break;
     case exec::exec_kind::cancel_reject:
+        if (exec_listener_ != nullptr) {
+            exec_listener_->on_venue_reject(report.reason);
+        }
         if (journal_ != nullptr) {
             journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
                                                    ops::cancel_cause::exchange,

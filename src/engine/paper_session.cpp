@@ -1,6 +1,8 @@
 #include "quoter/engine/paper_session.hpp"
 
 #include "quoter/core/cpu.hpp"
+#include "quoter/core/decimal.hpp"
+#include "quoter/core/latency_histogram.hpp"
 #include "quoter/ops/alert_dispatcher.hpp"
 #include "quoter/ops/alerts.hpp"
 #include "quoter/ops/engine_metrics.hpp"
@@ -9,10 +11,12 @@
 #include "quoter/ops/metrics.hpp"
 #include "quoter/ops/state_file.hpp"
 #include "quoter/ops/status.hpp"
+#include "quoter/ops/telegram_commands.hpp"
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -22,16 +26,35 @@ namespace quoter::engine {
 
 namespace {
 
+/// The core's clock: monotonic (steady) but counted from the Unix epoch, read once at start,
+/// so the risk engine's trading day (daily_reset_utc_minute) turns at the UTC time it is set
+/// for and the trading day saved in the state file means the same day after a restart. A raw
+/// steady clock counts from boot: its "days" turned at an arbitrary hour.
 [[nodiscard]] core::timestamp_ns steady_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+    static const std::int64_t epoch_offset = [] {
+        const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+        const auto steady = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+        return wall - steady;
+    }();
+    return epoch_offset + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count();
 }
 
 paper_status snapshot(const core_loop& loop, const exec::sim_exchange& exchange,
                       const live::market_data_service& service, const core::tick_latency& ticks,
-                      core::timestamp_ns now) {
+                      core::timestamp_ns now, const ops::status_snapshot& published) {
     paper_status status;
+    status.mid = published.mid;
+    status.quoted_bid = published.quoted_bid;
+    status.quoted_ask = published.quoted_ask;
+    status.inventory_base = published.inventory_base;
+    status.round_trip_p50_ns = published.round_trip_p50_ns;
+    status.round_trip_p99_ns = published.round_trip_p99_ns;
     status.now = now;
     status.tick_to_order = ticks.summary();
     status.state = loop.state();
@@ -81,18 +104,43 @@ private:
     risk::alert_sink* second_;
 };
 
+/// One working order as the state file keeps it.
+struct persisted_order {
+    std::uint64_t id = 0;
+    std::int64_t price_ticks = 0;
+    std::int64_t qty_lots = 0;
+    std::int64_t filled_lots = 0;
+    bool buy = true;
+    std::uint8_t padding_[7] = {};
+
+    friend bool operator==(const persisted_order&, const persisted_order&) = default;
+};
+
 /// What the state file keeps, as the core publishes it for the saver thread (a POD on a
-/// sequence lock, like the status snapshot).
+/// sequence lock, like the status snapshot). Money in notional units of the symbol, except the
+/// day's anchor, which the risk engine keeps in the quote asset (converted by the saver).
 struct persisted_state {
+    static constexpr std::size_t max_orders = 2 * exec::max_quote_levels;
+
     std::int64_t position_lots = 0;
     std::int64_t cost_basis_units = 0;
+    std::int64_t cash_units = 0;
+    std::int64_t trading_day = 0; ///< risk_engine::trading_day(); 0 before the first.
+    double day_pnl_base = 0.0;    ///< Quote asset.
+    double day_start_equity = 0.0;
+    std::uint64_t last_order_sequence = 0;
+    std::uint64_t order_count = 0;
+    std::array<persisted_order, max_orders> orders{};
     bool kill_latched = false;
     risk::halt_reason kill_reason = risk::halt_reason::none;
     std::uint8_t padding_[6] = {};
 
     [[nodiscard]] bool same(const persisted_state& o) const noexcept {
         return position_lots == o.position_lots && cost_basis_units == o.cost_basis_units &&
-               kill_latched == o.kill_latched && kill_reason == o.kill_reason;
+               cash_units == o.cash_units && trading_day == o.trading_day &&
+               day_pnl_base == o.day_pnl_base && day_start_equity == o.day_start_equity &&
+               last_order_sequence == o.last_order_sequence && order_count == o.order_count &&
+               orders == o.orders && kill_latched == o.kill_latched && kill_reason == o.kill_reason;
     }
 };
 using persisted_board = ops::seqlock_board<persisted_state>;
@@ -102,9 +150,12 @@ using persisted_board = ops::seqlock_board<persisted_state>;
 /// saved_ns shows the engine alive; once more when stopped.
 class state_saver {
 public:
+    /// unit: quote asset per notional unit of the symbol. journal: optional, for its last
+    /// sequence number (read through an atomic).
     state_saver(std::string path, ops::engine_state base, const persisted_board& board,
-                std::chrono::milliseconds interval)
-        : path_(std::move(path)), base_(std::move(base)), board_(board), interval_(interval) {
+                std::chrono::milliseconds interval, double unit, const ops::journal* journal)
+        : path_(std::move(path)), base_(std::move(base)), board_(board), interval_(interval),
+          unit_(unit), journal_(journal) {
         thread_ = std::thread([this] { run(); });
     }
     state_saver(const state_saver&) = delete;
@@ -157,6 +208,23 @@ private:
         state.positions.push_back({.symbol = state.symbol,
                                    .qty_lots = p.position_lots,
                                    .entry_notional = p.cost_basis_units});
+        state.cash = p.cash_units;
+        state.trading_day = static_cast<std::int32_t>(p.trading_day);
+        state.daily_pnl_base = std::llround(p.day_pnl_base / unit_);
+        state.day_start_equity = std::llround(p.day_start_equity / unit_);
+        state.last_client_order_seq = p.last_order_sequence;
+        state.last_journal_seq = journal_ != nullptr ? journal_->lines_flushed() : 0;
+        for (std::size_t i = 0; i < p.order_count && i < p.orders.size(); ++i) {
+            const persisted_order& o = p.orders[i];
+            state.open_orders.push_back(
+                {.client_id = std::string(
+                     exec::format_client_order_id(exec::client_order_id{o.id}, "").view()),
+                 .symbol = state.symbol,
+                 .buy = o.buy,
+                 .price_ticks = o.price_ticks,
+                 .qty_lots = o.qty_lots,
+                 .filled_lots = o.filled_lots});
+        }
         state.kill_latched = p.kill_latched;
         state.kill_reason =
             p.kill_latched ? std::string(risk::to_string(p.kill_reason)) : std::string{};
@@ -169,6 +237,8 @@ private:
     ops::engine_state base_;
     const persisted_board& board_;
     std::chrono::milliseconds interval_;
+    double unit_;
+    const ops::journal* journal_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
@@ -179,7 +249,7 @@ private:
 /// The core's side of the operations surface: fills the status snapshot and the engine metrics
 /// from what the loop, the simulated exchange and the md service already count. Core thread;
 /// no allocation, no formatting (fixed_text copies, atomic stores).
-class ops_publisher {
+class ops_publisher final : public core_loop::exec_listener {
 public:
     ops_publisher(const paper_session_config& config, const core::symbol_spec& spec,
                   ops::status_board& board, ops::engine_metrics& metrics,
@@ -190,6 +260,15 @@ public:
         snapshot_.gateway_connected = true; // the simulated exchange is in process
     }
 
+    // core_loop::exec_listener: two relaxed stores and a histogram bucket each.
+    void on_round_trip(core::duration_ns sent_to_ack) noexcept override {
+        metrics_.order_round_trip.observe(sent_to_ack);
+        round_trip_.record(sent_to_ack < 0 ? 0 : sent_to_ack);
+    }
+    void on_venue_reject(exec::reject_reason reason) noexcept override {
+        metrics_.count_reject(reason);
+    }
+
     void publish(const core_loop& loop, const exec::sim_exchange& exchange,
                  const live::market_data_service& service) noexcept {
         const live::service_stats md = service.stats();
@@ -198,7 +277,6 @@ public:
         const portfolio::account& account = loop.account();
         const exec::quote_counters quotes = loop.quotes().counters();
         const core_loop_stats& stats = loop.stats();
-        const exec::sim_exchange_stats venue = exchange.stats();
         const bool synced = !loop.feed_paused() && md.synced_symbols > 0;
 
         ops::status_snapshot& s = snapshot_;
@@ -229,11 +307,40 @@ public:
         const std::uint64_t sent = loop.gate().orders_sent(risk::order_intent::quote) +
                                    loop.gate().orders_sent(risk::order_intent::flatten);
         s.orders_sent = sent;
+        if (round_trip_.count() != round_trip_count_) {
+            round_trip_count_ = round_trip_.count();
+            s.round_trip_p50_ns = round_trip_.p50();
+            s.round_trip_p99_ns = round_trip_.percentile(0.99);
+        }
         board_.publish(s);
 
         persisted_state p;
         p.position_lots = account.position().lots();
         p.cost_basis_units = account.cost_basis_units();
+        p.cash_units = account.cash_units();
+        if (const auto day = loop.risk().trading_day()) {
+            // The day's anchor as the daily-loss check sees it: the views' realized PnL minus
+            // what today() leaves of it is the base; today()'s equity is the day's start.
+            const risk::account_view raw = loop.gate().account();
+            const risk::account_view today = loop.risk().today(raw);
+            p.trading_day = *day;
+            p.day_pnl_base = raw.realized_pnl_today - today.realized_pnl_today;
+            p.day_start_equity = today.day_start_equity;
+        }
+        p.last_order_sequence = loop.quotes().last_sequence();
+        for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
+            for (const core::side side : {core::side::buy, core::side::sell}) {
+                const exec::working_order& order = loop.quotes().order(side, level);
+                if (order.status == exec::order_status::none || p.order_count >= p.orders.size()) {
+                    continue;
+                }
+                p.orders[p.order_count++] = {.id = order.id.value,
+                                             .price_ticks = order.price.ticks(),
+                                             .qty_lots = order.qty.lots(),
+                                             .filled_lots = order.cum_qty.lots(),
+                                             .buy = side == core::side::buy};
+            }
+        }
         p.kill_latched = state == risk::trading_state::killed;
         p.kill_reason = reason;
         if (!p.same(last_persisted_)) {
@@ -250,11 +357,10 @@ public:
         metrics_.fills.set_total(stats.fills);
         metrics_.working_orders.set(static_cast<double>(s.working_orders));
         metrics_.gateway_connected.set(1.0);
-        // The simulated exchange tells post-only rejects apart; its other rejects carry no
-        // reason in its counters and are not attributed to one.
-        metrics_
-            .order_rejects[static_cast<std::size_t>(exec::reject_reason::post_only_would_cross)]
-            ->set_total(venue.post_only_rejects);
+        // Venue rejects are counted by reason as they arrive (on_venue_reject). API errors of
+        // the simulated venue: requests the gateway refused to send and orders whose outcome
+        // became unknown.
+        metrics_.api_errors.set_total(quotes.gateway_errors + quotes.unknowns);
         for (std::size_t i = 0; i < risk::reject_reason_count; ++i) {
             metrics_.risk_refusals[i]->set_total(
                 loop.gate().risk_rejects(static_cast<risk::reject_reason>(i)));
@@ -278,6 +384,8 @@ public:
     }
 
     void set_symbol(std::string_view symbol) noexcept { snapshot_.symbol.assign(symbol); }
+    /// The snapshot last published (core thread).
+    [[nodiscard]] const ops::status_snapshot& last() const noexcept { return snapshot_; }
     /// Marks the snapshot stopped and publishes it once more.
     void stopped() noexcept {
         snapshot_.state = ops::trading_state::stopped;
@@ -292,6 +400,9 @@ private:
     persisted_board& persisted_;
     persisted_state last_persisted_{};
     ops::status_snapshot snapshot_{};
+    /// Round trips (sent to ack) for the /status percentiles; Prometheus gets its own buckets.
+    core::latency_histogram round_trip_;
+    std::uint64_t round_trip_count_ = 0;
     risk::halt_reason last_reason_ = risk::halt_reason::none;
     std::uint64_t last_fills_ = 0;
     std::uint64_t last_messages_ = 0;
@@ -433,11 +544,44 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     };
 
     if (restored_found) {
+        // The paper account lives only in the process: put back its position, cash and order
+        // sequence, and the trading day's anchor, so every limit sees what it saw before.
+        std::int64_t position_lots = 0;
+        std::int64_t cost_basis = 0;
         for (const ops::state_position& position : restored.positions) {
-            if (position.symbol == symbol_name && position.qty_lots != 0) {
-                log("state: the saved position of " + std::to_string(position.qty_lots) +
-                    " lots is not restored into the paper account (it starts flat)");
+            if (position.symbol == symbol_name) {
+                position_lots = position.qty_lots;
+                cost_basis = position.entry_notional;
             }
+        }
+        loop.restore(core::qty{position_lots}, cost_basis, restored.cash,
+                     restored.last_client_order_seq);
+        const portfolio::account& account = loop.account();
+        log("state: restored position " + std::to_string(position_lots) + " lots, cash " +
+            std::to_string(account.cash()) + ", PnL " + std::to_string(account.total_pnl()) +
+            "; order ids continue after " + std::to_string(restored.last_client_order_seq));
+        if (restored.trading_day != 0) {
+            const double unit =
+                1.0 / static_cast<double>(core::pow10(instrument.trading_spec.price_decimals() +
+                                                      instrument.trading_spec.qty_decimals()));
+            loop.risk().restore_day(restored.trading_day,
+                                    static_cast<double>(restored.daily_pnl_base) * unit,
+                                    static_cast<double>(restored.day_start_equity) * unit);
+            log("state: trading day " + std::to_string(restored.trading_day) +
+                " restored (start equity " +
+                std::to_string(static_cast<double>(restored.day_start_equity) * unit) +
+                "); a later day starts afresh");
+        }
+        // The simulated exchange went down with the process: orders it held are gone.
+        if (!restored.open_orders.empty()) {
+            std::string ids;
+            for (const ops::state_order& order : restored.open_orders) {
+                ids += (ids.empty() ? "" : " ") + order.client_id;
+            }
+            log("state: " + std::to_string(restored.open_orders.size()) +
+                " orders open before the restart are gone with the simulated exchange "
+                "(cancelled, not restored): " +
+                ids);
         }
         if (restored.kill_latched) {
             // A kill latched before the restart stays latched until an explicit resume.
@@ -454,16 +598,21 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     ops::metrics_registry registry_metrics;
     ops::engine_metrics metrics(registry_metrics);
     persisted_board persisted;
-    ops_publisher publisher(config, instrument.trading_spec, board, metrics, persisted);
-    publisher.set_symbol(symbol_name);
-    publisher.publish(loop, exchange, service);
+    auto publisher =
+        std::make_unique<ops_publisher>(config, instrument.trading_spec, board, metrics, persisted);
+    publisher->set_symbol(symbol_name);
+    loop.set_exec_listener(publisher.get());
+    publisher->publish(loop, exchange, service);
     std::unique_ptr<state_saver> saver;
     if (!state_path.empty()) {
         ops::engine_state base;
         base.account = state_settings.account;
         base.symbol = symbol_name;
+        const double unit =
+            1.0 / static_cast<double>(core::pow10(instrument.trading_spec.price_decimals() +
+                                                  instrument.trading_spec.qty_decimals()));
         saver = std::make_unique<state_saver>(state_path, std::move(base), persisted,
-                                              state_settings.save_interval_ms);
+                                              state_settings.save_interval_ms, unit, journal.get());
     }
     std::unique_ptr<ops::http_server> http;
     if (config.ops.http.enabled) {
@@ -479,6 +628,31 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         if (config.log) {
             config.log("http: listening on " + summary.http_endpoint);
         }
+    }
+
+    // Telegram commands: a thread of their own, into the control channel like HTTP's.
+    std::unique_ptr<ops::telegram_commands> telegram;
+    if (const ops::alerts_settings& a = config.ops.alerts; !a.telegram_command_chat_ids.empty()) {
+        if (control == nullptr) {
+            summary.error = "telegram: commands need a control channel";
+            return summary;
+        }
+        telegram = std::make_unique<ops::telegram_commands>(
+            ops::telegram_command_settings{.api_url = a.telegram_api_url,
+                                           .bot_token = a.telegram_bot_token,
+                                           .allowed_chat_ids = a.telegram_command_chat_ids,
+                                           .poll_timeout =
+                                               std::chrono::seconds(a.telegram_poll_timeout_s)},
+            *control, board);
+        if (const std::string failed = telegram->start(); !failed.empty()) {
+            summary.error = "telegram: " + failed;
+            return summary;
+        }
+        std::string chats;
+        for (const std::string& id : a.telegram_command_chat_ids) {
+            chats += (chats.empty() ? "" : ", ") + id;
+        }
+        log("telegram: commands accepted from chat " + chats);
     }
 
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
@@ -521,11 +695,11 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
             (loop.state() == risk::trading_state::killed) != published_killed) {
             next_publish = now + publish_ns;
             published_killed = loop.state() == risk::trading_state::killed;
-            publisher.publish(loop, exchange, service);
+            publisher->publish(loop, exchange, service);
         }
         if (on_status && now >= next_status) {
             next_status = now + status_ns;
-            on_status(snapshot(loop, exchange, service, *ticks, now));
+            on_status(snapshot(loop, exchange, service, *ticks, now, publisher->last()));
         }
         if (!any) {
             waiter.idle([&] { return ring->front() != nullptr; }, max_block_ns);
@@ -545,19 +719,22 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     if (const std::size_t left = exchange.open_order_count(); left > 0) {
         log("stop: " + std::to_string(left) + " orders still open after 5 s of cancelling");
     }
-    publisher.publish(loop, exchange, service);
-    publisher.stopped();
+    publisher->publish(loop, exchange, service);
+    publisher->stopped();
     if (saver) {
         saver->stop();
         if (const std::string failed = saver->error(); !failed.empty()) {
             log("state: " + failed);
         }
     }
+    if (telegram) {
+        telegram->stop();
+    }
     if (http) {
         http->stop();
     }
     service.stop();
-    summary.last = snapshot(loop, exchange, service, *ticks, steady_ns());
+    summary.last = snapshot(loop, exchange, service, *ticks, steady_ns(), publisher->last());
     if (keep) {
         if (next_sample != 0) {
             sample(steady_ns());

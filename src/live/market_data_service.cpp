@@ -23,7 +23,10 @@ std::string_view describe(service_error error) noexcept {
     case service_error::no_symbols:
         return "no symbols configured";
     case service_error::instruments:
-        return "exchangeInfo unavailable or symbol unknown";
+        return "exchangeInfo unavailable: the REST request failed (connection, timeout or HTTP "
+               "error) and there is no cache";
+    case service_error::unknown_symbol:
+        return "a configured symbol is not in exchangeInfo (or its filters are invalid)";
     case service_error::pinning:
         return "the md thread could not be pinned";
     case service_error::feed:
@@ -142,8 +145,12 @@ core::result<bool, service_error> market_data_service::impl::set_up() {
         auto loaded = load_instruments(loop, rest, config.subscription, config.session.instruments,
                                        registry, &stop_flag);
         if (!loaded) {
-            return core::unexpected{loaded.error() == instruments_error::stopped
-                                        ? service_error::stopped
+            // Two different fixes: a connection to repair or a symbol name to correct.
+            const instruments_error e = loaded.error();
+            return core::unexpected{e == instruments_error::stopped ? service_error::stopped
+                                    : e == instruments_error::unknown_symbol ||
+                                            e == instruments_error::bad_filters
+                                        ? service_error::unknown_symbol
                                         : service_error::instruments};
         }
         origin = *loaded;

@@ -1,21 +1,37 @@
 #include "quoter/ops/alerts.hpp"
 
+#include "quoter/ops/control.hpp"
+
 #include <array>
 #include <cstdio>
+#include <ctime>
 
 namespace quoter::ops {
 
+stderr_alert_sink::stderr_alert_sink(int fd) noexcept : fd_(fd), terminal_(::isatty(fd) == 1) {}
+
 void stderr_alert_sink::raise(const risk::alert& a) noexcept {
-    std::array<char, 256> line{};
+    std::array<char, 320> line{};
     const std::string_view severity = risk::to_string(a.severity);
     const std::string_view kind = risk::to_string(a.kind);
     const std::string_view reason = risk::to_string(a.reason);
+    // ts is the engine's clock (simulated time in a backtest); utc is when it was written.
+    const core::timestamp_ns wall = wall_clock_ns();
+    const std::time_t seconds = static_cast<std::time_t>(wall / core::ns_per_s);
+    std::tm utc{};
+    ::gmtime_r(&seconds, &utc);
+    // On a terminal the status line is drawn with \r and no newline: clear it first so the
+    // alert starts at column 0 on a clean line (the next status tick redraws it below).
     const int length = std::snprintf(
         line.data(), line.size(),
-        "quoter alert: %.*s %.*s reason=%.*s symbol_id=%u value=%g threshold=%g ts=%lld\n",
-        static_cast<int>(severity.size()), severity.data(), static_cast<int>(kind.size()),
-        kind.data(), static_cast<int>(reason.size()), reason.data(),
-        static_cast<unsigned>(a.symbol_id), a.value, a.threshold, static_cast<long long>(a.time));
+        "%squoter alert: %.*s %.*s reason=%.*s symbol_id=%u value=%g threshold=%g "
+        "utc=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ts=%lld\n",
+        terminal_ ? "\r\033[K" : "", static_cast<int>(severity.size()), severity.data(),
+        static_cast<int>(kind.size()), kind.data(), static_cast<int>(reason.size()), reason.data(),
+        static_cast<unsigned>(a.symbol_id), a.value, a.threshold, utc.tm_year + 1900,
+        utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+        static_cast<int>((wall % core::ns_per_s) / core::ns_per_ms),
+        static_cast<long long>(a.time));
     if (length > 0) {
         const auto size = static_cast<std::size_t>(length) < line.size()
                               ? static_cast<std::size_t>(length)

@@ -13,7 +13,7 @@
 namespace quoter::ops {
 namespace {
 
-constexpr std::array<int, 3> handled_signals{SIGINT, SIGTERM, SIGUSR1};
+constexpr std::array<int, 4> handled_signals{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 
 std::atomic<control_channel*> signal_channel{nullptr};
 std::array<struct sigaction, handled_signals.size()> previous_actions{};
@@ -36,6 +36,8 @@ void on_control_signal(int sig) {
     if (channel != nullptr) {
         if (sig == SIGUSR1) {
             channel->request_kill(command_source::signal);
+        } else if (sig == SIGUSR2) {
+            channel->request_pause_toggle(command_source::signal);
         } else if (!channel->stop_requested()) {
             channel->request_stop(command_source::signal);
         } else {
@@ -56,20 +58,30 @@ void on_control_signal(int sig) {
 
 std::string_view to_string(control_command command) noexcept {
     switch (command) {
-    case control_command::kill: return "kill";
-    case control_command::pause: return "pause";
-    case control_command::resume: return "resume";
-    case control_command::quit: return "quit";
-    case control_command::flatten: return "flatten";
+    case control_command::kill:
+        return "kill";
+    case control_command::pause:
+        return "pause";
+    case control_command::resume:
+        return "resume";
+    case control_command::quit:
+        return "quit";
+    case control_command::flatten:
+        return "flatten";
     }
     return "unknown";
 }
 
 std::string_view to_string(command_source source) noexcept {
     switch (source) {
-    case command_source::terminal: return "terminal";
-    case command_source::signal: return "signal";
-    case command_source::http: return "http";
+    case command_source::terminal:
+        return "terminal";
+    case command_source::signal:
+        return "signal";
+    case command_source::http:
+        return "http";
+    case command_source::telegram:
+        return "telegram";
     }
     return "unknown";
 }
@@ -98,6 +110,11 @@ void control_channel::request_flatten(command_source source) noexcept {
     wake();
 }
 
+void control_channel::request_pause_toggle(command_source source) noexcept {
+    pause_toggle_source_.store(encode(source), std::memory_order_release);
+    wake();
+}
+
 bool control_channel::post(const control_message& message) noexcept {
     // Producers are people at a keyboard or HTTP clients: contention is rare and the hold time
     // is one ring push, so a spin flag is enough and keeps the consumer side untouched.
@@ -117,6 +134,10 @@ std::optional<command_source> control_channel::take_kill_request() noexcept {
 
 std::optional<command_source> control_channel::take_flatten_request() noexcept {
     return decode(flatten_source_.exchange(0, std::memory_order_acq_rel));
+}
+
+std::optional<command_source> control_channel::take_pause_toggle() noexcept {
+    return decode(pause_toggle_source_.exchange(0, std::memory_order_acq_rel));
 }
 
 std::optional<command_source> control_channel::stop_source() const noexcept {

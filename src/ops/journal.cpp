@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <system_error>
 
 #include <unistd.h>
@@ -47,8 +48,15 @@ public:
     void begin(std::uint64_t seq, core::timestamp_ns time, std::string_view type,
                core::timestamp_ns wall = 0) {
         if (wall != 0) {
-            fmt::format_to(fmt::appender(out_), R"({{"seq":{},"ts":{},"wall_ns":{},"type":")", seq,
-                           time, wall);
+            // The raw nanoseconds for programs, the same instant in UTC for people.
+            const std::time_t seconds = static_cast<std::time_t>(wall / core::ns_per_s);
+            std::tm utc{};
+            ::gmtime_r(&seconds, &utc);
+            fmt::format_to(fmt::appender(out_),
+                           R"({{"seq":{},"ts":{},"wall_ns":{},"wall_utc":"{:04}-{:02}-{:02}T{:02}:)"
+                           R"({:02}:{:02}.{:09}Z","type":")",
+                           seq, time, wall, utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                           utc.tm_hour, utc.tm_min, utc.tm_sec, wall % core::ns_per_s);
         } else {
             fmt::format_to(fmt::appender(out_), R"({{"seq":{},"ts":{},"type":")", seq, time);
         }
@@ -246,21 +254,30 @@ private:
 
 std::string_view to_string(cancel_cause cause) noexcept {
     switch (cause) {
-    case cancel_cause::strategy: return "strategy";
-    case cancel_cause::kill: return "kill";
-    case cancel_cause::pause: return "pause";
-    case cancel_cause::shutdown: return "shutdown";
-    case cancel_cause::exchange: return "exchange";
-    case cancel_cause::expired: return "expired";
+    case cancel_cause::strategy:
+        return "strategy";
+    case cancel_cause::kill:
+        return "kill";
+    case cancel_cause::pause:
+        return "pause";
+    case cancel_cause::shutdown:
+        return "shutdown";
+    case cancel_cause::exchange:
+        return "exchange";
+    case cancel_cause::expired:
+        return "expired";
     }
     return "unknown";
 }
 
 std::string_view to_string(cancel_stage stage) noexcept {
     switch (stage) {
-    case cancel_stage::requested: return "requested";
-    case cancel_stage::confirmed: return "confirmed";
-    case cancel_stage::rejected: return "rejected";
+    case cancel_stage::requested:
+        return "requested";
+    case cancel_stage::confirmed:
+        return "confirmed";
+    case cancel_stage::rejected:
+        return "rejected";
     }
     return "unknown";
 }

@@ -60,6 +60,13 @@ void read_alerts(config::section s, alerts_settings& out) {
     out.telegram_min_severity =
         s.choice("telegram_min_severity", out.telegram_min_severity, severities,
                  "Alerts at or above this severity go to Telegram");
+    out.telegram_command_chat_ids = s.string_list(
+        "telegram_command_chat_ids", out.telegram_command_chat_ids,
+        "Chat ids whose /status, /kill, /pause and /resume are obeyed (getUpdates long "
+        "polling); empty: Telegram commands off");
+    out.telegram_poll_timeout_s =
+        s.integer("telegram_poll_timeout_s", out.telegram_poll_timeout_s, {.min = 0, .max = 50},
+                  "getUpdates long-poll timeout, seconds");
     out.file = s.string("file", out.file, "JSON-lines file alerts are appended to; empty: none");
     out.file_min_severity = s.choice("file_min_severity", out.file_min_severity, severities,
                                      "Alerts at or above this severity go to the file");
@@ -157,6 +164,11 @@ void read_ops_sections(config::document& doc, ops_settings& out) {
                         "/kill to the network; set QUOTER_HTTP_TOKEN (or http_token in the "
                         "secrets file), or bind 127.0.0.1",
                         out.http.bind_address));
+    }
+    if (!out.alerts.telegram_command_chat_ids.empty() && out.alerts.telegram_bot_token.empty()) {
+        doc.section("alerts").error("telegram_command_chat_ids",
+                                    "Telegram commands need QUOTER_TELEGRAM_BOT_TOKEN (or "
+                                    "telegram_bot_token in the secrets file)");
     }
     if (!out.alerts.telegram_chat_id.empty() && out.alerts.telegram_bot_token.empty()) {
         doc.section("alerts").error("telegram_chat_id",

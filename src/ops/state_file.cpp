@@ -26,7 +26,7 @@
 namespace quoter::ops {
 namespace {
 
-constexpr std::string_view magic = "quoter-state 1";
+constexpr std::string_view magic = "quoter-state 2";
 constexpr std::string_view trailer_key = "crc32 ";
 constexpr std::size_t trailer_size = trailer_key.size() + 8 + 1; // "crc32 " + 8 hex + '\n'
 
@@ -122,8 +122,10 @@ std::string serialize_state(const engine_state& s) {
     line("account", s.account);
     line("symbol", s.symbol);
     line("saved_ns", s.saved_ns);
+    line("cash", s.cash);
     line("trading_day", s.trading_day);
     line("daily_pnl_base", s.daily_pnl_base);
+    line("day_start_equity", s.day_start_equity);
     line("kill_latched", s.kill_latched ? 1 : 0);
     line("kill_reason", percent_encode(s.kill_reason));
     line("last_md_update_id", s.last_md_update_id);
@@ -179,6 +181,10 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
         rest.remove_prefix(newline + 1);
         ++line_number;
         if (line_number == 1) {
+            if (line == "quoter-state 1") {
+                return fail("written by an older quoter (format 1, without the paper cash and "
+                            "the day's equity)");
+            }
             if (line != magic) {
                 return fail(fmt::format("expected \"{}\"", magic));
             }
@@ -249,8 +255,9 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
     };
     int latched = 0;
     for (const std::string& problem :
-         {integer("saved_ns", s.saved_ns), integer("trading_day", s.trading_day),
-          integer("daily_pnl_base", s.daily_pnl_base), integer("kill_latched", latched),
+         {integer("saved_ns", s.saved_ns), integer("cash", s.cash),
+          integer("trading_day", s.trading_day), integer("daily_pnl_base", s.daily_pnl_base),
+          integer("day_start_equity", s.day_start_equity), integer("kill_latched", latched),
           integer("last_md_update_id", s.last_md_update_id),
           integer("last_journal_seq", s.last_journal_seq),
           integer("last_client_order_seq", s.last_client_order_seq)}) {
@@ -275,7 +282,7 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
         return core::unexpected(std::string("bad kill_reason encoding"));
     }
     s.kill_reason = std::move(*decoded);
-    if (fields.size() != 10) {
+    if (fields.size() != 12) {
         return core::unexpected(std::string("unknown keys present"));
     }
     return s;

@@ -68,12 +68,18 @@ void remove_fatal_hooks() noexcept {
 
 std::string_view describe(terminal_error error) noexcept {
     switch (error) {
-    case terminal_error::none: return "no error";
-    case terminal_error::not_a_terminal: return "input is not a terminal";
-    case terminal_error::get_attributes: return "cannot read the terminal settings";
-    case terminal_error::set_attributes: return "cannot change the terminal settings";
-    case terminal_error::already_running: return "a key reader is already running";
-    case terminal_error::resources: return "cannot create the key reader thread or pipe";
+    case terminal_error::none:
+        return "no error";
+    case terminal_error::not_a_terminal:
+        return "input is not a terminal";
+    case terminal_error::get_attributes:
+        return "cannot read the terminal settings";
+    case terminal_error::set_attributes:
+        return "cannot change the terminal settings";
+    case terminal_error::already_running:
+        return "a key reader is already running";
+    case terminal_error::resources:
+        return "cannot create the key reader thread or pipe";
     }
     return "unknown error";
 }
@@ -81,14 +87,19 @@ std::string_view describe(terminal_error error) noexcept {
 std::optional<control_command> command_for_key(char key) noexcept {
     switch (key) {
     case 'k':
-    case 'K': return control_command::kill;
+    case 'K':
+        return control_command::kill;
     case 'p':
-    case 'P': return control_command::pause;
+    case 'P':
+        return control_command::pause;
     case 'r':
-    case 'R': return control_command::resume;
+    case 'R':
+        return control_command::resume;
     case 'q':
-    case 'Q': return control_command::quit;
-    default: return std::nullopt;
+    case 'Q':
+        return control_command::quit;
+    default:
+        return std::nullopt;
     }
 }
 
@@ -205,10 +216,16 @@ void terminal_key_reader::run() noexcept {
             if (!command) {
                 continue;
             }
-            // The flags first: the core reacts to them without draining the ring.
+            // A kill goes by its flag alone: the core journals and acts on every flag it takes
+            // and every message it drains, so sending both journaled one key press twice. The
+            // core takes the flags before draining the ring, so a `k` typed before a `p` is
+            // still taken first. A quit sets the stop flag (a stop must get through a full
+            // ring) and is posted for its journal line.
             if (*command == control_command::kill) {
                 channel_->request_kill(command_source::terminal);
-            } else if (*command == control_command::quit) {
+                continue;
+            }
+            if (*command == control_command::quit) {
                 channel_->request_stop(command_source::terminal);
             }
             channel_->post({.command = *command,

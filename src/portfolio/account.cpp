@@ -57,6 +57,17 @@ account::account(const core::symbol_spec& spec, const account_config& config) no
     cash_ = initial_cash_;
 }
 
+void account::restore(core::qty position, std::int64_t cost_basis_units,
+                      std::int64_t cash_units) noexcept {
+    position_ = position;
+    cost_basis_ = position.lots() == 0 ? 0 : cost_basis_units;
+    cash_ = cash_units;
+    realized_ = narrow(wide{cash_units} - wide{initial_cash_} + wide{cost_basis_});
+    fees_paid_ = 0;
+    rebates_ = 0;
+    spread_capture_half_ = 0;
+}
+
 std::int64_t account::narrow(wide value) const noexcept {
     constexpr wide hi = std::numeric_limits<std::int64_t>::max();
     constexpr wide lo = std::numeric_limits<std::int64_t>::min();

@@ -2,12 +2,14 @@
 // --mode paper_exchange` with [http] enabled against quoter-venue on 127.0.0.1, watched and
 // controlled over HTTP with plain sockets. Every child process runs under a deadline.
 #include "net/venue_process.hpp"
+#include "quoter/ops/state_file.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +29,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -468,4 +472,370 @@ TEST_CASE("paper session: a kill survives kill -9 and a restart; a second engine
     const int second_status = second.wait(std::chrono::seconds(30));
     INFO("second engine at exit: " << second.err() << second.out());
     CHECK(second_status == 0);
+}
+
+namespace {
+
+/// A paper configuration with a state directory, a journal and explicit paper cash (10,000
+/// USDT: 1e9 notional units of the synthetic BTCUSDT, tick 0.01, step 0.001).
+std::string restart_config(const venue_process& venue, const fs::path& state_dir,
+                           const fs::path& journal, const std::string& risk) {
+    return ops_config(venue, "\n[state]\ndirectory = \"" + state_dir.string() +
+                                 "\"\naccount = \"acct1\"\nsave_interval_ms = 50\n\n[journal]\n"
+                                 "path = \"" +
+                                 journal.string() +
+                                 "\"\n\n[backtest]\ninitial_cash = 10000.0\n\n[risk]\n" + risk);
+}
+
+/// A state file as a crashed engine on account acct1, BTCUSDT would have left it.
+quoter::ops::engine_state crashed_state() {
+    quoter::ops::engine_state s;
+    s.account = "acct1";
+    s.symbol = "BTCUSDT";
+    s.saved_ns = 1;
+    s.positions = {{"BTCUSDT", 0, 0}};
+    s.cash = 1'000'000'000; // 10,000 USDT
+    return s;
+}
+
+/// The current trading day of the risk engine (days since the epoch, reset at 00:00 UTC).
+std::int32_t today_index() {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    return static_cast<std::int32_t>(std::chrono::duration_cast<std::chrono::hours>(now).count() /
+                                     24);
+}
+
+/// Waits for /status to hold needle, then returns the body.
+std::string status_when(const quoter_child& child, const std::string& needle) {
+    const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
+    REQUIRE(port != 0);
+    return wait_for_body(port, "/status", needle, std::chrono::seconds(20));
+}
+
+/// Every client_order_id of the journal's order_intent lines.
+std::vector<std::uint64_t> intent_ids(const fs::path& journal) {
+    std::vector<std::uint64_t> ids;
+    std::istringstream lines(slurp(journal));
+    const std::string key = "\"client_order_id\":";
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find("\"type\":\"order_intent\"") == std::string::npos) {
+            continue;
+        }
+        if (const auto at = line.find(key); at != std::string::npos) {
+            ids.push_back(std::strtoull(line.c_str() + at + key.size(), nullptr, 10));
+        }
+    }
+    return ids;
+}
+
+} // namespace
+
+TEST_CASE("paper session restart: the saved position is restored and the position limits see it",
+          "[app][venue][ops][state]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "25"});
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path state_dir = tmp.path() / "state";
+    fs::create_directories(state_dir);
+    const fs::path state_file = state_dir / "quoter-acct1-BTCUSDT.state";
+    const fs::path journal = tmp.path() / "journal.jsonl";
+    // Long 1.5 BTC bought at 1,000.00 (the synthetic mid): 15% of the 10,000 USDT equity, above
+    // the 10% net-position limit, so only orders that reduce the position may pass.
+    quoter::ops::engine_state saved = crashed_state();
+    saved.positions = {{"BTCUSDT", 1'500, 100'000LL * 1'500}};
+    saved.cash = 1'000'000'000 - 150'000'000;
+    saved.last_client_order_seq = 5'000;
+    saved.open_orders = {{"00000000001387ff", "BTCUSDT", false, 100'010, 10, 0}};
+    REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+    const fs::path config = tmp.path() / "paper.toml";
+    write_file(config,
+               restart_config(venue, state_dir, journal, "symbol_net_notional_pct = 10.0\n"));
+    quoter_child child(
+        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"},
+        {{"QUOTER_HTTP_TOKEN", token}});
+    const std::string status = status_when(child, "\"working_orders\":1");
+    INFO(child.err());
+    INFO(status);
+    CHECK_THAT(child.err(), Catch::Contains("state: restored position 1500 lots"));
+    CHECK_THAT(child.err(), Catch::Contains("1 orders open before the restart are gone"));
+    // Restored, and only the reducing side quotes.
+    CHECK(status.find("\"inventory_base\":1.5") != std::string::npos);
+    CHECK(status.find("\"working_orders\":1") != std::string::npos);
+    CHECK(status.find("\"working_bids\":0") != std::string::npos);
+    const auto metrics =
+        http_request(wait_for_port(child, std::chrono::seconds(1)), "GET", "/metrics");
+    REQUIRE(metrics.has_value());
+    CHECK(metric_value(metrics->body,
+                       "quoter_risk_refusals_total{reason=\"symbol_net_notional\"}") > 0.0);
+    // Client order ids continue above the saved sequence (bits 55..8 of the id).
+    const std::vector<std::uint64_t> ids = intent_ids(journal);
+    REQUIRE_FALSE(ids.empty());
+    for (const std::uint64_t id : ids) {
+        CHECK(((id >> 8U) & ((std::uint64_t{1} << 48U) - 1)) > 5'000U);
+    }
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    // Saved again at stop, with the position it ran with.
+    const auto reloaded = quoter::ops::load_state(state_file.string());
+    REQUIRE(reloaded.has_value());
+    REQUIRE(reloaded->state.positions.size() == 1);
+    CHECK(reloaded->state.positions[0].qty_lots <= 1'500);
+    CHECK(reloaded->state.positions[0].qty_lots > 0);
+    CHECK(reloaded->state.last_client_order_seq > 5'000U);
+    CHECK(reloaded->state.trading_day == today_index());
+}
+
+TEST_CASE("paper session restart: a daily loss made before the restart still kills; a new day "
+          "starts afresh",
+          "[app][venue][ops][state]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "26"});
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path state_dir = tmp.path() / "state";
+    fs::create_directories(state_dir);
+    const fs::path state_file = state_dir / "quoter-acct1-BTCUSDT.state";
+    const fs::path journal = tmp.path() / "journal.jsonl";
+    const fs::path config = tmp.path() / "paper.toml";
+    write_file(config, restart_config(venue, state_dir, journal, "daily_loss_pct = 1.0\n"));
+    // Flat after losing 200 USDT today: 2% of the day's 10,000 start, above the 1% limit.
+    quoter::ops::engine_state saved = crashed_state();
+    saved.cash = 1'000'000'000 - 20'000'000;
+    saved.trading_day = today_index();
+    saved.daily_pnl_base = 0;
+    saved.day_start_equity = 1'000'000'000;
+    const std::vector<std::string> args{
+        "run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"};
+    const std::map<std::string, std::string> env{{"QUOTER_HTTP_TOKEN", token}};
+    SECTION("same day: the loss counts and the daily-loss limit kills") {
+        REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+        quoter_child child(args, env);
+        const std::string status = status_when(child, "\"halt_reason\":\"daily_loss\"");
+        INFO(child.err());
+        INFO(status);
+        CHECK(status.find("\"state\":\"killed\"") != std::string::npos);
+        CHECK(status.find("\"halt_reason\":\"daily_loss\"") != std::string::npos);
+        CHECK(status.find("\"orders_sent\":0") != std::string::npos);
+        child.signal(SIGINT);
+        CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    }
+    SECTION("the loss was yesterday: today starts at the restored equity and quotes") {
+        saved.trading_day = today_index() - 1;
+        REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+        quoter_child child(args, env);
+        const std::string status = status_when(child, "\"working_orders\":2");
+        INFO(child.err());
+        INFO(status);
+        CHECK(status.find("\"state\":\"running\"") != std::string::npos);
+        CHECK(status.find("\"working_orders\":2") != std::string::npos);
+        child.signal(SIGINT);
+        CHECK(child.wait(std::chrono::seconds(30)) == 0);
+        const auto reloaded = quoter::ops::load_state(state_file.string());
+        REQUIRE(reloaded.has_value());
+        CHECK(reloaded->state.trading_day == today_index());
+        // Today's start is the equity the engine came back with (9,800 USDT), not 10,000.
+        CHECK(reloaded->state.day_start_equity < 990'000'000);
+        CHECK(reloaded->state.day_start_equity > 970'000'000);
+    }
+}
+
+namespace {
+
+std::string find_promtool() {
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+        if (::access((dir + "/promtool").c_str(), X_OK) == 0) {
+            return dir + "/promtool";
+        }
+    }
+    return {};
+}
+
+/// The value of one labelled series ("name{reason=\"x\"}"), or -1 if absent.
+double series_value(const std::string& exposition, const std::string& series) {
+    return metric_value(exposition, series);
+}
+
+} // namespace
+
+TEST_CASE("paper session metrics: venue rejects by reason, order round trips, and promtool "
+          "accepts the exposition",
+          "[app][venue][ops][metrics]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "27"});
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path config = tmp.path() / "paper.toml";
+    // One open order at a time: the simulated exchange rejects the second quote.
+    write_file(config, ops_config(venue, "\n[sim_exchange]\nmax_open_orders = 1\n"));
+    quoter_child child(
+        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"},
+        {{"QUOTER_HTTP_TOKEN", token}});
+    const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
+    INFO(child.err());
+    REQUIRE(port != 0);
+    const std::string reject_series = "quoter_order_rejects_total{reason=\"too_many_open_orders\"}";
+    std::string exposition;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (const auto reply = http_request(port, "GET", "/metrics")) {
+            exposition = reply->body;
+            if (series_value(exposition, reject_series) > 0.0 &&
+                metric_value(exposition, "quoter_order_round_trip_seconds_count") > 0.0) {
+                break;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    INFO(exposition);
+    CHECK(series_value(exposition, reject_series) > 0.0);
+    CHECK(metric_value(exposition, "quoter_order_round_trip_seconds_count") > 0.0);
+    // The simulated order-entry latency is 1 ms each way: every round trip is above zero.
+    CHECK(metric_value(exposition, "quoter_order_round_trip_seconds_sum") > 0.0);
+    CHECK(metric_value(exposition, "quoter_api_errors_total") == 0.0);
+    const std::string status =
+        wait_for_body(port, "/status", "\"round_trip_p50_ns\":", std::chrono::seconds(5));
+    INFO(status);
+    const auto p50_at = status.find("\"round_trip_p50_ns\":");
+    const auto p99_at = status.find("\"round_trip_p99_ns\":");
+    REQUIRE(p50_at != std::string::npos);
+    REQUIRE(p99_at != std::string::npos);
+    const double p50 = std::strtod(status.c_str() + p50_at + 20, nullptr);
+    const double p99 = std::strtod(status.c_str() + p99_at + 20, nullptr);
+    CHECK(p50 > 0.0);
+    CHECK(p99 >= p50);
+
+    const std::string promtool = find_promtool();
+    if (promtool.empty()) {
+        WARN("promtool not installed (package prometheus): exposition check skipped");
+        CHECK(std::getenv("CI") == nullptr);
+    } else {
+        const fs::path file = tmp.path() / "metrics.txt";
+        write_file(file, exposition);
+        const std::string command = promtool + " check metrics < " + file.string() + " > " +
+                                    (tmp.path() / "promtool.out").string() + " 2>&1";
+        const int rc = std::system(command.c_str());
+        INFO(slurp(tmp.path() / "promtool.out"));
+        CHECK(WIFEXITED(rc));
+        CHECK(WEXITSTATUS(rc) == 0);
+    }
+    // The status line (every 5 s without a terminal) shows the market, our quotes, the
+    // inventory, the risk state and the round trips, not only orders and PnL.
+    const auto line_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (child.err().find("paper 5s") == std::string::npos &&
+           std::chrono::steady_clock::now() < line_deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const std::string err = child.err();
+    const auto line_at = err.find("paper 5s");
+    REQUIRE(line_at != std::string::npos);
+    const std::string line = err.substr(line_at, err.find('\n', line_at) - line_at);
+    INFO(line);
+    // The risk state, then the mid (a number: the book is synced). Here the rejects of the
+    // one-order exchange may have tripped the error-storm kill; the state shows either way.
+    const auto mid_at = line.find("  mid ");
+    REQUIRE(mid_at != std::string::npos);
+    CHECK(std::isdigit(static_cast<unsigned char>(line[mid_at + 6])) != 0);
+    CHECK((line.find("s  running  mid ") != std::string::npos ||
+           line.find("s  killed  mid ") != std::string::npos));
+    CHECK_THAT(line, Catch::Contains("  quotes "));
+    CHECK_THAT(line, Catch::Contains("  inv "));
+    // Acks have come back by now: the round-trip percentiles are numbers, not "-".
+    const auto rtt_at = line.find("  rtt p50/p99 ");
+    REQUIRE(rtt_at != std::string::npos);
+    CHECK(std::isdigit(static_cast<unsigned char>(line[rtt_at + 14])) != 0);
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
+}
+
+TEST_CASE("paper session: SIGUSR2 pauses and resumes without a terminal, journaled with source "
+          "signal",
+          "[app][venue][ops][signal]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "28"});
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path journal = tmp.path() / "journal.jsonl";
+    const fs::path config = tmp.path() / "paper.toml";
+    write_file(config, ops_config(venue, "\n[journal]\npath = \"" + journal.string() + "\"\n"));
+    quoter_child child(
+        {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"},
+        {{"QUOTER_HTTP_TOKEN", token}});
+    const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
+    INFO(child.err());
+    REQUIRE(port != 0);
+    REQUIRE(wait_for_body(port, "/status", "\"working_orders\":2", std::chrono::seconds(20))
+                .find("\"working_orders\":2") != std::string::npos);
+
+    child.signal(SIGUSR2);
+    const std::string paused =
+        wait_for_body(port, "/status", "\"state\":\"paused\"", std::chrono::seconds(10));
+    INFO(paused);
+    CHECK(paused.find("\"state\":\"paused\"") != std::string::npos);
+    CHECK(wait_for_file_text(journal,
+                             "\"type\":\"command\",\"command\":\"pause\",\"source\":"
+                             "\"signal\"",
+                             std::chrono::seconds(5)));
+    // The pause pulls the quotes.
+    CHECK(wait_for_body(port, "/status", "\"working_orders\":0", std::chrono::seconds(10))
+              .find("\"working_orders\":0") != std::string::npos);
+
+    child.signal(SIGUSR2);
+    const std::string resumed =
+        wait_for_body(port, "/status", "\"state\":\"running\"", std::chrono::seconds(10));
+    INFO(resumed);
+    CHECK(resumed.find("\"state\":\"running\"") != std::string::npos);
+    CHECK(wait_for_file_text(journal,
+                             "\"type\":\"command\",\"command\":\"resume\",\"source\":"
+                             "\"signal\"",
+                             std::chrono::seconds(5)));
+
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    // One journal line per signal.
+    const std::string text = slurp(journal);
+    std::size_t commands = 0;
+    for (auto at = text.find("\"type\":\"command\""); at != std::string::npos;
+         at = text.find("\"type\":\"command\"", at + 1)) {
+        ++commands;
+    }
+    CHECK(commands == 2);
+}
+
+TEST_CASE("paper session start-up: an unreachable exchangeInfo and an unknown symbol are told "
+          "apart",
+          "[app][venue][ops][startup]") {
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path config = tmp.path() / "paper.toml";
+    SECTION("the venue lists other symbols: the symbol is unknown") {
+        venue_process venue({"--symbols", "ETHUSDT", "--rate-hz", "50", "--seed", "29"});
+        write_file(config, ops_config(venue));
+        quoter_child child(
+            {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"});
+        const int status = child.wait(std::chrono::seconds(60));
+        INFO(child.err());
+        CHECK(status != 0);
+        CHECK(status != -1);
+        CHECK_THAT(child.err(), Catch::Contains("not in exchangeInfo"));
+        CHECK(child.err().find("exchangeInfo unavailable") == std::string::npos);
+    }
+    SECTION("nothing listens at rest_url: the connection failed") {
+        // A port that was free a moment ago: bound, then closed.
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0);
+        socklen_t len = sizeof(addr);
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        ::close(fd);
+        const std::string origin = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+        write_file(config, "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\nsymbol = "
+                           "\"BTCUSDT\"\ntestnet = false\n\n[exchange.spot]\nrest_url = \"http://" +
+                               origin + "\"\nws_url = \"ws://" + origin + "\"\n");
+        quoter_child child(
+            {"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"});
+        const int status = child.wait(std::chrono::seconds(60));
+        INFO(child.err());
+        CHECK(status != 0);
+        CHECK(status != -1);
+        CHECK_THAT(child.err(),
+                   Catch::Contains("exchangeInfo unavailable: the REST request failed"));
+        CHECK(child.err().find("symbol unknown") == std::string::npos);
+    }
 }

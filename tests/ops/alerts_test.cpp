@@ -6,6 +6,9 @@
 
 #include <string>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <termios.h>
 #include <unistd.h>
 
 using namespace quoter;
@@ -37,8 +40,47 @@ TEST_CASE("the stderr sink writes one readable line per alert", "[alerts]") {
     ::close(fds[0]);
     REQUIRE(n > 0);
     const std::string line(buffer, static_cast<std::size_t>(n));
-    CHECK(line == "quoter alert: critical kill reason=daily_loss symbol_id=0 value=1001 "
-                  "threshold=1000 ts=123\n");
+    // Not a terminal: nothing to clear. The wall clock in UTC stands next to the raw ts.
+    CHECK(line.starts_with("quoter alert: critical kill reason=daily_loss symbol_id=0 value=1001 "
+                           "threshold=1000 utc=20"));
+    CHECK(line.ends_with("Z ts=123\n"));
+    CHECK(line.find('\r') == std::string::npos);
+}
+
+TEST_CASE("on a terminal an alert clears the status line before it", "[alerts][pty]") {
+    // The status line is drawn with \r and no newline; an alert written after it used to run
+    // on from it ("... p99 14.3 usquoter alert: ...").
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    const int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+    REQUIRE(slave >= 0);
+    termios raw{};
+    REQUIRE(::tcgetattr(slave, &raw) == 0);
+    ::cfmakeraw(&raw);
+    REQUIRE(::tcsetattr(slave, TCSANOW, &raw) == 0);
+    {
+        stderr_alert_sink sink(slave);
+        sink.raise({.time = 5,
+                    .kind = risk::alert_kind::kill,
+                    .severity = risk::alert_severity::critical,
+                    .reason = risk::halt_reason::manual_kill});
+    }
+    std::string out;
+    char buffer[512];
+    pollfd p{.fd = master, .events = POLLIN, .revents = 0};
+    while (out.find('\n') == std::string::npos && ::poll(&p, 1, 2'000) > 0) {
+        const ssize_t n = ::read(master, buffer, sizeof buffer);
+        if (n <= 0) {
+            break;
+        }
+        out.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(slave);
+    ::close(master);
+    INFO(out);
+    CHECK(out.starts_with("\r\033[Kquoter alert: critical kill reason=manual_kill"));
 }
 
 TEST_CASE("the journal sinks journal rejections and alerts and pass alerts on", "[alerts]") {

@@ -96,6 +96,19 @@ TEST_CASE("SIGUSR1 requests a kill and SIGTERM a graceful stop", "[control][sign
     remove_signal_handlers();
 }
 
+TEST_CASE("SIGUSR2 requests a pause toggle; requests coalesce until taken", "[control][signal]") {
+    control_channel channel;
+    REQUIRE(install_signal_handlers(channel));
+    ::raise(SIGUSR2); // used to end the process (the default action)
+    CHECK(channel.pause_toggle_requested());
+    CHECK(channel.take_pause_toggle() == command_source::signal);
+    CHECK_FALSE(channel.pause_toggle_requested());
+    CHECK_FALSE(channel.take_pause_toggle().has_value());
+    CHECK_FALSE(channel.kill_requested());
+    CHECK_FALSE(channel.stop_requested());
+    remove_signal_handlers();
+}
+
 TEST_CASE("SIGINT requests a graceful stop", "[control][signal]") {
     control_channel channel;
     REQUIRE(install_signal_handlers(channel));

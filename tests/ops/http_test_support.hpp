@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -160,6 +161,11 @@ public:
         return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
     }
     void set_status(int status) { status_.store(status); }
+    /// Answers each request with the body this returns (default "{}"). Set before requests.
+    void set_responder(std::function<std::string(const received&)> responder) {
+        std::lock_guard lock(mutex_);
+        responder_ = std::move(responder);
+    }
     [[nodiscard]] std::vector<received> requests() const {
         std::lock_guard lock(mutex_);
         return requests_;
@@ -234,14 +240,19 @@ private:
         r.method = data.substr(0, first_space);
         r.target = data.substr(first_space + 1, second_space - first_space - 1);
         r.body = data.substr(head_end + 4, content_length);
+        std::string body = "{}";
         {
             std::lock_guard lock(mutex_);
+            if (responder_) {
+                body = responder_(r);
+            }
             requests_.push_back(std::move(r));
         }
         const int status = status_.load();
         const std::string reply = "HTTP/1.1 " + std::to_string(status) +
-                                  " X\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-                                  "Connection: close\r\n\r\n{}";
+                                  " X\r\nContent-Type: application/json\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+                                  body;
         send_all(fd, reply);
     }
 
@@ -251,6 +262,7 @@ private:
     std::atomic<bool> stop_{false};
     mutable std::mutex mutex_;
     std::vector<received> requests_;
+    std::function<std::string(const received&)> responder_;
     std::thread thread_;
 };
 

@@ -3,6 +3,8 @@
 #include "ops/ops_test_support.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <ctime>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -351,4 +353,40 @@ TEST_CASE("opening a journal in a missing folder fails with errno", "[journal]")
     const auto opened = journal::open(std::move(config));
     REQUIRE_FALSE(opened.has_value());
     CHECK(opened.error().error_number == ENOENT);
+}
+
+TEST_CASE("lines stamped with the wall clock carry it in readable UTC too", "[journal]") {
+    scratch_dir dir;
+    const std::string path = dir.file("journal.jsonl");
+    journal_config config;
+    config.path = path;
+    config.idle_sleep_us = 50;
+    config.stamp_wall_clock = true;
+    config.symbols.push_back(btcusdt());
+    auto opened = journal::open(std::move(config));
+    REQUIRE(opened.has_value());
+    auto j = std::move(*opened);
+    REQUIRE(j->start());
+    REQUIRE(j->append(7, intent(1)));
+    REQUIRE(wait_until([&] { return j->lines_flushed() >= 2; }));
+    j->stop();
+    const auto lines = read_lines(path);
+    REQUIRE(lines.size() >= 2);
+    std::vector<simdjson::dom::element> docs;
+    simdjson::dom::parser parsers[8];
+    (void)parse_lines(lines, &docs, parsers);
+    REQUIRE(docs.size() >= 2);
+    std::int64_t wall = 0;
+    REQUIRE(docs[1]["wall_ns"].get(wall) == simdjson::SUCCESS);
+    std::string_view utc;
+    REQUIRE(docs[1]["wall_utc"].get(utc) == simdjson::SUCCESS);
+    // The same instant: yyyy-mm-ddThh:mm:ss.nnnnnnnnnZ, the seconds and nanoseconds of wall_ns.
+    const std::time_t seconds = static_cast<std::time_t>(wall / 1'000'000'000);
+    std::tm tm{};
+    ::gmtime_r(&seconds, &tm);
+    char expected[40];
+    std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<long long>(wall % 1'000'000'000));
+    CHECK(utc == std::string_view(expected));
 }

@@ -23,8 +23,10 @@ ops::engine_state sample_state() {
     s.positions = {{"BTCUSDT", -1234, -98'765'432}, {"ETHUSDT", 7, 21'000}};
     s.open_orders = {{"q-17-b0", "BTCUSDT", true, 6'543'210, 100, 25},
                      {"q-18-a0", "BTCUSDT", false, 6'543'300, 100, 0}};
-    s.trading_day = 20261204;
-    s.daily_pnl_base = 1'000'000'000;
+    s.cash = 99'876'543'210;
+    s.trading_day = 20'426;
+    s.daily_pnl_base = -1'000'000'000;
+    s.day_start_equity = 100'000'000'000;
     s.kill_latched = true;
     s.kill_reason = "daily_loss: 5% limit, operator note\n(second line)";
     s.last_md_update_id = 77'000'000'123ULL;
@@ -113,7 +115,7 @@ TEST_CASE("state file: a truncated file is refused", "[state]") {
 
 TEST_CASE("state file: content with a valid checksum is still checked", "[state]") {
     // A well-formed trailer over a body with a missing key: refused, never defaulted.
-    const std::string body = "quoter-state 1\naccount a\nsymbol B\nend 0 0\n";
+    const std::string body = "quoter-state 2\naccount a\nsymbol B\nend 0 0\n";
     const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
                            static_cast<uInt>(body.size()));
     const auto parsed = ops::parse_state(body + fmt::format("crc32 {:08x}\n", crc));
@@ -123,6 +125,19 @@ TEST_CASE("state file: content with a valid checksum is still checked", "[state]
     // And the same check passes for a complete body, so the checksum above was right.
     const std::string full = ops::serialize_state(sample_state());
     CHECK(ops::parse_state(full).has_value());
+}
+
+TEST_CASE("state file: a file of the first format is refused, saying why", "[state]") {
+    // Format 1 had no paper cash and no start-of-day equity: loading it would restart the
+    // paper account's PnL and the daily loss from zero.
+    std::string text = ops::serialize_state(sample_state());
+    text.replace(0, std::string_view("quoter-state 2").size(), "quoter-state 1");
+    const std::string body = text.substr(0, text.rfind("crc32 "));
+    const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
+                           static_cast<uInt>(body.size()));
+    const auto parsed = ops::parse_state(body + fmt::format("crc32 {:08x}\n", crc));
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK_THAT(parsed.error(), Catch::Contains("older quoter (format 1"));
 }
 
 TEST_CASE("state file: identifiers that cannot round trip are refused on save", "[state]") {

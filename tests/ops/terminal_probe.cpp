@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
     bool stop_reported = false;
     while (std::chrono::steady_clock::now() < deadline) {
         bool quit = false;
+        // As the core does: the kill flag first, then the ring.
+        if (const auto source = channel.take_kill_request()) {
+            std::puts("cmd kill");
+            std::fflush(stdout);
+        }
         channel.drain([&](const control_message& m) {
             const auto name = to_string(m.command);
             std::printf("cmd %.*s\n", static_cast<int>(name.size()), name.data());

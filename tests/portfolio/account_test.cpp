@@ -332,3 +332,33 @@ TEST_CASE("PnL identities hold exactly on random fill sequences", "[portfolio][a
         }
     }
 }
+
+TEST_CASE("restore puts back a saved account: same equity, PnL and identities",
+          "[portfolio][account]") {
+    const auto spec = btcusdt();
+    const account_config config{.initial_cash = 10'000.0, .maker_fee_bps = 1.0};
+    account before(spec, config);
+    before.apply(make_fill(core::side::buy, 6'000'000, 20'000, liquidity::maker, 12'000'000));
+    before.apply(make_fill(core::side::sell, 6'010'000, 5'000, liquidity::maker, 12'020'000));
+    before.mark(mark_price{12'010'000});
+
+    // What a state file keeps: position, cost basis, cash. A fresh account gets them back.
+    account after(spec, config);
+    after.restore(before.position(), before.cost_basis_units(), before.cash_units());
+    after.mark(mark_price{12'010'000});
+    CHECK(after.position() == before.position());
+    CHECK(after.equity_units() == before.equity_units());
+    CHECK(after.total_pnl_units() == before.total_pnl_units());
+    CHECK(after.unrealized_units() == before.unrealized_units());
+    // Realized PnL is carried net of the fees paid before.
+    CHECK(after.realized_units() == before.realized_units() - before.fees_units());
+    CHECK(after.fees_units() == 0);
+    check_identities(after);
+    // And it trades on from there like the original.
+    const auto close = make_fill(core::side::sell, 6'020'000, 15'000, liquidity::maker, 12'030'000);
+    before.apply(close);
+    after.apply(close);
+    CHECK(after.position().lots() == 0);
+    CHECK(after.equity_units() == before.equity_units());
+    check_identities(after);
+}

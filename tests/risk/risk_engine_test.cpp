@@ -429,3 +429,26 @@ TEST_CASE("the trading day starts at the configured time of day", "[risk_engine]
     f.account(later, 0, midnight + 9 * 3'600 * ns_per_s);
     CHECK(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
 }
+
+TEST_CASE("a restored trading day keeps its anchor; a later day starts afresh",
+          "[risk_engine][daily]") {
+    constexpr core::timestamp_ns midnight = 1'723'075'200LL * ns_per_s; // 2024-08-08 00:00 UTC
+    const std::int64_t day = midnight / (86'400 * ns_per_s);
+    SECTION("same day: the saved anchor holds and the earlier loss counts") {
+        fixture f; // 1 % of 100000
+        // Saved before a restart: the day started with PnL 0 at equity 100000; the restored
+        // account has lost 1001 since.
+        f.engine.restore_day(day, 0.0, 100'000.0);
+        f.account(losing(1'001.0), 0, midnight + 3'600 * ns_per_s);
+        CHECK(f.engine.trading_day() == day);
+        CHECK(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
+    }
+    SECTION("a later day: the loss was yesterday's") {
+        fixture f;
+        f.engine.restore_day(day - 1, 0.0, 100'000.0);
+        f.account(losing(1'001.0), 0, midnight + 3'600 * ns_per_s);
+        CHECK(f.engine.trading_day() == day);
+        CHECK(f.engine.state() == trading_state::running);
+        CHECK(f.engine.today(losing(1'001.0)).realized_pnl_today == 0.0);
+    }
+}

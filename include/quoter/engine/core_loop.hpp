@@ -167,6 +167,23 @@ public:
     void set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept;
     /// Cancels every open order (graceful stop) and stops quoting.
     void shutdown(core::timestamp_ns now) noexcept;
+    /// Restores what a state file saved before a restart: the account's position, cost basis
+    /// and cash (portfolio::account::restore) and the client order sequence (ids continue
+    /// above it). Call before the first event. Core thread.
+    void restore(core::qty position, std::int64_t cost_basis_units, std::int64_t cash_units,
+                 std::uint64_t last_order_sequence) noexcept;
+    /// Told of every order round trip (sent to acknowledged) and every venue reject or
+    /// cancel reject (not the risk gate's refusals), e.g. by the operations metrics; nullptr:
+    /// nobody. Core thread; the listener must outlive the loop and must not block.
+    class exec_listener {
+    public:
+        virtual void on_round_trip(core::duration_ns sent_to_ack) noexcept = 0;
+        virtual void on_venue_reject(exec::reject_reason reason) noexcept = 0;
+
+    protected:
+        ~exec_listener() = default;
+    };
+    void set_exec_listener(exec_listener* listener) noexcept { exec_listener_ = listener; }
     /// Also hands every alert to sink (after the journal), e.g. a fan-out to stderr and the
     /// alert dispatcher; nullptr: the journal only. Core thread; sink must outlive the loop.
     void set_alert_sink(risk::alert_sink* sink) noexcept { alert_forward_ = sink; }
@@ -240,6 +257,7 @@ private:
     ops::control_channel* control_;
     risk::alert_sink* alert_forward_ = nullptr;
     core::tick_stamps* stamps_ = nullptr;
+    exec_listener* exec_listener_ = nullptr;
 
     portfolio::account account_;
     strategy::quoting_strategy strategy_;

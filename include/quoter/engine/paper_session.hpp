@@ -74,6 +74,13 @@ struct paper_status {
     double equity = 0.0;    ///< Quote asset, marked to the mid.
     double total_pnl = 0.0; ///< Quote asset.
     live::service_stats market_data;
+    // As /status shows them (the last published ops snapshot).
+    double mid = 0.0;                        ///< Quote asset; 0 before the first book.
+    double quoted_bid = 0.0;                 ///< Our best working bid; 0 when none.
+    double quoted_ask = 0.0;                 ///< Our best working ask; 0 when none.
+    double inventory_base = 0.0;             ///< Net position, base asset.
+    core::duration_ns round_trip_p50_ns = 0; ///< Order sent to ack; 0 before the first ack.
+    core::duration_ns round_trip_p99_ns = 0;
     /// Tick-to-order latency of every hop since the start (see core/tick_latency.hpp): md
     /// hops for every event, core hops for the traded symbol's ticks; in a paper session an
     /// order is "encoded" when the in-process exchange took it and nothing is written.

@@ -228,6 +228,13 @@ public:
     /// Slots holding an order the manager gave up cancelling (still possibly on the venue).
     [[nodiscard]] std::size_t abandoned_orders() const noexcept;
     [[nodiscard]] const quote_counters& counters() const noexcept { return counters_; }
+    /// Sequence number of the last client order id issued (0: none yet).
+    [[nodiscard]] std::uint64_t last_sequence() const noexcept { return next_seq_ - 1; }
+    /// Issues the next ids above seq, so that ids of a run restarted from a state file never
+    /// repeat the saved run's. Never moves the sequence back.
+    void continue_sequence_after(std::uint64_t seq) noexcept {
+        next_seq_ = seq + 1 > next_seq_ ? seq + 1 : next_seq_;
+    }
     [[nodiscard]] const quote_manager_config& config() const noexcept { return config_; }
 
     /// Slot number encoded in a client order id's low byte.

@@ -115,10 +115,11 @@ enum class service_error : std::uint8_t {
     none,
     already_started,
     no_symbols,
-    instruments, ///< exchangeInfo could not be loaded or lacks a symbol.
-    pinning,     ///< The md thread could not be pinned to config.cpu.
-    feed,        ///< A stream set could not be started (bad URL, TLS setup).
-    stopped,     ///< stop() was called during start-up.
+    instruments,    ///< exchangeInfo could not be loaded (REST failed, no cache).
+    unknown_symbol, ///< exchangeInfo lacks a configured symbol (or its filters are invalid).
+    pinning,        ///< The md thread could not be pinned to config.cpu.
+    feed,           ///< A stream set could not be started (bad URL, TLS setup).
+    stopped,        ///< stop() was called during start-up.
 };
 
 [[nodiscard]] std::string_view describe(service_error error) noexcept;

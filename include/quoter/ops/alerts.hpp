@@ -16,14 +16,17 @@
 namespace quoter::ops {
 
 /// Writes one line per alert ("quoter alert: critical kill reason=daily_loss ...") to a file
-/// descriptor, stderr by default. No allocation; one write(2).
+/// descriptor, stderr by default, with the wall-clock time in UTC next to the engine's raw
+/// nanoseconds ("utc=2026-12-04T21:50:17.688Z ts=..."). No allocation; one write(2).
 class stderr_alert_sink final : public risk::alert_sink {
 public:
-    explicit stderr_alert_sink(int fd = STDERR_FILENO) noexcept : fd_(fd) {}
+    /// Whether fd is a terminal is looked up once, here.
+    explicit stderr_alert_sink(int fd = STDERR_FILENO) noexcept;
     void raise(const risk::alert& a) noexcept override;
 
 private:
     int fd_;
+    bool terminal_; ///< Clear the status line ("\r\033[K") before each alert.
 };
 
 /// Journals every alert, then passes it on to next (if any).

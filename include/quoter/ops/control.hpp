@@ -3,11 +3,13 @@
 //
 // Two paths, by urgency:
 //   - kill, flatten and stop requests set an atomic flag, which the core checks on every loop
-//   iteration
-//     (one relaxed load), so a kill never waits for the next market event. Setting a flag is
-//     async-signal-safe, which is what lets signal handlers use it;
-//   - every command from the terminal is also posted, in order, on an SPSC ring that the core
-//     drains each iteration (pause and resume only travel this way).
+//     iteration (one relaxed load), so a kill never waits for the next market event. Setting a
+//     flag is async-signal-safe, which is what lets signal handlers use it;
+//   - pause, resume and quit from the terminal or HTTP are posted, in order, on an SPSC ring
+//     that the core drains each iteration (after the flags, so a kill typed before a pause is
+//     taken first). A kill travels by its flag alone, so one request is journaled once;
+//   - SIGUSR2 sets a pause-toggle flag: the core pauses a running engine and resumes a paused
+//     one (a kill stays latched), journaled as pause or resume with source `signal`.
 // Each request also writes to an eventfd (async-signal-safe), so a core loop that blocks can add
 // wake_fd() to its poll set and still react within microseconds.
 //
@@ -28,7 +30,7 @@
 namespace quoter::ops {
 
 enum class control_command : std::uint8_t { kill, pause, resume, quit, flatten };
-enum class command_source : std::uint8_t { terminal, signal, http };
+enum class command_source : std::uint8_t { terminal, signal, http, telegram };
 
 [[nodiscard]] std::string_view to_string(control_command command) noexcept;
 [[nodiscard]] std::string_view to_string(command_source source) noexcept;
@@ -57,6 +59,9 @@ public:
     /// Asks the core to close the position with reducing orders (the flattener). A later
     /// request before the core took the first overwrites its source.
     void request_flatten(command_source source) noexcept;
+    /// Asks the core to pause if running, resume if paused (SIGUSR2). Requests before the
+    /// core took the first coalesce into one.
+    void request_pause_toggle(command_source source) noexcept;
 
     // Producer threads (not signal handlers).
     /// Queues a command for the core; false when the ring is full (the kill and stop flags still
@@ -76,6 +81,12 @@ public:
     }
     /// Consumes a pending flatten request; returns its source.
     [[nodiscard]] std::optional<command_source> take_flatten_request() noexcept;
+    /// Cheap check for the hot loop.
+    [[nodiscard]] bool pause_toggle_requested() const noexcept {
+        return pause_toggle_source_.load(std::memory_order_relaxed) != 0;
+    }
+    /// Consumes a pending pause toggle; returns its source.
+    [[nodiscard]] std::optional<command_source> take_pause_toggle() noexcept;
     /// Sticky: once requested, stays requested.
     [[nodiscard]] bool stop_requested() const noexcept {
         return stop_source_.load(std::memory_order_relaxed) != 0;
@@ -96,6 +107,7 @@ private:
     alignas(core::false_sharing_range) std::atomic<std::uint8_t> kill_source_{0};
     std::atomic<std::uint8_t> stop_source_{0};
     std::atomic<std::uint8_t> flatten_source_{0};
+    std::atomic<std::uint8_t> pause_toggle_source_{0};
     std::atomic_flag producer_busy_; // serialises producers of ring_; clear when free
     int wake_fd_ = -1;
     core::spsc_ring<control_message, ring_capacity> ring_;
@@ -104,7 +116,8 @@ private:
                   "signal handlers need lock-free flags");
 };
 
-/// Installs process-wide handlers: SIGINT and SIGTERM request a graceful stop, SIGUSR1 a kill.
+/// Installs process-wide handlers: SIGINT and SIGTERM request a graceful stop, SIGUSR1 a kill,
+/// SIGUSR2 a pause or resume (request_pause_toggle).
 /// A second SIGINT/SIGTERM after a stop was requested restores the terminal and terminates the
 /// process at once with the default action (for an engine that does not stop). Handlers only
 /// touch atomics and write(2). Returns false if sigaction failed. The channel must outlive the

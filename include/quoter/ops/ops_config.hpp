@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace quoter::ops {
 
@@ -28,6 +29,10 @@ struct alerts_settings {
     std::string telegram_api_url = "https://api.telegram.org";
     std::string telegram_chat_id;
     risk::alert_severity telegram_min_severity = risk::alert_severity::critical;
+    /// Chats whose Telegram commands are obeyed; empty: commands are not read.
+    std::vector<std::string> telegram_command_chat_ids;
+    /// getUpdates long-poll timeout, seconds.
+    std::int64_t telegram_poll_timeout_s = 25;
     std::string file;
     risk::alert_severity file_min_severity = risk::alert_severity::info;
     /// Delivery behaviour (targets are filled from the keys above and the secrets).

@@ -4,7 +4,7 @@
 //
 // Format: a line-based text file, readable with `cat`, ending in a CRC-32 trailer over every
 // byte before it:
-//   quoter-state 1
+//   quoter-state 2
 //   account main
 //   ...
 //   crc32 1a2b3c4d
@@ -53,12 +53,17 @@ struct engine_state {
     core::timestamp_ns saved_ns = 0; ///< Wall clock of the save.
     std::vector<state_position> positions;
     std::vector<state_order> open_orders;
-    std::int32_t trading_day = 0;            ///< yyyymmdd (UTC) the PnL base belongs to.
-    std::int64_t daily_pnl_base = 0;         ///< Equity at the day's start, quote units (fixed).
-    bool kill_latched = false;               ///< A kill engaged and not yet resumed.
-    std::string kill_reason;                 ///< halt_reason name; free text allowed.
-    std::uint64_t last_md_update_id = 0;     ///< Last applied depth update id.
-    std::uint64_t last_journal_seq = 0;      ///< Last journal sequence number written.
+    /// Paper account cash, notional units of the symbol (portfolio::account); 0 live.
+    std::int64_t cash = 0;
+    /// Trading day the PnL base belongs to: risk_engine::trading_day(), days since the epoch
+    /// shifted by risk.limits.daily_reset_utc_minute; 0 when none.
+    std::int32_t trading_day = 0;
+    std::int64_t daily_pnl_base = 0;     ///< Realized + unrealized PnL at the day's start, units.
+    std::int64_t day_start_equity = 0;   ///< Equity at the day's start, notional units.
+    bool kill_latched = false;           ///< A kill engaged and not yet resumed.
+    std::string kill_reason;             ///< halt_reason name; free text allowed.
+    std::uint64_t last_md_update_id = 0; ///< Last applied depth update id.
+    std::uint64_t last_journal_seq = 0;  ///< Last journal sequence number written.
     std::uint64_t last_client_order_seq = 0; ///< Client order ids are issued above this.
 
     friend bool operator==(const engine_state&, const engine_state&) = default;

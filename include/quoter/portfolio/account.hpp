@@ -100,6 +100,14 @@ public:
     /// Books a fill. Fills with a non-positive quantity or price are ignored (applied = false).
     fill_result apply(const fill& f) noexcept;
 
+    /// Puts back a position, its cost basis and the cash saved before a restart (paper trading:
+    /// the account lives only in the process). What the saved run realized net of fees becomes
+    /// the realized PnL, cash - initial cash + cost basis, so equity - initial cash ==
+    /// realized + unrealized - fees still holds; fees and spread capture restart at zero. Call
+    /// before the first fill.
+    void restore(core::qty position, std::int64_t cost_basis_units,
+                 std::int64_t cash_units) noexcept;
+
     /// Sets the price the position is valued at (normally the mid of each book update).
     void mark(mark_price price) noexcept { mark_ = price; }
 

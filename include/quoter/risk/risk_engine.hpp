@@ -162,6 +162,17 @@ public:
     [[nodiscard]] std::optional<std::int64_t> trading_day() const noexcept {
         return has_day_ ? std::optional<std::int64_t>(day_) : std::nullopt;
     }
+    /// Puts back the trading day saved before a restart: day (a trading_day() index) starts
+    /// anchored at pnl_base (realized + unrealized PnL at its start, as the account views count
+    /// it) and start_equity, so a daily loss made before the restart still counts. When the
+    /// first on_account falls on a later day, that day starts as usual. Call before it.
+    void restore_day(std::int64_t day, double pnl_base, double start_equity) noexcept {
+        has_day_ = true;
+        day_ = day;
+        day_anchored_ = true;
+        day_pnl_base_ = pnl_base;
+        day_start_equity_ = start_equity;
+    }
 
 private:
     void set_inventory_breach(std::uint16_t symbol_id, bool breached,
