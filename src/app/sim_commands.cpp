@@ -556,6 +556,11 @@ void print_run_summary(const engine::synthetic_run& run, double speed, double wa
                 "%llu steps\n",
                 std::string(stopped_by).c_str(), wall_s, static_cast<double>(run.now()) * 1e-9,
                 speed, static_cast<unsigned long long>(run.counters().steps));
+    if (run.symbol_count() > 1) {
+        // The two lines below are the first symbol's; every symbol gets its own line after.
+        std::printf("  %s (the first of %zu symbols):\n",
+                    std::string(run.spec().name().view()).c_str(), run.symbol_count());
+    }
     std::printf("  PnL %s (%+.4f%%), equity %.4f, spread capture %s, inventory PnL %s, "
                 "net fees %.4f\n",
                 signed_money(account.total_pnl()).c_str(),

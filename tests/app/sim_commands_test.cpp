@@ -652,6 +652,7 @@ TEST_CASE("quoter run --mode sim trades several symbols from the config",
     INFO(result.out << result.err);
     CHECK(result.status == 0);
     CHECK_THAT(result.err, Catch::Contains("BTCUSDT, ETHUSDT on a synthetic market"));
+    CHECK_THAT(result.out, Catch::Contains("  BTCUSDT (the first of 2 symbols):"));
     CHECK_THAT(result.out, Catch::Contains("  ETHUSDT "));
     CHECK_THAT(result.out, Catch::Contains("open orders after the final cancel-all: 0"));
 }
