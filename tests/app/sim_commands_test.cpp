@@ -321,16 +321,17 @@ TEST_CASE("SIGINT stops quoter run --mode sim gracefully: summary, exit 0", "[si
     CHECK_THAT(process.out(), Catch::Contains("fills"));
 }
 
-TEST_CASE("live mode is not built yet, whether given or from engine.mode", "[sim_commands]") {
-    for (const char* mode : {"live"}) {
-        const auto result = run_quoter({"run", "--mode", mode, "--config", sim_toml});
-        CHECK(result.status == 3);
-        CHECK_THAT(result.err, Catch::Contains("not built yet"));
-    }
+TEST_CASE("live mode without API credentials refuses to start, whether given or from engine.mode",
+          "[sim_commands]") {
+    ::unsetenv("QUOTER_API_KEY");
+    ::unsetenv("QUOTER_API_SECRET");
+    const auto given = run_quoter({"run", "--mode", "live", "--config", sim_toml});
+    CHECK(given.status == 2);
+    CHECK_THAT(given.err, Catch::Contains("no API credentials"));
     const auto live = run_quoter(
         {"run", "--config", std::string(QUOTER_SOURCE_DIR) + "/config/live-testnet.toml"});
-    CHECK(live.status == 3);
-    CHECK_THAT(live.err, Catch::Contains("quoter run --mode live: not built yet"));
+    CHECK(live.status == 2);
+    CHECK_THAT(live.err, Catch::Contains("quoter run --mode live: no API credentials"));
 }
 
 TEST_CASE("SIGUSR1 kills quoter run --mode sim: every open order cancelled, then SIGINT exits 0",
