@@ -102,18 +102,32 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     gateway.start();
     const core::timestamp_ns connect_deadline =
         wall_ns() + config.connect_timeout_ms * core::ns_per_ms;
-    while (!gateway.connected() && !stop.load(std::memory_order_relaxed) &&
+    // Connected and reconciled (open orders of earlier runs cancelled, balances read) before
+    // the first quote.
+    while (!gateway.ready() && !stop.load(std::memory_order_relaxed) &&
            wall_ns() < connect_deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    if (!gateway.connected()) {
+    if (!gateway.ready()) {
+        const bool connected = gateway.connected();
         gateway.stop();
         service.stop();
-        summary.error = "order gateway: no session with " + config.gateway.url + " within " +
+        summary.error = "order gateway: " +
+                        std::string(connected ? "no reconciliation with " : "no session with ") +
+                        config.gateway.url + " within " +
                         std::to_string(config.connect_timeout_ms) + " ms";
         return summary;
     }
-    log("gateway: connected to " + config.gateway.url);
+    const exec::binance_gateway_counters& counters = gateway.counters();
+    log("gateway: connected to " + config.gateway.url + "; reconciled: " +
+        std::to_string(counters.reconcile_found.load()) + " open orders found, " +
+        std::to_string(counters.reconcile_cancelled.load()) + " of earlier runs cancelled, " +
+        std::to_string(counters.foreign_orders.load()) + " foreign left alone");
+    for (const exec::asset_balance& balance : gateway.balances()) {
+        log("balance: " + std::string(balance.asset.view()) + " free " +
+            std::to_string(static_cast<double>(balance.free_e8) / 1e8) + " locked " +
+            std::to_string(static_cast<double>(balance.locked_e8) / 1e8));
+    }
 
     if (config.engine.core_cpu >= 0) {
         const auto pinned = core::pin_current_thread(config.engine.core_cpu);

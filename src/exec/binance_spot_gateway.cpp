@@ -14,13 +14,33 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <thread>
 
 namespace quoter::exec {
 namespace {
 
-enum class request_kind : std::uint8_t { place, cancel, cancel_all, status, time, subscribe };
+enum class request_kind : std::uint8_t {
+    place,
+    cancel,
+    cancel_all,
+    status,
+    time,
+    subscribe,
+    open_orders,      ///< Reconciliation: openOrders.status of one symbol.
+    account,          ///< Reconciliation: account.status.
+    reconcile_cancel, ///< Reconciliation: order.cancel of an order this run does not own.
+    kill_check,       ///< After a cancel-all: openOrders.status, to confirm nothing rests.
+};
+
+/// The confirmation of one symbol's cancel-all. I/O thread only.
+struct kill_state {
+    bool active = false;      ///< A cancel-all awaits its confirming query.
+    bool checking = false;    ///< The query is in flight.
+    std::uint32_t resent = 0; ///< Cancel-alls sent again because orders still rested.
+    std::int64_t check_at_ms = 0;
+};
 
 /// One signed request on its way from the core thread to the I/O thread.
 struct outgoing_request {
@@ -40,6 +60,7 @@ struct pending_request {
     bool retried = false;       ///< -1021 retry used.
     bool query_on_open = false; ///< Lost in a disconnect: query after the reconnect.
     bool for_cancel = false;    ///< status: resolving a cancel, not a placement.
+    bool held = false;          ///< Own request held back by the rate limiter: sent later.
     std::int64_t sent_ms = 0;   ///< Local wall time of sending.
     order_request order;
 };
@@ -73,7 +94,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         : config(std::move(cfg)), symbols(syms), signer(config.secret),
           core_encoder(config.api_key, signer, config.recv_window_ms),
           io_encoder(config.api_key, signer, config.recv_window_ms),
-          ids(config.id_tag, config.start_us), decoder(syms), user_decoder(syms) {
+          ids(config.id_tag, config.start_us), decoder(syms), user_decoder(syms),
+          limiter(config.limiter), kills(syms.size()) {
+        for (const rate_limit_rule& rule : config.rate_limits) {
+            (void)limiter.add_rule(rule);
+        }
         config.secret.assign(config.secret.size(), '\0');
         config.secret.clear();
     }
@@ -149,6 +174,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         if (config.user_data_stream) {
             subscribe_user_data(wall_ns() / core::ns_per_ms);
         }
+        start_reconcile(wall_ns() / core::ns_per_ms);
         // Whatever was in flight when the last session dropped is queried now.
         for (pending_request& p : pending) {
             if (p.active && p.query_on_open) {
@@ -164,6 +190,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
                    std::string_view /*detail*/) override {
         open.store(false, std::memory_order_release);
         user_stream.store(false, std::memory_order_release);
+        ready.store(false, std::memory_order_release);
         counters.disconnects.fetch_add(1, std::memory_order_relaxed);
         // The connection object outlives this callback through its own handlers.
         connection.reset();
@@ -198,6 +225,18 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             p.active = false;
             return;
         }
+        if (p.kind == request_kind::kill_check) {
+            on_kill_check_answer(p, answer, now_ms);
+            return;
+        }
+        if (p.kind == request_kind::open_orders || p.kind == request_kind::account ||
+            p.kind == request_kind::reconcile_cancel) {
+            if (answer.outcome != answer_outcome::ok) {
+                counters.api_errors.fetch_add(1, std::memory_order_relaxed);
+            }
+            on_reconcile_answer(p, answer, now_ms);
+            return;
+        }
         if (p.kind == request_kind::subscribe) {
             p.active = false;
             if (answer.outcome == answer_outcome::ok) {
@@ -210,10 +249,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         if (answer.outcome != answer_outcome::ok) {
             counters.api_errors.fetch_add(1, std::memory_order_relaxed);
         }
-        if (answer.outcome == answer_outcome::retry_after ||
-            answer.outcome == answer_outcome::banned) {
-            blocked_until_ms = answer.retry_after_ms > 0 ? answer.retry_after_ms : now_ms + 1'000;
-        }
+        limiter.on_usage(answer.usage, now_ms * core::ns_per_ms);
+        limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms);
         switch (p.kind) {
         case request_kind::place:
             on_place_answer(p, answer, now_ms);
@@ -229,6 +266,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             break;
         case request_kind::time:
         case request_kind::subscribe:
+        case request_kind::open_orders:
+        case request_kind::account:
+        case request_kind::reconcile_cancel:
+        case request_kind::kill_check:
             break;
         }
     }
@@ -303,9 +344,15 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         }
     }
 
-    void on_cancel_all_answer(pending_request& p, const api_answer& answer,
-                              std::int64_t /*now_ms*/) {
+    void on_cancel_all_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         p.active = false;
+        // Whatever the answer said, a query confirms that nothing rests (see kill_state).
+        if (p.order.symbol < kills.size()) {
+            kill_state& k = kills[p.order.symbol];
+            k.active = true;
+            k.checking = false;
+            k.check_at_ms = now_ms + config.kill_check_delay_ms;
+        }
         if (answer.outcome != answer_outcome::ok) {
             return; // -2011: nothing was open; otherwise the owner's cancel retries take over
         }
@@ -539,6 +586,250 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         }
     }
 
+    // ---- kill confirmation: cancel-all, query, again until nothing rests (bounded) ---------
+
+    void check_kills(std::int64_t now_ms) {
+        for (std::uint32_t symbol = 0; symbol < kills.size(); ++symbol) {
+            kill_state& k = kills[symbol];
+            if (!k.active || k.checking || now_ms < k.check_at_ms ||
+                !open.load(std::memory_order_relaxed)) {
+                continue;
+            }
+            const std::uint64_t id = take_io_id();
+            pending_request& q = pending[id % pending_slots];
+            q = pending_request{};
+            q.request_id = id;
+            q.kind = request_kind::kill_check;
+            q.order.symbol = symbol;
+            const std::string_view text = io_encoder.open_orders_status(
+                io_buffer, id, symbols[symbol].name().view(), now_ms + offset_ms.load());
+            send_own(text, q, now_ms);
+            k.checking = q.active && !q.held;
+            if (q.held) {
+                q.active = false; // asked again at the next scan
+            }
+        }
+    }
+
+    void on_kill_check_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        p.active = false;
+        if (p.order.symbol >= kills.size()) {
+            return;
+        }
+        kill_state& k = kills[p.order.symbol];
+        k.checking = false;
+        if (answer.outcome == answer_outcome::ok && decoder.listed_orders().empty()) {
+            k = kill_state{};
+            counters.kills_confirmed.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        if (k.resent >= config.kill_confirm_attempts) {
+            // Bounded: the owner raises the alarm (kill_gave_up) and its own cancel retries
+            // continue per order.
+            k = kill_state{};
+            counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        ++k.resent;
+        k.check_at_ms = now_ms + config.kill_check_delay_ms;
+        if (answer.outcome != answer_outcome::ok) {
+            return; // the query failed: ask again later (counted as an attempt)
+        }
+        counters.kill_resends.fetch_add(1, std::memory_order_relaxed);
+        const std::uint64_t id = take_io_id();
+        pending_request& q = pending[id % pending_slots];
+        q = pending_request{};
+        q.request_id = id;
+        q.kind = request_kind::cancel_all;
+        q.order.symbol = p.order.symbol;
+        const std::string_view text = io_encoder.cancel_all(
+            io_buffer, id, symbols[p.order.symbol].name().view(), now_ms + offset_ms.load());
+        send_own(text, q, now_ms);
+        k.active = true;
+        k.checking = true; // its answer schedules the next query
+        if (!q.active || q.held) {
+            q.active = false;
+            k.checking = false; // not sent: query again later, which decides again
+        }
+    }
+
+    // ---- reconciliation: after every connect, before new orders are taken -----------------
+
+    void start_reconcile(std::int64_t now_ms) {
+        ready.store(false, std::memory_order_release);
+        reconcile_steps = 0;
+        account_asked = false;
+        for (std::uint32_t symbol = 0; symbol < symbols.size(); ++symbol) {
+            ++reconcile_steps;
+            send_reconcile_query(request_kind::open_orders, symbol, now_ms);
+        }
+    }
+
+    void send_reconcile_query(request_kind kind, std::uint32_t symbol, std::int64_t now_ms) {
+        const std::uint64_t id = take_io_id();
+        pending_request& q = pending[id % pending_slots];
+        q = pending_request{};
+        q.request_id = id;
+        q.kind = kind;
+        q.order.symbol = symbol;
+        const std::int64_t venue_ms = now_ms + offset_ms.load();
+        const std::string_view text =
+            kind == request_kind::open_orders
+                ? io_encoder.open_orders_status(io_buffer, id, symbols[symbol].name().view(),
+                                                venue_ms)
+                : io_encoder.account_status(io_buffer, id, venue_ms);
+        send_own(text, q, now_ms);
+    }
+
+    void on_reconcile_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        p.active = false;
+        if (p.kind == request_kind::reconcile_cancel) {
+            if (answer.outcome == answer_outcome::ok) {
+                counters.reconcile_cancelled.fetch_add(1, std::memory_order_relaxed);
+            }
+            finish_reconcile_step();
+            return;
+        }
+        if (answer.outcome != answer_outcome::ok) {
+            p.active = true; // asked again after the timeout
+            p.sent_ms = now_ms;
+            return;
+        }
+        if (p.kind == request_kind::account) {
+            {
+                const std::lock_guard<std::mutex> lock(balances_mutex);
+                balances.assign(decoder.listed_balances().begin(), decoder.listed_balances().end());
+            }
+            finish_reconcile_step();
+            return;
+        }
+        // openOrders.status: orders of earlier runs (and foreign ones when so configured) go.
+        for (const answered_order& o : decoder.listed_orders()) {
+            counters.reconcile_found.fetch_add(1, std::memory_order_relaxed);
+            const std::string_view text = o.client_id.view();
+            const client_id_owner owner = ids.owner(text);
+            if (owner == client_id_owner::this_run) {
+                continue; // tracked, or resolved by its own query
+            }
+            if (owner == client_id_owner::foreign && !config.cancel_foreign_orders) {
+                counters.foreign_orders.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            const std::uint64_t id = take_io_id();
+            pending_request& q = pending[id % pending_slots];
+            q = pending_request{};
+            q.request_id = id;
+            q.kind = request_kind::reconcile_cancel;
+            q.order.symbol = o.symbol;
+            ++reconcile_steps;
+            const std::string_view request =
+                io_encoder.cancel(io_buffer, id, symbols[o.symbol].name().view(), text, {},
+                                  now_ms + offset_ms.load());
+            send_own(request, q, now_ms);
+            if (!q.active) {
+                finish_reconcile_step(); // could not be sent; the next reconciliation retries
+            }
+        }
+        finish_reconcile_step();
+    }
+
+    /// One reconciliation request is done; when every open-order listing and cancel is, the
+    /// balances are read, then new orders are taken again.
+    void finish_reconcile_step() {
+        if (reconcile_steps > 0) {
+            --reconcile_steps;
+        }
+        if (reconcile_steps > 0 || ready.load(std::memory_order_relaxed)) {
+            return;
+        }
+        if (!account_asked) {
+            account_asked = true;
+            ++reconcile_steps;
+            send_reconcile_query(request_kind::account, 0, wall_ns() / core::ns_per_ms);
+            return;
+        }
+        counters.reconciles.fetch_add(1, std::memory_order_relaxed);
+        ready.store(true, std::memory_order_release);
+    }
+
+    /// A request the limiter held back, tried again (it may be held once more).
+    void retry_held(pending_request& p, std::int64_t now_ms) {
+        p.held = false;
+        switch (p.kind) {
+        case request_kind::status:
+            query(p, now_ms);
+            return;
+        case request_kind::subscribe:
+            p.active = false;
+            subscribe_user_data(now_ms);
+            return;
+        case request_kind::time:
+            p.active = false;
+            request_time(now_ms);
+            return;
+        case request_kind::place:
+            resend_place(p, now_ms); // a -1021 retry
+            return;
+        case request_kind::open_orders:
+        case request_kind::account:
+            p.active = false;
+            send_reconcile_query(p.kind, p.order.symbol, now_ms);
+            return;
+        case request_kind::reconcile_cancel:
+            p.active = false;
+            finish_reconcile_step();
+            return;
+        case request_kind::cancel:
+        case request_kind::cancel_all:
+        case request_kind::kill_check:
+            p.active = false;
+            return;
+        }
+    }
+
+    [[nodiscard]] static request_class class_of(request_kind kind) noexcept {
+        switch (kind) {
+        case request_kind::place:
+            return request_class::new_order;
+        case request_kind::cancel:
+            return request_class::cancel;
+        case request_kind::cancel_all:
+            return request_class::kill;
+        case request_kind::reconcile_cancel:
+            return request_class::cancel;
+        case request_kind::status:
+        case request_kind::time:
+        case request_kind::subscribe:
+        case request_kind::open_orders:
+        case request_kind::account:
+        case request_kind::kill_check:
+            break;
+        }
+        return request_class::query;
+    }
+
+    /// REQUEST_WEIGHT of each request, from Binance's WebSocket API documentation.
+    [[nodiscard]] static std::uint32_t weight_of(request_kind kind) noexcept {
+        switch (kind) {
+        case request_kind::status:
+            return 4;
+        case request_kind::subscribe:
+            return 2;
+        case request_kind::open_orders:
+        case request_kind::kill_check:
+            return 6;
+        case request_kind::account:
+            return 20;
+        case request_kind::reconcile_cancel:
+        case request_kind::place:
+        case request_kind::cancel:
+        case request_kind::cancel_all:
+        case request_kind::time:
+            break;
+        }
+        return 1;
+    }
+
     /// The I/O thread's request ids are even, the core's odd, so the two never share a slot.
     [[nodiscard]] std::uint64_t take_io_id() noexcept {
         const std::uint64_t id = next_io_id;
@@ -559,14 +850,18 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
 
     void send(const outgoing_request& request) {
         const std::int64_t now_ms = wall_ns() / core::ns_per_ms;
-        const bool is_cancel =
-            request.kind == request_kind::cancel || request.kind == request_kind::cancel_all;
-        if (!open.load(std::memory_order_relaxed) || (!is_cancel && now_ms < blocked_until_ms)) {
+        const bool is_open = open.load(std::memory_order_relaxed);
+        const bool admitted =
+            is_open && limiter.try_send(class_of(request.kind), weight_of(request.kind),
+                                        now_ms * core::ns_per_ms) == admit_result::ok;
+        if (!admitted) {
             // Never left the process: the venue cannot have it.
+            if (is_open) {
+                counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
+            }
             if (request.kind == request_kind::place) {
                 exec_report r = report_of(request.order, exec_kind::reject);
-                r.reason = now_ms < blocked_until_ms ? reject_reason::too_many_open_orders
-                                                     : reject_reason::none;
+                r.reason = is_open ? reject_reason::too_many_open_orders : reject_reason::none;
                 deliver(r);
             } else if (request.kind == request_kind::cancel) {
                 deliver(report_of(request.order, exec_kind::cancel_reject));
@@ -593,6 +888,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         p.active = true;
         if (connection == nullptr || !open.load(std::memory_order_relaxed) || text.empty()) {
             p.query_on_open = p.kind == request_kind::status;
+            return;
+        }
+        if (limiter.try_send(class_of(p.kind), weight_of(p.kind), now_ms * core::ns_per_ms) !=
+            admit_result::ok) {
+            counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
+            p.held = true; // check_timeouts sends it again once there is room
             return;
         }
         connection->send_text(std::string(text));
@@ -660,7 +961,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     }
 
     void check_timeouts(std::int64_t now_ms) {
+        check_kills(now_ms);
         for (pending_request& p : pending) {
+            if (p.active && p.held) {
+                retry_held(p, now_ms);
+                continue;
+            }
             if (!p.active || p.query_on_open || now_ms - p.sent_ms < config.request_timeout_ms) {
                 continue;
             }
@@ -686,6 +992,21 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             case request_kind::time:
             case request_kind::subscribe:
                 p.active = false;
+                break;
+            case request_kind::open_orders:
+            case request_kind::account:
+                p.active = false;
+                send_reconcile_query(p.kind, p.order.symbol, now_ms); // ask again
+                break;
+            case request_kind::reconcile_cancel:
+                p.active = false; // the next reconciliation finds it if it still rests
+                finish_reconcile_step();
+                break;
+            case request_kind::kill_check:
+                p.active = false;
+                if (p.order.symbol < kills.size()) {
+                    kills[p.order.symbol].checking = false; // asked again
+                }
                 break;
             }
         }
@@ -733,6 +1054,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     answer_decoder decoder;                        ///< I/O thread.
     user_data_decoder user_decoder;                ///< I/O thread.
     std::array<order_track, track_slots> tracks{}; ///< I/O thread.
+    order_rate_limiter limiter;                    ///< I/O thread.
+    std::vector<kill_state> kills;                 ///< I/O thread, per symbol.
     exec_report_sink* sink = nullptr;              ///< Core thread.
     std::uint64_t next_core_id = 1;                ///< Core thread: odd request ids.
     std::uint64_t next_io_id = 2;                  ///< I/O thread: even request ids (own requests).
@@ -742,6 +1065,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     std::atomic<std::int64_t> offset_ms{0};
     std::atomic<bool> open{false};
     std::atomic<bool> user_stream{false}; ///< The user-data subscription is confirmed.
+    /// Connected and reconciled: new orders are taken.
+    std::atomic<bool> ready{false};
+    std::mutex balances_mutex; ///< Guards balances (written by reconciliation only).
+    std::vector<asset_balance> balances;
     std::atomic<bool> stopping{false};
     binance_gateway_counters counters;
 
@@ -751,9 +1078,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     std::array<pending_request, pending_slots> pending{};
     std::array<char, max_request_bytes> io_buffer{};
     std::int64_t reconnect_at_ms = 0;
-    std::int64_t blocked_until_ms = 0;
     std::int64_t last_scan_ms = 0;
     std::int64_t time_sent_ms = 0;
+    std::uint32_t reconcile_steps = 0; ///< Reconciliation requests still unanswered.
+    bool account_asked = false;
     core::timestamp_ns fill_time_ns = 0; ///< Venue time of the trade being reported (0: none).
     std::thread thread;
 };
@@ -786,6 +1114,15 @@ bool binance_spot_gateway::connected() const noexcept {
     return impl_->open.load(std::memory_order_acquire);
 }
 
+bool binance_spot_gateway::ready() const noexcept {
+    return impl_->ready.load(std::memory_order_acquire);
+}
+
+std::vector<asset_balance> binance_spot_gateway::balances() const {
+    const std::lock_guard<std::mutex> lock(impl_->balances_mutex);
+    return impl_->balances;
+}
+
 bool binance_spot_gateway::user_stream_subscribed() const noexcept {
     return impl_->user_stream.load(std::memory_order_acquire);
 }
@@ -805,8 +1142,8 @@ void binance_spot_gateway::set_report_sink(exec_report_sink* sink) noexcept {
 gateway_error binance_spot_gateway::submit(const order_request& request,
                                            core::timestamp_ns now) noexcept {
     impl& m = *impl_;
-    if (!m.open.load(std::memory_order_acquire)) {
-        return gateway_error::disconnected;
+    if (!m.ready.load(std::memory_order_acquire)) {
+        return gateway_error::disconnected; // not connected, or not reconciled yet
     }
     if (request.symbol >= m.symbols.size() || !request.id.valid()) {
         return gateway_error::queue_full;

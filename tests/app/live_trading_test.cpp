@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -183,4 +185,71 @@ TEST_CASE("live: no credentials, or mainnet without the acknowledgement, never c
     CHECK(mainnet.err.find("mainnet") != std::string::npos);
     // The secret is never printed.
     CHECK(mainnet.err.find(api_secret) == std::string::npos);
+}
+
+namespace {
+
+/// The strings of the JSON array after "key":[ in text.
+std::vector<std::string> json_strings(const std::string& text, const std::string& key) {
+    std::vector<std::string> out;
+    const std::size_t at = text.find("\"" + key + "\":[");
+    if (at == std::string::npos) {
+        return out;
+    }
+    const std::size_t end = text.find(']', at);
+    std::size_t pos = text.find('[', at) + 1;
+    while (pos < end) {
+        const std::size_t q0 = text.find('"', pos);
+        if (q0 == std::string::npos || q0 > end) {
+            break;
+        }
+        const std::size_t q1 = text.find('"', q0 + 1);
+        out.push_back(text.substr(q0 + 1, q1 - q0 - 1));
+        pos = q1 + 1;
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("live: after kill -9 a restart cancels the orders the dead run left on the venue "
+          "before it quotes",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "20", "--seed", "43"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config = write_config(dir, live_config(venue));
+    venue_stats stats(venue);
+    std::vector<std::string> left;
+    {
+        quoter::test::child_process first(
+            QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+            credentials, "app-live");
+        REQUIRE(stats.wait_for(
+                    "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+        first.signal(SIGKILL);
+        REQUIRE(first.wait(10s) == 128 + SIGKILL);
+        left = json_strings(stats.read(), "open_client_ids");
+    }
+    REQUIRE_FALSE(left.empty()); // the dead run's quotes still rest
+
+    quoter::test::child_process second(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+        credentials, "app-live");
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (second.err().find("reconciled:") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50ms);
+    }
+    const std::string err = second.err();
+    INFO(err);
+    CHECK(err.find("reconciled: " + std::to_string(left.size()) + " open orders found, " +
+                   std::to_string(left.size()) + " of earlier runs cancelled") !=
+          std::string::npos);
+    const std::vector<std::string> open_now = json_strings(stats.read(), "open_client_ids");
+    for (const std::string& id : left) {
+        CHECK(std::find(open_now.begin(), open_now.end(), id) == open_now.end());
+    }
+    second.signal(SIGTERM);
+    REQUIRE(second.wait(30s) == 0);
+    CHECK(stats.get("open_orders") == 0);
 }

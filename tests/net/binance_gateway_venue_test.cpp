@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace quoter;
@@ -96,13 +97,17 @@ TEST_CASE("the gateway places, cancels and cancels all on quoter-venue; latency 
           "[binance_gateway][tsan]") {
     net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
     const std::array symbols{btcusdt()};
-    exec::binance_spot_gateway gateway(gateway_config(venue, secret), symbols);
+    auto config = gateway_config(venue, secret);
+    // 200 round trips in a row: more than Binance's 100 orders per 10 s would allow; the limits
+    // have a test of their own.
+    config.rate_limits.clear();
+    exec::binance_spot_gateway gateway(config, symbols);
     recording_sink sink;
     gateway.set_report_sink(&sink);
     CHECK(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::disconnected);
     gateway.start();
     REQUIRE(poll_until(
-        gateway, [&] { return gateway.connected(); }, 5s));
+        gateway, [&] { return gateway.ready(); }, 5s));
 
     // Place, ack, cancel, cancelled.
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
@@ -170,27 +175,28 @@ TEST_CASE("the gateway places, cancels and cancels all on quoter-venue; latency 
     CHECK_FALSE(gateway.connected());
 }
 
-TEST_CASE("a request signed with the wrong secret is reported as a reject",
+TEST_CASE("with the wrong secret the session opens but never reconciles, so no order is sent; "
+          "every refusal counts as an API error",
           "[binance_gateway][tsan]") {
     net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
     const std::array symbols{btcusdt()};
-    exec::binance_spot_gateway gateway(
-        gateway_config(venue, "wrongsecretwrongsecretwrongsecretwrongsecretwrongsecretwrongs"),
-        symbols);
+    auto config =
+        gateway_config(venue, "wrongsecretwrongsecretwrongsecretwrongsecretwrongsecretwrongs");
+    config.request_timeout_ms = 200;
+    exec::binance_spot_gateway gateway(config, symbols);
     recording_sink sink;
     gateway.set_report_sink(&sink);
     gateway.start();
     REQUIRE(poll_until(
         gateway, [&] { return gateway.connected(); }, 5s));
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    // The subscription and the reconciliation's openOrders.status (asked again) are refused.
     REQUIRE(poll_until(
-        gateway, [&] { return !sink.reports.empty(); }, 5s));
-    CHECK(sink.reports[0].kind == exec::exec_kind::reject);
-    CHECK(sink.reports[0].client_id.value == 1);
-    // The user-data subscription and the order: both refused, both counted.
-    CHECK(gateway.counters().api_errors.load() == 2);
+        gateway, [&] { return gateway.counters().api_errors.load() >= 3; }, 5s));
+    CHECK_FALSE(gateway.ready());
     CHECK_FALSE(gateway.user_stream_subscribed());
-    CHECK(gateway.counters().unknowns.load() == 0);
+    CHECK(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::disconnected);
+    CHECK(gateway.counters().reconciles.load() == 0);
+    CHECK(sink.reports.empty());
 }
 
 TEST_CASE("a dropped connection is noticed and new requests are refused while it is down",
@@ -205,7 +211,7 @@ TEST_CASE("a dropped connection is noticed and new requests are refused while it
     gateway.set_report_sink(&sink);
     gateway.start();
     REQUIRE(poll_until(
-        gateway, [&] { return gateway.connected(); }, 5s));
+        gateway, [&] { return gateway.ready(); }, 5s));
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return !sink.reports.empty(); }, 5s));
@@ -231,7 +237,7 @@ TEST_CASE("a dropped order answer becomes unknown and resolves through order.sta
     gateway.set_report_sink(&sink);
     gateway.start();
     REQUIRE(poll_until(
-        gateway, [&] { return gateway.connected(); }, 5s));
+        gateway, [&] { return gateway.ready(); }, 5s));
 
     net::io_loop loop;
     net::rest_client client(loop, net::testing::venue_rest_config(venue));
@@ -297,7 +303,7 @@ TEST_CASE("with the user-data stream a lost answer is told by the executionRepor
     gateway.set_report_sink(&sink);
     gateway.start();
     REQUIRE(poll_until(
-        gateway, [&] { return gateway.user_stream_subscribed(); }, 5s));
+        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 5s));
 
     net::io_loop loop;
     net::rest_client client(loop, net::testing::venue_rest_config(venue));
@@ -339,7 +345,7 @@ TEST_CASE("a cancel answered by both the answer and the executionReport is repor
     gateway.set_report_sink(&sink);
     gateway.start();
     REQUIRE(poll_until(
-        gateway, [&] { return gateway.user_stream_subscribed(); }, 5s));
+        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 5s));
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack) == 1; }, 5s));
@@ -353,4 +359,188 @@ TEST_CASE("a cancel answered by both the answer and the executionReport is repor
     CHECK(sink.count(exec::exec_kind::ack) == 1);
     CHECK(sink.count(exec::exec_kind::cancelled) == 1);
     CHECK(sink.reports.size() == 2);
+}
+
+TEST_CASE("the rate limiter holds new orders back short of the limit and leaves the kill its "
+          "room",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    // 60 weight a minute, 10% (6) kept for cancels. The subscription (2), the reconciliation's
+    // openOrders.status (6) and account.status (20) use 28, so 26 orders (1 each) fit under 54;
+    // the cancel-all (1) may use the reserve.
+    config.rate_limits = {{exec::rate_limit_type::request_weight, 60 * core::ns_per_s, 60}};
+    exec::binance_spot_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 5s));
+    for (std::uint64_t id = 1; id <= 30; ++id) {
+        REQUIRE(gateway.submit(resting_bid(id), wall_ns()) == exec::gateway_error::none);
+    }
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::ack) + sink.count(exec::exec_kind::reject) == 30;
+        },
+        10s));
+    CHECK(sink.count(exec::exec_kind::ack) == 26);
+    CHECK(sink.count(exec::exec_kind::reject) == 4);
+    for (const auto& r : sink.reports) {
+        if (r.kind == exec::exec_kind::reject) {
+            CHECK(r.reason == exec::reject_reason::too_many_open_orders);
+            CHECK(r.client_id.value > 26);
+        }
+    }
+    CHECK(gateway.counters().rate_limited.load() == 4);
+
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled) == 26; }, 10s));
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    const auto stats = net::testing::control(loop, client, "/control/stats");
+    CHECK(net::testing::json_int(stats.body, "orders_placed") == 26);
+    CHECK(net::testing::json_int(stats.body, "open_orders") == 0);
+}
+
+TEST_CASE("reconciliation cancels an earlier run's resting orders before new orders are taken, "
+          "and leaves foreign ones alone unless configured",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    const auto open_orders = [&] {
+        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
+                                      "open_orders");
+    };
+    // Two orders of an earlier run (tag "gwt", another start time) and one foreign ("man").
+    for (const auto& [tag, start_us, count] : {std::tuple{"gwt", wall_ns() / 1'000 - 5'000'000, 2},
+                                               std::tuple{"man", std::int64_t{1}, 1}}) {
+        auto config = gateway_config(venue, secret);
+        config.id_tag = tag;
+        config.start_us = start_us;
+        exec::binance_spot_gateway earlier(config, symbols);
+        recording_sink sink;
+        earlier.set_report_sink(&sink);
+        earlier.start();
+        REQUIRE(poll_until(
+            earlier, [&] { return earlier.ready(); }, 5s));
+        for (int i = 1; i <= count; ++i) {
+            REQUIRE(earlier.submit(resting_bid(static_cast<std::uint64_t>(i)), wall_ns()) ==
+                    exec::gateway_error::none);
+        }
+        REQUIRE(poll_until(
+            earlier, [&] { return sink.count(exec::exec_kind::ack) == std::size_t(count); }, 5s));
+        earlier.stop(); // as if killed: its orders stay on the venue
+    }
+    REQUIRE(open_orders() == 3);
+
+    exec::binance_spot_gateway gateway(gateway_config(venue, secret), symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    CHECK(gateway.counters().reconcile_found.load() == 3);
+    CHECK(gateway.counters().reconcile_cancelled.load() == 2);
+    CHECK(gateway.counters().foreign_orders.load() == 1);
+    CHECK(open_orders() == 1);
+    bool usdt = false;
+    for (const auto& balance : gateway.balances()) {
+        usdt = usdt || (balance.asset.view() == "USDT" && balance.free_e8 > 0);
+    }
+    CHECK(usdt);
+    gateway.stop();
+
+    auto config = gateway_config(venue, secret);
+    config.cancel_foreign_orders = true;
+    exec::binance_spot_gateway sweeping(config, symbols);
+    sweeping.start();
+    REQUIRE(poll_until(
+        sweeping, [&] { return sweeping.ready(); }, 5s));
+    CHECK(sweeping.counters().reconcile_cancelled.load() == 1);
+    CHECK(open_orders() == 0);
+}
+
+TEST_CASE("a cancel-all the venue lost is found out by the confirming query and sent again; the "
+          "confirmation gives up after its bounded attempts",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.kill_check_delay_ms = 50;
+    config.kill_confirm_attempts = 3;
+    exec::binance_spot_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    const auto stat = [&](std::string_view key) {
+        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
+                                      key);
+    };
+
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 2; }, 5s));
+    REQUIRE(net::testing::control(loop, client, "/control/cancel_all_lose?count=1").status == 200);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 10s));
+    CHECK(gateway.counters().kill_resends.load() == 1);
+    CHECK(sink.count(exec::exec_kind::cancelled) == 2);
+    CHECK(stat("cancel_alls_lost") == 1);
+    CHECK(stat("open_orders") == 0);
+
+    // A venue that loses every cancel-all: bounded, then given up (and the order still rests).
+    REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 3; }, 5s));
+    REQUIRE(net::testing::control(loop, client, "/control/cancel_all_lose?count=100").status ==
+            200);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kill_gave_up.load() == 1; }, 10s));
+    CHECK(stat("cancel_alls_lost") == 1 + 1 + 3); // the first, this one, three resends
+    CHECK(stat("open_orders") == 1);
+}
+
+TEST_CASE("an order.place answered 5xx after the venue executed it is resolved to the one order "
+          "the venue holds",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.user_data_stream = false; // only the query can tell
+    exec::binance_spot_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    REQUIRE(
+        net::testing::control(loop, client, "/control/order_fail_after_execute?count=1").status ==
+        200);
+    REQUIRE(gateway.submit(resting_bid(4), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 1; }, 5s));
+    REQUIRE(sink.reports.size() == 2);
+    CHECK(sink.reports[0].kind == exec::exec_kind::unknown);
+    CHECK(sink.reports[1].kind == exec::exec_kind::ack);
+    CHECK(sink.reports[1].exchange_id != 0);
+    CHECK(gateway.counters().status_queries.load() == 1);
+    const auto stats = net::testing::control(loop, client, "/control/stats");
+    CHECK(net::testing::json_int(stats.body, "orders_placed") == 1);
+    CHECK(net::testing::json_int(stats.body, "open_orders") == 1);
+    CHECK(net::testing::json_int(stats.body, "failed_after_execute") == 1);
 }

@@ -127,6 +127,13 @@ TEST_CASE("a LIMIT_MAKER that would cross is a post-only reject", "[venue_order_
 
 TEST_CASE("cancel, cancel of an unknown order, and cancel-all", "[venue_order_api]") {
     venue_fixture venue;
+    REQUIRE(venue.send(venue.encoder.user_data_subscribe(venue.out, 7, now_ms)).outcome ==
+            exec::answer_outcome::ok);
+    REQUIRE(venue.api.take_subscription().has_value());
+    REQUIRE(venue.send(venue.encoder.open_orders_status(venue.out, 8, "BTCUSDT", now_ms)).outcome ==
+            exec::answer_outcome::ok);
+    REQUIRE(venue.send(venue.encoder.account_status(venue.out, 9, now_ms)).outcome ==
+            exec::answer_outcome::ok);
     REQUIRE(venue
                 .send(venue.encoder.place(venue.out, 1, venue.specs[0],
                                           venue.order(core::side::buy, 5'999'000), "qA1",
@@ -168,6 +175,13 @@ TEST_CASE("cancel, cancel of an unknown order, and cancel-all", "[venue_order_ap
 
 TEST_CASE("a resting order fills when the book moves through it", "[venue_order_api]") {
     venue_fixture venue;
+    REQUIRE(venue.send(venue.encoder.user_data_subscribe(venue.out, 7, now_ms)).outcome ==
+            exec::answer_outcome::ok);
+    REQUIRE(venue.api.take_subscription().has_value());
+    REQUIRE(venue.send(venue.encoder.open_orders_status(venue.out, 8, "BTCUSDT", now_ms)).outcome ==
+            exec::answer_outcome::ok);
+    REQUIRE(venue.send(venue.encoder.account_status(venue.out, 9, now_ms)).outcome ==
+            exec::answer_outcome::ok);
     REQUIRE(venue
                 .send(venue.encoder.place(venue.out, 1, venue.specs[0],
                                           venue.order(core::side::buy, 5'999'900), "qA1",
@@ -183,9 +197,13 @@ TEST_CASE("a resting order fills when the book moves through it", "[venue_order_
 TEST_CASE("malformed requests and unsupported methods", "[venue_order_api]") {
     venue_fixture venue;
     CHECK(venue.decoder.decode_ws(venue.api.handle("{", now_ms)).code == -1000);
-    const auto& account = venue.send(venue.encoder.account_status(venue.out, 9, now_ms));
-    CHECK(account.outcome == exec::answer_outcome::reject);
-    CHECK(account.code == -1000);
+    std::array<char, 512> frame{};
+    const std::string_view request = venue.encoder.account_status(frame, 9, now_ms);
+    std::string renamed(request);
+    renamed.replace(renamed.find("account.status"), 14, "account.nothing");
+    const auto& unsupported = venue.decoder.decode_ws(venue.api.handle(renamed, now_ms));
+    CHECK(unsupported.outcome == exec::answer_outcome::reject);
+    CHECK(unsupported.code == -1000);
 }
 
 TEST_CASE("order.status of an order the venue does not have is -2013", "[venue_order_api]") {
@@ -194,4 +212,30 @@ TEST_CASE("order.status of an order the venue does not have is -2013", "[venue_o
         venue.send(venue.encoder.order_status(venue.out, 9, "BTCUSDT", "qA1", now_ms));
     CHECK(status.outcome == exec::answer_outcome::unknown_order);
     CHECK(status.code == -2013);
+}
+
+TEST_CASE("openOrders.status lists the resting orders and account.status the balances",
+          "[venue_order_api]") {
+    venue_fixture venue;
+    REQUIRE(venue.send(venue.encoder.user_data_subscribe(venue.out, 7, now_ms)).outcome ==
+            exec::answer_outcome::ok);
+    REQUIRE(venue.api.take_subscription().has_value());
+    REQUIRE(venue.send(venue.encoder.open_orders_status(venue.out, 8, "BTCUSDT", now_ms)).outcome ==
+            exec::answer_outcome::ok);
+    REQUIRE(venue.send(venue.encoder.account_status(venue.out, 9, now_ms)).outcome ==
+            exec::answer_outcome::ok);
+    REQUIRE(venue
+                .send(venue.encoder.place(venue.out, 1, venue.specs[0],
+                                          venue.order(core::side::buy, 5'999'900), "qA1",
+                                          exec::order_response_type::ack, now_ms))
+                .outcome == exec::answer_outcome::ok);
+    const auto& listing =
+        venue.send(venue.encoder.open_orders_status(venue.out, 2, "BTCUSDT", now_ms));
+    REQUIRE(listing.outcome == exec::answer_outcome::ok);
+    REQUIRE(venue.decoder.listed_orders().size() == 1);
+    CHECK(venue.decoder.listed_orders()[0].client_id.view() == "qA1");
+    const auto& account = venue.send(venue.encoder.account_status(venue.out, 3, now_ms));
+    REQUIRE(account.outcome == exec::answer_outcome::ok);
+    REQUIRE(venue.decoder.listed_balances().size() == 2);
+    CHECK(venue.api.open_order_count() == 1);
 }

@@ -141,12 +141,14 @@ std::pair<std::string, std::string> order_api::assets(std::size_t symbol) const 
 }
 
 std::int64_t& order_api::balance_e8(const std::string& asset) {
-    const auto [it, added] = balances_e8_.try_emplace(asset, 0);
-    if (added) {
-        const bool quote = asset == "USDT" || asset == "USD";
-        it->second = (quote ? 10'000'000LL : 1'000LL) * 100'000'000LL;
+    for (auto& [name, amount] : balances_e8_) {
+        if (name == asset) {
+            return amount;
+        }
     }
-    return it->second;
+    const bool quote = asset == "USDT" || asset == "USD";
+    balances_e8_.emplace_back(asset, (quote ? 10'000'000LL : 1'000LL) * 100'000'000LL);
+    return balances_e8_.back().second;
 }
 
 void order_api::add_execution_report(const tracked_order& order, const exec::exec_report& report) {
@@ -245,6 +247,55 @@ void order_api::on_book(std::size_t symbol, std::int64_t now_ms) {
     reports_.clear();
     show_book(symbol, now_ms);
     exchange_->advance_to(now_ms * core::ns_per_ms);
+}
+
+std::string order_api::open_client_ids_json() const {
+    std::string out = "[";
+    for (const auto& [key, order] : orders_) {
+        if (order.open) {
+            out += (out.size() > 1 ? ",\"" : "\"") + order.client_id + "\"";
+        }
+    }
+    return out + "]";
+}
+
+std::string order_api::open_orders(const parsed_request& request) {
+    std::optional<std::size_t> symbol;
+    if (const std::string* name = request.param("symbol"); name != nullptr) {
+        symbol = market_.find(*name);
+        if (!symbol) {
+            return error_frame(request.id, 400, -1121, "Invalid symbol.");
+        }
+    }
+    std::string result = "[";
+    for (const auto& [key, order] : orders_) {
+        if (order.open && (!symbol || order.symbol == *symbol)) {
+            result += (result.size() > 1 ? "," : "") + render_order(order, true);
+        }
+    }
+    return result_frame(request.id, result + "]");
+}
+
+std::string order_api::account(const parsed_request& request) {
+    std::string result = "{\"makerCommission\":0,\"takerCommission\":0,\"canTrade\":true,"
+                         "\"accountType\":\"SPOT\",\"balances\":[";
+    for (std::size_t i = 0; i < market_.size(); ++i) {
+        const auto [base, quote] = assets(i);
+        (void)balance_e8(base);
+        (void)balance_e8(quote);
+    }
+    bool first = true;
+    for (const auto& [asset, e8] : balances_e8_) {
+        char text[96];
+        std::snprintf(text, sizeof text,
+                      "%s{\"asset\":\"%s\",\"free\":\"%lld.%08lld\","
+                      "\"locked\":\"0.00000000\"}",
+                      first ? "" : ",", asset.c_str(), static_cast<long long>(e8 / 100'000'000),
+                      static_cast<long long>((e8 < 0 ? -e8 : e8) % 100'000'000));
+        result += text;
+        first = false;
+    }
+    return result_frame(request.id, result + "]}");
 }
 
 std::vector<std::string> order_api::take_events() {
@@ -381,6 +432,11 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
     // Orders that can no longer change were answered for already; keep only open ones, so a
     // long demo does not grow without bound.
     std::erase_if(orders_, [](const auto& entry) { return !entry.second.open; });
+    const auto unknown_status = [&] {
+        return error_frame(parsed.id, 503, -1006,
+                           "An unexpected response was received from the message bus. "
+                           "Execution status unknown.");
+    };
     if (parsed.method == "order.place") {
         std::string answer = place(parsed, now_ms);
         if (drop_place_answers_ > 0) {
@@ -388,13 +444,36 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
             ++stats_.answers_dropped;
             return {};
         }
+        if (fail_after_execute_ > 0) {
+            --fail_after_execute_;
+            ++stats_.failed_after_execute;
+            return unknown_status();
+        }
         return answer;
+    }
+    if (parsed.method == "openOrders.cancelAll" && lose_cancel_alls_ > 0) {
+        --lose_cancel_alls_;
+        ++stats_.cancel_alls_lost;
+        return unknown_status();
+    }
+    if (parsed.method == "order.cancel" && fail_after_execute_ > 0) {
+        std::string answer = cancel(parsed, now_ms);
+        --fail_after_execute_;
+        ++stats_.failed_after_execute;
+        (void)answer;
+        return unknown_status();
     }
     if (parsed.method == "order.status") {
         return order_status(parsed);
     }
     if (parsed.method == "userDataStream.subscribe.signature") {
         return subscribe(parsed);
+    }
+    if (parsed.method == "openOrders.status") {
+        return open_orders(parsed);
+    }
+    if (parsed.method == "account.status") {
+        return account(parsed);
     }
     if (parsed.method == "order.cancel") {
         return cancel(parsed, now_ms);

@@ -1,9 +1,10 @@
 // order_api: the spot WebSocket API order endpoints of quoter-venue (/ws-api/v3):
-// order.place (LIMIT, LIMIT_MAKER), order.cancel, openOrders.cancelAll, order.status and the
-// user-data stream (userDataStream.subscribe.signature). Every request must
-// carry the configured apiKey, a timestamp within its recvWindow and a valid HMAC-SHA256
-// signature over its parameters (all but `signature`, sorted by name, `k=v` joined by `&`, as
-// Binance checks them); refusals use Binance's codes (-2015, -1022, -1021, -1102, -2010, -2011).
+// order.place (LIMIT, LIMIT_MAKER), order.cancel, openOrders.cancelAll, order.status,
+// openOrders.status, account.status and the user-data stream (userDataStream.subscribe.signature).
+// Every request must carry the configured apiKey, a timestamp within its recvWindow and a valid
+// HMAC-SHA256 signature over its parameters (all but `signature`, sorted by name, `k=v` joined by
+// `&`, as Binance checks them); refusals use Binance's codes (-2015, -1022, -1021, -1102, -2010,
+// -2011).
 //
 // Matching is the project's simulated exchange with zero latency, against the venue's own book:
 // before each request the simulated exchange is shown the symbol's best bid and ask, so a
@@ -46,10 +47,12 @@ struct order_api_stats {
     std::uint64_t orders_placed = 0;
     std::uint64_t orders_rejected = 0;
     std::uint64_t orders_cancelled = 0;
-    std::uint64_t answers_dropped = 0; ///< order.place answers withheld by the fault.
-    std::uint64_t trades = 0;          ///< Fills (one per executionReport TRADE).
-    std::uint64_t user_events = 0;     ///< executionReport and outboundAccountPosition events.
-    std::uint64_t subscriptions = 0;   ///< userDataStream.subscribe.signature accepted.
+    std::uint64_t answers_dropped = 0;      ///< order.place answers withheld by the fault.
+    std::uint64_t failed_after_execute = 0; ///< Executed requests answered 5xx by the fault.
+    std::uint64_t cancel_alls_lost = 0;     ///< cancelAll requests lost by the fault.
+    std::uint64_t trades = 0;               ///< Fills (one per executionReport TRADE).
+    std::uint64_t user_events = 0;          ///< executionReport and outboundAccountPosition events.
+    std::uint64_t subscriptions = 0;        ///< userDataStream.subscribe.signature accepted.
 };
 
 class order_api final : private exec::exec_report_sink {
@@ -65,6 +68,8 @@ public:
     [[nodiscard]] const order_api_stats& stats() const { return stats_; }
     /// Orders resting on the venue (every symbol).
     [[nodiscard]] std::size_t open_order_count() const;
+    /// Their client order ids, as a JSON array of strings.
+    [[nodiscard]] std::string open_client_ids_json() const;
 
     /// Shows the book of `symbol` to the matching engine, so that resting orders fill when the
     /// market has moved through them. Called after every depth update.
@@ -79,6 +84,13 @@ public:
     /// returns an empty string), like an answer lost between the matching engine and the
     /// client.
     void drop_place_answers(std::uint32_t count) { drop_place_answers_ = count; }
+    /// Fault: the next `count` order.place / order.cancel requests are executed, then answered
+    /// 503 -1006 ("execution status unknown"), as Binance's 5xx after the matching engine took
+    /// the request.
+    void fail_after_execute(std::uint32_t count) { fail_after_execute_ = count; }
+    /// Fault: the next `count` openOrders.cancelAll requests are not executed and answered 503
+    /// -1006 (lost on the way to the matching engine): the orders keep resting.
+    void lose_cancel_alls(std::uint32_t count) { lose_cancel_alls_ = count; }
 
 private:
     struct tracked_order {
@@ -102,6 +114,8 @@ private:
     std::string cancel_all(const parsed_request& request, std::int64_t now_ms);
     std::string order_status(const parsed_request& request);
     std::string subscribe(const parsed_request& request);
+    std::string open_orders(const parsed_request& request);
+    std::string account(const parsed_request& request);
     void add_execution_report(const tracked_order& order, const exec::exec_report& report);
     void add_account_position(std::size_t symbol);
     [[nodiscard]] std::pair<std::string, std::string> assets(std::size_t symbol) const;
@@ -123,6 +137,8 @@ private:
     std::uint64_t next_exchange_id_ = 1;
     order_api_stats stats_;
     std::uint32_t drop_place_answers_ = 0;
+    std::uint32_t fail_after_execute_ = 0;
+    std::uint32_t lose_cancel_alls_ = 0;
     std::vector<std::string> events_;
     std::optional<std::uint64_t> new_subscription_;
     std::uint64_t next_subscription_ = 0;
@@ -132,7 +148,7 @@ private:
     std::string cancel_client_id_;
     /// The venue's one account: free balance per asset, 10^-8 units (first use: 1,000 of a
     /// base asset, 10,000,000 of a quote asset).
-    std::map<std::string, std::int64_t> balances_e8_;
+    std::vector<std::pair<std::string, std::int64_t>> balances_e8_;
 };
 
 } // namespace quoter::venue

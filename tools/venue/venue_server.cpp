@@ -587,6 +587,8 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("orders_cancelled", orders.stats().orders_cancelled);
         add("order_answers_dropped", orders.stats().answers_dropped);
         add("open_orders", orders.open_order_count());
+        add("failed_after_execute", orders.stats().failed_after_execute);
+        add("cancel_alls_lost", orders.stats().cancel_alls_lost);
         add("trades", orders.stats().trades);
         add("user_events", orders.stats().user_events);
         add("user_subscriptions", orders.stats().subscriptions);
@@ -595,6 +597,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
             withheld += market.at(i).withheld;
         }
         add("depth_withheld", withheld);
+        out += ",\"open_client_ids\":" + orders.open_client_ids_json();
         out += ",\"stalled\":";
         out += stall_active ? "true" : "false";
         out += ",\"session_ids\":[";
@@ -667,6 +670,12 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "order_drop") {
             orders.drop_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
+        } else if (action == "order_fail_after_execute") {
+            orders.fail_after_execute(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
+        } else if (action == "cancel_all_lose") {
+            orders.lose_cancel_alls(static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
         } else if (action == "ping") {
             ping_sessions(param_int(params, "timeout_ms", options.faults.pong_timeout_ms));

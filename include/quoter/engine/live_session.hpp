@@ -42,7 +42,8 @@ struct live_session_config {
     /// WebSocket API endpoint, key, secret, recvWindow, client-id tag. start_us is filled in by
     /// the session when zero (the process start time, so client ids differ across restarts).
     exec::binance_spot_gateway_config gateway;
-    /// How long the gateway may take to open its session before the run fails, in ms.
+    /// How long the gateway may take to open its session and reconcile before the run fails,
+    /// in ms.
     std::int64_t connect_timeout_ms = 10'000;
     /// How long a stop waits for the venue to confirm the cancels, in ms.
     std::int64_t stop_timeout_ms = 5'000;

@@ -22,15 +22,35 @@
 // by an order.status query (after the reconnect, for a drop); the query's answer gives the real
 // state (NEW -> ack, FILLED -> fill, CANCELED/EXPIRED -> cancelled, no such order -> reject).
 // It is never sent again. A cancel left unanswered is resolved the same way. -1021 resyncs the
-// server-time offset from the venue's time and retries once. 429 / 418 reject the request (the
-// venue did not take it) and hold every non-cancel request until the venue's retry time. Every
-// API error reaches the sink as a reject or cancel_reject, so risk's error-storm trigger sees it.
+// server-time offset from the venue's time and retries once. Every API error reaches the sink as
+// a reject or cancel_reject, so risk's error-storm trigger sees it.
+//
+// Reconciliation: after every connect, before submit() takes a new order (it answers
+// `disconnected` until then), the I/O thread lists the open orders of every symbol
+// (openOrders.status) and cancels those of earlier runs of the same id tag (left over from a
+// crash) and, when cancel_foreign_orders, everyone else's; this run's own stay (they are tracked,
+// or being resolved by their queries). Then it reads the balances (account.status) and the
+// gateway is ready(). Cancels and cancel-alls are taken as soon as the session is open.
+//
+// Kill: every cancel-all (openOrders.cancelAll) is confirmed. kill_check_delay_ms after its
+// answer, whatever it said, openOrders.status lists the symbol; while anything rests the
+// cancel-all is sent again, at most kill_confirm_attempts times, then kill_gave_up counts it (the
+// owner raises the alarm; its per-order cancel retries go on). kills_confirmed counts the
+// successes.
+//
+// Limits: every request the I/O thread is about to send passes order_rate_limiter first (rules
+// from the config, the venue's reported counts as floors). A new order it holds back is rejected
+// unsent (too_many_open_orders: no report but the reject follows); a cancel is refused only when
+// even the reserve is used up (cancel_reject, the owner retries); a query waits and is retried.
+// 429 backs off and 418 stops everything until the venue's retry time, as the limiter decides.
 //
 // Threading: construct, start() and stop() on the owning thread; order_gateway calls on the
 // core thread only; everything else runs on the gateway's I/O thread.
 #pragma once
 
 #include "quoter/core/symbol_spec.hpp"
+#include "quoter/exec/binance_answer.hpp"
+#include "quoter/exec/binance_rate_limits.hpp"
 #include "quoter/exec/order_gateway.hpp"
 
 #include <atomic>
@@ -38,6 +58,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace quoter::exec {
 
@@ -58,6 +79,23 @@ struct binance_spot_gateway_config {
     /// signature): executionReports bring acks, fills and cancels, also of orders whose answer
     /// was lost. false only for tests of the query path.
     bool user_data_stream = true;
+    /// Request limits enforced before anything is sent (exchangeInfo rateLimits; by default
+    /// Binance spot's published ones). New orders and queries stop short of each limit by
+    /// limiter.cancel_reserve_pct so that cancels and kills always have room.
+    std::vector<rate_limit_rule> rate_limits{
+        {rate_limit_type::request_weight, 60 * core::ns_per_s, 6'000},
+        {rate_limit_type::orders, 10 * core::ns_per_s, 100},
+        {rate_limit_type::orders, 86'400 * core::ns_per_s, 200'000},
+    };
+    rate_limiter_config limiter;
+    /// Reconciliation: open orders neither this run nor an earlier run of the same id tag
+    /// placed (manual orders, other programs) are cancelled too when true, left alone (and
+    /// counted) when false.
+    bool cancel_foreign_orders = false;
+    /// After a cancel-all: query the open orders this long after its answer (ms) and send the
+    /// cancel-all again while any rest, at most kill_confirm_attempts times.
+    std::int64_t kill_check_delay_ms = 200;
+    std::uint32_t kill_confirm_attempts = 5;
 };
 
 /// What the gateway saw; written by the I/O thread, readable from any thread (relaxed).
@@ -75,6 +113,17 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> user_events{0};     ///< User-data stream events received.
     std::atomic<std::uint64_t> balance_updates{0}; ///< outboundAccountPosition events.
     std::atomic<std::uint64_t> fills{0};           ///< Fill reports delivered (after dedup).
+    /// Requests held back by the rate limiter (new orders rejected unsent, cancels refused,
+    /// queries delayed).
+    std::atomic<std::uint64_t> rate_limited{0};
+    std::atomic<std::uint64_t> reconciles{0};          ///< Reconciliations completed.
+    std::atomic<std::uint64_t> reconcile_found{0};     ///< Open orders found by them.
+    std::atomic<std::uint64_t> reconcile_cancelled{0}; ///< Of those, cancelled.
+    std::atomic<std::uint64_t> foreign_orders{0};      ///< Of those, foreign and left alone.
+    std::atomic<std::uint64_t> kills_confirmed{0};     ///< Cancel-alls a query found complete.
+    std::atomic<std::uint64_t> kill_resends{0};        ///< Cancel-alls sent again (orders rested).
+    /// Cancel-alls still not confirmed after kill_confirm_attempts: raise the alarm.
+    std::atomic<std::uint64_t> kill_gave_up{0};
 };
 
 class binance_spot_gateway final : public order_gateway {
@@ -93,6 +142,11 @@ public:
     void stop();
     /// True while the WebSocket session is open.
     [[nodiscard]] bool connected() const noexcept;
+    /// True once connected and reconciled (see above): submit() takes new orders only then.
+    [[nodiscard]] bool ready() const noexcept;
+    /// The account's balances as the last reconciliation read them (account.status). Any
+    /// thread; locks.
+    [[nodiscard]] std::vector<asset_balance> balances() const;
     /// True once the venue confirmed this session's user-data subscription (until it drops).
     [[nodiscard]] bool user_stream_subscribed() const noexcept;
     [[nodiscard]] const binance_gateway_counters& counters() const noexcept;
