@@ -708,7 +708,7 @@ int run_live_command(const live_run_command& command) {
         std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
         std::fflush(stderr);
     };
-    session.idle_sleep_us = config.threads.wait == wait_policy::spin ? 0 : 100;
+    session.idle_sleep_us = config.threads.wait == core::idle_policy::spin ? 0 : 100;
 
     ops::control_channel control;
     signal_handlers_guard handlers;
