@@ -312,6 +312,12 @@ public:
             s.round_trip_p50_ns = round_trip_.p50();
             s.round_trip_p99_ns = round_trip_.percentile(0.99);
         }
+        if (ticks_ != nullptr && ticks_->end_to_end().count() != tick_count_) {
+            // Socket read to the order taken by the paper exchange, as the status line has it.
+            tick_count_ = ticks_->end_to_end().count();
+            s.tick_to_order_p50_ns = ticks_->end_to_end().p50();
+            s.tick_to_order_p99_ns = ticks_->end_to_end().percentile(0.99);
+        }
         board_.publish(s);
 
         persisted_state p;
@@ -386,6 +392,9 @@ public:
     void set_symbol(std::string_view symbol) noexcept { snapshot_.symbol.assign(symbol); }
     /// The snapshot last published (core thread).
     [[nodiscard]] const ops::status_snapshot& last() const noexcept { return snapshot_; }
+    /// The core's tick-to-order histograms, for the /status percentiles (core thread; must
+    /// outlive the publishing).
+    void set_tick_latency(const core::tick_latency* ticks) noexcept { ticks_ = ticks; }
     /// Marks the snapshot stopped and publishes it once more.
     void stopped() noexcept {
         snapshot_.state = ops::trading_state::stopped;
@@ -403,6 +412,8 @@ private:
     /// Round trips (sent to ack) for the /status percentiles; Prometheus gets its own buckets.
     core::latency_histogram round_trip_;
     std::uint64_t round_trip_count_ = 0;
+    const core::tick_latency* ticks_ = nullptr;
+    std::uint64_t tick_count_ = 0;
     risk::halt_reason last_reason_ = risk::halt_reason::none;
     std::uint64_t last_fills_ = 0;
     std::uint64_t last_messages_ = 0;
@@ -665,6 +676,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
     // Hop histograms (about 340 KB) for the status line, /metrics and the exit report.
     auto ticks = std::make_unique<core::tick_latency>();
+    publisher->set_tick_latency(ticks.get());
     const core::tsc_clock& clock = core::tsc_clock::process();
     while (!stop.load(std::memory_order_relaxed)) {
         bool any = false;

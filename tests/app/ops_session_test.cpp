@@ -700,6 +700,10 @@ TEST_CASE("paper session metrics: venue rejects by reason, order round trips, an
     const double p99 = std::strtod(status.c_str() + p99_at + 20, nullptr);
     CHECK(p50 > 0.0);
     CHECK(p99 >= p50);
+    // Tick to order: socket read to the order the paper exchange took, from the core's stamps.
+    const auto t2o_at = status.find("\"tick_to_order_p50_ns\":");
+    REQUIRE(t2o_at != std::string::npos);
+    CHECK(std::strtod(status.c_str() + t2o_at + 23, nullptr) > 0.0);
 
     const std::string promtool = find_promtool();
     if (promtool.empty()) {
