@@ -1,6 +1,8 @@
 // Trial rows, the results file, merging and ranking.
 #include "quoter/research/results.hpp"
 
+#include "quoter/core/quoted_string.hpp"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -71,33 +73,9 @@ std::string number_json(double value) {
 }
 
 std::string string_json(std::string_view text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out + '"';
+    std::string out;
+    core::append_quoted(out, text);
+    return out;
 }
 
 std::array<double, 8> stats_values(const sim::distribution_stats& s) {

@@ -1,6 +1,7 @@
 // Sweep specs: parsing the command-line forms and the [sweep] table, expanding to trials.
 #include "quoter/research/sweep.hpp"
 
+#include "quoter/core/quoted_string.hpp"
 #include "quoter/sim/random.hpp"
 
 #include <fmt/format.h>
@@ -83,26 +84,9 @@ std::string float_text(double value) {
 }
 
 std::string quote(std::string_view text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out + '"';
+    std::string out;
+    core::append_quoted(out, text);
+    return out;
 }
 
 /// A TOML node as value text; nullopt for tables and date-times.

@@ -309,7 +309,10 @@ TEST_CASE("paper session over HTTP: health, ready, status, metrics; a token-guar
     REQUIRE(kill.has_value());
     CHECK(kill->status / 100 == 2);
 
-    // The kill engages and the cancels come back: nothing left open.
+    // The kill engages and the cancels come back: nothing left open. (A requote can also show
+    // no working orders for a moment, so the kill is waited for first.)
+    REQUIRE(wait_for_body(port, "/status", "\"state\":\"killed\"", std::chrono::seconds(10))
+                .find("\"state\":\"killed\"") != std::string::npos);
     const std::string killed =
         wait_for_body(port, "/status", "\"working_orders\":0", std::chrono::seconds(10));
     INFO(killed);
@@ -357,6 +360,12 @@ TEST_CASE("paper session: POST /flatten engages the kill and is journaled as a f
     const auto flatten = http_request(port, "POST", "/flatten", token);
     REQUIRE(flatten.has_value());
     CHECK(flatten->status == 202);
+    // The snapshot published at the start also shows no working orders: wait for the kill to
+    // be published first, then for the cancels to come back.
+    const std::string engaged =
+        wait_for_body(port, "/status", "\"state\":\"killed\"", std::chrono::seconds(10));
+    INFO(engaged);
+    CHECK(engaged.find("\"state\":\"killed\"") != std::string::npos);
     const std::string killed =
         wait_for_body(port, "/status", "\"working_orders\":0", std::chrono::seconds(10));
     INFO(killed);
