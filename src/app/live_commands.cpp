@@ -4,6 +4,7 @@
 // engine::core_loop_config the same way the synthetic backtest maps it to sim::backtest_config
 // (strategy, quotes and simulated exchange as configured; risk limits at their defaults).
 #include "live_commands.hpp"
+#include "exit_codes.hpp"
 #include "sim_commands.hpp"
 
 #include "quoter/app/app_config.hpp"
@@ -759,7 +760,7 @@ int run_live_command(const live_run_command& command) {
     if (config.engine.market != market_kind::spot) {
         std::fprintf(stderr, "quoter run --mode live: market %s is not built yet (spot only)\n",
                      std::string(to_string(config.engine.market)).c_str());
-        return exit_invalid_input;
+        return exit_not_built;
     }
     const endpoints& urls = config.active_endpoints();
 
@@ -781,7 +782,7 @@ int run_live_command(const live_run_command& command) {
         std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
         std::fflush(stderr);
     };
-    session.idle_sleep_us = config.threads.wait == core::idle_policy::spin ? 0 : 100;
+    session.idle = config.threads.wait;
 
     ops::control_channel control;
     signal_handlers_guard handlers;

@@ -79,7 +79,10 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         }
     };
     auto ring = std::make_unique<live::md_ring>();
-    live::market_data_service service(config.market_data, *ring);
+    auto wakeup = std::make_unique<core::wakeup>();
+    live::service_config market_data = config.market_data;
+    market_data.wakeup = config.idle == core::idle_policy::block ? wakeup.get() : nullptr;
+    live::market_data_service service(market_data, *ring);
     const auto started = service.start();
     if (!started.has_value()) {
         summary.error = std::string("market data: ") + std::string(live::describe(started.error()));
@@ -162,6 +165,8 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = wall_ns() + status_ns;
     md::md_event event;
+    core::idle_waiter waiter(config.idle, wakeup.get());
+    const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
     while (!stop.load(std::memory_order_relaxed)) {
         bool any = false;
         while (ring->try_pop(event)) {
@@ -177,11 +182,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             on_status(snapshot(loop, gateway, service, now));
         }
         if (!any) {
-            if (config.idle_sleep_us > 0) {
-                std::this_thread::sleep_for(std::chrono::microseconds(config.idle_sleep_us));
-            } else {
-                core::cpu_relax();
-            }
+            waiter.idle([&] { return ring->front() != nullptr; }, max_block_ns);
         }
     }
 

@@ -20,6 +20,7 @@
 // thread between events (off the hot path; it may allocate and log).
 #pragma once
 
+#include "quoter/core/wait_policy.hpp"
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/exec/binance_spot_gateway.hpp"
 #include "quoter/live/market_data_service.hpp"
@@ -49,8 +50,11 @@ struct live_session_config {
     std::int64_t stop_timeout_ms = 5'000;
     /// Period of the status callback, in ms.
     std::int64_t status_interval_ms = 1'000;
-    /// Sleep of the core thread when nothing happened, in µs (0: busy-poll).
-    std::int64_t idle_sleep_us = 100;
+    /// What the core thread does when a poll found nothing (core/wait_policy.hpp). block sleeps
+    /// until the md thread publishes or max_block_us passed: exec reports from the gateway's I/O
+    /// thread do not wake it, so max_block_us bounds how late they are seen.
+    core::idle_policy idle = core::idle_policy::yield;
+    std::int64_t max_block_us = 1'000;
     /// One line per session event (connect, reconcile, stop); may be empty. Called on the
     /// calling thread outside the trading loop.
     std::function<void(std::string_view)> log;
