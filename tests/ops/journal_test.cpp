@@ -384,7 +384,7 @@ TEST_CASE("lines stamped with the wall clock carry it in readable UTC too", "[jo
     const std::time_t seconds = static_cast<std::time_t>(wall / 1'000'000'000);
     std::tm tm{};
     ::gmtime_r(&seconds, &tm);
-    char expected[40];
+    char expected[96]; // room for any int the compiler cannot rule out
     std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<long long>(wall % 1'000'000'000));
