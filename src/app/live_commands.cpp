@@ -6,6 +6,7 @@
 #include "live_commands.hpp"
 #include "exit_codes.hpp"
 #include "sim_commands.hpp"
+#include "stop_signals.hpp"
 
 #include "quoter/app/app_config.hpp"
 #include "quoter/engine/backtest.hpp"
@@ -111,37 +112,6 @@ std::string signed_money(double value) {
     return fmt::format("{:+.4f}", value);
 }
 
-// Set by SIGINT/SIGTERM while a recording runs; lock-free, so the handler may store it.
-std::atomic<bool> record_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
-extern "C" void on_record_signal(int /*signal*/) {
-    record_stop.store(true, std::memory_order_relaxed);
-}
-
-/// Routes SIGINT/SIGTERM to record_stop for its lifetime.
-class record_signals {
-public:
-    record_signals() {
-        record_stop.store(false);
-        struct sigaction action {};
-        action.sa_handler = &on_record_signal;
-        sigemptyset(&action.sa_mask);
-        ::sigaction(SIGINT, &action, &previous_int_);
-        ::sigaction(SIGTERM, &action, &previous_term_);
-    }
-    record_signals(const record_signals&) = delete;
-    record_signals& operator=(const record_signals&) = delete;
-    ~record_signals() {
-        ::sigaction(SIGINT, &previous_int_, nullptr);
-        ::sigaction(SIGTERM, &previous_term_, nullptr);
-    }
-
-private:
-    struct sigaction previous_int_ {};
-    struct sigaction previous_term_ {};
-};
-
 /// Splits "btcusdt, ethusdt" into names; empty optional when a name is empty or not alphanumeric.
 std::optional<std::vector<std::string>> parse_symbols(const std::string& text) {
     std::vector<std::string> out;
@@ -202,8 +172,8 @@ int run_record_command(const record_command& command) {
         urls = market_endpoints(*loaded);
         apply_market_data(*loaded, config.subscription, config.session);
     }
-    const record_signals signals;
-    config.stop_flag = &record_stop;
+    const stop_signals signals;
+    config.stop_flag = &stop_signalled;
     config.log = [](std::string_view line) {
         std::fprintf(stderr, "record: %.*s\n", static_cast<int>(line.size()), line.data());
     };
@@ -243,7 +213,7 @@ int run_record_command(const record_command& command) {
                 static_cast<unsigned long long>(summary.messages),
                 static_cast<unsigned long long>(summary.malformed),
                 static_cast<unsigned long long>(summary.reconnects),
-                record_stop.load() ? ", stopped by signal" : "");
+                stop_signalled.load() ? ", stopped by signal" : "");
     for (const auto& symbol : summary.symbols) {
         std::printf("  %s: %llu lines, %llu snapshots, %llu gaps, final state %s\n",
                     symbol.name.c_str(), static_cast<unsigned long long>(symbol.lines),

@@ -1,5 +1,6 @@
 // `quoter sweep` and `quoter sweep merge` (see sweep_command.hpp).
 #include "sweep_command.hpp"
+#include "stop_signals.hpp"
 
 #include "quoter/app/app_config.hpp"
 #include "quoter/engine/backtest.hpp"
@@ -33,36 +34,6 @@ constexpr int exit_interrupted = 130;
 constexpr std::size_t walk_forward_candidates = 5;
 
 namespace fs = std::filesystem;
-
-std::atomic<bool> sweep_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
-extern "C" void on_sweep_signal(int /*signal*/) {
-    sweep_stop.store(true);
-}
-
-/// SIGINT/SIGTERM stop the sweep after the running units, for its lifetime.
-class stop_on_signals {
-public:
-    stop_on_signals() {
-        sweep_stop.store(false);
-        struct sigaction action {};
-        action.sa_handler = &on_sweep_signal;
-        sigemptyset(&action.sa_mask);
-        ::sigaction(SIGINT, &action, &old_int_);
-        ::sigaction(SIGTERM, &action, &old_term_);
-    }
-    stop_on_signals(const stop_on_signals&) = delete;
-    stop_on_signals& operator=(const stop_on_signals&) = delete;
-    ~stop_on_signals() {
-        ::sigaction(SIGINT, &old_int_, nullptr);
-        ::sigaction(SIGTERM, &old_term_, nullptr);
-    }
-
-private:
-    struct sigaction old_int_ {};
-    struct sigaction old_term_ {};
-};
 
 /// The simulated exchange's symbol for a replay, as `quoter backtest --data` registers it: the
 /// capture folder's exchangeInfo when it lists the symbol, else [symbol]'s filters.
@@ -274,7 +245,8 @@ int run_sweep_command(const sweep_command& command) {
     }
     if (command.objective) {
         auto goal = research::parse_objective(*command.objective);
-        goal ? void(spec.goal = *goal) : problems.push_back(fmt::format("--objective: {}", goal.error()));
+        goal ? void(spec.goal = *goal)
+             : problems.push_back(fmt::format("--objective: {}", goal.error()));
     }
     if (!command.data.empty() && !command.train.empty()) {
         problems.emplace_back("--data and --train both name the captures trials run on; give one");
@@ -407,7 +379,7 @@ int run_sweep_command(const sweep_command& command) {
     bool write_failed = false;
     research::pool_outcome outcome;
     {
-        const stop_on_signals signals;
+        const stop_signals signals;
         outcome = research::run_trials(
             todo, units,
             [&](std::size_t slot, std::size_t unit) {
@@ -415,7 +387,7 @@ int run_sweep_command(const sweep_command& command) {
             },
             [&](const research::trial_row& row) { write_failed |= !writer->append(row); },
             research::pool_options{.threads = threads,
-                                   .stop = &sweep_stop,
+                                   .stop = &stop_signalled,
                                    .progress = stderr,
                                    .progress_is_terminal = ::isatty(STDERR_FILENO) != 0});
     }
