@@ -14,6 +14,9 @@
 // Both implementations use constant latencies and identical rules, so they send the same orders
 // and see the same fills; the table prints the counts to show it. Repetitions alternate between
 // the implementations and the best run of each is reported. Times are the thread's CPU time.
+//
+// One piece (about 750 lines): most of it is the naive reference implementation, which has to
+// sit beside the scenarios it runs so that both sides visibly do the same work.
 #include "quoter/core/clock.hpp"
 #include "quoter/bench/suite.hpp"
 #include "quoter/exec/quote_manager.hpp"

@@ -1,5 +1,7 @@
 // Configuration documents: loading the file, the profile overlay, secrets, and the final sweep
 // for anything written but never declared. Typed reads live in section.cpp.
+// One piece (about 600 lines): each step reads and writes the same document state
+// (document_state.hpp), and the final sweep must see every step's declarations.
 #include "quoter/config/config.hpp"
 
 #include "document_state.hpp"

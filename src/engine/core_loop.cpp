@@ -1,3 +1,6 @@
+// core_loop's implementation (the contract is in core_loop.hpp). One piece, about 650 lines: it
+// is one state machine on the core thread; events, requotes, reports, risk callbacks and control
+// all read and write the same loop state, and its invariants are easier to check in one file.
 #include "quoter/engine/core_loop.hpp"
 
 #include "quoter/core/decimal.hpp"

@@ -1,3 +1,6 @@
+// binance_spot_gateway's implementation (the contract is in binance_spot_gateway.hpp). One
+// piece, about 1,100 lines: the I/O thread's session (connect, reconciliation, answers, user-data
+// stream, timeouts, status queries) is one state machine over one connection and order table.
 #include "quoter/exec/binance_spot_gateway.hpp"
 
 #include "net/tls_context.hpp"

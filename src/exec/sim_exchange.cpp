@@ -1,3 +1,6 @@
+// sim_exchange's implementation (the contract is in sim_exchange.hpp). One piece, about 850
+// lines: the request queue, matching, queue positions and reports share one order table and one
+// event clock, and their invariants (report order, queue position) span all of them.
 #include "quoter/exec/sim_exchange.hpp"
 
 #include <algorithm>

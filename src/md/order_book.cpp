@@ -1,3 +1,6 @@
+// order_book's implementation (the layout is described in order_book.hpp). One piece, about 1,000
+// lines: the dense window and the deep blocks hand levels to each other on every window move, so
+// both halves keep one invariant (each key in exactly one part) and are read together.
 #include "quoter/md/order_book.hpp"
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// order_api's request handlers (the contract is in order_api.hpp). One piece, about 700 lines:
+// every endpoint parses, authenticates and answers through the same request type, order table
+// and balances, and the venue's Binance behaviour is checked against it in one place.
 #include "order_api.hpp"
 
 #include <simdjson.h>

@@ -1,4 +1,6 @@
 // quoter-venue's server: accept loop, HTTP routing, WebSocket sessions and fault injection.
+// One piece (about 1,100 lines): the faults act on the sessions and the routes they belong to, so
+// each fault is read beside the code it breaks.
 #include "venue_server.hpp"
 
 #include <boost/asio/io_context.hpp>
