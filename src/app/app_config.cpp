@@ -32,6 +32,8 @@
 // strategy.levels.count, the order size against min_notional) stay here.
 #include "quoter/app/app_config.hpp"
 
+#include "exit_codes.hpp"
+
 #include "quoter/exec/exec_config_reader.hpp"
 #include "quoter/risk/risk_config_reader.hpp"
 #include "quoter/strategy/strategy_config_reader.hpp"
@@ -526,7 +528,6 @@ std::string summary(const engine_config& config) {
 } // namespace
 
 int check_config(const std::string& path, const std::string& profile) {
-    constexpr int exit_invalid = 2;
     const auto config = load_engine_config(path, profile);
     if (!config) {
         std::size_t errors = 0;

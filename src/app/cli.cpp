@@ -242,10 +242,10 @@ int run_cli(int argc, char** argv) {
                 // A replay is one path of recorded data: nothing to draw paths or seeds from.
                 std::fprintf(stderr, "quoter backtest: --paths and --seed apply to synthetic "
                                      "backtests, not to a replay of --data\n");
-                return 2;
+                return exit_invalid;
             }
             if (!remove_earlier_report(backtest.out_dir)) {
-                return 1;
+                return exit_failed;
             }
             replay_command command;
             command.config_path = backtest.config_path;
@@ -272,7 +272,7 @@ int run_cli(int argc, char** argv) {
     if (*sweep_cmd) {
         if (sweep.config_path.empty()) {
             std::fprintf(stderr, "quoter sweep: --config is required\n");
-            return 2;
+            return exit_invalid;
         }
         if (trials_opt->count() > 0) {
             sweep.trials = sweep_trials;

@@ -1,5 +1,6 @@
 // `quoter sweep` and `quoter sweep merge` (see sweep_command.hpp).
 #include "sweep_command.hpp"
+#include "exit_codes.hpp"
 #include "stop_signals.hpp"
 
 #include "quoter/app/app_config.hpp"
@@ -28,9 +29,6 @@
 namespace quoter::app {
 namespace {
 
-constexpr int exit_failed = 1;
-constexpr int exit_invalid = 2;
-constexpr int exit_interrupted = 130;
 constexpr std::size_t walk_forward_candidates = 5;
 
 namespace fs = std::filesystem;
