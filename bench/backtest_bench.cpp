@@ -17,6 +17,7 @@
 // Timing is thread CPU time over whole runs, so time spent descheduled on a shared machine is
 // not charged; goal for the linear model: 10 M steps/s per core (100 ns per step).
 #include "quoter/bench/suite.hpp"
+#include "quoter/core/clock.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/engine/sim_backtest.hpp"
 #include "quoter/exec/quote_manager.hpp"
@@ -32,7 +33,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
-#include <time.h>
 #include <vector>
 
 namespace quoter::bench {
@@ -41,11 +41,8 @@ namespace {
 
 volatile double double_sink = 0;
 
-double thread_cpu_ns() {
-    timespec now{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    return static_cast<double>(now.tv_sec) * 1e9 + static_cast<double>(now.tv_nsec);
-}
+/// Rows are timed in the thread's CPU time: time descheduled on a shared machine is not charged.
+constexpr core::thread_cpu_clock cpu_clock{};
 
 core::symbol_spec btc_spec() {
     return *core::symbol_spec::from_text(
@@ -186,9 +183,9 @@ loop_result time_engine(const engine::backtest_config& config, const core::symbo
                         std::uint64_t steps) {
     auto run = std::make_unique<engine::synthetic_run>(
         config, spec, 7, engine::record_options{.pnl = true, .fills = true, .orders = false});
-    const double start = thread_cpu_ns();
+    const core::timestamp_ns start = cpu_clock.now();
     run->run_until(static_cast<core::timestamp_ns>(steps) * config.step_ns);
-    const double elapsed = thread_cpu_ns() - start;
+    const auto elapsed = static_cast<double>(cpu_clock.now() - start);
     double_sink = run->account().equity();
     return {elapsed / static_cast<double>(steps), run->account().fill_count(),
             run->counters().book_events, run->loop().stats().quote_updates};
@@ -197,11 +194,11 @@ loop_result time_engine(const engine::backtest_config& config, const core::symbo
 loop_result time_naive(const engine::backtest_config& config, const core::symbol_spec& spec,
                        std::uint64_t steps) {
     auto loop = std::make_unique<naive_loop>(config, spec, 7);
-    const double start = thread_cpu_ns();
+    const core::timestamp_ns start = cpu_clock.now();
     for (std::uint64_t i = 0; i < steps; ++i) {
         loop->step();
     }
-    const double elapsed = thread_cpu_ns() - start;
+    const auto elapsed = static_cast<double>(cpu_clock.now() - start);
     return {elapsed / static_cast<double>(steps), loop->fills(), steps, steps};
 }
 
@@ -282,9 +279,10 @@ int run_backtest_bench(const bench_options& options) {
     const auto per_event = [&](const char* name, auto&& body) {
         double best = 1e300;
         for (int round = 0; round < 3; ++round) {
-            const double start = thread_cpu_ns();
+            const core::timestamp_ns start = cpu_clock.now();
             body();
-            best = std::min(best, (thread_cpu_ns() - start) / static_cast<double>(path.size()));
+            best = std::min(best, static_cast<double>(cpu_clock.now() - start) /
+                                      static_cast<double>(path.size()));
         }
         std::printf("%-46s %11.1f %10.2f\n", name, best, 1e3 / best);
         std::fflush(stdout);

@@ -18,6 +18,7 @@
 // is not charged); the two-thread row is wall time, since it measures the pipeline, spinning
 // included.
 #include "quoter/bench/suite.hpp"
+#include "quoter/core/clock.hpp"
 #include "quoter/core/cpu.hpp"
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/engine/backtest.hpp"
@@ -30,12 +31,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <thread>
-#include <time.h>
 #include <vector>
 
 namespace quoter::bench {
@@ -143,16 +142,15 @@ struct result {
     }
 };
 
-double since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+/// CPU time of the calling thread: what one-thread rows are timed in, so that time spent
+/// descheduled on a shared machine is not charged to the code.
+constexpr core::thread_cpu_clock cpu_clock{};
+/// Elapsed time of the rows that span threads.
+constexpr core::monotonic_clock elapsed_clock{};
 
-/// CPU time of the calling thread, seconds: what one-thread rows are timed in, so that time
-/// spent descheduled on a shared machine is not charged to the code.
-double thread_cpu_s() {
-    timespec now{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+/// Seconds from `start` to now on `clock`.
+template <class Clock> double seconds_since(const Clock& clock, core::timestamp_ns start) {
+    return static_cast<double>(clock.now() - start) * 1e-9;
 }
 
 result run_md_floor(const capture_lines& data, int repetitions) {
@@ -162,9 +160,9 @@ result run_md_floor(const capture_lines& data, int repetitions) {
         counting_sink sink;
         // Built outside the timed part, like the trading rows' loops: the floor is the messages.
         md::feed_handler feed(registry, sink);
-        const double start = thread_cpu_s();
+        const core::timestamp_ns start = cpu_clock.now();
         feed_all(feed, data);
-        r.seconds += thread_cpu_s() - start;
+        r.seconds += seconds_since(cpu_clock, start);
         r.messages += data.lines.size();
     }
     return r;
@@ -202,9 +200,9 @@ result run_one_thread(const capture_lines& data, int repetitions) {
         loop_sink sink;
         sink.loop = &trading.loop;
         md::feed_handler feed(registry, sink);
-        const double start = thread_cpu_s();
+        const core::timestamp_ns start = cpu_clock.now();
         feed_all(feed, data);
-        r.seconds += thread_cpu_s() - start;
+        r.seconds += seconds_since(cpu_clock, start);
         trading.count(data, r);
     }
     return r;
@@ -251,10 +249,10 @@ result run_two_threads(const capture_lines& data, int repetitions, const bench_o
             feed_all(feed, data);
             md_done.store(true, std::memory_order_release);
         });
-        const auto start = std::chrono::steady_clock::now();
+        const core::timestamp_ns start = elapsed_clock.now();
         md_thread.join();
         core_thread.join();
-        r.seconds += since(start);
+        r.seconds += seconds_since(elapsed_clock, start);
         trading.count(data, r);
     }
     return r;
@@ -264,7 +262,7 @@ result run_from_file(const capture_lines& data, int repetitions) {
     const auto registry = make_registry();
     const engine::core_loop_config config = loop_config(registry, data.symbol);
     result r;
-    const double start = thread_cpu_s();
+    const core::timestamp_ns start = cpu_clock.now();
     for (int rep = 0; rep < repetitions; ++rep) {
         const engine::backtest_summary s =
             engine::run_replay_backtest(registry, {data.path}, config);
@@ -272,7 +270,7 @@ result run_from_file(const capture_lines& data, int repetitions) {
         r.orders += s.quotes.orders_sent;
         r.fills += s.loop.fills;
     }
-    r.seconds = thread_cpu_s() - start;
+    r.seconds = seconds_since(cpu_clock, start);
     return r;
 }
 
