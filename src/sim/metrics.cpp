@@ -322,6 +322,7 @@ path_summary summarize_path(std::size_t path_index, std::uint64_t seed,
     row.fills = metrics.fills;
     row.net_fees = metrics.net_fees;
     row.mean_abs_inventory = metrics.mean_abs_inventory;
+    row.mean_quoted_spread = metrics.mean_quoted_spread;
     return row;
 }
 
@@ -340,6 +341,7 @@ multi_path_metrics aggregate_paths(std::span<const path_summary> paths) {
     out.sharpe = describe_field(&path_summary::sharpe);
     out.max_drawdown = describe_field(&path_summary::max_drawdown);
     out.fills = describe_field(&path_summary::fills);
+    out.mean_quoted_spread = describe_field(&path_summary::mean_quoted_spread);
     return out;
 }
 

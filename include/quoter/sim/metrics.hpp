@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -108,6 +109,11 @@ struct run_metrics {
     double max_abs_inventory = 0.0;
     double time_at_soft_limit_pct = 0.0; ///< |inventory| * mid >= soft band
     double time_at_hard_limit_pct = 0.0; ///< |inventory| * mid >= hard limit
+
+    /// Average of our best ask - best bid over the moments the synthetic order flow met both
+    /// sides quoted, quote units per base unit; NaN when not measured (replays) or never
+    /// two-sided. Set by the synthetic run, not by compute_metrics().
+    double mean_quoted_spread = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Computes every metric; an empty pnl series gives NaN ratios and zero totals.
@@ -145,6 +151,7 @@ struct path_summary {
     std::uint64_t fills = 0;
     double net_fees = 0.0; ///< quote units
     double mean_abs_inventory = 0.0;
+    double mean_quoted_spread = std::numeric_limits<double>::quiet_NaN(); ///< see run_metrics
 };
 
 [[nodiscard]] path_summary summarize_path(std::size_t path_index, std::uint64_t seed,
@@ -157,6 +164,7 @@ struct multi_path_metrics {
     distribution_stats sharpe;
     distribution_stats max_drawdown;
     distribution_stats fills;
+    distribution_stats mean_quoted_spread; ///< over the paths that measured it
 };
 
 [[nodiscard]] multi_path_metrics aggregate_paths(std::span<const path_summary> paths);
