@@ -37,13 +37,8 @@ void tick_latency::record(const tick_stamps& stamps) noexcept {
         }
         previous = at;
     }
-    const timestamp_ns read = stamps[tick_point::socket_read];
-    timestamp_ns out = stamps[tick_point::written];
-    if (out == 0) {
-        out = stamps[tick_point::encoded];
-    }
-    if (read != 0 && out != 0) {
-        end_to_end_.record(out - read);
+    if (const duration_ns e2e = stamps.end_to_end(); e2e >= 0) {
+        end_to_end_.record(e2e);
     }
 }
 
@@ -63,6 +58,49 @@ tick_latency_summary tick_latency::summary() const noexcept {
     out.end_to_end = end_to_end_.summary();
     out.ticks = ticks_;
     return out;
+}
+
+void pending_written::add(std::uint64_t request_id, const tick_stamps& stamps,
+                          tick_latency& sink) noexcept {
+    entry& slot = entries_[next_];
+    next_ = (next_ + 1) % capacity;
+    if (slot.request_id != 0) {
+        sink.record(slot.stamps); // its stamp is overdue: recorded without it
+        --count_;
+    }
+    slot.request_id = request_id;
+    slot.stamps = stamps;
+    ++count_;
+}
+
+bool pending_written::on_written(std::uint64_t request_id, timestamp_ns at,
+                                 tick_latency& sink) noexcept {
+    if (request_id == 0 || count_ == 0) {
+        return false;
+    }
+    for (entry& e : entries_) {
+        if (e.request_id == request_id) {
+            e.stamps[tick_point::written] = at;
+            sink.record(e.stamps);
+            e.request_id = 0;
+            --count_;
+            return true;
+        }
+    }
+    return false;
+}
+
+void pending_written::expire(timestamp_ns before, tick_latency& sink) noexcept {
+    if (count_ == 0) {
+        return;
+    }
+    for (entry& e : entries_) {
+        if (e.request_id != 0 && e.stamps[tick_point::encoded] < before) {
+            sink.record(e.stamps);
+            e.request_id = 0;
+            --count_;
+        }
+    }
 }
 
 } // namespace quoter::core

@@ -212,6 +212,7 @@ void synthetic_run::react(bool book) noexcept {
         } else {
             (void)l.loop.poll(now_);
         }
+        l.recorder.observe_mid(now_);
     }
     forward_kill();
 }
@@ -357,6 +358,7 @@ sim::run_metrics synthetic_run::metrics(std::size_t symbol) const {
     sim::run_metrics out =
         sim::compute_metrics(r.pnl(), r.fills(), r.activity(), metrics_settings());
     out.mean_quoted_spread = mean_quoted_spread(symbol);
+    sim::set_markouts(out, r.markouts());
     return out;
 }
 

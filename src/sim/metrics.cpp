@@ -308,6 +308,12 @@ distribution_stats describe_distribution(std::span<const double> values) {
     return d;
 }
 
+void set_markouts(run_metrics& metrics, const markout_totals& totals) noexcept {
+    metrics.adverse_selection_1s = totals.cost[0];
+    metrics.adverse_selection_10s = totals.cost[1];
+    metrics.adverse_selection_60s = totals.cost[2];
+}
+
 path_summary summarize_path(std::size_t path_index, std::uint64_t seed,
                             const run_metrics& metrics) noexcept {
     path_summary row;

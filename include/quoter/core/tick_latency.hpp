@@ -61,6 +61,17 @@ struct tick_stamps {
     [[nodiscard]] timestamp_ns operator[](tick_point point) const noexcept {
         return at[static_cast<std::size_t>(point)];
     }
+    /// socket_read to the last order point reached (written, else encoded), in ns; -1 when the
+    /// tick sent no order or has no read stamp.
+    [[nodiscard]] duration_ns end_to_end() const noexcept {
+        const timestamp_ns read = (*this)[tick_point::socket_read];
+        const timestamp_ns out = (*this)[tick_point::written] != 0 ? (*this)[tick_point::written]
+                                                                   : (*this)[tick_point::encoded];
+        if (read == 0 || out == 0) {
+            return -1;
+        }
+        return out > read ? out - read : 0;
+    }
 };
 
 /// Stamps point on tsc_clock::process() unless stamps is null or the point is stamped already
@@ -105,6 +116,35 @@ private:
     std::array<latency_histogram, tick_point_count> hops_{};
     latency_histogram end_to_end_{};
     std::uint64_t ticks_ = 0;
+};
+
+/// Ticks whose first order went to a gateway with its own I/O thread, waiting for that order's
+/// `written` stamp (the I/O thread takes it after the tick finished on the core thread). Keyed by
+/// the gateway's request id. A tick whose stamp never comes (the request was refused unsent, the
+/// connection dropped) is recorded without it by expire(), or when the table is full and a newer
+/// tick needs its slot. Fixed storage, no allocation; owning (core) thread only.
+class pending_written {
+public:
+    static constexpr std::size_t capacity = 64;
+
+    /// A finished tick whose first order is request_id; recorded once its stamp arrives.
+    void add(std::uint64_t request_id, const tick_stamps& stamps, tick_latency& sink) noexcept;
+    /// The written stamp of request_id: the tick waiting for it (if any) is recorded with it.
+    /// Returns whether a tick was waiting.
+    bool on_written(std::uint64_t request_id, timestamp_ns at, tick_latency& sink) noexcept;
+    /// Records without a written stamp the ticks encoded before `before` (tsc_clock ns).
+    void expire(timestamp_ns before, tick_latency& sink) noexcept;
+    /// Ticks waiting.
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+
+private:
+    struct entry {
+        std::uint64_t request_id = 0; ///< 0: free.
+        tick_stamps stamps;
+    };
+    std::array<entry, capacity> entries_{};
+    std::size_t next_ = 0; ///< Slot the next add() takes (round robin: the oldest).
+    std::size_t count_ = 0;
 };
 
 } // namespace quoter::core
