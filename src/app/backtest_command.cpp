@@ -3,6 +3,7 @@
 // engine::core_loop (the loop that replays captures and paper-trades), as fast as it goes: one
 // path on this thread, many paths on every core, several symbols in one loop.
 #include "backtest_command.hpp"
+#include "exit_codes.hpp"
 
 #include "quoter/app/app_config.hpp"
 #include "quoter/core/clock.hpp"
@@ -30,9 +31,6 @@ namespace {
 [[nodiscard]] core::timestamp_ns monotonic_ns() noexcept {
     return core::tsc_clock::process().now();
 }
-
-constexpr int exit_write_failed = 1;
-constexpr int exit_invalid_config = 2;
 
 // Shared
 
@@ -202,7 +200,7 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
         if (!written) {
             std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
                          written.error().path.c_str(), written.error().reason.c_str());
-            return exit_write_failed;
+            return exit_failed;
         }
         const sim::run_metrics& m = result.metrics;
         std::printf("  %-10s PnL %s (%+.4f%% of its %.2f), fills %llu, orders %llu, final "
@@ -235,12 +233,12 @@ int run_backtest_command(const backtest_command& command) {
     const auto loaded =
         load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
-        return exit_invalid_config;
+        return exit_invalid;
     }
     const engine_config& config = *loaded;
     if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
         std::fprintf(stderr, "quoter backtest: %s\n", problem.c_str());
-        return exit_invalid_config;
+        return exit_invalid;
     }
     const engine::backtest_config run = make_backtest_config(config);
     const std::uint32_t paths = command.paths.value_or(config.backtest.paths);
@@ -250,7 +248,7 @@ int run_backtest_command(const backtest_command& command) {
                      "of several symbols are not built yet: run with --paths 1, or one symbol "
                      "per run for %u paths\n",
                      config.symbols.size(), paths);
-        return exit_invalid_config;
+        return exit_invalid;
     }
     const std::uint64_t seed = command.seed.value_or(config.backtest.seed);
     const auto parameters = report_parameters(config, paths, seed);
@@ -263,7 +261,7 @@ int run_backtest_command(const backtest_command& command) {
     // The report folder holds this run's files only: a single run after a multi-path one (or a
     // replay's) must not leave the other's charts and tables beside its own.
     if (!remove_earlier_report(out_dir)) {
-        return exit_write_failed;
+        return exit_failed;
     }
     if (config.symbols.size() > 1) {
         return run_symbols_backtest(config, run, seed, parameters, out_dir, command.config_path);
@@ -285,7 +283,7 @@ int run_backtest_command(const backtest_command& command) {
         if (!written) {
             std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
                          written.error().path.c_str(), written.error().reason.c_str());
-            return exit_write_failed;
+            return exit_failed;
         }
         print_single_summary(result, run, wall_s);
         print_refusals(result.counters);
@@ -321,7 +319,7 @@ int run_backtest_command(const backtest_command& command) {
     if (!written) {
         std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
                      written.error().reason.c_str());
-        return exit_write_failed;
+        return exit_failed;
     }
     print_multi_summary(result, run, runner.threads(), wall_s);
     std::printf("  risk: orders refused %llu over all paths, %llu of %u paths halted at least "

@@ -15,9 +15,6 @@
 namespace quoter::app {
 namespace {
 
-constexpr int exit_run_failed = 1;
-constexpr int exit_invalid_input = 2;
-
 std::string live_status_line(const engine::live_status& s, double elapsed_s) {
     const core::latency_summary& t2o = s.tick_to_order.end_to_end;
     return fmt::format("live {:.0f}s  {}{}  {}  orders {}  fills {}  working {}  pnl {}  "
@@ -35,7 +32,7 @@ int run_live_command(const live_run_command& command) {
     const auto loaded =
         load_config_for_command(command.config_path, command.profile, command.symbol, "run");
     if (!loaded) {
-        return exit_invalid_input;
+        return exit_invalid;
     }
     const engine_config& config = *loaded;
     // The configuration checks these for engine.mode = "live"; --mode live on a configuration
@@ -43,12 +40,12 @@ int run_live_command(const live_run_command& command) {
     if (!config.engine.testnet && !config.engine.mainnet) {
         std::fprintf(stderr, "quoter run --mode live: live trading on mainnet uses real funds; "
                              "it needs engine.testnet = false and engine.mainnet = true\n");
-        return exit_invalid_input;
+        return exit_invalid;
     }
     if (!config.secrets.complete()) {
         std::fprintf(stderr, "quoter run --mode live: no API credentials: set QUOTER_API_KEY and "
                              "QUOTER_API_SECRET, or name a 0600 file in exchange.secrets_file\n");
-        return exit_invalid_input;
+        return exit_invalid;
     }
     if (config.engine.market != market_kind::spot) {
         std::fprintf(stderr, "quoter run --mode live: market %s is not built yet (spot only)\n",
@@ -67,7 +64,7 @@ int run_live_command(const live_run_command& command) {
     session_shell shell(command.duration_s);
     if (!shell.installed()) {
         std::fprintf(stderr, "quoter run: cannot install the signal handlers\n");
-        return exit_run_failed;
+        return exit_failed;
     }
     std::fprintf(stderr, "quoter run --mode live: %s on %s %s, orders via %s%s; %s\n",
                  config.engine.symbol.c_str(), config.engine.testnet ? "TESTNET" : "MAINNET",
@@ -84,7 +81,7 @@ int run_live_command(const live_run_command& command) {
     const double wall_s = shell.finish();
     if (!summary.ok) {
         std::fprintf(stderr, "quoter run --mode live: %s\n", summary.error.c_str());
-        return exit_run_failed;
+        return exit_failed;
     }
     const engine::live_status& s = summary.last;
     std::printf("quoter run --mode live: %s stopped by %s after %.1f s\n",
@@ -113,7 +110,7 @@ int run_live_command(const live_run_command& command) {
                                       : fmt::format("{} not confirmed", s.working_orders).c_str());
     print_tick_to_order(s.tick_to_order, "order bytes written to the socket");
     std::fflush(stdout);
-    return summary.stopped_clean ? 0 : exit_run_failed;
+    return summary.stopped_clean ? 0 : exit_failed;
 }
 
 } // namespace quoter::app

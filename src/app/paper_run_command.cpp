@@ -1,4 +1,5 @@
 #include "paper_run_command.hpp"
+#include "exit_codes.hpp"
 
 #include "live_settings.hpp"
 #include "quoter/app/app_config.hpp"
@@ -17,9 +18,6 @@
 
 namespace quoter::app {
 namespace {
-
-constexpr int exit_run_failed = 1;
-constexpr int exit_invalid_input = 2;
 
 std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
     const auto price = [](double p) { return p > 0.0 ? fmt::format("{:.8g}", p) : "-"; };
@@ -44,7 +42,7 @@ int run_paper_command(const paper_run_command& command) {
     const auto loaded =
         load_config_for_command(command.config_path, command.profile, command.symbol, "run");
     if (!loaded) {
-        return exit_invalid_input;
+        return exit_invalid;
     }
     const engine_config& config = *loaded;
     if (config.symbols.size() > 1) {
@@ -53,7 +51,7 @@ int run_paper_command(const paper_run_command& command) {
             "quoter run --mode paper_exchange: a paper session trades one symbol, and "
             "engine.symbols names %zu; set engine.symbol to one of them, one session per symbol\n",
             config.symbols.size());
-        return exit_invalid_input;
+        return exit_invalid;
     }
 
     engine::paper_session_config session;
@@ -63,7 +61,7 @@ int run_paper_command(const paper_run_command& command) {
     session_shell shell(command.duration_s);
     if (!shell.installed()) {
         std::fprintf(stderr, "quoter run: cannot install the signal handlers\n");
-        return exit_run_failed;
+        return exit_failed;
     }
     const auto& urls = config.active_endpoints();
     std::fprintf(stderr, "quoter run --mode paper_exchange: %s on %s (%s)%s; %s\n",
@@ -80,7 +78,7 @@ int run_paper_command(const paper_run_command& command) {
     const double wall_s = shell.finish();
     if (!summary.ok) {
         std::fprintf(stderr, "quoter run --mode paper_exchange: %s\n", summary.error.c_str());
-        return exit_run_failed;
+        return exit_failed;
     }
     const engine::paper_status& s = summary.last;
     std::printf("quoter run --mode paper_exchange: %s stopped by %s after %.1f s\n",
@@ -122,12 +120,12 @@ int run_paper_command(const paper_run_command& command) {
     report.parameters.push_back({"final_state", std::string(risk::to_string(s.state))});
     print_alert_summary(report.alerts);
     if (!remove_earlier_report(out_dir)) {
-        return exit_run_failed;
+        return exit_failed;
     }
     if (const auto written = sim::write_run_report(out_dir, report); !written) {
         std::fprintf(stderr, "quoter run: cannot write %s: %s\n", written.error().path.c_str(),
                      written.error().reason.c_str());
-        return exit_run_failed;
+        return exit_failed;
     }
     std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
                 (out_dir / "report.html").string().c_str());

@@ -1,4 +1,5 @@
 #include "record_command.hpp"
+#include "exit_codes.hpp"
 
 #include "live_settings.hpp"
 #include "quoter/app/app_config.hpp"
@@ -18,9 +19,6 @@
 
 namespace quoter::app {
 namespace {
-
-constexpr int exit_run_failed = 1;
-constexpr int exit_invalid_input = 2;
 
 /// Splits "btcusdt, ethusdt" into names; empty optional when a name is empty or not alphanumeric.
 std::optional<std::vector<std::string>> parse_symbols(const std::string& text) {
@@ -52,20 +50,20 @@ int run_record_command(const record_command& command) {
                      "quoter record: invalid --symbols '%s': expected comma-separated names "
                      "such as btcusdt,ethusdt\n",
                      command.symbols.c_str());
-        return exit_invalid_input;
+        return exit_invalid;
     }
     std::error_code ec;
     const std::filesystem::path out_dir = command.out_dir;
     if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec)) {
         std::fprintf(stderr, "quoter record: --out %s exists and is not a folder\n",
                      command.out_dir.c_str());
-        return exit_invalid_input;
+        return exit_invalid;
     }
     std::filesystem::create_directories(out_dir, ec);
     if (ec || !std::filesystem::is_directory(out_dir)) {
         std::fprintf(stderr, "quoter record: cannot create --out %s: %s\n", command.out_dir.c_str(),
                      ec ? ec.message().c_str() : "not a folder");
-        return exit_invalid_input;
+        return exit_invalid;
     }
 
     net::binance_endpoints urls = net::binance_mainnet();
@@ -74,7 +72,7 @@ int run_record_command(const record_command& command) {
     if (!command.config_path.empty()) {
         const auto loaded = load_config_for_command(command.config_path, {}, {}, "record");
         if (!loaded) {
-            return exit_invalid_input;
+            return exit_invalid;
         }
         urls = market_endpoints(*loaded);
         apply_market_data(*loaded, config.subscription, config.session);
@@ -101,8 +99,8 @@ int run_record_command(const record_command& command) {
         return error == live::record_error::no_symbols ||
                        error == live::record_error::bad_directory ||
                        error == live::record_error::instruments
-                   ? exit_invalid_input
-                   : exit_run_failed;
+                   ? exit_invalid
+                   : exit_failed;
     }
     const live::record_summary& summary = *recorded;
     std::size_t files = 0;

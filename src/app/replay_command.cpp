@@ -1,4 +1,5 @@
 #include "replay_command.hpp"
+#include "exit_codes.hpp"
 
 #include "live_settings.hpp"
 #include "quoter/app/app_config.hpp"
@@ -20,9 +21,6 @@
 
 namespace quoter::app {
 namespace {
-
-constexpr int exit_run_failed = 1;
-constexpr int exit_invalid_input = 2;
 
 /// The traded symbol's instrument: from the exchangeInfo saved beside the captures by
 /// `quoter record` when present, else from the configured [symbol] filters.
@@ -144,19 +142,19 @@ int run_replay_command(const replay_command& command) {
         if (const auto problem = md::check_capture_file(file); problem != md::capture_error::none) {
             std::fprintf(stderr, "quoter backtest: capture file %s: %s\n", file.c_str(),
                          std::string(md::describe(problem)).c_str());
-            return exit_invalid_input;
+            return exit_invalid;
         }
     }
     auto loaded = load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
-        return exit_invalid_input;
+        return exit_invalid;
     }
     if (loaded->symbols.size() > 1) {
         std::fprintf(stderr,
                      "quoter backtest: a replay trades one symbol, and engine.symbols names %zu; "
                      "set engine.symbol to the captured symbol instead\n",
                      loaded->symbols.size());
-        return exit_invalid_input;
+        return exit_invalid;
     }
     if (!loaded->engine.symbol_named) {
         // No symbol named: replay the one the capture holds.
@@ -166,7 +164,7 @@ int run_replay_command(const replay_command& command) {
                          "quoter backtest: the configuration names no symbol and the capture "
                          "holds %s; set engine.symbol to the one to replay\n",
                          joined(held).c_str());
-            return exit_invalid_input;
+            return exit_invalid;
         }
         if (held.size() == 1 && held.front() != loaded->engine.symbol) {
             std::fprintf(stderr,
@@ -176,7 +174,7 @@ int run_replay_command(const replay_command& command) {
             loaded = load_config_for_command(command.config_path, command.profile, held.front(),
                                              "backtest");
             if (!loaded) {
-                return exit_invalid_input;
+                return exit_invalid;
             }
         }
     }
@@ -185,7 +183,7 @@ int run_replay_command(const replay_command& command) {
     if (!registry) {
         std::fprintf(stderr, "quoter backtest: invalid filters for %s in [symbol]\n",
                      config.engine.symbol.c_str());
-        return exit_invalid_input;
+        return exit_invalid;
     }
     const engine::core_loop_config loop = make_core_loop_config(config);
     const engine::backtest_summary s =
@@ -201,18 +199,18 @@ int run_replay_command(const replay_command& command) {
         } else {
             std::fprintf(stderr, "quoter backtest: %s\n", s.error.c_str());
         }
-        return exit_invalid_input;
+        return exit_invalid;
     }
     const std::filesystem::path out_dir = command.out_dir;
     if (!remove_earlier_report(out_dir)) {
-        return exit_run_failed;
+        return exit_failed;
     }
     const sim::run_report report = make_replay_report(config, command, s);
     const auto written = sim::write_run_report(out_dir, report);
     if (!written) {
         std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
                      written.error().reason.c_str());
-        return exit_run_failed;
+        return exit_failed;
     }
     std::printf("quoter backtest: %s replay of %zu file%s, %.0f s of capture in %.2f s\n",
                 config.engine.symbol.c_str(), command.data_files.size(),

@@ -42,9 +42,6 @@ using core::latency_histogram;
     return core::tsc_clock::process().now();
 }
 
-constexpr int exit_write_failed = 1;
-constexpr int exit_invalid_config = 2;
-
 std::string clock_text(core::timestamp_ns ns) {
     const std::int64_t seconds = ns / core::ns_per_s;
     return fmt::format("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
@@ -192,7 +189,7 @@ int run_sim_command(const sim_run_command& command) {
     const auto loaded =
         load_config_for_command(command.config_path, command.profile, command.symbol, "run");
     if (!loaded) {
-        return exit_invalid_config;
+        return exit_invalid;
     }
     const engine_config& config = *loaded;
     if (command.mode_from_config && config.engine.mode != engine_mode::sim) {
@@ -202,7 +199,7 @@ int run_sim_command(const sim_run_command& command) {
     }
     if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
         std::fprintf(stderr, "quoter run: %s\n", problem.c_str());
-        return exit_invalid_config;
+        return exit_invalid;
     }
     const double speed = command.speed.value_or(config.backtest.speed);
     const engine::backtest_config run = make_backtest_config(config);
@@ -221,12 +218,12 @@ int run_sim_command(const sim_run_command& command) {
         if (!opened) {
             std::fprintf(stderr, "quoter run: cannot open the journal %s: %s\n",
                          config.journal.path.c_str(), std::strerror(opened.error().error_number));
-            return exit_write_failed;
+            return exit_failed;
         }
         journal = std::move(*opened);
         if (!journal->start()) {
             std::fprintf(stderr, "quoter run: cannot start the journal writer\n");
-            return exit_write_failed;
+            return exit_failed;
         }
     }
     // Operations services of [ops], [http], [alerts] and [state], as a paper session has them:
@@ -245,7 +242,7 @@ int run_sim_command(const sim_run_command& command) {
         symbols.front().spec, 0);
     if (!opened) {
         std::fprintf(stderr, "quoter run --mode sim: %s\n", opened.error().c_str());
-        return exit_write_failed;
+        return exit_failed;
     }
     engine::session_services& services = **opened;
     ops::control_channel channel;
@@ -274,7 +271,7 @@ int run_sim_command(const sim_run_command& command) {
             services.start(sim_run->loop(), &channel, sim_feed(*sim_run), sim_venue(*sim_run));
         !failed.empty()) {
         std::fprintf(stderr, "quoter run --mode sim: %s\n", failed.c_str());
-        return exit_write_failed;
+        return exit_failed;
     }
 
     std::fprintf(
