@@ -1,3 +1,6 @@
+// session_services' implementation (the contract is in session_services.hpp). One piece, about
+// 670 lines: the state saver, the ops publisher and the alert tee are private parts of the one
+// open / restore / start / publish / stop sequence, which must read in one place to be checked.
 #include "quoter/engine/session_services.hpp"
 
 #include "quoter/core/clock.hpp"
