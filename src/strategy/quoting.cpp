@@ -90,10 +90,24 @@ quote_mode classify_inventory(const inventory_bands& bands, double deviation, do
 quote_set compute_quotes(const quote_input& in, const strategy_config& config,
                          const core::symbol_spec& spec) noexcept {
     quote_set out;
+    compute_quotes(in, config, spec, out);
+    return out;
+}
+
+void compute_quotes(const quote_input& in, const strategy_config& config,
+                    const core::symbol_spec& spec, quote_set& out) noexcept {
+    // Back to a default quote_set: the levels past level_count are empty already.
+    for (std::uint32_t i = 0; i < out.level_count && i < out.levels.size(); ++i) {
+        out.levels[i] = quote_level{};
+    }
+    out.level_count = 0;
+    out.mode = quote_mode::normal;
+    out.status = quote_status::ok;
+    out.model = quote_diagnostics{};
     if (!sane(in.best_bid) || !sane(in.best_ask) || in.best_ask <= in.best_bid || !(in.mid > 0.0) ||
         !std::isfinite(in.mid) || !std::isfinite(in.equity)) {
         out.status = quote_status::invalid_book;
-        return out;
+        return;
     }
 
     const double deviation = spec.to_double(in.inventory) - config.bands.target_inventory;
@@ -127,7 +141,7 @@ quote_set compute_quotes(const quote_input& in, const strategy_config& config,
     if (!std::isfinite(model.center_offset) || !std::isfinite(model.half_spread) ||
         model.half_spread < 0.0) {
         out.status = quote_status::invalid_model;
-        return out;
+        return;
     }
 
     double offset = config.symmetric ? 0.0 : model.center_offset;
@@ -165,7 +179,7 @@ quote_set compute_quotes(const quote_input& in, const strategy_config& config,
                 level.bid_size = size;
             }
         }
-        return out;
+        return;
     }
 
     bool quote_bid = out.mode == quote_mode::normal || deviation < 0.0;
@@ -226,7 +240,6 @@ quote_set compute_quotes(const quote_input& in, const strategy_config& config,
             }
         }
     }
-    return out;
 }
 
 } // namespace quoter::strategy

@@ -413,6 +413,40 @@ TEST_CASE("online intensity replaces configured A and k only when fitted", "[str
     CHECK_FALSE(compute_quotes(in, config, spec).model.intensity_estimated);
 }
 
+TEST_CASE("compute_quotes into a kept quote_set equals a fresh one as the level count changes",
+          "[strategy][quoting]") {
+    const auto spec = test_spec();
+    quote_set kept;
+    const auto same = [](const quote_set& a, const quote_set& b) {
+        for (std::size_t i = 0; i < a.levels.size(); ++i) {
+            CHECK(a.levels[i].bid_price == b.levels[i].bid_price);
+            CHECK(a.levels[i].bid_size == b.levels[i].bid_size);
+            CHECK(a.levels[i].ask_price == b.levels[i].ask_price);
+            CHECK(a.levels[i].ask_size == b.levels[i].ask_size);
+        }
+        CHECK(a.level_count == b.level_count);
+        CHECK(a.mode == b.mode);
+        CHECK(a.status == b.status);
+        CHECK(a.model.center_price == b.model.center_price);
+        CHECK(a.model.half_spread == b.model.half_spread);
+    };
+    auto config = linear_config();
+    // 4 levels, then 1, then a flatten (1 level), an invalid book (0), and 3 again.
+    for (const std::uint32_t levels : {4U, 1U, 3U}) {
+        config.levels.count = levels;
+        config.levels.spacing = 2.0;
+        auto in = book_input(spec, 0.0);
+        compute_quotes(in, config, spec, kept);
+        same(kept, compute_quotes(in, config, spec));
+        in = book_input(spec, 60.0); // far beyond the hard band: one flatten order
+        compute_quotes(in, config, spec, kept);
+        same(kept, compute_quotes(in, config, spec));
+        in.best_ask = in.best_bid; // crossed: invalid, no level
+        compute_quotes(in, config, spec, kept);
+        same(kept, compute_quotes(in, config, spec));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The Avellaneda-Stoikov (2008) experiment's options: one unit per order, absolute volatility,
 // quotes through the touch.

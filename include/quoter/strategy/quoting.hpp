@@ -111,4 +111,12 @@ struct quote_set {
 [[nodiscard]] quote_set compute_quotes(const quote_input& input, const strategy_config& config,
                                        const core::symbol_spec& spec) noexcept;
 
+/// The same quotes written into out, which must hold a quote_set whose levels past its
+/// level_count are empty (a default one, or the last output of this function): only the levels
+/// in use are cleared and rewritten, so a caller that keeps one quote_set does not pay for
+/// zeroing all max_quote_levels levels on every update. out equals compute_quotes()'s result
+/// afterwards.
+void compute_quotes(const quote_input& input, const strategy_config& config,
+                    const core::symbol_spec& spec, quote_set& out) noexcept;
+
 } // namespace quoter::strategy

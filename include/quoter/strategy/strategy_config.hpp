@@ -1,6 +1,6 @@
 // Configuration of the quoting strategy: the model and its parameters, inventory bands, quote
 // levels and the online estimators. Plain trivially copyable structs with working defaults;
-// reading them from TOML happens in the config layer.
+// strategy_config_reader.hpp reads them from TOML.
 //
 // Units (shared by every model):
 //  - Volatility is the standard deviation of the mid's log return per sqrt(second) (see
