@@ -1,11 +1,12 @@
 // The quoter command line. Every subcommand has its own --help; subcommands whose engine part is
 // not built yet say so in one line and exit non-zero rather than pretending to work.
 // Built: `config check`, `bench`, `backtest` (synthetic market or `--data` captures), `record`,
-// `sweep` (and `sweep merge`), `run --mode sim`, `run --mode paper_exchange` and
+// `sweep` (and `sweep merge`), `calibrate`, `run --mode sim`, `run --mode paper_exchange` and
 // `run --mode live`.
 #include "quoter/app/cli.hpp"
 
 #include "backtest_command.hpp"
+#include "calibrate_command.hpp"
 #include "exit_codes.hpp"
 #include "live_run_command.hpp"
 #include "paper_run_command.hpp"
@@ -155,6 +156,25 @@ int run_cli(int argc, char** argv) {
     sweep_cmd->add_flag("--resume", sweep.resume,
                         "Skip the trials already in <out>/trials.jsonl (after Ctrl-C)");
     sweep_cmd->add_option("--out", sweep.out_dir, "Report folder")->capture_default_str();
+    calibrate_command calibrate;
+    auto* calibrate_cmd = app.add_subcommand(
+        "calibrate", "Fit tick, step, volatility and the fill intensity A, k to captures; writes "
+                     "a [symbol]/[market]/[strategy.intensity] TOML fragment");
+    calibrate_cmd->add_option("--data", calibrate.data, "Capture files (in time order)")
+        ->required()
+        ->take_all();
+    calibrate_cmd->add_option("--symbol", calibrate.symbol,
+                              "Symbol to fit (default: the first one in the captures)");
+    calibrate_cmd
+        ->add_option("--bucket-ticks", calibrate.bucket_ticks,
+                     "Distance grid of the intensity fit, in ticks")
+        ->capture_default_str();
+    calibrate_cmd
+        ->add_option("--interval-s", calibrate.interval_s,
+                     "Mid sampling interval of the volatility estimate, seconds")
+        ->capture_default_str();
+    calibrate_cmd->add_option("--out", calibrate.out_path,
+                              "TOML fragment to write (default: standard output)");
     sweep_merge_command merge;
     auto* merge_cmd = sweep_cmd->add_subcommand(
         "merge", "Join the results of sweep shards (folders or trials.jsonl) into one report");
@@ -273,6 +293,9 @@ int run_cli(int argc, char** argv) {
     }
     if (*merge_cmd) {
         return run_sweep_merge_command(merge);
+    }
+    if (*calibrate_cmd) {
+        return run_calibrate_command(calibrate);
     }
     if (*sweep_cmd) {
         if (sweep.config_path.empty()) {

@@ -228,7 +228,7 @@ void synthetic_run::forward_kill() noexcept {
 }
 
 void synthetic_run::flow() noexcept {
-    if (config_.fills_at_end || now_ < config_.duration_ns) {
+    if (config_.market.fills_at_end || now_ < config_.duration_ns) {
         // With zero latencies the requests of step 1 (a replace's cancel and new order) and
         // their reports are due now: settle them, so the order flow meets the current quotes.
         if (exchange_->next_event_time() <= now_) [[unlikely]] {

@@ -63,6 +63,10 @@ void read_sim_exchange_config(config::section s, sim_exchange_config& out) {
     out.cross_fill = s.choice("cross_fill", out.cross_fill, cross_fill_rules,
                               "When the opposite best price fills a resting order: on_touch, "
                               "on_through or never");
+    out.match_book = s.boolean("match_book", out.match_book,
+                               "An arriving order reaching the visible opposite best is "
+                               "marketable (post-only rejected, else it takes); false: the "
+                               "visible book never trades with it");
     out.max_open_orders =
         s.integer("max_open_orders", out.max_open_orders, {.min = 1, .max = 65536},
                   "Open orders the exchange accepts; more are rejected");

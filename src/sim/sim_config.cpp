@@ -69,6 +69,10 @@ void read_market_settings(config::section s, market_settings& out) {
     m.informed_impact_bps =
         s.number("informed_impact_bps", m.informed_impact_bps, {.min = 0, .max = 10000},
                  "Mid move after an informed hit, bps of the mid");
+    m.fills_at_end = s.boolean("fills_at_end", m.fills_at_end,
+                               "The backtest's last step draws order flow; false: fills are "
+                               "drawn at t = 0, dt, ..., T - dt and the last step only moves "
+                               "the mid to T");
 }
 
 void read_backtest_settings(config::section s, backtest_settings& out) {

@@ -92,6 +92,9 @@ void read_volatility(config::section s, volatility_params& model, estimator_para
         s.number("sigma_per_sqrt_s", model.sigma_per_sqrt_s, {.min = 0, .unit = "1/sqrt(s)"},
                  "Fixed volatility of the mid's log return per sqrt(second), and the fallback "
                  "until the estimate is ready");
+    model.absolute = s.boolean("absolute", model.absolute,
+                               "sigma_per_sqrt_s is absolute, quote asset per base unit per "
+                               "sqrt(second) (an arithmetic random walk), not relative to the mid");
     estimators.volatility = s.choice("estimator", estimators.volatility, volatility_kinds,
                                      "Online estimator: realized (trailing window) or ewma");
     auto& realized = estimators.realized;
@@ -212,6 +215,13 @@ void read_strategy_config(config::section s, strategy_config& out) {
     out.order_size_pct = s.number("order_size_pct", out.order_size_pct,
                                   {.min = 0, .max = 100, .exclusive_min = true},
                                   "Level-0 order size, % of equity (notional at the mid)");
+    out.order_size_base =
+        s.number("order_size_base", out.order_size_base, {.min = 0, .unit = "base"},
+                 "Level-0 order size in base units, rounded to the step; > 0 replaces "
+                 "order_size_pct and the models count inventory in these orders");
+    out.clamp_to_book = s.boolean("clamp_to_book", out.clamp_to_book,
+                                  "Keep quotes one tick inside the visible book (post-only); "
+                                  "false: model prices as they are, through the mid or touch");
     read_linear(s.sub("linear"), out.linear);
     read_avellaneda_stoikov(s.sub("avellaneda_stoikov"), out.avellaneda_stoikov);
     read_glft(s.sub("glft"), out.glft);

@@ -68,7 +68,7 @@ engine::backtest_config as2008(double gamma, bool symmetric) {
     c.duration_ns = core::ns_per_s;
     c.initial_cash = 1e6;
     c.record_interval_ns = core::ns_per_s;
-    c.fills_at_end = false;
+    c.market.fills_at_end = false;
     return c;
 }
 

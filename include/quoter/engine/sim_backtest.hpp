@@ -15,7 +15,7 @@
 //      order flow meets, not the one it replaced;
 //   3. a pnl sample every record_interval_ns of simulated time.
 // Time 0 is a step of its own without a market move (the first quotes, their order flow when they
-// already rest, and the first sample). With fills_at_end false the step reaching the end draws
+// already rest, and the first sample). With market.fills_at_end false the step reaching the end draws
 // no order flow.
 //
 // Invariants:
@@ -72,10 +72,6 @@ struct backtest_config {
     core::duration_ns record_interval_ns = core::ns_per_s;
     /// Return period of Sharpe, Sortino and volatility, seconds; 0 uses every pnl sample.
     double return_period_s = 0.0;
-    /// The step that reaches duration_ns draws fills like every other. false: it only moves
-    /// the market to the end and marks the run there, so that the order flow is drawn at
-    /// t = 0, dt, ..., T - dt (T / dt draws, the discrete-time model of Avellaneda-Stoikov).
-    bool fills_at_end = true;
 };
 
 /// Risk limits that never refuse an order or halt trading, for runs that study the strategy

@@ -91,6 +91,11 @@ struct market_config {
     double informed_share = 0.0;
     /// Size of an informed order's mid move, bps of the mid (>= 0).
     double informed_impact_bps = 0.0;
+    /// A backtest's step that reaches its end draws order flow like every other. false: that
+    /// step only moves the mid to the end, where the run is marked, so that the order flow is
+    /// drawn at t = 0, dt, ..., T - dt (T / dt draws: the discrete model of Avellaneda and
+    /// Stoikov 2008). Read by the backtest driver (engine::synthetic_run).
+    bool fills_at_end = true;
 };
 
 enum class market_config_error : std::uint8_t {
