@@ -179,6 +179,26 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     const core::tsc_clock& clock = core::tsc_clock::process();
     // A stamp not back within this long is not coming (request refused unsent, connection lost).
     constexpr core::duration_ns written_timeout_ns = 100 * core::ns_per_ms;
+    // The gateway's critical events (a 418 ban, a reconciliation given up, a kill not
+    // confirmed), checked every 100 ms off the order path and raised once each.
+    const exec::binance_gateway_counters& gateway_counters = gateway.counters();
+    std::array<std::uint64_t, 3> alarms_seen{};
+    core::timestamp_ns next_alarm_check = 0;
+    const auto check_gateway_alarms = [&] {
+        const std::array<std::uint64_t, 3> now_seen{gateway_counters.bans.load(),
+                                                    gateway_counters.reconcile_gave_up.load(),
+                                                    gateway_counters.kill_gave_up.load()};
+        constexpr std::array<const char*, 3> what{
+            "the venue banned this client (418): nothing is sent until its retryAfter",
+            "reconciliation gave up after its retries: not quoting until the next connect",
+            "a cancel-all was not confirmed after its attempts: orders may rest on the venue"};
+        for (std::size_t i = 0; i < now_seen.size(); ++i) {
+            if (now_seen[i] > alarms_seen[i]) {
+                log(std::string("ALERT critical: ") + what[i]);
+            }
+        }
+        alarms_seen = now_seen;
+    };
     while (!stop.load(std::memory_order_relaxed)) {
         bool any = false;
         // Read in place: the slot stays the core's until pop().
@@ -211,6 +231,10 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         const core::timestamp_ns now = wall_ns();
         if (!loop.poll(now)) {
             break;
+        }
+        if (now >= next_alarm_check) {
+            next_alarm_check = now + 100 * core::ns_per_ms;
+            check_gateway_alarms();
         }
         if (on_status && now >= next_status) {
             next_status = now + status_ns;
