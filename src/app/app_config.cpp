@@ -229,6 +229,15 @@ void read_exchange(config::section s, exchange_section& out) {
         s.duration_ms("recv_window_ms", out.recv_window_ms, {.min = 1, .max = 60000},
                       "How long after its timestamp Binance accepts a signed "
                       "request");
+    out.reconcile_max_retries =
+        s.integer("reconcile_max_retries", out.reconcile_max_retries, {.min = 0, .max = 1000},
+                  "Retries of a failing reconciliation request (open orders, balances, own "
+                  "orders) before the reconciliation gives up: critical alert, no quoting until "
+                  "the next connect");
+    out.silent_timeouts =
+        s.integer("silent_timeouts", out.silent_timeouts, {.min = 1, .max = 100},
+                  "Order-API request timeouts in a row, with nothing received since, before the "
+                  "session is closed and opened again");
     out.secrets_file = s.secrets_file(
         "secrets_file", "TOML file holding api_key and api_secret, mode 0600; relative to this "
                         "file; empty: secrets only from the environment");

@@ -60,6 +60,8 @@ int run_live_command(const live_run_command& command) {
     session.gateway.api_key = std::string(config.secrets.api_key.reveal());
     session.gateway.secret = std::string(config.secrets.api_secret.reveal());
     session.gateway.recv_window_ms = config.exchange.recv_window_ms.count();
+    session.gateway.reconcile_max_retries = config.exchange.reconcile_max_retries;
+    session.gateway.silent_timeouts = config.exchange.silent_timeouts;
 
     session_shell shell(command.duration_s);
     if (!shell.installed()) {

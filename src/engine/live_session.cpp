@@ -177,25 +177,46 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     }
     summary.http_endpoint = services.http_endpoint();
 
-    // A kill's cancel-all that the venue never confirmed: the gateway gave up asking, and the
-    // orders may still rest. The operators hear of it at once (critical), not only in a counter.
+    // The gateway's critical events, which the operators hear of at once (alert sinks and the
+    // journal), not only in a counter: a kill's cancel-all the venue never confirmed (orders may
+    // still rest), a 418 ban (nothing is sent until its retryAfter), and a reconciliation given
+    // up (nothing is quoted until the next connect). Each new occurrence raises one alert.
     std::uint64_t kill_gave_up_seen = 0;
-    const auto check_kill_confirmation = [&](core::timestamp_ns now) {
-        const std::uint64_t gave_up = counters.kill_gave_up.load(std::memory_order_relaxed);
-        if (gave_up == kill_gave_up_seen) {
-            return;
-        }
-        kill_gave_up_seen = gave_up;
+    std::uint64_t bans_seen = 0;
+    std::uint64_t reconcile_gave_up_seen = 0;
+    const auto raise_critical = [&](core::timestamp_ns now, risk::alert_kind kind, double value,
+                                    double threshold) {
         risk::alert alert;
         alert.time = now;
-        alert.kind = risk::alert_kind::cancel_gave_up;
+        alert.kind = kind;
         alert.severity = risk::alert_severity::critical;
         alert.reason = loop.risk().switch_state().kill_reason();
-        alert.value = static_cast<double>(working_orders(loop.quotes()));
-        alert.threshold = static_cast<double>(config.gateway.kill_confirm_attempts);
+        alert.value = value;
+        alert.threshold = threshold;
         services.alerts().raise(alert);
         if (ops::journal* journal = services.journal(); journal != nullptr) {
             journal->append(alert);
+        }
+    };
+    const auto check_gateway_alarms = [&](core::timestamp_ns now) {
+        const auto changed = [](const std::atomic<std::uint64_t>& counter, std::uint64_t& seen) {
+            const std::uint64_t value = counter.load(std::memory_order_relaxed);
+            const bool grew = value != seen;
+            seen = value;
+            return grew;
+        };
+        if (changed(counters.kill_gave_up, kill_gave_up_seen)) {
+            raise_critical(now, risk::alert_kind::cancel_gave_up,
+                           static_cast<double>(working_orders(loop.quotes())),
+                           static_cast<double>(config.gateway.kill_confirm_attempts));
+        }
+        if (changed(counters.bans, bans_seen)) {
+            raise_critical(now, risk::alert_kind::venue_ban, static_cast<double>(bans_seen), 0.0);
+        }
+        if (changed(counters.reconcile_gave_up, reconcile_gave_up_seen)) {
+            raise_critical(now, risk::alert_kind::reconcile_gave_up,
+                           static_cast<double>(reconcile_gave_up_seen),
+                           static_cast<double>(config.gateway.reconcile_max_retries));
         }
     };
 
@@ -236,7 +257,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         if (!loop.poll(now)) {
             break;
         }
-        check_kill_confirmation(now);
+        check_gateway_alarms(now);
         if (services.publish_due(loop, now)) {
             services.publish(loop, feed.view(), live_venue(loop, gateway));
         }
@@ -258,7 +279,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     }
     (void)loop.poll(wall_ns());
     collect_written(std::numeric_limits<core::timestamp_ns>::max());
-    check_kill_confirmation(wall_ns());
+    check_gateway_alarms(wall_ns());
     summary.stopped_clean = working_orders(loop.quotes()) == 0;
     if (!summary.stopped_clean) {
         log("stop: " + std::to_string(working_orders(loop.quotes())) +

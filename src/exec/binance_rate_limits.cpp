@@ -116,7 +116,7 @@ admit_result order_rate_limiter::try_send(request_class kind, std::uint32_t weig
     }
     bool kill_in_backoff = false;
     if (now < resume_at_) {
-        kill_in_backoff = kind == request_class::kill &&
+        kill_in_backoff = kind == request_class::kill && config_.kill_interval > 0 &&
                           (last_kill_ == 0 || now - last_kill_ >= config_.kill_interval);
         if (!kill_in_backoff) {
             return admit_result::backing_off;

@@ -126,8 +126,9 @@ void order_report_funnel::finished(const order_request& order, const answered_or
 status_resolution order_report_funnel::resolve_status(const order_request& base, bool for_cancel,
                                                       const api_answer& answer) {
     if (answer.outcome == answer_outcome::unknown || answer.outcome == answer_outcome::malformed ||
-        answer.outcome == answer_outcome::retry_after) {
-        return status_resolution::ask_again;
+        answer.outcome == answer_outcome::retry_after || answer.outcome == answer_outcome::banned ||
+        answer.outcome == answer_outcome::clock_skew) {
+        return status_resolution::ask_again; // says nothing about the order
     }
     if (answer.outcome == answer_outcome::unknown_order) {
         // The venue never took it (placement) or it is gone (cancel).

@@ -61,13 +61,19 @@ struct pending_request {
     std::uint64_t request_id = 0;
     request_kind kind = request_kind::place;
     bool active = false;
-    bool timed_out = false;     ///< Reported unknown / queried already.
-    bool retried = false;       ///< -1021 retry used.
-    bool query_on_open = false; ///< Lost in a disconnect: query after the reconnect.
-    bool for_cancel = false;    ///< status: resolving a cancel, not a placement.
-    bool held = false;          ///< Own request held back by the rate limiter: sent later.
-    std::int64_t sent_ms = 0;   ///< Local wall time of sending.
+    bool timed_out = false;       ///< Reported unknown / queried already.
+    bool retried = false;         ///< -1021 retry used.
+    bool query_on_open = false;   ///< Lost in a disconnect: query after the reconnect.
+    bool for_cancel = false;      ///< status: resolving a cancel, not a placement.
+    bool held = false;            ///< Own request held back by the rate limiter: sent later.
+    bool await_time = false;      ///< Answered -1021: sent again once `time` resynced the clock.
+    bool reconcile_step = false;  ///< status: one of the reconciliation's own-order queries.
+    std::uint32_t generation = 0; ///< Reconciliation requests: the reconciliation they serve.
+    std::int64_t sent_ms = 0;     ///< Local wall time of sending.
     order_request order;
+    /// reconcile_cancel: the venue's client id of the order being cancelled.
+    std::array<char, 40> venue_id{};
+    std::uint8_t venue_id_size = 0;
 };
 
 constexpr std::size_t request_ring = 256;
@@ -202,34 +208,96 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         // The connection object outlives this callback through its own handlers.
         connection.reset();
         reconnect_at_ms = wall_ns() / core::ns_per_ms + config.reconnect_delay_ms;
+        time_in_flight = false;
         for (pending_request& p : pending) {
             if (!p.active) {
                 continue;
             }
-            if (p.kind == request_kind::place && !p.timed_out && !outcome_known(p.order.id)) {
-                report_unknown(p);
+            p.held = false;
+            p.await_time = false;
+            switch (p.kind) {
+            case request_kind::place:
+                if (!p.timed_out && !outcome_known(p.order.id)) {
+                    report_unknown(p);
+                }
+                [[fallthrough]];
+            case request_kind::cancel:
+            case request_kind::status:
+                // The venue may or may not have it: asked after the reconnect, never resent.
+                p.timed_out = true;
+                p.query_on_open = true;
+                p.reconcile_step = false; // the next reconciliation asks for itself
+                break;
+            case request_kind::cancel_all:
+                // A kill lost with the connection: confirmed (and resent) after the reconnect.
+                if (p.order.symbol < kills.size()) {
+                    kill_state& k = kills[p.order.symbol];
+                    k.active = true;
+                    k.checking = false;
+                    k.check_at_ms = 0;
+                }
+                p.active = false;
+                break;
+            case request_kind::kill_check:
+                if (p.order.symbol < kills.size()) {
+                    kills[p.order.symbol].checking = false;
+                }
+                p.active = false;
+                break;
+            case request_kind::time:
+            case request_kind::subscribe:
+            case request_kind::open_orders:
+            case request_kind::account:
+            case request_kind::reconcile_cancel:
+                p.active = false; // the next connect subscribes and reconciles afresh
+                break;
             }
-            p.timed_out = true;
-            p.query_on_open = true;
         }
     }
 
     void on_message(net::detail::ws_connection& /*connection*/, std::string_view payload,
                     core::timestamp_ns /*local_ns*/, bool /*binary*/) override {
+        const std::int64_t now_ms = wall_ns() / core::ns_per_ms;
+        last_rx_ms = now_ms; // the venue is not silent
+        silent_scans = 0;
         if (payload.find("\"event\":") != std::string_view::npos) {
-            on_user_event(payload); // answers never carry "event"
+            on_user_event(payload, now_ms); // answers never carry "event"
             return;
         }
         counters.answers.fetch_add(1, std::memory_order_relaxed);
         const api_answer& answer = decoder.decode_ws(payload);
+        // Whatever the request was, its answer tells the limiter: a 429 or 418 to a query stops
+        // orders too. retryAfter is venue time; the limiter runs on the local clock.
+        limiter.on_usage(answer.usage, now_ms * core::ns_per_ms);
+        const std::int64_t retry_local_ms =
+            answer.retry_after_ms > 0
+                ? answer.retry_after_ms - offset_ms.load(std::memory_order_relaxed)
+                : 0;
+        limiter.on_outcome(answer.outcome, retry_local_ms, now_ms * core::ns_per_ms);
+        if (answer.outcome == answer_outcome::retry_after) {
+            counters.backoffs.fetch_add(1, std::memory_order_relaxed);
+        } else if (answer.outcome == answer_outcome::banned) {
+            counters.bans.fetch_add(1, std::memory_order_relaxed);
+        }
         pending_request& p = pending[answer.request_id % pending_slots];
         if (!p.active || p.request_id != answer.request_id) {
             return; // an answer to a request already resolved (e.g. after a query)
         }
-        const std::int64_t now_ms = wall_ns() / core::ns_per_ms;
         if (p.kind == request_kind::time) {
             resync_time(payload, now_ms);
             p.active = false;
+            time_in_flight = false;
+            resend_after_resync(now_ms);
+            return;
+        }
+        if (answer.outcome == answer_outcome::clock_skew && !p.retried) {
+            // -1021: our clock estimate is off. Resync from the venue's time, then send the
+            // request once more, re-signed with the new offset (it had no effect).
+            counters.api_errors.fetch_add(1, std::memory_order_relaxed);
+            counters.clock_retries.fetch_add(1, std::memory_order_relaxed);
+            p.retried = true;
+            p.await_time = true;
+            request_time(now_ms);
             return;
         }
         if (p.kind == request_kind::kill_check) {
@@ -256,8 +324,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (answer.outcome != answer_outcome::ok) {
             counters.api_errors.fetch_add(1, std::memory_order_relaxed);
         }
-        limiter.on_usage(answer.usage, now_ms * core::ns_per_ms);
-        limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms);
         switch (p.kind) {
         case request_kind::place:
             on_place_answer(p, answer, now_ms);
@@ -268,9 +334,14 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::cancel_all:
             on_cancel_all_answer(p, answer, now_ms);
             break;
-        case request_kind::status:
+        case request_kind::status: {
+            const bool step = p.reconcile_step && p.generation == reconcile_generation;
             on_status_answer(p, answer, now_ms);
+            if (step && !p.active) {
+                finish_reconcile_step(); // one of this run's orders is known again
+            }
             break;
+        }
         case request_kind::time:
         case request_kind::subscribe:
         case request_kind::open_orders:
@@ -287,14 +358,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             deliver_ack(p.order, answer.has_order ? answer.order.order_id : 0);
             p.active = false;
             return;
-        case answer_outcome::clock_skew:
-            if (!p.retried) {
-                p.retried = true;
-                counters.clock_retries.fetch_add(1, std::memory_order_relaxed);
-                request_time(now_ms);
-                resend_place(p, now_ms);
-                return;
-            }
+        case answer_outcome::clock_skew: // the second -1021 (the first was retried)
             reject(p, reject_reason::none);
             return;
         case answer_outcome::post_only_reject:
@@ -302,7 +366,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         case answer_outcome::retry_after:
         case answer_outcome::banned:
-            reject(p, reject_reason::too_many_open_orders);
+            reject(p, reject_reason::rate_limited);
             return;
         case answer_outcome::unknown:
         case answer_outcome::malformed:
@@ -336,13 +400,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             p.for_cancel = true;
             query(p, now_ms);
             return;
-        case answer_outcome::clock_skew:
-            request_time(now_ms);
-            [[fallthrough]];
-        default: {
+        default: { // a second -1021 included (the first was retried): the owner's retries
             exec_report r = report_of(p.order, exec_kind::cancel_reject);
             r.reason = answer.outcome == answer_outcome::unknown_order
                            ? reject_reason::unknown_order
+                       : answer.outcome == answer_outcome::retry_after ||
+                               answer.outcome == answer_outcome::banned
+                           ? reject_reason::rate_limited
                            : reject_reason::none;
             deliver(r);
             p.active = false;
@@ -377,6 +441,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     void on_status_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        // 5xx, malformed, 429, 418 and -1021 say nothing about the order: asked again after the
+        // timeout (the limiter holds it while a 429 or 418 lasts).
         if (funnel.resolve_status(p.order, p.for_cancel, answer) == status_resolution::ask_again) {
             p.timed_out = true;
             p.sent_ms = now_ms; // asked again after the timeout
@@ -421,9 +487,19 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         funnel.finished(order, o, kind);
     }
 
-    void on_user_event(std::string_view payload) {
+    void on_user_event(std::string_view payload, std::int64_t now_ms) {
         counters.user_events.fetch_add(1, std::memory_order_relaxed);
         const user_event& e = user_decoder.decode(payload);
+        if (e.kind == user_event_kind::stream_terminated) {
+            // The subscription ended: events of the meantime are lost for good. Subscribe again
+            // and reconcile (this run's orders are queried, so fills of the gap are reported,
+            // once, by the funnel); no new order is taken until then.
+            user_stream.store(false, std::memory_order_release);
+            counters.stream_restarts.fetch_add(1, std::memory_order_relaxed);
+            subscribe_user_data(now_ms);
+            start_reconcile(now_ms);
+            return;
+        }
         if (e.kind == user_event_kind::account_position) {
             counters.balance_updates.fetch_add(1, std::memory_order_relaxed);
             return;
@@ -477,6 +553,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     // ---- kill confirmation: cancel-all, query, again until nothing rests (bounded) ---------
 
     void check_kills(std::int64_t now_ms) {
+        if (now_ms * core::ns_per_ms < limiter.resume_at()) {
+            return; // a 429 or 418 lasts: nothing may go out, the kill waits for it
+        }
         for (std::uint32_t symbol = 0; symbol < kills.size(); ++symbol) {
             kill_state& k = kills[symbol];
             if (!k.active || k.checking || now_ms < k.check_at_ms ||
@@ -545,12 +624,37 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void start_reconcile(std::int64_t now_ms) {
         ready.store(false, std::memory_order_release);
+        // Answers to an earlier reconciliation's requests no longer count (generation).
+        ++reconcile_generation;
         reconcile_steps = 0;
+        reconcile_retries = 0;
+        reconcile_abandoned = false;
         account_asked = false;
         for (std::uint32_t symbol = 0; symbol < symbols.size(); ++symbol) {
             ++reconcile_steps;
             send_reconcile_query(request_kind::open_orders, symbol, now_ms);
         }
+        // This run's acknowledged, unfinished orders may have traded or been cancelled unseen
+        // (a dropped connection, an ended user stream): each is queried, and the funnel reports
+        // only what was not reported yet. Unacknowledged ones have their own queries.
+        funnel.for_each_unfinished([&](const order_request& order) {
+            ++reconcile_steps;
+            send_status(order, false, true, reconcile_generation, now_ms);
+        });
+    }
+
+    /// One more failure of a reconciliation request: true while it may be asked again. Past
+    /// reconcile_max_retries the reconciliation is abandoned (counted once; ready stays false).
+    [[nodiscard]] bool reconcile_may_retry() {
+        counters.reconcile_failures.fetch_add(1, std::memory_order_relaxed);
+        if (++reconcile_retries <= config.reconcile_max_retries) {
+            return true;
+        }
+        if (!reconcile_abandoned) {
+            reconcile_abandoned = true;
+            counters.reconcile_gave_up.fetch_add(1, std::memory_order_relaxed);
+        }
+        return false;
     }
 
     void send_reconcile_query(request_kind kind, std::uint32_t symbol, std::int64_t now_ms) {
@@ -559,6 +663,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         q = pending_request{};
         q.request_id = id;
         q.kind = kind;
+        q.generation = reconcile_generation;
         q.order.symbol = symbol;
         const std::int64_t venue_ms = now_ms + offset_ms.load();
         const std::string_view text =
@@ -571,6 +676,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void on_reconcile_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         p.active = false;
+        if (p.generation != reconcile_generation) {
+            return; // a reconciliation since replaced by a newer one
+        }
         if (p.kind == request_kind::reconcile_cancel) {
             if (answer.outcome == answer_outcome::ok) {
                 counters.reconcile_cancelled.fetch_add(1, std::memory_order_relaxed);
@@ -579,7 +687,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         }
         if (answer.outcome != answer_outcome::ok) {
-            p.active = true; // asked again after the timeout
+            p.active = true; // asked again after the timeout (counted there, bounded)
             p.sent_ms = now_ms;
             return;
         }
@@ -608,7 +716,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             q = pending_request{};
             q.request_id = id;
             q.kind = request_kind::reconcile_cancel;
+            q.generation = reconcile_generation;
             q.order.symbol = o.symbol;
+            q.venue_id_size = static_cast<std::uint8_t>(std::min(text.size(), q.venue_id.size()));
+            std::copy_n(text.data(), q.venue_id_size, q.venue_id.data());
             ++reconcile_steps;
             const std::string_view request =
                 io_encoder.cancel(io_buffer, id, symbols[o.symbol].name().view(), text, {},
@@ -627,7 +738,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (reconcile_steps > 0) {
             --reconcile_steps;
         }
-        if (reconcile_steps > 0 || ready.load(std::memory_order_relaxed)) {
+        if (reconcile_steps > 0 || ready.load(std::memory_order_relaxed) || reconcile_abandoned) {
             return;
         }
         if (!account_asked) {
@@ -656,22 +767,69 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             request_time(now_ms);
             return;
         case request_kind::place:
-            resend_place(p, now_ms); // a -1021 retry
+        case request_kind::cancel:
+        case request_kind::cancel_all:
+        case request_kind::reconcile_cancel:
+            resend(p, now_ms); // a -1021 retry, re-signed
             return;
         case request_kind::open_orders:
         case request_kind::account:
             p.active = false;
             send_reconcile_query(p.kind, p.order.symbol, now_ms);
             return;
-        case request_kind::reconcile_cancel:
-            p.active = false;
-            finish_reconcile_step();
-            return;
-        case request_kind::cancel:
-        case request_kind::cancel_all:
         case request_kind::kill_check:
             p.active = false;
+            if (p.order.symbol < kills.size()) {
+                kills[p.order.symbol].checking = false; // asked again at the next scan
+            }
             return;
+        }
+    }
+
+    /// Sends `p` again under its own request id, encoded afresh with the current clock offset
+    /// (after a -1021 it had no effect on the venue).
+    void resend(pending_request& p, std::int64_t now_ms) {
+        const std::int64_t venue = now_ms + offset_ms.load(std::memory_order_relaxed);
+        const std::string_view symbol = symbols[p.order.symbol].name().view();
+        switch (p.kind) {
+        case request_kind::place:
+            resend_place(p, now_ms);
+            return;
+        case request_kind::cancel: {
+            const auto text_id = ids.format(p.order.id);
+            send_own(io_encoder.cancel(io_buffer, p.request_id, symbol, text_id.view(), {}, venue),
+                     p, now_ms);
+            return;
+        }
+        case request_kind::cancel_all:
+            send_own(io_encoder.cancel_all(io_buffer, p.request_id, symbol, venue), p, now_ms);
+            return;
+        case request_kind::reconcile_cancel:
+            send_own(io_encoder.cancel(io_buffer, p.request_id, symbol,
+                                       std::string_view(p.venue_id.data(), p.venue_id_size), {},
+                                       venue),
+                     p, now_ms);
+            return;
+        case request_kind::status:
+        case request_kind::time:
+        case request_kind::subscribe:
+        case request_kind::open_orders:
+        case request_kind::account:
+        case request_kind::kill_check:
+            retry_held(p, now_ms); // a fresh request
+            return;
+        }
+    }
+
+    /// The clock is resynced (or the time request was lost): every request that got -1021 goes
+    /// out once more.
+    void resend_after_resync(std::int64_t now_ms) {
+        for (pending_request& p : pending) {
+            if (p.active && p.await_time) {
+                p.await_time = false;
+                p.held = false;
+                resend(p, now_ms);
+            }
         }
     }
 
@@ -749,10 +907,20 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             }
             if (request.kind == request_kind::place) {
                 exec_report r = report_of(request.order, exec_kind::reject);
-                r.reason = is_open ? reject_reason::too_many_open_orders : reject_reason::none;
+                r.reason = is_open ? reject_reason::rate_limited : reject_reason::none;
                 deliver(r);
             } else if (request.kind == request_kind::cancel) {
-                deliver(report_of(request.order, exec_kind::cancel_reject));
+                exec_report r = report_of(request.order, exec_kind::cancel_reject);
+                r.reason = is_open ? reject_reason::rate_limited : reject_reason::none;
+                deliver(r);
+            } else if (request.kind == request_kind::cancel_all && is_open &&
+                       request.order.symbol < kills.size()) {
+                // A kill held back (a 429 or 418 lasts): the confirming query goes out once the
+                // venue allows and sends the cancel-all again while anything rests.
+                kill_state& k = kills[request.order.symbol];
+                k.active = true;
+                k.checking = false;
+                k.check_at_ms = now_ms;
             }
             return;
         }
@@ -795,6 +963,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         const order_request order = p.order;
         const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
         p.active = false;
+        send_status(order, for_cancel, p.reconcile_step, p.generation, now_ms);
+    }
+
+    /// order.status of one of this run's orders; step: a reconciliation waits for it.
+    void send_status(const order_request& order, bool for_cancel, bool step,
+                     std::uint32_t generation, std::int64_t now_ms) {
         const std::uint64_t id = take_io_id();
         pending_request& q = pending[id % pending_slots];
         q = pending_request{};
@@ -802,6 +976,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         q.kind = request_kind::status;
         q.order = order;
         q.for_cancel = for_cancel;
+        q.reconcile_step = step;
+        q.generation = generation;
         q.timed_out = true;
         counters.status_queries.fetch_add(1, std::memory_order_relaxed);
         const auto text_id = ids.format(order.id);
@@ -820,6 +996,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     void request_time(std::int64_t now_ms) {
+        if (time_in_flight) {
+            return; // its answer resends every request waiting for it
+        }
+        time_in_flight = true;
         const std::uint64_t id = take_io_id();
         pending_request& q = pending[id % pending_slots];
         q = pending_request{};
@@ -852,15 +1032,19 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void check_timeouts(std::int64_t now_ms) {
         check_kills(now_ms);
+        bool silent = false;
         for (pending_request& p : pending) {
             if (p.active && p.held) {
                 retry_held(p, now_ms);
                 continue;
             }
-            if (!p.active || p.query_on_open || now_ms - p.sent_ms < config.request_timeout_ms) {
+            if (!p.active || p.query_on_open || p.await_time ||
+                now_ms - p.sent_ms < config.request_timeout_ms) {
                 continue;
             }
             counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+            // Nothing at all came since it was sent: the venue may have gone silent.
+            silent = silent || last_rx_ms < p.sent_ms;
             switch (p.kind) {
             case request_kind::place:
                 if (outcome_known(p.order.id)) {
@@ -876,21 +1060,34 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 query(p, now_ms);
                 break;
             case request_kind::status:
+                if (p.reconcile_step && p.generation == reconcile_generation &&
+                    !reconcile_may_retry()) {
+                    p.active = false; // abandoned with its reconciliation
+                    break;
+                }
                 query(p, now_ms);
                 break; // ask again
-            case request_kind::cancel_all:
             case request_kind::time:
+                p.active = false;
+                time_in_flight = false;
+                resend_after_resync(now_ms); // with the offset as it is
+                break;
+            case request_kind::cancel_all:
             case request_kind::subscribe:
                 p.active = false;
                 break;
             case request_kind::open_orders:
             case request_kind::account:
                 p.active = false;
-                send_reconcile_query(p.kind, p.order.symbol, now_ms); // ask again
+                if (p.generation == reconcile_generation && reconcile_may_retry()) {
+                    send_reconcile_query(p.kind, p.order.symbol, now_ms); // ask again
+                }
                 break;
             case request_kind::reconcile_cancel:
                 p.active = false; // the next reconciliation finds it if it still rests
-                finish_reconcile_step();
+                if (p.generation == reconcile_generation) {
+                    finish_reconcile_step();
+                }
                 break;
             case request_kind::kill_check:
                 p.active = false;
@@ -899,6 +1096,15 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 }
                 break;
             }
+        }
+        if (silent && ++silent_scans >= config.silent_timeouts && connection != nullptr) {
+            // Timeouts in a row and not a byte from the venue: the session is dead even if the
+            // socket is not. Close it; on_closed marks what is in flight for a query after the
+            // reconnect.
+            silent_scans = 0;
+            counters.silences.fetch_add(1, std::memory_order_relaxed);
+            const std::shared_ptr<net::detail::ws_connection> dead = connection;
+            dead->abort(net::close_reason::stale);
         }
     }
 
@@ -966,8 +1172,14 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     std::int64_t reconnect_at_ms = 0;
     std::int64_t last_scan_ms = 0;
     std::int64_t time_sent_ms = 0;
-    std::uint32_t reconcile_steps = 0; ///< Reconciliation requests still unanswered.
+    std::uint32_t reconcile_steps = 0;      ///< Reconciliation requests still unanswered.
+    std::uint32_t reconcile_generation = 0; ///< Counts reconciliations started.
+    std::uint32_t reconcile_retries = 0;    ///< Failures of the current reconciliation.
+    bool reconcile_abandoned = false;       ///< It gave up (reconcile_max_retries).
     bool account_asked = false;
+    bool time_in_flight = false;         ///< A `time` request awaits its answer.
+    std::int64_t last_rx_ms = 0;         ///< Local time the venue last sent anything.
+    std::uint32_t silent_scans = 0;      ///< Timeout scans in a row with a silent venue.
     core::timestamp_ns fill_time_ns = 0; ///< Venue time of the trade being reported (0: none).
     std::thread thread;
 };

@@ -232,6 +232,8 @@ const user_event& user_data_decoder::decode(std::string_view message) noexcept {
             ok = impl_->account_update(event, event_);
         } else if (type == "listenKeyExpired") {
             event_.kind = user_event_kind::listen_key_expired;
+        } else if (type == "eventStreamTerminated") {
+            event_.kind = user_event_kind::stream_terminated;
         } else {
             event_.kind = user_event_kind::other;
         }

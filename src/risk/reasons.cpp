@@ -115,6 +115,8 @@ std::string_view to_string(alert_kind kind) noexcept {
     case alert_kind::one_sided_losses: return "one_sided_losses";
     case alert_kind::slippage: return "slippage";
     case alert_kind::delayed_fill: return "delayed_fill";
+    case alert_kind::venue_ban: return "venue_ban";
+    case alert_kind::reconcile_gave_up: return "reconcile_gave_up";
     case alert_kind::flatten_gave_up: return "flatten_gave_up";
     case alert_kind::cancel_gave_up: return "cancel_gave_up";
     }

@@ -132,6 +132,18 @@ TEST_CASE("429 backs off, escalating, and lets a rare kill through", "[binance_r
     CHECK(limiter.resume_at() == t0 + 32 * s);
 }
 
+TEST_CASE("by default a 429 holds kills too until its retryAfter, so nothing risks a 418",
+          "[binance_rate_limits]") {
+    order_rate_limiter limiter; // the defaults the gateway uses
+    REQUIRE(limiter.add_rule({rate_limit_type::request_weight, 60 * s, 6'000}));
+    limiter.on_outcome(answer_outcome::retry_after, (t0 + 2 * s) / ms, t0);
+    CHECK(limiter.try_send(request_class::kill, 1, t0 + 1 * ms) == admit_result::backing_off);
+    CHECK(limiter.try_send(request_class::kill, 1, t0 + 1'999 * ms) == admit_result::backing_off);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 1'999 * ms) ==
+          admit_result::backing_off);
+    CHECK(limiter.try_send(request_class::kill, 1, t0 + 2 * s) == admit_result::ok);
+}
+
 TEST_CASE("418 stops everything, kills included, until Retry-After", "[binance_rate_limits]") {
     auto limiter = small_limiter();
     limiter.on_outcome(answer_outcome::banned, (t0 + 120 * s) / ms, t0);

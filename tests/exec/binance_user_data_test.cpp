@@ -152,6 +152,11 @@ TEST_CASE("listenKeyExpired, other events and malformed input", "[binance_user_d
             .kind == user_event_kind::listen_key_expired);
     CHECK(decoder.decode(R"({"e":"listenKeyExpired","E":1576653824250})").kind ==
           user_event_kind::listen_key_expired);
+    // The WebSocket API's end of a user-data subscription (Binance's documented example).
+    CHECK(decoder
+              .decode(
+                  R"({"subscriptionId":0,"event":{"e":"eventStreamTerminated","E":1728973001334}})")
+              .kind == user_event_kind::stream_terminated);
     CHECK(
         decoder
             .decode(

@@ -402,7 +402,7 @@ TEST_CASE("the rate limiter holds new orders back short of the limit and leaves 
     CHECK(sink.count(exec::exec_kind::reject) == 4);
     for (const auto& r : sink.reports) {
         if (r.kind == exec::exec_kind::reject) {
-            CHECK(r.reason == exec::reject_reason::too_many_open_orders);
+            CHECK(r.reason == exec::reject_reason::rate_limited);
             CHECK(r.client_id.value > 26);
         }
     }

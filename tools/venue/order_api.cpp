@@ -238,7 +238,9 @@ std::size_t order_api::open_order_count() const {
         orders_.begin(), orders_.end(), [](const auto& entry) { return entry.second.open; }));
 }
 
-void order_api::on_book(std::size_t symbol, std::int64_t now_ms) {
+void order_api::on_book(std::size_t symbol, std::int64_t wall_now_ms) {
+    const std::int64_t now_ms = std::max(wall_now_ms + clock_offset_ms_, engine_ms_);
+    engine_ms_ = now_ms;
     const bool resting = std::any_of(orders_.begin(), orders_.end(), [&](const auto& entry) {
         return entry.second.open && entry.second.symbol == symbol;
     });
@@ -358,8 +360,30 @@ std::string order_api::render_order(const tracked_order& order, bool full) const
     return out;
 }
 
-std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
+void order_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms,
+                           bool ban_now) {
+    now_ms += clock_offset_ms_;
+    ban_ms_ = ban_ms > 0 ? ban_ms : 2 * ms;
+    answered_429_ = false;
+    if (ban_now) {
+        banned_until_ms_ = now_ms + ban_ms_;
+        limited_until_ms_ = 0;
+    } else {
+        limited_until_ms_ = now_ms + ms;
+    }
+}
+
+std::string order_api::balances_json() const {
+    std::string out = "{";
+    for (const auto& [asset, e8] : balances_e8_) {
+        out += (out.size() > 1 ? ",\"" : "\"") + asset + "\":" + std::to_string(e8);
+    }
+    return out + "}";
+}
+
+std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms) {
     ++stats_.requests;
+    const std::int64_t now_ms = wall_now_ms + clock_offset_ms_;
     dom::parser parser;
     dom::object root;
     if (parser.parse(request.data(), request.size()).get(root) != simdjson::SUCCESS) {
@@ -370,12 +394,54 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
         parsed.id = simdjson::minify(id);
     }
     std::string_view method;
-    dom::object params;
-    if (root.at_key("method").get(method) != simdjson::SUCCESS ||
-        root.at_key("params").get(params) != simdjson::SUCCESS) {
+    if (root.at_key("method").get(method) != simdjson::SUCCESS) {
         return error_frame(parsed.id, 400, -1000, "Malformed request.");
     }
     parsed.method = std::string(method);
+    if (parsed.method == "order.place") {
+        ++stats_.place_requests;
+    }
+    if (now_ms < silent_until_ms_) {
+        ++stats_.silenced_requests; // lost on the way: not executed, never answered
+        return {};
+    }
+    // Rate limits first, as Binance counts every request whatever it is.
+    const auto rate_frame = [&](int status, std::int64_t until_ms) {
+        return "{\"id\":" + parsed.id + ",\"status\":" + std::to_string(status) +
+               ",\"error\":{\"code\":-1003,\"msg\":\"" +
+               (status == 418 ? std::string("Way too much request weight used; IP banned until ") +
+                                    std::to_string(until_ms) + "."
+                              : std::string("Too much request weight used; please back off.")) +
+               "\",\"data\":{\"serverTime\":" + std::to_string(now_ms) +
+               ",\"retryAfter\":" + std::to_string(until_ms) + "}}}";
+    };
+    if (now_ms < banned_until_ms_) {
+        ++stats_.answers_418;
+        return rate_frame(418, banned_until_ms_);
+    }
+    if (now_ms < limited_until_ms_) {
+        if (answered_429_) {
+            // The client was told to back off and did not: banned.
+            ++stats_.requests_in_backoff;
+            ++stats_.answers_418;
+            banned_until_ms_ = now_ms + ban_ms_;
+            return rate_frame(418, banned_until_ms_);
+        }
+        answered_429_ = true;
+        ++stats_.answers_429;
+        return rate_frame(429, limited_until_ms_);
+    }
+    if (parsed.method == "time") {
+        ++stats_.time_requests;
+        return result_frame(parsed.id, "{\"serverTime\":" + std::to_string(now_ms) + "}");
+    }
+    if (parsed.method == "ping") {
+        return result_frame(parsed.id, "{}");
+    }
+    dom::object params;
+    if (root.at_key("params").get(params) != simdjson::SUCCESS) {
+        return error_frame(parsed.id, 400, -1000, "Malformed request.");
+    }
     std::string signature;
     for (const auto field : params) {
         std::string text;
@@ -425,23 +491,38 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
     }
     const std::int64_t sent_ms = std::atoll(timestamp->c_str());
     if (sent_ms > now_ms + 1000 || now_ms - sent_ms > recv_window) {
+        ++stats_.clock_rejects;
         return error_frame(parsed.id, 400, -1021,
                            "Timestamp for this request is outside of the recvWindow.");
     }
 
     ensure_exchange();
-    now_ms_ = now_ms;
+    // The matching engine's clock never runs backwards, even when the clock fault moves the
+    // venue's clock back: requests are stamped with the latest time it has seen.
+    const std::int64_t engine_ms = std::max(now_ms, engine_ms_);
+    engine_ms_ = engine_ms;
+    now_ms_ = engine_ms;
     reports_.clear();
-    // Orders that can no longer change were answered for already; keep only open ones, so a
-    // long demo does not grow without bound.
-    std::erase_if(orders_, [](const auto& entry) { return !entry.second.open; });
+    // Orders that can no longer change move to a bounded archive, where order.status still
+    // finds them (as Binance's does), so a long demo does not grow without bound.
+    for (auto it = orders_.begin(); it != orders_.end();) {
+        if (it->second.open) {
+            ++it;
+            continue;
+        }
+        finished_.push_back(std::move(it->second));
+        it = orders_.erase(it);
+        if (finished_.size() > max_finished_orders) {
+            finished_.pop_front();
+        }
+    }
     const auto unknown_status = [&] {
         return error_frame(parsed.id, 503, -1006,
                            "An unexpected response was received from the message bus. "
                            "Execution status unknown.");
     };
     if (parsed.method == "order.place") {
-        std::string answer = place(parsed, now_ms);
+        std::string answer = place(parsed, engine_ms);
         if (drop_place_answers_ > 0) {
             --drop_place_answers_;
             ++stats_.answers_dropped;
@@ -452,6 +533,11 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
             ++stats_.failed_after_execute;
             return unknown_status();
         }
+        if (delay_place_answers_ > 0) {
+            --delay_place_answers_;
+            ++stats_.answers_delayed;
+            answer_delay_ms_ = place_answer_delay_ms_;
+        }
         return answer;
     }
     if (parsed.method == "openOrders.cancelAll" && lose_cancel_alls_ > 0) {
@@ -460,7 +546,7 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
         return unknown_status();
     }
     if (parsed.method == "order.cancel" && fail_after_execute_ > 0) {
-        std::string answer = cancel(parsed, now_ms);
+        std::string answer = cancel(parsed, engine_ms);
         --fail_after_execute_;
         ++stats_.failed_after_execute;
         (void)answer;
@@ -479,10 +565,10 @@ std::string order_api::handle(std::string_view request, std::int64_t now_ms) {
         return account(parsed);
     }
     if (parsed.method == "order.cancel") {
-        return cancel(parsed, now_ms);
+        return cancel(parsed, engine_ms);
     }
     if (parsed.method == "openOrders.cancelAll") {
-        return cancel_all(parsed, now_ms);
+        return cancel_all(parsed, engine_ms);
     }
     return error_frame(parsed.id, 400, -1000, "Unsupported method.");
 }
@@ -649,11 +735,15 @@ std::string order_api::order_status(const parsed_request& request) {
     if (orig == nullptr && order_id == nullptr) {
         return missing(request.id, "orderId");
     }
-    // Finished orders are forgotten (see handle()): like an archived order, they no longer
-    // exist for the query.
     for (const auto& [key, order] : orders_) {
         if (names_order(order, *symbol, orig, order_id)) {
             return result_frame(request.id, render_order(order, true));
+        }
+    }
+    // Finished orders (see handle()), newest first; the oldest are forgotten.
+    for (auto it = finished_.rbegin(); it != finished_.rend(); ++it) {
+        if (names_order(*it, *symbol, orig, order_id)) {
+            return result_frame(request.id, render_order(*it, true));
         }
     }
     return error_frame(request.id, 400, -2013, "Order does not exist.");

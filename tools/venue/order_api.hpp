@@ -25,6 +25,7 @@
 #include "quoter/exec/sim_exchange.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +54,16 @@ struct order_api_stats {
     std::uint64_t trades = 0;               ///< Fills (one per executionReport TRADE).
     std::uint64_t user_events = 0;          ///< executionReport and outboundAccountPosition events.
     std::uint64_t subscriptions = 0;        ///< userDataStream.subscribe.signature accepted.
+    std::uint64_t place_requests = 0;       ///< order.place requests received (any outcome).
+    std::uint64_t answers_429 = 0;          ///< Requests answered 429 (rate limit fault).
+    std::uint64_t answers_418 = 0;          ///< Requests answered 418 (banned).
+    /// Requests that arrived after a 429 and before its retryAfter: each one turns into a ban.
+    std::uint64_t requests_in_backoff = 0;
+    std::uint64_t clock_rejects = 0;      ///< Requests refused -1021 (timestamp outside window).
+    std::uint64_t time_requests = 0;      ///< `time` requests answered.
+    std::uint64_t silenced_requests = 0;  ///< Requests swallowed by the silence fault.
+    std::uint64_t answers_delayed = 0;    ///< order.place answers delayed by the fault.
+    std::uint64_t streams_terminated = 0; ///< User-data subscriptions ended by the fault.
 };
 
 class order_api final : private exec::exec_report_sink {
@@ -62,8 +73,10 @@ public:
     order_api(const order_api&) = delete;
     order_api& operator=(const order_api&) = delete;
 
-    /// Answers one request frame ({"id":..,"method":..,"params":{..}}); now_ms: venue time.
-    [[nodiscard]] std::string handle(std::string_view request, std::int64_t now_ms);
+    /// Answers one request frame ({"id":..,"method":..,"params":{..}}); wall_now_ms: the wall
+    /// clock (the venue's clock is it plus the clock fault's offset). An empty answer is not
+    /// sent (a fault withheld it).
+    [[nodiscard]] std::string handle(std::string_view request, std::int64_t wall_now_ms);
 
     [[nodiscard]] const order_api_stats& stats() const { return stats_; }
     /// Orders resting on the venue (every symbol).
@@ -73,7 +86,7 @@ public:
 
     /// Shows the book of `symbol` to the matching engine, so that resting orders fill when the
     /// market has moved through them. Called after every depth update.
-    void on_book(std::size_t symbol, std::int64_t now_ms);
+    void on_book(std::size_t symbol, std::int64_t wall_now_ms);
     /// User-data events made since the last call (bare event objects, oldest first); the
     /// server wraps them as {"subscriptionId":N,"event":...} for each subscribed session.
     [[nodiscard]] std::vector<std::string> take_events();
@@ -91,6 +104,34 @@ public:
     /// Fault: the next `count` openOrders.cancelAll requests are not executed and answered 503
     /// -1006 (lost on the way to the matching engine): the orders keep resting.
     void lose_cancel_alls(std::uint32_t count) { lose_cancel_alls_ = count; }
+    /// Fault: request weight exhausted for `ms` from now_ms (venue time). Every request is
+    /// answered 429 -1003 with retryAfter = the end of the window, and nothing is executed; a
+    /// request that arrives after a 429 was answered and before its retryAfter gets the client
+    /// banned: 418 -1003 for every request until ban_ms after it. ban_now: ban at once.
+    void limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms, bool ban_now);
+    /// Fault: the venue's clock runs offset_ms ahead of the wall clock (negative: behind), for
+    /// the timestamp check, `time` answers and event times.
+    void set_clock_offset(std::int64_t offset_ms) { clock_offset_ms_ = offset_ms; }
+    /// Fault: requests arriving before now_ms + ms are neither executed nor answered (lost on the
+    /// way), as a venue that stopped answering.
+    void silence(std::int64_t now_ms, std::int64_t ms) { silent_until_ms_ = now_ms + ms; }
+    /// Fault: the next `count` order.place answers are held back `ms` (the order executes at
+    /// once). take_answer_delay() says how long to hold the answer handle() just returned.
+    void delay_place_answers(std::uint32_t count, std::int64_t ms) {
+        delay_place_answers_ = count;
+        place_answer_delay_ms_ = ms;
+    }
+    [[nodiscard]] std::int64_t take_answer_delay() {
+        const std::int64_t out = answer_delay_ms_;
+        answer_delay_ms_ = 0;
+        return out;
+    }
+    /// Fault: ends every user-data subscription (the server sends eventStreamTerminated and
+    /// stops the events); counted.
+    void count_stream_terminated() { ++stats_.streams_terminated; }
+    /// The account's balances as a JSON object {"BTC":<10^-8 units>,...} (assets touched so
+    /// far).
+    [[nodiscard]] std::string balances_json() const;
 
 private:
     struct tracked_order {
@@ -132,13 +173,26 @@ private:
     std::vector<core::symbol_spec> specs_;
     std::unique_ptr<exec::sim_exchange> exchange_;
     std::map<std::uint64_t, tracked_order> orders_; ///< By the exchange's client_order_id.
-    std::vector<exec::exec_report> reports_;        ///< Reports of the request being handled.
+    /// Finished orders, oldest first, for order.status (at most max_finished_orders).
+    std::deque<tracked_order> finished_;
+    static constexpr std::size_t max_finished_orders = 10'000;
+    std::vector<exec::exec_report> reports_; ///< Reports of the request being handled.
     std::uint64_t next_id_ = 1;
     std::uint64_t next_exchange_id_ = 1;
     order_api_stats stats_;
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     std::uint32_t lose_cancel_alls_ = 0;
+    std::int64_t limited_until_ms_ = 0; ///< Rate limit fault: 429 until then.
+    std::int64_t ban_ms_ = 0;           ///< Length of the ban a request in backoff earns.
+    bool answered_429_ = false;         ///< A 429 was answered in the current window.
+    std::int64_t banned_until_ms_ = 0;  ///< 418 until then.
+    std::int64_t clock_offset_ms_ = 0;  ///< Venue clock minus wall clock.
+    std::int64_t engine_ms_ = 0;        ///< Latest time the matching engine was shown.
+    std::int64_t silent_until_ms_ = 0;  ///< Requests are swallowed until then.
+    std::uint32_t delay_place_answers_ = 0;
+    std::int64_t place_answer_delay_ms_ = 0;
+    std::int64_t answer_delay_ms_ = 0; ///< Hold of the answer handle() just returned.
     std::vector<std::string> events_;
     std::optional<std::uint64_t> new_subscription_;
     std::uint64_t next_subscription_ = 0;

@@ -277,6 +277,35 @@ struct server_core : std::enable_shared_from_this<server_core> {
         }
     }
 
+    /// Ends every user-data subscription as Binance does when a stream stops: no more events
+    /// on that session until it subscribes again, and one eventStreamTerminated, notice_ms
+    /// later (events of the meantime are lost, as they would be).
+    void terminate_user_streams(std::int64_t notice_ms) {
+        for (const auto& session : sessions) {
+            if (!session->ws_api || !session->user_subscription) {
+                continue;
+            }
+            auto event = std::make_shared<const std::string>(
+                "{\"subscriptionId\":" + std::to_string(*session->user_subscription) +
+                ",\"event\":{\"e\":\"eventStreamTerminated\",\"E\":" +
+                std::to_string(wall_ms()) + "}}");
+            session->user_subscription.reset();
+            orders.count_stream_terminated();
+            if (notice_ms <= 0) {
+                session->send(std::move(event), false);
+                continue;
+            }
+            auto timer = std::make_shared<asio::steady_timer>(loop.context());
+            timer->expires_after(std::chrono::milliseconds(notice_ms));
+            timer->async_wait([timer, event, weak = std::weak_ptr<ws_session_base>(session)](
+                                  error_code ec) {
+                if (const auto alive = weak.lock(); !ec && alive) {
+                    alive->send(event, false);
+                }
+            });
+        }
+    }
+
     void publish(std::size_t symbol, channel kind, std::string_view data) {
         if (kind == channel::depth) {
             // Resting orders fill as the market moves through them, not only on requests.
@@ -594,6 +623,16 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("trades", orders.stats().trades);
         add("user_events", orders.stats().user_events);
         add("user_subscriptions", orders.stats().subscriptions);
+        add("place_requests", orders.stats().place_requests);
+        add("answers_429", orders.stats().answers_429);
+        add("answers_418", orders.stats().answers_418);
+        add("requests_in_backoff", orders.stats().requests_in_backoff);
+        add("clock_rejects", orders.stats().clock_rejects);
+        add("time_requests", orders.stats().time_requests);
+        add("silenced_requests", orders.stats().silenced_requests);
+        add("answers_delayed", orders.stats().answers_delayed);
+        add("streams_terminated", orders.stats().streams_terminated);
+        out += ",\"balances\":" + orders.balances_json();
         std::uint64_t withheld = 0;
         for (std::size_t i = 0; i < market.size(); ++i) {
             withheld += market.at(i).withheld;
@@ -678,6 +717,24 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "cancel_all_lose") {
             orders.lose_cancel_alls(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
+        } else if (action == "rate_limit") {
+            const std::int64_t ms = param_int(params, "ms", 1'000);
+            orders.limit_rate(wall_ms(), ms, param_int(params, "ban_ms", 2 * ms),
+                              param_int(params, "ban", 0) != 0);
+            ok();
+        } else if (action == "clock_skew") {
+            orders.set_clock_offset(param_int(params, "ms", 0));
+            ok();
+        } else if (action == "silence") {
+            orders.silence(wall_ms(), param_int(params, "ms", 1'000));
+            ok();
+        } else if (action == "order_delay") {
+            orders.delay_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
+                                       param_int(params, "ms", 1'000));
+            ok();
+        } else if (action == "user_stream_kill") {
+            terminate_user_streams(param_int(params, "notice_ms", 0));
             ok();
         } else if (action == "ping") {
             ping_sessions(param_int(params, "timeout_ms", options.faults.pong_timeout_ms));
@@ -858,7 +915,19 @@ private:
             if (const auto subscription = server_->orders.take_subscription()) {
                 user_subscription = subscription;
             }
-            if (!answer.empty()) { // empty: withheld by the order_drop fault
+            if (const std::int64_t delay_ms = server_->orders.take_answer_delay();
+                delay_ms > 0 && !answer.empty()) {
+                // The order_delay fault: the answer leaves late (the order already executed).
+                auto timer = std::make_shared<asio::steady_timer>(server_->loop.context());
+                timer->expires_after(std::chrono::milliseconds(delay_ms));
+                timer->async_wait(
+                    [self = shared(), this, timer,
+                     late = std::make_shared<const std::string>(std::move(answer))](error_code ec) {
+                        if (!ec) {
+                            send(late, false);
+                        }
+                    });
+            } else if (!answer.empty()) { // empty: withheld by a fault
                 send(std::make_shared<const std::string>(std::move(answer)), false);
             }
             server_->flush_user_events();

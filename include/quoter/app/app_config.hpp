@@ -92,6 +92,11 @@ struct exchange_section {
                                    "wss://testnet.binancefuture.com/ws-fapi/v1", false};
     /// How long after its timestamp Binance accepts a signed request.
     std::chrono::milliseconds recv_window_ms{5000};
+    /// Retries of a failing reconciliation request before the reconciliation gives up (the
+    /// gateway then takes no order until it reconnects).
+    std::uint32_t reconcile_max_retries = 10;
+    /// Request timeouts in a row with a silent venue before the session is replaced.
+    std::uint32_t silent_timeouts = 2;
     /// The secrets file as resolved (relative to the config file); empty when not used.
     std::string secrets_file;
 };

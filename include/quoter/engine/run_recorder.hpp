@@ -39,8 +39,7 @@ namespace quoter::engine {
 /// No allocation: fixed arrays.
 class alert_tally final : public risk::alert_sink {
 public:
-    static constexpr std::size_t kind_count =
-        static_cast<std::size_t>(risk::alert_kind::delayed_fill) + 1;
+    static constexpr std::size_t kind_count = risk::alert_kind_count;
     static constexpr std::size_t examples_per_kind = 3;
 
     explicit alert_tally(risk::alert_sink* next = nullptr) noexcept : next_(next) {}

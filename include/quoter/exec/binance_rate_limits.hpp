@@ -12,9 +12,10 @@
 // Priorities. New orders and queries may use a rule only up to its limit minus
 // cancel_reserve_pct percent; cancels and kills may use it to the limit, so a kill always goes out
 // even when quoting has used everything it may. ORDERS rules count new orders only.
-// Backoff. A 429 stops every request but kills until the venue's retryAfter (or an exponential
-// backoff from backoff_initial to backoff_max when it gives none); one kill per
-// kill_interval may still go out meanwhile. A 418 stops everything, kills included, until its
+// Backoff. A 429 stops every request until the venue's retryAfter (or an exponential backoff
+// from backoff_initial to backoff_max when it gives none): Binance bans (418) a client that keeps
+// sending after a 429, so by default kills wait too (the gateway sends them at retryAfter);
+// kill_interval > 0 lets one kill per interval through meanwhile. A 418 stops everything, kills included, until its
 // retryAfter (backoff_max when none). The next successful answer resets the backoff.
 //
 // Pure logic on injected time (nanoseconds since the Unix epoch, exchange-time estimate): no
@@ -73,8 +74,9 @@ struct rate_limiter_config {
     std::int64_t cancel_reserve_pct = 10;
     core::duration_ns backoff_initial = 1 * core::ns_per_s;
     core::duration_ns backoff_max = 60 * core::ns_per_s;
-    /// Minimum spacing of kills during a 429 backoff.
-    core::duration_ns kill_interval = 1 * core::ns_per_s;
+    /// Minimum spacing of kills during a 429 backoff; 0 (the default): no kill goes out before
+    /// the venue's retryAfter, since any request then risks a 418 ban.
+    core::duration_ns kill_interval = 0;
 };
 
 class order_rate_limiter {

@@ -76,6 +76,15 @@ public:
     status_resolution resolve_status(const order_request& order, bool for_cancel,
                                      const api_answer& answer);
 
+    /// Calls f(order) for every remembered order that was acknowledged and is not finished:
+    /// what a reconciliation queries after a gap in the user stream or the connection.
+    template <class F> void for_each_unfinished(F&& f) const {
+        for (const track& t : tracks_) {
+            if (t.id != 0 && t.acked && !t.done) {
+                f(t.order);
+            }
+        }
+    }
     /// A report of `kind` describing the order as requested.
     [[nodiscard]] static exec_report report_of(const order_request& order, exec_kind kind) noexcept;
     /// The order a venue listing describes, on top of what the request knew.

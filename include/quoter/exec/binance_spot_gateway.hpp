@@ -40,7 +40,7 @@
 //
 // Limits: every request the I/O thread is about to send passes order_rate_limiter first (rules
 // from the config, the venue's reported counts as floors). A new order it holds back is rejected
-// unsent (too_many_open_orders: no report but the reject follows); a cancel is refused only when
+// unsent (rate_limited: no report but the reject follows); a cancel is refused only when
 // even the reserve is used up (cancel_reject, the owner retries); a query waits and is retried.
 // 429 backs off and 418 stops everything until the venue's retry time, as the limiter decides.
 //
@@ -109,6 +109,15 @@ struct binance_spot_gateway_config {
     /// cancel-all again while any rest, at most kill_confirm_attempts times.
     std::int64_t kill_check_delay_ms = 200;
     std::uint32_t kill_confirm_attempts = 5;
+    /// A reconciliation request (open orders, balances, this run's orders) that fails or times
+    /// out is asked again at most this many times per reconciliation; then the reconciliation
+    /// gives up (reconcile_gave_up: the owner raises a critical alert) and the gateway stays
+    /// not ready, so nothing is quoted, until the next connect reconciles afresh.
+    std::uint32_t reconcile_max_retries = 10;
+    /// Requests timing out this many times in a row with nothing at all received since they
+    /// were sent mean the venue went silent: the connection is closed and opened again (the
+    /// requests in flight are queried after the reconnect, never resent).
+    std::uint32_t silent_timeouts = 2;
     /// What the I/O thread does after a pass that found nothing to do (see above).
     core::idle_policy idle = core::idle_policy::block;
     /// block: the longest the I/O thread sleeps before it looks at its socket and timers (us).
@@ -147,6 +156,15 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> kill_resends{0};        ///< Cancel-alls sent again (orders rested).
     /// Cancel-alls still not confirmed after kill_confirm_attempts: raise the alarm.
     std::atomic<std::uint64_t> kill_gave_up{0};
+    std::atomic<std::uint64_t> backoffs{0}; ///< 429 answers: sending paused until retryAfter.
+    /// 418 answers: banned, nothing sent until retryAfter. Critical: raise the alarm.
+    std::atomic<std::uint64_t> bans{0};
+    std::atomic<std::uint64_t> stream_restarts{0};    ///< User streams resubscribed after an end.
+    std::atomic<std::uint64_t> silences{0};           ///< Connections closed for silence.
+    std::atomic<std::uint64_t> reconcile_failures{0}; ///< Reconciliation requests asked again.
+    /// Reconciliations abandoned after reconcile_max_retries. Critical: raise the alarm (the
+    /// gateway takes no new order until a reconnect reconciles).
+    std::atomic<std::uint64_t> reconcile_gave_up{0};
 };
 
 class binance_spot_gateway final : public order_gateway {

@@ -36,7 +36,10 @@ enum class user_event_kind : std::uint8_t {
     account_position,   ///< outboundAccountPosition (spot balances).
     account_update,     ///< ACCOUNT_UPDATE (futures balances and positions).
     listen_key_expired, ///< listenKeyExpired (futures).
-    other,              ///< A valid event this decoder does not use (balanceUpdate, ...).
+    /// eventStreamTerminated (spot WebSocket API): the subscription ended, no more events come
+    /// until the session subscribes again.
+    stream_terminated,
+    other, ///< A valid event this decoder does not use (balanceUpdate, ...).
     malformed,
 };
 

@@ -63,8 +63,7 @@ public:
 
 private:
     static constexpr core::timestamp_ns never = std::numeric_limits<core::timestamp_ns>::min();
-    static constexpr std::size_t kind_count =
-        static_cast<std::size_t>(alert_kind::delayed_fill) + 1;
+    static constexpr std::size_t kind_count = alert_kind_count;
 
     /// Raises unless the same kind was raised less than the cooldown ago.
     void raise(alert_kind kind, core::timestamp_ns now, double value, double threshold,

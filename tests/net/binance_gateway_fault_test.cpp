@@ -1,0 +1,463 @@
+// binance_spot_gateway against quoter-venue's order faults: 429 then 418, -1021 clock skew, an
+// ended user-data stream, a silent venue, a late answer and a reconciliation that keeps
+// failing. Each ends with the venue and the gateway's reports agreeing on open orders, fills and
+// position. The venue counts what reaches it, so "nothing was sent" is checked by its counters,
+// never by a timing.
+#include "venue_process.hpp"
+
+#include "quoter/exec/binance_spot_gateway.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace quoter;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view api_key =
+    "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+constexpr std::string_view secret =
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+/// The venue's starting balance of a base asset (1,000), in 10^-8 units.
+constexpr long long base_start_e8 = 1'000LL * 100'000'000LL;
+/// One lot of the test symbol (0.00001) in 10^-8 units.
+constexpr long long e8_per_lot = 1'000;
+
+core::timestamp_ns wall_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// Every report, and what they add up to: the orders still open and the position.
+struct ledger_sink final : exec::exec_report_sink {
+    std::vector<exec::exec_report> reports;
+    std::map<std::uint64_t, bool> open; ///< id -> still open (acked or unknown, not finished)
+    std::int64_t position_lots = 0;
+
+    void on_exec_report(const exec::exec_report& r) noexcept override {
+        reports.push_back(r);
+        switch (r.kind) {
+        case exec::exec_kind::ack:
+        case exec::exec_kind::unknown:
+            if (!open.contains(r.client_id.value)) {
+                open[r.client_id.value] = true;
+            }
+            break;
+        case exec::exec_kind::partial_fill:
+        case exec::exec_kind::fill:
+            position_lots += (r.side == core::side::buy ? 1 : -1) * r.fill_qty.lots();
+            open[r.client_id.value] = r.kind == exec::exec_kind::partial_fill;
+            break;
+        case exec::exec_kind::cancelled:
+        case exec::exec_kind::reject:
+            open[r.client_id.value] = false;
+            break;
+        case exec::exec_kind::cancel_reject:
+            break;
+        }
+    }
+    [[nodiscard]] std::size_t count(exec::exec_kind kind) const {
+        return static_cast<std::size_t>(std::count_if(
+            reports.begin(), reports.end(), [&](const auto& r) { return r.kind == kind; }));
+    }
+    [[nodiscard]] std::size_t count(exec::exec_kind kind, std::uint64_t id) const {
+        return static_cast<std::size_t>(
+            std::count_if(reports.begin(), reports.end(), [&](const auto& r) {
+                return r.kind == kind && r.client_id.value == id;
+            }));
+    }
+    [[nodiscard]] std::size_t open_count() const {
+        return static_cast<std::size_t>(
+            std::count_if(open.begin(), open.end(), [](const auto& e) { return e.second; }));
+    }
+};
+
+template <class Predicate>
+bool poll_until(exec::binance_spot_gateway& gateway, Predicate done,
+                std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        if (gateway.poll(wall_ns()) == 0) {
+            std::this_thread::sleep_for(100us);
+        }
+    }
+    return true;
+}
+
+/// Polls for at least `at_least` (a lower bound: lets late events arrive).
+void poll_for(exec::binance_spot_gateway& gateway, std::chrono::milliseconds at_least) {
+    const auto until = std::chrono::steady_clock::now() + at_least;
+    (void)poll_until(
+        gateway, [&] { return std::chrono::steady_clock::now() >= until; }, at_least + 10s);
+}
+
+core::symbol_spec btcusdt() {
+    const auto spec = core::symbol_spec::from_text({.name = "BTCUSDT",
+                                                    .tick_size = "0.01000000",
+                                                    .step_size = "0.00001000",
+                                                    .min_notional = "5.00000000"});
+    REQUIRE(spec.has_value());
+    return *spec;
+}
+
+exec::binance_spot_gateway_config gateway_config(const net::testing::venue_process& venue) {
+    exec::binance_spot_gateway_config config;
+    config.url = venue.ws_url() + "/ws-api/v3";
+    config.api_key = std::string(api_key);
+    config.secret = std::string(secret);
+    config.id_tag = "flt";
+    config.start_us = wall_ns() / 1'000;
+    config.request_timeout_ms = 2'000;
+    config.reconnect_delay_ms = 50;
+    return config;
+}
+
+exec::order_request resting_bid(std::uint64_t id) {
+    exec::order_request order;
+    order.id = exec::client_order_id{id};
+    order.side = core::side::buy;
+    order.post_only = true;
+    order.price = core::price{100}; // 1.00: far below any synthetic bid, so it rests
+    order.qty = core::qty{1000};    // 0.01
+    return order;
+}
+
+exec::order_request crossing_buy(std::uint64_t id) {
+    exec::order_request order;
+    order.id = exec::client_order_id{id};
+    order.side = core::side::buy;
+    order.post_only = false;
+    order.tif = exec::time_in_force::ioc;
+    order.price = core::price{100'000'000}; // 1,000,000.00: above any synthetic ask
+    order.qty = core::qty{100};             // 0.001
+    return order;
+}
+
+/// The venue's side of the story, from /control/stats.
+struct venue_view {
+    net::io_loop loop;
+    net::rest_client client;
+    explicit venue_view(const net::testing::venue_process& venue)
+        : client(loop, net::testing::venue_rest_config(venue)) {}
+    std::string stats() { return net::testing::control(loop, client, "/control/stats").body; }
+    long long stat(std::string_view key) { return net::testing::json_int(stats(), key); }
+    void fault(const std::string& target) {
+        REQUIRE(net::testing::control(loop, client, target).status == 200);
+    }
+};
+
+/// Venue and gateway agree: the same number of open orders, of trades and the same position.
+void check_agreement(venue_view& venue, const ledger_sink& sink, std::size_t fills) {
+    const std::string stats = venue.stats();
+    CHECK(net::testing::json_int(stats, "open_orders") ==
+          static_cast<long long>(sink.open_count()));
+    CHECK(net::testing::json_int(stats, "trades") == static_cast<long long>(fills));
+    CHECK(sink.count(exec::exec_kind::fill) + sink.count(exec::exec_kind::partial_fill) == fills);
+    CHECK(net::testing::json_int(stats, "BTC") - base_start_e8 == sink.position_lots * e8_per_lot);
+}
+
+} // namespace
+
+TEST_CASE("a 429 stops every request until its retryAfter, so the venue never bans; a kill asked "
+          "meanwhile goes out after it; a 418 stops everything until its retryAfter",
+          "[binance_gateway][faults][tsan]") {
+    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    venue_view venue(process);
+    const std::array symbols{btcusdt()};
+    exec::binance_spot_gateway gateway(gateway_config(process), symbols);
+    ledger_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 10s));
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+
+    // Weight exhausted for 1.5 s: the next request gets a 429 with retryAfter.
+    venue.fault("/control/rate_limit?ms=1500");
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 2) == 1; }, 10s));
+    CHECK(gateway.counters().backoffs.load() == 1);
+    // The engine keeps asking during the backoff: new orders, a cancel, a kill. None may reach
+    // the venue before retryAfter (a request in the backoff earns a 418 ban).
+    for (std::uint64_t id = 3; id <= 5; ++id) {
+        REQUIRE(gateway.submit(resting_bid(id), wall_ns()) == exec::gateway_error::none);
+    }
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::reject) == 4 &&
+                   sink.count(exec::exec_kind::cancel_reject) == 1;
+        },
+        10s));
+    for (const auto& r : sink.reports) {
+        if (r.kind == exec::exec_kind::reject || r.kind == exec::exec_kind::cancel_reject) {
+            CHECK(r.reason == exec::reject_reason::rate_limited);
+        }
+    }
+    // The kill waits for retryAfter, then its confirming query finds order 1 and cancels it.
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 15s));
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 10s));
+    CHECK(venue.stat("answers_429") == 1);
+    CHECK(venue.stat("requests_in_backoff") == 0);
+    CHECK(venue.stat("answers_418") == 0);
+    CHECK(venue.stat("orders_placed") == 1);
+    check_agreement(venue, sink, 0);
+
+    // Banned outright: one 418, then nothing until its retryAfter; orders go out again after.
+    venue.fault("/control/rate_limit?ban=1&ban_ms=1000");
+    REQUIRE(gateway.submit(resting_bid(6), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 6) == 1; }, 10s));
+    CHECK(gateway.counters().bans.load() == 1);
+    REQUIRE(gateway.submit(resting_bid(7), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 7) == 1; }, 10s));
+    poll_for(gateway, 1'500ms); // past the ban's retryAfter (a lower bound)
+    REQUIRE(gateway.submit(resting_bid(8), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 8) == 1; }, 10s));
+    CHECK(venue.stat("answers_418") == 1);
+    CHECK(venue.stat("requests_in_backoff") == 0);
+    check_agreement(venue, sink, 0);
+    gateway.stop();
+}
+
+TEST_CASE("-1021: the gateway resyncs its clock from the venue's time and sends the order or "
+          "cancel once more; nothing is lost or doubled",
+          "[binance_gateway][faults][tsan]") {
+    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    venue_view venue(process);
+    const std::array symbols{btcusdt()};
+    exec::binance_spot_gateway gateway(gateway_config(process), symbols);
+    ledger_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 10s));
+
+    // The venue's clock 10 s ahead: our timestamps fall out of the 5 s recvWindow.
+    venue.fault("/control/clock_skew?ms=10000");
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::ack, 1) + sink.count(exec::exec_kind::reject, 1) > 0;
+        },
+        10s));
+    REQUIRE(sink.count(exec::exec_kind::ack, 1) == 1);
+    CHECK(gateway.counters().clock_retries.load() == 1);
+    // The offset now covers the skew (within the recvWindow, whatever the round trip took).
+    CHECK(std::llabs(gateway.server_time_offset_ms() - 10'000) < 5'000);
+    CHECK(venue.stat("clock_rejects") == 1);
+    CHECK(venue.stat("time_requests") >= 1);
+
+    // The cancel goes out with the new offset at once.
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 10s));
+    CHECK(venue.stat("clock_rejects") == 1);
+
+    // The venue's clock jumps back: now a cancel meets -1021, resyncs and still cancels.
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 2) == 1; }, 10s));
+    venue.fault("/control/clock_skew?ms=0");
+    REQUIRE(gateway.cancel(0, exec::client_order_id{2}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::cancelled, 2) +
+                       sink.count(exec::exec_kind::cancel_reject, 2) >
+                   0;
+        },
+        10s));
+    CHECK(sink.count(exec::exec_kind::cancelled, 2) == 1);
+    CHECK(sink.count(exec::exec_kind::cancel_reject) == 0);
+    CHECK(gateway.counters().clock_retries.load() == 2);
+    CHECK(venue.stat("clock_rejects") == 2);
+    CHECK(venue.stat("orders_placed") == 2);
+    check_agreement(venue, sink, 0);
+    gateway.stop();
+}
+
+TEST_CASE("an ended user-data stream is noticed, subscribed again and reconciled: a fill of the "
+          "gap is reported exactly once",
+          "[binance_gateway][faults][tsan]") {
+    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    venue_view venue(process);
+    const std::array symbols{btcusdt()};
+    exec::binance_spot_gateway gateway(gateway_config(process), symbols);
+    ledger_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 10s));
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+
+    // The stream ends now; the venue says so only 500 ms later. An order that trades in the gap
+    // is acknowledged by its answer, but its fill event is lost.
+    venue.fault("/control/user_stream_kill?notice_ms=500");
+    REQUIRE(gateway.submit(crossing_buy(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 2) == 1; }, 10s));
+    CHECK(venue.stat("trades") == 1);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return gateway.counters().stream_restarts.load() == 1 && gateway.ready() &&
+                   gateway.user_stream_subscribed();
+        },
+        10s));
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 2) == 1; }, 10s));
+    CHECK(venue.stat("streams_terminated") == 1);
+    CHECK(venue.stat("user_subscriptions") == 2);
+
+    // The new stream works: another trade comes through it, once.
+    REQUIRE(gateway.submit(crossing_buy(3), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 3) == 1; }, 10s));
+    poll_for(gateway, 300ms);
+    CHECK(sink.count(exec::exec_kind::fill, 2) == 1);
+    CHECK(sink.count(exec::exec_kind::fill, 3) == 1);
+    CHECK(sink.count(exec::exec_kind::unknown) == 0);
+    check_agreement(venue, sink, 2);
+    gateway.stop();
+}
+
+TEST_CASE("a silent venue: the order in flight turns unknown, the dead session is replaced and "
+          "the order is queried after the reconnect, never sent again",
+          "[binance_gateway][faults][tsan]") {
+    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    venue_view venue(process);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(process);
+    config.request_timeout_ms = 300;
+    exec::binance_spot_gateway gateway(config, symbols);
+    ledger_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 10s));
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+
+    venue.fault("/control/silence?ms=1500");
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::unknown, 2) == 1; }, 10s));
+    // The venue never got it: after the silence the query says so.
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 2) == 1; }, 20s));
+    for (const auto& r : sink.reports) {
+        if (r.client_id.value == 2 && r.kind == exec::exec_kind::reject) {
+            CHECK(r.reason == exec::reject_reason::unknown_order);
+        }
+    }
+    // Unknown first, then the reject: never an ack of an order the venue does not hold.
+    CHECK(sink.count(exec::exec_kind::ack, 2) == 0);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 10s));
+    CHECK(gateway.counters().silences.load() >= 1);
+    CHECK(gateway.counters().connects.load() >= 2);
+    CHECK(venue.stat("place_requests") == 2); // order 1, and order 2 once
+    CHECK(venue.stat("silenced_requests") >= 1);
+    CHECK(venue.stat("orders_placed") == 1);
+    // Order 1 still rests and is still ours.
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 10s));
+    check_agreement(venue, sink, 0);
+    gateway.stop();
+}
+
+TEST_CASE("a delayed answer: past the timeout the order is unknown and resolved by its query; the "
+          "late answer adds nothing",
+          "[binance_gateway][faults][tsan]") {
+    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    venue_view venue(process);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(process);
+    config.request_timeout_ms = 300;
+    config.user_data_stream = false; // only the query can tell
+    exec::binance_spot_gateway gateway(config, symbols);
+    ledger_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 10s));
+
+    venue.fault("/control/order_delay?ms=1500&count=1");
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    REQUIRE(sink.reports.size() == 2);
+    CHECK(sink.reports[0].kind == exec::exec_kind::unknown);
+    CHECK(sink.reports[1].kind == exec::exec_kind::ack);
+    poll_for(gateway, 2'000ms); // the late answer arrives meanwhile
+    CHECK(sink.reports.size() == 2);
+    CHECK(venue.stat("answers_delayed") == 1);
+    CHECK(venue.stat("orders_placed") == 1);
+    check_agreement(venue, sink, 0);
+
+    // A delay shorter than the timeout is just a slow ack.
+    venue.fault("/control/order_delay?ms=100&count=1");
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 2) == 1; }, 10s));
+    CHECK(sink.count(exec::exec_kind::unknown, 2) == 0);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled) == 2; }, 10s));
+    check_agreement(venue, sink, 0);
+    gateway.stop();
+}
+
+TEST_CASE("a reconciliation that keeps failing gives up after its bounded retries and the gateway "
+          "stays not ready",
+          "[binance_gateway][faults][tsan]") {
+    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    venue_view venue(process);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(process);
+    config.secret = "wrongsecretwrongsecretwrongsecretwrongsecretwrongsecretwrongs";
+    config.request_timeout_ms = 200;
+    config.reconcile_max_retries = 2;
+    exec::binance_spot_gateway gateway(config, symbols);
+    ledger_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().reconcile_gave_up.load() == 1; }, 10s));
+    const long long requests = venue.stat("ws_api_requests");
+    poll_for(gateway, 1'000ms); // five request timeouts: nothing more is asked
+    CHECK(venue.stat("ws_api_requests") == requests);
+    CHECK(gateway.counters().reconcile_failures.load() == 3);
+    CHECK(gateway.counters().reconcile_gave_up.load() == 1);
+    CHECK_FALSE(gateway.ready());
+    CHECK(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::disconnected);
+    CHECK(sink.reports.empty());
+    gateway.stop();
+}
