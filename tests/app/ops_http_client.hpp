@@ -130,4 +130,26 @@ inline bool wait_for_file_text(const std::filesystem::path& path, const std::str
     return false;
 }
 
+/// last_md_update_id of a state file; 0 when the file or the line is missing.
+inline unsigned long long state_md_update_id(const std::filesystem::path& state_file) {
+    const std::string text = slurp(state_file);
+    const std::string key = "\nlast_md_update_id ";
+    const auto at = text.find(key);
+    return at == std::string::npos ? 0ULL
+                                   : std::strtoull(text.c_str() + at + key.size(), nullptr, 10);
+}
+
+/// Polls the state file until its last_md_update_id is above 0 or the limit passes; the last
+/// value read.
+inline unsigned long long wait_for_state_md_update_id(const std::filesystem::path& state_file,
+                                                      std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    unsigned long long id = state_md_update_id(state_file);
+    while (id == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        id = state_md_update_id(state_file);
+    }
+    return id;
+}
+
 } // namespace quoter::test::ops_http
