@@ -21,6 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace {
@@ -313,6 +316,47 @@ TEST_CASE("quoter record captures the venue's streams to gzip files", "[app][ven
         }
     }
     CHECK(gz_files >= 1);
+}
+
+TEST_CASE("quoter record: an unknown symbol and an unreachable exchangeInfo are told apart",
+          "[app][venue]") {
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path config = tmp.path() / "venue.toml";
+    const fs::path out = tmp.path() / "capture";
+    SECTION("the venue lists other symbols: the symbol is unknown") {
+        venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "8"});
+        write_file(config, venue_config(venue));
+        const run_result r = run_quoter({"record", "--symbols", "ethusdt", "--out", out.string(),
+                                         "--duration", "2", "--config", config.string()},
+                                        std::chrono::seconds(60));
+        INFO(r.err);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains("not in exchangeInfo"));
+        CHECK(r.err.find("unavailable") == std::string::npos);
+    }
+    SECTION("nothing listens at rest_url: the connection failed") {
+        // A port that was free a moment ago: bound, then closed.
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0);
+        socklen_t len = sizeof(addr);
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        ::close(fd);
+        const std::string origin = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+        write_file(config, "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\nsymbol = "
+                           "\"BTCUSDT\"\ntestnet = false\n\n[exchange.spot]\nrest_url = \"http://" +
+                               origin + "\"\nws_url = \"ws://" + origin + "\"\n");
+        const run_result r = run_quoter({"record", "--symbols", "btcusdt", "--out", out.string(),
+                                         "--duration", "2", "--config", config.string()},
+                                        std::chrono::seconds(60));
+        INFO(r.err);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains("exchangeInfo unavailable: the REST request failed"));
+        CHECK(r.err.find("symbol unknown") == std::string::npos);
+    }
 }
 
 TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops", "[app][venue]") {
