@@ -2,6 +2,7 @@
 // (../shared/data/binance), and `record` and `run --mode paper_exchange` against quoter-venue
 // (synthetic mode) on 127.0.0.1. Every child process runs under a deadline and is killed past it.
 #include "net/venue_process.hpp"
+#include "ops_http_client.hpp"
 #include "quoter/md/capture.hpp"
 #include "support/capture_data.hpp"
 #include "support/child_process.hpp"
@@ -21,9 +22,6 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace {
@@ -335,17 +333,7 @@ TEST_CASE("quoter record: an unknown symbol and an unreachable exchangeInfo are 
         CHECK(r.err.find("unavailable") == std::string::npos);
     }
     SECTION("nothing listens at rest_url: the connection failed") {
-        // A port that was free a moment ago: bound, then closed.
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        REQUIRE(fd >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0);
-        socklen_t len = sizeof(addr);
-        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-        ::close(fd);
-        const std::string origin = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+        const std::string origin = quoter::test::ops_http::closed_loopback_origin();
         write_file(config, "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\nsymbol = "
                            "\"BTCUSDT\"\ntestnet = false\n\n[exchange.spot]\nrest_url = \"http://" +
                                origin + "\"\nws_url = \"ws://" + origin + "\"\n");
