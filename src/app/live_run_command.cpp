@@ -19,11 +19,13 @@ constexpr int exit_run_failed = 1;
 constexpr int exit_invalid_input = 2;
 
 std::string live_status_line(const engine::live_status& s, double elapsed_s) {
+    const core::latency_summary& t2o = s.tick_to_order.end_to_end;
     return fmt::format("live {:.0f}s  {}{}  {}  orders {}  fills {}  working {}  pnl {}  "
-                       "msgs {}  synced {}",
+                       "t2o p50 {:.1f} us p99 {:.1f} us  msgs {}  synced {}",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
                        s.gateway.connected ? "connected" : "DISCONNECTED", s.orders_sent,
                        s.loop.fills, s.working_orders, signed_money(s.total_pnl),
+                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3,
                        s.market_data.messages, s.market_data.synced_symbols);
 }
 
@@ -109,6 +111,7 @@ int run_live_command(const live_run_command& command) {
     std::printf("  open orders at stop: %s\n",
                 summary.stopped_clean ? "none (every cancel confirmed)"
                                       : fmt::format("{} not confirmed", s.working_orders).c_str());
+    print_tick_to_order(s.tick_to_order, "order bytes written to the socket");
     std::fflush(stdout);
     return summary.stopped_clean ? 0 : exit_run_failed;
 }

@@ -33,13 +33,11 @@ net::binance_endpoints market_endpoints(const engine_config& config) {
 /// the caller's).
 void apply_market_data(const engine_config& config, live::subscription_config& subscription,
                        live::session_config& session) {
-    const market_data_section& md = config.market_data;
+    const live::market_data_settings& md = config.market_data;
     subscription.venue = to_md_market(config.engine.market);
     subscription.depth_interval_ms = md.depth_interval_ms;
     subscription.book_ticker = md.book_ticker;
-    subscription.trades = md.trades == trade_feed::agg_trade ? live::trade_stream::agg_trade
-                          : md.trades == trade_feed::trade   ? live::trade_stream::trade
-                                                             : live::trade_stream::none;
+    subscription.trades = md.trades;
     subscription.snapshot_limit = md.snapshot_limit;
     session.streams_per_connection = md.streams_per_connection;
     session.stale_after_ms = md.stale_after_ms.count();

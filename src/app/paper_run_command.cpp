@@ -38,26 +38,6 @@ std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
                        s.market_data.messages, s.market_data.synced_symbols);
 }
 
-/// The exit report's latency table: every hop of the tick-to-order path, then end to end.
-void print_tick_to_order(const core::tick_latency_summary& t) {
-    std::printf("  tick to order (us, %llu ticks; socket read to order taken by the paper "
-                "exchange):\n",
-                static_cast<unsigned long long>(t.ticks));
-    const auto row = [](std::string_view name, const core::latency_summary& h) {
-        std::printf("    %-14.*s %9llu  p50 %8.2f  p99 %8.2f  p99.9 %8.2f  max %9.2f\n",
-                    static_cast<int>(name.size()), name.data(),
-                    static_cast<unsigned long long>(h.count), static_cast<double>(h.p50) * 1e-3,
-                    static_cast<double>(h.p99) * 1e-3, static_cast<double>(h.p999) * 1e-3,
-                    static_cast<double>(h.max) * 1e-3);
-    };
-    for (std::size_t i = 1; i < core::tick_point_count; ++i) {
-        if (t.hops[i].count != 0) {
-            row(core::to_string(static_cast<core::tick_point>(i)), t.hops[i]);
-        }
-    }
-    row("end to end", t.end_to_end);
-}
-
 } // namespace
 
 int run_paper_command(const paper_run_command& command) {
@@ -124,7 +104,7 @@ int run_paper_command(const paper_run_command& command) {
                 static_cast<unsigned long long>(s.market_data.gaps),
                 static_cast<unsigned long long>(s.market_data.resyncs),
                 static_cast<unsigned long long>(s.market_data.reconnects));
-    print_tick_to_order(s.tick_to_order);
+    print_tick_to_order(s.tick_to_order, "order taken by the paper exchange");
     // The same report as a replay's, from what the session recorded.
     const std::filesystem::path out_dir = command.out_dir;
     sim::run_report report;

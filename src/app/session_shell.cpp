@@ -1,5 +1,7 @@
 #include "session_shell.hpp"
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -60,6 +62,24 @@ std::string session_shell::stopped_by() const {
         return std::string(ops::to_string(*source));
     }
     return stop_.load() ? "--duration" : "quit";
+}
+
+void print_tick_to_order(const core::tick_latency_summary& t, std::string_view end) {
+    std::printf("  tick to order (us, %llu ticks; socket read to %.*s):\n",
+                static_cast<unsigned long long>(t.ticks), static_cast<int>(end.size()), end.data());
+    const auto row = [](std::string_view name, const core::latency_summary& h) {
+        std::printf("    %-14.*s %9llu  p50 %8.2f  p99 %8.2f  p99.9 %8.2f  max %9.2f\n",
+                    static_cast<int>(name.size()), name.data(),
+                    static_cast<unsigned long long>(h.count), static_cast<double>(h.p50) * 1e-3,
+                    static_cast<double>(h.p99) * 1e-3, static_cast<double>(h.p999) * 1e-3,
+                    static_cast<double>(h.max) * 1e-3);
+    };
+    for (std::size_t i = 1; i < core::tick_point_count; ++i) {
+        if (t.hops[i].count != 0) {
+            row(core::to_string(static_cast<core::tick_point>(i)), t.hops[i]);
+        }
+    }
+    row("end to end", t.end_to_end);
 }
 
 } // namespace quoter::app

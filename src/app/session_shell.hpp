@@ -8,6 +8,7 @@
 // thread only sets the stop flag.
 #pragma once
 
+#include "quoter/core/tick_latency.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/ops/control.hpp"
 #include "quoter/ops/status_line.hpp"
@@ -72,5 +73,9 @@ private:
     ops::status_line_printer printer_;
     std::chrono::steady_clock::time_point start_;
 };
+
+/// The exit summary's latency table: every hop of the tick-to-order path, then end to end; end
+/// names where the path ends ("order bytes written to the socket").
+void print_tick_to_order(const core::tick_latency_summary& t, std::string_view end);
 
 } // namespace quoter::app

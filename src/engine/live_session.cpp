@@ -1,11 +1,13 @@
 #include "quoter/engine/live_session.hpp"
 
 #include "quoter/core/clock.hpp"
+#include "quoter/core/tick_latency.hpp"
 #include "quoter/engine/live_feed.hpp"
 #include "quoter/engine/session_services.hpp"
 
 #include <array>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <thread>
 
@@ -46,8 +48,10 @@ namespace {
 }
 
 live_status snapshot(const core_loop& loop, const exec::binance_spot_gateway& gateway,
-                     const live::market_data_service& service, core::timestamp_ns now) {
+                     const live::market_data_service& service, const core::tick_latency& ticks,
+                     core::timestamp_ns now) {
     live_status status;
+    status.tick_to_order = ticks.summary();
     status.now = now;
     status.state = loop.state();
     status.feed_paused = loop.feed_paused();
@@ -193,8 +197,36 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = wall_ns() + status_ns;
     const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
+    // A tick that sent an order waits (fixed table) for the gateway's I/O thread to stamp its
+    // bytes written (core/tick_latency.hpp) before it is recorded.
+    auto waiting = std::make_unique<core::pending_written>();
+    std::array<exec::written_stamp, 32> written{};
+    const core::tsc_clock& clock = core::tsc_clock::process();
+    // A stamp not back within this long is not coming (request refused unsent, connection lost).
+    constexpr core::duration_ns written_timeout_ns = 100 * core::ns_per_ms;
+    const auto collect_written = [&](core::timestamp_ns expire_before) {
+        for (std::size_t n = gateway.poll_written(written); n > 0;
+             n = gateway.poll_written(written)) {
+            for (std::size_t i = 0; i < n; ++i) {
+                (void)waiting->on_written(written[i].request_id, written[i].at, *ticks);
+            }
+        }
+        waiting->expire(expire_before, *ticks);
+    };
+    std::uint64_t first_request = 0;
+    const auto tick_started = [&] { first_request = gateway.next_request_id(); };
+    const auto tick_finished = [&](const core::tick_stamps& stamps) {
+        if (stamps[core::tick_point::encoded] != 0 &&
+            gateway.next_request_id() != first_request) {
+            waiting->add(first_request, stamps, *ticks);
+        } else {
+            ticks->record(stamps);
+        }
+        services.on_tick(stamps);
+    };
     while (!stop.load(std::memory_order_relaxed)) {
-        const bool any = feed.drain(loop, *ticks, services, wall_ns);
+        const bool any = feed.drain(loop, wall_ns, tick_started, tick_finished);
+        collect_written(clock.now() - written_timeout_ns);
         const core::timestamp_ns now = wall_ns();
         if (!loop.poll(now)) {
             break;
@@ -205,7 +237,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         }
         if (on_status && now >= next_status) {
             next_status = now + status_ns;
-            on_status(snapshot(loop, gateway, feed.service(), now));
+            on_status(snapshot(loop, gateway, feed.service(), *ticks, now));
         }
         if (!any) {
             feed.idle(max_block_ns);
@@ -220,6 +252,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     (void)loop.poll(wall_ns());
+    collect_written(std::numeric_limits<core::timestamp_ns>::max());
     check_kill_confirmation(wall_ns());
     summary.stopped_clean = working_orders(loop.quotes()) == 0;
     if (!summary.stopped_clean) {
@@ -227,7 +260,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             " orders not confirmed cancelled within " + std::to_string(config.stop_timeout_ms) +
             " ms");
     }
-    summary.last = snapshot(loop, gateway, feed.service(), wall_ns());
+    summary.last = snapshot(loop, gateway, feed.service(), *ticks, wall_ns());
     services.stop(loop, feed.view(), live_venue(loop, gateway));
     gateway.stop();
     feed.stop();

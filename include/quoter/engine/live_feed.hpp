@@ -40,6 +40,17 @@ public:
     /// tick-to-order histogram). Returns whether any event was there. Core thread.
     template <class Now>
     bool drain(core_loop& loop, core::tick_latency& ticks, session_services& services, Now now) {
+        return drain(loop, now, [] {}, [&](const core::tick_stamps& stamps) {
+            ticks.record(stamps);
+            services.on_tick(stamps);
+        });
+    }
+
+    /// As above, with the caller deciding where a tick goes: started() runs before the loop
+    /// takes an event, finished(stamps) after (a live session holds a tick that sent an order
+    /// until its bytes are written).
+    template <class Now, class Started, class Finished>
+    bool drain(core_loop& loop, Now now, Started&& started, Finished&& finished) {
         bool any = false;
         const core::tsc_clock& clock = core::tsc_clock::process();
         // Read in place: the slot stays the core's until pop().
@@ -54,12 +65,12 @@ public:
                 event->update_id != 0) {
                 last_update_id_ = event->update_id;
             }
+            started();
             loop.set_tick_stamps(&stamps);
             loop.on_event(*event, now());
             loop.set_tick_stamps(nullptr);
             ring_->pop();
-            ticks.record(stamps);
-            services.on_tick(stamps);
+            finished(stamps);
         }
         return any;
     }
