@@ -98,7 +98,8 @@ int run_record_command(const record_command& command) {
         std::fprintf(stderr, "quoter record: %s\n", std::string(describe(error)).c_str());
         return error == live::record_error::no_symbols ||
                        error == live::record_error::bad_directory ||
-                       error == live::record_error::instruments
+                       error == live::record_error::instruments ||
+                       error == live::record_error::unknown_symbol
                    ? exit_invalid
                    : exit_failed;
     }

@@ -15,6 +15,8 @@ session_shell::session_shell(double duration_s)
     // (its destructor, however the session ends) and the signal handlers on a forced exit.
     interactive_ = handlers_.installed() && ::isatty(STDIN_FILENO) != 0 &&
                    keys_.start() == ops::terminal_error::none;
+    // Status lines come a period after the start ("paper 5s" is the first line of a log).
+    printer_.arm(0);
 }
 
 session_shell::~session_shell() {

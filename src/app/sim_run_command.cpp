@@ -301,7 +301,7 @@ int run_sim_command(const sim_run_command& command) {
     const std::int64_t wall_end =
         command.duration_s > 0 ? wall_start + static_cast<std::int64_t>(command.duration_s * 1e9)
                                : std::numeric_limits<std::int64_t>::max();
-    (void)status.due(wall_start);
+    status.arm(wall_start);
 
     bool quit = take_control();
     while (!quit) {

@@ -101,13 +101,8 @@ live_summary run_live_session(const live_session_config& config, const std::atom
 
     // Journal, instance lock and state file, alert targets: before the gateway connects, so a
     // second engine on the same account and symbol never touches the venue.
-    auto opened = session_services::open(
-        {.ops = config.ops,
-         .mode_name = config.mode_name,
-         .journal_path = config.engine.journal_path,
-         .journal_flush_interval_ms = config.engine.journal_flush_interval_ms,
-         .log = config.log},
-        instrument.trading_spec, config.engine.symbol);
+    auto opened = session_services::open(services_config_of(config), instrument.trading_spec,
+                                         config.engine.symbol);
     if (!opened.has_value()) {
         summary.error = opened.error();
         return summary;

@@ -78,13 +78,8 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     exec::sim_exchange exchange(config.engine.exchange, specs);
 
     // Journal, instance lock and state file, alert targets: before any order can be sent.
-    auto opened = session_services::open(
-        {.ops = config.ops,
-         .mode_name = config.mode_name,
-         .journal_path = config.engine.journal_path,
-         .journal_flush_interval_ms = config.engine.journal_flush_interval_ms,
-         .log = config.log},
-        instrument.trading_spec, config.engine.symbol);
+    auto opened = session_services::open(services_config_of(config), instrument.trading_spec,
+                                         config.engine.symbol);
     if (!opened.has_value()) {
         summary.error = opened.error();
         return summary;

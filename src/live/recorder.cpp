@@ -1,5 +1,7 @@
 #include "quoter/live/recorder.hpp"
 
+#include "quoter/live/market_data_service.hpp"
+
 #include "feed_session.hpp"
 #include "quoter/md/capture.hpp"
 #include "quoter/md/feed_handler.hpp"
@@ -13,12 +15,21 @@ namespace quoter::live {
 
 std::string_view describe(record_error error) noexcept {
     switch (error) {
-    case record_error::none: return "none";
-    case record_error::no_symbols: return "no symbols";
-    case record_error::bad_directory: return "output directory missing and not creatable";
-    case record_error::instruments: return "exchangeInfo unavailable or symbol unknown";
-    case record_error::feed: return "stream connections could not be started";
-    case record_error::write_failed: return "capture file could not be written";
+    case record_error::none:
+        return "none";
+    case record_error::no_symbols:
+        return "no symbols";
+    case record_error::bad_directory:
+        return "output directory missing and not creatable";
+    // The same words as a session's start-up (market_data_service): one message per cause.
+    case record_error::instruments:
+        return describe(service_error::instruments);
+    case record_error::unknown_symbol:
+        return describe(service_error::unknown_symbol);
+    case record_error::feed:
+        return "stream connections could not be started";
+    case record_error::write_failed:
+        return "capture file could not be written";
     }
     return "unknown";
 }
@@ -57,10 +68,11 @@ std::string_view one_line(const std::string& body, std::string& scratch) {
 
 } // namespace
 
-core::result<record_summary, record_error>
-run_recorder(const std::vector<std::string>& symbols, const std::string& out_dir,
-             std::chrono::milliseconds duration, const net::binance_endpoints& endpoints,
-             const recorder_config& config) {
+core::result<record_summary, record_error> run_recorder(const std::vector<std::string>& symbols,
+                                                        const std::string& out_dir,
+                                                        std::chrono::milliseconds duration,
+                                                        const net::binance_endpoints& endpoints,
+                                                        const recorder_config& config) {
     if (symbols.empty()) {
         return core::unexpected{record_error::no_symbols};
     }
@@ -73,8 +85,7 @@ run_recorder(const std::vector<std::string>& symbols, const std::string& out_dir
     subscription.symbols = symbols;
     session_config session = config.session;
     session.endpoints = endpoints;
-    const std::string market_name =
-        subscription.venue == md::market::spot ? "spot" : "futures";
+    const std::string market_name = subscription.venue == md::market::spot ? "spot" : "futures";
     if (session.instruments.cache_path.empty()) {
         session.instruments.cache_path =
             (std::filesystem::path(out_dir) / (market_name + "-exchangeInfo.json")).string();
@@ -91,7 +102,11 @@ run_recorder(const std::vector<std::string>& symbols, const std::string& out_dir
         auto loaded = load_instruments(loop, rest, subscription, session.instruments, registry,
                                        config.stop_flag);
         if (!loaded) {
-            return core::unexpected{record_error::instruments};
+            const instruments_error e = loaded.error();
+            return core::unexpected{e == instruments_error::unknown_symbol ||
+                                            e == instruments_error::bad_filters
+                                        ? record_error::unknown_symbol
+                                        : record_error::instruments};
         }
     }
 
@@ -100,12 +115,14 @@ run_recorder(const std::vector<std::string>& symbols, const std::string& out_dir
     for (std::size_t id = 0; id < registry.size(); ++id) {
         md::capture_writer_config writer;
         writer.directory = out_dir;
-        writer.prefix = market_name + "-" +
-                        lower_symbol(registry.at(static_cast<md::symbol_id>(id)).book_spec.name().view());
+        writer.prefix =
+            market_name + "-" +
+            lower_symbol(registry.at(static_cast<md::symbol_id>(id)).book_spec.name().view());
         writer.compression_level = config.compression_level;
         writer.rotate_every_s = config.rotate_every_s;
         writers.push_back(std::make_unique<md::gzip_line_writer>(writer));
-        recorded[id].name = std::string(registry.at(static_cast<md::symbol_id>(id)).book_spec.name().view());
+        recorded[id].name =
+            std::string(registry.at(static_cast<md::symbol_id>(id)).book_spec.name().view());
     }
 
     md::feed_config feed = session.feed;

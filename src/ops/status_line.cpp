@@ -26,7 +26,7 @@ void status_line_printer::show(std::string_view line) {
 
 bool status_line_printer::due(core::timestamp_ns now) noexcept {
     if (next_ == 0) {
-        next_ = now + every_;
+        arm(now);
         return false;
     }
     if (now < next_) {

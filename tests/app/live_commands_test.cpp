@@ -2,6 +2,7 @@
 // (../shared/data/binance), and `record` and `run --mode paper_exchange` against quoter-venue
 // (synthetic mode) on 127.0.0.1. Every child process runs under a deadline and is killed past it.
 #include "net/venue_process.hpp"
+#include "ops_http_client.hpp"
 #include "quoter/md/capture.hpp"
 #include "support/capture_data.hpp"
 #include "support/child_process.hpp"
@@ -313,6 +314,37 @@ TEST_CASE("quoter record captures the venue's streams to gzip files", "[app][ven
         }
     }
     CHECK(gz_files >= 1);
+}
+
+TEST_CASE("quoter record: an unknown symbol and an unreachable exchangeInfo are told apart",
+          "[app][venue]") {
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path config = tmp.path() / "venue.toml";
+    const fs::path out = tmp.path() / "capture";
+    SECTION("the venue lists other symbols: the symbol is unknown") {
+        venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "8"});
+        write_file(config, venue_config(venue));
+        const run_result r = run_quoter({"record", "--symbols", "ethusdt", "--out", out.string(),
+                                         "--duration", "2", "--config", config.string()},
+                                        std::chrono::seconds(60));
+        INFO(r.err);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains("not in exchangeInfo"));
+        CHECK(r.err.find("unavailable") == std::string::npos);
+    }
+    SECTION("nothing listens at rest_url: the connection failed") {
+        const std::string origin = quoter::test::ops_http::closed_loopback_origin();
+        write_file(config, "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\nsymbol = "
+                           "\"BTCUSDT\"\ntestnet = false\n\n[exchange.spot]\nrest_url = \"http://" +
+                               origin + "\"\nws_url = \"ws://" + origin + "\"\n");
+        const run_result r = run_quoter({"record", "--symbols", "btcusdt", "--out", out.string(),
+                                         "--duration", "2", "--config", config.string()},
+                                        std::chrono::seconds(60));
+        INFO(r.err);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains("exchangeInfo unavailable: the REST request failed"));
+        CHECK(r.err.find("symbol unknown") == std::string::npos);
+    }
 }
 
 TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops", "[app][venue]") {

@@ -4,6 +4,7 @@
 // environment. The venue's /control/stats counts what it holds, so every check compares the two
 // sides. Every child runs under a deadline.
 #include "net/venue_process.hpp"
+#include "ops_http_client.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -252,4 +253,139 @@ TEST_CASE("live: after kill -9 a restart cancels the orders the dead run left on
     second.signal(SIGTERM);
     REQUIRE(second.wait(30s) == 0);
     CHECK(stats.get("open_orders") == 0);
+}
+
+namespace {
+
+constexpr const char* http_token = "live-ops-test-token-0123456789";
+
+/// The [ops] sections of a live session on the local venue: HTTP on a free port, the state
+/// file with a fast save, alerts into a file.
+std::string live_ops_sections(const fs::path& state_dir, const fs::path& alerts_file) {
+    return "\n[ops]\nstatus_interval_ms = 50\n\n[http]\nenabled = true\nport = 0\n\n[state]\n"
+           "directory = \"" +
+           state_dir.string() +
+           "\"\naccount = \"live1\"\nsave_interval_ms = 50\n\n[alerts]\nfile = \"" +
+           alerts_file.string() + "\"\nfile_min_severity = \"info\"\n";
+}
+
+} // namespace
+
+TEST_CASE("live over HTTP: /status and /metrics show the venue session, a token-guarded POST "
+          "/kill cancels every order on the venue, alerts and the state file follow",
+          "[app][venue][live][ops]") {
+    using namespace quoter::test::ops_http;
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "44"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path state_dir = dir.path() / "state";
+    fs::create_directories(state_dir);
+    const fs::path state_file = state_dir / "quoter-live1-BTCUSDT.state";
+    const fs::path alerts_file = dir.path() / "alerts.jsonl";
+    const fs::path config =
+        write_config(dir, live_config(venue, live_ops_sections(state_dir, alerts_file)));
+    std::map<std::string, std::string> env = credentials;
+    env["QUOTER_HTTP_TOKEN"] = http_token;
+    const std::vector<std::string> args{"run",           "--mode",     "live", "-c",
+                                        config.string(), "--duration", "90"};
+    venue_stats stats(venue);
+    {
+        quoter::test::child_process quoter(QUOTER_EXE, args, env, "app-live");
+        const std::uint16_t port = wait_for_port(quoter, 30s);
+        INFO(quoter.err());
+        REQUIRE(port != 0);
+
+        REQUIRE(stats.wait_for(
+                    "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+        const std::string status =
+            wait_for_body(port, "/status", "\"book_synced\":true", std::chrono::seconds(10));
+        INFO(status);
+        CHECK(status.find("\"mode\":\"live\"") != std::string::npos);
+        CHECK(status.find("\"symbol\":\"BTCUSDT\"") != std::string::npos);
+        CHECK(status.find("\"gateway_connected\":true") != std::string::npos);
+        const auto metrics = http_request(port, "GET", "/metrics");
+        REQUIRE(metrics.has_value());
+        CHECK(metric_value(metrics->body, "quoter_gateway_connected") == 1.0);
+        CHECK(metric_value(metrics->body, "quoter_orders_sent_total") >= 1.0);
+        CHECK(metric_value(metrics->body, "quoter_md_messages_total") > 0.0);
+        CHECK(metric_value(metrics->body, "quoter_kill_engaged") == 0.0);
+        // The state file is written while the session runs, with the book's update id.
+        REQUIRE(wait_for_file_text(state_file, "kill_latched 0", std::chrono::seconds(10)));
+        CHECK(wait_for_state_md_update_id(state_file, std::chrono::seconds(10)) > 0);
+
+        const auto anonymous = http_request(port, "POST", "/kill");
+        REQUIRE(anonymous.has_value());
+        CHECK(anonymous->status == 401);
+        const auto kill = http_request(port, "POST", "/kill", http_token);
+        REQUIRE(kill.has_value());
+        CHECK(kill->status == 202);
+        // The kill cancels on the venue: nothing of ours rests there any more.
+        CHECK(stats.wait_for(
+                  "open_orders", [](long long n) { return n == 0; }, 20s) == 0);
+        const std::string killed =
+            wait_for_body(port, "/status", "\"state\":\"killed\"", std::chrono::seconds(10));
+        INFO(killed);
+        CHECK(killed.find("\"halt_reason\":\"manual_kill\"") != std::string::npos);
+        const auto after = http_request(port, "GET", "/metrics");
+        REQUIRE(after.has_value());
+        CHECK(metric_value(after->body, "quoter_kill_engaged") == 1.0);
+        CHECK(wait_for_file_text(alerts_file, "manual_kill", std::chrono::seconds(10)));
+        CHECK(wait_for_file_text(state_file, "kill_latched 1", std::chrono::seconds(10)));
+
+        quoter.signal(SIGTERM);
+        REQUIRE(quoter.wait(30s) == 0);
+        CHECK_THAT(quoter.out(), Catch::Contains("final state killed"));
+    }
+
+    // The kill stays latched across a restart: the next run never quotes.
+    quoter::test::child_process again(QUOTER_EXE, args, env, "app-live");
+    const std::uint16_t port = wait_for_port(again, 30s);
+    INFO(again.err());
+    REQUIRE(port != 0);
+    CHECK_THAT(again.err(), Catch::Contains("state: kill latched before the restart"));
+    const std::string status =
+        wait_for_body(port, "/status", "\"state\":\"killed\"", std::chrono::seconds(10));
+    CHECK(status.find("\"state\":\"killed\"") != std::string::npos);
+    again.signal(SIGTERM);
+    CHECK(again.wait(30s) == 0);
+    CHECK(stats.get("open_orders") == 0);
+}
+
+TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a critical alert",
+          "[app][venue][live][ops]") {
+    using namespace quoter::test::ops_http;
+    // A slow market, so that the quotes rest through the kill rather than fill.
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5", "--seed", "45"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path state_dir = dir.path() / "state";
+    fs::create_directories(state_dir);
+    const fs::path alerts_file = dir.path() / "alerts.jsonl";
+    const fs::path config =
+        write_config(dir, live_config(venue, live_ops_sections(state_dir, alerts_file) +
+                                                 // The per-order cancels, which would get the
+                                                 // orders out, wait longer than the kill's
+                                                 // confirmation tries.
+                                                 "\n[quotes]\ncancel_retry_ms = 60000\n"));
+    std::map<std::string, std::string> env = credentials;
+    env["QUOTER_HTTP_TOKEN"] = http_token;
+    quoter::test::child_process quoter(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"}, env,
+        "app-live");
+    venue_stats stats(venue);
+    REQUIRE(stats.wait_for(
+                "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+    // The venue answers every cancel-all but cancels nothing.
+    quoter::net::io_loop loop;
+    quoter::net::rest_client client(loop, quoter::net::testing::venue_rest_config(venue));
+    REQUIRE(
+        quoter::net::testing::control(loop, client, "/control/cancel_all_lose?count=1000").status ==
+        200);
+    quoter.signal(SIGUSR1);
+    REQUIRE(
+        wait_for_file_text(alerts_file, "\"kind\":\"cancel_gave_up\"", std::chrono::seconds(30)));
+    const std::string alerts = quoter::test::slurp(alerts_file);
+    INFO(alerts << quoter.err() << stats.read());
+    CHECK_THAT(alerts, Catch::Contains("\"severity\":\"critical\""));
+    CHECK_THAT(quoter.err(), Catch::Contains("quoter alert: critical cancel_gave_up"));
+    quoter.signal(SIGTERM);
+    CHECK(quoter.wait(30s) != -1);
 }

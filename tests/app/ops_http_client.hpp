@@ -130,4 +130,43 @@ inline bool wait_for_file_text(const std::filesystem::path& path, const std::str
     return false;
 }
 
+/// "127.0.0.1:PORT" of a port that was free a moment ago (bound, then closed): nothing listens
+/// there, so a connection to it fails at once.
+inline std::string closed_loopback_origin() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return "127.0.0.1:9";
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    ::close(fd);
+    return "127.0.0.1:" + std::to_string(bound ? ntohs(addr.sin_port) : 9);
+}
+
+/// last_md_update_id of a state file; 0 when the file or the line is missing.
+inline unsigned long long state_md_update_id(const std::filesystem::path& state_file) {
+    const std::string text = slurp(state_file);
+    const std::string key = "\nlast_md_update_id ";
+    const auto at = text.find(key);
+    return at == std::string::npos ? 0ULL
+                                   : std::strtoull(text.c_str() + at + key.size(), nullptr, 10);
+}
+
+/// Polls the state file until its last_md_update_id is above 0 or the limit passes; the last
+/// value read.
+inline unsigned long long wait_for_state_md_update_id(const std::filesystem::path& state_file,
+                                                      std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    unsigned long long id = state_md_update_id(state_file);
+    while (id == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        id = state_md_update_id(state_file);
+    }
+    return id;
+}
+
 } // namespace quoter::test::ops_http

@@ -331,6 +331,8 @@ TEST_CASE("paper session: a kill survives kill -9 and a restart; a second engine
         REQUIRE(wait_for_body(port, "/status", "\"working_orders\":2", std::chrono::seconds(20))
                     .find("\"working_orders\":2") != std::string::npos);
         CHECK(wait_for_file_text(state_file, "kill_latched 0", std::chrono::seconds(5)));
+        // The book's last applied update id is saved with the rest.
+        CHECK(wait_for_state_md_update_id(state_file, std::chrono::seconds(10)) > 0);
         const auto kill = http_request(port, "POST", "/kill", token);
         REQUIRE(kill.has_value());
         REQUIRE(wait_for_file_text(state_file, "kill_latched 1", std::chrono::seconds(10)));
@@ -581,7 +583,8 @@ TEST_CASE("paper session metrics: venue rejects by reason, order round trips, an
         if (const auto reply = http_request(port, "GET", "/metrics")) {
             exposition = reply->body;
             if (series_value(exposition, reject_series) > 0.0 &&
-                metric_value(exposition, "quoter_order_round_trip_seconds_count") > 0.0) {
+                metric_value(exposition, "quoter_order_round_trip_seconds_count") > 0.0 &&
+                metric_value(exposition, "quoter_tick_to_order_seconds_count") > 0.0) {
                 break;
             }
         }
@@ -593,6 +596,9 @@ TEST_CASE("paper session metrics: venue rejects by reason, order round trips, an
     // The simulated order-entry latency is 1 ms each way: every round trip is above zero.
     CHECK(metric_value(exposition, "quoter_order_round_trip_seconds_sum") > 0.0);
     CHECK(metric_value(exposition, "quoter_api_errors_total") == 0.0);
+    // Every tick that sent an order: socket read to the order, from the core's per-hop stamps.
+    CHECK(metric_value(exposition, "quoter_tick_to_order_seconds_count") > 0.0);
+    CHECK(metric_value(exposition, "quoter_tick_to_order_seconds_sum") > 0.0);
     const std::string status =
         wait_for_body(port, "/status", "\"round_trip_p50_ns\":", std::chrono::seconds(5));
     INFO(status);
@@ -722,17 +728,7 @@ TEST_CASE("paper session start-up: an unreachable exchangeInfo and an unknown sy
         CHECK(child.err().find("exchangeInfo unavailable") == std::string::npos);
     }
     SECTION("nothing listens at rest_url: the connection failed") {
-        // A port that was free a moment ago: bound, then closed.
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        REQUIRE(fd >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0);
-        socklen_t len = sizeof(addr);
-        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-        ::close(fd);
-        const std::string origin = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+        const std::string origin = quoter::test::ops_http::closed_loopback_origin();
         write_file(config, "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\nsymbol = "
                            "\"BTCUSDT\"\ntestnet = false\n\n[exchange.spot]\nrest_url = \"http://" +
                                origin + "\"\nws_url = \"ws://" + origin + "\"\n");
@@ -746,4 +742,63 @@ TEST_CASE("paper session start-up: an unreachable exchangeInfo and an unknown sy
                    Catch::Contains("exchangeInfo unavailable: the REST request failed"));
         CHECK(child.err().find("symbol unknown") == std::string::npos);
     }
+}
+
+TEST_CASE("run --mode sim serves /status and /metrics over HTTP, obeys a token-guarded POST /kill "
+          "and writes the state file",
+          "[app][ops][sim]") {
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path state_dir = tmp.path() / "state";
+    fs::create_directories(state_dir);
+    const fs::path state_file = state_dir / "quoter-sim1-BTCUSDT.state";
+    const fs::path alerts_file = tmp.path() / "alerts.jsonl";
+    // config/sim.toml with the ops sections appended (it has none of its own).
+    const fs::path config = tmp.path() / "sim.toml";
+    write_file(config, slurp(fs::path(QUOTER_SOURCE_DIR) / "config/sim.toml") +
+                           "\n[ops]\nstatus_interval_ms = 50\n\n[http]\nenabled = true\nport = "
+                           "0\n\n[state]\ndirectory = \"" +
+                           state_dir.string() +
+                           "\"\naccount = \"sim1\"\nsave_interval_ms = 50\n\n[alerts]\nfile = "
+                           "\"" +
+                           alerts_file.string() + "\"\n");
+    quoter_child child({"run", "--mode", "sim", "--config", config.string(), "--duration", "60"},
+                       {{"QUOTER_HTTP_TOKEN", token}});
+    const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
+    INFO(child.err());
+    REQUIRE(port != 0);
+
+    const std::string quoting =
+        wait_for_body(port, "/status", "\"working_orders\":2", std::chrono::seconds(20));
+    INFO(quoting);
+    REQUIRE(quoting.find("\"working_orders\":2") != std::string::npos);
+    CHECK(quoting.find("\"mode\":\"sim\"") != std::string::npos);
+    CHECK(quoting.find("\"symbol\":\"BTCUSDT\"") != std::string::npos);
+    CHECK(quoting.find("\"state\":\"running\"") != std::string::npos);
+    const auto metrics = http_request(port, "GET", "/metrics");
+    REQUIRE(metrics.has_value());
+    CHECK(metric_value(metrics->body, "quoter_orders_sent_total") >= 2.0);
+    CHECK(metric_value(metrics->body, "quoter_kill_engaged") == 0.0);
+    CHECK(wait_for_file_text(state_file, "kill_latched 0", std::chrono::seconds(10)));
+
+    const auto anonymous = http_request(port, "POST", "/kill");
+    REQUIRE(anonymous.has_value());
+    CHECK(anonymous->status == 401);
+    const auto kill = http_request(port, "POST", "/kill", token);
+    REQUIRE(kill.has_value());
+    CHECK(kill->status == 202);
+    REQUIRE(wait_for_body(port, "/status", "\"state\":\"killed\"", std::chrono::seconds(10))
+                .find("\"state\":\"killed\"") != std::string::npos);
+    const std::string killed =
+        wait_for_body(port, "/status", "\"working_orders\":0", std::chrono::seconds(10));
+    INFO(killed);
+    CHECK(killed.find("\"working_orders\":0") != std::string::npos);
+    const auto after = http_request(port, "GET", "/metrics");
+    REQUIRE(after.has_value());
+    CHECK(metric_value(after->body, "quoter_kill_engaged") == 1.0);
+    CHECK(wait_for_file_text(state_file, "kill_latched 1", std::chrono::seconds(10)));
+    CHECK(wait_for_file_text(alerts_file, "manual_kill", std::chrono::seconds(10)));
+
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    CHECK_THAT(child.out(), Catch::Contains("state killed"));
 }

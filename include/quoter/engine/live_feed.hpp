@@ -93,6 +93,18 @@ private:
     std::uint64_t last_update_id_ = 0;
 };
 
+/// The services of a session on a live feed (paper_session_config and live_session_config name
+/// these fields alike): its [ops] sections, mode name, journal and log.
+template <class Session>
+[[nodiscard]] session_services_config services_config_of(const Session& config) {
+    return {.ops = config.ops,
+            .mode_name = config.mode_name,
+            .journal_path = config.engine.journal_path,
+            .journal_flush_interval_ms = config.engine.journal_flush_interval_ms,
+            .log = config.log,
+            .alerts_to_stderr = true};
+}
+
 /// Pins the calling thread to cpu when cpu >= 0; the error says why not.
 [[nodiscard]] std::string pin_core_thread(int cpu);
 

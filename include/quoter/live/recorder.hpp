@@ -58,14 +58,14 @@ struct recorder_config {
 
 /// What was recorded for one symbol, and the book the recorder built from it.
 struct recorded_symbol {
-    std::string name;                    ///< "BTCUSDT".
-    std::vector<std::string> files;      ///< Files written, in order.
-    std::uint64_t lines = 0;             ///< Lines written (messages and snapshots).
-    std::uint64_t snapshots = 0;         ///< Snapshot lines written.
-    std::uint64_t duplicates = 0;        ///< Messages left out as already recorded.
-    std::uint64_t gaps = 0;              ///< Chain breaks seen live.
+    std::string name;               ///< "BTCUSDT".
+    std::vector<std::string> files; ///< Files written, in order.
+    std::uint64_t lines = 0;        ///< Lines written (messages and snapshots).
+    std::uint64_t snapshots = 0;    ///< Snapshot lines written.
+    std::uint64_t duplicates = 0;   ///< Messages left out as already recorded.
+    std::uint64_t gaps = 0;         ///< Chain breaks seen live.
     md::feed_state final_state = md::feed_state::connecting;
-    std::uint64_t final_update_id = 0;   ///< book_sync::update_id() at the end.
+    std::uint64_t final_update_id = 0; ///< book_sync::update_id() at the end.
     /// The full book at the end, best first (ticks and book lots of the symbol's book spec).
     std::vector<md::book_level> final_bids;
     std::vector<md::book_level> final_asks;
@@ -83,10 +83,11 @@ struct record_summary {
 enum class record_error : std::uint8_t {
     none,
     no_symbols,
-    bad_directory, ///< out_dir missing and not creatable.
-    instruments,   ///< exchangeInfo unavailable or a symbol unknown.
-    feed,          ///< The stream connections could not be started (bad URL, TLS setup).
-    write_failed,  ///< A capture file could not be opened or written.
+    bad_directory,  ///< out_dir missing and not creatable.
+    instruments,    ///< exchangeInfo unavailable (the REST request failed, no cache).
+    unknown_symbol, ///< A symbol is not in exchangeInfo (or its filters are invalid).
+    feed,           ///< The stream connections could not be started (bad URL, TLS setup).
+    write_failed,   ///< A capture file could not be opened or written.
 };
 
 [[nodiscard]] std::string_view describe(record_error error) noexcept;

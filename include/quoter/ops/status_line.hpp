@@ -30,8 +30,10 @@ public:
 
     /// Draws the line now.
     void show(std::string_view line);
-    /// True when the next line is due at `now` (monotonic ns); the first is due one period
-    /// after the first call. Takes the slot: a true answer schedules the next one.
+    /// Starts the periods at `now` (monotonic ns): the first line is due one period later.
+    void arm(core::timestamp_ns now) noexcept { next_ = now + every_; }
+    /// True when the next line is due at `now` (monotonic ns; arm() first, or the first call
+    /// arms). Takes the slot: a true answer schedules the next one.
     [[nodiscard]] bool due(core::timestamp_ns now) noexcept;
     /// Erases the line on a terminal (before a summary is printed); nothing into a log.
     void clear();
