@@ -43,8 +43,25 @@ constexpr double exact_units_limit = 4503599627370496.0; // 2^52
 /// decimal grid point units * k / 10^decimals. A value written as a grid point's decimal
 /// ("100.00", "0.29") therefore maps to that point, and any other double to the neighbour on the
 /// asked-for side: never a tolerance that could move it across the grid.
-std::int64_t to_grid(double value, double size, std::int64_t units, int decimals,
+std::int64_t to_grid(double value, double size, double inverse, std::int64_t units, int decimals,
                      bool up) noexcept {
+    // Fast path, the same answer as the search below without a division. With r = value / t
+    // for the exact decimal grid size t, guess = value * (1 / size) is within |r| * 2^-50 of r
+    // (t, 1 / size and the product each correctly rounded). When the guess lies farther than
+    // |guess| * 2^-46 from every integer, r does too, so floor(r) * t and ceil(r) * t lie
+    // farther than half an ulp of value from value: their correctly rounded doubles stay on
+    // their side of it, and the grid point asked for is floor(guess) (ceil: floor + 1) with no
+    // division back. Values at or near a grid point (every value written as one, e.g. "100.00")
+    // and values beyond the exact range take the search; so does NaN (every comparison fails).
+    const double guess = value * inverse;
+    if (std::abs(guess) * static_cast<double>(units) < 0.5 * exact_units_limit) {
+        const double below = std::floor(guess);
+        const double fraction = guess - below; // exact for |guess| >= 1 (Sterbenz) and in [0, 1)
+        const double margin = std::abs(guess) * 0x1p-46 + 0x1p-60;
+        if (fraction > margin && 1.0 - fraction > margin) {
+            return static_cast<std::int64_t>(up ? below + 1.0 : below);
+        }
+    }
     const double quotient = value / size;
     if (!(std::abs(quotient) * static_cast<double>(units) < exact_units_limit)) {
         return clamp_to_int64(up ? std::ceil(quotient) : std::floor(quotient)); // NaN -> 0
@@ -75,11 +92,16 @@ std::int64_t to_grid(double value, double size, std::int64_t units, int decimals
 
 std::string_view describe(spec_error error) noexcept {
     switch (error) {
-    case spec_error::none: return "no error";
-    case spec_error::bad_tick_size: return "tick size must be a positive decimal";
-    case spec_error::bad_step_size: return "step size must be a positive decimal";
-    case spec_error::bad_min_notional: return "min notional must be a non-negative decimal";
-    case spec_error::too_precise: return "tick and step sizes together exceed 18 decimals";
+    case spec_error::none:
+        return "no error";
+    case spec_error::bad_tick_size:
+        return "tick size must be a positive decimal";
+    case spec_error::bad_step_size:
+        return "step size must be a positive decimal";
+    case spec_error::bad_min_notional:
+        return "min notional must be a non-negative decimal";
+    case spec_error::too_precise:
+        return "tick and step sizes together exceed 18 decimals";
     }
     return "unknown error";
 }
@@ -123,16 +145,18 @@ result<symbol_spec, spec_error> symbol_spec::from_text(const symbol_filters_text
         }
         spec.min_notional_units_ = *min_notional;
     }
-    spec.tick_size_ = static_cast<double>(spec.tick_units_) /
-                      static_cast<double>(pow10(spec.price_decimals_));
-    spec.step_size_ = static_cast<double>(spec.step_units_) /
-                      static_cast<double>(pow10(spec.qty_decimals_));
+    spec.tick_size_ =
+        static_cast<double>(spec.tick_units_) / static_cast<double>(pow10(spec.price_decimals_));
+    spec.step_size_ =
+        static_cast<double>(spec.step_units_) / static_cast<double>(pow10(spec.qty_decimals_));
+    spec.tick_inverse_ = 1.0 / spec.tick_size_;
+    spec.step_inverse_ = 1.0 / spec.step_size_;
     return spec;
 }
 
 std::string_view symbol_spec::format_price(price p, std::span<char> out) const noexcept {
-    return format_decimal(saturate(static_cast<int128>(p.ticks()) * tick_units_),
-                          price_decimals_, out);
+    return format_decimal(saturate(static_cast<int128>(p.ticks()) * tick_units_), price_decimals_,
+                          out);
 }
 
 std::string_view symbol_spec::format_qty(qty q, std::span<char> out) const noexcept {
@@ -141,11 +165,11 @@ std::string_view symbol_spec::format_qty(qty q, std::span<char> out) const noexc
 }
 
 price symbol_spec::round_bid(double value) const noexcept {
-    return price{to_grid(value, tick_size_, tick_units_, price_decimals_, false)};
+    return price{to_grid(value, tick_size_, tick_inverse_, tick_units_, price_decimals_, false)};
 }
 
 price symbol_spec::round_ask(double value) const noexcept {
-    return price{to_grid(value, tick_size_, tick_units_, price_decimals_, true)};
+    return price{to_grid(value, tick_size_, tick_inverse_, tick_units_, price_decimals_, true)};
 }
 
 price symbol_spec::round_nearest(double value) const noexcept {
@@ -153,7 +177,7 @@ price symbol_spec::round_nearest(double value) const noexcept {
 }
 
 qty symbol_spec::round_qty_down(double value) const noexcept {
-    return qty{to_grid(value, step_size_, step_units_, qty_decimals_, false)};
+    return qty{to_grid(value, step_size_, step_inverse_, step_units_, qty_decimals_, false)};
 }
 
 std::int64_t symbol_spec::notional_units(price p, qty q) const noexcept {

@@ -302,7 +302,8 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
     }
     refresh_views_if_stale();
     // The views follow the account (refreshed above): its equity without valuing it again.
-    const strategy::quote_set set = strategy_.quote(now, account_.position(), account_view_.equity);
+    strategy_.quote(now, account_.position(), account_view_.equity, quote_set_);
+    const strategy::quote_set& set = quote_set_;
     if (set.status != strategy::quote_status::ok) {
         return;
     }

@@ -12,6 +12,7 @@
 #include "quoter/net/io_loop.hpp"
 #include "quoter/net/url.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -69,6 +70,7 @@ struct pending_request {
 constexpr std::size_t request_ring = 256;
 constexpr std::size_t report_ring = 1024;
 constexpr std::size_t pending_slots = 1024;
+constexpr std::size_t written_ring = 256;
 
 std::int64_t wall_ns() noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -103,12 +105,20 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return gateway_error::queue_full; // cannot be encoded: never sent
         }
         request.size = static_cast<std::uint16_t>(text.size());
-        return to_io.try_push(request) ? gateway_error::none : gateway_error::queue_full;
+        if (!to_io.try_push(request)) {
+            return gateway_error::queue_full;
+        }
+        if (io_waits_on_core) {
+            io_wakeup.notify(); // a system call only while the I/O thread sleeps
+        }
+        return gateway_error::none;
     }
 
     // ---- I/O thread --------------------------------------------------------------------------
 
     void run() {
+        core::idle_waiter waiter(config.idle, &io_wakeup);
+        const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
         while (!stopping.load(std::memory_order_acquire)) {
             if (loop.stopped()) {
                 loop.restart(); // ran out of work (e.g. between connections)
@@ -124,7 +134,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 check_timeouts(now_ms);
             }
             if (work == 0) {
-                std::this_thread::sleep_for(std::chrono::microseconds(50));
+                waiter.idle([&] { return to_io.front() != nullptr; }, max_block_ns);
             }
         }
         if (connection != nullptr) {
@@ -174,6 +184,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     void on_ping(net::detail::ws_connection& /*connection*/) override {}
+
+    void on_written(net::detail::ws_connection& /*connection*/, std::uint64_t tag,
+                    core::timestamp_ns at) override {
+        (void)written.try_push(written_stamp{.request_id = tag, .at = at}); // full: dropped
+    }
 
     void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason /*reason*/,
                    std::string_view /*detail*/) override {
@@ -748,7 +763,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (request.kind == request_kind::place) {
             open_track(request.order);
         }
-        connection->send_text(std::string(request.text.data(), request.size));
+        // Tagged with its id: on_written stamps when the frame reaches the socket.
+        connection->send_text(std::string_view(request.text.data(), request.size),
+                              request.request_id);
         counters.sent.fetch_add(1, std::memory_order_relaxed);
     }
 
@@ -766,7 +783,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             p.held = true; // check_timeouts sends it again once there is room
             return;
         }
-        connection->send_text(std::string(text));
+        connection->send_text(text);
         counters.sent.fetch_add(1, std::memory_order_relaxed);
     }
 
@@ -923,6 +940,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     outgoing_request scratch;          ///< Core thread.
     core::spsc_ring<outgoing_request, request_ring> to_io;
     core::spsc_ring<exec_report, report_ring> to_core;
+    core::spsc_ring<written_stamp, written_ring> written; ///< I/O -> core: written stamps.
+    /// The core thread's pushes wake the I/O thread (block policy only).
+    core::wakeup io_wakeup;
+    const bool io_waits_on_core = config.idle == core::idle_policy::block;
     std::atomic<std::int64_t> offset_ms{0};
     std::atomic<bool> open{false};
     std::atomic<bool> user_stream{false}; ///< The user-data subscription is confirmed.
@@ -1079,6 +1100,18 @@ gateway_error binance_spot_gateway::cancel_all(std::uint32_t symbol,
         m.next_core_id += 2;
     }
     return gateway_error::none;
+}
+
+std::uint64_t binance_spot_gateway::next_request_id() const noexcept {
+    return impl_->next_core_id;
+}
+
+std::size_t binance_spot_gateway::poll_written(std::span<written_stamp> out) noexcept {
+    std::size_t n = 0;
+    while (n < out.size() && impl_->written.try_pop(out[n])) {
+        ++n;
+    }
+    return n;
 }
 
 std::size_t binance_spot_gateway::poll(core::timestamp_ns /*now*/) noexcept {

@@ -90,16 +90,33 @@ quote_mode classify_inventory(const inventory_bands& bands, double deviation, do
 quote_set compute_quotes(const quote_input& in, const strategy_config& config,
                          const core::symbol_spec& spec) noexcept {
     quote_set out;
+    compute_quotes(in, config, spec, out);
+    return out;
+}
+
+void compute_quotes(const quote_input& in, const strategy_config& config,
+                    const core::symbol_spec& spec, quote_set& out) noexcept {
+    // Back to a default quote_set: the levels past level_count are empty already.
+    for (std::uint32_t i = 0; i < out.level_count && i < out.levels.size(); ++i) {
+        out.levels[i] = quote_level{};
+    }
+    out.level_count = 0;
+    out.mode = quote_mode::normal;
+    out.status = quote_status::ok;
+    out.model = quote_diagnostics{};
     if (!sane(in.best_bid) || !sane(in.best_ask) || in.best_ask <= in.best_bid || !(in.mid > 0.0) ||
         !std::isfinite(in.mid) || !std::isfinite(in.equity)) {
         out.status = quote_status::invalid_book;
-        return out;
+        return;
     }
 
     const double deviation = spec.to_double(in.inventory) - config.bands.target_inventory;
     out.mode = classify_inventory(config.bands, deviation, in.mid, in.equity);
+    // A size in units is rounded once here, so that q below counts whole orders.
     const double order_size =
-        in.equity > 0.0 ? in.equity * config.order_size_pct / 100.0 / in.mid : 0.0;
+        config.order_size_base > 0.0
+            ? spec.to_double(spec.round_qty_down(config.order_size_base))
+            : (in.equity > 0.0 ? in.equity * config.order_size_pct / 100.0 / in.mid : 0.0);
 
     const bool sigma_estimated = config.volatility.use_estimate && in.volatility_per_sqrt_s > 0.0 &&
                                  std::isfinite(in.volatility_per_sqrt_s);
@@ -111,8 +128,11 @@ quote_set compute_quotes(const quote_input& in, const strategy_config& config,
     model_in.tick_size = spec.tick_size();
     model_in.inventory = deviation;
     model_in.q_orders = order_size > 0.0 ? deviation / order_size : 0.0;
+    // The estimators measure relative volatility; an absolute config scales them by the mid.
     model_in.sigma_per_sqrt_s =
-        sigma_estimated ? in.volatility_per_sqrt_s : config.volatility.sigma_per_sqrt_s;
+        sigma_estimated ? in.volatility_per_sqrt_s * (config.volatility.absolute ? in.mid : 1.0)
+                        : config.volatility.sigma_per_sqrt_s;
+    model_in.sigma_absolute = config.volatility.absolute;
     model_in.a_per_s = intensity_estimated ? in.intensity.a_per_s : config.intensity.a_per_s;
     model_in.k_per_tick =
         intensity_estimated ? in.intensity.k_per_tick : config.intensity.k_per_tick;
@@ -121,7 +141,7 @@ quote_set compute_quotes(const quote_input& in, const strategy_config& config,
     if (!std::isfinite(model.center_offset) || !std::isfinite(model.half_spread) ||
         model.half_spread < 0.0) {
         out.status = quote_status::invalid_model;
-        return out;
+        return;
     }
 
     double offset = config.symmetric ? 0.0 : model.center_offset;
@@ -159,7 +179,7 @@ quote_set compute_quotes(const quote_input& in, const strategy_config& config,
                 level.bid_size = size;
             }
         }
-        return out;
+        return;
     }
 
     bool quote_bid = out.mode == quote_mode::normal || deviation < 0.0;
@@ -181,7 +201,10 @@ quote_set compute_quotes(const quote_input& in, const strategy_config& config,
         quote_level& level = out.levels[i];
         core::price bid;
         if (quote_bid) {
-            bid = std::min(spec.round_bid(center - half - depth), in.best_ask - 1);
+            bid = spec.round_bid(center - half - depth);
+            if (config.clamp_to_book) {
+                bid = std::min(bid, in.best_ask - 1);
+            }
             if (i > 0) {
                 bid = std::min(bid, previous_bid - 1);
             }
@@ -196,7 +219,10 @@ quote_set compute_quotes(const quote_input& in, const strategy_config& config,
             }
         }
         if (quote_ask) {
-            core::price ask = std::max(spec.round_ask(center + half + depth), in.best_bid + 1);
+            core::price ask = spec.round_ask(center + half + depth);
+            if (config.clamp_to_book) {
+                ask = std::max(ask, in.best_bid + 1);
+            }
             if (i > 0) {
                 ask = std::max(ask, previous_ask + 1);
             } else if (quote_bid) {
@@ -214,7 +240,6 @@ quote_set compute_quotes(const quote_input& in, const strategy_config& config,
             }
         }
     }
-    return out;
 }
 
 } // namespace quoter::strategy

@@ -71,6 +71,11 @@ quote_set quoting_strategy::quote(core::timestamp_ns time, core::qty inventory,
     return compute_quotes(make_input(time, inventory, equity), config_, spec_);
 }
 
+void quoting_strategy::quote(core::timestamp_ns time, core::qty inventory, double equity,
+                             quote_set& out) const noexcept {
+    compute_quotes(make_input(time, inventory, equity), config_, spec_, out);
+}
+
 void quoting_strategy::set_quoting_config(const strategy_config& config) noexcept {
     const estimator_params estimators = config_.estimators;
     config_ = config;

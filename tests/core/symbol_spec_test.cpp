@@ -18,7 +18,9 @@ symbol_spec make_spec(std::string_view tick, std::string_view step, std::string_
     return *spec;
 }
 
-symbol_spec btcusdt() { return make_spec("0.01000000", "0.00001000", "5.00000000"); }
+symbol_spec btcusdt() {
+    return make_spec("0.01000000", "0.00001000", "5.00000000");
+}
 
 } // namespace
 
@@ -142,11 +144,11 @@ TEST_CASE("rounding is exact at large tick counts: bids never up, asks never dow
 
 TEST_CASE("notional is exact and checked against the minimum", "[symbol_spec]") {
     const auto spec = btcusdt();
-    const price p{6173763}; // 61737.63
+    const price p{6173763};                               // 61737.63
     CHECK(spec.notional_units(p, qty{100}) == 617376300); // 61.7376300 with 7 decimals
     CHECK(spec.notional(p, qty{100}) == Approx(61.73763));
-    CHECK(spec.meets_min_notional(p, qty{9}));  // 5.556...
-    CHECK_FALSE(spec.meets_min_notional(p, qty{8})); // 4.939...
+    CHECK(spec.meets_min_notional(p, qty{9}));               // 5.556...
+    CHECK_FALSE(spec.meets_min_notional(p, qty{8}));         // 4.939...
     CHECK(spec.meets_min_notional(price{500000}, qty{100})); // exactly 5.00000
     CHECK_FALSE(spec.meets_min_notional(price{499999}, qty{100}));
     CHECK(spec.notional_units(price{std::numeric_limits<std::int64_t>::max()}, qty{2}) ==
@@ -167,4 +169,54 @@ TEST_CASE("fixed-point types keep prices and quantities apart", "[fixed_point]")
     STATIC_REQUIRE(std::is_trivially_copyable_v<symbol_name>);
     CHECK(symbol_name("ETHUSDT") == symbol_name("ETHUSDT"));
     CHECK(symbol_name(std::string(40, 'A')).view().size() == symbol_name::capacity);
+}
+
+namespace {
+
+/// The definition the roundings implement, searched from scratch: the largest grid index whose
+/// grid point's double is <= value (bid, quantity) or the smallest whose is >= value (ask).
+std::int64_t reference_grid(const symbol_spec& spec, double value, bool price_grid, bool up) {
+    const std::int64_t units = price_grid ? spec.tick_units() : spec.step_units();
+    const int decimals = price_grid ? spec.price_decimals() : spec.qty_decimals();
+    const double scale = std::pow(10.0, decimals);
+    const auto point = [&](std::int64_t k) { return static_cast<double>(k * units) / scale; };
+    auto k = static_cast<std::int64_t>(std::floor(value * scale / static_cast<double>(units))) - 2;
+    while (point(k + 1) <= value) {
+        ++k;
+    }
+    // k: the largest index with point(k) <= value.
+    if (!up) {
+        return k;
+    }
+    return point(k) == value ? k : k + 1;
+}
+
+} // namespace
+
+TEST_CASE("roundings agree with the exact grid search on and off the grid",
+          "[symbol_spec][rounding]") {
+    const std::array specs{btcusdt(), make_spec("0.05", "10", ""), make_spec("0.1", "0.001", ""),
+                           make_spec("0.00001", "1", "")};
+    std::uint64_t state = 88172645463325252ULL; // xorshift64
+    const auto next = [&] {
+        state ^= state << 13U;
+        state ^= state >> 7U;
+        state ^= state << 17U;
+        return state;
+    };
+    for (const symbol_spec& spec : specs) {
+        for (int i = 0; i < 20'000; ++i) {
+            const double magnitude = std::pow(10.0, static_cast<double>(next() % 9) - 3.0);
+            double value = magnitude * static_cast<double>(next() % 1'000'000) / 1e5;
+            if (i % 3 == 0) { // a grid point written as a decimal, or one ulp beside it
+                const double tick = spec.tick_size();
+                value = static_cast<double>(static_cast<std::int64_t>(value / tick)) * tick;
+                value = i % 2 == 0 ? std::nextafter(value, 0.0) : value;
+            }
+            INFO("value " << value << " tick " << spec.tick_size());
+            CHECK(spec.round_bid(value).ticks() == reference_grid(spec, value, true, false));
+            CHECK(spec.round_ask(value).ticks() == reference_grid(spec, value, true, true));
+            CHECK(spec.round_qty_down(value).lots() == reference_grid(spec, value, false, false));
+        }
+    }
 }

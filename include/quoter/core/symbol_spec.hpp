@@ -32,7 +32,9 @@ public:
             chars_[i] = name[i];
         }
     }
-    [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars_.data(), size_}; }
+    [[nodiscard]] constexpr std::string_view view() const noexcept {
+        return {chars_.data(), size_};
+    }
     constexpr bool operator==(const symbol_name& other) const noexcept {
         return view() == other.view();
     }
@@ -181,6 +183,10 @@ private:
     std::int64_t min_notional_units_ = 0;
     double tick_size_ = 1.0;
     double step_size_ = 1.0;
+    /// 1 / tick_size_ and 1 / step_size_, rounded: the roundings' first guess multiplies
+    /// (an exact answer never depends on them).
+    double tick_inverse_ = 1.0;
+    double step_inverse_ = 1.0;
 };
 
 constexpr symbol_spec::grid_divisor::grid_divisor(std::int64_t divisor) noexcept

@@ -291,6 +291,8 @@ private:
     std::array<exec::book_level, md::md_top_levels> levels_{};
     /// The latest desired quotes; levels beyond quote_levels_ are never written (empty).
     exec::desired_quotes desired_{};
+    /// The strategy's latest output, kept so that an update rewrites only its levels in use.
+    strategy::quote_set quote_set_{};
     /// Model outputs behind the latest desired quotes, for the journal's order intents.
     strategy::quote_diagnostics last_model_{};
     core_loop_stats stats_;

@@ -3,7 +3,9 @@
 //  - prices are rounded with the symbol spec, bids down and asks up, so rounding never makes a
 //    quote more aggressive than the model asked for; sizes round down to the step;
 //  - post-only guard: a bid stays strictly below the best ask and an ask strictly above the best
-//    bid (a quote the model put through the book is moved to one tick inside it);
+//    bid (a quote the model put through the book is moved to one tick inside it); off with
+//    strategy_config::clamp_to_book = false, for model experiments whose exchange ignores the
+//    displayed book;
 //  - deeper levels are at least one tick behind the level before them;
 //  - a side whose size rounds to zero, whose price is not positive, or whose notional is below
 //    the symbol's minimum is absent (size 0).
@@ -108,5 +110,13 @@ struct quote_set {
 /// Desired quotes for one update. Core thread; pure, so callable from any thread.
 [[nodiscard]] quote_set compute_quotes(const quote_input& input, const strategy_config& config,
                                        const core::symbol_spec& spec) noexcept;
+
+/// The same quotes written into out, which must hold a quote_set whose levels past its
+/// level_count are empty (a default one, or the last output of this function): only the levels
+/// in use are cleared and rewritten, so a caller that keeps one quote_set does not pay for
+/// zeroing all max_quote_levels levels on every update. out equals compute_quotes()'s result
+/// afterwards.
+void compute_quotes(const quote_input& input, const strategy_config& config,
+                    const core::symbol_spec& spec, quote_set& out) noexcept;
 
 } // namespace quoter::strategy

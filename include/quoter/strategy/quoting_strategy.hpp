@@ -36,6 +36,10 @@ public:
     /// asset, marked to mid). Status invalid_book before the first book.
     [[nodiscard]] quote_set quote(core::timestamp_ns time, core::qty inventory,
                                   double equity) const noexcept;
+    /// The same into out (see compute_quotes(..., quote_set&): keep one quote_set across
+    /// calls).
+    void quote(core::timestamp_ns time, core::qty inventory, double equity,
+               quote_set& out) const noexcept;
 
     /// on_book() followed by quote().
     [[nodiscard]] quote_set on_book_update(core::timestamp_ns time, core::price best_bid,
