@@ -727,11 +727,6 @@ int run_live_command(const live_run_command& command) {
                              "QUOTER_API_SECRET, or name a 0600 file in exchange.secrets_file\n");
         return exit_invalid_input;
     }
-    if (config.engine.market != market_kind::spot) {
-        std::fprintf(stderr, "quoter run --mode live: market %s is not built yet (spot only)\n",
-                     std::string(to_string(config.engine.market)).c_str());
-        return exit_not_built;
-    }
     const endpoints& urls = config.active_endpoints();
 
     engine::live_session_config session;
@@ -747,6 +742,18 @@ int run_live_command(const live_run_command& command) {
     session.gateway.api_key = std::string(config.secrets.api_key.reveal());
     session.gateway.secret = std::string(config.secrets.api_secret.reveal());
     session.gateway.recv_window_ms = config.exchange.recv_window_ms.count();
+    if (config.engine.market == market_kind::usdm_futures) {
+        // USD-M futures: REST orders at rest_url, the listenKey stream at ws_url.
+        exec::binance_futures_gateway_config& futures = session.futures_gateway.emplace();
+        futures.rest_url = urls.rest_url;
+        futures.ws_url = urls.ws_url;
+        futures.api_key = session.gateway.api_key;
+        futures.secret = session.gateway.secret;
+        futures.recv_window_ms = session.gateway.recv_window_ms;
+        futures.heartbeat_ms = config.exchange.futures_heartbeat_ms.count();
+        futures.countdown_ms = config.exchange.futures_countdown_ms.count();
+        futures.listen_key_keepalive_ms = config.exchange.listen_key_keepalive_ms.count();
+    }
     session.status_interval_ms = 200;
     session.log = [](std::string_view line) {
         std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
@@ -764,9 +771,10 @@ int run_live_command(const live_run_command& command) {
     ops::terminal_key_reader keys(control);
     const bool interactive =
         ::isatty(STDIN_FILENO) != 0 && keys.start() == ops::terminal_error::none;
+    const std::string& orders_url = session.futures_gateway ? urls.rest_url : urls.ws_api_url;
     std::fprintf(stderr, "quoter run --mode live: %s on %s %s, orders via %s%s; %s\n",
                  config.engine.symbol.c_str(), config.engine.testnet ? "TESTNET" : "MAINNET",
-                 urls.ws_url.c_str(), urls.ws_api_url.c_str(),
+                 urls.ws_url.c_str(), orders_url.c_str(),
                  command.duration_s > 0 ? fmt::format(", for {:g} s", command.duration_s).c_str()
                                         : "",
                  interactive ? "keys: k kill, p pause, r resume, q quit; Ctrl-C stops"

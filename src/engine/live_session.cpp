@@ -34,7 +34,7 @@ namespace {
     return count;
 }
 
-[[nodiscard]] live_gateway_stats gateway_stats(const exec::binance_spot_gateway& gateway) {
+[[nodiscard]] live_gateway_stats gateway_stats(const exec::binance_gateway& gateway) {
     const exec::binance_gateway_counters& c = gateway.counters();
     live_gateway_stats out;
     out.connected = gateway.connected();
@@ -50,7 +50,7 @@ namespace {
     return out;
 }
 
-live_status snapshot(const core_loop& loop, const exec::binance_spot_gateway& gateway,
+live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway,
                      const live::market_data_service& service, const core::tick_latency& ticks,
                      core::timestamp_ns now) {
     live_status status;
@@ -106,7 +106,13 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     if (gateway_config.start_us == 0) {
         gateway_config.start_us = wall_ns() / 1'000;
     }
-    exec::binance_spot_gateway gateway(std::move(gateway_config), specs);
+    std::optional<exec::binance_futures_gateway_config> futures_config = config.futures_gateway;
+    if (futures_config && futures_config->start_us == 0) {
+        futures_config->start_us = wall_ns() / 1'000;
+    }
+    exec::binance_gateway gateway = futures_config
+                                        ? exec::binance_gateway(std::move(*futures_config), specs)
+                                        : exec::binance_gateway(std::move(gateway_config), specs);
     gateway.start();
     const core::timestamp_ns connect_deadline =
         wall_ns() + config.connect_timeout_ms * core::ns_per_ms;
@@ -122,12 +128,12 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         service.stop();
         summary.error = "order gateway: " +
                         std::string(connected ? "no reconciliation with " : "no session with ") +
-                        config.gateway.url + " within " +
-                        std::to_string(config.connect_timeout_ms) + " ms";
+                        gateway.url() + " within " + std::to_string(config.connect_timeout_ms) +
+                        " ms";
         return summary;
     }
     const exec::binance_gateway_counters& counters = gateway.counters();
-    log("gateway: connected to " + config.gateway.url + "; reconciled: " +
+    log("gateway: connected to " + gateway.url() + "; reconciled: " +
         std::to_string(counters.reconcile_found.load()) + " open orders found, " +
         std::to_string(counters.reconcile_cancelled.load()) + " of earlier runs cancelled, " +
         std::to_string(counters.foreign_orders.load()) + " foreign left alone");
@@ -166,6 +172,17 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     loop_config.quotes.symbol = 0;
     core_loop loop(loop_config, instrument, gateway, nullptr, journal.get(), control);
     loop.set_alert_sink(&alerts);
+    // Futures: the venue's position (positionRisk, at its entry price) is the account's.
+    for (const exec::futures_position& held : gateway.positions()) {
+        if (held.symbol == 0 && held.amount.lots() != 0) {
+            const std::int64_t cost =
+                instrument.trading_spec.notional_units(held.entry_price, held.amount);
+            loop.restore(held.amount, cost, loop.account().initial_cash_units() - cost, 0);
+            log("position: adopted " +
+                std::to_string(instrument.trading_spec.to_double(held.amount)) + " at entry " +
+                std::to_string(instrument.trading_spec.to_double(held.entry_price)));
+        }
+    }
 
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = wall_ns() + status_ns;

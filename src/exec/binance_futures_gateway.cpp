@@ -2,6 +2,7 @@
 
 #include "net/tls_context.hpp"
 #include "net/ws_connection.hpp"
+#include "quoter/core/clock.hpp"
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/binance_client_id.hpp"
@@ -231,6 +232,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             funnel.open(request.order);
         }
         transmit(p, request.method, {request.text.data(), request.size}, now_ms);
+        // full: dropped
+        (void)written.try_push(written_stamp{.request_id = request.request_id,
+                                             .at = core::tsc_clock::process().now()});
     }
 
     [[nodiscard]] pending_request& slot(std::uint64_t id) noexcept {
@@ -1074,6 +1078,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     outgoing_request scratch;             ///< Core thread.
     core::spsc_ring<outgoing_request, request_ring> to_io;
     core::spsc_ring<exec_report, report_ring> to_core;
+    core::spsc_ring<written_stamp, 256> written; ///< I/O -> core: written stamps.
     std::atomic<std::int64_t> offset_ms{0};
     std::atomic<bool> open{false};  ///< The user-data stream is open.
     std::atomic<bool> ready{false}; ///< Open and reconciled: new orders are taken.
@@ -1237,6 +1242,18 @@ gateway_error binance_futures_gateway::cancel_all(std::uint32_t symbol,
         m.next_core_id += 2;
     }
     return gateway_error::none;
+}
+
+std::uint64_t binance_futures_gateway::next_request_id() const noexcept {
+    return impl_->next_core_id;
+}
+
+std::size_t binance_futures_gateway::poll_written(std::span<written_stamp> out) noexcept {
+    std::size_t n = 0;
+    while (n < out.size() && impl_->written.try_pop(out[n])) {
+        ++n;
+    }
+    return n;
 }
 
 std::size_t binance_futures_gateway::poll(core::timestamp_ns /*now*/) noexcept {

@@ -70,4 +70,12 @@ std::size_t binance_gateway::poll(core::timestamp_ns now) noexcept {
     return futures_ ? futures_->poll(now) : spot_->poll(now);
 }
 
+std::uint64_t binance_gateway::next_request_id() const noexcept {
+    return futures_ ? futures_->next_request_id() : spot_->next_request_id();
+}
+
+std::size_t binance_gateway::poll_written(std::span<written_stamp> out) noexcept {
+    return futures_ ? futures_->poll_written(out) : spot_->poll_written(out);
+}
+
 } // namespace quoter::exec

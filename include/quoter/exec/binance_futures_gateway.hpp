@@ -152,6 +152,12 @@ public:
                                            core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
 
+    /// Core thread: the request id the next submit / cancel / cancel_all request will carry.
+    [[nodiscard]] std::uint64_t next_request_id() const noexcept;
+    /// Core thread: moves up to out.size() written stamps (a core request handed to the REST
+    /// client, on core::tsc_clock::process()), oldest first, into out; returns how many.
+    std::size_t poll_written(std::span<written_stamp> out) noexcept;
+
     struct impl;
 
 private:

@@ -51,6 +51,10 @@ public:
                                            core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
 
+    /// The wrapped gateway's (tick latency's `written` hop).
+    [[nodiscard]] std::uint64_t next_request_id() const noexcept;
+    std::size_t poll_written(std::span<written_stamp> out) noexcept;
+
 private:
     std::unique_ptr<binance_spot_gateway> spot_;
     std::unique_ptr<binance_futures_gateway> futures_;
