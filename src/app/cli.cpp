@@ -5,11 +5,16 @@
 // `run --mode live`.
 #include "quoter/app/cli.hpp"
 
+#include "backtest_command.hpp"
 #include "exit_codes.hpp"
-#include "live_commands.hpp"
+#include "live_run_command.hpp"
+#include "paper_run_command.hpp"
 #include "quoter/app/app_config.hpp"
 #include "quoter/bench/suite.hpp"
-#include "sim_commands.hpp"
+#include "record_command.hpp"
+#include "replay_command.hpp"
+#include "report_output.hpp"
+#include "sim_run_command.hpp"
 #include "sweep_command.hpp"
 
 #include <CLI/CLI.hpp>

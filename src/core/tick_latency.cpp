@@ -37,13 +37,8 @@ void tick_latency::record(const tick_stamps& stamps) noexcept {
         }
         previous = at;
     }
-    const timestamp_ns read = stamps[tick_point::socket_read];
-    timestamp_ns out = stamps[tick_point::written];
-    if (out == 0) {
-        out = stamps[tick_point::encoded];
-    }
-    if (read != 0 && out != 0) {
-        end_to_end_.record(out - read);
+    if (const duration_ns e2e = stamps.end_to_end(); e2e >= 0) {
+        end_to_end_.record(e2e);
     }
 }
 

@@ -1,10 +1,9 @@
 #include "quoter/engine/live_session.hpp"
 
 #include "quoter/core/clock.hpp"
-#include "quoter/core/cpu.hpp"
 #include "quoter/core/tick_latency.hpp"
-#include "quoter/ops/alerts.hpp"
-#include "quoter/ops/journal.hpp"
+#include "quoter/engine/live_feed.hpp"
+#include "quoter/engine/session_services.hpp"
 
 #include <array>
 #include <chrono>
@@ -17,9 +16,7 @@ namespace quoter::engine {
 namespace {
 
 [[nodiscard]] core::timestamp_ns wall_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return core::wall_clock{}.now();
 }
 
 [[nodiscard]] std::size_t working_orders(const exec::quote_manager& quotes) noexcept {
@@ -69,7 +66,16 @@ live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway
     status.equity = loop.account().equity();
     status.total_pnl = loop.account().total_pnl();
     status.market_data = service.stats();
+    status.kill_gave_up = gateway.counters().kill_gave_up.load(std::memory_order_relaxed);
     return status;
+}
+
+/// The gateway as /status and the metrics see it.
+[[nodiscard]] venue_view live_venue(const core_loop& loop,
+                                    const exec::binance_gateway& gateway) noexcept {
+    return {.working_orders = working_orders(loop.quotes()),
+            .connected = gateway.connected(),
+            .api_errors = gateway.counters().api_errors.load(std::memory_order_relaxed)};
 }
 
 } // namespace
@@ -83,24 +89,30 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             config.log(line);
         }
     };
-    auto ring = std::make_unique<live::md_ring>();
-    auto wakeup = std::make_unique<core::wakeup>();
-    live::service_config market_data = config.market_data;
-    market_data.wakeup = config.idle == core::idle_policy::block ? wakeup.get() : nullptr;
-    live::market_data_service service(market_data, *ring);
-    const auto started = service.start();
+    auto started = live_feed::start(config.market_data, config.idle, config.engine.symbol);
     if (!started.has_value()) {
-        summary.error = std::string("market data: ") + std::string(live::describe(started.error()));
+        summary.error = started.error();
         return summary;
     }
-    const md::symbol_registry& registry = service.registry();
-    if (!registry.contains(config.engine.symbol)) {
-        summary.error = "engine.symbol is not one of the subscribed symbols";
-        return summary;
-    }
-    const md::instrument& instrument = registry.at(config.engine.symbol);
+    live_feed& feed = **started;
+    const md::instrument& instrument = feed.instrument();
     // The gateway's symbol table: index 0 is the traded symbol (quotes.symbol = 0).
     const std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
+
+    // Journal, instance lock and state file, alert targets: before the gateway connects, so a
+    // second engine on the same account and symbol never touches the venue.
+    auto opened = session_services::open(
+        {.ops = config.ops,
+         .mode_name = config.mode_name,
+         .journal_path = config.engine.journal_path,
+         .journal_flush_interval_ms = config.engine.journal_flush_interval_ms,
+         .log = config.log},
+        instrument.trading_spec, config.engine.symbol);
+    if (!opened.has_value()) {
+        summary.error = opened.error();
+        return summary;
+    }
+    session_services& services = **opened;
 
     exec::binance_spot_gateway_config gateway_config = config.gateway;
     if (gateway_config.start_us == 0) {
@@ -125,7 +137,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     if (!gateway.ready()) {
         const bool connected = gateway.connected();
         gateway.stop();
-        service.stop();
+        feed.stop();
         summary.error = "order gateway: " +
                         std::string(connected ? "no reconciliation with " : "no session with ") +
                         gateway.url() + " within " + std::to_string(config.connect_timeout_ms) +
@@ -142,36 +154,56 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             std::to_string(static_cast<double>(balance.free_e8) / 1e8) + " locked " +
             std::to_string(static_cast<double>(balance.locked_e8) / 1e8));
     }
-
-    if (config.engine.core_cpu >= 0) {
-        const auto pinned = core::pin_current_thread(config.engine.core_cpu);
-        if (!pinned.has_value()) {
-            summary.error =
-                "cannot pin the core thread: " + std::string(core::describe(pinned.error()));
-            return summary;
-        }
+    if (const ops::engine_state* restored = services.restored(); restored != nullptr) {
+        // Checked against the venue: the orders the saved run left open were looked for by the
+        // reconciliation above (and cancelled).
+        log("state: " + std::to_string(restored->open_orders.size()) +
+            " orders open at the last save; the venue held " +
+            std::to_string(counters.reconcile_found.load()) + " open orders of earlier runs, " +
+            std::to_string(counters.reconcile_cancelled.load()) + " cancelled");
     }
 
-    std::unique_ptr<ops::journal> journal;
-    if (!config.engine.journal_path.empty()) {
-        ops::journal_config journal_config;
-        journal_config.path = config.engine.journal_path;
-        journal_config.fdatasync_interval_ms = config.engine.journal_flush_interval_ms;
-        journal_config.stamp_wall_clock = true;
-        journal_config.symbols.assign(config.engine.symbol + 1U, instrument.trading_spec);
-        auto opened = ops::journal::open(std::move(journal_config));
-        if (!opened.has_value() || !(*opened)->start()) {
-            summary.error = "cannot open the journal " + config.engine.journal_path;
-            return summary;
-        }
-        journal = std::move(*opened);
+    if (std::string failed = pin_core_thread(config.engine.core_cpu); !failed.empty()) {
+        summary.error = std::move(failed);
+        return summary;
     }
 
-    ops::stderr_alert_sink alerts;
     core_loop_config loop_config = config.engine;
     loop_config.quotes.symbol = 0;
-    core_loop loop(loop_config, instrument, gateway, nullptr, journal.get(), control);
-    loop.set_alert_sink(&alerts);
+    core_loop loop(loop_config, instrument, gateway, nullptr, services.journal(), control);
+    loop.set_alert_sink(&services.alerts());
+    services.restore_account(loop);
+    services.restore_kill(loop, wall_ns());
+    auto ticks = std::make_unique<core::tick_latency>();
+    services.set_tick_latency(ticks.get());
+    if (std::string failed = services.start(loop, control, feed.view(), live_venue(loop, gateway));
+        !failed.empty()) {
+        summary.error = std::move(failed);
+        return summary;
+    }
+    summary.http_endpoint = services.http_endpoint();
+
+    // A kill's cancel-all that the venue never confirmed: the gateway gave up asking, and the
+    // orders may still rest. The operators hear of it at once (critical), not only in a counter.
+    std::uint64_t kill_gave_up_seen = 0;
+    const auto check_kill_confirmation = [&](core::timestamp_ns now) {
+        const std::uint64_t gave_up = counters.kill_gave_up.load(std::memory_order_relaxed);
+        if (gave_up == kill_gave_up_seen) {
+            return;
+        }
+        kill_gave_up_seen = gave_up;
+        risk::alert alert;
+        alert.time = now;
+        alert.kind = risk::alert_kind::cancel_gave_up;
+        alert.severity = risk::alert_severity::critical;
+        alert.reason = loop.risk().switch_state().kill_reason();
+        alert.value = static_cast<double>(working_orders(loop.quotes()));
+        alert.threshold = static_cast<double>(config.gateway.kill_confirm_attempts);
+        services.alerts().raise(alert);
+        if (ops::journal* journal = services.journal(); journal != nullptr) {
+            journal->append(alert);
+        }
+    };
     // Futures: the venue's position (positionRisk, at its entry price) is the account's.
     for (const exec::futures_position& held : gateway.positions()) {
         if (held.symbol == 0 && held.amount.lots() != 0) {
@@ -186,55 +218,50 @@ live_summary run_live_session(const live_session_config& config, const std::atom
 
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = wall_ns() + status_ns;
-    core::idle_waiter waiter(config.idle, wakeup.get());
     const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
-    // Hop histograms as in the paper session; a tick that sent an order waits (fixed table) for
-    // the gateway's I/O thread to stamp its bytes written (core/tick_latency.hpp).
-    auto ticks = std::make_unique<core::tick_latency>();
+    // A tick that sent an order waits (fixed table) for the gateway's I/O thread to stamp its
+    // bytes written (core/tick_latency.hpp) before it is recorded.
     auto waiting = std::make_unique<core::pending_written>();
     std::array<exec::written_stamp, 32> written{};
     const core::tsc_clock& clock = core::tsc_clock::process();
     // A stamp not back within this long is not coming (request refused unsent, connection lost).
     constexpr core::duration_ns written_timeout_ns = 100 * core::ns_per_ms;
-    while (!stop.load(std::memory_order_relaxed)) {
-        bool any = false;
-        // Read in place: the slot stays the core's until pop().
-        while (const md::md_event* event = ring->front()) {
-            any = true;
-            core::tick_stamps stamps;
-            stamps[core::tick_point::socket_read] = event->read_ns;
-            stamps[core::tick_point::decoded] = event->decoded_ns;
-            stamps[core::tick_point::pushed] = event->pushed_ns;
-            stamps[core::tick_point::popped] = clock.now();
-            const std::uint64_t first_request = gateway.next_request_id();
-            loop.set_tick_stamps(&stamps);
-            loop.on_event(*event, wall_ns());
-            loop.set_tick_stamps(nullptr);
-            ring->pop();
-            if (stamps[core::tick_point::encoded] != 0 &&
-                gateway.next_request_id() != first_request) {
-                waiting->add(first_request, stamps, *ticks);
-            } else {
-                ticks->record(stamps);
-            }
-        }
+    const auto collect_written = [&](core::timestamp_ns expire_before) {
         for (std::size_t n = gateway.poll_written(written); n > 0;
              n = gateway.poll_written(written)) {
             for (std::size_t i = 0; i < n; ++i) {
                 (void)waiting->on_written(written[i].request_id, written[i].at, *ticks);
             }
         }
-        waiting->expire(clock.now() - written_timeout_ns, *ticks);
+        waiting->expire(expire_before, *ticks);
+    };
+    std::uint64_t first_request = 0;
+    const auto tick_started = [&] { first_request = gateway.next_request_id(); };
+    const auto tick_finished = [&](const core::tick_stamps& stamps) {
+        if (stamps[core::tick_point::encoded] != 0 && gateway.next_request_id() != first_request) {
+            waiting->add(first_request, stamps, *ticks);
+        } else {
+            ticks->record(stamps);
+        }
+        services.on_tick(stamps);
+    };
+    while (!stop.load(std::memory_order_relaxed)) {
+        const bool any = feed.drain(loop, wall_ns, tick_started, tick_finished);
+        collect_written(clock.now() - written_timeout_ns);
         const core::timestamp_ns now = wall_ns();
         if (!loop.poll(now)) {
             break;
         }
+        check_kill_confirmation(now);
+        if (services.publish_due(loop, now)) {
+            services.publish(loop, feed.view(), live_venue(loop, gateway));
+        }
         if (on_status && now >= next_status) {
             next_status = now + status_ns;
-            on_status(snapshot(loop, gateway, service, *ticks, now));
+            on_status(snapshot(loop, gateway, feed.service(), *ticks, now));
         }
         if (!any) {
-            waiter.idle([&] { return ring->front() != nullptr; }, max_block_ns);
+            feed.idle(max_block_ns);
         }
     }
 
@@ -246,26 +273,20 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     (void)loop.poll(wall_ns());
-    for (std::size_t n = gateway.poll_written(written); n > 0; n = gateway.poll_written(written)) {
-        for (std::size_t i = 0; i < n; ++i) {
-            (void)waiting->on_written(written[i].request_id, written[i].at, *ticks);
-        }
-    }
-    waiting->expire(std::numeric_limits<core::timestamp_ns>::max(), *ticks);
+    collect_written(std::numeric_limits<core::timestamp_ns>::max());
+    check_kill_confirmation(wall_ns());
     summary.stopped_clean = working_orders(loop.quotes()) == 0;
     if (!summary.stopped_clean) {
         log("stop: " + std::to_string(working_orders(loop.quotes())) +
             " orders not confirmed cancelled within " + std::to_string(config.stop_timeout_ms) +
             " ms");
     }
-    summary.last = snapshot(loop, gateway, service, *ticks, wall_ns());
+    summary.last = snapshot(loop, gateway, feed.service(), *ticks, wall_ns());
+    services.stop(loop, feed.view(), live_venue(loop, gateway));
     gateway.stop();
-    service.stop();
+    feed.stop();
     if (on_status) {
         on_status(summary.last);
-    }
-    if (journal) {
-        journal->stop();
     }
     summary.ok = true;
     return summary;

@@ -6,6 +6,7 @@
 // delivery is attempted at most max_attempts times; the thread never waits on the network
 // longer than one loop slice (10 ms), so stopping is prompt.
 #include "quoter/ops/alert_dispatcher.hpp"
+#include "quoter/core/clock.hpp"
 
 #include "quoter/core/quoted_string.hpp"
 #include "quoter/net/io_loop.hpp"
@@ -383,7 +384,7 @@ alert_dispatcher::~alert_dispatcher() {
 
 void alert_dispatcher::raise(const risk::alert& a) noexcept {
     raised_.store(raised_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    if (!ring_.try_push(handed_alert{.alert = a, .wall_ns = wall_clock_ns()})) {
+    if (!ring_.try_push(handed_alert{.alert = a, .wall_ns = core::wall_clock{}.now()})) {
         dropped_full_.store(dropped_full_.load(std::memory_order_relaxed) + 1,
                             std::memory_order_relaxed);
     }

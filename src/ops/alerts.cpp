@@ -1,4 +1,5 @@
 #include "quoter/ops/alerts.hpp"
+#include "quoter/core/clock.hpp"
 
 #include "quoter/ops/control.hpp"
 
@@ -16,7 +17,7 @@ void stderr_alert_sink::raise(const risk::alert& a) noexcept {
     const std::string_view kind = risk::to_string(a.kind);
     const std::string_view reason = risk::to_string(a.reason);
     // ts is the engine's clock (simulated time in a backtest); utc is when it was written.
-    const core::timestamp_ns wall = wall_clock_ns();
+    const core::timestamp_ns wall = core::wall_clock{}.now();
     const std::time_t seconds = static_cast<std::time_t>(wall / core::ns_per_s);
     std::tm utc{};
     ::gmtime_r(&seconds, &utc);

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <ctime>
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -188,10 +189,18 @@ void remove_signal_handlers() noexcept {
     signal_channel.store(nullptr, std::memory_order_release);
 }
 
-core::timestamp_ns wall_clock_ns() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<core::timestamp_ns>(ts.tv_sec) * core::ns_per_s + ts.tv_nsec;
+void wait_for_command(const control_channel& channel, core::duration_ns ns) noexcept {
+    if (ns <= 0) {
+        return;
+    }
+    const timespec timeout{static_cast<time_t>(ns / core::ns_per_s),
+                           static_cast<long>(ns % core::ns_per_s)};
+    if (channel.wake_fd() < 0) {
+        (void)::nanosleep(&timeout, nullptr);
+        return;
+    }
+    pollfd fd{channel.wake_fd(), POLLIN, 0};
+    (void)::ppoll(&fd, 1, &timeout, nullptr);
 }
 
 } // namespace quoter::ops

@@ -6,6 +6,7 @@
 // next read), its buffer never grows past max_header_bytes + max_body_bytes, and the stream's
 // deadline is armed before every operation, so no connection lives past its deadlines.
 #include "quoter/ops/http_server.hpp"
+#include "quoter/core/clock.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -275,7 +276,7 @@ private:
             const control_message message{
                 .command = command == "pause" ? control_command::pause : control_command::resume,
                 .source = command_source::http,
-                .wall_time = wall_clock_ns(),
+                .wall_time = core::wall_clock{}.now(),
             };
             if (!control->post(message)) {
                 return reply_error(bhttp::status::service_unavailable, "control queue full; retry",

@@ -1,4 +1,5 @@
 #include "quoter/ops/journal.hpp"
+#include "quoter/core/clock.hpp"
 
 #include "quoter/core/quoted_string.hpp"
 
@@ -25,9 +26,7 @@ constexpr int journal_format_version = 1;
 constexpr std::size_t max_batch = 1024;
 
 [[nodiscard]] std::int64_t steady_ms() noexcept {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+    return core::monotonic_clock{}.now() / core::ns_per_ms;
 }
 
 [[nodiscard]] std::string_view side_name(core::side s) noexcept {
@@ -296,7 +295,7 @@ journal::journal(journal_config config, std::FILE* file)
       buffer_(std::make_unique<journal_buffer>()) {
     std::setvbuf(file_, nullptr, _IOFBF, std::size_t{1} << 16);
     last_sync_wall_ = steady_ms();
-    const core::timestamp_ns wall = wall_clock_ns();
+    const core::timestamp_ns wall = core::wall_clock{}.now();
     line_formatter line(buffer_->text, config_.symbols);
     line.begin(++seq_, wall, "journal_open");
     line.integer("version", journal_format_version);

@@ -1,6 +1,7 @@
 // Telegram commands: getUpdates long polling on a thread of its own, commands to the control
 // channel, /status answered from the status board.
 #include "quoter/ops/telegram_commands.hpp"
+#include "quoter/core/clock.hpp"
 
 #include "quoter/core/quoted_string.hpp"
 #include "quoter/net/io_loop.hpp"
@@ -150,7 +151,7 @@ struct telegram_commands::worker {
             const bool pause = command == telegram_command::pause;
             if (!control.post({.command = pause ? control_command::pause : control_command::resume,
                                .source = command_source::telegram,
-                               .wall_time = wall_clock_ns()})) {
+                               .wall_time = core::wall_clock{}.now()})) {
                 return "control queue full; try again";
             }
             return pause ? "pause requested" : "resume requested";

@@ -1,4 +1,5 @@
 #include "quoter/ops/terminal.hpp"
+#include "quoter/core/clock.hpp"
 
 #include <array>
 #include <atomic>
@@ -230,7 +231,7 @@ void terminal_key_reader::run() noexcept {
             }
             channel_->post({.command = *command,
                             .source = command_source::terminal,
-                            .wall_time = wall_clock_ns()});
+                            .wall_time = core::wall_clock{}.now()});
         }
     }
 }

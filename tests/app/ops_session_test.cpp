@@ -2,6 +2,7 @@
 // --mode paper_exchange` with [http] enabled against quoter-venue on 127.0.0.1, watched and
 // controlled over HTTP with plain sockets. Every child process runs under a deadline.
 #include "net/venue_process.hpp"
+#include "ops_http_client.hpp"
 #include "quoter/ops/state_file.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
@@ -37,6 +38,7 @@ namespace {
 namespace fs = std::filesystem;
 using quoter::net::testing::venue_process;
 using quoter::test::slurp;
+using namespace quoter::test::ops_http;
 
 constexpr const char* token = "ops-session-test-token-0123456789";
 
@@ -61,113 +63,6 @@ std::string ops_config(const venue_process& venue, const std::string& extra = {}
            "\"\n\n[strategy.linear]\nspread_bps = 2.0\n\n[ops]\nstatus_interval_ms = 50\n\n"
            "[http]\nenabled = true\nport = 0\n" +
            extra;
-}
-
-struct http_reply {
-    int status = 0;
-    std::string body;
-};
-
-/// One HTTP/1.1 request on a fresh connection to 127.0.0.1:port (Connection: close).
-std::optional<http_reply> http_request(std::uint16_t port, const std::string& method,
-                                       const std::string& target, const std::string& bearer = {}) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return std::nullopt;
-    }
-    timeval tv{.tv_sec = 5, .tv_usec = 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-    if (!bearer.empty()) {
-        request += "Authorization: Bearer " + bearer + "\r\n";
-    }
-    request += "Content-Length: 0\r\nConnection: close\r\n\r\n";
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(request.size())) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    std::string response;
-    char buffer[4096];
-    for (;;) {
-        const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-        if (n <= 0) {
-            break;
-        }
-        response.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    if (response.size() < 12 || response.compare(0, 5, "HTTP/") != 0) {
-        return std::nullopt;
-    }
-    http_reply reply;
-    reply.status = std::atoi(response.c_str() + 9);
-    const auto head_end = response.find("\r\n\r\n");
-    reply.body = head_end == std::string::npos ? std::string{} : response.substr(head_end + 4);
-    return reply;
-}
-
-/// The port from the session's "http: listening on 127.0.0.1:PORT" line, waiting for it.
-std::uint16_t wait_for_port(const quoter_child& child, std::chrono::seconds limit) {
-    const std::string needle = "http: listening on 127.0.0.1:";
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        const std::string err = child.err();
-        if (const auto at = err.find(needle); at != std::string::npos) {
-            return static_cast<std::uint16_t>(std::atoi(err.c_str() + at + needle.size()));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return 0;
-}
-
-/// Polls `target` until its body contains needle (or the limit passes); the last body.
-std::string wait_for_body(std::uint16_t port, const std::string& target, const std::string& needle,
-                          std::chrono::seconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    std::string body;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (const auto reply = http_request(port, "GET", target)) {
-            body = reply->body;
-            if (body.find(needle) != std::string::npos) {
-                break;
-            }
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return body;
-}
-
-/// The value of an unlabelled series in a Prometheus text exposition, or -1 if absent.
-double metric_value(const std::string& exposition, const std::string& name) {
-    const std::string prefix = "\n" + name + " ";
-    const auto at = exposition.find(prefix);
-    if (at == std::string::npos) {
-        return -1.0;
-    }
-    return std::strtod(exposition.c_str() + at + prefix.size(), nullptr);
-}
-
-/// Polls a text file until it contains needle or the limit passes.
-bool wait_for_file_text(const fs::path& path, const std::string& needle,
-                        std::chrono::seconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (slurp(path).find(needle) != std::string::npos) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
 }
 
 /// A webhook receiver on 127.0.0.1: answers every POST with 200 and keeps the bodies. Serves

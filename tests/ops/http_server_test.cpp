@@ -1,3 +1,4 @@
+#include "quoter/core/clock.hpp"
 #include "quoter/ops/http_server.hpp"
 
 #include "quoter/ops/engine_metrics.hpp"
@@ -40,7 +41,7 @@ std::string bearer(std::string_view token) {
 
 ops::status_snapshot running_status() {
     ops::status_snapshot s;
-    s.published_ns = ops::wall_clock_ns();
+    s.published_ns = core::wall_clock{}.now();
     s.mode.assign("paper_exchange");
     s.symbol.assign("BTCUSDT");
     s.state = ops::trading_state::running;

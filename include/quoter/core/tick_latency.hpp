@@ -61,6 +61,17 @@ struct tick_stamps {
     [[nodiscard]] timestamp_ns operator[](tick_point point) const noexcept {
         return at[static_cast<std::size_t>(point)];
     }
+    /// socket_read to the last order point reached (written, else encoded), in ns; -1 when the
+    /// tick sent no order or has no read stamp.
+    [[nodiscard]] duration_ns end_to_end() const noexcept {
+        const timestamp_ns read = (*this)[tick_point::socket_read];
+        const timestamp_ns out = (*this)[tick_point::written] != 0 ? (*this)[tick_point::written]
+                                                                   : (*this)[tick_point::encoded];
+        if (read == 0 || out == 0) {
+            return -1;
+        }
+        return out > read ? out - read : 0;
+    }
 };
 
 /// Stamps point on tsc_clock::process() unless stamps is null or the point is stamped already

@@ -26,6 +26,7 @@
 #include "quoter/exec/binance_gateway.hpp"
 #include "quoter/live/market_data_service.hpp"
 #include "quoter/ops/control.hpp"
+#include "quoter/ops/ops_config.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -60,6 +61,14 @@ struct live_session_config {
     /// thread do not wake it, so max_block_us bounds how late they are seen.
     core::idle_policy idle = core::idle_policy::yield;
     std::int64_t max_block_us = 1'000;
+    /// [ops], [http], [alerts], [state], as a paper session serves them (session_services):
+    /// /status, /metrics and POST /kill, /pause, /resume, /flatten over HTTP (a kill cancels
+    /// every order on the venue), alerts to the dispatcher, the state file and the instance
+    /// lock (a kill latched before a restart stays latched). HTTP POSTs and Telegram commands
+    /// need the control channel.
+    ops::ops_settings ops;
+    /// Mode name in /status and alerts.
+    std::string mode_name = "live";
     /// One line per session event (connect, reconcile, stop); may be empty. Called on the
     /// calling thread outside the trading loop.
     std::function<void(std::string_view)> log;
@@ -96,6 +105,8 @@ struct live_status {
     double equity = 0.0;    ///< Quote asset, marked to the mid.
     double total_pnl = 0.0; ///< Quote asset.
     live::service_stats market_data;
+    /// Kill cancel-alls whose confirmation the gateway gave up on (a critical alert each).
+    std::uint64_t kill_gave_up = 0;
     /// Tick-to-order latency of every hop since the start (core/tick_latency.hpp): md hops for
     /// every event, core hops for the traded symbol's ticks, written when the gateway's I/O
     /// thread handed the tick's first order to the socket.
@@ -105,6 +116,8 @@ struct live_status {
 struct live_summary {
     bool ok = false;
     std::string error; ///< Why the session could not start.
+    /// The HTTP control plane's endpoint ("127.0.0.1:9464"); empty when it was not started.
+    std::string http_endpoint;
     /// The stop found every order cancelled within stop_timeout_ms.
     bool stopped_clean = false;
     live_status last;

@@ -126,7 +126,26 @@ private:
 /// Restores the dispositions that install_signal_handlers replaced.
 void remove_signal_handlers() noexcept;
 
-/// Nanoseconds since the Unix epoch (CLOCK_REALTIME).
-[[nodiscard]] core::timestamp_ns wall_clock_ns() noexcept;
+/// install_signal_handlers for its lifetime: removes them however the owner's scope ends.
+class scoped_signal_handlers {
+public:
+    explicit scoped_signal_handlers(control_channel& channel) noexcept
+        : installed_(install_signal_handlers(channel)) {}
+    scoped_signal_handlers(const scoped_signal_handlers&) = delete;
+    scoped_signal_handlers& operator=(const scoped_signal_handlers&) = delete;
+    ~scoped_signal_handlers() {
+        if (installed_) {
+            remove_signal_handlers();
+        }
+    }
+    [[nodiscard]] bool installed() const noexcept { return installed_; }
+
+private:
+    bool installed_;
+};
+
+/// Waits up to `ns` for a request on the channel (its wake fd), or sleeps that long when the
+/// channel has no wake fd. For loops that pace themselves (off the hot path).
+void wait_for_command(const control_channel& channel, core::duration_ns ns) noexcept;
 
 } // namespace quoter::ops

@@ -1,0 +1,24 @@
+// `quoter backtest` on the synthetic market: one path, many paths, or several symbols in one
+// loop; writes the report files and prints a summary.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace quoter::app {
+
+struct backtest_command {
+    std::string config_path;
+    std::string profile;
+    /// Overrides backtest.paths / backtest.seed when set.
+    std::optional<std::uint32_t> paths;
+    std::optional<std::uint64_t> seed;
+    std::string out_dir = "out/backtest";
+};
+
+/// Runs the backtest, writes the report files into out_dir and prints a summary and where the
+/// report is. Returns the process exit code (2: invalid configuration, 1: files not written).
+int run_backtest_command(const backtest_command& command);
+
+} // namespace quoter::app

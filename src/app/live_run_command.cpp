@@ -1,0 +1,127 @@
+#include "live_run_command.hpp"
+
+#include "exit_codes.hpp"
+#include "live_settings.hpp"
+#include "quoter/app/app_config.hpp"
+#include "quoter/engine/live_session.hpp"
+#include "report_output.hpp"
+#include "session_shell.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <string>
+
+namespace quoter::app {
+namespace {
+
+constexpr int exit_run_failed = 1;
+constexpr int exit_invalid_input = 2;
+
+std::string live_status_line(const engine::live_status& s, double elapsed_s) {
+    const core::latency_summary& t2o = s.tick_to_order.end_to_end;
+    return fmt::format("live {:.0f}s  {}{}  {}  orders {}  fills {}  working {}  pnl {}  "
+                       "t2o p50 {:.1f} us p99 {:.1f} us  msgs {}  synced {}",
+                       elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
+                       s.gateway.connected ? "connected" : "DISCONNECTED", s.orders_sent,
+                       s.loop.fills, s.working_orders, signed_money(s.total_pnl),
+                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3,
+                       s.market_data.messages, s.market_data.synced_symbols);
+}
+
+} // namespace
+
+int run_live_command(const live_run_command& command) {
+    const auto loaded =
+        load_config_for_command(command.config_path, command.profile, command.symbol, "run");
+    if (!loaded) {
+        return exit_invalid_input;
+    }
+    const engine_config& config = *loaded;
+    // The configuration checks these for engine.mode = "live"; --mode live on a configuration
+    // of another mode must meet them too.
+    if (!config.engine.testnet && !config.engine.mainnet) {
+        std::fprintf(stderr, "quoter run --mode live: live trading on mainnet uses real funds; "
+                             "it needs engine.testnet = false and engine.mainnet = true\n");
+        return exit_invalid_input;
+    }
+    if (!config.secrets.complete()) {
+        std::fprintf(stderr, "quoter run --mode live: no API credentials: set QUOTER_API_KEY and "
+                             "QUOTER_API_SECRET, or name a 0600 file in exchange.secrets_file\n");
+        return exit_invalid_input;
+    }
+    const endpoints& urls = config.active_endpoints();
+
+    engine::live_session_config session;
+    configure_session(config, session);
+    session.gateway.url = urls.ws_api_url;
+    session.gateway.api_key = std::string(config.secrets.api_key.reveal());
+    session.gateway.secret = std::string(config.secrets.api_secret.reveal());
+    session.gateway.recv_window_ms = config.exchange.recv_window_ms.count();
+    if (config.engine.market == market_kind::usdm_futures) {
+        // USD-M futures: REST orders at rest_url, the listenKey stream at ws_url.
+        exec::binance_futures_gateway_config& futures = session.futures_gateway.emplace();
+        futures.rest_url = urls.rest_url;
+        futures.ws_url = urls.ws_url;
+        futures.api_key = session.gateway.api_key;
+        futures.secret = session.gateway.secret;
+        futures.recv_window_ms = session.gateway.recv_window_ms;
+        futures.heartbeat_ms = config.exchange.futures_heartbeat_ms.count();
+        futures.countdown_ms = config.exchange.futures_countdown_ms.count();
+        futures.listen_key_keepalive_ms = config.exchange.listen_key_keepalive_ms.count();
+    }
+
+    session_shell shell(command.duration_s);
+    if (!shell.installed()) {
+        std::fprintf(stderr, "quoter run: cannot install the signal handlers\n");
+        return exit_run_failed;
+    }
+    std::fprintf(stderr, "quoter run --mode live: %s on %s %s, orders via %s%s; %s\n",
+                 config.engine.symbol.c_str(), config.engine.testnet ? "TESTNET" : "MAINNET",
+                 urls.ws_url.c_str(),
+                 (session.futures_gateway ? urls.rest_url : urls.ws_api_url).c_str(),
+                 shell.duration_text().c_str(), std::string(shell.hint()).c_str());
+    std::fflush(stderr);
+
+    const engine::live_summary summary = engine::run_live_session(
+        session, shell.stop_flag(),
+        [&](const engine::live_status& s) {
+            shell.status([&](double elapsed_s) { return live_status_line(s, elapsed_s); });
+        },
+        &shell.control());
+    const double wall_s = shell.finish();
+    if (!summary.ok) {
+        std::fprintf(stderr, "quoter run --mode live: %s\n", summary.error.c_str());
+        return exit_run_failed;
+    }
+    const engine::live_status& s = summary.last;
+    std::printf("quoter run --mode live: %s stopped by %s after %.1f s\n",
+                config.engine.symbol.c_str(), shell.stopped_by().c_str(), wall_s);
+    std::printf("  orders %llu, acks %llu, fills %llu, cancels %llu, rejects %llu, unknown %llu, "
+                "risk rejects %llu, final state %s\n",
+                static_cast<unsigned long long>(s.orders_sent),
+                static_cast<unsigned long long>(s.loop.acks),
+                static_cast<unsigned long long>(s.loop.fills),
+                static_cast<unsigned long long>(s.quotes.cancels_sent),
+                static_cast<unsigned long long>(s.loop.exchange_rejects),
+                static_cast<unsigned long long>(s.quotes.unknowns),
+                static_cast<unsigned long long>(s.risk_rejects),
+                std::string(risk::to_string(s.state)).c_str());
+    std::printf("  PnL %s, equity %.4f, position %.8g\n", signed_money(s.total_pnl).c_str(),
+                s.equity, config.spec.to_double(s.position));
+    std::printf("  gateway: %llu requests, %llu API errors, %llu timeouts, %llu status queries, "
+                "%llu connects\n",
+                static_cast<unsigned long long>(s.gateway.sent),
+                static_cast<unsigned long long>(s.gateway.api_errors),
+                static_cast<unsigned long long>(s.gateway.timeouts),
+                static_cast<unsigned long long>(s.gateway.status_queries),
+                static_cast<unsigned long long>(s.gateway.connects));
+    std::printf("  open orders at stop: %s\n",
+                summary.stopped_clean ? "none (every cancel confirmed)"
+                                      : fmt::format("{} not confirmed", s.working_orders).c_str());
+    print_tick_to_order(s.tick_to_order, "order bytes written to the socket");
+    std::fflush(stdout);
+    return summary.stopped_clean ? 0 : exit_run_failed;
+}
+
+} // namespace quoter::app

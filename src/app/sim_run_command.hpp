@@ -1,0 +1,28 @@
+// `quoter run --mode sim`: the synthetic market paced to wall time, with a live status line,
+// manual control (keys, signals) and, when configured, the operations services of a session.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace quoter::app {
+
+struct sim_run_command {
+    std::string config_path;
+    std::string profile;
+    /// Overrides engine.symbol when not empty.
+    std::string symbol;
+    /// Overrides backtest.speed when set.
+    std::optional<double> speed;
+    /// Wall-clock seconds to run; 0: until SIGINT or SIGTERM.
+    double duration_s = 0.0;
+    /// --mode was not given: engine.mode decides, and only sim is built.
+    bool mode_from_config = false;
+};
+
+/// Paces the synthetic market to wall time with a live status line on stderr until the
+/// duration ends or SIGINT/SIGTERM arrives, then cancels every order and prints the summary.
+/// Returns the process exit code (0 after a signal too).
+int run_sim_command(const sim_run_command& command);
+
+} // namespace quoter::app

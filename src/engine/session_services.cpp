@@ -1,0 +1,674 @@
+#include "quoter/engine/session_services.hpp"
+
+#include "quoter/core/clock.hpp"
+#include "quoter/core/decimal.hpp"
+#include "quoter/core/latency_histogram.hpp"
+#include "quoter/exec/order_types.hpp"
+#include "quoter/ops/alert_dispatcher.hpp"
+#include "quoter/ops/alerts.hpp"
+#include "quoter/ops/engine_metrics.hpp"
+#include "quoter/ops/http_server.hpp"
+#include "quoter/ops/journal.hpp"
+#include "quoter/ops/metrics.hpp"
+#include "quoter/ops/telegram_commands.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace quoter::engine {
+
+namespace {
+
+[[nodiscard]] ops::trading_state ops_state(risk::trading_state state) noexcept {
+    switch (state) {
+    case risk::trading_state::paused:
+        return ops::trading_state::paused;
+    case risk::trading_state::killed:
+        return ops::trading_state::killed;
+    case risk::trading_state::running:
+        break;
+    }
+    return ops::trading_state::running;
+}
+
+/// Hands every alert to two sinks (stderr and the alert dispatcher); either may be null.
+class tee_alert_sink final : public risk::alert_sink {
+public:
+    tee_alert_sink(risk::alert_sink* first, risk::alert_sink* second) noexcept
+        : first_(first), second_(second) {}
+    void raise(const risk::alert& a) noexcept override {
+        if (first_ != nullptr) {
+            first_->raise(a);
+        }
+        if (second_ != nullptr) {
+            second_->raise(a);
+        }
+    }
+
+private:
+    risk::alert_sink* first_;
+    risk::alert_sink* second_;
+};
+
+/// One working order as the state file keeps it.
+struct persisted_order {
+    std::uint64_t id = 0;
+    std::int64_t price_ticks = 0;
+    std::int64_t qty_lots = 0;
+    std::int64_t filled_lots = 0;
+    bool buy = true;
+    std::uint8_t padding_[7] = {};
+
+    friend bool operator==(const persisted_order&, const persisted_order&) = default;
+};
+
+/// What the state file keeps, as the core publishes it for the saver thread (a POD on a
+/// sequence lock, like the status snapshot). Money in notional units of the symbol, except the
+/// day's anchor, which the risk engine keeps in the quote asset (converted by the saver).
+struct persisted_state {
+    static constexpr std::size_t max_orders = 2 * exec::max_quote_levels;
+
+    std::int64_t position_lots = 0;
+    std::int64_t cost_basis_units = 0;
+    std::int64_t cash_units = 0;
+    std::int64_t trading_day = 0; ///< risk_engine::trading_day(); 0 before the first.
+    double day_pnl_base = 0.0;    ///< Quote asset.
+    double day_start_equity = 0.0;
+    std::uint64_t last_order_sequence = 0;
+    std::uint64_t order_count = 0;
+    std::array<persisted_order, max_orders> orders{};
+    bool kill_latched = false;
+    risk::halt_reason kill_reason = risk::halt_reason::none;
+    std::uint8_t padding_[6] = {};
+    /// Not part of same(): it moves with every book update, and a change of it alone is saved
+    /// with the periodic save rather than as a change.
+    std::uint64_t last_md_update_id = 0;
+
+    [[nodiscard]] bool same(const persisted_state& o) const noexcept {
+        return position_lots == o.position_lots && cost_basis_units == o.cost_basis_units &&
+               cash_units == o.cash_units && trading_day == o.trading_day &&
+               day_pnl_base == o.day_pnl_base && day_start_equity == o.day_start_equity &&
+               last_order_sequence == o.last_order_sequence && order_count == o.order_count &&
+               orders == o.orders && kill_latched == o.kill_latched && kill_reason == o.kill_reason;
+    }
+};
+using persisted_board = ops::seqlock_board<persisted_state>;
+
+/// Saves the state file from its own thread (blocking file I/O never runs on the core): on a
+/// change, looked for every save_interval_ms, and every ten intervals regardless, so that
+/// saved_ns shows the engine alive; once more when stopped.
+class state_saver {
+public:
+    /// unit: quote asset per notional unit of the symbol. journal: optional, for its last
+    /// sequence number (read through an atomic).
+    state_saver(std::string path, ops::engine_state base, const persisted_board& board,
+                std::chrono::milliseconds interval, double unit, const ops::journal* journal)
+        : path_(std::move(path)), base_(std::move(base)), board_(board), interval_(interval),
+          unit_(unit), journal_(journal) {
+        thread_ = std::thread([this] { run(); });
+    }
+    state_saver(const state_saver&) = delete;
+    state_saver& operator=(const state_saver&) = delete;
+    ~state_saver() { stop(); }
+
+    /// Stops the thread and saves once more (the final state). Idempotent.
+    void stop() {
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            if (stopping_) {
+                return;
+            }
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+        save(board_.read());
+    }
+    /// The last save error ("" when fine).
+    [[nodiscard]] std::string error() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return error_;
+    }
+
+private:
+    void run() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        auto next_periodic = std::chrono::steady_clock::now();
+        persisted_state saved{};
+        bool any = false;
+        while (!stopping_) {
+            const persisted_state now = board_.read();
+            const auto clock = std::chrono::steady_clock::now();
+            if (!any || !now.same(saved) || clock >= next_periodic) {
+                lock.unlock();
+                save(now);
+                lock.lock();
+                saved = now;
+                any = true;
+                next_periodic = clock + 10 * interval_;
+            }
+            wake_.wait_for(lock, interval_, [this] { return stopping_; });
+        }
+    }
+
+    void save(const persisted_state& p) {
+        ops::engine_state state = base_;
+        state.saved_ns = core::wall_clock{}.now();
+        state.positions.push_back({.symbol = state.symbol,
+                                   .qty_lots = p.position_lots,
+                                   .entry_notional = p.cost_basis_units});
+        state.cash = p.cash_units;
+        state.trading_day = static_cast<std::int32_t>(p.trading_day);
+        state.daily_pnl_base = std::llround(p.day_pnl_base / unit_);
+        state.day_start_equity = std::llround(p.day_start_equity / unit_);
+        state.last_client_order_seq = p.last_order_sequence;
+        state.last_md_update_id = p.last_md_update_id;
+        state.last_journal_seq = journal_ != nullptr ? journal_->lines_flushed() : 0;
+        for (std::size_t i = 0; i < p.order_count && i < p.orders.size(); ++i) {
+            const persisted_order& o = p.orders[i];
+            state.open_orders.push_back(
+                {.client_id = std::string(
+                     exec::format_client_order_id(exec::client_order_id{o.id}, "").view()),
+                 .symbol = state.symbol,
+                 .buy = o.buy,
+                 .price_ticks = o.price_ticks,
+                 .qty_lots = o.qty_lots,
+                 .filled_lots = o.filled_lots});
+        }
+        state.kill_latched = p.kill_latched;
+        state.kill_reason =
+            p.kill_latched ? std::string(risk::to_string(p.kill_reason)) : std::string{};
+        std::string failed = ops::save_state(path_, state);
+        const std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::move(failed);
+    }
+
+    std::string path_;
+    ops::engine_state base_;
+    const persisted_board& board_;
+    std::chrono::milliseconds interval_;
+    double unit_;
+    const ops::journal* journal_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::string error_;
+    std::thread thread_;
+};
+
+/// The core's side of the operations surface: fills the status snapshot and the engine metrics
+/// from what the loop, the simulated exchange and the md service already count. Core thread;
+
+/// The core's side of the operations surface: fills the status snapshot and the engine metrics
+/// from what the loop, the venue and the feed already count. Core thread; no allocation, no
+/// formatting (fixed_text copies, atomic stores).
+class ops_publisher final : public core_loop::exec_listener {
+public:
+    ops_publisher(std::string_view mode_name, const core::symbol_spec& spec,
+                  ops::status_board& board, ops::engine_metrics& metrics,
+                  persisted_board& persisted)
+        : spec_(spec), board_(board), metrics_(metrics), persisted_(persisted) {
+        snapshot_.started_ns = core::wall_clock{}.now();
+        snapshot_.mode.assign(mode_name);
+        snapshot_.symbol.assign(spec.name().view());
+    }
+
+    // core_loop::exec_listener: two relaxed stores and a histogram bucket each.
+    void on_round_trip(core::duration_ns sent_to_ack) noexcept override {
+        metrics_.order_round_trip.observe(sent_to_ack);
+        round_trip_.record(sent_to_ack < 0 ? 0 : sent_to_ack);
+    }
+    void on_venue_reject(exec::reject_reason reason) noexcept override {
+        metrics_.count_reject(reason);
+    }
+
+    void publish(const core_loop& loop, const feed_view& md, const venue_view& venue) noexcept {
+        const risk::trading_state state = loop.state();
+        const risk::market_view market = loop.market();
+        const portfolio::account& account = loop.account();
+        const exec::quote_counters quotes = loop.quotes().counters();
+        const core_loop_stats& stats = loop.stats();
+        const bool synced = !loop.feed_paused() && md.synced_symbols > 0;
+
+        ops::status_snapshot& s = snapshot_;
+        s.published_ns = core::wall_clock{}.now();
+        s.state = ops_state(state);
+        s.book_synced = synced;
+        const risk::halt_reason reason = loop.risk().switch_state().kill_reason();
+        if (reason != last_reason_) {
+            last_reason_ = reason;
+            s.halt_reason.assign(reason == risk::halt_reason::none ? std::string_view("")
+                                                                   : risk::to_string(reason));
+        }
+        const bool have_book = market.best_bid.ticks() > 0 && market.best_ask.ticks() > 0;
+        s.best_bid = have_book ? spec_.to_double(market.best_bid) : 0.0;
+        s.best_ask = have_book ? spec_.to_double(market.best_ask) : 0.0;
+        s.mid = have_book ? (s.best_bid + s.best_ask) / 2.0 : 0.0;
+        s.spread_bps = have_book && s.mid > 0.0 ? (s.best_ask - s.best_bid) / s.mid * 1e4 : 0.0;
+        const exec::working_order& bid = loop.quotes().order(core::side::buy, 0);
+        const exec::working_order& ask = loop.quotes().order(core::side::sell, 0);
+        s.quoted_bid = bid.status == exec::order_status::none ? 0.0 : spec_.to_double(bid.price);
+        s.quoted_ask = ask.status == exec::order_status::none ? 0.0 : spec_.to_double(ask.price);
+        s.inventory_base = spec_.to_double(account.position());
+        s.pnl_total_quote = account.total_pnl();
+        s.pnl_realized_quote = account.realized_pnl();
+        s.gateway_connected = venue.connected;
+        s.working_orders = static_cast<std::uint32_t>(venue.working_orders);
+        s.working_bids = bid.status == exec::order_status::none ? 0U : 1U;
+        s.fills = stats.fills;
+        const std::uint64_t sent = loop.gate().orders_sent(risk::order_intent::quote) +
+                                   loop.gate().orders_sent(risk::order_intent::flatten);
+        s.orders_sent = sent;
+        if (round_trip_.count() != round_trip_count_) {
+            round_trip_count_ = round_trip_.count();
+            s.round_trip_p50_ns = round_trip_.p50();
+            s.round_trip_p99_ns = round_trip_.percentile(0.99);
+        }
+        if (ticks_ != nullptr && ticks_->end_to_end().count() != tick_count_) {
+            // Socket read to the order the venue took (paper) or its bytes written (live), as the
+            // status line has it.
+            tick_count_ = ticks_->end_to_end().count();
+            s.tick_to_order_p50_ns = ticks_->end_to_end().p50();
+            s.tick_to_order_p99_ns = ticks_->end_to_end().percentile(0.99);
+        }
+        board_.publish(s);
+
+        persisted_state p;
+        p.position_lots = account.position().lots();
+        p.cost_basis_units = account.cost_basis_units();
+        p.cash_units = account.cash_units();
+        if (const auto day = loop.risk().trading_day()) {
+            // The day's anchor as the daily-loss check sees it: the views' realized PnL minus
+            // what today() leaves of it is the base; today()'s equity is the day's start.
+            const risk::account_view raw = loop.gate().account();
+            const risk::account_view today = loop.risk().today(raw);
+            p.trading_day = *day;
+            p.day_pnl_base = raw.realized_pnl_today - today.realized_pnl_today;
+            p.day_start_equity = today.day_start_equity;
+        }
+        p.last_order_sequence = loop.quotes().last_sequence();
+        for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
+            for (const core::side side : {core::side::buy, core::side::sell}) {
+                const exec::working_order& order = loop.quotes().order(side, level);
+                if (order.status == exec::order_status::none || p.order_count >= p.orders.size()) {
+                    continue;
+                }
+                p.orders[p.order_count++] = {.id = order.id.value,
+                                             .price_ticks = order.price.ticks(),
+                                             .qty_lots = order.qty.lots(),
+                                             .filled_lots = order.cum_qty.lots(),
+                                             .buy = side == core::side::buy};
+            }
+        }
+        p.kill_latched = state == risk::trading_state::killed;
+        p.kill_reason = reason;
+        p.last_md_update_id = md.last_update_id;
+        persisted_.publish(p);
+
+        metrics_.md_messages.set_total(md.messages);
+        metrics_.md_gaps.set_total(md.gaps + stats.sequence_gaps);
+        metrics_.md_resyncs.set_total(md.resyncs);
+        metrics_.book_synced.set(synced ? 1.0 : 0.0);
+        metrics_.orders_sent.set_total(sent);
+        metrics_.cancels_sent.set_total(quotes.cancels_sent);
+        metrics_.fills.set_total(stats.fills);
+        metrics_.working_orders.set(static_cast<double>(s.working_orders));
+        metrics_.gateway_connected.set(venue.connected ? 1.0 : 0.0);
+        // Venue rejects are counted by reason as they arrive (on_venue_reject). API errors of
+        // the simulated venue: requests the gateway refused to send and orders whose outcome
+        // became unknown.
+        metrics_.api_errors.set_total(quotes.gateway_errors + quotes.unknowns + venue.api_errors);
+        for (std::size_t i = 0; i < risk::reject_reason_count; ++i) {
+            metrics_.risk_refusals[i]->set_total(
+                loop.gate().risk_rejects(static_cast<risk::reject_reason>(i)));
+        }
+        metrics_.order_rejects[static_cast<std::size_t>(exec::reject_reason::risk_refused)]
+            ->set_total(loop.gate().risk_rejects());
+        metrics_.pnl_total.set(s.pnl_total_quote);
+        metrics_.pnl_realized.set(s.pnl_realized_quote);
+        metrics_.inventory.set(s.inventory_base);
+        metrics_.kill_engaged.set(state == risk::trading_state::killed ? 1.0 : 0.0);
+        metrics_.paused.set(state == risk::trading_state::paused ? 1.0 : 0.0);
+        metrics_.kills.set_total(loop.risk().switch_state().kill_count());
+        if (stats.fills != last_fills_) {
+            last_fills_ = stats.fills;
+            metrics_.last_fill_seconds.set(static_cast<double>(s.published_ns) / 1e9);
+        }
+        if (md.messages != last_messages_) {
+            last_messages_ = md.messages;
+            metrics_.last_md_seconds.set(static_cast<double>(s.published_ns) / 1e9);
+        }
+    }
+
+    /// The snapshot last published (core thread).
+    [[nodiscard]] const ops::status_snapshot& last() const noexcept { return snapshot_; }
+    /// The core's tick-to-order histograms, for the /status percentiles (core thread; must
+    /// outlive the publishing).
+    void set_tick_latency(const core::tick_latency* ticks) noexcept { ticks_ = ticks; }
+    /// Marks the snapshot stopped and publishes it once more.
+    void stopped() noexcept {
+        snapshot_.state = ops::trading_state::stopped;
+        snapshot_.published_ns = core::wall_clock{}.now();
+        board_.publish(snapshot_);
+    }
+
+private:
+    const core::symbol_spec& spec_;
+    ops::status_board& board_;
+    ops::engine_metrics& metrics_;
+    persisted_board& persisted_;
+    ops::status_snapshot snapshot_{};
+    /// Round trips (sent to ack) for the /status percentiles; Prometheus gets its own buckets.
+    core::latency_histogram round_trip_;
+    std::uint64_t round_trip_count_ = 0;
+    const core::tick_latency* ticks_ = nullptr;
+    std::uint64_t tick_count_ = 0;
+    risk::halt_reason last_reason_ = risk::halt_reason::none;
+    std::uint64_t last_fills_ = 0;
+    std::uint64_t last_messages_ = 0;
+};
+
+/// Quote asset per notional unit of the symbol (10^-(price decimals + quantity decimals)).
+[[nodiscard]] double notional_unit(const core::symbol_spec& spec) noexcept {
+    return 1.0 / static_cast<double>(core::pow10(spec.price_decimals() + spec.qty_decimals()));
+}
+
+} // namespace
+
+struct session_services::parts {
+    session_services_config config;
+    core::symbol_spec spec;
+    std::string symbol_name;
+    std::unique_ptr<ops::journal> journal;
+    ops::instance_lock lock;
+    std::string state_path;
+    bool restored_found = false;
+    ops::engine_state restored;
+    std::unique_ptr<ops::alert_dispatcher> dispatcher;
+    ops::stderr_alert_sink stderr_alerts;
+    tee_alert_sink alerts{nullptr, nullptr};
+    ops::status_board board;
+    ops::metrics_registry registry;
+    ops::engine_metrics metrics{registry};
+    persisted_board persisted;
+    std::unique_ptr<ops_publisher> publisher;
+    std::unique_ptr<state_saver> saver;
+    std::unique_ptr<ops::http_server> http;
+    std::unique_ptr<ops::telegram_commands> telegram;
+    std::string http_endpoint;
+    core::duration_ns publish_ns = 0;
+    core::timestamp_ns next_publish = 0;
+    bool published_killed = false;
+    bool stopped = false;
+
+    void log(const std::string& line) const {
+        if (config.log) {
+            config.log(line);
+        }
+    }
+};
+
+session_services::session_services(std::unique_ptr<parts> p) noexcept : parts_(std::move(p)) {}
+
+session_services::~session_services() {
+    // A session that returns early (a failed start) still joins its threads and flushes.
+    if (parts_->saver) {
+        parts_->saver->stop();
+    }
+    if (parts_->telegram) {
+        parts_->telegram->stop();
+    }
+    if (parts_->http) {
+        parts_->http->stop();
+    }
+    if (parts_->journal) {
+        parts_->journal->stop();
+    }
+}
+
+core::result<std::unique_ptr<session_services>, std::string>
+session_services::open(const session_services_config& config, const core::symbol_spec& spec,
+                       std::uint32_t symbol_index) {
+    auto p = std::make_unique<parts>();
+    p->config = config;
+    p->spec = spec;
+    p->symbol_name = std::string(spec.name().view());
+    p->publish_ns =
+        std::max<std::int64_t>(1, config.ops.status_interval_ms.count()) * core::ns_per_ms;
+
+    if (!config.journal_path.empty()) {
+        ops::journal_config journal_config;
+        journal_config.path = config.journal_path;
+        journal_config.fdatasync_interval_ms = config.journal_flush_interval_ms;
+        // "ts" is the engine's clock; wall_ns dates the lines.
+        journal_config.stamp_wall_clock = true;
+        journal_config.symbols.assign(symbol_index + 1U, spec);
+        auto opened = ops::journal::open(std::move(journal_config));
+        if (!opened.has_value() || !(*opened)->start()) {
+            return core::unexpected("cannot open the journal " + config.journal_path);
+        }
+        p->journal = std::move(*opened);
+    }
+
+    // The single-instance lock and the state file come before any order can be sent.
+    const ops::state_settings& state = config.ops.state;
+    if (!state.directory.empty()) {
+        auto acquired = ops::instance_lock::acquire(state.directory, state.account, p->symbol_name);
+        if (!acquired.has_value()) {
+            return core::unexpected("state: " + acquired.error());
+        }
+        p->lock = std::move(*acquired);
+        p->state_path =
+            state.directory + "/quoter-" + state.account + "-" + p->symbol_name + ".state";
+        auto loaded = ops::load_state(p->state_path);
+        if (!loaded.has_value()) {
+            return core::unexpected("state: " + loaded.error());
+        }
+        p->restored_found = loaded->found;
+        p->restored = std::move(loaded->state);
+        if (p->restored_found &&
+            (p->restored.account != state.account || p->restored.symbol != p->symbol_name)) {
+            return core::unexpected("state: " + p->state_path + " belongs to account " +
+                                    p->restored.account + " symbol " + p->restored.symbol +
+                                    "; move it aside");
+        }
+    }
+
+    // Alerts: stderr (unless the mode summarises them), the dispatcher (webhook, Telegram,
+    // file) when configured.
+    risk::alert_sink* to_stderr = config.alerts_to_stderr ? &p->stderr_alerts : nullptr;
+    p->alerts = tee_alert_sink(to_stderr, nullptr);
+    if (config.ops.alerts.any_target()) {
+        const std::string instance = config.ops.instance.empty()
+                                         ? config.mode_name + " " + p->symbol_name
+                                         : config.ops.instance;
+        ops::alert_dispatcher_settings settings = config.ops.alerts.dispatcher_settings(instance);
+        const std::vector<std::string> problems = ops::check_alert_settings(settings);
+        if (!problems.empty()) {
+            return core::unexpected("alerts: " + problems.front());
+        }
+        p->dispatcher = std::make_unique<ops::alert_dispatcher>(std::move(settings));
+        for (const std::string& target : p->dispatcher->describe_targets()) {
+            p->log("alerts: " + target);
+        }
+        p->alerts = tee_alert_sink(to_stderr, p->dispatcher.get());
+    }
+
+    p->publisher =
+        std::make_unique<ops_publisher>(config.mode_name, spec, p->board, p->metrics, p->persisted);
+    return std::unique_ptr<session_services>(new session_services(std::move(p)));
+}
+
+ops::journal* session_services::journal() const noexcept {
+    return parts_->journal.get();
+}
+
+risk::alert_sink& session_services::alerts() noexcept {
+    return parts_->alerts;
+}
+
+const ops::engine_state* session_services::restored() const noexcept {
+    return parts_->restored_found ? &parts_->restored : nullptr;
+}
+
+void session_services::restore_account(core_loop& loop) {
+    const parts& p = *parts_;
+    if (!p.restored_found) {
+        return;
+    }
+    const ops::engine_state& restored = p.restored;
+    // The account lives only in the process: put back its position, cash and order sequence,
+    // and the trading day's anchor, so every limit sees what it saw before.
+    std::int64_t position_lots = 0;
+    std::int64_t cost_basis = 0;
+    for (const ops::state_position& position : restored.positions) {
+        if (position.symbol == p.symbol_name) {
+            position_lots = position.qty_lots;
+            cost_basis = position.entry_notional;
+        }
+    }
+    loop.restore(core::qty{position_lots}, cost_basis, restored.cash,
+                 restored.last_client_order_seq);
+    const portfolio::account& account = loop.account();
+    p.log("state: restored position " + std::to_string(position_lots) + " lots, cash " +
+          std::to_string(account.cash()) + ", PnL " + std::to_string(account.total_pnl()) +
+          "; order ids continue after " + std::to_string(restored.last_client_order_seq));
+    if (restored.trading_day != 0) {
+        const double unit = notional_unit(p.spec);
+        loop.risk().restore_day(restored.trading_day,
+                                static_cast<double>(restored.daily_pnl_base) * unit,
+                                static_cast<double>(restored.day_start_equity) * unit);
+        p.log("state: trading day " + std::to_string(restored.trading_day) +
+              " restored (start equity " +
+              std::to_string(static_cast<double>(restored.day_start_equity) * unit) +
+              "); a later day starts afresh");
+    }
+}
+
+void session_services::restore_kill(core_loop& loop, core::timestamp_ns now) {
+    const parts& p = *parts_;
+    if (!p.restored_found || !p.restored.kill_latched) {
+        return;
+    }
+    // A kill latched before the restart stays latched until an explicit resume.
+    (void)loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, now);
+    p.log("state: kill latched before the restart (reason " +
+          (p.restored.kill_reason.empty() ? std::string("unknown") : p.restored.kill_reason) +
+          "); it stays engaged until resume");
+}
+
+std::string session_services::start(core_loop& loop, ops::control_channel* control,
+                                    const feed_view& feed, const venue_view& venue) {
+    parts& p = *parts_;
+    loop.set_exec_listener(p.publisher.get());
+    p.publisher->publish(loop, feed, venue);
+    if (!p.state_path.empty()) {
+        ops::engine_state base;
+        base.account = p.config.ops.state.account;
+        base.symbol = p.symbol_name;
+        p.saver = std::make_unique<state_saver>(p.state_path, std::move(base), p.persisted,
+                                                p.config.ops.state.save_interval_ms,
+                                                notional_unit(p.spec), p.journal.get());
+    }
+    if (p.config.ops.http.enabled) {
+        auto server = ops::http_server::start(
+            p.config.ops.http, p.config.ops.http_token,
+            {.control = control, .status = &p.board, .metrics = &p.registry});
+        if (!server.has_value()) {
+            return "http: " + server.error();
+        }
+        p.http = std::move(*server);
+        p.http_endpoint = p.http->endpoint();
+        p.log("http: listening on " + p.http_endpoint);
+    }
+    // Telegram commands: a thread of their own, into the control channel like HTTP's.
+    if (const ops::alerts_settings& a = p.config.ops.alerts; !a.telegram_command_chat_ids.empty()) {
+        if (control == nullptr) {
+            return "telegram: commands need a control channel";
+        }
+        p.telegram = std::make_unique<ops::telegram_commands>(
+            ops::telegram_command_settings{.api_url = a.telegram_api_url,
+                                           .bot_token = a.telegram_bot_token,
+                                           .allowed_chat_ids = a.telegram_command_chat_ids,
+                                           .poll_timeout =
+                                               std::chrono::seconds(a.telegram_poll_timeout_s)},
+            *control, p.board);
+        if (const std::string failed = p.telegram->start(); !failed.empty()) {
+            return "telegram: " + failed;
+        }
+        std::string chats;
+        for (const std::string& id : a.telegram_command_chat_ids) {
+            chats += (chats.empty() ? "" : ", ") + id;
+        }
+        p.log("telegram: commands accepted from chat " + chats);
+    }
+    return {};
+}
+
+void session_services::set_tick_latency(const core::tick_latency* ticks) noexcept {
+    parts_->publisher->set_tick_latency(ticks);
+}
+
+void session_services::on_tick(const core::tick_stamps& stamps) noexcept {
+    if (const core::duration_ns e2e = stamps.end_to_end(); e2e >= 0) {
+        parts_->metrics.tick_to_order.observe(e2e);
+    }
+}
+
+bool session_services::publish_due(const core_loop& loop, core::timestamp_ns now) noexcept {
+    parts& p = *parts_;
+    const bool killed = loop.state() == risk::trading_state::killed;
+    // A kill is published at once, not a status interval later.
+    if (now < p.next_publish && killed == p.published_killed) {
+        return false;
+    }
+    p.next_publish = now + p.publish_ns;
+    p.published_killed = killed;
+    return true;
+}
+
+void session_services::publish(const core_loop& loop, const feed_view& feed,
+                               const venue_view& venue) noexcept {
+    parts_->publisher->publish(loop, feed, venue);
+}
+
+const ops::status_snapshot& session_services::last() const noexcept {
+    return parts_->publisher->last();
+}
+
+void session_services::stop(const core_loop& loop, const feed_view& feed, const venue_view& venue) {
+    parts& p = *parts_;
+    if (p.stopped) {
+        return;
+    }
+    p.stopped = true;
+    p.publisher->publish(loop, feed, venue);
+    p.publisher->stopped();
+    if (p.saver) {
+        p.saver->stop();
+        if (const std::string failed = p.saver->error(); !failed.empty()) {
+            p.log("state: " + failed);
+        }
+    }
+    if (p.telegram) {
+        p.telegram->stop();
+    }
+    if (p.http) {
+        p.http->stop();
+    }
+    if (p.journal) {
+        p.journal->stop();
+    }
+}
+
+const std::string& session_services::http_endpoint() const noexcept {
+    return parts_->http_endpoint;
+}
+
+} // namespace quoter::engine
