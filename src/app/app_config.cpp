@@ -241,6 +241,15 @@ void read_exchange(config::section s, exchange_section& out) {
     out.secrets_file = s.secrets_file(
         "secrets_file", "TOML file holding api_key and api_secret, mode 0600; relative to this "
                         "file; empty: secrets only from the environment");
+    out.futures_heartbeat_ms = s.duration_ms(
+        "futures_heartbeat_ms", out.futures_heartbeat_ms, {.min = 0, .max = 600'000},
+        "USD-M futures: countdownCancelAll heartbeat interval; 0: no dead-man's switch");
+    out.futures_countdown_ms = s.duration_ms(
+        "futures_countdown_ms", out.futures_countdown_ms, {.min = 1'000, .max = 3'600'000},
+        "USD-M futures: the venue cancels every order this long after the last heartbeat");
+    out.listen_key_keepalive_ms = s.duration_ms(
+        "listen_key_keepalive_ms", out.listen_key_keepalive_ms, {.min = 1'000, .max = 3'600'000},
+        "USD-M futures: listenKey keep-alive (PUT) interval; Binance closes a key after 60 min");
     read_endpoints(s.sub("spot"), out.spot, "spot mainnet");
     read_endpoints(s.sub("spot_testnet"), out.spot_testnet, "spot testnet");
     read_endpoints(s.sub("usdm_futures"), out.usdm_futures, "USD-M futures mainnet", true);

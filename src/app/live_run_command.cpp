@@ -47,11 +47,6 @@ int run_live_command(const live_run_command& command) {
                              "QUOTER_API_SECRET, or name a 0600 file in exchange.secrets_file\n");
         return exit_invalid;
     }
-    if (config.engine.market != market_kind::spot) {
-        std::fprintf(stderr, "quoter run --mode live: market %s is not built yet (spot only)\n",
-                     std::string(to_string(config.engine.market)).c_str());
-        return exit_not_built;
-    }
     const endpoints& urls = config.active_endpoints();
 
     engine::live_session_config session;
@@ -62,6 +57,18 @@ int run_live_command(const live_run_command& command) {
     session.gateway.recv_window_ms = config.exchange.recv_window_ms.count();
     session.gateway.reconcile_max_retries = config.exchange.reconcile_max_retries;
     session.gateway.silent_timeouts = config.exchange.silent_timeouts;
+    if (config.engine.market == market_kind::usdm_futures) {
+        // USD-M futures: REST orders at rest_url, the listenKey stream at ws_url.
+        exec::binance_futures_gateway_config& futures = session.futures_gateway.emplace();
+        futures.rest_url = urls.rest_url;
+        futures.ws_url = urls.ws_url;
+        futures.api_key = session.gateway.api_key;
+        futures.secret = session.gateway.secret;
+        futures.recv_window_ms = session.gateway.recv_window_ms;
+        futures.heartbeat_ms = config.exchange.futures_heartbeat_ms.count();
+        futures.countdown_ms = config.exchange.futures_countdown_ms.count();
+        futures.listen_key_keepalive_ms = config.exchange.listen_key_keepalive_ms.count();
+    }
 
     session_shell shell(command.duration_s);
     if (!shell.installed()) {
@@ -70,8 +77,9 @@ int run_live_command(const live_run_command& command) {
     }
     std::fprintf(stderr, "quoter run --mode live: %s on %s %s, orders via %s%s; %s\n",
                  config.engine.symbol.c_str(), config.engine.testnet ? "TESTNET" : "MAINNET",
-                 urls.ws_url.c_str(), urls.ws_api_url.c_str(), shell.duration_text().c_str(),
-                 std::string(shell.hint()).c_str());
+                 urls.ws_url.c_str(),
+                 (session.futures_gateway ? urls.rest_url : urls.ws_api_url).c_str(),
+                 shell.duration_text().c_str(), std::string(shell.hint()).c_str());
     std::fflush(stderr);
 
     const engine::live_summary summary = engine::run_live_session(

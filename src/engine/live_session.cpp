@@ -31,7 +31,7 @@ namespace {
     return count;
 }
 
-[[nodiscard]] live_gateway_stats gateway_stats(const exec::binance_spot_gateway& gateway) {
+[[nodiscard]] live_gateway_stats gateway_stats(const exec::binance_gateway& gateway) {
     const exec::binance_gateway_counters& c = gateway.counters();
     live_gateway_stats out;
     out.connected = gateway.connected();
@@ -47,7 +47,7 @@ namespace {
     return out;
 }
 
-live_status snapshot(const core_loop& loop, const exec::binance_spot_gateway& gateway,
+live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway,
                      const live::market_data_service& service, const core::tick_latency& ticks,
                      core::timestamp_ns now) {
     live_status status;
@@ -72,7 +72,7 @@ live_status snapshot(const core_loop& loop, const exec::binance_spot_gateway& ga
 
 /// The gateway as /status and the metrics see it.
 [[nodiscard]] venue_view live_venue(const core_loop& loop,
-                                    const exec::binance_spot_gateway& gateway) noexcept {
+                                    const exec::binance_gateway& gateway) noexcept {
     return {.working_orders = working_orders(loop.quotes()),
             .connected = gateway.connected(),
             .api_errors = gateway.counters().api_errors.load(std::memory_order_relaxed)};
@@ -113,7 +113,13 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     if (gateway_config.start_us == 0) {
         gateway_config.start_us = wall_ns() / 1'000;
     }
-    exec::binance_spot_gateway gateway(std::move(gateway_config), specs);
+    std::optional<exec::binance_futures_gateway_config> futures_config = config.futures_gateway;
+    if (futures_config && futures_config->start_us == 0) {
+        futures_config->start_us = wall_ns() / 1'000;
+    }
+    exec::binance_gateway gateway = futures_config
+                                        ? exec::binance_gateway(std::move(*futures_config), specs)
+                                        : exec::binance_gateway(std::move(gateway_config), specs);
     gateway.start();
     const core::timestamp_ns connect_deadline =
         wall_ns() + config.connect_timeout_ms * core::ns_per_ms;
@@ -129,12 +135,12 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         feed.stop();
         summary.error = "order gateway: " +
                         std::string(connected ? "no reconciliation with " : "no session with ") +
-                        config.gateway.url + " within " +
-                        std::to_string(config.connect_timeout_ms) + " ms";
+                        gateway.url() + " within " + std::to_string(config.connect_timeout_ms) +
+                        " ms";
         return summary;
     }
     const exec::binance_gateway_counters& counters = gateway.counters();
-    log("gateway: connected to " + config.gateway.url + "; reconciled: " +
+    log("gateway: connected to " + gateway.url() + "; reconciled: " +
         std::to_string(counters.reconcile_found.load()) + " open orders found, " +
         std::to_string(counters.reconcile_cancelled.load()) + " of earlier runs cancelled, " +
         std::to_string(counters.foreign_orders.load()) + " foreign left alone");
@@ -214,6 +220,17 @@ live_summary run_live_session(const live_session_config& config, const std::atom
                            static_cast<double>(config.gateway.reconcile_max_retries));
         }
     };
+    // Futures: the venue's position (positionRisk, at its entry price) is the account's.
+    for (const exec::futures_position& held : gateway.positions()) {
+        if (held.symbol == 0 && held.amount.lots() != 0) {
+            const std::int64_t cost =
+                instrument.trading_spec.notional_units(held.entry_price, held.amount);
+            loop.restore(held.amount, cost, loop.account().initial_cash_units() - cost, 0);
+            log("position: adopted " +
+                std::to_string(instrument.trading_spec.to_double(held.amount)) + " at entry " +
+                std::to_string(instrument.trading_spec.to_double(held.entry_price)));
+        }
+    }
 
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = wall_ns() + status_ns;
@@ -237,8 +254,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     std::uint64_t first_request = 0;
     const auto tick_started = [&] { first_request = gateway.next_request_id(); };
     const auto tick_finished = [&](const core::tick_stamps& stamps) {
-        if (stamps[core::tick_point::encoded] != 0 &&
-            gateway.next_request_id() != first_request) {
+        if (stamps[core::tick_point::encoded] != 0 && gateway.next_request_id() != first_request) {
             waiting->add(first_request, stamps, *ticks);
         } else {
             ticks->record(stamps);

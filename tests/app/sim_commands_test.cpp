@@ -334,15 +334,6 @@ TEST_CASE("live mode without API credentials refuses to start, whether given or 
     CHECK_THAT(live.err, Catch::Contains("quoter run --mode live: no API credentials"));
 }
 
-TEST_CASE("live trading on USD-M futures says it is not built yet", "[sim_commands]") {
-    quoter::test::temp_dir dir("live-futures");
-    const auto config = dir.write("futures.toml", "[engine]\nmarket = \"usdm_futures\"\n");
-    const auto result = run_quoter({"run", "--mode", "live", "--config", config.string()},
-                                   {{"QUOTER_API_KEY", "key"}, {"QUOTER_API_SECRET", "secret"}});
-    CHECK(result.status == 3);
-    CHECK_THAT(result.err, Catch::Contains("not built yet"));
-}
-
 TEST_CASE("SIGUSR1 kills quoter run --mode sim: every open order cancelled, then SIGINT exits 0",
           "[sim_commands][risk]") {
     quoter::test::temp_dir dir("sim-kill");

@@ -3,6 +3,8 @@
 // each fault is read beside the code it breaks.
 #include "venue_server.hpp"
 
+#include "futures_api.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -162,6 +164,8 @@ public:
     bool ws_api = false;
     /// WebSocket API sessions: the user-data subscription opened on it, if any.
     std::optional<std::uint64_t> user_subscription;
+    /// Futures user-data stream (/ws/<listenKey>): its key, else "".
+    std::string listen_key;
     /// Path before "/stream" or "/ws" ("", "/public", "/market").
     std::string prefix;
     /// Output of this session alone is held until then (0: not stalled).
@@ -177,7 +181,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
     server_core(net::io_loop& loop_in, market_state& market_in, server_options options_in)
         : loop(loop_in), market(market_in), options(std::move(options_in)),
           acceptor(loop_in.context()), housekeeping(loop_in.context()),
-          orders(market_in, options.orders) {}
+          orders(market_in, options.orders), futures(market_in, options.orders) {}
 
     net::io_loop& loop;
     market_state& market;
@@ -188,6 +192,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
     std::vector<std::shared_ptr<ws_session_base>> sessions;
     venue_stats stats;
     order_api orders;
+    futures_api futures;
+    /// Futures requests left unanswered (silence, dropped answers) until then: dropping the
+    /// responder closes the connection.
+    std::vector<std::pair<std::int64_t, responder>> withheld;
     std::uint64_t next_session_id = 1;
     std::int64_t stall_until_ns = 0;
     bool stall_active = false;
@@ -233,6 +241,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
 
     /// Subscribes a session to a stream name; false for unknown symbols or kinds.
     bool subscribe(ws_session_base& session, std::string_view name) {
+        if (futures.is_listen_key(name)) {
+            session.listen_key = std::string(name);
+            return true;
+        }
         const auto stream = parse_stream(name);
         if (!stream) {
             return false;
@@ -306,11 +318,51 @@ struct server_core : std::enable_shared_from_this<server_core> {
         }
     }
 
+    /// Sends the futures API's new events to the streams of their listenKey; closes the
+    /// streams of expired keys (after their listenKeyExpired event).
+    void flush_futures_events() {
+        for (const auto& [key, event] : futures.take_events()) {
+            const auto message = std::make_shared<const std::string>(event);
+            for (const auto& session : sessions) {
+                if (session->listen_key == key) {
+                    session->send(message, false);
+                }
+            }
+        }
+        for (const std::string& key : futures.take_expired_keys()) {
+            for (const auto& session : std::vector(sessions)) {
+                if (session->listen_key == key) {
+                    session->close_going_away("listenKey expired");
+                }
+            }
+        }
+    }
+
+    void handle_futures(const request_type& request, std::string_view path, std::string_view query,
+                        const responder& respond) {
+        futures_answer answer =
+            futures.handle(std::string_view(request.method_string()), path, query, request.body(),
+                           std::string_view(request["X-MBX-APIKEY"]), wall_ms());
+        flush_futures_events();
+        if (answer.withheld) {
+            // Silence lasts as configured; a dropped answer is never sent.
+            const std::int64_t now_ms = wall_ms();
+            const std::int64_t until =
+                now_ms < futures.silent_until() ? futures.silent_until() : now_ms + 30'000;
+            withheld.emplace_back(until, respond);
+            return;
+        }
+        respond(json_response(request, static_cast<http::status>(answer.status),
+                              std::move(answer.body)));
+    }
+
     void publish(std::size_t symbol, channel kind, std::string_view data) {
         if (kind == channel::depth) {
             // Resting orders fill as the market moves through them, not only on requests.
             orders.on_book(symbol, wall_ms());
             flush_user_events();
+            futures.on_book(symbol, wall_ms());
+            flush_futures_events();
         }
         const std::size_t slot = symbol * channel_count + static_cast<std::size_t>(kind);
         for (const auto& session : sessions) {
@@ -426,6 +478,9 @@ struct server_core : std::enable_shared_from_this<server_core> {
         const fault_options& faults = options.faults;
         constexpr std::int64_t ms = 1'000'000;
 
+        futures.tick(now / ms);
+        flush_futures_events();
+        std::erase_if(withheld, [&](const auto& held) { return now / ms >= held.first; });
         if (stall_active && now >= stall_until_ns) {
             stall_active = false;
             for (const auto& session : std::vector(sessions)) {
@@ -521,6 +576,13 @@ struct server_core : std::enable_shared_from_this<server_core> {
             question == std::string_view::npos ? std::string_view{} : target.substr(question + 1));
         if (path.starts_with("/control/")) {
             handle_control(request, path.substr(9), params, respond);
+            return;
+        }
+        if (futures_api::serves(path)) {
+            handle_futures(request, path,
+                           question == std::string_view::npos ? std::string_view{}
+                                                              : target.substr(question + 1),
+                           respond);
             return;
         }
         if (request.method() != http::verb::get) {
@@ -639,6 +701,30 @@ struct server_core : std::enable_shared_from_this<server_core> {
         }
         add("depth_withheld", withheld);
         out += ",\"open_client_ids\":" + orders.open_client_ids_json();
+        add("futures_requests", futures.stats().requests);
+        add("futures_signature_failures", futures.stats().signature_failures);
+        add("futures_orders_placed", futures.stats().orders_placed);
+        add("futures_orders_rejected", futures.stats().orders_rejected);
+        add("futures_orders_cancelled", futures.stats().orders_cancelled);
+        add("futures_open_orders", futures.open_order_count());
+        add("futures_trades", futures.stats().trades);
+        add("futures_user_events", futures.stats().user_events);
+        add("listen_keys_created", futures.stats().listen_keys_created);
+        add("listen_keys_expired", futures.stats().listen_keys_expired);
+        add("listen_key_keepalives", futures.stats().keepalives);
+        add("countdown_heartbeats", futures.stats().heartbeats);
+        add("countdown_cancels", futures.stats().countdown_cancels);
+        add("countdowns_armed", futures.countdowns_armed());
+        add("futures_silenced", futures.stats().silenced);
+        add("futures_answers_dropped", futures.stats().answers_dropped);
+        add("futures_failed_after_execute", futures.stats().failed_after_execute);
+        std::uint64_t user_streams = 0;
+        for (const auto& session : sessions) {
+            user_streams += session->listen_key.empty() ? 0 : 1;
+        }
+        add("futures_user_streams", user_streams);
+        out += ",\"futures_open_client_ids\":" + futures.open_client_ids_json();
+        out += ",\"futures_positions\":" + futures.positions_json();
         out += ",\"stalled\":";
         out += stall_active ? "true" : "false";
         out += ",\"session_ids\":[";
@@ -735,6 +821,19 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "user_stream_kill") {
             terminate_user_streams(param_int(params, "notice_ms", 0));
+            ok();
+        } else if (action == "listen_key_expire") {
+            futures.expire_listen_key(wall_ms());
+            flush_futures_events();
+            ok();
+        } else if (action == "futures_silence") {
+            futures.silence_until(wall_ms() + param_int(params, "ms", 1'000));
+            ok();
+        } else if (action == "futures_order_drop") {
+            futures.drop_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
+        } else if (action == "futures_fail_after_execute") {
+            futures.fail_after_execute(static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
         } else if (action == "ping") {
             ping_sessions(param_int(params, "timeout_ms", options.faults.pong_timeout_ms));
@@ -1182,6 +1281,7 @@ void venue_server::shutdown() {
     error_code ignored;
     core.acceptor.close(ignored);
     core.housekeeping.cancel();
+    core.withheld.clear(); // they hold their sessions, which hold the core
     for (const auto& session : std::vector(core.sessions)) {
         session->drop();
     }

@@ -99,6 +99,11 @@ struct exchange_section {
     std::uint32_t silent_timeouts = 2;
     /// The secrets file as resolved (relative to the config file); empty when not used.
     std::string secrets_file;
+    /// USD-M futures: countdownCancelAll sent this often (0: off) with this countdown.
+    std::chrono::milliseconds futures_heartbeat_ms{30'000};
+    std::chrono::milliseconds futures_countdown_ms{120'000};
+    /// USD-M futures: the listenKey keep-alive (PUT) interval.
+    std::chrono::milliseconds listen_key_keepalive_ms{1'800'000};
 };
 
 /// [symbol]: the symbol's filters as exchangeInfo gives them, as exact decimal text.

@@ -23,7 +23,7 @@
 #include "quoter/core/tick_latency.hpp"
 #include "quoter/core/wait_policy.hpp"
 #include "quoter/engine/core_loop.hpp"
-#include "quoter/exec/binance_spot_gateway.hpp"
+#include "quoter/exec/binance_gateway.hpp"
 #include "quoter/live/market_data_service.hpp"
 #include "quoter/ops/control.hpp"
 #include "quoter/ops/ops_config.hpp"
@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,9 @@ struct live_session_config {
     /// WebSocket API endpoint, key, secret, recvWindow, client-id tag. start_us is filled in by
     /// the session when zero (the process start time, so client ids differ across restarts).
     exec::binance_spot_gateway_config gateway;
+    /// Set: USD-M futures through exec::binance_futures_gateway instead (same start_us rule);
+    /// the position positionRisk reports is adopted into the account before the first quote.
+    std::optional<exec::binance_futures_gateway_config> futures_gateway;
     /// How long the gateway may take to open its session and reconcile before the run fails,
     /// in ms.
     std::int64_t connect_timeout_ms = 10'000;

@@ -1,0 +1,167 @@
+// binance_futures_gateway: the order_gateway of Binance USD-M futures, over REST (/fapi) with a
+// listenKey user-data stream and the exchange-side dead-man's switch.
+//
+// Two threads, as the spot gateway. The core thread calls submit / cancel / cancel_all / poll:
+// each request is encoded and HMAC-signed into a fixed buffer (futures_request_encoder: the
+// query string as sent is what is signed, the body stays empty) and pushed on an SPSC ring;
+// nothing is allocated, formatted or locked there. The gateway's own I/O thread owns net's
+// rest_client (keep-alive connections to rest_url, the key in X-MBX-APIKEY) and the user-data
+// WebSocket, sends what the ring holds, decodes answers (answer_decoder) and pushes exec reports
+// on a second ring that poll() drains into the sink.
+//
+// Outcomes (see order_gateway): POST /fapi/v1/order (GTX for post-only, reduceOnly for flatten
+// orders) answers ack / reject (-5022: post_only_would_cross); a placement whose answer does not
+// come within request_timeout_ms, is a 5xx / -1006 / -1007 or is lost with its connection is
+// reported `unknown` and resolved by GET /fapi/v1/order (the shared report funnel maps the
+// venue's status), never sent again. A transport failure before the request left (connect
+// refused) is a plain reject. -1021 resyncs the clock from GET /fapi/v1/time and retries once.
+// Every report passes the shared order_report_funnel, so the answer, the stream and a query
+// telling the same ack, fill or end reach the core once.
+//
+// User data: POST /fapi/v1/listenKey, then a WebSocket at <ws_url>/ws/<listenKey>:
+// ORDER_TRADE_UPDATE (NEW, TRADE, CANCELED, EXPIRED) become reports, ACCOUNT_UPDATE sets the
+// positions. The key is kept alive with PUT every listen_key_keepalive_ms; an answer -1125 or a
+// listenKeyExpired event makes a new key and a new stream. Every time the stream opens the
+// gateway reconciles before it takes new orders (submit() answers `disconnected` until then):
+// GET /fapi/v1/openOrders; orders of earlier runs of the same id tag are cancelled, foreign ones
+// too when cancel_foreign_orders, this run's stay; then GET /fapi/v2/positionRisk, whose
+// positions are adopted (positions()); then ready().
+//
+// Dead-man's switch: while ready, POST /fapi/v1/countdownCancelAll (countdown_ms) for every
+// symbol every heartbeat_ms, so the venue cancels every order if quoter stops talking.
+//
+// Kill: every cancel-all (DELETE /fapi/v1/allOpenOrders) is confirmed by GET /fapi/v1/openOrders
+// kill_check_delay_ms after its answer and sent again while anything rests, at most
+// kill_confirm_attempts times (counters as the spot gateway's).
+//
+// Limits: every request passes order_rate_limiter before it is sent (by default Binance USD-M's
+// 2,400 weight a minute, 300 orders per 10 s and 1,200 a minute; the X-MBX-USED-WEIGHT-1M and
+// X-MBX-ORDER-COUNT-10S headers as floors); 429 / 418 back off as the limiter decides.
+//
+// Threading: construct, start() and stop() on the owning thread; order_gateway calls on the
+// core thread only; everything else runs on the gateway's I/O thread.
+#pragma once
+
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/exec/binance_order_params.hpp"
+#include "quoter/exec/binance_rate_limits.hpp"
+#include "quoter/exec/binance_spot_gateway.hpp"
+#include "quoter/exec/order_gateway.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace quoter::exec {
+
+struct binance_futures_gateway_config {
+    /// REST origin, e.g. "https://testnet.binancefuture.com".
+    std::string rest_url;
+    /// User-data stream origin; the stream is <ws_url>/ws/<listenKey>, e.g.
+    /// "wss://stream.binancefuture.com".
+    std::string ws_url;
+    std::string api_key;
+    std::string secret; ///< HMAC-SHA256 secret; forgotten after construction (signer state).
+    std::int64_t recv_window_ms = 5'000;
+    /// Instance tag and start time of the client order ids (see client_id_factory).
+    std::string id_tag = "q";
+    std::int64_t start_us = 0;
+    /// A request without answer after this long is unknown and gets queried (ms).
+    std::int64_t request_timeout_ms = 2'000;
+    /// Delay before opening a new user-data stream after it dropped (ms).
+    std::int64_t reconnect_delay_ms = 200;
+    /// Keep-alive connections to rest_url.
+    std::size_t max_connections = 4;
+    /// PUT /fapi/v1/listenKey this often (Binance closes a key after 60 min without one).
+    std::int64_t listen_key_keepalive_ms = 30 * 60 * 1'000;
+    /// countdownCancelAll heartbeat: every heartbeat_ms with countdown_ms; 0 turns it off.
+    std::int64_t heartbeat_ms = 30'000;
+    std::int64_t countdown_ms = 120'000;
+    /// Request limits enforced before anything is sent; by default Binance USD-M's published
+    /// ones. New orders and queries stop short of each by limiter.cancel_reserve_pct.
+    std::vector<rate_limit_rule> rate_limits{
+        {rate_limit_type::request_weight, 60 * core::ns_per_s, 2'400},
+        {rate_limit_type::orders, 10 * core::ns_per_s, 300},
+        {rate_limit_type::orders, 60 * core::ns_per_s, 1'200},
+    };
+    rate_limiter_config limiter;
+    /// Reconciliation: cancel open orders neither this run nor an earlier run of the same tag
+    /// placed (true) or leave them and count them (false).
+    bool cancel_foreign_orders = false;
+    /// After a cancel-all: query the open orders this long after its answer (ms) and send the
+    /// cancel-all again while any rest, at most kill_confirm_attempts times.
+    std::int64_t kill_check_delay_ms = 200;
+    std::uint32_t kill_confirm_attempts = 5;
+};
+
+/// A position on the venue: signed lots and the venue's average entry price (0 when unknown).
+struct futures_position {
+    std::uint32_t symbol = 0;
+    core::qty amount;
+    core::price entry_price;
+};
+
+/// Futures-only counters; written by the I/O thread, readable from any thread (relaxed).
+struct binance_futures_counters {
+    std::atomic<std::uint64_t> listen_keys{0};        ///< listenKeys created (POST).
+    std::atomic<std::uint64_t> keepalives{0};         ///< Keep-alive PUTs answered ok.
+    std::atomic<std::uint64_t> listen_key_expired{0}; ///< listenKeyExpired events and -1125.
+    std::atomic<std::uint64_t> heartbeats{0};         ///< countdownCancelAll answered ok.
+    std::atomic<std::uint64_t> heartbeat_failures{0}; ///< countdownCancelAll not answered ok.
+    std::atomic<std::uint64_t> position_updates{0};   ///< ACCOUNT_UPDATE events.
+};
+
+class binance_futures_gateway final : public order_gateway {
+public:
+    /// symbols: index = order_request::symbol; must outlive the gateway. Allocates everything
+    /// here (rings, decoders, request table).
+    binance_futures_gateway(binance_futures_gateway_config config,
+                            std::span<const core::symbol_spec> symbols);
+    ~binance_futures_gateway() override;
+    binance_futures_gateway(const binance_futures_gateway&) = delete;
+    binance_futures_gateway& operator=(const binance_futures_gateway&) = delete;
+
+    /// Starts the I/O thread, which opens (and reopens) the user-data stream on its own.
+    void start();
+    /// Closes the stream and joins the I/O thread. Requests still queued are dropped; the
+    /// countdown stays armed on the venue (it cancels what a crash would have left).
+    void stop();
+    /// True while the user-data stream is open.
+    [[nodiscard]] bool connected() const noexcept;
+    /// True once the stream is open and the gateway reconciled: submit() takes orders only then.
+    [[nodiscard]] bool ready() const noexcept;
+    /// Positions as positionRisk told at the last reconciliation (amount and entry price),
+    /// amounts updated by ACCOUNT_UPDATE events. Any thread; locks.
+    [[nodiscard]] std::vector<futures_position> positions() const;
+    /// The spot gateway's balances() for the same session code: futures report none.
+    [[nodiscard]] std::vector<asset_balance> balances() const { return {}; }
+    [[nodiscard]] const binance_gateway_counters& counters() const noexcept;
+    [[nodiscard]] const binance_futures_counters& futures_counters() const noexcept;
+    /// Local-to-venue clock offset in ms (venue time = local wall time + offset).
+    [[nodiscard]] std::int64_t server_time_offset_ms() const noexcept;
+
+    void set_report_sink(exec_report_sink* sink) noexcept override;
+    [[nodiscard]] gateway_error submit(const order_request& request,
+                                       core::timestamp_ns now) noexcept override;
+    [[nodiscard]] gateway_error cancel(std::uint32_t symbol, client_order_id id,
+                                       core::timestamp_ns now) noexcept override;
+    [[nodiscard]] gateway_error cancel_all(std::uint32_t symbol,
+                                           core::timestamp_ns now) noexcept override;
+    std::size_t poll(core::timestamp_ns now) noexcept override;
+
+    /// Core thread: the request id the next submit / cancel / cancel_all request will carry.
+    [[nodiscard]] std::uint64_t next_request_id() const noexcept;
+    /// Core thread: moves up to out.size() written stamps (a core request handed to the REST
+    /// client, on core::tsc_clock::process()), oldest first, into out; returns how many.
+    std::size_t poll_written(std::span<written_stamp> out) noexcept;
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace quoter::exec

@@ -1,0 +1,1268 @@
+#include "quoter/exec/binance_futures_gateway.hpp"
+
+#include "net/tls_context.hpp"
+#include "net/ws_connection.hpp"
+#include "quoter/core/clock.hpp"
+#include "quoter/core/spsc_ring.hpp"
+#include "quoter/exec/binance_answer.hpp"
+#include "quoter/exec/binance_client_id.hpp"
+#include "quoter/exec/binance_futures_requests.hpp"
+#include "quoter/exec/binance_report_funnel.hpp"
+#include "quoter/exec/binance_signer.hpp"
+#include "quoter/exec/binance_user_data.hpp"
+#include "quoter/net/io_loop.hpp"
+#include "quoter/net/rest_client.hpp"
+#include "quoter/net/url.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace quoter::exec {
+namespace {
+
+enum class request_kind : std::uint8_t {
+    place,
+    cancel,
+    cancel_all,
+    status,           ///< GET /fapi/v1/order: resolves an unknown placement or cancel.
+    time,             ///< GET /fapi/v1/time: clock offset.
+    listen_key,       ///< POST /fapi/v1/listenKey.
+    keepalive,        ///< PUT /fapi/v1/listenKey.
+    open_orders,      ///< Reconciliation: GET /fapi/v1/openOrders (every symbol).
+    positions,        ///< Reconciliation: GET /fapi/v2/positionRisk.
+    reconcile_cancel, ///< Reconciliation: DELETE /fapi/v1/order of an order this run does not own.
+    kill_check,       ///< After a cancel-all: GET /fapi/v1/openOrders of the symbol.
+    heartbeat,        ///< POST /fapi/v1/countdownCancelAll.
+};
+
+/// One signed request on its way from the core thread to the I/O thread.
+struct outgoing_request {
+    std::array<char, max_request_bytes> text{};
+    std::uint16_t size = 0;
+    http_method method = http_method::get;
+    request_kind kind = request_kind::place;
+    std::uint64_t request_id = 0;
+    order_request order; ///< place: the order; cancel: id and symbol; cancel_all: symbol.
+};
+
+/// A request the I/O thread sent and has no answer for yet. I/O thread only.
+struct pending_request {
+    std::uint64_t request_id = 0;
+    request_kind kind = request_kind::place;
+    bool active = false;
+    bool timed_out = false;   ///< Reported unknown / queried already.
+    bool retried = false;     ///< -1021 retry used.
+    bool await_time = false;  ///< Placement waiting for the clock resync to be sent again.
+    bool for_cancel = false;  ///< status: resolving a cancel, not a placement.
+    std::int64_t sent_ms = 0; ///< Local wall time of sending.
+    /// Sent again (re-encoded) at this local time; 0: not waiting. Requests the limiter held
+    /// back and queries that must be asked again wait here.
+    std::int64_t retry_at_ms = 0;
+    std::uint64_t generation = 0; ///< Reconciliation round of reconciliation requests.
+    order_request order;
+    venue_client_id foreign_id; ///< reconcile_cancel: the order's client id on the venue.
+};
+
+/// The confirmation of one symbol's cancel-all. I/O thread only.
+struct kill_state {
+    bool active = false;
+    bool checking = false;
+    std::uint32_t resent = 0;
+    std::int64_t check_at_ms = 0;
+};
+
+constexpr std::size_t request_ring = 256;
+constexpr std::size_t report_ring = 1024;
+constexpr std::size_t pending_slots = 1024;
+
+std::int64_t wall_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::int64_t wall_ms() noexcept {
+    return wall_ns() / core::ns_per_ms;
+}
+
+net::http_method to_net(http_method method) noexcept {
+    switch (method) {
+    case http_method::get:
+        return net::http_method::get;
+    case http_method::post:
+        return net::http_method::post;
+    case http_method::put:
+        return net::http_method::put;
+    case http_method::del:
+        return net::http_method::del;
+    }
+    return net::http_method::get;
+}
+
+/// The request never reached the venue: it cannot have executed.
+bool never_sent(net::rest_error error) noexcept {
+    switch (error) {
+    case net::rest_error::bad_url:
+    case net::rest_error::tls_setup:
+    case net::rest_error::resolve_failed:
+    case net::rest_error::connect_failed:
+    case net::rest_error::tls_failed:
+        return true;
+    case net::rest_error::none:
+    case net::rest_error::timed_out:
+    case net::rest_error::io_error:
+    case net::rest_error::too_large:
+        break;
+    }
+    return false;
+}
+
+std::int64_t header_number(const net::rest_response& response, std::string_view name) {
+    const std::string_view text = response.header(name);
+    std::int64_t value = -1;
+    if (text.empty() ||
+        std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc{}) {
+        return -1;
+    }
+    return value;
+}
+
+/// The string value of "name" in a small flat JSON object ("" when absent).
+std::string_view json_string(std::string_view body, std::string_view name) {
+    std::string key = "\"";
+    key += name;
+    key += "\":\"";
+    const auto at = body.find(key);
+    if (at == std::string_view::npos) {
+        return {};
+    }
+    const auto first = at + key.size();
+    const auto last = body.find('"', first);
+    return last == std::string_view::npos ? std::string_view{} : body.substr(first, last - first);
+}
+
+} // namespace
+
+struct binance_futures_gateway::impl final : net::detail::ws_listener, report_funnel_output {
+    impl(binance_futures_gateway_config cfg, std::span<const core::symbol_spec> syms)
+        : config(std::move(cfg)), symbols(syms), signer(config.secret),
+          core_encoder(signer, config.recv_window_ms), io_encoder(signer, config.recv_window_ms),
+          ids(config.id_tag, config.start_us), decoder(syms), user_decoder(syms),
+          limiter(config.limiter), kills(syms.size()), funnel(*this, counters.fills) {
+        for (const rate_limit_rule& rule : config.rate_limits) {
+            (void)limiter.add_rule(rule);
+        }
+        config.secret.assign(config.secret.size(), '\0');
+        config.secret.clear();
+    }
+
+    // ---- core thread -------------------------------------------------------------------------
+
+    [[nodiscard]] std::int64_t venue_ms(core::timestamp_ns now) const noexcept {
+        return now / core::ns_per_ms + offset_ms.load(std::memory_order_relaxed);
+    }
+
+    gateway_error push(outgoing_request& request, rest_request encoded) noexcept {
+        if (!encoded.ok()) {
+            return gateway_error::queue_full; // cannot be encoded: never sent
+        }
+        request.method = encoded.method;
+        request.size = static_cast<std::uint16_t>(encoded.target.size());
+        return to_io.try_push(request) ? gateway_error::none : gateway_error::queue_full;
+    }
+
+    // ---- I/O thread: the loop ----------------------------------------------------------------
+
+    void run() {
+        net::rest_config rest_config;
+        rest_config.base_url = config.rest_url;
+        rest_config.max_connections = config.max_connections;
+        rest_config.request_timeout_ms = config.request_timeout_ms;
+        rest = std::make_unique<net::rest_client>(loop, rest_config);
+        request_time(wall_ms());
+        while (!stopping.load(std::memory_order_acquire)) {
+            if (loop.stopped()) {
+                loop.restart();
+            }
+            std::size_t work = loop.poll();
+            const std::int64_t now_ms = wall_ms();
+            if (stream == nullptr && !key_requested && now_ms >= reconnect_at_ms) {
+                request_listen_key(now_ms);
+            }
+            work += to_io.pop_batch([&](const outgoing_request& request) { send(request); });
+            if (now_ms != last_scan_ms) {
+                last_scan_ms = now_ms;
+                scan(now_ms);
+            }
+            if (work == 0) {
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
+            }
+        }
+        close_stream();
+        rest.reset(); // pending callbacks never run
+        loop.poll();
+    }
+
+    /// Sends a core request (already encoded) through the limiter.
+    void send(const outgoing_request& request) {
+        const std::int64_t now_ms = wall_ms();
+        if (limiter.try_send(class_of(request.kind), weight_of(request.kind, false),
+                             now_ms * core::ns_per_ms) != admit_result::ok) {
+            // Never left the process: the venue cannot have it.
+            counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
+            if (request.kind == request_kind::place) {
+                exec_report r = report_of(request.order, exec_kind::reject);
+                r.reason = reject_reason::too_many_open_orders;
+                deliver(r);
+            } else if (request.kind == request_kind::cancel) {
+                deliver(report_of(request.order, exec_kind::cancel_reject));
+            }
+            return;
+        }
+        pending_request& p = slot(request.request_id);
+        p.kind = request.kind;
+        p.order = request.order;
+        if (request.kind == request_kind::place) {
+            funnel.open(request.order);
+        }
+        transmit(p, request.method, {request.text.data(), request.size}, now_ms);
+        // full: dropped
+        (void)written.try_push(written_stamp{.request_id = request.request_id,
+                                             .at = core::tsc_clock::process().now()});
+    }
+
+    [[nodiscard]] pending_request& slot(std::uint64_t id) noexcept {
+        pending_request& p = pending[id % pending_slots];
+        p = pending_request{};
+        p.request_id = id;
+        return p;
+    }
+
+    /// Hands one request to the REST client; its answer comes back through on_response.
+    void transmit(pending_request& p, http_method method, std::string_view target,
+                  std::int64_t now_ms) {
+        p.active = true;
+        p.sent_ms = now_ms;
+        p.retry_at_ms = 0;
+        net::rest_request request;
+        request.method = to_net(method);
+        request.target.assign(target);
+        request.headers.emplace_back("X-MBX-APIKEY", config.api_key);
+        const std::uint64_t id = p.request_id;
+        rest->send(std::move(request),
+                   [this, id](net::rest_response&& response) { on_response(id, response); });
+        counters.sent.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    /// Sends a request the I/O thread wrote itself (queries, reconciliation, heartbeat) through
+    /// the limiter; held back, it is written and sent again at the next scan.
+    void send_own(pending_request& p, rest_request encoded, std::int64_t now_ms) {
+        p.active = true;
+        p.sent_ms = now_ms;
+        if (!encoded.ok()) {
+            p.active = false;
+            return;
+        }
+        if (limiter.try_send(class_of(p.kind), weight_of(p.kind, p.order.symbol == all_symbols),
+                             now_ms * core::ns_per_ms) != admit_result::ok) {
+            counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
+            p.retry_at_ms = now_ms + 1;
+            return;
+        }
+        transmit(p, encoded.method, encoded.target, now_ms);
+    }
+
+    void scan(std::int64_t now_ms) {
+        check_kills(now_ms);
+        for (pending_request& p : pending) {
+            if (p.active && p.retry_at_ms != 0 && now_ms >= p.retry_at_ms) {
+                p.retry_at_ms = 0;
+                reissue(p, now_ms);
+            }
+        }
+        if (stream_open && now_ms >= next_keepalive_ms) {
+            next_keepalive_ms = now_ms + config.listen_key_keepalive_ms;
+            pending_request& q = slot(take_io_id());
+            q.kind = request_kind::keepalive;
+            send_own(q, futures_request_encoder::listen_key(http_method::put), now_ms);
+        }
+        if (heartbeat_armed && config.heartbeat_ms > 0 && now_ms >= next_heartbeat_ms) {
+            next_heartbeat_ms = now_ms + config.heartbeat_ms;
+            for (std::uint32_t symbol = 0; symbol < symbols.size(); ++symbol) {
+                send_heartbeat(symbol, now_ms);
+            }
+        }
+    }
+
+    /// Writes and sends again a request that waits (held by the limiter, or asked again).
+    void reissue(pending_request& p, std::int64_t now_ms) {
+        switch (p.kind) {
+        case request_kind::status:
+            query(p, now_ms);
+            return;
+        case request_kind::place:
+            resend_place(p, now_ms);
+            return;
+        case request_kind::open_orders:
+        case request_kind::positions:
+            if (p.generation == reconcile_generation) {
+                send_reconcile_query(p, now_ms);
+            } else {
+                p.active = false;
+            }
+            return;
+        case request_kind::reconcile_cancel:
+            send_reconcile_cancel(p, now_ms);
+            return;
+        case request_kind::time:
+            p.active = false;
+            request_time(now_ms);
+            return;
+        case request_kind::listen_key:
+            send_own(p, futures_request_encoder::listen_key(http_method::post), now_ms);
+            return;
+        case request_kind::keepalive:
+            send_own(p, futures_request_encoder::listen_key(http_method::put), now_ms);
+            return;
+        case request_kind::heartbeat:
+            p.active = false; // the next heartbeat goes out on time anyway
+            return;
+        case request_kind::kill_check:
+            p.active = false;
+            if (p.order.symbol < kills.size()) {
+                kills[p.order.symbol].checking = false; // asked again at the next scan
+            }
+            return;
+        case request_kind::cancel_all:
+            send_own(p,
+                     io_encoder.cancel_all(io_buffer, symbols[p.order.symbol].name().view(),
+                                           now_ms + offset_ms.load()),
+                     now_ms);
+            return;
+        case request_kind::cancel:
+            p.active = false;
+            return;
+        }
+    }
+
+    // ---- answers -----------------------------------------------------------------------------
+
+    void on_response(std::uint64_t id, const net::rest_response& response) {
+        pending_request& p = pending[id % pending_slots];
+        if (!p.active || p.request_id != id) {
+            return; // resolved meanwhile (e.g. by a query)
+        }
+        const std::int64_t now_ms = wall_ms();
+        if (response.error != net::rest_error::none) {
+            on_transport_error(p, response.error, now_ms);
+            return;
+        }
+        counters.answers.fetch_add(1, std::memory_order_relaxed);
+        if (p.kind == request_kind::time) {
+            resync_time(response.body, p.sent_ms, now_ms);
+            p.active = false;
+            return;
+        }
+        const api_answer& answer = decoder.decode_rest(
+            response.status, response.body, header_number(response, "X-MBX-USED-WEIGHT-1M"),
+            header_number(response, "X-MBX-ORDER-COUNT-10S"),
+            header_number(response, "Retry-After"), now_ms);
+        if (answer.outcome != answer_outcome::ok) {
+            counters.api_errors.fetch_add(1, std::memory_order_relaxed);
+        }
+        limiter.on_usage(answer.usage, now_ms * core::ns_per_ms);
+        limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms);
+        switch (p.kind) {
+        case request_kind::place:
+            on_place_answer(p, answer, now_ms);
+            return;
+        case request_kind::cancel:
+            on_cancel_answer(p, answer, now_ms);
+            return;
+        case request_kind::cancel_all:
+            on_cancel_all_answer(p, now_ms);
+            return;
+        case request_kind::status:
+            if (funnel.resolve_status(p.order, p.for_cancel, answer) ==
+                status_resolution::ask_again) {
+                p.retry_at_ms = now_ms + config.request_timeout_ms;
+                return;
+            }
+            p.active = false;
+            return;
+        case request_kind::listen_key:
+            on_listen_key_answer(p, response.body, answer, now_ms);
+            return;
+        case request_kind::keepalive:
+            p.active = false;
+            if (answer.outcome == answer_outcome::ok) {
+                futures.keepalives.fetch_add(1, std::memory_order_relaxed);
+            } else if (answer.outcome == answer_outcome::listen_key_invalid) {
+                futures.listen_key_expired.fetch_add(1, std::memory_order_relaxed);
+                restart_stream(now_ms);
+            }
+            return;
+        case request_kind::open_orders:
+        case request_kind::positions:
+        case request_kind::reconcile_cancel:
+            on_reconcile_answer(p, answer, response.body, now_ms);
+            return;
+        case request_kind::kill_check:
+            on_kill_check_answer(p, answer, now_ms);
+            return;
+        case request_kind::heartbeat:
+            p.active = false;
+            (answer.outcome == answer_outcome::ok ? futures.heartbeats : futures.heartbeat_failures)
+                .fetch_add(1, std::memory_order_relaxed);
+            return;
+        case request_kind::time:
+            return;
+        }
+    }
+
+    /// No HTTP answer: never sent (connect failed) or lost after sending (timeout, reset).
+    void on_transport_error(pending_request& p, net::rest_error error, std::int64_t now_ms) {
+        const bool unsent = never_sent(error);
+        if (!unsent) {
+            counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+        }
+        switch (p.kind) {
+        case request_kind::place:
+            if (unsent) {
+                reject(p, reject_reason::none);
+                return;
+            }
+            if (!p.timed_out && !funnel.outcome_known(p.order.id)) {
+                report_unknown(p);
+            }
+            query(p, now_ms);
+            return;
+        case request_kind::cancel:
+            if (unsent) {
+                deliver(report_of(p.order, exec_kind::cancel_reject));
+                p.active = false;
+                return;
+            }
+            p.for_cancel = true;
+            query(p, now_ms);
+            return;
+        case request_kind::status:
+        case request_kind::open_orders:
+        case request_kind::positions:
+        case request_kind::reconcile_cancel:
+        case request_kind::listen_key:
+            // Asked again after a pause (a reconciliation cancel is idempotent: the order is
+            // gone or it is not).
+            p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 1);
+            if (p.kind == request_kind::listen_key) {
+                p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 100);
+            }
+            return;
+        case request_kind::cancel_all:
+            on_cancel_all_answer(p, now_ms); // the confirming query decides
+            return;
+        case request_kind::kill_check:
+            p.active = false;
+            if (p.order.symbol < kills.size()) {
+                kills[p.order.symbol].checking = false;
+            }
+            return;
+        case request_kind::heartbeat:
+            futures.heartbeat_failures.fetch_add(1, std::memory_order_relaxed);
+            p.active = false;
+            return;
+        case request_kind::time:
+        case request_kind::keepalive:
+            p.active = false;
+            return;
+        }
+    }
+
+    void on_place_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        switch (answer.outcome) {
+        case answer_outcome::ok:
+            if (answer.has_order) {
+                (void)funnel.resolve_status(p.order, false, answer);
+            } else {
+                funnel.ack(p.order, 0);
+            }
+            p.active = false;
+            return;
+        case answer_outcome::clock_skew:
+            if (!p.retried) {
+                p.retried = true;
+                p.await_time = true; // sent again when the clock answer came
+                counters.clock_retries.fetch_add(1, std::memory_order_relaxed);
+                request_time(now_ms);
+                return;
+            }
+            reject(p, reject_reason::none);
+            return;
+        case answer_outcome::post_only_reject:
+            reject(p, reject_reason::post_only_would_cross);
+            return;
+        case answer_outcome::retry_after:
+        case answer_outcome::banned:
+            reject(p, reject_reason::too_many_open_orders);
+            return;
+        case answer_outcome::unknown:
+        case answer_outcome::malformed:
+            if (!p.timed_out && !funnel.outcome_known(p.order.id)) {
+                report_unknown(p);
+            }
+            query(p, now_ms);
+            return;
+        case answer_outcome::reject:
+        case answer_outcome::unknown_order:
+        case answer_outcome::listen_key_invalid:
+            reject(p, reject_reason::none);
+            return;
+        }
+    }
+
+    void on_cancel_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        switch (answer.outcome) {
+        case answer_outcome::ok:
+            if (answer.has_order) {
+                funnel.finished(order_report_funnel::order_of(answer.order, p.order), answer.order,
+                                exec_kind::cancelled);
+            } else {
+                funnel.terminal(p.order, exec_kind::cancelled, reject_reason::user_cancel);
+            }
+            p.active = false;
+            return;
+        case answer_outcome::unknown:
+        case answer_outcome::malformed:
+            p.for_cancel = true;
+            query(p, now_ms);
+            return;
+        case answer_outcome::clock_skew:
+            request_time(now_ms);
+            [[fallthrough]];
+        default: {
+            exec_report r = report_of(p.order, exec_kind::cancel_reject);
+            r.reason = answer.outcome == answer_outcome::unknown_order
+                           ? reject_reason::unknown_order
+                           : reject_reason::none;
+            deliver(r);
+            p.active = false;
+            return;
+        }
+        }
+    }
+
+    void on_cancel_all_answer(pending_request& p, std::int64_t now_ms) {
+        p.active = false;
+        // Whatever the answer said (Binance's is a bare {"code":200}), the cancelled orders come
+        // on the stream and a query confirms that nothing rests.
+        if (p.order.symbol < kills.size()) {
+            kill_state& k = kills[p.order.symbol];
+            k.active = true;
+            k.checking = false;
+            k.check_at_ms = now_ms + config.kill_check_delay_ms;
+        }
+    }
+
+    /// Resolves `p` (a placement or cancel) with GET /fapi/v1/order under a new request id.
+    void query(pending_request& p, std::int64_t now_ms) {
+        const order_request order = p.order;
+        const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
+        p.active = false;
+        pending_request& q = slot(take_io_id());
+        q.kind = request_kind::status;
+        q.order = order;
+        q.for_cancel = for_cancel;
+        q.timed_out = true;
+        counters.status_queries.fetch_add(1, std::memory_order_relaxed);
+        const auto text_id = ids.format(order.id);
+        send_own(q,
+                 io_encoder.order_status(io_buffer, symbols[order.symbol].name().view(),
+                                         text_id.view(), now_ms + offset_ms.load()),
+                 now_ms);
+    }
+
+    void resend_place(pending_request& p, std::int64_t now_ms) {
+        const auto text_id = ids.format(p.order.id);
+        send_own(p,
+                 io_encoder.place(io_buffer, symbols[p.order.symbol], p.order, text_id.view(),
+                                  response_type(p.order), now_ms + offset_ms.load()),
+                 now_ms);
+    }
+
+    void request_time(std::int64_t now_ms) {
+        pending_request& q = slot(take_io_id());
+        q.kind = request_kind::time;
+        send_own(q, {http_method::get, "/fapi/v1/time"}, now_ms);
+    }
+
+    /// Offset from GET /fapi/v1/time: serverTime against the middle of the round trip. Then the
+    /// placements refused for -1021 go out again (once).
+    void resync_time(std::string_view body, std::int64_t sent_ms, std::int64_t now_ms) {
+        const auto at = body.find("\"serverTime\":");
+        std::int64_t server = 0;
+        if (at != std::string_view::npos &&
+            std::from_chars(body.data() + at + 13, body.data() + body.size(), server).ec ==
+                std::errc{}) {
+            offset_ms.store(server - (sent_ms + now_ms) / 2, std::memory_order_relaxed);
+        }
+        for (pending_request& p : pending) {
+            if (p.active && p.kind == request_kind::place && p.await_time) {
+                p.await_time = false;
+                resend_place(p, now_ms);
+            }
+        }
+    }
+
+    // ---- user-data stream --------------------------------------------------------------------
+
+    void request_listen_key(std::int64_t now_ms) {
+        key_requested = true;
+        pending_request& q = slot(take_io_id());
+        q.kind = request_kind::listen_key;
+        send_own(q, futures_request_encoder::listen_key(http_method::post), now_ms);
+    }
+
+    void on_listen_key_answer(pending_request& p, std::string_view body, const api_answer& answer,
+                              std::int64_t now_ms) {
+        const std::string_view key = json_string(body, "listenKey");
+        if (answer.outcome != answer_outcome::ok || key.empty()) {
+            p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 100);
+            return;
+        }
+        p.active = false;
+        key_requested = false;
+        futures.listen_keys.fetch_add(1, std::memory_order_relaxed);
+        listen_key.assign(key);
+        open_stream(now_ms);
+    }
+
+    void open_stream(std::int64_t now_ms) {
+        std::string base = config.ws_url;
+        while (!base.empty() && base.back() == '/') {
+            base.pop_back();
+        }
+        const auto endpoint = net::parse_url(base + "/ws/" + listen_key);
+        std::shared_ptr<boost::asio::ssl::context> tls;
+        if (endpoint.has_value() && endpoint->tls) {
+            auto made = net::detail::make_client_tls_context({});
+            if (made.has_value()) {
+                tls = *made;
+            }
+        }
+        if (!endpoint.has_value() || (endpoint->tls && tls == nullptr)) {
+            reconnect_at_ms = now_ms + 1'000;
+            return;
+        }
+        net::detail::ws_connection_options options;
+        options.target = endpoint->path;
+        stream = net::detail::make_ws_connection(loop.context(), tls, *endpoint, options, this);
+        stream->start();
+    }
+
+    void on_open(net::detail::ws_connection& /*connection*/) override {
+        const std::int64_t now_ms = wall_ms();
+        stream_open = true;
+        open.store(true, std::memory_order_release);
+        counters.connects.fetch_add(1, std::memory_order_relaxed);
+        next_keepalive_ms = now_ms + config.listen_key_keepalive_ms;
+        start_reconcile(now_ms);
+    }
+
+    void on_ping(net::detail::ws_connection& /*connection*/) override {}
+
+    void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason /*reason*/,
+                   std::string_view /*detail*/) override {
+        stream_closed(wall_ms());
+        // The connection object outlives this callback through its own handlers.
+        stream.reset();
+    }
+
+    void stream_closed(std::int64_t now_ms) {
+        if (stream_open) {
+            counters.disconnects.fetch_add(1, std::memory_order_relaxed);
+        }
+        stream_open = false;
+        open.store(false, std::memory_order_release);
+        ready.store(false, std::memory_order_release);
+        ++reconcile_generation; // a reconciliation in flight is void
+        reconnect_at_ms = now_ms + config.reconnect_delay_ms;
+    }
+
+    void close_stream() {
+        if (stream != nullptr) {
+            stream->detach();
+            stream->abort(net::close_reason::stopped);
+            stream.reset();
+        }
+    }
+
+    /// The key expired: drop the stream; the loop makes a new key and stream, then reconciles.
+    void restart_stream(std::int64_t now_ms) {
+        close_stream();
+        stream_closed(now_ms);
+        reconnect_at_ms = now_ms; // a new key at once
+    }
+
+    void on_message(net::detail::ws_connection& /*connection*/, std::string_view payload,
+                    core::timestamp_ns /*local_ns*/, bool /*binary*/) override {
+        counters.user_events.fetch_add(1, std::memory_order_relaxed);
+        const user_event& e = user_decoder.decode(payload);
+        switch (e.kind) {
+        case user_event_kind::order_update:
+            on_order_update(e.order);
+            return;
+        case user_event_kind::account_update:
+            on_account_update(e.account);
+            return;
+        case user_event_kind::listen_key_expired:
+            futures.listen_key_expired.fetch_add(1, std::memory_order_relaxed);
+            restart_stream(wall_ms());
+            return;
+        case user_event_kind::none:
+        case user_event_kind::account_position:
+        case user_event_kind::other:
+        case user_event_kind::malformed:
+            return;
+        }
+    }
+
+    void on_order_update(const order_update& u) {
+        const auto id = ids.parse(u.client_id.view());
+        if (!id.has_value()) {
+            return; // an order of another run or program: reconciliation's business
+        }
+        order_request order;
+        order.id = *id;
+        order.symbol = u.symbol;
+        order.side = u.side;
+        order.price = u.order_price;
+        order.qty = u.order_qty;
+        order = funnel.tracked_order(order);
+        switch (u.execution) {
+        case execution_type::new_order:
+            funnel.ack(order, u.order_id);
+            return;
+        case execution_type::trade:
+            // The trade's venue time, on the local clock: what the fill-delay trigger measures.
+            funnel.fills_to(order, u.cum_qty, u.last_price, u.trade_id, u.order_id,
+                            u.maker ? liquidity_role::maker : liquidity_role::taker,
+                            (u.transaction_time_ms - offset_ms.load(std::memory_order_relaxed)) *
+                                core::ns_per_ms);
+            return;
+        case execution_type::canceled:
+        case execution_type::expired:
+        case execution_type::trade_prevention:
+            funnel.terminal(order, exec_kind::cancelled,
+                            u.execution == execution_type::canceled ? reject_reason::user_cancel
+                                                                    : reject_reason::expired,
+                            u.cum_qty, u.order_id);
+            return;
+        case execution_type::rejected:
+            funnel.terminal(order, exec_kind::reject, reject_reason::none);
+            return;
+        case execution_type::unknown:
+        case execution_type::replaced:
+        case execution_type::amendment:
+        case execution_type::calculated:
+            return;
+        }
+    }
+
+    void on_account_update(const account_change& change) {
+        futures.position_updates.fetch_add(1, std::memory_order_relaxed);
+        const std::lock_guard<std::mutex> lock(positions_mutex);
+        for (std::size_t i = 0; i < change.position_count; ++i) {
+            set_position(change.positions[i]);
+        }
+    }
+
+    /// Caller holds positions_mutex. entry: kept when not given.
+    void set_position(const position_amount& position, std::optional<core::price> entry = {}) {
+        for (futures_position& known : positions) {
+            if (known.symbol == position.symbol) {
+                known.amount = position.amount;
+                if (entry.has_value()) {
+                    known.entry_price = *entry;
+                }
+                return;
+            }
+        }
+        positions.push_back({position.symbol, position.amount, entry.value_or(core::price{})});
+    }
+
+    /// positionRisk's entryPrice of a symbol (the decoder keeps the amounts only); it may have
+    /// more decimals than the tick, so it is rounded to the nearest tick.
+    [[nodiscard]] core::price entry_price_of(std::string_view body, std::uint32_t symbol) const {
+        std::string key = "\"symbol\":\"";
+        key += symbols[symbol].name().view();
+        key += '"';
+        const auto at = body.find(key);
+        const auto entry = at == std::string_view::npos ? at : body.find("\"entryPrice\":\"", at);
+        if (entry == std::string_view::npos) {
+            return core::price{};
+        }
+        const auto first = entry + 14;
+        const auto last = body.find('"', first);
+        double value = 0.0;
+        if (last == std::string_view::npos ||
+            std::from_chars(body.data() + first, body.data() + last, value).ec != std::errc{}) {
+            return core::price{};
+        }
+        return symbols[symbol].round_nearest(value);
+    }
+
+    // ---- reconciliation: every time the stream opens, before new orders are taken ---------
+
+    void start_reconcile(std::int64_t now_ms) {
+        ready.store(false, std::memory_order_release);
+        ++reconcile_generation;
+        reconcile_steps = 1;
+        positions_asked = false;
+        pending_request& q = slot(take_io_id());
+        q.kind = request_kind::open_orders;
+        q.order.symbol = all_symbols;
+        q.generation = reconcile_generation;
+        send_reconcile_query(q, now_ms);
+    }
+
+    void send_reconcile_query(pending_request& q, std::int64_t now_ms) {
+        const std::int64_t venue_ms = now_ms + offset_ms.load();
+        send_own(q,
+                 q.kind == request_kind::open_orders
+                     ? io_encoder.open_orders(io_buffer, {}, venue_ms)
+                     : io_encoder.position_risk(io_buffer, {}, venue_ms),
+                 now_ms);
+    }
+
+    void send_reconcile_cancel(pending_request& q, std::int64_t now_ms) {
+        send_own(q,
+                 io_encoder.cancel(io_buffer, symbols[q.order.symbol].name().view(),
+                                   q.foreign_id.view(), now_ms + offset_ms.load()),
+                 now_ms);
+    }
+
+    void on_reconcile_answer(pending_request& p, const api_answer& answer, std::string_view body,
+                             std::int64_t now_ms) {
+        if (p.generation != reconcile_generation) {
+            p.active = false; // an earlier round's: the current one asks for itself
+            return;
+        }
+        if (p.kind == request_kind::reconcile_cancel) {
+            p.active = false;
+            if (answer.outcome == answer_outcome::ok) {
+                counters.reconcile_cancelled.fetch_add(1, std::memory_order_relaxed);
+            }
+            finish_reconcile_step(now_ms);
+            return;
+        }
+        if (answer.outcome != answer_outcome::ok) {
+            p.retry_at_ms = now_ms + config.request_timeout_ms; // asked again
+            return;
+        }
+        p.active = false;
+        if (p.kind == request_kind::positions) {
+            {
+                const std::lock_guard<std::mutex> lock(positions_mutex);
+                positions.clear();
+                for (const position_amount& position : decoder.listed_positions()) {
+                    set_position(position, entry_price_of(body, position.symbol));
+                }
+            }
+            finish_reconcile_step(now_ms);
+            return;
+        }
+        // Open orders: those of earlier runs (and foreign ones when so configured) go.
+        for (const answered_order& o : decoder.listed_orders()) {
+            counters.reconcile_found.fetch_add(1, std::memory_order_relaxed);
+            const client_id_owner owner = ids.owner(o.client_id.view());
+            if (owner == client_id_owner::this_run) {
+                continue; // tracked, or resolved by its own query
+            }
+            if (owner == client_id_owner::foreign && !config.cancel_foreign_orders) {
+                counters.foreign_orders.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            pending_request& q = slot(take_io_id());
+            q.kind = request_kind::reconcile_cancel;
+            q.order.symbol = o.symbol;
+            q.generation = reconcile_generation;
+            q.foreign_id = o.client_id;
+            ++reconcile_steps;
+            send_reconcile_cancel(q, now_ms);
+            if (!q.active) {
+                finish_reconcile_step(now_ms); // could not be encoded
+            }
+        }
+        finish_reconcile_step(now_ms);
+    }
+
+    /// One reconciliation request is done; when the listing and its cancels are, the positions
+    /// are read, then new orders are taken and the heartbeat runs.
+    void finish_reconcile_step(std::int64_t now_ms) {
+        if (reconcile_steps > 0) {
+            --reconcile_steps;
+        }
+        if (reconcile_steps > 0 || ready.load(std::memory_order_relaxed)) {
+            return;
+        }
+        if (!positions_asked) {
+            positions_asked = true;
+            ++reconcile_steps;
+            pending_request& q = slot(take_io_id());
+            q.kind = request_kind::positions;
+            q.order.symbol = all_symbols;
+            q.generation = reconcile_generation;
+            send_reconcile_query(q, now_ms);
+            return;
+        }
+        counters.reconciles.fetch_add(1, std::memory_order_relaxed);
+        if (!heartbeat_armed) {
+            heartbeat_armed = true;
+            next_heartbeat_ms = now_ms; // armed before the first order goes out
+        }
+        ready.store(true, std::memory_order_release);
+    }
+
+    void send_heartbeat(std::uint32_t symbol, std::int64_t now_ms) {
+        pending_request& q = slot(take_io_id());
+        q.kind = request_kind::heartbeat;
+        q.order.symbol = symbol;
+        send_own(q,
+                 io_encoder.countdown_cancel_all(io_buffer, symbols[symbol].name().view(),
+                                                 config.countdown_ms, now_ms + offset_ms.load()),
+                 now_ms);
+    }
+
+    // ---- kill confirmation ------------------------------------------------------------------
+
+    void check_kills(std::int64_t now_ms) {
+        for (std::uint32_t symbol = 0; symbol < kills.size(); ++symbol) {
+            kill_state& k = kills[symbol];
+            if (!k.active || k.checking || now_ms < k.check_at_ms) {
+                continue;
+            }
+            pending_request& q = slot(take_io_id());
+            q.kind = request_kind::kill_check;
+            q.order.symbol = symbol;
+            send_own(q,
+                     io_encoder.open_orders(io_buffer, symbols[symbol].name().view(),
+                                            now_ms + offset_ms.load()),
+                     now_ms);
+            k.checking = q.active;
+        }
+    }
+
+    void on_kill_check_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        p.active = false;
+        if (p.order.symbol >= kills.size()) {
+            return;
+        }
+        kill_state& k = kills[p.order.symbol];
+        k.checking = false;
+        if (answer.outcome == answer_outcome::ok && decoder.listed_orders().empty()) {
+            k = kill_state{};
+            counters.kills_confirmed.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        if (k.resent >= config.kill_confirm_attempts) {
+            k = kill_state{};
+            counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        ++k.resent;
+        k.check_at_ms = now_ms + config.kill_check_delay_ms;
+        if (answer.outcome != answer_outcome::ok) {
+            return; // the query failed: ask again later (counted as an attempt)
+        }
+        counters.kill_resends.fetch_add(1, std::memory_order_relaxed);
+        pending_request& q = slot(take_io_id());
+        q.kind = request_kind::cancel_all;
+        q.order.symbol = p.order.symbol;
+        send_own(q,
+                 io_encoder.cancel_all(io_buffer, symbols[p.order.symbol].name().view(),
+                                       now_ms + offset_ms.load()),
+                 now_ms);
+        k.checking = true; // its answer schedules the next query
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    [[nodiscard]] static order_response_type response_type(const order_request& order) noexcept {
+        // A resting maker order is acknowledged (ACK: the stream brings the rest); an IOC
+        // (flatten) order is answered with its result, so its fate is known without the stream.
+        return order.post_only || order.tif == time_in_force::gtc ? order_response_type::ack
+                                                                  : order_response_type::result;
+    }
+
+    [[nodiscard]] static request_class class_of(request_kind kind) noexcept {
+        switch (kind) {
+        case request_kind::place:
+            return request_class::new_order;
+        case request_kind::cancel:
+        case request_kind::reconcile_cancel:
+            return request_class::cancel;
+        case request_kind::cancel_all:
+            return request_class::kill;
+        default:
+            return request_class::query;
+        }
+    }
+
+    /// REQUEST_WEIGHT of each request, from Binance's USD-M documentation.
+    [[nodiscard]] static std::uint32_t weight_of(request_kind kind, bool every_symbol) noexcept {
+        switch (kind) {
+        case request_kind::place:
+            return 0; // counted by the ORDERS rules only
+        case request_kind::open_orders:
+        case request_kind::kill_check:
+            return every_symbol ? 40 : 1;
+        case request_kind::positions:
+            return 5;
+        case request_kind::heartbeat:
+            return 10;
+        default:
+            return 1;
+        }
+    }
+
+    [[nodiscard]] std::uint64_t take_io_id() noexcept {
+        const std::uint64_t id = next_io_id;
+        next_io_id += 2;
+        return id;
+    }
+
+    static exec_report report_of(const order_request& order, exec_kind kind) noexcept {
+        return order_report_funnel::report_of(order, kind);
+    }
+
+    void report_unknown(pending_request& p) {
+        p.timed_out = true;
+        counters.unknowns.fetch_add(1, std::memory_order_relaxed);
+        deliver(report_of(p.order, exec_kind::unknown));
+    }
+
+    void reject(pending_request& p, reject_reason reason) {
+        funnel.terminal(p.order, exec_kind::reject, reason);
+        p.active = false;
+    }
+
+    void deliver(exec_report report) override {
+        report.local_ts = wall_ns();
+        if (report.exchange_ts == 0) {
+            report.exchange_ts = report.local_ts;
+        }
+        if (!to_core.try_push(report)) {
+            counters.reports_dropped.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    binance_futures_gateway_config config;
+    std::span<const core::symbol_spec> symbols;
+    hmac_signer signer;
+    futures_request_encoder core_encoder; ///< Core thread.
+    futures_request_encoder io_encoder;   ///< I/O thread.
+    client_id_factory ids;                ///< format/parse only (const): both threads.
+    answer_decoder decoder;               ///< I/O thread.
+    user_data_decoder user_decoder;       ///< I/O thread.
+    order_rate_limiter limiter;           ///< I/O thread.
+    std::vector<kill_state> kills;        ///< I/O thread, per symbol.
+    exec_report_sink* sink = nullptr;     ///< Core thread.
+    std::uint64_t next_core_id = 1;       ///< Core thread: odd request ids.
+    std::uint64_t next_io_id = 2;         ///< I/O thread: even request ids.
+    outgoing_request scratch;             ///< Core thread.
+    core::spsc_ring<outgoing_request, request_ring> to_io;
+    core::spsc_ring<exec_report, report_ring> to_core;
+    core::spsc_ring<written_stamp, 256> written; ///< I/O -> core: written stamps.
+    std::atomic<std::int64_t> offset_ms{0};
+    std::atomic<bool> open{false};  ///< The user-data stream is open.
+    std::atomic<bool> ready{false}; ///< Open and reconciled: new orders are taken.
+    std::atomic<bool> running{false};
+    std::atomic<bool> stopping{false};
+    mutable std::mutex positions_mutex; ///< Guards positions.
+    std::vector<futures_position> positions;
+    binance_gateway_counters counters;
+    binance_futures_counters futures;
+    order_report_funnel funnel; ///< I/O thread.
+
+    // I/O thread state.
+    net::io_loop loop;
+    std::unique_ptr<net::rest_client> rest;
+    std::shared_ptr<net::detail::ws_connection> stream;
+    std::string listen_key;
+    std::array<pending_request, pending_slots> pending{};
+    std::array<char, max_request_bytes> io_buffer{};
+    bool stream_open = false;
+    bool key_requested = false;
+    bool heartbeat_armed = false;
+    bool positions_asked = false;
+    std::uint32_t reconcile_steps = 0;
+    std::uint64_t reconcile_generation = 0;
+    std::int64_t reconnect_at_ms = 0;
+    std::int64_t next_keepalive_ms = 0;
+    std::int64_t next_heartbeat_ms = 0;
+    std::int64_t last_scan_ms = 0;
+    std::thread thread;
+};
+
+binance_futures_gateway::binance_futures_gateway(binance_futures_gateway_config config,
+                                                 std::span<const core::symbol_spec> symbols)
+    : impl_(std::make_unique<impl>(std::move(config), symbols)) {}
+
+binance_futures_gateway::~binance_futures_gateway() {
+    stop();
+}
+
+void binance_futures_gateway::start() {
+    if (impl_->thread.joinable()) {
+        return;
+    }
+    impl_->stopping.store(false);
+    impl_->running.store(true, std::memory_order_release);
+    impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void binance_futures_gateway::stop() {
+    if (!impl_->thread.joinable()) {
+        return;
+    }
+    impl_->stopping.store(true, std::memory_order_release);
+    impl_->thread.join();
+    impl_->running.store(false, std::memory_order_release);
+    impl_->open.store(false, std::memory_order_release);
+    impl_->ready.store(false, std::memory_order_release);
+}
+
+bool binance_futures_gateway::connected() const noexcept {
+    return impl_->open.load(std::memory_order_acquire);
+}
+
+bool binance_futures_gateway::ready() const noexcept {
+    return impl_->ready.load(std::memory_order_acquire);
+}
+
+std::vector<futures_position> binance_futures_gateway::positions() const {
+    const std::lock_guard<std::mutex> lock(impl_->positions_mutex);
+    return impl_->positions;
+}
+
+const binance_gateway_counters& binance_futures_gateway::counters() const noexcept {
+    return impl_->counters;
+}
+
+const binance_futures_counters& binance_futures_gateway::futures_counters() const noexcept {
+    return impl_->futures;
+}
+
+std::int64_t binance_futures_gateway::server_time_offset_ms() const noexcept {
+    return impl_->offset_ms.load(std::memory_order_relaxed);
+}
+
+void binance_futures_gateway::set_report_sink(exec_report_sink* sink) noexcept {
+    impl_->sink = sink;
+}
+
+gateway_error binance_futures_gateway::submit(const order_request& request,
+                                              core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    if (!m.ready.load(std::memory_order_acquire)) {
+        return gateway_error::disconnected; // no stream, or not reconciled yet
+    }
+    if (request.symbol >= m.symbols.size() || !request.id.valid()) {
+        return gateway_error::queue_full;
+    }
+    outgoing_request& out = m.scratch;
+    out.kind = request_kind::place;
+    out.request_id = m.next_core_id;
+    out.order = request;
+    const auto id_text = m.ids.format(request.id);
+    const gateway_error error = m.push(
+        out, m.core_encoder.place(out.text, m.symbols[request.symbol], request, id_text.view(),
+                                  impl::response_type(request), m.venue_ms(now)));
+    if (error == gateway_error::none) {
+        m.next_core_id += 2;
+    }
+    return error;
+}
+
+gateway_error binance_futures_gateway::cancel(std::uint32_t symbol, client_order_id id,
+                                              core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    // REST needs no session: cancels go out whenever the I/O thread runs.
+    if (!m.running.load(std::memory_order_acquire)) {
+        return gateway_error::disconnected;
+    }
+    if (symbol >= m.symbols.size()) {
+        return gateway_error::queue_full;
+    }
+    outgoing_request& out = m.scratch;
+    out.kind = request_kind::cancel;
+    out.request_id = m.next_core_id;
+    out.order = order_request{};
+    out.order.id = id;
+    out.order.symbol = symbol;
+    const auto id_text = m.ids.format(id);
+    const gateway_error error =
+        m.push(out, m.core_encoder.cancel(out.text, m.symbols[symbol].name().view(), id_text.view(),
+                                          m.venue_ms(now)));
+    if (error == gateway_error::none) {
+        m.next_core_id += 2;
+    }
+    return error;
+}
+
+gateway_error binance_futures_gateway::cancel_all(std::uint32_t symbol,
+                                                  core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    if (!m.running.load(std::memory_order_acquire)) {
+        return gateway_error::disconnected;
+    }
+    const std::uint32_t first = symbol == all_symbols ? 0 : symbol;
+    const std::uint32_t last =
+        symbol == all_symbols ? static_cast<std::uint32_t>(m.symbols.size()) : symbol + 1;
+    if (first >= m.symbols.size()) {
+        return gateway_error::queue_full;
+    }
+    for (std::uint32_t s = first; s < last; ++s) {
+        outgoing_request& out = m.scratch;
+        out.kind = request_kind::cancel_all;
+        out.request_id = m.next_core_id;
+        out.order = order_request{};
+        out.order.symbol = s;
+        const gateway_error error = m.push(
+            out, m.core_encoder.cancel_all(out.text, m.symbols[s].name().view(), m.venue_ms(now)));
+        if (error != gateway_error::none) {
+            return error;
+        }
+        m.next_core_id += 2;
+    }
+    return gateway_error::none;
+}
+
+std::uint64_t binance_futures_gateway::next_request_id() const noexcept {
+    return impl_->next_core_id;
+}
+
+std::size_t binance_futures_gateway::poll_written(std::span<written_stamp> out) noexcept {
+    std::size_t n = 0;
+    while (n < out.size() && impl_->written.try_pop(out[n])) {
+        ++n;
+    }
+    return n;
+}
+
+std::size_t binance_futures_gateway::poll(core::timestamp_ns /*now*/) noexcept {
+    impl& m = *impl_;
+    return m.to_core.pop_batch([&](const exec_report& report) {
+        if (m.sink != nullptr) {
+            m.sink->on_exec_report(report);
+        }
+    });
+}
+
+} // namespace quoter::exec

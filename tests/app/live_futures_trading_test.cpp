@@ -1,0 +1,224 @@
+// `quoter run --mode live` on USD-M futures end to end: the real quoter binary trades against the
+// real quoter-venue binary on 127.0.0.1 (futures REST orders, listenKey stream, countdown, market
+// data in the futures flavour), with the endpoints overridden in the configuration and the
+// venue's documented example key in the environment. Every child runs under a deadline.
+#include "net/venue_process.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include "quoter/net/io_loop.hpp"
+#include "quoter/net/rest_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using quoter::net::testing::json_int;
+using quoter::net::testing::venue_process;
+
+constexpr const char* api_key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+constexpr const char* api_secret =
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+const std::map<std::string, std::string> credentials{{"QUOTER_API_KEY", api_key},
+                                                     {"QUOTER_API_SECRET", api_secret}};
+
+/// A live USD-M futures testnet configuration whose endpoints point at the local venue.
+std::string live_config(const venue_process& venue, const std::string& extra = {}) {
+    return "[engine]\nmode = \"live\"\nmarket = \"usdm_futures\"\nsymbol = \"BTCUSDT\"\n"
+           "testnet = true\n\n[exchange]\n" +
+           extra + "\n[exchange.usdm_futures_testnet]\nrest_url = \"" + venue.http_url() +
+           "\"\nws_url = \"" + venue.ws_url() + "\"\nws_api_url = \"" + venue.ws_url() +
+           "/ws-fapi/v1\"\n\n[strategy.linear]\nspread_bps = 1.0\n";
+}
+
+fs::path write_config(const quoter::test::temp_dir& dir, const std::string& text) {
+    const fs::path path = dir.path() / "live.toml";
+    std::ofstream out(path);
+    out << text;
+    REQUIRE(static_cast<bool>(out.flush()));
+    return path;
+}
+
+/// The venue's counters, read over its control endpoint.
+class venue_stats {
+public:
+    explicit venue_stats(const venue_process& venue) {
+        quoter::net::rest_config config;
+        config.base_url = venue.http_url();
+        config.request_timeout_ms = 5'000;
+        client_ = std::make_unique<quoter::net::rest_client>(loop_, config);
+    }
+
+    std::string read() {
+        return quoter::net::testing::control(loop_, *client_, "/control/stats").body;
+    }
+    long long get(std::string_view key) { return json_int(read(), key); }
+
+    /// Polls until key satisfies the predicate or the limit passes; the last value.
+    template <class Predicate>
+    long long wait_for(std::string_view key, Predicate ok, std::chrono::seconds limit) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        long long value = get(key);
+        while (!ok(value) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(50ms);
+            value = get(key);
+        }
+        return value;
+    }
+
+private:
+    quoter::net::io_loop loop_;
+    std::unique_ptr<quoter::net::rest_client> client_;
+};
+
+/// The number after `label` in the summary ("fills 12," -> 12), or -1.
+long long summary_count(const std::string& text, const std::string& label) {
+    const std::string key = "  " + label + " ";
+    std::size_t at = text.find(key);
+    if (at == std::string::npos) {
+        at = text.find(", " + label + " ");
+        if (at == std::string::npos) {
+            return -1;
+        }
+        at += 2 + label.size() + 1;
+    } else {
+        at += key.size();
+    }
+    return std::atoll(text.c_str() + at);
+}
+
+} // namespace
+
+namespace {
+
+/// The strings of the JSON array after "key":[ in text.
+std::vector<std::string> json_strings(const std::string& text, const std::string& key) {
+    std::vector<std::string> out;
+    const std::size_t at = text.find("\"" + key + "\":[");
+    if (at == std::string::npos) {
+        return out;
+    }
+    const std::size_t end = text.find(']', at);
+    std::size_t pos = text.find('[', at) + 1;
+    while (pos < end) {
+        const std::size_t q0 = text.find('"', pos);
+        if (q0 == std::string::npos || q0 > end) {
+            break;
+        }
+        const std::size_t q1 = text.find('"', q0 + 1);
+        out.push_back(text.substr(q0 + 1, q1 - q0 - 1));
+        pos = q1 + 1;
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("live futures: quotes rest and fill, fills are booked once, SIGUSR1 leaves no order",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "51", "--futures"});
+    quoter::test::temp_dir dir("app-live-futures");
+    const fs::path config = write_config(dir, live_config(venue));
+    quoter::test::child_process quoter(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+        credentials, "app-live-futures");
+    venue_stats stats(venue);
+
+    CHECK(stats.wait_for(
+              "futures_open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+    CHECK(stats.wait_for(
+              "futures_trades", [](long long n) { return n >= 2; }, 60s) >= 2);
+    CHECK(stats.get("futures_user_streams") == 1);
+    CHECK(stats.get("countdowns_armed") == 1); // the dead-man's switch runs
+    CHECK(stats.get("futures_signature_failures") == 0);
+
+    quoter.signal(SIGUSR1);
+    CHECK(stats.wait_for(
+              "futures_open_orders", [](long long n) { return n == 0; }, 20s) == 0);
+    const long long placed = stats.get("futures_orders_placed");
+    std::this_thread::sleep_for(500ms);
+    CHECK(stats.get("futures_open_orders") == 0);
+    CHECK(stats.get("futures_orders_placed") == placed);
+
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(30s) == 0);
+    const std::string out = quoter.out();
+    INFO(out << quoter.err());
+    CHECK(out.find("final state killed") != std::string::npos);
+    CHECK(out.find("open orders at stop: none") != std::string::npos);
+    // Every venue trade reached the account exactly once: none lost, none doubled.
+    CHECK(summary_count(out, "fills") == stats.get("futures_trades"));
+}
+
+TEST_CASE("live futures: after kill -9 the venue's countdown cancels the dead run's orders; a "
+          "restart reconciles and adopts the position",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "52", "--futures"});
+    quoter::test::temp_dir dir("app-live-futures");
+    venue_stats stats(venue);
+
+    // A short countdown: the dead run's orders die on the venue by themselves.
+    const fs::path config = write_config(
+        dir, live_config(venue, "futures_heartbeat_ms = 200\nfutures_countdown_ms = 1500\n"));
+    {
+        quoter::test::child_process first(
+            QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+            credentials, "app-live-futures");
+        REQUIRE(stats.wait_for(
+                    "futures_open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+        first.signal(SIGKILL);
+        REQUIRE(first.wait(10s) == 128 + SIGKILL);
+    }
+    REQUIRE(stats.get("futures_open_orders") >= 1); // nobody cancelled them yet
+    CHECK(stats.wait_for(
+              "futures_open_orders", [](long long n) { return n == 0; }, 20s) == 0);
+    CHECK(stats.get("countdown_cancels") >= 1);
+
+    // A long countdown: the dead run's orders stay until the restart reconciles them away.
+    const fs::path patient = write_config(dir, live_config(venue));
+    std::vector<std::string> left;
+    {
+        quoter::test::child_process second(
+            QUOTER_EXE, {"run", "--mode", "live", "-c", patient.string(), "--duration", "90"},
+            credentials, "app-live-futures");
+        REQUIRE(stats.wait_for(
+                    "futures_open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+        second.signal(SIGKILL);
+        REQUIRE(second.wait(10s) == 128 + SIGKILL);
+        left = json_strings(stats.read(), "futures_open_client_ids");
+    }
+    REQUIRE_FALSE(left.empty());
+    quoter::test::child_process third(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", patient.string(), "--duration", "90"},
+        credentials, "app-live-futures");
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (third.err().find("reconciled:") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50ms);
+    }
+    const std::string err = third.err();
+    INFO(err);
+    CHECK(err.find("reconciled: " + std::to_string(left.size()) + " open orders found, " +
+                   std::to_string(left.size()) + " of earlier runs cancelled") !=
+          std::string::npos);
+    const std::vector<std::string> open_now = json_strings(stats.read(), "futures_open_client_ids");
+    for (const std::string& id : left) {
+        CHECK(std::find(open_now.begin(), open_now.end(), id) == open_now.end());
+    }
+    third.signal(SIGTERM);
+    REQUIRE(third.wait(30s) == 0);
+    CHECK(stats.get("futures_open_orders") == 0);
+}

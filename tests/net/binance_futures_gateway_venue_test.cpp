@@ -1,0 +1,480 @@
+// binance_futures_gateway end to end: the real quoter-venue binary on 127.0.0.1 (REST order
+// endpoints, listenKey stream, countdownCancelAll), the gateway's own I/O thread, and the core
+// side driven from the test thread.
+#include "venue_process.hpp"
+
+#include "quoter/exec/binance_futures_gateway.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace quoter;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view api_key =
+    "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+constexpr std::string_view secret =
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+core::timestamp_ns wall_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+struct recording_sink final : exec::exec_report_sink {
+    std::vector<exec::exec_report> reports;
+    void on_exec_report(const exec::exec_report& report) noexcept override {
+        reports.push_back(report);
+    }
+    [[nodiscard]] std::size_t count(exec::exec_kind kind, std::uint64_t id = 0) const {
+        return static_cast<std::size_t>(
+            std::count_if(reports.begin(), reports.end(), [&](const auto& r) {
+                return r.kind == kind && (id == 0 || r.client_id.value == id);
+            }));
+    }
+};
+
+/// Polls the gateway on this (the core) thread until done() or the timeout.
+template <class Predicate>
+bool poll_until(exec::binance_futures_gateway& gateway, Predicate done,
+                std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        if (gateway.poll(wall_ns()) == 0) {
+            std::this_thread::sleep_for(50us);
+        }
+    }
+    return true;
+}
+
+/// The venue's /control/stats, through a REST client of its own.
+struct venue_control {
+    explicit venue_control(const net::testing::venue_process& venue)
+        : client(loop, net::testing::venue_rest_config(venue)) {}
+    std::string get(const std::string& target) {
+        return net::testing::control(loop, client, target).body;
+    }
+    long long stat(const std::string& key) {
+        return net::testing::json_int(get("/control/stats"), key);
+    }
+    /// Waits (bounded) until the venue's stat equals value.
+    bool wait_stat(const std::string& key, long long value, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (stat(key) != value) {
+            if (std::chrono::steady_clock::now() >= deadline) {
+                return false;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        return true;
+    }
+    net::io_loop loop;
+    net::rest_client client;
+};
+
+core::symbol_spec btcusdt() {
+    const auto spec = core::symbol_spec::from_text({.name = "BTCUSDT",
+                                                    .tick_size = "0.01000000",
+                                                    .step_size = "0.00001000",
+                                                    .min_notional = "5.00000000"});
+    REQUIRE(spec.has_value());
+    return *spec;
+}
+
+exec::binance_futures_gateway_config gateway_config(const net::testing::venue_process& venue,
+                                                    std::string_view tag = "fgw") {
+    exec::binance_futures_gateway_config config;
+    config.rest_url = venue.http_url();
+    config.ws_url = venue.ws_url();
+    config.api_key = std::string(api_key);
+    config.secret = std::string(secret);
+    config.id_tag = std::string(tag);
+    config.start_us = wall_ns() / 1'000;
+    config.request_timeout_ms = 2'000;
+    config.rate_limits.clear();
+    return config;
+}
+
+exec::order_request resting_bid(std::uint64_t id) {
+    exec::order_request order;
+    order.id = exec::client_order_id{id};
+    order.side = core::side::buy;
+    order.post_only = true;
+    order.price = core::price{100}; // 1.00: far below the synthetic book (~1000), so it rests
+    order.qty = core::qty{1000};    // 0.01
+    return order;
+}
+
+/// A limit order far through the book: a post-only one is refused, an IOC one takes.
+exec::order_request crossing(std::uint64_t id, core::side side, bool post_only) {
+    exec::order_request order;
+    order.id = exec::client_order_id{id};
+    order.side = side;
+    order.post_only = post_only;
+    order.tif = post_only ? exec::time_in_force::gtc : exec::time_in_force::ioc;
+    order.price = core::price{side == core::side::buy ? 1'000'000 : 100}; // 10000.00 / 1.00
+    order.qty = core::qty{1000};
+    return order;
+}
+
+std::vector<std::string> venue_arguments() {
+    return {"--symbols", "BTCUSDT", "--rate-hz", "5", "--futures"};
+}
+
+} // namespace
+
+TEST_CASE("futures gateway: place, cancel, cancel all, GTX refusal on quoter-venue; latency "
+          "measured",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    exec::binance_futures_gateway gateway(gateway_config(venue), symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    CHECK(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::disconnected);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    CHECK(gateway.connected());
+    CHECK(gateway.futures_counters().listen_keys.load() == 1);
+    CHECK(gateway.counters().reconciles.load() == 1);
+
+    // Place, ack (answer and stream: reported once), cancel, cancelled.
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    CHECK(control.stat("futures_open_orders") == 1);
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 5s));
+    // A second cancel: no such open order.
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancel_reject, 1) == 1; }, 5s));
+
+    // GTX that would take: -5022, a normal post-only refusal.
+    REQUIRE(gateway.submit(crossing(2, core::side::buy, true), wall_ns()) ==
+            exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 2) == 1; }, 5s));
+    const auto refusal = std::find_if(sink.reports.begin(), sink.reports.end(), [](const auto& r) {
+        return r.kind == exec::exec_kind::reject;
+    });
+    CHECK(refusal->reason == exec::reject_reason::post_only_would_cross);
+
+    // Two resting orders, one cancel-all: a cancelled report each (from the stream), confirmed.
+    REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.submit(resting_bid(4), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::ack, 3) == 1 &&
+                   sink.count(exec::exec_kind::ack, 4) == 1;
+        },
+        5s));
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::cancelled, 3) == 1 &&
+                   sink.count(exec::exec_kind::cancelled, 4) == 1 &&
+                   gateway.counters().kills_confirmed.load() == 1;
+        },
+        5s));
+    CHECK(control.stat("futures_open_orders") == 0);
+
+    // Round trips: submit on the core thread to the ack polled back on it (bounded: 200).
+    std::vector<std::int64_t> round_trip_us;
+    for (std::uint64_t id = 10; id < 210; ++id) {
+        const auto t0 = std::chrono::steady_clock::now();
+        REQUIRE(gateway.submit(resting_bid(id), wall_ns()) == exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway,
+            [&] {
+                return sink.count(exec::exec_kind::ack, id) +
+                           sink.count(exec::exec_kind::reject, id) >
+                       0;
+            },
+            5s));
+        const auto t1 = std::chrono::steady_clock::now();
+        REQUIRE(sink.count(exec::exec_kind::ack, id) == 1);
+        round_trip_us.push_back(
+            std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());
+        REQUIRE(gateway.cancel(0, exec::client_order_id{id}, wall_ns()) ==
+                exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.count(exec::exec_kind::cancelled, id) == 1; }, 5s));
+    }
+    std::sort(round_trip_us.begin(), round_trip_us.end());
+    std::printf("POST /fapi/v1/order round trip against quoter-venue: p50 %lld us, p99 %lld us "
+                "(n=%zu)\n",
+                static_cast<long long>(round_trip_us[round_trip_us.size() / 2]),
+                static_cast<long long>(round_trip_us[round_trip_us.size() * 99 / 100]),
+                round_trip_us.size());
+    CHECK(gateway.counters().unknowns.load() == 0);
+    CHECK(gateway.counters().timeouts.load() == 0);
+    CHECK(control.stat("futures_signature_failures") == 0);
+    CHECK(control.stat("countdown_heartbeats") >= 1); // armed before the first order
+    gateway.stop();
+    CHECK_FALSE(gateway.connected());
+}
+
+TEST_CASE("futures gateway: an IOC fill opens a position, a reduce-only order flattens it, a "
+          "reduce-only order when flat is refused; a new run adopts the position",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    {
+        exec::binance_futures_gateway gateway(gateway_config(venue), symbols);
+        recording_sink sink;
+        gateway.set_report_sink(&sink);
+        gateway.start();
+        REQUIRE(poll_until(
+            gateway, [&] { return gateway.ready(); }, 5s));
+
+        REQUIRE(gateway.submit(crossing(1, core::side::buy, false), wall_ns()) ==
+                exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway,
+            [&] {
+                return sink.count(exec::exec_kind::fill, 1) == 1 &&
+                       gateway.futures_counters().position_updates.load() >= 1;
+            },
+            5s));
+        CHECK(sink.count(exec::exec_kind::reject, 1) == 0);
+        CHECK(gateway.counters().fills.load() == 1); // answer and stream: booked once
+        REQUIRE(gateway.positions().size() == 1);
+        CHECK(gateway.positions()[0].amount.lots() == 1000);
+
+        exec::order_request flatten = crossing(2, core::side::sell, false);
+        flatten.reduce_only = true;
+        REQUIRE(gateway.submit(flatten, wall_ns()) == exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.count(exec::exec_kind::fill, 2) == 1; }, 5s));
+        REQUIRE(poll_until(
+            gateway, [&] { return gateway.positions()[0].amount.lots() == 0; }, 5s));
+
+        exec::order_request again = crossing(3, core::side::sell, false);
+        again.reduce_only = true;
+        REQUIRE(gateway.submit(again, wall_ns()) == exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.count(exec::exec_kind::reject, 3) == 1; }, 5s));
+        CHECK(sink.count(exec::exec_kind::fill, 3) == 0);
+
+        // Leave a long position for the next run.
+        REQUIRE(gateway.submit(crossing(4, core::side::buy, false), wall_ns()) ==
+                exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.count(exec::exec_kind::fill, 4) == 1; }, 5s));
+        gateway.stop();
+    }
+    CHECK(control.stat("futures_trades") == 3);
+    exec::binance_futures_gateway next(gateway_config(venue), symbols);
+    next.start();
+    REQUIRE(poll_until(
+        next, [&] { return next.ready(); }, 5s));
+    REQUIRE(next.positions().size() == 1);
+    CHECK(next.positions()[0].amount.lots() == 1000); // from positionRisk
+    CHECK(next.positions()[0].entry_price.ticks() > 0);
+    next.stop();
+}
+
+TEST_CASE("futures gateway: an answer lost after the venue executed is unknown, resolved by "
+          "GET /fapi/v1/order, never sent again",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.request_timeout_ms = 300;
+    exec::binance_futures_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+
+    // The answer never comes (the request timed out): the stream or the query tells.
+    REQUIRE(control.get("/control/futures_order_drop?count=1").find("true") != std::string::npos);
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().status_queries.load() >= 1; }, 5s));
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+
+    // 503 -1006 after executing: the same.
+    REQUIRE(control.get("/control/futures_fail_after_execute?count=1").find("true") !=
+            std::string::npos);
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().status_queries.load() >= 2; }, 5s));
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 2) == 1; }, 5s));
+    std::this_thread::sleep_for(500ms); // any late or repeated report would show now
+    gateway.poll(wall_ns());
+
+    // Exactly one order each on the venue, no reject, nothing sent twice.
+    CHECK(control.stat("futures_orders_placed") == 2);
+    CHECK(control.stat("futures_open_orders") == 2);
+    CHECK(control.stat("futures_answers_dropped") == 1);
+    CHECK(control.stat("futures_failed_after_execute") == 1);
+    CHECK(sink.count(exec::exec_kind::reject) == 0);
+    CHECK(sink.count(exec::exec_kind::ack, 1) == 1);
+    CHECK(sink.count(exec::exec_kind::ack, 2) == 1);
+    // An unknown, if reported, came before the ack (the stream may tell first).
+    for (std::uint64_t id : {1u, 2u}) {
+        const auto unknown = std::find_if(sink.reports.begin(), sink.reports.end(), [&](auto& r) {
+            return r.client_id.value == id && r.kind == exec::exec_kind::unknown;
+        });
+        const auto ack = std::find_if(sink.reports.begin(), sink.reports.end(), [&](auto& r) {
+            return r.client_id.value == id && r.kind == exec::exec_kind::ack;
+        });
+        REQUIRE(ack != sink.reports.end());
+        if (unknown != sink.reports.end()) {
+            CHECK(unknown < ack);
+        }
+    }
+    gateway.stop();
+}
+
+TEST_CASE("futures gateway: an expired listenKey is replaced, the stream resumes after a new "
+          "reconciliation; keep-alives go out",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.listen_key_keepalive_ms = 100;
+    exec::binance_futures_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.futures_counters().keepalives.load() >= 2; }, 5s));
+
+    REQUIRE(control.get("/control/listen_key_expire").find("true") != std::string::npos);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return gateway.futures_counters().listen_key_expired.load() >= 1 &&
+                   gateway.futures_counters().listen_keys.load() == 2 &&
+                   gateway.counters().reconciles.load() == 2 && gateway.ready();
+        },
+        5s));
+    CHECK(control.stat("listen_keys_created") == 2);
+    CHECK(control.stat("futures_user_streams") == 1);
+
+    // The new stream carries events: an order placed and cancelled shows on it.
+    const std::uint64_t events_before = gateway.counters().user_events.load();
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::cancelled, 1) == 1 &&
+                   gateway.counters().user_events.load() >= events_before + 2;
+        },
+        5s));
+    gateway.stop();
+}
+
+TEST_CASE("futures gateway: the venue cancels a silent gateway's orders when the countdown runs "
+          "out; a heartbeating one keeps them; an earlier run's orders are cancelled on start",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.heartbeat_ms = 100;
+    config.countdown_ms = 800;
+    config.request_timeout_ms = 500;
+    exec::binance_futures_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 2; }, 5s));
+
+    // Heartbeats keep the orders alive past several countdowns.
+    REQUIRE(poll_until(
+                gateway, [] { return false; }, 2s) == false);
+    CHECK(control.stat("futures_open_orders") == 2);
+    CHECK(control.stat("countdown_cancels") == 0);
+    CHECK(gateway.futures_counters().heartbeats.load() >= 10);
+
+    // The venue stops hearing the gateway: its countdown cancels both orders; the stream tells.
+    REQUIRE(control.get("/control/futures_silence?ms=1500").find("true") != std::string::npos);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled) == 2; }, 5s));
+    CHECK(control.stat("countdown_cancels") == 2);
+    CHECK(control.stat("futures_open_orders") == 0);
+    CHECK(control.stat("futures_silenced") >= 1);
+
+    // Two more orders, then the gateway stops talking for good (as if killed): gone too.
+    REQUIRE(poll_until(
+        gateway, [&] { return control.stat("countdowns_armed") == 1; }, 5s));
+    REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.submit(resting_bid(4), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::ack, 3) == 1 &&
+                   sink.count(exec::exec_kind::ack, 4) == 1;
+        },
+        5s));
+    gateway.stop();
+    CHECK(control.stat("futures_open_orders") == 2);
+    REQUIRE(control.wait_stat("futures_open_orders", 0, 5s));
+    CHECK(control.stat("countdown_cancels") == 4);
+
+    // An earlier run's orders (same tag) are cancelled when the next run reconciles.
+    auto first_config = gateway_config(venue, "rec");
+    first_config.heartbeat_ms = 0; // no countdown: the orders outlive the run
+    {
+        exec::binance_futures_gateway first(first_config, symbols);
+        recording_sink first_sink;
+        first.set_report_sink(&first_sink);
+        first.start();
+        REQUIRE(poll_until(
+            first, [&] { return first.ready(); }, 5s));
+        REQUIRE(first.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+        REQUIRE(first.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+        REQUIRE(poll_until(
+            first, [&] { return first_sink.count(exec::exec_kind::ack) == 2; }, 5s));
+        first.stop();
+    }
+    CHECK(control.stat("futures_open_orders") == 2);
+    auto second_config = gateway_config(venue, "rec");
+    second_config.start_us = first_config.start_us + 1;
+    exec::binance_futures_gateway second(second_config, symbols);
+    second.start();
+    REQUIRE(poll_until(
+        second, [&] { return second.ready(); }, 5s));
+    CHECK(second.counters().reconcile_found.load() == 2);
+    CHECK(second.counters().reconcile_cancelled.load() == 2);
+    CHECK(control.stat("futures_open_orders") == 0);
+    second.stop();
+}

@@ -1,0 +1,762 @@
+#include "futures_api.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+namespace quoter::venue {
+namespace {
+
+constexpr std::int64_t listen_key_lifetime_ms = 60 * 60 * 1'000;
+
+futures_answer error(int status, int code, std::string_view msg) {
+    futures_answer out;
+    out.status = status;
+    out.body = "{\"code\":" + std::to_string(code) + ",\"msg\":\"" + std::string(msg) + "\"}";
+    return out;
+}
+
+futures_answer ok(std::string body) {
+    futures_answer out;
+    out.body = std::move(body);
+    return out;
+}
+
+futures_answer missing(std::string_view name) {
+    return error(400, -1102,
+                 "Mandatory parameter '" + std::string(name) +
+                     "' was not sent, was empty/null, or malformed.");
+}
+
+futures_answer unknown_status() {
+    return error(503, -1006,
+                 "An unexpected response was received from the message bus. Execution status "
+                 "unknown.");
+}
+
+bool same_hex(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view tif_name(const exec::order_request& order) {
+    if (order.post_only) {
+        return "GTX";
+    }
+    switch (order.tif) {
+    case exec::time_in_force::gtc:
+        return "GTC";
+    case exec::time_in_force::ioc:
+        return "IOC";
+    case exec::time_in_force::fok:
+        return "FOK";
+    }
+    return "GTC";
+}
+
+/// Adds the k=v pairs of text (no percent-decoding: quoter's clients never encode).
+void add_params(std::string_view text, std::map<std::string, std::string, std::less<>>& out) {
+    while (!text.empty()) {
+        const std::size_t amp = text.find('&');
+        const std::string_view pair = text.substr(0, amp);
+        const std::size_t eq = pair.find('=');
+        if (!pair.empty()) {
+            out[std::string(pair.substr(0, eq))] =
+                eq == std::string_view::npos ? std::string{} : std::string(pair.substr(eq + 1));
+        }
+        if (amp == std::string_view::npos) {
+            break;
+        }
+        text = text.substr(amp + 1);
+    }
+}
+
+/// Removes "signature=..." from a query or body; returns its value ("" when absent).
+std::string take_signature(std::string& text) {
+    std::size_t at = text.starts_with("signature=") ? 0 : text.find("&signature=");
+    if (at == std::string::npos) {
+        return {};
+    }
+    const std::size_t value = text.find('=', at) + 1;
+    const std::size_t end = std::min(text.find('&', value), text.size());
+    std::string signature = text.substr(value, end - value);
+    if (at == 0 && end < text.size()) {
+        text.erase(0, end + 1); // "signature=..&rest" -> "rest"
+    } else {
+        text.erase(at, end - at);
+    }
+    return signature;
+}
+
+const std::string* param(const std::map<std::string, std::string, std::less<>>& p,
+                         std::string_view name) {
+    const auto it = p.find(name);
+    return it == p.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+} // namespace
+
+futures_api::futures_api(market_state& market, order_api_options options)
+    : market_(market), options_(std::move(options)), signer_(options_.api_secret) {}
+
+futures_api::~futures_api() = default;
+
+bool futures_api::serves(std::string_view path) {
+    return path == "/fapi/v1/order" || path == "/fapi/v1/allOpenOrders" ||
+           path == "/fapi/v1/openOrders" || path == "/fapi/v2/positionRisk" ||
+           path == "/fapi/v1/countdownCancelAll" || path == "/fapi/v1/listenKey";
+}
+
+void futures_api::ensure_exchange() {
+    if (exchange_ && specs_.size() == market_.size()) {
+        return;
+    }
+    specs_.clear();
+    for (std::size_t i = 0; i < market_.size(); ++i) {
+        const symbol_state& symbol = market_.at(i);
+        specs_.push_back(core::symbol_spec::from_text({.name = symbol.name,
+                                                       .tick_size = symbol.tick_size,
+                                                       .step_size = symbol.step_size,
+                                                       .min_notional = symbol.min_notional})
+                             .value_or(core::symbol_spec{}));
+    }
+    positions_.resize(specs_.size(), 0);
+    entry_prices_.resize(specs_.size(), 0.0);
+    countdown_at_ms_.resize(specs_.size(), 0);
+    exec::sim_exchange_config config;
+    config.order_entry_latency = {exec::latency_distribution::constant, 0, 0};
+    config.cancel_latency = {exec::latency_distribution::constant, 0, 0};
+    config.market_data_latency = {exec::latency_distribution::constant, 0, 0};
+    config.queue_model = false;
+    config.max_open_orders = 1000;
+    exchange_ = std::make_unique<exec::sim_exchange>(config, specs_);
+    exchange_->set_report_sink(this);
+}
+
+void futures_api::show_book(std::size_t symbol, std::int64_t now_ms) {
+    const core::symbol_spec& spec = specs_[symbol];
+    const venue_book& book = market_.at(symbol).book;
+    exec::top_of_book top;
+    if (const auto bids = book.bids.best(1, true); !bids.empty()) {
+        top.bid = spec.parse_price(bids[0].first).value_or(core::price{});
+        top.bid_qty = spec.parse_qty(bids[0].second).value_or(core::qty{});
+    }
+    if (const auto asks = book.asks.best(1, false); !asks.empty()) {
+        top.ask = spec.parse_price(asks[0].first).value_or(core::price{});
+        top.ask_qty = spec.parse_qty(asks[0].second).value_or(core::qty{});
+    }
+    exchange_->on_top_of_book(static_cast<std::uint32_t>(symbol), top, now_ms * core::ns_per_ms);
+}
+
+void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
+    reports_.push_back(report);
+    const auto it = orders_.find(report.client_id.value);
+    if (it == orders_.end()) {
+        return;
+    }
+    tracked_order& order = it->second;
+    switch (report.kind) {
+    case exec::exec_kind::ack:
+        order.exchange_id = report.exchange_id;
+        break;
+    case exec::exec_kind::partial_fill:
+    case exec::exec_kind::fill: {
+        order.executed = report.cum_qty;
+        const bool done = report.kind == exec::exec_kind::fill;
+        order.status = done ? "FILLED" : "PARTIALLY_FILLED";
+        order.open = !done;
+        const std::int64_t sign = order.request.side == core::side::buy ? 1 : -1;
+        std::int64_t& position = positions_[order.symbol];
+        double& entry = entry_prices_[order.symbol];
+        const std::int64_t before = position;
+        position += sign * report.fill_qty.lots();
+        const double price = specs_[order.symbol].to_double(report.price);
+        if (before == 0 || (before > 0) != (position > 0)) {
+            entry = position == 0 ? 0.0 : price; // opened, or flipped through zero
+        } else if (std::abs(position) > std::abs(before)) {
+            // Grown: the average entry of the whole position.
+            entry = (entry * static_cast<double>(std::abs(before)) +
+                     price * static_cast<double>(report.fill_qty.lots())) /
+                    static_cast<double>(std::abs(position));
+        }
+        break;
+    }
+    case exec::exec_kind::cancelled:
+        order.status = report.reason == exec::reject_reason::expired ? "EXPIRED" : "CANCELED";
+        order.open = false;
+        break;
+    case exec::exec_kind::reject:
+        order.status = "REJECTED";
+        order.open = false;
+        return; // refused placements answer with an error, no event
+    case exec::exec_kind::cancel_reject:
+    case exec::exec_kind::unknown:
+        return;
+    }
+    add_order_event(order, report);
+    if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
+        add_account_event(order.symbol);
+    }
+}
+
+std::string futures_api::format_position(std::size_t symbol) const {
+    std::array<char, 48> text{};
+    const std::int64_t lots = positions_[symbol];
+    const std::string amount(specs_[symbol].format_qty(core::qty{lots < 0 ? -lots : lots}, text));
+    return (lots < 0 ? "-" : "") + amount;
+}
+
+void futures_api::add_order_event(const tracked_order& order, const exec::exec_report& report) {
+    if (listen_key_.empty()) {
+        return;
+    }
+    const core::symbol_spec& spec = specs_[order.symbol];
+    std::array<char, 48> price{};
+    std::array<char, 48> qty{};
+    std::array<char, 48> last_price{};
+    std::array<char, 48> last_qty{};
+    std::array<char, 48> cum{};
+    const bool trade =
+        report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill;
+    const bool cancel = report.kind == exec::exec_kind::cancelled;
+    const std::string execution = trade    ? "TRADE"
+                                  : cancel ? (order.status == "EXPIRED" ? "EXPIRED" : "CANCELED")
+                                           : "NEW";
+    const std::int64_t trade_id = trade ? next_trade_id_++ : 0;
+    std::string out =
+        "{\"e\":\"ORDER_TRADE_UPDATE\",\"E\":" + std::to_string(now_ms_) +
+        ",\"T\":" + std::to_string(now_ms_) + ",\"o\":{\"s\":\"" + std::string(spec.name().view()) +
+        "\",\"c\":\"" + order.client_id + "\",\"S\":\"" +
+        (order.request.side == core::side::buy ? "BUY" : "SELL") + "\",\"o\":\"LIMIT\",\"f\":\"" +
+        std::string(tif_name(order.request)) + "\",\"q\":\"" +
+        std::string(spec.format_qty(order.request.qty, qty)) + "\",\"p\":\"" +
+        std::string(spec.format_price(order.request.price, price)) +
+        "\",\"ap\":\"0\",\"sp\":\"0\",\"x\":\"" + execution + "\",\"X\":\"" + order.status +
+        "\",\"i\":" + std::to_string(order.exchange_id) + ",\"l\":\"" +
+        std::string(spec.format_qty(trade ? report.fill_qty : core::qty{0}, last_qty)) +
+        "\",\"z\":\"" + std::string(spec.format_qty(order.executed, cum)) + "\",\"L\":\"" +
+        std::string(spec.format_price(trade ? report.price : core::price{0}, last_price)) + "\"" +
+        (trade ? ",\"N\":\"USDT\",\"n\":\"0\"" : "") + ",\"T\":" + std::to_string(now_ms_) +
+        ",\"t\":" + std::to_string(trade_id) + ",\"b\":\"0\",\"a\":\"0\",\"m\":" +
+        (trade && report.liquidity != exec::liquidity_role::taker ? "true" : "false") +
+        ",\"R\":" + (order.request.reduce_only ? "true" : "false") +
+        ",\"wt\":\"CONTRACT_PRICE\",\"ot\":\"LIMIT\",\"ps\":\"BOTH\",\"cp\":false,\"rp\":\"0\","
+        "\"pP\":false,\"si\":0,\"ss\":0}}";
+    if (trade) {
+        ++stats_.trades;
+    }
+    ++stats_.user_events;
+    events_.emplace_back(listen_key_, std::move(out));
+}
+
+void futures_api::add_account_event(std::size_t symbol) {
+    if (listen_key_.empty()) {
+        return;
+    }
+    std::string out = "{\"e\":\"ACCOUNT_UPDATE\",\"E\":" + std::to_string(now_ms_) +
+                      ",\"T\":" + std::to_string(now_ms_) +
+                      ",\"a\":{\"m\":\"ORDER\",\"B\":[{\"a\":\"USDT\",\"wb\":\"100000.00000000\","
+                      "\"cw\":\"100000.00000000\",\"bc\":\"0\"}],\"P\":[{\"s\":\"" +
+                      std::string(specs_[symbol].name().view()) + "\",\"pa\":\"" +
+                      format_position(symbol) +
+                      "\",\"ep\":\"0\",\"cr\":\"0\",\"up\":\"0\",\"mt\":\"cross\",\"iw\":\"0\","
+                      "\"ps\":\"BOTH\"}]}}";
+    ++stats_.user_events;
+    events_.emplace_back(listen_key_, std::move(out));
+}
+
+std::string futures_api::render_order(const tracked_order& order) const {
+    const core::symbol_spec& spec = specs_[order.symbol];
+    std::array<char, 48> price{};
+    std::array<char, 48> orig{};
+    std::array<char, 48> executed{};
+    return "{\"orderId\":" + std::to_string(order.exchange_id) + ",\"symbol\":\"" +
+           std::string(spec.name().view()) + "\",\"status\":\"" + order.status +
+           "\",\"clientOrderId\":\"" + order.client_id + "\",\"price\":\"" +
+           std::string(spec.format_price(order.request.price, price)) +
+           "\",\"avgPrice\":\"0\",\"origQty\":\"" +
+           std::string(spec.format_qty(order.request.qty, orig)) + "\",\"executedQty\":\"" +
+           std::string(spec.format_qty(order.executed, executed)) +
+           "\",\"cumQuote\":\"0\",\"timeInForce\":\"" + std::string(tif_name(order.request)) +
+           "\",\"type\":\"LIMIT\",\"reduceOnly\":" +
+           (order.request.reduce_only ? "true" : "false") + ",\"closePosition\":false,\"side\":\"" +
+           (order.request.side == core::side::buy ? "BUY" : "SELL") +
+           "\",\"positionSide\":\"BOTH\",\"stopPrice\":\"0\",\"workingType\":\"CONTRACT_PRICE\","
+           "\"priceProtect\":false,\"origType\":\"LIMIT\",\"updateTime\":" +
+           std::to_string(order.time_ms) + "}";
+}
+
+futures_answer futures_api::handle(std::string_view method, std::string_view path,
+                                   std::string_view query, std::string_view body,
+                                   std::string_view api_key, std::int64_t now_ms) {
+    if (now_ms < silent_until_ms_) {
+        ++stats_.silenced;
+        futures_answer out;
+        out.withheld = true;
+        return out;
+    }
+    ++stats_.requests;
+    if (api_key != options_.api_key) {
+        return error(401, -2015, "Invalid API-key, IP, or permissions for action.");
+    }
+    ensure_exchange();
+    now_ms_ = now_ms;
+    if (path == "/fapi/v1/listenKey") {
+        return listen_key(method, now_ms);
+    }
+    return signed_request(method, path, query, body, now_ms);
+}
+
+futures_answer futures_api::listen_key(std::string_view method, std::int64_t now_ms) {
+    (void)now_ms;
+    if (method == "POST") {
+        if (listen_key_.empty()) {
+            // 64 characters, different for every key.
+            listen_key_ = std::string(signer_
+                                          .sign("listenKey" + std::to_string(next_listen_key_++) +
+                                                "/" + std::to_string(now_ms))
+                                          .view());
+            ++stats_.listen_keys_created;
+        }
+        return ok("{\"listenKey\":\"" + listen_key_ + "\"}");
+    }
+    if (listen_key_.empty()) {
+        return error(400, -1125, "This listenKey does not exist.");
+    }
+    if (method == "PUT") {
+        ++stats_.keepalives;
+        return ok("{\"listenKey\":\"" + listen_key_ + "\"}");
+    }
+    if (method == "DELETE") {
+        expired_keys_.push_back(listen_key_);
+        listen_key_.clear();
+        return ok("{}");
+    }
+    return error(405, -1, "Method not allowed.");
+}
+
+void futures_api::expire_listen_key(std::int64_t now_ms) {
+    if (listen_key_.empty()) {
+        return;
+    }
+    ++stats_.listen_keys_expired;
+    events_.emplace_back(listen_key_,
+                         "{\"e\":\"listenKeyExpired\",\"E\":" + std::to_string(now_ms) +
+                             ",\"listenKey\":\"" + listen_key_ + "\"}");
+    expired_keys_.push_back(listen_key_);
+    listen_key_.clear();
+}
+
+bool futures_api::is_listen_key(std::string_view key) const {
+    return !listen_key_.empty() && key == listen_key_;
+}
+
+std::vector<std::pair<std::string, std::string>> futures_api::take_events() {
+    std::vector<std::pair<std::string, std::string>> out;
+    out.swap(events_);
+    return out;
+}
+
+std::vector<std::string> futures_api::take_expired_keys() {
+    std::vector<std::string> out;
+    out.swap(expired_keys_);
+    return out;
+}
+
+futures_answer futures_api::signed_request(std::string_view method, std::string_view path,
+                                           std::string_view query_text, std::string_view body_text,
+                                           std::int64_t now_ms) {
+    // Binance signs the query string as sent followed by the body as sent.
+    std::string query(query_text);
+    std::string body(body_text);
+    std::string signature = take_signature(query);
+    if (signature.empty()) {
+        signature = take_signature(body);
+    }
+    if (signature.empty()) {
+        return missing("signature");
+    }
+    if (!same_hex(signer_.sign(query + body).view(), signature)) {
+        ++stats_.signature_failures;
+        return error(400, -1022, "Signature for this request is not valid.");
+    }
+    params p;
+    add_params(query, p);
+    add_params(body, p);
+    const std::string* timestamp = param(p, "timestamp");
+    if (timestamp == nullptr) {
+        return missing("timestamp");
+    }
+    std::int64_t recv_window = 5000;
+    if (const std::string* window = param(p, "recvWindow"); window != nullptr) {
+        recv_window = std::atoll(window->c_str());
+        if (recv_window > 60'000 || recv_window <= 0) {
+            return error(400, -1131, "recvWindow must be less than 60000");
+        }
+    }
+    const std::int64_t sent_ms = std::atoll(timestamp->c_str());
+    if (sent_ms > now_ms + 1000 || now_ms - sent_ms > recv_window) {
+        return error(400, -1021, "Timestamp for this request is outside of the recvWindow.");
+    }
+    reports_.clear();
+    forget_finished();
+    if (path == "/fapi/v1/order" && method == "POST") {
+        futures_answer answer = place(p, now_ms);
+        if (answer.status == 200 && drop_place_answers_ > 0) {
+            --drop_place_answers_;
+            ++stats_.answers_dropped;
+            answer.withheld = true;
+        } else if (answer.status == 200 && fail_after_execute_ > 0) {
+            --fail_after_execute_;
+            ++stats_.failed_after_execute;
+            return unknown_status();
+        }
+        return answer;
+    }
+    if (path == "/fapi/v1/order" && method == "DELETE") {
+        return cancel(p, now_ms);
+    }
+    if (path == "/fapi/v1/order" && method == "GET") {
+        return query_order(p);
+    }
+    if (path == "/fapi/v1/allOpenOrders" && method == "DELETE") {
+        return cancel_all(p, now_ms);
+    }
+    if (path == "/fapi/v1/openOrders" && method == "GET") {
+        return open_orders(p);
+    }
+    if (path == "/fapi/v2/positionRisk" && method == "GET") {
+        return position_risk(p, now_ms);
+    }
+    if (path == "/fapi/v1/countdownCancelAll" && method == "POST") {
+        return countdown(p, now_ms);
+    }
+    return error(405, -1, "Method not allowed.");
+}
+
+void futures_api::forget_finished() {
+    // Finished orders stay queryable (as on Binance, for a while): keep the last 10,000.
+    std::size_t finished = 0;
+    for (const auto& [id, order] : orders_) {
+        finished += order.open ? 0 : 1;
+    }
+    for (auto it = orders_.begin(); it != orders_.end() && finished > 10'000;) {
+        if (!it->second.open) {
+            it = orders_.erase(it);
+            --finished;
+        } else {
+            ++it;
+        }
+    }
+}
+
+futures_answer futures_api::place(const params& p, std::int64_t now_ms) {
+    for (const char* name : {"symbol", "side", "type", "quantity", "price", "timeInForce"}) {
+        if (param(p, name) == nullptr) {
+            return missing(name);
+        }
+    }
+    const auto symbol = market_.find(*param(p, "symbol"));
+    if (!symbol) {
+        return error(400, -1121, "Invalid symbol.");
+    }
+    const core::symbol_spec& spec = specs_[*symbol];
+    tracked_order order;
+    order.symbol = *symbol;
+    order.time_ms = now_ms;
+    exec::order_request& req = order.request;
+    req.symbol = static_cast<std::uint32_t>(*symbol);
+    const std::string& side = *param(p, "side");
+    if (side != "BUY" && side != "SELL") {
+        return error(400, -1100, "Illegal characters found in parameter 'side'.");
+    }
+    req.side = side == "BUY" ? core::side::buy : core::side::sell;
+    if (*param(p, "type") != "LIMIT") {
+        return error(400, -1116, "Invalid orderType.");
+    }
+    const std::string& tif = *param(p, "timeInForce");
+    req.post_only = tif == "GTX";
+    if (tif == "GTC" || tif == "GTX") {
+        req.tif = exec::time_in_force::gtc;
+    } else if (tif == "IOC") {
+        req.tif = exec::time_in_force::ioc;
+    } else if (tif == "FOK") {
+        req.tif = exec::time_in_force::fok;
+    } else {
+        return error(400, -1115, "Invalid timeInForce.");
+    }
+    const auto price = spec.parse_price(*param(p, "price"));
+    if (!price || price->ticks() <= 0) {
+        return error(400, -4014, "Price not increased by tick size.");
+    }
+    const auto qty = spec.parse_qty(*param(p, "quantity"));
+    if (!qty || qty->lots() <= 0) {
+        return error(400, -4003, "Quantity less than or equal to zero.");
+    }
+    req.price = *price;
+    req.qty = *qty;
+    const std::string* reduce = param(p, "reduceOnly");
+    req.reduce_only = reduce != nullptr && *reduce == "true";
+    if (req.reduce_only) {
+        // Reduce-only: the order must shrink the position, never open or grow one.
+        const std::int64_t position = positions_[order.symbol];
+        const std::int64_t signed_qty = req.side == core::side::buy ? qty->lots() : -qty->lots();
+        if (position == 0 || (position > 0) == (signed_qty > 0) ||
+            std::abs(signed_qty) > std::abs(position)) {
+            ++stats_.orders_rejected;
+            return error(400, -2022, "ReduceOnly Order is rejected.");
+        }
+    }
+    const std::string* client = param(p, "newClientOrderId");
+    order.client_id = client != nullptr ? *client : "venue-" + std::to_string(next_id_);
+    for (const auto& [id, other] : orders_) {
+        if (other.client_id == order.client_id && other.symbol == order.symbol) {
+            return error(400, -4116, "ClientOrderId is duplicated.");
+        }
+    }
+    req.id = exec::client_order_id{next_id_++};
+    const std::uint64_t id = req.id.value;
+    orders_.emplace(id, order);
+    show_book(order.symbol, now_ms);
+    if (exchange_->submit(req, now_ms * core::ns_per_ms) != exec::gateway_error::none) {
+        orders_.erase(id);
+        return unknown_status();
+    }
+    exchange_->advance_to(now_ms * core::ns_per_ms);
+    for (const exec::exec_report& report : reports_) {
+        if (report.client_id.value == id && report.kind == exec::exec_kind::reject) {
+            ++stats_.orders_rejected;
+            orders_.erase(id);
+            if (report.reason == exec::reject_reason::post_only_would_cross) {
+                return error(400, -5022,
+                             "Due to the order could not be executed as maker, the Post Only "
+                             "order will be rejected. The order will not be recorded in the "
+                             "order history");
+            }
+            return error(400, -2010, exec::describe(report.reason));
+        }
+    }
+    ++stats_.orders_placed;
+    return ok(render_order(orders_.at(id)));
+}
+
+const futures_api::tracked_order* futures_api::find_order(std::size_t symbol,
+                                                          const params& p) const {
+    const std::string* orig = param(p, "origClientOrderId");
+    const std::string* order_id = param(p, "orderId");
+    const tracked_order* found = nullptr;
+    for (const auto& [key, order] : orders_) {
+        if (order.symbol == symbol && (orig == nullptr || order.client_id == *orig) &&
+            (order_id == nullptr || std::to_string(order.exchange_id) == *order_id)) {
+            found = &order; // the latest of that name
+        }
+    }
+    return found;
+}
+
+futures_answer futures_api::cancel(const params& p, std::int64_t now_ms) {
+    const std::string* symbol_name = param(p, "symbol");
+    if (symbol_name == nullptr) {
+        return missing("symbol");
+    }
+    const auto symbol = market_.find(*symbol_name);
+    if (!symbol) {
+        return error(400, -1121, "Invalid symbol.");
+    }
+    if (param(p, "origClientOrderId") == nullptr && param(p, "orderId") == nullptr) {
+        return missing("orderId");
+    }
+    const tracked_order* order = find_order(*symbol, p);
+    if (order == nullptr || !order->open) {
+        return error(400, -2011, "Unknown order sent.");
+    }
+    show_book(*symbol, now_ms);
+    const exec::client_order_id id = order->request.id;
+    if (exchange_->cancel(static_cast<std::uint32_t>(*symbol), id, now_ms * core::ns_per_ms) !=
+        exec::gateway_error::none) {
+        return unknown_status();
+    }
+    exchange_->advance_to(now_ms * core::ns_per_ms);
+    const tracked_order& after = orders_.at(id.value);
+    if (after.status != "CANCELED") {
+        return error(400, -2011, "Unknown order sent."); // filled meanwhile
+    }
+    ++stats_.orders_cancelled;
+    return ok(render_order(after));
+}
+
+std::size_t futures_api::cancel_symbol(std::size_t symbol, std::int64_t now_ms) {
+    show_book(symbol, now_ms);
+    reports_.clear();
+    if (exchange_->cancel_all(static_cast<std::uint32_t>(symbol), now_ms * core::ns_per_ms) !=
+        exec::gateway_error::none) {
+        return 0;
+    }
+    exchange_->advance_to(now_ms * core::ns_per_ms);
+    std::size_t cancelled = 0;
+    for (const exec::exec_report& report : reports_) {
+        if (report.kind == exec::exec_kind::cancelled &&
+            orders_.find(report.client_id.value) != orders_.end()) {
+            ++cancelled;
+        }
+    }
+    stats_.orders_cancelled += cancelled;
+    return cancelled;
+}
+
+futures_answer futures_api::cancel_all(const params& p, std::int64_t now_ms) {
+    const std::string* symbol_name = param(p, "symbol");
+    if (symbol_name == nullptr) {
+        return missing("symbol");
+    }
+    const auto symbol = market_.find(*symbol_name);
+    if (!symbol) {
+        return error(400, -1121, "Invalid symbol.");
+    }
+    (void)cancel_symbol(*symbol, now_ms);
+    return ok(R"({"code":200,"msg":"The operation of cancel all open order is done."})");
+}
+
+futures_answer futures_api::query_order(const params& p) const {
+    const std::string* symbol_name = param(p, "symbol");
+    if (symbol_name == nullptr) {
+        return missing("symbol");
+    }
+    const auto symbol = market_.find(*symbol_name);
+    if (!symbol) {
+        return error(400, -1121, "Invalid symbol.");
+    }
+    if (param(p, "origClientOrderId") == nullptr && param(p, "orderId") == nullptr) {
+        return missing("orderId");
+    }
+    const tracked_order* order = find_order(*symbol, p);
+    if (order == nullptr) {
+        return error(400, -2013, "Order does not exist.");
+    }
+    return ok(render_order(*order));
+}
+
+futures_answer futures_api::open_orders(const params& p) const {
+    std::optional<std::size_t> symbol;
+    if (const std::string* name = param(p, "symbol"); name != nullptr) {
+        symbol = market_.find(*name);
+        if (!symbol) {
+            return error(400, -1121, "Invalid symbol.");
+        }
+    }
+    std::string out = "[";
+    for (const auto& [key, order] : orders_) {
+        if (order.open && (!symbol || order.symbol == *symbol)) {
+            out += (out.size() > 1 ? "," : "") + render_order(order);
+        }
+    }
+    return ok(out + "]");
+}
+
+futures_answer futures_api::position_risk(const params& p, std::int64_t now_ms) const {
+    std::optional<std::size_t> only;
+    if (const std::string* name = param(p, "symbol"); name != nullptr) {
+        only = market_.find(*name);
+        if (!only) {
+            return error(400, -1121, "Invalid symbol.");
+        }
+    }
+    std::string out = "[";
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+        if (only && *only != i) {
+            continue;
+        }
+        out += std::string(out.size() > 1 ? "," : "") + "{\"symbol\":\"" +
+               std::string(specs_[i].name().view()) + "\",\"positionAmt\":\"" + format_position(i) +
+               "\",\"entryPrice\":\"" + std::to_string(entry_prices_[i]) +
+               "\",\"markPrice\":\"0.0\",\"unRealizedProfit\":\"0\","
+               "\"liquidationPrice\":\"0\",\"leverage\":\"20\",\"maxNotionalValue\":\"1000000\","
+               "\"marginType\":\"cross\",\"isolatedMargin\":\"0\",\"isAutoAddMargin\":\"false\","
+               "\"positionSide\":\"BOTH\",\"notional\":\"0\",\"isolatedWallet\":\"0\","
+               "\"updateTime\":" +
+               std::to_string(now_ms) + "}";
+    }
+    return ok(out + "]");
+}
+
+futures_answer futures_api::countdown(const params& p, std::int64_t now_ms) {
+    const std::string* symbol_name = param(p, "symbol");
+    if (symbol_name == nullptr) {
+        return missing("symbol");
+    }
+    const std::string* time = param(p, "countdownTime");
+    if (time == nullptr) {
+        return missing("countdownTime");
+    }
+    const auto symbol = market_.find(*symbol_name);
+    if (!symbol) {
+        return error(400, -1121, "Invalid symbol.");
+    }
+    const std::int64_t countdown_ms = std::atoll(time->c_str());
+    countdown_at_ms_[*symbol] = countdown_ms > 0 ? now_ms + countdown_ms : 0;
+    ++stats_.heartbeats;
+    return ok("{\"symbol\":\"" + *symbol_name + "\",\"countdownTime\":\"" + *time + "\"}");
+}
+
+void futures_api::tick(std::int64_t now_ms) {
+    if (!exchange_) {
+        return;
+    }
+    for (std::size_t symbol = 0; symbol < countdown_at_ms_.size(); ++symbol) {
+        if (countdown_at_ms_[symbol] == 0 || now_ms < countdown_at_ms_[symbol]) {
+            continue;
+        }
+        countdown_at_ms_[symbol] = 0;
+        now_ms_ = now_ms;
+        stats_.countdown_cancels += cancel_symbol(symbol, now_ms);
+    }
+}
+
+void futures_api::on_book(std::size_t symbol, std::int64_t now_ms) {
+    const bool resting = std::any_of(orders_.begin(), orders_.end(), [&](const auto& entry) {
+        return entry.second.open && entry.second.symbol == symbol;
+    });
+    if (!resting) {
+        return;
+    }
+    ensure_exchange();
+    now_ms_ = now_ms;
+    reports_.clear();
+    show_book(symbol, now_ms);
+    exchange_->advance_to(now_ms * core::ns_per_ms);
+}
+
+std::size_t futures_api::open_order_count() const {
+    return static_cast<std::size_t>(std::count_if(
+        orders_.begin(), orders_.end(), [](const auto& entry) { return entry.second.open; }));
+}
+
+std::string futures_api::open_client_ids_json() const {
+    std::string out = "[";
+    for (const auto& [key, order] : orders_) {
+        if (order.open) {
+            out += (out.size() > 1 ? ",\"" : "\"") + order.client_id + "\"";
+        }
+    }
+    return out + "]";
+}
+
+std::string futures_api::positions_json() const {
+    std::string out = "{";
+    for (std::size_t i = 0; i < positions_.size(); ++i) {
+        out += (i == 0 ? "\"" : ",\"") + std::string(specs_[i].name().view()) + "\":\"" +
+               format_position(i) + "\"";
+    }
+    return out + "}";
+}
+
+std::size_t futures_api::countdowns_armed() const {
+    return static_cast<std::size_t>(std::count_if(countdown_at_ms_.begin(), countdown_at_ms_.end(),
+                                                  [](std::int64_t at) { return at != 0; }));
+}
+
+} // namespace quoter::venue

@@ -1,0 +1,178 @@
+// futures_api: the USD-M futures order endpoints of quoter-venue (REST under /fapi) with the
+// listenKey user-data stream and the countdownCancelAll dead-man's switch.
+//
+// Endpoints: POST /fapi/v1/order (LIMIT with timeInForce GTC, IOC, FOK or GTX; reduceOnly),
+// DELETE /fapi/v1/order, DELETE /fapi/v1/allOpenOrders, GET /fapi/v1/order, GET
+// /fapi/v1/openOrders, GET /fapi/v2/positionRisk, POST /fapi/v1/countdownCancelAll (signed) and
+// POST / PUT / DELETE /fapi/v1/listenKey (API key only). Signed requests are checked as Binance
+// checks them: the X-MBX-APIKEY header is the configured key (401, -2015), `signature` is the
+// HMAC-SHA256 of the query string (without the signature) followed by the body (400, -1022),
+// `timestamp` lies within `recvWindow` (400, -1021), mandatory parameters are present (400,
+// -1102).
+//
+// Matching is the project's simulated exchange with zero latency against the venue's own book,
+// as for the spot WebSocket API: a GTX order that would take is refused (-5022), a reduce-only
+// order that would not reduce the position is refused (-2022), resting orders fill as the book
+// moves through them. Every change of an order becomes an ORDER_TRADE_UPDATE, every fill also an
+// ACCOUNT_UPDATE with the symbol's position, for the sessions on the active listenKey.
+//
+// The countdown: a countdownCancelAll with countdownTime > 0 arms the symbol's timer (0 disarms);
+// tick() cancels every open order of a symbol whose timer ran out, as Binance does when a client
+// stops sending its heartbeat.
+//
+// Faults: expire_listen_key() (the stream gets listenKeyExpired, the key is gone: keep-alives
+// answer -1125); silence (requests are neither executed nor answered); answers dropped or
+// answered 503 -1006 after executing.
+//
+// Not thread-safe: one instance on the venue's io_loop thread.
+#pragma once
+
+#include "market.hpp"
+#include "order_api.hpp"
+
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/exec/binance_signer.hpp"
+#include "quoter/exec/order_types.hpp"
+#include "quoter/exec/sim_exchange.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace quoter::venue {
+
+struct futures_api_stats {
+    std::uint64_t requests = 0;
+    std::uint64_t signature_failures = 0;
+    std::uint64_t orders_placed = 0;
+    std::uint64_t orders_rejected = 0;
+    std::uint64_t orders_cancelled = 0;
+    std::uint64_t trades = 0;
+    std::uint64_t user_events = 0;
+    std::uint64_t listen_keys_created = 0;
+    std::uint64_t listen_keys_expired = 0;
+    std::uint64_t keepalives = 0;
+    std::uint64_t heartbeats = 0;        ///< countdownCancelAll requests accepted.
+    std::uint64_t countdown_cancels = 0; ///< Orders cancelled because a countdown ran out.
+    std::uint64_t silenced = 0;          ///< Requests swallowed by the silence fault.
+    std::uint64_t answers_dropped = 0;
+    std::uint64_t failed_after_execute = 0;
+};
+
+/// The answer to one REST request. withheld: send nothing (silence or a dropped answer).
+struct futures_answer {
+    int status = 200;
+    std::string body;
+    bool withheld = false;
+};
+
+class futures_api final : private exec::exec_report_sink {
+public:
+    futures_api(market_state& market, order_api_options options);
+    ~futures_api();
+    futures_api(const futures_api&) = delete;
+    futures_api& operator=(const futures_api&) = delete;
+
+    /// True for the paths this class answers.
+    [[nodiscard]] static bool serves(std::string_view path);
+    /// One request. query: the raw query string (without '?'); body: the raw body; api_key:
+    /// the X-MBX-APIKEY header; now_ms: venue time.
+    [[nodiscard]] futures_answer handle(std::string_view method, std::string_view path,
+                                        std::string_view query, std::string_view body,
+                                        std::string_view api_key, std::int64_t now_ms);
+
+    /// Shows the book of `symbol` to the matching engine (after every depth update).
+    void on_book(std::size_t symbol, std::int64_t now_ms);
+    /// Runs the countdowns (call often, e.g. every few ms).
+    void tick(std::int64_t now_ms);
+
+    /// True for the active listenKey (the only one a stream may open on).
+    [[nodiscard]] bool is_listen_key(std::string_view key) const;
+    /// User-data events made since the last call: (listenKey, event JSON), oldest first.
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> take_events();
+    /// listenKeys expired since the last call: their streams are closed after the event.
+    [[nodiscard]] std::vector<std::string> take_expired_keys();
+
+    /// Fault: the active listenKey expires now.
+    void expire_listen_key(std::int64_t now_ms);
+    /// Fault: requests until until_ms are swallowed (not executed, not answered).
+    void silence_until(std::int64_t until_ms) { silent_until_ms_ = until_ms; }
+    [[nodiscard]] std::int64_t silent_until() const { return silent_until_ms_; }
+    /// Fault: the next `count` order placements execute without an answer.
+    void drop_place_answers(std::uint32_t count) { drop_place_answers_ = count; }
+    /// Fault: the next `count` order placements execute, then answer 503 -1006.
+    void fail_after_execute(std::uint32_t count) { fail_after_execute_ = count; }
+
+    [[nodiscard]] const futures_api_stats& stats() const { return stats_; }
+    [[nodiscard]] std::size_t open_order_count() const;
+    [[nodiscard]] std::string open_client_ids_json() const;
+    /// {"BTCUSDT":"0.010",...}: the account's positions.
+    [[nodiscard]] std::string positions_json() const;
+    /// Symbols whose countdown is armed.
+    [[nodiscard]] std::size_t countdowns_armed() const;
+
+private:
+    struct tracked_order {
+        std::string client_id;
+        std::size_t symbol = 0;
+        exec::order_request request;
+        std::uint64_t exchange_id = 0;
+        core::qty executed;
+        std::string status = "NEW";
+        bool open = true;
+        std::int64_t time_ms = 0;
+    };
+    using params = std::map<std::string, std::string, std::less<>>;
+
+    void on_exec_report(const exec::exec_report& report) noexcept override;
+    void ensure_exchange();
+    void show_book(std::size_t symbol, std::int64_t now_ms);
+    futures_answer signed_request(std::string_view method, std::string_view path,
+                                  std::string_view query, std::string_view body,
+                                  std::int64_t now_ms);
+    futures_answer listen_key(std::string_view method, std::int64_t now_ms);
+    futures_answer place(const params& p, std::int64_t now_ms);
+    futures_answer cancel(const params& p, std::int64_t now_ms);
+    futures_answer cancel_all(const params& p, std::int64_t now_ms);
+    futures_answer query_order(const params& p) const;
+    futures_answer open_orders(const params& p) const;
+    futures_answer position_risk(const params& p, std::int64_t now_ms) const;
+    futures_answer countdown(const params& p, std::int64_t now_ms);
+    /// Cancels every open order of symbol through the matching engine; returns how many.
+    std::size_t cancel_symbol(std::size_t symbol, std::int64_t now_ms);
+    [[nodiscard]] const tracked_order* find_order(std::size_t symbol, const params& p) const;
+    [[nodiscard]] std::string render_order(const tracked_order& order) const;
+    void add_order_event(const tracked_order& order, const exec::exec_report& report);
+    void add_account_event(std::size_t symbol);
+    [[nodiscard]] std::string format_position(std::size_t symbol) const;
+    void forget_finished();
+
+    market_state& market_;
+    order_api_options options_;
+    exec::hmac_signer signer_;
+    std::vector<core::symbol_spec> specs_;
+    std::unique_ptr<exec::sim_exchange> exchange_;
+    std::map<std::uint64_t, tracked_order> orders_; ///< By the exchange's client_order_id.
+    std::vector<exec::exec_report> reports_;        ///< Reports of the request being handled.
+    std::vector<std::int64_t> positions_;           ///< Signed lots per symbol.
+    std::vector<double> entry_prices_;              ///< Average entry price per symbol.
+    std::vector<std::int64_t> countdown_at_ms_;     ///< Per symbol; 0: not armed.
+    std::uint64_t next_id_ = 1;
+    std::int64_t next_trade_id_ = 1;
+    std::int64_t now_ms_ = 0;
+    std::string listen_key_;            ///< The active key ("" when none).
+    std::uint64_t next_listen_key_ = 1; ///< Makes every key different.
+    std::vector<std::pair<std::string, std::string>> events_;
+    std::vector<std::string> expired_keys_;
+    std::int64_t silent_until_ms_ = 0;
+    std::uint32_t drop_place_answers_ = 0;
+    std::uint32_t fail_after_execute_ = 0;
+    futures_api_stats stats_;
+};
+
+} // namespace quoter::venue
