@@ -11,7 +11,8 @@
 namespace quoter::md {
 namespace {
 
-template <class T> void move_elements(T* data, std::size_t from, std::size_t to, std::size_t count) {
+template <class T>
+void move_elements(T* data, std::size_t from, std::size_t to, std::size_t count) {
     std::memmove(data + to, data + from, count * sizeof(T));
 }
 
@@ -106,8 +107,52 @@ std::uint64_t order_book::instance_tag::next() noexcept {
     return counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
+std::size_t order_book::window_ticks_for(std::int64_t price_ticks) noexcept {
+    const auto ticks = static_cast<std::size_t>(price_ticks < 0 ? -price_ticks : price_ticks);
+    return std::bit_ceil(std::clamp(ticks / 128, min_window_ticks, max_window_ticks));
+}
+
+void order_book::size_window(std::int64_t price_ticks) {
+    window_pending_ = false;
+    const std::size_t ticks = window_ticks_for(price_ticks);
+    if (ticks == window_ticks_) {
+        return;
+    }
+    // Both sides are empty (this runs before the first level): only the tables change.
+    window_ticks_ = ticks;
+    window_mask_ = ticks - 1;
+    window_words_ = ticks / 64;
+    for (side_levels* levels : {&bids_, &asks_}) {
+        levels->window_lots.assign(window_ticks_, 0);
+        levels->window_bits.assign(window_words_, 0);
+        levels->window_summary.assign(window_words_ / 64, 0);
+        levels->window_lots.shrink_to_fit();
+        levels->window_bits.shrink_to_fit();
+        levels->window_summary.shrink_to_fit();
+        levels->base = lowest_key;
+    }
+}
+
+std::size_t order_book::memory_bytes() const noexcept {
+    std::size_t bytes = 0;
+    for (const side_levels* levels : {&bids_, &asks_}) {
+        bytes += levels->window_lots.capacity() * sizeof(std::int64_t) +
+                 levels->window_bits.capacity() * sizeof(std::uint64_t) +
+                 levels->window_summary.capacity() * sizeof(std::uint64_t);
+        const deep_levels& deep = levels->deep;
+        bytes += deep.keys.capacity() * sizeof(std::int64_t) +
+                 deep.lots.capacity() * sizeof(std::int64_t) +
+                 deep.block_size.capacity() * sizeof(std::uint32_t) +
+                 deep.order.capacity() * sizeof(std::uint32_t) +
+                 deep.block_max.capacity() * sizeof(std::int64_t) +
+                 deep.free_blocks.capacity() * sizeof(std::uint32_t);
+    }
+    return bytes;
+}
+
 order_book::order_book(std::size_t max_levels_per_side, std::size_t window_ticks)
-    : window_ticks_(std::bit_ceil(std::clamp(window_ticks, min_window_ticks, max_window_ticks))),
+    : window_pending_(window_ticks == auto_window),
+      window_ticks_(std::bit_ceil(std::clamp(window_ticks, min_window_ticks, max_window_ticks))),
       window_mask_(window_ticks_ - 1), window_words_(window_ticks_ / 64) {
     const std::size_t capacity = max_levels_per_side == 0 ? 1 : max_levels_per_side;
     // Adjacent blocks hold more than block_levels / 2 together, so n levels never need more than
@@ -514,6 +559,9 @@ bool order_book::window_set(side_levels& levels, side_cursor& cursor, std::int64
 }
 
 level_change order_book::set(core::side s, core::price px, core::qty q) noexcept {
+    if (window_pending_) [[unlikely]] {
+        size_window(px.ticks());
+    }
     side_levels& levels = side_of(s);
     const std::int64_t key = key_of(s, px);
     side_cursor cursor(levels);
@@ -526,6 +574,9 @@ level_change order_book::set(core::side s, core::price px, core::qty q) noexcept
 }
 
 void order_book::apply(core::side s, std::span<const book_level> updates) noexcept {
+    if (window_pending_ && !updates.empty()) [[unlikely]] {
+        size_window(updates.front().px.ticks());
+    }
     side_levels& levels = side_of(s);
     side_cursor cursor(levels);
     for (const book_level& level : updates) {
@@ -641,6 +692,9 @@ std::size_t order_book::erase_better_than(core::side s, core::price px) noexcept
 }
 
 void order_book::assign(core::side s, std::span<const book_level> levels) noexcept {
+    if (window_pending_ && !levels.empty()) [[unlikely]] {
+        size_window(levels.front().px.ticks());
+    }
     side_levels& side = side_of(s);
     clear_side(side);
     bool best_first = true;

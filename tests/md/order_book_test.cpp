@@ -121,8 +121,10 @@ TEST_CASE("a full side drops its worst level and counts it", "[order_book]") {
 
 TEST_CASE("assign loads a best-first snapshot and falls back for other orders", "[order_book]") {
     order_book book(8);
-    const std::vector<book_level> bids{{price{100}, qty{1}}, {price{99}, qty{2}}, {price{97}, qty{3}}};
-    const std::vector<book_level> asks{{price{103}, qty{1}}, {price{101}, qty{2}}, {price{102}, qty{0}}};
+    const std::vector<book_level> bids{
+        {price{100}, qty{1}}, {price{99}, qty{2}}, {price{97}, qty{3}}};
+    const std::vector<book_level> asks{
+        {price{103}, qty{1}}, {price{101}, qty{2}}, {price{102}, qty{0}}};
     book.assign(side::buy, bids);
     book.assign(side::sell, asks);
     CHECK(book.depth(side::buy) == 3);
@@ -152,7 +154,8 @@ TEST_CASE("the flat book matches a std::map book under random updates", "[order_
         const std::int64_t distance = (rng() % 8 == 0) ? static_cast<std::int64_t>(rng() % 5000)
                                                        : static_cast<std::int64_t>(rng() % 20);
         const std::int64_t px = bid ? 100000 - distance : 100001 + distance;
-        const std::int64_t lots = (rng() % 3 == 0) ? 0 : static_cast<std::int64_t>(rng() % 1000 + 1);
+        const std::int64_t lots =
+            (rng() % 3 == 0) ? 0 : static_cast<std::int64_t>(rng() % 1000 + 1);
         book.set(bid ? side::buy : side::sell, price{px}, qty{lots});
         if (bid) {
             lots == 0 ? (void)bids.erase(px) : (void)(bids[px] = lots);
@@ -217,8 +220,8 @@ TEST_CASE("block splits, merges and truncation keep the book equal to a model", 
         REQUIRE(book.depth(side::buy) == model.size());
         REQUIRE(book.best_bid().px.ticks() == model.begin()->first);
         CHECK(book.erase_better_than(side::buy, price{1000}) ==
-              static_cast<std::size_t>(std::count_if(model.begin(), model.end(),
-                                                     [](const auto& e) { return e.first > 1000; })));
+              static_cast<std::size_t>(std::count_if(
+                  model.begin(), model.end(), [](const auto& e) { return e.first > 1000; })));
         CHECK(book.best_bid().px.ticks() <= 1000);
     }
 }
@@ -375,7 +378,56 @@ TEST_CASE("the window width is a power of two within its bounds", "[order_book]"
     CHECK(order_book(8, 5000).window_ticks() == 8192);
     CHECK(order_book(8, 1).window_ticks() == order_book::min_window_ticks);
     CHECK(order_book(8, std::size_t{1} << 30U).window_ticks() == order_book::max_window_ticks);
-    CHECK(order_book(8).window_ticks() == order_book::default_window_ticks);
+    CHECK(order_book(8, order_book::default_window_ticks).window_ticks() == 65536);
+}
+
+TEST_CASE("by default the window is sized from the first price: BTCUSDT keeps 65536 ticks, a "
+          "low-priced symbol gets the minimum",
+          "[order_book]") {
+    CHECK(order_book::window_ticks_for(6'000'000) == 65536); // 60,000.00 at a 0.01 tick
+    CHECK(order_book::window_ticks_for(1'000) == order_book::min_window_ticks);
+    CHECK(order_book::window_ticks_for(-300'000'000) == order_book::max_window_ticks);
+
+    order_book btc(8192);
+    CHECK(btc.window_ticks() == order_book::min_window_ticks); // nothing seen yet
+    const std::array snapshot{book_level{price{6'000'000}, qty{5}},
+                              book_level{price{5'999'999}, qty{7}}};
+    btc.assign(side::buy, snapshot);
+    CHECK(btc.window_ticks() == 65536);
+    CHECK(btc.best_bid() == snapshot[0]);
+    CHECK(btc.depth(side::buy) == 2);
+
+    order_book cheap(8192);
+    const std::array diff{book_level{price{1'000}, qty{3}}};
+    cheap.apply(side::sell, diff);
+    CHECK(cheap.window_ticks() == order_book::min_window_ticks);
+    CHECK(cheap.best_ask() == diff[0]);
+    // Sized once: a later, higher price does not resize it.
+    cheap.set(side::buy, price{900'000}, qty{1});
+    CHECK(cheap.window_ticks() == order_book::min_window_ticks);
+    // The windows' quantities, bitmap and summary words are what differ, on both sides.
+    constexpr std::size_t fewer = 65536 - 4096;
+    CHECK(btc.memory_bytes() - cheap.memory_bytes() == 2 * 8 * (fewer + fewer / 64 + fewer / 4096));
+}
+
+TEST_CASE("an auto-sized book follows a price walking far out of its window", "[order_book]") {
+    order_book book(10'000);
+    model_book model(10'000);
+    // First price 100,000 ticks: the minimum window (4096 ticks); the price then walks 200
+    // windows up and back down, levels left behind going deep.
+    std::int64_t px = 100'000;
+    for (std::int64_t i = 0; i < 400; ++i) {
+        px += i < 200 ? 4'000 : -3'000;
+        book.set(side::buy, price{px}, qty{i + 1});
+        model.set(side::buy, px, i + 1);
+        book.set(side::sell, price{px + 1}, qty{i + 1});
+        model.set(side::sell, px + 1, i + 1);
+        require_same_top(book, model, side::buy);
+        require_same_top(book, model, side::sell);
+    }
+    CHECK(book.window_ticks() == order_book::min_window_ticks);
+    require_same_book(book, model);
+    CHECK(book.window_depth(side::buy) < book.depth(side::buy));
 }
 
 TEST_CASE("a rising top moves the window up and keeps every level", "[order_book]") {

@@ -53,8 +53,9 @@ struct book_sync_config {
     /// Book capacity per side, in levels.
     std::size_t max_levels_per_side = order_book::default_max_levels;
     /// Width of each side's dense window at the top of the book, in ticks (8 bytes a tick a
-    /// side: the default costs 1 MiB a book; narrower windows suit processes with many books).
-    std::size_t window_ticks = order_book::default_window_ticks;
+    /// side). By default (order_book::auto_window) sized from the book's first price: 65536
+    /// ticks (1 MiB a book) for BTCUSDT, the 4096-tick minimum for low-priced symbols.
+    std::size_t window_ticks = order_book::auto_window;
     /// Diffs kept while waiting for a snapshot; the oldest are dropped beyond this.
     std::size_t max_buffered_diffs = 512;
     /// Levels kept across all buffered diffs; the oldest diffs are dropped beyond this.
@@ -100,13 +101,13 @@ struct book_sync_stats {
     std::uint64_t diffs_duplicate = 0;           ///< Diffs at or below the book's id.
     std::uint64_t gaps = 0;                      ///< Chain breaks while synced.
     std::uint64_t id_jumps = 0; ///< Messages whose id ran beyond max_update_id_jump (resynced).
-    std::uint64_t resyncs = 0;                   ///< Transitions into resyncing.
+    std::uint64_t resyncs = 0;  ///< Transitions into resyncing.
     std::uint64_t snapshots_applied = 0;
     std::uint64_t snapshots_too_old = 0;
-    std::uint64_t snapshots_ignored = 0;         ///< Arrived while not wanted.
+    std::uint64_t snapshots_ignored = 0; ///< Arrived while not wanted.
     std::uint64_t snapshot_failures = 0;
     std::uint64_t tickers_applied = 0;
-    std::uint64_t tickers_stale = 0;             ///< bookTicker not newer than the book.
+    std::uint64_t tickers_stale = 0; ///< bookTicker not newer than the book.
     std::uint64_t crossed_updates = 0;
     std::uint64_t stale_transitions = 0;
 };
@@ -192,8 +193,8 @@ private:
     void buffer(const decoded_depth& diff) noexcept;
     void drop_oldest_buffered(std::size_t count) noexcept;
     void apply_levels(std::span<const book_level> bids, std::span<const book_level> asks) noexcept;
-    [[nodiscard]] chain check_chain(std::uint64_t first, std::uint64_t final_id,
-                                    std::uint64_t prev, bool has_prev) const noexcept;
+    [[nodiscard]] chain check_chain(std::uint64_t first, std::uint64_t final_id, std::uint64_t prev,
+                                    bool has_prev) const noexcept;
     [[nodiscard]] bool straddles(std::uint64_t first, std::uint64_t final_id) const noexcept;
     [[nodiscard]] bool covered_by_snapshot(std::uint64_t final_id) const noexcept;
     /// True when final_id lies more than max_update_id_jump ids past from.

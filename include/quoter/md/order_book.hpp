@@ -71,17 +71,27 @@ class order_book {
 public:
     /// Default capacity per side; Binance snapshots carry at most 5,000 levels a side.
     static constexpr std::size_t default_max_levels = 8192;
-    /// Default width of the dense window at the top of each side, in ticks (512 KiB of quantities
+    /// A fixed width of the dense window at the top of each side, in ticks (512 KiB of quantities
     /// a side): about 90% of a BTCUSDT spot diff stream's updates at a 0.01 tick fall inside it.
     static constexpr std::size_t default_window_ticks = 65536;
+    /// window_ticks of a book that sizes its window from the price of its first level: see
+    /// window_ticks_for().
+    static constexpr std::size_t auto_window = 0;
+    /// The window the first level's price asks for: the power of two (within the bounds below)
+    /// at or above 1/128 of the price in ticks, i.e. the window spans at least 0.78% of the price
+    /// (the share the 65536-tick window covers at BTCUSDT's 0.01 tick around 60,000; a symbol
+    /// priced at 1,000 ticks gets the minimum, 4096 ticks, 32 KiB a side).
+    [[nodiscard]] static std::size_t window_ticks_for(std::int64_t price_ticks) noexcept;
     /// Bounds of the window width, in ticks; other widths round up to a power of two in range.
     static constexpr std::size_t min_window_ticks = 4096;
     static constexpr std::size_t max_window_ticks = std::size_t{1} << 20U;
 
-    /// Allocates both sides once; nothing allocates afterwards. window_ticks is rounded up to a
-    /// power of two within [min_window_ticks, max_window_ticks].
+    /// Allocates both sides; window_ticks is rounded up to a power of two within
+    /// [min_window_ticks, max_window_ticks]. With auto_window (the default) the windows start at
+    /// the minimum and are allocated once more, at the first set/apply/assign, to the width the
+    /// first price asks for (window_ticks_for); nothing allocates after that.
     explicit order_book(std::size_t max_levels_per_side = default_max_levels,
-                        std::size_t window_ticks = default_window_ticks);
+                        std::size_t window_ticks = auto_window);
 
     /// Sets the quantity at a price; a zero (or negative) quantity erases the level.
     level_change set(core::side s, core::price px, core::qty q) noexcept;
@@ -105,6 +115,8 @@ public:
     [[nodiscard]] std::size_t capacity() const noexcept { return bids_.capacity; }
     /// Width of each side's dense window, in ticks.
     [[nodiscard]] std::size_t window_ticks() const noexcept { return window_ticks_; }
+    /// Bytes the book's tables hold on the heap (windows, bitmaps and deep blocks, both sides).
+    [[nodiscard]] std::size_t memory_bytes() const noexcept;
     /// Levels of a side held in its dense window (the rest are in its deep part).
     [[nodiscard]] std::size_t window_depth(core::side s) const noexcept {
         return window_count(side_of(s));
@@ -310,6 +322,10 @@ private:
     static void remove_slot(deep_levels& levels, std::size_t slot) noexcept;
     static void merge_if_sparse(deep_levels& levels, std::size_t slot) noexcept;
 
+    /// An auto_window book before its first level: the window is sized at the first one.
+    void size_window(std::int64_t price_ticks);
+
+    bool window_pending_;
     std::size_t window_ticks_;
     std::uint64_t window_mask_;
     std::size_t window_words_; ///< window_ticks_ / 64.
