@@ -1,22 +1,40 @@
-// Loading the engine configuration: one reader function per [section], then the checks that
-// span sections.
+// Loading the engine configuration: the app's own sections ([engine], [threads], [exchange],
+// [symbol] and the [symbol.<NAME>] tables, the credentials), one call per module section, then
+// the checks that span sections.
 //
-// Adding a module's section takes three steps:
-//   1. the module keeps a plain struct with defaults (e.g. quoter::strategy::strategy_config);
-//   2. engine_config gains a member of that type (app_config.hpp);
-//   3. a reader here declares each key once, passing the struct's own default, and is called
-//      from read_sections():
+// Each module reads its own sections beside its code; this file only composes them:
+//   [strategy.*]                    strategy/strategy_config_reader.hpp
+//   [market], [backtest]            sim/sim_config.hpp
+//   [sim_exchange], [quotes]        exec/exec_config_reader.hpp
+//   [risk.*]                        risk/risk_config_reader.hpp
+//   [journal]                       ops/journal_settings.hpp
+//   [ops], [http], [alerts], [state] ops/ops_config.hpp
+//   [market_data]                   live/market_data_config.hpp
 //
-//      void read_strategy(config::section s, strategy::strategy_config& out) {
-//          out.spread_bps = s.number("spread_bps", out.spread_bps, {.min = 0, .max = 10000},
-//                                    "Quoted spread around the mid");
-//          out.refresh_ms = s.duration_ms("refresh_ms", out.refresh_ms, {.min = 1},
-//                                         "Minimum interval between two re-quotes");
+// Adding a key: find the reader of its section above and declare it there, once, passing the
+// struct's own default. Adding a module's section takes three steps:
+//   1. the module keeps a plain struct with defaults (e.g. quoter::risk::risk_config) and a
+//      reader beside it, include/quoter/<module>/..._config_reader.hpp and
+//      src/<module>/..._config_reader.cpp (the module links quoter::config PRIVATE; the header
+//      only forward-declares config::section):
+//
+//      void read_risk_config(config::section s, risk_config& out) {
+//          out.limits.daily_loss_pct = s.number("daily_loss_pct", out.limits.daily_loss_pct,
+//                                               {.min = 0, .max = 1000, .unit = "%"},
+//                                               "Kill when the day's loss exceeds this");
 //      }
 //
+//   2. engine_config gains a member of that type (app_config.hpp);
+//   3. read_sections() below calls the reader, at the place `config check` should list it.
+//
 // Then document the keys in docs/config.md: the app tests fail, printing the missing rows,
-// until every key is there.
+// until every key is there. Checks that need several sections (quotes.levels against
+// strategy.levels.count, the order size against min_notional) stay here.
 #include "quoter/app/app_config.hpp"
+
+#include "quoter/exec/exec_config_reader.hpp"
+#include "quoter/risk/risk_config_reader.hpp"
+#include "quoter/strategy/strategy_config_reader.hpp"
 
 #include <fmt/format.h>
 
@@ -45,45 +63,6 @@ constexpr std::array<config::choice_option<core::idle_policy>, 3> wait_policies{
     {"spin", core::idle_policy::spin},
     {"yield", core::idle_policy::yield},
     {"block", core::idle_policy::block},
-}};
-constexpr std::array<config::choice_option<strategy::model_kind>, 3> model_kinds{{
-    {"linear", strategy::model_kind::linear},
-    {"avellaneda_stoikov", strategy::model_kind::avellaneda_stoikov},
-    {"glft", strategy::model_kind::glft},
-}};
-constexpr std::array<config::choice_option<strategy::horizon_kind>, 2> horizon_kinds{{
-    {"finite", strategy::horizon_kind::finite},
-    {"rolling", strategy::horizon_kind::rolling},
-}};
-constexpr std::array<config::choice_option<strategy::spacing_kind>, 2> spacing_kinds{{
-    {"ticks", strategy::spacing_kind::ticks},
-    {"bps", strategy::spacing_kind::bps},
-}};
-constexpr std::array<config::choice_option<strategy::volatility_kind>, 2> volatility_kinds{{
-    {"realized", strategy::volatility_kind::realized},
-    {"ewma", strategy::volatility_kind::ewma},
-}};
-constexpr std::array<config::choice_option<sim::price_process>, 2> price_processes{{
-    {"gbm", sim::price_process::geometric_brownian},
-    {"random_walk", sim::price_process::random_walk},
-}};
-constexpr std::array<config::choice_option<sim::fill_probability_model>, 2> fill_probabilities{{
-    {"linear", sim::fill_probability_model::linear},
-    {"exponential", sim::fill_probability_model::exponential},
-}};
-constexpr std::array<config::choice_option<sim::fill_size_model>, 2> fill_sizes{{
-    {"full", sim::fill_size_model::full},
-    {"fixed", sim::fill_size_model::fixed},
-}};
-constexpr std::array<config::choice_option<exec::latency_distribution>, 3> latency_shapes{{
-    {"constant", exec::latency_distribution::constant},
-    {"uniform", exec::latency_distribution::uniform},
-    {"exponential", exec::latency_distribution::exponential},
-}};
-constexpr std::array<config::choice_option<exec::cross_fill_rule>, 3> cross_fill_rules{{
-    {"on_touch", exec::cross_fill_rule::on_touch},
-    {"on_through", exec::cross_fill_rule::on_through},
-    {"never", exec::cross_fill_rule::never},
 }};
 
 template <class E, std::size_t N>
@@ -145,8 +124,8 @@ bool cpu_available(int cpu) noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Section readers: one per [section]. Each key is declared once with its type, default (the
-// struct's own), range or choices and a one-line description.
+// The app's section readers: one per [section]. Each key is declared once with its type, default
+// (the struct's own), range or choices and a one-line description.
 
 void read_engine(config::section s, engine_section& out) {
     out.mode = s.choice("mode", out.mode, engine_modes,
@@ -268,582 +247,6 @@ void read_symbol(config::section s, symbol_section& out) {
                                  "quote asset");
 }
 
-// Durations the modules keep in ns but the file writes in whole seconds or milliseconds.
-std::int64_t whole_seconds(core::duration_ns ns) noexcept {
-    return ns / core::ns_per_s;
-}
-
-void read_linear(config::section s, strategy::linear_params& out) {
-    out.spread_bps = s.number("spread_bps", out.spread_bps, {.min = 0, .max = 10000},
-                              "Full quoted spread before volatility widening, bps of the mid");
-    out.inventory_skew_strength =
-        s.number("inventory_skew_strength", out.inventory_skew_strength, {.min = 0},
-                 "Multiplier of the inventory skew (skewed_mid = mid - strength * inventory * "
-                 "price_impact)");
-    out.price_impact = s.number("price_impact", out.price_impact, {.min = 0, .unit = "quote/base"},
-                                "Expected mid move per base unit of inventory, quote asset per "
-                                "base unit; 0 disables the skew");
-    out.vol_spread_factor =
-        s.number("vol_spread_factor", out.vol_spread_factor, {.min = 0},
-                 "Spread widening per unit of vol / normal_vol; 0 keeps the spread fixed");
-    out.normal_vol_per_sqrt_s =
-        s.number("normal_vol_per_sqrt_s", out.normal_vol_per_sqrt_s,
-                 {.min = 0, .exclusive_min = true, .unit = "1/sqrt(s)"},
-                 "Reference volatility of the mid's log return, per sqrt(second)");
-}
-
-void read_avellaneda_stoikov(config::section s, strategy::avellaneda_stoikov_params& out) {
-    out.gamma_per_tick =
-        s.number("gamma_per_tick", out.gamma_per_tick, {.min = 0, .unit = "1/tick"},
-                 "Risk aversion gamma, per tick (inventory in order sizes)");
-    out.horizon = s.choice("horizon", out.horizon, horizon_kinds,
-                           "T - t: finite (ends at terminal_time_s) or rolling (held at "
-                           "horizon_s, for continuous trading)");
-    out.horizon_s =
-        s.number("horizon_s", out.horizon_s, {.min = 0}, "Rolling horizon: the constant T - t");
-    const double terminal_s =
-        s.number("terminal_time_s", static_cast<double>(out.terminal_time_ns) * 1e-9, {.min = 0},
-                 "Finite horizon: T in simulated time since the start; 0: the end of the "
-                 "backtest (backtest.duration_s)");
-    out.terminal_time_ns = static_cast<core::timestamp_ns>(terminal_s * 1e9);
-}
-
-void read_glft(config::section s, strategy::glft_params& out) {
-    out.gamma_per_tick = s.number("gamma_per_tick", out.gamma_per_tick,
-                                  {.min = 0, .unit = "1/tick"}, "Risk aversion gamma, per tick");
-    out.xi_equals_gamma = s.boolean("xi_equals_gamma", out.xi_equals_gamma,
-                                    "xi = gamma (exponential utility); false: xi = xi_per_tick");
-    out.xi_per_tick = s.number("xi_per_tick", out.xi_per_tick, {.min = 0, .unit = "1/tick"},
-                               "xi when xi_equals_gamma = false; 0: risk-neutral with a running "
-                               "inventory penalty");
-    out.delta_orders = s.number("delta_orders", out.delta_orders, {.min = 0, .exclusive_min = true},
-                                "Order size Delta in level-0 order sizes");
-}
-
-void read_volatility(config::section s, strategy::volatility_params& model,
-                     strategy::estimator_params& estimators) {
-    model.use_estimate = s.boolean("use_estimate", model.use_estimate,
-                                   "Use the online estimate once it is ready; else always "
-                                   "sigma_per_sqrt_s");
-    model.sigma_per_sqrt_s =
-        s.number("sigma_per_sqrt_s", model.sigma_per_sqrt_s, {.min = 0, .unit = "1/sqrt(s)"},
-                 "Fixed volatility of the mid's log return per sqrt(second), and the fallback "
-                 "until the estimate is ready");
-    estimators.volatility = s.choice("estimator", estimators.volatility, volatility_kinds,
-                                     "Online estimator: realized (trailing window) or ewma");
-    auto& realized = estimators.realized;
-    auto& ewma = estimators.ewma;
-    realized.window_ns = core::ns_per_s * s.integer<std::int64_t>(
-                                              "window_s", whole_seconds(realized.window_ns),
-                                              {.min = 1, .max = 7 * 24 * 3600},
-                                              "Realized volatility: length of the trailing window");
-    const auto interval =
-        s.duration_ms("sample_interval_ms",
-                      std::chrono::milliseconds(realized.sample_interval_ns / core::ns_per_ms),
-                      {.min = 1, .max = 3'600'000},
-                      "Minimum time between two samples of the mid (both estimators)");
-    realized.sample_interval_ns = interval.count() * core::ns_per_ms;
-    ewma.sample_interval_ns = realized.sample_interval_ns;
-    realized.min_samples =
-        s.integer("min_samples", realized.min_samples, {.min = 1, .max = 1'000'000},
-                  "Realized volatility: returns in the window before the estimate is used");
-    ewma.half_life_ns = core::ns_per_s * s.integer<std::int64_t>(
-                                             "ewma_half_life_s", whole_seconds(ewma.half_life_ns),
-                                             {.min = 1, .max = 7 * 24 * 3600},
-                                             "EWMA: time for a sample's weight to halve");
-    ewma.min_samples = s.integer("ewma_min_samples", ewma.min_samples, {.min = 1, .max = 1'000'000},
-                                 "EWMA: returns seen before the estimate is used");
-    if (realized.window_ns < realized.sample_interval_ns * realized.min_samples) {
-        s.warning("min_samples",
-                  fmt::format("the window holds at most {} samples of {} ms, fewer than "
-                              "min_samples = {}: the estimate is never used",
-                              realized.window_ns / realized.sample_interval_ns, interval.count(),
-                              realized.min_samples));
-    }
-}
-
-void read_intensity(config::section s, strategy::intensity_params& model,
-                    strategy::intensity_estimator_config& estimator) {
-    model.use_estimate = s.boolean("use_estimate", model.use_estimate,
-                                   "Use the online fit of A and k from fills once it is trusted");
-    model.a_per_s = s.number("a_per_s", model.a_per_s, {.min = 0, .exclusive_min = true},
-                             "Arrival intensity A of market orders reaching the mid, per second "
-                             "(Avellaneda-Stoikov, GLFT)");
-    model.k_per_tick = s.number("k_per_tick", model.k_per_tick,
-                                {.min = 0, .exclusive_min = true, .unit = "1/tick"},
-                                "Decay k of the intensity A * exp(-k * delta) with the distance "
-                                "from the mid, per tick");
-    estimator.bucket_ticks =
-        s.number("bucket_ticks", estimator.bucket_ticks, {.min = 0, .exclusive_min = true},
-                 "Online fit: width of a distance bucket");
-    estimator.bucket_count = s.integer(
-        "bucket_count", estimator.bucket_count,
-        {.min = 2, .max = static_cast<std::int64_t>(strategy::intensity_estimator::max_buckets)},
-        "Online fit: number of distance buckets");
-    estimator.decay_ns =
-        core::ns_per_s * s.integer<std::int64_t>("decay_s", whole_seconds(estimator.decay_ns),
-                                                 {.min = 0, .max = 7 * 24 * 3600},
-                                                 "Online fit: time constant of forgetting old "
-                                                 "fills; 0: never forget");
-    estimator.min_trades = s.number("min_trades", estimator.min_trades, {.min = 0},
-                                    "Online fit: effective fill count before it is trusted");
-    estimator.min_buckets = s.integer(
-        "min_buckets", estimator.min_buckets,
-        {.min = 2, .max = static_cast<std::int64_t>(strategy::intensity_estimator::max_buckets)},
-        "Online fit: buckets with fills needed for the regression");
-    estimator.refit_interval_ns =
-        core::ns_per_ms *
-        s.duration_ms("refit_interval_ms",
-                      std::chrono::milliseconds(estimator.refit_interval_ns / core::ns_per_ms),
-                      {.min = 0, .max = 3'600'000},
-                      "Online fit: minimum time between two fits; 0: after every fill")
-            .count();
-    if (estimator.min_buckets > estimator.bucket_count) {
-        s.error("min_buckets",
-                fmt::format("must be at most bucket_count ({})", estimator.bucket_count));
-    }
-}
-
-void read_bands(config::section s, strategy::inventory_bands& out) {
-    out.target_inventory = s.number("target_inventory", out.target_inventory, {.unit = "base"},
-                                    "Inventory the strategy steers toward, base asset");
-    out.soft_limit_pct =
-        s.number("soft_limit_pct", out.soft_limit_pct, {.min = 0, .max = 1000},
-                 "Soft band: beyond this deviation (notional, % of equity) only the reducing "
-                 "side is quoted, skewed harder");
-    out.hard_limit_pct =
-        s.number("hard_limit_pct", out.hard_limit_pct, {.min = 0, .max = 1000},
-                 "Hard limit: beyond this deviation (notional, % of equity) stop opening and "
-                 "flatten with one aggressive post-only order");
-    out.reduce_skew_multiplier =
-        s.number("reduce_skew_multiplier", out.reduce_skew_multiplier, {.min = 0},
-                 "Skew multiplier beyond the soft band (>= 1 skews harder)");
-    if (out.hard_limit_pct < out.soft_limit_pct) {
-        s.error("hard_limit_pct",
-                fmt::format("must be at least soft_limit_pct ({})", out.soft_limit_pct));
-    }
-}
-
-void read_levels(config::section s, strategy::level_params& out) {
-    out.count = s.integer("count", out.count,
-                          {.min = 1, .max = static_cast<std::int64_t>(strategy::max_quote_levels)},
-                          "Quote levels per side");
-    out.spacing = s.number("spacing", out.spacing, {.min = 0},
-                           "Distance between consecutive levels, in spacing_unit (levels stay at "
-                           "least one tick apart)");
-    out.spacing_unit = s.choice("spacing_unit", out.spacing_unit, spacing_kinds,
-                                "Unit of spacing: ticks or bps of the mid");
-    out.size_multiplier =
-        s.number("size_multiplier", out.size_multiplier, {.min = 0, .exclusive_min = true},
-                 "Size of level i = level-0 size * size_multiplier^i");
-}
-
-void read_strategy(config::section s, strategy::strategy_config& out) {
-    out.model = s.choice("model", out.model, model_kinds,
-                         "Quoting model: linear, avellaneda_stoikov or glft");
-    out.symmetric = s.boolean("symmetric", out.symmetric,
-                              "Centre every model's spread on the mid instead of its skewed "
-                              "(reservation) price: the no-skew benchmark");
-    out.order_size_pct = s.number("order_size_pct", out.order_size_pct,
-                                  {.min = 0, .max = 100, .exclusive_min = true},
-                                  "Level-0 order size, % of equity (notional at the mid)");
-    read_linear(s.sub("linear"), out.linear);
-    read_avellaneda_stoikov(s.sub("avellaneda_stoikov"), out.avellaneda_stoikov);
-    read_glft(s.sub("glft"), out.glft);
-    read_volatility(s.sub("volatility"), out.volatility, out.estimators);
-    read_intensity(s.sub("intensity"), out.intensity, out.estimators.intensity);
-    read_bands(s.sub("bands"), out.bands);
-    read_levels(s.sub("levels"), out.levels);
-}
-
-void read_market(config::section s, market_section& out) {
-    sim::market_config& m = out.model;
-    m.process = s.choice("process", m.process, price_processes,
-                         "Mid price process: gbm (geometric Brownian motion) or random_walk "
-                         "(+/- sigma * sqrt(dt) each step)");
-    m.initial_mid_price = s.number(
-        "start_price", m.initial_mid_price, {.min = 0, .exclusive_min = true, .unit = "quote/base"},
-        "Mid price at time 0; a synthetic run needs it (or symbol.<NAME>.start_price): "
-        "the default fits no real symbol");
-    out.start_price_set = s.is_set("start_price");
-    out.step_ms = s.duration_ms("step_ms", out.step_ms, {.min = 1, .max = 3'600'000},
-                                "Simulated time per step");
-    m.gbm_mu_per_year = s.number("mu_per_year", m.gbm_mu_per_year, {.unit = "1/year"},
-                                 "gbm: drift mu, fraction per (365-day) year");
-    m.gbm_sigma_per_sqrt_year = s.number(
-        "sigma_per_sqrt_year", m.gbm_sigma_per_sqrt_year, {.min = 0, .unit = "1/sqrt(year)"},
-        "gbm: volatility sigma, fraction per sqrt(year) (0.5 = 50% annualised)");
-    m.walk_sigma_per_sqrt_s = s.number(
-        "walk_sigma_per_sqrt_s", m.walk_sigma_per_sqrt_s, {.min = 0, .unit = "quote/base/sqrt(s)"},
-        "random_walk: mid move per sqrt(second), quote asset per base unit");
-    m.market_spread_ticks = s.number("spread_ticks", m.market_spread_ticks, {.min = 0},
-                                     "Visible book: bid/ask = mid -/+ spread/2, rounded "
-                                     "outwards to ticks");
-    m.order_flow_a_per_s = s.number("a_per_s", m.order_flow_a_per_s, {.min = 0},
-                                    "Arrival rate A of market orders reaching a quote at the "
-                                    "mid, per second");
-    m.order_flow_k_per_price_unit =
-        s.number("k_per_price_unit", m.order_flow_k_per_price_unit, {.min = 0, .unit = "1/quote"},
-                 "Decay k of the arrival rate A * exp(-k * delta), per quote-asset unit of "
-                 "distance from the mid");
-    m.fill_probability =
-        s.choice("fill_probability", m.fill_probability, fill_probabilities,
-                 "Fill probability per step: linear (lambda * dt, capped at 1) or exponential "
-                 "(1 - exp(-lambda * dt))");
-    m.fill_size = s.choice("fill_size", m.fill_size, fill_sizes,
-                           "Size of a hit: full (the whole order) or fixed (fixed_fill_lots)");
-    m.fixed_fill_lots = s.integer("fixed_fill_lots", m.fixed_fill_lots, {.min = 1, .unit = "lots"},
-                                  "fill_size = fixed: lots (of symbol.step_size) filled per hit");
-    m.informed_share = s.number("informed_share", m.informed_share, {.min = 0, .max = 1},
-                                "Share of the orders hitting a quote that are informed: the mid "
-                                "then moves against the filled quote (adverse selection)");
-    m.informed_impact_bps =
-        s.number("informed_impact_bps", m.informed_impact_bps, {.min = 0, .max = 10000},
-                 "Mid move after an informed hit, bps of the mid");
-}
-
-void read_sim_exchange(config::section s, exec::sim_exchange_config& out) {
-    out.maker_fee_bps = s.number("maker_fee_bps", out.maker_fee_bps, {.min = -100, .max = 1000},
-                                 "Fee on resting (maker) fills, bps of notional; negative: rebate");
-    out.taker_fee_bps = s.number("taker_fee_bps", out.taker_fee_bps, {.min = -100, .max = 1000},
-                                 "Fee on crossing (taker) fills, bps of notional");
-    const auto shape =
-        s.choice("latency_distribution", out.order_entry_latency.distribution, latency_shapes,
-                 "Latency jitter: constant (none), uniform (U[0, jitter]) or exponential (mean "
-                 "jitter)");
-    const auto read_latency = [&](std::string_view name, exec::latency_config& latency,
-                                  std::string_view what) {
-        latency.distribution = shape;
-        latency.fixed_ns =
-            core::ns_per_us * s.integer<std::int64_t>(fmt::format("{}_latency_us", name),
-                                                      latency.fixed_ns / core::ns_per_us,
-                                                      {.min = 0, .max = 60'000'000},
-                                                      fmt::format("Fixed delay of {}", what));
-        latency.jitter_ns =
-            core::ns_per_us * s.integer<std::int64_t>(fmt::format("{}_jitter_us", name),
-                                                      latency.jitter_ns / core::ns_per_us,
-                                                      {.min = 0, .max = 60'000'000},
-                                                      fmt::format("Jitter of {} (see "
-                                                                  "latency_distribution)",
-                                                                  what));
-    };
-    read_latency("order_entry", out.order_entry_latency, "new orders, client to exchange");
-    read_latency("cancel", out.cancel_latency, "cancels, client to exchange");
-    read_latency("market_data", out.market_data_latency,
-                 "reports and market data, exchange to "
-                 "client");
-    out.fifo_requests = s.boolean("fifo_requests", out.fifo_requests,
-                                  "Requests arrive in the order sent (one connection); false: a "
-                                  "cancel may overtake its order");
-    out.cross_fill = s.choice("cross_fill", out.cross_fill, cross_fill_rules,
-                              "When the opposite best price fills a resting order: on_touch, "
-                              "on_through or never");
-    out.max_open_orders =
-        s.integer("max_open_orders", out.max_open_orders, {.min = 1, .max = 65536},
-                  "Open orders the exchange accepts; more are rejected");
-}
-
-/// Returns the levels key as written (0: follow strategy.levels.count).
-std::uint32_t read_quotes(config::section s, exec::quote_manager_config& out) {
-    const auto levels = s.integer<std::uint32_t>(
-        "levels", 0, {.min = 0, .max = static_cast<std::int64_t>(exec::max_quote_levels)},
-        "Quote levels per side the manager keeps; 0: strategy.levels.count");
-    out.refresh_tolerance_bps =
-        s.number("refresh_tolerance_bps", out.refresh_tolerance_bps, {.min = 0, .max = 10000},
-                 "Keep a working order while the desired price stays within this distance of "
-                 "its price (and its size and age within their limits)");
-    out.size_tolerance_pct =
-        s.number("size_tolerance_pct", out.size_tolerance_pct, {.min = 0, .max = 1000},
-                 "Keep a working order while the desired size stays within this share of its size");
-    out.max_order_age_ms =
-        s.duration_ms("max_order_age_ms", std::chrono::milliseconds(out.max_order_age_ms),
-                      {.min = 0, .max = 86'400'000},
-                      "Replace a working order once it is this old; 0: no age limit")
-            .count();
-    out.refresh_ms = s.duration_ms("refresh_ms", std::chrono::milliseconds(out.refresh_ms),
-                                   {.min = 0, .max = 3'600'000},
-                                   "Minimum time between two orders sent for one side and level")
-                         .count();
-    out.post_only = s.boolean("post_only", out.post_only,
-                              "Send post-only orders (rejected rather than taking liquidity)");
-    out.cancel_retry_ms =
-        s.duration_ms("cancel_retry_ms", std::chrono::milliseconds(out.cancel_retry_ms),
-                      {.min = 1, .max = 60'000},
-                      "Minimum time between two cancel attempts of one order, and how long a "
-                      "cancel may go unanswered before it is sent again")
-            .count();
-    out.max_cancel_attempts = s.integer<std::uint32_t>(
-        "max_cancel_attempts", out.max_cancel_attempts, {.min = 1, .max = 10'000},
-        "Cancel attempts per order before the manager gives up on it and raises a critical "
-        "cancel_gave_up alert");
-    return levels;
-}
-
-void read_backtest(config::section s, backtest_section& out) {
-    out.duration_s = s.number("duration_s", out.duration_s,
-                              {.min = 0, .max = 365.0 * 24 * 3600, .exclusive_min = true},
-                              "Simulated length of a backtest");
-    out.initial_cash = s.number("initial_cash", out.initial_cash,
-                                {.min = 0, .max = 1e12, .exclusive_min = true, .unit = "quote"},
-                                "Cash at the start, quote asset; the capital returns and bands "
-                                "are measured on");
-    out.paths = s.integer("paths", out.paths, {.min = 1, .max = 1'000'000},
-                          "Independent simulated paths (--paths overrides)");
-    out.seed = s.integer("seed", out.seed, {.min = 0},
-                         "Base random seed (--seed overrides); the same seed gives the same run");
-    out.threads = s.integer("threads", out.threads, {.min = 0, .max = 1024},
-                            "Worker threads for multi-path runs; 0: every hardware thread");
-    out.speed =
-        s.number("speed", out.speed, {.min = 0, .max = 1e6, .exclusive_min = true, .unit = "x"},
-                 "quoter run --mode sim: simulated seconds per wall-clock second "
-                 "(--speed overrides)");
-    out.record_interval_ms =
-        s.duration_ms("record_interval_ms", out.record_interval_ms, {.min = 1, .max = 86'400'000},
-                      "Simulated time between two pnl.csv samples (at most one per step)");
-    out.return_period_s = s.number("return_period_s", out.return_period_s, {.min = 0},
-                                   "Return period of Sharpe, Sortino and volatility; 0: every "
-                                   "pnl sample");
-}
-
-std::int64_t read_ms(config::section& s, std::string_view key, std::int64_t fallback,
-                     std::int64_t min, std::string_view doc) {
-    return s
-        .duration_ms(key, std::chrono::milliseconds(fallback),
-                     {.min = min, .max = 7 * 86'400'000LL}, doc)
-        .count();
-}
-
-/// "HH:MM" (24 h) to minutes after midnight; nothing when malformed or out of range.
-std::optional<std::int32_t> parse_time_of_day(std::string_view text) {
-    if (text.size() != 5 || text[2] != ':') {
-        return std::nullopt;
-    }
-    const auto two_digits = [&](std::size_t at) -> int {
-        const char hi = text[at];
-        const char lo = text[at + 1];
-        if (hi < '0' || hi > '9' || lo < '0' || lo > '9') {
-            return -1;
-        }
-        return (hi - '0') * 10 + (lo - '0');
-    };
-    const int hours = two_digits(0);
-    const int minutes = two_digits(3);
-    if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) {
-        return std::nullopt;
-    }
-    return hours * 60 + minutes;
-}
-
-void read_risk(config::section s, risk::risk_config& out) {
-    risk::risk_limits& l = out.limits;
-    const config::number_limits pct{.min = 0, .max = 1000, .unit = "%"};
-    l.order_notional_pct = s.number("order_notional_pct", l.order_notional_pct, pct,
-                                    "Largest notional of one order, % of equity");
-    l.max_order_qty_base =
-        s.number("max_order_qty_base", l.max_order_qty_base, {.min = 0, .unit = "base"},
-                 "Largest quantity of one order, base asset; 0: no limit "
-                 "beyond the notional one");
-    l.price_band_bps =
-        s.number("price_band_bps", l.price_band_bps, {.min = 0, .max = 10000, .unit = "bps"},
-                 "Largest distance of a bid below the best bid (an ask above the "
-                 "best ask), and how far a marketable order may reach through");
-    l.max_new_orders_per_s = s.integer("max_new_orders_per_s", l.max_new_orders_per_s,
-                                       {.min = 0, .unit = "1/s"}, "New orders per second");
-    l.max_new_orders_per_min = s.integer("max_new_orders_per_min", l.max_new_orders_per_min,
-                                         {.min = 0, .unit = "1/min"}, "New orders per minute");
-    l.max_cancels_per_s =
-        s.integer("max_cancels_per_s", l.max_cancels_per_s, {.min = 0, .unit = "1/s"},
-                  "Cancels per second above which trading pauses until the rate "
-                  "is back under it; cancels always go out");
-    l.max_orders_per_day =
-        s.integer("max_orders_per_day", l.max_orders_per_day, {.min = 0, .unit = "1/day"},
-                  "New orders over a sliding 24 h window");
-    l.cancel_trade_ratio_block =
-        s.number("cancel_trade_ratio_block", l.cancel_trade_ratio_block, {.min = 0},
-                 "Refuse new orders while cancels / max(fills, 1) is above this; 0: never "
-                 "block (the alarm still fires)");
-    l.cancel_trade_min_cancels =
-        s.integer("cancel_trade_min_cancels", l.cancel_trade_min_cancels, {.min = 0},
-                  "Cancels in the window before the ratio can block");
-    l.cancel_trade_window_ms = read_ms(s, "cancel_trade_window_ms", l.cancel_trade_window_ms, 1,
-                                       "Window over which the blocking ratio is counted");
-    l.symbol_net_notional_pct = s.number("symbol_net_notional_pct", l.symbol_net_notional_pct, pct,
-                                         "Largest net position notional in one symbol, % of "
-                                         "equity (resting orders of the side included)");
-    l.symbol_gross_notional_pct =
-        s.number("symbol_gross_notional_pct", l.symbol_gross_notional_pct, pct,
-                 "Largest |position| + resting orders of both sides in one symbol, % of equity");
-    l.portfolio_net_notional_pct =
-        s.number("portfolio_net_notional_pct", l.portfolio_net_notional_pct, pct,
-                 "Largest sum over symbols of |net position| notional, % of equity");
-    l.daily_loss_pct = s.number("daily_loss_pct", l.daily_loss_pct, pct,
-                                "Kill when the day's loss (realized + unrealized) exceeds this "
-                                "% of the start-of-day equity");
-    const std::string reset = s.string(
-        "daily_reset_utc",
-        fmt::format("{:02}:{:02}", l.daily_reset_utc_minute / 60, l.daily_reset_utc_minute % 60),
-        "Time of day (HH:MM, UTC) at which the trading day, its "
-        "loss and its start-of-day equity start again");
-    if (const auto minute = parse_time_of_day(reset)) {
-        l.daily_reset_utc_minute = *minute;
-    } else {
-        s.error("daily_reset_utc", fmt::format("\"{}\" is not a time of day HH:MM (00:00 to "
-                                               "23:59)",
-                                               reset));
-    }
-    l.drawdown_soft_pct = s.number("drawdown_soft_pct", l.drawdown_soft_pct, pct,
-                                   "Drawdown from the equity peak that enters reduce mode");
-    l.drawdown_hard_pct = s.number("drawdown_hard_pct", l.drawdown_hard_pct, pct,
-                                   "Drawdown from the equity peak that kills");
-    l.inventory_flatten_pct = s.number("inventory_flatten_pct", l.inventory_flatten_pct, pct,
-                                       "Position notional that enters flatten mode (only "
-                                       "reducing orders pass), % of equity");
-    l.inventory_kill_pct = s.number("inventory_kill_pct", l.inventory_kill_pct, pct,
-                                    "Position notional that kills, % of equity; 0: never");
-    l.reduce_spread_multiplier =
-        s.number("reduce_spread_multiplier", l.reduce_spread_multiplier,
-                 {.min = 1, .max = 100, .unit = "x"}, "Spread multiplier in reduce mode");
-    if (l.drawdown_soft_pct > l.drawdown_hard_pct) {
-        s.error("drawdown_soft_pct", fmt::format("is above drawdown_hard_pct ({}): reduce mode "
-                                                 "would never come before the kill",
-                                                 l.drawdown_hard_pct));
-    }
-    if (l.inventory_kill_pct > 0 && l.inventory_flatten_pct > l.inventory_kill_pct) {
-        s.error("inventory_flatten_pct", fmt::format("is above inventory_kill_pct ({}): flatten "
-                                                     "mode would never come before the kill",
-                                                     l.inventory_kill_pct));
-    }
-
-    config::section t = s.sub("triggers");
-    risk::trigger_limits& g = out.triggers;
-    g.api_error_storm_count =
-        t.integer("api_error_storm_count", g.api_error_storm_count, {.min = 0},
-                  "Kill after this many 429/418/5xx/timeout responses, venue rejects of "
-                  "checked orders or unsent requests within api_error_window_ms; 0: off");
-    g.api_error_window_ms = read_ms(t, "api_error_window_ms", g.api_error_window_ms, 1,
-                                    "Window of the API error storm");
-    g.stale_market_data_ms = read_ms(t, "stale_market_data_ms", g.stale_market_data_ms, 0,
-                                     "Pause while no market data arrived for this long");
-    g.max_slippage_ticks =
-        t.integer("max_slippage_ticks", g.max_slippage_ticks, {.min = 0, .unit = "ticks"},
-                  "Kill on a fill worse than expected by more than this; 0: "
-                  "off");
-    g.max_ack_delay_ms = read_ms(t, "max_ack_delay_ms", g.max_ack_delay_ms, 0,
-                                 "Kill when an acknowledgement takes longer than this; 0: off");
-    g.max_fill_delay_ms = read_ms(t, "max_fill_delay_ms", g.max_fill_delay_ms, 0,
-                                  "Kill when a fill arrives this long after its exchange time; "
-                                  "0: off");
-    g.flatten_on_kill = t.boolean("flatten_on_kill", g.flatten_on_kill,
-                                  "On kill, also close the position with marketable reducing "
-                                  "IOC orders that still pass the pre-trade checks");
-    g.flatten_slippage_ticks =
-        t.integer("flatten_slippage_ticks", g.flatten_slippage_ticks, {.min = 0, .unit = "ticks"},
-                  "How far through the opposite touch a flatten order's limit price reaches");
-    g.flatten_max_attempts =
-        t.integer("flatten_max_attempts", g.flatten_max_attempts, {.min = 1},
-                  "Flatten orders after one kill before giving up (each unfilled IOC counts)");
-
-    config::section a = s.sub("alarms");
-    risk::alarm_thresholds& m = out.alarms;
-    m.min_fill_ratio_pct = a.number("min_fill_ratio_pct", m.min_fill_ratio_pct, pct,
-                                    "Alarm when fills / new orders falls below this");
-    m.fill_ratio_min_orders = a.integer("fill_ratio_min_orders", m.fill_ratio_min_orders,
-                                        {.min = 0}, "New orders before the fill ratio is judged");
-    m.max_cancel_trade_ratio =
-        a.number("max_cancel_trade_ratio", m.max_cancel_trade_ratio, {.min = 0},
-                 "Alarm when cancels / max(fills, 1) is above "
-                 "this");
-    m.cancel_trade_min_cancels =
-        a.integer("cancel_trade_min_cancels", m.cancel_trade_min_cancels, {.min = 0},
-                  "Cancels before the cancel/trade ratio is judged");
-    m.alarm_window_ms = read_ms(a, "alarm_window_ms", m.alarm_window_ms, 1,
-                                "Window of the fill and cancel/trade ratios");
-    m.one_sided_loss_streak =
-        a.integer("one_sided_loss_streak", m.one_sided_loss_streak, {.min = 0},
-                  "Alarm after this many consecutive losing trades on one "
-                  "side; 0: off");
-    m.slippage_alarm_ticks =
-        a.integer("slippage_alarm_ticks", m.slippage_alarm_ticks, {.min = 0, .unit = "ticks"},
-                  "Alarm on a fill worse than expected by more than this");
-    m.fill_delay_alarm_ms = read_ms(a, "fill_delay_alarm_ms", m.fill_delay_alarm_ms, 0,
-                                    "Alarm on a fill that arrives this long after its exchange "
-                                    "time");
-    m.alarm_cooldown_ms = read_ms(a, "alarm_cooldown_ms", m.alarm_cooldown_ms, 0,
-                                  "The same alarm repeats at most once per this interval");
-}
-
-void read_journal(config::section s, journal_section& out) {
-    out.path = s.string("path", out.path,
-                        "JSONL audit trail appended to (orders, refusals, reports, kill/pause/"
-                        "resume); empty: none");
-    out.flush_interval_ms =
-        s.duration_ms("flush_interval_ms", out.flush_interval_ms, {.min = -1, .max = 3'600'000},
-                      "fdatasync the journal at most this often; 0: after every batch; -1: "
-                      "never (left to the OS)");
-}
-
-constexpr std::array<config::choice_option<trade_feed>, 3> trade_feeds{{
-    {"agg_trade", trade_feed::agg_trade},
-    {"trade", trade_feed::trade},
-    {"none", trade_feed::none},
-}};
-
-void read_market_data(config::section s, market_data_section& out, market_kind market) {
-    const bool futures = market == market_kind::usdm_futures;
-    out.depth_interval_ms =
-        s.integer("depth_interval_ms", out.depth_interval_ms, {.min = 0, .max = 1000, .unit = "ms"},
-                  "Depth diff interval: spot 100 or 1000, USD-M futures 0, 100, 250 or 500");
-    const bool interval_ok = futures
-                                 ? (out.depth_interval_ms == 0 || out.depth_interval_ms == 100 ||
-                                    out.depth_interval_ms == 250 || out.depth_interval_ms == 500)
-                                 : (out.depth_interval_ms == 100 || out.depth_interval_ms == 1000);
-    if (!interval_ok) {
-        s.error("depth_interval_ms",
-                fmt::format("Binance {} depth streams come every {}; found {}",
-                            futures ? "USD-M futures" : "spot",
-                            futures ? "0, 100, 250 or 500 ms" : "100 or 1000 ms",
-                            out.depth_interval_ms));
-    }
-    out.book_ticker = s.boolean("book_ticker", out.book_ticker,
-                                "Subscribe to bookTicker, which refreshes the top between diffs");
-    out.trades = s.choice("trades", out.trades, trade_feeds,
-                          "Trade prints for the queue model and volatility: agg_trade, trade, "
-                          "none");
-    out.snapshot_limit =
-        s.integer("snapshot_limit", out.snapshot_limit, {.min = 5, .max = 5000, .unit = "levels"},
-                  "Levels per side of REST depth snapshots (futures: at most "
-                  "1000)");
-    if (futures && out.snapshot_limit > 1000) {
-        s.error("snapshot_limit", fmt::format("/fapi/v1/depth returns at most 1000 levels; "
-                                              "found {}",
-                                              out.snapshot_limit));
-    }
-    out.streams_per_connection =
-        s.integer("streams_per_connection", out.streams_per_connection, {.min = 1, .max = 1024},
-                  "Streams per WebSocket connection (Binance allows 1024)");
-    out.stale_after_ms =
-        s.duration_ms("stale_after_ms", out.stale_after_ms, {.min = 1, .max = 3'600'000},
-                      "A synced book with no update for this long turns stale (quotes pulled)");
-    out.reconnect_after_stale_ms = s.duration_ms(
-        "reconnect_after_stale_ms", out.reconnect_after_stale_ms, {.min = 0, .max = 3'600'000},
-        "A connection silent for this long is replaced; 0: never");
-    out.book_levels =
-        s.integer("book_levels", out.book_levels, {.min = 16, .max = 1'000'000, .unit = "levels"},
-                  "Order book capacity per side");
-    if (out.book_levels < out.snapshot_limit) {
-        s.error("book_levels", fmt::format("is below snapshot_limit ({}): snapshots would be "
-                                           "truncated",
-                                           out.snapshot_limit));
-    }
-    out.book_window_ticks = s.integer(
-        "book_window_ticks", out.book_window_ticks, {.min = 4096, .max = 1 << 20, .unit = "ticks"},
-        "Dense window at the top of each book side (8 bytes a tick a side), rounded "
-        "up to a power of two");
-    out.extra_ca_file =
-        s.file_path("extra_ca_file", "Extra CA certificate (PEM) trusted for wss:// and https://, "
-                                     "e.g. a local venue's; relative to this file");
-}
-
 void check_simulation(config::document& doc, engine_config& config, std::uint32_t quote_levels) {
     auto quotes = doc.section("quotes");
     const std::uint32_t strategy_levels = config.strategy.levels.count;
@@ -961,14 +364,16 @@ void read_sections(config::document& doc, engine_config& config) {
     read_threads(doc.section("threads"), config.threads);
     read_exchange(doc.section("exchange"), config.exchange);
     read_symbol(doc.section("symbol"), config.symbol);
-    read_strategy(doc.section("strategy"), config.strategy);
-    read_market(doc.section("market"), config.market);
-    read_sim_exchange(doc.section("sim_exchange"), config.sim_exchange);
-    const std::uint32_t quote_levels = read_quotes(doc.section("quotes"), config.quotes);
-    read_backtest(doc.section("backtest"), config.backtest);
-    read_risk(doc.section("risk"), config.risk);
-    read_journal(doc.section("journal"), config.journal);
-    read_market_data(doc.section("market_data"), config.market_data, config.engine.market);
+    strategy::read_strategy_config(doc.section("strategy"), config.strategy);
+    sim::read_market_settings(doc.section("market"), config.market);
+    exec::read_sim_exchange_config(doc.section("sim_exchange"), config.sim_exchange);
+    const std::uint32_t quote_levels =
+        exec::read_quote_manager_config(doc.section("quotes"), config.quotes);
+    sim::read_backtest_settings(doc.section("backtest"), config.backtest);
+    risk::read_risk_config(doc.section("risk"), config.risk);
+    ops::read_journal_settings(doc.section("journal"), config.journal);
+    live::read_market_data_settings(doc.section("market_data"), config.market_data,
+                                    config.engine.market == market_kind::usdm_futures);
     ops::read_ops_sections(doc, config.ops);
     read_credentials(doc, config.secrets);
 

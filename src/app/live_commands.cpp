@@ -73,13 +73,11 @@ net::binance_endpoints market_endpoints(const engine_config& config) {
 /// the caller's).
 void apply_market_data(const engine_config& config, live::subscription_config& subscription,
                        live::session_config& session) {
-    const market_data_section& md = config.market_data;
+    const live::market_data_settings& md = config.market_data;
     subscription.venue = to_md_market(config.engine.market);
     subscription.depth_interval_ms = md.depth_interval_ms;
     subscription.book_ticker = md.book_ticker;
-    subscription.trades = md.trades == trade_feed::agg_trade ? live::trade_stream::agg_trade
-                          : md.trades == trade_feed::trade   ? live::trade_stream::trade
-                                                             : live::trade_stream::none;
+    subscription.trades = md.trades;
     subscription.snapshot_limit = md.snapshot_limit;
     session.streams_per_connection = md.streams_per_connection;
     session.stale_after_ms = md.stale_after_ms.count();
@@ -623,10 +621,10 @@ std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
 }
 
 /// The exit report's latency table: every hop of the tick-to-order path, then end to end.
-void print_tick_to_order(const core::tick_latency_summary& t) {
-    std::printf("  tick to order (us, %llu ticks; socket read to order taken by the paper "
-                "exchange):\n",
-                static_cast<unsigned long long>(t.ticks));
+void print_tick_to_order(const core::tick_latency_summary& t,
+                         std::string_view end = "order taken by the paper exchange") {
+    std::printf("  tick to order (us, %llu ticks; socket read to %.*s):\n",
+                static_cast<unsigned long long>(t.ticks), static_cast<int>(end.size()), end.data());
     const auto row = [](std::string_view name, const core::latency_summary& h) {
         std::printf("    %-14.*s %9llu  p50 %8.2f  p99 %8.2f  p99.9 %8.2f  max %9.2f\n",
                     static_cast<int>(name.size()), name.data(),
@@ -830,11 +828,13 @@ int run_paper_command(const paper_run_command& command) {
 namespace {
 
 std::string live_status_line(const engine::live_status& s, double elapsed_s) {
+    const core::latency_summary& t2o = s.tick_to_order.end_to_end;
     return fmt::format("live {:.0f}s  {}{}  {}  orders {}  fills {}  working {}  pnl {}  "
-                       "msgs {}  synced {}",
+                       "t2o p50 {:.1f} us p99 {:.1f} us  msgs {}  synced {}",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
                        s.gateway.connected ? "connected" : "DISCONNECTED", s.orders_sent,
                        s.loop.fills, s.working_orders, signed_money(s.total_pnl),
+                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3,
                        s.market_data.messages, s.market_data.synced_symbols);
 }
 
@@ -988,6 +988,7 @@ int run_live_command(const live_run_command& command) {
     std::printf("  open orders at stop: %s\n",
                 summary.stopped_clean ? "none (every cancel confirmed)"
                                       : fmt::format("{} not confirmed", s.working_orders).c_str());
+    print_tick_to_order(s.tick_to_order, "order bytes written to the socket");
     std::fflush(stdout);
     return summary.stopped_clean ? 0 : exit_run_failed;
 }

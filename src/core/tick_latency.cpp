@@ -65,4 +65,47 @@ tick_latency_summary tick_latency::summary() const noexcept {
     return out;
 }
 
+void pending_written::add(std::uint64_t request_id, const tick_stamps& stamps,
+                          tick_latency& sink) noexcept {
+    entry& slot = entries_[next_];
+    next_ = (next_ + 1) % capacity;
+    if (slot.request_id != 0) {
+        sink.record(slot.stamps); // its stamp is overdue: recorded without it
+        --count_;
+    }
+    slot.request_id = request_id;
+    slot.stamps = stamps;
+    ++count_;
+}
+
+bool pending_written::on_written(std::uint64_t request_id, timestamp_ns at,
+                                 tick_latency& sink) noexcept {
+    if (request_id == 0 || count_ == 0) {
+        return false;
+    }
+    for (entry& e : entries_) {
+        if (e.request_id == request_id) {
+            e.stamps[tick_point::written] = at;
+            sink.record(e.stamps);
+            e.request_id = 0;
+            --count_;
+            return true;
+        }
+    }
+    return false;
+}
+
+void pending_written::expire(timestamp_ns before, tick_latency& sink) noexcept {
+    if (count_ == 0) {
+        return;
+    }
+    for (entry& e : entries_) {
+        if (e.request_id != 0 && e.stamps[tick_point::encoded] < before) {
+            sink.record(e.stamps);
+            e.request_id = 0;
+            --count_;
+        }
+    }
+}
+
 } // namespace quoter::core

@@ -77,6 +77,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
         }
         summary.last_ns = event.local_ns;
         loop.on_event(event, event.local_ns);
+        recorder.observe_mid(event.local_ns);
         // Sampling starts once the account has a mark: equity before it is not a price.
         if (event.local_ns >= next_sample && loop.account().current_mark().half_ticks > 0) {
             sample(event.local_ns);
@@ -140,6 +141,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
     summary.metrics =
         sim::compute_metrics(recorder.pnl(), recorder.fills(), recorder.activity(), settings);
+    sim::set_markouts(summary.metrics, recorder.markouts());
     summary.pnl = recorder.take_pnl();
     summary.fills = recorder.take_fills();
     summary.orders = recorder.take_orders();

@@ -1,11 +1,14 @@
 #include "quoter/engine/live_session.hpp"
 
+#include "quoter/core/clock.hpp"
 #include "quoter/core/cpu.hpp"
+#include "quoter/core/tick_latency.hpp"
 #include "quoter/ops/alerts.hpp"
 #include "quoter/ops/journal.hpp"
 
 #include <array>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <thread>
 
@@ -48,8 +51,10 @@ namespace {
 }
 
 live_status snapshot(const core_loop& loop, const exec::binance_spot_gateway& gateway,
-                     const live::market_data_service& service, core::timestamp_ns now) {
+                     const live::market_data_service& service, const core::tick_latency& ticks,
+                     core::timestamp_ns now) {
     live_status status;
+    status.tick_to_order = ticks.summary();
     status.now = now;
     status.state = loop.state();
     status.feed_paused = loop.feed_paused();
@@ -164,22 +169,52 @@ live_summary run_live_session(const live_session_config& config, const std::atom
 
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = wall_ns() + status_ns;
-    md::md_event event;
     core::idle_waiter waiter(config.idle, wakeup.get());
     const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
+    // Hop histograms as in the paper session; a tick that sent an order waits (fixed table) for
+    // the gateway's I/O thread to stamp its bytes written (core/tick_latency.hpp).
+    auto ticks = std::make_unique<core::tick_latency>();
+    auto waiting = std::make_unique<core::pending_written>();
+    std::array<exec::written_stamp, 32> written{};
+    const core::tsc_clock& clock = core::tsc_clock::process();
+    // A stamp not back within this long is not coming (request refused unsent, connection lost).
+    constexpr core::duration_ns written_timeout_ns = 100 * core::ns_per_ms;
     while (!stop.load(std::memory_order_relaxed)) {
         bool any = false;
-        while (ring->try_pop(event)) {
+        // Read in place: the slot stays the core's until pop().
+        while (const md::md_event* event = ring->front()) {
             any = true;
-            loop.on_event(event, wall_ns());
+            core::tick_stamps stamps;
+            stamps[core::tick_point::socket_read] = event->read_ns;
+            stamps[core::tick_point::decoded] = event->decoded_ns;
+            stamps[core::tick_point::pushed] = event->pushed_ns;
+            stamps[core::tick_point::popped] = clock.now();
+            const std::uint64_t first_request = gateway.next_request_id();
+            loop.set_tick_stamps(&stamps);
+            loop.on_event(*event, wall_ns());
+            loop.set_tick_stamps(nullptr);
+            ring->pop();
+            if (stamps[core::tick_point::encoded] != 0 &&
+                gateway.next_request_id() != first_request) {
+                waiting->add(first_request, stamps, *ticks);
+            } else {
+                ticks->record(stamps);
+            }
         }
+        for (std::size_t n = gateway.poll_written(written); n > 0;
+             n = gateway.poll_written(written)) {
+            for (std::size_t i = 0; i < n; ++i) {
+                (void)waiting->on_written(written[i].request_id, written[i].at, *ticks);
+            }
+        }
+        waiting->expire(clock.now() - written_timeout_ns, *ticks);
         const core::timestamp_ns now = wall_ns();
         if (!loop.poll(now)) {
             break;
         }
         if (on_status && now >= next_status) {
             next_status = now + status_ns;
-            on_status(snapshot(loop, gateway, service, now));
+            on_status(snapshot(loop, gateway, service, *ticks, now));
         }
         if (!any) {
             waiter.idle([&] { return ring->front() != nullptr; }, max_block_ns);
@@ -194,13 +229,19 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     (void)loop.poll(wall_ns());
+    for (std::size_t n = gateway.poll_written(written); n > 0; n = gateway.poll_written(written)) {
+        for (std::size_t i = 0; i < n; ++i) {
+            (void)waiting->on_written(written[i].request_id, written[i].at, *ticks);
+        }
+    }
+    waiting->expire(std::numeric_limits<core::timestamp_ns>::max(), *ticks);
     summary.stopped_clean = working_orders(loop.quotes()) == 0;
     if (!summary.stopped_clean) {
         log("stop: " + std::to_string(working_orders(loop.quotes())) +
             " orders not confirmed cancelled within " + std::to_string(config.stop_timeout_ms) +
             " ms");
     }
-    summary.last = snapshot(loop, gateway, service, wall_ns());
+    summary.last = snapshot(loop, gateway, service, *ticks, wall_ns());
     gateway.stop();
     service.stop();
     if (on_status) {

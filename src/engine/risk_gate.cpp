@@ -50,6 +50,7 @@ risk::api_outcome classify_venue_error(const exec::exec_report& report) noexcept
     case exec::reject_reason::risk_refused:
         return risk::api_outcome::client_error;
     case exec::reject_reason::too_many_open_orders:
+    case exec::reject_reason::rate_limited:
         return risk::api_outcome::rate_limited;
     case exec::reject_reason::invalid_client_id:
     case exec::reject_reason::duplicate_client_id:

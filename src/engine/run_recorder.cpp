@@ -184,6 +184,11 @@ void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
         downstream_->on_exec_report(report);
     }
     if (keep_.fills && is_fill) {
+        const double fill_mid =
+            0.5 * static_cast<double>(mid_before.half_ticks) * spec_.tick_size();
+        if (mid_before.half_ticks > 0) {
+            markouts_.on_fill(at, report.side, spec_.to_double(report.fill_qty), fill_mid);
+        }
         fills_.push_back(sim::fill_record{
             .time_ns = at,
             .order_id = report.client_id.value,
@@ -194,7 +199,7 @@ void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
             .price = spec_.to_double(report.price),
             .quantity = spec_.to_double(report.fill_qty),
             .fee = account_ != nullptr ? account_->fees() - fees_before : 0.0,
-            .mid = 0.5 * static_cast<double>(mid_before.half_ticks) * spec_.tick_size(),
+            .mid = fill_mid,
             .realized_pnl = account_ != nullptr ? account_->realized_pnl() - realized_before : 0.0,
             .inventory_after = account_ != nullptr ? account_->position_base() : 0.0});
     }

@@ -226,6 +226,7 @@ void synthetic_run::react(bool book) noexcept {
         } else {
             (void)l.loop.poll(now_);
         }
+        l.recorder.observe_mid(now_);
     }
     forward_kill();
 }
@@ -241,8 +242,17 @@ void synthetic_run::forward_kill() noexcept {
 }
 
 void synthetic_run::flow() noexcept {
-    for (auto& l : lanes_) {
-        (void)l->flow.step(l->feed.market(), *exchange_, now_);
+    if (config_.fills_at_end || now_ < config_.duration_ns) {
+        // With zero latencies the requests of step 1 (a replace's cancel and new order) and
+        // their reports are due now: settle them, so the order flow meets the current quotes.
+        if (exchange_->next_event_time() <= now_) [[unlikely]] {
+            for (auto& l : lanes_) {
+                (void)l->loop.poll(now_);
+            }
+        }
+        for (auto& l : lanes_) {
+            (void)l->flow.step(l->feed.market(), *exchange_, now_);
+        }
     }
     if (now_ >= next_record_) [[unlikely]] {
         record_sample(now_);
@@ -359,7 +369,20 @@ sim::metrics_config synthetic_run::metrics_settings() const noexcept {
 
 sim::run_metrics synthetic_run::metrics(std::size_t symbol) const {
     const run_recorder& r = recorder(symbol);
-    return sim::compute_metrics(r.pnl(), r.fills(), r.activity(), metrics_settings());
+    sim::run_metrics out =
+        sim::compute_metrics(r.pnl(), r.fills(), r.activity(), metrics_settings());
+    out.mean_quoted_spread = mean_quoted_spread(symbol);
+    sim::set_markouts(out, r.markouts());
+    return out;
+}
+
+double synthetic_run::mean_quoted_spread(std::size_t symbol) const noexcept {
+    const sim::order_flow& flow = lanes_[symbol]->flow;
+    if (flow.two_sided_steps() == 0) {
+        return std::numeric_limits<double>::quiet_NaN();
+    }
+    return static_cast<double>(flow.quoted_spread_ticks()) * spec(symbol).tick_size() /
+           static_cast<double>(flow.two_sided_steps());
 }
 
 // ---------------------------------------------------------------------------------------------

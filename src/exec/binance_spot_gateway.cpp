@@ -5,12 +5,14 @@
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/binance_client_id.hpp"
+#include "quoter/exec/binance_report_funnel.hpp"
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_spot_requests.hpp"
 #include "quoter/exec/binance_user_data.hpp"
 #include "quoter/net/io_loop.hpp"
 #include "quoter/net/url.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -65,21 +67,10 @@ struct pending_request {
     order_request order;
 };
 
-/// What has been reported of one order placed by this run: the report funnel's memory, so that
-/// the same event seen twice (an answer and the user stream, a stream event and a status query,
-/// a replay after a reconnect) reaches the core once. I/O thread only.
-struct order_track {
-    std::uint64_t id = 0; ///< client_order_id value; 0: free.
-    order_request order;
-    core::qty reported_cum; ///< Filled quantity already reported.
-    bool acked = false;     ///< ack (or a fill, which implies it) reported.
-    bool done = false;      ///< Terminal report (fill of all, cancelled, reject) delivered.
-};
-
 constexpr std::size_t request_ring = 256;
-constexpr std::size_t track_slots = 4096;
 constexpr std::size_t report_ring = 1024;
 constexpr std::size_t pending_slots = 1024;
+constexpr std::size_t written_ring = 256;
 
 std::int64_t wall_ns() noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -89,13 +80,13 @@ std::int64_t wall_ns() noexcept {
 
 } // namespace
 
-struct binance_spot_gateway::impl final : net::detail::ws_listener {
+struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funnel_output {
     impl(binance_spot_gateway_config cfg, std::span<const core::symbol_spec> syms)
         : config(std::move(cfg)), symbols(syms), signer(config.secret),
           core_encoder(config.api_key, signer, config.recv_window_ms),
           io_encoder(config.api_key, signer, config.recv_window_ms),
           ids(config.id_tag, config.start_us), decoder(syms), user_decoder(syms),
-          limiter(config.limiter), kills(syms.size()) {
+          limiter(config.limiter), kills(syms.size()), funnel(*this, counters.fills) {
         for (const rate_limit_rule& rule : config.rate_limits) {
             (void)limiter.add_rule(rule);
         }
@@ -114,12 +105,20 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             return gateway_error::queue_full; // cannot be encoded: never sent
         }
         request.size = static_cast<std::uint16_t>(text.size());
-        return to_io.try_push(request) ? gateway_error::none : gateway_error::queue_full;
+        if (!to_io.try_push(request)) {
+            return gateway_error::queue_full;
+        }
+        if (io_waits_on_core) {
+            io_wakeup.notify(); // a system call only while the I/O thread sleeps
+        }
+        return gateway_error::none;
     }
 
     // ---- I/O thread --------------------------------------------------------------------------
 
     void run() {
+        core::idle_waiter waiter(config.idle, &io_wakeup);
+        const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
         while (!stopping.load(std::memory_order_acquire)) {
             if (loop.stopped()) {
                 loop.restart(); // ran out of work (e.g. between connections)
@@ -135,7 +134,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
                 check_timeouts(now_ms);
             }
             if (work == 0) {
-                std::this_thread::sleep_for(std::chrono::microseconds(50));
+                waiter.idle([&] { return to_io.front() != nullptr; }, max_block_ns);
             }
         }
         if (connection != nullptr) {
@@ -185,6 +184,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     }
 
     void on_ping(net::detail::ws_connection& /*connection*/) override {}
+
+    void on_written(net::detail::ws_connection& /*connection*/, std::uint64_t tag,
+                    core::timestamp_ns at) override {
+        (void)written.try_push(written_stamp{.request_id = tag, .at = at}); // full: dropped
+    }
 
     void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason /*reason*/,
                    std::string_view /*detail*/) override {
@@ -370,167 +374,48 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     }
 
     void on_status_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
-        if (answer.outcome == answer_outcome::unknown ||
-            answer.outcome == answer_outcome::malformed ||
-            answer.outcome == answer_outcome::retry_after) {
+        if (funnel.resolve_status(p.order, p.for_cancel, answer) == status_resolution::ask_again) {
             p.timed_out = true;
             p.sent_ms = now_ms; // asked again after the timeout
             return;
         }
         p.active = false;
-        if (answer.outcome == answer_outcome::unknown_order) {
-            // The venue never took it (placement) or it is gone (cancel).
-            if (p.for_cancel) {
-                exec_report r = report_of(p.order, exec_kind::cancel_reject);
-                r.reason = reject_reason::unknown_order;
-                deliver(r);
-            } else {
-                deliver_terminal(p.order, exec_kind::reject, reject_reason::unknown_order);
-            }
-            return;
-        }
-        if (answer.outcome != answer_outcome::ok || !answer.has_order) {
-            if (p.for_cancel) {
-                deliver(report_of(p.order, exec_kind::cancel_reject));
-            } else {
-                deliver_terminal(p.order, exec_kind::reject, reject_reason::none);
-            }
-            return;
-        }
-        const answered_order& o = answer.order;
-        const order_request order = order_of(o, p.order);
-        switch (o.status) {
-        case venue_order_status::new_order:
-        case venue_order_status::partially_filled:
-        case venue_order_status::pending_cancel:
-        case venue_order_status::unknown:
-            deliver_ack(order, o.order_id);
-            deliver_fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker);
-            if (p.for_cancel) {
-                // Still open: the cancel did not take; the owner's retries send another.
-                deliver(report_of(order, exec_kind::cancel_reject));
-            }
-            return;
-        case venue_order_status::filled:
-            deliver_fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker);
-            return;
-        case venue_order_status::canceled:
-        case venue_order_status::expired:
-        case venue_order_status::expired_in_match:
-            deliver_final(order, o, exec_kind::cancelled);
-            return;
-        case venue_order_status::rejected:
-            deliver_terminal(order, exec_kind::reject, reject_reason::none);
-            return;
-        }
     }
 
-    // ---- the report funnel: every order report passes here, once ------------------------------
+    // ---- the report funnel (binance_report_funnel): every order report passes there, once --
 
-    [[nodiscard]] order_track* track_of(client_order_id id) noexcept {
-        order_track& t = tracks[id.value % track_slots];
-        return t.id == id.value && id.value != 0 ? &t : nullptr;
+    [[nodiscard]] bool outcome_known(client_order_id id) const noexcept {
+        return funnel.outcome_known(id);
     }
 
-    void open_track(const order_request& order) noexcept {
-        order_track& t = tracks[order.id.value % track_slots];
-        t = order_track{};
-        t.id = order.id.value;
-        t.order = order;
-    }
+    void open_track(const order_request& order) noexcept { funnel.open(order); }
 
-    /// True when an ack, a fill or a terminal report already told the core what became of the
-    /// order (an unknown would only set it back).
-    [[nodiscard]] bool outcome_known(client_order_id id) noexcept {
-        const order_track* t = track_of(id);
-        return t != nullptr && (t->acked || t->done);
-    }
-
-    /// The order a venue listing describes, on top of what the request knew.
     [[nodiscard]] static order_request order_of(const answered_order& o,
                                                 order_request base) noexcept {
-        base.symbol = o.symbol;
-        base.side = o.side;
-        base.price = o.price;
-        if (o.orig_qty.lots() > 0) {
-            base.qty = o.orig_qty;
-        }
-        return base;
+        return order_report_funnel::order_of(o, base);
     }
 
-    [[nodiscard]] order_request tracked_order(const order_request& fallback) noexcept {
-        const order_track* t = track_of(fallback.id);
-        return t != nullptr ? t->order : fallback;
+    [[nodiscard]] order_request tracked_order(const order_request& fallback) const noexcept {
+        return funnel.tracked_order(fallback);
     }
 
     void deliver_ack(const order_request& order, std::uint64_t exchange_id) {
-        order_track* t = track_of(order.id);
-        if (t != nullptr) {
-            if (t->acked || t->done) {
-                return;
-            }
-            t->acked = true;
-        }
-        exec_report r = report_of(tracked_order(order), exec_kind::ack);
-        r.exchange_id = exchange_id;
-        deliver(r);
+        funnel.ack(order, exchange_id);
     }
 
-    /// Reports the fills that bring the order's reported quantity up to cum (nothing when it
-    /// already is: a repeated trade, or a status query after the stream told it).
     void deliver_fills_to(const order_request& order, core::qty cum, core::price price,
                           std::int64_t trade_id, std::uint64_t exchange_id,
                           liquidity_role liquidity) {
-        order_track* t = track_of(order.id);
-        const core::qty before = t != nullptr ? t->reported_cum : core::qty{0};
-        if (cum.lots() <= before.lots() || (t != nullptr && t->done)) {
-            return;
-        }
-        const order_request o = tracked_order(order);
-        const bool complete = cum.lots() >= o.qty.lots();
-        exec_report r = report_of(o, complete ? exec_kind::fill : exec_kind::partial_fill);
-        r.price = price;
-        r.fill_qty = core::qty{cum.lots() - before.lots()};
-        r.cum_qty = cum;
-        r.leaves_qty = core::qty{complete ? 0 : o.qty.lots() - cum.lots()};
-        r.trade_id = trade_id;
-        r.exchange_id = exchange_id;
-        r.liquidity = liquidity;
-        // A fill learnt from a status query or a cancel answer has no trade time: it is stamped
-        // when learnt (deliver), the earliest time the engine could know it.
-        r.exchange_ts = fill_time_ns;
-        if (t != nullptr) {
-            t->reported_cum = cum;
-            t->acked = true;
-            t->done = complete;
-        }
-        counters.fills.fetch_add(1, std::memory_order_relaxed);
-        deliver(r);
+        funnel.fills_to(order, cum, price, trade_id, exchange_id, liquidity, fill_time_ns);
     }
 
-    /// A terminal report (cancelled, reject) unless one was delivered already.
     void deliver_terminal(const order_request& order, exec_kind kind, reject_reason reason,
                           core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0) {
-        order_track* t = track_of(order.id);
-        if (t != nullptr) {
-            if (t->done) {
-                return;
-            }
-            t->done = true;
-        }
-        exec_report r = report_of(tracked_order(order), kind);
-        r.reason = reason;
-        r.cum_qty = cum;
-        r.leaves_qty = core::qty{std::max<std::int64_t>(0, r.leaves_qty.lots() - cum.lots())};
-        r.exchange_id = exchange_id;
-        deliver(r);
+        funnel.terminal(order, kind, reason, cum, exchange_id);
     }
 
-    /// An order the venue reports finished (cancelled / expired): first any fills not yet
-    /// reported, at the order's price, then the cancel.
     void deliver_final(const order_request& order, const answered_order& o, exec_kind kind) {
-        deliver_fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker);
-        deliver_terminal(order, kind, reject_reason::user_cancel, o.executed_qty, o.order_id);
+        funnel.finished(order, o, kind);
     }
 
     void on_user_event(std::string_view payload) {
@@ -878,7 +763,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         if (request.kind == request_kind::place) {
             open_track(request.order);
         }
-        connection->send_text(std::string(request.text.data(), request.size));
+        // Tagged with its id: on_written stamps when the frame reaches the socket.
+        connection->send_text(std::string_view(request.text.data(), request.size),
+                              request.request_id);
         counters.sent.fetch_add(1, std::memory_order_relaxed);
     }
 
@@ -896,7 +783,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
             p.held = true; // check_timeouts sends it again once there is room
             return;
         }
-        connection->send_text(std::string(text));
+        connection->send_text(text);
         counters.sent.fetch_add(1, std::memory_order_relaxed);
     }
 
@@ -1012,16 +899,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         }
     }
 
-    exec_report report_of(const order_request& order, exec_kind kind) const noexcept {
-        exec_report r;
-        r.kind = kind;
-        r.client_id = order.id;
-        r.symbol = order.symbol;
-        r.side = order.side;
-        r.level = order.level;
-        r.price = order.price;
-        r.leaves_qty = order.qty;
-        return r;
+    static exec_report report_of(const order_request& order, exec_kind kind) noexcept {
+        return order_report_funnel::report_of(order, kind);
     }
 
     void report_unknown(pending_request& p) {
@@ -1035,7 +914,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
         p.active = false;
     }
 
-    void deliver(exec_report report) {
+    void deliver(exec_report report) override {
         report.local_ts = wall_ns();
         if (report.exchange_ts == 0) {
             report.exchange_ts = report.local_ts;
@@ -1048,20 +927,23 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     binance_spot_gateway_config config;
     std::span<const core::symbol_spec> symbols;
     hmac_signer signer;
-    spot_request_encoder core_encoder;             ///< Core thread.
-    spot_request_encoder io_encoder;               ///< I/O thread.
-    client_id_factory ids;                         ///< format/parse only (const): both threads.
-    answer_decoder decoder;                        ///< I/O thread.
-    user_data_decoder user_decoder;                ///< I/O thread.
-    std::array<order_track, track_slots> tracks{}; ///< I/O thread.
-    order_rate_limiter limiter;                    ///< I/O thread.
-    std::vector<kill_state> kills;                 ///< I/O thread, per symbol.
-    exec_report_sink* sink = nullptr;              ///< Core thread.
-    std::uint64_t next_core_id = 1;                ///< Core thread: odd request ids.
-    std::uint64_t next_io_id = 2;                  ///< I/O thread: even request ids (own requests).
-    outgoing_request scratch;                      ///< Core thread.
+    spot_request_encoder core_encoder; ///< Core thread.
+    spot_request_encoder io_encoder;   ///< I/O thread.
+    client_id_factory ids;             ///< format/parse only (const): both threads.
+    answer_decoder decoder;            ///< I/O thread.
+    user_data_decoder user_decoder;    ///< I/O thread.
+    order_rate_limiter limiter;        ///< I/O thread.
+    std::vector<kill_state> kills;     ///< I/O thread, per symbol.
+    exec_report_sink* sink = nullptr;  ///< Core thread.
+    std::uint64_t next_core_id = 1;    ///< Core thread: odd request ids.
+    std::uint64_t next_io_id = 2;      ///< I/O thread: even request ids (own requests).
+    outgoing_request scratch;          ///< Core thread.
     core::spsc_ring<outgoing_request, request_ring> to_io;
     core::spsc_ring<exec_report, report_ring> to_core;
+    core::spsc_ring<written_stamp, written_ring> written; ///< I/O -> core: written stamps.
+    /// The core thread's pushes wake the I/O thread (block policy only).
+    core::wakeup io_wakeup;
+    const bool io_waits_on_core = config.idle == core::idle_policy::block;
     std::atomic<std::int64_t> offset_ms{0};
     std::atomic<bool> open{false};
     std::atomic<bool> user_stream{false}; ///< The user-data subscription is confirmed.
@@ -1071,6 +953,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener {
     std::vector<asset_balance> balances;
     std::atomic<bool> stopping{false};
     binance_gateway_counters counters;
+    order_report_funnel funnel; ///< I/O thread.
 
     // I/O thread state.
     net::io_loop loop;
@@ -1217,6 +1100,18 @@ gateway_error binance_spot_gateway::cancel_all(std::uint32_t symbol,
         m.next_core_id += 2;
     }
     return gateway_error::none;
+}
+
+std::uint64_t binance_spot_gateway::next_request_id() const noexcept {
+    return impl_->next_core_id;
+}
+
+std::size_t binance_spot_gateway::poll_written(std::span<written_stamp> out) noexcept {
+    std::size_t n = 0;
+    while (n < out.size() && impl_->written.try_pop(out[n])) {
+        ++n;
+    }
+    return n;
 }
 
 std::size_t binance_spot_gateway::poll(core::timestamp_ns /*now*/) noexcept {

@@ -237,7 +237,7 @@ void sim_exchange::reject(const order_request& request, reject_reason reason,
 bool sim_exchange::crosses(const symbol_state& state, core::side side,
                            core::price price) const noexcept {
     const core::price opposite = side == core::side::buy ? state.best_ask : state.best_bid;
-    return opposite.ticks() > 0 && reaches(side, price, opposite);
+    return config_.match_book && opposite.ticks() > 0 && reaches(side, price, opposite);
 }
 
 void sim_exchange::handle_order_arrival(const order_request& request,

@@ -19,9 +19,9 @@
 
 #include <array>
 #include <cstring>
-#include <deque>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace quoter::net::detail {
 
@@ -40,6 +40,67 @@ bool is_remote_close(const error_code& ec) {
            ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
            ec == asio::ssl::error::stream_truncated;
 }
+
+/// A text waiting to be written, with its on_written tag (0: none).
+struct write_slot {
+    std::string text;
+    std::uint64_t tag = 0;
+};
+
+/// FIFO of texts to write over slots that are reused, so that queueing a text copies it into
+/// capacity already there. Loop thread only.
+class write_ring {
+public:
+    write_ring() : slots_(initial_slots) {
+        for (write_slot& slot : slots_) {
+            slot.text.reserve(initial_bytes);
+        }
+    }
+
+    void push(std::string_view text, std::uint64_t tag) {
+        if (count_ == slots_.size()) {
+            grow();
+        }
+        write_slot& slot = slots_[(head_ + count_) % slots_.size()];
+        slot.text.assign(text.data(), text.size());
+        slot.tag = tag;
+        ++count_;
+    }
+    [[nodiscard]] const write_slot& front() const noexcept { return slots_[head_]; }
+    void pop() noexcept {
+        head_ = (head_ + 1) % slots_.size();
+        --count_;
+    }
+    [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+    void clear() noexcept {
+        head_ = 0;
+        count_ = 0;
+    }
+
+private:
+    static constexpr std::size_t initial_slots = 64;
+    static constexpr std::size_t initial_bytes = 2048; ///< Above any signed order request.
+
+    /// More texts wait than there are slots (a stalled socket): twice the slots, order kept.
+    /// The text being written keeps its bytes where they are: a moved string hands over its heap
+    /// buffer, and every slot's text is on the heap (its reserved capacity is beyond the
+    /// small-string buffer).
+    void grow() {
+        std::vector<write_slot> bigger(slots_.size() * 2);
+        for (std::size_t i = 0; i < count_; ++i) {
+            bigger[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+        }
+        for (std::size_t i = count_; i < bigger.size(); ++i) {
+            bigger[i].text.reserve(initial_bytes);
+        }
+        slots_ = std::move(bigger);
+        head_ = 0;
+    }
+
+    std::vector<write_slot> slots_;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+};
 
 template <bool Secure> class basic_ws_connection final : public ws_connection {
     using next_layer = std::conditional_t<Secure, beast::ssl_stream<tcp::socket>, tcp::socket>;
@@ -80,11 +141,11 @@ public:
             });
     }
 
-    void send_text(std::string text) override {
+    void send_text(std::string_view text, std::uint64_t tag) override {
         if (finished_ || closing_) {
             return;
         }
-        write_queue_.push_back(std::move(text));
+        write_queue_.push(text, tag);
         if (phase_ == phase::open && !writing_) {
             do_write();
         }
@@ -287,14 +348,19 @@ private:
 
     void do_write() {
         writing_ = true;
-        ws_.async_write(asio::buffer(write_queue_.front()),
+        const write_slot& next = write_queue_.front();
+        ws_.async_write(asio::buffer(next.text),
                         [self = shared(), this](error_code ec, std::size_t) { on_write(ec); });
+        // The write was initiated: on an idle socket the frame went to send() inside the call.
+        if (next.tag != 0 && listener_ != nullptr) {
+            listener_->on_written(*this, next.tag, core::tsc_clock::process().now());
+        }
     }
 
     void on_write(const error_code& ec) {
         writing_ = false;
         if (!write_queue_.empty()) {
-            write_queue_.pop_front();
+            write_queue_.pop();
         }
         if (ec) {
             if (!closing_) {
@@ -358,7 +424,7 @@ private:
     ws_connection_options options_;
     std::array<beast::flat_buffer, 2> buffers_;
     unsigned current_ = 0;
-    std::deque<std::string> write_queue_;
+    write_ring write_queue_;
     phase phase_ = phase::idle;
     close_reason reason_ = close_reason::none;
     bool writing_ = false;

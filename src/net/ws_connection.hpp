@@ -7,6 +7,10 @@
 // Received bytes alternate between two buffers: the next read is started into one before the
 // other is handed to the listener, so control frames (pings) keep being served, and the handed
 // out bytes stay intact for the whole callback. Callbacks stop for good after detach().
+//
+// Sending allocates nothing once warmed up: a text is copied into one of a fixed ring of write
+// slots whose strings keep their capacity (a slot grows only for a longer text than it held, and
+// the ring doubles only when more texts wait than it has slots).
 #pragma once
 
 #include "quoter/core/time.hpp"
@@ -33,6 +37,11 @@ public:
     virtual void on_message(ws_connection& connection, std::string_view payload,
                             core::timestamp_ns local_ns, bool binary) = 0;
     virtual void on_ping(ws_connection& connection) = 0;
+    /// A text sent with a non-zero tag was handed to the socket: the WebSocket write of its
+    /// frame was started (on an idle socket that includes the send system call; behind another
+    /// write, it starts when that one completed). at is on core::tsc_clock::process().
+    virtual void on_written(ws_connection& /*connection*/, std::uint64_t /*tag*/,
+                            core::timestamp_ns /*at*/) {}
     /// Called exactly once per started connection, unless detached first.
     virtual void on_closed(ws_connection& connection, close_reason reason,
                            std::string_view detail) = 0;
@@ -69,8 +78,10 @@ public:
 
     /// Starts resolving and connecting.
     virtual void start() = 0;
-    /// Queues a text frame; dropped when the connection is closing or closed.
-    virtual void send_text(std::string text) = 0;
+    /// Queues a copy of text as a text frame; dropped when the connection is closing or closed.
+    /// A non-zero tag is handed back to the listener's on_written when the frame's write
+    /// starts.
+    virtual void send_text(std::string_view text, std::uint64_t tag = 0) = 0;
     /// Graceful close (close frame, TLS shutdown) bounded by close_timeout_ms; on_closed then
     /// reports `reason`.
     virtual void close(close_reason reason) = 0;

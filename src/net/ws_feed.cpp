@@ -488,7 +488,7 @@ bool ws_feed::send_text(std::size_t slot, std::string text) {
     if (!active || !active->is_open()) {
         return false;
     }
-    active->send_text(std::move(text));
+    active->send_text(text);
     return true;
 }
 

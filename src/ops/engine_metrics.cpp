@@ -31,6 +31,8 @@ std::string_view label_of(exec::reject_reason reason) noexcept {
         return "user_cancel";
     case exec::reject_reason::risk_refused:
         return "risk_refused";
+    case exec::reject_reason::rate_limited:
+        return "rate_limited";
     }
     return "unknown";
 }

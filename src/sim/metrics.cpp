@@ -308,6 +308,12 @@ distribution_stats describe_distribution(std::span<const double> values) {
     return d;
 }
 
+void set_markouts(run_metrics& metrics, const markout_totals& totals) noexcept {
+    metrics.adverse_selection_1s = totals.cost[0];
+    metrics.adverse_selection_10s = totals.cost[1];
+    metrics.adverse_selection_60s = totals.cost[2];
+}
+
 path_summary summarize_path(std::size_t path_index, std::uint64_t seed,
                             const run_metrics& metrics) noexcept {
     path_summary row;
@@ -322,6 +328,7 @@ path_summary summarize_path(std::size_t path_index, std::uint64_t seed,
     row.fills = metrics.fills;
     row.net_fees = metrics.net_fees;
     row.mean_abs_inventory = metrics.mean_abs_inventory;
+    row.mean_quoted_spread = metrics.mean_quoted_spread;
     return row;
 }
 
@@ -340,6 +347,7 @@ multi_path_metrics aggregate_paths(std::span<const path_summary> paths) {
     out.sharpe = describe_field(&path_summary::sharpe);
     out.max_drawdown = describe_field(&path_summary::max_drawdown);
     out.fills = describe_field(&path_summary::fills);
+    out.mean_quoted_spread = describe_field(&path_summary::mean_quoted_spread);
     return out;
 }
 

@@ -1,6 +1,8 @@
 // The CSV files: pnl.csv, fills.csv, orders.csv and paths.csv, one row per record.
 #include "report_detail.hpp"
 
+#include <cmath>
+
 namespace quoter::sim {
 
 namespace report_detail {
@@ -69,7 +71,7 @@ void emit_orders_csv(std::span<const order_record> orders, const report_format& 
 
 void emit_paths_csv(std::span<const path_summary> paths, const report_format& f, output& out) {
     out.text() += "path,seed,final_pnl,total_return_pct,final_inventory,sharpe,max_drawdown,"
-                  "max_drawdown_pct,fills,net_fees,mean_abs_inventory\n";
+                  "max_drawdown_pct,fills,net_fees,mean_abs_inventory,mean_quoted_spread\n";
     for (const auto& p : paths) {
         std::string& t = out.text();
         fmt::format_to(out_it(t), "{},{},", p.path_index, p.seed);
@@ -88,6 +90,10 @@ void emit_paths_csv(std::span<const path_summary> paths, const report_format& f,
         append_fixed(t, p.net_fees, f.value_decimals);
         t += ',';
         append_fixed(t, p.mean_abs_inventory, f.quantity_decimals);
+        t += ',';
+        if (std::isfinite(p.mean_quoted_spread)) {
+            append_fixed(t, p.mean_quoted_spread, f.price_decimals + 2);
+        }
         t += '\n';
         out.row_done();
     }

@@ -237,15 +237,20 @@ void append_distribution_table(std::string& out, const multi_path_metrics& m,
         const distribution_stats* stats;
         int decimals;
     };
-    const std::array<row, 5> rows{{{"Final PnL", &m.final_pnl, std::min(f.value_decimals, 4)},
-                                   {"Final inventory", &m.final_inventory, f.quantity_decimals},
-                                   {"Sharpe ratio", &m.sharpe, 3},
-                                   {"Max drawdown", &m.max_drawdown, std::min(f.value_decimals, 4)},
-                                   {"Fills", &m.fills, 1}}};
+    const std::array<row, 6> rows{
+        {{"Final PnL", &m.final_pnl, std::min(f.value_decimals, 4)},
+         {"Final inventory", &m.final_inventory, f.quantity_decimals},
+         {"Sharpe ratio", &m.sharpe, 3},
+         {"Max drawdown", &m.max_drawdown, std::min(f.value_decimals, 4)},
+         {"Fills", &m.fills, 1},
+         {"Mean quoted spread", &m.mean_quoted_spread, f.price_decimals + 2}}};
     out += "<table>\n<tr><th></th><th>n</th><th>mean</th><th>std dev</th><th>min</th>"
            "<th>p5</th><th>median</th><th>p95</th><th>max</th></tr>\n";
     for (const auto& r : rows) {
         const auto& s = *r.stats;
+        if (s.count == 0 && r.stats == &m.mean_quoted_spread) {
+            continue; // not measured by this run
+        }
         fmt::format_to(out_it(out), "<tr><td>{}</td><td class=\"n\">{}</td>", r.label, s.count);
         for (const double v : {s.mean, s.stddev, s.min, s.p05, s.median, s.p95, s.max}) {
             fmt::format_to(out_it(out), "<td class=\"n\">{}</td>", display(v, r.decimals));

@@ -17,7 +17,8 @@ double log1p_over_x(double x) noexcept {
 }
 
 double ticks_per_sqrt_s(const model_inputs& in) noexcept {
-    return in.sigma_per_sqrt_s * in.mid / in.tick_size;
+    return in.sigma_absolute ? in.sigma_per_sqrt_s / in.tick_size
+                             : in.sigma_per_sqrt_s * in.mid / in.tick_size;
 }
 
 } // namespace
@@ -33,9 +34,10 @@ double remaining_horizon_s(const avellaneda_stoikov_params& params,
 
 model_quote linear_quote(const linear_params& params, const model_inputs& in) noexcept {
     const double spread_price = in.mid * params.spread_bps / 1e4;
-    const double vol_ratio = params.normal_vol_per_sqrt_s > 0.0
-                                 ? in.sigma_per_sqrt_s / params.normal_vol_per_sqrt_s
-                                 : 0.0;
+    const double relative_vol =
+        in.sigma_absolute && in.mid > 0.0 ? in.sigma_per_sqrt_s / in.mid : in.sigma_per_sqrt_s;
+    const double vol_ratio =
+        params.normal_vol_per_sqrt_s > 0.0 ? relative_vol / params.normal_vol_per_sqrt_s : 0.0;
     const double adjusted_spread = spread_price * (1.0 + params.vol_spread_factor * vol_ratio);
     return {.center_offset = -params.inventory_skew_strength * in.inventory * params.price_impact,
             .half_spread = adjusted_spread / 2.0};

@@ -112,8 +112,11 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
 
     const double deviation = spec.to_double(in.inventory) - config.bands.target_inventory;
     out.mode = classify_inventory(config.bands, deviation, in.mid, in.equity);
+    // A size in units is rounded once here, so that q below counts whole orders.
     const double order_size =
-        in.equity > 0.0 ? in.equity * config.order_size_pct / 100.0 / in.mid : 0.0;
+        config.order_size_base > 0.0
+            ? spec.to_double(spec.round_qty_down(config.order_size_base))
+            : (in.equity > 0.0 ? in.equity * config.order_size_pct / 100.0 / in.mid : 0.0);
 
     const bool sigma_estimated = config.volatility.use_estimate && in.volatility_per_sqrt_s > 0.0 &&
                                  std::isfinite(in.volatility_per_sqrt_s);
@@ -125,8 +128,11 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
     model_in.tick_size = spec.tick_size();
     model_in.inventory = deviation;
     model_in.q_orders = order_size > 0.0 ? deviation / order_size : 0.0;
+    // The estimators measure relative volatility; an absolute config scales them by the mid.
     model_in.sigma_per_sqrt_s =
-        sigma_estimated ? in.volatility_per_sqrt_s : config.volatility.sigma_per_sqrt_s;
+        sigma_estimated ? in.volatility_per_sqrt_s * (config.volatility.absolute ? in.mid : 1.0)
+                        : config.volatility.sigma_per_sqrt_s;
+    model_in.sigma_absolute = config.volatility.absolute;
     model_in.a_per_s = intensity_estimated ? in.intensity.a_per_s : config.intensity.a_per_s;
     model_in.k_per_tick =
         intensity_estimated ? in.intensity.k_per_tick : config.intensity.k_per_tick;
@@ -195,7 +201,10 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
         quote_level& level = out.levels[i];
         core::price bid;
         if (quote_bid) {
-            bid = std::min(spec.round_bid(center - half - depth), in.best_ask - 1);
+            bid = spec.round_bid(center - half - depth);
+            if (config.clamp_to_book) {
+                bid = std::min(bid, in.best_ask - 1);
+            }
             if (i > 0) {
                 bid = std::min(bid, previous_bid - 1);
             }
@@ -210,7 +219,10 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
             }
         }
         if (quote_ask) {
-            core::price ask = std::max(spec.round_ask(center + half + depth), in.best_bid + 1);
+            core::price ask = spec.round_ask(center + half + depth);
+            if (config.clamp_to_book) {
+                ask = std::max(ask, in.best_bid + 1);
+            }
             if (i > 0) {
                 ask = std::max(ask, previous_ask + 1);
             } else if (quote_bid) {

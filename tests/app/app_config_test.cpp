@@ -260,7 +260,7 @@ TEST_CASE("market_data.extra_ca_file is resolved relative to the config file", "
     REQUIRE(loaded.has_value());
     CHECK(loaded->market_data.extra_ca_file == (dir.path() / "ca.pem").lexically_normal().string());
     CHECK(loaded->market_data.depth_interval_ms == 100);
-    CHECK(loaded->market_data.trades == app::trade_feed::agg_trade);
+    CHECK(loaded->market_data.trades == live::trade_stream::agg_trade);
 }
 
 TEST_CASE("risk.daily_reset_utc is a UTC time of day HH:MM", "[app_config]") {

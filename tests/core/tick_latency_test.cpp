@@ -79,3 +79,43 @@ TEST_CASE("a stamp before the previous one counts as zero", "[tick_latency]") {
     CHECK(latency->hop(tick_point::popped).max() == 0);
     CHECK(to_string(tick_point::risk_passed) == "risk_passed");
 }
+
+TEST_CASE("a tick waiting for its written stamp is recorded with it, or without it when it "
+          "expires or its slot is needed",
+          "[tick_latency]") {
+    using quoter::core::pending_written;
+    auto latency = std::make_unique<tick_latency>();
+    pending_written waiting;
+    tick_stamps stamps;
+    stamps[tick_point::socket_read] = 1'000;
+    stamps[tick_point::encoded] = 3'000;
+
+    waiting.add(7, stamps, *latency);
+    CHECK(latency->ticks() == 0);
+    CHECK_FALSE(waiting.on_written(9, 3'500, *latency)); // another request: nobody waits for it
+    CHECK(waiting.on_written(7, 3'400, *latency));
+    CHECK(latency->ticks() == 1);
+    CHECK(latency->hop(tick_point::written).max() == 400);
+    CHECK(latency->end_to_end().max() == 2'400); // read -> written
+    CHECK(waiting.size() == 0);
+    CHECK_FALSE(waiting.on_written(7, 3'600, *latency)); // recorded once
+
+    // Never written (refused unsent): expire records it up to encoded.
+    waiting.add(11, stamps, *latency);
+    waiting.expire(3'000, *latency); // encoded at 3000 is not before 3000: still waits
+    CHECK(waiting.size() == 1);
+    waiting.expire(3'001, *latency);
+    CHECK(waiting.size() == 0);
+    CHECK(latency->ticks() == 2);
+    CHECK(latency->hop(tick_point::written).count() == 1);
+    CHECK(latency->end_to_end().count() == 2);
+
+    // More ticks waiting than slots: the oldest is recorded without its stamp.
+    for (std::uint64_t id = 1; id <= pending_written::capacity + 1; ++id) {
+        waiting.add(100 + id, stamps, *latency);
+    }
+    CHECK(waiting.size() == pending_written::capacity);
+    CHECK(latency->ticks() == 3);
+    CHECK_FALSE(waiting.on_written(101, 5'000, *latency));
+    CHECK(waiting.on_written(102, 5'000, *latency));
+}

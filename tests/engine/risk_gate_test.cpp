@@ -203,7 +203,10 @@ TEST_CASE("venue rejects, cancel rejects and gateway errors feed the API error s
     for (int i = 0; i < 2; ++i) {
         const auto o = f.order(core::side::buy, 1000, 1);
         REQUIRE(f.gate.submit(o, t) == exec::gateway_error::none);
-        f.venue.answer(o, exec::exec_kind::reject, exec::reject_reason::too_many_open_orders);
+        // The venue's open-order limit, then its request-rate limit: both count.
+        f.venue.answer(o, exec::exec_kind::reject,
+                       i == 0 ? exec::reject_reason::too_many_open_orders
+                              : exec::reject_reason::rate_limited);
     }
     // The routine answers of a moving market are fed but not counted.
     const auto resting = f.order(core::side::buy, 998, 2);

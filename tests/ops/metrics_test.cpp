@@ -93,6 +93,7 @@ TEST_CASE("metrics: the engine set has one series per reject and refusal reason"
     ops::engine_metrics m(registry);
     m.count_refusal(risk::reject_reason::daily_loss);
     m.count_reject(exec::reject_reason::post_only_would_cross);
+    m.count_reject(exec::reject_reason::rate_limited);
     const std::string text = registry.exposition();
     CHECK(text.find("quoter_risk_refusals_total{reason=\"daily_loss\"} 1\n") != std::string::npos);
     CHECK(text.find("quoter_risk_refusals_total{reason=\"cancel_trade_ratio\"} 0\n") !=
@@ -100,6 +101,8 @@ TEST_CASE("metrics: the engine set has one series per reject and refusal reason"
     CHECK(text.find("quoter_order_rejects_total{reason=\"post_only_would_cross\"} 1\n") !=
           std::string::npos);
     CHECK(text.find("quoter_order_rejects_total{reason=\"risk_refused\"} 0\n") !=
+          std::string::npos);
+    CHECK(text.find("quoter_order_rejects_total{reason=\"rate_limited\"} 1\n") !=
           std::string::npos);
     for (std::size_t i = 0; i < ops::exec_reject_reason_count; ++i) {
         CHECK(ops::label_of(static_cast<exec::reject_reason>(i)) != "unknown");

@@ -287,7 +287,8 @@ TEST_CASE("a multi-path report writes the per-path table and histograms", "[repo
     CHECK(written->size() == 4);
     const std::string csv = read_file(dir.path() / "paths.csv");
     CHECK(check_csv(csv, "path,seed,final_pnl,total_return_pct,final_inventory,sharpe,"
-                         "max_drawdown,max_drawdown_pct,fills,net_fees,mean_abs_inventory") == 250);
+                         "max_drawdown,max_drawdown_pct,fills,net_fees,mean_abs_inventory,"
+                         "mean_quoted_spread") == 250);
     CHECK(lines_of(csv)[6].rfind("5,1005,", 0) == 0);
 
     simdjson::dom::parser parser;

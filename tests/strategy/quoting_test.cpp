@@ -446,3 +446,94 @@ TEST_CASE("compute_quotes into a kept quote_set equals a fresh one as the level 
         same(kept, compute_quotes(in, config, spec));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The Avellaneda-Stoikov (2008) experiment's options: one unit per order, absolute volatility,
+// quotes through the touch.
+
+namespace {
+
+// The paper's units: tick 0.0001 (near-continuous prices), one unit per lot.
+core::symbol_spec unit_spec() {
+    const auto spec = core::symbol_spec::from_text(
+        {.name = "AS2008", .tick_size = "0.0001", .step_size = "1", .min_notional = "0"});
+    REQUIRE(spec.has_value());
+    return *spec;
+}
+
+// gamma = 0.1 and k = 1.5 per price unit, sigma = 2 price units per sqrt(s), T = 1 s.
+strategy_config as2008_config() {
+    strategy_config config;
+    config.model = model_kind::avellaneda_stoikov;
+    config.order_size_base = 1.0;
+    config.volatility.use_estimate = false;
+    config.volatility.absolute = true;
+    config.volatility.sigma_per_sqrt_s = 2.0;
+    config.intensity.k_per_tick = 1.5e-4;
+    config.avellaneda_stoikov.gamma_per_tick = 0.1e-4;
+    config.avellaneda_stoikov.horizon = horizon_kind::finite;
+    config.avellaneda_stoikov.terminal_time_ns = core::ns_per_s;
+    config.bands.soft_limit_pct = 1e9;
+    config.bands.hard_limit_pct = 1e9;
+    config.clamp_to_book = false;
+    return config;
+}
+
+// Book 99.9999 / 100.0001 (mid 100) at t = 0 with `inventory` units and `equity`.
+quote_input as2008_input(double inventory, double equity) {
+    return make_quote_input(unit_spec(), 0, core::price{999'999}, core::price{1'000'001},
+                            core::qty{static_cast<std::int64_t>(inventory)}, equity);
+}
+
+} // namespace
+
+TEST_CASE("order_size_base: one unit per order whatever the equity, q counts units",
+          "[strategy][quoting][as2008]") {
+    const auto spec = unit_spec();
+    const auto config = as2008_config();
+    for (const double equity : {1'000.0, 12'345.0, 1e6}) {
+        const auto set = compute_quotes(as2008_input(2, equity), config, spec);
+        REQUIRE(set.status == quote_status::ok);
+        CHECK(set.levels[0].bid_size.lots() == 1);
+        CHECK(set.levels[0].ask_size.lots() == 1);
+        CHECK(set.model.order_size == 1.0);
+        // r = s - q gamma sigma^2 (T - t) = 100 - 2 * 0.1 * 4 * 1 = 99.2.
+        CHECK(set.model.center_price == Approx(99.2).margin(1e-9));
+    }
+    // 1.5 units round to one lot: q is the inventory in orders actually sent (2), not 2 / 1.5.
+    auto odd = config;
+    odd.order_size_base = 1.5;
+    const auto set = compute_quotes(as2008_input(2, 1e6), odd, spec);
+    CHECK(set.levels[0].bid_size.lots() == 1);
+    CHECK(set.model.center_price == Approx(99.2).margin(1e-9));
+}
+
+TEST_CASE("volatility.absolute: sigma in price units per sqrt(s), not scaled by the mid",
+          "[strategy][quoting][as2008]") {
+    const auto spec = unit_spec();
+    auto config = as2008_config();
+    const auto set = compute_quotes(as2008_input(0, 1e6), config, spec);
+    REQUIRE(set.status == quote_status::ok);
+    // spread = gamma sigma^2 (T - t) + (2 / gamma) ln(1 + gamma / k) = 0.4 + 20 ln(1 + 1/15).
+    const double spread = 0.4 + 20.0 * std::log(1.0 + 0.1 / 1.5);
+    CHECK(2.0 * set.model.half_spread == Approx(spread).epsilon(1e-12));
+    // The relative reading of the same number would be 2 * 100 = 200 per sqrt(s).
+    config.volatility.absolute = false;
+    const auto relative = compute_quotes(as2008_input(0, 1e6), config, spec);
+    CHECK(2.0 * relative.model.half_spread > 1000.0);
+}
+
+TEST_CASE("clamp_to_book = false: a quote the model puts through the mid is sent there",
+          "[strategy][quoting][as2008]") {
+    const auto spec = unit_spec();
+    auto config = as2008_config();
+    // Long 3 units: r = 100 - 1.2, half spread 0.845: the ask is at 98.955, below the mid.
+    const auto through = compute_quotes(as2008_input(3, 1e6), config, spec);
+    REQUIRE(through.status == quote_status::ok);
+    CHECK(through.levels[0].ask_price.ticks() < 999'999);
+    CHECK(spec.to_double(through.levels[0].ask_price) ==
+          Approx(98.8 + through.model.half_spread).margin(1e-4));
+    config.clamp_to_book = true;
+    const auto clamped = compute_quotes(as2008_input(3, 1e6), config, spec);
+    CHECK(clamped.levels[0].ask_price.ticks() == 1'000'000); // one tick above the best bid
+}

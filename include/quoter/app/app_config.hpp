@@ -1,10 +1,14 @@
 // The engine's complete configuration: every module's section, loaded and validated together by
 // one function that every run mode and `quoter config check` share.
 //
-// Each [section] maps to a plain struct whose member initialisers are the defaults; one reader
-// function per section declares its keys (see app_config.cpp). Invariant of a successfully
-// loaded engine_config: every value is within its declared range, `spec` was built from
-// engine.symbol and [symbol], live trading on mainnet carries the explicit acknowledgement.
+// Each [section] maps to a plain struct whose member initialisers are the defaults. A module's
+// sections are its own: the struct and its reader live in the module (risk/risk_config_reader.hpp,
+// sim/sim_config.hpp, ...); the app's own sections are read in app_config.cpp, which composes
+// them all.
+//
+// Invariant of a successfully loaded engine_config: every value is within its declared range,
+// `spec` was built from engine.symbol and [symbol], live trading on mainnet carries the explicit
+// acknowledgement.
 #pragma once
 
 #include "quoter/config/config.hpp"
@@ -15,9 +19,11 @@
 #include "quoter/engine/sim_backtest.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
+#include "quoter/live/market_data_config.hpp"
+#include "quoter/ops/journal_settings.hpp"
 #include "quoter/ops/ops_config.hpp"
 #include "quoter/risk/limits.hpp"
-#include "quoter/sim/synthetic_market.hpp"
+#include "quoter/sim/sim_config.hpp"
 #include "quoter/strategy/strategy_config.hpp"
 
 #include <chrono>
@@ -107,74 +113,6 @@ struct symbol_entry {
     double start_price = 0.0;
 };
 
-/// [market]: the synthetic market of mode sim and of backtests.
-struct market_section {
-    /// Price process, start price, volatility, visible spread, order flow and fill rules.
-    sim::market_config model;
-    /// market.start_price was set (file, profile or environment): its built-in 100 fits no
-    /// real symbol, so a synthetic run without it refuses to start.
-    bool start_price_set = false;
-    /// Simulated time per step.
-    std::chrono::milliseconds step_ms{100};
-};
-
-/// [backtest]: simulated runs: length, capital, paths, seed, pacing and recording.
-struct backtest_section {
-    /// Simulated length of a backtest, seconds.
-    double duration_s = 3600.0;
-    /// Cash at the start, quote asset.
-    double initial_cash = 100'000.0;
-    /// Independent paths of `quoter backtest` (--paths overrides).
-    std::uint32_t paths = 1;
-    /// Base seed (--seed overrides); path i runs on a seed derived from it.
-    std::uint64_t seed = 1;
-    /// Worker threads of a multi-path run; 0: every hardware thread.
-    std::uint32_t threads = 0;
-    /// `quoter run --mode sim`: simulated seconds per wall-clock second (--speed overrides).
-    double speed = 1.0;
-    /// Simulated time between two pnl samples.
-    std::chrono::milliseconds record_interval_ms{1000};
-    /// Return period of Sharpe, Sortino and volatility, seconds; 0: every pnl sample.
-    double return_period_s = 0.0;
-};
-
-/// [journal]: the append-only JSONL audit trail of orders, refusals, reports and commands.
-struct journal_section {
-    /// File the journal is appended to; empty: no journal.
-    std::string path;
-    /// fdatasync after a written batch once this long has passed since the last one (0: after
-    /// every batch; negative: never, leaving it to the OS).
-    std::chrono::milliseconds flush_interval_ms{1000};
-};
-
-/// Trade prints a feed subscribes to.
-enum class trade_feed : std::uint8_t { none, trade, agg_trade };
-
-/// [market_data]: the Binance market-data feed of `quoter record` and
-/// `quoter run --mode paper_exchange`.
-struct market_data_section {
-    /// Depth diff interval: spot 100 or 1000 ms, USD-M futures 0, 100, 250 or 500 ms.
-    std::int32_t depth_interval_ms = 100;
-    /// Subscribe to bookTicker (refreshes the top between diffs).
-    bool book_ticker = true;
-    trade_feed trades = trade_feed::agg_trade;
-    /// Levels per side of the REST depth snapshots (spot up to 5,000, futures up to 1,000).
-    std::uint32_t snapshot_limit = 1000;
-    /// Streams per WebSocket connection; more symbols open more connections.
-    std::uint32_t streams_per_connection = 200;
-    /// A synced book with no update for this long turns stale (quotes are pulled).
-    std::chrono::milliseconds stale_after_ms{5000};
-    /// A connection silent for this long is replaced; 0: never.
-    std::chrono::milliseconds reconnect_after_stale_ms{60000};
-    /// Book capacity per side, in levels.
-    std::uint32_t book_levels = 8192;
-    /// Dense window at the top of each book side, in ticks (8 bytes a tick a side).
-    std::uint32_t book_window_ticks = 65536;
-    /// Extra CA certificate file trusted for wss:// and https:// (a local venue's throw-away
-    /// CA); resolved relative to the config file; empty: the system store only.
-    std::string extra_ca_file;
-};
-
 /// API credentials: only from QUOTER_API_KEY / QUOTER_API_SECRET or the secrets file.
 struct credentials {
     config::secret api_key;
@@ -189,16 +127,20 @@ struct engine_config {
     symbol_section symbol;
     /// [strategy] and its sub-tables: model, parameters, estimators, bands, levels.
     strategy::strategy_config strategy;
-    market_section market;
+    /// [market]: the synthetic market of mode sim and of backtests.
+    sim::market_settings market;
     /// [sim_exchange]: fees, latencies and matching rules of the simulated exchange.
     exec::sim_exchange_config sim_exchange;
     /// [quotes]: the quote lifecycle. levels is already resolved (never 0).
     exec::quote_manager_config quotes;
-    backtest_section backtest;
+    /// [backtest]: simulated runs: length, capital, paths, seed, pacing and recording.
+    sim::backtest_settings backtest;
     /// [risk], [risk.triggers], [risk.alarms]: pre-trade limits, kill triggers and alarms.
     risk::risk_config risk;
-    journal_section journal;
-    market_data_section market_data;
+    /// [journal]: the JSONL audit trail.
+    ops::journal_settings journal;
+    /// [market_data]: the Binance market-data feed.
+    live::market_data_settings market_data;
     /// [ops], [http], [alerts], [state]: control plane, metrics, alerts, state file.
     ops::ops_settings ops;
     credentials secrets;

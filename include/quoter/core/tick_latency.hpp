@@ -107,4 +107,33 @@ private:
     std::uint64_t ticks_ = 0;
 };
 
+/// Ticks whose first order went to a gateway with its own I/O thread, waiting for that order's
+/// `written` stamp (the I/O thread takes it after the tick finished on the core thread). Keyed by
+/// the gateway's request id. A tick whose stamp never comes (the request was refused unsent, the
+/// connection dropped) is recorded without it by expire(), or when the table is full and a newer
+/// tick needs its slot. Fixed storage, no allocation; owning (core) thread only.
+class pending_written {
+public:
+    static constexpr std::size_t capacity = 64;
+
+    /// A finished tick whose first order is request_id; recorded once its stamp arrives.
+    void add(std::uint64_t request_id, const tick_stamps& stamps, tick_latency& sink) noexcept;
+    /// The written stamp of request_id: the tick waiting for it (if any) is recorded with it.
+    /// Returns whether a tick was waiting.
+    bool on_written(std::uint64_t request_id, timestamp_ns at, tick_latency& sink) noexcept;
+    /// Records without a written stamp the ticks encoded before `before` (tsc_clock ns).
+    void expire(timestamp_ns before, tick_latency& sink) noexcept;
+    /// Ticks waiting.
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+
+private:
+    struct entry {
+        std::uint64_t request_id = 0; ///< 0: free.
+        tick_stamps stamps;
+    };
+    std::array<entry, capacity> entries_{};
+    std::size_t next_ = 0; ///< Slot the next add() takes (round robin: the oldest).
+    std::size_t count_ = 0;
+};
+
 } // namespace quoter::core

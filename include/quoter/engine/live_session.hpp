@@ -20,6 +20,7 @@
 // thread between events (off the hot path; it may allocate and log).
 #pragma once
 
+#include "quoter/core/tick_latency.hpp"
 #include "quoter/core/wait_policy.hpp"
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/exec/binance_spot_gateway.hpp"
@@ -91,6 +92,10 @@ struct live_status {
     double equity = 0.0;    ///< Quote asset, marked to the mid.
     double total_pnl = 0.0; ///< Quote asset.
     live::service_stats market_data;
+    /// Tick-to-order latency of every hop since the start (core/tick_latency.hpp): md hops for
+    /// every event, core hops for the traded symbol's ticks, written when the gateway's I/O
+    /// thread handed the tick's first order to the socket.
+    core::tick_latency_summary tick_to_order;
 };
 
 struct live_summary {

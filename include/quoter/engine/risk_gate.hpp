@@ -67,9 +67,9 @@ namespace quoter::engine {
 
 /// How a venue reject or cancel reject counts for the API error storm. The routine answers of a
 /// moving market are client errors (fed, not counted): a post-only order the book moved into, a
-/// cancel that raced a fill or an expiry (unknown_order). too_many_open_orders is the venue's
-/// rate limit. Every other reason refuses an order our own checks passed, which should never
-/// happen: venue_reject (counted).
+/// cancel that raced a fill or an expiry (unknown_order). too_many_open_orders and rate_limited
+/// are the venue's limits. Every other reason refuses an order our own checks passed, which should
+/// never happen: venue_reject (counted).
 [[nodiscard]] risk::api_outcome classify_venue_error(const exec::exec_report& report) noexcept;
 
 /// The risk layer's view of a fill report received at `received`, expected at expected_price

@@ -6,7 +6,9 @@
 //     cancelled, rejected), with the order's quote level;
 //   - fill_record per fill, with the fee, realized PnL and position the loop's account booked
 //     (read from the attached account right after the report reached the loop);
-//   - pnl_sample on request (sample()), from the account and the best resting quotes.
+//   - pnl_sample on request (sample()), from the account and the best resting quotes;
+//   - markouts of every kept fill (sim::markout_tracker), from the mids the driver shows it with
+//     observe_mid() after each book the loop took.
 // Records are kept only as asked (record_options); counts (activity) are always kept.
 //
 // Threading: the loop's thread. Appends to vectors (allocates as they grow), never on a path
@@ -19,6 +21,7 @@
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/portfolio/account.hpp"
 #include "quoter/risk/alert.hpp"
+#include "quoter/sim/markouts.hpp"
 #include "quoter/sim/metrics.hpp"
 #include "quoter/sim/records.hpp"
 #include "quoter/sim/report.hpp"
@@ -96,6 +99,15 @@ public:
     /// set_report_sink(); a router in front of a shared venue calls it directly).
     [[nodiscard]] exec::exec_report_sink& report_input() noexcept { return *this; }
 
+    /// The account's mark at time (ns), after the loop took a book: settles the markouts due.
+    void observe_mid(core::timestamp_ns time) noexcept {
+        if (account_ != nullptr && account_->current_mark().half_ticks > 0) {
+            markouts_.on_mid(time, account_->mark_value());
+        }
+    }
+    /// Adverse selection of the fills so far (pending ones marked to the last mid observed).
+    [[nodiscard]] sim::markout_totals markouts() const noexcept { return markouts_.totals(); }
+
     /// Records a pnl sample at time (ns) with our best working quotes (price 0: none).
     void sample(core::timestamp_ns time, core::price working_bid, core::price working_ask);
 
@@ -143,6 +155,7 @@ private:
     std::vector<sim::pnl_sample> pnl_;
     std::vector<sim::fill_record> fills_;
     std::vector<sim::order_record> orders_;
+    sim::markout_tracker markouts_;
 };
 
 } // namespace quoter::engine

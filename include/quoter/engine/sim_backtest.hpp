@@ -10,9 +10,13 @@
 //      output moves with time alone) the loop gets the book event, otherwise a poll: either way
 //      the exchange delivers the reports due by now and the risk engine runs its time checks;
 //   2. order flow: the market decides which resting orders are hit during the step; their fill
-//      reports reach the loop after the exchange's report latency;
+//      reports reach the loop after the exchange's report latency. Requests and reports due by
+//      now (zero latencies) are settled first, so a quote replaced in step 1 is the one the
+//      order flow meets, not the one it replaced;
 //   3. a pnl sample every record_interval_ns of simulated time.
-// Time 0 is a step of its own without a market move (the first quotes and the first sample).
+// Time 0 is a step of its own without a market move (the first quotes, their order flow when they
+// already rest, and the first sample). With fills_at_end false the step reaching the end draws
+// no order flow.
 //
 // Invariants:
 // - No wall clock: time is the synthetic market's. The same config and seed give the same
@@ -69,6 +73,10 @@ struct backtest_config {
     core::duration_ns record_interval_ns = core::ns_per_s;
     /// Return period of Sharpe, Sortino and volatility, seconds; 0 uses every pnl sample.
     double return_period_s = 0.0;
+    /// The step that reaches duration_ns draws fills like every other. false: it only moves
+    /// the market to the end and marks the run there, so that the order flow is drawn at
+    /// t = 0, dt, ..., T - dt (T / dt draws, the discrete-time model of Avellaneda-Stoikov).
+    bool fills_at_end = true;
 };
 
 /// Risk limits that never refuse an order or halt trading, for runs that study the strategy
@@ -170,8 +178,12 @@ public:
     [[nodiscard]] double mid(std::size_t symbol = 0) const noexcept;
 
     [[nodiscard]] sim::metrics_config metrics_settings() const noexcept;
-    /// Metrics of one symbol's recorded samples and fills (needs both kept).
+    /// Metrics of one symbol's recorded samples and fills (needs both kept), with the mean
+    /// quoted spread the order flow met.
     [[nodiscard]] sim::run_metrics metrics(std::size_t symbol = 0) const;
+    /// Average best ask - best bid of ours when the order flow was drawn with both sides
+    /// quoted, quote units per base unit; NaN when never.
+    [[nodiscard]] double mean_quoted_spread(std::size_t symbol = 0) const noexcept;
 
 private:
     struct lane;

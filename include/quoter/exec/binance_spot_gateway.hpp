@@ -44,11 +44,24 @@
 // even the reserve is used up (cancel_reject, the owner retries); a query waits and is retried.
 // 429 backs off and 418 stops everything until the venue's retry time, as the limiter decides.
 //
+// I/O thread idling: after a pass that found nothing to do (no socket event, no request on the
+// ring, no timer) the I/O thread follows `idle` (core/wait_policy.hpp): spin, yield, or block
+// (a futex sleep the core thread's next request ends at once; socket input and timers are then
+// seen within max_block_us). Sends copy the request into the connection's preallocated write
+// slots: nothing is allocated per request on either thread once warmed up.
+//
+// Written stamps: when the bytes of a request from the core thread are handed to the socket, the
+// I/O thread passes (request id, tsc_clock time) back on a ring; poll_written() drains it on the
+// core thread, next_request_id() tells which id the next request gets, so the owner can close a
+// tick's `written` hop (core/tick_latency.hpp).
+//
 // Threading: construct, start() and stop() on the owning thread; order_gateway calls on the
 // core thread only; everything else runs on the gateway's I/O thread.
 #pragma once
 
 #include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/time.hpp"
+#include "quoter/core/wait_policy.hpp"
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/binance_rate_limits.hpp"
 #include "quoter/exec/order_gateway.hpp"
@@ -96,6 +109,16 @@ struct binance_spot_gateway_config {
     /// cancel-all again while any rest, at most kill_confirm_attempts times.
     std::int64_t kill_check_delay_ms = 200;
     std::uint32_t kill_confirm_attempts = 5;
+    /// What the I/O thread does after a pass that found nothing to do (see above).
+    core::idle_policy idle = core::idle_policy::block;
+    /// block: the longest the I/O thread sleeps before it looks at its socket and timers (us).
+    std::int64_t max_block_us = 50;
+};
+
+/// A core-thread request's bytes handed to the socket (see "Written stamps").
+struct written_stamp {
+    std::uint64_t request_id = 0;
+    core::timestamp_ns at = 0; ///< core::tsc_clock::process() time.
 };
 
 /// What the gateway saw; written by the I/O thread, readable from any thread (relaxed).
@@ -161,6 +184,12 @@ public:
     [[nodiscard]] gateway_error cancel_all(std::uint32_t symbol,
                                            core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
+
+    /// Core thread: the request id the next submit / cancel / cancel_all request will carry.
+    [[nodiscard]] std::uint64_t next_request_id() const noexcept;
+    /// Core thread: moves up to out.size() written stamps, oldest first, into out; returns how
+    /// many. Stamps not drained are dropped once 256 wait.
+    std::size_t poll_written(std::span<written_stamp> out) noexcept;
 
     struct impl;
 

@@ -98,6 +98,11 @@ struct sim_exchange_config {
     bool fifo_requests = true;
     /// How book moves fill resting orders (input (a)).
     cross_fill_rule cross_fill = cross_fill_rule::on_touch;
+    /// An arriving order that reaches the displayed opposite best is marketable: post-only is
+    /// rejected, otherwise it takes. false: the displayed book never trades with an arriving
+    /// order (it rests wherever it is priced; with cross_fill never only synthetic market orders
+    /// and trade prints fill it), for model experiments where quotes may sit through the mid.
+    bool match_book = true;
     /// Orders queue behind displayed size (input (c)); false: a trade at an order's price fills
     /// it at once, up to the trade's size.
     bool queue_model = true;

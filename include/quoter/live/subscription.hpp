@@ -10,6 +10,7 @@
 #pragma once
 
 #include "quoter/core/result.hpp"
+#include "quoter/live/market_data_config.hpp"
 #include "quoter/md/exchange_info.hpp"
 #include "quoter/md/instrument.hpp"
 #include "quoter/net/endpoints.hpp"
@@ -23,10 +24,6 @@
 #include <vector>
 
 namespace quoter::live {
-
-/// Which trade prints to subscribe. Only one kind, because trade ids ("t") and aggregate ids
-/// ("a") are different sequences and duplicates are dropped by id.
-enum class trade_stream : std::uint8_t { none, trade, agg_trade };
 
 struct subscription_config {
     md::market venue = md::market::spot;

@@ -1,5 +1,6 @@
-// Risk configuration: plain structs with defaults, filled from TOML elsewhere. Every field carries
-// its unit in its name (_pct of equity, _bps, _per_s, _per_min, _per_day, _ms, _ticks).
+// Risk configuration: plain structs with defaults, filled from TOML by risk_config_reader.hpp.
+// Every field carries its unit in its name (_pct of equity, _bps, _per_s, _per_min, _per_day,
+// _ms, _ticks).
 //
 // Threshold convention, the same for every limit: a value AT the limit passes, a value strictly
 // ABOVE it is a breach. Count triggers ("N errors within a window") fire when the count reaches

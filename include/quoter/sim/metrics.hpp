@@ -18,15 +18,19 @@
 //   position (it reduces or flips it) and so realizes PnL (before fees). A win realizes > 0.
 // - Spread capture is each fill's edge against the mid at that instant (bought below / sold above
 //   the mid); inventory PnL is the rest: total PnL = spread capture + inventory PnL - net fees.
+//   Adverse selection (markouts 1 s / 10 s / 60 s after each fill) is the part of inventory PnL
+//   the mid's move right after the fills cost.
 // - Inventory statistics are time-weighted: a sample's inventory holds until the next sample.
 // Undefined values are NaN (for instance a Sharpe ratio of a flat curve); infinite ones (a profit
 // factor with no losses) are +inf.
 #pragma once
 
+#include "quoter/sim/markouts.hpp"
 #include "quoter/sim/records.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -95,12 +99,19 @@ struct run_metrics {
     // PnL attribution and costs, quote units.
     double spread_capture_pnl = 0.0; ///< sum of each fill's edge against the mid
     double inventory_pnl = 0.0;      ///< total_pnl - spread capture + net fees
-    double fees_paid = 0.0;          ///< sum of positive fees
-    double rebates_received = 0.0;   ///< minus the sum of negative fees, >= 0
-    double net_fees = 0.0;           ///< fees paid - rebates received
-    double volume_base = 0.0;        ///< traded quantity, base units
-    double turnover = 0.0;           ///< traded notional, quote units
-    double turnover_ratio = 0.0;     ///< turnover / initial equity
+    /// Adverse selection: the mid's move against each fill 1 s, 10 s and 60 s after it, times
+    /// its quantity, summed over fills (markouts.hpp), quote units; positive is a cost. A part
+    /// of inventory PnL, shown apart from it. NaN when the run did not measure it. Set by the
+    /// run (it needs the mid between samples), not by compute_metrics().
+    double adverse_selection_1s = std::numeric_limits<double>::quiet_NaN();
+    double adverse_selection_10s = std::numeric_limits<double>::quiet_NaN();
+    double adverse_selection_60s = std::numeric_limits<double>::quiet_NaN();
+    double fees_paid = 0.0;        ///< sum of positive fees
+    double rebates_received = 0.0; ///< minus the sum of negative fees, >= 0
+    double net_fees = 0.0;         ///< fees paid - rebates received
+    double volume_base = 0.0;      ///< traded quantity, base units
+    double turnover = 0.0;         ///< traded notional, quote units
+    double turnover_ratio = 0.0;   ///< turnover / initial equity
 
     // Inventory, base units; time shares in percent of the run.
     double final_inventory = 0.0;
@@ -108,7 +119,15 @@ struct run_metrics {
     double max_abs_inventory = 0.0;
     double time_at_soft_limit_pct = 0.0; ///< |inventory| * mid >= soft band
     double time_at_hard_limit_pct = 0.0; ///< |inventory| * mid >= hard limit
+
+    /// Average of our best ask - best bid over the moments the synthetic order flow met both
+    /// sides quoted, quote units per base unit; NaN when not measured (replays) or never
+    /// two-sided. Set by the synthetic run, not by compute_metrics().
+    double mean_quoted_spread = std::numeric_limits<double>::quiet_NaN();
 };
+
+/// Writes a run's markout totals into its metrics (adverse_selection_*).
+void set_markouts(run_metrics& metrics, const markout_totals& totals) noexcept;
 
 /// Computes every metric; an empty pnl series gives NaN ratios and zero totals.
 [[nodiscard]] run_metrics compute_metrics(std::span<const pnl_sample> pnl,
@@ -145,6 +164,7 @@ struct path_summary {
     std::uint64_t fills = 0;
     double net_fees = 0.0; ///< quote units
     double mean_abs_inventory = 0.0;
+    double mean_quoted_spread = std::numeric_limits<double>::quiet_NaN(); ///< see run_metrics
 };
 
 [[nodiscard]] path_summary summarize_path(std::size_t path_index, std::uint64_t seed,
@@ -157,6 +177,7 @@ struct multi_path_metrics {
     distribution_stats sharpe;
     distribution_stats max_drawdown;
     distribution_stats fills;
+    distribution_stats mean_quoted_spread; ///< over the paths that measured it
 };
 
 [[nodiscard]] multi_path_metrics aggregate_paths(std::span<const path_summary> paths);

@@ -37,6 +37,10 @@ public:
         if (exchange.resting_version() != seen_version_) {
             refresh(exchange);
         }
+        if (resting_bid_.ticks() > 0 && resting_ask_.ticks() > 0) {
+            quoted_spread_ticks_ += resting_ask_.ticks() - resting_bid_.ticks();
+            ++two_sided_steps_;
+        }
         if (!any_resting_) {
             return 0;
         }
@@ -72,6 +76,10 @@ public:
     /// Best resting bid and ask as of the last step (price 0: none).
     [[nodiscard]] core::price resting_bid() const noexcept { return resting_bid_; }
     [[nodiscard]] core::price resting_ask() const noexcept { return resting_ask_; }
+    /// Steps whose order flow met a bid and an ask of ours, and the sum of their quoted spreads
+    /// (best ask - best bid, ticks) at those draws: the average quoted spread of a run.
+    [[nodiscard]] std::uint64_t two_sided_steps() const noexcept { return two_sided_steps_; }
+    [[nodiscard]] std::int64_t quoted_spread_ticks() const noexcept { return quoted_spread_ticks_; }
 
 private:
     void refresh(const exec::sim_exchange& exchange) noexcept {
@@ -112,6 +120,8 @@ private:
     core::price resting_bid_;
     core::price resting_ask_;
     bool any_resting_ = false;
+    std::int64_t quoted_spread_ticks_ = 0;
+    std::uint64_t two_sided_steps_ = 0;
 };
 
 } // namespace quoter::sim

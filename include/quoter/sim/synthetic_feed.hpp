@@ -46,6 +46,8 @@ public:
         event_.bid_count = 1;
         event_.ask_count = 1;
         set_top(market_.top());
+        // Quotes resting at time 0 face the order flow of the first step.
+        market_.set_step_size(config_.step_ns);
     }
 
     /// The book at time 0, before the first step.

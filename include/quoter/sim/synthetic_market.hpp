@@ -154,6 +154,14 @@ public:
         }
     }
 
+    /// Sets the step size before the first step without moving time, so that the order flow
+    /// can already be sampled at time 0 (the first quotes face it like every later quote).
+    void set_step_size(core::duration_ns dt) noexcept {
+        if (dt > 0 && dt != dt_ns_) {
+            set_step(dt);
+        }
+    }
+
     /// Arrival rate of market orders reaching a quote delta price units from the mid, per second.
     [[nodiscard]] double intensity_per_s(double delta) const noexcept {
         return config_.order_flow_a_per_s *
@@ -161,7 +169,7 @@ public:
     }
 
     /// Probability that a quote delta price units from the mid is hit during one step of the
-    /// current step size (the last dt passed to step(); 0 before the first step).
+    /// current step size (the last dt passed to step() or set_step_size(); 0 before either).
     [[nodiscard]] double fill_probability(double delta) const noexcept {
         // lambda * dt = exp(log(A dt) - k delta); log(A dt) is cached per step size.
         const double log_lambda_dt = log_a_dt_ - config_.order_flow_k_per_price_unit * delta;
@@ -233,7 +241,7 @@ public:
     }
     /// Simulated time since the start, in nanoseconds.
     [[nodiscard]] core::timestamp_ns now_ns() const noexcept { return now_ns_; }
-    /// Step size of the last step, in nanoseconds (0 before the first).
+    /// Step size of the last step or set_step_size(), in nanoseconds (0 before either).
     [[nodiscard]] core::duration_ns step_ns() const noexcept { return dt_ns_; }
     [[nodiscard]] const market_config& config() const noexcept { return config_; }
     [[nodiscard]] const core::symbol_spec& spec() const noexcept { return spec_; }

@@ -48,8 +48,10 @@ struct model_inputs {
     double inventory = 0.0;
     /// Inventory minus target, in level-0 order sizes (Avellaneda–Stoikov, GLFT).
     double q_orders = 0.0;
-    /// Volatility of the mid's log return per sqrt(second).
+    /// Volatility of the mid's log return per sqrt(second), or with sigma_absolute the mid's
+    /// own, in quote asset per base unit per sqrt(second).
     double sigma_per_sqrt_s = 0.0;
+    bool sigma_absolute = false;
     /// Arrival intensity at the mid, per second.
     double a_per_s = 0.0;
     /// Decay of the arrival intensity, per tick.

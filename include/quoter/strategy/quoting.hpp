@@ -3,7 +3,9 @@
 //  - prices are rounded with the symbol spec, bids down and asks up, so rounding never makes a
 //    quote more aggressive than the model asked for; sizes round down to the step;
 //  - post-only guard: a bid stays strictly below the best ask and an ask strictly above the best
-//    bid (a quote the model put through the book is moved to one tick inside it);
+//    bid (a quote the model put through the book is moved to one tick inside it); off with
+//    strategy_config::clamp_to_book = false, for model experiments whose exchange ignores the
+//    displayed book;
 //  - deeper levels are at least one tick behind the level before them;
 //  - a side whose size rounds to zero, whose price is not positive, or whose notional is below
 //    the symbol's minimum is absent (size 0).

@@ -1,6 +1,6 @@
 // Configuration of the quoting strategy: the model and its parameters, inventory bands, quote
 // levels and the online estimators. Plain trivially copyable structs with working defaults;
-// reading them from TOML happens in the config layer.
+// strategy_config_reader.hpp reads them from TOML.
 //
 // Units (shared by every model):
 //  - Volatility is the standard deviation of the mid's log return per sqrt(second) (see
@@ -101,6 +101,10 @@ struct volatility_params {
     bool use_estimate = true;
     /// Fixed volatility per sqrt(second), also the fallback while no estimate exists.
     double sigma_per_sqrt_s = 1e-4;
+    /// false: sigma_per_sqrt_s is relative (of the mid's log return), as the estimators give it.
+    /// true: it is absolute, in quote asset per base unit per sqrt(second) (the arithmetic
+    /// random walk of Avellaneda-Stoikov 2008); an estimate is then scaled by the mid.
+    bool absolute = false;
 };
 
 /// Arrival intensity lambda(delta) = A * exp(-k * delta) used by Avellaneda–Stoikov (k) and
@@ -159,6 +163,15 @@ struct strategy_config {
     bool symmetric = false;
     /// Level-0 order size, in percent of equity (notional at the mid).
     double order_size_pct = 1.0;
+    /// Level-0 order size in base-asset units; > 0 replaces order_size_pct. The models' q is
+    /// then the inventory deviation divided by this size rounded to the step (exactly the number
+    /// of orders filled), not by an unrounded size that moves with equity.
+    double order_size_base = 0.0;
+    /// Keep each quote at least one tick inside the visible book (a bid below the best ask, an
+    /// ask above the best bid), as post-only orders need. false: the model's prices are sent as
+    /// they are, through the mid or the touch (a model experiment on a simulated exchange that
+    /// does not match against the displayed book, sim_exchange_config::match_book).
+    bool clamp_to_book = true;
     volatility_params volatility;
     intensity_params intensity;
     linear_params linear;

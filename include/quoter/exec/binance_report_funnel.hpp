@@ -1,0 +1,102 @@
+// binance_report_funnel: the one path every order report of a Binance gateway takes, shared by
+// the spot (WebSocket API) and USD-M futures (REST) gateways.
+//
+// A live venue tells the same thing several times: the answer to a request, the user-data
+// stream, a status query after a timeout, a replay after a reconnect. The funnel remembers, per
+// order of this run, whether its ack and its end were reported and how much fill, so that an
+// ack or an end reaches the core once whichever source tells first, and a fill only for the
+// quantity beyond what was reported already. A placement whose outcome some source already told
+// is therefore never reported unknown afterwards (outcome_known).
+//
+// resolve_status() is how an unknown outcome is resolved: the answer to an order query (spot
+// order.status, futures GET /fapi/v1/order) becomes ack / fills / cancelled / reject, or
+// cancel_reject when the query was made for a cancel whose answer was lost.
+//
+// Memory: a fixed table of slots (by client_order_id modulo the table size) allocated at
+// construction; nothing is allocated per report. Thread ownership: the gateway's I/O thread.
+#pragma once
+
+#include "quoter/core/time.hpp"
+#include "quoter/exec/binance_answer.hpp"
+#include "quoter/exec/order_types.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace quoter::exec {
+
+/// Where the funnel delivers reports (the gateway stamps and queues them for the core thread).
+class report_funnel_output {
+public:
+    virtual void deliver(exec_report report) = 0;
+
+protected:
+    ~report_funnel_output() = default;
+};
+
+/// What an order query answered, for the gateway: done, or ask again.
+enum class status_resolution : std::uint8_t {
+    resolved,  ///< Reports delivered (possibly none: nothing new).
+    ask_again, ///< 5xx / malformed / 429: the query is repeated after the timeout.
+};
+
+class order_report_funnel {
+public:
+    static constexpr std::size_t default_slots = 4096;
+
+    /// fills: counter incremented per fill report delivered (after de-duplication).
+    order_report_funnel(report_funnel_output& output, std::atomic<std::uint64_t>& fills,
+                        std::size_t slots = default_slots);
+
+    /// Starts remembering a new order of this run (when it is sent).
+    void open(const order_request& order) noexcept;
+    /// True when an ack, a fill or a terminal report already told the core what became of the
+    /// order (an unknown would only set it back).
+    [[nodiscard]] bool outcome_known(client_order_id id) const noexcept;
+    /// The order as sent when it is remembered, else fallback.
+    [[nodiscard]] order_request tracked_order(const order_request& fallback) const noexcept;
+
+    void ack(const order_request& order, std::uint64_t exchange_id);
+    /// Reports the fill that brings the order's reported quantity up to cum (nothing when it
+    /// already is). exchange_ts: the trade's time on the local clock, 0 when unknown (stamped
+    /// when delivered).
+    void fills_to(const order_request& order, core::qty cum, core::price price,
+                  std::int64_t trade_id, std::uint64_t exchange_id, liquidity_role liquidity,
+                  core::timestamp_ns exchange_ts = 0);
+    /// A terminal report (cancelled, reject) unless one was delivered already.
+    void terminal(const order_request& order, exec_kind kind, reject_reason reason,
+                  core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0);
+    /// An order the venue reports finished: first any fills not yet reported, at the order's
+    /// price, then the terminal report.
+    void finished(const order_request& order, const answered_order& o, exec_kind kind);
+    /// The answer to an order query made to resolve `order`'s placement (for_cancel false) or
+    /// a cancel of it (for_cancel true).
+    status_resolution resolve_status(const order_request& order, bool for_cancel,
+                                     const api_answer& answer);
+
+    /// A report of `kind` describing the order as requested.
+    [[nodiscard]] static exec_report report_of(const order_request& order, exec_kind kind) noexcept;
+    /// The order a venue listing describes, on top of what the request knew.
+    [[nodiscard]] static order_request order_of(const answered_order& o,
+                                                order_request base) noexcept;
+
+private:
+    struct track {
+        std::uint64_t id = 0; ///< client_order_id value; 0: free.
+        order_request order;
+        core::qty reported_cum; ///< Filled quantity already reported.
+        bool acked = false;     ///< ack (or a fill, which implies it) reported.
+        bool done = false;      ///< Terminal report (fill of all, cancelled, reject) delivered.
+    };
+
+    [[nodiscard]] track* find(client_order_id id) noexcept;
+    [[nodiscard]] const track* find(client_order_id id) const noexcept;
+
+    report_funnel_output* output_;
+    std::atomic<std::uint64_t>* fills_;
+    std::vector<track> tracks_;
+};
+
+} // namespace quoter::exec

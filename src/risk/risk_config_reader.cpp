@@ -1,0 +1,189 @@
+// Reading [risk], [risk.triggers] and [risk.alarms]. Every key is declared once, with the
+// struct's own default; docs/config.md lists them (the app tests compare). Declaration order is
+// the order `quoter config check` lists the keys in.
+#include "quoter/risk/risk_config_reader.hpp"
+
+#include "quoter/config/config.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace quoter::risk {
+namespace {
+
+/// A window or delay the limits keep as int64 milliseconds: at most a week.
+std::int64_t read_ms(config::section& s, std::string_view key, std::int64_t fallback,
+                     std::int64_t min, std::string_view doc) {
+    return s
+        .duration_ms(key, std::chrono::milliseconds(fallback),
+                     {.min = min, .max = 7 * 86'400'000LL}, doc)
+        .count();
+}
+
+/// "HH:MM" (24 h) to minutes after midnight; nothing when malformed or out of range.
+std::optional<std::int32_t> parse_time_of_day(std::string_view text) {
+    if (text.size() != 5 || text[2] != ':') {
+        return std::nullopt;
+    }
+    const auto two_digits = [&](std::size_t at) -> int {
+        const char hi = text[at];
+        const char lo = text[at + 1];
+        if (hi < '0' || hi > '9' || lo < '0' || lo > '9') {
+            return -1;
+        }
+        return (hi - '0') * 10 + (lo - '0');
+    };
+    const int hours = two_digits(0);
+    const int minutes = two_digits(3);
+    if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) {
+        return std::nullopt;
+    }
+    return hours * 60 + minutes;
+}
+
+} // namespace
+
+void read_risk_config(config::section s, risk_config& out) {
+    risk_limits& l = out.limits;
+    const config::number_limits pct{.min = 0, .max = 1000, .unit = "%"};
+    l.order_notional_pct = s.number("order_notional_pct", l.order_notional_pct, pct,
+                                    "Largest notional of one order, % of equity");
+    l.max_order_qty_base =
+        s.number("max_order_qty_base", l.max_order_qty_base, {.min = 0, .unit = "base"},
+                 "Largest quantity of one order, base asset; 0: no limit "
+                 "beyond the notional one");
+    l.price_band_bps =
+        s.number("price_band_bps", l.price_band_bps, {.min = 0, .max = 10000, .unit = "bps"},
+                 "Largest distance of a bid below the best bid (an ask above the "
+                 "best ask), and how far a marketable order may reach through");
+    l.max_new_orders_per_s = s.integer("max_new_orders_per_s", l.max_new_orders_per_s,
+                                       {.min = 0, .unit = "1/s"}, "New orders per second");
+    l.max_new_orders_per_min = s.integer("max_new_orders_per_min", l.max_new_orders_per_min,
+                                         {.min = 0, .unit = "1/min"}, "New orders per minute");
+    l.max_cancels_per_s =
+        s.integer("max_cancels_per_s", l.max_cancels_per_s, {.min = 0, .unit = "1/s"},
+                  "Cancels per second above which trading pauses until the rate "
+                  "is back under it; cancels always go out");
+    l.max_orders_per_day =
+        s.integer("max_orders_per_day", l.max_orders_per_day, {.min = 0, .unit = "1/day"},
+                  "New orders over a sliding 24 h window");
+    l.cancel_trade_ratio_block =
+        s.number("cancel_trade_ratio_block", l.cancel_trade_ratio_block, {.min = 0},
+                 "Refuse new orders while cancels / max(fills, 1) is above this; 0: never "
+                 "block (the alarm still fires)");
+    l.cancel_trade_min_cancels =
+        s.integer("cancel_trade_min_cancels", l.cancel_trade_min_cancels, {.min = 0},
+                  "Cancels in the window before the ratio can block");
+    l.cancel_trade_window_ms = read_ms(s, "cancel_trade_window_ms", l.cancel_trade_window_ms, 1,
+                                       "Window over which the blocking ratio is counted");
+    l.symbol_net_notional_pct = s.number("symbol_net_notional_pct", l.symbol_net_notional_pct, pct,
+                                         "Largest net position notional in one symbol, % of "
+                                         "equity (resting orders of the side included)");
+    l.symbol_gross_notional_pct =
+        s.number("symbol_gross_notional_pct", l.symbol_gross_notional_pct, pct,
+                 "Largest |position| + resting orders of both sides in one symbol, % of equity");
+    l.portfolio_net_notional_pct =
+        s.number("portfolio_net_notional_pct", l.portfolio_net_notional_pct, pct,
+                 "Largest sum over symbols of |net position| notional, % of equity");
+    l.daily_loss_pct = s.number("daily_loss_pct", l.daily_loss_pct, pct,
+                                "Kill when the day's loss (realized + unrealized) exceeds this "
+                                "% of the start-of-day equity");
+    const std::string reset = s.string(
+        "daily_reset_utc",
+        fmt::format("{:02}:{:02}", l.daily_reset_utc_minute / 60, l.daily_reset_utc_minute % 60),
+        "Time of day (HH:MM, UTC) at which the trading day, its "
+        "loss and its start-of-day equity start again");
+    if (const auto minute = parse_time_of_day(reset)) {
+        l.daily_reset_utc_minute = *minute;
+    } else {
+        s.error("daily_reset_utc", fmt::format("\"{}\" is not a time of day HH:MM (00:00 to "
+                                               "23:59)",
+                                               reset));
+    }
+    l.drawdown_soft_pct = s.number("drawdown_soft_pct", l.drawdown_soft_pct, pct,
+                                   "Drawdown from the equity peak that enters reduce mode");
+    l.drawdown_hard_pct = s.number("drawdown_hard_pct", l.drawdown_hard_pct, pct,
+                                   "Drawdown from the equity peak that kills");
+    l.inventory_flatten_pct = s.number("inventory_flatten_pct", l.inventory_flatten_pct, pct,
+                                       "Position notional that enters flatten mode (only "
+                                       "reducing orders pass), % of equity");
+    l.inventory_kill_pct = s.number("inventory_kill_pct", l.inventory_kill_pct, pct,
+                                    "Position notional that kills, % of equity; 0: never");
+    l.reduce_spread_multiplier =
+        s.number("reduce_spread_multiplier", l.reduce_spread_multiplier,
+                 {.min = 1, .max = 100, .unit = "x"}, "Spread multiplier in reduce mode");
+    if (l.drawdown_soft_pct > l.drawdown_hard_pct) {
+        s.error("drawdown_soft_pct", fmt::format("is above drawdown_hard_pct ({}): reduce mode "
+                                                 "would never come before the kill",
+                                                 l.drawdown_hard_pct));
+    }
+    if (l.inventory_kill_pct > 0 && l.inventory_flatten_pct > l.inventory_kill_pct) {
+        s.error("inventory_flatten_pct", fmt::format("is above inventory_kill_pct ({}): flatten "
+                                                     "mode would never come before the kill",
+                                                     l.inventory_kill_pct));
+    }
+
+    config::section t = s.sub("triggers");
+    trigger_limits& g = out.triggers;
+    g.api_error_storm_count =
+        t.integer("api_error_storm_count", g.api_error_storm_count, {.min = 0},
+                  "Kill after this many 429/418/5xx/timeout responses, venue rejects of "
+                  "checked orders or unsent requests within api_error_window_ms; 0: off");
+    g.api_error_window_ms = read_ms(t, "api_error_window_ms", g.api_error_window_ms, 1,
+                                    "Window of the API error storm");
+    g.stale_market_data_ms = read_ms(t, "stale_market_data_ms", g.stale_market_data_ms, 0,
+                                     "Pause while no market data arrived for this long");
+    g.max_slippage_ticks =
+        t.integer("max_slippage_ticks", g.max_slippage_ticks, {.min = 0, .unit = "ticks"},
+                  "Kill on a fill worse than expected by more than this; 0: "
+                  "off");
+    g.max_ack_delay_ms = read_ms(t, "max_ack_delay_ms", g.max_ack_delay_ms, 0,
+                                 "Kill when an acknowledgement takes longer than this; 0: off");
+    g.max_fill_delay_ms = read_ms(t, "max_fill_delay_ms", g.max_fill_delay_ms, 0,
+                                  "Kill when a fill arrives this long after its exchange time; "
+                                  "0: off");
+    g.flatten_on_kill = t.boolean("flatten_on_kill", g.flatten_on_kill,
+                                  "On kill, also close the position with marketable reducing "
+                                  "IOC orders that still pass the pre-trade checks");
+    g.flatten_slippage_ticks =
+        t.integer("flatten_slippage_ticks", g.flatten_slippage_ticks, {.min = 0, .unit = "ticks"},
+                  "How far through the opposite touch a flatten order's limit price reaches");
+    g.flatten_max_attempts =
+        t.integer("flatten_max_attempts", g.flatten_max_attempts, {.min = 1},
+                  "Flatten orders after one kill before giving up (each unfilled IOC counts)");
+
+    config::section a = s.sub("alarms");
+    alarm_thresholds& m = out.alarms;
+    m.min_fill_ratio_pct = a.number("min_fill_ratio_pct", m.min_fill_ratio_pct, pct,
+                                    "Alarm when fills / new orders falls below this");
+    m.fill_ratio_min_orders = a.integer("fill_ratio_min_orders", m.fill_ratio_min_orders,
+                                        {.min = 0}, "New orders before the fill ratio is judged");
+    m.max_cancel_trade_ratio =
+        a.number("max_cancel_trade_ratio", m.max_cancel_trade_ratio, {.min = 0},
+                 "Alarm when cancels / max(fills, 1) is above "
+                 "this");
+    m.cancel_trade_min_cancels =
+        a.integer("cancel_trade_min_cancels", m.cancel_trade_min_cancels, {.min = 0},
+                  "Cancels before the cancel/trade ratio is judged");
+    m.alarm_window_ms = read_ms(a, "alarm_window_ms", m.alarm_window_ms, 1,
+                                "Window of the fill and cancel/trade ratios");
+    m.one_sided_loss_streak =
+        a.integer("one_sided_loss_streak", m.one_sided_loss_streak, {.min = 0},
+                  "Alarm after this many consecutive losing trades on one "
+                  "side; 0: off");
+    m.slippage_alarm_ticks =
+        a.integer("slippage_alarm_ticks", m.slippage_alarm_ticks, {.min = 0, .unit = "ticks"},
+                  "Alarm on a fill worse than expected by more than this");
+    m.fill_delay_alarm_ms = read_ms(a, "fill_delay_alarm_ms", m.fill_delay_alarm_ms, 0,
+                                    "Alarm on a fill that arrives this long after its exchange "
+                                    "time");
+    m.alarm_cooldown_ms = read_ms(a, "alarm_cooldown_ms", m.alarm_cooldown_ms, 0,
+                                  "The same alarm repeats at most once per this interval");
+}
+
+} // namespace quoter::risk
