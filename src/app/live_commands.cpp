@@ -399,6 +399,8 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
         engine::core_loop_config loop = base;
         loop.symbol = static_cast<md::symbol_id>(i);
         loop.account.initial_cash = share;
+        loop.strategy = config.symbols[i].strategy;
+        loop.risk.limits = config.symbols[i].limits;
         loop.journal_path = i == 0 ? base.journal_path : std::string();
         loops.push_back(std::move(loop));
     }

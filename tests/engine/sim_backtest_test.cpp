@@ -445,6 +445,36 @@ TEST_CASE("many symbols over many paths: each path runs every symbol; the portfo
     CHECK(a.portfolio.total_steps == a.symbols[0].total_steps);
 }
 
+TEST_CASE("many symbols in one loop: a symbol's own strategy and limits apply to it alone",
+          "[backtest][symbols]") {
+    const auto config = btc_config(300);
+    const auto shared = btc_and_eth(config);
+    auto own = shared;
+    strategy::strategy_config wide = config.strategy;
+    wide.linear.spread_bps = config.strategy.linear.spread_bps * 8.0;
+    own[1].strategy = wide;
+    risk::risk_limits tight = config.risk.limits;
+    tight.order_notional_pct = 1e-6; // every ETHUSDT order is too large
+    auto limited = shared;
+    limited[1].limits = tight;
+    const auto base = engine::run_backtest(config, shared, 9);
+    const auto wider = engine::run_backtest(config, own, 9);
+    const auto refused = engine::run_backtest(config, limited, 9);
+    // ETHUSDT quotes wider with its own strategy (fewer fills); BTCUSDT's spread is the shared
+    // one. (The symbols share the exchange's latency stream, so BTCUSDT's fills may move.)
+    REQUIRE(base[1].metrics.fills > 0);
+    CHECK(wider[1].metrics.fills < base[1].metrics.fills);
+    CHECK(wider[1].metrics.mean_quoted_spread > 4.0 * base[1].metrics.mean_quoted_spread);
+    CHECK(wider[0].metrics.mean_quoted_spread ==
+          Approx(base[0].metrics.mean_quoted_spread).epsilon(0.2));
+    // With its own order limit every ETHUSDT order is refused; BTCUSDT's pass and fill.
+    CHECK(refused[1].metrics.fills == 0);
+    CHECK(refused[0].metrics.fills > 0);
+    CHECK(refused[1].loop.fills == 0);
+    CHECK(refused[0].counters.refusals_by_reason[static_cast<std::size_t>(
+              risk::reject_reason::max_order_notional)] > 0);
+}
+
 TEST_CASE("alerts of a backtest are counted by kind with the first few kept, and reported",
           "[backtest][alerts]") {
     engine::backtest_config config = btc_config(600.0);
