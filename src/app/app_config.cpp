@@ -351,6 +351,8 @@ void read_symbol_tables(config::document& doc, engine_config& config) {
         symbol_entry entry;
         entry.name = config.engine.symbol;
         entry.filters = config.symbol;
+        entry.strategy = config.strategy;
+        entry.limits = config.risk.limits;
         config.symbols.push_back(std::move(entry));
         build_symbol_spec(doc.section("symbol"), config.symbols.back());
     } else {
@@ -370,6 +372,10 @@ void read_symbol_tables(config::document& doc, engine_config& config) {
                                          "Mid price the synthetic market of this symbol starts "
                                          "at; 0: market.start_price");
             build_symbol_spec(s, entry);
+            entry.strategy = config.strategy;
+            strategy::read_strategy_config(s.sub("strategy"), entry.strategy);
+            entry.limits = config.risk.limits;
+            risk::read_symbol_limits(s.sub("risk"), entry.limits);
             config.symbols.push_back(std::move(entry));
         }
     }
@@ -460,7 +466,10 @@ engine::backtest_config make_backtest_config(const engine_config& config) {
 std::vector<engine::backtest_symbol> make_backtest_symbols(const engine_config& config) {
     std::vector<engine::backtest_symbol> out;
     for (const symbol_entry& entry : config.symbols) {
-        engine::backtest_symbol symbol{.spec = entry.spec, .market = config.market.model};
+        engine::backtest_symbol symbol{.spec = entry.spec,
+                                       .market = config.market.model,
+                                       .strategy = entry.strategy,
+                                       .limits = entry.limits};
         if (entry.start_price > 0.0) {
             symbol.market.initial_mid_price = entry.start_price;
         }

@@ -227,6 +227,104 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
     return 0;
 }
 
+/// Writes one multi-path report (out_dir: report.html, paths.csv, ...; path 0 in
+/// out_dir/path_0). False (after saying why) when a file cannot be written.
+bool write_paths_report(const engine::multi_path_result& result, const core::symbol_spec& spec,
+                        const std::string& title, std::uint32_t paths,
+                        const std::vector<sim::report_parameter>& parameters,
+                        const std::filesystem::path& out_dir, const std::string& config_path) {
+    auto example = engine::make_run_report(
+        result.example, spec, fmt::format("path 0 of {} (seed {})", paths, result.example.seed),
+        parameters);
+    example.provenance = report_provenance_for(config_path);
+    sim::multi_path_report report;
+    report.title = fmt::format("{}, {} paths", title, paths);
+    report.paths = result.paths;
+    report.metrics = result.metrics;
+    report.parameters = parameters;
+    report.alerts = engine::report_alerts(result.alerts);
+    report.provenance = report_provenance_for(config_path);
+    report.spread = result.spread;
+    report.format = sim::report_format_for(spec);
+    report.representative = &example;
+    auto written = sim::write_multi_path_report(out_dir, report);
+    if (written) {
+        written = sim::write_run_report(out_dir / "path_0", example);
+    }
+    if (!written) {
+        std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
+                     written.error().reason.c_str());
+        return false;
+    }
+    return true;
+}
+
+/// `quoter backtest --paths N` of several symbols in one loop: every path runs every symbol.
+/// One multi-path report per symbol (out_dir/<SYMBOL>/) and the portfolio's in out_dir (its
+/// samples sum the symbols' equity; its inventory is net notional in quote units).
+int run_symbols_paths(const engine_config& config, const engine::backtest_config& run,
+                      std::uint64_t seed, std::uint32_t paths,
+                      const std::vector<sim::report_parameter>& parameters,
+                      const std::filesystem::path& out_dir, const std::string& config_path) {
+    const auto symbols = make_backtest_symbols(config);
+    sim::path_runner runner(sim::path_runner_options{.threads = config.backtest.threads});
+    const std::int64_t start = monotonic_ns();
+    const auto result = engine::run_backtest_paths(run, symbols, seed, paths, runner);
+    const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
+    const std::string model = std::string(strategy::to_string(config.strategy.model));
+    std::string names;
+    for (std::size_t i = 0; i < result.symbols.size(); ++i) {
+        const std::string& name = config.symbols[i].name;
+        names += (names.empty() ? "" : ", ") + name;
+        std::vector<sim::report_parameter> own = parameters;
+        own.push_back({"report.symbol", name});
+        if (!write_paths_report(
+                result.symbols[i], symbols[i].spec,
+                fmt::format("quoter backtest: {} ({} of {} symbols in one loop) on a synthetic "
+                            "market, {} model",
+                            name, i + 1, result.symbols.size(), model),
+                paths, own, out_dir / name, config_path)) {
+            return exit_failed;
+        }
+    }
+    std::vector<sim::report_parameter> whole = parameters;
+    whole.push_back({"report.symbol", "portfolio: " + names});
+    // Portfolio figures are quote-asset amounts: the first symbol's quote format fits them.
+    if (!write_paths_report(result.portfolio, symbols.front().spec,
+                            fmt::format("quoter backtest: portfolio of {} in one loop on a "
+                                        "synthetic market, {} model",
+                                        names, model),
+                            paths, whole, out_dir, config_path)) {
+        return exit_failed;
+    }
+    const engine::multi_path_result& p = result.portfolio;
+    const double steps = static_cast<double>(p.total_steps);
+    std::printf("quoter backtest: %zu symbols in one loop, %u paths of %.0f s simulated (%.0f "
+                "steps) in %.2f s on %u thread%s\n",
+                result.symbols.size(), paths, static_cast<double>(run.duration_ns) * 1e-9, steps,
+                wall_s, runner.threads(), runner.threads() == 1 ? "" : "s");
+    const auto row = [](const std::string& name, const engine::multi_path_result& r) {
+        std::printf("  %-10s final PnL mean %+.6g std %.6g [p05 %.6g, p95 %.6g], Sharpe median "
+                    "%.4g, fills mean %.4g\n",
+                    name.c_str(), r.metrics.final_pnl.mean, r.metrics.final_pnl.stddev,
+                    r.metrics.final_pnl.p05, r.metrics.final_pnl.p95, r.metrics.sharpe.median,
+                    r.metrics.fills.mean);
+    };
+    for (std::size_t i = 0; i < result.symbols.size(); ++i) {
+        row(config.symbols[i].name, result.symbols[i]);
+    }
+    row("portfolio", p);
+    std::printf("  risk: orders refused %llu over all paths, %llu of %u paths halted at least "
+                "once\n",
+                static_cast<unsigned long long>(p.risk_refusals),
+                static_cast<unsigned long long>(p.halted_paths), paths);
+    print_alert_summary(engine::report_alerts(p.alerts));
+    std::printf("report: portfolio %s (per-path table %s), one folder per symbol in %s\n",
+                (out_dir / "report.html").string().c_str(),
+                (out_dir / "paths.csv").string().c_str(), out_dir.string().c_str());
+    return 0;
+}
+
 } // namespace
 
 int run_backtest_command(const backtest_command& command) {
@@ -242,14 +340,6 @@ int run_backtest_command(const backtest_command& command) {
     }
     const engine::backtest_config run = make_backtest_config(config);
     const std::uint32_t paths = command.paths.value_or(config.backtest.paths);
-    if (config.symbols.size() > 1 && paths > 1) {
-        std::fprintf(stderr,
-                     "quoter backtest: %zu symbols (engine.symbols) run one path; several paths "
-                     "of several symbols are not built yet: run with --paths 1, or one symbol "
-                     "per run for %u paths\n",
-                     config.symbols.size(), paths);
-        return exit_invalid;
-    }
     const std::uint64_t seed = command.seed.value_or(config.backtest.seed);
     const auto parameters = report_parameters(config, paths, seed);
     const std::filesystem::path out_dir = command.out_dir;
@@ -262,6 +352,10 @@ int run_backtest_command(const backtest_command& command) {
     // replay's) must not leave the other's charts and tables beside its own.
     if (!remove_earlier_report(out_dir)) {
         return exit_failed;
+    }
+    if (config.symbols.size() > 1 && paths > 1) {
+        return run_symbols_paths(config, run, seed, paths, parameters, out_dir,
+                                 command.config_path);
     }
     if (config.symbols.size() > 1) {
         return run_symbols_backtest(config, run, seed, parameters, out_dir, command.config_path);

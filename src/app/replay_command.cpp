@@ -52,6 +52,42 @@ std::optional<md::symbol_registry> make_registry(const engine_config& config,
     return registry;
 }
 
+/// The registry of a many-symbol replay: every symbol of engine.symbols, in order (id i is
+/// config.symbols[i]), from the exchangeInfo cache beside the first file when it lists them all,
+/// else from the [symbol.<NAME>] filters.
+std::optional<md::symbol_registry> make_symbols_registry(const engine_config& config,
+                                                         const std::string& first_file) {
+    const md::market venue = to_md_market(config.engine.market);
+    const std::filesystem::path cache =
+        std::filesystem::path(first_file).parent_path() /
+        (venue == md::market::spot ? "spot-exchangeInfo.json" : "futures-exchangeInfo.json");
+    std::vector<std::string_view> names;
+    for (const symbol_entry& entry : config.symbols) {
+        names.push_back(entry.name);
+    }
+    if (std::filesystem::exists(cache)) {
+        const auto info = md::load_exchange_info_file(cache.string(), venue);
+        const bool all = info && std::all_of(names.begin(), names.end(), [&](std::string_view n) {
+                             return info->find(n) != nullptr;
+                         });
+        md::symbol_registry registry;
+        if (all && md::register_symbols(registry, *info, names)) {
+            return registry;
+        }
+    }
+    md::symbol_registry registry;
+    for (std::size_t i = 0; i < config.symbols.size(); ++i) {
+        const symbol_entry& entry = config.symbols[i];
+        // Binance book quantities carry 8 decimals.
+        const auto book = md::make_book_spec(entry.name, entry.filters.tick_size, 8);
+        if (!book ||
+            registry.add({.book_spec = *book, .trading_spec = entry.spec, .venue = venue}) != i) {
+            return std::nullopt;
+        }
+    }
+    return registry;
+}
+
 /// Symbols the first lines of the captures carry market data for (upper case, as Binance
 /// spells them), read from each line's "s" field; for a message naming what a replay lacks.
 std::vector<std::string> capture_symbols(const std::vector<std::string>& files) {
@@ -92,19 +128,20 @@ std::string joined(const std::vector<std::string>& names) {
 }
 
 /// The report of a replay: the synthetic run's files and metrics, plus the replay's counts.
-sim::run_report make_replay_report(const engine_config& config, const replay_command& command,
+sim::run_report make_replay_report(const std::string& symbol, const core::symbol_spec& spec,
+                                   const replay_command& command,
                                    const engine::backtest_summary& s) {
     sim::run_report report;
     report.title =
-        fmt::format("quoter backtest: {} replay of {} capture file{}", config.engine.symbol,
+        fmt::format("quoter backtest: {} replay of {} capture file{}", symbol,
                     command.data_files.size(), command.data_files.size() == 1 ? "" : "s");
     report.pnl = s.pnl;
     report.fills = s.fills;
     report.orders = s.orders;
     report.metrics = s.metrics;
-    report.format = sim::report_format_for(config.spec);
+    report.format = sim::report_format_for(spec);
     report.parameters.push_back({"config", command.config_path});
-    report.parameters.push_back({"engine.symbol", config.engine.symbol});
+    report.parameters.push_back({"engine.symbol", symbol});
     for (std::size_t i = 0; i < command.data_files.size(); ++i) {
         report.parameters.push_back({fmt::format("data[{}]", i), command.data_files[i]});
     }
@@ -135,6 +172,106 @@ sim::run_report make_replay_report(const engine_config& config, const replay_com
     return report;
 }
 
+/// `quoter backtest --data` of several symbols (engine.symbols) in one loop: the files merge
+/// by time, each symbol trades its own book on its share of backtest.initial_cash; one report
+/// folder per symbol (out_dir/<SYMBOL>/), a summary line each and the portfolio's total.
+int run_symbols_replay(const engine_config& config, const replay_command& command) {
+    const auto registry = make_symbols_registry(config, command.data_files.front());
+    if (!registry) {
+        std::fprintf(stderr, "quoter backtest: invalid filters in a [symbol.<NAME>] table\n");
+        return exit_invalid;
+    }
+    const engine::core_loop_config base = make_core_loop_config(config);
+    const double share = base.account.initial_cash / static_cast<double>(config.symbols.size());
+    std::vector<engine::core_loop_config> loops;
+    for (std::size_t i = 0; i < config.symbols.size(); ++i) {
+        engine::core_loop_config loop = base;
+        loop.symbol = static_cast<md::symbol_id>(i);
+        loop.account.initial_cash = share;
+        loop.strategy = config.symbols[i].strategy;
+        loop.risk.limits = config.symbols[i].limits;
+        loop.journal_path = i == 0 ? base.journal_path : std::string();
+        loops.push_back(std::move(loop));
+    }
+    const auto summaries = engine::run_replay_backtest(*registry, command.data_files, loops);
+    const engine::backtest_summary& all = summaries.front();
+    if (!all.ok) {
+        std::fprintf(stderr, "quoter backtest: %s\n", all.error.c_str());
+        return exit_invalid;
+    }
+    std::string missing;
+    for (std::size_t i = 0; i < summaries.size(); ++i) {
+        // Feed-state events reach every symbol; book and trade events only a captured one.
+        if (summaries[i].loop.book_events + summaries[i].loop.trade_events == 0) {
+            missing += (missing.empty() ? "" : ", ") + config.symbols[i].name;
+        }
+    }
+    if (!missing.empty()) {
+        const auto held = capture_symbols(command.data_files);
+        std::fprintf(stderr,
+                     "quoter backtest: the capture holds no market data for %s (it holds %s); "
+                     "give a capture of every symbol in engine.symbols\n",
+                     missing.c_str(), held.empty() ? "no symbol" : joined(held).c_str());
+        return exit_invalid;
+    }
+    const std::filesystem::path out_dir = command.out_dir;
+    if (!remove_earlier_report(out_dir)) {
+        return exit_failed;
+    }
+    std::printf("quoter backtest: %zu symbols in one loop, replay of %zu file%s, %.0f s of "
+                "capture in %.2f s\n",
+                summaries.size(), command.data_files.size(),
+                command.data_files.size() == 1 ? "" : "s",
+                static_cast<double>(all.last_ns - all.first_ns) * 1e-9, all.wall_seconds);
+    std::printf("  messages %llu (%llu bad lines, %llu malformed, %llu unrecognised, %llu other "
+                "symbols), %.0f messages/s\n",
+                static_cast<unsigned long long>(all.lines),
+                static_cast<unsigned long long>(all.bad_lines),
+                static_cast<unsigned long long>(all.replay.malformed),
+                static_cast<unsigned long long>(all.replay.unrecognised),
+                static_cast<unsigned long long>(all.replay.unknown_symbol), all.messages_per_s);
+    double total_pnl = 0.0;
+    double fees = 0.0;
+    std::string folders;
+    for (std::size_t i = 0; i < summaries.size(); ++i) {
+        const engine::backtest_summary& s = summaries[i];
+        const std::string& name = config.symbols[i].name;
+        const sim::run_report report = make_replay_report(name, config.symbols[i].spec, command, s);
+        const auto written = sim::write_run_report(out_dir / name, report);
+        if (!written) {
+            std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
+                         written.error().path.c_str(), written.error().reason.c_str());
+            return exit_failed;
+        }
+        std::printf("  %-10s PnL %s (of its %.2f), fees %.4f, orders %llu, fills %llu, risk "
+                    "rejects %llu, gaps %llu, resyncs %llu, final state %s\n",
+                    name.c_str(), signed_money(s.total_pnl).c_str(), share, s.fees,
+                    static_cast<unsigned long long>(s.orders_sent),
+                    static_cast<unsigned long long>(s.loop.fills),
+                    static_cast<unsigned long long>(s.risk_rejects),
+                    static_cast<unsigned long long>(s.gaps),
+                    static_cast<unsigned long long>(s.resyncs),
+                    std::string(risk::to_string(s.final_state)).c_str());
+        if (s.book_never_synced) {
+            std::printf("    the %s book never synced (no depth snapshot in the capture?): no "
+                        "quotes were made\n",
+                        name.c_str());
+        }
+        if (s.alerts.total() != 0) {
+            print_alert_summary(report.alerts);
+        }
+        total_pnl += s.total_pnl;
+        fees += s.fees;
+        folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
+    }
+    std::printf("  portfolio PnL %s (%+.4f%% of %.2f), fees %.4f\n",
+                signed_money(total_pnl).c_str(),
+                base.account.initial_cash > 0 ? 100.0 * total_pnl / base.account.initial_cash : 0.0,
+                base.account.initial_cash, fees);
+    std::printf("report: one folder per symbol: %s\n", folders.c_str());
+    return 0;
+}
+
 } // namespace
 
 int run_replay_command(const replay_command& command) {
@@ -150,11 +287,7 @@ int run_replay_command(const replay_command& command) {
         return exit_invalid;
     }
     if (loaded->symbols.size() > 1) {
-        std::fprintf(stderr,
-                     "quoter backtest: a replay trades one symbol, and engine.symbols names %zu; "
-                     "set engine.symbol to the captured symbol instead\n",
-                     loaded->symbols.size());
-        return exit_invalid;
+        return run_symbols_replay(*loaded, command);
     }
     if (!loaded->engine.symbol_named) {
         // No symbol named: replay the one the capture holds.
@@ -205,7 +338,8 @@ int run_replay_command(const replay_command& command) {
     if (!remove_earlier_report(out_dir)) {
         return exit_failed;
     }
-    const sim::run_report report = make_replay_report(config, command, s);
+    const sim::run_report report =
+        make_replay_report(config.engine.symbol, config.spec, command, s);
     const auto written = sim::write_run_report(out_dir, report);
     if (!written) {
         std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),

@@ -153,4 +153,226 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     return summary;
 }
 
+namespace {
+
+/// One symbol of a many-symbol replay: its recorder in front of the shared exchange and its
+/// loop.
+struct replay_lane {
+    replay_lane(const core_loop_config& config, const md::instrument& instrument,
+                exec::sim_exchange& exchange, const replay_options& options, ops::journal* journal)
+        : recorder(exchange, instrument.trading_spec, options.keep),
+          loop(config, instrument, recorder, &exchange, journal) {
+        recorder.attach(&loop.account());
+        loop.set_alert_sink(&recorder.alerts());
+    }
+    run_recorder recorder;
+    core_loop loop;
+    core::timestamp_ns next_sample = 0;
+};
+
+/// Routes the exchange's reports to the recorder of their symbol index.
+class replay_router final : public exec::exec_report_sink {
+public:
+    explicit replay_router(std::vector<std::unique_ptr<replay_lane>>& lanes) noexcept
+        : lanes_(lanes) {}
+    void on_exec_report(const exec::exec_report& report) noexcept override {
+        if (report.symbol < lanes_.size()) {
+            lanes_[report.symbol]->recorder.report_input().on_exec_report(report);
+        }
+    }
+
+private:
+    std::vector<std::unique_ptr<replay_lane>>& lanes_;
+};
+
+core::price best_resting(const exec::sim_exchange& exchange, std::uint32_t symbol,
+                         core::side side) noexcept {
+    core::price best{0};
+    bool found = false;
+    exchange.for_each_open_order(symbol, side, [&](const exec::sim_order& order) {
+        if (!found) {
+            best = order.request.price;
+            found = true;
+        }
+    });
+    return best;
+}
+
+} // namespace
+
+std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& registry,
+                                                  const std::vector<std::string>& files,
+                                                  std::span<const core_loop_config> configs,
+                                                  const replay_options& options) {
+    std::vector<backtest_summary> out(std::max<std::size_t>(configs.size(), 1));
+    const std::size_t count = std::min(configs.size(), portfolio_exposure::max_symbols);
+    // md symbol id -> lane index (count: not traded).
+    std::vector<std::size_t> lane_of(registry.size(), count);
+    std::vector<core::symbol_spec> specs;
+    for (std::size_t i = 0; i < count; ++i) {
+        const md::symbol_id id = configs[i].symbol;
+        if (!registry.contains(id) || lane_of[id] != count) {
+            out.front().error = "symbol id not in the registry, or named twice";
+            return out;
+        }
+        lane_of[id] = i;
+        specs.push_back(registry.at(id).trading_spec);
+    }
+    if (count == 0) {
+        out.front().error = "no symbol to replay";
+        return out;
+    }
+    exec::sim_exchange exchange(configs.front().exchange, specs);
+
+    std::unique_ptr<ops::journal> journal;
+    if (!configs.front().journal_path.empty()) {
+        ops::journal_config journal_config;
+        journal_config.path = configs.front().journal_path;
+        journal_config.fdatasync_interval_ms = -1;
+        for (std::size_t i = 0; i < count; ++i) {
+            const md::symbol_id id = configs[i].symbol;
+            if (journal_config.symbols.size() <= id) {
+                journal_config.symbols.resize(id + 1U, specs[i]);
+            }
+            journal_config.symbols[id] = specs[i];
+        }
+        auto opened = ops::journal::open(std::move(journal_config));
+        if (!opened.has_value()) {
+            out.front().error = "cannot open the journal " + configs.front().journal_path;
+            return out;
+        }
+        journal = std::move(*opened);
+    }
+
+    std::vector<std::unique_ptr<replay_lane>> lanes;
+    portfolio_exposure exposure;
+    for (std::size_t i = 0; i < count; ++i) {
+        core_loop_config config = configs[i];
+        config.quotes.symbol = static_cast<std::uint32_t>(i);
+        lanes.push_back(std::make_unique<replay_lane>(config, registry.at(config.symbol), exchange,
+                                                      options, journal.get()));
+    }
+    replay_router router(lanes);
+    exchange.set_report_sink(&router); // after every recorder set itself
+    for (std::size_t i = 0; count > 1 && i < count; ++i) {
+        lanes[i]->loop.set_portfolio(&exposure, i);
+    }
+
+    md::capture_replayer replayer(registry, files);
+    const core::duration_ns interval = std::max<core::duration_ns>(options.record_interval_ns, 1);
+    const auto sample = [&](std::size_t i, core::timestamp_ns at) {
+        lanes[i]->recorder.sample(
+            at, best_resting(exchange, static_cast<std::uint32_t>(i), core::side::buy),
+            best_resting(exchange, static_cast<std::uint32_t>(i), core::side::sell));
+    };
+    const auto started = std::chrono::steady_clock::now();
+    core::timestamp_ns first_ns = 0;
+    core::timestamp_ns last_ns = 0;
+    md::md_event event;
+    std::uint64_t since_drain = 0;
+    while (replayer.next(event)) {
+        if (first_ns == 0) {
+            first_ns = event.local_ns;
+        }
+        last_ns = event.local_ns;
+        const std::size_t owner = event.symbol < lane_of.size() ? lane_of[event.symbol] : count;
+        // The owner takes the event; the others poll, so that reports the exchange delivered
+        // to them (their fills) are acted on at once, as in a synthetic run's step.
+        for (std::size_t i = 0; i < count; ++i) {
+            if (i == owner) {
+                lanes[i]->loop.on_event(event, event.local_ns);
+            } else {
+                (void)lanes[i]->loop.poll(event.local_ns);
+            }
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            replay_lane& l = *lanes[i];
+            // Sampling starts once the account has a mark: equity before it is not a price.
+            if (event.local_ns >= l.next_sample && l.loop.account().current_mark().half_ticks > 0) {
+                sample(i, event.local_ns);
+                l.next_sample = event.local_ns + interval;
+            }
+        }
+        if (journal && ++since_drain == 256) {
+            since_drain = 0;
+            (void)journal->drain();
+        }
+    }
+    std::vector<risk::trading_state> final_states;
+    for (auto& l : lanes) {
+        final_states.push_back(l->loop.state());
+        l->loop.shutdown(last_ns);
+    }
+    const core::timestamp_ns end = last_ns + core::ns_per_s;
+    for (auto& l : lanes) {
+        (void)l->loop.poll(end);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        if (lanes[i]->next_sample != 0) {
+            sample(i, end);
+        }
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    if (journal) {
+        journal->stop();
+    }
+
+    const double wall_seconds = std::chrono::duration<double>(elapsed).count();
+    for (std::size_t i = 0; i < count; ++i) {
+        backtest_summary& summary = out[i];
+        replay_lane& l = *lanes[i];
+        const core_loop_config& config = configs[i];
+        summary.first_ns = first_ns;
+        summary.last_ns = last_ns;
+        summary.final_state = final_states[i];
+        summary.wall_seconds = wall_seconds;
+        summary.lines = replayer.lines();
+        summary.bad_lines = replayer.bad_lines();
+        summary.replay = replayer.stats();
+        summary.messages_per_s =
+            wall_seconds > 0.0 ? static_cast<double>(summary.lines) / wall_seconds : 0.0;
+        const md::book_sync_stats& sync = replayer.feed().sync(config.symbol).stats();
+        summary.gaps = sync.gaps;
+        summary.resyncs = sync.resyncs;
+        summary.loop = l.loop.stats();
+        summary.quotes = l.loop.quotes().counters();
+        summary.orders_sent = l.loop.gate().orders_sent(risk::order_intent::quote);
+        summary.flatten_orders_sent = l.loop.gate().orders_sent(risk::order_intent::flatten);
+        summary.risk_rejects = l.loop.gate().risk_rejects();
+        for (std::size_t r = 0; r < summary.risk_rejects_by_reason.size(); ++r) {
+            summary.risk_rejects_by_reason[r] =
+                l.loop.gate().risk_rejects(static_cast<risk::reject_reason>(r));
+        }
+        summary.exchange = exchange.stats();
+        const portfolio::account& account = l.loop.account();
+        summary.position = account.position();
+        summary.cash_units = account.cash_units();
+        summary.inventory_value_units = account.inventory_value_units();
+        summary.equity_units = account.equity_units();
+        summary.initial_cash_units = account.initial_cash_units();
+        summary.mark_half_ticks = account.current_mark().half_ticks;
+        summary.equity = account.equity();
+        summary.total_pnl = account.total_pnl();
+        summary.fees = account.fees();
+        summary.book_never_synced = summary.loop.book_events == 0;
+        summary.activity = l.recorder.activity();
+        summary.alerts = l.recorder.alerts();
+        sim::metrics_config settings;
+        settings.initial_capital = config.account.initial_cash;
+        settings.soft_limit_pct = config.strategy.bands.soft_limit_pct;
+        settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
+        summary.metrics = sim::compute_metrics(l.recorder.pnl(), l.recorder.fills(),
+                                               l.recorder.activity(), settings);
+        summary.pnl = l.recorder.take_pnl();
+        summary.fills = l.recorder.take_fills();
+        summary.orders = l.recorder.take_orders();
+        if (replayer.error() != md::capture_error::none) {
+            summary.error = replayer.error_message();
+        } else {
+            summary.ok = true;
+        }
+    }
+    return out;
+}
+
 } // namespace quoter::engine

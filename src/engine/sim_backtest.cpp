@@ -18,10 +18,11 @@ constexpr std::uint64_t exchange_stream = 0x65786368616e6765ULL; // "exchange"
 // Enough samples for most runs without reallocation; longer runs grow the vector.
 constexpr std::size_t max_reserved_samples = std::size_t{1} << 20;
 
-core_loop_config loop_config_for(const backtest_config& config, std::uint64_t seed) {
+core_loop_config loop_config_for(const backtest_config& config, std::uint64_t seed,
+                                 const backtest_symbol* symbol = nullptr) {
     core_loop_config out;
     out.symbol = 0;
-    out.strategy = config.strategy;
+    out.strategy = symbol != nullptr && symbol->strategy ? *symbol->strategy : config.strategy;
     auto& horizon = out.strategy.avellaneda_stoikov;
     if (horizon.horizon == strategy::horizon_kind::finite && horizon.terminal_time_ns <= 0) {
         horizon.terminal_time_ns = config.duration_ns; // the run ends at T
@@ -31,6 +32,9 @@ core_loop_config loop_config_for(const backtest_config& config, std::uint64_t se
     out.exchange = config.exchange;
     out.exchange.seed = sim::mix64(seed ^ exchange_stream);
     out.risk = config.risk;
+    if (symbol != nullptr && symbol->limits) {
+        out.risk.limits = *symbol->limits;
+    }
     out.account = {.initial_cash = config.initial_cash,
                    .maker_fee_bps = config.exchange.maker_fee_bps,
                    .taker_fee_bps = config.exchange.taker_fee_bps};
@@ -95,18 +99,21 @@ struct synthetic_run::lane {
                index == 0 ? seed : sim::mix64(seed ^ (lane_stream * index)),
                sim::synthetic_feed_config{.step_ns =
                                               std::max<core::duration_ns>(config.step_ns, 1)}),
-          recorder(exchange, spec, keep), loop(lane_config(config, index, seed, cash), instrument,
-                                               recorder, &exchange, journal, control),
+          recorder(exchange, spec, keep), loop(lane_config(config, symbol, index, seed, cash),
+                                               instrument, recorder, &exchange, journal, control),
           flow(static_cast<std::uint32_t>(index),
-               config.quotes.levels > 0 ? config.quotes.levels
-                                        : static_cast<std::size_t>(config.strategy.levels.count)) {
+               config.quotes.levels > 0
+                   ? config.quotes.levels
+                   : static_cast<std::size_t>(
+                         (symbol.strategy ? *symbol.strategy : config.strategy).levels.count)) {
         recorder.attach(&loop.account());
         loop.set_alert_sink(&recorder.alerts());
     }
 
-    static core_loop_config lane_config(const backtest_config& config, std::size_t index,
+    static core_loop_config lane_config(const backtest_config& config,
+                                        const backtest_symbol& symbol, std::size_t index,
                                         std::uint64_t seed, double cash) {
-        core_loop_config out = loop_config_for(config, seed);
+        core_loop_config out = loop_config_for(config, seed, &symbol);
         out.symbol = static_cast<md::symbol_id>(index);
         out.quotes.symbol = static_cast<std::uint32_t>(index);
         out.account.initial_cash = cash;
@@ -156,10 +163,17 @@ synthetic_run::synthetic_run(const backtest_config& config,
         lanes_[i]->loop.set_portfolio(&exposure_, i);
     }
     // Outputs that move with time alone must be recomputed on every step.
-    const auto& s = config_.strategy;
-    requote_every_step_ = (s.model == strategy::model_kind::avellaneda_stoikov &&
-                           s.avellaneda_stoikov.horizon == strategy::horizon_kind::finite) ||
-                          (s.model != strategy::model_kind::linear && s.intensity.use_estimate);
+    const auto moves_with_time = [](const strategy::strategy_config& s) {
+        return (s.model == strategy::model_kind::avellaneda_stoikov &&
+                s.avellaneda_stoikov.horizon == strategy::horizon_kind::finite) ||
+               (s.model != strategy::model_kind::linear && s.intensity.use_estimate);
+    };
+    requote_every_step_ = moves_with_time(config_.strategy);
+    for (std::size_t i = 0; i < count; ++i) {
+        if (symbols[i].strategy) {
+            requote_every_step_ = requote_every_step_ || moves_with_time(*symbols[i].strategy);
+        }
+    }
     if (keep.pnl) {
         const auto expected = static_cast<std::size_t>(
             std::max<core::duration_ns>(config_.duration_ns, 0) / config_.record_interval_ns + 2);
@@ -451,30 +465,24 @@ std::vector<backtest_result> run_backtest(const backtest_config& config,
     return out;
 }
 
-multi_path_result run_backtest_paths(const backtest_config& config, const core::symbol_spec& spec,
-                                     std::uint64_t base_seed, std::size_t path_count,
-                                     sim::path_runner& runner) {
-    std::optional<backtest_result> example;
-    const auto outcomes = runner.run(path_count, base_seed, [&](const sim::path_context& path) {
-        const bool is_example = path.index == 0;
-        const auto run = std::make_unique<synthetic_run>(
-            config, spec, path.seed,
-            record_options{.pnl = true, .fills = true, .orders = is_example});
-        run->run();
-        const sim::run_metrics metrics = run->metrics();
-        const backtest_counters counters = run->counters();
-        std::vector<double> grid = pnl_on_grid(
-            run->recorder().pnl(), run->metrics_settings().initial_capital, spread_points);
-        if (is_example) {
-            example.emplace(collect(*run, metrics)); // only path 0 writes it
-        }
-        return path_outcome{sim::summarize_path(path.index, path.seed, metrics),
-                            counters.steps,
-                            counters.risk_refusals,
-                            counters.killed,
-                            run->recorder().alerts(),
-                            std::move(grid)};
-    });
+namespace {
+
+/// One path's outcome for one view (a symbol, or the portfolio) of a run.
+path_outcome outcome_of(const sim::path_context& path, const sim::run_metrics& metrics,
+                        const backtest_counters& counters, std::span<const sim::pnl_sample> pnl,
+                        double initial_capital, const alert_tally& alerts) {
+    return path_outcome{sim::summarize_path(path.index, path.seed, metrics),
+                        counters.steps,
+                        counters.risk_refusals,
+                        counters.killed,
+                        alerts,
+                        pnl_on_grid(pnl, initial_capital, spread_points)};
+}
+
+/// The multi-path result of one view from its paths' outcomes, in path order, and path 0's
+/// records.
+multi_path_result assemble_paths(std::span<const path_outcome> outcomes,
+                                 std::optional<backtest_result> example) {
     multi_path_result result;
     result.paths.reserve(outcomes.size());
     for (const auto& outcome : outcomes) {
@@ -504,6 +512,142 @@ multi_path_result run_backtest_paths(const backtest_config& config, const core::
     }
     if (example) {
         result.example = std::move(*example);
+    }
+    return result;
+}
+
+/// The portfolio's records of a many-symbol run (see multi_symbol_paths_result).
+struct portfolio_records {
+    std::vector<sim::pnl_sample> pnl;
+    std::vector<sim::fill_record> fills;
+    std::vector<sim::order_record> orders;
+    sim::activity_counts activity;
+    alert_tally alerts;
+};
+
+portfolio_records combine_symbols(const synthetic_run& run) {
+    portfolio_records out;
+    std::size_t samples = std::numeric_limits<std::size_t>::max();
+    for (std::size_t s = 0; s < run.symbol_count(); ++s) {
+        samples = std::min(samples, run.recorder(s).pnl().size());
+    }
+    samples = run.symbol_count() == 0 ? 0 : samples;
+    out.pnl.resize(samples);
+    for (std::size_t i = 0; i < samples; ++i) {
+        sim::pnl_sample& p = out.pnl[i];
+        p.time_ns = run.recorder(0).pnl()[i].time_ns;
+        p.mid = 1.0;
+        for (std::size_t s = 0; s < run.symbol_count(); ++s) {
+            const sim::pnl_sample& x = run.recorder(s).pnl()[i];
+            p.inventory += x.inventory * x.mid;
+            p.cash += x.cash;
+            p.equity += x.equity;
+            p.realized_pnl += x.realized_pnl;
+            p.unrealized_pnl += x.unrealized_pnl;
+            p.fees += x.fees;
+        }
+    }
+    for (std::size_t s = 0; s < run.symbol_count(); ++s) {
+        const run_recorder& r = run.recorder(s);
+        out.fills.insert(out.fills.end(), r.fills().begin(), r.fills().end());
+        out.orders.insert(out.orders.end(), r.orders().begin(), r.orders().end());
+        const sim::activity_counts& a = r.activity();
+        out.activity.orders_submitted += a.orders_submitted;
+        out.activity.orders_filled += a.orders_filled;
+        out.activity.cancels += a.cancels;
+        out.activity.rejects += a.rejects;
+        out.alerts.merge(r.alerts());
+    }
+    const auto by_time = [](const auto& a, const auto& b) { return a.time_ns < b.time_ns; };
+    std::stable_sort(out.fills.begin(), out.fills.end(), by_time);
+    std::stable_sort(out.orders.begin(), out.orders.end(), by_time);
+    return out;
+}
+
+} // namespace
+
+multi_path_result run_backtest_paths(const backtest_config& config, const core::symbol_spec& spec,
+                                     std::uint64_t base_seed, std::size_t path_count,
+                                     sim::path_runner& runner) {
+    std::optional<backtest_result> example;
+    const auto outcomes = runner.run(path_count, base_seed, [&](const sim::path_context& path) {
+        const bool is_example = path.index == 0;
+        const auto run = std::make_unique<synthetic_run>(
+            config, spec, path.seed,
+            record_options{.pnl = true, .fills = true, .orders = is_example});
+        run->run();
+        const sim::run_metrics metrics = run->metrics();
+        path_outcome outcome =
+            outcome_of(path, metrics, run->counters(), run->recorder().pnl(),
+                       run->metrics_settings().initial_capital, run->recorder().alerts());
+        if (is_example) {
+            example.emplace(collect(*run, metrics)); // only path 0 writes it
+        }
+        return outcome;
+    });
+    return assemble_paths(outcomes, std::move(example));
+}
+
+multi_symbol_paths_result run_backtest_paths(const backtest_config& config,
+                                             std::span<const backtest_symbol> symbols,
+                                             std::uint64_t base_seed, std::size_t path_count,
+                                             sim::path_runner& runner) {
+    const std::size_t count = std::min(symbols.size(), portfolio_exposure::max_symbols);
+    // Per path: one outcome per symbol, then the portfolio's.
+    std::vector<std::optional<backtest_result>> examples(count + 1);
+    const auto outcomes = runner.run(path_count, base_seed, [&](const sim::path_context& path) {
+        const bool is_example = path.index == 0;
+        const auto run = std::make_unique<synthetic_run>(
+            config, symbols, path.seed,
+            record_options{.pnl = true, .fills = true, .orders = is_example});
+        run->run();
+        const backtest_counters counters = run->counters();
+        // Before collect() takes the symbols' records.
+        portfolio_records whole = combine_symbols(*run);
+        std::vector<path_outcome> out;
+        out.reserve(count + 1);
+        for (std::size_t s = 0; s < count; ++s) {
+            const sim::run_metrics metrics = run->metrics(s);
+            out.push_back(outcome_of(path, metrics, counters, run->recorder(s).pnl(),
+                                     run->metrics_settings().initial_capital,
+                                     run->recorder(s).alerts()));
+            if (is_example) {
+                examples[s].emplace(collect(*run, metrics, s)); // only path 0 writes them
+            }
+        }
+        sim::metrics_config settings = run->metrics_settings();
+        settings.initial_capital = config.initial_cash;
+        const sim::run_metrics metrics =
+            sim::compute_metrics(whole.pnl, whole.fills, whole.activity, settings);
+        out.push_back(
+            outcome_of(path, metrics, counters, whole.pnl, settings.initial_capital, whole.alerts));
+        if (is_example) {
+            backtest_result result;
+            result.seed = run->seed();
+            result.counters = counters;
+            result.exchange = run->exchange().stats();
+            result.metrics = metrics;
+            result.pnl = std::move(whole.pnl);
+            result.fills = std::move(whole.fills);
+            result.orders = std::move(whole.orders);
+            result.alerts = whole.alerts;
+            examples[count].emplace(std::move(result));
+        }
+        return out;
+    });
+    multi_symbol_paths_result result;
+    for (std::size_t view = 0; view <= count; ++view) {
+        std::vector<path_outcome> paths;
+        paths.reserve(outcomes.size());
+        for (const auto& per_path : outcomes) {
+            paths.push_back(per_path[view]);
+        }
+        multi_path_result assembled = assemble_paths(paths, std::move(examples[view]));
+        if (view < count) {
+            result.symbols.push_back(std::move(assembled));
+        } else {
+            result.portfolio = std::move(assembled);
+        }
     }
     return result;
 }

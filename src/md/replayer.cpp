@@ -26,76 +26,107 @@ bool capture_replayer::event_queue::pop(md_event& out) noexcept {
 
 capture_replayer::capture_replayer(const symbol_registry& registry, std::vector<std::string> files,
                                    feed_config config)
-    : registry_(registry), files_(std::move(files)), feed_(registry, queue_, config),
-      reader_(std::size_t{1} << 18U, inflate_mode::ahead) {}
+    : registry_(registry), files_(std::move(files)), feed_(registry, queue_, config) {}
 
-void capture_replayer::fail_at_line(capture_error error) noexcept {
+void capture_replayer::fail_at_line(std::size_t i, capture_error error) noexcept {
     error_ = error;
-    failed_file_ = files_[next_file_ - 1];
-    failed_line_ = reader_.lines() - file_start_lines_;
-    reader_.close();
+    failed_file_ = sources_[i].path;
+    failed_line_ = sources_[i].reader->lines();
+    for (source& s : sources_) {
+        s.reader->close();
+        s.has_line = false;
+    }
     finished_ = true;
 }
 
-bool capture_replayer::feed_next_line() {
-    for (;;) {
-        if (finished_) {
+bool capture_replayer::open_sources() {
+    opened_ = true;
+    // A helper thread per file inflates ahead; past a few files, inflate on this thread.
+    constexpr std::size_t max_ahead = 4;
+    const inflate_mode mode =
+        files_.size() <= max_ahead ? inflate_mode::ahead : inflate_mode::inline_;
+    sources_.reserve(files_.size());
+    for (const std::string& path : files_) {
+        source& s = sources_.emplace_back();
+        s.path = path;
+        s.reader = std::make_unique<gzip_line_reader>(std::size_t{1} << 18U, mode);
+        if (const auto opened = s.reader->open(path); !opened) {
+            error_ = opened.error();
+            failed_file_ = path;
+            finished_ = true;
             return false;
         }
-        if (!reader_.is_open()) {
-            if (next_file_ == files_.size()) {
-                finished_ = true;
-                if (stats().market_data == 0) {
-                    error_ = capture_error::no_market_data;
-                }
-                return false;
-            }
-            const std::string& path = files_[next_file_++];
-            if (const auto opened = reader_.open(path); !opened) {
-                error_ = opened.error();
-                failed_file_ = path;
-                finished_ = true;
-                return false;
-            }
-            file_start_lines_ = reader_.lines();
-        }
-        capture_line line;
-        const std::uint64_t bad_before = reader_.bad_lines();
-        if (!reader_.next(line)) {
-            bad_lines_ += reader_.bad_lines() - bad_before;
-            const capture_error failure = reader_.error();
-            reader_.close();
-            if (failure != capture_error::none) {
-                error_ = failure;
-                failed_file_ = files_[next_file_ - 1];
-                finished_ = true;
-                return false;
-            }
-            continue;
-        }
-        bad_lines_ += reader_.bad_lines() - bad_before;
-        if (have_time_ && line.local_ns < last_line_ns_) {
-            failed_line_ns_ = line.local_ns;
-            fail_at_line(capture_error::time_backwards);
+    }
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+        if (!advance(i)) {
             return false;
         }
-        have_time_ = true;
-        last_line_ns_ = line.local_ns;
-        ++lines_;
-        if (!connected_) {
-            feed_.on_connected(line.local_ns);
-            connected_ = true;
-        }
-        const symbol_id fallback =
-            last_depth_symbol_ != invalid_symbol ? last_depth_symbol_
-            : registry_.size() == 1              ? symbol_id{0}
-                                                 : invalid_symbol;
-        const decoded_message& decoded = feed_.on_message(line.padded(), line.local_ns, fallback);
-        if (decoded.kind == message_kind::depth_update) {
-            last_depth_symbol_ = decoded.symbol;
+    }
+    return true;
+}
+
+bool capture_replayer::advance(std::size_t i) {
+    source& s = sources_[i];
+    const bool had_line = s.has_line;
+    const core::timestamp_ns before = s.line.local_ns;
+    s.has_line = s.reader->next(s.line);
+    bad_lines_ += s.reader->bad_lines() - s.bad_lines;
+    s.bad_lines = s.reader->bad_lines();
+    if (!s.has_line) {
+        const capture_error failure = s.reader->error();
+        s.reader->close();
+        if (failure != capture_error::none) {
+            error_ = failure;
+            failed_file_ = s.path;
+            finished_ = true;
+            return false;
         }
         return true;
     }
+    if (had_line && s.line.local_ns < before) {
+        last_line_ns_ = before;
+        failed_line_ns_ = s.line.local_ns;
+        fail_at_line(i, capture_error::time_backwards);
+        return false;
+    }
+    return true;
+}
+
+bool capture_replayer::feed_next_line() {
+    if (finished_ || (!opened_ && !open_sources())) {
+        return false;
+    }
+    // The earliest next line of every file; the first file given wins a tie.
+    std::size_t next = sources_.size();
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+        if (sources_[i].has_line &&
+            (next == sources_.size() || sources_[i].line.local_ns < sources_[next].line.local_ns)) {
+            next = i;
+        }
+    }
+    if (next == sources_.size()) {
+        finished_ = true;
+        if (stats().market_data == 0) {
+            error_ = capture_error::no_market_data;
+        }
+        return false;
+    }
+    source& s = sources_[next];
+    ++lines_;
+    if (!connected_) {
+        feed_.on_connected(s.line.local_ns);
+        connected_ = true;
+    }
+    const symbol_id fallback = s.last_depth_symbol != invalid_symbol ? s.last_depth_symbol
+                               : registry_.size() == 1               ? symbol_id{0}
+                                                                     : invalid_symbol;
+    const decoded_message& decoded = feed_.on_message(s.line.padded(), s.line.local_ns, fallback);
+    if (decoded.kind == message_kind::depth_update) {
+        s.last_depth_symbol = decoded.symbol;
+    }
+    // The line is fed: its view may go now. A failure here stops the replay after this line.
+    (void)advance(next);
+    return true;
 }
 
 replay_stats capture_replayer::stats() const noexcept {

@@ -186,4 +186,34 @@ void read_risk_config(config::section s, risk_config& out) {
                                   "The same alarm repeats at most once per this interval");
 }
 
+void read_symbol_limits(config::section s, risk_limits& l) {
+    const config::number_limits pct{.min = 0, .max = 1000, .unit = "%"};
+    l.order_notional_pct = s.number("order_notional_pct", l.order_notional_pct, pct,
+                                    "Largest notional of one order of this symbol, % of equity");
+    l.max_order_qty_base =
+        s.number("max_order_qty_base", l.max_order_qty_base, {.min = 0, .unit = "base"},
+                 "Largest quantity of one order of this symbol, base asset; 0: no limit beyond "
+                 "the notional one");
+    l.price_band_bps =
+        s.number("price_band_bps", l.price_band_bps, {.min = 0, .max = 10000, .unit = "bps"},
+                 "Price band of this symbol's orders around its touch");
+    l.symbol_net_notional_pct =
+        s.number("symbol_net_notional_pct", l.symbol_net_notional_pct, pct,
+                 "Largest net position notional in this symbol, % of equity");
+    l.symbol_gross_notional_pct =
+        s.number("symbol_gross_notional_pct", l.symbol_gross_notional_pct, pct,
+                 "Largest |position| + resting orders of both sides in this symbol, % of equity");
+    l.inventory_flatten_pct = s.number("inventory_flatten_pct", l.inventory_flatten_pct, pct,
+                                       "This symbol's position notional that enters flatten "
+                                       "mode, % of equity");
+    l.inventory_kill_pct = s.number("inventory_kill_pct", l.inventory_kill_pct, pct,
+                                    "This symbol's position notional that kills, % of equity; "
+                                    "0: never");
+    if (l.inventory_kill_pct > 0 && l.inventory_flatten_pct > l.inventory_kill_pct) {
+        s.error("inventory_flatten_pct", fmt::format("is above inventory_kill_pct ({}): flatten "
+                                                     "mode would never come before the kill",
+                                                     l.inventory_kill_pct));
+    }
+}
+
 } // namespace quoter::risk

@@ -373,3 +373,49 @@ TEST_CASE("a single-symbol configuration is one symbol; whether it names it is k
     REQUIRE(from_env.has_value());
     CHECK(from_env->engine.symbol_named);
 }
+
+TEST_CASE("a symbol's own strategy and limits override [strategy] and [risk] for it alone",
+          "[app_config][symbols]") {
+    test::temp_dir dir("app-config-symbols");
+    const auto file = dir.write(
+        "two.toml", "[engine]\nsymbols = [\"BTCUSDT\", \"ETHUSDT\"]\n\n"
+                    "[strategy]\norder_size_pct = 1.5\n\n[strategy.linear]\nspread_bps = 8.0\n\n"
+                    "[risk]\nsymbol_net_notional_pct = 20.0\n\n"
+                    "[symbol.BTCUSDT]\n\n[symbol.ETHUSDT]\nstep_size = \"0.0001\"\n\n"
+                    "[symbol.ETHUSDT.strategy]\nmodel = \"glft\"\n\n"
+                    "[symbol.ETHUSDT.strategy.linear]\nspread_bps = 25.0\n\n"
+                    "[symbol.ETHUSDT.risk]\nsymbol_net_notional_pct = 5.0\n");
+    const auto loaded = app::load_engine_config(file.string(), options());
+    INFO((loaded ? std::string() : messages(loaded.error())));
+    REQUIRE(loaded.has_value());
+    REQUIRE(loaded->symbols.size() == 2);
+    const app::symbol_entry& btc = loaded->symbols[0];
+    const app::symbol_entry& eth = loaded->symbols[1];
+    // BTCUSDT: the shared tables.
+    CHECK(btc.strategy.model == strategy::model_kind::linear);
+    CHECK(btc.strategy.linear.spread_bps == 8.0);
+    CHECK(btc.limits.symbol_net_notional_pct == 20.0);
+    // ETHUSDT: its own keys over the shared ones; what it does not set stays shared.
+    CHECK(eth.strategy.model == strategy::model_kind::glft);
+    CHECK(eth.strategy.linear.spread_bps == 25.0);
+    CHECK(eth.strategy.order_size_pct == 1.5);
+    CHECK(eth.limits.symbol_net_notional_pct == 5.0);
+    CHECK(eth.limits.portfolio_net_notional_pct == loaded->risk.limits.portfolio_net_notional_pct);
+    // The synthetic run's symbols carry them.
+    const auto symbols = app::make_backtest_symbols(*loaded);
+    REQUIRE(symbols.size() == 2);
+    REQUIRE(symbols[1].strategy.has_value());
+    CHECK(symbols[1].strategy->model == strategy::model_kind::glft);
+    REQUIRE(symbols[1].limits.has_value());
+    CHECK(symbols[1].limits->symbol_net_notional_pct == 5.0);
+
+    // A per-symbol limit that contradicts itself is an error at its key.
+    const auto bad =
+        dir.write("bad.toml", "[engine]\nsymbols = [\"ETHUSDT\"]\n\n[symbol.ETHUSDT]\n\n"
+                              "[symbol.ETHUSDT.risk]\ninventory_flatten_pct = 60.0\n"
+                              "inventory_kill_pct = 50.0\n");
+    const auto refused = app::load_engine_config(bad.string(), options());
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_THAT(messages(refused.error()),
+               Catch::Contains("symbol.ETHUSDT.risk.inventory_flatten_pct"));
+}

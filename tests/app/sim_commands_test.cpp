@@ -640,8 +640,23 @@ TEST_CASE("quoter backtest: several symbols from the config, one loop, a report 
     const auto paths = run_quoter({"backtest", "--config", config.string(), "--paths", "3", "--out",
                                    (dir.path() / "c").string()},
                                   short_run);
-    CHECK(paths.status == 2);
-    CHECK_THAT(paths.err, Catch::Contains("2 symbols (engine.symbols) run one path"));
+    INFO(paths.out << paths.err);
+    REQUIRE(paths.status == 0);
+    CHECK_THAT(paths.out, Catch::Contains("2 symbols in one loop, 3 paths"));
+    CHECK_THAT(paths.out, Catch::Contains("  portfolio "));
+    // The portfolio's multi-path report, and one per symbol with its path 0 in full.
+    for (const char* file : {"report.html", "paths.csv", "path_0/fills.csv"}) {
+        CHECK(std::filesystem::exists(dir.path() / "c" / file));
+        CHECK(std::filesystem::exists(dir.path() / "c" / "BTCUSDT" / file));
+        CHECK(std::filesystem::exists(dir.path() / "c" / "ETHUSDT" / file));
+    }
+    // Path 0's ETHUSDT fills are the one-path run's on the same seed.
+    const auto one = run_quoter({"backtest", "--config", config.string(), "--paths", "1", "--out",
+                                 (dir.path() / "d").string()},
+                                short_run);
+    REQUIRE(one.status == 0);
+    CHECK(slurp(dir.path() / "c" / "ETHUSDT" / "path_0" / "fills.csv") ==
+          slurp(dir.path() / "d" / "ETHUSDT" / "fills.csv"));
 }
 
 TEST_CASE("quoter run --mode sim trades several symbols from the config",

@@ -405,6 +405,76 @@ TEST_CASE("many symbols in one loop: the portfolio net limit counts the other sy
     CHECK(alone.recorder().fills().size() > 5);
 }
 
+TEST_CASE("many symbols over many paths: each path runs every symbol; the portfolio sums them",
+          "[backtest][symbols][paths]") {
+    const auto config = btc_config(120);
+    const auto symbols = btc_and_eth(config);
+    sim::path_runner one(
+        sim::path_runner_options{.threads = 1, .progress = sim::progress_display::never});
+    sim::path_runner two(
+        sim::path_runner_options{.threads = 2, .progress = sim::progress_display::never});
+    const auto a = engine::run_backtest_paths(config, symbols, 21, 4, one);
+    const auto b = engine::run_backtest_paths(config, symbols, 21, 4, two);
+    REQUIRE(a.symbols.size() == 2);
+    REQUIRE(a.portfolio.paths.size() == 4);
+    for (std::size_t path = 0; path < 4; ++path) {
+        INFO("path " << path);
+        // Path i is the one-path run of both symbols on derive_path_seed(base, i).
+        const auto single = engine::run_backtest(config, symbols, sim::derive_path_seed(21, path));
+        double pnl = 0.0;
+        std::uint64_t fills = 0;
+        for (std::size_t s = 0; s < 2; ++s) {
+            REQUIRE(a.symbols[s].paths.size() == 4);
+            CHECK(a.symbols[s].paths[path].final_pnl == single[s].metrics.total_pnl);
+            CHECK(a.symbols[s].paths[path].fills == single[s].metrics.fills);
+            CHECK(b.symbols[s].paths[path].final_pnl == a.symbols[s].paths[path].final_pnl);
+            pnl += a.symbols[s].paths[path].final_pnl;
+            fills += a.symbols[s].paths[path].fills;
+        }
+        CHECK(a.portfolio.paths[path].final_pnl == Approx(pnl).margin(1e-6));
+        CHECK(a.portfolio.paths[path].fills == fills);
+        CHECK(b.portfolio.paths[path].final_pnl == a.portfolio.paths[path].final_pnl);
+    }
+    // Path 0 in full: each symbol's records, and the portfolio's over both at once.
+    CHECK(a.symbols[0].example.fills.size() + a.symbols[1].example.fills.size() ==
+          a.portfolio.example.fills.size());
+    CHECK_FALSE(a.symbols[1].example.orders.empty());
+    REQUIRE_FALSE(a.portfolio.example.pnl.empty());
+    CHECK(a.portfolio.example.pnl.front().equity == Approx(config.initial_cash));
+    CHECK(a.portfolio.example.pnl.size() == a.symbols[0].example.pnl.size());
+    CHECK(a.portfolio.total_steps == a.symbols[0].total_steps);
+}
+
+TEST_CASE("many symbols in one loop: a symbol's own strategy and limits apply to it alone",
+          "[backtest][symbols]") {
+    const auto config = btc_config(300);
+    const auto shared = btc_and_eth(config);
+    auto own = shared;
+    strategy::strategy_config wide = config.strategy;
+    wide.linear.spread_bps = config.strategy.linear.spread_bps * 8.0;
+    own[1].strategy = wide;
+    risk::risk_limits tight = config.risk.limits;
+    tight.order_notional_pct = 1e-6; // every ETHUSDT order is too large
+    auto limited = shared;
+    limited[1].limits = tight;
+    const auto base = engine::run_backtest(config, shared, 9);
+    const auto wider = engine::run_backtest(config, own, 9);
+    const auto refused = engine::run_backtest(config, limited, 9);
+    // ETHUSDT quotes wider with its own strategy (fewer fills); BTCUSDT's spread is the shared
+    // one. (The symbols share the exchange's latency stream, so BTCUSDT's fills may move.)
+    REQUIRE(base[1].metrics.fills > 0);
+    CHECK(wider[1].metrics.fills < base[1].metrics.fills);
+    CHECK(wider[1].metrics.mean_quoted_spread > 4.0 * base[1].metrics.mean_quoted_spread);
+    CHECK(wider[0].metrics.mean_quoted_spread ==
+          Approx(base[0].metrics.mean_quoted_spread).epsilon(0.2));
+    // With its own order limit every ETHUSDT order is refused; BTCUSDT's pass and fill.
+    CHECK(refused[1].metrics.fills == 0);
+    CHECK(refused[0].metrics.fills > 0);
+    CHECK(refused[1].loop.fills == 0);
+    CHECK(refused[0].counters.refusals_by_reason[static_cast<std::size_t>(
+              risk::reject_reason::max_order_notional)] > 0);
+}
+
 TEST_CASE("alerts of a backtest are counted by kind with the first few kept, and reported",
           "[backtest][alerts]") {
     engine::backtest_config config = btc_config(600.0);

@@ -121,6 +121,10 @@ struct symbol_entry {
     /// Mid price the synthetic market starts at, quote asset per base unit; 0: not named for
     /// this symbol (market.start_price applies when the file sets it).
     double start_price = 0.0;
+    /// [strategy] with this symbol's [symbol.<NAME>.strategy] keys over it.
+    strategy::strategy_config strategy;
+    /// [risk]'s limits with this symbol's [symbol.<NAME>.risk] keys over them.
+    risk::risk_limits limits;
 };
 
 /// API credentials: only from QUOTER_API_KEY / QUOTER_API_SECRET or the secrets file.

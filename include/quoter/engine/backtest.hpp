@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -85,5 +86,16 @@ struct replay_options {
                                                    const std::vector<std::string>& files,
                                                    const core_loop_config& config,
                                                    const replay_options& options = {});
+
+/// Replays files (merged by time) for several symbols in one loop: configs[i] trades
+/// configs[i].symbol of registry (its own strategy, quote manager, limits and account: set each
+/// one's account.initial_cash to its share), all on one simulated exchange (symbol index i) with
+/// the portfolio-level limits across them. One summary per config, in order; the line, replay
+/// and wall-time counts are the whole replay's in each. configs.front().journal_path, when set,
+/// receives every symbol's journal. An empty configs, or a symbol twice or not in the registry,
+/// fails with the error set in the first summary.
+[[nodiscard]] std::vector<backtest_summary>
+run_replay_backtest(const md::symbol_registry& registry, const std::vector<std::string>& files,
+                    std::span<const core_loop_config> configs, const replay_options& options = {});
 
 } // namespace quoter::engine

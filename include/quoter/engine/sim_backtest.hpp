@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -88,11 +89,17 @@ struct backtest_counters {
     bool killed = false; ///< trading was halted (kill or pause) at least once
 };
 
-/// One more symbol of a many-symbol run: its filters and its synthetic market. The strategy,
-/// quote, exchange and risk settings are the run's.
+/// One more symbol of a many-symbol run: its filters and its synthetic market. The quote and
+/// exchange settings are the run's; the strategy and the risk limits are the run's unless the
+/// symbol has its own (the portfolio-level limit, portfolio_net_notional_pct, is read from
+/// every symbol's limits and applies across them; give every symbol the same).
 struct backtest_symbol {
     core::symbol_spec spec;
     sim::market_config market;
+    /// This symbol's strategy instead of the run's.
+    std::optional<strategy::strategy_config> strategy{};
+    /// This symbol's limits instead of the run's risk.limits (triggers and alarms stay the run's).
+    std::optional<risk::risk_limits> limits{};
 };
 
 class synthetic_run {
@@ -257,6 +264,24 @@ struct multi_path_result {
                                                    const core::symbol_spec& spec,
                                                    std::uint64_t base_seed, std::size_t path_count,
                                                    sim::path_runner& runner);
+
+/// The outcome of a multi-path run of several symbols in one loop (see synthetic_run): per
+/// symbol what run_backtest_paths gives for one (the symbol's records, metrics on its share of
+/// initial_cash), and the portfolio's. Portfolio samples sum the symbols' cash, equity and PnL
+/// at each sample time (every symbol samples on one grid) and value the inventory as net
+/// notional: inventory = sum of position * mid, quote units, with mid 1; its fills and orders
+/// are every symbol's, by time; its metrics are on the whole initial_cash. Refusals, halts,
+/// steps and alerts are the run's (every symbol) in both.
+struct multi_symbol_paths_result {
+    std::vector<multi_path_result> symbols; ///< In the order given.
+    multi_path_result portfolio;
+};
+
+/// Runs path_count independent paths of several symbols in one loop; path i uses
+/// derive_path_seed(base_seed, i) as run_backtest_paths does, so one symbol gives its paths.
+[[nodiscard]] multi_symbol_paths_result
+run_backtest_paths(const backtest_config& config, std::span<const backtest_symbol> symbols,
+                   std::uint64_t base_seed, std::size_t path_count, sim::path_runner& runner);
 
 /// A single-run report over a result's records; the result must outlive the report.
 [[nodiscard]] sim::run_report make_run_report(const backtest_result& result,

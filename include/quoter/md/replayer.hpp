@@ -2,13 +2,18 @@
 // feed (feed_handler) and yields the md_events it publishes, in order. The events carry the
 // capture's local timestamps, so a replayed book equals the book built live at every event.
 //
+// Several files replay as one stream merged by the lines' timestamps (ties: the file given
+// first), so captures of several symbols over the same hours (one file per symbol, as `quoter
+// record` writes them) replay together, each symbol routed to its own book; consecutive files of
+// one symbol merge into their time order too.
+//
 // Snapshot lines carry no symbol; a snapshot line applies to the symbol of the most recent
-// depthUpdate before it (the recorder writes a symbol's snapshot after its first diffs, which is
-// Binance's procedure), or to the only registered symbol.
+// depthUpdate before it in its own file (the recorder writes a symbol's snapshot after its first
+// diffs, which is Binance's procedure), or to the only registered symbol.
 //
 // A replay fails (next() returns false and error() says why) when a file cannot be opened
 // (missing, a directory, unreadable) or read, when a line's timestamp is earlier than the line
-// before it (files must be given in time order), and, at the end, when no line decoded as a
+// before it in its file, and, at the end, when no line decoded as a
 // stream message (diff, bookTicker, trade) of a registered symbol: random bytes, or another
 // symbol's capture, whose snapshot lines alone (they name no symbol) do not count. error_message()
 // gives the one line to show the user.
@@ -25,6 +30,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -86,26 +92,37 @@ private:
         std::uint64_t overflowed_ = 0;
     };
 
+    /// One file of the merge: its reader and its next line, read ahead.
+    struct source {
+        std::string path;
+        std::unique_ptr<gzip_line_reader> reader;
+        capture_line line;     ///< Valid while has_line.
+        bool has_line = false; ///< False once the file ended.
+        symbol_id last_depth_symbol = invalid_symbol;
+        std::uint64_t bad_lines = 0; ///< reader->bad_lines() already counted.
+    };
+
     [[nodiscard]] bool feed_next_line();
-    /// Stops the replay with error at the current line.
-    void fail_at_line(capture_error error) noexcept;
+    /// Opens every file and reads its first line; false on failure (error() set).
+    [[nodiscard]] bool open_sources();
+    /// Reads source i's next line; false on failure (error() set).
+    [[nodiscard]] bool advance(std::size_t i);
+    /// Stops the replay with error at source i's current line.
+    void fail_at_line(std::size_t i, capture_error error) noexcept;
 
     const symbol_registry& registry_;
     std::vector<std::string> files_;
-    std::size_t next_file_ = 0;
+    std::vector<source> sources_;
+    bool opened_ = false;
     event_queue queue_;
     feed_handler feed_;
-    gzip_line_reader reader_;
     bool connected_ = false;
-    symbol_id last_depth_symbol_ = invalid_symbol;
     capture_error error_ = capture_error::none;
     std::string failed_file_;
     std::uint64_t lines_ = 0;
     std::uint64_t bad_lines_ = 0;
-    std::uint64_t file_start_lines_ = 0; ///< reader_.lines() when the current file opened.
-    std::uint64_t failed_line_ = 0;      ///< Line in failed_file_ (1-based), 0: not a line error.
-    bool have_time_ = false;
-    core::timestamp_ns last_line_ns_ = 0;   ///< Timestamp of the previous line.
+    std::uint64_t failed_line_ = 0;       ///< Line in failed_file_ (1-based), 0: not a line error.
+    core::timestamp_ns last_line_ns_ = 0; ///< Timestamp of the line before the failed one.
     core::timestamp_ns failed_line_ns_ = 0; ///< Timestamp of the line that ran backwards.
     bool finished_ = false;                 ///< The last file ended (or the replay failed).
 };

@@ -19,4 +19,10 @@ namespace quoter::risk {
 /// document.
 void read_risk_config(config::section s, risk_config& out);
 
+/// Declares and reads one symbol's own limits (a [symbol.<NAME>.risk] table) into `out`, whose
+/// values are the defaults (the [risk] ones): the limits that apply to each symbol on its own,
+/// order size and price band, the symbol's net and gross exposure, and its inventory flatten and
+/// kill levels. Rates, losses and the portfolio limit stay [risk]'s for every symbol.
+void read_symbol_limits(config::section s, risk_limits& out);
+
 } // namespace quoter::risk
