@@ -726,6 +726,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case user_event_kind::none:
         case user_event_kind::account_position:
+        case user_event_kind::stream_terminated: // the spot WebSocket API's; a listenKey ends
+                                                 // with listenKeyExpired
         case user_event_kind::other:
         case user_event_kind::malformed:
             return;
