@@ -49,8 +49,12 @@ namespace {
 
 live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway,
                      const live::market_data_service& service, const core::tick_latency& ticks,
-                     core::timestamp_ns now) {
+                     core::timestamp_ns now, const ops::status_snapshot& published) {
     live_status status;
+    status.mid = published.mid;
+    status.quoted_bid = published.quoted_bid;
+    status.quoted_ask = published.quoted_ask;
+    status.inventory_base = published.inventory_base;
     status.tick_to_order = ticks.summary();
     status.now = now;
     status.state = loop.state();
@@ -274,7 +278,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         }
         if (on_status && now >= next_status) {
             next_status = now + status_ns;
-            on_status(snapshot(loop, gateway, feed.service(), *ticks, now));
+            on_status(snapshot(loop, gateway, feed.service(), *ticks, now, services.last()));
         }
         if (!any) {
             feed.idle(max_block_ns);
@@ -297,7 +301,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             " orders not confirmed cancelled within " + std::to_string(config.stop_timeout_ms) +
             " ms");
     }
-    summary.last = snapshot(loop, gateway, feed.service(), *ticks, wall_ns());
+    summary.last = snapshot(loop, gateway, feed.service(), *ticks, wall_ns(), services.last());
     services.stop(loop, feed.view(), live_venue(loop, gateway));
     gateway.stop();
     feed.stop();

@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -120,6 +121,31 @@ TEST_CASE("live: quotes rest on the venue, fills are booked once, SIGUSR1 cancel
     CHECK(stats.wait_for(
               "trades", [](long long n) { return n >= 2; }, 60s) >= 2);
     CHECK(stats.get("user_subscriptions") >= 1);
+    // The status line (every 5 s into a log) shows the market, our quotes and the inventory.
+    const auto shows_market = [](const std::string& err) {
+        const auto number_after = [](const std::string& line, const std::string& key) {
+            const std::size_t at = line.find(key);
+            return at != std::string::npos && at + key.size() < line.size() &&
+                   std::isdigit(static_cast<unsigned char>(line[at + key.size()])) != 0;
+        };
+        std::size_t start = 0;
+        while (start < err.size()) {
+            std::size_t end = err.find('\n', start);
+            end = end == std::string::npos ? err.size() : end;
+            const std::string line = err.substr(start, end - start);
+            if (line.rfind("live ", 0) == 0 && number_after(line, "  mid ") &&
+                number_after(line, "  quotes ") && line.find("  inv ") != std::string::npos) {
+                return true;
+            }
+            start = end + 1;
+        }
+        return false;
+    };
+    const auto status_deadline = std::chrono::steady_clock::now() + 30s;
+    while (!shows_market(quoter.err()) && std::chrono::steady_clock::now() < status_deadline) {
+        std::this_thread::sleep_for(100ms);
+    }
+    CHECK(shows_market(quoter.err()));
 
     quoter.signal(SIGUSR1);
     CHECK(stats.wait_for(

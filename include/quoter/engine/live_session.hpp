@@ -91,6 +91,11 @@ struct live_gateway_stats {
 /// A snapshot of the session, handed to the status callback and returned at the end.
 struct live_status {
     core::timestamp_ns now = 0; ///< Core clock (wall, ns).
+    /// From the session's last published status snapshot (0 before the first book / quote).
+    double mid = 0.0;
+    double quoted_bid = 0.0;
+    double quoted_ask = 0.0;
+    double inventory_base = 0.0;
     risk::trading_state state = risk::trading_state::running;
     bool feed_paused = false;
     core_loop_stats loop;
