@@ -1,3 +1,7 @@
+// Synthetic backtests over the one trading loop (the contract is in sim_backtest.hpp): one path,
+// many paths on the path runner, several symbols in each. One piece, about 670 lines: the
+// single-path run, the multi-path run and the multi-symbol portfolio share one step loop and
+// one way of turning a finished run into its records, which must stay identical across them.
 #include "quoter/engine/sim_backtest.hpp"
 
 #include "quoter/sim/random.hpp"

@@ -1,3 +1,7 @@
+// binance_futures_gateway's implementation (the contract is in binance_futures_gateway.hpp).
+// One piece, about 1,250 lines: the I/O thread's REST orders, listenKey stream, countdown
+// heartbeat, reconciliation and status queries are one state machine over one order table and
+// the shared report funnel; split, each part would need the others' state.
 #include "quoter/exec/binance_futures_gateway.hpp"
 
 #include "net/tls_context.hpp"

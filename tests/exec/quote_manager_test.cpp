@@ -1,3 +1,5 @@
+// Tests of exec::quote_manager against the simulated exchange: the quote lifecycle, replaces,
+// cancels retried, unknown outcomes and duplicate fills. One component, so one file.
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
 

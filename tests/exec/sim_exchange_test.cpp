@@ -1,3 +1,5 @@
+// Tests of exec::sim_exchange: latency, fees, post-only, queue positions, matching and the
+// order of reports. One component, so one file.
 #include "quoter/exec/sim_exchange.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,3 +1,5 @@
+// Tests of md::binance_decoder: every message kind of both markets, field order, both decoding
+// paths, and the malformed/unrecognised counts. One component, so one file.
 #include "quoter/md/binance_decoder.hpp"
 
 #include "md/test_support.hpp"

@@ -1,3 +1,5 @@
+// Tests of md::book_sync, Binance's local-book procedure: snapshots, buffering, gaps, id
+// jumps, duplicates and resyncs for spot and futures. One component, so one file.
 #include "quoter/md/book_sync.hpp"
 
 #include <catch2/catch.hpp>

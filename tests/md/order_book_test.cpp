@@ -1,3 +1,5 @@
+// Tests of md::order_book: the dense window and the deep blocks, window moves, depth limits
+// and the book's invariants under random updates. One component, so one file.
 #include "quoter/md/order_book.hpp"
 
 #include <catch2/catch.hpp>

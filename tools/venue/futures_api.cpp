@@ -1,3 +1,7 @@
+// futures_api's handlers (the contract is in futures_api.hpp): quoter-venue's USD-M futures order
+// endpoints, listenKeys, the countdown and their faults. One piece, about 750 lines: every
+// endpoint authenticates and answers through the same order table, position book and event
+// queue, as order_api does for spot.
 #include "futures_api.hpp"
 
 #include <algorithm>
