@@ -52,7 +52,7 @@ TEST_CASE("config check on sim.toml prints the resolved configuration and exits 
     CHECK_THAT(result.out, Catch::StartsWith("# quoter configuration: " + sim_toml));
     CHECK_THAT(result.out, Catch::Contains("\n[engine]\nmode = \"sim\""));
     CHECK_THAT(result.out, Catch::Contains("# " + sim_toml + ":12\n"));
-    CHECK_THAT(result.out, Catch::Contains("recv_window_ms = 5000  # default"));
+    CHECK_THAT(result.out, Catch::Contains("recv_window_ms = 5000              # default"));
     CHECK_THAT(result.out, Catch::Contains("# valid: mode sim, BTCUSDT spot"));
 }
 
