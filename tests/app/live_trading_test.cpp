@@ -328,7 +328,16 @@ TEST_CASE("live over HTTP: /status and /metrics show the venue session, a token-
         CHECK(status.find("\"mode\":\"live\"") != std::string::npos);
         CHECK(status.find("\"symbol\":\"BTCUSDT\"") != std::string::npos);
         CHECK(status.find("\"gateway_connected\":true") != std::string::npos);
-        const auto metrics = http_request(port, "GET", "/metrics");
+        // The metrics are the core's snapshot, published every status interval: the order the
+        // venue already holds shows up at the next publication.
+        auto metrics = http_request(port, "GET", "/metrics");
+        const auto metrics_deadline = std::chrono::steady_clock::now() + 10s;
+        while (metrics.has_value() &&
+               metric_value(metrics->body, "quoter_orders_sent_total") < 1.0 &&
+               std::chrono::steady_clock::now() < metrics_deadline) {
+            std::this_thread::sleep_for(20ms);
+            metrics = http_request(port, "GET", "/metrics");
+        }
         REQUIRE(metrics.has_value());
         CHECK(metric_value(metrics->body, "quoter_gateway_connected") == 1.0);
         CHECK(metric_value(metrics->body, "quoter_orders_sent_total") >= 1.0);
