@@ -2,6 +2,7 @@
 // real quoter-venue binary on 127.0.0.1 (futures REST orders, listenKey stream, countdown, market
 // data in the futures flavour), with the endpoints overridden in the configuration and the
 // venue's documented example key in the environment. Every child runs under a deadline.
+#include "live_test_support.hpp"
 #include "net/venue_process.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
@@ -27,13 +28,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using quoter::net::testing::json_int;
 using quoter::net::testing::venue_process;
-
-constexpr const char* api_key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
-constexpr const char* api_secret =
-    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-
-const std::map<std::string, std::string> credentials{{"QUOTER_API_KEY", api_key},
-                                                     {"QUOTER_API_SECRET", api_secret}};
+using namespace quoter::test::live;
 
 /// A live USD-M futures testnet configuration whose endpoints point at the local venue.
 std::string live_config(const venue_process& venue, const std::string& extra = {}) {
@@ -42,87 +37,6 @@ std::string live_config(const venue_process& venue, const std::string& extra = {
            extra + "\n[exchange.usdm_futures_testnet]\nrest_url = \"" + venue.http_url() +
            "\"\nws_url = \"" + venue.ws_url() + "\"\nws_api_url = \"" + venue.ws_url() +
            "/ws-fapi/v1\"\n\n[strategy.linear]\nspread_bps = 1.0\n";
-}
-
-fs::path write_config(const quoter::test::temp_dir& dir, const std::string& text) {
-    const fs::path path = dir.path() / "live.toml";
-    std::ofstream out(path);
-    out << text;
-    REQUIRE(static_cast<bool>(out.flush()));
-    return path;
-}
-
-/// The venue's counters, read over its control endpoint.
-class venue_stats {
-public:
-    explicit venue_stats(const venue_process& venue) {
-        quoter::net::rest_config config;
-        config.base_url = venue.http_url();
-        config.request_timeout_ms = 5'000;
-        client_ = std::make_unique<quoter::net::rest_client>(loop_, config);
-    }
-
-    std::string read() {
-        return quoter::net::testing::control(loop_, *client_, "/control/stats").body;
-    }
-    long long get(std::string_view key) { return json_int(read(), key); }
-
-    /// Polls until key satisfies the predicate or the limit passes; the last value.
-    template <class Predicate>
-    long long wait_for(std::string_view key, Predicate ok, std::chrono::seconds limit) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        long long value = get(key);
-        while (!ok(value) && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(50ms);
-            value = get(key);
-        }
-        return value;
-    }
-
-private:
-    quoter::net::io_loop loop_;
-    std::unique_ptr<quoter::net::rest_client> client_;
-};
-
-/// The number after `label` in the summary ("fills 12," -> 12), or -1.
-long long summary_count(const std::string& text, const std::string& label) {
-    const std::string key = "  " + label + " ";
-    std::size_t at = text.find(key);
-    if (at == std::string::npos) {
-        at = text.find(", " + label + " ");
-        if (at == std::string::npos) {
-            return -1;
-        }
-        at += 2 + label.size() + 1;
-    } else {
-        at += key.size();
-    }
-    return std::atoll(text.c_str() + at);
-}
-
-} // namespace
-
-namespace {
-
-/// The strings of the JSON array after "key":[ in text.
-std::vector<std::string> json_strings(const std::string& text, const std::string& key) {
-    std::vector<std::string> out;
-    const std::size_t at = text.find("\"" + key + "\":[");
-    if (at == std::string::npos) {
-        return out;
-    }
-    const std::size_t end = text.find(']', at);
-    std::size_t pos = text.find('[', at) + 1;
-    while (pos < end) {
-        const std::size_t q0 = text.find('"', pos);
-        if (q0 == std::string::npos || q0 > end) {
-            break;
-        }
-        const std::size_t q1 = text.find('"', q0 + 1);
-        out.push_back(text.substr(q0 + 1, q1 - q0 - 1));
-        pos = q1 + 1;
-    }
-    return out;
 }
 
 } // namespace
