@@ -222,7 +222,7 @@ void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now)
         for (std::size_t i = 0; i < count; ++i) {
             levels_[i] = {levels[i].px, to_trading_lots(levels[i].qty)};
         }
-        sim_->on_book_side(symbol, side, std::span<const exec::book_level>(levels_.data(), count),
+        sim_->on_book_side(symbol, side, std::span<const core::book_level>(levels_.data(), count),
                            now);
     };
     feed_side(core::side::buy, event.bids, event.bid_count);

@@ -246,7 +246,7 @@ public:
 
     /// A level array [["px","qty"],...] converted with spec into out; false beyond max levels.
     /// Out of line: the per-level code gets the inliner's whole budget.
-    [[nodiscard, gnu::noinline]] bool levels(const core::symbol_spec& spec, book_level* out,
+    [[nodiscard, gnu::noinline]] bool levels(const core::symbol_spec& spec, core::book_level* out,
                                              std::size_t max, std::size_t& count) noexcept {
         if (!literal<"[">()) {
             return false;

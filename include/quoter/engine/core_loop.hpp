@@ -59,6 +59,7 @@
 // allocation, no locks, no exceptions after construction.
 #pragma once
 
+#include "quoter/core/book_level.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/engine/risk_gate.hpp"
@@ -288,7 +289,7 @@ private:
     bool stop_ = false;
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
-    std::array<exec::book_level, md::md_top_levels> levels_{};
+    std::array<core::book_level, md::md_top_levels> levels_{};
     /// The latest desired quotes; levels beyond quote_levels_ are never written (empty).
     exec::desired_quotes desired_{};
     /// The strategy's latest output, kept so that an update rewrites only its levels in use.
