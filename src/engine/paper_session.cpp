@@ -143,7 +143,16 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     core::timestamp_ns next_status = steady_ns() + status_ns;
     const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
     while (!stop.load(std::memory_order_relaxed)) {
-        const bool any = feed.drain(loop, *ticks, services, steady_ns);
+        // After each event the recorder sees the mark the loop took, for the fills' markouts.
+        const bool any = feed.drain(
+            loop, steady_ns, [] {},
+            [&](const core::tick_stamps& stamps) {
+                ticks->record(stamps);
+                services.on_tick(stamps);
+                if (keep) {
+                    recorder.observe_mid(steady_ns());
+                }
+            });
         const core::timestamp_ns now = steady_ns();
         if (!loop.poll(now)) {
             break;
@@ -190,6 +199,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         settings.hard_limit_pct = config.engine.strategy.bands.hard_limit_pct;
         summary.report.metrics =
             sim::compute_metrics(recorder.pnl(), recorder.fills(), recorder.activity(), settings);
+        sim::set_markouts(summary.report.metrics, recorder.markouts());
         summary.report.pnl = recorder.take_pnl();
         summary.report.fills = recorder.take_fills();
         summary.report.orders = recorder.take_orders();

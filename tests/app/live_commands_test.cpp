@@ -14,6 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -416,6 +417,15 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     const std::string json = slurp(out / "report.json");
     CHECK(json.find("\"sharpe\": ") != std::string::npos);
     CHECK(json.find("\"orders_submitted\": 0,") == std::string::npos);
+    // Spread capture, inventory PnL and the fills' markouts (adverse selection) as a replay's.
+    for (const auto* key :
+         {"\"spread_capture_pnl\": ", "\"inventory_pnl\": ", "\"adverse_selection_1s\": ",
+          "\"adverse_selection_10s\": ", "\"adverse_selection_60s\": "}) {
+        INFO(key);
+        const auto at = json.find(key);
+        REQUIRE(at != std::string::npos);
+        CHECK(json.compare(at + std::strlen(key), 4, "null") != 0);
+    }
     CHECK(slurp(out / "orders.csv").find("submitted") != std::string::npos);
     CHECK(slurp(out / "pnl.csv").find('\n') < slurp(out / "pnl.csv").size() - 1);
 }
