@@ -64,7 +64,9 @@ template <std::size_t N>
 [[nodiscard]] inline bool fits_stream(std::string_view stream, message_kind kind) noexcept {
     // The stream names of a usual subscription, without splitting the name.
     if ((kind == message_kind::book_ticker && is_channel(stream, "@bookTicker")) ||
-        (kind == message_kind::depth_update && is_channel(stream, "@depth@100ms"))) {
+        (kind == message_kind::depth_update && is_channel(stream, "@depth@100ms")) ||
+        (kind == message_kind::trade && is_channel(stream, "@trade")) ||
+        (kind == message_kind::agg_trade && is_channel(stream, "@aggTrade"))) {
         return true;
     }
     const message_kind carried = stream_kind(stream);
