@@ -283,6 +283,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
         for (std::size_t i = 0; i < count; ++i) {
             if (i == owner) {
                 lanes[i]->loop.on_event(event, event.local_ns);
+                lanes[i]->recorder.observe_mid(event.local_ns); // the fills' markouts
             } else {
                 (void)lanes[i]->loop.poll(event.local_ns);
             }
@@ -365,6 +366,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
         settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
         summary.metrics = sim::compute_metrics(l.recorder.pnl(), l.recorder.fills(),
                                                l.recorder.activity(), settings);
+        sim::set_markouts(summary.metrics, l.recorder.markouts());
         summary.pnl = l.recorder.take_pnl();
         summary.fills = l.recorder.take_fills();
         summary.orders = l.recorder.take_orders();

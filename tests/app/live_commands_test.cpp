@@ -253,11 +253,31 @@ TEST_CASE("quoter backtest --data replays the captures of several symbols in one
         CHECK(report.find("\"fills\": 0,") == std::string::npos);
         CHECK(report.find(std::string("\"engine.symbol\": \"") + symbol) != std::string::npos);
         CHECK(fs::exists(tmp.path() / "a" / symbol / "report.html"));
+        // The fills' markouts, as a replay of one symbol reports them.
+        CHECK(report.find("\"adverse_selection_10s\": null") == std::string::npos);
     }
-    // Deterministic: the same files and config give the same fills.
+    // The portfolio's full report beside the symbols' folders: every fill of both, equity summed.
+    for (const auto* file :
+         {"pnl.csv", "fills.csv", "orders.csv", "report.json", "report.md", "report.html"}) {
+        INFO(file);
+        CHECK(fs::is_regular_file(tmp.path() / "a" / file));
+    }
+    const std::string whole = slurp(tmp.path() / "a" / "report.json");
+    CHECK_THAT(whole, Catch::Contains("portfolio: BTCUSDT, ETHUSDT"));
+    CHECK(whole.find("\"adverse_selection_10s\": null") == std::string::npos);
+    const auto lines = [](const std::string& text) {
+        return std::count(text.begin(), text.end(), '\n');
+    };
+    CHECK(lines(slurp(tmp.path() / "a" / "fills.csv")) ==
+          lines(slurp(tmp.path() / "a" / "BTCUSDT" / "fills.csv")) +
+              lines(slurp(tmp.path() / "a" / "ETHUSDT" / "fills.csv")) - 1);
+    CHECK_THAT(r.out,
+               Catch::Contains("report: portfolio " + (tmp.path() / "a" / "report.html").string()));
+    // Deterministic: the same files and config give the same fills and portfolio.
     REQUIRE(replay("b").status == 0);
     CHECK(slurp(tmp.path() / "a" / "ETHUSDT" / "fills.csv") ==
           slurp(tmp.path() / "b" / "ETHUSDT" / "fills.csv"));
+    CHECK(slurp(tmp.path() / "a" / "pnl.csv") == slurp(tmp.path() / "b" / "pnl.csv"));
 }
 
 TEST_CASE("quoter run --mode paper_exchange trades several symbols in one loop", "[app][venue]") {
