@@ -148,7 +148,9 @@ int run_cli(int argc, char** argv) {
                      "Walk-forward: captures the best trials are run on afterwards")
         ->take_all();
     auto* objective_opt = sweep_cmd->add_option(
-        "--objective", sweep_objective, "Rank by mean pnl | sharpe | pnl_drawdown (default: pnl)");
+        "--objective", sweep_objective,
+        "Rank by pnl | sharpe | pnl_drawdown, or an expression over the metrics, e.g. "
+        "\"sharpe - 0.5 * sharpe.sd\" (default: [sweep] objective, else pnl)");
     sweep_cmd->add_option("--threads", sweep.threads,
                           "Worker threads (default: backtest.threads; 0 there: every core)");
     sweep_cmd->add_option("--shard", sweep.shard,

@@ -197,12 +197,18 @@ int write_and_print_report(const fs::path& out_dir, const research::results_file
     const auto order = research::rank(results);
     if (!order.empty()) {
         const auto& best = results.rows[order.front()];
-        const auto metric = research::metric_index(research::objective_metric(results.header.goal));
-        const auto& stats = best.stats[metric];
-        std::printf("  best: trial %zu (%s): mean %s %.6g (sd %.6g)\n", best.index,
-                    parameters_text(best.parameters).c_str(),
-                    std::string(research::to_string(results.header.goal)).c_str(), stats.mean,
-                    stats.stddev);
+        const research::objective& goal = results.header.goal;
+        const auto metric = research::metric_index(goal.metric());
+        if (metric < best.stats.size()) {
+            std::printf("  best: trial %zu (%s): mean %s %.6g (sd %.6g)\n", best.index,
+                        parameters_text(best.parameters).c_str(),
+                        std::string(research::to_string(goal)).c_str(), best.stats[metric].mean,
+                        best.stats[metric].stddev);
+        } else {
+            std::printf("  best: trial %zu (%s): objective %s = %.6g\n", best.index,
+                        parameters_text(best.parameters).c_str(),
+                        std::string(research::to_string(goal)).c_str(), goal.value(best.stats));
+        }
     }
     std::printf("report: %s (trials.csv, trials.json, ranking.md, best.toml beside it)\n",
                 (out_dir / "report.html").string().c_str());

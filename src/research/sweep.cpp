@@ -175,44 +175,6 @@ core::result<random_axis, std::string> make_random(std::string key, std::string_
 
 } // namespace
 
-std::string_view to_string(objective o) noexcept {
-    switch (o) {
-    case objective::pnl:
-        return "pnl";
-    case objective::sharpe:
-        return "sharpe";
-    case objective::pnl_drawdown:
-        return "pnl_drawdown";
-    }
-    return "pnl";
-}
-
-core::result<objective, std::string> parse_objective(std::string_view text) {
-    if (text == "pnl") {
-        return objective::pnl;
-    }
-    if (text == "sharpe") {
-        return objective::sharpe;
-    }
-    if (text == "pnl_drawdown" || text == "pnl/dd") {
-        return objective::pnl_drawdown;
-    }
-    return core::unexpected{
-        fmt::format("unknown objective \"{}\"; expected pnl, sharpe or pnl_drawdown", text)};
-}
-
-std::string_view objective_metric(objective o) noexcept {
-    switch (o) {
-    case objective::pnl:
-        return "total_pnl";
-    case objective::sharpe:
-        return "sharpe";
-    case objective::pnl_drawdown:
-        return "pnl_to_drawdown";
-    }
-    return "total_pnl";
-}
-
 core::result<grid_axis, std::string> parse_set(std::string_view text) {
     auto split_at = split_key(text, "key=v1,v2,...");
     if (!split_at) {

@@ -246,8 +246,8 @@ private:
     struct impl;
 
     void finish(core::timestamp_ns local_ns, padded_view message) noexcept;
-    /// Decodes a depthUpdate or bookTicker in the canonical layout into message_; false (with
-    /// message_ untouched apart from scratch) when the message is anything else.
+    /// Decodes a depthUpdate, bookTicker, trade or aggTrade in the canonical layout into message_;
+    /// false (with message_ untouched apart from scratch) when the message is anything else.
     /// binance_canonical_decoder.cpp.
     bool decode_canonical(padded_view message) noexcept;
     /// Decodes any message with simdjson On-Demand into message_ (the general path, which alone
