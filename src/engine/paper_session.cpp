@@ -36,6 +36,7 @@ paper_status snapshot(const core_loop& loop, const exec::sim_exchange& exchange,
     status.round_trip_p99_ns = published.round_trip_p99_ns;
     status.now = now;
     status.tick_to_order = ticks.summary();
+    status.tick_to_order.kernel_to_read = service.stats().kernel_to_read;
     status.state = loop.state();
     status.feed_paused = loop.feed_paused();
     status.loop = loop.stats();
