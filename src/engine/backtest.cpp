@@ -72,6 +72,12 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     md::md_event event;
     std::uint64_t since_drain = 0;
     while (replayer.next(event)) {
+        if (event.local_ns >= options.end_ns) {
+            break;
+        }
+        if (event.local_ns < options.start_ns) {
+            continue; // warm-up: the replayer's books follow, the loop does not trade
+        }
         if (summary.first_ns == 0) {
             summary.first_ns = event.local_ns;
         }
