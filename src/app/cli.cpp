@@ -147,6 +147,9 @@ int run_cli(int argc, char** argv) {
         ->add_option("--test", sweep.test,
                      "Walk-forward: captures the best trials are run on afterwards")
         ->take_all();
+    sweep_cmd->add_option("--split", sweep.split,
+                          "Walk-forward on time: rank on the first F (0 < F < 1) of each --data "
+                          "capture's time, test the best on the rest");
     auto* objective_opt = sweep_cmd->add_option(
         "--objective", sweep_objective,
         "Rank by pnl | sharpe | pnl_drawdown, or an expression over the metrics, e.g. "
