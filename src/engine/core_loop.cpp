@@ -218,15 +218,15 @@ void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now)
     if (event.kind != md::md_event_kind::book || !event.book_valid()) {
         return;
     }
-    const auto feed_side = [&](core::side side, const auto& levels, std::size_t count) {
+    const auto convert = [&](const auto& levels, std::size_t count, auto& out) {
         for (std::size_t i = 0; i < count; ++i) {
-            levels_[i] = {levels[i].px, to_trading_lots(levels[i].qty)};
+            out[i] = {levels[i].px, to_trading_lots(levels[i].qty)};
         }
-        sim_->on_book_side(symbol, side, std::span<const exec::book_level>(levels_.data(), count),
-                           now);
+        return std::span<const exec::book_level>(out.data(), count);
     };
-    feed_side(core::side::buy, event.bids, event.bid_count);
-    feed_side(core::side::sell, event.asks, event.ask_count);
+    // Both sides in one call (the same as the bid side, then the ask side).
+    sim_->on_book(symbol, convert(event.bids, event.bid_count, levels_),
+                  convert(event.asks, event.ask_count, ask_levels_), now);
 }
 
 void core_loop::set_feed_paused(bool paused, core::timestamp_ns now) noexcept {

@@ -289,6 +289,7 @@ private:
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
     std::array<exec::book_level, md::md_top_levels> levels_{};
+    std::array<exec::book_level, md::md_top_levels> ask_levels_{}; ///< levels_ of the asks
     /// The latest desired quotes; levels beyond quote_levels_ are never written (empty).
     exec::desired_quotes desired_{};
     /// The strategy's latest output, kept so that an update rewrites only its levels in use.
