@@ -164,11 +164,11 @@ std::string_view symbol_spec::format_qty(qty q, std::span<char> out) const noexc
                           out);
 }
 
-price symbol_spec::round_bid(double value) const noexcept {
+price symbol_spec::round_bid_exact(double value) const noexcept {
     return price{to_grid(value, tick_size_, tick_inverse_, tick_units_, price_decimals_, false)};
 }
 
-price symbol_spec::round_ask(double value) const noexcept {
+price symbol_spec::round_ask_exact(double value) const noexcept {
     return price{to_grid(value, tick_size_, tick_inverse_, tick_units_, price_decimals_, true)};
 }
 
@@ -176,7 +176,7 @@ price symbol_spec::round_nearest(double value) const noexcept {
     return price{clamp_to_int64(std::nearbyint(value / tick_size_))};
 }
 
-qty symbol_spec::round_qty_down(double value) const noexcept {
+qty symbol_spec::round_qty_down_exact(double value) const noexcept {
     return qty{to_grid(value, step_size_, step_inverse_, step_units_, qty_decimals_, false)};
 }
 

@@ -218,21 +218,20 @@ void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now)
     if (event.kind != md::md_event_kind::book || !event.book_valid()) {
         return;
     }
-    const auto feed_side = [&](core::side side, const auto& levels, std::size_t count) {
-        fed_side& fed = fed_[side == core::side::buy ? 0 : 1];
-        // The conversion is a function of the level alone: a level equal to the one fed last
-        // time keeps its converted value.
+    // The conversion is a function of the level alone: a level equal to the one fed last time
+    // keeps its converted value.
+    const auto convert = [&](const auto& levels, std::size_t count, fed_side& fed) {
         for (std::size_t i = 0; i < count; ++i) {
             if (levels[i] != fed.book[i]) {
                 fed.book[i] = levels[i];
                 fed.trading[i] = {levels[i].px, to_trading_lots(levels[i].qty)};
             }
         }
-        sim_->on_book_side(symbol, side,
-                           std::span<const core::book_level>(fed.trading.data(), count), now);
+        return std::span<const core::book_level>(fed.trading.data(), count);
     };
-    feed_side(core::side::buy, event.bids, event.bid_count);
-    feed_side(core::side::sell, event.asks, event.ask_count);
+    // Both sides in one call (the same as the bid side, then the ask side).
+    sim_->on_book(symbol, convert(event.bids, event.bid_count, fed_[0]),
+                  convert(event.asks, event.ask_count, fed_[1]), now);
 }
 
 void core_loop::set_feed_paused(bool paused, core::timestamp_ns now) noexcept {

@@ -118,7 +118,32 @@ core::timestamp_ns sim_exchange::next_event_time() const noexcept {
     return next;
 }
 
+bool sim_exchange::due(core::timestamp_ns now) const noexcept {
+    if (report_head_ != report_tail_ &&
+        report_ring_[report_head_ & (report_ring_.size() - 1)].time <= now) {
+        return true;
+    }
+    const request_event* request = next_request();
+    return request != nullptr && request->time <= now;
+}
+
+void sim_exchange::catch_up(core::timestamp_ns now) noexcept {
+    if (due(now)) [[unlikely]] {
+        (void)process_due(now);
+    }
+    now_ = std::max(now_, now);
+}
+
 std::size_t sim_exchange::poll(core::timestamp_ns now) noexcept {
+    // Most calls find nothing due: answered without the merge loop below.
+    if (!due(now)) {
+        now_ = std::max(now_, now);
+        return 0;
+    }
+    return process_due(now);
+}
+
+std::size_t sim_exchange::process_due(core::timestamp_ns now) noexcept {
     const std::uint64_t delivered_before = stats_.reports_delivered;
     const std::size_t report_mask = report_ring_.size() - 1;
     for (;;) {
@@ -652,34 +677,51 @@ void sim_exchange::trim_better_than(std::uint32_t symbol, core::side side,
     }
 }
 
+bool sim_exchange::crossed(const symbol_state& state, core::side side,
+                           std::uint32_t slot) const noexcept {
+    const bool touch = config_.cross_fill == cross_fill_rule::on_touch;
+    const core::price price = orders_[slot].request.price;
+    if (side == core::side::buy) {
+        return state.best_ask.ticks() > 0 &&
+               (touch ? price >= state.best_ask : price > state.best_ask);
+    }
+    return state.best_bid.ticks() > 0 && (touch ? price <= state.best_bid : price < state.best_bid);
+}
+
+bool sim_exchange::any_crossed(std::uint32_t symbol) const noexcept {
+    if (config_.cross_fill == cross_fill_rule::never) {
+        return false;
+    }
+    const symbol_state& state = symbols_[symbol];
+    // Best first: when the best order is not reached, none is (the common case).
+    const auto& bids = state.resting[0];
+    const auto& asks = state.resting[1];
+    return (!bids.empty() && crossed(state, core::side::buy, bids.front())) ||
+           (!asks.empty() && crossed(state, core::side::sell, asks.front()));
+}
+
 void sim_exchange::fill_crossed(std::uint32_t symbol, core::timestamp_ns time) noexcept {
     if (config_.cross_fill == cross_fill_rule::never) {
         return;
     }
-    const bool touch = config_.cross_fill == cross_fill_rule::on_touch;
     const symbol_state& state = symbols_[symbol];
-    const auto crossed = [&](core::side side, std::uint32_t slot) {
-        const core::price price = orders_[slot].request.price;
-        if (side == core::side::buy) {
-            return state.best_ask.ticks() > 0 &&
-                   (touch ? price >= state.best_ask : price > state.best_ask);
-        }
-        return state.best_bid.ticks() > 0 &&
-               (touch ? price <= state.best_bid : price < state.best_bid);
-    };
     for (const core::side side : {core::side::buy, core::side::sell}) {
         const auto& resting = state.resting[side_index(side)];
-        // Best first: when the best order is not reached, none is (the common case).
-        if (resting.empty() || !crossed(side, resting.front())) {
-            continue;
+        // Best first: when the best order is not reached, none is (the common case, checked
+        // here; the fills are out of line).
+        if (!resting.empty() && crossed(state, side, resting.front())) [[unlikely]] {
+            fill_crossed_side(symbol, side, time);
         }
-        for (const std::uint32_t slot : snapshot_resting(symbol, side)) {
-            if (!crossed(side, slot)) {
-                break;
-            }
-            fill(slot, orders_[slot].request.price, orders_[slot].leaves, liquidity_role::maker,
-                 time);
+    }
+}
+
+void sim_exchange::fill_crossed_side(std::uint32_t symbol, core::side side,
+                                     core::timestamp_ns time) noexcept {
+    for (const std::uint32_t slot : snapshot_resting(symbol, side)) {
+        if (!crossed(symbols_[symbol], side, slot)) {
+            break;
         }
+        fill(slot, orders_[slot].request.price, orders_[slot].leaves, liquidity_role::maker, time);
     }
 }
 
@@ -688,7 +730,7 @@ void sim_exchange::fill_crossed(std::uint32_t symbol, core::timestamp_ns time) n
 
 void sim_exchange::on_top_of_book(std::uint32_t symbol, const top_of_book& book,
                                   core::timestamp_ns now) noexcept {
-    (void)poll(now);
+    catch_up(now);
     if (symbol >= symbols_.size()) {
         return;
     }
@@ -722,10 +764,35 @@ void sim_exchange::on_top_of_book(std::uint32_t symbol, const top_of_book& book,
 void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
                                 std::span<const core::book_level> levels,
                                 core::timestamp_ns now) noexcept {
-    (void)poll(now);
+    catch_up(now);
     if (symbol >= symbols_.size()) {
         return;
     }
+    set_book_side(symbol, side, levels);
+    fill_crossed(symbol, now_);
+}
+
+void sim_exchange::on_book(std::uint32_t symbol, std::span<const core::book_level> bids,
+                           std::span<const core::book_level> asks, core::timestamp_ns now) noexcept {
+    catch_up(now);
+    if (symbol >= symbols_.size()) {
+        return;
+    }
+    set_book_side(symbol, core::side::buy, bids);
+    // As on_book_side(buy) then on_book_side(sell). Between the two only a fill can change
+    // anything (its reports may be due at once with zero latency), and none happens unless an
+    // order is crossed: without one, the fill check and the catch-up of the second call are
+    // no-ops and are skipped.
+    if (any_crossed(symbol)) [[unlikely]] {
+        fill_crossed(symbol, now_);
+        catch_up(now);
+    }
+    set_book_side(symbol, core::side::sell, asks);
+    fill_crossed(symbol, now_);
+}
+
+void sim_exchange::set_book_side(std::uint32_t symbol, core::side side,
+                                 std::span<const core::book_level> levels) noexcept {
     symbol_state& state = symbols_[symbol];
     book_side_levels& book = state.book[side_index(side)];
     book.sized = true;
@@ -753,12 +820,11 @@ void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
         }
         apply_level_size(order, size);
     }
-    fill_crossed(symbol, now_);
 }
 
 void sim_exchange::on_book_level(std::uint32_t symbol, core::side side, core::price price,
                                  core::qty qty, core::timestamp_ns now) noexcept {
-    (void)poll(now);
+    catch_up(now);
     if (symbol >= symbols_.size()) {
         return;
     }
@@ -774,7 +840,7 @@ void sim_exchange::on_book_level(std::uint32_t symbol, core::side side, core::pr
 
 void sim_exchange::on_trade(std::uint32_t symbol, core::price price, core::qty qty,
                             core::side aggressor, core::timestamp_ns now) noexcept {
-    (void)poll(now);
+    catch_up(now);
     if (symbol >= symbols_.size() || qty.lots() <= 0) {
         return;
     }
@@ -808,7 +874,7 @@ void sim_exchange::on_trade(std::uint32_t symbol, core::price price, core::qty q
 
 core::qty sim_exchange::on_market_order(std::uint32_t symbol, core::side aggressor, core::qty qty,
                                         core::timestamp_ns now) noexcept {
-    (void)poll(now);
+    catch_up(now);
     if (symbol >= symbols_.size() || qty.lots() <= 0) {
         return core::qty{0};
     }
@@ -828,7 +894,7 @@ core::qty sim_exchange::on_market_order(std::uint32_t symbol, core::side aggress
 
 core::qty sim_exchange::hit_order(std::uint32_t symbol, core::side order_side, std::uint8_t level,
                                   core::qty qty, core::timestamp_ns now) noexcept {
-    (void)poll(now);
+    catch_up(now);
     if (symbol >= symbols_.size() || qty.lots() <= 0) {
         return core::qty{0};
     }

@@ -13,6 +13,7 @@
 #include "quoter/core/result.hpp"
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -126,10 +127,25 @@ public:
     // double written as a grid price ("100.00", although 100.00 / 0.01 = 9999.999...) stays on
     // its point, and any other double goes to the neighbour on the asked-for side, at any
     // magnitude (no relative tolerance that could pull a bid up across a grid point).
-    [[nodiscard]] price round_bid(double value) const noexcept;
-    [[nodiscard]] price round_ask(double value) const noexcept;
+    // The common case (a value not near a grid point) is answered inline: these run several
+    // times per quote, and the call cost more than the multiply.
+    [[nodiscard]] price round_bid(double value) const noexcept {
+        std::int64_t k = 0;
+        return grid_guess(value, tick_inverse_, tick_units_, false, k) ? price{k}
+                                                                       : round_bid_exact(value);
+    }
+    [[nodiscard]] price round_ask(double value) const noexcept {
+        std::int64_t k = 0;
+        return grid_guess(value, tick_inverse_, tick_units_, true, k) ? price{k}
+                                                                      : round_ask_exact(value);
+    }
     [[nodiscard]] price round_nearest(double value) const noexcept;
-    [[nodiscard]] qty round_qty_down(double value) const noexcept;
+    [[nodiscard]] qty round_qty_down(double value) const noexcept {
+        std::int64_t k = 0;
+        return grid_guess(value, step_inverse_, step_units_, false, k)
+                   ? qty{k}
+                   : round_qty_down_exact(value);
+    }
 
     /// price * quantity in notional units (exact; saturates at int64 limits).
     [[nodiscard]] std::int64_t notional_units(price p, qty q) const noexcept;
@@ -142,6 +158,29 @@ public:
     }
 
 private:
+    /// The rounding's fast path (symbol_spec.cpp, to_grid, explains why it is exact): true with
+    /// the grid index in k when value * inverse lies clearly between two grid points.
+    [[nodiscard]] static bool grid_guess(double value, double inverse, std::int64_t units, bool up,
+                                         std::int64_t& k) noexcept {
+        const double guess = value * inverse;
+        constexpr double half_exact_units = 2251799813685248.0; // 2^51
+        if (!(std::abs(guess) * static_cast<double>(units) < half_exact_units)) {
+            return false;
+        }
+        const double below = std::floor(guess);
+        const double fraction = guess - below;
+        const double margin = std::abs(guess) * 0x1p-46 + 0x1p-60;
+        if (fraction > margin && 1.0 - fraction > margin) {
+            k = static_cast<std::int64_t>(up ? below + 1.0 : below);
+            return true;
+        }
+        return false;
+    }
+    /// The full rounding (any value, grid points and NaN included).
+    [[nodiscard]] price round_bid_exact(double value) const noexcept;
+    [[nodiscard]] price round_ask_exact(double value) const noexcept;
+    [[nodiscard]] qty round_qty_down_exact(double value) const noexcept;
+
     /// Exact division by a fixed positive divisor d = 2^shift * odd without a divide
     /// instruction: for x >= 0, rotr(x * odd^-1 mod 2^64, shift) is x / d when d divides x and
     /// exceeds (2^64 - 1) / d otherwise (Granlund and Montgomery's divisibility test).

@@ -193,6 +193,10 @@ public:
     /// Orders at prices the levels cover but do not list see their level empty.
     void on_book_side(std::uint32_t symbol, core::side side,
                       std::span<const core::book_level> levels, core::timestamp_ns now) noexcept;
+    /// Both sides of a book at once: the same as on_book_side(buy, bids) then
+    /// on_book_side(sell, asks), in one call.
+    void on_book(std::uint32_t symbol, std::span<const core::book_level> bids,
+                 std::span<const core::book_level> asks, core::timestamp_ns now) noexcept;
     /// (a)+(c) One level's new displayed size (a depth diff); 0 removes the level.
     void on_book_level(std::uint32_t symbol, core::side side, core::price price, core::qty qty,
                        core::timestamp_ns now) noexcept;
@@ -296,6 +300,12 @@ private:
     [[nodiscard]] const request_event* next_request() const noexcept;
     void pop_request() noexcept;
     void process_request(const request_event& request) noexcept;
+    /// Whether a report or request is due by `now` (poll() would process something).
+    [[nodiscard]] bool due(core::timestamp_ns now) const noexcept;
+    /// poll() without its count: processes what is due by `now`, then moves the clock to it.
+    void catch_up(core::timestamp_ns now) noexcept;
+    /// poll()'s work once something is due.
+    std::size_t process_due(core::timestamp_ns now) noexcept;
     void handle_order_arrival(const order_request& request, core::timestamp_ns time) noexcept;
     void handle_cancel_arrival(std::uint32_t symbol, client_order_id id,
                                core::timestamp_ns time) noexcept;
@@ -317,7 +327,17 @@ private:
 
     [[nodiscard]] bool crosses(const symbol_state& state, core::side side,
                                core::price price) const noexcept;
+    /// Whether the resting order in `slot` (of `side`) is reached by the opposite best.
+    [[nodiscard]] bool crossed(const symbol_state& state, core::side side,
+                               std::uint32_t slot) const noexcept;
+    /// Whether a resting order of either side is reached by the opposite best.
+    [[nodiscard]] bool any_crossed(std::uint32_t symbol) const noexcept;
     void fill_crossed(std::uint32_t symbol, core::timestamp_ns time) noexcept;
+    /// on_book_side()'s update of the book and of the resting orders' queues, without the
+    /// catch-up before and the fill check after.
+    void set_book_side(std::uint32_t symbol, core::side side,
+                       std::span<const core::book_level> levels) noexcept;
+    void fill_crossed_side(std::uint32_t symbol, core::side side, core::timestamp_ns time) noexcept;
     void set_level(book_side_levels& book, core::side side, core::price price,
                    core::qty qty) noexcept;
     void trim_better_than(std::uint32_t symbol, core::side side, core::price best) noexcept;
