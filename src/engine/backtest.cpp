@@ -69,9 +69,10 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     };
 
     const auto started = std::chrono::steady_clock::now();
-    md::md_event event;
     std::uint64_t since_drain = 0;
-    while (replayer.next(event)) {
+    // Each event is read where the replayer queued it: no copy.
+    while (const md::md_event* next = replayer.next()) {
+        const md::md_event& event = *next;
         if (event.local_ns >= options.end_ns) {
             break;
         }
@@ -274,9 +275,10 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
     const auto started = std::chrono::steady_clock::now();
     core::timestamp_ns first_ns = 0;
     core::timestamp_ns last_ns = 0;
-    md::md_event event;
     std::uint64_t since_drain = 0;
-    while (replayer.next(event)) {
+    // Each event is read where the replayer queued it: no copy.
+    while (const md::md_event* next = replayer.next()) {
+        const md::md_event& event = *next;
         if (first_ns == 0) {
             first_ns = event.local_ns;
         }

@@ -247,7 +247,7 @@ public:
 
     /// A level array [["px","qty"],...] converted with spec into out; false beyond max levels.
     /// Out of line: the per-level code gets the inliner's whole budget.
-    [[nodiscard, gnu::noinline]] bool levels(const core::symbol_spec& spec, book_level* out,
+    [[nodiscard, gnu::noinline]] bool levels(const core::symbol_spec& spec, core::book_level* out,
                                              std::size_t max, std::size_t& count) noexcept {
         if (!literal<"[">()) {
             return false;
@@ -450,7 +450,9 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
     std::uint64_t transaction_ms = 0;
     std::uint64_t update_id = 0;
     std::string_view name;
-    if (in.literal<R"({"e":"depthUpdate","E":)">()) {
+    // Spot's bookTicker, most messages of a feed, is told apart first.
+    const bool spot_ticker = in.literal<R"({"u":)">();
+    if (!spot_ticker && in.literal<R"({"e":"depthUpdate","E":)">()) {
         std::uint64_t first_id = 0;
         std::uint64_t prev_id = 0;
         if (!in.unsigned_number(event_ms) ||
@@ -495,8 +497,8 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         message_.kind = message_kind::depth_update;
         return true;
     }
-    if (const bool trade = in.literal<R"({"e":"trade","E":)">();
-        trade || in.literal<R"({"e":"aggTrade","E":)">()) {
+    if (const bool trade = !spot_ticker && in.literal<R"({"e":"trade","E":)">();
+        trade || (!spot_ticker && in.literal<R"({"e":"aggTrade","E":)">())) {
         // After {"e":"trade","E": or {"e":"aggTrade","E": (spot's field order; others go to the
         // general path):
         //   trade:    n,"s":"str","t":n,"p":"dec","q":"dec","T":n,"m":bool,"M":bool}
@@ -546,7 +548,7 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         message_.kind = kind;
         return true;
     }
-    if (in.literal<R"({"u":)">()) {
+    if (spot_ticker) {
         if (!in.unsigned_number(update_id) || !in.literal<R"(,"s":)">() || !in.plain_string(name)) {
             return false;
         }

@@ -1,8 +1,8 @@
 // What the two Binance decoders behind md::binance_decoder share, so that they agree:
-// binance_canonical_decoder.cpp (the strict reader of Binance's compact depthUpdate/bookTicker
-// layouts) and binance_json_decoder.cpp (simdjson On-Demand, every message; it alone decides
-// errors) convert exchange times the same way and check a message against the stream that carried
-// it the same way. Private to md.
+// binance_canonical_decoder.cpp (the strict reader of Binance's compact depthUpdate, bookTicker
+// and trade layouts) and binance_json_decoder.cpp (simdjson On-Demand, every message; it alone
+// decides errors) convert exchange times the same way and check a message against the stream
+// that carried it the same way. Private to md.
 #pragma once
 
 #include "quoter/core/time.hpp"
