@@ -35,6 +35,8 @@
 #include "exit_codes.hpp"
 
 #include "quoter/exec/exec_config_reader.hpp"
+#include "quoter/md/capture.hpp"
+#include "quoter/research/sweep.hpp"
 #include "quoter/risk/risk_config_reader.hpp"
 #include "quoter/strategy/strategy_config_reader.hpp"
 
@@ -552,10 +554,91 @@ std::string summary(const engine_config& config) {
     return out + "\n";
 }
 
+/// What the [sweep] table of a configuration file holds, checked as `quoter sweep` would check
+/// it before running: its own keys, that it can run on the base configuration, its capture
+/// files, and every swept value through the configuration reader (so a misspelt or
+/// out-of-range key fails here, with the reader's message).
+struct sweep_check {
+    bool present = false;
+    std::vector<std::string> problems;
+    std::string summary; ///< "# sweep: ..." when present and valid
+};
+
+sweep_check check_sweep_table(const std::string& path, const config::load_options& options,
+                              const engine_config& base) {
+    sweep_check out;
+    auto table = research::read_sweep_table(path);
+    if (!table) {
+        out.present = true;
+        out.problems = table.error();
+        return out;
+    }
+    research::sweep_spec spec = std::move(*table);
+    out.present = !spec.grid.empty() || !spec.random.empty() || !spec.data.empty() ||
+                  spec.paths_set || spec.seed_set || spec.trials != 0 ||
+                  !(spec.goal == research::objective());
+    if (!out.present) {
+        return out;
+    }
+    if (!spec.paths_set) {
+        spec.paths = spec.data.empty() ? base.backtest.paths : 0;
+    }
+    for (auto& problem : research::validate(spec)) {
+        out.problems.push_back("sweep: " + problem);
+    }
+    for (const auto& file : spec.data) {
+        if (const auto bad = md::check_capture_file(file); bad != md::capture_error::none) {
+            out.problems.push_back(
+                fmt::format("sweep.data: capture file {}: {}", file, md::describe(bad)));
+        }
+    }
+    const auto try_value = [&](const std::string& key, const std::string& value) {
+        config::load_options trial = options;
+        trial.overrides.push_back({key, value, fmt::format("[sweep] {} = {}", key, value)});
+        const auto loaded = load_engine_config(path, std::move(trial));
+        if (loaded) {
+            return;
+        }
+        for (const auto& problem : loaded.error()) {
+            std::string text = config::to_string(problem);
+            if (problem.level == config::severity::error &&
+                std::find(out.problems.begin(), out.problems.end(), text) == out.problems.end()) {
+                out.problems.push_back(std::move(text));
+            }
+        }
+    };
+    for (const auto& axis : spec.grid) {
+        for (const auto& value : axis.values) {
+            try_value(axis.key, value);
+        }
+    }
+    for (const auto& axis : spec.random) {
+        try_value(axis.key,
+                  axis.integer ? fmt::format("{:.0f}", axis.lo) : fmt::format("{}", axis.lo));
+        try_value(axis.key,
+                  axis.integer ? fmt::format("{:.0f}", axis.hi) : fmt::format("{}", axis.hi));
+    }
+    std::string keys;
+    for (const auto& key : research::swept_keys(spec)) {
+        keys += (keys.empty() ? "" : ", ") + key;
+    }
+    out.summary = fmt::format(
+        "# sweep: {} trial{} over {}; each on {}; objective {} (run by "
+        "quoter sweep; other commands use the base configuration)",
+        research::expand(spec).size(), research::expand(spec).size() == 1 ? "" : "s", keys,
+        spec.data.empty()
+            ? fmt::format("{} synthetic path{}", spec.paths, spec.paths == 1 ? "" : "s")
+            : fmt::format("{} capture{}", spec.data.size(), spec.data.size() == 1 ? "" : "s"),
+        research::to_string(spec.goal));
+    return out;
+}
+
 } // namespace
 
 int check_config(const std::string& path, const std::string& profile) {
-    const auto config = load_engine_config(path, profile);
+    // A [sweep] table is quoter sweep's: checked below on its own terms, not as engine keys.
+    const config::load_options options{.profile = profile, .foreign_tables = {"sweep"}};
+    const auto config = load_engine_config(path, options);
     if (!config) {
         std::size_t errors = 0;
         for (const auto& problem : config.error()) {
@@ -566,7 +649,19 @@ int check_config(const std::string& path, const std::string& profile) {
                      errors == 1 ? "" : "s", path.c_str());
         return exit_invalid;
     }
-    const std::string listing = config::format_resolved(config->resolved) + "\n" + summary(*config);
+    const sweep_check sweep = check_sweep_table(path, options, *config);
+    if (!sweep.problems.empty()) {
+        for (const auto& problem : sweep.problems) {
+            std::fprintf(stderr, "%s: %s\n", path.c_str(), problem.c_str());
+        }
+        std::fprintf(stderr, "quoter config check: %zu error%s in the [sweep] table of %s\n",
+                     sweep.problems.size(), sweep.problems.size() == 1 ? "" : "s", path.c_str());
+        return exit_invalid;
+    }
+    std::string listing = config::format_resolved(config->resolved) + "\n" + summary(*config);
+    if (sweep.present) {
+        listing += "\n" + sweep.summary + "\n";
+    }
     std::fputs(listing.c_str(), stdout);
     std::fflush(stdout);
     for (const auto& warning : config->resolved.warnings) {
@@ -577,16 +672,19 @@ int check_config(const std::string& path, const std::string& profile) {
 
 std::optional<engine_config> load_config_for_command(const std::string& path,
                                                      const std::string& profile,
-                                                     const std::string& symbol,
-                                                     const char* command) {
+                                                     const std::string& symbol, const char* command,
+                                                     bool ignore_sweep) {
     config::load_options options{.profile = profile};
+    if (ignore_sweep) {
+        options.foreign_tables = {"sweep"};
+    }
     if (!symbol.empty()) {
         std::map<std::string, std::string> vars(options.env.vars().begin(),
                                                 options.env.vars().end());
         vars["QUOTER_ENGINE_SYMBOL"] = symbol;
         options.env = config::environment::from_map(std::move(vars));
     }
-    auto loaded = load_engine_config(path, std::move(options));
+    auto loaded = load_engine_config(path, options);
     if (!loaded) {
         std::size_t errors = 0;
         for (const auto& problem : loaded.error()) {
@@ -599,6 +697,24 @@ std::optional<engine_config> load_config_for_command(const std::string& path,
     }
     for (const auto& warning : loaded->resolved.warnings) {
         std::fprintf(stderr, "%s\n", config::to_string(warning).c_str());
+    }
+    if (ignore_sweep) {
+        const sweep_check sweep = check_sweep_table(path, options, *loaded);
+        if (!sweep.problems.empty()) {
+            for (const auto& problem : sweep.problems) {
+                std::fprintf(stderr, "%s: %s\n", path.c_str(), problem.c_str());
+            }
+            std::fprintf(stderr, "quoter %s: %zu error%s in the [sweep] table of %s\n", command,
+                         sweep.problems.size(), sweep.problems.size() == 1 ? "" : "s",
+                         path.c_str());
+            return std::nullopt;
+        }
+        if (sweep.present) {
+            std::fprintf(stderr,
+                         "quoter %s: %s holds a [sweep] table; running the base configuration "
+                         "and ignoring the sweep (run it with quoter sweep -c %s)\n",
+                         command, path.c_str(), path.c_str());
+        }
     }
     return std::move(*loaded);
 }

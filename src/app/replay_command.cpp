@@ -324,7 +324,8 @@ int run_replay_command(const replay_command& command) {
             return exit_invalid;
         }
     }
-    auto loaded = load_config_for_command(command.config_path, command.profile, {}, "backtest");
+    auto loaded =
+        load_config_for_command(command.config_path, command.profile, {}, "backtest", true);
     if (!loaded) {
         return exit_invalid;
     }
@@ -347,7 +348,7 @@ int run_replay_command(const replay_command& command) {
                          "captured %s\n",
                          held.front().c_str());
             loaded = load_config_for_command(command.config_path, command.profile, held.front(),
-                                             "backtest");
+                                             "backtest", true);
             if (!loaded) {
                 return exit_invalid;
             }

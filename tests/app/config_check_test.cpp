@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -175,4 +176,69 @@ TEST_CASE("a secrets file must be private", "[config_check]") {
     CHECK_THAT(accepted.out, Catch::Contains("api_key = \"vmPU\u2026Eh8A\"     # secrets file"));
     check_not_leaked(accepted.out + accepted.err, api_key);
     check_not_leaked(accepted.out + accepted.err, api_secret);
+}
+
+TEST_CASE("one file serves quoter sweep, config check and backtest", "[config_check][sweep]") {
+    quoter::test::temp_dir dir("config-sweep");
+    std::string base = slurp(sim_toml);
+    const std::string from = "duration_s = 3600.0";
+    const auto at = base.find(from);
+    REQUIRE(at != std::string::npos);
+    base.replace(at, from.size(), "duration_s = 20.0");
+    const auto file = dir.write("sweep.toml", base + R"(
+[sweep]
+paths = 2
+objective = "sharpe - 0.5 * sharpe.sd"
+
+[sweep.set]
+"strategy.linear.spread_bps" = [4, 8, 16]
+)");
+    const auto check = run_quoter({"config", "check", file.string()});
+    INFO(check.out << check.err);
+    CHECK(check.status == 0);
+    CHECK_THAT(check.out, Catch::Contains("# sweep: 3 trials over strategy.linear.spread_bps; "
+                                          "each on 2 synthetic paths; objective sharpe - 0.5 * "
+                                          "sharpe.sd"));
+    // backtest runs the base configuration and says it ignores the sweep.
+    const auto out = dir.path() / "bt";
+    const auto backtest =
+        run_quoter({"backtest", "--config", file.string(), "--out", out.string()});
+    INFO(backtest.out << backtest.err);
+    CHECK(backtest.status == 0);
+    CHECK_THAT(backtest.err, Catch::Contains("holds a [sweep] table; running the base "
+                                             "configuration and ignoring the sweep"));
+    CHECK(std::filesystem::exists(out / "report.json"));
+
+    SECTION("the sweep's keys and the keys it sweeps are checked") {
+        const auto bad = dir.write("bad.toml", base + R"(
+[sweep]
+pahts = 2
+objective = "sharpe - drawdwn"
+
+[sweep.set]
+"strategy.linear.sprad_bps" = [4, 8]
+"strategy.linear.spread_bps" = [4, -1]
+)");
+        const auto r = run_quoter({"config", "check", bad.string()});
+        INFO(r.err);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains("sweep.pahts: unknown key"));
+        CHECK_THAT(r.err, Catch::Contains("unknown metric \"drawdwn\""));
+        const auto bt = run_quoter({"backtest", "--config", bad.string(), "--out", out.string()});
+        CHECK(bt.status == 2);
+        CHECK_THAT(bt.err, Catch::Contains("error"));
+        CHECK_THAT(bt.err, Catch::Contains("in the [sweep] table of"));
+        // Without table-level problems, every swept value goes through the config reader.
+        const auto values = dir.write("values.toml", base + R"(
+[sweep.set]
+"strategy.linear.sprad_bps" = [4]
+"strategy.linear.spread_bps" = [4, -1]
+)");
+        const auto v = run_quoter({"config", "check", values.string()});
+        INFO(v.err);
+        CHECK(v.status == 2);
+        CHECK_THAT(v.err, Catch::Contains("strategy.linear.sprad_bps: unknown key; did you mean "
+                                          "strategy.linear.spread_bps?"));
+        CHECK_THAT(v.err, Catch::Contains("[sweep] strategy.linear.spread_bps = -1"));
+    }
 }

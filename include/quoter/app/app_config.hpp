@@ -181,11 +181,12 @@ load_engine_config(const std::string& path, config::load_options options);
 
 /// Loads the configuration for a subcommand (`command` names it in messages), with
 /// engine.symbol overridden when `symbol` is not empty. Prints every problem and warning on
-/// stderr as `config check` does; empty when the configuration is invalid.
-[[nodiscard]] std::optional<engine_config> load_config_for_command(const std::string& path,
-                                                                   const std::string& profile,
-                                                                   const std::string& symbol,
-                                                                   const char* command);
+/// stderr as `config check` does; empty when the configuration is invalid. With ignore_sweep
+/// (`quoter backtest`) a [sweep] table is allowed: checked as `config check` checks it, and
+/// when present a line on stderr says the base configuration runs without the sweep.
+[[nodiscard]] std::optional<engine_config>
+load_config_for_command(const std::string& path, const std::string& profile,
+                        const std::string& symbol, const char* command, bool ignore_sweep = false);
 
 /// The simulated run the configuration describes (strategy, market, simulated exchange, quotes,
 /// backtest length and recording).
@@ -202,7 +203,9 @@ make_backtest_symbols(const engine_config& config);
 [[nodiscard]] std::string synthetic_market_problem(const engine_config& config);
 
 /// `quoter config check FILE [--profile P]`: prints the resolved configuration (secrets masked)
-/// on stdout, or every error on stderr; returns 0 when valid and 2 otherwise.
+/// on stdout, or every error on stderr; returns 0 when valid and 2 otherwise. A [sweep] table
+/// is checked as `quoter sweep` would check it (its keys, and every swept value through the
+/// configuration reader) and summarised.
 int check_config(const std::string& path, const std::string& profile);
 
 } // namespace quoter::app
