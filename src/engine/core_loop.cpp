@@ -219,11 +219,17 @@ void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now)
         return;
     }
     const auto feed_side = [&](core::side side, const auto& levels, std::size_t count) {
+        fed_side& fed = fed_[side == core::side::buy ? 0 : 1];
+        // The conversion is a function of the level alone: a level equal to the one fed last
+        // time keeps its converted value.
         for (std::size_t i = 0; i < count; ++i) {
-            levels_[i] = {levels[i].px, to_trading_lots(levels[i].qty)};
+            if (levels[i] != fed.book[i]) {
+                fed.book[i] = levels[i];
+                fed.trading[i] = {levels[i].px, to_trading_lots(levels[i].qty)};
+            }
         }
-        sim_->on_book_side(symbol, side, std::span<const exec::book_level>(levels_.data(), count),
-                           now);
+        sim_->on_book_side(symbol, side,
+                           std::span<const core::book_level>(fed.trading.data(), count), now);
     };
     feed_side(core::side::buy, event.bids, event.bid_count);
     feed_side(core::side::sell, event.asks, event.ask_count);

@@ -326,7 +326,7 @@ void sim_exchange::handle_order_arrival(const order_request& request,
         }
         if (sized) {
             for (std::size_t i = 0; i < book.count && cum < request.qty; ++i) {
-                const book_level& level = book.levels[i];
+                const core::book_level& level = book.levels[i];
                 if (!reaches(request.side, request.price, level.px)) {
                     break;
                 }
@@ -720,7 +720,7 @@ void sim_exchange::on_top_of_book(std::uint32_t symbol, const top_of_book& book,
 }
 
 void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
-                                std::span<const book_level> levels,
+                                std::span<const core::book_level> levels,
                                 core::timestamp_ns now) noexcept {
     (void)poll(now);
     if (symbol >= symbols_.size()) {

@@ -115,9 +115,6 @@ struct sim_exchange_config {
     std::uint64_t seed = 1;
 };
 
-/// One price level of a book side, in trading lots (core's one book level type).
-using core::book_level;
-
 /// Best bid and ask. A price <= 0 means that side is empty; a quantity of 0 means its size is
 /// unknown (a synthetic market that only moves prices).
 struct top_of_book {
@@ -194,8 +191,8 @@ public:
                         core::timestamp_ns now) noexcept;
     /// (a)+(c) A whole book side, best first, non-empty levels only (top-K of a depth book).
     /// Orders at prices the levels cover but do not list see their level empty.
-    void on_book_side(std::uint32_t symbol, core::side side, std::span<const book_level> levels,
-                      core::timestamp_ns now) noexcept;
+    void on_book_side(std::uint32_t symbol, core::side side,
+                      std::span<const core::book_level> levels, core::timestamp_ns now) noexcept;
     /// (a)+(c) One level's new displayed size (a depth diff); 0 removes the level.
     void on_book_level(std::uint32_t symbol, core::side side, core::price price, core::qty qty,
                        core::timestamp_ns now) noexcept;
@@ -270,7 +267,7 @@ private:
     };
 
     struct book_side_levels {
-        std::array<book_level, max_book_levels> levels{};
+        std::array<core::book_level, max_book_levels> levels{};
         std::size_t count = 0;
         /// True once any size for this side was given; without it queues start empty.
         bool sized = false;
