@@ -63,6 +63,11 @@ constexpr std::array<config::choice_option<market_kind>, 2> market_kinds{{
     {"spot", market_kind::spot},
     {"usdm_futures", market_kind::usdm_futures},
 }};
+constexpr std::array<config::choice_option<exec::api_key_type>, 2> api_key_types{{
+    {"hmac", exec::api_key_type::hmac},
+    {"ed25519", exec::api_key_type::ed25519},
+}};
+
 constexpr std::array<config::choice_option<core::idle_policy>, 3> wait_policies{{
     {"spin", core::idle_policy::spin},
     {"yield", core::idle_policy::yield},
@@ -240,6 +245,13 @@ void read_exchange(config::section s, exchange_section& out) {
         s.integer("silent_timeouts", out.silent_timeouts, {.min = 1, .max = 100},
                   "Order-API request timeouts in a row, with nothing received since, before the "
                   "session is closed and opened again");
+    out.key_type = s.choice("key_type", out.key_type, api_key_types,
+                            "How the API key signs: hmac (api_secret signs every request) or "
+                            "ed25519 (spot: session.logon once per connection with the private "
+                            "key from api_private_key or ed25519_key_file)");
+    out.ed25519_key_file = s.file_path(
+        "ed25519_key_file", "Ed25519 private key as a PKCS#8 PEM file, mode 0600, for key_type = "
+                            "\"ed25519\" (else api_private_key); relative to this file");
     out.secrets_file = s.secrets_file(
         "secrets_file", "TOML file holding api_key and api_secret, mode 0600; relative to this "
                         "file; empty: secrets only from the environment");
@@ -309,6 +321,9 @@ void read_credentials(config::document& doc, credentials& out) {
     out.api_key = doc.read_secret("api_key", "Binance API key, sent with signed requests");
     out.api_secret =
         doc.read_secret("api_secret", "Binance API secret; signs requests, never sent");
+    out.api_private_key = doc.read_secret(
+        "api_private_key", "Ed25519 private key (PKCS#8 DER in base64, one line) for "
+                           "exchange.key_type = \"ed25519\"; signs session.logon, never sent");
 }
 
 /// Builds one symbol's spec; a rejected filter is reported at the key that holds it.
@@ -408,7 +423,23 @@ void read_sections(config::document& doc, engine_config& config) {
     // Checks across sections.
     read_symbol_tables(doc, config);
     check_simulation(doc, config, quote_levels);
-    if (config.engine.mode == engine_mode::live && !config.secrets.complete()) {
+    const bool ed25519 = config.exchange.key_type == exec::api_key_type::ed25519;
+    if (config.engine.mode == engine_mode::live && ed25519 &&
+        config.engine.market == market_kind::usdm_futures) {
+        doc.section("exchange")
+            .error("key_type", "ed25519 keys sign spot WebSocket API sessions "
+                               "only; USD-M futures need an hmac key");
+    }
+    if (config.engine.mode == engine_mode::live && ed25519 && config.secrets.api_key.empty()) {
+        doc.section("engine").warning(
+            "mode", "live mode cannot start without api_key: set QUOTER_API_KEY, or add it to the "
+                    "secrets file");
+    } else if (config.engine.mode == engine_mode::live && ed25519 &&
+               config.secrets.api_private_key.empty() && config.exchange.ed25519_key_file.empty()) {
+        doc.section("engine").warning(
+            "mode", "live mode with an ed25519 key cannot start without its private key: set "
+                    "QUOTER_API_PRIVATE_KEY, or name a 0600 PEM file in exchange.ed25519_key_file");
+    } else if (config.engine.mode == engine_mode::live && !ed25519 && !config.secrets.complete()) {
         std::string names;
         std::string variables;
         int count = 0;

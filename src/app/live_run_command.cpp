@@ -10,7 +10,11 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
+
+#include <sys/stat.h>
 
 namespace quoter::app {
 namespace {
@@ -29,6 +33,52 @@ std::string live_status_line(const engine::live_status& s, double elapsed_s) {
                        s.market_data.messages, s.market_data.synced_symbols);
 }
 
+/// The Ed25519 private key of an ed25519 key_type: from exchange.ed25519_key_file (a PEM file
+/// group and others cannot access) or else the api_private_key secret; checked to load, so a
+/// bad key stops the run before it connects. Errors never show the key.
+core::result<std::string, std::string> load_ed25519_key(const engine_config& config) {
+    if (config.secrets.api_key.empty()) {
+        return core::unexpected<std::string>(
+            "no API key: set QUOTER_API_KEY, or add api_key to the secrets file");
+    }
+    std::string key;
+    const std::string& path = config.exchange.ed25519_key_file;
+    if (!path.empty()) {
+        struct stat info {};
+        if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+            return core::unexpected<std::string>("cannot read the Ed25519 key file " + path);
+        }
+        if ((info.st_mode & 077U) != 0) {
+            return core::unexpected<std::string>(
+                fmt::format("refusing the Ed25519 key file {}: its mode is "
+                            "{:04o} but it must not be accessible to group or "
+                            "others (chmod 600 {})",
+                            path, info.st_mode & 07777U, path));
+        }
+        std::ifstream file(path);
+        std::stringstream text;
+        text << file.rdbuf();
+        if (!file) {
+            return core::unexpected<std::string>("cannot read the Ed25519 key file " + path);
+        }
+        key = text.str();
+    } else if (!config.secrets.api_private_key.empty()) {
+        key = std::string(config.secrets.api_private_key.reveal());
+    } else {
+        return core::unexpected<std::string>(
+            "exchange.key_type = \"ed25519\" needs the private key: set "
+            "QUOTER_API_PRIVATE_KEY, or name a 0600 PEM file in "
+            "exchange.ed25519_key_file");
+    }
+    const auto signer = exec::ed25519_signer::from_private_key(key);
+    if (!signer) {
+        return core::unexpected<std::string>(
+            fmt::format("the Ed25519 private key{} does not load: {}",
+                        path.empty() ? "" : " in " + path, exec::describe(signer.error())));
+    }
+    return key;
+}
+
 } // namespace
 
 int run_live_command(const live_run_command& command) {
@@ -45,7 +95,16 @@ int run_live_command(const live_run_command& command) {
                              "it needs engine.testnet = false and engine.mainnet = true\n");
         return exit_invalid;
     }
-    if (!config.secrets.complete()) {
+    const bool ed25519 = config.exchange.key_type == exec::api_key_type::ed25519;
+    std::string private_key;
+    if (ed25519) {
+        auto loaded = load_ed25519_key(config);
+        if (!loaded) {
+            std::fprintf(stderr, "quoter run --mode live: %s\n", loaded.error().c_str());
+            return exit_invalid;
+        }
+        private_key = std::move(*loaded);
+    } else if (!config.secrets.complete()) {
         std::fprintf(stderr, "quoter run --mode live: no API credentials: set QUOTER_API_KEY and "
                              "QUOTER_API_SECRET, or name a 0600 file in exchange.secrets_file\n");
         return exit_invalid;
@@ -57,6 +116,8 @@ int run_live_command(const live_run_command& command) {
     session.gateway.url = urls.ws_api_url;
     session.gateway.api_key = std::string(config.secrets.api_key.reveal());
     session.gateway.secret = std::string(config.secrets.api_secret.reveal());
+    session.gateway.key_type = config.exchange.key_type;
+    session.gateway.private_key = std::move(private_key);
     session.gateway.recv_window_ms = config.exchange.recv_window_ms.count();
     session.gateway.reconcile_max_retries = config.exchange.reconcile_max_retries;
     session.gateway.silent_timeouts = config.exchange.silent_timeouts;

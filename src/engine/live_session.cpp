@@ -130,18 +130,25 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         wall_ns() + config.connect_timeout_ms * core::ns_per_ms;
     // Connected and reconciled (open orders of earlier runs cancelled, balances read) before
     // the first quote.
+    // A refused session.logon (Ed25519 key) is final for the connection: no waiting it out.
+    const auto logon_refused = [&] { return gateway.counters().logon_failures.load() > 0; };
     while (!gateway.ready() && !stop.load(std::memory_order_relaxed) &&
-           wall_ns() < connect_deadline) {
+           wall_ns() < connect_deadline && !logon_refused()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (!gateway.ready()) {
         const bool connected = gateway.connected();
+        const bool refused = logon_refused();
         gateway.stop();
         feed.stop();
-        summary.error = "order gateway: " +
-                        std::string(connected ? "no reconciliation with " : "no session with ") +
-                        gateway.url() + " within " + std::to_string(config.connect_timeout_ms) +
-                        " ms";
+        summary.error =
+            refused ? "order gateway: logon_failed: " + gateway.url() +
+                          " refused session.logon (is the Ed25519 key the one registered for "
+                          "this API key?)"
+                    : "order gateway: " +
+                          std::string(connected ? "no reconciliation with " : "no session with ") +
+                          gateway.url() + " within " + std::to_string(config.connect_timeout_ms) +
+                          " ms";
         return summary;
     }
     const exec::binance_gateway_counters& counters = gateway.counters();
@@ -190,6 +197,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     std::uint64_t kill_gave_up_seen = 0;
     std::uint64_t bans_seen = 0;
     std::uint64_t reconcile_gave_up_seen = 0;
+    std::uint64_t logon_failures_seen = 0;
     const auto raise_critical = [&](core::timestamp_ns now, risk::alert_kind kind, double value,
                                     double threshold) {
         risk::alert alert;
@@ -223,6 +231,10 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             raise_critical(now, risk::alert_kind::reconcile_gave_up,
                            static_cast<double>(reconcile_gave_up_seen),
                            static_cast<double>(config.gateway.reconcile_max_retries));
+        }
+        if (changed(counters.logon_failures, logon_failures_seen)) {
+            raise_critical(now, risk::alert_kind::logon_failed,
+                           static_cast<double>(logon_failures_seen), 0.0);
         }
     };
     // Futures: the venue's position (positionRisk, at its entry price) is the account's.

@@ -222,10 +222,17 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
             if (request.kind == request_kind::place) {
                 exec_report r = report_of(request.order, exec_kind::reject);
-                r.reason = reject_reason::too_many_open_orders;
+                r.reason = reject_reason::rate_limited;
                 deliver(r);
             } else if (request.kind == request_kind::cancel) {
-                deliver(report_of(request.order, exec_kind::cancel_reject));
+                exec_report r = report_of(request.order, exec_kind::cancel_reject);
+                r.reason = reject_reason::rate_limited;
+                deliver(r);
+            } else if (request.kind == request_kind::cancel_all) {
+                // A kill held back (a 429 or 418 lasts): never dropped. The confirming query
+                // goes out once the venue allows and sends the cancel-all again while anything
+                // rests.
+                hold_kill(request.order.symbol, now_ms);
             }
             return;
         }
@@ -239,6 +246,19 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         // full: dropped
         (void)written.try_push(written_stamp{.request_id = request.request_id,
                                              .at = core::tsc_clock::process().now()});
+    }
+
+    /// The kill of symbol (all_symbols: every one) is confirmed by a query as soon as the
+    /// limiter lets it out, and sent again while anything rests.
+    void hold_kill(std::uint32_t symbol, std::int64_t now_ms) {
+        for (std::uint32_t s = 0; s < kills.size(); ++s) {
+            if (symbol == all_symbols || symbol == s) {
+                kill_state& k = kills[s];
+                k.active = true;
+                k.checking = false;
+                k.check_at_ms = now_ms;
+            }
+        }
     }
 
     [[nodiscard]] pending_request& slot(std::uint64_t id) noexcept {
@@ -350,7 +370,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                      now_ms);
             return;
         case request_kind::cancel:
-            p.active = false;
+            resend_cancel(p, now_ms); // a -1021 retry the limiter held back
             return;
         }
     }
@@ -382,6 +402,18 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
         limiter.on_usage(answer.usage, now_ms * core::ns_per_ms);
         limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms);
+        if (answer.outcome == answer_outcome::clock_skew && p.kind != request_kind::place &&
+            p.kind != request_kind::cancel) {
+            // Orders and cancels resync and retry themselves; any other request refused -1021
+            // (a query, the kill's confirmation, the heartbeat) is asked again later anyway, with
+            // the clock resynced meanwhile.
+            request_time(now_ms);
+        }
+        if (answer.outcome == answer_outcome::retry_after) {
+            counters.backoffs.fetch_add(1, std::memory_order_relaxed);
+        } else if (answer.outcome == answer_outcome::banned) {
+            counters.bans.fetch_add(1, std::memory_order_relaxed); // the owner raises venue_ban
+        }
         switch (p.kind) {
         case request_kind::place:
             on_place_answer(p, answer, now_ms);
@@ -513,7 +545,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case answer_outcome::retry_after:
         case answer_outcome::banned:
-            reject(p, reject_reason::too_many_open_orders);
+            reject(p, reject_reason::rate_limited);
             return;
         case answer_outcome::unknown:
         case answer_outcome::malformed:
@@ -547,12 +579,22 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             query(p, now_ms);
             return;
         case answer_outcome::clock_skew:
-            request_time(now_ms);
+            if (!p.retried) {
+                // It had no effect: resync, then the same cancel once more, re-signed.
+                p.retried = true;
+                p.await_time = true;
+                counters.clock_retries.fetch_add(1, std::memory_order_relaxed);
+                request_time(now_ms);
+                return;
+            }
             [[fallthrough]];
         default: {
             exec_report r = report_of(p.order, exec_kind::cancel_reject);
             r.reason = answer.outcome == answer_outcome::unknown_order
                            ? reject_reason::unknown_order
+                       : answer.outcome == answer_outcome::retry_after ||
+                               answer.outcome == answer_outcome::banned
+                           ? reject_reason::rate_limited
                            : reject_reason::none;
             deliver(r);
             p.active = false;
@@ -599,6 +641,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                  now_ms);
     }
 
+    void resend_cancel(pending_request& p, std::int64_t now_ms) {
+        const auto text_id = ids.format(p.order.id);
+        send_own(p,
+                 io_encoder.cancel(io_buffer, symbols[p.order.symbol].name().view(), text_id.view(),
+                                   now_ms + offset_ms.load()),
+                 now_ms);
+    }
+
     void request_time(std::int64_t now_ms) {
         pending_request& q = slot(take_io_id());
         q.kind = request_kind::time;
@@ -616,9 +666,13 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             offset_ms.store(server - (sent_ms + now_ms) / 2, std::memory_order_relaxed);
         }
         for (pending_request& p : pending) {
-            if (p.active && p.kind == request_kind::place && p.await_time) {
+            if (p.active && p.await_time) {
                 p.await_time = false;
-                resend_place(p, now_ms);
+                if (p.kind == request_kind::place) {
+                    resend_place(p, now_ms);
+                } else if (p.kind == request_kind::cancel) {
+                    resend_cancel(p, now_ms);
+                }
             }
         }
     }

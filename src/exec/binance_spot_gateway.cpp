@@ -37,6 +37,7 @@ enum class request_kind : std::uint8_t {
     account,          ///< Reconciliation: account.status.
     reconcile_cancel, ///< Reconciliation: order.cancel of an order this run does not own.
     kill_check,       ///< After a cancel-all: openOrders.status, to confirm nothing rests.
+    logon,            ///< session.logon (Ed25519 keys), first on every connection.
 };
 
 /// The confirmation of one symbol's cancel-all. I/O thread only.
@@ -95,12 +96,24 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
           core_encoder(config.api_key, signer, config.recv_window_ms),
           io_encoder(config.api_key, signer, config.recv_window_ms),
           ids(config.id_tag, config.start_us), decoder(syms), user_decoder(syms),
-          limiter(config.limiter), kills(syms.size()), funnel(*this, counters.fills) {
+          limiter(config.limiter), kills(syms.size()), funnel(*this, counters.fills),
+          session_auth(config.key_type == api_key_type::ed25519) {
         for (const rate_limit_rule& rule : config.rate_limits) {
             (void)limiter.add_rule(rule);
         }
+        if (session_auth) {
+            // A key that does not load leaves the signer empty: its logon signature is refused
+            // by the venue (logon_failures), nothing goes out unsigned.
+            if (auto loaded = ed25519_signer::from_private_key(config.private_key)) {
+                logon_signer = std::move(*loaded);
+            }
+            core_encoder.set_session_auth(true);
+            io_encoder.set_session_auth(true);
+        }
         config.secret.assign(config.secret.size(), '\0');
         config.secret.clear();
+        config.private_key.assign(config.private_key.size(), '\0');
+        config.private_key.clear();
     }
 
     // ---- core thread -------------------------------------------------------------------------
@@ -177,8 +190,19 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     void on_open(net::detail::ws_connection& /*connection*/) override {
-        open.store(true, std::memory_order_release);
+        socket_open = true;
         counters.connects.fetch_add(1, std::memory_order_relaxed);
+        if (session_auth) {
+            send_logon(wall_ns() / core::ns_per_ms); // the session opens on its answer
+            return;
+        }
+        open_session();
+    }
+
+    /// The connection may carry orders (connected, and logged on for an Ed25519 key): subscribe
+    /// to user data, reconcile, and query whatever was in flight when the last one dropped.
+    void open_session() {
+        open.store(true, std::memory_order_release);
         if (config.user_data_stream) {
             subscribe_user_data(wall_ns() / core::ns_per_ms);
         }
@@ -201,6 +225,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason /*reason*/,
                    std::string_view /*detail*/) override {
+        socket_open = false;
         open.store(false, std::memory_order_release);
         user_stream.store(false, std::memory_order_release);
         ready.store(false, std::memory_order_release);
@@ -249,7 +274,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             case request_kind::open_orders:
             case request_kind::account:
             case request_kind::reconcile_cancel:
-                p.active = false; // the next connect subscribes and reconciles afresh
+            case request_kind::logon:
+                p.active = false; // the next connect logs on, subscribes and reconciles afresh
                 break;
             }
         }
@@ -304,6 +330,19 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             on_kill_check_answer(p, answer, now_ms);
             return;
         }
+        if (p.kind == request_kind::logon) {
+            p.active = false;
+            if (answer.outcome == answer_outcome::ok) {
+                counters.logons.fetch_add(1, std::memory_order_relaxed);
+                open_session();
+            } else {
+                // Refused (wrong key, bad signature, a second -1021): the connection stays
+                // closed to orders, and the owner raises the alarm.
+                counters.api_errors.fetch_add(1, std::memory_order_relaxed);
+                counters.logon_failures.fetch_add(1, std::memory_order_relaxed);
+            }
+            return;
+        }
         if (p.kind == request_kind::open_orders || p.kind == request_kind::account ||
             p.kind == request_kind::reconcile_cancel) {
             if (answer.outcome != answer_outcome::ok) {
@@ -348,6 +387,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::account:
         case request_kind::reconcile_cancel:
         case request_kind::kill_check:
+        case request_kind::logon:
             break;
         }
     }
@@ -770,6 +810,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::cancel:
         case request_kind::cancel_all:
         case request_kind::reconcile_cancel:
+        case request_kind::logon:
             resend(p, now_ms); // a -1021 retry, re-signed
             return;
         case request_kind::open_orders:
@@ -803,6 +844,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         }
         case request_kind::cancel_all:
             send_own(io_encoder.cancel_all(io_buffer, p.request_id, symbol, venue), p, now_ms);
+            return;
+        case request_kind::logon:
+            send_own(io_encoder.session_logon(io_buffer, p.request_id, logon_signer, venue), p,
+                     now_ms);
             return;
         case request_kind::reconcile_cancel:
             send_own(io_encoder.cancel(io_buffer, p.request_id, symbol,
@@ -849,6 +894,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::open_orders:
         case request_kind::account:
         case request_kind::kill_check:
+        case request_kind::logon:
             break;
         }
         return request_class::query;
@@ -860,6 +906,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::status:
             return 4;
         case request_kind::subscribe:
+        case request_kind::logon:
             return 2;
         case request_kind::open_orders:
         case request_kind::kill_check:
@@ -890,8 +937,20 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         q.request_id = id;
         q.kind = request_kind::subscribe;
         const std::string_view text =
-            io_encoder.user_data_subscribe(io_buffer, id, now_ms + offset_ms.load());
+            session_auth ? io_encoder.session_user_data_subscribe(io_buffer, id)
+                         : io_encoder.user_data_subscribe(io_buffer, id, now_ms + offset_ms.load());
         send_own(text, q, now_ms);
+    }
+
+    /// session.logon, first on every connection of an Ed25519 key.
+    void send_logon(std::int64_t now_ms) {
+        const std::uint64_t id = take_io_id();
+        pending_request& q = pending[id % pending_slots];
+        q = pending_request{};
+        q.request_id = id;
+        q.kind = request_kind::logon;
+        send_own(io_encoder.session_logon(io_buffer, id, logon_signer, now_ms + offset_ms.load()),
+                 q, now_ms);
     }
 
     void send(const outgoing_request& request) {
@@ -944,7 +1003,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     void send_own(std::string_view text, pending_request& p, std::int64_t now_ms) {
         p.sent_ms = now_ms;
         p.active = true;
-        if (connection == nullptr || !open.load(std::memory_order_relaxed) || text.empty()) {
+        // Before the logon only the logon itself (and the `time` of its -1021 retry) may go.
+        const bool may_send = p.kind == request_kind::logon || p.kind == request_kind::time
+                                  ? socket_open
+                                  : open.load(std::memory_order_relaxed);
+        if (connection == nullptr || !may_send || text.empty()) {
             p.query_on_open = p.kind == request_kind::status;
             return;
         }
@@ -1033,6 +1096,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     void check_timeouts(std::int64_t now_ms) {
         check_kills(now_ms);
         bool silent = false;
+        bool restart = false;
         for (pending_request& p : pending) {
             if (p.active && p.held) {
                 retry_held(p, now_ms);
@@ -1095,7 +1159,18 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                     kills[p.order.symbol].checking = false; // asked again
                 }
                 break;
+            case request_kind::logon:
+                // Unanswered: this connection never opens; a new one logs on again.
+                p.active = false;
+                counters.logon_failures.fetch_add(1, std::memory_order_relaxed);
+                restart = true;
+                break;
             }
+        }
+        if (restart && connection != nullptr) {
+            const std::shared_ptr<net::detail::ws_connection> dead = connection;
+            dead->abort(net::close_reason::stale);
+            return;
         }
         if (silent && ++silent_scans >= config.silent_timeouts && connection != nullptr) {
             // Timeouts in a row and not a byte from the venue: the session is dead even if the
@@ -1136,6 +1211,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     binance_spot_gateway_config config;
     std::span<const core::symbol_spec> symbols;
     hmac_signer signer;
+    ed25519_signer logon_signer;       ///< Ed25519 keys: signs session.logon (I/O thread).
     spot_request_encoder core_encoder; ///< Core thread.
     spot_request_encoder io_encoder;   ///< I/O thread.
     client_id_factory ids;             ///< format/parse only (const): both threads.
@@ -1163,10 +1239,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     std::atomic<bool> stopping{false};
     binance_gateway_counters counters;
     order_report_funnel funnel; ///< I/O thread.
+    /// Ed25519 key: every connection logs on; requests go without apiKey and signature.
+    const bool session_auth;
 
     // I/O thread state.
     net::io_loop loop;
     std::shared_ptr<net::detail::ws_connection> connection;
+    bool socket_open = false; ///< The WebSocket is up (logged on or not).
     std::array<pending_request, pending_slots> pending{};
     std::array<char, max_request_bytes> io_buffer{};
     std::int64_t reconnect_at_ms = 0;

@@ -17,37 +17,67 @@ struct spot_request_encoder::signed_request {
     detail::param_list params;
     detail::integer_text timestamp;
     detail::integer_text recv_window;
+    /// false on a session.logon-authenticated connection: no apiKey, no signature.
+    bool sign = true;
 
     signed_request(const spot_request_encoder& encoder, std::int64_t timestamp_ms) noexcept
-        : timestamp(timestamp_ms), recv_window(encoder.recv_window_ms_) {
-        params.add("apiKey", {encoder.api_key_.data(), encoder.api_key_size_});
+        : timestamp(timestamp_ms), recv_window(encoder.recv_window_ms_),
+          sign(!encoder.session_auth_) {
+        if (sign) {
+            params.add("apiKey", {encoder.api_key_.data(), encoder.api_key_size_});
+        }
         params.add("timestamp", timestamp.view(), false);
         if (encoder.recv_window_ms_ > 0) {
             params.add("recvWindow", recv_window.view(), false);
         }
     }
 
-    /// Sorts the params, signs them and writes the frame into out.
+    /// Sorts the params, signs them with the HMAC key (unless the session is authenticated)
+    /// and writes the frame into out.
     std::string_view write(spot_request_encoder& encoder, std::span<char> out,
                            std::uint64_t request_id, std::string_view method) noexcept {
+        if (!sign) {
+            if (!params.ok()) {
+                return {};
+            }
+            params.sort();
+            return write_frame(out, request_id, method, {});
+        }
+        const std::string_view payload = sorted_payload(encoder);
+        if (payload.empty()) {
+            return {};
+        }
+        const hex_signature signature = encoder.signer_->sign(payload);
+        return write_frame(out, request_id, method, signature.view());
+    }
+
+    /// Sorts the params and writes the signature payload (`k=v` joined by `&`) into the
+    /// encoder's scratch buffer; empty when it does not fit.
+    std::string_view sorted_payload(spot_request_encoder& encoder) noexcept {
         if (!params.ok()) {
             return {};
         }
         params.sort();
         detail::text_writer payload(encoder.payload_);
         detail::write_query(payload, params);
-        if (!payload.ok()) {
-            return {};
-        }
-        const hex_signature signature = encoder.signer_->sign(payload.text());
+        return payload.ok() ? payload.text() : std::string_view{};
+    }
 
+    /// The frame of the sorted params, with `signature` last unless it is empty.
+    std::string_view write_frame(std::span<char> out, std::uint64_t request_id,
+                                 std::string_view method, std::string_view signature) noexcept {
         detail::text_writer frame(out);
         frame.append(R"({"id":)");
         frame.append(detail::integer_text(static_cast<std::int64_t>(request_id)).view());
         frame.append(R"(,"method":")");
         frame.append(method);
         frame.append(R"(","params":{)");
+        bool first = true;
         for (const detail::param& item : params.items()) {
+            if (!first) {
+                frame.append(',');
+            }
+            first = false;
             frame.append('"');
             frame.append(item.name);
             frame.append(R"(":)");
@@ -58,11 +88,13 @@ struct spot_request_encoder::signed_request {
             } else {
                 frame.append(item.value);
             }
-            frame.append(',');
         }
-        frame.append(R"("signature":")");
-        frame.append(signature.view());
-        frame.append(R"("}})");
+        if (!signature.empty()) {
+            frame.append(R"(,"signature":")");
+            frame.append(signature);
+            frame.append('"');
+        }
+        frame.append("}}");
         return frame.text();
     }
 };
@@ -168,6 +200,33 @@ std::string_view spot_request_encoder::account_status(std::span<char> out, std::
     signed_request request(*this, timestamp_ms);
     request.params.add("omitZeroBalances", "true", false);
     return request.write(*this, out, request_id, "account.status");
+}
+
+std::string_view spot_request_encoder::session_logon(std::span<char> out, std::uint64_t request_id,
+                                                     ed25519_signer& signer,
+                                                     std::int64_t timestamp_ms) noexcept {
+    // Always signed, with the key in the params, whatever the session's state.
+    signed_request request(*this, timestamp_ms);
+    if (!request.sign) {
+        request.sign = true;
+        request.params.add("apiKey", {api_key_.data(), api_key_size_});
+    }
+    const std::string_view payload = request.sorted_payload(*this);
+    if (payload.empty()) {
+        return {};
+    }
+    const base64_signature signature = signer.sign(payload);
+    return request.write_frame(out, request_id, "session.logon", signature.view());
+}
+
+std::string_view
+spot_request_encoder::session_user_data_subscribe(std::span<char> out,
+                                                  std::uint64_t request_id) noexcept {
+    detail::text_writer frame(out);
+    frame.append(R"({"id":)");
+    frame.append(detail::integer_text(static_cast<std::int64_t>(request_id)).view());
+    frame.append(R"(,"method":"userDataStream.subscribe"})");
+    return frame.text();
 }
 
 std::string_view spot_request_encoder::user_data_subscribe(std::span<char> out,

@@ -306,3 +306,56 @@ TEST_CASE("USD-M cancels, queries and listenKey endpoints", "[binance_requests]"
     CHECK(futures_request_encoder::listen_key(http_method::put).method == http_method::put);
     CHECK(method_text(http_method::del) == "DELETE");
 }
+
+TEST_CASE("session.logon is signed with the Ed25519 key; logged-on requests are not signed",
+          "[binance_requests]") {
+    // The private key of Binance's FIX API example (Ed25519 signatures are deterministic).
+    constexpr std::string_view key =
+        "MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u";
+    auto signer = ed25519_signer::from_private_key(key);
+    REQUIRE(signer.has_value());
+    auto check_signer = ed25519_signer::from_private_key(key);
+    REQUIRE(check_signer.has_value());
+    const hmac_signer hmac(secret);
+    spot_request_encoder encoder(api_key, hmac, 5000);
+    encoder.set_session_auth(true);
+    std::array<char, max_request_bytes> out{};
+
+    const std::string payload =
+        "apiKey=" + std::string(api_key) + "&recvWindow=5000&timestamp=1649729878532";
+    const std::string signature(check_signer->sign(payload).view());
+    REQUIRE(signature.size() == 88);
+    CHECK(encoder.session_logon(out, 3, *signer, 1649729878532) ==
+          "{\"id\":3,\"method\":\"session.logon\",\"params\":{\"apiKey\":\"" +
+              std::string(api_key) +
+              "\",\"recvWindow\":5000,\"timestamp\":1649729878532,\"signature\":\"" + signature +
+              "\"}}");
+
+    // After the logon: timestamp and recvWindow only, no apiKey, no signature.
+    const auto spec = spot_spec();
+    order_request order;
+    order.side = core::side::buy;
+    order.price = spec.parse_price("52000.00").value();
+    order.qty = spec.parse_qty("0.01").value();
+    order.post_only = true;
+    CHECK(
+        encoder.place(out, 4, spec, order, "q1", order_response_type::ack, 1700000000000) ==
+        std::string_view(R"({"id":4,"method":"order.place","params":{"newClientOrderId":"q1",)"
+                         R"("newOrderRespType":"ACK","price":"52000.00",)"
+                         R"("quantity":"0.01000","recvWindow":5000,"side":"BUY",)"
+                         R"("symbol":"BTCUSDT","timestamp":1700000000000,"type":"LIMIT_MAKER"}})"));
+    CHECK(encoder.cancel_all(out, 5, "BTCUSDT", 1700000000001) ==
+          std::string_view(R"({"id":5,"method":"openOrders.cancelAll","params":{)"
+                           R"("recvWindow":5000,"symbol":"BTCUSDT","timestamp":1700000000001}})"));
+    CHECK(encoder.session_user_data_subscribe(out, 6) ==
+          std::string_view(R"({"id":6,"method":"userDataStream.subscribe"})"));
+
+    // Back to per-request signing: the HMAC frame as before.
+    encoder.set_session_auth(false);
+    CHECK(encoder.cancel_all(out, 7, "BTCUSDT", 1700000000001) ==
+          expected_frame(7, "openOrders.cancelAll",
+                         {{"apiKey", api_key, "q"},
+                          {"recvWindow", "5000", "n"},
+                          {"symbol", "BTCUSDT", "q"},
+                          {"timestamp", "1700000000001", "n"}}));
+}

@@ -478,3 +478,140 @@ TEST_CASE("futures gateway: the venue cancels a silent gateway's orders when the
     CHECK(control.stat("futures_open_orders") == 0);
     second.stop();
 }
+
+TEST_CASE("futures gateway: a 429 backs off until Retry-After with the kill held, a 418 stops "
+          "everything until the ban ends; the venue counts no request in the backoff",
+          "[binance_futures_gateway][faults][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.heartbeat_ms = 0; // no request of the gateway's own between the test's
+    exec::binance_futures_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+
+    // 429 to a new order: rejected (it had no effect), sending stops until Retry-After.
+    control.get("/control/futures_rate_limit?ms=1500");
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 2) == 1; }, 5s));
+    CHECK(gateway.counters().backoffs.load() == 1);
+    // Meanwhile: new orders and a cancel are refused unsent, the kill is held, not dropped.
+    REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::reject, 3) == 1 &&
+                   sink.count(exec::exec_kind::cancel_reject, 1) == 1;
+        },
+        5s));
+    for (const auto& r : sink.reports) {
+        if (r.kind == exec::exec_kind::reject || r.kind == exec::exec_kind::cancel_reject) {
+            CHECK(r.reason == exec::reject_reason::rate_limited);
+        }
+    }
+    // At Retry-After the kill's query finds order 1 and the cancel-all removes it.
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 10s));
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() >= 1; }, 10s));
+    CHECK(control.stat("futures_open_orders") == 0);
+    CHECK(control.stat("futures_answers_429") == 1);
+    CHECK(control.stat("futures_requests_in_backoff") == 0);
+    CHECK(control.stat("futures_answers_418") == 0);
+
+    // A ban: one 418, the next order refused unsent, orders taken again after it.
+    control.get("/control/futures_rate_limit?ban=1&ban_ms=1500");
+    REQUIRE(gateway.submit(resting_bid(5), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 5) == 1; }, 5s));
+    CHECK(gateway.counters().bans.load() == 1);
+    REQUIRE(gateway.submit(resting_bid(6), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 6) == 1; }, 5s));
+    CHECK(control.stat("futures_answers_418") == 1);
+    // After the ban (Retry-After), a new order is acknowledged.
+    std::uint64_t id = 7;
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            if (sink.count(exec::exec_kind::ack, id) == 1) {
+                return true;
+            }
+            if (sink.count(exec::exec_kind::reject, id) == 1) {
+                ++id; // still banned: refused unsent; try the next one a little later
+            }
+            if (sink.count(exec::exec_kind::reject, id) == 0 &&
+                sink.count(exec::exec_kind::ack, id) == 0 && id < 40) {
+                std::this_thread::sleep_for(100ms);
+                (void)gateway.submit(resting_bid(id), wall_ns());
+                (void)poll_until(
+                    gateway,
+                    [&] {
+                        return sink.count(exec::exec_kind::reject, id) +
+                                   sink.count(exec::exec_kind::ack, id) >
+                               0;
+                    },
+                    5s);
+            }
+            return sink.count(exec::exec_kind::ack, id) == 1;
+        },
+        20s));
+    CHECK(control.stat("futures_answers_418") == 1); // nothing was sent inside the ban
+    CHECK(control.stat("futures_requests_in_backoff") == 0);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    CHECK(control.wait_stat("futures_open_orders", 0, 10s));
+    gateway.stop();
+}
+
+TEST_CASE("futures gateway: -1021 resyncs the clock from the venue's time and the order or "
+          "cancel goes out once more, re-signed",
+          "[binance_futures_gateway][faults][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.heartbeat_ms = 0;
+    exec::binance_futures_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+
+    // The venue's clock 10 s ahead: the order's timestamp is outside its recvWindow.
+    control.get("/control/futures_clock_skew?ms=10000");
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    CHECK(gateway.counters().clock_retries.load() == 1);
+    CHECK(gateway.server_time_offset_ms() > 5'000);
+    CHECK(control.stat("futures_clock_rejects") == 1);
+    // With the new offset the next order goes through at once.
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 2) == 1; }, 5s));
+    CHECK(control.stat("futures_clock_rejects") == 1);
+
+    // The clock jumps back: the cancel meets -1021, resyncs and cancels.
+    control.get("/control/futures_clock_skew?ms=0");
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 5s));
+    CHECK(gateway.counters().clock_retries.load() == 2);
+    CHECK(control.stat("futures_clock_rejects") == 2);
+    CHECK(sink.count(exec::exec_kind::cancel_reject) == 0);
+    CHECK(sink.count(exec::exec_kind::reject) == 0);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    CHECK(control.wait_stat("futures_open_orders", 0, 10s));
+    gateway.stop();
+}

@@ -1,5 +1,6 @@
 // The venue's spot WebSocket API order endpoints, driven without a socket: requests written and
 // signed by the engine's own encoder, answers read by the engine's own decoder.
+#include "ed25519_test_keys.hpp"
 #include "order_api.hpp"
 
 #include "quoter/exec/binance_answer.hpp"
@@ -238,4 +239,88 @@ TEST_CASE("openOrders.status lists the resting orders and account.status the bal
     REQUIRE(account.outcome == exec::answer_outcome::ok);
     REQUIRE(venue.decoder.listed_balances().size() == 2);
     CHECK(venue.api.open_order_count() == 1);
+}
+
+TEST_CASE("session.logon verifies the Ed25519 key; only a logged-on connection may send unsigned "
+          "requests",
+          "[venue_order_api][ed25519]") {
+    const testing::ed25519_test_keys keys;
+    const testing::ed25519_test_keys stranger_keys;
+    venue::market_state market;
+    (void)market.add_symbol("BTCUSDT");
+    venue::order_api_options options;
+    options.api_ed25519_public_pem = keys.public_pem();
+    venue::order_api api(market, options);
+    const std::array specs{core::symbol_spec::from_text({.name = "BTCUSDT",
+                                                         .tick_size = "0.01000000",
+                                                         .step_size = "0.00001000",
+                                                         .min_notional = "5.00000000"})
+                               .value()};
+    exec::answer_decoder decoder(specs);
+    std::array<char, exec::max_request_bytes> out{};
+    const exec::hmac_signer unused;
+    exec::spot_request_encoder encoder(api_key, unused, 5000);
+    encoder.set_session_auth(true);
+    auto signer = exec::ed25519_signer::from_private_key(keys.private_pem());
+    REQUIRE(signer.has_value());
+    auto stranger = exec::ed25519_signer::from_private_key(stranger_keys.private_pem());
+    REQUIRE(stranger.has_value());
+    exec::order_request order;
+    order.side = core::side::buy;
+    order.post_only = true;
+    order.price = core::price{5'999'900};
+    order.qty = core::qty{100};
+
+    venue::api_session session;
+    const auto send = [&](std::string_view frame, venue::api_session * on) -> const auto& {
+        REQUIRE_FALSE(frame.empty());
+        return decoder.decode_ws(api.handle(frame, now_ms, on));
+    };
+    // Not logged on: an unsigned request is refused with Binance's error, nothing is placed.
+    const auto& unsigned_place =
+        send(encoder.place(out, 1, specs[0], order, "e1", exec::order_response_type::ack, now_ms),
+             &session);
+    CHECK(unsigned_place.status == 400);
+    CHECK(unsigned_place.code == -1102);
+    CHECK(send(encoder.session_user_data_subscribe(out, 2), &session).code == -2015);
+    CHECK(api.stats().unauthenticated == 2);
+
+    // A logon signed by another key: -1022, still not logged on.
+    CHECK(send(encoder.session_logon(out, 3, *stranger, now_ms), &session).code == -1022);
+    CHECK_FALSE(session.logged_on);
+    // A logon outside the recvWindow: -1021.
+    CHECK(send(encoder.session_logon(out, 4, *signer, now_ms - 10'000), &session).code == -1021);
+    CHECK_FALSE(session.logged_on);
+
+    // The account's key: logged on; unsigned requests and the user stream are accepted.
+    const auto& logon = send(encoder.session_logon(out, 5, *signer, now_ms), &session);
+    CHECK(logon.outcome == exec::answer_outcome::ok);
+    CHECK(session.logged_on);
+    CHECK(api.stats().logons == 1);
+    CHECK(send(encoder.place(out, 6, specs[0], order, "e1", exec::order_response_type::ack, now_ms),
+               &session)
+              .outcome == exec::answer_outcome::ok);
+    CHECK(send(encoder.session_user_data_subscribe(out, 7), &session).outcome ==
+          exec::answer_outcome::ok);
+    CHECK(api.stats().orders_placed == 1);
+    // The timestamp is still checked on a logged-on connection.
+    CHECK(send(encoder.cancel_all(out, 8, "BTCUSDT", now_ms - 10'000), &session).code == -1021);
+
+    // Another connection has not logged on: refused.
+    venue::api_session other;
+    CHECK(send(encoder.cancel_all(out, 9, "BTCUSDT", now_ms), &other).code == -1102);
+    CHECK(send(encoder.cancel_all(out, 10, "BTCUSDT", now_ms), nullptr).code == -1102);
+    CHECK(api.open_order_count() == 1);
+}
+
+TEST_CASE("an HMAC account refuses session.logon", "[venue_order_api][ed25519]") {
+    venue_fixture venue;
+    const testing::ed25519_test_keys keys;
+    auto signer = exec::ed25519_signer::from_private_key(keys.private_pem());
+    REQUIRE(signer.has_value());
+    venue::api_session session;
+    const auto& answer = venue.decoder.decode_ws(venue.api.handle(
+        venue.encoder.session_logon(venue.out, 1, *signer, now_ms), now_ms, &session));
+    CHECK(answer.code == -1022);
+    CHECK_FALSE(session.logged_on);
 }

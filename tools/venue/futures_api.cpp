@@ -304,6 +304,35 @@ futures_answer futures_api::handle(std::string_view method, std::string_view pat
         return out;
     }
     ++stats_.requests;
+    // Rate limits first: Binance counts every request, whatever it is. Retry-After in seconds.
+    const std::int64_t venue_ms = now_ms + clock_offset_ms_;
+    const auto rate_answer = [&](int status, std::int64_t until_ms) {
+        futures_answer out = error(
+            status, -1003,
+            status == 418 ? "Way too many requests; IP banned until " + std::to_string(until_ms) +
+                                ". Please use the websocket for live updates to avoid bans."
+                          : std::string("Too many requests; current limit is 2400 requests per "
+                                        "minute. Please use the websocket for live updates to "
+                                        "avoid polling the API."));
+        out.retry_after_s = std::max<std::int64_t>(1, (until_ms - venue_ms + 999) / 1000);
+        return out;
+    };
+    if (venue_ms < banned_until_ms_) {
+        ++stats_.answers_418;
+        return rate_answer(418, banned_until_ms_);
+    }
+    if (venue_ms < limited_until_ms_) {
+        if (answered_429_) {
+            // Told to back off and did not: banned.
+            ++stats_.requests_in_backoff;
+            ++stats_.answers_418;
+            banned_until_ms_ = venue_ms + ban_ms_;
+            return rate_answer(418, banned_until_ms_);
+        }
+        answered_429_ = true;
+        ++stats_.answers_429;
+        return rate_answer(429, limited_until_ms_);
+    }
     if (api_key != options_.api_key) {
         return error(401, -2015, "Invalid API-key, IP, or permissions for action.");
     }
@@ -341,6 +370,18 @@ futures_answer futures_api::listen_key(std::string_view method, std::int64_t now
         return ok("{}");
     }
     return error(405, -1, "Method not allowed.");
+}
+
+void futures_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms,
+                             bool ban_now) {
+    const std::int64_t venue_ms = now_ms + clock_offset_ms_;
+    ban_ms_ = ban_ms;
+    answered_429_ = false;
+    if (ban_now) {
+        banned_until_ms_ = venue_ms + ban_ms;
+        return;
+    }
+    limited_until_ms_ = venue_ms + ms;
 }
 
 void futures_api::expire_listen_key(std::int64_t now_ms) {
@@ -403,7 +444,11 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
         }
     }
     const std::int64_t sent_ms = std::atoll(timestamp->c_str());
-    if (sent_ms > now_ms + 1000 || now_ms - sent_ms > recv_window) {
+    // The clock fault moves the venue's clock for this check only (the matching engine's time
+    // never runs backwards).
+    const std::int64_t venue_ms = now_ms + clock_offset_ms_;
+    if (sent_ms > venue_ms + 1000 || venue_ms - sent_ms > recv_window) {
+        ++stats_.clock_rejects;
         return error(400, -1021, "Timestamp for this request is outside of the recvWindow.");
     }
     reports_.clear();

@@ -62,6 +62,11 @@ struct futures_api_stats {
     std::uint64_t silenced = 0;          ///< Requests swallowed by the silence fault.
     std::uint64_t answers_dropped = 0;
     std::uint64_t failed_after_execute = 0;
+    std::uint64_t answers_429 = 0; ///< Requests answered 429 (rate limit fault).
+    std::uint64_t answers_418 = 0; ///< Requests answered 418 (banned).
+    /// Requests that arrived after a 429 and before its Retry-After: each one earns a ban.
+    std::uint64_t requests_in_backoff = 0;
+    std::uint64_t clock_rejects = 0; ///< Signed requests refused -1021.
 };
 
 /// The answer to one REST request. withheld: send nothing (silence or a dropped answer).
@@ -69,6 +74,8 @@ struct futures_answer {
     int status = 200;
     std::string body;
     bool withheld = false;
+    /// 429 / 418: seconds until the client may send again (the Retry-After header); 0: none.
+    std::int64_t retry_after_s = 0;
 };
 
 class futures_api final : private exec::exec_report_sink {
@@ -107,6 +114,14 @@ public:
     void drop_place_answers(std::uint32_t count) { drop_place_answers_ = count; }
     /// Fault: the next `count` order placements execute, then answer 503 -1006.
     void fail_after_execute(std::uint32_t count) { fail_after_execute_ = count; }
+    /// Fault: request weight used up for `ms` from now_ms: every request is answered 429 -1003
+    /// with Retry-After and not executed; one arriving after a 429 and before its Retry-After
+    /// earns a ban: 418 -1003 for every request for ban_ms. ban_now: banned at once.
+    void limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms, bool ban_now);
+    /// Fault: the venue's clock runs offset_ms ahead of the wall clock (negative: behind) for
+    /// the timestamp / recvWindow check (-1021) and GET /fapi/v1/time.
+    void set_clock_offset(std::int64_t offset_ms) { clock_offset_ms_ = offset_ms; }
+    [[nodiscard]] std::int64_t clock_offset() const { return clock_offset_ms_; }
 
     [[nodiscard]] const futures_api_stats& stats() const { return stats_; }
     [[nodiscard]] std::size_t open_order_count() const;
@@ -172,6 +187,11 @@ private:
     std::int64_t silent_until_ms_ = 0;
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
+    std::int64_t limited_until_ms_ = 0; ///< Rate limit fault: 429 until then (venue time).
+    std::int64_t ban_ms_ = 0;           ///< Length of the ban a request in backoff earns.
+    bool answered_429_ = false;         ///< A 429 was answered in the current window.
+    std::int64_t banned_until_ms_ = 0;  ///< 418 until then (venue time).
+    std::int64_t clock_offset_ms_ = 0;  ///< Venue clock minus wall clock.
     futures_api_stats stats_;
 };
 

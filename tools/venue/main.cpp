@@ -2,6 +2,7 @@
 // Prints "listening HOST:PORT" as its first stdout line once it accepts connections (port 0
 // picks a free port, so tests can run in parallel), then serves until SIGINT/SIGTERM or
 // --exit-after-ms.
+#include "ed25519_verifier.hpp"
 #include "market.hpp"
 #include "replay_market.hpp"
 #include "synthetic_market.hpp"
@@ -15,8 +16,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -119,9 +122,24 @@ int main(int argc, char** argv) {
         "API key the /ws-api/v3 order endpoints accept (default: Binance's doc example)");
     app.add_option("--api-secret", server_options.orders.api_secret,
                    "HMAC secret of --api-key (default: Binance's doc example)");
+    std::string ed25519_key_file;
+    app.add_option("--api-ed25519-key", ed25519_key_file,
+                   "PEM file with the Ed25519 public key of --api-key: requests are verified "
+                   "with it instead of --api-secret, and session.logon is accepted");
     app.add_flag("--verbose", server_options.verbose, "Log sessions and control requests");
 
     CLI11_PARSE(app, argc, argv);
+    if (!ed25519_key_file.empty()) {
+        std::ifstream file(ed25519_key_file);
+        std::stringstream text;
+        text << file.rdbuf();
+        if (!file || !venue::ed25519_verifier::from_public_pem(text.str())) {
+            std::fprintf(stderr, "quoter-venue: %s is not an Ed25519 public key in PEM\n",
+                         ed25519_key_file.c_str());
+            return 2;
+        }
+        server_options.orders.api_ed25519_public_pem = text.str();
+    }
 
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 namespace quoter::venue {
 namespace {
@@ -69,7 +70,21 @@ struct order_api::parsed_request {
 };
 
 order_api::order_api(market_state& market, order_api_options options)
-    : market_(market), options_(std::move(options)), signer_(options_.api_secret) {}
+    : market_(market), options_(std::move(options)), signer_(options_.api_secret) {
+    if (!options_.api_ed25519_public_pem.empty()) {
+        ed25519_ = ed25519_verifier::from_public_pem(options_.api_ed25519_public_pem);
+        if (!ed25519_) {
+            throw std::invalid_argument("the account's Ed25519 public key is not valid PEM");
+        }
+    }
+}
+
+bool order_api::signature_valid(std::string_view payload, std::string_view signature) const {
+    if (ed25519_) {
+        return ed25519_->verify(payload, signature);
+    }
+    return same_hex(signer_.sign(payload).view(), signature);
+}
 
 order_api::~order_api() = default;
 
@@ -315,6 +330,26 @@ std::optional<std::uint64_t> order_api::take_subscription() {
     return out;
 }
 
+std::string order_api::logon(const parsed_request& request, api_session* session,
+                             std::int64_t now_ms) {
+    // The key and its signature are checked already; Binance takes only Ed25519 keys here.
+    if (!ed25519_) {
+        return error_frame(request.id, 400, -1022, "Signature for this request is not valid.");
+    }
+    ++stats_.logons;
+    std::int64_t connected_ms = now_ms;
+    if (session != nullptr) {
+        session->logged_on = true;
+        session->authorized_ms = now_ms;
+        connected_ms = session->connected_ms;
+    }
+    return result_frame(request.id, "{\"apiKey\":\"" + options_.api_key +
+                                        "\",\"authorizedSince\":" + std::to_string(now_ms) +
+                                        ",\"connectedSince\":" + std::to_string(connected_ms) +
+                                        ",\"returnRateLimits\":false,\"serverTime\":" +
+                                        std::to_string(now_ms) + ",\"userDataStream\":false}");
+}
+
 std::string order_api::subscribe(const parsed_request& request) {
     ++stats_.subscriptions;
     const std::uint64_t id = next_subscription_++;
@@ -381,7 +416,8 @@ std::string order_api::balances_json() const {
     return out + "}";
 }
 
-std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms) {
+std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms,
+                              api_session* session) {
     ++stats_.requests;
     const std::int64_t now_ms = wall_now_ms + clock_offset_ms_;
     dom::parser parser;
@@ -438,6 +474,15 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
     if (parsed.method == "ping") {
         return result_frame(parsed.id, "{}");
     }
+    if (parsed.method == "userDataStream.subscribe") {
+        // No params: the logged-on key's account, so only after session.logon.
+        if (session == nullptr || !session->logged_on) {
+            ++stats_.unauthenticated;
+            return error_frame(parsed.id, 401, -2015,
+                               "Invalid API-key, IP, or permissions for action.");
+        }
+        return subscribe(parsed);
+    }
     dom::object params;
     if (root.at_key("params").get(params) != simdjson::SUCCESS) {
         return error_frame(parsed.id, 400, -1000, "Malformed request.");
@@ -458,25 +503,36 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
         }
     }
 
-    // Authentication, in Binance's order: key, signature, then time.
+    // Authentication, in Binance's order: key, signature, then time. A connection that logged
+    // on may leave out apiKey and signature (the logged-on key signs for it); one that did not
+    // must send both.
     const std::string* api_key = parsed.param("apiKey");
-    if (api_key == nullptr || *api_key != options_.api_key) {
-        return error_frame(parsed.id, 401, -2015,
-                           "Invalid API-key, IP, or permissions for action.");
-    }
-    if (signature.empty()) {
-        return missing(parsed.id, "signature");
-    }
-    std::string payload; // std::map iterates by name: the sorted payload
-    for (const auto& [name, value] : parsed.params) {
-        if (!payload.empty()) {
-            payload += '&';
+    const bool by_session = session != nullptr && session->logged_on && api_key == nullptr &&
+                            signature.empty() && parsed.method != "session.logon";
+    if (!by_session) {
+        if (api_key == nullptr) {
+            ++stats_.unauthenticated;
+            return missing(parsed.id, "apiKey");
         }
-        payload += name + "=" + value;
-    }
-    if (!same_hex(signer_.sign(payload).view(), signature)) {
-        ++stats_.signature_failures;
-        return error_frame(parsed.id, 400, -1022, "Signature for this request is not valid.");
+        if (*api_key != options_.api_key) {
+            return error_frame(parsed.id, 401, -2015,
+                               "Invalid API-key, IP, or permissions for action.");
+        }
+        if (signature.empty()) {
+            ++stats_.unauthenticated;
+            return missing(parsed.id, "signature");
+        }
+        std::string payload; // std::map iterates by name: the sorted payload
+        for (const auto& [name, value] : parsed.params) {
+            if (!payload.empty()) {
+                payload += '&';
+            }
+            payload += name + "=" + value;
+        }
+        if (!signature_valid(payload, signature)) {
+            ++stats_.signature_failures;
+            return error_frame(parsed.id, 400, -1022, "Signature for this request is not valid.");
+        }
     }
     const std::string* timestamp = parsed.param("timestamp");
     if (timestamp == nullptr) {
@@ -494,6 +550,10 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
         ++stats_.clock_rejects;
         return error_frame(parsed.id, 400, -1021,
                            "Timestamp for this request is outside of the recvWindow.");
+    }
+
+    if (parsed.method == "session.logon") {
+        return logon(parsed, session, now_ms);
     }
 
     ensure_exchange();

@@ -17,6 +17,7 @@
 // Not thread-safe: one instance on the venue's io_loop thread.
 #pragma once
 
+#include "ed25519_verifier.hpp"
 #include "market.hpp"
 
 #include "quoter/core/symbol_spec.hpp"
@@ -40,6 +41,18 @@ struct order_api_options {
     /// secret of Binance's API documentation, so documented examples verify as they are.
     std::string api_key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
     std::string api_secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+    /// Ed25519 public key (PEM) of api_key, when the account's key is an Ed25519 key: requests
+    /// are then verified against it (Ed25519 signatures in base64) instead of the HMAC secret,
+    /// and session.logon is accepted. Empty: an HMAC key (session.logon is refused).
+    std::string api_ed25519_public_pem;
+};
+
+/// One WebSocket API connection's authentication (session.logon). Owned by the server's
+/// session, handed to order_api::handle with each of its requests.
+struct api_session {
+    bool logged_on = false;         ///< session.logon succeeded on this connection.
+    std::int64_t connected_ms = 0;  ///< Venue time the connection opened.
+    std::int64_t authorized_ms = 0; ///< Venue time of the logon.
 };
 
 struct order_api_stats {
@@ -64,6 +77,9 @@ struct order_api_stats {
     std::uint64_t silenced_requests = 0;  ///< Requests swallowed by the silence fault.
     std::uint64_t answers_delayed = 0;    ///< order.place answers delayed by the fault.
     std::uint64_t streams_terminated = 0; ///< User-data subscriptions ended by the fault.
+    std::uint64_t logons = 0;             ///< session.logon accepted.
+    /// Requests without apiKey / signature on a connection that has not logged on (refused).
+    std::uint64_t unauthenticated = 0;
 };
 
 class order_api final : private exec::exec_report_sink {
@@ -75,8 +91,11 @@ public:
 
     /// Answers one request frame ({"id":..,"method":..,"params":{..}}); wall_now_ms: the wall
     /// clock (the venue's clock is it plus the clock fault's offset). An empty answer is not
-    /// sent (a fault withheld it).
-    [[nodiscard]] std::string handle(std::string_view request, std::int64_t wall_now_ms);
+    /// sent (a fault withheld it). session: the connection's logon state (session.logon sets it;
+    /// a logged-on connection's requests may omit apiKey and signature); null: a connection
+    /// that never logs on.
+    [[nodiscard]] std::string handle(std::string_view request, std::int64_t wall_now_ms,
+                                     api_session* session = nullptr);
 
     [[nodiscard]] const order_api_stats& stats() const { return stats_; }
     /// Orders resting on the venue (every symbol).
@@ -155,6 +174,9 @@ private:
     std::string cancel_all(const parsed_request& request, std::int64_t now_ms);
     std::string order_status(const parsed_request& request);
     std::string subscribe(const parsed_request& request);
+    std::string logon(const parsed_request& request, api_session* session, std::int64_t now_ms);
+    /// Checks the request's signature with the account's key (HMAC hex, or Ed25519 base64).
+    [[nodiscard]] bool signature_valid(std::string_view payload, std::string_view signature) const;
     std::string open_orders(const parsed_request& request);
     std::string account(const parsed_request& request);
     void add_execution_report(const tracked_order& order, const exec::exec_report& report);
@@ -170,6 +192,7 @@ private:
     market_state& market_;
     order_api_options options_;
     exec::hmac_signer signer_;
+    std::optional<ed25519_verifier> ed25519_; ///< The account's Ed25519 key, if it has one.
     std::vector<core::symbol_spec> specs_;
     std::unique_ptr<exec::sim_exchange> exchange_;
     std::map<std::uint64_t, tracked_order> orders_; ///< By the exchange's client_order_id.

@@ -164,6 +164,8 @@ public:
     bool ws_api = false;
     /// WebSocket API sessions: the user-data subscription opened on it, if any.
     std::optional<std::uint64_t> user_subscription;
+    /// WebSocket API sessions: session.logon state.
+    api_session api;
     /// Futures user-data stream (/ws/<listenKey>): its key, else "".
     std::string listen_key;
     /// Path before "/stream" or "/ws" ("", "/public", "/market").
@@ -299,8 +301,8 @@ struct server_core : std::enable_shared_from_this<server_core> {
             }
             auto event = std::make_shared<const std::string>(
                 "{\"subscriptionId\":" + std::to_string(*session->user_subscription) +
-                ",\"event\":{\"e\":\"eventStreamTerminated\",\"E\":" +
-                std::to_string(wall_ms()) + "}}");
+                ",\"event\":{\"e\":\"eventStreamTerminated\",\"E\":" + std::to_string(wall_ms()) +
+                "}}");
             session->user_subscription.reset();
             orders.count_stream_terminated();
             if (notice_ms <= 0) {
@@ -309,12 +311,12 @@ struct server_core : std::enable_shared_from_this<server_core> {
             }
             auto timer = std::make_shared<asio::steady_timer>(loop.context());
             timer->expires_after(std::chrono::milliseconds(notice_ms));
-            timer->async_wait([timer, event, weak = std::weak_ptr<ws_session_base>(session)](
-                                  error_code ec) {
-                if (const auto alive = weak.lock(); !ec && alive) {
-                    alive->send(event, false);
-                }
-            });
+            timer->async_wait(
+                [timer, event, weak = std::weak_ptr<ws_session_base>(session)](error_code ec) {
+                    if (const auto alive = weak.lock(); !ec && alive) {
+                        alive->send(event, false);
+                    }
+                });
         }
     }
 
@@ -352,8 +354,12 @@ struct server_core : std::enable_shared_from_this<server_core> {
             withheld.emplace_back(until, respond);
             return;
         }
-        respond(json_response(request, static_cast<http::status>(answer.status),
-                              std::move(answer.body)));
+        response_type response = json_response(request, static_cast<http::status>(answer.status),
+                                               std::move(answer.body));
+        if (answer.retry_after_s > 0) {
+            response.set(http::field::retry_after, std::to_string(answer.retry_after_s));
+        }
+        respond(std::move(response));
     }
 
     void publish(std::size_t symbol, channel kind, std::string_view data) {
@@ -622,8 +628,11 @@ struct server_core : std::enable_shared_from_this<server_core> {
             return;
         }
         if (path == "/api/v3/time" || path == "/fapi/v1/time") {
+            // The futures clock fault moves the futures time (the spot clock is the WebSocket
+            // API's `time`).
+            const std::int64_t offset = path == "/fapi/v1/time" ? this->futures.clock_offset() : 0;
             respond(json_response(request, http::status::ok,
-                                  "{\"serverTime\":" + std::to_string(wall_ms()) + "}"));
+                                  "{\"serverTime\":" + std::to_string(wall_ms() + offset) + "}"));
             return;
         }
         respond(json_response(request, http::status::not_found,
@@ -685,6 +694,8 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("trades", orders.stats().trades);
         add("user_events", orders.stats().user_events);
         add("user_subscriptions", orders.stats().subscriptions);
+        add("logons", orders.stats().logons);
+        add("unauthenticated_requests", orders.stats().unauthenticated);
         add("place_requests", orders.stats().place_requests);
         add("answers_429", orders.stats().answers_429);
         add("answers_418", orders.stats().answers_418);
@@ -716,6 +727,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("countdown_cancels", futures.stats().countdown_cancels);
         add("countdowns_armed", futures.countdowns_armed());
         add("futures_silenced", futures.stats().silenced);
+        add("futures_answers_429", futures.stats().answers_429);
+        add("futures_answers_418", futures.stats().answers_418);
+        add("futures_requests_in_backoff", futures.stats().requests_in_backoff);
+        add("futures_clock_rejects", futures.stats().clock_rejects);
         add("futures_answers_dropped", futures.stats().answers_dropped);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
         std::uint64_t user_streams = 0;
@@ -829,6 +844,14 @@ struct server_core : std::enable_shared_from_this<server_core> {
         } else if (action == "futures_silence") {
             futures.silence_until(wall_ms() + param_int(params, "ms", 1'000));
             ok();
+        } else if (action == "futures_rate_limit") {
+            const std::int64_t ms = param_int(params, "ms", 1'000);
+            futures.limit_rate(wall_ms(), ms, param_int(params, "ban_ms", 2 * ms),
+                               param_int(params, "ban", 0) != 0);
+            ok();
+        } else if (action == "futures_clock_skew") {
+            futures.set_clock_offset(param_int(params, "ms", 0));
+            ok();
         } else if (action == "futures_order_drop") {
             futures.drop_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
@@ -865,6 +888,7 @@ public:
         std::vector<std::string> streams;
         if (path.ends_with("/ws-api/v3")) {
             ws_api = true;
+            api.connected_ms = wall_ms();
             prefix = std::string(path.substr(0, path.size() - 10));
         } else if (path.ends_with("/stream")) {
             combined = true;
@@ -1010,7 +1034,7 @@ private:
     // SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS, answered like Binance.
     void handle_request(const std::string& text) {
         if (ws_api) {
-            std::string answer = server_->orders.handle(text, wall_ms());
+            std::string answer = server_->orders.handle(text, wall_ms(), &api);
             if (const auto subscription = server_->orders.take_subscription()) {
                 user_subscription = subscription;
             }

@@ -17,6 +17,7 @@
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/wait_policy.hpp"
 #include "quoter/engine/sim_backtest.hpp"
+#include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
 #include "quoter/live/market_data_config.hpp"
@@ -97,6 +98,10 @@ struct exchange_section {
     std::uint32_t reconcile_max_retries = 10;
     /// Request timeouts in a row with a silent venue before the session is replaced.
     std::uint32_t silent_timeouts = 2;
+    /// How the API key signs (hmac: api_secret; ed25519: session.logon with the private key).
+    exec::api_key_type key_type = exec::api_key_type::hmac;
+    /// ed25519: the private key's PEM file as resolved (mode 0600); empty: api_private_key.
+    std::string ed25519_key_file;
     /// The secrets file as resolved (relative to the config file); empty when not used.
     std::string secrets_file;
     /// USD-M futures: countdownCancelAll sent this often (0: off) with this countdown.
@@ -131,6 +136,10 @@ struct symbol_entry {
 struct credentials {
     config::secret api_key;
     config::secret api_secret;
+    /// Ed25519 private key (PKCS#8 DER in base64) when exchange.key_type = "ed25519" and no
+    /// PEM file is named.
+    config::secret api_private_key;
+    /// HMAC keys: both the key and its secret.
     [[nodiscard]] bool complete() const noexcept { return !api_key.empty() && !api_secret.empty(); }
 };
 

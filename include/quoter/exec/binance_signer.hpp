@@ -70,6 +70,13 @@ private:
     alignas(8) std::array<unsigned char, state_bytes> outer_{};
 };
 
+/// How an API key signs: HMAC-SHA256 with a secret (every request signed), or Ed25519 with a
+/// private key (spot: session.logon once per connection, then requests go unsigned).
+enum class api_key_type : std::uint8_t {
+    hmac,
+    ed25519,
+};
+
 enum class key_error : std::uint8_t {
     none,
     bad_encoding, ///< Neither PEM nor base64 DER.

@@ -25,6 +25,12 @@
 // server-time offset from the venue's time and retries once. Every API error reaches the sink as
 // a reject or cancel_reject, so risk's error-storm trigger sees it.
 //
+// Ed25519 keys (key_type): after every (re)connect the I/O thread sends session.logon first and
+// nothing else until the venue accepts it; only then is the session open (connected()), the
+// user stream subscribed (userDataStream.subscribe) and the reconciliation started. Requests
+// then carry neither apiKey nor signature. A refused logon is counted (logon_failures) and the
+// session stays closed to orders: never a fallback to anything unsigned.
+//
 // Reconciliation: after every connect, before submit() takes a new order (it answers
 // `disconnected` until then), the I/O thread lists the open orders of every symbol
 // (openOrders.status) and cancels those of earlier runs of the same id tag (left over from a
@@ -64,6 +70,7 @@
 #include "quoter/core/wait_policy.hpp"
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/binance_rate_limits.hpp"
+#include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/order_gateway.hpp"
 
 #include <atomic>
@@ -80,6 +87,14 @@ struct binance_spot_gateway_config {
     std::string url;
     std::string api_key;
     std::string secret; ///< HMAC-SHA256 secret; forgotten after construction (signer state).
+    /// hmac: every request signed with `secret`. ed25519: after every (re)connect the session
+    /// logs on once (session.logon signed with `private_key`), then requests go without apiKey
+    /// and signature and the user stream is userDataStream.subscribe.
+    api_key_type key_type = api_key_type::hmac;
+    /// Ed25519 private key, PKCS#8 as PEM or the base64 of its DER; forgotten after
+    /// construction (signer state). A key that does not load signs nothing the venue accepts:
+    /// every logon fails (logon_failures).
+    std::string private_key;
     std::int64_t recv_window_ms = 5'000;
     /// Instance tag and start time of the client order ids (see client_id_factory).
     std::string id_tag = "q";
@@ -165,6 +180,10 @@ struct binance_gateway_counters {
     /// Reconciliations abandoned after reconcile_max_retries. Critical: raise the alarm (the
     /// gateway takes no new order until a reconnect reconciles).
     std::atomic<std::uint64_t> reconcile_gave_up{0};
+    std::atomic<std::uint64_t> logons{0}; ///< session.logon accepted (Ed25519 keys).
+    /// session.logon refused or unanswered. Critical: raise the alarm (the connection stays
+    /// unauthenticated, nothing is sent or quoted; a timed-out logon reconnects and tries again).
+    std::atomic<std::uint64_t> logon_failures{0};
 };
 
 class binance_spot_gateway final : public order_gateway {

@@ -7,6 +7,9 @@
 // ticks and lots by the symbol's spec, never through double. Post-only orders are LIMIT_MAKER
 // (no timeInForce); other limit orders are LIMIT with their time in force.
 //
+// With session authentication (an Ed25519 key logged on with session.logon) requests carry
+// neither apiKey nor signature; the logon itself is signed with the Ed25519 key.
+//
 // Each call returns the request text, or an empty view when out is too small or a value holds a
 // character outside [A-Za-z0-9.:/_-] (nothing needs escaping, so the signed text is the sent
 // text). No allocation, no exceptions.
@@ -81,6 +84,22 @@ public:
     [[nodiscard]] std::string_view account_status(std::span<char> out, std::uint64_t request_id,
                                                   std::int64_t timestamp_ms) noexcept;
 
+    /// Session authentication (Ed25519 keys): true once the connection's session.logon
+    /// succeeded (and for every connection that will log on before anything else is sent):
+    /// requests then go without apiKey and signature, timestamp and recvWindow only.
+    void set_session_auth(bool on) noexcept { session_auth_ = on; }
+    [[nodiscard]] bool session_auth() const noexcept { return session_auth_; }
+
+    /// session.logon: apiKey, timestamp (and recvWindow), sorted, signed with the Ed25519 key
+    /// (base64). Signed whatever set_session_auth says.
+    [[nodiscard]] std::string_view session_logon(std::span<char> out, std::uint64_t request_id,
+                                                 ed25519_signer& signer,
+                                                 std::int64_t timestamp_ms) noexcept;
+
+    /// userDataStream.subscribe (no params): the user-data stream of a logged-on session.
+    [[nodiscard]] std::string_view session_user_data_subscribe(std::span<char> out,
+                                                               std::uint64_t request_id) noexcept;
+
     /// userDataStream.subscribe.signature: the user-data stream on this connection for an HMAC
     /// key (Ed25519 keys may use session.logon then userDataStream.subscribe instead).
     [[nodiscard]] std::string_view user_data_subscribe(std::span<char> out,
@@ -94,6 +113,7 @@ private:
     std::size_t api_key_size_ = 0;
     const hmac_signer* signer_;
     std::int64_t recv_window_ms_;
+    bool session_auth_ = false;
     std::array<char, max_request_bytes> payload_{};
 };
 

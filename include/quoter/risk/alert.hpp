@@ -24,12 +24,13 @@ enum class alert_kind : std::uint8_t {
     one_sided_losses,        ///< value: losing streak length, threshold: the streak limit.
     slippage,                ///< value: adverse slippage in ticks.
     delayed_fill,            ///< value: fill delay in ms.
-    venue_ban,         ///< The venue banned the client (418). value: bans so far.
-    reconcile_gave_up, ///< value: reconciliations given up, threshold: their retry limit.
+    venue_ban,               ///< The venue banned the client (418). value: bans so far.
+    reconcile_gave_up,       ///< value: reconciliations given up, threshold: their retry limit.
+    logon_failed,            ///< The venue refused the session's logon (Ed25519). value: failures.
 };
 /// Number of alert kinds (fixed per-kind tables).
 inline constexpr std::size_t alert_kind_count =
-    static_cast<std::size_t>(alert_kind::reconcile_gave_up) + 1;
+    static_cast<std::size_t>(alert_kind::logon_failed) + 1;
 
 enum class alert_severity : std::uint8_t { info, warning, critical };
 
