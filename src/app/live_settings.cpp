@@ -45,6 +45,7 @@ void apply_market_data(const engine_config& config, live::subscription_config& s
     session.feed.sync.max_levels_per_side = live::book_levels_for(md);
     session.feed.sync.window_ticks = md.book_window_ticks;
     session.tls.extra_ca_file = md.extra_ca_file;
+    session.busy_poll = md.busy_poll;
 }
 
 /// The core loop of a replay or paper session as the configuration describes it.

@@ -79,6 +79,9 @@ void read_market_data_settings(config::section s, market_data_settings& out, boo
                 fmt::format("is 0 (sized from the price) or at least 4096; found {}",
                             out.book_window_ticks));
     }
+    out.busy_poll = s.boolean("busy_poll", out.busy_poll,
+                              "The md thread busy-polls its sockets instead of sleeping: lower "
+                              "latency, one CPU fully busy (pin it)");
     out.extra_ca_file =
         s.file_path("extra_ca_file", "Extra CA certificate (PEM) trusted for wss:// and https://, "
                                      "e.g. a local venue's; relative to this file");

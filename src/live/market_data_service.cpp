@@ -232,6 +232,16 @@ void market_data_service::impl::run(std::promise<core::result<bool, service_erro
     }
     started.set_value(ready);
     if (ok) {
+        if (config.session.busy_poll) {
+            // Never sleeps in epoll_wait: each pass polls the reactor without blocking and runs
+            // what is ready, so a frame is read as soon as the kernel has it, on a warm CPU.
+            while (!stop_flag.load(std::memory_order_acquire)) {
+                loop.poll();
+                if (loop.stopped()) {
+                    loop.restart();
+                }
+            }
+        }
         while (!stop_flag.load(std::memory_order_acquire)) {
             loop.run();
             if (stop_flag.load(std::memory_order_acquire)) {

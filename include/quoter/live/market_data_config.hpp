@@ -46,6 +46,9 @@ struct market_data_settings {
     /// sized from the book's first price (md::order_book::window_ticks_for: 65,536 ticks for
     /// BTCUSDT, the 4,096-tick minimum for symbols priced under 524,288 ticks).
     std::uint32_t book_window_ticks = 0;
+    /// The md thread busy-polls its sockets instead of sleeping until data arrives (lower
+    /// latency, one CPU fully busy: pin it with threads.md_cpu).
+    bool busy_poll = false;
     /// Extra CA certificate file trusted for wss:// and https:// (a local venue's throw-away
     /// CA); resolved relative to the config file; empty: the system store only.
     std::string extra_ca_file;

@@ -75,6 +75,10 @@ struct session_config {
     std::int64_t rest_timeout_ms = 10'000;
     /// exchangeInfo source and cache.
     instruments_config instruments;
+    /// The md thread busy-polls its io_context (a non-blocking reactor poll, then the ready
+    /// handlers, again and again) instead of sleeping in epoll_wait: no wake-up on the path of
+    /// a frame, at the price of a whole CPU (pin it: service_config::cpu).
+    bool busy_poll = false;
     /// Decoder and book-sync settings; sync.stale_after_ms is replaced by stale_after_ms.
     md::feed_config feed;
 };
