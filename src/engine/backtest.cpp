@@ -73,6 +73,12 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     // Each event is read where the replayer queued it: no copy.
     while (const md::md_event* next = replayer.next()) {
         const md::md_event& event = *next;
+        if (event.local_ns >= options.end_ns) {
+            break;
+        }
+        if (event.local_ns < options.start_ns) {
+            continue; // warm-up: the replayer's books follow, the loop does not trade
+        }
         if (summary.first_ns == 0) {
             summary.first_ns = event.local_ns;
         }

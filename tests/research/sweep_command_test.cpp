@@ -114,6 +114,15 @@ TEST_CASE("bad sweeps fail before running, saying why", "[research][sweep]") {
     const auto nothing = run_quoter({"sweep", "-c", config.string(), "--out", dir.path().string()});
     CHECK(nothing.status == 2);
     CHECK(nothing.err.find("nothing to sweep") != std::string::npos);
+    // A time split needs captures, a share strictly between 0 and 1, and no --train/--test.
+    const auto split = run_quoter(with(sweep_args(config, dir.path()), {"--split", "0.7"}));
+    CHECK(split.status == 2);
+    CHECK_THAT(split.err, Catch::Contains("--split divides captures in time: give them with "
+                                          "--data"));
+    const auto share = run_quoter(with(sweep_args(config, dir.path()), {"--split", "1.5"}));
+    CHECK(share.status == 2);
+    CHECK_THAT(share.err, Catch::Contains("--split 1.5: the share of each capture's time to train "
+                                          "on must lie in (0, 1)"));
     const auto shard = run_quoter(with(sweep_args(config, dir.path()), {"--shard", "2/2"}));
     CHECK(shard.status == 2);
     CHECK_FALSE(fs::exists(dir.path() / "trials.jsonl"));

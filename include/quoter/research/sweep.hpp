@@ -50,6 +50,9 @@ struct sweep_spec {
     std::uint64_t seed = 1;        ///< Base seed of the paths and of the random draws.
     bool seed_set = false;         ///< seed was given (else backtest.seed)
     std::vector<std::string> data; ///< Capture files, each replayed as one unit of a trial.
+    /// Walk-forward on time (0: off): trials run on the first `split` of each capture's time and
+    /// the best are tested on the rest; in (0, 1).
+    double split = 0.0;
     objective goal;
 };
 
