@@ -10,26 +10,25 @@
 //   (strings unescaped, numbers converted), with no book: the floor any simdjson decoder pays;
 // - naive: nlohmann::json parse, std::stod prices, std::map<double, double> books: what a
 //   typical bot does.
-// Latencies are TSC-timed per message (timer overhead shown, included in every column alike).
+// Latencies are TSC-timed per message on the project's clock (core::tsc_clock; timer overhead
+// shown, included in every column alike).
 // Throughput: whole captures through decode + sync + publish, from memory and from the gzip file
 // (capture_replayer), in messages per second on one core.
 #include "quoter/bench/suite.hpp"
+#include "quoter/core/clock.hpp"
 #include "quoter/md/feed_handler.hpp"
 #include "quoter/md/replayer.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
-#include <x86intrin.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace quoter::bench {
@@ -101,14 +100,15 @@ md::symbol_registry make_registry() {
 
 // ---- timing ------------------------------------------------------------------------------
 
-double calibrate_ns_per_tick() {
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::uint64_t c0 = __rdtsc();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const std::uint64_t c1 = __rdtsc();
-    const auto t1 = std::chrono::steady_clock::now();
-    return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()) /
-           static_cast<double>(c1 - c0);
+/// The project's TSC clock, calibrated once per process; every latency below is a difference of
+/// its ticks() and every rate a difference of its now().
+const core::tsc_clock& bench_clock() {
+    return core::tsc_clock::process();
+}
+
+/// Seconds of bench_clock() since start.
+double seconds_since(core::timestamp_ns start) {
+    return static_cast<double>(bench_clock().now() - start) / static_cast<double>(core::ns_per_s);
 }
 
 struct latencies {
@@ -148,6 +148,7 @@ struct counting_sink final : md::md_event_sink {
 /// message through the general simdjson On-Demand path.
 void time_quoter(const capture_data& data, latencies& out, std::uint64_t& checksum,
                  bool canonical = true) {
+    const core::tsc_clock clock = bench_clock(); // a copy: the loop reads no shared state
     const auto registry = make_registry();
     counting_sink sink;
     md::feed_config config;
@@ -155,9 +156,9 @@ void time_quoter(const capture_data& data, latencies& out, std::uint64_t& checks
     md::feed_handler feed(registry, sink, config);
     md::symbol_id last_depth = md::invalid_symbol;
     for (const auto& m : data.messages) {
-        const std::uint64_t t0 = __rdtsc();
+        const std::uint64_t t0 = clock.ticks();
         const auto& decoded = feed.on_message(data.view(m), m.local_ns, last_depth);
-        const std::uint64_t t1 = __rdtsc();
+        const std::uint64_t t1 = clock.ticks();
         if (decoded.kind == md::message_kind::depth_update) {
             last_depth = decoded.symbol;
         }
@@ -167,13 +168,14 @@ void time_quoter(const capture_data& data, latencies& out, std::uint64_t& checks
 }
 
 void time_decode_only(const capture_data& data, latencies& out, std::uint64_t& checksum) {
+    const core::tsc_clock clock = bench_clock(); // a copy: the loop reads no shared state
     const auto registry = make_registry();
     md::binance_decoder decoder(registry);
     md::symbol_id last_depth = md::invalid_symbol;
     for (const auto& m : data.messages) {
-        const std::uint64_t t0 = __rdtsc();
+        const std::uint64_t t0 = clock.ticks();
         const auto& decoded = decoder.decode(data.view(m), m.local_ns, last_depth);
-        const std::uint64_t t1 = __rdtsc();
+        const std::uint64_t t1 = clock.ticks();
         if (decoded.kind == md::message_kind::depth_update) {
             last_depth = decoded.symbol;
         }
@@ -240,6 +242,7 @@ std::uint64_t visit(simdjson::ondemand::value value) {
 }
 
 void time_plain(const capture_data& data, latencies& out, std::uint64_t& checksum) {
+    const core::tsc_clock clock = bench_clock(); // a copy: the loop reads no shared state
     simdjson::ondemand::parser parser;
     if (parser.allocate(1U << 20U) != simdjson::SUCCESS) {
         return; // allocates on first use instead
@@ -249,7 +252,7 @@ void time_plain(const capture_data& data, latencies& out, std::uint64_t& checksu
             continue;
         }
         const auto view = data.view(m);
-        const std::uint64_t t0 = __rdtsc();
+        const std::uint64_t t0 = clock.ticks();
         simdjson::ondemand::document document;
         std::uint64_t sum = 0;
         if (parser.iterate(view.data, view.size, view.capacity).get(document) == simdjson::SUCCESS) {
@@ -258,7 +261,7 @@ void time_plain(const capture_data& data, latencies& out, std::uint64_t& checksu
                 sum = visit_object(root);
             }
         }
-        const std::uint64_t t1 = __rdtsc();
+        const std::uint64_t t1 = clock.ticks();
         checksum += sum;
         out.add(m.kind, t1 - t0);
     }
@@ -334,10 +337,11 @@ struct naive_book {
 };
 
 void time_naive(const capture_data& data, latencies& out, std::uint64_t& checksum) {
+    const core::tsc_clock clock = bench_clock(); // a copy: the loop reads no shared state
     naive_book book;
     for (const auto& m : data.messages) {
         const std::string_view text = data.text(m);
-        const std::uint64_t t0 = __rdtsc();
+        const std::uint64_t t0 = clock.ticks();
         try {
             const auto json = nlohmann::json::parse(text.begin(), text.end());
             if (m.kind == hint::snapshot) {
@@ -350,7 +354,7 @@ void time_naive(const capture_data& data, latencies& out, std::uint64_t& checksu
         } catch (const std::exception&) {
             // counted below as an empty book; the captures are well-formed
         }
-        const std::uint64_t t1 = __rdtsc();
+        const std::uint64_t t1 = clock.ticks();
         out.add(m.kind, t1 - t0);
     }
     checksum += book.bids.size() + book.asks.size();
@@ -361,7 +365,7 @@ void time_naive(const capture_data& data, latencies& out, std::uint64_t& checksu
 double replay_memory_per_s(const capture_data& data, int repetitions) {
     const auto registry = make_registry();
     std::uint64_t messages = 0;
-    const auto start = std::chrono::steady_clock::now();
+    const core::timestamp_ns start = bench_clock().now();
     for (int rep = 0; rep < repetitions; ++rep) {
         counting_sink sink;
         md::feed_handler feed(registry, sink);
@@ -374,15 +378,14 @@ double replay_memory_per_s(const capture_data& data, int repetitions) {
         }
         messages += data.messages.size();
     }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = seconds_since(start);
     return static_cast<double>(messages) / seconds;
 }
 
 double replay_file_per_s(const std::string& path, int repetitions, std::uint64_t& gaps) {
     const auto registry = make_registry();
     std::uint64_t messages = 0;
-    const auto start = std::chrono::steady_clock::now();
+    const core::timestamp_ns start = bench_clock().now();
     for (int rep = 0; rep < repetitions; ++rep) {
         md::capture_replayer replayer(registry, {path});
         md::md_event event;
@@ -393,8 +396,7 @@ double replay_file_per_s(const std::string& path, int repetitions, std::uint64_t
             gaps += replayer.feed().sync(static_cast<md::symbol_id>(s)).stats().gaps;
         }
     }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = seconds_since(start);
     return static_cast<double>(messages) / seconds;
 }
 
@@ -420,12 +422,13 @@ int run_md_decode_bench(const bench_options& options) {
     const double scale = std::max(options.scale, 0.01);
     const int repetitions = std::max(1, static_cast<int>(15 * scale));
     const int naive_repetitions = std::max(1, static_cast<int>(3 * scale));
-    const double ns_per_tick = calibrate_ns_per_tick();
+    const core::tsc_clock clock = bench_clock();
+    const double ns_per_tick = 1e9 / clock.ticks_per_second();
 
     std::vector<std::uint64_t> overhead;
     for (int i = 0; i < 100000; ++i) {
-        const std::uint64_t t0 = __rdtsc();
-        const std::uint64_t t1 = __rdtsc();
+        const std::uint64_t t0 = clock.ticks();
+        const std::uint64_t t1 = clock.ticks();
         overhead.push_back(t1 - t0);
     }
 

@@ -14,6 +14,7 @@
 // - Floor: one cache line holding a counter; each side waits for the other's value and answers
 //   with the next one, so a round trip is two line transfers and nothing else.
 //
+// Every interval, deadline and rate is read on the project's clock (core::tsc_clock::process()).
 // All implementations run through the same templated loops with the same spin policy
 // (busy-poll; `pause` after a failed attempt in the throughput loops only), and repeated runs
 // alternate between them so that noise from other load hits them alike.
@@ -30,7 +31,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -47,8 +47,8 @@ constexpr std::uint64_t throughput_items_at_scale_1 = 10'000'000;
 constexpr std::uint64_t round_trips_at_scale_1 = 300'000;
 constexpr std::uint64_t warmup_round_trips = 20'000;
 // Caps that keep a run bounded when other load starves the spinning threads.
-constexpr auto throughput_run_cap = std::chrono::milliseconds(1500);
-constexpr auto round_trip_run_cap = std::chrono::milliseconds(800);
+constexpr core::duration_ns throughput_run_cap = 1'500 * core::ns_per_ms;
+constexpr core::duration_ns round_trip_run_cap = 800 * core::ns_per_ms;
 
 /// The one-line item: with spsc_ring's slot sequence it fills one 64-byte line.
 struct line_item {
@@ -186,7 +186,8 @@ struct alignas(core::false_sharing_range) item_limit {
 };
 
 template <class Queue, bool Drain>
-throughput_run measure_throughput(std::uint64_t items, const bench_options& options) {
+throughput_run measure_throughput(std::uint64_t items, const core::tsc_clock& clock,
+                                  const bench_options& options) {
     using T = typename Queue::value_type;
     auto queue = std::make_unique<Queue>();
     start_gate gate;
@@ -197,9 +198,9 @@ throughput_run measure_throughput(std::uint64_t items, const bench_options& opti
     std::thread producer([&] {
         maybe_pin(options.producer_cpu);
         gate.arrive_and_wait();
-        const auto deadline = std::chrono::steady_clock::now() + throughput_run_cap;
+        const core::timestamp_ns deadline = clock.now() + throughput_run_cap;
         for (std::uint64_t s = 0; s < items; ++s) {
-            if ((s & 0xFFFF) == 0 && s != 0 && std::chrono::steady_clock::now() > deadline) {
+            if ((s & 0xFFFF) == 0 && s != 0 && clock.now() > deadline) {
                 limit.items.store(s, std::memory_order_relaxed);
                 capped = true;
                 break;
@@ -234,13 +235,14 @@ throughput_run measure_throughput(std::uint64_t items, const bench_options& opti
         errors = bad;
     });
 
-    const auto start = std::chrono::steady_clock::now();
+    const std::uint64_t start = clock.ticks();
     gate.open_when_both_ready();
     producer.join();
     consumer.join();
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    const double elapsed_s = static_cast<double>(clock.elapsed_ns(start, clock.ticks())) /
+                             static_cast<double>(core::ns_per_s);
     const auto delivered = limit.items.load(std::memory_order_relaxed);
-    return {static_cast<double>(delivered) / elapsed.count(), errors, capped};
+    return {static_cast<double>(delivered) / elapsed_s, errors, capped};
 }
 
 struct round_trip_run {
@@ -287,12 +289,11 @@ round_trip_run measure_round_trips(std::uint64_t round_trips, const core::tsc_cl
     std::thread initiator([&] {
         maybe_pin(options.producer_cpu);
         gate.arrive_and_wait();
-        const auto deadline = std::chrono::steady_clock::now() + round_trip_run_cap;
+        const core::timestamp_ns deadline = clock.now() + round_trip_run_cap;
         std::uint64_t bad = 0;
         std::uint64_t sent_ticks = 0;
         for (std::uint64_t i = 0; i < total; ++i) {
-            if ((i & 0x3FF) == 0 && i > warmup_round_trips &&
-                std::chrono::steady_clock::now() > deadline) {
+            if ((i & 0x3FF) == 0 && i > warmup_round_trips && clock.now() > deadline) {
                 result.capped = true;
                 break;
             }
@@ -351,10 +352,9 @@ round_trip_run measure_floor(std::uint64_t round_trips, const core::tsc_clock& c
     std::thread initiator([&] {
         maybe_pin(options.producer_cpu);
         gate.arrive_and_wait();
-        const auto deadline = std::chrono::steady_clock::now() + round_trip_run_cap;
+        const core::timestamp_ns deadline = clock.now() + round_trip_run_cap;
         for (std::uint64_t i = 0; i < total; ++i) {
-            if ((i & 0x3FF) == 0 && i > warmup_round_trips &&
-                std::chrono::steady_clock::now() > deadline) {
+            if ((i & 0x3FF) == 0 && i > warmup_round_trips && clock.now() > deadline) {
                 result.capped = true;
                 break;
             }
@@ -411,8 +411,8 @@ template <class Field> core::duration_ns median_of(const row& r, Field field) {
 template <class Queue>
 void run_once(row& r, std::uint64_t items, std::uint64_t round_trips, const core::tsc_clock& clock,
               const bench_options& options) {
-    const throughput_run single = measure_throughput<Queue, false>(items, options);
-    const throughput_run drained = measure_throughput<Queue, true>(items, options);
+    const throughput_run single = measure_throughput<Queue, false>(items, clock, options);
+    const throughput_run drained = measure_throughput<Queue, true>(items, clock, options);
     r.pop_rates.push_back(single.items_per_s);
     r.drain_rates.push_back(drained.items_per_s);
     r.errors += single.errors + drained.errors;

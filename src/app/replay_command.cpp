@@ -7,6 +7,7 @@
 #include "quoter/md/capture.hpp"
 #include "quoter/md/exchange_info.hpp"
 #include "quoter/sim/report.hpp"
+#include "replay_registry.hpp"
 #include "report_output.hpp"
 
 #include <fmt/format.h>
@@ -21,36 +22,6 @@
 
 namespace quoter::app {
 namespace {
-
-/// The traded symbol's instrument: from the exchangeInfo saved beside the captures by
-/// `quoter record` when present, else from the configured [symbol] filters.
-std::optional<md::symbol_registry> make_registry(const engine_config& config,
-                                                 const std::string& first_file) {
-    const md::market venue = to_md_market(config.engine.market);
-    const std::filesystem::path cache =
-        std::filesystem::path(first_file).parent_path() /
-        (venue == md::market::spot ? "spot-exchangeInfo.json" : "futures-exchangeInfo.json");
-    md::symbol_registry registry;
-    if (std::filesystem::exists(cache)) {
-        const auto info = md::load_exchange_info_file(cache.string(), venue);
-        if (info && info->find(config.engine.symbol) != nullptr) {
-            const std::string_view name = config.engine.symbol;
-            if (md::register_symbols(registry, *info,
-                                     std::span<const std::string_view>(&name, 1))) {
-                return registry;
-            }
-        }
-    }
-    // Binance book quantities carry 8 decimals.
-    const auto book = md::make_book_spec(config.engine.symbol, config.symbol.tick_size, 8);
-    if (!book) {
-        return std::nullopt;
-    }
-    if (registry.add({.book_spec = *book, .trading_spec = config.spec, .venue = venue}) != 0) {
-        return std::nullopt;
-    }
-    return registry;
-}
 
 /// The registry of a many-symbol replay: every symbol of engine.symbols, in order (id i is
 /// config.symbols[i]), from the exchangeInfo cache beside the first file when it lists them all,
@@ -355,7 +326,7 @@ int run_replay_command(const replay_command& command) {
         }
     }
     const engine_config& config = *loaded;
-    const auto registry = make_registry(config, command.data_files.front());
+    const auto registry = replay_registry(config, command.data_files.front());
     if (!registry) {
         std::fprintf(stderr, "quoter backtest: invalid filters for %s in [symbol]\n",
                      config.engine.symbol.c_str());

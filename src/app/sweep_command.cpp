@@ -1,6 +1,7 @@
 // `quoter sweep` and `quoter sweep merge` (see sweep_command.hpp).
 #include "sweep_command.hpp"
 #include "exit_codes.hpp"
+#include "replay_registry.hpp"
 #include "stop_signals.hpp"
 
 #include "quoter/app/app_config.hpp"
@@ -33,35 +34,6 @@ namespace {
 constexpr std::size_t walk_forward_candidates = 5;
 
 namespace fs = std::filesystem;
-
-/// The simulated exchange's symbol for a replay, as `quoter backtest --data` registers it: the
-/// capture folder's exchangeInfo when it lists the symbol, else [symbol]'s filters.
-std::optional<md::symbol_registry> replay_registry(const engine_config& config,
-                                                   const std::string& first_file) {
-    const md::market venue = config.engine.market == market_kind::usdm_futures
-                                 ? md::market::usdm_futures
-                                 : md::market::spot;
-    const fs::path cache =
-        fs::path(first_file).parent_path() /
-        (venue == md::market::spot ? "spot-exchangeInfo.json" : "futures-exchangeInfo.json");
-    md::symbol_registry registry;
-    if (fs::exists(cache)) {
-        const auto info = md::load_exchange_info_file(cache.string(), venue);
-        if (info && info->find(config.engine.symbol) != nullptr) {
-            const std::string_view name = config.engine.symbol;
-            if (md::register_symbols(registry, *info,
-                                     std::span<const std::string_view>(&name, 1))) {
-                return registry;
-            }
-        }
-    }
-    const auto book = md::make_book_spec(config.engine.symbol, config.symbol.tick_size, 8);
-    if (!book ||
-        registry.add({.book_spec = *book, .trading_spec = config.spec, .venue = venue}) != 0) {
-        return std::nullopt;
-    }
-    return registry;
-}
 
 /// The core loop of a replay unit, as `quoter backtest --data` configures it, without a journal.
 engine::core_loop_config replay_loop_config(const engine_config& config) {

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -168,20 +169,57 @@ void check_agreement(venue_view& venue, const ledger_sink& sink, std::size_t fil
     CHECK(net::testing::json_int(stats, "BTC") - base_start_e8 == sink.position_lots * e8_per_lot);
 }
 
+/// One fault test's world: quoter-venue with a synthetic BTCUSDT, a view of its counters, and a
+/// started spot gateway reporting into a ledger. `adjust` edits the gateway's configuration
+/// before it starts (shorter timeouts, a wrong secret, no user-data stream).
+struct fault_session {
+    net::testing::venue_process process;
+    venue_view venue;
+    std::array<core::symbol_spec, 1> symbols;
+    ledger_sink sink;
+    exec::binance_spot_gateway gateway;
+
+    explicit fault_session(
+        const std::function<void(exec::binance_spot_gateway_config&)>& adjust = {})
+        : process({"--symbols", "BTCUSDT", "--rate-hz", "5"}), venue(process), symbols{btcusdt()},
+          gateway(configured(process, adjust), symbols) {
+        gateway.set_report_sink(&sink);
+        gateway.start();
+    }
+
+    /// Polls until the session is logged in and, with with_user_stream, subscribed to the
+    /// user-data stream; false after 10 s.
+    [[nodiscard]] bool wait_ready(bool with_user_stream = true) {
+        return poll_until(
+            gateway,
+            [&] {
+                return gateway.ready() && (!with_user_stream || gateway.user_stream_subscribed());
+            },
+            10s);
+    }
+
+private:
+    static exec::binance_spot_gateway_config
+    configured(const net::testing::venue_process& venue,
+               const std::function<void(exec::binance_spot_gateway_config&)>& adjust) {
+        auto config = gateway_config(venue);
+        if (adjust) {
+            adjust(config);
+        }
+        return config;
+    }
+};
+
 } // namespace
 
 TEST_CASE("a 429 stops every request until its retryAfter, so the venue never bans; a kill asked "
           "meanwhile goes out after it; a 418 stops everything until its retryAfter",
           "[binance_gateway][faults][tsan]") {
-    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
-    venue_view venue(process);
-    const std::array symbols{btcusdt()};
-    exec::binance_spot_gateway gateway(gateway_config(process), symbols);
-    ledger_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 10s));
+    fault_session session;
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
@@ -244,15 +282,11 @@ TEST_CASE("a 429 stops every request until its retryAfter, so the venue never ba
 TEST_CASE("-1021: the gateway resyncs its clock from the venue's time and sends the order or "
           "cancel once more; nothing is lost or doubled",
           "[binance_gateway][faults][tsan]") {
-    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
-    venue_view venue(process);
-    const std::array symbols{btcusdt()};
-    exec::binance_spot_gateway gateway(gateway_config(process), symbols);
-    ledger_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 10s));
+    fault_session session;
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
 
     // The venue's clock 10 s ahead: our timestamps fall out of the 5 s recvWindow.
     venue.fault("/control/clock_skew?ms=10000");
@@ -302,15 +336,11 @@ TEST_CASE("-1021: the gateway resyncs its clock from the venue's time and sends 
 TEST_CASE("an ended user-data stream is noticed, subscribed again and reconciled: a fill of the "
           "gap is reported exactly once",
           "[binance_gateway][faults][tsan]") {
-    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
-    venue_view venue(process);
-    const std::array symbols{btcusdt()};
-    exec::binance_spot_gateway gateway(gateway_config(process), symbols);
-    ledger_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 10s));
+    fault_session session;
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
@@ -349,17 +379,12 @@ TEST_CASE("an ended user-data stream is noticed, subscribed again and reconciled
 TEST_CASE("a silent venue: the order in flight turns unknown, the dead session is replaced and "
           "the order is queried after the reconnect, never sent again",
           "[binance_gateway][faults][tsan]") {
-    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
-    venue_view venue(process);
-    const std::array symbols{btcusdt()};
-    auto config = gateway_config(process);
-    config.request_timeout_ms = 300;
-    exec::binance_spot_gateway gateway(config, symbols);
-    ledger_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready() && gateway.user_stream_subscribed(); }, 10s));
+    fault_session session(
+        [](exec::binance_spot_gateway_config& config) { config.request_timeout_ms = 300; });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
@@ -396,18 +421,14 @@ TEST_CASE("a silent venue: the order in flight turns unknown, the dead session i
 TEST_CASE("a delayed answer: past the timeout the order is unknown and resolved by its query; the "
           "late answer adds nothing",
           "[binance_gateway][faults][tsan]") {
-    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
-    venue_view venue(process);
-    const std::array symbols{btcusdt()};
-    auto config = gateway_config(process);
-    config.request_timeout_ms = 300;
-    config.user_data_stream = false; // only the query can tell
-    exec::binance_spot_gateway gateway(config, symbols);
-    ledger_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready(); }, 10s));
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.request_timeout_ms = 300;
+        config.user_data_stream = false; // only the query can tell
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready(false));
 
     venue.fault("/control/order_delay?ms=1500&count=1");
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
@@ -438,17 +459,14 @@ TEST_CASE("a delayed answer: past the timeout the order is unknown and resolved 
 TEST_CASE("a reconciliation that keeps failing gives up after its bounded retries and the gateway "
           "stays not ready",
           "[binance_gateway][faults][tsan]") {
-    net::testing::venue_process process({"--symbols", "BTCUSDT", "--rate-hz", "5"});
-    venue_view venue(process);
-    const std::array symbols{btcusdt()};
-    auto config = gateway_config(process);
-    config.secret = "wrongsecretwrongsecretwrongsecretwrongsecretwrongsecretwrongs";
-    config.request_timeout_ms = 200;
-    config.reconcile_max_retries = 2;
-    exec::binance_spot_gateway gateway(config, symbols);
-    ledger_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.secret = "wrongsecretwrongsecretwrongsecretwrongsecretwrongsecretwrongs";
+        config.request_timeout_ms = 200;
+        config.reconcile_max_retries = 2;
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().reconcile_gave_up.load() == 1; }, 10s));
     const long long requests = venue.stat("ws_api_requests");
