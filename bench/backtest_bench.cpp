@@ -131,7 +131,7 @@ public:
             desired.asks[i] = {quotes.levels[i].ask_price, quotes.levels[i].ask_size};
         }
         manager_.update(desired, now);
-        std::array<sim::quote_level, 1> resting{};
+        std::array<core::quote_level, 1> resting{};
         exchange_.for_each_open_order(0, core::side::buy, [&](const exec::sim_order& o) {
             resting[0].bid_price = o.request.price;
             resting[0].bid_size = o.leaves;

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
     app.add_option("--producer-cpu", options.producer_cpu, "CPU for the producer thread (-1: none)");
     app.add_option("--consumer-cpu", options.consumer_cpu, "CPU for the consumer thread (-1: none)");
     app.add_option("--data", options.data_dir, "Folder with Binance captures");
+    app.add_option("--symbols", options.symbols,
+                   "tick_to_order: this many synthetic symbols in one process, next to one");
     CLI11_PARSE(app, argc, argv);
     return quoter::bench::run_suite(suite_name, options);
 }

@@ -34,10 +34,10 @@
 namespace quoter::bench {
 namespace {
 
+using core::book_level;
 using core::price;
 using core::qty;
 using core::side;
-using md::book_level;
 
 constexpr std::size_t top_k = 10;
 
@@ -74,7 +74,7 @@ public:
         bids_.clear();
         asks_.clear();
     }
-    std::size_t top(side s, std::span<book_level> out) const {
+    std::size_t top(side s, std::span<core::book_level> out) const {
         std::size_t n = 0;
         const auto copy = [&](const auto& levels) {
             for (auto it = levels.begin(); it != levels.end() && n < out.size(); ++it) {
@@ -113,12 +113,12 @@ public:
         }
     }
     void clear() { book_.clear(); }
-    std::size_t top(side s, std::span<book_level> out) const { return book_.top(s, out); }
+    std::size_t top(side s, std::span<core::book_level> out) const { return book_.top(s, out); }
     [[nodiscard]] std::size_t depth(side s) const { return book_.depth(s); }
 
 private:
     md::order_book book_;
-    std::array<book_level, 256> batch_{};
+    std::array<core::book_level, 256> batch_{};
 };
 
 bool load_capture(const std::string& path, workload& out) {
@@ -186,10 +186,12 @@ workload make_deep_synthetic(std::size_t messages) {
         for (std::size_t i = 0; i < count; ++i) {
             const side s = (rng() & 1U) != 0 ? side::buy : side::sell;
             // 90% within a few ticks of the top, 10% anywhere in the book.
-            const std::int64_t distance = rng() % 10 == 0 ? static_cast<std::int64_t>(rng() % levels)
-                                                          : std::min<std::int64_t>(near_top(rng), levels);
+            const std::int64_t distance = rng() % 10 == 0
+                                              ? static_cast<std::int64_t>(rng() % levels)
+                                              : std::min<std::int64_t>(near_top(rng), levels);
             const std::int64_t ticks = s == side::buy ? mid - 1 - distance : mid + 1 + distance;
-            const std::int64_t lots = rng() % 4 == 0 ? 0 : static_cast<std::int64_t>(rng() % 100000 + 1);
+            const std::int64_t lots =
+                rng() % 4 == 0 ? 0 : static_cast<std::int64_t>(rng() % 100000 + 1);
             w.updates.push_back({s, ticks, lots});
         }
         w.batches.push_back({begin, w.updates.size()});
@@ -208,8 +210,8 @@ template <class Book> void run_once(Book& book, const workload& w, run_result& r
     for (const auto& u : w.snapshot) {
         book.set(u.s, u.ticks, u.lots);
     }
-    std::array<book_level, top_k> bids{};
-    std::array<book_level, top_k> asks{};
+    std::array<core::book_level, top_k> bids{};
+    std::array<core::book_level, top_k> asks{};
     const core::monotonic_clock clock;
     const std::int64_t start = clock.now();
     for (const auto& batch : w.batches) {

@@ -79,7 +79,7 @@ public:
         }
     }
 
-    std::size_t sample_fills(const sim::quote_level& q, sim::level_fill& out) {
+    std::size_t sample_fills(const core::quote_level& q, sim::level_fill& out) {
         const double lambda_dt_bid = a_dt_ * std::exp(-config_.order_flow_k_per_price_unit *
                                                       (mid_ - spec_.to_double(q.bid_price)));
         const double lambda_dt_ask = a_dt_ * std::exp(-config_.order_flow_k_per_price_unit *
@@ -116,7 +116,7 @@ private:
 // Quotes one tick-rounded level each side, 2 price units from the mid, as a strategy would; with
 // A = 140/s and k = 1.5 a quote there is hit in about half of the 100 ms steps, so the fill
 // branches are as unpredictable as they get.
-sim::quote_level quote_around(const core::symbol_spec& spec, double mid) {
+core::quote_level quote_around(const core::symbol_spec& spec, double mid) {
     return {spec.round_bid(mid - 2.0), core::qty{100}, spec.round_ask(mid + 2.0), core::qty{100}};
 }
 
@@ -247,7 +247,7 @@ int run_sim_bench(const bench_options& options) {
                                      std::array<sim::level_fill, 1> fills{};
                                      for (std::uint64_t i = 0; i < k; ++i) {
                                          market.step(step_ns);
-                                         const std::array<sim::quote_level, 1> quotes{
+                                         const std::array<core::quote_level, 1> quotes{
                                              quote_around(spec, market.mid())};
                                          quoter_fills += market.sample_fills(quotes, fills);
                                      }

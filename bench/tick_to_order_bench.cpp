@@ -16,16 +16,25 @@
 // - decode+book: the same capture's frames through feed_handler on one thread, timed per frame,
 //   what the read -> decoded hop cannot beat.
 //
+// Kernel receive time: where the kernel gives SO_TIMESTAMPING receive stamps (loopback does), the
+// md thread records kernel -> read for every message, printed above the per-tick hops.
+//
+// --symbols N: quoter-venue --synthetic N instead of the capture, one process holding all N
+// books (subscribed, synced, decoded and handed to the core), trading the first; printed next to
+// the same run with one symbol, with the books' memory and whether all stayed synced.
+//
 // Not measured here: the order's bytes on the socket (the written hop belongs to the live order
-// gateway's I/O thread), and the kernel's receive time (SO_TIMESTAMPING).
+// gateway's I/O thread).
 #include "quoter/bench/suite.hpp"
 #include "quoter/core/clock.hpp"
 #include "quoter/core/cpu.hpp"
 #include "quoter/core/latency_histogram.hpp"
 #include "quoter/core/tick_latency.hpp"
 #include "quoter/engine/paper_session.hpp"
+#include "quoter/live/market_data_service.hpp"
 #include "quoter/md/capture.hpp"
 #include "quoter/md/feed_handler.hpp"
+#include "quoter/md/order_book.hpp"
 #include "quoter/net/endpoints.hpp"
 
 #include <fmt/core.h>
@@ -255,7 +264,36 @@ struct live_run {
     core::tick_latency_summary ticks;
     std::uint64_t messages = 0;
     std::uint64_t orders = 0;
+    std::size_t symbols = 0;
+    std::uint64_t synced = 0;     ///< Books synced at the end.
+    std::uint64_t ring_full = 0;  ///< Events the md -> core ring refused.
+    std::uint64_t gaps = 0;       ///< Update-id chain breaks.
+    std::uint64_t book_bytes = 0; ///< All books' tables.
+    std::uint64_t kernel_stamped = 0;
 };
+
+/// What the venue serves and the session subscribes.
+struct live_setup {
+    std::vector<std::string> venue_args;
+    std::vector<std::string> symbols;
+    live::trade_stream trades = live::trade_stream::trade;
+};
+
+/// A capture replay of one symbol at x10.
+live_setup replay_setup(const std::string& capture, const std::string& symbol) {
+    return {{"--replay", capture, "--speed", "10"}, {symbol}, live::trade_stream::trade};
+}
+
+/// count synthetic symbols (SYN000USDT...), each updated rate_hz times a second.
+live_setup synthetic_setup(int count, int rate_hz) {
+    live_setup out{{"--synthetic", std::to_string(count), "--rate-hz", std::to_string(rate_hz)},
+                   {},
+                   live::trade_stream::trade};
+    for (int i = 0; i < count; ++i) {
+        out.symbols.push_back(fmt::format("SYN{:03}USDT", i));
+    }
+    return out;
+}
 
 /// Test certificates from tools/make-test-cert in a fresh folder; nullopt when unavailable.
 std::optional<fs::path> make_certificates(const fs::path& dir) {
@@ -279,10 +317,10 @@ std::optional<fs::path> make_certificates(const fs::path& dir) {
     return std::nullopt;
 }
 
-live_run run_live(const bench_options& options, const std::string& capture,
-                  const std::string& symbol, const fs::path& work, bool tls, double seconds) {
+live_run run_live(const bench_options& options, const live_setup& setup, const fs::path& work,
+                  bool tls, double seconds) {
     live_run out;
-    std::vector<std::string> args{"--replay", capture, "--speed", "10"};
+    std::vector<std::string> args = setup.venue_args;
     std::optional<fs::path> certs;
     if (tls) {
         certs = make_certificates(work);
@@ -300,8 +338,8 @@ live_run run_live(const bench_options& options, const std::string& capture,
     }
 
     engine::paper_session_config config;
-    config.market_data.subscription.symbols = {symbol};
-    config.market_data.subscription.trades = live::trade_stream::trade;
+    config.market_data.subscription.symbols = setup.symbols;
+    config.market_data.subscription.trades = setup.trades;
     live::session_config& session = config.market_data.session;
     session.endpoints =
         net::local_venue_endpoints("127.0.0.1", static_cast<std::uint16_t>(venue->port()), tls);
@@ -310,11 +348,16 @@ live_run run_live(const bench_options& options, const std::string& capture,
         session.tls.extra_ca_file = (*certs / "ca.pem").string();
     }
     session.instruments.cache_path =
-        (work / (tls ? "exchangeInfo-tls.json" : "exchangeInfo.json")).string();
+        (work / fmt::format("exchangeInfo-{}-{}.json", tls ? "tls" : "plain", setup.symbols.size()))
+            .string();
     session.instruments.timeout_ms = 5'000;
     session.rest_timeout_ms = 5'000;
     session.feed.sync.snapshot_backoff_initial_ms = 50;
     session.feed.sync.snapshot_backoff_max_ms = 500;
+    // What `run` gets by default ([market_data] book sizes 0): twice the snapshot's levels a
+    // side, the window sized from the first price.
+    session.feed.sync.max_levels_per_side = 2 * config.market_data.subscription.snapshot_limit;
+    session.feed.sync.window_ticks = md::order_book::auto_window;
     config.market_data.cpu = options.producer_cpu;
     config.engine.core_cpu = options.consumer_cpu;
     config.engine.symbol = 0;
@@ -342,6 +385,13 @@ live_run run_live(const bench_options& options, const std::string& capture,
     out.ticks = summary.last.tick_to_order;
     out.messages = summary.last.market_data.messages;
     out.orders = summary.last.orders_sent;
+    const live::service_stats& md = summary.last.market_data;
+    out.symbols = setup.symbols.size();
+    out.synced = md.synced_symbols;
+    out.ring_full = md.ring_full;
+    out.gaps = md.gaps;
+    out.book_bytes = md.book_memory_bytes;
+    out.kernel_stamped = md.kernel_stamped;
     return out;
 }
 
@@ -363,6 +413,9 @@ void print_live(std::string_view title, const live_run& run) {
     }
     fmt::print("  {} ({} ticks, {} messages, {} orders)\n", title, run.ticks.ticks, run.messages,
                run.orders);
+    if (run.ticks.kernel_to_read.count != 0) {
+        row("  kernel -> read (SO_TIMESTAMPING)", run.ticks.kernel_to_read);
+    }
     for (std::size_t i = 1; i < core::tick_point_count; ++i) {
         const auto point = static_cast<core::tick_point>(i);
         if (run.ticks.hops[i].count != 0) {
@@ -388,21 +441,68 @@ void verdict(const live_run& run) {
 
 } // namespace
 
+void print_books(const live_run& run) {
+    if (!run.ok) {
+        return;
+    }
+    fmt::print("  {} symbols: {} synced at the end, {} ring drops, {} gaps, books {:.1f} KiB each "
+               "({:.1f} MiB in all)\n",
+               run.symbols, run.synced, run.ring_full, run.gaps,
+               run.symbols == 0 ? 0.0
+                                : static_cast<double>(run.book_bytes) /
+                                      static_cast<double>(run.symbols) / 1024.0,
+               static_cast<double>(run.book_bytes) / (1024.0 * 1024.0));
+}
+
+/// --symbols N: one process holding N synthetic symbols next to the same run with one symbol,
+/// at the same rate per symbol; the traded symbol is SYN000USDT in both.
+int run_many_symbols(const bench_options& options, const fs::path& work, double seconds) {
+    constexpr int rate_hz = 20;
+    const live_run one = run_live(options, synthetic_setup(1, rate_hz), work, false, seconds);
+    const live_run many =
+        run_live(options, synthetic_setup(options.symbols, rate_hz), work, false, seconds);
+    fmt::print("  CPUs {} (md) / {} (core), core spinning; quoter-venue --synthetic, {} diffs a "
+               "second per symbol (plus bookTicker and trades), {:.0f} s per run\n",
+               options.producer_cpu, options.consumer_cpu, rate_hz, seconds);
+    fmt::print("  {:<34} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "hop (us)", "count", "p50", "p99",
+               "p99.9", "max");
+    print_live("1 symbol, loopback WebSocket, plain", one);
+    print_books(one);
+    print_live(fmt::format("{} symbols, loopback WebSocket, plain", options.symbols), many);
+    print_books(many);
+    if (one.ok && many.ok && one.ticks.end_to_end.count != 0 && many.ticks.end_to_end.count != 0) {
+        const double ratio =
+            static_cast<double>(many.ticks.end_to_end.p99) /
+            static_cast<double>(std::max<core::duration_ns>(one.ticks.end_to_end.p99, 1));
+        fmt::print("  goal, many symbols: end-to-end p99 {:.2f} us against {:.2f} us: {:.2f}x "
+                   "(<= 2x: {})\n",
+                   us(many.ticks.end_to_end.p99), us(one.ticks.end_to_end.p99), ratio,
+                   ratio <= 2.0 ? "met" : "missed");
+    }
+    return one.ok && many.ok ? 0 : 1;
+}
+
 int run_tick_to_order_bench(const bench_options& options) {
     const std::string symbol = "BTCUSDT";
     const std::string capture = options.data_dir + "/spot-btcusdt-20240808.gz";
-    if (!fs::exists(capture)) {
-        fmt::print("  capture {} not found (--data-dir)\n", capture);
-        return 1;
-    }
     (void)core::tsc_clock::process(); // calibrated before anything is timed
     const double seconds = std::max(2.0, 20.0 * options.scale);
     std::error_code ec;
     const fs::path work = fs::temp_directory_path() / fmt::format("quoter-t2o-{}", ::getpid());
     fs::create_directories(work, ec);
 
-    const live_run plain = run_live(options, capture, symbol, work, false, seconds);
-    const live_run tls = run_live(options, capture, symbol, work, true, seconds);
+    if (options.symbols > 0) {
+        const int status = run_many_symbols(options, work, seconds);
+        fs::remove_all(work, ec);
+        return status;
+    }
+    if (!fs::exists(capture)) {
+        fmt::print("  capture {} not found (--data)\n", capture);
+        fs::remove_all(work, ec);
+        return 1;
+    }
+    const live_run plain = run_live(options, replay_setup(capture, symbol), work, false, seconds);
+    const live_run tls = run_live(options, replay_setup(capture, symbol), work, true, seconds);
 
     const auto rounds = static_cast<std::uint64_t>(std::max(1'000.0, 200'000.0 * options.scale));
     const auto floor_rtt = ping_pong(options.producer_cpu, options.consumer_cpu, rounds);

@@ -184,6 +184,8 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
                 results.size(), static_cast<double>(run.duration_ns) * 1e-9, steps, wall_s);
     double total_pnl = 0.0;
     std::string folders;
+    std::string names;
+    std::vector<symbol_records> parts;
     for (std::size_t i = 0; i < results.size(); ++i) {
         const engine::backtest_result& result = results[i];
         const std::string& name = config.symbols[i].name;
@@ -212,6 +214,41 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
                     m.max_drawdown);
         total_pnl += m.total_pnl;
         folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
+        names += (names.empty() ? "" : ", ") + name;
+        parts.push_back({.pnl = result.pnl,
+                         .fills = result.fills,
+                         .orders = result.orders,
+                         .activity = sim::count_activity(result.orders),
+                         .metrics = result.metrics,
+                         .initial_cash = run.initial_cash / static_cast<double>(results.size())});
+    }
+    // The portfolio's report in out_dir, as a replay or a paper session of several symbols.
+    sim::metrics_config settings;
+    settings.soft_limit_pct = config.strategy.bands.soft_limit_pct;
+    settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
+    const portfolio_records whole = combine_portfolio(parts, settings);
+    sim::run_report portfolio;
+    portfolio.title = fmt::format("quoter backtest: portfolio of {} in one loop on a synthetic "
+                                  "market, {} model",
+                                  names, strategy::to_string(config.strategy.model));
+    portfolio.pnl = whole.pnl;
+    portfolio.fills = whole.fills;
+    portfolio.orders = whole.orders;
+    portfolio.metrics = whole.metrics;
+    engine::alert_tally alerts;
+    for (const auto& result : results) {
+        alerts.merge(result.alerts);
+    }
+    portfolio.alerts = engine::report_alerts(alerts);
+    portfolio.provenance = report_provenance_for(config_path);
+    portfolio.format = sim::report_format_for(symbols.front().spec);
+    portfolio.parameters = parameters;
+    portfolio.parameters.push_back({"report.symbol", "portfolio: " + names});
+    portfolio.parameters.push_back({"inventory", "net notional, quote asset"});
+    if (const auto written = sim::write_run_report(out_dir, portfolio); !written) {
+        std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
+                     written.error().reason.c_str());
+        return exit_failed;
     }
     std::printf("  portfolio PnL %s (%+.4f%% of %.2f)\n", signed_money(total_pnl).c_str(),
                 run.initial_cash > 0 ? 100.0 * total_pnl / run.initial_cash : 0.0,
@@ -223,7 +260,8 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
             print_alert_summary(engine::report_alerts(results[i].alerts));
         }
     }
-    std::printf("report: one folder per symbol: %s\n", folders.c_str());
+    std::printf("report: portfolio %s, one folder per symbol: %s\n",
+                (out_dir / "report.html").string().c_str(), folders.c_str());
     return 0;
 }
 

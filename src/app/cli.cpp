@@ -147,8 +147,13 @@ int run_cli(int argc, char** argv) {
         ->add_option("--test", sweep.test,
                      "Walk-forward: captures the best trials are run on afterwards")
         ->take_all();
+    sweep_cmd->add_option("--split", sweep.split,
+                          "Walk-forward on time: rank on the first F (0 < F < 1) of each --data "
+                          "capture's time, test the best on the rest");
     auto* objective_opt = sweep_cmd->add_option(
-        "--objective", sweep_objective, "Rank by mean pnl | sharpe | pnl_drawdown (default: pnl)");
+        "--objective", sweep_objective,
+        "Rank by pnl | sharpe | pnl_drawdown, or an expression over the metrics, e.g. "
+        "\"sharpe - 0.5 * sharpe.sd\" (default: [sweep] objective, else pnl)");
     sweep_cmd->add_option("--threads", sweep.threads,
                           "Worker threads (default: backtest.threads; 0 there: every core)");
     sweep_cmd->add_option("--shard", sweep.shard,
@@ -208,6 +213,9 @@ int run_cli(int argc, char** argv) {
     bench_cmd->add_option("--consumer-cpu", bench_opts.consumer_cpu,
                           "CPU for the consumer thread (-1: do not pin)");
     bench_cmd->add_option("--data", bench_opts.data_dir, "Folder with Binance captures");
+    bench_cmd->add_option("--symbols", bench_opts.symbols,
+                          "tick_to_order: this many synthetic symbols in one process, next to "
+                          "one (0: the captured BTCUSDT replay)");
 
     config_check_options check;
     auto* config_cmd = app.add_subcommand("config", "Configuration tools");

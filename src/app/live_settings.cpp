@@ -42,7 +42,7 @@ void apply_market_data(const engine_config& config, live::subscription_config& s
     session.streams_per_connection = md.streams_per_connection;
     session.stale_after_ms = md.stale_after_ms.count();
     session.reconnect_after_stale_ms = md.reconnect_after_stale_ms.count();
-    session.feed.sync.max_levels_per_side = md.book_levels;
+    session.feed.sync.max_levels_per_side = live::book_levels_for(md);
     session.feed.sync.window_ticks = md.book_window_ticks;
     session.tls.extra_ca_file = md.extra_ca_file;
 }

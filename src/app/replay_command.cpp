@@ -233,6 +233,8 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
     double total_pnl = 0.0;
     double fees = 0.0;
     std::string folders;
+    std::string names;
+    std::vector<symbol_records> parts;
     for (std::size_t i = 0; i < summaries.size(); ++i) {
         const engine::backtest_summary& s = summaries[i];
         const std::string& name = config.symbols[i].name;
@@ -263,12 +265,52 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
         total_pnl += s.total_pnl;
         fees += s.fees;
         folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
+        names += (names.empty() ? "" : ", ") + name;
+        parts.push_back({.pnl = s.pnl,
+                         .fills = s.fills,
+                         .orders = s.orders,
+                         .activity = s.activity,
+                         .metrics = s.metrics,
+                         .initial_cash = share});
+    }
+    // The portfolio's report in out_dir, as a synthetic run of several symbols writes it.
+    sim::metrics_config settings;
+    settings.soft_limit_pct = base.strategy.bands.soft_limit_pct;
+    settings.hard_limit_pct = base.strategy.bands.hard_limit_pct;
+    const portfolio_records whole = combine_portfolio(parts, settings);
+    sim::run_report report;
+    report.title =
+        fmt::format("quoter backtest: portfolio of {} in one loop, replay of {} capture file{}",
+                    names, command.data_files.size(), command.data_files.size() == 1 ? "" : "s");
+    report.pnl = whole.pnl;
+    report.fills = whole.fills;
+    report.orders = whole.orders;
+    report.metrics = whole.metrics;
+    engine::alert_tally alerts;
+    for (const auto& s : summaries) {
+        alerts.merge(s.alerts);
+    }
+    report.alerts = engine::report_alerts(alerts);
+    report.provenance = report_provenance_for(command.config_path);
+    // Portfolio figures are quote-asset amounts: the first symbol's quote format fits them.
+    report.format = sim::report_format_for(config.symbols.front().spec);
+    report.parameters.push_back({"config", command.config_path});
+    report.parameters.push_back({"report.symbol", "portfolio: " + names});
+    report.parameters.push_back({"inventory", "net notional, quote asset"});
+    for (std::size_t i = 0; i < command.data_files.size(); ++i) {
+        report.parameters.push_back({fmt::format("data[{}]", i), command.data_files[i]});
+    }
+    if (const auto written = sim::write_run_report(out_dir, report); !written) {
+        std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
+                     written.error().reason.c_str());
+        return exit_failed;
     }
     std::printf("  portfolio PnL %s (%+.4f%% of %.2f), fees %.4f\n",
                 signed_money(total_pnl).c_str(),
                 base.account.initial_cash > 0 ? 100.0 * total_pnl / base.account.initial_cash : 0.0,
                 base.account.initial_cash, fees);
-    std::printf("report: one folder per symbol: %s\n", folders.c_str());
+    std::printf("report: portfolio %s, one folder per symbol: %s\n",
+                (out_dir / "report.html").string().c_str(), folders.c_str());
     return 0;
 }
 

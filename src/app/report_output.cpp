@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -79,6 +82,76 @@ bool remove_earlier_report(const std::filesystem::path& out_dir) {
         }
     }
     return true;
+}
+
+portfolio_records combine_portfolio(std::span<const symbol_records> symbols,
+                                    sim::metrics_config settings) {
+    portfolio_records out;
+    std::vector<core::timestamp_ns> times;
+    double capital = 0.0;
+    for (const symbol_records& s : symbols) {
+        capital += s.initial_cash;
+        for (const sim::pnl_sample& p : s.pnl) {
+            times.push_back(p.time_ns);
+        }
+    }
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    // Per symbol, the position of its next sample not yet taken into account.
+    std::vector<std::size_t> next(symbols.size(), 0);
+    out.pnl.reserve(times.size());
+    for (const core::timestamp_ns t : times) {
+        sim::pnl_sample p;
+        p.time_ns = t;
+        p.mid = 1.0;
+        for (std::size_t i = 0; i < symbols.size(); ++i) {
+            const auto& pnl = symbols[i].pnl;
+            while (next[i] < pnl.size() && pnl[next[i]].time_ns <= t) {
+                ++next[i];
+            }
+            if (next[i] == 0) {
+                p.cash += symbols[i].initial_cash;
+                p.equity += symbols[i].initial_cash;
+                continue;
+            }
+            const sim::pnl_sample& x = pnl[next[i] - 1];
+            p.inventory += x.inventory * x.mid;
+            p.cash += x.cash;
+            p.equity += x.equity;
+            p.realized_pnl += x.realized_pnl;
+            p.unrealized_pnl += x.unrealized_pnl;
+            p.fees += x.fees;
+        }
+        out.pnl.push_back(p);
+    }
+    for (const symbol_records& s : symbols) {
+        out.fills.insert(out.fills.end(), s.fills.begin(), s.fills.end());
+        out.orders.insert(out.orders.end(), s.orders.begin(), s.orders.end());
+        out.activity.orders_submitted += s.activity.orders_submitted;
+        out.activity.orders_filled += s.activity.orders_filled;
+        out.activity.cancels += s.activity.cancels;
+        out.activity.rejects += s.activity.rejects;
+    }
+    const auto by_time = [](const auto& a, const auto& b) { return a.time_ns < b.time_ns; };
+    std::stable_sort(out.fills.begin(), out.fills.end(), by_time);
+    std::stable_sort(out.orders.begin(), out.orders.end(), by_time);
+    settings.initial_capital = capital;
+    out.metrics = sim::compute_metrics(out.pnl, out.fills, out.activity, settings);
+    // Markouts are sums over fills: the portfolio's are the symbols' summed (NaN: none kept).
+    const auto sum = [&](double sim::run_metrics::*field) {
+        double total = std::numeric_limits<double>::quiet_NaN();
+        for (const symbol_records& s : symbols) {
+            const double v = s.metrics.*field;
+            if (!std::isnan(v)) {
+                total = std::isnan(total) ? v : total + v;
+            }
+        }
+        return total;
+    };
+    out.metrics.adverse_selection_1s = sum(&sim::run_metrics::adverse_selection_1s);
+    out.metrics.adverse_selection_10s = sum(&sim::run_metrics::adverse_selection_10s);
+    out.metrics.adverse_selection_60s = sum(&sim::run_metrics::adverse_selection_60s);
+    return out;
 }
 
 } // namespace quoter::app

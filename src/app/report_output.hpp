@@ -1,5 +1,6 @@
 // What every report-writing command prints and shares: the report's provenance, the alert
-// summary, the removal of an earlier report's files, and money as the summaries print it.
+// summary, the removal of an earlier report's files, money as the summaries print it, and the
+// portfolio records of a run of several symbols (replay or paper session).
 #pragma once
 
 #include "quoter/sim/report.hpp"
@@ -7,6 +8,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace quoter::app {
 
@@ -22,6 +24,36 @@ namespace quoter::app {
 /// Prints the alerts a run raised as a summary on stdout: one line of counts by kind, then up
 /// to a few examples of each kind; nothing when there were none.
 void print_alert_summary(std::span<const sim::report_alert> alerts);
+
+/// One symbol's records of a run of several symbols, for the portfolio's.
+struct symbol_records {
+    std::span<const sim::pnl_sample> pnl;
+    std::span<const sim::fill_record> fills;
+    std::span<const sim::order_record> orders;
+    sim::activity_counts activity;
+    /// The symbol's metrics: its markouts (adverse_selection_*) add up to the portfolio's.
+    sim::run_metrics metrics;
+    /// Its share of the capital, quote asset: its equity before its first sample.
+    double initial_cash = 0.0;
+};
+
+/// The portfolio of a run of several symbols sharing one quote asset.
+struct portfolio_records {
+    /// A sample at every time any symbol sampled: sums of every symbol's last sample at or before
+    /// it (cash, equity, PnL parts, fees; a symbol not sampled yet counts as its initial cash),
+    /// inventory as net notional (sum of position * mid, quote asset) with mid 1 and no quotes.
+    std::vector<sim::pnl_sample> pnl;
+    std::vector<sim::fill_record> fills;   ///< every symbol's, by time (stable)
+    std::vector<sim::order_record> orders; ///< every symbol's, by time (stable)
+    sim::activity_counts activity;         ///< summed
+    /// Over the records above with the summed capital; markouts summed over the symbols.
+    sim::run_metrics metrics;
+};
+
+/// Combines the symbols' records; settings.initial_capital is replaced by the summed capital.
+/// Deterministic: depends only on the records, in the order given.
+[[nodiscard]] portfolio_records combine_portfolio(std::span<const symbol_records> symbols,
+                                                  sim::metrics_config settings);
 
 /// Money with its sign and four decimals ("+0.1050"), as every summary prints it.
 [[nodiscard]] std::string signed_money(double value);

@@ -74,6 +74,9 @@ void print_tick_to_order(const core::tick_latency_summary& t, std::string_view e
                     static_cast<double>(h.p99) * 1e-3, static_cast<double>(h.p999) * 1e-3,
                     static_cast<double>(h.max) * 1e-3);
     };
+    if (t.kernel_to_read.count != 0) {
+        row("kernel->read", t.kernel_to_read);
+    }
     for (std::size_t i = 1; i < core::tick_point_count; ++i) {
         if (t.hops[i].count != 0) {
             row(core::to_string(static_cast<core::tick_point>(i)), t.hops[i]);

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -139,9 +140,44 @@ std::optional<std::vector<prepared_trial>> prepare(const std::string& path,
     return out;
 }
 
+/// A capture a unit replays, with the window of its time it trades (capture time, ns).
+struct capture_unit {
+    std::string file;
+    core::timestamp_ns start_ns = 0;
+    core::timestamp_ns end_ns = std::numeric_limits<core::timestamp_ns>::max();
+};
+
+std::vector<capture_unit> whole_captures(const std::vector<std::string>& files) {
+    std::vector<capture_unit> out;
+    for (const auto& file : files) {
+        out.push_back({.file = file});
+    }
+    return out;
+}
+
+/// The capture time of a file's first and last lines, ns; nullopt when it holds none.
+std::optional<std::pair<core::timestamp_ns, core::timestamp_ns>>
+capture_time_range(const std::string& file) {
+    md::gzip_line_reader reader;
+    if (!reader.open(file)) {
+        return std::nullopt;
+    }
+    md::capture_line line;
+    core::timestamp_ns first = 0;
+    core::timestamp_ns last = 0;
+    while (reader.next(line)) {
+        first = first == 0 ? line.local_ns : first;
+        last = line.local_ns;
+    }
+    if (first == 0 || last <= first) {
+        return std::nullopt;
+    }
+    return std::pair{first, last};
+}
+
 /// Runs unit `unit` of a prepared trial: a synthetic path below `paths`, else a capture.
 sim::run_metrics run_unit(const prepared_trial& p, std::size_t paths, std::uint64_t seed,
-                          const std::vector<std::string>& captures, std::size_t unit) {
+                          const std::vector<capture_unit>& captures, std::size_t unit) {
     if (unit < paths) {
         const auto run = std::make_unique<engine::synthetic_run>(
             p.run, p.spec, sim::derive_path_seed(seed, unit),
@@ -149,8 +185,11 @@ sim::run_metrics run_unit(const prepared_trial& p, std::size_t paths, std::uint6
         run->run();
         return run->metrics();
     }
-    const std::string& file = captures.at(unit - paths);
+    const capture_unit& capture = captures.at(unit - paths);
+    const std::string& file = capture.file;
     engine::replay_options options;
+    options.start_ns = capture.start_ns;
+    options.end_ns = capture.end_ns;
     options.record_interval_ns = p.record_interval_ns;
     options.keep = engine::record_options{.pnl = true, .fills = true, .orders = false};
     const auto summary = engine::run_replay_backtest(*p.registry, {file}, p.loop, options);
@@ -197,12 +236,18 @@ int write_and_print_report(const fs::path& out_dir, const research::results_file
     const auto order = research::rank(results);
     if (!order.empty()) {
         const auto& best = results.rows[order.front()];
-        const auto metric = research::metric_index(research::objective_metric(results.header.goal));
-        const auto& stats = best.stats[metric];
-        std::printf("  best: trial %zu (%s): mean %s %.6g (sd %.6g)\n", best.index,
-                    parameters_text(best.parameters).c_str(),
-                    std::string(research::to_string(results.header.goal)).c_str(), stats.mean,
-                    stats.stddev);
+        const research::objective& goal = results.header.goal;
+        const auto metric = research::metric_index(goal.metric());
+        if (metric < best.stats.size()) {
+            std::printf("  best: trial %zu (%s): mean %s %.6g (sd %.6g)\n", best.index,
+                        parameters_text(best.parameters).c_str(),
+                        std::string(research::to_string(goal)).c_str(), best.stats[metric].mean,
+                        best.stats[metric].stddev);
+        } else {
+            std::printf("  best: trial %zu (%s): objective %s = %.6g\n", best.index,
+                        parameters_text(best.parameters).c_str(),
+                        std::string(research::to_string(goal)).c_str(), goal.value(best.stats));
+        }
     }
     std::printf("report: %s (trials.csv, trials.json, ranking.md, best.toml beside it)\n",
                 (out_dir / "report.html").string().c_str());
@@ -248,6 +293,19 @@ int run_sweep_command(const sweep_command& command) {
     }
     if (!command.data.empty() && !command.train.empty()) {
         problems.emplace_back("--data and --train both name the captures trials run on; give one");
+    }
+    if (command.split) {
+        if (!(*command.split > 0.0 && *command.split < 1.0)) {
+            problems.push_back(fmt::format(
+                "--split {}: the share of each capture's time to train on must lie in (0, 1)",
+                *command.split));
+        } else {
+            spec.split = *command.split;
+        }
+        if (!command.train.empty() || !command.test.empty()) {
+            problems.emplace_back("--split splits the --data captures in time; --train/--test "
+                                  "name separate captures: give one or the other");
+        }
     }
     if (!command.test.empty() && command.train.empty()) {
         problems.emplace_back("--test needs --train: trials are ranked on the training captures");
@@ -308,6 +366,27 @@ int run_sweep_command(const sweep_command& command) {
         return exit_invalid;
     }
 
+    // Units on captures: whole, or with --split the first part of each capture's time (the
+    // rest is the test set).
+    std::vector<capture_unit> train_units = whole_captures(spec.data);
+    std::vector<capture_unit> test_units = whole_captures(command.test);
+    if (spec.split > 0.0) {
+        test_units.clear();
+        for (auto& unit : train_units) {
+            const auto range = capture_time_range(unit.file);
+            if (!range) {
+                std::fprintf(stderr, "quoter sweep: --split: %s holds no time range to split\n",
+                             unit.file.c_str());
+                return exit_invalid;
+            }
+            const auto cut =
+                range->first + static_cast<core::timestamp_ns>(
+                                   spec.split * static_cast<double>(range->second - range->first));
+            unit.end_ns = cut;
+            test_units.push_back({.file = unit.file, .start_ns = cut});
+        }
+    }
+
     const std::vector<research::trial> all = research::expand(spec);
     const std::vector<research::trial> mine = research::select_shard(all, part);
     const std::size_t units = spec.paths + spec.data.size();
@@ -319,6 +398,10 @@ int run_sweep_command(const sweep_command& command) {
     header.total_trials = all.size();
     header.units = units;
     header.unit_names = unit_names(spec.paths, spec.data.size());
+    if (spec.split > 0.0) {
+        header.unit_names += fmt::format(" (the first {:g} % of {} time)", 100.0 * spec.split,
+                                         spec.data.size() == 1 ? "its" : "their");
+    }
     header.config_name = fs::path(command.config_path).filename().string();
     header.config_text = *config_text;
     header.profile = command.profile;
@@ -381,7 +464,7 @@ int run_sweep_command(const sweep_command& command) {
         outcome = research::run_trials(
             todo, units,
             [&](std::size_t slot, std::size_t unit) {
-                return run_unit((*prepared)[slot], spec.paths, spec.seed, spec.data, unit);
+                return run_unit((*prepared)[slot], spec.paths, spec.seed, train_units, unit);
             },
             [&](const research::trial_row& row) { write_failed |= !writer->append(row); },
             research::pool_options{.threads = threads,
@@ -425,7 +508,7 @@ int run_sweep_command(const sweep_command& command) {
         return exit_interrupted;
     }
 
-    if (command.test.empty()) {
+    if (test_units.empty()) {
         return 0;
     }
     // Walk-forward: the best trials on the training captures, run again on the test captures.
@@ -435,16 +518,20 @@ int run_sweep_command(const sweep_command& command) {
         const auto& row = results->rows[order[r]];
         candidates.push_back({row.index, row.parameters});
     }
+    std::vector<std::string> test_files;
+    for (const auto& unit : test_units) {
+        test_files.push_back(unit.file);
+    }
     const auto test_prepared =
-        prepare(command.config_path, command.profile, candidates, command.test);
+        prepare(command.config_path, command.profile, candidates, test_files);
     if (!test_prepared) {
         return exit_invalid;
     }
     std::vector<research::trial_row> test_rows(candidates.size());
     const auto test_outcome = research::run_trials(
-        candidates, command.test.size(),
+        candidates, test_units.size(),
         [&](std::size_t slot, std::size_t unit) {
-            return run_unit((*test_prepared)[slot], 0, spec.seed, command.test, unit);
+            return run_unit((*test_prepared)[slot], 0, spec.seed, test_units, unit);
         },
         [&](const research::trial_row& row) {
             for (std::size_t i = 0; i < candidates.size(); ++i) {
@@ -461,7 +548,16 @@ int run_sweep_command(const sweep_command& command) {
         train_part.rows.push_back(results->rows[order[i]]);
         test_part.rows.push_back(test_rows[i]);
     }
-    const std::string walk = research::walk_forward_markdown(train_part, test_part);
+    std::string walk = research::walk_forward_markdown(train_part, test_part);
+    if (spec.split > 0.0) {
+        // Say what train and test are: two parts of the same captures' time.
+        walk.insert(walk.find("\n\n") + 2,
+                    fmt::format("Time split of {}: train on the first {:g} % of each capture's "
+                                "time, test on the last {:g} % (the test replay builds its book "
+                                "over the training part without trading).\n\n",
+                                unit_names(0, spec.data.size()), 100.0 * spec.split,
+                                100.0 * (1.0 - spec.split)));
+    }
     std::ofstream(out_dir / "walkforward.md", std::ios::trunc) << walk;
     std::printf("%s", walk.c_str());
     std::printf("walk-forward: %s\n", (out_dir / "walkforward.md").string().c_str());

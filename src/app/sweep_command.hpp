@@ -24,6 +24,8 @@ struct sweep_command {
     std::vector<std::string> train; ///< --train: captures trials are ranked on
     std::vector<std::string> test;  ///< --test: captures the best trials are checked on
     std::optional<std::string> objective;
+    /// --split F: walk-forward on time; rank on the first F of each capture, test on the rest.
+    std::optional<double> split;
     unsigned threads = 0; ///< 0: backtest.threads (0 there: every hardware thread)
     std::string shard;    ///< "K/N"; empty: every trial
     bool resume = false;

@@ -69,9 +69,16 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     };
 
     const auto started = std::chrono::steady_clock::now();
-    md::md_event event;
     std::uint64_t since_drain = 0;
-    while (replayer.next(event)) {
+    // Each event is read where the replayer queued it: no copy.
+    while (const md::md_event* next = replayer.next()) {
+        const md::md_event& event = *next;
+        if (event.local_ns >= options.end_ns) {
+            break;
+        }
+        if (event.local_ns < options.start_ns) {
+            continue; // warm-up: the replayer's books follow, the loop does not trade
+        }
         if (summary.first_ns == 0) {
             summary.first_ns = event.local_ns;
         }
@@ -268,9 +275,10 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
     const auto started = std::chrono::steady_clock::now();
     core::timestamp_ns first_ns = 0;
     core::timestamp_ns last_ns = 0;
-    md::md_event event;
     std::uint64_t since_drain = 0;
-    while (replayer.next(event)) {
+    // Each event is read where the replayer queued it: no copy.
+    while (const md::md_event* next = replayer.next()) {
+        const md::md_event& event = *next;
         if (first_ns == 0) {
             first_ns = event.local_ns;
         }
@@ -281,6 +289,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
         for (std::size_t i = 0; i < count; ++i) {
             if (i == owner) {
                 lanes[i]->loop.on_event(event, event.local_ns);
+                lanes[i]->recorder.observe_mid(event.local_ns); // the fills' markouts
             } else {
                 (void)lanes[i]->loop.poll(event.local_ns);
             }
@@ -363,6 +372,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
         settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
         summary.metrics = sim::compute_metrics(l.recorder.pnl(), l.recorder.fills(),
                                                l.recorder.activity(), settings);
+        sim::set_markouts(summary.metrics, l.recorder.markouts());
         summary.pnl = l.recorder.take_pnl();
         summary.fills = l.recorder.take_fills();
         summary.orders = l.recorder.take_orders();

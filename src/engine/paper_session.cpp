@@ -3,6 +3,7 @@
 #include "quoter/core/clock.hpp"
 #include "quoter/engine/live_feed.hpp"
 #include "quoter/engine/session_services.hpp"
+#include "quoter/ops/journal.hpp"
 
 #include <algorithm>
 #include <array>
@@ -24,9 +25,52 @@ namespace {
     return epoch_offset + core::monotonic_clock{}.now();
 }
 
-paper_status snapshot(const core_loop& loop, const exec::sim_exchange& exchange,
-                      const live::market_data_service& service, const core::tick_latency& ticks,
-                      core::timestamp_ns now, const ops::status_snapshot& published) {
+/// One traded symbol: its recorder in front of the shared simulated exchange, and its loop.
+struct paper_lane {
+    paper_lane(const core_loop_config& config, const md::instrument& instrument,
+               exec::sim_exchange& exchange, record_options keep, ops::journal* journal,
+               ops::control_channel* control)
+        : recorder(exchange, instrument.trading_spec, keep),
+          loop(config, instrument, recorder, &exchange, journal, control),
+          initial_cash(config.account.initial_cash) {
+        recorder.attach(&loop.account());
+        loop.set_alert_sink(&recorder.alerts());
+    }
+    run_recorder recorder;
+    core_loop loop;
+    double initial_cash = 0.0;
+};
+
+using lane_list = std::vector<std::unique_ptr<paper_lane>>;
+
+/// Routes the exchange's reports to the recorder of their symbol index (lane index).
+class lane_router final : public exec::exec_report_sink {
+public:
+    explicit lane_router(lane_list& lanes) noexcept : lanes_(lanes) {}
+    void on_exec_report(const exec::exec_report& report) noexcept override {
+        if (report.symbol < lanes_.size()) {
+            lanes_[report.symbol]->recorder.report_input().on_exec_report(report);
+        }
+    }
+
+private:
+    lane_list& lanes_;
+};
+
+/// Orders open on the simulated exchange for one symbol index.
+std::size_t open_orders_of(const exec::sim_exchange& exchange, std::uint32_t symbol) {
+    std::size_t count = 0;
+    for (const core::side side : {core::side::buy, core::side::sell}) {
+        exchange.for_each_open_order(symbol, side, [&](const exec::sim_order&) { ++count; });
+    }
+    return count;
+}
+
+paper_status snapshot(const lane_list& lanes, const std::vector<std::uint32_t>& ids,
+                      const exec::sim_exchange& exchange, const live::market_data_service& service,
+                      const core::tick_latency& ticks, core::timestamp_ns now,
+                      const ops::status_snapshot& published) {
+    const core_loop& loop = lanes.front()->loop;
     paper_status status;
     status.mid = published.mid;
     status.quoted_bid = published.quoted_bid;
@@ -36,6 +80,7 @@ paper_status snapshot(const core_loop& loop, const exec::sim_exchange& exchange,
     status.round_trip_p99_ns = published.round_trip_p99_ns;
     status.now = now;
     status.tick_to_order = ticks.summary();
+    status.tick_to_order.kernel_to_read = service.stats().kernel_to_read;
     status.state = loop.state();
     status.feed_paused = loop.feed_paused();
     status.loop = loop.stats();
@@ -49,6 +94,22 @@ paper_status snapshot(const core_loop& loop, const exec::sim_exchange& exchange,
     status.equity = loop.account().equity();
     status.total_pnl = loop.account().total_pnl();
     status.market_data = service.stats();
+    for (std::size_t i = 0; i < lanes.size(); ++i) {
+        const core_loop& l = lanes[i]->loop;
+        status.portfolio_pnl += l.account().total_pnl();
+        if (lanes.size() > 1) {
+            status.symbols.push_back(
+                {.symbol = ids[i],
+                 .state = l.state(),
+                 .loop = l.stats(),
+                 .open_orders = open_orders_of(exchange, static_cast<std::uint32_t>(i)),
+                 .orders_sent = l.gate().orders_sent(risk::order_intent::quote),
+                 .risk_rejects = l.gate().risk_rejects(),
+                 .position = l.account().position(),
+                 .equity = l.account().equity(),
+                 .total_pnl = l.account().total_pnl()});
+        }
+    }
     return status;
 }
 
@@ -57,13 +118,55 @@ paper_status snapshot(const core_loop& loop, const exec::sim_exchange& exchange,
     return {.working_orders = exchange.open_order_count(), .connected = true, .api_errors = 0};
 }
 
+/// Carries the operator's commands the first symbol's loop took (from the control channel) to
+/// the other loops: a manual kill, a manual pause, and the resume that lifts either.
+class command_follower {
+public:
+    void follow(lane_list& lanes, core::timestamp_ns now) noexcept {
+        if (lanes.size() < 2) {
+            return;
+        }
+        const risk::risk_engine& lead = lanes.front()->loop.risk();
+        const bool killed = lead.state() == risk::trading_state::killed &&
+                            lead.switch_state().kill_reason() == risk::halt_reason::manual_kill;
+        const bool paused = lead.switch_state().condition_active(risk::halt_reason::manual_pause);
+        for (std::size_t i = 1; i < lanes.size(); ++i) {
+            risk::risk_engine& other = lanes[i]->loop.risk();
+            if (killed && !killed_) {
+                (void)other.trigger_kill_switch(risk::halt_reason::manual_kill, now);
+            }
+            if (paused && !paused_) {
+                other.pause(now);
+            }
+            if ((killed_ && !killed) || (paused_ && !paused)) {
+                (void)other.resume(now);
+            }
+        }
+        killed_ = killed;
+        paused_ = paused;
+    }
+
+private:
+    bool killed_ = false;
+    bool paused_ = false;
+};
+
 } // namespace
 
 paper_summary run_paper_session(const paper_session_config& config, const std::atomic<bool>& stop,
                                 const paper_status_callback& on_status,
                                 ops::control_channel* control) {
     paper_summary summary;
-    auto started = live_feed::start(config.market_data, config.idle, config.engine.symbol);
+    std::vector<core_loop_config> configs = config.symbols;
+    if (configs.empty()) {
+        configs.push_back(config.engine);
+    }
+    if (configs.size() > portfolio_exposure::max_symbols) {
+        summary.error = "a session trades at most " +
+                        std::to_string(portfolio_exposure::max_symbols) + " symbols";
+        return summary;
+    }
+    auto started = live_feed::start(config.market_data, config.idle, configs.front().symbol);
     if (!started.has_value()) {
         summary.error = started.error();
         return summary;
@@ -73,66 +176,130 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         summary.error = std::move(failed);
         return summary;
     }
+    const md::symbol_registry& registry = feed.service().registry();
+    // md symbol id -> lane index (configs.size(): not traded).
+    std::vector<std::size_t> lane_of(registry.size(), configs.size());
+    std::vector<std::uint32_t> ids;
+    std::vector<core::symbol_spec> specs;
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+        const std::uint32_t id = configs[i].symbol;
+        if (!registry.contains(id) || lane_of[id] != configs.size()) {
+            summary.error = "symbol " + std::to_string(id) +
+                            " is not one of the subscribed symbols, or is named twice";
+            return summary;
+        }
+        lane_of[id] = i;
+        ids.push_back(id);
+        specs.push_back(registry.at(id).trading_spec);
+    }
+    const bool several = configs.size() > 1;
     const md::instrument& instrument = feed.instrument();
-    const std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
     exec::sim_exchange exchange(config.engine.exchange, specs);
 
-    // Journal, instance lock and state file, alert targets: before any order can be sent.
-    auto opened = session_services::open(services_config_of(config), instrument.trading_spec,
-                                         config.engine.symbol);
+    // Journal, instance lock and state file, alert targets: before any order can be sent. With
+    // several symbols the session keeps its own journal of every symbol's lines.
+    session_services_config services_config = services_config_of(config);
+    std::unique_ptr<ops::journal> own_journal;
+    if (several && !services_config.journal_path.empty()) {
+        ops::journal_config journal_config;
+        journal_config.path = services_config.journal_path;
+        journal_config.fdatasync_interval_ms = services_config.journal_flush_interval_ms;
+        journal_config.stamp_wall_clock = true;
+        for (std::size_t i = 0; i < configs.size(); ++i) {
+            if (journal_config.symbols.size() <= ids[i]) {
+                journal_config.symbols.resize(ids[i] + 1U, specs[i]);
+            }
+            journal_config.symbols[ids[i]] = specs[i];
+        }
+        auto opened = ops::journal::open(std::move(journal_config));
+        if (!opened.has_value() || !(*opened)->start()) {
+            summary.error = "cannot open the journal " + services_config.journal_path;
+            return summary;
+        }
+        own_journal = std::move(*opened);
+        services_config.journal_path.clear();
+    }
+    auto opened =
+        session_services::open(services_config, instrument.trading_spec, configs.front().symbol);
     if (!opened.has_value()) {
         summary.error = opened.error();
         return summary;
     }
     session_services& services = **opened;
+    ops::journal* journal = several ? own_journal.get() : services.journal();
 
-    core_loop_config loop_config = config.engine;
-    loop_config.quotes.symbol = 0;
-    // The recorder sees the orders that passed the risk gate and every report, for the report
-    // at exit; its alert tally forwards to the operators' sinks.
+    // Each recorder sees the orders that passed its loop's risk gate and every report, for the
+    // report at exit; its alert tally forwards to the operators' sinks.
     const bool keep = config.keep_report;
-    run_recorder recorder(exchange, instrument.trading_spec,
-                          record_options{.pnl = keep, .fills = keep, .orders = keep});
-    core_loop loop(loop_config, instrument, recorder, &exchange, services.journal(), control);
-    recorder.attach(&loop.account());
-    recorder.alerts().set_next(&services.alerts());
-    loop.set_alert_sink(&recorder.alerts());
+    const record_options records{.pnl = keep, .fills = keep, .orders = keep};
+    lane_list lanes;
+    portfolio_exposure exposure;
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+        core_loop_config loop_config = configs[i];
+        loop_config.quotes.symbol = static_cast<std::uint32_t>(i); // the exchange's index
+        lanes.push_back(std::make_unique<paper_lane>(loop_config, registry.at(ids[i]), exchange,
+                                                     records, journal, i == 0 ? control : nullptr));
+        lanes.back()->recorder.alerts().set_next(&services.alerts());
+    }
+    lane_router router(lanes);
+    exchange.set_report_sink(&router); // after every recorder set itself
+    for (std::size_t i = 0; several && i < lanes.size(); ++i) {
+        lanes[i]->loop.set_portfolio(&exposure, i);
+    }
+    core_loop& lead = lanes.front()->loop;
+    command_follower follower;
+
     core::timestamp_ns next_sample = 0;
     const auto sample = [&](core::timestamp_ns at) {
-        core::price best[2]{core::price{0}, core::price{0}};
-        for (const core::side side : {core::side::buy, core::side::sell}) {
-            bool found = false;
-            exchange.for_each_open_order(0, side, [&](const exec::sim_order& order) {
-                if (!found) {
-                    best[side == core::side::buy ? 0 : 1] = order.request.price;
-                    found = true;
-                }
-            });
+        for (std::size_t i = 0; i < lanes.size(); ++i) {
+            if (lanes[i]->loop.account().current_mark().half_ticks <= 0) {
+                continue; // equity before a mark is not a price
+            }
+            core::price best[2]{core::price{0}, core::price{0}};
+            for (const core::side side : {core::side::buy, core::side::sell}) {
+                bool found = false;
+                exchange.for_each_open_order(
+                    static_cast<std::uint32_t>(i), side, [&](const exec::sim_order& order) {
+                        if (!found) {
+                            best[side == core::side::buy ? 0 : 1] = order.request.price;
+                            found = true;
+                        }
+                    });
+            }
+            lanes[i]->recorder.sample(at, best[0], best[1]);
         }
-        recorder.sample(at, best[0], best[1]);
+    };
+    const auto any_marked = [&] {
+        return std::any_of(lanes.begin(), lanes.end(), [](const auto& l) {
+            return l->loop.account().current_mark().half_ticks > 0;
+        });
     };
 
-    services.restore_account(loop);
+    if (!several) {
+        // The state file holds one symbol's account.
+        services.restore_account(lead);
+    }
     if (const ops::engine_state* restored = services.restored();
         restored != nullptr && !restored->open_orders.empty()) {
         // The simulated exchange went down with the process: orders it held are gone.
-        std::string ids;
+        std::string gone;
         for (const ops::state_order& order : restored->open_orders) {
-            ids += (ids.empty() ? "" : " ") + order.client_id;
+            gone += (gone.empty() ? "" : " ") + order.client_id;
         }
         if (config.log) {
             config.log("state: " + std::to_string(restored->open_orders.size()) +
                        " orders open before the restart are gone with the simulated exchange "
                        "(cancelled, not restored): " +
-                       ids);
+                       gone);
         }
     }
-    services.restore_kill(loop, steady_ns());
+    services.restore_kill(lead, steady_ns());
+    follower.follow(lanes, steady_ns());
 
     // Hop histograms (about 340 KB) for the status line, /metrics and the exit report.
     auto ticks = std::make_unique<core::tick_latency>();
     services.set_tick_latency(ticks.get());
-    if (std::string failed = services.start(loop, control, feed.view(), paper_venue(exchange));
+    if (std::string failed = services.start(lead, control, feed.view(), paper_venue(exchange));
         !failed.empty()) {
         summary.error = std::move(failed);
         return summary;
@@ -142,22 +309,41 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = steady_ns() + status_ns;
     const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
-    while (!stop.load(std::memory_order_relaxed)) {
-        const bool any = feed.drain(loop, *ticks, services, steady_ns);
+    std::size_t routed = lanes.size(); // the lane of the event being drained
+    const auto route = [&](const md::md_event& event) -> core_loop* {
+        routed = event.symbol < lane_of.size() ? lane_of[event.symbol] : lanes.size();
+        return routed < lanes.size() ? &lanes[routed]->loop : nullptr;
+    };
+    const auto status_now = [&](core::timestamp_ns now) {
+        return snapshot(lanes, ids, exchange, feed.service(), *ticks, now, services.last());
+    };
+    bool running = true;
+    while (running && !stop.load(std::memory_order_relaxed)) {
+        // After each event the recorder sees the mark its loop took, for the fills' markouts.
+        const bool any =
+            feed.drain_routed(route, steady_ns, [&](core_loop*, const core::tick_stamps& stamps) {
+                ticks->record(stamps);
+                services.on_tick(stamps);
+                if (keep && routed < lanes.size()) {
+                    lanes[routed]->recorder.observe_mid(steady_ns());
+                }
+            });
         const core::timestamp_ns now = steady_ns();
-        if (!loop.poll(now)) {
-            break;
+        for (auto& lane : lanes) {
+            // The first loop takes the control channel: its quit stops the session.
+            running = lane->loop.poll(now) && running;
         }
-        if (keep && now >= next_sample && loop.account().current_mark().half_ticks > 0) {
+        follower.follow(lanes, now);
+        if (keep && now >= next_sample && any_marked()) {
             sample(now);
             next_sample = now + core::ns_per_s;
         }
-        if (services.publish_due(loop, now)) {
-            services.publish(loop, feed.view(), paper_venue(exchange));
+        if (services.publish_due(lead, now)) {
+            services.publish(lead, feed.view(), paper_venue(exchange));
         }
         if (on_status && now >= next_status) {
             next_status = now + status_ns;
-            on_status(snapshot(loop, exchange, feed.service(), *ticks, now, services.last()));
+            on_status(status_now(now));
         }
         if (!any) {
             feed.idle(max_block_ns);
@@ -167,33 +353,51 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     // Graceful stop: cancel everything and wait for the cancels to come back. The bound only
     // guards against a venue that never answers; a loaded machine can take far longer than the
     // simulated latency, and leaving before the confirmations would report orders still open.
-    loop.shutdown(steady_ns());
+    for (auto& lane : lanes) {
+        lane->loop.shutdown(steady_ns());
+    }
     const core::timestamp_ns deadline = steady_ns() + 5'000 * core::ns_per_ms;
     while (exchange.open_order_count() > 0 && steady_ns() < deadline) {
-        (void)loop.poll(steady_ns());
+        for (auto& lane : lanes) {
+            (void)lane->loop.poll(steady_ns());
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    (void)loop.poll(steady_ns());
+    for (auto& lane : lanes) {
+        (void)lane->loop.poll(steady_ns());
+    }
     if (const std::size_t left = exchange.open_order_count(); left > 0 && config.log) {
         config.log("stop: " + std::to_string(left) + " orders still open after 5 s of cancelling");
     }
-    services.stop(loop, feed.view(), paper_venue(exchange));
+    services.stop(lead, feed.view(), paper_venue(exchange));
     feed.stop();
-    summary.last = snapshot(loop, exchange, feed.service(), *ticks, steady_ns(), services.last());
+    if (own_journal) {
+        own_journal->stop();
+    }
+    summary.last = status_now(steady_ns());
     if (keep) {
         if (next_sample != 0) {
             sample(steady_ns());
         }
-        sim::metrics_config settings;
-        settings.initial_capital = config.engine.account.initial_cash;
-        settings.soft_limit_pct = config.engine.strategy.bands.soft_limit_pct;
-        settings.hard_limit_pct = config.engine.strategy.bands.hard_limit_pct;
-        summary.report.metrics =
-            sim::compute_metrics(recorder.pnl(), recorder.fills(), recorder.activity(), settings);
-        summary.report.pnl = recorder.take_pnl();
-        summary.report.fills = recorder.take_fills();
-        summary.report.orders = recorder.take_orders();
-        summary.report.alerts = recorder.alerts();
+        for (std::size_t i = 0; i < lanes.size(); ++i) {
+            run_recorder& recorder = lanes[i]->recorder;
+            const core_loop_config& c = configs[i];
+            sim::metrics_config settings;
+            settings.initial_capital = c.account.initial_cash;
+            settings.soft_limit_pct = c.strategy.bands.soft_limit_pct;
+            settings.hard_limit_pct = c.strategy.bands.hard_limit_pct;
+            paper_report report;
+            report.metrics = sim::compute_metrics(recorder.pnl(), recorder.fills(),
+                                                  recorder.activity(), settings);
+            sim::set_markouts(report.metrics, recorder.markouts());
+            report.activity = recorder.activity();
+            report.pnl = recorder.take_pnl();
+            report.fills = recorder.take_fills();
+            report.orders = recorder.take_orders();
+            report.alerts = recorder.alerts();
+            report.initial_cash = c.account.initial_cash;
+            summary.reports.push_back(std::move(report));
+        }
     }
     if (on_status) {
         on_status(summary.last);

@@ -351,7 +351,7 @@ void sim_exchange::handle_order_arrival(const order_request& request,
         }
         if (sized) {
             for (std::size_t i = 0; i < book.count && cum < request.qty; ++i) {
-                const book_level& level = book.levels[i];
+                const core::book_level& level = book.levels[i];
                 if (!reaches(request.side, request.price, level.px)) {
                     break;
                 }
@@ -762,7 +762,7 @@ void sim_exchange::on_top_of_book(std::uint32_t symbol, const top_of_book& book,
 }
 
 void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
-                                std::span<const book_level> levels,
+                                std::span<const core::book_level> levels,
                                 core::timestamp_ns now) noexcept {
     catch_up(now);
     if (symbol >= symbols_.size()) {
@@ -772,8 +772,9 @@ void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
     fill_crossed(symbol, now_);
 }
 
-void sim_exchange::on_book(std::uint32_t symbol, std::span<const book_level> bids,
-                           std::span<const book_level> asks, core::timestamp_ns now) noexcept {
+void sim_exchange::on_book(std::uint32_t symbol, std::span<const core::book_level> bids,
+                           std::span<const core::book_level> asks,
+                           core::timestamp_ns now) noexcept {
     catch_up(now);
     if (symbol >= symbols_.size()) {
         return;
@@ -792,7 +793,7 @@ void sim_exchange::on_book(std::uint32_t symbol, std::span<const book_level> bid
 }
 
 void sim_exchange::set_book_side(std::uint32_t symbol, core::side side,
-                                 std::span<const book_level> levels) noexcept {
+                                 std::span<const core::book_level> levels) noexcept {
     symbol_state& state = symbols_[symbol];
     book_side_levels& book = state.book[side_index(side)];
     book.sized = true;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "quoter/core/clock.hpp"
+#include "quoter/core/latency_histogram.hpp"
 #include "quoter/live/market_data_service.hpp"
 #include "quoter/live/subscription.hpp"
 #include "quoter/md/feed_handler.hpp"
@@ -71,6 +72,9 @@ struct session_hooks {
     /// handled while the handler runs, and 0 otherwise, so that an event sink can stamp the
     /// events a frame produces with the frame's read time.
     core::timestamp_ns* frame_read_ns = nullptr;
+    /// When set, gets the kernel -> read hop (read_ns - kernel_ns, ns) of every stream message
+    /// that came with the kernel's receive time (net::ws_message::kernel_ns). md thread.
+    core::latency_histogram* kernel_to_read = nullptr;
 };
 
 class feed_session {

@@ -20,6 +20,10 @@ constexpr std::array<config::choice_option<trade_stream>, 3> trade_streams{{
 
 } // namespace
 
+std::uint32_t book_levels_for(const market_data_settings& settings) noexcept {
+    return settings.book_levels != 0 ? settings.book_levels : 2 * settings.snapshot_limit;
+}
+
 void read_market_data_settings(config::section s, market_data_settings& out, bool futures) {
     out.depth_interval_ms =
         s.integer("depth_interval_ms", out.depth_interval_ms, {.min = 0, .max = 1000, .unit = "ms"},
@@ -59,17 +63,22 @@ void read_market_data_settings(config::section s, market_data_settings& out, boo
         "reconnect_after_stale_ms", out.reconnect_after_stale_ms, {.min = 0, .max = 3'600'000},
         "A connection silent for this long is replaced; 0: never");
     out.book_levels =
-        s.integer("book_levels", out.book_levels, {.min = 16, .max = 1'000'000, .unit = "levels"},
-                  "Order book capacity per side");
-    if (out.book_levels < out.snapshot_limit) {
+        s.integer("book_levels", out.book_levels, {.min = 0, .max = 1'000'000, .unit = "levels"},
+                  "Order book capacity per side; 0: twice snapshot_limit");
+    if (out.book_levels != 0 && out.book_levels < out.snapshot_limit) {
         s.error("book_levels", fmt::format("is below snapshot_limit ({}): snapshots would be "
                                            "truncated",
                                            out.snapshot_limit));
     }
     out.book_window_ticks = s.integer(
-        "book_window_ticks", out.book_window_ticks, {.min = 4096, .max = 1 << 20, .unit = "ticks"},
+        "book_window_ticks", out.book_window_ticks, {.min = 0, .max = 1 << 20, .unit = "ticks"},
         "Dense window at the top of each book side (8 bytes a tick a side), rounded "
-        "up to a power of two");
+        "up to a power of two; 0: sized from the book's first price");
+    if (out.book_window_ticks != 0 && out.book_window_ticks < 4096) {
+        s.error("book_window_ticks",
+                fmt::format("is 0 (sized from the price) or at least 4096; found {}",
+                            out.book_window_ticks));
+    }
     out.extra_ca_file =
         s.file_path("extra_ca_file", "Extra CA certificate (PEM) trusted for wss:// and https://, "
                                      "e.g. a local venue's; relative to this file");

@@ -110,7 +110,9 @@ struct market_data_service::impl {
 
     void run(std::promise<core::result<bool, service_error>>& started);
     core::result<bool, service_error> set_up();
-    void publish_stats();
+    /// Publishes the counters; full: the kernel hop's percentiles too (they are otherwise
+    /// refreshed every 100th call).
+    void publish_stats(bool full = false);
 
     service_config config;
     md_ring& ring;
@@ -123,6 +125,12 @@ struct market_data_service::impl {
 
     // md thread only, between set_up() and the end of run().
     std::unique_ptr<trade_dedup_sink> sink;
+    /// The kernel -> read hop of every stamped stream message (feed_session records it).
+    core::latency_histogram kernel_to_read;
+    /// publish_stats() calls since the kernel hop's percentiles were last computed.
+    std::uint32_t publishes_since_kernel_summary = 0;
+    core::latency_summary kernel_summary{};
+    std::uint64_t book_memory_bytes = 0;
     std::unique_ptr<md::feed_handler> handler;
     std::unique_ptr<detail::feed_session> session;
 
@@ -162,6 +170,7 @@ core::result<bool, service_error> market_data_service::impl::set_up() {
     detail::session_hooks hooks;
     hooks.log = config.log;
     hooks.frame_read_ns = sink->frame_read_ns();
+    hooks.kernel_to_read = &kernel_to_read;
     hooks.on_housekeeping = [this](core::timestamp_ns) { publish_stats(); };
     session = std::make_unique<detail::feed_session>(loop, registry, *handler, config.subscription,
                                                      config.session, std::move(hooks));
@@ -171,7 +180,7 @@ core::result<bool, service_error> market_data_service::impl::set_up() {
     return true;
 }
 
-void market_data_service::impl::publish_stats() {
+void market_data_service::impl::publish_stats(bool full) {
     service_stats next;
     const detail::session_counters& counters = session->counters();
     const md::decode_stats& decoded = handler->decoder().stats();
@@ -186,6 +195,21 @@ void market_data_service::impl::publish_stats() {
     next.events_published = sink->published();
     next.ring_full = sink->ring_full();
     next.open_connections = session->open_connections();
+    next.kernel_stamped = kernel_to_read.count();
+    // The percentiles walk the whole histogram: about once a second (100 housekeeping periods
+    // of 10 ms), and on the first and the final publication.
+    if (full || publishes_since_kernel_summary >= 100) {
+        kernel_summary = kernel_to_read.summary();
+        book_memory_bytes = 0;
+        for (std::size_t id = 0; id < handler->symbols(); ++id) {
+            book_memory_bytes +=
+                handler->sync(static_cast<md::symbol_id>(id)).book().memory_bytes();
+        }
+        publishes_since_kernel_summary = 0;
+    }
+    ++publishes_since_kernel_summary;
+    next.kernel_to_read = kernel_summary;
+    next.book_memory_bytes = book_memory_bytes;
     for (std::size_t id = 0; id < handler->symbols(); ++id) {
         const md::book_sync& sync = handler->sync(static_cast<md::symbol_id>(id));
         next.gaps += sync.stats().gaps;
@@ -204,7 +228,7 @@ void market_data_service::impl::run(std::promise<core::result<bool, service_erro
     auto ready = set_up();
     const bool ok = ready.has_value();
     if (ok) {
-        publish_stats();
+        publish_stats(true);
     }
     started.set_value(ready);
     if (ok) {
@@ -225,7 +249,7 @@ void market_data_service::impl::run(std::promise<core::result<bool, service_erro
                 loop.restart();
             }
         }
-        publish_stats();
+        publish_stats(true);
     }
     session.reset();
     handler.reset();

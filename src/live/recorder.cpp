@@ -42,8 +42,8 @@ public:
     void on_event(const md::md_event& /*event*/) noexcept override {}
 };
 
-std::vector<md::book_level> full_side(const md::order_book& book, core::side side) {
-    std::vector<md::book_level> levels;
+std::vector<core::book_level> full_side(const md::order_book& book, core::side side) {
+    std::vector<core::book_level> levels;
     const std::size_t depth = book.depth(side);
     levels.reserve(depth);
     for (std::size_t i = 0; i < depth; ++i) {

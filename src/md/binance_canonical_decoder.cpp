@@ -1,6 +1,6 @@
 // The canonical decoder: a strict single-pass reader of the fixed compact layout in which Binance
-// sends depthUpdate and bookTicker, nearly every message of a feed. It accepts exactly that
-// layout (no whitespace, fields in Binance's order), validates every byte it takes, and parses
+// sends depthUpdate, bookTicker and spot trades, nearly every message of a feed. It accepts exactly
+// that layout (no whitespace, fields in Binance's order), validates every byte it takes, and parses
 // levels in place, eight digits at a time. Anything it does not accept in full goes to the
 // general simdjson path (binance_json_decoder.cpp), which alone decides errors: a false here costs
 // speed, never correctness. The reader halves decode time; decoder_config::canonical_fast_path =
@@ -14,6 +14,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -246,7 +247,7 @@ public:
 
     /// A level array [["px","qty"],...] converted with spec into out; false beyond max levels.
     /// Out of line: the per-level code gets the inliner's whole budget.
-    [[nodiscard, gnu::noinline]] bool levels(const core::symbol_spec& spec, book_level* out,
+    [[nodiscard, gnu::noinline]] bool levels(const core::symbol_spec& spec, core::book_level* out,
                                              std::size_t max, std::size_t& count) noexcept {
         if (!literal<"[">()) {
             return false;
@@ -336,6 +337,16 @@ public:
         return decimal_text(text) && grid.read_qty(spec, text, lots);
     }
 
+    /// A JSON boolean literal.
+    [[nodiscard, gnu::always_inline]] bool boolean(bool& value) noexcept {
+        if (literal<"true">()) {
+            value = true;
+            return true;
+        }
+        value = false;
+        return literal<"false">();
+    }
+
     /// A quoted decimal string read as a price of spec.
     [[nodiscard, gnu::always_inline]] bool quoted_price(const core::symbol_spec& spec,
                                                         core::price& value) noexcept {
@@ -423,6 +434,9 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
     //   {"e":"depthUpdate","E":n[,"T":n],"s":"str","U":n,"u":n[,"pu":n],"b":LEVELS,"a":LEVELS}
     //   {"u":n,"s":"str","b":"dec","B":"dec","a":"dec","A":"dec"}                  (spot)
     //   {"e":"bookTicker","u":n,"E":n,"T":n,"s":"str","b":"dec","B":"dec","a":"dec","A":"dec"}
+    //   {"e":"trade","E":n,"s":"str","t":n,"p":"dec","q":"dec","T":n,"m":bool,"M":bool}  (spot)
+    //   {"e":"aggTrade","E":n,"s":"str","a":n,"p":"dec","q":"dec","f":n,"l":n,"T":n,"m":bool,
+    //    "M":bool}                                                                  (spot)
     // The general path gives these the same meaning: the payload's "s" decides the symbol.
     canonical_reader in(message.data, message.data + message.size);
     const bool envelope = in.literal<R"({"stream":)">();
@@ -436,7 +450,9 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
     std::uint64_t transaction_ms = 0;
     std::uint64_t update_id = 0;
     std::string_view name;
-    if (in.literal<R"({"e":"depthUpdate","E":)">()) {
+    // Spot's bookTicker, most messages of a feed, is told apart first.
+    const bool spot_ticker = in.literal<R"({"u":)">();
+    if (!spot_ticker && in.literal<R"({"e":"depthUpdate","E":)">()) {
         std::uint64_t first_id = 0;
         std::uint64_t prev_id = 0;
         if (!in.unsigned_number(event_ms) ||
@@ -481,7 +497,58 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         message_.kind = message_kind::depth_update;
         return true;
     }
-    if (in.literal<R"({"u":)">()) {
+    if (const bool trade = !spot_ticker && in.literal<R"({"e":"trade","E":)">();
+        trade || (!spot_ticker && in.literal<R"({"e":"aggTrade","E":)">())) {
+        // After {"e":"trade","E": or {"e":"aggTrade","E": (spot's field order; others go to the
+        // general path):
+        //   trade:    n,"s":"str","t":n,"p":"dec","q":"dec","T":n,"m":bool,"M":bool}
+        //   aggTrade: n,"s":"str","a":n,"p":"dec","q":"dec","f":n,"l":n,"T":n,"m":bool,"M":bool}
+        std::uint64_t id = 0;
+        std::uint64_t first = 0;
+        std::uint64_t last = 0;
+        if (!in.unsigned_number(event_ms) || !in.literal<R"(,"s":)">() || !in.plain_string(name) ||
+            !(trade ? in.literal<R"(,"t":)">() : in.literal<R"(,"a":)">()) ||
+            !in.unsigned_number(id)) {
+            return false;
+        }
+        const symbol_id symbol = resolve_symbol(name);
+        if (symbol == invalid_symbol ||
+            id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            return false;
+        }
+        const core::symbol_spec& spec = registry_.at(symbol).book_spec;
+        decoded_trade& out = message_.trade;
+        bool buyer_is_maker = false;
+        bool best_match = false;
+        if (!in.literal<R"(,"p":)">() || !in.quoted_price(spec, out.px) ||
+            !in.literal<R"(,"q":)">() || !in.quoted_qty(spec, out.qty)) {
+            return false;
+        }
+        if (!trade && (!in.literal<R"(,"f":)">() || !in.unsigned_number(first) ||
+                       !in.literal<R"(,"l":)">() || !in.unsigned_number(last) || last < first ||
+                       last - first >= std::numeric_limits<std::uint32_t>::max())) {
+            return false;
+        }
+        if (!in.literal<R"(,"T":)">() || !in.unsigned_number(transaction_ms) ||
+            !in.literal<R"(,"m":)">() || !in.boolean(buyer_is_maker) || !in.literal<R"(,"M":)">() ||
+            !in.boolean(best_match) || !in.literal<"}">() || (envelope && !in.literal<"}">()) ||
+            !in.at_end() || event_ms > max_ms || transaction_ms > max_ms) {
+            return false;
+        }
+        const message_kind kind = trade ? message_kind::trade : message_kind::agg_trade;
+        if (envelope && !fits_stream(stream, kind)) {
+            return false; // the general path rejects it
+        }
+        out.trade_id = static_cast<std::int64_t>(id);
+        out.aggressor = buyer_is_maker ? core::side::sell : core::side::buy;
+        out.count = trade ? 1 : static_cast<std::uint32_t>(last - first + 1);
+        out.trade_ns = ms_to_ns(transaction_ms);
+        out.exchange_ns = ms_to_ns(event_ms);
+        message_.symbol = symbol;
+        message_.kind = kind;
+        return true;
+    }
+    if (spot_ticker) {
         if (!in.unsigned_number(update_id) || !in.literal<R"(,"s":)">() || !in.plain_string(name)) {
             return false;
         }

@@ -1,7 +1,7 @@
 // binance_decoder: one Binance market-data message (stream event or REST depth snapshot) in, one
 // decoded_message out. Two decoders stand behind it, each in its own file:
-//  - binance_canonical_decoder.cpp: a strict single-pass reader of the fixed compact layout in
-//    which depthUpdate and bookTicker (nearly every message of a feed) arrive;
+//  - binance_canonical_decoder.cpp: a strict single-pass reader of the fixed compact layouts in
+//    which depthUpdate, bookTicker and spot trades (nearly every message of a feed) arrive;
 //  - binance_json_decoder.cpp: simdjson On-Demand, for every message the reader does not accept
 //    in full; it alone decides errors, so both give identical results.
 // This file holds what is neither: the dispatch between them, the statistics, and the

@@ -1,8 +1,8 @@
 // What the two Binance decoders behind md::binance_decoder share, so that they agree:
-// binance_canonical_decoder.cpp (the strict reader of Binance's compact depthUpdate/bookTicker
-// layouts) and binance_json_decoder.cpp (simdjson On-Demand, every message; it alone decides
-// errors) convert exchange times the same way and check a message against the stream that carried
-// it the same way. Private to md.
+// binance_canonical_decoder.cpp (the strict reader of Binance's compact depthUpdate, bookTicker
+// and trade layouts) and binance_json_decoder.cpp (simdjson On-Demand, every message; it alone
+// decides errors) convert exchange times the same way and check a message against the stream
+// that carried it the same way. Private to md.
 #pragma once
 
 #include "quoter/core/time.hpp"
@@ -64,7 +64,9 @@ template <std::size_t N>
 [[nodiscard]] inline bool fits_stream(std::string_view stream, message_kind kind) noexcept {
     // The stream names of a usual subscription, without splitting the name.
     if ((kind == message_kind::book_ticker && is_channel(stream, "@bookTicker")) ||
-        (kind == message_kind::depth_update && is_channel(stream, "@depth@100ms"))) {
+        (kind == message_kind::depth_update && is_channel(stream, "@depth@100ms")) ||
+        (kind == message_kind::trade && is_channel(stream, "@trade")) ||
+        (kind == message_kind::agg_trade && is_channel(stream, "@aggTrade"))) {
         return true;
     }
     const message_kind carried = stream_kind(stream);

@@ -393,7 +393,7 @@ field_route long_key_route(const char* key, bool root) noexcept {
 
 /// Converts one side's level texts; the first failing level decides the error.
 decode_error parse_levels(const core::symbol_spec& spec, std::span<const level_text> texts,
-                          book_level* out) noexcept {
+                          core::book_level* out) noexcept {
     for (std::size_t i = 0; i < texts.size(); ++i) {
         const auto px = spec.parse_price(texts[i].px);
         if (!px) {
@@ -432,8 +432,8 @@ namespace {
 /// name of the same kind first applies the pending one.
 class message_walker {
 public:
-    message_walker(const symbol_registry& registry, std::vector<book_level>& bids,
-                   std::vector<book_level>& asks, std::vector<level_text>& texts,
+    message_walker(const symbol_registry& registry, std::vector<core::book_level>& bids,
+                   std::vector<core::book_level>& asks, std::vector<level_text>& texts,
                    std::size_t max_levels) noexcept
         : registry_(registry), bids_(bids), asks_(asks), texts_(texts), max_levels_(max_levels) {}
 
@@ -704,7 +704,7 @@ private:
             }
             texts_[count++] = {texts[0], texts[1]};
         }
-        std::vector<book_level>& out = bid ? bids_ : asks_;
+        std::vector<core::book_level>& out = bid ? bids_ : asks_;
         if (const auto error = parse_levels(spec, {texts_.data(), count}, out.data());
             error != decode_error::none) {
             return error;
@@ -717,8 +717,8 @@ private:
     }
 
     const symbol_registry& registry_;
-    std::vector<book_level>& bids_;
-    std::vector<book_level>& asks_;
+    std::vector<core::book_level>& bids_;
+    std::vector<core::book_level>& asks_;
     std::vector<level_text>& texts_;
     std::size_t max_levels_;
     message_fields fields_;

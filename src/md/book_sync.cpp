@@ -6,7 +6,8 @@
 namespace quoter::md {
 
 book_sync::book_sync(symbol_id symbol, market venue, book_sync_config config)
-    : symbol_(symbol), venue_(venue), config_(config), book_(config.max_levels_per_side, config.window_ticks) {
+    : symbol_(symbol), venue_(venue), config_(config),
+      book_(config.max_levels_per_side, config.window_ticks) {
     config_.max_buffered_diffs = std::max<std::size_t>(config_.max_buffered_diffs, 1);
     buffered_.reserve(config_.max_buffered_diffs);
     pool_.resize(std::max<std::size_t>(config_.max_buffered_levels, 1));
@@ -103,8 +104,8 @@ book_sync::chain book_sync::check_chain(std::uint64_t first, std::uint64_t final
     return first == last_update_id_ + 1 ? chain::continues : chain::gap;
 }
 
-void book_sync::apply_levels(std::span<const book_level> bids,
-                             std::span<const book_level> asks) noexcept {
+void book_sync::apply_levels(std::span<const core::book_level> bids,
+                             std::span<const core::book_level> asks) noexcept {
     book_.apply(core::side::buy, bids);
     book_.apply(core::side::sell, asks);
 }
@@ -183,7 +184,7 @@ void book_sync::drop_oldest_buffered(std::size_t count) noexcept {
     }
     const std::size_t keep_from = buffered_[count].bid_offset;
     std::memmove(pool_.data(), pool_.data() + keep_from,
-                 (pool_used_ - keep_from) * sizeof(book_level));
+                 (pool_used_ - keep_from) * sizeof(core::book_level));
     pool_used_ -= keep_from;
     buffered_.erase(buffered_.begin(), buffered_.begin() + static_cast<std::ptrdiff_t>(count));
     for (buffered_diff& diff : buffered_) {
@@ -214,11 +215,13 @@ void book_sync::buffer(const decoded_depth& diff) noexcept {
     header.exchange_ns = diff.exchange_ns;
     header.bid_offset = pool_used_;
     header.bid_count = diff.bids.size();
-    std::copy(diff.bids.begin(), diff.bids.end(), pool_.begin() + static_cast<std::ptrdiff_t>(pool_used_));
+    std::copy(diff.bids.begin(), diff.bids.end(),
+              pool_.begin() + static_cast<std::ptrdiff_t>(pool_used_));
     pool_used_ += diff.bids.size();
     header.ask_offset = pool_used_;
     header.ask_count = diff.asks.size();
-    std::copy(diff.asks.begin(), diff.asks.end(), pool_.begin() + static_cast<std::ptrdiff_t>(pool_used_));
+    std::copy(diff.asks.begin(), diff.asks.end(),
+              pool_.begin() + static_cast<std::ptrdiff_t>(pool_used_));
     pool_used_ += diff.asks.size();
     buffered_.push_back(header);
     ++stats_.diffs_buffered;
@@ -342,7 +345,8 @@ sync_outcome book_sync::on_depth_update(const decoded_depth& diff,
         start_resync(local_ns, outcome);
         buffer(diff);
         return outcome;
-    case chain::continues: break;
+    case chain::continues:
+        break;
     }
     consecutive_duplicates_ = 0;
     last_activity_ns_ = local_ns;

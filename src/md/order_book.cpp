@@ -573,13 +573,13 @@ level_change order_book::set(core::side s, core::price px, core::qty q) noexcept
     return set_other(levels, key, q.lots());
 }
 
-void order_book::apply(core::side s, std::span<const book_level> updates) noexcept {
+void order_book::apply(core::side s, std::span<const core::book_level> updates) noexcept {
     if (window_pending_ && !updates.empty()) [[unlikely]] {
         size_window(updates.front().px.ticks());
     }
     side_levels& levels = side_of(s);
     side_cursor cursor(levels);
-    for (const book_level& level : updates) {
+    for (const core::book_level& level : updates) {
         const std::int64_t key = key_of(s, level.px);
         level_change change = level_change::none;
         if (!window_set(levels, cursor, key, level.qty.lots(), change)) [[unlikely]] {
@@ -691,7 +691,7 @@ std::size_t order_book::erase_better_than(core::side s, core::price px) noexcept
     return removed;
 }
 
-void order_book::assign(core::side s, std::span<const book_level> levels) noexcept {
+void order_book::assign(core::side s, std::span<const core::book_level> levels) noexcept {
     if (window_pending_ && !levels.empty()) [[unlikely]] {
         size_window(levels.front().px.ticks());
     }
@@ -708,7 +708,7 @@ void order_book::assign(core::side s, std::span<const book_level> levels) noexce
         ++positive;
     }
     if (!best_first) {
-        for (const book_level& level : levels) {
+        for (const core::book_level& level : levels) {
             set(s, level.px, level.qty);
         }
         return;
@@ -736,7 +736,7 @@ void order_book::assign(core::side s, std::span<const book_level> levels) noexce
         std::int64_t* keys = deep.keys.data() + std::size_t{block} * block_levels;
         std::int64_t* amounts = deep.lots.data() + std::size_t{block} * block_levels;
         for (std::size_t i = 0; i < take; ++i) {
-            const book_level& level = levels[next - 1 - i];
+            const core::book_level& level = levels[next - 1 - i];
             keys[i] = key_of(s, level.px);
             amounts[i] = level.qty.lots();
         }
@@ -755,7 +755,7 @@ void order_book::clear() noexcept {
     clear_side(asks_);
 }
 
-book_level order_book::level(core::side s, std::size_t i) const noexcept {
+core::book_level order_book::level(core::side s, std::size_t i) const noexcept {
     const side_levels& levels = side_of(s);
     if (i < window_count(levels)) {
         std::int64_t key = levels.best;
@@ -805,7 +805,7 @@ core::qty order_book::qty_at(core::side s, core::price px) const noexcept {
     return core::qty{deep.lots[index]};
 }
 
-std::size_t order_book::top(core::side s, std::span<book_level> out) const noexcept {
+std::size_t order_book::top(core::side s, std::span<core::book_level> out) const noexcept {
     const side_levels& levels = side_of(s);
     const std::size_t wanted = std::min(out.size(), levels.size);
     const std::int64_t sign = s == core::side::buy ? 1 : -1; // keys are negated ask prices
@@ -855,9 +855,10 @@ std::size_t order_book::top(core::side s, std::span<book_level> out) const noexc
     return written;
 }
 
-void order_book::refresh_quantities(core::side s, std::span<book_level> levels) const noexcept {
+void order_book::refresh_quantities(core::side s,
+                                    std::span<core::book_level> levels) const noexcept {
     const side_levels& side = side_of(s);
-    for (book_level& level : levels) {
+    for (core::book_level& level : levels) {
         const std::int64_t key = key_of(s, level.px);
         level.qty = key >= side.base && offset_of(key, side.base) < window_ticks_
                         ? core::qty{side.window_lots[slot_of(key)]}
@@ -865,7 +866,7 @@ void order_book::refresh_quantities(core::side s, std::span<book_level> levels) 
     }
 }
 
-std::size_t order_book::watch_top(core::side s, std::span<book_level> out) const noexcept {
+std::size_t order_book::watch_top(core::side s, std::span<core::book_level> out) const noexcept {
     const std::size_t written = top(s, out);
     const side_levels& levels = side_of(s);
     levels.watch_floor = written == out.size() && written > 0

@@ -5,7 +5,7 @@
 namespace quoter::md {
 namespace {
 
-void clear_levels(std::span<book_level> levels, std::size_t from, std::size_t to) noexcept {
+void clear_levels(std::span<core::book_level> levels, std::size_t from, std::size_t to) noexcept {
     for (std::size_t i = from; i < to; ++i) {
         levels[i] = {};
     }
@@ -14,7 +14,7 @@ void clear_levels(std::span<book_level> levels, std::size_t from, std::size_t to
 } // namespace
 
 std::size_t md_publisher::refresh_side(const order_book& book, core::side s, bool same_book,
-                                       std::span<book_level> levels, std::size_t count,
+                                       std::span<core::book_level> levels, std::size_t count,
                                        side_versions& versions) noexcept {
     const std::uint64_t version = book.top_version(s);
     const std::uint64_t layout = book.top_layout_version(s);

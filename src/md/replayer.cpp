@@ -24,6 +24,16 @@ bool capture_replayer::event_queue::pop(md_event& out) noexcept {
     return true;
 }
 
+const md_event* capture_replayer::event_queue::pop() noexcept {
+    if (size_ == 0) {
+        return nullptr;
+    }
+    const md_event* event = &events_[head_];
+    head_ = (head_ + 1) % capacity;
+    --size_;
+    return event;
+}
+
 capture_replayer::capture_replayer(const symbol_registry& registry, std::vector<std::string> files,
                                    feed_config config)
     : registry_(registry), files_(std::move(files)), feed_(registry, queue_, config) {}
@@ -179,6 +189,17 @@ bool capture_replayer::next(md_event& out) {
         }
     }
     return true;
+}
+
+const md_event* capture_replayer::next() {
+    for (;;) {
+        if (const md_event* event = queue_.pop()) {
+            return event;
+        }
+        if (!feed_next_line()) {
+            return nullptr;
+        }
+    }
 }
 
 } // namespace quoter::md

@@ -2,6 +2,7 @@
 // for TLS.
 #include "ws_connection.hpp"
 
+#include "rx_socket.hpp"
 #include "tls_context.hpp"
 
 #include "quoter/core/clock.hpp"
@@ -103,7 +104,8 @@ private:
 };
 
 template <bool Secure> class basic_ws_connection final : public ws_connection {
-    using next_layer = std::conditional_t<Secure, beast::ssl_stream<tcp::socket>, tcp::socket>;
+    // Reads go through rx_socket, which also returns the kernel's receive time of the bytes.
+    using next_layer = std::conditional_t<Secure, beast::ssl_stream<rx_socket>, rx_socket>;
 
 public:
     basic_ws_connection(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls, url endpoint,
@@ -205,6 +207,14 @@ private:
 
     tcp::socket& socket() noexcept { return beast::get_lowest_layer(ws_); }
 
+    rx_socket& rx() noexcept {
+        if constexpr (Secure) {
+            return ws_.next_layer().next_layer();
+        } else {
+            return ws_.next_layer();
+        }
+    }
+
     void shut_socket() {
         error_code ignored;
         resolver_.cancel();
@@ -230,6 +240,7 @@ private:
         }
         error_code ignored;
         socket().set_option(tcp::no_delay(true), ignored);
+        status.kernel_stamps = rx().enable_rx_timestamps();
         if constexpr (Secure) {
             if (!configure_client_session(ws_.next_layer().native_handle(), endpoint_)) {
                 fail(close_reason::tls_failed, "cannot set the expected server name");
@@ -291,6 +302,7 @@ private:
         deadline_.cancel();
         phase_ = phase::open;
         status.opened_ns = core::wall_clock{}.now();
+        realtime_offset::process().calibrate();
         ws_.text(true);
         start_read();
         if (listener_ != nullptr) {
@@ -338,6 +350,7 @@ private:
         const auto bytes = done.data();
         status.last_message_ns = local_ns;
         status.last_read_ns = read_ns;
+        status.last_kernel_ns = kernel_rx_on_tsc(rx().last_kernel_rx_ns(), read_ns);
         ++status.messages;
         if (listener_ != nullptr) {
             listener_->on_message(

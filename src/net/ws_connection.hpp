@@ -68,7 +68,12 @@ struct ws_connection_status {
     /// When the last message's read completed on core::tsc_clock::process() (ns, steady_clock's
     /// time line): the first stamp of the tick-to-order path. 0 until the first message.
     core::timestamp_ns last_read_ns = 0;
+    /// When the kernel received the last bytes of the last message (SO_TIMESTAMPING, converted
+    /// onto core::tsc_clock::process(), never after last_read_ns); 0 when the kernel gave none.
+    core::timestamp_ns last_kernel_ns = 0;
     std::uint64_t messages = 0;
+    /// The kernel took SO_TIMESTAMPING on this connection's socket.
+    bool kernel_stamps = false;
     bool stale = false; ///< Maintained by the owner.
 };
 

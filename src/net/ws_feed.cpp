@@ -8,6 +8,7 @@
 #include "quoter/net/ws_feed.hpp"
 
 #include "quoter/core/clock.hpp"
+#include "rx_socket.hpp"
 #include "tls_context.hpp"
 #include "ws_connection.hpp"
 
@@ -296,6 +297,8 @@ struct ws_feed::impl final : detail::ws_listener {
     void arm_watchdog() {
         const std::int64_t interval = std::clamp<std::int64_t>(config.stale_after_ms / 4, 5, 1'000);
         watchdog.start(std::chrono::milliseconds(interval), [this] {
+            // Off the message path: follow NTP and the TSC calibration's drift.
+            detail::realtime_offset::process().calibrate();
             check_health();
             arm_watchdog();
         });
@@ -351,6 +354,7 @@ struct ws_feed::impl final : detail::ws_listener {
         auto& status = connection.status;
         ++stats.messages;
         stats.bytes += payload.size();
+        stats.kernel_stamped += status.last_kernel_ns != 0 ? 1U : 0U;
         if (status.messages == 1 || status.stale) {
             status.stale = false;
             emit(status, connection_state::live);
@@ -360,6 +364,7 @@ struct ws_feed::impl final : detail::ws_listener {
             message.payload = payload;
             message.local_ns = local_ns;
             message.read_ns = status.last_read_ns;
+            message.kernel_ns = status.last_kernel_ns;
             message.connection_id = status.id;
             message.slot = status.slot;
             message.binary = binary;

@@ -9,6 +9,7 @@
 #include "quoter/core/clock.hpp"
 
 #include "quoter/core/quoted_string.hpp"
+#include "quoter/core/utc_time.hpp"
 #include "quoter/net/io_loop.hpp"
 #include "quoter/net/rest_client.hpp"
 #include "quoter/net/url.hpp"
@@ -20,7 +21,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <ctime>
 #include <deque>
 #include <map>
 #include <tuple>
@@ -60,19 +60,6 @@ std::string masked_url(std::string_view url) {
     return out;
 }
 
-namespace {
-
-std::string utc_text(std::int64_t wall_ns) {
-    const std::time_t seconds = static_cast<std::time_t>(wall_ns / 1'000'000'000);
-    std::tm parts{};
-    ::gmtime_r(&seconds, &parts);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", parts.tm_year + 1900,
-                       parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
-                       (wall_ns % 1'000'000'000) / 1'000'000);
-}
-
-} // namespace
-
 std::string alert_text(const risk::alert& a, std::string_view instance, std::int64_t wall_ns) {
     std::string text =
         fmt::format("[{}] {} {}", instance, risk::to_string(a.severity), risk::to_string(a.kind));
@@ -82,7 +69,7 @@ std::string alert_text(const risk::alert& a, std::string_view instance, std::int
     if (a.value != 0.0 || a.threshold != 0.0) {
         text += fmt::format(" value={:g} threshold={:g}", a.value, a.threshold);
     }
-    text += fmt::format(" at {}", utc_text(wall_ns));
+    text += fmt::format(" at {}", core::format_utc(wall_ns, core::utc_precision::millis).view());
     return text;
 }
 
@@ -249,7 +236,7 @@ struct alert_dispatcher::worker {
                        "\"time_utc\":\"{}\",\"engine_time_ns\":{},\"text\":",
                        a.symbol_id, std::isfinite(a.value) ? a.value : 0.0,
                        std::isfinite(a.threshold) ? a.threshold : 0.0, d.wall_ns,
-                       utc_text(d.wall_ns), a.time);
+                       core::format_utc(d.wall_ns, core::utc_precision::millis).view(), a.time);
         core::append_quoted(out, alert_text(a, settings.instance, d.wall_ns));
         out += '}';
         return out;

@@ -1,11 +1,11 @@
 #include "quoter/ops/alerts.hpp"
 #include "quoter/core/clock.hpp"
+#include "quoter/core/utc_time.hpp"
 
 #include "quoter/ops/control.hpp"
 
 #include <array>
 #include <cstdio>
-#include <ctime>
 
 namespace quoter::ops {
 
@@ -18,21 +18,17 @@ void stderr_alert_sink::raise(const risk::alert& a) noexcept {
     const std::string_view reason = risk::to_string(a.reason);
     // ts is the engine's clock (simulated time in a backtest); utc is when it was written.
     const core::timestamp_ns wall = core::wall_clock{}.now();
-    const std::time_t seconds = static_cast<std::time_t>(wall / core::ns_per_s);
-    std::tm utc{};
-    ::gmtime_r(&seconds, &utc);
+    const core::utc_text utc = core::format_utc(wall, core::utc_precision::millis);
     // On a terminal the status line is drawn with \r and no newline: clear it first so the
     // alert starts at column 0 on a clean line (the next status tick redraws it below).
     const int length = std::snprintf(
         line.data(), line.size(),
         "%squoter alert: %.*s %.*s reason=%.*s symbol_id=%u value=%g threshold=%g "
-        "utc=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ts=%lld\n",
+        "utc=%.*s ts=%lld\n",
         terminal_ ? "\r\033[K" : "", static_cast<int>(severity.size()), severity.data(),
         static_cast<int>(kind.size()), kind.data(), static_cast<int>(reason.size()), reason.data(),
-        static_cast<unsigned>(a.symbol_id), a.value, a.threshold, utc.tm_year + 1900,
-        utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-        static_cast<int>((wall % core::ns_per_s) / core::ns_per_ms),
-        static_cast<long long>(a.time));
+        static_cast<unsigned>(a.symbol_id), a.value, a.threshold, static_cast<int>(utc.size()),
+        utc.data(), static_cast<long long>(a.time));
     if (length > 0) {
         const auto size = static_cast<std::size_t>(length) < line.size()
                               ? static_cast<std::size_t>(length)

@@ -2,6 +2,7 @@
 #include "quoter/core/clock.hpp"
 
 #include "quoter/core/quoted_string.hpp"
+#include "quoter/core/utc_time.hpp"
 
 #include <fmt/format.h>
 
@@ -9,7 +10,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <system_error>
 
 #include <unistd.h>
@@ -48,14 +48,9 @@ public:
                core::timestamp_ns wall = 0) {
         if (wall != 0) {
             // The raw nanoseconds for programs, the same instant in UTC for people.
-            const std::time_t seconds = static_cast<std::time_t>(wall / core::ns_per_s);
-            std::tm utc{};
-            ::gmtime_r(&seconds, &utc);
             fmt::format_to(fmt::appender(out_),
-                           R"({{"seq":{},"ts":{},"wall_ns":{},"wall_utc":"{:04}-{:02}-{:02}T{:02}:)"
-                           R"({:02}:{:02}.{:09}Z","type":")",
-                           seq, time, wall, utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                           utc.tm_hour, utc.tm_min, utc.tm_sec, wall % core::ns_per_s);
+                           R"({{"seq":{},"ts":{},"wall_ns":{},"wall_utc":"{}","type":")", seq, time,
+                           wall, core::format_utc(wall, core::utc_precision::nanos).view());
         } else {
             fmt::format_to(fmt::appender(out_), R"({{"seq":{},"ts":{},"type":")", seq, time);
         }

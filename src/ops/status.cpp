@@ -3,11 +3,11 @@
 #include "quoter/ops/status.hpp"
 
 #include "quoter/core/quoted_string.hpp"
+#include "quoter/core/utc_time.hpp"
 
 #include <fmt/format.h>
 
 #include <cmath>
-#include <ctime>
 
 namespace quoter::ops {
 
@@ -66,12 +66,7 @@ std::string utc(core::timestamp_ns ns) {
     if (ns <= 0) {
         return {};
     }
-    const std::time_t seconds = static_cast<std::time_t>(ns / core::ns_per_s);
-    std::tm parts{};
-    ::gmtime_r(&seconds, &parts);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", parts.tm_year + 1900,
-                       parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
-                       (ns % core::ns_per_s) / core::ns_per_ms);
+    return std::string(core::format_utc(ns, core::utc_precision::millis).view());
 }
 
 } // namespace

@@ -43,6 +43,15 @@ std::string json_number(double value) {
     return fmt::format("{:.10g}", value);
 }
 
+/// The objective's name in tables: a metric's label, or the expression.
+std::string objective_label(const objective& goal) {
+    const std::string_view metric = goal.metric();
+    if (!metric.empty()) {
+        return std::string(metric_defs()[metric_index(metric)].label);
+    }
+    return std::string(goal.text());
+}
+
 std::string json_string(std::string_view text) {
     std::string out = "\"";
     for (const char c : text) {
@@ -125,12 +134,12 @@ std::string trials_csv(const results_file& results) {
 std::string trials_json(const results_file& results) {
     const auto defs = metric_defs();
     const auto& h = results.header;
-    std::string out =
-        fmt::format("{{\n  \"fingerprint\": {},\n  \"objective\": \"{}\",\n"
-                    "  \"objective_metric\": \"{}\",\n  \"trials_total\": {},\n"
-                    "  \"trials_done\": {},\n  \"units\": {},\n  \"keys\": [",
-                    json_string(h.fingerprint), to_string(h.goal), objective_metric(h.goal),
-                    h.total_trials, results.rows.size(), h.units);
+    std::string out = fmt::format("{{\n  \"fingerprint\": {},\n  \"objective\": {},\n"
+                                  "  \"objective_metric\": {},\n  \"trials_total\": {},\n"
+                                  "  \"trials_done\": {},\n  \"units\": {},\n  \"keys\": [",
+                                  json_string(h.fingerprint), json_string(to_string(h.goal)),
+                                  json_string(objective_metric(h.goal)), h.total_trials,
+                                  results.rows.size(), h.units);
     for (std::size_t i = 0; i < h.keys.size(); ++i) {
         out += i == 0 ? "" : ", ";
         out += json_string(h.keys[i]);
@@ -143,8 +152,10 @@ std::string trials_json(const results_file& results) {
     out += "],\n  \"trials\": [";
     for (std::size_t i = 0; i < results.rows.size(); ++i) {
         const auto& row = results.rows[i];
-        out += fmt::format("{}\n    {{\"trial\": {}, \"units\": {}, \"parameters\": {{",
-                           i == 0 ? "" : ",", row.index, row.units);
+        out += fmt::format("{}\n    {{\"trial\": {}, \"units\": {}, \"objective\": {}, "
+                           "\"parameters\": {{",
+                           i == 0 ? "" : ",", row.index, row.units,
+                           json_number(h.goal.value(row.stats)));
         for (std::size_t p = 0; p < row.parameters.size(); ++p) {
             out += fmt::format("{}{}: {}", p == 0 ? "" : ", ", json_string(row.parameters[p].key),
                                json_string(row.parameters[p].value));
@@ -169,22 +180,24 @@ std::string trials_json(const results_file& results) {
 std::string ranking_markdown(const results_file& results, std::size_t max_rows) {
     const auto& h = results.header;
     const auto defs = metric_defs();
-    const std::size_t goal = metric_index(objective_metric(h.goal));
+    const std::string label = objective_label(h.goal);
     const std::size_t pnl = metric_index("total_pnl");
     const std::size_t sharpe = metric_index("sharpe");
     const std::size_t dd = metric_index("max_drawdown");
     const std::size_t fills = metric_index("fills");
     std::string out = fmt::format(
-        "# Sweep ranking\n\nConfiguration `{}`{}; {} of {} trials, each on {}; ranked by the mean "
-        "{} ({}), best first. Values are means over the units, ± one standard deviation.\n\n",
+        "# Sweep ranking\n\nConfiguration `{}`{}; {} of {} trials, each on {}; ranked by {} "
+        "(objective `{}`), best first. Values are means over the units, ± one standard "
+        "deviation.\n\n",
         h.config_name, h.profile.empty() ? "" : fmt::format(" (profile {})", h.profile),
-        results.rows.size(), h.total_trials, h.unit_names, defs[goal].label, to_string(h.goal));
+        results.rows.size(), h.total_trials, h.unit_names,
+        h.goal.metric().empty() ? std::string("the expression") : "the mean " + label,
+        to_string(h.goal));
     out += "| rank | trial |";
     for (const auto& key : h.keys) {
         out += fmt::format(" `{}` |", key);
     }
-    out +=
-        fmt::format(" {} | PnL | Sharpe | max drawdown | fills |\n|---:|---:|", defs[goal].label);
+    out += fmt::format(" {} | PnL | Sharpe | max drawdown | fills |\n|---:|---:|", label);
     for (std::size_t i = 0; i < h.keys.size(); ++i) {
         out += "---|";
     }
@@ -200,7 +213,10 @@ std::string ranking_markdown(const results_file& results, std::size_t max_rows) 
             return fmt::format("{} ± {}", markdown_number(row.stats[m].mean),
                                markdown_number(row.stats[m].stddev));
         };
-        out += fmt::format(" {} | {} | {} | {} | {} |\n", pm(goal), pm(pnl),
+        const std::size_t one = metric_index(h.goal.metric());
+        const std::string goal_text =
+            one < defs.size() ? pm(one) : markdown_number(h.goal.value(row.stats));
+        out += fmt::format(" {} | {} | {} | {} | {} |\n", goal_text, pm(pnl),
                            markdown_number(row.stats[sharpe].mean), pm(dd),
                            markdown_number(row.stats[fills].mean));
     }
@@ -213,17 +229,19 @@ std::string ranking_markdown(const results_file& results, std::size_t max_rows) 
 std::string walk_forward_markdown(const results_file& train, const results_file& test) {
     const auto& h = train.header;
     const auto defs = metric_defs();
-    const std::size_t goal = metric_index(objective_metric(h.goal));
+    const std::string label = objective_label(h.goal);
     std::string out = fmt::format(
-        "# Walk-forward\n\nThe best {} trials by mean {} on the training units, each run again on "
+        "# Walk-forward\n\nThe best {} trials by {} on the training units, each run again on "
         "the test units. Mean ± sd over the units.\n\n| train rank | trial |",
-        train.rows.size(), defs[goal].label);
+        train.rows.size(),
+        h.goal.metric().empty() ? fmt::format("the objective `{}`", to_string(h.goal))
+                                : "mean " + label);
     for (const auto& key : h.keys) {
         out += fmt::format(" `{}` |", key);
     }
     out += fmt::format(" {0} train | {0} test | PnL train | PnL test | Sharpe train | Sharpe test "
                        "| max DD train | max DD test |\n|---:|---:|",
-                       defs[goal].label);
+                       label);
     for (std::size_t i = 0; i < h.keys.size(); ++i) {
         out += "---|";
     }
@@ -238,6 +256,14 @@ std::string walk_forward_markdown(const results_file& train, const results_file&
     const std::size_t pnl = metric_index("total_pnl");
     const std::size_t sharpe = metric_index("sharpe");
     const std::size_t dd = metric_index("max_drawdown");
+    const std::size_t one = metric_index(h.goal.metric());
+    const auto goal = [&](const trial_row& row) {
+        if (one < defs.size()) {
+            return pm(row, one);
+        }
+        return row.stats.size() == defs.size() ? markdown_number(h.goal.value(row.stats))
+                                               : std::string("-");
+    };
     for (std::size_t i = 0; i < train.rows.size() && i < test.rows.size(); ++i) {
         const auto& a = train.rows[i];
         const auto& b = test.rows[i];
@@ -246,8 +272,8 @@ std::string walk_forward_markdown(const results_file& train, const results_file&
             out += fmt::format(" {} |", value_of(a, key));
         }
         out +=
-            fmt::format(" {} | {} | {} | {} | {} | {} | {} | {} |\n", pm(a, goal), pm(b, goal),
-                        pm(a, pnl), pm(b, pnl), pm(a, sharpe), pm(b, sharpe), pm(a, dd), pm(b, dd));
+            fmt::format(" {} | {} | {} | {} | {} | {} | {} | {} |\n", goal(a), goal(b), pm(a, pnl),
+                        pm(b, pnl), pm(a, sharpe), pm(b, sharpe), pm(a, dd), pm(b, dd));
     }
     return out;
 }

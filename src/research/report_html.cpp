@@ -72,7 +72,8 @@ std::string colour(double t) {
     return fmt::format("#{:02x}{:02x}{:02x}", mix(255, 26, s), mix(255, 152, s), mix(255, 80, s));
 }
 
-std::string heat_map(const results_file& results, std::size_t goal) {
+std::string heat_map(const results_file& results) {
+    const objective& goal = results.header.goal;
     const auto& keys = results.header.keys;
     std::vector<std::string> xs;
     std::vector<std::string> ys;
@@ -89,7 +90,7 @@ std::string heat_map(const results_file& results, std::size_t goal) {
     double lo = std::numeric_limits<double>::infinity();
     double hi = -lo;
     for (const auto& row : results.rows) {
-        const double v = row.stats[goal].mean;
+        const double v = goal.value(row.stats);
         if (std::isfinite(v)) {
             lo = std::min(lo, v);
             hi = std::max(hi, v);
@@ -108,7 +109,7 @@ std::string heat_map(const results_file& results, std::size_t goal) {
     for (const auto& row : results.rows) {
         const auto xi = std::find(xs.begin(), xs.end(), value_of(row, keys[0])) - xs.begin();
         const auto yi = std::find(ys.begin(), ys.end(), value_of(row, keys[1])) - ys.begin();
-        const double v = row.stats[goal].mean;
+        const double v = goal.value(row.stats);
         const double t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
         const int x = left + cell_w * static_cast<int>(xi);
         const int y = top + cell_h * static_cast<int>(yi);
@@ -210,7 +211,9 @@ std::string scatter(const results_file& results, std::size_t best_row) {
 std::string report_html(const results_file& results) {
     const auto& h = results.header;
     const auto defs = metric_defs();
-    const std::size_t goal = metric_index(objective_metric(h.goal));
+    const std::size_t one = metric_index(h.goal.metric());
+    const std::string label =
+        one < defs.size() ? std::string(defs[one].label) : std::string(to_string(h.goal));
     const auto order = rank(results);
     std::string out = fmt::format(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -218,13 +221,15 @@ std::string report_html(const results_file& results) {
         "max-width:1100px}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px "
         "solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f3f3f3}}</style></head>"
         "<body>\n<h1>quoter sweep of {}</h1>\n<p>{} of {} trials, each on {}; ranked by the "
-        "mean {}. Fingerprint {}.</p>\n",
+        "{}. Fingerprint {}.</p>\n",
         escape(h.config_name), escape(h.config_name), results.rows.size(), h.total_trials,
-        escape(h.unit_names), escape(std::string(defs[goal].label)), escape(h.fingerprint));
+        escape(h.unit_names),
+        escape(one < defs.size() ? "mean " + label : "the objective " + label),
+        escape(h.fingerprint));
     if (h.keys.size() == 2 && h.grid_only && !results.rows.empty()) {
-        out += fmt::format("<h2>Mean {} over the two swept keys</h2>\n",
-                           escape(std::string(defs[goal].label)));
-        out += heat_map(results, goal);
+        out += fmt::format("<h2>{} over the two swept keys</h2>\n",
+                           escape(one < defs.size() ? "Mean " + label : label));
+        out += heat_map(results);
     } else {
         out += "<p>The heat map needs exactly two keys swept on a grid.</p>\n";
     }
@@ -236,7 +241,7 @@ std::string report_html(const results_file& results) {
     }
     out += fmt::format("<th>{}</th><th>PnL mean</th><th>PnL sd</th><th>Sharpe</th>"
                        "<th>max drawdown</th><th>fills</th></tr>\n",
-                       escape(std::string(defs[goal].label)));
+                       escape(label));
     const std::size_t pnl = metric_index("total_pnl");
     for (std::size_t r = 0; r < order.size() && r < 50; ++r) {
         const auto& row = results.rows[order[r]];
@@ -246,7 +251,7 @@ std::string report_html(const results_file& results) {
         }
         out += fmt::format("<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
                            "</tr>\n",
-                           num(row.stats[goal].mean), num(row.stats[pnl].mean),
+                           num(h.goal.value(row.stats)), num(row.stats[pnl].mean),
                            num(row.stats[pnl].stddev), num(row.stats[metric_index("sharpe")].mean),
                            num(row.stats[metric_index("max_drawdown")].mean),
                            num(row.stats[metric_index("fills")].mean));

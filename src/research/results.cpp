@@ -261,11 +261,11 @@ std::string header_json(const results_header& h) {
         keys += i == 0 ? "" : ",";
         keys += string_json(h.keys[i]);
     }
-    return fmt::format("{{\"format\":\"{}\",\"fingerprint\":{},\"objective\":\"{}\",\"keys\":[{}],"
+    return fmt::format("{{\"format\":\"{}\",\"fingerprint\":{},\"objective\":{},\"keys\":[{}],"
                        "\"trials\":{},\"units\":{},\"unit_names\":{},\"grid_only\":{},"
                        "\"config_name\":{},\"profile\":{},\"config_text\":{}}}",
-                       format_name, string_json(h.fingerprint), to_string(h.goal), keys,
-                       h.total_trials, h.units, string_json(h.unit_names),
+                       format_name, string_json(h.fingerprint), string_json(to_string(h.goal)),
+                       keys, h.total_trials, h.units, string_json(h.unit_names),
                        h.grid_only ? "true" : "false", string_json(h.config_name),
                        string_json(h.profile), string_json(h.config_text));
 }
@@ -381,12 +381,13 @@ core::result<results_file, std::string> merge_results(std::span<const results_fi
 }
 
 std::vector<std::size_t> rank(const results_file& results) {
-    const std::size_t m = metric_index(objective_metric(results.header.goal));
     std::vector<std::size_t> order(results.rows.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
         order[i] = i;
     }
-    const auto score = [&](std::size_t i) { return results.rows[i].stats[m].mean; };
+    const auto score = [&](std::size_t i) {
+        return results.header.goal.value(results.rows[i].stats);
+    };
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
         const double x = score(a);
         const double y = score(b);

@@ -175,44 +175,6 @@ core::result<random_axis, std::string> make_random(std::string key, std::string_
 
 } // namespace
 
-std::string_view to_string(objective o) noexcept {
-    switch (o) {
-    case objective::pnl:
-        return "pnl";
-    case objective::sharpe:
-        return "sharpe";
-    case objective::pnl_drawdown:
-        return "pnl_drawdown";
-    }
-    return "pnl";
-}
-
-core::result<objective, std::string> parse_objective(std::string_view text) {
-    if (text == "pnl") {
-        return objective::pnl;
-    }
-    if (text == "sharpe") {
-        return objective::sharpe;
-    }
-    if (text == "pnl_drawdown" || text == "pnl/dd") {
-        return objective::pnl_drawdown;
-    }
-    return core::unexpected{
-        fmt::format("unknown objective \"{}\"; expected pnl, sharpe or pnl_drawdown", text)};
-}
-
-std::string_view objective_metric(objective o) noexcept {
-    switch (o) {
-    case objective::pnl:
-        return "total_pnl";
-    case objective::sharpe:
-        return "sharpe";
-    case objective::pnl_drawdown:
-        return "pnl_to_drawdown";
-    }
-    return "total_pnl";
-}
-
 core::result<grid_axis, std::string> parse_set(std::string_view text) {
     auto split_at = split_key(text, "key=v1,v2,...");
     if (!split_at) {
@@ -459,6 +421,17 @@ std::vector<std::string> validate(const sweep_spec& spec) {
     if (spec.random.empty() && spec.trials != 0) {
         problems.emplace_back("--trials applies to random keys (--random), and none is swept");
     }
+    if (spec.split != 0.0 && !(spec.split > 0.0 && spec.split < 1.0)) {
+        problems.push_back(fmt::format(
+            "--split {}: the share of each capture's time to train on must lie in (0, 1)",
+            spec.split));
+    }
+    if (spec.split > 0.0 && spec.data.empty()) {
+        problems.emplace_back("--split divides captures in time: give them with --data");
+    }
+    if (spec.split > 0.0 && spec.paths != 0) {
+        problems.emplace_back("--split ranks on the captures' first part: leave out --paths");
+    }
     if (spec.paths == 0 && spec.data.empty()) {
         problems.emplace_back("each trial needs synthetic paths (--paths) or captures (--data)");
     }
@@ -541,6 +514,9 @@ std::string canonical_text(const sweep_spec& spec, std::string_view config_text,
                        spec.paths, spec.seed, to_string(spec.goal), profile);
     for (const auto& file : spec.data) {
         out += fmt::format("data {}\n", std::filesystem::path(file).filename().string());
+    }
+    if (spec.split > 0.0) {
+        out += fmt::format("split {}\n", float_text(spec.split));
     }
     out += "config\n";
     out += config_text;

@@ -98,7 +98,7 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
                     const core::symbol_spec& spec, quote_set& out) noexcept {
     // Back to a default quote_set: the levels past level_count are empty already.
     for (std::uint32_t i = 0; i < out.level_count && i < out.levels.size(); ++i) {
-        out.levels[i] = quote_level{};
+        out.levels[i] = core::quote_level{};
     }
     out.level_count = 0;
     out.mode = quote_mode::normal;
@@ -165,7 +165,7 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
         // One order for the whole deviation at the most aggressive price post-only allows.
         out.level_count = 1;
         const core::qty size = spec.round_qty_down(std::fabs(deviation));
-        quote_level& level = out.levels[0];
+        core::quote_level& level = out.levels[0];
         if (deviation > 0.0) {
             const core::price ask = in.best_bid + 1;
             if (size.lots() > 0 && spec.meets_min_notional(ask, size)) {
@@ -198,7 +198,7 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
     for (std::uint32_t i = 0; i < count; ++i, size *= config.levels.size_multiplier) {
         const core::qty lots = spec.round_qty_down(size);
         const double depth = spacing * static_cast<double>(i);
-        quote_level& level = out.levels[i];
+        core::quote_level& level = out.levels[i];
         core::price bid;
         if (quote_bid) {
             bid = spec.round_bid(center - half - depth);

@@ -1,4 +1,6 @@
 #include "quoter/app/app_config.hpp"
+#include "quoter/live/market_data_config.hpp"
+#include "quoter/md/order_book.hpp"
 
 #include "support/temp_dir.hpp"
 
@@ -250,6 +252,35 @@ TEST_CASE("market_data: intervals and snapshot depth follow the market; the CA f
                Catch::Contains("market_data.trades"));
     CHECK_THAT(messages(problems_of("[market_data]\nextra_ca_file = \"missing-ca.pem\"\n")),
                Catch::Contains("market_data.extra_ca_file: cannot read"));
+}
+
+TEST_CASE("market_data: book sizes default to auto (0), which run and record size from the data",
+          "[app_config]") {
+    test::temp_dir dir("app-config-books");
+    const auto file = dir.write("quoter.toml", "[market_data]\n");
+    const auto loaded = app::load_engine_config(file.string(), options());
+    REQUIRE(loaded.has_value());
+    const live::market_data_settings& md = loaded->market_data;
+    CHECK(md.book_window_ticks == 0);
+    CHECK(md.book_levels == 0);
+    CHECK(live::book_levels_for(md) == 2 * md.snapshot_limit);
+    CHECK(problems_of("[market_data]\nbook_window_ticks = 0\nbook_levels = 0\n").empty());
+    CHECK(problems_of("[market_data]\nbook_window_ticks = 8192\nbook_levels = 1000\n").empty());
+    CHECK_THAT(messages(problems_of("[market_data]\nbook_window_ticks = 100\n")),
+               Catch::Contains("market_data.book_window_ticks: is 0 (sized from the price) or at "
+                               "least 4096; found 100"));
+
+    // What a book of the default sizes holds: a low-priced symbol gets the minimum window, a
+    // BTCUSDT-priced one (60,000.00 at a 0.01 tick) the 65,536-tick window.
+    md::order_book cheap(live::book_levels_for(md), md.book_window_ticks);
+    cheap.set(core::side::buy, core::price{10'000}, core::qty{1});
+    CHECK(cheap.window_ticks() == md::order_book::min_window_ticks);
+    CHECK(cheap.capacity() == 2000);
+    CHECK(cheap.memory_bytes() < 400U * 1024U);
+    md::order_book btc(live::book_levels_for(md), md.book_window_ticks);
+    btc.set(core::side::buy, core::price{6'000'000}, core::qty{1});
+    CHECK(btc.window_ticks() == 65536);
+    CHECK(btc.memory_bytes() < 1536U * 1024U);
 }
 
 TEST_CASE("market_data.extra_ca_file is resolved relative to the config file", "[app_config]") {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -252,23 +253,100 @@ TEST_CASE("quoter backtest --data replays the captures of several symbols in one
         CHECK(report.find("\"fills\": 0,") == std::string::npos);
         CHECK(report.find(std::string("\"engine.symbol\": \"") + symbol) != std::string::npos);
         CHECK(fs::exists(tmp.path() / "a" / symbol / "report.html"));
+        // The fills' markouts, as a replay of one symbol reports them.
+        CHECK(report.find("\"adverse_selection_10s\": null") == std::string::npos);
     }
-    // Deterministic: the same files and config give the same fills.
+    // The portfolio's full report beside the symbols' folders: every fill of both, equity summed.
+    for (const auto* file :
+         {"pnl.csv", "fills.csv", "orders.csv", "report.json", "report.md", "report.html"}) {
+        INFO(file);
+        CHECK(fs::is_regular_file(tmp.path() / "a" / file));
+    }
+    const std::string whole = slurp(tmp.path() / "a" / "report.json");
+    CHECK_THAT(whole, Catch::Contains("portfolio: BTCUSDT, ETHUSDT"));
+    CHECK(whole.find("\"adverse_selection_10s\": null") == std::string::npos);
+    const auto lines = [](const std::string& text) {
+        return std::count(text.begin(), text.end(), '\n');
+    };
+    CHECK(lines(slurp(tmp.path() / "a" / "fills.csv")) ==
+          lines(slurp(tmp.path() / "a" / "BTCUSDT" / "fills.csv")) +
+              lines(slurp(tmp.path() / "a" / "ETHUSDT" / "fills.csv")) - 1);
+    CHECK_THAT(r.out,
+               Catch::Contains("report: portfolio " + (tmp.path() / "a" / "report.html").string()));
+    // Deterministic: the same files and config give the same fills and portfolio.
     REQUIRE(replay("b").status == 0);
     CHECK(slurp(tmp.path() / "a" / "ETHUSDT" / "fills.csv") ==
           slurp(tmp.path() / "b" / "ETHUSDT" / "fills.csv"));
+    CHECK(slurp(tmp.path() / "a" / "pnl.csv") == slurp(tmp.path() / "b" / "pnl.csv"));
 }
 
-TEST_CASE("quoter run --mode paper_exchange refuses several symbols with a clear message",
-          "[app]") {
+TEST_CASE("quoter run --mode paper_exchange trades several symbols in one loop", "[app][venue]") {
+    venue_process venue({"--symbols", "BTCUSDT,ETHUSDT", "--rate-hz", "50", "--seed", "9"});
+    quoter::test::temp_dir tmp("app-live");
+    const fs::path config = tmp.path() / "two.toml";
+    // ETHUSDT quotes wider than BTCUSDT: each symbol runs its own strategy.
+    write_file(config, "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\n"
+                       "symbols = [\"BTCUSDT\", \"ETHUSDT\"]\ntestnet = false\n\n"
+                       "[exchange.spot]\nrest_url = \"" +
+                           venue.http_url() + "\"\nws_url = \"" + venue.ws_url() +
+                           "\"\n\n[strategy.linear]\nspread_bps = 2.0\n\n"
+                           "[symbol.ETHUSDT.strategy.linear]\nspread_bps = 4.0\n");
+    const fs::path out = tmp.path() / "report";
+    // A stale report of another run in the folder goes.
+    fs::create_directories(out / "SOLUSDT");
+    write_file(out / "SOLUSDT" / "report.json", "{}");
+    const run_result r = run_quoter({"run", "--mode", "paper_exchange", "--config", config.string(),
+                                     "--duration", "4", "--out", out.string()},
+                                    std::chrono::seconds(90));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("2 symbols in one loop (BTCUSDT, ETHUSDT)"));
+    CHECK_THAT(r.out, Catch::Contains("portfolio PnL"));
+    CHECK_FALSE(fs::exists(out / "SOLUSDT"));
+    // Each symbol traded: orders reached the exchange for both.
+    for (const auto* name : {"BTCUSDT", "ETHUSDT"}) {
+        INFO(name);
+        const auto at = r.out.find(std::string("  ") + name + " ");
+        REQUIRE(at != std::string::npos);
+        const auto orders = r.out.find("orders ", at);
+        REQUIRE(orders != std::string::npos);
+        CHECK(std::strtoull(r.out.c_str() + orders + 7, nullptr, 10) > 0);
+        for (const auto* file :
+             {"pnl.csv", "fills.csv", "orders.csv", "report.json", "report.md", "report.html"}) {
+            INFO(file);
+            CHECK(fs::is_regular_file(out / name / file));
+        }
+        const std::string json = slurp(out / name / "report.json");
+        CHECK(json.find("\"orders_submitted\": 0,") == std::string::npos);
+        CHECK_THAT(json, Catch::Contains(name));
+    }
+    // ETHUSDT priced with its own wider spread: its orders sit on ETH prices, not BTC's.
+    CHECK(slurp(out / "ETHUSDT" / "orders.csv") != slurp(out / "BTCUSDT" / "orders.csv"));
+    // The portfolio's report beside them: both symbols' orders, equity summed per sample.
+    for (const auto* file :
+         {"pnl.csv", "fills.csv", "orders.csv", "report.json", "report.md", "report.html"}) {
+        INFO(file);
+        CHECK(fs::is_regular_file(out / file));
+    }
+    const std::string whole = slurp(out / "report.json");
+    CHECK_THAT(whole, Catch::Contains("portfolio: BTCUSDT, ETHUSDT"));
+    const auto lines = [](const std::string& text) {
+        return std::count(text.begin(), text.end(), '\n');
+    };
+    CHECK(lines(slurp(out / "orders.csv")) == lines(slurp(out / "BTCUSDT" / "orders.csv")) +
+                                                  lines(slurp(out / "ETHUSDT" / "orders.csv")) - 1);
+}
+
+TEST_CASE("quoter run --mode paper_exchange with several symbols refuses a state file", "[app]") {
     quoter::test::temp_dir tmp("app-live");
     const auto two = tmp.write("two.toml", "[engine]\nmode = \"paper_exchange\"\n"
-                                           "symbols = [\"ETHUSDT\", \"BTCUSDT\"]\n");
+                                           "symbols = [\"ETHUSDT\", \"BTCUSDT\"]\n\n"
+                                           "[state]\ndirectory = \"" +
+                                               (tmp.path() / "state").string() + "\"\n");
     const run_result r =
         run_quoter({"run", "--config", two.string(), "--duration", "1"}, std::chrono::seconds(60));
     CHECK(r.status == 2);
-    CHECK_THAT(r.err, Catch::Contains("a paper session trades one symbol, and engine.symbols "
-                                      "names 2"));
+    CHECK_THAT(r.err, Catch::Contains("[state] keeps one symbol's account"));
 }
 
 TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
@@ -416,6 +494,15 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     const std::string json = slurp(out / "report.json");
     CHECK(json.find("\"sharpe\": ") != std::string::npos);
     CHECK(json.find("\"orders_submitted\": 0,") == std::string::npos);
+    // Spread capture, inventory PnL and the fills' markouts (adverse selection) as a replay's.
+    for (const auto* key :
+         {"\"spread_capture_pnl\": ", "\"inventory_pnl\": ", "\"adverse_selection_1s\": ",
+          "\"adverse_selection_10s\": ", "\"adverse_selection_60s\": "}) {
+        INFO(key);
+        const auto at = json.find(key);
+        REQUIRE(at != std::string::npos);
+        CHECK(json.compare(at + std::strlen(key), 4, "null") != 0);
+    }
     CHECK(slurp(out / "orders.csv").find("submitted") != std::string::npos);
     CHECK(slurp(out / "pnl.csv").find('\n') < slurp(out / "pnl.csv").size() - 1);
 }

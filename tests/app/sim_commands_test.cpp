@@ -619,6 +619,21 @@ TEST_CASE("quoter backtest: several symbols from the config, one loop, a report 
             CHECK(std::filesystem::exists(dir.path() / "a" / symbol / file));
         }
     }
+    // The portfolio's report beside them, as a replay's and a paper session's: every fill of
+    // both symbols, one sample per (common) sample time.
+    for (const char* file : {"fills.csv", "pnl.csv", "orders.csv", "report.json", "report.html"}) {
+        CHECK(std::filesystem::exists(dir.path() / "a" / file));
+    }
+    CHECK_THAT(slurp(dir.path() / "a" / "report.json"),
+               Catch::Contains("portfolio: BTCUSDT, ETHUSDT"));
+    const auto lines = [](const std::string& text) {
+        return std::count(text.begin(), text.end(), '\n');
+    };
+    CHECK(lines(slurp(dir.path() / "a" / "fills.csv")) ==
+          lines(slurp(dir.path() / "a" / "BTCUSDT" / "fills.csv")) +
+              lines(slurp(dir.path() / "a" / "ETHUSDT" / "fills.csv")) - 1);
+    CHECK(lines(slurp(dir.path() / "a" / "pnl.csv")) ==
+          lines(slurp(dir.path() / "a" / "BTCUSDT" / "pnl.csv")));
     // Each symbol trades its own market: ETHUSDT near its 3000 start, BTCUSDT near 60000.
     const auto eth = fill_prices(slurp(dir.path() / "a" / "ETHUSDT" / "fills.csv"));
     const auto btc = fill_prices(slurp(dir.path() / "a" / "BTCUSDT" / "fills.csv"));

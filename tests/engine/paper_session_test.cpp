@@ -289,3 +289,115 @@ TEST_CASE("paper session, block policy: the md thread wakes the core, and every 
     CHECK(hop(tick_point::written).count == 0); // the in-process exchange writes nothing
     CHECK(t.end_to_end.max >= t.end_to_end.p50);
 }
+
+TEST_CASE("paper session of two symbols: each loop quotes its own book, an operator's kill and "
+          "pause reach both, and each gets its report",
+          "[engine][venue]") {
+    live::testing::temp_dir dir;
+    live::testing::venue_process venue(
+        {"--symbols", "BTCUSDT,ETHUSDT", "--rate-hz", "50", "--seed", "11"});
+
+    engine::paper_session_config config;
+    config.market_data.subscription.symbols = {"BTCUSDT", "ETHUSDT"};
+    config.market_data.subscription.trades = live::trade_stream::trade;
+    config.market_data.session = live::testing::venue_session(venue, dir);
+    config.engine.journal_path = (dir.path / "journal.jsonl").string();
+    config.engine.strategy.linear.spread_bps = 2.0;
+    config.engine.risk.triggers.stale_market_data_ms = 10'000;
+    config.engine.account.initial_cash = 50'000.0;
+    for (std::uint32_t i = 0; i < 2; ++i) {
+        engine::core_loop_config loop = config.engine;
+        loop.symbol = i;
+        config.symbols.push_back(loop);
+    }
+    config.status_interval_ms = 5;
+    config.keep_report = true;
+
+    ops::control_channel control;
+    std::atomic<bool> stop{false};
+    status_log log;
+    engine::paper_summary summary;
+    std::thread core([&] {
+        summary = engine::run_paper_session(
+            config, stop, [&](const engine::paper_status& s) { log.add(s); }, &control);
+    });
+    struct joiner {
+        std::atomic<bool>& stop;
+        std::thread& thread;
+        ~joiner() {
+            stop = true;
+            if (thread.joinable()) {
+                thread.join();
+            }
+        }
+    } join{stop, core};
+
+    // Both symbols quote: orders of each rest on the one simulated exchange.
+    const auto both = [](const engine::paper_status& s, auto&& predicate) {
+        return s.symbols.size() == 2 && predicate(s.symbols[0]) && predicate(s.symbols[1]);
+    };
+    REQUIRE(log.wait(
+        [&](const engine::paper_status& s) {
+            return both(s, [](const engine::paper_symbol_status& x) {
+                return x.orders_sent >= 2 && x.open_orders > 0 && x.loop.book_events > 0;
+            });
+        },
+        20s));
+    CHECK(log.last().symbols[0].symbol == 0);
+    CHECK(log.last().symbols[1].symbol == 1);
+
+    // A pause from the control channel pauses both loops; a resume resumes both.
+    control.request_pause_toggle(ops::command_source::signal);
+    REQUIRE(log.wait(
+        [&](const engine::paper_status& s) {
+            return both(s, [](const engine::paper_symbol_status& x) {
+                return x.state == risk::trading_state::paused;
+            });
+        },
+        5s));
+    control.request_pause_toggle(ops::command_source::signal);
+    REQUIRE(log.wait(
+        [&](const engine::paper_status& s) {
+            return both(s, [](const engine::paper_symbol_status& x) {
+                return x.state == risk::trading_state::running;
+            });
+        },
+        5s));
+
+    // A kill reaches both loops: every order of both symbols is cancelled.
+    REQUIRE(log.wait(
+        [&](const engine::paper_status& s) {
+            return both(s, [](const engine::paper_symbol_status& x) { return x.open_orders > 0; });
+        },
+        10s));
+    control.request_kill(ops::command_source::signal);
+    REQUIRE(log.wait(
+        [&](const engine::paper_status& s) {
+            return s.open_orders == 0 && both(s, [](const engine::paper_symbol_status& x) {
+                       return x.state == risk::trading_state::killed;
+                   });
+        },
+        5s));
+
+    stop = true;
+    core.join();
+    REQUIRE(summary.ok);
+    REQUIRE(summary.reports.size() == 2);
+    for (const auto& report : summary.reports) {
+        CHECK(report.activity.orders_submitted > 0);
+        CHECK_FALSE(report.orders.empty());
+        CHECK(report.initial_cash == 50'000.0);
+    }
+    // The journal holds both symbols' orders.
+    std::ifstream in(config.engine.journal_path);
+    REQUIRE(in.good());
+    std::map<std::string, std::size_t> intents;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (field(line, "type") == "order_intent") {
+            ++intents[field(line, "symbol")];
+        }
+    }
+    CHECK(intents["BTCUSDT"] > 0);
+    CHECK(intents["ETHUSDT"] > 0);
+}

@@ -24,9 +24,7 @@ constexpr core::timestamp_ns us = core::ns_per_us;
 
 struct recording_sink final : exec_report_sink {
     std::vector<exec_report> reports;
-    void on_exec_report(const exec_report& report) noexcept override {
-        reports.push_back(report);
-    }
+    void on_exec_report(const exec_report& report) noexcept override { reports.push_back(report); }
     /// Reports received so far that were not yet taken.
     std::vector<exec_report> take() {
         std::vector<exec_report> out;
@@ -66,8 +64,7 @@ top_of_book tob(std::int64_t bid, std::int64_t ask, std::int64_t bid_qty = 0,
 /// Fixture: an exchange with a sink, a 100/101 market, and a helper that submits and lets the
 /// order arrive.
 struct exchange_fixture {
-    explicit exchange_fixture(sim_exchange_config config = constant_latency())
-        : exchange(config) {
+    explicit exchange_fixture(sim_exchange_config config = constant_latency()) : exchange(config) {
         exchange.set_report_sink(&sink);
         exchange.on_top_of_book(0, tob(100, 101), 0);
     }
@@ -113,8 +110,8 @@ TEST_CASE("post-only orders that would take liquidity are rejected", "[sim_excha
     exchange_fixture f;
     for (const auto& [s, px] : {std::pair{side::buy, 101}, std::pair{side::buy, 105},
                                 std::pair{side::sell, 100}, std::pair{side::sell, 90}}) {
-        const auto reports = f.place(limit(static_cast<std::uint64_t>(px) * 10 + (s == side::buy),
-                                           s, px, 1));
+        const auto reports =
+            f.place(limit(static_cast<std::uint64_t>(px) * 10 + (s == side::buy), s, px, 1));
         REQUIRE(reports.size() == 1);
         CHECK(reports[0].kind == exec_kind::reject);
         CHECK(reports[0].reason == reject_reason::post_only_would_cross);
@@ -184,8 +181,7 @@ TEST_CASE("partial fills then a fill walk an order to done", "[sim_exchange]") {
     CHECK(f.exchange.on_market_order(0, side::sell, fill_all, f.exchange.now()) == qty{0});
 }
 
-TEST_CASE("synthetic market orders sweep best first; hit_order picks the level",
-          "[sim_exchange]") {
+TEST_CASE("synthetic market orders sweep best first; hit_order picks the level", "[sim_exchange]") {
     exchange_fixture f;
     auto level1 = limit(1, side::sell, 103, 4);
     level1.level = 1;
@@ -416,8 +412,9 @@ TEST_CASE("maker and taker fees in bps, rebates negative, rounded for the exchan
 
 TEST_CASE("crossing orders take the displayed book; IOC and FOK expire", "[sim_exchange]") {
     exchange_fixture f;
-    const std::array asks{book_level{price{101}, qty{2}}, book_level{price{102}, qty{3}},
-                          book_level{price{104}, qty{10}}};
+    const std::array asks{core::book_level{price{101}, qty{2}},
+                          core::book_level{price{102}, qty{3}},
+                          core::book_level{price{104}, qty{10}}};
     f.exchange.on_book_side(0, side::sell, asks, f.exchange.now());
 
     SECTION("GTC sweeps the levels within its limit and rests the rest") {
@@ -555,8 +552,9 @@ TEST_CASE("queue position: an order fills only after the queue ahead trades", "[
 TEST_CASE("queue position: unexplained size decreases shrink the queue ahead proportionally",
           "[sim_exchange]") {
     exchange_fixture f;
-    const std::array bids{book_level{price{100}, qty{20}}, book_level{price{99}, qty{10}},
-                          book_level{price{97}, qty{8}}};
+    const std::array bids{core::book_level{price{100}, qty{20}},
+                          core::book_level{price{99}, qty{10}},
+                          core::book_level{price{97}, qty{8}}};
     f.exchange.on_book_side(0, side::buy, bids, f.exchange.now());
     f.place(limit(1, side::buy, 99, 1));
     f.place(limit(2, side::buy, 98, 1)); // inside the known depth but empty: front of queue
@@ -578,8 +576,9 @@ TEST_CASE("queue position: unexplained size decreases shrink the queue ahead pro
     CHECK(at99->level_seen == qty{6});
 
     // Unknown until a book update covers its price, then it queues behind the displayed size.
-    const std::array deeper{book_level{price{100}, qty{20}}, book_level{price{99}, qty{6}},
-                            book_level{price{96}, qty{7}}};
+    const std::array deeper{core::book_level{price{100}, qty{20}},
+                            core::book_level{price{99}, qty{6}},
+                            core::book_level{price{96}, qty{7}}};
     f.exchange.on_book_side(0, side::buy, deeper, f.exchange.now());
     CHECK(at96->queue_known);
     CHECK(at96->queue_ahead == qty{7});
@@ -587,7 +586,8 @@ TEST_CASE("queue position: unexplained size decreases shrink the queue ahead pro
     CHECK(at99->queue_ahead == qty{4});
 
     // A level that disappears from the book (all cancelled) puts us first.
-    const std::array gone{book_level{price{100}, qty{20}}, book_level{price{96}, qty{7}}};
+    const std::array gone{core::book_level{price{100}, qty{20}},
+                          core::book_level{price{96}, qty{7}}};
     f.exchange.on_book_side(0, side::buy, gone, f.exchange.now());
     CHECK(at99->queue_ahead == qty{0});
     f.exchange.on_trade(0, price{99}, qty{1}, side::sell, f.exchange.now());
@@ -601,7 +601,8 @@ TEST_CASE("queue position: unexplained size decreases shrink the queue ahead pro
 TEST_CASE("queue position: an order deeper than the known book waits until the book covers it",
           "[sim_exchange]") {
     exchange_fixture f;
-    const std::array bids{book_level{price{100}, qty{20}}, book_level{price{99}, qty{10}}};
+    const std::array bids{core::book_level{price{100}, qty{20}},
+                          core::book_level{price{99}, qty{10}}};
     f.exchange.on_book_side(0, side::buy, bids, f.exchange.now());
     f.place(limit(1, side::buy, 97, 2));
     const sim_order* order = f.exchange.find_order(client_order_id{1});
@@ -674,10 +675,9 @@ bool same_reports(const std::vector<exec_report>& a, const std::vector<exec_repo
         return false;
     }
     const auto fields = [](const exec_report& r) {
-        return std::tuple{r.client_id,  r.exchange_id, r.price,     r.fill_qty,
-                          r.cum_qty,    r.leaves_qty,  r.fee_units, r.exchange_ts,
-                          r.local_ts,   r.symbol,      r.kind,      r.reason,
-                          r.liquidity,  r.side,        r.level};
+        return std::tuple{r.client_id,  r.exchange_id, r.price,       r.fill_qty, r.cum_qty,
+                          r.leaves_qty, r.fee_units,   r.exchange_ts, r.local_ts, r.symbol,
+                          r.kind,       r.reason,      r.liquidity,   r.side,     r.level};
     };
     for (std::size_t i = 0; i < a.size(); ++i) {
         if (fields(a[i]) != fields(b[i])) {
@@ -713,6 +713,5 @@ TEST_CASE("a full event queue refuses requests instead of allocating", "[sim_exc
     f.drain();
     CHECK(f.sink.reports.size() == 8);
     CHECK(f.exchange.stats().dropped_reports == 0);
-    CHECK(f.exchange.submit(limit(100, side::buy, 90, 1), f.exchange.now()) ==
-          gateway_error::none);
+    CHECK(f.exchange.submit(limit(100, side::buy, 90, 1), f.exchange.now()) == gateway_error::none);
 }

@@ -41,7 +41,7 @@ md::decoder_config decoder_config(bool fast_path) {
     return config;
 }
 
-bool same_levels(std::span<const md::book_level> a, std::span<const md::book_level> b) {
+bool same_levels(std::span<const core::book_level> a, std::span<const core::book_level> b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 

@@ -98,8 +98,8 @@ struct sync_view {
     core::timestamp_ns exchange_ns = 0;
     core::timestamp_ns snapshot_not_before = 0;
     std::size_t buffered_diffs = 0;
-    std::vector<md::book_level> bids;
-    std::vector<md::book_level> asks;
+    std::vector<core::book_level> bids;
+    std::vector<core::book_level> asks;
     md::book_sync_stats stats;
 
     friend bool operator==(const sync_view& a, const sync_view& b) {
@@ -124,8 +124,8 @@ struct sync_view {
     }
 };
 
-inline std::vector<md::book_level> levels_of(const md::order_book& book, core::side s) {
-    std::vector<md::book_level> levels(book.depth(s));
+inline std::vector<core::book_level> levels_of(const md::order_book& book, core::side s) {
+    std::vector<core::book_level> levels(book.depth(s));
     levels.resize(book.top(s, levels));
     return levels;
 }
@@ -153,7 +153,7 @@ inline sync_view view_of(const md::book_sync& sync) {
 inline void check_sync(const md::book_sync& sync, std::string_view input) {
     const md::order_book& book = sync.book();
     for (const core::side s : {core::side::buy, core::side::sell}) {
-        const std::vector<md::book_level> levels = levels_of(book, s);
+        const std::vector<core::book_level> levels = levels_of(book, s);
         expect(levels.size() == book.depth(s), "top() copies depth() levels", input);
         expect(book.depth(s) <= book.capacity(), "a side stays within its capacity", input);
         expect(book.window_depth(s) <= book.depth(s), "window levels are part of the side", input);
@@ -167,7 +167,7 @@ inline void check_sync(const md::book_sync& sync, std::string_view input) {
                 expect(better, "levels are best first with distinct prices", input);
             }
         }
-        expect(book.best(s) == (levels.empty() ? md::book_level{} : levels.front()),
+        expect(book.best(s) == (levels.empty() ? core::book_level{} : levels.front()),
                "best() is the first level", input);
     }
     const bool crossed = !book.empty(core::side::buy) && !book.empty(core::side::sell) &&
@@ -238,8 +238,8 @@ public:
             if (!event.book_valid()) {
                 continue;
             }
-            std::array<md::book_level, md::md_top_levels> bids{};
-            std::array<md::book_level, md::md_top_levels> asks{};
+            std::array<core::book_level, md::md_top_levels> bids{};
+            std::array<core::book_level, md::md_top_levels> asks{};
             const std::size_t bid_count = sync.book().top(core::side::buy, bids);
             const std::size_t ask_count = sync.book().top(core::side::sell, asks);
             expect(event.bid_count == bid_count && event.ask_count == ask_count &&
@@ -249,11 +249,11 @@ public:
     }
 
 private:
-    static void check_side(const std::array<md::book_level, md::md_top_levels>& levels,
+    static void check_side(const std::array<core::book_level, md::md_top_levels>& levels,
                            std::size_t count, core::side s, std::string_view input) {
         for (std::size_t i = 0; i < md::md_top_levels; ++i) {
             if (i >= count) {
-                expect(levels[i] == md::book_level{}, "unused event levels are zero", input);
+                expect(levels[i] == core::book_level{}, "unused event levels are zero", input);
                 continue;
             }
             expect(levels[i].qty.lots() > 0, "event quantities are positive", input);

@@ -22,15 +22,15 @@ namespace core = quoter::core;
 
 namespace {
 
-std::vector<md::book_level> side_of(const md::order_book& book, core::side side) {
-    std::vector<md::book_level> levels;
+std::vector<core::book_level> side_of(const md::order_book& book, core::side side) {
+    std::vector<core::book_level> levels;
     for (std::size_t i = 0; i < book.depth(side); ++i) {
         levels.push_back(book.level(side, i));
     }
     return levels;
 }
 
-bool same_levels(const std::vector<md::book_level>& a, const std::vector<md::book_level>& b) {
+bool same_levels(const std::vector<core::book_level>& a, const std::vector<core::book_level>& b) {
     if (a.size() != b.size()) {
         return false;
     }
@@ -121,8 +121,8 @@ TEST_CASE("recorder argument errors", "[live]") {
     // Offline with no cache: no filters, nothing recorded.
     live::recorder_config offline;
     offline.session.instruments.offline = true;
-    auto missing =
-        live::run_recorder({"BTCUSDT"}, dir.path.string(), 100ms, net::binance_endpoints{}, offline);
+    auto missing = live::run_recorder({"BTCUSDT"}, dir.path.string(), 100ms,
+                                      net::binance_endpoints{}, offline);
     REQUIRE_FALSE(missing.has_value());
     CHECK(missing.error() == live::record_error::instruments);
 }

@@ -57,9 +57,9 @@ constexpr std::string_view futures_snapshot =
 
 struct decoder_fixture {
     symbol_registry registry = testing::make_registry();
-    binance_decoder decoder{registry, decoder_config{.max_levels_per_side = 16,
-                                                     .reports_burst = 2,
-                                                     .report_interval_ms = 1000}};
+    binance_decoder decoder{
+        registry,
+        decoder_config{.max_levels_per_side = 16, .reports_burst = 2, .report_interval_ms = 1000}};
 
     const decoded_message& decode(std::string_view text, symbol_id fallback = invalid_symbol) {
         return decoder.decode_copy(text, 1'000, fallback);
@@ -94,7 +94,8 @@ TEST_CASE("a spot depthUpdate in a combined-stream envelope decodes exactly", "[
 TEST_CASE("raw /ws messages decode like enveloped ones", "[decoder]") {
     decoder_fixture f;
     const auto start = spot_depth_envelope.find(R"("data":)") + 7;
-    const std::string raw(spot_depth_envelope.substr(start, spot_depth_envelope.size() - start - 1));
+    const std::string raw(
+        spot_depth_envelope.substr(start, spot_depth_envelope.size() - start - 1));
     REQUIRE(raw.front() == '{');
     const auto& m = f.decode(raw);
     REQUIRE(m.kind == message_kind::depth_update);
@@ -173,8 +174,7 @@ TEST_CASE("REST depth snapshots decode with the requested symbol", "[decoder]") 
     CHECK(no_symbol.error == decode_error::no_symbol);
 }
 
-TEST_CASE("unknown fields, replies, other events and unknown symbols are not errors",
-          "[decoder]") {
+TEST_CASE("unknown fields, replies, other events and unknown symbols are not errors", "[decoder]") {
     decoder_fixture f;
     const auto& extra = f.decode(
         R"({"stream":"btcusdt@bookTicker","data":{"x":{"deep":[1,[2,{"y":null}]]},"u":7,)"
@@ -208,9 +208,9 @@ TEST_CASE("a symbol named after the levels is found by a second pass", "[decoder
     CHECK(m.depth.bids[0].px == f.px(eth, "2683.80"));
 
     // Stream name says one symbol, "s" another: "s" wins and the levels are re-read.
-    const auto& both = f.decode(
-        R"({"stream":"ethusdt@depth","data":{"e":"depthUpdate","E":1,"U":5,"u":6,)"
-        R"("b":[["61000.01","1"]],"a":[],"s":"BTCUSDT"}})");
+    const auto& both =
+        f.decode(R"({"stream":"ethusdt@depth","data":{"e":"depthUpdate","E":1,"U":5,"u":6,)"
+                 R"("b":[["61000.01","1"]],"a":[],"s":"BTCUSDT"}})");
     REQUIRE(both.kind == message_kind::depth_update);
     CHECK(both.symbol == btc);
     CHECK(both.depth.bids[0].px == price{6100001});
@@ -494,6 +494,10 @@ constexpr std::string_view futures_ticker_canonical =
     R"({"e":"bookTicker","u":400900,"E":1723161255308,"T":1723161255306,"s":"BTCPERP",)"
     R"("b":"61000.10","B":"2.500","a":"61000.20","A":"0.010"})";
 
+constexpr std::string_view futures_agg_trade =
+    R"({"e":"aggTrade","E":1723161255343,"a":26129,"s":"BTCPERP","p":"61000.10","q":"0.010",)"
+    R"("f":100,"l":104,"T":1723161255342,"m":true})";
+
 constexpr std::string_view spot_ticker_raw =
     R"({"u":50093239212,"s":"ETHUSDT","b":"2683.80000000","B":"3.78826000","a":"2683.81000000",)"
     R"("A":"0.00010000"})";
@@ -527,8 +531,9 @@ TEST_CASE("canonical messages take the canonical reader and decode as the genera
         spot_depth_envelope.find(R"("data":)") + 7,
         spot_depth_envelope.size() - spot_depth_envelope.find(R"("data":)") - 8));
     const std::vector<std::string_view> canonical{
-        spot_depth_envelope,      raw_spot_depth, futures_depth,  spot_ticker_envelope,
-        futures_ticker_canonical, eth_depth_raw,  spot_ticker_raw};
+        spot_depth_envelope,  raw_spot_depth,           futures_depth,
+        spot_ticker_envelope, futures_ticker_canonical, eth_depth_raw,
+        spot_ticker_raw,      trade_envelope,           agg_trade};
     for (const std::string_view text : canonical) {
         const std::uint64_t before = d.fast.stats().canonical;
         d.require_agree(text);
@@ -537,7 +542,7 @@ TEST_CASE("canonical messages take the canonical reader and decode as the genera
     }
     CHECK(d.general.stats().canonical == 0);
     // Other field orders, other events and snapshots take the general path in both.
-    for (const std::string_view text : {futures_ticker, trade_envelope, agg_trade, spot_snapshot}) {
+    for (const std::string_view text : {futures_ticker, futures_agg_trade, spot_snapshot}) {
         const std::uint64_t before = d.fast.stats().canonical;
         d.require_agree(text, '\0', btc);
         CHECK(d.fast.stats().canonical == before);
@@ -585,6 +590,24 @@ TEST_CASE("the canonical reader falls back on every deviation from the layout",
         R"({"u":1,"s":"BTCUSDT","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
         R"({"u":18446744073709551615,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"})",
         R"({"e":"bookTicker","u":1,"E":9223372036854775807,"T":1,"s":"BTCPERP","b":"1.00","B":"1","a":"2.00","A":"1"})",
+        // trades: other orders, types and ranges
+        R"({"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.00000000","q":"1.00000000","T":1,"m":1,"M":true})",
+        R"({"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.00000000","q":"1.00000000","T":1,"m":true,"M":null})",
+        R"({"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.00000000","q":"1.00000000","T":1,"m":true})",
+        R"({"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.00000000","q":"1.00000000","m":true,"M":true})",
+        R"({"e":"trade","E":1,"s":"BTCUSDT","t":9223372036854775808,"p":"1.00000000","q":"1.00000000","T":1,"m":true,"M":true})",
+        R"({"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.001","q":"1.00000000","T":1,"m":false,"M":true})",
+        R"({"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.00000000","q":"1.000000001","T":1,"m":false,"M":true})",
+        R"({"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.00000000","q":"1.00000000","T":9223372036854775807,"m":false,"M":true})",
+        R"({"e":"trade","E":1,"s":"NOPEUSDT","t":5,"p":"1.00000000","q":"1.00000000","T":1,"m":false,"M":true})",
+        R"({"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.00000000","q":"1.00000000","T":1,"m":false,"M":true,"x":1})",
+        R"({"stream":"btcusdt@depth","data":{"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.00000000","q":"1.00000000","T":1,"m":false,"M":true}})",
+        R"({"stream":"btcusdt@aggTrade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"1.00000000","q":"1.00000000","T":1,"m":false,"M":true}})",
+        R"({"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1.00000000","q":"1.00000000","f":7,"l":7,"T":1,"m":false,"M":true}})",
+        R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1.00000000","q":"1.00000000","f":8,"l":7,"T":1,"m":false,"M":true})",
+        R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1.00000000","q":"1.00000000","f":0,"l":4294967295,"T":1,"m":false,"M":true})",
+        R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1.00000000","q":"1.00000000","f":1,"l":4294967295,"T":1,"m":false,"M":true})",
+        R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1.00000000","q":"1.00000000","T":1,"m":false,"M":true})",
     };
     for (const std::string& text : variants) {
         for (const char padding : {'\0', '7', '"', ']', '}'}) {
@@ -599,7 +622,8 @@ TEST_CASE("the canonical reader falls back on every deviation from the layout",
     many += R"(],"a":[]})";
     d.require_agree(many);
     CHECK(d.fast.last().error == decode_error::too_many_levels);
-    for (const std::string_view text : {spot_depth_envelope, spot_ticker_envelope, eth_depth_raw}) {
+    for (const std::string_view text :
+         {spot_depth_envelope, spot_ticker_envelope, eth_depth_raw, trade_envelope, agg_trade}) {
         for (std::size_t size = 0; size < text.size(); ++size) {
             for (const char padding : {'\0', '0', '"'}) {
                 d.require_agree(text.substr(0, size), padding);
@@ -613,9 +637,9 @@ TEST_CASE("random mutations of canonical messages decode alike on both paths",
     twin_decoders d;
     std::mt19937_64 rng(2024);
     constexpr std::string_view alphabet = "0123456789.\"\\,:[]{} e-+xE\x01\x7f\xc3";
-    const std::vector<std::string_view> seeds{spot_depth_envelope, spot_ticker_envelope,
-                                              futures_depth,       futures_ticker_canonical,
-                                              eth_depth_raw,       spot_ticker_raw};
+    const std::vector<std::string_view> seeds{
+        spot_depth_envelope, spot_ticker_envelope, futures_depth,  futures_ticker_canonical,
+        eth_depth_raw,       spot_ticker_raw,      trade_envelope, agg_trade};
     for (const std::string_view seed : seeds) {
         for (int round = 0; round < 1500; ++round) {
             std::string text(seed);

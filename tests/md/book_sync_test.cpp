@@ -20,8 +20,8 @@ constexpr core::timestamp_ns ms = core::ns_per_ms;
 struct depth_message {
     std::uint64_t first = 0;
     std::uint64_t last = 0;
-    std::vector<book_level> bids;
-    std::vector<book_level> asks;
+    std::vector<core::book_level> bids;
+    std::vector<core::book_level> asks;
     std::uint64_t prev = 0;
     bool has_prev = false;
 
@@ -37,22 +37,25 @@ struct depth_message {
     }
 };
 
-depth_message diff(std::uint64_t first, std::uint64_t last, std::vector<book_level> bids = {},
-                   std::vector<book_level> asks = {}) {
+depth_message diff(std::uint64_t first, std::uint64_t last, std::vector<core::book_level> bids = {},
+                   std::vector<core::book_level> asks = {}) {
     return {first, last, std::move(bids), std::move(asks)};
 }
 
 depth_message futures_diff(std::uint64_t first, std::uint64_t last, std::uint64_t prev,
-                           std::vector<book_level> bids = {}, std::vector<book_level> asks = {}) {
+                           std::vector<core::book_level> bids = {},
+                           std::vector<core::book_level> asks = {}) {
     return {first, last, std::move(bids), std::move(asks), prev, true};
 }
 
-depth_message snapshot(std::uint64_t id, std::vector<book_level> bids,
-                       std::vector<book_level> asks) {
+depth_message snapshot(std::uint64_t id, std::vector<core::book_level> bids,
+                       std::vector<core::book_level> asks) {
     return {id, id, std::move(bids), std::move(asks)};
 }
 
-book_level lvl(std::int64_t px, std::int64_t lots) { return {price{px}, qty{lots}}; }
+core::book_level lvl(std::int64_t px, std::int64_t lots) {
+    return {price{px}, qty{lots}};
+}
 
 depth_message standard_snapshot(std::uint64_t id) {
     return snapshot(id, {lvl(100, 10), lvl(99, 20), lvl(98, 30)},
@@ -116,7 +119,7 @@ TEST_CASE("initial sync: buffer, snapshot, drop covered diffs, straddle, continu
     CHECK(sync.stats().diffs_applied == 2);
 
     const order_book& book = sync.book();
-    CHECK(book.best_bid() == lvl(100, 2)); // from diff 106..110, not the dropped 100..105
+    CHECK(book.best_bid() == lvl(100, 2));  // from diff 106..110, not the dropped 100..105
     CHECK(book.best_ask() == lvl(102, 21)); // 101 removed
     CHECK(book.qty_at(side::sell, price{104}) == qty{5});
 
@@ -561,7 +564,9 @@ TEST_CASE("the diff buffer is bounded and drops its oldest diffs", "[book_sync]"
     book_sync sync(0, market::spot, {.max_buffered_diffs = 3, .max_buffered_levels = 4});
     (void)sync.on_connected(0);
     for (std::uint64_t i = 0; i < 5; ++i) {
-        (void)sync.on_depth_update(diff(100 + 10 * i, 109 + 10 * i, {lvl(100, static_cast<std::int64_t>(i) + 1)}).view(), 1);
+        (void)sync.on_depth_update(
+            diff(100 + 10 * i, 109 + 10 * i, {lvl(100, static_cast<std::int64_t>(i) + 1)}).view(),
+            1);
     }
     CHECK(sync.buffered_diffs() == 3);
     CHECK(sync.stats().diffs_dropped_overflow == 2);

@@ -11,10 +11,10 @@
 #include <vector>
 
 using namespace quoter;
+using quoter::core::book_level;
 using quoter::core::price;
 using quoter::core::qty;
 using quoter::core::side;
-using quoter::md::book_level;
 using quoter::md::level_change;
 using quoter::md::order_book;
 
@@ -22,8 +22,8 @@ TEST_CASE("an empty book has no levels and no best", "[order_book]") {
     const order_book book(16);
     CHECK(book.empty(side::buy));
     CHECK(book.empty(side::sell));
-    CHECK(book.best_bid() == book_level{});
-    CHECK(book.best_ask() == book_level{});
+    CHECK(book.best_bid() == core::book_level{});
+    CHECK(book.best_ask() == core::book_level{});
     CHECK_FALSE(book.crossed());
     CHECK(book.capacity() == 16);
 }
@@ -36,12 +36,12 @@ TEST_CASE("set inserts, updates and erases levels on each side", "[order_book]")
     CHECK(book.set(side::sell, price{105}, qty{3}) == level_change::inserted);
     CHECK(book.set(side::sell, price{103}, qty{4}) == level_change::inserted);
 
-    CHECK(book.best_bid() == book_level{price{102}, qty{7}});
-    CHECK(book.best_ask() == book_level{price{103}, qty{4}});
+    CHECK(book.best_bid() == core::book_level{price{102}, qty{7}});
+    CHECK(book.best_ask() == core::book_level{price{103}, qty{4}});
     CHECK(book.depth(side::buy) == 3);
-    CHECK(book.level(side::buy, 1) == book_level{price{101}, qty{1}});
-    CHECK(book.level(side::buy, 2) == book_level{price{100}, qty{5}});
-    CHECK(book.level(side::sell, 1) == book_level{price{105}, qty{3}});
+    CHECK(book.level(side::buy, 1) == core::book_level{price{101}, qty{1}});
+    CHECK(book.level(side::buy, 2) == core::book_level{price{100}, qty{5}});
+    CHECK(book.level(side::sell, 1) == core::book_level{price{105}, qty{3}});
 
     CHECK(book.set(side::buy, price{101}, qty{9}) == level_change::updated);
     CHECK(book.set(side::buy, price{101}, qty{9}) == level_change::none);
@@ -50,10 +50,10 @@ TEST_CASE("set inserts, updates and erases levels on each side", "[order_book]")
 
     CHECK(book.set(side::buy, price{102}, qty{0}) == level_change::erased);
     CHECK(book.set(side::buy, price{102}, qty{0}) == level_change::none);
-    CHECK(book.best_bid() == book_level{price{101}, qty{9}});
+    CHECK(book.best_bid() == core::book_level{price{101}, qty{9}});
     CHECK(book.erase(side::sell, price{103}));
     CHECK_FALSE(book.erase(side::sell, price{103}));
-    CHECK(book.best_ask() == book_level{price{105}, qty{3}});
+    CHECK(book.best_ask() == core::book_level{price{105}, qty{3}});
 }
 
 TEST_CASE("top copies the best levels, best first", "[order_book]") {
@@ -62,7 +62,7 @@ TEST_CASE("top copies the best levels, best first", "[order_book]") {
         book.set(side::buy, price{1000 - i}, qty{i + 1});
         book.set(side::sell, price{1001 + i}, qty{i + 1});
     }
-    std::array<book_level, 10> top{};
+    std::array<core::book_level, 10> top{};
     REQUIRE(book.top(side::buy, top) == 10);
     for (std::size_t i = 0; i < 10; ++i) {
         CHECK(top[i].px == price{1000 - static_cast<int>(i)});
@@ -123,19 +123,19 @@ TEST_CASE("a full side drops its worst level and counts it", "[order_book]") {
 
 TEST_CASE("assign loads a best-first snapshot and falls back for other orders", "[order_book]") {
     order_book book(8);
-    const std::vector<book_level> bids{
+    const std::vector<core::book_level> bids{
         {price{100}, qty{1}}, {price{99}, qty{2}}, {price{97}, qty{3}}};
-    const std::vector<book_level> asks{
+    const std::vector<core::book_level> asks{
         {price{103}, qty{1}}, {price{101}, qty{2}}, {price{102}, qty{0}}};
     book.assign(side::buy, bids);
     book.assign(side::sell, asks);
     CHECK(book.depth(side::buy) == 3);
-    CHECK(book.best_bid() == book_level{price{100}, qty{1}});
-    CHECK(book.level(side::buy, 2) == book_level{price{97}, qty{3}});
+    CHECK(book.best_bid() == core::book_level{price{100}, qty{1}});
+    CHECK(book.level(side::buy, 2) == core::book_level{price{97}, qty{3}});
     CHECK(book.depth(side::sell) == 2); // the zero level is skipped
-    CHECK(book.best_ask() == book_level{price{101}, qty{2}});
+    CHECK(book.best_ask() == core::book_level{price{101}, qty{2}});
 
-    std::vector<book_level> many;
+    std::vector<core::book_level> many;
     for (int i = 0; i < 12; ++i) {
         many.push_back({price{1000 - i}, qty{1}});
     }
@@ -173,11 +173,11 @@ TEST_CASE("the flat book matches a std::map book under random updates", "[order_
     REQUIRE(book.depth(side::sell) == asks.size());
     std::size_t i = 0;
     for (const auto& [px, lots] : bids) {
-        REQUIRE(book.level(side::buy, i++) == book_level{price{px}, qty{lots}});
+        REQUIRE(book.level(side::buy, i++) == core::book_level{price{px}, qty{lots}});
     }
     i = 0;
     for (const auto& [px, lots] : asks) {
-        REQUIRE(book.level(side::sell, i++) == book_level{price{px}, qty{lots}});
+        REQUIRE(book.level(side::sell, i++) == core::book_level{price{px}, qty{lots}});
     }
     CHECK(book.truncated_levels() == 0);
 }
@@ -206,11 +206,11 @@ TEST_CASE("block splits, merges and truncation keep the book equal to a model", 
                 REQUIRE(book.depth(side::buy) == model.size());
                 std::size_t i = 0;
                 for (const auto& [p, l] : model) {
-                    REQUIRE(book.level(side::buy, i++) == book_level{price{p}, qty{l}});
+                    REQUIRE(book.level(side::buy, i++) == core::book_level{price{p}, qty{l}});
                 }
             }
         }
-        std::array<book_level, 10> top{};
+        std::array<core::book_level, 10> top{};
         REQUIRE(book.top(side::buy, top) == 10);
         CHECK(top[0].px.ticks() == model.begin()->first);
         // A cleared book is as good as new.
@@ -260,8 +260,8 @@ public:
         bids_.clear();
         asks_.clear();
     }
-    [[nodiscard]] std::vector<book_level> levels(side s) const {
-        std::vector<book_level> out;
+    [[nodiscard]] std::vector<core::book_level> levels(side s) const {
+        std::vector<core::book_level> out;
         const auto copy = [&](const auto& map) {
             for (const auto& [px, lots] : map) {
                 out.push_back({price{px}, qty{lots}});
@@ -306,20 +306,20 @@ private:
 void require_same_top(const order_book& book, const model_book& model, side s) {
     const auto expected = model.levels(s);
     REQUIRE(book.depth(s) == expected.size());
-    std::array<book_level, 12> top{};
+    std::array<core::book_level, 12> top{};
     const std::size_t n = book.top(s, top);
     REQUIRE(n == std::min(top.size(), expected.size()));
     for (std::size_t i = 0; i < n; ++i) {
         REQUIRE(top[i] == expected[i]);
     }
-    REQUIRE(book.best(s) == (expected.empty() ? book_level{} : expected.front()));
+    REQUIRE(book.best(s) == (expected.empty() ? core::book_level{} : expected.front()));
 }
 
 void require_same_book(const order_book& book, const model_book& model) {
     for (const side s : {side::buy, side::sell}) {
         const auto expected = model.levels(s);
         REQUIRE(book.depth(s) == expected.size());
-        std::vector<book_level> all(expected.size() + 3);
+        std::vector<core::book_level> all(expected.size() + 3);
         REQUIRE(book.top(s, all) == expected.size());
         for (std::size_t i = 0; i < expected.size(); ++i) {
             REQUIRE(all[i] == expected[i]);
@@ -339,13 +339,13 @@ void require_same_book(const order_book& book, const model_book& model) {
 
 /// Top levels a watcher copied and the versions it copied them at, as the md publisher keeps.
 struct top_watch {
-    std::array<book_level, 10> levels{};
+    std::array<core::book_level, 10> levels{};
     std::size_t count = 0;
     std::uint64_t version = 0;
     std::uint64_t layout = 0;
 
     void check_and_rewatch(const order_book& book, side s) {
-        std::array<book_level, 10> now{};
+        std::array<core::book_level, 10> now{};
         const std::size_t n = book.top(s, now);
         if (book.top_version(s) == version) {
             // No watched change: the copy is still exact.
@@ -361,7 +361,7 @@ struct top_watch {
             for (std::size_t i = 0; i < n; ++i) {
                 REQUIRE(now[i].px == levels[i].px);
             }
-            book.refresh_quantities(s, std::span<book_level>(levels.data(), count));
+            book.refresh_quantities(s, std::span<core::book_level>(levels.data(), count));
             for (std::size_t i = 0; i < n; ++i) {
                 REQUIRE(now[i] == levels[i]);
             }
@@ -392,15 +392,15 @@ TEST_CASE("by default the window is sized from the first price: BTCUSDT keeps 65
 
     order_book btc(8192);
     CHECK(btc.window_ticks() == order_book::min_window_ticks); // nothing seen yet
-    const std::array snapshot{book_level{price{6'000'000}, qty{5}},
-                              book_level{price{5'999'999}, qty{7}}};
+    const std::array snapshot{core::book_level{price{6'000'000}, qty{5}},
+                              core::book_level{price{5'999'999}, qty{7}}};
     btc.assign(side::buy, snapshot);
     CHECK(btc.window_ticks() == 65536);
     CHECK(btc.best_bid() == snapshot[0]);
     CHECK(btc.depth(side::buy) == 2);
 
     order_book cheap(8192);
-    const std::array diff{book_level{price{1'000}, qty{3}}};
+    const std::array diff{core::book_level{price{1'000}, qty{3}}};
     cheap.apply(side::sell, diff);
     CHECK(cheap.window_ticks() == order_book::min_window_ticks);
     CHECK(cheap.best_ask() == diff[0]);
@@ -440,7 +440,7 @@ TEST_CASE("a rising top moves the window up and keeps every level", "[order_book
         const std::int64_t px = 1'000'000 + i * 700;
         book.set(side::buy, price{px}, qty{i + 1});
         model.set(side::buy, px, i + 1);
-        REQUIRE(book.best_bid() == book_level{price{px}, qty{i + 1}});
+        REQUIRE(book.best_bid() == core::book_level{price{px}, qty{i + 1}});
     }
     require_same_book(book, model);
     CHECK(book.window_depth(side::buy) < book.depth(side::buy)); // older levels went deep
@@ -496,7 +496,7 @@ TEST_CASE("apply equals set level by level", "[order_book]") {
     std::mt19937_64 rng(99);
     order_book by_apply(3000, 4096);
     order_book by_set(3000, 4096);
-    std::vector<book_level> batch;
+    std::vector<core::book_level> batch;
     for (int message = 0; message < 3000; ++message) {
         const side s = (rng() & 1U) != 0 ? side::buy : side::sell;
         batch.clear();
@@ -509,15 +509,15 @@ TEST_CASE("apply equals set level by level", "[order_book]") {
                 {price{px}, qty{rng() % 3 == 0 ? 0 : static_cast<std::int64_t>(rng() % 50 + 1)}});
         }
         by_apply.apply(s, batch);
-        for (const book_level& level : batch) {
+        for (const core::book_level& level : batch) {
             by_set.set(s, level.px, level.qty);
         }
         REQUIRE(by_apply.depth(s) == by_set.depth(s));
         REQUIRE(by_apply.best(s) == by_set.best(s));
     }
     for (const side s : {side::buy, side::sell}) {
-        std::vector<book_level> a(by_apply.depth(s));
-        std::vector<book_level> b(by_set.depth(s));
+        std::vector<core::book_level> a(by_apply.depth(s));
+        std::vector<core::book_level> b(by_set.depth(s));
         REQUIRE(by_apply.top(s, a) == by_set.top(s, b));
         CHECK(a == b);
     }
@@ -549,7 +549,7 @@ TEST_CASE("the windowed book matches a std::map book under random operations",
         top_watch bid_watch;
         top_watch ask_watch;
         std::int64_t mid = 5'000'000;
-        std::vector<book_level> batch;
+        std::vector<core::book_level> batch;
         const auto random_px = [&](side s) {
             std::int64_t distance = 0;
             switch (rng() % 10) {
@@ -586,7 +586,7 @@ TEST_CASE("the windowed book matches a std::map book under random operations",
                     batch.push_back({price{random_px(s)}, qty{random_lots()}});
                 }
                 book.apply(s, batch);
-                for (const book_level& level : batch) {
+                for (const core::book_level& level : batch) {
                     model.set(s, level.px.ticks(), level.qty.lots());
                 }
             } else if (op < 990) {
@@ -607,10 +607,10 @@ TEST_CASE("the windowed book matches a std::map book under random operations",
                 }
                 book.assign(s, batch);
                 const auto old = model.levels(s);
-                for (const book_level& level : old) {
+                for (const core::book_level& level : old) {
                     model.set(s, level.px.ticks(), 0);
                 }
-                for (const book_level& level : batch) {
+                for (const core::book_level& level : batch) {
                     model.set(s, level.px.ticks(), level.qty.lots());
                 }
             } else {

@@ -254,10 +254,10 @@ TEST_CASE("every event equals a freshly built one: unused levels are zero", "[pu
     f.sync_btc();
     const auto unused_levels_are_zero = [](const md_event& event) {
         for (std::size_t i = event.bid_count; i < md_event::top_levels; ++i) {
-            REQUIRE(event.bids[i] == book_level{});
+            REQUIRE(event.bids[i] == core::book_level{});
         }
         for (std::size_t i = event.ask_count; i < md_event::top_levels; ++i) {
-            REQUIRE(event.asks[i] == book_level{});
+            REQUIRE(event.asks[i] == core::book_level{});
         }
     };
     // A full top-K on the bid side...
@@ -344,8 +344,8 @@ TEST_CASE("events reusing unchanged or requantified levels equal freshly built o
         const symbol_id symbol = (rng() % 3 == 0) ? eth : btc;
         const std::string name = symbol == btc ? "BTCUSDT" : "ETHUSDT";
         const std::string stream = symbol == btc ? "btcusdt" : "ethusdt";
-        const book_level bid = feed.sync(symbol).book().best_bid();
-        const book_level ask = feed.sync(symbol).book().best_ask();
+        const core::book_level bid = feed.sync(symbol).book().best_bid();
+        const core::book_level ask = feed.sync(symbol).book().best_ask();
         const std::size_t before = sink.events.size();
         if (rng() % 2 == 0) {
             std::string levels[2];
@@ -386,7 +386,7 @@ TEST_CASE("events reusing unchanged or requantified levels equal freshly built o
                 continue;
             }
             const order_book& book = feed.sync(event.symbol).book();
-            std::array<book_level, md_top_levels> fresh{};
+            std::array<core::book_level, md_top_levels> fresh{};
             REQUIRE(event.bid_count == book.top(core::side::buy, fresh));
             for (std::size_t i = 0; i < event.bid_count; ++i) {
                 REQUIRE(event.bids[i] == fresh[i]);
@@ -396,7 +396,7 @@ TEST_CASE("events reusing unchanged or requantified levels equal freshly built o
                 REQUIRE(event.asks[i] == fresh[i]);
             }
             for (std::size_t i = event.bid_count; i < md_top_levels; ++i) {
-                REQUIRE(event.bids[i] == book_level{});
+                REQUIRE(event.bids[i] == core::book_level{});
             }
             ++checked;
         }

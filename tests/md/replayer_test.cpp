@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -500,6 +501,37 @@ TEST_CASE("a replay in which nothing decodes fails and says what the lines were"
     CHECK(stats.malformed_by_error[static_cast<std::size_t>(decode_error::wrong_stream)] == 1);
     CHECK(stats.market_data == 0);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("next() in place yields the events next(out) copies, in the same order", "[replay]") {
+    const auto dir = testing::temp_dir("replay-in-place");
+    symbol_registry registry = testing::make_registry();
+    const std::string path = write_capture(
+        dir, "depth.txt",
+        {depth_line,
+         R"(1723161254100000000 {"lastUpdateId":105,"bids":[["61000.00","2.0"]],"asks":[["61001.00","1.0"]]})",
+         R"(1723161254200000000 {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate",)"
+         R"("E":1723161255408,"s":"BTCUSDT","U":111,"u":112,"b":[["61000.50","1.0"]],"a":[]}})",
+         R"(1723161254300000000 {"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255409,)"
+         R"("s":"BTCUSDT","t":7,"p":"61000.50","q":"0.5","T":1723161255409,"m":true,"M":true}})"});
+    capture_replayer copied(registry, {path});
+    capture_replayer in_place(registry, {path});
+    std::vector<md_event> expected;
+    md_event event;
+    while (copied.next(event)) {
+        expected.push_back(event);
+    }
+    // The connection states of every symbol, the book, the trade: several events per line.
+    REQUIRE(expected.size() > registry.size() + 1);
+    std::size_t i = 0;
+    while (const md_event* next = in_place.next()) {
+        REQUIRE(i < expected.size());
+        CHECK(std::memcmp(next, &expected[i], sizeof(md_event)) == 0);
+        ++i;
+    }
+    CHECK(i == expected.size());
+    CHECK(in_place.lines() == copied.lines());
+    CHECK(in_place.error() == copied.error());
 }
 
 TEST_CASE("a replay of another symbol's capture fails even though its snapshot applies",

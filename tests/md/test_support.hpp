@@ -50,10 +50,10 @@ inline void require_same_decode(const decoded_message& a, const decoded_message&
     REQUIRE(a.depth.has_prev_final_update_id == b.depth.has_prev_final_update_id);
     REQUIRE(a.depth.exchange_ns == b.depth.exchange_ns);
     REQUIRE(a.depth.transaction_ns == b.depth.transaction_ns);
-    REQUIRE(std::vector<book_level>(a.depth.bids.begin(), a.depth.bids.end()) ==
-            std::vector<book_level>(b.depth.bids.begin(), b.depth.bids.end()));
-    REQUIRE(std::vector<book_level>(a.depth.asks.begin(), a.depth.asks.end()) ==
-            std::vector<book_level>(b.depth.asks.begin(), b.depth.asks.end()));
+    REQUIRE(std::vector<core::book_level>(a.depth.bids.begin(), a.depth.bids.end()) ==
+            std::vector<core::book_level>(b.depth.bids.begin(), b.depth.bids.end()));
+    REQUIRE(std::vector<core::book_level>(a.depth.asks.begin(), a.depth.asks.end()) ==
+            std::vector<core::book_level>(b.depth.asks.begin(), b.depth.asks.end()));
     REQUIRE(a.ticker.update_id == b.ticker.update_id);
     REQUIRE(a.ticker.bid == b.ticker.bid);
     REQUIRE(a.ticker.ask == b.ticker.ask);

@@ -132,8 +132,36 @@ TEST_CASE("ranking by the objective, best first, NaN last", "[research][results]
     CHECK(rank(results) == std::vector<std::size_t>{1, 2, 0});
     results.rows[1].stats[metric_index("total_pnl")].mean = std::nan("");
     CHECK(rank(results) == std::vector<std::size_t>{2, 0, 1});
-    results.header.goal = objective::sharpe; // equal Sharpe everywhere: trial order
+    results.header.goal = *objective::parse("sharpe"); // equal Sharpe everywhere: trial order
     CHECK(rank(results) == std::vector<std::size_t>{0, 1, 2});
+}
+
+TEST_CASE("ranking by an objective expression; it survives the results file and shows in the "
+          "report",
+          "[research][results]") {
+    auto header = header_of({"strategy.linear.spread_bps", "strategy.model"}, 3);
+    header.goal = *objective::parse("-pnl + 0 * pnl.sd");
+    results_file results{header,
+                         {row_of(0, "1.0", "\"a\"", 1.0), row_of(1, "2.0", "\"a\"", 5.0),
+                          row_of(2, "3.0", "\"a\"", 3.0)}};
+    // Lowest PnL first: the expression, not the metric, decides.
+    CHECK(rank(results) == std::vector<std::size_t>{0, 2, 1});
+    // The header keeps the expression: read back, it ranks the same.
+    quoter::test::temp_dir dir("research-results");
+    {
+        auto writer = results_writer::open(dir.path() / "trials.jsonl", header, false);
+        REQUIRE(writer);
+        for (const auto& row : results.rows) {
+            REQUIRE(writer->append(row));
+        }
+    }
+    const auto read = read_results(dir.path() / "trials.jsonl");
+    REQUIRE(read);
+    CHECK(read->header.goal.text() == "-pnl + 0 * pnl.sd");
+    CHECK(rank(*read) == std::vector<std::size_t>{0, 2, 1});
+    CHECK_THAT(ranking_markdown(results, 10), Catch::Contains("objective `-pnl + 0 * pnl.sd`"));
+    CHECK_THAT(trials_json(results), Catch::Contains("\"objective\": \"-pnl + 0 * pnl.sd\""));
+    CHECK_THAT(report_html(results), Catch::Contains("-pnl + 0 * pnl.sd"));
 }
 
 TEST_CASE("best.toml: parameters written in, profiles cannot undo them, no [sweep]",

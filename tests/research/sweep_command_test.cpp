@@ -114,9 +114,61 @@ TEST_CASE("bad sweeps fail before running, saying why", "[research][sweep]") {
     const auto nothing = run_quoter({"sweep", "-c", config.string(), "--out", dir.path().string()});
     CHECK(nothing.status == 2);
     CHECK(nothing.err.find("nothing to sweep") != std::string::npos);
+    // A time split needs captures, a share strictly between 0 and 1, and no --train/--test.
+    const auto split = run_quoter(with(sweep_args(config, dir.path()), {"--split", "0.7"}));
+    CHECK(split.status == 2);
+    CHECK_THAT(split.err, Catch::Contains("--split divides captures in time: give them with "
+                                          "--data"));
+    const auto share = run_quoter(with(sweep_args(config, dir.path()), {"--split", "1.5"}));
+    CHECK(share.status == 2);
+    CHECK_THAT(share.err, Catch::Contains("--split 1.5: the share of each capture's time to train "
+                                          "on must lie in (0, 1)"));
     const auto shard = run_quoter(with(sweep_args(config, dir.path()), {"--shard", "2/2"}));
     CHECK(shard.status == 2);
     CHECK_FALSE(fs::exists(dir.path() / "trials.jsonl"));
+}
+
+TEST_CASE("--objective takes an expression over the metrics; errors say what and where",
+          "[research][sweep]") {
+    temp_dir dir("sweep-objective");
+    const auto config = short_config(dir);
+    const auto unknown =
+        run_quoter(with(sweep_args(config, dir.path() / "a"), {"--objective", "sharpe - drawdwn"}));
+    CHECK(unknown.status == 2);
+    CHECK_THAT(unknown.err, Catch::Contains("--objective: unknown metric \"drawdwn\" at position "
+                                            "10 of \"sharpe - drawdwn\""));
+    const auto syntax =
+        run_quoter(with(sweep_args(config, dir.path() / "a"), {"--objective", "(pnl - 1"}));
+    CHECK(syntax.status == 2);
+    CHECK_THAT(syntax.err, Catch::Contains("syntax error at position 9"));
+    CHECK_FALSE(fs::exists(dir.path() / "a" / "trials.jsonl"));
+
+    // Ranked by the expression; the lowest PnL first with its negation.
+    const auto by_pnl = run_quoter(sweep_args(config, dir.path() / "pnl"));
+    const auto negated =
+        run_quoter(with(sweep_args(config, dir.path() / "neg"), {"--objective", "-pnl"}));
+    INFO(by_pnl.err << negated.err);
+    REQUIRE(by_pnl.status == 0);
+    REQUIRE(negated.status == 0);
+    CHECK_THAT(negated.out, Catch::Contains("objective -pnl = "));
+    const auto ranking = [](const fs::path& folder) {
+        const std::string json = slurp(folder / "trials.json");
+        const auto begin = json.find("\"ranking\": [");
+        return json.substr(begin, json.find(']', begin) - begin);
+    };
+    const std::string a = ranking(dir.path() / "pnl");
+    const std::string b = ranking(dir.path() / "neg");
+    CHECK(a != b);
+    CHECK(a.substr(a.rfind(' ') + 1) == b.substr(b.find('[') + 1, b.find(',') - b.find('[') - 1));
+    // Also from [sweep] objective in the file; the command line replaces it.
+    const auto table = dir.write("table.toml", slurp(config) + "\n[sweep]\nobjective = \"-pnl\"\n");
+    const auto from_file = run_quoter(sweep_args(table, dir.path() / "file"));
+    REQUIRE(from_file.status == 0);
+    CHECK(ranking(dir.path() / "file") == b);
+    const auto overridden =
+        run_quoter(with(sweep_args(table, dir.path() / "cli"), {"--objective", "pnl"}));
+    REQUIRE(overridden.status == 0);
+    CHECK(ranking(dir.path() / "cli") == a);
 }
 
 TEST_CASE("--resume runs only the trials not yet in trials.jsonl", "[research][sweep]") {

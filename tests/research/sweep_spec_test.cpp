@@ -132,7 +132,7 @@ data = ["cap.gz"]
         CHECK(spec->paths_set);
         CHECK(spec->seed == 9);
         CHECK(spec->trials == 3);
-        CHECK(spec->goal == objective::sharpe);
+        CHECK(spec->goal == *objective::parse("sharpe"));
         REQUIRE(spec->data.size() == 1);
         CHECK(spec->data[0] == (dir.path() / "cap.gz").string());
         REQUIRE(spec->grid.size() == 2);
@@ -141,6 +141,25 @@ data = ["cap.gz"]
         REQUIRE(spec->random.size() == 1);
         CHECK(validate(*spec).empty());
         CHECK(expand(*spec).size() == 18);
+    }
+    SECTION("an expression objective") {
+        const auto spec = read_sweep_table(dir.write("s.toml", R"([sweep]
+objective = "sharpe - 0.5 * sharpe.sd"
+[sweep.set]
+"strategy.linear.spread_bps" = [1, 2]
+)"));
+        REQUIRE(spec);
+        CHECK(spec->goal.text() == "sharpe - 0.5 * sharpe.sd");
+        CHECK(spec->goal.metric().empty());
+    }
+    SECTION("a syntax error in the objective says where") {
+        const auto spec = read_sweep_table(dir.write("s.toml", R"([sweep]
+objective = "sharpe -* 2"
+)"));
+        REQUIRE_FALSE(spec);
+        REQUIRE(spec.error().size() == 1);
+        CHECK_THAT(spec.error().front(), Catch::Contains("sweep.objective: syntax error at "
+                                                         "position 9 of \"sharpe -* 2\""));
     }
     SECTION("no table: an empty spec") {
         const auto spec = read_sweep_table(dir.write("s.toml", "[engine]\n"));
@@ -161,7 +180,7 @@ objective = "profit"
                                [&](const std::string& e) { return e.find(text) != e.npos; });
         };
         CHECK(has("sweep.pahts: unknown key"));
-        CHECK(has("unknown objective"));
+        CHECK(has("sweep.objective: unknown metric \"profit\" at position 1"));
         CHECK(has("sweep.range.\"a.b\": expected an array of 3 numbers"));
     }
 }

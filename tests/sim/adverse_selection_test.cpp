@@ -59,8 +59,8 @@ TEST_CASE("without informed flow nothing moves and no random number is drawn",
     }
     CHECK(with_calls.mid() == 100.0);
     // The order-flow stream is where it was: the same fills follow.
-    const std::array<quote_level, 1> quotes{
-        quote_level{core::price{9990}, core::qty{1000}, core::price{10010}, core::qty{1000}}};
+    const std::array<core::quote_level, 1> quotes{
+        core::quote_level{core::price{9990}, core::qty{1000}, core::price{10010}, core::qty{1000}}};
     for (int i = 0; i < 200; ++i) {
         std::array<level_fill, 1> a{};
         std::array<level_fill, 1> b{};

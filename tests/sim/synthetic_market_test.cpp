@@ -196,7 +196,7 @@ TEST_CASE("observed fill frequencies match the fill probability models", "[synth
         constexpr core::duration_ns dt = 5 * core::ns_per_ms;
         market.step(dt);
         // Bid 1.00 below and ask 0.50 above the mid of 100.
-        const std::array<quote_level, 1> quotes{
+        const std::array<core::quote_level, 1> quotes{
             {{core::price{9900}, core::qty{10}, core::price{10050}, core::qty{10}}}};
         std::array<level_fill, 1> fills{};
         constexpr int n = 200000;
@@ -230,7 +230,7 @@ TEST_CASE("one market order per side sweeps every level it reaches", "[synthetic
             .value();
     constexpr core::duration_ns dt = 10 * core::ns_per_ms;
     market.step(dt);
-    const std::array<quote_level, 3> quotes{{
+    const std::array<core::quote_level, 3> quotes{{
         {core::price{9975}, core::qty{1}, core::price{10025}, core::qty{1}},
         {core::price{9925}, core::qty{2}, core::price{10075}, core::qty{2}},
         {core::price{9850}, core::qty{0}, core::price{10150}, core::qty{4}},
@@ -267,7 +267,7 @@ TEST_CASE("fill sizes are the whole quote or a fixed clip", "[synthetic_market]"
     config.fill_size = fill_size_model::fixed;
     config.fixed_fill_lots = 3;
     auto fixed = synthetic_market::create(config, test_spec(), 1).value();
-    const std::array<quote_level, 2> quotes{{
+    const std::array<core::quote_level, 2> quotes{{
         {core::price{9999}, core::qty{10}, core::price{10001}, core::qty{2}},
         {core::price{9998}, core::qty{3}, core::price{10002}, core::qty{7}},
     }};
@@ -294,7 +294,7 @@ TEST_CASE("the market is deterministic for a seed and independent of the quotes"
     auto b = synthetic_market::create(config, spec, 2024).value();
     auto quiet = synthetic_market::create(config, spec, 2024).value(); // never samples fills
     auto other = synthetic_market::create(config, spec, 2025).value();
-    const std::array<quote_level, 1> quotes{
+    const std::array<core::quote_level, 1> quotes{
         {{core::price{9990}, core::qty{1}, core::price{10010}, core::qty{1}}}};
     std::array<level_fill, 1> fills_a{};
     std::array<level_fill, 1> fills_b{};
@@ -361,8 +361,9 @@ TEST_CASE("the mid path is pinned: same bits on every platform and build", "[syn
         REQUIRE(std::abs(std::abs(walk_move) - walk_step) < 1e-9);
         (walk_move > 0 ? walk_ups : walk_downs) += 1;
 
-        const std::array<quote_level, 1> quotes{{{spec.round_bid(gbm.mid() - 2.0), core::qty{1},
-                                                  spec.round_ask(gbm.mid() + 2.0), core::qty{1}}}};
+        const std::array<core::quote_level, 1> quotes{
+            {{spec.round_bid(gbm.mid() - 2.0), core::qty{1}, spec.round_ask(gbm.mid() + 2.0),
+              core::qty{1}}}};
         const double bid_p =
             hit_probability(gbm.mid() - static_cast<double>(quotes[0].bid_price.ticks()) * 0.01);
         const double ask_p =

@@ -18,6 +18,9 @@ struct bench_options {
     int consumer_cpu = 1;
     /// Folder with Binance captures for data-driven suites.
     std::string data_dir = "../shared/data/binance";
+    /// Symbols of suites that can hold many in one process (tick_to_order: that many synthetic
+    /// symbols from quoter-venue --synthetic, next to a one-symbol run); 0: the suite's default.
+    int symbols = 0;
 };
 
 struct suite {

@@ -4,6 +4,8 @@
 // steady_clock's time line), whichever thread takes the stamp, so stamps of the md thread, the
 // core thread and the order I/O thread subtract directly:
 //
+//  (kernel_rx    md thread   the kernel received the frame's last bytes, SO_TIMESTAMPING; kept
+//                            by the md thread per message, see tick_latency_summary)
 //   socket_read  md thread   the frame's read completed (the I/O completion handler runs)
 //   decoded      md thread   decoded, applied to the book, the event built
 //   pushed       md thread   the event committed to the md -> core ring
@@ -89,6 +91,11 @@ struct tick_latency_summary {
     std::array<latency_summary, tick_point_count> hops{};
     /// socket_read to the last order point reached (written, else encoded).
     latency_summary end_to_end{};
+    /// The hop before socket_read: the kernel received the frame's last bytes (SO_TIMESTAMPING)
+    /// -> its read completed, over every stamped stream message. The md thread keeps this one
+    /// (live::service_stats::kernel_to_read); sessions on a live feed copy it here. Empty where
+    /// the kernel gives no receive time.
+    latency_summary kernel_to_read{};
     /// Ticks recorded, with and without an order.
     std::uint64_t ticks = 0;
 };

@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -78,6 +79,11 @@ struct replay_options {
     /// Capture time between two pnl samples, ns (> 0).
     core::duration_ns record_interval_ns = core::ns_per_s;
     record_options keep;
+    /// A time window of the capture (capture time, ns; one-symbol replays): events before
+    /// start_ns only build the books (the loop sees none of them, so it starts on a synced book
+    /// at start_ns); the replay ends before the first event at or after end_ns.
+    core::timestamp_ns start_ns = 0;
+    core::timestamp_ns end_ns = std::numeric_limits<core::timestamp_ns>::max();
 };
 
 /// Replays files (in order, as one stream) for the symbol config.symbol of registry.

@@ -59,6 +59,7 @@
 // allocation, no locks, no exceptions after construction.
 #pragma once
 
+#include "quoter/core/book_level.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/engine/risk_gate.hpp"
@@ -288,8 +289,15 @@ private:
     bool stop_ = false;
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
-    std::array<exec::book_level, md::md_top_levels> levels_{};
-    std::array<exec::book_level, md::md_top_levels> ask_levels_{}; ///< levels_ of the asks
+    /// One book side as last fed to the simulated exchange: the event's levels (book lots) and
+    /// their trading-lot conversions. Most events leave most levels as they were (a bookTicker
+    /// moves one side's top quantity): only levels that differ from the previous event's are
+    /// converted again. Index 0 bids, 1 asks.
+    struct fed_side {
+        std::array<core::book_level, md::md_top_levels> book{};
+        std::array<core::book_level, md::md_top_levels> trading{};
+    };
+    std::array<fed_side, 2> fed_{};
     /// The latest desired quotes; levels beyond quote_levels_ are never written (empty).
     exec::desired_quotes desired_{};
     /// The strategy's latest output, kept so that an update rewrites only its levels in use.

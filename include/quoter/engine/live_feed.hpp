@@ -40,10 +40,12 @@ public:
     /// tick-to-order histogram). Returns whether any event was there. Core thread.
     template <class Now>
     bool drain(core_loop& loop, core::tick_latency& ticks, session_services& services, Now now) {
-        return drain(loop, now, [] {}, [&](const core::tick_stamps& stamps) {
-            ticks.record(stamps);
-            services.on_tick(stamps);
-        });
+        return drain(
+            loop, now, [] {},
+            [&](const core::tick_stamps& stamps) {
+                ticks.record(stamps);
+                services.on_tick(stamps);
+            });
     }
 
     /// As above, with the caller deciding where a tick goes: started() runs before the loop
@@ -71,6 +73,35 @@ public:
             loop.set_tick_stamps(nullptr);
             ring_->pop();
             finished(stamps);
+        }
+        return any;
+    }
+
+    /// As above for several loops on one core thread: loop_of(event) gives the loop that takes
+    /// the event (nullptr: none, the event is only consumed); finished(loop, stamps) runs after.
+    template <class LoopOf, class Now, class Finished>
+    bool drain_routed(LoopOf&& loop_of, Now now, Finished&& finished) {
+        bool any = false;
+        const core::tsc_clock& clock = core::tsc_clock::process();
+        while (const md::md_event* event = ring_->front()) {
+            any = true;
+            core::tick_stamps stamps;
+            stamps[core::tick_point::socket_read] = event->read_ns;
+            stamps[core::tick_point::decoded] = event->decoded_ns;
+            stamps[core::tick_point::pushed] = event->pushed_ns;
+            stamps[core::tick_point::popped] = clock.now();
+            if (event->symbol == symbol_ && event->kind == md::md_event_kind::book &&
+                event->update_id != 0) {
+                last_update_id_ = event->update_id;
+            }
+            core_loop* loop = loop_of(*event);
+            if (loop != nullptr) {
+                loop->set_tick_stamps(&stamps);
+                loop->on_event(*event, now());
+                loop->set_tick_stamps(nullptr);
+            }
+            ring_->pop();
+            finished(loop, stamps);
         }
         return any;
     }

@@ -4,6 +4,13 @@
 // core_loop_config::core_cpu >= 0) and runs the core loop against a simulated exchange on the
 // local monotonic clock until stopped.
 //
+// Several symbols: paper_session_config::symbols names one core loop configuration per traded
+// symbol; every loop (its own strategy, quote manager, limits and account) runs on the core
+// thread against one simulated exchange, with the portfolio-level limits across them, and the
+// ring's events go to the loop of their symbol. The first symbol's loop takes the control
+// channel and feeds /status, the metrics and the state file; a kill, pause or resume it takes
+// reaches every loop. The journal holds every symbol's lines.
+//
 // Stopping: the stop flag, a quit command or a stop request on the control channel. On the way
 // out every open order is cancelled and the simulated cancels are given time to arrive.
 //
@@ -30,7 +37,13 @@ namespace quoter::engine {
 
 struct paper_session_config {
     /// engine.symbol is the index of the traded symbol in market_data.subscription.symbols.
+    /// With several symbols: the journal path and flush interval, the core CPU and the
+    /// simulated exchange's settings are taken from here.
     core_loop_config engine;
+    /// Several symbols in one loop: one configuration per traded symbol (its .symbol is its
+    /// index in market_data.subscription.symbols; set each one's account.initial_cash to its
+    /// share of the capital). Empty: engine alone. At most portfolio_exposure::max_symbols.
+    std::vector<core_loop_config> symbols;
     /// Feed, symbols and the md thread's CPU.
     live::service_config market_data;
     /// Period of the status callback, in ms.
@@ -57,7 +70,22 @@ struct paper_session_config {
     std::function<void(std::string_view)> log;
 };
 
-/// A snapshot of the session, handed to the status callback and returned at the end.
+/// One symbol of a session of several, as paper_status::symbols lists them.
+struct paper_symbol_status {
+    std::uint32_t symbol = 0; ///< Index in market_data.subscription.symbols.
+    risk::trading_state state = risk::trading_state::running;
+    core_loop_stats loop;
+    std::size_t open_orders = 0;   ///< Orders open on the simulated exchange.
+    std::uint64_t orders_sent = 0; ///< Quote orders that reached the exchange.
+    std::uint64_t risk_rejects = 0;
+    core::qty position;
+    double equity = 0.0;    ///< Quote asset, marked to the mid.
+    double total_pnl = 0.0; ///< Quote asset.
+};
+
+/// A snapshot of the session, handed to the status callback and returned at the end. With
+/// several symbols the fields below are the first symbol's (open_orders and exchange: the whole
+/// exchange's), and symbols lists each one.
 struct paper_status {
     core::timestamp_ns now = 0; ///< Core clock (steady, ns).
     risk::trading_state state = risk::trading_state::running;
@@ -85,6 +113,11 @@ struct paper_status {
     /// hops for every event, core hops for the traded symbol's ticks; in a paper session an
     /// order is "encoded" when the in-process exchange took it and nothing is written.
     core::tick_latency_summary tick_to_order;
+    /// Every traded symbol, in configuration order, when the session trades several; empty
+    /// otherwise.
+    std::vector<paper_symbol_status> symbols;
+    /// Sum of every symbol's total_pnl (quote asset; the symbols share a quote asset).
+    double portfolio_pnl = 0.0;
 };
 
 /// What a paper session recorded for its report (keep_report), as a replay's.
@@ -92,8 +125,11 @@ struct paper_report {
     std::vector<sim::pnl_sample> pnl;
     std::vector<sim::fill_record> fills;
     std::vector<sim::order_record> orders;
+    sim::activity_counts activity;
     sim::run_metrics metrics;
     alert_tally alerts;
+    /// The capital the metrics are relative to (the symbol's account.initial_cash).
+    double initial_cash = 0.0;
 };
 
 struct paper_summary {
@@ -102,7 +138,8 @@ struct paper_summary {
     std::string http_endpoint;
     std::string error; ///< Why the session could not start.
     paper_status last;
-    paper_report report; ///< Empty unless keep_report.
+    /// One per traded symbol, in configuration order; empty unless keep_report.
+    std::vector<paper_report> reports;
 };
 
 using paper_status_callback = std::function<void(const paper_status&)>;

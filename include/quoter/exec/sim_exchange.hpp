@@ -115,9 +115,6 @@ struct sim_exchange_config {
     std::uint64_t seed = 1;
 };
 
-/// One price level of a book side, in trading lots (core's one book level type).
-using core::book_level;
-
 /// Best bid and ask. A price <= 0 means that side is empty; a quantity of 0 means its size is
 /// unknown (a synthetic market that only moves prices).
 struct top_of_book {
@@ -194,12 +191,12 @@ public:
                         core::timestamp_ns now) noexcept;
     /// (a)+(c) A whole book side, best first, non-empty levels only (top-K of a depth book).
     /// Orders at prices the levels cover but do not list see their level empty.
-    void on_book_side(std::uint32_t symbol, core::side side, std::span<const book_level> levels,
-                      core::timestamp_ns now) noexcept;
+    void on_book_side(std::uint32_t symbol, core::side side,
+                      std::span<const core::book_level> levels, core::timestamp_ns now) noexcept;
     /// Both sides of a book at once: the same as on_book_side(buy, bids) then
     /// on_book_side(sell, asks), in one call.
-    void on_book(std::uint32_t symbol, std::span<const book_level> bids,
-                 std::span<const book_level> asks, core::timestamp_ns now) noexcept;
+    void on_book(std::uint32_t symbol, std::span<const core::book_level> bids,
+                 std::span<const core::book_level> asks, core::timestamp_ns now) noexcept;
     /// (a)+(c) One level's new displayed size (a depth diff); 0 removes the level.
     void on_book_level(std::uint32_t symbol, core::side side, core::price price, core::qty qty,
                        core::timestamp_ns now) noexcept;
@@ -274,7 +271,7 @@ private:
     };
 
     struct book_side_levels {
-        std::array<book_level, max_book_levels> levels{};
+        std::array<core::book_level, max_book_levels> levels{};
         std::size_t count = 0;
         /// True once any size for this side was given; without it queues start empty.
         bool sized = false;
@@ -339,7 +336,7 @@ private:
     /// on_book_side()'s update of the book and of the resting orders' queues, without the
     /// catch-up before and the fill check after.
     void set_book_side(std::uint32_t symbol, core::side side,
-                       std::span<const book_level> levels) noexcept;
+                       std::span<const core::book_level> levels) noexcept;
     void fill_crossed_side(std::uint32_t symbol, core::side side, core::timestamp_ns time) noexcept;
     void set_level(book_side_levels& book, core::side side, core::price price,
                    core::qty qty) noexcept;

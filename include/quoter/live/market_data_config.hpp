@@ -37,14 +37,23 @@ struct market_data_settings {
     std::chrono::milliseconds stale_after_ms{5000};
     /// A connection silent for this long is replaced; 0: never.
     std::chrono::milliseconds reconnect_after_stale_ms{60000};
-    /// Book capacity per side, in levels.
-    std::uint32_t book_levels = 8192;
-    /// Dense window at the top of each book side, in ticks (8 bytes a tick a side).
-    std::uint32_t book_window_ticks = 65536;
+    /// Book capacity per side, in levels; 0 (auto): twice snapshot_limit (see
+    /// book_levels_for). The deep part of a book costs about 64 bytes a level of capacity a
+    /// side (its block pool is sized for the worst fill), so capacity far past what the
+    /// snapshots and diffs fill only costs memory: 8,192 levels is about 1 MiB a book.
+    std::uint32_t book_levels = 0;
+    /// Dense window at the top of each book side, in ticks (8 bytes a tick a side); 0 (auto):
+    /// sized from the book's first price (md::order_book::window_ticks_for: 65,536 ticks for
+    /// BTCUSDT, the 4,096-tick minimum for symbols priced under 524,288 ticks).
+    std::uint32_t book_window_ticks = 0;
     /// Extra CA certificate file trusted for wss:// and https:// (a local venue's throw-away
     /// CA); resolved relative to the config file; empty: the system store only.
     std::string extra_ca_file;
 };
+
+/// Levels per side a book gets for settings: book_levels, or twice snapshot_limit when it is 0
+/// (auto), so that a snapshot fits with as many levels again for the diffs to add below it.
+[[nodiscard]] std::uint32_t book_levels_for(const market_data_settings& settings) noexcept;
 
 /// Declares and reads [market_data] into `out`, whose values are the defaults. `futures`: the
 /// feed is Binance USD-M futures (engine.market), whose depth intervals and snapshot limit

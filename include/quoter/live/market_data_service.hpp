@@ -22,6 +22,7 @@
 // thread from start() until stop() returns.
 #pragma once
 
+#include "quoter/core/latency_histogram.hpp"
 #include "quoter/core/result.hpp"
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/core/wait_policy.hpp"
@@ -109,6 +110,15 @@ struct service_stats {
     std::uint64_t ring_full = 0;        ///< md_events dropped because the ring was full.
     std::uint64_t synced_symbols = 0;   ///< Books currently synced (gauge).
     std::uint64_t open_connections = 0; ///< Stream connections currently open (gauge).
+    /// Stream messages that came with the kernel's receive time (SO_TIMESTAMPING).
+    std::uint64_t kernel_stamped = 0;
+    /// The kernel -> read hop of those messages (the kernel took the bytes -> their read
+    /// completed), since start(); refreshed about once a second, the other counters every
+    /// housekeeping period.
+    core::latency_summary kernel_to_read{};
+    /// Bytes the books' tables hold on the heap, all symbols together (md::order_book::
+    /// memory_bytes); refreshed with kernel_to_read.
+    std::uint64_t book_memory_bytes = 0;
 };
 
 enum class service_error : std::uint8_t {

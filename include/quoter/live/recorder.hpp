@@ -20,6 +20,7 @@
 // Threading: run_recorder() runs its own io_loop on the calling thread and returns when done.
 #pragma once
 
+#include "quoter/core/book_level.hpp"
 #include "quoter/core/result.hpp"
 #include "quoter/live/market_data_service.hpp"
 #include "quoter/live/subscription.hpp"
@@ -67,8 +68,8 @@ struct recorded_symbol {
     md::feed_state final_state = md::feed_state::connecting;
     std::uint64_t final_update_id = 0; ///< book_sync::update_id() at the end.
     /// The full book at the end, best first (ticks and book lots of the symbol's book spec).
-    std::vector<md::book_level> final_bids;
-    std::vector<md::book_level> final_asks;
+    std::vector<core::book_level> final_bids;
+    std::vector<core::book_level> final_asks;
 };
 
 struct record_summary {

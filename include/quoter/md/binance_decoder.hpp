@@ -37,6 +37,7 @@
 // next decode call on the same decoder.
 #pragma once
 
+#include "quoter/core/book_level.hpp"
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/md/instrument.hpp"
@@ -133,15 +134,15 @@ struct decoded_depth {
     bool has_prev_final_update_id = false;
     core::timestamp_ns exchange_ns = 0;    ///< E (event time) in ns; 0 when absent.
     core::timestamp_ns transaction_ns = 0; ///< T (futures matching-engine time) in ns; 0 if absent.
-    std::span<const book_level> bids;
-    std::span<const book_level> asks;
+    std::span<const core::book_level> bids;
+    std::span<const core::book_level> asks;
 };
 
 /// A bookTicker: best levels as of order-book update id u.
 struct decoded_book_ticker {
     std::uint64_t update_id = 0; ///< u.
-    book_level bid;
-    book_level ask;
+    core::book_level bid;
+    core::book_level ask;
     core::timestamp_ns exchange_ns = 0;    ///< E (futures) in ns; 0 on spot.
     core::timestamp_ns transaction_ns = 0; ///< T (futures) in ns; 0 on spot.
 };
@@ -245,8 +246,8 @@ private:
     struct impl;
 
     void finish(core::timestamp_ns local_ns, padded_view message) noexcept;
-    /// Decodes a depthUpdate or bookTicker in the canonical layout into message_; false (with
-    /// message_ untouched apart from scratch) when the message is anything else.
+    /// Decodes a depthUpdate, bookTicker, trade or aggTrade in the canonical layout into message_;
+    /// false (with message_ untouched apart from scratch) when the message is anything else.
     /// binance_canonical_decoder.cpp.
     bool decode_canonical(padded_view message) noexcept;
     /// Decodes any message with simdjson On-Demand into message_ (the general path, which alone
@@ -260,8 +261,8 @@ private:
     decoder_config config_;
     std::unique_ptr<impl> impl_;
     /// Levels of the last depth message, written by either decoder (decoded_depth views them).
-    std::vector<book_level> bids_;
-    std::vector<book_level> asks_;
+    std::vector<core::book_level> bids_;
+    std::vector<core::book_level> asks_;
     decoded_message message_;
     decode_stats stats_;
     rate_limiter report_limiter_;

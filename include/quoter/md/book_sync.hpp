@@ -37,6 +37,7 @@
 // Thread ownership: md thread only. No allocation after construction.
 #pragma once
 
+#include "quoter/core/book_level.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/md/binance_decoder.hpp"
 #include "quoter/md/feed_state.hpp"
@@ -192,7 +193,8 @@ private:
     void set_state(feed_state next, sync_outcome& outcome) noexcept;
     void buffer(const decoded_depth& diff) noexcept;
     void drop_oldest_buffered(std::size_t count) noexcept;
-    void apply_levels(std::span<const book_level> bids, std::span<const book_level> asks) noexcept;
+    void apply_levels(std::span<const core::book_level> bids,
+                      std::span<const core::book_level> asks) noexcept;
     [[nodiscard]] chain check_chain(std::uint64_t first, std::uint64_t final_id, std::uint64_t prev,
                                     bool has_prev) const noexcept;
     [[nodiscard]] bool straddles(std::uint64_t first, std::uint64_t final_id) const noexcept;
@@ -238,7 +240,7 @@ private:
 
     // Buffered diffs: headers in arrival order, their levels in one pool.
     std::vector<buffered_diff> buffered_;
-    std::vector<book_level> pool_;
+    std::vector<core::book_level> pool_;
     std::size_t pool_used_ = 0;
 
     book_sync_stats stats_;

@@ -23,6 +23,7 @@
 // after the levels and a slot is exactly seven cache lines.
 #pragma once
 
+#include "quoter/core/book_level.hpp"
 #include "quoter/core/fixed_point.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/md/feed_state.hpp"
@@ -86,17 +87,17 @@ template <std::size_t K> struct basic_md_event {
     core::timestamp_ns decoded_ns = 0;  ///< Decoded, applied to the book, event built.
     core::timestamp_ns pushed_ns = 0;   ///< Committed to the md -> core ring.
     md_trade trade{};
-    std::array<book_level, K> bids{};
-    std::array<book_level, K> asks{};
+    std::array<core::book_level, K> bids{};
+    std::array<core::book_level, K> asks{};
 
     [[nodiscard]] constexpr bool book_valid() const noexcept {
         return (flags & md_flags::book_valid) != 0;
     }
-    [[nodiscard]] constexpr book_level best_bid() const noexcept {
-        return bid_count == 0 ? book_level{} : bids[0];
+    [[nodiscard]] constexpr core::book_level best_bid() const noexcept {
+        return bid_count == 0 ? core::book_level{} : bids[0];
     }
-    [[nodiscard]] constexpr book_level best_ask() const noexcept {
-        return ask_count == 0 ? book_level{} : asks[0];
+    [[nodiscard]] constexpr core::book_level best_ask() const noexcept {
+        return ask_count == 0 ? core::book_level{} : asks[0];
     }
 };
 

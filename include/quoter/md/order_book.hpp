@@ -54,10 +54,6 @@
 
 namespace quoter::md {
 
-/// One aggregated price level: a price and the total quantity displayed at it (core's one
-/// book level type).
-using core::book_level;
-
 /// What a set() did to its side.
 enum class level_change : std::uint8_t {
     none,      ///< Erase of a missing level, or the same quantity again.
@@ -96,7 +92,7 @@ public:
     /// Sets the quantity at a price; a zero (or negative) quantity erases the level.
     level_change set(core::side s, core::price px, core::qty q) noexcept;
     /// set() for each level of updates, in order (one side of a depth diff).
-    void apply(core::side s, std::span<const book_level> updates) noexcept;
+    void apply(core::side s, std::span<const core::book_level> updates) noexcept;
     /// Removes the level at px; returns whether it existed.
     bool erase(core::side s, core::price px) noexcept;
     /// Removes every level whose price is strictly better than px (bids above, asks below).
@@ -105,7 +101,7 @@ public:
     /// Replaces a side with the given levels (a snapshot). Levels in best-first order (as Binance
     /// sends them) load in one linear pass; any other order falls back to set() per level.
     /// Zero quantities are skipped; beyond the capacity the worst levels are dropped.
-    void assign(core::side s, std::span<const book_level> levels) noexcept;
+    void assign(core::side s, std::span<const core::book_level> levels) noexcept;
     /// Empties both sides; keeps the capacity.
     void clear() noexcept;
 
@@ -124,25 +120,25 @@ public:
 
     /// The i-th best level of a side (0 = best); i must be below depth(s). Walks i levels: use
     /// top() to copy many.
-    [[nodiscard]] book_level level(core::side s, std::size_t i) const noexcept;
+    [[nodiscard]] core::book_level level(core::side s, std::size_t i) const noexcept;
     /// Best bid (s = buy) or best ask (s = sell); {price 0, qty 0} when the side is empty.
-    [[nodiscard]] book_level best(core::side s) const noexcept {
+    [[nodiscard]] core::book_level best(core::side s) const noexcept {
         const side_levels& levels = side_of(s);
         if (levels.size == 0) {
             return {};
         }
         return {price_of(s, levels.best), core::qty{levels.window_lots[slot_of(levels.best)]}};
     }
-    [[nodiscard]] book_level best_bid() const noexcept { return best(core::side::buy); }
-    [[nodiscard]] book_level best_ask() const noexcept { return best(core::side::sell); }
+    [[nodiscard]] core::book_level best_bid() const noexcept { return best(core::side::buy); }
+    [[nodiscard]] core::book_level best_ask() const noexcept { return best(core::side::sell); }
     /// Quantity at a price; zero when there is no level.
     [[nodiscard]] core::qty qty_at(core::side s, core::price px) const noexcept;
     /// Copies up to out.size() best levels of a side, best first; returns how many.
-    std::size_t top(core::side s, std::span<book_level> out) const noexcept;
+    std::size_t top(core::side s, std::span<core::book_level> out) const noexcept;
     /// As top(), and watches the copied levels: from now on top_version(s) changes with every
     /// change that can alter them (and, conservatively, some that cannot). A book has one watcher
     /// (its md publisher); another call to watch_top() replaces the watch.
-    std::size_t watch_top(core::side s, std::span<book_level> out) const noexcept;
+    std::size_t watch_top(core::side s, std::span<core::book_level> out) const noexcept;
     /// Change counter of the levels of a side's last watch_top(); see watch_top().
     [[nodiscard]] std::uint64_t top_version(core::side s) const noexcept {
         return side_of(s).top_version;
@@ -154,7 +150,7 @@ public:
         return side_of(s).top_version >> layout_shift;
     }
     /// Rewrites the quantity of each of levels (prices of stored levels of side s) from the book.
-    void refresh_quantities(core::side s, std::span<book_level> levels) const noexcept;
+    void refresh_quantities(core::side s, std::span<core::book_level> levels) const noexcept;
     /// Identifies this book object: unique per construction, copy and assignment, so a cached
     /// copy of its levels is never taken for another book's.
     [[nodiscard]] std::uint64_t instance_id() const noexcept { return instance_.id; }

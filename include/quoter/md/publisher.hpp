@@ -18,6 +18,7 @@
 // count given to the constructor grows the per-symbol counters once).
 #pragma once
 
+#include "quoter/core/book_level.hpp"
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/md/binance_decoder.hpp"
 #include "quoter/md/book_sync.hpp"
@@ -96,7 +97,7 @@ private:
 
     /// Brings one side of book_event_ (count levels) up to date with book; returns its count.
     static std::size_t refresh_side(const order_book& book, core::side s, bool same_book,
-                                    std::span<book_level> levels, std::size_t count,
+                                    std::span<core::book_level> levels, std::size_t count,
                                     side_versions& versions) noexcept;
 
     /// order_book::instance_id() of the book whose levels book_event_ holds; 0 for none.

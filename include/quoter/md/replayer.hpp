@@ -59,6 +59,9 @@ public:
 
     /// Next event; false at the end of the last file or when a file cannot be read (error()).
     [[nodiscard]] bool next(md_event& out);
+    /// Next event read in place, without a copy: valid until the next call of next(); nullptr
+    /// at the end of the last file or when a file cannot be read (error()).
+    [[nodiscard]] const md_event* next();
 
     [[nodiscard]] capture_error error() const noexcept { return error_; }
     /// Path of the file that failed, when error() is set.
@@ -82,6 +85,8 @@ private:
     public:
         void on_event(const md_event& event) noexcept override;
         [[nodiscard]] bool pop(md_event& out) noexcept;
+        /// The oldest event, left in its slot (valid until the next on_event); nullptr if none.
+        [[nodiscard]] const md_event* pop() noexcept;
         [[nodiscard]] std::uint64_t overflowed() const noexcept { return overflowed_; }
 
     private:

@@ -105,6 +105,10 @@ struct ws_message {
     /// The same moment on core::tsc_clock::process() (ns on steady_clock's time line), the clock
     /// every hop of the tick-to-order path is stamped on.
     core::timestamp_ns read_ns = 0;
+    /// When the kernel received the message's last bytes (SO_TIMESTAMPING software receive
+    /// stamp, CLOCK_REALTIME, converted onto the same clock as read_ns; never after read_ns):
+    /// the start of the kernel -> read hop. 0 where the kernel gives no stamp.
+    core::timestamp_ns kernel_ns = 0;
     /// Physical connection it came from: unique per feed, never reused.
     std::uint64_t connection_id = 0;
     /// Index of the slot (group of streams) it belongs to.
@@ -171,6 +175,8 @@ struct feed_stats {
     std::uint64_t server_shutdowns = 0; ///< serverShutdown events seen.
     std::uint64_t stale_events = 0;
     std::uint64_t pings_received = 0; ///< Server pings (each answered with a pong).
+    /// Messages that came with the kernel's receive time (ws_message::kernel_ns != 0).
+    std::uint64_t kernel_stamped = 0;
 };
 
 struct feed_handlers {

@@ -53,7 +53,7 @@ struct trial_row {
 /// What the header of a results file says.
 struct results_header {
     std::string fingerprint;
-    objective goal = objective::pnl;
+    objective goal;
     std::vector<std::string> keys; ///< swept keys, in order
     std::size_t total_trials = 0;  ///< of the whole sweep (every shard)
     std::size_t units = 0;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "quoter/core/result.hpp"
+#include "quoter/research/objective.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -38,16 +39,6 @@ struct random_axis {
     bool integer = false;
 };
 
-/// What trials are ranked by: the mean over a trial's paths of total PnL, of the Sharpe ratio,
-/// or of PnL divided by maximum drawdown.
-enum class objective : std::uint8_t { pnl, sharpe, pnl_drawdown };
-
-[[nodiscard]] std::string_view to_string(objective o) noexcept;
-/// "pnl", "sharpe", "pnl_drawdown" (also "pnl/dd"); an error names the choices.
-[[nodiscard]] core::result<objective, std::string> parse_objective(std::string_view text);
-/// The metric (see results.hpp) an objective reads.
-[[nodiscard]] std::string_view objective_metric(objective o) noexcept;
-
 struct sweep_spec {
     std::vector<grid_axis> grid;     ///< Cartesian product, first axis slowest.
     std::vector<random_axis> random; ///< Drawn `trials` times per grid point.
@@ -59,7 +50,10 @@ struct sweep_spec {
     std::uint64_t seed = 1;        ///< Base seed of the paths and of the random draws.
     bool seed_set = false;         ///< seed was given (else backtest.seed)
     std::vector<std::string> data; ///< Capture files, each replayed as one unit of a trial.
-    objective goal = objective::pnl;
+    /// Walk-forward on time (0: off): trials run on the first `split` of each capture's time and
+    /// the best are tested on the rest; in (0, 1).
+    double split = 0.0;
+    objective goal;
 };
 
 /// A key=value override of one trial.

@@ -10,6 +10,7 @@
 // Threading: one instance per path, on the path's thread. No allocation.
 #pragma once
 
+#include "quoter/core/quote_level.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
@@ -84,7 +85,7 @@ public:
 private:
     void refresh(const exec::sim_exchange& exchange) noexcept {
         seen_version_ = exchange.resting_version();
-        std::fill_n(resting_.begin(), levels_, quote_level{});
+        std::fill_n(resting_.begin(), levels_, core::quote_level{});
         resting_bid_ = core::price{0};
         resting_ask_ = core::price{0};
         any_resting_ = false;
@@ -99,7 +100,7 @@ private:
                 if (level >= levels_) {
                     return;
                 }
-                quote_level& q = resting_[level];
+                core::quote_level& q = resting_[level];
                 if (side == core::side::buy) {
                     q.bid_price = order.request.price;
                     q.bid_size = order.leaves;
@@ -115,7 +116,7 @@ private:
     std::uint32_t symbol_;
     std::size_t levels_;
     std::uint64_t seen_version_ = std::numeric_limits<std::uint64_t>::max();
-    std::array<quote_level, exec::max_quote_levels> resting_{};
+    std::array<core::quote_level, exec::max_quote_levels> resting_{};
     std::array<level_fill, exec::max_quote_levels> hits_{};
     core::price resting_bid_;
     core::price resting_ask_;

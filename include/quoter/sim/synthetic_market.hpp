@@ -114,17 +114,13 @@ enum class market_config_error : std::uint8_t {
 /// Checks a config; returns market_config_error::none when it is usable.
 [[nodiscard]] market_config_error validate(const market_config& config) noexcept;
 
-/// One quoting level as the market sees it (core's one two-sided level type): a bid and an ask
-/// with their resting sizes. A size of zero means that side is not quoted at this level.
-using core::quote_level;
-
 /// The visible book's best prices.
 struct visible_top {
     core::price bid;
     core::price ask;
 };
 
-/// What the order flow took from one quote_level in one step.
+/// What the order flow took from one quote level in one step.
 struct level_fill {
     core::qty bid_filled; ///< lots bought by us (a market sell hit our bid)
     core::qty ask_filled; ///< lots sold by us (a market buy lifted our ask)
@@ -196,7 +192,7 @@ public:
     /// without the levels in front of it, and each level's marginal probability is
     /// fill_probability(its distance from the mid). fills must be at least as long as quotes.
     /// Hot path: no allocation.
-    std::size_t sample_fills(std::span<const quote_level> quotes,
+    std::size_t sample_fills(std::span<const core::quote_level> quotes,
                              std::span<level_fill> fills) noexcept {
         assert(fills.size() >= quotes.size());
         // One Exp(1) draw per side decides every level of that side (see hit()).
@@ -206,7 +202,7 @@ public:
         for (std::size_t i = 0; i < quotes.size(); ++i) {
             // Hits are coin flips at realistic quote distances, so they are computed without
             // branches (a mispredicted branch costs more than the work it would skip).
-            const quote_level& q = quotes[i];
+            const core::quote_level& q = quotes[i];
             const bool bid_hit =
                 (q.bid_size.lots() > 0) & hit(bid_draw, mid_ - to_price_units(q.bid_price));
             const bool ask_hit =

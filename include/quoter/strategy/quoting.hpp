@@ -67,9 +67,6 @@ enum class quote_status : std::uint8_t {
 [[nodiscard]] std::string_view to_string(quote_mode mode) noexcept;
 [[nodiscard]] std::string_view to_string(quote_status status) noexcept;
 
-/// One level of desired quotes (core's one two-sided level type); a side with size 0 is absent.
-using core::quote_level;
-
 /// What the model decided before rounding, for reports and tests.
 struct quote_diagnostics {
     /// Centre of the quotes after the symmetric option and the band multiplier, quote asset.
@@ -91,7 +88,7 @@ struct quote_diagnostics {
 
 struct quote_set {
     /// levels[0] is the best level; only the first level_count entries are meaningful.
-    std::array<quote_level, max_quote_levels> levels{};
+    std::array<core::quote_level, max_quote_levels> levels{};
     std::uint32_t level_count = 0;
     quote_mode mode = quote_mode::normal;
     quote_status status = quote_status::ok;
