@@ -218,9 +218,10 @@ void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now)
     if (event.kind != md::md_event_kind::book || !event.book_valid()) {
         return;
     }
-    // The conversion is a function of the level alone: a level equal to the one fed last time
-    // keeps its converted value.
-    const auto convert = [&](const auto& levels, std::size_t count, fed_side& fed) {
+    const auto convert = [&](core::side side, const auto& levels, std::size_t count) {
+        fed_side& fed = fed_[side == core::side::buy ? 0 : 1];
+        // The conversion is a function of the level alone: a level equal to the one fed last
+        // time keeps its converted value.
         for (std::size_t i = 0; i < count; ++i) {
             if (levels[i] != fed.book[i]) {
                 fed.book[i] = levels[i];
@@ -230,8 +231,8 @@ void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now)
         return std::span<const core::book_level>(fed.trading.data(), count);
     };
     // Both sides in one call (the same as the bid side, then the ask side).
-    sim_->on_book(symbol, convert(event.bids, event.bid_count, fed_[0]),
-                  convert(event.asks, event.ask_count, fed_[1]), now);
+    sim_->on_book(symbol, convert(core::side::buy, event.bids, event.bid_count),
+                  convert(core::side::sell, event.asks, event.ask_count), now);
 }
 
 void core_loop::set_feed_paused(bool paused, core::timestamp_ns now) noexcept {

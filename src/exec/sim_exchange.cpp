@@ -773,7 +773,8 @@ void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
 }
 
 void sim_exchange::on_book(std::uint32_t symbol, std::span<const core::book_level> bids,
-                           std::span<const core::book_level> asks, core::timestamp_ns now) noexcept {
+                           std::span<const core::book_level> asks,
+                           core::timestamp_ns now) noexcept {
     catch_up(now);
     if (symbol >= symbols_.size()) {
         return;
