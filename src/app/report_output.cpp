@@ -1,15 +1,19 @@
 #include "report_output.hpp"
 
+#include "quoter/core/clock.hpp"
+#include "quoter/core/utc_time.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <limits>
+#include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace quoter::app {
@@ -19,15 +23,14 @@ std::string signed_money(double value) {
 }
 
 sim::report_provenance report_provenance_for(const std::string& config_path) {
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    (void)::gmtime_r(&now, &utc);
-    std::array<char, 32> date{};
-    const std::size_t length =
-        std::strftime(date.data(), date.size(), "%Y-%m-%d %H:%M:%S UTC", &utc);
-    return {.config_file = config_path,
-            .version = QUOTER_VERSION,
-            .generated = std::string(date.data(), length)};
+    // Reports read "2026-12-04 21:33:26 UTC": the ISO text with a space for 'T' and " UTC" for 'Z'.
+    const core::utc_text iso =
+        core::format_utc(core::wall_clock{}.now(), core::utc_precision::seconds);
+    std::string date(iso.view());
+    date[10] = ' ';
+    date.back() = ' ';
+    date += "UTC";
+    return {.config_file = config_path, .version = QUOTER_VERSION, .generated = std::move(date)};
 }
 
 void print_alert_summary(std::span<const sim::report_alert> alerts) {

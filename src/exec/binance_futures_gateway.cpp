@@ -86,9 +86,7 @@ constexpr std::size_t report_ring = 1024;
 constexpr std::size_t pending_slots = 1024;
 
 std::int64_t wall_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return core::wall_clock{}.now();
 }
 
 std::int64_t wall_ms() noexcept {

@@ -2,6 +2,7 @@
 // piece, about 1,100 lines: the I/O thread's session (connect, reconciliation, answers, user-data
 // stream, timeouts, status queries) is one state machine over one connection and order table.
 #include "quoter/exec/binance_spot_gateway.hpp"
+#include "quoter/core/clock.hpp"
 
 #include "net/tls_context.hpp"
 #include "net/ws_connection.hpp"
@@ -83,9 +84,7 @@ constexpr std::size_t pending_slots = 1024;
 constexpr std::size_t written_ring = 256;
 
 std::int64_t wall_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return core::wall_clock{}.now();
 }
 
 } // namespace
