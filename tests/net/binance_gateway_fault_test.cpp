@@ -5,6 +5,8 @@
 // never by a timing.
 #include "venue_process.hpp"
 
+#include "gateway_test_support.hpp"
+
 #include "quoter/exec/binance_spot_gateway.hpp"
 
 #include <catch2/catch.hpp>
@@ -23,20 +25,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view api_key =
-    "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
-constexpr std::string_view secret =
-    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+using namespace gateway_test;
+
 /// The venue's starting balance of a base asset (1,000), in 10^-8 units.
 constexpr long long base_start_e8 = 1'000LL * 100'000'000LL;
 /// One lot of the test symbol (0.00001) in 10^-8 units.
 constexpr long long e8_per_lot = 1'000;
-
-core::timestamp_ns wall_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 /// Every report, and what they add up to: the orders still open and the position.
 struct ledger_sink final : exec::exec_report_sink {
@@ -82,35 +76,11 @@ struct ledger_sink final : exec::exec_report_sink {
     }
 };
 
-template <class Predicate>
-bool poll_until(exec::binance_spot_gateway& gateway, Predicate done,
-                std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return false;
-        }
-        if (gateway.poll(wall_ns()) == 0) {
-            std::this_thread::sleep_for(100us);
-        }
-    }
-    return true;
-}
-
 /// Polls for at least `at_least` (a lower bound: lets late events arrive).
 void poll_for(exec::binance_spot_gateway& gateway, std::chrono::milliseconds at_least) {
     const auto until = std::chrono::steady_clock::now() + at_least;
     (void)poll_until(
         gateway, [&] { return std::chrono::steady_clock::now() >= until; }, at_least + 10s);
-}
-
-core::symbol_spec btcusdt() {
-    const auto spec = core::symbol_spec::from_text({.name = "BTCUSDT",
-                                                    .tick_size = "0.01000000",
-                                                    .step_size = "0.00001000",
-                                                    .min_notional = "5.00000000"});
-    REQUIRE(spec.has_value());
-    return *spec;
 }
 
 exec::binance_spot_gateway_config gateway_config(const net::testing::venue_process& venue) {

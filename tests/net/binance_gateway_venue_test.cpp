@@ -2,6 +2,8 @@
 // I/O thread and WebSocket connection, and the core side driven from the test thread.
 #include "venue_process.hpp"
 
+#include "gateway_test_support.hpp"
+
 #include "quoter/exec/binance_spot_gateway.hpp"
 
 #include <catch2/catch.hpp>
@@ -22,52 +24,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view api_key =
-    "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
-constexpr std::string_view secret =
-    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-
-core::timestamp_ns wall_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-struct recording_sink final : exec::exec_report_sink {
-    std::vector<exec::exec_report> reports;
-    void on_exec_report(const exec::exec_report& report) noexcept override {
-        reports.push_back(report);
-    }
-    [[nodiscard]] std::size_t count(exec::exec_kind kind) const {
-        return static_cast<std::size_t>(std::count_if(
-            reports.begin(), reports.end(), [&](const auto& r) { return r.kind == kind; }));
-    }
-};
-
-/// Polls the gateway on this (the core) thread until done() or the timeout.
-template <class Predicate>
-bool poll_until(exec::binance_spot_gateway& gateway, Predicate done,
-                std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return false;
-        }
-        if (gateway.poll(wall_ns()) == 0) {
-            std::this_thread::sleep_for(50us);
-        }
-    }
-    return true;
-}
-
-core::symbol_spec btcusdt() {
-    const auto spec = core::symbol_spec::from_text({.name = "BTCUSDT",
-                                                    .tick_size = "0.01000000",
-                                                    .step_size = "0.00001000",
-                                                    .min_notional = "5.00000000"});
-    REQUIRE(spec.has_value());
-    return *spec;
-}
+using namespace gateway_test;
 
 exec::binance_spot_gateway_config gateway_config(const net::testing::venue_process& venue,
                                                  std::string_view key_secret) {
