@@ -53,36 +53,22 @@ public:
     /// until its bytes are written).
     template <class Now, class Started, class Finished>
     bool drain(core_loop& loop, Now now, Started&& started, Finished&& finished) {
-        bool any = false;
-        const core::tsc_clock& clock = core::tsc_clock::process();
-        // Read in place: the slot stays the core's until pop().
-        while (const md::md_event* event = ring_->front()) {
-            any = true;
-            core::tick_stamps stamps;
-            stamps[core::tick_point::socket_read] = event->read_ns;
-            stamps[core::tick_point::decoded] = event->decoded_ns;
-            stamps[core::tick_point::pushed] = event->pushed_ns;
-            stamps[core::tick_point::popped] = clock.now();
-            if (event->symbol == symbol_ && event->kind == md::md_event_kind::book &&
-                event->update_id != 0) {
-                last_update_id_ = event->update_id;
-            }
-            started();
-            loop.set_tick_stamps(&stamps);
-            loop.on_event(*event, now());
-            loop.set_tick_stamps(nullptr);
-            ring_->pop();
-            finished(stamps);
-        }
-        return any;
+        return drain_routed(
+            [&](const md::md_event&) {
+                started();
+                return &loop;
+            },
+            now, [&](core_loop*, const core::tick_stamps& stamps) { finished(stamps); });
     }
 
     /// As above for several loops on one core thread: loop_of(event) gives the loop that takes
-    /// the event (nullptr: none, the event is only consumed); finished(loop, stamps) runs after.
+    /// the event (nullptr: none, the event is only consumed) and runs just before it does;
+    /// finished(loop, stamps) runs after.
     template <class LoopOf, class Now, class Finished>
     bool drain_routed(LoopOf&& loop_of, Now now, Finished&& finished) {
         bool any = false;
         const core::tsc_clock& clock = core::tsc_clock::process();
+        // Read in place: the slot stays the core's until pop().
         while (const md::md_event* event = ring_->front()) {
             any = true;
             core::tick_stamps stamps;
