@@ -610,7 +610,11 @@ void core_loop::on_rejection(const risk::rejection_record& record) noexcept {
     }
 }
 
-void core_loop::raise(const risk::alert& a) noexcept {
+void core_loop::raise(const risk::alert& raised) noexcept {
+    // The risk engine and kill switch know no symbol; this loop trades exactly one. Naming it
+    // tells several loops' alerts apart (and keeps a dispatcher from merging them as repeats).
+    risk::alert a = raised;
+    a.symbol_id = config_.symbol;
     if (journal_ != nullptr) {
         journal_->append(a);
     }

@@ -671,6 +671,35 @@ TEST_CASE("book and trade sizes convert to trading lots rounding down", "[engine
     }
 }
 
+/// Keeps every alert the loop forwards.
+struct recorded_alerts final : risk::alert_sink {
+    std::vector<risk::alert> alerts;
+    void raise(const risk::alert& a) noexcept override { alerts.push_back(a); }
+};
+
+TEST_CASE("every alert a loop forwards names the loop's symbol (several loops share one sink)",
+          "[engine]") {
+    core_loop_config cfg;
+    cfg.symbol = 3;
+    fixture f(cfg);
+    recorded_alerts sink;
+    f.loop.set_alert_sink(&sink);
+    core::timestamp_ns t = 1'000 * ms;
+    for (int i = 0; i < 10; ++i, t += 10 * ms) {
+        md::md_event e = book(bid0, ask0);
+        e.symbol = 3;
+        f.loop.on_event(e, t);
+    }
+    REQUIRE(f.exchange.open_order_count() == 2);
+    f.control.request_kill(ops::command_source::signal);
+    (void)f.loop.poll(t);
+    REQUIRE(f.loop.state() == risk::trading_state::killed);
+    REQUIRE_FALSE(sink.alerts.empty());
+    for (const risk::alert& a : sink.alerts) {
+        CHECK(a.symbol_id == 3);
+    }
+}
+
 TEST_CASE("the journal shows the kill followed by the cancel of every open order", "[engine]") {
     const auto path = std::filesystem::temp_directory_path() /
                       ("quoter-engine-journal-" + std::to_string(::getpid()) + ".jsonl");

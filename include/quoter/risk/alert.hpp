@@ -42,9 +42,9 @@ struct alert {
     alert_kind kind = alert_kind::kill;
     alert_severity severity = alert_severity::info;
     halt_reason reason = halt_reason::none; ///< For kill/pause/resume alerts.
-    std::uint16_t symbol_id = 0;            ///< For per-fill alarms.
-    double value = 0.0;                     ///< Measured value (unit depends on kind).
-    double threshold = 0.0;                 ///< Configured threshold it was compared with.
+    std::uint16_t symbol_id = 0; ///< The symbol concerned (a core loop names the one it trades).
+    double value = 0.0;          ///< Measured value (unit depends on kind).
+    double threshold = 0.0;      ///< Configured threshold it was compared with.
 };
 
 /// Receives alerts. Called on the core thread; implementations must not block for long (hand
