@@ -350,7 +350,11 @@ private:
         const auto bytes = done.data();
         status.last_message_ns = local_ns;
         status.last_read_ns = read_ns;
-        status.last_kernel_ns = kernel_rx_on_tsc(rx().last_kernel_rx_ns(), read_ns);
+        // One connection's bytes arrive in order, so their receive times never decrease: an
+        // earlier one can only come from a recalibrated realtime offset, and the previous stands.
+        const core::timestamp_ns kernel_ns = kernel_rx_on_tsc(rx().last_kernel_rx_ns(), read_ns);
+        status.last_kernel_ns =
+            kernel_ns != 0 && kernel_ns < status.last_kernel_ns ? status.last_kernel_ns : kernel_ns;
         ++status.messages;
         if (listener_ != nullptr) {
             listener_->on_message(
