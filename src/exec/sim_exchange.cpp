@@ -801,6 +801,9 @@ void sim_exchange::set_book_side(std::uint32_t symbol, core::side side,
     std::copy_n(levels.begin(), book.count, book.levels.begin());
     (side == core::side::buy ? state.best_bid : state.best_ask) =
         book.count > 0 ? book.levels[0].px : core::price{0};
+    if (!config_.queue_model) {
+        return; // the level sizes only move queue positions
+    }
 
     for (const std::uint32_t slot : state.resting[side_index(side)]) {
         sim_order& order = orders_[slot];
