@@ -758,6 +758,7 @@ TEST_CASE("the canonical reader converts levels as the general path does for eve
                 }
             }
             agree(all);
+            INFO(tick << " " << qty_decimals);
             CHECK(fast.stats().canonical > 0); // the reader took the valid ones
         }
     }
