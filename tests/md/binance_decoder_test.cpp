@@ -726,7 +726,8 @@ TEST_CASE("the canonical reader converts levels as the general path does for eve
                                           "061737.63000000",
                                           "61737.6300000x",
                                           "1.",
-                                          "7"};
+                                          "7",
+                                          "61730.00000000"};
     const std::vector<std::string> quantities{"0.00000000",       "1.54698000",  "0.00000001",
                                               "9999999.99999999", "1.000000001", "2"};
     for (const char* tick : {"1", "0.1", "0.01", "0.001", "0.0001", "0.00001", "0.000001",
