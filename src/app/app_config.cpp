@@ -609,10 +609,13 @@ sweep_check check_sweep_table(const std::string& path, const config::load_option
     }
     research::sweep_spec spec = std::move(*table);
     out.present = !spec.grid.empty() || !spec.random.empty() || !spec.data.empty() ||
-                  spec.paths_set || spec.seed_set || spec.trials != 0 ||
-                  !(spec.goal == research::objective());
+                  spec.paths_set || spec.seed_set || spec.trials != 0 || spec.split != 0.0 ||
+                  spec.folds != 0 || spec.anchored || !(spec.goal == research::objective());
     if (!out.present) {
         return out;
+    }
+    if (spec.folds != 0 && spec.split == 0.0) {
+        spec.split = research::default_fold_split;
     }
     if (!spec.paths_set) {
         spec.paths = spec.data.empty() ? base.backtest.paths : 0;
@@ -656,14 +659,21 @@ sweep_check check_sweep_table(const std::string& path, const config::load_option
     for (const auto& key : research::swept_keys(spec)) {
         keys += (keys.empty() ? "" : ", ") + key;
     }
+    std::string time;
+    if (spec.folds != 0) {
+        time = fmt::format(" in {} {} walk-forward folds ({:g} % of each window training)",
+                           spec.folds, spec.anchored ? "anchored" : "rolling", 100.0 * spec.split);
+    } else if (spec.split > 0.0) {
+        time = fmt::format(" split in time ({:g} % training)", 100.0 * spec.split);
+    }
     out.summary = fmt::format(
-        "# sweep: {} trial{} over {}; each on {}; objective {} (run by "
+        "# sweep: {} trial{} over {}; each on {}{}; objective {} (run by "
         "quoter sweep; other commands use the base configuration)",
         research::expand(spec).size(), research::expand(spec).size() == 1 ? "" : "s", keys,
         spec.data.empty()
             ? fmt::format("{} synthetic path{}", spec.paths, spec.paths == 1 ? "" : "s")
             : fmt::format("{} capture{}", spec.data.size(), spec.data.size() == 1 ? "" : "s"),
-        research::to_string(spec.goal));
+        time, research::to_string(spec.goal));
     return out;
 }
 
