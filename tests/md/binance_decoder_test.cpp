@@ -707,6 +707,64 @@ TEST_CASE("the canonical reader's remembered stream and symbol names never chang
     }
 }
 
+TEST_CASE("the canonical reader converts levels as the general path does for every tick size",
+          "[decoder][canonical]") {
+    // The reader converts the levels of a book spec with a one-unit tick of 0 to 8 decimals and
+    // 8 quantity decimals with its decimals as constants; other specs take the general loop.
+    const std::vector<std::string> prices{"61737.63000000",
+                                          "1.00000000",
+                                          "0.00000001",
+                                          "1234567.10000000",
+                                          "9.99999999",
+                                          "61737.60000000",
+                                          "61737.00000000",
+                                          "100.12345678",
+                                          "0.10000000",
+                                          "12345678.00000000",
+                                          "61737.63",
+                                          "61737.630000000",
+                                          "061737.63000000",
+                                          "61737.6300000x",
+                                          "1.",
+                                          "7",
+                                          "61730.00000000"};
+    const std::vector<std::string> quantities{"0.00000000",       "1.54698000",  "0.00000001",
+                                              "9999999.99999999", "1.000000001", "2"};
+    for (const char* tick : {"1", "0.1", "0.01", "0.001", "0.0001", "0.00001", "0.000001",
+                             "0.0000001", "0.00000001", "0.05", "10"}) {
+        for (const int qty_decimals : {8, 5}) {
+            symbol_registry registry;
+            const auto book = make_book_spec("XUSDT", tick, qty_decimals);
+            REQUIRE(book.has_value());
+            REQUIRE(registry.add({.book_spec = *book, .trading_spec = *book}) != invalid_symbol);
+            binance_decoder fast{registry, decoder_config{.max_levels_per_side = 64}};
+            binance_decoder general{
+                registry, decoder_config{.max_levels_per_side = 64, .canonical_fast_path = false}};
+            const auto agree = [&](const std::string& levels) {
+                std::string text = R"({"e":"depthUpdate","E":1,"s":"XUSDT","U":1,"u":2,"b":[)" +
+                                   levels + R"(],"a":[)" + levels + "]}";
+                INFO(tick << " " << qty_decimals << " " << text);
+                text.append(message_padding, '\0');
+                const padded_view view{text.data(), text.size() - message_padding, text.size()};
+                const decoded_message a = fast.decode(view, 1);
+                testing::require_same_decode(a, general.decode(view, 1));
+            };
+            std::string all;
+            for (const std::string& px : prices) {
+                for (const std::string& q : quantities) {
+                    const std::string level = R"([")" + px + R"(",")" + q + R"("])";
+                    agree(level);
+                    agree(level + "," + level);
+                    all += (all.empty() ? "" : ",") + level;
+                }
+            }
+            agree(all);
+            INFO(tick << " " << qty_decimals);
+            CHECK(fast.stats().canonical > 0); // the reader took the valid ones
+        }
+    }
+}
+
 TEST_CASE("random mutations of canonical messages decode alike on both paths",
           "[decoder][canonical][property]") {
     twin_decoders d;
