@@ -367,7 +367,7 @@ int run_symbols_paths(const engine_config& config, const engine::backtest_config
 
 int run_backtest_command(const backtest_command& command) {
     const auto loaded =
-        load_config_for_command(command.config_path, command.profile, {}, "backtest", true);
+        load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
         return exit_invalid;
     }

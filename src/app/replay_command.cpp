@@ -295,8 +295,7 @@ int run_replay_command(const replay_command& command) {
             return exit_invalid;
         }
     }
-    auto loaded =
-        load_config_for_command(command.config_path, command.profile, {}, "backtest", true);
+    auto loaded = load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
         return exit_invalid;
     }
@@ -319,7 +318,7 @@ int run_replay_command(const replay_command& command) {
                          "captured %s\n",
                          held.front().c_str());
             loaded = load_config_for_command(command.config_path, command.profile, held.front(),
-                                             "backtest", true);
+                                             "backtest");
             if (!loaded) {
                 return exit_invalid;
             }
