@@ -270,6 +270,8 @@ struct live_run {
     std::uint64_t gaps = 0;       ///< Update-id chain breaks.
     std::uint64_t book_bytes = 0; ///< All books' tables.
     std::uint64_t kernel_stamped = 0;
+    /// kernel -> read of every stamped message, kept by the md thread.
+    core::latency_summary kernel_per_message{};
 };
 
 /// What the venue serves and the session subscribes.
@@ -395,6 +397,7 @@ live_run run_live(const bench_options& options, const live_setup& setup, const f
     out.gaps = md.gaps;
     out.book_bytes = md.book_memory_bytes;
     out.kernel_stamped = md.kernel_stamped;
+    out.kernel_per_message = md.kernel_to_read;
     return out;
 }
 
@@ -404,9 +407,23 @@ double us(core::duration_ns ns) {
     return static_cast<double>(ns) * 1e-3;
 }
 
-void row(std::string_view name, const core::latency_summary& h, double divide = 1.0) {
-    fmt::print("  {:<34} {:>9} {:>9.2f} {:>9.2f} {:>9.2f} {:>10.2f}\n", name, h.count,
+/// One hop: every tick (count, p50, p99, p99.9, max), then, when given, the ticks that sent an
+/// order alone (count, p50, p99, max).
+void row(std::string_view name, const core::latency_summary& h, double divide = 1.0,
+         const core::latency_summary* order = nullptr) {
+    fmt::print("  {:<34} {:>9} {:>9.2f} {:>9.2f} {:>9.2f} {:>10.2f}", name, h.count,
                us(h.p50) / divide, us(h.p99) / divide, us(h.p999) / divide, us(h.max) / divide);
+    if (order != nullptr) {
+        fmt::print(" | {:>6} {:>9.2f} {:>9.2f} {:>10.2f}", order->count, us(order->p50),
+                   us(order->p99), us(order->max));
+    }
+    fmt::print("\n");
+}
+
+void header() {
+    fmt::print("  {:<34} {:>9} {:>9} {:>9} {:>9} {:>10} | {:>6} {:>9} {:>9} {:>10}\n",
+               "hop (us): all ticks | order ticks", "count", "p50", "p99", "p99.9", "max", "count",
+               "p50", "p99", "max");
 }
 
 void print_live(std::string_view title, const live_run& run) {
@@ -416,14 +433,18 @@ void print_live(std::string_view title, const live_run& run) {
     }
     fmt::print("  {} ({} ticks, {} messages, {} orders)\n", title, run.ticks.ticks, run.messages,
                run.orders);
-    if (run.ticks.kernel_to_read.count != 0) {
-        row("  kernel -> read (SO_TIMESTAMPING)", run.ticks.kernel_to_read);
-    }
     for (std::size_t i = 1; i < core::tick_point_count; ++i) {
         const auto point = static_cast<core::tick_point>(i);
         if (run.ticks.hops[i].count != 0) {
-            row(fmt::format("  {}", core::to_string(point)), run.ticks.hops[i]);
+            row(fmt::format("  {}", core::hop_label(point)), run.ticks.hops[i], 1.0,
+                &run.ticks.order_hops[i]);
         }
+    }
+    if (run.ticks.kernel_to_read.count != 0) {
+        row("  kernel -> read, per tick", run.ticks.kernel_to_read);
+    }
+    if (run.kernel_per_message.count != 0) {
+        row("  kernel -> read, every message (md)", run.kernel_per_message);
     }
     row("  end to end (read -> order taken)", run.ticks.end_to_end);
 }
@@ -467,8 +488,7 @@ int run_many_symbols(const bench_options& options, const fs::path& work, double 
     fmt::print("  CPUs {} (md) / {} (core), core spinning; quoter-venue --synthetic, {} diffs a "
                "second per symbol (plus bookTicker and trades), {:.0f} s per run\n",
                options.producer_cpu, options.consumer_cpu, rate_hz, seconds);
-    fmt::print("  {:<34} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "hop (us)", "count", "p50", "p99",
-               "p99.9", "max");
+    header();
     print_live("1 symbol, loopback WebSocket, plain", one);
     print_books(one);
     print_live(fmt::format("{} symbols, loopback WebSocket, plain", options.symbols), many);
@@ -518,8 +538,7 @@ int run_tick_to_order_bench(const bench_options& options) {
     fmt::print("  CPUs {} (md) / {} (core), core spinning; replay of {} at x10, {:.0f} s per run\n",
                options.producer_cpu, options.consumer_cpu, fs::path(capture).filename().string(),
                seconds);
-    fmt::print("  {:<34} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "hop (us)", "count", "p50", "p99",
-               "p99.9", "max");
+    header();
     print_live("loopback WebSocket, plain", plain);
     print_live("loopback WebSocket, plain, md thread busy-polling", plain_polled);
     print_live("loopback WebSocket, TLS", tls);

@@ -779,6 +779,42 @@ void sim_exchange::on_book(std::uint32_t symbol, std::span<const core::book_leve
     if (symbol >= symbols_.size()) {
         return;
     }
+    if (bids.size() == 1 && asks.size() == 1 && !config_.queue_model) {
+        // A top-of-book feed without queue positions (every synthetic and bookTicker step): the
+        // same updates as below, one level a side, with nothing to learn for resting orders.
+        symbol_state& state = symbols_[symbol];
+        const auto set_top = [&](core::side side, const core::book_level& level) {
+            book_side_levels& book = state.book[side_index(side)];
+            book.sized = true;
+            book.count = 1;
+            book.levels[0] = level;
+            (side == core::side::buy ? state.best_bid : state.best_ask) = level.px;
+        };
+        // any_crossed() and fill_crossed() written out for the two sides (best order first).
+        const auto reached = [&](core::side side) {
+            const auto& resting = state.resting[side_index(side)];
+            return !resting.empty() && crossed(state, side, resting.front());
+        };
+        const auto fill_reached = [&] {
+            if (reached(core::side::buy)) [[unlikely]] {
+                fill_crossed_side(symbol, core::side::buy, now_);
+            }
+            if (reached(core::side::sell)) [[unlikely]] {
+                fill_crossed_side(symbol, core::side::sell, now_);
+            }
+        };
+        const bool cross_fills = config_.cross_fill != cross_fill_rule::never;
+        set_top(core::side::buy, bids[0]);
+        if (cross_fills && (reached(core::side::buy) || reached(core::side::sell))) [[unlikely]] {
+            fill_reached();
+            catch_up(now);
+        }
+        set_top(core::side::sell, asks[0]);
+        if (cross_fills) {
+            fill_reached();
+        }
+        return;
+    }
     set_book_side(symbol, core::side::buy, bids);
     // As on_book_side(buy) then on_book_side(sell). Between the two only a fill can change
     // anything (its reports may be due at once with zero latency), and none happens unless an
@@ -801,6 +837,9 @@ void sim_exchange::set_book_side(std::uint32_t symbol, core::side side,
     std::copy_n(levels.begin(), book.count, book.levels.begin());
     (side == core::side::buy ? state.best_bid : state.best_ask) =
         book.count > 0 ? book.levels[0].px : core::price{0};
+    if (!config_.queue_model) {
+        return; // the level sizes only move queue positions
+    }
 
     for (const std::uint32_t slot : state.resting[side_index(side)]) {
         sim_order& order = orders_[slot];

@@ -632,6 +632,81 @@ TEST_CASE("the canonical reader falls back on every deviation from the layout",
     }
 }
 
+TEST_CASE("the canonical reader's remembered stream and symbol names never change a result",
+          "[decoder][canonical]") {
+    twin_decoders d;
+    const std::string body =
+        R"({"u":7,"s":"BTCUSDT","b":"1.00000000","B":"1.00000000","a":"2.00000000",)"
+        R"("A":"1.00000000"})";
+    const std::string depth_body =
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]})";
+    const auto envelope = [](std::string_view stream, std::string_view data) {
+        return std::string(R"({"stream":")") + std::string(stream) + R"(","data":)" +
+               std::string(data) + "}";
+    };
+    const auto agree = [&](const std::string& text) {
+        for (const char padding : {'\0', '"', 'r', ','}) {
+            d.require_agree(text, padding);
+        }
+    };
+    // Remember the stream and the symbol, then send texts that share a prefix with them, extend
+    // them or carry the wrong body: each must decode as the general path decodes it.
+    const std::string usual = envelope("btcusdt@bookTicker", body);
+    agree(usual);
+    REQUIRE(d.fast.last().kind == message_kind::book_ticker);
+    const std::uint64_t canonical_before = d.fast.stats().canonical;
+    agree(usual);
+    CHECK(d.fast.stats().canonical > canonical_before); // the remembered names are accepted
+    const std::vector<std::string> texts{
+        envelope("btcusdt@bookTicker", depth_body), // known stream, wrong body: malformed
+        envelope("btcusdt@bookTickerX", body),      // the known name plus one character
+        envelope("btcusdt@bookTicke", body),        // the known name less one character
+        envelope("btcusdt@bookTicker\\", body),     // followed by an escape
+        envelope("btcusdt@bookTicker\u0041", body), // followed by an escaped character
+        envelope("btcusdt@depth@100ms", body),      // another channel, wrong body
+        envelope("btcusdt@bookTicker@bookTicker@bookTicker", body), // too long to remember
+        envelope("btcusdt@bookTicker@bookTicker@bookTicker", body),
+        envelope("", body),
+        envelope("", depth_body),
+        R"({"stream":"btcusdt@bookTicker"})",
+        R"({"stream":"btcusdt@bookTicker)",
+        R"({"stream":"btcusdt@bookTicker",)",
+        R"({"u":7,"s":"BTCUSDTX","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
+        R"({"u":7,"s":"BTCUSD","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
+        R"({"u":7,"s":"BTCUSDT\u0000","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
+        R"({"u":7,"s":"BTCUSDT)",
+        R"({"u":7,"s":"BTCUSDT")",
+        R"({"u":7,"s":"BTCUSDT",)",
+        R"({"u":7,"s":"ETHUSDT","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
+        usual,
+    };
+    for (int round = 0; round < 2; ++round) {
+        for (const std::string& text : texts) {
+            agree(text);
+        }
+    }
+    d.require_agree(envelope("btcusdt@bookTicker", depth_body));
+    CHECK(d.fast.last().kind == message_kind::malformed);
+    CHECK(d.fast.last().error == decode_error::wrong_stream);
+    // More streams than the reader remembers, in turn, then the first again.
+    const std::vector<std::string> streams{"btcusdt@bookTicker", "a@bookTicker", "b@bookTicker",
+                                           "c@bookTicker",       "d@bookTicker", "e@bookTicker",
+                                           "btcusdt@depth@100ms"};
+    for (int round = 0; round < 3; ++round) {
+        for (const std::string& stream : streams) {
+            agree(envelope(stream, body));
+            agree(envelope(stream, depth_body));
+        }
+    }
+    // Every truncation after the remembered names.
+    for (std::size_t size = 0; size < usual.size(); ++size) {
+        for (const char padding : {'\0', '"'}) {
+            d.require_agree(usual.substr(0, size), padding);
+        }
+        d.require_agree(usual);
+    }
+}
+
 TEST_CASE("random mutations of canonical messages decode alike on both paths",
           "[decoder][canonical][property]") {
     twin_decoders d;
