@@ -124,7 +124,9 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
                          .orders = recorded.orders,
                          .activity = recorded.activity,
                          .metrics = recorded.metrics,
-                         .initial_cash = recorded.initial_cash});
+                         .initial_cash = recorded.initial_cash,
+                         .name = name,
+                         .alerts = &recorded.alerts});
         fees += recorded.metrics.net_fees;
         names += (names.empty() ? "" : ", ") + name;
         folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
@@ -132,30 +134,16 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
     sim::metrics_config settings;
     settings.soft_limit_pct = config.strategy.bands.soft_limit_pct;
     settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
-    const portfolio_records whole = combine_portfolio(parts, settings);
     const double capital = config.backtest.initial_cash;
     std::printf("  portfolio PnL %s (%+.4f%% of %.2f), fees %.4f\n",
                 signed_money(s.portfolio_pnl).c_str(),
                 capital > 0 ? 100.0 * s.portfolio_pnl / capital : 0.0, capital, fees);
-    sim::run_report report;
-    report.title = fmt::format("quoter run --mode paper_exchange: portfolio of {} in one loop "
-                               "(paper session)",
-                               names);
-    report.pnl = whole.pnl;
-    report.fills = whole.fills;
-    report.orders = whole.orders;
-    report.metrics = whole.metrics;
-    engine::alert_tally alerts;
-    for (const auto& recorded : summary.reports) {
-        alerts.merge(recorded.alerts);
-    }
-    report.alerts = engine::report_alerts(alerts);
-    report.provenance = report_provenance_for(command.config_path);
-    // Portfolio figures are quote-asset amounts: the first symbol's quote format fits them.
-    report.format = sim::report_format_for(config.symbols.front().spec);
-    report.parameters.push_back({"config", command.config_path});
-    report.parameters.push_back({"report.symbol", "portfolio: " + names});
-    report.parameters.push_back({"inventory", "net notional, quote asset"});
+    const portfolio_records whole = combine_portfolio(parts, settings);
+    const sim::run_report report = portfolio_report(
+        fmt::format("quoter run --mode paper_exchange: portfolio of {} in one loop (paper session)",
+                    names),
+        whole, parts, command.config_path, config.symbols.front().spec,
+        {{"config", command.config_path}});
     if (!write_report(out_dir, report)) {
         return exit_failed;
     }
