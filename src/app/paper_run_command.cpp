@@ -25,16 +25,14 @@ std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
     const auto ms = [](core::duration_ns ns) {
         return ns > 0 ? fmt::format("{:.2f}", static_cast<double>(ns) / 1e6) : std::string("-");
     };
-    const core::latency_summary& t2o = s.tick_to_order.end_to_end;
     return fmt::format("paper {:.0f}s  {}{}  mid {}  quotes {}/{}  inv {:.8g}  pnl {}  fills {}  "
-                       "orders {}  open {}  rtt p50/p99 {}/{} ms  t2o p50 {:.1f} us p99 {:.1f} us  "
-                       "msgs {}  synced {}",
+                       "orders {}  open {}  rtt p50/p99 {}/{} ms  {}  msgs {}  synced {}",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
                        price(s.mid), price(s.quoted_bid), price(s.quoted_ask), s.inventory_base,
                        signed_money(s.total_pnl), s.loop.fills, s.orders_sent, s.open_orders,
                        ms(s.round_trip_p50_ns), ms(s.round_trip_p99_ns),
-                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3,
-                       s.market_data.messages, s.market_data.synced_symbols);
+                       ops::latency_status_text(s.tick_to_order), s.market_data.messages,
+                       s.market_data.synced_symbols);
 }
 
 /// The status line of a session of several symbols: the portfolio, then each symbol.
