@@ -240,7 +240,9 @@ int run_cli(int argc, char** argv) {
         if (!mode_given) {
             // engine.mode decides; a configuration that does not load is reported by the sim
             // path below, with every error.
-            if (const auto loaded = load_engine_config(run.config_path, run.profile);
+            if (const auto loaded = load_engine_config(
+                    run.config_path,
+                    config::load_options{.profile = run.profile, .foreign_tables = {"sweep"}});
                 loaded && loaded->engine.mode != engine_mode::sim) {
                 run.mode = loaded->engine.mode == engine_mode::live ? "live" : "paper_exchange";
                 mode_given = true;

@@ -318,7 +318,7 @@ int run_ranked(const sweep_command& command, const research::sweep_spec& spec,
 
     bool write_failed = false;
     research::pool_outcome outcome;
-    {
+    try {
         const stop_signals signals;
         outcome = research::run_trials(
             todo, header.units,
@@ -330,6 +330,11 @@ int run_ranked(const sweep_command& command, const research::sweep_spec& spec,
                                    .stop = &stop_signalled,
                                    .progress = stderr,
                                    .progress_is_terminal = ::isatty(STDERR_FILENO) != 0});
+    } catch (const std::exception& failure) {
+        // A unit that cannot run (a capture without the symbol's data, ...): the finished
+        // trials stay in the results file.
+        std::fprintf(stderr, "quoter sweep: %s\n", failure.what());
+        return exit_failed;
     }
     *writer = research::results_writer();
     if (write_failed) {
@@ -372,7 +377,7 @@ int run_ranked(const sweep_command& command, const research::sweep_spec& spec,
 }
 
 /// The rows of `candidates` run on the test captures, in the candidates' order; empty when a
-/// configuration fails to load (said on stderr).
+/// configuration fails to load or a unit fails to run (said on stderr).
 std::optional<std::vector<research::trial_row>>
 run_on_test(const sweep_command& command, const research::sweep_spec& spec, unsigned threads,
             const std::vector<research::trial>& candidates,
@@ -386,19 +391,24 @@ run_on_test(const sweep_command& command, const research::sweep_spec& spec, unsi
         return std::nullopt;
     }
     std::vector<research::trial_row> rows(candidates.size());
-    (void)research::run_trials(
-        candidates, test_units.size(),
-        [&](std::size_t slot, std::size_t unit) {
-            return run_unit((*prepared)[slot], 0, spec.seed, test_units, unit);
-        },
-        [&](const research::trial_row& row) {
-            for (std::size_t i = 0; i < candidates.size(); ++i) {
-                if (candidates[i].index == row.index) {
-                    rows[i] = row;
+    try {
+        (void)research::run_trials(
+            candidates, test_units.size(),
+            [&](std::size_t slot, std::size_t unit) {
+                return run_unit((*prepared)[slot], 0, spec.seed, test_units, unit);
+            },
+            [&](const research::trial_row& row) {
+                for (std::size_t i = 0; i < candidates.size(); ++i) {
+                    if (candidates[i].index == row.index) {
+                        rows[i] = row;
+                    }
                 }
-            }
-        },
-        research::pool_options{.threads = threads});
+            },
+            research::pool_options{.threads = threads});
+    } catch (const std::exception& failure) {
+        std::fprintf(stderr, "quoter sweep: %s\n", failure.what());
+        return std::nullopt;
+    }
     return rows;
 }
 

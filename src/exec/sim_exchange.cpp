@@ -88,15 +88,6 @@ gateway_error sim_exchange::push_request(request_event request) noexcept {
     return gateway_error::none;
 }
 
-const sim_exchange::request_event* sim_exchange::next_request() const noexcept {
-    if (config_.fifo_requests) {
-        return request_head_ == request_tail_
-                   ? nullptr
-                   : &request_ring_[request_head_ & (request_ring_.size() - 1)];
-    }
-    return request_heap_.empty() ? nullptr : &request_heap_.front();
-}
-
 void sim_exchange::pop_request() noexcept {
     if (config_.fifo_requests) {
         ++request_head_;
@@ -105,17 +96,6 @@ void sim_exchange::pop_request() noexcept {
     std::pop_heap(request_heap_.begin(), request_heap_.end(),
                   [](const request_event& a, const request_event& b) { return later(a, b); });
     request_heap_.pop_back();
-}
-
-core::timestamp_ns sim_exchange::next_event_time() const noexcept {
-    core::timestamp_ns next = std::numeric_limits<core::timestamp_ns>::max();
-    if (const request_event* request = next_request()) {
-        next = request->time;
-    }
-    if (report_head_ != report_tail_) {
-        next = std::min(next, report_ring_[report_head_ & (report_ring_.size() - 1)].time);
-    }
-    return next;
 }
 
 bool sim_exchange::due(core::timestamp_ns now) const noexcept {

@@ -328,3 +328,26 @@ split = 0.6
     CHECK_THAT(quoter::test::slurp(dir.path() / "s2" / "walkforward.md"),
                Catch::Contains("train on the first 80 %"));
 }
+
+TEST_CASE("a capture a trial cannot replay stops the sweep with its reason",
+          "[research][sweep][data]") {
+    const std::string folder =
+        quoter::test::require_captures({"spot-btcusdt-20240808.gz", "spot-ethusdt-20240808.gz"});
+    if (folder.empty()) {
+        return;
+    }
+    quoter::test::temp_dir dir("sweep-bad-unit");
+    const std::string btc = capture_slice((fs::path(folder) / "spot-btcusdt-20240808.gz").string(),
+                                          3000, dir.path(), "btc.gz");
+    const std::string eth = capture_slice((fs::path(folder) / "spot-ethusdt-20240808.gz").string(),
+                                          3000, dir.path(), "eth.gz");
+    const std::string config = (fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml").string();
+    // The configuration trades BTCUSDT: the ETHUSDT capture holds none of its market data.
+    const auto r = quoter::test::run_to_end(
+        QUOTER_EXE, {"sweep", "-c", config, "--set", "strategy.linear.spread_bps=1,5", "--data",
+                     btc, eth, "--out", (dir.path() / "out").string()});
+    INFO(r.out << r.err);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("quoter sweep: replay of " + eth +
+                                      ": no market data for the registered symbols"));
+}
