@@ -347,13 +347,14 @@ std::string walk_forward_markdown(const walk_forward_folds& walk) {
     const std::size_t dd = metric_index("max_drawdown");
     const std::size_t fills = metric_index("fills");
     std::string out = fmt::format(
-        "# Walk-forward\n\n{} {} folds over {}: each fold's window is {:g} % training and "
+        "# Walk-forward\n\n{} {} folds over {}: {} window is {:g} % training and "
         "{:g} % test; the test windows follow each other to the end of each capture's time"
         "{}. On each fold the trials are ranked by {} on the training window and the best is "
         "run on the test window, which the ranking never saw. Mean over the units.\n\n"
         "| fold | train window | test window | trial |",
         walk.folds.size(), walk.anchored ? "anchored" : "rolling", walk.unit_names,
-        100.0 * walk.split, 100.0 * (1.0 - walk.split),
+        walk.anchored ? "the first fold's" : "each fold's", 100.0 * walk.split,
+        100.0 * (1.0 - walk.split),
         walk.anchored ? " and every training window starts at the beginning" : "",
         walk.goal.metric().empty() ? fmt::format("the objective `{}`", to_string(walk.goal))
                                    : "mean " + label);
