@@ -105,14 +105,16 @@ const std::string* param(const std::map<std::string, std::string, std::less<>>& 
 } // namespace
 
 futures_api::futures_api(market_state& market, order_api_options options)
-    : market_(market), options_(std::move(options)), signer_(options_.api_secret) {}
+    : market_(market), options_(std::move(options)), signer_(options_.api_secret),
+      wallet_(options_.balances_e8) {}
 
 futures_api::~futures_api() = default;
 
 bool futures_api::serves(std::string_view path) {
     return path == "/fapi/v1/order" || path == "/fapi/v1/allOpenOrders" ||
            path == "/fapi/v1/openOrders" || path == "/fapi/v2/positionRisk" ||
-           path == "/fapi/v1/countdownCancelAll" || path == "/fapi/v1/listenKey";
+           path == "/fapi/v2/balance" || path == "/fapi/v1/countdownCancelAll" ||
+           path == "/fapi/v1/listenKey";
 }
 
 void futures_api::ensure_exchange() {
@@ -179,6 +181,13 @@ void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
         const std::int64_t before = position;
         position += sign * report.fill_qty.lots();
         const double price = specs_[order.symbol].to_double(report.price);
+        if (before != 0 && (before > 0) != (sign > 0)) {
+            // Reduced (or closed, before flipping): the PnL realized goes to the wallet.
+            const std::int64_t closed = std::min(std::abs(before), report.fill_qty.lots());
+            const double pnl = (price - entry) * (before > 0 ? 1.0 : -1.0) *
+                               specs_[order.symbol].to_double(core::qty{closed});
+            wallet_.of(margin_asset(order.symbol)) += std::llround(pnl * 1e8);
+        }
         if (before == 0 || (before > 0) != (position > 0)) {
             entry = position == 0 ? 0.0 : price; // opened, or flipped through zero
         } else if (std::abs(position) > std::abs(before)) {
@@ -261,14 +270,15 @@ void futures_api::add_account_event(std::size_t symbol) {
     if (listen_key_.empty()) {
         return;
     }
-    std::string out = "{\"e\":\"ACCOUNT_UPDATE\",\"E\":" + std::to_string(now_ms_) +
-                      ",\"T\":" + std::to_string(now_ms_) +
-                      ",\"a\":{\"m\":\"ORDER\",\"B\":[{\"a\":\"USDT\",\"wb\":\"100000.00000000\","
-                      "\"cw\":\"100000.00000000\",\"bc\":\"0\"}],\"P\":[{\"s\":\"" +
-                      std::string(specs_[symbol].name().view()) + "\",\"pa\":\"" +
-                      format_position(symbol) +
-                      "\",\"ep\":\"0\",\"cr\":\"0\",\"up\":\"0\",\"mt\":\"cross\",\"iw\":\"0\","
-                      "\"ps\":\"BOTH\"}]}}";
+    const std::string wallet = format_e8(wallet_.of(margin_asset(symbol)));
+    std::string out =
+        "{\"e\":\"ACCOUNT_UPDATE\",\"E\":" + std::to_string(now_ms_) +
+        ",\"T\":" + std::to_string(now_ms_) + ",\"a\":{\"m\":\"ORDER\",\"B\":[{\"a\":\"" +
+        margin_asset(symbol) + "\",\"wb\":\"" + wallet + "\",\"cw\":\"" + wallet +
+        "\",\"bc\":\"0\"}],\"P\":[{\"s\":\"" + std::string(specs_[symbol].name().view()) +
+        "\",\"pa\":\"" + format_position(symbol) +
+        "\",\"ep\":\"0\",\"cr\":\"0\",\"up\":\"0\",\"mt\":\"cross\",\"iw\":\"0\","
+        "\"ps\":\"BOTH\"}]}}";
     ++stats_.user_events;
     events_.emplace_back(listen_key_, std::move(out));
 }
@@ -396,6 +406,14 @@ void futures_api::expire_listen_key(std::int64_t now_ms) {
     listen_key_.clear();
 }
 
+void futures_api::lose_listen_key() {
+    if (listen_key_.empty()) {
+        return;
+    }
+    ++stats_.listen_keys_lost;
+    listen_key_.clear();
+}
+
 bool futures_api::is_listen_key(std::string_view key) const {
     return !listen_key_.empty() && key == listen_key_;
 }
@@ -480,6 +498,9 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
     }
     if (path == "/fapi/v2/positionRisk" && method == "GET") {
         return position_risk(p, now_ms);
+    }
+    if (path == "/fapi/v2/balance" && method == "GET") {
+        return balance(now_ms);
     }
     if (path == "/fapi/v1/countdownCancelAll" && method == "POST") {
         return countdown(p, now_ms);
@@ -728,6 +749,28 @@ futures_answer futures_api::position_risk(const params& p, std::int64_t now_ms) 
                "\"positionSide\":\"BOTH\",\"notional\":\"0\",\"isolatedWallet\":\"0\","
                "\"updateTime\":" +
                std::to_string(now_ms) + "}";
+    }
+    return ok(out + "]");
+}
+
+std::string futures_api::margin_asset(std::size_t symbol) const {
+    // As render_exchange_info names it.
+    return market_.at(symbol).name.ends_with("USDT") ? "USDT" : "USD";
+}
+
+futures_answer futures_api::balance(std::int64_t now_ms) {
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+        (void)wallet_.of(margin_asset(i));
+    }
+    std::string out = "[";
+    for (const auto& [asset, e8] : wallet_.all()) {
+        const std::string amount = format_e8(e8);
+        out += std::string(out.size() > 1 ? "," : "") +
+               "{\"accountAlias\":\"quoter-venue\",\"asset\":\"" + asset + "\",\"balance\":\"" +
+               amount + "\",\"crossWalletBalance\":\"" + amount +
+               "\",\"crossUnPnl\":\"0.00000000\",\"availableBalance\":\"" + amount +
+               "\",\"maxWithdrawAmount\":\"" + amount +
+               "\",\"marginAvailable\":true,\"updateTime\":" + std::to_string(now_ms) + "}";
     }
     return ok(out + "]");
 }

@@ -27,6 +27,7 @@
 // Not thread-safe: one instance on the venue's io_loop thread.
 #pragma once
 
+#include "account_balances.hpp"
 #include "market.hpp"
 #include "order_api.hpp"
 
@@ -56,6 +57,7 @@ struct futures_api_stats {
     std::uint64_t user_events = 0;
     std::uint64_t listen_keys_created = 0;
     std::uint64_t listen_keys_expired = 0;
+    std::uint64_t listen_keys_lost = 0; ///< Forgotten by the listen_key_lose fault.
     std::uint64_t keepalives = 0;
     std::uint64_t heartbeats = 0;        ///< countdownCancelAll requests accepted.
     std::uint64_t countdown_cancels = 0; ///< Orders cancelled because a countdown ran out.
@@ -107,6 +109,9 @@ public:
 
     /// Fault: the active listenKey expires now.
     void expire_listen_key(std::int64_t now_ms);
+    /// Fault: the active listenKey is forgotten without a word: no listenKeyExpired, its
+    /// stream stays open but carries nothing more; keep-alives answer -1125.
+    void lose_listen_key();
     /// Fault: requests until until_ms are swallowed (not executed, not answered).
     void silence_until(std::int64_t until_ms) { silent_until_ms_ = until_ms; }
     [[nodiscard]] std::int64_t silent_until() const { return silent_until_ms_; }
@@ -128,6 +133,8 @@ public:
     [[nodiscard]] std::string open_client_ids_json() const;
     /// {"BTCUSDT":"0.010",...}: the account's positions.
     [[nodiscard]] std::string positions_json() const;
+    /// {"USDT":<10^-8 units>,...}: the wallet balances (assets touched so far).
+    [[nodiscard]] std::string wallet_json() const { return wallet_.json(); }
     /// Symbols whose countdown is armed.
     [[nodiscard]] std::size_t countdowns_armed() const;
 
@@ -157,6 +164,9 @@ private:
     futures_answer query_order(const params& p) const;
     futures_answer open_orders(const params& p) const;
     futures_answer position_risk(const params& p, std::int64_t now_ms) const;
+    futures_answer balance(std::int64_t now_ms);
+    /// The margin asset of symbol (its quote asset, as exchangeInfo names it).
+    [[nodiscard]] std::string margin_asset(std::size_t symbol) const;
     futures_answer countdown(const params& p, std::int64_t now_ms);
     /// Cancels every open order of symbol through the matching engine; returns how many.
     std::size_t cancel_symbol(std::size_t symbol, std::int64_t now_ms);
@@ -176,7 +186,9 @@ private:
     std::vector<exec::exec_report> reports_;        ///< Reports of the request being handled.
     std::vector<std::int64_t> positions_;           ///< Signed lots per symbol.
     std::vector<double> entry_prices_;              ///< Average entry price per symbol.
-    std::vector<std::int64_t> countdown_at_ms_;     ///< Per symbol; 0: not armed.
+    /// Wallet balance per margin asset: the starting balance plus realized PnL.
+    account_balances wallet_;
+    std::vector<std::int64_t> countdown_at_ms_; ///< Per symbol; 0: not armed.
     std::uint64_t next_id_ = 1;
     std::int64_t next_trade_id_ = 1;
     std::int64_t now_ms_ = 0;

@@ -70,7 +70,8 @@ struct order_api::parsed_request {
 };
 
 order_api::order_api(market_state& market, order_api_options options)
-    : market_(market), options_(std::move(options)), signer_(options_.api_secret) {
+    : market_(market), options_(std::move(options)), signer_(options_.api_secret),
+      balances_(options_.balances_e8) {
     if (!options_.api_ed25519_public_pem.empty()) {
         ed25519_ = ed25519_verifier::from_public_pem(options_.api_ed25519_public_pem);
         if (!ed25519_) {
@@ -159,14 +160,7 @@ std::pair<std::string, std::string> order_api::assets(std::size_t symbol) const 
 }
 
 std::int64_t& order_api::balance_e8(const std::string& asset) {
-    for (auto& [name, amount] : balances_e8_) {
-        if (name == asset) {
-            return amount;
-        }
-    }
-    const bool quote = asset == "USDT" || asset == "USD";
-    balances_e8_.emplace_back(asset, (quote ? 10'000'000LL : 1'000LL) * 100'000'000LL);
-    return balances_e8_.back().second;
+    return balances_.of(asset);
 }
 
 void order_api::add_execution_report(const tracked_order& order, const exec::exec_report& report) {
@@ -227,20 +221,12 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
 
 void order_api::add_account_position(std::size_t symbol) {
     const auto [base, quote] = assets(symbol);
-    const auto amount = [](std::int64_t e8) {
-        char text[48];
-        const std::int64_t whole = e8 / 100'000'000;
-        const std::int64_t fraction = (e8 < 0 ? -e8 : e8) % 100'000'000;
-        std::snprintf(text, sizeof text, "%s%lld.%08lld", e8 < 0 && whole == 0 ? "-" : "",
-                      static_cast<long long>(whole), static_cast<long long>(fraction));
-        return std::string(text);
-    };
     std::string out = "{\"e\":\"outboundAccountPosition\",\"E\":" + std::to_string(now_ms_) +
                       ",\"u\":" + std::to_string(now_ms_) + ",\"B\":[";
     bool first = true;
     for (const std::string& asset : {base, quote}) {
         out += std::string(first ? "" : ",") + "{\"a\":\"" + asset + "\",\"f\":\"" +
-               amount(balance_e8(asset)) + "\",\"l\":\"0.00000000\"}";
+               format_e8(balance_e8(asset)) + "\",\"l\":\"0.00000000\"}";
         first = false;
     }
     out += "]}";
@@ -305,14 +291,9 @@ std::string order_api::account(const parsed_request& request) {
         (void)balance_e8(quote);
     }
     bool first = true;
-    for (const auto& [asset, e8] : balances_e8_) {
-        char text[96];
-        std::snprintf(text, sizeof text,
-                      "%s{\"asset\":\"%s\",\"free\":\"%lld.%08lld\","
-                      "\"locked\":\"0.00000000\"}",
-                      first ? "" : ",", asset.c_str(), static_cast<long long>(e8 / 100'000'000),
-                      static_cast<long long>((e8 < 0 ? -e8 : e8) % 100'000'000));
-        result += text;
+    for (const auto& [asset, e8] : balances_.all()) {
+        result += std::string(first ? "" : ",") + "{\"asset\":\"" + asset + "\",\"free\":\"" +
+                  format_e8(e8) + "\",\"locked\":\"0.00000000\"}";
         first = false;
     }
     return result_frame(request.id, result + "]}");
@@ -409,11 +390,7 @@ void order_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ba
 }
 
 std::string order_api::balances_json() const {
-    std::string out = "{";
-    for (const auto& [asset, e8] : balances_e8_) {
-        out += (out.size() > 1 ? ",\"" : "\"") + asset + "\":" + std::to_string(e8);
-    }
-    return out + "}";
+    return balances_.json();
 }
 
 std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms,
@@ -723,6 +700,7 @@ std::string order_api::place(const parsed_request& request, std::int64_t now_ms)
         }
     }
     ++stats_.orders_placed;
+    stats_.buy_orders_placed += orders_.at(id).request.side == core::side::buy ? 1 : 0;
     return result_frame(request.id, render_order(orders_.at(id), full));
 }
 

@@ -17,6 +17,7 @@
 // Not thread-safe: one instance on the venue's io_loop thread.
 #pragma once
 
+#include "account_balances.hpp"
 #include "ed25519_verifier.hpp"
 #include "market.hpp"
 
@@ -45,6 +46,9 @@ struct order_api_options {
     /// are then verified against it (Ed25519 signatures in base64) instead of the HMAC secret,
     /// and session.logon is accepted. Empty: an HMAC key (session.logon is refused).
     std::string api_ed25519_public_pem;
+    /// Starting balances of the account (asset, 10^-8 units), spot and futures wallet alike
+    /// (--balance); an asset not named starts at 0, a quote asset (USDT, USD) at 100,000.
+    std::vector<std::pair<std::string, std::int64_t>> balances_e8;
 };
 
 /// One WebSocket API connection's authentication (session.logon). Owned by the server's
@@ -59,6 +63,7 @@ struct order_api_stats {
     std::uint64_t requests = 0;
     std::uint64_t signature_failures = 0;
     std::uint64_t orders_placed = 0;
+    std::uint64_t buy_orders_placed = 0; ///< Of orders_placed, buys.
     std::uint64_t orders_rejected = 0;
     std::uint64_t orders_cancelled = 0;
     std::uint64_t answers_dropped = 0;      ///< order.place answers withheld by the fault.
@@ -223,9 +228,8 @@ private:
     std::int64_t now_ms_ = 0;
     /// newClientOrderId of the cancel being handled ("" when none): `c` of its report.
     std::string cancel_client_id_;
-    /// The venue's one account: free balance per asset, 10^-8 units (first use: 1,000 of a
-    /// base asset, 10,000,000 of a quote asset).
-    std::vector<std::pair<std::string, std::int64_t>> balances_e8_;
+    /// The venue's one account: free balance per asset (see order_api_options::balances_e8).
+    account_balances balances_;
 };
 
 } // namespace quoter::venue
