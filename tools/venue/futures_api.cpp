@@ -40,13 +40,6 @@ futures_answer unknown_status() {
                  "unknown.");
 }
 
-bool same_hex(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 std::string_view tif_name(const exec::order_request& order) {
     if (order.post_only) {
         return "GTX";
@@ -165,16 +158,10 @@ void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
         return;
     }
     tracked_order& order = it->second;
-    switch (report.kind) {
-    case exec::exec_kind::ack:
-        order.exchange_id = report.exchange_id;
-        break;
-    case exec::exec_kind::partial_fill:
-    case exec::exec_kind::fill: {
-        order.executed = report.cum_qty;
-        const bool done = report.kind == exec::exec_kind::fill;
-        order.status = done ? "FILLED" : "PARTIALLY_FILLED";
-        order.open = !done;
+    if (!apply_report(order, report)) {
+        return; // a refused placement answers with an error, no event
+    }
+    if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
         const std::int64_t sign = order.request.side == core::side::buy ? 1 : -1;
         std::int64_t& position = positions_[order.symbol];
         double& entry = entry_prices_[order.symbol];
@@ -196,19 +183,6 @@ void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
                      price * static_cast<double>(report.fill_qty.lots())) /
                     static_cast<double>(std::abs(position));
         }
-        break;
-    }
-    case exec::exec_kind::cancelled:
-        order.status = report.reason == exec::reject_reason::expired ? "EXPIRED" : "CANCELED";
-        order.open = false;
-        break;
-    case exec::exec_kind::reject:
-        order.status = "REJECTED";
-        order.open = false;
-        return; // refused placements answer with an error, no event
-    case exec::exec_kind::cancel_reject:
-    case exec::exec_kind::unknown:
-        return;
     }
     add_order_event(order, report);
     if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
@@ -327,21 +301,10 @@ futures_answer futures_api::handle(std::string_view method, std::string_view pat
         out.retry_after_s = std::max<std::int64_t>(1, (until_ms - venue_ms + 999) / 1000);
         return out;
     };
-    if (venue_ms < banned_until_ms_) {
-        ++stats_.answers_418;
-        return rate_answer(418, banned_until_ms_);
-    }
-    if (venue_ms < limited_until_ms_) {
-        if (answered_429_) {
-            // Told to back off and did not: banned.
-            ++stats_.requests_in_backoff;
-            ++stats_.answers_418;
-            banned_until_ms_ = venue_ms + ban_ms_;
-            return rate_answer(418, banned_until_ms_);
-        }
-        answered_429_ = true;
-        ++stats_.answers_429;
-        return rate_answer(429, limited_until_ms_);
+    if (const auto verdict = limits_.check(venue_ms, stats_.answers_429, stats_.answers_418,
+                                           stats_.requests_in_backoff);
+        verdict.status != 0) {
+        return rate_answer(verdict.status, verdict.until_ms);
     }
     if (api_key != options_.api_key) {
         return error(401, -2015, "Invalid API-key, IP, or permissions for action.");
@@ -385,13 +348,13 @@ futures_answer futures_api::listen_key(std::string_view method, std::int64_t now
 void futures_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms,
                              bool ban_now) {
     const std::int64_t venue_ms = now_ms + clock_offset_ms_;
-    ban_ms_ = ban_ms;
-    answered_429_ = false;
+    limits_.ban_ms = ban_ms;
+    limits_.answered_429 = false;
     if (ban_now) {
-        banned_until_ms_ = venue_ms + ban_ms;
+        limits_.banned_until_ms = venue_ms + ban_ms;
         return;
     }
-    limited_until_ms_ = venue_ms + ms;
+    limits_.limited_until_ms = venue_ms + ms;
 }
 
 void futures_api::expire_listen_key(std::int64_t now_ms) {
@@ -454,18 +417,14 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
     if (timestamp == nullptr) {
         return missing("timestamp");
     }
-    std::int64_t recv_window = 5000;
-    if (const std::string* window = param(p, "recvWindow"); window != nullptr) {
-        recv_window = std::atoll(window->c_str());
-        if (recv_window > 60'000 || recv_window <= 0) {
-            return error(400, -1131, "recvWindow must be less than 60000");
-        }
-    }
-    const std::int64_t sent_ms = std::atoll(timestamp->c_str());
     // The clock fault moves the venue's clock for this check only (the matching engine's time
     // never runs backwards).
-    const std::int64_t venue_ms = now_ms + clock_offset_ms_;
-    if (sent_ms > venue_ms + 1000 || venue_ms - sent_ms > recv_window) {
+    switch (check_timestamp(*timestamp, param(p, "recvWindow"), now_ms + clock_offset_ms_)) {
+    case timestamp_check::ok:
+        break;
+    case timestamp_check::bad_window:
+        return error(400, -1131, "recvWindow must be less than 60000");
+    case timestamp_check::outside:
         ++stats_.clock_rejects;
         return error(400, -1021, "Timestamp for this request is outside of the recvWindow.");
     }
@@ -614,8 +573,7 @@ futures_answer futures_api::place(const params& p, std::int64_t now_ms) {
     return ok(render_order(orders_.at(id)));
 }
 
-const futures_api::tracked_order* futures_api::find_order(std::size_t symbol,
-                                                          const params& p) const {
+const tracked_order* futures_api::find_order(std::size_t symbol, const params& p) const {
     const std::string* orig = param(p, "origClientOrderId");
     const std::string* order_id = param(p, "orderId");
     const tracked_order* found = nullptr;

@@ -35,13 +35,6 @@ std::string missing(const std::string& id, std::string_view name) {
                            "' was not sent, was empty/null, or malformed.");
 }
 
-bool same_hex(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 std::string_view tif_name(exec::time_in_force tif) {
     switch (tif) {
     case exec::time_in_force::gtc:
@@ -121,30 +114,8 @@ void order_api::on_exec_report(const exec::exec_report& report) noexcept {
         return;
     }
     tracked_order& order = it->second;
-    switch (report.kind) {
-    case exec::exec_kind::ack:
-        order.exchange_id = report.exchange_id;
-        break;
-    case exec::exec_kind::partial_fill:
-        order.executed = report.cum_qty;
-        order.status = "PARTIALLY_FILLED";
-        break;
-    case exec::exec_kind::fill:
-        order.executed = report.cum_qty;
-        order.status = "FILLED";
-        order.open = false;
-        break;
-    case exec::exec_kind::cancelled:
-        order.status = report.reason == exec::reject_reason::expired ? "EXPIRED" : "CANCELED";
-        order.open = false;
-        break;
-    case exec::exec_kind::reject:
-        order.status = "REJECTED";
-        order.open = false;
-        return; // refused placements answer with an error, no executionReport
-    case exec::exec_kind::cancel_reject:
-    case exec::exec_kind::unknown:
-        return;
+    if (!apply_report(order, report)) {
+        return; // a refused placement answers with an error, no executionReport
     }
     add_execution_report(order, report);
     if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
@@ -379,13 +350,13 @@ std::string order_api::render_order(const tracked_order& order, bool full) const
 void order_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms,
                            bool ban_now) {
     now_ms += clock_offset_ms_;
-    ban_ms_ = ban_ms > 0 ? ban_ms : 2 * ms;
-    answered_429_ = false;
+    limits_.ban_ms = ban_ms > 0 ? ban_ms : 2 * ms;
+    limits_.answered_429 = false;
     if (ban_now) {
-        banned_until_ms_ = now_ms + ban_ms_;
-        limited_until_ms_ = 0;
+        limits_.banned_until_ms = now_ms + limits_.ban_ms;
+        limits_.limited_until_ms = 0;
     } else {
-        limited_until_ms_ = now_ms + ms;
+        limits_.limited_until_ms = now_ms + ms;
     }
 }
 
@@ -428,21 +399,10 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
                "\",\"data\":{\"serverTime\":" + std::to_string(now_ms) +
                ",\"retryAfter\":" + std::to_string(until_ms) + "}}}";
     };
-    if (now_ms < banned_until_ms_) {
-        ++stats_.answers_418;
-        return rate_frame(418, banned_until_ms_);
-    }
-    if (now_ms < limited_until_ms_) {
-        if (answered_429_) {
-            // The client was told to back off and did not: banned.
-            ++stats_.requests_in_backoff;
-            ++stats_.answers_418;
-            banned_until_ms_ = now_ms + ban_ms_;
-            return rate_frame(418, banned_until_ms_);
-        }
-        answered_429_ = true;
-        ++stats_.answers_429;
-        return rate_frame(429, limited_until_ms_);
+    if (const auto verdict = limits_.check(now_ms, stats_.answers_429, stats_.answers_418,
+                                           stats_.requests_in_backoff);
+        verdict.status != 0) {
+        return rate_frame(verdict.status, verdict.until_ms);
     }
     if (parsed.method == "time") {
         ++stats_.time_requests;
@@ -515,15 +475,12 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
     if (timestamp == nullptr) {
         return missing(parsed.id, "timestamp");
     }
-    std::int64_t recv_window = 5000;
-    if (const std::string* window = parsed.param("recvWindow"); window != nullptr) {
-        recv_window = std::atoll(window->c_str());
-        if (recv_window > 60'000 || recv_window <= 0) {
-            return error_frame(parsed.id, 400, -1131, "recvWindow must be less than 60000");
-        }
-    }
-    const std::int64_t sent_ms = std::atoll(timestamp->c_str());
-    if (sent_ms > now_ms + 1000 || now_ms - sent_ms > recv_window) {
+    switch (check_timestamp(*timestamp, parsed.param("recvWindow"), now_ms)) {
+    case timestamp_check::ok:
+        break;
+    case timestamp_check::bad_window:
+        return error_frame(parsed.id, 400, -1131, "recvWindow must be less than 60000");
+    case timestamp_check::outside:
         ++stats_.clock_rejects;
         return error_frame(parsed.id, 400, -1021,
                            "Timestamp for this request is outside of the recvWindow.");

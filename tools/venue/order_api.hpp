@@ -20,6 +20,7 @@
 #include "account_balances.hpp"
 #include "ed25519_verifier.hpp"
 #include "market.hpp"
+#include "request_checks.hpp"
 
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/exec/binance_signer.hpp"
@@ -158,16 +159,6 @@ public:
     [[nodiscard]] std::string balances_json() const;
 
 private:
-    struct tracked_order {
-        std::string client_id;
-        std::size_t symbol = 0;
-        exec::order_request request;
-        std::uint64_t exchange_id = 0;
-        core::qty executed;
-        std::string status = "NEW";
-        bool open = true;
-        std::int64_t time_ms = 0;
-    };
     struct parsed_request;
 
     void on_exec_report(const exec::exec_report& report) noexcept override;
@@ -211,13 +202,10 @@ private:
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     std::uint32_t lose_cancel_alls_ = 0;
-    std::int64_t limited_until_ms_ = 0; ///< Rate limit fault: 429 until then.
-    std::int64_t ban_ms_ = 0;           ///< Length of the ban a request in backoff earns.
-    bool answered_429_ = false;         ///< A 429 was answered in the current window.
-    std::int64_t banned_until_ms_ = 0;  ///< 418 until then.
-    std::int64_t clock_offset_ms_ = 0;  ///< Venue clock minus wall clock.
-    std::int64_t engine_ms_ = 0;        ///< Latest time the matching engine was shown.
-    std::int64_t silent_until_ms_ = 0;  ///< Requests are swallowed until then.
+    rate_limit_windows limits_;        ///< The rate limit fault (venue time).
+    std::int64_t clock_offset_ms_ = 0; ///< Venue clock minus wall clock.
+    std::int64_t engine_ms_ = 0;       ///< Latest time the matching engine was shown.
+    std::int64_t silent_until_ms_ = 0; ///< Requests are swallowed until then.
     std::uint32_t delay_place_answers_ = 0;
     std::int64_t place_answer_delay_ms_ = 0;
     std::int64_t answer_delay_ms_ = 0; ///< Hold of the answer handle() just returned.
