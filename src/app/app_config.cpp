@@ -609,10 +609,13 @@ sweep_check check_sweep_table(const std::string& path, const config::load_option
     }
     research::sweep_spec spec = std::move(*table);
     out.present = !spec.grid.empty() || !spec.random.empty() || !spec.data.empty() ||
-                  spec.paths_set || spec.seed_set || spec.trials != 0 ||
-                  !(spec.goal == research::objective());
+                  spec.paths_set || spec.seed_set || spec.trials != 0 || spec.split != 0.0 ||
+                  spec.folds != 0 || spec.anchored || !(spec.goal == research::objective());
     if (!out.present) {
         return out;
+    }
+    if (spec.folds != 0 && spec.split == 0.0) {
+        spec.split = research::default_fold_split;
     }
     if (!spec.paths_set) {
         spec.paths = spec.data.empty() ? base.backtest.paths : 0;
@@ -626,44 +629,58 @@ sweep_check check_sweep_table(const std::string& path, const config::load_option
                 fmt::format("sweep.data: capture file {}: {}", file, md::describe(bad)));
         }
     }
+    // Returns false when the key itself is unknown: its other values would only repeat that.
     const auto try_value = [&](const std::string& key, const std::string& value) {
         config::load_options trial = options;
         trial.overrides.push_back({key, value, fmt::format("[sweep] {} = {}", key, value)});
         const auto loaded = load_engine_config(path, std::move(trial));
         if (loaded) {
-            return;
+            return true;
         }
+        bool key_known = true;
         for (const auto& problem : loaded.error()) {
             std::string text = config::to_string(problem);
             if (problem.level == config::severity::error &&
                 std::find(out.problems.begin(), out.problems.end(), text) == out.problems.end()) {
                 out.problems.push_back(std::move(text));
             }
+            key_known &= !(problem.key == key && problem.message.starts_with("unknown "));
         }
+        return key_known;
     };
     for (const auto& axis : spec.grid) {
         for (const auto& value : axis.values) {
-            try_value(axis.key, value);
+            if (!try_value(axis.key, value)) {
+                break;
+            }
         }
     }
     for (const auto& axis : spec.random) {
-        try_value(axis.key,
-                  axis.integer ? fmt::format("{:.0f}", axis.lo) : fmt::format("{}", axis.lo));
-        try_value(axis.key,
-                  axis.integer ? fmt::format("{:.0f}", axis.hi) : fmt::format("{}", axis.hi));
+        if (try_value(axis.key,
+                      axis.integer ? fmt::format("{:.0f}", axis.lo) : fmt::format("{}", axis.lo))) {
+            (void)try_value(axis.key, axis.integer ? fmt::format("{:.0f}", axis.hi)
+                                                   : fmt::format("{}", axis.hi));
+        }
     }
     std::string keys;
     for (const auto& key : research::swept_keys(spec)) {
         keys += (keys.empty() ? "" : ", ") + key;
     }
+    std::string time;
+    if (spec.folds != 0) {
+        time = fmt::format(" in {} {} walk-forward folds ({:g} % of each window training)",
+                           spec.folds, spec.anchored ? "anchored" : "rolling", 100.0 * spec.split);
+    } else if (spec.split > 0.0) {
+        time = fmt::format(" split in time ({:g} % training)", 100.0 * spec.split);
+    }
     out.summary = fmt::format(
-        "# sweep: {} trial{} over {}; each on {}; objective {} (run by "
+        "# sweep: {} trial{} over {}; each on {}{}; objective {} (run by "
         "quoter sweep; other commands use the base configuration)",
         research::expand(spec).size(), research::expand(spec).size() == 1 ? "" : "s", keys,
         spec.data.empty()
             ? fmt::format("{} synthetic path{}", spec.paths, spec.paths == 1 ? "" : "s")
             : fmt::format("{} capture{}", spec.data.size(), spec.data.size() == 1 ? "" : "s"),
-        research::to_string(spec.goal));
+        time, research::to_string(spec.goal));
     return out;
 }
 
@@ -706,12 +723,10 @@ int check_config(const std::string& path, const std::string& profile) {
 
 std::optional<engine_config> load_config_for_command(const std::string& path,
                                                      const std::string& profile,
-                                                     const std::string& symbol, const char* command,
-                                                     bool ignore_sweep) {
-    config::load_options options{.profile = profile};
-    if (ignore_sweep) {
-        options.foreign_tables = {"sweep"};
-    }
+                                                     const std::string& symbol,
+                                                     const char* command) {
+    // A [sweep] table is quoter sweep's: every other command checks it and runs without it.
+    config::load_options options{.profile = profile, .foreign_tables = {"sweep"}};
     if (!symbol.empty()) {
         std::map<std::string, std::string> vars(options.env.vars().begin(),
                                                 options.env.vars().end());
@@ -732,23 +747,20 @@ std::optional<engine_config> load_config_for_command(const std::string& path,
     for (const auto& warning : loaded->resolved.warnings) {
         std::fprintf(stderr, "%s\n", config::to_string(warning).c_str());
     }
-    if (ignore_sweep) {
-        const sweep_check sweep = check_sweep_table(path, options, *loaded);
-        if (!sweep.problems.empty()) {
-            for (const auto& problem : sweep.problems) {
-                std::fprintf(stderr, "%s: %s\n", path.c_str(), problem.c_str());
-            }
-            std::fprintf(stderr, "quoter %s: %zu error%s in the [sweep] table of %s\n", command,
-                         sweep.problems.size(), sweep.problems.size() == 1 ? "" : "s",
-                         path.c_str());
-            return std::nullopt;
+    const sweep_check sweep = check_sweep_table(path, options, *loaded);
+    if (!sweep.problems.empty()) {
+        for (const auto& problem : sweep.problems) {
+            std::fprintf(stderr, "%s: %s\n", path.c_str(), problem.c_str());
         }
-        if (sweep.present) {
-            std::fprintf(stderr,
-                         "quoter %s: %s holds a [sweep] table; running the base configuration "
-                         "and ignoring the sweep (run it with quoter sweep -c %s)\n",
-                         command, path.c_str(), path.c_str());
-        }
+        std::fprintf(stderr, "quoter %s: %zu error%s in the [sweep] table of %s\n", command,
+                     sweep.problems.size(), sweep.problems.size() == 1 ? "" : "s", path.c_str());
+        return std::nullopt;
+    }
+    if (sweep.present) {
+        std::fprintf(stderr,
+                     "quoter %s: %s holds a [sweep] table; running the base configuration "
+                     "and ignoring the sweep (run it with quoter sweep -c %s)\n",
+                     command, path.c_str(), path.c_str());
     }
     return std::move(*loaded);
 }

@@ -220,31 +220,19 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
                          .orders = result.orders,
                          .activity = sim::count_activity(result.orders),
                          .metrics = result.metrics,
-                         .initial_cash = run.initial_cash / static_cast<double>(results.size())});
+                         .initial_cash = run.initial_cash / static_cast<double>(results.size()),
+                         .name = name,
+                         .alerts = &result.alerts});
     }
     // The portfolio's report in out_dir, as a replay or a paper session of several symbols.
     sim::metrics_config settings;
     settings.soft_limit_pct = config.strategy.bands.soft_limit_pct;
     settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
     const portfolio_records whole = combine_portfolio(parts, settings);
-    sim::run_report portfolio;
-    portfolio.title = fmt::format("quoter backtest: portfolio of {} in one loop on a synthetic "
-                                  "market, {} model",
-                                  names, strategy::to_string(config.strategy.model));
-    portfolio.pnl = whole.pnl;
-    portfolio.fills = whole.fills;
-    portfolio.orders = whole.orders;
-    portfolio.metrics = whole.metrics;
-    engine::alert_tally alerts;
-    for (const auto& result : results) {
-        alerts.merge(result.alerts);
-    }
-    portfolio.alerts = engine::report_alerts(alerts);
-    portfolio.provenance = report_provenance_for(config_path);
-    portfolio.format = sim::report_format_for(symbols.front().spec);
-    portfolio.parameters = parameters;
-    portfolio.parameters.push_back({"report.symbol", "portfolio: " + names});
-    portfolio.parameters.push_back({"inventory", "net notional, quote asset"});
+    const sim::run_report portfolio = portfolio_report(
+        fmt::format("quoter backtest: portfolio of {} in one loop on a synthetic market, {} model",
+                    names, strategy::to_string(config.strategy.model)),
+        whole, parts, config_path, symbols.front().spec, parameters);
     if (const auto written = sim::write_run_report(out_dir, portfolio); !written) {
         std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
                      written.error().reason.c_str());
@@ -367,7 +355,7 @@ int run_symbols_paths(const engine_config& config, const engine::backtest_config
 
 int run_backtest_command(const backtest_command& command) {
     const auto loaded =
-        load_config_for_command(command.config_path, command.profile, {}, "backtest", true);
+        load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
         return exit_invalid;
     }

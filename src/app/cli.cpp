@@ -149,7 +149,15 @@ int run_cli(int argc, char** argv) {
         ->take_all();
     sweep_cmd->add_option("--split", sweep.split,
                           "Walk-forward on time: rank on the first F (0 < F < 1) of each --data "
-                          "capture's time, test the best on the rest");
+                          "capture's time, test the best on the rest; with --folds the training "
+                          "share of each fold's window (default 0.7)");
+    sweep_cmd->add_option("--folds", sweep.folds,
+                          "Rolling walk-forward: cut each --data capture's time into N >= 2 "
+                          "folds (train window, then test window; test windows end to end), "
+                          "rank on each train window, run the best on its test window");
+    sweep_cmd->add_flag("--anchored", sweep.anchored,
+                        "With --folds: every training window starts at the capture's start "
+                        "(expanding) instead of rolling");
     auto* objective_opt = sweep_cmd->add_option(
         "--objective", sweep_objective,
         "Rank by pnl | sharpe | pnl_drawdown, or an expression over the metrics, e.g. "
@@ -232,7 +240,9 @@ int run_cli(int argc, char** argv) {
         if (!mode_given) {
             // engine.mode decides; a configuration that does not load is reported by the sim
             // path below, with every error.
-            if (const auto loaded = load_engine_config(run.config_path, run.profile);
+            if (const auto loaded = load_engine_config(
+                    run.config_path,
+                    config::load_options{.profile = run.profile, .foreign_tables = {"sweep"}});
                 loaded && loaded->engine.mode != engine_mode::sim) {
                 run.mode = loaded->engine.mode == engine_mode::live ? "live" : "paper_exchange";
                 mode_given = true;

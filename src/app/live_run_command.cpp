@@ -21,16 +21,14 @@ namespace {
 
 std::string live_status_line(const engine::live_status& s, double elapsed_s) {
     const auto price = [](double p) { return p > 0.0 ? fmt::format("{:.8g}", p) : "-"; };
-    const core::latency_summary& t2o = s.tick_to_order.end_to_end;
     return fmt::format("live {:.0f}s  {}{}  {}  mid {}  quotes {}/{}  inv {:.8g}  orders {}  "
-                       "fills {}  working {}  pnl {}  t2o p50 {:.1f} us p99 {:.1f} us  msgs {}  "
-                       "synced {}",
+                       "fills {}  working {}  pnl {}  {}  msgs {}  synced {}",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
                        s.gateway.connected ? "connected" : "DISCONNECTED", price(s.mid),
                        price(s.quoted_bid), price(s.quoted_ask), s.inventory_base, s.orders_sent,
                        s.loop.fills, s.working_orders, signed_money(s.total_pnl),
-                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3,
-                       s.market_data.messages, s.market_data.synced_symbols);
+                       ops::latency_status_text(s.tick_to_order), s.market_data.messages,
+                       s.market_data.synced_symbols);
 }
 
 /// The Ed25519 private key of an ed25519 key_type: from exchange.ed25519_key_file (a PEM file

@@ -25,16 +25,14 @@ std::string paper_status_line(const engine::paper_status& s, double elapsed_s) {
     const auto ms = [](core::duration_ns ns) {
         return ns > 0 ? fmt::format("{:.2f}", static_cast<double>(ns) / 1e6) : std::string("-");
     };
-    const core::latency_summary& t2o = s.tick_to_order.end_to_end;
     return fmt::format("paper {:.0f}s  {}{}  mid {}  quotes {}/{}  inv {:.8g}  pnl {}  fills {}  "
-                       "orders {}  open {}  rtt p50/p99 {}/{} ms  t2o p50 {:.1f} us p99 {:.1f} us  "
-                       "msgs {}  synced {}",
+                       "orders {}  open {}  rtt p50/p99 {}/{} ms  {}  msgs {}  synced {}",
                        elapsed_s, risk::to_string(s.state), s.feed_paused ? " (feed paused)" : "",
                        price(s.mid), price(s.quoted_bid), price(s.quoted_ask), s.inventory_base,
                        signed_money(s.total_pnl), s.loop.fills, s.orders_sent, s.open_orders,
                        ms(s.round_trip_p50_ns), ms(s.round_trip_p99_ns),
-                       static_cast<double>(t2o.p50) * 1e-3, static_cast<double>(t2o.p99) * 1e-3,
-                       s.market_data.messages, s.market_data.synced_symbols);
+                       ops::latency_status_text(s.tick_to_order), s.market_data.messages,
+                       s.market_data.synced_symbols);
 }
 
 /// The status line of a session of several symbols: the portfolio, then each symbol.
@@ -124,7 +122,9 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
                          .orders = recorded.orders,
                          .activity = recorded.activity,
                          .metrics = recorded.metrics,
-                         .initial_cash = recorded.initial_cash});
+                         .initial_cash = recorded.initial_cash,
+                         .name = name,
+                         .alerts = &recorded.alerts});
         fees += recorded.metrics.net_fees;
         names += (names.empty() ? "" : ", ") + name;
         folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
@@ -132,30 +132,16 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
     sim::metrics_config settings;
     settings.soft_limit_pct = config.strategy.bands.soft_limit_pct;
     settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
-    const portfolio_records whole = combine_portfolio(parts, settings);
     const double capital = config.backtest.initial_cash;
     std::printf("  portfolio PnL %s (%+.4f%% of %.2f), fees %.4f\n",
                 signed_money(s.portfolio_pnl).c_str(),
                 capital > 0 ? 100.0 * s.portfolio_pnl / capital : 0.0, capital, fees);
-    sim::run_report report;
-    report.title = fmt::format("quoter run --mode paper_exchange: portfolio of {} in one loop "
-                               "(paper session)",
-                               names);
-    report.pnl = whole.pnl;
-    report.fills = whole.fills;
-    report.orders = whole.orders;
-    report.metrics = whole.metrics;
-    engine::alert_tally alerts;
-    for (const auto& recorded : summary.reports) {
-        alerts.merge(recorded.alerts);
-    }
-    report.alerts = engine::report_alerts(alerts);
-    report.provenance = report_provenance_for(command.config_path);
-    // Portfolio figures are quote-asset amounts: the first symbol's quote format fits them.
-    report.format = sim::report_format_for(config.symbols.front().spec);
-    report.parameters.push_back({"config", command.config_path});
-    report.parameters.push_back({"report.symbol", "portfolio: " + names});
-    report.parameters.push_back({"inventory", "net notional, quote asset"});
+    const portfolio_records whole = combine_portfolio(parts, settings);
+    const sim::run_report report = portfolio_report(
+        fmt::format("quoter run --mode paper_exchange: portfolio of {} in one loop (paper session)",
+                    names),
+        whole, parts, command.config_path, config.symbols.front().spec,
+        {{"config", command.config_path}});
     if (!write_report(out_dir, report)) {
         return exit_failed;
     }

@@ -242,35 +242,24 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
                          .orders = s.orders,
                          .activity = s.activity,
                          .metrics = s.metrics,
-                         .initial_cash = share});
+                         .initial_cash = share,
+                         .name = name,
+                         .alerts = &s.alerts});
     }
     // The portfolio's report in out_dir, as a synthetic run of several symbols writes it.
     sim::metrics_config settings;
     settings.soft_limit_pct = base.strategy.bands.soft_limit_pct;
     settings.hard_limit_pct = base.strategy.bands.hard_limit_pct;
-    const portfolio_records whole = combine_portfolio(parts, settings);
-    sim::run_report report;
-    report.title =
-        fmt::format("quoter backtest: portfolio of {} in one loop, replay of {} capture file{}",
-                    names, command.data_files.size(), command.data_files.size() == 1 ? "" : "s");
-    report.pnl = whole.pnl;
-    report.fills = whole.fills;
-    report.orders = whole.orders;
-    report.metrics = whole.metrics;
-    engine::alert_tally alerts;
-    for (const auto& s : summaries) {
-        alerts.merge(s.alerts);
-    }
-    report.alerts = engine::report_alerts(alerts);
-    report.provenance = report_provenance_for(command.config_path);
-    // Portfolio figures are quote-asset amounts: the first symbol's quote format fits them.
-    report.format = sim::report_format_for(config.symbols.front().spec);
-    report.parameters.push_back({"config", command.config_path});
-    report.parameters.push_back({"report.symbol", "portfolio: " + names});
-    report.parameters.push_back({"inventory", "net notional, quote asset"});
+    std::vector<sim::report_parameter> files;
     for (std::size_t i = 0; i < command.data_files.size(); ++i) {
-        report.parameters.push_back({fmt::format("data[{}]", i), command.data_files[i]});
+        files.push_back({fmt::format("data[{}]", i), command.data_files[i]});
     }
+    const portfolio_records whole = combine_portfolio(parts, settings);
+    const sim::run_report report = portfolio_report(
+        fmt::format("quoter backtest: portfolio of {} in one loop, replay of {} capture file{}",
+                    names, command.data_files.size(), command.data_files.size() == 1 ? "" : "s"),
+        whole, parts, command.config_path, config.symbols.front().spec,
+        {{"config", command.config_path}}, files);
     if (const auto written = sim::write_run_report(out_dir, report); !written) {
         std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
                      written.error().reason.c_str());
@@ -295,8 +284,7 @@ int run_replay_command(const replay_command& command) {
             return exit_invalid;
         }
     }
-    auto loaded =
-        load_config_for_command(command.config_path, command.profile, {}, "backtest", true);
+    auto loaded = load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
         return exit_invalid;
     }
@@ -319,7 +307,7 @@ int run_replay_command(const replay_command& command) {
                          "captured %s\n",
                          held.front().c_str());
             loaded = load_config_for_command(command.config_path, command.profile, held.front(),
-                                             "backtest", true);
+                                             "backtest");
             if (!loaded) {
                 return exit_invalid;
             }

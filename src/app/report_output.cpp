@@ -18,6 +18,36 @@
 
 namespace quoter::app {
 
+sim::run_report portfolio_report(std::string title, const portfolio_records& whole,
+                                 std::span<const symbol_records> symbols,
+                                 const std::string& config_path,
+                                 const core::symbol_spec& first_symbol,
+                                 std::vector<sim::report_parameter> parameters,
+                                 std::span<const sim::report_parameter> more) {
+    sim::run_report report;
+    report.title = std::move(title);
+    report.pnl = whole.pnl;
+    report.fills = whole.fills;
+    report.orders = whole.orders;
+    report.metrics = whole.metrics;
+    engine::alert_tally alerts;
+    std::string names;
+    for (const auto& symbol : symbols) {
+        if (symbol.alerts != nullptr) {
+            alerts.merge(*symbol.alerts);
+        }
+        names += (names.empty() ? "" : ", ") + std::string(symbol.name);
+    }
+    report.alerts = engine::report_alerts(alerts);
+    report.provenance = report_provenance_for(config_path);
+    report.format = sim::report_format_for(first_symbol);
+    report.parameters = std::move(parameters);
+    report.parameters.push_back({"report.symbol", "portfolio: " + names});
+    report.parameters.push_back({"inventory", "net notional, quote asset"});
+    report.parameters.insert(report.parameters.end(), more.begin(), more.end());
+    return report;
+}
+
 std::string signed_money(double value) {
     return fmt::format("{:+.4f}", value);
 }

@@ -3,6 +3,8 @@
 // portfolio records of a run of several symbols (replay or paper session).
 #pragma once
 
+#include "quoter/core/symbol_spec.hpp"
+#include "quoter/engine/run_recorder.hpp"
 #include "quoter/sim/report.hpp"
 
 #include <filesystem>
@@ -35,6 +37,9 @@ struct symbol_records {
     sim::run_metrics metrics;
     /// Its share of the capital, quote asset: its equity before its first sample.
     double initial_cash = 0.0;
+    std::string_view name; ///< "BTCUSDT"
+    /// The alerts it raised; the portfolio's report counts every symbol's. Null: none.
+    const engine::alert_tally* alerts = nullptr;
 };
 
 /// The portfolio of a run of several symbols sharing one quote asset.
@@ -54,6 +59,20 @@ struct portfolio_records {
 /// Deterministic: depends only on the records, in the order given.
 [[nodiscard]] portfolio_records combine_portfolio(std::span<const symbol_records> symbols,
                                                   sim::metrics_config settings);
+
+/// The portfolio's report of a run of several symbols (synthetic backtest, replay or paper
+/// session), written in the run's report folder beside one folder per symbol: the records and
+/// metrics of `whole` (combine_portfolio of `symbols`; the report points into it, so it must
+/// outlive the report), every symbol's alerts, the provenance, the first symbol's quote format
+/// (portfolio figures are quote-asset amounts), and as parameters `parameters`, then
+/// "report.symbol" = "portfolio: <names>" and "inventory" = "net notional, quote asset", then
+/// `more`.
+[[nodiscard]] sim::run_report portfolio_report(std::string title, const portfolio_records& whole,
+                                               std::span<const symbol_records> symbols,
+                                               const std::string& config_path,
+                                               const core::symbol_spec& first_symbol,
+                                               std::vector<sim::report_parameter> parameters,
+                                               std::span<const sim::report_parameter> more = {});
 
 /// Money with its sign and four decimals ("+0.1050"), as every summary prints it.
 [[nodiscard]] std::string signed_money(double value);

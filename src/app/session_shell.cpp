@@ -65,24 +65,32 @@ std::string session_shell::stopped_by() const {
 }
 
 void print_tick_to_order(const core::tick_latency_summary& t, std::string_view end) {
-    std::printf("  tick to order (us, %llu ticks; socket read to %.*s):\n",
+    std::printf("  tick to order (us, %llu ticks; end to end: socket read to %.*s; each hop over "
+                "all ticks, then over the ticks that sent an order):\n",
                 static_cast<unsigned long long>(t.ticks), static_cast<int>(end.size()), end.data());
-    const auto row = [](std::string_view name, const core::latency_summary& h) {
-        std::printf("    %-14.*s %9llu  p50 %8.2f  p99 %8.2f  p99.9 %8.2f  max %9.2f\n",
-                    static_cast<int>(name.size()), name.data(),
-                    static_cast<unsigned long long>(h.count), static_cast<double>(h.p50) * 1e-3,
-                    static_cast<double>(h.p99) * 1e-3, static_cast<double>(h.p999) * 1e-3,
-                    static_cast<double>(h.max) * 1e-3);
+    std::printf("    %-14s %9s %8s %8s %8s %9s | %6s %8s %8s %9s\n", "hop", "ticks", "p50", "p99",
+                "p99.9", "max", "orders", "p50", "p99", "max");
+    const auto us = [](core::duration_ns ns) { return static_cast<double>(ns) * 1e-3; };
+    const auto row = [&](std::string_view name, const core::latency_summary& h,
+                         const core::latency_summary* order) {
+        std::printf("    %-14.*s %9llu %8.2f %8.2f %8.2f %9.2f", static_cast<int>(name.size()),
+                    name.data(), static_cast<unsigned long long>(h.count), us(h.p50), us(h.p99),
+                    us(h.p999), us(h.max));
+        if (order != nullptr) {
+            std::printf(" | %6llu %8.2f %8.2f %9.2f", static_cast<unsigned long long>(order->count),
+                        us(order->p50), us(order->p99), us(order->max));
+        }
+        std::printf("\n");
     };
-    if (t.kernel_to_read.count != 0) {
-        row("kernel->read", t.kernel_to_read);
-    }
     for (std::size_t i = 1; i < core::tick_point_count; ++i) {
         if (t.hops[i].count != 0) {
-            row(core::to_string(static_cast<core::tick_point>(i)), t.hops[i]);
+            row(core::hop_label(static_cast<core::tick_point>(i)), t.hops[i], &t.order_hops[i]);
         }
     }
-    row("end to end", t.end_to_end);
+    if (t.kernel_to_read.count != 0) {
+        row("kernel->read", t.kernel_to_read, nullptr);
+    }
+    row("end to end", t.end_to_end, nullptr);
 }
 
 } // namespace quoter::app

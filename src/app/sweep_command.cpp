@@ -226,6 +226,304 @@ int write_and_print_report(const fs::path& out_dir, const research::results_file
     return 0;
 }
 
+/// Lines of a capture whose time falls in [lo, hi) for each window (capture time, ns).
+std::vector<std::size_t>
+lines_in_windows(const std::string& file,
+                 const std::vector<std::pair<core::timestamp_ns, core::timestamp_ns>>& windows) {
+    std::vector<std::size_t> out(windows.size(), 0);
+    md::gzip_line_reader reader;
+    if (!reader.open(file)) {
+        return out;
+    }
+    md::capture_line line;
+    while (reader.next(line)) {
+        for (std::size_t w = 0; w < windows.size(); ++w) {
+            out[w] += line.local_ns >= windows[w].first && line.local_ns < windows[w].second;
+        }
+    }
+    return out;
+}
+
+/// A window of a capture's time [first, last] as capture times; the end of the last window is
+/// open, so its last line is in it.
+std::pair<core::timestamp_ns, core::timestamp_ns>
+window_ns(std::pair<core::timestamp_ns, core::timestamp_ns> range, double lo, double hi) {
+    const auto at = [&](double share) {
+        return range.first + static_cast<core::timestamp_ns>(
+                                 share * static_cast<double>(range.second - range.first));
+    };
+    return {lo <= 0.0 ? 0 : at(lo),
+            hi >= 1.0 ? std::numeric_limits<core::timestamp_ns>::max() : at(hi)};
+}
+
+/// A capture window must hold at least this many lines to be ranked or tested on.
+constexpr std::size_t min_window_lines = 100;
+
+/// Runs this process's trials of one ranked sweep into out_dir (results file, --resume, the
+/// report) and reads the results back into `results`. Returns 0, or the exit code: 130 when
+/// interrupted (the report of the finished trials is written).
+int run_ranked(const sweep_command& command, const research::sweep_spec& spec,
+               const engine_config& base, const research::results_header& header,
+               const std::vector<research::trial>& mine, research::shard part,
+               const std::vector<capture_unit>& captures, const fs::path& out_dir,
+               research::results_file& results) {
+    std::error_code error;
+    fs::create_directories(out_dir, error);
+    const fs::path results_path = out_dir / "trials.jsonl";
+    std::map<std::size_t, bool> finished;
+    bool append = false;
+    if (command.resume && fs::exists(results_path)) {
+        const auto earlier = research::read_results(results_path);
+        if (!earlier) {
+            std::fprintf(stderr, "quoter sweep: --resume: %s\n", earlier.error().c_str());
+            return exit_invalid;
+        }
+        if (!(earlier->header == header)) {
+            std::fprintf(stderr,
+                         "quoter sweep: --resume: %s is from another sweep (fingerprint %s, "
+                         "this one %s); leave out --resume to start over\n",
+                         results_path.c_str(), earlier->header.fingerprint.c_str(),
+                         header.fingerprint.c_str());
+            return exit_invalid;
+        }
+        for (const auto& row : earlier->rows) {
+            finished[row.index] = true;
+        }
+        append = true;
+    }
+    std::vector<research::trial> todo;
+    for (const auto& t : mine) {
+        if (!finished.contains(t.index)) {
+            todo.push_back(t);
+        }
+    }
+    const auto prepared = prepare(command.config_path, command.profile, todo, spec.data);
+    if (!prepared) {
+        return exit_invalid;
+    }
+    auto writer = research::results_writer::open(results_path, header, append);
+    if (!writer) {
+        std::fprintf(stderr, "quoter sweep: %s\n", writer.error().c_str());
+        return exit_failed;
+    }
+    const unsigned threads = command.threads != 0 ? command.threads : base.backtest.threads;
+    std::fprintf(stderr,
+                 "quoter sweep: %zu trial%s%s%s on %s each (fingerprint %s); Ctrl-C stops and "
+                 "keeps finished trials\n",
+                 todo.size(), todo.size() == 1 ? "" : "s",
+                 part.count > 1 ? fmt::format(" of shard {}/{}", part.index, part.count).c_str()
+                                : "",
+                 finished.empty() ? "" : fmt::format(", {} already done", finished.size()).c_str(),
+                 header.unit_names.c_str(), header.fingerprint.c_str());
+
+    bool write_failed = false;
+    research::pool_outcome outcome;
+    try {
+        const stop_signals signals;
+        outcome = research::run_trials(
+            todo, header.units,
+            [&](std::size_t slot, std::size_t unit) {
+                return run_unit((*prepared)[slot], spec.paths, spec.seed, captures, unit);
+            },
+            [&](const research::trial_row& row) { write_failed |= !writer->append(row); },
+            research::pool_options{.threads = threads,
+                                   .stop = &stop_signalled,
+                                   .progress = stderr,
+                                   .progress_is_terminal = ::isatty(STDERR_FILENO) != 0});
+    } catch (const std::exception& failure) {
+        // A unit that cannot run (a capture without the symbol's data, ...): the finished
+        // trials stay in the results file.
+        std::fprintf(stderr, "quoter sweep: %s\n", failure.what());
+        return exit_failed;
+    }
+    *writer = research::results_writer();
+    if (write_failed) {
+        std::fprintf(stderr, "quoter sweep: cannot write %s\n", results_path.c_str());
+        return exit_failed;
+    }
+    const std::size_t units = header.units;
+    const double steps_per_unit =
+        static_cast<double>(base.backtest.duration_s) * 1000.0 /
+        static_cast<double>(std::max<std::int64_t>(1, base.market.step_ms.count()));
+    std::printf(
+        "quoter sweep: %zu trial%s x %zu unit%s in %.2f s on %u thread%s: %.2f trials/s",
+        outcome.trials_done, outcome.trials_done == 1 ? "" : "s", units, units == 1 ? "" : "s",
+        outcome.wall_s, outcome.threads, outcome.threads == 1 ? "" : "s",
+        outcome.wall_s > 0 ? static_cast<double>(outcome.trials_done) / outcome.wall_s : 0.0);
+    if (spec.paths != 0 && outcome.wall_s > 0) {
+        std::printf(", about %.3g synthetic steps/s",
+                    static_cast<double>(outcome.trials_done * spec.paths) * steps_per_unit /
+                        outcome.wall_s);
+    }
+    std::printf("\n");
+
+    auto read = research::read_results(results_path);
+    if (!read) {
+        std::fprintf(stderr, "quoter sweep: %s\n", read.error().c_str());
+        return exit_failed;
+    }
+    results = std::move(*read);
+    if (const int code = write_and_print_report(out_dir, results); code != 0) {
+        return code;
+    }
+    if (outcome.stopped) {
+        std::fprintf(stderr,
+                     "quoter sweep: interrupted; %zu of %zu trials are in %s: run the same "
+                     "command with --resume to finish\n",
+                     results.rows.size(), mine.size(), results_path.c_str());
+        return exit_interrupted;
+    }
+    return 0;
+}
+
+/// The rows of `candidates` run on the test captures, in the candidates' order; empty when a
+/// configuration fails to load or a unit fails to run (said on stderr).
+std::optional<std::vector<research::trial_row>>
+run_on_test(const sweep_command& command, const research::sweep_spec& spec, unsigned threads,
+            const std::vector<research::trial>& candidates,
+            const std::vector<capture_unit>& test_units) {
+    std::vector<std::string> test_files;
+    for (const auto& unit : test_units) {
+        test_files.push_back(unit.file);
+    }
+    const auto prepared = prepare(command.config_path, command.profile, candidates, test_files);
+    if (!prepared) {
+        return std::nullopt;
+    }
+    std::vector<research::trial_row> rows(candidates.size());
+    try {
+        (void)research::run_trials(
+            candidates, test_units.size(),
+            [&](std::size_t slot, std::size_t unit) {
+                return run_unit((*prepared)[slot], 0, spec.seed, test_units, unit);
+            },
+            [&](const research::trial_row& row) {
+                for (std::size_t i = 0; i < candidates.size(); ++i) {
+                    if (candidates[i].index == row.index) {
+                        rows[i] = row;
+                    }
+                }
+            },
+            research::pool_options{.threads = threads});
+    } catch (const std::exception& failure) {
+        std::fprintf(stderr, "quoter sweep: %s\n", failure.what());
+        return std::nullopt;
+    }
+    return rows;
+}
+
+/// The rolling (or anchored) walk-forward over folds of the captures' time: per fold a ranked
+/// sweep on the training window in <out>/fold<k>, the best trial run on the test window; then
+/// walkforward.md and walkforward.json.
+int run_folds(const sweep_command& command, const research::sweep_spec& spec,
+              const engine_config& base, const std::string& config_text) {
+    const auto windows = research::fold_windows(spec.folds, spec.split, spec.anchored);
+    // Every window of every capture must hold enough of it to rank or test on.
+    std::vector<std::pair<core::timestamp_ns, core::timestamp_ns>> ranges;
+    for (const auto& file : spec.data) {
+        const auto range = capture_time_range(file);
+        if (!range) {
+            std::fprintf(stderr, "quoter sweep: --folds: %s holds no time range to split\n",
+                         file.c_str());
+            return exit_invalid;
+        }
+        std::vector<std::pair<core::timestamp_ns, core::timestamp_ns>> cuts;
+        for (const auto& w : windows) {
+            cuts.push_back(window_ns(*range, w.train_lo, w.train_hi));
+            cuts.push_back(window_ns(*range, w.test_lo, w.test_hi));
+        }
+        const auto counts = lines_in_windows(file, cuts);
+        for (std::size_t c = 0; c < cuts.size(); ++c) {
+            if (counts[c] < min_window_lines) {
+                const auto& w = windows[c / 2];
+                const double lo = c % 2 == 0 ? w.train_lo : w.test_lo;
+                const double hi = c % 2 == 0 ? w.train_hi : w.test_hi;
+                std::fprintf(stderr,
+                             "quoter sweep: --folds %zu: the %s window of fold %zu of %s "
+                             "(%.1f-%.1f %% of its %.1f s) holds %zu capture lines, fewer than "
+                             "%zu: give fewer folds or a larger --split\n",
+                             spec.folds, c % 2 == 0 ? "training" : "test", c / 2 + 1, file.c_str(),
+                             100.0 * lo, 100.0 * hi,
+                             static_cast<double>(range->second - range->first) / 1e9, counts[c],
+                             min_window_lines);
+                return exit_invalid;
+            }
+        }
+        ranges.push_back(*range);
+    }
+    const std::vector<research::trial> all = research::expand(spec);
+    const std::string canonical = research::canonical_text(spec, config_text, command.profile);
+    const unsigned threads = command.threads != 0 ? command.threads : base.backtest.threads;
+    const fs::path out_dir = command.out_dir;
+    research::walk_forward_folds walk;
+    walk.goal = spec.goal;
+    walk.keys = research::swept_keys(spec);
+    walk.unit_names = unit_names(0, spec.data.size());
+    walk.split = spec.split;
+    walk.anchored = spec.anchored;
+    for (std::size_t k = 0; k < windows.size(); ++k) {
+        const auto& w = windows[k];
+        std::vector<capture_unit> train_units;
+        std::vector<capture_unit> test_units;
+        for (std::size_t c = 0; c < spec.data.size(); ++c) {
+            const auto train = window_ns(ranges[c], w.train_lo, w.train_hi);
+            const auto test = window_ns(ranges[c], w.test_lo, w.test_hi);
+            train_units.push_back(
+                {.file = spec.data[c], .start_ns = train.first, .end_ns = train.second});
+            test_units.push_back(
+                {.file = spec.data[c], .start_ns = test.first, .end_ns = test.second});
+        }
+        research::results_header header;
+        header.fingerprint = research::fingerprint(fmt::format("{}\nfold {}\n", canonical, k + 1));
+        header.goal = spec.goal;
+        header.keys = walk.keys;
+        header.total_trials = all.size();
+        header.units = spec.data.size();
+        header.unit_names =
+            fmt::format("{} (fold {} of {}: training window {:.1f}-{:.1f} % of {} time)",
+                        walk.unit_names, k + 1, windows.size(), 100.0 * w.train_lo,
+                        100.0 * w.train_hi, spec.data.size() == 1 ? "its" : "their");
+        header.config_name = fs::path(command.config_path).filename().string();
+        header.config_text = config_text;
+        header.profile = command.profile;
+        header.grid_only = spec.random.empty();
+        std::printf("fold %zu of %zu: train on %.1f-%.1f %%, test on %.1f-%.1f %%\n", k + 1,
+                    windows.size(), 100.0 * w.train_lo, 100.0 * w.train_hi, 100.0 * w.test_lo,
+                    100.0 * w.test_hi);
+        research::results_file results;
+        const fs::path fold_dir = out_dir / fmt::format("fold{}", k + 1);
+        if (const int code = run_ranked(command, spec, base, header, all, research::shard{},
+                                        train_units, fold_dir, results);
+            code != 0) {
+            return code;
+        }
+        const auto order = research::rank(results);
+        if (order.empty()) {
+            std::fprintf(stderr, "quoter sweep: fold %zu ranked no trial\n", k + 1);
+            return exit_failed;
+        }
+        const auto& best = results.rows[order.front()];
+        const auto tested = run_on_test(command, spec, threads,
+                                        {research::trial{best.index, best.parameters}}, test_units);
+        if (!tested) {
+            return exit_invalid;
+        }
+        walk.folds.push_back({.window = w,
+                              .trials_ranked = results.rows.size(),
+                              .train = best,
+                              .test = tested->front()});
+    }
+    const std::string markdown = research::walk_forward_markdown(walk);
+    std::ofstream(out_dir / "walkforward.md", std::ios::trunc) << markdown;
+    std::ofstream(out_dir / "walkforward.json", std::ios::trunc)
+        << research::walk_forward_json(walk);
+    std::printf("%s", markdown.c_str());
+    std::printf("walk-forward: %s (walkforward.json beside it; each fold's sweep in %s)\n",
+                (out_dir / "walkforward.md").string().c_str(),
+                (out_dir / "fold<k>").string().c_str());
+    return 0;
+}
+
 } // namespace
 
 int run_sweep_command(const sweep_command& command) {
@@ -274,10 +572,26 @@ int run_sweep_command(const sweep_command& command) {
         } else {
             spec.split = *command.split;
         }
-        if (!command.train.empty() || !command.test.empty()) {
-            problems.emplace_back("--split splits the --data captures in time; --train/--test "
-                                  "name separate captures: give one or the other");
-        }
+    }
+    if (command.folds) {
+        spec.folds = *command.folds;
+    }
+    if (command.anchored) {
+        spec.anchored = true;
+    }
+    if (spec.folds != 0 && spec.split == 0.0) {
+        spec.split = research::default_fold_split;
+    }
+    if ((spec.split > 0.0 || spec.folds != 0) &&
+        (!command.train.empty() || !command.test.empty())) {
+        problems.push_back(fmt::format(
+            "{} the --data captures in time; --train/--test name separate captures: give one "
+            "or the other",
+            spec.folds != 0 ? "--folds (or sweep.folds) cuts" : "--split (or sweep.split) splits"));
+    }
+    if (spec.folds != 0 && !command.shard.empty()) {
+        problems.emplace_back("--folds ranks every trial of a fold before testing the best: it "
+                              "does not shard (run one fold set per process)");
     }
     if (!command.test.empty() && command.train.empty()) {
         problems.emplace_back("--test needs --train: trials are ranked on the training captures");
@@ -338,6 +652,9 @@ int run_sweep_command(const sweep_command& command) {
         return exit_invalid;
     }
 
+    if (spec.folds != 0) {
+        return run_folds(command, spec, *base, *config_text);
+    }
     // Units on captures: whole, or with --split the first part of each capture's time (the
     // rest is the test set).
     std::vector<capture_unit> train_units = whole_captures(spec.data);
@@ -380,145 +697,32 @@ int run_sweep_command(const sweep_command& command) {
     header.grid_only = spec.random.empty();
 
     const fs::path out_dir = command.out_dir;
-    std::error_code error;
-    fs::create_directories(out_dir, error);
-    const fs::path results_path = out_dir / "trials.jsonl";
-    std::map<std::size_t, bool> finished;
-    bool append = false;
-    if (command.resume && fs::exists(results_path)) {
-        const auto earlier = research::read_results(results_path);
-        if (!earlier) {
-            std::fprintf(stderr, "quoter sweep: --resume: %s\n", earlier.error().c_str());
-            return exit_invalid;
-        }
-        if (!(earlier->header == header)) {
-            std::fprintf(stderr,
-                         "quoter sweep: --resume: %s is from another sweep (fingerprint %s, "
-                         "this one %s); leave out --resume to start over\n",
-                         results_path.c_str(), earlier->header.fingerprint.c_str(),
-                         header.fingerprint.c_str());
-            return exit_invalid;
-        }
-        for (const auto& row : earlier->rows) {
-            finished[row.index] = true;
-        }
-        append = true;
-    }
-    std::vector<research::trial> todo;
-    for (const auto& t : mine) {
-        if (!finished.contains(t.index)) {
-            todo.push_back(t);
-        }
-    }
-    const auto prepared = prepare(command.config_path, command.profile, todo, spec.data);
-    if (!prepared) {
-        return exit_invalid;
-    }
-    auto writer = research::results_writer::open(results_path, header, append);
-    if (!writer) {
-        std::fprintf(stderr, "quoter sweep: %s\n", writer.error().c_str());
-        return exit_failed;
-    }
-    const unsigned threads = command.threads != 0 ? command.threads : base->backtest.threads;
-    std::fprintf(stderr,
-                 "quoter sweep: %zu trial%s%s%s on %s each (fingerprint %s); Ctrl-C stops and "
-                 "keeps finished trials\n",
-                 todo.size(), todo.size() == 1 ? "" : "s",
-                 part.count > 1 ? fmt::format(" of shard {}/{}", part.index, part.count).c_str()
-                                : "",
-                 finished.empty() ? "" : fmt::format(", {} already done", finished.size()).c_str(),
-                 header.unit_names.c_str(), header.fingerprint.c_str());
-
-    bool write_failed = false;
-    research::pool_outcome outcome;
-    {
-        const stop_signals signals;
-        outcome = research::run_trials(
-            todo, units,
-            [&](std::size_t slot, std::size_t unit) {
-                return run_unit((*prepared)[slot], spec.paths, spec.seed, train_units, unit);
-            },
-            [&](const research::trial_row& row) { write_failed |= !writer->append(row); },
-            research::pool_options{.threads = threads,
-                                   .stop = &stop_signalled,
-                                   .progress = stderr,
-                                   .progress_is_terminal = ::isatty(STDERR_FILENO) != 0});
-    }
-    *writer = research::results_writer();
-    if (write_failed) {
-        std::fprintf(stderr, "quoter sweep: cannot write %s\n", results_path.c_str());
-        return exit_failed;
-    }
-    const double steps_per_unit =
-        static_cast<double>(base->backtest.duration_s) * 1000.0 /
-        static_cast<double>(std::max<std::int64_t>(1, base->market.step_ms.count()));
-    std::printf(
-        "quoter sweep: %zu trial%s x %zu unit%s in %.2f s on %u thread%s: %.2f trials/s",
-        outcome.trials_done, outcome.trials_done == 1 ? "" : "s", units, units == 1 ? "" : "s",
-        outcome.wall_s, outcome.threads, outcome.threads == 1 ? "" : "s",
-        outcome.wall_s > 0 ? static_cast<double>(outcome.trials_done) / outcome.wall_s : 0.0);
-    if (spec.paths != 0 && outcome.wall_s > 0) {
-        std::printf(", about %.3g synthetic steps/s",
-                    static_cast<double>(outcome.trials_done * spec.paths) * steps_per_unit /
-                        outcome.wall_s);
-    }
-    std::printf("\n");
-
-    const auto results = research::read_results(results_path);
-    if (!results) {
-        std::fprintf(stderr, "quoter sweep: %s\n", results.error().c_str());
-        return exit_failed;
-    }
-    if (const int code = write_and_print_report(out_dir, *results); code != 0) {
+    research::results_file results;
+    if (const int code =
+            run_ranked(command, spec, *base, header, mine, part, train_units, out_dir, results);
+        code != 0) {
         return code;
     }
-    if (outcome.stopped) {
-        std::fprintf(stderr,
-                     "quoter sweep: interrupted; %zu of %zu trials are in %s: run the same "
-                     "command with --resume to finish\n",
-                     results->rows.size(), mine.size(), results_path.c_str());
-        return exit_interrupted;
-    }
-
     if (test_units.empty()) {
         return 0;
     }
     // Walk-forward: the best trials on the training captures, run again on the test captures.
-    const auto order = research::rank(*results);
+    const auto order = research::rank(results);
     std::vector<research::trial> candidates;
     for (std::size_t r = 0; r < order.size() && r < walk_forward_candidates; ++r) {
-        const auto& row = results->rows[order[r]];
+        const auto& row = results.rows[order[r]];
         candidates.push_back({row.index, row.parameters});
     }
-    std::vector<std::string> test_files;
-    for (const auto& unit : test_units) {
-        test_files.push_back(unit.file);
-    }
-    const auto test_prepared =
-        prepare(command.config_path, command.profile, candidates, test_files);
-    if (!test_prepared) {
+    const unsigned threads = command.threads != 0 ? command.threads : base->backtest.threads;
+    const auto test_rows = run_on_test(command, spec, threads, candidates, test_units);
+    if (!test_rows) {
         return exit_invalid;
     }
-    std::vector<research::trial_row> test_rows(candidates.size());
-    const auto test_outcome = research::run_trials(
-        candidates, test_units.size(),
-        [&](std::size_t slot, std::size_t unit) {
-            return run_unit((*test_prepared)[slot], 0, spec.seed, test_units, unit);
-        },
-        [&](const research::trial_row& row) {
-            for (std::size_t i = 0; i < candidates.size(); ++i) {
-                if (candidates[i].index == row.index) {
-                    test_rows[i] = row;
-                }
-            }
-        },
-        research::pool_options{.threads = threads});
-    (void)test_outcome;
-    research::results_file train_part{results->header, {}};
-    research::results_file test_part{results->header, {}};
+    research::results_file train_part{results.header, {}};
+    research::results_file test_part{results.header, {}};
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-        train_part.rows.push_back(results->rows[order[i]]);
-        test_part.rows.push_back(test_rows[i]);
+        train_part.rows.push_back(results.rows[order[i]]);
+        test_part.rows.push_back((*test_rows)[i]);
     }
     std::string walk = research::walk_forward_markdown(train_part, test_part);
     if (spec.split > 0.0) {

@@ -26,8 +26,12 @@ struct sweep_command {
     std::optional<std::string> objective;
     /// --split F: walk-forward on time; rank on the first F of each capture, test on the rest.
     std::optional<double> split;
-    unsigned threads = 0; ///< 0: backtest.threads (0 there: every hardware thread)
-    std::string shard;    ///< "K/N"; empty: every trial
+    /// --folds N: rolling walk-forward over N folds of each capture's time (split is then the
+    /// training share of each fold's window, default 0.7).
+    std::optional<std::size_t> folds;
+    bool anchored = false; ///< --anchored: training windows start at the capture's start
+    unsigned threads = 0;  ///< 0: backtest.threads (0 there: every hardware thread)
+    std::string shard;     ///< "K/N"; empty: every trial
     bool resume = false;
     std::string out_dir = "out/sweep";
 };

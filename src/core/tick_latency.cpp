@@ -4,6 +4,10 @@ namespace quoter::core {
 
 std::string_view to_string(tick_point point) noexcept {
     switch (point) {
+    case tick_point::kernel_rx:
+        return "kernel_rx";
+    case tick_point::received:
+        return "received";
     case tick_point::socket_read:
         return "socket_read";
     case tick_point::decoded:
@@ -24,8 +28,20 @@ std::string_view to_string(tick_point point) noexcept {
     return "unknown";
 }
 
+std::string_view hop_label(tick_point point) noexcept {
+    switch (point) {
+    case tick_point::received:
+        return "kernel -> recv";
+    case tick_point::socket_read:
+        return "recv -> frame";
+    default:
+        return to_string(point);
+    }
+}
+
 void tick_latency::record(const tick_stamps& stamps) noexcept {
     ++ticks_;
+    const duration_ns e2e = stamps.end_to_end();
     timestamp_ns previous = 0;
     for (std::size_t i = 0; i < tick_point_count; ++i) {
         const timestamp_ns at = stamps.at[i];
@@ -34,11 +50,17 @@ void tick_latency::record(const tick_stamps& stamps) noexcept {
         }
         if (previous != 0) {
             hops_[i].record(at - previous);
+            if (e2e >= 0) {
+                order_hops_[i].record(at - previous);
+            }
         }
         previous = at;
     }
-    if (const duration_ns e2e = stamps.end_to_end(); e2e >= 0) {
+    if (e2e >= 0) {
         end_to_end_.record(e2e);
+    }
+    if (const duration_ns kernel = stamps.kernel_to_read(); kernel >= 0) {
+        kernel_to_read_.record(kernel);
     }
 }
 
@@ -46,7 +68,11 @@ void tick_latency::reset() noexcept {
     for (latency_histogram& h : hops_) {
         h.reset();
     }
+    for (latency_histogram& h : order_hops_) {
+        h.reset();
+    }
     end_to_end_.reset();
+    kernel_to_read_.reset();
     ticks_ = 0;
 }
 
@@ -54,8 +80,10 @@ tick_latency_summary tick_latency::summary() const noexcept {
     tick_latency_summary out;
     for (std::size_t i = 0; i < tick_point_count; ++i) {
         out.hops[i] = hops_[i].summary();
+        out.order_hops[i] = order_hops_[i].summary();
     }
     out.end_to_end = end_to_end_.summary();
+    out.kernel_to_read = kernel_to_read_.summary();
     out.ticks = ticks_;
     return out;
 }

@@ -118,7 +118,9 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
     }
     now_ = now;
     ++stats_.events;
-    take_control(now);
+    if (control_ != nullptr) {
+        take_control(now);
+    }
     (void)check_sequence(event, now);
     const bool tradable = event.kind == md::md_event_kind::book && event.book_valid() &&
                           event.bid_count > 0 && event.ask_count > 0;
@@ -179,7 +181,9 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
     }
     requote_after_fill(now);
     risk_.poll(now, oldest_unacked());
-    work_flatten(now);
+    if (flattener_.state() == exec::flatten_state::working) {
+        work_flatten(now);
+    }
     retry_cancels(now);
 }
 
@@ -341,11 +345,15 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
 
 bool core_loop::poll(core::timestamp_ns now) noexcept {
     now_ = std::max(now_, now);
-    take_control(now_);
+    if (control_ != nullptr) {
+        take_control(now_);
+    }
     (void)gate_.poll(now_);
     requote_after_fill(now_);
     risk_.poll(now_, oldest_unacked());
-    work_flatten(now_);
+    if (flattener_.state() == exec::flatten_state::working) {
+        work_flatten(now_);
+    }
     retry_cancels(now_);
     return !stop_;
 }

@@ -59,7 +59,6 @@ live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway
     status.quoted_ask = published.quoted_ask;
     status.inventory_base = published.inventory_base;
     status.tick_to_order = ticks.summary();
-    status.tick_to_order.kernel_to_read = service.stats().kernel_to_read;
     status.now = now;
     status.state = loop.state();
     status.feed_paused = loop.feed_paused();

@@ -80,7 +80,6 @@ paper_status snapshot(const lane_list& lanes, const std::vector<std::uint32_t>& 
     status.round_trip_p99_ns = published.round_trip_p99_ns;
     status.now = now;
     status.tick_to_order = ticks.summary();
-    status.tick_to_order.kernel_to_read = service.stats().kernel_to_read;
     status.state = loop.state();
     status.feed_paused = loop.feed_paused();
     status.loop = loop.stats();

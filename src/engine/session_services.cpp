@@ -622,6 +622,9 @@ void session_services::on_tick(const core::tick_stamps& stamps) noexcept {
     if (const core::duration_ns e2e = stamps.end_to_end(); e2e >= 0) {
         parts_->metrics.tick_to_order.observe(e2e);
     }
+    if (const core::duration_ns kernel = stamps.kernel_to_read(); kernel >= 0) {
+        parts_->metrics.kernel_to_read.observe(kernel);
+    }
 }
 
 bool session_services::publish_due(const core_loop& loop, core::timestamp_ns now) noexcept {

@@ -153,8 +153,12 @@ synthetic_run::synthetic_run(const backtest_config& config,
     for (const backtest_symbol& symbol : symbols) {
         specs.push_back(symbol.spec);
     }
-    exchange_ =
-        std::make_unique<exec::sim_exchange>(loop_config_for(config_, seed).exchange, specs);
+    exec::sim_exchange_config exchange = loop_config_for(config_, seed).exchange;
+    // Queue positions only decide how trade prints fill resting orders (sim_exchange::on_trade);
+    // the synthetic feeds print none (the market's order flow fills through hit_order), so
+    // tracking them on every book event would change nothing.
+    exchange.queue_model = false;
+    exchange_ = std::make_unique<exec::sim_exchange>(exchange, specs);
     const std::size_t count = std::min(symbols.size(), portfolio_exposure::max_symbols);
     const double cash = config_.initial_cash / static_cast<double>(std::max<std::size_t>(count, 1));
     for (std::size_t i = 0; i < count; ++i) {

@@ -153,21 +153,17 @@ void quote_manager::send_cancel(slot_state& slot, core::timestamp_ns now) noexce
     slot.order.cancel_sent_ts = now;
 }
 
-std::size_t quote_manager::retry_cancels(core::timestamp_ns now) noexcept {
+std::size_t quote_manager::retry_pending_cancels(core::timestamp_ns now) noexcept {
     std::size_t gave_up = 0;
-    // Called on every event and poll: only the slots of the configured levels can hold an order
-    // (visited in slot order, bids then asks).
+    // Only the slots of the configured levels can hold an order (visited in slot order, bids
+    // then asks).
     for (const core::side side : {core::side::buy, core::side::sell}) {
         for (std::size_t level = 0; level < config_.levels; ++level) {
             slot_state& slot = slots_[slot_index(side, level)];
             working_order& order = slot.order;
-            if (order.status == order_status::none || slot.cancel_gave_up) {
-                continue;
-            }
             // A replacement whose cancel was refused or rejected is decided again by update();
             // an order that must go, or a cancel without answer, is this loop's.
-            const bool must_go = halted_ || !slot.desired.active();
-            if (!must_go && !order.cancel_pending) {
+            if (!has_cancel_work(slot)) {
                 continue;
             }
             if (now < slot.next_cancel_ts ||

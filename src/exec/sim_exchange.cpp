@@ -88,15 +88,6 @@ gateway_error sim_exchange::push_request(request_event request) noexcept {
     return gateway_error::none;
 }
 
-const sim_exchange::request_event* sim_exchange::next_request() const noexcept {
-    if (config_.fifo_requests) {
-        return request_head_ == request_tail_
-                   ? nullptr
-                   : &request_ring_[request_head_ & (request_ring_.size() - 1)];
-    }
-    return request_heap_.empty() ? nullptr : &request_heap_.front();
-}
-
 void sim_exchange::pop_request() noexcept {
     if (config_.fifo_requests) {
         ++request_head_;
@@ -105,17 +96,6 @@ void sim_exchange::pop_request() noexcept {
     std::pop_heap(request_heap_.begin(), request_heap_.end(),
                   [](const request_event& a, const request_event& b) { return later(a, b); });
     request_heap_.pop_back();
-}
-
-core::timestamp_ns sim_exchange::next_event_time() const noexcept {
-    core::timestamp_ns next = std::numeric_limits<core::timestamp_ns>::max();
-    if (const request_event* request = next_request()) {
-        next = request->time;
-    }
-    if (report_head_ != report_tail_) {
-        next = std::min(next, report_ring_[report_head_ & (report_ring_.size() - 1)].time);
-    }
-    return next;
 }
 
 bool sim_exchange::due(core::timestamp_ns now) const noexcept {
@@ -779,6 +759,42 @@ void sim_exchange::on_book(std::uint32_t symbol, std::span<const core::book_leve
     if (symbol >= symbols_.size()) {
         return;
     }
+    if (bids.size() == 1 && asks.size() == 1 && !config_.queue_model) {
+        // A top-of-book feed without queue positions (every synthetic and bookTicker step): the
+        // same updates as below, one level a side, with nothing to learn for resting orders.
+        symbol_state& state = symbols_[symbol];
+        const auto set_top = [&](core::side side, const core::book_level& level) {
+            book_side_levels& book = state.book[side_index(side)];
+            book.sized = true;
+            book.count = 1;
+            book.levels[0] = level;
+            (side == core::side::buy ? state.best_bid : state.best_ask) = level.px;
+        };
+        // any_crossed() and fill_crossed() written out for the two sides (best order first).
+        const auto reached = [&](core::side side) {
+            const auto& resting = state.resting[side_index(side)];
+            return !resting.empty() && crossed(state, side, resting.front());
+        };
+        const auto fill_reached = [&] {
+            if (reached(core::side::buy)) [[unlikely]] {
+                fill_crossed_side(symbol, core::side::buy, now_);
+            }
+            if (reached(core::side::sell)) [[unlikely]] {
+                fill_crossed_side(symbol, core::side::sell, now_);
+            }
+        };
+        const bool cross_fills = config_.cross_fill != cross_fill_rule::never;
+        set_top(core::side::buy, bids[0]);
+        if (cross_fills && (reached(core::side::buy) || reached(core::side::sell))) [[unlikely]] {
+            fill_reached();
+            catch_up(now);
+        }
+        set_top(core::side::sell, asks[0]);
+        if (cross_fills) {
+            fill_reached();
+        }
+        return;
+    }
     set_book_side(symbol, core::side::buy, bids);
     // As on_book_side(buy) then on_book_side(sell). Between the two only a fill can change
     // anything (its reports may be due at once with zero latency), and none happens unless an
@@ -801,6 +817,9 @@ void sim_exchange::set_book_side(std::uint32_t symbol, core::side side,
     std::copy_n(levels.begin(), book.count, book.levels.begin());
     (side == core::side::buy ? state.best_bid : state.best_ask) =
         book.count > 0 ? book.levels[0].px : core::price{0};
+    if (!config_.queue_model) {
+        return; // the level sizes only move queue positions
+    }
 
     for (const std::uint32_t slot : state.resting[side_index(side)]) {
         sim_order& order = orders_[slot];

@@ -146,15 +146,17 @@ void feed_session::on_ws_message(const net::ws_message& message) {
     ++counters_.messages;
     const md::padded_view view{message.payload.data(), message.payload.size(),
                                message.padded_size()};
-    if (hooks_.frame_read_ns != nullptr) {
-        *hooks_.frame_read_ns = message.read_ns;
+    if (hooks_.frame != nullptr) {
+        *hooks_.frame = {.kernel_ns = message.kernel_ns,
+                         .received_ns = message.received_ns,
+                         .read_ns = message.read_ns};
     }
     if (hooks_.kernel_to_read != nullptr && message.kernel_ns != 0) {
         hooks_.kernel_to_read->record(message.read_ns - message.kernel_ns);
     }
     const md::decoded_message& decoded = handler_.on_message(view, message.local_ns);
-    if (hooks_.frame_read_ns != nullptr) {
-        *hooks_.frame_read_ns = 0;
+    if (hooks_.frame != nullptr) {
+        *hooks_.frame = {};
     }
     const bool duplicate = duplicates_.check(decoded);
     if (duplicate) {

@@ -55,6 +55,13 @@ struct session_counters {
     std::uint64_t server_shutdowns = 0;
 };
 
+/// The md-thread stamps of the stream message being handled (tsc clock ns, 0: none).
+struct frame_stamps {
+    core::timestamp_ns kernel_ns = 0;   ///< The kernel received its last bytes.
+    core::timestamp_ns received_ns = 0; ///< The socket read of those bytes returned.
+    core::timestamp_ns read_ns = 0;     ///< Its read completed (handed to the feed).
+};
+
 struct session_hooks {
     /// After the handler processed a stream message.
     std::function<void(const net::ws_message&, const md::decoded_message&, bool duplicate)>
@@ -68,10 +75,10 @@ struct session_hooks {
     std::function<void(core::timestamp_ns)> on_housekeeping;
     /// Log line (connection changes, malformed samples).
     std::function<void(std::string_view)> log;
-    /// When set, holds the read stamp (net::ws_message::read_ns) of the stream message being
-    /// handled while the handler runs, and 0 otherwise, so that an event sink can stamp the
-    /// events a frame produces with the frame's read time.
-    core::timestamp_ns* frame_read_ns = nullptr;
+    /// When set, holds the stamps of the stream message being handled while the handler runs
+    /// (net::ws_message's kernel_ns, received_ns and read_ns), and zeros otherwise, so that an
+    /// event sink can stamp the events a frame produces with the frame's times.
+    frame_stamps* frame = nullptr;
     /// When set, gets the kernel -> read hop (read_ns - kernel_ns, ns) of every stream message
     /// that came with the kernel's receive time (net::ws_message::kernel_ns). md thread.
     core::latency_histogram* kernel_to_read = nullptr;

@@ -71,7 +71,9 @@ public:
                 slot = event;
                 slot.sequence = sequence;
                 slot.symbol_sequence = symbol_sequence;
-                slot.read_ns = frame_read_ns_;
+                slot.kernel_ns = frame_.kernel_ns;
+                slot.received_ns = frame_.received_ns;
+                slot.read_ns = frame_.read_ns;
                 slot.decoded_ns = decoded_ns;
                 slot.pushed_ns = clock_.now();
             })) {
@@ -87,14 +89,14 @@ public:
     [[nodiscard]] std::uint64_t published() const noexcept { return published_; }
     [[nodiscard]] std::uint64_t ring_full() const noexcept { return ring_full_; }
     [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
-    /// Where the feed session puts the read stamp of the frame being handled (0 otherwise).
-    [[nodiscard]] core::timestamp_ns* frame_read_ns() noexcept { return &frame_read_ns_; }
+    /// Where the feed session puts the stamps of the frame being handled (zeros otherwise).
+    [[nodiscard]] detail::frame_stamps* frame() noexcept { return &frame_; }
 
 private:
     md_ring& ring_;
     core::wakeup* wakeup_;
     core::tsc_clock clock_ = core::tsc_clock::process();
-    core::timestamp_ns frame_read_ns_ = 0;
+    detail::frame_stamps frame_;
     std::vector<std::int64_t> last_trade_;
     std::uint64_t published_ = 0;
     std::uint64_t ring_full_ = 0;
@@ -169,7 +171,7 @@ core::result<bool, service_error> market_data_service::impl::set_up() {
     handler = std::make_unique<md::feed_handler>(registry, *sink, feed);
     detail::session_hooks hooks;
     hooks.log = config.log;
-    hooks.frame_read_ns = sink->frame_read_ns();
+    hooks.frame = sink->frame();
     hooks.kernel_to_read = &kernel_to_read;
     hooks.on_housekeeping = [this](core::timestamp_ns) { publish_stats(); };
     session = std::make_unique<detail::feed_session>(loop, registry, *handler, config.subscription,

@@ -211,6 +211,32 @@ public:
         return false;
     }
 
+    /// A string whose text is known's (which was read by plain_string() before), quotes
+    /// included; text excludes them. False, with nothing consumed, for any other string: the
+    /// caller then reads it with plain_string(). Four word compares instead of a scan.
+    [[nodiscard, gnu::always_inline]] bool known_string(const binance_decoder::known_text& known,
+                                                        std::string_view& text) noexcept {
+        // The words after the quote lie within the message and its padding: max_size + 1 bytes
+        // past p_ < end_ + message_padding.
+        static_assert(binance_decoder::known_text::max_size + 1 < message_padding);
+        const char* const begin = p_ + 1;
+        std::uint64_t difference = 0;
+        for (std::size_t i = 0; i < known.words.size(); ++i) {
+            const std::size_t used = known.size > i * 8 ? known.size - i * 8 : 0;
+            const std::uint64_t mask =
+                used >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * used)) - 1;
+            difference |= (core::detail::load8(begin + 8 * i) & mask) ^ known.words[i];
+        }
+        // The closing quote must lie inside the message (so must the opening one).
+        if (difference != 0 || static_cast<std::size_t>(end_ - p_) < known.size + 2 || *p_ != '"' ||
+            begin[known.size] != '"') {
+            return false;
+        }
+        text = {begin, known.size};
+        p_ = begin + known.size + 1;
+        return true;
+    }
+
     /// The rest of a decimal string whose opening quote was consumed: digits and points up to the
     /// closing quote, which is consumed too. The usual "61737.63000000" takes two word loads.
     [[nodiscard, gnu::always_inline]] bool decimal_text(std::string_view& text) noexcept {
@@ -246,7 +272,9 @@ public:
     }
 
     /// A level array [["px","qty"],...] converted with spec into out; false beyond max levels.
-    /// Out of line: the per-level code gets the inliner's whole budget.
+    /// Out of line: the per-level code gets the inliner's whole budget. The usual book spec (a
+    /// one-unit tick of 0 to 8 decimals, quantities in 1e-8) reads its levels with the decimals
+    /// as constants, which removes their branches and variable shifts from every level.
     [[nodiscard, gnu::noinline]] bool levels(const core::symbol_spec& spec, core::book_level* out,
                                              std::size_t max, std::size_t& count) noexcept {
         if (!literal<"[">()) {
@@ -257,14 +285,50 @@ public:
         if (literal<"]">()) {
             return true;
         }
-        const bool unit = grid.price_decimals() >= 0 && grid.qty_decimals() >= 0;
+        if (grid.qty_decimals() == 8) {
+            switch (grid.price_decimals()) {
+            case 0:
+                return level_list<0, 8>(spec, grid, out, max, count);
+            case 1:
+                return level_list<1, 8>(spec, grid, out, max, count);
+            case 2:
+                return level_list<2, 8>(spec, grid, out, max, count);
+            case 3:
+                return level_list<3, 8>(spec, grid, out, max, count);
+            case 4:
+                return level_list<4, 8>(spec, grid, out, max, count);
+            case 5:
+                return level_list<5, 8>(spec, grid, out, max, count);
+            case 6:
+                return level_list<6, 8>(spec, grid, out, max, count);
+            case 7:
+                return level_list<7, 8>(spec, grid, out, max, count);
+            case 8:
+                return level_list<8, 8>(spec, grid, out, max, count);
+            default:
+                break;
+            }
+        }
+        return level_list<-1, -1>(spec, grid, out, max, count);
+    }
+
+    /// The levels of a non-empty array whose "[" was read, up to and including its "]".
+    /// PriceDecimals and QtyDecimals are grid's decimals (both one-unit) as constants, or -1 to
+    /// read them from grid.
+    template <int PriceDecimals, int QtyDecimals>
+    [[nodiscard, gnu::always_inline]] bool
+    level_list(const core::symbol_spec& spec, const unit_grid& grid, core::book_level* out,
+               std::size_t max, std::size_t& count) noexcept {
+        const int price_decimals = PriceDecimals >= 0 ? PriceDecimals : grid.price_decimals();
+        const int qty_decimals = QtyDecimals >= 0 ? QtyDecimals : grid.qty_decimals();
+        const bool unit = price_decimals >= 0 && qty_decimals >= 0;
         for (;;) {
             if (count == max) {
                 return false;
             }
             std::int64_t ticks = 0;
             std::int64_t lots = 0;
-            if (!(unit && unchecked_level(grid, ticks, lots))) {
+            if (!(unit && unchecked_level(price_decimals, qty_decimals, ticks, lots))) {
                 if (!literal<"[\"">() || !price_text(spec, grid, ticks) || !literal<",\"">() ||
                     !qty_text(spec, grid, lots) || !literal<"]">()) {
                     return false;
@@ -277,19 +341,20 @@ public:
         }
     }
 
-    /// ["px","qty"] with both decimals of Binance's shape, when the message has room for the
-    /// longest such level: then no read can leave it and no bounds check is needed. False (and
-    /// nothing consumed) for anything else.
-    [[nodiscard, gnu::always_inline]] bool
-    unchecked_level(const unit_grid& grid, std::int64_t& ticks, std::int64_t& lots) noexcept {
+    /// ["px","qty"] with both decimals of Binance's shape (price_decimals and qty_decimals those
+    /// of one-unit tick and step), when the message has room for the longest such level: then
+    /// no read can leave it and no bounds check is needed. False (and nothing consumed) for
+    /// anything else.
+    [[nodiscard, gnu::always_inline]] bool unchecked_level(int price_decimals, int qty_decimals,
+                                                           std::int64_t& ticks,
+                                                           std::int64_t& lots) noexcept {
         // ["<=16"," <=16"] plus the separator: 2 + 17 + 2 + 17 + 1 + 1 bytes at most.
         constexpr std::ptrdiff_t longest = 40;
         if (end_ - p_ < longest || p_[0] != '[' || p_[1] != '"') {
             return false;
         }
         const char* p = p_ + 2;
-        const std::size_t px_size =
-            core::detail::parse_binance_quoted(p, grid.price_decimals(), ticks);
+        const std::size_t px_size = core::detail::parse_binance_quoted(p, price_decimals, ticks);
         if (px_size == 0) {
             return false;
         }
@@ -298,8 +363,7 @@ public:
             return false;
         }
         p += 2;
-        const std::size_t qty_size =
-            core::detail::parse_binance_quoted(p, grid.qty_decimals(), lots);
+        const std::size_t qty_size = core::detail::parse_binance_quoted(p, qty_decimals, lots);
         if (qty_size == 0 || p[qty_size + 1] != ']') {
             return false;
         }
@@ -347,19 +411,20 @@ public:
         return literal<"false">();
     }
 
-    /// A quoted decimal string read as a price of spec.
+    /// A quoted decimal string read as a price of spec (grid: spec's unit_grid).
     [[nodiscard, gnu::always_inline]] bool quoted_price(const core::symbol_spec& spec,
+                                                        const unit_grid& grid,
                                                         core::price& value) noexcept {
         std::int64_t ticks = 0;
-        const bool read = literal<"\"">() && price_text(spec, unit_grid(spec), ticks);
+        const bool read = literal<"\"">() && price_text(spec, grid, ticks);
         value = core::price{ticks};
         return read;
     }
     /// A quoted decimal string read as a quantity of spec.
-    [[nodiscard, gnu::always_inline]] bool quoted_qty(const core::symbol_spec& spec,
-                                                      core::qty& value) noexcept {
+    [[nodiscard, gnu::always_inline]] bool
+    quoted_qty(const core::symbol_spec& spec, const unit_grid& grid, core::qty& value) noexcept {
         std::int64_t lots = 0;
-        const bool read = literal<"\"">() && qty_text(spec, unit_grid(spec), lots);
+        const bool read = literal<"\"">() && qty_text(spec, grid, lots);
         value = core::qty{lots};
         return read;
     }
@@ -402,30 +467,56 @@ private:
 
 } // namespace
 
-symbol_id binance_decoder::resolve_symbol(std::string_view name) noexcept {
-    constexpr std::size_t max_cached = sizeof(cached_name_);
-    if (name.empty() || name.size() > max_cached) {
-        return registry_.find(name);
-    }
-    // The name lies inside a padded message: loading whole words past its end is safe.
-    std::array<std::uint64_t, 3> words{};
-    for (std::size_t i = 0; i < words.size(); ++i) {
+namespace {
+
+/// text (a view into a padded message, at most known_text::max_size long) as a known_text.
+binance_decoder::known_text make_known(std::string_view text, message_kind kind) noexcept {
+    binance_decoder::known_text known;
+    for (std::size_t i = 0; i < known.words.size(); ++i) {
         const std::size_t used =
-            i * 8 < name.size() ? std::min<std::size_t>(name.size() - i * 8, 8) : 0;
+            i * 8 < text.size() ? std::min<std::size_t>(text.size() - i * 8, 8) : 0;
         const std::uint64_t mask =
             used == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * used)) - 1;
-        words[i] = core::detail::load8(name.data() + i * 8) & mask;
+        // The text lies inside a padded message: loading whole words past its end is safe.
+        known.words[i] = used == 0 ? 0 : core::detail::load8(text.data() + i * 8) & mask;
     }
-    if (name.size() == cached_name_size_ && words == cached_name_) {
+    known.size = text.size();
+    known.kind = kind;
+    return known;
+}
+
+} // namespace
+
+symbol_id binance_decoder::resolve_symbol(std::string_view name) noexcept {
+    if (name.empty() || name.size() > known_text::max_size) {
+        return registry_.find(name);
+    }
+    const known_text known = make_known(name, message_kind::none);
+    if (name.size() == cached_name_.size && known.words == cached_name_.words) {
         return cached_symbol_;
     }
     const symbol_id id = registry_.find(name);
     if (id != invalid_symbol) {
-        cached_name_ = words;
-        cached_name_size_ = name.size();
+        cached_name_ = known;
         cached_symbol_ = id;
     }
     return id;
+}
+
+bool binance_decoder::stream_fits(int known, std::string_view stream, message_kind kind) noexcept {
+    if (known >= 0 && streams_[static_cast<std::size_t>(known)].kind == kind) {
+        return true;
+    }
+    if (!fits_stream(stream, kind)) {
+        return false;
+    }
+    if (known < 0 && stream.size() <= known_text::max_size) {
+        const std::size_t slot = next_stream_;
+        streams_[slot] = make_known(stream, kind);
+        stream_count_ = std::max(stream_count_, slot + 1);
+        next_stream_ = (slot + 1) % streams_.size();
+    }
+    return true;
 }
 
 bool binance_decoder::decode_canonical(padded_view message) noexcept {
@@ -441,11 +532,25 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
     canonical_reader in(message.data, message.data + message.size);
     const bool envelope = in.literal<R"({"stream":)">();
     std::string_view stream;
+    int known = -1; // the slot of streams_ the stream name matched
     if (envelope) {
-        if (!in.plain_string(stream) || !in.literal<R"(,"data":)">()) {
+        for (std::size_t i = 0; i < stream_count_; ++i) {
+            if (in.known_string(streams_[i], stream)) {
+                known = static_cast<int>(i);
+                break;
+            }
+        }
+        if ((known < 0 && !in.plain_string(stream)) || !in.literal<R"(,"data":)">()) {
             return false;
         }
     }
+    // The symbol name: the last one resolved, compared in place, or read and looked up.
+    const auto read_symbol = [&](std::string_view& name) {
+        if (cached_name_.size != 0 && in.known_string(cached_name_, name)) {
+            return cached_symbol_;
+        }
+        return in.plain_string(name) ? resolve_symbol(name) : invalid_symbol;
+    };
     std::uint64_t event_ms = 0;
     std::uint64_t transaction_ms = 0;
     std::uint64_t update_id = 0;
@@ -457,7 +562,11 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         std::uint64_t prev_id = 0;
         if (!in.unsigned_number(event_ms) ||
             (in.literal<R"(,"T":)">() && !in.unsigned_number(transaction_ms)) ||
-            !in.literal<R"(,"s":)">() || !in.plain_string(name) || !in.literal<R"(,"U":)">() ||
+            !in.literal<R"(,"s":)">()) {
+            return false;
+        }
+        const symbol_id symbol = read_symbol(name);
+        if (symbol == invalid_symbol || !in.literal<R"(,"U":)">() ||
             !in.unsigned_number(first_id) || !in.literal<R"(,"u":)">() ||
             !in.unsigned_number(update_id)) {
             return false;
@@ -465,10 +574,6 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         const bool has_prev = in.literal<R"(,"pu":)">();
         if ((has_prev && !in.unsigned_number(prev_id)) || event_ms > max_ms ||
             transaction_ms > max_ms || first_id > update_id) {
-            return false;
-        }
-        const symbol_id symbol = resolve_symbol(name);
-        if (symbol == invalid_symbol) {
             return false;
         }
         const core::symbol_spec& spec = registry_.at(symbol).book_spec;
@@ -481,7 +586,7 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
             !in.literal<"}">() || (envelope && !in.literal<"}">()) || !in.at_end()) {
             return false;
         }
-        if (envelope && !fits_stream(stream, message_kind::depth_update)) {
+        if (envelope && !stream_fits(known, stream, message_kind::depth_update)) {
             return false; // the general path rejects it
         }
         decoded_depth& depth = message_.depth;
@@ -506,22 +611,23 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         std::uint64_t id = 0;
         std::uint64_t first = 0;
         std::uint64_t last = 0;
-        if (!in.unsigned_number(event_ms) || !in.literal<R"(,"s":)">() || !in.plain_string(name) ||
-            !(trade ? in.literal<R"(,"t":)">() : in.literal<R"(,"a":)">()) ||
-            !in.unsigned_number(id)) {
+        if (!in.unsigned_number(event_ms) || !in.literal<R"(,"s":)">()) {
             return false;
         }
-        const symbol_id symbol = resolve_symbol(name);
+        const symbol_id symbol = read_symbol(name);
         if (symbol == invalid_symbol ||
+            !(trade ? in.literal<R"(,"t":)">() : in.literal<R"(,"a":)">()) ||
+            !in.unsigned_number(id) ||
             id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
             return false;
         }
         const core::symbol_spec& spec = registry_.at(symbol).book_spec;
+        const unit_grid grid(spec);
         decoded_trade& out = message_.trade;
         bool buyer_is_maker = false;
         bool best_match = false;
-        if (!in.literal<R"(,"p":)">() || !in.quoted_price(spec, out.px) ||
-            !in.literal<R"(,"q":)">() || !in.quoted_qty(spec, out.qty)) {
+        if (!in.literal<R"(,"p":)">() || !in.quoted_price(spec, grid, out.px) ||
+            !in.literal<R"(,"q":)">() || !in.quoted_qty(spec, grid, out.qty)) {
             return false;
         }
         if (!trade && (!in.literal<R"(,"f":)">() || !in.unsigned_number(first) ||
@@ -536,7 +642,7 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
             return false;
         }
         const message_kind kind = trade ? message_kind::trade : message_kind::agg_trade;
-        if (envelope && !fits_stream(stream, kind)) {
+        if (envelope && !stream_fits(known, stream, kind)) {
             return false; // the general path rejects it
         }
         out.trade_id = static_cast<std::int64_t>(id);
@@ -549,31 +655,32 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         return true;
     }
     if (spot_ticker) {
-        if (!in.unsigned_number(update_id) || !in.literal<R"(,"s":)">() || !in.plain_string(name)) {
+        if (!in.unsigned_number(update_id) || !in.literal<R"(,"s":)">()) {
             return false;
         }
     } else if (in.literal<R"({"e":"bookTicker","u":)">()) {
         if (!in.unsigned_number(update_id) || !in.literal<R"(,"E":)">() ||
             !in.unsigned_number(event_ms) || !in.literal<R"(,"T":)">() ||
-            !in.unsigned_number(transaction_ms) || !in.literal<R"(,"s":)">() ||
-            !in.plain_string(name) || event_ms > max_ms || transaction_ms > max_ms) {
+            !in.unsigned_number(transaction_ms) || !in.literal<R"(,"s":)">() || event_ms > max_ms ||
+            transaction_ms > max_ms) {
             return false;
         }
     } else {
         return false;
     }
-    const symbol_id symbol = resolve_symbol(name);
+    const symbol_id symbol = read_symbol(name);
     if (symbol == invalid_symbol) {
         return false;
     }
     const core::symbol_spec& spec = registry_.at(symbol).book_spec;
+    const unit_grid grid(spec);
     decoded_book_ticker& ticker = message_.ticker;
-    if (!in.literal<R"(,"b":)">() || !in.quoted_price(spec, ticker.bid.px) ||
-        !in.literal<R"(,"B":)">() || !in.quoted_qty(spec, ticker.bid.qty) ||
-        !in.literal<R"(,"a":)">() || !in.quoted_price(spec, ticker.ask.px) ||
-        !in.literal<R"(,"A":)">() || !in.quoted_qty(spec, ticker.ask.qty) || !in.literal<"}">() ||
-        (envelope && !in.literal<"}">()) || !in.at_end() ||
-        (envelope && !fits_stream(stream, message_kind::book_ticker))) {
+    if (!in.literal<R"(,"b":)">() || !in.quoted_price(spec, grid, ticker.bid.px) ||
+        !in.literal<R"(,"B":)">() || !in.quoted_qty(spec, grid, ticker.bid.qty) ||
+        !in.literal<R"(,"a":)">() || !in.quoted_price(spec, grid, ticker.ask.px) ||
+        !in.literal<R"(,"A":)">() || !in.quoted_qty(spec, grid, ticker.ask.qty) ||
+        !in.literal<"}">() || (envelope && !in.literal<"}">()) || !in.at_end() ||
+        (envelope && !stream_fits(known, stream, message_kind::book_ticker))) {
         return false;
     }
     ticker.update_id = update_id;

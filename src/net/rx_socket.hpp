@@ -114,6 +114,8 @@ public:
     /// CLOCK_REALTIME ns at which the kernel received the last bytes of the last read that
     /// brought any; 0 when none carried a stamp.
     [[nodiscard]] core::timestamp_ns last_kernel_rx_ns() const noexcept { return last_rx_ns_; }
+    /// When the last read that brought bytes returned, on core::tsc_clock::process() (ns).
+    [[nodiscard]] core::timestamp_ns last_read_ns() const noexcept { return last_read_ns_; }
     /// Reads completed (with bytes) and how many of them carried a kernel stamp.
     [[nodiscard]] std::uint64_t reads() const noexcept { return reads_; }
     [[nodiscard]] std::uint64_t stamped_reads() const noexcept { return stamped_reads_; }
@@ -182,6 +184,7 @@ private:
             return true;
         }
         n = static_cast<std::size_t>(got);
+        last_read_ns_ = core::tsc_clock::process().now();
         ++reads_;
         last_rx_ns_ = 0; // a read without a stamp must not keep an older one
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
@@ -234,6 +237,7 @@ private:
 
     socket_type socket_;
     core::timestamp_ns last_rx_ns_ = 0;
+    core::timestamp_ns last_read_ns_ = 0;
     std::uint64_t reads_ = 0;
     std::uint64_t stamped_reads_ = 0;
     bool stamping_ = false;

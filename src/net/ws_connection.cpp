@@ -18,6 +18,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <type_traits>
@@ -169,7 +170,9 @@ public:
                 shut_socket();
             }
         });
-        if (!writing_) {
+        if (delivering_) {
+            close_deferred_ = true; // on_read starts the next read first
+        } else if (!writing_) {
             do_close();
         }
         // Otherwise do_close runs when the write in flight completes (one write at a time).
@@ -343,7 +346,6 @@ private:
         const bool binary = ws_.got_binary();
         beast::flat_buffer& done = buffers_[current_];
         current_ ^= 1U;
-        start_read();
 
         const auto padding = done.prepare(receive_padding);
         std::memset(padding.data(), 0, padding.size());
@@ -352,14 +354,35 @@ private:
         status.last_read_ns = read_ns;
         // One connection's bytes arrive in order, so their receive times never decrease: an
         // earlier one can only come from a recalibrated realtime offset, and the previous stands.
-        const core::timestamp_ns kernel_ns = kernel_rx_on_tsc(rx().last_kernel_rx_ns(), read_ns);
+        // The socket's receive of the bytes that completed this message (tsc): before read_ns
+        // by the WebSocket (and TLS) unframing and by the messages of the same read handled
+        // first.
+        status.last_received_ns = std::min(rx().last_read_ns(), read_ns);
+        const core::timestamp_ns kernel_ns =
+            kernel_rx_on_tsc(rx().last_kernel_rx_ns(), status.last_received_ns);
         status.last_kernel_ns =
             kernel_ns != 0 && kernel_ns < status.last_kernel_ns ? status.last_kernel_ns : kernel_ns;
         ++status.messages;
+        // The message is handed on before the next read starts: starting it first put a
+        // recvmsg (mostly EAGAIN) or the unframing of the next buffered message between this
+        // message's read and its decode. A close asked for meanwhile waits for that read, so
+        // the read loop still reports the end.
+        delivering_ = true;
         if (listener_ != nullptr) {
             listener_->on_message(
                 *this, std::string_view(static_cast<const char*>(bytes.data()), bytes.size()),
                 local_ns, binary);
+        }
+        delivering_ = false;
+        if (finished_) {
+            return;
+        }
+        start_read();
+        if (close_deferred_) {
+            close_deferred_ = false;
+            if (!writing_) {
+                do_close();
+            }
         }
     }
 
@@ -447,6 +470,8 @@ private:
     bool writing_ = false;
     bool closing_ = false;
     bool finished_ = false;
+    bool delivering_ = false;     ///< on_read is handing a message to the listener.
+    bool close_deferred_ = false; ///< close() came during delivery: do_close after the read.
     bool timed_out_ = false;
 };
 

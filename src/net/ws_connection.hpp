@@ -71,6 +71,10 @@ struct ws_connection_status {
     /// When the kernel received the last bytes of the last message (SO_TIMESTAMPING, converted
     /// onto core::tsc_clock::process(), never after last_read_ns); 0 when the kernel gave none.
     core::timestamp_ns last_kernel_ns = 0;
+    /// When the socket read that brought the last message's final bytes returned (recvmsg, on
+    /// core::tsc_clock::process(); never after last_read_ns). Between the two: the WebSocket
+    /// (and TLS) unframing and the wait behind earlier messages of the same read.
+    core::timestamp_ns last_received_ns = 0;
     std::uint64_t messages = 0;
     /// The kernel took SO_TIMESTAMPING on this connection's socket.
     bool kernel_stamps = false;

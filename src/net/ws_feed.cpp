@@ -365,6 +365,7 @@ struct ws_feed::impl final : detail::ws_listener {
             message.local_ns = local_ns;
             message.read_ns = status.last_read_ns;
             message.kernel_ns = status.last_kernel_ns;
+            message.received_ns = status.last_received_ns;
             message.connection_id = status.id;
             message.slot = status.slot;
             message.binary = binary;

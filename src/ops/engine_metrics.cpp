@@ -63,6 +63,10 @@ engine_metrics::engine_metrics(metrics_registry& r)
       tick_to_order(r.histogram("quoter_tick_to_order_seconds",
                                 "Market-data receipt to order send, seconds",
                                 default_latency_buckets_ns())),
+      kernel_to_read(r.histogram("quoter_kernel_to_read_seconds",
+                                 "Kernel receive (SO_TIMESTAMPING) to the socket read of a "
+                                 "market-data frame, per tick, seconds",
+                                 default_latency_buckets_ns())),
       order_round_trip(r.histogram("quoter_order_round_trip_seconds",
                                    "Order send to venue acknowledgement, seconds",
                                    default_latency_buckets_ns())) {

@@ -1,5 +1,7 @@
 #include "quoter/ops/status_line.hpp"
 
+#include <fmt/format.h>
+
 #include <unistd.h>
 
 namespace quoter::ops {
@@ -41,6 +43,17 @@ void status_line_printer::clear() {
         std::fprintf(out_, "\r%-*s\r", static_cast<int>(width_), "");
         std::fflush(out_);
     }
+}
+
+std::string latency_status_text(const core::tick_latency_summary& ticks) {
+    const auto us = [](core::duration_ns ns) { return static_cast<double>(ns) * 1e-3; };
+    std::string out = fmt::format("t2o p50 {:.1f} us p99 {:.1f} us", us(ticks.end_to_end.p50),
+                                  us(ticks.end_to_end.p99));
+    if (ticks.kernel_to_read.count != 0) {
+        out += fmt::format("  kernel->read p50 {:.1f} us p99 {:.1f} us",
+                           us(ticks.kernel_to_read.p50), us(ticks.kernel_to_read.p99));
+    }
+    return out;
 }
 
 std::string_view control_hint(bool keys) noexcept {

@@ -168,18 +168,37 @@ std::int64_t account::inventory_value_units() const noexcept {
     return narrow(floor_div(twice, 2));
 }
 
+// Sums in 64 bits when they fit (always, short of an overflow), narrowed from 128 otherwise.
 std::int64_t account::unrealized_units() const noexcept {
-    return narrow(static_cast<wide>(inventory_value_units()) - cost_basis_);
+    const std::int64_t inventory = inventory_value_units();
+    std::int64_t out = 0;
+    if (__builtin_sub_overflow(inventory, cost_basis_, &out)) [[unlikely]] {
+        return narrow(static_cast<wide>(inventory) - cost_basis_);
+    }
+    return out;
 }
 
 std::int64_t account::equity_units() const noexcept {
-    return narrow(static_cast<wide>(cash_) + inventory_value_units());
+    const std::int64_t inventory = inventory_value_units();
+    std::int64_t out = 0;
+    if (__builtin_add_overflow(cash_, inventory, &out)) [[unlikely]] {
+        return narrow(static_cast<wide>(cash_) + inventory);
+    }
+    return out;
 }
 
 account_values account::values() const noexcept {
     const std::int64_t inventory = inventory_value_units();
-    return {.equity = to_quote(narrow(static_cast<wide>(cash_) + inventory)),
-            .unrealized_pnl = to_quote(narrow(static_cast<wide>(inventory) - cost_basis_)),
+    std::int64_t equity = 0;
+    if (__builtin_add_overflow(cash_, inventory, &equity)) [[unlikely]] {
+        equity = narrow(static_cast<wide>(cash_) + inventory);
+    }
+    std::int64_t unrealized = 0;
+    if (__builtin_sub_overflow(inventory, cost_basis_, &unrealized)) [[unlikely]] {
+        unrealized = narrow(static_cast<wide>(inventory) - cost_basis_);
+    }
+    return {.equity = to_quote(equity),
+            .unrealized_pnl = to_quote(unrealized),
             .realized_pnl = to_quote(realized_),
             .fees = to_quote(fees_units())};
 }

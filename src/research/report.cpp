@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -275,6 +276,185 @@ std::string walk_forward_markdown(const results_file& train, const results_file&
             fmt::format(" {} | {} | {} | {} | {} | {} | {} | {} |\n", goal(a), goal(b), pm(a, pnl),
                         pm(b, pnl), pm(a, sharpe), pm(b, sharpe), pm(a, dd), pm(b, dd));
     }
+    return out;
+}
+
+namespace {
+
+double mean_of(const trial_row& row, std::size_t metric) {
+    return metric < row.stats.size() ? row.stats[metric].mean : std::nan("");
+}
+
+double goal_of(const objective& goal, const trial_row& row) {
+    return row.stats.size() == metric_defs().size() ? goal.value(row.stats) : std::nan("");
+}
+
+std::string percent_range(double lo, double hi) {
+    return fmt::format("{:.1f}–{:.1f} %", 100.0 * lo, 100.0 * hi);
+}
+
+} // namespace
+
+walk_forward_summary summarize(const walk_forward_folds& walk) {
+    walk_forward_summary out;
+    const std::size_t pnl = metric_index("total_pnl");
+    const std::size_t sharpe = metric_index("sharpe");
+    const std::size_t dd = metric_index("max_drawdown");
+    const std::size_t fills = metric_index("fills");
+    const double n = static_cast<double>(walk.folds.size());
+    if (walk.folds.empty()) {
+        return out;
+    }
+    double train_pnl = 0.0;
+    std::size_t sharpe_folds = 0;
+    double train_time = 0.0;
+    double test_time = 0.0;
+    for (std::size_t k = 0; k < walk.folds.size(); ++k) {
+        const auto& fold = walk.folds[k];
+        out.test_objective_mean += goal_of(walk.goal, fold.test) / n;
+        out.train_objective_mean += goal_of(walk.goal, fold.train) / n;
+        out.oos_pnl += mean_of(fold.test, pnl);
+        out.oos_fills += mean_of(fold.test, fills);
+        if (!std::isnan(mean_of(fold.test, sharpe))) {
+            out.mean_sharpe += mean_of(fold.test, sharpe);
+            ++sharpe_folds;
+        }
+        out.worst_drawdown = std::max(out.worst_drawdown, mean_of(fold.test, dd));
+        out.profitable_folds += mean_of(fold.test, pnl) > 0.0 ? 1 : 0;
+        out.changes += k > 0 && fold.train.parameters != walk.folds[k - 1].train.parameters ? 1 : 0;
+        train_pnl += mean_of(fold.train, pnl);
+        train_time += fold.window.train_hi - fold.window.train_lo;
+        test_time += fold.window.test_hi - fold.window.test_lo;
+    }
+    out.mean_sharpe =
+        sharpe_folds != 0 ? out.mean_sharpe / static_cast<double>(sharpe_folds) : std::nan("");
+    double spread = 0.0;
+    for (const auto& fold : walk.folds) {
+        const double d = goal_of(walk.goal, fold.test) - out.test_objective_mean;
+        spread += d * d;
+    }
+    out.test_objective_sd = walk.folds.size() > 1 ? std::sqrt(spread / (n - 1.0)) : 0.0;
+    out.efficiency = train_pnl > 0.0 && test_time > 0.0
+                         ? (out.oos_pnl / test_time) / (train_pnl / train_time)
+                         : std::nan("");
+    return out;
+}
+
+std::string walk_forward_markdown(const walk_forward_folds& walk) {
+    const std::string label = objective_label(walk.goal);
+    const std::size_t pnl = metric_index("total_pnl");
+    const std::size_t sharpe = metric_index("sharpe");
+    const std::size_t dd = metric_index("max_drawdown");
+    const std::size_t fills = metric_index("fills");
+    std::string out = fmt::format(
+        "# Walk-forward\n\n{} {} folds over {}: each fold's window is {:g} % training and "
+        "{:g} % test; the test windows follow each other to the end of each capture's time"
+        "{}. On each fold the trials are ranked by {} on the training window and the best is "
+        "run on the test window, which the ranking never saw. Mean over the units.\n\n"
+        "| fold | train window | test window | trial |",
+        walk.folds.size(), walk.anchored ? "anchored" : "rolling", walk.unit_names,
+        100.0 * walk.split, 100.0 * (1.0 - walk.split),
+        walk.anchored ? " and every training window starts at the beginning" : "",
+        walk.goal.metric().empty() ? fmt::format("the objective `{}`", to_string(walk.goal))
+                                   : "mean " + label);
+    for (const auto& key : walk.keys) {
+        out += fmt::format(" `{}` |", key);
+    }
+    out += fmt::format(" {0} train | {0} test | PnL train | PnL test | Sharpe test | max DD test "
+                       "| fills test |\n|---:|---|---|---:|",
+                       label);
+    for (std::size_t i = 0; i < walk.keys.size(); ++i) {
+        out += "---|";
+    }
+    out += "---:|---:|---:|---:|---:|---:|---:|\n";
+    for (std::size_t k = 0; k < walk.folds.size(); ++k) {
+        const auto& fold = walk.folds[k];
+        out +=
+            fmt::format("| {} | {} | {} | {} |", k + 1,
+                        percent_range(fold.window.train_lo, fold.window.train_hi),
+                        percent_range(fold.window.test_lo, fold.window.test_hi), fold.train.index);
+        for (const auto& key : walk.keys) {
+            out += fmt::format(" {} |", value_of(fold.train, key));
+        }
+        out += fmt::format(
+            " {} | {} | {} | {} | {} | {} | {} |\n",
+            markdown_number(goal_of(walk.goal, fold.train)),
+            markdown_number(goal_of(walk.goal, fold.test)),
+            markdown_number(mean_of(fold.train, pnl)), markdown_number(mean_of(fold.test, pnl)),
+            markdown_number(mean_of(fold.test, sharpe)), markdown_number(mean_of(fold.test, dd)),
+            markdown_number(mean_of(fold.test, fills)));
+    }
+    const auto sum = summarize(walk);
+    out += fmt::format(
+        "\n## Out of sample\n\n"
+        "| | |\n|---|---:|\n"
+        "| {0} test, mean over folds | {1} ± {2} |\n"
+        "| {0} train, mean over folds | {3} |\n"
+        "| PnL of the test windows end to end | {4} |\n"
+        "| folds with a positive test PnL | {5} of {6} |\n"
+        "| mean test Sharpe (folds where it is defined) | {7} |\n"
+        "| worst test max drawdown | {8} |\n"
+        "| test fills | {9} |\n"
+        "| walk-forward efficiency (test PnL per unit of time / train PnL per unit of time) "
+        "| {10} |\n"
+        "| folds choosing other parameters than the fold before | {11} of {12} |\n",
+        label, markdown_number(sum.test_objective_mean), markdown_number(sum.test_objective_sd),
+        markdown_number(sum.train_objective_mean), markdown_number(sum.oos_pnl),
+        sum.profitable_folds, walk.folds.size(), markdown_number(sum.mean_sharpe),
+        markdown_number(sum.worst_drawdown), markdown_number(sum.oos_fills),
+        markdown_number(sum.efficiency), sum.changes,
+        walk.folds.empty() ? 0 : walk.folds.size() - 1);
+    return out;
+}
+
+std::string walk_forward_json(const walk_forward_folds& walk) {
+    const auto defs = metric_defs();
+    const auto means = [&](const trial_row& row) {
+        std::string out = "{";
+        for (std::size_t m = 0; m < defs.size(); ++m) {
+            out += fmt::format("{}\"{}\": {}", m == 0 ? "" : ", ", defs[m].name,
+                               json_number(mean_of(row, m)));
+        }
+        return out + "}";
+    };
+    std::string out = fmt::format(
+        "{{\n  \"mode\": \"{}\",\n  \"folds\": {},\n  \"split\": {},\n  \"objective\": {},\n"
+        "  \"units\": {},\n  \"keys\": [",
+        walk.anchored ? "anchored" : "rolling", walk.folds.size(), json_number(walk.split),
+        json_string(to_string(walk.goal)), json_string(walk.unit_names));
+    for (std::size_t i = 0; i < walk.keys.size(); ++i) {
+        out += fmt::format("{}{}", i == 0 ? "" : ", ", json_string(walk.keys[i]));
+    }
+    out += "],\n  \"fold_results\": [";
+    for (std::size_t k = 0; k < walk.folds.size(); ++k) {
+        const auto& fold = walk.folds[k];
+        out += fmt::format(
+            "{}\n    {{\"fold\": {}, \"train_window\": [{}, {}], \"test_window\": [{}, {}], "
+            "\"trials_ranked\": {}, \"trial\": {}, \"parameters\": {{",
+            k == 0 ? "" : ",", k + 1, json_number(fold.window.train_lo),
+            json_number(fold.window.train_hi), json_number(fold.window.test_lo),
+            json_number(fold.window.test_hi), fold.trials_ranked, fold.train.index);
+        for (std::size_t i = 0; i < fold.train.parameters.size(); ++i) {
+            const auto& p = fold.train.parameters[i];
+            out += fmt::format("{}{}: {}", i == 0 ? "" : ", ", json_string(p.key),
+                               json_string(p.value));
+        }
+        out += fmt::format(
+            "}},\n     \"train\": {{\"objective\": {}, \"units\": {}, \"mean\": {}}},\n"
+            "     \"test\": {{\"objective\": {}, \"units\": {}, \"mean\": {}}}}}",
+            json_number(goal_of(walk.goal, fold.train)), fold.train.units, means(fold.train),
+            json_number(goal_of(walk.goal, fold.test)), fold.test.units, means(fold.test));
+    }
+    const auto sum = summarize(walk);
+    out += fmt::format(
+        "\n  ],\n  \"out_of_sample\": {{\"test_objective_mean\": {}, \"test_objective_sd\": {}, "
+        "\"train_objective_mean\": {}, \"pnl\": {}, \"fills\": {}, \"mean_sharpe\": {}, "
+        "\"worst_max_drawdown\": {}, \"profitable_folds\": {}, \"parameter_changes\": {}, "
+        "\"efficiency\": {}}}\n}}\n",
+        json_number(sum.test_objective_mean), json_number(sum.test_objective_sd),
+        json_number(sum.train_objective_mean), json_number(sum.oos_pnl), json_number(sum.oos_fills),
+        json_number(sum.mean_sharpe), json_number(sum.worst_drawdown), sum.profitable_folds,
+        sum.changes, json_number(sum.efficiency));
     return out;
 }
 

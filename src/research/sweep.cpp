@@ -278,7 +278,7 @@ read_sweep_table(const std::filesystem::path& config_file) {
     };
     for (const auto& [key, value] : *table) {
         const std::string_view name = key.str();
-        if (name == "paths" || name == "seed" || name == "trials") {
+        if (name == "paths" || name == "seed" || name == "trials" || name == "folds") {
             const auto* integer = value.as_integer();
             if (integer == nullptr || integer->get() < 0) {
                 problems.push_back(fmt::format("{}: expected a non-negative integer", where(name)));
@@ -291,9 +291,27 @@ read_sweep_table(const std::filesystem::path& config_file) {
             } else if (name == "seed") {
                 spec.seed = n;
                 spec.seed_set = true;
+            } else if (name == "folds") {
+                spec.folds = n;
             } else {
                 spec.trials = n;
             }
+        } else if (name == "split") {
+            const auto share = number_of(value);
+            if (!share || !(*share > 0.0 && *share < 1.0)) {
+                problems.push_back(fmt::format(
+                    "{}: expected the training share of a capture's time, a number in (0, 1)",
+                    where(name)));
+                continue;
+            }
+            spec.split = *share;
+        } else if (name == "anchored") {
+            const auto* flag = value.as_boolean();
+            if (flag == nullptr) {
+                problems.push_back(fmt::format("{}: expected true or false", where(name)));
+                continue;
+            }
+            spec.anchored = flag->get();
         } else if (name == "objective") {
             const auto* text = value.as_string();
             auto parsed = text != nullptr ? parse_objective(text->get())
@@ -318,8 +336,8 @@ read_sweep_table(const std::filesystem::path& config_file) {
             }
         } else if (name != "set" && name != "range" && name != "random") {
             problems.push_back(fmt::format(
-                "{}: unknown key; [sweep] has paths, seed, trials, objective, data, [sweep.set], "
-                "[sweep.range], [sweep.random]",
+                "{}: unknown key; [sweep] has paths, seed, trials, objective, data, split, folds, "
+                "anchored, [sweep.set], [sweep.range], [sweep.random]",
                 where(name)));
         }
     }
@@ -426,11 +444,24 @@ std::vector<std::string> validate(const sweep_spec& spec) {
             "--split {}: the share of each capture's time to train on must lie in (0, 1)",
             spec.split));
     }
-    if (spec.split > 0.0 && spec.data.empty()) {
-        problems.emplace_back("--split divides captures in time: give them with --data");
+    if (spec.folds == 1) {
+        problems.emplace_back("--folds 1: a walk-forward needs at least 2 folds (one train/test "
+                              "cut of each capture is --split alone)");
     }
-    if (spec.split > 0.0 && spec.paths != 0) {
-        problems.emplace_back("--split ranks on the captures' first part: leave out --paths");
+    if (spec.folds > max_folds) {
+        problems.push_back(fmt::format("--folds {}: at most {} folds", spec.folds, max_folds));
+    }
+    if (spec.anchored && spec.folds == 0) {
+        problems.emplace_back("--anchored applies to walk-forward folds: give --folds N");
+    }
+    const bool in_time = spec.split > 0.0 || spec.folds != 0;
+    const char* form = spec.folds != 0 ? "--folds" : "--split";
+    if (in_time && spec.data.empty()) {
+        problems.push_back(fmt::format("{} divides captures in time: give them with --data", form));
+    }
+    if (in_time && spec.paths != 0) {
+        problems.push_back(
+            fmt::format("{} ranks on windows of the captures' time: leave out --paths", form));
     }
     if (spec.paths == 0 && spec.data.empty()) {
         problems.emplace_back("each trial needs synthetic paths (--paths) or captures (--data)");
@@ -495,6 +526,29 @@ std::vector<trial> expand(const sweep_spec& spec) {
     return trials;
 }
 
+std::vector<fold_window> fold_windows(std::size_t folds, double split, bool anchored) {
+    std::vector<fold_window> out;
+    if (folds == 0 || !(split > 0.0 && split < 1.0)) {
+        return out;
+    }
+    // One window is train + test; the folds' test windows follow each other to the end, so
+    // the time is train + folds * test of one window.
+    const double n = static_cast<double>(folds);
+    const double window = 1.0 / (split + n * (1.0 - split));
+    const double train = split * window;
+    const double test = (1.0 - split) * window;
+    for (std::size_t k = 0; k < folds; ++k) {
+        const double shift = static_cast<double>(k) * test;
+        fold_window w;
+        w.train_lo = anchored ? 0.0 : shift;
+        w.train_hi = train + shift;
+        w.test_lo = w.train_hi;
+        w.test_hi = k + 1 == folds ? 1.0 : train + shift + test;
+        out.push_back(w);
+    }
+    return out;
+}
+
 std::vector<trial> select_shard(std::vector<trial> trials, shard part) {
     std::erase_if(trials, [&](const trial& t) { return t.index % part.count != part.index; });
     return trials;
@@ -517,6 +571,9 @@ std::string canonical_text(const sweep_spec& spec, std::string_view config_text,
     }
     if (spec.split > 0.0) {
         out += fmt::format("split {}\n", float_text(spec.split));
+    }
+    if (spec.folds != 0) {
+        out += fmt::format("folds {} {}\n", spec.folds, spec.anchored ? "anchored" : "rolling");
     }
     out += "config\n";
     out += config_text;

@@ -46,21 +46,77 @@ std::optional<std::int32_t> parse_time_of_day(std::string_view text) {
     return hours * 60 + minutes;
 }
 
+/// A limit read both in [risk] (the account's, the default of every symbol) and in
+/// [symbol.<NAME>.risk] (one symbol's): one declaration, a help text for each table.
+struct shared_limit {
+    std::string_view key;
+    double risk_limits::*field;
+    config::number_limits bounds;
+    std::string_view account_doc; ///< in [risk]
+    std::string_view symbol_doc;  ///< in [symbol.<NAME>.risk]
+};
+
+constexpr config::number_limits pct{.min = 0, .max = 1000, .unit = "%"};
+
+/// In [risk] declaration order; [risk] reads other keys between some of them (see
+/// read_risk_config), [symbol.<NAME>.risk] reads them all in this order.
+const shared_limit shared_limits[] = {
+    {"order_notional_pct", &risk_limits::order_notional_pct, pct,
+     "Largest notional of one order, % of equity",
+     "Largest notional of one order of this symbol, % of equity"},
+    {"max_order_qty_base",
+     &risk_limits::max_order_qty_base,
+     {.min = 0, .unit = "base"},
+     "Largest quantity of one order, base asset; 0: no limit beyond the notional one",
+     "Largest quantity of one order of this symbol, base asset; 0: no limit beyond the notional "
+     "one"},
+    {"price_band_bps",
+     &risk_limits::price_band_bps,
+     {.min = 0, .max = 10000, .unit = "bps"},
+     "Largest distance of a bid below the best bid (an ask above the best ask), and how far a "
+     "marketable order may reach through",
+     "Price band of this symbol's orders around its touch"},
+    {"symbol_net_notional_pct", &risk_limits::symbol_net_notional_pct, pct,
+     "Largest net position notional in one symbol, % of equity (resting orders of the side "
+     "included)",
+     "Largest net position notional in this symbol, % of equity"},
+    {"symbol_gross_notional_pct", &risk_limits::symbol_gross_notional_pct, pct,
+     "Largest |position| + resting orders of both sides in one symbol, % of equity",
+     "Largest |position| + resting orders of both sides in this symbol, % of equity"},
+    {"inventory_flatten_pct", &risk_limits::inventory_flatten_pct, pct,
+     "Position notional that enters flatten mode (only reducing orders pass), % of equity",
+     "This symbol's position notional that enters flatten mode, % of equity"},
+    {"inventory_kill_pct", &risk_limits::inventory_kill_pct, pct,
+     "Position notional that kills, % of equity; 0: never",
+     "This symbol's position notional that kills, % of equity; 0: never"},
+};
+
+enum class limit_table : std::uint8_t { account, symbol };
+
+/// Reads shared_limits[first, last) in s.
+void read_shared(config::section& s, risk_limits& l, std::size_t first, std::size_t last,
+                 limit_table table) {
+    for (std::size_t i = first; i < last; ++i) {
+        const shared_limit& k = shared_limits[i];
+        l.*k.field = s.number(k.key, l.*k.field, k.bounds,
+                              table == limit_table::account ? k.account_doc : k.symbol_doc);
+    }
+}
+
+/// Flatten mode must come before the kill, in either table.
+void check_flatten_before_kill(config::section& s, const risk_limits& l) {
+    if (l.inventory_kill_pct > 0 && l.inventory_flatten_pct > l.inventory_kill_pct) {
+        s.error("inventory_flatten_pct", fmt::format("is above inventory_kill_pct ({}): flatten "
+                                                     "mode would never come before the kill",
+                                                     l.inventory_kill_pct));
+    }
+}
+
 } // namespace
 
 void read_risk_config(config::section s, risk_config& out) {
     risk_limits& l = out.limits;
-    const config::number_limits pct{.min = 0, .max = 1000, .unit = "%"};
-    l.order_notional_pct = s.number("order_notional_pct", l.order_notional_pct, pct,
-                                    "Largest notional of one order, % of equity");
-    l.max_order_qty_base =
-        s.number("max_order_qty_base", l.max_order_qty_base, {.min = 0, .unit = "base"},
-                 "Largest quantity of one order, base asset; 0: no limit "
-                 "beyond the notional one");
-    l.price_band_bps =
-        s.number("price_band_bps", l.price_band_bps, {.min = 0, .max = 10000, .unit = "bps"},
-                 "Largest distance of a bid below the best bid (an ask above the "
-                 "best ask), and how far a marketable order may reach through");
+    read_shared(s, l, 0, 3, limit_table::account);
     l.max_new_orders_per_s = s.integer("max_new_orders_per_s", l.max_new_orders_per_s,
                                        {.min = 0, .unit = "1/s"}, "New orders per second");
     l.max_new_orders_per_min = s.integer("max_new_orders_per_min", l.max_new_orders_per_min,
@@ -81,12 +137,7 @@ void read_risk_config(config::section s, risk_config& out) {
                   "Cancels in the window before the ratio can block");
     l.cancel_trade_window_ms = read_ms(s, "cancel_trade_window_ms", l.cancel_trade_window_ms, 1,
                                        "Window over which the blocking ratio is counted");
-    l.symbol_net_notional_pct = s.number("symbol_net_notional_pct", l.symbol_net_notional_pct, pct,
-                                         "Largest net position notional in one symbol, % of "
-                                         "equity (resting orders of the side included)");
-    l.symbol_gross_notional_pct =
-        s.number("symbol_gross_notional_pct", l.symbol_gross_notional_pct, pct,
-                 "Largest |position| + resting orders of both sides in one symbol, % of equity");
+    read_shared(s, l, 3, 5, limit_table::account);
     l.portfolio_net_notional_pct =
         s.number("portfolio_net_notional_pct", l.portfolio_net_notional_pct, pct,
                  "Largest sum over symbols of |net position| notional, % of equity");
@@ -109,11 +160,7 @@ void read_risk_config(config::section s, risk_config& out) {
                                    "Drawdown from the equity peak that enters reduce mode");
     l.drawdown_hard_pct = s.number("drawdown_hard_pct", l.drawdown_hard_pct, pct,
                                    "Drawdown from the equity peak that kills");
-    l.inventory_flatten_pct = s.number("inventory_flatten_pct", l.inventory_flatten_pct, pct,
-                                       "Position notional that enters flatten mode (only "
-                                       "reducing orders pass), % of equity");
-    l.inventory_kill_pct = s.number("inventory_kill_pct", l.inventory_kill_pct, pct,
-                                    "Position notional that kills, % of equity; 0: never");
+    read_shared(s, l, 5, 7, limit_table::account);
     l.reduce_spread_multiplier =
         s.number("reduce_spread_multiplier", l.reduce_spread_multiplier,
                  {.min = 1, .max = 100, .unit = "x"}, "Spread multiplier in reduce mode");
@@ -122,11 +169,7 @@ void read_risk_config(config::section s, risk_config& out) {
                                                  "would never come before the kill",
                                                  l.drawdown_hard_pct));
     }
-    if (l.inventory_kill_pct > 0 && l.inventory_flatten_pct > l.inventory_kill_pct) {
-        s.error("inventory_flatten_pct", fmt::format("is above inventory_kill_pct ({}): flatten "
-                                                     "mode would never come before the kill",
-                                                     l.inventory_kill_pct));
-    }
+    check_flatten_before_kill(s, l);
 
     config::section t = s.sub("triggers");
     trigger_limits& g = out.triggers;
@@ -187,33 +230,8 @@ void read_risk_config(config::section s, risk_config& out) {
 }
 
 void read_symbol_limits(config::section s, risk_limits& l) {
-    const config::number_limits pct{.min = 0, .max = 1000, .unit = "%"};
-    l.order_notional_pct = s.number("order_notional_pct", l.order_notional_pct, pct,
-                                    "Largest notional of one order of this symbol, % of equity");
-    l.max_order_qty_base =
-        s.number("max_order_qty_base", l.max_order_qty_base, {.min = 0, .unit = "base"},
-                 "Largest quantity of one order of this symbol, base asset; 0: no limit beyond "
-                 "the notional one");
-    l.price_band_bps =
-        s.number("price_band_bps", l.price_band_bps, {.min = 0, .max = 10000, .unit = "bps"},
-                 "Price band of this symbol's orders around its touch");
-    l.symbol_net_notional_pct =
-        s.number("symbol_net_notional_pct", l.symbol_net_notional_pct, pct,
-                 "Largest net position notional in this symbol, % of equity");
-    l.symbol_gross_notional_pct =
-        s.number("symbol_gross_notional_pct", l.symbol_gross_notional_pct, pct,
-                 "Largest |position| + resting orders of both sides in this symbol, % of equity");
-    l.inventory_flatten_pct = s.number("inventory_flatten_pct", l.inventory_flatten_pct, pct,
-                                       "This symbol's position notional that enters flatten "
-                                       "mode, % of equity");
-    l.inventory_kill_pct = s.number("inventory_kill_pct", l.inventory_kill_pct, pct,
-                                    "This symbol's position notional that kills, % of equity; "
-                                    "0: never");
-    if (l.inventory_kill_pct > 0 && l.inventory_flatten_pct > l.inventory_kill_pct) {
-        s.error("inventory_flatten_pct", fmt::format("is above inventory_kill_pct ({}): flatten "
-                                                     "mode would never come before the kill",
-                                                     l.inventory_kill_pct));
-    }
+    read_shared(s, l, 0, std::size(shared_limits), limit_table::symbol);
+    check_flatten_before_kill(s, l);
 }
 
 } // namespace quoter::risk

@@ -21,14 +21,22 @@ constexpr core::duration_ns ns_per_day = 86'400 * core::ns_per_s;
 
 std::string_view to_string(api_outcome outcome) noexcept {
     switch (outcome) {
-    case api_outcome::ok: return "ok";
-    case api_outcome::client_error: return "client_error";
-    case api_outcome::rate_limited: return "rate_limited";
-    case api_outcome::banned: return "banned";
-    case api_outcome::server_error: return "server_error";
-    case api_outcome::timeout: return "timeout";
-    case api_outcome::venue_reject: return "venue_reject";
-    case api_outcome::send_failed: return "send_failed";
+    case api_outcome::ok:
+        return "ok";
+    case api_outcome::client_error:
+        return "client_error";
+    case api_outcome::rate_limited:
+        return "rate_limited";
+    case api_outcome::banned:
+        return "banned";
+    case api_outcome::server_error:
+        return "server_error";
+    case api_outcome::timeout:
+        return "timeout";
+    case api_outcome::venue_reject:
+        return "venue_reject";
+    case api_outcome::send_failed:
+        return "send_failed";
     }
     return "unknown";
 }
@@ -47,15 +55,20 @@ reject_reason risk_engine::check_order(const core::symbol_spec& spec, const orde
                                        core::timestamp_ns now) noexcept {
     const reject_reason reason = checker_.check(spec, order, market, today(account), now);
     switch (reason) {
-    case reject_reason::none: post_trade_.on_new_order(now); break;
+    case reject_reason::none:
+        post_trade_.on_new_order(now);
+        break;
     case reject_reason::daily_loss:
         switch_.set_condition(halt_reason::daily_loss, true, now);
         break;
     case reject_reason::drawdown_hard:
         switch_.set_condition(halt_reason::drawdown_hard, true, now);
         break;
-    case reject_reason::inventory_kill: set_inventory_breach(order.symbol_id, true, now); break;
-    default: break;
+    case reject_reason::inventory_kill:
+        set_inventory_breach(order.symbol_id, true, now);
+        break;
+    default:
+        break;
     }
     return reason;
 }
@@ -92,8 +105,15 @@ void risk_engine::on_account(const core::symbol_spec& spec, std::uint16_t symbol
     const risk_limits& lim = config_.limits;
     roll_day(account, now);
     const exposure e = measure(spec, market, today(account));
-    switch_.set_condition(halt_reason::daily_loss, e.daily_loss_above(lim.daily_loss_pct), now);
-    switch_.set_condition(halt_reason::drawdown_hard, e.drawdown_above(lim.drawdown_hard_pct), now);
+    // Clearing a condition that is not set changes nothing: only a verdict that may change
+    // reaches the kill switch (the common case, every limit holding, costs two tests).
+    const auto set = [&](halt_reason reason, bool active) {
+        if (active || switch_.condition_active(reason)) {
+            switch_.set_condition(reason, active, now);
+        }
+    };
+    set(halt_reason::daily_loss, e.daily_loss_above(lim.daily_loss_pct));
+    set(halt_reason::drawdown_hard, e.drawdown_above(lim.drawdown_hard_pct));
     if (e.mid > 0.0) { // an empty book cannot value the position: keep the last verdict
         set_inventory_breach(symbol_id, e.inventory_above(lim.inventory_kill_pct), now);
     }
@@ -139,7 +159,10 @@ void risk_engine::set_inventory_breach(std::uint16_t symbol_id, bool breached,
     const std::size_t index = symbol_id < tracked_symbols ? symbol_id : tracked_symbols - 1;
     const std::uint64_t mask = std::uint64_t{1} << index;
     inventory_breaches_ = breached ? inventory_breaches_ | mask : inventory_breaches_ & ~mask;
-    switch_.set_condition(halt_reason::inventory_kill, inventory_breaches_ != 0, now);
+    const bool active = inventory_breaches_ != 0;
+    if (active || switch_.condition_active(halt_reason::inventory_kill)) {
+        switch_.set_condition(halt_reason::inventory_kill, active, now);
+    }
 }
 
 void risk_engine::on_api_response(api_outcome outcome, core::timestamp_ns now) noexcept {

@@ -22,6 +22,20 @@ bool sane(core::price p) noexcept {
     return p.ticks() > 0 && p.ticks() < max_sane_ticks;
 }
 
+/// spec.meets_min_notional(p, q) without its 128-bit product when the notional fits in 64 bits
+/// (every realistic quote): the same exact comparison, inline.
+bool meets_min_notional(const core::symbol_spec& spec, core::price p, core::qty q) noexcept {
+    std::int64_t price_units = 0;
+    std::int64_t qty_units = 0;
+    std::int64_t notional = 0;
+    if (__builtin_mul_overflow(p.ticks(), spec.tick_units(), &price_units) ||
+        __builtin_mul_overflow(q.lots(), spec.step_units(), &qty_units) ||
+        __builtin_mul_overflow(price_units, qty_units, &notional)) [[unlikely]] {
+        return spec.meets_min_notional(p, q);
+    }
+    return notional >= spec.min_notional_units();
+}
+
 } // namespace
 
 std::string_view to_string(quote_mode mode) noexcept {
@@ -168,13 +182,13 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
         core::quote_level& level = out.levels[0];
         if (deviation > 0.0) {
             const core::price ask = in.best_bid + 1;
-            if (size.lots() > 0 && spec.meets_min_notional(ask, size)) {
+            if (size.lots() > 0 && meets_min_notional(spec, ask, size)) {
                 level.ask_price = ask;
                 level.ask_size = size;
             }
         } else {
             const core::price bid = in.best_ask - 1;
-            if (size.lots() > 0 && sane(bid) && spec.meets_min_notional(bid, size)) {
+            if (size.lots() > 0 && sane(bid) && meets_min_notional(spec, bid, size)) {
                 level.bid_price = bid;
                 level.bid_size = size;
             }
@@ -212,7 +226,7 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
                 quote_bid = false; // every deeper level would be lower still
             } else {
                 previous_bid = bid;
-                if (lots.lots() > 0 && spec.meets_min_notional(bid, lots)) {
+                if (lots.lots() > 0 && meets_min_notional(spec, bid, lots)) {
                     level.bid_price = bid;
                     level.bid_size = lots;
                 }
@@ -233,7 +247,7 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
                 quote_ask = false;
             } else {
                 previous_ask = ask;
-                if (lots.lots() > 0 && spec.meets_min_notional(ask, lots)) {
+                if (lots.lots() > 0 && meets_min_notional(spec, ask, lots)) {
                     level.ask_price = ask;
                     level.ask_size = lots;
                 }

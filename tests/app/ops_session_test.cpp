@@ -599,6 +599,8 @@ TEST_CASE("paper session metrics: venue rejects by reason, order round trips, an
     // Every tick that sent an order: socket read to the order, from the core's per-hop stamps.
     CHECK(metric_value(exposition, "quoter_tick_to_order_seconds_count") > 0.0);
     CHECK(metric_value(exposition, "quoter_tick_to_order_seconds_sum") > 0.0);
+    // The kernel stamps loopback receives: the md frames' kernel -> read hop reaches the core.
+    CHECK(metric_value(exposition, "quoter_kernel_to_read_seconds_count") > 0.0);
     const std::string status =
         wait_for_body(port, "/status", "\"round_trip_p50_ns\":", std::chrono::seconds(5));
     INFO(status);
@@ -654,6 +656,10 @@ TEST_CASE("paper session metrics: venue rejects by reason, order round trips, an
     const auto rtt_at = line.find("  rtt p50/p99 ");
     REQUIRE(rtt_at != std::string::npos);
     CHECK(std::isdigit(static_cast<unsigned char>(line[rtt_at + 14])) != 0);
+    // So has the kernel's receive time of the frames, carried with each event to the core.
+    const auto kernel_at = line.find("  kernel->read p50 ");
+    REQUIRE(kernel_at != std::string::npos);
+    CHECK(std::isdigit(static_cast<unsigned char>(line[kernel_at + 19])) != 0);
     child.signal(SIGINT);
     CHECK(child.wait(std::chrono::seconds(30)) == 0);
 }

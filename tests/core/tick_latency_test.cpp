@@ -12,12 +12,13 @@ using quoter::core::tick_stamps;
 
 namespace {
 
+/// Every point from socket_read on, 100, 200, ... ns apart (no kernel stamps).
 tick_stamps full_tick(std::int64_t start) {
     tick_stamps s;
-    // 100, 200, ... ns between consecutive points.
     std::int64_t at = start;
-    for (std::size_t i = 0; i < quoter::core::tick_point_count; ++i) {
-        at += static_cast<std::int64_t>(i) * 100;
+    const auto first = static_cast<std::size_t>(tick_point::socket_read);
+    for (std::size_t i = first; i < quoter::core::tick_point_count; ++i) {
+        at += static_cast<std::int64_t>(i - first) * 100;
         s.at[i] = at;
     }
     return s;
@@ -29,7 +30,8 @@ TEST_CASE("a tick through every point fills every hop and the end to end", "[tic
     auto latency = std::make_unique<tick_latency>();
     latency->record(full_tick(1'000'000));
     CHECK(latency->ticks() == 1);
-    CHECK(latency->hop(tick_point::socket_read).count() == 0);
+    CHECK(latency->hop(tick_point::socket_read).count() == 0); // no kernel stamps
+    CHECK(latency->kernel_to_read().count() == 0);
     CHECK(latency->hop(tick_point::decoded).max() == 100);
     CHECK(latency->hop(tick_point::pushed).max() == 200);
     CHECK(latency->hop(tick_point::written).max() == 700);
@@ -69,6 +71,46 @@ TEST_CASE("a tick without an order has hops but no end to end", "[tick_latency]"
     latency->reset();
     CHECK(latency->ticks() == 0);
     CHECK(latency->hop(tick_point::decided).count() == 0);
+}
+
+TEST_CASE("the ticks that sent an order keep their own hops; the kernel hops stay out of the end "
+          "to end",
+          "[tick_latency]") {
+    auto latency = std::make_unique<tick_latency>();
+    tick_stamps order = full_tick(10'000);
+    order[tick_point::kernel_rx] = order[tick_point::socket_read] - 5'000;
+    order[tick_point::received] = order[tick_point::socket_read] - 1'000;
+    tick_stamps quiet = full_tick(50'000); // decided, no order
+    quiet[tick_point::decided] += 9'000;   // a slow decision on a tick without an order
+    quiet[tick_point::risk_passed] = 0;
+    quiet[tick_point::encoded] = 0;
+    quiet[tick_point::written] = 0;
+    latency->record(order);
+    latency->record(quiet);
+
+    CHECK(latency->hop(tick_point::decided).count() == 2);
+    CHECK(latency->hop(tick_point::decided).max() == 400 + 9'000);
+    CHECK(latency->order_hop(tick_point::decided).count() == 1);
+    CHECK(latency->order_hop(tick_point::decided).max() == 400);
+    CHECK(latency->order_hop(tick_point::encoded).max() == 600);
+    // kernel -> recv and recv -> frame read, per tick; the end to end starts at the read.
+    CHECK(latency->hop(tick_point::received).max() == 4'000);
+    CHECK(latency->hop(tick_point::socket_read).max() == 1'000);
+    CHECK(latency->order_hop(tick_point::socket_read).count() == 1);
+    CHECK(latency->kernel_to_read().count() == 1);
+    CHECK(latency->kernel_to_read().max() == 5'000);
+    CHECK(latency->end_to_end().max() == 100 + 200 + 300 + 400 + 500 + 600 + 700);
+
+    const quoter::core::tick_latency_summary summary = latency->summary();
+    CHECK(summary.kernel_to_read.count == 1);
+    CHECK(summary.order_hops[static_cast<std::size_t>(tick_point::decided)].count == 1);
+    CHECK(summary.hops[static_cast<std::size_t>(tick_point::decided)].count == 2);
+    CHECK(hop_label(tick_point::received) == "kernel -> recv");
+    CHECK(hop_label(tick_point::decoded) == "decoded");
+
+    latency->reset();
+    CHECK(latency->order_hop(tick_point::decided).count() == 0);
+    CHECK(latency->kernel_to_read().count() == 0);
 }
 
 TEST_CASE("a stamp before the previous one counts as zero", "[tick_latency]") {

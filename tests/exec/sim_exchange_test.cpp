@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <random>
@@ -714,4 +715,61 @@ TEST_CASE("a full event queue refuses requests instead of allocating", "[sim_exc
     CHECK(f.sink.reports.size() == 8);
     CHECK(f.exchange.stats().dropped_reports == 0);
     CHECK(f.exchange.submit(limit(100, side::buy, 90, 1), f.exchange.now()) == gateway_error::none);
+}
+
+namespace {
+
+/// A session whose book moves through resting orders, fed one level a side either with
+/// on_book() or with on_book_side(buy) then on_book_side(sell); returns every report.
+std::vector<exec_report> top_of_book_session(sim_exchange_config config, bool both_sides_at_once) {
+    recording_sink sink;
+    sim_exchange exchange(config);
+    exchange.set_report_sink(&sink);
+    std::mt19937_64 driver(17);
+    core::timestamp_ns t = 0;
+    std::int64_t mid = 1000;
+    for (std::uint64_t i = 1; i <= 3000; ++i) {
+        t += static_cast<core::timestamp_ns>(driver() % (3 * ms));
+        mid += static_cast<std::int64_t>(driver() % 5) - 2;
+        const std::array bid{core::book_level{price{mid - 1}, qty{5}}};
+        const std::array ask{core::book_level{price{mid + 1}, qty{5}}};
+        if (both_sides_at_once) {
+            exchange.on_book(0, bid, ask, t);
+        } else {
+            exchange.on_book_side(0, side::buy, bid, t);
+            exchange.on_book_side(0, side::sell, ask, t);
+        }
+        const side s = driver() % 2 == 0 ? side::buy : side::sell;
+        const std::int64_t px = s == side::buy ? mid - 1 - static_cast<std::int64_t>(driver() % 3)
+                                               : mid + 1 + static_cast<std::int64_t>(driver() % 3);
+        (void)exchange.submit(limit(i, s, px, 1 + static_cast<std::int64_t>(driver() % 4)), t);
+        if (driver() % 3 == 0) {
+            (void)exchange.cancel(0, client_order_id{i - driver() % 4}, t);
+        }
+    }
+    exchange.advance_to(t + 1000 * ms);
+    return sink.reports;
+}
+
+} // namespace
+
+TEST_CASE("a one-level book without the queue model fills as its two sides fed in turn",
+          "[sim_exchange]") {
+    for (const cross_fill_rule rule :
+         {cross_fill_rule::on_touch, cross_fill_rule::on_through, cross_fill_rule::never}) {
+        for (const core::duration_ns latency : {core::duration_ns{0}, 1 * ms}) {
+            sim_exchange_config config = constant_latency(latency, latency, latency);
+            config.queue_model = false;
+            config.cross_fill = rule;
+            const auto at_once = top_of_book_session(config, true);
+            const auto in_turn = top_of_book_session(config, false);
+            CHECK(at_once.size() > 3000);
+            CHECK(same_reports(at_once, in_turn));
+            if (rule != cross_fill_rule::never) {
+                CHECK(std::count_if(at_once.begin(), at_once.end(), [](const exec_report& r) {
+                          return r.kind == exec_kind::fill;
+                      }) > 100);
+            }
+        }
+    }
 }

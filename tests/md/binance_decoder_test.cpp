@@ -632,6 +632,139 @@ TEST_CASE("the canonical reader falls back on every deviation from the layout",
     }
 }
 
+TEST_CASE("the canonical reader's remembered stream and symbol names never change a result",
+          "[decoder][canonical]") {
+    twin_decoders d;
+    const std::string body =
+        R"({"u":7,"s":"BTCUSDT","b":"1.00000000","B":"1.00000000","a":"2.00000000",)"
+        R"("A":"1.00000000"})";
+    const std::string depth_body =
+        R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]})";
+    const auto envelope = [](std::string_view stream, std::string_view data) {
+        return std::string(R"({"stream":")") + std::string(stream) + R"(","data":)" +
+               std::string(data) + "}";
+    };
+    const auto agree = [&](const std::string& text) {
+        for (const char padding : {'\0', '"', 'r', ','}) {
+            d.require_agree(text, padding);
+        }
+    };
+    // Remember the stream and the symbol, then send texts that share a prefix with them, extend
+    // them or carry the wrong body: each must decode as the general path decodes it.
+    const std::string usual = envelope("btcusdt@bookTicker", body);
+    agree(usual);
+    REQUIRE(d.fast.last().kind == message_kind::book_ticker);
+    const std::uint64_t canonical_before = d.fast.stats().canonical;
+    agree(usual);
+    CHECK(d.fast.stats().canonical > canonical_before); // the remembered names are accepted
+    const std::vector<std::string> texts{
+        envelope("btcusdt@bookTicker", depth_body), // known stream, wrong body: malformed
+        envelope("btcusdt@bookTickerX", body),      // the known name plus one character
+        envelope("btcusdt@bookTicke", body),        // the known name less one character
+        envelope("btcusdt@bookTicker\\", body),     // followed by an escape
+        envelope("btcusdt@bookTicker\u0041", body), // followed by an escaped character
+        envelope("btcusdt@depth@100ms", body),      // another channel, wrong body
+        envelope("btcusdt@bookTicker@bookTicker@bookTicker", body), // too long to remember
+        envelope("btcusdt@bookTicker@bookTicker@bookTicker", body),
+        envelope("", body),
+        envelope("", depth_body),
+        R"({"stream":"btcusdt@bookTicker"})",
+        R"({"stream":"btcusdt@bookTicker)",
+        R"({"stream":"btcusdt@bookTicker",)",
+        R"({"u":7,"s":"BTCUSDTX","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
+        R"({"u":7,"s":"BTCUSD","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
+        R"({"u":7,"s":"BTCUSDT\u0000","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
+        R"({"u":7,"s":"BTCUSDT)",
+        R"({"u":7,"s":"BTCUSDT")",
+        R"({"u":7,"s":"BTCUSDT",)",
+        R"({"u":7,"s":"ETHUSDT","b":"1.00000000","B":"1.00000000","a":"2.00000000","A":"1.00000000"})",
+        usual,
+    };
+    for (int round = 0; round < 2; ++round) {
+        for (const std::string& text : texts) {
+            agree(text);
+        }
+    }
+    d.require_agree(envelope("btcusdt@bookTicker", depth_body));
+    CHECK(d.fast.last().kind == message_kind::malformed);
+    CHECK(d.fast.last().error == decode_error::wrong_stream);
+    // More streams than the reader remembers, in turn, then the first again.
+    const std::vector<std::string> streams{"btcusdt@bookTicker", "a@bookTicker", "b@bookTicker",
+                                           "c@bookTicker",       "d@bookTicker", "e@bookTicker",
+                                           "btcusdt@depth@100ms"};
+    for (int round = 0; round < 3; ++round) {
+        for (const std::string& stream : streams) {
+            agree(envelope(stream, body));
+            agree(envelope(stream, depth_body));
+        }
+    }
+    // Every truncation after the remembered names.
+    for (std::size_t size = 0; size < usual.size(); ++size) {
+        for (const char padding : {'\0', '"'}) {
+            d.require_agree(usual.substr(0, size), padding);
+        }
+        d.require_agree(usual);
+    }
+}
+
+TEST_CASE("the canonical reader converts levels as the general path does for every tick size",
+          "[decoder][canonical]") {
+    // The reader converts the levels of a book spec with a one-unit tick of 0 to 8 decimals and
+    // 8 quantity decimals with its decimals as constants; other specs take the general loop.
+    const std::vector<std::string> prices{"61737.63000000",
+                                          "1.00000000",
+                                          "0.00000001",
+                                          "1234567.10000000",
+                                          "9.99999999",
+                                          "61737.60000000",
+                                          "61737.00000000",
+                                          "100.12345678",
+                                          "0.10000000",
+                                          "12345678.00000000",
+                                          "61737.63",
+                                          "61737.630000000",
+                                          "061737.63000000",
+                                          "61737.6300000x",
+                                          "1.",
+                                          "7",
+                                          "61730.00000000"};
+    const std::vector<std::string> quantities{"0.00000000",       "1.54698000",  "0.00000001",
+                                              "9999999.99999999", "1.000000001", "2"};
+    for (const char* tick : {"1", "0.1", "0.01", "0.001", "0.0001", "0.00001", "0.000001",
+                             "0.0000001", "0.00000001", "0.05", "10"}) {
+        for (const int qty_decimals : {8, 5}) {
+            symbol_registry registry;
+            const auto book = make_book_spec("XUSDT", tick, qty_decimals);
+            REQUIRE(book.has_value());
+            REQUIRE(registry.add({.book_spec = *book, .trading_spec = *book}) != invalid_symbol);
+            binance_decoder fast{registry, decoder_config{.max_levels_per_side = 64}};
+            binance_decoder general{
+                registry, decoder_config{.max_levels_per_side = 64, .canonical_fast_path = false}};
+            const auto agree = [&](const std::string& levels) {
+                std::string text = R"({"e":"depthUpdate","E":1,"s":"XUSDT","U":1,"u":2,"b":[)" +
+                                   levels + R"(],"a":[)" + levels + "]}";
+                INFO(tick << " " << qty_decimals << " " << text);
+                text.append(message_padding, '\0');
+                const padded_view view{text.data(), text.size() - message_padding, text.size()};
+                const decoded_message a = fast.decode(view, 1);
+                testing::require_same_decode(a, general.decode(view, 1));
+            };
+            std::string all;
+            for (const std::string& px : prices) {
+                for (const std::string& q : quantities) {
+                    const std::string level = R"([")" + px + R"(",")" + q + R"("])";
+                    agree(level);
+                    agree(level + "," + level);
+                    all += (all.empty() ? "" : ",") + level;
+                }
+            }
+            agree(all);
+            INFO(tick << " " << qty_decimals);
+            CHECK(fast.stats().canonical > 0); // the reader took the valid ones
+        }
+    }
+}
+
 TEST_CASE("random mutations of canonical messages decode alike on both paths",
           "[decoder][canonical][property]") {
     twin_decoders d;

@@ -35,6 +35,8 @@ struct stamp_checker {
     std::uint64_t stamped = 0;
     std::uint64_t after_read = 0; ///< kernel_ns > read_ns: must stay 0.
     std::uint64_t backwards = 0;  ///< kernel_ns below the previous message's: must stay 0.
+    /// Out of order: kernel_ns > received_ns, received_ns > read_ns, or received_ns missing.
+    std::uint64_t misordered = 0;
     core::timestamp_ns last_kernel = 0;
     core::latency_histogram kernel_to_read;
     std::uint64_t allocations_at_warm = 0;
@@ -45,9 +47,11 @@ struct stamp_checker {
         if (messages == warm_after) {
             allocations_at_warm = io_allocations.load(std::memory_order_relaxed);
         }
+        misordered += m.received_ns == 0 || m.received_ns > m.read_ns ? 1U : 0U;
         if (m.kernel_ns == 0) {
             return;
         }
+        misordered += m.kernel_ns > m.received_ns ? 1U : 0U;
         ++stamped;
         after_read += m.kernel_ns > m.read_ns ? 1U : 0U;
         backwards += m.kernel_ns < last_kernel ? 1U : 0U;
@@ -87,6 +91,8 @@ void check_stamps(bool tls) {
     CHECK(feed.stats().kernel_stamped == seen.stamped);
     CHECK(seen.after_read == 0);
     CHECK(seen.backwards == 0);
+    // kernel receive <= the recvmsg that brought the bytes returned <= the frame was read.
+    CHECK(seen.misordered == 0);
     CHECK(seen.kernel_to_read.count() == seen.stamped);
     // From the 50th message to the 400th, the loop's thread read, framed (and decrypted) and
     // delivered without allocating.

@@ -466,6 +466,41 @@ TEST_CASE("rollover: replacement opens before the old connection closes, without
     CHECK(seen.message_connections.back() != first);
 }
 
+TEST_CASE("a feed stopped from inside its message handler closes cleanly, the close reported "
+          "once",
+          "[ws_feed][integration]") {
+    // The close is asked for while the connection is handing a message on, before its next
+    // read has started: the connection starts that read first, so the read loop reports the end.
+    const bool tls = GENERATE(false, true);
+    CAPTURE(tls);
+    venue_process venue({"--synthetic", "2", "--rate-hz", "200"}, tls);
+    io_loop loop;
+    recorder seen;
+    bool stopped = false;
+    ws_feed* feed_ptr = nullptr;
+    feed_handlers handlers = seen.handlers();
+    auto record = handlers.on_message;
+    handlers.on_message = [&](const ws_message& message) {
+        record(message);
+        if (!stopped && seen.messages >= 20) {
+            stopped = true;
+            feed_ptr->stop();
+        }
+    };
+    ws_feed feed(loop, test_config(venue, streams_for(2)), std::move(handlers));
+    feed_ptr = &feed;
+    require_started(feed);
+    REQUIRE(run_until(
+        loop, [&] { return seen.count(connection_state::closed) >= 1; }, 15s));
+    // Give a misbehaving connection the chance to deliver more or report twice.
+    run_until(
+        loop, [] { return false; }, 300ms);
+    CHECK(stopped);
+    CHECK(seen.count(connection_state::closed) == 1);
+    CHECK(seen.find(connection_state::closed)->reason == close_reason::stopped);
+    CHECK(feed.open_connections() == 0);
+}
+
 TEST_CASE("malformed frames reach the caller as bytes and the connection survives",
           "[ws_feed][integration]") {
     venue_process venue({"--synthetic", "1", "--rate-hz", "20", "--trade-probability", "0"});

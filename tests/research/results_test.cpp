@@ -212,3 +212,47 @@ TEST_CASE("the report files", "[research][results]") {
     std::getline(best, first_line);
     CHECK(first_line.find("best trial (1)") != std::string::npos);
 }
+
+TEST_CASE("a walk-forward over folds: per fold and out of sample", "[research][results][folds]") {
+    const auto row = [](std::size_t index, std::string spread, double pnl, double sharpe) {
+        const std::vector<run_metrics> units{metrics_of(pnl, 2.0, sharpe),
+                                             metrics_of(pnl, 4.0, sharpe)};
+        return summarize_trial(trial{index, {{"s", std::move(spread)}}}, units);
+    };
+    walk_forward_folds walk;
+    walk.goal = *objective::parse("pnl");
+    walk.keys = {"s"};
+    walk.unit_names = "2 captures";
+    walk.split = 0.5;
+    const auto windows = fold_windows(3, 0.5, false);
+    walk.folds = {
+        {windows[0], 2, row(0, "1", 4.0, 1.0), row(0, "1", -1.0, -2.0)},
+        {windows[1], 2, row(0, "1", 2.0, 1.0), row(0, "1", 3.0, std::nan(""))},
+        {windows[2], 2, row(1, "5", 6.0, 1.0), row(1, "5", 1.0, 4.0)},
+    };
+    const auto sum = summarize(walk);
+    CHECK(sum.oos_pnl == 3.0);
+    CHECK(sum.test_objective_mean == 1.0);
+    CHECK(sum.test_objective_sd == Approx(2.0));
+    CHECK(sum.train_objective_mean == 4.0);
+    CHECK(sum.profitable_folds == 2);
+    CHECK(sum.changes == 1);
+    CHECK(sum.mean_sharpe == 1.0); // the fold without a Sharpe is left out
+    CHECK(sum.worst_drawdown == 3.0);
+    CHECK(sum.oos_fills == 21.0);
+    // Same time in train and test windows here (rolling, 50 %): PnL 3 against 12.
+    CHECK(sum.efficiency == Approx(0.25));
+
+    const std::string md = walk_forward_markdown(walk);
+    CHECK_THAT(md, Catch::Contains("3 rolling folds over 2 captures"));
+    CHECK_THAT(md, Catch::Contains("| 1 | 0.0–25.0 % | 25.0–50.0 % | 0 | 1 | 4 | -1 |"));
+    CHECK_THAT(md, Catch::Contains("| 3 | 50.0–75.0 % | 75.0–100.0 % | 1 | 5 | 6 | 1 |"));
+    CHECK_THAT(md, Catch::Contains("| PnL of the test windows end to end | 3 |"));
+    CHECK_THAT(md, Catch::Contains("| folds with a positive test PnL | 2 of 3 |"));
+    const std::string json = walk_forward_json(walk);
+    CHECK_THAT(json, Catch::Contains("\"mode\": \"rolling\""));
+    CHECK_THAT(json, Catch::Contains("{\"fold\": 3, \"train_window\": [0.5, 0.75], "
+                                     "\"test_window\": [0.75, 1], \"trials_ranked\": 2, "
+                                     "\"trial\": 1, \"parameters\": {\"s\": \"5\"}"));
+    CHECK_THAT(json, Catch::Contains("\"pnl\": 3,"));
+}

@@ -123,3 +123,231 @@ TEST_CASE("walk-forward on a time split of one capture", "[research][sweep][data
     CHECK(quoter::test::slurp(dir.path() / "a" / "walkforward.md") ==
           quoter::test::slurp(dir.path() / "c" / "walkforward.md"));
 }
+
+namespace {
+
+/// The first `lines` lines of a capture, as a gzip file in `dir`.
+std::string capture_slice(const std::string& capture, std::size_t lines, const fs::path& dir,
+                          const std::string& name) {
+    const std::string out = (dir / name).string();
+    const auto r = quoter::test::run_to_end(
+        "/bin/sh", {"-c", "gzip -dc \"$0\" | head -n \"$1\" | gzip -c > \"$2\"", capture,
+                    std::to_string(lines), out});
+    REQUIRE(r.status == 0);
+    return out;
+}
+
+/// The cell `column` of the markdown row starting with `prefix`; empty when there is none.
+std::string cell_of(const std::string& table, const std::string& prefix, std::size_t column) {
+    std::stringstream lines(table);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with(prefix)) {
+            const auto c = cells(line);
+            return column < c.size() ? c[column] : std::string();
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("rolling walk-forward folds over a capture", "[research][sweep][data][folds]") {
+    const std::string folder = quoter::test::require_captures({"spot-btcusdt-20240808.gz"});
+    if (folder.empty()) {
+        return;
+    }
+    quoter::test::temp_dir dir("sweep-folds");
+    const std::string capture = capture_slice(
+        (fs::path(folder) / "spot-btcusdt-20240808.gz").string(), 16000, dir.path(), "slice.gz");
+    const std::string config = (fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml").string();
+    const auto sweep = [&](std::vector<std::string> extra, const std::string& out) {
+        std::vector<std::string> args{"sweep",
+                                      "-c",
+                                      config,
+                                      "--set",
+                                      "strategy.linear.spread_bps=1,5,20",
+                                      "--data",
+                                      capture,
+                                      "--out",
+                                      (dir.path() / out).string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return quoter::test::run_to_end(QUOTER_EXE, args);
+    };
+    // 3 folds, half of each window training: train 0-25 %, test 25-50 %; ...; test 75-100 %.
+    const auto r = sweep({"--folds", "3", "--split", "0.5"}, "a");
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    const std::string table = quoter::test::slurp(dir.path() / "a" / "walkforward.md");
+    CHECK_THAT(table, Catch::Contains("3 rolling folds over 1 capture"));
+    CHECK(cell_of(table, "| 1 |", 2) == " 0.0–25.0 % ");
+    CHECK(cell_of(table, "| 3 |", 3) == " 75.0–100.0 % ");
+    CHECK_THAT(table, Catch::Contains("## Out of sample"));
+    for (const char* fold : {"fold1", "fold2", "fold3"}) {
+        CHECK(fs::exists(dir.path() / "a" / fold / "ranking.md"));
+        CHECK(fs::exists(dir.path() / "a" / fold / "best.toml"));
+    }
+    const std::string json = quoter::test::slurp(dir.path() / "a" / "walkforward.json");
+    CHECK_THAT(json, Catch::Contains("\"folds\": 3"));
+    CHECK_THAT(json, Catch::Contains("\"out_of_sample\""));
+    // Each fold's chosen trial is the best of that fold's ranking.
+    for (const char* fold : {"1", "2", "3"}) {
+        const std::string ranking =
+            quoter::test::slurp(dir.path() / "a" / (std::string("fold") + fold) / "ranking.md");
+        CHECK(cell_of(ranking, "| 1 |", 2) == cell_of(table, std::string("| ") + fold + " |", 4));
+    }
+    // The last fold's test window is the last quarter of the capture: the chosen parameters'
+    // test PnL there is what a time split at 75 % reports for the same trial.
+    const std::string chosen = cell_of(table, "| 3 |", 4);
+    const auto split = sweep({"--split", "0.75"}, "s");
+    REQUIRE(split.status == 0);
+    const std::string split_table = quoter::test::slurp(dir.path() / "s" / "walkforward.md");
+    std::string split_test_pnl;
+    {
+        std::stringstream lines(split_table);
+        for (std::string line; std::getline(lines, line);) {
+            const auto c = cells(line);
+            if (c.size() > 8 && c[2] == chosen && line.starts_with("| ") &&
+                c[1] != " train rank ") {
+                split_test_pnl = c[7];
+            }
+        }
+    }
+    REQUIRE_FALSE(split_test_pnl.empty());
+    const auto pnl_test = [](const std::string& pm) { return pm.substr(0, pm.find(" ±")) + " "; };
+    CHECK(pnl_test(split_test_pnl) == cell_of(table, "| 3 |", 8));
+    // Deterministic; anchored folds are another walk-forward with the same test windows.
+    REQUIRE(sweep({"--folds", "3", "--split", "0.5"}, "b").status == 0);
+    CHECK(quoter::test::slurp(dir.path() / "b" / "walkforward.json") == json);
+    const auto anchored = sweep({"--folds", "3", "--split", "0.5", "--anchored"}, "c");
+    REQUIRE(anchored.status == 0);
+    const std::string anchored_table = quoter::test::slurp(dir.path() / "c" / "walkforward.md");
+    CHECK_THAT(anchored_table, Catch::Contains("3 anchored folds"));
+    CHECK(cell_of(anchored_table, "| 3 |", 2) == " 0.0–75.0 % ");
+    CHECK(cell_of(anchored_table, "| 3 |", 3) == " 75.0–100.0 % ");
+}
+
+TEST_CASE("walk-forward folds refuse what they cannot run", "[research][sweep][data][folds]") {
+    const std::string folder = quoter::test::require_captures({"spot-btcusdt-20240808.gz"});
+    if (folder.empty()) {
+        return;
+    }
+    quoter::test::temp_dir dir("sweep-folds-bad");
+    const std::string capture = capture_slice(
+        (fs::path(folder) / "spot-btcusdt-20240808.gz").string(), 2000, dir.path(), "slice.gz");
+    const std::string config = (fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml").string();
+    const auto sweep = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{"sweep",
+                                      "-c",
+                                      config,
+                                      "--set",
+                                      "strategy.linear.spread_bps=1,5",
+                                      "--out",
+                                      (dir.path() / "out").string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return quoter::test::run_to_end(QUOTER_EXE, args);
+    };
+    const auto refused = [&](std::vector<std::string> extra, const std::string& message) {
+        const auto r = sweep(std::move(extra));
+        INFO(r.err);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains(message));
+    };
+    refused({"--data", capture, "--folds", "1"}, "a walk-forward needs at least 2 folds");
+    refused({"--data", capture, "--folds", "3", "--paths", "2"}, "leave out --paths");
+    refused({"--train", capture, "--test", capture, "--folds", "3"},
+            "--folds (or sweep.folds) cuts the --data captures in time; --train/--test name "
+            "separate captures");
+    refused({"--data", capture, "--folds", "3", "--shard", "0/2"}, "it does not shard");
+    refused({"--folds", "3"}, "--folds divides captures in time: give them with --data");
+    refused({"--data", capture, "--anchored"}, "--anchored applies to walk-forward folds");
+    // 2000 lines in 50 folds: each test window holds a few dozen lines.
+    refused({"--data", capture, "--folds", "50"}, "capture lines, fewer than 100: give fewer "
+                                                  "folds or a larger --split");
+    CHECK_FALSE(fs::exists(dir.path() / "out" / "fold1"));
+}
+
+TEST_CASE("split and folds as [sweep] keys; the command line wins",
+          "[research][sweep][data][folds]") {
+    const std::string folder = quoter::test::require_captures({"spot-btcusdt-20240808.gz"});
+    if (folder.empty()) {
+        return;
+    }
+    quoter::test::temp_dir dir("sweep-folds-table");
+    capture_slice((fs::path(folder) / "spot-btcusdt-20240808.gz").string(), 16000, dir.path(),
+                  "slice.gz");
+    const std::string base =
+        quoter::test::slurp(fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml");
+    const auto file = dir.write("wf.toml", base + R"(
+[sweep]
+data = ["slice.gz"]
+split = 0.5
+folds = 3
+
+[sweep.set]
+"strategy.linear.spread_bps" = [1, 5]
+)");
+    const auto check = quoter::test::run_to_end(QUOTER_EXE, {"config", "check", file.string()});
+    INFO(check.out << check.err);
+    CHECK(check.status == 0);
+    CHECK_THAT(check.out, Catch::Contains("# sweep: 2 trials over strategy.linear.spread_bps; "
+                                          "each on 1 capture in 3 rolling walk-forward folds "
+                                          "(50 % of each window training)"));
+    const auto table = quoter::test::run_to_end(
+        QUOTER_EXE, {"sweep", "-c", file.string(), "--out", (dir.path() / "t").string()});
+    INFO(table.out << table.err);
+    REQUIRE(table.status == 0);
+    const std::string walk = quoter::test::slurp(dir.path() / "t" / "walkforward.md");
+    CHECK_THAT(walk, Catch::Contains("3 rolling folds over 1 capture: each fold's window is 50 % "
+                                     "training"));
+    const auto wins =
+        quoter::test::run_to_end(QUOTER_EXE, {"sweep", "-c", file.string(), "--folds", "2",
+                                              "--anchored", "--out", (dir.path() / "c").string()});
+    INFO(wins.out << wins.err);
+    REQUIRE(wins.status == 0);
+    CHECK_THAT(quoter::test::slurp(dir.path() / "c" / "walkforward.md"),
+               Catch::Contains("2 anchored folds over 1 capture: each fold's window is 50 % "));
+    // Without folds the table's split is a single time split.
+    const auto split = dir.write("split.toml", base + R"(
+[sweep]
+data = ["slice.gz"]
+split = 0.6
+
+[sweep.set]
+"strategy.linear.spread_bps" = [1, 5]
+)");
+    const auto s = quoter::test::run_to_end(
+        QUOTER_EXE, {"sweep", "-c", split.string(), "--out", (dir.path() / "s").string()});
+    INFO(s.out << s.err);
+    REQUIRE(s.status == 0);
+    CHECK_THAT(quoter::test::slurp(dir.path() / "s" / "walkforward.md"),
+               Catch::Contains("train on the first 60 %"));
+    const auto s2 =
+        quoter::test::run_to_end(QUOTER_EXE, {"sweep", "-c", split.string(), "--split", "0.8",
+                                              "--out", (dir.path() / "s2").string()});
+    REQUIRE(s2.status == 0);
+    CHECK_THAT(quoter::test::slurp(dir.path() / "s2" / "walkforward.md"),
+               Catch::Contains("train on the first 80 %"));
+}
+
+TEST_CASE("a capture a trial cannot replay stops the sweep with its reason",
+          "[research][sweep][data]") {
+    const std::string folder =
+        quoter::test::require_captures({"spot-btcusdt-20240808.gz", "spot-ethusdt-20240808.gz"});
+    if (folder.empty()) {
+        return;
+    }
+    quoter::test::temp_dir dir("sweep-bad-unit");
+    const std::string btc = capture_slice((fs::path(folder) / "spot-btcusdt-20240808.gz").string(),
+                                          3000, dir.path(), "btc.gz");
+    const std::string eth = capture_slice((fs::path(folder) / "spot-ethusdt-20240808.gz").string(),
+                                          3000, dir.path(), "eth.gz");
+    const std::string config = (fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml").string();
+    // The configuration trades BTCUSDT: the ETHUSDT capture holds none of its market data.
+    const auto r = quoter::test::run_to_end(
+        QUOTER_EXE, {"sweep", "-c", config, "--set", "strategy.linear.spread_bps=1,5", "--data",
+                     btc, eth, "--out", (dir.path() / "out").string()});
+    INFO(r.out << r.err);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("quoter sweep: replay of " + eth +
+                                      ": no market data for the registered symbols"));
+}

@@ -197,3 +197,111 @@ TEST_CASE("the fingerprint covers the spec and the configuration", "[research][s
     spec.paths = 4;
     CHECK(fingerprint(canonical_text(spec, "x = 1", "")) != base);
 }
+
+TEST_CASE("walk-forward folds: consecutive test windows to the end", "[research][spec][folds]") {
+    // 3 folds, half of each window training: window 1/2, train 1/4, test 1/4.
+    const auto rolling = fold_windows(3, 0.5, false);
+    REQUIRE(rolling.size() == 3);
+    CHECK(rolling[0].train_lo == 0.0);
+    CHECK(rolling[0].train_hi == 0.25);
+    CHECK(rolling[0].test_hi == 0.5);
+    CHECK(rolling[1].train_lo == 0.25);
+    CHECK(rolling[1].test_lo == 0.5);
+    CHECK(rolling[2].train_lo == 0.5);
+    CHECK(rolling[2].test_lo == 0.75);
+    CHECK(rolling[2].test_hi == 1.0);
+    const auto anchored = fold_windows(3, 0.5, true);
+    REQUIRE(anchored.size() == 3);
+    for (std::size_t k = 0; k < 3; ++k) {
+        CHECK(anchored[k].train_lo == 0.0);
+        CHECK(anchored[k].train_hi == rolling[k].train_hi);
+        CHECK(anchored[k].test_lo == rolling[k].test_lo);
+        CHECK(anchored[k].test_hi == rolling[k].test_hi);
+    }
+    // Any count and share: the test windows tile the time after the first training window,
+    // a fold's training window ends where its test window starts, and the share holds.
+    for (const std::size_t folds : {2U, 5U, 17U}) {
+        for (const double split : {0.3, 0.7, 0.9}) {
+            const auto w = fold_windows(folds, split, false);
+            REQUIRE(w.size() == folds);
+            CHECK(w.back().test_hi == 1.0);
+            for (std::size_t k = 0; k < folds; ++k) {
+                CHECK(w[k].train_hi == w[k].test_lo);
+                CHECK(w[k].train_lo < w[k].train_hi);
+                CHECK(w[k].test_lo < w[k].test_hi);
+                CHECK((w[k].train_hi - w[k].train_lo) / (w[k].test_hi - w[k].train_lo) ==
+                      Approx(split));
+                if (k > 0) {
+                    CHECK(w[k].test_lo == Approx(w[k - 1].test_hi));
+                }
+            }
+        }
+    }
+    CHECK(fold_windows(0, 0.5, false).empty());
+    CHECK(fold_windows(3, 1.0, false).empty());
+}
+
+TEST_CASE("walk-forward folds: what cannot run says why", "[research][spec][folds]") {
+    sweep_spec spec;
+    set_axis(spec, *parse_set("a.x=1,2"));
+    spec.data = {"cap.gz"};
+    spec.split = 0.7;
+    spec.folds = 1;
+    auto problems = validate(spec);
+    REQUIRE(problems.size() == 1);
+    CHECK_THAT(problems[0], Catch::Contains("--folds 1: a walk-forward needs at least 2 folds"));
+    spec.folds = 3;
+    CHECK(validate(spec).empty());
+    spec.paths = 2;
+    problems = validate(spec);
+    REQUIRE(problems.size() == 1);
+    CHECK_THAT(problems[0], Catch::Contains("--folds ranks on windows of the captures' time: "
+                                            "leave out --paths"));
+    spec.paths = 0;
+    spec.data.clear();
+    CHECK_THAT(validate(spec).front(), Catch::Contains("--folds divides captures in time"));
+    spec.data = {"cap.gz"};
+    spec.folds = max_folds + 1;
+    CHECK_THAT(validate(spec).front(), Catch::Contains("at most 100 folds"));
+    spec.folds = 0;
+    spec.anchored = true;
+    CHECK_THAT(validate(spec).front(), Catch::Contains("--anchored applies to walk-forward"));
+    // Folds are part of what a sweep is.
+    spec.anchored = false;
+    const auto split_only = fingerprint(canonical_text(spec, "", ""));
+    spec.folds = 3;
+    const auto rolling = fingerprint(canonical_text(spec, "", ""));
+    spec.anchored = true;
+    CHECK(split_only != rolling);
+    CHECK(fingerprint(canonical_text(spec, "", "")) != rolling);
+}
+
+TEST_CASE("split, folds and anchored in the [sweep] table", "[research][spec][folds]") {
+    quoter::test::temp_dir dir("sweep-table-folds");
+    const auto spec = read_sweep_table(dir.write("s.toml", R"([sweep]
+data = ["cap.gz"]
+split = 0.6
+folds = 4
+anchored = true
+[sweep.set]
+"a.x" = [1, 2]
+)"));
+    REQUIRE(spec);
+    CHECK(spec->split == 0.6);
+    CHECK(spec->folds == 4);
+    CHECK(spec->anchored);
+    const auto bad = read_sweep_table(dir.write("s.toml", R"([sweep]
+split = 1.5
+folds = "many"
+anchored = 1
+)"));
+    REQUIRE_FALSE(bad);
+    REQUIRE(bad.error().size() == 3);
+    const auto has = [&](std::string_view text) {
+        return std::any_of(bad.error().begin(), bad.error().end(),
+                           [&](const std::string& e) { return e.find(text) != e.npos; });
+    };
+    CHECK(has("sweep.split: expected the training share of a capture's time, a number in (0, 1)"));
+    CHECK(has("sweep.folds: expected a non-negative integer"));
+    CHECK(has("sweep.anchored: expected true or false"));
+}

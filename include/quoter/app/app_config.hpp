@@ -190,12 +190,13 @@ load_engine_config(const std::string& path, config::load_options options);
 
 /// Loads the configuration for a subcommand (`command` names it in messages), with
 /// engine.symbol overridden when `symbol` is not empty. Prints every problem and warning on
-/// stderr as `config check` does; empty when the configuration is invalid. With ignore_sweep
-/// (`quoter backtest`) a [sweep] table is allowed: checked as `config check` checks it, and
-/// when present a line on stderr says the base configuration runs without the sweep.
-[[nodiscard]] std::optional<engine_config>
-load_config_for_command(const std::string& path, const std::string& profile,
-                        const std::string& symbol, const char* command, bool ignore_sweep = false);
+/// stderr as `config check` does; empty when the configuration is invalid. A [sweep] table is
+/// allowed (it is `quoter sweep`'s): checked as `config check` checks it, and when present a
+/// line on stderr says the base configuration runs without the sweep.
+[[nodiscard]] std::optional<engine_config> load_config_for_command(const std::string& path,
+                                                                   const std::string& profile,
+                                                                   const std::string& symbol,
+                                                                   const char* command);
 
 /// The simulated run the configuration describes (strategy, market, simulated exchange, quotes,
 /// backtest length and recording).

@@ -4,8 +4,8 @@
 // steady_clock's time line), whichever thread takes the stamp, so stamps of the md thread, the
 // core thread and the order I/O thread subtract directly:
 //
-//  (kernel_rx    md thread   the kernel received the frame's last bytes, SO_TIMESTAMPING; kept
-//                            by the md thread per message, see tick_latency_summary)
+//   kernel_rx    (kernel)    the kernel received the frame's last bytes (SO_TIMESTAMPING)
+//   received     md thread   the socket read (recvmsg) that brought them returned
 //   socket_read  md thread   the frame's read completed (the I/O completion handler runs)
 //   decoded      md thread   decoded, applied to the book, the event built
 //   pushed       md thread   the event committed to the md -> core ring
@@ -19,7 +19,11 @@
 // A tick need not reach every point (a trade print decides nothing, most books send no order):
 // each hop is the time from the last point reached before it, and end_to_end runs from
 // socket_read to the last order point reached (written, else encoded). Only ticks that produced
-// an order have an end-to-end figure.
+// an order have an end-to-end figure. The hops before socket_read are kept apart from it: kernel_rx
+// -> received is the I/O thread's wake-up and the read system call, received -> socket_read the
+// WebSocket/TLS unframing plus the wait of a frame behind the frames of the same read handled
+// before it (queueing). Every hop is also kept for the ticks that sent an order alone
+// (order_hop()), since those are the ticks the end to end counts.
 //
 // record() touches only fixed arrays: no allocation, no locks. Owned by one thread (the core
 // thread, which completes a tick); readers take summaries() on that thread and hand the POD on.
@@ -38,6 +42,8 @@ namespace quoter::core {
 
 /// A point of the tick-to-order path, in path order.
 enum class tick_point : std::uint8_t {
+    kernel_rx,
+    received,
     socket_read,
     decoded,
     pushed,
@@ -48,10 +54,14 @@ enum class tick_point : std::uint8_t {
     written,
 };
 
-inline constexpr std::size_t tick_point_count = 8;
+inline constexpr std::size_t tick_point_count = 10;
 
 /// Short snake_case name of the hop ending at point (e.g. "decoded"), for tables and metrics.
 [[nodiscard]] std::string_view to_string(tick_point point) noexcept;
+
+/// The hop ending at point as a table row names it ("kernel -> recv", "recv -> frame", then the
+/// point's name).
+[[nodiscard]] std::string_view hop_label(tick_point point) noexcept;
 
 /// The stamps of one tick in ns on tsc_clock::process(); 0 where the tick did not get there.
 struct tick_stamps {
@@ -62,6 +72,15 @@ struct tick_stamps {
     }
     [[nodiscard]] timestamp_ns operator[](tick_point point) const noexcept {
         return at[static_cast<std::size_t>(point)];
+    }
+    /// kernel_rx to socket_read in ns; -1 without both stamps.
+    [[nodiscard]] duration_ns kernel_to_read() const noexcept {
+        const timestamp_ns kernel = (*this)[tick_point::kernel_rx];
+        const timestamp_ns read = (*this)[tick_point::socket_read];
+        if (kernel == 0 || read == 0) {
+            return -1;
+        }
+        return read > kernel ? read - kernel : 0;
     }
     /// socket_read to the last order point reached (written, else encoded), in ns; -1 when the
     /// tick sent no order or has no read stamp.
@@ -87,14 +106,15 @@ inline void mark_once(tick_stamps* stamps, tick_point point) noexcept {
 
 /// Percentiles of every hop and of the whole path, a plain copy for status lines and metrics.
 struct tick_latency_summary {
-    /// hops[i]: from the previous point reached to point i; hops[socket_read] stays empty.
+    /// hops[i]: from the previous point reached to point i, every tick; hops[kernel_rx] stays
+    /// empty.
     std::array<latency_summary, tick_point_count> hops{};
+    /// The same hops over the ticks that sent an order (those with an end to end) alone.
+    std::array<latency_summary, tick_point_count> order_hops{};
     /// socket_read to the last order point reached (written, else encoded).
     latency_summary end_to_end{};
-    /// The hop before socket_read: the kernel received the frame's last bytes (SO_TIMESTAMPING)
-    /// -> its read completed, over every stamped stream message. The md thread keeps this one
-    /// (live::service_stats::kernel_to_read); sessions on a live feed copy it here. Empty where
-    /// the kernel gives no receive time.
+    /// kernel_rx -> socket_read of every tick that carries the kernel's receive time (the two
+    /// hops before the end to end together). Empty where the kernel gives no receive time.
     latency_summary kernel_to_read{};
     /// Ticks recorded, with and without an order.
     std::uint64_t ticks = 0;
@@ -113,7 +133,15 @@ public:
     [[nodiscard]] const latency_histogram& hop(tick_point point) const noexcept {
         return hops_[static_cast<std::size_t>(point)];
     }
+    /// The hop ending at point over the ticks that sent an order alone.
+    [[nodiscard]] const latency_histogram& order_hop(tick_point point) const noexcept {
+        return order_hops_[static_cast<std::size_t>(point)];
+    }
     [[nodiscard]] const latency_histogram& end_to_end() const noexcept { return end_to_end_; }
+    /// kernel_rx -> socket_read of the ticks with both stamps.
+    [[nodiscard]] const latency_histogram& kernel_to_read() const noexcept {
+        return kernel_to_read_;
+    }
     [[nodiscard]] std::uint64_t ticks() const noexcept { return ticks_; }
 
     /// Every hop's percentiles (one pass over each histogram: keep it off the hot path).
@@ -121,7 +149,9 @@ public:
 
 private:
     std::array<latency_histogram, tick_point_count> hops_{};
+    std::array<latency_histogram, tick_point_count> order_hops_{};
     latency_histogram end_to_end_{};
+    latency_histogram kernel_to_read_{};
     std::uint64_t ticks_ = 0;
 };
 

@@ -72,6 +72,8 @@ public:
         while (const md::md_event* event = ring_->front()) {
             any = true;
             core::tick_stamps stamps;
+            stamps[core::tick_point::kernel_rx] = event->kernel_ns;
+            stamps[core::tick_point::received] = event->received_ns;
             stamps[core::tick_point::socket_read] = event->read_ns;
             stamps[core::tick_point::decoded] = event->decoded_ns;
             stamps[core::tick_point::pushed] = event->pushed_ns;

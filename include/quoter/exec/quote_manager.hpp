@@ -200,7 +200,16 @@ public:
     /// answer) whose last attempt failed or timed out, paced by cancel_retry_ms and bounded by
     /// max_cancel_attempts. Call on every loop iteration, with or without market data. Returns
     /// the number of orders given up on by this call: the owner raises a critical alert.
-    [[nodiscard]] std::size_t retry_cancels(core::timestamp_ns now) noexcept;
+    [[nodiscard]] std::size_t retry_cancels(core::timestamp_ns now) noexcept {
+        // Most calls find every slot empty or resting with nothing to cancel: answered inline.
+        for (std::size_t level = 0; level < config_.levels; ++level) {
+            if (has_cancel_work(slots_[level]) ||
+                has_cancel_work(slots_[max_quote_levels + level])) {
+                return retry_pending_cancels(now);
+            }
+        }
+        return 0;
+    }
 
     /// True after a fill until the next update(): the desired quotes predate the fill, so
     /// nothing is placed; the owner requotes with the post-fill position.
@@ -267,6 +276,14 @@ private:
     void manage(slot_state& slot, core::timestamp_ns now) noexcept;
     void try_place(slot_state& slot, core::timestamp_ns now) noexcept;
     void send_cancel(slot_state& slot, core::timestamp_ns now) noexcept;
+    /// An order retry_cancels() may have to cancel again: it must go (halted, or no longer
+    /// wanted) or its cancel is still unanswered, and its cancel budget is not spent.
+    [[nodiscard]] bool has_cancel_work(const slot_state& slot) const noexcept {
+        return slot.order.status != order_status::none && !slot.cancel_gave_up &&
+               (halted_ || !slot.desired.active() || slot.order.cancel_pending);
+    }
+    /// retry_cancels() once some slot has work.
+    [[nodiscard]] std::size_t retry_pending_cancels(core::timestamp_ns now) noexcept;
     void reset_cancel_budget(slot_state& slot) noexcept;
     [[nodiscard]] bool needs_replace(const slot_state& slot, core::timestamp_ns now) const noexcept;
     [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;

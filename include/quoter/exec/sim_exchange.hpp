@@ -65,6 +65,7 @@
 #include "quoter/exec/order_index.hpp"
 #include "quoter/exec/order_types.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -219,7 +220,17 @@ public:
     /// Exchange time: the latest time processed (ns).
     [[nodiscard]] core::timestamp_ns now() const noexcept { return now_; }
     /// Time of the next pending event, or the largest timestamp when none is pending.
-    [[nodiscard]] core::timestamp_ns next_event_time() const noexcept;
+    /// Inline: the loop asks on every step.
+    [[nodiscard]] core::timestamp_ns next_event_time() const noexcept {
+        core::timestamp_ns next = std::numeric_limits<core::timestamp_ns>::max();
+        if (const request_event* request = next_request()) {
+            next = request->time;
+        }
+        if (report_head_ != report_tail_) {
+            next = std::min(next, report_ring_[report_head_ & (report_ring_.size() - 1)].time);
+        }
+        return next;
+    }
     [[nodiscard]] std::size_t pending_events() const noexcept {
         return pending_requests() + static_cast<std::size_t>(report_tail_ - report_head_);
     }
@@ -297,7 +308,14 @@ private:
     }
     [[nodiscard]] gateway_error push_request(request_event request) noexcept;
     /// The next request due (nullptr when none is pending).
-    [[nodiscard]] const request_event* next_request() const noexcept;
+    [[nodiscard]] const request_event* next_request() const noexcept {
+        if (config_.fifo_requests) {
+            return request_head_ == request_tail_
+                       ? nullptr
+                       : &request_ring_[request_head_ & (request_ring_.size() - 1)];
+        }
+        return request_heap_.empty() ? nullptr : &request_heap_.front();
+    }
     void pop_request() noexcept;
     void process_request(const request_event& request) noexcept;
     /// Whether a report or request is due by `now` (poll() would process something).

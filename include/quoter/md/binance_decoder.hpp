@@ -22,16 +22,17 @@
 // Performance: the two messages that dominate a feed, depthUpdate and bookTicker, arrive in a
 // fixed compact layout (Binance's field order, no whitespace, plain ASCII strings). A strict
 // single-pass reader recognises exactly that layout, validating every byte it accepts, and
-// converts the level texts in place (no copy, no unescape); the last symbol name is cached, so a
-// stream of one symbol does no registry lookup. Anything it does not accept in full (another
-// field order, whitespace, escapes, an error of any kind) is decoded again by the general path,
-// which alone decides errors, so both paths give identical results on every input.
-// The general path is one simdjson On-Demand parser per decoder, allocated once for
-// max_message_bytes; levels decode into pre-sized arrays (their texts are collected first and
-// converted after each array, which keeps the walk free of calls). Prices and quantities take
-// symbol_spec's inline fast paths. decode() does not allocate, lock or throw. Zero-copy input needs
-// message_padding readable bytes after the message (receive_buffer provides them); decode_copy()
-// copies unpadded bytes into an internal buffer.
+// converts the level texts in place (no copy, no unescape); the last symbol name and the last few
+// envelope stream names it accepted are remembered, so a stream of one symbol does no registry
+// lookup and a known name is matched by a few word compares instead of a scan and a channel check.
+// Anything it does not accept in full (another field order, whitespace, escapes, an error of any
+// kind) is decoded again by the general path, which alone decides errors, so both paths give
+// identical results on every input. The general path is one simdjson On-Demand parser per decoder,
+// allocated once for max_message_bytes; levels decode into pre-sized arrays (their texts are
+// collected first and converted after each array, which keeps the walk free of calls). Prices and
+// quantities take symbol_spec's inline fast paths. decode() does not allocate, lock or throw.
+// Zero-copy input needs message_padding readable bytes after the message (receive_buffer provides
+// them); decode_copy() copies unpadded bytes into an internal buffer.
 //
 // Thread ownership: a decoder belongs to one thread (the md thread); results are valid until the
 // next decode call on the same decoder.
@@ -256,7 +257,22 @@ private:
                                        symbol_id default_symbol) noexcept;
     /// Registry id of an exact symbol name, through a one-entry cache.
     symbol_id resolve_symbol(std::string_view name) noexcept;
+    /// fits_stream(stream, kind), remembering streams that passed: known is the cache slot the
+    /// reader matched the stream against, or -1.
+    bool stream_fits(int known, std::string_view stream, message_kind kind) noexcept;
 
+public:
+    /// A short text the canonical reader accepted as a plain string (printable ASCII, no quote or
+    /// backslash), in little-endian words zero past its end, so that the same text in a later
+    /// message is recognised by comparing words instead of scanning it again.
+    struct known_text {
+        static constexpr std::size_t max_size = 32;
+        std::array<std::uint64_t, max_size / 8> words{};
+        std::size_t size = 0;
+        message_kind kind = message_kind::none; ///< What a stream of this name carried.
+    };
+
+private:
     const symbol_registry& registry_;
     decoder_config config_;
     std::unique_ptr<impl> impl_;
@@ -271,10 +287,14 @@ private:
     std::size_t report_count_ = 0;
     std::uint64_t unreported_ = 0; ///< Malformed messages since the last queued report, unreported.
     std::vector<char> copy_buffer_;
-    /// Last symbol name resolve_symbol() found: little-endian words, zero-padded.
-    std::array<std::uint64_t, 3> cached_name_{};
-    std::size_t cached_name_size_ = 0; ///< 0: no cached name.
+    /// Last symbol name resolve_symbol() found (size 0: none) and its id.
+    known_text cached_name_{};
     symbol_id cached_symbol_ = invalid_symbol;
+    /// Envelope stream names that passed fits_stream() lately, each with the kind it carried;
+    /// the first stream_count_ slots are in use, replaced round-robin from next_stream_.
+    std::array<known_text, 4> streams_{};
+    std::size_t stream_count_ = 0;
+    std::size_t next_stream_ = 0;
 };
 
 } // namespace quoter::md

@@ -15,12 +15,14 @@
 // the publisher (or of the sink that renumbers them) across symbols.
 //
 // Clocks: local_ns is wall-clock time (it compares with exchange_ns and dates captures); the
-// latency stamps read_ns, decoded_ns and pushed_ns are on core::tsc_clock::process(), the one
-// clock every hop of the tick-to-order path is stamped on (see core/tick_latency.hpp), 0 where the
-// producer does not stamp (replays, hand-made events).
+// latency stamps kernel_ns, received_ns, read_ns, decoded_ns and pushed_ns are on
+// core::tsc_clock::process(), the one clock every hop of the tick-to-order path is stamped on
+// (see core/tick_latency.hpp), 0 where the producer does not stamp (replays, hand-made events,
+// a kernel without receive stamps).
 //
 // Layout: no alignas(64), so that in core::spsc_ring the slot's sequence word fits in the padding
-// after the levels and a slot is exactly seven cache lines.
+// after the levels and a slot is exactly seven cache lines (440 bytes and the 8-byte word at the
+// default depth: the seven lines are full). The stamps sit in the first two lines.
 #pragma once
 
 #include "quoter/core/book_level.hpp"
@@ -83,6 +85,8 @@ template <std::size_t K> struct basic_md_event {
     core::timestamp_ns local_ns = 0;    ///< Local receive time of the message.
     std::uint64_t sequence = 0;         ///< Per-publisher counter, to detect drops.
     std::uint64_t symbol_sequence = 0;  ///< Per-symbol counter from 1 (0: not numbered).
+    core::timestamp_ns kernel_ns = 0;   ///< The kernel received the frame's last bytes (tsc).
+    core::timestamp_ns received_ns = 0; ///< The socket read of those bytes returned (tsc).
     core::timestamp_ns read_ns = 0;     ///< The frame's socket read completed (tsc clock).
     core::timestamp_ns decoded_ns = 0;  ///< Decoded, applied to the book, event built.
     core::timestamp_ns pushed_ns = 0;   ///< Committed to the md -> core ring.

@@ -109,6 +109,11 @@ struct ws_message {
     /// stamp, CLOCK_REALTIME, converted onto the same clock as read_ns; never after read_ns):
     /// the start of the kernel -> read hop. 0 where the kernel gives no stamp.
     core::timestamp_ns kernel_ns = 0;
+    /// When the socket read (recvmsg) that brought the message's last bytes returned, on the
+    /// same clock as read_ns, never after it. received_ns -> read_ns is the WebSocket (and TLS)
+    /// unframing and the wait behind earlier messages of the same read; kernel_ns ->
+    /// received_ns the I/O thread's wake-up and the read itself. 0 where not stamped.
+    core::timestamp_ns received_ns = 0;
     /// Physical connection it came from: unique per feed, never reused.
     std::uint64_t connection_id = 0;
     /// Index of the slot (group of streams) it belongs to.

@@ -53,6 +53,7 @@ struct engine_metrics {
     counter_metric& api_errors; ///< quoter_api_errors_total
     // Latency.
     histogram_metric& tick_to_order;    ///< quoter_tick_to_order_seconds
+    histogram_metric& kernel_to_read;   ///< quoter_kernel_to_read_seconds
     histogram_metric& order_round_trip; ///< quoter_order_round_trip_seconds
 
     void count_reject(exec::reject_reason reason) noexcept {

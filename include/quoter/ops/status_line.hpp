@@ -6,6 +6,7 @@
 // Thread ownership: one owner thread (the one that runs the session and its status callback).
 #pragma once
 
+#include "quoter/core/tick_latency.hpp"
 #include "quoter/core/time.hpp"
 
 #include <cstddef>
@@ -49,6 +50,11 @@ private:
     core::timestamp_ns next_ = 0;
     std::size_t width_ = 0;
 };
+
+/// The latency part of a session's status line: "t2o p50 A us p99 B us" (socket read to order,
+/// the ticks that sent one) and, where the kernel stamps receive times, "kernel->read p50 C us
+/// p99 D us" (every tick carrying the stamp).
+[[nodiscard]] std::string latency_status_text(const core::tick_latency_summary& ticks);
 
 /// The start-up hint of a session: the keys when they are read, the signals otherwise.
 [[nodiscard]] std::string_view control_hint(bool keys) noexcept;

@@ -125,6 +125,48 @@ write_report(const std::filesystem::path& out_dir, const results_file& results);
 [[nodiscard]] std::string walk_forward_markdown(const results_file& train,
                                                 const results_file& test);
 
+/// One fold of a rolling walk-forward: the trial chosen on its training window (its row there,
+/// among `trials_ranked`) and the same parameters' row on its test window.
+struct fold_result {
+    fold_window window;
+    std::size_t trials_ranked = 0;
+    trial_row train;
+    trial_row test;
+};
+
+/// A whole walk-forward over folds, as walkforward.md and walkforward.json report it.
+struct walk_forward_folds {
+    objective goal;
+    std::vector<std::string> keys; ///< swept keys, in order
+    std::string unit_names;        ///< what a window runs on: "2 captures"
+    double split = 0.0;            ///< training share of a fold's window
+    bool anchored = false;
+    std::vector<fold_result> folds;
+};
+
+/// The out-of-sample summary of a walk-forward (test windows of every fold, end to end).
+struct walk_forward_summary {
+    double test_objective_mean = 0.0; ///< objective of the chosen trial on each test window
+    double test_objective_sd = 0.0;   ///< over folds (0 with one fold)
+    double train_objective_mean = 0.0;
+    double oos_pnl = 0.0;             ///< sum over folds of the test PnL (mean over units)
+    double oos_fills = 0.0;           ///< sum over folds of the test fills (mean over units)
+    double mean_sharpe = 0.0;         ///< mean test Sharpe over the folds where it is defined
+    double worst_drawdown = 0.0;      ///< largest test max drawdown (mean over units) of any fold
+    std::size_t profitable_folds = 0; ///< folds with a test PnL above 0
+    std::size_t changes = 0;          ///< folds whose chosen parameters differ from the previous
+    /// Test PnL per unit of time over training PnL per unit of time (walk-forward efficiency);
+    /// NaN when the training PnL is not positive.
+    double efficiency = 0.0;
+};
+[[nodiscard]] walk_forward_summary summarize(const walk_forward_folds& walk);
+
+/// walkforward.md of a walk-forward over folds: one row per fold (windows, chosen parameters,
+/// objective train and test, PnL, Sharpe, max drawdown, fills), then the out-of-sample summary.
+[[nodiscard]] std::string walk_forward_markdown(const walk_forward_folds& walk);
+/// walkforward.json: the same, every number of the rows' means and the summary.
+[[nodiscard]] std::string walk_forward_json(const walk_forward_folds& walk);
+
 /// The report's parts, for tests.
 [[nodiscard]] std::string trials_csv(const results_file& results);
 [[nodiscard]] std::string trials_json(const results_file& results);

@@ -53,8 +53,36 @@ struct sweep_spec {
     /// Walk-forward on time (0: off): trials run on the first `split` of each capture's time and
     /// the best are tested on the rest; in (0, 1).
     double split = 0.0;
+    /// Rolling walk-forward (0: off; else at least 2): each capture's time is cut into `folds`
+    /// consecutive test windows, each preceded by its training window; trials are ranked on a
+    /// fold's training window and the best is run on its test window. `split` is the training
+    /// share of a fold's window (train + test).
+    std::size_t folds = 0;
+    /// Anchored (expanding) folds: every training window starts at the capture's start instead
+    /// of rolling forward with its test window.
+    bool anchored = false;
     objective goal;
 };
+
+/// Default training share of a fold window when folds are asked for without a split.
+inline constexpr double default_fold_split = 0.7;
+/// At most this many folds.
+inline constexpr std::size_t max_folds = 100;
+
+/// One fold's windows, as fractions of a capture's time ([0, 1], from its first to its last
+/// line): train [train_lo, train_hi), test [test_lo, test_hi) with train_hi == test_lo.
+struct fold_window {
+    double train_lo = 0.0;
+    double train_hi = 0.0;
+    double test_lo = 0.0;
+    double test_hi = 0.0;
+};
+
+/// The folds of a walk-forward: the test windows are consecutive, do not overlap and end at 1;
+/// rolling training windows have the same length (split of train + test), anchored ones start
+/// at 0 and grow; the first training window is the same in both. Needs folds >= 1 and split in
+/// (0, 1).
+[[nodiscard]] std::vector<fold_window> fold_windows(std::size_t folds, double split, bool anchored);
 
 /// A key=value override of one trial.
 struct parameter {
@@ -83,7 +111,8 @@ struct shard {
 [[nodiscard]] core::result<shard, std::string> parse_shard(std::string_view text);
 
 /// The [sweep] table of a configuration file (an empty spec when there is none):
-///   paths, seed, trials (integers), objective (string), data (file list, relative to the file),
+///   paths, seed, trials, folds (integers), objective (string), data (file list, relative to the
+///   file), split (a number in (0, 1)), anchored (boolean),
 ///   [sweep.set] "key" = [values...], [sweep.range] "key" = [lo, hi, step],
 ///   [sweep.random] "key" = [lo, hi].
 /// Every problem is reported, with the file and key.

@@ -262,6 +262,13 @@ private:
         if (config_.fill_probability == fill_probability_model::linear) {
             return draw > -log_lambda_dt;
         }
+        // Most draws miss by far: for x < 0, e^-x >= 1 - x + x^2/2 - x^3/6 (every term of its
+        // series is positive), so e^x <= 1 / that polynomial. A draw at least 1 + 1e-9 times
+        // the bound (far more than exp's and this product's rounding) misses without exp().
+        const double x = log_lambda_dt;
+        if (x < 0.0 && draw * (1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0)))) >= 1.0 + 1e-9) {
+            return false;
+        }
         return draw < portable::exp(log_lambda_dt);
     }
 
