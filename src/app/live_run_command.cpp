@@ -169,7 +169,7 @@ int run_live_command(const live_run_command& command) {
                 static_cast<unsigned long long>(s.risk_rejects),
                 std::string(risk::to_string(s.state)).c_str());
     std::printf("  PnL %s, equity %.4f, position %.8g\n", signed_money(s.total_pnl).c_str(),
-                s.equity, config.spec.to_double(s.position));
+                s.equity, s.position_base);
     std::printf("  gateway: %llu requests, %llu API errors, %llu timeouts, %llu status queries, "
                 "%llu connects\n",
                 static_cast<unsigned long long>(s.gateway.sent),

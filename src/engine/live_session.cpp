@@ -4,11 +4,14 @@
 #include "quoter/core/tick_latency.hpp"
 #include "quoter/engine/live_feed.hpp"
 #include "quoter/engine/session_services.hpp"
+#include "quoter/exec/binance_holdings.hpp"
+#include "quoter/portfolio/account.hpp"
 
 #include <array>
 #include <chrono>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <thread>
 
 namespace quoter::engine {
@@ -67,6 +70,7 @@ live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway
     status.flatten_orders_sent = loop.gate().orders_sent(risk::order_intent::flatten);
     status.risk_rejects = loop.gate().risk_rejects();
     status.position = loop.account().position();
+    status.position_base = loop.account().position_base();
     status.equity = loop.account().equity();
     status.total_pnl = loop.account().total_pnl();
     status.market_data = service.stats();
@@ -80,6 +84,51 @@ live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway
     return {.working_orders = working_orders(loop.quotes()),
             .connected = gateway.connected(),
             .api_errors = gateway.counters().api_errors.load(std::memory_order_relaxed)};
+}
+
+/// The first synced, valid, two-sided book of symbol: the feed is drained (its events reach no
+/// loop) until the latest event of the symbol is such a book, which is returned, so the loop
+/// that takes it next sees the events after it without a hole. nullopt when none came before
+/// deadline (wall ns) or a stop.
+[[nodiscard]] std::optional<md::md_event> first_book(live_feed& feed, std::uint32_t symbol,
+                                                     core::timestamp_ns deadline,
+                                                     const std::atomic<bool>& stop) {
+    md::md_event latest;
+    bool seen = false;
+    const auto book = [&] {
+        return seen && latest.kind == md::md_event_kind::book && latest.book_valid() &&
+               latest.bid_count > 0 && latest.ask_count > 0;
+    };
+    while (!stop.load(std::memory_order_relaxed) && wall_ns() < deadline) {
+        (void)feed.drain_routed(
+            [&](const md::md_event& event) -> core_loop* {
+                if (event.symbol == symbol) {
+                    latest = event;
+                    seen = true;
+                }
+                return nullptr;
+            },
+            wall_ns, [](core_loop*, const core::tick_stamps&) {});
+        if (book()) {
+            return latest;
+        }
+        feed.idle(core::ns_per_ms);
+    }
+    return std::nullopt;
+}
+
+/// What the venue says the account holds, adopted into the loop's account before its first
+/// quote (spot: balances; futures: wallet and position).
+struct starting_account {
+    bool known = false;          ///< Holdings read from the venue (else the configured cash).
+    double initial_cash = 0.0;   ///< Quote asset: cash plus the inventory at the first mid.
+    core::qty position;          ///< Lots.
+    std::int64_t cost_units = 0; ///< Cost basis of position, notional units.
+    std::string description;     ///< For the log.
+};
+
+[[nodiscard]] std::string format_quote(double value) {
+    return std::to_string(value);
 }
 
 } // namespace
@@ -156,8 +205,10 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         std::to_string(counters.reconcile_cancelled.load()) + " of earlier runs cancelled, " +
         std::to_string(counters.foreign_orders.load()) + " foreign left alone");
     for (const exec::asset_balance& balance : gateway.balances()) {
-        log("balance: " + std::string(balance.asset.view()) + " free " +
-            std::to_string(static_cast<double>(balance.free_e8) / 1e8) + " locked " +
+        log("balance: " + std::string(balance.asset.view()) +
+            (config.futures_gateway ? " wallet " : " free ") +
+            std::to_string(static_cast<double>(balance.free_e8) / 1e8) +
+            (config.futures_gateway ? " cross wallet " : " locked ") +
             std::to_string(static_cast<double>(balance.locked_e8) / 1e8));
     }
     if (const ops::engine_state* restored = services.restored(); restored != nullptr) {
@@ -174,8 +225,75 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         return summary;
     }
 
+    // The account starts from what the venue holds, so every limit (position, notional, loss)
+    // holds from the first order and PnL counts nothing held at the start as a gain. Spot: the
+    // base asset is the position, valued at the first mid of the synced book (its cost basis,
+    // so it starts with no unrealized PnL), the quote asset the cash. Futures: the wallet
+    // balance is the cash; the position (positionRisk) is adopted at the venue's entry price.
+    const core::symbol_spec& trading = instrument.trading_spec;
+    starting_account start;
+    std::optional<md::md_event> first_event;
+    if (!config.futures_gateway) {
+        const exec::spot_holdings held = exec::spot_holdings_of(gateway.balances(), trading);
+        if (held.quote_listed) {
+            portfolio::account valued(trading, {});
+            valued.restore(held.base, 0, held.quote_units);
+            if (held.base.lots() > 0) {
+                first_event = first_book(feed, config.engine.symbol, connect_deadline, stop);
+                if (!first_event) {
+                    gateway.stop();
+                    feed.stop();
+                    summary.error = "market data: no synced book of " +
+                                    std::string(trading.name().view()) + " within " +
+                                    std::to_string(config.connect_timeout_ms) +
+                                    " ms to value the starting inventory";
+                    return summary;
+                }
+                valued.mark(portfolio::mark_price::mid(first_event->best_bid().px,
+                                                       first_event->best_ask().px));
+            }
+            start.known = true;
+            start.position = held.base;
+            start.cost_units = valued.inventory_value_units();
+            start.initial_cash = valued.equity();
+            start.description = std::string(held.base_asset.view()) + " " +
+                                std::to_string(trading.to_double(held.base)) + " (valued " +
+                                format_quote(valued.equity() - valued.cash()) + " at mid " +
+                                std::to_string(valued.mark_value()) + "), " +
+                                std::string(held.quote_asset.view()) + " " +
+                                format_quote(valued.cash());
+        } else {
+            log("balance: neither asset of " + std::string(trading.name().view()) +
+                " listed; the account starts from the configured cash with no inventory");
+        }
+    } else {
+        const exec::futures_wallet wallet = exec::futures_wallet_of(gateway.balances(), trading);
+        if (wallet.listed) {
+            portfolio::account valued(trading, {});
+            valued.restore(core::qty{0}, 0, wallet.wallet_units);
+            start.known = true;
+            start.initial_cash = valued.cash();
+            start.description =
+                "wallet " + std::string(wallet.asset.view()) + " " + format_quote(valued.cash());
+        } else {
+            log("balance: no wallet balance in " + std::string(trading.name().view()) +
+                "'s margin asset; the account starts from the configured cash");
+        }
+        for (const exec::futures_position& held : gateway.positions()) {
+            if (held.symbol == 0 && held.amount.lots() != 0) {
+                start.position = held.amount;
+                start.cost_units = trading.notional_units(held.entry_price, held.amount);
+                log("position: adopted " + std::to_string(trading.to_double(held.amount)) +
+                    " at entry " + std::to_string(trading.to_double(held.entry_price)));
+            }
+        }
+    }
+
     core_loop_config loop_config = config.engine;
     loop_config.quotes.symbol = 0;
+    if (start.known) {
+        loop_config.account.initial_cash = start.initial_cash;
+    }
     core_loop loop(loop_config, instrument, gateway, nullptr, services.journal(), control);
     loop.set_alert_sink(&services.alerts());
     services.restore_account(loop);
@@ -236,15 +354,14 @@ live_summary run_live_session(const live_session_config& config, const std::atom
                            static_cast<double>(logon_failures_seen), 0.0);
         }
     };
-    // Futures: the venue's position (positionRisk, at its entry price) is the account's.
-    for (const exec::futures_position& held : gateway.positions()) {
-        if (held.symbol == 0 && held.amount.lots() != 0) {
-            const std::int64_t cost =
-                instrument.trading_spec.notional_units(held.entry_price, held.amount);
-            loop.restore(held.amount, cost, loop.account().initial_cash_units() - cost, 0);
-            log("position: adopted " +
-                std::to_string(instrument.trading_spec.to_double(held.amount)) + " at entry " +
-                std::to_string(instrument.trading_spec.to_double(held.entry_price)));
+    // After any state file's account (restore_account): the venue's holdings are the truth.
+    // cash = initial cash - cost basis, so nothing is realized and equity starts at the
+    // initial cash (up to the valuation at the entry price on futures).
+    if (start.known || start.position.lots() != 0) {
+        const std::int64_t cash = loop.account().initial_cash_units() - start.cost_units;
+        loop.restore(start.position, start.cost_units, cash, 0);
+        if (start.known) {
+            log("account: starting from the venue's balances: " + start.description);
         }
     }
 
@@ -277,6 +394,11 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         }
         services.on_tick(stamps);
     };
+    if (first_event) {
+        // The book the starting inventory was valued at: the loop's first event, so the account
+        // is marked at that mid before the first quote.
+        loop.on_event(*first_event, wall_ns());
+    }
     while (!stop.load(std::memory_order_relaxed)) {
         const bool any = feed.drain(loop, wall_ns, tick_started, tick_finished);
         collect_written(clock.now() - written_timeout_ns);

@@ -157,7 +157,8 @@ bool read_order(detail::dom::object object, std::span<const core::symbol_spec> s
     return fields.ok;
 }
 
-/// Reads the elements of a list result: orders, or (futures positionRisk) positions.
+/// Reads the elements of a list result: orders, or (futures positionRisk) positions, or
+/// (futures GET /fapi/v2/balance) balances.
 void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
     for (const detail::dom::element item : list) {
         detail::dom::object object;
@@ -170,6 +171,18 @@ void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
             continue;
         }
         detail::field_reader fields(object);
+        if (fields.has("balance") && fields.has("asset")) {
+            // GET /fapi/v2/balance: wallet balance and cross wallet balance.
+            asset_balance balance;
+            balance.asset.assign(fields.text("asset"));
+            balance.free_e8 = fields.e8("balance");
+            balance.locked_e8 =
+                fields.has("crossWalletBalance") ? fields.e8("crossWalletBalance") : 0;
+            if (fields.ok) {
+                state.add(state.balances, balance);
+            }
+            continue;
+        }
         if (!fields.has("positionAmt")) {
             continue;
         }

@@ -40,6 +40,7 @@ enum class request_kind : std::uint8_t {
     keepalive,        ///< PUT /fapi/v1/listenKey.
     open_orders,      ///< Reconciliation: GET /fapi/v1/openOrders (every symbol).
     positions,        ///< Reconciliation: GET /fapi/v2/positionRisk.
+    balances,         ///< Reconciliation: GET /fapi/v2/balance.
     reconcile_cancel, ///< Reconciliation: DELETE /fapi/v1/order of an order this run does not own.
     kill_check,       ///< After a cancel-all: GET /fapi/v1/openOrders of the symbol.
     heartbeat,        ///< POST /fapi/v1/countdownCancelAll.
@@ -176,7 +177,13 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
         request.method = encoded.method;
         request.size = static_cast<std::uint16_t>(encoded.target.size());
-        return to_io.try_push(request) ? gateway_error::none : gateway_error::queue_full;
+        if (!to_io.try_push(request)) {
+            return gateway_error::queue_full;
+        }
+        if (io_waits_on_core) {
+            io_wakeup.notify(); // a system call only while the I/O thread sleeps
+        }
+        return gateway_error::none;
     }
 
     // ---- I/O thread: the loop ----------------------------------------------------------------
@@ -188,6 +195,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         rest_config.request_timeout_ms = config.request_timeout_ms;
         rest = std::make_unique<net::rest_client>(loop, rest_config);
         request_time(wall_ms());
+        core::idle_waiter waiter(config.idle, &io_wakeup);
+        const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
         while (!stopping.load(std::memory_order_acquire)) {
             if (loop.stopped()) {
                 loop.restart();
@@ -203,7 +212,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 scan(now_ms);
             }
             if (work == 0) {
-                std::this_thread::sleep_for(std::chrono::microseconds(50));
+                waiter.idle([&] { return to_io.front() != nullptr; }, max_block_ns);
             }
         }
         close_stream();
@@ -240,10 +249,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         if (request.kind == request_kind::place) {
             funnel.open(request.order);
         }
-        transmit(p, request.method, {request.text.data(), request.size}, now_ms);
-        // full: dropped
-        (void)written.try_push(written_stamp{.request_id = request.request_id,
-                                             .at = core::tsc_clock::process().now()});
+        transmit(p, request.method, {request.text.data(), request.size}, now_ms, true);
     }
 
     /// The kill of symbol (all_symbols: every one) is confirmed by a query as soon as the
@@ -267,8 +273,10 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     }
 
     /// Hands one request to the REST client; its answer comes back through on_response.
+    /// stamp_written: a core request's first sending, whose written stamp (bytes handed to the
+    /// socket, core::tsc_clock) goes back to the core.
     void transmit(pending_request& p, http_method method, std::string_view target,
-                  std::int64_t now_ms) {
+                  std::int64_t now_ms, bool stamp_written = false) {
         p.active = true;
         p.sent_ms = now_ms;
         p.retry_at_ms = 0;
@@ -277,6 +285,13 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         request.target.assign(target);
         request.headers.emplace_back("X-MBX-APIKEY", config.api_key);
         const std::uint64_t id = p.request_id;
+        if (stamp_written) {
+            request.on_written = [this, id] {
+                // full: dropped
+                (void)written.try_push(
+                    written_stamp{.request_id = id, .at = core::tsc_clock::process().now()});
+            };
+        }
         rest->send(std::move(request),
                    [this, id](net::rest_response&& response) { on_response(id, response); });
         counters.sent.fetch_add(1, std::memory_order_relaxed);
@@ -333,6 +348,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case request_kind::open_orders:
         case request_kind::positions:
+        case request_kind::balances:
             if (p.generation == reconcile_generation) {
                 send_reconcile_query(p, now_ms);
             } else {
@@ -444,6 +460,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case request_kind::open_orders:
         case request_kind::positions:
+        case request_kind::balances:
         case request_kind::reconcile_cancel:
             on_reconcile_answer(p, answer, response.body, now_ms);
             return;
@@ -489,6 +506,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::status:
         case request_kind::open_orders:
         case request_kind::positions:
+        case request_kind::balances:
         case request_kind::reconcile_cancel:
         case request_kind::listen_key:
             // Asked again after a pause (a reconciliation cancel is idempotent: the order is
@@ -838,6 +856,20 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         for (std::size_t i = 0; i < change.position_count; ++i) {
             set_position(change.positions[i]);
         }
+        for (std::size_t i = 0; i < change.balance_count; ++i) {
+            set_balance(change.balances[i]);
+        }
+    }
+
+    /// Caller holds positions_mutex.
+    void set_balance(const asset_balance& balance) {
+        for (asset_balance& known : balances) {
+            if (known.asset.view() == balance.asset.view()) {
+                known = balance;
+                return;
+            }
+        }
+        balances.push_back(balance);
     }
 
     /// Caller holds positions_mutex. entry: kept when not given.
@@ -891,11 +923,12 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void send_reconcile_query(pending_request& q, std::int64_t now_ms) {
         const std::int64_t venue_ms = now_ms + offset_ms.load();
-        send_own(q,
-                 q.kind == request_kind::open_orders
-                     ? io_encoder.open_orders(io_buffer, {}, venue_ms)
-                     : io_encoder.position_risk(io_buffer, {}, venue_ms),
-                 now_ms);
+        send_own(
+            q,
+            q.kind == request_kind::open_orders ? io_encoder.open_orders(io_buffer, {}, venue_ms)
+            : q.kind == request_kind::balances  ? io_encoder.balance(io_buffer, venue_ms)
+                                                : io_encoder.position_risk(io_buffer, {}, venue_ms),
+            now_ms);
     }
 
     void send_reconcile_cancel(pending_request& q, std::int64_t now_ms) {
@@ -935,6 +968,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             finish_reconcile_step(now_ms);
             return;
         }
+        if (p.kind == request_kind::balances) {
+            {
+                const std::lock_guard<std::mutex> lock(positions_mutex);
+                balances.assign(decoder.listed_balances().begin(), decoder.listed_balances().end());
+            }
+            finish_reconcile_step(now_ms);
+            return;
+        }
         // Open orders: those of earlier runs (and foreign ones when so configured) go.
         for (const answered_order& o : decoder.listed_orders()) {
             counters.reconcile_found.fetch_add(1, std::memory_order_relaxed);
@@ -970,13 +1011,16 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         }
         if (!positions_asked) {
+            // Positions and balances, both before the first order.
             positions_asked = true;
-            ++reconcile_steps;
-            pending_request& q = slot(take_io_id());
-            q.kind = request_kind::positions;
-            q.order.symbol = all_symbols;
-            q.generation = reconcile_generation;
-            send_reconcile_query(q, now_ms);
+            reconcile_steps += 2;
+            for (const request_kind kind : {request_kind::positions, request_kind::balances}) {
+                pending_request& q = slot(take_io_id());
+                q.kind = kind;
+                q.order.symbol = all_symbols;
+                q.generation = reconcile_generation;
+                send_reconcile_query(q, now_ms);
+            }
             return;
         }
         counters.reconciles.fetch_add(1, std::memory_order_relaxed);
@@ -1081,6 +1125,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::kill_check:
             return every_symbol ? 40 : 1;
         case request_kind::positions:
+        case request_kind::balances:
             return 5;
         case request_kind::heartbeat:
             return 10;
@@ -1137,13 +1182,16 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     core::spsc_ring<outgoing_request, request_ring> to_io;
     core::spsc_ring<exec_report, report_ring> to_core;
     core::spsc_ring<written_stamp, 256> written; ///< I/O -> core: written stamps.
+    core::wakeup io_wakeup;
+    const bool io_waits_on_core = config.idle == core::idle_policy::block;
     std::atomic<std::int64_t> offset_ms{0};
     std::atomic<bool> open{false};  ///< The user-data stream is open.
     std::atomic<bool> ready{false}; ///< Open and reconciled: new orders are taken.
     std::atomic<bool> running{false};
     std::atomic<bool> stopping{false};
-    mutable std::mutex positions_mutex; ///< Guards positions.
+    mutable std::mutex positions_mutex; ///< Guards positions and balances.
     std::vector<futures_position> positions;
+    std::vector<asset_balance> balances;
     binance_gateway_counters counters;
     binance_futures_counters futures;
     order_report_funnel funnel; ///< I/O thread.
@@ -1207,6 +1255,11 @@ bool binance_futures_gateway::ready() const noexcept {
 std::vector<futures_position> binance_futures_gateway::positions() const {
     const std::lock_guard<std::mutex> lock(impl_->positions_mutex);
     return impl_->positions;
+}
+
+std::vector<asset_balance> binance_futures_gateway::balances() const {
+    const std::lock_guard<std::mutex> lock(impl_->positions_mutex);
+    return impl_->balances;
 }
 
 const binance_gateway_counters& binance_futures_gateway::counters() const noexcept {

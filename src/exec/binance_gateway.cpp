@@ -33,7 +33,7 @@ bool binance_gateway::ready() const noexcept {
 }
 
 std::vector<asset_balance> binance_gateway::balances() const {
-    return futures_ ? std::vector<asset_balance>{} : spot_->balances();
+    return futures_ ? futures_->balances() : spot_->balances();
 }
 
 std::vector<futures_position> binance_gateway::positions() const {

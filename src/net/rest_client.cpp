@@ -106,8 +106,8 @@ class http_connection;
 /// What a connection reports back to its pool.
 class connection_owner {
 public:
-    virtual void on_complete(http_connection& connection, job&& finished,
-                             rest_response&& response, bool retry) = 0;
+    virtual void on_complete(http_connection& connection, job&& finished, rest_response&& response,
+                             bool retry) = 0;
 
 protected:
     ~connection_owner() = default;
@@ -255,6 +255,9 @@ private:
             if (ec) {
                 fail(rest_error::io_error, ec.message(), true);
                 return;
+            }
+            if (work_.request.on_written) {
+                work_.request.on_written();
             }
             read();
         });

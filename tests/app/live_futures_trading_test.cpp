@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -41,9 +42,12 @@ std::string live_config(const venue_process& venue, const std::string& extra = {
 
 } // namespace
 
-TEST_CASE("live futures: quotes rest and fill, fills are booked once, SIGUSR1 leaves no order",
+TEST_CASE("live futures: quotes rest and fill, fills are booked once, SIGUSR1 leaves no order; "
+          "the account's cash is the venue's wallet",
           "[app][venue][live]") {
-    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "51", "--futures"});
+    // A wallet of 50,000 USDT, not the configured 100,000.
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "51", "--futures",
+                         "--balance", "USDT=50000"});
     quoter::test::temp_dir dir("app-live-futures");
     const fs::path config = write_config(dir, live_config(venue));
     quoter::test::child_process quoter(
@@ -75,6 +79,14 @@ TEST_CASE("live futures: quotes rest and fill, fills are booked once, SIGUSR1 le
     CHECK(out.find("open orders at stop: none") != std::string::npos);
     // Every venue trade reached the account exactly once: none lost, none doubled.
     CHECK(summary_count(out, "fills") == stats.get("futures_trades"));
+    // The account started from the venue's wallet (GET /fapi/v2/balance).
+    CHECK(quoter.err().find("account: starting from the venue's balances: wallet USDT 50000") !=
+          std::string::npos);
+    const std::size_t equity_at = out.find(", equity ");
+    REQUIRE(equity_at != std::string::npos);
+    const double equity = std::atof(out.c_str() + equity_at + 9);
+    CHECK(equity > 45'000.0);
+    CHECK(equity < 55'000.0);
 }
 
 TEST_CASE("live futures: after kill -9 the venue's countdown cancels the dead run's orders; a "

@@ -17,7 +17,9 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -123,6 +125,65 @@ TEST_CASE("live: a stop cancels the resting quotes and waits for the venue to co
     INFO(quoter.out() << quoter.err());
     CHECK(stats.get("open_orders") == 0);
     CHECK(quoter.out().find("open orders at stop: none") != std::string::npos);
+}
+
+namespace {
+
+/// The number after `label` in text ("equity 1234.5," -> 1234.5); NaN when absent.
+double number_after(const std::string& text, const std::string& label) {
+    const std::size_t at = text.find(label);
+    return at == std::string::npos ? std::nan("") : std::atof(text.c_str() + at + label.size());
+}
+
+} // namespace
+
+TEST_CASE("live: the spot account starts from the venue's balances, so a base balance above the "
+          "position limit is only reduced and is no gain",
+          "[app][venue][live]") {
+    // 38 BTC at a mid of 1000 USDT next to 65,000 USDT: 37% of the equity in BTC, above the
+    // 30% symbol_net_notional_pct limit (and under the 40% that flattens). The configured cash
+    // (1,000,000) is not the venue's. Orders up to 50% of the equity, so the strategy's offer
+    // of the whole excess passes.
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "46", "--balance",
+                         "BTC=38", "--balance", "USDT=65000"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config =
+        write_config(dir, live_config(venue, "\n[backtest]\ninitial_cash = 1000000.0\n\n[risk]\n"
+                                             "order_notional_pct = 50.0\n"));
+    quoter::test::child_process quoter(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+        credentials, "app-live");
+    venue_stats stats(venue);
+
+    // Quotes go out, and none of them buys while nothing filled: a buy would grow a position
+    // already above the limit. (The strategy offers the whole excess at once: one order may
+    // hold it.) Both sides of a quote had their chance a moment after the first placement.
+    REQUIRE(stats.wait_for(
+                "orders_placed", [](long long n) { return n >= 1; }, 30s) >= 1);
+    std::this_thread::sleep_for(300ms);
+    const std::string early = stats.read();
+    INFO(early);
+    if (json_int(early, "trades") == 0) {
+        CHECK(json_int(early, "buy_orders_placed") == 0);
+    }
+    CHECK(json_int(early, "orders_placed") > json_int(early, "buy_orders_placed"));
+
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(30s) == 0);
+    const std::string out = quoter.out();
+    INFO(out << quoter.err());
+    CHECK(quoter.err().find("account: starting from the venue's balances: BTC 38") !=
+          std::string::npos);
+    CHECK(out.find("open orders at stop: none") != std::string::npos);
+    // The account holds what the venue holds: every fill moved both alike.
+    const double venue_btc = static_cast<double>(json_int(stats.read(), "BTC")) / 1e8;
+    CHECK(number_after(out, ", position ") == Approx(venue_btc).margin(1e-9));
+    // Equity is the venue's (65,000 + 38 x ~1000), not the configured cash; the inventory held
+    // at the start is no gain: PnL is what the mid moved and the fills earned, a few USDT.
+    const double equity = number_after(out, ", equity ");
+    CHECK(equity > 101'000.0);
+    CHECK(equity < 105'000.0);
+    CHECK(std::fabs(number_after(out, "  PnL ")) < 100.0);
 }
 
 TEST_CASE("live: no credentials, or mainnet without the acknowledgement, never connects",

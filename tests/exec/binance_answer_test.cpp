@@ -272,4 +272,17 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     CHECK(rest.listed_orders()[0].client_id.view() == "qX1");
     CHECK(rest.listed_orders()[0].price == core::price{960'000});
     CHECK(rest.listed_positions().empty());
+
+    // GET /fapi/v2/balance (Binance's documented example): wallet and cross wallet balance.
+    const auto& wallet = rest.decode_rest(
+        200,
+        R"([{"accountAlias":"SgsR","asset":"USDT","balance":"122607.35137903","crossWalletBalance":"23.72469206","crossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","marginAvailable":true,"updateTime":1617939110373}])",
+        5, -1, -1, 0);
+    CHECK(wallet.outcome == answer_outcome::ok);
+    REQUIRE(rest.listed_balances().size() == 1);
+    CHECK(rest.listed_balances()[0].asset.view() == "USDT");
+    CHECK(rest.listed_balances()[0].free_e8 == 12'260'735'137'903);
+    CHECK(rest.listed_balances()[0].locked_e8 == 2'372'469'206);
+    CHECK(rest.listed_orders().empty());
+    CHECK(rest.listed_positions().empty());
 }

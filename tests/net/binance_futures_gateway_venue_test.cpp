@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -249,6 +250,160 @@ TEST_CASE("futures gateway: an IOC fill opens a position, a reduce-only order fl
     next.stop();
 }
 
+namespace {
+
+/// The gateway's wallet balance of asset (10^-8 units), -1 when it holds none.
+long long wallet_e8(const exec::binance_futures_gateway& gateway, std::string_view asset) {
+    for (const exec::asset_balance& balance : gateway.balances()) {
+        if (balance.asset.view() == asset) {
+            return balance.free_e8;
+        }
+    }
+    return -1;
+}
+
+} // namespace
+
+TEST_CASE("futures gateway: the wallet is read from GET /fapi/v2/balance at reconciliation and "
+          "followed through ACCOUNT_UPDATE",
+          "[binance_futures_gateway][tsan]") {
+    std::vector<std::string> arguments = venue_arguments();
+    arguments.insert(arguments.end(), {"--balance", "USDT=25000.5"});
+    net::testing::venue_process venue(arguments);
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    exec::binance_futures_gateway gateway(gateway_config(venue), symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    constexpr long long start_e8 = 25'000'50000000;
+    CHECK(wallet_e8(gateway, "USDT") == start_e8);
+
+    const auto venue_wallet = [&] {
+        const std::string stats = control.get("/control/stats");
+        const std::size_t at = stats.find("\"futures_wallet\":");
+        return at == std::string::npos ? -1 : net::testing::json_int(stats.substr(at), "USDT");
+    };
+    // Round trips (IOC buy, reduce-only IOC sell) until one realizes a PnL (the spread, unless
+    // the book moved between the two): the venue's wallet moves, and the stream tells it.
+    std::uint64_t id = 1;
+    for (int trip = 0; trip < 3 && venue_wallet() == start_e8; ++trip) {
+        REQUIRE(gateway.submit(crossing(id, core::side::buy, false), wall_ns()) ==
+                exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.count(exec::exec_kind::fill, id) == 1; }, 5s));
+        exec::order_request flatten = crossing(id + 1, core::side::sell, false);
+        flatten.reduce_only = true;
+        REQUIRE(gateway.submit(flatten, wall_ns()) == exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.count(exec::exec_kind::fill, id + 1) == 1; }, 5s));
+        id += 2;
+    }
+    const long long venue_e8 = venue_wallet();
+    REQUIRE(venue_e8 != start_e8);
+    CHECK(poll_until(
+        gateway, [&] { return wallet_e8(gateway, "USDT") == venue_e8; }, 5s));
+    CHECK(wallet_e8(gateway, "USDT") == venue_e8);
+    gateway.stop();
+}
+
+namespace {
+
+/// Drains the gateway's written stamps into ids.
+void collect_written(exec::binance_futures_gateway& gateway, std::vector<std::uint64_t>& ids) {
+    std::array<exec::written_stamp, 16> written{};
+    for (std::size_t n = gateway.poll_written(written); n > 0; n = gateway.poll_written(written)) {
+        for (std::size_t i = 0; i < n; ++i) {
+            ids.push_back(written[i].request_id);
+        }
+    }
+}
+
+[[nodiscard]] std::size_t count_of(const std::vector<std::uint64_t>& ids, std::uint64_t id) {
+    return static_cast<std::size_t>(std::count(ids.begin(), ids.end(), id));
+}
+
+} // namespace
+
+TEST_CASE("futures gateway: the I/O thread trades under every wait policy; each core request is "
+          "stamped written once",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    const std::array symbols{btcusdt()};
+    for (const core::idle_policy policy :
+         {core::idle_policy::spin, core::idle_policy::yield, core::idle_policy::block}) {
+        INFO("policy " << static_cast<int>(policy));
+        auto config = gateway_config(venue, "fwp" + std::to_string(static_cast<int>(policy)));
+        config.idle = policy;
+        exec::binance_futures_gateway gateway(config, symbols);
+        recording_sink sink;
+        gateway.set_report_sink(&sink);
+        gateway.start();
+        REQUIRE(poll_until(
+            gateway, [&] { return gateway.ready(); }, 5s));
+        const std::uint64_t place = gateway.next_request_id();
+        REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+        const std::uint64_t cancel = gateway.next_request_id();
+        REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) ==
+                exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 5s));
+        std::vector<std::uint64_t> ids;
+        collect_written(gateway, ids);
+        CHECK(count_of(ids, place) == 1);
+        CHECK(count_of(ids, cancel) == 1);
+        gateway.stop();
+    }
+}
+
+TEST_CASE("futures gateway: a request queued behind a busy connection is stamped written only "
+          "when its bytes go out",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.max_connections = 1; // the second request waits for the first's connection
+    config.request_timeout_ms = 3'000;
+    exec::binance_futures_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway,
+        [&] { return gateway.ready() && gateway.futures_counters().heartbeats.load() >= 1; }, 5s));
+    // The venue swallows requests: the first order holds the one connection.
+    REQUIRE(control.get("/control/futures_silence?ms=4000").find("true") != std::string::npos);
+    const std::uint64_t first = gateway.next_request_id();
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    const std::uint64_t second = gateway.next_request_id();
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    std::vector<std::uint64_t> ids;
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            collect_written(gateway, ids);
+            return count_of(ids, first) == 1;
+        },
+        3s));
+    // Both are with the REST client, the second still queued: not written.
+    CHECK(count_of(ids, second) == 0);
+    // Once the first gives up its connection (timed out), the second goes out and is stamped.
+    CHECK(poll_until(
+        gateway,
+        [&] {
+            collect_written(gateway, ids);
+            return count_of(ids, second) == 1;
+        },
+        15s));
+    CHECK(count_of(ids, first) == 1);
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: an answer lost after the venue executed is unknown, resolved by "
           "GET /fapi/v1/order, never sent again",
           "[binance_futures_gateway][tsan]") {
@@ -341,6 +496,52 @@ TEST_CASE("futures gateway: an expired listenKey is replaced, the stream resumes
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::cancelled, 1) == 1 &&
+                   gateway.counters().user_events.load() >= events_before + 2;
+        },
+        5s));
+    gateway.stop();
+}
+
+TEST_CASE("futures gateway: a keep-alive answered -1125 alone (no listenKeyExpired) makes a new "
+          "listenKey, a new stream and a new reconciliation",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.listen_key_keepalive_ms = 100;
+    exec::binance_futures_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.futures_counters().keepalives.load() >= 1; }, 5s));
+
+    // The venue forgets the key and says nothing: the old stream stays open, silent; only the
+    // next keep-alive learns of it.
+    REQUIRE(control.get("/control/listen_key_lose").find("true") != std::string::npos);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return gateway.futures_counters().listen_key_expired.load() >= 1 &&
+                   gateway.futures_counters().listen_keys.load() == 2 &&
+                   gateway.counters().reconciles.load() == 2 && gateway.ready();
+        },
+        5s));
+    CHECK(control.stat("listen_keys_lost") == 1);
+    CHECK(control.stat("listen_keys_expired") == 0); // no event told it
+    CHECK(control.stat("listen_keys_created") == 2);
+
+    // Events flow on the new stream.
+    const std::uint64_t events_before = gateway.counters().user_events.load();
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway,

@@ -27,8 +27,9 @@ namespace {
 
 using namespace gateway_test;
 
-/// The venue's starting balance of a base asset (1,000), in 10^-8 units.
-constexpr long long base_start_e8 = 1'000LL * 100'000'000LL;
+/// The venue's starting balance of a base asset (none unless --balance names it), in 10^-8
+/// units.
+constexpr long long base_start_e8 = 0;
 /// One lot of the test symbol (0.00001) in 10^-8 units.
 constexpr long long e8_per_lot = 1'000;
 

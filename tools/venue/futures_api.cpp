@@ -40,13 +40,6 @@ futures_answer unknown_status() {
                  "unknown.");
 }
 
-bool same_hex(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 std::string_view tif_name(const exec::order_request& order) {
     if (order.post_only) {
         return "GTX";
@@ -105,14 +98,16 @@ const std::string* param(const std::map<std::string, std::string, std::less<>>& 
 } // namespace
 
 futures_api::futures_api(market_state& market, order_api_options options)
-    : market_(market), options_(std::move(options)), signer_(options_.api_secret) {}
+    : market_(market), options_(std::move(options)), signer_(options_.api_secret),
+      wallet_(options_.balances_e8) {}
 
 futures_api::~futures_api() = default;
 
 bool futures_api::serves(std::string_view path) {
     return path == "/fapi/v1/order" || path == "/fapi/v1/allOpenOrders" ||
            path == "/fapi/v1/openOrders" || path == "/fapi/v2/positionRisk" ||
-           path == "/fapi/v1/countdownCancelAll" || path == "/fapi/v1/listenKey";
+           path == "/fapi/v2/balance" || path == "/fapi/v1/countdownCancelAll" ||
+           path == "/fapi/v1/listenKey";
 }
 
 void futures_api::ensure_exchange() {
@@ -163,22 +158,23 @@ void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
         return;
     }
     tracked_order& order = it->second;
-    switch (report.kind) {
-    case exec::exec_kind::ack:
-        order.exchange_id = report.exchange_id;
-        break;
-    case exec::exec_kind::partial_fill:
-    case exec::exec_kind::fill: {
-        order.executed = report.cum_qty;
-        const bool done = report.kind == exec::exec_kind::fill;
-        order.status = done ? "FILLED" : "PARTIALLY_FILLED";
-        order.open = !done;
+    if (!apply_report(order, report)) {
+        return; // a refused placement answers with an error, no event
+    }
+    if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
         const std::int64_t sign = order.request.side == core::side::buy ? 1 : -1;
         std::int64_t& position = positions_[order.symbol];
         double& entry = entry_prices_[order.symbol];
         const std::int64_t before = position;
         position += sign * report.fill_qty.lots();
         const double price = specs_[order.symbol].to_double(report.price);
+        if (before != 0 && (before > 0) != (sign > 0)) {
+            // Reduced (or closed, before flipping): the PnL realized goes to the wallet.
+            const std::int64_t closed = std::min(std::abs(before), report.fill_qty.lots());
+            const double pnl = (price - entry) * (before > 0 ? 1.0 : -1.0) *
+                               specs_[order.symbol].to_double(core::qty{closed});
+            wallet_.of(margin_asset(order.symbol)) += std::llround(pnl * 1e8);
+        }
         if (before == 0 || (before > 0) != (position > 0)) {
             entry = position == 0 ? 0.0 : price; // opened, or flipped through zero
         } else if (std::abs(position) > std::abs(before)) {
@@ -187,19 +183,6 @@ void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
                      price * static_cast<double>(report.fill_qty.lots())) /
                     static_cast<double>(std::abs(position));
         }
-        break;
-    }
-    case exec::exec_kind::cancelled:
-        order.status = report.reason == exec::reject_reason::expired ? "EXPIRED" : "CANCELED";
-        order.open = false;
-        break;
-    case exec::exec_kind::reject:
-        order.status = "REJECTED";
-        order.open = false;
-        return; // refused placements answer with an error, no event
-    case exec::exec_kind::cancel_reject:
-    case exec::exec_kind::unknown:
-        return;
     }
     add_order_event(order, report);
     if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
@@ -261,14 +244,15 @@ void futures_api::add_account_event(std::size_t symbol) {
     if (listen_key_.empty()) {
         return;
     }
-    std::string out = "{\"e\":\"ACCOUNT_UPDATE\",\"E\":" + std::to_string(now_ms_) +
-                      ",\"T\":" + std::to_string(now_ms_) +
-                      ",\"a\":{\"m\":\"ORDER\",\"B\":[{\"a\":\"USDT\",\"wb\":\"100000.00000000\","
-                      "\"cw\":\"100000.00000000\",\"bc\":\"0\"}],\"P\":[{\"s\":\"" +
-                      std::string(specs_[symbol].name().view()) + "\",\"pa\":\"" +
-                      format_position(symbol) +
-                      "\",\"ep\":\"0\",\"cr\":\"0\",\"up\":\"0\",\"mt\":\"cross\",\"iw\":\"0\","
-                      "\"ps\":\"BOTH\"}]}}";
+    const std::string wallet = format_e8(wallet_.of(margin_asset(symbol)));
+    std::string out =
+        "{\"e\":\"ACCOUNT_UPDATE\",\"E\":" + std::to_string(now_ms_) +
+        ",\"T\":" + std::to_string(now_ms_) + ",\"a\":{\"m\":\"ORDER\",\"B\":[{\"a\":\"" +
+        margin_asset(symbol) + "\",\"wb\":\"" + wallet + "\",\"cw\":\"" + wallet +
+        "\",\"bc\":\"0\"}],\"P\":[{\"s\":\"" + std::string(specs_[symbol].name().view()) +
+        "\",\"pa\":\"" + format_position(symbol) +
+        "\",\"ep\":\"0\",\"cr\":\"0\",\"up\":\"0\",\"mt\":\"cross\",\"iw\":\"0\","
+        "\"ps\":\"BOTH\"}]}}";
     ++stats_.user_events;
     events_.emplace_back(listen_key_, std::move(out));
 }
@@ -317,21 +301,10 @@ futures_answer futures_api::handle(std::string_view method, std::string_view pat
         out.retry_after_s = std::max<std::int64_t>(1, (until_ms - venue_ms + 999) / 1000);
         return out;
     };
-    if (venue_ms < banned_until_ms_) {
-        ++stats_.answers_418;
-        return rate_answer(418, banned_until_ms_);
-    }
-    if (venue_ms < limited_until_ms_) {
-        if (answered_429_) {
-            // Told to back off and did not: banned.
-            ++stats_.requests_in_backoff;
-            ++stats_.answers_418;
-            banned_until_ms_ = venue_ms + ban_ms_;
-            return rate_answer(418, banned_until_ms_);
-        }
-        answered_429_ = true;
-        ++stats_.answers_429;
-        return rate_answer(429, limited_until_ms_);
+    if (const auto verdict = limits_.check(venue_ms, stats_.answers_429, stats_.answers_418,
+                                           stats_.requests_in_backoff);
+        verdict.status != 0) {
+        return rate_answer(verdict.status, verdict.until_ms);
     }
     if (api_key != options_.api_key) {
         return error(401, -2015, "Invalid API-key, IP, or permissions for action.");
@@ -375,13 +348,13 @@ futures_answer futures_api::listen_key(std::string_view method, std::int64_t now
 void futures_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms,
                              bool ban_now) {
     const std::int64_t venue_ms = now_ms + clock_offset_ms_;
-    ban_ms_ = ban_ms;
-    answered_429_ = false;
+    limits_.ban_ms = ban_ms;
+    limits_.answered_429 = false;
     if (ban_now) {
-        banned_until_ms_ = venue_ms + ban_ms;
+        limits_.banned_until_ms = venue_ms + ban_ms;
         return;
     }
-    limited_until_ms_ = venue_ms + ms;
+    limits_.limited_until_ms = venue_ms + ms;
 }
 
 void futures_api::expire_listen_key(std::int64_t now_ms) {
@@ -393,6 +366,14 @@ void futures_api::expire_listen_key(std::int64_t now_ms) {
                          "{\"e\":\"listenKeyExpired\",\"E\":" + std::to_string(now_ms) +
                              ",\"listenKey\":\"" + listen_key_ + "\"}");
     expired_keys_.push_back(listen_key_);
+    listen_key_.clear();
+}
+
+void futures_api::lose_listen_key() {
+    if (listen_key_.empty()) {
+        return;
+    }
+    ++stats_.listen_keys_lost;
     listen_key_.clear();
 }
 
@@ -436,18 +417,14 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
     if (timestamp == nullptr) {
         return missing("timestamp");
     }
-    std::int64_t recv_window = 5000;
-    if (const std::string* window = param(p, "recvWindow"); window != nullptr) {
-        recv_window = std::atoll(window->c_str());
-        if (recv_window > 60'000 || recv_window <= 0) {
-            return error(400, -1131, "recvWindow must be less than 60000");
-        }
-    }
-    const std::int64_t sent_ms = std::atoll(timestamp->c_str());
     // The clock fault moves the venue's clock for this check only (the matching engine's time
     // never runs backwards).
-    const std::int64_t venue_ms = now_ms + clock_offset_ms_;
-    if (sent_ms > venue_ms + 1000 || venue_ms - sent_ms > recv_window) {
+    switch (check_timestamp(*timestamp, param(p, "recvWindow"), now_ms + clock_offset_ms_)) {
+    case timestamp_check::ok:
+        break;
+    case timestamp_check::bad_window:
+        return error(400, -1131, "recvWindow must be less than 60000");
+    case timestamp_check::outside:
         ++stats_.clock_rejects;
         return error(400, -1021, "Timestamp for this request is outside of the recvWindow.");
     }
@@ -480,6 +457,9 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
     }
     if (path == "/fapi/v2/positionRisk" && method == "GET") {
         return position_risk(p, now_ms);
+    }
+    if (path == "/fapi/v2/balance" && method == "GET") {
+        return balance(now_ms);
     }
     if (path == "/fapi/v1/countdownCancelAll" && method == "POST") {
         return countdown(p, now_ms);
@@ -593,8 +573,7 @@ futures_answer futures_api::place(const params& p, std::int64_t now_ms) {
     return ok(render_order(orders_.at(id)));
 }
 
-const futures_api::tracked_order* futures_api::find_order(std::size_t symbol,
-                                                          const params& p) const {
+const tracked_order* futures_api::find_order(std::size_t symbol, const params& p) const {
     const std::string* orig = param(p, "origClientOrderId");
     const std::string* order_id = param(p, "orderId");
     const tracked_order* found = nullptr;
@@ -728,6 +707,28 @@ futures_answer futures_api::position_risk(const params& p, std::int64_t now_ms) 
                "\"positionSide\":\"BOTH\",\"notional\":\"0\",\"isolatedWallet\":\"0\","
                "\"updateTime\":" +
                std::to_string(now_ms) + "}";
+    }
+    return ok(out + "]");
+}
+
+std::string futures_api::margin_asset(std::size_t symbol) const {
+    // As render_exchange_info names it.
+    return market_.at(symbol).name.ends_with("USDT") ? "USDT" : "USD";
+}
+
+futures_answer futures_api::balance(std::int64_t now_ms) {
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+        (void)wallet_.of(margin_asset(i));
+    }
+    std::string out = "[";
+    for (const auto& [asset, e8] : wallet_.all()) {
+        const std::string amount = format_e8(e8);
+        out += std::string(out.size() > 1 ? "," : "") +
+               "{\"accountAlias\":\"quoter-venue\",\"asset\":\"" + asset + "\",\"balance\":\"" +
+               amount + "\",\"crossWalletBalance\":\"" + amount +
+               "\",\"crossUnPnl\":\"0.00000000\",\"availableBalance\":\"" + amount +
+               "\",\"maxWithdrawAmount\":\"" + amount +
+               "\",\"marginAvailable\":true,\"updateTime\":" + std::to_string(now_ms) + "}";
     }
     return ok(out + "]");
 }

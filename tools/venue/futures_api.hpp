@@ -27,8 +27,10 @@
 // Not thread-safe: one instance on the venue's io_loop thread.
 #pragma once
 
+#include "account_balances.hpp"
 #include "market.hpp"
 #include "order_api.hpp"
+#include "request_checks.hpp"
 
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/exec/binance_signer.hpp"
@@ -56,6 +58,7 @@ struct futures_api_stats {
     std::uint64_t user_events = 0;
     std::uint64_t listen_keys_created = 0;
     std::uint64_t listen_keys_expired = 0;
+    std::uint64_t listen_keys_lost = 0; ///< Forgotten by the listen_key_lose fault.
     std::uint64_t keepalives = 0;
     std::uint64_t heartbeats = 0;        ///< countdownCancelAll requests accepted.
     std::uint64_t countdown_cancels = 0; ///< Orders cancelled because a countdown ran out.
@@ -107,6 +110,9 @@ public:
 
     /// Fault: the active listenKey expires now.
     void expire_listen_key(std::int64_t now_ms);
+    /// Fault: the active listenKey is forgotten without a word: no listenKeyExpired, its
+    /// stream stays open but carries nothing more; keep-alives answer -1125.
+    void lose_listen_key();
     /// Fault: requests until until_ms are swallowed (not executed, not answered).
     void silence_until(std::int64_t until_ms) { silent_until_ms_ = until_ms; }
     [[nodiscard]] std::int64_t silent_until() const { return silent_until_ms_; }
@@ -128,20 +134,12 @@ public:
     [[nodiscard]] std::string open_client_ids_json() const;
     /// {"BTCUSDT":"0.010",...}: the account's positions.
     [[nodiscard]] std::string positions_json() const;
+    /// {"USDT":<10^-8 units>,...}: the wallet balances (assets touched so far).
+    [[nodiscard]] std::string wallet_json() const { return wallet_.json(); }
     /// Symbols whose countdown is armed.
     [[nodiscard]] std::size_t countdowns_armed() const;
 
 private:
-    struct tracked_order {
-        std::string client_id;
-        std::size_t symbol = 0;
-        exec::order_request request;
-        std::uint64_t exchange_id = 0;
-        core::qty executed;
-        std::string status = "NEW";
-        bool open = true;
-        std::int64_t time_ms = 0;
-    };
     using params = std::map<std::string, std::string, std::less<>>;
 
     void on_exec_report(const exec::exec_report& report) noexcept override;
@@ -157,6 +155,9 @@ private:
     futures_answer query_order(const params& p) const;
     futures_answer open_orders(const params& p) const;
     futures_answer position_risk(const params& p, std::int64_t now_ms) const;
+    futures_answer balance(std::int64_t now_ms);
+    /// The margin asset of symbol (its quote asset, as exchangeInfo names it).
+    [[nodiscard]] std::string margin_asset(std::size_t symbol) const;
     futures_answer countdown(const params& p, std::int64_t now_ms);
     /// Cancels every open order of symbol through the matching engine; returns how many.
     std::size_t cancel_symbol(std::size_t symbol, std::int64_t now_ms);
@@ -176,7 +177,9 @@ private:
     std::vector<exec::exec_report> reports_;        ///< Reports of the request being handled.
     std::vector<std::int64_t> positions_;           ///< Signed lots per symbol.
     std::vector<double> entry_prices_;              ///< Average entry price per symbol.
-    std::vector<std::int64_t> countdown_at_ms_;     ///< Per symbol; 0: not armed.
+    /// Wallet balance per margin asset: the starting balance plus realized PnL.
+    account_balances wallet_;
+    std::vector<std::int64_t> countdown_at_ms_; ///< Per symbol; 0: not armed.
     std::uint64_t next_id_ = 1;
     std::int64_t next_trade_id_ = 1;
     std::int64_t now_ms_ = 0;
@@ -187,11 +190,8 @@ private:
     std::int64_t silent_until_ms_ = 0;
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
-    std::int64_t limited_until_ms_ = 0; ///< Rate limit fault: 429 until then (venue time).
-    std::int64_t ban_ms_ = 0;           ///< Length of the ban a request in backoff earns.
-    bool answered_429_ = false;         ///< A 429 was answered in the current window.
-    std::int64_t banned_until_ms_ = 0;  ///< 418 until then (venue time).
-    std::int64_t clock_offset_ms_ = 0;  ///< Venue clock minus wall clock.
+    rate_limit_windows limits_;        ///< The rate limit fault (venue time).
+    std::int64_t clock_offset_ms_ = 0; ///< Venue clock minus wall clock.
     futures_api_stats stats_;
 };
 

@@ -2,6 +2,7 @@
 // Prints "listening HOST:PORT" as its first stdout line once it accepts connections (port 0
 // picks a free port, so tests can run in parallel), then serves until SIGINT/SIGTERM or
 // --exit-after-ms.
+#include "account_balances.hpp"
 #include "ed25519_verifier.hpp"
 #include "market.hpp"
 #include "replay_market.hpp"
@@ -126,9 +127,21 @@ int main(int argc, char** argv) {
     app.add_option("--api-ed25519-key", ed25519_key_file,
                    "PEM file with the Ed25519 public key of --api-key: requests are verified "
                    "with it instead of --api-secret, and session.logon is accepted");
+    std::vector<std::string> balances;
+    app.add_option("--balance", balances,
+                   "Starting balance of the account, ASSET=AMOUNT (repeatable; spot balances and "
+                   "the futures wallet). Default: 0 of a base asset, 100000 of USDT/USD");
     app.add_flag("--verbose", server_options.verbose, "Log sessions and control requests");
 
     CLI11_PARSE(app, argc, argv);
+    for (const std::string& text : balances) {
+        const auto balance = venue::parse_balance(text);
+        if (!balance) {
+            std::fprintf(stderr, "quoter-venue: --balance %s is not ASSET=AMOUNT\n", text.c_str());
+            return 2;
+        }
+        server_options.orders.balances_e8.push_back(*balance);
+    }
     if (!ed25519_key_file.empty()) {
         std::ifstream file(ed25519_key_file);
         std::stringstream text;

@@ -35,13 +35,6 @@ std::string missing(const std::string& id, std::string_view name) {
                            "' was not sent, was empty/null, or malformed.");
 }
 
-bool same_hex(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 std::string_view tif_name(exec::time_in_force tif) {
     switch (tif) {
     case exec::time_in_force::gtc:
@@ -70,7 +63,8 @@ struct order_api::parsed_request {
 };
 
 order_api::order_api(market_state& market, order_api_options options)
-    : market_(market), options_(std::move(options)), signer_(options_.api_secret) {
+    : market_(market), options_(std::move(options)), signer_(options_.api_secret),
+      balances_(options_.balances_e8) {
     if (!options_.api_ed25519_public_pem.empty()) {
         ed25519_ = ed25519_verifier::from_public_pem(options_.api_ed25519_public_pem);
         if (!ed25519_) {
@@ -120,30 +114,8 @@ void order_api::on_exec_report(const exec::exec_report& report) noexcept {
         return;
     }
     tracked_order& order = it->second;
-    switch (report.kind) {
-    case exec::exec_kind::ack:
-        order.exchange_id = report.exchange_id;
-        break;
-    case exec::exec_kind::partial_fill:
-        order.executed = report.cum_qty;
-        order.status = "PARTIALLY_FILLED";
-        break;
-    case exec::exec_kind::fill:
-        order.executed = report.cum_qty;
-        order.status = "FILLED";
-        order.open = false;
-        break;
-    case exec::exec_kind::cancelled:
-        order.status = report.reason == exec::reject_reason::expired ? "EXPIRED" : "CANCELED";
-        order.open = false;
-        break;
-    case exec::exec_kind::reject:
-        order.status = "REJECTED";
-        order.open = false;
-        return; // refused placements answer with an error, no executionReport
-    case exec::exec_kind::cancel_reject:
-    case exec::exec_kind::unknown:
-        return;
+    if (!apply_report(order, report)) {
+        return; // a refused placement answers with an error, no executionReport
     }
     add_execution_report(order, report);
     if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
@@ -159,14 +131,7 @@ std::pair<std::string, std::string> order_api::assets(std::size_t symbol) const 
 }
 
 std::int64_t& order_api::balance_e8(const std::string& asset) {
-    for (auto& [name, amount] : balances_e8_) {
-        if (name == asset) {
-            return amount;
-        }
-    }
-    const bool quote = asset == "USDT" || asset == "USD";
-    balances_e8_.emplace_back(asset, (quote ? 10'000'000LL : 1'000LL) * 100'000'000LL);
-    return balances_e8_.back().second;
+    return balances_.of(asset);
 }
 
 void order_api::add_execution_report(const tracked_order& order, const exec::exec_report& report) {
@@ -227,20 +192,12 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
 
 void order_api::add_account_position(std::size_t symbol) {
     const auto [base, quote] = assets(symbol);
-    const auto amount = [](std::int64_t e8) {
-        char text[48];
-        const std::int64_t whole = e8 / 100'000'000;
-        const std::int64_t fraction = (e8 < 0 ? -e8 : e8) % 100'000'000;
-        std::snprintf(text, sizeof text, "%s%lld.%08lld", e8 < 0 && whole == 0 ? "-" : "",
-                      static_cast<long long>(whole), static_cast<long long>(fraction));
-        return std::string(text);
-    };
     std::string out = "{\"e\":\"outboundAccountPosition\",\"E\":" + std::to_string(now_ms_) +
                       ",\"u\":" + std::to_string(now_ms_) + ",\"B\":[";
     bool first = true;
     for (const std::string& asset : {base, quote}) {
         out += std::string(first ? "" : ",") + "{\"a\":\"" + asset + "\",\"f\":\"" +
-               amount(balance_e8(asset)) + "\",\"l\":\"0.00000000\"}";
+               format_e8(balance_e8(asset)) + "\",\"l\":\"0.00000000\"}";
         first = false;
     }
     out += "]}";
@@ -305,14 +262,9 @@ std::string order_api::account(const parsed_request& request) {
         (void)balance_e8(quote);
     }
     bool first = true;
-    for (const auto& [asset, e8] : balances_e8_) {
-        char text[96];
-        std::snprintf(text, sizeof text,
-                      "%s{\"asset\":\"%s\",\"free\":\"%lld.%08lld\","
-                      "\"locked\":\"0.00000000\"}",
-                      first ? "" : ",", asset.c_str(), static_cast<long long>(e8 / 100'000'000),
-                      static_cast<long long>((e8 < 0 ? -e8 : e8) % 100'000'000));
-        result += text;
+    for (const auto& [asset, e8] : balances_.all()) {
+        result += std::string(first ? "" : ",") + "{\"asset\":\"" + asset + "\",\"free\":\"" +
+                  format_e8(e8) + "\",\"locked\":\"0.00000000\"}";
         first = false;
     }
     return result_frame(request.id, result + "]}");
@@ -398,22 +350,18 @@ std::string order_api::render_order(const tracked_order& order, bool full) const
 void order_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms,
                            bool ban_now) {
     now_ms += clock_offset_ms_;
-    ban_ms_ = ban_ms > 0 ? ban_ms : 2 * ms;
-    answered_429_ = false;
+    limits_.ban_ms = ban_ms > 0 ? ban_ms : 2 * ms;
+    limits_.answered_429 = false;
     if (ban_now) {
-        banned_until_ms_ = now_ms + ban_ms_;
-        limited_until_ms_ = 0;
+        limits_.banned_until_ms = now_ms + limits_.ban_ms;
+        limits_.limited_until_ms = 0;
     } else {
-        limited_until_ms_ = now_ms + ms;
+        limits_.limited_until_ms = now_ms + ms;
     }
 }
 
 std::string order_api::balances_json() const {
-    std::string out = "{";
-    for (const auto& [asset, e8] : balances_e8_) {
-        out += (out.size() > 1 ? ",\"" : "\"") + asset + "\":" + std::to_string(e8);
-    }
-    return out + "}";
+    return balances_.json();
 }
 
 std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms,
@@ -451,21 +399,10 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
                "\",\"data\":{\"serverTime\":" + std::to_string(now_ms) +
                ",\"retryAfter\":" + std::to_string(until_ms) + "}}}";
     };
-    if (now_ms < banned_until_ms_) {
-        ++stats_.answers_418;
-        return rate_frame(418, banned_until_ms_);
-    }
-    if (now_ms < limited_until_ms_) {
-        if (answered_429_) {
-            // The client was told to back off and did not: banned.
-            ++stats_.requests_in_backoff;
-            ++stats_.answers_418;
-            banned_until_ms_ = now_ms + ban_ms_;
-            return rate_frame(418, banned_until_ms_);
-        }
-        answered_429_ = true;
-        ++stats_.answers_429;
-        return rate_frame(429, limited_until_ms_);
+    if (const auto verdict = limits_.check(now_ms, stats_.answers_429, stats_.answers_418,
+                                           stats_.requests_in_backoff);
+        verdict.status != 0) {
+        return rate_frame(verdict.status, verdict.until_ms);
     }
     if (parsed.method == "time") {
         ++stats_.time_requests;
@@ -538,15 +475,12 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
     if (timestamp == nullptr) {
         return missing(parsed.id, "timestamp");
     }
-    std::int64_t recv_window = 5000;
-    if (const std::string* window = parsed.param("recvWindow"); window != nullptr) {
-        recv_window = std::atoll(window->c_str());
-        if (recv_window > 60'000 || recv_window <= 0) {
-            return error_frame(parsed.id, 400, -1131, "recvWindow must be less than 60000");
-        }
-    }
-    const std::int64_t sent_ms = std::atoll(timestamp->c_str());
-    if (sent_ms > now_ms + 1000 || now_ms - sent_ms > recv_window) {
+    switch (check_timestamp(*timestamp, parsed.param("recvWindow"), now_ms)) {
+    case timestamp_check::ok:
+        break;
+    case timestamp_check::bad_window:
+        return error_frame(parsed.id, 400, -1131, "recvWindow must be less than 60000");
+    case timestamp_check::outside:
         ++stats_.clock_rejects;
         return error_frame(parsed.id, 400, -1021,
                            "Timestamp for this request is outside of the recvWindow.");
@@ -723,6 +657,7 @@ std::string order_api::place(const parsed_request& request, std::int64_t now_ms)
         }
     }
     ++stats_.orders_placed;
+    stats_.buy_orders_placed += orders_.at(id).request.side == core::side::buy ? 1 : 0;
     return result_frame(request.id, render_order(orders_.at(id), full));
 }
 

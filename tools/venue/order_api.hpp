@@ -17,8 +17,10 @@
 // Not thread-safe: one instance on the venue's io_loop thread.
 #pragma once
 
+#include "account_balances.hpp"
 #include "ed25519_verifier.hpp"
 #include "market.hpp"
+#include "request_checks.hpp"
 
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/exec/binance_signer.hpp"
@@ -45,6 +47,9 @@ struct order_api_options {
     /// are then verified against it (Ed25519 signatures in base64) instead of the HMAC secret,
     /// and session.logon is accepted. Empty: an HMAC key (session.logon is refused).
     std::string api_ed25519_public_pem;
+    /// Starting balances of the account (asset, 10^-8 units), spot and futures wallet alike
+    /// (--balance); an asset not named starts at 0, a quote asset (USDT, USD) at 100,000.
+    std::vector<std::pair<std::string, std::int64_t>> balances_e8;
 };
 
 /// One WebSocket API connection's authentication (session.logon). Owned by the server's
@@ -59,6 +64,7 @@ struct order_api_stats {
     std::uint64_t requests = 0;
     std::uint64_t signature_failures = 0;
     std::uint64_t orders_placed = 0;
+    std::uint64_t buy_orders_placed = 0; ///< Of orders_placed, buys.
     std::uint64_t orders_rejected = 0;
     std::uint64_t orders_cancelled = 0;
     std::uint64_t answers_dropped = 0;      ///< order.place answers withheld by the fault.
@@ -153,16 +159,6 @@ public:
     [[nodiscard]] std::string balances_json() const;
 
 private:
-    struct tracked_order {
-        std::string client_id;
-        std::size_t symbol = 0;
-        exec::order_request request;
-        std::uint64_t exchange_id = 0;
-        core::qty executed;
-        std::string status = "NEW";
-        bool open = true;
-        std::int64_t time_ms = 0;
-    };
     struct parsed_request;
 
     void on_exec_report(const exec::exec_report& report) noexcept override;
@@ -206,13 +202,10 @@ private:
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     std::uint32_t lose_cancel_alls_ = 0;
-    std::int64_t limited_until_ms_ = 0; ///< Rate limit fault: 429 until then.
-    std::int64_t ban_ms_ = 0;           ///< Length of the ban a request in backoff earns.
-    bool answered_429_ = false;         ///< A 429 was answered in the current window.
-    std::int64_t banned_until_ms_ = 0;  ///< 418 until then.
-    std::int64_t clock_offset_ms_ = 0;  ///< Venue clock minus wall clock.
-    std::int64_t engine_ms_ = 0;        ///< Latest time the matching engine was shown.
-    std::int64_t silent_until_ms_ = 0;  ///< Requests are swallowed until then.
+    rate_limit_windows limits_;        ///< The rate limit fault (venue time).
+    std::int64_t clock_offset_ms_ = 0; ///< Venue clock minus wall clock.
+    std::int64_t engine_ms_ = 0;       ///< Latest time the matching engine was shown.
+    std::int64_t silent_until_ms_ = 0; ///< Requests are swallowed until then.
     std::uint32_t delay_place_answers_ = 0;
     std::int64_t place_answer_delay_ms_ = 0;
     std::int64_t answer_delay_ms_ = 0; ///< Hold of the answer handle() just returned.
@@ -223,9 +216,8 @@ private:
     std::int64_t now_ms_ = 0;
     /// newClientOrderId of the cancel being handled ("" when none): `c` of its report.
     std::string cancel_client_id_;
-    /// The venue's one account: free balance per asset, 10^-8 units (first use: 1,000 of a
-    /// base asset, 10,000,000 of a quote asset).
-    std::vector<std::pair<std::string, std::int64_t>> balances_e8_;
+    /// The venue's one account: free balance per asset (see order_api_options::balances_e8).
+    account_balances balances_;
 };
 
 } // namespace quoter::venue

@@ -685,6 +685,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("ws_api_requests", orders.stats().requests);
         add("ws_api_signature_failures", orders.stats().signature_failures);
         add("orders_placed", orders.stats().orders_placed);
+        add("buy_orders_placed", orders.stats().buy_orders_placed);
         add("orders_rejected", orders.stats().orders_rejected);
         add("orders_cancelled", orders.stats().orders_cancelled);
         add("order_answers_dropped", orders.stats().answers_dropped);
@@ -722,6 +723,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_user_events", futures.stats().user_events);
         add("listen_keys_created", futures.stats().listen_keys_created);
         add("listen_keys_expired", futures.stats().listen_keys_expired);
+        add("listen_keys_lost", futures.stats().listen_keys_lost);
         add("listen_key_keepalives", futures.stats().keepalives);
         add("countdown_heartbeats", futures.stats().heartbeats);
         add("countdown_cancels", futures.stats().countdown_cancels);
@@ -740,6 +742,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_user_streams", user_streams);
         out += ",\"futures_open_client_ids\":" + futures.open_client_ids_json();
         out += ",\"futures_positions\":" + futures.positions_json();
+        out += ",\"futures_wallet\":" + futures.wallet_json();
         out += ",\"stalled\":";
         out += stall_active ? "true" : "false";
         out += ",\"session_ids\":[";
@@ -840,6 +843,9 @@ struct server_core : std::enable_shared_from_this<server_core> {
         } else if (action == "listen_key_expire") {
             futures.expire_listen_key(wall_ms());
             flush_futures_events();
+            ok();
+        } else if (action == "listen_key_lose") {
+            futures.lose_listen_key();
             ok();
         } else if (action == "futures_silence") {
             futures.silence_until(wall_ms() + param_int(params, "ms", 1'000));

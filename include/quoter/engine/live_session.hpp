@@ -47,7 +47,8 @@ struct live_session_config {
     /// the session when zero (the process start time, so client ids differ across restarts).
     exec::binance_spot_gateway_config gateway;
     /// Set: USD-M futures through exec::binance_futures_gateway instead (same start_us rule);
-    /// the position positionRisk reports is adopted into the account before the first quote.
+    /// the position positionRisk reports and the wallet balance are adopted into the account
+    /// before the first quote (spot: the base and quote balances).
     std::optional<exec::binance_futures_gateway_config> futures_gateway;
     /// How long the gateway may take to open its session and reconcile before the run fails,
     /// in ms.
@@ -106,9 +107,10 @@ struct live_status {
     std::uint64_t orders_sent = 0;         ///< Quote orders that passed the risk gate.
     std::uint64_t flatten_orders_sent = 0; ///< Flatten orders that passed the risk gate.
     std::uint64_t risk_rejects = 0;
-    core::qty position;
-    double equity = 0.0;    ///< Quote asset, marked to the mid.
-    double total_pnl = 0.0; ///< Quote asset.
+    core::qty position;         ///< Lots of the venue's trading spec.
+    double position_base = 0.0; ///< The same in the base asset.
+    double equity = 0.0;        ///< Quote asset, marked to the mid.
+    double total_pnl = 0.0;     ///< Quote asset.
     live::service_stats market_data;
     /// Kill cancel-alls whose confirmation the gateway gave up on (a critical alert each).
     std::uint64_t kill_gave_up = 0;

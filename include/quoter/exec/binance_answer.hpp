@@ -107,7 +107,8 @@ public:
 
     /// The list the last answer carried, if its result was one (empty otherwise): orders of
     /// openOrders.status, openOrders.cancelAll and GET /fapi/v1/openOrders; balances of
-    /// account.status; positions of GET /fapi/v2/positionRisk (symbols outside the table are
+    /// account.status and GET /fapi/v2/balance (free_e8 the wallet balance, locked_e8 the cross
+    /// wallet balance); positions of GET /fapi/v2/positionRisk (symbols outside the table are
     /// skipped). At most max_listed entries each; listing_truncated() says when more came.
     [[nodiscard]] std::span<const answered_order> listed_orders() const noexcept;
     [[nodiscard]] std::span<const asset_balance> listed_balances() const noexcept;

@@ -24,8 +24,15 @@
 // listenKeyExpired event makes a new key and a new stream. Every time the stream opens the
 // gateway reconciles before it takes new orders (submit() answers `disconnected` until then):
 // GET /fapi/v1/openOrders; orders of earlier runs of the same id tag are cancelled, foreign ones
-// too when cancel_foreign_orders, this run's stay; then GET /fapi/v2/positionRisk, whose
-// positions are adopted (positions()); then ready().
+// too when cancel_foreign_orders, this run's stay; then GET /fapi/v2/positionRisk and
+// GET /fapi/v2/balance, whose positions and wallet balances are adopted (positions(),
+// balances(); ACCOUNT_UPDATE keeps both current); then ready().
+//
+// I/O thread idling and written stamps as the spot gateway's: after a pass with nothing to do
+// the I/O thread follows `idle` (core/wait_policy.hpp; block: a futex sleep the core's next
+// request ends at once, socket input and timers seen within max_block_us), and a core request's
+// (request id, tsc_clock time) goes back on a ring when its bytes were written to the socket
+// (poll_written()).
 //
 // Dead-man's switch: while ready, POST /fapi/v1/countdownCancelAll (countdown_ms) for every
 // symbol every heartbeat_ms, so the venue cancels every order if quoter stops talking.
@@ -43,6 +50,7 @@
 #pragma once
 
 #include "quoter/core/symbol_spec.hpp"
+#include "quoter/core/wait_policy.hpp"
 #include "quoter/exec/binance_order_params.hpp"
 #include "quoter/exec/binance_rate_limits.hpp"
 #include "quoter/exec/binance_spot_gateway.hpp"
@@ -95,6 +103,10 @@ struct binance_futures_gateway_config {
     /// cancel-all again while any rest, at most kill_confirm_attempts times.
     std::int64_t kill_check_delay_ms = 200;
     std::uint32_t kill_confirm_attempts = 5;
+    /// What the I/O thread does after a pass that found nothing to do (see above).
+    core::idle_policy idle = core::idle_policy::block;
+    /// block: the longest the I/O thread sleeps before it looks at its sockets and timers (us).
+    std::int64_t max_block_us = 50;
 };
 
 /// A position on the venue: signed lots and the venue's average entry price (0 when unknown).
@@ -136,8 +148,10 @@ public:
     /// Positions as positionRisk told at the last reconciliation (amount and entry price),
     /// amounts updated by ACCOUNT_UPDATE events. Any thread; locks.
     [[nodiscard]] std::vector<futures_position> positions() const;
-    /// The spot gateway's balances() for the same session code: futures report none.
-    [[nodiscard]] std::vector<asset_balance> balances() const { return {}; }
+    /// Balances as GET /fapi/v2/balance told at the last reconciliation, updated by
+    /// ACCOUNT_UPDATE events: asset_balance::free_e8 is the wallet balance, locked_e8 the cross
+    /// wallet balance. Any thread; locks.
+    [[nodiscard]] std::vector<asset_balance> balances() const;
     [[nodiscard]] const binance_gateway_counters& counters() const noexcept;
     [[nodiscard]] const binance_futures_counters& futures_counters() const noexcept;
     /// Local-to-venue clock offset in ms (venue time = local wall time + offset).

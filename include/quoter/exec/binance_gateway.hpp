@@ -33,7 +33,8 @@ public:
     [[nodiscard]] bool futures() const noexcept { return futures_ != nullptr; }
     /// Where orders go: the WebSocket API URL (spot) or the REST origin (futures).
     [[nodiscard]] const std::string& url() const noexcept { return url_; }
-    /// Spot: the balances the last reconciliation read; futures: none.
+    /// The balances the last reconciliation read (spot: account.status, free and locked;
+    /// futures: GET /fapi/v2/balance and later ACCOUNT_UPDATEs, wallet and cross wallet).
     [[nodiscard]] std::vector<asset_balance> balances() const;
     /// Futures: the positions the last reconciliation read (and ACCOUNT_UPDATE changed); spot:
     /// none.

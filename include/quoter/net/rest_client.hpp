@@ -49,6 +49,9 @@ struct rest_request {
     std::string body;
     /// Content-Type of a non-empty body.
     std::string content_type = "application/x-www-form-urlencoded";
+    /// Runs on the loop's thread when the request's bytes were written to the socket, before
+    /// its answer is read (not when it fails first); may be empty.
+    std::function<void()> on_written;
 };
 
 enum class rest_error : std::uint8_t {

@@ -1,0 +1,68 @@
+// request_checks: what the venue's spot (order_api) and futures (futures_api) order endpoints
+// check and keep alike: the signature comparison, the timestamp / recvWindow check, the
+// rate-limit fault's 429 / 418 windows, and the order table entry with its update from the
+// matching engine's reports. The two APIs differ only in how a request arrives (a WebSocket API
+// frame, a REST query and body) and how the answer is written.
+//
+// Single-threaded (the venue's io_loop), as the APIs.
+#pragma once
+
+#include "quoter/core/fixed_point.hpp"
+#include "quoter/exec/order_types.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace quoter::venue {
+
+/// Two hex signatures are equal in any letter case.
+[[nodiscard]] bool same_hex(std::string_view a, std::string_view b);
+
+enum class timestamp_check : std::uint8_t {
+    ok,
+    bad_window, ///< recvWindow not in (0, 60000]: -1131.
+    outside,    ///< timestamp more than 1 s ahead or older than recvWindow: -1021.
+};
+
+/// Binance's timestamp check: recv_window (nullptr: 5000 ms) and the request's timestamp against
+/// the venue's clock (ms).
+[[nodiscard]] timestamp_check check_timestamp(const std::string& timestamp,
+                                              const std::string* recv_window,
+                                              std::int64_t venue_ms);
+
+/// The rate-limit fault's windows (venue time, ms): 429 until limited_until; a request during
+/// that window after its 429 earns a ban of ban_ms; 418 until banned_until.
+struct rate_limit_windows {
+    std::int64_t limited_until_ms = 0;
+    std::int64_t ban_ms = 0;
+    bool answered_429 = false; ///< A 429 was answered in the current window.
+    std::int64_t banned_until_ms = 0;
+
+    struct verdict {
+        int status = 0;            ///< 0: pass; 429 or 418: answer that, do not execute.
+        std::int64_t until_ms = 0; ///< End of the window the answer names.
+    };
+    /// The verdict on a request at venue_ms; counts 429s, 418s and requests made in a backoff.
+    verdict check(std::int64_t venue_ms, std::uint64_t& answers_429, std::uint64_t& answers_418,
+                  std::uint64_t& requests_in_backoff);
+};
+
+/// One order of the venue's table, as both APIs keep it.
+struct tracked_order {
+    std::string client_id;
+    std::size_t symbol = 0;
+    exec::order_request request;
+    std::uint64_t exchange_id = 0;
+    core::qty executed;
+    std::string status = "NEW";
+    bool open = true;
+    std::int64_t time_ms = 0;
+};
+
+/// Applies a matching-engine report to its order; true when it becomes a user-data event
+/// (acks, fills, cancels; not a refused placement, which answers with an error, nor a cancel
+/// reject).
+bool apply_report(tracked_order& order, const exec::exec_report& report);
+
+} // namespace quoter::venue
