@@ -679,7 +679,10 @@ futures_answer futures_api::open_orders(const params& p) const {
     std::string out = "[";
     for (const auto& [key, order] : orders_) {
         if (order.open && (!symbol || order.symbol == *symbol)) {
-            out += (out.size() > 1 ? "," : "") + render_order(order);
+            if (out.size() > 1) {
+                out += ',';
+            }
+            out += render_order(order);
         }
     }
     return ok(out + "]");

@@ -247,7 +247,10 @@ std::string order_api::open_orders(const parsed_request& request) {
     std::string result = "[";
     for (const auto& [key, order] : orders_) {
         if (order.open && (!symbol || order.symbol == *symbol)) {
-            result += (result.size() > 1 ? "," : "") + render_order(order, true);
+            if (result.size() > 1) {
+                result += ',';
+            }
+            result += render_order(order, true);
         }
     }
     return result_frame(request.id, result + "]");
