@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <span>
 
 namespace quoter::engine {
@@ -338,6 +339,25 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
         }
         desired_.bids[i] = bid;
         desired_.asks[i] = ask;
+    }
+    if (set.mode == strategy::quote_mode::flatten) [[unlikely]] {
+        // The strategy asks for the whole deviation in one order; beyond the per-order limits
+        // the risk gate would refuse it on every requote and the inventory would stay. Reduce
+        // it in the largest pieces the limits allow instead (each still checked by the gate).
+        const auto clip = [&](exec::side_quote& quote) {
+            if (quote.qty.lots() <= 0) {
+                return;
+            }
+            const std::optional<core::qty> cap = risk::largest_order_qty(
+                instrument_.trading_spec, risk_.config().limits, quote.price, account_view_.equity);
+            if (cap && cap->lots() < quote.qty.lots()) {
+                quote.qty = *cap;
+            }
+        };
+        for (std::size_t i = 0; i < count; ++i) {
+            clip(desired_.bids[i]);
+            clip(desired_.asks[i]);
+        }
     }
     ++stats_.quote_updates;
     quotes_.update(desired_, now);

@@ -71,6 +71,28 @@ TEST_CASE("a valid book leads to quotes on both sides, acknowledged by the excha
     CHECK(ask.price.ticks() > ask0 - 1);
 }
 
+TEST_CASE("an inventory beyond the hard band is reduced in orders the per-order limit allows",
+          "[engine]") {
+    // 0.1 BTC (6,000 USDT) and 11,143 USDT: 35% of the equity in inventory, past the strategy's
+    // 30% hard band (it flattens) and short of the 50% kill. One sell of the whole 0.1 BTC is
+    // 7 times the 5% order notional limit and would be refused on every requote.
+    core_loop_config cfg;
+    cfg.risk.limits.order_notional_pct = 5.0;
+    fixture f(cfg);
+    const core::symbol_spec& spec = f.instrument.trading_spec;
+    const core::qty held = spec.round_qty_down(0.1);
+    const std::int64_t cost = spec.notional_units(core::price{bid0}, held);
+    f.loop.restore(held, cost, cost * 13 / 7, 0);
+    f.run_books(1'000 * ms, 30);
+    CHECK(f.loop.gate().risk_rejects() == 0);
+    REQUIRE(f.exchange.stats().orders_received > 0);
+    const auto& ask = f.loop.quotes().order(core::side::sell, 0);
+    CHECK(ask.status == exec::order_status::acked);
+    CHECK(ask.qty.lots() > 0);
+    CHECK(spec.to_double(ask.price) * spec.to_double(ask.qty) <= 0.05 * f.loop.account().equity());
+    CHECK(f.loop.quotes().order(core::side::buy, 0).status != exec::order_status::acked);
+}
+
 TEST_CASE("the risk gate refuses orders with a reason and they never reach the exchange",
           "[engine]") {
     core_loop_config cfg;
