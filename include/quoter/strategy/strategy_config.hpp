@@ -124,7 +124,8 @@ struct intensity_params {
 ///  - from soft_limit_pct: reduce_only — only the side that moves inventory toward the target is
 ///    quoted, and the model's skew is multiplied by reduce_skew_multiplier;
 ///  - from hard_limit_pct: flatten — only the reducing side, one order for the whole deviation at
-///    the most aggressive post-only price (one tick inside the opposite best).
+///    the most aggressive post-only price (one tick inside the opposite best); the core loop
+///    sends it in the largest pieces the per-order risk limits allow.
 struct inventory_bands {
     /// Inventory the strategy steers toward, in base-asset units.
     double target_inventory = 0.0;
