@@ -59,37 +59,6 @@ std::optional<md::symbol_registry> make_symbols_registry(const engine_config& co
     return registry;
 }
 
-/// Symbols the first lines of the captures carry market data for (upper case, as Binance
-/// spells them), read from each line's "s" field; for a message naming what a replay lacks.
-std::vector<std::string> capture_symbols(const std::vector<std::string>& files) {
-    constexpr std::uint64_t lines_per_file = 2000;
-    std::vector<std::string> out;
-    for (const auto& file : files) {
-        md::gzip_line_reader reader;
-        if (!reader.open(file)) {
-            continue;
-        }
-        std::string_view line;
-        for (std::uint64_t n = 0; n < lines_per_file && reader.next_line(line); ++n) {
-            constexpr std::string_view key = "\"s\":\"";
-            const auto at = line.find(key);
-            if (at == std::string_view::npos) {
-                continue;
-            }
-            const auto begin = at + key.size();
-            const auto stop = line.find('"', begin);
-            if (stop == std::string_view::npos || stop == begin) {
-                continue;
-            }
-            std::string name(line.substr(begin, stop - begin));
-            if (std::find(out.begin(), out.end(), name) == out.end()) {
-                out.push_back(std::move(name));
-            }
-        }
-    }
-    return out;
-}
-
 std::string joined(const std::vector<std::string>& names) {
     std::string out;
     for (const auto& name : names) {

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace quoter::app {
 
@@ -16,5 +17,14 @@ namespace quoter::app {
 /// (book quantities with Binance's 8 decimals). nullopt when those filters make no valid book.
 [[nodiscard]] std::optional<md::symbol_registry> replay_registry(const engine_config& config,
                                                                  const std::string& first_file);
+
+/// The same for one symbol of engine.symbols (its name, [symbol.<NAME>] filters and spec).
+[[nodiscard]] std::optional<md::symbol_registry> replay_registry(const engine_config& config,
+                                                                 const symbol_entry& symbol,
+                                                                 const std::string& first_file);
+
+/// Symbols the first lines of the captures carry market data for (upper case, as Binance
+/// spells them), read from each line's "s" field, in the order first seen.
+[[nodiscard]] std::vector<std::string> capture_symbols(const std::vector<std::string>& files);
 
 } // namespace quoter::app

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -50,12 +51,21 @@ engine::core_loop_config replay_loop_config(const engine_config& config) {
     return out;
 }
 
+/// How one capture is replayed: the registry of the symbol it trades and that symbol's loop.
+struct capture_replay {
+    md::symbol_registry registry;
+    engine::core_loop_config loop;
+};
+
 /// One trial's loaded configuration, ready to run units.
 struct prepared_trial {
     engine::backtest_config run;
     core::symbol_spec spec;
     engine::core_loop_config loop;
     std::optional<md::symbol_registry> registry;
+    /// With several symbols (engine.symbols): each capture file replays the configured symbol
+    /// it holds, with that symbol's strategy and limits ([symbol.<NAME>]).
+    std::map<std::string, capture_replay> by_capture;
     core::duration_ns record_interval_ns = core::ns_per_s;
 };
 
@@ -86,6 +96,7 @@ std::optional<std::vector<prepared_trial>> prepare(const std::string& path,
                                                    const std::vector<std::string>& captures) {
     std::vector<prepared_trial> out;
     out.reserve(trials.size());
+    std::map<std::string, std::vector<std::string>> held; // capture file -> symbols it holds
     for (const auto& t : trials) {
         const auto loaded = load_engine_config(path, trial_options(profile, &t));
         if (!loaded) {
@@ -99,7 +110,42 @@ std::optional<std::vector<prepared_trial>> prepare(const std::string& path,
         p.spec = loaded->spec;
         p.loop = replay_loop_config(*loaded);
         p.record_interval_ns = p.run.record_interval_ns;
-        if (!captures.empty()) {
+        if (!captures.empty() && loaded->symbols.size() > 1) {
+            for (const std::string& file : captures) {
+                if (p.by_capture.count(file) != 0) {
+                    continue;
+                }
+                if (held.count(file) == 0) {
+                    held[file] = capture_symbols({file});
+                }
+                const auto entry = std::find_if(
+                    loaded->symbols.begin(), loaded->symbols.end(), [&](const symbol_entry& e) {
+                        const auto& names = held[file];
+                        return std::find(names.begin(), names.end(), e.name) != names.end();
+                    });
+                if (entry == loaded->symbols.end()) {
+                    std::string names;
+                    for (const std::string& name : held[file]) {
+                        names += (names.empty() ? "" : ", ") + name;
+                    }
+                    std::fprintf(stderr,
+                                 "quoter sweep: %s holds market data for %s, none of the "
+                                 "symbols in engine.symbols\n",
+                                 file.c_str(), names.empty() ? "no symbol" : names.c_str());
+                    return std::nullopt;
+                }
+                auto registry = replay_registry(*loaded, *entry, file);
+                if (!registry) {
+                    std::fprintf(stderr, "quoter sweep: trial %zu: invalid filters for %s\n",
+                                 t.index, entry->name.c_str());
+                    return std::nullopt;
+                }
+                engine::core_loop_config loop = replay_loop_config(*loaded);
+                loop.strategy = entry->strategy;
+                loop.risk.limits = entry->limits;
+                p.by_capture.emplace(file, capture_replay{std::move(*registry), loop});
+            }
+        } else if (!captures.empty()) {
             p.registry = replay_registry(*loaded, captures.front());
             if (!p.registry) {
                 std::fprintf(stderr, "quoter sweep: trial %zu: invalid filters for %s\n", t.index,
@@ -164,7 +210,13 @@ sim::run_metrics run_unit(const prepared_trial& p, std::size_t paths, std::uint6
     options.end_ns = capture.end_ns;
     options.record_interval_ns = p.record_interval_ns;
     options.keep = engine::record_options{.pnl = true, .fills = true, .orders = false};
-    const auto summary = engine::run_replay_backtest(*p.registry, {file}, p.loop, options);
+    const auto summary = [&] {
+        if (const auto it = p.by_capture.find(file); it != p.by_capture.end()) {
+            return engine::run_replay_backtest(it->second.registry, {file}, it->second.loop,
+                                               options);
+        }
+        return engine::run_replay_backtest(*p.registry, {file}, p.loop, options);
+    }();
     if (!summary.ok) {
         throw std::runtime_error(fmt::format("replay of {}: {}", file, summary.error));
     }

@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -351,4 +353,45 @@ TEST_CASE("a capture a trial cannot replay stops the sweep with its reason",
     CHECK(r.status == 1);
     CHECK_THAT(r.err, Catch::Contains("quoter sweep: replay of " + eth +
                                       ": no market data for the registered symbols"));
+}
+
+TEST_CASE("a sweep of several symbols replays each capture with the symbol it holds",
+          "[research][sweep][data]") {
+    const std::string folder =
+        quoter::test::require_captures({"spot-btcusdt-20240808.gz", "spot-ethusdt-20240808.gz"});
+    if (folder.empty()) {
+        return;
+    }
+    quoter::test::temp_dir dir("sweep-symbols");
+    const std::string btc = capture_slice((fs::path(folder) / "spot-btcusdt-20240808.gz").string(),
+                                          3000, dir.path(), "btc.gz");
+    const std::string eth = capture_slice((fs::path(folder) / "spot-ethusdt-20240808.gz").string(),
+                                          3000, dir.path(), "eth.gz");
+    // config/sim.toml with both shared symbols in engine.symbols (its own comment's example).
+    std::string text = quoter::test::slurp(fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml");
+    const std::string named = "symbol = \"BTCUSDT\"\n";
+    REQUIRE(text.find(named) != std::string::npos);
+    text.replace(text.find(named), named.size(), "symbols = [\"BTCUSDT\", \"ETHUSDT\"]\n");
+    text += "\n[symbol.BTCUSDT]\n\n[symbol.ETHUSDT]\nstep_size = \"0.0001\"\n";
+    const fs::path config = dir.path() / "two.toml";
+    { std::ofstream(config) << text; }
+    const auto r = quoter::test::run_to_end(
+        QUOTER_EXE, {"sweep", "-c", config.string(), "--set", "strategy.linear.spread_bps=1,5",
+                     "--data", btc, eth, "--out", (dir.path() / "out").string()});
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("2 trials x 2 units") != std::string::npos);
+    const std::string csv = quoter::test::slurp(dir.path() / "out" / "trials.csv");
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+
+    // A capture of a symbol the configuration does not name stops the sweep before it runs.
+    text.replace(text.find("\"ETHUSDT\"]"), 10, "\"SOLUSDT\"]");
+    text.replace(text.rfind("[symbol.ETHUSDT]"), 16, "[symbol.SOLUSDT]");
+    { std::ofstream(config) << text; }
+    const auto bad = quoter::test::run_to_end(
+        QUOTER_EXE, {"sweep", "-c", config.string(), "--set", "strategy.linear.spread_bps=1,5",
+                     "--data", btc, eth, "--out", (dir.path() / "bad").string()});
+    INFO(bad.out << bad.err);
+    CHECK(bad.status != 0);
+    CHECK_THAT(bad.err, Catch::Contains("holds market data for ETHUSDT, none of the symbols"));
 }
