@@ -383,6 +383,19 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
     venue_stats stats(venue);
     REQUIRE(stats.wait_for(
                 "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+    // Let the start-up settle (a resync pause cancels and re-places the quotes): the kill must
+    // find orders resting, which only the cancel-all it sends could remove. Quotes resting
+    // through 1 s of this slow market, with no order placed meanwhile, have settled.
+    const auto settled_by = std::chrono::steady_clock::now() + 30s;
+    for (long long placed = -1; std::chrono::steady_clock::now() < settled_by;) {
+        const long long now_placed = stats.get("orders_placed");
+        if (now_placed == placed && stats.get("open_orders") >= 1) {
+            break;
+        }
+        placed = now_placed;
+        std::this_thread::sleep_for(1s);
+    }
+    REQUIRE(stats.get("open_orders") >= 1);
     // The venue answers every cancel-all but cancels nothing.
     quoter::net::io_loop loop;
     quoter::net::rest_client client(loop, quoter::net::testing::venue_rest_config(venue));
@@ -390,10 +403,11 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
         quoter::net::testing::control(loop, client, "/control/cancel_all_lose?count=1000").status ==
         200);
     quoter.signal(SIGUSR1);
-    REQUIRE(
-        wait_for_file_text(alerts_file, "\"kind\":\"cancel_gave_up\"", std::chrono::seconds(30)));
+    const bool gave_up =
+        wait_for_file_text(alerts_file, "\"kind\":\"cancel_gave_up\"", std::chrono::seconds(30));
     const std::string alerts = quoter::test::slurp(alerts_file);
     INFO(alerts << quoter.err() << stats.read());
+    REQUIRE(gave_up);
     CHECK_THAT(alerts, Catch::Contains("\"severity\":\"critical\""));
     CHECK_THAT(quoter.err(), Catch::Contains("quoter alert: critical cancel_gave_up"));
     quoter.signal(SIGTERM);
