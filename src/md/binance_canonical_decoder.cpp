@@ -8,6 +8,7 @@
 #include "quoter/core/decimal.hpp"
 #include "quoter/md/binance_decoder.hpp"
 
+#include "binance_decimal.hpp"
 #include "binance_decoder_internal.hpp"
 
 #include <algorithm>
@@ -377,7 +378,7 @@ public:
             return false;
         }
         const char* p = p_ + 2;
-        const std::size_t px_size = core::detail::parse_binance_quoted(p, price_decimals, ticks);
+        const std::size_t px_size = detail::parse_binance_quoted(p, price_decimals, ticks);
         if (px_size == 0) {
             return false;
         }
@@ -386,7 +387,7 @@ public:
             return false;
         }
         p += 2;
-        const std::size_t qty_size = core::detail::parse_binance_quoted(p, qty_decimals, lots);
+        const std::size_t qty_size = detail::parse_binance_quoted(p, qty_decimals, lots);
         if (qty_size == 0 || p[qty_size + 1] != ']') {
             return false;
         }
@@ -399,8 +400,7 @@ public:
     [[nodiscard, gnu::always_inline]] bool
     price_text(const core::symbol_spec& spec, const unit_grid& grid, std::int64_t& ticks) noexcept {
         if (grid.price_decimals() >= 0) {
-            const std::size_t size =
-                core::detail::parse_binance_quoted(p_, grid.price_decimals(), ticks);
+            const std::size_t size = detail::parse_binance_quoted(p_, grid.price_decimals(), ticks);
             if (size != 0 && static_cast<std::size_t>(end_ - p_) > size) {
                 p_ += size + 1;
                 return true;
@@ -413,8 +413,7 @@ public:
     [[nodiscard, gnu::always_inline]] bool
     qty_text(const core::symbol_spec& spec, const unit_grid& grid, std::int64_t& lots) noexcept {
         if (grid.qty_decimals() >= 0) {
-            const std::size_t size =
-                core::detail::parse_binance_quoted(p_, grid.qty_decimals(), lots);
+            const std::size_t size = detail::parse_binance_quoted(p_, grid.qty_decimals(), lots);
             if (size != 0 && static_cast<std::size_t>(end_ - p_) > size) {
                 p_ += size + 1;
                 return true;
