@@ -39,16 +39,22 @@ void realized_volatility::update(core::timestamp_ns time, double mid) noexcept {
         return;
     }
     const core::duration_ns elapsed = time - last_time_;
+    bool changed = false;
     if (elapsed >= config_.sample_interval_ns) {
         const double log_mid = std::log(mid);
         push({time, elapsed, to_squared_return_units(log_mid - last_log_mid_)});
         last_time_ = time;
         last_log_mid_ = log_mid;
+        changed = true;
     }
     // The window trails the latest update, not the latest sample.
     const core::timestamp_ns cutoff = time - config_.window_ns;
     while (size_ != 0 && ring_[head_].time <= cutoff) {
         pop_front();
+        changed = true;
+    }
+    if (changed) {
+        volatility_ = std::sqrt(variance_per_s());
     }
 }
 
@@ -91,6 +97,7 @@ void realized_volatility::reset() noexcept {
     covered_ns_ = 0;
     last_time_ = 0;
     last_log_mid_ = 0.0;
+    volatility_ = 0.0;
     has_last_ = false;
 }
 
