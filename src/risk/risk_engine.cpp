@@ -106,7 +106,10 @@ void risk_engine::on_account(const core::symbol_spec& spec, std::uint16_t symbol
                              const market_view& market, const account_view& account,
                              core::timestamp_ns now) noexcept {
     const risk_limits& lim = config_.limits;
-    roll_day(account, now);
+    // Still the current day (the common case): no call.
+    if (!has_day_ || now < day_begin_ns_ || now >= day_end_ns_) [[unlikely]] {
+        roll_day(account, now);
+    }
     const exposure e =
         day_anchored_ ? measure(spec, market, today(account)) : measure(spec, market, account);
     // Clearing a condition that is not set changes nothing: only a verdict that may change
