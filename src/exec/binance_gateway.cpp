@@ -66,6 +66,12 @@ gateway_error binance_gateway::cancel_all(std::uint32_t symbol, core::timestamp_
     return futures_ ? futures_->cancel_all(symbol, now) : spot_->cancel_all(symbol, now);
 }
 
+bool binance_gateway::rehearse_submit(const order_request& request,
+                                      core::timestamp_ns now) noexcept {
+    return futures_ ? futures_->rehearse_submit(request, now)
+                    : spot_->rehearse_submit(request, now);
+}
+
 std::size_t binance_gateway::poll(core::timestamp_ns now) noexcept {
     return futures_ ? futures_->poll(now) : spot_->poll(now);
 }

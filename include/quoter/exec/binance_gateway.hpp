@@ -51,6 +51,9 @@ public:
     [[nodiscard]] gateway_error cancel_all(std::uint32_t symbol,
                                            core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
+    /// Dry run of submit(): see order_gateway::rehearse_submit.
+    [[nodiscard]] bool rehearse_submit(const order_request& request,
+                                       core::timestamp_ns now) noexcept override;
 
     /// The wrapped gateway's (tick latency's `written` hop).
     [[nodiscard]] std::uint64_t next_request_id() const noexcept;
