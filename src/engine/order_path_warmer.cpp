@@ -45,7 +45,8 @@ void order_path_warmer::run(const inputs& in, core::timestamp_ns now) noexcept {
     for (std::size_t i = 0; i < orders; ++i) {
         const exec::rehearsed_order& order = orders_[i];
         stats_.replaces += order.action == exec::slot_action::replace ? 1 : 0;
-        const risk_gate::rehearsal outcome = in.gate.rehearse(order.request, now, checker_);
+        const risk_gate::rehearsal outcome =
+            in.gate.rehearse(order.request, now, checker_, order.replaces);
         ++stats_.orders;
         stats_.passed += outcome.reason == risk::reject_reason::none ? 1 : 0;
         stats_.encoded += outcome.encoded ? 1 : 0;

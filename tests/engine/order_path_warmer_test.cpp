@@ -370,6 +370,8 @@ TEST_CASE("the quote manager's dry run decides as update() would and changes no 
     REQUIRE(quotes.rehearse(moved, 1'200 * ms, out) == 2);
     CHECK(out[0].action == exec::slot_action::replace);
     CHECK(out[0].request.price == core::price{999'000});
+    CHECK(out[0].replaces == quotes.order(core::side::buy, 0).id);
+    CHECK_FALSE(out[1].replaces.valid());
     CHECK(out[1].action == exec::slot_action::keep);
     const exec::quote_counters before = quotes.counters();
     CHECK(before.replacements == 0);

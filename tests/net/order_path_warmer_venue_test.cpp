@@ -1,9 +1,10 @@
 // The order path warm-up's encoding never reaches the venue: the Binance spot and futures
-// gateways' rehearse_submit (engine::order_path_warmer's step 4) encode and sign the would-be
-// order on the core thread, and nothing is sent: the real quoter-venue on 127.0.0.1 counts no
-// request, the gateway's sent counter and request ids stay, no report or written stamp comes
-// back; and the dry runs allocate nothing on the core thread. A real order afterwards is counted
-// by the same venue counter, so the check can see a request when there is one.
+// gateways' rehearse_submit and rehearse_replace (engine::order_path_warmer's step 4; spot's
+// order.cancelReplace included) encode and sign the would-be order on the core thread, and nothing
+// is sent: the real quoter-venue on 127.0.0.1 counts no request, the gateway's sent counter and
+// request ids stay, no report or written stamp comes back; and the dry runs allocate nothing on the
+// core thread. A real order afterwards is counted by the same venue counter, so the check can see a
+// request when there is one.
 //
 // A program of its own: replacing the global allocation functions affects the whole binary.
 #include "gateway_test_support.hpp"
@@ -66,11 +67,18 @@ exec::order_request resting_bid(std::uint64_t id) {
 template <class Gateway> int rehearse_many(Gateway& gateway) {
     for (std::uint64_t id = 1; id <= 10; ++id) { // warm-up
         (void)gateway.rehearse_submit(resting_bid(id), wall_ns());
+        (void)gateway.rehearse_replace(0, exec::client_order_id{id + 10'000}, resting_bid(id),
+                                       wall_ns());
     }
     int encoded = 0;
     core_thread = true;
     for (std::uint64_t id = 1; id <= 1'000; ++id) {
         encoded += gateway.rehearse_submit(resting_bid(id), wall_ns()) ? 1 : 0;
+        // The replace of a resting order by it (order.cancelReplace where the gateway sends one).
+        encoded += gateway.rehearse_replace(0, exec::client_order_id{id + 10'000}, resting_bid(id),
+                                            wall_ns())
+                       ? 1
+                       : 0;
     }
     core_thread = false;
     return encoded;
@@ -95,6 +103,7 @@ TEST_CASE("spot gateway: the dry run encodes and signs, sends nothing and alloca
     config.id_tag = "wrm";
     config.start_us = wall_ns() / 1'000;
     config.user_data_stream = false; // one answer per request
+    config.cancel_replace = true;    // replaces dry-run as order.cancelReplace
     exec::binance_spot_gateway gateway(config, symbols);
     recording_sink sink;
     gateway.set_report_sink(&sink);
@@ -109,7 +118,7 @@ TEST_CASE("spot gateway: the dry run encodes and signs, sends nothing and alloca
     const std::uint64_t sent = gateway.counters().sent.load();
     const std::uint64_t request_id = gateway.next_request_id();
     core_allocations = 0;
-    CHECK(rehearse_many(gateway) == 1'000);
+    CHECK(rehearse_many(gateway) == 2'000);
     CHECK(core_allocations.load() == 0);
     CHECK(gateway.next_request_id() == request_id);
     (void)poll_until(
@@ -156,7 +165,7 @@ TEST_CASE("futures gateway: the dry run encodes and signs, sends nothing and all
     const std::uint64_t sent = gateway.counters().sent.load();
     const std::uint64_t request_id = gateway.next_request_id();
     core_allocations = 0;
-    CHECK(rehearse_many(gateway) == 1'000);
+    CHECK(rehearse_many(gateway) == 2'000);
     CHECK(core_allocations.load() == 0);
     CHECK(gateway.next_request_id() == request_id);
     (void)poll_until(
