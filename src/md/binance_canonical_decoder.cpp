@@ -8,6 +8,7 @@
 #include "quoter/core/decimal.hpp"
 #include "quoter/md/binance_decoder.hpp"
 
+#include "binance_decimal.hpp"
 #include "binance_decoder_internal.hpp"
 
 #include <algorithm>
@@ -213,7 +214,7 @@ public:
 
     /// A string whose text is known's (which was read by plain_string() before), quotes
     /// included; text excludes them. False, with nothing consumed, for any other string: the
-    /// caller then reads it with plain_string(). Four word compares instead of a scan.
+    /// caller then reads it with plain_string(). Four masked word compares instead of a scan.
     [[nodiscard, gnu::always_inline]] bool known_string(const binance_decoder::known_text& known,
                                                         std::string_view& text) noexcept {
         // The words after the quote lie within the message and its padding: max_size + 1 bytes
@@ -222,10 +223,7 @@ public:
         const char* const begin = p_ + 1;
         std::uint64_t difference = 0;
         for (std::size_t i = 0; i < known.words.size(); ++i) {
-            const std::size_t used = known.size > i * 8 ? known.size - i * 8 : 0;
-            const std::uint64_t mask =
-                used >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * used)) - 1;
-            difference |= (core::detail::load8(begin + 8 * i) & mask) ^ known.words[i];
+            difference |= (core::detail::load8(begin + 8 * i) & known.masks[i]) ^ known.words[i];
         }
         // The closing quote must lie inside the message (so must the opening one).
         if (difference != 0 || static_cast<std::size_t>(end_ - p_) < known.size + 2 || *p_ != '"' ||
@@ -236,6 +234,32 @@ public:
         p_ = begin + known.size + 1;
         return true;
     }
+
+    /// The opening of a message (at its start) as remembered in known: true, with the opening
+    /// consumed, when the next known.size bytes are known's; false (nothing consumed) otherwise.
+    [[nodiscard, gnu::always_inline]] bool
+    known_opening(const binance_decoder::known_opening& known) noexcept {
+        // The masked words lie within the message (size >= known.size) and its padding: every
+        // word starts below known.size <= max_size, and max_size - known.size < message_padding
+        // for every stored opening (at least 24 bytes long).
+        static_assert(binance_decoder::known_opening::max_size < message_padding + 24);
+        if (static_cast<std::size_t>(end_ - p_) < known.size ||
+            core::detail::load8(p_ + known.size - 8) != known.last_word) {
+            return false;
+        }
+        std::uint64_t difference = 0;
+        for (std::size_t i = 0; i < known.words.size(); ++i) {
+            difference |= (core::detail::load8(p_ + 8 * i) & known.masks[i]) ^ known.words[i];
+        }
+        if (difference != 0) {
+            return false;
+        }
+        p_ += known.size;
+        return true;
+    }
+
+    /// Where the reader stands.
+    [[nodiscard]] const char* position() const noexcept { return p_; }
 
     /// The rest of a decimal string whose opening quote was consumed: digits and points up to the
     /// closing quote, which is consumed too. The usual "61737.63000000" takes two word loads.
@@ -354,7 +378,7 @@ public:
             return false;
         }
         const char* p = p_ + 2;
-        const std::size_t px_size = core::detail::parse_binance_quoted(p, price_decimals, ticks);
+        const std::size_t px_size = detail::parse_binance_quoted(p, price_decimals, ticks);
         if (px_size == 0) {
             return false;
         }
@@ -363,7 +387,7 @@ public:
             return false;
         }
         p += 2;
-        const std::size_t qty_size = core::detail::parse_binance_quoted(p, qty_decimals, lots);
+        const std::size_t qty_size = detail::parse_binance_quoted(p, qty_decimals, lots);
         if (qty_size == 0 || p[qty_size + 1] != ']') {
             return false;
         }
@@ -376,8 +400,7 @@ public:
     [[nodiscard, gnu::always_inline]] bool
     price_text(const core::symbol_spec& spec, const unit_grid& grid, std::int64_t& ticks) noexcept {
         if (grid.price_decimals() >= 0) {
-            const std::size_t size =
-                core::detail::parse_binance_quoted(p_, grid.price_decimals(), ticks);
+            const std::size_t size = detail::parse_binance_quoted(p_, grid.price_decimals(), ticks);
             if (size != 0 && static_cast<std::size_t>(end_ - p_) > size) {
                 p_ += size + 1;
                 return true;
@@ -390,8 +413,7 @@ public:
     [[nodiscard, gnu::always_inline]] bool
     qty_text(const core::symbol_spec& spec, const unit_grid& grid, std::int64_t& lots) noexcept {
         if (grid.qty_decimals() >= 0) {
-            const std::size_t size =
-                core::detail::parse_binance_quoted(p_, grid.qty_decimals(), lots);
+            const std::size_t size = detail::parse_binance_quoted(p_, grid.qty_decimals(), lots);
             if (size != 0 && static_cast<std::size_t>(end_ - p_) > size) {
                 p_ += size + 1;
                 return true;
@@ -469,20 +491,55 @@ private:
 
 namespace {
 
-/// text (a view into a padded message, at most known_text::max_size long) as a known_text.
-binance_decoder::known_text make_known(std::string_view text, message_kind kind) noexcept {
-    binance_decoder::known_text known;
-    for (std::size_t i = 0; i < known.words.size(); ++i) {
-        const std::size_t used =
-            i * 8 < text.size() ? std::min<std::size_t>(text.size() - i * 8, 8) : 0;
-        const std::uint64_t mask =
-            used == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * used)) - 1;
-        // The text lies inside a padded message: loading whole words past its end is safe.
-        known.words[i] = used == 0 ? 0 : core::detail::load8(text.data() + i * 8) & mask;
+/// The little-endian words of text[0, size) (text in a padded message, so whole words past
+/// its end may be loaded), zero past its end, and their masks.
+template <std::size_t Words>
+void load_known(const char* text, std::size_t size, std::array<std::uint64_t, Words>& words,
+                std::array<std::uint64_t, Words>& masks) noexcept {
+    for (std::size_t i = 0; i < Words; ++i) {
+        const std::size_t used = i * 8 < size ? std::min<std::size_t>(size - i * 8, 8) : 0;
+        masks[i] = used == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * used)) - 1;
+        words[i] = used == 0 ? 0 : core::detail::load8(text + i * 8) & masks[i];
     }
+}
+
+/// text (a view into a padded message, at most known_text::max_size long) as a known_text.
+binance_decoder::known_text make_known(std::string_view text) noexcept {
+    binance_decoder::known_text known;
+    load_known(text.data(), text.size(), known.words, known.masks);
     known.size = text.size();
-    known.kind = kind;
     return known;
+}
+
+/// How a payload begins: its first key and what it announces.
+enum class payload_head : std::uint8_t {
+    none,
+    spot_ticker,    ///< {"u":        spot bookTicker
+    depth,          ///< {"e":"depthUpdate","E":
+    trade,          ///< {"e":"trade","E":
+    agg_trade,      ///< {"e":"aggTrade","E":
+    futures_ticker, ///< {"e":"bookTicker","u":
+};
+
+/// The payload head at the reader, consumed; none (nothing consumed) for any other start.
+payload_head read_head(canonical_reader& in) noexcept {
+    // Spot's bookTicker, most messages of a feed, is told apart first.
+    if (in.literal<R"({"u":)">()) {
+        return payload_head::spot_ticker;
+    }
+    if (in.literal<R"({"e":"depthUpdate","E":)">()) {
+        return payload_head::depth;
+    }
+    if (in.literal<R"({"e":"trade","E":)">()) {
+        return payload_head::trade;
+    }
+    if (in.literal<R"({"e":"aggTrade","E":)">()) {
+        return payload_head::agg_trade;
+    }
+    if (in.literal<R"({"e":"bookTicker","u":)">()) {
+        return payload_head::futures_ticker;
+    }
+    return payload_head::none;
 }
 
 } // namespace
@@ -491,7 +548,7 @@ symbol_id binance_decoder::resolve_symbol(std::string_view name) noexcept {
     if (name.empty() || name.size() > known_text::max_size) {
         return registry_.find(name);
     }
-    const known_text known = make_known(name, message_kind::none);
+    const known_text known = make_known(name);
     if (name.size() == cached_name_.size && known.words == cached_name_.words) {
         return cached_symbol_;
     }
@@ -503,20 +560,18 @@ symbol_id binance_decoder::resolve_symbol(std::string_view name) noexcept {
     return id;
 }
 
-bool binance_decoder::stream_fits(int known, std::string_view stream, message_kind kind) noexcept {
-    if (known >= 0 && streams_[static_cast<std::size_t>(known)].kind == kind) {
-        return true;
+void binance_decoder::remember_opening(const char* text, std::size_t size,
+                                       std::uint8_t head) noexcept {
+    if (size > known_opening::max_size) {
+        return;
     }
-    if (!fits_stream(stream, kind)) {
-        return false;
-    }
-    if (known < 0 && stream.size() <= known_text::max_size) {
-        const std::size_t slot = next_stream_;
-        streams_[slot] = make_known(stream, kind);
-        stream_count_ = std::max(stream_count_, slot + 1);
-        next_stream_ = (slot + 1) % streams_.size();
-    }
-    return true;
+    known_opening& opening = openings_[next_opening_];
+    load_known(text, size, opening.words, opening.masks);
+    opening.last_word = core::detail::load8(text + size - 8);
+    opening.size = size;
+    opening.head = head;
+    opening_count_ = std::max(opening_count_, next_opening_ + 1);
+    next_opening_ = (next_opening_ + 1) % openings_.size();
 }
 
 bool binance_decoder::decode_canonical(padded_view message) noexcept {
@@ -530,20 +585,40 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
     //    "M":bool}                                                                  (spot)
     // The general path gives these the same meaning: the payload's "s" decides the symbol.
     canonical_reader in(message.data, message.data + message.size);
-    const bool envelope = in.literal<R"({"stream":)">();
+    // The opening: a remembered one (envelope, stream and head at once), or read in full.
+    payload_head head = payload_head::none;
+    bool envelope = false;
+    bool known = false; // a remembered opening matched: its stream fits its payload
     std::string_view stream;
-    int known = -1; // the slot of streams_ the stream name matched
-    if (envelope) {
-        for (std::size_t i = 0; i < stream_count_; ++i) {
-            if (in.known_string(streams_[i], stream)) {
-                known = static_cast<int>(i);
-                break;
-            }
-        }
-        if ((known < 0 && !in.plain_string(stream)) || !in.literal<R"(,"data":)">()) {
-            return false;
+    for (std::size_t i = 0; i < opening_count_; ++i) {
+        if (in.known_opening(openings_[i])) {
+            head = static_cast<payload_head>(openings_[i].head);
+            envelope = true;
+            known = true;
+            break;
         }
     }
+    if (!known) {
+        envelope = in.literal<R"({"stream":)">();
+        if (envelope && (!in.plain_string(stream) || !in.literal<R"(,"data":)">())) {
+            return false;
+        }
+        head = read_head(in);
+    }
+    const char* const head_end = in.position();
+    // An envelope read in full: its stream must carry the payload (else the general path rejects
+    // the message); once the whole message is accepted, its opening is remembered.
+    const auto fits = [&](message_kind kind) {
+        if (!envelope || known) {
+            return true;
+        }
+        if (!fits_stream(stream, kind)) {
+            return false;
+        }
+        remember_opening(message.data, static_cast<std::size_t>(head_end - message.data),
+                         static_cast<std::uint8_t>(head));
+        return true;
+    };
     // The symbol name: the last one resolved, compared in place, or read and looked up.
     const auto read_symbol = [&](std::string_view& name) {
         if (cached_name_.size != 0 && in.known_string(cached_name_, name)) {
@@ -555,9 +630,7 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
     std::uint64_t transaction_ms = 0;
     std::uint64_t update_id = 0;
     std::string_view name;
-    // Spot's bookTicker, most messages of a feed, is told apart first.
-    const bool spot_ticker = in.literal<R"({"u":)">();
-    if (!spot_ticker && in.literal<R"({"e":"depthUpdate","E":)">()) {
+    if (head == payload_head::depth) {
         std::uint64_t first_id = 0;
         std::uint64_t prev_id = 0;
         if (!in.unsigned_number(event_ms) ||
@@ -586,7 +659,7 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
             !in.literal<"}">() || (envelope && !in.literal<"}">()) || !in.at_end()) {
             return false;
         }
-        if (envelope && !stream_fits(known, stream, message_kind::depth_update)) {
+        if (!fits(message_kind::depth_update)) {
             return false; // the general path rejects it
         }
         decoded_depth& depth = message_.depth;
@@ -602,8 +675,8 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         message_.kind = message_kind::depth_update;
         return true;
     }
-    if (const bool trade = !spot_ticker && in.literal<R"({"e":"trade","E":)">();
-        trade || (!spot_ticker && in.literal<R"({"e":"aggTrade","E":)">())) {
+    if (head == payload_head::trade || head == payload_head::agg_trade) {
+        const bool trade = head == payload_head::trade;
         // After {"e":"trade","E": or {"e":"aggTrade","E": (spot's field order; others go to the
         // general path):
         //   trade:    n,"s":"str","t":n,"p":"dec","q":"dec","T":n,"m":bool,"M":bool}
@@ -642,7 +715,7 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
             return false;
         }
         const message_kind kind = trade ? message_kind::trade : message_kind::agg_trade;
-        if (envelope && !stream_fits(known, stream, kind)) {
+        if (!fits(kind)) {
             return false; // the general path rejects it
         }
         out.trade_id = static_cast<std::int64_t>(id);
@@ -654,11 +727,11 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         message_.kind = kind;
         return true;
     }
-    if (spot_ticker) {
+    if (head == payload_head::spot_ticker) {
         if (!in.unsigned_number(update_id) || !in.literal<R"(,"s":)">()) {
             return false;
         }
-    } else if (in.literal<R"({"e":"bookTicker","u":)">()) {
+    } else if (head == payload_head::futures_ticker) {
         if (!in.unsigned_number(update_id) || !in.literal<R"(,"E":)">() ||
             !in.unsigned_number(event_ms) || !in.literal<R"(,"T":)">() ||
             !in.unsigned_number(transaction_ms) || !in.literal<R"(,"s":)">() || event_ms > max_ms ||
@@ -680,7 +753,7 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         !in.literal<R"(,"a":)">() || !in.quoted_price(spec, grid, ticker.ask.px) ||
         !in.literal<R"(,"A":)">() || !in.quoted_qty(spec, grid, ticker.ask.qty) ||
         !in.literal<"}">() || (envelope && !in.literal<"}">()) || !in.at_end() ||
-        (envelope && !stream_fits(known, stream, message_kind::book_ticker))) {
+        !fits(message_kind::book_ticker)) {
         return false;
     }
     ticker.update_id = update_id;

@@ -139,6 +139,19 @@ std::string capture_slice(const std::string& capture, std::size_t lines, const f
     return out;
 }
 
+/// The first 3,000 lines of the BTCUSDT and ETHUSDT captures in `dir`, for sweeps over both.
+struct btc_and_eth_slices {
+    std::string btc;
+    std::string eth;
+};
+
+btc_and_eth_slices slice_btc_and_eth(const std::string& folder, const fs::path& dir) {
+    return {capture_slice((fs::path(folder) / "spot-btcusdt-20240808.gz").string(), 3000, dir,
+                          "btc.gz"),
+            capture_slice((fs::path(folder) / "spot-ethusdt-20240808.gz").string(), 3000, dir,
+                          "eth.gz")};
+}
+
 /// The cell `column` of the markdown row starting with `prefix`; empty when there is none.
 std::string cell_of(const std::string& table, const std::string& prefix, std::size_t column) {
     std::stringstream lines(table);
@@ -340,10 +353,7 @@ TEST_CASE("a capture a trial cannot replay stops the sweep with its reason",
         return;
     }
     quoter::test::temp_dir dir("sweep-bad-unit");
-    const std::string btc = capture_slice((fs::path(folder) / "spot-btcusdt-20240808.gz").string(),
-                                          3000, dir.path(), "btc.gz");
-    const std::string eth = capture_slice((fs::path(folder) / "spot-ethusdt-20240808.gz").string(),
-                                          3000, dir.path(), "eth.gz");
+    const auto [btc, eth] = slice_btc_and_eth(folder, dir.path());
     const std::string config = (fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml").string();
     // The configuration trades BTCUSDT: the ETHUSDT capture holds none of its market data.
     const auto r = quoter::test::run_to_end(
@@ -363,10 +373,7 @@ TEST_CASE("a sweep of several symbols replays each capture with the symbol it ho
         return;
     }
     quoter::test::temp_dir dir("sweep-symbols");
-    const std::string btc = capture_slice((fs::path(folder) / "spot-btcusdt-20240808.gz").string(),
-                                          3000, dir.path(), "btc.gz");
-    const std::string eth = capture_slice((fs::path(folder) / "spot-ethusdt-20240808.gz").string(),
-                                          3000, dir.path(), "eth.gz");
+    const auto [btc, eth] = slice_btc_and_eth(folder, dir.path());
     // config/sim.toml with both shared symbols in engine.symbols (its own comment's example).
     std::string text = quoter::test::slurp(fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml");
     const std::string named = "symbol = \"BTCUSDT\"\n";

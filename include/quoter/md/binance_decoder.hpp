@@ -22,9 +22,10 @@
 // Performance: the two messages that dominate a feed, depthUpdate and bookTicker, arrive in a
 // fixed compact layout (Binance's field order, no whitespace, plain ASCII strings). A strict
 // single-pass reader recognises exactly that layout, validating every byte it accepts, and
-// converts the level texts in place (no copy, no unescape); the last symbol name and the last few
-// envelope stream names it accepted are remembered, so a stream of one symbol does no registry
-// lookup and a known name is matched by a few word compares instead of a scan and a channel check.
+// converts the level texts in place (no copy, no unescape); the last symbol name and the openings
+// of the last few envelope streams it accepted (`{"stream":"btcusdt@bookTicker","data":{"u":`)
+// are remembered, so a stream of one symbol does no registry lookup and a known opening is
+// matched by a few word compares instead of a scan, a channel check and the payload head's tests.
 // Anything it does not accept in full (another field order, whitespace, escapes, an error of any
 // kind) is decoded again by the general path, which alone decides errors, so both paths give
 // identical results on every input. The general path is one simdjson On-Demand parser per decoder,
@@ -257,19 +258,33 @@ private:
                                        symbol_id default_symbol) noexcept;
     /// Registry id of an exact symbol name, through a one-entry cache.
     symbol_id resolve_symbol(std::string_view name) noexcept;
-    /// fits_stream(stream, kind), remembering streams that passed: known is the cache slot the
-    /// reader matched the stream against, or -1.
-    bool stream_fits(int known, std::string_view stream, message_kind kind) noexcept;
+    /// Remembers the opening of an accepted envelope message (its first `size` bytes, up to and
+    /// including the payload's first key) whose payload head was `head`.
+    void remember_opening(const char* text, std::size_t size, std::uint8_t head) noexcept;
 
 public:
     /// A short text the canonical reader accepted as a plain string (printable ASCII, no quote or
-    /// backslash), in little-endian words zero past its end, so that the same text in a later
-    /// message is recognised by comparing words instead of scanning it again.
+    /// backslash), in little-endian words zero past its end (masks: all ones over its bytes,
+    /// zero past them), so that the same text in a later message is recognised by comparing
+    /// words instead of scanning it again.
     struct known_text {
         static constexpr std::size_t max_size = 32;
         std::array<std::uint64_t, max_size / 8> words{};
+        std::array<std::uint64_t, max_size / 8> masks{};
         std::size_t size = 0;
-        message_kind kind = message_kind::none; ///< What a stream of this name carried.
+    };
+    /// The opening of an envelope message the canonical reader accepted in full, up to and
+    /// including its payload's first key, e.g. `{"stream":"btcusdt@bookTicker","data":{"u":`:
+    /// the same bytes at the start of a later message stand for the envelope, a stream name that
+    /// carries that payload (fits_stream passed) and the payload's head at once, so they are
+    /// matched by a few word compares instead of being read again. Words and masks as known_text.
+    struct known_opening {
+        static constexpr std::size_t max_size = 80;
+        std::array<std::uint64_t, max_size / 8> words{};
+        std::array<std::uint64_t, max_size / 8> masks{};
+        std::uint64_t last_word = 0; ///< The opening's last 8 bytes, a quick first filter.
+        std::size_t size = 0;        ///< 0: the slot is unused.
+        std::uint8_t head = 0;       ///< The payload head the opening ends with (reader's enum).
     };
 
 private:
@@ -290,11 +305,11 @@ private:
     /// Last symbol name resolve_symbol() found (size 0: none) and its id.
     known_text cached_name_{};
     symbol_id cached_symbol_ = invalid_symbol;
-    /// Envelope stream names that passed fits_stream() lately, each with the kind it carried;
-    /// the first stream_count_ slots are in use, replaced round-robin from next_stream_.
-    std::array<known_text, 4> streams_{};
-    std::size_t stream_count_ = 0;
-    std::size_t next_stream_ = 0;
+    /// Openings of envelope messages accepted lately (one a stream); the first opening_count_
+    /// slots are in use, replaced round-robin from next_opening_.
+    std::array<known_opening, 4> openings_{};
+    std::size_t opening_count_ = 0;
+    std::size_t next_opening_ = 0;
 };
 
 } // namespace quoter::md
