@@ -297,8 +297,8 @@ private:
     bool stop_ = false;
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
-    /// One book side as last fed to the simulated exchange: the event's levels (book lots) and
-    /// their trading-lot conversions. Most events leave most levels as they were (a bookTicker
+    /// One book side as last fed to the simulated exchange: the depth record's levels (book lots)
+    /// and their trading-lot conversions. Most events leave most levels as they were (a bookTicker
     /// moves one side's top quantity): only levels that differ from the previous event's are
     /// converted again. Index 0 bids, 1 asks.
     struct fed_side {
