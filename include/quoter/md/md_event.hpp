@@ -5,7 +5,7 @@
 // below the top travel apart, in an md_depth record, and only to a consumer that asked for them
 // (see "Depth" below).
 //
-// Invariants: bid_count/ask_count <= top_levels count the levels the book had in its top K
+// Invariants: bid_count/ask_count <= md_top_levels count the levels the book has in its top K
 // (0 on a side leaves that side's top empty); top.bid is the best bid and top.ask the best ask
 // of a book or state event; the `book_valid` flag is set only when state == synced and the book
 // is not crossed. Prices are ticks and quantities book lots of the symbol's book spec (see
@@ -32,8 +32,8 @@
 //
 // Depth: the top-K levels of both sides (K = md_top_levels) of an event with a valid book (a book
 // event, or the state event of a book turning synced) go in an md_depth record, and only when the
-// consumer registered that it wants them (md_event_sink::wants_depth:
-// a simulated exchange consumes the feed for its queue positions and fills). The event then has
+// consumer registered that it wants them (md_event_sink::wants_depth: a simulated exchange
+// consumes the feed for its queue positions and fills). The event then has
 // md_flags::has_depth set and its record carries the same `sequence`. Between threads the record
 // travels in a second SPSC ring beside the event ring, pushed just before its event and dropped
 // with it when either ring is full, so the consumer finds the record of an event flagged
