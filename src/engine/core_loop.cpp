@@ -201,13 +201,17 @@ void core_loop::retry_cancels(core::timestamp_ns now) noexcept {
     if (gave_up == 0) {
         return;
     }
-    stats_.cancel_give_ups += gave_up;
-    raise({.time = now,
-           .kind = risk::alert_kind::cancel_gave_up,
-           .severity = risk::alert_severity::critical,
-           .symbol_id = config_.symbol,
-           .value = static_cast<double>(quotes_.abandoned_orders()),
-           .threshold = static_cast<double>(quotes_.config().max_cancel_attempts)});
+    // Out of line: the alert's frame would otherwise be set up on every call.
+    const auto alert = [this](core::timestamp_ns at, std::size_t count) __attribute__((noinline)) {
+        stats_.cancel_give_ups += count;
+        raise({.time = at,
+               .kind = risk::alert_kind::cancel_gave_up,
+               .severity = risk::alert_severity::critical,
+               .symbol_id = config_.symbol,
+               .value = static_cast<double>(quotes_.abandoned_orders()),
+               .threshold = static_cast<double>(quotes_.config().max_cancel_attempts)});
+    };
+    alert(now, gave_up);
 }
 
 void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept {

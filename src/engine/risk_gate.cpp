@@ -188,6 +188,11 @@ exec::gateway_error risk_gate::submit_checked(const exec::order_request& request
         }
         return exec::gateway_error::none;
     }
+    return refuse(request, reason, now);
+}
+
+exec::gateway_error risk_gate::refuse(const exec::order_request& request,
+                                      risk::reject_reason reason, core::timestamp_ns now) noexcept {
     ++risk_rejects_;
     ++by_reason_[static_cast<std::size_t>(reason)];
     last_reason_ = reason;
@@ -221,6 +226,45 @@ exec::gateway_error risk_gate::cancel(std::uint32_t symbol, exec::client_order_i
     }
     (void)risk_.on_cancel(now);
     return error;
+}
+
+exec::gateway_error risk_gate::replace(std::uint32_t symbol, exec::client_order_id old_id,
+                                       const exec::order_request& request,
+                                       core::timestamp_ns now) noexcept {
+    if (working_count_ == working_capacity) {
+        return exec::gateway_error::queue_full;
+    }
+    constexpr risk::order_intent intent = risk::order_intent::quote;
+    // account() still counts the old order as working: it is until its terminal report.
+    const risk::reject_reason reason = risk_.check_order(
+        spec_, to_risk_order(request, symbol_id_, intent), market_, account(), now);
+    if (reason != risk::reject_reason::none) {
+        const exec::gateway_error error = cancel(symbol, old_id, now);
+        if (error != exec::gateway_error::none) {
+            return error;
+        }
+        return refuse(request, reason, now);
+    }
+    core::mark_once(stamps_, core::tick_point::risk_passed);
+    const core::price expected = expected_fill_price(request, market_, intent);
+    const exec::gateway_error error = inner_.replace(symbol, old_id, request, now);
+    if (error != exec::gateway_error::none) {
+        risk_.on_api_response(risk::api_outcome::send_failed, now);
+        return error;
+    }
+    core::mark_once(stamps_, core::tick_point::encoded);
+    working_[working_count_++] = {.id = request.id.value,
+                                  .leaves = request.qty.lots(),
+                                  .expected = expected,
+                                  .side = request.side};
+    ++passed_;
+    ++sent_[static_cast<std::size_t>(intent)];
+    if (listener_ != nullptr) {
+        listener_->on_order_sent(request, intent, now);
+        listener_->on_cancel_sent(old_id, now);
+    }
+    (void)risk_.on_cancel(now);
+    return exec::gateway_error::none;
 }
 
 exec::gateway_error risk_gate::cancel_all(std::uint32_t symbol, core::timestamp_ns now) noexcept {
@@ -270,6 +314,9 @@ void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
 }
 
 std::size_t risk_gate::poll(core::timestamp_ns now) noexcept {
+    if (reject_count_ == 0) {
+        return inner_.poll(now); // the common case, without the batch's frame below
+    }
     std::size_t delivered = 0;
     // A report handler may submit again and queue a new refusal: deliver in a few rounds, each
     // over a copy of what was queued before it; what is left waits for the next poll.

@@ -157,6 +157,51 @@ bool read_order(detail::dom::object object, std::span<const core::symbol_spec> s
     return fields.ok;
 }
 
+replace_half parse_replace_half(std::string_view text) noexcept {
+    if (text == "SUCCESS") {
+        return replace_half::success;
+    }
+    if (text == "FAILURE") {
+        return replace_half::failure;
+    }
+    if (text == "NOT_ATTEMPTED") {
+        return replace_half::not_attempted;
+    }
+    return replace_half::none;
+}
+
+/// The halves of an order.cancelReplace result or error `data`; false when it is not one.
+bool read_replace(detail::dom::object object, std::span<const core::symbol_spec> symbols,
+                  replace_answer& out) noexcept {
+    std::string_view cancel_result;
+    std::string_view new_result;
+    if (object.at_key("cancelResult").get(cancel_result) != simdjson::SUCCESS ||
+        object.at_key("newOrderResult").get(new_result) != simdjson::SUCCESS) {
+        return false;
+    }
+    out.present = true;
+    out.cancel = parse_replace_half(cancel_result);
+    out.new_order = parse_replace_half(new_result);
+    detail::dom::object half;
+    if (object.at_key("cancelResponse").get(half) == simdjson::SUCCESS) {
+        out.has_cancelled = read_order(half, symbols, out.cancelled);
+        if (!out.has_cancelled) {
+            detail::field_reader error(half);
+            out.cancel_code = static_cast<int>(error.optional_integer("code", 0));
+        }
+    }
+    // null when not attempted; an order when placed; {"code":..,"msg":..} when refused.
+    if (object.at_key("newOrderResponse").get(half) == simdjson::SUCCESS) {
+        detail::field_reader error(half);
+        if (error.has("code")) {
+            out.new_order_code = static_cast<int>(error.optional_integer("code", 0));
+            out.new_order_outcome =
+                classify_answer(400, out.new_order_code, error.optional_text("msg"));
+        }
+    }
+    return true;
+}
+
 /// Reads the elements of a list result: orders, or (futures positionRisk) positions, or
 /// (futures GET /fapi/v2/balance) balances.
 void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
@@ -264,6 +309,7 @@ const api_answer& answer_decoder::decode_ws(std::string_view frame) noexcept {
         if (error.at_key("data").get(data) == simdjson::SUCCESS) {
             detail::field_reader data_fields(data);
             answer_.retry_after_ms = data_fields.optional_integer("retryAfter", 0);
+            (void)read_replace(data, impl_->symbols, answer_.replace);
         }
     }
     answer_.outcome = classify_answer(answer_.status, answer_.code, answer_.message.view());
@@ -279,6 +325,7 @@ const api_answer& answer_decoder::decode_ws(std::string_view frame) noexcept {
             read_balances(balances, *impl_);
         }
         // order.cancelReplace answers with both halves; the new order is what is tracked next.
+        (void)read_replace(result, impl_->symbols, answer_.replace);
         detail::dom::object new_order;
         if (result.at_key("newOrderResponse").get(new_order) == simdjson::SUCCESS) {
             result = new_order;

@@ -39,6 +39,8 @@ enum class request_kind : std::uint8_t {
     reconcile_cancel, ///< Reconciliation: order.cancel of an order this run does not own.
     kill_check,       ///< After a cancel-all: openOrders.status, to confirm nothing rests.
     logon,            ///< session.logon (Ed25519 keys), first on every connection.
+    /// order.cancelReplace (STOP_ON_FAILURE): `order` is the new order, `replaced` the old.
+    replace,
 };
 
 /// The confirmation of one symbol's cancel-all. I/O thread only.
@@ -55,7 +57,8 @@ struct outgoing_request {
     std::uint16_t size = 0;
     request_kind kind = request_kind::place;
     std::uint64_t request_id = 0;
-    order_request order; ///< place: the order; cancel: id and symbol.
+    order_request order;      ///< place: the order; cancel: id and symbol.
+    client_order_id replaced; ///< replace: the order cancelled.
 };
 
 /// A request the I/O thread sent and has no answer for yet. I/O thread only.
@@ -73,6 +76,7 @@ struct pending_request {
     std::uint32_t generation = 0; ///< Reconciliation requests: the reconciliation they serve.
     std::int64_t sent_ms = 0;     ///< Local wall time of sending.
     order_request order;
+    client_order_id replaced; ///< replace: the order cancelled (order is the new one).
     /// reconcile_cancel: the venue's client id of the order being cancelled.
     std::array<char, 40> venue_id{};
     std::uint8_t venue_id_size = 0;
@@ -241,6 +245,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             p.await_time = false;
             switch (p.kind) {
             case request_kind::place:
+            case request_kind::replace: // both halves queried after the reconnect
                 if (!p.timed_out && !outcome_known(p.order.id)) {
                     report_unknown(p);
                 }
@@ -369,6 +374,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::cancel:
             on_cancel_answer(p, answer, now_ms);
             break;
+        case request_kind::replace:
+            on_replace_answer(p, answer, now_ms);
+            break;
         case request_kind::cancel_all:
             on_cancel_all_answer(p, answer, now_ms);
             break;
@@ -451,6 +459,90 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             p.active = false;
             return;
         }
+        }
+    }
+
+    // ---- order.cancelReplace: a cancel and its new order in one request --------------------
+
+    /// The order a replace cancels, as this run sent it (as far as the funnel remembers).
+    [[nodiscard]] order_request replaced_order(const pending_request& p) const noexcept {
+        order_request base;
+        base.id = p.replaced;
+        base.symbol = p.order.symbol;
+        base.side = p.order.side;
+        return tracked_order(base);
+    }
+
+    void replace_cancel_reject(const pending_request& p, reject_reason reason) {
+        exec_report r = report_of(replaced_order(p), exec_kind::cancel_reject);
+        r.reason = reason;
+        deliver(r);
+    }
+
+    /// Each half is reported as its own request's answer would be: the old order's cancelled
+    /// or cancel_reject, then the new order's ack or reject. An answer without halves (a
+    /// whole-request error: 429, 418, a second -1021, bad parameters) refused both; one that
+    /// says nothing (5xx, -1006, none) is resolved by querying both orders, never resent.
+    void on_replace_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        const replace_answer& halves = answer.replace;
+        if (!halves.present) {
+            switch (answer.outcome) {
+            case answer_outcome::unknown:
+            case answer_outcome::malformed:
+                if (!p.timed_out && !outcome_known(p.order.id)) {
+                    report_unknown(p);
+                }
+                query(p, now_ms);
+                return;
+            case answer_outcome::ok: // a success must name its halves: ask the venue
+                query(p, now_ms);
+                return;
+            case answer_outcome::retry_after:
+            case answer_outcome::banned:
+                replace_cancel_reject(p, reject_reason::rate_limited);
+                reject(p, reject_reason::rate_limited);
+                return;
+            default:
+                replace_cancel_reject(p, answer.outcome == answer_outcome::unknown_order
+                                             ? reject_reason::unknown_order
+                                             : reject_reason::none);
+                reject(p, reject_reason::none);
+                return;
+            }
+        }
+        const order_request old = replaced_order(p);
+        if (halves.cancel == replace_half::success) {
+            if (halves.has_cancelled) {
+                deliver_final(order_of(halves.cancelled, old), halves.cancelled,
+                              exec_kind::cancelled);
+            } else {
+                deliver_terminal(old, exec_kind::cancelled, reject_reason::user_cancel);
+            }
+        } else {
+            // The old order is not cancelled: it rests still, or it filled (or expired) before
+            // the cancel reached it. The stream tells, and so does this query, once.
+            replace_cancel_reject(p, halves.cancel_code == -2011 ? reject_reason::unknown_order
+                                                                 : reject_reason::none);
+            send_status(old, false, false, 0, now_ms);
+        }
+        switch (halves.new_order) {
+        case replace_half::success:
+            deliver_ack(p.order, answer.has_order ? answer.order.order_id : 0);
+            p.active = false;
+            return;
+        case replace_half::failure:
+            reject(p, halves.new_order_outcome == answer_outcome::post_only_reject
+                          ? reject_reason::post_only_would_cross
+                      : halves.new_order_code == -1015 ||
+                              halves.new_order_outcome == answer_outcome::retry_after
+                          ? reject_reason::rate_limited
+                          : reject_reason::none);
+            return;
+        case replace_half::not_attempted:
+        case replace_half::none:
+            // STOP_ON_FAILURE: the cancel failed, so the new order never reached the book.
+            reject(p, reject_reason::unknown_order);
+            return;
         }
     }
 
@@ -806,6 +898,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             request_time(now_ms);
             return;
         case request_kind::place:
+        case request_kind::replace:
         case request_kind::cancel:
         case request_kind::cancel_all:
         case request_kind::reconcile_cancel:
@@ -835,6 +928,16 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::place:
             resend_place(p, now_ms);
             return;
+        case request_kind::replace: {
+            const auto text_id = ids.format(p.order.id);
+            const auto old_id = ids.format(p.replaced);
+            send_own(io_encoder.cancel_replace(io_buffer, p.request_id, symbols[p.order.symbol],
+                                               old_id.view(), p.order, text_id.view(),
+                                               cancel_replace_mode::stop_on_failure,
+                                               order_response_type::ack, venue),
+                     p, now_ms);
+            return;
+        }
         case request_kind::cancel: {
             const auto text_id = ids.format(p.order.id);
             send_own(io_encoder.cancel(io_buffer, p.request_id, symbol, text_id.view(), {}, venue),
@@ -880,6 +983,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     [[nodiscard]] static request_class class_of(request_kind kind) noexcept {
         switch (kind) {
         case request_kind::place:
+        case request_kind::replace: // counts as an order (ORDERS) whatever its cancel does
             return request_class::new_order;
         case request_kind::cancel:
             return request_class::cancel;
@@ -914,6 +1018,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return 20;
         case request_kind::reconcile_cancel:
         case request_kind::place:
+        case request_kind::replace:
         case request_kind::cancel:
         case request_kind::cancel_all:
         case request_kind::time:
@@ -963,7 +1068,15 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             if (is_open) {
                 counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
             }
-            if (request.kind == request_kind::place) {
+            if (request.kind == request_kind::replace) {
+                // Neither half left: the old order rests as it was.
+                order_request old = request.order;
+                old.id = request.replaced;
+                exec_report r = report_of(tracked_order(old), exec_kind::cancel_reject);
+                r.reason = is_open ? reject_reason::rate_limited : reject_reason::none;
+                deliver(r);
+            }
+            if (request.kind == request_kind::place || request.kind == request_kind::replace) {
                 exec_report r = report_of(request.order, exec_kind::reject);
                 r.reason = is_open ? reject_reason::rate_limited : reject_reason::none;
                 deliver(r);
@@ -989,8 +1102,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         p.active = true;
         p.sent_ms = now_ms;
         p.order = request.order;
-        if (request.kind == request_kind::place) {
+        p.replaced = request.replaced;
+        if (request.kind == request_kind::place || request.kind == request_kind::replace) {
             open_track(request.order);
+        }
+        if (request.kind == request_kind::replace) {
+            counters.replaces_sent.fetch_add(1, std::memory_order_relaxed);
         }
         // Tagged with its id: on_written stamps when the frame reaches the socket.
         connection->send_text(std::string_view(request.text.data(), request.size),
@@ -1021,10 +1138,14 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     /// Resolves `p` (a placement or cancel) with order.status, under a new request id.
+    /// A replace: both orders, the old one as for a cancel without answer.
     void query(pending_request& p, std::int64_t now_ms) {
         const order_request order = p.order;
         const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
         p.active = false;
+        if (p.kind == request_kind::replace) {
+            send_status(replaced_order(p), true, false, p.generation, now_ms);
+        }
         send_status(order, for_cancel, p.reconcile_step, p.generation, now_ms);
     }
 
@@ -1120,6 +1241,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 query(p, now_ms);
                 break;
             case request_kind::cancel:
+                query(p, now_ms);
+                break;
+            case request_kind::replace:
+                // Either half may have happened: both orders are queried, neither is resent.
+                if (!p.timed_out && !outcome_known(p.order.id)) {
+                    report_unknown(p);
+                }
                 query(p, now_ms);
                 break;
             case request_kind::status:
@@ -1358,6 +1486,42 @@ gateway_error binance_spot_gateway::cancel(std::uint32_t symbol, client_order_id
     const std::string_view text =
         m.core_encoder.cancel(out.text, out.request_id, m.symbols[symbol].name().view(),
                               id_text.view(), {}, m.venue_ms(now));
+    const gateway_error error = m.push(out, text);
+    if (error == gateway_error::none) {
+        m.next_core_id += 2;
+    }
+    return error;
+}
+
+bool binance_spot_gateway::replaces_in_one_request() const noexcept {
+    return impl_->config.cancel_replace;
+}
+
+gateway_error binance_spot_gateway::replace(std::uint32_t symbol, client_order_id old_id,
+                                            const order_request& request,
+                                            core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    if (!m.config.cancel_replace) {
+        return gateway_error::queue_full; // turned off: the owner cancels, then places
+    }
+    if (!m.ready.load(std::memory_order_acquire)) {
+        return gateway_error::disconnected; // a new order: only once reconciled
+    }
+    if (request.symbol >= m.symbols.size() || symbol != request.symbol || !request.id.valid() ||
+        !old_id.valid()) {
+        return gateway_error::queue_full;
+    }
+    outgoing_request& out = m.scratch;
+    out.kind = request_kind::replace;
+    out.request_id = m.next_core_id;
+    out.order = request;
+    out.replaced = old_id;
+    const auto id_text = m.ids.format(request.id);
+    const auto old_text = m.ids.format(old_id);
+    const std::string_view text = m.core_encoder.cancel_replace(
+        out.text, out.request_id, m.symbols[request.symbol], old_text.view(), request,
+        id_text.view(), cancel_replace_mode::stop_on_failure, order_response_type::ack,
+        m.venue_ms(now));
     const gateway_error error = m.push(out, text);
     if (error == gateway_error::none) {
         m.next_core_id += 2;

@@ -36,9 +36,10 @@ client_order_id quote_manager::next_id(std::size_t slot) noexcept {
 }
 
 std::size_t quote_manager::open_orders() const noexcept {
-    return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) {
-        return s.order.status != order_status::none;
-    }));
+    const auto held = [](const auto& order) { return order.status != order_status::none; };
+    return static_cast<std::size_t>(
+        std::count_if(slots_.begin(), slots_.end(), [&](const auto& s) { return held(s.order); }) +
+        std::count_if(incoming_.begin(), incoming_.end(), held));
 }
 
 std::size_t quote_manager::abandoned_orders() const noexcept {
@@ -71,7 +72,7 @@ void quote_manager::manage(slot_state& slot, core::timestamp_ns now) noexcept {
         try_place(slot, now);
         return;
     }
-    if (slot.order.cancel_pending) {
+    if (slot.order.cancel_pending || replacing(slot)) {
         return;
     }
     if (!slot.desired.active()) {
@@ -80,7 +81,11 @@ void quote_manager::manage(slot_state& slot, core::timestamp_ns now) noexcept {
     }
     if (needs_replace(slot, now) && may_send(slot, now)) {
         ++counters_.replacements;
-        send_cancel(slot, now);
+        if (gateway_.replaces_in_one_request()) {
+            send_replace(slot, now);
+        } else {
+            send_cancel(slot, now);
+        }
     }
 }
 
@@ -233,6 +238,11 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     }
     const std::size_t index = id & 0xffU;
+    if (index < slot_count && incoming_[index].status != order_status::none &&
+        incoming_[index].id == report.client_id) {
+        on_incoming_report(slots_[index], incoming_[index], report);
+        return;
+    }
     slot_state* const slot = index < slot_count ? &slots_[index] : nullptr;
     if (slot == nullptr || slot->order.status == order_status::none ||
         slot->order.id != report.client_id) {
@@ -274,6 +284,7 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         }
         // No immediate retry: the next update re-quotes, throttled by refresh_ms.
         order = working_order{};
+        (void)promote_incoming(*slot, now);
         return;
     case exec_kind::partial_fill:
     case exec_kind::fill:
@@ -293,11 +304,14 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         }
         ++counters_.orders_filled;
         order = working_order{};
+        (void)promote_incoming(*slot, now);
         return;
     case exec_kind::cancelled:
         ++counters_.cancelled;
         order = working_order{};
-        try_place(*slot, now);
+        if (!promote_incoming(*slot, now)) {
+            try_place(*slot, now);
+        }
         return;
     case exec_kind::cancel_reject:
         // The order is still ours: either still open (the cancel overtook it, or the venue
@@ -308,6 +322,112 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         slot->cancel_via_all = false;
         return;
     }
+}
+
+// ---- replace in one request ----------------------------------------------------------------
+
+void quote_manager::send_replace(slot_state& slot, core::timestamp_ns now) noexcept {
+    // The cancel half is a cancel attempt of the old order: paced and budgeted as one.
+    if (now < slot.next_cancel_ts || slot.cancel_gave_up) {
+        return;
+    }
+    const std::size_t index = slot_index(slot.side, slot.level);
+    order_request request;
+    request.id = next_id(index);
+    request.symbol = config_.symbol;
+    request.side = slot.side;
+    request.post_only = config_.post_only;
+    request.tif = config_.tif;
+    request.level = slot.level;
+    request.price = slot.desired.price;
+    request.qty = slot.desired.qty;
+    ++slot.cancel_attempts;
+    slot.next_cancel_ts = now + cancel_retry_ns_;
+    slot.last_sent_ts = now;
+    slot.ever_sent = true;
+    if (gateway_.replace(config_.symbol, slot.order.id, request, now) != gateway_error::none) {
+        ++counters_.gateway_errors;
+        return;
+    }
+    ++counters_.orders_sent;
+    ++counters_.cancels_sent;
+    ++counters_.replaces_sent;
+    slot.order.cancel_pending = true;
+    slot.order.cancel_sent_ts = now;
+    working_order& next = incoming_[index];
+    next = working_order{};
+    next.id = request.id;
+    next.status = order_status::pending_new;
+    next.price = request.price;
+    next.qty = request.qty;
+    next.sent_ts = now;
+}
+
+void quote_manager::on_incoming_report(slot_state& /*slot*/, working_order& order,
+                                       const exec_report& report) noexcept {
+    switch (report.kind) {
+    case exec_kind::unknown:
+        if (order.status == order_status::pending_new) {
+            ++counters_.unknowns;
+            order.status = order_status::unknown;
+        }
+        return;
+    case exec_kind::ack:
+        ++counters_.acks;
+        if (order.status == order_status::pending_new || order.status == order_status::unknown) {
+            order.status = order_status::acked;
+        }
+        order.acked_ts = report.local_ts;
+        return; // a cancel it may need is decided when it takes the slot
+    case exec_kind::reject:
+        // Also the replacement not attempted because the cancel failed: the old order stays.
+        ++counters_.rejects;
+        if (report.reason == reject_reason::post_only_would_cross) {
+            ++counters_.post_only_rejects;
+        }
+        order = working_order{};
+        return;
+    case exec_kind::partial_fill:
+    case exec_kind::fill:
+        ++counters_.fills;
+        counters_.filled_lots += report.fill_qty.lots();
+        counters_.fee_units += report.fee_units;
+        order.cum_qty = report.cum_qty;
+        awaiting_update_ = true;
+        if (report.kind == exec_kind::partial_fill) {
+            order.status = order_status::partially_filled;
+            return;
+        }
+        ++counters_.orders_filled;
+        order = working_order{};
+        return;
+    case exec_kind::cancelled:
+        ++counters_.cancelled; // a kill's cancel-all reached it before it took the slot
+        order = working_order{};
+        return;
+    case exec_kind::cancel_reject:
+        ++counters_.cancel_rejects; // never asked for: nothing to undo
+        return;
+    }
+}
+
+bool quote_manager::promote_incoming(slot_state& slot, core::timestamp_ns now) noexcept {
+    working_order& next = incoming_[slot_index(slot.side, slot.level)];
+    if (next.status == order_status::none) {
+        return false;
+    }
+    slot.order = next;
+    next = working_order{};
+    slot.cancel_via_all = false;
+    reset_cancel_budget(slot);
+    // Halted or pulled while it flew: a resting one goes now (one still in flight is cancelled
+    // on its ack; retry_cancels() covers the rest).
+    const bool resting = slot.order.status == order_status::acked ||
+                         slot.order.status == order_status::partially_filled;
+    if (resting && (halted_ || !slot.desired.active())) {
+        send_cancel(slot, now);
+    }
+    return true;
 }
 
 } // namespace quoter::exec

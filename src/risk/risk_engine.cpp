@@ -53,7 +53,10 @@ risk_engine::risk_engine(const risk_config& config, engine_actions& actions, ale
 reject_reason risk_engine::check_order(const core::symbol_spec& spec, const order_request& order,
                                        const market_view& market, const account_view& account,
                                        core::timestamp_ns now) noexcept {
-    const reject_reason reason = checker_.check(spec, order, market, today(account), now);
+    // today() copies the view only once a new day re-anchored it.
+    const reject_reason reason = day_anchored_
+                                     ? checker_.check(spec, order, market, today(account), now)
+                                     : checker_.check(spec, order, market, account, now);
     switch (reason) {
     case reject_reason::none:
         post_trade_.on_new_order(now);
@@ -103,8 +106,12 @@ void risk_engine::on_account(const core::symbol_spec& spec, std::uint16_t symbol
                              const market_view& market, const account_view& account,
                              core::timestamp_ns now) noexcept {
     const risk_limits& lim = config_.limits;
-    roll_day(account, now);
-    const exposure e = measure(spec, market, today(account));
+    // Still the current day (the common case): no call.
+    if (!has_day_ || now < day_begin_ns_ || now >= day_end_ns_) [[unlikely]] {
+        roll_day(account, now);
+    }
+    const exposure e =
+        day_anchored_ ? measure(spec, market, today(account)) : measure(spec, market, account);
     // Clearing a condition that is not set changes nothing: only a verdict that may change
     // reaches the kill switch (the common case, every limit holding, costs two tests).
     const auto set = [&](halt_reason reason, bool active) {

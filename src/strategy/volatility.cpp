@@ -32,24 +32,39 @@ void realized_volatility::update(core::timestamp_ns time, double mid) noexcept {
     if (!(mid > 0.0) || !std::isfinite(mid)) {
         return;
     }
-    if (!has_last_) {
-        has_last_ = true;
-        last_time_ = time;
-        last_log_mid_ = std::log(mid);
+    // Most updates fall between two samples and evict nothing: answered before the frame of
+    // the work below (out of line) is set up.
+    if (has_last_ && time - last_time_ < config_.sample_interval_ns &&
+        (size_ == 0 || ring_[head_].time > time - config_.window_ns)) {
         return;
     }
-    const core::duration_ns elapsed = time - last_time_;
-    if (elapsed >= config_.sample_interval_ns) {
-        const double log_mid = std::log(mid);
-        push({time, elapsed, to_squared_return_units(log_mid - last_log_mid_)});
-        last_time_ = time;
-        last_log_mid_ = log_mid;
-    }
-    // The window trails the latest update, not the latest sample.
-    const core::timestamp_ns cutoff = time - config_.window_ns;
-    while (size_ != 0 && ring_[head_].time <= cutoff) {
-        pop_front();
-    }
+    const auto take = [this](core::timestamp_ns time, double mid) __attribute__((noinline)) {
+        if (!has_last_) {
+            has_last_ = true;
+            last_time_ = time;
+            last_log_mid_ = std::log(mid);
+            return;
+        }
+        const core::duration_ns elapsed = time - last_time_;
+        bool changed = false;
+        if (elapsed >= config_.sample_interval_ns) {
+            const double log_mid = std::log(mid);
+            push({time, elapsed, to_squared_return_units(log_mid - last_log_mid_)});
+            last_time_ = time;
+            last_log_mid_ = log_mid;
+            changed = true;
+        }
+        // The window trails the latest update, not the latest sample.
+        const core::timestamp_ns cutoff = time - config_.window_ns;
+        while (size_ != 0 && ring_[head_].time <= cutoff) {
+            pop_front();
+            changed = true;
+        }
+        if (changed) {
+            volatility_ = std::sqrt(variance_per_s());
+        }
+    };
+    take(time, mid);
 }
 
 void realized_volatility::push(const sample& s) noexcept {
@@ -91,6 +106,7 @@ void realized_volatility::reset() noexcept {
     covered_ns_ = 0;
     last_time_ = 0;
     last_log_mid_ = 0.0;
+    volatility_ = 0.0;
     has_last_ = false;
 }
 

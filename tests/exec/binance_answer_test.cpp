@@ -171,6 +171,49 @@ TEST_CASE("spot cancel-all answers an array; cancel-replace tracks the new order
     CHECK(partial.outcome == answer_outcome::unknown);
 }
 
+TEST_CASE("spot order.cancelReplace answers name each half", "[binance_answer][replace]") {
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    const auto& both = decoder.decode_ws(
+        R"({"id":12,"status":200,"result":{"cancelResult":"SUCCESS","newOrderResult":"SUCCESS","cancelResponse":{"symbol":"BTCUSDT","origClientOrderId":"qA1","orderId":7,"orderListId":-1,"clientOrderId":"c1","transactTime":1684804350068,"price":"23450.00000000","origQty":"0.00847000","executedQty":"0.00001000","origQuoteOrderQty":"0.000000","cummulativeQuoteQty":"0.23450000","status":"CANCELED","timeInForce":"GTC","type":"LIMIT","side":"SELL","selfTradePreventionMode":"NONE"},"newOrderResponse":{"symbol":"BTCUSDT","orderId":8,"orderListId":-1,"clientOrderId":"qA2","transactTime":1660813156959}}})");
+    CHECK(both.outcome == answer_outcome::ok);
+    REQUIRE(both.replace.present);
+    CHECK(both.replace.cancel == replace_half::success);
+    CHECK(both.replace.new_order == replace_half::success);
+    REQUIRE(both.replace.has_cancelled);
+    CHECK(both.replace.cancelled.orig_client_id.view() == "qA1");
+    CHECK(both.replace.cancelled.status == venue_order_status::canceled);
+    CHECK(both.replace.cancelled.executed_qty == core::qty{1});
+    CHECK(both.order.order_id == 8);
+
+    // STOP_ON_FAILURE, the cancel failed: the new order was not attempted.
+    const auto& stopped = decoder.decode_ws(
+        R"({"id":13,"status":400,"error":{"code":-2022,"msg":"Order cancel-replace failed.","data":{"cancelResult":"FAILURE","newOrderResult":"NOT_ATTEMPTED","cancelResponse":{"code":-2011,"msg":"Unknown order sent."},"newOrderResponse":null}}})");
+    CHECK(stopped.outcome == answer_outcome::reject);
+    REQUIRE(stopped.replace.present);
+    CHECK(stopped.replace.cancel == replace_half::failure);
+    CHECK(stopped.replace.new_order == replace_half::not_attempted);
+    CHECK_FALSE(stopped.replace.has_cancelled);
+    CHECK(stopped.replace.cancel_code == -2011);
+    CHECK(stopped.replace.new_order_code == 0);
+
+    // The cancel succeeded, the new order would have taken liquidity.
+    const auto& maker = decoder.decode_ws(
+        R"({"id":14,"status":409,"error":{"code":-2021,"msg":"Order cancel-replace partially failed.","data":{"cancelResult":"SUCCESS","newOrderResult":"FAILURE","cancelResponse":{"symbol":"BTCUSDT","origClientOrderId":"qA1","orderId":7,"orderListId":-1,"clientOrderId":"c2","transactTime":1684804350068,"price":"23450.00000000","origQty":"0.00847000","executedQty":"0.00000000","status":"CANCELED","timeInForce":"GTC","type":"LIMIT","side":"SELL"},"newOrderResponse":{"code":-2010,"msg":"Order would immediately match and take."}}}})");
+    REQUIRE(maker.replace.present);
+    CHECK(maker.replace.cancel == replace_half::success);
+    CHECK(maker.replace.has_cancelled);
+    CHECK(maker.replace.new_order == replace_half::failure);
+    CHECK(maker.replace.new_order_code == -2010);
+    CHECK(maker.replace.new_order_outcome == answer_outcome::post_only_reject);
+
+    // A whole-request error carries no halves: its outcome is both halves'.
+    const auto& skew = decoder.decode_ws(
+        R"({"id":15,"status":400,"error":{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}})");
+    CHECK_FALSE(skew.replace.present);
+    CHECK(skew.outcome == answer_outcome::clock_skew);
+}
+
 TEST_CASE("USD-M REST answers, headers and Retry-After", "[binance_answer]") {
     const auto spec = core::symbol_spec::from_text(
         {.name = "BTCUSDT", .tick_size = "0.10", .step_size = "0.001", .min_notional = "100"});

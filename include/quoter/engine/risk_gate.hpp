@@ -27,6 +27,13 @@
 // gateway could not send, to risk_engine::on_api_response (the API error storm), before the
 // owner sees the report.
 //
+// Replace in one request. When the venue gateway can (replaces_in_one_request()), replace()
+// runs the new order through the same checks first, with the order it replaces still counted as
+// working: until that order's terminal report both are (conservative), whatever the venue does
+// with the cancel. A refused replacement is not sent: the old order is cancelled alone (as
+// cancel-then-place would have cancelled it before its new order was refused) and the new one
+// gets the refusal's reject on the next poll().
+//
 // The market and account views the checks use are pushed by the owner (set_views) before each
 // round of quoting.
 //
@@ -143,6 +150,14 @@ public:
                                              core::timestamp_ns now) noexcept override;
     [[nodiscard]] exec::gateway_error cancel_all(std::uint32_t symbol,
                                                  core::timestamp_ns now) noexcept override;
+    [[nodiscard]] bool replaces_in_one_request() const noexcept override {
+        return inner_.replaces_in_one_request();
+    }
+    /// The new order passes the checks (the old one counted as working), then both go out in
+    /// one request; refused: the old order is cancelled alone (see above).
+    [[nodiscard]] exec::gateway_error replace(std::uint32_t symbol, exec::client_order_id old_id,
+                                              const exec::order_request& request,
+                                              core::timestamp_ns now) noexcept override;
     /// Sends a flatten order (risk::order_intent::flatten): the same checks, except that a
     /// reducing flatten order may pass a kill when flatten_on_kill is set.
     [[nodiscard]] exec::gateway_error submit_flatten(const exec::order_request& request,
@@ -185,6 +200,10 @@ private:
     [[nodiscard]] exec::gateway_error submit_checked(const exec::order_request& request,
                                                      core::timestamp_ns now,
                                                      risk::order_intent intent) noexcept;
+    /// Counts a refusal and queues its reject for the next poll().
+    [[nodiscard]] exec::gateway_error refuse(const exec::order_request& request,
+                                             risk::reject_reason reason,
+                                             core::timestamp_ns now) noexcept;
     [[nodiscard]] working_order* find(std::uint64_t id) noexcept;
     void forget(std::uint64_t id) noexcept;
 

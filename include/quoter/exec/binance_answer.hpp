@@ -77,6 +77,31 @@ struct answered_order {
     std::int64_t transact_time_ms = 0; ///< transactTime (spot) or updateTime (futures).
 };
 
+/// One half of an order.cancelReplace (its cancelResult / newOrderResult).
+enum class replace_half : std::uint8_t {
+    none,          ///< Not a cancel-replace answer, or the venue did not say.
+    success,       ///< SUCCESS
+    failure,       ///< FAILURE
+    not_attempted, ///< NOT_ATTEMPTED: STOP_ON_FAILURE skipped the new order.
+};
+
+/// What an order.cancelReplace answer says of each half: the result's halves on success, the
+/// error's `data` on -2021 / -2022 (a failed half answers {"code":..,"msg":..} in its place).
+/// present is false for any other answer (a whole-request error such as -1021, 429 or 5xx
+/// carries no data: the outcome then applies to both halves).
+struct replace_answer {
+    bool present = false;
+    replace_half cancel = replace_half::none;
+    replace_half new_order = replace_half::none;
+    bool has_cancelled = false;
+    answered_order cancelled; ///< cancelResponse of a successful cancel (the order in `orig`).
+    int cancel_code = 0;      ///< cancelResponse's code when the cancel failed (-2011 ...).
+    int new_order_code = 0;   ///< newOrderResponse's code when the new order failed.
+    /// newOrderResponse's error classified as an order.place answer's would be
+    /// (post_only_reject for -2010 "would immediately match", ...); ok when it did not fail.
+    answer_outcome new_order_outcome = answer_outcome::ok;
+};
+
 struct api_answer {
     answer_outcome outcome = answer_outcome::malformed;
     int status = 0;                  ///< HTTP status (REST) or the frame's status (WebSocket API).
@@ -87,6 +112,8 @@ struct api_answer {
     bool has_order = false;
     answered_order order;
     venue_text<96> message; ///< Error message, cut to 96 characters, for the log.
+    /// order.cancelReplace: both halves (order then holds newOrderResponse on success).
+    replace_answer replace;
 };
 
 class answer_decoder {

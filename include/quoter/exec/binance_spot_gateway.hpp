@@ -25,6 +25,17 @@
 // server-time offset from the venue's time and retries once. Every API error reaches the sink as
 // a reject or cancel_reject, so risk's error-storm trigger sees it.
 //
+// Replace in one request (config.cancel_replace): replace() sends order.cancelReplace with
+// cancelReplaceMode=STOP_ON_FAILURE, the new order placed only if the cancel succeeded. It
+// counts as a new order for the limiter (ORDERS, weight 1), also when the new order is not
+// attempted, as Binance counts it. Each half is reported as its own request would be: both
+// succeeded -> the old order's cancelled, the new one's ack; the cancel failed (-2022 / -2021
+// with cancelResult FAILURE, newOrderResult NOT_ATTEMPTED) -> cancel_reject, the new order's
+// reject (unknown_order), and an order.status of the old order (it may have filled); the new
+// order failed -> cancelled, then its reject (-2010 would-match: post_only_would_cross). No
+// answer, a 5xx, -1006 or a disconnect -> the new order is unknown and both orders are queried
+// (the old as for a lost cancel), never resent.
+//
 // Ed25519 keys (key_type): after every (re)connect the I/O thread sends session.logon first and
 // nothing else until the venue accepts it; only then is the session open (connected()), the
 // user stream subscribed (userDataStream.subscribe) and the reconciliation started. Requests
@@ -133,6 +144,10 @@ struct binance_spot_gateway_config {
     /// were sent mean the venue went silent: the connection is closed and opened again (the
     /// requests in flight are queried after the reconnect, never resent).
     std::uint32_t silent_timeouts = 2;
+    /// Replace an order in one request (order.cancelReplace, STOP_ON_FAILURE: the new order is
+    /// placed only if the cancel succeeded) instead of cancel, then place after the cancelled
+    /// report. See "Replace in one request" above.
+    bool cancel_replace = false;
     /// What the I/O thread does after a pass that found nothing to do (see above).
     core::idle_policy idle = core::idle_policy::block;
     /// block: the longest the I/O thread sleeps before it looks at its socket and timers (us).
@@ -184,6 +199,8 @@ struct binance_gateway_counters {
     /// session.logon refused or unanswered. Critical: raise the alarm (the connection stays
     /// unauthenticated, nothing is sent or quoted; a timed-out logon reconnects and tries again).
     std::atomic<std::uint64_t> logon_failures{0};
+    /// order.cancelReplace requests sent (replacements in one request).
+    std::atomic<std::uint64_t> replaces_sent{0};
 };
 
 class binance_spot_gateway final : public order_gateway {
@@ -221,6 +238,13 @@ public:
     [[nodiscard]] gateway_error cancel_all(std::uint32_t symbol,
                                            core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
+    /// config.cancel_replace.
+    [[nodiscard]] bool replaces_in_one_request() const noexcept override;
+    /// order.cancelReplace with STOP_ON_FAILURE (see order_gateway::replace); disconnected
+    /// until reconciled, as submit().
+    [[nodiscard]] gateway_error replace(std::uint32_t symbol, client_order_id old_id,
+                                        const order_request& request,
+                                        core::timestamp_ns now) noexcept override;
 
     /// Core thread: the request id the next submit / cancel / cancel_all request will carry.
     [[nodiscard]] std::uint64_t next_request_id() const noexcept;

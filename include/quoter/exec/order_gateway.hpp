@@ -67,6 +67,30 @@ public:
 
     /// Delivers every report due by `now` to the sink; returns how many were delivered.
     virtual std::size_t poll(core::timestamp_ns now) noexcept = 0;
+
+    /// True when replace() sends the cancel of an order and its replacement as one request
+    /// (Binance spot's order.cancelReplace). False by default: the caller replaces by cancel(),
+    /// then submit() once the cancelled report came (the quote manager's one code path asks).
+    [[nodiscard]] virtual bool replaces_in_one_request() const noexcept { return false; }
+
+    /// Cancels `old_id` and places `request` in one request; the new order is placed only if
+    /// the cancel succeeded. none means sent, and then, as after cancel(old_id), cancelled or
+    /// cancel_reject follows for the old order (possibly after fills), and, as after
+    /// submit(request), exactly one of ack, reject or unknown for the new one. A new order not
+    /// attempted because the cancel failed is rejected with reason unknown_order (it never
+    /// reached the book); the old order may have filled meanwhile, which a fill report tells.
+    /// A request whose answer is lost is resolved per order by the gateway, never resent.
+    /// Only for gateways whose replaces_in_one_request() is true: the default sends nothing
+    /// and answers queue_full.
+    [[nodiscard]] virtual gateway_error replace(std::uint32_t symbol, client_order_id old_id,
+                                                const order_request& request,
+                                                core::timestamp_ns now) noexcept {
+        (void)symbol;
+        (void)old_id;
+        (void)request;
+        (void)now;
+        return gateway_error::queue_full;
+    }
 };
 
 /// Forwards every report to up to `capacity` sinks in registration order (e.g. the quote

@@ -10,6 +10,15 @@
 // the book. The replacement goes out from inside the report callback, so it costs no extra
 // strategy update.
 //
+// Replace in one request. When the gateway can (order_gateway::replaces_in_one_request(),
+// Binance spot's order.cancelReplace with STOP_ON_FAILURE) a replacement is one request instead:
+// the cancel of the slot's order and the new order go out together and the new order waits in
+// the slot's `incoming` place until the old one is done; it moves into the slot on the old
+// order's terminal report (cancelled, or the fill that raced the cancel). Meanwhile both count
+// as open and as working for risk, nothing else is sent for the slot, and a cancel that fails
+// (the old order still rests, or filled) ends with the new order rejected unsent, so a slot
+// never has two orders resting on the book by this path either.
+//
 // Keep-or-replace. A working order is kept while the desired price stays within
 // refresh_tolerance_bps of its price, the desired size within size_tolerance_pct of its size,
 // and its age (since it was sent) is below max_order_age_ms. Otherwise it is cancelled and
@@ -165,6 +174,9 @@ struct quote_counters {
     std::uint64_t post_only_rejects = 0;
     std::uint64_t cancels_sent = 0; ///< Cancel requests, plus orders a cancel-all covered.
     std::uint64_t replacements = 0; ///< Cancels sent to move or refresh a quote.
+    /// Of replacements, those sent as one cancel-and-place request (each also counts one
+    /// order sent and one cancel sent).
+    std::uint64_t replaces_sent = 0;
     std::uint64_t cancel_alls_sent = 0;
     std::uint64_t cancelled = 0; ///< Orders confirmed cancelled (or expired).
     std::uint64_t cancel_rejects = 0;
@@ -232,8 +244,13 @@ public:
     [[nodiscard]] const working_order& order(core::side side, std::size_t level) const noexcept {
         return slots_[slot_index(side, level)].order;
     }
-    /// Slots holding an order (in flight or resting).
+    /// Orders held (in flight or resting), a replacement waiting for its slot included.
     [[nodiscard]] std::size_t open_orders() const noexcept;
+    /// The replacement of a slot's order sent in one request with the cancel, until the
+    /// order it replaces is done (status none when there is none).
+    [[nodiscard]] const working_order& incoming(core::side side, std::size_t level) const noexcept {
+        return incoming_[slot_index(side, level)];
+    }
     /// Slots holding an order the manager gave up cancelling (still possibly on the venue).
     [[nodiscard]] std::size_t abandoned_orders() const noexcept;
     [[nodiscard]] const quote_counters& counters() const noexcept { return counters_; }
@@ -289,12 +306,26 @@ private:
     [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;
     [[nodiscard]] client_order_id next_id(std::size_t slot) noexcept;
 
+    // Replace in one request (see the header comment).
+    [[nodiscard]] bool replacing(const slot_state& slot) const noexcept {
+        return incoming_[slot_index(slot.side, slot.level)].status != order_status::none;
+    }
+    void send_replace(slot_state& slot, core::timestamp_ns now) noexcept;
+    /// A report of a slot's incoming replacement.
+    void on_incoming_report(slot_state& slot, working_order& order,
+                            const exec_report& report) noexcept;
+    /// The slot's order is done: its incoming replacement, if any, takes its place (true).
+    bool promote_incoming(slot_state& slot, core::timestamp_ns now) noexcept;
+
     quote_manager_config config_;
     order_gateway& gateway_;
     core::duration_ns refresh_ns_ = 0;
     core::duration_ns max_age_ns_ = 0;
     core::duration_ns cancel_retry_ns_ = 0;
     std::array<slot_state, slot_count> slots_{};
+    /// Per slot: the replacement sent with the cancel of the slot's order (replace in one
+    /// request), until that order is done.
+    std::array<working_order, slot_count> incoming_{};
     std::uint64_t next_seq_ = 1;
     recent_trade_ids trade_ids_;
     bool halted_ = false;

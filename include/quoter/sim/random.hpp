@@ -152,15 +152,51 @@ public:
     /// Standard normal N(0, 1). One 64-bit draw and one multiply in about 99% of calls.
     constexpr double normal() noexcept {
         const auto& z = detail::normal_ziggurat;
+        const std::uint64_t bits = next();
+        const auto layer = static_cast<unsigned>(bits & 0xff);
+        const double x = normal_candidate(bits) * z.x[layer];
+        if (abs(x) < z.x[layer + 1]) {
+            return x; // inside the rectangle that lies entirely under the curve
+        }
+        return normal_beyond_rectangle(bits);
+    }
+
+    /// Exponential with rate 1 (mean 1). One 64-bit draw and one multiply in about 99% of calls.
+    constexpr double exponential() noexcept {
+        const auto& z = detail::exponential_ziggurat;
+        const std::uint64_t bits = next();
+        const auto layer = static_cast<unsigned>(bits & 0xff);
+        const double x = static_cast<double>(bits >> 11) * 0x1.0p-53 * z.x[layer];
+        if (x < z.x[layer + 1]) {
+            return x;
+        }
+        return exponential_beyond_rectangle(bits);
+    }
+
+private:
+    static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept {
+        return (x << k) | (x >> (64 - k));
+    }
+    static constexpr double abs(double x) noexcept { return x < 0 ? -x : x; }
+
+    /// The top 53 bits as a signed value give u in [-1, 1); bits 0..7 choose the layer and
+    /// bits 8..10 are unused, so the two are independent.
+    static constexpr double normal_candidate(std::uint64_t bits) noexcept {
+        return static_cast<double>(static_cast<std::int64_t>(bits) >> 11) * 0x1.0p-52;
+    }
+
+    // The ziggurat's rare paths (about 1% of draws), out of line so that the hot callers do not
+    // carry their constants and registers. Each goes on from the draw `bits` that fell outside
+    // its layer's rectangle, exactly as a loop around the whole draw would.
+
+    [[gnu::noinline]] constexpr double normal_beyond_rectangle(std::uint64_t bits) noexcept {
+        const auto& z = detail::normal_ziggurat;
         for (;;) {
-            const std::uint64_t bits = next();
             const auto layer = static_cast<unsigned>(bits & 0xff);
-            // The top 53 bits as a signed value give u in [-1, 1); bits 0..7 chose the layer and
-            // bits 8..10 are unused, so the two are independent.
-            const double u = static_cast<double>(static_cast<std::int64_t>(bits) >> 11) * 0x1.0p-52;
+            const double u = normal_candidate(bits);
             const double x = u * z.x[layer];
             if (abs(x) < z.x[layer + 1]) {
-                return x; // inside the rectangle that lies entirely under the curve
+                return x;
             }
             if (layer == 0) {
                 const double tail = sample_normal_tail();
@@ -171,15 +207,14 @@ public:
             if (y < portable::exp(-0.5 * x * x)) {
                 return x;
             }
+            bits = next();
         }
     }
 
-    /// Exponential with rate 1 (mean 1). One 64-bit draw and one multiply in about 99% of calls.
-    constexpr double exponential() noexcept {
+    [[gnu::noinline]] constexpr double exponential_beyond_rectangle(std::uint64_t bits) noexcept {
         const auto& z = detail::exponential_ziggurat;
         double offset = 0.0;
         for (;;) {
-            const std::uint64_t bits = next();
             const auto layer = static_cast<unsigned>(bits & 0xff);
             const double x = static_cast<double>(bits >> 11) * 0x1.0p-53 * z.x[layer];
             if (x < z.x[layer + 1]) {
@@ -188,20 +223,15 @@ public:
             if (layer == 0) {
                 // Memorylessness: beyond r the density is again exponential, shifted by r.
                 offset += detail::exponential_ziggurat_r;
-                continue;
+            } else {
+                const double y = z.f[layer] + uniform() * (z.f[layer + 1] - z.f[layer]);
+                if (y < portable::exp(-x)) {
+                    return offset + x;
+                }
             }
-            const double y = z.f[layer] + uniform() * (z.f[layer + 1] - z.f[layer]);
-            if (y < portable::exp(-x)) {
-                return offset + x;
-            }
+            bits = next();
         }
     }
-
-private:
-    static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept {
-        return (x << k) | (x >> (64 - k));
-    }
-    static constexpr double abs(double x) noexcept { return x < 0 ? -x : x; }
 
     // Marsaglia's tail method: for x = r + a with a ~ Exp(r), accept with probability
     // exp(-a^2/2), which leaves exactly the normal tail beyond r.

@@ -269,8 +269,11 @@ private:
         if (x < 0.0 && draw * (1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0)))) >= 1.0 + 1e-9) {
             return false;
         }
-        return draw < portable::exp(log_lambda_dt);
+        return draw < exp_out_of_line(log_lambda_dt);
     }
+    // portable::exp for the few draws the bound above cannot decide: out of line, so that the
+    // sampling loop does not load exp's constants on every step.
+    [[gnu::noinline]] static double exp_out_of_line(double x) noexcept { return portable::exp(x); }
 
     [[nodiscard]] double to_price_units(core::price p) const noexcept {
         return static_cast<double>(p.ticks()) * tick_size_;

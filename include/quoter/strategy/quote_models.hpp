@@ -62,8 +62,18 @@ struct model_inputs {
 [[nodiscard]] double remaining_horizon_s(const avellaneda_stoikov_params& params,
                                          core::timestamp_ns time) noexcept;
 
-[[nodiscard]] model_quote linear_quote(const linear_params& params,
-                                       const model_inputs& in) noexcept;
+/// Inline: the quoting path evaluates it on every book update.
+[[nodiscard]] inline model_quote linear_quote(const linear_params& params,
+                                              const model_inputs& in) noexcept {
+    const double spread_price = in.mid * params.spread_bps / 1e4;
+    const double relative_vol =
+        in.sigma_absolute && in.mid > 0.0 ? in.sigma_per_sqrt_s / in.mid : in.sigma_per_sqrt_s;
+    const double vol_ratio =
+        params.normal_vol_per_sqrt_s > 0.0 ? relative_vol / params.normal_vol_per_sqrt_s : 0.0;
+    const double adjusted_spread = spread_price * (1.0 + params.vol_spread_factor * vol_ratio);
+    return {.center_offset = -params.inventory_skew_strength * in.inventory * params.price_impact,
+            .half_spread = adjusted_spread / 2.0};
+}
 
 [[nodiscard]] model_quote avellaneda_stoikov_quote(const avellaneda_stoikov_params& params,
                                                    const model_inputs& in) noexcept;
@@ -82,8 +92,18 @@ struct glft_coefficients {
 
 [[nodiscard]] model_quote glft_quote(const glft_params& params, const model_inputs& in) noexcept;
 
-/// Dispatches on config.model.
-[[nodiscard]] model_quote evaluate_model(const strategy_config& config,
-                                         const model_inputs& in) noexcept;
+/// Dispatches on config.model (inline, so that the linear model needs no call).
+[[nodiscard]] inline model_quote evaluate_model(const strategy_config& config,
+                                                const model_inputs& in) noexcept {
+    switch (config.model) {
+    case model_kind::linear:
+        return linear_quote(config.linear, in);
+    case model_kind::avellaneda_stoikov:
+        return avellaneda_stoikov_quote(config.avellaneda_stoikov, in);
+    case model_kind::glft:
+        return glft_quote(config.glft, in);
+    }
+    return linear_quote(config.linear, in);
+}
 
 } // namespace quoter::strategy

@@ -61,9 +61,7 @@ public:
     /// Variance of the log mid per second over the window; 0 without samples.
     [[nodiscard]] double variance_per_s() const noexcept;
     /// Volatility per sqrt(second); 0 without samples.
-    [[nodiscard]] double volatility_per_sqrt_s() const noexcept {
-        return std::sqrt(variance_per_s());
-    }
+    [[nodiscard]] double volatility_per_sqrt_s() const noexcept { return volatility_; }
     /// True once the window holds at least min_samples returns.
     [[nodiscard]] bool ready() const noexcept { return size_ >= config_.min_samples; }
     /// Returns currently in the window.
@@ -100,6 +98,9 @@ private:
     core::duration_ns covered_ns_ = 0;
     core::timestamp_ns last_time_ = 0;
     double last_log_mid_ = 0.0;
+    /// sqrt(variance_per_s()), kept with the window: it is read on every quote but changes only
+    /// when a sample enters or leaves (once per sample interval).
+    double volatility_ = 0.0;
     bool has_last_ = false;
 };
 
