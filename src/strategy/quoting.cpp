@@ -71,20 +71,6 @@ bool quote_set::any() const noexcept {
     return false;
 }
 
-quote_input make_quote_input(const core::symbol_spec& spec, core::timestamp_ns time,
-                             core::price best_bid, core::price best_ask, core::qty inventory,
-                             double equity) noexcept {
-    quote_input in;
-    in.time = time;
-    in.best_bid = best_bid;
-    in.best_ask = best_ask;
-    in.mid = 0.5 * (spec.to_double(best_bid) + spec.to_double(best_ask));
-    in.spread = spec.tick_size() * static_cast<double>(best_ask - best_bid);
-    in.inventory = inventory;
-    in.equity = equity;
-    return in;
-}
-
 quote_mode classify_inventory(const inventory_bands& bands, double deviation, double mid,
                               double equity) noexcept {
     if (deviation == 0.0) {
