@@ -103,9 +103,10 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
     out.level_count = 0;
     out.mode = quote_mode::normal;
     out.status = quote_status::ok;
-    out.model = quote_diagnostics{};
+    // out.model is written whole below; the early returns clear it.
     if (!sane(in.best_bid) || !sane(in.best_ask) || in.best_ask <= in.best_bid || !(in.mid > 0.0) ||
         !std::isfinite(in.mid) || !std::isfinite(in.equity)) {
+        out.model = quote_diagnostics{};
         out.status = quote_status::invalid_book;
         return;
     }
@@ -140,6 +141,7 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
     const model_quote model = evaluate_model(config, model_in);
     if (!std::isfinite(model.center_offset) || !std::isfinite(model.half_spread) ||
         model.half_spread < 0.0) {
+        out.model = quote_diagnostics{};
         out.status = quote_status::invalid_model;
         return;
     }
