@@ -373,6 +373,7 @@ live_run run_live(const bench_options& options, const live_setup& setup, const f
     session.feed.sync.window_ticks = md::order_book::auto_window;
     config.market_data.cpu = options.producer_cpu;
     config.engine.core_cpu = options.consumer_cpu;
+    config.engine.warm_order_path_us = options.warm_order_path_us;
     config.engine.symbol = 0;
     config.engine.account.initial_cash = 1'000'000.0;
     // Quote tight and replace on every change of the desired price, so that most book ticks
@@ -557,6 +558,10 @@ int run_tick_to_order_bench(const bench_options& options) {
                options.producer_cpu, options.consumer_cpu, fs::path(capture).filename().string(),
                seconds);
     print_hand_off();
+    fmt::print("  order path warm-up: {}\n",
+               options.warm_order_path_us > 0
+                   ? fmt::format("every {} us idle", options.warm_order_path_us)
+                   : std::string("off"));
     header();
     print_live("loopback WebSocket, plain", plain);
     print_live("loopback WebSocket, plain, md thread busy-polling", plain_polled);

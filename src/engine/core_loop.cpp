@@ -47,7 +47,8 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
       gate_(gateway, risk_, instrument_.trading_spec, config.symbol), quotes_(config.quotes, gate_),
       flattener_({.slippage_ticks = config.risk.triggers.flatten_slippage_ticks,
                   .max_attempts = config.risk.triggers.flatten_max_attempts},
-                 instrument_.trading_spec, config.quotes.symbol) {
+                 instrument_.trading_spec, config.quotes.symbol),
+      warmer_(config.warm_order_path_us, config.risk.limits) {
     const int extra = instrument.book_spec.qty_decimals() - instrument.trading_spec.qty_decimals();
     lot_ratio_ = extra > 0 ? core::pow10(extra) : 1;
     lot_inverse_ = 1.0 / static_cast<double>(lot_ratio_);
@@ -119,6 +120,7 @@ void core_loop::on_event(const md::md_event& event, const md::md_depth* depth,
         return;
     }
     now_ = now;
+    warmer_.note_activity(now);
     ++stats_.events;
     if (control_ != nullptr) {
         take_control(now);
@@ -387,6 +389,9 @@ bool core_loop::poll(core::timestamp_ns now) noexcept {
         work_flatten(now_);
     }
     retry_cancels(now_);
+    if (warmer_.due(now_) && !stop_) {
+        warm_order_path(now_); // idle: keep the order path warm (order_path_warmer.cpp)
+    }
     return !stop_;
 }
 

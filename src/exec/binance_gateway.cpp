@@ -78,6 +78,12 @@ gateway_error binance_gateway::replace(std::uint32_t symbol, client_order_id old
                     : spot_->replace(symbol, old_id, request, now);
 }
 
+bool binance_gateway::rehearse_submit(const order_request& request,
+                                      core::timestamp_ns now) noexcept {
+    return futures_ ? futures_->rehearse_submit(request, now)
+                    : spot_->rehearse_submit(request, now);
+}
+
 std::size_t binance_gateway::poll(core::timestamp_ns now) noexcept {
     return futures_ ? futures_->poll(now) : spot_->poll(now);
 }

@@ -22,6 +22,12 @@ constexpr double bps_per_unit = 10'000.0;
            static_cast<double>(core::pow10(spec.price_decimals() + spec.qty_decimals()));
 }
 
+/// Where the rejections of a dry run (pre_trade_checker::rehearse) go: they describe no order.
+struct discard_rejections final : rejection_sink {
+    void on_rejection(const rejection_record& /*record*/) noexcept override {}
+};
+constinit discard_rejections dry_run_rejections;
+
 } // namespace
 
 pre_trade_checker::pre_trade_checker(const risk_limits& limits, rejection_sink& sink) noexcept
@@ -263,6 +269,15 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
     orders_per_day_.add(now);
     ++passed_;
     return reject_reason::none;
+}
+
+reject_reason pre_trade_checker::rehearse(const core::symbol_spec& spec, const order_request& order,
+                                          const market_view& market, const account_view& account,
+                                          core::timestamp_ns now,
+                                          pre_trade_checker& scratch) const noexcept {
+    scratch = *this;
+    scratch.sink_ = &dry_run_rejections;
+    return scratch.check(spec, order, market, account, now);
 }
 
 bool pre_trade_checker::note_cancel(core::timestamp_ns now) noexcept {

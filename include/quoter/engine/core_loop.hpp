@@ -62,6 +62,7 @@
 #include "quoter/core/book_level.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
+#include "quoter/engine/order_path_warmer.hpp"
 #include "quoter/engine/risk_gate.hpp"
 #include "quoter/exec/flattener.hpp"
 #include "quoter/exec/order_gateway.hpp"
@@ -104,6 +105,11 @@ struct core_loop_config {
     /// Paper session: CPU of the core thread (-1: unpinned); the md thread's CPU is in the
     /// service config.
     int core_cpu = -1;
+    /// Order path warm-up (order_path_warmer): after this many µs without an event, and as often
+    /// while idle, poll() runs decide -> risk -> encode dry over the current book, sending and
+    /// changing nothing. 0: off (backtests and replays); paper and live sessions take
+    /// [engine] warm_order_path_us.
+    std::int64_t warm_order_path_us = 0;
 };
 
 /// Net exposure of every symbol one process trades, for the portfolio-level limits
@@ -213,6 +219,8 @@ public:
     [[nodiscard]] const exec::flattener& flattener() const noexcept { return flattener_; }
     [[nodiscard]] const risk_gate& gate() const noexcept { return gate_; }
     [[nodiscard]] const strategy::quoting_strategy& strategy() const noexcept { return strategy_; }
+    /// The order path warm-up (core_loop_config::warm_order_path_us).
+    [[nodiscard]] const order_path_warmer& warmer() const noexcept { return warmer_; }
     /// Last valid top of book (ticks; zero before the first).
     [[nodiscard]] risk::market_view market() const noexcept { return market_; }
     /// True while the feed is not synced (quotes pulled until it is).
@@ -254,6 +262,8 @@ private:
     void work_flatten(core::timestamp_ns now) noexcept;
     [[nodiscard]] core::qty to_trading_lots(core::qty book_lots) const noexcept;
     [[nodiscard]] core::timestamp_ns oldest_unacked() const noexcept;
+    /// One dry run of the order path (order_path_warmer.cpp), when the loop would quote.
+    void warm_order_path(core::timestamp_ns now) noexcept;
 
     core_loop_config config_;
     md::instrument instrument_;
@@ -313,6 +323,8 @@ private:
     /// Model outputs behind the latest desired quotes, for the journal's order intents.
     strategy::quote_diagnostics last_model_{};
     core_loop_stats stats_;
+    /// Kept apart from everything above: it reads the loop, never writes it.
+    order_path_warmer warmer_;
 };
 
 } // namespace quoter::engine

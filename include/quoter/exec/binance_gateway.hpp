@@ -56,6 +56,9 @@ public:
     [[nodiscard]] gateway_error replace(std::uint32_t symbol, client_order_id old_id,
                                         const order_request& request,
                                         core::timestamp_ns now) noexcept override;
+    /// Dry run of submit(): see order_gateway::rehearse_submit.
+    [[nodiscard]] bool rehearse_submit(const order_request& request,
+                                       core::timestamp_ns now) noexcept override;
 
     /// The wrapped gateway's (tick latency's `written` hop).
     [[nodiscard]] std::uint64_t next_request_id() const noexcept;

@@ -91,6 +91,17 @@ public:
         (void)now;
         return gateway_error::queue_full;
     }
+
+    /// Dry run of submit() (engine::order_path_warmer): does to the request what submit()
+    /// would do that has no effect (checks it, encodes it into scratch storage of the core
+    /// thread) and sends nothing: no request leaves, no report follows, and no request id,
+    /// rate-limit budget, counter or queue moves. Returns whether submit() would have taken the
+    /// request as far as the gateway can tell without sending it. The default does nothing and
+    /// returns false (a gateway with nothing to warm).
+    [[nodiscard]] virtual bool rehearse_submit(const order_request& /*request*/,
+                                               core::timestamp_ns /*now*/) noexcept {
+        return false;
+    }
 };
 
 /// Forwards every report to up to `capacity` sinks in registration order (e.g. the quote

@@ -184,6 +184,15 @@ public:
                                       const market_view& market, const account_view& account,
                                       core::timestamp_ns now) noexcept;
 
+    /// Dry run of check() (engine::order_path_warmer): the same checks on scratch, a copy of
+    /// this checker made here, whose rejections go nowhere. This checker records nothing: no
+    /// rate-limit window, counter or rejection moves. scratch is the caller's (core thread).
+    /// Hot path, no allocation.
+    [[nodiscard]] reject_reason rehearse(const core::symbol_spec& spec, const order_request& order,
+                                         const market_view& market, const account_view& account,
+                                         core::timestamp_ns now,
+                                         pre_trade_checker& scratch) const noexcept;
+
     /// Counts one cancel sent at now (for max_cancels_per_s and the cancel/trade ratio). Cancels
     /// are never refused, since only they take risk off the book; returns whether the cancels of
     /// the last second, this one included, are above max_cancels_per_s (the risk engine pauses).
