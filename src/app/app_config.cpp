@@ -252,6 +252,11 @@ void read_exchange(config::section s, exchange_section& out) {
         s.integer("silent_timeouts", out.silent_timeouts, {.min = 1, .max = 100},
                   "Order-API request timeouts in a row, with nothing received since, before the "
                   "session is closed and opened again");
+    out.cancel_replace =
+        s.boolean("cancel_replace", out.cancel_replace,
+                  "Spot: replace a quote with one order.cancelReplace request (the new order "
+                  "only if the cancel succeeds); false: cancel, then place once cancelled. "
+                  "USD-M futures always cancel, then place");
     out.key_type = s.choice("key_type", out.key_type, api_key_types,
                             "How the API key signs: hmac (api_secret signs every request) or "
                             "ed25519 (spot: session.logon once per connection with the private "

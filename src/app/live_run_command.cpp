@@ -119,6 +119,7 @@ int run_live_command(const live_run_command& command) {
     session.gateway.recv_window_ms = config.exchange.recv_window_ms.count();
     session.gateway.reconcile_max_retries = config.exchange.reconcile_max_retries;
     session.gateway.silent_timeouts = config.exchange.silent_timeouts;
+    session.gateway.cancel_replace = config.exchange.cancel_replace;
     if (config.engine.market == market_kind::usdm_futures) {
         // USD-M futures: REST orders at rest_url, the listenKey stream at ws_url.
         exec::binance_futures_gateway_config& futures = session.futures_gateway.emplace();
@@ -171,12 +172,14 @@ int run_live_command(const live_run_command& command) {
     std::printf("  PnL %s, equity %.4f, position %.8g\n", signed_money(s.total_pnl).c_str(),
                 s.equity, s.position_base);
     std::printf("  gateway: %llu requests, %llu API errors, %llu timeouts, %llu status queries, "
-                "%llu connects\n",
+                "%llu connects, %llu reconciliations, %llu replaces in one request\n",
                 static_cast<unsigned long long>(s.gateway.sent),
                 static_cast<unsigned long long>(s.gateway.api_errors),
                 static_cast<unsigned long long>(s.gateway.timeouts),
                 static_cast<unsigned long long>(s.gateway.status_queries),
-                static_cast<unsigned long long>(s.gateway.connects));
+                static_cast<unsigned long long>(s.gateway.connects),
+                static_cast<unsigned long long>(s.gateway.reconciles),
+                static_cast<unsigned long long>(s.gateway.replaces_sent));
     std::printf("  open orders at stop: %s\n",
                 summary.stopped_clean ? "none (every cancel confirmed)"
                                       : fmt::format("{} not confirmed", s.working_orders).c_str());

@@ -114,7 +114,8 @@ bool core_loop::check_sequence(const md::md_event& event, core::timestamp_ns now
     return true;
 }
 
-void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noexcept {
+void core_loop::on_event(const md::md_event& event, const md::md_depth* depth,
+                         core::timestamp_ns now) noexcept {
     if (event.symbol != config_.symbol) {
         return;
     }
@@ -136,7 +137,7 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
         // Then this event's book, before the reports due at its time are delivered (by the
         // simulated exchange as it takes the book, or by the gate's poll): an order they
         // trigger leaves now and meets the current book.
-        const risk::market_view top{event.bids[0].px, event.asks[0].px};
+        const risk::market_view top{event.top.bid.px, event.top.ask.px};
         if (top.best_bid != market_.best_bid || top.best_ask != market_.best_ask) {
             market_ = top;
             account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
@@ -144,7 +145,7 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
         }
         refresh_views_if_stale();
     }
-    feed_exchange(event, now);
+    feed_exchange(event, depth, now);
     (void)gate_.poll(now);
 
     switch (event.kind) {
@@ -216,7 +217,8 @@ void core_loop::retry_cancels(core::timestamp_ns now) noexcept {
     alert(now, gave_up);
 }
 
-void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept {
+void core_loop::feed_exchange(const md::md_event& event, const md::md_depth* depth,
+                              core::timestamp_ns now) noexcept {
     if (sim_ == nullptr) {
         return;
     }
@@ -241,9 +243,15 @@ void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now)
         }
         return std::span<const core::book_level>(fed.trading.data(), count);
     };
-    // Both sides in one call (the same as the bid side, then the ask side).
-    sim_->on_book(symbol, convert(core::side::buy, event.bids, event.bid_count),
-                  convert(core::side::sell, event.asks, event.ask_count), now);
+    // Both sides in one call (the same as the bid side, then the ask side): the record's top-K
+    // levels when the event came with one, else its top of book.
+    if (depth != nullptr) {
+        sim_->on_book(symbol, convert(core::side::buy, depth->bids, depth->bid_count),
+                      convert(core::side::sell, depth->asks, depth->ask_count), now);
+        return;
+    }
+    sim_->on_book(symbol, convert(core::side::buy, &event.top.bid, event.bid_count != 0 ? 1 : 0),
+                  convert(core::side::sell, &event.top.ask, event.ask_count != 0 ? 1 : 0), now);
 }
 
 void core_loop::set_feed_paused(bool paused, core::timestamp_ns now) noexcept {

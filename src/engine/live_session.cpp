@@ -47,6 +47,8 @@ namespace {
     out.connects = c.connects.load(std::memory_order_relaxed);
     out.disconnects = c.disconnects.load(std::memory_order_relaxed);
     out.reports_dropped = c.reports_dropped.load(std::memory_order_relaxed);
+    out.replaces_sent = c.replaces_sent.load(std::memory_order_relaxed);
+    out.reconciles = c.reconciles.load(std::memory_order_relaxed);
     return out;
 }
 
@@ -365,6 +367,81 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         }
     }
 
+    // Every later reconciliation (a reconnect, a user stream or listenKey made anew) read the
+    // venue's holdings again. Fills of the gap reach the account as reports (the
+    // reconciliation's queries); what no report tells (a deposit, a withdrawal, a fill the
+    // venue lost track of) shows only there: where the venue's holdings differ from the
+    // account's, the venue's are adopted, so the account and the risk views it feeds hold what
+    // the venue holds. Spot: base and quote balances; futures: the position (at the venue's
+    // entry price). Off the order path: once per reconciliation, with the gateway's lock.
+    std::uint64_t reconciles_seen = counters.reconciles.load(std::memory_order_relaxed);
+    const auto quote_of = [&](std::int64_t units) {
+        portfolio::account amount(trading, {});
+        amount.restore(core::qty{0}, 0, units);
+        return amount.cash();
+    };
+    const auto adopt_reconciled_holdings = [&](core::timestamp_ns now) {
+        // ready() (acquire) follows the count and every report the reconciliation queued.
+        if (!gateway.ready() ||
+            counters.reconciles.load(std::memory_order_relaxed) == reconciles_seen) {
+            return;
+        }
+        reconciles_seen = counters.reconciles.load(std::memory_order_relaxed);
+        (void)loop.poll(now); // first every report the reconciliation's queries queued
+        const portfolio::account& account = loop.account();
+        const core::qty had = account.position();
+        core::qty held = had;
+        std::int64_t cash = account.cash_units();
+        std::int64_t cost = account.cost_basis_units();
+        std::string description;
+        if (!config.futures_gateway) {
+            const exec::spot_holdings venue = exec::spot_holdings_of(gateway.balances(), trading);
+            if (!venue.quote_listed) {
+                return;
+            }
+            held = venue.base;
+            cash = venue.quote_units;
+            description = std::string(venue.base_asset.view()) + " " +
+                          std::to_string(trading.to_double(held)) + ", " +
+                          std::string(venue.quote_asset.view()) + " " +
+                          format_quote(quote_of(cash));
+            if (held != had) {
+                // Inventory that arrived is valued at the mid (no gain), inventory that left
+                // takes its share of the cost basis with it.
+                portfolio::account added(trading, {});
+                added.restore(held - had, 0, 0);
+                added.mark(account.current_mark());
+                cost = had.lots() > 0 && held < had
+                           ? static_cast<std::int64_t>(static_cast<long double>(cost) *
+                                                       static_cast<long double>(held.lots()) /
+                                                       static_cast<long double>(had.lots()))
+                       : held.lots() == 0 ? 0
+                                          : cost + added.inventory_value_units();
+            }
+        } else {
+            held = core::qty{0};
+            for (const exec::futures_position& position : gateway.positions()) {
+                if (position.symbol == 0) {
+                    held = position.amount;
+                    if (held != had) {
+                        const std::int64_t venue_cost =
+                            trading.notional_units(position.entry_price, held);
+                        cash += cost - venue_cost; // equity kept: the position moves, not money
+                        cost = venue_cost;
+                    }
+                }
+            }
+            description = "position " + std::to_string(trading.to_double(held));
+        }
+        if (held == had && cash == account.cash_units()) {
+            return; // the account already holds what the venue holds
+        }
+        log("account: reconciliation " + std::to_string(reconciles_seen) + ": the venue holds " +
+            description + "; the account had position " + std::to_string(trading.to_double(had)) +
+            ": adopted the venue's");
+        loop.restore(held, cost, cash, loop.quotes().last_sequence());
+    };
+
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;
     core::timestamp_ns next_status = wall_ns() + status_ns;
     const std::int64_t max_block_ns = std::max<std::int64_t>(1, config.max_block_us) * 1'000;
@@ -407,6 +484,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             break;
         }
         check_gateway_alarms(now);
+        adopt_reconciled_holdings(now);
         if (services.publish_due(loop, now)) {
             services.publish(loop, feed.view(), live_venue(loop, gateway));
         }

@@ -801,10 +801,15 @@ void sim_exchange::on_book(std::uint32_t symbol, std::span<const core::book_leve
         if (cross_fills && (reached(core::side::buy) || reached(core::side::sell))) [[unlikely]] {
             fill_reached();
             catch_up(now);
+            set_top(core::side::sell, asks[0]);
+            fill_reached();
+            return;
         }
         set_top(core::side::sell, asks[0]);
-        if (cross_fills) {
-            fill_reached();
+        // Nothing filled above: the resting asks were just found clear of this best bid, and
+        // only the new best ask can reach a resting bid.
+        if (cross_fills && reached(core::side::buy)) [[unlikely]] {
+            fill_crossed_side(symbol, core::side::buy, now_);
         }
         return;
     }

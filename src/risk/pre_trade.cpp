@@ -30,25 +30,6 @@ constinit discard_rejections dry_run_rejections;
 
 } // namespace
 
-exposure measure(const core::symbol_spec& spec, const market_view& market,
-                 const account_view& account) noexcept {
-    exposure e;
-    const std::int64_t bid = market.best_bid.ticks();
-    const std::int64_t ask = market.best_ask.ticks();
-    if (bid > 0 && ask > 0) {
-        e.mid = static_cast<double>(bid + ask) * 0.5 * spec.tick_size();
-    } else if (bid > 0 || ask > 0) {
-        e.mid = static_cast<double>(bid > 0 ? bid : ask) * spec.tick_size();
-    }
-    e.position_notional =
-        static_cast<double>(std::llabs(account.position.lots())) * spec.step_size() * e.mid;
-    e.daily_loss = -(account.realized_pnl_today + account.unrealized_pnl);
-    e.loss_reference = account.day_start_equity > 0.0 ? account.day_start_equity : account.equity;
-    e.equity = account.equity;
-    e.peak_equity = account.peak_equity;
-    return e;
-}
-
 pre_trade_checker::pre_trade_checker(const risk_limits& limits, rejection_sink& sink) noexcept
     : limits_(limits), sink_(&sink), orders_per_s_(core::ns_per_s),
       orders_per_min_(60 * core::ns_per_s), orders_per_day_(86'400 * core::ns_per_s),

@@ -107,6 +107,14 @@ TEST_CASE("live: quotes rest on the venue, fills are booked once, SIGUSR1 cancel
     CHECK(summary_count(out, "fills") == stats.get("trades"));
     CHECK(summary_count(out, "orders") ==
           stats.get("orders_placed") + stats.get("orders_rejected"));
+    // Spot replaces its quotes with order.cancelReplace (exchange.cancel_replace defaults to
+    // true): the gateway's count is the venue's.
+    const std::size_t label = out.find(" replaces in one request");
+    REQUIRE(label != std::string::npos);
+    const std::size_t digits = out.rfind(' ', label - 1) + 1;
+    const long long replaces = std::stoll(out.substr(digits, label - digits));
+    CHECK(replaces >= 1);
+    CHECK(replaces == stats.get("replace_requests"));
 }
 
 TEST_CASE("live: a stop cancels the resting quotes and waits for the venue to confirm",
@@ -184,6 +192,51 @@ TEST_CASE("live: the spot account starts from the venue's balances, so a base ba
     CHECK(equity > 101'000.0);
     CHECK(equity < 105'000.0);
     CHECK(std::fabs(number_after(out, "  PnL ")) < 100.0);
+}
+
+TEST_CASE("live: a reconciliation after a user-stream restart adopts the venue's balances, so an "
+          "outside transfer reaches the account",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "47", "--balance",
+                         "BTC=2", "--balance", "USDT=100000"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config = write_config(dir, live_config(venue));
+    quoter::test::child_process quoter(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+        credentials, "app-live");
+    venue_stats stats(venue);
+    REQUIRE(stats.wait_for(
+                "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+    // Killed, so no fill moves the balances while the test changes them.
+    quoter.signal(SIGUSR1);
+    REQUIRE(stats.wait_for(
+                "open_orders", [](long long n) { return n == 0; }, 20s) == 0);
+    std::this_thread::sleep_for(300ms);
+    // A deposit of 3 BTC, which no order report tells; then the user stream ends, and the
+    // gateway subscribes again and reconciles.
+    const long long btc_e8 = json_int(stats.read(), "BTC") + 300'000'000;
+    quoter::net::io_loop loop;
+    quoter::net::rest_client client(loop, quoter::net::testing::venue_rest_config(venue));
+    REQUIRE(quoter::net::testing::control(
+                loop, client,
+                "/control/balance?set=BTC=" + std::to_string(btc_e8 / 100'000'000) + "." +
+                    std::to_string(100'000'000 + btc_e8 % 100'000'000).substr(1))
+                .status == 200);
+    REQUIRE(quoter::net::testing::control(loop, client, "/control/user_stream_kill").status == 200);
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (quoter.err().find("account: reconciliation") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(100ms);
+    }
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(30s) == 0);
+    const std::string out = quoter.out();
+    INFO(out << quoter.err());
+    CHECK(quoter.err().find("account: reconciliation") != std::string::npos);
+    // The account holds what the venue holds, the deposit included.
+    CHECK(number_after(out, ", position ") ==
+          Approx(static_cast<double>(btc_e8) / 1e8).margin(1e-9));
+    CHECK(json_int(stats.read(), "BTC") == btc_e8);
 }
 
 TEST_CASE("live: no credentials, or mainnet without the acknowledgement, never connects",

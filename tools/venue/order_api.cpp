@@ -35,6 +35,32 @@ std::string missing(const std::string& id, std::string_view name) {
                            "' was not sent, was empty/null, or malformed.");
 }
 
+/// One half of a cancel-replace: the answer frame of the order.cancel / order.place it ran as.
+struct half_answer {
+    bool ok = false;
+    std::string body; ///< The result (ok) or the error object {"code":..,"msg":..}.
+};
+
+half_answer split_answer(const std::string& frame) {
+    dom::parser parser;
+    dom::object root;
+    half_answer out;
+    if (parser.parse(frame).get(root) != simdjson::SUCCESS) {
+        out.body = R"({"code":-1000,"msg":"Malformed answer."})";
+        return out;
+    }
+    std::int64_t status = 0;
+    if (root.at_key("status").get(status) != simdjson::SUCCESS) {
+        status = 0;
+    }
+    out.ok = status == 200;
+    dom::element body;
+    if (root.at_key(out.ok ? "result" : "error").get(body) == simdjson::SUCCESS) {
+        out.body = simdjson::minify(body);
+    }
+    return out;
+}
+
 std::string_view tif_name(exec::time_in_force tif) {
     switch (tif) {
     case exec::time_in_force::gtc:
@@ -387,6 +413,8 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
     parsed.method = std::string(method);
     if (parsed.method == "order.place") {
         ++stats_.place_requests;
+    } else if (parsed.method == "order.cancelReplace") {
+        ++stats_.replace_requests;
     }
     if (now_ms < silent_until_ms_) {
         ++stats_.silenced_requests; // lost on the way: not executed, never answered
@@ -518,8 +546,10 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
                            "An unexpected response was received from the message bus. "
                            "Execution status unknown.");
     };
-    if (parsed.method == "order.place") {
-        std::string answer = place(parsed, engine_ms);
+    if (parsed.method == "order.place" || parsed.method == "order.cancelReplace") {
+        // The order faults apply to both: executed, then the answer is lost, 5xx or late.
+        std::string answer = parsed.method == "order.place" ? place(parsed, engine_ms)
+                                                            : cancel_replace(parsed, engine_ms);
         if (drop_place_answers_ > 0) {
             --drop_place_answers_;
             ++stats_.answers_dropped;
@@ -717,6 +747,75 @@ std::string order_api::cancel(const parsed_request& request, std::int64_t now_ms
     std::string rendered = render_order(answer, true);
     rendered.insert(1, "\"origClientOrderId\":\"" + order.client_id + "\",");
     return result_frame(request.id, rendered);
+}
+
+std::string order_api::cancel_replace(const parsed_request& request, std::int64_t now_ms) {
+    const std::string* mode = request.param("cancelReplaceMode");
+    if (mode == nullptr) {
+        return missing(request.id, "cancelReplaceMode");
+    }
+    if (*mode != "STOP_ON_FAILURE" && *mode != "ALLOW_FAILURE") {
+        return error_frame(request.id, 400, -1100,
+                           "Illegal characters found in parameter 'cancelReplaceMode'.");
+    }
+    // Binance checks the new order's parameters before it cancels anything.
+    for (const char* name : {"symbol", "side", "type", "quantity", "price"}) {
+        if (request.param(name) == nullptr) {
+            return missing(request.id, name);
+        }
+    }
+    const std::string* cancel_orig = request.param("cancelOrigClientOrderId");
+    const std::string* cancel_order_id = request.param("cancelOrderId");
+    if (cancel_orig == nullptr && cancel_order_id == nullptr) {
+        return missing(request.id, "cancelOrderId");
+    }
+    parsed_request cancel_half;
+    cancel_half.id = request.id;
+    cancel_half.method = "order.cancel";
+    cancel_half.params["symbol"] = *request.param("symbol");
+    if (cancel_orig != nullptr) {
+        cancel_half.params["origClientOrderId"] = *cancel_orig;
+    }
+    if (cancel_order_id != nullptr) {
+        cancel_half.params["orderId"] = *cancel_order_id;
+    }
+    if (const std::string* id = request.param("cancelNewClientOrderId"); id != nullptr) {
+        cancel_half.params["newClientOrderId"] = *id;
+    }
+    const half_answer cancelled = split_answer(cancel(cancel_half, now_ms));
+    const auto frame = [&](int status, int code, std::string_view msg, std::string_view data) {
+        return "{\"id\":" + request.id + ",\"status\":" + std::to_string(status) +
+               ",\"error\":{\"code\":" + std::to_string(code) + ",\"msg\":\"" + std::string(msg) +
+               "\",\"data\":" + std::string(data) + "}}";
+    };
+    if (!cancelled.ok && *mode == "STOP_ON_FAILURE") {
+        ++stats_.orders_rejected; // the new order, not attempted (Binance counts it as an order)
+        return frame(
+            400, -2022, "Order cancel-replace failed.",
+            R"({"cancelResult":"FAILURE","newOrderResult":"NOT_ATTEMPTED","cancelResponse":)" +
+                cancelled.body + R"(,"newOrderResponse":null})");
+    }
+    parsed_request place_half;
+    place_half.id = request.id;
+    place_half.method = "order.place";
+    for (const auto& [name, value] : request.params) {
+        if (!name.starts_with("cancel")) {
+            place_half.params.emplace(name, value);
+        }
+    }
+    const half_answer placed = split_answer(place(place_half, now_ms));
+    const std::string halves = std::string(R"({"cancelResult":")") +
+                               (cancelled.ok ? "SUCCESS" : "FAILURE") + R"(","newOrderResult":")" +
+                               (placed.ok ? "SUCCESS" : "FAILURE") + R"(","cancelResponse":)" +
+                               cancelled.body + R"(,"newOrderResponse":)" + placed.body + "}";
+    if (cancelled.ok && placed.ok) {
+        ++stats_.replaces_done;
+        return result_frame(request.id, halves);
+    }
+    if (cancelled.ok || placed.ok) {
+        return frame(409, -2021, "Order cancel-replace partially failed.", halves);
+    }
+    return frame(400, -2022, "Order cancel-replace failed.", halves);
 }
 
 std::string order_api::order_status(const parsed_request& request) {

@@ -1,5 +1,6 @@
 // order_api: the spot WebSocket API order endpoints of quoter-venue (/ws-api/v3):
-// order.place (LIMIT, LIMIT_MAKER), order.cancel, openOrders.cancelAll, order.status,
+// order.place (LIMIT, LIMIT_MAKER), order.cancel, order.cancelReplace (STOP_ON_FAILURE and
+// ALLOW_FAILURE), openOrders.cancelAll, order.status,
 // openOrders.status, account.status and the user-data stream (userDataStream.subscribe.signature).
 // Every request must carry the configured apiKey, a timestamp within its recvWindow and a valid
 // HMAC-SHA256 signature over its parameters (all but `signature`, sorted by name, `k=v` joined by
@@ -74,6 +75,8 @@ struct order_api_stats {
     std::uint64_t user_events = 0;          ///< executionReport and outboundAccountPosition events.
     std::uint64_t subscriptions = 0;        ///< userDataStream.subscribe.signature accepted.
     std::uint64_t place_requests = 0;       ///< order.place requests received (any outcome).
+    std::uint64_t replace_requests = 0;     ///< order.cancelReplace requests received.
+    std::uint64_t replaces_done = 0;        ///< Of those, both halves succeeded.
     std::uint64_t answers_429 = 0;          ///< Requests answered 429 (rate limit fault).
     std::uint64_t answers_418 = 0;          ///< Requests answered 418 (banned).
     /// Requests that arrived after a 429 and before its retryAfter: each one turns into a ban.
@@ -118,6 +121,9 @@ public:
     /// The subscription id the last handle() call opened, once.
     [[nodiscard]] std::optional<std::uint64_t> take_subscription();
 
+    /// Faults of order.place below apply to order.cancelReplace as well (one count for both):
+    /// it is executed (both halves) and then its answer is dropped, answered 503 or delayed.
+    ///
     /// Fault: the next `count` order.place requests are executed but get no answer (handle()
     /// returns an empty string), like an answer lost between the matching engine and the
     /// client.
@@ -154,6 +160,11 @@ public:
     /// Fault: ends every user-data subscription (the server sends eventStreamTerminated and
     /// stops the events); counted.
     void count_stream_terminated() { ++stats_.streams_terminated; }
+    /// Fault (an outside transfer): sets the account's balance of `asset` (10^-8 units) without
+    /// any order or event, as a deposit or withdrawal the user stream does not report as a fill.
+    void set_balance(const std::string& asset, std::int64_t amount_e8) {
+        balances_.of(asset) = amount_e8;
+    }
     /// The account's balances as a JSON object {"BTC":<10^-8 units>,...} (assets touched so
     /// far).
     [[nodiscard]] std::string balances_json() const;
@@ -167,6 +178,9 @@ private:
 
     std::string place(const parsed_request& request, std::int64_t now_ms);
     std::string cancel(const parsed_request& request, std::int64_t now_ms);
+    /// order.cancelReplace: the cancel as order.cancel would, then (unless STOP_ON_FAILURE and
+    /// the cancel failed) the new order as order.place would, answered with both halves.
+    std::string cancel_replace(const parsed_request& request, std::int64_t now_ms);
     std::string cancel_all(const parsed_request& request, std::int64_t now_ms);
     std::string order_status(const parsed_request& request);
     std::string subscribe(const parsed_request& request);

@@ -698,6 +698,8 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("logons", orders.stats().logons);
         add("unauthenticated_requests", orders.stats().unauthenticated);
         add("place_requests", orders.stats().place_requests);
+        add("replace_requests", orders.stats().replace_requests);
+        add("replaces_done", orders.stats().replaces_done);
         add("answers_429", orders.stats().answers_429);
         add("answers_418", orders.stats().answers_418);
         add("requests_in_backoff", orders.stats().requests_in_backoff);
@@ -836,6 +838,17 @@ struct server_core : std::enable_shared_from_this<server_core> {
         } else if (action == "order_delay") {
             orders.delay_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
                                        param_int(params, "ms", 1'000));
+            ok();
+        } else if (action == "balance") {
+            // balance?set=BTC=5: an outside transfer the next account.status shows.
+            const auto set = params.find("set");
+            const auto parsed = set != params.end() ? parse_balance(set->second) : std::nullopt;
+            if (!parsed) {
+                respond(json_response(request, http::status::bad_request,
+                                      "{\"error\":\"balance needs set=ASSET=AMOUNT\"}"));
+                return;
+            }
+            orders.set_balance(parsed->first, parsed->second);
             ok();
         } else if (action == "user_stream_kill") {
             terminate_user_streams(param_int(params, "notice_ms", 0));

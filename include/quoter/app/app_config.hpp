@@ -102,6 +102,9 @@ struct exchange_section {
     std::uint32_t reconcile_max_retries = 10;
     /// Request timeouts in a row with a silent venue before the session is replaced.
     std::uint32_t silent_timeouts = 2;
+    /// Spot: replace an order with one order.cancelReplace request (STOP_ON_FAILURE) instead of
+    /// cancel, then place once the cancel is confirmed. USD-M futures always cancel, then place.
+    bool cancel_replace = true;
     /// How the API key signs (hmac: api_secret; ed25519: session.logon with the private key).
     exec::api_key_type key_type = exec::api_key_type::hmac;
     /// ed25519: the private key's PEM file as resolved (mode 0600); empty: api_private_key.

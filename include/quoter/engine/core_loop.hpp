@@ -164,8 +164,15 @@ public:
     core_loop(const core_loop&) = delete;
     core_loop& operator=(const core_loop&) = delete;
 
-    /// Processes one market-data event at time now (ns, non-decreasing).
-    void on_event(const md::md_event& event, core::timestamp_ns now) noexcept;
+    /// Processes one market-data event at time now (ns, non-decreasing). depth: the event's
+    /// top-K levels (when it has them, md_flags::has_depth), fed to the simulated exchange;
+    /// without it the exchange sees the event's top of book alone.
+    void on_event(const md::md_event& event, const md::md_depth* depth,
+                  core::timestamp_ns now) noexcept;
+    /// An event without depth (a live venue, the synthetic market's one-level books).
+    void on_event(const md::md_event& event, core::timestamp_ns now) noexcept {
+        on_event(event, nullptr, now);
+    }
     /// Control commands, time-driven risk checks and due exec reports. Call on every loop
     /// iteration. Returns false once a stop (quit) was requested.
     bool poll(core::timestamp_ns now) noexcept;
@@ -237,7 +244,8 @@ private:
                        core::timestamp_ns now) noexcept override;
     void on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept override;
 
-    void feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept;
+    void feed_exchange(const md::md_event& event, const md::md_depth* depth,
+                       core::timestamp_ns now) noexcept;
     void set_feed_paused(bool paused, core::timestamp_ns now) noexcept;
     void refresh_views() noexcept;
     /// refresh_views() when the account or the working orders changed since the last one.
@@ -299,8 +307,8 @@ private:
     bool stop_ = false;
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
-    /// One book side as last fed to the simulated exchange: the event's levels (book lots) and
-    /// their trading-lot conversions. Most events leave most levels as they were (a bookTicker
+    /// One book side as last fed to the simulated exchange: the depth record's levels (book lots)
+    /// and their trading-lot conversions. Most events leave most levels as they were (a bookTicker
     /// moves one side's top quantity): only levels that differ from the previous event's are
     /// converted again. Index 0 bids, 1 asks.
     struct fed_side {

@@ -87,6 +87,8 @@ struct live_gateway_stats {
     std::uint64_t connects = 0;
     std::uint64_t disconnects = 0;
     std::uint64_t reports_dropped = 0;
+    std::uint64_t replaces_sent = 0; ///< order.cancelReplace requests (spot).
+    std::uint64_t reconciles = 0;    ///< Reconciliations completed (the first included).
 };
 
 /// A snapshot of the session, handed to the status callback and returned at the end.

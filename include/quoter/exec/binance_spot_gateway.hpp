@@ -147,7 +147,7 @@ struct binance_spot_gateway_config {
     /// Replace an order in one request (order.cancelReplace, STOP_ON_FAILURE: the new order is
     /// placed only if the cancel succeeded) instead of cancel, then place after the cancelled
     /// report. See "Replace in one request" above.
-    bool cancel_replace = false;
+    bool cancel_replace = true;
     /// What the I/O thread does after a pass that found nothing to do (see above).
     core::idle_policy idle = core::idle_policy::block;
     /// block: the longest the I/O thread sleeps before it looks at its socket and timers (us).

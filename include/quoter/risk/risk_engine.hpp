@@ -121,8 +121,14 @@ public:
     void on_cancels_sent(core::timestamp_ns now, std::uint32_t count) noexcept;
 
     // Market data.
-    /// A consistent book update arrived: the feed is alive.
-    void on_market_data(core::timestamp_ns now) noexcept;
+    /// A consistent book update arrived: the feed is alive. Inline: called on every book.
+    void on_market_data(core::timestamp_ns now) noexcept {
+        last_market_data_ = now;
+        has_market_data_ = true;
+        if (switch_.condition_active(halt_reason::stale_market_data)) [[unlikely]] {
+            switch_.set_condition(halt_reason::stale_market_data, false, now);
+        }
+    }
     /// The book is (or no longer is) resynchronising.
     void on_resync(bool resyncing, core::timestamp_ns now) noexcept;
 
