@@ -470,24 +470,14 @@ TEST_CASE("futures gateway: an expired listenKey is replaced, the stream resumes
     const std::array symbols{btcusdt()};
     auto config = gateway_config(venue);
     config.listen_key_keepalive_ms = 100;
-    exec::binance_futures_gateway gateway(config, symbols);
-    recording_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready(); }, 5s));
+    started_futures_gateway started(config, symbols);
+    exec::binance_futures_gateway& gateway = started.gateway;
+    recording_sink& sink = started.sink;
     REQUIRE(poll_until(
         gateway, [&] { return gateway.futures_counters().keepalives.load() >= 2; }, 5s));
 
     REQUIRE(control.get("/control/listen_key_expire").find("true") != std::string::npos);
-    REQUIRE(poll_until(
-        gateway,
-        [&] {
-            return gateway.futures_counters().listen_key_expired.load() >= 1 &&
-                   gateway.futures_counters().listen_keys.load() == 2 &&
-                   gateway.counters().reconciles.load() == 2 && gateway.ready();
-        },
-        5s));
+    REQUIRE(wait_for_new_listen_key(gateway));
     CHECK(control.stat("listen_keys_created") == 2);
     CHECK(control.stat("futures_user_streams") == 1);
 
@@ -515,26 +505,16 @@ TEST_CASE("futures gateway: a keep-alive answered -1125 alone (no listenKeyExpir
     const std::array symbols{btcusdt()};
     auto config = gateway_config(venue);
     config.listen_key_keepalive_ms = 100;
-    exec::binance_futures_gateway gateway(config, symbols);
-    recording_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready(); }, 5s));
+    started_futures_gateway started(config, symbols);
+    exec::binance_futures_gateway& gateway = started.gateway;
+    recording_sink& sink = started.sink;
     REQUIRE(poll_until(
         gateway, [&] { return gateway.futures_counters().keepalives.load() >= 1; }, 5s));
 
     // The venue forgets the key and says nothing: the old stream stays open, silent; only the
     // next keep-alive learns of it.
     REQUIRE(control.get("/control/listen_key_lose").find("true") != std::string::npos);
-    REQUIRE(poll_until(
-        gateway,
-        [&] {
-            return gateway.futures_counters().listen_key_expired.load() >= 1 &&
-                   gateway.futures_counters().listen_keys.load() == 2 &&
-                   gateway.counters().reconciles.load() == 2 && gateway.ready();
-        },
-        5s));
+    REQUIRE(wait_for_new_listen_key(gateway));
     CHECK(control.stat("listen_keys_lost") == 1);
     CHECK(control.stat("listen_keys_expired") == 0); // no event told it
     CHECK(control.stat("listen_keys_created") == 2);

@@ -1,6 +1,7 @@
 // gateway_test_support: what every gateway test against the venue starts from — the venue's
 // test credentials, a report sink that keeps every report, a bounded poll of the gateway on the
-// test (core) thread, and the test symbol's filters.
+// test (core) thread, a gateway started and reconciled with its sink, and the test symbol's
+// filters.
 #pragma once
 
 #include "quoter/core/clock.hpp"
@@ -16,7 +17,12 @@
 #include <cstdint>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
+
+namespace quoter::exec {
+class binance_futures_gateway;
+} // namespace quoter::exec
 
 namespace quoter::gateway_test {
 
@@ -60,6 +66,39 @@ bool poll_until(Gateway& gateway, Predicate done, std::chrono::milliseconds time
         }
     }
     return true;
+}
+
+/// A gateway with a recording sink, started and ready (connected and reconciled) within 5 s;
+/// stopped when the fixture ends, before its sink goes.
+template <class Gateway> struct started_gateway {
+    template <class Config, class Symbols>
+    started_gateway(Config config, const Symbols& symbols) : gateway(std::move(config), symbols) {
+        gateway.set_report_sink(&sink);
+        gateway.start();
+        REQUIRE(poll_until(
+            gateway, [&] { return gateway.ready(); }, std::chrono::seconds(5)));
+    }
+    ~started_gateway() { gateway.stop(); }
+    started_gateway(const started_gateway&) = delete;
+    started_gateway& operator=(const started_gateway&) = delete;
+
+    recording_sink sink;
+    Gateway gateway;
+};
+
+using started_futures_gateway = started_gateway<exec::binance_futures_gateway>;
+
+/// After the venue expired or forgot the listenKey: true once the gateway made its second key,
+/// opened the stream on it, reconciled a second time and is ready again (within 5 s).
+template <class FuturesGateway> bool wait_for_new_listen_key(FuturesGateway& gateway) {
+    return poll_until(
+        gateway,
+        [&] {
+            return gateway.futures_counters().listen_key_expired.load() >= 1 &&
+                   gateway.futures_counters().listen_keys.load() == 2 &&
+                   gateway.counters().reconciles.load() == 2 && gateway.ready();
+        },
+        std::chrono::seconds(5));
 }
 
 /// BTCUSDT's filters as the venue lists them.
