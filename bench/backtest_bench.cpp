@@ -347,8 +347,7 @@ int run_backtest_bench(const bench_options& options) {
         event.bid_count = 1;
         event.ask_count = 1;
         for (const auto& e : path) {
-            event.bids[0] = {e.bid, core::qty{1}};
-            event.asks[0] = {e.ask, core::qty{1}};
+            event.top = {.bid = {e.bid, core::qty{1}}, .ask = {e.ask, core::qty{1}}};
             ++event.sequence;
             loop->on_event(event, e.time);
         }

@@ -64,7 +64,8 @@ hint classify(std::string_view json) {
     if (json.find("@bookTicker") != std::string_view::npos) {
         return hint::ticker;
     }
-    if (json.find("@trade") != std::string_view::npos || json.find("@aggTrade") != std::string_view::npos) {
+    if (json.find("@trade") != std::string_view::npos ||
+        json.find("@aggTrade") != std::string_view::npos) {
         return hint::trade;
     }
     if (json.find("\"lastUpdateId\"") != std::string_view::npos) {
@@ -129,7 +130,8 @@ double percentile_ns(std::vector<std::uint64_t>& ticks, double p, double ns_per_
         return 0;
     }
     const auto index = static_cast<std::size_t>(p * static_cast<double>(ticks.size() - 1));
-    std::nth_element(ticks.begin(), ticks.begin() + static_cast<std::ptrdiff_t>(index), ticks.end());
+    std::nth_element(ticks.begin(), ticks.begin() + static_cast<std::ptrdiff_t>(index),
+                     ticks.end());
     return static_cast<double>(ticks[index]) * ns_per_tick;
 }
 
@@ -140,7 +142,7 @@ struct counting_sink final : md::md_event_sink {
     std::int64_t checksum = 0;
     void on_event(const md::md_event& event) noexcept override {
         ++events;
-        checksum += event.bids[0].px.ticks();
+        checksum += event.top.bid.px.ticks();
     }
 };
 
@@ -237,7 +239,8 @@ std::uint64_t visit(simdjson::ondemand::value value) {
         bool flag = false;
         return value.get_bool().get(flag) == simdjson::SUCCESS && flag ? 1 : 0;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -255,7 +258,8 @@ void time_plain(const capture_data& data, latencies& out, std::uint64_t& checksu
         const std::uint64_t t0 = clock.ticks();
         simdjson::ondemand::document document;
         std::uint64_t sum = 0;
-        if (parser.iterate(view.data, view.size, view.capacity).get(document) == simdjson::SUCCESS) {
+        if (parser.iterate(view.data, view.size, view.capacity).get(document) ==
+            simdjson::SUCCESS) {
             simdjson::ondemand::object root;
             if (document.get_object().get(root) == simdjson::SUCCESS) {
                 sum = visit_object(root);
@@ -461,29 +465,28 @@ int run_md_decode_bench(const bench_options& options) {
                percentile_ns(overhead, 0.5, ns_per_tick));
     fmt::print("\n  {:<12} {:<40} {:>9} {:>9} {:>14} {:>12}\n", "message", "implementation",
                "p50 ns", "p99 ns", "p50 vs plain", "naive / this");
-    const auto rows = [&](const char* label, std::vector<std::uint64_t>& quoter_ticks,
-                          std::vector<std::uint64_t>& simdjson_ticks,
-                          std::vector<std::uint64_t>& decode_ticks,
-                          std::vector<std::uint64_t>& plain_ticks,
-                          std::vector<std::uint64_t>& naive_ticks) {
-        const double plain50 = percentile_ns(plain_ticks, 0.5, ns_per_tick);
-        const double naive50 = percentile_ns(naive_ticks, 0.5, ns_per_tick);
-        const auto row = [&](const char* name, std::vector<std::uint64_t>& ticks) {
-            const double p50 = percentile_ns(ticks, 0.5, ns_per_tick);
-            const double p99 = percentile_ns(ticks, 0.99, ns_per_tick);
-            fmt::print("  {:<12} {:<40} {:>9.0f} {:>9.0f} {:>13.2f}x {:>11.1f}x\n", label, name,
-                       p50, p99, p50 / plain50, naive50 / p50);
+    const auto rows =
+        [&](const char* label, std::vector<std::uint64_t>& quoter_ticks,
+            std::vector<std::uint64_t>& simdjson_ticks, std::vector<std::uint64_t>& decode_ticks,
+            std::vector<std::uint64_t>& plain_ticks, std::vector<std::uint64_t>& naive_ticks) {
+            const double plain50 = percentile_ns(plain_ticks, 0.5, ns_per_tick);
+            const double naive50 = percentile_ns(naive_ticks, 0.5, ns_per_tick);
+            const auto row = [&](const char* name, std::vector<std::uint64_t>& ticks) {
+                const double p50 = percentile_ns(ticks, 0.5, ns_per_tick);
+                const double p99 = percentile_ns(ticks, 0.99, ns_per_tick);
+                fmt::print("  {:<12} {:<40} {:>9.0f} {:>9.0f} {:>13.2f}x {:>11.1f}x\n", label, name,
+                           p50, p99, p50 / plain50, naive50 / p50);
+            };
+            row("quoter decode + sync + apply + event", quoter_ticks);
+            row("  of which decode to ticks/lots only", decode_ticks);
+            row("quoter, simdjson path for every message", simdjson_ticks);
+            row("plain simdjson On-Demand (no book)", plain_ticks);
+            row("naive nlohmann::json + std::map", naive_ticks);
         };
-        row("quoter decode + sync + apply + event", quoter_ticks);
-        row("  of which decode to ticks/lots only", decode_ticks);
-        row("quoter, simdjson path for every message", simdjson_ticks);
-        row("plain simdjson On-Demand (no book)", plain_ticks);
-        row("naive nlohmann::json + std::map", naive_ticks);
-    };
     rows("depthUpdate", quoter_lat.depth, simdjson_lat.depth, decode_lat.depth, plain_lat.depth,
          naive_lat.depth);
-    rows("bookTicker", quoter_lat.ticker, simdjson_lat.ticker, decode_lat.ticker,
-         plain_lat.ticker, naive_lat.ticker);
+    rows("bookTicker", quoter_lat.ticker, simdjson_lat.ticker, decode_lat.ticker, plain_lat.ticker,
+         naive_lat.ticker);
 
     fmt::print("\n  {:<52} {:>16}\n", "replay throughput (decode + sync + publish, 1 core)",
                "messages/s");

@@ -99,20 +99,34 @@ struct counting_sink final : md::md_event_sink {
     void on_event(const md::md_event& /*event*/) noexcept override { ++events; }
 };
 
-/// Runs the core loop inline on every event the feed publishes.
+/// Runs the core loop inline on every event the feed publishes, with the book's top levels for
+/// its simulated exchange.
 struct loop_sink final : md::md_event_sink {
+    loop_sink() noexcept { want_depth(true); }
     engine::core_loop* loop = nullptr;
     void on_event(const md::md_event& event) noexcept override {
         loop->on_event(event, event.local_ns);
     }
+    void on_event_depth(const md::md_event& event, const md::md_depth& depth) noexcept override {
+        loop->on_event(event, &depth, event.local_ns);
+    }
 };
 
-/// The md thread's side of the two-thread pipeline: events into the ring, spinning when full.
+/// The md thread's side of the two-thread pipeline: events into the ring (book events' depth
+/// records into the depth ring beside it, for the simulated exchange), spinning when full.
 using event_ring = core::spsc_ring<md::md_event, 4096>;
+using depth_ring = core::spsc_ring<md::md_depth, 4096>;
 struct ring_sink final : md::md_event_sink {
+    ring_sink() noexcept { want_depth(true); }
     event_ring* ring = nullptr;
+    depth_ring* depths = nullptr;
     void on_event(const md::md_event& event) noexcept override {
         while (!ring->try_push(event)) {
+            core::cpu_relax();
+        }
+    }
+    void on_event_depth(const md::md_event& event, const md::md_depth& depth) noexcept override {
+        while (!md::push_with_depth(*ring, *depths, event, depth)) {
             core::cpu_relax();
         }
     }
@@ -216,6 +230,7 @@ result run_two_threads(const capture_lines& data, int repetitions, const bench_o
         trading_loop trading(registry, data.symbol);
         engine::core_loop& loop = trading.loop;
         auto ring = std::make_unique<event_ring>();
+        auto depths = std::make_unique<depth_ring>();
         std::atomic<bool> md_done{false};
         std::atomic<bool> core_ready{false};
         std::thread core_thread([&] {
@@ -229,7 +244,11 @@ result run_two_threads(const capture_lines& data, int repetitions, const bench_o
                 if (event == nullptr) {
                     return false;
                 }
-                loop.on_event(*event, event->local_ns);
+                const md::md_depth* depth = event->has_depth() ? depths->front() : nullptr;
+                loop.on_event(*event, depth, event->local_ns);
+                if (depth != nullptr) {
+                    depths->pop();
+                }
                 ring->pop();
                 return true;
             };
@@ -250,6 +269,7 @@ result run_two_threads(const capture_lines& data, int repetitions, const bench_o
         }
         ring_sink sink;
         sink.ring = ring.get();
+        sink.depths = depths.get();
         md::feed_handler feed(registry, sink);
         std::thread md_thread([&] {
             if (options.producer_cpu >= 0) {

@@ -1,10 +1,14 @@
 // Ring benchmark: quoter::core::spsc_ring against boost::lockfree::spsc_queue (compile-time
 // capacity) and against the floor, a bare cache-line ping-pong, on the same two pinned CPUs.
 //
-// Two element types: the production md::md_event, and a one-line item (56 bytes, which with
-// spsc_ring's 8-byte slot sequence fills exactly one 64-byte line; boost stores it packed).
-// spsc_ring runs twice: copying (try_push/try_pop, as the callers did before the in-place API)
-// and in place (try_emplace/consume, pop_batch to drain).
+// Two element types: the production md::md_event (120 bytes: with the slot sequence, two lines),
+// and a one-line item (56 bytes, which with spsc_ring's 8-byte slot sequence fills exactly one
+// 64-byte line; boost stores it packed). spsc_ring runs twice: copying (try_push/try_pop, as the
+// callers did before the in-place API) and in place (try_emplace/consume, pop_batch to drain).
+// The md_event table has one more row, "+ depth": every event goes with an md::md_depth record
+// through a second ring (md::push_with_depth's order: the record copied in and committed, then
+// the event), which is what a consumer that asked for depth (a simulated exchange) pays per book
+// event; a live session never does.
 //
 // - Throughput: the producer pushes N events as fast as it can, the consumer pops and checks
 //   their sequence numbers; once with one pop per event, once draining whatever is available per
@@ -24,6 +28,7 @@
 #include "quoter/core/latency_histogram.hpp"
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/md/md_event.hpp"
+#include "quoter/md/publisher.hpp"
 
 #include <boost/lockfree/spsc_queue.hpp>
 #include <fmt/core.h>
@@ -35,6 +40,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -127,6 +133,78 @@ template <class T> struct quoter_in_place_ring {
     template <class F> bool consume(F&& handle) noexcept { return ring.consume(handle); }
     template <class F> std::size_t drain(F& handle) noexcept { return ring.pop_batch(handle); }
 };
+
+/// An md_event ring and an md_depth ring beside it: each event is built in place and goes with a
+/// depth record copied from a long-lived scratch record (as the md thread copies the publisher's),
+/// both claimed before either is committed; the consumer reads both in place and checks that the
+/// record carries its event's sequence.
+struct quoter_event_depth_rings {
+    static constexpr const char* name = "spsc_ring in place + depth";
+    using value_type = md::md_event;
+    core::spsc_ring<md::md_event, ring_slots> events;
+    core::spsc_ring<md::md_depth, ring_slots> depths;
+    alignas(core::false_sharing_range) md::md_depth scratch{};       ///< Producer thread only.
+    alignas(core::false_sharing_range) std::uint64_t mismatched = 0; ///< Consumer thread only.
+
+    quoter_event_depth_rings() noexcept {
+        for (std::size_t i = 0; i < md::md_top_levels; ++i) {
+            scratch.bids[i] = {core::price{100'000 - static_cast<std::int64_t>(i)}, core::qty{7}};
+            scratch.asks[i] = {core::price{100'001 + static_cast<std::int64_t>(i)}, core::qty{9}};
+        }
+        scratch.bid_count = md::md_top_levels;
+        scratch.ask_count = md::md_top_levels;
+    }
+
+    template <class B> bool emplace(B&& build) noexcept {
+        md::md_depth* depth = depths.try_claim();
+        if (depth == nullptr) {
+            return false;
+        }
+        md::md_event* event = events.try_claim();
+        if (event == nullptr) {
+            return false;
+        }
+        *depth = scratch;
+        build(*event);
+        event->flags = md::md_flags::has_depth;
+        depth->sequence = event->sequence;
+        depths.commit();
+        events.commit();
+        return true;
+    }
+    template <class F> bool consume(F&& handle) noexcept {
+        const md::md_event* event = events.front();
+        if (event == nullptr) {
+            return false;
+        }
+        take(*event, handle);
+        events.pop();
+        return true;
+    }
+    template <class F> std::size_t drain(F& handle) noexcept {
+        return events.pop_batch([&](const md::md_event& event) noexcept { take(event, handle); });
+    }
+
+private:
+    template <class F> void take(const md::md_event& event, F& handle) noexcept {
+        const md::md_depth* depth = event.has_depth() ? depths.front() : nullptr;
+        mismatched +=
+            static_cast<std::uint64_t>(depth == nullptr || depth->sequence != event.sequence ||
+                                       depth->bids[0].qty != core::qty{7});
+        handle(event);
+        if (depth != nullptr) {
+            depths.pop();
+        }
+    }
+};
+
+/// Errors a queue found itself (event and depth record out of step); 0 for the others.
+template <class Queue> std::uint64_t queue_errors(const Queue& /*queue*/) noexcept {
+    return 0;
+}
+std::uint64_t queue_errors(const quoter_event_depth_rings& queue) noexcept {
+    return queue.mismatched;
+}
 
 template <class T> struct boost_ring {
     static constexpr const char* name = "boost::lockfree::spsc_queue";
@@ -232,7 +310,7 @@ throughput_run measure_throughput(std::uint64_t items, const core::tsc_clock& cl
             }
             received += got;
         }
-        errors = bad;
+        errors = bad + queue_errors(*queue);
     });
 
     const std::uint64_t start = clock.ticks();
@@ -320,6 +398,7 @@ round_trip_run measure_round_trips(std::uint64_t round_trips, const core::tsc_cl
     gate.open_when_both_ready();
     initiator.join();
     echo.join();
+    result.errors += queue_errors(*ping) + queue_errors(*pong);
     return result;
 }
 
@@ -444,6 +523,9 @@ template <class T> struct element_rows {
     row copy{quoter_copy_ring<T>::name};
     row in_place{quoter_in_place_ring<T>::name};
     row boost{boost_ring<T>::name};
+    /// md_event only: every event with its depth record (quoter_event_depth_rings).
+    row with_depth{quoter_event_depth_rings::name};
+    static constexpr bool has_depth_row = std::is_same_v<T, md::md_event>;
 
     void run(int rep, std::uint64_t round_trips, const core::tsc_clock& clock,
              const bench_options& options) {
@@ -451,7 +533,13 @@ template <class T> struct element_rows {
             run_once<quoter_in_place_ring<T>>(in_place, items, round_trips, clock, options);
             run_once<quoter_copy_ring<T>>(copy, items, round_trips, clock, options);
             run_once<boost_ring<T>>(boost, items, round_trips, clock, options);
+            if constexpr (has_depth_row) {
+                run_once<quoter_event_depth_rings>(with_depth, items, round_trips, clock, options);
+            }
         } else {
+            if constexpr (has_depth_row) {
+                run_once<quoter_event_depth_rings>(with_depth, items, round_trips, clock, options);
+            }
             run_once<boost_ring<T>>(boost, items, round_trips, clock, options);
             run_once<quoter_copy_ring<T>>(copy, items, round_trips, clock, options);
             run_once<quoter_in_place_ring<T>>(in_place, items, round_trips, clock, options);
@@ -490,6 +578,9 @@ template <class T> void print_rows(const element_rows<T>& rows, const row& floor
     print_row(rows.in_place, true);
     print_row(rows.copy, true);
     print_row(rows.boost, true);
+    if constexpr (element_rows<T>::has_depth_row) {
+        print_row(rows.with_depth, true);
+    }
     const auto floor_p50 = static_cast<double>(median_of(floor, &core::latency_summary::p50));
     const auto in_place_p50 =
         static_cast<double>(median_of(rows.in_place, &core::latency_summary::p50));
@@ -544,8 +635,8 @@ int run_ring_bench(const bench_options& options) {
 
     row floor{"floor: cache-line ping-pong"};
     element_rows<line_item> lines{"one-line item", items};
-    // md_event is seven lines: a quarter of the items keeps the run about as long.
-    element_rows<md::md_event> events{"md::md_event", std::max<std::uint64_t>(10'000, items / 4)};
+    // md_event is two lines: half the items keeps the run about as long.
+    element_rows<md::md_event> events{"md::md_event", std::max<std::uint64_t>(10'000, items / 2)};
     for (int rep = 0; rep < repetitions; ++rep) {
         run_floor_once(floor, round_trips, clock, options);
         if (rep % 2 == 0) {
@@ -565,7 +656,7 @@ int run_ring_bench(const bench_options& options) {
                repetitions);
     int status = 0;
     for (const row* r : {&floor, &lines.in_place, &lines.copy, &lines.boost, &events.in_place,
-                         &events.copy, &events.boost}) {
+                         &events.copy, &events.boost, &events.with_depth}) {
         if (r->capped_runs != 0) {
             fmt::print("note: {} runs of {} stopped early at their time cap (machine busy?)\n",
                        r->capped_runs, r->name);

@@ -26,6 +26,11 @@
 // books (subscribed, synced, decoded and handed to the core), trading the first; printed next to
 // the same run with one symbol, with the books' memory and whether all stayed synced.
 //
+// Hand-off: the paper session's simulated exchange asks for depth, so the pushed -> popped hop of
+// a book event moves the compact md_event (two cache lines with its slot sequence) and its
+// md_depth record through the ring beside it; a live session moves the event alone (see
+// docs/latency.md, "The md -> core hand-off").
+//
 // Not measured here: the order's bytes on the socket (the written hop belongs to the live order
 // gateway's I/O thread).
 #include "quoter/bench/suite.hpp"
@@ -368,6 +373,7 @@ live_run run_live(const bench_options& options, const live_setup& setup, const f
     session.feed.sync.window_ticks = md::order_book::auto_window;
     config.market_data.cpu = options.producer_cpu;
     config.engine.core_cpu = options.consumer_cpu;
+    config.engine.warm_order_path_us = options.warm_order_path_us;
     config.engine.symbol = 0;
     config.engine.account.initial_cash = 1'000'000.0;
     // Quote tight and replace on every change of the desired price, so that most book ticks
@@ -412,6 +418,15 @@ double us(core::duration_ns ns) {
 
 /// One hop: every tick (count, p50, p99, p99.9, max), then, when given, the ticks that sent an
 /// order alone (count, p50, p99, max).
+/// What crosses the md -> core rings per event in these runs (a paper session: its simulated
+/// exchange asks for depth, so every valid book's event goes with a depth record).
+void print_hand_off() {
+    fmt::print("  hand-off: md_event {} B ({} B ring slot), with each valid book a depth record of "
+               "{} B ({} B slot); a live session passes the event alone\n",
+               sizeof(md::md_event), live::md_ring::slot_bytes, sizeof(md::md_depth),
+               live::md_depth_ring::slot_bytes);
+}
+
 void row(std::string_view name, const core::latency_summary& h, double divide = 1.0,
          const core::latency_summary* order = nullptr) {
     fmt::print("  {:<34} {:>9} {:>9.2f} {:>9.2f} {:>9.2f} {:>10.2f}", name, h.count,
@@ -491,6 +506,7 @@ int run_many_symbols(const bench_options& options, const fs::path& work, double 
     fmt::print("  CPUs {} (md) / {} (core), core spinning; quoter-venue --synthetic, {} diffs a "
                "second per symbol (plus bookTicker and trades), {:.0f} s per run\n",
                options.producer_cpu, options.consumer_cpu, rate_hz, seconds);
+    print_hand_off();
     header();
     print_live("1 symbol, loopback WebSocket, plain", one);
     print_books(one);
@@ -541,6 +557,11 @@ int run_tick_to_order_bench(const bench_options& options) {
     fmt::print("  CPUs {} (md) / {} (core), core spinning; replay of {} at x10, {:.0f} s per run\n",
                options.producer_cpu, options.consumer_cpu, fs::path(capture).filename().string(),
                seconds);
+    print_hand_off();
+    fmt::print("  order path warm-up: {}\n",
+               options.warm_order_path_us > 0
+                   ? fmt::format("every {} us idle", options.warm_order_path_us)
+                   : std::string("off"));
     header();
     print_live("loopback WebSocket, plain", plain);
     print_live("loopback WebSocket, plain, md thread busy-polling", plain_polled);

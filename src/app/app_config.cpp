@@ -176,6 +176,10 @@ void read_engine(config::section s, engine_section& out) {
     out.mainnet = s.boolean("mainnet", out.mainnet,
                             "Acknowledges live trading with real funds; required for mode = live "
                             "with testnet = false");
+    out.warm_order_path_us = s.integer(
+        "warm_order_path_us", out.warm_order_path_us, {.min = 0, .max = 1'000'000, .unit = "us"},
+        "Paper and live: after this long without market data, and as often while idle, run the "
+        "order path (decide, risk, encode) dry, sending nothing, to keep it warm; 0: off");
     if (out.mode == engine_mode::live && !out.testnet && !out.mainnet) {
         s.error(s.is_set("testnet") ? "testnet" : "mode",
                 "live trading on mainnet uses real funds and needs the explicit acknowledgement "

@@ -224,6 +224,10 @@ int run_cli(int argc, char** argv) {
     bench_cmd->add_option("--symbols", bench_opts.symbols,
                           "tick_to_order: this many synthetic symbols in one process, next to "
                           "one (0: the captured BTCUSDT replay)");
+    bench_cmd
+        ->add_option("--warm-order-path-us", bench_opts.warm_order_path_us,
+                     "tick_to_order: the core loop's order path warm-up period in us (0: off)")
+        ->check(CLI::NonNegativeNumber);
 
     config_check_options check;
     auto* config_cmd = app.add_subcommand("config", "Configuration tools");

@@ -36,6 +36,7 @@ void apply_market_data(const engine_config& config, live::subscription_config& s
 /// times a second, [ops], session lines on stderr and the core thread's wait policy.
 template <class Session> void configure_session(const engine_config& config, Session& session) {
     session.engine = make_core_loop_config(config);
+    session.engine.warm_order_path_us = config.engine.warm_order_path_us; // not in replays
     apply_market_data(config, session.market_data.subscription, session.market_data.session);
     session.market_data.subscription.symbols = {config.engine.symbol};
     session.market_data.session.endpoints = market_endpoints(config);

@@ -61,6 +61,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     recorder.attach(&loop.account());
     loop.set_alert_sink(&recorder.alerts());
     md::capture_replayer replayer(registry, files);
+    replayer.want_depth(true); // the simulated exchange takes the book's top levels
     const core::duration_ns interval = std::max<core::duration_ns>(options.record_interval_ns, 1);
     core::timestamp_ns next_sample = 0;
     const auto sample = [&](core::timestamp_ns at) {
@@ -83,7 +84,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
             summary.first_ns = event.local_ns;
         }
         summary.last_ns = event.local_ns;
-        loop.on_event(event, event.local_ns);
+        loop.on_event(event, replayer.depth(), event.local_ns);
         recorder.observe_mid(event.local_ns);
         // Sampling starts once the account has a mark: equity before it is not a price.
         if (event.local_ns >= next_sample && loop.account().current_mark().half_ticks > 0) {
@@ -266,6 +267,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
     }
 
     md::capture_replayer replayer(registry, files);
+    replayer.want_depth(true); // the simulated exchange takes the books' top levels
     const core::duration_ns interval = std::max<core::duration_ns>(options.record_interval_ns, 1);
     const auto sample = [&](std::size_t i, core::timestamp_ns at) {
         lanes[i]->recorder.sample(
@@ -288,7 +290,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
         // to them (their fills) are acted on at once, as in a synthetic run's step.
         for (std::size_t i = 0; i < count; ++i) {
             if (i == owner) {
-                lanes[i]->loop.on_event(event, event.local_ns);
+                lanes[i]->loop.on_event(event, replayer.depth(), event.local_ns);
                 lanes[i]->recorder.observe_mid(event.local_ns); // the fills' markouts
             } else {
                 (void)lanes[i]->loop.poll(event.local_ns);

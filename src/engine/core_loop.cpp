@@ -47,7 +47,8 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
       gate_(gateway, risk_, instrument_.trading_spec, config.symbol), quotes_(config.quotes, gate_),
       flattener_({.slippage_ticks = config.risk.triggers.flatten_slippage_ticks,
                   .max_attempts = config.risk.triggers.flatten_max_attempts},
-                 instrument_.trading_spec, config.quotes.symbol) {
+                 instrument_.trading_spec, config.quotes.symbol),
+      warmer_(config.warm_order_path_us, config.risk.limits) {
     const int extra = instrument.book_spec.qty_decimals() - instrument.trading_spec.qty_decimals();
     lot_ratio_ = extra > 0 ? core::pow10(extra) : 1;
     lot_inverse_ = 1.0 / static_cast<double>(lot_ratio_);
@@ -113,11 +114,13 @@ bool core_loop::check_sequence(const md::md_event& event, core::timestamp_ns now
     return true;
 }
 
-void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noexcept {
+void core_loop::on_event(const md::md_event& event, const md::md_depth* depth,
+                         core::timestamp_ns now) noexcept {
     if (event.symbol != config_.symbol) {
         return;
     }
     now_ = now;
+    warmer_.note_activity(now);
     ++stats_.events;
     if (control_ != nullptr) {
         take_control(now);
@@ -134,7 +137,7 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
         // Then this event's book, before the reports due at its time are delivered (by the
         // simulated exchange as it takes the book, or by the gate's poll): an order they
         // trigger leaves now and meets the current book.
-        const risk::market_view top{event.bids[0].px, event.asks[0].px};
+        const risk::market_view top{event.top.bid.px, event.top.ask.px};
         if (top.best_bid != market_.best_bid || top.best_ask != market_.best_ask) {
             market_ = top;
             account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
@@ -142,7 +145,7 @@ void core_loop::on_event(const md::md_event& event, core::timestamp_ns now) noex
         }
         refresh_views_if_stale();
     }
-    feed_exchange(event, now);
+    feed_exchange(event, depth, now);
     (void)gate_.poll(now);
 
     switch (event.kind) {
@@ -214,7 +217,8 @@ void core_loop::retry_cancels(core::timestamp_ns now) noexcept {
     alert(now, gave_up);
 }
 
-void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept {
+void core_loop::feed_exchange(const md::md_event& event, const md::md_depth* depth,
+                              core::timestamp_ns now) noexcept {
     if (sim_ == nullptr) {
         return;
     }
@@ -239,9 +243,15 @@ void core_loop::feed_exchange(const md::md_event& event, core::timestamp_ns now)
         }
         return std::span<const core::book_level>(fed.trading.data(), count);
     };
-    // Both sides in one call (the same as the bid side, then the ask side).
-    sim_->on_book(symbol, convert(core::side::buy, event.bids, event.bid_count),
-                  convert(core::side::sell, event.asks, event.ask_count), now);
+    // Both sides in one call (the same as the bid side, then the ask side): the record's top-K
+    // levels when the event came with one, else its top of book.
+    if (depth != nullptr) {
+        sim_->on_book(symbol, convert(core::side::buy, depth->bids, depth->bid_count),
+                      convert(core::side::sell, depth->asks, depth->ask_count), now);
+        return;
+    }
+    sim_->on_book(symbol, convert(core::side::buy, &event.top.bid, event.bid_count != 0 ? 1 : 0),
+                  convert(core::side::sell, &event.top.ask, event.ask_count != 0 ? 1 : 0), now);
 }
 
 void core_loop::set_feed_paused(bool paused, core::timestamp_ns now) noexcept {
@@ -379,6 +389,9 @@ bool core_loop::poll(core::timestamp_ns now) noexcept {
         work_flatten(now_);
     }
     retry_cancels(now_);
+    if (warmer_.due(now_) && !stop_) {
+        warm_order_path(now_); // idle: keep the order path warm (order_path_warmer.cpp)
+    }
     return !stop_;
 }
 

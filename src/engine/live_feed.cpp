@@ -7,28 +7,33 @@ namespace quoter::engine {
 namespace {
 
 /// The md thread wakes a blocked core through wakeup (block policy only: a notify costs the
-/// producer a read-modify-write per event).
+/// producer a read-modify-write per event), and writes depth records only into a depth ring the
+/// core asked for.
 live::service_config with_wakeup(live::service_config config, core::idle_policy idle,
-                                 core::wakeup* wakeup) {
+                                 core::wakeup* wakeup, live::md_depth_ring* depth) {
     config.wakeup = idle == core::idle_policy::block ? wakeup : nullptr;
+    config.depth = depth;
     return config;
 }
 
 } // namespace
 
 live_feed::live_feed(const live::service_config& config, core::idle_policy idle,
-                     std::uint32_t symbol)
-    : ring_(std::make_unique<live::md_ring>()), wakeup_(std::make_unique<core::wakeup>()),
-      service_(with_wakeup(config, idle, wakeup_.get()), *ring_), waiter_(idle, wakeup_.get()),
-      symbol_(symbol) {}
+                     std::uint32_t symbol, bool with_depth)
+    : ring_(std::make_unique<live::md_ring>()),
+      depth_(with_depth ? std::make_unique<live::md_depth_ring>() : nullptr),
+      wakeup_(std::make_unique<core::wakeup>()),
+      service_(with_wakeup(config, idle, wakeup_.get(), depth_.get()), *ring_),
+      waiter_(idle, wakeup_.get()), symbol_(symbol) {}
 
 live_feed::~live_feed() {
     stop();
 }
 
 core::result<std::unique_ptr<live_feed>, std::string>
-live_feed::start(const live::service_config& config, core::idle_policy idle, std::uint32_t symbol) {
-    std::unique_ptr<live_feed> feed(new live_feed(config, idle, symbol));
+live_feed::start(const live::service_config& config, core::idle_policy idle, std::uint32_t symbol,
+                 bool with_depth) {
+    std::unique_ptr<live_feed> feed(new live_feed(config, idle, symbol, with_depth));
     const auto started = feed->service_.start();
     if (!started.has_value()) {
         return core::unexpected(std::string("market data: ") +

@@ -165,7 +165,9 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
                         std::to_string(portfolio_exposure::max_symbols) + " symbols";
         return summary;
     }
-    auto started = live_feed::start(config.market_data, config.idle, configs.front().symbol);
+    // The simulated exchange takes the book's top levels (queue positions, fills): ask for depth.
+    auto started = live_feed::start(config.market_data, config.idle, configs.front().symbol,
+                                    /*with_depth=*/true);
     if (!started.has_value()) {
         summary.error = started.error();
         return summary;

@@ -335,4 +335,17 @@ std::size_t risk_gate::poll(core::timestamp_ns now) noexcept {
     return delivered + inner_.poll(now);
 }
 
+// Dry run (order_path_warmer): the checks and the encoding of submit_checked, recording nothing.
+risk_gate::rehearsal risk_gate::rehearse(const exec::order_request& request, core::timestamp_ns now,
+                                         risk::pre_trade_checker& scratch,
+                                         exec::client_order_id replaces) const noexcept {
+    rehearsal out;
+    out.reason =
+        risk_.rehearse_order(spec_, to_risk_order(request, symbol_id_, risk::order_intent::quote),
+                             market_, account(), now, scratch);
+    out.encoded = replaces.valid() ? inner_.rehearse_replace(request.symbol, replaces, request, now)
+                                   : inner_.rehearse_submit(request, now);
+    return out;
+}
+
 } // namespace quoter::engine

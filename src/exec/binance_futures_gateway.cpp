@@ -1179,6 +1179,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     std::uint64_t next_core_id = 1;       ///< Core thread: odd request ids.
     std::uint64_t next_io_id = 2;         ///< I/O thread: even request ids.
     outgoing_request scratch;             ///< Core thread.
+    /// Core thread: where rehearse_submit encodes (never sent).
+    std::array<char, max_request_bytes> rehearsal_text{};
     core::spsc_ring<outgoing_request, request_ring> to_io;
     core::spsc_ring<exec_report, report_ring> to_core;
     core::spsc_ring<written_stamp, 256> written; ///< I/O -> core: written stamps.
@@ -1299,6 +1301,21 @@ gateway_error binance_futures_gateway::submit(const order_request& request,
         m.next_core_id += 2;
     }
     return error;
+}
+
+// Dry run (engine::order_path_warmer): submit()'s encoding and signing into a buffer of its
+// own; nothing is pushed and the request id does not move.
+bool binance_futures_gateway::rehearse_submit(const order_request& request,
+                                              core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    if (request.symbol >= m.symbols.size() || !request.id.valid()) {
+        return false;
+    }
+    const auto id_text = m.ids.format(request.id);
+    const rest_request encoded =
+        m.core_encoder.place(m.rehearsal_text, m.symbols[request.symbol], request, id_text.view(),
+                             impl::response_type(request), m.venue_ms(now));
+    return encoded.ok() && m.ready.load(std::memory_order_acquire);
 }
 
 gateway_error binance_futures_gateway::cancel(std::uint32_t symbol, client_order_id id,

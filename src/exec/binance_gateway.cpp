@@ -66,6 +66,19 @@ gateway_error binance_gateway::cancel_all(std::uint32_t symbol, core::timestamp_
     return futures_ ? futures_->cancel_all(symbol, now) : spot_->cancel_all(symbol, now);
 }
 
+bool binance_gateway::rehearse_submit(const order_request& request,
+                                      core::timestamp_ns now) noexcept {
+    return futures_ ? futures_->rehearse_submit(request, now)
+                    : spot_->rehearse_submit(request, now);
+}
+
+bool binance_gateway::rehearse_replace(std::uint32_t symbol, client_order_id old_id,
+                                       const order_request& request,
+                                       core::timestamp_ns now) noexcept {
+    return futures_ ? futures_->rehearse_replace(symbol, old_id, request, now)
+                    : spot_->rehearse_replace(symbol, old_id, request, now);
+}
+
 bool binance_gateway::replaces_in_one_request() const noexcept {
     // Futures REST has no cancel-and-place request: cancel, then place.
     return futures_ ? futures_->replaces_in_one_request() : spot_->replaces_in_one_request();

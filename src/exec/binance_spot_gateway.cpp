@@ -1350,6 +1350,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     std::uint64_t next_core_id = 1;    ///< Core thread: odd request ids.
     std::uint64_t next_io_id = 2;      ///< I/O thread: even request ids (own requests).
     outgoing_request scratch;          ///< Core thread.
+    /// Core thread: where rehearse_submit encodes (never sent).
+    std::array<char, max_request_bytes> rehearsal_text{};
     core::spsc_ring<outgoing_request, request_ring> to_io;
     core::spsc_ring<exec_report, report_ring> to_core;
     core::spsc_ring<written_stamp, written_ring> written; ///< I/O -> core: written stamps.
@@ -1465,6 +1467,42 @@ gateway_error binance_spot_gateway::submit(const order_request& request,
         m.next_core_id += 2;
     }
     return error;
+}
+
+// Dry run (engine::order_path_warmer): submit()'s encoding and signing into a buffer of its
+// own; nothing is pushed and the request id does not move.
+bool binance_spot_gateway::rehearse_submit(const order_request& request,
+                                           core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    if (request.symbol >= m.symbols.size() || !request.id.valid()) {
+        return false;
+    }
+    const auto id_text = m.ids.format(request.id);
+    const std::string_view text =
+        m.core_encoder.place(m.rehearsal_text, m.next_core_id, m.symbols[request.symbol], request,
+                             id_text.view(), order_response_type::ack, m.venue_ms(now));
+    return !text.empty() && m.ready.load(std::memory_order_acquire);
+}
+
+// Dry run of replace(): order.cancelReplace's encoding and signing into the same buffer.
+bool binance_spot_gateway::rehearse_replace(std::uint32_t symbol, client_order_id old_id,
+                                            const order_request& request,
+                                            core::timestamp_ns now) noexcept {
+    impl& m = *impl_;
+    if (!m.config.cancel_replace) {
+        return rehearse_submit(request, now); // replaced by cancel, then submit
+    }
+    if (request.symbol >= m.symbols.size() || symbol != request.symbol || !request.id.valid() ||
+        !old_id.valid()) {
+        return false;
+    }
+    const auto id_text = m.ids.format(request.id);
+    const auto old_text = m.ids.format(old_id);
+    const std::string_view text = m.core_encoder.cancel_replace(
+        m.rehearsal_text, m.next_core_id, m.symbols[request.symbol], old_text.view(), request,
+        id_text.view(), cancel_replace_mode::stop_on_failure, order_response_type::ack,
+        m.venue_ms(now));
+    return !text.empty() && m.ready.load(std::memory_order_acquire);
 }
 
 gateway_error binance_spot_gateway::cancel(std::uint32_t symbol, client_order_id id,

@@ -430,4 +430,53 @@ bool quote_manager::promote_incoming(slot_state& slot, core::timestamp_ns now) n
     return true;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Dry run (engine::order_path_warmer): update()'s decisions, without acting on them.
+
+std::size_t quote_manager::rehearse(const desired_quotes& desired, core::timestamp_ns now,
+                                    std::span<rehearsed_order> out) const noexcept {
+    std::size_t written = 0;
+    for (std::size_t level = 0; level < config_.levels; ++level) {
+        for (const core::side side : {core::side::buy, core::side::sell}) {
+            const side_quote& wanted =
+                side == core::side::buy ? desired.bids[level] : desired.asks[level];
+            if (!wanted.active() || written == out.size()) {
+                continue;
+            }
+            const std::size_t index = slot_index(side, level);
+            // The slot as update() would see it: its desired quote replaced by this one.
+            slot_state slot = slots_[index];
+            slot.desired = wanted;
+            slot_action action = slot_action::keep;
+            if (halted_) {
+                action = slot_action::wait;
+            } else if (slot.order.status == order_status::none) {
+                action = may_send(slot, now) ? slot_action::place : slot_action::wait;
+            } else if (slot.order.cancel_pending || replacing(slot)) {
+                action = slot_action::wait;
+            } else if (needs_replace(slot, now)) {
+                action = may_send(slot, now) ? slot_action::replace : slot_action::keep;
+            }
+            rehearsed_order& order = out[written++];
+            order.action = action;
+            order.replaces = action == slot_action::replace ? slot.order.id : client_order_id{};
+            order_request& request = order.request;
+            request = order_request{};
+            // The id update() would give it, the slots' orders numbered in this order from
+            // next_seq_ (which does not move).
+            const std::uint64_t seq = (next_seq_ + written - 1) & seq_mask;
+            request.id = client_order_id{(std::uint64_t{config_.id_tag} << tag_shift) |
+                                         (seq << seq_shift) | static_cast<std::uint64_t>(index)};
+            request.symbol = config_.symbol;
+            request.side = side;
+            request.post_only = config_.post_only;
+            request.tif = config_.tif;
+            request.level = static_cast<std::uint8_t>(level);
+            request.price = wanted.price;
+            request.qty = wanted.qty;
+        }
+    }
+    return written;
+}
+
 } // namespace quoter::exec

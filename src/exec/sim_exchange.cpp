@@ -209,6 +209,19 @@ gateway_error sim_exchange::cancel_all(std::uint32_t symbol, core::timestamp_ns 
     return push_request(event);
 }
 
+// Dry run (engine::order_path_warmer): the checks an order's arrival makes that can be made now,
+// without drawing a latency, queueing a request or counting anything.
+bool sim_exchange::rehearse_submit(const order_request& request,
+                                   core::timestamp_ns /*now*/) noexcept {
+    if (pending_requests() >= request_capacity_ || request.symbol >= symbols_.size() ||
+        !request.id.valid() || request.qty.lots() <= 0 || request.price.ticks() <= 0 ||
+        index_.find(request.id) != order_index::npos || free_orders_.empty()) {
+        return false;
+    }
+    const symbol_state& state = symbols_[request.symbol];
+    return !(request.post_only && crosses(state, request.side, request.price));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exchange side: requests arriving
 
@@ -788,10 +801,15 @@ void sim_exchange::on_book(std::uint32_t symbol, std::span<const core::book_leve
         if (cross_fills && (reached(core::side::buy) || reached(core::side::sell))) [[unlikely]] {
             fill_reached();
             catch_up(now);
+            set_top(core::side::sell, asks[0]);
+            fill_reached();
+            return;
         }
         set_top(core::side::sell, asks[0]);
-        if (cross_fills) {
-            fill_reached();
+        // Nothing filled above: the resting asks were just found clear of this best bid, and
+        // only the new best ask can reach a resting bid.
+        if (cross_fills && reached(core::side::buy)) [[unlikely]] {
+            fill_crossed_side(symbol, core::side::buy, now_);
         }
         return;
     }

@@ -47,10 +47,26 @@ namespace {
 /// with a wake-up given, wakes a core thread that sleeps on it (the block wait policy).
 class trade_dedup_sink final : public md::md_event_sink {
 public:
-    trade_dedup_sink(md_ring& ring, std::size_t symbols, core::wakeup* wakeup)
-        : ring_(ring), wakeup_(wakeup), last_trade_(symbols, -1), symbol_sequence_(symbols, 0) {}
+    trade_dedup_sink(md_ring& ring, md_depth_ring* depth, std::size_t symbols, core::wakeup* wakeup)
+        : ring_(ring), depth_(depth), wakeup_(wakeup), last_trade_(symbols, -1),
+          symbol_sequence_(symbols, 0) {
+        want_depth(depth_ != nullptr);
+    }
 
-    void on_event(const md::md_event& event) noexcept override {
+    void on_event(const md::md_event& event) noexcept override { push(event, nullptr); }
+    void on_event_depth(const md::md_event& event, const md::md_depth& depth) noexcept override {
+        push(event, &depth);
+    }
+
+    [[nodiscard]] std::uint64_t published() const noexcept { return published_; }
+    [[nodiscard]] std::uint64_t ring_full() const noexcept { return ring_full_; }
+    [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
+    /// Where the feed session puts the stamps of the frame being handled (zeros otherwise).
+    [[nodiscard]] detail::frame_stamps* frame() noexcept { return &frame_; }
+
+private:
+    /// depth: the event's record, when it has one (then the depth ring is set).
+    void push(const md::md_event& event, const md::md_depth* depth) noexcept {
         const core::timestamp_ns decoded_ns = clock_.now();
         if (event.kind == md::md_event_kind::trade && event.symbol < last_trade_.size()) {
             std::int64_t& last = last_trade_[event.symbol];
@@ -66,17 +82,24 @@ public:
         if (event.symbol < symbol_sequence_.size()) {
             symbol_sequence = ++symbol_sequence_[event.symbol];
         }
-        // Copied once, straight into the ring's slot, and numbered there.
-        if (ring_.try_emplace([&](md::md_event& slot) noexcept {
-                slot = event;
-                slot.sequence = sequence;
-                slot.symbol_sequence = symbol_sequence;
-                slot.kernel_ns = frame_.kernel_ns;
-                slot.received_ns = frame_.received_ns;
-                slot.read_ns = frame_.read_ns;
-                slot.decoded_ns = decoded_ns;
-                slot.pushed_ns = clock_.now();
-            })) {
+        // Copied once, straight into the ring's slot, and numbered there (the depth record, when
+        // there is one, into its own ring's slot first: both or neither).
+        const auto build = [&](md::md_event& slot) noexcept {
+            slot.sequence = sequence;
+            slot.symbol_sequence = symbol_sequence;
+            slot.kernel_ns = frame_.kernel_ns;
+            slot.received_ns = frame_.received_ns;
+            slot.read_ns = frame_.read_ns;
+            slot.decoded_ns = decoded_ns;
+            slot.pushed_ns = clock_.now();
+        };
+        const bool pushed = depth != nullptr
+                                ? md::push_with_depth(ring_, *depth_, event, *depth, build)
+                                : ring_.try_emplace([&](md::md_event& slot) noexcept {
+                                      slot = event;
+                                      build(slot);
+                                  });
+        if (pushed) {
             ++published_;
             if (wakeup_ != nullptr) {
                 wakeup_->notify();
@@ -86,14 +109,8 @@ public:
         }
     }
 
-    [[nodiscard]] std::uint64_t published() const noexcept { return published_; }
-    [[nodiscard]] std::uint64_t ring_full() const noexcept { return ring_full_; }
-    [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
-    /// Where the feed session puts the stamps of the frame being handled (zeros otherwise).
-    [[nodiscard]] detail::frame_stamps* frame() noexcept { return &frame_; }
-
-private:
     md_ring& ring_;
+    md_depth_ring* depth_;
     core::wakeup* wakeup_;
     core::tsc_clock clock_ = core::tsc_clock::process();
     detail::frame_stamps frame_;
@@ -167,7 +184,7 @@ core::result<bool, service_error> market_data_service::impl::set_up() {
     }
     md::feed_config feed = config.session.feed;
     feed.sync.stale_after_ms = config.session.stale_after_ms;
-    sink = std::make_unique<trade_dedup_sink>(ring, registry.size(), config.wakeup);
+    sink = std::make_unique<trade_dedup_sink>(ring, config.depth, registry.size(), config.wakeup);
     handler = std::make_unique<md::feed_handler>(registry, *sink, feed);
     detail::session_hooks hooks;
     hooks.log = config.log;

@@ -433,20 +433,22 @@ public:
         return literal<"false">();
     }
 
-    /// A quoted decimal string read as a price of spec (grid: spec's unit_grid).
-    [[nodiscard, gnu::always_inline]] bool quoted_price(const core::symbol_spec& spec,
-                                                        const unit_grid& grid,
-                                                        core::price& value) noexcept {
+    /// Key (a field's key, colon and opening quote, e.g. `,"b":"`), then the rest of a decimal
+    /// string read as a price of spec (grid: spec's unit_grid).
+    template <fixed_text Key>
+    [[nodiscard, gnu::always_inline]] bool
+    keyed_price(const core::symbol_spec& spec, const unit_grid& grid, core::price& value) noexcept {
         std::int64_t ticks = 0;
-        const bool read = literal<"\"">() && price_text(spec, grid, ticks);
+        const bool read = literal<Key>() && price_text(spec, grid, ticks);
         value = core::price{ticks};
         return read;
     }
-    /// A quoted decimal string read as a quantity of spec.
+    /// As keyed_price(), for a quantity.
+    template <fixed_text Key>
     [[nodiscard, gnu::always_inline]] bool
-    quoted_qty(const core::symbol_spec& spec, const unit_grid& grid, core::qty& value) noexcept {
+    keyed_qty(const core::symbol_spec& spec, const unit_grid& grid, core::qty& value) noexcept {
         std::int64_t lots = 0;
-        const bool read = literal<"\"">() && qty_text(spec, grid, lots);
+        const bool read = literal<Key>() && qty_text(spec, grid, lots);
         value = core::qty{lots};
         return read;
     }
@@ -560,18 +562,21 @@ symbol_id binance_decoder::resolve_symbol(std::string_view name) noexcept {
     return id;
 }
 
-void binance_decoder::remember_opening(const char* text, std::size_t size,
-                                       std::uint8_t head) noexcept {
-    if (size > known_opening::max_size) {
-        return;
+bool binance_decoder::stream_fits(std::string_view stream, message_kind kind,
+                                  std::string_view opening, std::uint8_t head) noexcept {
+    if (!fits_stream(stream, kind)) {
+        return false;
     }
-    known_opening& opening = openings_[next_opening_];
-    load_known(text, size, opening.words, opening.masks);
-    opening.last_word = core::detail::load8(text + size - 8);
-    opening.size = size;
-    opening.head = head;
-    opening_count_ = std::max(opening_count_, next_opening_ + 1);
-    next_opening_ = (next_opening_ + 1) % openings_.size();
+    if (opening.size() <= known_opening::max_size) {
+        known_opening& known = openings_[next_opening_];
+        load_known(opening.data(), opening.size(), known.words, known.masks);
+        known.last_word = core::detail::load8(opening.data() + opening.size() - 8);
+        known.size = opening.size();
+        known.head = head;
+        opening_count_ = std::max(opening_count_, next_opening_ + 1);
+        next_opening_ = (next_opening_ + 1) % openings_.size();
+    }
+    return true;
 }
 
 bool binance_decoder::decode_canonical(padded_view message) noexcept {
@@ -605,20 +610,12 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         }
         head = read_head(in);
     }
-    const char* const head_end = in.position();
     // An envelope read in full: its stream must carry the payload (else the general path rejects
     // the message); once the whole message is accepted, its opening is remembered.
-    const auto fits = [&](message_kind kind) {
-        if (!envelope || known) {
-            return true;
-        }
-        if (!fits_stream(stream, kind)) {
-            return false;
-        }
-        remember_opening(message.data, static_cast<std::size_t>(head_end - message.data),
-                         static_cast<std::uint8_t>(head));
-        return true;
-    };
+    const bool check_stream = envelope && !known;
+    const std::string_view opening(message.data,
+                                   static_cast<std::size_t>(in.position() - message.data));
+    const auto stream_head = static_cast<std::uint8_t>(head);
     // The symbol name: the last one resolved, compared in place, or read and looked up.
     const auto read_symbol = [&](std::string_view& name) {
         if (cached_name_.size != 0 && in.known_string(cached_name_, name)) {
@@ -659,7 +656,8 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
             !in.literal<"}">() || (envelope && !in.literal<"}">()) || !in.at_end()) {
             return false;
         }
-        if (!fits(message_kind::depth_update)) {
+        if (check_stream &&
+            !stream_fits(stream, message_kind::depth_update, opening, stream_head)) {
             return false; // the general path rejects it
         }
         decoded_depth& depth = message_.depth;
@@ -699,8 +697,8 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
         decoded_trade& out = message_.trade;
         bool buyer_is_maker = false;
         bool best_match = false;
-        if (!in.literal<R"(,"p":)">() || !in.quoted_price(spec, grid, out.px) ||
-            !in.literal<R"(,"q":)">() || !in.quoted_qty(spec, grid, out.qty)) {
+        if (!in.keyed_price<R"(,"p":")">(spec, grid, out.px) ||
+            !in.keyed_qty<R"(,"q":")">(spec, grid, out.qty)) {
             return false;
         }
         if (!trade && (!in.literal<R"(,"f":)">() || !in.unsigned_number(first) ||
@@ -715,7 +713,7 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
             return false;
         }
         const message_kind kind = trade ? message_kind::trade : message_kind::agg_trade;
-        if (!fits(kind)) {
+        if (check_stream && !stream_fits(stream, kind, opening, stream_head)) {
             return false; // the general path rejects it
         }
         out.trade_id = static_cast<std::int64_t>(id);
@@ -748,12 +746,12 @@ bool binance_decoder::decode_canonical(padded_view message) noexcept {
     const core::symbol_spec& spec = registry_.at(symbol).book_spec;
     const unit_grid grid(spec);
     decoded_book_ticker& ticker = message_.ticker;
-    if (!in.literal<R"(,"b":)">() || !in.quoted_price(spec, grid, ticker.bid.px) ||
-        !in.literal<R"(,"B":)">() || !in.quoted_qty(spec, grid, ticker.bid.qty) ||
-        !in.literal<R"(,"a":)">() || !in.quoted_price(spec, grid, ticker.ask.px) ||
-        !in.literal<R"(,"A":)">() || !in.quoted_qty(spec, grid, ticker.ask.qty) ||
-        !in.literal<"}">() || (envelope && !in.literal<"}">()) || !in.at_end() ||
-        !fits(message_kind::book_ticker)) {
+    if (!in.keyed_price<R"(,"b":")">(spec, grid, ticker.bid.px) ||
+        !in.keyed_qty<R"(,"B":")">(spec, grid, ticker.bid.qty) ||
+        !in.keyed_price<R"(,"a":")">(spec, grid, ticker.ask.px) ||
+        !in.keyed_qty<R"(,"A":")">(spec, grid, ticker.ask.qty) || !in.literal<"}">() ||
+        (envelope && !in.literal<"}">()) || !in.at_end() ||
+        (check_stream && !stream_fits(stream, message_kind::book_ticker, opening, stream_head))) {
         return false;
     }
     ticker.update_id = update_id;

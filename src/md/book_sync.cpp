@@ -112,20 +112,29 @@ void book_sync::apply_levels(std::span<const core::book_level> bids,
 
 void book_sync::apply_ticker_levels() noexcept {
     // A top that already shows the ticker's level (the usual case) needs no change, and one at
-    // the ticker's price (a new quantity, the next most usual) has no better level to remove.
+    // the ticker's price (a new quantity, the next most usual) has no better level to remove:
+    // only the best level's quantity changes.
     if (const core::book_level best = book_.best_bid();
         ticker_.bid.qty.lots() > 0 && best != ticker_.bid) {
-        if (best.px > ticker_.bid.px) {
-            book_.erase_better_than(core::side::buy, ticker_.bid.px);
+        if (best.px == ticker_.bid.px && !book_.empty(core::side::buy)) {
+            (void)book_.set_best_qty(core::side::buy, ticker_.bid.qty);
+        } else {
+            if (best.px > ticker_.bid.px) {
+                book_.erase_better_than(core::side::buy, ticker_.bid.px);
+            }
+            book_.set(core::side::buy, ticker_.bid.px, ticker_.bid.qty);
         }
-        book_.set(core::side::buy, ticker_.bid.px, ticker_.bid.qty);
     }
     if (const core::book_level best = book_.best_ask();
         ticker_.ask.qty.lots() > 0 && best != ticker_.ask) {
-        if (best.px < ticker_.ask.px) { // an empty side reads as price 0: nothing to remove
-            book_.erase_better_than(core::side::sell, ticker_.ask.px);
+        if (best.px == ticker_.ask.px && !book_.empty(core::side::sell)) {
+            (void)book_.set_best_qty(core::side::sell, ticker_.ask.qty);
+        } else {
+            if (best.px < ticker_.ask.px) { // an empty side reads as price 0: nothing to remove
+                book_.erase_better_than(core::side::sell, ticker_.ask.px);
+            }
+            book_.set(core::side::sell, ticker_.ask.px, ticker_.ask.qty);
         }
-        book_.set(core::side::sell, ticker_.ask.px, ticker_.ask.qty);
     }
 }
 

@@ -44,35 +44,60 @@ void md_publisher::fill_book(const book_sync& sync, md_event_kind kind, std::uin
     if (book.crossed()) {
         flags |= md_flags::crossed;
     }
+    md_depth& depth = depth_;
     std::size_t bids = 0;
     std::size_t asks = 0;
     if (sync.book_valid()) {
         flags |= md_flags::book_valid;
-        // The event still holds this book's levels from its previous event: a side whose watched
-        // levels did not change keeps them, and one whose prices stayed only re-reads quantities.
+        // The record still holds this book's levels from its previous event: a side whose
+        // watched levels did not change keeps them, and one whose prices stayed only re-reads
+        // quantities.
         const bool same_book = levels_book_ == book.instance_id();
-        bids = refresh_side(book, core::side::buy, same_book, event.bids, event.bid_count,
+        bids = refresh_side(book, core::side::buy, same_book, depth.bids, depth.bid_count,
                             bid_versions_);
-        asks = refresh_side(book, core::side::sell, same_book, event.asks, event.ask_count,
+        asks = refresh_side(book, core::side::sell, same_book, depth.asks, depth.ask_count,
                             ask_versions_);
         levels_book_ = book.instance_id();
     } else {
         levels_book_ = 0;
     }
-    // Levels the previous event used beyond this one's counts go back to zero.
-    clear_levels(event.bids, bids, event.bid_count);
-    clear_levels(event.asks, asks, event.ask_count);
-    event.bid_count = static_cast<std::uint8_t>(bids);
-    event.ask_count = static_cast<std::uint8_t>(asks);
+    // Levels the previous record used beyond this one's counts go back to zero.
+    clear_levels(depth.bids, bids, depth.bid_count);
+    clear_levels(depth.asks, asks, depth.ask_count);
+    depth.bid_count = static_cast<std::uint8_t>(bids);
+    depth.ask_count = static_cast<std::uint8_t>(asks);
+    depth.symbol = event.symbol;
+    event.bid_count = depth.bid_count;
+    event.ask_count = depth.ask_count;
+    // Levels beyond a count are empty, so the top needs no test of the counts.
+    event.top = {.bid = depth.bids[0], .ask = depth.asks[0]};
     event.flags = flags;
 }
 
-void md_publisher::emit(md_event& event) noexcept {
+void md_publisher::number(md_event& event) noexcept {
     event.sequence = ++sequence_;
     if (event.symbol >= symbol_sequences_.size()) {
         symbol_sequences_.resize(std::size_t{event.symbol} + 1, 0);
     }
     event.symbol_sequence = ++symbol_sequences_[event.symbol];
+}
+
+void md_publisher::emit(md_event& event) noexcept {
+    number(event);
+    sink_.on_event(event);
+}
+
+void md_publisher::emit_book() noexcept {
+    md_event& event = book_event_;
+    number(event);
+    // Depth only for the consumer that asked for it, and only with a valid book (book events and
+    // the state event of a book turning synced).
+    if (event.book_valid() && sink_.wants_depth()) {
+        event.flags |= md_flags::has_depth;
+        depth_.sequence = event.sequence;
+        sink_.on_event_depth(event, depth_);
+        return;
+    }
     sink_.on_event(event);
 }
 
@@ -90,12 +115,12 @@ void md_publisher::publish(const book_sync& sync, const sync_outcome& outcome,
     }
     fill_book(sync, outcome.state_changed ? md_event_kind::state : md_event_kind::book, flags,
               local_ns);
-    emit(book_event_);
+    emit_book();
 }
 
 void md_publisher::publish_state(const book_sync& sync, core::timestamp_ns local_ns) noexcept {
     fill_book(sync, md_event_kind::state, 0, local_ns);
-    emit(book_event_);
+    emit_book();
 }
 
 void md_publisher::publish_trade(const book_sync& sync, const decoded_trade& trade,

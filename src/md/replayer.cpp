@@ -14,11 +14,24 @@ void capture_replayer::event_queue::on_event(const md_event& event) noexcept {
     ++size_;
 }
 
+void capture_replayer::event_queue::on_event_depth(const md_event& event,
+                                                   const md_depth& depth) noexcept {
+    if (size_ == capacity) {
+        ++overflowed_;
+        return;
+    }
+    const std::size_t slot = (head_ + size_) % capacity;
+    events_[slot] = event;
+    depths_[slot] = depth;
+    ++size_;
+}
+
 bool capture_replayer::event_queue::pop(md_event& out) noexcept {
     if (size_ == 0) {
         return false;
     }
     out = events_[head_];
+    last_depth_ = out.has_depth() ? &depths_[head_] : nullptr;
     head_ = (head_ + 1) % capacity;
     --size_;
     return true;
@@ -29,6 +42,7 @@ const md_event* capture_replayer::event_queue::pop() noexcept {
         return nullptr;
     }
     const md_event* event = &events_[head_];
+    last_depth_ = event->has_depth() ? &depths_[head_] : nullptr;
     head_ = (head_ + 1) % capacity;
     --size_;
     return event;

@@ -22,26 +22,13 @@ constexpr double bps_per_unit = 10'000.0;
            static_cast<double>(core::pow10(spec.price_decimals() + spec.qty_decimals()));
 }
 
-} // namespace
+/// Where the rejections of a dry run (pre_trade_checker::rehearse) go: they describe no order.
+struct discard_rejections final : rejection_sink {
+    void on_rejection(const rejection_record& /*record*/) noexcept override {}
+};
+constinit discard_rejections dry_run_rejections;
 
-exposure measure(const core::symbol_spec& spec, const market_view& market,
-                 const account_view& account) noexcept {
-    exposure e;
-    const std::int64_t bid = market.best_bid.ticks();
-    const std::int64_t ask = market.best_ask.ticks();
-    if (bid > 0 && ask > 0) {
-        e.mid = static_cast<double>(bid + ask) * 0.5 * spec.tick_size();
-    } else if (bid > 0 || ask > 0) {
-        e.mid = static_cast<double>(bid > 0 ? bid : ask) * spec.tick_size();
-    }
-    e.position_notional =
-        static_cast<double>(std::llabs(account.position.lots())) * spec.step_size() * e.mid;
-    e.daily_loss = -(account.realized_pnl_today + account.unrealized_pnl);
-    e.loss_reference = account.day_start_equity > 0.0 ? account.day_start_equity : account.equity;
-    e.equity = account.equity;
-    e.peak_equity = account.peak_equity;
-    return e;
-}
+} // namespace
 
 pre_trade_checker::pre_trade_checker(const risk_limits& limits, rejection_sink& sink) noexcept
     : limits_(limits), sink_(&sink), orders_per_s_(core::ns_per_s),
@@ -282,6 +269,15 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
     orders_per_day_.add(now);
     ++passed_;
     return reject_reason::none;
+}
+
+reject_reason pre_trade_checker::rehearse(const core::symbol_spec& spec, const order_request& order,
+                                          const market_view& market, const account_view& account,
+                                          core::timestamp_ns now,
+                                          pre_trade_checker& scratch) const noexcept {
+    scratch = *this;
+    scratch.sink_ = &dry_run_rejections;
+    return scratch.check(spec, order, market, account, now);
 }
 
 bool pre_trade_checker::note_cancel(core::timestamp_ns now) noexcept {

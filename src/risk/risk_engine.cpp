@@ -90,14 +90,6 @@ void risk_engine::on_cancels_sent(core::timestamp_ns now, std::uint32_t count) n
     post_trade_.on_cancels(now, count);
 }
 
-void risk_engine::on_market_data(core::timestamp_ns now) noexcept {
-    last_market_data_ = now;
-    has_market_data_ = true;
-    if (switch_.condition_active(halt_reason::stale_market_data)) {
-        switch_.set_condition(halt_reason::stale_market_data, false, now);
-    }
-}
-
 void risk_engine::on_resync(bool resyncing, core::timestamp_ns now) noexcept {
     switch_.set_condition(halt_reason::resync, resyncing, now);
 }

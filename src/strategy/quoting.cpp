@@ -71,20 +71,6 @@ bool quote_set::any() const noexcept {
     return false;
 }
 
-quote_input make_quote_input(const core::symbol_spec& spec, core::timestamp_ns time,
-                             core::price best_bid, core::price best_ask, core::qty inventory,
-                             double equity) noexcept {
-    quote_input in;
-    in.time = time;
-    in.best_bid = best_bid;
-    in.best_ask = best_ask;
-    in.mid = 0.5 * (spec.to_double(best_bid) + spec.to_double(best_ask));
-    in.spread = spec.tick_size() * static_cast<double>(best_ask - best_bid);
-    in.inventory = inventory;
-    in.equity = equity;
-    return in;
-}
-
 quote_mode classify_inventory(const inventory_bands& bands, double deviation, double mid,
                               double equity) noexcept {
     if (deviation == 0.0) {
@@ -117,9 +103,10 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
     out.level_count = 0;
     out.mode = quote_mode::normal;
     out.status = quote_status::ok;
-    out.model = quote_diagnostics{};
+    // out.model is written whole below; the early returns clear it.
     if (!sane(in.best_bid) || !sane(in.best_ask) || in.best_ask <= in.best_bid || !(in.mid > 0.0) ||
         !std::isfinite(in.mid) || !std::isfinite(in.equity)) {
+        out.model = quote_diagnostics{};
         out.status = quote_status::invalid_book;
         return;
     }
@@ -154,6 +141,7 @@ void compute_quotes(const quote_input& in, const strategy_config& config,
     const model_quote model = evaluate_model(config, model_in);
     if (!std::isfinite(model.center_offset) || !std::isfinite(model.half_spread) ||
         model.half_spread < 0.0) {
+        out.model = quote_diagnostics{};
         out.status = quote_status::invalid_model;
         return;
     }

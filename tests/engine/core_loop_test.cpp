@@ -27,8 +27,10 @@ namespace {
 
 using testing::book;
 using testing::btcusdt;
+using testing::depth_of;
 using testing::state;
 using testing::trade;
+using testing::with_level;
 
 constexpr core::timestamp_ns ms = core::ns_per_ms;
 constexpr std::int64_t bid0 = 6'000'000; // 60000.00
@@ -647,9 +649,9 @@ TEST_CASE("book and trade sizes convert to trading lots rounding down", "[engine
     REQUIRE(bid.status == exec::order_status::acked);
     // The bid's level shows 1 BTC behind the touch: 100'000 trading lots ahead of us.
     md::md_event two_levels = book(bid0, ask0);
-    two_levels.bids[1] = {bid.price, core::qty{100'000'000}};
-    two_levels.bid_count = 2;
-    f.loop.on_event(two_levels, t);
+    md::md_depth two_levels_depth = depth_of(two_levels);
+    with_level(two_levels, two_levels_depth, core::side::buy, {bid.price, core::qty{100'000'000}});
+    f.loop.on_event(two_levels, &two_levels_depth, t);
     // A print of 1 BTC and 1.5 trading lots at our price: one lot reaches us, not two.
     f.loop.on_event(trade(bid.price.ticks(), 100'000'000 + 1'500, core::side::sell), t + 1 * ms);
     (void)f.loop.poll(t + 5 * ms);
@@ -663,10 +665,11 @@ TEST_CASE("book and trade sizes convert to trading lots rounding down", "[engine
     SECTION("a best level below one trading lot keeps its price with size 0") {
         // The ask shows 500 book lots (half a trading lot) at ask0, 1 BTC behind it.
         md::md_event dust = book(bid0, ask0);
-        dust.asks[0].qty = core::qty{500};
-        dust.asks[1] = {core::price{ask0 + 10}, core::qty{100'000'000}};
-        dust.ask_count = 2;
-        f.loop.on_event(dust, t + 20 * ms);
+        dust.top.ask.qty = core::qty{500};
+        md::md_depth dust_depth = depth_of(dust);
+        with_level(dust, dust_depth, core::side::sell,
+                   {core::price{ask0 + 10}, core::qty{100'000'000}});
+        f.loop.on_event(dust, &dust_depth, t + 20 * ms);
         // The touch is still ask0: a post-only bid there would take liquidity and is refused.
         exec::order_request cross;
         cross.id = exec::client_order_id{42};

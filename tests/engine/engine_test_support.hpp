@@ -33,9 +33,34 @@ inline md::md_event book(std::int64_t bid_ticks, std::int64_t ask_ticks, std::in
     e.symbol = 0;
     e.bid_count = 1;
     e.ask_count = 1;
-    e.bids[0] = {core::price{bid_ticks}, core::qty{bid_btc * 100'000'000}};
-    e.asks[0] = {core::price{ask_ticks}, core::qty{ask_btc * 100'000'000}};
+    e.top.bid = {core::price{bid_ticks}, core::qty{bid_btc * 100'000'000}};
+    e.top.ask = {core::price{ask_ticks}, core::qty{ask_btc * 100'000'000}};
     return e;
+}
+
+/// The depth record of a book event holding its top alone; flags the event as having one. Add
+/// levels below with with_level().
+inline md::md_depth depth_of(md::md_event& e) {
+    e.flags |= md::md_flags::has_depth;
+    md::md_depth d;
+    d.sequence = e.sequence;
+    d.symbol = e.symbol;
+    d.bid_count = e.bid_count;
+    d.ask_count = e.ask_count;
+    d.bids[0] = e.top.bid;
+    d.asks[0] = e.top.ask;
+    return d;
+}
+
+/// Appends a level to one side of a book event's depth record (and counts it in the event).
+inline void with_level(md::md_event& e, md::md_depth& d, core::side side, core::book_level level) {
+    if (side == core::side::buy) {
+        d.bids[d.bid_count] = level;
+        e.bid_count = ++d.bid_count;
+    } else {
+        d.asks[d.ask_count] = level;
+        e.ask_count = ++d.ask_count;
+    }
 }
 
 inline md::md_event trade(std::int64_t px_ticks, std::int64_t book_lots, core::side aggressor) {

@@ -177,12 +177,34 @@ inline void check_sync(const md::book_sync& sync, std::string_view input) {
            "book_valid() is exactly synced and not crossed", input);
 }
 
-/// Records published events and checks md_event's invariants on each: consecutive sequence
-/// numbers, counts within top_levels, levels best first with positive quantities, the unused
-/// levels zero, `book_valid` only for a synced and uncrossed top.
+/// Records published events (asking for depth) and checks md_event's and md_depth's invariants
+/// on each: consecutive sequence numbers, counts within top_levels, a depth record exactly with
+/// the events of a valid book, carrying the event's sequence, counts and top, levels best first
+/// with positive quantities, the unused levels zero, `book_valid` only for a synced and
+/// uncrossed top.
 class checking_sink final : public md::md_event_sink {
 public:
+    checking_sink() noexcept { want_depth(true); }
+
     void on_event(const md::md_event& event) noexcept override {
+        expect(!event.has_depth() && !event.book_valid(),
+               "events of a valid book come with their depth record", input_);
+        check(event, md::md_depth{});
+    }
+    void on_event_depth(const md::md_event& event, const md::md_depth& depth) noexcept override {
+        expect(event.has_depth() && event.book_valid() && event.kind != md::md_event_kind::trade,
+               "only events of a valid book come with a depth record", input_);
+        expect(depth.sequence == event.sequence && depth.symbol == event.symbol &&
+                   depth.bid_count == event.bid_count && depth.ask_count == event.ask_count,
+               "the depth record carries its event's sequence, symbol and counts", input_);
+        expect(event.best_bid() == (depth.bid_count == 0 ? core::book_level{} : depth.bids[0]) &&
+                   event.best_ask() == (depth.ask_count == 0 ? core::book_level{} : depth.asks[0]),
+               "the event's top is the depth record's first level", input_);
+        check(event, depth);
+    }
+
+private:
+    void check(const md::md_event& event, const md::md_depth& depth) noexcept {
         const std::string_view input = input_;
         expect(!any_ || event.sequence == last_sequence_ + 1, "event sequence numbers step by 1",
                input);
@@ -191,16 +213,17 @@ public:
         ++events_;
         if (event.kind != md::md_event_kind::trade && event.symbol < last_book_.size()) {
             last_book_[event.symbol] = event;
+            last_depth_[event.symbol] = depth;
             published_[event.symbol] = true;
         }
         expect(event.bid_count <= md::md_top_levels && event.ask_count <= md::md_top_levels,
                "event level counts within top_levels", input);
-        check_side(event.bids, event.bid_count, core::side::buy, input);
-        check_side(event.asks, event.ask_count, core::side::sell, input);
+        check_side(depth.bids, depth.bid_count, core::side::buy, input);
+        check_side(depth.asks, depth.ask_count, core::side::sell, input);
         if (event.book_valid()) {
             expect(event.state == md::feed_state::synced, "book_valid only when synced", input);
             expect(event.bid_count == 0 || event.ask_count == 0 ||
-                       event.bids[0].px < event.asks[0].px,
+                       event.top.bid.px < event.top.ask.px,
                    "book_valid only when not crossed", input);
         }
         if (event.kind == md::md_event_kind::state) {
@@ -213,6 +236,7 @@ public:
         }
     }
 
+public:
     /// The input the next events belong to, for the report of a violation; forgets which
     /// books the previous input published.
     void set_input(std::string_view input) noexcept {
@@ -230,6 +254,7 @@ public:
                 continue;
             }
             const md::md_event& event = last_book_[symbol];
+            const md::md_depth& depth = last_depth_[symbol];
             const md::book_sync& sync = feed.sync(static_cast<md::symbol_id>(symbol));
             expect(event.book_valid() == sync.book_valid(),
                    "the last event has the book's validity", input_);
@@ -243,8 +268,8 @@ public:
             const std::size_t bid_count = sync.book().top(core::side::buy, bids);
             const std::size_t ask_count = sync.book().top(core::side::sell, asks);
             expect(event.bid_count == bid_count && event.ask_count == ask_count &&
-                       event.bids == bids && event.asks == asks,
-                   "the last event carries the book's current top levels", input_);
+                       depth.bids == bids && depth.asks == asks,
+                   "the last event's depth record carries the book's current top levels", input_);
         }
     }
 
@@ -269,6 +294,7 @@ private:
 
     std::string_view input_;
     std::array<md::md_event, max_symbols> last_book_{};
+    std::array<md::md_depth, max_symbols> last_depth_{};
     std::array<bool, max_symbols> published_{};
     std::uint64_t events_ = 0;
     std::uint64_t last_sequence_ = 0;

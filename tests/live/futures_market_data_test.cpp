@@ -36,7 +36,8 @@ std::vector<std::string> futures_venue(const char* trade_probability = "0.5") {
 struct futures_harness : quoter::live::testing::service_harness {
     explicit futures_harness(std::vector<std::string> venue_args,
                              std::int32_t depth_interval_ms = 100)
-        : service_harness(std::move(venue_args), subscription(depth_interval_ms)) {}
+        : service_harness(std::move(venue_args), subscription(depth_interval_ms),
+                          /*with_depth=*/true) {}
 
     static live::subscription_config subscription(std::int32_t depth_interval_ms) {
         live::subscription_config config;
@@ -95,10 +96,11 @@ void check_book_matches_venue(futures_harness& h, md::symbol_id id, const std::s
     const auto asks = levels_of(snapshot.body, "asks");
     REQUIRE(!bids.empty());
     REQUIRE(!asks.empty());
-    REQUIRE(bids.size() <= md::md_top_levels); // the event holds the whole book
+    REQUIRE(bids.size() <= md::md_top_levels); // the depth record holds the whole book
     REQUIRE(asks.size() <= md::md_top_levels);
 
     md::md_event match{};
+    md::md_depth match_depth{};
     const bool found = h.consumer.wait(
         [&] {
             const auto& books = h.consumer.symbol(id).books;
@@ -110,6 +112,8 @@ void check_book_matches_venue(futures_harness& h, md::symbol_id id, const std::s
                 return false;
             }
             match = *it;
+            match_depth =
+                h.consumer.symbol(id).book_depths[static_cast<std::size_t>(it - books.begin())];
             return true;
         },
         5s);
@@ -131,8 +135,13 @@ void check_book_matches_venue(futures_harness& h, md::symbol_id id, const std::s
             CHECK(levels[i].qty == *qty);
         }
     };
-    same(bids, match.bids, match.bid_count);
-    same(asks, match.asks, match.ask_count);
+    REQUIRE(match.has_depth());
+    CHECK(match_depth.sequence == match.sequence);
+    CHECK(h.consumer.depth_breaks() == 0);
+    same(bids, match_depth.bids, match.bid_count);
+    same(asks, match_depth.asks, match.ask_count);
+    CHECK(match.best_bid() == match_depth.bids[0]);
+    CHECK(match.best_ask() == match_depth.asks[0]);
 }
 
 /// How many book events of a symbol came from a bookTicker refresh.

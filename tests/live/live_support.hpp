@@ -24,15 +24,25 @@ using net::testing::venue_process;
 class ring_consumer {
 public:
     explicit ring_consumer(std::size_t symbols)
-        : ring_(std::make_unique<md_ring>()), per_symbol_(symbols) {}
+        : ring_(std::make_unique<md_ring>()), depth_(std::make_unique<md_depth_ring>()),
+          per_symbol_(symbols) {}
 
     [[nodiscard]] md_ring& ring() noexcept { return *ring_; }
+    /// The depth ring beside ring(), for a service configured with it (service_config::depth).
+    [[nodiscard]] md_depth_ring& depth_ring() noexcept { return *depth_; }
 
     /// Pops everything available.
     void drain() {
         md::md_event event;
         while (ring_->try_pop(event)) {
             ++events_;
+            md::md_depth depth{};
+            if (event.has_depth()) {
+                // Published just before its event: at the front, with the event's sequence.
+                if (!depth_->try_pop(depth) || depth.sequence != event.sequence) {
+                    ++depth_breaks_;
+                }
+            }
             if (event.sequence != next_sequence_) {
                 ++sequence_breaks_;
             }
@@ -49,6 +59,7 @@ public:
                 mine.last = event;
                 if (keep_books_ && event.book_valid()) {
                     mine.books.push_back(event);
+                    mine.book_depths.push_back(depth);
                 }
             }
             if (event.kind == md::md_event_kind::trade) {
@@ -85,7 +96,9 @@ public:
         std::vector<md::feed_state> states; ///< State changes, in order.
         md::md_event last{};                ///< Latest book or state event.
         std::vector<md::md_event> books;    ///< Valid book events (when kept).
-        bool valid = false;                 ///< book_valid of the latest event.
+        /// books[i]'s depth record (an empty one when it came without).
+        std::vector<md::md_depth> book_depths;
+        bool valid = false; ///< book_valid of the latest event.
         std::uint64_t trades = 0;
         std::int64_t last_trade_id = -1;
     };
@@ -103,17 +116,22 @@ public:
         for (auto& s : per_symbol_) {
             s.states.clear();
             s.books.clear();
+            s.book_depths.clear();
         }
     }
     void keep_books(bool keep) { keep_books_ = keep; }
     [[nodiscard]] std::uint64_t events() const noexcept { return events_; }
     [[nodiscard]] std::uint64_t sequence_breaks() const noexcept { return sequence_breaks_; }
+    /// Events flagged with depth whose record was missing or another event's.
+    [[nodiscard]] std::uint64_t depth_breaks() const noexcept { return depth_breaks_; }
     /// Trade prints whose id was not above the symbol's previous one (published twice).
     [[nodiscard]] std::uint64_t trade_repeats() const noexcept { return trade_repeats_; }
 
 private:
     std::unique_ptr<md_ring> ring_;
+    std::unique_ptr<md_depth_ring> depth_;
     std::vector<symbol_events> per_symbol_;
+    std::uint64_t depth_breaks_ = 0;
     std::uint64_t events_ = 0;
     std::uint64_t next_sequence_ = 1; ///< Events are numbered from 1.
     std::uint64_t sequence_breaks_ = 0;
@@ -156,14 +174,17 @@ inline session_config venue_session(const venue_process& venue, const temp_dir& 
 
 /// A venue process, a market_data_service on it publishing into a ring_consumer, and a REST
 /// client for the venue's control and REST endpoints. The subscription's symbols and market are
-/// the test's; the session is venue_session().
+/// the test's; the session is venue_session(). with_depth: the consumer asks for the book events'
+/// depth records (as a simulated exchange's session does).
 struct service_harness {
-    service_harness(std::vector<std::string> venue_args, subscription_config subscription)
+    service_harness(std::vector<std::string> venue_args, subscription_config subscription,
+                    bool with_depth = false)
         : venue(std::move(venue_args)), consumer(subscription.symbols.size()),
           control_client(control_loop, net::testing::venue_rest_config(venue)) {
         service_config config;
         config.subscription = std::move(subscription);
         config.session = venue_session(venue, dir);
+        config.depth = with_depth ? &consumer.depth_ring() : nullptr;
         service = std::make_unique<market_data_service>(config, consumer.ring());
     }
 
@@ -200,8 +221,8 @@ struct service_harness {
             answer = std::move(response);
             done = true;
         });
-        REQUIRE(net::testing::run_until(control_loop, [&] { return done; },
-                                        std::chrono::seconds(10)));
+        REQUIRE(net::testing::run_until(
+            control_loop, [&] { return done; }, std::chrono::seconds(10)));
         return answer;
     }
 

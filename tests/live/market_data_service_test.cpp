@@ -35,7 +35,9 @@ struct harness : quoter::live::testing::service_harness {
     }
 };
 
-std::vector<std::string> two_symbols() { return {"BTCUSDT", "ETHUSDT"}; }
+std::vector<std::string> two_symbols() {
+    return {"BTCUSDT", "ETHUSDT"};
+}
 std::vector<std::string> venue_two(const char* rate_hz = "20") {
     return {"--symbols", "BTCUSDT,ETHUSDT", "--rate-hz", rate_hz, "--seed", "11"};
 }
@@ -94,6 +96,9 @@ TEST_CASE("initial sync: valid books whose top matches the venue's snapshot", "[
     CHECK(match->best_bid().px == *bid);
     CHECK(match->best_ask().px == *ask);
     CHECK(match->best_bid().px < match->best_ask().px);
+    // A consumer that gave no depth ring (a live session) gets no depth records.
+    CHECK_FALSE(match->has_depth());
+    CHECK(h.consumer.depth_ring().empty_approx());
 
     // Counters are published every housekeeping period.
     REQUIRE(h.consumer.wait(
@@ -188,7 +193,7 @@ TEST_CASE("serverShutdown: rollover without a gap", "[live][venue]") {
     CHECK(stats.resyncs == 0);
     CHECK(stats.reconnects == 0);
     CHECK(stats.open_connections == 1);
-    CHECK(stats.duplicates > 0); // both connections delivered during the overlap...
+    CHECK(stats.duplicates > 0);            // both connections delivered during the overlap...
     CHECK(h.consumer.trade_repeats() == 0); // ...and nothing reached the core twice
     CHECK(h.consumer.sequence_breaks() == 0);
     for (md::symbol_id id = 0; id < 2; ++id) {
@@ -221,16 +226,15 @@ TEST_CASE("malformed frames are counted and the books stay intact", "[live][venu
 }
 
 TEST_CASE("200 symbols sync over several connections", "[live][venue]") {
-    harness h({"--synthetic", "200", "--rate-hz", "2", "--seed", "3"},
-              [] {
-                  std::vector<std::string> names;
-                  for (int i = 0; i < 200; ++i) {
-                      char name[32];
-                      std::snprintf(name, sizeof name, "SYN%03dUSDT", i);
-                      names.emplace_back(name);
-                  }
-                  return names;
-              }());
+    harness h({"--synthetic", "200", "--rate-hz", "2", "--seed", "3"}, [] {
+        std::vector<std::string> names;
+        for (int i = 0; i < 200; ++i) {
+            char name[32];
+            std::snprintf(name, sizeof name, "SYN%03dUSDT", i);
+            names.emplace_back(name);
+        }
+        return names;
+    }());
     h.start();
     REQUIRE(h.service->registry().size() == 200);
     const bool synced = h.consumer.wait([&] { return h.consumer.all_valid(); }, 40s);
@@ -336,10 +340,8 @@ TEST_CASE("message to md_event latency over loopback", "[live][venue][measure]")
     const auto at = [&](double q) {
         return latencies[static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1))];
     };
-    WARN("receive -> core pop latency (book events, " << latencies.size()
-                                                       << "): p50 " << at(0.5) / 1000.0
-                                                       << " us, p99 " << at(0.99) / 1000.0
-                                                       << " us; md_events/s "
-                                                       << static_cast<double>(events) / seconds);
+    WARN("receive -> core pop latency (book events, "
+         << latencies.size() << "): p50 " << at(0.5) / 1000.0 << " us, p99 " << at(0.99) / 1000.0
+         << " us; md_events/s " << static_cast<double>(events) / seconds);
     CHECK(h.service->stats().ring_full == 0);
 }

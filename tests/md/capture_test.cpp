@@ -7,7 +7,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -189,4 +191,40 @@ TEST_CASE("capture timestamps of any width split like from_chars reads them", "[
     CHECK_FALSE(split_capture_line("17231612539370857680000{}", line));
     CHECK_FALSE(split_capture_line("+5 {}", line));
     CHECK_FALSE(split_capture_line("", line));
+}
+
+TEST_CASE("capture timestamps split like from_chars on random lines", "[capture]") {
+    // Mostly 19-digit stamps (the word-wise path) with a character changed now and then, and
+    // other widths; the reference is from_chars over the text before the first space.
+    std::mt19937_64 rng(5);
+    const std::string_view alphabet = "0123456789 -+x/:";
+    std::size_t accepted = 0;
+    for (int round = 0; round < 200'000; ++round) {
+        std::string text;
+        const std::size_t width = rng() % 3 == 0 ? rng() % 24 : 19;
+        for (std::size_t i = 0; i < width; ++i) {
+            text +=
+                static_cast<char>(i == 0 && rng() % 2 == 0 ? '1' + rng() % 9 : '0' + rng() % 10);
+        }
+        if (rng() % 4 == 0 && !text.empty()) {
+            text[rng() % text.size()] = alphabet[rng() % alphabet.size()];
+        }
+        text += rng() % 8 == 0 ? "" : " {\"a\":1}";
+        std::int64_t expected = 0;
+        const std::size_t space = text.find(' ');
+        bool valid = space != std::string::npos && space != 0;
+        if (valid) {
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + space, expected);
+            valid = ec == std::errc{} && end == text.data() + space;
+        }
+        capture_line line;
+        INFO(text);
+        REQUIRE(split_capture_line(text, line) == valid);
+        if (valid) {
+            ++accepted;
+            REQUIRE(line.local_ns == expected);
+            REQUIRE(line.json == std::string_view(text).substr(space + 1));
+        }
+    }
+    CHECK(accepted > 100'000);
 }

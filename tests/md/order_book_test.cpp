@@ -524,6 +524,40 @@ TEST_CASE("apply equals set level by level", "[order_book]") {
     CHECK(by_apply.truncated_levels() == by_set.truncated_levels());
 }
 
+TEST_CASE("set_best_qty equals set at the best price", "[order_book]") {
+    std::mt19937_64 rng(7);
+    order_book fast(3000, 4096);
+    order_book general(3000, 4096);
+    std::array<book_level, 10> watched_fast{};
+    std::array<book_level, 10> watched_general{};
+    for (int step = 0; step < 20'000; ++step) {
+        const side s = (rng() & 1U) != 0 ? side::buy : side::sell;
+        const std::int64_t distance = static_cast<std::int64_t>(rng() % 40);
+        const std::int64_t px = s == side::buy ? 2'000'000 - distance : 2'000'001 + distance;
+        const qty q{rng() % 4 == 0 ? 0 : static_cast<std::int64_t>(rng() % 5 + 1)};
+        if (rng() % 2 == 0 && !fast.empty(s) && q.lots() > 0) {
+            // The best level's quantity, sometimes the same again.
+            const price best = fast.best(s).px;
+            REQUIRE(fast.set_best_qty(s, q) == general.set(s, best, q));
+        } else {
+            REQUIRE(fast.set(s, price{px}, q) == general.set(s, price{px}, q));
+        }
+        REQUIRE(fast.top_version(s) == general.top_version(s));
+        REQUIRE(fast.top_layout_version(s) == general.top_layout_version(s));
+        REQUIRE(fast.best(s) == general.best(s));
+        if (step % 7 == 0) {
+            REQUIRE(fast.watch_top(s, watched_fast) == general.watch_top(s, watched_general));
+            REQUIRE(watched_fast == watched_general);
+        }
+    }
+    for (const side s : {side::buy, side::sell}) {
+        std::vector<book_level> a(fast.depth(s));
+        std::vector<book_level> b(general.depth(s));
+        REQUIRE(fast.top(s, a) == general.top(s, b));
+        CHECK(a == b);
+    }
+}
+
 TEST_CASE("each book object has its own identity", "[order_book]") {
     order_book a(16);
     const order_book b(a);

@@ -19,9 +19,20 @@ namespace {
 
 constexpr core::timestamp_ns ms = core::ns_per_ms;
 
+/// Keeps every event and, when asked for depth (the default), each valid book event's record:
+/// depths[i] goes with events[i] (a default record for an event without one).
 struct collecting_sink final : md_event_sink {
+    explicit collecting_sink(bool depth = true) { want_depth(depth); }
     std::vector<md_event> events;
-    void on_event(const md_event& event) noexcept override { events.push_back(event); }
+    std::vector<md_depth> depths;
+    void on_event(const md_event& event) noexcept override {
+        events.push_back(event);
+        depths.emplace_back();
+    }
+    void on_event_depth(const md_event& event, const md_depth& depth) noexcept override {
+        events.push_back(event);
+        depths.push_back(depth);
+    }
 };
 
 std::string depth(std::uint64_t first, std::uint64_t last, std::string_view bids,
@@ -56,15 +67,24 @@ struct feed_fixture {
 
 } // namespace
 
-TEST_CASE("md_event is a fixed-size trivially copyable POD", "[publisher]") {
+TEST_CASE("md_event is a compact trivially copyable POD, md_depth carries the levels",
+          "[publisher]") {
     STATIC_REQUIRE(std::is_trivially_copyable_v<md_event>);
-    STATIC_REQUIRE(md_event::top_levels == 10);
-    // With the ring slot's sequence word it fills seven cache lines, not eight.
-    STATIC_REQUIRE(sizeof(md_event) + sizeof(std::uint64_t) <= 7 * 64);
+    STATIC_REQUIRE(std::is_trivially_copyable_v<md_depth>);
+    STATIC_REQUIRE(md_depth::top_levels == 10);
+    // With the ring slot's sequence word it fills two cache lines: one ring slot of 128 bytes.
+    STATIC_REQUIRE(sizeof(md_event) == 120);
+    STATIC_REQUIRE(core::spsc_ring<md_event, 4>::slot_bytes == 2 * 64);
     md_event a;
-    a.bids[3] = {core::price{5}, core::qty{6}};
+    CHECK(a.best_bid() == core::book_level{});
+    a.top.ask = {core::price{5}, core::qty{6}};
+    a.ask_count = 1;
     const md_event b = a;
-    CHECK(b.bids[3].qty == core::qty{6});
+    CHECK(b.best_ask().qty == core::qty{6});
+    md_depth d;
+    d.bids[3] = {core::price{5}, core::qty{6}};
+    const md_depth e = d;
+    CHECK(e.bids[3].qty == core::qty{6});
 }
 
 TEST_CASE("the feed publishes state changes and valid top-K books", "[publisher]") {
@@ -84,9 +104,13 @@ TEST_CASE("the feed publishes state changes and valid top-K books", "[publisher]
     CHECK(synced.update_id == 110);
     CHECK(synced.bid_count == 2);
     CHECK(synced.ask_count == 2);
-    CHECK(synced.bids[0].px == core::price{10000});
-    CHECK(synced.bids[0].qty == core::qty{500000000});
-    CHECK(synced.asks[1].px == core::price{10200});
+    CHECK(synced.top.bid.px == core::price{10000});
+    CHECK(synced.top.bid.qty == core::qty{500000000});
+    CHECK(synced.top.ask.px == core::price{10100});
+    // A book turning synced comes with its depth record too.
+    REQUIRE(synced.has_depth());
+    CHECK(f.sink.depths.back().asks[1].px == core::price{10200});
+    CHECK(f.sink.depths.back().sequence == synced.sequence);
     CHECK(synced.local_ns == 2 * ms);
     CHECK(synced.exchange_ns == 1723161255308LL * ms);
     for (std::size_t i = 1; i < f.sink.events.size(); ++i) {
@@ -99,8 +123,41 @@ TEST_CASE("the feed publishes state changes and valid top-K books", "[publisher]
     const md_event& book = f.sink.events.back();
     CHECK(book.kind == md_event_kind::book);
     CHECK(book.book_valid());
-    CHECK(book.bids[0].px == core::price{10050});
+    CHECK(book.top.bid.px == core::price{10050});
     CHECK(book.bid_count == 3);
+    // The book event's record: the same sequence, counts and top, and the levels below.
+    REQUIRE(book.has_depth());
+    const md_depth& levels = f.sink.depths.back();
+    CHECK(levels.sequence == book.sequence);
+    CHECK(levels.symbol == btc);
+    CHECK(levels.bid_count == 3);
+    CHECK(levels.ask_count == 2);
+    CHECK(levels.bids[0] == book.top.bid);
+    CHECK(levels.asks[0] == book.top.ask);
+    CHECK(levels.bids[1].px == core::price{10000});
+    CHECK(levels.bids[2].px == core::price{9900});
+    CHECK(levels.asks[1].px == core::price{10200});
+}
+
+TEST_CASE("a sink that does not ask for depth gets none", "[publisher]") {
+    symbol_registry registry = testing::make_registry();
+    collecting_sink sink(/*depth=*/false);
+    feed_handler feed{registry, sink};
+    feed.on_connected(0);
+    (void)feed.on_message_copy(depth(100, 110, R"(["100.00","5"])", ""), 1 * ms);
+    (void)feed.on_snapshot_copy(btc, snapshot_body, 2 * ms);
+    REQUIRE(feed.sync(btc).state() == feed_state::synced);
+    (void)feed.on_message_copy(depth(111, 112, R"(["100.50","1"])", ""), 3 * ms);
+    const md_event& book = sink.events.back();
+    REQUIRE(book.kind == md_event_kind::book);
+    // The top and the counts as with depth, but no record and no flag.
+    CHECK(book.top.bid.px == core::price{10050});
+    CHECK(book.top.ask.px == core::price{10100});
+    CHECK(book.bid_count == 3);
+    for (std::size_t i = 0; i < sink.events.size(); ++i) {
+        CHECK_FALSE(sink.events[i].has_depth());
+        CHECK(sink.depths[i].sequence == 0); // every event came through on_event
+    }
 }
 
 TEST_CASE("malformed messages neither touch the book nor publish", "[publisher]") {
@@ -175,6 +232,90 @@ TEST_CASE("gap, snapshot requests, backoff and shutdown notices reach the transp
 
     f.feed.on_disconnected(400 * ms);
     CHECK(f.sink.events.back().state == feed_state::connecting);
+}
+
+TEST_CASE("ring_event_sink with a depth ring drops an event and its record together",
+          "[publisher]") {
+    core::spsc_ring<md_event, 8> ring;
+    core::spsc_ring<md_depth, 2> depths;
+    ring_event_sink<8, 2> sink(ring, depths);
+    symbol_registry registry = testing::make_registry();
+    feed_handler feed(registry, sink);
+    feed.on_connected(0);
+    (void)feed.on_message_copy(depth(100, 110, R"(["100.00","5"])", ""), 1 * ms);
+    (void)feed.on_snapshot_copy(btc, snapshot_body, 2 * ms);
+    REQUIRE(feed.sync(btc).state() == feed_state::synced);
+    const std::size_t states = ring.size_approx();
+    CHECK(depths.size_approx() == 1); // the synced state's: the only valid book so far
+    // Three book events: the depth ring holds two, so the first fits and the next two are
+    // dropped with their records.
+    for (std::uint64_t id = 111; id <= 113; ++id) {
+        (void)feed.on_message_copy(
+            depth(id, id, "[\"100." + std::to_string(id - 100) + "\",\"1\"]", ""),
+            static_cast<core::timestamp_ns>(id) * ms);
+    }
+    CHECK(sink.dropped() == 2);
+    CHECK(ring.size_approx() == states + 1);
+    CHECK(depths.size_approx() == 2);
+    // Drained in order, every event flagged with depth meets its own record at the front.
+    std::size_t paired = 0;
+    while (const md_event* event = ring.front()) {
+        if (event->has_depth()) {
+            const md_depth* record = depths.front();
+            REQUIRE(record != nullptr);
+            CHECK(record->sequence == event->sequence);
+            CHECK(record->bids[0] == event->top.bid);
+            depths.pop();
+            ++paired;
+        }
+        ring.pop();
+    }
+    CHECK(paired == 2);
+    CHECK(depths.front() == nullptr);
+    // With room again, event and record go through together.
+    (void)feed.on_message_copy(depth(114, 114, R"(["100.20","1"])", ""), 114 * ms);
+    CHECK(sink.dropped() == 2);
+    REQUIRE(ring.front() != nullptr);
+    REQUIRE(depths.front() != nullptr);
+    CHECK(depths.front()->sequence == ring.front()->sequence);
+}
+
+TEST_CASE("a full event ring drops the event and leaves its record unpublished", "[publisher]") {
+    core::spsc_ring<md_event, 8> ring;
+    core::spsc_ring<md_depth, 8> depths;
+    ring_event_sink<8, 8> sink(ring, depths);
+    symbol_registry registry = testing::make_registry();
+    feed_handler feed(registry, sink);
+    feed.on_connected(0); // three state events
+    (void)feed.on_message_copy(depth(100, 110, R"(["100.00","5"])", ""), 1 * ms);
+    (void)feed.on_snapshot_copy(btc, snapshot_body, 2 * ms);
+    REQUIRE(feed.sync(btc).state() == feed_state::synced);
+    const std::size_t before = ring.size_approx();
+    const std::size_t records_before = depths.size_approx(); // the synced state's
+    REQUIRE(before < 8);
+    for (std::uint64_t id = 111; ring.size_approx() < 8; ++id) {
+        (void)feed.on_message_copy(
+            depth(id, id, "[\"100." + std::to_string(id - 100) + "\",\"1\"]", ""),
+            static_cast<core::timestamp_ns>(id) * ms);
+    }
+    const std::size_t records = depths.size_approx();
+    CHECK(records == records_before + 8 - before);
+    // The event ring is full: the next book event and its record are both dropped.
+    (void)feed.on_message_copy(depth(130, 130, R"(["100.30","1"])", ""), 130 * ms);
+    CHECK(sink.dropped() == 1);
+    CHECK(depths.size_approx() == records);
+    std::size_t paired = 0;
+    while (const md_event* event = ring.front()) {
+        if (event->has_depth()) {
+            REQUIRE(depths.front() != nullptr);
+            CHECK(depths.front()->sequence == event->sequence);
+            depths.pop();
+            ++paired;
+        }
+        ring.pop();
+    }
+    CHECK(paired == records);
+    CHECK(depths.front() == nullptr);
 }
 
 TEST_CASE("ring_event_sink pushes into the SPSC ring and counts drops", "[publisher]") {
@@ -252,12 +393,17 @@ TEST_CASE("stale books are published by check_stale", "[publisher]") {
 TEST_CASE("every event equals a freshly built one: unused levels are zero", "[publisher]") {
     feed_fixture f;
     f.sync_btc();
-    const auto unused_levels_are_zero = [](const md_event& event) {
-        for (std::size_t i = event.bid_count; i < md_event::top_levels; ++i) {
-            REQUIRE(event.bids[i] == core::book_level{});
+    // The record of the last event (a default one for an event without depth).
+    const auto unused_levels_are_zero = [&](const md_event& event) {
+        const md_depth& record = f.sink.depths.back();
+        for (std::size_t i = event.bid_count; i < md_depth::top_levels; ++i) {
+            REQUIRE(record.bids[i] == core::book_level{});
         }
-        for (std::size_t i = event.ask_count; i < md_event::top_levels; ++i) {
-            REQUIRE(event.asks[i] == core::book_level{});
+        for (std::size_t i = event.ask_count; i < md_depth::top_levels; ++i) {
+            REQUIRE(record.asks[i] == core::book_level{});
+        }
+        if (event.kind != md_event_kind::trade) {
+            CHECK(event.best_bid() == (event.bid_count == 0 ? core::book_level{} : record.bids[0]));
         }
     };
     // A full top-K on the bid side...
@@ -266,7 +412,7 @@ TEST_CASE("every event equals a freshly built one: unused levels are zero", "[pu
         bids += (i == 0 ? "[\"" : ",[\"") + std::to_string(80 + i) + R"(.00","1"])";
     }
     (void)f.feed.on_message_copy(depth(111, 112, bids, ""), 3 * ms);
-    REQUIRE(f.sink.events.back().bid_count == md_event::top_levels);
+    REQUIRE(f.sink.events.back().bid_count == md_depth::top_levels);
     REQUIRE(f.sink.events.back().ask_count == 2);
     unused_levels_are_zero(f.sink.events.back());
     // ...then a crossed book: no levels at all...
@@ -281,9 +427,10 @@ TEST_CASE("every event equals a freshly built one: unused levels are zero", "[pu
     const md_event& smaller = f.sink.events.back();
     REQUIRE(smaller.book_valid());
     CHECK(smaller.ask_count == 1);
-    CHECK(smaller.asks[0].px == core::price{10200});
+    CHECK(smaller.top.ask.px == core::price{10200});
+    CHECK(f.sink.depths.back().asks[0].px == core::price{10200});
     unused_levels_are_zero(smaller);
-    // Trades never carry levels, and book events never carry a trade.
+    // Trades never carry levels or depth.
     (void)f.feed.on_message_copy(
         R"({"stream":"btcusdt@trade","data":{"e":"trade","E":5,"s":"BTCUSDT","t":77,)"
         R"("p":"100.00","q":"0.5","T":4,"m":true,"M":true}})",
@@ -293,13 +440,9 @@ TEST_CASE("every event equals a freshly built one: unused levels are zero", "[pu
     CHECK(trade.flags == 0);
     CHECK(trade.bid_count == 0);
     CHECK(trade.ask_count == 0);
+    CHECK(trade.best_bid() == core::book_level{});
+    CHECK_FALSE(trade.has_depth());
     unused_levels_are_zero(trade);
-    for (const md_event& event : f.sink.events) {
-        if (event.kind != md_event_kind::trade) {
-            CHECK(event.trade.trade_id == 0);
-            CHECK(event.trade.qty == core::qty{0});
-        }
-    }
 }
 
 TEST_CASE("events reusing unchanged or requantified levels equal freshly built ones",
@@ -387,16 +530,23 @@ TEST_CASE("events reusing unchanged or requantified levels equal freshly built o
             }
             const order_book& book = feed.sync(event.symbol).book();
             std::array<core::book_level, md_top_levels> fresh{};
+            const md_depth& record = sink.depths[e];
             REQUIRE(event.bid_count == book.top(core::side::buy, fresh));
+            REQUIRE(event.top.bid == fresh[0]);
+            REQUIRE(event.has_depth());
+            REQUIRE(record.sequence == event.sequence);
+            REQUIRE(record.bid_count == event.bid_count);
             for (std::size_t i = 0; i < event.bid_count; ++i) {
-                REQUIRE(event.bids[i] == fresh[i]);
+                REQUIRE(record.bids[i] == fresh[i]);
             }
             REQUIRE(event.ask_count == book.top(core::side::sell, fresh));
+            REQUIRE(event.top.ask == fresh[0]);
+            REQUIRE(record.ask_count == event.ask_count);
             for (std::size_t i = 0; i < event.ask_count; ++i) {
-                REQUIRE(event.asks[i] == fresh[i]);
+                REQUIRE(record.asks[i] == fresh[i]);
             }
             for (std::size_t i = event.bid_count; i < md_top_levels; ++i) {
-                REQUIRE(event.bids[i] == core::book_level{});
+                REQUIRE(record.bids[i] == core::book_level{});
             }
             ++checked;
         }

@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -246,6 +247,7 @@ void replay_and_compare(const std::string& path, std::string_view symbol_name) {
     REQUIRE(register_symbols(registry, *info, names).has_value());
 
     capture_replayer replayer(registry, {path});
+    replayer.want_depth(true);
     reference_book reference;
     plain_gz_lines lines(path);
     std::uint64_t reference_lines = 0;
@@ -271,18 +273,28 @@ void replay_and_compare(const std::string& path, std::string_view symbol_name) {
             continue;
         }
         REQUIRE(event.state == feed_state::synced);
-        // Top of book (and the rest of the top K) equal at every event.
+        // Top of book at every event...
+        REQUIRE(event.top.bid.px.ticks() == reference.bids.begin()->first);
+        REQUIRE(event.top.bid.qty.lots() == reference.bids.begin()->second);
+        REQUIRE(event.top.ask.px.ticks() == reference.asks.begin()->first);
+        REQUIRE(event.top.ask.qty.lots() == reference.asks.begin()->second);
+        // ...and the rest of the top K, in its depth record.
+        const md_depth* depth = replayer.depth();
+        REQUIRE(depth != nullptr);
+        REQUIRE(depth->sequence == event.sequence);
+        REQUIRE(depth->bid_count == event.bid_count);
+        REQUIRE(depth->ask_count == event.ask_count);
         auto bid = reference.bids.begin();
         for (std::size_t i = 0; i < event.bid_count; ++i, ++bid) {
             REQUIRE(bid != reference.bids.end());
-            REQUIRE(event.bids[i].px.ticks() == bid->first);
-            REQUIRE(event.bids[i].qty.lots() == bid->second);
+            REQUIRE(depth->bids[i].px.ticks() == bid->first);
+            REQUIRE(depth->bids[i].qty.lots() == bid->second);
         }
         auto ask = reference.asks.begin();
         for (std::size_t i = 0; i < event.ask_count; ++i, ++ask) {
             REQUIRE(ask != reference.asks.end());
-            REQUIRE(event.asks[i].px.ticks() == ask->first);
-            REQUIRE(event.asks[i].qty.lots() == ask->second);
+            REQUIRE(depth->asks[i].px.ticks() == ask->first);
+            REQUIRE(depth->asks[i].qty.lots() == ask->second);
         }
         REQUIRE(event.bid_count == std::min<std::size_t>(md_top_levels, reference.bids.size()));
         REQUIRE(event.ask_count == std::min<std::size_t>(md_top_levels, reference.asks.size()));
@@ -403,7 +415,7 @@ TEST_CASE("captures of two symbols over the same hours replay together, merged b
             }
             ++out.events[event.symbol];
             if (event.kind == md_event_kind::book && event.bid_count > 0) {
-                out.last_bid[event.symbol] = event.bids[0].px;
+                out.last_bid[event.symbol] = event.top.bid.px;
             }
         }
         INFO(replayer.error_message());
@@ -516,17 +528,28 @@ TEST_CASE("next() in place yields the events next(out) copies, in the same order
          R"("s":"BTCUSDT","t":7,"p":"61000.50","q":"0.5","T":1723161255409,"m":true,"M":true}})"});
     capture_replayer copied(registry, {path});
     capture_replayer in_place(registry, {path});
+    copied.want_depth(true);
+    in_place.want_depth(true);
     std::vector<md_event> expected;
+    std::vector<md_depth> expected_depth;
     md_event event;
     while (copied.next(event)) {
         expected.push_back(event);
+        expected_depth.push_back(copied.depth() != nullptr ? *copied.depth() : md_depth{});
     }
+    // The valid books' levels come with them: the synced state's and the book event's.
+    CHECK(std::count_if(expected.begin(), expected.end(),
+                        [](const md_event& e) { return e.has_depth(); }) == 2);
     // The connection states of every symbol, the book, the trade: several events per line.
     REQUIRE(expected.size() > registry.size() + 1);
     std::size_t i = 0;
     while (const md_event* next = in_place.next()) {
         REQUIRE(i < expected.size());
         CHECK(std::memcmp(next, &expected[i], sizeof(md_event)) == 0);
+        const md_depth none{};
+        const md_depth* depth = in_place.depth();
+        CHECK(std::memcmp(depth != nullptr ? depth : &none, &expected_depth[i], sizeof(md_depth)) ==
+              0);
         ++i;
     }
     CHECK(i == expected.size());

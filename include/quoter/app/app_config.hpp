@@ -57,6 +57,10 @@ struct engine_section {
     bool symbol_named = false;
     bool testnet = true;  ///< Use the testnet endpoints of [exchange].
     bool mainnet = false; ///< Acknowledges live trading with real funds.
+    /// Paper and live sessions: idle time (µs) after which, and as often while idle, the core
+    /// loop runs the order path dry to keep it warm (engine::order_path_warmer); 0: off.
+    /// Backtests and replays never do.
+    std::int64_t warm_order_path_us = 100;
 };
 
 /// [threads]: CPU pinning and the core loop's wait policy.

@@ -21,6 +21,9 @@ struct bench_options {
     /// Symbols of suites that can hold many in one process (tick_to_order: that many synthetic
     /// symbols from quoter-venue --synthetic, next to a one-symbol run); 0: the suite's default.
     int symbols = 0;
+    /// tick_to_order: the paper loop's order path warm-up period (core_loop_config::
+    /// warm_order_path_us, µs; 0: off). The default is [engine] warm_order_path_us's.
+    std::int64_t warm_order_path_us = 100;
 };
 
 struct suite {

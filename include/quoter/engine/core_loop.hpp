@@ -62,6 +62,7 @@
 #include "quoter/core/book_level.hpp"
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
+#include "quoter/engine/order_path_warmer.hpp"
 #include "quoter/engine/risk_gate.hpp"
 #include "quoter/exec/flattener.hpp"
 #include "quoter/exec/order_gateway.hpp"
@@ -104,6 +105,11 @@ struct core_loop_config {
     /// Paper session: CPU of the core thread (-1: unpinned); the md thread's CPU is in the
     /// service config.
     int core_cpu = -1;
+    /// Order path warm-up (order_path_warmer): after this many µs without an event, and as often
+    /// while idle, poll() runs decide -> risk -> encode dry over the current book, sending and
+    /// changing nothing. 0: off (backtests and replays); paper and live sessions take
+    /// [engine] warm_order_path_us.
+    std::int64_t warm_order_path_us = 0;
 };
 
 /// Net exposure of every symbol one process trades, for the portfolio-level limits
@@ -158,8 +164,15 @@ public:
     core_loop(const core_loop&) = delete;
     core_loop& operator=(const core_loop&) = delete;
 
-    /// Processes one market-data event at time now (ns, non-decreasing).
-    void on_event(const md::md_event& event, core::timestamp_ns now) noexcept;
+    /// Processes one market-data event at time now (ns, non-decreasing). depth: the event's
+    /// top-K levels (when it has them, md_flags::has_depth), fed to the simulated exchange;
+    /// without it the exchange sees the event's top of book alone.
+    void on_event(const md::md_event& event, const md::md_depth* depth,
+                  core::timestamp_ns now) noexcept;
+    /// An event without depth (a live venue, the synthetic market's one-level books).
+    void on_event(const md::md_event& event, core::timestamp_ns now) noexcept {
+        on_event(event, nullptr, now);
+    }
     /// Control commands, time-driven risk checks and due exec reports. Call on every loop
     /// iteration. Returns false once a stop (quit) was requested.
     bool poll(core::timestamp_ns now) noexcept;
@@ -206,6 +219,8 @@ public:
     [[nodiscard]] const exec::flattener& flattener() const noexcept { return flattener_; }
     [[nodiscard]] const risk_gate& gate() const noexcept { return gate_; }
     [[nodiscard]] const strategy::quoting_strategy& strategy() const noexcept { return strategy_; }
+    /// The order path warm-up (core_loop_config::warm_order_path_us).
+    [[nodiscard]] const order_path_warmer& warmer() const noexcept { return warmer_; }
     /// Last valid top of book (ticks; zero before the first).
     [[nodiscard]] risk::market_view market() const noexcept { return market_; }
     /// True while the feed is not synced (quotes pulled until it is).
@@ -229,7 +244,8 @@ private:
                        core::timestamp_ns now) noexcept override;
     void on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept override;
 
-    void feed_exchange(const md::md_event& event, core::timestamp_ns now) noexcept;
+    void feed_exchange(const md::md_event& event, const md::md_depth* depth,
+                       core::timestamp_ns now) noexcept;
     void set_feed_paused(bool paused, core::timestamp_ns now) noexcept;
     void refresh_views() noexcept;
     /// refresh_views() when the account or the working orders changed since the last one.
@@ -246,6 +262,8 @@ private:
     void work_flatten(core::timestamp_ns now) noexcept;
     [[nodiscard]] core::qty to_trading_lots(core::qty book_lots) const noexcept;
     [[nodiscard]] core::timestamp_ns oldest_unacked() const noexcept;
+    /// One dry run of the order path (order_path_warmer.cpp), when the loop would quote.
+    void warm_order_path(core::timestamp_ns now) noexcept;
 
     core_loop_config config_;
     md::instrument instrument_;
@@ -289,8 +307,8 @@ private:
     bool stop_ = false;
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
-    /// One book side as last fed to the simulated exchange: the event's levels (book lots) and
-    /// their trading-lot conversions. Most events leave most levels as they were (a bookTicker
+    /// One book side as last fed to the simulated exchange: the depth record's levels (book lots)
+    /// and their trading-lot conversions. Most events leave most levels as they were (a bookTicker
     /// moves one side's top quantity): only levels that differ from the previous event's are
     /// converted again. Index 0 bids, 1 asks.
     struct fed_side {
@@ -305,6 +323,8 @@ private:
     /// Model outputs behind the latest desired quotes, for the journal's order intents.
     strategy::quote_diagnostics last_model_{};
     core_loop_stats stats_;
+    /// Kept apart from everything above: it reads the loop, never writes it.
+    order_path_warmer warmer_;
 };
 
 } // namespace quoter::engine

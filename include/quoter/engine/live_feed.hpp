@@ -1,7 +1,10 @@
 // live_feed: the market-data side of a session on a live feed, shared by paper and live trading:
 // the md -> core SPSC ring, the wake-up a blocked core sleeps on, live::market_data_service (the
 // md thread) started, the traded instrument looked up, and the core thread's drain of the ring
-// into the core loop with each tick's per-hop stamps (socket read ... popped ... order).
+// into the core loop with each tick's per-hop stamps (socket read ... popped ... order). A session
+// whose core feeds a simulated exchange asks for depth: valid books' top-K levels then come
+// through a second ring, each record just ahead of its event (see md_event.hpp); a live session
+// does not, and its md thread writes none.
 //
 // Threading: start() on the thread that becomes the core thread; drain(), idle() and view() on
 // it afterwards; stop() joins the md thread.
@@ -22,10 +25,12 @@ namespace quoter::engine {
 
 class live_feed {
 public:
-    /// Starts the md thread on config (its wakeup is set here for the block policy) and finds
+    /// Starts the md thread on config (its wakeup and depth ring are set here: the wakeup for
+    /// the block policy, the depth ring when with_depth, for a simulated exchange) and finds
     /// symbol among the subscribed instruments. The error reads "market data: ...".
     [[nodiscard]] static core::result<std::unique_ptr<live_feed>, std::string>
-    start(const live::service_config& config, core::idle_policy idle, std::uint32_t symbol);
+    start(const live::service_config& config, core::idle_policy idle, std::uint32_t symbol,
+          bool with_depth = false);
 
     ~live_feed();
     live_feed(const live_feed&) = delete;
@@ -82,11 +87,17 @@ public:
                 event->update_id != 0) {
                 last_update_id_ = event->update_id;
             }
+            // The event's depth record, published before it, is at the front of the depth ring
+            // (only a session that asked for depth gets events flagged with one).
+            const md::md_depth* depth = event->has_depth() ? depth_->front() : nullptr;
             core_loop* loop = loop_of(*event);
             if (loop != nullptr) {
                 loop->set_tick_stamps(&stamps);
-                loop->on_event(*event, now());
+                loop->on_event(*event, depth, now());
                 loop->set_tick_stamps(nullptr);
+            }
+            if (depth != nullptr) {
+                depth_->pop();
             }
             ring_->pop();
             finished(loop, stamps);
@@ -102,9 +113,12 @@ public:
     void stop();
 
 private:
-    live_feed(const live::service_config& config, core::idle_policy idle, std::uint32_t symbol);
+    live_feed(const live::service_config& config, core::idle_policy idle, std::uint32_t symbol,
+              bool with_depth);
 
     std::unique_ptr<live::md_ring> ring_;
+    /// Depth records of valid books' events, when the session asked for them; else null.
+    std::unique_ptr<live::md_depth_ring> depth_;
     std::unique_ptr<core::wakeup> wakeup_;
     live::market_data_service service_;
     core::idle_waiter waiter_;

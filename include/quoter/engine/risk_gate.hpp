@@ -164,6 +164,20 @@ public:
                                                      core::timestamp_ns now) noexcept {
         return submit_checked(request, now, risk::order_intent::flatten);
     }
+    /// Dry run of submit() (order_path_warmer): the pre-trade checks on the would-be order
+    /// (risk_engine::rehearse_order, on scratch) and the venue gateway's rehearse_submit. Records
+    /// nothing: no counter, working order, refusal, listener call, tick stamp or risk state
+    /// moves, and nothing is sent.
+    struct rehearsal {
+        risk::reject_reason reason = risk::reject_reason::none; ///< The checks' verdict.
+        bool encoded = false; ///< The venue gateway encoded it (rehearse_submit).
+    };
+    /// replaces: the order the request would replace (the venue gateway then rehearses the
+    /// replace: order.cancelReplace where it sends one), or none (a new order).
+    [[nodiscard]] rehearsal rehearse(const exec::order_request& request, core::timestamp_ns now,
+                                     risk::pre_trade_checker& scratch,
+                                     exec::client_order_id replaces = {}) const noexcept;
+
     /// Delivers the queued refusals, then the venue gateway's reports due by now.
     std::size_t poll(core::timestamp_ns now) noexcept override;
 

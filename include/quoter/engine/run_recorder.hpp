@@ -93,6 +93,16 @@ public:
     [[nodiscard]] exec::gateway_error cancel_all(std::uint32_t symbol,
                                                  core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override { return venue_.poll(now); }
+    /// Dry run: the venue's; nothing is recorded.
+    [[nodiscard]] bool rehearse_submit(const exec::order_request& request,
+                                       core::timestamp_ns now) noexcept override {
+        return venue_.rehearse_submit(request, now);
+    }
+    [[nodiscard]] bool rehearse_replace(std::uint32_t symbol, exec::client_order_id old_id,
+                                        const exec::order_request& request,
+                                        core::timestamp_ns now) noexcept override {
+        return venue_.rehearse_replace(symbol, old_id, request, now);
+    }
 
     /// The sink the venue's reports enter through (set as the venue's sink by
     /// set_report_sink(); a router in front of a shared venue calls it directly).

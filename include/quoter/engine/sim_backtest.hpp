@@ -15,8 +15,8 @@
 //      order flow meets, not the one it replaced;
 //   3. a pnl sample every record_interval_ns of simulated time.
 // Time 0 is a step of its own without a market move (the first quotes, their order flow when they
-// already rest, and the first sample). With market.fills_at_end false the step reaching the end draws
-// no order flow.
+// already rest, and the first sample). With market.fills_at_end false the step reaching the end
+// draws no order flow.
 //
 // Invariants:
 // - No wall clock: time is the synthetic market's. The same config and seed give the same
@@ -124,10 +124,7 @@ public:
     ~synthetic_run();
 
     /// One market step, order flow and sample (see the file comment).
-    void step() noexcept {
-        react(advance_market());
-        flow();
-    }
+    void step() noexcept;
     /// Moves every symbol's market one step without the loop's reaction (react() follows).
     /// Returns true when symbol 0's book changed.
     [[nodiscard]] bool advance_market() noexcept;
@@ -137,11 +134,7 @@ public:
     /// Steps 2 and 3.
     void flow() noexcept;
     /// Steps until simulated time reaches end (ns).
-    void run_until(core::timestamp_ns end) noexcept {
-        while (now_ < end) {
-            step();
-        }
-    }
+    void run_until(core::timestamp_ns end) noexcept;
     /// Steps until config.duration_ns, then records the final sample if not on the grid.
     void run();
     /// Commands and time checks between steps (a kill cancels without waiting for the market).

@@ -165,6 +165,9 @@ public:
     [[nodiscard]] gateway_error cancel_all(std::uint32_t symbol,
                                            core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
+    /// Dry run of submit(): see order_gateway::rehearse_submit.
+    [[nodiscard]] bool rehearse_submit(const order_request& request,
+                                       core::timestamp_ns now) noexcept override;
 
     /// Core thread: the request id the next submit / cancel / cancel_all request will carry.
     [[nodiscard]] std::uint64_t next_request_id() const noexcept;

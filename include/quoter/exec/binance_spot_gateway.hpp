@@ -238,6 +238,13 @@ public:
     [[nodiscard]] gateway_error cancel_all(std::uint32_t symbol,
                                            core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
+    /// Dry run of submit(): see order_gateway::rehearse_submit.
+    [[nodiscard]] bool rehearse_submit(const order_request& request,
+                                       core::timestamp_ns now) noexcept override;
+    /// Dry run of replace() (order.cancelReplace when config.cancel_replace), else of submit().
+    [[nodiscard]] bool rehearse_replace(std::uint32_t symbol, client_order_id old_id,
+                                        const order_request& request,
+                                        core::timestamp_ns now) noexcept override;
     /// config.cancel_replace.
     [[nodiscard]] bool replaces_in_one_request() const noexcept override;
     /// order.cancelReplace with STOP_ON_FAILURE (see order_gateway::replace); disconnected

@@ -68,6 +68,27 @@ public:
     /// Delivers every report due by `now` to the sink; returns how many were delivered.
     virtual std::size_t poll(core::timestamp_ns now) noexcept = 0;
 
+    /// Dry run of submit() (engine::order_path_warmer): does to the request what submit()
+    /// would do that has no effect (checks it, encodes it into scratch storage of the core
+    /// thread) and sends nothing: no request leaves, no report follows, and no request id,
+    /// rate-limit budget, counter or queue moves. Returns whether submit() would have taken the
+    /// request as far as the gateway can tell without sending it. The default does nothing and
+    /// returns false (a gateway with nothing to warm).
+    [[nodiscard]] virtual bool rehearse_submit(const order_request& /*request*/,
+                                               core::timestamp_ns /*now*/) noexcept {
+        return false;
+    }
+    /// Dry run of replacing old_id by request, as rehearse_submit(): what replace() would do when
+    /// replaces_in_one_request(), else what submit() would do once the cancel confirmed (the
+    /// default).
+    [[nodiscard]] virtual bool rehearse_replace(std::uint32_t symbol, client_order_id old_id,
+                                                const order_request& request,
+                                                core::timestamp_ns now) noexcept {
+        (void)symbol;
+        (void)old_id;
+        return rehearse_submit(request, now);
+    }
+
     /// True when replace() sends the cancel of an order and its replacement as one request
     /// (Binance spot's order.cancelReplace). False by default: the caller replaces by cancel(),
     /// then submit() once the cancelled report came (the quote manager's one code path asks).

@@ -64,6 +64,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <span>
 
 namespace quoter::exec {
 
@@ -198,6 +199,23 @@ struct quote_counters {
     }
 };
 
+/// What update() would do to one slot (quote_manager::rehearse).
+enum class slot_action : std::uint8_t {
+    keep,    ///< The working order stays (within tolerance, or throttled by refresh_ms).
+    place,   ///< Empty slot: a new order goes out.
+    replace, ///< The working order is cancelled, to be replaced on its confirmation.
+    wait,    ///< Nothing now: a cancel is pending, a fill awaits a requote, or throttled.
+};
+
+/// One would-be order of a dry run: the order the slot would send for the desired quote, and
+/// what update() would do to the slot now.
+struct rehearsed_order {
+    order_request request;
+    slot_action action = slot_action::keep;
+    /// action replace: the slot's order the request would replace (else none).
+    client_order_id replaces;
+};
+
 class quote_manager final : public exec_report_sink {
 public:
     /// The gateway must outlive the manager. The manager does not register itself as the
@@ -207,6 +225,14 @@ public:
     /// Applies one update of desired quotes at time `now` (ns, the caller's clock). Levels at or
     /// beyond config.levels are ignored. Ignored entirely while halted.
     void update(const desired_quotes& desired, core::timestamp_ns now) noexcept;
+
+    /// Dry run of update() (engine::order_path_warmer): decides keep-or-replace for every slot
+    /// of the configured levels as update(desired, now) would, and writes, for each side with an
+    /// active desired quote, the order the slot would send for it (the id it would get next;
+    /// no sequence number is taken) into out. Changes no slot, counter or sequence: update()
+    /// afterwards does exactly what it would have done. Returns the orders written.
+    [[nodiscard]] std::size_t rehearse(const desired_quotes& desired, core::timestamp_ns now,
+                                       std::span<rehearsed_order> out) const noexcept;
 
     /// Cancels again every order that must go (all while halted, pulled quotes, cancels without
     /// answer) whose last attempt failed or timed out, paced by cancel_retry_ms and bounded by

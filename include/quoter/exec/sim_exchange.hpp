@@ -182,6 +182,9 @@ public:
     [[nodiscard]] gateway_error cancel_all(std::uint32_t symbol,
                                            core::timestamp_ns now) noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
+    /// Dry run of submit(): see order_gateway::rehearse_submit.
+    [[nodiscard]] bool rehearse_submit(const order_request& request,
+                                       core::timestamp_ns now) noexcept override;
 
     // Market inputs, in exchange time. Each first processes the events due by `now`.
 

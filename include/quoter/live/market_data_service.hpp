@@ -42,11 +42,14 @@
 
 namespace quoter::live {
 
-/// Events in flight between the md and core threads (~450 B each: about 7 MB).
+/// Events in flight between the md and core threads (128 B a slot: 2 MB).
 inline constexpr std::size_t md_ring_capacity = 1U << 14U;
 using md_ring = core::spsc_ring<md::md_event, md_ring_capacity>;
-static_assert(md_ring::slot_bytes == 7 * 64,
-              "an md_event and its sequence word: seven cache lines");
+static_assert(md_ring::slot_bytes == 2 * 64, "an md_event and its sequence word: two cache lines");
+/// The depth records of valid books' events, beside md_ring, for a consumer that asked for them (a
+/// simulated exchange); as many as events, so that only a full event ring drops one (384 B a
+/// slot: 6 MB).
+using md_depth_ring = core::spsc_ring<md::md_depth, md_ring_capacity>;
 
 /// Transport and scheduling settings shared by the service and the recorder.
 struct session_config {
@@ -92,6 +95,12 @@ struct service_config {
     /// (core::idle_policy::block); nullptr when the core spins or yields. Must outlive the
     /// service.
     core::wakeup* wakeup = nullptr;
+    /// Where the top-K levels of every valid book's event go, for a consumer that wants them
+    /// (a simulated exchange consumes the feed); the event then carries md_flags::has_depth and
+    /// its record is pushed just before it (both or neither, see md_event.hpp). nullptr: the
+    /// consumer wants none and the md thread writes none. Must outlive the service; the core
+    /// thread is its only consumer.
+    md_depth_ring* depth = nullptr;
     /// Receives log lines (malformed-message samples, connection changes) on the md thread;
     /// empty for none. Called off the message path, at a limited rate.
     std::function<void(std::string_view)> log;

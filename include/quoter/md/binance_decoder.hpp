@@ -258,9 +258,11 @@ private:
                                        symbol_id default_symbol) noexcept;
     /// Registry id of an exact symbol name, through a one-entry cache.
     symbol_id resolve_symbol(std::string_view name) noexcept;
-    /// Remembers the opening of an accepted envelope message (its first `size` bytes, up to and
-    /// including the payload's first key) whose payload head was `head`.
-    void remember_opening(const char* text, std::size_t size, std::uint8_t head) noexcept;
+    /// fits_stream(stream, kind) for an envelope whose opening (its first bytes, up to and
+    /// including the payload's first key) was read in full; when it fits, the opening is
+    /// remembered with the payload head it ends in.
+    bool stream_fits(std::string_view stream, message_kind kind, std::string_view opening,
+                     std::uint8_t head) noexcept;
 
 public:
     /// A short text the canonical reader accepted as a plain string (printable ASCII, no quote or

@@ -1,12 +1,15 @@
-// md_event: the fixed-size, trivially copyable message the market-data thread sends to the core
-// thread through core::spsc_ring. It carries either a book update (top-K levels per side), a
-// trade print, or a feed-state change, always with the feed state and book validity, so the
-// core can never mistake a half-synced, stale or crossed book for a tradable one.
+// md_event: the compact, fixed-size, trivially copyable message the market-data thread sends to
+// the core thread through core::spsc_ring. It carries either a book update (the best bid and ask),
+// a trade print, or a feed-state change, always with the feed state and book validity, so the
+// core can never mistake a half-synced, stale or crossed book for a tradable one. The levels
+// below the top travel apart, in an md_depth record, and only to a consumer that asked for them
+// (see "Depth" below).
 //
-// Invariants: bid_count/ask_count <= top_levels; bids[0..bid_count) best first (descending
-// prices), asks[0..ask_count) best first (ascending prices); the `book_valid` flag is set only
-// when state == synced and the book is not crossed. Prices are ticks and quantities book lots of
-// the symbol's book spec (see instrument.hpp).
+// Invariants: bid_count/ask_count <= md_top_levels count the levels the book has in its top K
+// (0 on a side leaves that side's top empty); top.bid is the best bid and top.ask the best ask
+// of a book or state event; the `book_valid` flag is set only when state == synced and the book
+// is not crossed. Prices are ticks and quantities book lots of the symbol's book spec (see
+// instrument.hpp).
 //
 // Sequence numbers: `symbol_sequence` counts the events of one symbol (book, state and trade)
 // from 1, set by the publisher; the consumer treats a hole as lost events of that symbol (a
@@ -18,11 +21,24 @@
 // latency stamps kernel_ns, received_ns, read_ns, decoded_ns and pushed_ns are on
 // core::tsc_clock::process(), the one clock every hop of the tick-to-order path is stamped on
 // (see core/tick_latency.hpp), 0 where the producer does not stamp (replays, hand-made events,
-// a kernel without receive stamps).
+// a kernel without receive stamps). They stay full 64-bit stamps: narrower deltas from read_ns
+// would save bytes the layout below does not need.
 //
-// Layout: no alignas(64), so that in core::spsc_ring the slot's sequence word fits in the padding
-// after the levels and a slot is exactly seven cache lines (440 bytes and the 8-byte word at the
-// default depth: the seven lines are full). The stamps sit in the first two lines.
+// Layout: 120 bytes, no alignas(64): in core::spsc_ring the slot's 8-byte sequence word follows
+// the event and a slot is exactly two cache lines (128 bytes, one aligned pair, which the
+// adjacent-line prefetcher moves together). An event is one kind, so the trade print and the top
+// of book share their 32 bytes (`top` for book and state events, `trade` for trade events; the
+// other member is meaningless).
+//
+// Depth: the top-K levels of both sides (K = md_top_levels) of an event with a valid book (a book
+// event, or the state event of a book turning synced) go in an md_depth record, and only when the
+// consumer registered that it wants them (md_event_sink::wants_depth: a simulated exchange
+// consumes the feed for its queue positions and fills). The event then has
+// md_flags::has_depth set and its record carries the same `sequence`. Between threads the record
+// travels in a second SPSC ring beside the event ring, pushed just before its event and dropped
+// with it when either ring is full, so the consumer finds the record of an event flagged
+// has_depth at the front of the depth ring. A consumer that does not ask (a live session) gets
+// and pays for none.
 #pragma once
 
 #include "quoter/core/book_level.hpp"
@@ -43,13 +59,13 @@
 
 namespace quoter::md {
 
-/// Levels per side carried by an md_event (compile-time: QUOTER_MD_TOP_LEVELS, default 10).
+/// Levels per side carried by an md_depth record (compile-time: QUOTER_MD_TOP_LEVELS, default 10).
 inline constexpr std::size_t md_top_levels = QUOTER_MD_TOP_LEVELS;
 
 enum class md_event_kind : std::uint8_t {
     book,  ///< Top-of-book changed (diff, snapshot or bookTicker refresh).
     trade, ///< A trade print (trade or aggTrade).
-    state, ///< The feed state changed; the levels are empty.
+    state, ///< The feed state changed; the top is the book's when it is valid, else empty.
 };
 
 /// Flags of an md_event (bit set).
@@ -58,6 +74,8 @@ struct md_flags {
     static constexpr std::uint8_t crossed = 1U << 1;     ///< Best bid >= best ask.
     static constexpr std::uint8_t from_ticker = 1U << 2; ///< Top refreshed by a bookTicker.
     static constexpr std::uint8_t snapshot = 1U << 3;    ///< First book after a snapshot.
+    /// An md_depth record with the same sequence goes with this event (see "Depth").
+    static constexpr std::uint8_t has_depth = 1U << 4;
 };
 
 /// One trade print.
@@ -69,16 +87,23 @@ struct md_trade {
     core::side aggressor = core::side::buy; ///< Taker side: sell when the buyer was the maker.
 };
 
-template <std::size_t K> struct basic_md_event {
-    static constexpr std::size_t top_levels = K;
+/// The best level of each side.
+struct md_top {
+    core::book_level bid; ///< Best bid; empty when bid_count == 0.
+    core::book_level ask; ///< Best ask; empty when ask_count == 0.
+};
+
+struct md_event {
+    /// An empty state event (the top, the active member of the union below, zero).
+    constexpr md_event() noexcept : top{} {}
 
     md_event_kind kind = md_event_kind::state;
     feed_state state = feed_state::connecting;
     market venue = market::spot;
     std::uint8_t flags = 0;
     symbol_id symbol = invalid_symbol;
-    std::uint8_t bid_count = 0;
-    std::uint8_t ask_count = 0;
+    std::uint8_t bid_count = 0; ///< Bid levels in the book's top K (those an md_depth carries).
+    std::uint8_t ask_count = 0; ///< Ask levels in the book's top K.
     /// Book: the book's last applied update id (diff u or bookTicker u). Trade: trade time id.
     std::uint64_t update_id = 0;
     core::timestamp_ns exchange_ns = 0; ///< Exchange event time (E, or T for trades); 0 if none.
@@ -90,28 +115,48 @@ template <std::size_t K> struct basic_md_event {
     core::timestamp_ns read_ns = 0;     ///< The frame's socket read completed (tsc clock).
     core::timestamp_ns decoded_ns = 0;  ///< Decoded, applied to the book, event built.
     core::timestamp_ns pushed_ns = 0;   ///< Committed to the md -> core ring.
-    md_trade trade{};
-    std::array<core::book_level, K> bids{};
-    std::array<core::book_level, K> asks{};
+    union {
+        md_top top;     ///< Book and state events.
+        md_trade trade; ///< Trade events.
+    };
 
     [[nodiscard]] constexpr bool book_valid() const noexcept {
         return (flags & md_flags::book_valid) != 0;
     }
+    [[nodiscard]] constexpr bool has_depth() const noexcept {
+        return (flags & md_flags::has_depth) != 0;
+    }
     [[nodiscard]] constexpr core::book_level best_bid() const noexcept {
-        return bid_count == 0 ? core::book_level{} : bids[0];
+        return bid_count == 0 ? core::book_level{} : top.bid;
     }
     [[nodiscard]] constexpr core::book_level best_ask() const noexcept {
-        return ask_count == 0 ? core::book_level{} : asks[0];
+        return ask_count == 0 ? core::book_level{} : top.ask;
     }
 };
 
-using md_event = basic_md_event<md_top_levels>;
+/// The top-K levels of both sides of one event with a valid book (see "Depth" above). Invariants:
+/// bid_count/ask_count equal the event's; bids[0..bid_count) best first (descending prices),
+/// asks[0..ask_count) best first (ascending prices), the levels beyond the counts empty.
+template <std::size_t K> struct basic_md_depth {
+    static constexpr std::size_t top_levels = K;
+
+    std::uint64_t sequence = 0; ///< The event's sequence: pairs the record with its event.
+    symbol_id symbol = invalid_symbol;
+    std::uint8_t bid_count = 0;
+    std::uint8_t ask_count = 0;
+    std::array<core::book_level, K> bids{};
+    std::array<core::book_level, K> asks{};
+};
+
+using md_depth = basic_md_depth<md_top_levels>;
 
 static_assert(std::is_trivially_copyable_v<md_event>, "md_event crosses threads by copy");
-// The ring moves whole cache lines: an event at the default depth and the ring's 8-byte slot
-// sequence word fill seven of them.
-static_assert(sizeof(basic_md_event<10>) + sizeof(std::uint64_t) <= 7 * 64,
-              "md_event and its ring sequence word grew past seven cache lines");
+static_assert(std::is_trivially_copyable_v<md_depth>, "md_depth crosses threads by copy");
+// The ring moves whole cache lines: the event and the ring's 8-byte slot sequence word fill two.
+static_assert(sizeof(md_event) == 120, "md_event's layout changed: see the Layout note");
+static_assert(sizeof(md_event) + sizeof(std::uint64_t) <= 2 * 64,
+              "md_event and its ring sequence word grew past two cache lines");
+static_assert(sizeof(md_trade) <= sizeof(md_top), "a trade print fits the top's storage");
 static_assert(md_top_levels >= 1 && md_top_levels <= 255, "top levels must fit bid_count");
 
 } // namespace quoter::md

@@ -91,6 +91,18 @@ public:
 
     /// Sets the quantity at a price; a zero (or negative) quantity erases the level.
     level_change set(core::side s, core::price px, core::qty q) noexcept;
+    /// set(s, best price, q) for a side that is not empty and a positive q: a new quantity at
+    /// the top (a bookTicker's usual change), without the general path's checks.
+    level_change set_best_qty(core::side s, core::qty q) noexcept {
+        side_levels& levels = side_of(s);
+        std::int64_t& amount = levels.window_lots[slot_of(levels.best)];
+        if (amount == q.lots()) {
+            return level_change::none;
+        }
+        amount = q.lots();
+        touch_quantity(levels, levels.best);
+        return level_change::updated;
+    }
     /// set() for each level of updates, in order (one side of a depth diff).
     void apply(core::side s, std::span<const core::book_level> updates) noexcept;
     /// Removes the level at px; returns whether it existed.

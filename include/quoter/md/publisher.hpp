@@ -6,13 +6,16 @@
 // book, so a half-synced or resyncing book never reaches the core; sequence numbers increase by
 // one per event handed to the sink, and symbol_sequence by one per event of that symbol.
 //
-// Events are built in two long-lived scratch events (book/state and trade) rather than in a fresh,
-// zero-filled one per message: only the header and the levels in use are written, and levels a
-// previous event used beyond the current counts are cleared, so every event handed to the sink
-// has the same contents as a freshly constructed one. When consecutive book events come from the
-// same book, a side whose top levels did not change (order_book::top_version) is not copied
-// again, and one whose levels kept their prices only re-reads their quantities: a bookTicker that
-// confirms the top, or a diff that only touches deep levels, rebuilds nothing.
+// Events are built in two long-lived scratch events (book/state and trade) and one depth record
+// rather than in fresh, zero-filled ones per message: only the header and the levels in use are
+// written, and levels a previous event used beyond the current counts are cleared, so every
+// record handed to the sink has the same contents as a freshly constructed one. When consecutive
+// book events come from the same book, a side whose top levels did not change
+// (order_book::top_version) is not copied again, and one whose levels kept their prices only
+// re-reads their quantities: a bookTicker that confirms the top, or a diff that only touches deep
+// levels, rebuilds nothing. The event's top and counts come from that record; the record itself
+// goes to the sink only when it wants depth (md_event_sink::wants_depth), and only with events of
+// a valid book (book events, and the state event of a book turning synced).
 //
 // Thread ownership: md thread only. No allocation after construction (a symbol id beyond the
 // count given to the constructor grows the per-symbol counters once).
@@ -31,19 +34,89 @@
 namespace quoter::md {
 
 /// Receives published events. Implementations must not block.
+///
+/// Depth: a sink whose consumer needs the top-K levels below the top (a simulated exchange)
+/// calls want_depth(true); the publisher then hands it each event of a valid book through
+/// on_event_depth(), the event flagged md_flags::has_depth and its md_depth record carrying the
+/// event's sequence. Every other event, and every event of a sink that did not ask, comes through
+/// on_event() with no record.
 class md_event_sink {
 public:
     virtual ~md_event_sink() = default;
     virtual void on_event(const md_event& event) noexcept = 0;
+    /// An event of a valid book and its depth, for a sink that wants depth. The default drops the
+    /// record (and hands the event on with its has_depth flag cleared).
+    virtual void on_event_depth(const md_event& event, const md_depth& depth) noexcept {
+        (void)depth;
+        md_event copy = event;
+        copy.flags = static_cast<std::uint8_t>(copy.flags & ~md_flags::has_depth);
+        on_event(copy);
+    }
+    /// Whether the consumer asked for depth (read by the publisher on every valid book).
+    [[nodiscard]] bool wants_depth() const noexcept { return wants_depth_; }
+
+protected:
+    void want_depth(bool on) noexcept { wants_depth_ = on; }
+
+private:
+    bool wants_depth_ = false;
 };
 
+/// Producer side of an event and its depth record: claims a slot in both rings, fills them
+/// (build(md_event&) may adjust the event in its slot, e.g. number and stamp it, after the
+/// copy), commits the record, then the event. Returns false, committing neither, when either
+/// ring is full. The record is published before its event, so a consumer that sees the event
+/// finds the record at the front of the depth ring.
+template <std::size_t Capacity, std::size_t DepthCapacity, class Build>
+[[nodiscard]] bool push_with_depth(core::spsc_ring<md_event, Capacity>& events,
+                                   core::spsc_ring<md_depth, DepthCapacity>& depths,
+                                   const md_event& event, const md_depth& depth,
+                                   Build&& build) noexcept {
+    md_depth* depth_slot = depths.try_claim();
+    if (depth_slot == nullptr) {
+        return false;
+    }
+    md_event* event_slot = events.try_claim();
+    if (event_slot == nullptr) {
+        return false; // the claimed depth slot stays unpublished and is claimed again next time
+    }
+    *depth_slot = depth;
+    *event_slot = event;
+    build(*event_slot);
+    depth_slot->sequence = event_slot->sequence;
+    depths.commit();
+    events.commit();
+    return true;
+}
+
+template <std::size_t Capacity, std::size_t DepthCapacity>
+[[nodiscard]] bool push_with_depth(core::spsc_ring<md_event, Capacity>& events,
+                                   core::spsc_ring<md_depth, DepthCapacity>& depths,
+                                   const md_event& event, const md_depth& depth) noexcept {
+    return push_with_depth(events, depths, event, depth, [](md_event&) noexcept {});
+}
+
 /// Pushes events into an SPSC ring; a full ring drops the event and counts it (the core then
-/// sees a sequence gap and treats the book as unknown until the next event).
-template <std::size_t Capacity> class ring_event_sink final : public md_event_sink {
+/// sees a sequence gap and treats the book as unknown until the next event). Given a depth ring
+/// too, the sink wants depth: a valid book's record goes into the depth ring just before the
+/// event, and only when both rings have room (a full one drops both, so the two rings never
+/// disagree).
+template <std::size_t Capacity, std::size_t DepthCapacity = Capacity>
+class ring_event_sink final : public md_event_sink {
 public:
     explicit ring_event_sink(core::spsc_ring<md_event, Capacity>& ring) noexcept : ring_(ring) {}
+    ring_event_sink(core::spsc_ring<md_event, Capacity>& ring,
+                    core::spsc_ring<md_depth, DepthCapacity>& depth) noexcept
+        : ring_(ring), depth_(&depth) {
+        want_depth(true);
+    }
     void on_event(const md_event& event) noexcept override {
         if (!ring_.try_push(event)) {
+            ++dropped_;
+        }
+    }
+    void on_event_depth(const md_event& event, const md_depth& depth) noexcept override {
+        if (!push_with_depth(ring_, *depth_, event, depth)) {
             ++dropped_;
         }
     }
@@ -51,6 +124,7 @@ public:
 
 private:
     core::spsc_ring<md_event, Capacity>& ring_;
+    core::spsc_ring<md_depth, DepthCapacity>* depth_ = nullptr;
     std::uint64_t dropped_ = 0;
 };
 
@@ -81,26 +155,34 @@ private:
     /// Fills book_event_ for sync with the given kind and flags.
     void fill_book(const book_sync& sync, md_event_kind kind, std::uint8_t flags,
                    core::timestamp_ns local_ns) noexcept;
+    /// Numbers event (sequence and symbol_sequence).
+    void number(md_event& event) noexcept;
+    /// Numbers a trade event and hands it to the sink.
     void emit(md_event& event) noexcept;
+    /// Numbers book_event_ and hands it to the sink, with depth_ when the sink wants it.
+    void emit_book() noexcept;
 
     md_event_sink& sink_;
     std::uint64_t sequence_ = 0;
     /// Last symbol_sequence per symbol id.
     std::vector<std::uint64_t> symbol_sequences_;
-    md_event book_event_{};  ///< Book and state events; trade stays zero.
-    md_event trade_event_{}; ///< Trade events; levels and counts stay zero.
+    md_event book_event_{};  ///< Book and state events.
+    md_event trade_event_{}; ///< Trade events; counts stay zero.
+    /// The top-K levels of the book book_event_ was last built from: the source of the event's
+    /// top and counts, and the record handed to a sink that wants depth.
+    md_depth depth_{};
     /// A side's order_book::top_version() and top_layout_version() when its levels were read.
     struct side_versions {
         std::uint64_t all = 0;
         std::uint64_t layout = 0;
     };
 
-    /// Brings one side of book_event_ (count levels) up to date with book; returns its count.
+    /// Brings one side of depth_ (count levels) up to date with book; returns its count.
     static std::size_t refresh_side(const order_book& book, core::side s, bool same_book,
                                     std::span<core::book_level> levels, std::size_t count,
                                     side_versions& versions) noexcept;
 
-    /// order_book::instance_id() of the book whose levels book_event_ holds; 0 for none.
+    /// order_book::instance_id() of the book whose levels depth_ holds; 0 for none.
     std::uint64_t levels_book_ = 0;
     side_versions bid_versions_;
     side_versions ask_versions_;

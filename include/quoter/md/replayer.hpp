@@ -62,6 +62,13 @@ public:
     /// Next event read in place, without a copy: valid until the next call of next(); nullptr
     /// at the end of the last file or when a file cannot be read (error()).
     [[nodiscard]] const md_event* next();
+    /// Asks for the top-K levels of every event of a valid book (for a simulated exchange): such
+    /// events come flagged md_flags::has_depth, their record read with depth(). Off by default.
+    /// Call before the first next().
+    void want_depth(bool on) noexcept { queue_.set_want_depth(on); }
+    /// The depth record of the event the last next() returned, in place and valid until the
+    /// next call of next(); nullptr when that event has none.
+    [[nodiscard]] const md_depth* depth() const noexcept { return queue_.last_depth(); }
 
     [[nodiscard]] capture_error error() const noexcept { return error_; }
     /// Path of the file that failed, when error() is set.
@@ -84,14 +91,21 @@ private:
     class event_queue final : public md_event_sink {
     public:
         void on_event(const md_event& event) noexcept override;
+        void on_event_depth(const md_event& event, const md_depth& depth) noexcept override;
+        void set_want_depth(bool on) noexcept { want_depth(on); }
         [[nodiscard]] bool pop(md_event& out) noexcept;
         /// The oldest event, left in its slot (valid until the next on_event); nullptr if none.
         [[nodiscard]] const md_event* pop() noexcept;
+        /// The depth record of the event popped last (in its slot); nullptr if it has none.
+        [[nodiscard]] const md_depth* last_depth() const noexcept { return last_depth_; }
         [[nodiscard]] std::uint64_t overflowed() const noexcept { return overflowed_; }
 
     private:
         static constexpr std::size_t capacity = 16;
         std::array<md_event, capacity> events_{};
+        /// depths_[i] goes with events_[i] when that event has depth.
+        std::array<md_depth, capacity> depths_{};
+        const md_depth* last_depth_ = nullptr;
         std::size_t head_ = 0;
         std::size_t size_ = 0;
         std::uint64_t overflowed_ = 0;

@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 
 namespace quoter::risk {
@@ -134,8 +135,25 @@ struct exposure {
     }
 };
 
-[[nodiscard]] exposure measure(const core::symbol_spec& spec, const market_view& market,
-                               const account_view& account) noexcept;
+/// Inline: the risk engine measures on every book update and every order check.
+[[nodiscard]] inline exposure measure(const core::symbol_spec& spec, const market_view& market,
+                                      const account_view& account) noexcept {
+    exposure e;
+    const std::int64_t bid = market.best_bid.ticks();
+    const std::int64_t ask = market.best_ask.ticks();
+    if (bid > 0 && ask > 0) {
+        e.mid = static_cast<double>(bid + ask) * 0.5 * spec.tick_size();
+    } else if (bid > 0 || ask > 0) {
+        e.mid = static_cast<double>(bid > 0 ? bid : ask) * spec.tick_size();
+    }
+    e.position_notional =
+        static_cast<double>(std::llabs(account.position.lots())) * spec.step_size() * e.mid;
+    e.daily_loss = -(account.realized_pnl_today + account.unrealized_pnl);
+    e.loss_reference = account.day_start_equity > 0.0 ? account.day_start_equity : account.equity;
+    e.equity = account.equity;
+    e.peak_equity = account.peak_equity;
+    return e;
+}
 
 /// True when a fill of the order can only bring the position closer to zero, even if every
 /// working order on the same side fills first: position minus the working quantity of the side
@@ -165,6 +183,15 @@ public:
     [[nodiscard]] reject_reason check(const core::symbol_spec& spec, const order_request& order,
                                       const market_view& market, const account_view& account,
                                       core::timestamp_ns now) noexcept;
+
+    /// Dry run of check() (engine::order_path_warmer): the same checks on scratch, a copy of
+    /// this checker made here, whose rejections go nowhere. This checker records nothing: no
+    /// rate-limit window, counter or rejection moves. scratch is the caller's (core thread).
+    /// Hot path, no allocation.
+    [[nodiscard]] reject_reason rehearse(const core::symbol_spec& spec, const order_request& order,
+                                         const market_view& market, const account_view& account,
+                                         core::timestamp_ns now,
+                                         pre_trade_checker& scratch) const noexcept;
 
     /// Counts one cancel sent at now (for max_cancels_per_s and the cancel/trade ratio). Cancels
     /// are never refused, since only they take risk off the book; returns whether the cancels of

@@ -103,6 +103,16 @@ public:
                                             const order_request& order, const market_view& market,
                                             const account_view& account,
                                             core::timestamp_ns now) noexcept;
+    /// Dry run of check_order (engine::order_path_warmer): the same checks on scratch (see
+    /// pre_trade_checker::rehearse); nothing is counted or recorded and the kill switch, the
+    /// alarms and the rate limits are left as they are. Hot path.
+    [[nodiscard]] reject_reason rehearse_order(const core::symbol_spec& spec,
+                                               const order_request& order,
+                                               const market_view& market,
+                                               const account_view& account, core::timestamp_ns now,
+                                               pre_trade_checker& scratch) const noexcept {
+        return checker_.rehearse(spec, order, market, today(account), now, scratch);
+    }
     /// One cancel about to be sent. Never refused; counted for the cancel rate and the ratios. A
     /// rate above max_cancels_per_s pauses trading (halt_reason::cancel_rate) until poll() sees
     /// it back at or below the limit. Returns whether the rate is above the limit. Hot path.
@@ -111,8 +121,14 @@ public:
     void on_cancels_sent(core::timestamp_ns now, std::uint32_t count) noexcept;
 
     // Market data.
-    /// A consistent book update arrived: the feed is alive.
-    void on_market_data(core::timestamp_ns now) noexcept;
+    /// A consistent book update arrived: the feed is alive. Inline: called on every book.
+    void on_market_data(core::timestamp_ns now) noexcept {
+        last_market_data_ = now;
+        has_market_data_ = true;
+        if (switch_.condition_active(halt_reason::stale_market_data)) [[unlikely]] {
+            switch_.set_condition(halt_reason::stale_market_data, false, now);
+        }
+    }
     /// The book is (or no longer is) resynchronising.
     void on_resync(bool resyncing, core::timestamp_ns now) noexcept;
 

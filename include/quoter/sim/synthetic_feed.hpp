@@ -62,7 +62,7 @@ public:
         market_.step(config_.step_ns);
         const visible_top top = market_.top();
         const core::timestamp_ns now = market_.now_ns();
-        if (!always && top.bid == event_.bids[0].px && top.ask == event_.asks[0].px &&
+        if (!always && top.bid == event_.top.bid.px && top.ask == event_.top.ask.px &&
             now - last_event_ns_ < config_.heartbeat_ns) {
             return false;
         }
@@ -82,8 +82,8 @@ public:
 private:
     void set_top(visible_top top) noexcept {
         const core::timestamp_ns now = market_.now_ns();
-        event_.bids[0] = {top.bid, config_.display_qty};
-        event_.asks[0] = {top.ask, config_.display_qty};
+        event_.top.bid = {top.bid, config_.display_qty};
+        event_.top.ask = {top.ask, config_.display_qty};
         event_.local_ns = now;
         event_.exchange_ns = now;
         ++event_.update_id;

@@ -47,10 +47,22 @@ struct quote_input {
     intensity_estimate intensity;
 };
 
-/// Fills mid and spread from the best prices; no volatility or intensity estimate.
-[[nodiscard]] quote_input make_quote_input(const core::symbol_spec& spec, core::timestamp_ns time,
-                                           core::price best_bid, core::price best_ask,
-                                           core::qty inventory, double equity) noexcept;
+/// Fills mid and spread from the best prices; no volatility or intensity estimate. Inline: the
+/// strategy builds one on every quote.
+[[nodiscard]] inline quote_input make_quote_input(const core::symbol_spec& spec,
+                                                  core::timestamp_ns time, core::price best_bid,
+                                                  core::price best_ask, core::qty inventory,
+                                                  double equity) noexcept {
+    quote_input in;
+    in.time = time;
+    in.best_bid = best_bid;
+    in.best_ask = best_ask;
+    in.mid = 0.5 * (spec.to_double(best_bid) + spec.to_double(best_ask));
+    in.spread = spec.tick_size() * static_cast<double>(best_ask - best_bid);
+    in.inventory = inventory;
+    in.equity = equity;
+    return in;
+}
 
 enum class quote_mode : std::uint8_t {
     normal,      ///< Both sides.
