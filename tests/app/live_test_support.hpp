@@ -93,6 +93,29 @@ inline long long summary_count(const std::string& text, const std::string& label
     return std::atoll(text.c_str() + at);
 }
 
+/// The start-up reconciliation's counts from a run's log ("reconciled: F open orders found, C of
+/// earlier runs cancelled"); {-1, -1} when the line is missing.
+struct reconciled_counts {
+    long long found = -1;
+    long long cancelled = -1;
+};
+
+inline reconciled_counts reconciliation_of(const std::string& log) {
+    const std::string key = "reconciled: ";
+    const std::size_t at = log.find(key);
+    if (at == std::string::npos) {
+        return {};
+    }
+    reconciled_counts counts;
+    counts.found = std::atoll(log.c_str() + at + key.size());
+    const std::string cancelled_key = " open orders found, ";
+    const std::size_t c = log.find(cancelled_key, at);
+    if (c != std::string::npos) {
+        counts.cancelled = std::atoll(log.c_str() + c + cancelled_key.size());
+    }
+    return counts;
+}
+
 /// The strings of the JSON array after "key":[ in text.
 inline std::vector<std::string> json_strings(const std::string& text, const std::string& key) {
     std::vector<std::string> out;
