@@ -202,7 +202,7 @@ TEST_CASE("--resume runs only the trials not yet in trials.jsonl", "[research][s
 
 TEST_CASE("Ctrl-C keeps the finished trials; --resume completes the sweep", "[research][sweep]") {
     temp_dir dir("sweep-sigint");
-    const auto config = short_config(dir, "60.0");
+    const auto config = short_config(dir, "7200.0");
     const auto out = dir.path() / "out";
     const std::vector<std::string> args{
         "sweep",   "-c", config.string(), "--range",   "strategy.linear.spread_bps=4:40:2",
