@@ -323,6 +323,26 @@ void core_loop::set_portfolio(portfolio_exposure* exposure, std::size_t slot) no
     refresh_views();
 }
 
+void core_loop::desired_from(const strategy::quote_set& set, std::size_t levels,
+                             exec::desired_quotes& out) noexcept {
+    const std::size_t count = std::min<std::size_t>(set.level_count, levels);
+    for (std::size_t i = 0; i < levels; ++i) {
+        exec::side_quote bid{};
+        exec::side_quote ask{};
+        if (i < count) {
+            const core::quote_level& level = set.levels[i];
+            if (level.has_bid()) {
+                bid = {level.bid_price, level.bid_size};
+            }
+            if (level.has_ask()) {
+                ask = {level.ask_price, level.ask_size};
+            }
+        }
+        out.bids[i] = bid;
+        out.asks[i] = ask;
+    }
+}
+
 void core_loop::requote(core::timestamp_ns now) noexcept {
     filled_since_quote_ = false;
     if (!orders_enabled_ || risk_.state() != risk::trading_state::running) {
@@ -338,22 +358,7 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
     core::mark_once(stamps_, core::tick_point::decided);
     last_model_ = set.model;
     // Only the levels the quote manager reads are rewritten; the others stay empty.
-    const std::size_t count = std::min<std::size_t>(set.level_count, quote_levels_);
-    for (std::size_t i = 0; i < quote_levels_; ++i) {
-        exec::side_quote bid{};
-        exec::side_quote ask{};
-        if (i < count) {
-            const core::quote_level& level = set.levels[i];
-            if (level.has_bid()) {
-                bid = {level.bid_price, level.bid_size};
-            }
-            if (level.has_ask()) {
-                ask = {level.ask_price, level.ask_size};
-            }
-        }
-        desired_.bids[i] = bid;
-        desired_.asks[i] = ask;
-    }
+    desired_from(set, quote_levels_, desired_);
     if (set.mode == strategy::quote_mode::flatten) [[unlikely]] {
         // The strategy asks for the whole deviation in one order; beyond the per-order limits
         // the risk gate would refuse it on every requote and the inventory would stay. Reduce
@@ -368,6 +373,7 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
                 quote.qty = *cap;
             }
         };
+        const std::size_t count = std::min<std::size_t>(set.level_count, quote_levels_);
         for (std::size_t i = 0; i < count; ++i) {
             clip(desired_.bids[i]);
             clip(desired_.asks[i]);

@@ -22,23 +22,7 @@ void order_path_warmer::run(const inputs& in, core::timestamp_ns now) noexcept {
     if (set_.status != strategy::quote_status::ok) {
         return;
     }
-    const std::size_t levels = in.quotes.config().levels;
-    const std::size_t count = std::min<std::size_t>(set_.level_count, levels);
-    for (std::size_t i = 0; i < levels; ++i) {
-        exec::side_quote bid{};
-        exec::side_quote ask{};
-        if (i < count) {
-            const core::quote_level& level = set_.levels[i];
-            if (level.has_bid()) {
-                bid = {level.bid_price, level.bid_size};
-            }
-            if (level.has_ask()) {
-                ask = {level.ask_price, level.ask_size};
-            }
-        }
-        desired_.bids[i] = bid;
-        desired_.asks[i] = ask;
-    }
+    core_loop::desired_from(set_, in.quotes.config().levels, desired_);
     // 2. The keep-or-replace decision and the would-be orders.
     const std::size_t orders = in.quotes.rehearse(desired_, now, orders_);
     // 3 and 4. The checks and the encoding of each.

@@ -177,18 +177,23 @@ exec::gateway_error risk_gate::submit_checked(const exec::order_request& request
             return error;
         }
         core::mark_once(stamps_, core::tick_point::encoded);
-        working_[working_count_++] = {.id = request.id.value,
-                                      .leaves = request.qty.lots(),
-                                      .expected = expected,
-                                      .side = request.side};
-        ++passed_;
-        ++sent_[static_cast<std::size_t>(intent)];
-        if (listener_ != nullptr) {
-            listener_->on_order_sent(request, intent, now);
-        }
+        record_sent(request, intent, expected, now);
         return exec::gateway_error::none;
     }
     return refuse(request, reason, now);
+}
+
+void risk_gate::record_sent(const exec::order_request& request, risk::order_intent intent,
+                            core::price expected, core::timestamp_ns now) noexcept {
+    working_[working_count_++] = {.id = request.id.value,
+                                  .leaves = request.qty.lots(),
+                                  .expected = expected,
+                                  .side = request.side};
+    ++passed_;
+    ++sent_[static_cast<std::size_t>(intent)];
+    if (listener_ != nullptr) {
+        listener_->on_order_sent(request, intent, now);
+    }
 }
 
 exec::gateway_error risk_gate::refuse(const exec::order_request& request,
@@ -253,14 +258,8 @@ exec::gateway_error risk_gate::replace(std::uint32_t symbol, exec::client_order_
         return error;
     }
     core::mark_once(stamps_, core::tick_point::encoded);
-    working_[working_count_++] = {.id = request.id.value,
-                                  .leaves = request.qty.lots(),
-                                  .expected = expected,
-                                  .side = request.side};
-    ++passed_;
-    ++sent_[static_cast<std::size_t>(intent)];
+    record_sent(request, intent, expected, now);
     if (listener_ != nullptr) {
-        listener_->on_order_sent(request, intent, now);
         listener_->on_cancel_sent(old_id, now);
     }
     (void)risk_.on_cancel(now);

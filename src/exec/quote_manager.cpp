@@ -103,13 +103,10 @@ bool quote_manager::needs_replace(const slot_state& slot, core::timestamp_ns now
     return size_gap * 100.0 > config_.size_tolerance_pct * static_cast<double>(order.qty.lots());
 }
 
-void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept {
-    if (halted_ || awaiting_update_ || !slot.desired.active() || !may_send(slot, now)) {
-        return;
-    }
-    const std::size_t index = slot_index(slot.side, slot.level);
+order_request quote_manager::request_for(const slot_state& slot,
+                                         client_order_id id) const noexcept {
     order_request request;
-    request.id = next_id(index);
+    request.id = id;
     request.symbol = config_.symbol;
     request.side = slot.side;
     request.post_only = config_.post_only;
@@ -117,6 +114,15 @@ void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept
     request.level = slot.level;
     request.price = slot.desired.price;
     request.qty = slot.desired.qty;
+    return request;
+}
+
+void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept {
+    if (halted_ || awaiting_update_ || !slot.desired.active() || !may_send(slot, now)) {
+        return;
+    }
+    const std::size_t index = slot_index(slot.side, slot.level);
+    const order_request request = request_for(slot, next_id(index));
     // Throttle failures too, so a full queue is not hammered on every update.
     slot.last_sent_ts = now;
     slot.ever_sent = true;
@@ -332,15 +338,7 @@ void quote_manager::send_replace(slot_state& slot, core::timestamp_ns now) noexc
         return;
     }
     const std::size_t index = slot_index(slot.side, slot.level);
-    order_request request;
-    request.id = next_id(index);
-    request.symbol = config_.symbol;
-    request.side = slot.side;
-    request.post_only = config_.post_only;
-    request.tif = config_.tif;
-    request.level = slot.level;
-    request.price = slot.desired.price;
-    request.qty = slot.desired.qty;
+    const order_request request = request_for(slot, next_id(index));
     ++slot.cancel_attempts;
     slot.next_cancel_ts = now + cancel_retry_ns_;
     slot.last_sent_ts = now;
@@ -460,20 +458,12 @@ std::size_t quote_manager::rehearse(const desired_quotes& desired, core::timesta
             rehearsed_order& order = out[written++];
             order.action = action;
             order.replaces = action == slot_action::replace ? slot.order.id : client_order_id{};
-            order_request& request = order.request;
-            request = order_request{};
             // The id update() would give it, the slots' orders numbered in this order from
             // next_seq_ (which does not move).
             const std::uint64_t seq = (next_seq_ + written - 1) & seq_mask;
-            request.id = client_order_id{(std::uint64_t{config_.id_tag} << tag_shift) |
-                                         (seq << seq_shift) | static_cast<std::uint64_t>(index)};
-            request.symbol = config_.symbol;
-            request.side = side;
-            request.post_only = config_.post_only;
-            request.tif = config_.tif;
-            request.level = static_cast<std::uint8_t>(level);
-            request.price = wanted.price;
-            request.qty = wanted.qty;
+            order.request = request_for(
+                slot, client_order_id{(std::uint64_t{config_.id_tag} << tag_shift) |
+                                      (seq << seq_shift) | static_cast<std::uint64_t>(index)});
         }
     }
     return written;

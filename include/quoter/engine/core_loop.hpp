@@ -164,6 +164,11 @@ public:
     core_loop(const core_loop&) = delete;
     core_loop& operator=(const core_loop&) = delete;
 
+    /// The quote manager's desired quotes for its first `levels` levels from the strategy's
+    /// quote set (levels the set does not fill, or a side it leaves out, stay empty).
+    static void desired_from(const strategy::quote_set& set, std::size_t levels,
+                             exec::desired_quotes& out) noexcept;
+
     /// Processes one market-data event at time now (ns, non-decreasing). depth: the event's
     /// top-K levels (when it has them, md_flags::has_depth), fed to the simulated exchange;
     /// without it the exchange sees the event's top of book alone.

@@ -214,6 +214,10 @@ private:
     [[nodiscard]] exec::gateway_error submit_checked(const exec::order_request& request,
                                                      core::timestamp_ns now,
                                                      risk::order_intent intent) noexcept;
+    /// Tracks an order the inner gateway took as working (submit or replace) and tells the
+    /// listener.
+    void record_sent(const exec::order_request& request, risk::order_intent intent,
+                     core::price expected, core::timestamp_ns now) noexcept;
     /// Counts a refusal and queues its reject for the next poll().
     [[nodiscard]] exec::gateway_error refuse(const exec::order_request& request,
                                              risk::reject_reason reason,
