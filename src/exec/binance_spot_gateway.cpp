@@ -417,10 +417,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         case answer_outcome::unknown:
         case answer_outcome::malformed:
-            if (!p.timed_out && !outcome_known(p.order.id)) {
-                report_unknown(p);
-            }
-            query(p, now_ms);
+            report_unknown_and_query(p, now_ms);
             return;
         case answer_outcome::reject:
         case answer_outcome::unknown_order:
@@ -489,10 +486,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             switch (answer.outcome) {
             case answer_outcome::unknown:
             case answer_outcome::malformed:
-                if (!p.timed_out && !outcome_known(p.order.id)) {
-                    report_unknown(p);
-                }
-                query(p, now_ms);
+                report_unknown_and_query(p, now_ms);
                 return;
             case answer_outcome::ok: // a success must name its halves: ask the venue
                 query(p, now_ms);
@@ -1245,10 +1239,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 break;
             case request_kind::replace:
                 // Either half may have happened: both orders are queried, neither is resent.
-                if (!p.timed_out && !outcome_known(p.order.id)) {
-                    report_unknown(p);
-                }
-                query(p, now_ms);
+                report_unknown_and_query(p, now_ms);
                 break;
             case request_kind::status:
                 if (p.reconcile_step && p.generation == reconcile_generation &&
@@ -1312,6 +1303,16 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     static exec_report report_of(const order_request& order, exec_kind kind) noexcept {
         return order_report_funnel::report_of(order, kind);
+    }
+
+    /// A request whose answer says nothing (lost, 5xx, -1006): the order it placed becomes
+    /// unknown, unless already reported so or resolved by the user stream, and is queried,
+    /// never resent.
+    void report_unknown_and_query(pending_request& p, std::int64_t now_ms) {
+        if (!p.timed_out && !outcome_known(p.order.id)) {
+            report_unknown(p);
+        }
+        query(p, now_ms);
     }
 
     void report_unknown(pending_request& p) {

@@ -117,6 +117,22 @@ order_request quote_manager::request_for(const slot_state& slot,
     return request;
 }
 
+void quote_manager::on_unknown(working_order& order) noexcept {
+    // Only a placement can become unknown; an order already known to rest stays as it is.
+    if (order.status == order_status::pending_new) {
+        ++counters_.unknowns;
+        order.status = order_status::unknown;
+    }
+}
+
+void quote_manager::on_ack(working_order& order, core::timestamp_ns at) noexcept {
+    ++counters_.acks;
+    if (order.status == order_status::pending_new || order.status == order_status::unknown) {
+        order.status = order_status::acked;
+    }
+    order.acked_ts = at;
+}
+
 void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept {
     if (halted_ || awaiting_update_ || !slot.desired.active() || !may_send(slot, now)) {
         return;
@@ -261,18 +277,10 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
     const core::timestamp_ns now = report.local_ts;
     switch (report.kind) {
     case exec_kind::unknown:
-        // Only a placement can become unknown; an order already known to rest stays as it is.
-        if (order.status == order_status::pending_new) {
-            ++counters_.unknowns;
-            order.status = order_status::unknown;
-        }
+        on_unknown(order);
         return;
     case exec_kind::ack:
-        ++counters_.acks;
-        if (order.status == order_status::pending_new || order.status == order_status::unknown) {
-            order.status = order_status::acked;
-        }
-        order.acked_ts = now;
+        on_ack(order, now);
         if (slot->cancel_via_all) {
             // The cancel-all may have reached the venue before this order did.
             slot->cancel_via_all = false;
@@ -365,17 +373,10 @@ void quote_manager::on_incoming_report(slot_state& /*slot*/, working_order& orde
                                        const exec_report& report) noexcept {
     switch (report.kind) {
     case exec_kind::unknown:
-        if (order.status == order_status::pending_new) {
-            ++counters_.unknowns;
-            order.status = order_status::unknown;
-        }
+        on_unknown(order);
         return;
     case exec_kind::ack:
-        ++counters_.acks;
-        if (order.status == order_status::pending_new || order.status == order_status::unknown) {
-            order.status = order_status::acked;
-        }
-        order.acked_ts = report.local_ts;
+        on_ack(order, report.local_ts);
         return; // a cancel it may need is decided when it takes the slot
     case exec_kind::reject:
         // Also the replacement not attempted because the cancel failed: the old order stays.

@@ -331,6 +331,9 @@ private:
     [[nodiscard]] bool needs_replace(const slot_state& slot, core::timestamp_ns now) const noexcept;
     [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;
     [[nodiscard]] client_order_id next_id(std::size_t slot) noexcept;
+    /// An unknown or ack report of a slot's order or of its incoming replacement.
+    void on_unknown(working_order& order) noexcept;
+    void on_ack(working_order& order, core::timestamp_ns at) noexcept;
     /// The order that carries the slot's desired quote under `id`.
     [[nodiscard]] order_request request_for(const slot_state& slot,
                                             client_order_id id) const noexcept;
