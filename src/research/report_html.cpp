@@ -72,7 +72,8 @@ std::string colour(double t) {
     return fmt::format("#{:02x}{:02x}{:02x}", mix(255, 26, s), mix(255, 152, s), mix(255, 80, s));
 }
 
-std::string heat_map(const results_file& results) {
+/// `title`: what the cells show ("Mean PnL"), for the chart's accessible name.
+std::string heat_map(const results_file& results, std::string_view title) {
     const objective& goal = results.header.goal;
     const auto& keys = results.header.keys;
     std::vector<std::string> xs;
@@ -100,12 +101,23 @@ std::string heat_map(const results_file& results) {
     constexpr int cell_h = 28;
     constexpr int left = 110;
     constexpr int top = 30;
-    const int width = left + cell_w * static_cast<int>(xs.size()) + 20;
-    const int height = top + cell_h * static_cast<int>(ys.size()) + 50;
-    std::string out =
-        fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-                    "font-family=\"sans-serif\" font-size=\"11\">\n",
-                    width, height);
+    // The swept keys are named under the grid, one line each, in full: the canvas widens to the
+    // longer line (7 px a character bounds 11 px sans-serif), since a key name is often wider
+    // than a grid of a few columns and the browser cuts off what leaves the canvas.
+    const std::string columns_caption = "columns: " + keys[0];
+    const std::string rows_caption = "rows: " + keys[1];
+    constexpr int caption_left = 10;
+    constexpr int char_w = 7;
+    const int caption_w =
+        char_w * static_cast<int>(std::max(columns_caption.size(), rows_caption.size()));
+    const int width =
+        std::max(left + cell_w * static_cast<int>(xs.size()) + 20, caption_left + caption_w + 10);
+    const int grid_bottom = top + cell_h * static_cast<int>(ys.size());
+    const int height = grid_bottom + 50;
+    std::string out = fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" role=\"img\" "
+        "aria-label=\"{}: {}; {}\" font-family=\"sans-serif\" font-size=\"11\">\n",
+        width, height, escape(title), escape(columns_caption), escape(rows_caption));
     for (const auto& row : results.rows) {
         const auto xi = std::find(xs.begin(), xs.end(), value_of(row, keys[0])) - xs.begin();
         const auto yi = std::find(ys.begin(), ys.end(), value_of(row, keys[1])) - ys.begin();
@@ -128,11 +140,10 @@ std::string heat_map(const results_file& results) {
         out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 6,
                            top + cell_h * static_cast<int>(i) + cell_h / 2 + 4, escape(ys[i]));
     }
-    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{} (columns); {} (rows)"
-                       "</text>\n</svg>\n",
-                       left + cell_w * static_cast<int>(xs.size()) / 2,
-                       top + cell_h * static_cast<int>(ys.size()) + 24, escape(keys[0]),
-                       escape(keys[1]));
+    out += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n<text x=\"{}\" y=\"{}\">{}</text>\n"
+                       "</svg>\n",
+                       caption_left, grid_bottom + 22, escape(columns_caption), caption_left,
+                       grid_bottom + 38, escape(rows_caption));
     return out;
 }
 
@@ -169,7 +180,8 @@ std::string scatter(const results_file& results, std::size_t best_row) {
     const auto px = [&](double x) { return left + (x - x_lo) / (x_hi - x_lo) * w; };
     const auto py = [&](double y) { return top + h - (y - y_lo) / (y_hi - y_lo) * h; };
     std::string out = fmt::format(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" role=\"img\" "
+        "aria-label=\"Mean PnL against mean max drawdown, one dot per trial\" "
         "font-family=\"sans-serif\" font-size=\"11\">\n"
         "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
         left + w + 20, top + h + 50, left, top, w, h);
@@ -227,9 +239,9 @@ std::string report_html(const results_file& results) {
         escape(one < defs.size() ? "mean " + label : "the objective " + label),
         escape(h.fingerprint));
     if (h.keys.size() == 2 && h.grid_only && !results.rows.empty()) {
-        out += fmt::format("<h2>{} over the two swept keys</h2>\n",
-                           escape(one < defs.size() ? "Mean " + label : label));
-        out += heat_map(results);
+        const std::string shown = one < defs.size() ? "Mean " + label : label;
+        out += fmt::format("<h2>{} over the two swept keys</h2>\n", escape(shown));
+        out += heat_map(results, shown);
     } else {
         out += "<p>The heat map needs exactly two keys swept on a grid.</p>\n";
     }
