@@ -416,7 +416,14 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         if (adoption.adopted) {
             log("account: reconciliation " + std::to_string(reconciles_seen) +
                 ": the venue holds " + adoption.description + "; the account had position " +
-                std::to_string(trading.to_double(adoption.had)) + ": adopted the venue's");
+                std::to_string(trading.to_double(adoption.had)) + ": adopted the venue's, with " +
+                std::to_string(trading.to_double(adoption.booked_after)) +
+                " booked since the reading, position " +
+                std::to_string(trading.to_double(adoption.held)));
+        } else if (!adoption.not_adopted.empty()) {
+            log("account: reconciliation " + std::to_string(reconciles_seen) +
+                ": the venue holds " + adoption.description +
+                "; not adopted: " + adoption.not_adopted);
         }
     };
 

@@ -6,7 +6,17 @@
 // tells (a deposit, a withdrawal, a fill the venue lost track of) shows only in the holdings.
 // Spot: the symbol's base and quote balances (inventory that arrived is valued at the mark, so
 // it is no gain; inventory that left takes its share of the cost basis). Futures: the position,
-// at the venue's entry price, with the equity kept.
+// at the venue's entry price, and the margin asset's wallet (the account's cash plus its cost
+// basis); without a wallet, the equity is kept.
+//
+// A reading is as of a venue time, and fill reports cross it in both directions
+// (portfolio/holdings_timeline.hpp): what is adopted is the reading plus the fills the account
+// booked that the venue stamped after it, and from then on a fill report stamped no later moves
+// nothing (core_loop::hold_fills_through). So a fill the venue made after the reading, whose
+// report came first, is kept, and one the reading holds, whose report comes after the
+// adoption, is not booked twice. A reading older than one adopted before, or one whose later
+// fills the loop no longer has all of, is not adopted (the next reconciliation reads anew); a
+// reading without a time is adopted as it is.
 //
 // Threading: the core thread (the loop's); off the order path, once per reconciliation.
 #pragma once
@@ -43,10 +53,14 @@ struct venue_holdings {
 
 /// What an adoption did.
 struct holdings_adoption {
-    bool adopted = false;    ///< The account took the venue's numbers.
-    core::qty had;           ///< The account's position before.
-    core::qty held;          ///< Its position after.
+    bool adopted = false; ///< The account took the venue's numbers.
+    core::qty had;        ///< The account's position before.
+    core::qty held;       ///< Its position after.
+    /// Fills booked after the reading's time, kept on top of it (lots).
+    core::qty booked_after;
     std::string description; ///< What the venue holds, for the log.
+    /// Why a reading was left alone although it differs ("" when adopted, or when equal).
+    std::string not_adopted;
 };
 
 /// Adopts venue into loop's account where they differ (see above).
