@@ -86,11 +86,12 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
             cost =
                 trading.notional_units(venue.entry_price, venue.position) + after.change.cost_units;
         }
-        if (venue.wallet_listed) {
-            const auto wallet_after = booked_after(loop, venue.wallet_as_of_ms);
-            if (!wallet_after.complete && out.not_adopted.empty()) {
-                out.not_adopted = refusal(loop, venue.wallet_as_of_ms, wallet_after);
-            }
+        // The wallet may be as of long ago (no fill changed it since: no fee, nothing realized),
+        // so the fills since may be more than the loop keeps; then it is left out.
+        const auto wallet_after = venue.wallet_listed ? booked_after(loop, venue.wallet_as_of_ms)
+                                                      : portfolio::holdings_timeline::sum{};
+        const bool wallet_known = venue.wallet_listed && wallet_after.complete;
+        if (wallet_known) {
             cash = venue.wallet_units + wallet_after.change.cash_units +
                    wallet_after.change.cost_units - cost;
         } else {
@@ -98,7 +99,8 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
         }
         out.description = "position " + std::to_string(trading.to_double(venue.position));
         if (venue.wallet_listed) {
-            out.description += ", wallet " + std::to_string(quote_of(trading, venue.wallet_units));
+            out.description += ", wallet " + std::to_string(quote_of(trading, venue.wallet_units)) +
+                               (wallet_known ? "" : " (older than the fills kept: left out)");
         }
     }
     const bool same = held == had && cash == account.cash_units();

@@ -252,3 +252,26 @@ TEST_CASE("futures: the wallet is adopted, the fills after its reading kept on t
     CHECK(f.wallet_units() == f.usdt(100'500.0));
     CHECK(f.loop.account().equity() == Approx(equity_before + 500.0));
 }
+
+TEST_CASE("futures: a wallet last changed before more fills than the loop keeps is left out; "
+          "the position is still adopted",
+          "[engine][holdings]") {
+    fixture f;
+    // The wallet is as of venue time 1 (nothing changed it since); 300 round-trip fills since.
+    std::int64_t venue_ms = 10;
+    for (int i = 0; i < 150; ++i) {
+        f.deliver(fill(core::side::buy, btc / 100, ++venue_ms, 100 + 2 * i));
+        f.deliver(fill(core::side::sell, btc / 100, ++venue_ms, 101 + 2 * i));
+    }
+    REQUIRE(f.loop.account().position() == core::qty{0});
+    const double equity_before = f.loop.account().equity();
+    // A fill the position reading (as of venue_ms + 1) holds and the account has not booked.
+    const holdings_adoption adoption =
+        adopt_venue_holdings(f.loop, f.futures(btc / 10, venue_ms + 1, 100'500.0, 1));
+    CHECK(adoption.adopted);
+    CHECK(adoption.not_adopted.empty());
+    CHECK(f.loop.account().position() == core::qty{btc / 10});
+    CHECK(f.loop.account().equity() == Approx(equity_before));
+    f.deliver(fill(core::side::buy, btc / 10, venue_ms + 1, 999));
+    CHECK(f.loop.account().position() == core::qty{btc / 10});
+}
