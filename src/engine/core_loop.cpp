@@ -555,7 +555,20 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
         f.role = report.liquidity == exec::liquidity_role::taker ? portfolio::liquidity::taker
                                                                  : portfolio::liquidity::maker;
         f.mid = account_.current_mark();
-        const portfolio::fill_result booked = account_.apply(f);
+        portfolio::fill_result booked;
+        if (booked_fills_.holds(report.venue_time_ms)) {
+            ++stats_.fills_held;
+            booked = account_.count_held(f);
+        } else {
+            const core::qty position = account_.position();
+            const std::int64_t cash = account_.cash_units();
+            const std::int64_t cost = account_.cost_basis_units();
+            booked = account_.apply(f);
+            booked_fills_.record(report.venue_time_ms,
+                                 {.position = account_.position() - position,
+                                  .cash_units = account_.cash_units() - cash,
+                                  .cost_units = account_.cost_basis_units() - cost});
+        }
         if (journal_ != nullptr) {
             journal_->append(
                 at, ops::fill_entry{.client_order_id = report.client_id.value,

@@ -2,6 +2,7 @@
 
 #include "quoter/core/clock.hpp"
 #include "quoter/core/tick_latency.hpp"
+#include "quoter/engine/holdings_adoption.hpp"
 #include "quoter/engine/live_feed.hpp"
 #include "quoter/engine/session_services.hpp"
 #include "quoter/exec/binance_holdings.hpp"
@@ -131,6 +132,36 @@ struct starting_account {
 
 [[nodiscard]] std::string format_quote(double value) {
     return std::to_string(value);
+}
+
+/// What the gateway's last reconciliation (and, on futures, the ACCOUNT_UPDATEs since) read of
+/// the venue's holdings of the traded symbol (index 0 in the gateway's table).
+[[nodiscard]] venue_holdings venue_holdings_of(const exec::binance_gateway& gateway,
+                                               const core::symbol_spec& trading) {
+    venue_holdings venue;
+    venue.futures = gateway.futures();
+    if (!venue.futures) {
+        const exec::spot_holdings held = exec::spot_holdings_of(gateway.balances(), trading);
+        venue.quote_listed = held.quote_listed;
+        venue.base = held.base;
+        venue.quote_units = held.quote_units;
+        venue.balances_as_of_ms = held.as_of_ms;
+        venue.base_asset = std::string(held.base_asset.view());
+        venue.quote_asset = std::string(held.quote_asset.view());
+        return venue;
+    }
+    const exec::futures_wallet wallet = exec::futures_wallet_of(gateway.balances(), trading);
+    venue.wallet_listed = wallet.listed;
+    venue.wallet_units = wallet.wallet_units;
+    venue.wallet_as_of_ms = wallet.as_of_ms;
+    for (const exec::futures_position& position : gateway.positions()) {
+        if (position.symbol == 0) {
+            venue.position = position.amount;
+            venue.entry_price = position.entry_price;
+            venue.position_as_of_ms = position.update_time_ms;
+        }
+    }
+    return venue;
 }
 
 } // namespace
@@ -367,19 +398,11 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         }
     }
 
-    // Every later reconciliation (a reconnect, a user stream or listenKey made anew) read the
-    // venue's holdings again. Fills of the gap reach the account as reports (the
-    // reconciliation's queries); what no report tells (a deposit, a withdrawal, a fill the
-    // venue lost track of) shows only there: where the venue's holdings differ from the
-    // account's, the venue's are adopted, so the account and the risk views it feeds hold what
-    // the venue holds. Spot: base and quote balances; futures: the position (at the venue's
-    // entry price). Off the order path: once per reconciliation, with the gateway's lock.
+    // Every later reconciliation (a reconnect, a user stream or listenKey made anew) reads the
+    // venue's holdings again, which are adopted where they differ from the account's
+    // (engine/holdings_adoption.hpp). Off the order path: once per reconciliation, with the
+    // gateway's lock.
     std::uint64_t reconciles_seen = counters.reconciles.load(std::memory_order_relaxed);
-    const auto quote_of = [&](std::int64_t units) {
-        portfolio::account amount(trading, {});
-        amount.restore(core::qty{0}, 0, units);
-        return amount.cash();
-    };
     const auto adopt_reconciled_holdings = [&](core::timestamp_ns now) {
         // ready() (acquire) follows the count and every report the reconciliation queued.
         if (!gateway.ready() ||
@@ -388,58 +411,20 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         }
         reconciles_seen = counters.reconciles.load(std::memory_order_relaxed);
         (void)loop.poll(now); // first every report the reconciliation's queries queued
-        const portfolio::account& account = loop.account();
-        const core::qty had = account.position();
-        core::qty held = had;
-        std::int64_t cash = account.cash_units();
-        std::int64_t cost = account.cost_basis_units();
-        std::string description;
-        if (!config.futures_gateway) {
-            const exec::spot_holdings venue = exec::spot_holdings_of(gateway.balances(), trading);
-            if (!venue.quote_listed) {
-                return;
-            }
-            held = venue.base;
-            cash = venue.quote_units;
-            description = std::string(venue.base_asset.view()) + " " +
-                          std::to_string(trading.to_double(held)) + ", " +
-                          std::string(venue.quote_asset.view()) + " " +
-                          format_quote(quote_of(cash));
-            if (held != had) {
-                // Inventory that arrived is valued at the mid (no gain), inventory that left
-                // takes its share of the cost basis with it.
-                portfolio::account added(trading, {});
-                added.restore(held - had, 0, 0);
-                added.mark(account.current_mark());
-                cost = had.lots() > 0 && held < had
-                           ? static_cast<std::int64_t>(static_cast<long double>(cost) *
-                                                       static_cast<long double>(held.lots()) /
-                                                       static_cast<long double>(had.lots()))
-                       : held.lots() == 0 ? 0
-                                          : cost + added.inventory_value_units();
-            }
-        } else {
-            held = core::qty{0};
-            for (const exec::futures_position& position : gateway.positions()) {
-                if (position.symbol == 0) {
-                    held = position.amount;
-                    if (held != had) {
-                        const std::int64_t venue_cost =
-                            trading.notional_units(position.entry_price, held);
-                        cash += cost - venue_cost; // equity kept: the position moves, not money
-                        cost = venue_cost;
-                    }
-                }
-            }
-            description = "position " + std::to_string(trading.to_double(held));
+        const holdings_adoption adoption =
+            adopt_venue_holdings(loop, venue_holdings_of(gateway, trading));
+        if (adoption.adopted) {
+            log("account: reconciliation " + std::to_string(reconciles_seen) +
+                ": the venue holds " + adoption.description + "; the account had position " +
+                std::to_string(trading.to_double(adoption.had)) + ": adopted the venue's, with " +
+                std::to_string(trading.to_double(adoption.booked_after)) +
+                " booked since the reading, position " +
+                std::to_string(trading.to_double(adoption.held)));
+        } else if (!adoption.not_adopted.empty()) {
+            log("account: reconciliation " + std::to_string(reconciles_seen) +
+                ": the venue holds " + adoption.description +
+                "; not adopted: " + adoption.not_adopted);
         }
-        if (held == had && cash == account.cash_units()) {
-            return; // the account already holds what the venue holds
-        }
-        log("account: reconciliation " + std::to_string(reconciles_seen) + ": the venue holds " +
-            description + "; the account had position " + std::to_string(trading.to_double(had)) +
-            ": adopted the venue's");
-        loop.restore(held, cost, cash, loop.quotes().last_sequence());
     };
 
     const core::duration_ns status_ns = config.status_interval_ms * core::ns_per_ms;

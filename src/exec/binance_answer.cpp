@@ -223,6 +223,7 @@ void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
             balance.free_e8 = fields.e8("balance");
             balance.locked_e8 =
                 fields.has("crossWalletBalance") ? fields.e8("crossWalletBalance") : 0;
+            balance.update_time_ms = fields.optional_integer("updateTime", 0);
             if (fields.ok) {
                 state.add(state.balances, balance);
             }
@@ -236,13 +237,17 @@ void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
             continue; // a symbol this engine does not trade
         }
         const core::qty amount = fields.signed_qty("positionAmt", state.symbols[symbol]);
+        const std::int64_t update_time_ms = fields.optional_integer("updateTime", 0);
         if (fields.ok) {
-            state.add(state.positions, position_amount{symbol, amount});
+            state.add(state.positions, position_amount{symbol, amount, update_time_ms});
         }
     }
 }
 
-void read_balances(detail::dom::array list, answer_decoder::impl& state) noexcept {
+/// account.status balances; update_time_ms: the account's updateTime, which every balance is
+/// as of.
+void read_balances(detail::dom::array list, std::int64_t update_time_ms,
+                   answer_decoder::impl& state) noexcept {
     for (const detail::dom::element item : list) {
         detail::dom::object object;
         if (item.get(object) != simdjson::SUCCESS) {
@@ -253,6 +258,7 @@ void read_balances(detail::dom::array list, answer_decoder::impl& state) noexcep
         balance.asset.assign(fields.text("asset"));
         balance.free_e8 = fields.e8("free");
         balance.locked_e8 = fields.e8("locked");
+        balance.update_time_ms = update_time_ms;
         if (fields.ok) {
             state.add(state.balances, balance);
         }
@@ -322,7 +328,11 @@ const api_answer& answer_decoder::decode_ws(std::string_view frame) noexcept {
                root.at_key("result").get(result) == simdjson::SUCCESS) {
         detail::dom::array balances;
         if (result.at_key("balances").get(balances) == simdjson::SUCCESS) {
-            read_balances(balances, *impl_);
+            std::int64_t update_time_ms = 0;
+            if (result.at_key("updateTime").get(update_time_ms) != simdjson::SUCCESS) {
+                update_time_ms = 0;
+            }
+            read_balances(balances, update_time_ms, *impl_);
         }
         // order.cancelReplace answers with both halves; the new order is what is tracked next.
         (void)read_replace(result, impl_->symbols, answer_.replace);

@@ -828,6 +828,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             // The trade's venue time, on the local clock: what the fill-delay trigger measures.
             funnel.fills_to(order, u.cum_qty, u.last_price, u.trade_id, u.order_id,
                             u.maker ? liquidity_role::maker : liquidity_role::taker,
+                            u.transaction_time_ms,
                             (u.transaction_time_ms - offset_ms.load(std::memory_order_relaxed)) *
                                 core::ns_per_ms);
             return;
@@ -861,11 +862,20 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
     }
 
+    /// An amount as of `incoming` replaces one as of `known` unless it is older (an event the
+    /// stream delivered after a reconciliation read a later state): the kept amount and its
+    /// time always belong together. 0 is a time not told, which replaces and is replaced.
+    [[nodiscard]] static bool not_older(std::int64_t incoming, std::int64_t known) noexcept {
+        return incoming == 0 || known == 0 || incoming >= known;
+    }
+
     /// Caller holds positions_mutex.
     void set_balance(const asset_balance& balance) {
         for (asset_balance& known : balances) {
             if (known.asset.view() == balance.asset.view()) {
-                known = balance;
+                if (not_older(balance.update_time_ms, known.update_time_ms)) {
+                    known = balance;
+                }
                 return;
             }
         }
@@ -876,14 +886,21 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     void set_position(const position_amount& position, std::optional<core::price> entry = {}) {
         for (futures_position& known : positions) {
             if (known.symbol == position.symbol) {
+                if (!not_older(position.update_time_ms, known.update_time_ms)) {
+                    return;
+                }
                 known.amount = position.amount;
+                known.update_time_ms = position.update_time_ms;
                 if (entry.has_value()) {
                     known.entry_price = *entry;
                 }
                 return;
             }
         }
-        positions.push_back({position.symbol, position.amount, entry.value_or(core::price{})});
+        positions.push_back({.symbol = position.symbol,
+                             .amount = position.amount,
+                             .entry_price = entry.value_or(core::price{}),
+                             .update_time_ms = position.update_time_ms});
     }
 
     /// positionRisk's entryPrice of a symbol (the decoder keeps the amounts only); it may have

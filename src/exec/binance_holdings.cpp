@@ -77,6 +77,7 @@ spot_holdings spot_holdings_of(std::span<const asset_balance> balances,
         return total < 0 ? std::int64_t{0} : clamp_wide(total);
     };
     out.quote_units = scale_e8(held(*quote), spec.price_decimals() + spec.qty_decimals());
+    out.as_of_ms = quote->update_time_ms;
     if (const asset_balance* base = find_asset(balances, base_name); base != nullptr) {
         out.base_listed = true;
         const std::int64_t step = spec.step_units() > 0 ? spec.step_units() : 1;
@@ -95,6 +96,7 @@ futures_wallet futures_wallet_of(std::span<const asset_balance> balances,
     out.listed = true;
     out.asset = margin->asset;
     out.wallet_units = scale_e8(margin->free_e8, spec.price_decimals() + spec.qty_decimals());
+    out.as_of_ms = margin->update_time_ms;
     return out;
 }
 

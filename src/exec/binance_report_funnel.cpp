@@ -72,7 +72,8 @@ void order_report_funnel::ack(const order_request& order, std::uint64_t exchange
 
 void order_report_funnel::fills_to(const order_request& order, core::qty cum, core::price price,
                                    std::int64_t trade_id, std::uint64_t exchange_id,
-                                   liquidity_role liquidity, core::timestamp_ns exchange_ts) {
+                                   liquidity_role liquidity, std::int64_t venue_time_ms,
+                                   core::timestamp_ns exchange_ts) {
     track* t = find(order.id);
     const core::qty before = t != nullptr ? t->reported_cum : core::qty{0};
     if (cum.lots() <= before.lots() || (t != nullptr && t->done)) {
@@ -91,6 +92,7 @@ void order_report_funnel::fills_to(const order_request& order, core::qty cum, co
     // A fill learnt from a status query or a cancel answer has no trade time: it is stamped
     // when learnt, the earliest time the engine could know it.
     r.exchange_ts = exchange_ts;
+    r.venue_time_ms = venue_time_ms;
     if (t != nullptr) {
         t->reported_cum = cum;
         t->acked = true;
@@ -119,7 +121,8 @@ void order_report_funnel::terminal(const order_request& order, exec_kind kind, r
 
 void order_report_funnel::finished(const order_request& order, const answered_order& o,
                                    exec_kind kind) {
-    fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker);
+    fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker,
+             o.transact_time_ms);
     terminal(order, kind, reject_reason::user_cancel, o.executed_qty, o.order_id);
 }
 
@@ -157,14 +160,16 @@ status_resolution order_report_funnel::resolve_status(const order_request& base,
     case venue_order_status::pending_cancel:
     case venue_order_status::unknown:
         ack(order, o.order_id);
-        fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker);
+        fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker,
+                 o.transact_time_ms);
         if (for_cancel) {
             // Still open: the cancel did not take; the owner's retries send another.
             output_->deliver(report_of(order, exec_kind::cancel_reject));
         }
         break;
     case venue_order_status::filled:
-        fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker);
+        fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker,
+                 o.transact_time_ms);
         break;
     case venue_order_status::canceled:
     case venue_order_status::expired:

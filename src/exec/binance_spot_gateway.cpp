@@ -599,8 +599,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void deliver_fills_to(const order_request& order, core::qty cum, core::price price,
                           std::int64_t trade_id, std::uint64_t exchange_id,
-                          liquidity_role liquidity) {
-        funnel.fills_to(order, cum, price, trade_id, exchange_id, liquidity, fill_time_ns);
+                          liquidity_role liquidity, std::int64_t venue_time_ms) {
+        funnel.fills_to(order, cum, price, trade_id, exchange_id, liquidity, venue_time_ms,
+                        fill_time_ns);
     }
 
     void deliver_terminal(const order_request& order, exec_kind kind, reject_reason reason,
@@ -653,7 +654,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             fill_time_ns = (u.transaction_time_ms - offset_ms.load(std::memory_order_relaxed)) *
                            core::ns_per_ms;
             deliver_fills_to(order, u.cum_qty, u.last_price, u.trade_id, u.order_id,
-                             u.maker ? liquidity_role::maker : liquidity_role::taker);
+                             u.maker ? liquidity_role::maker : liquidity_role::taker,
+                             u.transaction_time_ms);
             fill_time_ns = 0;
             return;
         case execution_type::canceled:

@@ -156,6 +156,7 @@ struct user_data_decoder::impl {
     bool account_update(detail::dom::object event, user_event& out) const noexcept {
         detail::field_reader fields(event);
         out.account.event_time_ms = fields.integer("E");
+        out.account.transaction_time_ms = fields.optional_integer("T", 0);
         detail::field_reader update(fields.object("a"));
         if (!fields.ok) {
             return false;
@@ -168,6 +169,9 @@ struct user_data_decoder::impl {
         }
         if (!read_balances(balances, "wb", "cw", out.account)) {
             return false;
+        }
+        for (std::size_t i = 0; i < out.account.balance_count; ++i) {
+            out.account.balances[i].update_time_ms = out.account.transaction_time_ms;
         }
         for (const detail::dom::element item : positions) {
             detail::dom::object object;
@@ -190,7 +194,8 @@ struct user_data_decoder::impl {
                 out.account.truncated = true;
                 continue;
             }
-            out.account.positions[out.account.position_count++] = {symbol, amount};
+            out.account.positions[out.account.position_count++] = {symbol, amount,
+                                                                   out.account.transaction_time_ms};
         }
         out.kind = user_event_kind::account_update;
         return true;

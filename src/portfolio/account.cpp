@@ -154,6 +154,24 @@ fill_result account::apply(const fill& f) noexcept {
     return result;
 }
 
+fill_result account::count_held(const fill& f) noexcept {
+    fill_result result;
+    result.position = position_;
+    if (f.quantity.lots() <= 0 || f.price.ticks() <= 0) {
+        return result;
+    }
+    add(turnover_, static_cast<wide>(f.price.ticks()) * spec_.tick_units() * f.quantity.lots() *
+                       spec_.step_units());
+    volume_ += f.quantity;
+    if (f.role == liquidity::maker) {
+        ++maker_fills_;
+    } else {
+        ++taker_fills_;
+    }
+    result.applied = true;
+    return result;
+}
+
 std::int64_t account::inventory_value_units() const noexcept {
     // Valued on every market update: in 64 bits when the product fits (any realistic position),
     // in 128 otherwise. An arithmetic shift floors, as floor_div does.

@@ -151,3 +151,64 @@ TEST_CASE("live futures: after kill -9 the venue's countdown cancels the dead ru
     REQUIRE(third.wait(30s) == 0);
     CHECK(stats.get("futures_open_orders") == 0);
 }
+
+TEST_CASE("live futures: a reconciliation after a new listenKey adopts the venue's wallet and "
+          "position, so an outside transfer reaches the account",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "53", "--futures",
+                         "--balance", "USDT=50000"});
+    quoter::test::temp_dir dir("app-live-futures");
+    const fs::path config = write_config(dir, live_config(venue));
+    quoter::test::child_process quoter(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+        credentials, "app-live-futures");
+    venue_stats stats(venue);
+    REQUIRE(stats.wait_for(
+                "futures_open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+    // A fill or two first, so there is a position (and fills of its own) to reconcile.
+    (void)stats.wait_for(
+        "futures_trades", [](long long n) { return n >= 2; }, 60s);
+    // Killed, so no fill moves the wallet or the position while the test changes the wallet.
+    quoter.signal(SIGUSR1);
+    REQUIRE(stats.wait_for(
+                "futures_open_orders", [](long long n) { return n == 0; }, 20s) == 0);
+    std::this_thread::sleep_for(300ms);
+    const auto venue_wallet_e8 = [&] {
+        const std::string text = stats.read();
+        const std::size_t at = text.find("\"futures_wallet\":");
+        return at == std::string::npos ? -1LL : json_int(text.substr(at), "USDT");
+    };
+    // 1,000 USDT transferred in, which no order report tells; then the listenKey expires, and
+    // the gateway makes a new one and reconciles.
+    const long long wallet_e8 = venue_wallet_e8() + 1'000LL * 100'000'000;
+    quoter::net::io_loop loop;
+    quoter::net::rest_client client(loop, quoter::net::testing::venue_rest_config(venue));
+    REQUIRE(
+        quoter::net::testing::control(
+            loop, client,
+            "/control/balance?wallet=futures&set=USDT=" + std::to_string(wallet_e8 / 100'000'000) +
+                "." + std::to_string(100'000'000 + wallet_e8 % 100'000'000).substr(1))
+            .status == 200);
+    REQUIRE(venue_wallet_e8() == wallet_e8);
+    REQUIRE(quoter::net::testing::control(loop, client, "/control/listen_key_expire").status ==
+            200);
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (quoter.err().find("account: reconciliation") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(100ms);
+    }
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(30s) == 0);
+    const std::string out = quoter.out();
+    INFO(out << quoter.err());
+    CHECK(quoter.err().find("account: reconciliation") != std::string::npos);
+    CHECK(stats.get("listen_keys_created") >= 2);
+    // The account holds what the venue holds: the transfer in its equity (the wallet, up to the
+    // open position's unrealized PnL and the fees the account charged since), and every fill
+    // once in its position.
+    const std::size_t equity_at = out.find(", equity ");
+    REQUIRE(equity_at != std::string::npos);
+    const double equity = std::atof(out.c_str() + equity_at + 9);
+    CHECK(equity == Approx(static_cast<double>(wallet_e8) / 1e8).margin(50.0));
+    CHECK(summary_count(out, "fills") == stats.get("futures_trades"));
+}

@@ -292,6 +292,9 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     CHECK(balances[1].asset.view() == "BTC");
     CHECK(balances[1].free_e8 == 139'000'000);
     CHECK(balances[1].locked_e8 == 1'000'000);
+    // Every balance is as of the account's updateTime.
+    CHECK(balances[0].update_time_ms == 1660801833000);
+    CHECK(balances[1].update_time_ms == 1660801833000);
 
     const auto futures = core::symbol_spec::from_text(
         {.name = "BTCUSDT", .tick_size = "0.10", .step_size = "0.001", .min_notional = "100"});
@@ -305,6 +308,7 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     CHECK(positions.outcome == answer_outcome::ok);
     REQUIRE(rest.listed_positions().size() == 1);
     CHECK(rest.listed_positions()[0].amount == core::qty{-250});
+    CHECK(rest.listed_positions()[0].update_time_ms == 1733300000000);
 
     const auto& futures_open = rest.decode_rest(
         200,
@@ -326,6 +330,7 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     CHECK(rest.listed_balances()[0].asset.view() == "USDT");
     CHECK(rest.listed_balances()[0].free_e8 == 12'260'735'137'903);
     CHECK(rest.listed_balances()[0].locked_e8 == 2'372'469'206);
+    CHECK(rest.listed_balances()[0].update_time_ms == 1617939110373);
     CHECK(rest.listed_orders().empty());
     CHECK(rest.listed_positions().empty());
 }

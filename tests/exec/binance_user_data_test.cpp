@@ -140,6 +140,10 @@ TEST_CASE("futures ACCOUNT_UPDATE balances and signed positions", "[binance_user
     CHECK(event.account.positions[0].amount == core::qty{0});
     CHECK(event.account.positions[1].symbol == 1);
     CHECK(event.account.positions[1].amount == core::qty{-20'000});
+    // Balances and positions are as of the event's transaction time T.
+    CHECK(event.account.transaction_time_ms == 1564745798938);
+    CHECK(event.account.balances[1].update_time_ms == 1564745798938);
+    CHECK(event.account.positions[0].update_time_ms == 1564745798938);
 }
 
 TEST_CASE("listenKeyExpired, other events and malformed input", "[binance_user_data]") {

@@ -195,6 +195,7 @@ TEST_CASE("futures gateway: an IOC fill opens a position, a reduce-only order fl
     net::testing::venue_process venue(venue_arguments());
     venue_control control(venue);
     const std::array symbols{btcusdt()};
+    std::int64_t last_fill_ms = 0;
     {
         exec::binance_futures_gateway gateway(gateway_config(venue), symbols);
         recording_sink sink;
@@ -216,6 +217,13 @@ TEST_CASE("futures gateway: an IOC fill opens a position, a reduce-only order fl
         CHECK(gateway.counters().fills.load() == 1); // answer and stream: booked once
         REQUIRE(gateway.positions().size() == 1);
         CHECK(gateway.positions()[0].amount.lots() == 1000);
+        // The position is as of the fill's venue time (ACCOUNT_UPDATE's T, the trade's).
+        for (const exec::exec_report& r : sink.reports) {
+            if (r.kind == exec::exec_kind::fill) {
+                CHECK(r.venue_time_ms > 0);
+                CHECK(gateway.positions()[0].update_time_ms == r.venue_time_ms);
+            }
+        }
 
         exec::order_request flatten = crossing(2, core::side::sell, false);
         flatten.reduce_only = true;
@@ -237,6 +245,11 @@ TEST_CASE("futures gateway: an IOC fill opens a position, a reduce-only order fl
                 exec::gateway_error::none);
         REQUIRE(poll_until(
             gateway, [&] { return sink.count(exec::exec_kind::fill, 4) == 1; }, 5s));
+        for (const exec::exec_report& r : sink.reports) {
+            if (r.kind == exec::exec_kind::fill && r.client_id.value == 4) {
+                last_fill_ms = r.venue_time_ms;
+            }
+        }
         gateway.stop();
     }
     CHECK(control.stat("futures_trades") == 3);
@@ -247,6 +260,7 @@ TEST_CASE("futures gateway: an IOC fill opens a position, a reduce-only order fl
     REQUIRE(next.positions().size() == 1);
     CHECK(next.positions()[0].amount.lots() == 1000); // from positionRisk
     CHECK(next.positions()[0].entry_price.ticks() > 0);
+    CHECK(next.positions()[0].update_time_ms == last_fill_ms); // positionRisk's updateTime
     next.stop();
 }
 

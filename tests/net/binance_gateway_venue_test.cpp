@@ -513,3 +513,49 @@ TEST_CASE("an order.place answered 5xx after the venue executed it is resolved t
     CHECK(net::testing::json_int(stats.body, "open_orders") == 1);
     CHECK(net::testing::json_int(stats.body, "failed_after_execute") == 1);
 }
+
+TEST_CASE("a fill's report carries the venue's trade time, and account.status's balances are as "
+          "of the venue time of their last change, that fill's",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    std::int64_t fill_ms = 0;
+    {
+        exec::binance_spot_gateway gateway(gateway_config(venue, secret), symbols);
+        recording_sink sink;
+        gateway.set_report_sink(&sink);
+        gateway.start();
+        REQUIRE(poll_until(
+            gateway, [&] { return gateway.ready(); }, 5s));
+        exec::order_request taking;
+        taking.id = exec::client_order_id{1};
+        taking.side = core::side::buy;
+        taking.post_only = false;
+        taking.tif = exec::time_in_force::ioc;
+        taking.price = core::price{1'000'000}; // 10000.00: through the synthetic book (~1000)
+        taking.qty = core::qty{1000};
+        REQUIRE(gateway.submit(taking, wall_ns()) == exec::gateway_error::none);
+        REQUIRE(poll_until(
+            gateway, [&] { return sink.count(exec::exec_kind::fill, 1) == 1; }, 5s));
+        for (const exec::exec_report& r : sink.reports) {
+            if (r.kind == exec::exec_kind::fill) {
+                fill_ms = r.venue_time_ms;
+            }
+        }
+        // On the venue's clock, which is the wall clock here.
+        CHECK(std::llabs(fill_ms - wall_ns() / 1'000'000) < 60'000);
+        gateway.stop();
+    }
+    // The next run's reconciliation reads the balances, the fill their last change.
+    exec::binance_spot_gateway next(gateway_config(venue, secret), symbols);
+    next.start();
+    REQUIRE(poll_until(
+        next, [&] { return next.ready(); }, 5s));
+    std::size_t stamped = 0;
+    for (const exec::asset_balance& balance : next.balances()) {
+        CHECK(balance.update_time_ms == fill_ms);
+        stamped += balance.update_time_ms == fill_ms ? 1 : 0;
+    }
+    CHECK(stamped >= 2); // BTC and USDT
+    next.stop();
+}

@@ -362,3 +362,25 @@ TEST_CASE("restore puts back a saved account: same equity, PnL and identities",
     CHECK(after.equity_units() == before.equity_units());
     check_identities(after);
 }
+
+TEST_CASE("a fill the holdings already hold counts as activity and moves no money",
+          "[portfolio][account]") {
+    account book(btcusdt(), {.initial_cash = 10'000.0, .maker_fee_bps = 1.0});
+    (void)book.apply(make_fill(core::side::buy, 100'000, 10'000, liquidity::maker, 200'000));
+    const account before = book;
+    const fill_result held =
+        book.count_held(make_fill(core::side::sell, 100'100, 5'000, liquidity::taker, 200'200));
+    CHECK(held.applied);
+    CHECK(held.fee_units == 0);
+    CHECK(held.position == before.position());
+    CHECK(book.position() == before.position());
+    CHECK(book.cash_units() == before.cash_units());
+    CHECK(book.cost_basis_units() == before.cost_basis_units());
+    CHECK(book.fees_units() == before.fees_units());
+    CHECK(book.spread_capture_half_units() == before.spread_capture_half_units());
+    CHECK(book.fill_count() == 2);
+    CHECK(book.taker_fill_count() == 1);
+    CHECK(book.volume() == core::qty{15'000});
+    CHECK(book.turnover_units() > before.turnover_units());
+    check_identities(book);
+}

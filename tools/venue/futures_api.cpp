@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 
@@ -99,7 +100,10 @@ const std::string* param(const std::map<std::string, std::string, std::less<>>& 
 
 futures_api::futures_api(market_state& market, order_api_options options)
     : market_(market), options_(std::move(options)), signer_(options_.api_secret),
-      wallet_(options_.balances_e8) {}
+      wallet_(options_.balances_e8),
+      started_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count()) {}
 
 futures_api::~futures_api() = default;
 
@@ -124,6 +128,7 @@ void futures_api::ensure_exchange() {
                              .value_or(core::symbol_spec{}));
     }
     positions_.resize(specs_.size(), 0);
+    positions_updated_ms_.resize(specs_.size(), 0);
     entry_prices_.resize(specs_.size(), 0.0);
     countdown_at_ms_.resize(specs_.size(), 0);
     exec::sim_exchange_config config;
@@ -167,6 +172,7 @@ void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
         double& entry = entry_prices_[order.symbol];
         const std::int64_t before = position;
         position += sign * report.fill_qty.lots();
+        positions_updated_ms_[order.symbol] = now_ms_;
         const double price = specs_[order.symbol].to_double(report.price);
         if (before != 0 && (before > 0) != (sign > 0)) {
             // Reduced (or closed, before flipping): the PnL realized goes to the wallet.
@@ -174,6 +180,7 @@ void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
             const double pnl = (price - entry) * (before > 0 ? 1.0 : -1.0) *
                                specs_[order.symbol].to_double(core::qty{closed});
             wallet_.of(margin_asset(order.symbol)) += std::llround(pnl * 1e8);
+            wallet_updated_ms_[margin_asset(order.symbol)] = now_ms_;
         }
         if (before == 0 || (before > 0) != (position > 0)) {
             entry = position == 0 ? 0.0 : price; // opened, or flipped through zero
@@ -456,10 +463,10 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
         return open_orders(p);
     }
     if (path == "/fapi/v2/positionRisk" && method == "GET") {
-        return position_risk(p, now_ms);
+        return position_risk(p);
     }
     if (path == "/fapi/v2/balance" && method == "GET") {
-        return balance(now_ms);
+        return balance();
     }
     if (path == "/fapi/v1/countdownCancelAll" && method == "POST") {
         return countdown(p, now_ms);
@@ -688,7 +695,7 @@ futures_answer futures_api::open_orders(const params& p) const {
     return ok(out + "]");
 }
 
-futures_answer futures_api::position_risk(const params& p, std::int64_t now_ms) const {
+futures_answer futures_api::position_risk(const params& p) const {
     std::optional<std::size_t> only;
     if (const std::string* name = param(p, "symbol"); name != nullptr) {
         only = market_.find(*name);
@@ -709,7 +716,7 @@ futures_answer futures_api::position_risk(const params& p, std::int64_t now_ms) 
                "\"marginType\":\"cross\",\"isolatedMargin\":\"0\",\"isAutoAddMargin\":\"false\","
                "\"positionSide\":\"BOTH\",\"notional\":\"0\",\"isolatedWallet\":\"0\","
                "\"updateTime\":" +
-               std::to_string(now_ms) + "}";
+               std::to_string(positions_updated_ms_[i]) + "}";
     }
     return ok(out + "]");
 }
@@ -719,21 +726,30 @@ std::string futures_api::margin_asset(std::size_t symbol) const {
     return market_.at(symbol).name.ends_with("USDT") ? "USDT" : "USD";
 }
 
-futures_answer futures_api::balance(std::int64_t now_ms) {
+futures_answer futures_api::balance() {
     for (std::size_t i = 0; i < specs_.size(); ++i) {
         (void)wallet_.of(margin_asset(i));
     }
     std::string out = "[";
     for (const auto& [asset, e8] : wallet_.all()) {
         const std::string amount = format_e8(e8);
+        const auto updated = wallet_updated_ms_.find(asset);
+        const std::int64_t update_ms =
+            updated != wallet_updated_ms_.end() ? updated->second : started_ms_;
         out += std::string(out.size() > 1 ? "," : "") +
                "{\"accountAlias\":\"quoter-venue\",\"asset\":\"" + asset + "\",\"balance\":\"" +
                amount + "\",\"crossWalletBalance\":\"" + amount +
                "\",\"crossUnPnl\":\"0.00000000\",\"availableBalance\":\"" + amount +
                "\",\"maxWithdrawAmount\":\"" + amount +
-               "\",\"marginAvailable\":true,\"updateTime\":" + std::to_string(now_ms) + "}";
+               "\",\"marginAvailable\":true,\"updateTime\":" + std::to_string(update_ms) + "}";
     }
     return ok(out + "]");
+}
+
+void futures_api::set_wallet(const std::string& asset, std::int64_t amount_e8,
+                             std::int64_t wall_now_ms) {
+    wallet_.of(asset) = amount_e8;
+    wallet_updated_ms_[asset] = std::max(wall_now_ms + clock_offset_ms_, now_ms_);
 }
 
 futures_answer futures_api::countdown(const params& p, std::int64_t now_ms) {

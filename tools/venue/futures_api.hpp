@@ -127,6 +127,9 @@ public:
     /// Fault: the venue's clock runs offset_ms ahead of the wall clock (negative: behind) for
     /// the timestamp / recvWindow check (-1021) and GET /fapi/v1/time.
     void set_clock_offset(std::int64_t offset_ms) { clock_offset_ms_ = offset_ms; }
+    /// Fault (an outside transfer): sets the wallet balance of `asset` (10^-8 units) without any
+    /// order or event. wall_now_ms: the wall clock, ms.
+    void set_wallet(const std::string& asset, std::int64_t amount_e8, std::int64_t wall_now_ms);
     [[nodiscard]] std::int64_t clock_offset() const { return clock_offset_ms_; }
 
     [[nodiscard]] const futures_api_stats& stats() const { return stats_; }
@@ -154,8 +157,8 @@ private:
     futures_answer cancel_all(const params& p, std::int64_t now_ms);
     futures_answer query_order(const params& p) const;
     futures_answer open_orders(const params& p) const;
-    futures_answer position_risk(const params& p, std::int64_t now_ms) const;
-    futures_answer balance(std::int64_t now_ms);
+    futures_answer position_risk(const params& p) const;
+    futures_answer balance();
     /// The margin asset of symbol (its quote asset, as exchangeInfo names it).
     [[nodiscard]] std::string margin_asset(std::size_t symbol) const;
     futures_answer countdown(const params& p, std::int64_t now_ms);
@@ -179,6 +182,12 @@ private:
     std::vector<double> entry_prices_;              ///< Average entry price per symbol.
     /// Wallet balance per margin asset: the starting balance plus realized PnL.
     account_balances wallet_;
+    /// Venue time of each position's last change (0: never), positionRisk's updateTime.
+    std::vector<std::int64_t> positions_updated_ms_;
+    /// Venue time of each wallet asset's last change (the venue's start before any), the
+    /// updateTime of GET /fapi/v2/balance.
+    std::map<std::string, std::int64_t, std::less<>> wallet_updated_ms_;
+    std::int64_t started_ms_ = 0;
     std::vector<std::int64_t> countdown_at_ms_; ///< Per symbol; 0: not armed.
     std::uint64_t next_id_ = 1;
     std::int64_t next_trade_id_ = 1;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -90,7 +91,10 @@ struct order_api::parsed_request {
 
 order_api::order_api(market_state& market, order_api_options options)
     : market_(market), options_(std::move(options)), signer_(options_.api_secret),
-      balances_(options_.balances_e8) {
+      balances_(options_.balances_e8),
+      balances_updated_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count()) {
     if (!options_.api_ed25519_public_pem.empty()) {
         ed25519_ = ed25519_verifier::from_public_pem(options_.api_ed25519_public_pem);
         if (!ed25519_) {
@@ -211,6 +215,7 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
         const std::int64_t sign = order.request.side == core::side::buy ? 1 : -1;
         balance_e8(base) += sign * base_e8;
         balance_e8(quote) -= sign * quote_e8;
+        balances_updated_ms_ = now_ms_;
     }
     ++stats_.user_events;
     events_.push_back(std::move(out));
@@ -219,7 +224,7 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
 void order_api::add_account_position(std::size_t symbol) {
     const auto [base, quote] = assets(symbol);
     std::string out = "{\"e\":\"outboundAccountPosition\",\"E\":" + std::to_string(now_ms_) +
-                      ",\"u\":" + std::to_string(now_ms_) + ",\"B\":[";
+                      ",\"u\":" + std::to_string(balances_updated_ms_) + ",\"B\":[";
     bool first = true;
     for (const std::string& asset : {base, quote}) {
         out += std::string(first ? "" : ",") + "{\"a\":\"" + asset + "\",\"f\":\"" +
@@ -283,8 +288,12 @@ std::string order_api::open_orders(const parsed_request& request) {
 }
 
 std::string order_api::account(const parsed_request& request) {
+    // updateTime: the last balance change, so every fill stamped (T) no later is in the
+    // balances and none stamped later.
     std::string result = "{\"makerCommission\":0,\"takerCommission\":0,\"canTrade\":true,"
-                         "\"accountType\":\"SPOT\",\"balances\":[";
+                         "\"updateTime\":" +
+                         std::to_string(balances_updated_ms_) +
+                         ",\"accountType\":\"SPOT\",\"balances\":[";
     for (std::size_t i = 0; i < market_.size(); ++i) {
         const auto [base, quote] = assets(i);
         (void)balance_e8(base);
@@ -297,6 +306,13 @@ std::string order_api::account(const parsed_request& request) {
         first = false;
     }
     return result_frame(request.id, result + "]}");
+}
+
+void order_api::set_balance(const std::string& asset, std::int64_t amount_e8,
+                            std::int64_t wall_now_ms) {
+    engine_ms_ = std::max(wall_now_ms + clock_offset_ms_, engine_ms_);
+    balances_.of(asset) = amount_e8;
+    balances_updated_ms_ = engine_ms_;
 }
 
 std::vector<std::string> order_api::take_events() {

@@ -162,9 +162,8 @@ public:
     void count_stream_terminated() { ++stats_.streams_terminated; }
     /// Fault (an outside transfer): sets the account's balance of `asset` (10^-8 units) without
     /// any order or event, as a deposit or withdrawal the user stream does not report as a fill.
-    void set_balance(const std::string& asset, std::int64_t amount_e8) {
-        balances_.of(asset) = amount_e8;
-    }
+    /// wall_now_ms: the wall clock, ms (the venue's clock fault applies).
+    void set_balance(const std::string& asset, std::int64_t amount_e8, std::int64_t wall_now_ms);
     /// The account's balances as a JSON object {"BTC":<10^-8 units>,...} (assets touched so
     /// far).
     [[nodiscard]] std::string balances_json() const;
@@ -232,6 +231,9 @@ private:
     std::string cancel_client_id_;
     /// The venue's one account: free balance per asset (see order_api_options::balances_e8).
     account_balances balances_;
+    /// Venue time of the account's last balance change (a fill, an outside transfer; the
+    /// venue's start before any): account.status's updateTime, outboundAccountPosition's `u`.
+    std::int64_t balances_updated_ms_ = 0;
 };
 
 } // namespace quoter::venue

@@ -840,7 +840,8 @@ struct server_core : std::enable_shared_from_this<server_core> {
                                        param_int(params, "ms", 1'000));
             ok();
         } else if (action == "balance") {
-            // balance?set=BTC=5: an outside transfer the next account.status shows.
+            // balance?set=BTC=5: an outside transfer the next account.status shows;
+            // &wallet=futures: of the futures wallet, which the next GET /fapi/v2/balance shows.
             const auto set = params.find("set");
             const auto parsed = set != params.end() ? parse_balance(set->second) : std::nullopt;
             if (!parsed) {
@@ -848,7 +849,12 @@ struct server_core : std::enable_shared_from_this<server_core> {
                                       "{\"error\":\"balance needs set=ASSET=AMOUNT\"}"));
                 return;
             }
-            orders.set_balance(parsed->first, parsed->second);
+            const auto wallet = params.find("wallet");
+            if (wallet != params.end() && wallet->second == "futures") {
+                futures.set_wallet(parsed->first, parsed->second, wall_ms());
+            } else {
+                orders.set_balance(parsed->first, parsed->second, wall_ms());
+            }
             ok();
         } else if (action == "user_stream_kill") {
             terminate_user_streams(param_int(params, "notice_ms", 0));

@@ -15,6 +15,11 @@
 // Reports fan out to the quote manager, then to the loop itself: account (fills), risk (acks,
 // fills) and the journal when one is attached.
 //
+// Venue holdings: a fill whose venue time (exec_report::venue_time_ms) the holdings adopted from
+// the venue already hold (hold_fills_through) is counted and journaled but moves no position or
+// money; every other fill is recorded with its venue time for the next adoption
+// (portfolio/holdings_timeline.hpp).
+//
 // Fills: the loop refreshes the risk views (position, open orders, equity) on every fill, and
 // the quote manager places nothing from quotes computed before it; after the reports of an
 // event or a poll the loop requotes from the strategy with the post-fill position, so a
@@ -73,6 +78,7 @@
 #include "quoter/ops/control.hpp"
 #include "quoter/ops/journal.hpp"
 #include "quoter/portfolio/account.hpp"
+#include "quoter/portfolio/holdings_timeline.hpp"
 #include "quoter/risk/risk_engine.hpp"
 #include "quoter/strategy/quoting_strategy.hpp"
 
@@ -137,6 +143,9 @@ struct core_loop_stats {
     std::uint64_t kills = 0;          ///< Manual kill requests taken from the control channel.
     std::uint64_t flatten_orders = 0; ///< Flatten orders that passed the risk gate and left.
     std::uint64_t fills = 0;          ///< Fill reports booked to the account.
+    /// Of those, fills the venue's adopted holdings held already: counted, journaled, no
+    /// position or money moved (portfolio/holdings_timeline.hpp).
+    std::uint64_t fills_held = 0;
     std::uint64_t acks = 0;
     std::uint64_t exchange_rejects = 0; ///< Rejects from the venue (not the risk gate).
     std::uint64_t cancels_confirmed = 0;
@@ -191,6 +200,16 @@ public:
     /// above it). Call before the first event. Core thread.
     void restore(core::qty position, std::int64_t cost_basis_units, std::int64_t cash_units,
                  std::uint64_t last_order_sequence) noexcept;
+    /// The venue's holdings as of venue_ms (its clock, ms) were adopted into the account (see
+    /// engine/holdings_adoption.hpp): a fill report stamped no later moves no holdings again.
+    /// Core thread.
+    void hold_fills_through(std::int64_t venue_ms) noexcept {
+        booked_fills_.hold_through(venue_ms);
+    }
+    /// The fills the account booked, by venue time, for the next adoption.
+    [[nodiscard]] const portfolio::holdings_timeline& booked_fills() const noexcept {
+        return booked_fills_;
+    }
     /// Told of every order round trip (sent to acknowledged) and every venue reject or
     /// cancel reject (not the risk gate's refusals), e.g. by the operations metrics; nullptr:
     /// nobody. Core thread; the listener must outlive the loop and must not block.
@@ -284,6 +303,7 @@ private:
     exec_listener* exec_listener_ = nullptr;
 
     portfolio::account account_;
+    portfolio::holdings_timeline booked_fills_;
     strategy::quoting_strategy strategy_;
     risk::risk_engine risk_;
     risk_gate gate_;

@@ -114,6 +114,8 @@ struct futures_position {
     std::uint32_t symbol = 0;
     core::qty amount;
     core::price entry_price;
+    /// Venue time (ms) the amount is as of (position_amount::update_time_ms; 0: not told).
+    std::int64_t update_time_ms = 0;
 };
 
 /// Futures-only counters; written by the I/O thread, readable from any thread (relaxed).

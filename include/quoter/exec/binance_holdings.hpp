@@ -36,6 +36,8 @@ struct spot_holdings {
     core::qty base;
     /// Quote asset held, free + locked, in notional units (>= 0, rounded down).
     std::int64_t quote_units = 0;
+    /// Venue time (ms) both amounts are as of (asset_balance::update_time_ms; 0: not told).
+    std::int64_t as_of_ms = 0;
 };
 
 /// The holdings of spec's symbol among a spot account's balances (account.status).
@@ -48,6 +50,8 @@ struct futures_wallet {
     venue_text<16> asset;
     /// Wallet balance (without unrealized PnL) in notional units of the symbol, rounded down.
     std::int64_t wallet_units = 0;
+    /// Venue time (ms) the balance is as of (asset_balance::update_time_ms; 0: not told).
+    std::int64_t as_of_ms = 0;
 };
 
 /// The margin asset's wallet among a futures account's balances (GET /fapi/v2/balance or an

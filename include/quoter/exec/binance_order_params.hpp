@@ -77,12 +77,19 @@ struct asset_balance {
     venue_text<16> asset;
     std::int64_t free_e8 = 0;   ///< Spot free; futures wallet balance.
     std::int64_t locked_e8 = 0; ///< Spot locked; futures cross wallet balance.
+    /// Venue time (ms) the amounts are as of: every fill the venue stamped no later holds in
+    /// them, none stamped later (0: not told). Spot account.status: the account's updateTime;
+    /// futures GET /fapi/v2/balance: the asset's updateTime; ACCOUNT_UPDATE: its `T`.
+    std::int64_t update_time_ms = 0;
 };
 
 /// One futures position (one-way mode: position side BOTH).
 struct position_amount {
     std::uint32_t symbol = 0;
     core::qty amount; ///< Signed lots: negative = short.
+    /// Venue time (ms) the amount is as of, as asset_balance::update_time_ms: positionRisk's
+    /// updateTime, ACCOUNT_UPDATE's `T` (0: not told).
+    std::int64_t update_time_ms = 0;
 };
 
 [[nodiscard]] constexpr std::string_view side_text(core::side side) noexcept {

@@ -60,16 +60,17 @@ public:
 
     void ack(const order_request& order, std::uint64_t exchange_id);
     /// Reports the fill that brings the order's reported quantity up to cum (nothing when it
-    /// already is). exchange_ts: the trade's time on the local clock, 0 when unknown (stamped
-    /// when delivered).
+    /// already is). venue_time_ms: the trade's time on the venue's clock (exec_report::
+    /// venue_time_ms; 0 when not told). exchange_ts: the trade's time on the local clock, 0 when
+    /// unknown (stamped when delivered).
     void fills_to(const order_request& order, core::qty cum, core::price price,
                   std::int64_t trade_id, std::uint64_t exchange_id, liquidity_role liquidity,
-                  core::timestamp_ns exchange_ts = 0);
+                  std::int64_t venue_time_ms, core::timestamp_ns exchange_ts = 0);
     /// A terminal report (cancelled, reject) unless one was delivered already.
     void terminal(const order_request& order, exec_kind kind, reject_reason reason,
                   core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0);
     /// An order the venue reports finished: first any fills not yet reported, at the order's
-    /// price, then the terminal report.
+    /// price and at the answer's time (o.transact_time_ms), then the terminal report.
     void finished(const order_request& order, const answered_order& o, exec_kind kind);
     /// The answer to an order query made to resolve `order`'s placement (for_cancel false) or
     /// a cancel of it (for_cancel true).

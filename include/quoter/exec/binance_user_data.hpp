@@ -94,6 +94,9 @@ struct account_change {
     bool truncated = false;          ///< More entries arrived than fit.
     venue_text<24> reason;           ///< Futures `m` (ORDER, FUNDING_FEE, ...).
     std::int64_t event_time_ms = 0;
+    /// Futures `T` (0 when absent): the time the balances and positions are as of (each
+    /// entry's update_time_ms carries it).
+    std::int64_t transaction_time_ms = 0;
 };
 
 struct user_event {

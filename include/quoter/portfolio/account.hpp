@@ -100,6 +100,11 @@ public:
     /// Books a fill. Fills with a non-positive quantity or price are ignored (applied = false).
     fill_result apply(const fill& f) noexcept;
 
+    /// Counts a fill whose position and money the account holds already (holdings adopted from
+    /// the venue included it): its turnover, volume and fill count, nothing else (no fee, no
+    /// PnL, no spread capture). Ignored as apply() ignores.
+    fill_result count_held(const fill& f) noexcept;
+
     /// Puts back a position, its cost basis and the cash saved before a restart (paper trading:
     /// the account lives only in the process). What the saved run realized net of fees becomes
     /// the realized PnL, cash - initial cash + cost basis, so equity - initial cash ==
