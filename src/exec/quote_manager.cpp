@@ -133,6 +133,34 @@ void quote_manager::on_ack(working_order& order, core::timestamp_ns at) noexcept
     order.acked_ts = at;
 }
 
+void quote_manager::on_reject(working_order& order, const exec_report& report) noexcept {
+    ++counters_.rejects;
+    if (report.reason == reject_reason::post_only_would_cross) {
+        ++counters_.post_only_rejects;
+    }
+    order = working_order{};
+}
+
+bool quote_manager::on_fill(working_order& order, const exec_report& report) noexcept {
+    ++counters_.fills;
+    counters_.filled_lots += report.fill_qty.lots();
+    counters_.fee_units += report.fee_units;
+    if (order.cancel_pending) {
+        ++counters_.fills_racing_cancel;
+    }
+    order.cum_qty = report.cum_qty;
+    // Every desired quote was computed for the position before this fill: place nothing more
+    // until the owner requotes.
+    awaiting_update_ = true;
+    if (report.kind == exec_kind::partial_fill) {
+        order.status = order_status::partially_filled;
+        return false;
+    }
+    ++counters_.orders_filled;
+    order = working_order{};
+    return true;
+}
+
 void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept {
     if (halted_ || awaiting_update_ || !slot.desired.active() || !may_send(slot, now)) {
         return;
@@ -292,33 +320,15 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         }
         return;
     case exec_kind::reject:
-        ++counters_.rejects;
-        if (report.reason == reject_reason::post_only_would_cross) {
-            ++counters_.post_only_rejects;
-        }
         // No immediate retry: the next update re-quotes, throttled by refresh_ms.
-        order = working_order{};
+        on_reject(order, report);
         (void)promote_incoming(*slot, now);
         return;
     case exec_kind::partial_fill:
     case exec_kind::fill:
-        ++counters_.fills;
-        counters_.filled_lots += report.fill_qty.lots();
-        counters_.fee_units += report.fee_units;
-        if (order.cancel_pending) {
-            ++counters_.fills_racing_cancel;
+        if (on_fill(order, report)) {
+            (void)promote_incoming(*slot, now);
         }
-        order.cum_qty = report.cum_qty;
-        // Every desired quote was computed for the position before this fill: place nothing
-        // more until the owner requotes.
-        awaiting_update_ = true;
-        if (report.kind == exec_kind::partial_fill) {
-            order.status = order_status::partially_filled;
-            return;
-        }
-        ++counters_.orders_filled;
-        order = working_order{};
-        (void)promote_incoming(*slot, now);
         return;
     case exec_kind::cancelled:
         ++counters_.cancelled;
@@ -380,25 +390,11 @@ void quote_manager::on_incoming_report(slot_state& /*slot*/, working_order& orde
         return; // a cancel it may need is decided when it takes the slot
     case exec_kind::reject:
         // Also the replacement not attempted because the cancel failed: the old order stays.
-        ++counters_.rejects;
-        if (report.reason == reject_reason::post_only_would_cross) {
-            ++counters_.post_only_rejects;
-        }
-        order = working_order{};
+        on_reject(order, report);
         return;
     case exec_kind::partial_fill:
     case exec_kind::fill:
-        ++counters_.fills;
-        counters_.filled_lots += report.fill_qty.lots();
-        counters_.fee_units += report.fee_units;
-        order.cum_qty = report.cum_qty;
-        awaiting_update_ = true;
-        if (report.kind == exec_kind::partial_fill) {
-            order.status = order_status::partially_filled;
-            return;
-        }
-        ++counters_.orders_filled;
-        order = working_order{};
+        (void)on_fill(order, report);
         return;
     case exec_kind::cancelled:
         ++counters_.cancelled; // a kill's cancel-all reached it before it took the slot

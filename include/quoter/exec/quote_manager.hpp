@@ -334,6 +334,10 @@ private:
     /// An unknown or ack report of a slot's order or of its incoming replacement.
     void on_unknown(working_order& order) noexcept;
     void on_ack(working_order& order, core::timestamp_ns at) noexcept;
+    /// A reject or fill report of a slot's order or of its incoming replacement; on_fill is
+    /// true when the order is done (filled in full).
+    void on_reject(working_order& order, const exec_report& report) noexcept;
+    [[nodiscard]] bool on_fill(working_order& order, const exec_report& report) noexcept;
     /// The order that carries the slot's desired quote under `id`.
     [[nodiscard]] order_request request_for(const slot_state& slot,
                                             client_order_id id) const noexcept;
