@@ -50,9 +50,7 @@ TEST_CASE("live futures: quotes rest and fill, fills are booked once, SIGUSR1 le
                          "--balance", "USDT=50000"});
     quoter::test::temp_dir dir("app-live-futures");
     const fs::path config = write_config(dir, live_config(venue));
-    quoter::test::child_process quoter(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
-        credentials, "app-live-futures");
+    auto quoter = start_live_quoter(config, "app-live-futures");
     venue_stats stats(venue);
 
     CHECK(stats.wait_for(
@@ -100,9 +98,7 @@ TEST_CASE("live futures: after kill -9 the venue's countdown cancels the dead ru
     const fs::path config = write_config(
         dir, live_config(venue, "futures_heartbeat_ms = 200\nfutures_countdown_ms = 1500\n"));
     {
-        quoter::test::child_process first(
-            QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
-            credentials, "app-live-futures");
+        auto first = start_live_quoter(config, "app-live-futures");
         REQUIRE(stats.wait_for(
                     "futures_open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
         first.signal(SIGKILL);
@@ -117,9 +113,7 @@ TEST_CASE("live futures: after kill -9 the venue's countdown cancels the dead ru
     const fs::path patient = write_config(dir, live_config(venue));
     std::vector<std::string> left;
     {
-        quoter::test::child_process second(
-            QUOTER_EXE, {"run", "--mode", "live", "-c", patient.string(), "--duration", "90"},
-            credentials, "app-live-futures");
+        auto second = start_live_quoter(patient, "app-live-futures");
         REQUIRE(stats.wait_for(
                     "futures_open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
         second.signal(SIGKILL);
@@ -127,14 +121,8 @@ TEST_CASE("live futures: after kill -9 the venue's countdown cancels the dead ru
         left = json_strings(stats.read(), "futures_open_client_ids");
     }
     REQUIRE_FALSE(left.empty());
-    quoter::test::child_process third(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", patient.string(), "--duration", "90"},
-        credentials, "app-live-futures");
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (third.err().find("reconciled:") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(50ms);
-    }
+    auto third = start_live_quoter(patient, "app-live-futures");
+    (void)wait_for_err(third, "reconciled:", 30s);
     const std::string err = third.err();
     INFO(err);
     // Every open order the restart found was an earlier run's and was cancelled. The count
@@ -159,9 +147,7 @@ TEST_CASE("live futures: a reconciliation after a new listenKey adopts the venue
                          "--balance", "USDT=50000"});
     quoter::test::temp_dir dir("app-live-futures");
     const fs::path config = write_config(dir, live_config(venue));
-    quoter::test::child_process quoter(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
-        credentials, "app-live-futures");
+    auto quoter = start_live_quoter(config, "app-live-futures");
     venue_stats stats(venue);
     REQUIRE(stats.wait_for(
                 "futures_open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
@@ -186,17 +172,12 @@ TEST_CASE("live futures: a reconciliation after a new listenKey adopts the venue
     REQUIRE(
         quoter::net::testing::control(
             loop, client,
-            "/control/balance?wallet=futures&set=USDT=" + std::to_string(wallet_e8 / 100'000'000) +
-                "." + std::to_string(100'000'000 + wallet_e8 % 100'000'000).substr(1))
+            "/control/balance?wallet=futures&set=USDT=" + decimal_e8(wallet_e8))
             .status == 200);
     REQUIRE(venue_wallet_e8() == wallet_e8);
     REQUIRE(quoter::net::testing::control(loop, client, "/control/listen_key_expire").status ==
             200);
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (quoter.err().find("account: reconciliation") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(100ms);
-    }
+    (void)wait_for_err(quoter, "account: reconciliation", 20s);
     quoter.signal(SIGTERM);
     REQUIRE(quoter.wait(30s) == 0);
     const std::string out = quoter.out();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "net/venue_process.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 #include "quoter/net/io_loop.hpp"
@@ -36,6 +37,33 @@ inline constexpr const char* api_secret =
 
 inline const std::map<std::string, std::string> credentials{{"QUOTER_API_KEY", api_key},
                                                             {"QUOTER_API_SECRET", api_secret}};
+
+/// `quoter run --mode live` on a configuration, for at most 90 s, with the example credentials;
+/// `name` labels its output files.
+inline quoter::test::child_process start_live_quoter(const fs::path& config, const char* name) {
+    return quoter::test::child_process(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+        credentials, name);
+}
+
+/// Waits, at most `limit`, until quoter has written `text` to its standard error; true if so.
+inline bool wait_for_err(const quoter::test::child_process& quoter, std::string_view text,
+                         std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (quoter.err().find(text) == std::string::npos) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    return true;
+}
+
+/// An amount of 1e-8 units as a decimal with eight places, as /control/balance takes it.
+inline std::string decimal_e8(long long e8) {
+    return std::to_string(e8 / 100'000'000) + "." +
+           std::to_string(100'000'000 + e8 % 100'000'000).substr(1);
+}
 
 inline fs::path write_config(const quoter::test::temp_dir& dir, const std::string& text) {
     const fs::path path = dir.path() / "live.toml";

@@ -50,9 +50,7 @@ TEST_CASE("live: quotes rest on the venue, fills are booked once, SIGUSR1 cancel
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "41"});
     quoter::test::temp_dir dir("app-live");
     const fs::path config = write_config(dir, live_config(venue));
-    quoter::test::child_process quoter(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
-        credentials, "app-live");
+    auto quoter = start_live_quoter(config, "app-live");
     venue_stats stats(venue);
 
     // Quotes are placed and rest.
@@ -122,9 +120,7 @@ TEST_CASE("live: a stop cancels the resting quotes and waits for the venue to co
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "20", "--seed", "42"});
     quoter::test::temp_dir dir("app-live");
     const fs::path config = write_config(dir, live_config(venue));
-    quoter::test::child_process quoter(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
-        credentials, "app-live");
+    auto quoter = start_live_quoter(config, "app-live");
     venue_stats stats(venue);
     REQUIRE(stats.wait_for(
                 "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
@@ -158,9 +154,7 @@ TEST_CASE("live: the spot account starts from the venue's balances, so a base ba
     const fs::path config =
         write_config(dir, live_config(venue, "\n[backtest]\ninitial_cash = 1000000.0\n\n[risk]\n"
                                              "order_notional_pct = 50.0\n"));
-    quoter::test::child_process quoter(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
-        credentials, "app-live");
+    auto quoter = start_live_quoter(config, "app-live");
     venue_stats stats(venue);
 
     // Quotes go out, and none of them buys while nothing filled: a buy would grow a position
@@ -201,9 +195,7 @@ TEST_CASE("live: a reconciliation after a user-stream restart adopts the venue's
                          "BTC=2", "--balance", "USDT=100000"});
     quoter::test::temp_dir dir("app-live");
     const fs::path config = write_config(dir, live_config(venue));
-    quoter::test::child_process quoter(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
-        credentials, "app-live");
+    auto quoter = start_live_quoter(config, "app-live");
     venue_stats stats(venue);
     REQUIRE(stats.wait_for(
                 "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
@@ -219,15 +211,10 @@ TEST_CASE("live: a reconciliation after a user-stream restart adopts the venue's
     quoter::net::rest_client client(loop, quoter::net::testing::venue_rest_config(venue));
     REQUIRE(quoter::net::testing::control(
                 loop, client,
-                "/control/balance?set=BTC=" + std::to_string(btc_e8 / 100'000'000) + "." +
-                    std::to_string(100'000'000 + btc_e8 % 100'000'000).substr(1))
+                "/control/balance?set=BTC=" + decimal_e8(btc_e8))
                 .status == 200);
     REQUIRE(quoter::net::testing::control(loop, client, "/control/user_stream_kill").status == 200);
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (quoter.err().find("account: reconciliation") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(100ms);
-    }
+    (void)wait_for_err(quoter, "account: reconciliation", 20s);
     quoter.signal(SIGTERM);
     REQUIRE(quoter.wait(30s) == 0);
     const std::string out = quoter.out();
@@ -276,9 +263,7 @@ TEST_CASE("live: after kill -9 a restart cancels the orders the dead run left on
     venue_stats stats(venue);
     std::vector<std::string> left;
     {
-        quoter::test::child_process first(
-            QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
-            credentials, "app-live");
+        auto first = start_live_quoter(config, "app-live");
         REQUIRE(stats.wait_for(
                     "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
         first.signal(SIGKILL);
@@ -287,14 +272,8 @@ TEST_CASE("live: after kill -9 a restart cancels the orders the dead run left on
     }
     REQUIRE_FALSE(left.empty()); // the dead run's quotes still rest
 
-    quoter::test::child_process second(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
-        credentials, "app-live");
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (second.err().find("reconciled:") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(50ms);
-    }
+    auto second = start_live_quoter(config, "app-live");
+    (void)wait_for_err(second, "reconciled:", 30s);
     const std::string err = second.err();
     INFO(err);
     // Every open order the restart found was an earlier run's and was cancelled. The count
