@@ -1,6 +1,7 @@
 // Tests of exec::quote_manager with a gateway that replaces an order in one request (Binance
 // spot's order.cancelReplace): every outcome of the request ends with the slot holding what the
 // venue holds, the replacement never sent twice and never two orders of one slot resting.
+#include "desired_quotes_support.hpp"
 #include "quoter/exec/quote_manager.hpp"
 
 #include <catch2/catch.hpp>
@@ -71,12 +72,7 @@ quote_manager_config config() {
     return c;
 }
 
-desired_quotes quotes(std::int64_t bid, std::int64_t ask, std::int64_t size = 5) {
-    desired_quotes d;
-    d.bids[0] = {price{bid}, qty{size}};
-    d.asks[0] = {price{ask}, qty{size}};
-    return d;
-}
+using testing::quotes;
 
 exec_report report(client_order_id id, exec_kind kind, core::timestamp_ns at,
                    reject_reason reason = reject_reason::none) {

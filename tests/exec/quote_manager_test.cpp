@@ -1,5 +1,6 @@
 // Tests of exec::quote_manager against the simulated exchange: the quote lifecycle, replaces,
 // cancels retried, unknown outcomes and duplicate fills. One component, so one file.
+#include "desired_quotes_support.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
 
@@ -42,12 +43,7 @@ quote_manager_config test_manager_config() {
     return config;
 }
 
-desired_quotes quotes(std::int64_t bid, std::int64_t ask, std::int64_t size = 5) {
-    desired_quotes d;
-    d.bids[0] = {price{bid}, qty{size}};
-    d.asks[0] = {price{ask}, qty{size}};
-    return d;
-}
+using testing::quotes;
 
 /// An exchange quoting 99'990 / 100'010 with a manager wired to it.
 struct manager_fixture {
