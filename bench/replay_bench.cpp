@@ -8,8 +8,9 @@
 // - whole loop, one thread: the same, with core_loop as the event sink (simulated exchange with
 //   the queue model, account, risk engine and risk gate, strategy, quote manager), the way
 //   `quoter backtest --data` runs it;
-// - whole loop, two threads: the live engine's shape: the md thread decodes into md_events, an
-//   SPSC ring carries them, the core thread runs core_loop on each event in its slot (no copy);
+// - whole loop, two threads: the paper session's shape: the md thread decodes into md_events, an
+//   SPSC ring carries them (the books' depth beside them, through md::depth_sender and
+//   md::depth_receiver), the core thread runs core_loop on each event in its slot (no copy);
 //   messages/s of the whole pipeline;
 // - from the gzip file: capture_replayer + core_loop (engine::run_replay_backtest), which adds
 //   gunzip and line splitting.
@@ -25,6 +26,7 @@
 #include "quoter/engine/backtest.hpp"
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/md/capture.hpp"
+#include "quoter/md/depth_handoff.hpp"
 #include "quoter/md/feed_handler.hpp"
 
 #include <fmt/core.h>
@@ -112,21 +114,22 @@ struct loop_sink final : md::md_event_sink {
     }
 };
 
-/// The md thread's side of the two-thread pipeline: events into the ring (book events' depth
-/// records into the depth ring beside it, for the simulated exchange), spinning when full.
+/// The md thread's side of the two-thread pipeline: events into the ring (book events' depth,
+/// for the simulated exchange, through the depth hand-off of a paper session), spinning when full.
 using event_ring = core::spsc_ring<md::md_event, 4096>;
 using depth_ring = core::spsc_ring<md::md_depth, 4096>;
 struct ring_sink final : md::md_event_sink {
     ring_sink() noexcept { want_depth(true); }
     event_ring* ring = nullptr;
     depth_ring* depths = nullptr;
+    md::depth_sender sender;
     void on_event(const md::md_event& event) noexcept override {
         while (!ring->try_push(event)) {
             core::cpu_relax();
         }
     }
     void on_event_depth(const md::md_event& event, const md::md_depth& depth) noexcept override {
-        while (!md::push_with_depth(*ring, *depths, event, depth)) {
+        while (!sender.push(*ring, *depths, event, depth)) {
             core::cpu_relax();
         }
     }
@@ -239,16 +242,13 @@ result run_two_threads(const capture_lines& data, int repetitions, const bench_o
             }
             core_ready.store(true, std::memory_order_release);
             // Events are read in their slot (front/pop), as the live feed reads them: no copy.
+            md::depth_receiver receiver;
             const auto take = [&] {
                 const md::md_event* event = ring->front();
                 if (event == nullptr) {
                     return false;
                 }
-                const md::md_depth* depth = event->has_depth() ? depths->front() : nullptr;
-                loop.on_event(*event, depth, event->local_ns);
-                if (depth != nullptr) {
-                    depths->pop();
-                }
+                loop.on_event(*event, receiver.take(*event, *depths), event->local_ns);
                 ring->pop();
                 return true;
             };

@@ -7,8 +7,9 @@
 // callers did before the in-place API) and in place (try_emplace/consume, pop_batch to drain).
 // The md_event table has one more row, "+ depth": every event goes with an md::md_depth record
 // through a second ring (md::push_with_depth's order: the record copied in and committed, then
-// the event), which is what a consumer that asked for depth (a simulated exchange) pays per book
-// event; a live session never does.
+// the event), which is what a consumer that asked for depth (a simulated exchange) pays for a book
+// event whose levels below the top changed (md::depth_sender sends no record for the others, about
+// five book events in six on the captures); a live session never does.
 //
 // - Throughput: the producer pushes N events as fast as it can, the consumer pops and checks
 //   their sequence numbers; once with one pop per event, once draining whatever is available per

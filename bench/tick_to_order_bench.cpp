@@ -27,9 +27,9 @@
 // the same run with one symbol, with the books' memory and whether all stayed synced.
 //
 // Hand-off: the paper session's simulated exchange asks for depth, so the pushed -> popped hop of
-// a book event moves the compact md_event (two cache lines with its slot sequence) and its
-// md_depth record through the ring beside it; a live session moves the event alone (see
-// docs/latency.md, "The md -> core hand-off").
+// a book event moves the compact md_event (two cache lines with its slot sequence) and, when the
+// book's levels below the top changed, its md_depth record through the ring beside it; a live
+// session moves the event alone (see docs/latency.md, "The md -> core hand-off").
 //
 // Not measured here: the order's bytes on the socket (the written hop belongs to the live order
 // gateway's I/O thread).
@@ -419,10 +419,12 @@ double us(core::duration_ns ns) {
 /// One hop: every tick (count, p50, p99, p99.9, max), then, when given, the ticks that sent an
 /// order alone (count, p50, p99, max).
 /// What crosses the md -> core rings per event in these runs (a paper session: its simulated
-/// exchange asks for depth, so every valid book's event goes with a depth record).
+/// exchange asks for depth, so a valid book's event whose levels below the top changed goes with
+/// a depth record).
 void print_hand_off() {
-    fmt::print("  hand-off: md_event {} B ({} B ring slot), with each valid book a depth record of "
-               "{} B ({} B slot); a live session passes the event alone\n",
+    fmt::print("  hand-off: md_event {} B ({} B ring slot), with a valid book whose levels below "
+               "the top changed a depth record of {} B ({} B slot); a live session passes the "
+               "event alone\n",
                sizeof(md::md_event), live::md_ring::slot_bytes, sizeof(md::md_depth),
                live::md_depth_ring::slot_bytes);
 }

@@ -3,6 +3,7 @@
 #include "feed_session.hpp"
 #include "quoter/core/clock.hpp"
 #include "quoter/core/cpu.hpp"
+#include "quoter/md/depth_handoff.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -83,7 +84,7 @@ private:
             symbol_sequence = ++symbol_sequence_[event.symbol];
         }
         // Copied once, straight into the ring's slot, and numbered there (the depth record, when
-        // there is one, into its own ring's slot first: both or neither).
+        // one crosses, into its own ring's slot first: both or neither).
         const auto build = [&](md::md_event& slot) noexcept {
             slot.sequence = sequence;
             slot.symbol_sequence = symbol_sequence;
@@ -94,7 +95,7 @@ private:
             slot.pushed_ns = clock_.now();
         };
         const bool pushed = depth != nullptr
-                                ? md::push_with_depth(ring_, *depth_, event, *depth, build)
+                                ? depth_sender_.push(ring_, *depth_, event, *depth, build)
                                 : ring_.try_emplace([&](md::md_event& slot) noexcept {
                                       slot = event;
                                       build(slot);
@@ -111,6 +112,8 @@ private:
 
     md_ring& ring_;
     md_depth_ring* depth_;
+    /// Sends a depth record only when the levels below the top changed (md/depth_handoff.hpp).
+    md::depth_sender depth_sender_;
     core::wakeup* wakeup_;
     core::tsc_clock clock_ = core::tsc_clock::process();
     detail::frame_stamps frame_;

@@ -135,7 +135,7 @@ void check_book_matches_venue(futures_harness& h, md::symbol_id id, const std::s
             CHECK(levels[i].qty == *qty);
         }
     };
-    REQUIRE(match.has_depth());
+    REQUIRE((match.has_depth() || match.depth_kept()));
     CHECK(match_depth.sequence == match.sequence);
     CHECK(h.consumer.depth_breaks() == 0);
     same(bids, match_depth.bids, match.bid_count);

@@ -5,6 +5,7 @@
 
 #include "net/venue_process.hpp"
 #include "quoter/live/market_data_service.hpp"
+#include "quoter/md/depth_handoff.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -37,10 +38,13 @@ public:
         while (ring_->try_pop(event)) {
             ++events_;
             md::md_depth depth{};
-            if (event.has_depth()) {
-                // Published just before its event: at the front, with the event's sequence.
-                if (!depth_->try_pop(depth) || depth.sequence != event.sequence) {
+            // A record published just before its event, or the kept one with the event's top.
+            const md::md_depth* taken = depth_receiver_.take(event, *depth_);
+            if (event.has_depth() || event.depth_kept()) {
+                if (taken == nullptr || taken->sequence != event.sequence) {
                     ++depth_breaks_;
+                } else {
+                    depth = *taken;
                 }
             }
             if (event.sequence != next_sequence_) {
@@ -96,7 +100,7 @@ public:
         std::vector<md::feed_state> states; ///< State changes, in order.
         md::md_event last{};                ///< Latest book or state event.
         std::vector<md::md_event> books;    ///< Valid book events (when kept).
-        /// books[i]'s depth record (an empty one when it came without).
+        /// books[i]'s depth (an empty record when it came without).
         std::vector<md::md_depth> book_depths;
         bool valid = false; ///< book_valid of the latest event.
         std::uint64_t trades = 0;
@@ -122,7 +126,7 @@ public:
     void keep_books(bool keep) { keep_books_ = keep; }
     [[nodiscard]] std::uint64_t events() const noexcept { return events_; }
     [[nodiscard]] std::uint64_t sequence_breaks() const noexcept { return sequence_breaks_; }
-    /// Events flagged with depth whose record was missing or another event's.
+    /// Events flagged with depth whose depth was missing or another event's.
     [[nodiscard]] std::uint64_t depth_breaks() const noexcept { return depth_breaks_; }
     /// Trade prints whose id was not above the symbol's previous one (published twice).
     [[nodiscard]] std::uint64_t trade_repeats() const noexcept { return trade_repeats_; }
@@ -130,6 +134,7 @@ public:
 private:
     std::unique_ptr<md_ring> ring_;
     std::unique_ptr<md_depth_ring> depth_;
+    md::depth_receiver depth_receiver_;
     std::vector<symbol_events> per_symbol_;
     std::uint64_t depth_breaks_ = 0;
     std::uint64_t events_ = 0;

@@ -98,6 +98,7 @@ TEST_CASE("initial sync: valid books whose top matches the venue's snapshot", "[
     CHECK(match->best_bid().px < match->best_ask().px);
     // A consumer that gave no depth ring (a live session) gets no depth records.
     CHECK_FALSE(match->has_depth());
+    CHECK_FALSE(match->depth_kept());
     CHECK(h.consumer.depth_ring().empty_approx());
 
     // Counters are published every housekeeping period.

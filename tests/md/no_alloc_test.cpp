@@ -1,5 +1,6 @@
 // The market-data hot path allocates nothing once warmed up: a real capture is replayed through
-// feed_handler (decode + book_sync + md_publisher) into an spsc_ring on an md thread, while a
+// feed_handler (decode + book_sync + md_publisher) into an spsc_ring on an md thread, with the
+// books' depth through the depth hand-off (depth_sender, a depth ring, depth_receiver), while a
 // consumer thread reads the events in place. Counting hooks on the global operator new (every
 // form) and, in builds without ASan/TSan (which own malloc themselves), on malloc/calloc/realloc
 // count the allocations of those two threads after the warm-up; the test requires zero.
@@ -9,6 +10,7 @@
 // with a warning, and fails when the CI environment variable is set.
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/md/capture.hpp"
+#include "quoter/md/depth_handoff.hpp"
 #include "quoter/md/exchange_info.hpp"
 #include "quoter/md/feed_handler.hpp"
 #include "quoter/md/publisher.hpp"
@@ -122,6 +124,8 @@ loaded_capture load(const std::string& path, std::size_t max_lines) {
 struct consumer_result {
     std::uint64_t events = 0;
     std::uint64_t valid_books = 0;
+    std::uint64_t with_depth = 0;
+    std::uint64_t depth_mismatches = 0;
     std::uint64_t out_of_order = 0;
     std::int64_t last_bid_ticks = 0;
 };
@@ -143,7 +147,8 @@ TEST_CASE("the md thread and its consumer allocate nothing after warm-up", "[no_
     REQUIRE(capture.lines.size() > warmup_lines * 2);
 
     auto ring = std::make_unique<core::spsc_ring<md_event, ring_capacity>>();
-    ring_event_sink<ring_capacity> sink(*ring);
+    auto depths = std::make_unique<core::spsc_ring<md_depth, ring_capacity>>();
+    ring_event_sink<ring_capacity> sink(*ring, *depths);
     feed_handler feed(registry, sink);
     std::atomic<bool> md_done{false};
     std::atomic<bool> consumer_counting{false};
@@ -151,10 +156,16 @@ TEST_CASE("the md thread and its consumer allocate nothing after warm-up", "[no_
 
     std::thread consumer([&] {
         std::uint64_t last_sequence = 0;
+        depth_receiver receiver;
         const auto handle = [&](const md_event& e) noexcept {
             ++consumed.events;
             consumed.out_of_order += static_cast<std::uint64_t>(e.sequence <= last_sequence);
             last_sequence = e.sequence;
+            if (const md_depth* depth = receiver.take(e, *depths)) {
+                ++consumed.with_depth;
+                consumed.depth_mismatches += static_cast<std::uint64_t>(
+                    depth->sequence != e.sequence || depth->bids[0] != e.top.bid);
+            }
             if (e.book_valid()) {
                 ++consumed.valid_books;
                 consumed.last_bid_ticks = e.best_bid().px.ticks();
@@ -189,7 +200,8 @@ TEST_CASE("the md thread and its consumer allocate nothing after warm-up", "[no_
             (void)feed.on_message(capture.view(line), line.local_ns, symbol_id{0});
             // Replaying runs ahead of any consumer: pace it so that no event is dropped (a line
             // publishes at most a few events).
-            while (ring->size_approx() > ring_capacity - 16) {
+            while (ring->size_approx() > ring_capacity - 16 ||
+                   depths->size_approx() > ring_capacity - 16) {
                 std::this_thread::yield();
             }
         }
@@ -210,6 +222,12 @@ TEST_CASE("the md thread and its consumer allocate nothing after warm-up", "[no_
     CHECK(sink.dropped() == 0);
     CHECK(consumed.events > capture.lines.size() / 2);
     CHECK(consumed.valid_books > 1000);
+    // Every valid book came with its depth, a record or the kept one with the event's top.
+    CHECK(consumed.with_depth == consumed.valid_books);
+    CHECK(consumed.depth_mismatches == 0);
+    CHECK(sink.depth_sent().records() > 1000);
+    CHECK(sink.depth_sent().kept_events() > 1000);
+    CHECK(depths->front() == nullptr);
     CHECK(consumed.out_of_order == 0);
     CHECK(consumed.last_bid_ticks > 0);
     WARN("no_alloc: " << consumed.events << " events, " << sink.dropped() << " dropped, "

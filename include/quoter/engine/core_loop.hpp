@@ -179,8 +179,8 @@ public:
                              exec::desired_quotes& out) noexcept;
 
     /// Processes one market-data event at time now (ns, non-decreasing). depth: the event's
-    /// top-K levels (when it has them, md_flags::has_depth), fed to the simulated exchange;
-    /// without it the exchange sees the event's top of book alone.
+    /// top-K levels when it has them (its record, or md::depth_receiver's rebuild of it), fed to
+    /// the simulated exchange; without it the exchange sees the event's top of book alone.
     void on_event(const md::md_event& event, const md::md_depth* depth,
                   core::timestamp_ns now) noexcept;
     /// An event without depth (a live venue, the synthetic market's one-level books).

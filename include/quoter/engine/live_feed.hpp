@@ -3,7 +3,8 @@
 // md thread) started, the traded instrument looked up, and the core thread's drain of the ring
 // into the core loop with each tick's per-hop stamps (socket read ... popped ... order). A session
 // whose core feeds a simulated exchange asks for depth: valid books' top-K levels then come
-// through a second ring, each record just ahead of its event (see md_event.hpp); a live session
+// through a second ring, each record just ahead of its event and only when the levels below the
+// top changed (md::depth_receiver rebuilds the others, see md/depth_handoff.hpp); a live session
 // does not, and its md thread writes none.
 //
 // Threading: start() on the thread that becomes the core thread; drain(), idle() and view() on
@@ -16,6 +17,7 @@
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/engine/session_services.hpp"
 #include "quoter/live/market_data_service.hpp"
+#include "quoter/md/depth_handoff.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -87,17 +89,15 @@ public:
                 event->update_id != 0) {
                 last_update_id_ = event->update_id;
             }
-            // The event's depth record, published before it, is at the front of the depth ring
-            // (only a session that asked for depth gets events flagged with one).
-            const md::md_depth* depth = event->has_depth() ? depth_->front() : nullptr;
+            // Taken for every event, routed or not, so that the receiver stays in step with the
+            // md thread's sender (only a session that asked for depth gets events with depth).
+            const md::md_depth* depth =
+                depth_ != nullptr ? depth_receiver_.take(*event, *depth_) : nullptr;
             core_loop* loop = loop_of(*event);
             if (loop != nullptr) {
                 loop->set_tick_stamps(&stamps);
                 loop->on_event(*event, depth, now());
                 loop->set_tick_stamps(nullptr);
-            }
-            if (depth != nullptr) {
-                depth_->pop();
             }
             ring_->pop();
             finished(loop, stamps);
@@ -119,6 +119,8 @@ private:
     std::unique_ptr<live::md_ring> ring_;
     /// Depth records of valid books' events, when the session asked for them; else null.
     std::unique_ptr<live::md_depth_ring> depth_;
+    /// The depth of the events read from depth_ (changed ones come with a record).
+    md::depth_receiver depth_receiver_;
     std::unique_ptr<core::wakeup> wakeup_;
     live::market_data_service service_;
     core::idle_waiter waiter_;

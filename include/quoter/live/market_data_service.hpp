@@ -95,9 +95,11 @@ struct service_config {
     /// (core::idle_policy::block); nullptr when the core spins or yields. Must outlive the
     /// service.
     core::wakeup* wakeup = nullptr;
-    /// Where the top-K levels of every valid book's event go, for a consumer that wants them
-    /// (a simulated exchange consumes the feed); the event then carries md_flags::has_depth and
-    /// its record is pushed just before it (both or neither, see md_event.hpp). nullptr: the
+    /// Where the top-K levels of valid books' events go, for a consumer that wants them (a
+    /// simulated exchange consumes the feed), through an md::depth_sender: an event whose levels
+    /// below the top changed carries md_flags::has_depth and its record is pushed just before it
+    /// (both or neither), any other carries md_flags::depth_kept and no record (see
+    /// md/depth_handoff.hpp; the consumer reads them with an md::depth_receiver). nullptr: the
     /// consumer wants none and the md thread writes none. Must outlive the service; the core
     /// thread is its only consumer.
     md_depth_ring* depth = nullptr;

@@ -37,8 +37,11 @@
 // md_flags::has_depth set and its record carries the same `sequence`. Between threads the record
 // travels in a second SPSC ring beside the event ring, pushed just before its event and dropped
 // with it when either ring is full, so the consumer finds the record of an event flagged
-// has_depth at the front of the depth ring. A consumer that does not ask (a live session) gets
-// and pays for none.
+// has_depth at the front of the depth ring; and only when the levels below the top changed since
+// the symbol's last record: an event whose depth differs from that record only in the best levels
+// crosses alone, flagged md_flags::depth_kept, and the consumer rebuilds its depth from the kept
+// record and the event's top (see depth_handoff.hpp). A consumer that does not ask (a live
+// session) gets and pays for none.
 #pragma once
 
 #include "quoter/core/book_level.hpp"
@@ -76,6 +79,9 @@ struct md_flags {
     static constexpr std::uint8_t snapshot = 1U << 3;    ///< First book after a snapshot.
     /// An md_depth record with the same sequence goes with this event (see "Depth").
     static constexpr std::uint8_t has_depth = 1U << 4;
+    /// Set by a ring hand-off instead of has_depth: the event has depth but no record crossed
+    /// with it; its depth is its symbol's last record with the event's top as the best levels.
+    static constexpr std::uint8_t depth_kept = 1U << 5;
 };
 
 /// One trade print.
@@ -125,6 +131,9 @@ struct md_event {
     }
     [[nodiscard]] constexpr bool has_depth() const noexcept {
         return (flags & md_flags::has_depth) != 0;
+    }
+    [[nodiscard]] constexpr bool depth_kept() const noexcept {
+        return (flags & md_flags::depth_kept) != 0;
     }
     [[nodiscard]] constexpr core::book_level best_bid() const noexcept {
         return bid_count == 0 ? core::book_level{} : top.bid;

@@ -25,6 +25,7 @@
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/md/binance_decoder.hpp"
 #include "quoter/md/book_sync.hpp"
+#include "quoter/md/depth_handoff.hpp"
 #include "quoter/md/md_event.hpp"
 
 #include <cstddef>
@@ -62,45 +63,12 @@ private:
     bool wants_depth_ = false;
 };
 
-/// Producer side of an event and its depth record: claims a slot in both rings, fills them
-/// (build(md_event&) may adjust the event in its slot, e.g. number and stamp it, after the
-/// copy), commits the record, then the event. Returns false, committing neither, when either
-/// ring is full. The record is published before its event, so a consumer that sees the event
-/// finds the record at the front of the depth ring.
-template <std::size_t Capacity, std::size_t DepthCapacity, class Build>
-[[nodiscard]] bool push_with_depth(core::spsc_ring<md_event, Capacity>& events,
-                                   core::spsc_ring<md_depth, DepthCapacity>& depths,
-                                   const md_event& event, const md_depth& depth,
-                                   Build&& build) noexcept {
-    md_depth* depth_slot = depths.try_claim();
-    if (depth_slot == nullptr) {
-        return false;
-    }
-    md_event* event_slot = events.try_claim();
-    if (event_slot == nullptr) {
-        return false; // the claimed depth slot stays unpublished and is claimed again next time
-    }
-    *depth_slot = depth;
-    *event_slot = event;
-    build(*event_slot);
-    depth_slot->sequence = event_slot->sequence;
-    depths.commit();
-    events.commit();
-    return true;
-}
-
-template <std::size_t Capacity, std::size_t DepthCapacity>
-[[nodiscard]] bool push_with_depth(core::spsc_ring<md_event, Capacity>& events,
-                                   core::spsc_ring<md_depth, DepthCapacity>& depths,
-                                   const md_event& event, const md_depth& depth) noexcept {
-    return push_with_depth(events, depths, event, depth, [](md_event&) noexcept {});
-}
-
 /// Pushes events into an SPSC ring; a full ring drops the event and counts it (the core then
 /// sees a sequence gap and treats the book as unknown until the next event). Given a depth ring
-/// too, the sink wants depth: a valid book's record goes into the depth ring just before the
-/// event, and only when both rings have room (a full one drops both, so the two rings never
-/// disagree).
+/// too, the sink wants depth and sends it through a depth_sender: a valid book's record, when its
+/// levels below the top changed, goes into the depth ring just before the event, and only when
+/// both rings have room (a full one drops both, so the two rings never disagree); the consumer
+/// reads the depth with a depth_receiver.
 template <std::size_t Capacity, std::size_t DepthCapacity = Capacity>
 class ring_event_sink final : public md_event_sink {
 public:
@@ -116,15 +84,17 @@ public:
         }
     }
     void on_event_depth(const md_event& event, const md_depth& depth) noexcept override {
-        if (!push_with_depth(ring_, *depth_, event, depth)) {
+        if (!depth_sender_.push(ring_, *depth_, event, depth)) {
             ++dropped_;
         }
     }
     [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_; }
+    [[nodiscard]] const depth_sender& depth_sent() const noexcept { return depth_sender_; }
 
 private:
     core::spsc_ring<md_event, Capacity>& ring_;
     core::spsc_ring<md_depth, DepthCapacity>* depth_ = nullptr;
+    depth_sender depth_sender_;
     std::uint64_t dropped_ = 0;
 };
 
