@@ -175,12 +175,9 @@ TEST_CASE("a dropped connection is noticed and new requests are refused while it
     const std::array symbols{btcusdt()};
     auto config = gateway_config(*venue, secret);
     config.reconnect_delay_ms = 50;
-    exec::binance_spot_gateway gateway(config, symbols);
-    recording_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready(); }, 5s));
+    started_spot_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return !sink.reports.empty(); }, 5s));
@@ -201,12 +198,9 @@ TEST_CASE("a dropped order answer becomes unknown and resolves through order.sta
     auto config = gateway_config(venue, secret);
     config.request_timeout_ms = 300;
     config.user_data_stream = false; // only the query can tell
-    exec::binance_spot_gateway gateway(config, symbols);
-    recording_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready(); }, 5s));
+    started_spot_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
 
     net::io_loop loop;
     net::rest_client client(loop, net::testing::venue_rest_config(venue));
@@ -392,12 +386,9 @@ TEST_CASE("reconciliation cancels an earlier run's resting orders before new ord
         auto config = gateway_config(venue, secret);
         config.id_tag = tag;
         config.start_us = start_us;
-        exec::binance_spot_gateway earlier(config, symbols);
-        recording_sink sink;
-        earlier.set_report_sink(&sink);
-        earlier.start();
-        REQUIRE(poll_until(
-            earlier, [&] { return earlier.ready(); }, 5s));
+        started_spot_gateway started(config, symbols);
+        auto& earlier = started.gateway;
+        auto& sink = started.sink;
         for (int i = 1; i <= count; ++i) {
             REQUIRE(earlier.submit(resting_bid(static_cast<std::uint64_t>(i)), wall_ns()) ==
                     exec::gateway_error::none);
@@ -408,12 +399,8 @@ TEST_CASE("reconciliation cancels an earlier run's resting orders before new ord
     }
     REQUIRE(open_orders() == 3);
 
-    exec::binance_spot_gateway gateway(gateway_config(venue, secret), symbols);
-    recording_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready(); }, 5s));
+    started_spot_gateway started(gateway_config(venue, secret), symbols);
+    auto& gateway = started.gateway;
     CHECK(gateway.counters().reconcile_found.load() == 3);
     CHECK(gateway.counters().reconcile_cancelled.load() == 2);
     CHECK(gateway.counters().foreign_orders.load() == 1);
@@ -443,12 +430,9 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     auto config = gateway_config(venue, secret);
     config.kill_check_delay_ms = 50;
     config.kill_confirm_attempts = 3;
-    exec::binance_spot_gateway gateway(config, symbols);
-    recording_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready(); }, 5s));
+    started_spot_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
     net::io_loop loop;
     net::rest_client client(loop, net::testing::venue_rest_config(venue));
     const auto stat = [&](std::string_view key) {
@@ -489,12 +473,9 @@ TEST_CASE("an order.place answered 5xx after the venue executed it is resolved t
     const std::array symbols{btcusdt()};
     auto config = gateway_config(venue, secret);
     config.user_data_stream = false; // only the query can tell
-    exec::binance_spot_gateway gateway(config, symbols);
-    recording_sink sink;
-    gateway.set_report_sink(&sink);
-    gateway.start();
-    REQUIRE(poll_until(
-        gateway, [&] { return gateway.ready(); }, 5s));
+    started_spot_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
     net::io_loop loop;
     net::rest_client client(loop, net::testing::venue_rest_config(venue));
     REQUIRE(
@@ -521,12 +502,9 @@ TEST_CASE("a fill's report carries the venue's trade time, and account.status's 
     const std::array symbols{btcusdt()};
     std::int64_t fill_ms = 0;
     {
-        exec::binance_spot_gateway gateway(gateway_config(venue, secret), symbols);
-        recording_sink sink;
-        gateway.set_report_sink(&sink);
-        gateway.start();
-        REQUIRE(poll_until(
-            gateway, [&] { return gateway.ready(); }, 5s));
+        started_spot_gateway started(gateway_config(venue, secret), symbols);
+        auto& gateway = started.gateway;
+        auto& sink = started.sink;
         exec::order_request taking;
         taking.id = exec::client_order_id{1};
         taking.side = core::side::buy;

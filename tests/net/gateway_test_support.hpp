@@ -22,6 +22,7 @@
 
 namespace quoter::exec {
 class binance_futures_gateway;
+class binance_spot_gateway;
 } // namespace quoter::exec
 
 namespace quoter::gateway_test {
@@ -86,6 +87,7 @@ template <class Gateway> struct started_gateway {
     Gateway gateway;
 };
 
+using started_spot_gateway = started_gateway<exec::binance_spot_gateway>;
 using started_futures_gateway = started_gateway<exec::binance_futures_gateway>;
 
 /// After the venue expired or forgot the listenKey: true once the gateway made its second key,
