@@ -39,6 +39,7 @@ struct run_options {
     double speed = 1.0;
     double duration_s = 0.0;
     std::string out_dir = "out/paper";
+    bool mainnet = false;
 };
 
 struct backtest_options {
@@ -91,6 +92,9 @@ int run_cli(int argc, char** argv) {
         ->add_option("--duration", run.duration_s,
                      "Stop after this many wall-clock seconds (0: until Ctrl-C)")
         ->check(CLI::NonNegativeNumber);
+    run_cmd->add_flag("--mainnet", run.mainnet,
+                      "live: trade on Binance mainnet with real funds; needed as well as "
+                      "engine.testnet = false and engine.mainnet = true in the configuration");
 
     backtest_options backtest;
     auto* backtest_cmd = app.add_subcommand(
@@ -258,6 +262,7 @@ int run_cli(int argc, char** argv) {
             command.profile = run.profile;
             command.symbol = run.symbol;
             command.duration_s = run.duration_s;
+            command.mainnet_confirmed = run.mainnet;
             return run_live_command(command);
         }
         if (mode_given && run.mode == "paper_exchange") {

@@ -93,6 +93,11 @@ int run_live_command(const live_run_command& command) {
                              "it needs engine.testnet = false and engine.mainnet = true\n");
         return exit_invalid;
     }
+    if (!config.engine.testnet && !command.mainnet_confirmed) {
+        std::fprintf(stderr, "quoter run --mode live: the configuration trades on mainnet (real "
+                             "funds); confirm it on the command line with --mainnet\n");
+        return exit_invalid;
+    }
     const bool ed25519 = config.exchange.key_type == exec::api_key_type::ed25519;
     std::string private_key;
     if (ed25519) {

@@ -252,6 +252,27 @@ TEST_CASE("live: no credentials, or mainnet without the acknowledgement, never c
     CHECK(mainnet.err.find("mainnet") != std::string::npos);
     // The secret is never printed.
     CHECK(mainnet.err.find(api_secret) == std::string::npos);
+
+    // The configuration's acknowledgement alone is not enough: the command line confirms it.
+    // (Mainnet's endpoints point at a closed local port, so a run that got past the check
+    // reaches nothing.)
+    {
+        std::ofstream out(config);
+        out << "[engine]\nmode = \"live\"\nmarket = \"spot\"\nsymbol = \"BTCUSDT\"\n"
+               "testnet = false\nmainnet = true\n\n[exchange.spot]\n"
+               "rest_url = \"http://127.0.0.1:9\"\nws_url = \"ws://127.0.0.1:9\"\n"
+               "ws_api_url = \"ws://127.0.0.1:9/ws-api/v3\"\n";
+    }
+    const auto unconfirmed = quoter::test::run_to_end(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string()}, credentials, 60s);
+    CHECK(unconfirmed.status == 2);
+    CHECK(unconfirmed.err.find("--mainnet") != std::string::npos);
+    const auto confirmed = quoter::test::run_to_end(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--mainnet", "--duration", "2"},
+        credentials, 60s);
+    INFO(confirmed.out << confirmed.err);
+    CHECK(confirmed.err.find("confirm it on the command line") == std::string::npos);
+    CHECK(confirmed.err.find(api_secret) == std::string::npos);
 }
 
 TEST_CASE("live: after kill -9 a restart cancels the orders the dead run left on the venue "
