@@ -21,6 +21,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -89,6 +90,8 @@ struct persisted_state {
     bool kill_latched = false;
     risk::halt_reason kill_reason = risk::halt_reason::none;
     std::uint8_t padding_[6] = {};
+    /// The order and cancel counts of the risk rate windows, so that a restart keeps them.
+    risk::rate_memory rates;
     /// Not part of same(): it moves with every book update, and a change of it alone is saved
     /// with the periodic save rather than as a change.
     std::uint64_t last_md_update_id = 0;
@@ -98,7 +101,8 @@ struct persisted_state {
                cash_units == o.cash_units && trading_day == o.trading_day &&
                day_pnl_base == o.day_pnl_base && day_start_equity == o.day_start_equity &&
                last_order_sequence == o.last_order_sequence && order_count == o.order_count &&
-               orders == o.orders && kill_latched == o.kill_latched && kill_reason == o.kill_reason;
+               orders == o.orders && kill_latched == o.kill_latched &&
+               kill_reason == o.kill_reason && rates == o.rates;
     }
 };
 using persisted_board = ops::seqlock_board<persisted_state>;
@@ -183,6 +187,11 @@ private:
                  .price_ticks = o.price_ticks,
                  .qty_lots = o.qty_lots,
                  .filled_lots = o.filled_lots});
+        }
+        for (std::size_t i = 0; i < p.rates.count && i < p.rates.buckets.size(); ++i) {
+            const risk::rate_memory::bucket& b = p.rates.buckets[i];
+            state.rate_buckets.push_back(
+                {std::string(risk::to_string(b.window)), b.start, b.events});
         }
         state.kill_latched = p.kill_latched;
         state.kill_reason =
@@ -311,6 +320,7 @@ public:
         }
         p.kill_latched = state == risk::trading_state::killed;
         p.kill_reason = reason;
+        p.rates = loop.risk().checker().remembered_rates();
         p.last_md_update_id = md.last_update_id;
         persisted_.publish(p);
 
@@ -551,6 +561,24 @@ void session_services::restore_account(core_loop& loop) {
               " restored (start equity " +
               std::to_string(static_cast<double>(restored.day_start_equity) * unit) +
               "); a later day starts afresh");
+    }
+    // The orders and cancels sent before the restart still count against the rate limits and
+    // the cancel/trade ratio: without them a restart would reset max_orders_per_day.
+    risk::rate_memory rates;
+    std::uint64_t orders_today = 0;
+    for (const ops::state_rate_bucket& saved : restored.rate_buckets) {
+        const std::optional<risk::rate_window> window = risk::rate_window_from(saved.window);
+        if (!window || rates.count == rates.buckets.size()) {
+            p.log("state: rate window bucket \"" + saved.window + "\" ignored");
+            continue;
+        }
+        rates.buckets[rates.count++] = {saved.start_ns, saved.events, *window};
+        orders_today += *window == risk::rate_window::orders_per_day ? saved.events : 0;
+    }
+    if (rates.count != 0) {
+        loop.risk().restore_rates(rates);
+        p.log("state: order and cancel rate windows restored; " + std::to_string(orders_today) +
+              " orders of the saved day window still count against max_orders_per_day");
     }
 }
 

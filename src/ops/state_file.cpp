@@ -139,6 +139,10 @@ std::string serialize_state(const engine_state& s) {
         fmt::format_to(std::back_inserter(out), "order {} {} {} {} {} {}\n", o.client_id, o.symbol,
                        o.buy ? "buy" : "sell", o.price_ticks, o.qty_lots, o.filled_lots);
     }
+    for (const auto& r : s.rate_buckets) {
+        fmt::format_to(std::back_inserter(out), "rate {} {} {}\n", r.window, r.start_ns,
+                       r.events);
+    }
     fmt::format_to(std::back_inserter(out), "end {} {}\n", s.positions.size(),
                    s.open_orders.size());
     fmt::format_to(std::back_inserter(out), "{}{:08x}\n", trailer_key, crc_of(out));
@@ -218,6 +222,15 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
             o.symbol = std::string(words[2]);
             o.buy = words[3] == "buy";
             s.open_orders.push_back(std::move(o));
+        } else if (words[0] == "rate") {
+            state_rate_bucket r;
+            if (words.size() != 4 || !is_identifier(words[1], id_chars) ||
+                !parse_int(words[2], r.start_ns) || !parse_int(words[3], r.events) ||
+                r.events == 0) {
+                return fail("expected: rate <window> <start_ns> <events>");
+            }
+            r.window = std::string(words[1]);
+            s.rate_buckets.push_back(std::move(r));
         } else if (words[0] == "end") {
             std::size_t positions = 0;
             std::size_t orders = 0;
@@ -302,6 +315,13 @@ std::string save_state(const std::string& path, const engine_state& state) {
         if (!is_identifier(o.client_id, id_chars) || !is_identifier(o.symbol, id_chars)) {
             return fmt::format("order \"{}\" has an id or symbol outside [A-Za-z0-9._:/-]",
                                o.client_id);
+        }
+    }
+    for (const auto& r : state.rate_buckets) {
+        if (!is_identifier(r.window, id_chars) || r.events == 0) {
+            return fmt::format("rate window \"{}\" has characters outside [A-Za-z0-9._:/-] or "
+                               "no events",
+                               r.window);
         }
     }
     const std::string text = serialize_state(state);

@@ -327,4 +327,77 @@ std::uint64_t pre_trade_checker::total_rejections() const noexcept {
     return total;
 }
 
+std::string_view to_string(rate_window window) noexcept {
+    switch (window) {
+    case rate_window::orders_per_s:
+        return "orders_per_s";
+    case rate_window::orders_per_min:
+        return "orders_per_min";
+    case rate_window::orders_per_day:
+        return "orders_per_day";
+    case rate_window::cancels_per_s:
+        return "cancels_per_s";
+    case rate_window::ratio_cancels:
+        return "ratio_cancels";
+    case rate_window::ratio_fills:
+        return "ratio_fills";
+    }
+    return "unknown";
+}
+
+std::optional<rate_window> rate_window_from(std::string_view name) noexcept {
+    for (std::size_t i = 0; i < rate_window_count; ++i) {
+        const auto window = static_cast<rate_window>(i);
+        if (to_string(window) == name) {
+            return window;
+        }
+    }
+    return std::nullopt;
+}
+
+rate_memory pre_trade_checker::remembered_rates() const noexcept {
+    rate_memory memory;
+    const auto keep = [&](rate_window window, const auto& counter) {
+        counter.for_each_bucket([&](core::timestamp_ns start, std::uint32_t events) {
+            if (memory.count < memory.buckets.size()) {
+                memory.buckets[memory.count++] = {start, events, window};
+            }
+        });
+    };
+    keep(rate_window::orders_per_s, orders_per_s_);
+    keep(rate_window::orders_per_min, orders_per_min_);
+    keep(rate_window::orders_per_day, orders_per_day_);
+    keep(rate_window::cancels_per_s, cancels_per_s_);
+    keep(rate_window::ratio_cancels, ratio_cancels_);
+    keep(rate_window::ratio_fills, ratio_fills_);
+    return memory;
+}
+
+void pre_trade_checker::restore_rates(const rate_memory& memory) noexcept {
+    const std::size_t count = std::min(memory.count, memory.buckets.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        const rate_memory::bucket& b = memory.buckets[i];
+        switch (b.window) {
+        case rate_window::orders_per_s:
+            orders_per_s_.add(b.start, b.events);
+            break;
+        case rate_window::orders_per_min:
+            orders_per_min_.add(b.start, b.events);
+            break;
+        case rate_window::orders_per_day:
+            orders_per_day_.add(b.start, b.events);
+            break;
+        case rate_window::cancels_per_s:
+            cancels_per_s_.add(b.start, b.events);
+            break;
+        case rate_window::ratio_cancels:
+            ratio_cancels_.add(b.start, b.events);
+            break;
+        case rate_window::ratio_fills:
+            ratio_fills_.add(b.start, b.events);
+            break;
+        }
+    }
+}
+
 } // namespace quoter::risk

@@ -490,6 +490,73 @@ TEST_CASE("paper session restart: the saved position is restored and the positio
     CHECK(reloaded->state.trading_day == today_index());
 }
 
+namespace {
+
+/// Waits (bounded) for a metric of the child's /metrics to exceed zero; returns its last value.
+double metric_when_positive(const quoter_child& child, const std::string& name) {
+    const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
+    REQUIRE(port != 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(45);
+    double value = 0.0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (const auto metrics = http_request(port, "GET", "/metrics")) {
+            value = metric_value(metrics->body, name);
+            if (value > 0.0) {
+                break;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return value;
+}
+
+} // namespace
+
+TEST_CASE("paper session restart: orders sent before the restart still count against "
+          "max_orders_per_day",
+          "[app][venue][ops][state]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "27"});
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path state_dir = tmp.path() / "state";
+    fs::create_directories(state_dir);
+    const fs::path state_file = state_dir / "quoter-acct1-BTCUSDT.state";
+    const fs::path journal = tmp.path() / "journal.jsonl";
+    const fs::path config = tmp.path() / "paper.toml";
+    write_file(config, restart_config(venue, state_dir, journal, "max_orders_per_day = 2\n"));
+    const std::vector<std::string> args{
+        "run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"};
+    const std::map<std::string, std::string> env{{"QUOTER_HTTP_TOKEN", token}};
+    const std::string refused = "quoter_risk_refusals_total{reason=\"orders_per_day\"}";
+    {
+        // The first run sends the day's two orders (its first bid and ask); the requotes after
+        // them are refused.
+        quoter_child child(args, env);
+        CHECK(metric_when_positive(child, refused) > 0.0);
+        const std::string status = status_when(child, "\"orders_sent\":2");
+        INFO(child.err());
+        CHECK(status.find("\"orders_sent\":2") != std::string::npos);
+        child.signal(SIGINT);
+        CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    }
+    const auto saved = quoter::ops::load_state(state_file.string());
+    REQUIRE(saved.has_value());
+    std::uint32_t saved_day_orders = 0;
+    for (const auto& bucket : saved->state.rate_buckets) {
+        saved_day_orders += bucket.window == "orders_per_day" ? bucket.events : 0;
+    }
+    CHECK(saved_day_orders == 2);
+    // Restarted within the day: the limit is still used up, so nothing more goes out.
+    quoter_child child(args, env);
+    CHECK(metric_when_positive(child, refused) > 0.0);
+    const std::string status = status_when(child, "\"orders_sent\":");
+    INFO(child.err());
+    INFO(status);
+    CHECK_THAT(child.err(), Catch::Contains("2 orders of the saved day window still count"));
+    CHECK(status.find("\"orders_sent\":0") != std::string::npos);
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
+}
+
 TEST_CASE("paper session restart: a daily loss made before the restart still kills; a new day "
           "starts afresh",
           "[app][venue][ops][state]") {

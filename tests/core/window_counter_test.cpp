@@ -4,6 +4,8 @@
 
 #include <deque>
 #include <random>
+#include <utility>
+#include <vector>
 
 using quoter::core::ns_per_ms;
 using quoter::core::ns_per_s;
@@ -73,5 +75,29 @@ TEST_CASE("the count is never below the exact sliding count nor above window + o
         const std::uint64_t counted = counter.count(now);
         REQUIRE(counted >= exact);
         REQUIRE(counted <= events.size());
+    }
+}
+
+TEST_CASE("a window counter's buckets, replayed into a fresh counter, count and expire the same",
+          "[window_counter]") {
+    window_counter<4> counter(4 * ns_per_s); // 1 s buckets
+    counter.add(500 * ns_per_ms, 2);
+    counter.add(2'100 * ns_per_ms, 3);
+    counter.add(4'900 * ns_per_ms, 1);
+    std::vector<std::pair<timestamp_ns, std::uint32_t>> buckets;
+    counter.for_each_bucket([&](timestamp_ns start, std::uint32_t events) {
+        buckets.emplace_back(start, events);
+    });
+    REQUIRE(buckets.size() == 3);
+    CHECK(buckets[0] == std::pair<timestamp_ns, std::uint32_t>{0, 2});
+    CHECK(buckets[1] == std::pair<timestamp_ns, std::uint32_t>{2 * ns_per_s, 3});
+    CHECK(buckets[2] == std::pair<timestamp_ns, std::uint32_t>{4 * ns_per_s, 1});
+    window_counter<4> restored(4 * ns_per_s);
+    for (const auto& [start, events] : buckets) {
+        restored.add(start, events);
+    }
+    for (const timestamp_ns t : {5 * ns_per_s, 6 * ns_per_s + 1, 7 * ns_per_s, 9 * ns_per_s,
+                                 20 * ns_per_s}) {
+        CHECK(restored.count(t) == counter.count(t));
     }
 }

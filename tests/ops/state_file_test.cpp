@@ -32,6 +32,9 @@ ops::engine_state sample_state() {
     s.last_md_update_id = 77'000'000'123ULL;
     s.last_journal_seq = 4242;
     s.last_client_order_seq = 18;
+    s.rate_buckets = {{"orders_per_day", 1'795'996'400'000'000'000, 120},
+                      {"orders_per_day", 1'795'999'999'999'999'999 - 3'599'999'999'999, 7},
+                      {"ratio_cancels", 1'796'000'000'000'000'000, 3}};
     return s;
 }
 
@@ -146,6 +149,34 @@ TEST_CASE("state file: identifiers that cannot round trip are refused on save", 
     s.open_orders[0].client_id = "has space";
     CHECK(ops::save_state(dir.file("state"), s).find("outside") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(dir.file("state")));
+    s = sample_state();
+    s.rate_buckets[1].window = "orders per day";
+    CHECK(ops::save_state(dir.file("state"), s).find("outside") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.file("state")));
+}
+
+TEST_CASE("state file: a file without rate windows (an earlier quoter's) still loads",
+          "[state]") {
+    ops::engine_state s = sample_state();
+    s.rate_buckets.clear();
+    const auto parsed = ops::parse_state(ops::serialize_state(s));
+    REQUIRE(parsed.has_value());
+    CHECK(parsed->rate_buckets.empty());
+    CHECK(*parsed == s);
+}
+
+TEST_CASE("state file: a malformed rate line is refused with its line number", "[state]") {
+    std::string text = ops::serialize_state(sample_state());
+    const std::string good = "rate ratio_cancels 1796000000000000000 3\n";
+    const auto at = text.find(good);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, good.size(), "rate ratio_cancels 1796000000000000000 0\n");
+    const std::string body = text.substr(0, text.rfind("crc32 "));
+    const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
+                           static_cast<uInt>(body.size()));
+    const auto parsed = ops::parse_state(body + fmt::format("crc32 {:08x}\n", crc));
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK_THAT(parsed.error(), Catch::Contains("expected: rate <window> <start_ns> <events>"));
 }
 
 TEST_CASE("instance lock: a second engine on the same account and symbol is refused",

@@ -389,6 +389,53 @@ TEST_CASE("refused orders do not consume rate budget", "[pre_trade]") {
     CHECK(f.check(buy(1000, 1)) == reject_reason::new_orders_per_s);
 }
 
+TEST_CASE("rate windows remembered and restored: a restart keeps the day's order count",
+          "[pre_trade]") {
+    risk_limits l = generous();
+    l.max_new_orders_per_s = 0;
+    l.max_new_orders_per_min = 0;
+    l.max_orders_per_day = 5;
+    fixture before(l);
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(before.check(buy(1000, 1), mid_1000(), flat_account(),
+                             start + i * 60 * ns_per_s) == reject_reason::none);
+    }
+    before.checker.note_cancels(start, 3);
+    before.checker.note_fill(start + ns_per_s);
+    const rate_memory memory = before.checker.remembered_rates();
+    std::uint64_t day_orders = 0;
+    for (std::size_t i = 0; i < memory.count; ++i) {
+        day_orders += memory.buckets[i].window == rate_window::orders_per_day
+                          ? memory.buckets[i].events
+                          : 0;
+    }
+    CHECK(day_orders == 5);
+
+    // A fresh checker, as after a restart an hour later: the day's five orders still count.
+    fixture after(l);
+    after.checker.restore_rates(memory);
+    CHECK(after.checker.remembered_rates() == memory);
+    const core::timestamp_ns later = start + 3'600 * ns_per_s;
+    CHECK(after.check(buy(1000, 1), mid_1000(), flat_account(), later) ==
+          reject_reason::orders_per_day);
+    // A day later they have left the window, as they would have without the restart.
+    const core::timestamp_ns next_day = start + 91'000 * ns_per_s;
+    CHECK(after.check(buy(1000, 1), mid_1000(), flat_account(), next_day) ==
+          reject_reason::none);
+    // Without the restore the limit would have been reset.
+    fixture forgetful(l);
+    CHECK(forgetful.check(buy(1000, 1), mid_1000(), flat_account(), later) ==
+          reject_reason::none);
+}
+
+TEST_CASE("rate window names round trip", "[pre_trade]") {
+    for (std::size_t i = 0; i < rate_window_count; ++i) {
+        const auto window = static_cast<rate_window>(i);
+        CHECK(rate_window_from(to_string(window)) == window);
+    }
+    CHECK_FALSE(rate_window_from("orders_per_week").has_value());
+}
+
 TEST_CASE("cancels per second: counted, never refused, above the limit reported", "[pre_trade]") {
     fixture f; // 20 per second
     for (int i = 0; i < 19; ++i) {

@@ -69,6 +69,21 @@ public:
         return total_ == 0 ? std::numeric_limits<core::timestamp_ns>::max() : next_start_;
     }
 
+    /// Calls f(bucket_start, events) for every bucket holding events, oldest first: what a
+    /// restart must remember. add(bucket_start, events) for each, in this order, on a fresh
+    /// counter of the same window puts every event back in its bucket (buckets are aligned to
+    /// multiples of the width), so it is forgotten when it would have been.
+    template <class F> constexpr void for_each_bucket(F&& f) const {
+        for (std::size_t age = slot_count; age-- > 0;) {
+            const std::size_t slot = (head_ + slot_count - age) % slot_count;
+            if (slots_[slot] != 0) {
+                const core::timestamp_ns end =
+                    next_start_ - static_cast<core::duration_ns>(age) * width_;
+                f(end - width_, slots_[slot]);
+            }
+        }
+    }
+
     /// Bucket width in nanoseconds.
     [[nodiscard]] constexpr core::duration_ns bucket_width() const noexcept { return width_; }
 

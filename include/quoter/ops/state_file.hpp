@@ -47,6 +47,17 @@ struct state_order {
     friend bool operator==(const state_order&, const state_order&) = default;
 };
 
+/// One bucket of a risk rate window (risk::rate_memory): events counted from start_ns on, in
+/// the window named (risk::to_string(rate_window)), so that a restart keeps the order and cancel
+/// counts the rate limits and the cancel/trade ratio see.
+struct state_rate_bucket {
+    std::string window;
+    std::int64_t start_ns = 0;
+    std::uint32_t events = 0;
+
+    friend bool operator==(const state_rate_bucket&, const state_rate_bucket&) = default;
+};
+
 struct engine_state {
     std::string account; ///< Account label (not a key).
     std::string symbol;
@@ -65,6 +76,8 @@ struct engine_state {
     std::uint64_t last_md_update_id = 0; ///< Last applied depth update id.
     std::uint64_t last_journal_seq = 0;  ///< Last journal sequence number written.
     std::uint64_t last_client_order_seq = 0; ///< Client order ids are issued above this.
+    /// The risk rate windows' buckets, oldest first per window (none in older files).
+    std::vector<state_rate_bucket> rate_buckets;
 
     friend bool operator==(const engine_state&, const engine_state&) = default;
 };

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
+#include <string_view>
 
 namespace quoter::risk {
 
@@ -173,6 +174,43 @@ struct exposure {
                                                          const risk_limits& limits,
                                                          core::price price, double equity) noexcept;
 
+/// The sliding windows the checker counts orders and cancels in: the order rate limits, the
+/// cancel rate and the two sides of the cancel/trade ratio.
+enum class rate_window : std::uint8_t {
+    orders_per_s,
+    orders_per_min,
+    orders_per_day,
+    cancels_per_s,
+    ratio_cancels,
+    ratio_fills,
+};
+inline constexpr std::size_t rate_window_count = 6;
+
+/// Stable snake_case name ("orders_per_day"), as the state file writes it.
+[[nodiscard]] std::string_view to_string(rate_window window) noexcept;
+[[nodiscard]] std::optional<rate_window> rate_window_from(std::string_view name) noexcept;
+
+/// What the rate windows remember: every bucket holding events, oldest first per window. Saved
+/// with the engine's state so that the orders and cancels sent before a restart still count
+/// against the limits after it (a restart must not reset max_orders_per_day). Fixed size: it
+/// crosses to the state saver by copy.
+struct rate_memory {
+    struct bucket {
+        core::timestamp_ns start = 0; ///< Start of the bucket, the clock the checker runs on.
+        std::uint32_t events = 0;
+        rate_window window = rate_window::orders_per_s;
+
+        friend bool operator==(const bucket&, const bucket&) = default;
+    };
+    /// Every bucket of every window (21 + 61 + 25 + 21 + 61 + 61).
+    static constexpr std::size_t max_buckets = 250;
+
+    std::array<bucket, max_buckets> buckets{};
+    std::size_t count = 0;
+
+    friend bool operator==(const rate_memory&, const rate_memory&) = default;
+};
+
 class pre_trade_checker {
 public:
     /// The sink must outlive the checker.
@@ -216,6 +254,12 @@ public:
 
     /// Cancels per fill over the ratio window (0 below cancel_trade_min_cancels cancels).
     [[nodiscard]] double cancel_trade_ratio(core::timestamp_ns now) noexcept;
+
+    /// The rate windows' buckets, for the state file.
+    [[nodiscard]] rate_memory remembered_rates() const noexcept;
+    /// Puts back what remembered_rates() gave before a restart. Call before the first order or
+    /// cancel: the buckets go back in time order.
+    void restore_rates(const rate_memory& memory) noexcept;
 
     /// Rejections so far with this reason.
     [[nodiscard]] std::uint64_t rejections(reject_reason reason) const noexcept {

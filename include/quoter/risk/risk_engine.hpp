@@ -190,6 +190,10 @@ public:
         day_start_equity_ = start_equity;
     }
 
+    /// Puts back the order and cancel counts of the rate windows saved before a restart
+    /// (pre_trade_checker::restore_rates). Call before the first order.
+    void restore_rates(const rate_memory& memory) noexcept { checker_.restore_rates(memory); }
+
 private:
     void set_inventory_breach(std::uint16_t symbol_id, bool breached,
                               core::timestamp_ns now) noexcept;
