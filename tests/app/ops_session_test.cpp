@@ -23,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -510,22 +511,35 @@ double metric_when_positive(const quoter_child& child, const std::string& name) 
     return value;
 }
 
+/// A venue and a paper configuration with a state directory, a journal and the given [risk]
+/// keys, as every restart test below runs them, on account acct1, BTCUSDT.
+struct restart_session {
+    restart_session(const std::string& seed, const std::string& risk)
+        : venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", seed}), tmp("app-ops"),
+          state_dir(tmp.path() / "state"), state_file(state_dir / "quoter-acct1-BTCUSDT.state"),
+          journal(tmp.path() / "journal.jsonl"), config(tmp.path() / "paper.toml"),
+          args{"run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"} {
+        fs::create_directories(state_dir);
+        write_file(config, restart_config(venue, state_dir, journal, risk));
+    }
+
+    venue_process venue;
+    quoter::test::temp_dir tmp;
+    fs::path state_dir;
+    fs::path state_file;
+    fs::path journal;
+    fs::path config;
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env{{"QUOTER_HTTP_TOKEN", token}};
+};
+
 } // namespace
 
 TEST_CASE("paper session restart: orders sent before the restart still count against "
           "max_orders_per_day",
           "[app][venue][ops][state]") {
-    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "27"});
-    quoter::test::temp_dir tmp("app-ops");
-    const fs::path state_dir = tmp.path() / "state";
-    fs::create_directories(state_dir);
-    const fs::path state_file = state_dir / "quoter-acct1-BTCUSDT.state";
-    const fs::path journal = tmp.path() / "journal.jsonl";
-    const fs::path config = tmp.path() / "paper.toml";
-    write_file(config, restart_config(venue, state_dir, journal, "max_orders_per_day = 2\n"));
-    const std::vector<std::string> args{
-        "run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"};
-    const std::map<std::string, std::string> env{{"QUOTER_HTTP_TOKEN", token}};
+    const restart_session session("27", "max_orders_per_day = 2\n");
+    const auto& [args, env] = std::tie(session.args, session.env);
     const std::string refused = "quoter_risk_refusals_total{reason=\"orders_per_day\"}";
     {
         // The first run sends the day's two orders (its first bid and ask); the requotes after
@@ -538,7 +552,7 @@ TEST_CASE("paper session restart: orders sent before the restart still count aga
         child.signal(SIGINT);
         CHECK(child.wait(std::chrono::seconds(30)) == 0);
     }
-    const auto saved = quoter::ops::load_state(state_file.string());
+    const auto saved = quoter::ops::load_state(session.state_file.string());
     REQUIRE(saved.has_value());
     std::uint32_t saved_day_orders = 0;
     for (const auto& bucket : saved->state.rate_buckets) {
@@ -560,23 +574,14 @@ TEST_CASE("paper session restart: orders sent before the restart still count aga
 TEST_CASE("paper session restart: a daily loss made before the restart still kills; a new day "
           "starts afresh",
           "[app][venue][ops][state]") {
-    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "26"});
-    quoter::test::temp_dir tmp("app-ops");
-    const fs::path state_dir = tmp.path() / "state";
-    fs::create_directories(state_dir);
-    const fs::path state_file = state_dir / "quoter-acct1-BTCUSDT.state";
-    const fs::path journal = tmp.path() / "journal.jsonl";
-    const fs::path config = tmp.path() / "paper.toml";
-    write_file(config, restart_config(venue, state_dir, journal, "daily_loss_pct = 1.0\n"));
+    const restart_session session("26", "daily_loss_pct = 1.0\n");
+    const auto& [args, env, state_file] = std::tie(session.args, session.env, session.state_file);
     // Flat after losing 200 USDT today: 2% of the day's 10,000 start, above the 1% limit.
     quoter::ops::engine_state saved = crashed_state();
     saved.cash = 1'000'000'000 - 20'000'000;
     saved.trading_day = today_index();
     saved.daily_pnl_base = 0;
     saved.day_start_equity = 1'000'000'000;
-    const std::vector<std::string> args{
-        "run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"};
-    const std::map<std::string, std::string> env{{"QUOTER_HTTP_TOKEN", token}};
     SECTION("same day: the loss counts and the daily-loss limit kills") {
         REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
         quoter_child child(args, env);
