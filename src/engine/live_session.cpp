@@ -150,11 +150,13 @@ struct starting_account {
         venue.quote_asset = std::string(held.quote_asset.view());
         return venue;
     }
-    const exec::futures_wallet wallet = exec::futures_wallet_of(gateway.balances(), trading);
+    // One read of both, so the wallet and the position are of one state.
+    const exec::futures_account account = gateway.account();
+    const exec::futures_wallet wallet = exec::futures_wallet_of(account.balances, trading);
     venue.wallet_listed = wallet.listed;
     venue.wallet_units = wallet.wallet_units;
     venue.wallet_as_of_ms = wallet.as_of_ms;
-    for (const exec::futures_position& position : gateway.positions()) {
+    for (const exec::futures_position& position : account.positions) {
         if (position.symbol == 0) {
             venue.position = position.amount;
             venue.entry_price = position.entry_price;
@@ -262,7 +264,8 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     // holds from the first order and PnL counts nothing held at the start as a gain. Spot: the
     // base asset is the position, valued at the first mid of the synced book (its cost basis,
     // so it starts with no unrealized PnL), the quote asset the cash. Futures: the wallet
-    // balance is the cash; the position (positionRisk) is adopted at the venue's entry price.
+    // balance is the cash; the position is adopted at the venue's entry price (both of one
+    // GET /fapi/v2/account).
     const core::symbol_spec& trading = instrument.trading_spec;
     starting_account start;
     std::optional<md::md_event> first_event;
@@ -300,7 +303,8 @@ live_summary run_live_session(const live_session_config& config, const std::atom
                 " listed; the account starts from the configured cash with no inventory");
         }
     } else {
-        const exec::futures_wallet wallet = exec::futures_wallet_of(gateway.balances(), trading);
+        const exec::futures_account account = gateway.account();
+        const exec::futures_wallet wallet = exec::futures_wallet_of(account.balances, trading);
         if (wallet.listed) {
             portfolio::account valued(trading, {});
             valued.restore(core::qty{0}, 0, wallet.wallet_units);
@@ -312,7 +316,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             log("balance: no wallet balance in " + std::string(trading.name().view()) +
                 "'s margin asset; the account starts from the configured cash");
         }
-        for (const exec::futures_position& held : gateway.positions()) {
+        for (const exec::futures_position& held : account.positions) {
             if (held.symbol == 0 && held.amount.lots() != 0) {
                 start.position = held.amount;
                 start.cost_units = trading.notional_units(held.entry_price, held.amount);

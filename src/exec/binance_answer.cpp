@@ -2,6 +2,9 @@
 
 #include "exec/binance_json.hpp"
 
+#include <charconv>
+#include <system_error>
+
 namespace quoter::exec {
 
 std::string_view describe(answer_outcome outcome) noexcept {
@@ -202,8 +205,8 @@ bool read_replace(detail::dom::object object, std::span<const core::symbol_spec>
     return true;
 }
 
-/// Reads the elements of a list result: orders, or (futures positionRisk) positions, or
-/// (futures GET /fapi/v2/balance) balances.
+/// Reads the elements of a list result: orders of openOrders.status, openOrders.cancelAll and
+/// GET /fapi/v1/openOrders.
 void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
     for (const detail::dom::element item : list) {
         detail::dom::object object;
@@ -213,33 +216,63 @@ void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
         answered_order order;
         if (read_order(object, state.symbols, order)) {
             state.add(state.orders, order);
+        }
+    }
+}
+
+/// entryPrice of a futures position, to the nearest tick (Binance prints it with more decimals
+/// than the tick); unknown when absent or unreadable.
+void read_entry_price(detail::field_reader& fields, const core::symbol_spec& spec,
+                      position_amount& position) noexcept {
+    const std::string_view text = fields.optional_text("entryPrice");
+    double value = 0.0;
+    if (text.empty() ||
+        std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc{}) {
+        return;
+    }
+    position.entry_price = spec.round_nearest(value);
+    position.entry_price_known = true;
+}
+
+/// GET /fapi/v2/account: the wallet of every asset ("assets": walletBalance, crossWalletBalance,
+/// updateTime) and the position of every symbol ("positions": positionAmt, entryPrice,
+/// updateTime), all of one state of the account. Positions of symbols outside the table and of
+/// a hedge-mode side (LONG, SHORT) are skipped.
+void read_futures_account(detail::dom::array assets, detail::dom::array positions,
+                          answer_decoder::impl& state) noexcept {
+    for (const detail::dom::element item : assets) {
+        detail::dom::object object;
+        if (item.get(object) != simdjson::SUCCESS) {
             continue;
         }
         detail::field_reader fields(object);
-        if (fields.has("balance") && fields.has("asset")) {
-            // GET /fapi/v2/balance: wallet balance and cross wallet balance.
-            asset_balance balance;
-            balance.asset.assign(fields.text("asset"));
-            balance.free_e8 = fields.e8("balance");
-            balance.locked_e8 =
-                fields.has("crossWalletBalance") ? fields.e8("crossWalletBalance") : 0;
-            balance.update_time_ms = fields.optional_integer("updateTime", 0);
-            if (fields.ok) {
-                state.add(state.balances, balance);
-            }
-            continue;
-        }
-        if (!fields.has("positionAmt")) {
-            continue;
-        }
-        const std::uint32_t symbol = detail::find_symbol(state.symbols, fields.text("symbol"));
-        if (!fields.ok || symbol == state.symbols.size()) {
-            continue; // a symbol this engine does not trade
-        }
-        const core::qty amount = fields.signed_qty("positionAmt", state.symbols[symbol]);
-        const std::int64_t update_time_ms = fields.optional_integer("updateTime", 0);
+        asset_balance balance;
+        balance.asset.assign(fields.text("asset"));
+        balance.free_e8 = fields.e8("walletBalance");
+        balance.locked_e8 = fields.has("crossWalletBalance") ? fields.e8("crossWalletBalance") : 0;
+        balance.update_time_ms = fields.optional_integer("updateTime", 0);
         if (fields.ok) {
-            state.add(state.positions, position_amount{symbol, amount, update_time_ms});
+            state.add(state.balances, balance);
+        }
+    }
+    for (const detail::dom::element item : positions) {
+        detail::dom::object object;
+        if (item.get(object) != simdjson::SUCCESS) {
+            continue;
+        }
+        detail::field_reader fields(object);
+        const std::string_view side = fields.optional_text("positionSide");
+        const std::uint32_t symbol = detail::find_symbol(state.symbols, fields.text("symbol"));
+        if (!fields.ok || symbol == state.symbols.size() || (!side.empty() && side != "BOTH")) {
+            continue;
+        }
+        position_amount position;
+        position.symbol = symbol;
+        position.amount = fields.signed_qty("positionAmt", state.symbols[symbol]);
+        position.update_time_ms = fields.optional_integer("updateTime", 0);
+        read_entry_price(fields, state.symbols[symbol], position);
+        if (fields.ok) {
+            state.add(state.positions, position);
         }
     }
 }
@@ -373,7 +406,14 @@ const api_answer& answer_decoder::decode_rest(int http_status, std::string_view 
         if (!parsed) {
             answer_.outcome = answer_outcome::malformed;
         } else if (root.get(object) == simdjson::SUCCESS) {
-            answer_.has_order = read_order(object, impl_->symbols, answer_.order);
+            detail::dom::array assets;
+            detail::dom::array positions;
+            if (object.at_key("assets").get(assets) == simdjson::SUCCESS &&
+                object.at_key("positions").get(positions) == simdjson::SUCCESS) {
+                read_futures_account(assets, positions, *impl_);
+            } else {
+                answer_.has_order = read_order(object, impl_->symbols, answer_.order);
+            }
         } else if (detail::dom::array list; root.get(list) == simdjson::SUCCESS) {
             read_list(list, *impl_);
         }

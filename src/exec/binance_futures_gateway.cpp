@@ -39,8 +39,7 @@ enum class request_kind : std::uint8_t {
     listen_key,       ///< POST /fapi/v1/listenKey.
     keepalive,        ///< PUT /fapi/v1/listenKey.
     open_orders,      ///< Reconciliation: GET /fapi/v1/openOrders (every symbol).
-    positions,        ///< Reconciliation: GET /fapi/v2/positionRisk.
-    balances,         ///< Reconciliation: GET /fapi/v2/balance.
+    account,          ///< Reconciliation: GET /fapi/v2/account (positions and wallets).
     reconcile_cancel, ///< Reconciliation: DELETE /fapi/v1/order of an order this run does not own.
     kill_check,       ///< After a cancel-all: GET /fapi/v1/openOrders of the symbol.
     heartbeat,        ///< POST /fapi/v1/countdownCancelAll.
@@ -347,8 +346,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             resend_place(p, now_ms);
             return;
         case request_kind::open_orders:
-        case request_kind::positions:
-        case request_kind::balances:
+        case request_kind::account:
             if (p.generation == reconcile_generation) {
                 send_reconcile_query(p, now_ms);
             } else {
@@ -459,10 +457,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             }
             return;
         case request_kind::open_orders:
-        case request_kind::positions:
-        case request_kind::balances:
+        case request_kind::account:
         case request_kind::reconcile_cancel:
-            on_reconcile_answer(p, answer, response.body, now_ms);
+            on_reconcile_answer(p, answer, now_ms);
             return;
         case request_kind::kill_check:
             on_kill_check_answer(p, answer, now_ms);
@@ -505,8 +502,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case request_kind::status:
         case request_kind::open_orders:
-        case request_kind::positions:
-        case request_kind::balances:
+        case request_kind::account:
         case request_kind::reconcile_cancel:
         case request_kind::listen_key:
             // Asked again after a pause (a reconciliation cancel is idempotent: the order is
@@ -882,8 +878,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         balances.push_back(balance);
     }
 
-    /// Caller holds positions_mutex. entry: kept when not given.
-    void set_position(const position_amount& position, std::optional<core::price> entry = {}) {
+    /// Caller holds positions_mutex. The entry price is kept when the position does not tell
+    /// it (ACCOUNT_UPDATE's decoder keeps the amounts only).
+    void set_position(const position_amount& position) {
         for (futures_position& known : positions) {
             if (known.symbol == position.symbol) {
                 if (!not_older(position.update_time_ms, known.update_time_ms)) {
@@ -891,37 +888,16 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 }
                 known.amount = position.amount;
                 known.update_time_ms = position.update_time_ms;
-                if (entry.has_value()) {
-                    known.entry_price = *entry;
+                if (position.entry_price_known) {
+                    known.entry_price = position.entry_price;
                 }
                 return;
             }
         }
         positions.push_back({.symbol = position.symbol,
                              .amount = position.amount,
-                             .entry_price = entry.value_or(core::price{}),
+                             .entry_price = position.entry_price,
                              .update_time_ms = position.update_time_ms});
-    }
-
-    /// positionRisk's entryPrice of a symbol (the decoder keeps the amounts only); it may have
-    /// more decimals than the tick, so it is rounded to the nearest tick.
-    [[nodiscard]] core::price entry_price_of(std::string_view body, std::uint32_t symbol) const {
-        std::string key = "\"symbol\":\"";
-        key += symbols[symbol].name().view();
-        key += '"';
-        const auto at = body.find(key);
-        const auto entry = at == std::string_view::npos ? at : body.find("\"entryPrice\":\"", at);
-        if (entry == std::string_view::npos) {
-            return core::price{};
-        }
-        const auto first = entry + 14;
-        const auto last = body.find('"', first);
-        double value = 0.0;
-        if (last == std::string_view::npos ||
-            std::from_chars(body.data() + first, body.data() + last, value).ec != std::errc{}) {
-            return core::price{};
-        }
-        return symbols[symbol].round_nearest(value);
     }
 
     // ---- reconciliation: every time the stream opens, before new orders are taken ---------
@@ -940,12 +916,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void send_reconcile_query(pending_request& q, std::int64_t now_ms) {
         const std::int64_t venue_ms = now_ms + offset_ms.load();
-        send_own(
-            q,
-            q.kind == request_kind::open_orders ? io_encoder.open_orders(io_buffer, {}, venue_ms)
-            : q.kind == request_kind::balances  ? io_encoder.balance(io_buffer, venue_ms)
-                                                : io_encoder.position_risk(io_buffer, {}, venue_ms),
-            now_ms);
+        send_own(q,
+                 q.kind == request_kind::open_orders
+                     ? io_encoder.open_orders(io_buffer, {}, venue_ms)
+                     : io_encoder.account(io_buffer, venue_ms),
+                 now_ms);
     }
 
     void send_reconcile_cancel(pending_request& q, std::int64_t now_ms) {
@@ -955,8 +930,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                  now_ms);
     }
 
-    void on_reconcile_answer(pending_request& p, const api_answer& answer, std::string_view body,
-                             std::int64_t now_ms) {
+    void on_reconcile_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         if (p.generation != reconcile_generation) {
             p.active = false; // an earlier round's: the current one asks for itself
             return;
@@ -974,20 +948,15 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         }
         p.active = false;
-        if (p.kind == request_kind::positions) {
+        if (p.kind == request_kind::account) {
+            // Positions and wallets of one state of the account: they replace what earlier
+            // readings and events said, together, so no amount is older than another's time.
             {
                 const std::lock_guard<std::mutex> lock(positions_mutex);
                 positions.clear();
                 for (const position_amount& position : decoder.listed_positions()) {
-                    set_position(position, entry_price_of(body, position.symbol));
+                    set_position(position);
                 }
-            }
-            finish_reconcile_step(now_ms);
-            return;
-        }
-        if (p.kind == request_kind::balances) {
-            {
-                const std::lock_guard<std::mutex> lock(positions_mutex);
                 balances.assign(decoder.listed_balances().begin(), decoder.listed_balances().end());
             }
             finish_reconcile_step(now_ms);
@@ -1028,16 +997,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         }
         if (!positions_asked) {
-            // Positions and balances, both before the first order.
+            // Positions and wallets, before the first order.
             positions_asked = true;
-            reconcile_steps += 2;
-            for (const request_kind kind : {request_kind::positions, request_kind::balances}) {
-                pending_request& q = slot(take_io_id());
-                q.kind = kind;
-                q.order.symbol = all_symbols;
-                q.generation = reconcile_generation;
-                send_reconcile_query(q, now_ms);
-            }
+            reconcile_steps += 1;
+            pending_request& q = slot(take_io_id());
+            q.kind = request_kind::account;
+            q.order.symbol = all_symbols;
+            q.generation = reconcile_generation;
+            send_reconcile_query(q, now_ms);
             return;
         }
         counters.reconciles.fetch_add(1, std::memory_order_relaxed);
@@ -1141,8 +1108,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::open_orders:
         case request_kind::kill_check:
             return every_symbol ? 40 : 1;
-        case request_kind::positions:
-        case request_kind::balances:
+        case request_kind::account:
             return 5;
         case request_kind::heartbeat:
             return 10;
@@ -1279,6 +1245,11 @@ std::vector<futures_position> binance_futures_gateway::positions() const {
 std::vector<asset_balance> binance_futures_gateway::balances() const {
     const std::lock_guard<std::mutex> lock(impl_->positions_mutex);
     return impl_->balances;
+}
+
+futures_account binance_futures_gateway::account() const {
+    const std::lock_guard<std::mutex> lock(impl_->positions_mutex);
+    return {.positions = impl_->positions, .balances = impl_->balances};
 }
 
 const binance_gateway_counters& binance_futures_gateway::counters() const noexcept {

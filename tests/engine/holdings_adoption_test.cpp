@@ -253,11 +253,12 @@ TEST_CASE("futures: the wallet is adopted, the fills after its reading kept on t
     CHECK(f.loop.account().equity() == Approx(equity_before + 500.0));
 }
 
-TEST_CASE("futures: a wallet last changed before more fills than the loop keeps is left out; "
-          "the position is still adopted",
+TEST_CASE("futures: position and wallet of one reading are as of the later of their times: a "
+          "wallet unchanged since before more fills than the loop keeps is adopted",
           "[engine][holdings]") {
     fixture f;
-    // The wallet is as of venue time 1 (nothing changed it since); 300 round-trip fills since.
+    // The wallet is as of venue time 1 (no fill changed it since: no fee, nothing realized);
+    // 300 round-trip fills since, each in the reading's position time.
     std::int64_t venue_ms = 10;
     for (int i = 0; i < 150; ++i) {
         f.deliver(fill(core::side::buy, btc / 100, ++venue_ms, 100 + 2 * i));
@@ -266,12 +267,14 @@ TEST_CASE("futures: a wallet last changed before more fills than the loop keeps 
     REQUIRE(f.loop.account().position() == core::qty{0});
     const double equity_before = f.loop.account().equity();
     // A fill the position reading (as of venue_ms + 1) holds and the account has not booked.
+    // The wallet holds 500 USDT more than the account: a transfer at venue time 1 no report told.
     const holdings_adoption adoption =
         adopt_venue_holdings(f.loop, f.futures(btc / 10, venue_ms + 1, 100'500.0, 1));
     CHECK(adoption.adopted);
     CHECK(adoption.not_adopted.empty());
     CHECK(f.loop.account().position() == core::qty{btc / 10});
-    CHECK(f.loop.account().equity() == Approx(equity_before));
+    CHECK(f.wallet_units() == f.usdt(100'500.0));
+    CHECK(f.loop.account().equity() == Approx(equity_before + 500.0));
     f.deliver(fill(core::side::buy, btc / 10, venue_ms + 1, 999));
     CHECK(f.loop.account().position() == core::qty{btc / 10});
 }

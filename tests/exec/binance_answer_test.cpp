@@ -301,14 +301,25 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     REQUIRE(futures.has_value());
     const std::array futures_symbols{*futures};
     answer_decoder rest(futures_symbols);
-    const auto& positions = rest.decode_rest(
+    // GET /fapi/v2/account (the documented single-asset shape): every asset's wallet and every
+    // symbol's position, each with the venue time of its last change.
+    const auto& futures_account = rest.decode_rest(
         200,
-        R"([{"symbol":"BTCUSDT","positionAmt":"-0.250","entryPrice":"96000.0","breakEvenPrice":"96010.0","markPrice":"95990.00000000","unRealizedProfit":"2.50000000","liquidationPrice":"0","leverage":"5","maxNotionalValue":"8000000","marginType":"cross","isolatedMargin":"0.00000000","isAutoAddMargin":"false","positionSide":"BOTH","notional":"-23997.50000000","isolatedWallet":"0","updateTime":1733300000000},{"symbol":"DOGEUSDT","positionAmt":"100","entryPrice":"0.4","breakEvenPrice":"0.4","markPrice":"0.4","unRealizedProfit":"0","liquidationPrice":"0","leverage":"5","maxNotionalValue":"1","marginType":"cross","isolatedMargin":"0","isAutoAddMargin":"false","positionSide":"BOTH","notional":"40","isolatedWallet":"0","updateTime":1}])",
-        5, -1, -1, 0);
-    CHECK(positions.outcome == answer_outcome::ok);
-    REQUIRE(rest.listed_positions().size() == 1);
+        R"({"feeTier":0,"feeBurn":true,"canTrade":true,"canDeposit":true,"canWithdraw":true,"updateTime":0,"multiAssetsMargin":false,"tradeGroupId":-1,"totalInitialMargin":"0.00000000","totalMaintMargin":"0.00000000","totalWalletBalance":"122607.35137903","totalUnrealizedProfit":"2.50000000","totalMarginBalance":"122609.85137903","totalPositionInitialMargin":"0.00000000","totalOpenOrderInitialMargin":"0.00000000","totalCrossWalletBalance":"23.72469206","totalCrossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","assets":[{"asset":"USDT","walletBalance":"122607.35137903","unrealizedProfit":"2.50000000","marginBalance":"122609.85137903","maintMargin":"0.00000000","initialMargin":"0.00000000","positionInitialMargin":"0.00000000","openOrderInitialMargin":"0.00000000","crossWalletBalance":"23.72469206","crossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","marginAvailable":true,"updateTime":1733299990000}],"positions":[{"symbol":"BTCUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"2.50000000","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"96000.04","breakEvenPrice":"96010.0","maxNotional":"8000000","bidNotional":"0","askNotional":"0","positionSide":"BOTH","positionAmt":"-0.250","updateTime":1733300000000},{"symbol":"BTCUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"0","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"0.0","breakEvenPrice":"0.0","maxNotional":"8000000","bidNotional":"0","askNotional":"0","positionSide":"LONG","positionAmt":"1.000","updateTime":1},{"symbol":"DOGEUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"0","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"0.4","breakEvenPrice":"0.4","maxNotional":"1","bidNotional":"0","askNotional":"0","positionSide":"BOTH","positionAmt":"100","updateTime":1}]})", 5, -1,
+        -1, 0);
+    CHECK(futures_account.outcome == answer_outcome::ok);
+    CHECK_FALSE(futures_account.has_order);
+    REQUIRE(rest.listed_positions().size() == 1); // no hedge-mode side, no foreign symbol
     CHECK(rest.listed_positions()[0].amount == core::qty{-250});
     CHECK(rest.listed_positions()[0].update_time_ms == 1733300000000);
+    CHECK(rest.listed_positions()[0].entry_price_known);
+    CHECK(rest.listed_positions()[0].entry_price == core::price{960'000}); // nearest tick
+    REQUIRE(rest.listed_balances().size() == 1);
+    CHECK(rest.listed_balances()[0].asset.view() == "USDT");
+    CHECK(rest.listed_balances()[0].free_e8 == 12'260'735'137'903);
+    CHECK(rest.listed_balances()[0].locked_e8 == 2'372'469'206);
+    CHECK(rest.listed_balances()[0].update_time_ms == 1733299990000);
+    CHECK(rest.listed_orders().empty());
 
     const auto& futures_open = rest.decode_rest(
         200,
@@ -320,17 +331,5 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     CHECK(rest.listed_orders()[0].price == core::price{960'000});
     CHECK(rest.listed_positions().empty());
 
-    // GET /fapi/v2/balance (Binance's documented example): wallet and cross wallet balance.
-    const auto& wallet = rest.decode_rest(
-        200,
-        R"([{"accountAlias":"SgsR","asset":"USDT","balance":"122607.35137903","crossWalletBalance":"23.72469206","crossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","marginAvailable":true,"updateTime":1617939110373}])",
-        5, -1, -1, 0);
-    CHECK(wallet.outcome == answer_outcome::ok);
-    REQUIRE(rest.listed_balances().size() == 1);
-    CHECK(rest.listed_balances()[0].asset.view() == "USDT");
-    CHECK(rest.listed_balances()[0].free_e8 == 12'260'735'137'903);
-    CHECK(rest.listed_balances()[0].locked_e8 == 2'372'469'206);
-    CHECK(rest.listed_balances()[0].update_time_ms == 1617939110373);
-    CHECK(rest.listed_orders().empty());
-    CHECK(rest.listed_positions().empty());
+    CHECK(rest.listed_balances().empty());
 }

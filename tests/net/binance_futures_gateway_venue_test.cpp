@@ -253,14 +253,23 @@ TEST_CASE("futures gateway: an IOC fill opens a position, a reduce-only order fl
         gateway.stop();
     }
     CHECK(control.stat("futures_trades") == 3);
+    CHECK(control.stat("futures_account_reads") == 1);
     exec::binance_futures_gateway next(gateway_config(venue), symbols);
     next.start();
     REQUIRE(poll_until(
         next, [&] { return next.ready(); }, 5s));
-    REQUIRE(next.positions().size() == 1);
-    CHECK(next.positions()[0].amount.lots() == 1000); // from positionRisk
-    CHECK(next.positions()[0].entry_price.ticks() > 0);
-    CHECK(next.positions()[0].update_time_ms == last_fill_ms); // positionRisk's updateTime
+    // Position and wallet come from one GET /fapi/v2/account, each with its update time.
+    CHECK(control.stat("futures_account_reads") == 2);
+    const exec::futures_account account = next.account();
+    REQUIRE(account.positions.size() == 1);
+    CHECK(account.positions[0].amount.lots() == 1000);
+    CHECK(account.positions[0].entry_price.ticks() > 0);
+    CHECK(account.positions[0].update_time_ms == last_fill_ms);
+    REQUIRE(account.balances.size() == 1);
+    CHECK(account.balances[0].asset.view() == "USDT");
+    // The wallet's last change: the reducing fill, or the venue's start when it realized nothing.
+    CHECK(account.balances[0].update_time_ms > 0);
+    CHECK(account.balances[0].update_time_ms <= last_fill_ms);
     next.stop();
 }
 
@@ -278,7 +287,7 @@ long long wallet_e8(const exec::binance_futures_gateway& gateway, std::string_vi
 
 } // namespace
 
-TEST_CASE("futures gateway: the wallet is read from GET /fapi/v2/balance at reconciliation and "
+TEST_CASE("futures gateway: the wallet is read from GET /fapi/v2/account at reconciliation and "
           "followed through ACCOUNT_UPDATE",
           "[binance_futures_gateway][tsan]") {
     std::vector<std::string> arguments = venue_arguments();

@@ -109,9 +109,8 @@ futures_api::~futures_api() = default;
 
 bool futures_api::serves(std::string_view path) {
     return path == "/fapi/v1/order" || path == "/fapi/v1/allOpenOrders" ||
-           path == "/fapi/v1/openOrders" || path == "/fapi/v2/positionRisk" ||
-           path == "/fapi/v2/balance" || path == "/fapi/v1/countdownCancelAll" ||
-           path == "/fapi/v1/listenKey";
+           path == "/fapi/v1/openOrders" || path == "/fapi/v2/account" ||
+           path == "/fapi/v1/countdownCancelAll" || path == "/fapi/v1/listenKey";
 }
 
 void futures_api::ensure_exchange() {
@@ -462,11 +461,8 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
     if (path == "/fapi/v1/openOrders" && method == "GET") {
         return open_orders(p);
     }
-    if (path == "/fapi/v2/positionRisk" && method == "GET") {
-        return position_risk(p);
-    }
-    if (path == "/fapi/v2/balance" && method == "GET") {
-        return balance();
+    if (path == "/fapi/v2/account" && method == "GET") {
+        return account();
     }
     if (path == "/fapi/v1/countdownCancelAll" && method == "POST") {
         return countdown(p, now_ms);
@@ -695,55 +691,63 @@ futures_answer futures_api::open_orders(const params& p) const {
     return ok(out + "]");
 }
 
-futures_answer futures_api::position_risk(const params& p) const {
-    std::optional<std::size_t> only;
-    if (const std::string* name = param(p, "symbol"); name != nullptr) {
-        only = market_.find(*name);
-        if (!only) {
-            return error(400, -1121, "Invalid symbol.");
-        }
-    }
-    std::string out = "[";
-    for (std::size_t i = 0; i < specs_.size(); ++i) {
-        if (only && *only != i) {
-            continue;
-        }
-        out += std::string(out.size() > 1 ? "," : "") + "{\"symbol\":\"" +
-               std::string(specs_[i].name().view()) + "\",\"positionAmt\":\"" + format_position(i) +
-               "\",\"entryPrice\":\"" + std::to_string(entry_prices_[i]) +
-               "\",\"markPrice\":\"0.0\",\"unRealizedProfit\":\"0\","
-               "\"liquidationPrice\":\"0\",\"leverage\":\"20\",\"maxNotionalValue\":\"1000000\","
-               "\"marginType\":\"cross\",\"isolatedMargin\":\"0\",\"isAutoAddMargin\":\"false\","
-               "\"positionSide\":\"BOTH\",\"notional\":\"0\",\"isolatedWallet\":\"0\","
-               "\"updateTime\":" +
-               std::to_string(positions_updated_ms_[i]) + "}";
-    }
-    return ok(out + "]");
-}
-
 std::string futures_api::margin_asset(std::size_t symbol) const {
     // As render_exchange_info names it.
     return market_.at(symbol).name.ends_with("USDT") ? "USDT" : "USD";
 }
 
-futures_answer futures_api::balance() {
+futures_answer futures_api::account() {
+    ++stats_.account_reads;
     for (std::size_t i = 0; i < specs_.size(); ++i) {
         (void)wallet_.of(margin_asset(i));
     }
-    std::string out = "[";
+    // Wallets and positions of one state: the venue handles one request at a time, so no fill
+    // falls between the two lists.
+    std::string assets;
+    std::int64_t total_e8 = 0;
     for (const auto& [asset, e8] : wallet_.all()) {
         const std::string amount = format_e8(e8);
         const auto updated = wallet_updated_ms_.find(asset);
         const std::int64_t update_ms =
             updated != wallet_updated_ms_.end() ? updated->second : started_ms_;
-        out += std::string(out.size() > 1 ? "," : "") +
-               "{\"accountAlias\":\"quoter-venue\",\"asset\":\"" + asset + "\",\"balance\":\"" +
-               amount + "\",\"crossWalletBalance\":\"" + amount +
-               "\",\"crossUnPnl\":\"0.00000000\",\"availableBalance\":\"" + amount +
-               "\",\"maxWithdrawAmount\":\"" + amount +
-               "\",\"marginAvailable\":true,\"updateTime\":" + std::to_string(update_ms) + "}";
+        if (asset == "USDT") {
+            total_e8 = e8;
+        }
+        assets += std::string(assets.empty() ? "" : ",") + "{\"asset\":\"" + asset +
+                  "\",\"walletBalance\":\"" + amount +
+                  "\",\"unrealizedProfit\":\"0.00000000\",\"marginBalance\":\"" + amount +
+                  "\",\"maintMargin\":\"0.00000000\",\"initialMargin\":\"0.00000000\","
+                  "\"positionInitialMargin\":\"0.00000000\",\"openOrderInitialMargin\":"
+                  "\"0.00000000\",\"crossWalletBalance\":\"" +
+                  amount + "\",\"crossUnPnl\":\"0.00000000\",\"availableBalance\":\"" + amount +
+                  "\",\"maxWithdrawAmount\":\"" + amount +
+                  "\",\"marginAvailable\":true,\"updateTime\":" + std::to_string(update_ms) + "}";
     }
-    return ok(out + "]");
+    std::string positions;
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+        positions += std::string(positions.empty() ? "" : ",") + "{\"symbol\":\"" +
+                     std::string(specs_[i].name().view()) +
+                     "\",\"initialMargin\":\"0\",\"maintMargin\":\"0\",\"unrealizedProfit\":"
+                     "\"0.00000000\",\"positionInitialMargin\":\"0\",\"openOrderInitialMargin\":"
+                     "\"0\",\"leverage\":\"20\",\"isolated\":false,\"entryPrice\":\"" +
+                     std::to_string(entry_prices_[i]) +
+                     "\",\"breakEvenPrice\":\"0.0\",\"maxNotional\":\"1000000\",\"bidNotional\":"
+                     "\"0\",\"askNotional\":\"0\",\"positionSide\":\"BOTH\",\"positionAmt\":\"" +
+                     format_position(i) +
+                     "\",\"updateTime\":" + std::to_string(positions_updated_ms_[i]) + "}";
+    }
+    const std::string total = format_e8(total_e8);
+    return ok("{\"feeTier\":0,\"feeBurn\":true,\"canTrade\":true,\"canDeposit\":true,"
+              "\"canWithdraw\":true,\"updateTime\":0,\"multiAssetsMargin\":false,"
+              "\"tradeGroupId\":-1,\"totalInitialMargin\":\"0.00000000\",\"totalMaintMargin\":"
+              "\"0.00000000\",\"totalWalletBalance\":\"" +
+              total + "\",\"totalUnrealizedProfit\":\"0.00000000\",\"totalMarginBalance\":\"" +
+              total +
+              "\",\"totalPositionInitialMargin\":\"0.00000000\",\"totalOpenOrderInitialMargin\":"
+              "\"0.00000000\",\"totalCrossWalletBalance\":\"" +
+              total + "\",\"totalCrossUnPnl\":\"0.00000000\",\"availableBalance\":\"" + total +
+              "\",\"maxWithdrawAmount\":\"" + total + "\",\"assets\":[" + assets +
+              "],\"positions\":[" + positions + "]}");
 }
 
 void futures_api::set_wallet(const std::string& asset, std::int64_t amount_e8,

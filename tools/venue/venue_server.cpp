@@ -735,6 +735,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_answers_418", futures.stats().answers_418);
         add("futures_requests_in_backoff", futures.stats().requests_in_backoff);
         add("futures_clock_rejects", futures.stats().clock_rejects);
+        add("futures_account_reads", futures.stats().account_reads);
         add("futures_answers_dropped", futures.stats().answers_dropped);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
         std::uint64_t user_streams = 0;
@@ -841,7 +842,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "balance") {
             // balance?set=BTC=5: an outside transfer the next account.status shows;
-            // &wallet=futures: of the futures wallet, which the next GET /fapi/v2/balance shows.
+            // &wallet=futures: of the futures wallet, which the next GET /fapi/v2/account shows.
             const auto set = params.find("set");
             const auto parsed = set != params.end() ? parse_balance(set->second) : std::nullopt;
             if (!parsed) {

@@ -7,7 +7,8 @@
 // Spot: the symbol's base and quote balances (inventory that arrived is valued at the mark, so
 // it is no gain; inventory that left takes its share of the cost basis). Futures: the position,
 // at the venue's entry price, and the margin asset's wallet (the account's cash plus its cost
-// basis); without a wallet, the equity is kept.
+// basis), both of one reading (GET /fapi/v2/account), as of the later of their two update times;
+// without a wallet, the equity is kept.
 //
 // A reading is as of a venue time, and fill reports cross it in both directions
 // (portfolio/holdings_timeline.hpp): what is adopted is the reading plus the fills the account
@@ -42,7 +43,8 @@ struct venue_holdings {
     std::string base_asset;             ///< Names, for the log.
     std::string quote_asset;
 
-    // Futures (positionRisk, GET /fapi/v2/balance, ACCOUNT_UPDATE).
+    // Futures (GET /fapi/v2/account, ACCOUNT_UPDATE): position and wallet of one state of the
+    // account, which is as of the later of their two times.
     core::qty position;                 ///< Signed lots; zero when none is listed.
     core::price entry_price;            ///< The venue's average entry price.
     std::int64_t position_as_of_ms = 0; ///< Venue time the position is as of (0: not told).

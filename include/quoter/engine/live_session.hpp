@@ -47,8 +47,8 @@ struct live_session_config {
     /// the session when zero (the process start time, so client ids differ across restarts).
     exec::binance_spot_gateway_config gateway;
     /// Set: USD-M futures through exec::binance_futures_gateway instead (same start_us rule);
-    /// the position positionRisk reports and the wallet balance are adopted into the account
-    /// before the first quote (spot: the base and quote balances).
+    /// the position and the wallet balance GET /fapi/v2/account reports are adopted into the
+    /// account before the first quote (spot: the base and quote balances).
     std::optional<exec::binance_futures_gateway_config> futures_gateway;
     /// How long the gateway may take to open its session and reconcile before the run fails,
     /// in ms.

@@ -134,9 +134,10 @@ public:
 
     /// The list the last answer carried, if its result was one (empty otherwise): orders of
     /// openOrders.status, openOrders.cancelAll and GET /fapi/v1/openOrders; balances of
-    /// account.status and GET /fapi/v2/balance (free_e8 the wallet balance, locked_e8 the cross
-    /// wallet balance); positions of GET /fapi/v2/positionRisk (symbols outside the table are
-    /// skipped). At most max_listed entries each; listing_truncated() says when more came.
+    /// account.status and of GET /fapi/v2/account's assets (free_e8 the wallet balance,
+    /// locked_e8 the cross wallet balance); positions (with their entry price) of
+    /// GET /fapi/v2/account (symbols outside the table and hedge-mode sides are skipped). At
+    /// most max_listed entries each; listing_truncated() says when more came.
     [[nodiscard]] std::span<const answered_order> listed_orders() const noexcept;
     [[nodiscard]] std::span<const asset_balance> listed_balances() const noexcept;
     [[nodiscard]] std::span<const position_amount> listed_positions() const noexcept;
