@@ -110,7 +110,8 @@ futures_api::~futures_api() = default;
 bool futures_api::serves(std::string_view path) {
     return path == "/fapi/v1/order" || path == "/fapi/v1/allOpenOrders" ||
            path == "/fapi/v1/openOrders" || path == "/fapi/v2/account" ||
-           path == "/fapi/v1/countdownCancelAll" || path == "/fapi/v1/listenKey";
+           path == "/fapi/v1/userTrades" || path == "/fapi/v1/countdownCancelAll" ||
+           path == "/fapi/v1/listenKey";
 }
 
 void futures_api::ensure_exchange() {
@@ -136,6 +137,9 @@ void futures_api::ensure_exchange() {
     config.market_data_latency = {exec::latency_distribution::constant, 0, 0};
     config.queue_model = false;
     config.max_open_orders = 1000;
+    if (!options_.resting_fills) {
+        config.cross_fill = exec::cross_fill_rule::never;
+    }
     exchange_ = std::make_unique<exec::sim_exchange>(config, specs_);
     exchange_->set_report_sink(this);
 }
@@ -190,7 +194,21 @@ void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
                     static_cast<double>(std::abs(position));
         }
     }
-    add_order_event(order, report);
+    order.updated_ms = now_ms_;
+    const bool trade =
+        report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill;
+    const std::int64_t trade_id = trade ? next_trade_id_++ : 0;
+    if (trade) {
+        ++stats_.trades; // made, whether or not a stream listens
+        order.trades.push_back({.trade_id = trade_id,
+                                .price = report.price,
+                                .qty = report.fill_qty,
+                                .time_ms = now_ms_,
+                                .maker = report.liquidity != exec::liquidity_role::taker,
+                                .commission_e8 = 0,
+                                .commission_asset = margin_asset(order.symbol)});
+    }
+    add_order_event(order, report, trade_id);
     if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
         add_account_event(order.symbol);
     }
@@ -203,7 +221,8 @@ std::string futures_api::format_position(std::size_t symbol) const {
     return (lots < 0 ? "-" : "") + amount;
 }
 
-void futures_api::add_order_event(const tracked_order& order, const exec::exec_report& report) {
+void futures_api::add_order_event(const tracked_order& order, const exec::exec_report& report,
+                                  std::int64_t trade_id) {
     if (listen_key_.empty()) {
         return;
     }
@@ -219,7 +238,6 @@ void futures_api::add_order_event(const tracked_order& order, const exec::exec_r
     const std::string execution = trade    ? "TRADE"
                                   : cancel ? (order.status == "EXPIRED" ? "EXPIRED" : "CANCELED")
                                            : "NEW";
-    const std::int64_t trade_id = trade ? next_trade_id_++ : 0;
     std::string out =
         "{\"e\":\"ORDER_TRADE_UPDATE\",\"E\":" + std::to_string(now_ms_) +
         ",\"T\":" + std::to_string(now_ms_) + ",\"o\":{\"s\":\"" + std::string(spec.name().view()) +
@@ -239,9 +257,6 @@ void futures_api::add_order_event(const tracked_order& order, const exec::exec_r
         ",\"R\":" + (order.request.reduce_only ? "true" : "false") +
         ",\"wt\":\"CONTRACT_PRICE\",\"ot\":\"LIMIT\",\"ps\":\"BOTH\",\"cp\":false,\"rp\":\"0\","
         "\"pP\":false,\"si\":0,\"ss\":0}}";
-    if (trade) {
-        ++stats_.trades;
-    }
     ++stats_.user_events;
     events_.emplace_back(listen_key_, std::move(out));
 }
@@ -280,8 +295,9 @@ std::string futures_api::render_order(const tracked_order& order) const {
            (order.request.reduce_only ? "true" : "false") + ",\"closePosition\":false,\"side\":\"" +
            (order.request.side == core::side::buy ? "BUY" : "SELL") +
            "\",\"positionSide\":\"BOTH\",\"stopPrice\":\"0\",\"workingType\":\"CONTRACT_PRICE\","
-           "\"priceProtect\":false,\"origType\":\"LIMIT\",\"updateTime\":" +
-           std::to_string(order.time_ms) + "}";
+           "\"priceProtect\":false,\"origType\":\"LIMIT\",\"time\":" +
+           std::to_string(order.time_ms) +
+           ",\"updateTime\":" + std::to_string(std::max(order.updated_ms, order.time_ms)) + "}";
 }
 
 futures_answer futures_api::handle(std::string_view method, std::string_view path,
@@ -463,6 +479,9 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
     }
     if (path == "/fapi/v2/account" && method == "GET") {
         return account();
+    }
+    if (path == "/fapi/v1/userTrades" && method == "GET") {
+        return user_trades(p);
     }
     if (path == "/fapi/v1/countdownCancelAll" && method == "POST") {
         return countdown(p, now_ms);
@@ -669,6 +688,52 @@ futures_answer futures_api::query_order(const params& p) const {
         return error(400, -2013, "Order does not exist.");
     }
     return ok(render_order(*order));
+}
+
+futures_answer futures_api::user_trades(const params& p) {
+    const std::string* symbol_name = param(p, "symbol");
+    if (symbol_name == nullptr) {
+        return missing("symbol");
+    }
+    const auto symbol = market_.find(*symbol_name);
+    if (!symbol) {
+        return error(400, -1121, "Invalid symbol.");
+    }
+    ++stats_.trade_lists;
+    const std::string* order_id = param(p, "orderId");
+    std::vector<std::pair<const order_trade*, const tracked_order*>> listed;
+    for (const auto& [key, order] : orders_) {
+        if (order.symbol != *symbol ||
+            (order_id != nullptr && std::to_string(order.exchange_id) != *order_id)) {
+            continue;
+        }
+        for (const order_trade& trade : order.trades) {
+            listed.emplace_back(&trade, &order);
+        }
+    }
+    std::sort(listed.begin(), listed.end(),
+              [](const auto& a, const auto& b) { return a.first->trade_id < b.first->trade_id; });
+    const core::symbol_spec& spec = specs_[*symbol];
+    std::string out = "[";
+    for (const auto& [trade, order] : listed) {
+        std::array<char, 48> price{};
+        std::array<char, 48> qty{};
+        const bool buyer = order->request.side == core::side::buy;
+        out += std::string(out.size() > 1 ? "," : "") + "{\"buyer\":" + (buyer ? "true" : "false") +
+               ",\"commission\":\"" + format_e8(trade->commission_e8) +
+               "\",\"commissionAsset\":\"" + trade->commission_asset +
+               "\",\"id\":" + std::to_string(trade->trade_id) +
+               ",\"maker\":" + (trade->maker ? "true" : "false") +
+               ",\"orderId\":" + std::to_string(order->exchange_id) + ",\"price\":\"" +
+               std::string(spec.format_price(trade->price, price)) + "\",\"qty\":\"" +
+               std::string(spec.format_qty(trade->qty, qty)) + "\",\"quoteQty\":\"" +
+               format_e8(
+                   std::llround(spec.to_double(trade->qty) * spec.to_double(trade->price) * 1e8)) +
+               "\",\"realizedPnl\":\"0\",\"side\":\"" + (buyer ? "BUY" : "SELL") +
+               "\",\"positionSide\":\"BOTH\",\"symbol\":\"" + std::string(spec.name().view()) +
+               "\",\"time\":" + std::to_string(trade->time_ms) + "}";
+    }
+    return ok(out + "]");
 }
 
 futures_answer futures_api::open_orders(const params& p) const {

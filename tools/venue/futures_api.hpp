@@ -3,7 +3,8 @@
 //
 // Endpoints: POST /fapi/v1/order (LIMIT with timeInForce GTC, IOC, FOK or GTX; reduceOnly),
 // DELETE /fapi/v1/order, DELETE /fapi/v1/allOpenOrders, GET /fapi/v1/order, GET
-// /fapi/v1/openOrders, GET /fapi/v2/account, POST /fapi/v1/countdownCancelAll (signed) and
+// /fapi/v1/openOrders, GET /fapi/v1/userTrades, GET /fapi/v2/account,
+// POST /fapi/v1/countdownCancelAll (signed) and
 // POST / PUT / DELETE /fapi/v1/listenKey (API key only). Signed requests are checked as Binance
 // checks them: the X-MBX-APIKEY header is the configured key (401, -2015), `signature` is the
 // HMAC-SHA256 of the query string (without the signature) followed by the body (400, -1022),
@@ -71,6 +72,7 @@ struct futures_api_stats {
     std::uint64_t requests_in_backoff = 0;
     std::uint64_t clock_rejects = 0; ///< Signed requests refused -1021.
     std::uint64_t account_reads = 0; ///< GET /fapi/v2/account requests answered.
+    std::uint64_t trade_lists = 0;   ///< GET /fapi/v1/userTrades requests answered.
 };
 
 /// The answer to one REST request. withheld: send nothing (silence or a dropped answer).
@@ -158,6 +160,8 @@ private:
     futures_answer cancel_all(const params& p, std::int64_t now_ms);
     futures_answer query_order(const params& p) const;
     futures_answer open_orders(const params& p) const;
+    /// GET /fapi/v1/userTrades of a symbol (of one order with orderId), ascending trade id.
+    futures_answer user_trades(const params& p);
     /// GET /fapi/v2/account: every wallet and every position, of one state.
     futures_answer account();
     /// The margin asset of symbol (its quote asset, as exchangeInfo names it).
@@ -167,7 +171,9 @@ private:
     std::size_t cancel_symbol(std::size_t symbol, std::int64_t now_ms);
     [[nodiscard]] const tracked_order* find_order(std::size_t symbol, const params& p) const;
     [[nodiscard]] std::string render_order(const tracked_order& order) const;
-    void add_order_event(const tracked_order& order, const exec::exec_report& report);
+    /// trade_id: the trade's id for a fill (0 otherwise).
+    void add_order_event(const tracked_order& order, const exec::exec_report& report,
+                         std::int64_t trade_id);
     void add_account_event(std::size_t symbol);
     [[nodiscard]] std::string format_position(std::size_t symbol) const;
     void forget_finished();

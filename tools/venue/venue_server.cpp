@@ -693,6 +693,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("failed_after_execute", orders.stats().failed_after_execute);
         add("cancel_alls_lost", orders.stats().cancel_alls_lost);
         add("trades", orders.stats().trades);
+        add("trade_lists", orders.stats().trade_lists);
         add("user_events", orders.stats().user_events);
         add("user_subscriptions", orders.stats().subscriptions);
         add("logons", orders.stats().logons);
@@ -736,6 +737,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_requests_in_backoff", futures.stats().requests_in_backoff);
         add("futures_clock_rejects", futures.stats().clock_rejects);
         add("futures_account_reads", futures.stats().account_reads);
+        add("futures_trade_lists", futures.stats().trade_lists);
         add("futures_answers_dropped", futures.stats().answers_dropped);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
         std::uint64_t user_streams = 0;
