@@ -177,11 +177,13 @@ int run_live_command(const live_run_command& command) {
     std::printf("  PnL %s, equity %.4f, position %.8g\n", signed_money(s.total_pnl).c_str(),
                 s.equity, s.position_base);
     std::printf("  gateway: %llu requests, %llu API errors, %llu timeouts, %llu status queries, "
-                "%llu connects, %llu reconciliations, %llu replaces in one request\n",
+                "%llu trade lists, %llu connects, %llu reconciliations, %llu replaces in one "
+                "request\n",
                 static_cast<unsigned long long>(s.gateway.sent),
                 static_cast<unsigned long long>(s.gateway.api_errors),
                 static_cast<unsigned long long>(s.gateway.timeouts),
                 static_cast<unsigned long long>(s.gateway.status_queries),
+                static_cast<unsigned long long>(s.gateway.trade_queries),
                 static_cast<unsigned long long>(s.gateway.connects),
                 static_cast<unsigned long long>(s.gateway.reconciles),
                 static_cast<unsigned long long>(s.gateway.replaces_sent));

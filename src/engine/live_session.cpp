@@ -45,6 +45,7 @@ namespace {
     out.timeouts = c.timeouts.load(std::memory_order_relaxed);
     out.unknowns = c.unknowns.load(std::memory_order_relaxed);
     out.status_queries = c.status_queries.load(std::memory_order_relaxed);
+    out.trade_queries = c.trade_queries.load(std::memory_order_relaxed);
     out.connects = c.connects.load(std::memory_order_relaxed);
     out.disconnects = c.disconnects.load(std::memory_order_relaxed);
     out.reports_dropped = c.reports_dropped.load(std::memory_order_relaxed);

@@ -79,12 +79,14 @@ struct answer_decoder::impl {
         orders.reserve(max_listed);
         balances.reserve(max_listed);
         positions.reserve(max_listed);
+        trades.reserve(max_listed);
     }
 
     void clear_lists() noexcept {
         orders.clear();
         balances.clear();
         positions.clear();
+        trades.clear();
         truncated = false;
     }
 
@@ -102,6 +104,7 @@ struct answer_decoder::impl {
     std::vector<answered_order> orders;
     std::vector<asset_balance> balances;
     std::vector<position_amount> positions;
+    std::vector<venue_trade> trades;
     bool truncated = false;
 };
 
@@ -205,8 +208,32 @@ bool read_replace(detail::dom::object object, std::span<const core::symbol_spec>
     return true;
 }
 
+/// One element of spot myTrades or GET /fapi/v1/userTrades; false when it is not a trade of a
+/// symbol in the table.
+bool read_trade(detail::dom::object object, std::span<const core::symbol_spec> symbols,
+                venue_trade& trade) noexcept {
+    detail::field_reader fields(object);
+    if (!fields.has("id") || !fields.has("orderId") || !fields.has("qty")) {
+        return false;
+    }
+    trade.symbol = detail::find_symbol(symbols, fields.text("symbol"));
+    if (!fields.ok || trade.symbol == symbols.size()) {
+        return false;
+    }
+    const core::symbol_spec& spec = symbols[trade.symbol];
+    trade.trade_id = fields.integer("id");
+    trade.order_id = static_cast<std::uint64_t>(fields.integer("orderId"));
+    trade.price = fields.price("price", spec);
+    trade.qty = fields.qty("qty", spec);
+    trade.commission_e8 = fields.has("commission") ? fields.e8("commission") : 0;
+    trade.commission_asset.assign(fields.optional_text("commissionAsset"));
+    trade.time_ms = fields.integer("time");
+    trade.maker = fields.has("isMaker") ? fields.boolean("isMaker") : fields.boolean("maker");
+    return fields.ok;
+}
+
 /// Reads the elements of a list result: orders of openOrders.status, openOrders.cancelAll and
-/// GET /fapi/v1/openOrders.
+/// GET /fapi/v1/openOrders, or trades of myTrades and GET /fapi/v1/userTrades.
 void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
     for (const detail::dom::element item : list) {
         detail::dom::object object;
@@ -216,6 +243,11 @@ void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
         answered_order order;
         if (read_order(object, state.symbols, order)) {
             state.add(state.orders, order);
+            continue;
+        }
+        venue_trade trade;
+        if (read_trade(object, state.symbols, trade)) {
+            state.add(state.trades, trade);
         }
     }
 }
@@ -308,6 +340,9 @@ std::span<const asset_balance> answer_decoder::listed_balances() const noexcept 
 }
 std::span<const position_amount> answer_decoder::listed_positions() const noexcept {
     return impl_->positions;
+}
+std::span<const venue_trade> answer_decoder::listed_trades() const noexcept {
+    return impl_->trades;
 }
 bool answer_decoder::listing_truncated() const noexcept {
     return impl_->truncated;

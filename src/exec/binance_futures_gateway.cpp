@@ -43,6 +43,7 @@ enum class request_kind : std::uint8_t {
     reconcile_cancel, ///< Reconciliation: DELETE /fapi/v1/order of an order this run does not own.
     kill_check,       ///< After a cancel-all: GET /fapi/v1/openOrders of the symbol.
     heartbeat,        ///< POST /fapi/v1/countdownCancelAll.
+    trades,           ///< GET /fapi/v1/userTrades of one order: fills an answer told.
 };
 
 /// One signed request on its way from the core thread to the I/O thread.
@@ -70,7 +71,9 @@ struct pending_request {
     std::int64_t retry_at_ms = 0;
     std::uint64_t generation = 0; ///< Reconciliation round of reconciliation requests.
     order_request order;
-    venue_client_id foreign_id; ///< reconcile_cancel: the order's client id on the venue.
+    venue_client_id foreign_id;    ///< reconcile_cancel: the order's client id on the venue.
+    std::uint64_t exchange_id = 0; ///< trades: the venue's order id.
+    std::uint32_t attempt = 0;     ///< trades: which request for the order's trades (from 1).
 };
 
 /// The confirmation of one symbol's cancel-all. I/O thread only.
@@ -342,6 +345,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::status:
             query(p, now_ms);
             return;
+        case request_kind::trades:
+            send_trades(p, now_ms);
+            return;
         case request_kind::place:
             resend_place(p, now_ms);
             return;
@@ -444,6 +450,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             }
             p.active = false;
             return;
+        case request_kind::trades:
+            on_trades_answer(p, answer, now_ms);
+            return;
         case request_kind::listen_key:
             on_listen_key_answer(p, response.body, answer, now_ms);
             return;
@@ -474,6 +483,45 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
     }
 
+    // ---- trades of an order whose fills an answer told (order_report_funnel) ---------------
+
+    /// The funnel wants the trades of an order (I/O thread: the funnel runs there).
+    void want_trades(const order_request& order, std::uint64_t exchange_id) override {
+        if (exchange_id == 0) {
+            // No venue order id to ask by: the fills as the answer told them.
+            (void)funnel.trades_answered(order, {}, order_report_funnel::max_trade_attempts);
+            return;
+        }
+        pending_request& q = slot(take_io_id());
+        q.kind = request_kind::trades;
+        q.order = order;
+        q.exchange_id = exchange_id;
+        q.attempt = 1;
+        send_trades(q, wall_ms());
+    }
+
+    void send_trades(pending_request& q, std::int64_t now_ms) {
+        counters.trade_queries.fetch_add(1, std::memory_order_relaxed);
+        send_own(q,
+                 io_encoder.user_trades(io_buffer, symbols[q.order.symbol].name().view(),
+                                        q.exchange_id, now_ms + offset_ms.load()),
+                 now_ms);
+    }
+
+    /// The trades, or a failure (no trades): reported, or asked again after the timeout while
+    /// they do not cover what the answer told; after the last attempt the answer's fill.
+    void on_trades_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        const std::span<const venue_trade> trades = answer.outcome == answer_outcome::ok
+                                                        ? decoder.listed_trades()
+                                                        : std::span<const venue_trade>{};
+        if (funnel.trades_answered(p.order, trades, p.attempt) == status_resolution::ask_again) {
+            ++p.attempt;
+            p.retry_at_ms = now_ms + config.request_timeout_ms;
+            return;
+        }
+        p.active = false;
+    }
+
     /// No HTTP answer: never sent (connect failed) or lost after sending (timeout, reset).
     void on_transport_error(pending_request& p, net::rest_error error, std::int64_t now_ms) {
         const bool unsent = never_sent(error);
@@ -481,6 +529,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             counters.timeouts.fetch_add(1, std::memory_order_relaxed);
         }
         switch (p.kind) {
+        case request_kind::trades:
+            if (funnel.trades_answered(p.order, {}, p.attempt) == status_resolution::ask_again) {
+                ++p.attempt;
+                p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 1);
+                return;
+            }
+            p.active = false;
+            return;
         case request_kind::place:
             if (unsent) {
                 reject(p, reject_reason::none);
@@ -1109,6 +1165,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::kill_check:
             return every_symbol ? 40 : 1;
         case request_kind::account:
+        case request_kind::trades: // GET /fapi/v1/userTrades
             return 5;
         case request_kind::heartbeat:
             return 10;

@@ -96,6 +96,17 @@ rest_request futures_request_encoder::open_orders(std::span<char> out, std::stri
                         timestamp_ms, *signer_);
 }
 
+rest_request futures_request_encoder::user_trades(std::span<char> out, std::string_view symbol,
+                                                  std::uint64_t order_id,
+                                                  std::int64_t timestamp_ms) const noexcept {
+    const detail::integer_text id(static_cast<std::int64_t>(order_id));
+    detail::param_list params;
+    params.add("symbol", symbol);
+    params.add("orderId", id.view(), false);
+    return write_signed(out, http_method::get, "/fapi/v1/userTrades", params, recv_window_ms_,
+                        timestamp_ms, *signer_);
+}
+
 rest_request futures_request_encoder::account(std::span<char> out,
                                               std::int64_t timestamp_ms) const noexcept {
     detail::param_list params;

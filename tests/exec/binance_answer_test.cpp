@@ -333,3 +333,47 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
 
     CHECK(rest.listed_balances().empty());
 }
+
+TEST_CASE("trade lists: spot myTrades and futures userTrades", "[binance_answer]") {
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    // The documented myTrades answer (one order, two trades, commission in BNB).
+    const auto& spot = decoder.decode_ws(
+        R"({"id":"f4ce6a53","status":200,"result":[{"symbol":"BTCUSDT","id":1650422481,"orderId":12569099453,"orderListId":-1,"price":"23416.10000000","qty":"0.00635000","quoteQty":"148.69223500","commission":"0.00000000","commissionAsset":"BNB","time":1660801715793,"isBuyer":false,"isMaker":true,"isBestMatch":true},{"symbol":"BTCUSDT","id":1650422482,"orderId":12569099453,"orderListId":-1,"price":"23416.50000000","qty":"0.00212000","quoteQty":"49.64298000","commission":"0.00001234","commissionAsset":"BNB","time":1660801715794,"isBuyer":false,"isMaker":false,"isBestMatch":true}],"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":25}]})");
+    CHECK(spot.outcome == answer_outcome::ok);
+    CHECK(spot.usage.weight_1m == 25);
+    CHECK(decoder.listed_orders().empty());
+    REQUIRE(decoder.listed_trades().size() == 2);
+    const venue_trade& first = decoder.listed_trades()[0];
+    CHECK(first.trade_id == 1650422481);
+    CHECK(first.order_id == 12569099453ULL);
+    CHECK(first.symbol == 1);
+    CHECK(first.price == core::price{2'341'610});
+    CHECK(first.qty == core::qty{635});
+    CHECK(first.time_ms == 1660801715793);
+    CHECK(first.maker);
+    CHECK(first.commission_asset.view() == "BNB");
+    const venue_trade& second = decoder.listed_trades()[1];
+    CHECK_FALSE(second.maker);
+    CHECK(second.commission_e8 == 1'234);
+
+    const auto futures = core::symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = "0.10", .step_size = "0.001", .min_notional = "100"});
+    REQUIRE(futures.has_value());
+    const std::array futures_symbols{*futures};
+    answer_decoder rest(futures_symbols);
+    // The documented GET /fapi/v1/userTrades answer (a taker trade with a rebate's sign).
+    const auto& listed = rest.decode_rest(
+        200,
+        R"([{"buyer":false,"commission":"-0.07819010","commissionAsset":"USDT","id":698759,"maker":false,"orderId":25851813,"price":"7819.0","qty":"0.002","quoteQty":"15.63802","realizedPnl":"-0.91539999","side":"SELL","positionSide":"SHORT","symbol":"BTCUSDT","time":1569514978020}])",
+        5, -1, -1, 0);
+    CHECK(listed.outcome == answer_outcome::ok);
+    REQUIRE(rest.listed_trades().size() == 1);
+    CHECK(rest.listed_trades()[0].trade_id == 698759);
+    CHECK(rest.listed_trades()[0].order_id == 25851813);
+    CHECK(rest.listed_trades()[0].price == core::price{78'190});
+    CHECK(rest.listed_trades()[0].qty == core::qty{2});
+    CHECK(rest.listed_trades()[0].commission_e8 == -7'819'010);
+    CHECK(rest.listed_trades()[0].time_ms == 1569514978020);
+    CHECK_FALSE(rest.listed_trades()[0].maker);
+}

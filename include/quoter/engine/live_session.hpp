@@ -84,6 +84,7 @@ struct live_gateway_stats {
     std::uint64_t timeouts = 0;
     std::uint64_t unknowns = 0;
     std::uint64_t status_queries = 0;
+    std::uint64_t trade_queries = 0; ///< Trade lists asked for fills an answer told.
     std::uint64_t connects = 0;
     std::uint64_t disconnects = 0;
     std::uint64_t reports_dropped = 0;

@@ -168,6 +168,8 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> timeouts{0};
     std::atomic<std::uint64_t> unknowns{0};
     std::atomic<std::uint64_t> status_queries{0};
+    /// Trade lists asked for (spot myTrades, futures userTrades): fills an answer told.
+    std::atomic<std::uint64_t> trade_queries{0};
     std::atomic<std::uint64_t> clock_retries{0};
     std::atomic<std::uint64_t> connects{0};
     std::atomic<std::uint64_t> disconnects{0};

@@ -146,8 +146,9 @@ struct exec_report {
     /// When the exchange produced the report (transaction time).
     core::timestamp_ns exchange_ts = 0;
     /// A fill's time on the venue's own clock, ms (0: not told): the trade time a user-data
-    /// event gives (`T`), or for a fill learnt from an answer or a query the time that answer
-    /// gives (transactTime / updateTime), which is no earlier than the trade. Compared with the
+    /// event (`T`) or the order's trade list (`time`) gives; only for a fill an answer told whose
+    /// trades the venue did not list, that answer's time (transactTime / updateTime), no earlier
+    /// than the trade. Compared with the
     /// venue's times of its holdings (engine::holdings_adoption), never with local clocks.
     std::int64_t venue_time_ms = 0;
     /// When the report reached the client (local receive time).
