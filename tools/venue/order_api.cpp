@@ -155,13 +155,24 @@ void order_api::on_exec_report(const exec::exec_report& report) noexcept {
         report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill;
     const std::int64_t trade_id = trade ? next_trade_id_++ : -1;
     if (trade) {
+        // The commission: fee_bps_ of the notional, in the quote asset or (fee_asset_price_e8_
+        // set) in the fee asset at that price.
+        const core::symbol_spec& spec = specs_[order.symbol];
+        const auto quote_e8 = static_cast<std::int64_t>(
+            std::llround(spec.to_double(report.fill_qty) * spec.to_double(report.price) * 1e8));
+        std::int64_t commission_e8 = quote_e8 * fee_bps_ / 10'000;
+        std::string commission_asset = assets(order.symbol).second;
+        if (fee_asset_price_ > 0) {
+            commission_e8 /= fee_asset_price_;
+            commission_asset = fee_asset_;
+        }
         order.trades.push_back({.trade_id = trade_id,
                                 .price = report.price,
                                 .qty = report.fill_qty,
                                 .time_ms = now_ms_,
                                 .maker = report.liquidity != exec::liquidity_role::taker,
-                                .commission_e8 = 0,
-                                .commission_asset = assets(order.symbol).second});
+                                .commission_e8 = commission_e8,
+                                .commission_asset = commission_asset});
     }
     add_execution_report(order, report, trade_id);
     if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
@@ -215,8 +226,8 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
         std::string(spec.format_qty(trade ? report.fill_qty : core::qty{0}, last_qty)) +
         "\",\"z\":\"" + std::string(spec.format_qty(order.executed, cum)) + "\",\"L\":\"" +
         std::string(spec.format_price(trade ? report.price : core::price{0}, last_price)) +
-        "\",\"n\":\"0\",\"N\":" +
-        (trade ? "\"" + assets(order.symbol).second + "\"" : std::string("null")) +
+        "\",\"n\":\"" + (trade ? format_e8(order.trades.back().commission_e8) : "0") + "\",\"N\":" +
+        (trade ? "\"" + order.trades.back().commission_asset + "\"" : std::string("null")) +
         ",\"T\":" + std::to_string(now_ms_) + ",\"t\":" + std::to_string(trade_id) +
         ",\"w\":" + (order.open && !trade ? "true" : "false") +
         ",\"m\":" + (trade && report.liquidity != exec::liquidity_role::taker ? "true" : "false") +
@@ -231,6 +242,7 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
         const std::int64_t sign = order.request.side == core::side::buy ? 1 : -1;
         balance_e8(base) += sign * base_e8;
         balance_e8(quote) -= sign * quote_e8;
+        balance_e8(order.trades.back().commission_asset) -= order.trades.back().commission_e8;
         balances_updated_ms_ = now_ms_;
     }
     ++stats_.user_events;
@@ -242,7 +254,11 @@ void order_api::add_account_position(std::size_t symbol) {
     std::string out = "{\"e\":\"outboundAccountPosition\",\"E\":" + std::to_string(now_ms_) +
                       ",\"u\":" + std::to_string(balances_updated_ms_) + ",\"B\":[";
     bool first = true;
-    for (const std::string& asset : {base, quote}) {
+    std::vector<std::string> changed{base, quote};
+    if (fee_asset_price_ > 0) {
+        changed.push_back(fee_asset_); // the fees came out of it
+    }
+    for (const std::string& asset : changed) {
         out += std::string(first ? "" : ",") + "{\"a\":\"" + asset + "\",\"f\":\"" +
                format_e8(balance_e8(asset)) + "\",\"l\":\"0.00000000\"}";
         first = false;
@@ -250,6 +266,12 @@ void order_api::add_account_position(std::size_t symbol) {
     out += "]}";
     ++stats_.user_events;
     events_.push_back(std::move(out));
+}
+
+void order_api::set_fees(std::int64_t bps, const std::string& asset, std::int64_t asset_price) {
+    fee_bps_ = bps;
+    fee_asset_ = asset;
+    fee_asset_price_ = asset.empty() ? 0 : asset_price;
 }
 
 std::size_t order_api::open_order_count() const {

@@ -168,6 +168,10 @@ public:
     /// any order or event, as a deposit or withdrawal the user stream does not report as a fill.
     /// wall_now_ms: the wall clock, ms (the venue's clock fault applies).
     void set_balance(const std::string& asset, std::int64_t amount_e8, std::int64_t wall_now_ms);
+    /// Fees from now on: bps of each trade's notional, in the quote asset; with asset (e.g.
+    /// BNB) and asset_price (quote asset per unit of it, > 0) charged in that asset instead, as
+    /// Binance does when the account pays its fees with BNB.
+    void set_fees(std::int64_t bps, const std::string& asset, std::int64_t asset_price);
     /// The account's balances as a JSON object {"BTC":<10^-8 units>,...} (assets touched so
     /// far).
     [[nodiscard]] std::string balances_json() const;
@@ -245,6 +249,9 @@ private:
     /// Venue time of the account's last balance change (a fill, an outside transfer; the
     /// venue's start before any): account.status's updateTime, outboundAccountPosition's `u`.
     std::int64_t balances_updated_ms_ = 0;
+    std::int64_t fee_bps_ = 0;         ///< Commission, bps of notional (0: none).
+    std::string fee_asset_;            ///< Asset it is charged in ("": the quote asset).
+    std::int64_t fee_asset_price_ = 0; ///< Quote asset per unit of fee_asset_.
 };
 
 } // namespace quoter::venue

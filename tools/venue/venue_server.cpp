@@ -859,6 +859,18 @@ struct server_core : std::enable_shared_from_this<server_core> {
                 orders.set_balance(parsed->first, parsed->second, wall_ms());
             }
             ok();
+        } else if (action == "fees") {
+            // fees?bps=10[&asset=BNB&price=600]: commission of spot trades from now on.
+            const auto asset = params.find("asset");
+            const std::int64_t price = param_int(params, "price", 0);
+            if (asset != params.end() && price <= 0) {
+                respond(json_response(request, http::status::bad_request,
+                                      "{\"error\":\"fees in an asset need its price\"}"));
+                return;
+            }
+            orders.set_fees(param_int(params, "bps", 0),
+                            asset != params.end() ? asset->second : std::string{}, price);
+            ok();
         } else if (action == "user_stream_kill") {
             terminate_user_streams(param_int(params, "notice_ms", 0));
             ok();
