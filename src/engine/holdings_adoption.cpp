@@ -49,6 +49,7 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
     core::qty held = had;
     std::int64_t cash = account.cash_units();
     std::int64_t cost = account.cost_basis_units();
+    std::int64_t fee_asset = account.fee_asset_held_e8();
     std::int64_t as_of_ms = 0;
     if (!venue.futures) {
         if (!venue.quote_listed) {
@@ -60,9 +61,16 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
         out.booked_after = after.change.position;
         held = venue.base + after.change.position;
         cash = venue.quote_units + after.change.cash_units;
+        if (venue.fee_asset_listed) {
+            fee_asset = venue.fee_asset_e8 + after.change.fee_asset_e8;
+        }
         out.description = venue.base_asset + " " + std::to_string(trading.to_double(venue.base)) +
                           ", " + venue.quote_asset + " " +
                           std::to_string(quote_of(trading, venue.quote_units));
+        if (venue.fee_asset_listed) {
+            out.description += ", " + venue.fee_asset + " " +
+                               std::to_string(static_cast<double>(venue.fee_asset_e8) * 1e-8);
+        }
         if (held != had) {
             // Inventory that arrived is valued at the mark (no gain), inventory that left takes
             // its share of the cost basis with it.
@@ -101,7 +109,8 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
             out.description += ", wallet " + std::to_string(quote_of(trading, venue.wallet_units));
         }
     }
-    const bool same = held == had && cash == account.cash_units();
+    const bool same =
+        held == had && cash == account.cash_units() && fee_asset == account.fee_asset_held_e8();
     if (!out.not_adopted.empty()) {
         if (same) {
             out.not_adopted.clear(); // nothing to adopt either way
@@ -109,7 +118,10 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
         return out;
     }
     if (!same) {
-        loop.restore(held, cost, cash, loop.quotes().last_sequence());
+        if (held != had || cash != account.cash_units()) {
+            loop.restore(held, cost, cash, loop.quotes().last_sequence());
+        }
+        loop.restore_fee_asset(fee_asset);
         out.adopted = true;
         out.held = held;
     }

@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <thread>
 
 namespace quoter::engine {
@@ -77,6 +78,9 @@ live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway
     status.position_base = loop.account().position_base();
     status.equity = loop.account().equity();
     status.total_pnl = loop.account().total_pnl();
+    status.fees = loop.account().fees();
+    status.fee_asset_paid_e8 = loop.account().fee_asset_paid_e8();
+    status.fee_asset_held_e8 = loop.account().fee_asset_held_e8();
     status.market_data = service.stats();
     status.kill_gave_up = gateway.counters().kill_gave_up.load(std::memory_order_relaxed);
     return status;
@@ -135,6 +139,21 @@ struct starting_account {
     return std::to_string(value);
 }
 
+/// The third fee asset (live_fee_asset) among spot balances, free + locked in 10^-8 units, when
+/// it is listed and is neither of trading's two assets (then it is the position or the cash).
+[[nodiscard]] std::optional<std::int64_t>
+fee_asset_balance(std::span<const exec::asset_balance> balances, const core::symbol_spec& trading) {
+    if (exec::fee_asset_of(live_fee_asset, trading) != exec::fee_asset::other) {
+        return std::nullopt;
+    }
+    for (const exec::asset_balance& balance : balances) {
+        if (balance.asset.view() == live_fee_asset) {
+            return balance.free_e8 + balance.locked_e8;
+        }
+    }
+    return std::nullopt;
+}
+
 /// What the gateway's last reconciliation (and, on futures, the ACCOUNT_UPDATEs since) read of
 /// the venue's holdings of the traded symbol (index 0 in the gateway's table).
 [[nodiscard]] venue_holdings venue_holdings_of(const exec::binance_gateway& gateway,
@@ -142,7 +161,13 @@ struct starting_account {
     venue_holdings venue;
     venue.futures = gateway.futures();
     if (!venue.futures) {
-        const exec::spot_holdings held = exec::spot_holdings_of(gateway.balances(), trading);
+        const std::vector<exec::asset_balance> balances = gateway.balances();
+        const exec::spot_holdings held = exec::spot_holdings_of(balances, trading);
+        if (const auto fee_asset = fee_asset_balance(balances, trading); fee_asset.has_value()) {
+            venue.fee_asset_listed = true;
+            venue.fee_asset_e8 = *fee_asset;
+            venue.fee_asset = std::string(live_fee_asset);
+        }
         venue.quote_listed = held.quote_listed;
         venue.base = held.base;
         venue.quote_units = held.quote_units;
@@ -400,6 +425,15 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         loop.restore(start.position, start.cost_units, cash, 0);
         if (start.known) {
             log("account: starting from the venue's balances: " + start.description);
+        }
+    }
+    if (!config.futures_gateway) {
+        // Fees paid in the third asset come out of it, apart from the money (no price for it).
+        if (const auto held = fee_asset_balance(gateway.balances(), trading); held.has_value()) {
+            loop.restore_fee_asset(*held);
+            log("account: fees in " + std::string(live_fee_asset) + " come out of its balance " +
+                std::to_string(static_cast<double>(*held) * 1e-8) +
+                ", apart from PnL (no price for it)");
         }
     }
 

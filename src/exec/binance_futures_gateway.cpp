@@ -11,6 +11,7 @@
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/binance_client_id.hpp"
 #include "quoter/exec/binance_futures_requests.hpp"
+#include "quoter/exec/binance_holdings.hpp"
 #include "quoter/exec/binance_report_funnel.hpp"
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_user_data.hpp"
@@ -514,7 +515,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         const std::span<const venue_trade> trades = answer.outcome == answer_outcome::ok
                                                         ? decoder.listed_trades()
                                                         : std::span<const venue_trade>{};
-        if (funnel.trades_answered(p.order, trades, p.attempt) == status_resolution::ask_again) {
+        if (funnel.trades_answered(p.order, trades, p.attempt, symbols) ==
+            status_resolution::ask_again) {
             ++p.attempt;
             p.retry_at_ms = now_ms + config.request_timeout_ms;
             return;
@@ -882,7 +884,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                             u.maker ? liquidity_role::maker : liquidity_role::taker,
                             u.transaction_time_ms,
                             (u.transaction_time_ms - offset_ms.load(std::memory_order_relaxed)) *
-                                core::ns_per_ms);
+                                core::ns_per_ms,
+                            {.amount_e8 = u.commission_e8,
+                             .asset = fee_asset_of(u.commission_asset.view(), symbols[u.symbol])});
             return;
         case execution_type::canceled:
         case execution_type::expired:

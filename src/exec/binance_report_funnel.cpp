@@ -1,5 +1,7 @@
 #include "quoter/exec/binance_report_funnel.hpp"
 
+#include "quoter/exec/binance_holdings.hpp"
+
 #include <algorithm>
 
 namespace quoter::exec {
@@ -73,7 +75,7 @@ void order_report_funnel::ack(const order_request& order, std::uint64_t exchange
 void order_report_funnel::fills_to(const order_request& order, core::qty cum, core::price price,
                                    std::int64_t trade_id, std::uint64_t exchange_id,
                                    liquidity_role liquidity, std::int64_t venue_time_ms,
-                                   core::timestamp_ns exchange_ts) {
+                                   core::timestamp_ns exchange_ts, fill_commission commission) {
     track* t = find(order.id);
     const core::qty before = t != nullptr ? t->reported_cum : core::qty{0};
     if (cum.lots() <= before.lots() || (t != nullptr && t->done)) {
@@ -92,6 +94,8 @@ void order_report_funnel::fills_to(const order_request& order, core::qty cum, co
     // Without the trade's local time (a trade list, an answer) it is stamped when delivered.
     r.exchange_ts = exchange_ts;
     r.venue_time_ms = venue_time_ms;
+    r.commission_e8 = commission.amount_e8;
+    r.commission_asset = commission.asset;
     if (t != nullptr) {
         t->reported_cum = cum;
         t->acked = true;
@@ -164,7 +168,8 @@ void order_report_funnel::finished(const order_request& order, const answered_or
 
 status_resolution order_report_funnel::trades_answered(const order_request& order,
                                                        std::span<const venue_trade> trades,
-                                                       std::uint32_t attempt) {
+                                                       std::uint32_t attempt,
+                                                       std::span<const core::symbol_spec> symbols) {
     track* t = find(order.id);
     if (t == nullptr || !t->trades_asked) {
         return status_resolution::resolved; // forgotten, or settled already
@@ -175,8 +180,14 @@ status_resolution order_report_funnel::trades_answered(const order_request& orde
             continue;
         }
         cum += trade.qty.lots();
+        const fill_commission commission{
+            .amount_e8 = trade.commission_e8,
+            .asset = trade.symbol < symbols.size()
+                         ? fee_asset_of(trade.commission_asset.view(), symbols[trade.symbol])
+                         : fee_asset::none};
         fills_to(t->order, core::qty{cum}, trade.price, trade.trade_id, trade.order_id,
-                 trade.maker ? liquidity_role::maker : liquidity_role::taker, trade.time_ms);
+                 trade.maker ? liquidity_role::maker : liquidity_role::taker, trade.time_ms, 0,
+                 commission);
     }
     if (!t->done && t->reported_cum.lots() < t->answered_cum.lots() &&
         attempt < max_trade_attempts) {

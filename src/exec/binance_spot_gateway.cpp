@@ -9,6 +9,7 @@
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/binance_client_id.hpp"
+#include "quoter/exec/binance_holdings.hpp"
 #include "quoter/exec/binance_report_funnel.hpp"
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_spot_requests.hpp"
@@ -588,7 +589,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         const std::span<const venue_trade> trades = answer.outcome == answer_outcome::ok
                                                         ? decoder.listed_trades()
                                                         : std::span<const venue_trade>{};
-        if (funnel.trades_answered(p.order, trades, p.attempt) == status_resolution::ask_again) {
+        if (funnel.trades_answered(p.order, trades, p.attempt, symbols) ==
+            status_resolution::ask_again) {
             p.timed_out = true;
             p.sent_ms = now_ms; // asked again after the timeout
             return;
@@ -669,9 +671,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void deliver_fills_to(const order_request& order, core::qty cum, core::price price,
                           std::int64_t trade_id, std::uint64_t exchange_id,
-                          liquidity_role liquidity, std::int64_t venue_time_ms) {
+                          liquidity_role liquidity, std::int64_t venue_time_ms,
+                          fill_commission commission = {}) {
         funnel.fills_to(order, cum, price, trade_id, exchange_id, liquidity, venue_time_ms,
-                        fill_time_ns);
+                        fill_time_ns, commission);
     }
 
     void deliver_terminal(const order_request& order, exec_kind kind, reject_reason reason,
@@ -725,7 +728,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                            core::ns_per_ms;
             deliver_fills_to(order, u.cum_qty, u.last_price, u.trade_id, u.order_id,
                              u.maker ? liquidity_role::maker : liquidity_role::taker,
-                             u.transaction_time_ms);
+                             u.transaction_time_ms,
+                             {.amount_e8 = u.commission_e8,
+                              .asset = fee_asset_of(u.commission_asset.view(), symbols[u.symbol])});
             fill_time_ns = 0;
             return;
         case execution_type::canceled:

@@ -278,3 +278,70 @@ TEST_CASE("futures: position and wallet of one reading are as of the later of th
     f.deliver(fill(core::side::buy, btc / 10, venue_ms + 1, 999));
     CHECK(f.loop.account().position() == core::qty{btc / 10});
 }
+
+namespace {
+
+/// A fill whose commission the venue charged in BNB (10^-8 units).
+exec::exec_report fill_paid_in_bnb(core::side side, std::int64_t lots, std::int64_t venue_ms,
+                                   std::int64_t trade_id, std::int64_t bnb_e8) {
+    exec::exec_report r = fill(side, lots, venue_ms, trade_id);
+    r.commission_asset = exec::fee_asset::other;
+    r.commission_e8 = bnb_e8;
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("spot: fees in BNB come out of the BNB held, apart from the money; the venue's BNB is "
+          "adopted with the fees booked after the reading on top",
+          "[engine][holdings]") {
+    fixture f;
+    f.start_spot(1 * btc, 100'000.0);
+    f.loop.restore_fee_asset(10'00000000); // 10 BNB
+    const std::int64_t cash_before = f.loop.account().cash_units();
+    // A sell of 0.1 BTC at 1000, its fee 0.02 BNB: cash gets the whole notional.
+    f.deliver(fill_paid_in_bnb(core::side::sell, btc / 10, 9'000, 21, 2'000'000));
+    CHECK(f.loop.account().cash_units() == cash_before + f.usdt(100.0));
+    CHECK(f.loop.account().fees_units() == 0);
+    CHECK(f.loop.account().fee_asset_paid_e8() == 2'000'000);
+    CHECK(f.loop.account().fee_asset_held_e8() == 9'98000000);
+    // Another at 9002, after the reading at 9001, which shows 9.5 BNB (0.48 BNB left the
+    // account on the venue: a transfer no report told) and the first sell.
+    f.deliver(fill_paid_in_bnb(core::side::sell, btc / 10, 9'002, 22, 3'000'000));
+    venue_holdings reading = f.spot(btc - btc / 10, 100'100.0, 9'001);
+    reading.fee_asset_listed = true;
+    reading.fee_asset_e8 = 9'50000000;
+    reading.fee_asset = "BNB";
+    const holdings_adoption adoption = adopt_venue_holdings(f.loop, reading);
+    CHECK(adoption.adopted);
+    CHECK(f.loop.account().position() == core::qty{btc - 2 * (btc / 10)});
+    CHECK(f.loop.account().fee_asset_held_e8() == 9'47000000); // 9.5 less the later fee
+    CHECK(f.loop.account().fee_asset_paid_e8() == 5'000'000);
+    // The first sell's report again (held by the reading): no BNB taken twice.
+    f.deliver(fill_paid_in_bnb(core::side::sell, btc / 10, 9'000, 21, 2'000'000));
+    CHECK(f.loop.account().fee_asset_held_e8() == 9'47000000);
+}
+
+TEST_CASE("fees the venue charged replace the configured rates: quote exact, base at the fill "
+          "price",
+          "[engine][holdings]") {
+    core_loop_config config;
+    config.account = {.initial_cash = 100'000.0, .maker_fee_bps = 5.0, .taker_fee_bps = 5.0};
+    fixture f(config);
+    f.start_spot(1 * btc, 100'000.0);
+    // 0.1 BTC at 1000 with 0.01234567 USDT charged: exactly that, not 5 bp (0.05 USDT).
+    exec::exec_report quote_fee = fill(core::side::sell, btc / 10, 9'000, 31);
+    quote_fee.commission_asset = exec::fee_asset::quote;
+    quote_fee.commission_e8 = 1'234'567;
+    f.deliver(quote_fee);
+    CHECK(f.loop.account().fees_units() == 123'457); // 1e-7 USDT units, rounded up
+    // A buy whose 0.0001 BTC fee is worth 0.1 USDT at 1000.
+    exec::exec_report base_fee = fill(core::side::buy, btc / 10, 9'001, 32);
+    base_fee.commission_asset = exec::fee_asset::base;
+    base_fee.commission_e8 = 10'000;
+    f.deliver(base_fee);
+    CHECK(f.loop.account().fees_units() == 123'457 + f.usdt(0.1));
+    // Not told (a simulated venue): the configured 5 bp of 100 USDT.
+    f.deliver(fill(core::side::sell, btc / 10, 9'002, 33));
+    CHECK(f.loop.account().fees_units() == 123'457 + f.usdt(0.1) + f.usdt(0.05));
+}

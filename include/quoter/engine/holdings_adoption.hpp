@@ -5,7 +5,8 @@
 // Fills of a gap reach the account as reports (the reconciliation's queries); what no report
 // tells (a deposit, a withdrawal, a fill the venue lost track of) shows only in the holdings.
 // Spot: the symbol's base and quote balances (inventory that arrived is valued at the mark, so
-// it is no gain; inventory that left takes its share of the cost basis). Futures: the position,
+// it is no gain; inventory that left takes its share of the cost basis), and the third asset
+// fees are paid in (BNB), which the account keeps apart from its money. Futures: the position,
 // at the venue's entry price, and the margin asset's wallet (the account's cash plus its cost
 // basis), both of one reading (GET /fapi/v2/account), as of the later of their two update times;
 // without a wallet, the equity is kept.
@@ -42,6 +43,11 @@ struct venue_holdings {
     std::int64_t balances_as_of_ms = 0; ///< Venue time the balances are as of (0: not told).
     std::string base_asset;             ///< Names, for the log.
     std::string quote_asset;
+    /// The third fee asset (BNB): listed among the balances, its amount (free + locked, 10^-8
+    /// units, as of balances_as_of_ms) and name.
+    bool fee_asset_listed = false;
+    std::int64_t fee_asset_e8 = 0;
+    std::string fee_asset;
 
     // Futures (GET /fapi/v2/account, ACCOUNT_UPDATE): position and wallet of one state of the
     // account, which is as of the later of their two times.

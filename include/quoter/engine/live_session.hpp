@@ -93,6 +93,9 @@ struct live_gateway_stats {
 };
 
 /// A snapshot of the session, handed to the status callback and returned at the end.
+/// The third asset Binance charges spot fees in when the account pays them with it.
+inline constexpr std::string_view live_fee_asset = "BNB";
+
 struct live_status {
     core::timestamp_ns now = 0; ///< Core clock (wall, ns).
     /// From the session's last published status snapshot (0 before the first book / quote).
@@ -114,6 +117,11 @@ struct live_status {
     double position_base = 0.0; ///< The same in the base asset.
     double equity = 0.0;        ///< Quote asset, marked to the mid.
     double total_pnl = 0.0;     ///< Quote asset.
+    double fees = 0.0;          ///< Fees charged in the quote asset (or base, valued), net.
+    /// Fees paid in the third fee asset (live_fee_asset, BNB) and its balance held, 10^-8
+    /// units: apart from equity and PnL, which know no price for it.
+    std::int64_t fee_asset_paid_e8 = 0;
+    std::int64_t fee_asset_held_e8 = 0;
     live::service_stats market_data;
     /// Kill cancel-alls whose confirmation the gateway gave up on (a critical alert each).
     std::uint64_t kill_gave_up = 0;

@@ -27,6 +27,7 @@
 // construction; nothing is allocated per report. Thread ownership: the gateway's I/O thread.
 #pragma once
 
+#include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/order_types.hpp"
@@ -49,6 +50,12 @@ public:
 
 protected:
     ~report_funnel_output() = default;
+};
+
+/// The commission the venue charged for one trade (exec_report::commission_e8 / _asset).
+struct fill_commission {
+    std::int64_t amount_e8 = 0;
+    fee_asset asset = fee_asset::none;
 };
 
 /// What an order query answered, for the gateway: done, or ask again.
@@ -80,9 +87,12 @@ public:
     /// already is). venue_time_ms: the trade's time on the venue's clock (exec_report::
     /// venue_time_ms; 0 when not told). exchange_ts: the trade's time on the local clock, 0 when
     /// unknown (stamped when delivered).
+    /// commission: what the venue charged for the trade, when it told (a user-data event, a
+    /// trade list).
     void fills_to(const order_request& order, core::qty cum, core::price price,
                   std::int64_t trade_id, std::uint64_t exchange_id, liquidity_role liquidity,
-                  std::int64_t venue_time_ms, core::timestamp_ns exchange_ts = 0);
+                  std::int64_t venue_time_ms, core::timestamp_ns exchange_ts = 0,
+                  fill_commission commission = {});
     /// A terminal report (cancelled, reject) unless one was delivered already.
     void terminal(const order_request& order, exec_kind kind, reject_reason reason,
                   core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0);
@@ -100,8 +110,11 @@ public:
     /// order's end if it waited. Returns ask_again while the trades do not cover what the
     /// answer told and attempts remain; on the last attempt the rest is reported as the answer
     /// told it.
+    /// commission_of names each trade's commission asset relative to the order's symbol
+    /// (binance_holdings' fee_asset_of).
     status_resolution trades_answered(const order_request& order,
-                                      std::span<const venue_trade> trades, std::uint32_t attempt);
+                                      std::span<const venue_trade> trades, std::uint32_t attempt,
+                                      std::span<const core::symbol_spec> symbols = {});
     /// The answer to an order query made to resolve `order`'s placement (for_cancel false) or
     /// a cancel of it (for_cancel true).
     status_resolution resolve_status(const order_request& order, bool for_cancel,
