@@ -16,7 +16,8 @@
 // venue's status), never sent again. A transport failure before the request left (connect
 // refused) is a plain reject. -1021 resyncs the clock from GET /fapi/v1/time and retries once.
 // Every report passes the shared order_report_funnel, so the answer, the stream and a query
-// telling the same ack, fill or end reach the core once.
+// telling the same ack, fill or end reach the core once; fills only an answer tells are
+// reported from GET /fapi/v1/userTrades of the order (weight 5), with their trade ids and times.
 //
 // User data: POST /fapi/v1/listenKey, then a WebSocket at <ws_url>/ws/<listenKey>:
 // ORDER_TRADE_UPDATE (NEW, TRADE, CANCELED, EXPIRED) become reports, ACCOUNT_UPDATE sets the
