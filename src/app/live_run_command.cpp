@@ -174,14 +174,24 @@ int run_live_command(const live_run_command& command) {
                 static_cast<unsigned long long>(s.quotes.unknowns),
                 static_cast<unsigned long long>(s.risk_rejects),
                 std::string(risk::to_string(s.state)).c_str());
-    std::printf("  PnL %s, equity %.4f, position %.8g\n", signed_money(s.total_pnl).c_str(),
-                s.equity, s.position_base);
+    std::printf("  PnL %s, equity %.4f, position %.8g, fees %.8f\n",
+                signed_money(s.total_pnl).c_str(), s.equity, s.position_base, s.fees);
+    if (s.fee_asset_paid_e8 != 0 || s.fee_asset_held_e8 != 0) {
+        // No price for it: a balance of its own, not in the PnL or equity above.
+        std::printf("  fees in %s %.8f (not in PnL), %s held %.8f\n",
+                    std::string(engine::live_fee_asset).c_str(),
+                    static_cast<double>(s.fee_asset_paid_e8) * 1e-8,
+                    std::string(engine::live_fee_asset).c_str(),
+                    static_cast<double>(s.fee_asset_held_e8) * 1e-8);
+    }
     std::printf("  gateway: %llu requests, %llu API errors, %llu timeouts, %llu status queries, "
-                "%llu connects, %llu reconciliations, %llu replaces in one request\n",
+                "%llu trade lists, %llu connects, %llu reconciliations, %llu replaces in one "
+                "request\n",
                 static_cast<unsigned long long>(s.gateway.sent),
                 static_cast<unsigned long long>(s.gateway.api_errors),
                 static_cast<unsigned long long>(s.gateway.timeouts),
                 static_cast<unsigned long long>(s.gateway.status_queries),
+                static_cast<unsigned long long>(s.gateway.trade_queries),
                 static_cast<unsigned long long>(s.gateway.connects),
                 static_cast<unsigned long long>(s.gateway.reconciles),
                 static_cast<unsigned long long>(s.gateway.replaces_sent));

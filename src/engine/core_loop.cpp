@@ -519,6 +519,48 @@ core::timestamp_ns core_loop::oldest_unacked() const noexcept {
     return oldest;
 }
 
+// The fee a venue charged for a fill, when it told (a live venue's commission): in the quote
+// asset it is the fee, in the base asset its value at the fill price, in a third asset (BNB) it
+// is kept apart in that asset. Untold (simulated venues), the account's rates apply.
+void core_loop::charge_commission(const exec::exec_report& report,
+                                  portfolio::fill& f) const noexcept {
+    __extension__ using wide = __int128;
+    const core::symbol_spec& spec = instrument_.trading_spec;
+    const auto pow10 = [](int exponent) {
+        wide out = 1;
+        for (int i = 0; i < exponent; ++i) {
+            out *= 10;
+        }
+        return out;
+    };
+    constexpr wide e8 = 100'000'000;
+    switch (report.commission_asset) {
+    case exec::fee_asset::none:
+        return;
+    case exec::fee_asset::quote: {
+        // 10^-8 of the quote asset to notional units (10^-(price + qty decimals)), rounded up.
+        const int decimals = spec.price_decimals() + spec.qty_decimals();
+        const wide scaled = wide{report.commission_e8} * pow10(decimals);
+        f.fee_given = true;
+        f.fee_units = static_cast<std::int64_t>(scaled / e8 + (scaled % e8 > 0 ? 1 : 0));
+        return;
+    }
+    case exec::fee_asset::base: {
+        // Worth commission * price: 10^-8 of the base asset at the fill price, rounded up.
+        const wide scaled = wide{report.commission_e8} * pow10(spec.qty_decimals()) *
+                            report.price.ticks() * spec.tick_units();
+        f.fee_given = true;
+        f.fee_units = static_cast<std::int64_t>(scaled / e8 + (scaled % e8 > 0 ? 1 : 0));
+        return;
+    }
+    case exec::fee_asset::other:
+        f.fee_given = true;
+        f.fee_units = 0;
+        f.other_fee_e8 = report.commission_e8;
+        return;
+    }
+}
+
 // Reports, after the quote manager has seen them.
 void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
     const core::timestamp_ns at = report.local_ts;
@@ -555,6 +597,7 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
         f.role = report.liquidity == exec::liquidity_role::taker ? portfolio::liquidity::taker
                                                                  : portfolio::liquidity::maker;
         f.mid = account_.current_mark();
+        charge_commission(report, f);
         portfolio::fill_result booked;
         if (booked_fills_.holds(report.venue_time_ms)) {
             ++stats_.fills_held;
@@ -563,11 +606,13 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
             const core::qty position = account_.position();
             const std::int64_t cash = account_.cash_units();
             const std::int64_t cost = account_.cost_basis_units();
+            const std::int64_t fee_asset = account_.fee_asset_held_e8();
             booked = account_.apply(f);
             booked_fills_.record(report.venue_time_ms,
                                  {.position = account_.position() - position,
                                   .cash_units = account_.cash_units() - cash,
-                                  .cost_units = account_.cost_basis_units() - cost});
+                                  .cost_units = account_.cost_basis_units() - cost,
+                                  .fee_asset_e8 = account_.fee_asset_held_e8() - fee_asset});
         }
         if (journal_ != nullptr) {
             journal_->append(

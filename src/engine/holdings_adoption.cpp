@@ -3,6 +3,8 @@
 #include "quoter/portfolio/account.hpp"
 #include "quoter/portfolio/holdings_timeline.hpp"
 
+#include <algorithm>
+
 namespace quoter::engine {
 
 namespace {
@@ -47,6 +49,7 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
     core::qty held = had;
     std::int64_t cash = account.cash_units();
     std::int64_t cost = account.cost_basis_units();
+    std::int64_t fee_asset = account.fee_asset_held_e8();
     std::int64_t as_of_ms = 0;
     if (!venue.futures) {
         if (!venue.quote_listed) {
@@ -58,9 +61,16 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
         out.booked_after = after.change.position;
         held = venue.base + after.change.position;
         cash = venue.quote_units + after.change.cash_units;
+        if (venue.fee_asset_listed) {
+            fee_asset = venue.fee_asset_e8 + after.change.fee_asset_e8;
+        }
         out.description = venue.base_asset + " " + std::to_string(trading.to_double(venue.base)) +
                           ", " + venue.quote_asset + " " +
                           std::to_string(quote_of(trading, venue.quote_units));
+        if (venue.fee_asset_listed) {
+            out.description += ", " + venue.fee_asset + " " +
+                               std::to_string(static_cast<double>(venue.fee_asset_e8) * 1e-8);
+        }
         if (held != had) {
             // Inventory that arrived is valued at the mark (no gain), inventory that left takes
             // its share of the cost basis with it.
@@ -75,9 +85,12 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
                                       : cost + added.inventory_value_units();
         }
     } else {
-        // One time for the fills that move no holdings again: the position's, what the limits
-        // act on. The wallet, read by a request of its own, has its own for the sum.
-        as_of_ms = venue.position_as_of_ms;
+        // Position and wallet are of one state of the account: a fill of the symbol is in both
+        // or in neither, and changes the position's time. So the later of the two times is one
+        // the whole reading is as of: a fill stamped after it is in neither, one stamped no
+        // later is in both.
+        as_of_ms = venue.wallet_listed ? std::max(venue.position_as_of_ms, venue.wallet_as_of_ms)
+                                       : venue.position_as_of_ms;
         const auto after = booked_after(loop, as_of_ms);
         out.not_adopted = refusal(loop, as_of_ms, after);
         out.booked_after = after.change.position;
@@ -86,24 +99,18 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
             cost =
                 trading.notional_units(venue.entry_price, venue.position) + after.change.cost_units;
         }
-        // The wallet may be as of long ago (no fill changed it since: no fee, nothing realized),
-        // so the fills since may be more than the loop keeps; then it is left out.
-        const auto wallet_after = venue.wallet_listed ? booked_after(loop, venue.wallet_as_of_ms)
-                                                      : portfolio::holdings_timeline::sum{};
-        const bool wallet_known = venue.wallet_listed && wallet_after.complete;
-        if (wallet_known) {
-            cash = venue.wallet_units + wallet_after.change.cash_units +
-                   wallet_after.change.cost_units - cost;
+        if (venue.wallet_listed) {
+            cash = venue.wallet_units + after.change.cash_units + after.change.cost_units - cost;
         } else {
             cash += account.cost_basis_units() - cost; // equity kept: the position moves
         }
         out.description = "position " + std::to_string(trading.to_double(venue.position));
         if (venue.wallet_listed) {
-            out.description += ", wallet " + std::to_string(quote_of(trading, venue.wallet_units)) +
-                               (wallet_known ? "" : " (older than the fills kept: left out)");
+            out.description += ", wallet " + std::to_string(quote_of(trading, venue.wallet_units));
         }
     }
-    const bool same = held == had && cash == account.cash_units();
+    const bool same =
+        held == had && cash == account.cash_units() && fee_asset == account.fee_asset_held_e8();
     if (!out.not_adopted.empty()) {
         if (same) {
             out.not_adopted.clear(); // nothing to adopt either way
@@ -111,7 +118,10 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
         return out;
     }
     if (!same) {
-        loop.restore(held, cost, cash, loop.quotes().last_sequence());
+        if (held != had || cash != account.cash_units()) {
+            loop.restore(held, cost, cash, loop.quotes().last_sequence());
+        }
+        loop.restore_fee_asset(fee_asset);
         out.adopted = true;
         out.held = held;
     }

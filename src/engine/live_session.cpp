@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <thread>
 
 namespace quoter::engine {
@@ -45,6 +46,7 @@ namespace {
     out.timeouts = c.timeouts.load(std::memory_order_relaxed);
     out.unknowns = c.unknowns.load(std::memory_order_relaxed);
     out.status_queries = c.status_queries.load(std::memory_order_relaxed);
+    out.trade_queries = c.trade_queries.load(std::memory_order_relaxed);
     out.connects = c.connects.load(std::memory_order_relaxed);
     out.disconnects = c.disconnects.load(std::memory_order_relaxed);
     out.reports_dropped = c.reports_dropped.load(std::memory_order_relaxed);
@@ -76,6 +78,9 @@ live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway
     status.position_base = loop.account().position_base();
     status.equity = loop.account().equity();
     status.total_pnl = loop.account().total_pnl();
+    status.fees = loop.account().fees();
+    status.fee_asset_paid_e8 = loop.account().fee_asset_paid_e8();
+    status.fee_asset_held_e8 = loop.account().fee_asset_held_e8();
     status.market_data = service.stats();
     status.kill_gave_up = gateway.counters().kill_gave_up.load(std::memory_order_relaxed);
     return status;
@@ -134,6 +139,21 @@ struct starting_account {
     return std::to_string(value);
 }
 
+/// The third fee asset (live_fee_asset) among spot balances, free + locked in 10^-8 units, when
+/// it is listed and is neither of trading's two assets (then it is the position or the cash).
+[[nodiscard]] std::optional<std::int64_t>
+fee_asset_balance(std::span<const exec::asset_balance> balances, const core::symbol_spec& trading) {
+    if (exec::fee_asset_of(live_fee_asset, trading) != exec::fee_asset::other) {
+        return std::nullopt;
+    }
+    for (const exec::asset_balance& balance : balances) {
+        if (balance.asset.view() == live_fee_asset) {
+            return balance.free_e8 + balance.locked_e8;
+        }
+    }
+    return std::nullopt;
+}
+
 /// What the gateway's last reconciliation (and, on futures, the ACCOUNT_UPDATEs since) read of
 /// the venue's holdings of the traded symbol (index 0 in the gateway's table).
 [[nodiscard]] venue_holdings venue_holdings_of(const exec::binance_gateway& gateway,
@@ -141,7 +161,13 @@ struct starting_account {
     venue_holdings venue;
     venue.futures = gateway.futures();
     if (!venue.futures) {
-        const exec::spot_holdings held = exec::spot_holdings_of(gateway.balances(), trading);
+        const std::vector<exec::asset_balance> balances = gateway.balances();
+        const exec::spot_holdings held = exec::spot_holdings_of(balances, trading);
+        if (const auto fee_asset = fee_asset_balance(balances, trading); fee_asset.has_value()) {
+            venue.fee_asset_listed = true;
+            venue.fee_asset_e8 = *fee_asset;
+            venue.fee_asset = std::string(live_fee_asset);
+        }
         venue.quote_listed = held.quote_listed;
         venue.base = held.base;
         venue.quote_units = held.quote_units;
@@ -150,11 +176,13 @@ struct starting_account {
         venue.quote_asset = std::string(held.quote_asset.view());
         return venue;
     }
-    const exec::futures_wallet wallet = exec::futures_wallet_of(gateway.balances(), trading);
+    // One read of both, so the wallet and the position are of one state.
+    const exec::futures_account account = gateway.account();
+    const exec::futures_wallet wallet = exec::futures_wallet_of(account.balances, trading);
     venue.wallet_listed = wallet.listed;
     venue.wallet_units = wallet.wallet_units;
     venue.wallet_as_of_ms = wallet.as_of_ms;
-    for (const exec::futures_position& position : gateway.positions()) {
+    for (const exec::futures_position& position : account.positions) {
         if (position.symbol == 0) {
             venue.position = position.amount;
             venue.entry_price = position.entry_price;
@@ -262,7 +290,8 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     // holds from the first order and PnL counts nothing held at the start as a gain. Spot: the
     // base asset is the position, valued at the first mid of the synced book (its cost basis,
     // so it starts with no unrealized PnL), the quote asset the cash. Futures: the wallet
-    // balance is the cash; the position (positionRisk) is adopted at the venue's entry price.
+    // balance is the cash; the position is adopted at the venue's entry price (both of one
+    // GET /fapi/v2/account).
     const core::symbol_spec& trading = instrument.trading_spec;
     starting_account start;
     std::optional<md::md_event> first_event;
@@ -300,7 +329,8 @@ live_summary run_live_session(const live_session_config& config, const std::atom
                 " listed; the account starts from the configured cash with no inventory");
         }
     } else {
-        const exec::futures_wallet wallet = exec::futures_wallet_of(gateway.balances(), trading);
+        const exec::futures_account account = gateway.account();
+        const exec::futures_wallet wallet = exec::futures_wallet_of(account.balances, trading);
         if (wallet.listed) {
             portfolio::account valued(trading, {});
             valued.restore(core::qty{0}, 0, wallet.wallet_units);
@@ -312,7 +342,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             log("balance: no wallet balance in " + std::string(trading.name().view()) +
                 "'s margin asset; the account starts from the configured cash");
         }
-        for (const exec::futures_position& held : gateway.positions()) {
+        for (const exec::futures_position& held : account.positions) {
             if (held.symbol == 0 && held.amount.lots() != 0) {
                 start.position = held.amount;
                 start.cost_units = trading.notional_units(held.entry_price, held.amount);
@@ -395,6 +425,15 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         loop.restore(start.position, start.cost_units, cash, 0);
         if (start.known) {
             log("account: starting from the venue's balances: " + start.description);
+        }
+    }
+    if (!config.futures_gateway) {
+        // Fees paid in the third asset come out of it, apart from the money (no price for it).
+        if (const auto held = fee_asset_balance(gateway.balances(), trading); held.has_value()) {
+            loop.restore_fee_asset(*held);
+            log("account: fees in " + std::string(live_fee_asset) + " come out of its balance " +
+                std::to_string(static_cast<double>(*held) * 1e-8) +
+                ", apart from PnL (no price for it)");
         }
     }
 

@@ -2,6 +2,9 @@
 
 #include "exec/binance_json.hpp"
 
+#include <charconv>
+#include <system_error>
+
 namespace quoter::exec {
 
 std::string_view describe(answer_outcome outcome) noexcept {
@@ -76,12 +79,14 @@ struct answer_decoder::impl {
         orders.reserve(max_listed);
         balances.reserve(max_listed);
         positions.reserve(max_listed);
+        trades.reserve(max_listed);
     }
 
     void clear_lists() noexcept {
         orders.clear();
         balances.clear();
         positions.clear();
+        trades.clear();
         truncated = false;
     }
 
@@ -99,6 +104,7 @@ struct answer_decoder::impl {
     std::vector<answered_order> orders;
     std::vector<asset_balance> balances;
     std::vector<position_amount> positions;
+    std::vector<venue_trade> trades;
     bool truncated = false;
 };
 
@@ -202,8 +208,32 @@ bool read_replace(detail::dom::object object, std::span<const core::symbol_spec>
     return true;
 }
 
-/// Reads the elements of a list result: orders, or (futures positionRisk) positions, or
-/// (futures GET /fapi/v2/balance) balances.
+/// One element of spot myTrades or GET /fapi/v1/userTrades; false when it is not a trade of a
+/// symbol in the table.
+bool read_trade(detail::dom::object object, std::span<const core::symbol_spec> symbols,
+                venue_trade& trade) noexcept {
+    detail::field_reader fields(object);
+    if (!fields.has("id") || !fields.has("orderId") || !fields.has("qty")) {
+        return false;
+    }
+    trade.symbol = detail::find_symbol(symbols, fields.text("symbol"));
+    if (!fields.ok || trade.symbol == symbols.size()) {
+        return false;
+    }
+    const core::symbol_spec& spec = symbols[trade.symbol];
+    trade.trade_id = fields.integer("id");
+    trade.order_id = static_cast<std::uint64_t>(fields.integer("orderId"));
+    trade.price = fields.price("price", spec);
+    trade.qty = fields.qty("qty", spec);
+    trade.commission_e8 = fields.has("commission") ? fields.e8("commission") : 0;
+    trade.commission_asset.assign(fields.optional_text("commissionAsset"));
+    trade.time_ms = fields.integer("time");
+    trade.maker = fields.has("isMaker") ? fields.boolean("isMaker") : fields.boolean("maker");
+    return fields.ok;
+}
+
+/// Reads the elements of a list result: orders of openOrders.status, openOrders.cancelAll and
+/// GET /fapi/v1/openOrders, or trades of myTrades and GET /fapi/v1/userTrades.
 void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
     for (const detail::dom::element item : list) {
         detail::dom::object object;
@@ -215,31 +245,66 @@ void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
             state.add(state.orders, order);
             continue;
         }
+        venue_trade trade;
+        if (read_trade(object, state.symbols, trade)) {
+            state.add(state.trades, trade);
+        }
+    }
+}
+
+/// entryPrice of a futures position, to the nearest tick (Binance prints it with more decimals
+/// than the tick); unknown when absent or unreadable.
+void read_entry_price(detail::field_reader& fields, const core::symbol_spec& spec,
+                      position_amount& position) noexcept {
+    const std::string_view text = fields.optional_text("entryPrice");
+    double value = 0.0;
+    if (text.empty() ||
+        std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc{}) {
+        return;
+    }
+    position.entry_price = spec.round_nearest(value);
+    position.entry_price_known = true;
+}
+
+/// GET /fapi/v2/account: the wallet of every asset ("assets": walletBalance, crossWalletBalance,
+/// updateTime) and the position of every symbol ("positions": positionAmt, entryPrice,
+/// updateTime), all of one state of the account. Positions of symbols outside the table and of
+/// a hedge-mode side (LONG, SHORT) are skipped.
+void read_futures_account(detail::dom::array assets, detail::dom::array positions,
+                          answer_decoder::impl& state) noexcept {
+    for (const detail::dom::element item : assets) {
+        detail::dom::object object;
+        if (item.get(object) != simdjson::SUCCESS) {
+            continue;
+        }
         detail::field_reader fields(object);
-        if (fields.has("balance") && fields.has("asset")) {
-            // GET /fapi/v2/balance: wallet balance and cross wallet balance.
-            asset_balance balance;
-            balance.asset.assign(fields.text("asset"));
-            balance.free_e8 = fields.e8("balance");
-            balance.locked_e8 =
-                fields.has("crossWalletBalance") ? fields.e8("crossWalletBalance") : 0;
-            balance.update_time_ms = fields.optional_integer("updateTime", 0);
-            if (fields.ok) {
-                state.add(state.balances, balance);
-            }
-            continue;
-        }
-        if (!fields.has("positionAmt")) {
-            continue;
-        }
-        const std::uint32_t symbol = detail::find_symbol(state.symbols, fields.text("symbol"));
-        if (!fields.ok || symbol == state.symbols.size()) {
-            continue; // a symbol this engine does not trade
-        }
-        const core::qty amount = fields.signed_qty("positionAmt", state.symbols[symbol]);
-        const std::int64_t update_time_ms = fields.optional_integer("updateTime", 0);
+        asset_balance balance;
+        balance.asset.assign(fields.text("asset"));
+        balance.free_e8 = fields.e8("walletBalance");
+        balance.locked_e8 = fields.has("crossWalletBalance") ? fields.e8("crossWalletBalance") : 0;
+        balance.update_time_ms = fields.optional_integer("updateTime", 0);
         if (fields.ok) {
-            state.add(state.positions, position_amount{symbol, amount, update_time_ms});
+            state.add(state.balances, balance);
+        }
+    }
+    for (const detail::dom::element item : positions) {
+        detail::dom::object object;
+        if (item.get(object) != simdjson::SUCCESS) {
+            continue;
+        }
+        detail::field_reader fields(object);
+        const std::string_view side = fields.optional_text("positionSide");
+        const std::uint32_t symbol = detail::find_symbol(state.symbols, fields.text("symbol"));
+        if (!fields.ok || symbol == state.symbols.size() || (!side.empty() && side != "BOTH")) {
+            continue;
+        }
+        position_amount position;
+        position.symbol = symbol;
+        position.amount = fields.signed_qty("positionAmt", state.symbols[symbol]);
+        position.update_time_ms = fields.optional_integer("updateTime", 0);
+        read_entry_price(fields, state.symbols[symbol], position);
+        if (fields.ok) {
+            state.add(state.positions, position);
         }
     }
 }
@@ -275,6 +340,9 @@ std::span<const asset_balance> answer_decoder::listed_balances() const noexcept 
 }
 std::span<const position_amount> answer_decoder::listed_positions() const noexcept {
     return impl_->positions;
+}
+std::span<const venue_trade> answer_decoder::listed_trades() const noexcept {
+    return impl_->trades;
 }
 bool answer_decoder::listing_truncated() const noexcept {
     return impl_->truncated;
@@ -373,7 +441,14 @@ const api_answer& answer_decoder::decode_rest(int http_status, std::string_view 
         if (!parsed) {
             answer_.outcome = answer_outcome::malformed;
         } else if (root.get(object) == simdjson::SUCCESS) {
-            answer_.has_order = read_order(object, impl_->symbols, answer_.order);
+            detail::dom::array assets;
+            detail::dom::array positions;
+            if (object.at_key("assets").get(assets) == simdjson::SUCCESS &&
+                object.at_key("positions").get(positions) == simdjson::SUCCESS) {
+                read_futures_account(assets, positions, *impl_);
+            } else {
+                answer_.has_order = read_order(object, impl_->symbols, answer_.order);
+            }
         } else if (detail::dom::array list; root.get(list) == simdjson::SUCCESS) {
             read_list(list, *impl_);
         }

@@ -11,6 +11,7 @@
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/binance_client_id.hpp"
 #include "quoter/exec/binance_futures_requests.hpp"
+#include "quoter/exec/binance_holdings.hpp"
 #include "quoter/exec/binance_report_funnel.hpp"
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_user_data.hpp"
@@ -39,11 +40,11 @@ enum class request_kind : std::uint8_t {
     listen_key,       ///< POST /fapi/v1/listenKey.
     keepalive,        ///< PUT /fapi/v1/listenKey.
     open_orders,      ///< Reconciliation: GET /fapi/v1/openOrders (every symbol).
-    positions,        ///< Reconciliation: GET /fapi/v2/positionRisk.
-    balances,         ///< Reconciliation: GET /fapi/v2/balance.
+    account,          ///< Reconciliation: GET /fapi/v2/account (positions and wallets).
     reconcile_cancel, ///< Reconciliation: DELETE /fapi/v1/order of an order this run does not own.
     kill_check,       ///< After a cancel-all: GET /fapi/v1/openOrders of the symbol.
     heartbeat,        ///< POST /fapi/v1/countdownCancelAll.
+    trades,           ///< GET /fapi/v1/userTrades of one order: fills an answer told.
 };
 
 /// One signed request on its way from the core thread to the I/O thread.
@@ -71,7 +72,9 @@ struct pending_request {
     std::int64_t retry_at_ms = 0;
     std::uint64_t generation = 0; ///< Reconciliation round of reconciliation requests.
     order_request order;
-    venue_client_id foreign_id; ///< reconcile_cancel: the order's client id on the venue.
+    venue_client_id foreign_id;    ///< reconcile_cancel: the order's client id on the venue.
+    std::uint64_t exchange_id = 0; ///< trades: the venue's order id.
+    std::uint32_t attempt = 0;     ///< trades: which request for the order's trades (from 1).
 };
 
 /// The confirmation of one symbol's cancel-all. I/O thread only.
@@ -343,12 +346,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::status:
             query(p, now_ms);
             return;
+        case request_kind::trades:
+            send_trades(p, now_ms);
+            return;
         case request_kind::place:
             resend_place(p, now_ms);
             return;
         case request_kind::open_orders:
-        case request_kind::positions:
-        case request_kind::balances:
+        case request_kind::account:
             if (p.generation == reconcile_generation) {
                 send_reconcile_query(p, now_ms);
             } else {
@@ -446,6 +451,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             }
             p.active = false;
             return;
+        case request_kind::trades:
+            on_trades_answer(p, answer, now_ms);
+            return;
         case request_kind::listen_key:
             on_listen_key_answer(p, response.body, answer, now_ms);
             return;
@@ -459,10 +467,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             }
             return;
         case request_kind::open_orders:
-        case request_kind::positions:
-        case request_kind::balances:
+        case request_kind::account:
         case request_kind::reconcile_cancel:
-            on_reconcile_answer(p, answer, response.body, now_ms);
+            on_reconcile_answer(p, answer, now_ms);
             return;
         case request_kind::kill_check:
             on_kill_check_answer(p, answer, now_ms);
@@ -477,6 +484,46 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
     }
 
+    // ---- trades of an order whose fills an answer told (order_report_funnel) ---------------
+
+    /// The funnel wants the trades of an order (I/O thread: the funnel runs there).
+    void want_trades(const order_request& order, std::uint64_t exchange_id) override {
+        if (exchange_id == 0) {
+            // No venue order id to ask by: the fills as the answer told them.
+            (void)funnel.trades_answered(order, {}, order_report_funnel::max_trade_attempts);
+            return;
+        }
+        pending_request& q = slot(take_io_id());
+        q.kind = request_kind::trades;
+        q.order = order;
+        q.exchange_id = exchange_id;
+        q.attempt = 1;
+        send_trades(q, wall_ms());
+    }
+
+    void send_trades(pending_request& q, std::int64_t now_ms) {
+        counters.trade_queries.fetch_add(1, std::memory_order_relaxed);
+        send_own(q,
+                 io_encoder.user_trades(io_buffer, symbols[q.order.symbol].name().view(),
+                                        q.exchange_id, now_ms + offset_ms.load()),
+                 now_ms);
+    }
+
+    /// The trades, or a failure (no trades): reported, or asked again after the timeout while
+    /// they do not cover what the answer told; after the last attempt the answer's fill.
+    void on_trades_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        const std::span<const venue_trade> trades = answer.outcome == answer_outcome::ok
+                                                        ? decoder.listed_trades()
+                                                        : std::span<const venue_trade>{};
+        if (funnel.trades_answered(p.order, trades, p.attempt, symbols) ==
+            status_resolution::ask_again) {
+            ++p.attempt;
+            p.retry_at_ms = now_ms + config.request_timeout_ms;
+            return;
+        }
+        p.active = false;
+    }
+
     /// No HTTP answer: never sent (connect failed) or lost after sending (timeout, reset).
     void on_transport_error(pending_request& p, net::rest_error error, std::int64_t now_ms) {
         const bool unsent = never_sent(error);
@@ -484,6 +531,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             counters.timeouts.fetch_add(1, std::memory_order_relaxed);
         }
         switch (p.kind) {
+        case request_kind::trades:
+            if (funnel.trades_answered(p.order, {}, p.attempt) == status_resolution::ask_again) {
+                ++p.attempt;
+                p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 1);
+                return;
+            }
+            p.active = false;
+            return;
         case request_kind::place:
             if (unsent) {
                 reject(p, reject_reason::none);
@@ -505,8 +560,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case request_kind::status:
         case request_kind::open_orders:
-        case request_kind::positions:
-        case request_kind::balances:
+        case request_kind::account:
         case request_kind::reconcile_cancel:
         case request_kind::listen_key:
             // Asked again after a pause (a reconciliation cancel is idempotent: the order is
@@ -830,7 +884,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                             u.maker ? liquidity_role::maker : liquidity_role::taker,
                             u.transaction_time_ms,
                             (u.transaction_time_ms - offset_ms.load(std::memory_order_relaxed)) *
-                                core::ns_per_ms);
+                                core::ns_per_ms,
+                            {.amount_e8 = u.commission_e8,
+                             .asset = fee_asset_of(u.commission_asset.view(), symbols[u.symbol])});
             return;
         case execution_type::canceled:
         case execution_type::expired:
@@ -882,8 +938,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         balances.push_back(balance);
     }
 
-    /// Caller holds positions_mutex. entry: kept when not given.
-    void set_position(const position_amount& position, std::optional<core::price> entry = {}) {
+    /// Caller holds positions_mutex. The entry price is kept when the position does not tell
+    /// it (ACCOUNT_UPDATE's decoder keeps the amounts only).
+    void set_position(const position_amount& position) {
         for (futures_position& known : positions) {
             if (known.symbol == position.symbol) {
                 if (!not_older(position.update_time_ms, known.update_time_ms)) {
@@ -891,37 +948,16 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 }
                 known.amount = position.amount;
                 known.update_time_ms = position.update_time_ms;
-                if (entry.has_value()) {
-                    known.entry_price = *entry;
+                if (position.entry_price_known) {
+                    known.entry_price = position.entry_price;
                 }
                 return;
             }
         }
         positions.push_back({.symbol = position.symbol,
                              .amount = position.amount,
-                             .entry_price = entry.value_or(core::price{}),
+                             .entry_price = position.entry_price,
                              .update_time_ms = position.update_time_ms});
-    }
-
-    /// positionRisk's entryPrice of a symbol (the decoder keeps the amounts only); it may have
-    /// more decimals than the tick, so it is rounded to the nearest tick.
-    [[nodiscard]] core::price entry_price_of(std::string_view body, std::uint32_t symbol) const {
-        std::string key = "\"symbol\":\"";
-        key += symbols[symbol].name().view();
-        key += '"';
-        const auto at = body.find(key);
-        const auto entry = at == std::string_view::npos ? at : body.find("\"entryPrice\":\"", at);
-        if (entry == std::string_view::npos) {
-            return core::price{};
-        }
-        const auto first = entry + 14;
-        const auto last = body.find('"', first);
-        double value = 0.0;
-        if (last == std::string_view::npos ||
-            std::from_chars(body.data() + first, body.data() + last, value).ec != std::errc{}) {
-            return core::price{};
-        }
-        return symbols[symbol].round_nearest(value);
     }
 
     // ---- reconciliation: every time the stream opens, before new orders are taken ---------
@@ -940,12 +976,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void send_reconcile_query(pending_request& q, std::int64_t now_ms) {
         const std::int64_t venue_ms = now_ms + offset_ms.load();
-        send_own(
-            q,
-            q.kind == request_kind::open_orders ? io_encoder.open_orders(io_buffer, {}, venue_ms)
-            : q.kind == request_kind::balances  ? io_encoder.balance(io_buffer, venue_ms)
-                                                : io_encoder.position_risk(io_buffer, {}, venue_ms),
-            now_ms);
+        send_own(q,
+                 q.kind == request_kind::open_orders
+                     ? io_encoder.open_orders(io_buffer, {}, venue_ms)
+                     : io_encoder.account(io_buffer, venue_ms),
+                 now_ms);
     }
 
     void send_reconcile_cancel(pending_request& q, std::int64_t now_ms) {
@@ -955,8 +990,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                  now_ms);
     }
 
-    void on_reconcile_answer(pending_request& p, const api_answer& answer, std::string_view body,
-                             std::int64_t now_ms) {
+    void on_reconcile_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         if (p.generation != reconcile_generation) {
             p.active = false; // an earlier round's: the current one asks for itself
             return;
@@ -974,20 +1008,15 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         }
         p.active = false;
-        if (p.kind == request_kind::positions) {
+        if (p.kind == request_kind::account) {
+            // Positions and wallets of one state of the account: they replace what earlier
+            // readings and events said, together, so no amount is older than another's time.
             {
                 const std::lock_guard<std::mutex> lock(positions_mutex);
                 positions.clear();
                 for (const position_amount& position : decoder.listed_positions()) {
-                    set_position(position, entry_price_of(body, position.symbol));
+                    set_position(position);
                 }
-            }
-            finish_reconcile_step(now_ms);
-            return;
-        }
-        if (p.kind == request_kind::balances) {
-            {
-                const std::lock_guard<std::mutex> lock(positions_mutex);
                 balances.assign(decoder.listed_balances().begin(), decoder.listed_balances().end());
             }
             finish_reconcile_step(now_ms);
@@ -1028,16 +1057,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         }
         if (!positions_asked) {
-            // Positions and balances, both before the first order.
+            // Positions and wallets, before the first order.
             positions_asked = true;
-            reconcile_steps += 2;
-            for (const request_kind kind : {request_kind::positions, request_kind::balances}) {
-                pending_request& q = slot(take_io_id());
-                q.kind = kind;
-                q.order.symbol = all_symbols;
-                q.generation = reconcile_generation;
-                send_reconcile_query(q, now_ms);
-            }
+            reconcile_steps += 1;
+            pending_request& q = slot(take_io_id());
+            q.kind = request_kind::account;
+            q.order.symbol = all_symbols;
+            q.generation = reconcile_generation;
+            send_reconcile_query(q, now_ms);
             return;
         }
         counters.reconciles.fetch_add(1, std::memory_order_relaxed);
@@ -1141,8 +1168,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::open_orders:
         case request_kind::kill_check:
             return every_symbol ? 40 : 1;
-        case request_kind::positions:
-        case request_kind::balances:
+        case request_kind::account:
+        case request_kind::trades: // GET /fapi/v1/userTrades
             return 5;
         case request_kind::heartbeat:
             return 10;
@@ -1279,6 +1306,11 @@ std::vector<futures_position> binance_futures_gateway::positions() const {
 std::vector<asset_balance> binance_futures_gateway::balances() const {
     const std::lock_guard<std::mutex> lock(impl_->positions_mutex);
     return impl_->balances;
+}
+
+futures_account binance_futures_gateway::account() const {
+    const std::lock_guard<std::mutex> lock(impl_->positions_mutex);
+    return {.positions = impl_->positions, .balances = impl_->balances};
 }
 
 const binance_gateway_counters& binance_futures_gateway::counters() const noexcept {

@@ -96,18 +96,21 @@ rest_request futures_request_encoder::open_orders(std::span<char> out, std::stri
                         timestamp_ms, *signer_);
 }
 
-rest_request futures_request_encoder::position_risk(std::span<char> out, std::string_view symbol,
-                                                    std::int64_t timestamp_ms) const noexcept {
+rest_request futures_request_encoder::user_trades(std::span<char> out, std::string_view symbol,
+                                                  std::uint64_t order_id,
+                                                  std::int64_t timestamp_ms) const noexcept {
+    const detail::integer_text id(static_cast<std::int64_t>(order_id));
     detail::param_list params;
-    params.add_optional("symbol", symbol);
-    return write_signed(out, http_method::get, "/fapi/v2/positionRisk", params, recv_window_ms_,
+    params.add("symbol", symbol);
+    params.add("orderId", id.view(), false);
+    return write_signed(out, http_method::get, "/fapi/v1/userTrades", params, recv_window_ms_,
                         timestamp_ms, *signer_);
 }
 
-rest_request futures_request_encoder::balance(std::span<char> out,
+rest_request futures_request_encoder::account(std::span<char> out,
                                               std::int64_t timestamp_ms) const noexcept {
     detail::param_list params;
-    return write_signed(out, http_method::get, "/fapi/v2/balance", params, recv_window_ms_,
+    return write_signed(out, http_method::get, "/fapi/v2/account", params, recv_window_ms_,
                         timestamp_ms, *signer_);
 }
 

@@ -40,6 +40,10 @@ std::vector<futures_position> binance_gateway::positions() const {
     return futures_ ? futures_->positions() : std::vector<futures_position>{};
 }
 
+futures_account binance_gateway::account() const {
+    return futures_ ? futures_->account() : futures_account{};
+}
+
 const binance_gateway_counters& binance_gateway::counters() const noexcept {
     return futures_ ? futures_->counters() : spot_->counters();
 }

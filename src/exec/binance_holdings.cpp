@@ -53,6 +53,20 @@ __extension__ using wide = __int128;
 
 } // namespace
 
+fee_asset fee_asset_of(std::string_view asset, const core::symbol_spec& spec) noexcept {
+    const std::string_view symbol = spec.name().view();
+    if (asset.empty()) {
+        return fee_asset::none;
+    }
+    if (asset.size() < symbol.size() && symbol.ends_with(asset)) {
+        return fee_asset::quote;
+    }
+    if (asset.size() < symbol.size() && symbol.starts_with(asset)) {
+        return fee_asset::base;
+    }
+    return fee_asset::other;
+}
+
 std::int64_t scale_e8(std::int64_t amount_e8, int decimals) noexcept {
     if (decimals >= 8) {
         return clamp_wide(wide{amount_e8} * pow10(decimals - 8));

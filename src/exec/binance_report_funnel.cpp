@@ -1,5 +1,7 @@
 #include "quoter/exec/binance_report_funnel.hpp"
 
+#include "quoter/exec/binance_holdings.hpp"
+
 #include <algorithm>
 
 namespace quoter::exec {
@@ -73,7 +75,7 @@ void order_report_funnel::ack(const order_request& order, std::uint64_t exchange
 void order_report_funnel::fills_to(const order_request& order, core::qty cum, core::price price,
                                    std::int64_t trade_id, std::uint64_t exchange_id,
                                    liquidity_role liquidity, std::int64_t venue_time_ms,
-                                   core::timestamp_ns exchange_ts) {
+                                   core::timestamp_ns exchange_ts, fill_commission commission) {
     track* t = find(order.id);
     const core::qty before = t != nullptr ? t->reported_cum : core::qty{0};
     if (cum.lots() <= before.lots() || (t != nullptr && t->done)) {
@@ -89,10 +91,11 @@ void order_report_funnel::fills_to(const order_request& order, core::qty cum, co
     r.trade_id = trade_id;
     r.exchange_id = exchange_id;
     r.liquidity = liquidity;
-    // A fill learnt from a status query or a cancel answer has no trade time: it is stamped
-    // when learnt, the earliest time the engine could know it.
+    // Without the trade's local time (a trade list, an answer) it is stamped when delivered.
     r.exchange_ts = exchange_ts;
     r.venue_time_ms = venue_time_ms;
+    r.commission_e8 = commission.amount_e8;
+    r.commission_asset = commission.asset;
     if (t != nullptr) {
         t->reported_cum = cum;
         t->acked = true;
@@ -109,6 +112,17 @@ void order_report_funnel::terminal(const order_request& order, exec_kind kind, r
         if (t->done) {
             return;
         }
+        if (t->answered_cum.lots() > t->reported_cum.lots()) {
+            // Fills an answer told are still to come from the trades: the end waits for them.
+            t->terminal_held = true;
+            t->held_kind = kind;
+            t->held_reason = reason;
+            t->held_cum = cum;
+            if (exchange_id != 0) {
+                t->exchange_id = exchange_id;
+            }
+            return;
+        }
         t->done = true;
     }
     exec_report r = report_of(tracked_order(order), kind);
@@ -119,11 +133,83 @@ void order_report_funnel::terminal(const order_request& order, exec_kind kind, r
     output_->deliver(r);
 }
 
+void order_report_funnel::answered_fills_to(const order_request& order, core::qty cum,
+                                            core::price price, std::uint64_t exchange_id,
+                                            std::int64_t venue_time_ms) {
+    track* t = find(order.id);
+    if (t == nullptr) {
+        // Not remembered (an earlier run's order): no trades to wait for.
+        fills_to(order, cum, price, -1, exchange_id, liquidity_role::maker, venue_time_ms);
+        return;
+    }
+    if (t->done || cum.lots() <= t->reported_cum.lots()) {
+        return;
+    }
+    ack(order, exchange_id); // the order is on the venue; its fills follow
+    if (cum.lots() > t->answered_cum.lots()) {
+        t->answered_cum = cum;
+        t->answered_price = price;
+        t->answered_ms = venue_time_ms;
+    }
+    if (exchange_id != 0) {
+        t->exchange_id = exchange_id;
+    }
+    if (!t->trades_asked) {
+        t->trades_asked = true;
+        output_->want_trades(order, t->exchange_id);
+    }
+}
+
 void order_report_funnel::finished(const order_request& order, const answered_order& o,
                                    exec_kind kind) {
-    fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker,
-             o.transact_time_ms);
+    answered_fills_to(order, o.executed_qty, o.price, o.order_id, o.transact_time_ms);
     terminal(order, kind, reject_reason::user_cancel, o.executed_qty, o.order_id);
+}
+
+status_resolution order_report_funnel::trades_answered(const order_request& order,
+                                                       std::span<const venue_trade> trades,
+                                                       std::uint32_t attempt,
+                                                       std::span<const core::symbol_spec> symbols) {
+    track* t = find(order.id);
+    if (t == nullptr || !t->trades_asked) {
+        return status_resolution::resolved; // forgotten, or settled already
+    }
+    std::int64_t cum = 0;
+    for (const venue_trade& trade : trades) {
+        if (t->exchange_id != 0 && trade.order_id != t->exchange_id) {
+            continue;
+        }
+        cum += trade.qty.lots();
+        const fill_commission commission{
+            .amount_e8 = trade.commission_e8,
+            .asset = trade.symbol < symbols.size()
+                         ? fee_asset_of(trade.commission_asset.view(), symbols[trade.symbol])
+                         : fee_asset::none};
+        fills_to(t->order, core::qty{cum}, trade.price, trade.trade_id, trade.order_id,
+                 trade.maker ? liquidity_role::maker : liquidity_role::taker, trade.time_ms, 0,
+                 commission);
+    }
+    if (!t->done && t->reported_cum.lots() < t->answered_cum.lots() &&
+        attempt < max_trade_attempts) {
+        return status_resolution::ask_again;
+    }
+    release_answered(*t);
+    return status_resolution::resolved;
+}
+
+void order_report_funnel::release_answered(track& t) {
+    t.trades_asked = false;
+    const core::qty answered = t.answered_cum;
+    t.answered_cum = core::qty{0};
+    if (!t.done && answered.lots() > t.reported_cum.lots()) {
+        // The trades did not come: the fill as the answer told it.
+        fills_to(t.order, answered, t.answered_price, -1, t.exchange_id, liquidity_role::maker,
+                 t.answered_ms);
+    }
+    if (t.terminal_held) {
+        t.terminal_held = false;
+        terminal(t.order, t.held_kind, t.held_reason, t.held_cum, t.exchange_id);
+    }
 }
 
 status_resolution order_report_funnel::resolve_status(const order_request& base, bool for_cancel,
@@ -160,16 +246,14 @@ status_resolution order_report_funnel::resolve_status(const order_request& base,
     case venue_order_status::pending_cancel:
     case venue_order_status::unknown:
         ack(order, o.order_id);
-        fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker,
-                 o.transact_time_ms);
+        answered_fills_to(order, o.executed_qty, o.price, o.order_id, o.transact_time_ms);
         if (for_cancel) {
             // Still open: the cancel did not take; the owner's retries send another.
             output_->deliver(report_of(order, exec_kind::cancel_reject));
         }
         break;
     case venue_order_status::filled:
-        fills_to(order, o.executed_qty, o.price, -1, o.order_id, liquidity_role::maker,
-                 o.transact_time_ms);
+        answered_fills_to(order, o.executed_qty, o.price, o.order_id, o.transact_time_ms);
         break;
     case venue_order_status::canceled:
     case venue_order_status::expired:

@@ -9,6 +9,7 @@
 #include "quoter/core/spsc_ring.hpp"
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/binance_client_id.hpp"
+#include "quoter/exec/binance_holdings.hpp"
 #include "quoter/exec/binance_report_funnel.hpp"
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_spot_requests.hpp"
@@ -41,6 +42,7 @@ enum class request_kind : std::uint8_t {
     logon,            ///< session.logon (Ed25519 keys), first on every connection.
     /// order.cancelReplace (STOP_ON_FAILURE): `order` is the new order, `replaced` the old.
     replace,
+    trades, ///< myTrades of one order: fills an answer told (order_report_funnel).
 };
 
 /// The confirmation of one symbol's cancel-all. I/O thread only.
@@ -76,7 +78,9 @@ struct pending_request {
     std::uint32_t generation = 0; ///< Reconciliation requests: the reconciliation they serve.
     std::int64_t sent_ms = 0;     ///< Local wall time of sending.
     order_request order;
-    client_order_id replaced; ///< replace: the order cancelled (order is the new one).
+    client_order_id replaced;      ///< replace: the order cancelled (order is the new one).
+    std::uint64_t exchange_id = 0; ///< trades: the venue's order id.
+    std::uint32_t attempt = 0;     ///< trades: which request for the order's trades (from 1).
     /// reconcile_cancel: the venue's client id of the order being cancelled.
     std::array<char, 40> venue_id{};
     std::uint8_t venue_id_size = 0;
@@ -214,6 +218,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         for (pending_request& p : pending) {
             if (p.active && p.query_on_open) {
                 p.query_on_open = false;
+                if (p.kind == request_kind::trades) {
+                    p.active = false;
+                    send_trades(p.order, p.exchange_id, p.attempt, wall_ns() / core::ns_per_ms);
+                    continue;
+                }
                 query(p, wall_ns() / core::ns_per_ms);
             }
         }
@@ -252,6 +261,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 [[fallthrough]];
             case request_kind::cancel:
             case request_kind::status:
+            case request_kind::trades:
                 // The venue may or may not have it: asked after the reconnect, never resent.
                 p.timed_out = true;
                 p.query_on_open = true;
@@ -355,6 +365,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             on_reconcile_answer(p, answer, now_ms);
             return;
         }
+        if (p.kind == request_kind::trades) {
+            on_trades_answer(p, answer, now_ms);
+            return;
+        }
         if (p.kind == request_kind::subscribe) {
             p.active = false;
             if (answer.outcome == answer_outcome::ok) {
@@ -395,6 +409,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::reconcile_cancel:
         case request_kind::kill_check:
         case request_kind::logon:
+        case request_kind::trades:
             break;
         }
     }
@@ -565,6 +580,63 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         }
     }
 
+    /// myTrades of an order whose fills an answer told: the funnel reports the trades, or asks
+    /// for them again (after the timeout) while they do not cover what the answer told.
+    void on_trades_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        if (answer.outcome != answer_outcome::ok) {
+            counters.api_errors.fetch_add(1, std::memory_order_relaxed);
+        }
+        const std::span<const venue_trade> trades = answer.outcome == answer_outcome::ok
+                                                        ? decoder.listed_trades()
+                                                        : std::span<const venue_trade>{};
+        if (funnel.trades_answered(p.order, trades, p.attempt, symbols) ==
+            status_resolution::ask_again) {
+            p.timed_out = true;
+            p.sent_ms = now_ms; // asked again after the timeout
+            return;
+        }
+        p.active = false;
+    }
+
+    /// The funnel wants the trades of an order whose fills an answer told (I/O thread: the
+    /// funnel runs there).
+    void want_trades(const order_request& order, std::uint64_t exchange_id) override {
+        send_trades(order, exchange_id, 1, wall_ns() / core::ns_per_ms);
+    }
+
+    void send_trades(const order_request& order, std::uint64_t exchange_id, std::uint32_t attempt,
+                     std::int64_t now_ms) {
+        if (exchange_id == 0) {
+            // No venue order id to ask by: the fills as the answer told them.
+            (void)funnel.trades_answered(order, {}, order_report_funnel::max_trade_attempts);
+            return;
+        }
+        const std::uint64_t id = take_io_id();
+        pending_request& q = pending[id % pending_slots];
+        q = pending_request{};
+        q.request_id = id;
+        q.kind = request_kind::trades;
+        q.order = order;
+        q.exchange_id = exchange_id;
+        q.attempt = attempt;
+        q.timed_out = true;
+        counters.trade_queries.fetch_add(1, std::memory_order_relaxed);
+        send_own(io_encoder.my_trades(io_buffer, id, symbols[order.symbol].name().view(),
+                                      exchange_id, now_ms + offset_ms.load()),
+                 q, now_ms);
+    }
+
+    /// A trades request that timed out: asked again, or after the last attempt the fills as
+    /// the answer told them.
+    void retry_trades(pending_request& p, std::int64_t now_ms) {
+        p.active = false;
+        if (p.attempt >= order_report_funnel::max_trade_attempts) {
+            (void)funnel.trades_answered(p.order, {}, p.attempt);
+            return;
+        }
+        send_trades(p.order, p.exchange_id, p.attempt + 1, now_ms);
+    }
+
     void on_status_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         // 5xx, malformed, 429, 418 and -1021 say nothing about the order: asked again after the
         // timeout (the limiter holds it while a 429 or 418 lasts).
@@ -599,9 +671,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void deliver_fills_to(const order_request& order, core::qty cum, core::price price,
                           std::int64_t trade_id, std::uint64_t exchange_id,
-                          liquidity_role liquidity, std::int64_t venue_time_ms) {
+                          liquidity_role liquidity, std::int64_t venue_time_ms,
+                          fill_commission commission = {}) {
         funnel.fills_to(order, cum, price, trade_id, exchange_id, liquidity, venue_time_ms,
-                        fill_time_ns);
+                        fill_time_ns, commission);
     }
 
     void deliver_terminal(const order_request& order, exec_kind kind, reject_reason reason,
@@ -655,7 +728,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                            core::ns_per_ms;
             deliver_fills_to(order, u.cum_qty, u.last_price, u.trade_id, u.order_id,
                              u.maker ? liquidity_role::maker : liquidity_role::taker,
-                             u.transaction_time_ms);
+                             u.transaction_time_ms,
+                             {.amount_e8 = u.commission_e8,
+                              .asset = fee_asset_of(u.commission_asset.view(), symbols[u.symbol])});
             fill_time_ns = 0;
             return;
         case execution_type::canceled:
@@ -885,6 +960,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::status:
             query(p, now_ms);
             return;
+        case request_kind::trades:
+            p.active = false;
+            send_trades(p.order, p.exchange_id, p.attempt, now_ms);
+            return;
         case request_kind::subscribe:
             p.active = false;
             subscribe_user_data(now_ms);
@@ -954,6 +1033,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                      p, now_ms);
             return;
         case request_kind::status:
+        case request_kind::trades:
         case request_kind::time:
         case request_kind::subscribe:
         case request_kind::open_orders:
@@ -988,6 +1068,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::reconcile_cancel:
             return request_class::cancel;
         case request_kind::status:
+        case request_kind::trades:
         case request_kind::time:
         case request_kind::subscribe:
         case request_kind::open_orders:
@@ -1004,6 +1085,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         switch (kind) {
         case request_kind::status:
             return 4;
+        case request_kind::trades:
+            return 5; // myTrades with orderId
         case request_kind::subscribe:
         case request_kind::logon:
             return 2;
@@ -1120,7 +1203,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                                   ? socket_open
                                   : open.load(std::memory_order_relaxed);
         if (connection == nullptr || !may_send || text.empty()) {
-            p.query_on_open = p.kind == request_kind::status;
+            p.query_on_open = p.kind == request_kind::status || p.kind == request_kind::trades;
             return;
         }
         if (limiter.try_send(class_of(p.kind), weight_of(p.kind), now_ms * core::ns_per_ms) !=
@@ -1242,6 +1325,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             case request_kind::replace:
                 // Either half may have happened: both orders are queried, neither is resent.
                 report_unknown_and_query(p, now_ms);
+                break;
+            case request_kind::trades:
+                retry_trades(p, now_ms);
                 break;
             case request_kind::status:
                 if (p.reconcile_step && p.generation == reconcile_generation &&

@@ -186,6 +186,16 @@ std::string_view spot_request_encoder::order_status(std::span<char> out, std::ui
     return request.write(*this, out, request_id, "order.status");
 }
 
+std::string_view spot_request_encoder::my_trades(std::span<char> out, std::uint64_t request_id,
+                                                 std::string_view symbol, std::uint64_t order_id,
+                                                 std::int64_t timestamp_ms) noexcept {
+    const detail::integer_text id(static_cast<std::int64_t>(order_id));
+    signed_request request(*this, timestamp_ms);
+    request.params.add("symbol", symbol);
+    request.params.add("orderId", id.view(), false);
+    return request.write(*this, out, request_id, "myTrades");
+}
+
 std::string_view spot_request_encoder::open_orders_status(std::span<char> out,
                                                           std::uint64_t request_id,
                                                           std::string_view symbol,

@@ -194,8 +194,12 @@ struct user_data_decoder::impl {
                 out.account.truncated = true;
                 continue;
             }
-            out.account.positions[out.account.position_count++] = {symbol, amount,
-                                                                   out.account.transaction_time_ms};
+            out.account.positions[out.account.position_count++] = {
+                .symbol = symbol,
+                .amount = amount,
+                .update_time_ms = out.account.transaction_time_ms,
+                .entry_price = core::price{},
+                .entry_price_known = false};
         }
         out.kind = user_event_kind::account_update;
         return true;

@@ -99,7 +99,12 @@ fill_result account::apply(const fill& f) noexcept {
 
     // Fee, rounded up to a unit: charges round up, rebates toward zero.
     const std::int64_t rate = f.role == liquidity::maker ? maker_rate_e8_ : taker_rate_e8_;
-    const wide fee = ceil_div(notional * rate, fee_rate_scale);
+    const wide fee =
+        f.fee_given ? static_cast<wide>(f.fee_units) : ceil_div(notional * rate, fee_rate_scale);
+    if (f.other_fee_e8 != 0) {
+        fee_asset_paid_e8_ += f.other_fee_e8;
+        fee_asset_held_e8_ -= f.other_fee_e8;
+    }
     add(cash_, -direction * notional - fee);
     if (fee > 0) {
         add(fees_paid_, fee);

@@ -30,6 +30,7 @@ holdings_timeline::sum holdings_timeline::after(std::int64_t venue_ms) const noe
             out.change.position += e.change.position;
             out.change.cash_units += e.change.cash_units;
             out.change.cost_units += e.change.cost_units;
+            out.change.fee_asset_e8 += e.change.fee_asset_e8;
         }
     }
     return out;

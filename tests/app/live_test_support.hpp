@@ -83,8 +83,10 @@ public:
         client_ = std::make_unique<quoter::net::rest_client>(loop_, config);
     }
 
-    std::string read() {
-        return quoter::net::testing::control(loop_, *client_, "/control/stats").body;
+    std::string read() { return control("/control/stats"); }
+    /// A control request (a fault, a setting); its answer's body.
+    std::string control(const std::string& target) {
+        return quoter::net::testing::control(loop_, *client_, target).body;
     }
     long long get(std::string_view key) { return json_int(read(), key); }
 

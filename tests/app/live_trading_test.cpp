@@ -209,9 +209,8 @@ TEST_CASE("live: a reconciliation after a user-stream restart adopts the venue's
     const long long btc_e8 = json_int(stats.read(), "BTC") + 300'000'000;
     quoter::net::io_loop loop;
     quoter::net::rest_client client(loop, quoter::net::testing::venue_rest_config(venue));
-    REQUIRE(quoter::net::testing::control(
-                loop, client,
-                "/control/balance?set=BTC=" + decimal_e8(btc_e8))
+    REQUIRE(quoter::net::testing::control(loop, client,
+                                          "/control/balance?set=BTC=" + decimal_e8(btc_e8))
                 .status == 200);
     REQUIRE(quoter::net::testing::control(loop, client, "/control/user_stream_kill").status == 200);
     (void)wait_for_err(quoter, "account: reconciliation", 20s);
@@ -268,7 +267,8 @@ TEST_CASE("live: no credentials, or mainnet without the acknowledgement, never c
     CHECK(unconfirmed.status == 2);
     CHECK(unconfirmed.err.find("--mainnet") != std::string::npos);
     const auto confirmed = quoter::test::run_to_end(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--mainnet", "--duration", "2"},
+        QUOTER_EXE,
+        {"run", "--mode", "live", "-c", config.string(), "--mainnet", "--duration", "2"},
         credentials, 60s);
     INFO(confirmed.out << confirmed.err);
     CHECK(confirmed.err.find("confirm it on the command line") == std::string::npos);
@@ -468,4 +468,41 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
     CHECK_THAT(quoter.err(), Catch::Contains("quoter alert: critical cancel_gave_up"));
     quoter.signal(SIGTERM);
     CHECK(quoter.wait(30s) != -1);
+}
+
+TEST_CASE("live: fees the venue charges in BNB are booked in BNB, apart from the PnL, and the "
+          "BNB held follows the venue's balance",
+          "[app][venue][live]") {
+    venue_process venue(
+        {"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "43", "--balance", "BNB=10"});
+    venue_stats stats(venue);
+    // 10 bps of every trade's notional, paid in BNB at 500 USDT a BNB.
+    REQUIRE(stats.control("/control/fees?bps=10&asset=BNB&price=500").find("error") ==
+            std::string::npos);
+    quoter::test::temp_dir dir("app-live-bnb");
+    const fs::path config = write_config(dir, live_config(venue));
+    auto quoter = start_live_quoter(config, "app-live-bnb");
+    CHECK(stats.wait_for(
+              "trades", [](long long n) { return n >= 3; }, 60s) >= 3);
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(30s) == 0);
+    const std::string out = quoter.out();
+    INFO(out << quoter.err());
+    CHECK(summary_count(out, "fills") == stats.get("trades"));
+    const std::string balances = stats.read().substr(stats.read().find("\"balances\":"));
+    const long long venue_bnb = json_int(balances, "BNB");
+    REQUIRE(venue_bnb < 10'00000000LL); // the venue charged some
+    const auto amount_after = [&](const std::string& label) {
+        const std::size_t at = out.find(label);
+        return at == std::string::npos
+                   ? -1LL
+                   : std::llround(std::atof(out.c_str() + at + label.size()) * 1e8);
+    };
+    // Every BNB the venue took is a fee in BNB, and the account holds what the venue holds.
+    CHECK(amount_after("fees in BNB ") == 10'00000000LL - venue_bnb);
+    CHECK(amount_after("BNB held ") == venue_bnb);
+    // Nothing was charged in USDT, so no fee is in the PnL.
+    CHECK(amount_after(", fees ") == 0);
+    CHECK(quoter.err().find("account: fees in BNB come out of its balance 10") !=
+          std::string::npos);
 }

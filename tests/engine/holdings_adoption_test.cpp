@@ -253,11 +253,12 @@ TEST_CASE("futures: the wallet is adopted, the fills after its reading kept on t
     CHECK(f.loop.account().equity() == Approx(equity_before + 500.0));
 }
 
-TEST_CASE("futures: a wallet last changed before more fills than the loop keeps is left out; "
-          "the position is still adopted",
+TEST_CASE("futures: position and wallet of one reading are as of the later of their times: a "
+          "wallet unchanged since before more fills than the loop keeps is adopted",
           "[engine][holdings]") {
     fixture f;
-    // The wallet is as of venue time 1 (nothing changed it since); 300 round-trip fills since.
+    // The wallet is as of venue time 1 (no fill changed it since: no fee, nothing realized);
+    // 300 round-trip fills since, each in the reading's position time.
     std::int64_t venue_ms = 10;
     for (int i = 0; i < 150; ++i) {
         f.deliver(fill(core::side::buy, btc / 100, ++venue_ms, 100 + 2 * i));
@@ -266,12 +267,81 @@ TEST_CASE("futures: a wallet last changed before more fills than the loop keeps 
     REQUIRE(f.loop.account().position() == core::qty{0});
     const double equity_before = f.loop.account().equity();
     // A fill the position reading (as of venue_ms + 1) holds and the account has not booked.
+    // The wallet holds 500 USDT more than the account: a transfer at venue time 1 no report told.
     const holdings_adoption adoption =
         adopt_venue_holdings(f.loop, f.futures(btc / 10, venue_ms + 1, 100'500.0, 1));
     CHECK(adoption.adopted);
     CHECK(adoption.not_adopted.empty());
     CHECK(f.loop.account().position() == core::qty{btc / 10});
-    CHECK(f.loop.account().equity() == Approx(equity_before));
+    CHECK(f.wallet_units() == f.usdt(100'500.0));
+    CHECK(f.loop.account().equity() == Approx(equity_before + 500.0));
     f.deliver(fill(core::side::buy, btc / 10, venue_ms + 1, 999));
     CHECK(f.loop.account().position() == core::qty{btc / 10});
+}
+
+namespace {
+
+/// A fill whose commission the venue charged in BNB (10^-8 units).
+exec::exec_report fill_paid_in_bnb(core::side side, std::int64_t lots, std::int64_t venue_ms,
+                                   std::int64_t trade_id, std::int64_t bnb_e8) {
+    exec::exec_report r = fill(side, lots, venue_ms, trade_id);
+    r.commission_asset = exec::fee_asset::other;
+    r.commission_e8 = bnb_e8;
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("spot: fees in BNB come out of the BNB held, apart from the money; the venue's BNB is "
+          "adopted with the fees booked after the reading on top",
+          "[engine][holdings]") {
+    fixture f;
+    f.start_spot(1 * btc, 100'000.0);
+    f.loop.restore_fee_asset(10'00000000); // 10 BNB
+    const std::int64_t cash_before = f.loop.account().cash_units();
+    // A sell of 0.1 BTC at 1000, its fee 0.02 BNB: cash gets the whole notional.
+    f.deliver(fill_paid_in_bnb(core::side::sell, btc / 10, 9'000, 21, 2'000'000));
+    CHECK(f.loop.account().cash_units() == cash_before + f.usdt(100.0));
+    CHECK(f.loop.account().fees_units() == 0);
+    CHECK(f.loop.account().fee_asset_paid_e8() == 2'000'000);
+    CHECK(f.loop.account().fee_asset_held_e8() == 9'98000000);
+    // Another at 9002, after the reading at 9001, which shows 9.5 BNB (0.48 BNB left the
+    // account on the venue: a transfer no report told) and the first sell.
+    f.deliver(fill_paid_in_bnb(core::side::sell, btc / 10, 9'002, 22, 3'000'000));
+    venue_holdings reading = f.spot(btc - btc / 10, 100'100.0, 9'001);
+    reading.fee_asset_listed = true;
+    reading.fee_asset_e8 = 9'50000000;
+    reading.fee_asset = "BNB";
+    const holdings_adoption adoption = adopt_venue_holdings(f.loop, reading);
+    CHECK(adoption.adopted);
+    CHECK(f.loop.account().position() == core::qty{btc - 2 * (btc / 10)});
+    CHECK(f.loop.account().fee_asset_held_e8() == 9'47000000); // 9.5 less the later fee
+    CHECK(f.loop.account().fee_asset_paid_e8() == 5'000'000);
+    // The first sell's report again (held by the reading): no BNB taken twice.
+    f.deliver(fill_paid_in_bnb(core::side::sell, btc / 10, 9'000, 21, 2'000'000));
+    CHECK(f.loop.account().fee_asset_held_e8() == 9'47000000);
+}
+
+TEST_CASE("fees the venue charged replace the configured rates: quote exact, base at the fill "
+          "price",
+          "[engine][holdings]") {
+    core_loop_config config;
+    config.account = {.initial_cash = 100'000.0, .maker_fee_bps = 5.0, .taker_fee_bps = 5.0};
+    fixture f(config);
+    f.start_spot(1 * btc, 100'000.0);
+    // 0.1 BTC at 1000 with 0.01234567 USDT charged: exactly that, not 5 bp (0.05 USDT).
+    exec::exec_report quote_fee = fill(core::side::sell, btc / 10, 9'000, 31);
+    quote_fee.commission_asset = exec::fee_asset::quote;
+    quote_fee.commission_e8 = 1'234'567;
+    f.deliver(quote_fee);
+    CHECK(f.loop.account().fees_units() == 123'457); // 1e-7 USDT units, rounded up
+    // A buy whose 0.0001 BTC fee is worth 0.1 USDT at 1000.
+    exec::exec_report base_fee = fill(core::side::buy, btc / 10, 9'001, 32);
+    base_fee.commission_asset = exec::fee_asset::base;
+    base_fee.commission_e8 = 10'000;
+    f.deliver(base_fee);
+    CHECK(f.loop.account().fees_units() == 123'457 + f.usdt(0.1));
+    // Not told (a simulated venue): the configured 5 bp of 100 USDT.
+    f.deliver(fill(core::side::sell, btc / 10, 9'002, 33));
+    CHECK(f.loop.account().fees_units() == 123'457 + f.usdt(0.1) + f.usdt(0.05));
 }

@@ -301,14 +301,25 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     REQUIRE(futures.has_value());
     const std::array futures_symbols{*futures};
     answer_decoder rest(futures_symbols);
-    const auto& positions = rest.decode_rest(
+    // GET /fapi/v2/account (the documented single-asset shape): every asset's wallet and every
+    // symbol's position, each with the venue time of its last change.
+    const auto& futures_account = rest.decode_rest(
         200,
-        R"([{"symbol":"BTCUSDT","positionAmt":"-0.250","entryPrice":"96000.0","breakEvenPrice":"96010.0","markPrice":"95990.00000000","unRealizedProfit":"2.50000000","liquidationPrice":"0","leverage":"5","maxNotionalValue":"8000000","marginType":"cross","isolatedMargin":"0.00000000","isAutoAddMargin":"false","positionSide":"BOTH","notional":"-23997.50000000","isolatedWallet":"0","updateTime":1733300000000},{"symbol":"DOGEUSDT","positionAmt":"100","entryPrice":"0.4","breakEvenPrice":"0.4","markPrice":"0.4","unRealizedProfit":"0","liquidationPrice":"0","leverage":"5","maxNotionalValue":"1","marginType":"cross","isolatedMargin":"0","isAutoAddMargin":"false","positionSide":"BOTH","notional":"40","isolatedWallet":"0","updateTime":1}])",
-        5, -1, -1, 0);
-    CHECK(positions.outcome == answer_outcome::ok);
-    REQUIRE(rest.listed_positions().size() == 1);
+        R"({"feeTier":0,"feeBurn":true,"canTrade":true,"canDeposit":true,"canWithdraw":true,"updateTime":0,"multiAssetsMargin":false,"tradeGroupId":-1,"totalInitialMargin":"0.00000000","totalMaintMargin":"0.00000000","totalWalletBalance":"122607.35137903","totalUnrealizedProfit":"2.50000000","totalMarginBalance":"122609.85137903","totalPositionInitialMargin":"0.00000000","totalOpenOrderInitialMargin":"0.00000000","totalCrossWalletBalance":"23.72469206","totalCrossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","assets":[{"asset":"USDT","walletBalance":"122607.35137903","unrealizedProfit":"2.50000000","marginBalance":"122609.85137903","maintMargin":"0.00000000","initialMargin":"0.00000000","positionInitialMargin":"0.00000000","openOrderInitialMargin":"0.00000000","crossWalletBalance":"23.72469206","crossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","marginAvailable":true,"updateTime":1733299990000}],"positions":[{"symbol":"BTCUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"2.50000000","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"96000.04","breakEvenPrice":"96010.0","maxNotional":"8000000","bidNotional":"0","askNotional":"0","positionSide":"BOTH","positionAmt":"-0.250","updateTime":1733300000000},{"symbol":"BTCUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"0","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"0.0","breakEvenPrice":"0.0","maxNotional":"8000000","bidNotional":"0","askNotional":"0","positionSide":"LONG","positionAmt":"1.000","updateTime":1},{"symbol":"DOGEUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"0","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"0.4","breakEvenPrice":"0.4","maxNotional":"1","bidNotional":"0","askNotional":"0","positionSide":"BOTH","positionAmt":"100","updateTime":1}]})", 5, -1,
+        -1, 0);
+    CHECK(futures_account.outcome == answer_outcome::ok);
+    CHECK_FALSE(futures_account.has_order);
+    REQUIRE(rest.listed_positions().size() == 1); // no hedge-mode side, no foreign symbol
     CHECK(rest.listed_positions()[0].amount == core::qty{-250});
     CHECK(rest.listed_positions()[0].update_time_ms == 1733300000000);
+    CHECK(rest.listed_positions()[0].entry_price_known);
+    CHECK(rest.listed_positions()[0].entry_price == core::price{960'000}); // nearest tick
+    REQUIRE(rest.listed_balances().size() == 1);
+    CHECK(rest.listed_balances()[0].asset.view() == "USDT");
+    CHECK(rest.listed_balances()[0].free_e8 == 12'260'735'137'903);
+    CHECK(rest.listed_balances()[0].locked_e8 == 2'372'469'206);
+    CHECK(rest.listed_balances()[0].update_time_ms == 1733299990000);
+    CHECK(rest.listed_orders().empty());
 
     const auto& futures_open = rest.decode_rest(
         200,
@@ -320,17 +331,49 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     CHECK(rest.listed_orders()[0].price == core::price{960'000});
     CHECK(rest.listed_positions().empty());
 
-    // GET /fapi/v2/balance (Binance's documented example): wallet and cross wallet balance.
-    const auto& wallet = rest.decode_rest(
+    CHECK(rest.listed_balances().empty());
+}
+
+TEST_CASE("trade lists: spot myTrades and futures userTrades", "[binance_answer]") {
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    // The documented myTrades answer (one order, two trades, commission in BNB).
+    const auto& spot = decoder.decode_ws(
+        R"({"id":"f4ce6a53","status":200,"result":[{"symbol":"BTCUSDT","id":1650422481,"orderId":12569099453,"orderListId":-1,"price":"23416.10000000","qty":"0.00635000","quoteQty":"148.69223500","commission":"0.00000000","commissionAsset":"BNB","time":1660801715793,"isBuyer":false,"isMaker":true,"isBestMatch":true},{"symbol":"BTCUSDT","id":1650422482,"orderId":12569099453,"orderListId":-1,"price":"23416.50000000","qty":"0.00212000","quoteQty":"49.64298000","commission":"0.00001234","commissionAsset":"BNB","time":1660801715794,"isBuyer":false,"isMaker":false,"isBestMatch":true}],"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":25}]})");
+    CHECK(spot.outcome == answer_outcome::ok);
+    CHECK(spot.usage.weight_1m == 25);
+    CHECK(decoder.listed_orders().empty());
+    REQUIRE(decoder.listed_trades().size() == 2);
+    const venue_trade& first = decoder.listed_trades()[0];
+    CHECK(first.trade_id == 1650422481);
+    CHECK(first.order_id == 12569099453ULL);
+    CHECK(first.symbol == 1);
+    CHECK(first.price == core::price{2'341'610});
+    CHECK(first.qty == core::qty{635});
+    CHECK(first.time_ms == 1660801715793);
+    CHECK(first.maker);
+    CHECK(first.commission_asset.view() == "BNB");
+    const venue_trade& second = decoder.listed_trades()[1];
+    CHECK_FALSE(second.maker);
+    CHECK(second.commission_e8 == 1'234);
+
+    const auto futures = core::symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = "0.10", .step_size = "0.001", .min_notional = "100"});
+    REQUIRE(futures.has_value());
+    const std::array futures_symbols{*futures};
+    answer_decoder rest(futures_symbols);
+    // The documented GET /fapi/v1/userTrades answer (a taker trade with a rebate's sign).
+    const auto& listed = rest.decode_rest(
         200,
-        R"([{"accountAlias":"SgsR","asset":"USDT","balance":"122607.35137903","crossWalletBalance":"23.72469206","crossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","marginAvailable":true,"updateTime":1617939110373}])",
+        R"([{"buyer":false,"commission":"-0.07819010","commissionAsset":"USDT","id":698759,"maker":false,"orderId":25851813,"price":"7819.0","qty":"0.002","quoteQty":"15.63802","realizedPnl":"-0.91539999","side":"SELL","positionSide":"SHORT","symbol":"BTCUSDT","time":1569514978020}])",
         5, -1, -1, 0);
-    CHECK(wallet.outcome == answer_outcome::ok);
-    REQUIRE(rest.listed_balances().size() == 1);
-    CHECK(rest.listed_balances()[0].asset.view() == "USDT");
-    CHECK(rest.listed_balances()[0].free_e8 == 12'260'735'137'903);
-    CHECK(rest.listed_balances()[0].locked_e8 == 2'372'469'206);
-    CHECK(rest.listed_balances()[0].update_time_ms == 1617939110373);
-    CHECK(rest.listed_orders().empty());
-    CHECK(rest.listed_positions().empty());
+    CHECK(listed.outcome == answer_outcome::ok);
+    REQUIRE(rest.listed_trades().size() == 1);
+    CHECK(rest.listed_trades()[0].trade_id == 698759);
+    CHECK(rest.listed_trades()[0].order_id == 25851813);
+    CHECK(rest.listed_trades()[0].price == core::price{78'190});
+    CHECK(rest.listed_trades()[0].qty == core::qty{2});
+    CHECK(rest.listed_trades()[0].commission_e8 == -7'819'010);
+    CHECK(rest.listed_trades()[0].time_ms == 1569514978020);
+    CHECK_FALSE(rest.listed_trades()[0].maker);
 }

@@ -196,6 +196,13 @@ TEST_CASE("spot cancel, cancel-replace, cancel-all and queries", "[binance_reque
                           {"omitZeroBalances", "true", "n"},
                           {"recvWindow", "5000", "n"},
                           {"timestamp", "1700000000006", "n"}}));
+    CHECK(encoder.my_trades(out, 11, "BTCUSDT", 12569099453ULL, 1700000000008) ==
+          expected_frame(11, "myTrades",
+                         {{"apiKey", api_key, "q"},
+                          {"orderId", "12569099453", "n"},
+                          {"recvWindow", "5000", "n"},
+                          {"symbol", "BTCUSDT", "q"},
+                          {"timestamp", "1700000000008", "n"}}));
     CHECK(encoder.user_data_subscribe(out, 10, 1700000000007) ==
           expected_frame(10, "userDataStream.subscribe.signature",
                          {{"apiKey", api_key, "q"},
@@ -298,9 +305,14 @@ TEST_CASE("USD-M cancels, queries and listenKey endpoints", "[binance_requests]"
     request = encoder.open_orders(out, "", 1700000000000);
     CHECK(request.method == http_method::get);
     CHECK(request.target == signed_target("/fapi/v1/openOrders", "timestamp=1700000000000"));
-    request = encoder.position_risk(out, "BTCUSDT", 1700000000000);
+    request = encoder.user_trades(out, "BTCUSDT", 25851813, 1700000000000);
+    CHECK(request.method == http_method::get);
     CHECK(request.target ==
-          signed_target("/fapi/v2/positionRisk", "symbol=BTCUSDT&timestamp=1700000000000"));
+          signed_target("/fapi/v1/userTrades",
+                        "symbol=BTCUSDT&orderId=25851813&timestamp=1700000000000"));
+    request = encoder.account(out, 1700000000000);
+    CHECK(request.method == http_method::get);
+    CHECK(request.target == signed_target("/fapi/v2/account", "timestamp=1700000000000"));
 
     CHECK(futures_request_encoder::listen_key(http_method::post).target == "/fapi/v1/listenKey");
     CHECK(futures_request_encoder::listen_key(http_method::put).method == http_method::put);

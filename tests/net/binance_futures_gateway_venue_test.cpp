@@ -253,14 +253,23 @@ TEST_CASE("futures gateway: an IOC fill opens a position, a reduce-only order fl
         gateway.stop();
     }
     CHECK(control.stat("futures_trades") == 3);
+    CHECK(control.stat("futures_account_reads") == 1);
     exec::binance_futures_gateway next(gateway_config(venue), symbols);
     next.start();
     REQUIRE(poll_until(
         next, [&] { return next.ready(); }, 5s));
-    REQUIRE(next.positions().size() == 1);
-    CHECK(next.positions()[0].amount.lots() == 1000); // from positionRisk
-    CHECK(next.positions()[0].entry_price.ticks() > 0);
-    CHECK(next.positions()[0].update_time_ms == last_fill_ms); // positionRisk's updateTime
+    // Position and wallet come from one GET /fapi/v2/account, each with its update time.
+    CHECK(control.stat("futures_account_reads") == 2);
+    const exec::futures_account account = next.account();
+    REQUIRE(account.positions.size() == 1);
+    CHECK(account.positions[0].amount.lots() == 1000);
+    CHECK(account.positions[0].entry_price.ticks() > 0);
+    CHECK(account.positions[0].update_time_ms == last_fill_ms);
+    REQUIRE(account.balances.size() == 1);
+    CHECK(account.balances[0].asset.view() == "USDT");
+    // The wallet's last change: the reducing fill, or the venue's start when it realized nothing.
+    CHECK(account.balances[0].update_time_ms > 0);
+    CHECK(account.balances[0].update_time_ms <= last_fill_ms);
     next.stop();
 }
 
@@ -278,7 +287,7 @@ long long wallet_e8(const exec::binance_futures_gateway& gateway, std::string_vi
 
 } // namespace
 
-TEST_CASE("futures gateway: the wallet is read from GET /fapi/v2/balance at reconciliation and "
+TEST_CASE("futures gateway: the wallet is read from GET /fapi/v2/account at reconciliation and "
           "followed through ACCOUNT_UPDATE",
           "[binance_futures_gateway][tsan]") {
     std::vector<std::string> arguments = venue_arguments();
@@ -763,5 +772,59 @@ TEST_CASE("futures gateway: -1021 resyncs the clock from the venue's time and th
     CHECK(sink.count(exec::exec_kind::reject) == 0);
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     CHECK(control.wait_stat("futures_open_orders", 0, 10s));
+    gateway.stop();
+}
+
+TEST_CASE("futures gateway: a fill only a cancel answer tells is reported from userTrades: the "
+          "venue's trade ids and trade times, not the answer's time; the cancel follows",
+          "[binance_futures_gateway][tsan]") {
+    // Resting orders wait: the order below is filled in part, by the top level only.
+    std::vector<std::string> arguments = venue_arguments();
+    arguments.emplace_back("--no-resting-fills");
+    net::testing::venue_process venue(arguments);
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    started_futures_gateway started(gateway_config(venue), symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
+    // The stream goes quiet without a word: only the answers tell from now on.
+    REQUIRE(control.get("/control/listen_key_lose").find("true") != std::string::npos);
+
+    // A buy through the book, larger than the ask: it takes what is offered and rests.
+    exec::order_request order = crossing(8, core::side::buy, false);
+    order.tif = exec::time_in_force::gtc;
+    order.qty = core::qty{100'000'000};
+    REQUIRE(gateway.submit(order, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 8) == 1; }, 5s));
+    REQUIRE(control.stat("futures_trades") >= 1); // taken at once, before the answer
+    const auto until = std::chrono::steady_clock::now() + 50ms;
+    (void)poll_until(
+        gateway, [&] { return std::chrono::steady_clock::now() >= until; }, 1s);
+    const std::int64_t cancel_sent_ms = wall_ns() / 1'000'000;
+    REQUIRE(gateway.cancel(0, exec::client_order_id{8}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 8) == 1; }, 5s));
+
+    const long long venue_trades = control.stat("futures_trades");
+    CHECK(control.stat("futures_trade_lists") == 1);
+    CHECK(gateway.counters().trade_queries.load() == 1);
+    CHECK(static_cast<long long>(sink.count(exec::exec_kind::partial_fill, 8)) == venue_trades);
+    std::int64_t last_trade_id = 0;
+    bool cancelled_seen = false;
+    for (const exec::exec_report& r : sink.reports) {
+        if (r.kind == exec::exec_kind::cancelled) {
+            cancelled_seen = true;
+        }
+        if (r.kind != exec::exec_kind::partial_fill) {
+            continue;
+        }
+        CHECK_FALSE(cancelled_seen);
+        CHECK(r.trade_id > last_trade_id);
+        last_trade_id = r.trade_id;
+        CHECK(r.venue_time_ms > 0);
+        CHECK(r.venue_time_ms < cancel_sent_ms);
+    }
+    CHECK(cancelled_seen);
     gateway.stop();
 }

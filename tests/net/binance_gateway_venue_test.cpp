@@ -537,3 +537,64 @@ TEST_CASE("a fill's report carries the venue's trade time, and account.status's 
     CHECK(stamped >= 2); // BTC and USDT
     next.stop();
 }
+
+TEST_CASE("a fill only a cancel answer tells is reported from myTrades: the venue's trade ids "
+          "and trade times, not the answer's time; the cancel follows the fills",
+          "[binance_gateway][tsan]") {
+    // Resting orders wait: the order below is filled in part, by the top level only.
+    net::testing::venue_process venue(
+        {"--symbols", "BTCUSDT", "--rate-hz", "5", "--no-resting-fills"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.user_data_stream = false; // only the answers tell
+    started_spot_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
+
+    // A buy through the book, larger than the ask: it takes what is offered and rests.
+    exec::order_request order = crossing_buy(8);
+    order.tif = exec::time_in_force::gtc;
+    order.qty = core::qty{100'000'000}; // 1,000 BTC
+    REQUIRE(gateway.submit(order, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 8) == 1; }, 5s));
+    // Time passes between the trades and the cancel, whose answer tells them.
+    const auto until = std::chrono::steady_clock::now() + 50ms;
+    (void)poll_until(
+        gateway, [&] { return std::chrono::steady_clock::now() >= until; }, 1s);
+    const std::int64_t cancel_sent_ms = wall_ns() / 1'000'000;
+    REQUIRE(gateway.cancel(0, exec::client_order_id{8}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 8) == 1; }, 5s));
+
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    const auto stats = net::testing::control(loop, client, "/control/stats");
+    const long long venue_trades = net::testing::json_int(stats.body, "trades");
+    REQUIRE(venue_trades >= 1);
+    CHECK(net::testing::json_int(stats.body, "trade_lists") == 1);
+    CHECK(gateway.counters().trade_queries.load() == 1);
+    CHECK(static_cast<long long>(sink.count(exec::exec_kind::partial_fill, 8)) == venue_trades);
+    std::int64_t filled = 0;
+    std::int64_t last_trade_id = 0;
+    bool cancelled_seen = false;
+    for (const exec::exec_report& r : sink.reports) {
+        if (r.kind == exec::exec_kind::cancelled) {
+            cancelled_seen = true;
+            CHECK(r.cum_qty == core::qty{filled}); // after every fill it counts
+        }
+        if (r.kind != exec::exec_kind::partial_fill) {
+            continue;
+        }
+        CHECK_FALSE(cancelled_seen);
+        CHECK(r.trade_id > last_trade_id); // the venue's trade ids, in order
+        last_trade_id = r.trade_id;
+        CHECK(r.venue_time_ms > 0);
+        CHECK(r.venue_time_ms < cancel_sent_ms); // the trade's time, before the cancel
+        CHECK(r.liquidity == exec::liquidity_role::taker);
+        filled += r.fill_qty.lots();
+    }
+    CHECK(filled > 0);
+    CHECK(cancelled_seen);
+    gateway.stop();
+}

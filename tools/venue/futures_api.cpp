@@ -109,8 +109,8 @@ futures_api::~futures_api() = default;
 
 bool futures_api::serves(std::string_view path) {
     return path == "/fapi/v1/order" || path == "/fapi/v1/allOpenOrders" ||
-           path == "/fapi/v1/openOrders" || path == "/fapi/v2/positionRisk" ||
-           path == "/fapi/v2/balance" || path == "/fapi/v1/countdownCancelAll" ||
+           path == "/fapi/v1/openOrders" || path == "/fapi/v2/account" ||
+           path == "/fapi/v1/userTrades" || path == "/fapi/v1/countdownCancelAll" ||
            path == "/fapi/v1/listenKey";
 }
 
@@ -137,6 +137,9 @@ void futures_api::ensure_exchange() {
     config.market_data_latency = {exec::latency_distribution::constant, 0, 0};
     config.queue_model = false;
     config.max_open_orders = 1000;
+    if (!options_.resting_fills) {
+        config.cross_fill = exec::cross_fill_rule::never;
+    }
     exchange_ = std::make_unique<exec::sim_exchange>(config, specs_);
     exchange_->set_report_sink(this);
 }
@@ -191,7 +194,21 @@ void futures_api::on_exec_report(const exec::exec_report& report) noexcept {
                     static_cast<double>(std::abs(position));
         }
     }
-    add_order_event(order, report);
+    order.updated_ms = now_ms_;
+    const bool trade =
+        report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill;
+    const std::int64_t trade_id = trade ? next_trade_id_++ : 0;
+    if (trade) {
+        ++stats_.trades; // made, whether or not a stream listens
+        order.trades.push_back({.trade_id = trade_id,
+                                .price = report.price,
+                                .qty = report.fill_qty,
+                                .time_ms = now_ms_,
+                                .maker = report.liquidity != exec::liquidity_role::taker,
+                                .commission_e8 = 0,
+                                .commission_asset = margin_asset(order.symbol)});
+    }
+    add_order_event(order, report, trade_id);
     if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
         add_account_event(order.symbol);
     }
@@ -204,7 +221,8 @@ std::string futures_api::format_position(std::size_t symbol) const {
     return (lots < 0 ? "-" : "") + amount;
 }
 
-void futures_api::add_order_event(const tracked_order& order, const exec::exec_report& report) {
+void futures_api::add_order_event(const tracked_order& order, const exec::exec_report& report,
+                                  std::int64_t trade_id) {
     if (listen_key_.empty()) {
         return;
     }
@@ -220,7 +238,6 @@ void futures_api::add_order_event(const tracked_order& order, const exec::exec_r
     const std::string execution = trade    ? "TRADE"
                                   : cancel ? (order.status == "EXPIRED" ? "EXPIRED" : "CANCELED")
                                            : "NEW";
-    const std::int64_t trade_id = trade ? next_trade_id_++ : 0;
     std::string out =
         "{\"e\":\"ORDER_TRADE_UPDATE\",\"E\":" + std::to_string(now_ms_) +
         ",\"T\":" + std::to_string(now_ms_) + ",\"o\":{\"s\":\"" + std::string(spec.name().view()) +
@@ -240,9 +257,6 @@ void futures_api::add_order_event(const tracked_order& order, const exec::exec_r
         ",\"R\":" + (order.request.reduce_only ? "true" : "false") +
         ",\"wt\":\"CONTRACT_PRICE\",\"ot\":\"LIMIT\",\"ps\":\"BOTH\",\"cp\":false,\"rp\":\"0\","
         "\"pP\":false,\"si\":0,\"ss\":0}}";
-    if (trade) {
-        ++stats_.trades;
-    }
     ++stats_.user_events;
     events_.emplace_back(listen_key_, std::move(out));
 }
@@ -281,8 +295,9 @@ std::string futures_api::render_order(const tracked_order& order) const {
            (order.request.reduce_only ? "true" : "false") + ",\"closePosition\":false,\"side\":\"" +
            (order.request.side == core::side::buy ? "BUY" : "SELL") +
            "\",\"positionSide\":\"BOTH\",\"stopPrice\":\"0\",\"workingType\":\"CONTRACT_PRICE\","
-           "\"priceProtect\":false,\"origType\":\"LIMIT\",\"updateTime\":" +
-           std::to_string(order.time_ms) + "}";
+           "\"priceProtect\":false,\"origType\":\"LIMIT\",\"time\":" +
+           std::to_string(order.time_ms) +
+           ",\"updateTime\":" + std::to_string(std::max(order.updated_ms, order.time_ms)) + "}";
 }
 
 futures_answer futures_api::handle(std::string_view method, std::string_view path,
@@ -462,11 +477,11 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
     if (path == "/fapi/v1/openOrders" && method == "GET") {
         return open_orders(p);
     }
-    if (path == "/fapi/v2/positionRisk" && method == "GET") {
-        return position_risk(p);
+    if (path == "/fapi/v2/account" && method == "GET") {
+        return account();
     }
-    if (path == "/fapi/v2/balance" && method == "GET") {
-        return balance();
+    if (path == "/fapi/v1/userTrades" && method == "GET") {
+        return user_trades(p);
     }
     if (path == "/fapi/v1/countdownCancelAll" && method == "POST") {
         return countdown(p, now_ms);
@@ -675,6 +690,52 @@ futures_answer futures_api::query_order(const params& p) const {
     return ok(render_order(*order));
 }
 
+futures_answer futures_api::user_trades(const params& p) {
+    const std::string* symbol_name = param(p, "symbol");
+    if (symbol_name == nullptr) {
+        return missing("symbol");
+    }
+    const auto symbol = market_.find(*symbol_name);
+    if (!symbol) {
+        return error(400, -1121, "Invalid symbol.");
+    }
+    ++stats_.trade_lists;
+    const std::string* order_id = param(p, "orderId");
+    std::vector<std::pair<const order_trade*, const tracked_order*>> listed;
+    for (const auto& [key, order] : orders_) {
+        if (order.symbol != *symbol ||
+            (order_id != nullptr && std::to_string(order.exchange_id) != *order_id)) {
+            continue;
+        }
+        for (const order_trade& trade : order.trades) {
+            listed.emplace_back(&trade, &order);
+        }
+    }
+    std::sort(listed.begin(), listed.end(),
+              [](const auto& a, const auto& b) { return a.first->trade_id < b.first->trade_id; });
+    const core::symbol_spec& spec = specs_[*symbol];
+    std::string out = "[";
+    for (const auto& [trade, order] : listed) {
+        std::array<char, 48> price{};
+        std::array<char, 48> qty{};
+        const bool buyer = order->request.side == core::side::buy;
+        out += std::string(out.size() > 1 ? "," : "") + "{\"buyer\":" + (buyer ? "true" : "false") +
+               ",\"commission\":\"" + format_e8(trade->commission_e8) +
+               "\",\"commissionAsset\":\"" + trade->commission_asset +
+               "\",\"id\":" + std::to_string(trade->trade_id) +
+               ",\"maker\":" + (trade->maker ? "true" : "false") +
+               ",\"orderId\":" + std::to_string(order->exchange_id) + ",\"price\":\"" +
+               std::string(spec.format_price(trade->price, price)) + "\",\"qty\":\"" +
+               std::string(spec.format_qty(trade->qty, qty)) + "\",\"quoteQty\":\"" +
+               format_e8(
+                   std::llround(spec.to_double(trade->qty) * spec.to_double(trade->price) * 1e8)) +
+               "\",\"realizedPnl\":\"0\",\"side\":\"" + (buyer ? "BUY" : "SELL") +
+               "\",\"positionSide\":\"BOTH\",\"symbol\":\"" + std::string(spec.name().view()) +
+               "\",\"time\":" + std::to_string(trade->time_ms) + "}";
+    }
+    return ok(out + "]");
+}
+
 futures_answer futures_api::open_orders(const params& p) const {
     std::optional<std::size_t> symbol;
     if (const std::string* name = param(p, "symbol"); name != nullptr) {
@@ -695,55 +756,63 @@ futures_answer futures_api::open_orders(const params& p) const {
     return ok(out + "]");
 }
 
-futures_answer futures_api::position_risk(const params& p) const {
-    std::optional<std::size_t> only;
-    if (const std::string* name = param(p, "symbol"); name != nullptr) {
-        only = market_.find(*name);
-        if (!only) {
-            return error(400, -1121, "Invalid symbol.");
-        }
-    }
-    std::string out = "[";
-    for (std::size_t i = 0; i < specs_.size(); ++i) {
-        if (only && *only != i) {
-            continue;
-        }
-        out += std::string(out.size() > 1 ? "," : "") + "{\"symbol\":\"" +
-               std::string(specs_[i].name().view()) + "\",\"positionAmt\":\"" + format_position(i) +
-               "\",\"entryPrice\":\"" + std::to_string(entry_prices_[i]) +
-               "\",\"markPrice\":\"0.0\",\"unRealizedProfit\":\"0\","
-               "\"liquidationPrice\":\"0\",\"leverage\":\"20\",\"maxNotionalValue\":\"1000000\","
-               "\"marginType\":\"cross\",\"isolatedMargin\":\"0\",\"isAutoAddMargin\":\"false\","
-               "\"positionSide\":\"BOTH\",\"notional\":\"0\",\"isolatedWallet\":\"0\","
-               "\"updateTime\":" +
-               std::to_string(positions_updated_ms_[i]) + "}";
-    }
-    return ok(out + "]");
-}
-
 std::string futures_api::margin_asset(std::size_t symbol) const {
     // As render_exchange_info names it.
     return market_.at(symbol).name.ends_with("USDT") ? "USDT" : "USD";
 }
 
-futures_answer futures_api::balance() {
+futures_answer futures_api::account() {
+    ++stats_.account_reads;
     for (std::size_t i = 0; i < specs_.size(); ++i) {
         (void)wallet_.of(margin_asset(i));
     }
-    std::string out = "[";
+    // Wallets and positions of one state: the venue handles one request at a time, so no fill
+    // falls between the two lists.
+    std::string assets;
+    std::int64_t total_e8 = 0;
     for (const auto& [asset, e8] : wallet_.all()) {
         const std::string amount = format_e8(e8);
         const auto updated = wallet_updated_ms_.find(asset);
         const std::int64_t update_ms =
             updated != wallet_updated_ms_.end() ? updated->second : started_ms_;
-        out += std::string(out.size() > 1 ? "," : "") +
-               "{\"accountAlias\":\"quoter-venue\",\"asset\":\"" + asset + "\",\"balance\":\"" +
-               amount + "\",\"crossWalletBalance\":\"" + amount +
-               "\",\"crossUnPnl\":\"0.00000000\",\"availableBalance\":\"" + amount +
-               "\",\"maxWithdrawAmount\":\"" + amount +
-               "\",\"marginAvailable\":true,\"updateTime\":" + std::to_string(update_ms) + "}";
+        if (asset == "USDT") {
+            total_e8 = e8;
+        }
+        assets += std::string(assets.empty() ? "" : ",") + "{\"asset\":\"" + asset +
+                  "\",\"walletBalance\":\"" + amount +
+                  "\",\"unrealizedProfit\":\"0.00000000\",\"marginBalance\":\"" + amount +
+                  "\",\"maintMargin\":\"0.00000000\",\"initialMargin\":\"0.00000000\","
+                  "\"positionInitialMargin\":\"0.00000000\",\"openOrderInitialMargin\":"
+                  "\"0.00000000\",\"crossWalletBalance\":\"" +
+                  amount + "\",\"crossUnPnl\":\"0.00000000\",\"availableBalance\":\"" + amount +
+                  "\",\"maxWithdrawAmount\":\"" + amount +
+                  "\",\"marginAvailable\":true,\"updateTime\":" + std::to_string(update_ms) + "}";
     }
-    return ok(out + "]");
+    std::string positions;
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+        positions += std::string(positions.empty() ? "" : ",") + "{\"symbol\":\"" +
+                     std::string(specs_[i].name().view()) +
+                     "\",\"initialMargin\":\"0\",\"maintMargin\":\"0\",\"unrealizedProfit\":"
+                     "\"0.00000000\",\"positionInitialMargin\":\"0\",\"openOrderInitialMargin\":"
+                     "\"0\",\"leverage\":\"20\",\"isolated\":false,\"entryPrice\":\"" +
+                     std::to_string(entry_prices_[i]) +
+                     "\",\"breakEvenPrice\":\"0.0\",\"maxNotional\":\"1000000\",\"bidNotional\":"
+                     "\"0\",\"askNotional\":\"0\",\"positionSide\":\"BOTH\",\"positionAmt\":\"" +
+                     format_position(i) +
+                     "\",\"updateTime\":" + std::to_string(positions_updated_ms_[i]) + "}";
+    }
+    const std::string total = format_e8(total_e8);
+    return ok("{\"feeTier\":0,\"feeBurn\":true,\"canTrade\":true,\"canDeposit\":true,"
+              "\"canWithdraw\":true,\"updateTime\":0,\"multiAssetsMargin\":false,"
+              "\"tradeGroupId\":-1,\"totalInitialMargin\":\"0.00000000\",\"totalMaintMargin\":"
+              "\"0.00000000\",\"totalWalletBalance\":\"" +
+              total + "\",\"totalUnrealizedProfit\":\"0.00000000\",\"totalMarginBalance\":\"" +
+              total +
+              "\",\"totalPositionInitialMargin\":\"0.00000000\",\"totalOpenOrderInitialMargin\":"
+              "\"0.00000000\",\"totalCrossWalletBalance\":\"" +
+              total + "\",\"totalCrossUnPnl\":\"0.00000000\",\"availableBalance\":\"" + total +
+              "\",\"maxWithdrawAmount\":\"" + total + "\",\"assets\":[" + assets +
+              "],\"positions\":[" + positions + "]}");
 }
 
 void futures_api::set_wallet(const std::string& asset, std::int64_t amount_e8,

@@ -3,7 +3,8 @@
 //
 // Endpoints: POST /fapi/v1/order (LIMIT with timeInForce GTC, IOC, FOK or GTX; reduceOnly),
 // DELETE /fapi/v1/order, DELETE /fapi/v1/allOpenOrders, GET /fapi/v1/order, GET
-// /fapi/v1/openOrders, GET /fapi/v2/positionRisk, POST /fapi/v1/countdownCancelAll (signed) and
+// /fapi/v1/openOrders, GET /fapi/v1/userTrades, GET /fapi/v2/account,
+// POST /fapi/v1/countdownCancelAll (signed) and
 // POST / PUT / DELETE /fapi/v1/listenKey (API key only). Signed requests are checked as Binance
 // checks them: the X-MBX-APIKEY header is the configured key (401, -2015), `signature` is the
 // HMAC-SHA256 of the query string (without the signature) followed by the body (400, -1022),
@@ -70,6 +71,8 @@ struct futures_api_stats {
     /// Requests that arrived after a 429 and before its Retry-After: each one earns a ban.
     std::uint64_t requests_in_backoff = 0;
     std::uint64_t clock_rejects = 0; ///< Signed requests refused -1021.
+    std::uint64_t account_reads = 0; ///< GET /fapi/v2/account requests answered.
+    std::uint64_t trade_lists = 0;   ///< GET /fapi/v1/userTrades requests answered.
 };
 
 /// The answer to one REST request. withheld: send nothing (silence or a dropped answer).
@@ -157,8 +160,10 @@ private:
     futures_answer cancel_all(const params& p, std::int64_t now_ms);
     futures_answer query_order(const params& p) const;
     futures_answer open_orders(const params& p) const;
-    futures_answer position_risk(const params& p) const;
-    futures_answer balance();
+    /// GET /fapi/v1/userTrades of a symbol (of one order with orderId), ascending trade id.
+    futures_answer user_trades(const params& p);
+    /// GET /fapi/v2/account: every wallet and every position, of one state.
+    futures_answer account();
     /// The margin asset of symbol (its quote asset, as exchangeInfo names it).
     [[nodiscard]] std::string margin_asset(std::size_t symbol) const;
     futures_answer countdown(const params& p, std::int64_t now_ms);
@@ -166,7 +171,9 @@ private:
     std::size_t cancel_symbol(std::size_t symbol, std::int64_t now_ms);
     [[nodiscard]] const tracked_order* find_order(std::size_t symbol, const params& p) const;
     [[nodiscard]] std::string render_order(const tracked_order& order) const;
-    void add_order_event(const tracked_order& order, const exec::exec_report& report);
+    /// trade_id: the trade's id for a fill (0 otherwise).
+    void add_order_event(const tracked_order& order, const exec::exec_report& report,
+                         std::int64_t trade_id);
     void add_account_event(std::size_t symbol);
     [[nodiscard]] std::string format_position(std::size_t symbol) const;
     void forget_finished();
@@ -182,10 +189,10 @@ private:
     std::vector<double> entry_prices_;              ///< Average entry price per symbol.
     /// Wallet balance per margin asset: the starting balance plus realized PnL.
     account_balances wallet_;
-    /// Venue time of each position's last change (0: never), positionRisk's updateTime.
+    /// Venue time of each position's last change (0: never), its updateTime in the account.
     std::vector<std::int64_t> positions_updated_ms_;
     /// Venue time of each wallet asset's last change (the venue's start before any), the
-    /// updateTime of GET /fapi/v2/balance.
+    /// asset's updateTime in GET /fapi/v2/account.
     std::map<std::string, std::int64_t, std::less<>> wallet_updated_ms_;
     std::int64_t started_ms_ = 0;
     std::vector<std::int64_t> countdown_at_ms_; ///< Per symbol; 0: not armed.

@@ -131,9 +131,14 @@ int main(int argc, char** argv) {
     app.add_option("--balance", balances,
                    "Starting balance of the account, ASSET=AMOUNT (repeatable; spot balances and "
                    "the futures wallet). Default: 0 of a base asset, 100000 of USDT/USD");
+    bool no_resting_fills = false;
+    app.add_flag("--no-resting-fills", no_resting_fills,
+                 "A resting order does not fill when the book moves through it: an order through "
+                 "the book takes what the top level offers and its rest waits (partial fills)");
     app.add_flag("--verbose", server_options.verbose, "Log sessions and control requests");
 
     CLI11_PARSE(app, argc, argv);
+    server_options.orders.resting_fills = !no_resting_fills;
     for (const std::string& text : balances) {
         const auto balance = venue::parse_balance(text);
         if (!balance) {

@@ -133,6 +133,9 @@ void order_api::ensure_exchange() {
     config.market_data_latency = {exec::latency_distribution::constant, 0, 0};
     config.queue_model = false;
     config.max_open_orders = 1000;
+    if (!options_.resting_fills) {
+        config.cross_fill = exec::cross_fill_rule::never;
+    }
     exchange_ = std::make_unique<exec::sim_exchange>(config, specs_);
     exchange_->set_report_sink(this);
 }
@@ -147,7 +150,31 @@ void order_api::on_exec_report(const exec::exec_report& report) noexcept {
     if (!apply_report(order, report)) {
         return; // a refused placement answers with an error, no executionReport
     }
-    add_execution_report(order, report);
+    order.updated_ms = now_ms_;
+    const bool trade =
+        report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill;
+    const std::int64_t trade_id = trade ? next_trade_id_++ : -1;
+    if (trade) {
+        // The commission: fee_bps_ of the notional, in the quote asset or (fee_asset_price_e8_
+        // set) in the fee asset at that price.
+        const core::symbol_spec& spec = specs_[order.symbol];
+        const auto quote_e8 = static_cast<std::int64_t>(
+            std::llround(spec.to_double(report.fill_qty) * spec.to_double(report.price) * 1e8));
+        std::int64_t commission_e8 = quote_e8 * fee_bps_ / 10'000;
+        std::string commission_asset = assets(order.symbol).second;
+        if (fee_asset_price_ > 0) {
+            commission_e8 /= fee_asset_price_;
+            commission_asset = fee_asset_;
+        }
+        order.trades.push_back({.trade_id = trade_id,
+                                .price = report.price,
+                                .qty = report.fill_qty,
+                                .time_ms = now_ms_,
+                                .maker = report.liquidity != exec::liquidity_role::taker,
+                                .commission_e8 = commission_e8,
+                                .commission_asset = commission_asset});
+    }
+    add_execution_report(order, report, trade_id);
     if (report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill) {
         add_account_position(order.symbol);
     }
@@ -164,7 +191,8 @@ std::int64_t& order_api::balance_e8(const std::string& asset) {
     return balances_.of(asset);
 }
 
-void order_api::add_execution_report(const tracked_order& order, const exec::exec_report& report) {
+void order_api::add_execution_report(const tracked_order& order, const exec::exec_report& report,
+                                     std::int64_t trade_id) {
     const core::symbol_spec& spec = specs_[order.symbol];
     std::array<char, 48> price{};
     std::array<char, 48> qty{};
@@ -185,7 +213,6 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
         client = cancel_client_id_.empty() ? "venue-cancel-" + std::to_string(order.exchange_id)
                                            : cancel_client_id_;
     }
-    const std::int64_t trade_id = trade ? next_trade_id_++ : -1;
     std::string out =
         "{\"e\":\"executionReport\",\"E\":" + std::to_string(now_ms_) + ",\"s\":\"" +
         std::string(spec.name().view()) + "\",\"c\":\"" + client + "\",\"S\":\"" +
@@ -199,8 +226,8 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
         std::string(spec.format_qty(trade ? report.fill_qty : core::qty{0}, last_qty)) +
         "\",\"z\":\"" + std::string(spec.format_qty(order.executed, cum)) + "\",\"L\":\"" +
         std::string(spec.format_price(trade ? report.price : core::price{0}, last_price)) +
-        "\",\"n\":\"0\",\"N\":" +
-        (trade ? "\"" + assets(order.symbol).second + "\"" : std::string("null")) +
+        "\",\"n\":\"" + (trade ? format_e8(order.trades.back().commission_e8) : "0") + "\",\"N\":" +
+        (trade ? "\"" + order.trades.back().commission_asset + "\"" : std::string("null")) +
         ",\"T\":" + std::to_string(now_ms_) + ",\"t\":" + std::to_string(trade_id) +
         ",\"w\":" + (order.open && !trade ? "true" : "false") +
         ",\"m\":" + (trade && report.liquidity != exec::liquidity_role::taker ? "true" : "false") +
@@ -215,6 +242,7 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
         const std::int64_t sign = order.request.side == core::side::buy ? 1 : -1;
         balance_e8(base) += sign * base_e8;
         balance_e8(quote) -= sign * quote_e8;
+        balance_e8(order.trades.back().commission_asset) -= order.trades.back().commission_e8;
         balances_updated_ms_ = now_ms_;
     }
     ++stats_.user_events;
@@ -226,7 +254,11 @@ void order_api::add_account_position(std::size_t symbol) {
     std::string out = "{\"e\":\"outboundAccountPosition\",\"E\":" + std::to_string(now_ms_) +
                       ",\"u\":" + std::to_string(balances_updated_ms_) + ",\"B\":[";
     bool first = true;
-    for (const std::string& asset : {base, quote}) {
+    std::vector<std::string> changed{base, quote};
+    if (fee_asset_price_ > 0) {
+        changed.push_back(fee_asset_); // the fees came out of it
+    }
+    for (const std::string& asset : changed) {
         out += std::string(first ? "" : ",") + "{\"a\":\"" + asset + "\",\"f\":\"" +
                format_e8(balance_e8(asset)) + "\",\"l\":\"0.00000000\"}";
         first = false;
@@ -234,6 +266,12 @@ void order_api::add_account_position(std::size_t symbol) {
     out += "]}";
     ++stats_.user_events;
     events_.push_back(std::move(out));
+}
+
+void order_api::set_fees(std::int64_t bps, const std::string& asset, std::int64_t asset_price) {
+    fee_bps_ = bps;
+    fee_asset_ = asset;
+    fee_asset_price_ = asset.empty() ? 0 : asset_price;
 }
 
 std::size_t order_api::open_order_count() const {
@@ -281,7 +319,7 @@ std::string order_api::open_orders(const parsed_request& request) {
             if (result.size() > 1) {
                 result += ',';
             }
-            result += render_order(order, true);
+            result += render_order(order, true, true);
         }
     }
     return result_frame(request.id, result + "]");
@@ -369,15 +407,19 @@ void order_api::show_book(std::size_t symbol, std::int64_t now_ms) {
     exchange_->on_top_of_book(static_cast<std::uint32_t>(symbol), top, now_ms * core::ns_per_ms);
 }
 
-std::string order_api::render_order(const tracked_order& order, bool full) const {
+std::string order_api::render_order(const tracked_order& order, bool full, bool listed) const {
     const core::symbol_spec& spec = specs_[order.symbol];
     std::array<char, 48> price{};
     std::array<char, 48> orig{};
     std::array<char, 48> executed{};
+    // An answer to a request that changed the order has the time of that change; an order as
+    // order.status and openOrders.status list it has its placement time and last update.
     std::string out = "{\"symbol\":\"" + std::string(spec.name().view()) +
                       "\",\"orderId\":" + std::to_string(order.exchange_id) +
-                      ",\"orderListId\":-1,\"clientOrderId\":\"" + order.client_id +
-                      "\",\"transactTime\":" + std::to_string(order.time_ms);
+                      ",\"orderListId\":-1,\"clientOrderId\":\"" + order.client_id + "\"" +
+                      (listed ? ",\"time\":" + std::to_string(order.time_ms) + ",\"updateTime\":" +
+                                    std::to_string(std::max(order.updated_ms, order.time_ms))
+                              : ",\"transactTime\":" + std::to_string(order.time_ms));
     if (full) {
         out += ",\"price\":\"" + std::string(spec.format_price(order.request.price, price)) +
                "\",\"origQty\":\"" + std::string(spec.format_qty(order.request.qty, orig)) +
@@ -597,6 +639,9 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
     }
     if (parsed.method == "order.status") {
         return order_status(parsed);
+    }
+    if (parsed.method == "myTrades") {
+        return my_trades(parsed);
     }
     if (parsed.method == "userDataStream.subscribe.signature") {
         return subscribe(parsed);
@@ -850,16 +895,68 @@ std::string order_api::order_status(const parsed_request& request) {
     }
     for (const auto& [key, order] : orders_) {
         if (names_order(order, *symbol, orig, order_id)) {
-            return result_frame(request.id, render_order(order, true));
+            return result_frame(request.id, render_order(order, true, true));
         }
     }
     // Finished orders (see handle()), newest first; the oldest are forgotten.
     for (auto it = finished_.rbegin(); it != finished_.rend(); ++it) {
         if (names_order(*it, *symbol, orig, order_id)) {
-            return result_frame(request.id, render_order(*it, true));
+            return result_frame(request.id, render_order(*it, true, true));
         }
     }
     return error_frame(request.id, 400, -2013, "Order does not exist.");
+}
+
+std::string order_api::my_trades(const parsed_request& request) {
+    const std::string* symbol_name = request.param("symbol");
+    if (symbol_name == nullptr) {
+        return missing(request.id, "symbol");
+    }
+    const auto symbol = market_.find(*symbol_name);
+    if (!symbol) {
+        return error_frame(request.id, 400, -1121, "Invalid symbol.");
+    }
+    ++stats_.trade_lists;
+    const std::string* order_id = request.param("orderId");
+    std::vector<std::pair<const order_trade*, const tracked_order*>> listed;
+    const auto collect = [&](const tracked_order& order) {
+        if (order.symbol != *symbol ||
+            (order_id != nullptr && std::to_string(order.exchange_id) != *order_id)) {
+            return;
+        }
+        for (const order_trade& trade : order.trades) {
+            listed.emplace_back(&trade, &order);
+        }
+    };
+    for (const auto& [key, order] : orders_) {
+        collect(order);
+    }
+    for (const tracked_order& order : finished_) {
+        collect(order);
+    }
+    std::sort(listed.begin(), listed.end(),
+              [](const auto& a, const auto& b) { return a.first->trade_id < b.first->trade_id; });
+    const core::symbol_spec& spec = specs_[*symbol];
+    std::string result = "[";
+    for (const auto& [trade, order] : listed) {
+        std::array<char, 48> price{};
+        std::array<char, 48> qty{};
+        const bool buyer = order->request.side == core::side::buy;
+        result +=
+            std::string(result.size() > 1 ? "," : "") + "{\"symbol\":\"" +
+            std::string(spec.name().view()) + "\",\"id\":" + std::to_string(trade->trade_id) +
+            ",\"orderId\":" + std::to_string(order->exchange_id) +
+            ",\"orderListId\":-1,\"price\":\"" +
+            std::string(spec.format_price(trade->price, price)) + "\",\"qty\":\"" +
+            std::string(spec.format_qty(trade->qty, qty)) + "\",\"quoteQty\":\"" +
+            format_e8(
+                std::llround(spec.to_double(trade->qty) * spec.to_double(trade->price) * 1e8)) +
+            "\",\"commission\":\"" + format_e8(trade->commission_e8) + "\",\"commissionAsset\":\"" +
+            trade->commission_asset + "\",\"time\":" + std::to_string(trade->time_ms) +
+            ",\"isBuyer\":" + (buyer ? "true" : "false") +
+            ",\"isMaker\":" + (trade->maker ? "true" : "false") + ",\"isBestMatch\":true}";
+    }
+    return result_frame(request.id, result + "]");
 }
 
 std::string order_api::cancel_all(const parsed_request& request, std::int64_t now_ms) {

@@ -51,6 +51,9 @@ struct order_api_options {
     /// Starting balances of the account (asset, 10^-8 units), spot and futures wallet alike
     /// (--balance); an asset not named starts at 0, a quote asset (USDT, USD) at 100,000.
     std::vector<std::pair<std::string, std::int64_t>> balances_e8;
+    /// Resting orders fill as maker when the book moves through them (--no-resting-fills: they
+    /// wait, so an order through the book is filled in part, by the top level only).
+    bool resting_fills = true;
 };
 
 /// One WebSocket API connection's authentication (session.logon). Owned by the server's
@@ -72,6 +75,7 @@ struct order_api_stats {
     std::uint64_t failed_after_execute = 0; ///< Executed requests answered 5xx by the fault.
     std::uint64_t cancel_alls_lost = 0;     ///< cancelAll requests lost by the fault.
     std::uint64_t trades = 0;               ///< Fills (one per executionReport TRADE).
+    std::uint64_t trade_lists = 0;          ///< myTrades requests answered.
     std::uint64_t user_events = 0;          ///< executionReport and outboundAccountPosition events.
     std::uint64_t subscriptions = 0;        ///< userDataStream.subscribe.signature accepted.
     std::uint64_t place_requests = 0;       ///< order.place requests received (any outcome).
@@ -164,6 +168,10 @@ public:
     /// any order or event, as a deposit or withdrawal the user stream does not report as a fill.
     /// wall_now_ms: the wall clock, ms (the venue's clock fault applies).
     void set_balance(const std::string& asset, std::int64_t amount_e8, std::int64_t wall_now_ms);
+    /// Fees from now on: bps of each trade's notional, in the quote asset; with asset (e.g.
+    /// BNB) and asset_price (quote asset per unit of it, > 0) charged in that asset instead, as
+    /// Binance does when the account pays its fees with BNB.
+    void set_fees(std::int64_t bps, const std::string& asset, std::int64_t asset_price);
     /// The account's balances as a JSON object {"BTC":<10^-8 units>,...} (assets touched so
     /// far).
     [[nodiscard]] std::string balances_json() const;
@@ -182,17 +190,24 @@ private:
     std::string cancel_replace(const parsed_request& request, std::int64_t now_ms);
     std::string cancel_all(const parsed_request& request, std::int64_t now_ms);
     std::string order_status(const parsed_request& request);
+    /// myTrades of a symbol, of one order when orderId is given: every trade kept (open orders
+    /// and the finished ones order.status still knows), ascending trade id.
+    std::string my_trades(const parsed_request& request);
     std::string subscribe(const parsed_request& request);
     std::string logon(const parsed_request& request, api_session* session, std::int64_t now_ms);
     /// Checks the request's signature with the account's key (HMAC hex, or Ed25519 base64).
     [[nodiscard]] bool signature_valid(std::string_view payload, std::string_view signature) const;
     std::string open_orders(const parsed_request& request);
     std::string account(const parsed_request& request);
-    void add_execution_report(const tracked_order& order, const exec::exec_report& report);
+    /// trade_id: the trade's id for a fill (-1 otherwise).
+    void add_execution_report(const tracked_order& order, const exec::exec_report& report,
+                              std::int64_t trade_id);
     void add_account_position(std::size_t symbol);
     [[nodiscard]] std::pair<std::string, std::string> assets(std::size_t symbol) const;
     std::int64_t& balance_e8(const std::string& asset);
-    std::string render_order(const tracked_order& order, bool full) const;
+    /// listed: as order.status and openOrders.status show it (time and updateTime), else as
+    /// the answer to a request (transactTime).
+    std::string render_order(const tracked_order& order, bool full, bool listed = false) const;
     /// True when `order` is on `symbol` and matches the request's origClientOrderId and orderId
     /// (each null when absent; at least one is given): how cancels and queries name an order.
     static bool names_order(const tracked_order& order, std::size_t symbol,
@@ -234,6 +249,9 @@ private:
     /// Venue time of the account's last balance change (a fill, an outside transfer; the
     /// venue's start before any): account.status's updateTime, outboundAccountPosition's `u`.
     std::int64_t balances_updated_ms_ = 0;
+    std::int64_t fee_bps_ = 0;         ///< Commission, bps of notional (0: none).
+    std::string fee_asset_;            ///< Asset it is charged in ("": the quote asset).
+    std::int64_t fee_asset_price_ = 0; ///< Quote asset per unit of fee_asset_.
 };
 
 } // namespace quoter::venue

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace quoter::venue {
 
@@ -48,6 +49,17 @@ struct rate_limit_windows {
                   std::uint64_t& requests_in_backoff);
 };
 
+/// One trade of an order, as the trade lists (spot myTrades, futures userTrades) show it.
+struct order_trade {
+    std::int64_t trade_id = 0;
+    core::price price;
+    core::qty qty;
+    std::int64_t time_ms = 0; ///< Venue time of the trade (the events' `T`).
+    bool maker = false;
+    std::int64_t commission_e8 = 0; ///< In commission_asset, 10^-8 units.
+    std::string commission_asset;
+};
+
 /// One order of the venue's table, as both APIs keep it.
 struct tracked_order {
     std::string client_id;
@@ -58,6 +70,8 @@ struct tracked_order {
     std::string status = "NEW";
     bool open = true;
     std::int64_t time_ms = 0;
+    std::int64_t updated_ms = 0;     ///< Venue time of its last change (updateTime).
+    std::vector<order_trade> trades; ///< Oldest first.
 };
 
 /// Applies a matching-engine report to its order; true when it becomes a user-data event

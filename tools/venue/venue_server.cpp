@@ -693,6 +693,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("failed_after_execute", orders.stats().failed_after_execute);
         add("cancel_alls_lost", orders.stats().cancel_alls_lost);
         add("trades", orders.stats().trades);
+        add("trade_lists", orders.stats().trade_lists);
         add("user_events", orders.stats().user_events);
         add("user_subscriptions", orders.stats().subscriptions);
         add("logons", orders.stats().logons);
@@ -735,6 +736,8 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_answers_418", futures.stats().answers_418);
         add("futures_requests_in_backoff", futures.stats().requests_in_backoff);
         add("futures_clock_rejects", futures.stats().clock_rejects);
+        add("futures_account_reads", futures.stats().account_reads);
+        add("futures_trade_lists", futures.stats().trade_lists);
         add("futures_answers_dropped", futures.stats().answers_dropped);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
         std::uint64_t user_streams = 0;
@@ -841,7 +844,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "balance") {
             // balance?set=BTC=5: an outside transfer the next account.status shows;
-            // &wallet=futures: of the futures wallet, which the next GET /fapi/v2/balance shows.
+            // &wallet=futures: of the futures wallet, which the next GET /fapi/v2/account shows.
             const auto set = params.find("set");
             const auto parsed = set != params.end() ? parse_balance(set->second) : std::nullopt;
             if (!parsed) {
@@ -855,6 +858,18 @@ struct server_core : std::enable_shared_from_this<server_core> {
             } else {
                 orders.set_balance(parsed->first, parsed->second, wall_ms());
             }
+            ok();
+        } else if (action == "fees") {
+            // fees?bps=10[&asset=BNB&price=600]: commission of spot trades from now on.
+            const auto asset = params.find("asset");
+            const std::int64_t price = param_int(params, "price", 0);
+            if (asset != params.end() && price <= 0) {
+                respond(json_response(request, http::status::bad_request,
+                                      "{\"error\":\"fees in an asset need its price\"}"));
+                return;
+            }
+            orders.set_fees(param_int(params, "bps", 0),
+                            asset != params.end() ? asset->second : std::string{}, price);
             ok();
         } else if (action == "user_stream_kill") {
             terminate_user_streams(param_int(params, "notice_ms", 0));

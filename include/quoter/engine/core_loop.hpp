@@ -206,6 +206,9 @@ public:
     void hold_fills_through(std::int64_t venue_ms) noexcept {
         booked_fills_.hold_through(venue_ms);
     }
+    /// The venue's balance of the third fee asset (BNB), 10^-8 units, adopted into the account
+    /// (portfolio::account::restore_fee_asset). Core thread.
+    void restore_fee_asset(std::int64_t held_e8) noexcept { account_.restore_fee_asset(held_e8); }
     /// The fills the account booked, by venue time, for the next adoption.
     [[nodiscard]] const portfolio::holdings_timeline& booked_fills() const noexcept {
         return booked_fills_;
@@ -254,6 +257,8 @@ public:
 private:
     // exec_report_sink
     void on_exec_report(const exec::exec_report& report) noexcept override;
+    /// What the venue charged for a fill, put on f (see the source).
+    void charge_commission(const exec::exec_report& report, portfolio::fill& f) const noexcept;
     // engine_actions
     void cancel_all_orders(risk::halt_reason reason) noexcept override;
     void flatten_positions(risk::halt_reason reason) noexcept override;

@@ -5,9 +5,11 @@
 // Fills of a gap reach the account as reports (the reconciliation's queries); what no report
 // tells (a deposit, a withdrawal, a fill the venue lost track of) shows only in the holdings.
 // Spot: the symbol's base and quote balances (inventory that arrived is valued at the mark, so
-// it is no gain; inventory that left takes its share of the cost basis). Futures: the position,
+// it is no gain; inventory that left takes its share of the cost basis), and the third asset
+// fees are paid in (BNB), which the account keeps apart from its money. Futures: the position,
 // at the venue's entry price, and the margin asset's wallet (the account's cash plus its cost
-// basis); without a wallet, the equity is kept.
+// basis), both of one reading (GET /fapi/v2/account), as of the later of their two update times;
+// without a wallet, the equity is kept.
 //
 // A reading is as of a venue time, and fill reports cross it in both directions
 // (portfolio/holdings_timeline.hpp): what is adopted is the reading plus the fills the account
@@ -41,8 +43,14 @@ struct venue_holdings {
     std::int64_t balances_as_of_ms = 0; ///< Venue time the balances are as of (0: not told).
     std::string base_asset;             ///< Names, for the log.
     std::string quote_asset;
+    /// The third fee asset (BNB): listed among the balances, its amount (free + locked, 10^-8
+    /// units, as of balances_as_of_ms) and name.
+    bool fee_asset_listed = false;
+    std::int64_t fee_asset_e8 = 0;
+    std::string fee_asset;
 
-    // Futures (positionRisk, GET /fapi/v2/balance, ACCOUNT_UPDATE).
+    // Futures (GET /fapi/v2/account, ACCOUNT_UPDATE): position and wallet of one state of the
+    // account, which is as of the later of their two times.
     core::qty position;                 ///< Signed lots; zero when none is listed.
     core::price entry_price;            ///< The venue's average entry price.
     std::int64_t position_as_of_ms = 0; ///< Venue time the position is as of (0: not told).

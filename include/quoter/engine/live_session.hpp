@@ -47,8 +47,8 @@ struct live_session_config {
     /// the session when zero (the process start time, so client ids differ across restarts).
     exec::binance_spot_gateway_config gateway;
     /// Set: USD-M futures through exec::binance_futures_gateway instead (same start_us rule);
-    /// the position positionRisk reports and the wallet balance are adopted into the account
-    /// before the first quote (spot: the base and quote balances).
+    /// the position and the wallet balance GET /fapi/v2/account reports are adopted into the
+    /// account before the first quote (spot: the base and quote balances).
     std::optional<exec::binance_futures_gateway_config> futures_gateway;
     /// How long the gateway may take to open its session and reconcile before the run fails,
     /// in ms.
@@ -84,6 +84,7 @@ struct live_gateway_stats {
     std::uint64_t timeouts = 0;
     std::uint64_t unknowns = 0;
     std::uint64_t status_queries = 0;
+    std::uint64_t trade_queries = 0; ///< Trade lists asked for fills an answer told.
     std::uint64_t connects = 0;
     std::uint64_t disconnects = 0;
     std::uint64_t reports_dropped = 0;
@@ -92,6 +93,9 @@ struct live_gateway_stats {
 };
 
 /// A snapshot of the session, handed to the status callback and returned at the end.
+/// The third asset Binance charges spot fees in when the account pays them with it.
+inline constexpr std::string_view live_fee_asset = "BNB";
+
 struct live_status {
     core::timestamp_ns now = 0; ///< Core clock (wall, ns).
     /// From the session's last published status snapshot (0 before the first book / quote).
@@ -113,6 +117,11 @@ struct live_status {
     double position_base = 0.0; ///< The same in the base asset.
     double equity = 0.0;        ///< Quote asset, marked to the mid.
     double total_pnl = 0.0;     ///< Quote asset.
+    double fees = 0.0;          ///< Fees charged in the quote asset (or base, valued), net.
+    /// Fees paid in the third fee asset (live_fee_asset, BNB) and its balance held, 10^-8
+    /// units: apart from equity and PnL, which know no price for it.
+    std::int64_t fee_asset_paid_e8 = 0;
+    std::int64_t fee_asset_held_e8 = 0;
     live::service_stats market_data;
     /// Kill cancel-alls whose confirmation the gateway gave up on (a critical alert each).
     std::uint64_t kill_gave_up = 0;

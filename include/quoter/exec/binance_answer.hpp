@@ -77,6 +77,21 @@ struct answered_order {
     std::int64_t transact_time_ms = 0; ///< transactTime (spot) or updateTime (futures).
 };
 
+/// One trade of an order as the venue's trade list tells it (spot myTrades, futures
+/// GET /fapi/v1/userTrades): what a fill report needs when no user-data event told it.
+struct venue_trade {
+    std::int64_t trade_id = 0; ///< id
+    std::uint64_t order_id = 0;
+    std::uint32_t symbol = 0; ///< Index into the decoder's symbol table.
+    core::price price;
+    core::qty qty;
+    /// Commission in 10^-8 units of commission_asset (futures: negative for a rebate).
+    std::int64_t commission_e8 = 0;
+    venue_text<16> commission_asset;
+    std::int64_t time_ms = 0; ///< The trade's venue time (`time`).
+    bool maker = false;       ///< isMaker (spot) / maker (futures).
+};
+
 /// One half of an order.cancelReplace (its cancelResult / newOrderResult).
 enum class replace_half : std::uint8_t {
     none,          ///< Not a cancel-replace answer, or the venue did not say.
@@ -134,12 +149,16 @@ public:
 
     /// The list the last answer carried, if its result was one (empty otherwise): orders of
     /// openOrders.status, openOrders.cancelAll and GET /fapi/v1/openOrders; balances of
-    /// account.status and GET /fapi/v2/balance (free_e8 the wallet balance, locked_e8 the cross
-    /// wallet balance); positions of GET /fapi/v2/positionRisk (symbols outside the table are
-    /// skipped). At most max_listed entries each; listing_truncated() says when more came.
+    /// account.status and of GET /fapi/v2/account's assets (free_e8 the wallet balance,
+    /// locked_e8 the cross wallet balance); positions (with their entry price) of
+    /// GET /fapi/v2/account (symbols outside the table and hedge-mode sides are skipped). At
+    /// most max_listed entries each; listing_truncated() says when more came.
     [[nodiscard]] std::span<const answered_order> listed_orders() const noexcept;
     [[nodiscard]] std::span<const asset_balance> listed_balances() const noexcept;
     [[nodiscard]] std::span<const position_amount> listed_positions() const noexcept;
+    /// Trades of spot myTrades and GET /fapi/v1/userTrades, in the venue's order (ascending
+    /// trade id); trades of symbols outside the table are skipped.
+    [[nodiscard]] std::span<const venue_trade> listed_trades() const noexcept;
     [[nodiscard]] bool listing_truncated() const noexcept;
 
     /// One USD-M REST response. used_weight_1m / order_count_10s: the X-MBX-USED-WEIGHT-1M and

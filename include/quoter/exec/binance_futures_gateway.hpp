@@ -16,7 +16,8 @@
 // venue's status), never sent again. A transport failure before the request left (connect
 // refused) is a plain reject. -1021 resyncs the clock from GET /fapi/v1/time and retries once.
 // Every report passes the shared order_report_funnel, so the answer, the stream and a query
-// telling the same ack, fill or end reach the core once.
+// telling the same ack, fill or end reach the core once; fills only an answer tells are
+// reported from GET /fapi/v1/userTrades of the order (weight 5), with their trade ids and times.
 //
 // User data: POST /fapi/v1/listenKey, then a WebSocket at <ws_url>/ws/<listenKey>:
 // ORDER_TRADE_UPDATE (NEW, TRADE, CANCELED, EXPIRED) become reports, ACCOUNT_UPDATE sets the
@@ -24,9 +25,11 @@
 // listenKeyExpired event makes a new key and a new stream. Every time the stream opens the
 // gateway reconciles before it takes new orders (submit() answers `disconnected` until then):
 // GET /fapi/v1/openOrders; orders of earlier runs of the same id tag are cancelled, foreign ones
-// too when cancel_foreign_orders, this run's stay; then GET /fapi/v2/positionRisk and
-// GET /fapi/v2/balance, whose positions and wallet balances are adopted (positions(),
-// balances(); ACCOUNT_UPDATE keeps both current); then ready().
+// too when cancel_foreign_orders, this run's stay; then GET /fapi/v2/account, whose positions
+// and wallet balances are adopted (positions(), balances(); ACCOUNT_UPDATE keeps both current);
+// then ready(). One request, so the positions and the wallets are of one state of the account:
+// a fill is in all of them or in none, and the later of the position's and the wallet's update
+// times is a time the whole reading is as of (engine/holdings_adoption.hpp).
 //
 // I/O thread idling and written stamps as the spot gateway's: after a pass with nothing to do
 // the I/O thread follows `idle` (core/wait_policy.hpp; block: a futex sleep the core's next
@@ -118,6 +121,14 @@ struct futures_position {
     std::int64_t update_time_ms = 0;
 };
 
+/// Positions and wallets taken together (one lock), so they are of one state: the last
+/// reconciliation's GET /fapi/v2/account and the ACCOUNT_UPDATEs since.
+struct futures_account {
+    std::vector<futures_position> positions;
+    /// asset_balance::free_e8 is the wallet balance, locked_e8 the cross wallet balance.
+    std::vector<asset_balance> balances;
+};
+
 /// Futures-only counters; written by the I/O thread, readable from any thread (relaxed).
 struct binance_futures_counters {
     std::atomic<std::uint64_t> listen_keys{0};        ///< listenKeys created (POST).
@@ -147,13 +158,15 @@ public:
     [[nodiscard]] bool connected() const noexcept;
     /// True once the stream is open and the gateway reconciled: submit() takes orders only then.
     [[nodiscard]] bool ready() const noexcept;
-    /// Positions as positionRisk told at the last reconciliation (amount and entry price),
-    /// amounts updated by ACCOUNT_UPDATE events. Any thread; locks.
+    /// Positions as GET /fapi/v2/account told at the last reconciliation (amount, entry price,
+    /// update time), amounts updated by ACCOUNT_UPDATE events. Any thread; locks.
     [[nodiscard]] std::vector<futures_position> positions() const;
-    /// Balances as GET /fapi/v2/balance told at the last reconciliation, updated by
+    /// Wallets as GET /fapi/v2/account told at the last reconciliation, updated by
     /// ACCOUNT_UPDATE events: asset_balance::free_e8 is the wallet balance, locked_e8 the cross
     /// wallet balance. Any thread; locks.
     [[nodiscard]] std::vector<asset_balance> balances() const;
+    /// positions() and balances() read together, under one lock. Any thread; locks.
+    [[nodiscard]] futures_account account() const;
     [[nodiscard]] const binance_gateway_counters& counters() const noexcept;
     [[nodiscard]] const binance_futures_counters& futures_counters() const noexcept;
     /// Local-to-venue clock offset in ms (venue time = local wall time + offset).

@@ -71,11 +71,14 @@ public:
     /// GET /fapi/v1/openOrders; an empty symbol asks for every symbol.
     [[nodiscard]] rest_request open_orders(std::span<char> out, std::string_view symbol,
                                            std::int64_t timestamp_ms) const noexcept;
-    /// GET /fapi/v2/positionRisk; an empty symbol asks for every symbol.
-    [[nodiscard]] rest_request position_risk(std::span<char> out, std::string_view symbol,
-                                             std::int64_t timestamp_ms) const noexcept;
-    /// GET /fapi/v2/balance: the wallet of every asset.
-    [[nodiscard]] rest_request balance(std::span<char> out,
+    /// GET /fapi/v1/userTrades of one order (by the venue's orderId; weight 5): its trades
+    /// with their ids, times and commissions.
+    [[nodiscard]] rest_request user_trades(std::span<char> out, std::string_view symbol,
+                                           std::uint64_t order_id,
+                                           std::int64_t timestamp_ms) const noexcept;
+    /// GET /fapi/v2/account: every asset's wallet and every symbol's position (with its entry
+    /// price), each with the venue time of its last change, read from one state of the account.
+    [[nodiscard]] rest_request account(std::span<char> out,
                                        std::int64_t timestamp_ms) const noexcept;
     /// POST /fapi/v1/countdownCancelAll: the venue cancels every order of symbol unless this is
     /// sent again within countdown_ms (0 disarms).

@@ -34,11 +34,13 @@ public:
     /// Where orders go: the WebSocket API URL (spot) or the REST origin (futures).
     [[nodiscard]] const std::string& url() const noexcept { return url_; }
     /// The balances the last reconciliation read (spot: account.status, free and locked;
-    /// futures: GET /fapi/v2/balance and later ACCOUNT_UPDATEs, wallet and cross wallet).
+    /// futures: GET /fapi/v2/account and later ACCOUNT_UPDATEs, wallet and cross wallet).
     [[nodiscard]] std::vector<asset_balance> balances() const;
     /// Futures: the positions the last reconciliation read (and ACCOUNT_UPDATE changed); spot:
     /// none.
     [[nodiscard]] std::vector<futures_position> positions() const;
+    /// Futures: positions and wallets read together, of one state; spot: empty.
+    [[nodiscard]] futures_account account() const;
     [[nodiscard]] const binance_gateway_counters& counters() const noexcept;
     /// nullptr for spot.
     [[nodiscard]] const binance_futures_counters* futures_counters() const noexcept;

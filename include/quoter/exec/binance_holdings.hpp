@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 namespace quoter::exec {
 
@@ -58,6 +59,12 @@ struct futures_wallet {
 /// ACCOUNT_UPDATE, where asset_balance::free_e8 is the wallet balance).
 [[nodiscard]] futures_wallet futures_wallet_of(std::span<const asset_balance> balances,
                                                const core::symbol_spec& spec) noexcept;
+
+/// The asset a commission was charged in (executionReport `N`, a trade's commissionAsset)
+/// relative to spec's symbol, named as Binance names a symbol: quote when the symbol ends with
+/// it, base when it begins with it, other for any third asset (BNB); none when empty.
+[[nodiscard]] fee_asset fee_asset_of(std::string_view asset,
+                                     const core::symbol_spec& spec) noexcept;
 
 /// amount_e8 (10^-8 units) in 10^-decimals units, rounded toward zero; decimals in [0, 18].
 [[nodiscard]] std::int64_t scale_e8(std::int64_t amount_e8, int decimals) noexcept;

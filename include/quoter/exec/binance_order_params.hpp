@@ -79,7 +79,7 @@ struct asset_balance {
     std::int64_t locked_e8 = 0; ///< Spot locked; futures cross wallet balance.
     /// Venue time (ms) the amounts are as of: every fill the venue stamped no later holds in
     /// them, none stamped later (0: not told). Spot account.status: the account's updateTime;
-    /// futures GET /fapi/v2/balance: the asset's updateTime; ACCOUNT_UPDATE: its `T`.
+    /// futures GET /fapi/v2/account: the asset's updateTime; ACCOUNT_UPDATE: its `T`.
     std::int64_t update_time_ms = 0;
 };
 
@@ -87,9 +87,13 @@ struct asset_balance {
 struct position_amount {
     std::uint32_t symbol = 0;
     core::qty amount; ///< Signed lots: negative = short.
-    /// Venue time (ms) the amount is as of, as asset_balance::update_time_ms: positionRisk's
-    /// updateTime, ACCOUNT_UPDATE's `T` (0: not told).
+    /// Venue time (ms) the amount is as of, as asset_balance::update_time_ms: the position's
+    /// updateTime in GET /fapi/v2/account, ACCOUNT_UPDATE's `T` (0: not told).
     std::int64_t update_time_ms = 0;
+    /// The venue's average entry price, rounded to the nearest tick (it may carry more
+    /// decimals); only where entry_price_known.
+    core::price entry_price;
+    bool entry_price_known = false;
 };
 
 [[nodiscard]] constexpr std::string_view side_text(core::side side) noexcept {

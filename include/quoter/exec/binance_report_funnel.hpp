@@ -12,10 +12,22 @@
 // order.status, futures GET /fapi/v1/order) becomes ack / fills / cancelled / reject, or
 // cancel_reject when the query was made for a cancel whose answer was lost.
 //
+// Fills an answer tells (a status query, a cancel answer, a RESULT placement answer: the order's
+// executed quantity, no trade) are not reported from the answer: its time is the answer's, which
+// may be later than the trades, and it has no trade id or commission. The funnel asks the
+// gateway for the order's trades instead (report_funnel_output::want_trades: spot myTrades,
+// futures GET /fapi/v1/userTrades) and reports each trade the core has not heard of, with its
+// id, venue time, price, role and commission (trades_answered). The order's end waits for them,
+// so its fills come first. When the trades do not come (max_trade_attempts answers that do not
+// cover the quantity, or failures), the rest is reported as before: one fill at the order's price,
+// stamped with the answer's time. An order the funnel does not remember is reported at once, as
+// before.
+//
 // Memory: a fixed table of slots (by client_order_id modulo the table size) allocated at
 // construction; nothing is allocated per report. Thread ownership: the gateway's I/O thread.
 #pragma once
 
+#include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/order_types.hpp"
@@ -23,6 +35,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace quoter::exec {
@@ -31,9 +44,18 @@ namespace quoter::exec {
 class report_funnel_output {
 public:
     virtual void deliver(exec_report report) = 0;
+    /// An answer told of fills of `order` (the venue's order id exchange_id) beyond those
+    /// reported: ask the venue for its trades and hand the answer to trades_answered().
+    virtual void want_trades(const order_request& order, std::uint64_t exchange_id) = 0;
 
 protected:
     ~report_funnel_output() = default;
+};
+
+/// The commission the venue charged for one trade (exec_report::commission_e8 / _asset).
+struct fill_commission {
+    std::int64_t amount_e8 = 0;
+    fee_asset asset = fee_asset::none;
 };
 
 /// What an order query answered, for the gateway: done, or ask again.
@@ -45,6 +67,8 @@ enum class status_resolution : std::uint8_t {
 class order_report_funnel {
 public:
     static constexpr std::size_t default_slots = 4096;
+    /// Trade lists asked for one order before the answer's fill is reported as it is.
+    static constexpr std::uint32_t max_trade_attempts = 3;
 
     /// fills: counter incremented per fill report delivered (after de-duplication).
     order_report_funnel(report_funnel_output& output, std::atomic<std::uint64_t>& fills,
@@ -63,15 +87,34 @@ public:
     /// already is). venue_time_ms: the trade's time on the venue's clock (exec_report::
     /// venue_time_ms; 0 when not told). exchange_ts: the trade's time on the local clock, 0 when
     /// unknown (stamped when delivered).
+    /// commission: what the venue charged for the trade, when it told (a user-data event, a
+    /// trade list).
     void fills_to(const order_request& order, core::qty cum, core::price price,
                   std::int64_t trade_id, std::uint64_t exchange_id, liquidity_role liquidity,
-                  std::int64_t venue_time_ms, core::timestamp_ns exchange_ts = 0);
+                  std::int64_t venue_time_ms, core::timestamp_ns exchange_ts = 0,
+                  fill_commission commission = {});
     /// A terminal report (cancelled, reject) unless one was delivered already.
     void terminal(const order_request& order, exec_kind kind, reject_reason reason,
                   core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0);
-    /// An order the venue reports finished: first any fills not yet reported, at the order's
-    /// price and at the answer's time (o.transact_time_ms), then the terminal report.
+    /// Fills an answer tells (executed quantity cum, no trade): for a remembered order the
+    /// trades are asked for (see above), else one fill is reported at price, stamped
+    /// venue_time_ms (the answer's time).
+    void answered_fills_to(const order_request& order, core::qty cum, core::price price,
+                           std::uint64_t exchange_id, std::int64_t venue_time_ms);
+    /// An order the venue reports finished: first any fills not yet reported (answered_fills_to
+    /// with the answer's time, o.transact_time_ms), then the terminal report.
     void finished(const order_request& order, const answered_order& o, exec_kind kind);
+    /// The venue's trades of `order` (a trade list, ascending trade ids; empty when the request
+    /// failed), the attempt-th answer (from 1). Reports every trade beyond what was reported
+    /// (by cumulative quantity, so a trade the user stream told already counts once), then the
+    /// order's end if it waited. Returns ask_again while the trades do not cover what the
+    /// answer told and attempts remain; on the last attempt the rest is reported as the answer
+    /// told it.
+    /// commission_of names each trade's commission asset relative to the order's symbol
+    /// (binance_holdings' fee_asset_of).
+    status_resolution trades_answered(const order_request& order,
+                                      std::span<const venue_trade> trades, std::uint32_t attempt,
+                                      std::span<const core::symbol_spec> symbols = {});
     /// The answer to an order query made to resolve `order`'s placement (for_cancel false) or
     /// a cancel of it (for_cancel true).
     status_resolution resolve_status(const order_request& order, bool for_cancel,
@@ -99,7 +142,21 @@ private:
         core::qty reported_cum; ///< Filled quantity already reported.
         bool acked = false;     ///< ack (or a fill, which implies it) reported.
         bool done = false;      ///< Terminal report (fill of all, cancelled, reject) delivered.
+        /// Executed quantity an answer told beyond reported_cum, awaiting the trades (0: none),
+        /// with the order's price and the answer's venue time for the fallback fill.
+        core::qty answered_cum;
+        core::price answered_price;
+        std::int64_t answered_ms = 0;
+        std::uint64_t exchange_id = 0;
+        bool trades_asked = false;
+        /// A terminal report held until the trades are reported.
+        bool terminal_held = false;
+        exec_kind held_kind = exec_kind::cancelled;
+        reject_reason held_reason = reject_reason::none;
+        core::qty held_cum;
     };
+    /// Delivers what answered_fills_to left for the trades: the fallback fill, the held end.
+    void release_answered(track& t);
 
     [[nodiscard]] track* find(client_order_id id) noexcept;
     [[nodiscard]] const track* find(client_order_id id) const noexcept;

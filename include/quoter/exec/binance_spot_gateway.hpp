@@ -14,7 +14,9 @@
 // reported once whichever source tells first (answer, stream, status query), and a fill only for
 // the quantity beyond what was reported already, so a trade seen on the stream and again in an
 // order.status result (or replayed) is booked once. A placement whose outcome the stream told
-// is not reported unknown when its answer is lost.
+// is not reported unknown when its answer is lost. Fills only an answer tells (a status query,
+// a cancel answer) are reported from the order's trades, asked with myTrades (orderId, weight 5),
+// with their trade ids, venue times and commissions (binance_report_funnel.hpp).
 //
 // Outcomes (see order_gateway): an answer maps to ack / reject / cancelled / cancel_reject. A
 // new order whose answer does not come within request_timeout_ms, whose answer is a 5xx / -1006
@@ -168,6 +170,8 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> timeouts{0};
     std::atomic<std::uint64_t> unknowns{0};
     std::atomic<std::uint64_t> status_queries{0};
+    /// Trade lists asked for (spot myTrades, futures userTrades): fills an answer told.
+    std::atomic<std::uint64_t> trade_queries{0};
     std::atomic<std::uint64_t> clock_retries{0};
     std::atomic<std::uint64_t> connects{0};
     std::atomic<std::uint64_t> disconnects{0};

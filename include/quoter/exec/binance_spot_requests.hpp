@@ -75,6 +75,12 @@ public:
                                                 std::string_view orig_client_id,
                                                 std::int64_t timestamp_ms) noexcept;
 
+    /// myTrades of one order (by the venue's orderId; weight 5): its trades with their ids,
+    /// times and commissions.
+    [[nodiscard]] std::string_view my_trades(std::span<char> out, std::uint64_t request_id,
+                                             std::string_view symbol, std::uint64_t order_id,
+                                             std::int64_t timestamp_ms) noexcept;
+
     /// openOrders.status; an empty symbol asks for every symbol (weight 80 instead of 6).
     [[nodiscard]] std::string_view open_orders_status(std::span<char> out, std::uint64_t request_id,
                                                       std::string_view symbol,

@@ -123,6 +123,14 @@ enum class reject_reason : std::uint8_t {
 /// Whether a fill added liquidity (resting order) or took it (crossing order).
 enum class liquidity_role : std::uint8_t { none, maker, taker };
 
+/// The asset a venue charged a fill's commission in, relative to the symbol.
+enum class fee_asset : std::uint8_t {
+    none,  ///< Not told (simulated venues): the account charges its configured rates.
+    quote, ///< The quote asset (USDT of BTCUSDT).
+    base,  ///< The base asset (BTC of BTCUSDT).
+    other, ///< A third asset (BNB, when the account pays fees with it).
+};
+
 /// One execution report. Which fields are meaningful depends on kind:
 /// - ack: price (order price), leaves_qty (= order quantity), exchange_id.
 /// - reject / cancel_reject: reason.
@@ -143,11 +151,15 @@ struct exec_report {
     std::int64_t trade_id = -1;
     /// Fee of this fill in notional units of the symbol; negative = rebate received.
     std::int64_t fee_units = 0;
+    /// The commission the venue charged for this fill, 10^-8 units of commission_asset (negative:
+    /// a rebate); meaningful unless commission_asset is fee_asset::none.
+    std::int64_t commission_e8 = 0;
     /// When the exchange produced the report (transaction time).
     core::timestamp_ns exchange_ts = 0;
     /// A fill's time on the venue's own clock, ms (0: not told): the trade time a user-data
-    /// event gives (`T`), or for a fill learnt from an answer or a query the time that answer
-    /// gives (transactTime / updateTime), which is no earlier than the trade. Compared with the
+    /// event (`T`) or the order's trade list (`time`) gives; only for a fill an answer told whose
+    /// trades the venue did not list, that answer's time (transactTime / updateTime), no earlier
+    /// than the trade. Compared with the
     /// venue's times of its holdings (engine::holdings_adoption), never with local clocks.
     std::int64_t venue_time_ms = 0;
     /// When the report reached the client (local receive time).
@@ -156,6 +168,7 @@ struct exec_report {
     exec_kind kind = exec_kind::ack;
     reject_reason reason = reject_reason::none;
     liquidity_role liquidity = liquidity_role::none;
+    fee_asset commission_asset = fee_asset::none;
     core::side side = core::side::buy;
     std::uint8_t level = 0;
 

@@ -19,6 +19,9 @@
 //
 // Fees: maker/taker rates in bps (negative = rebate), exact to 1e-4 bp; each fill's fee is
 // notional * rate rounded up to a notional unit (a charge rounds up, a rebate rounds toward 0).
+// A fill may instead carry the fee the venue charged: in the quote asset, it replaces the rate's;
+// in a third asset (BNB), none is charged to cash and the amount is kept apart, in that asset
+// (fee_asset_paid_e8, and the balance held of it), since the account knows no price for it.
 //
 // Spread capture: for each fill, (mid at fill - price) * q for a buy and (price - mid) * q for
 // a sell; inventory PnL is the rest of the gross PnL: R + U - spread capture. Both are kept in
@@ -77,6 +80,12 @@ struct fill {
     /// Mid at the time of the fill, for spread capture; also becomes the mark. Unknown (0):
     /// the fill price stands in for it.
     mark_price mid;
+    /// The fee as the venue charged it, notional units (negative: rebate), instead of the
+    /// configured rate's; 0 when it was charged in a third asset (other_fee_e8).
+    bool fee_given = false;
+    std::int64_t fee_units = 0;
+    /// A fee charged in a third asset (BNB), 10^-8 units of it: kept apart from the money.
+    std::int64_t other_fee_e8 = 0;
 };
 
 /// What one fill did, in notional units.
@@ -150,6 +159,12 @@ public:
     /// Fee rates in units of 1e-8 of notional (1 bp = 10'000).
     [[nodiscard]] std::int64_t maker_fee_rate_e8() const noexcept { return maker_rate_e8_; }
     [[nodiscard]] std::int64_t taker_fee_rate_e8() const noexcept { return taker_rate_e8_; }
+    /// Fees paid in a third asset (BNB), 10^-8 units of it: not in cash, fees or PnL.
+    [[nodiscard]] std::int64_t fee_asset_paid_e8() const noexcept { return fee_asset_paid_e8_; }
+    /// The third fee asset held, 10^-8 units: what the venue last said, less the fees since.
+    [[nodiscard]] std::int64_t fee_asset_held_e8() const noexcept { return fee_asset_held_e8_; }
+    /// Sets the third fee asset held (a reading of the venue's balances).
+    void restore_fee_asset(std::int64_t held_e8) noexcept { fee_asset_held_e8_ = held_e8; }
     /// True once any value left the int64 range; the exact values are then unreliable.
     [[nodiscard]] bool overflowed() const noexcept { return overflowed_; }
 
@@ -210,6 +225,8 @@ private:
     core::qty volume_;
     std::uint64_t maker_fills_ = 0;
     std::uint64_t taker_fills_ = 0;
+    std::int64_t fee_asset_paid_e8_ = 0;
+    std::int64_t fee_asset_held_e8_ = 0;
     mutable bool overflowed_ = false;
 };
 

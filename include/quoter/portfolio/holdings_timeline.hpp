@@ -33,6 +33,8 @@ struct holdings_change {
     core::qty position;
     std::int64_t cash_units = 0;
     std::int64_t cost_units = 0; ///< Cost basis.
+    /// Third fee asset (BNB) held, 10^-8 units: what fees charged in it took.
+    std::int64_t fee_asset_e8 = 0;
 };
 
 class holdings_timeline {

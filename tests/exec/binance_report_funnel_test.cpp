@@ -1,0 +1,162 @@
+// binance_report_funnel: fills an answer tells (a status query, a cancel answer) are reported
+// from the order's trades, with their ids and venue times, not from the answer; the order's end
+// waits for them; without trades the answer's fill is reported as before.
+#include "quoter/exec/binance_report_funnel.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <vector>
+
+namespace {
+
+using namespace quoter;
+using namespace quoter::exec;
+
+struct recording_output final : report_funnel_output {
+    void deliver(exec_report report) override { reports.push_back(report); }
+    void want_trades(const order_request& order, std::uint64_t exchange_id) override {
+        wanted.push_back({order.id.value, exchange_id});
+    }
+    [[nodiscard]] std::vector<exec_report> of_kind(exec_kind kind) const {
+        std::vector<exec_report> out;
+        for (const exec_report& r : reports) {
+            if (r.kind == kind) {
+                out.push_back(r);
+            }
+        }
+        return out;
+    }
+    std::vector<exec_report> reports;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> wanted;
+};
+
+order_request buy(std::uint64_t id, std::int64_t lots) {
+    order_request order;
+    order.id = client_order_id{id};
+    order.side = core::side::buy;
+    order.price = core::price{100'000};
+    order.qty = core::qty{lots};
+    return order;
+}
+
+/// A cancel answer: the order cancelled with `executed` lots filled, answered at answer_ms.
+answered_order cancelled(std::int64_t executed, std::int64_t answer_ms) {
+    answered_order o;
+    o.order_id = 77;
+    o.side = core::side::buy;
+    o.status = venue_order_status::canceled;
+    o.price = core::price{100'000};
+    o.orig_qty = core::qty{1'000};
+    o.executed_qty = core::qty{executed};
+    o.transact_time_ms = answer_ms;
+    return o;
+}
+
+venue_trade trade(std::int64_t id, std::int64_t lots, std::int64_t time_ms, bool maker = true) {
+    venue_trade t;
+    t.trade_id = id;
+    t.order_id = 77;
+    t.price = core::price{99'990};
+    t.qty = core::qty{lots};
+    t.time_ms = time_ms;
+    t.maker = maker;
+    return t;
+}
+
+} // namespace
+
+TEST_CASE("fills a cancel answer tells are reported from the order's trades, with their ids and "
+          "times; the cancel follows them",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(5, 1'000);
+    funnel.open(order);
+    funnel.ack(order, 77);
+    // The stream told the first trade (30 lots at 1000) before it went quiet.
+    funnel.fills_to(order, core::qty{30}, core::price{99'990}, 11, 77, liquidity_role::maker,
+                    1'000);
+    // The cancel's answer (at 5000) says 100 lots were filled: 70 more than reported.
+    funnel.finished(order, cancelled(100, 5'000), exec_kind::cancelled);
+    REQUIRE(output.wanted.size() == 1);
+    CHECK(output.wanted[0] == std::pair<std::uint64_t, std::uint64_t>{5, 77});
+    CHECK(output.of_kind(exec_kind::partial_fill).size() == 1); // only the stream's so far
+    CHECK(output.of_kind(exec_kind::cancelled).empty());        // waits for the trades
+
+    // The trade list: the stream's trade again, then two more.
+    const std::vector<venue_trade> trades{trade(11, 30, 1'000), trade(12, 50, 1'200),
+                                          trade(13, 20, 1'300, false)};
+    CHECK(funnel.trades_answered(order, trades, 1) == status_resolution::resolved);
+    const auto partials = output.of_kind(exec_kind::partial_fill);
+    REQUIRE(partials.size() == 3); // trade 11 counts once
+    CHECK(partials[1].trade_id == 12);
+    CHECK(partials[1].fill_qty == core::qty{50});
+    CHECK(partials[1].venue_time_ms == 1'200); // the trade's time, not the answer's 5000
+    CHECK(partials[1].price == core::price{99'990});
+    CHECK(partials[1].liquidity == liquidity_role::maker);
+    CHECK(partials[2].trade_id == 13);
+    CHECK(partials[2].cum_qty == core::qty{100});
+    CHECK(partials[2].venue_time_ms == 1'300);
+    CHECK(partials[2].liquidity == liquidity_role::taker);
+    REQUIRE(output.of_kind(exec_kind::cancelled).size() == 1);
+    CHECK(output.reports.back().kind == exec_kind::cancelled);
+    CHECK(fills.load() == 3);
+
+    // A late stream event of trade 13 moves nothing.
+    funnel.fills_to(order, core::qty{100}, core::price{99'990}, 13, 77, liquidity_role::taker,
+                    1'300);
+    CHECK(output.of_kind(exec_kind::partial_fill).size() == 3);
+}
+
+TEST_CASE("a status answer's fill whose trades do not come is asked again, then reported as the "
+          "answer told it",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(6, 100);
+    funnel.open(order);
+    api_answer answer;
+    answer.outcome = answer_outcome::ok;
+    answer.has_order = true;
+    answer.order = cancelled(100, 7'000);
+    answer.order.status = venue_order_status::filled;
+    answer.order.orig_qty = core::qty{100};
+    REQUIRE(funnel.resolve_status(order, false, answer) == status_resolution::resolved);
+    REQUIRE(output.wanted.size() == 1);
+    // Known to exist (acknowledged), its fill waits for the trades.
+    CHECK(funnel.outcome_known(order.id));
+    CHECK(output.of_kind(exec_kind::ack).size() == 1);
+    CHECK(output.of_kind(exec_kind::fill).empty());
+
+    for (std::uint32_t attempt = 1; attempt < order_report_funnel::max_trade_attempts; ++attempt) {
+        CHECK(funnel.trades_answered(order, {}, attempt) == status_resolution::ask_again);
+    }
+    CHECK(output.of_kind(exec_kind::fill).empty());
+    CHECK(funnel.trades_answered(order, {}, order_report_funnel::max_trade_attempts) ==
+          status_resolution::resolved);
+    const auto filled = output.of_kind(exec_kind::fill);
+    REQUIRE(filled.size() == 1);
+    CHECK(filled[0].trade_id == -1);
+    CHECK(filled[0].venue_time_ms == 7'000);
+    CHECK(filled[0].fill_qty == core::qty{100});
+    // Settled: a late answer changes nothing.
+    CHECK(funnel.trades_answered(order, std::vector<venue_trade>{trade(20, 100, 6'000)}, 1) ==
+          status_resolution::resolved);
+    CHECK(output.of_kind(exec_kind::fill).size() == 1);
+}
+
+TEST_CASE("an order the funnel does not remember is reported from the answer at once",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(9, 1'000); // never opened: an earlier run's
+    funnel.finished(order, cancelled(40, 3'000), exec_kind::cancelled);
+    CHECK(output.wanted.empty());
+    REQUIRE(output.of_kind(exec_kind::partial_fill).size() == 1);
+    CHECK(output.of_kind(exec_kind::partial_fill)[0].venue_time_ms == 3'000);
+    CHECK(output.of_kind(exec_kind::cancelled).size() == 1);
+}
