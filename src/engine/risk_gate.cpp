@@ -1,6 +1,9 @@
 #include "quoter/engine/risk_gate.hpp"
 
 #include <algorithm>
+#include <cstddef>
+#include <memory>
+#include <new>
 
 namespace quoter::engine {
 
@@ -318,10 +321,16 @@ std::size_t risk_gate::poll(core::timestamp_ns now) noexcept {
     }
     std::size_t delivered = 0;
     // A report handler may submit again and queue a new refusal: deliver in a few rounds, each
-    // over a copy of what was queued before it; what is left waits for the next poll.
+    // over a copy of what was queued before it; what is left waits for the next poll. The copy
+    // takes only the queued reports (usually one or two), in storage left uninitialised.
+    alignas(exec::exec_report)
+        std::array<std::byte, sizeof(exec::exec_report) * reject_queue_capacity> storage;
     for (int round = 0; round < 4 && reject_count_ > 0; ++round) {
-        std::array<exec::exec_report, reject_queue_capacity> batch = rejects_;
         const std::size_t count = reject_count_;
+        std::uninitialized_copy_n(rejects_.begin(), count,
+                                  reinterpret_cast<exec::exec_report*>(storage.data()));
+        exec::exec_report* const batch =
+            std::launder(reinterpret_cast<exec::exec_report*>(storage.data()));
         reject_count_ = 0;
         for (std::size_t i = 0; i < count; ++i) {
             batch[i].local_ts = now;
