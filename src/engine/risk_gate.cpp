@@ -324,7 +324,8 @@ std::size_t risk_gate::poll(core::timestamp_ns now) noexcept {
     // over a copy of what was queued before it; what is left waits for the next poll. The copy
     // takes only the queued reports (usually one or two), in storage left uninitialised.
     alignas(exec::exec_report)
-        std::array<std::byte, sizeof(exec::exec_report) * reject_queue_capacity> storage;
+        std::array<std::byte, sizeof(exec::exec_report) * reject_queue_capacity>
+            storage;
     for (int round = 0; round < 4 && reject_count_ > 0; ++round) {
         const std::size_t count = reject_count_;
         std::uninitialized_copy_n(rejects_.begin(), count,

@@ -68,7 +68,8 @@ std::size_t quote_manager::open_orders() const noexcept {
     const auto held = [](const auto& order) { return order.status != order_status::none; };
     return static_cast<std::size_t>(
         std::count_if(slots_.begin(), slots_.end(), [&](const auto& s) { return held(s.order); }) +
-        std::count_if(slots_.begin(), slots_.end(), [&](const auto& s) { return held(s.incoming); }));
+        std::count_if(slots_.begin(), slots_.end(),
+                      [&](const auto& s) { return held(s.incoming); }));
 }
 
 std::size_t quote_manager::abandoned_orders() const noexcept {
