@@ -98,6 +98,9 @@ bool quote_manager::may_send(const slot_state& slot, core::timestamp_ns now) con
 }
 
 void quote_manager::manage(slot_state& slot, core::timestamp_ns now) noexcept {
+    if (!slot.desired.active()) {
+        cancel_work_possible_ = true; // a pulled quote's order must go
+    }
     if (slot.order.status == order_status::none) {
         try_place(slot, now);
         return;
@@ -254,6 +257,7 @@ void quote_manager::send_cancel(slot_state& slot, core::timestamp_ns now) noexce
     if (now < slot.next_cancel_ts || slot.cancel_gave_up) {
         return;
     }
+    cancel_work_possible_ = true;
     ++slot.cancel_attempts;
     slot.next_cancel_ts = now + cancel_retry_ns_;
     if (gateway_.cancel(config_.symbol, slot.order.id, now) != gateway_error::none) {
@@ -299,6 +303,7 @@ std::size_t quote_manager::retry_pending_cancels(core::timestamp_ns now) noexcep
 
 void quote_manager::resume() noexcept {
     halted_ = false;
+    cancel_work_possible_ = true; // cancel budgets start afresh
     for (slot_state& slot : slots_) {
         reset_cancel_budget(slot);
     }
@@ -306,6 +311,7 @@ void quote_manager::resume() noexcept {
 
 void quote_manager::cancel_all(core::timestamp_ns now) noexcept {
     halted_ = true;
+    cancel_work_possible_ = true;
     for (slot_state& slot : slots_) {
         reset_cancel_budget(slot); // a new kill gets a new budget
     }
@@ -414,6 +420,7 @@ void quote_manager::send_replace(slot_state& slot, core::timestamp_ns now) noexc
     }
     const std::size_t index = slot_index(slot.side, slot.level);
     const order_request request = request_for(slot, next_id(index));
+    cancel_work_possible_ = true;
     ++slot.cancel_attempts;
     slot.next_cancel_ts = now + cancel_retry_ns_;
     slot.last_sent_ts = now;
@@ -470,6 +477,7 @@ bool quote_manager::promote_incoming(slot_state& slot, core::timestamp_ns now) n
     }
     take_order(slot, next);
     next = working_order{};
+    cancel_work_possible_ = true; // it may have to go at once
     slot.cancel_via_all = false;
     reset_cancel_budget(slot);
     // Halted or pulled while it flew: a resting one goes now (one still in flight is cancelled

@@ -239,13 +239,18 @@ public:
     /// max_cancel_attempts. Call on every loop iteration, with or without market data. Returns
     /// the number of orders given up on by this call: the owner raises a critical alert.
     [[nodiscard]] std::size_t retry_cancels(core::timestamp_ns now) noexcept {
-        // Most calls find every slot empty or resting with nothing to cancel: answered inline.
+        // Most calls find every slot empty or resting with nothing to cancel: answered inline,
+        // and without looking at the slots when none can have gained work since the last look.
+        if (!cancel_work_possible_) {
+            return 0;
+        }
         for (std::size_t level = 0; level < config_.levels; ++level) {
             if (has_cancel_work(slots_[level]) ||
                 has_cancel_work(slots_[max_quote_levels + level])) {
                 return retry_pending_cancels(now);
             }
         }
+        cancel_work_possible_ = false;
         return 0;
     }
 
@@ -387,6 +392,11 @@ private:
     recent_trade_ids trade_ids_;
     bool halted_ = false;
     bool awaiting_update_ = false;
+    /// False while no slot has cancel work (has_cancel_work()) and none can have gained it since
+    /// retry_cancels() found so: set by everything that can give a slot work (a cancel sent, a
+    /// halt or resume, a desired quote pulled, an order taking a slot other than by try_place(),
+    /// which never places an order that must go).
+    bool cancel_work_possible_ = false;
     quote_counters counters_;
 };
 
