@@ -211,11 +211,8 @@ void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
     }
 }
 
-void run_recorder::record_order(core::timestamp_ns time, const tracked_order& order,
+void run_recorder::append_order(core::timestamp_ns time, const tracked_order& order,
                                 sim::order_event event, core::qty cum) noexcept {
-    if (!keep_.orders) {
-        return;
-    }
     orders_.push_back(sim::order_record{.time_ns = time,
                                         .order_id = order.id.value,
                                         .event = event,
