@@ -6,28 +6,20 @@ namespace quoter::risk {
 
 std::string_view to_string(trading_state state) noexcept {
     switch (state) {
-    case trading_state::running:
-        return "running";
-    case trading_state::paused:
-        return "paused";
-    case trading_state::killed:
-        return "killed";
+    case trading_state::running: return "running";
+    case trading_state::paused: return "paused";
+    case trading_state::killed: return "killed";
     }
     return "unknown";
 }
 
 std::string_view to_string(state_event event) noexcept {
     switch (event) {
-    case state_event::kill:
-        return "kill";
-    case state_event::pause:
-        return "pause";
-    case state_event::resume:
-        return "resume";
-    case state_event::auto_resume:
-        return "auto_resume";
-    case state_event::resume_refused:
-        return "resume_refused";
+    case state_event::kill: return "kill";
+    case state_event::pause: return "pause";
+    case state_event::resume: return "resume";
+    case state_event::auto_resume: return "auto_resume";
+    case state_event::resume_refused: return "resume_refused";
     }
     return "unknown";
 }
@@ -40,12 +32,9 @@ kill_switch::kill_switch(engine_actions& actions, alert_sink& alerts, bool flatt
 
 order_gate kill_switch::gate() const noexcept {
     switch (state()) {
-    case trading_state::running:
-        return order_gate::open;
-    case trading_state::paused:
-        return order_gate::paused;
-    case trading_state::killed:
-        return order_gate::killed;
+    case trading_state::running: return order_gate::open;
+    case trading_state::paused: return order_gate::paused;
+    case trading_state::killed: return order_gate::killed;
     }
     return order_gate::killed;
 }
