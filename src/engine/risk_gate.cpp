@@ -1,6 +1,9 @@
 #include "quoter/engine/risk_gate.hpp"
 
 #include <algorithm>
+#include <cstddef>
+#include <memory>
+#include <new>
 
 namespace quoter::engine {
 
@@ -116,23 +119,11 @@ void risk_gate::set_report_sink(exec::exec_report_sink* sink) noexcept {
     inner_.set_report_sink(this);
 }
 
-core::qty risk_gate::working_qty(core::side side) const noexcept {
-    std::int64_t lots = 0;
-    for (std::size_t i = 0; i < working_count_; ++i) {
-        if (working_[i].side == side) {
-            lots += working_[i].leaves;
-        }
-    }
-    return core::qty{lots};
-}
-
 risk::account_view risk_gate::account() const noexcept {
     risk::account_view view = account_;
     view.position = core::qty{account_.position.lots() + fills_since_views_};
-    view.open_buy_qty =
-        core::qty{std::max(account_.open_buy_qty.lots(), working_qty(core::side::buy).lots())};
-    view.open_sell_qty =
-        core::qty{std::max(account_.open_sell_qty.lots(), working_qty(core::side::sell).lots())};
+    view.open_buy_qty = core::qty{std::max(account_.open_buy_qty.lots(), working_lots_[0])};
+    view.open_sell_qty = core::qty{std::max(account_.open_sell_qty.lots(), working_lots_[1])};
     return view;
 }
 
@@ -143,15 +134,6 @@ risk_gate::working_order* risk_gate::find(std::uint64_t id) noexcept {
         }
     }
     return nullptr;
-}
-
-void risk_gate::forget(std::uint64_t id) noexcept {
-    for (std::size_t i = 0; i < working_count_; ++i) {
-        if (working_[i].id == id) {
-            working_[i] = working_[--working_count_];
-            return;
-        }
-    }
 }
 
 exec::gateway_error risk_gate::submit(const exec::order_request& request,
@@ -189,6 +171,7 @@ void risk_gate::record_sent(const exec::order_request& request, risk::order_inte
                                   .leaves = request.qty.lots(),
                                   .expected = expected,
                                   .side = request.side};
+    working_lots_[request.side == core::side::buy ? 0 : 1] += request.qty.lots();
     ++passed_;
     ++sent_[static_cast<std::size_t>(intent)];
     if (listener_ != nullptr) {
@@ -204,7 +187,8 @@ exec::gateway_error risk_gate::refuse(const exec::order_request& request,
     if (reject_count_ == reject_queue_capacity) {
         return exec::gateway_error::queue_full;
     }
-    exec::exec_report report;
+    exec::exec_report& report = rejects_[reject_count_++];
+    report = exec::exec_report{};
     report.client_id = request.id;
     report.kind = exec::exec_kind::reject;
     report.reason = exec::reject_reason::risk_refused;
@@ -214,7 +198,6 @@ exec::gateway_error risk_gate::refuse(const exec::order_request& request,
     report.symbol = request.symbol;
     report.side = request.side;
     report.level = request.level;
-    rejects_[reject_count_++] = report;
     return exec::gateway_error::none;
 }
 
@@ -276,14 +259,15 @@ exec::gateway_error risk_gate::cancel_all(std::uint32_t symbol, core::timestamp_
 
 void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
     const core::timestamp_ns at = report.local_ts;
-    working_order* const order = find(report.client_id.value);
+    const std::uint64_t id = report.client_id.value;
+    working_order* order = find(id);
     switch (report.kind) {
     case exec::exec_kind::partial_fill:
     case exec::exec_kind::fill: {
         const std::int64_t lots = report.fill_qty.lots();
         fills_since_views_ += report.side == core::side::buy ? lots : -lots;
         if (order != nullptr) {
-            order->leaves = std::max<std::int64_t>(order->leaves - lots, 0);
+            set_leaves(*order, std::max<std::int64_t>(order->leaves - lots, 0));
         }
         // Before the owner sees it, so that a slippage kill precedes any replacement.
         risk_.on_fill(to_risk_fill(report, symbol_id_, at,
@@ -301,14 +285,22 @@ void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
     case exec::exec_kind::unknown: // still working: counted until a terminal report
         break;
     }
-    if (report.is_terminal() && order != nullptr) {
-        order->leaves = 0; // no longer working, even for a replacement sent from the sink
+    const bool terminal = report.is_terminal();
+    if (terminal && order != nullptr) {
+        set_leaves(*order, 0); // no longer working, even for a replacement sent from the sink
     }
     if (sink_ != nullptr) {
         sink_->on_exec_report(report);
     }
-    if (report.is_terminal()) {
-        forget(report.client_id.value);
+    if (terminal && order != nullptr) {
+        // Forgotten: the sink may have added orders behind it, never moved it, unless a report
+        // it caused already did (then it is looked up again).
+        if (order->id != id) {
+            order = find(id);
+        }
+        if (order != nullptr) {
+            *order = working_[--working_count_];
+        }
     }
 }
 
@@ -318,10 +310,17 @@ std::size_t risk_gate::poll(core::timestamp_ns now) noexcept {
     }
     std::size_t delivered = 0;
     // A report handler may submit again and queue a new refusal: deliver in a few rounds, each
-    // over a copy of what was queued before it; what is left waits for the next poll.
+    // over a copy of what was queued before it; what is left waits for the next poll. The copy
+    // takes only the queued reports (usually one or two), in storage left uninitialised.
+    alignas(exec::exec_report)
+        std::array<std::byte, sizeof(exec::exec_report) * reject_queue_capacity>
+            storage;
     for (int round = 0; round < 4 && reject_count_ > 0; ++round) {
-        std::array<exec::exec_report, reject_queue_capacity> batch = rejects_;
         const std::size_t count = reject_count_;
+        std::uninitialized_copy_n(rejects_.begin(), count,
+                                  reinterpret_cast<exec::exec_report*>(storage.data()));
+        exec::exec_report* const batch =
+            std::launder(reinterpret_cast<exec::exec_report*>(storage.data()));
         reject_count_ = 0;
         for (std::size_t i = 0; i < count; ++i) {
             batch[i].local_ts = now;

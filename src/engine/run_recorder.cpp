@@ -133,10 +133,16 @@ void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
     tracked_order* const order = slot.id == report.client_id ? &slot : nullptr;
     const bool is_fill =
         report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill;
-    const double realized_before = account_ != nullptr ? account_->realized_pnl() : 0.0;
-    const double fees_before = account_ != nullptr ? account_->fees() : 0.0;
-    const portfolio::mark_price mid_before =
-        account_ != nullptr ? account_->current_mark() : portfolio::mark_price{};
+    // What the fill record compares the account with after the loop booked the fill.
+    const bool record_fill = keep_.fills && is_fill;
+    double realized_before = 0.0;
+    double fees_before = 0.0;
+    portfolio::mark_price mid_before{};
+    if (record_fill && account_ != nullptr) {
+        realized_before = account_->realized_pnl();
+        fees_before = account_->fees();
+        mid_before = account_->current_mark();
+    }
     const core::timestamp_ns at = report.local_ts;
     // Order events are recorded before the loop sees the report: its handlers may send the
     // slot's next order, which must come after this one's end in the log.
@@ -183,7 +189,7 @@ void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
     if (downstream_ != nullptr) {
         downstream_->on_exec_report(report);
     }
-    if (keep_.fills && is_fill) {
+    if (record_fill) {
         const double fill_mid =
             0.5 * static_cast<double>(mid_before.half_ticks) * spec_.tick_size();
         if (mid_before.half_ticks > 0) {
@@ -205,11 +211,8 @@ void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
     }
 }
 
-void run_recorder::record_order(core::timestamp_ns time, const tracked_order& order,
+void run_recorder::append_order(core::timestamp_ns time, const tracked_order& order,
                                 sim::order_event event, core::qty cum) noexcept {
-    if (!keep_.orders) {
-        return;
-    }
     orders_.push_back(sim::order_record{.time_ns = time,
                                         .order_id = order.id.value,
                                         .event = event,

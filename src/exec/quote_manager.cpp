@@ -10,6 +10,35 @@ constexpr unsigned tag_shift = 56;
 constexpr unsigned seq_shift = 8;
 constexpr std::uint64_t seq_mask = (std::uint64_t{1} << 48U) - 1;
 
+// Keep-or-replace compares gap * scale with tolerance * the order's price (or size) in doubles.
+constexpr double bps_scale = 1e4;
+constexpr double pct_scale = 100.0;
+// Kept gaps are exact integers up to here; a gap beyond is compared in doubles.
+constexpr std::int64_t exact_gap_limit = std::int64_t{1} << 52;
+
+/// The largest gap g >= 0 for which `g * scale > limit` is false in doubles: every gap up to it
+/// keeps the order and every larger one does not, since the product never decreases as g
+/// grows. -1 when even 0 exceeds (a negative limit); exact_gap_limit when the answer is that
+/// large or larger (or limit is NaN), where the caller compares in doubles.
+[[nodiscard]] std::int64_t largest_kept_gap(double limit, double scale) noexcept {
+    const auto exceeds = [&](std::int64_t gap) { return static_cast<double>(gap) * scale > limit; };
+    if (exceeds(0)) {
+        return -1;
+    }
+    if (!exceeds(exact_gap_limit)) {
+        return exact_gap_limit;
+    }
+    // limit / scale is below about 2^52 here: an estimate within a step or two of the answer.
+    auto gap = static_cast<std::int64_t>(limit / scale);
+    while (gap > 0 && exceeds(gap)) {
+        --gap;
+    }
+    while (!exceeds(gap + 1)) {
+        ++gap;
+    }
+    return gap;
+}
+
 } // namespace
 
 quote_manager::quote_manager(const quote_manager_config& config, order_gateway& gateway) noexcept
@@ -39,7 +68,8 @@ std::size_t quote_manager::open_orders() const noexcept {
     const auto held = [](const auto& order) { return order.status != order_status::none; };
     return static_cast<std::size_t>(
         std::count_if(slots_.begin(), slots_.end(), [&](const auto& s) { return held(s.order); }) +
-        std::count_if(incoming_.begin(), incoming_.end(), held));
+        std::count_if(slots_.begin(), slots_.end(),
+                      [&](const auto& s) { return held(s.incoming); }));
 }
 
 std::size_t quote_manager::abandoned_orders() const noexcept {
@@ -68,6 +98,9 @@ bool quote_manager::may_send(const slot_state& slot, core::timestamp_ns now) con
 }
 
 void quote_manager::manage(slot_state& slot, core::timestamp_ns now) noexcept {
+    if (!slot.desired.active()) {
+        cancel_work_possible_ = true; // a pulled quote's order must go
+    }
     if (slot.order.status == order_status::none) {
         try_place(slot, now);
         return;
@@ -89,18 +122,44 @@ void quote_manager::manage(slot_state& slot, core::timestamp_ns now) noexcept {
     }
 }
 
-bool quote_manager::needs_replace(const slot_state& slot, core::timestamp_ns now) const noexcept {
+bool quote_manager::needs_replace(slot_state& slot, core::timestamp_ns now) const noexcept {
     const working_order& order = slot.order;
     if (max_age_ns_ > 0 && now - order.sent_ts >= max_age_ns_) {
         return true;
     }
-    const auto price_gap = static_cast<double>(std::llabs(slot.desired.price - order.price));
-    if (price_gap * 1e4 >
-        config_.refresh_tolerance_bps * static_cast<double>(order.price.ticks())) {
-        return true;
+    if (slot.kept_price_gap == gap_unknown) [[unlikely]] {
+        derive_kept_gaps(slot);
     }
-    const auto size_gap = static_cast<double>(std::llabs((slot.desired.qty - order.qty).lots()));
-    return size_gap * 100.0 > config_.size_tolerance_pct * static_cast<double>(order.qty.lots());
+    const std::int64_t price_gap = std::llabs(slot.desired.price - order.price);
+    const std::int64_t size_gap = std::llabs((slot.desired.qty - order.qty).lots());
+    if (price_gap <= slot.kept_price_gap && size_gap <= slot.kept_size_gap) {
+        return false; // the common case: within both tolerances
+    }
+    return beyond_tolerance(slot, price_gap, size_gap);
+}
+
+// Within tolerance: |desired - working| * scale <= tolerance * working, in doubles.
+double quote_manager::price_tolerance(const working_order& order) const noexcept {
+    return config_.refresh_tolerance_bps * static_cast<double>(order.price.ticks());
+}
+
+double quote_manager::size_tolerance(const working_order& order) const noexcept {
+    return config_.size_tolerance_pct * static_cast<double>(order.qty.lots());
+}
+
+void quote_manager::derive_kept_gaps(slot_state& slot) const noexcept {
+    slot.kept_price_gap = largest_kept_gap(price_tolerance(slot.order), bps_scale);
+    slot.kept_size_gap = largest_kept_gap(size_tolerance(slot.order), pct_scale);
+}
+
+bool quote_manager::beyond_tolerance(const slot_state& slot, std::int64_t price_gap,
+                                     std::int64_t size_gap) const noexcept {
+    const auto beyond = [](std::int64_t gap, std::int64_t kept, double scale, double tolerance) {
+        return gap > kept &&
+               (kept < exact_gap_limit || static_cast<double>(gap) * scale > tolerance);
+    };
+    return beyond(price_gap, slot.kept_price_gap, bps_scale, price_tolerance(slot.order)) ||
+           beyond(size_gap, slot.kept_size_gap, pct_scale, size_tolerance(slot.order));
 }
 
 order_request quote_manager::request_for(const slot_state& slot,
@@ -175,12 +234,13 @@ void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept
         return;
     }
     ++counters_.orders_sent;
-    slot.order = working_order{};
-    slot.order.id = request.id;
-    slot.order.status = order_status::pending_new;
-    slot.order.price = request.price;
-    slot.order.qty = request.qty;
-    slot.order.sent_ts = now;
+    working_order order;
+    order.id = request.id;
+    order.status = order_status::pending_new;
+    order.price = request.price;
+    order.qty = request.qty;
+    order.sent_ts = now;
+    take_order(slot, order);
     slot.cancel_via_all = false;
     reset_cancel_budget(slot);
 }
@@ -197,6 +257,7 @@ void quote_manager::send_cancel(slot_state& slot, core::timestamp_ns now) noexce
     if (now < slot.next_cancel_ts || slot.cancel_gave_up) {
         return;
     }
+    cancel_work_possible_ = true;
     ++slot.cancel_attempts;
     slot.next_cancel_ts = now + cancel_retry_ns_;
     if (gateway_.cancel(config_.symbol, slot.order.id, now) != gateway_error::none) {
@@ -242,6 +303,7 @@ std::size_t quote_manager::retry_pending_cancels(core::timestamp_ns now) noexcep
 
 void quote_manager::resume() noexcept {
     halted_ = false;
+    cancel_work_possible_ = true; // cancel budgets start afresh
     for (slot_state& slot : slots_) {
         reset_cancel_budget(slot);
     }
@@ -249,6 +311,7 @@ void quote_manager::resume() noexcept {
 
 void quote_manager::cancel_all(core::timestamp_ns now) noexcept {
     halted_ = true;
+    cancel_work_possible_ = true;
     for (slot_state& slot : slots_) {
         reset_cancel_budget(slot); // a new kill gets a new budget
     }
@@ -288,9 +351,9 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     }
     const std::size_t index = id & 0xffU;
-    if (index < slot_count && incoming_[index].status != order_status::none &&
-        incoming_[index].id == report.client_id) {
-        on_incoming_report(slots_[index], incoming_[index], report);
+    if (index < slot_count && slots_[index].incoming.status != order_status::none &&
+        slots_[index].incoming.id == report.client_id) {
+        on_incoming_report(slots_[index], slots_[index].incoming, report);
         return;
     }
     slot_state* const slot = index < slot_count ? &slots_[index] : nullptr;
@@ -357,6 +420,7 @@ void quote_manager::send_replace(slot_state& slot, core::timestamp_ns now) noexc
     }
     const std::size_t index = slot_index(slot.side, slot.level);
     const order_request request = request_for(slot, next_id(index));
+    cancel_work_possible_ = true;
     ++slot.cancel_attempts;
     slot.next_cancel_ts = now + cancel_retry_ns_;
     slot.last_sent_ts = now;
@@ -370,7 +434,7 @@ void quote_manager::send_replace(slot_state& slot, core::timestamp_ns now) noexc
     ++counters_.replaces_sent;
     slot.order.cancel_pending = true;
     slot.order.cancel_sent_ts = now;
-    working_order& next = incoming_[index];
+    working_order& next = slot.incoming;
     next = working_order{};
     next.id = request.id;
     next.status = order_status::pending_new;
@@ -407,12 +471,13 @@ void quote_manager::on_incoming_report(slot_state& /*slot*/, working_order& orde
 }
 
 bool quote_manager::promote_incoming(slot_state& slot, core::timestamp_ns now) noexcept {
-    working_order& next = incoming_[slot_index(slot.side, slot.level)];
+    working_order& next = slot.incoming;
     if (next.status == order_status::none) {
         return false;
     }
-    slot.order = next;
+    take_order(slot, next);
     next = working_order{};
+    cancel_work_possible_ = true; // it may have to go at once
     slot.cancel_via_all = false;
     reset_cancel_budget(slot);
     // Halted or pulled while it flew: a resting one goes now (one still in flight is cancelled

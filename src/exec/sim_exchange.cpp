@@ -43,6 +43,7 @@ sim_exchange::sim_exchange(const sim_exchange_config& config,
     config_.max_pending_events = std::max<std::uint32_t>(config_.max_pending_events, 4);
 
     symbols_.resize(symbols.empty() ? 1 : symbols.size());
+    symbol_count_ = static_cast<std::uint32_t>(symbols_.size());
     for (std::size_t i = 0; i < symbols.size(); ++i) {
         symbols_[i].spec = symbols[i];
     }
@@ -60,8 +61,10 @@ sim_exchange::sim_exchange(const sim_exchange_config& config,
     report_capacity_ = config_.max_pending_events;
     request_capacity_ = config_.max_pending_events / 2;
     report_ring_.resize(std::bit_ceil(report_capacity_));
+    report_mask_ = report_ring_.size() - 1;
     if (config_.fifo_requests) {
         request_ring_.resize(std::bit_ceil(request_capacity_));
+        request_mask_ = request_ring_.size() - 1;
     } else {
         request_heap_.reserve(request_capacity_);
     }
@@ -79,7 +82,7 @@ gateway_error sim_exchange::push_request(request_event request) noexcept {
     if (config_.fifo_requests) {
         request.time = std::max(request.time, last_request_arrival_);
         last_request_arrival_ = request.time;
-        request_ring_[request_tail_++ & (request_ring_.size() - 1)] = request;
+        request_ring_[request_tail_++ & request_mask_] = request;
     } else {
         request_heap_.push_back(request);
         std::push_heap(request_heap_.begin(), request_heap_.end(),
@@ -99,8 +102,7 @@ void sim_exchange::pop_request() noexcept {
 }
 
 bool sim_exchange::due(core::timestamp_ns now) const noexcept {
-    if (report_head_ != report_tail_ &&
-        report_ring_[report_head_ & (report_ring_.size() - 1)].time <= now) {
+    if (report_head_ != report_tail_ && report_ring_[report_head_ & report_mask_].time <= now) {
         return true;
     }
     const request_event* request = next_request();
@@ -125,11 +127,10 @@ std::size_t sim_exchange::poll(core::timestamp_ns now) noexcept {
 
 std::size_t sim_exchange::process_due(core::timestamp_ns now) noexcept {
     const std::uint64_t delivered_before = stats_.reports_delivered;
-    const std::size_t report_mask = report_ring_.size() - 1;
     for (;;) {
         const request_event* request = next_request();
         const report_event* report =
-            report_head_ == report_tail_ ? nullptr : &report_ring_[report_head_ & report_mask];
+            report_head_ == report_tail_ ? nullptr : &report_ring_[report_head_ & report_mask_];
         if (request != nullptr && report != nullptr) {
             if (later(*request, *report)) {
                 request = nullptr;
@@ -153,10 +154,17 @@ std::size_t sim_exchange::process_due(core::timestamp_ns now) noexcept {
             if (request->time > now) {
                 break;
             }
-            const request_event due = *request; // processing queues reports, not requests
-            pop_request();
-            now_ = std::max(now_, due.time);
-            process_request(due);
+            now_ = std::max(now_, request->time);
+            if (config_.fifo_requests) {
+                // Processed in place: processing queues reports, never requests, so the slot
+                // stays put until it is released below.
+                process_request(*request);
+                pop_request();
+            } else {
+                const request_event due = *request; // the heap reorders as it pops
+                pop_request();
+                process_request(due);
+            }
         } else {
             break;
         }
@@ -213,7 +221,7 @@ gateway_error sim_exchange::cancel_all(std::uint32_t symbol, core::timestamp_ns 
 // without drawing a latency, queueing a request or counting anything.
 bool sim_exchange::rehearse_submit(const order_request& request,
                                    core::timestamp_ns /*now*/) noexcept {
-    if (pending_requests() >= request_capacity_ || request.symbol >= symbols_.size() ||
+    if (pending_requests() >= request_capacity_ || request.symbol >= symbol_count_ ||
         !request.id.valid() || request.qty.lots() <= 0 || request.price.ticks() <= 0 ||
         index_.find(request.id) != order_index::npos || free_orders_.empty()) {
         return false;
@@ -225,20 +233,20 @@ bool sim_exchange::rehearse_submit(const order_request& request,
 // ---------------------------------------------------------------------------------------------
 // Exchange side: requests arriving
 
-void sim_exchange::send_report(exec_report report, core::timestamp_ns time) noexcept {
+void sim_exchange::send_report(const exec_report& report, core::timestamp_ns time) noexcept {
     if (report_tail_ - report_head_ >= report_capacity_) {
         ++stats_.dropped_reports;
         return;
     }
-    report.exchange_ts = time;
     core::timestamp_ns arrival = time + sample_latency(config_.market_data_latency, rng_);
     arrival = std::max(arrival, last_report_arrival_);
     last_report_arrival_ = arrival;
-    report.local_ts = arrival;
-    report_event& slot = report_ring_[report_tail_++ & (report_ring_.size() - 1)];
+    report_event& slot = report_ring_[report_tail_++ & report_mask_];
     slot.time = arrival;
     slot.seq = next_seq_++;
     slot.report = report;
+    slot.report.exchange_ts = time;
+    slot.report.local_ts = arrival;
 }
 
 void sim_exchange::reject(const order_request& request, reject_reason reason,
@@ -264,7 +272,7 @@ bool sim_exchange::crosses(const symbol_state& state, core::side side,
 void sim_exchange::handle_order_arrival(const order_request& request,
                                         core::timestamp_ns time) noexcept {
     ++stats_.orders_received;
-    if (request.symbol >= symbols_.size()) {
+    if (request.symbol >= symbol_count_) {
         reject(request, reject_reason::unknown_symbol, time);
         return;
     }
@@ -406,10 +414,10 @@ void sim_exchange::handle_cancel_all_arrival(std::uint32_t symbol,
                                              core::timestamp_ns time) noexcept {
     ++stats_.cancels_received;
     if (symbol == all_symbols) {
-        for (std::uint32_t s = 0; s < symbols_.size(); ++s) {
+        for (std::uint32_t s = 0; s < symbol_count_; ++s) {
             cancel_symbol(s, time);
         }
-    } else if (symbol < symbols_.size()) {
+    } else if (symbol < symbol_count_) {
         cancel_symbol(symbol, time);
     }
 }
@@ -467,6 +475,7 @@ void sim_exchange::rest(const order_request& request, std::uint64_t exchange_id,
         return better(request.side, request.price, orders_[other].request.price);
     });
     list.insert(position, slot); // within reserved capacity: no allocation
+    note_front(symbols_[request.symbol], request.side);
 }
 
 void sim_exchange::remove_resting(std::uint32_t slot) noexcept {
@@ -477,6 +486,7 @@ void sim_exchange::remove_resting(std::uint32_t slot) noexcept {
     if (it != list.end()) {
         list.erase(it);
     }
+    note_front(symbols_[order.request.symbol], order.request.side);
     index_.erase(order.request.id);
     free_orders_.push_back(slot);
 }
@@ -672,13 +682,7 @@ void sim_exchange::trim_better_than(std::uint32_t symbol, core::side side,
 
 bool sim_exchange::crossed(const symbol_state& state, core::side side,
                            std::uint32_t slot) const noexcept {
-    const bool touch = config_.cross_fill == cross_fill_rule::on_touch;
-    const core::price price = orders_[slot].request.price;
-    if (side == core::side::buy) {
-        return state.best_ask.ticks() > 0 &&
-               (touch ? price >= state.best_ask : price > state.best_ask);
-    }
-    return state.best_bid.ticks() > 0 && (touch ? price <= state.best_bid : price < state.best_bid);
+    return reached(state, side, orders_[slot].request.price);
 }
 
 bool sim_exchange::any_crossed(std::uint32_t symbol) const noexcept {
@@ -687,10 +691,8 @@ bool sim_exchange::any_crossed(std::uint32_t symbol) const noexcept {
     }
     const symbol_state& state = symbols_[symbol];
     // Best first: when the best order is not reached, none is (the common case).
-    const auto& bids = state.resting[0];
-    const auto& asks = state.resting[1];
-    return (!bids.empty() && crossed(state, core::side::buy, bids.front())) ||
-           (!asks.empty() && crossed(state, core::side::sell, asks.front()));
+    return reached(state, core::side::buy, state.front_price[0]) ||
+           reached(state, core::side::sell, state.front_price[1]);
 }
 
 void sim_exchange::fill_crossed(std::uint32_t symbol, core::timestamp_ns time) noexcept {
@@ -699,10 +701,9 @@ void sim_exchange::fill_crossed(std::uint32_t symbol, core::timestamp_ns time) n
     }
     const symbol_state& state = symbols_[symbol];
     for (const core::side side : {core::side::buy, core::side::sell}) {
-        const auto& resting = state.resting[side_index(side)];
         // Best first: when the best order is not reached, none is (the common case, checked
         // here; the fills are out of line).
-        if (!resting.empty() && crossed(state, side, resting.front())) [[unlikely]] {
+        if (reached(state, side, state.front_price[side_index(side)])) [[unlikely]] {
             fill_crossed_side(symbol, side, time);
         }
     }
@@ -724,7 +725,7 @@ void sim_exchange::fill_crossed_side(std::uint32_t symbol, core::side side,
 void sim_exchange::on_top_of_book(std::uint32_t symbol, const top_of_book& book,
                                   core::timestamp_ns now) noexcept {
     catch_up(now);
-    if (symbol >= symbols_.size()) {
+    if (symbol >= symbol_count_) {
         return;
     }
     symbol_state& state = symbols_[symbol];
@@ -758,7 +759,7 @@ void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
                                 std::span<const core::book_level> levels,
                                 core::timestamp_ns now) noexcept {
     catch_up(now);
-    if (symbol >= symbols_.size()) {
+    if (symbol >= symbol_count_) {
         return;
     }
     set_book_side(symbol, side, levels);
@@ -768,49 +769,86 @@ void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
 void sim_exchange::on_book(std::uint32_t symbol, std::span<const core::book_level> bids,
                            std::span<const core::book_level> asks,
                            core::timestamp_ns now) noexcept {
-    catch_up(now);
-    if (symbol >= symbols_.size()) {
+    if (bids.size() != 1 || asks.size() != 1 || config_.queue_model) {
+        on_book_levels(symbol, bids, asks, now);
         return;
     }
-    if (bids.size() == 1 && asks.size() == 1 && !config_.queue_model) {
-        // A top-of-book feed without queue positions (every synthetic and bookTicker step): the
-        // same updates as below, one level a side, with nothing to learn for resting orders.
+    // A top-of-book feed without queue positions (every synthetic and bookTicker step). Most
+    // steps have nothing due and move the book clear of every resting order: the new best bid
+    // and ask reach neither side's first order (nor does the old ask the first bid, which
+    // on_book_top() checks in between); then the update is only the two stores of it.
+    if (symbol < symbol_count_ && !due(now)) [[likely]] {
         symbol_state& state = symbols_[symbol];
-        const auto set_top = [&](core::side side, const core::book_level& level) {
-            book_side_levels& book = state.book[side_index(side)];
-            book.sized = true;
-            book.count = 1;
-            book.levels[0] = level;
-            (side == core::side::buy ? state.best_bid : state.best_ask) = level.px;
-        };
-        // any_crossed() and fill_crossed() written out for the two sides (best order first).
-        const auto reached = [&](core::side side) {
-            const auto& resting = state.resting[side_index(side)];
-            return !resting.empty() && crossed(state, side, resting.front());
-        };
-        const auto fill_reached = [&] {
-            if (reached(core::side::buy)) [[unlikely]] {
-                fill_crossed_side(symbol, core::side::buy, now_);
-            }
-            if (reached(core::side::sell)) [[unlikely]] {
-                fill_crossed_side(symbol, core::side::sell, now_);
-            }
-        };
+        const core::price bid = bids[0].px;
+        const core::price ask = asks[0].px;
         const bool cross_fills = config_.cross_fill != cross_fill_rule::never;
-        set_top(core::side::buy, bids[0]);
-        if (cross_fills && (reached(core::side::buy) || reached(core::side::sell))) [[unlikely]] {
-            fill_reached();
-            catch_up(now);
-            set_top(core::side::sell, asks[0]);
-            fill_reached();
+        if (!cross_fills || !(reached_by(core::side::buy, state.front_price[0], state.best_ask) ||
+                              reached_by(core::side::sell, state.front_price[1], bid) ||
+                              reached_by(core::side::buy, state.front_price[0], ask))) {
+            now_ = std::max(now_, now);
+            const auto set_top = [](book_side_levels& book, const core::book_level& level) {
+                book.sized = true;
+                book.count = 1;
+                book.levels[0] = level;
+            };
+            set_top(state.book[0], bids[0]);
+            set_top(state.book[1], asks[0]);
+            state.best_bid = bid;
+            state.best_ask = ask;
             return;
         }
-        set_top(core::side::sell, asks[0]);
-        // Nothing filled above: the resting asks were just found clear of this best bid, and
-        // only the new best ask can reach a resting bid.
-        if (cross_fills && reached(core::side::buy)) [[unlikely]] {
+    }
+    on_book_top(symbol, bids[0], asks[0], now);
+}
+
+void sim_exchange::on_book_top(std::uint32_t symbol, const core::book_level& top_bid,
+                               const core::book_level& top_ask, core::timestamp_ns now) noexcept {
+    catch_up(now);
+    if (symbol >= symbol_count_) {
+        return;
+    }
+    symbol_state& state = symbols_[symbol];
+    const auto set_top = [&](core::side side, const core::book_level& level) {
+        book_side_levels& book = state.book[side_index(side)];
+        book.sized = true;
+        book.count = 1;
+        book.levels[0] = level;
+        (side == core::side::buy ? state.best_bid : state.best_ask) = level.px;
+    };
+    // any_crossed() and fill_crossed() written out for the two sides (best order first).
+    const auto reached_side = [&](core::side side) {
+        return reached(state, side, state.front_price[side_index(side)]);
+    };
+    const auto fill_reached = [&] {
+        if (reached_side(core::side::buy)) {
             fill_crossed_side(symbol, core::side::buy, now_);
         }
+        if (reached_side(core::side::sell)) {
+            fill_crossed_side(symbol, core::side::sell, now_);
+        }
+    };
+    const bool cross_fills = config_.cross_fill != cross_fill_rule::never;
+    set_top(core::side::buy, top_bid);
+    if (cross_fills && (reached_side(core::side::buy) || reached_side(core::side::sell))) {
+        fill_reached();
+        catch_up(now);
+        set_top(core::side::sell, top_ask);
+        fill_reached();
+        return;
+    }
+    set_top(core::side::sell, top_ask);
+    // Nothing filled above: the resting asks were just found clear of this best bid, and only
+    // the new best ask can reach a resting bid.
+    if (cross_fills && reached_side(core::side::buy)) {
+        fill_crossed_side(symbol, core::side::buy, now_);
+    }
+}
+
+void sim_exchange::on_book_levels(std::uint32_t symbol, std::span<const core::book_level> bids,
+                                  std::span<const core::book_level> asks,
+                                  core::timestamp_ns now) noexcept {
+    catch_up(now);
+    if (symbol >= symbol_count_) {
         return;
     }
     set_book_side(symbol, core::side::buy, bids);
@@ -863,7 +901,7 @@ void sim_exchange::set_book_side(std::uint32_t symbol, core::side side,
 void sim_exchange::on_book_level(std::uint32_t symbol, core::side side, core::price price,
                                  core::qty qty, core::timestamp_ns now) noexcept {
     catch_up(now);
-    if (symbol >= symbols_.size()) {
+    if (symbol >= symbol_count_) {
         return;
     }
     symbol_state& state = symbols_[symbol];
@@ -879,7 +917,7 @@ void sim_exchange::on_book_level(std::uint32_t symbol, core::side side, core::pr
 void sim_exchange::on_trade(std::uint32_t symbol, core::price price, core::qty qty,
                             core::side aggressor, core::timestamp_ns now) noexcept {
     catch_up(now);
-    if (symbol >= symbols_.size() || qty.lots() <= 0) {
+    if (symbol >= symbol_count_ || qty.lots() <= 0) {
         return;
     }
     const core::side resting_side = core::opposite(aggressor);
@@ -913,7 +951,7 @@ void sim_exchange::on_trade(std::uint32_t symbol, core::price price, core::qty q
 core::qty sim_exchange::on_market_order(std::uint32_t symbol, core::side aggressor, core::qty qty,
                                         core::timestamp_ns now) noexcept {
     catch_up(now);
-    if (symbol >= symbols_.size() || qty.lots() <= 0) {
+    if (symbol >= symbol_count_ || qty.lots() <= 0) {
         return core::qty{0};
     }
     core::qty filled{0};
@@ -933,7 +971,7 @@ core::qty sim_exchange::on_market_order(std::uint32_t symbol, core::side aggress
 core::qty sim_exchange::hit_order(std::uint32_t symbol, core::side order_side, std::uint8_t level,
                                   core::qty qty, core::timestamp_ns now) noexcept {
     catch_up(now);
-    if (symbol >= symbols_.size() || qty.lots() <= 0) {
+    if (symbol >= symbol_count_ || qty.lots() <= 0) {
         return core::qty{0};
     }
     for (const std::uint32_t slot : symbols_[symbol].resting[side_index(order_side)]) {

@@ -30,13 +30,6 @@ kill_switch::kill_switch(engine_actions& actions, alert_sink& alerts, bool flatt
     sync_gate();
 }
 
-trading_state kill_switch::state() const noexcept {
-    if (killed_) {
-        return trading_state::killed;
-    }
-    return paused_ ? trading_state::paused : trading_state::running;
-}
-
 order_gate kill_switch::gate() const noexcept {
     switch (state()) {
     case trading_state::running: return order_gate::open;

@@ -57,44 +57,34 @@ void post_trade_monitor::on_trade_outcome(core::side side, double pnl,
     }
 }
 
-void post_trade_monitor::poll(core::timestamp_ns now) noexcept {
-    // The verdicts below change only when a count changes (an event, or a bucket leaving a
-    // window) or a cooldown ends: until the earliest of those, polling again would repeat them.
-    if (now >= poll_from_ && now < poll_until_) {
-        return;
-    }
-    // The evaluation out of line: the loop polls on every event, and the early return above
-    // should not pay for the registers and frame of the code below.
-    const auto evaluate = [this](core::timestamp_ns now) __attribute__((noinline)) {
-        poll_from_ = now;
-        const std::uint64_t orders = orders_.count(now);
-        const std::uint64_t cancels = cancels_.count(now);
-        (void)fills_.count(now);
-        // Windows moved up to now first, so that their next drops lie ahead of it.
-        core::timestamp_ns until =
-            std::min({orders_.next_drop(), fills_.next_drop(), cancels_.next_drop()});
-        const auto cooled_at = [&](alert_kind kind) {
-            const core::timestamp_ns last = last_raised_[static_cast<std::size_t>(kind)];
-            return last == never ? now : last + thresholds_.alarm_cooldown_ms * core::ns_per_ms;
-        };
-        if (orders >= thresholds_.fill_ratio_min_orders && orders > 0) {
-            const double ratio = fill_ratio_pct(now);
-            if (ratio < thresholds_.min_fill_ratio_pct) {
-                raise(alert_kind::low_fill_ratio, now, ratio, thresholds_.min_fill_ratio_pct);
-                until = std::min(until, cooled_at(alert_kind::low_fill_ratio));
-            }
-        }
-        if (cancels >= thresholds_.cancel_trade_min_cancels && cancels > 0) {
-            const double ratio = cancel_trade_ratio(now);
-            if (ratio > thresholds_.max_cancel_trade_ratio) {
-                raise(alert_kind::high_cancel_trade_ratio, now, ratio,
-                      thresholds_.max_cancel_trade_ratio);
-                until = std::min(until, cooled_at(alert_kind::high_cancel_trade_ratio));
-            }
-        }
-        poll_until_ = until;
+void post_trade_monitor::evaluate(core::timestamp_ns now) noexcept {
+    poll_from_ = now;
+    const std::uint64_t orders = orders_.count(now);
+    const std::uint64_t cancels = cancels_.count(now);
+    (void)fills_.count(now);
+    // Windows moved up to now first, so that their next drops lie ahead of it.
+    core::timestamp_ns until =
+        std::min({orders_.next_drop(), fills_.next_drop(), cancels_.next_drop()});
+    const auto cooled_at = [&](alert_kind kind) {
+        const core::timestamp_ns last = last_raised_[static_cast<std::size_t>(kind)];
+        return last == never ? now : last + thresholds_.alarm_cooldown_ms * core::ns_per_ms;
     };
-    evaluate(now);
+    if (orders >= thresholds_.fill_ratio_min_orders && orders > 0) {
+        const double ratio = fill_ratio_pct(now);
+        if (ratio < thresholds_.min_fill_ratio_pct) {
+            raise(alert_kind::low_fill_ratio, now, ratio, thresholds_.min_fill_ratio_pct);
+            until = std::min(until, cooled_at(alert_kind::low_fill_ratio));
+        }
+    }
+    if (cancels >= thresholds_.cancel_trade_min_cancels && cancels > 0) {
+        const double ratio = cancel_trade_ratio(now);
+        if (ratio > thresholds_.max_cancel_trade_ratio) {
+            raise(alert_kind::high_cancel_trade_ratio, now, ratio,
+                  thresholds_.max_cancel_trade_ratio);
+            until = std::min(until, cooled_at(alert_kind::high_cancel_trade_ratio));
+        }
+    }
+    poll_until_ = until;
 }
 
 void post_trade_monitor::counts_changed() noexcept {

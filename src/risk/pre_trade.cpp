@@ -22,6 +22,21 @@ constexpr double bps_per_unit = 10'000.0;
            static_cast<double>(core::pow10(spec.price_decimals() + spec.qty_decimals()));
 }
 
+/// spec.notional_units(p, q) without its 128-bit product when every partial product fits in 64
+/// bits (every realistic order): the same exact value.
+[[nodiscard]] std::int64_t notional_units(const core::symbol_spec& spec, core::price p,
+                                          core::qty q) noexcept {
+    std::int64_t price_units = 0;
+    std::int64_t qty_units = 0;
+    std::int64_t notional = 0;
+    if (__builtin_mul_overflow(p.ticks(), spec.tick_units(), &price_units) ||
+        __builtin_mul_overflow(q.lots(), spec.step_units(), &qty_units) ||
+        __builtin_mul_overflow(price_units, qty_units, &notional)) [[unlikely]] {
+        return spec.notional_units(p, q);
+    }
+    return notional;
+}
+
 /// Where the rejections of a dry run (pre_trade_checker::rehearse) go: they describe no order.
 struct discard_rejections final : rejection_sink {
     void on_rejection(const rejection_record& /*record*/) noexcept override {}
@@ -118,11 +133,11 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
         return reject(reject_reason::invalid_qty, 1.0, static_cast<double>(order.qty.lots()), order,
                       now);
     }
-    const std::int64_t notional_units = spec.notional_units(order.price, order.qty);
-    if (notional_units < spec.min_notional_units()) {
+    const std::int64_t order_notional_units = notional_units(spec, order.price, order.qty);
+    if (order_notional_units < spec.min_notional_units()) {
         return reject(reject_reason::below_min_notional,
                       notional_to_quote(spec, spec.min_notional_units()),
-                      notional_to_quote(spec, notional_units), order, now);
+                      notional_to_quote(spec, order_notional_units), order, now);
     }
 
     // Order size.

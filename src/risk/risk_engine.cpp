@@ -48,6 +48,11 @@ risk_engine::risk_engine(const risk_config& config, engine_actions& actions, ale
       post_trade_(config.alarms, alerts),
       api_errors_(window_ns(config.triggers.api_error_window_ms)) {
     checker_.set_flatten_on_kill(config.triggers.flatten_on_kill);
+    const auto after = [](std::int64_t ms) {
+        return ms > 0 ? ms * core::ns_per_ms : std::numeric_limits<core::duration_ns>::max();
+    };
+    stale_after_ns_ = after(config.triggers.stale_market_data_ms);
+    ack_overdue_ns_ = after(config.triggers.max_ack_delay_ms);
 }
 
 reject_reason risk_engine::check_order(const core::symbol_spec& spec, const order_request& order,
@@ -94,27 +99,17 @@ void risk_engine::on_resync(bool resyncing, core::timestamp_ns now) noexcept {
     switch_.set_condition(halt_reason::resync, resyncing, now);
 }
 
-void risk_engine::on_account(const core::symbol_spec& spec, std::uint16_t symbol_id,
-                             const market_view& market, const account_view& account,
-                             core::timestamp_ns now) noexcept {
-    const risk_limits& lim = config_.limits;
-    // Still the current day (the common case): no call.
-    if (!has_day_ || now < day_begin_ns_ || now >= day_end_ns_) [[unlikely]] {
-        roll_day(account, now);
-    }
-    const exposure e =
-        day_anchored_ ? measure(spec, market, today(account)) : measure(spec, market, account);
-    // Clearing a condition that is not set changes nothing: only a verdict that may change
-    // reaches the kill switch (the common case, every limit holding, costs two tests).
+void risk_engine::apply(const account_verdicts& verdicts, std::uint16_t symbol_id,
+                        core::timestamp_ns now) noexcept {
     const auto set = [&](halt_reason reason, bool active) {
         if (active || switch_.condition_active(reason)) {
             switch_.set_condition(reason, active, now);
         }
     };
-    set(halt_reason::daily_loss, e.daily_loss_above(lim.daily_loss_pct));
-    set(halt_reason::drawdown_hard, e.drawdown_above(lim.drawdown_hard_pct));
-    if (e.mid > 0.0) { // an empty book cannot value the position: keep the last verdict
-        set_inventory_breach(symbol_id, e.inventory_above(lim.inventory_kill_pct), now);
+    set(halt_reason::daily_loss, verdicts.daily_loss);
+    set(halt_reason::drawdown_hard, verdicts.drawdown_hard);
+    if (verdicts.valued) { // an empty book cannot value the position: keep the last verdict
+        set_inventory_breach(symbol_id, verdicts.inventory_kill, now);
     }
 }
 
@@ -200,7 +195,8 @@ void risk_engine::on_trade_outcome(core::side side, double pnl, core::timestamp_
     post_trade_.on_trade_outcome(side, pnl, now);
 }
 
-void risk_engine::poll(core::timestamp_ns now, core::timestamp_ns oldest_unacked_sent) noexcept {
+void risk_engine::poll_conditions(core::timestamp_ns now,
+                                  core::timestamp_ns oldest_unacked_sent) noexcept {
     const trigger_limits& trig = config_.triggers;
     if (has_market_data_ && trig.stale_market_data_ms > 0 &&
         now - last_market_data_ > trig.stale_market_data_ms * core::ns_per_ms &&
@@ -221,7 +217,6 @@ void risk_engine::poll(core::timestamp_ns now, core::timestamp_ns oldest_unacked
             switch_.set_condition(halt_reason::ack_delay, overdue, now);
         }
     }
-    post_trade_.poll(now);
 }
 
 } // namespace quoter::risk

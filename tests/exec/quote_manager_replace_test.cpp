@@ -280,3 +280,27 @@ TEST_CASE("a replace the gateway refuses leaves the old order working, retried b
     REQUIRE(gateway.replaced.size() == 1);
     CHECK(gateway.replaced[0].old_id == old_bid);
 }
+
+TEST_CASE("replace in one request: a quote pulled while its replacement waits is cancelled by "
+          "retry_cancels, also after a call that found nothing to cancel",
+          "[quote_manager][replace]") {
+    replaced_bid f; // the replace went out at 200 ms: no other cancel attempt before 250 ms
+    // The venue refuses the cancel half; the replacement's own answer is still on the way.
+    f.manager.on_exec_report(
+        report(f.old_bid, exec_kind::cancel_reject, 205 * ms, reject_reason::unknown_order));
+    CHECK(f.manager.incoming(side::buy, 0).id == f.new_bid);
+    // The old order is still wanted (it quotes the bid): nothing to cancel.
+    CHECK(f.manager.retry_cancels(210 * ms) == 0);
+    CHECK(f.gateway.cancelled.empty());
+    // The bid is pulled. update() leaves a slot with a waiting replacement alone; the old order
+    // must go all the same, and retry_cancels() sends its cancel once the pacing allows.
+    desired_quotes ask_only = quotes(99'950, 100'020);
+    ask_only.bids[0] = {};
+    f.manager.update(ask_only, 220 * ms);
+    CHECK(f.gateway.cancelled.empty());
+    CHECK(f.manager.retry_cancels(240 * ms) == 0);
+    CHECK(f.gateway.cancelled.empty());
+    CHECK(f.manager.retry_cancels(260 * ms) == 0);
+    REQUIRE(f.gateway.cancelled.size() == 1);
+    CHECK(f.gateway.cancelled[0] == f.old_bid);
+}

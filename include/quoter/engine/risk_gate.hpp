@@ -197,7 +197,9 @@ public:
     }
     /// Orders sent and not yet terminal, and their unfilled quantity on one side (lots).
     [[nodiscard]] std::size_t working_orders() const noexcept { return working_count_; }
-    [[nodiscard]] core::qty working_qty(core::side side) const noexcept;
+    [[nodiscard]] core::qty working_qty(core::side side) const noexcept {
+        return core::qty{working_lots_[side == core::side::buy ? 0 : 1]};
+    }
 
 private:
     /// An order the gate sent, until its terminal report.
@@ -223,7 +225,11 @@ private:
                                              risk::reject_reason reason,
                                              core::timestamp_ns now) noexcept;
     [[nodiscard]] working_order* find(std::uint64_t id) noexcept;
-    void forget(std::uint64_t id) noexcept;
+    /// Sets an order's unfilled quantity, keeping working_lots_.
+    void set_leaves(working_order& order, std::int64_t leaves) noexcept {
+        working_lots_[order.side == core::side::buy ? 0 : 1] += leaves - order.leaves;
+        order.leaves = leaves;
+    }
 
     exec::order_gateway& inner_;
     risk::risk_engine& risk_;
@@ -237,6 +243,8 @@ private:
     std::int64_t fills_since_views_ = 0; ///< Signed lots filled since set_views.
     std::array<working_order, working_capacity> working_{};
     std::size_t working_count_ = 0;
+    /// Sum of the working orders' leaves per side (buy, sell), lots.
+    std::array<std::int64_t, 2> working_lots_{};
     std::array<std::uint64_t, 2> sent_{}; ///< By risk::order_intent.
     std::array<exec::exec_report, reject_queue_capacity> rejects_{};
     std::size_t reject_count_ = 0;

@@ -150,7 +150,14 @@ private:
     static constexpr std::size_t slot_count = 256;
 
     void on_exec_report(const exec::exec_report& report) noexcept override;
+    /// Records an order event when orders are kept (the test inline: every report asks).
     void record_order(core::timestamp_ns time, const tracked_order& order, sim::order_event event,
+                      core::qty cum) noexcept {
+        if (keep_.orders) {
+            append_order(time, order, event, cum);
+        }
+    }
+    void append_order(core::timestamp_ns time, const tracked_order& order, sim::order_event event,
                       core::qty cum) noexcept;
 
     exec::order_gateway& venue_;

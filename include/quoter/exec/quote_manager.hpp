@@ -239,13 +239,18 @@ public:
     /// max_cancel_attempts. Call on every loop iteration, with or without market data. Returns
     /// the number of orders given up on by this call: the owner raises a critical alert.
     [[nodiscard]] std::size_t retry_cancels(core::timestamp_ns now) noexcept {
-        // Most calls find every slot empty or resting with nothing to cancel: answered inline.
+        // Most calls find every slot empty or resting with nothing to cancel: answered inline,
+        // and without looking at the slots when none can have gained work since the last look.
+        if (!cancel_work_possible_) {
+            return 0;
+        }
         for (std::size_t level = 0; level < config_.levels; ++level) {
             if (has_cancel_work(slots_[level]) ||
                 has_cancel_work(slots_[max_quote_levels + level])) {
                 return retry_pending_cancels(now);
             }
         }
+        cancel_work_possible_ = false;
         return 0;
     }
 
@@ -275,7 +280,7 @@ public:
     /// The replacement of a slot's order sent in one request with the cancel, until the
     /// order it replaces is done (status none when there is none).
     [[nodiscard]] const working_order& incoming(core::side side, std::size_t level) const noexcept {
-        return incoming_[slot_index(side, level)];
+        return slots_[slot_index(side, level)].incoming;
     }
     /// Slots holding an order the manager gave up cancelling (still possibly on the venue).
     [[nodiscard]] std::size_t abandoned_orders() const noexcept;
@@ -297,10 +302,17 @@ public:
 
 private:
     static constexpr std::size_t slot_count = 2 * max_quote_levels;
+    static constexpr std::int64_t gap_unknown = std::numeric_limits<std::int64_t>::min();
 
     struct slot_state {
         working_order order;
         side_quote desired;
+        /// The largest price gap (ticks) and size gap (lots) between the desired quote and the
+        /// order within refresh_tolerance_bps and size_tolerance_pct of the order: integer
+        /// bounds for needs_replace(), derived on its first look at the order (gap_unknown until
+        /// then; most refused orders are never looked at).
+        std::int64_t kept_price_gap = gap_unknown;
+        std::int64_t kept_size_gap = gap_unknown;
         core::side side = core::side::buy;
         std::uint8_t level = 0;
         /// Send time of the slot's last order; the refresh_ms throttle counts from here.
@@ -314,6 +326,9 @@ private:
         std::uint32_t cancel_attempts = 0;
         /// The cancel budget of the current order ran out: no more attempts until resume().
         bool cancel_gave_up = false;
+        /// The replacement sent with the cancel of the slot's order (replace in one request),
+        /// until that order is done.
+        working_order incoming;
     };
 
     void manage(slot_state& slot, core::timestamp_ns now) noexcept;
@@ -328,7 +343,21 @@ private:
     /// retry_cancels() once some slot has work.
     [[nodiscard]] std::size_t retry_pending_cancels(core::timestamp_ns now) noexcept;
     void reset_cancel_budget(slot_state& slot) noexcept;
-    [[nodiscard]] bool needs_replace(const slot_state& slot, core::timestamp_ns now) const noexcept;
+    /// Derives the kept gaps of the slot's order on the first call for it.
+    [[nodiscard]] bool needs_replace(slot_state& slot, core::timestamp_ns now) const noexcept;
+    /// tolerance * the order's price (size): what needs_replace() compares a gap * scale with.
+    [[nodiscard]] double price_tolerance(const working_order& order) const noexcept;
+    [[nodiscard]] double size_tolerance(const working_order& order) const noexcept;
+    [[gnu::noinline]] void derive_kept_gaps(slot_state& slot) const noexcept;
+    /// needs_replace() for gaps not both within the kept gaps.
+    [[gnu::noinline]] bool beyond_tolerance(const slot_state& slot, std::int64_t price_gap,
+                                            std::int64_t size_gap) const noexcept;
+    /// A new order takes the slot: its kept gaps are derived when needs_replace() first asks.
+    static void take_order(slot_state& slot, const working_order& order) noexcept {
+        slot.order = order;
+        slot.kept_price_gap = gap_unknown;
+        slot.kept_size_gap = gap_unknown;
+    }
     [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;
     [[nodiscard]] client_order_id next_id(std::size_t slot) noexcept;
     /// An unknown or ack report of a slot's order or of its incoming replacement.
@@ -343,8 +372,8 @@ private:
                                             client_order_id id) const noexcept;
 
     // Replace in one request (see the header comment).
-    [[nodiscard]] bool replacing(const slot_state& slot) const noexcept {
-        return incoming_[slot_index(slot.side, slot.level)].status != order_status::none;
+    [[nodiscard]] static bool replacing(const slot_state& slot) noexcept {
+        return slot.incoming.status != order_status::none;
     }
     void send_replace(slot_state& slot, core::timestamp_ns now) noexcept;
     /// A report of a slot's incoming replacement.
@@ -359,13 +388,15 @@ private:
     core::duration_ns max_age_ns_ = 0;
     core::duration_ns cancel_retry_ns_ = 0;
     std::array<slot_state, slot_count> slots_{};
-    /// Per slot: the replacement sent with the cancel of the slot's order (replace in one
-    /// request), until that order is done.
-    std::array<working_order, slot_count> incoming_{};
     std::uint64_t next_seq_ = 1;
     recent_trade_ids trade_ids_;
     bool halted_ = false;
     bool awaiting_update_ = false;
+    /// False while no slot has cancel work (has_cancel_work()) and none can have gained it since
+    /// retry_cancels() found so: set by everything that can give a slot work (a cancel sent, a
+    /// halt or resume, a desired quote pulled, an order taking a slot other than by try_place(),
+    /// which never places an order that must go).
+    bool cancel_work_possible_ = false;
     quote_counters counters_;
 };
 

@@ -230,7 +230,7 @@ public:
             next = request->time;
         }
         if (report_head_ != report_tail_) {
-            next = std::min(next, report_ring_[report_head_ & (report_ring_.size() - 1)].time);
+            next = std::min(next, report_ring_[report_head_ & report_mask_].time);
         }
         return next;
     }
@@ -298,6 +298,10 @@ private:
         std::array<book_side_levels, 2> book{};
         /// Open order slots per side, best price first, then time priority.
         std::array<std::vector<std::uint32_t>, 2> resting;
+        /// Price of each side's first resting order (see note_front); with none, a price no
+        /// opposite best reaches: 0 for bids, the largest price for asks.
+        std::array<core::price, 2> front_price{
+            core::price{0}, core::price{std::numeric_limits<std::int64_t>::max()}};
         core::qty position;
     };
 
@@ -313,9 +317,8 @@ private:
     /// The next request due (nullptr when none is pending).
     [[nodiscard]] const request_event* next_request() const noexcept {
         if (config_.fifo_requests) {
-            return request_head_ == request_tail_
-                       ? nullptr
-                       : &request_ring_[request_head_ & (request_ring_.size() - 1)];
+            return request_head_ == request_tail_ ? nullptr
+                                                  : &request_ring_[request_head_ & request_mask_];
         }
         return request_heap_.empty() ? nullptr : &request_heap_.front();
     }
@@ -333,7 +336,7 @@ private:
     void handle_cancel_all_arrival(std::uint32_t symbol, core::timestamp_ns time) noexcept;
     void cancel_symbol(std::uint32_t symbol, core::timestamp_ns time) noexcept;
 
-    void send_report(exec_report report, core::timestamp_ns time) noexcept;
+    void send_report(const exec_report& report, core::timestamp_ns time) noexcept;
     void reject(const order_request& request, reject_reason reason,
                 core::timestamp_ns time) noexcept;
     void fill(std::uint32_t slot, core::price at, core::qty qty, liquidity_role role,
@@ -348,12 +351,44 @@ private:
 
     [[nodiscard]] bool crosses(const symbol_state& state, core::side side,
                                core::price price) const noexcept;
+    /// Whether an order of `side` resting at `price` is reached by the opposite best price.
+    [[nodiscard]] bool reached_by(core::side side, core::price price,
+                                  core::price opposite) const noexcept {
+        const bool touch = config_.cross_fill == cross_fill_rule::on_touch;
+        if (side == core::side::buy) {
+            return opposite.ticks() > 0 && (touch ? price >= opposite : price > opposite);
+        }
+        return opposite.ticks() > 0 && (touch ? price <= opposite : price < opposite);
+    }
+    /// Whether an order of `side` resting at `price` is reached by the symbol's opposite best.
+    [[nodiscard]] bool reached(const symbol_state& state, core::side side,
+                               core::price price) const noexcept {
+        return reached_by(side, price, side == core::side::buy ? state.best_ask : state.best_bid);
+    }
     /// Whether the resting order in `slot` (of `side`) is reached by the opposite best.
     [[nodiscard]] bool crossed(const symbol_state& state, core::side side,
                                std::uint32_t slot) const noexcept;
+    /// A side's resting list changed: keeps symbol_state::front_price.
+    void note_front(symbol_state& state, core::side side) const noexcept {
+        const auto& list = state.resting[side_index(side)];
+        state.front_price[side_index(side)] =
+            !list.empty()             ? orders_[list.front()].request.price
+            : side == core::side::buy ? core::price{0}
+                                      : core::price{std::numeric_limits<std::int64_t>::max()};
+    }
     /// Whether a resting order of either side is reached by the opposite best.
     [[nodiscard]] bool any_crossed(std::uint32_t symbol) const noexcept;
     void fill_crossed(std::uint32_t symbol, core::timestamp_ns time) noexcept;
+    /// on_book() with one level a side and no queue model, when something is due or a resting
+    /// order may be reached.
+    [[gnu::noinline]] void on_book_top(std::uint32_t symbol, const core::book_level& top_bid,
+                                       const core::book_level& top_ask,
+                                       core::timestamp_ns now) noexcept;
+    /// on_book() with more than one level a side, or with the queue model.
+    [[gnu::noinline]] void on_book_levels(std::uint32_t symbol,
+                                          std::span<const core::book_level> bids,
+                                          std::span<const core::book_level> asks,
+                                          core::timestamp_ns now) noexcept;
     /// on_book_side()'s update of the book and of the resting orders' queues, without the
     /// catch-up before and the fill check after.
     void set_book_side(std::uint32_t symbol, core::side side,
@@ -382,6 +417,7 @@ private:
     std::uint64_t next_exchange_id_ = 1;
 
     std::vector<symbol_state> symbols_;
+    std::uint32_t symbol_count_ = 0; ///< symbols_.size(), fixed at construction.
     std::vector<sim_order> orders_;
     std::vector<std::uint32_t> free_orders_;
     order_index index_;
@@ -389,10 +425,12 @@ private:
     std::size_t report_capacity_ = 0;
     // Rings: power-of-two buffers indexed by ever-growing head/tail counters.
     std::vector<request_event> request_ring_; // fifo_requests
+    std::size_t request_mask_ = 0;            // request_ring_.size() - 1
     std::uint64_t request_head_ = 0;
     std::uint64_t request_tail_ = 0;
     std::vector<request_event> request_heap_; // !fifo_requests: min-heap by (time, seq)
     std::vector<report_event> report_ring_;
+    std::size_t report_mask_ = 0; // report_ring_.size() - 1
     std::uint64_t report_head_ = 0;
     std::uint64_t report_tail_ = 0;
     std::vector<std::uint32_t> scratch_;

@@ -110,7 +110,13 @@ public:
     /// clears).
     resume_result resume(core::timestamp_ns now) noexcept;
 
-    [[nodiscard]] trading_state state() const noexcept;
+    /// Inline: the loop asks before every requote.
+    [[nodiscard]] trading_state state() const noexcept {
+        if (killed_) {
+            return trading_state::killed;
+        }
+        return paused_ ? trading_state::paused : trading_state::running;
+    }
     /// Reason latched by the kill (none when not killed).
     [[nodiscard]] halt_reason kill_reason() const noexcept { return kill_reason_; }
     /// First active pause condition (none when there is none).

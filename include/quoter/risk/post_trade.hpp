@@ -48,8 +48,15 @@ public:
     /// PnL attributed to a trade on the given side (a markout or a realized round trip): a run of
     /// losses on one side raises the one-sided-loss alarm.
     void on_trade_outcome(core::side side, double pnl, core::timestamp_ns now) noexcept;
-    /// Evaluates the ratio alarms.
-    void poll(core::timestamp_ns now) noexcept;
+    /// Evaluates the ratio alarms. Inline: the loop polls on every event, and the verdicts
+    /// change only when a count changes (an event, or a bucket leaving a window) or a cooldown
+    /// ends; until the earliest of those, polling again would repeat them.
+    void poll(core::timestamp_ns now) noexcept {
+        if (now >= poll_from_ && now < poll_until_) {
+            return;
+        }
+        evaluate(now);
+    }
 
     /// Fills per new order over the window, in % (100 when no orders).
     [[nodiscard]] double fill_ratio_pct(core::timestamp_ns now) noexcept;
@@ -68,6 +75,8 @@ private:
     /// Raises unless the same kind was raised less than the cooldown ago.
     void raise(alert_kind kind, core::timestamp_ns now, double value, double threshold,
                std::uint16_t symbol_id = 0) noexcept;
+    /// poll()'s evaluation, out of line.
+    [[gnu::noinline]] void evaluate(core::timestamp_ns now) noexcept;
     /// An event was counted: the next poll() evaluates the alarms again.
     void counts_changed() noexcept;
 

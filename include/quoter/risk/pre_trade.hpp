@@ -136,8 +136,10 @@ struct exposure {
     }
 };
 
-/// Inline: the risk engine measures on every book update and every order check.
+/// measure() with the day's realized PnL and start equity given apart from the view's (the risk
+/// engine's own once a reset anchored the day).
 [[nodiscard]] inline exposure measure(const core::symbol_spec& spec, const market_view& market,
+                                      double realized_pnl_today, double day_start_equity,
                                       const account_view& account) noexcept {
     exposure e;
     const std::int64_t bid = market.best_bid.ticks();
@@ -149,11 +151,17 @@ struct exposure {
     }
     e.position_notional =
         static_cast<double>(std::llabs(account.position.lots())) * spec.step_size() * e.mid;
-    e.daily_loss = -(account.realized_pnl_today + account.unrealized_pnl);
-    e.loss_reference = account.day_start_equity > 0.0 ? account.day_start_equity : account.equity;
+    e.daily_loss = -(realized_pnl_today + account.unrealized_pnl);
+    e.loss_reference = day_start_equity > 0.0 ? day_start_equity : account.equity;
     e.equity = account.equity;
     e.peak_equity = account.peak_equity;
     return e;
+}
+
+/// Inline: the risk engine measures on every book update and every order check.
+[[nodiscard]] inline exposure measure(const core::symbol_spec& spec, const market_view& market,
+                                      const account_view& account) noexcept {
+    return measure(spec, market, account.realized_pnl_today, account.day_start_equity, account);
 }
 
 /// True when a fill of the order can only bring the position closer to zero, even if every

@@ -134,10 +134,36 @@ public:
 
     // Account.
     /// Re-evaluates the loss, drawdown and inventory kill conditions for one symbol's view; the
-    /// first call of a new trading day anchors the day (see the header comment).
+    /// first call of a new trading day anchors the day (see the header comment). Inline: called
+    /// on every book; the kill switch is reached (out of line) only when a verdict may change.
     void on_account(const core::symbol_spec& spec, std::uint16_t symbol_id,
                     const market_view& market, const account_view& account,
-                    core::timestamp_ns now) noexcept;
+                    core::timestamp_ns now) noexcept {
+        // Still the current day (the common case): no call.
+        if (!has_day_ || now < day_begin_ns_ || now >= day_end_ns_) [[unlikely]] {
+            roll_day(account, now);
+        }
+        const risk_limits& lim = config_.limits;
+        const exposure e = day_anchored_
+                               ? measure(spec, market, account.realized_pnl_today - day_pnl_base_,
+                                         day_start_equity_, account)
+                               : measure(spec, market, account);
+        const account_verdicts verdicts{
+            .daily_loss = e.daily_loss_above(lim.daily_loss_pct),
+            .drawdown_hard = e.drawdown_above(lim.drawdown_hard_pct),
+            .valued = e.mid > 0.0, // an empty book cannot value the position
+            .inventory_kill = e.inventory_above(lim.inventory_kill_pct)};
+        // Clearing a condition that is not set changes nothing: every limit holding, with none
+        // of their conditions active and no symbol in breach, leaves everything as it is.
+        if (verdicts.daily_loss || verdicts.drawdown_hard ||
+            (verdicts.valued && (verdicts.inventory_kill || inventory_breaches_ != 0)) ||
+            switch_.condition_active(halt_reason::daily_loss) ||
+            switch_.condition_active(halt_reason::drawdown_hard) ||
+            (verdicts.valued && switch_.condition_active(halt_reason::inventory_kill)))
+            [[unlikely]] {
+            apply(verdicts, symbol_id, now);
+        }
+    }
 
     // Exchange.
     void on_api_response(api_outcome outcome, core::timestamp_ns now) noexcept;
@@ -150,8 +176,20 @@ public:
     /// Time-driven checks: stale market data, error-storm expiry, unacknowledged orders, ratio
     /// alarms. Call once per core loop iteration or at least every few milliseconds.
     /// oldest_unacked_sent: send time of the oldest order still waiting for an acknowledgement.
+    /// Inline: the loop polls on every iteration; the conditions are reached (out of line) only
+    /// when one may change.
     void poll(core::timestamp_ns now,
-              core::timestamp_ns oldest_unacked_sent = no_pending_ack) noexcept;
+              core::timestamp_ns oldest_unacked_sent = no_pending_ack) noexcept {
+        const bool stale = has_market_data_ && now - last_market_data_ > stale_after_ns_;
+        const bool overdue =
+            oldest_unacked_sent != no_pending_ack && now - oldest_unacked_sent > ack_overdue_ns_;
+        if (stale || overdue || switch_.condition_active(halt_reason::cancel_rate) ||
+            switch_.condition_active(halt_reason::api_error_storm) ||
+            switch_.condition_active(halt_reason::ack_delay)) [[unlikely]] {
+            poll_conditions(now, oldest_unacked_sent);
+        }
+        post_trade_.poll(now);
+    }
 
     // Manual control.
     bool trigger_kill_switch(halt_reason reason, core::timestamp_ns now) noexcept {
@@ -195,6 +233,19 @@ public:
     void restore_rates(const rate_memory& memory) noexcept { checker_.restore_rates(memory); }
 
 private:
+    /// on_account()'s verdicts for one view.
+    struct account_verdicts {
+        bool daily_loss = false;
+        bool drawdown_hard = false;
+        bool valued = false; ///< The book values the position: the inventory verdict counts.
+        bool inventory_kill = false;
+    };
+    /// on_account() once a verdict may change the kill switch's conditions.
+    [[gnu::noinline]] void apply(const account_verdicts& verdicts, std::uint16_t symbol_id,
+                                 core::timestamp_ns now) noexcept;
+    /// poll()'s conditions, once one may change.
+    [[gnu::noinline]] void poll_conditions(core::timestamp_ns now,
+                                           core::timestamp_ns oldest_unacked_sent) noexcept;
     void set_inventory_breach(std::uint16_t symbol_id, bool breached,
                               core::timestamp_ns now) noexcept;
     /// Starts a new trading day when now is past the current one's end.
@@ -205,6 +256,9 @@ private:
     kill_switch switch_;
     post_trade_monitor post_trade_;
     core::window_counter<50> api_errors_;
+    /// stale_market_data_ms and max_ack_delay_ms in ns; the largest duration when disabled (0).
+    core::duration_ns stale_after_ns_ = 0;
+    core::duration_ns ack_overdue_ns_ = 0;
     core::timestamp_ns last_market_data_ = 0;
     bool has_market_data_ = false;
     std::uint64_t inventory_breaches_ = 0; ///< Bit per tracked symbol.
