@@ -105,7 +105,7 @@ futures_api::futures_api(market_state& market, order_api_options options)
                       std::chrono::system_clock::now().time_since_epoch())
                       .count()),
       usage_(market.limits.futures_weight_per_minute, market.limits.futures_orders_per_10s,
-             market.limits.futures_orders_per_minute, 60'000) {}
+             market.limits.futures_orders_per_minute, 60'000, market.limits.enforced) {}
 
 futures_api::~futures_api() = default;
 

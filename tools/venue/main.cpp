@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
                  "the book takes what the top level offers and its rest waits (partial fills)");
     venue::venue_limits limits;
     app.add_option("--weight-limit", limits.spot_weight_per_minute,
-                   "Spot WebSocket API request weight per minute (advertised and enforced)")
+                   "Spot WebSocket API request weight per minute (advertised; enforced when given)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--order-limit-10s", limits.spot_orders_per_10s, "Spot new orders per 10 s")
@@ -158,6 +158,9 @@ int main(int argc, char** argv) {
                    "USD-M futures new orders per minute")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_flag("--enforce-limits", limits.enforced,
+                 "Refuse requests over the limits (429 -1003 / -1015); without it, and without "
+                 "any limit flag, requests are counted and reported only");
     app.add_flag("--verbose", server_options.verbose, "Log sessions and control requests");
 
     CLI11_PARSE(app, argc, argv);
@@ -189,6 +192,11 @@ int main(int argc, char** argv) {
     net::io_loop loop;
     venue::market_state market;
     market.futures = futures;
+    for (const char* flag :
+         {"--weight-limit", "--order-limit-10s", "--order-limit-day", "--futures-weight-limit",
+          "--futures-order-limit-10s", "--futures-order-limit-1m"}) {
+        limits.enforced = limits.enforced || app.count(flag) > 0;
+    }
     market.limits = limits;
     auto server = std::make_unique<venue::venue_server>(loop, market, server_options);
     std::unique_ptr<venue::replay_market> replay;

@@ -63,10 +63,10 @@ struct symbol_state {
     std::uint64_t withheld = 0; ///< Diffs withheld so far.
 };
 
-/// The request limits the venue advertises in exchangeInfo's rateLimits and enforces (see
-/// usage_counter). Defaults: Binance's, spot (6,000 weight a minute, 100 orders per 10 s,
-/// 200,000 a day) and USD-M futures (2,400 weight a minute, 300 orders per 10 s, 1,200 a
-/// minute).
+/// The request limits the venue advertises in exchangeInfo's rateLimits, counts and (when
+/// enforced) keeps to (see usage_counter). Defaults: Binance's, spot (6,000 weight a minute, 100
+/// orders per 10 s, 200,000 a day) and USD-M futures (2,400 weight a minute, 300 orders per 10 s,
+/// 1,200 a minute).
 struct venue_limits {
     std::int64_t spot_weight_per_minute = 6'000;
     std::int64_t spot_orders_per_10s = 100;
@@ -74,6 +74,10 @@ struct venue_limits {
     std::int64_t futures_weight_per_minute = 2'400;
     std::int64_t futures_orders_per_10s = 300;
     std::int64_t futures_orders_per_minute = 1'200;
+    /// Requests over a limit are refused (429). Off: counted and reported only, so that a test
+    /// may send more than Binance's limits allow (--enforce-limits, or any limit flag, turns it
+    /// on).
+    bool enforced = false;
 };
 
 class market_state {

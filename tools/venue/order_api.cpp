@@ -92,7 +92,7 @@ struct order_api::parsed_request {
 order_api::order_api(market_state& market, order_api_options options)
     : market_(market), options_(std::move(options)), signer_(options_.api_secret),
       usage_(market.limits.spot_weight_per_minute, market.limits.spot_orders_per_10s,
-             market.limits.spot_orders_per_day, 86'400'000),
+             market.limits.spot_orders_per_day, 86'400'000, market.limits.enforced),
       balances_(options_.balances_e8),
       balances_updated_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())

@@ -53,9 +53,10 @@ rate_limit_windows::verdict rate_limit_windows::check(std::int64_t venue_ms,
 }
 
 usage_counter::usage_counter(std::int64_t weight_per_minute, std::int64_t orders_per_10s,
-                             std::int64_t orders_per_long_window, std::int64_t long_window_ms)
+                             std::int64_t orders_per_long_window, std::int64_t long_window_ms,
+                             bool enforce)
     : weight_{60'000, weight_per_minute}, orders_10s_{10'000, orders_per_10s},
-      orders_long_{long_window_ms, orders_per_long_window} {}
+      orders_long_{long_window_ms, orders_per_long_window}, enforce_(enforce) {}
 
 void usage_counter::window::roll(std::int64_t venue_ms) {
     const std::int64_t start = venue_ms - venue_ms % length_ms;
@@ -75,7 +76,7 @@ usage_counter::verdict usage_counter::admit(std::int64_t venue_ms, std::int64_t 
     weight_.roll(venue_ms);
     orders_10s_.roll(venue_ms);
     orders_long_.roll(venue_ms);
-    if (weight_.count + weight > weight_.limit) {
+    if (enforce_ && weight_.count + weight > weight_.limit) {
         ++weight_refusals_;
         return {-1003, weight_.end_ms(), weight_.limit};
     }
@@ -84,7 +85,7 @@ usage_counter::verdict usage_counter::admit(std::int64_t venue_ms, std::int64_t 
         return {};
     }
     for (const window* full : {&orders_10s_, &orders_long_}) {
-        if (full->count + 1 > full->limit) {
+        if (enforce_ && full->count + 1 > full->limit) {
             ++order_refusals_;
             return {-1015, full->end_ms(), full->limit};
         }

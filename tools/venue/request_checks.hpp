@@ -59,8 +59,9 @@ class usage_counter {
 public:
     /// long_window_ms: the second order window (86,400,000 for spot's day, 60,000 for USD-M
     /// futures' minute).
+    /// enforce false: count and report only, refuse nothing.
     usage_counter(std::int64_t weight_per_minute, std::int64_t orders_per_10s,
-                  std::int64_t orders_per_long_window, std::int64_t long_window_ms);
+                  std::int64_t orders_per_long_window, std::int64_t long_window_ms, bool enforce);
 
     struct verdict {
         int code = 0;              ///< 0: within the limits (counted); -1003 or -1015: refused.
@@ -102,6 +103,7 @@ private:
     window weight_;
     window orders_10s_;
     window orders_long_;
+    bool enforce_ = true;
     std::uint64_t weight_refusals_ = 0;
     std::uint64_t order_refusals_ = 0;
 };
