@@ -276,6 +276,14 @@ void read_exchange(config::section s, exchange_section& out) {
     out.listen_key_keepalive_ms = s.duration_ms(
         "listen_key_keepalive_ms", out.listen_key_keepalive_ms, {.min = 1'000, .max = 3'600'000},
         "USD-M futures: listenKey keep-alive (PUT) interval; Binance closes a key after 60 min");
+    out.weight_limit_1m = s.integer(
+        "weight_limit_1m", out.weight_limit_1m, {.min = 0, .max = 1'000'000},
+        "Request weight a minute the order rate limiter keeps to; 0: Binance's (spot 6000, "
+        "USD-M futures 2400)");
+    out.order_limit_10s =
+        s.integer("order_limit_10s", out.order_limit_10s, {.min = 0, .max = 1'000'000},
+                  "New orders per 10 s the order rate limiter keeps to; 0: Binance's (spot 100, "
+                  "USD-M futures 300)");
     read_endpoints(s.sub("spot"), out.spot, "spot mainnet");
     read_endpoints(s.sub("spot_testnet"), out.spot_testnet, "spot testnet");
     read_endpoints(s.sub("usdm_futures"), out.usdm_futures, "USD-M futures mainnet", true);

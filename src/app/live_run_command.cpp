@@ -13,11 +13,28 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <sys/stat.h>
 
 namespace quoter::app {
 namespace {
+
+/// exchange.weight_limit_1m and order_limit_10s (when set) replace the minute's REQUEST_WEIGHT
+/// rule and the 10 s ORDERS rule of the gateway's defaults.
+void override_rate_limits(const exchange_section& exchange,
+                          std::vector<exec::rate_limit_rule>& rules) {
+    for (exec::rate_limit_rule& rule : rules) {
+        if (rule.type == exec::rate_limit_type::request_weight &&
+            rule.interval_ns == 60 * core::ns_per_s && exchange.weight_limit_1m != 0) {
+            rule.limit = exchange.weight_limit_1m;
+        }
+        if (rule.type == exec::rate_limit_type::orders && rule.interval_ns == 10 * core::ns_per_s &&
+            exchange.order_limit_10s != 0) {
+            rule.limit = exchange.order_limit_10s;
+        }
+    }
+}
 
 std::string live_status_line(const engine::live_status& s, double elapsed_s) {
     const auto price = [](double p) { return p > 0.0 ? fmt::format("{:.8g}", p) : "-"; };
@@ -125,6 +142,7 @@ int run_live_command(const live_run_command& command) {
     session.gateway.reconcile_max_retries = config.exchange.reconcile_max_retries;
     session.gateway.silent_timeouts = config.exchange.silent_timeouts;
     session.gateway.cancel_replace = config.exchange.cancel_replace;
+    override_rate_limits(config.exchange, session.gateway.rate_limits);
     if (config.engine.market == market_kind::usdm_futures) {
         // USD-M futures: REST orders at rest_url, the listenKey stream at ws_url.
         exec::binance_futures_gateway_config& futures = session.futures_gateway.emplace();
@@ -136,6 +154,7 @@ int run_live_command(const live_run_command& command) {
         futures.heartbeat_ms = config.exchange.futures_heartbeat_ms.count();
         futures.countdown_ms = config.exchange.futures_countdown_ms.count();
         futures.listen_key_keepalive_ms = config.exchange.listen_key_keepalive_ms.count();
+        override_rate_limits(config.exchange, futures.rate_limits);
     }
 
     session_shell shell(command.duration_s);
@@ -195,6 +214,10 @@ int run_live_command(const live_run_command& command) {
                 static_cast<unsigned long long>(s.gateway.connects),
                 static_cast<unsigned long long>(s.gateway.reconciles),
                 static_cast<unsigned long long>(s.gateway.replaces_sent));
+    std::printf("  rate limits: %llu requests held back, %llu answered 429, %llu answered 418\n",
+                static_cast<unsigned long long>(s.gateway.rate_limited),
+                static_cast<unsigned long long>(s.gateway.backoffs),
+                static_cast<unsigned long long>(s.gateway.bans));
     std::printf("  open orders at stop: %s\n",
                 summary.stopped_clean ? "none (every cancel confirmed)"
                                       : fmt::format("{} not confirmed", s.working_orders).c_str());

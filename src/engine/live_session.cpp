@@ -52,6 +52,9 @@ namespace {
     out.reports_dropped = c.reports_dropped.load(std::memory_order_relaxed);
     out.replaces_sent = c.replaces_sent.load(std::memory_order_relaxed);
     out.reconciles = c.reconciles.load(std::memory_order_relaxed);
+    out.rate_limited = c.rate_limited.load(std::memory_order_relaxed);
+    out.backoffs = c.backoffs.load(std::memory_order_relaxed);
+    out.bans = c.bans.load(std::memory_order_relaxed);
     return out;
 }
 

@@ -324,3 +324,81 @@ TEST_CASE("an HMAC account refuses session.logon", "[venue_order_api][ed25519]")
     CHECK(answer.code == -1022);
     CHECK_FALSE(session.logged_on);
 }
+
+TEST_CASE("the venue counts request weight and new orders and refuses what goes over",
+          "[venue_order_api]") {
+    venue::market_state market;
+    market.add_symbol("BTCUSDT");
+    market.at(0).book.apply({{"60000.00", "1.00000"}}, {{"60001.00", "1.00000"}});
+    market.limits.spot_weight_per_minute = 10;
+    market.limits.spot_orders_per_10s = 3;
+    market.limits.enforced = true;
+    venue::order_api api{market, venue::order_api_options{}};
+    exec::hmac_signer signer{secret};
+    exec::spot_request_encoder encoder{api_key, signer, 5000};
+    const auto spec = core::symbol_spec::from_text({.name = "BTCUSDT",
+                                                    .tick_size = "0.01000000",
+                                                    .step_size = "0.00001000",
+                                                    .min_notional = "5.00000000"})
+                          .value();
+    std::array<char, exec::max_request_bytes> out{};
+    const auto place = [&](std::uint64_t id) {
+        exec::order_request request;
+        request.side = core::side::buy;
+        request.post_only = true;
+        request.price = core::price{5'999'900};
+        request.qty = core::qty{100};
+        const std::string client_id = "qR" + std::to_string(id);
+        return api.handle(encoder.place(out, id, spec, request, client_id,
+                                        exec::order_response_type::result, now_ms),
+                          now_ms);
+    };
+
+    // Three orders fit the 10 s window; every answer lists the counts.
+    for (std::uint64_t id = 1; id <= 3; ++id) {
+        const std::string answer = place(id);
+        CHECK(answer.find("\"status\":200") != std::string::npos);
+        CHECK(answer.find("\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,"
+                          "\"limit\":3,\"count\":" +
+                          std::to_string(id) + "}") != std::string::npos);
+    }
+    // The fourth is refused and not executed, until the end of the 10 s window.
+    const std::string refused = place(4);
+    CHECK(refused.find("\"status\":429") != std::string::npos);
+    CHECK(refused.find("\"code\":-1015") != std::string::npos);
+    CHECK(refused.find("\"retryAfter\":" + std::to_string(now_ms - now_ms % 10'000 + 10'000)) !=
+          std::string::npos);
+    CHECK(api.stats().orders_placed == 3);
+    CHECK(api.stats().order_limit_answers == 1);
+
+    // Four weight used (the refused order's too); six more fit the minute, the next does not.
+    for (int i = 0; i < 6; ++i) {
+        const std::string answer = api.handle("{\"id\":\"t\",\"method\":\"time\"}", now_ms);
+        CHECK(answer.find("\"status\":200") != std::string::npos);
+    }
+    const std::string heavy = api.handle("{\"id\":\"t\",\"method\":\"time\"}", now_ms);
+    CHECK(heavy.find("\"status\":429") != std::string::npos);
+    CHECK(heavy.find("\"code\":-1003") != std::string::npos);
+    CHECK(heavy.find("\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\","
+                     "\"intervalNum\":1,\"limit\":10,\"count\":10}") != std::string::npos);
+    CHECK(api.stats().weight_limit_answers == 1);
+    CHECK(api.stats().answers_429 == 0); // the fault's count stays apart
+
+    // A new minute: counted from zero again; the peaks remain.
+    const std::string later = api.handle("{\"id\":\"t\",\"method\":\"time\"}", now_ms + 60'000);
+    CHECK(later.find("\"status\":200") != std::string::npos);
+    CHECK(api.usage().peak_weight() == 10);
+    CHECK(api.usage().peak_orders_10s() == 3);
+}
+
+TEST_CASE("without enforcement the venue counts but refuses nothing", "[venue_order_api]") {
+    venue::market_state market;
+    market.limits.spot_weight_per_minute = 2;
+    venue::order_api api{market, venue::order_api_options{}};
+    for (int i = 0; i < 5; ++i) {
+        const std::string answer = api.handle("{\"id\":\"t\",\"method\":\"time\"}", now_ms);
+        CHECK(answer.find("\"status\":200") != std::string::npos);
+    }
+    CHECK(api.usage().peak_weight() == 5);
+    CHECK(api.stats().weight_limit_answers == 0);
+}

@@ -103,7 +103,9 @@ futures_api::futures_api(market_state& market, order_api_options options)
       wallet_(options_.balances_e8),
       started_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
-                      .count()) {}
+                      .count()),
+      usage_(market.limits.futures_weight_per_minute, market.limits.futures_orders_per_10s,
+             market.limits.futures_orders_per_minute, 60'000, market.limits.enforced) {}
 
 futures_api::~futures_api() = default;
 
@@ -300,6 +302,23 @@ std::string futures_api::render_order(const tracked_order& order) const {
            ",\"updateTime\":" + std::to_string(std::max(order.updated_ms, order.time_ms)) + "}";
 }
 
+std::int64_t futures_api::request_weight(std::string_view method, std::string_view path,
+                                         std::string_view query) {
+    if (path == "/fapi/v1/order" && method == "POST") {
+        return 0; // counted by the ORDERS windows only
+    }
+    if (path == "/fapi/v1/openOrders") {
+        return query.find("symbol=") == std::string_view::npos ? 40 : 1;
+    }
+    if (path == "/fapi/v2/account" || path == "/fapi/v1/userTrades") {
+        return 5;
+    }
+    if (path == "/fapi/v1/countdownCancelAll") {
+        return 10;
+    }
+    return 1;
+}
+
 futures_answer futures_api::handle(std::string_view method, std::string_view path,
                                    std::string_view query, std::string_view body,
                                    std::string_view api_key, std::int64_t now_ms) {
@@ -328,6 +347,37 @@ futures_answer futures_api::handle(std::string_view method, std::string_view pat
         verdict.status != 0) {
         return rate_answer(verdict.status, verdict.until_ms);
     }
+    const bool new_order = path == "/fapi/v1/order" && method == "POST";
+    const auto usage = usage_.admit(venue_ms, request_weight(method, path, query), new_order);
+    futures_answer out = [&] {
+        if (usage.code == -1003) {
+            ++stats_.weight_limit_answers;
+            return error(429, -1003,
+                         "Too many requests; current limit is " + std::to_string(usage.limit) +
+                             " requests per minute. Please use the websocket for live updates "
+                             "to avoid polling the API.");
+        }
+        if (usage.code == -1015) {
+            ++stats_.order_limit_answers;
+            return error(429, -1015,
+                         "Too many new orders; current limit is " + std::to_string(usage.limit) +
+                             (usage.until_ms - venue_ms > 10'000 ? " orders per MINUTE."
+                                                                 : " orders per TEN_SECONDS."));
+        }
+        return answer(method, path, query, body, api_key, now_ms);
+    }();
+    if (usage.code != 0) {
+        out.retry_after_s = std::max<std::int64_t>(1, (usage.until_ms - venue_ms + 999) / 1000);
+    }
+    out.used_weight_1m = usage_.weight();
+    out.order_count_10s = usage_.orders_10s();
+    out.order_count_1m = usage_.orders_long();
+    return out;
+}
+
+futures_answer futures_api::answer(std::string_view method, std::string_view path,
+                                   std::string_view query, std::string_view body,
+                                   std::string_view api_key, std::int64_t now_ms) {
     if (api_key != options_.api_key) {
         return error(401, -2015, "Invalid API-key, IP, or permissions for action.");
     }

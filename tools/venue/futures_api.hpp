@@ -67,6 +67,10 @@ struct futures_api_stats {
     std::uint64_t answers_dropped = 0;
     std::uint64_t failed_after_execute = 0;
     std::uint64_t answers_429 = 0; ///< Requests answered 429 (rate limit fault).
+    /// Requests answered 429 because the venue's own counts were full: -1003 (request weight),
+    /// -1015 (orders); not executed.
+    std::uint64_t weight_limit_answers = 0;
+    std::uint64_t order_limit_answers = 0;
     std::uint64_t answers_418 = 0; ///< Requests answered 418 (banned).
     /// Requests that arrived after a 429 and before its Retry-After: each one earns a ban.
     std::uint64_t requests_in_backoff = 0;
@@ -82,6 +86,11 @@ struct futures_answer {
     bool withheld = false;
     /// 429 / 418: seconds until the client may send again (the Retry-After header); 0: none.
     std::int64_t retry_after_s = 0;
+    /// The venue's counts after the request (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S,
+    /// X-MBX-ORDER-COUNT-1M); -1: not counted (the fault refused it first), no headers.
+    std::int64_t used_weight_1m = -1;
+    std::int64_t order_count_10s = -1;
+    std::int64_t order_count_1m = -1;
 };
 
 class futures_api final : private exec::exec_report_sink {
@@ -91,6 +100,8 @@ public:
     futures_api(const futures_api&) = delete;
     futures_api& operator=(const futures_api&) = delete;
 
+    /// The venue's request weight and order counts of this API (limits from market.limits).
+    [[nodiscard]] const usage_counter& usage() const { return usage_; }
     /// True for the paths this class answers.
     [[nodiscard]] static bool serves(std::string_view path);
     /// One request. query: the raw query string (without '?'); body: the raw body; api_key:
@@ -154,6 +165,12 @@ private:
     futures_answer signed_request(std::string_view method, std::string_view path,
                                   std::string_view query, std::string_view body,
                                   std::int64_t now_ms);
+    /// handle() after the rate limits.
+    futures_answer answer(std::string_view method, std::string_view path, std::string_view query,
+                          std::string_view body, std::string_view api_key, std::int64_t now_ms);
+    /// REQUEST_WEIGHT of a request, from Binance's USD-M documentation.
+    static std::int64_t request_weight(std::string_view method, std::string_view path,
+                                       std::string_view query);
     futures_answer listen_key(std::string_view method, std::int64_t now_ms);
     futures_answer place(const params& p, std::int64_t now_ms);
     futures_answer cancel(const params& p, std::int64_t now_ms);
@@ -207,6 +224,7 @@ private:
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     rate_limit_windows limits_;        ///< The rate limit fault (venue time).
+    usage_counter usage_;              ///< The venue's own counts (venue time).
     std::int64_t clock_offset_ms_ = 0; ///< Venue clock minus wall clock.
     futures_api_stats stats_;
 };

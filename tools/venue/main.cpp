@@ -135,6 +135,32 @@ int main(int argc, char** argv) {
     app.add_flag("--no-resting-fills", no_resting_fills,
                  "A resting order does not fill when the book moves through it: an order through "
                  "the book takes what the top level offers and its rest waits (partial fills)");
+    venue::venue_limits limits;
+    app.add_option("--weight-limit", limits.spot_weight_per_minute,
+                   "Spot WebSocket API request weight per minute (advertised; enforced when given)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--order-limit-10s", limits.spot_orders_per_10s, "Spot new orders per 10 s")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--order-limit-day", limits.spot_orders_per_day, "Spot new orders per day")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--futures-weight-limit", limits.futures_weight_per_minute,
+                   "USD-M futures request weight per minute")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--futures-order-limit-10s", limits.futures_orders_per_10s,
+                   "USD-M futures new orders per 10 s")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--futures-order-limit-1m", limits.futures_orders_per_minute,
+                   "USD-M futures new orders per minute")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_flag("--enforce-limits", limits.enforced,
+                 "Refuse requests over the limits (429 -1003 / -1015); without it, and without "
+                 "any limit flag, requests are counted and reported only");
     app.add_flag("--verbose", server_options.verbose, "Log sessions and control requests");
 
     CLI11_PARSE(app, argc, argv);
@@ -166,6 +192,12 @@ int main(int argc, char** argv) {
     net::io_loop loop;
     venue::market_state market;
     market.futures = futures;
+    for (const char* flag :
+         {"--weight-limit", "--order-limit-10s", "--order-limit-day", "--futures-weight-limit",
+          "--futures-order-limit-10s", "--futures-order-limit-1m"}) {
+        limits.enforced = limits.enforced || app.count(flag) > 0;
+    }
+    market.limits = limits;
     auto server = std::make_unique<venue::venue_server>(loop, market, server_options);
     std::unique_ptr<venue::replay_market> replay;
     std::unique_ptr<venue::synthetic_market> generator;

@@ -174,8 +174,30 @@ std::string market_state::render_snapshot(std::size_t index, std::size_t limit, 
 std::string market_state::render_exchange_info(bool futures_api, std::int64_t now_ms) const {
     std::string out = "{\"timezone\":\"UTC\",\"serverTime\":";
     append_int(out, now_ms);
-    out += ",\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\","
-           "\"intervalNum\":1,\"limit\":6000}],\"exchangeFilters\":[],\"symbols\":[";
+    const auto rule = [&out](std::string_view type, std::string_view interval, int number,
+                             std::int64_t limit) {
+        out += "{\"rateLimitType\":\"";
+        out += type;
+        out += "\",\"interval\":\"";
+        out += interval;
+        out += "\",\"intervalNum\":" + std::to_string(number) +
+               ",\"limit\":" + std::to_string(limit) + "}";
+    };
+    out += ",\"rateLimits\":[";
+    if (futures_api) {
+        rule("REQUEST_WEIGHT", "MINUTE", 1, limits.futures_weight_per_minute);
+        out += ',';
+        rule("ORDERS", "MINUTE", 1, limits.futures_orders_per_minute);
+        out += ',';
+        rule("ORDERS", "SECOND", 10, limits.futures_orders_per_10s);
+    } else {
+        rule("REQUEST_WEIGHT", "MINUTE", 1, limits.spot_weight_per_minute);
+        out += ',';
+        rule("ORDERS", "SECOND", 10, limits.spot_orders_per_10s);
+        out += ',';
+        rule("ORDERS", "DAY", 1, limits.spot_orders_per_day);
+    }
+    out += "],\"exchangeFilters\":[],\"symbols\":[";
     for (std::size_t i = 0; i < symbols_.size(); ++i) {
         const symbol_state& symbol = symbols_[i];
         const std::string quote = symbol.name.ends_with("USDT") ? "USDT" : "USD";

@@ -63,6 +63,23 @@ struct symbol_state {
     std::uint64_t withheld = 0; ///< Diffs withheld so far.
 };
 
+/// The request limits the venue advertises in exchangeInfo's rateLimits, counts and (when
+/// enforced) keeps to (see usage_counter). Defaults: Binance's, spot (6,000 weight a minute, 100
+/// orders per 10 s, 200,000 a day) and USD-M futures (2,400 weight a minute, 300 orders per 10 s,
+/// 1,200 a minute).
+struct venue_limits {
+    std::int64_t spot_weight_per_minute = 6'000;
+    std::int64_t spot_orders_per_10s = 100;
+    std::int64_t spot_orders_per_day = 200'000;
+    std::int64_t futures_weight_per_minute = 2'400;
+    std::int64_t futures_orders_per_10s = 300;
+    std::int64_t futures_orders_per_minute = 1'200;
+    /// Requests over a limit are refused (429). Off: counted and reported only, so that a test
+    /// may send more than Binance's limits allow (--enforce-limits, or any limit flag, turns it
+    /// on).
+    bool enforced = false;
+};
+
 class market_state {
 public:
     /// Adds a symbol (upper-case name) or returns the existing one's index.
@@ -80,6 +97,8 @@ public:
 
     /// Futures flavour: depth diffs carry "pu", bookTicker carries "e", snapshots carry E/T.
     bool futures = false;
+    /// Request limits of both APIs (flags --weight-limit, --order-limit-10s, ...).
+    venue_limits limits;
 
     /// REST snapshot body, best `limit` levels a side.
     [[nodiscard]] std::string render_snapshot(std::size_t index, std::size_t limit,

@@ -91,6 +91,8 @@ struct order_api::parsed_request {
 
 order_api::order_api(market_state& market, order_api_options options)
     : market_(market), options_(std::move(options)), signer_(options_.api_secret),
+      usage_(market.limits.spot_weight_per_minute, market.limits.spot_orders_per_10s,
+             market.limits.spot_orders_per_day, 86'400'000, market.limits.enforced),
       balances_(options_.balances_e8),
       balances_updated_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
@@ -451,7 +453,65 @@ std::string order_api::balances_json() const {
     return balances_.json();
 }
 
+namespace {
+
+/// REQUEST_WEIGHT of a WebSocket API request, as Binance's documentation gives it
+/// (openOrders.status as quoter sends it: with a symbol; myTrades 5 with an orderId, else 20).
+std::int64_t method_weight(std::string_view method, dom::object root) {
+    if (method == "myTrades") {
+        dom::object params;
+        dom::element order_id;
+        const bool one_order = root.at_key("params").get(params) == simdjson::SUCCESS &&
+                               params.at_key("orderId").get(order_id) == simdjson::SUCCESS;
+        return one_order ? 5 : 20;
+    }
+    if (method == "order.status") {
+        return 4;
+    }
+    if (method == "openOrders.status") {
+        return 6;
+    }
+    if (method == "account.status") {
+        return 20;
+    }
+    if (method == "session.logon" || method.starts_with("userDataStream.")) {
+        return 2;
+    }
+    return 1; // order.place, order.cancel, order.cancelReplace, openOrders.cancelAll, time, ping
+}
+
+} // namespace
+
+std::string order_api::render_usage() const {
+    const auto entry = [](std::string_view type, std::string_view interval, int number,
+                          std::int64_t limit, std::int64_t count) {
+        return "{\"rateLimitType\":\"" + std::string(type) + "\",\"interval\":\"" +
+               std::string(interval) + "\",\"intervalNum\":" + std::to_string(number) +
+               ",\"limit\":" + std::to_string(limit) + ",\"count\":" + std::to_string(count) + "}";
+    };
+    std::string out =
+        "[" + entry("REQUEST_WEIGHT", "MINUTE", 1, usage_.weight_limit(), usage_.weight());
+    if (usage_report_ == usage_report::weight_and_orders) {
+        out += "," + entry("ORDERS", "SECOND", 10, usage_.orders_10s_limit(), usage_.orders_10s()) +
+               "," + entry("ORDERS", "DAY", 1, usage_.orders_long_limit(), usage_.orders_long());
+    }
+    return out + "]";
+}
+
 std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms,
+                              api_session* session) {
+    usage_report_ = usage_report::none;
+    std::string out = answer(request, wall_now_ms, session);
+    // Binance adds the counts to every answer of a counted request (returnRateLimits defaults
+    // to true); new orders list the ORDERS windows too.
+    if (!out.empty() && out.back() == '}' && usage_report_ != usage_report::none) {
+        out.pop_back();
+        out += ",\"rateLimits\":" + render_usage() + "}";
+    }
+    return out;
+}
+
+std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms,
                               api_session* session) {
     ++stats_.requests;
     const std::int64_t now_ms = wall_now_ms + clock_offset_ms_;
@@ -492,6 +552,30 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
                                            stats_.requests_in_backoff);
         verdict.status != 0) {
         return rate_frame(verdict.status, verdict.until_ms);
+    }
+    const bool new_order = parsed.method == "order.place" || parsed.method == "order.cancelReplace";
+    const auto usage = usage_.admit(now_ms, method_weight(parsed.method, root), new_order);
+    usage_report_ = new_order ? usage_report::weight_and_orders : usage_report::weight;
+    if (usage.code == -1003) {
+        ++stats_.weight_limit_answers;
+        return "{\"id\":" + parsed.id +
+               ",\"status\":429,\"error\":{\"code\":-1003,\"msg\":\"Too much request weight "
+               "used; current limit is " +
+               std::to_string(usage.limit) +
+               " request weight per 1 MINUTE. Please use WebSocket Streams for live updates to "
+               "avoid polling the API.\",\"data\":{\"serverTime\":" +
+               std::to_string(now_ms) + ",\"retryAfter\":" + std::to_string(usage.until_ms) + "}}}";
+    }
+    if (usage.code == -1015) {
+        ++stats_.order_limit_answers;
+        const bool per_day = usage.until_ms - now_ms > 10'000;
+        return "{\"id\":" + parsed.id +
+               ",\"status\":429,\"error\":{\"code\":-1015,\"msg\":\"Too many new orders; "
+               "current limit is " +
+               std::to_string(usage.limit) +
+               (per_day ? " orders per DAY." : " orders per 10 SECOND.") +
+               "\",\"data\":{\"serverTime\":" + std::to_string(now_ms) +
+               ",\"retryAfter\":" + std::to_string(usage.until_ms) + "}}}";
     }
     if (parsed.method == "time") {
         ++stats_.time_requests;

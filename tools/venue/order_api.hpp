@@ -82,7 +82,11 @@ struct order_api_stats {
     std::uint64_t replace_requests = 0;     ///< order.cancelReplace requests received.
     std::uint64_t replaces_done = 0;        ///< Of those, both halves succeeded.
     std::uint64_t answers_429 = 0;          ///< Requests answered 429 (rate limit fault).
-    std::uint64_t answers_418 = 0;          ///< Requests answered 418 (banned).
+    /// Requests answered 429 because the venue's own counts were full (see usage_counter):
+    /// -1003 (request weight) and -1015 (orders); not executed.
+    std::uint64_t weight_limit_answers = 0;
+    std::uint64_t order_limit_answers = 0;
+    std::uint64_t answers_418 = 0; ///< Requests answered 418 (banned).
     /// Requests that arrived after a 429 and before its retryAfter: each one turns into a ban.
     std::uint64_t requests_in_backoff = 0;
     std::uint64_t clock_rejects = 0;      ///< Requests refused -1021 (timestamp outside window).
@@ -111,6 +115,8 @@ public:
                                      api_session* session = nullptr);
 
     [[nodiscard]] const order_api_stats& stats() const { return stats_; }
+    /// The venue's request weight and order counts of this API (limits from market.limits).
+    [[nodiscard]] const usage_counter& usage() const { return usage_; }
     /// Orders resting on the venue (every symbol).
     [[nodiscard]] std::size_t open_order_count() const;
     /// Their client order ids, as a JSON array of strings.
@@ -179,6 +185,12 @@ public:
 private:
     struct parsed_request;
 
+    /// What the rateLimits array of the answer being made lists.
+    enum class usage_report : std::uint8_t { none, weight, weight_and_orders };
+
+    /// handle() without the rateLimits array.
+    std::string answer(std::string_view request, std::int64_t wall_now_ms, api_session* session);
+    [[nodiscard]] std::string render_usage() const;
     void on_exec_report(const exec::exec_report& report) noexcept override;
     void ensure_exchange();
     void show_book(std::size_t symbol, std::int64_t now_ms);
@@ -230,7 +242,9 @@ private:
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     std::uint32_t lose_cancel_alls_ = 0;
-    rate_limit_windows limits_;        ///< The rate limit fault (venue time).
+    rate_limit_windows limits_; ///< The rate limit fault (venue time).
+    usage_counter usage_;       ///< The venue's own counts (venue time).
+    usage_report usage_report_ = usage_report::none;
     std::int64_t clock_offset_ms_ = 0; ///< Venue clock minus wall clock.
     std::int64_t engine_ms_ = 0;       ///< Latest time the matching engine was shown.
     std::int64_t silent_until_ms_ = 0; ///< Requests are swallowed until then.

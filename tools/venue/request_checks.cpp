@@ -52,6 +52,49 @@ rate_limit_windows::verdict rate_limit_windows::check(std::int64_t venue_ms,
     return {};
 }
 
+usage_counter::usage_counter(std::int64_t weight_per_minute, std::int64_t orders_per_10s,
+                             std::int64_t orders_per_long_window, std::int64_t long_window_ms,
+                             bool enforce)
+    : weight_{60'000, weight_per_minute}, orders_10s_{10'000, orders_per_10s},
+      orders_long_{long_window_ms, orders_per_long_window}, enforce_(enforce) {}
+
+void usage_counter::window::roll(std::int64_t venue_ms) {
+    const std::int64_t start = venue_ms - venue_ms % length_ms;
+    if (start != start_ms) {
+        start_ms = start;
+        count = 0;
+    }
+}
+
+void usage_counter::window::add(std::int64_t amount) {
+    count += amount;
+    peak = std::max(peak, count);
+}
+
+usage_counter::verdict usage_counter::admit(std::int64_t venue_ms, std::int64_t weight,
+                                            bool new_order) {
+    weight_.roll(venue_ms);
+    orders_10s_.roll(venue_ms);
+    orders_long_.roll(venue_ms);
+    if (enforce_ && weight_.count + weight > weight_.limit) {
+        ++weight_refusals_;
+        return {-1003, weight_.end_ms(), weight_.limit};
+    }
+    weight_.add(weight);
+    if (!new_order) {
+        return {};
+    }
+    for (const window* full : {&orders_10s_, &orders_long_}) {
+        if (enforce_ && full->count + 1 > full->limit) {
+            ++order_refusals_;
+            return {-1015, full->end_ms(), full->limit};
+        }
+    }
+    orders_10s_.add(1);
+    orders_long_.add(1);
+    return {};
+}
+
 bool apply_report(tracked_order& order, const exec::exec_report& report) {
     switch (report.kind) {
     case exec::exec_kind::ack:

@@ -49,6 +49,65 @@ struct rate_limit_windows {
                   std::uint64_t& requests_in_backoff);
 };
 
+/// The venue's own request counts, kept as Binance keeps them: fixed windows of the UTC clock
+/// (the current minute, the current 10 s, the current day or minute for the long order window),
+/// request weight for every request and one order for every new order. A request that would go
+/// over a limit is refused and not executed: 429 -1003 (weight; counts nothing) or 429 -1015
+/// (orders; its weight counts, as Binance counts it). Peaks and refusals are kept for
+/// /control/stats.
+class usage_counter {
+public:
+    /// long_window_ms: the second order window (86,400,000 for spot's day, 60,000 for USD-M
+    /// futures' minute).
+    /// enforce false: count and report only, refuse nothing.
+    usage_counter(std::int64_t weight_per_minute, std::int64_t orders_per_10s,
+                  std::int64_t orders_per_long_window, std::int64_t long_window_ms, bool enforce);
+
+    struct verdict {
+        int code = 0;              ///< 0: within the limits (counted); -1003 or -1015: refused.
+        std::int64_t until_ms = 0; ///< Refused: end of the window that is full (venue time).
+        std::int64_t limit = 0;    ///< Refused: that window's limit.
+    };
+    /// Counts a request of `weight` at venue_ms (and one order when new_order) unless a limit
+    /// would be exceeded.
+    verdict admit(std::int64_t venue_ms, std::int64_t weight, bool new_order);
+
+    /// Counts of the windows current at the last admit().
+    [[nodiscard]] std::int64_t weight() const { return weight_.count; }
+    [[nodiscard]] std::int64_t orders_10s() const { return orders_10s_.count; }
+    [[nodiscard]] std::int64_t orders_long() const { return orders_long_.count; }
+    [[nodiscard]] std::int64_t weight_limit() const { return weight_.limit; }
+    [[nodiscard]] std::int64_t orders_10s_limit() const { return orders_10s_.limit; }
+    [[nodiscard]] std::int64_t orders_long_limit() const { return orders_long_.limit; }
+
+    /// Highest count any window reached.
+    [[nodiscard]] std::int64_t peak_weight() const { return weight_.peak; }
+    [[nodiscard]] std::int64_t peak_orders_10s() const { return orders_10s_.peak; }
+    [[nodiscard]] std::int64_t peak_orders_long() const { return orders_long_.peak; }
+    /// Requests refused because a count would have gone over its limit.
+    [[nodiscard]] std::uint64_t weight_refusals() const { return weight_refusals_; }
+    [[nodiscard]] std::uint64_t order_refusals() const { return order_refusals_; }
+
+private:
+    struct window {
+        std::int64_t length_ms = 0;
+        std::int64_t limit = 0;
+        std::int64_t start_ms = -1; ///< Start of the current window.
+        std::int64_t count = 0;
+        std::int64_t peak = 0;
+
+        void roll(std::int64_t venue_ms);
+        [[nodiscard]] std::int64_t end_ms() const { return start_ms + length_ms; }
+        void add(std::int64_t amount);
+    };
+    window weight_;
+    window orders_10s_;
+    window orders_long_;
+    bool enforce_ = true;
+    std::uint64_t weight_refusals_ = 0;
+    std::uint64_t order_refusals_ = 0;
+};
+
 /// One trade of an order, as the trade lists (spot myTrades, futures userTrades) show it.
 struct order_trade {
     std::int64_t trade_id = 0;

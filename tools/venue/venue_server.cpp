@@ -359,6 +359,11 @@ struct server_core : std::enable_shared_from_this<server_core> {
         if (answer.retry_after_s > 0) {
             response.set(http::field::retry_after, std::to_string(answer.retry_after_s));
         }
+        if (answer.used_weight_1m >= 0) {
+            response.set("X-MBX-USED-WEIGHT-1M", std::to_string(answer.used_weight_1m));
+            response.set("X-MBX-ORDER-COUNT-10S", std::to_string(answer.order_count_10s));
+            response.set("X-MBX-ORDER-COUNT-1M", std::to_string(answer.order_count_1m));
+        }
         respond(std::move(response));
     }
 
@@ -702,6 +707,13 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("replace_requests", orders.stats().replace_requests);
         add("replaces_done", orders.stats().replaces_done);
         add("answers_429", orders.stats().answers_429);
+        add("weight_limit_answers", orders.stats().weight_limit_answers);
+        add("order_limit_answers", orders.stats().order_limit_answers);
+        add("peak_weight_1m", static_cast<std::uint64_t>(orders.usage().peak_weight()));
+        add("peak_orders_10s", static_cast<std::uint64_t>(orders.usage().peak_orders_10s()));
+        add("peak_orders_1d", static_cast<std::uint64_t>(orders.usage().peak_orders_long()));
+        add("weight_limit", static_cast<std::uint64_t>(orders.usage().weight_limit()));
+        add("order_limit_10s", static_cast<std::uint64_t>(orders.usage().orders_10s_limit()));
         add("answers_418", orders.stats().answers_418);
         add("requests_in_backoff", orders.stats().requests_in_backoff);
         add("clock_rejects", orders.stats().clock_rejects);
@@ -733,6 +745,13 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("countdowns_armed", futures.countdowns_armed());
         add("futures_silenced", futures.stats().silenced);
         add("futures_answers_429", futures.stats().answers_429);
+        add("futures_weight_limit_answers", futures.stats().weight_limit_answers);
+        add("futures_order_limit_answers", futures.stats().order_limit_answers);
+        add("futures_peak_weight_1m", static_cast<std::uint64_t>(futures.usage().peak_weight()));
+        add("futures_peak_orders_10s",
+            static_cast<std::uint64_t>(futures.usage().peak_orders_10s()));
+        add("futures_peak_orders_1m",
+            static_cast<std::uint64_t>(futures.usage().peak_orders_long()));
         add("futures_answers_418", futures.stats().answers_418);
         add("futures_requests_in_backoff", futures.stats().requests_in_backoff);
         add("futures_clock_rejects", futures.stats().clock_rejects);

@@ -116,6 +116,11 @@ struct exchange_section {
     std::chrono::milliseconds futures_countdown_ms{120'000};
     /// USD-M futures: the listenKey keep-alive (PUT) interval.
     std::chrono::milliseconds listen_key_keepalive_ms{1'800'000};
+    /// The account's limits the order rate limiter keeps to, when they differ from Binance's
+    /// published ones (0: Binance's, spot 6,000 weight a minute and 100 orders per 10 s, USD-M
+    /// 2,400 and 300).
+    std::uint32_t weight_limit_1m = 0;
+    std::uint32_t order_limit_10s = 0;
 };
 
 /// [symbol]: the symbol's filters as exchangeInfo gives them, as exact decimal text.

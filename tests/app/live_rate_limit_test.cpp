@@ -1,0 +1,158 @@
+// `quoter run --mode live` against quoter-venue with small request limits: the venue counts
+// request weight per minute and new orders per 10 s as Binance does (fixed windows of the UTC
+// clock) and refuses what goes over with 429, so its peaks say whether quoter ever sent more than
+// the account may. A fast market makes quoter want more orders than the limit allows; the first
+// case holds quoter's limiter to the venue's limits, the second tells quoter a larger one than
+// the venue enforces, and the venue catches it. USD-M futures (REST) is held to its limits the
+// same way.
+#include "live_test_support.hpp"
+#include "net/venue_process.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using quoter::net::testing::venue_process;
+using namespace quoter::test::live;
+
+constexpr int venue_weight_limit = 300;
+constexpr int venue_order_limit_10s = 10;
+
+/// The venue: one symbol moving 50 times a second (quoter wants a new quote on most moves),
+/// with small limits (of the spot or the futures API).
+venue_process limited_venue(bool futures = false) {
+    if (futures) {
+        return venue_process({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "48",
+                              "--futures", "--futures-weight-limit",
+                              std::to_string(venue_weight_limit), "--futures-order-limit-10s",
+                              std::to_string(venue_order_limit_10s)});
+    }
+    return venue_process({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "47",
+                          "--weight-limit", std::to_string(venue_weight_limit), "--order-limit-10s",
+                          std::to_string(venue_order_limit_10s)});
+}
+
+/// A live configuration at the venue (spot, or USD-M futures); exchange_limits: the [exchange]
+/// rate-limit lines.
+std::string limited_config(const venue_process& venue, const std::string& exchange_limits,
+                           bool futures = false) {
+    return "[engine]\nmode = \"live\"\nmarket = \"" +
+           std::string(futures ? "usdm_futures" : "spot") +
+           "\"\nsymbol = \"BTCUSDT\"\ntestnet = true\n\n[exchange]\n" + exchange_limits +
+           (futures ? "\n[exchange.usdm_futures_testnet]\n" : "\n[exchange.spot_testnet]\n") +
+           "rest_url = \"" + venue.http_url() + "\"\nws_url = \"" + venue.ws_url() +
+           "\"\nws_api_url = \"" + venue.ws_url() + (futures ? "/ws-fapi/v1" : "/ws-api/v3") +
+           "\"\n\n[strategy.linear]\nspread_bps = 1.0\n\n"
+           // Every move of the mid is a new quote.
+           "[quotes]\nrefresh_tolerance_bps = 0.0\n\n"
+           // Requests the limiter holds back count in the API error storm, which would kill
+           // quoter after five: off, so that it keeps wanting more than it may send.
+           "[risk.triggers]\napi_error_storm_count = 0\n";
+}
+
+/// The number before `label` in text ("3 answered 429" -> 3), or -1.
+long long count_before(const std::string& text, const std::string& label) {
+    const std::size_t at = text.find(" " + label);
+    if (at == std::string::npos || at == 0) {
+        return -1;
+    }
+    const std::size_t start = text.find_last_of(" :", at - 1);
+    return std::atoll(text.c_str() + (start == std::string::npos ? 0 : start + 1));
+}
+
+/// Runs quoter until the venue has counted orders of more than one 10 s window, then stops it;
+/// its exit summary. placed: the venue's counter of accepted orders.
+std::string run_until_limited(const fs::path& config, venue_stats& stats,
+                              const char* placed = "orders_placed") {
+    auto quoter = start_live_quoter(config, "app-live-rate-limit");
+    // More than one window's worth: quoter has run into the limit at least once.
+    CHECK(stats.wait_for(
+              placed, [](long long n) { return n > venue_order_limit_10s + 2; }, 40s) >
+          venue_order_limit_10s + 2);
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(40s) == 0);
+    INFO(quoter.err());
+    return quoter.out();
+}
+
+} // namespace
+
+TEST_CASE("live: quoter keeps to the venue's request limits; the venue catches a client that "
+          "does not",
+          "[app][venue][live][rate_limit]") {
+    SECTION("limiter told the venue's limits: peaks within them, no over-limit 429") {
+        venue_process venue = limited_venue();
+        quoter::test::temp_dir dir("app-live-rate-limit");
+        const fs::path config = write_config(
+            dir, limited_config(venue, "weight_limit_1m = " + std::to_string(venue_weight_limit) +
+                                           "\norder_limit_10s = " +
+                                           std::to_string(venue_order_limit_10s) + "\n"));
+        venue_stats stats(venue);
+        const std::string out = run_until_limited(config, stats);
+        const std::string counters = stats.read();
+        INFO(out << counters);
+        CHECK(stats.get("peak_orders_10s") >= 1);
+        CHECK(stats.get("peak_orders_10s") <= venue_order_limit_10s);
+        CHECK(stats.get("peak_weight_1m") <= venue_weight_limit);
+        CHECK(stats.get("order_limit_answers") == 0);
+        CHECK(stats.get("weight_limit_answers") == 0);
+        CHECK(stats.get("answers_429") == 0);
+        // quoter wanted more than it sent: its limiter held requests back.
+        CHECK(summary_count(out, "orders") >= 1);
+        CHECK(summary_count(out, "rate limits:") > 0);
+        CHECK(count_before(out, "answered 429") == 0);
+        CHECK(out.find("open orders at stop: none") != std::string::npos);
+    }
+
+    SECTION("limiter told ten times the venue's order limit: the venue refuses the excess") {
+        venue_process venue = limited_venue();
+        quoter::test::temp_dir dir("app-live-rate-limit");
+        const fs::path config = write_config(
+            dir, limited_config(venue, "weight_limit_1m = " + std::to_string(venue_weight_limit) +
+                                           "\norder_limit_10s = " +
+                                           std::to_string(10 * venue_order_limit_10s) + "\n"));
+        venue_stats stats(venue);
+        const std::string out = run_until_limited(config, stats);
+        const std::string counters = stats.read();
+        INFO(out << counters);
+        // The venue never lets more through than its limit, and counts what it refused.
+        CHECK(stats.get("peak_orders_10s") == venue_order_limit_10s);
+        CHECK(stats.get("order_limit_answers") >= 1);
+        CHECK(count_before(out, "answered 429") >= 1);
+    }
+}
+
+TEST_CASE("live futures: quoter keeps to the venue's request limits",
+          "[app][venue][live][rate_limit]") {
+    venue_process venue = limited_venue(true);
+    quoter::test::temp_dir dir("app-live-rate-limit");
+    const fs::path config = write_config(
+        dir,
+        limited_config(venue,
+                       "weight_limit_1m = " + std::to_string(venue_weight_limit) +
+                           "\norder_limit_10s = " + std::to_string(venue_order_limit_10s) + "\n",
+                       true));
+    venue_stats stats(venue);
+    const std::string out = run_until_limited(config, stats, "futures_orders_placed");
+    const std::string counters = stats.read();
+    INFO(out << counters);
+    CHECK(stats.get("futures_peak_orders_10s") >= 1);
+    CHECK(stats.get("futures_peak_orders_10s") <= venue_order_limit_10s);
+    CHECK(stats.get("futures_peak_weight_1m") <= venue_weight_limit);
+    CHECK(stats.get("futures_order_limit_answers") == 0);
+    CHECK(stats.get("futures_weight_limit_answers") == 0);
+    CHECK(stats.get("futures_answers_429") == 0);
+    CHECK(summary_count(out, "rate limits:") > 0);
+    CHECK(count_before(out, "answered 429") == 0);
+    CHECK(out.find("open orders at stop: none") != std::string::npos);
+}
