@@ -1,5 +1,7 @@
 #include "quoter/risk/pre_trade.hpp"
 
+#include "quoter/core/notional.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -20,21 +22,6 @@ constexpr double bps_per_unit = 10'000.0;
 [[nodiscard]] double notional_to_quote(const core::symbol_spec& spec, std::int64_t units) noexcept {
     return static_cast<double>(units) /
            static_cast<double>(core::pow10(spec.price_decimals() + spec.qty_decimals()));
-}
-
-/// spec.notional_units(p, q) without its 128-bit product when every partial product fits in 64
-/// bits (every realistic order): the same exact value.
-[[nodiscard]] std::int64_t notional_units(const core::symbol_spec& spec, core::price p,
-                                          core::qty q) noexcept {
-    std::int64_t price_units = 0;
-    std::int64_t qty_units = 0;
-    std::int64_t notional = 0;
-    if (__builtin_mul_overflow(p.ticks(), spec.tick_units(), &price_units) ||
-        __builtin_mul_overflow(q.lots(), spec.step_units(), &qty_units) ||
-        __builtin_mul_overflow(price_units, qty_units, &notional)) [[unlikely]] {
-        return spec.notional_units(p, q);
-    }
-    return notional;
 }
 
 /// Where the rejections of a dry run (pre_trade_checker::rehearse) go: they describe no order.
@@ -133,7 +120,7 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
         return reject(reject_reason::invalid_qty, 1.0, static_cast<double>(order.qty.lots()), order,
                       now);
     }
-    const std::int64_t order_notional_units = notional_units(spec, order.price, order.qty);
+    const std::int64_t order_notional_units = core::exact_notional_units(spec, order.price, order.qty);
     if (order_notional_units < spec.min_notional_units()) {
         return reject(reject_reason::below_min_notional,
                       notional_to_quote(spec, spec.min_notional_units()),

@@ -1,5 +1,6 @@
 #include "quoter/strategy/quoting.hpp"
 
+#include "quoter/core/notional.hpp"
 #include "quoter/strategy/quote_models.hpp"
 
 #include <algorithm>
@@ -22,18 +23,8 @@ bool sane(core::price p) noexcept {
     return p.ticks() > 0 && p.ticks() < max_sane_ticks;
 }
 
-/// spec.meets_min_notional(p, q) without its 128-bit product when the notional fits in 64 bits
-/// (every realistic quote): the same exact comparison, inline.
 bool meets_min_notional(const core::symbol_spec& spec, core::price p, core::qty q) noexcept {
-    std::int64_t price_units = 0;
-    std::int64_t qty_units = 0;
-    std::int64_t notional = 0;
-    if (__builtin_mul_overflow(p.ticks(), spec.tick_units(), &price_units) ||
-        __builtin_mul_overflow(q.lots(), spec.step_units(), &qty_units) ||
-        __builtin_mul_overflow(price_units, qty_units, &notional)) [[unlikely]] {
-        return spec.meets_min_notional(p, q);
-    }
-    return notional >= spec.min_notional_units();
+    return core::exact_notional_units(spec, p, q) >= spec.min_notional_units();
 }
 
 } // namespace

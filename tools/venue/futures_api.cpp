@@ -658,14 +658,25 @@ const tracked_order* futures_api::find_order(std::size_t symbol, const params& p
     return found;
 }
 
-futures_answer futures_api::cancel(const params& p, std::int64_t now_ms) {
-    const std::string* symbol_name = param(p, "symbol");
-    if (symbol_name == nullptr) {
-        return missing("symbol");
+std::optional<std::size_t> futures_api::required_symbol(const params& p,
+                                                        futures_answer& refusal) const {
+    const std::string* name = param(p, "symbol");
+    if (name == nullptr) {
+        refusal = missing("symbol");
+        return std::nullopt;
     }
-    const auto symbol = market_.find(*symbol_name);
+    const auto symbol = market_.find(*name);
     if (!symbol) {
-        return error(400, -1121, "Invalid symbol.");
+        refusal = error(400, -1121, "Invalid symbol.");
+    }
+    return symbol;
+}
+
+futures_answer futures_api::cancel(const params& p, std::int64_t now_ms) {
+    futures_answer refusal;
+    const auto symbol = required_symbol(p, refusal);
+    if (!symbol) {
+        return refusal;
     }
     if (param(p, "origClientOrderId") == nullptr && param(p, "orderId") == nullptr) {
         return missing("orderId");
@@ -709,26 +720,20 @@ std::size_t futures_api::cancel_symbol(std::size_t symbol, std::int64_t now_ms) 
 }
 
 futures_answer futures_api::cancel_all(const params& p, std::int64_t now_ms) {
-    const std::string* symbol_name = param(p, "symbol");
-    if (symbol_name == nullptr) {
-        return missing("symbol");
-    }
-    const auto symbol = market_.find(*symbol_name);
+    futures_answer refusal;
+    const auto symbol = required_symbol(p, refusal);
     if (!symbol) {
-        return error(400, -1121, "Invalid symbol.");
+        return refusal;
     }
     (void)cancel_symbol(*symbol, now_ms);
     return ok(R"({"code":200,"msg":"The operation of cancel all open order is done."})");
 }
 
 futures_answer futures_api::query_order(const params& p) const {
-    const std::string* symbol_name = param(p, "symbol");
-    if (symbol_name == nullptr) {
-        return missing("symbol");
-    }
-    const auto symbol = market_.find(*symbol_name);
+    futures_answer refusal;
+    const auto symbol = required_symbol(p, refusal);
     if (!symbol) {
-        return error(400, -1121, "Invalid symbol.");
+        return refusal;
     }
     if (param(p, "origClientOrderId") == nullptr && param(p, "orderId") == nullptr) {
         return missing("orderId");
@@ -741,13 +746,10 @@ futures_answer futures_api::query_order(const params& p) const {
 }
 
 futures_answer futures_api::user_trades(const params& p) {
-    const std::string* symbol_name = param(p, "symbol");
-    if (symbol_name == nullptr) {
-        return missing("symbol");
-    }
-    const auto symbol = market_.find(*symbol_name);
+    futures_answer refusal;
+    const auto symbol = required_symbol(p, refusal);
     if (!symbol) {
-        return error(400, -1121, "Invalid symbol.");
+        return refusal;
     }
     ++stats_.trade_lists;
     const std::string* order_id = param(p, "orderId");

@@ -159,6 +159,11 @@ public:
 private:
     using params = std::map<std::string, std::string, std::less<>>;
 
+    /// The symbol a request names; when it names none or an unknown one, nothing, with the
+    /// answer refusing the request in refusal.
+    [[nodiscard]] std::optional<std::size_t> required_symbol(const params& p,
+                                                             futures_answer& refusal) const;
+
     void on_exec_report(const exec::exec_report& report) noexcept override;
     void ensure_exchange();
     void show_book(std::size_t symbol, std::int64_t now_ms);

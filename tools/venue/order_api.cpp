@@ -847,13 +847,10 @@ bool order_api::names_order(const tracked_order& order, std::size_t symbol,
 }
 
 std::string order_api::cancel(const parsed_request& request, std::int64_t now_ms) {
-    const std::string* symbol_name = request.param("symbol");
-    if (symbol_name == nullptr) {
-        return missing(request.id, "symbol");
-    }
-    const auto symbol = market_.find(*symbol_name);
+    std::string refusal;
+    const auto symbol = required_symbol(request, refusal);
     if (!symbol) {
-        return error_frame(request.id, 400, -1121, "Invalid symbol.");
+        return refusal;
     }
     const std::string* orig = request.param("origClientOrderId");
     const std::string* order_id = request.param("orderId");
@@ -963,14 +960,25 @@ std::string order_api::cancel_replace(const parsed_request& request, std::int64_
     return frame(400, -2022, "Order cancel-replace failed.", halves);
 }
 
-std::string order_api::order_status(const parsed_request& request) {
-    const std::string* symbol_name = request.param("symbol");
-    if (symbol_name == nullptr) {
-        return missing(request.id, "symbol");
+std::optional<std::size_t> order_api::required_symbol(const parsed_request& request,
+                                                      std::string& refusal) const {
+    const std::string* name = request.param("symbol");
+    if (name == nullptr) {
+        refusal = missing(request.id, "symbol");
+        return std::nullopt;
     }
-    const auto symbol = market_.find(*symbol_name);
+    const auto symbol = market_.find(*name);
     if (!symbol) {
-        return error_frame(request.id, 400, -1121, "Invalid symbol.");
+        refusal = error_frame(request.id, 400, -1121, "Invalid symbol.");
+    }
+    return symbol;
+}
+
+std::string order_api::order_status(const parsed_request& request) {
+    std::string refusal;
+    const auto symbol = required_symbol(request, refusal);
+    if (!symbol) {
+        return refusal;
     }
     const std::string* orig = request.param("origClientOrderId");
     const std::string* order_id = request.param("orderId");
@@ -992,13 +1000,10 @@ std::string order_api::order_status(const parsed_request& request) {
 }
 
 std::string order_api::my_trades(const parsed_request& request) {
-    const std::string* symbol_name = request.param("symbol");
-    if (symbol_name == nullptr) {
-        return missing(request.id, "symbol");
-    }
-    const auto symbol = market_.find(*symbol_name);
+    std::string refusal;
+    const auto symbol = required_symbol(request, refusal);
     if (!symbol) {
-        return error_frame(request.id, 400, -1121, "Invalid symbol.");
+        return refusal;
     }
     ++stats_.trade_lists;
     const std::string* order_id = request.param("orderId");
@@ -1044,13 +1049,10 @@ std::string order_api::my_trades(const parsed_request& request) {
 }
 
 std::string order_api::cancel_all(const parsed_request& request, std::int64_t now_ms) {
-    const std::string* symbol_name = request.param("symbol");
-    if (symbol_name == nullptr) {
-        return missing(request.id, "symbol");
-    }
-    const auto symbol = market_.find(*symbol_name);
+    std::string refusal;
+    const auto symbol = required_symbol(request, refusal);
     if (!symbol) {
-        return error_frame(request.id, 400, -1121, "Invalid symbol.");
+        return refusal;
     }
     show_book(*symbol, now_ms);
     if (exchange_->cancel_all(static_cast<std::uint32_t>(*symbol), now_ms * core::ns_per_ms) !=

@@ -185,6 +185,11 @@ public:
 private:
     struct parsed_request;
 
+    /// The symbol a request names; when it names none or an unknown one, nothing, with the
+    /// answer refusing the request in refusal.
+    [[nodiscard]] std::optional<std::size_t> required_symbol(const parsed_request& request,
+                                                             std::string& refusal) const;
+
     /// What the rateLimits array of the answer being made lists.
     enum class usage_report : std::uint8_t { none, weight, weight_and_orders };
 
