@@ -611,11 +611,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             (void)funnel.trades_answered(order, {}, order_report_funnel::max_trade_attempts);
             return;
         }
-        const std::uint64_t id = take_io_id();
-        pending_request& q = pending[id % pending_slots];
-        q = pending_request{};
-        q.request_id = id;
-        q.kind = request_kind::trades;
+        pending_request& q = fresh_request(request_kind::trades);
+        const std::uint64_t id = q.request_id;
         q.order = order;
         q.exchange_id = exchange_id;
         q.attempt = attempt;
@@ -764,11 +761,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 !open.load(std::memory_order_relaxed)) {
                 continue;
             }
-            const std::uint64_t id = take_io_id();
-            pending_request& q = pending[id % pending_slots];
-            q = pending_request{};
-            q.request_id = id;
-            q.kind = request_kind::kill_check;
+            pending_request& q = fresh_request(request_kind::kill_check);
+            const std::uint64_t id = q.request_id;
             q.order.symbol = symbol;
             const std::string_view text = io_encoder.open_orders_status(
                 io_buffer, id, symbols[symbol].name().view(), now_ms + offset_ms.load());
@@ -805,11 +799,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return; // the query failed: ask again later (counted as an attempt)
         }
         counters.kill_resends.fetch_add(1, std::memory_order_relaxed);
-        const std::uint64_t id = take_io_id();
-        pending_request& q = pending[id % pending_slots];
-        q = pending_request{};
-        q.request_id = id;
-        q.kind = request_kind::cancel_all;
+        pending_request& q = fresh_request(request_kind::cancel_all);
+        const std::uint64_t id = q.request_id;
         q.order.symbol = p.order.symbol;
         const std::string_view text = io_encoder.cancel_all(
             io_buffer, id, symbols[p.order.symbol].name().view(), now_ms + offset_ms.load());
@@ -860,11 +851,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     void send_reconcile_query(request_kind kind, std::uint32_t symbol, std::int64_t now_ms) {
-        const std::uint64_t id = take_io_id();
-        pending_request& q = pending[id % pending_slots];
-        q = pending_request{};
-        q.request_id = id;
-        q.kind = kind;
+        pending_request& q = fresh_request(kind);
+        const std::uint64_t id = q.request_id;
         q.generation = reconcile_generation;
         q.order.symbol = symbol;
         const std::int64_t venue_ms = now_ms + offset_ms.load();
@@ -913,11 +901,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 counters.foreign_orders.fetch_add(1, std::memory_order_relaxed);
                 continue;
             }
-            const std::uint64_t id = take_io_id();
-            pending_request& q = pending[id % pending_slots];
-            q = pending_request{};
-            q.request_id = id;
-            q.kind = request_kind::reconcile_cancel;
+            pending_request& q = fresh_request(request_kind::reconcile_cancel);
+            const std::uint64_t id = q.request_id;
             q.generation = reconcile_generation;
             q.order.symbol = o.symbol;
             q.venue_id_size = static_cast<std::uint8_t>(std::min(text.size(), q.venue_id.size()));
@@ -1113,12 +1098,19 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         return id;
     }
 
-    void subscribe_user_data(std::int64_t now_ms) {
+    /// A cleared pending slot for a request the I/O thread writes itself, with a new id.
+    [[nodiscard]] pending_request& fresh_request(request_kind kind) noexcept {
         const std::uint64_t id = take_io_id();
         pending_request& q = pending[id % pending_slots];
         q = pending_request{};
         q.request_id = id;
-        q.kind = request_kind::subscribe;
+        q.kind = kind;
+        return q;
+    }
+
+    void subscribe_user_data(std::int64_t now_ms) {
+        pending_request& q = fresh_request(request_kind::subscribe);
+        const std::uint64_t id = q.request_id;
         const std::string_view text =
             session_auth ? io_encoder.session_user_data_subscribe(io_buffer, id)
                          : io_encoder.user_data_subscribe(io_buffer, id, now_ms + offset_ms.load());
@@ -1127,11 +1119,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     /// session.logon, first on every connection of an Ed25519 key.
     void send_logon(std::int64_t now_ms) {
-        const std::uint64_t id = take_io_id();
-        pending_request& q = pending[id % pending_slots];
-        q = pending_request{};
-        q.request_id = id;
-        q.kind = request_kind::logon;
+        pending_request& q = fresh_request(request_kind::logon);
+        const std::uint64_t id = q.request_id;
         send_own(io_encoder.session_logon(io_buffer, id, logon_signer, now_ms + offset_ms.load()),
                  q, now_ms);
     }
@@ -1231,11 +1220,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     /// order.status of one of this run's orders; step: a reconciliation waits for it.
     void send_status(const order_request& order, bool for_cancel, bool step,
                      std::uint32_t generation, std::int64_t now_ms) {
-        const std::uint64_t id = take_io_id();
-        pending_request& q = pending[id % pending_slots];
-        q = pending_request{};
-        q.request_id = id;
-        q.kind = request_kind::status;
+        pending_request& q = fresh_request(request_kind::status);
+        const std::uint64_t id = q.request_id;
         q.order = order;
         q.for_cancel = for_cancel;
         q.reconcile_step = step;
@@ -1262,11 +1248,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return; // its answer resends every request waiting for it
         }
         time_in_flight = true;
-        const std::uint64_t id = take_io_id();
-        pending_request& q = pending[id % pending_slots];
-        q = pending_request{};
-        q.request_id = id;
-        q.kind = request_kind::time;
+        pending_request& q = fresh_request(request_kind::time);
+        const std::uint64_t id = q.request_id;
         char buffer[64];
         auto [end, ec] = std::to_chars(buffer, buffer + 32, id);
         (void)ec;
