@@ -634,7 +634,8 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
     }
     case exec::exec_kind::reject:
         if (report.reason != exec::reject_reason::risk_refused) {
-            ++stats_.exchange_rejects;
+            // A request the gateway's limiter held back never reached the venue.
+            stats_.exchange_rejects += report.reason != exec::reject_reason::held_back ? 1 : 0;
             if (exec_listener_ != nullptr) {
                 exec_listener_->on_venue_reject(report.reason);
             }

@@ -51,6 +51,7 @@ risk::api_outcome classify_venue_error(const exec::exec_report& report) noexcept
     case exec::reject_reason::expired:
     case exec::reject_reason::user_cancel:
     case exec::reject_reason::risk_refused:
+    case exec::reject_reason::held_back: // own throttling: nothing reached the venue
         return risk::api_outcome::client_error;
     case exec::reject_reason::too_many_open_orders:
     case exec::reject_reason::rate_limited:
@@ -136,6 +137,15 @@ risk_gate::working_order* risk_gate::find(std::uint64_t id) noexcept {
     return nullptr;
 }
 
+void risk_gate::note_send_error(exec::gateway_error error, core::timestamp_ns now) noexcept {
+    // The gateway's own limiter holding a request back is throttling, not a failing venue: it
+    // must not count toward the API error storm, or wanting more orders than the limits allow
+    // would kill instead of slowing down.
+    if (error != exec::gateway_error::rate_limited) {
+        risk_.on_api_response(risk::api_outcome::send_failed, now);
+    }
+}
+
 exec::gateway_error risk_gate::submit(const exec::order_request& request,
                                       core::timestamp_ns now) noexcept {
     return submit_checked(request, now, risk::order_intent::quote);
@@ -155,7 +165,7 @@ exec::gateway_error risk_gate::submit_checked(const exec::order_request& request
         const core::price expected = expected_fill_price(request, market_, intent);
         const exec::gateway_error error = inner_.submit(request, now);
         if (error != exec::gateway_error::none) {
-            risk_.on_api_response(risk::api_outcome::send_failed, now);
+            note_send_error(error, now);
             return error;
         }
         core::mark_once(stamps_, core::tick_point::encoded);
@@ -206,7 +216,7 @@ exec::gateway_error risk_gate::cancel(std::uint32_t symbol, exec::client_order_i
     // Never refused by the risk layer; counted once it is out (a rate above the limit pauses).
     const exec::gateway_error error = inner_.cancel(symbol, id, now);
     if (error != exec::gateway_error::none) {
-        risk_.on_api_response(risk::api_outcome::send_failed, now);
+        note_send_error(error, now);
         return error;
     }
     if (listener_ != nullptr) {
@@ -237,7 +247,7 @@ exec::gateway_error risk_gate::replace(std::uint32_t symbol, exec::client_order_
     const core::price expected = expected_fill_price(request, market_, intent);
     const exec::gateway_error error = inner_.replace(symbol, old_id, request, now);
     if (error != exec::gateway_error::none) {
-        risk_.on_api_response(risk::api_outcome::send_failed, now);
+        note_send_error(error, now);
         return error;
     }
     core::mark_once(stamps_, core::tick_point::encoded);
@@ -252,7 +262,7 @@ exec::gateway_error risk_gate::replace(std::uint32_t symbol, exec::client_order_
 exec::gateway_error risk_gate::cancel_all(std::uint32_t symbol, core::timestamp_ns now) noexcept {
     const exec::gateway_error error = inner_.cancel_all(symbol, now);
     if (error != exec::gateway_error::none) {
-        risk_.on_api_response(risk::api_outcome::send_failed, now);
+        note_send_error(error, now);
     }
     return error;
 }

@@ -232,11 +232,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
             if (request.kind == request_kind::place) {
                 exec_report r = report_of(request.order, exec_kind::reject);
-                r.reason = reject_reason::rate_limited;
+                r.reason = reject_reason::held_back;
                 deliver(r);
             } else if (request.kind == request_kind::cancel) {
                 exec_report r = report_of(request.order, exec_kind::cancel_reject);
-                r.reason = reject_reason::rate_limited;
+                r.reason = reject_reason::held_back;
                 deliver(r);
             } else if (request.kind == request_kind::cancel_all) {
                 // A kill held back (a 429 or 418 lasts): never dropped. The confirming query

@@ -1141,16 +1141,16 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 order_request old = request.order;
                 old.id = request.replaced;
                 exec_report r = report_of(tracked_order(old), exec_kind::cancel_reject);
-                r.reason = is_open ? reject_reason::rate_limited : reject_reason::none;
+                r.reason = is_open ? reject_reason::held_back : reject_reason::none;
                 deliver(r);
             }
             if (request.kind == request_kind::place || request.kind == request_kind::replace) {
                 exec_report r = report_of(request.order, exec_kind::reject);
-                r.reason = is_open ? reject_reason::rate_limited : reject_reason::none;
+                r.reason = is_open ? reject_reason::held_back : reject_reason::none;
                 deliver(r);
             } else if (request.kind == request_kind::cancel) {
                 exec_report r = report_of(request.order, exec_kind::cancel_reject);
-                r.reason = is_open ? reject_reason::rate_limited : reject_reason::none;
+                r.reason = is_open ? reject_reason::held_back : reject_reason::none;
                 deliver(r);
             } else if (request.kind == request_kind::cancel_all && is_open &&
                        request.order.symbol < kills.size()) {

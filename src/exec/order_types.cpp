@@ -80,6 +80,7 @@ std::string_view describe(reject_reason reason) noexcept {
     case reject_reason::user_cancel: return "cancelled on request";
     case reject_reason::risk_refused: return "refused by the pre-trade risk checks";
     case reject_reason::rate_limited: return "request rate limit reached";
+    case reject_reason::held_back: return "held back by the request-rate limiter";
     }
     return "unknown";
 }

@@ -407,6 +407,11 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         ++counters_.cancel_rejects;
         order.cancel_pending = false;
         slot->cancel_via_all = false;
+        if (report.reason == reject_reason::held_back && slot->cancel_attempts > 0) {
+            // Held back by the gateway's limiter, it never reached the venue: not an attempt
+            // that failed, so it does not spend the budget that gives up on a cancel.
+            --slot->cancel_attempts;
+        }
         return;
     }
 }

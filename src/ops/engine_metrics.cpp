@@ -33,6 +33,8 @@ std::string_view label_of(exec::reject_reason reason) noexcept {
         return "risk_refused";
     case exec::reject_reason::rate_limited:
         return "rate_limited";
+    case exec::reject_reason::held_back:
+        return "held_back";
     }
     return "unknown";
 }

@@ -225,9 +225,51 @@ TEST_CASE("venue rejects, cancel rejects and gateway errors feed the API error s
     f.venue.cancel_error = exec::gateway_error::disconnected;
     CHECK(f.gate.cancel(0, resting.id, t) == exec::gateway_error::disconnected);
     CHECK(f.engine.state() == risk::trading_state::running); // 4
-    f.venue.submit_error = exec::gateway_error::rate_limited;
-    CHECK(f.gate.submit(f.order(core::side::buy, 1000, 1), t) == exec::gateway_error::rate_limited);
+    f.venue.submit_error = exec::gateway_error::queue_full;
+    CHECK(f.gate.submit(f.order(core::side::buy, 1000, 1), t) == exec::gateway_error::queue_full);
     CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::api_error_storm); // 5
+}
+
+TEST_CASE("requests the gateway's own limiter held back are throttling: they never feed the API "
+          "error storm",
+          "[risk_gate][api_storm]") {
+    risk::risk_config c = generous_config();
+    c.triggers.api_error_storm_count = 5;
+    fixture f(c);
+    core::timestamp_ns t = t0;
+    // A strategy wanting far more than the venue's limits allow: every order and every cancel
+    // held back, answered (as the live gateways do) or refused at once.
+    for (int i = 0; i < 20; ++i) {
+        const auto o = f.order(core::side::buy, 1000, 1);
+        REQUIRE(f.gate.submit(o, t) == exec::gateway_error::none);
+        f.venue.answer(o, exec::exec_kind::reject, exec::reject_reason::held_back);
+        const auto resting = f.order(core::side::sell, 1002, 1);
+        REQUIRE(f.gate.submit(resting, t) == exec::gateway_error::none);
+        f.venue.answer(resting, exec::exec_kind::ack);
+        REQUIRE(f.gate.cancel(0, resting.id, t) == exec::gateway_error::none);
+        f.venue.answer(resting, exec::exec_kind::cancel_reject, exec::reject_reason::held_back);
+        t += ns_per_ms;
+        (void)f.gate.poll(t);
+    }
+    f.venue.submit_error = exec::gateway_error::rate_limited;
+    f.venue.cancel_error = exec::gateway_error::rate_limited;
+    for (int i = 0; i < 20; ++i) {
+        CHECK(f.gate.submit(f.order(core::side::buy, 1000, 1), t) ==
+              exec::gateway_error::rate_limited);
+        CHECK(f.gate.cancel(0, exec::client_order_id{1}, t) == exec::gateway_error::rate_limited);
+    }
+    CHECK(f.engine.state() == risk::trading_state::running);
+    CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::none);
+
+    // What the venue itself refuses still counts: five of its 429s kill.
+    f.venue.submit_error = exec::gateway_error::none;
+    for (int i = 0; i < 5; ++i) {
+        const auto o = f.order(core::side::buy, 1000, 1);
+        REQUIRE(f.gate.submit(o, t) == exec::gateway_error::none);
+        f.venue.answer(o, exec::exec_kind::reject, exec::reject_reason::rate_limited);
+    }
+    (void)f.gate.poll(t + ns_per_ms);
+    CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::api_error_storm);
 }
 
 TEST_CASE("a taker fill is judged against the touch at decision time, a maker fill against "

@@ -435,6 +435,43 @@ TEST_CASE("cancel retries are bounded: the manager gives up once and says so", "
     CHECK(manager.abandoned_orders() == 0);
 }
 
+TEST_CASE("a cancel the gateway's limiter held back is retried without spending the budget",
+          "[quote_manager]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway); // 4 attempts, 50 ms apart
+    manager.update(quotes(99'980, 100'020), 0);
+    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+    manager.cancel_all(10 * ms);
+    const auto answer_every_cancel = [&](exec_kind kind, reject_reason reason,
+                                         core::timestamp_ns at) {
+        for (const side s : {side::buy, side::sell}) {
+            const working_order& order = manager.order(s, 0);
+            if (order.cancel_pending) {
+                exec_report report = report_for(order, kind, at);
+                report.reason = reason;
+                manager.on_exec_report(report);
+            }
+        }
+    };
+    // Ten rounds held back by the limiter: never sent, so no attempt is used up.
+    std::size_t gave_up = 0;
+    core::timestamp_ns t = 10 * ms;
+    for (int round = 0; round < 10; ++round, t += 50 * ms) {
+        answer_every_cancel(exec_kind::cancel_reject, reject_reason::held_back, t + 1 * ms);
+        gave_up += manager.retry_cancels(t + 50 * ms);
+    }
+    CHECK(gave_up == 0);
+    CHECK(manager.abandoned_orders() == 0);
+    // The venue itself refusing them: the budget of four runs out.
+    for (int round = 0; round < 10; ++round, t += 50 * ms) {
+        answer_every_cancel(exec_kind::cancel_reject, reject_reason::none, t + 1 * ms);
+        gave_up += manager.retry_cancels(t + 50 * ms);
+    }
+    CHECK(gave_up == 2);
+    CHECK(manager.abandoned_orders() == 2);
+}
+
 TEST_CASE("a pulled quote whose cancel is rejected is cancelled again without an update",
           "[quote_manager]") {
     scripted_gateway gateway;

@@ -675,7 +675,10 @@ TEST_CASE("futures gateway: a 429 backs off until Retry-After with the kill held
         5s));
     for (const auto& r : sink.reports) {
         if (r.kind == exec::exec_kind::reject || r.kind == exec::exec_kind::cancel_reject) {
-            CHECK(r.reason == exec::reject_reason::rate_limited);
+            // The venue's 429, then what the limiter held back during its retryAfter.
+            CHECK(r.reason == (r.client_id.value == 2 && r.kind == exec::exec_kind::reject
+                                   ? exec::reject_reason::rate_limited
+                                   : exec::reject_reason::held_back));
         }
     }
     // At Retry-After the kill's query finds order 1 and the cancel-all removes it.

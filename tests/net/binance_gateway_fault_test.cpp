@@ -217,7 +217,10 @@ TEST_CASE("a 429 stops every request until its retryAfter, so the venue never ba
         10s));
     for (const auto& r : sink.reports) {
         if (r.kind == exec::exec_kind::reject || r.kind == exec::exec_kind::cancel_reject) {
-            CHECK(r.reason == exec::reject_reason::rate_limited);
+            // The venue's 429, then what the limiter held back during its retryAfter.
+            CHECK(r.reason == (r.client_id.value == 2 && r.kind == exec::exec_kind::reject
+                                   ? exec::reject_reason::rate_limited
+                                   : exec::reject_reason::held_back));
         }
     }
     // The kill waits for retryAfter, then its confirming query finds order 1 and cancels it.

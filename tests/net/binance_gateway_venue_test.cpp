@@ -353,7 +353,8 @@ TEST_CASE("the rate limiter holds new orders back short of the limit and leaves 
     CHECK(sink.count(exec::exec_kind::reject) == 4);
     for (const auto& r : sink.reports) {
         if (r.kind == exec::exec_kind::reject) {
-            CHECK(r.reason == exec::reject_reason::rate_limited);
+            // Held back by quoter's own limiter: never sent, not an error of the venue.
+            CHECK(r.reason == exec::reject_reason::held_back);
             CHECK(r.client_id.value > 26);
         }
     }

@@ -25,7 +25,9 @@
 // order, i.e. IOC/FOK, flatten or marketable; the order's price for a resting one), every venue
 // reject and cancel reject (classified by classify_venue_error), and every request the venue
 // gateway could not send, to risk_engine::on_api_response (the API error storm), before the
-// owner sees the report.
+// owner sees the report. Requests the venue gateway's own rate limiter held back (reason
+// held_back, or gateway_error::rate_limited) are throttling, not errors, and are not counted:
+// a strategy that wants more than the limits allow is slowed down, not killed.
 //
 // Replace in one request. When the venue gateway can (replaces_in_one_request()), replace()
 // runs the new order through the same checks first, with the order it replaces still counted as
@@ -221,6 +223,7 @@ private:
     void record_sent(const exec::order_request& request, risk::order_intent intent,
                      core::price expected, core::timestamp_ns now) noexcept;
     /// Counts a refusal and queues its reject for the next poll().
+    void note_send_error(exec::gateway_error error, core::timestamp_ns now) noexcept;
     [[nodiscard]] exec::gateway_error refuse(const exec::order_request& request,
                                              risk::reject_reason reason,
                                              core::timestamp_ns now) noexcept;

@@ -115,9 +115,11 @@ enum class reject_reason : std::uint8_t {
     expired,                    ///< cancelled: an IOC/FOK remainder expired on arrival.
     user_cancel,                ///< cancelled: by a cancel or cancel-all request.
     risk_refused, ///< reject: the engine's pre-trade checks refused it; it never left the process.
-    /// reject: the venue's request rate limit (429 / 418), or the gateway's limiter holding the
-    /// order back before sending it; nothing rests.
+    /// reject / cancel_reject: the venue's request rate limit (429 / 418); nothing rests.
     rate_limited,
+    /// reject / cancel_reject: the gateway's own limiter held the request back to stay within
+    /// the venue's limits; it never left the process. Throttling, not an error of the venue.
+    held_back,
 };
 
 /// Whether a fill added liquidity (resting order) or took it (crossing order).
