@@ -667,7 +667,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                            ? reject_reason::rate_limited
                            : reject_reason::none;
             deliver(r);
+            const order_request gone = p.order;
             p.active = false;
+            if (answer.outcome == answer_outcome::unknown_order) {
+                // Gone before the cancel came: filled, expired or cancelled. An event the user
+                // stream lost (or a stream that is down) would leave a fill untold until the
+                // next reconciliation: asked at once; what the stream told counts once.
+                send_status(gone, false, now_ms);
+            }
             return;
         }
         }
@@ -690,6 +697,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         const order_request order = p.order;
         const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
         p.active = false;
+        send_status(order, for_cancel, now_ms);
+    }
+
+    /// GET /fapi/v1/order of one of this run's orders.
+    void send_status(const order_request& order, bool for_cancel, std::int64_t now_ms) {
         pending_request& q = slot(take_io_id());
         q.kind = request_kind::status;
         q.order = order;

@@ -468,7 +468,14 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                            ? reject_reason::rate_limited
                            : reject_reason::none;
             deliver(r);
+            const order_request gone = p.order;
             p.active = false;
+            if (answer.outcome == answer_outcome::unknown_order) {
+                // Gone before the cancel came: filled, expired or cancelled. An event the user
+                // stream lost (or a stream that is down) would leave a fill untold until the
+                // next reconciliation: asked at once; what the stream told counts once.
+                send_status(gone, false, false, 0, now_ms);
+            }
             return;
         }
         }

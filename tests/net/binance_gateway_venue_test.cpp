@@ -599,3 +599,36 @@ TEST_CASE("a fill only a cancel answer tells is reported from myTrades: the venu
     CHECK(cancelled_seen);
     gateway.stop();
 }
+
+TEST_CASE("a cancel answered -2011 (the order is gone) is followed by order.status: a fill no "
+          "stream told is reported at once, with its trade",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.user_data_stream = false; // the fill below is told by no event
+    started_spot_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
+
+    // Filled in full on arrival; the ACK answer says nothing of it.
+    exec::order_request order = crossing_buy(9);
+    order.tif = exec::time_in_force::gtc;
+    REQUIRE(gateway.submit(order, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 9) == 1; }, 5s));
+    REQUIRE(sink.count(exec::exec_kind::fill, 9) == 0);
+    // The cancel finds no open order (-2011): the status query learns the fill.
+    REQUIRE(gateway.cancel(0, exec::client_order_id{9}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 9) == 1; }, 5s));
+    CHECK(sink.count(exec::exec_kind::cancel_reject, 9) == 1);
+    CHECK(gateway.counters().status_queries.load() == 1);
+    for (const exec::exec_report& r : sink.reports) {
+        if (r.kind == exec::exec_kind::fill) {
+            CHECK(r.fill_qty == order.qty);
+            CHECK(r.trade_id > 0); // from myTrades: the venue's trade
+        }
+    }
+    gateway.stop();
+}
