@@ -153,7 +153,8 @@ void read_engine(config::section s, engine_section& out) {
     }
     out.symbols = s.string_list("symbols", out.symbols,
                                 "Several symbols to trade in one process, each with its own "
-                                "[symbol.<NAME>] table; empty: engine.symbol alone");
+                                "[symbol.<NAME>] table (sim, backtests, paper; a live session "
+                                "trades one); empty: engine.symbol alone");
     for (std::size_t i = 0; i < out.symbols.size(); ++i) {
         const std::string& name = out.symbols[i];
         if (!is_binance_symbol(name)) {
@@ -188,6 +189,11 @@ void read_engine(config::section s, engine_section& out) {
     if (out.mainnet && out.testnet) {
         s.error("mainnet", "engine.mainnet = true contradicts engine.testnet = true; set "
                            "testnet = false to trade on mainnet");
+    }
+    if (out.mode == engine_mode::live && out.symbols.size() > 1) {
+        s.error("symbols", fmt::format("a live session trades one symbol, and engine.symbols "
+                                       "names {}; run one live session per symbol",
+                                       out.symbols.size()));
     }
 }
 

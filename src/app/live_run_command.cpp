@@ -105,6 +105,13 @@ int run_live_command(const live_run_command& command) {
     const engine_config& config = *loaded;
     // The configuration checks these for engine.mode = "live"; --mode live on a configuration
     // of another mode must meet them too.
+    if (config.symbols.size() > 1) {
+        std::fprintf(stderr,
+                     "quoter run --mode live: a live session trades one symbol, and "
+                     "engine.symbols names %zu; run one live session per symbol\n",
+                     config.symbols.size());
+        return exit_invalid;
+    }
     if (!config.engine.testnet && !config.engine.mainnet) {
         std::fprintf(stderr, "quoter run --mode live: live trading on mainnet uses real funds; "
                              "it needs engine.testnet = false and engine.mainnet = true\n");

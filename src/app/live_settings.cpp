@@ -48,15 +48,20 @@ void apply_market_data(const engine_config& config, live::subscription_config& s
     session.busy_poll = md.busy_poll;
 }
 
-/// The core loop of a replay or paper session as the configuration describes it.
+/// The core loop of a replay, paper or live session as the configuration describes it, for its
+/// first (or only) symbol: with engine.symbols, that symbol's [symbol.<NAME>.strategy] and
+/// [symbol.<NAME>.risk] apply, as they do in a backtest.
 engine::core_loop_config make_core_loop_config(const engine_config& config) {
     engine::core_loop_config out;
     out.symbol = 0;
-    out.strategy = config.strategy;
+    out.strategy = config.symbols.empty() ? config.strategy : config.symbols.front().strategy;
     out.quotes = config.quotes;
     out.quotes.symbol = 0; // the simulated exchange's only symbol
     out.exchange = config.sim_exchange;
     out.risk = config.risk;
+    if (!config.symbols.empty()) {
+        out.risk.limits = config.symbols.front().limits;
+    }
     out.journal_path = config.journal.path;
     out.journal_flush_interval_ms = config.journal.flush_interval_ms.count();
     out.account.initial_cash = config.backtest.initial_cash;

@@ -221,6 +221,44 @@ TEST_CASE("quoter backtest --data takes the captured symbol when the config name
     CHECK_THAT(several.err, Catch::Contains("holds no market data for BTCUSDT"));
 }
 
+TEST_CASE("a one-symbol engine.symbols list trades under its [symbol.<NAME>.risk] limits",
+          "[app][data][symbols]") {
+    const std::string dir = quoter::test::require_captures({"spot-btcusdt-20240808.gz"});
+    if (dir.empty()) {
+        return;
+    }
+    quoter::test::temp_dir tmp("app-live");
+    // The symbol's own limit allows one lot an order; the strategy wants about 0.017 BTC.
+    const auto config = tmp.write("one.toml", "[engine]\nsymbols = [\"BTCUSDT\"]\n\n"
+                                              "[symbol.BTCUSDT]\n\n[symbol.BTCUSDT.risk]\n"
+                                              "max_order_qty_base = 0.00001\n");
+    const run_result r =
+        run_quoter({"backtest", "--config", config.string(), "--data",
+                    dir + "/spot-btcusdt-20240808.gz", "--out", (tmp.path() / "out").string()},
+                   std::chrono::seconds(300));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("  orders 0, fills 0"));
+    CHECK_THAT(r.out, Catch::Contains(" max_order_qty "));
+}
+
+TEST_CASE("a live configuration naming several symbols is refused: live trades one",
+          "[app][symbols]") {
+    quoter::test::temp_dir tmp("app-live");
+    const auto config = tmp.write(
+        "two.toml", "[engine]\nmode = \"live\"\ntestnet = true\nsymbols = [\"BTCUSDT\", "
+                    "\"ETHUSDT\"]\n\n[symbol.BTCUSDT]\n\n[symbol.ETHUSDT]\n");
+    const run_result check = run_quoter({"config", "check", config.string()}, std::chrono::seconds(30));
+    INFO(check.out << check.err);
+    CHECK(check.status != 0);
+    CHECK_THAT(check.out + check.err, Catch::Contains("a live session trades one symbol"));
+    const run_result run = run_quoter({"run", "--mode", "live", "--config", config.string()},
+                                      std::chrono::seconds(30));
+    INFO(run.out << run.err);
+    CHECK(run.status == 2);
+    CHECK_THAT(run.err, Catch::Contains("a live session trades one symbol"));
+}
+
 TEST_CASE("quoter backtest --data replays the captures of several symbols in one loop",
           "[app][data][symbols]") {
     const std::string dir =
