@@ -597,6 +597,25 @@ std::string summary(const engine_config& config) {
         out += fmt::format("; {} symbols in one loop, portfolio limits across them",
                            config.symbols.size());
     }
+    // A 0 turns these off; said here because it could be read as "nothing allowed".
+    std::vector<std::string> off;
+    for (const std::string_view key : risk::limits_turned_off(config.risk)) {
+        off.push_back(fmt::format("risk.{}", key));
+    }
+    for (const symbol_entry& entry : config.symbols) {
+        if (config.engine.symbols.empty()) {
+            break; // one symbol, whose limits are [risk]'s
+        }
+        for (const std::string_view key : risk::symbol_limits_turned_off(entry.limits)) {
+            const std::string shared = fmt::format("risk.{}", key);
+            if (std::find(off.begin(), off.end(), shared) == off.end()) {
+                off.push_back(fmt::format("symbol.{}.risk.{}", entry.name, key));
+            }
+        }
+    }
+    if (!off.empty()) {
+        out += fmt::format("\n# limits off (0): {}", fmt::join(off, ", "));
+    }
     if (engine.mode != engine_mode::sim) {
         const auto& urls = config.active_endpoints();
         out += fmt::format("\n# exchange: {} {} and {}", engine.testnet ? "testnet" : "MAINNET",

@@ -62,8 +62,8 @@ constexpr config::number_limits pct{.min = 0, .max = 1000, .unit = "%"};
 /// read_risk_config), [symbol.<NAME>.risk] reads them all in this order.
 const shared_limit shared_limits[] = {
     {"order_notional_pct", &risk_limits::order_notional_pct, pct,
-     "Largest notional of one order, % of equity",
-     "Largest notional of one order of this symbol, % of equity"},
+     "Largest notional of one order, % of equity; 0: off",
+     "Largest notional of one order of this symbol, % of equity; 0: off"},
     {"max_order_qty_base",
      &risk_limits::max_order_qty_base,
      {.min = 0, .unit = "base"},
@@ -74,18 +74,19 @@ const shared_limit shared_limits[] = {
      &risk_limits::price_band_bps,
      {.min = 0, .max = 10000, .unit = "bps"},
      "Largest distance of a bid below the best bid (an ask above the best ask), and how far a "
-     "marketable order may reach through",
-     "Price band of this symbol's orders around its touch"},
+     "marketable order may reach through; 0: orders only at or inside the touch",
+     "Price band of this symbol's orders around its touch; 0: orders only at or inside it"},
     {"symbol_net_notional_pct", &risk_limits::symbol_net_notional_pct, pct,
      "Largest net position notional in one symbol, % of equity (resting orders of the side "
-     "included)",
-     "Largest net position notional in this symbol, % of equity"},
+     "included); 0: off",
+     "Largest net position notional in this symbol, % of equity; 0: off"},
     {"symbol_gross_notional_pct", &risk_limits::symbol_gross_notional_pct, pct,
-     "Largest |position| + resting orders of both sides in one symbol, % of equity",
-     "Largest |position| + resting orders of both sides in this symbol, % of equity"},
+     "Largest |position| + resting orders of both sides in one symbol, % of equity; 0: off",
+     "Largest |position| + resting orders of both sides in this symbol, % of equity; 0: off"},
     {"inventory_flatten_pct", &risk_limits::inventory_flatten_pct, pct,
-     "Position notional that enters flatten mode (only reducing orders pass), % of equity",
-     "This symbol's position notional that enters flatten mode, % of equity"},
+     "Position notional that enters flatten mode (only reducing orders pass), % of equity; 0: "
+     "never",
+     "This symbol's position notional that enters flatten mode, % of equity; 0: never"},
     {"inventory_kill_pct", &risk_limits::inventory_kill_pct, pct,
      "Position notional that kills, % of equity; 0: never",
      "This symbol's position notional that kills, % of equity; 0: never"},
@@ -114,20 +115,53 @@ void check_flatten_before_kill(config::section& s, const risk_limits& l) {
 
 } // namespace
 
+std::vector<std::string_view> symbol_limits_turned_off(const risk_limits& limits) {
+    std::vector<std::string_view> off;
+    for (const shared_limit& k : shared_limits) {
+        // A zero band or order quantity is a limit (at the touch; none beyond the notional).
+        if (k.field != &risk_limits::price_band_bps &&
+            k.field != &risk_limits::max_order_qty_base && limits.*k.field == 0.0) {
+            off.push_back(k.key);
+        }
+    }
+    return off;
+}
+
+std::vector<std::string_view> limits_turned_off(const risk_config& config) {
+    const risk_limits& l = config.limits;
+    std::vector<std::string_view> off = symbol_limits_turned_off(l);
+    const auto note = [&](bool zero, std::string_view key) {
+        if (zero) {
+            off.push_back(key);
+        }
+    };
+    note(l.max_new_orders_per_s == 0, "max_new_orders_per_s");
+    note(l.max_new_orders_per_min == 0, "max_new_orders_per_min");
+    note(l.max_cancels_per_s == 0, "max_cancels_per_s");
+    note(l.max_orders_per_day == 0, "max_orders_per_day");
+    note(l.portfolio_net_notional_pct == 0.0, "portfolio_net_notional_pct");
+    note(l.daily_loss_pct == 0.0, "daily_loss_pct");
+    note(l.drawdown_soft_pct == 0.0, "drawdown_soft_pct");
+    note(l.drawdown_hard_pct == 0.0, "drawdown_hard_pct");
+    note(config.triggers.api_error_storm_count == 0, "triggers.api_error_storm_count");
+    note(config.triggers.stale_market_data_ms == 0, "triggers.stale_market_data_ms");
+    return off;
+}
+
 void read_risk_config(config::section s, risk_config& out) {
     risk_limits& l = out.limits;
     read_shared(s, l, 0, 3, limit_table::account);
     l.max_new_orders_per_s = s.integer("max_new_orders_per_s", l.max_new_orders_per_s,
-                                       {.min = 0, .unit = "1/s"}, "New orders per second");
+                                       {.min = 0, .unit = "1/s"}, "New orders per second; 0: off");
     l.max_new_orders_per_min = s.integer("max_new_orders_per_min", l.max_new_orders_per_min,
-                                         {.min = 0, .unit = "1/min"}, "New orders per minute");
+                                         {.min = 0, .unit = "1/min"}, "New orders per minute; 0: off");
     l.max_cancels_per_s =
         s.integer("max_cancels_per_s", l.max_cancels_per_s, {.min = 0, .unit = "1/s"},
                   "Cancels per second above which trading pauses until the rate "
-                  "is back under it; cancels always go out");
+                  "is back under it; cancels always go out; 0: off");
     l.max_orders_per_day =
         s.integer("max_orders_per_day", l.max_orders_per_day, {.min = 0, .unit = "1/day"},
-                  "New orders over a sliding 24 h window");
+                  "New orders over a sliding 24 h window; 0: off");
     l.cancel_trade_ratio_block =
         s.number("cancel_trade_ratio_block", l.cancel_trade_ratio_block, {.min = 0},
                  "Refuse new orders while cancels / max(fills, 1) is above this; 0: never "
@@ -140,10 +174,10 @@ void read_risk_config(config::section s, risk_config& out) {
     read_shared(s, l, 3, 5, limit_table::account);
     l.portfolio_net_notional_pct =
         s.number("portfolio_net_notional_pct", l.portfolio_net_notional_pct, pct,
-                 "Largest sum over symbols of |net position| notional, % of equity");
+                 "Largest sum over symbols of |net position| notional, % of equity; 0: off");
     l.daily_loss_pct = s.number("daily_loss_pct", l.daily_loss_pct, pct,
                                 "Kill when the day's loss (realized + unrealized) exceeds this "
-                                "% of the start-of-day equity");
+                                "% of the start-of-day equity; 0: off");
     const std::string reset = s.string(
         "daily_reset_utc",
         fmt::format("{:02}:{:02}", l.daily_reset_utc_minute / 60, l.daily_reset_utc_minute % 60),
@@ -157,9 +191,9 @@ void read_risk_config(config::section s, risk_config& out) {
                                                reset));
     }
     l.drawdown_soft_pct = s.number("drawdown_soft_pct", l.drawdown_soft_pct, pct,
-                                   "Drawdown from the equity peak that enters reduce mode");
+                                   "Drawdown from the equity peak that enters reduce mode; 0: off");
     l.drawdown_hard_pct = s.number("drawdown_hard_pct", l.drawdown_hard_pct, pct,
-                                   "Drawdown from the equity peak that kills");
+                                   "Drawdown from the equity peak that kills; 0: off");
     read_shared(s, l, 5, 7, limit_table::account);
     l.reduce_spread_multiplier =
         s.number("reduce_spread_multiplier", l.reduce_spread_multiplier,
@@ -181,7 +215,7 @@ void read_risk_config(config::section s, risk_config& out) {
     g.api_error_window_ms = read_ms(t, "api_error_window_ms", g.api_error_window_ms, 1,
                                     "Window of the API error storm");
     g.stale_market_data_ms = read_ms(t, "stale_market_data_ms", g.stale_market_data_ms, 0,
-                                     "Pause while no market data arrived for this long");
+                                     "Pause while no market data arrived for this long; 0: off");
     g.max_slippage_ticks =
         t.integer("max_slippage_ticks", g.max_slippage_ticks, {.min = 0, .unit = "ticks"},
                   "Kill on a fill worse than expected by more than this; 0: "

@@ -242,3 +242,27 @@ objective = "sharpe - drawdwn"
         CHECK_THAT(v.err, Catch::Contains("[sweep] strategy.linear.spread_bps = -1"));
     }
 }
+
+TEST_CASE("config check names every limit a 0 turns off", "[config_check]") {
+    quoter::test::temp_dir dir("config-check");
+    const auto defaults = run_quoter({"config", "check", sim_toml});
+    CHECK(defaults.out.find("# limits off") == std::string::npos);
+
+    const auto off = dir.write("off.toml", "[risk]\ndaily_loss_pct = 0\nmax_orders_per_day = 0\n"
+                                           "price_band_bps = 0\n");
+    const auto result = run_quoter({"config", "check", off.string()});
+    INFO(result.out << result.err);
+    CHECK(result.status == 0);
+    // A zero band is a limit (orders at the touch), not an absent one.
+    CHECK_THAT(result.out,
+               Catch::Contains("# limits off (0): risk.max_orders_per_day, risk.daily_loss_pct\n"));
+
+    const auto symbol = dir.write("symbol.toml",
+                                  "[engine]\nsymbols = [\"BTCUSDT\", \"ETHUSDT\"]\n[symbol.BTCUSDT]\n"
+                                  "[symbol.ETHUSDT]\n[symbol.ETHUSDT.risk]\n"
+                                  "order_notional_pct = 0\n[market]\nstart_price = 100\n");
+    const auto per_symbol = run_quoter({"config", "check", symbol.string()});
+    INFO(per_symbol.out << per_symbol.err);
+    CHECK_THAT(per_symbol.out,
+               Catch::Contains("# limits off (0): symbol.ETHUSDT.risk.order_notional_pct\n"));
+}

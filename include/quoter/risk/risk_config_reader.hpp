@@ -8,6 +8,9 @@
 
 #include "quoter/risk/limits.hpp"
 
+#include <string_view>
+#include <vector>
+
 namespace quoter::config {
 class section;
 } // namespace quoter::config
@@ -24,5 +27,13 @@ void read_risk_config(config::section s, risk_config& out);
 /// order size and price band, the symbol's net and gross exposure, and its inventory flatten and
 /// kill levels. Rates, losses and the portfolio limit stay [risk]'s for every symbol.
 void read_symbol_limits(config::section s, risk_limits& out);
+
+/// The keys of `config` whose value 0 turns a limit or trigger off ("daily_loss_pct",
+/// "triggers.stale_market_data_ms", ...), in declaration order, so that a configuration check
+/// can say so: a 0 could be read as "nothing allowed".
+[[nodiscard]] std::vector<std::string_view> limits_turned_off(const risk_config& config);
+
+/// The same for one symbol's own limits (the keys of a [symbol.<NAME>.risk] table).
+[[nodiscard]] std::vector<std::string_view> symbol_limits_turned_off(const risk_limits& limits);
 
 } // namespace quoter::risk
