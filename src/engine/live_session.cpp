@@ -429,6 +429,10 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         if (start.known) {
             log("account: starting from the venue's balances: " + start.description);
         }
+        // The PnL now counts from zero at the venue's equity: a trading day restored from the
+        // state file keeps the loss made before the restart (its start-of-day equity against
+        // the equity now), or a restart would reset the daily loss limit.
+        loop.risk().rebase_day(0.0, loop_config.account.initial_cash);
     }
     if (!config.futures_gateway) {
         // Fees paid in the third asset come out of it, apart from the money (no price for it).

@@ -11,6 +11,7 @@
 
 #include "quoter/net/io_loop.hpp"
 #include "quoter/net/rest_client.hpp"
+#include "quoter/ops/state_file.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -414,6 +415,62 @@ TEST_CASE("live over HTTP: /status and /metrics show the venue session, a token-
     again.signal(SIGTERM);
     CHECK(again.wait(30s) == 0);
     CHECK(stats.get("open_orders") == 0);
+}
+
+TEST_CASE("live: a restart within the trading day keeps the loss made before it, so the daily "
+          "loss limit still kills",
+          "[app][venue][live][ops]") {
+    using namespace quoter::test::ops_http;
+    // 10,000 USDT at the venue, nothing else.
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "49", "--balance",
+                         "USDT=10000"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path state_dir = dir.path() / "state";
+    fs::create_directories(state_dir);
+    const fs::path state_file = state_dir / "quoter-live1-BTCUSDT.state";
+    const fs::path alerts_file = dir.path() / "alerts.jsonl";
+    const fs::path config = write_config(
+        dir, live_config(venue, live_ops_sections(state_dir, alerts_file) +
+                                    "\n[risk]\ndaily_loss_pct = 1.0\n"));
+    const std::vector<std::string> args{"run", "--mode", "live", "-c", config.string(),
+                                        "--duration", "90"};
+    {
+        // The first run writes the day (from its first book on) and its start-of-day equity.
+        quoter::test::child_process first(QUOTER_EXE, args, credentials, "app-live");
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        bool day_saved = false;
+        while (!day_saved && std::chrono::steady_clock::now() < deadline) {
+            const auto read = quoter::ops::load_state(state_file.string());
+            day_saved = read.has_value() && read->found && read->state.trading_day != 0;
+            std::this_thread::sleep_for(50ms);
+        }
+        REQUIRE(day_saved);
+        first.signal(SIGTERM);
+        REQUIRE(first.wait(30s) == 0);
+    }
+    // As if the day had started 2% richer: 2% of it lost before the restart, above the 1% limit.
+    // The restarted process counts its PnL from 0 again, at the venue's equity.
+    auto loaded = quoter::ops::load_state(state_file.string());
+    REQUIRE(loaded.has_value());
+    REQUIRE(loaded->found);
+    quoter::ops::engine_state saved = loaded->state;
+    REQUIRE(saved.trading_day != 0);
+    REQUIRE(saved.day_start_equity > 0);
+    saved.day_start_equity = saved.day_start_equity / 100 * 102;
+    REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+
+    quoter::test::child_process again(QUOTER_EXE, args, credentials, "app-live");
+    const std::uint16_t port = wait_for_port(again, 30s);
+    INFO(again.err());
+    REQUIRE(port != 0);
+    const std::string status = wait_for_body(port, "/status", "\"halt_reason\":\"daily_loss\"",
+                                             std::chrono::seconds(20));
+    INFO(status);
+    CHECK(status.find("\"state\":\"killed\"") != std::string::npos);
+    CHECK(status.find("\"halt_reason\":\"daily_loss\"") != std::string::npos);
+    again.signal(SIGTERM);
+    REQUIRE(again.wait(30s) == 0);
+    CHECK(venue_stats(venue).get("open_orders") == 0);
 }
 
 TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a critical alert",

@@ -443,6 +443,24 @@ TEST_CASE("a restored trading day keeps its anchor; a later day starts afresh",
         CHECK(f.engine.trading_day() == day);
         CHECK(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
     }
+    SECTION("same day, the account counted afresh (a live restart): the equity tells the loss") {
+        fixture f; // 1 % of 100000
+        // The venue's holdings are adopted: PnL 0 again, at an equity of 98999.
+        f.engine.restore_day(day, 0.0, 100'000.0);
+        f.engine.rebase_day(0.0, 98'999.0);
+        account_view restarted = flat_account();
+        restarted.equity = 98'999.0;
+        f.account(restarted, 0, midnight + 3'600 * ns_per_s);
+        CHECK(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
+        CHECK(f.engine.today(restarted).realized_pnl_today == Approx(-1'001.0));
+    }
+    SECTION("no restored day: a rebase changes nothing") {
+        fixture f;
+        f.engine.rebase_day(0.0, 50'000.0);
+        f.account(flat_account(), 0, midnight + 3'600 * ns_per_s);
+        CHECK(f.engine.state() == trading_state::running);
+        CHECK(f.engine.today(flat_account()).realized_pnl_today == 0.0);
+    }
     SECTION("a later day: the loss was yesterday's") {
         fixture f;
         f.engine.restore_day(day - 1, 0.0, 100'000.0);

@@ -228,6 +228,17 @@ public:
         day_start_equity_ = start_equity;
     }
 
+    /// The account was counted afresh after restore_day: a live restart adopts the venue's
+    /// holdings, and its PnL starts again at pnl_now (realized + unrealized, as the account views
+    /// count it) with equity_now. The day's PnL so far becomes equity_now minus the restored
+    /// start-of-day equity, so a loss made earlier that day still counts against the daily
+    /// limit. Nothing when no day was restored (or one has started since).
+    void rebase_day(double pnl_now, double equity_now) noexcept {
+        if (day_anchored_ && day_start_equity_ > 0.0) {
+            day_pnl_base_ = pnl_now - (equity_now - day_start_equity_);
+        }
+    }
+
     /// Puts back the order and cancel counts of the rate windows saved before a restart
     /// (pre_trade_checker::restore_rates). Call before the first order.
     void restore_rates(const rate_memory& memory) noexcept { checker_.restore_rates(memory); }
