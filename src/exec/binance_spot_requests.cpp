@@ -208,7 +208,9 @@ std::string_view spot_request_encoder::open_orders_status(std::span<char> out,
 std::string_view spot_request_encoder::account_status(std::span<char> out, std::uint64_t request_id,
                                                       std::int64_t timestamp_ms) noexcept {
     signed_request request(*this, timestamp_ms);
-    request.params.add("omitZeroBalances", "true", false);
+    // Zero balances too: an account holding the base asset and none of the quote asset must
+    // still show the quote asset, or the account could not be valued (omitted, it is unknown).
+    request.params.add("omitZeroBalances", "false", false);
     return request.write(*this, out, request_id, "account.status");
 }
 

@@ -189,6 +189,30 @@ TEST_CASE("live: the spot account starts from the venue's balances, so a base ba
     CHECK(std::fabs(number_after(out, "  PnL ")) < 100.0);
 }
 
+TEST_CASE("live: an account holding the base asset and none of the quote asset starts from "
+          "that inventory, not from the configured cash",
+          "[app][venue][live]") {
+    // 10 BTC, 0 USDT: a zero balance is an answer, not a missing one.
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "50", "--balance",
+                         "BTC=10", "--balance", "USDT=0"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config = write_config(
+        dir, live_config(venue, "\n[backtest]\ninitial_cash = 1000000.0\n"));
+    auto quoter = start_live_quoter(config, "app-live");
+    INFO(quoter.err());
+    CHECK(wait_for_err(quoter, "account: starting from the venue's balances: BTC 10", 30s));
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(30s) == 0);
+    const std::string out = quoter.out();
+    INFO(out);
+    CHECK(quoter.err().find("neither asset") == std::string::npos);
+    CHECK_THAT(quoter.err(), Catch::Contains(", USDT 0"));
+    // Equity is the inventory at the venue's mid (about 1,000 USDT a BTC), not 1,000,000.
+    const double equity = number_after(out, ", equity ");
+    CHECK(equity > 5'000.0);
+    CHECK(equity < 20'000.0);
+}
+
 TEST_CASE("live: a reconciliation after a user-stream restart adopts the venue's balances, so an "
           "outside transfer reaches the account",
           "[app][venue][live]") {

@@ -193,7 +193,7 @@ TEST_CASE("spot cancel, cancel-replace, cancel-all and queries", "[binance_reque
     CHECK(encoder.account_status(out, 9, 1700000000006) ==
           expected_frame(9, "account.status",
                          {{"apiKey", api_key, "q"},
-                          {"omitZeroBalances", "true", "n"},
+                          {"omitZeroBalances", "false", "n"},
                           {"recvWindow", "5000", "n"},
                           {"timestamp", "1700000000006", "n"}}));
     CHECK(encoder.my_trades(out, 11, "BTCUSDT", 12569099453ULL, 1700000000008) ==

@@ -339,8 +339,14 @@ std::string order_api::account(const parsed_request& request) {
         (void)balance_e8(base);
         (void)balance_e8(quote);
     }
+    // As Binance: omitZeroBalances=true leaves out every asset of balance 0 (default false).
+    const std::string* omit = request.param("omitZeroBalances");
+    const bool omit_zero = omit != nullptr && *omit == "true";
     bool first = true;
     for (const auto& [asset, e8] : balances_.all()) {
+        if (omit_zero && e8 == 0) {
+            continue;
+        }
         result += std::string(first ? "" : ",") + "{\"asset\":\"" + asset + "\",\"free\":\"" +
                   format_e8(e8) + "\",\"locked\":\"0.00000000\"}";
         first = false;
