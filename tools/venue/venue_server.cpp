@@ -760,6 +760,8 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_account_reads", futures.stats().account_reads);
         add("futures_trade_lists", futures.stats().trade_lists);
         add("futures_answers_dropped", futures.stats().answers_dropped);
+        add("futures_orders_late", futures.stats().orders_late);
+        add("futures_late_orders_expired", futures.stats().late_orders_expired);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
         std::uint64_t user_streams = 0;
         for (const auto& session : sessions) {
@@ -919,6 +921,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "futures_order_drop") {
             futures.drop_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
+        } else if (action == "futures_order_late") {
+            futures.execute_late(static_cast<std::uint32_t>(param_int(params, "count", 1)),
+                                 param_int(params, "ms", 1'000));
             ok();
         } else if (action == "futures_fail_after_execute") {
             futures.fail_after_execute(static_cast<std::uint32_t>(param_int(params, "count", 1)));
