@@ -59,8 +59,7 @@ order_request order_report_funnel::order_of(const answered_order& o, order_reque
     return base;
 }
 
-placement_window order_report_funnel::window_of(std::int64_t signed_ms,
-                                                std::int64_t recv_window_ms,
+placement_window order_report_funnel::window_of(std::int64_t signed_ms, std::int64_t recv_window_ms,
                                                 std::int64_t now_venue_ms) noexcept {
     if (signed_ms <= 0) {
         return placement_window::closed;

@@ -1,8 +1,8 @@
 // binance_spot_gateway against quoter-venue's order faults: 429 then 418, -1021 clock skew, an
 // ended user-data stream, a silent venue, a late answer, an order that reaches the matching
-// engine after its status was queried, and a reconciliation that keeps failing. Each ends with the venue and the gateway's reports agreeing on open orders, fills and
-// position. The venue counts what reaches it, so "nothing was sent" is checked by its counters,
-// never by a timing.
+// engine after its status was queried, and a reconciliation that keeps failing. Each ends with
+// the venue and the gateway's reports agreeing on open orders, fills and position. The venue
+// counts what reaches it, so "nothing was sent" is checked by its counters, never by a timing.
 #include "venue_process.hpp"
 
 #include "gateway_test_support.hpp"

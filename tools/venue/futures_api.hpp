@@ -249,7 +249,7 @@ private:
     std::vector<late_order> late_requests_;
     std::uint32_t late_orders_ = 0;
     std::int64_t late_order_ms_ = 0;
-    bool executing_late_ = false; ///< A held placement is being executed: the fault stays out.
+    bool executing_late_ = false;      ///< A held placement is being executed: the fault stays out.
     rate_limit_windows limits_;        ///< The rate limit fault (venue time).
     usage_counter usage_;              ///< The venue's own counts (venue time).
     std::int64_t clock_offset_ms_ = 0; ///< Venue clock minus wall clock.

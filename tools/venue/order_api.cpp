@@ -721,10 +721,10 @@ std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms
         // Not executed yet: held on its way to the matching engine, answered "unknown".
         --late_orders_;
         ++stats_.orders_late;
-        late_requests_.push_back(late_order{.request = std::string(request),
-                                            .due_ms = wall_now_ms + late_order_ms_,
-                                            .session = session != nullptr ? *session
-                                                                          : api_session{}});
+        late_requests_.push_back(
+            late_order{.request = std::string(request),
+                       .due_ms = wall_now_ms + late_order_ms_,
+                       .session = session != nullptr ? *session : api_session{}});
         late_execution_ms_ = std::max<std::int64_t>(late_order_ms_, 1);
         return error_frame(parsed.id, 503, -1007,
                            "Timeout waiting for response from backend server. Send status "

@@ -89,11 +89,11 @@ struct order_api_stats {
     std::uint64_t answers_418 = 0; ///< Requests answered 418 (banned).
     /// Requests that arrived after a 429 and before its retryAfter: each one turns into a ban.
     std::uint64_t requests_in_backoff = 0;
-    std::uint64_t clock_rejects = 0;      ///< Requests refused -1021 (timestamp outside window).
-    std::uint64_t time_requests = 0;      ///< `time` requests answered.
-    std::uint64_t silenced_requests = 0;  ///< Requests swallowed by the silence fault.
-    std::uint64_t answers_delayed = 0;    ///< order.place answers delayed by the fault.
-    std::uint64_t orders_late = 0;        ///< order.place requests held by the late fault.
+    std::uint64_t clock_rejects = 0;     ///< Requests refused -1021 (timestamp outside window).
+    std::uint64_t time_requests = 0;     ///< `time` requests answered.
+    std::uint64_t silenced_requests = 0; ///< Requests swallowed by the silence fault.
+    std::uint64_t answers_delayed = 0;   ///< order.place answers delayed by the fault.
+    std::uint64_t orders_late = 0;       ///< order.place requests held by the late fault.
     /// Of those, refused when they reached the matching engine: their recvWindow had passed.
     std::uint64_t late_orders_expired = 0;
     std::uint64_t streams_terminated = 0; ///< User-data subscriptions ended by the fault.

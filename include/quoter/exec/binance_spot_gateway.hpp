@@ -26,9 +26,9 @@
 // It is never sent again. "No such order" is final only once the venue can no longer execute the
 // placement (its signed timestamp + recvWindow + 1 s passed); before that the query is asked
 // again every not_yet_requery_ms. An ack or fill that still comes for an order rejected so is
-// reported (the order reopens, binance_report_funnel.hpp). A cancel left unanswered is resolved the same way. -1021 resyncs the
-// server-time offset from the venue's time and retries once. Every API error reaches the sink as
-// a reject or cancel_reject, so risk's error-storm trigger sees it.
+// reported (the order reopens, binance_report_funnel.hpp). A cancel left unanswered is resolved
+// the same way. -1021 resyncs the server-time offset from the venue's time and retries once. Every
+// API error reaches the sink as a reject or cancel_reject, so risk's error-storm trigger sees it.
 //
 // Replace in one request (config.cancel_replace): replace() sends order.cancelReplace with
 // cancelReplaceMode=STOP_ON_FAILURE, the new order placed only if the cancel succeeded. It
