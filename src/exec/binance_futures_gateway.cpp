@@ -55,6 +55,9 @@ struct outgoing_request {
     request_kind kind = request_kind::place;
     std::uint64_t request_id = 0;
     order_request order; ///< place: the order; cancel: id and symbol; cancel_all: symbol.
+    /// place: the request's signed `timestamp` (venue ms): the venue may execute it until
+    /// this + recvWindow.
+    std::int64_t signed_ms = 0;
 };
 
 /// A request the I/O thread sent and has no answer for yet. I/O thread only.
@@ -67,6 +70,10 @@ struct pending_request {
     bool await_time = false;  ///< Placement waiting for the clock resync to be sent again.
     bool for_cancel = false;  ///< status: resolving a cancel, not a placement.
     std::int64_t sent_ms = 0; ///< Local wall time of sending.
+    /// place, and the status queries resolving it: the placement request's signed `timestamp`
+    /// (venue ms; 0: none). Until it + recvWindow has passed, a query's "no such order" means
+    /// not yet (order_report_funnel::window_of).
+    std::int64_t signed_ms = 0;
     /// Sent again (re-encoded) at this local time; 0: not waiting. Requests the limiter held
     /// back and queries that must be asked again wait here.
     std::int64_t retry_at_ms = 0;
@@ -250,6 +257,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         p.kind = request.kind;
         p.order = request.order;
         if (request.kind == request_kind::place) {
+            p.signed_ms = request.signed_ms;
             funnel.open(request.order);
         }
         transmit(p, request.method, {request.text.data(), request.size}, now_ms, true);
@@ -444,12 +452,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             on_cancel_all_answer(p, now_ms);
             return;
         case request_kind::status:
-            if (funnel.resolve_status(p.order, p.for_cancel, answer) ==
-                status_resolution::ask_again) {
-                p.retry_at_ms = now_ms + config.request_timeout_ms;
-                return;
-            }
-            p.active = false;
+            on_status_answer(p, answer, now_ms);
             return;
         case request_kind::trades:
             on_trades_answer(p, answer, now_ms);
@@ -480,6 +483,26 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 .fetch_add(1, std::memory_order_relaxed);
             return;
         case request_kind::time:
+            return;
+        }
+    }
+
+    void on_status_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        const placement_window window =
+            p.for_cancel ? placement_window::closed
+                         : order_report_funnel::window_of(p.signed_ms, config.recv_window_ms,
+                                                          now_ms + offset_ms.load());
+        switch (funnel.resolve_status(p.order, p.for_cancel, answer, window)) {
+        case status_resolution::resolved:
+            p.active = false;
+            return;
+        case status_resolution::ask_again: // says nothing about the order (5xx, 429, ...)
+            p.retry_at_ms = now_ms + config.request_timeout_ms;
+            return;
+        case status_resolution::not_yet:
+            // No such order, but the venue may still execute the placement: asked again soon,
+            // until its recvWindow has passed (then -2013 is final).
+            p.retry_at_ms = now_ms + std::max<std::int64_t>(config.not_yet_requery_ms, 1);
             return;
         }
     }
@@ -697,15 +720,18 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         const order_request order = p.order;
         const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
         p.active = false;
-        send_status(order, for_cancel, now_ms);
+        send_status(order, for_cancel, now_ms, p.signed_ms);
     }
 
-    /// GET /fapi/v1/order of one of this run's orders.
-    void send_status(const order_request& order, bool for_cancel, std::int64_t now_ms) {
+    /// GET /fapi/v1/order of one of this run's orders. signed_ms: the placement request's
+    /// timestamp when it resolves a placement (else 0).
+    void send_status(const order_request& order, bool for_cancel, std::int64_t now_ms,
+                     std::int64_t signed_ms = 0) {
         pending_request& q = slot(take_io_id());
         q.kind = request_kind::status;
         q.order = order;
         q.for_cancel = for_cancel;
+        q.signed_ms = for_cancel ? 0 : signed_ms;
         q.timed_out = true;
         counters.status_queries.fetch_add(1, std::memory_order_relaxed);
         const auto text_id = ids.format(order.id);
@@ -717,9 +743,10 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void resend_place(pending_request& p, std::int64_t now_ms) {
         const auto text_id = ids.format(p.order.id);
+        p.signed_ms = now_ms + offset_ms.load(); // the refused one (-1021) had no effect
         send_own(p,
                  io_encoder.place(io_buffer, symbols[p.order.symbol], p.order, text_id.view(),
-                                  response_type(p.order), now_ms + offset_ms.load()),
+                                  response_type(p.order), p.signed_ms),
                  now_ms);
     }
 
@@ -1354,10 +1381,11 @@ gateway_error binance_futures_gateway::submit(const order_request& request,
     out.kind = request_kind::place;
     out.request_id = m.next_core_id;
     out.order = request;
+    out.signed_ms = m.venue_ms(now);
     const auto id_text = m.ids.format(request.id);
     const gateway_error error = m.push(
         out, m.core_encoder.place(out.text, m.symbols[request.symbol], request, id_text.view(),
-                                  impl::response_type(request), m.venue_ms(now)));
+                                  impl::response_type(request), out.signed_ms));
     if (error == gateway_error::none) {
         m.next_core_id += 2;
     }

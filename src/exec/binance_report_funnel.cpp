@@ -59,9 +59,34 @@ order_request order_report_funnel::order_of(const answered_order& o, order_reque
     return base;
 }
 
+placement_window order_report_funnel::window_of(std::int64_t signed_ms, std::int64_t recv_window_ms,
+                                                std::int64_t now_venue_ms) noexcept {
+    if (signed_ms <= 0) {
+        return placement_window::closed;
+    }
+    return now_venue_ms <= signed_ms + recv_window_ms + clock_margin_ms ? placement_window::open
+                                                                        : placement_window::closed;
+}
+
+void order_report_funnel::reopen(track& t, std::uint64_t exchange_id) {
+    t.done = false;
+    t.ended_unseen = false;
+    t.acked = true;
+    if (exchange_id != 0) {
+        t.exchange_id = exchange_id;
+    }
+    exec_report r = report_of(t.order, exec_kind::ack);
+    r.exchange_id = exchange_id;
+    output_->deliver(r);
+}
+
 void order_report_funnel::ack(const order_request& order, std::uint64_t exchange_id) {
     track* t = find(order.id);
     if (t != nullptr) {
+        if (t->done && t->ended_unseen) {
+            reopen(*t, exchange_id); // "no such order" was wrong: it is on the venue
+            return;
+        }
         if (t->acked || t->done) {
             return;
         }
@@ -78,7 +103,13 @@ void order_report_funnel::fills_to(const order_request& order, core::qty cum, co
                                    core::timestamp_ns exchange_ts, fill_commission commission) {
     track* t = find(order.id);
     const core::qty before = t != nullptr ? t->reported_cum : core::qty{0};
-    if (cum.lots() <= before.lots() || (t != nullptr && t->done)) {
+    if (cum.lots() <= before.lots()) {
+        return;
+    }
+    if (t != nullptr && t->done && t->ended_unseen) {
+        reopen(*t, exchange_id); // ended as never taken, yet it traded: every fill counts
+    }
+    if (t != nullptr && t->done) {
         return;
     }
     const order_request o = tracked_order(order);
@@ -142,7 +173,13 @@ void order_report_funnel::answered_fills_to(const order_request& order, core::qt
         fills_to(order, cum, price, -1, exchange_id, liquidity_role::maker, venue_time_ms);
         return;
     }
-    if (t->done || cum.lots() <= t->reported_cum.lots()) {
+    if (cum.lots() <= t->reported_cum.lots()) {
+        return;
+    }
+    if (t->done && t->ended_unseen) {
+        reopen(*t, exchange_id); // ended as never taken, yet it traded
+    }
+    if (t->done) {
         return;
     }
     ack(order, exchange_id); // the order is on the venue; its fills follow
@@ -197,6 +234,15 @@ status_resolution order_report_funnel::trades_answered(const order_request& orde
     return status_resolution::resolved;
 }
 
+void order_report_funnel::end_unseen(const order_request& order, reject_reason reason) {
+    track* t = find(order.id);
+    const bool ended_before = t != nullptr && t->done;
+    terminal(order, exec_kind::reject, reason);
+    if (t != nullptr && t->done && !ended_before) {
+        t->ended_unseen = true; // only this reject: an order that ended otherwise stays ended
+    }
+}
+
 void order_report_funnel::release_answered(track& t) {
     t.trades_asked = false;
     const core::qty answered = t.answered_cum;
@@ -213,28 +259,33 @@ void order_report_funnel::release_answered(track& t) {
 }
 
 status_resolution order_report_funnel::resolve_status(const order_request& base, bool for_cancel,
-                                                      const api_answer& answer) {
+                                                      const api_answer& answer,
+                                                      placement_window window) {
     if (answer.outcome == answer_outcome::unknown || answer.outcome == answer_outcome::malformed ||
         answer.outcome == answer_outcome::retry_after || answer.outcome == answer_outcome::banned ||
         answer.outcome == answer_outcome::clock_skew) {
         return status_resolution::ask_again; // says nothing about the order
     }
     if (answer.outcome == answer_outcome::unknown_order) {
-        // The venue never took it (placement) or it is gone (cancel).
+        // A cancel's order is gone. A placement's was not taken: not yet while the venue may
+        // still execute its request, never after that.
         if (for_cancel) {
             exec_report r = report_of(base, exec_kind::cancel_reject);
             r.reason = reject_reason::unknown_order;
             output_->deliver(r);
-        } else {
-            terminal(base, exec_kind::reject, reject_reason::unknown_order);
+            return status_resolution::resolved;
         }
+        if (window == placement_window::open) {
+            return status_resolution::not_yet;
+        }
+        end_unseen(base, reject_reason::unknown_order);
         return status_resolution::resolved;
     }
     if (answer.outcome != answer_outcome::ok || !answer.has_order) {
         if (for_cancel) {
             output_->deliver(report_of(base, exec_kind::cancel_reject));
         } else {
-            terminal(base, exec_kind::reject, reject_reason::none);
+            end_unseen(base, reject_reason::none);
         }
         return status_resolution::resolved;
     }

@@ -61,6 +61,9 @@ struct outgoing_request {
     std::uint64_t request_id = 0;
     order_request order;      ///< place: the order; cancel: id and symbol.
     client_order_id replaced; ///< replace: the order cancelled.
+    /// place / replace: the request's signed `timestamp` (venue ms): the venue may execute it
+    /// until this + recvWindow.
+    std::int64_t signed_ms = 0;
 };
 
 /// A request the I/O thread sent and has no answer for yet. I/O thread only.
@@ -77,6 +80,13 @@ struct pending_request {
     bool reconcile_step = false;  ///< status: one of the reconciliation's own-order queries.
     std::uint32_t generation = 0; ///< Reconciliation requests: the reconciliation they serve.
     std::int64_t sent_ms = 0;     ///< Local wall time of sending.
+    /// place / replace, and the status queries resolving its placement: the placement
+    /// request's signed `timestamp` (venue ms; 0: none). Until it + recvWindow has passed, a
+    /// query's "no such order" means not yet (order_report_funnel::window_of).
+    std::int64_t signed_ms = 0;
+    /// status: asked again at this local time (the venue may still take the placement), not
+    /// after the timeout; 0: not waiting.
+    std::int64_t requery_at_ms = 0;
     order_request order;
     client_order_id replaced;      ///< replace: the order cancelled (order is the new one).
     std::uint64_t exchange_id = 0; ///< trades: the venue's order id.
@@ -642,14 +652,27 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     void on_status_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
-        // 5xx, malformed, 429, 418 and -1021 say nothing about the order: asked again after the
-        // timeout (the limiter holds it while a 429 or 418 lasts).
-        if (funnel.resolve_status(p.order, p.for_cancel, answer) == status_resolution::ask_again) {
+        const placement_window window =
+            p.for_cancel ? placement_window::closed
+                         : order_report_funnel::window_of(p.signed_ms, config.recv_window_ms,
+                                                          now_ms + offset_ms.load());
+        switch (funnel.resolve_status(p.order, p.for_cancel, answer, window)) {
+        case status_resolution::resolved:
+            p.active = false;
+            return;
+        case status_resolution::ask_again:
+            // 5xx, malformed, 429, 418 and -1021 say nothing about the order: asked again after
+            // the timeout (the limiter holds it while a 429 or 418 lasts).
             p.timed_out = true;
-            p.sent_ms = now_ms; // asked again after the timeout
+            p.sent_ms = now_ms;
+            return;
+        case status_resolution::not_yet:
+            // No such order, but the venue may still execute the placement: asked again soon,
+            // until its recvWindow has passed (then -2013 is final).
+            p.timed_out = true;
+            p.requery_at_ms = now_ms + std::max<std::int64_t>(config.not_yet_requery_ms, 1);
             return;
         }
-        p.active = false;
     }
 
     // ---- the report funnel (binance_report_funnel): every order report passes there, once --
@@ -998,6 +1021,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case request_kind::replace: {
             const auto text_id = ids.format(p.order.id);
             const auto old_id = ids.format(p.replaced);
+            p.signed_ms = venue; // the refused one (-1021) had no effect
             send_own(io_encoder.cancel_replace(io_buffer, p.request_id, symbols[p.order.symbol],
                                                old_id.view(), p.order, text_id.view(),
                                                cancel_replace_mode::stop_on_failure,
@@ -1179,6 +1203,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         p.order = request.order;
         p.replaced = request.replaced;
         if (request.kind == request_kind::place || request.kind == request_kind::replace) {
+            p.signed_ms = request.signed_ms;
             open_track(request.order);
         }
         if (request.kind == request_kind::replace) {
@@ -1221,16 +1246,18 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (p.kind == request_kind::replace) {
             send_status(replaced_order(p), true, false, p.generation, now_ms);
         }
-        send_status(order, for_cancel, p.reconcile_step, p.generation, now_ms);
+        send_status(order, for_cancel, p.reconcile_step, p.generation, now_ms, p.signed_ms);
     }
 
     /// order.status of one of this run's orders; step: a reconciliation waits for it.
+    /// signed_ms: the placement request's timestamp when it resolves a placement (else 0).
     void send_status(const order_request& order, bool for_cancel, bool step,
-                     std::uint32_t generation, std::int64_t now_ms) {
+                     std::uint32_t generation, std::int64_t now_ms, std::int64_t signed_ms = 0) {
         pending_request& q = fresh_request(request_kind::status);
         const std::uint64_t id = q.request_id;
         q.order = order;
         q.for_cancel = for_cancel;
+        q.signed_ms = for_cancel ? 0 : signed_ms;
         q.reconcile_step = step;
         q.generation = generation;
         q.timed_out = true;
@@ -1244,9 +1271,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void resend_place(pending_request& p, std::int64_t now_ms) {
         const auto text_id = ids.format(p.order.id);
+        p.signed_ms = now_ms + offset_ms.load(); // the refused one (-1021) had no effect
         const std::string_view text =
             io_encoder.place(io_buffer, p.request_id, symbols[p.order.symbol], p.order,
-                             text_id.view(), order_response_type::ack, now_ms + offset_ms.load());
+                             text_id.view(), order_response_type::ack, p.signed_ms);
         send_own(text, p, now_ms);
     }
 
@@ -1291,8 +1319,17 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 retry_held(p, now_ms);
                 continue;
             }
-            if (!p.active || p.query_on_open || p.await_time ||
-                now_ms - p.sent_ms < config.request_timeout_ms) {
+            if (!p.active || p.query_on_open || p.await_time) {
+                continue;
+            }
+            if (p.requery_at_ms != 0) {
+                // Answered (no such order, not yet): asked again when due, not a timeout.
+                if (now_ms >= p.requery_at_ms) {
+                    query(p, now_ms);
+                }
+                continue;
+            }
+            if (now_ms - p.sent_ms < config.request_timeout_ms) {
                 continue;
             }
             counters.timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -1537,10 +1574,11 @@ gateway_error binance_spot_gateway::submit(const order_request& request,
     out.kind = request_kind::place;
     out.request_id = m.next_core_id;
     out.order = request;
+    out.signed_ms = m.venue_ms(now);
     const auto id_text = m.ids.format(request.id);
     const std::string_view text =
         m.core_encoder.place(out.text, out.request_id, m.symbols[request.symbol], request,
-                             id_text.view(), order_response_type::ack, m.venue_ms(now));
+                             id_text.view(), order_response_type::ack, out.signed_ms);
     const gateway_error error = m.push(out, text);
     if (error == gateway_error::none) {
         m.next_core_id += 2;
@@ -1633,12 +1671,13 @@ gateway_error binance_spot_gateway::replace(std::uint32_t symbol, client_order_i
     out.request_id = m.next_core_id;
     out.order = request;
     out.replaced = old_id;
+    out.signed_ms = m.venue_ms(now);
     const auto id_text = m.ids.format(request.id);
     const auto old_text = m.ids.format(old_id);
     const std::string_view text = m.core_encoder.cancel_replace(
         out.text, out.request_id, m.symbols[request.symbol], old_text.view(), request,
         id_text.view(), cancel_replace_mode::stop_on_failure, order_response_type::ack,
-        m.venue_ms(now));
+        out.signed_ms);
     const gateway_error error = m.push(out, text);
     if (error == gateway_error::none) {
         m.next_core_id += 2;

@@ -160,3 +160,123 @@ TEST_CASE("an order the funnel does not remember is reported from the answer at 
     CHECK(output.of_kind(exec_kind::partial_fill)[0].venue_time_ms == 3'000);
     CHECK(output.of_kind(exec_kind::cancelled).size() == 1);
 }
+
+namespace {
+
+/// An order query answered -2013 "Order does not exist".
+api_answer no_such_order() {
+    api_answer answer;
+    answer.outcome = answer_outcome::unknown_order;
+    answer.status = 400;
+    answer.code = -2013;
+    return answer;
+}
+
+} // namespace
+
+TEST_CASE("a fill of a placement a status query found no order for is reported: the venue took "
+          "it after all",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(11, 100);
+    funnel.open(order);
+    // Its placement's outcome is unknown; the query raced the matching engine: -2013.
+    REQUIRE(funnel.resolve_status(order, false, no_such_order()) == status_resolution::resolved);
+    const auto rejects = output.of_kind(exec_kind::reject);
+    REQUIRE(rejects.size() == 1);
+    CHECK(rejects[0].reason == reject_reason::unknown_order);
+
+    // Then the matching engine executes it: its trade arrives on the user stream.
+    funnel.fills_to(order, core::qty{40}, core::price{100'000}, 31, 88, liquidity_role::maker,
+                    9'000);
+    REQUIRE(output.of_kind(exec_kind::ack).size() == 1); // back from the dead, acknowledged
+    const auto partials = output.of_kind(exec_kind::partial_fill);
+    REQUIRE(partials.size() == 1);
+    CHECK(partials[0].fill_qty == core::qty{40});
+    CHECK(partials[0].trade_id == 31);
+    CHECK(fills.load() == 1);
+    CHECK(funnel.outcome_known(order.id));
+    // The rest of it, once; a replay moves nothing.
+    funnel.fills_to(order, core::qty{100}, core::price{100'000}, 32, 88, liquidity_role::maker,
+                    9'100);
+    funnel.fills_to(order, core::qty{100}, core::price{100'000}, 32, 88, liquidity_role::maker,
+                    9'100);
+    REQUIRE(output.of_kind(exec_kind::fill).size() == 1);
+    CHECK(output.of_kind(exec_kind::fill)[0].fill_qty == core::qty{60});
+    CHECK(output.of_kind(exec_kind::ack).size() == 1);
+    CHECK(fills.load() == 2);
+}
+
+TEST_CASE("a NEW of a placement a status query found no order for reopens it once",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(12, 100);
+    funnel.open(order);
+    (void)funnel.resolve_status(order, false, no_such_order());
+    funnel.ack(order, 90);
+    funnel.ack(order, 90); // the stream's NEW, then the query's: one ack
+    const auto acks = output.of_kind(exec_kind::ack);
+    REQUIRE(acks.size() == 1);
+    CHECK(acks[0].exchange_id == 90);
+    // Open again: a reconciliation queries it, its cancel ends it.
+    std::size_t unfinished = 0;
+    funnel.for_each_unfinished([&](const order_request&) { ++unfinished; });
+    CHECK(unfinished == 1);
+    funnel.terminal(order, exec_kind::cancelled, reject_reason::user_cancel);
+    CHECK(output.of_kind(exec_kind::cancelled).size() == 1);
+}
+
+TEST_CASE("an order that ended otherwise is not reopened by a later -2013 and replay",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(13, 100);
+    funnel.open(order);
+    funnel.ack(order, 91);
+    funnel.fills_to(order, core::qty{100}, core::price{100'000}, 41, 91, liquidity_role::maker,
+                    1'000);
+    (void)funnel.resolve_status(order, false, no_such_order()); // archived long since
+    funnel.ack(order, 91);
+    funnel.fills_to(order, core::qty{100}, core::price{100'000}, 41, 91, liquidity_role::maker,
+                    1'000);
+    CHECK(output.of_kind(exec_kind::ack).size() == 1);
+    CHECK(output.of_kind(exec_kind::fill).size() == 1);
+    CHECK(output.of_kind(exec_kind::reject).empty());
+}
+
+TEST_CASE("-2013 while the placement's recvWindow is open is not yet an answer; after it, a "
+          "reject",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(14, 100);
+    funnel.open(order);
+    // Signed at venue time 10'000 with a 5'000 ms recvWindow: the venue may take it until
+    // 15'000, and the local estimate of its clock may be off by clock_margin_ms.
+    const std::int64_t limit = 15'000 + order_report_funnel::clock_margin_ms;
+    CHECK(order_report_funnel::window_of(10'000, 5'000, 10'200) == placement_window::open);
+    CHECK(order_report_funnel::window_of(10'000, 5'000, limit) == placement_window::open);
+    CHECK(order_report_funnel::window_of(10'000, 5'000, limit + 1) == placement_window::closed);
+    CHECK(order_report_funnel::window_of(0, 5'000, 1) == placement_window::closed);
+
+    CHECK(funnel.resolve_status(order, false, no_such_order(), placement_window::open) ==
+          status_resolution::not_yet);
+    CHECK(output.reports.empty());
+    CHECK_FALSE(funnel.outcome_known(order.id));
+    // A cancel's -2013 is final whatever the window.
+    CHECK(funnel.resolve_status(order, true, no_such_order(), placement_window::open) ==
+          status_resolution::resolved);
+    REQUIRE(output.of_kind(exec_kind::cancel_reject).size() == 1);
+    CHECK(output.of_kind(exec_kind::cancel_reject)[0].reason == reject_reason::unknown_order);
+    // Once the window closed.
+    CHECK(funnel.resolve_status(order, false, no_such_order(), placement_window::closed) ==
+          status_resolution::resolved);
+    REQUIRE(output.of_kind(exec_kind::reject).size() == 1);
+    CHECK(output.of_kind(exec_kind::reject)[0].reason == reject_reason::unknown_order);
+}

@@ -485,6 +485,45 @@ TEST_CASE("futures gateway: an answer lost after the venue executed is unknown, 
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a placement answered 503 -1007 that reaches the matching engine "
+          "late: -2013 while its recvWindow is open is not final, and its fill is reported",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.request_timeout_ms = 300;
+    exec::binance_futures_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+
+    // "Execution status unknown" at once, executed 800 ms later: the status query that follows
+    // finds no such order; the stream's NEW and TRADE or a later query tell the rest.
+    REQUIRE(control.get("/control/futures_order_late?ms=800&count=1").find("true") !=
+            std::string::npos);
+    REQUIRE(gateway.submit(crossing(1, core::side::buy, false), wall_ns()) ==
+            exec::gateway_error::none);
+    const auto ended = [&] {
+        return sink.count(exec::exec_kind::fill, 1) + sink.count(exec::exec_kind::cancelled, 1) +
+               sink.count(exec::exec_kind::reject, 1);
+    };
+    REQUIRE(poll_until(
+        gateway, [&] { return ended() >= 1; }, 10s));
+    std::this_thread::sleep_for(500ms); // any late or repeated report would show now
+    gateway.poll(wall_ns());
+    CHECK(sink.count(exec::exec_kind::reject, 1) == 0);
+    CHECK(ended() == 1);
+    CHECK(sink.count(exec::exec_kind::fill, 1) + sink.count(exec::exec_kind::partial_fill, 1) >= 1);
+    CHECK(sink.reports.front().kind == exec::exec_kind::unknown);
+    CHECK(control.stat("futures_orders_late") == 1);
+    CHECK(control.stat("futures_late_orders_expired") == 0);
+    CHECK(control.stat("futures_orders_placed") == 1);
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: an expired listenKey is replaced, the stream resumes after a new "
           "reconciliation; keep-alives go out",
           "[binance_futures_gateway][tsan]") {

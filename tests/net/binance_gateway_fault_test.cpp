@@ -1,8 +1,8 @@
 // binance_spot_gateway against quoter-venue's order faults: 429 then 418, -1021 clock skew, an
-// ended user-data stream, a silent venue, a late answer and a reconciliation that keeps
-// failing. Each ends with the venue and the gateway's reports agreeing on open orders, fills and
-// position. The venue counts what reaches it, so "nothing was sent" is checked by its counters,
-// never by a timing.
+// ended user-data stream, a silent venue, a late answer, an order that reaches the matching
+// engine after its status was queried, and a reconciliation that keeps failing. Each ends with
+// the venue and the gateway's reports agreeing on open orders, fills and position. The venue
+// counts what reaches it, so "nothing was sent" is checked by its counters, never by a timing.
 #include "venue_process.hpp"
 
 #include "gateway_test_support.hpp"
@@ -426,6 +426,79 @@ TEST_CASE("a delayed answer: past the timeout the order is unknown and resolved 
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::cancelled) == 2; }, 10s));
+    check_agreement(venue, sink, 0);
+    gateway.stop();
+}
+
+TEST_CASE("an order answered 503 -1007 that reaches the matching engine late: the query's -2013 "
+          "while its recvWindow is open is asked again, and the fill is reported",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.request_timeout_ms = 300;
+        config.user_data_stream = false; // only the queries can tell
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready(false));
+
+    // Answered "execution status unknown" at once, executed 800 ms later: the status query that
+    // follows the answer finds no such order.
+    venue.fault("/control/order_late?ms=800&count=1");
+    REQUIRE(gateway.submit(crossing_buy(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 1) == 1; }, 10s));
+    CHECK(sink.reports.front().kind == exec::exec_kind::unknown);
+    CHECK(sink.count(exec::exec_kind::reject, 1) == 0);
+    CHECK(sink.count(exec::exec_kind::ack, 1) == 1);
+    CHECK(gateway.counters().status_queries.load() >= 2); // the first found nothing
+    poll_for(gateway, 500ms);
+    CHECK(venue.stat("orders_late") == 1);
+    CHECK(venue.stat("late_orders_expired") == 0);
+    CHECK(venue.stat("orders_placed") == 1);
+    check_agreement(venue, sink, 1);
+    gateway.stop();
+}
+
+TEST_CASE("an order answered 503 -1007 that never reaches the matching engine within its "
+          "recvWindow: -2013 is asked again until the window closed, then a reject",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.request_timeout_ms = 300;
+        config.recv_window_ms = 1'000; // the venue may take it until 1 s after its timestamp
+        config.user_data_stream = false;
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready(false));
+
+    // Held 3 s: past its recvWindow when it arrives, so the venue refuses it then.
+    venue.fault("/control/order_late?ms=3000&count=1");
+    const auto sent = std::chrono::steady_clock::now();
+    REQUIRE(gateway.submit(crossing_buy(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 1) == 1; }, 10s));
+    const auto rejected_after = std::chrono::steady_clock::now() - sent;
+    // Not before the recvWindow and the clock margin (2 s) had passed.
+    CHECK(rejected_after >= 1'900ms);
+    const auto rejects = std::count_if(sink.reports.begin(), sink.reports.end(), [](const auto& r) {
+        return r.kind == exec::exec_kind::reject;
+    });
+    CHECK(rejects == 1);
+    CHECK(std::find_if(sink.reports.begin(), sink.reports.end(), [](const auto& r) {
+              return r.kind == exec::exec_kind::reject &&
+                     r.reason == exec::reject_reason::unknown_order;
+          }) != sink.reports.end());
+    // Asked again every 250 ms, no more: bounded by the window.
+    const std::uint64_t queries = gateway.counters().status_queries.load();
+    CHECK(queries >= 3);
+    CHECK(queries <= 12);
+    poll_for(gateway, 1'500ms); // it reaches the engine, which refuses it
+    CHECK(gateway.counters().status_queries.load() == queries);
+    CHECK(venue.stat("late_orders_expired") == 1);
+    CHECK(venue.stat("orders_placed") == 0);
+    CHECK(sink.count(exec::exec_kind::fill) == 0);
     check_agreement(venue, sink, 0);
     gateway.stop();
 }

@@ -502,6 +502,17 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
     }
     reports_.clear();
     forget_finished();
+    if (path == "/fapi/v1/order" && method == "POST" && late_orders_ > 0 && !executing_late_) {
+        // Not executed yet: held on its way to the matching engine, answered "unknown".
+        --late_orders_;
+        ++stats_.orders_late;
+        late_requests_.push_back(late_order{.query = std::string(query_text),
+                                            .body = std::string(body_text),
+                                            .due_ms = now_ms + late_order_ms_});
+        return error(503, -1007,
+                     "Timeout waiting for response from backend server. Send status unknown; "
+                     "execution status unknown.");
+    }
     if (path == "/fapi/v1/order" && method == "POST") {
         futures_answer answer = place(p, now_ms);
         if (answer.status == 200 && drop_place_answers_ > 0) {
@@ -895,6 +906,28 @@ futures_answer futures_api::countdown(const params& p, std::int64_t now_ms) {
 void futures_api::tick(std::int64_t now_ms) {
     if (!exchange_) {
         return;
+    }
+    if (!late_requests_.empty()) {
+        // Held placements whose time has come reach the matching engine; their answers went
+        // long ago.
+        std::vector<late_order> due;
+        std::erase_if(late_requests_, [&](late_order& order) {
+            if (order.due_ms > now_ms) {
+                return false;
+            }
+            due.push_back(std::move(order));
+            return true;
+        });
+        executing_late_ = true;
+        for (const late_order& order : due) {
+            const std::uint64_t refused = stats_.clock_rejects;
+            now_ms_ = now_ms;
+            (void)signed_request("POST", "/fapi/v1/order", order.query, order.body, now_ms);
+            if (stats_.clock_rejects != refused) {
+                ++stats_.late_orders_expired;
+            }
+        }
+        executing_late_ = false;
     }
     for (std::size_t symbol = 0; symbol < countdown_at_ms_.size(); ++symbol) {
         if (countdown_at_ms_[symbol] == 0 || now_ms < countdown_at_ms_[symbol]) {

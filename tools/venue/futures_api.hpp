@@ -66,6 +66,9 @@ struct futures_api_stats {
     std::uint64_t silenced = 0;          ///< Requests swallowed by the silence fault.
     std::uint64_t answers_dropped = 0;
     std::uint64_t failed_after_execute = 0;
+    std::uint64_t orders_late = 0; ///< Placements held by the late-execution fault.
+    /// Of those, refused when they reached the matching engine: their recvWindow had passed.
+    std::uint64_t late_orders_expired = 0;
     std::uint64_t answers_429 = 0; ///< Requests answered 429 (rate limit fault).
     /// Requests answered 429 because the venue's own counts were full: -1003 (request weight),
     /// -1015 (orders); not executed.
@@ -134,6 +137,14 @@ public:
     void drop_place_answers(std::uint32_t count) { drop_place_answers_ = count; }
     /// Fault: the next `count` order placements execute, then answer 503 -1006.
     void fail_after_execute(std::uint32_t count) { fail_after_execute_ = count; }
+    /// Fault: the next `count` order placements are answered 503 -1007 ("execution status
+    /// unknown") at once and reach the matching engine `ms` later (at the first tick() after):
+    /// until then GET /fapi/v1/order answers -2013; then they are checked again against their
+    /// timestamp + recvWindow (refused, never executed, when it passed) and executed.
+    void execute_late(std::uint32_t count, std::int64_t ms) {
+        late_orders_ = count;
+        late_order_ms_ = ms;
+    }
     /// Fault: request weight used up for `ms` from now_ms: every request is answered 429 -1003
     /// with Retry-After and not executed; one arriving after a 429 and before its Retry-After
     /// earns a ban: 418 -1003 for every request for ban_ms. ban_now: banned at once.
@@ -228,6 +239,17 @@ private:
     std::int64_t silent_until_ms_ = 0;
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
+    /// A placement held by the late-execution fault: its query and body as sent, and when it
+    /// reaches the matching engine (ms, the time handle() was given).
+    struct late_order {
+        std::string query;
+        std::string body;
+        std::int64_t due_ms = 0;
+    };
+    std::vector<late_order> late_requests_;
+    std::uint32_t late_orders_ = 0;
+    std::int64_t late_order_ms_ = 0;
+    bool executing_late_ = false;      ///< A held placement is being executed: the fault stays out.
     rate_limit_windows limits_;        ///< The rate limit fault (venue time).
     usage_counter usage_;              ///< The venue's own counts (venue time).
     std::int64_t clock_offset_ms_ = 0; ///< Venue clock minus wall clock.

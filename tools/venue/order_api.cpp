@@ -517,9 +517,32 @@ std::string order_api::handle(std::string_view request, std::int64_t wall_now_ms
     return out;
 }
 
+void order_api::execute_late_orders(std::int64_t wall_now_ms) {
+    std::vector<late_order> due;
+    for (auto it = late_requests_.begin(); it != late_requests_.end();) {
+        if (it->due_ms <= wall_now_ms) {
+            due.push_back(std::move(*it));
+            it = late_requests_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    executing_late_ = true;
+    for (late_order& order : due) {
+        const std::uint64_t refused = stats_.clock_rejects;
+        (void)answer(order.request, wall_now_ms, &order.session); // its answer went long ago
+        if (stats_.clock_rejects != refused) {
+            ++stats_.late_orders_expired;
+        }
+    }
+    executing_late_ = false;
+}
+
 std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms,
                               api_session* session) {
-    ++stats_.requests;
+    if (!executing_late_) { // a held request was counted when it arrived
+        ++stats_.requests;
+    }
     const std::int64_t now_ms = wall_now_ms + clock_offset_ms_;
     dom::parser parser;
     dom::object root;
@@ -535,7 +558,9 @@ std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms
         return error_frame(parsed.id, 400, -1000, "Malformed request.");
     }
     parsed.method = std::string(method);
-    if (parsed.method == "order.place") {
+    if (executing_late_) {
+        // Counted, rate-limited and authenticated when it arrived; the engine checks its time.
+    } else if (parsed.method == "order.place") {
         ++stats_.place_requests;
     } else if (parsed.method == "order.cancelReplace") {
         ++stats_.replace_requests;
@@ -554,13 +579,17 @@ std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms
                "\",\"data\":{\"serverTime\":" + std::to_string(now_ms) +
                ",\"retryAfter\":" + std::to_string(until_ms) + "}}}";
     };
-    if (const auto verdict = limits_.check(now_ms, stats_.answers_429, stats_.answers_418,
-                                           stats_.requests_in_backoff);
+    if (const auto verdict = executing_late_
+                                 ? rate_limit_windows::verdict{}
+                                 : limits_.check(now_ms, stats_.answers_429, stats_.answers_418,
+                                                 stats_.requests_in_backoff);
         verdict.status != 0) {
         return rate_frame(verdict.status, verdict.until_ms);
     }
     const bool new_order = parsed.method == "order.place" || parsed.method == "order.cancelReplace";
-    const auto usage = usage_.admit(now_ms, method_weight(parsed.method, root), new_order);
+    const auto usage = executing_late_
+                           ? usage_counter::verdict{}
+                           : usage_.admit(now_ms, method_weight(parsed.method, root), new_order);
     usage_report_ = new_order ? usage_report::weight_and_orders : usage_report::weight;
     if (usage.code == -1003) {
         ++stats_.weight_limit_answers;
@@ -694,6 +723,19 @@ std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms
                            "An unexpected response was received from the message bus. "
                            "Execution status unknown.");
     };
+    if (parsed.method == "order.place" && late_orders_ > 0 && !executing_late_) {
+        // Not executed yet: held on its way to the matching engine, answered "unknown".
+        --late_orders_;
+        ++stats_.orders_late;
+        late_requests_.push_back(
+            late_order{.request = std::string(request),
+                       .due_ms = wall_now_ms + late_order_ms_,
+                       .session = session != nullptr ? *session : api_session{}});
+        late_execution_ms_ = std::max<std::int64_t>(late_order_ms_, 1);
+        return error_frame(parsed.id, 503, -1007,
+                           "Timeout waiting for response from backend server. Send status "
+                           "unknown; execution status unknown.");
+    }
     if (parsed.method == "order.place" || parsed.method == "order.cancelReplace") {
         // The order faults apply to both: executed, then the answer is lost, 5xx or late.
         std::string answer = parsed.method == "order.place" ? place(parsed, engine_ms)

@@ -89,10 +89,13 @@ struct order_api_stats {
     std::uint64_t answers_418 = 0; ///< Requests answered 418 (banned).
     /// Requests that arrived after a 429 and before its retryAfter: each one turns into a ban.
     std::uint64_t requests_in_backoff = 0;
-    std::uint64_t clock_rejects = 0;      ///< Requests refused -1021 (timestamp outside window).
-    std::uint64_t time_requests = 0;      ///< `time` requests answered.
-    std::uint64_t silenced_requests = 0;  ///< Requests swallowed by the silence fault.
-    std::uint64_t answers_delayed = 0;    ///< order.place answers delayed by the fault.
+    std::uint64_t clock_rejects = 0;     ///< Requests refused -1021 (timestamp outside window).
+    std::uint64_t time_requests = 0;     ///< `time` requests answered.
+    std::uint64_t silenced_requests = 0; ///< Requests swallowed by the silence fault.
+    std::uint64_t answers_delayed = 0;   ///< order.place answers delayed by the fault.
+    std::uint64_t orders_late = 0;       ///< order.place requests held by the late fault.
+    /// Of those, refused when they reached the matching engine: their recvWindow had passed.
+    std::uint64_t late_orders_expired = 0;
     std::uint64_t streams_terminated = 0; ///< User-data subscriptions ended by the fault.
     std::uint64_t logons = 0;             ///< session.logon accepted.
     /// Requests without apiKey / signature on a connection that has not logged on (refused).
@@ -167,6 +170,23 @@ public:
         answer_delay_ms_ = 0;
         return out;
     }
+    /// Fault: the next `count` order.place requests are answered 503 -1007 ("execution status
+    /// unknown") at once and reach the matching engine `ms` later, as a request stuck on its
+    /// way to Binance's engine: until then order.status finds no such order (-2013). When they
+    /// get there they are checked again against their timestamp + recvWindow (refused then,
+    /// never executed, when it passed) and executed as order.place would, with the events.
+    /// take_late_execution() says when the server must call execute_late_orders().
+    void execute_late(std::uint32_t count, std::int64_t ms) {
+        late_orders_ = count;
+        late_order_ms_ = ms;
+    }
+    [[nodiscard]] std::int64_t take_late_execution() {
+        const std::int64_t out = late_execution_ms_;
+        late_execution_ms_ = 0;
+        return out;
+    }
+    /// The held order.place requests due at wall_now_ms reach the matching engine.
+    void execute_late_orders(std::int64_t wall_now_ms);
     /// Fault: ends every user-data subscription (the server sends eventStreamTerminated and
     /// stops the events); counted.
     void count_stream_terminated() { ++stats_.streams_terminated; }
@@ -256,6 +276,18 @@ private:
     std::uint32_t delay_place_answers_ = 0;
     std::int64_t place_answer_delay_ms_ = 0;
     std::int64_t answer_delay_ms_ = 0; ///< Hold of the answer handle() just returned.
+    /// An order.place held by the late-execution fault: its frame, due time (wall ms) and the
+    /// connection's logon state when it arrived.
+    struct late_order {
+        std::string request;
+        std::int64_t due_ms = 0;
+        api_session session;
+    };
+    std::vector<late_order> late_requests_;
+    std::uint32_t late_orders_ = 0;
+    std::int64_t late_order_ms_ = 0;
+    std::int64_t late_execution_ms_ = 0; ///< The request handle() just held: due this much later.
+    bool executing_late_ = false;        ///< A held request is being executed: no fault, no count.
     std::vector<std::string> events_;
     std::optional<std::uint64_t> new_subscription_;
     std::uint64_t next_subscription_ = 0;

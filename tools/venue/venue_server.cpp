@@ -720,6 +720,8 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("time_requests", orders.stats().time_requests);
         add("silenced_requests", orders.stats().silenced_requests);
         add("answers_delayed", orders.stats().answers_delayed);
+        add("orders_late", orders.stats().orders_late);
+        add("late_orders_expired", orders.stats().late_orders_expired);
         add("streams_terminated", orders.stats().streams_terminated);
         out += ",\"balances\":" + orders.balances_json();
         std::uint64_t withheld = 0;
@@ -758,6 +760,8 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_account_reads", futures.stats().account_reads);
         add("futures_trade_lists", futures.stats().trade_lists);
         add("futures_answers_dropped", futures.stats().answers_dropped);
+        add("futures_orders_late", futures.stats().orders_late);
+        add("futures_late_orders_expired", futures.stats().late_orders_expired);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
         std::uint64_t user_streams = 0;
         for (const auto& session : sessions) {
@@ -857,6 +861,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
         } else if (action == "silence") {
             orders.silence(wall_ms(), param_int(params, "ms", 1'000));
             ok();
+        } else if (action == "order_late") {
+            orders.execute_late(static_cast<std::uint32_t>(param_int(params, "count", 1)),
+                                param_int(params, "ms", 1'000));
+            ok();
         } else if (action == "order_delay") {
             orders.delay_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
                                        param_int(params, "ms", 1'000));
@@ -913,6 +921,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "futures_order_drop") {
             futures.drop_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
+        } else if (action == "futures_order_late") {
+            futures.execute_late(static_cast<std::uint32_t>(param_int(params, "count", 1)),
+                                 param_int(params, "ms", 1'000));
             ok();
         } else if (action == "futures_fail_after_execute") {
             futures.fail_after_execute(static_cast<std::uint32_t>(param_int(params, "count", 1)));
@@ -1096,6 +1108,19 @@ private:
             std::string answer = server_->orders.handle(text, wall_ms(), &api);
             if (const auto subscription = server_->orders.take_subscription()) {
                 user_subscription = subscription;
+            }
+            if (const std::int64_t late_ms = server_->orders.take_late_execution(); late_ms > 0) {
+                // The order_late fault: the order reaches the matching engine later, whether or
+                // not this connection still stands.
+                auto timer = std::make_shared<asio::steady_timer>(server_->loop.context());
+                timer->expires_after(std::chrono::milliseconds(late_ms));
+                timer->async_wait([core = server_, timer](error_code ec) {
+                    if (ec || core->stopped) {
+                        return;
+                    }
+                    core->orders.execute_late_orders(wall_ms());
+                    core->flush_user_events();
+                });
             }
             if (const std::int64_t delay_ms = server_->orders.take_answer_delay();
                 delay_ms > 0 && !answer.empty()) {

@@ -13,7 +13,10 @@
 // orders) answers ack / reject (-5022: post_only_would_cross); a placement whose answer does not
 // come within request_timeout_ms, is a 5xx / -1006 / -1007 or is lost with its connection is
 // reported `unknown` and resolved by GET /fapi/v1/order (the shared report funnel maps the
-// venue's status), never sent again. A transport failure before the request left (connect
+// venue's status), never sent again. "No such order" (-2013) is final only once the venue can no
+// longer execute the placement (its signed timestamp + recvWindow + 1 s passed); before that the
+// query is asked again every not_yet_requery_ms, and an ack or fill that still comes for an order
+// rejected so is reported (the order reopens). A transport failure before the request left (connect
 // refused) is a plain reject. -1021 resyncs the clock from GET /fapi/v1/time and retries once.
 // Every report passes the shared order_report_funnel, so the answer, the stream and a query
 // telling the same ack, fill or end reach the core once; fills only an answer tells are
@@ -82,6 +85,10 @@ struct binance_futures_gateway_config {
     std::int64_t start_us = 0;
     /// A request without answer after this long is unknown and gets queried (ms).
     std::int64_t request_timeout_ms = 2'000;
+    /// A placement of unknown outcome whose GET /fapi/v1/order found no order (-2013) while the
+    /// venue may still execute it (its timestamp + recv_window_ms, plus a 1 s clock margin, not
+    /// yet passed): asked again after this long (ms), until found or the window closed.
+    std::int64_t not_yet_requery_ms = 250;
     /// Delay before opening a new user-data stream after it dropped (ms).
     std::int64_t reconnect_delay_ms = 200;
     /// Keep-alive connections to rest_url.

@@ -12,6 +12,15 @@
 // order.status, futures GET /fapi/v1/order) becomes ack / fills / cancelled / reject, or
 // cancel_reject when the query was made for a cancel whose answer was lost.
 //
+// "No such order" (-2013) for a placement of unknown outcome is final only once the venue can no
+// longer take the request: Binance may still execute a request whose answer said "execution
+// status unknown" until its signed timestamp + recvWindow has passed. Before then (the gateway
+// tells: placement_window::open, see may_still_execute) the answer is not_yet and the gateway asks
+// again; after it, the order is rejected (unknown_order). Should the venue take it after all (a
+// clock further off than the margin, a venue that does not keep its window), the funnel does not
+// drop what follows: an ack or a fill of an order it ended as never taken reopens it, and the
+// ack and every fill are reported (the owner sees the order come back; see docs/live.md).
+//
 // Fills an answer tells (a status query, a cancel answer, a RESULT placement answer: the order's
 // executed quantity, no trade) are not reported from the answer: its time is the answer's, which
 // may be later than the trades, and it has no trade id or commission. The funnel asks the
@@ -62,6 +71,15 @@ struct fill_commission {
 enum class status_resolution : std::uint8_t {
     resolved,  ///< Reports delivered (possibly none: nothing new).
     ask_again, ///< 5xx / malformed / 429: the query is repeated after the timeout.
+    /// -2013 for a placement the venue may still take (placement_window::open): nothing is
+    /// reported; the query is repeated soon, until the window closes.
+    not_yet,
+};
+
+/// Whether the venue may still take the placement a status query resolves.
+enum class placement_window : std::uint8_t {
+    closed, ///< Its timestamp + recvWindow has passed (or unknown, or a cancel): -2013 is final.
+    open,   ///< It may still be executed: -2013 means "not yet".
 };
 
 class order_report_funnel {
@@ -69,6 +87,16 @@ public:
     static constexpr std::size_t default_slots = 4096;
     /// Trade lists asked for one order before the answer's fill is reported as it is.
     static constexpr std::uint32_t max_trade_attempts = 3;
+    /// Added to a placement's timestamp + recvWindow before the venue is taken to have refused
+    /// it for good: the error of the local estimate of the venue's clock (ms).
+    static constexpr std::int64_t clock_margin_ms = 1'000;
+
+    /// open while a request signed with venue time signed_ms (its `timestamp`) and recv_window_ms
+    /// may still be executed at now_venue_ms (the local estimate of the venue's clock), within
+    /// clock_margin_ms; closed after, or when signed_ms is 0 (not known).
+    [[nodiscard]] static placement_window window_of(std::int64_t signed_ms,
+                                                    std::int64_t recv_window_ms,
+                                                    std::int64_t now_venue_ms) noexcept;
 
     /// fills: counter incremented per fill report delivered (after de-duplication).
     order_report_funnel(report_funnel_output& output, std::atomic<std::uint64_t>& fills,
@@ -116,9 +144,11 @@ public:
                                       std::span<const venue_trade> trades, std::uint32_t attempt,
                                       std::span<const core::symbol_spec> symbols = {});
     /// The answer to an order query made to resolve `order`'s placement (for_cancel false) or
-    /// a cancel of it (for_cancel true).
+    /// a cancel of it (for_cancel true). window: whether the venue may still take the
+    /// placement (a -2013 is then not_yet); ignored for a cancel.
     status_resolution resolve_status(const order_request& order, bool for_cancel,
-                                     const api_answer& answer);
+                                     const api_answer& answer,
+                                     placement_window window = placement_window::closed);
 
     /// Calls f(order) for every remembered order that was acknowledged and is not finished:
     /// what a reconciliation queries after a gap in the user stream or the connection.
@@ -142,6 +172,8 @@ private:
         core::qty reported_cum; ///< Filled quantity already reported.
         bool acked = false;     ///< ack (or a fill, which implies it) reported.
         bool done = false;      ///< Terminal report (fill of all, cancelled, reject) delivered.
+        /// Ended by a status query's "no such order": an ack or fill after it reopens the order.
+        bool ended_unseen = false;
         /// Executed quantity an answer told beyond reported_cum, awaiting the trades (0: none),
         /// with the order's price and the answer's venue time for the fallback fill.
         core::qty answered_cum;
@@ -157,6 +189,11 @@ private:
     };
     /// Delivers what answered_fills_to left for the trades: the fallback fill, the held end.
     void release_answered(track& t);
+    /// An ack or fill of an order ended as never taken: the venue took it after all. The order
+    /// is open again and its ack reported (once), so that the fills which follow are too.
+    void reopen(track& t, std::uint64_t exchange_id);
+    /// A placement's reject from a status query that found no order (or failed): reopenable.
+    void end_unseen(const order_request& order, reject_reason reason);
 
     [[nodiscard]] track* find(client_order_id id) noexcept;
     [[nodiscard]] const track* find(client_order_id id) const noexcept;

@@ -23,9 +23,12 @@
 // / -1007, or which is in flight when the connection drops, is reported `unknown` and resolved
 // by an order.status query (after the reconnect, for a drop); the query's answer gives the real
 // state (NEW -> ack, FILLED -> fill, CANCELED/EXPIRED -> cancelled, no such order -> reject).
-// It is never sent again. A cancel left unanswered is resolved the same way. -1021 resyncs the
-// server-time offset from the venue's time and retries once. Every API error reaches the sink as
-// a reject or cancel_reject, so risk's error-storm trigger sees it.
+// It is never sent again. "No such order" is final only once the venue can no longer execute the
+// placement (its signed timestamp + recvWindow + 1 s passed); before that the query is asked
+// again every not_yet_requery_ms. An ack or fill that still comes for an order rejected so is
+// reported (the order reopens, binance_report_funnel.hpp). A cancel left unanswered is resolved
+// the same way. -1021 resyncs the server-time offset from the venue's time and retries once. Every
+// API error reaches the sink as a reject or cancel_reject, so risk's error-storm trigger sees it.
 //
 // Replace in one request (config.cancel_replace): replace() sends order.cancelReplace with
 // cancelReplaceMode=STOP_ON_FAILURE, the new order placed only if the cancel succeeded. It
@@ -114,6 +117,10 @@ struct binance_spot_gateway_config {
     std::int64_t start_us = 0;
     /// A request without answer after this long is unknown and gets queried (ms).
     std::int64_t request_timeout_ms = 2'000;
+    /// A placement of unknown outcome whose order.status found no order (-2013) while the venue
+    /// may still execute it (its timestamp + recv_window_ms, plus a 1 s clock margin, not yet
+    /// passed): asked again after this long (ms), until found or the window closed.
+    std::int64_t not_yet_requery_ms = 250;
     /// Delay before reconnecting after the connection dropped (ms).
     std::int64_t reconnect_delay_ms = 200;
     /// Subscribe to the user-data stream on every (re)connect (userDataStream.subscribe.
