@@ -359,6 +359,13 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
     slot_state* const slot = index < slot_count ? &slots_[index] : nullptr;
     if (slot == nullptr || slot->order.status == order_status::none ||
         slot->order.id != report.client_id) {
+        if (report.kind == exec_kind::ack && slot != nullptr && slot->rejected == report.client_id) {
+            // Rejected, yet the venue holds it: taken after it was reported never taken (a late
+            // placement of unknown outcome). Nothing would manage it: cancelled.
+            ++counters_.orphans_cancelled;
+            (void)gateway_.cancel(config_.symbol, report.client_id, report.local_ts);
+            return;
+        }
         // Normal after a race: the cancel reached the venue after the order was done.
         ++(report.kind == exec_kind::cancel_reject ? counters_.cancel_rejects
                                                    : counters_.stale_reports);
@@ -384,6 +391,9 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     case exec_kind::reject:
         // No immediate retry: the next update re-quotes, throttled by refresh_ms.
+        if (report.reason != reject_reason::risk_refused) {
+            slot->rejected = report.client_id; // never left the process otherwise
+        }
         on_reject(order, report);
         (void)promote_incoming(*slot, now);
         return;

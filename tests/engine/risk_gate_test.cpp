@@ -149,6 +149,32 @@ TEST_CASE("asks sent in one round count as working: a long lot cannot become a s
     CHECK(f.gate.risk_rejects(risk::reject_reason::symbol_net_notional) == 6);
 }
 
+TEST_CASE("an order the venue took after it was reported never taken counts as working again",
+          "[risk_gate][unknown]") {
+    risk::risk_config c = generous_config();
+    c.limits.symbol_net_notional_pct = 1.0; // one lot at mid 1000 of 100000
+    fixture f(c);
+    const auto first = f.order(core::side::buy, 1000, 1);
+    REQUIRE(f.gate.submit(first, t0) == exec::gateway_error::none);
+    REQUIRE(f.venue.submitted.size() == 1);
+    f.venue.answer(first, exec::exec_kind::reject, exec::reject_reason::unknown_order);
+    (void)f.gate.poll(t0 + ns_per_ms);
+    REQUIRE(f.gate.working_orders() == 0);
+    // The venue took it after all: its ack puts it back among the working orders.
+    f.venue.answer(first, exec::exec_kind::ack);
+    (void)f.gate.poll(t0 + 2 * ns_per_ms);
+    CHECK(f.gate.working_orders() == 1);
+    CHECK(f.gate.working_qty(core::side::buy) == core::qty{1});
+    // So a second bid, with the first, would go past the net limit.
+    CHECK(f.gate.submit(f.order(core::side::buy, 1000, 1), t0 + 3 * ns_per_ms) ==
+          exec::gateway_error::none);
+    CHECK(f.gate.risk_rejects(risk::reject_reason::symbol_net_notional) == 1);
+    // Its end forgets it again.
+    f.venue.answer(first, exec::exec_kind::cancelled);
+    (void)f.gate.poll(t0 + 4 * ns_per_ms);
+    CHECK(f.gate.working_qty(core::side::buy) == core::qty{0});
+}
+
 TEST_CASE("cancels always go out; a cancel rate above max_cancels_per_s pauses trading",
           "[risk_gate][cancel_rate]") {
     risk::risk_config c = generous_config();

@@ -839,6 +839,29 @@ TEST_CASE("a fill may arrive before the ack", "[quote_manager][unknown]") {
     CHECK(manager.counters().stale_reports == 1);
 }
 
+TEST_CASE("an order the venue took after it was rejected is cancelled when its ack comes",
+          "[quote_manager][unknown]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    manager.update(quotes(99'980, 100'020), 0);
+    const working_order& bid = manager.order(side::buy, 0);
+    const client_order_id id = bid.id;
+    // Unknown outcome, then "no such order" once its window closed: rejected.
+    exec_report rejected = report_for(bid, exec_kind::reject, 2 * ms);
+    rejected.reason = reject_reason::unknown_order;
+    manager.on_exec_report(rejected);
+    REQUIRE(bid.status == order_status::none);
+    const std::size_t cancels = gateway.cancel_times.size();
+    // The venue took it after all: its ack is an orphan's, and the order must go.
+    exec_report late = report_for(bid, exec_kind::ack, 3 * ms);
+    late.client_id = id;
+    manager.on_exec_report(late);
+    REQUIRE(gateway.cancel_times.size() == cancels + 1);
+    CHECK(gateway.cancelled_ids.back() == id.value);
+    CHECK(manager.counters().orphans_cancelled == 1);
+    CHECK(manager.counters().stale_reports == 0);
+}
+
 TEST_CASE("a fill reported twice with the same trade id counts once", "[quote_manager][unknown]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway);

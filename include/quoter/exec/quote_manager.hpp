@@ -187,6 +187,9 @@ struct quote_counters {
     std::uint64_t orders_filled = 0;       ///< Orders filled completely.
     std::uint64_t fills_racing_cancel = 0; ///< Fill reports for orders with a cancel pending.
     std::uint64_t stale_reports = 0;  ///< Reports for orders no longer tracked (not cancel_reject).
+    /// Acks of orders of this manager it had seen rejected (the venue took them after all: a
+    /// late placement of unknown outcome): each cancelled at once, nothing would manage it.
+    std::uint64_t orphans_cancelled = 0;
     std::uint64_t gateway_errors = 0; ///< Requests the gateway refused to send.
     std::uint64_t cancel_retries = 0; ///< Cancels sent again by retry_cancels().
     std::uint64_t cancel_give_ups = 0; ///< Orders whose cancel budget ran out.
@@ -329,6 +332,9 @@ private:
         /// The replacement sent with the cancel of the slot's order (replace in one request),
         /// until that order is done.
         working_order incoming;
+        /// The slot's last order a venue answer rejected: should the venue take it after all (a
+        /// late placement of unknown outcome), its ack is an orphan's.
+        client_order_id rejected;
     };
 
     void manage(slot_state& slot, core::timestamp_ns now) noexcept;
