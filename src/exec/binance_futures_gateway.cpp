@@ -427,7 +427,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         if (answer.outcome != answer_outcome::ok) {
             counters.api_errors.fetch_add(1, std::memory_order_relaxed);
         }
-        limiter.on_usage(answer.usage, now_ms * core::ns_per_ms);
+        limiter.on_usage(answer.usage, now_ms * core::ns_per_ms,
+                         offset_ms.load(std::memory_order_relaxed) * core::ns_per_ms);
         limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms);
         if (answer.outcome == answer_outcome::clock_skew && p.kind != request_kind::place &&
             p.kind != request_kind::cancel) {

@@ -152,7 +152,8 @@ admit_result order_rate_limiter::try_send(request_class kind, std::uint32_t weig
 }
 
 void order_rate_limiter::set_floor(rate_limit_type type, core::duration_ns interval,
-                                   std::int64_t count, core::timestamp_ns now) noexcept {
+                                   std::int64_t count, core::timestamp_ns now,
+                                   core::duration_ns venue_offset) noexcept {
     if (count < 0) {
         return;
     }
@@ -161,10 +162,11 @@ void order_rate_limiter::set_floor(rate_limit_type type, core::duration_ns inter
         if (state.rule.type != type || state.rule.interval_ns != interval) {
             continue;
         }
-        // The venue counts in intervals aligned to the clock; its count holds until the end of
-        // the current one. Requests still in flight are not in it yet, so an earlier, larger
-        // floor of the same interval is kept.
-        const core::timestamp_ns until = now - now % interval + interval;
+        // The venue counts in intervals aligned to its clock; its count holds until the end of
+        // the current one (in our clock). Requests still in flight are not in it yet, so an
+        // earlier, larger floor of the same interval is kept.
+        const core::timestamp_ns venue_now = now + venue_offset;
+        const core::timestamp_ns until = venue_now - venue_now % interval + interval - venue_offset;
         if (now < state.floor_until && state.floor_until == until) {
             state.floor = std::max(state.floor, count);
         } else {
@@ -174,10 +176,13 @@ void order_rate_limiter::set_floor(rate_limit_type type, core::duration_ns inter
     }
 }
 
-void order_rate_limiter::on_usage(const rate_usage& usage, core::timestamp_ns now) noexcept {
-    set_floor(rate_limit_type::request_weight, 60 * core::ns_per_s, usage.weight_1m, now);
-    set_floor(rate_limit_type::orders, 10 * core::ns_per_s, usage.orders_10s, now);
-    set_floor(rate_limit_type::orders, 86'400 * core::ns_per_s, usage.orders_1d, now);
+void order_rate_limiter::on_usage(const rate_usage& usage, core::timestamp_ns now,
+                                  core::duration_ns venue_offset) noexcept {
+    set_floor(rate_limit_type::request_weight, 60 * core::ns_per_s, usage.weight_1m, now,
+              venue_offset);
+    set_floor(rate_limit_type::orders, 10 * core::ns_per_s, usage.orders_10s, now, venue_offset);
+    set_floor(rate_limit_type::orders, 86'400 * core::ns_per_s, usage.orders_1d, now,
+              venue_offset);
 }
 
 void order_rate_limiter::on_outcome(answer_outcome outcome, std::int64_t retry_after_ms,

@@ -318,7 +318,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         const api_answer& answer = decoder.decode_ws(payload);
         // Whatever the request was, its answer tells the limiter: a 429 or 418 to a query stops
         // orders too. retryAfter is venue time; the limiter runs on the local clock.
-        limiter.on_usage(answer.usage, now_ms * core::ns_per_ms);
+        limiter.on_usage(answer.usage, now_ms * core::ns_per_ms,
+                         offset_ms.load(std::memory_order_relaxed) * core::ns_per_ms);
         const std::int64_t retry_local_ms =
             answer.retry_after_ms > 0
                 ? answer.retry_after_ms - offset_ms.load(std::memory_order_relaxed)

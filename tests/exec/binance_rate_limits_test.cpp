@@ -9,7 +9,7 @@ using namespace quoter::exec;
 
 namespace {
 
-constexpr core::timestamp_ns t0 = 1'733'300'000'000'000'000; // on a minute boundary
+constexpr core::timestamp_ns t0 = 1'733'300'000'000'000'000; // 20 s past a minute
 constexpr core::duration_ns ms = core::ns_per_ms;
 constexpr core::duration_ns s = core::ns_per_s;
 
@@ -104,9 +104,28 @@ TEST_CASE("the venue's counts raise the floor until its interval ends", "[binanc
     usage.weight_1m = 60;
     limiter.on_usage(usage, t0 + 4 * s);
     CHECK(limiter.used(0, t0 + 4 * s) == 81);
-    // The venue's minute ends at t0 + 60 s: only the local count (3) is left.
+    // The venue's minute ended at t0 + 40 s: only the local count (3) is left.
     CHECK(limiter.used(0, t0 + 60 * s) == 3);
     CHECK(limiter.try_send(request_class::new_order, 1, t0 + 60 * s) == admit_result::ok);
+}
+
+TEST_CASE("the venue's interval is the venue clock's: a floor ends when the venue's minute does",
+          "[binance_rate_limits]") {
+    // t0 + 2 s is 22 s into a minute of our clock (whose end is t0 + 40 s).
+    rate_usage usage;
+    usage.weight_1m = 79;
+    SECTION("the venue 40 s ahead: 2 s into its minute, which ends at t0 + 60 s of ours") {
+        auto limiter = small_limiter();
+        limiter.on_usage(usage, t0 + 2 * s, 40 * s);
+        CHECK(limiter.used(0, t0 + 59 * s) == 79);
+        CHECK(limiter.used(0, t0 + 60 * s) == 0);
+    }
+    SECTION("the venue 10 s behind: its minute ends at t0 + 50 s of ours") {
+        auto limiter = small_limiter();
+        limiter.on_usage(usage, t0 + 2 * s, -10 * s);
+        CHECK(limiter.used(0, t0 + 49 * s) == 79);
+        CHECK(limiter.used(0, t0 + 50 * s) == 0);
+    }
 }
 
 TEST_CASE("429 backs off, escalating, and lets a rare kill through", "[binance_rate_limits]") {

@@ -95,7 +95,10 @@ public:
                                         core::timestamp_ns now) noexcept;
 
     /// The venue's own counters from an answer (rate_usage fields of -1 are ignored).
-    void on_usage(const rate_usage& usage, core::timestamp_ns now) noexcept;
+    /// venue_offset: the venue's clock minus now's (the measured server-time offset), since the
+    /// venue's intervals are aligned to its clock, not ours.
+    void on_usage(const rate_usage& usage, core::timestamp_ns now,
+                  core::duration_ns venue_offset = 0) noexcept;
 
     /// The outcome of an answer: 429 and 418 stop sending; any other answer ends the backoff
     /// escalation. retry_after_ms: epoch milliseconds from the answer, 0 when none.
@@ -120,7 +123,7 @@ private:
     [[nodiscard]] static bool counts(const rule_state& state, request_class kind) noexcept;
     [[nodiscard]] static std::int64_t cost(const rule_state& state, std::uint32_t weight) noexcept;
     void set_floor(rate_limit_type type, core::duration_ns interval, std::int64_t count,
-                   core::timestamp_ns now) noexcept;
+                   core::timestamp_ns now, core::duration_ns venue_offset) noexcept;
 
     rate_limiter_config config_;
     std::array<rule_state, max_rules> rules_{};
