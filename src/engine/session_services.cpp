@@ -460,7 +460,8 @@ struct session_services::parts {
     std::string http_endpoint;
     core::duration_ns publish_ns = 0;
     core::timestamp_ns next_publish = 0;
-    bool published_killed = false;
+    /// Lanes whose loop was killed at the last publish.
+    std::size_t published_kills = 0;
     bool stopped = false;
 
     [[nodiscard]] const persisted_lane& lead() const noexcept { return *lanes.front(); }
@@ -771,13 +772,18 @@ void session_services::on_tick(const core::tick_stamps& stamps) noexcept {
 
 bool session_services::publish_due(const core_loop& loop, core::timestamp_ns now) noexcept {
     parts& p = *parts_;
-    const bool killed = loop.state() == risk::trading_state::killed;
-    // A kill is published at once, not a status interval later.
-    if (now < p.next_publish && killed == p.published_killed) {
+    std::size_t kills = loop.state() == risk::trading_state::killed ? 1 : 0;
+    for (std::size_t i = 1; i < p.lanes.size(); ++i) {
+        const core_loop* other = p.lanes[i]->loop;
+        kills += other != nullptr && other->state() == risk::trading_state::killed ? 1 : 0;
+    }
+    // A kill is published at once, not a status interval later, and so saved at once: in any
+    // lane, since a kill one file keeps halts the whole session after a restart.
+    if (now < p.next_publish && kills == p.published_kills) {
         return false;
     }
     p.next_publish = now + p.publish_ns;
-    p.published_killed = killed;
+    p.published_kills = kills;
     return true;
 }
 

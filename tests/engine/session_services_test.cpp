@@ -209,6 +209,37 @@ TEST_CASE("session_services with several symbols: a kill latched in any symbol's
                           "it stays engaged until resume");
 }
 
+TEST_CASE("session_services with several symbols: a kill in any lane is published at once and "
+          "saved in that lane's file",
+          "[engine][state]") {
+    const state_directory dir;
+    two_loops session;
+    session_services_config config = services_config(dir);
+    config.ops.status_interval_ms = std::chrono::milliseconds(60'000);
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    core_loop& btc = *session.loops[0];
+    core_loop* const loops[] = {session.loops[0].get(), session.loops[1].get()};
+    REQUIRE(services.start(loops, nullptr, feed_view{}, venue_view{}).empty());
+    const core::timestamp_ns t = 1'000 * core::ns_per_s;
+    CHECK(services.publish_due(btc, t));
+    CHECK_FALSE(services.publish_due(btc, t + 1));
+    (void)session.loops[1]->risk().trigger_kill_switch(risk::halt_reason::manual_kill, t + 2);
+    // Not a status interval later: at once.
+    REQUIRE(services.publish_due(btc, t + 3));
+    services.publish(btc, feed_view{}, venue_view{});
+    CHECK_FALSE(services.publish_due(btc, t + 4));
+    services.stop(btc, feed_view{}, venue_view{});
+    const auto eth = ops::load_state(dir.file("ETHUSDT", ".state"));
+    const auto lead = ops::load_state(dir.file("BTCUSDT", ".state"));
+    REQUIRE(eth.has_value());
+    REQUIRE(lead.has_value());
+    CHECK(eth->state.kill_latched);
+    CHECK(eth->state.kill_reason == "manual_kill");
+    CHECK_FALSE(lead->state.kill_latched);
+}
+
 TEST_CASE("session_services with one symbol keeps the one lock and state file and its log lines",
           "[engine][state]") {
     const state_directory dir;

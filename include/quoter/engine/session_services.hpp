@@ -129,7 +129,8 @@ public:
     /// One finished tick: its end-to-end latency (socket read to order) goes into the
     /// quoter_tick_to_order_seconds histogram when the tick sent an order. Core thread.
     void on_tick(const core::tick_stamps& stamps) noexcept;
-    /// True every ops.status_interval_ms and at once when the kill state changed. Core thread.
+    /// True every ops.status_interval_ms and at once when the kill state of any lane's loop
+    /// changed (loop: the lead's). Core thread.
     [[nodiscard]] bool publish_due(const core_loop& loop, core::timestamp_ns now) noexcept;
     /// Copies the lead loop's state into the status board and the metrics, and every lane's
     /// into its state board (loop: the lead's, as given to start()).
