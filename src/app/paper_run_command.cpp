@@ -161,14 +161,6 @@ int run_paper_command(const paper_run_command& command) {
     }
     const engine_config& config = *loaded;
     const bool several = config.symbols.size() > 1;
-    if (several && !config.ops.state.directory.empty()) {
-        std::fprintf(stderr,
-                     "quoter run --mode paper_exchange: [state] keeps one symbol's account, and "
-                     "engine.symbols names %zu; leave state.directory empty for a session of "
-                     "several symbols, or run one session per symbol\n",
-                     config.symbols.size());
-        return exit_invalid;
-    }
 
     engine::paper_session_config session;
     configure_session(config, session);

@@ -194,11 +194,11 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         specs.push_back(registry.at(id).trading_spec);
     }
     const bool several = configs.size() > 1;
-    const md::instrument& instrument = feed.instrument();
     exec::sim_exchange exchange(config.engine.exchange, specs);
 
-    // Journal, instance lock and state file, alert targets: before any order can be sent. With
-    // several symbols the session keeps its own journal of every symbol's lines.
+    // Journal, instance locks and state files (one of each per symbol), alert targets: before
+    // any order can be sent. With several symbols the session keeps its own journal of every
+    // symbol's lines.
     session_services_config services_config = services_config_of(config);
     std::unique_ptr<ops::journal> own_journal;
     if (several && !services_config.journal_path.empty()) {
@@ -220,8 +220,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         own_journal = std::move(*opened);
         services_config.journal_path.clear();
     }
-    auto opened =
-        session_services::open(services_config, instrument.trading_spec, configs.front().symbol);
+    auto opened = session_services::open(services_config, specs, configs.front().symbol);
     if (!opened.has_value()) {
         summary.error = opened.error();
         return summary;
@@ -276,23 +275,27 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         });
     };
 
-    if (!several) {
-        // The state file holds one symbol's account.
-        services.restore_account(lead);
-    }
-    if (const ops::engine_state* restored = services.restored();
-        restored != nullptr && !restored->open_orders.empty()) {
+    // Each symbol's loop gets back what its own state file kept: account, trading day, rate
+    // windows, order sequence. A kill any file kept halts the whole session.
+    std::vector<core_loop*> loops;
+    for (std::size_t i = 0; i < lanes.size(); ++i) {
+        core_loop& loop = lanes[i]->loop;
+        loops.push_back(&loop);
+        services.restore_account(loop, i);
+        const ops::engine_state* restored = services.restored(i);
+        if (restored == nullptr || restored->open_orders.empty() || !config.log) {
+            continue;
+        }
         // The simulated exchange went down with the process: orders it held are gone.
         std::string gone;
         for (const ops::state_order& order : restored->open_orders) {
             gone += (gone.empty() ? "" : " ") + order.client_id;
         }
-        if (config.log) {
-            config.log("state: " + std::to_string(restored->open_orders.size()) +
-                       " orders open before the restart are gone with the simulated exchange "
-                       "(cancelled, not restored): " +
-                       gone);
-        }
+        const std::string whose = several ? restored->symbol + ": " : std::string{};
+        config.log("state: " + whose + std::to_string(restored->open_orders.size()) +
+                   " orders open before the restart are gone with the simulated exchange "
+                   "(cancelled, not restored): " +
+                   gone);
     }
     services.restore_kill(lead, steady_ns());
     follower.follow(lanes, steady_ns());
@@ -300,7 +303,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     // Hop histograms (about 340 KB) for the status line, /metrics and the exit report.
     auto ticks = std::make_unique<core::tick_latency>();
     services.set_tick_latency(ticks.get());
-    if (std::string failed = services.start(lead, control, feed.view(), paper_venue(exchange));
+    if (std::string failed = services.start(loops, control, feed.view(), paper_venue(exchange));
         !failed.empty()) {
         summary.error = std::move(failed);
         return summary;

@@ -1,6 +1,7 @@
 // session_services' implementation (the contract is in session_services.hpp). One piece, about
-// 670 lines: the state saver, the ops publisher and the alert tee are private parts of the one
-// open / restore / start / publish / stop sequence, which must read in one place to be checked.
+// 820 lines: the persisted lanes, the state saver, the ops publisher and the alert tee are
+// private parts of the one open / restore / start / publish / stop sequence, which must read in
+// one place to be checked.
 #include "quoter/engine/session_services.hpp"
 
 #include "quoter/core/clock.hpp"
@@ -22,6 +23,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -107,24 +109,92 @@ struct persisted_state {
 };
 using persisted_board = ops::seqlock_board<persisted_state>;
 
-/// Saves the state file from its own thread (blocking file I/O never runs on the core): on a
-/// change, looked for every save_interval_ms, and every ten intervals regardless, so that
-/// saved_ns shows the engine alive; once more when stopped.
+/// Quote asset per notional unit of the symbol (10^-(price decimals + quantity decimals)).
+[[nodiscard]] double notional_unit(const core::symbol_spec& spec) noexcept {
+    return 1.0 / static_cast<double>(core::pow10(spec.price_decimals() + spec.qty_decimals()));
+}
+
+/// One traded symbol's persisted side: its lock and state file, what open() loaded from the
+/// file, and the board its loop's state is published on for the saver. A session of several
+/// symbols has one lane each, the lead first.
+struct persisted_lane {
+    core::symbol_spec spec;
+    std::string symbol_name;
+    ops::instance_lock lock;
+    std::string state_path; ///< Empty: [state] is off.
+    bool restored_found = false;
+    ops::engine_state restored;
+    persisted_board board;
+    /// The lane's loop, bound at start(); the lead's also comes with every publish().
+    const core_loop* loop = nullptr;
+};
+
+/// What the loop keeps that the state file saves, as the core thread publishes it. Core thread;
+/// no allocation.
+[[nodiscard]] persisted_state persisted_of(const core_loop& loop,
+                                           std::uint64_t last_md_update_id) noexcept {
+    const portfolio::account& account = loop.account();
+    persisted_state p;
+    p.position_lots = account.position().lots();
+    p.cost_basis_units = account.cost_basis_units();
+    p.cash_units = account.cash_units();
+    if (const auto day = loop.risk().trading_day()) {
+        // The day's anchor as the daily-loss check sees it: the views' realized PnL minus
+        // what today() leaves of it is the base; today()'s equity is the day's start.
+        const risk::account_view raw = loop.gate().account();
+        const risk::account_view today = loop.risk().today(raw);
+        p.trading_day = *day;
+        p.day_pnl_base = raw.realized_pnl_today - today.realized_pnl_today;
+        p.day_start_equity = today.day_start_equity;
+    }
+    p.last_order_sequence = loop.quotes().last_sequence();
+    for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
+        for (const core::side side : {core::side::buy, core::side::sell}) {
+            const exec::working_order& order = loop.quotes().order(side, level);
+            if (order.status == exec::order_status::none || p.order_count >= p.orders.size()) {
+                continue;
+            }
+            p.orders[p.order_count++] = {.id = order.id.value,
+                                         .price_ticks = order.price.ticks(),
+                                         .qty_lots = order.qty.lots(),
+                                         .filled_lots = order.cum_qty.lots(),
+                                         .buy = side == core::side::buy};
+        }
+    }
+    p.kill_latched = loop.state() == risk::trading_state::killed;
+    p.kill_reason = loop.risk().switch_state().kill_reason();
+    p.rates = loop.risk().checker().remembered_rates();
+    p.last_md_update_id = last_md_update_id;
+    return p;
+}
+
+/// Saves the state files of every lane from one thread of its own (blocking file I/O never
+/// runs on the core): a lane's file on a change of its state, looked for every
+/// save_interval_ms, and every ten intervals regardless, so that saved_ns shows the engine
+/// alive; every file once more when stopped.
 class state_saver {
 public:
-    /// unit: quote asset per notional unit of the symbol. journal: optional, for its last
-    /// sequence number (read through an atomic).
-    state_saver(std::string path, ops::engine_state base, const persisted_board& board,
-                std::chrono::milliseconds interval, double unit, const ops::journal* journal)
-        : path_(std::move(path)), base_(std::move(base)), board_(board), interval_(interval),
-          unit_(unit), journal_(journal) {
+    /// lanes: read-only here (their boards and names), and they outlive the saver. journal:
+    /// optional, for its last sequence number (read through an atomic).
+    state_saver(std::span<const std::unique_ptr<persisted_lane>> lanes, std::string account,
+                std::chrono::milliseconds interval, const ops::journal* journal)
+        : interval_(interval), journal_(journal), errors_(lanes.size()) {
+        for (const auto& lane : lanes) {
+            ops::engine_state base;
+            base.account = account;
+            base.symbol = lane->symbol_name;
+            files_.push_back({.path = lane->state_path,
+                              .base = std::move(base),
+                              .board = &lane->board,
+                              .unit = notional_unit(lane->spec)});
+        }
         thread_ = std::thread([this] { run(); });
     }
     state_saver(const state_saver&) = delete;
     state_saver& operator=(const state_saver&) = delete;
     ~state_saver() { stop(); }
 
-    /// Stops the thread and saves once more (the final state). Idempotent.
+    /// Stops the thread and saves every file once more (the final state). Idempotent.
     void stop() {
         {
             const std::lock_guard<std::mutex> lock(mutex_);
@@ -135,45 +205,69 @@ public:
         }
         wake_.notify_all();
         thread_.join();
-        save(board_.read());
+        for (std::size_t i = 0; i < files_.size(); ++i) {
+            save(i, files_[i].board->read());
+        }
     }
-    /// The last save error ("" when fine).
+    /// The last save errors, one per failing file ("" when fine).
     [[nodiscard]] std::string error() const {
         const std::lock_guard<std::mutex> lock(mutex_);
-        return error_;
+        std::string all;
+        for (const std::string& failed : errors_) {
+            if (!failed.empty()) {
+                all += (all.empty() ? "" : "; ") + failed;
+            }
+        }
+        return all;
     }
 
 private:
-    void run() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        auto next_periodic = std::chrono::steady_clock::now();
-        persisted_state saved{};
+    /// One lane's file: where it goes and what the core publishes for it.
+    struct state_file {
+        std::string path;
+        ops::engine_state base;
+        const persisted_board* board = nullptr;
+        double unit = 1.0; ///< Quote asset per notional unit of the symbol.
+    };
+    /// What the saver thread last wrote to a file, and when it writes it regardless.
+    struct last_save {
+        persisted_state state{};
         bool any = false;
+        std::chrono::steady_clock::time_point next_periodic{};
+    };
+
+    void run() {
+        std::vector<last_save> saved(files_.size());
+        std::unique_lock<std::mutex> lock(mutex_);
         while (!stopping_) {
-            const persisted_state now = board_.read();
-            const auto clock = std::chrono::steady_clock::now();
-            if (!any || !now.same(saved) || clock >= next_periodic) {
-                lock.unlock();
-                save(now);
-                lock.lock();
-                saved = now;
-                any = true;
-                next_periodic = clock + 10 * interval_;
+            lock.unlock();
+            for (std::size_t i = 0; i < files_.size(); ++i) {
+                const persisted_state now = files_[i].board->read();
+                const auto clock = std::chrono::steady_clock::now();
+                last_save& last = saved[i];
+                if (!last.any || !now.same(last.state) || clock >= last.next_periodic) {
+                    save(i, now);
+                    last.state = now;
+                    last.any = true;
+                    last.next_periodic = clock + 10 * interval_;
+                }
             }
+            lock.lock();
             wake_.wait_for(lock, interval_, [this] { return stopping_; });
         }
     }
 
-    void save(const persisted_state& p) {
-        ops::engine_state state = base_;
+    void save(std::size_t index, const persisted_state& p) {
+        const state_file& file = files_[index];
+        ops::engine_state state = file.base;
         state.saved_ns = core::wall_clock{}.now();
         state.positions.push_back({.symbol = state.symbol,
                                    .qty_lots = p.position_lots,
                                    .entry_notional = p.cost_basis_units});
         state.cash = p.cash_units;
         state.trading_day = static_cast<std::int32_t>(p.trading_day);
-        state.daily_pnl_base = std::llround(p.day_pnl_base / unit_);
-        state.day_start_equity = std::llround(p.day_start_equity / unit_);
+        state.daily_pnl_base = std::llround(p.day_pnl_base / file.unit);
+        state.day_start_equity = std::llround(p.day_start_equity / file.unit);
         state.last_client_order_seq = p.last_order_sequence;
         state.last_md_update_id = p.last_md_update_id;
         state.last_journal_seq = journal_ != nullptr ? journal_->lines_flushed() : 0;
@@ -196,26 +290,20 @@ private:
         state.kill_latched = p.kill_latched;
         state.kill_reason =
             p.kill_latched ? std::string(risk::to_string(p.kill_reason)) : std::string{};
-        std::string failed = ops::save_state(path_, state);
+        std::string failed = ops::save_state(file.path, state);
         const std::lock_guard<std::mutex> lock(mutex_);
-        error_ = std::move(failed);
+        errors_[index] = std::move(failed);
     }
 
-    std::string path_;
-    ops::engine_state base_;
-    const persisted_board& board_;
+    std::vector<state_file> files_;
     std::chrono::milliseconds interval_;
-    double unit_;
     const ops::journal* journal_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
-    std::string error_;
+    std::vector<std::string> errors_;
     std::thread thread_;
 };
-
-/// The core's side of the operations surface: fills the status snapshot and the engine metrics
-/// from what the loop, the simulated exchange and the md service already count. Core thread;
 
 /// The core's side of the operations surface: fills the status snapshot and the engine metrics
 /// from what the loop, the venue and the feed already count. Core thread; no allocation, no
@@ -223,9 +311,8 @@ private:
 class ops_publisher final : public core_loop::exec_listener {
 public:
     ops_publisher(std::string_view mode_name, const core::symbol_spec& spec,
-                  ops::status_board& board, ops::engine_metrics& metrics,
-                  persisted_board& persisted)
-        : spec_(spec), board_(board), metrics_(metrics), persisted_(persisted) {
+                  ops::status_board& board, ops::engine_metrics& metrics)
+        : spec_(spec), board_(board), metrics_(metrics) {
         snapshot_.started_ns = core::wall_clock{}.now();
         snapshot_.mode.assign(mode_name);
         snapshot_.symbol.assign(spec.name().view());
@@ -291,39 +378,6 @@ public:
         }
         board_.publish(s);
 
-        persisted_state p;
-        p.position_lots = account.position().lots();
-        p.cost_basis_units = account.cost_basis_units();
-        p.cash_units = account.cash_units();
-        if (const auto day = loop.risk().trading_day()) {
-            // The day's anchor as the daily-loss check sees it: the views' realized PnL minus
-            // what today() leaves of it is the base; today()'s equity is the day's start.
-            const risk::account_view raw = loop.gate().account();
-            const risk::account_view today = loop.risk().today(raw);
-            p.trading_day = *day;
-            p.day_pnl_base = raw.realized_pnl_today - today.realized_pnl_today;
-            p.day_start_equity = today.day_start_equity;
-        }
-        p.last_order_sequence = loop.quotes().last_sequence();
-        for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
-            for (const core::side side : {core::side::buy, core::side::sell}) {
-                const exec::working_order& order = loop.quotes().order(side, level);
-                if (order.status == exec::order_status::none || p.order_count >= p.orders.size()) {
-                    continue;
-                }
-                p.orders[p.order_count++] = {.id = order.id.value,
-                                             .price_ticks = order.price.ticks(),
-                                             .qty_lots = order.qty.lots(),
-                                             .filled_lots = order.cum_qty.lots(),
-                                             .buy = side == core::side::buy};
-            }
-        }
-        p.kill_latched = state == risk::trading_state::killed;
-        p.kill_reason = reason;
-        p.rates = loop.risk().checker().remembered_rates();
-        p.last_md_update_id = md.last_update_id;
-        persisted_.publish(p);
-
         metrics_.md_messages.set_total(md.messages);
         metrics_.md_gaps.set_total(md.gaps + stats.sequence_gaps);
         metrics_.md_resyncs.set_total(md.resyncs);
@@ -375,7 +429,6 @@ private:
     const core::symbol_spec& spec_;
     ops::status_board& board_;
     ops::engine_metrics& metrics_;
-    persisted_board& persisted_;
     ops::status_snapshot snapshot_{};
     /// Round trips (sent to ack) for the /status percentiles; Prometheus gets its own buckets.
     core::latency_histogram round_trip_;
@@ -387,29 +440,19 @@ private:
     std::uint64_t last_messages_ = 0;
 };
 
-/// Quote asset per notional unit of the symbol (10^-(price decimals + quantity decimals)).
-[[nodiscard]] double notional_unit(const core::symbol_spec& spec) noexcept {
-    return 1.0 / static_cast<double>(core::pow10(spec.price_decimals() + spec.qty_decimals()));
-}
-
 } // namespace
 
 struct session_services::parts {
     session_services_config config;
-    core::symbol_spec spec;
-    std::string symbol_name;
+    /// One per traded symbol, the lead first; never empty.
+    std::vector<std::unique_ptr<persisted_lane>> lanes;
     std::unique_ptr<ops::journal> journal;
-    ops::instance_lock lock;
-    std::string state_path;
-    bool restored_found = false;
-    ops::engine_state restored;
     std::unique_ptr<ops::alert_dispatcher> dispatcher;
     ops::stderr_alert_sink stderr_alerts;
     tee_alert_sink alerts{nullptr, nullptr};
     ops::status_board board;
     ops::metrics_registry registry;
     ops::engine_metrics metrics{registry};
-    persisted_board persisted;
     std::unique_ptr<ops_publisher> publisher;
     std::unique_ptr<state_saver> saver;
     std::unique_ptr<ops::http_server> http;
@@ -417,8 +460,33 @@ struct session_services::parts {
     std::string http_endpoint;
     core::duration_ns publish_ns = 0;
     core::timestamp_ns next_publish = 0;
-    bool published_killed = false;
+    /// Lanes whose loop was killed at the last publish.
+    std::size_t published_kills = 0;
     bool stopped = false;
+
+    [[nodiscard]] const persisted_lane& lead() const noexcept { return *lanes.front(); }
+    [[nodiscard]] bool state_on() const noexcept { return !config.ops.state.directory.empty(); }
+
+    /// Every lane's state onto its board for the saver; lead: the lead's loop. The feed keeps
+    /// the lead's book update id only, so the other lanes save 0 ("none"). Core thread.
+    void persist(const core_loop& lead_loop, const feed_view& feed) noexcept {
+        if (!state_on()) {
+            return;
+        }
+        for (std::size_t i = 0; i < lanes.size(); ++i) {
+            persisted_lane& lane = *lanes[i];
+            const core_loop* loop = i == 0 ? &lead_loop : lane.loop;
+            if (loop != nullptr) {
+                lane.board.publish(persisted_of(*loop, i == 0 ? feed.last_update_id : 0));
+            }
+        }
+    }
+
+    /// "state: ", naming the lane's symbol when there are several, so that each line says whose
+    /// file it is about.
+    [[nodiscard]] std::string state_prefix(std::size_t lane) const {
+        return lanes.size() > 1 ? "state: " + lanes[lane]->symbol_name + ": " : "state: ";
+    }
 
     void log(const std::string& line) const {
         if (config.log) {
@@ -448,10 +516,24 @@ session_services::~session_services() {
 core::result<std::unique_ptr<session_services>, std::string>
 session_services::open(const session_services_config& config, const core::symbol_spec& spec,
                        std::uint32_t symbol_index) {
+    return open(config, std::span<const core::symbol_spec>(&spec, 1), symbol_index);
+}
+
+core::result<std::unique_ptr<session_services>, std::string>
+session_services::open(const session_services_config& config,
+                       std::span<const core::symbol_spec> symbols, std::uint32_t symbol_index) {
+    if (symbols.empty()) {
+        return core::unexpected(std::string("a session trades at least one symbol"));
+    }
     auto p = std::make_unique<parts>();
     p->config = config;
-    p->spec = spec;
-    p->symbol_name = std::string(spec.name().view());
+    for (const core::symbol_spec& spec : symbols) {
+        auto lane = std::make_unique<persisted_lane>();
+        lane->spec = spec;
+        lane->symbol_name = std::string(spec.name().view());
+        p->lanes.push_back(std::move(lane));
+    }
+    const core::symbol_spec& spec = symbols.front();
     p->publish_ns =
         std::max<std::int64_t>(1, config.ops.status_interval_ms.count()) * core::ns_per_ms;
 
@@ -469,26 +551,30 @@ session_services::open(const session_services_config& config, const core::symbol
         p->journal = std::move(*opened);
     }
 
-    // The single-instance lock and the state file come before any order can be sent.
+    // Every symbol's single-instance lock and state file come before any order can be sent: a
+    // lane of its own per symbol, so that an engine of any one of them is refused while this
+    // session runs, and each symbol's account and limits come back from its own file.
     const ops::state_settings& state = config.ops.state;
-    if (!state.directory.empty()) {
-        auto acquired = ops::instance_lock::acquire(state.directory, state.account, p->symbol_name);
+    for (std::size_t i = 0; p->state_on() && i < p->lanes.size(); ++i) {
+        persisted_lane& lane = *p->lanes[i];
+        auto acquired =
+            ops::instance_lock::acquire(state.directory, state.account, lane.symbol_name);
         if (!acquired.has_value()) {
             return core::unexpected("state: " + acquired.error());
         }
-        p->lock = std::move(*acquired);
-        p->state_path =
-            state.directory + "/quoter-" + state.account + "-" + p->symbol_name + ".state";
-        auto loaded = ops::load_state(p->state_path);
+        lane.lock = std::move(*acquired);
+        lane.state_path =
+            state.directory + "/quoter-" + state.account + "-" + lane.symbol_name + ".state";
+        auto loaded = ops::load_state(lane.state_path);
         if (!loaded.has_value()) {
             return core::unexpected("state: " + loaded.error());
         }
-        p->restored_found = loaded->found;
-        p->restored = std::move(loaded->state);
-        if (p->restored_found &&
-            (p->restored.account != state.account || p->restored.symbol != p->symbol_name)) {
-            return core::unexpected("state: " + p->state_path + " belongs to account " +
-                                    p->restored.account + " symbol " + p->restored.symbol +
+        lane.restored_found = loaded->found;
+        lane.restored = std::move(loaded->state);
+        if (lane.restored_found &&
+            (lane.restored.account != state.account || lane.restored.symbol != lane.symbol_name)) {
+            return core::unexpected("state: " + lane.state_path + " belongs to account " +
+                                    lane.restored.account + " symbol " + lane.restored.symbol +
                                     "; move it aside");
         }
     }
@@ -499,7 +585,7 @@ session_services::open(const session_services_config& config, const core::symbol
     p->alerts = tee_alert_sink(to_stderr, nullptr);
     if (config.ops.alerts.any_target()) {
         const std::string instance = config.ops.instance.empty()
-                                         ? config.mode_name + " " + p->symbol_name
+                                         ? config.mode_name + " " + p->lead().symbol_name
                                          : config.ops.instance;
         ops::alert_dispatcher_settings settings = config.ops.alerts.dispatcher_settings(instance);
         const std::vector<std::string> problems = ops::check_alert_settings(settings);
@@ -514,7 +600,7 @@ session_services::open(const session_services_config& config, const core::symbol
     }
 
     p->publisher =
-        std::make_unique<ops_publisher>(config.mode_name, spec, p->board, p->metrics, p->persisted);
+        std::make_unique<ops_publisher>(config.mode_name, p->lead().spec, p->board, p->metrics);
     return std::unique_ptr<session_services>(new session_services(std::move(p)));
 }
 
@@ -526,22 +612,27 @@ risk::alert_sink& session_services::alerts() noexcept {
     return parts_->alerts;
 }
 
-const ops::engine_state* session_services::restored() const noexcept {
-    return parts_->restored_found ? &parts_->restored : nullptr;
+const ops::engine_state* session_services::restored(std::size_t lane) const noexcept {
+    if (lane >= parts_->lanes.size() || !parts_->lanes[lane]->restored_found) {
+        return nullptr;
+    }
+    return &parts_->lanes[lane]->restored;
 }
 
-void session_services::restore_account(core_loop& loop) {
+void session_services::restore_account(core_loop& loop, std::size_t lane) {
     const parts& p = *parts_;
-    if (!p.restored_found) {
+    if (lane >= p.lanes.size() || !p.lanes[lane]->restored_found) {
         return;
     }
-    const ops::engine_state& restored = p.restored;
+    const persisted_lane& saved_lane = *p.lanes[lane];
+    const ops::engine_state& restored = saved_lane.restored;
+    const std::string prefix = p.state_prefix(lane);
     // The account lives only in the process: put back its position, cash and order sequence,
     // and the trading day's anchor, so every limit sees what it saw before.
     std::int64_t position_lots = 0;
     std::int64_t cost_basis = 0;
     for (const ops::state_position& position : restored.positions) {
-        if (position.symbol == p.symbol_name) {
+        if (position.symbol == saved_lane.symbol_name) {
             position_lots = position.qty_lots;
             cost_basis = position.entry_notional;
         }
@@ -549,15 +640,15 @@ void session_services::restore_account(core_loop& loop) {
     loop.restore(core::qty{position_lots}, cost_basis, restored.cash,
                  restored.last_client_order_seq);
     const portfolio::account& account = loop.account();
-    p.log("state: restored position " + std::to_string(position_lots) + " lots, cash " +
+    p.log(prefix + "restored position " + std::to_string(position_lots) + " lots, cash " +
           std::to_string(account.cash()) + ", PnL " + std::to_string(account.total_pnl()) +
           "; order ids continue after " + std::to_string(restored.last_client_order_seq));
     if (restored.trading_day != 0) {
-        const double unit = notional_unit(p.spec);
+        const double unit = notional_unit(saved_lane.spec);
         loop.risk().restore_day(restored.trading_day,
                                 static_cast<double>(restored.daily_pnl_base) * unit,
                                 static_cast<double>(restored.day_start_equity) * unit);
-        p.log("state: trading day " + std::to_string(restored.trading_day) +
+        p.log(prefix + "trading day " + std::to_string(restored.trading_day) +
               " restored (start equity " +
               std::to_string(static_cast<double>(restored.day_start_equity) * unit) +
               "); a later day starts afresh");
@@ -569,7 +660,7 @@ void session_services::restore_account(core_loop& loop) {
     for (const ops::state_rate_bucket& saved : restored.rate_buckets) {
         const std::optional<risk::rate_window> window = risk::rate_window_from(saved.window);
         if (!window || rates.count == rates.buckets.size()) {
-            p.log("state: rate window bucket \"" + saved.window + "\" ignored");
+            p.log(prefix + "rate window bucket \"" + saved.window + "\" ignored");
             continue;
         }
         rates.buckets[rates.count++] = {saved.start_ns, saved.events, *window};
@@ -577,35 +668,59 @@ void session_services::restore_account(core_loop& loop) {
     }
     if (rates.count != 0) {
         loop.risk().restore_rates(rates);
-        p.log("state: order and cancel rate windows restored; " + std::to_string(orders_today) +
+        p.log(prefix + "order and cancel rate windows restored; " + std::to_string(orders_today) +
               " orders of the saved day window still count against max_orders_per_day");
     }
 }
 
 void session_services::restore_kill(core_loop& loop, core::timestamp_ns now) {
     const parts& p = *parts_;
-    if (!p.restored_found || !p.restored.kill_latched) {
+    const auto latched = [](const std::unique_ptr<persisted_lane>& lane) {
+        return lane->restored_found && lane->restored.kill_latched;
+    };
+    if (std::none_of(p.lanes.begin(), p.lanes.end(), latched)) {
         return;
     }
-    // A kill latched before the restart stays latched until an explicit resume.
+    // A kill latched before the restart stays latched until an explicit resume. The session is
+    // one kill domain: a kill any symbol's file kept halts every symbol.
     (void)loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, now);
-    p.log("state: kill latched before the restart (reason " +
-          (p.restored.kill_reason.empty() ? std::string("unknown") : p.restored.kill_reason) +
-          "); it stays engaged until resume");
+    for (std::size_t i = 0; i < p.lanes.size(); ++i) {
+        if (!latched(p.lanes[i])) {
+            continue;
+        }
+        const std::string& reason = p.lanes[i]->restored.kill_reason;
+        p.log(p.state_prefix(i) + "kill latched before the restart (reason " +
+              (reason.empty() ? std::string("unknown") : reason) +
+              "); it stays engaged until resume");
+    }
 }
 
 std::string session_services::start(core_loop& loop, ops::control_channel* control,
                                     const feed_view& feed, const venue_view& venue) {
+    core_loop* const loops[] = {&loop};
+    return start(loops, control, feed, venue);
+}
+
+std::string session_services::start(std::span<core_loop* const> loops,
+                                    ops::control_channel* control, const feed_view& feed,
+                                    const venue_view& venue) {
     parts& p = *parts_;
-    loop.set_exec_listener(p.publisher.get());
-    p.publisher->publish(loop, feed, venue);
-    if (!p.state_path.empty()) {
-        ops::engine_state base;
-        base.account = p.config.ops.state.account;
-        base.symbol = p.symbol_name;
-        p.saver = std::make_unique<state_saver>(p.state_path, std::move(base), p.persisted,
-                                                p.config.ops.state.save_interval_ms,
-                                                notional_unit(p.spec), p.journal.get());
+    if (loops.size() != p.lanes.size()) {
+        return "session: " + std::to_string(loops.size()) + " loops for " +
+               std::to_string(p.lanes.size()) + " symbols";
+    }
+    for (std::size_t i = 0; i < loops.size(); ++i) {
+        p.lanes[i]->loop = loops[i];
+    }
+    core_loop& lead = *loops.front();
+    lead.set_exec_listener(p.publisher.get());
+    p.publisher->publish(lead, feed, venue);
+    // Published before the saver starts, so that its first save holds the loops' state.
+    p.persist(lead, feed);
+    if (p.state_on()) {
+        p.saver =
+            std::make_unique<state_saver>(p.lanes, p.config.ops.state.account,
+                                          p.config.ops.state.save_interval_ms, p.journal.get());
     }
     if (p.config.ops.http.enabled) {
         auto server = ops::http_server::start(
@@ -657,19 +772,25 @@ void session_services::on_tick(const core::tick_stamps& stamps) noexcept {
 
 bool session_services::publish_due(const core_loop& loop, core::timestamp_ns now) noexcept {
     parts& p = *parts_;
-    const bool killed = loop.state() == risk::trading_state::killed;
-    // A kill is published at once, not a status interval later.
-    if (now < p.next_publish && killed == p.published_killed) {
+    std::size_t kills = loop.state() == risk::trading_state::killed ? 1 : 0;
+    for (std::size_t i = 1; i < p.lanes.size(); ++i) {
+        const core_loop* other = p.lanes[i]->loop;
+        kills += other != nullptr && other->state() == risk::trading_state::killed ? 1 : 0;
+    }
+    // A kill is published at once, not a status interval later, and so saved at once: in any
+    // lane, since a kill one file keeps halts the whole session after a restart.
+    if (now < p.next_publish && kills == p.published_kills) {
         return false;
     }
     p.next_publish = now + p.publish_ns;
-    p.published_killed = killed;
+    p.published_kills = kills;
     return true;
 }
 
 void session_services::publish(const core_loop& loop, const feed_view& feed,
                                const venue_view& venue) noexcept {
     parts_->publisher->publish(loop, feed, venue);
+    parts_->persist(loop, feed);
 }
 
 const ops::status_snapshot& session_services::last() const noexcept {
@@ -683,6 +804,7 @@ void session_services::stop(const core_loop& loop, const feed_view& feed, const 
     }
     p.stopped = true;
     p.publisher->publish(loop, feed, venue);
+    p.persist(loop, feed);
     p.publisher->stopped();
     if (p.saver) {
         p.saver->stop();

@@ -375,18 +375,6 @@ TEST_CASE("quoter run --mode paper_exchange trades several symbols in one loop",
                                                   lines(slurp(out / "ETHUSDT" / "orders.csv")) - 1);
 }
 
-TEST_CASE("quoter run --mode paper_exchange with several symbols refuses a state file", "[app]") {
-    quoter::test::temp_dir tmp("app-live");
-    const auto two = tmp.write("two.toml", "[engine]\nmode = \"paper_exchange\"\n"
-                                           "symbols = [\"ETHUSDT\", \"BTCUSDT\"]\n\n"
-                                           "[state]\ndirectory = \"" +
-                                               (tmp.path() / "state").string() + "\"\n");
-    const run_result r =
-        run_quoter({"run", "--config", two.string(), "--duration", "1"}, std::chrono::seconds(60));
-    CHECK(r.status == 2);
-    CHECK_THAT(r.err, Catch::Contains("[state] keeps one symbol's account"));
-}
-
 TEST_CASE("quoter backtest --data with a missing file exits 2", "[app]") {
     quoter::test::temp_dir tmp("app-live");
     const run_result r =

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -612,6 +613,231 @@ TEST_CASE("paper session restart: a daily loss made before the restart still kil
         CHECK(reloaded->state.day_start_equity < 990'000'000);
         CHECK(reloaded->state.day_start_equity > 970'000'000);
     }
+}
+
+namespace {
+
+/// `quoter run` of a paper session for 30 s, its reports in out.
+std::vector<std::string> paper_run_args(const fs::path& config, const fs::path& out) {
+    return {"run",        "--mode", "paper_exchange", "--config",  config.string(),
+            "--duration", "30",     "--out",          out.string()};
+}
+
+/// A venue serving BTCUSDT and ETHUSDT and a paper session trading both in one process (one loop
+/// each), with a state directory and a journal on account acct1, and the given [risk] keys.
+struct two_symbol_session {
+    two_symbol_session(const std::string& seed, const std::string& risk)
+        : venue({"--symbols", "BTCUSDT,ETHUSDT", "--rate-hz", "50", "--seed", seed}),
+          tmp("app-ops"), state_dir(tmp.path() / "state"), journal(tmp.path() / "journal.jsonl"),
+          config(tmp.path() / "two.toml"), args(paper_run_args(config, tmp.path() / "report")) {
+        fs::create_directories(state_dir);
+        write_file(config,
+                   "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\n"
+                   "symbols = [\"BTCUSDT\", \"ETHUSDT\"]\ntestnet = false\n\n[exchange.spot]\n"
+                   "rest_url = \"" +
+                       venue.http_url() + "\"\nws_url = \"" + venue.ws_url() +
+                       "\"\n\n[strategy.linear]\nspread_bps = 2.0\n\n[ops]\n"
+                       "status_interval_ms = 50\n\n[http]\nenabled = true\nport = 0\n\n"
+                       "[state]\ndirectory = \"" +
+                       state_dir.string() +
+                       "\"\naccount = \"acct1\"\nsave_interval_ms = 50\n\n[journal]\npath = \"" +
+                       journal.string() + "\"\n\n[backtest]\ninitial_cash = 20000.0\n\n[risk]\n" +
+                       risk);
+    }
+
+    /// The state file of one symbol of the session.
+    [[nodiscard]] fs::path state_file(const std::string& symbol) const {
+        return state_dir / ("quoter-acct1-" + symbol + ".state");
+    }
+
+    venue_process venue;
+    quoter::test::temp_dir tmp;
+    fs::path state_dir;
+    fs::path journal;
+    fs::path config;
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env{{"QUOTER_HTTP_TOKEN", token}};
+};
+
+/// The journal's lines of one type and symbol that also hold needle.
+std::size_t journal_lines(const fs::path& journal, const std::string& type,
+                          const std::string& symbol, const std::string& needle = {}) {
+    std::size_t count = 0;
+    std::istringstream lines(slurp(journal));
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find("\"type\":\"" + type + "\"") != std::string::npos &&
+            line.find("\"symbol\":\"" + symbol + "\"") != std::string::npos &&
+            line.find(needle) != std::string::npos) {
+            ++count;
+        }
+    }
+    return count;
+}
+
+/// Waits (bounded) until the journal holds an orders_per_day refusal for every symbol named.
+bool wait_for_day_refusals(const fs::path& journal, const std::vector<std::string>& symbols,
+                           std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (std::all_of(symbols.begin(), symbols.end(), [&](const std::string& symbol) {
+                return journal_lines(journal, "risk_reject", symbol,
+                                     "\"reason\":\"orders_per_day\"") > 0;
+            })) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
+/// The orders a state file's orders_per_day window still counts.
+std::uint32_t saved_day_orders(const fs::path& state_file) {
+    const auto saved = quoter::ops::load_state(state_file.string());
+    REQUIRE(saved.has_value());
+    std::uint32_t orders = 0;
+    for (const auto& bucket : saved->state.rate_buckets) {
+        orders += bucket.window == "orders_per_day" ? bucket.events : 0;
+    }
+    return orders;
+}
+
+} // namespace
+
+TEST_CASE("paper session of several symbols restart: every symbol's orders before the restart "
+          "still count against max_orders_per_day",
+          "[app][venue][ops][state]") {
+    const two_symbol_session session("31", "max_orders_per_day = 2\n");
+    const auto& [args, env, journal] = std::tie(session.args, session.env, session.journal);
+    const std::vector<std::string> symbols{"BTCUSDT", "ETHUSDT"};
+    {
+        // The first run sends each symbol's two orders of the day (its first bid and ask); the
+        // requotes after them are refused.
+        quoter_child child(args, env);
+        const bool refused = wait_for_day_refusals(journal, symbols, std::chrono::seconds(45));
+        INFO(child.err());
+        REQUIRE(refused);
+        child.signal(SIGINT);
+        CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    }
+    for (const std::string& symbol : symbols) {
+        INFO(symbol);
+        CHECK(journal_lines(journal, "order_intent", symbol) == 2);
+        CHECK(saved_day_orders(session.state_file(symbol)) == 2);
+    }
+    const fs::path first_journal = session.tmp.path() / "first.jsonl";
+    fs::rename(journal, first_journal);
+
+    // Restarted within the day: both symbols' limits are still used up, so nothing goes out.
+    quoter_child child(args, env);
+    const bool refused = wait_for_day_refusals(journal, symbols, std::chrono::seconds(45));
+    INFO(child.err());
+    CHECK(refused);
+    for (const std::string& symbol : symbols) {
+        INFO(symbol);
+        CHECK_THAT(child.err(), Catch::Contains("state: " + symbol +
+                                                ": order and cancel rate windows restored; 2 "
+                                                "orders of the saved day window still count"));
+        CHECK_THAT(child.err(), Catch::Contains("state: " + symbol + ": restored position"));
+    }
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    for (const std::string& symbol : symbols) {
+        INFO(symbol);
+        CHECK(journal_lines(journal, "order_intent", symbol) == 0);
+        CHECK(saved_day_orders(session.state_file(symbol)) == 2);
+    }
+}
+
+TEST_CASE("paper session of several symbols: each symbol's lock keeps a one-symbol engine on it "
+          "out, and the other way round",
+          "[app][venue][ops][state]") {
+    const two_symbol_session session("32", "");
+    const std::string lock_message =
+        "another quoter engine is running on account acct1 symbol ETHUSDT";
+    // A one-symbol session on the second symbol, on the same state directory and account.
+    const fs::path single_config = session.tmp.path() / "eth.toml";
+    write_file(single_config,
+               "[engine]\nmode = \"paper_exchange\"\nmarket = \"spot\"\nsymbol = \"ETHUSDT\"\n"
+               "testnet = false\n\n[exchange.spot]\nrest_url = \"" +
+                   session.venue.http_url() + "\"\nws_url = \"" + session.venue.ws_url() +
+                   "\"\n\n[ops]\nstatus_interval_ms = 50\n\n[http]\nenabled = true\nport = 0\n"
+                   "\n[state]\ndirectory = \"" +
+                   session.state_dir.string() + "\"\naccount = \"acct1\"\n");
+    const std::vector<std::string> single_args =
+        paper_run_args(single_config, session.tmp.path() / "eth-report");
+    {
+        quoter_child both(session.args, session.env);
+        INFO(both.err());
+        // The locks are taken before the HTTP server starts.
+        REQUIRE(wait_for_port(both, std::chrono::seconds(15)) != 0);
+        quoter_child single(single_args, session.env);
+        const int refused = single.wait(std::chrono::seconds(30));
+        INFO(single.err());
+        CHECK(refused != 0);
+        CHECK(refused != -1);
+        CHECK_THAT(single.err(), Catch::Contains(lock_message));
+        both.signal(SIGINT);
+        CHECK(both.wait(std::chrono::seconds(30)) == 0);
+    }
+    quoter_child single(single_args, session.env);
+    INFO(single.err());
+    REQUIRE(wait_for_port(single, std::chrono::seconds(15)) != 0);
+    quoter_child both(session.args, session.env);
+    const int refused = both.wait(std::chrono::seconds(30));
+    INFO(both.err());
+    CHECK(refused != 0);
+    CHECK(refused != -1);
+    CHECK_THAT(both.err(), Catch::Contains(lock_message));
+    single.signal(SIGINT);
+    CHECK(single.wait(std::chrono::seconds(30)) == 0);
+}
+
+TEST_CASE("paper session of several symbols: a kill latched in one symbol's file halts the whole "
+          "session until resume",
+          "[app][venue][ops][state]") {
+    const two_symbol_session session("33", "");
+    // The second symbol's file alone says killed, as a crash right after its kill leaves it.
+    quoter::ops::engine_state saved;
+    saved.account = "acct1";
+    saved.symbol = "ETHUSDT";
+    saved.saved_ns = 1;
+    saved.positions = {{"ETHUSDT", 0, 0}};
+    saved.cash = 1'000'000'000; // 10,000 USDT (tick 0.01, step 0.001)
+    saved.open_orders = {{"0000000000000a01", "ETHUSDT", true, 100'000, 10, 0}};
+    saved.kill_latched = true;
+    saved.kill_reason = "daily_loss";
+    REQUIRE(quoter::ops::save_state(session.state_file("ETHUSDT").string(), saved).empty());
+    quoter_child child(session.args, session.env);
+    const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
+    INFO(child.err());
+    REQUIRE(port != 0);
+    CHECK_THAT(child.err(), Catch::Contains("state: ETHUSDT: kill latched before the restart "
+                                            "(reason daily_loss)"));
+    CHECK_THAT(child.err(), Catch::Contains("state: ETHUSDT: 1 orders open before the restart are "
+                                            "gone with the simulated exchange"));
+    // The lead's file follows: the session is one kill domain.
+    CHECK(wait_for_file_text(session.state_file("BTCUSDT"), "kill_latched 1",
+                             std::chrono::seconds(10)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    const auto status = http_request(port, "GET", "/status");
+    REQUIRE(status.has_value());
+    INFO(status->body);
+    CHECK(status->body.find("\"state\":\"killed\"") != std::string::npos);
+    for (const char* symbol : {"BTCUSDT", "ETHUSDT"}) {
+        INFO(symbol);
+        CHECK(journal_lines(session.journal, "order_intent", symbol) == 0);
+    }
+    // An explicit resume lifts it for every symbol, and both files follow.
+    const auto resume = http_request(port, "POST", "/resume", token);
+    REQUIRE(resume.has_value());
+    CHECK(resume->status == 202);
+    for (const char* symbol : {"BTCUSDT", "ETHUSDT"}) {
+        INFO(symbol);
+        CHECK(wait_for_file_text(session.state_file(symbol), "kill_latched 0",
+                                 std::chrono::seconds(10)));
+    }
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
 }
 
 namespace {

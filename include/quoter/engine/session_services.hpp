@@ -5,10 +5,15 @@
 // status board and the engine metrics the core publishes, the HTTP control plane and the
 // Telegram command thread.
 //
+// A session of several symbols (one loop each on one core thread) has one persisted lane per
+// symbol: its own lock and state file, restored into that symbol's loop and saved from it, so
+// every symbol keeps across a restart what a session of that symbol alone would keep. The first
+// symbol is the lead: its loop feeds /status, the metrics and the control commands.
+//
 // Order of use (one owner thread, which is the core thread once the loop runs):
-//   open()        before the loop exists: journal, lock, state file, alert targets;
-//   restore_*()   after the loop is built, before its first event;
-//   start()       the publisher becomes the loop's exec listener; saver, HTTP, Telegram start;
+//   open()        before the loops exist: journal, locks, state files, alert targets;
+//   restore_*()   after the loops are built, before their first event;
+//   start()       the publisher becomes the lead's exec listener; saver, HTTP, Telegram start;
 //   publish_due() / publish() / on_tick()   on the core thread between events (no allocation,
 //                 no formatting, no locks: copies into seqlock boards and relaxed stores);
 //   stop()        after the loop's graceful stop: final publish, final save, threads joined.
@@ -30,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -77,6 +83,13 @@ public:
     [[nodiscard]] static core::result<std::unique_ptr<session_services>, std::string>
     open(const session_services_config& config, const core::symbol_spec& spec,
          std::uint32_t symbol_index);
+    /// As above for a session of several symbols, one persisted lane each, in this order: a
+    /// lock and a state file per symbol ("<directory>/quoter-<account>-<SYMBOL>.state"), every
+    /// one taken before any order can be sent. symbols.front() is the lead (its journal slot
+    /// is symbol_index).
+    [[nodiscard]] static core::result<std::unique_ptr<session_services>, std::string>
+    open(const session_services_config& config, std::span<const core::symbol_spec> symbols,
+         std::uint32_t symbol_index);
 
     ~session_services();
     session_services(const session_services&) = delete;
@@ -86,13 +99,16 @@ public:
     [[nodiscard]] ops::journal* journal() const noexcept;
     /// stderr, then the dispatcher when configured. Core thread.
     [[nodiscard]] risk::alert_sink& alerts() noexcept;
-    /// The state loaded at open; nullptr when [state] is off or no file was there.
-    [[nodiscard]] const ops::engine_state* restored() const noexcept;
+    /// The state loaded at open for the lane's symbol (0: the lead); nullptr when [state] is
+    /// off or no file was there.
+    [[nodiscard]] const ops::engine_state* restored(std::size_t lane = 0) const noexcept;
 
-    /// Puts the saved position, cost basis, cash, client order sequence and trading day back
-    /// into the loop (logged). Before the loop's first event.
-    void restore_account(core_loop& loop);
-    /// Re-engages a kill latched before the restart: it stays until an explicit resume.
+    /// Puts the lane's saved position, cost basis, cash, client order sequence, trading day and
+    /// rate windows back into its loop (logged). Before the loop's first event.
+    void restore_account(core_loop& loop, std::size_t lane = 0);
+    /// Re-engages a kill latched before the restart in any lane's file on the lead's loop: the
+    /// session is one kill domain, and the caller carries the lead's kill to the other loops.
+    /// It stays until an explicit resume.
     void restore_kill(core_loop& loop, core::timestamp_ns now);
 
     /// Makes the publisher the loop's exec listener and publishes once; starts the state saver,
@@ -100,6 +116,12 @@ public:
     /// and HTTP POSTs need control. Returns "" or what failed.
     [[nodiscard]] std::string start(core_loop& loop, ops::control_channel* control,
                                     const feed_view& feed, const venue_view& venue);
+    /// As above for several lanes: loops holds one loop per symbol given to open(), in that
+    /// order (the lead first); each must outlive stop(). publish() and stop() then save every
+    /// lane's state from its loop.
+    [[nodiscard]] std::string start(std::span<core_loop* const> loops,
+                                    ops::control_channel* control, const feed_view& feed,
+                                    const venue_view& venue);
 
     /// The core's hop histograms, for the /status tick-to-order percentiles (core thread; must
     /// outlive the publishing). nullptr: none.
@@ -107,14 +129,16 @@ public:
     /// One finished tick: its end-to-end latency (socket read to order) goes into the
     /// quoter_tick_to_order_seconds histogram when the tick sent an order. Core thread.
     void on_tick(const core::tick_stamps& stamps) noexcept;
-    /// True every ops.status_interval_ms and at once when the kill state changed. Core thread.
+    /// True every ops.status_interval_ms and at once when the kill state of any lane's loop
+    /// changed (loop: the lead's). Core thread.
     [[nodiscard]] bool publish_due(const core_loop& loop, core::timestamp_ns now) noexcept;
-    /// Copies the loop's state into the status board, the metrics and the state board.
+    /// Copies the lead loop's state into the status board and the metrics, and every lane's
+    /// into its state board (loop: the lead's, as given to start()).
     void publish(const core_loop& loop, const feed_view& feed, const venue_view& venue) noexcept;
     /// The snapshot last published (core thread).
     [[nodiscard]] const ops::status_snapshot& last() const noexcept;
 
-    /// Publishes the final state, marks /status stopped, saves the state file a last time and
+    /// Publishes the final state, marks /status stopped, saves the state files a last time and
     /// stops the Telegram and HTTP threads, then the journal. Idempotent.
     void stop(const core_loop& loop, const feed_view& feed, const venue_view& venue);
 

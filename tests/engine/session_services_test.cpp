@@ -1,0 +1,269 @@
+// session_services with several symbols: one persisted lane per symbol, each with its own lock
+// and state file, restored into its own loop and saved from it by the one saver thread; a kill
+// latched in any symbol's file comes back on the lead. One symbol keeps the one file it had.
+#include "engine_test_support.hpp"
+
+#include "quoter/engine/core_loop.hpp"
+#include "quoter/engine/session_services.hpp"
+#include "quoter/exec/sim_exchange.hpp"
+#include "quoter/ops/state_file.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace quoter::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::btcusdt;
+
+md::instrument ethusdt() {
+    const auto book = md::make_book_spec("ETHUSDT", "0.01", 8);
+    REQUIRE(book.has_value());
+    const auto trading = core::symbol_spec::from_text(
+        {.name = "ETHUSDT", .tick_size = "0.01", .step_size = "0.0001", .min_notional = "5"});
+    REQUIRE(trading.has_value());
+    return {.book_spec = *book, .trading_spec = *trading, .venue = md::market::spot};
+}
+
+/// A private state directory, removed at the end.
+struct state_directory {
+    [[nodiscard]] std::string file(const std::string& symbol, const char* kind) const {
+        return (tmp.path() / ("quoter-acct1-" + symbol + kind)).string();
+    }
+
+    quoter::test::temp_dir tmp{"session-services"};
+};
+
+session_services_config services_config(const state_directory& dir) {
+    session_services_config config;
+    config.mode_name = "paper_exchange";
+    config.ops.state.directory = dir.tmp.path().string();
+    config.ops.state.account = "acct1";
+    config.ops.state.save_interval_ms = std::chrono::milliseconds(10);
+    config.alerts_to_stderr = false;
+    return config;
+}
+
+/// What a crashed engine on one symbol of account acct1 left: position, cash, order sequence,
+/// trading day and orders of the day window (none: no rate line).
+ops::engine_state saved_state(const std::string& symbol, std::int64_t position_lots,
+                              std::uint64_t last_sequence, std::uint32_t day_orders) {
+    ops::engine_state s;
+    s.account = "acct1";
+    s.symbol = symbol;
+    s.saved_ns = 1;
+    s.positions = {{symbol, position_lots, 0}};
+    s.cash = 1'000'000'000;
+    s.trading_day = 20'000;
+    s.day_start_equity = 1'000'000'000;
+    s.last_client_order_seq = last_sequence;
+    if (day_orders != 0) {
+        s.rate_buckets = {{"orders_per_day", 1'000'000'000, day_orders}};
+    }
+    return s;
+}
+
+std::uint32_t day_orders(const risk::rate_memory& rates) {
+    std::uint32_t orders = 0;
+    for (std::size_t i = 0; i < rates.count; ++i) {
+        orders += rates.buckets[i].window == risk::rate_window::orders_per_day
+                      ? rates.buckets[i].events
+                      : 0;
+    }
+    return orders;
+}
+
+std::uint32_t day_orders(const ops::engine_state& state) {
+    std::uint32_t orders = 0;
+    for (const ops::state_rate_bucket& bucket : state.rate_buckets) {
+        orders += bucket.window == "orders_per_day" ? bucket.events : 0;
+    }
+    return orders;
+}
+
+/// Two loops on one simulated exchange, as a paper session of BTCUSDT and ETHUSDT runs them.
+struct two_loops {
+    two_loops()
+        : instruments{btcusdt(), ethusdt()}, specs{instruments[0].trading_spec,
+                                                   instruments[1].trading_spec},
+          exchange(core_loop_config{}.exchange, specs) {
+        for (std::uint32_t i = 0; i < 2; ++i) {
+            core_loop_config config;
+            config.symbol = i;
+            config.quotes.symbol = i;
+            loops[i] = std::make_unique<core_loop>(config, instruments[i], exchange, &exchange,
+                                                   nullptr, nullptr);
+        }
+    }
+
+    std::array<md::instrument, 2> instruments;
+    std::vector<core::symbol_spec> specs;
+    exec::sim_exchange exchange;
+    std::array<std::unique_ptr<core_loop>, 2> loops;
+};
+
+TEST_CASE("session_services with several symbols: a lock and a state file per symbol, each "
+          "restored into its own loop and saved from it",
+          "[engine][state]") {
+    const state_directory dir;
+    REQUIRE(ops::save_state(dir.file("BTCUSDT", ".state"), saved_state("BTCUSDT", 300, 700, 5))
+                .empty());
+    REQUIRE(ops::save_state(dir.file("ETHUSDT", ".state"), saved_state("ETHUSDT", -40, 900, 7))
+                .empty());
+    two_loops session;
+    std::vector<std::string> lines;
+    session_services_config config = services_config(dir);
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+
+    // Every symbol's lock is held: a one-symbol engine on either is refused.
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto refused = session_services::open(config, session.specs[i], 0);
+        REQUIRE_FALSE(refused.has_value());
+        CHECK_THAT(refused.error(),
+                   Catch::Contains("another quoter engine is running on account acct1 symbol " +
+                                   std::string(session.specs[i].name().view())));
+    }
+
+    REQUIRE(services.restored(0) != nullptr);
+    REQUIRE(services.restored(1) != nullptr);
+    CHECK(services.restored(1)->symbol == "ETHUSDT");
+    CHECK(services.restored(2) == nullptr);
+    for (std::size_t i = 0; i < 2; ++i) {
+        services.restore_account(*session.loops[i], i);
+    }
+    const core_loop& btc = *session.loops[0];
+    const core_loop& eth = *session.loops[1];
+    CHECK(btc.account().position().lots() == 300);
+    CHECK(eth.account().position().lots() == -40);
+    CHECK(btc.quotes().last_sequence() == 700);
+    CHECK(eth.quotes().last_sequence() == 900);
+    CHECK(btc.risk().trading_day() == 20'000);
+    CHECK(eth.risk().trading_day() == 20'000);
+    CHECK(day_orders(btc.risk().checker().remembered_rates()) == 5);
+    CHECK(day_orders(eth.risk().checker().remembered_rates()) == 7);
+    // Each line names the symbol whose file it is about.
+    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& line) {
+              return line.starts_with("state: ETHUSDT: restored position -40 lots");
+          }) == 1);
+    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& line) {
+              return line.starts_with("state: BTCUSDT: order and cancel rate windows restored; 5");
+          }) == 1);
+
+    // No file was latched: the session runs.
+    services.restore_kill(*session.loops[0], 1'000);
+    CHECK(btc.state() != risk::trading_state::killed);
+
+    core_loop* const loops[] = {session.loops[0].get(), session.loops[1].get()};
+    REQUIRE(services.start(loops, nullptr, feed_view{}, venue_view{}).empty());
+    services.stop(btc, feed_view{}, venue_view{});
+    for (const auto& [symbol, position, sequence, orders] :
+         {std::tuple{"BTCUSDT", 300, 700U, 5U}, std::tuple{"ETHUSDT", -40, 900U, 7U}}) {
+        INFO(symbol);
+        const auto saved = ops::load_state(dir.file(symbol, ".state"));
+        REQUIRE(saved.has_value());
+        REQUIRE(saved->found);
+        CHECK(saved->state.symbol == symbol);
+        REQUIRE(saved->state.positions.size() == 1);
+        CHECK(saved->state.positions[0].symbol == symbol);
+        CHECK(saved->state.positions[0].qty_lots == position);
+        CHECK(saved->state.last_client_order_seq == sequence);
+        CHECK(saved->state.trading_day == 20'000);
+        CHECK(day_orders(saved->state) == orders);
+        CHECK_FALSE(saved->state.kill_latched);
+    }
+}
+
+TEST_CASE("session_services with several symbols: a kill latched in any symbol's file comes back "
+          "on the lead",
+          "[engine][state]") {
+    const state_directory dir;
+    ops::engine_state latched = saved_state("ETHUSDT", 0, 10, 0);
+    latched.kill_latched = true;
+    latched.kill_reason = "daily_loss";
+    REQUIRE(ops::save_state(dir.file("ETHUSDT", ".state"), latched).empty());
+    two_loops session;
+    std::vector<std::string> lines;
+    session_services_config config = services_config(dir);
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    CHECK(services.restored(0) == nullptr); // no file for BTCUSDT yet
+    services.restore_kill(*session.loops[0], 1'000);
+    CHECK(session.loops[0]->state() == risk::trading_state::killed);
+    REQUIRE_FALSE(lines.empty());
+    CHECK(lines.back() == "state: ETHUSDT: kill latched before the restart (reason daily_loss); "
+                          "it stays engaged until resume");
+}
+
+TEST_CASE("session_services with several symbols: a kill in any lane is published at once and "
+          "saved in that lane's file",
+          "[engine][state]") {
+    const state_directory dir;
+    two_loops session;
+    session_services_config config = services_config(dir);
+    config.ops.status_interval_ms = std::chrono::milliseconds(60'000);
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    core_loop& btc = *session.loops[0];
+    core_loop* const loops[] = {session.loops[0].get(), session.loops[1].get()};
+    REQUIRE(services.start(loops, nullptr, feed_view{}, venue_view{}).empty());
+    const core::timestamp_ns t = 1'000 * core::ns_per_s;
+    CHECK(services.publish_due(btc, t));
+    CHECK_FALSE(services.publish_due(btc, t + 1));
+    (void)session.loops[1]->risk().trigger_kill_switch(risk::halt_reason::manual_kill, t + 2);
+    // Not a status interval later: at once.
+    REQUIRE(services.publish_due(btc, t + 3));
+    services.publish(btc, feed_view{}, venue_view{});
+    CHECK_FALSE(services.publish_due(btc, t + 4));
+    services.stop(btc, feed_view{}, venue_view{});
+    const auto eth = ops::load_state(dir.file("ETHUSDT", ".state"));
+    const auto lead = ops::load_state(dir.file("BTCUSDT", ".state"));
+    REQUIRE(eth.has_value());
+    REQUIRE(lead.has_value());
+    CHECK(eth->state.kill_latched);
+    CHECK(eth->state.kill_reason == "manual_kill");
+    CHECK_FALSE(lead->state.kill_latched);
+}
+
+TEST_CASE("session_services with one symbol keeps the one lock and state file and its log lines",
+          "[engine][state]") {
+    const state_directory dir;
+    REQUIRE(ops::save_state(dir.file("BTCUSDT", ".state"), saved_state("BTCUSDT", 300, 700, 5))
+                .empty());
+    two_loops session;
+    std::vector<std::string> lines;
+    session_services_config config = services_config(dir);
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    auto opened = session_services::open(config, session.specs[0], 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    services.restore_account(*session.loops[0]);
+    REQUIRE_FALSE(lines.empty());
+    CHECK(lines.front().starts_with("state: restored position 300 lots"));
+    REQUIRE(services.start(*session.loops[0], nullptr, feed_view{}, venue_view{}).empty());
+    services.stop(*session.loops[0], feed_view{}, venue_view{});
+    CHECK(fs::exists(dir.file("BTCUSDT", ".lock")));
+    CHECK_FALSE(fs::exists(dir.file("ETHUSDT", ".lock")));
+    CHECK_FALSE(fs::exists(dir.file("ETHUSDT", ".state")));
+    const auto saved = ops::load_state(dir.file("BTCUSDT", ".state"));
+    REQUIRE(saved.has_value());
+    CHECK(saved->state.last_client_order_seq == 700);
+}
+
+} // namespace
+} // namespace quoter::engine
