@@ -70,6 +70,11 @@ void core_loop::restore(core::qty position, std::int64_t cost_basis_units, std::
     refresh_views();
 }
 
+void core_loop::restore_peak_equity(double peak) noexcept {
+    peak_equity_ = std::max(peak_equity_, peak);
+    refresh_views();
+}
+
 core::qty core_loop::to_trading_lots(core::qty book_lots) const noexcept {
     // Down: the simulated exchange must never see more size than the venue can trade, so a
     // level (or print) smaller than one trading lot shows as 0 and fills nothing.

@@ -94,9 +94,10 @@ struct persisted_state {
     std::uint8_t padding_[6] = {};
     /// The order and cancel counts of the risk rate windows, so that a restart keeps them.
     risk::rate_memory rates;
-    /// Not part of same(): it moves with every book update, and a change of it alone is saved
+    /// Not part of same(): they move with book updates, and a change of them alone is saved
     /// with the periodic save rather than as a change.
     std::uint64_t last_md_update_id = 0;
+    double peak_equity = 0.0; ///< Quote asset: the drawdown limits' reference.
 
     [[nodiscard]] bool same(const persisted_state& o) const noexcept {
         return position_lots == o.position_lots && cost_basis_units == o.cost_basis_units &&
@@ -147,6 +148,7 @@ struct persisted_lane {
         p.day_pnl_base = raw.realized_pnl_today - today.realized_pnl_today;
         p.day_start_equity = today.day_start_equity;
     }
+    p.peak_equity = loop.gate().account().peak_equity;
     p.last_order_sequence = loop.quotes().last_sequence();
     for (std::size_t level = 0; level < exec::max_quote_levels; ++level) {
         for (const core::side side : {core::side::buy, core::side::sell}) {
@@ -268,6 +270,7 @@ private:
         state.trading_day = static_cast<std::int32_t>(p.trading_day);
         state.daily_pnl_base = std::llround(p.day_pnl_base / file.unit);
         state.day_start_equity = std::llround(p.day_start_equity / file.unit);
+        state.peak_equity = std::llround(p.peak_equity / file.unit);
         state.last_client_order_seq = p.last_order_sequence;
         state.last_md_update_id = p.last_md_update_id;
         state.last_journal_seq = journal_ != nullptr ? journal_->lines_flushed() : 0;
@@ -643,6 +646,12 @@ void session_services::restore_account(core_loop& loop, std::size_t lane) {
     p.log(prefix + "restored position " + std::to_string(position_lots) + " lots, cash " +
           std::to_string(account.cash()) + ", PnL " + std::to_string(account.total_pnl()) +
           "; order ids continue after " + std::to_string(restored.last_client_order_seq));
+    if (restored.peak_equity > 0) {
+        // The drawdown limits measure from the highest equity of the run, not of this process.
+        const double peak = static_cast<double>(restored.peak_equity) * notional_unit(saved_lane.spec);
+        loop.restore_peak_equity(peak);
+        p.log(prefix + "equity peak " + std::to_string(peak) + " restored (drawdown limits)");
+    }
     if (restored.trading_day != 0) {
         const double unit = notional_unit(saved_lane.spec);
         loop.risk().restore_day(restored.trading_day,

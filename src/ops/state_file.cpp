@@ -126,6 +126,7 @@ std::string serialize_state(const engine_state& s) {
     line("trading_day", s.trading_day);
     line("daily_pnl_base", s.daily_pnl_base);
     line("day_start_equity", s.day_start_equity);
+    line("peak_equity", s.peak_equity);
     line("kill_latched", s.kill_latched ? 1 : 0);
     line("kill_reason", percent_encode(s.kill_reason));
     line("last_md_update_id", s.last_md_update_id);
@@ -295,7 +296,15 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
         return core::unexpected(std::string("bad kill_reason encoding"));
     }
     s.kill_reason = std::move(*decoded);
-    if (fields.size() != 12) {
+    // Optional: files written before it was kept load without it.
+    std::size_t optional_fields = 0;
+    if (fields.contains("peak_equity")) {
+        if (const std::string problem = integer("peak_equity", s.peak_equity); !problem.empty()) {
+            return core::unexpected(problem);
+        }
+        ++optional_fields;
+    }
+    if (fields.size() != 12 + optional_fields) {
         return core::unexpected(std::string("unknown keys present"));
     }
     return s;

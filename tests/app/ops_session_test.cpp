@@ -572,6 +572,30 @@ TEST_CASE("paper session restart: orders sent before the restart still count aga
     CHECK(child.wait(std::chrono::seconds(30)) == 0);
 }
 
+TEST_CASE("paper session restart: the drawdown limits measure from the equity peak saved before "
+          "the restart",
+          "[app][venue][ops][state]") {
+    const restart_session session("28", "drawdown_hard_pct = 15.0\n");
+    const auto& [args, env, state_file] = std::tie(session.args, session.env, session.state_file);
+    // Flat at 10,000 USDT after a peak of 12,000: 16.7% below it, past the 15% hard limit.
+    quoter::ops::engine_state saved = crashed_state();
+    saved.peak_equity = 1'200'000'000;
+    REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+    quoter_child child(args, env);
+    const std::string status = status_when(child, "\"halt_reason\":\"drawdown_hard\"");
+    INFO(child.err());
+    INFO(status);
+    CHECK(status.find("\"state\":\"killed\"") != std::string::npos);
+    CHECK(status.find("\"halt_reason\":\"drawdown_hard\"") != std::string::npos);
+    CHECK_THAT(child.err(), Catch::Contains("equity peak 12000"));
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    // The peak is kept on: the file holds it still.
+    const auto reloaded = quoter::ops::load_state(state_file.string());
+    REQUIRE(reloaded.has_value());
+    CHECK(reloaded->state.peak_equity == 1'200'000'000);
+}
+
 TEST_CASE("paper session restart: a daily loss made before the restart still kills; a new day "
           "starts afresh",
           "[app][venue][ops][state]") {

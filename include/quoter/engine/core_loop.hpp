@@ -200,6 +200,9 @@ public:
     /// above it). Call before the first event. Core thread.
     void restore(core::qty position, std::int64_t cost_basis_units, std::int64_t cash_units,
                  std::uint64_t last_order_sequence) noexcept;
+    /// The highest equity a state file saved: the drawdown limits measure from the higher of it
+    /// and the equity now, so a restart does not reset them. Core thread, before the first event.
+    void restore_peak_equity(double peak) noexcept;
     /// The venue's holdings as of venue_ms (its clock, ms) were adopted into the account (see
     /// engine/holdings_adoption.hpp): a fill report stamped no later moves no holdings again.
     /// Core thread.
