@@ -484,6 +484,7 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
         }
         switch (message.command) {
         case ops::control_command::kill:
+            ++stats_.kills;
             (void)risk_.trigger_kill_switch(risk::halt_reason::manual_kill, now);
             break;
         case ops::control_command::pause:

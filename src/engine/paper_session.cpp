@@ -125,28 +125,40 @@ public:
         if (lanes.size() < 2) {
             return;
         }
-        const risk::risk_engine& lead = lanes.front()->loop.risk();
-        const bool killed = lead.state() == risk::trading_state::killed &&
-                            lead.switch_state().kill_reason() == risk::halt_reason::manual_kill;
+        const core_loop& lead_loop = lanes.front()->loop;
+        const risk::risk_engine& lead = lead_loop.risk();
+        const bool killed = lead.state() == risk::trading_state::killed;
+        // A kill the lead latched as manual (a state file's, say), or any operator kill request
+        // it took: one that found the lead killed by its own limit latches no new reason, yet
+        // it must stop every symbol.
+        const bool manual =
+            killed && lead.switch_state().kill_reason() == risk::halt_reason::manual_kill;
+        const std::uint64_t requests = lead_loop.stats().kills;
+        const bool kill = (manual && !manual_) || requests != requests_seen_;
         const bool paused = lead.switch_state().condition_active(risk::halt_reason::manual_pause);
         for (std::size_t i = 1; i < lanes.size(); ++i) {
             risk::risk_engine& other = lanes[i]->loop.risk();
-            if (killed && !killed_) {
+            if (kill) {
                 (void)other.trigger_kill_switch(risk::halt_reason::manual_kill, now);
             }
             if (paused && !paused_) {
                 other.pause(now);
             }
-            if ((killed_ && !killed) || (paused_ && !paused)) {
+            // The operator's kill lifts with the lead's resume.
+            if ((operator_kill_ && !killed) || (paused_ && !paused)) {
                 (void)other.resume(now);
             }
         }
-        killed_ = killed;
+        operator_kill_ = (operator_kill_ || kill) && killed;
+        manual_ = manual;
+        requests_seen_ = requests;
         paused_ = paused;
     }
 
 private:
-    bool killed_ = false;
+    bool manual_ = false;
+    bool operator_kill_ = false;
+    std::uint64_t requests_seen_ = 0;
     bool paused_ = false;
 };
 

@@ -401,3 +401,67 @@ TEST_CASE("paper session of two symbols: each loop quotes its own book, an opera
     CHECK(intents["BTCUSDT"] > 0);
     CHECK(intents["ETHUSDT"] > 0);
 }
+
+TEST_CASE("paper session of two symbols: an operator's kill reaches every symbol even when the "
+          "first was already killed by its own limit",
+          "[engine][venue]") {
+    live::testing::temp_dir dir;
+    live::testing::venue_process venue(
+        {"--symbols", "BTCUSDT,ETHUSDT", "--rate-hz", "50", "--seed", "12"});
+
+    engine::paper_session_config config;
+    config.market_data.subscription.symbols = {"BTCUSDT", "ETHUSDT"};
+    config.market_data.session = live::testing::venue_session(venue, dir);
+    config.engine.strategy.linear.spread_bps = 2.0;
+    config.engine.risk.triggers.stale_market_data_ms = 10'000;
+    config.engine.account.initial_cash = 50'000.0;
+    // Every acknowledgement takes 5 ms: the first symbol's 1 ms limit kills it at its first.
+    config.engine.exchange.order_entry_latency = {quoter::exec::latency_distribution::constant,
+                                                  5 * quoter::core::ns_per_ms, 0};
+    for (std::uint32_t i = 0; i < 2; ++i) {
+        engine::core_loop_config loop = config.engine;
+        loop.symbol = i;
+        loop.risk.triggers.max_ack_delay_ms = i == 0 ? 1 : 0;
+        config.symbols.push_back(loop);
+    }
+    config.status_interval_ms = 5;
+
+    ops::control_channel control;
+    std::atomic<bool> stop{false};
+    status_log log;
+    engine::paper_summary summary;
+    std::thread core([&] {
+        summary = engine::run_paper_session(
+            config, stop, [&](const engine::paper_status& s) { log.add(s); }, &control);
+    });
+    struct joiner {
+        std::atomic<bool>& stop;
+        std::thread& thread;
+        ~joiner() {
+            stop = true;
+            if (thread.joinable()) {
+                thread.join();
+            }
+        }
+    } join{stop, core};
+
+    // The first symbol killed by its own limit; the second quotes on.
+    REQUIRE(log.wait(
+        [&](const engine::paper_status& s) {
+            return s.symbols.size() == 2 && s.symbols[0].state == risk::trading_state::killed &&
+                   s.symbols[1].state == risk::trading_state::running &&
+                   s.symbols[1].open_orders > 0;
+        },
+        20s));
+    // The operator's kill: the first latches no new reason, yet the second must stop too.
+    control.request_kill(ops::command_source::signal);
+    CHECK(log.wait(
+        [&](const engine::paper_status& s) {
+            return s.symbols.size() == 2 && s.symbols[1].state == risk::trading_state::killed &&
+                   s.symbols[1].open_orders == 0;
+        },
+        5s));
+    stop = true;
+    core.join();
+    CHECK(summary.ok);
+}

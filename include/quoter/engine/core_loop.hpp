@@ -136,11 +136,13 @@ struct core_loop_stats {
     std::uint64_t book_events = 0;
     std::uint64_t trade_events = 0;
     std::uint64_t state_events = 0;
-    std::uint64_t invalid_books = 0;  ///< Book events without book_valid.
-    std::uint64_t quote_updates = 0;  ///< quote_manager updates sent.
-    std::uint64_t pauses = 0;         ///< Feed-state pauses (not synced).
-    std::uint64_t resumes = 0;        ///< Feed back to synced after a pause.
-    std::uint64_t kills = 0;          ///< Manual kill requests taken from the control channel.
+    std::uint64_t invalid_books = 0; ///< Book events without book_valid.
+    std::uint64_t quote_updates = 0; ///< quote_manager updates sent.
+    std::uint64_t pauses = 0;        ///< Feed-state pauses (not synced).
+    std::uint64_t resumes = 0;       ///< Feed back to synced after a pause.
+    /// Operator kill and flatten requests taken from the control channel (signal, key, HTTP),
+    /// also those that found the kill switch engaged already.
+    std::uint64_t kills = 0;
     std::uint64_t flatten_orders = 0; ///< Flatten orders that passed the risk gate and left.
     std::uint64_t fills = 0;          ///< Fill reports booked to the account.
     /// Of those, fills the venue's adopted holdings held already: counted, journaled, no
