@@ -294,8 +294,8 @@ void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
         if (order == nullptr && report.leaves_qty.lots() > 0 && working_count_ < working_capacity) {
             // An order the venue took after it was reported never taken (a late placement of
             // unknown outcome): working again, so the checks count it until its terminal report.
-            working_[working_count_++] = {.id = id, .leaves = 0, .expected = report.price,
-                                          .side = report.side};
+            working_[working_count_++] = {
+                .id = id, .leaves = 0, .expected = report.price, .side = report.side};
             order = &working_[working_count_ - 1];
             set_leaves(*order, report.leaves_qty.lots());
         }

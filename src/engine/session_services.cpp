@@ -648,7 +648,8 @@ void session_services::restore_account(core_loop& loop, std::size_t lane) {
           "; order ids continue after " + std::to_string(restored.last_client_order_seq));
     if (restored.peak_equity > 0) {
         // The drawdown limits measure from the highest equity of the run, not of this process.
-        const double peak = static_cast<double>(restored.peak_equity) * notional_unit(saved_lane.spec);
+        const double peak =
+            static_cast<double>(restored.peak_equity) * notional_unit(saved_lane.spec);
         loop.restore_peak_equity(peak);
         p.log(prefix + "equity peak " + std::to_string(peak) + " restored (drawdown limits)");
     }

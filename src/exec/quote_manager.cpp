@@ -359,7 +359,8 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
     slot_state* const slot = index < slot_count ? &slots_[index] : nullptr;
     if (slot == nullptr || slot->order.status == order_status::none ||
         slot->order.id != report.client_id) {
-        if (report.kind == exec_kind::ack && slot != nullptr && slot->rejected == report.client_id) {
+        if (report.kind == exec_kind::ack && slot != nullptr &&
+            slot->rejected == report.client_id) {
             // Rejected, yet the venue holds it: taken after it was reported never taken (a late
             // placement of unknown outcome). Nothing would manage it: cancelled.
             ++counters_.orphans_cancelled;

@@ -153,8 +153,9 @@ void read_risk_config(config::section s, risk_config& out) {
     read_shared(s, l, 0, 3, limit_table::account);
     l.max_new_orders_per_s = s.integer("max_new_orders_per_s", l.max_new_orders_per_s,
                                        {.min = 0, .unit = "1/s"}, "New orders per second; 0: off");
-    l.max_new_orders_per_min = s.integer("max_new_orders_per_min", l.max_new_orders_per_min,
-                                         {.min = 0, .unit = "1/min"}, "New orders per minute; 0: off");
+    l.max_new_orders_per_min =
+        s.integer("max_new_orders_per_min", l.max_new_orders_per_min, {.min = 0, .unit = "1/min"},
+                  "New orders per minute; 0: off");
     l.max_cancels_per_s =
         s.integer("max_cancels_per_s", l.max_cancels_per_s, {.min = 0, .unit = "1/s"},
                   "Cancels per second above which trading pauses until the rate "

@@ -257,10 +257,10 @@ TEST_CASE("config check names every limit a 0 turns off", "[config_check]") {
     CHECK_THAT(result.out,
                Catch::Contains("# limits off (0): risk.max_orders_per_day, risk.daily_loss_pct\n"));
 
-    const auto symbol = dir.write("symbol.toml",
-                                  "[engine]\nsymbols = [\"BTCUSDT\", \"ETHUSDT\"]\n[symbol.BTCUSDT]\n"
-                                  "[symbol.ETHUSDT]\n[symbol.ETHUSDT.risk]\n"
-                                  "order_notional_pct = 0\n[market]\nstart_price = 100\n");
+    const auto symbol = dir.write(
+        "symbol.toml", "[engine]\nsymbols = [\"BTCUSDT\", \"ETHUSDT\"]\n[symbol.BTCUSDT]\n"
+                       "[symbol.ETHUSDT]\n[symbol.ETHUSDT.risk]\n"
+                       "order_notional_pct = 0\n[market]\nstart_price = 100\n");
     const auto per_symbol = run_quoter({"config", "check", symbol.string()});
     INFO(per_symbol.out << per_symbol.err);
     CHECK_THAT(per_symbol.out,

@@ -245,10 +245,11 @@ TEST_CASE("a one-symbol engine.symbols list trades under its [symbol.<NAME>.risk
 TEST_CASE("a live configuration naming several symbols is refused: live trades one",
           "[app][symbols]") {
     quoter::test::temp_dir tmp("app-live");
-    const auto config = tmp.write(
-        "two.toml", "[engine]\nmode = \"live\"\ntestnet = true\nsymbols = [\"BTCUSDT\", "
-                    "\"ETHUSDT\"]\n\n[symbol.BTCUSDT]\n\n[symbol.ETHUSDT]\n");
-    const run_result check = run_quoter({"config", "check", config.string()}, std::chrono::seconds(30));
+    const auto config =
+        tmp.write("two.toml", "[engine]\nmode = \"live\"\ntestnet = true\nsymbols = [\"BTCUSDT\", "
+                              "\"ETHUSDT\"]\n\n[symbol.BTCUSDT]\n\n[symbol.ETHUSDT]\n");
+    const run_result check =
+        run_quoter({"config", "check", config.string()}, std::chrono::seconds(30));
     INFO(check.out << check.err);
     CHECK(check.status != 0);
     CHECK_THAT(check.out + check.err, Catch::Contains("a live session trades one symbol"));

@@ -119,14 +119,15 @@ TEST_CASE("live: quoter keeps to the venue's request limits; the venue catches a
         venue_process venue = limited_venue();
         quoter::test::temp_dir dir("app-live-rate-limit");
         const fs::path config = write_config(
-            dir, limited_config(venue, "weight_limit_1m = " + std::to_string(venue_weight_limit) +
-                                           "\norder_limit_10s = " +
-                                           std::to_string(10 * venue_order_limit_10s) + "\n",
-                                   false, false));
+            dir, limited_config(
+                     venue,
+                     "weight_limit_1m = " + std::to_string(venue_weight_limit) +
+                         "\norder_limit_10s = " + std::to_string(10 * venue_order_limit_10s) + "\n",
+                     false, false));
         venue_stats stats(venue);
         // The venue's 429s are API errors: the storm trigger is off so that quoter keeps
-        // sending into them. Until the venue refused an order: the windows are fixed 10 s of the clock, so a burst
-        // of accepted orders may straddle two of them without filling either.
+        // sending into them. Until the venue refused an order: the windows are fixed 10 s of the
+        // clock, so a burst of accepted orders may straddle two of them without filling either.
         const std::string out = run_until_limited(config, stats, "order_limit_answers", 0);
         const std::string counters = stats.read();
         INFO(out << counters);

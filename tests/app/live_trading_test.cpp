@@ -196,8 +196,8 @@ TEST_CASE("live: an account holding the base asset and none of the quote asset s
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "50", "--balance",
                          "BTC=10", "--balance", "USDT=0"});
     quoter::test::temp_dir dir("app-live");
-    const fs::path config = write_config(
-        dir, live_config(venue, "\n[backtest]\ninitial_cash = 1000000.0\n"));
+    const fs::path config =
+        write_config(dir, live_config(venue, "\n[backtest]\ninitial_cash = 1000000.0\n"));
     auto quoter = start_live_quoter(config, "app-live");
     INFO(quoter.err());
     CHECK(wait_for_err(quoter, "account: starting from the venue's balances: BTC 10", 30s));
@@ -446,18 +446,18 @@ TEST_CASE("live: a restart within the trading day keeps the loss made before it,
           "[app][venue][live][ops]") {
     using namespace quoter::test::ops_http;
     // 10,000 USDT at the venue, nothing else.
-    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "49", "--balance",
-                         "USDT=10000"});
+    venue_process venue(
+        {"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "49", "--balance", "USDT=10000"});
     quoter::test::temp_dir dir("app-live");
     const fs::path state_dir = dir.path() / "state";
     fs::create_directories(state_dir);
     const fs::path state_file = state_dir / "quoter-live1-BTCUSDT.state";
     const fs::path alerts_file = dir.path() / "alerts.jsonl";
-    const fs::path config = write_config(
-        dir, live_config(venue, live_ops_sections(state_dir, alerts_file) +
-                                    "\n[risk]\ndaily_loss_pct = 1.0\n"));
-    const std::vector<std::string> args{"run", "--mode", "live", "-c", config.string(),
-                                        "--duration", "90"};
+    const fs::path config =
+        write_config(dir, live_config(venue, live_ops_sections(state_dir, alerts_file) +
+                                                 "\n[risk]\ndaily_loss_pct = 1.0\n"));
+    const std::vector<std::string> args{"run",           "--mode",     "live", "-c",
+                                        config.string(), "--duration", "90"};
     {
         // The first run writes the day (from its first book on) and its start-of-day equity.
         quoter::test::child_process first(QUOTER_EXE, args, credentials, "app-live");
@@ -487,8 +487,8 @@ TEST_CASE("live: a restart within the trading day keeps the loss made before it,
     const std::uint16_t port = wait_for_port(again, 30s);
     INFO(again.err());
     REQUIRE(port != 0);
-    const std::string status = wait_for_body(port, "/status", "\"halt_reason\":\"daily_loss\"",
-                                             std::chrono::seconds(20));
+    const std::string status =
+        wait_for_body(port, "/status", "\"halt_reason\":\"daily_loss\"", std::chrono::seconds(20));
     INFO(status);
     CHECK(status.find("\"state\":\"killed\"") != std::string::npos);
     CHECK(status.find("\"halt_reason\":\"daily_loss\"") != std::string::npos);

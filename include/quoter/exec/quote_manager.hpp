@@ -186,12 +186,12 @@ struct quote_counters {
     std::uint64_t fills = 0;               ///< Fill reports, partial and final.
     std::uint64_t orders_filled = 0;       ///< Orders filled completely.
     std::uint64_t fills_racing_cancel = 0; ///< Fill reports for orders with a cancel pending.
-    std::uint64_t stale_reports = 0;  ///< Reports for orders no longer tracked (not cancel_reject).
+    std::uint64_t stale_reports = 0; ///< Reports for orders no longer tracked (not cancel_reject).
     /// Acks of orders of this manager it had seen rejected (the venue took them after all: a
     /// late placement of unknown outcome): each cancelled at once, nothing would manage it.
     std::uint64_t orphans_cancelled = 0;
-    std::uint64_t gateway_errors = 0; ///< Requests the gateway refused to send.
-    std::uint64_t cancel_retries = 0; ///< Cancels sent again by retry_cancels().
+    std::uint64_t gateway_errors = 0;  ///< Requests the gateway refused to send.
+    std::uint64_t cancel_retries = 0;  ///< Cancels sent again by retry_cancels().
     std::uint64_t cancel_give_ups = 0; ///< Orders whose cancel budget ran out.
     std::int64_t filled_lots = 0;      ///< Traded quantity, both sides.
     std::int64_t fee_units = 0;        ///< Fees paid, notional units (negative: net rebate).

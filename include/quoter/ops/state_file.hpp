@@ -69,15 +69,15 @@ struct engine_state {
     /// Trading day the PnL base belongs to: risk_engine::trading_day(), days since the epoch
     /// shifted by risk.limits.daily_reset_utc_minute; 0 when none.
     std::int32_t trading_day = 0;
-    std::int64_t daily_pnl_base = 0;     ///< Realized + unrealized PnL at the day's start, units.
-    std::int64_t day_start_equity = 0;   ///< Equity at the day's start, notional units.
+    std::int64_t daily_pnl_base = 0;   ///< Realized + unrealized PnL at the day's start, units.
+    std::int64_t day_start_equity = 0; ///< Equity at the day's start, notional units.
     /// Highest equity so far, notional units (the drawdown limits' reference); 0: not saved (an
     /// earlier file).
     std::int64_t peak_equity = 0;
-    bool kill_latched = false;           ///< A kill engaged and not yet resumed.
-    std::string kill_reason;             ///< halt_reason name; free text allowed.
-    std::uint64_t last_md_update_id = 0; ///< Last applied depth update id.
-    std::uint64_t last_journal_seq = 0;  ///< Last journal sequence number written.
+    bool kill_latched = false;               ///< A kill engaged and not yet resumed.
+    std::string kill_reason;                 ///< halt_reason name; free text allowed.
+    std::uint64_t last_md_update_id = 0;     ///< Last applied depth update id.
+    std::uint64_t last_journal_seq = 0;      ///< Last journal sequence number written.
     std::uint64_t last_client_order_seq = 0; ///< Client order ids are issued above this.
     /// The risk rate windows' buckets, oldest first per window (none in older files).
     std::vector<state_rate_bucket> rate_buckets;
