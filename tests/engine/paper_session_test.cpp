@@ -58,6 +58,39 @@ private:
     std::vector<engine::paper_status> history_;
 };
 
+/// A paper session on its own thread (the core), with its status history and, unless told
+/// otherwise, a control channel; stopped and joined when it goes out of scope.
+class running_session {
+public:
+    explicit running_session(const engine::paper_session_config& config, bool with_control = true)
+        : config_(config), core_([this, with_control] {
+              summary_ = engine::run_paper_session(
+                  config_, stop_, [this](const engine::paper_status& s) { log.add(s); },
+                  with_control ? &control : nullptr);
+          }) {}
+    running_session(const running_session&) = delete;
+    running_session& operator=(const running_session&) = delete;
+    ~running_session() { (void)stop(); }
+
+    /// Stops the session and waits for it to end: its summary.
+    const engine::paper_summary& stop() {
+        stop_ = true;
+        if (core_.joinable()) {
+            core_.join();
+        }
+        return summary_;
+    }
+
+    ops::control_channel control;
+    status_log log;
+
+private:
+    engine::paper_session_config config_;
+    std::atomic<bool> stop_{false};
+    engine::paper_summary summary_;
+    std::thread core_; // last: the thread starts once everything it uses is built
+};
+
 std::string field(const std::string& line, const std::string& name) {
     const std::string key = "\"" + name + "\":";
     const auto at = line.find(key);
@@ -93,24 +126,9 @@ TEST_CASE("paper session: quotes, pauses on a gap, resumes, and a kill cancels e
     config.engine.risk.triggers.stale_market_data_ms = 10'000;
     config.status_interval_ms = 5;
 
-    ops::control_channel control;
-    std::atomic<bool> stop{false};
-    status_log log;
-    engine::paper_summary summary;
-    std::thread core([&] {
-        summary = engine::run_paper_session(
-            config, stop, [&](const engine::paper_status& s) { log.add(s); }, &control);
-    });
-    struct joiner {
-        std::atomic<bool>& stop;
-        std::thread& thread;
-        ~joiner() {
-            stop = true;
-            if (thread.joinable()) {
-                thread.join();
-            }
-        }
-    } join{stop, core};
+    running_session session(config);
+    ops::control_channel& control = session.control;
+    const status_log& log = session.log;
 
     // Quotes acknowledged on the simulated exchange.
     REQUIRE(log.wait([](const engine::paper_status& s) { return s.exchange.acks >= 2; }, 20s));
@@ -164,8 +182,7 @@ TEST_CASE("paper session: quotes, pauses on a gap, resumes, and a kill cancels e
     CHECK(log.last().exchange.orders_received == received_after_kill);
     CHECK(log.last().state == risk::trading_state::killed);
 
-    stop = true;
-    core.join();
+    const engine::paper_summary& summary = session.stop();
     REQUIRE(summary.ok);
 
     // The journal: the kill, then a kill-caused confirmed cancel for every order that was open,
@@ -232,23 +249,8 @@ TEST_CASE("paper session, block policy: the md thread wakes the core, and every 
     config.idle = quoter::core::idle_policy::block;
     config.max_block_us = 30'000'000;
 
-    std::atomic<bool> stop{false};
-    status_log log;
-    engine::paper_summary summary;
-    std::thread core([&] {
-        summary = engine::run_paper_session(config, stop,
-                                            [&](const engine::paper_status& s) { log.add(s); });
-    });
-    struct joiner {
-        std::atomic<bool>& stop;
-        std::thread& thread;
-        ~joiner() {
-            stop = true;
-            if (thread.joinable()) {
-                thread.join();
-            }
-        }
-    } join{stop, core};
+    running_session session(config, /*with_control=*/false);
+    const status_log& log = session.log;
 
     // Woken per event: the core sees the events as they come, in many separate wake-ups.
     REQUIRE(log.wait(
@@ -268,8 +270,7 @@ TEST_CASE("paper session, block policy: the md thread wakes the core, and every 
         },
         15s));
 
-    stop = true;
-    core.join();
+    const engine::paper_summary& summary = session.stop();
     REQUIRE(summary.ok);
     const quoter::core::tick_latency_summary& t = summary.last.tick_to_order;
     const auto hop = [&](quoter::core::tick_point p) {
@@ -313,24 +314,9 @@ TEST_CASE("paper session of two symbols: each loop quotes its own book, an opera
     config.status_interval_ms = 5;
     config.keep_report = true;
 
-    ops::control_channel control;
-    std::atomic<bool> stop{false};
-    status_log log;
-    engine::paper_summary summary;
-    std::thread core([&] {
-        summary = engine::run_paper_session(
-            config, stop, [&](const engine::paper_status& s) { log.add(s); }, &control);
-    });
-    struct joiner {
-        std::atomic<bool>& stop;
-        std::thread& thread;
-        ~joiner() {
-            stop = true;
-            if (thread.joinable()) {
-                thread.join();
-            }
-        }
-    } join{stop, core};
+    running_session session(config);
+    ops::control_channel& control = session.control;
+    const status_log& log = session.log;
 
     // Both symbols quote: orders of each rest on the one simulated exchange.
     const auto both = [](const engine::paper_status& s, auto&& predicate) {
@@ -379,8 +365,7 @@ TEST_CASE("paper session of two symbols: each loop quotes its own book, an opera
         },
         5s));
 
-    stop = true;
-    core.join();
+    const engine::paper_summary& summary = session.stop();
     REQUIRE(summary.ok);
     REQUIRE(summary.reports.size() == 2);
     for (const auto& report : summary.reports) {
@@ -426,24 +411,9 @@ TEST_CASE("paper session of two symbols: an operator's kill reaches every symbol
     }
     config.status_interval_ms = 5;
 
-    ops::control_channel control;
-    std::atomic<bool> stop{false};
-    status_log log;
-    engine::paper_summary summary;
-    std::thread core([&] {
-        summary = engine::run_paper_session(
-            config, stop, [&](const engine::paper_status& s) { log.add(s); }, &control);
-    });
-    struct joiner {
-        std::atomic<bool>& stop;
-        std::thread& thread;
-        ~joiner() {
-            stop = true;
-            if (thread.joinable()) {
-                thread.join();
-            }
-        }
-    } join{stop, core};
+    running_session session(config);
+    ops::control_channel& control = session.control;
+    const status_log& log = session.log;
 
     // The first symbol killed by its own limit; the second quotes on.
     REQUIRE(log.wait(
@@ -461,7 +431,6 @@ TEST_CASE("paper session of two symbols: an operator's kill reaches every symbol
                    s.symbols[1].open_orders == 0;
         },
         5s));
-    stop = true;
-    core.join();
+    const engine::paper_summary& summary = session.stop();
     CHECK(summary.ok);
 }
