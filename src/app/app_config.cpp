@@ -258,6 +258,10 @@ void read_exchange(config::section s, exchange_section& out) {
         s.integer("silent_timeouts", out.silent_timeouts, {.min = 1, .max = 100},
                   "Order-API request timeouts in a row, with nothing received since, before the "
                   "session is closed and opened again");
+    out.not_yet_requery_ms = s.duration_ms(
+        "not_yet_requery_ms", out.not_yet_requery_ms, {.min = 10, .max = 10'000},
+        "A placement of unknown outcome whose status query found no order (-2013) is asked "
+        "again this often until its recvWindow has passed, since Binance may still execute it");
     out.cancel_replace =
         s.boolean("cancel_replace", out.cancel_replace,
                   "Spot: replace a quote with one order.cancelReplace request (the new order "

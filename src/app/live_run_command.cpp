@@ -148,6 +148,7 @@ int run_live_command(const live_run_command& command) {
     session.gateway.recv_window_ms = config.exchange.recv_window_ms.count();
     session.gateway.reconcile_max_retries = config.exchange.reconcile_max_retries;
     session.gateway.silent_timeouts = config.exchange.silent_timeouts;
+    session.gateway.not_yet_requery_ms = config.exchange.not_yet_requery_ms.count();
     session.gateway.cancel_replace = config.exchange.cancel_replace;
     override_rate_limits(config.exchange, session.gateway.rate_limits);
     if (config.engine.market == market_kind::usdm_futures) {
@@ -158,6 +159,7 @@ int run_live_command(const live_run_command& command) {
         futures.api_key = session.gateway.api_key;
         futures.secret = session.gateway.secret;
         futures.recv_window_ms = session.gateway.recv_window_ms;
+        futures.not_yet_requery_ms = session.gateway.not_yet_requery_ms;
         futures.heartbeat_ms = config.exchange.futures_heartbeat_ms.count();
         futures.countdown_ms = config.exchange.futures_countdown_ms.count();
         futures.listen_key_keepalive_ms = config.exchange.listen_key_keepalive_ms.count();

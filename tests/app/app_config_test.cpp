@@ -92,6 +92,16 @@ TEST_CASE("endpoints follow engine.market and engine.testnet", "[app_config]") {
     CHECK(core::to_string(core::idle_policy::block) == "block");
 }
 
+TEST_CASE("exchange.not_yet_requery_ms paces the queries of a placement the venue may still take",
+          "[app_config]") {
+    test::temp_dir dir("app-config-requery");
+    const auto loaded = app::load_engine_config(
+        dir.write("q.toml", "[exchange]\nnot_yet_requery_ms = 100\n").string(), options());
+    REQUIRE(loaded.has_value());
+    CHECK(loaded->exchange.not_yet_requery_ms == std::chrono::milliseconds(100));
+    CHECK(config::has_errors(problems_of("[exchange]\nnot_yet_requery_ms = 5\n")));
+}
+
 TEST_CASE("live trading on mainnet needs engine.mainnet = true", "[app_config]") {
     const auto refused = problems_of("[engine]\nmode = \"live\"\ntestnet = false\n");
     REQUIRE(config::has_errors(refused));

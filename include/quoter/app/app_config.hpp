@@ -102,6 +102,9 @@ struct exchange_section {
     std::uint32_t reconcile_max_retries = 10;
     /// Request timeouts in a row with a silent venue before the session is replaced.
     std::uint32_t silent_timeouts = 2;
+    /// A placement of unknown outcome whose status query found no order is asked again this
+    /// often until its recvWindow has passed (Binance may still execute it until then).
+    std::chrono::milliseconds not_yet_requery_ms{250};
     /// Spot: replace an order with one order.cancelReplace request (STOP_ON_FAILURE) instead of
     /// cancel, then place once the cancel is confirmed. USD-M futures always cancel, then place.
     bool cancel_replace = true;
