@@ -298,7 +298,38 @@ std::size_t quote_manager::retry_pending_cancels(core::timestamp_ns now) noexcep
             send_cancel(slot, now);
         }
     }
+    for (std::size_t i = 0; i < orphan_count_; ++i) {
+        if (now >= orphans_[i].next_cancel_ts) {
+            ++counters_.cancel_retries;
+            cancel_orphan(orphans_[i], now);
+        }
+    }
     return gave_up;
+}
+
+void quote_manager::cancel_orphan(orphan_order& orphan, core::timestamp_ns now) noexcept {
+    cancel_work_possible_ = true;
+    orphan.next_cancel_ts = now + cancel_retry_ns_;
+    if (gateway_.cancel(config_.symbol, orphan.id, now) != gateway_error::none) {
+        ++counters_.gateway_errors;
+    }
+}
+
+bool quote_manager::on_orphan_report(const exec_report& report) noexcept {
+    for (std::size_t i = 0; i < orphan_count_; ++i) {
+        if (orphans_[i].id != report.client_id) {
+            continue;
+        }
+        // Gone: cancelled, filled, rejected, or a cancel the venue answered "no such order".
+        // Anything else (a partial fill, a cancel held back or refused) leaves it to the retries.
+        const bool gone = report.is_terminal() || (report.kind == exec_kind::cancel_reject &&
+                                                   report.reason == reject_reason::unknown_order);
+        if (gone) {
+            orphans_[i] = orphans_[--orphan_count_];
+        }
+        return true;
+    }
+    return false;
 }
 
 void quote_manager::resume() noexcept {
@@ -359,12 +390,22 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
     slot_state* const slot = index < slot_count ? &slots_[index] : nullptr;
     if (slot == nullptr || slot->order.status == order_status::none ||
         slot->order.id != report.client_id) {
+        if (on_orphan_report(report)) {
+            return;
+        }
         if (report.kind == exec_kind::ack && slot != nullptr &&
             slot->rejected == report.client_id) {
             // Rejected, yet the venue holds it: taken after it was reported never taken (a late
-            // placement of unknown outcome). Nothing would manage it: cancelled.
+            // placement of unknown outcome). Nothing would manage it: cancelled, and again until
+            // a report says it is gone.
             ++counters_.orphans_cancelled;
-            (void)gateway_.cancel(config_.symbol, report.client_id, report.local_ts);
+            if (orphan_count_ < orphans_.size()) {
+                orphan_order& orphan = orphans_[orphan_count_++];
+                orphan.id = report.client_id;
+                cancel_orphan(orphan, report.local_ts);
+            } else {
+                (void)gateway_.cancel(config_.symbol, report.client_id, report.local_ts);
+            }
             return;
         }
         // Normal after a race: the cancel reached the venue after the order was done.

@@ -860,6 +860,23 @@ TEST_CASE("an order the venue took after it was rejected is cancelled when its a
     CHECK(gateway.cancelled_ids.back() == id.value);
     CHECK(manager.counters().orphans_cancelled == 1);
     CHECK(manager.counters().stale_reports == 0);
+    // Its cancel held back: sent again after cancel_retry_ms (50), not before.
+    exec_report held = late;
+    held.kind = exec_kind::cancel_reject;
+    held.reason = reject_reason::held_back;
+    manager.on_exec_report(held);
+    CHECK(manager.retry_cancels(40 * ms) == 0);
+    CHECK(gateway.cancel_times.size() == cancels + 1);
+    CHECK(manager.retry_cancels(60 * ms) == 0);
+    REQUIRE(gateway.cancel_times.size() == cancels + 2);
+    CHECK(gateway.cancelled_ids.back() == id.value);
+    // Confirmed cancelled: nothing more is sent for it.
+    exec_report cancelled = late;
+    cancelled.kind = exec_kind::cancelled;
+    manager.on_exec_report(cancelled);
+    CHECK(manager.retry_cancels(500 * ms) == 0);
+    CHECK(gateway.cancel_times.size() == cancels + 2);
+    CHECK(manager.counters().stale_reports == 0);
 }
 
 TEST_CASE("a fill reported twice with the same trade id counts once", "[quote_manager][unknown]") {

@@ -253,6 +253,9 @@ public:
                 return retry_pending_cancels(now);
             }
         }
+        if (orphan_count_ != 0) {
+            return retry_pending_cancels(now);
+        }
         cancel_work_possible_ = false;
         return 0;
     }
@@ -404,6 +407,18 @@ private:
     /// which never places an order that must go).
     bool cancel_work_possible_ = false;
     quote_counters counters_;
+    /// Orders of this manager the venue took after they were rejected (see orphans_cancelled):
+    /// cancelled again every cancel_retry_ms until a report says they are gone.
+    struct orphan_order {
+        client_order_id id;
+        core::timestamp_ns next_cancel_ts = 0;
+    };
+    static constexpr std::size_t max_orphans = 8;
+    std::array<orphan_order, max_orphans> orphans_{};
+    std::size_t orphan_count_ = 0;
+    /// A report of an orphan: true when report is one (and was handled).
+    bool on_orphan_report(const exec_report& report) noexcept;
+    void cancel_orphan(orphan_order& orphan, core::timestamp_ns now) noexcept;
 };
 
 } // namespace quoter::exec
