@@ -102,8 +102,8 @@ std::uint32_t read_quote_manager_config(config::section s, quote_manager_config&
             .count();
     out.max_cancel_attempts = s.integer<std::uint32_t>(
         "max_cancel_attempts", out.max_cancel_attempts, {.min = 1, .max = 10'000},
-        "Cancel attempts per order before the manager gives up on it and raises a critical "
-        "cancel_gave_up alert");
+        "Cancel attempts per order before a critical cancel_gave_up alert; the manager then gives "
+        "up on it, except after a kill, which goes on cancelling every 8 x cancel_retry_ms");
     return levels;
 }
 

@@ -74,7 +74,7 @@ std::size_t quote_manager::open_orders() const noexcept {
 
 std::size_t quote_manager::abandoned_orders() const noexcept {
     return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) {
-        return s.order.status != order_status::none && s.cancel_gave_up;
+        return s.order.status != order_status::none && (s.cancel_gave_up || s.cancel_overdue);
     }));
 }
 
@@ -249,6 +249,7 @@ void quote_manager::reset_cancel_budget(slot_state& slot) noexcept {
     slot.next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
     slot.cancel_attempts = 0;
     slot.cancel_gave_up = false;
+    slot.cancel_overdue = false;
 }
 
 void quote_manager::send_cancel(slot_state& slot, core::timestamp_ns now) noexcept {
@@ -286,16 +287,24 @@ std::size_t quote_manager::retry_pending_cancels(core::timestamp_ns now) noexcep
                 (order.cancel_pending && now - order.cancel_sent_ts < cancel_retry_ns_)) {
                 continue; // paced, or the answer may still come
             }
-            if (slot.cancel_attempts >= config_.max_cancel_attempts) {
-                slot.cancel_gave_up = true;
+            if (slot.cancel_attempts >= config_.max_cancel_attempts && !slot.cancel_overdue) {
                 ++counters_.cancel_give_ups;
                 ++gave_up;
-                continue;
+                if (!halted_) {
+                    slot.cancel_gave_up = true;
+                    continue;
+                }
+                // A kill keeps cancelling until the venue confirms (the connection may come
+                // back): said once, then less often.
+                slot.cancel_overdue = true;
             }
             // Sent again in its own name: a cancel-all that missed it is no longer relied upon.
             slot.cancel_via_all = false;
             ++counters_.cancel_retries;
             send_cancel(slot, now);
+            if (slot.cancel_overdue) {
+                slot.next_cancel_ts = now + overdue_cancel_factor * cancel_retry_ns_;
+            }
         }
     }
     for (std::size_t i = 0; i < orphan_count_; ++i) {

@@ -411,28 +411,70 @@ TEST_CASE("a cancel without answer is sent again after cancel_retry_ms", "[quote
     CHECK(gateway.cancel_times.size() == 2);
 }
 
-TEST_CASE("cancel retries are bounded: the manager gives up once and says so", "[quote_manager]") {
+TEST_CASE("cancel retries of a pulled quote are bounded: the manager gives up once and says so",
+          "[quote_manager]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway); // 4 attempts, 50 ms apart
     manager.update(quotes(99'980, 100'020), 0);
     manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
     manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
-    gateway.cancel_error = gateway_error::rate_limited;
-    gateway.cancel_all_error = gateway_error::rate_limited;
+    gateway.cancel_error = gateway_error::disconnected;
+    // The bid is pulled: its order must go, and every cancel of it fails.
+    desired_quotes ask_only = quotes(99'980, 100'020);
+    ask_only.bids[0] = {};
+    const std::size_t before = gateway.cancel_times.size();
+    manager.update(ask_only, 10 * ms);
+    std::size_t gave_up = 0;
+    for (core::timestamp_ns t = 10 * ms; t <= 2'000 * ms; t += 5 * ms) {
+        gave_up += manager.retry_cancels(t);
+    }
+    CHECK(gave_up == 1);
+    CHECK(manager.counters().cancel_give_ups == 1);
+    CHECK(gateway.cancel_times.size() == before + 4); // 4 attempts, no more
+    CHECK(manager.abandoned_orders() == 1);
+    CHECK(manager.open_orders() == 2); // still possibly on the venue: still tracked
+    // A kill gets a new budget.
+    manager.cancel_all(3'000 * ms);
+    CHECK(manager.abandoned_orders() == 0);
+}
+
+TEST_CASE("a kill never stops cancelling: past the budget it says so once and goes on, less "
+          "often, until the venue takes the cancels",
+          "[quote_manager]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway); // 4 attempts, 50 ms apart
+    manager.update(quotes(99'980, 100'020), 0);
+    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+    // The connection is down: the cancel-all and every cancel fail.
+    gateway.cancel_error = gateway_error::disconnected;
+    gateway.cancel_all_error = gateway_error::disconnected;
     manager.cancel_all(10 * ms);
     std::size_t gave_up = 0;
     for (core::timestamp_ns t = 10 * ms; t <= 2'000 * ms; t += 5 * ms) {
         gave_up += manager.retry_cancels(t);
     }
+    // Said once per order when the budget ran out (the owner raises the alarm)...
     CHECK(gave_up == 2);
     CHECK(manager.counters().cancel_give_ups == 2);
-    CHECK(gateway.cancel_times.size() == 8); // 4 attempts per order, no more
     CHECK(manager.abandoned_orders() == 2);
-    CHECK(manager.open_orders() == 2); // still possibly on the venue: still tracked
-    // A new kill gets a new budget.
-    manager.cancel_all(3'000 * ms);
-    CHECK(gateway.cancel_times.size() == 10);
-    CHECK(manager.abandoned_orders() == 0);
+    // ...and still cancelling: 4 attempts each, then one every 8 x 50 ms.
+    const std::size_t sent = gateway.cancel_times.size();
+    CHECK(sent > 8);
+    CHECK(sent < 30);
+    // The connection is back: the next cancels go out and the venue confirms them.
+    gateway.cancel_error = gateway_error::none;
+    for (core::timestamp_ns t = 2'000 * ms; t <= 2'500 * ms; t += 5 * ms) {
+        gave_up += manager.retry_cancels(t);
+    }
+    REQUIRE(manager.order(side::buy, 0).cancel_pending);
+    REQUIRE(manager.order(side::sell, 0).cancel_pending);
+    manager.on_exec_report(
+        report_for(manager.order(side::buy, 0), exec_kind::cancelled, 2'501 * ms));
+    manager.on_exec_report(
+        report_for(manager.order(side::sell, 0), exec_kind::cancelled, 2'501 * ms));
+    CHECK(manager.open_orders() == 0);
+    CHECK(gave_up == 2);
 }
 
 TEST_CASE("a cancel the gateway's limiter held back is retried without spending the budget",

@@ -35,8 +35,10 @@
 // without market data: an order is cancelled again when its cancel was refused by the gateway,
 // rejected by the venue (cancel_reject) or not answered within cancel_retry_ms, at most
 // max_cancel_attempts times; then the manager gives up on it and says so, and the owner raises
-// the alarm. Every cancel attempt of an order, however made, counts against its budget and is
-// paced by cancel_retry_ms.
+// the alarm. While halted (a kill) it never gives up: past the budget it says so once and keeps
+// cancelling, every overdue_cancel_factor * cancel_retry_ms, until the venue confirms. Every
+// cancel attempt of an order, however made, counts against its budget and is paced by
+// cancel_retry_ms.
 //
 // Unknown outcome. When the gateway cannot tell whether a new order reached the venue (timeout,
 // 5xx, a disconnect with it in flight) the slot keeps it as `unknown`: it counts as working (it
@@ -330,8 +332,12 @@ private:
         core::timestamp_ns next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
         /// Cancel attempts for the current order (sent or refused by the gateway).
         std::uint32_t cancel_attempts = 0;
-        /// The cancel budget of the current order ran out: no more attempts until resume().
+        /// The cancel budget of the current order ran out while not halted: no more attempts
+        /// until resume().
         bool cancel_gave_up = false;
+        /// The budget ran out while halted (a kill): said once, and the cancels go on, paced by
+        /// overdue_cancel_factor * cancel_retry_ms, until the venue confirms.
+        bool cancel_overdue = false;
         /// The replacement sent with the cancel of the slot's order (replace in one request),
         /// until that order is done.
         working_order incoming;
@@ -414,6 +420,8 @@ private:
         core::timestamp_ns next_cancel_ts = 0;
     };
     static constexpr std::size_t max_orphans = 8;
+    /// Pace of a kill's cancels once an order's budget is spent, in cancel_retry_ms.
+    static constexpr std::int64_t overdue_cancel_factor = 8;
     std::array<orphan_order, max_orphans> orphans_{};
     std::size_t orphan_count_ = 0;
     /// A report of an orphan: true when report is one (and was handled).
