@@ -418,7 +418,7 @@ void core_loop::work_flatten(core::timestamp_ns now) noexcept {
     }
     refresh_views();
     const exec::gateway_error sent = gate_.submit_flatten(*request, now);
-    flattener_.on_sent(sent == exec::gateway_error::none);
+    flattener_.on_sent(sent == exec::gateway_error::none, now);
     if (sent == exec::gateway_error::none) {
         ++stats_.flatten_orders;
     }

@@ -86,7 +86,10 @@ next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
     const core::qty position = account.position;
     const bool long_position = position.lots() > 0;
     const core::price touch = long_position ? market.best_bid : market.best_ask;
-    std::optional<core::qty> cap = risk::largest_order_qty(spec, limits, touch, account.equity);
+    // Sized at the price it is sent at (through the touch), as the notional check judges it.
+    const core::price limit =
+        flattener.limit_price(long_position ? core::side::sell : core::side::buy, touch);
+    std::optional<core::qty> cap = risk::largest_order_qty(spec, limits, limit, account.equity);
     if (flattener.state() == exec::flatten_state::working && position.lots() != 0) {
         // Close only what the working orders on the closing side leave open, so that the
         // position cannot cross zero if they fill too; none left: wait for them to end.
@@ -98,7 +101,7 @@ next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
         }
         cap = core::qty{cap ? std::min(cap->lots(), left) : left};
     }
-    auto request = flattener.next_order(position, market.best_bid, market.best_ask, cap);
+    auto request = flattener.next_order(position, market.best_bid, market.best_ask, cap, now);
     if (!request && flattener.state() == exec::flatten_state::gave_up) {
         alerts.raise({.time = now,
                       .kind = risk::alert_kind::flatten_gave_up,

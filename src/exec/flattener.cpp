@@ -7,10 +7,14 @@ namespace quoter::exec {
 
 std::string_view to_string(flatten_state state) noexcept {
     switch (state) {
-    case flatten_state::idle: return "idle";
-    case flatten_state::working: return "working";
-    case flatten_state::done: return "done";
-    case flatten_state::gave_up: return "gave_up";
+    case flatten_state::idle:
+        return "idle";
+    case flatten_state::working:
+        return "working";
+    case flatten_state::done:
+        return "done";
+    case flatten_state::gave_up:
+        return "gave_up";
     }
     return "unknown";
 }
@@ -22,6 +26,13 @@ flattener::flattener(const flatten_config& config, const core::symbol_spec& spec
 void flattener::start() noexcept {
     state_ = flatten_state::working;
     attempts_ = 0;
+    retry_at_ = std::numeric_limits<core::timestamp_ns>::min();
+}
+
+core::price flattener::limit_price(core::side side, core::price touch) const noexcept {
+    const std::int64_t through = std::max<std::int64_t>(config_.slippage_ticks, 0);
+    const core::price limit = side == core::side::sell ? touch - through : touch + through;
+    return limit.ticks() > 0 ? limit : core::price{1};
 }
 
 void flattener::stop() noexcept {
@@ -31,8 +42,10 @@ void flattener::stop() noexcept {
 
 std::optional<order_request> flattener::next_order(core::qty position, core::price best_bid,
                                                    core::price best_ask,
-                                                   std::optional<core::qty> max_qty) noexcept {
-    if (state_ != flatten_state::working || in_flight_.valid() || pending_.valid()) {
+                                                   std::optional<core::qty> max_qty,
+                                                   core::timestamp_ns now) noexcept {
+    if (state_ != flatten_state::working || in_flight_.valid() || pending_.valid() ||
+        now < retry_at_) {
         return std::nullopt;
     }
     if (position.lots() == 0) {
@@ -49,11 +62,7 @@ std::optional<order_request> flattener::next_order(core::qty position, core::pri
     if (touch.ticks() <= 0) {
         return std::nullopt;
     }
-    const std::int64_t through = std::max<std::int64_t>(config_.slippage_ticks, 0);
-    core::price limit = side == core::side::sell ? touch - through : touch + through;
-    if (limit.ticks() <= 0) {
-        limit = core::price{1};
-    }
+    const core::price limit = limit_price(side, touch);
     std::int64_t lots = std::llabs(position.lots());
     if (max_qty) {
         lots = std::min(lots, max_qty->lots());
@@ -79,10 +88,12 @@ std::optional<order_request> flattener::next_order(core::qty position, core::pri
     return request;
 }
 
-void flattener::on_sent(bool accepted) noexcept {
+void flattener::on_sent(bool accepted, core::timestamp_ns now) noexcept {
     if (accepted && pending_.valid()) {
         in_flight_ = pending_;
         ++orders_sent_;
+    } else if (pending_.valid()) {
+        retry_at_ = now + config_.refusal_retry_ms * core::ns_per_ms;
     }
     pending_ = {};
 }
@@ -96,6 +107,13 @@ bool flattener::on_exec_report(const exec_report& report) noexcept {
     }
     if (report.is_terminal() && report.client_id == in_flight_) {
         in_flight_ = {};
+        const bool refused_before_the_book =
+            report.kind == exec_kind::reject && (report.reason == reject_reason::risk_refused ||
+                                                 report.reason == reject_reason::held_back ||
+                                                 report.reason == reject_reason::rate_limited);
+        if (refused_before_the_book) {
+            retry_at_ = report.local_ts + config_.refusal_retry_ms * core::ns_per_ms;
+        }
     }
     return true;
 }

@@ -234,7 +234,8 @@ void read_risk_config(config::section s, risk_config& out) {
                   "How far through the opposite touch a flatten order's limit price reaches");
     g.flatten_max_attempts =
         t.integer("flatten_max_attempts", g.flatten_max_attempts, {.min = 1},
-                  "Flatten orders after one kill before giving up (each unfilled IOC counts)");
+                  "Flatten orders after one kill before giving up (each unfilled IOC counts; one "
+                  "refused before the book saw it is retried 500 ms later)");
 
     config::section a = s.sub("alarms");
     alarm_thresholds& m = out.alarms;

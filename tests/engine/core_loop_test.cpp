@@ -276,7 +276,8 @@ TEST_CASE("flatten orders still pass the pre-trade checks: refused ones end in g
     const core::qty long_position = f.loop.account().position();
     f.control.request_kill(ops::command_source::signal);
     (void)f.loop.poll(t);
-    t = f.run_books(t + 10 * ms, 10);
+    // Each refused order is retried refusal_retry_ms (500 ms) later: 3, then the give-up, in 2 s.
+    t = f.run_books(t + 10 * ms, 200);
     CHECK(f.loop.stats().flatten_orders == 3);
     CHECK(f.loop.gate().risk_rejects(risk::reject_reason::price_through_market) == 3);
     CHECK(f.loop.flattener().state() == exec::flatten_state::idle); // gave up, alert raised
@@ -380,7 +381,8 @@ TEST_CASE("a kill keeps cancelling on poll, without market data, until the venue
     CHECK(f.loop.quotes().counters().cancels_sent <= 4);
 }
 
-TEST_CASE("a kill whose cancels never get through gives up, bounded, with a critical alert",
+TEST_CASE("a kill whose cancels do not get through says so once, with a critical alert, and "
+          "keeps cancelling until they do",
           "[engine]") {
     const auto path = std::filesystem::temp_directory_path() /
                       ("quoter-engine-giveup-" + std::to_string(::getpid()) + ".jsonl");
@@ -411,8 +413,18 @@ TEST_CASE("a kill whose cancels never get through gives up, bounded, with a crit
             t += 10 * ms;
         }
         CHECK(loop.stats().cancel_give_ups == 2);
-        CHECK(venue.refused == 1 + 2 * 5); // the cancel-all, then 5 attempts per order
+        // The cancel-all, 5 attempts per order (50 ms apart), then one every 400 ms for the
+        // rest of the 5 s.
+        CHECK(venue.refused >= 1 + 2 * (5 + 10));
+        CHECK(venue.refused <= 1 + 2 * (5 + 13));
         CHECK(exchange.open_order_count() == 2);
+        // The cancels get through again: the venue confirms, nothing rests.
+        venue.refuse_cancels = 0;
+        for (int i = 0; i < 100; ++i) {
+            (void)loop.poll(t);
+            t += 10 * ms;
+        }
+        CHECK(exchange.open_order_count() == 0);
         (void)journal->drain();
     }
     journal->stop();

@@ -175,6 +175,33 @@ TEST_CASE("an order the venue took after it was reported never taken counts as w
     CHECK(f.gate.working_qty(core::side::buy) == core::qty{0});
 }
 
+TEST_CASE("a buy flatten order is sized at its own price through the touch, so the notional "
+          "limit lets it pass",
+          "[risk_gate][flatten]") {
+    risk::risk_config c = generous_config();
+    c.limits.order_notional_pct = 3.0; // 3000 of the 100000 equity
+    c.limits.price_band_bps = 10'000.0;
+    c.limits.inventory_flatten_pct = 0.0;
+    c.limits.inventory_kill_pct = 0.0;
+    c.limits.symbol_net_notional_pct = 0.0;
+    c.limits.symbol_gross_notional_pct = 0.0;
+    c.limits.portfolio_net_notional_pct = 0.0;
+    fixture f(c);
+    const risk::account_view short_ten = with_position(-10);
+    f.gate.set_views(mid_1000(), short_ten);
+    // Bought at 1001 + 500: two lots at the touch (2002) would be 3002 at the limit price.
+    exec::flattener flattener({.slippage_ticks = 500}, f.spec, 0);
+    flattener.start();
+    const auto request = next_flatten_order(flattener, f.spec, c.limits, f.gate.account(),
+                                            mid_1000(), 0, f.alerts, t0);
+    REQUIRE(request.has_value());
+    CHECK(request->price == core::price{1501});
+    CHECK(request->qty == core::qty{1});
+    REQUIRE(f.gate.submit_flatten(*request, t0) == exec::gateway_error::none);
+    CHECK(f.gate.risk_rejects() == 0);
+    CHECK(f.venue.submitted.size() == 1);
+}
+
 TEST_CASE("cancels always go out; a cancel rate above max_cancels_per_s pauses trading",
           "[risk_gate][cancel_rate]") {
     risk::risk_config c = generous_config();

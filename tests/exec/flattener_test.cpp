@@ -14,6 +14,8 @@ using core::side;
 
 namespace {
 
+constexpr core::timestamp_ns ms = core::ns_per_ms;
+
 core::symbol_spec btc_spec() {
     const auto spec = core::symbol_spec::from_text(
         {.name = "BTCUSDT", .tick_size = "0.01", .step_size = "0.00001", .min_notional = "5"});
@@ -103,25 +105,53 @@ TEST_CASE("one order in flight at a time; the terminal report frees the slot", "
     CHECK_FALSE(f.on_exec_report(other));
 }
 
-TEST_CASE("an order refused before leaving lets the next one go at once and counts an attempt",
+TEST_CASE("an order refused before leaving counts an attempt; the next waits refusal_retry_ms",
           "[flattener]") {
     const core::symbol_spec spec = btc_spec();
-    flattener f({.max_attempts = 2}, spec, 0);
+    flattener f({.max_attempts = 2, .refusal_retry_ms = 500}, spec, 0);
     f.start();
-    REQUIRE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
-    f.on_sent(false);
+    REQUIRE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 1 * ms));
+    f.on_sent(false, 1 * ms);
     CHECK_FALSE(f.in_flight());
-    REQUIRE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
-    f.on_sent(false);
+    CHECK_FALSE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 2 * ms));
+    REQUIRE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 501 * ms));
+    f.on_sent(false, 501 * ms);
     // Budget spent (2 attempts): gives up.
-    REQUIRE_FALSE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    REQUIRE_FALSE(
+        f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 1'001 * ms));
     CHECK(f.state() == flatten_state::gave_up);
     CHECK(f.attempts() == 2);
     CHECK(f.orders_sent() == 0);
 
-    // A new kill restarts with a fresh budget.
+    // A new kill restarts with a fresh budget, at once.
     f.start();
-    CHECK(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    CHECK(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 1'002 * ms));
+}
+
+TEST_CASE("a flatten order the risk checks or a request limit refused is retried after "
+          "refusal_retry_ms, not at once",
+          "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({.max_attempts = 20, .refusal_retry_ms = 500}, spec, 0);
+    f.start();
+    // A tight loop through one millisecond, every order refused (the second's order limit):
+    // one attempt, not twenty.
+    for (core::timestamp_ns t = 0; t < 1 * ms; t += 1'000) {
+        if (const auto order =
+                f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, t)) {
+            f.on_sent(true, t);
+            exec_report refused = terminal(*order, exec_kind::reject);
+            refused.reason = reject_reason::risk_refused;
+            refused.local_ts = t;
+            CHECK(f.on_exec_report(refused));
+        }
+    }
+    CHECK(f.attempts() == 1);
+    CHECK(f.state() == flatten_state::working);
+    // Once the window has moved on, the next goes.
+    CHECK(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 500 * ms));
+    // A remainder the venue answered (an IOC it executed in part) does not wait.
+    f.on_sent(true, 500 * ms);
 }
 
 TEST_CASE("flattening ends at zero, on dust below the minimum notional, and with no book",

@@ -90,9 +90,9 @@ namespace quoter::engine {
 /// The next order of a flattener working on account.position, capped at what is left to close
 /// once the working orders on the closing side fill (nothing while they cover the position: it
 /// waits for them to end, e.g. for the cancels of a kill) and at the largest order the size
-/// limits pass at the touch it trades against. When flattening has just given up, raises the
-/// critical flatten_gave_up alert (value: the position left, base asset; threshold: the attempt
-/// budget) and stops the flattener.
+/// limits pass at the price it is sent at (through the touch). When flattening has just given up,
+/// raises the critical flatten_gave_up alert (value: the position left, base asset; threshold: the
+/// attempt budget) and stops the flattener.
 [[nodiscard]] std::optional<exec::order_request>
 next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
                    const risk::risk_limits& limits, const risk::account_view& account,

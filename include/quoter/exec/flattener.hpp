@@ -24,6 +24,7 @@
 #include "quoter/exec/order_types.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -35,6 +36,10 @@ struct flatten_config {
     std::int64_t slippage_ticks = 0;
     /// Orders sent before giving up; each IOC that leaves a remainder counts one.
     std::uint32_t max_attempts = 20;
+    /// After an order refused before the book saw it (the pre-trade checks, the gateway, a
+    /// request limit), the next waits this long: such a refusal is mostly a rate window that
+    /// needs time, and retrying at once would spend the budget in microseconds.
+    std::int64_t refusal_retry_ms = 500;
     /// Bits 63..56 of every flatten order's client id.
     std::uint8_t id_tag = 0x46;
 };
@@ -66,12 +71,18 @@ public:
     /// order's quantity in lots (the risk layer's largest order; nothing: no cap); a cap below
     /// one lot ends flattening as gave_up, since no order could pass.
     /// Call on_sent() with the outcome of every order it returns.
-    [[nodiscard]] std::optional<order_request>
-    next_order(core::qty position, core::price best_bid, core::price best_ask,
-               std::optional<core::qty> max_qty) noexcept;
+    /// now: nothing before refusal_retry_ms after a refusal.
+    [[nodiscard]] std::optional<order_request> next_order(core::qty position, core::price best_bid,
+                                                          core::price best_ask,
+                                                          std::optional<core::qty> max_qty,
+                                                          core::timestamp_ns now = 0) noexcept;
     /// Outcome of sending the order next_order returned: accepted means it left (its reports
-    /// will follow); otherwise it was refused before leaving and the next one may go at once.
-    void on_sent(bool accepted) noexcept;
+    /// will follow); otherwise it was refused before leaving, and the next one waits
+    /// refusal_retry_ms from now.
+    void on_sent(bool accepted, core::timestamp_ns now = 0) noexcept;
+    /// The limit price of a flatten order on `side` against `touch`: through it by
+    /// slippage_ticks, never below one tick.
+    [[nodiscard]] core::price limit_price(core::side side, core::price touch) const noexcept;
     /// Takes a report; returns whether it was for a flatten order. Its terminal report frees
     /// the in-flight slot.
     bool on_exec_report(const exec_report& report) noexcept;
@@ -100,6 +111,8 @@ private:
     core::qty filled_{0};
     client_order_id pending_;   ///< Returned by next_order, waiting for on_sent.
     client_order_id in_flight_; ///< Sent, terminal report not yet seen.
+    /// No order before this time (after a refusal).
+    core::timestamp_ns retry_at_ = std::numeric_limits<core::timestamp_ns>::min();
 };
 
 } // namespace quoter::exec
