@@ -32,6 +32,11 @@ bool order_report_funnel::outcome_known(client_order_id id) const noexcept {
     return t != nullptr && (t->acked || t->done);
 }
 
+bool order_report_funnel::acked_and_open(client_order_id id) const noexcept {
+    const track* t = find(id);
+    return t != nullptr && t->acked && !t->done;
+}
+
 order_request order_report_funnel::tracked_order(const order_request& fallback) const noexcept {
     const track* t = find(fallback.id);
     return t != nullptr ? t->order : fallback;

@@ -481,10 +481,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             deliver(r);
             const order_request gone = p.order;
             p.active = false;
-            if (answer.outcome == answer_outcome::unknown_order) {
-                // Gone before the cancel came: filled, expired or cancelled. An event the user
-                // stream lost (or a stream that is down) would leave a fill untold until the
-                // next reconciliation: asked at once; what the stream told counts once.
+            if (answer.outcome == answer_outcome::unknown_order && funnel.acked_and_open(gone.id)) {
+                // Acknowledged, now gone before the cancel came: filled, expired or cancelled.
+                // An event the user stream lost (or a stream that is down) would leave a fill
+                // untold until the next reconciliation: asked at once; what the stream told
+                // counts once. An order not yet acknowledged is left to its placement's own
+                // resolution, which knows how long the venue may still take it.
                 send_status(gone, false, false, 0, now_ms);
             }
             return;

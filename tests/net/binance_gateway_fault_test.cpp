@@ -460,6 +460,35 @@ TEST_CASE("an order answered 503 -1007 that reaches the matching engine late: th
     gateway.stop();
 }
 
+TEST_CASE("a cancel of an order whose placement is still unknown, answered -2011, does not end "
+          "it: the placement's own queries find it late and report its fill",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.request_timeout_ms = 300;
+        config.user_data_stream = false; // only the queries can tell
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready(false));
+
+    venue.fault("/control/order_late?ms=800&count=1");
+    REQUIRE(gateway.submit(crossing_buy(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::unknown, 1) == 1; }, 5s));
+    // The quote is pulled while the venue has not taken the order yet: "unknown order".
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancel_reject, 1) == 1; }, 5s));
+    // Not a reject on the cancel's word: the venue takes it within its window, and it fills.
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 1) == 1; }, 10s));
+    CHECK(sink.count(exec::exec_kind::reject, 1) == 0);
+    poll_for(gateway, 500ms);
+    check_agreement(venue, sink, 1);
+    gateway.stop();
+}
+
 TEST_CASE("an order answered 503 -1007 that never reaches the matching engine within its "
           "recvWindow: -2013 is asked again until the window closed, then a reject",
           "[binance_gateway][faults][tsan]") {

@@ -107,6 +107,9 @@ public:
     /// True when an ack, a fill or a terminal report already told the core what became of the
     /// order (an unknown would only set it back).
     [[nodiscard]] bool outcome_known(client_order_id id) const noexcept;
+    /// Acknowledged and not finished: an order a cancel answered "unknown order" leaves
+    /// unexplained (one not yet acknowledged is still being resolved by its placement).
+    [[nodiscard]] bool acked_and_open(client_order_id id) const noexcept;
     /// The order as sent when it is remembered, else fallback.
     [[nodiscard]] order_request tracked_order(const order_request& fallback) const noexcept;
 
