@@ -655,10 +655,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     void on_status_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
-        const placement_window window =
-            p.for_cancel ? placement_window::closed
-                         : order_report_funnel::window_of(p.signed_ms, config.recv_window_ms,
-                                                          now_ms + offset_ms.load());
+        // resolve_status ignores the window for a cancel's query (whose signed_ms is 0 anyway).
+        const placement_window window = order_report_funnel::window_of(
+            p.signed_ms, config.recv_window_ms, now_ms + offset_ms.load());
         switch (funnel.resolve_status(p.order, p.for_cancel, answer, window)) {
         case status_resolution::resolved:
             p.active = false;
