@@ -78,19 +78,32 @@ struct pending_request {
     /// back and queries that must be asked again wait here.
     std::int64_t retry_at_ms = 0;
     std::uint64_t generation = 0; ///< Reconciliation round of reconciliation requests.
+    std::uint32_t kill_epoch = 0; ///< cancel_all, kill_check: kill_state::epoch when sent.
     order_request order;
     venue_client_id foreign_id;    ///< reconcile_cancel: the order's client id on the venue.
     std::uint64_t exchange_id = 0; ///< trades: the venue's order id.
     std::uint32_t attempt = 0;     ///< trades: which request for the order's trades (from 1).
 };
 
-/// The confirmation of one symbol's cancel-all. I/O thread only.
+/// The confirmation of one symbol's kill, held from the moment its cancel-all is taken until a
+/// query finds nothing resting or trading resumes. I/O thread only.
 struct kill_state {
-    bool active = false;
-    bool checking = false;
-    std::uint32_t resent = 0;
+    bool active = false;      ///< Not confirmed yet.
+    bool checking = false;    ///< A cancel-all or its confirming query is in flight.
+    bool gave_up = false;     ///< kill_gave_up counted for this kill (the checks go on).
+    std::uint32_t resent = 0; ///< Cancel-alls sent again because orders still rested.
     std::int64_t check_at_ms = 0;
+    /// Moves on when trading resumes (a resting order is placed): the answers to an earlier
+    /// kill's requests no longer count.
+    std::uint32_t epoch = 0;
+
+    /// Confirmed, or superseded by trading again.
+    void end() noexcept { *this = kill_state{.epoch = epoch}; }
 };
+
+/// Past kill_confirm_attempts a kill is still checked, this many check delays apart: a venue
+/// that lost the cancel-alls or a connection that is down may come back.
+constexpr std::int64_t kill_recheck_factor = 8;
 
 constexpr std::size_t request_ring = 256;
 constexpr std::size_t report_ring = 1024;
@@ -233,6 +246,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     /// Sends a core request (already encoded) through the limiter.
     void send(const outgoing_request& request) {
         const std::int64_t now_ms = wall_ms();
+        if (request.kind == request_kind::place && may_rest(request.order)) {
+            // The owner quotes again, so it resumed: only flatten orders (IOC) go out while
+            // killed.
+            end_kill(request.order.symbol);
+        }
         if (limiter.try_send(class_of(request.kind), weight_of(request.kind, false),
                              now_ms * core::ns_per_ms) != admit_result::ok) {
             // Never left the process: the venue cannot have it.
@@ -259,6 +277,13 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         if (request.kind == request_kind::place) {
             p.signed_ms = request.signed_ms;
             funnel.open(request.order);
+        }
+        if (request.kind == request_kind::cancel_all && request.order.symbol < kills.size()) {
+            // Held from now on: whatever becomes of this request, a query confirms the kill.
+            kill_state& k = kills[request.order.symbol];
+            k.active = true;
+            k.checking = true; // its answer schedules the query
+            p.kill_epoch = k.epoch;
         }
         transmit(p, request.method, {request.text.data(), request.size}, now_ms, true);
     }
@@ -386,9 +411,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case request_kind::kill_check:
             p.active = false;
-            if (p.order.symbol < kills.size()) {
-                kills[p.order.symbol].checking = false; // asked again at the next scan
-            }
+            check_kill_again(p, now_ms, 0); // asked again at the next scan
             return;
         case request_kind::cancel_all:
             send_own(p,
@@ -598,9 +621,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case request_kind::kill_check:
             p.active = false;
-            if (p.order.symbol < kills.size()) {
-                kills[p.order.symbol].checking = false;
-            }
+            check_kill_again(p, now_ms, 0);
             return;
         case request_kind::heartbeat:
             futures.heartbeat_failures.fetch_add(1, std::memory_order_relaxed);
@@ -709,11 +730,28 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         p.active = false;
         // Whatever the answer said (Binance's is a bare {"code":200}), the cancelled orders come
         // on the stream and a query confirms that nothing rests.
-        if (p.order.symbol < kills.size()) {
-            kill_state& k = kills[p.order.symbol];
-            k.active = true;
-            k.checking = false;
-            k.check_at_ms = now_ms + config.kill_check_delay_ms;
+        check_kill_again(p, now_ms, config.kill_check_delay_ms);
+    }
+
+    /// `p` (a cancel-all or a confirming query of the kill in force) has its answer, failed or
+    /// was lost: the next query goes out delay_ms after now_ms, eight times later once the
+    /// kill's attempts are spent.
+    void check_kill_again(const pending_request& p, std::int64_t now_ms, std::int64_t delay_ms) {
+        if (p.order.symbol >= kills.size() || kills[p.order.symbol].epoch != p.kill_epoch) {
+            return; // trading resumed since it was sent
+        }
+        kill_state& k = kills[p.order.symbol];
+        k.active = true;
+        k.checking = false;
+        k.check_at_ms = now_ms + (k.gave_up ? delay_ms * kill_recheck_factor : delay_ms);
+    }
+
+    /// Trading on `symbol` resumed (a resting order is being placed): a kill still unconfirmed
+    /// is over, and the answers to its requests no longer count.
+    void end_kill(std::uint32_t symbol) {
+        if (symbol < kills.size()) {
+            ++kills[symbol].epoch;
+            kills[symbol].end();
         }
     }
 
@@ -1137,6 +1175,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             pending_request& q = slot(take_io_id());
             q.kind = request_kind::kill_check;
             q.order.symbol = symbol;
+            q.kill_epoch = k.epoch;
             send_own(q,
                      io_encoder.open_orders(io_buffer, symbols[symbol].name().view(),
                                             now_ms + offset_ms.load()),
@@ -1151,19 +1190,28 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         }
         kill_state& k = kills[p.order.symbol];
+        if (k.epoch != p.kill_epoch) {
+            return; // trading resumed since it was sent
+        }
         k.checking = false;
         if (answer.outcome == answer_outcome::ok && decoder.listed_orders().empty()) {
-            k = kill_state{};
+            k.end();
             counters.kills_confirmed.fetch_add(1, std::memory_order_relaxed);
             return;
         }
+        // Never given up: past the attempts the owner raises the alarm once (kill_gave_up) and
+        // the checks go on at a slower pace until the venue confirms.
+        std::int64_t delay = config.kill_check_delay_ms;
         if (k.resent >= config.kill_confirm_attempts) {
-            k = kill_state{};
-            counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
-            return;
+            if (!k.gave_up) {
+                k.gave_up = true;
+                counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
+            }
+            delay *= kill_recheck_factor;
+        } else {
+            ++k.resent;
         }
-        ++k.resent;
-        k.check_at_ms = now_ms + config.kill_check_delay_ms;
+        k.check_at_ms = now_ms + delay;
         if (answer.outcome != answer_outcome::ok) {
             return; // the query failed: ask again later (counted as an attempt)
         }
@@ -1171,6 +1219,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         pending_request& q = slot(take_io_id());
         q.kind = request_kind::cancel_all;
         q.order.symbol = p.order.symbol;
+        q.kill_epoch = k.epoch;
         send_own(q,
                  io_encoder.cancel_all(io_buffer, symbols[p.order.symbol].name().view(),
                                        now_ms + offset_ms.load()),

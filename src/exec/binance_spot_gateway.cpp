@@ -45,13 +45,25 @@ enum class request_kind : std::uint8_t {
     trades, ///< myTrades of one order: fills an answer told (order_report_funnel).
 };
 
-/// The confirmation of one symbol's cancel-all. I/O thread only.
+/// The confirmation of one symbol's kill, held from the moment its cancel-all is taken until a
+/// query finds nothing resting or trading resumes. I/O thread only.
 struct kill_state {
-    bool active = false;      ///< A cancel-all awaits its confirming query.
-    bool checking = false;    ///< The query is in flight.
+    bool active = false;      ///< Not confirmed yet.
+    bool checking = false;    ///< A cancel-all or its confirming query is in flight.
+    bool gave_up = false;     ///< kill_gave_up counted for this kill (the checks go on).
     std::uint32_t resent = 0; ///< Cancel-alls sent again because orders still rested.
     std::int64_t check_at_ms = 0;
+    /// Moves on when trading resumes (a resting order is placed): the answers to an earlier
+    /// kill's requests no longer count.
+    std::uint32_t epoch = 0;
+
+    /// Confirmed, or superseded by trading again.
+    void end() noexcept { *this = kill_state{.epoch = epoch}; }
 };
+
+/// Past kill_confirm_attempts a kill is still checked, this many check delays apart: a venue
+/// that lost the cancel-alls or a connection that is down may come back.
+constexpr std::int64_t kill_recheck_factor = 8;
 
 /// One signed request on its way from the core thread to the I/O thread.
 struct outgoing_request {
@@ -79,6 +91,7 @@ struct pending_request {
     bool await_time = false;      ///< Answered -1021: sent again once `time` resynced the clock.
     bool reconcile_step = false;  ///< status: one of the reconciliation's own-order queries.
     std::uint32_t generation = 0; ///< Reconciliation requests: the reconciliation they serve.
+    std::uint32_t kill_epoch = 0; ///< cancel_all, kill_check: kill_state::epoch when sent.
     std::int64_t sent_ms = 0;     ///< Local wall time of sending.
     /// place / replace, and the status queries resolving its placement: the placement
     /// request's signed `timestamp` (venue ms; 0: none). Until it + recvWindow has passed, a
@@ -278,19 +291,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 p.reconcile_step = false; // the next reconciliation asks for itself
                 break;
             case request_kind::cancel_all:
-                // A kill lost with the connection: confirmed (and resent) after the reconnect.
-                if (p.order.symbol < kills.size()) {
-                    kill_state& k = kills[p.order.symbol];
-                    k.active = true;
-                    k.checking = false;
-                    k.check_at_ms = 0;
-                }
-                p.active = false;
-                break;
             case request_kind::kill_check:
-                if (p.order.symbol < kills.size()) {
-                    kills[p.order.symbol].checking = false;
-                }
+                // A kill lost with the connection: confirmed (and resent) after the reconnect.
+                check_kill_again(p, 0, 0);
                 p.active = false;
                 break;
             case request_kind::time:
@@ -578,12 +581,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     void on_cancel_all_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         p.active = false;
         // Whatever the answer said, a query confirms that nothing rests (see kill_state).
-        if (p.order.symbol < kills.size()) {
-            kill_state& k = kills[p.order.symbol];
-            k.active = true;
-            k.checking = false;
-            k.check_at_ms = now_ms + config.kill_check_delay_ms;
-        }
+        check_kill_again(p, now_ms, config.kill_check_delay_ms);
         if (answer.outcome != answer_outcome::ok) {
             return; // -2011: nothing was open; otherwise the owner's cancel retries take over
         }
@@ -781,7 +779,29 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         }
     }
 
-    // ---- kill confirmation: cancel-all, query, again until nothing rests (bounded) ---------
+    // ---- kill confirmation: cancel-all, query, again until nothing rests or trading resumes --
+
+    /// `p` (a cancel-all or a confirming query of the kill in force) has its answer, failed or
+    /// was lost: the next query goes out delay_ms after now_ms, eight times later once the
+    /// kill's attempts are spent.
+    void check_kill_again(const pending_request& p, std::int64_t now_ms, std::int64_t delay_ms) {
+        if (p.order.symbol >= kills.size() || kills[p.order.symbol].epoch != p.kill_epoch) {
+            return; // trading resumed since it was sent
+        }
+        kill_state& k = kills[p.order.symbol];
+        k.active = true;
+        k.checking = false;
+        k.check_at_ms = now_ms + (k.gave_up ? delay_ms * kill_recheck_factor : delay_ms);
+    }
+
+    /// Trading on `symbol` resumed (a resting order is being placed): a kill still unconfirmed
+    /// is over, and the answers to its requests no longer count.
+    void end_kill(std::uint32_t symbol) {
+        if (symbol < kills.size()) {
+            ++kills[symbol].epoch;
+            kills[symbol].end();
+        }
+    }
 
     void check_kills(std::int64_t now_ms) {
         if (now_ms * core::ns_per_ms < limiter.resume_at()) {
@@ -796,6 +816,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             pending_request& q = fresh_request(request_kind::kill_check);
             const std::uint64_t id = q.request_id;
             q.order.symbol = symbol;
+            q.kill_epoch = k.epoch;
             const std::string_view text = io_encoder.open_orders_status(
                 io_buffer, id, symbols[symbol].name().view(), now_ms + offset_ms.load());
             send_own(text, q, now_ms);
@@ -812,21 +833,28 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         }
         kill_state& k = kills[p.order.symbol];
+        if (k.epoch != p.kill_epoch) {
+            return; // trading resumed since it was sent
+        }
         k.checking = false;
         if (answer.outcome == answer_outcome::ok && decoder.listed_orders().empty()) {
-            k = kill_state{};
+            k.end();
             counters.kills_confirmed.fetch_add(1, std::memory_order_relaxed);
             return;
         }
+        // Never given up: past the attempts the owner raises the alarm once (kill_gave_up) and
+        // the checks go on at a slower pace until the venue confirms.
+        std::int64_t delay = config.kill_check_delay_ms;
         if (k.resent >= config.kill_confirm_attempts) {
-            // Bounded: the owner raises the alarm (kill_gave_up) and its own cancel retries
-            // continue per order.
-            k = kill_state{};
-            counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
-            return;
+            if (!k.gave_up) {
+                k.gave_up = true;
+                counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
+            }
+            delay *= kill_recheck_factor;
+        } else {
+            ++k.resent;
         }
-        ++k.resent;
-        k.check_at_ms = now_ms + config.kill_check_delay_ms;
+        k.check_at_ms = now_ms + delay;
         if (answer.outcome != answer_outcome::ok) {
             return; // the query failed: ask again later (counted as an attempt)
         }
@@ -834,6 +862,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         pending_request& q = fresh_request(request_kind::cancel_all);
         const std::uint64_t id = q.request_id;
         q.order.symbol = p.order.symbol;
+        q.kill_epoch = k.epoch;
         const std::string_view text = io_encoder.cancel_all(
             io_buffer, id, symbols[p.order.symbol].name().view(), now_ms + offset_ms.load());
         send_own(text, q, now_ms);
@@ -1004,9 +1033,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         case request_kind::kill_check:
             p.active = false;
-            if (p.order.symbol < kills.size()) {
-                kills[p.order.symbol].checking = false; // asked again at the next scan
-            }
+            check_kill_again(p, now_ms, 0); // asked again at the next scan
             return;
         }
     }
@@ -1161,6 +1188,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     void send(const outgoing_request& request) {
         const std::int64_t now_ms = wall_ns() / core::ns_per_ms;
         const bool is_open = open.load(std::memory_order_relaxed);
+        if ((request.kind == request_kind::place || request.kind == request_kind::replace) &&
+            may_rest(request.order)) {
+            // The owner quotes again, so it resumed: only flatten orders (IOC) go out while
+            // killed.
+            end_kill(request.order.symbol);
+        }
         const bool admitted =
             is_open && limiter.try_send(class_of(request.kind), weight_of(request.kind),
                                         now_ms * core::ns_per_ms) == admit_result::ok;
@@ -1185,10 +1218,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 exec_report r = report_of(request.order, exec_kind::cancel_reject);
                 r.reason = is_open ? reject_reason::held_back : reject_reason::none;
                 deliver(r);
-            } else if (request.kind == request_kind::cancel_all && is_open &&
+            } else if (request.kind == request_kind::cancel_all &&
                        request.order.symbol < kills.size()) {
-                // A kill held back (a 429 or 418 lasts): the confirming query goes out once the
-                // venue allows and sends the cancel-all again while anything rests.
+                // A kill held back (a 429 or 418 lasts) or taken while the connection is down:
+                // the confirming query goes out once the venue allows and sends the cancel-all
+                // again while anything rests.
                 kill_state& k = kills[request.order.symbol];
                 k.active = true;
                 k.checking = false;
@@ -1210,6 +1244,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         }
         if (request.kind == request_kind::replace) {
             counters.replaces_sent.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (request.kind == request_kind::cancel_all && request.order.symbol < kills.size()) {
+            // Held from now on: whatever becomes of this request, a query confirms the kill.
+            kill_state& k = kills[request.order.symbol];
+            k.active = true;
+            k.checking = true; // its answer schedules the query
+            p.kill_epoch = k.epoch;
         }
         // Tagged with its id: on_written stamps when the frame reaches the socket.
         connection->send_text(std::string_view(request.text.data(), request.size),
@@ -1372,6 +1413,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 resend_after_resync(now_ms); // with the offset as it is
                 break;
             case request_kind::cancel_all:
+                p.active = false;
+                check_kill_again(p, now_ms, 0); // whether it happened, a query finds out
+                break;
             case request_kind::subscribe:
                 p.active = false;
                 break;
@@ -1390,9 +1434,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 break;
             case request_kind::kill_check:
                 p.active = false;
-                if (p.order.symbol < kills.size()) {
-                    kills[p.order.symbol].checking = false; // asked again
-                }
+                check_kill_again(p, now_ms, 0); // asked again
                 break;
             case request_kind::logon:
                 // Unanswered: this connection never opens; a new one logs on again.
@@ -1690,9 +1732,10 @@ gateway_error binance_spot_gateway::replace(std::uint32_t symbol, client_order_i
 gateway_error binance_spot_gateway::cancel_all(std::uint32_t symbol,
                                                core::timestamp_ns now) noexcept {
     impl& m = *impl_;
-    if (!m.open.load(std::memory_order_acquire)) {
-        return gateway_error::disconnected;
-    }
+    // Taken even while the connection is down, so that the I/O thread holds the kill and has
+    // the venue confirm it once connected; the owner still hears `disconnected` and cancels its
+    // orders one by one as well.
+    const bool is_open = m.open.load(std::memory_order_acquire);
     // One request per symbol; all_symbols covers the table.
     const std::uint32_t first = symbol == all_symbols ? 0 : symbol;
     const std::uint32_t last =
@@ -1714,7 +1757,7 @@ gateway_error binance_spot_gateway::cancel_all(std::uint32_t symbol,
         }
         m.next_core_id += 2;
     }
-    return gateway_error::none;
+    return is_open ? gateway_error::none : gateway_error::disconnected;
 }
 
 std::uint64_t binance_spot_gateway::next_request_id() const noexcept {

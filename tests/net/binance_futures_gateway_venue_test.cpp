@@ -774,6 +774,66 @@ TEST_CASE("futures gateway: a 429 backs off until Retry-After with the kill held
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a kill whose cancel-alls the venue keeps losing raises the alarm once "
+          "and is checked until the venue confirms; a resumed session's quotes are left alone",
+          "[binance_futures_gateway][faults][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.heartbeat_ms = 0; // the venue's countdown would cancel for the gateway
+    config.kill_check_delay_ms = 50;
+    config.kill_confirm_attempts = 2;
+    exec::binance_futures_gateway gateway(config, symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 2; }, 5s));
+
+    control.get("/control/futures_cancel_all_lose?count=100");
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kill_gave_up.load() == 1; }, 10s));
+    const long long lost_at_alarm = control.stat("futures_cancel_alls_lost");
+    CHECK(lost_at_alarm >= 1 + 2); // the kill's and two resends
+    REQUIRE(poll_until(
+        gateway, [&] { return control.stat("futures_cancel_alls_lost") >= lost_at_alarm + 2; },
+        5s));
+    CHECK(gateway.counters().kill_gave_up.load() == 1);
+    CHECK(control.stat("futures_open_orders") == 2);
+    control.get("/control/futures_cancel_all_lose?count=0");
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 5s));
+    CHECK(control.stat("futures_open_orders") == 0);
+
+    // Killed again with the venue losing every cancel-all, then quoting again: the kill's
+    // checks stop, and the new quote rests.
+    REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 3) == 1; }, 5s));
+    control.get("/control/futures_cancel_all_lose?count=100");
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kill_gave_up.load() == 2; }, 10s));
+    REQUIRE(gateway.submit(resting_bid(4), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 4) == 1; }, 5s));
+    const long long lost_at_resume = control.stat("futures_cancel_alls_lost");
+    std::this_thread::sleep_for(1200ms); // three recheck periods
+    (void)gateway.poll(wall_ns());
+    CHECK(control.stat("futures_cancel_alls_lost") == lost_at_resume);
+    CHECK(control.stat("futures_open_orders") == 2);
+    control.get("/control/futures_cancel_all_lose?count=0");
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    CHECK(control.wait_stat("futures_open_orders", 0, 10s));
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: -1021 resyncs the clock from the venue's time and the order or "
           "cancel goes out once more, re-signed",
           "[binance_futures_gateway][faults][tsan]") {

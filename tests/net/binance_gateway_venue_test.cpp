@@ -423,8 +423,8 @@ TEST_CASE("reconciliation cancels an earlier run's resting orders before new ord
     CHECK(open_orders() == 0);
 }
 
-TEST_CASE("a cancel-all the venue lost is found out by the confirming query and sent again; the "
-          "confirmation gives up after its bounded attempts",
+TEST_CASE("a cancel-all the venue lost is found out by the confirming query and sent again; past "
+          "its attempts the alarm is raised once and the checks go on until the venue confirms",
           "[binance_gateway][tsan]") {
     net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
     const std::array symbols{btcusdt()};
@@ -454,7 +454,8 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     CHECK(stat("cancel_alls_lost") == 1);
     CHECK(stat("open_orders") == 0);
 
-    // A venue that loses every cancel-all: bounded, then given up (and the order still rests).
+    // A venue that loses every cancel-all: the alarm after the attempts, once, and the checks
+    // go on (eight check delays apart) until the venue takes a cancel-all again.
     REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack) == 3; }, 5s));
@@ -463,8 +464,73 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kill_gave_up.load() == 1; }, 10s));
-    CHECK(stat("cancel_alls_lost") == 1 + 1 + 3); // the first, this one, three resends
+    const std::int64_t lost_at_alarm = stat("cancel_alls_lost");
+    CHECK(lost_at_alarm >= 1 + 1 + 3); // the first, this one, three resends
+    // Eight check delays apart (400 ms), not one: about three more in 1.2 s, never twenty.
+    std::this_thread::sleep_for(1200ms);
+    (void)gateway.poll(wall_ns());
+    CHECK(stat("cancel_alls_lost") >= lost_at_alarm + 1);
+    CHECK(stat("cancel_alls_lost") <= lost_at_alarm + 6);
+    CHECK(gateway.counters().kill_gave_up.load() == 1);
     CHECK(stat("open_orders") == 1);
+    REQUIRE(net::testing::control(loop, client, "/control/cancel_all_lose?count=0").status == 200);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 2; }, 5s));
+    CHECK(stat("open_orders") == 0);
+    CHECK(sink.count(exec::exec_kind::cancelled) == 3);
+
+    // Trading resumed (a resting order is placed): the unconfirmed kill is over, and its checks
+    // no longer cancel the new quotes.
+    REQUIRE(gateway.submit(resting_bid(4), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 4; }, 5s));
+    REQUIRE(net::testing::control(loop, client, "/control/cancel_all_lose?count=100").status ==
+            200);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kill_gave_up.load() == 2; }, 10s));
+    REQUIRE(gateway.submit(resting_bid(5), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 5; }, 5s));
+    const std::int64_t lost_at_resume = stat("cancel_alls_lost");
+    std::this_thread::sleep_for(1200ms); // three recheck periods
+    (void)gateway.poll(wall_ns());
+    CHECK(stat("cancel_alls_lost") == lost_at_resume);
+    CHECK(gateway.counters().kill_gave_up.load() == 2);
+    CHECK(stat("open_orders") == 2);
+}
+
+TEST_CASE("a kill taken while the connection is down is confirmed by the venue once it is back",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.kill_check_delay_ms = 50;
+    config.reconnect_delay_ms = 1'000;
+    started_spot_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    const auto stat = [&](std::string_view key) {
+        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
+                                      key);
+    };
+
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == 2; }, 5s));
+    REQUIRE(net::testing::control(loop, client, "/control/drop").status == 200);
+    REQUIRE(poll_until(
+        gateway, [&] { return !gateway.connected(); }, 5s));
+    // The owner hears that nothing went out (and cancels one by one too)...
+    CHECK(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::disconnected);
+    // ...and the gateway has the venue confirm the kill once connected again.
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 10s));
+    CHECK(stat("open_orders") == 0);
+    CHECK(sink.count(exec::exec_kind::cancelled) == 2);
 }
 
 TEST_CASE("an order.place answered 5xx after the venue executed it is resolved to the one order "

@@ -533,6 +533,11 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
         return query_order(p);
     }
     if (path == "/fapi/v1/allOpenOrders" && method == "DELETE") {
+        if (lose_cancel_alls_ > 0) {
+            --lose_cancel_alls_;
+            ++stats_.cancel_alls_lost;
+            return unknown_status();
+        }
         return cancel_all(p, now_ms);
     }
     if (path == "/fapi/v1/openOrders" && method == "GET") {

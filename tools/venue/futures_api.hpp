@@ -66,7 +66,8 @@ struct futures_api_stats {
     std::uint64_t silenced = 0;          ///< Requests swallowed by the silence fault.
     std::uint64_t answers_dropped = 0;
     std::uint64_t failed_after_execute = 0;
-    std::uint64_t orders_late = 0; ///< Placements held by the late-execution fault.
+    std::uint64_t cancel_alls_lost = 0; ///< Cancel-alls the lose fault swallowed.
+    std::uint64_t orders_late = 0;      ///< Placements held by the late-execution fault.
     /// Of those, refused when they reached the matching engine: their recvWindow had passed.
     std::uint64_t late_orders_expired = 0;
     std::uint64_t answers_429 = 0; ///< Requests answered 429 (rate limit fault).
@@ -137,6 +138,9 @@ public:
     void drop_place_answers(std::uint32_t count) { drop_place_answers_ = count; }
     /// Fault: the next `count` order placements execute, then answer 503 -1006.
     void fail_after_execute(std::uint32_t count) { fail_after_execute_ = count; }
+    /// Fault: the next `count` DELETE /fapi/v1/allOpenOrders are not executed and answer 503
+    /// -1006.
+    void lose_cancel_alls(std::uint32_t count) { lose_cancel_alls_ = count; }
     /// Fault: the next `count` order placements are answered 503 -1007 ("execution status
     /// unknown") at once and reach the matching engine `ms` later (at the first tick() after):
     /// until then GET /fapi/v1/order answers -2013; then they are checked again against their
@@ -239,6 +243,7 @@ private:
     std::int64_t silent_until_ms_ = 0;
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
+    std::uint32_t lose_cancel_alls_ = 0;
     /// A placement held by the late-execution fault: its query and body as sent, and when it
     /// reaches the matching engine (ms, the time handle() was given).
     struct late_order {

@@ -763,6 +763,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_orders_late", futures.stats().orders_late);
         add("futures_late_orders_expired", futures.stats().late_orders_expired);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
+        add("futures_cancel_alls_lost", futures.stats().cancel_alls_lost);
         std::uint64_t user_streams = 0;
         for (const auto& session : sessions) {
             user_streams += session->listen_key.empty() ? 0 : 1;
@@ -928,6 +929,9 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "futures_fail_after_execute") {
             futures.fail_after_execute(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
+        } else if (action == "futures_cancel_all_lose") {
+            futures.lose_cancel_alls(static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
         } else if (action == "ping") {
             ping_sessions(param_int(params, "timeout_ms", options.faults.pong_timeout_ms));

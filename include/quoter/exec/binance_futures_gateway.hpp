@@ -44,8 +44,10 @@
 // symbol every heartbeat_ms, so the venue cancels every order if quoter stops talking.
 //
 // Kill: every cancel-all (DELETE /fapi/v1/allOpenOrders) is confirmed by GET /fapi/v1/openOrders
-// kill_check_delay_ms after its answer and sent again while anything rests, at most
-// kill_confirm_attempts times (counters as the spot gateway's).
+// kill_check_delay_ms after its answer and sent again while anything rests, until the venue
+// confirms or a resting order is placed (the owner resumed); past kill_confirm_attempts,
+// kill_gave_up counts the kill once and the checks go on eight times as far apart (counters as
+// the spot gateway's).
 //
 // Limits: every request passes order_rate_limiter before it is sent (by default Binance USD-M's
 // 2,400 weight a minute, 300 orders per 10 s and 1,200 a minute; the X-MBX-USED-WEIGHT-1M and
@@ -110,7 +112,8 @@ struct binance_futures_gateway_config {
     /// placed (true) or leave them and count them (false).
     bool cancel_foreign_orders = false;
     /// After a cancel-all: query the open orders this long after its answer (ms) and send the
-    /// cancel-all again while any rest, at most kill_confirm_attempts times.
+    /// cancel-all again while any rest; past kill_confirm_attempts, kill_gave_up raises the
+    /// alarm and the checks go on eight times as far apart.
     std::int64_t kill_check_delay_ms = 200;
     std::uint32_t kill_confirm_attempts = 5;
     /// What the I/O thread does after a pass that found nothing to do (see above).

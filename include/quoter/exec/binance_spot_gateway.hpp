@@ -54,11 +54,14 @@
 // or being resolved by their queries). Then it reads the balances (account.status) and the
 // gateway is ready(). Cancels and cancel-alls are taken as soon as the session is open.
 //
-// Kill: every cancel-all (openOrders.cancelAll) is confirmed. kill_check_delay_ms after its
-// answer, whatever it said, openOrders.status lists the symbol; while anything rests the
-// cancel-all is sent again, at most kill_confirm_attempts times, then kill_gave_up counts it (the
-// owner raises the alarm; its per-order cancel retries go on). kills_confirmed counts the
-// successes.
+// Kill: every cancel-all (openOrders.cancelAll) is confirmed, also one taken while the
+// connection is down (cancel_all() answers `disconnected` then, and the kill is confirmed after
+// the reconnect). kill_check_delay_ms after its answer, whatever it said (or once it is lost),
+// openOrders.status lists the symbol; while anything rests the cancel-all is sent again. After
+// kill_confirm_attempts of these, kill_gave_up counts the kill once (the owner raises the
+// alarm) and the checks go on every 8 x kill_check_delay_ms until nothing rests. Only a resting
+// (GTC) order placed on the symbol ends an unconfirmed kill: the owner has resumed trading.
+// kills_confirmed counts the confirmations.
 //
 // Limits: every request the I/O thread is about to send passes order_rate_limiter first (rules
 // from the config, the venue's reported counts as floors). A new order it holds back is rejected
@@ -141,7 +144,8 @@ struct binance_spot_gateway_config {
     /// counted) when false.
     bool cancel_foreign_orders = false;
     /// After a cancel-all: query the open orders this long after its answer (ms) and send the
-    /// cancel-all again while any rest, at most kill_confirm_attempts times.
+    /// cancel-all again while any rest; past kill_confirm_attempts, kill_gave_up raises the
+    /// alarm and the checks go on eight times as far apart.
     std::int64_t kill_check_delay_ms = 200;
     std::uint32_t kill_confirm_attempts = 5;
     /// A reconciliation request (open orders, balances, this run's orders) that fails or times
@@ -195,7 +199,8 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> foreign_orders{0};      ///< Of those, foreign and left alone.
     std::atomic<std::uint64_t> kills_confirmed{0};     ///< Cancel-alls a query found complete.
     std::atomic<std::uint64_t> kill_resends{0};        ///< Cancel-alls sent again (orders rested).
-    /// Cancel-alls still not confirmed after kill_confirm_attempts: raise the alarm.
+    /// Kills not confirmed after kill_confirm_attempts (once each; the checks go on): raise the
+    /// alarm.
     std::atomic<std::uint64_t> kill_gave_up{0};
     std::atomic<std::uint64_t> backoffs{0}; ///< 429 answers: sending paused until retryAfter.
     /// 418 answers: banned, nothing sent until retryAfter. Critical: raise the alarm.

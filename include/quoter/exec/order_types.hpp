@@ -87,6 +87,12 @@ struct order_request {
     core::qty qty;
 };
 
+/// True for an order that rests on the book when it does not trade at once (GTC), as quotes
+/// do; IOC and FOK orders (flattening) never rest.
+[[nodiscard]] constexpr bool may_rest(const order_request& order) noexcept {
+    return order.tif == time_in_force::gtc;
+}
+
 enum class exec_kind : std::uint8_t {
     ack,           ///< The exchange accepted the order (NEW).
     reject,        ///< The exchange refused the order; it never rested.
