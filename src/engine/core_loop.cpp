@@ -290,15 +290,6 @@ void core_loop::refresh_views() noexcept {
     }
     account_view_.open_buy_qty = core::qty{buys};
     account_view_.open_sell_qty = core::qty{sells};
-    if (exposure_ != nullptr) {
-        exposure_->net_notional[exposure_slot_] =
-            std::abs(account_.position_base() * account_.mark_value());
-        double others = 0.0;
-        for (std::size_t i = 0; i < exposure_->count; ++i) {
-            others += i == exposure_slot_ ? 0.0 : exposure_->net_notional[i];
-        }
-        account_view_.other_symbols_net_notional = others;
-    }
     const portfolio::account_values values = account_.values();
     peak_equity_ = std::max(peak_equity_, values.equity);
     account_view_.equity = values.equity;
@@ -310,8 +301,7 @@ void core_loop::refresh_views() noexcept {
 }
 
 void core_loop::refresh_views_if_stale() noexcept {
-    // Other symbols' loops move the portfolio exposure without telling this one.
-    if (views_stale_ || exposure_ != nullptr) {
+    if (views_stale_) {
         refresh_views();
     }
 }
@@ -320,11 +310,7 @@ void core_loop::set_portfolio(portfolio_exposure* exposure, std::size_t slot) no
     if (exposure != nullptr && slot >= portfolio_exposure::max_symbols) {
         return;
     }
-    exposure_ = exposure;
-    exposure_slot_ = slot;
-    if (exposure_ != nullptr) {
-        exposure_->count = std::max(exposure_->count, slot + 1);
-    }
+    gate_.set_portfolio(exposure, slot);
     refresh_views();
 }
 

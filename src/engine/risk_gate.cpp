@@ -114,6 +114,26 @@ next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
     return request;
 }
 
+double portfolio_exposure::symbol_exposure::worst_net() const noexcept {
+    return std::max(std::abs(position + open_buys), std::abs(position - open_sells));
+}
+
+double portfolio_exposure::others_worst_net(std::size_t self) const noexcept {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < count; ++i) {
+        sum += i == self ? 0.0 : symbols[i].worst_net();
+    }
+    return sum;
+}
+
+double portfolio_exposure::equity() const noexcept {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < count; ++i) {
+        sum += symbols[i].equity;
+    }
+    return sum;
+}
+
 risk_gate::risk_gate(exec::order_gateway& inner, risk::risk_engine& risk,
                      const core::symbol_spec& spec, std::uint16_t symbol_id) noexcept
     : inner_(inner), risk_(risk), spec_(spec), symbol_id_(symbol_id) {}
@@ -128,7 +148,37 @@ risk::account_view risk_gate::account() const noexcept {
     view.position = core::qty{account_.position.lots() + fills_since_views_};
     view.open_buy_qty = core::qty{std::max(account_.open_buy_qty.lots(), working_lots_[0])};
     view.open_sell_qty = core::qty{std::max(account_.open_sell_qty.lots(), working_lots_[1])};
+    if (exposure_ != nullptr) {
+        view.other_symbols_net_notional = exposure_->others_worst_net(exposure_slot_);
+        view.portfolio_equity = exposure_->equity();
+    }
     return view;
+}
+
+void risk_gate::set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept {
+    if (exposure != nullptr && slot >= portfolio_exposure::max_symbols) {
+        exposure = nullptr; // beyond the table: trades alone rather than writing past it
+    }
+    exposure_ = exposure;
+    exposure_slot_ = slot;
+    if (exposure_ != nullptr) {
+        exposure_->count = std::max(exposure_->count, slot + 1);
+        write_exposure();
+    }
+}
+
+void risk_gate::write_exposure() noexcept {
+    if (market_.best_bid.ticks() > 0 && market_.best_ask.ticks() > 0) {
+        const double mid =
+            (spec_.to_double(market_.best_bid) + spec_.to_double(market_.best_ask)) / 2.0;
+        lot_value_ = spec_.to_double(core::qty{1}) * mid;
+    }
+    const auto value = [&](std::int64_t lots) { return static_cast<double>(lots) * lot_value_; };
+    portfolio_exposure::symbol_exposure& mine = exposure_->symbols[exposure_slot_];
+    mine.position = value(account_.position.lots() + fills_since_views_);
+    mine.open_buys = value(std::max(account_.open_buy_qty.lots(), working_lots_[0]));
+    mine.open_sells = value(std::max(account_.open_sell_qty.lots(), working_lots_[1]));
+    mine.equity = account_.equity;
 }
 
 risk_gate::working_order* risk_gate::find(std::uint64_t id) noexcept {
@@ -185,6 +235,7 @@ void risk_gate::record_sent(const exec::order_request& request, risk::order_inte
                                   .expected = expected,
                                   .side = request.side};
     working_lots_[request.side == core::side::buy ? 0 : 1] += request.qty.lots();
+    publish_exposure();
     ++passed_;
     ++sent_[static_cast<std::size_t>(intent)];
     if (listener_ != nullptr) {
@@ -311,6 +362,7 @@ void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
     if (terminal && order != nullptr) {
         set_leaves(*order, 0); // no longer working, even for a replacement sent from the sink
     }
+    publish_exposure();
     if (sink_ != nullptr) {
         sink_->on_exec_report(report);
     }

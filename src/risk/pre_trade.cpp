@@ -236,9 +236,11 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
                           order, now);
         }
         const double total = account.other_symbols_net_notional + net_notional;
-        if (exceeds_pct(total, account.equity, lim.portfolio_net_notional_pct)) {
+        const double portfolio_equity =
+            account.portfolio_equity > 0.0 ? account.portfolio_equity : account.equity;
+        if (exceeds_pct(total, portfolio_equity, lim.portfolio_net_notional_pct)) {
             return reject(reject_reason::portfolio_net_notional,
-                          pct_of(account.equity, lim.portfolio_net_notional_pct), total, order,
+                          pct_of(portfolio_equity, lim.portfolio_net_notional_pct), total, order,
                           now);
         }
     }

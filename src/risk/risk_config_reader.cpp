@@ -175,7 +175,8 @@ void read_risk_config(config::section s, risk_config& out) {
     read_shared(s, l, 3, 5, limit_table::account);
     l.portfolio_net_notional_pct =
         s.number("portfolio_net_notional_pct", l.portfolio_net_notional_pct, pct,
-                 "Largest sum over symbols of |net position| notional, % of equity; 0: off");
+                 "Largest sum over symbols of |net position| notional (each with its working "
+                 "orders of the worse side filled), % of the portfolio's equity; 0: off");
     l.daily_loss_pct = s.number("daily_loss_pct", l.daily_loss_pct, pct,
                                 "Kill when the day's loss (realized + unrealized) exceeds this "
                                 "% of the start-of-day equity; 0: off");

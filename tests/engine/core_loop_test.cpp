@@ -709,6 +709,42 @@ TEST_CASE("book and trade sizes convert to trading lots rounding down", "[engine
 }
 
 /// Keeps every alert the loop forwards.
+TEST_CASE("several symbols: the portfolio net limit counts the other symbols' working orders, "
+          "as a percentage of the portfolio's equity",
+          "[engine][risk]") {
+    core_loop_config cfg;
+    cfg.strategy.order_size_pct = 1.0; // 100 USDT an order
+    cfg.strategy.levels.count = 3;
+    cfg.quotes.levels = 3;
+    cfg.risk.limits.symbol_net_notional_pct = 100.0;
+    cfg.risk.limits.symbol_gross_notional_pct = 1'000.0;
+    // Two symbols of 10,000 each: 1.6% of the portfolio's 20,000 is 320 USDT.
+    cfg.risk.limits.portfolio_net_notional_pct = 1.6;
+    const auto portfolio_refusals = [](const fixture& f) {
+        return f.loop.gate().risk_rejects(risk::reject_reason::portfolio_net_notional);
+    };
+    fixture a(cfg);
+    fixture b(cfg);
+    portfolio_exposure exposure;
+    a.loop.set_portfolio(&exposure, 0);
+    b.loop.set_portfolio(&exposure, 1);
+    REQUIRE(exposure.equity() == Approx(20'000.0));
+
+    // The first symbol alone holds no position: three bids of 100 (300 once they fill) and
+    // three asks pass.
+    const core::timestamp_ns t = a.run_books(1'000 * ms, 3);
+    CHECK(portfolio_refusals(a) == 0);
+    CHECK(a.exchange.open_order_count() == 6);
+    CHECK(exposure.others_worst_net(1) == Approx(300.0).epsilon(0.02));
+
+    // Neither symbol holds a position, yet any order of the second would take the portfolio
+    // to 400 once the first symbol's working orders of one side fill: every one is refused.
+    (void)b.run_books(t, 3);
+    CHECK(portfolio_refusals(b) > 0);
+    CHECK(b.exchange.open_order_count() == 0);
+    CHECK(b.loop.account().position().lots() == 0);
+}
+
 struct recorded_alerts final : risk::alert_sink {
     std::vector<risk::alert> alerts;
     void raise(const risk::alert& a) noexcept override { alerts.push_back(a); }

@@ -118,18 +118,6 @@ struct core_loop_config {
     std::int64_t warm_order_path_us = 0;
 };
 
-/// Net exposure of every symbol one process trades, for the portfolio-level limits
-/// (risk_limits::portfolio_net_notional_pct): each symbol's loop writes its own |net notional|
-/// and its pre-trade checks see the sum over the others. Shared by the loops of one core
-/// thread only.
-struct portfolio_exposure {
-    static constexpr std::size_t max_symbols = 64;
-    /// |position * mark| per symbol slot, quote asset.
-    std::array<double, max_symbols> net_notional{};
-    /// Slots in use.
-    std::size_t count = 0;
-};
-
 /// Counters of one loop, for summaries and tests.
 struct core_loop_stats {
     std::uint64_t events = 0; ///< md_events of the traded symbol.
@@ -320,8 +308,6 @@ private:
     exec::quote_manager quotes_;
     exec::flattener flattener_;
     exec::exec_report_fanout fanout_;
-    portfolio_exposure* exposure_ = nullptr;
-    std::size_t exposure_slot_ = 0;
 
     risk::market_view market_{};
     risk::account_view account_view_{};

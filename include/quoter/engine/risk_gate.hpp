@@ -58,6 +58,35 @@
 
 namespace quoter::engine {
 
+/// The exposure of every symbol one process trades, for the portfolio-level limit
+/// (risk_limits::portfolio_net_notional_pct). Each symbol's risk gate writes its own slot as soon
+/// as its position, working orders or views move, and reads the others' at every check, so that
+/// an order one symbol sent a moment ago counts in the next symbol's check. Shared by the loops
+/// of one core thread only.
+struct portfolio_exposure {
+    static constexpr std::size_t max_symbols = 64;
+
+    /// One symbol, quote asset at its mark.
+    struct symbol_exposure {
+        double position = 0.0;   ///< Signed position.
+        double open_buys = 0.0;  ///< Unfilled quantity of the working buy orders.
+        double open_sells = 0.0; ///< Unfilled quantity of the working sell orders.
+        double equity = 0.0;     ///< The symbol's account equity.
+
+        /// |net notional| once every working order of one side fills, the worse side.
+        [[nodiscard]] double worst_net() const noexcept;
+    };
+
+    /// Sum of worst_net() over every symbol but `self`.
+    [[nodiscard]] double others_worst_net(std::size_t self) const noexcept;
+    /// Sum of the symbols' equity: what the portfolio limit is a percentage of.
+    [[nodiscard]] double equity() const noexcept;
+
+    std::array<symbol_exposure, max_symbols> symbols{};
+    /// Slots in use.
+    std::size_t count = 0;
+};
+
 /// The risk layer's view of an order request: what pre_trade_checker::check looks at.
 [[nodiscard]] risk::order_request to_risk_order(const exec::order_request& request,
                                                 std::uint16_t symbol_id,
@@ -139,10 +168,15 @@ public:
         market_ = market;
         account_ = account;
         fills_since_views_ = 0;
+        publish_exposure();
     }
     /// The account the next check sees: the owner's view, moved by the fills since it was
-    /// pushed, with at least the working quantity the gate knows on each side.
+    /// pushed, with at least the working quantity the gate knows on each side; with a
+    /// portfolio, the other symbols' exposure and the portfolio's equity as they are now.
     [[nodiscard]] risk::account_view account() const noexcept;
+    /// Joins the portfolio of several symbols as its slot `slot` (< max_symbols); nullptr:
+    /// trades alone. The exposure must outlive the gate.
+    void set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept;
 
     // order_gateway
     void set_report_sink(exec::exec_report_sink* sink) noexcept override;
@@ -233,6 +267,13 @@ private:
         working_lots_[order.side == core::side::buy ? 0 : 1] += leaves - order.leaves;
         order.leaves = leaves;
     }
+    /// Writes this symbol's slot of the portfolio exposure (nothing when trading alone).
+    void publish_exposure() noexcept {
+        if (exposure_ != nullptr) {
+            write_exposure();
+        }
+    }
+    void write_exposure() noexcept;
 
     exec::order_gateway& inner_;
     risk::risk_engine& risk_;
@@ -255,6 +296,9 @@ private:
     std::uint64_t passed_ = 0;
     risk::reject_reason last_reason_ = risk::reject_reason::none;
     std::array<std::uint64_t, risk::reject_reason_count> by_reason_{};
+    portfolio_exposure* exposure_ = nullptr;
+    std::size_t exposure_slot_ = 0;
+    double lot_value_ = 0.0; ///< One lot at the last mark (the mid), quote asset.
 };
 
 } // namespace quoter::engine

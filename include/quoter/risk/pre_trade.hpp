@@ -60,8 +60,13 @@ struct account_view {
     core::qty position;      ///< Net position in the order's symbol (negative: short).
     core::qty open_buy_qty;  ///< Resting buy orders in the symbol, not counting this one.
     core::qty open_sell_qty; ///< Resting sell orders in the symbol, not counting this one.
-    double other_symbols_net_notional = 0.0; ///< Sum of |net notional| of every other symbol.
-    double equity = 0.0;                     ///< Current equity, marked to market.
+    /// Sum over every other symbol one process trades of its |net notional| once the working
+    /// orders of its worse side fill, quote asset.
+    double other_symbols_net_notional = 0.0;
+    double equity = 0.0; ///< Current equity, marked to market.
+    /// Several symbols: the sum of their equity, which the portfolio limit is a percentage of;
+    /// 0: equity (one symbol).
+    double portfolio_equity = 0.0;
     double day_start_equity = 0.0; ///< Equity at the start of the trading day (0: use equity).
     double peak_equity = 0.0;      ///< Highest equity so far (0: no drawdown check).
     double realized_pnl_today = 0.0;
