@@ -402,8 +402,9 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         if (on_orphan_report(report)) {
             return;
         }
-        if (report.kind == exec_kind::ack && slot != nullptr &&
-            slot->rejected == report.client_id) {
+        if (report.kind == exec_kind::ack &&
+            std::find(revocable_rejects_.begin(), revocable_rejects_.end(), report.client_id) !=
+                revocable_rejects_.end()) {
             // Rejected, yet the venue holds it: taken after it was reported never taken (a late
             // placement of unknown outcome). Nothing would manage it: cancelled, and again until
             // a report says it is gone.
@@ -442,8 +443,11 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     case exec_kind::reject:
         // No immediate retry: the next update re-quotes, throttled by refresh_ms.
-        if (report.reason != reject_reason::risk_refused) {
-            slot->rejected = report.client_id; // never left the process otherwise
+        if (report.reason != reject_reason::risk_refused &&
+            report.reason != reject_reason::held_back &&
+            report.reason != reject_reason::post_only_would_cross) {
+            revocable_rejects_[next_revocable_] = report.client_id;
+            next_revocable_ = (next_revocable_ + 1) % revocable_rejects_.size();
         }
         on_reject(order, report);
         (void)promote_incoming(*slot, now);

@@ -921,6 +921,44 @@ TEST_CASE("an order the venue took after it was rejected is cancelled when its a
     CHECK(manager.counters().stale_reports == 0);
 }
 
+TEST_CASE("an order the venue took late is cancelled even after later orders of its slot were "
+          "rejected too",
+          "[quote_manager][unknown]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    const working_order& bid = manager.order(side::buy, 0);
+    // Two placements of the bid slot in turn end "no such order" (both answers lost, both
+    // windows closed); a post-only refusal in between is final and must not push them out.
+    std::vector<client_order_id> rejected_ids;
+    core::timestamp_ns t = 0;
+    for (const auto reason : {reject_reason::unknown_order, reject_reason::post_only_would_cross,
+                              reject_reason::unknown_order}) {
+        manager.update(quotes(99'980, 100'020), t);
+        REQUIRE(bid.status == order_status::pending_new);
+        rejected_ids.push_back(bid.id);
+        exec_report rejected = report_for(bid, exec_kind::reject, t + 2 * ms);
+        rejected.reason = reason;
+        manager.on_exec_report(rejected);
+        REQUIRE(bid.status == order_status::none);
+        t += 1'000 * ms;
+    }
+    REQUIRE(rejected_ids[0] != rejected_ids[2]);
+    // The venue took the first after all: an orphan, though the slot moved on since.
+    const std::size_t cancels = gateway.cancel_times.size();
+    exec_report late;
+    late.kind = exec_kind::ack;
+    late.client_id = rejected_ids[0];
+    late.side = side::buy;
+    late.price = price{99'980};
+    late.leaves_qty = qty{5};
+    late.local_ts = t;
+    manager.on_exec_report(late);
+    REQUIRE(gateway.cancel_times.size() == cancels + 1);
+    CHECK(gateway.cancelled_ids.back() == rejected_ids[0].value);
+    CHECK(manager.counters().orphans_cancelled == 1);
+    CHECK(manager.counters().stale_reports == 0);
+}
+
 TEST_CASE("a fill reported twice with the same trade id counts once", "[quote_manager][unknown]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway);

@@ -341,9 +341,6 @@ private:
         /// The replacement sent with the cancel of the slot's order (replace in one request),
         /// until that order is done.
         working_order incoming;
-        /// The slot's last order a venue answer rejected: should the venue take it after all (a
-        /// late placement of unknown outcome), its ack is an orphan's.
-        client_order_id rejected;
     };
 
     void manage(slot_state& slot, core::timestamp_ns now) noexcept;
@@ -424,6 +421,12 @@ private:
     static constexpr std::int64_t overdue_cancel_factor = 8;
     std::array<orphan_order, max_orphans> orphans_{};
     std::size_t orphan_count_ = 0;
+    /// The latest orders the venue's answers rejected in a way that can still change: should
+    /// the venue take one after all (a late placement of unknown outcome), its ack is an
+    /// orphan's. Definitive rejections (post-only would cross) and refusals that never left the
+    /// process are not kept, so that the few that can come back stay in the window.
+    std::array<client_order_id, 16> revocable_rejects_{};
+    std::size_t next_revocable_ = 0;
     /// A report of an orphan: true when report is one (and was handled).
     bool on_orphan_report(const exec_report& report) noexcept;
     void cancel_orphan(orphan_order& orphan, core::timestamp_ns now) noexcept;
