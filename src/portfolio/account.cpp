@@ -105,33 +105,15 @@ fill_result account::apply(const fill& f) noexcept {
         fee_asset_paid_e8_ += f.other_fee_e8;
         fee_asset_held_e8_ -= f.other_fee_e8;
     }
-    add(cash_, -direction * notional - fee);
+    add(cash_, -fee);
     if (fee > 0) {
         add(fees_paid_, fee);
     } else {
         add(rebates_, -fee);
     }
-
-    // Reduce the open position first; whatever is left opens (or extends) one the other way.
-    std::int64_t remaining = f.quantity.lots();
-    const std::int64_t held = position_.lots();
-    wide realized = 0;
-    if (held != 0 && (held > 0) != (direction > 0)) {
-        const std::int64_t held_abs = held > 0 ? held : -held;
-        const std::int64_t closed = std::min(remaining, held_abs);
-        const wide removed_basis =
-            closed == held_abs ? static_cast<wide>(cost_basis_)
-                               : round_div(static_cast<wide>(cost_basis_) * closed, held_abs);
-        const wide closed_value = price_units * closed * step_units;
-        realized = (held > 0 ? closed_value : -closed_value) - removed_basis;
-        add(realized_, realized);
-        add(cost_basis_, -removed_basis);
-        position_ += core::qty{direction * closed};
-        remaining -= closed;
-    }
-    if (remaining > 0) {
-        add(cost_basis_, direction * price_units * remaining * step_units);
-        position_ += core::qty{direction * remaining};
+    const wide realized = trade(direction, f.quantity.lots(), price_units);
+    if (f.base_fee_e8 > 0) {
+        take_base_fee(f.base_fee_e8, price_units);
     }
 
     const std::int64_t mid_half_ticks = f.mid.known() ? f.mid.half_ticks : 2 * f.price.ticks();
@@ -157,6 +139,49 @@ fill_result account::apply(const fill& f) noexcept {
     result.position = position_;
     result.applied = true;
     return result;
+}
+
+account::wide account::trade(std::int64_t direction, std::int64_t lots, wide price_units) noexcept {
+    const wide step_units = spec_.step_units();
+    add(cash_, -direction * price_units * lots * step_units);
+    // Reduce the open position first; whatever is left opens (or extends) one the other way.
+    std::int64_t remaining = lots;
+    const std::int64_t held = position_.lots();
+    wide realized = 0;
+    if (held != 0 && (held > 0) != (direction > 0)) {
+        const std::int64_t held_abs = held > 0 ? held : -held;
+        const std::int64_t closed = std::min(remaining, held_abs);
+        const wide removed_basis =
+            closed == held_abs ? static_cast<wide>(cost_basis_)
+                               : round_div(static_cast<wide>(cost_basis_) * closed, held_abs);
+        const wide closed_value = price_units * closed * step_units;
+        realized = (held > 0 ? closed_value : -closed_value) - removed_basis;
+        add(realized_, realized);
+        add(cost_basis_, -removed_basis);
+        position_ += core::qty{direction * closed};
+        remaining -= closed;
+    }
+    if (remaining > 0) {
+        add(cost_basis_, direction * price_units * remaining * step_units);
+        position_ += core::qty{direction * remaining};
+    }
+    return realized;
+}
+
+void account::take_base_fee(std::int64_t fee_e8, wide price_units) noexcept {
+    // A lot in 10^-8 units of the base asset; a step finer than that cannot be counted.
+    if (spec_.qty_decimals() > 8) {
+        return;
+    }
+    const std::int64_t lot_e8 = spec_.step_units() * core::pow10(8 - spec_.qty_decimals());
+    const std::int64_t owed = fee_e8 - base_fee_credit_e8_;
+    if (owed <= 0) {
+        base_fee_credit_e8_ = -owed;
+        return;
+    }
+    const std::int64_t lots = (owed + lot_e8 - 1) / lot_e8;
+    base_fee_credit_e8_ = lots * lot_e8 - owed;
+    (void)trade(-1, lots, price_units); // its value came out of cash as the fee
 }
 
 fill_result account::count_held(const fill& f) noexcept {

@@ -551,6 +551,32 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
     CHECK(quoter.wait(30s) != -1);
 }
 
+TEST_CASE("live: a buy's commission the venue takes in the base asset leaves the position, so "
+          "that it never counts more than the venue holds",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "44"});
+    venue_stats stats(venue);
+    // 10 bps of what each trade received: a buy's in BTC, as Binance charges without BNB.
+    REQUIRE(stats.control("/control/fees?bps=10&asset=received").find("error") ==
+            std::string::npos);
+    quoter::test::temp_dir dir("app-live-base-fee");
+    const fs::path config = write_config(dir, live_config(venue));
+    auto quoter = start_live_quoter(config, "app-live-base-fee");
+    REQUIRE(stats.wait_for(
+                "buy_trades", [](long long n) { return n >= 2; }, 90s) >= 2);
+    quoter.signal(SIGTERM);
+    REQUIRE(quoter.wait(30s) == 0);
+    const std::string out = quoter.out();
+    INFO(out << quoter.err() << stats.read());
+    CHECK(summary_count(out, "fills") == stats.get("trades"));
+    // The venue holds the buys less their commission: the position is that, in whole lots
+    // (0.00001 BTC) rounded down, never more (a sell of all of it would be refused).
+    const double venue_btc = static_cast<double>(json_int(stats.read(), "BTC")) / 1e8;
+    const double position = number_after(out, ", position ");
+    CHECK(position <= venue_btc + 1e-9);
+    CHECK(position > venue_btc - 0.00001 - 1e-9);
+}
+
 TEST_CASE("live: fees the venue charges in BNB are booked in BNB, apart from the PnL, and the "
           "BNB held follows the venue's balance",
           "[app][venue][live]") {

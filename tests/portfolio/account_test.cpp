@@ -211,6 +211,52 @@ TEST_CASE("fees: charges round up, rebates round toward zero", "[portfolio][acco
     CHECK(discounted.maker_fee_rate_e8() == 56'250);
 }
 
+TEST_CASE("a fee the venue took in the base asset leaves the position in whole lots, rounded "
+          "up; what was rounded up is a credit against the next",
+          "[portfolio][account]") {
+    const auto spec = btcusdt(); // a lot is 0.00001 BTC = 1'000 e8
+    account book(spec, {.initial_cash = 1'000.0});
+    const std::int64_t cash0 = book.cash_units();
+    // 100 lots at 60000.00; the venue keeps 0.0000015 BTC (150 e8), worth 0.09 USDT = 900'000
+    // units at the fill price.
+    const auto buy_with_base_fee = [&](std::int64_t lots, std::int64_t fee_e8) {
+        fill f = make_fill(core::side::buy, 6'000'000, lots, liquidity::maker, 12'000'000);
+        f.fee_given = true;
+        f.fee_units = fee_e8 * 6'000; // fee_e8 * 1e-8 BTC * 60000 USDT / 1e-7
+        f.base_fee_e8 = fee_e8;
+        return book.apply(f);
+    };
+    auto r = buy_with_base_fee(100, 150);
+    // The venue holds 99.85 lots: the position counts 99, and one lot went back to cash at the
+    // fill price (6'000'000 units) as the fee's 900'000 came out of it.
+    CHECK(r.position.lots() == 99);
+    CHECK(r.fee_units == 900'000);
+    CHECK(book.position().lots() == 99);
+    CHECK(book.base_fee_credit_e8() == 850);
+    CHECK(book.cash_units() == cash0 - 600'000'000 - 900'000 + 6'000'000);
+    CHECK(book.fees_paid_units() == 900'000);
+    CHECK(book.fill_count() == 1);
+    CHECK(book.volume().lots() == 100);
+    CHECK(book.total_pnl_units() == -900'000); // flat prices: only the fee
+    check_identities(book);
+
+    // The next fee is covered by the credit: nothing leaves the position.
+    r = buy_with_base_fee(100, 150);
+    CHECK(r.position.lots() == 199);
+    CHECK(book.base_fee_credit_e8() == 700);
+    check_identities(book);
+    // One beyond it: a lot again (owed 100 e8, rounded up to 1'000).
+    r = buy_with_base_fee(100, 800);
+    CHECK(r.position.lots() == 298);
+    CHECK(book.base_fee_credit_e8() == 900);
+    CHECK(book.total_pnl_units() == -(900'000 + 900'000 + 4'800'000));
+    check_identities(book);
+    // Sold at a higher price: the position and its basis are what the venue's base is worth.
+    book.apply(make_fill(core::side::sell, 6'100'000, 298, liquidity::maker, 12'200'000));
+    CHECK(book.position().lots() == 0);
+    check_identities(book);
+}
+
 TEST_CASE("marks between ticks are exact to half a unit", "[portfolio][account]") {
     const auto spec = btcusdt();
     account book(spec, {});

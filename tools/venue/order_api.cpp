@@ -167,6 +167,15 @@ void order_api::on_exec_report(const exec::exec_report& report) noexcept {
         if (fee_asset_price_ > 0) {
             commission_e8 /= fee_asset_price_;
             commission_asset = fee_asset_;
+        } else if (fee_in_received_ && order.request.side == core::side::buy) {
+            // Out of what the buy received: the base asset.
+            const auto base_e8 =
+                static_cast<std::int64_t>(std::llround(spec.to_double(report.fill_qty) * 1e8));
+            commission_e8 = base_e8 * fee_bps_ / 10'000;
+            commission_asset = assets(order.symbol).first;
+        }
+        if (order.request.side == core::side::buy) {
+            ++stats_.buy_trades;
         }
         order.trades.push_back({.trade_id = trade_id,
                                 .price = report.price,
@@ -272,8 +281,9 @@ void order_api::add_account_position(std::size_t symbol) {
 
 void order_api::set_fees(std::int64_t bps, const std::string& asset, std::int64_t asset_price) {
     fee_bps_ = bps;
-    fee_asset_ = asset;
-    fee_asset_price_ = asset.empty() ? 0 : asset_price;
+    fee_in_received_ = asset == "received";
+    fee_asset_ = fee_in_received_ ? std::string{} : asset;
+    fee_asset_price_ = fee_asset_.empty() ? 0 : asset_price;
 }
 
 std::size_t order_api::open_order_count() const {

@@ -75,6 +75,7 @@ struct order_api_stats {
     std::uint64_t failed_after_execute = 0; ///< Executed requests answered 5xx by the fault.
     std::uint64_t cancel_alls_lost = 0;     ///< cancelAll requests lost by the fault.
     std::uint64_t trades = 0;               ///< Fills (one per executionReport TRADE).
+    std::uint64_t buy_trades = 0;           ///< Of those, fills of buy orders.
     std::uint64_t trade_lists = 0;          ///< myTrades requests answered.
     std::uint64_t user_events = 0;          ///< executionReport and outboundAccountPosition events.
     std::uint64_t subscriptions = 0;        ///< userDataStream.subscribe.signature accepted.
@@ -196,7 +197,9 @@ public:
     void set_balance(const std::string& asset, std::int64_t amount_e8, std::int64_t wall_now_ms);
     /// Fees from now on: bps of each trade's notional, in the quote asset; with asset (e.g.
     /// BNB) and asset_price (quote asset per unit of it, > 0) charged in that asset instead, as
-    /// Binance does when the account pays its fees with BNB.
+    /// Binance does when the account pays its fees with BNB; with asset "received", bps of
+    /// what the trade received, in that asset (a buy's in the base asset), as Binance charges
+    /// an account that does not pay with BNB.
     void set_fees(std::int64_t bps, const std::string& asset, std::int64_t asset_price);
     /// The account's balances as a JSON object {"BTC":<10^-8 units>,...} (assets touched so
     /// far).
@@ -303,6 +306,7 @@ private:
     std::int64_t fee_bps_ = 0;         ///< Commission, bps of notional (0: none).
     std::string fee_asset_;            ///< Asset it is charged in ("": the quote asset).
     std::int64_t fee_asset_price_ = 0; ///< Quote asset per unit of fee_asset_.
+    bool fee_in_received_ = false;     ///< Charged in what the trade received.
 };
 
 } // namespace quoter::venue

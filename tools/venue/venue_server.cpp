@@ -698,6 +698,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("failed_after_execute", orders.stats().failed_after_execute);
         add("cancel_alls_lost", orders.stats().cancel_alls_lost);
         add("trades", orders.stats().trades);
+        add("buy_trades", orders.stats().buy_trades);
         add("trade_lists", orders.stats().trade_lists);
         add("user_events", orders.stats().user_events);
         add("user_subscriptions", orders.stats().subscriptions);
@@ -888,10 +889,11 @@ struct server_core : std::enable_shared_from_this<server_core> {
             }
             ok();
         } else if (action == "fees") {
-            // fees?bps=10[&asset=BNB&price=600]: commission of spot trades from now on.
+            // fees?bps=10[&asset=BNB&price=600 | &asset=received]: commission of spot trades
+            // from now on.
             const auto asset = params.find("asset");
             const std::int64_t price = param_int(params, "price", 0);
-            if (asset != params.end() && price <= 0) {
+            if (asset != params.end() && asset->second != "received" && price <= 0) {
                 respond(json_response(request, http::status::bad_request,
                                       "{\"error\":\"fees in an asset need its price\"}"));
                 return;

@@ -21,7 +21,12 @@
 // notional * rate rounded up to a notional unit (a charge rounds up, a rebate rounds toward 0).
 // A fill may instead carry the fee the venue charged: in the quote asset, it replaces the rate's;
 // in a third asset (BNB), none is charged to cash and the amount is kept apart, in that asset
-// (fee_asset_paid_e8, and the balance held of it), since the account knows no price for it.
+// (fee_asset_paid_e8, and the balance held of it), since the account knows no price for it. In
+// the base asset (Binance spot takes a buy's commission out of what it bought), its value at the
+// fill price is the fee, and the base it took leaves the position in whole lots, rounded up and
+// sold back to cash at the fill price, so that the position never counts more than the venue
+// holds (a sell of all of it would be refused); what was rounded up is a credit against the
+// next such fee (base_fee_credit_e8).
 //
 // Spread capture: for each fill, (mid at fill - price) * q for a buy and (price - mid) * q for
 // a sell; inventory PnL is the rest of the gross PnL: R + U - spread capture. Both are kept in
@@ -86,6 +91,8 @@ struct fill {
     std::int64_t fee_units = 0;
     /// A fee charged in a third asset (BNB), 10^-8 units of it: kept apart from the money.
     std::int64_t other_fee_e8 = 0;
+    /// A fee the venue took in the base asset, 10^-8 units of it; fee_units is its value.
+    std::int64_t base_fee_e8 = 0;
 };
 
 /// What one fill did, in notional units.
@@ -165,6 +172,9 @@ public:
     [[nodiscard]] std::int64_t fee_asset_held_e8() const noexcept { return fee_asset_held_e8_; }
     /// Sets the third fee asset held (a reading of the venue's balances).
     void restore_fee_asset(std::int64_t held_e8) noexcept { fee_asset_held_e8_ = held_e8; }
+    /// Base asset taken out of the position beyond the base fees charged so far (rounded up to
+    /// whole lots), 10^-8 units: the venue holds this much more than the position.
+    [[nodiscard]] std::int64_t base_fee_credit_e8() const noexcept { return base_fee_credit_e8_; }
     /// True once any value left the int64 range; the exact values are then unreliable.
     [[nodiscard]] bool overflowed() const noexcept { return overflowed_; }
 
@@ -206,6 +216,11 @@ private:
     }
     void add(std::int64_t& accumulator, wide delta) noexcept;
     [[nodiscard]] std::int64_t narrow(wide value) const noexcept;
+    /// Moves cash, cost basis and position by `lots` bought (direction +1) or sold (-1) at
+    /// price_units (notional units per unit of qty step); returns the PnL realized.
+    wide trade(std::int64_t direction, std::int64_t lots, wide price_units) noexcept;
+    /// Takes a base fee out of the position (see the header comment).
+    void take_base_fee(std::int64_t fee_e8, wide price_units) noexcept;
 
     core::symbol_spec spec_;
     double unit_ = 1.0; // quote asset per notional unit
@@ -227,6 +242,7 @@ private:
     std::uint64_t taker_fills_ = 0;
     std::int64_t fee_asset_paid_e8_ = 0;
     std::int64_t fee_asset_held_e8_ = 0;
+    std::int64_t base_fee_credit_e8_ = 0;
     mutable bool overflowed_ = false;
 };
 
