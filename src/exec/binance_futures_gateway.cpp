@@ -283,6 +283,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             kill_state& k = kills[request.order.symbol];
             k.active = true;
             k.checking = true; // its answer schedules the query
+            k.resent = 0;      // a new kill: a new budget
+            k.gave_up = false;
             p.kill_epoch = k.epoch;
         }
         transmit(p, request.method, {request.text.data(), request.size}, now_ms, true);
@@ -297,6 +299,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 k.active = true;
                 k.checking = false;
                 k.check_at_ms = now_ms;
+                k.resent = 0; // a new kill: a new budget
+                k.gave_up = false;
             }
         }
     }
@@ -411,7 +415,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case request_kind::kill_check:
             p.active = false;
-            check_kill_again(p, now_ms, 0); // asked again at the next scan
+            // The limiter had no room: asked again a check delay later (under a new id).
+            check_kill_again(p, now_ms, config.kill_check_delay_ms);
             return;
         case request_kind::cancel_all:
             send_own(p,
@@ -621,7 +626,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case request_kind::kill_check:
             p.active = false;
-            check_kill_again(p, now_ms, 0);
+            check_kill_again(p, now_ms, config.kill_check_delay_ms); // not at once: no storm
             return;
         case request_kind::heartbeat:
             futures.heartbeat_failures.fetch_add(1, std::memory_order_relaxed);
@@ -1167,6 +1172,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     // ---- kill confirmation ------------------------------------------------------------------
 
     void check_kills(std::int64_t now_ms) {
+        if (now_ms * core::ns_per_ms < limiter.resume_at()) {
+            return; // a 429 or 418 lasts: nothing may go out, the kill waits for it
+        }
         for (std::uint32_t symbol = 0; symbol < kills.size(); ++symbol) {
             kill_state& k = kills[symbol];
             if (!k.active || k.checking || now_ms < k.check_at_ms) {
@@ -1184,6 +1192,17 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
     }
 
+    /// True while `listed` (a symbol's open orders) holds an order the kill must remove: every
+    /// order of this instance (this run's or an earlier run's), and everyone else's only with
+    /// cancel_foreign_orders (an operator working the position by hand after a kill keeps
+    /// theirs).
+    [[nodiscard]] bool kill_must_remove(std::span<const answered_order> listed) const {
+        return std::any_of(listed.begin(), listed.end(), [&](const answered_order& o) {
+            return config.cancel_foreign_orders ||
+                   ids.owner(o.client_id.view()) != client_id_owner::foreign;
+        });
+    }
+
     void on_kill_check_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         p.active = false;
         if (p.order.symbol >= kills.size()) {
@@ -1194,7 +1213,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return; // trading resumed since it was sent
         }
         k.checking = false;
-        if (answer.outcome == answer_outcome::ok && decoder.listed_orders().empty()) {
+        if (answer.outcome == answer_outcome::ok && !kill_must_remove(decoder.listed_orders())) {
             k.end();
             counters.kills_confirmed.fetch_add(1, std::memory_order_relaxed);
             return;

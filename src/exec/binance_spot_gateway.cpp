@@ -822,9 +822,21 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             send_own(text, q, now_ms);
             k.checking = q.active && !q.held;
             if (q.held) {
-                q.active = false; // asked again at the next scan
+                q.active = false; // the limiter has no room: asked again a check delay later
+                k.check_at_ms = now_ms + config.kill_check_delay_ms;
             }
         }
+    }
+
+    /// True while `listed` (a symbol's open orders) holds an order the kill must remove: every
+    /// order of this instance (this run's or an earlier run's), and everyone else's only with
+    /// cancel_foreign_orders (an operator working the position by hand after a kill keeps
+    /// theirs).
+    [[nodiscard]] bool kill_must_remove(std::span<const answered_order> listed) const {
+        return std::any_of(listed.begin(), listed.end(), [&](const answered_order& o) {
+            return config.cancel_foreign_orders ||
+                   ids.owner(o.client_id.view()) != client_id_owner::foreign;
+        });
     }
 
     void on_kill_check_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
@@ -837,7 +849,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return; // trading resumed since it was sent
         }
         k.checking = false;
-        if (answer.outcome == answer_outcome::ok && decoder.listed_orders().empty()) {
+        if (answer.outcome == answer_outcome::ok && !kill_must_remove(decoder.listed_orders())) {
             k.end();
             counters.kills_confirmed.fetch_add(1, std::memory_order_relaxed);
             return;
@@ -1033,7 +1045,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         case request_kind::kill_check:
             p.active = false;
-            check_kill_again(p, now_ms, 0); // asked again at the next scan
+            check_kill_again(p, now_ms, config.kill_check_delay_ms); // once the clock is resynced
             return;
         }
     }
@@ -1227,6 +1239,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 k.active = true;
                 k.checking = false;
                 k.check_at_ms = now_ms;
+                k.resent = 0; // a new kill: a new budget
+                k.gave_up = false;
             }
             return;
         }
@@ -1250,6 +1264,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             kill_state& k = kills[request.order.symbol];
             k.active = true;
             k.checking = true; // its answer schedules the query
+            k.resent = 0;      // a new kill: a new budget
+            k.gave_up = false;
             p.kill_epoch = k.epoch;
         }
         // Tagged with its id: on_written stamps when the frame reaches the socket.
@@ -1434,7 +1450,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 break;
             case request_kind::kill_check:
                 p.active = false;
-                check_kill_again(p, now_ms, 0); // asked again
+                check_kill_again(p, now_ms, config.kill_check_delay_ms); // asked again
                 break;
             case request_kind::logon:
                 // Unanswered: this connection never opens; a new one logs on again.

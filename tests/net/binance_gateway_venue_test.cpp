@@ -500,6 +500,36 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     CHECK(stat("open_orders") == 2);
 }
 
+TEST_CASE("a kill is confirmed once none of this instance's orders rests: an order placed by "
+          "hand after it is left alone unless foreign orders are to be cancelled",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.kill_check_delay_ms = 1'000; // room for the manual order before the check
+    started_spot_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto manual_config = gateway_config(venue, secret);
+    manual_config.id_tag = "man"; // someone else's client ids
+    started_spot_gateway manual(manual_config, symbols);
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    const auto stat = [&](std::string_view key) {
+        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
+                                      key);
+    };
+
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    std::this_thread::sleep_for(100ms); // the cancel-all is answered; the check is due later
+    REQUIRE(manual.gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        manual.gateway, [&] { return manual.sink.count(exec::exec_kind::ack) == 1; }, 5s));
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 5s));
+    CHECK(gateway.counters().kill_resends.load() == 0);
+    CHECK(stat("open_orders") == 1);
+}
+
 TEST_CASE("a kill taken while the connection is down is confirmed by the venue once it is back",
           "[binance_gateway][tsan]") {
     net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});

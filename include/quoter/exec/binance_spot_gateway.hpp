@@ -57,7 +57,8 @@
 // Kill: every cancel-all (openOrders.cancelAll) is confirmed, also one taken while the
 // connection is down (cancel_all() answers `disconnected` then, and the kill is confirmed after
 // the reconnect). kill_check_delay_ms after its answer, whatever it said (or once it is lost),
-// openOrders.status lists the symbol; while anything rests the cancel-all is sent again. After
+// openOrders.status lists the symbol; while an order of this instance rests (anyone else's too
+// with cancel_foreign_orders) the cancel-all is sent again. After
 // kill_confirm_attempts of these, kill_gave_up counts the kill once (the owner raises the
 // alarm) and the checks go on every 8 x kill_check_delay_ms until nothing rests. Only a resting
 // (GTC) order placed on the symbol ends an unconfirmed kill: the owner has resumed trading.
