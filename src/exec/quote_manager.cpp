@@ -443,12 +443,7 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     case exec_kind::reject:
         // No immediate retry: the next update re-quotes, throttled by refresh_ms.
-        if (report.reason != reject_reason::risk_refused &&
-            report.reason != reject_reason::held_back &&
-            report.reason != reject_reason::post_only_would_cross) {
-            revocable_rejects_[next_revocable_] = report.client_id;
-            next_revocable_ = (next_revocable_ + 1) % revocable_rejects_.size();
-        }
+        remember_revocable(report);
         on_reject(order, report);
         (void)promote_incoming(*slot, now);
         return;
@@ -513,6 +508,16 @@ void quote_manager::send_replace(slot_state& slot, core::timestamp_ns now) noexc
     next.sent_ts = now;
 }
 
+void quote_manager::remember_revocable(const exec_report& report) noexcept {
+    // Only a placement whose outcome was unknown can be taken after all: it ends "no such
+    // order" (unknown_order) or, where the venue said nothing more, without a reason. The
+    // venue's final refusals (post-only, rate limits, filters) never come back.
+    if (report.reason == reject_reason::unknown_order || report.reason == reject_reason::none) {
+        revocable_rejects_[next_revocable_] = report.client_id;
+        next_revocable_ = (next_revocable_ + 1) % revocable_rejects_.size();
+    }
+}
+
 void quote_manager::on_incoming_report(slot_state& /*slot*/, working_order& order,
                                        const exec_report& report) noexcept {
     switch (report.kind) {
@@ -524,6 +529,7 @@ void quote_manager::on_incoming_report(slot_state& /*slot*/, working_order& orde
         return; // a cancel it may need is decided when it takes the slot
     case exec_kind::reject:
         // Also the replacement not attempted because the cancel failed: the old order stays.
+        remember_revocable(report);
         on_reject(order, report);
         return;
     case exec_kind::partial_fill:

@@ -304,3 +304,28 @@ TEST_CASE("replace in one request: a quote pulled while its replacement waits is
     REQUIRE(f.gateway.cancelled.size() == 1);
     CHECK(f.gateway.cancelled[0] == f.old_bid);
 }
+
+TEST_CASE("replace in one request: a replacement ended \"no such order\" that the venue takes "
+          "after all is cancelled as an orphan",
+          "[quote_manager][replace][unknown]") {
+    replaced_bid f;
+    // The request's answer was lost; the new order's queries found nothing until its window
+    // closed (rejected beside the old order, still waiting for its cancel); the old order was
+    // cancelled.
+    f.manager.on_exec_report(report(f.new_bid, exec_kind::unknown, 201 * ms));
+    f.manager.on_exec_report(
+        report(f.new_bid, exec_kind::reject, 3'000 * ms, reject_reason::unknown_order));
+    REQUIRE(f.manager.order(side::buy, 0).id == f.old_bid);
+    f.manager.on_exec_report(report(f.old_bid, exec_kind::cancelled, 3'001 * ms));
+    REQUIRE(f.manager.order(side::buy, 0).id != f.new_bid);
+    REQUIRE(f.manager.incoming(side::buy, 0).status == order_status::none);
+    // It reached the matching engine late: its ack is an orphan's, and the order must go.
+    const std::size_t cancels = f.gateway.cancelled.size();
+    exec_report late = report(f.new_bid, exec_kind::ack, 3'100 * ms);
+    late.side = side::buy;
+    late.leaves_qty = qty{5};
+    f.manager.on_exec_report(late);
+    REQUIRE(f.gateway.cancelled.size() == cancels + 1);
+    CHECK(f.gateway.cancelled.back() == f.new_bid);
+    CHECK(f.manager.counters().orphans_cancelled == 1);
+}
