@@ -512,8 +512,9 @@ core::timestamp_ns core_loop::oldest_unacked() const noexcept {
 }
 
 // The fee a venue charged for a fill, when it told (a live venue's commission): in the quote
-// asset it is the fee, in the base asset its value at the fill price (and the base it took leaves
-// the position: portfolio::account), in a third asset (BNB) it is kept apart in that asset. Untold
+// asset it is the fee, in the base asset its value at the fill price (and on spot the base it took
+// leaves the position: portfolio::account), in a third asset (BNB) it is kept apart in that
+// asset. Untold
 // (simulated venues), the account's rates apply.
 void core_loop::charge_commission(const exec::exec_report& report,
                                   portfolio::fill& f) const noexcept {
@@ -544,7 +545,11 @@ void core_loop::charge_commission(const exec::exec_report& report,
                             report.price.ticks() * spec.tick_units();
         f.fee_given = true;
         f.fee_units = static_cast<std::int64_t>(scaled / e8 + (scaled % e8 > 0 ? 1 : 0));
-        f.base_fee_e8 = report.commission_e8;
+        // A spot buy pays out of the base bought; a futures position never pays (BNB fees on
+        // BNBUSDT come out of the BNB wallet).
+        if (instrument_.venue == md::market::spot) {
+            f.base_fee_e8 = report.commission_e8;
+        }
         return;
     }
     case exec::fee_asset::other:

@@ -66,6 +66,9 @@ void account::restore(core::qty position, std::int64_t cost_basis_units,
     fees_paid_ = 0;
     rebates_ = 0;
     spread_capture_half_ = 0;
+    // A restored position is what the venue holds, rounded down to the lot: no base asset beyond
+    // it can be counted on, or the next base fee could leave more in the position than is held.
+    base_fee_credit_e8_ = 0;
 }
 
 std::int64_t account::narrow(wide value) const noexcept {

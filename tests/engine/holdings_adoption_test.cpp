@@ -73,9 +73,15 @@ core_loop_config no_fees() {
     return config;
 }
 
+md::instrument btcusdt_on(md::market market) {
+    md::instrument out = btcusdt();
+    out.venue = market;
+    return out;
+}
+
 struct fixture {
-    explicit fixture(core_loop_config cfg = no_fees())
-        : instrument(btcusdt()), config(cfg), loop(config, instrument, venue, nullptr) {
+    explicit fixture(core_loop_config cfg = no_fees(), md::market market = md::market::spot)
+        : instrument(btcusdt_on(market)), config(cfg), loop(config, instrument, venue, nullptr) {
         loop.on_event(book(price_1000 - 1, price_1000 + 1), now);
     }
 
@@ -344,4 +350,30 @@ TEST_CASE("fees the venue charged replace the configured rates: quote exact, bas
     // Not told (a simulated venue): the configured 5 bp of 100 USDT.
     f.deliver(fill(core::side::sell, btc / 10, 9'002, 33));
     CHECK(f.loop.account().fees_units() == 123'457 + f.usdt(0.1) + f.usdt(0.05));
+}
+
+TEST_CASE("a spot buy's commission in the base asset leaves the position, rounded up to the lot, "
+          "and a later reading does not count it twice; a futures position never pays",
+          "[engine][holdings]") {
+    fixture f;
+    f.start_spot(1 * btc, 100'000.0);
+    // 0.1 BTC bought at 1000 for a fee of 0.0001005 BTC (10.05 lots): 11 lots leave.
+    exec::exec_report buy = fill(core::side::buy, btc / 10, 9'001, 41);
+    buy.commission_asset = exec::fee_asset::base;
+    buy.commission_e8 = 10'050;
+    f.deliver(buy);
+    CHECK(f.loop.account().position() == core::qty{btc + btc / 10 - 11});
+    CHECK(f.loop.account().base_fee_credit_e8() == 950);
+    // The venue's balances as of before the fill: the booked fill comes on top of them, with
+    // its fee's lots.
+    const holdings_adoption adoption =
+        adopt_venue_holdings(f.loop, f.spot(1 * btc, 100'000.0, 9'000));
+    CHECK(adoption.not_adopted.empty());
+    CHECK(f.loop.account().position() == core::qty{btc + btc / 10 - 11});
+
+    // The same fill on a USD-M futures position (BNB fees on BNBUSDT): valued, never taken out.
+    fixture futures(no_fees(), md::market::usdm_futures);
+    futures.deliver(buy);
+    CHECK(futures.loop.account().position() == core::qty{btc / 10});
+    CHECK(futures.loop.account().fees_units() == 1'005'000); // 0.1005 USDT
 }

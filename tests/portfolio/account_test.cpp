@@ -255,6 +255,15 @@ TEST_CASE("a fee the venue took in the base asset leaves the position in whole l
     book.apply(make_fill(core::side::sell, 6'100'000, 298, liquidity::maker, 12'200'000));
     CHECK(book.position().lots() == 0);
     check_identities(book);
+
+    // A reading of the venue's holdings restores the position (rounded down to the lot): the
+    // credit is gone with it, so the next fee takes a lot again.
+    book.restore(core::qty{1'000}, 6'000'000LL * 1'000, book.cash_units());
+    CHECK(book.base_fee_credit_e8() == 0);
+    r = buy_with_base_fee(1, 75);
+    CHECK(r.position.lots() == 1'000);
+    CHECK(book.base_fee_credit_e8() == 925);
+    check_identities(book);
 }
 
 TEST_CASE("marks between ticks are exact to half a unit", "[portfolio][account]") {

@@ -124,7 +124,8 @@ public:
     /// Puts back a position, its cost basis and the cash saved before a restart (paper trading:
     /// the account lives only in the process). What the saved run realized net of fees becomes
     /// the realized PnL, cash - initial cash + cost basis, so equity - initial cash ==
-    /// realized + unrealized - fees still holds; fees and spread capture restart at zero. Call
+    /// realized + unrealized - fees still holds; fees and spread capture restart at zero, and
+    /// so does the base fee credit (the position restored is all that is counted on). Call
     /// before the first fill.
     void restore(core::qty position, std::int64_t cost_basis_units,
                  std::int64_t cash_units) noexcept;
