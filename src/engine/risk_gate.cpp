@@ -151,6 +151,7 @@ risk::account_view risk_gate::account() const noexcept {
     if (exposure_ != nullptr) {
         view.other_symbols_net_notional = exposure_->others_worst_net(exposure_slot_);
         view.portfolio_equity = exposure_->equity();
+        view.in_portfolio = true;
     }
     return view;
 }

@@ -237,7 +237,7 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
         }
         const double total = account.other_symbols_net_notional + net_notional;
         const double portfolio_equity =
-            account.portfolio_equity > 0.0 ? account.portfolio_equity : account.equity;
+            account.in_portfolio ? account.portfolio_equity : account.equity;
         if (exceeds_pct(total, portfolio_equity, lim.portfolio_net_notional_pct)) {
             return reject(reject_reason::portfolio_net_notional,
                           pct_of(portfolio_equity, lim.portfolio_net_notional_pct), total, order,

@@ -219,11 +219,20 @@ TEST_CASE("portfolio net notional is a percentage of the portfolio's equity when
     fixture f(generous()); // 50 % of the portfolio's 200000 = 100000
     account_view a = flat_account();
     a.other_symbols_net_notional = 90'000.0;
+    a.in_portfolio = true;
     a.portfolio_equity = 200'000.0;
     CHECK(f.check(buy(1000, 10), mid_1000(), a) == reject_reason::none);
     CHECK(f.check(buy(1000, 11), mid_1000(), a) == reject_reason::portfolio_net_notional);
     CHECK(f.sink.records.back().limit_value == 100'000.0);
     CHECK(f.sink.records.back().actual_value == 101'000.0);
+}
+
+TEST_CASE("a portfolio whose equity is gone takes no order that adds exposure", "[pre_trade]") {
+    fixture f(generous());
+    account_view a = flat_account(); // this symbol's equity: 100000
+    a.in_portfolio = true;
+    a.portfolio_equity = -50'000.0; // the other symbols lost more than this one holds
+    CHECK(f.check(buy(1000, 1), mid_1000(), a) == reject_reason::portfolio_net_notional);
 }
 
 TEST_CASE("orders that reduce the position are exempt from position limits", "[pre_trade]") {

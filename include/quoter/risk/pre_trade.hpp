@@ -64,9 +64,10 @@ struct account_view {
     /// orders of its worse side fill, quote asset.
     double other_symbols_net_notional = 0.0;
     double equity = 0.0; ///< Current equity, marked to market.
-    /// Several symbols: the sum of their equity, which the portfolio limit is a percentage of;
-    /// 0: equity (one symbol).
+    /// Several symbols: the sum of their equity, which the portfolio limit is a percentage of
+    /// (with in_portfolio; alone, equity).
     double portfolio_equity = 0.0;
+    bool in_portfolio = false;
     double day_start_equity = 0.0; ///< Equity at the start of the trading day (0: use equity).
     double peak_equity = 0.0;      ///< Highest equity so far (0: no drawdown check).
     double realized_pnl_today = 0.0;
