@@ -12,6 +12,7 @@
 #include "quoter/exec/binance_client_id.hpp"
 #include "quoter/exec/binance_futures_requests.hpp"
 #include "quoter/exec/binance_holdings.hpp"
+#include "quoter/exec/binance_kill_confirmation.hpp"
 #include "quoter/exec/binance_report_funnel.hpp"
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_user_data.hpp"
@@ -78,32 +79,12 @@ struct pending_request {
     /// back and queries that must be asked again wait here.
     std::int64_t retry_at_ms = 0;
     std::uint64_t generation = 0; ///< Reconciliation round of reconciliation requests.
-    std::uint32_t kill_epoch = 0; ///< cancel_all, kill_check: kill_state::epoch when sent.
+    std::uint32_t kill_epoch = 0; ///< cancel_all, kill_check: the kill's epoch when sent.
     order_request order;
     venue_client_id foreign_id;    ///< reconcile_cancel: the order's client id on the venue.
     std::uint64_t exchange_id = 0; ///< trades: the venue's order id.
     std::uint32_t attempt = 0;     ///< trades: which request for the order's trades (from 1).
 };
-
-/// The confirmation of one symbol's kill, held from the moment its cancel-all is taken until a
-/// query finds nothing resting or trading resumes. I/O thread only.
-struct kill_state {
-    bool active = false;      ///< Not confirmed yet.
-    bool checking = false;    ///< A cancel-all or its confirming query is in flight.
-    bool gave_up = false;     ///< kill_gave_up counted for this kill (the checks go on).
-    std::uint32_t resent = 0; ///< Cancel-alls sent again because orders still rested.
-    std::int64_t check_at_ms = 0;
-    /// Moves on when trading resumes (a resting order is placed): the answers to an earlier
-    /// kill's requests no longer count.
-    std::uint32_t epoch = 0;
-
-    /// Confirmed, or superseded by trading again.
-    void end() noexcept { *this = kill_state{.epoch = epoch}; }
-};
-
-/// Past kill_confirm_attempts a kill is still checked, this many check delays apart: a venue
-/// that lost the cancel-alls or a connection that is down may come back.
-constexpr std::int64_t kill_recheck_factor = 8;
 
 constexpr std::size_t request_ring = 256;
 constexpr std::size_t report_ring = 1024;
@@ -180,7 +161,10 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         : config(std::move(cfg)), symbols(syms), signer(config.secret),
           core_encoder(signer, config.recv_window_ms), io_encoder(signer, config.recv_window_ms),
           ids(config.id_tag, config.start_us), decoder(syms), user_decoder(syms),
-          limiter(config.limiter), kills(syms.size()), funnel(*this, counters.fills) {
+          limiter(config.limiter),
+          kills(syms.size(), {.check_delay_ms = config.kill_check_delay_ms,
+                              .confirm_attempts = config.kill_confirm_attempts}),
+          funnel(*this, counters.fills) {
         for (const rate_limit_rule& rule : config.rate_limits) {
             (void)limiter.add_rule(rule);
         }
@@ -249,7 +233,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         if (request.kind == request_kind::place && may_rest(request.order)) {
             // The owner quotes again, so it resumed: only flatten orders (IOC) go out while
             // killed.
-            end_kill(request.order.symbol);
+            kills.end(request.order.symbol);
         }
         if (limiter.try_send(class_of(request.kind), weight_of(request.kind, false),
                              now_ms * core::ns_per_ms) != admit_result::ok) {
@@ -278,14 +262,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             p.signed_ms = request.signed_ms;
             funnel.open(request.order);
         }
-        if (request.kind == request_kind::cancel_all && request.order.symbol < kills.size()) {
+        if (request.kind == request_kind::cancel_all) {
             // Held from now on: whatever becomes of this request, a query confirms the kill.
-            kill_state& k = kills[request.order.symbol];
-            k.active = true;
-            k.checking = true; // its answer schedules the query
-            k.resent = 0;      // a new kill: a new budget
-            k.gave_up = false;
-            p.kill_epoch = k.epoch;
+            p.kill_epoch = kills.sent(request.order.symbol);
         }
         transmit(p, request.method, {request.text.data(), request.size}, now_ms, true);
     }
@@ -293,14 +272,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     /// The kill of symbol (all_symbols: every one) is confirmed by a query as soon as the
     /// limiter lets it out, and sent again while anything rests.
     void hold_kill(std::uint32_t symbol, std::int64_t now_ms) {
-        for (std::uint32_t s = 0; s < kills.size(); ++s) {
+        for (std::uint32_t s = 0; s < symbols.size(); ++s) {
             if (symbol == all_symbols || symbol == s) {
-                kill_state& k = kills[s];
-                k.active = true;
-                k.checking = false;
-                k.check_at_ms = now_ms;
-                k.resent = 0; // a new kill: a new budget
-                k.gave_up = false;
+                kills.held(s, now_ms);
             }
         }
     }
@@ -739,25 +713,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     }
 
     /// `p` (a cancel-all or a confirming query of the kill in force) has its answer, failed or
-    /// was lost: the next query goes out delay_ms after now_ms, eight times later once the
-    /// kill's attempts are spent.
+    /// was lost: the next query goes out delay_ms after now_ms (kill_confirmation).
     void check_kill_again(const pending_request& p, std::int64_t now_ms, std::int64_t delay_ms) {
-        if (p.order.symbol >= kills.size() || kills[p.order.symbol].epoch != p.kill_epoch) {
-            return; // trading resumed since it was sent
-        }
-        kill_state& k = kills[p.order.symbol];
-        k.active = true;
-        k.checking = false;
-        k.check_at_ms = now_ms + (k.gave_up ? delay_ms * kill_recheck_factor : delay_ms);
-    }
-
-    /// Trading on `symbol` resumed (a resting order is being placed): a kill still unconfirmed
-    /// is over, and the answers to its requests no longer count.
-    void end_kill(std::uint32_t symbol) {
-        if (symbol < kills.size()) {
-            ++kills[symbol].epoch;
-            kills[symbol].end();
-        }
+        kills.check_again(p.order.symbol, p.kill_epoch, now_ms, delay_ms);
     }
 
     /// Resolves `p` (a placement or cancel) with GET /fapi/v1/order under a new request id.
@@ -1175,75 +1133,37 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         if (now_ms * core::ns_per_ms < limiter.resume_at()) {
             return; // a 429 or 418 lasts: nothing may go out, the kill waits for it
         }
-        for (std::uint32_t symbol = 0; symbol < kills.size(); ++symbol) {
-            kill_state& k = kills[symbol];
-            if (!k.active || k.checking || now_ms < k.check_at_ms) {
-                continue;
-            }
+        kills.check_due(now_ms, [&](std::uint32_t symbol, std::uint32_t epoch) {
             pending_request& q = slot(take_io_id());
             q.kind = request_kind::kill_check;
             q.order.symbol = symbol;
-            q.kill_epoch = k.epoch;
+            q.kill_epoch = epoch;
             send_own(q,
                      io_encoder.open_orders(io_buffer, symbols[symbol].name().view(),
                                             now_ms + offset_ms.load()),
                      now_ms);
-            k.checking = q.active;
-        }
-    }
-
-    /// True while `listed` (a symbol's open orders) holds an order the kill must remove: every
-    /// order of this instance (this run's or an earlier run's), and everyone else's only with
-    /// cancel_foreign_orders (an operator working the position by hand after a kill keeps
-    /// theirs).
-    [[nodiscard]] bool kill_must_remove(std::span<const answered_order> listed) const {
-        return std::any_of(listed.begin(), listed.end(), [&](const answered_order& o) {
-            return config.cancel_foreign_orders ||
-                   ids.owner(o.client_id.view()) != client_id_owner::foreign;
+            return q.active; // held by the limiter: reissued, which asks again later
         });
     }
 
     void on_kill_check_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         p.active = false;
-        if (p.order.symbol >= kills.size()) {
+        const bool ok = answer.outcome == answer_outcome::ok;
+        if (kills.answered(
+                p.order.symbol, p.kill_epoch, ok,
+                ok && kill_must_remove(decoder.listed_orders(), ids, config.cancel_foreign_orders),
+                now_ms, counters) != kill_confirmation::outcome::send_again) {
             return;
         }
-        kill_state& k = kills[p.order.symbol];
-        if (k.epoch != p.kill_epoch) {
-            return; // trading resumed since it was sent
-        }
-        k.checking = false;
-        if (answer.outcome == answer_outcome::ok && !kill_must_remove(decoder.listed_orders())) {
-            k.end();
-            counters.kills_confirmed.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        // Never given up: past the attempts the owner raises the alarm once (kill_gave_up) and
-        // the checks go on at a slower pace until the venue confirms.
-        std::int64_t delay = config.kill_check_delay_ms;
-        if (k.resent >= config.kill_confirm_attempts) {
-            if (!k.gave_up) {
-                k.gave_up = true;
-                counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
-            }
-            delay *= kill_recheck_factor;
-        } else {
-            ++k.resent;
-        }
-        k.check_at_ms = now_ms + delay;
-        if (answer.outcome != answer_outcome::ok) {
-            return; // the query failed: ask again later (counted as an attempt)
-        }
-        counters.kill_resends.fetch_add(1, std::memory_order_relaxed);
         pending_request& q = slot(take_io_id());
         q.kind = request_kind::cancel_all;
         q.order.symbol = p.order.symbol;
-        q.kill_epoch = k.epoch;
+        q.kill_epoch = p.kill_epoch;
         send_own(q,
                  io_encoder.cancel_all(io_buffer, symbols[p.order.symbol].name().view(),
                                        now_ms + offset_ms.load()),
                  now_ms);
-        k.checking = true; // its answer schedules the next query
+        kills.resent(p.order.symbol, q.active); // its answer schedules the next query
     }
 
     // ---- helpers -----------------------------------------------------------------------------
@@ -1327,7 +1247,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     answer_decoder decoder;               ///< I/O thread.
     user_data_decoder user_decoder;       ///< I/O thread.
     order_rate_limiter limiter;           ///< I/O thread.
-    std::vector<kill_state> kills;        ///< I/O thread, per symbol.
+    kill_confirmation kills;              ///< I/O thread.
     exec_report_sink* sink = nullptr;     ///< Core thread.
     std::uint64_t next_core_id = 1;       ///< Core thread: odd request ids.
     std::uint64_t next_io_id = 2;         ///< I/O thread: even request ids.

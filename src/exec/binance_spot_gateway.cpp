@@ -10,6 +10,7 @@
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/binance_client_id.hpp"
 #include "quoter/exec/binance_holdings.hpp"
+#include "quoter/exec/binance_kill_confirmation.hpp"
 #include "quoter/exec/binance_report_funnel.hpp"
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_spot_requests.hpp"
@@ -45,26 +46,6 @@ enum class request_kind : std::uint8_t {
     trades, ///< myTrades of one order: fills an answer told (order_report_funnel).
 };
 
-/// The confirmation of one symbol's kill, held from the moment its cancel-all is taken until a
-/// query finds nothing resting or trading resumes. I/O thread only.
-struct kill_state {
-    bool active = false;      ///< Not confirmed yet.
-    bool checking = false;    ///< A cancel-all or its confirming query is in flight.
-    bool gave_up = false;     ///< kill_gave_up counted for this kill (the checks go on).
-    std::uint32_t resent = 0; ///< Cancel-alls sent again because orders still rested.
-    std::int64_t check_at_ms = 0;
-    /// Moves on when trading resumes (a resting order is placed): the answers to an earlier
-    /// kill's requests no longer count.
-    std::uint32_t epoch = 0;
-
-    /// Confirmed, or superseded by trading again.
-    void end() noexcept { *this = kill_state{.epoch = epoch}; }
-};
-
-/// Past kill_confirm_attempts a kill is still checked, this many check delays apart: a venue
-/// that lost the cancel-alls or a connection that is down may come back.
-constexpr std::int64_t kill_recheck_factor = 8;
-
 /// One signed request on its way from the core thread to the I/O thread.
 struct outgoing_request {
     std::array<char, max_request_bytes> text{};
@@ -91,7 +72,7 @@ struct pending_request {
     bool await_time = false;      ///< Answered -1021: sent again once `time` resynced the clock.
     bool reconcile_step = false;  ///< status: one of the reconciliation's own-order queries.
     std::uint32_t generation = 0; ///< Reconciliation requests: the reconciliation they serve.
-    std::uint32_t kill_epoch = 0; ///< cancel_all, kill_check: kill_state::epoch when sent.
+    std::uint32_t kill_epoch = 0; ///< cancel_all, kill_check: the kill's epoch when sent.
     std::int64_t sent_ms = 0;     ///< Local wall time of sending.
     /// place / replace, and the status queries resolving its placement: the placement
     /// request's signed `timestamp` (venue ms; 0: none). Until it + recvWindow has passed, a
@@ -126,8 +107,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
           core_encoder(config.api_key, signer, config.recv_window_ms),
           io_encoder(config.api_key, signer, config.recv_window_ms),
           ids(config.id_tag, config.start_us), decoder(syms), user_decoder(syms),
-          limiter(config.limiter), kills(syms.size()), funnel(*this, counters.fills),
-          session_auth(config.key_type == api_key_type::ed25519) {
+          limiter(config.limiter),
+          kills(syms.size(), {.check_delay_ms = config.kill_check_delay_ms,
+                              .confirm_attempts = config.kill_confirm_attempts}),
+          funnel(*this, counters.fills), session_auth(config.key_type == api_key_type::ed25519) {
         for (const rate_limit_rule& rule : config.rate_limits) {
             (void)limiter.add_rule(rule);
         }
@@ -580,7 +563,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void on_cancel_all_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         p.active = false;
-        // Whatever the answer said, a query confirms that nothing rests (see kill_state).
+        // Whatever the answer said, a query confirms that nothing rests (kill_confirmation).
         check_kill_again(p, now_ms, config.kill_check_delay_ms);
         if (answer.outcome != answer_outcome::ok) {
             return; // -2011: nothing was open; otherwise the owner's cancel retries take over
@@ -782,108 +765,51 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     // ---- kill confirmation: cancel-all, query, again until nothing rests or trading resumes --
 
     /// `p` (a cancel-all or a confirming query of the kill in force) has its answer, failed or
-    /// was lost: the next query goes out delay_ms after now_ms, eight times later once the
-    /// kill's attempts are spent.
+    /// was lost: the next query goes out delay_ms after now_ms (kill_confirmation).
     void check_kill_again(const pending_request& p, std::int64_t now_ms, std::int64_t delay_ms) {
-        if (p.order.symbol >= kills.size() || kills[p.order.symbol].epoch != p.kill_epoch) {
-            return; // trading resumed since it was sent
-        }
-        kill_state& k = kills[p.order.symbol];
-        k.active = true;
-        k.checking = false;
-        k.check_at_ms = now_ms + (k.gave_up ? delay_ms * kill_recheck_factor : delay_ms);
-    }
-
-    /// Trading on `symbol` resumed (a resting order is being placed): a kill still unconfirmed
-    /// is over, and the answers to its requests no longer count.
-    void end_kill(std::uint32_t symbol) {
-        if (symbol < kills.size()) {
-            ++kills[symbol].epoch;
-            kills[symbol].end();
-        }
+        kills.check_again(p.order.symbol, p.kill_epoch, now_ms, delay_ms);
     }
 
     void check_kills(std::int64_t now_ms) {
-        if (now_ms * core::ns_per_ms < limiter.resume_at()) {
-            return; // a 429 or 418 lasts: nothing may go out, the kill waits for it
+        if (now_ms * core::ns_per_ms < limiter.resume_at() ||
+            !open.load(std::memory_order_relaxed)) {
+            return; // a 429 or 418 lasts, or no connection: the kill waits for it
         }
-        for (std::uint32_t symbol = 0; symbol < kills.size(); ++symbol) {
-            kill_state& k = kills[symbol];
-            if (!k.active || k.checking || now_ms < k.check_at_ms ||
-                !open.load(std::memory_order_relaxed)) {
-                continue;
-            }
+        kills.check_due(now_ms, [&](std::uint32_t symbol, std::uint32_t epoch) {
             pending_request& q = fresh_request(request_kind::kill_check);
             const std::uint64_t id = q.request_id;
             q.order.symbol = symbol;
-            q.kill_epoch = k.epoch;
+            q.kill_epoch = epoch;
             const std::string_view text = io_encoder.open_orders_status(
                 io_buffer, id, symbols[symbol].name().view(), now_ms + offset_ms.load());
             send_own(text, q, now_ms);
-            k.checking = q.active && !q.held;
             if (q.held) {
                 q.active = false; // the limiter has no room: asked again a check delay later
-                k.check_at_ms = now_ms + config.kill_check_delay_ms;
             }
-        }
-    }
-
-    /// True while `listed` (a symbol's open orders) holds an order the kill must remove: every
-    /// order of this instance (this run's or an earlier run's), and everyone else's only with
-    /// cancel_foreign_orders (an operator working the position by hand after a kill keeps
-    /// theirs).
-    [[nodiscard]] bool kill_must_remove(std::span<const answered_order> listed) const {
-        return std::any_of(listed.begin(), listed.end(), [&](const answered_order& o) {
-            return config.cancel_foreign_orders ||
-                   ids.owner(o.client_id.view()) != client_id_owner::foreign;
+            return q.active;
         });
     }
 
     void on_kill_check_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         p.active = false;
-        if (p.order.symbol >= kills.size()) {
+        const bool ok = answer.outcome == answer_outcome::ok;
+        if (kills.answered(
+                p.order.symbol, p.kill_epoch, ok,
+                ok && kill_must_remove(decoder.listed_orders(), ids, config.cancel_foreign_orders),
+                now_ms, counters) != kill_confirmation::outcome::send_again) {
             return;
         }
-        kill_state& k = kills[p.order.symbol];
-        if (k.epoch != p.kill_epoch) {
-            return; // trading resumed since it was sent
-        }
-        k.checking = false;
-        if (answer.outcome == answer_outcome::ok && !kill_must_remove(decoder.listed_orders())) {
-            k.end();
-            counters.kills_confirmed.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        // Never given up: past the attempts the owner raises the alarm once (kill_gave_up) and
-        // the checks go on at a slower pace until the venue confirms.
-        std::int64_t delay = config.kill_check_delay_ms;
-        if (k.resent >= config.kill_confirm_attempts) {
-            if (!k.gave_up) {
-                k.gave_up = true;
-                counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
-            }
-            delay *= kill_recheck_factor;
-        } else {
-            ++k.resent;
-        }
-        k.check_at_ms = now_ms + delay;
-        if (answer.outcome != answer_outcome::ok) {
-            return; // the query failed: ask again later (counted as an attempt)
-        }
-        counters.kill_resends.fetch_add(1, std::memory_order_relaxed);
         pending_request& q = fresh_request(request_kind::cancel_all);
         const std::uint64_t id = q.request_id;
         q.order.symbol = p.order.symbol;
-        q.kill_epoch = k.epoch;
+        q.kill_epoch = p.kill_epoch;
         const std::string_view text = io_encoder.cancel_all(
             io_buffer, id, symbols[p.order.symbol].name().view(), now_ms + offset_ms.load());
         send_own(text, q, now_ms);
-        k.active = true;
-        k.checking = true; // its answer schedules the next query
         if (!q.active || q.held) {
-            q.active = false;
-            k.checking = false; // not sent: query again later, which decides again
+            q.active = false; // not sent: the query at check time decides again
         }
+        kills.resent(p.order.symbol, q.active);
     }
 
     // ---- reconciliation: after every connect, before new orders are taken -----------------
@@ -1204,7 +1130,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             may_rest(request.order)) {
             // The owner quotes again, so it resumed: only flatten orders (IOC) go out while
             // killed.
-            end_kill(request.order.symbol);
+            kills.end(request.order.symbol);
         }
         const bool admitted =
             is_open && limiter.try_send(class_of(request.kind), weight_of(request.kind),
@@ -1230,17 +1156,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 exec_report r = report_of(request.order, exec_kind::cancel_reject);
                 r.reason = is_open ? reject_reason::held_back : reject_reason::none;
                 deliver(r);
-            } else if (request.kind == request_kind::cancel_all &&
-                       request.order.symbol < kills.size()) {
+            } else if (request.kind == request_kind::cancel_all) {
                 // A kill held back (a 429 or 418 lasts) or taken while the connection is down:
                 // the confirming query goes out once the venue allows and sends the cancel-all
                 // again while anything rests.
-                kill_state& k = kills[request.order.symbol];
-                k.active = true;
-                k.checking = false;
-                k.check_at_ms = now_ms;
-                k.resent = 0; // a new kill: a new budget
-                k.gave_up = false;
+                kills.held(request.order.symbol, now_ms);
             }
             return;
         }
@@ -1259,14 +1179,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (request.kind == request_kind::replace) {
             counters.replaces_sent.fetch_add(1, std::memory_order_relaxed);
         }
-        if (request.kind == request_kind::cancel_all && request.order.symbol < kills.size()) {
+        if (request.kind == request_kind::cancel_all) {
             // Held from now on: whatever becomes of this request, a query confirms the kill.
-            kill_state& k = kills[request.order.symbol];
-            k.active = true;
-            k.checking = true; // its answer schedules the query
-            k.resent = 0;      // a new kill: a new budget
-            k.gave_up = false;
-            p.kill_epoch = k.epoch;
+            p.kill_epoch = kills.sent(request.order.symbol);
         }
         // Tagged with its id: on_written stamps when the frame reaches the socket.
         connection->send_text(std::string_view(request.text.data(), request.size),
@@ -1521,7 +1436,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     answer_decoder decoder;            ///< I/O thread.
     user_data_decoder user_decoder;    ///< I/O thread.
     order_rate_limiter limiter;        ///< I/O thread.
-    std::vector<kill_state> kills;     ///< I/O thread, per symbol.
+    kill_confirmation kills;           ///< I/O thread.
     exec_report_sink* sink = nullptr;  ///< Core thread.
     std::uint64_t next_core_id = 1;    ///< Core thread: odd request ids.
     std::uint64_t next_io_id = 2;      ///< I/O thread: even request ids (own requests).

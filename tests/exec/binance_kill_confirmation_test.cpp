@@ -1,0 +1,105 @@
+// The kill confirmation's state machine: held from the cancel-all until a query finds nothing of
+// this instance resting or trading resumes, paced, never given up, a new budget per kill.
+#include "quoter/exec/binance_kill_confirmation.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <vector>
+
+using namespace quoter::exec;
+
+namespace {
+
+/// The symbols check_due() asked to query at now_ms; each query goes out (or is held back).
+std::vector<std::uint32_t> due(kill_confirmation& kills, std::int64_t now_ms,
+                               bool goes_out = true) {
+    std::vector<std::uint32_t> out;
+    kills.check_due(now_ms, [&](std::uint32_t symbol, std::uint32_t) {
+        out.push_back(symbol);
+        return goes_out;
+    });
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("a kill is checked a delay after its cancel-all's answer and sent again while orders "
+          "rest; confirmed when none does",
+          "[kill_confirmation]") {
+    kill_confirmation kills(2, {.check_delay_ms = 200, .confirm_attempts = 2});
+    const std::uint32_t epoch = kills.sent(1);
+    CHECK(due(kills, 0).empty()); // its answer is awaited
+    kills.check_again(1, epoch, 1'000, 200);
+    CHECK(due(kills, 1'199).empty());
+    CHECK(due(kills, 1'200) == std::vector<std::uint32_t>{1});
+    CHECK(due(kills, 5'000).empty()); // the query is in flight
+
+    auto v = kills.answered(1, epoch, true, true, 1'210);
+    CHECK(v.what == kill_confirmation::outcome::send_again);
+    CHECK_FALSE(v.gave_up_now);
+    kills.resent(1, true);
+    kills.check_again(1, epoch, 1'220, 200); // the resent cancel-all's answer
+    CHECK(due(kills, 1'420) == std::vector<std::uint32_t>{1});
+    v = kills.answered(1, epoch, true, false, 1'430);
+    CHECK(v.what == kill_confirmation::outcome::confirmed);
+    CHECK_FALSE(kills.active(1));
+    CHECK(due(kills, 100'000).empty());
+}
+
+TEST_CASE("past its attempts a kill says so once and is checked eight delays apart until the "
+          "venue confirms; a new kill starts a new budget",
+          "[kill_confirmation]") {
+    kill_confirmation kills(1, {.check_delay_ms = 100, .confirm_attempts = 2});
+    const std::uint32_t epoch = kills.sent(0);
+    std::int64_t now = 0;
+    int alarms = 0;
+    for (int round = 0; round < 6; ++round) {
+        kills.check_again(0, epoch, now, 100);
+        const std::int64_t delay = round < 3 ? 100 : 800;
+        CHECK(due(kills, now + delay - 1).empty());
+        REQUIRE(due(kills, now + delay) == std::vector<std::uint32_t>{0});
+        now += delay;
+        const auto v = kills.answered(0, epoch, true, true, now);
+        CHECK(v.what == kill_confirmation::outcome::send_again);
+        alarms += v.gave_up_now ? 1 : 0;
+        CHECK(alarms == (round >= 2 ? 1 : 0));
+        kills.resent(0, true);
+    }
+    CHECK(kills.active(0));
+    // A new kill: the full budget again, at the normal pace.
+    const std::uint32_t again = kills.sent(0);
+    kills.check_again(0, again, now, 100);
+    CHECK(due(kills, now + 100) == std::vector<std::uint32_t>{0});
+    CHECK_FALSE(kills.answered(0, again, true, true, now + 100).gave_up_now);
+}
+
+TEST_CASE("a failed query counts as an attempt and is asked again; a held-back one waits a delay",
+          "[kill_confirmation]") {
+    kill_confirmation kills(1, {.check_delay_ms = 100, .confirm_attempts = 5});
+    kills.held(0, 50); // the cancel-all could not go out: queried at once
+    CHECK(due(kills, 50, false) == std::vector<std::uint32_t>{0});
+    CHECK(due(kills, 149).empty());
+    CHECK(due(kills, 150) == std::vector<std::uint32_t>{0});
+    const auto v = kills.answered(0, kills.epoch(0), false, false, 160);
+    CHECK(v.what == kill_confirmation::outcome::ask_again);
+    CHECK(due(kills, 259).empty());
+    CHECK(due(kills, 260) == std::vector<std::uint32_t>{0});
+}
+
+TEST_CASE("trading resumed: an unconfirmed kill ends and the answers to its requests change "
+          "nothing",
+          "[kill_confirmation]") {
+    kill_confirmation kills(1, {.check_delay_ms = 100, .confirm_attempts = 5});
+    const std::uint32_t epoch = kills.sent(0);
+    kills.end(0);
+    CHECK_FALSE(kills.active(0));
+    kills.check_again(0, epoch, 0, 100); // the old cancel-all's answer
+    CHECK_FALSE(kills.active(0));
+    CHECK(kills.answered(0, epoch, true, true, 10).what == kill_confirmation::outcome::stale);
+    CHECK(due(kills, 10'000).empty());
+    // Out of range: nothing.
+    CHECK(kills.answered(7, 0, true, true, 10).what == kill_confirmation::outcome::stale);
+    kills.held(7, 0);
+    CHECK(due(kills, 10'000).empty());
+}
