@@ -26,6 +26,21 @@ namespace {
 
 using namespace gateway_test;
 
+/// quoter-venue's control endpoint: faults and the /control/stats counters.
+struct venue_control {
+    explicit venue_control(const net::testing::venue_process& venue)
+        : client(loop, net::testing::venue_rest_config(venue)) {}
+    int fault(const std::string& target) {
+        return net::testing::control(loop, client, target).status;
+    }
+    long long stat(std::string_view key) {
+        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
+                                      key);
+    }
+    net::io_loop loop;
+    net::rest_client client;
+};
+
 exec::binance_spot_gateway_config gateway_config(const net::testing::venue_process& venue,
                                                  std::string_view key_secret) {
     exec::binance_spot_gateway_config config;
@@ -434,18 +449,14 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     started_spot_gateway started(config, symbols);
     auto& gateway = started.gateway;
     auto& sink = started.sink;
-    net::io_loop loop;
-    net::rest_client client(loop, net::testing::venue_rest_config(venue));
-    const auto stat = [&](std::string_view key) {
-        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
-                                      key);
-    };
+    venue_control control(venue);
+    const auto stat = [&](std::string_view key) { return control.stat(key); };
 
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack) == 2; }, 5s));
-    REQUIRE(net::testing::control(loop, client, "/control/cancel_all_lose?count=1").status == 200);
+    REQUIRE(control.fault("/control/cancel_all_lose?count=1") == 200);
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 10s));
@@ -459,8 +470,7 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack) == 3; }, 5s));
-    REQUIRE(net::testing::control(loop, client, "/control/cancel_all_lose?count=100").status ==
-            200);
+    REQUIRE(control.fault("/control/cancel_all_lose?count=100") == 200);
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kill_gave_up.load() == 1; }, 10s));
@@ -473,7 +483,7 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     CHECK(stat("cancel_alls_lost") <= lost_at_alarm + 6);
     CHECK(gateway.counters().kill_gave_up.load() == 1);
     CHECK(stat("open_orders") == 1);
-    REQUIRE(net::testing::control(loop, client, "/control/cancel_all_lose?count=0").status == 200);
+    REQUIRE(control.fault("/control/cancel_all_lose?count=0") == 200);
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kills_confirmed.load() == 2; }, 5s));
     CHECK(stat("open_orders") == 0);
@@ -484,8 +494,7 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     REQUIRE(gateway.submit(resting_bid(4), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack) == 4; }, 5s));
-    REQUIRE(net::testing::control(loop, client, "/control/cancel_all_lose?count=100").status ==
-            200);
+    REQUIRE(control.fault("/control/cancel_all_lose?count=100") == 200);
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kill_gave_up.load() == 2; }, 10s));
@@ -512,12 +521,8 @@ TEST_CASE("a kill is confirmed once none of this instance's orders rests: an ord
     auto manual_config = gateway_config(venue, secret);
     manual_config.id_tag = "man"; // someone else's client ids
     started_spot_gateway manual(manual_config, symbols);
-    net::io_loop loop;
-    net::rest_client client(loop, net::testing::venue_rest_config(venue));
-    const auto stat = [&](std::string_view key) {
-        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
-                                      key);
-    };
+    venue_control control(venue);
+    const auto stat = [&](std::string_view key) { return control.stat(key); };
 
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     std::this_thread::sleep_for(100ms); // the cancel-all is answered; the check is due later
@@ -540,18 +545,14 @@ TEST_CASE("a kill taken while the connection is down is confirmed by the venue o
     started_spot_gateway started(config, symbols);
     auto& gateway = started.gateway;
     auto& sink = started.sink;
-    net::io_loop loop;
-    net::rest_client client(loop, net::testing::venue_rest_config(venue));
-    const auto stat = [&](std::string_view key) {
-        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
-                                      key);
-    };
+    venue_control control(venue);
+    const auto stat = [&](std::string_view key) { return control.stat(key); };
 
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack) == 2; }, 5s));
-    REQUIRE(net::testing::control(loop, client, "/control/drop").status == 200);
+    REQUIRE(control.fault("/control/drop") == 200);
     REQUIRE(poll_until(
         gateway, [&] { return !gateway.connected(); }, 5s));
     // The owner hears that nothing went out (and cancels one by one too)...
