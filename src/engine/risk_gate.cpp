@@ -1,6 +1,7 @@
 #include "quoter/engine/risk_gate.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -173,6 +174,10 @@ void risk_gate::write_exposure() noexcept {
         const double mid =
             (spec_.to_double(market_.best_bid) + spec_.to_double(market_.best_ask)) / 2.0;
         lot_value_ = spec_.to_double(core::qty{1}) * mid;
+    } else if (lot_value_ == 0.0) {
+        // No book yet (a restart): a restored position counts at its own mark or entry price
+        // rather than as nothing in the other symbols' checks.
+        lot_value_ = spec_.to_double(core::qty{1}) * std::abs(account_.position_price);
     }
     const auto value = [&](std::int64_t lots) { return static_cast<double>(lots) * lot_value_; };
     portfolio_exposure::symbol_exposure& mine = exposure_->symbols[exposure_slot_];

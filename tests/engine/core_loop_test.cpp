@@ -745,6 +745,32 @@ TEST_CASE("several symbols: the portfolio net limit counts the other symbols' wo
     CHECK(b.loop.account().position().lots() == 0);
 }
 
+TEST_CASE("several symbols: a position restored before its symbol's first book counts in the "
+          "others' checks at its entry price",
+          "[engine][risk]") {
+    core_loop_config cfg;
+    cfg.strategy.order_size_pct = 1.0;
+    cfg.risk.limits.symbol_net_notional_pct = 100.0;
+    cfg.risk.limits.symbol_gross_notional_pct = 1'000.0;
+    cfg.risk.limits.portfolio_net_notional_pct = 10.0;
+    fixture a(cfg);
+    fixture b(cfg);
+    // The first symbol comes back from a restart holding 0.04 BTC bought at 60000 (2,400 USDT),
+    // and no book of it has come yet.
+    const core::qty held{4'000};
+    const std::int64_t cost = a.instrument.trading_spec.notional_units(core::price{bid0}, held);
+    a.loop.restore(held, cost, a.loop.account().cash_units() - cost, 0);
+    portfolio_exposure exposure;
+    a.loop.set_portfolio(&exposure, 0);
+    b.loop.set_portfolio(&exposure, 1);
+    CHECK(exposure.others_worst_net(1) == Approx(2'400.0));
+    // 10% of the portfolio's equity (7,600 in cash and the unmarked BTC, plus 10,000) is
+    // below it already: nothing of the second symbol adds to it.
+    (void)b.run_books(1'000 * ms, 3);
+    CHECK(b.loop.gate().risk_rejects(risk::reject_reason::portfolio_net_notional) > 0);
+    CHECK(b.exchange.open_order_count() == 0);
+}
+
 struct recorded_alerts final : risk::alert_sink {
     std::vector<risk::alert> alerts;
     void raise(const risk::alert& a) noexcept override { alerts.push_back(a); }

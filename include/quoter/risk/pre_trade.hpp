@@ -64,6 +64,9 @@ struct account_view {
     /// orders of its worse side fill, quote asset.
     double other_symbols_net_notional = 0.0;
     double equity = 0.0; ///< Current equity, marked to market.
+    /// Quote asset per base unit the position is valued at when no two-sided book is known yet
+    /// (a restored position: its mark, else its entry price); 0: none.
+    double position_price = 0.0;
     /// Several symbols: the sum of their equity, which the portfolio limit is a percentage of
     /// (with in_portfolio; alone, equity).
     double portfolio_equity = 0.0;
