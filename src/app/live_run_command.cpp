@@ -229,7 +229,9 @@ int run_live_command(const live_run_command& command) {
                 static_cast<unsigned long long>(s.gateway.bans));
     std::printf("  open orders at stop: %s\n",
                 summary.stopped_clean ? "none (every cancel confirmed)"
-                                      : fmt::format("{} not confirmed", s.working_orders).c_str());
+                : s.working_orders == 0
+                    ? "none tracked, but the venue did not confirm it"
+                    : fmt::format("{} not confirmed", s.working_orders).c_str());
     print_tick_to_order(s.tick_to_order, "order bytes written to the socket");
     std::fflush(stdout);
     return summary.stopped_clean ? 0 : exit_failed;

@@ -528,21 +528,31 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         }
     }
 
-    // Graceful stop: cancel everything on the venue and wait (bounded) for the confirmations.
+    // Graceful stop: cancel everything on the venue and wait (bounded) for the confirmations:
+    // of every order the quote manager tracks, and the venue's own, that none of this
+    // instance's orders rests (the cancel-all's confirming query also sees an order of unknown
+    // outcome the venue took late).
+    const std::uint64_t confirmed_before = counters.kills_confirmed.load(std::memory_order_relaxed);
+    const auto venue_confirmed = [&] {
+        return counters.kills_confirmed.load(std::memory_order_relaxed) != confirmed_before;
+    };
     loop.shutdown(wall_ns());
     const core::timestamp_ns deadline = wall_ns() + config.stop_timeout_ms * core::ns_per_ms;
-    while (working_orders(loop.quotes()) > 0 && wall_ns() < deadline) {
+    while ((working_orders(loop.quotes()) > 0 || !venue_confirmed()) && wall_ns() < deadline) {
         (void)loop.poll(wall_ns());
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     (void)loop.poll(wall_ns());
     collect_written(std::numeric_limits<core::timestamp_ns>::max());
     check_gateway_alarms(wall_ns());
-    summary.stopped_clean = working_orders(loop.quotes()) == 0;
-    if (!summary.stopped_clean) {
+    summary.stopped_clean = working_orders(loop.quotes()) == 0 && venue_confirmed();
+    if (working_orders(loop.quotes()) > 0) {
         log("stop: " + std::to_string(working_orders(loop.quotes())) +
             " orders not confirmed cancelled within " + std::to_string(config.stop_timeout_ms) +
             " ms");
+    } else if (!venue_confirmed()) {
+        log("stop: the venue did not confirm within " + std::to_string(config.stop_timeout_ms) +
+            " ms that none of this instance's orders rests");
     }
     summary.last = snapshot(loop, gateway, feed.service(), *ticks, wall_ns(), services.last());
     services.stop(loop, feed.view(), live_venue(loop, gateway));

@@ -14,7 +14,9 @@
 //
 // Stopping: the stop flag, a quit command or a stop request on the control channel. On the way
 // out every order is cancelled on the venue (openOrders.cancelAll) and the session waits, at
-// most stop_timeout_ms, for the cancels to be confirmed.
+// most stop_timeout_ms, for the cancels to be confirmed: every order the quote manager tracks,
+// and the venue's listing of open orders showing none of this instance's (the gateway's kill
+// confirmation), which also covers an order the venue took late.
 //
 // Threading: blocks the calling thread for the whole session. The status callback runs on that
 // thread between events (off the hot path; it may allocate and log).
@@ -139,7 +141,8 @@ struct live_summary {
     std::string error; ///< Why the session could not start.
     /// The HTTP control plane's endpoint ("127.0.0.1:9464"); empty when it was not started.
     std::string http_endpoint;
-    /// The stop found every order cancelled within stop_timeout_ms.
+    /// The stop found every order cancelled within stop_timeout_ms, and the venue confirmed that
+    /// none of this instance's orders rests.
     bool stopped_clean = false;
     live_status last;
 };
