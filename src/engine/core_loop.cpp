@@ -290,8 +290,12 @@ void core_loop::refresh_views() noexcept {
     }
     account_view_.open_buy_qty = core::qty{buys};
     account_view_.open_sell_qty = core::qty{sells};
-    account_view_.position_price =
-        account_.current_mark().known() ? account_.mark_value() : account_.average_entry_price();
+    if (gate_.in_portfolio()) {
+        // Only the portfolio exposure values a position without a book.
+        account_view_.position_price = account_.current_mark().known()
+                                           ? account_.mark_value()
+                                           : account_.average_entry_price();
+    }
     const portfolio::account_values values = account_.values();
     peak_equity_ = std::max(peak_equity_, values.equity);
     account_view_.equity = values.equity;

@@ -177,6 +177,7 @@ public:
     /// Joins the portfolio of several symbols as its slot `slot` (< max_symbols); nullptr:
     /// trades alone. The exposure must outlive the gate.
     void set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept;
+    [[nodiscard]] bool in_portfolio() const noexcept { return exposure_ != nullptr; }
 
     // order_gateway
     void set_report_sink(exec::exec_report_sink* sink) noexcept override;
