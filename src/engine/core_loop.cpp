@@ -520,8 +520,7 @@ core::timestamp_ns core_loop::oldest_unacked() const noexcept {
 // The fee a venue charged for a fill, when it told (a live venue's commission): in the quote
 // asset it is the fee, in the base asset its value at the fill price (and on spot the base it took
 // leaves the position: portfolio::account), in a third asset (BNB) it is kept apart in that
-// asset. Untold
-// (simulated venues), the account's rates apply.
+// asset. Untold (simulated venues), the account's rates apply.
 void core_loop::charge_commission(const exec::exec_report& report,
                                   portfolio::fill& f) const noexcept {
     __extension__ using wide = __int128;

@@ -144,11 +144,16 @@ void risk_gate::set_report_sink(exec::exec_report_sink* sink) noexcept {
     inner_.set_report_sink(this);
 }
 
-risk::account_view risk_gate::account() const noexcept {
+risk::account_view risk_gate::own_account() const noexcept {
     risk::account_view view = account_;
     view.position = core::qty{account_.position.lots() + fills_since_views_};
     view.open_buy_qty = core::qty{std::max(account_.open_buy_qty.lots(), working_lots_[0])};
     view.open_sell_qty = core::qty{std::max(account_.open_sell_qty.lots(), working_lots_[1])};
+    return view;
+}
+
+risk::account_view risk_gate::account() const noexcept {
+    risk::account_view view = own_account();
     if (exposure_ != nullptr) {
         view.other_symbols_net_notional = exposure_->others_worst_net(exposure_slot_);
         view.portfolio_equity = exposure_->equity();
@@ -179,12 +184,13 @@ void risk_gate::write_exposure() noexcept {
         // rather than as nothing in the other symbols' checks.
         lot_value_ = spec_.to_double(core::qty{1}) * std::abs(account_.position_price);
     }
-    const auto value = [&](std::int64_t lots) { return static_cast<double>(lots) * lot_value_; };
+    const auto value = [&](core::qty q) { return static_cast<double>(q.lots()) * lot_value_; };
+    const risk::account_view own = own_account();
     portfolio_exposure::symbol_exposure& mine = exposure_->symbols[exposure_slot_];
-    mine.position = value(account_.position.lots() + fills_since_views_);
-    mine.open_buys = value(std::max(account_.open_buy_qty.lots(), working_lots_[0]));
-    mine.open_sells = value(std::max(account_.open_sell_qty.lots(), working_lots_[1]));
-    mine.equity = account_.equity;
+    mine.position = value(own.position);
+    mine.open_buys = value(own.open_buy_qty);
+    mine.open_sells = value(own.open_sell_qty);
+    mine.equity = own.equity;
 }
 
 risk_gate::working_order* risk_gate::find(std::uint64_t id) noexcept {

@@ -268,6 +268,9 @@ private:
         working_lots_[order.side == core::side::buy ? 0 : 1] += leaves - order.leaves;
         order.leaves = leaves;
     }
+    /// The owner's view, moved by the fills since it was pushed, with at least the working
+    /// quantity the gate knows on each side: this symbol alone.
+    [[nodiscard]] risk::account_view own_account() const noexcept;
     /// Writes this symbol's slot of the portfolio exposure (nothing when trading alone).
     void publish_exposure() noexcept {
         if (exposure_ != nullptr) {
