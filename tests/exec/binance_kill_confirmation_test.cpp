@@ -103,3 +103,24 @@ TEST_CASE("trading resumed: an unconfirmed kill ends and the answers to its requ
     kills.held(7, 0);
     CHECK(due(kills, 10'000).empty());
 }
+
+TEST_CASE("a kill must remove this instance's orders, and others' only when told to",
+          "[kill_confirmation]") {
+    const client_id_factory ids("gwt", 1'700'000'000'000'000);
+    const client_id_factory earlier("gwt", 1'600'000'000'000'000);
+    const client_id_factory manual("man", 1'700'000'000'000'000);
+    const auto order_of = [](const client_id_factory& factory, std::uint64_t id) {
+        answered_order o;
+        o.client_id.assign(factory.format(client_order_id{id}).view());
+        return o;
+    };
+    const std::vector<answered_order> none;
+    const std::vector<answered_order> foreign{order_of(manual, 1)};
+    const std::vector<answered_order> mine{order_of(manual, 1), order_of(ids, 2)};
+    const std::vector<answered_order> earlier_run{order_of(earlier, 3)};
+    CHECK_FALSE(kill_must_remove(none, ids, false));
+    CHECK_FALSE(kill_must_remove(foreign, ids, false)); // placed by hand: left alone
+    CHECK(kill_must_remove(foreign, ids, true));
+    CHECK(kill_must_remove(mine, ids, false));
+    CHECK(kill_must_remove(earlier_run, ids, false)); // this instance's, from before a restart
+}
