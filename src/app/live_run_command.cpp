@@ -227,6 +227,10 @@ int run_live_command(const live_run_command& command) {
                 static_cast<unsigned long long>(s.gateway.rate_limited),
                 static_cast<unsigned long long>(s.gateway.backoffs),
                 static_cast<unsigned long long>(s.gateway.bans));
+    if (s.gateway.request_table_full > 0) {
+        std::printf("  requests not sent, every request slot waiting for an answer: %llu\n",
+                    static_cast<unsigned long long>(s.gateway.request_table_full));
+    }
     std::printf("  open orders at stop: %s\n",
                 summary.stopped_clean ? "none (every cancel confirmed)"
                 : s.working_orders == 0

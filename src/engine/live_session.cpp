@@ -55,6 +55,7 @@ namespace {
     out.rate_limited = c.rate_limited.load(std::memory_order_relaxed);
     out.backoffs = c.backoffs.load(std::memory_order_relaxed);
     out.bans = c.bans.load(std::memory_order_relaxed);
+    out.request_table_full = c.request_table_full.load(std::memory_order_relaxed);
     return out;
 }
 

@@ -16,6 +16,7 @@
 #include "quoter/exec/binance_report_funnel.hpp"
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_user_data.hpp"
+#include "quoter/exec/request_slots.hpp"
 #include "quoter/net/io_loop.hpp"
 #include "quoter/net/rest_client.hpp"
 #include "quoter/net/url.hpp"
@@ -89,6 +90,9 @@ struct pending_request {
 constexpr std::size_t request_ring = 256;
 constexpr std::size_t report_ring = 1024;
 constexpr std::size_t pending_slots = 1024;
+/// Slots the core's requests may not take: the I/O thread's own requests (the queries that
+/// resolve the core's requests, kill checks, reconciliation) always find room.
+constexpr std::size_t own_request_reserve = 256;
 
 std::int64_t wall_ns() noexcept {
     return core::wall_clock{}.now();
@@ -235,10 +239,15 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             // killed.
             kills.end(request.order.symbol);
         }
-        if (limiter.try_send(class_of(request.kind), weight_of(request.kind, false),
-                             now_ms * core::ns_per_ms) != admit_result::ok) {
+        // At most this many slots wait (counted at the last scan, plus every one claimed since),
+        // so the slot claimed below is free and the I/O thread's own requests find room.
+        const bool has_slot =
+            waiting_at_scan + claimed_since_scan < pending_slots - own_request_reserve;
+        if (!has_slot || limiter.try_send(class_of(request.kind), weight_of(request.kind, false),
+                                          now_ms * core::ns_per_ms) != admit_result::ok) {
             // Never left the process: the venue cannot have it.
-            counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
+            (has_slot ? counters.rate_limited : counters.request_table_full)
+                .fetch_add(1, std::memory_order_relaxed);
             if (request.kind == request_kind::place) {
                 exec_report r = report_of(request.order, exec_kind::reject);
                 r.reason = reject_reason::held_back;
@@ -255,7 +264,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             }
             return;
         }
-        pending_request& p = slot(request.request_id);
+        pending_request& p = *claim_slot(request.request_id);
         p.kind = request.kind;
         p.order = request.order;
         if (request.kind == request_kind::place) {
@@ -279,10 +288,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
     }
 
-    [[nodiscard]] pending_request& slot(std::uint64_t id) noexcept {
-        pending_request& p = pending[id % pending_slots];
-        p = pending_request{};
-        p.request_id = id;
+    /// A cleared slot for request `id`; nullptr when every slot waits for an answer (counted).
+    [[nodiscard]] pending_request* claim_slot(std::uint64_t id) noexcept {
+        pending_request* const p = pending.claim(id);
+        if (p == nullptr) {
+            counters.request_table_full.fetch_add(1, std::memory_order_relaxed);
+            return nullptr;
+        }
+        ++claimed_since_scan;
         return p;
     }
 
@@ -331,17 +344,21 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void scan(std::int64_t now_ms) {
         check_kills(now_ms);
+        waiting_at_scan = 0;
+        claimed_since_scan = 0;
         for (pending_request& p : pending) {
+            waiting_at_scan += p.active ? 1 : 0;
             if (p.active && p.retry_at_ms != 0 && now_ms >= p.retry_at_ms) {
                 p.retry_at_ms = 0;
                 reissue(p, now_ms);
             }
         }
         if (stream_open && now_ms >= next_keepalive_ms) {
-            next_keepalive_ms = now_ms + config.listen_key_keepalive_ms;
-            pending_request& q = slot(take_io_id());
-            q.kind = request_kind::keepalive;
-            send_own(q, futures_request_encoder::listen_key(http_method::put), now_ms);
+            if (pending_request* const q = claim_slot(take_io_id()); q != nullptr) {
+                next_keepalive_ms = now_ms + config.listen_key_keepalive_ms;
+                q->kind = request_kind::keepalive;
+                send_own(*q, futures_request_encoder::listen_key(http_method::put), now_ms);
+            }
         }
         if (heartbeat_armed && config.heartbeat_ms > 0 && now_ms >= next_heartbeat_ms) {
             next_heartbeat_ms = now_ms + config.heartbeat_ms;
@@ -407,10 +424,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     // ---- answers -----------------------------------------------------------------------------
 
     void on_response(std::uint64_t id, const net::rest_response& response) {
-        pending_request& p = pending[id % pending_slots];
-        if (!p.active || p.request_id != id) {
+        pending_request* const waiting = pending.find(id);
+        if (waiting == nullptr) {
             return; // resolved meanwhile (e.g. by a query)
         }
+        pending_request& p = *waiting;
         const std::int64_t now_ms = wall_ms();
         if (response.error != net::rest_error::none) {
             on_transport_error(p, response.error, now_ms);
@@ -518,7 +536,13 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             (void)funnel.trades_answered(order, {}, order_report_funnel::max_trade_attempts);
             return;
         }
-        pending_request& q = slot(take_io_id());
+        pending_request* const slot = claim_slot(take_io_id());
+        if (slot == nullptr) {
+            // Every slot waits (never expected): the fills as the answer told them.
+            (void)funnel.trades_answered(order, {}, order_report_funnel::max_trade_attempts);
+            return;
+        }
+        pending_request& q = *slot;
         q.kind = request_kind::trades;
         q.order = order;
         q.exchange_id = exchange_id;
@@ -730,7 +754,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     /// timestamp when it resolves a placement (else 0).
     void send_status(const order_request& order, bool for_cancel, std::int64_t now_ms,
                      std::int64_t signed_ms = 0) {
-        pending_request& q = slot(take_io_id());
+        pending_request* const slot = claim_slot(take_io_id());
+        if (slot == nullptr) {
+            return; // never: every caller frees the slot of the request it resolves first
+        }
+        pending_request& q = *slot;
         q.kind = request_kind::status;
         q.order = order;
         q.for_cancel = for_cancel;
@@ -762,9 +790,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     }
 
     void request_time(std::int64_t now_ms) {
-        pending_request& q = slot(take_io_id());
-        q.kind = request_kind::time;
-        send_own(q, {http_method::get, "/fapi/v1/time"}, now_ms);
+        pending_request* const slot = claim_slot(take_io_id());
+        if (slot == nullptr) {
+            // Every slot waits (never expected): what waits for the clock goes out as it is.
+            resync_time({}, 0, now_ms);
+            return;
+        }
+        slot->kind = request_kind::time;
+        send_own(*slot, {http_method::get, "/fapi/v1/time"}, now_ms);
     }
 
     /// Offset from GET /fapi/v1/time: serverTime against the middle of the round trip. Then the
@@ -792,10 +825,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     // ---- user-data stream --------------------------------------------------------------------
 
     void request_listen_key(std::int64_t now_ms) {
+        pending_request* const slot = claim_slot(take_io_id());
+        if (slot == nullptr) {
+            reconnect_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 100);
+            return; // every slot waits (never expected): asked again later
+        }
         key_requested = true;
-        pending_request& q = slot(take_io_id());
-        q.kind = request_kind::listen_key;
-        send_own(q, futures_request_encoder::listen_key(http_method::post), now_ms);
+        slot->kind = request_kind::listen_key;
+        send_own(*slot, futures_request_encoder::listen_key(http_method::post), now_ms);
     }
 
     void on_listen_key_answer(pending_request& p, std::string_view body, const api_answer& answer,
@@ -1009,7 +1046,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         ++reconcile_generation;
         reconcile_steps = 1;
         positions_asked = false;
-        pending_request& q = slot(take_io_id());
+        pending_request* const slot = claim_slot(take_io_id());
+        if (slot == nullptr) {
+            return; // every slot waits (never expected): no new order until a reconciliation
+        }
+        pending_request& q = *slot;
         q.kind = request_kind::open_orders;
         q.order.symbol = all_symbols;
         q.generation = reconcile_generation;
@@ -1075,7 +1116,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 counters.foreign_orders.fetch_add(1, std::memory_order_relaxed);
                 continue;
             }
-            pending_request& q = slot(take_io_id());
+            pending_request* const slot = claim_slot(take_io_id());
+            if (slot == nullptr) {
+                continue; // every slot waits: the next reconciliation cancels it
+            }
+            pending_request& q = *slot;
             q.kind = request_kind::reconcile_cancel;
             q.order.symbol = o.symbol;
             q.generation = reconcile_generation;
@@ -1100,9 +1145,13 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
         if (!positions_asked) {
             // Positions and wallets, before the first order.
+            pending_request* const slot = claim_slot(take_io_id());
+            if (slot == nullptr) {
+                return; // every slot waits (never expected): no new order until a reconciliation
+            }
             positions_asked = true;
             reconcile_steps += 1;
-            pending_request& q = slot(take_io_id());
+            pending_request& q = *slot;
             q.kind = request_kind::account;
             q.order.symbol = all_symbols;
             q.generation = reconcile_generation;
@@ -1118,7 +1167,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     }
 
     void send_heartbeat(std::uint32_t symbol, std::int64_t now_ms) {
-        pending_request& q = slot(take_io_id());
+        pending_request* const slot = claim_slot(take_io_id());
+        if (slot == nullptr) {
+            return; // every slot waits (never expected): the next heartbeat renews the countdown
+        }
+        pending_request& q = *slot;
         q.kind = request_kind::heartbeat;
         q.order.symbol = symbol;
         send_own(q,
@@ -1134,7 +1187,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return; // a 429 or 418 lasts: nothing may go out, the kill waits for it
         }
         kills.check_due(now_ms, [&](std::uint32_t symbol, std::uint32_t epoch) {
-            pending_request& q = slot(take_io_id());
+            pending_request* const slot = claim_slot(take_io_id());
+            if (slot == nullptr) {
+                return false; // every slot waits: asked again a check delay later
+            }
+            pending_request& q = *slot;
             q.kind = request_kind::kill_check;
             q.order.symbol = symbol;
             q.kill_epoch = epoch;
@@ -1155,7 +1212,12 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 now_ms, counters) != kill_confirmation::outcome::send_again) {
             return;
         }
-        pending_request& q = slot(take_io_id());
+        pending_request* const slot = claim_slot(take_io_id());
+        if (slot == nullptr) {
+            kills.resent(p.order.symbol, false); // the query at check time decides again
+            return;
+        }
+        pending_request& q = *slot;
         q.kind = request_kind::cancel_all;
         q.order.symbol = p.order.symbol;
         q.kill_epoch = p.kill_epoch;
@@ -1276,7 +1338,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     std::unique_ptr<net::rest_client> rest;
     std::shared_ptr<net::detail::ws_connection> stream;
     std::string listen_key;
-    std::array<pending_request, pending_slots> pending{};
+    request_slots<pending_request, pending_slots> pending;
+    std::size_t waiting_at_scan = 0;    ///< Slots waiting at the last scan.
+    std::size_t claimed_since_scan = 0; ///< Slots claimed since.
     std::array<char, max_request_bytes> io_buffer{};
     bool stream_open = false;
     bool key_requested = false;

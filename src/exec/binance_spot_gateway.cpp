@@ -15,6 +15,7 @@
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_spot_requests.hpp"
 #include "quoter/exec/binance_user_data.hpp"
+#include "quoter/exec/request_slots.hpp"
 #include "quoter/net/io_loop.hpp"
 #include "quoter/net/url.hpp"
 
@@ -93,6 +94,9 @@ struct pending_request {
 constexpr std::size_t request_ring = 256;
 constexpr std::size_t report_ring = 1024;
 constexpr std::size_t pending_slots = 1024;
+/// Slots the core's requests may not take: the I/O thread's own requests (the queries that
+/// resolve the core's requests, kill checks, reconciliation) always find room.
+constexpr std::size_t own_request_reserve = 256;
 constexpr std::size_t written_ring = 256;
 
 std::int64_t wall_ns() noexcept {
@@ -316,10 +320,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         } else if (answer.outcome == answer_outcome::banned) {
             counters.bans.fetch_add(1, std::memory_order_relaxed);
         }
-        pending_request& p = pending[answer.request_id % pending_slots];
-        if (!p.active || p.request_id != answer.request_id) {
+        pending_request* const waiting = pending.find(answer.request_id);
+        if (waiting == nullptr) {
             return; // an answer to a request already resolved (e.g. after a query)
         }
+        pending_request& p = *waiting;
         if (p.kind == request_kind::time) {
             resync_time(payload, now_ms);
             p.active = false;
@@ -612,7 +617,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             (void)funnel.trades_answered(order, {}, order_report_funnel::max_trade_attempts);
             return;
         }
-        pending_request& q = fresh_request(request_kind::trades);
+        pending_request* const slot = fresh_request(request_kind::trades);
+        if (slot == nullptr) {
+            // Every slot waits (never expected): the fills as the answer told them.
+            (void)funnel.trades_answered(order, {}, order_report_funnel::max_trade_attempts);
+            return;
+        }
+        pending_request& q = *slot;
         const std::uint64_t id = q.request_id;
         q.order = order;
         q.exchange_id = exchange_id;
@@ -776,7 +787,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return; // a 429 or 418 lasts, or no connection: the kill waits for it
         }
         kills.check_due(now_ms, [&](std::uint32_t symbol, std::uint32_t epoch) {
-            pending_request& q = fresh_request(request_kind::kill_check);
+            pending_request* const slot = fresh_request(request_kind::kill_check);
+            if (slot == nullptr) {
+                return false; // every slot waits: asked again a check delay later
+            }
+            pending_request& q = *slot;
             const std::uint64_t id = q.request_id;
             q.order.symbol = symbol;
             q.kill_epoch = epoch;
@@ -799,7 +814,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 now_ms, counters) != kill_confirmation::outcome::send_again) {
             return;
         }
-        pending_request& q = fresh_request(request_kind::cancel_all);
+        pending_request* const slot = fresh_request(request_kind::cancel_all);
+        if (slot == nullptr) {
+            kills.resent(p.order.symbol, false); // the query at check time decides again
+            return;
+        }
+        pending_request& q = *slot;
         const std::uint64_t id = q.request_id;
         q.order.symbol = p.order.symbol;
         q.kill_epoch = p.kill_epoch;
@@ -842,15 +862,25 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (++reconcile_retries <= config.reconcile_max_retries) {
             return true;
         }
+        abandon_reconcile();
+        return false;
+    }
+
+    /// No new order is taken until a reconnect reconciles (counted once).
+    void abandon_reconcile() {
         if (!reconcile_abandoned) {
             reconcile_abandoned = true;
             counters.reconcile_gave_up.fetch_add(1, std::memory_order_relaxed);
         }
-        return false;
     }
 
     void send_reconcile_query(request_kind kind, std::uint32_t symbol, std::int64_t now_ms) {
-        pending_request& q = fresh_request(kind);
+        pending_request* const slot = fresh_request(kind);
+        if (slot == nullptr) {
+            abandon_reconcile(); // every slot waits (never expected)
+            return;
+        }
+        pending_request& q = *slot;
         const std::uint64_t id = q.request_id;
         q.generation = reconcile_generation;
         q.order.symbol = symbol;
@@ -900,7 +930,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 counters.foreign_orders.fetch_add(1, std::memory_order_relaxed);
                 continue;
             }
-            pending_request& q = fresh_request(request_kind::reconcile_cancel);
+            pending_request* const slot = fresh_request(request_kind::reconcile_cancel);
+            if (slot == nullptr) {
+                continue; // every slot waits: the next reconciliation cancels it
+            }
+            pending_request& q = *slot;
             const std::uint64_t id = q.request_id;
             q.generation = reconcile_generation;
             q.order.symbol = o.symbol;
@@ -1096,18 +1130,25 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         return id;
     }
 
-    /// A cleared pending slot for a request the I/O thread writes itself, with a new id.
-    [[nodiscard]] pending_request& fresh_request(request_kind kind) noexcept {
-        const std::uint64_t id = take_io_id();
-        pending_request& q = pending[id % pending_slots];
-        q = pending_request{};
-        q.request_id = id;
-        q.kind = kind;
+    /// A cleared pending slot for a request the I/O thread writes itself, with a new id;
+    /// nullptr when every slot waits for an answer (counted).
+    [[nodiscard]] pending_request* fresh_request(request_kind kind) noexcept {
+        pending_request* const q = pending.claim(take_io_id());
+        if (q == nullptr) {
+            counters.request_table_full.fetch_add(1, std::memory_order_relaxed);
+            return nullptr;
+        }
+        ++claimed_since_scan;
+        q->kind = kind;
         return q;
     }
 
     void subscribe_user_data(std::int64_t now_ms) {
-        pending_request& q = fresh_request(request_kind::subscribe);
+        pending_request* const slot = fresh_request(request_kind::subscribe);
+        if (slot == nullptr) {
+            return; // every slot waits (never expected): the reconciliation gives up too
+        }
+        pending_request& q = *slot;
         const std::uint64_t id = q.request_id;
         const std::string_view text =
             session_auth ? io_encoder.session_user_data_subscribe(io_buffer, id)
@@ -1117,7 +1158,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     /// session.logon, first on every connection of an Ed25519 key.
     void send_logon(std::int64_t now_ms) {
-        pending_request& q = fresh_request(request_kind::logon);
+        pending_request* const slot = fresh_request(request_kind::logon);
+        if (slot == nullptr) {
+            // Every slot waits (never expected): the connection stays unauthenticated.
+            counters.logon_failures.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        pending_request& q = *slot;
         const std::uint64_t id = q.request_id;
         send_own(io_encoder.session_logon(io_buffer, id, logon_signer, now_ms + offset_ms.load()),
                  q, now_ms);
@@ -1132,13 +1179,18 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             // killed.
             kills.end(request.order.symbol);
         }
-        const bool admitted =
-            is_open && limiter.try_send(class_of(request.kind), weight_of(request.kind),
-                                        now_ms * core::ns_per_ms) == admit_result::ok;
+        // At most this many slots wait (counted at the last scan, plus every one claimed since),
+        // so the slot claimed below is free and the I/O thread's own requests find room.
+        const bool has_slot =
+            waiting_at_scan + claimed_since_scan < pending_slots - own_request_reserve;
+        const bool admitted = is_open && has_slot &&
+                              limiter.try_send(class_of(request.kind), weight_of(request.kind),
+                                               now_ms * core::ns_per_ms) == admit_result::ok;
         if (!admitted) {
             // Never left the process: the venue cannot have it.
             if (is_open) {
-                counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
+                (has_slot ? counters.rate_limited : counters.request_table_full)
+                    .fetch_add(1, std::memory_order_relaxed);
             }
             if (request.kind == request_kind::replace) {
                 // Neither half left: the old order rests as it was.
@@ -1164,9 +1216,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             }
             return;
         }
-        pending_request& p = pending[request.request_id % pending_slots];
-        p = pending_request{};
-        p.request_id = request.request_id;
+        pending_request& p = *pending.claim(request.request_id);
+        ++claimed_since_scan;
         p.kind = request.kind;
         p.active = true;
         p.sent_ms = now_ms;
@@ -1217,6 +1268,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         const order_request order = p.order;
         const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
         p.active = false;
+        // p's own slot takes the first query; a replace queries two orders.
+        if (p.kind == request_kind::replace && !pending.has_free(2)) {
+            counters.request_table_full.fetch_add(1, std::memory_order_relaxed);
+            p.active = true;
+            p.requery_at_ms = now_ms + config.request_timeout_ms;
+            return;
+        }
         if (p.kind == request_kind::replace) {
             send_status(replaced_order(p), true, false, p.generation, now_ms);
         }
@@ -1227,7 +1285,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     /// signed_ms: the placement request's timestamp when it resolves a placement (else 0).
     void send_status(const order_request& order, bool for_cancel, bool step,
                      std::uint32_t generation, std::int64_t now_ms, std::int64_t signed_ms = 0) {
-        pending_request& q = fresh_request(request_kind::status);
+        pending_request* const slot = fresh_request(request_kind::status);
+        if (slot == nullptr) {
+            return; // never: every caller frees the slot of the request it resolves first
+        }
+        pending_request& q = *slot;
         const std::uint64_t id = q.request_id;
         q.order = order;
         q.for_cancel = for_cancel;
@@ -1256,8 +1318,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (time_in_flight) {
             return; // its answer resends every request waiting for it
         }
+        pending_request* const slot = fresh_request(request_kind::time);
+        if (slot == nullptr) {
+            resend_after_resync(now_ms); // with the clock as it is: their timeouts resolve them
+            return;
+        }
         time_in_flight = true;
-        pending_request& q = fresh_request(request_kind::time);
+        pending_request& q = *slot;
         const std::uint64_t id = q.request_id;
         char buffer[64];
         auto [end, ec] = std::to_chars(buffer, buffer + 32, id);
@@ -1288,7 +1355,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         check_kills(now_ms);
         bool silent = false;
         bool restart = false;
+        waiting_at_scan = 0;
+        claimed_since_scan = 0;
         for (pending_request& p : pending) {
+            waiting_at_scan += p.active ? 1 : 0;
             if (p.active && p.held) {
                 retry_held(p, now_ms);
                 continue;
@@ -1466,7 +1536,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     net::io_loop loop;
     std::shared_ptr<net::detail::ws_connection> connection;
     bool socket_open = false; ///< The WebSocket is up (logged on or not).
-    std::array<pending_request, pending_slots> pending{};
+    request_slots<pending_request, pending_slots> pending;
+    std::size_t waiting_at_scan = 0;    ///< Slots waiting at the last timeout scan.
+    std::size_t claimed_since_scan = 0; ///< Slots claimed since.
     std::array<char, max_request_bytes> io_buffer{};
     std::int64_t reconnect_at_ms = 0;
     std::int64_t last_scan_ms = 0;

@@ -485,6 +485,52 @@ TEST_CASE("futures gateway: an answer lost after the venue executed is unknown, 
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a placement whose answer is delayed keeps its request slot while "
+          "more than the table's worth of later requests come and go: its late ack is reported",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.request_timeout_ms = 10'000; // the ack comes before: no query resolves it
+    started_futures_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
+    // The stream goes quiet without a word: only the answer can tell.
+    REQUIRE(control.get("/control/listen_key_lose").find("true") != std::string::npos);
+
+    REQUIRE(control.get("/control/futures_order_delay?ms=5000&count=1").find("true") !=
+            std::string::npos);
+    const auto placed = std::chrono::steady_clock::now();
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    // Cancels of orders that never existed, each answered -2011: their request ids run past
+    // the placement's id plus the table's size (1,024 slots, the core's ids odd).
+    constexpr std::uint64_t later_requests = 600;
+    for (std::uint64_t n = 0; n < later_requests; ++n) {
+        REQUIRE(poll_until(
+            gateway,
+            [&] {
+                return gateway.cancel(0, exec::client_order_id{1'000 + n}, wall_ns()) ==
+                       exec::gateway_error::none;
+            },
+            5s));
+    }
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancel_reject) == later_requests; },
+        10s));
+    // The placement was still waiting for its answer all that time.
+    REQUIRE(std::chrono::steady_clock::now() - placed < 5'000ms);
+    CHECK(sink.count(exec::exec_kind::ack, 1) == 0);
+
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    CHECK(sink.count(exec::exec_kind::unknown, 1) == 0);
+    CHECK(gateway.counters().request_table_full.load() == 0);
+    CHECK(control.stat("futures_answers_delayed") == 1);
+    CHECK(control.stat("futures_orders_placed") == 1);
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: a placement answered 503 -1007 that reaches the matching engine "
           "late: -2013 while its recvWindow is open is not final, and its fill is reported",
           "[binance_futures_gateway][tsan]") {

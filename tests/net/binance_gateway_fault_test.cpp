@@ -430,6 +430,50 @@ TEST_CASE("a delayed answer: past the timeout the order is unknown and resolved 
     gateway.stop();
 }
 
+TEST_CASE("a placement whose answer is delayed keeps its request slot while more than the "
+          "table's worth of later requests come and go: its late ack is still reported",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.request_timeout_ms = 8'000; // the ack comes before: no query resolves it
+        config.user_data_stream = false;   // only the answer can tell
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready(false));
+
+    venue.fault("/control/order_delay?ms=3000&count=1");
+    const auto placed = std::chrono::steady_clock::now();
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    // Cancels of orders that never existed, each answered -2011 at once: their request ids run
+    // past the placement's id plus the table's size (1,024 slots, the core's ids odd).
+    constexpr std::uint64_t later_requests = 600;
+    for (std::uint64_t n = 0; n < later_requests; ++n) {
+        REQUIRE(poll_until(
+            gateway,
+            [&] {
+                return gateway.cancel(0, exec::client_order_id{1'000 + n}, wall_ns()) ==
+                       exec::gateway_error::none;
+            },
+            5s));
+    }
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancel_reject) == later_requests; },
+        10s));
+    // The placement was still waiting for its answer all that time.
+    REQUIRE(std::chrono::steady_clock::now() - placed < 3'000ms);
+    CHECK(sink.count(exec::exec_kind::ack, 1) == 0);
+
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    CHECK(sink.count(exec::exec_kind::unknown, 1) == 0);
+    CHECK(gateway.counters().timeouts.load() == 0);
+    CHECK(gateway.counters().request_table_full.load() == 0);
+    CHECK(venue.stat("answers_delayed") == 1);
+    check_agreement(venue, sink, 0);
+    gateway.stop();
+}
+
 TEST_CASE("an order answered 503 -1007 that reaches the matching engine late: the query's -2013 "
           "while its recvWindow is open is asked again, and the fill is reported",
           "[binance_gateway][faults][tsan]") {

@@ -523,6 +523,10 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
             --fail_after_execute_;
             ++stats_.failed_after_execute;
             return unknown_status();
+        } else if (answer.status == 200 && delay_place_answers_ > 0) {
+            --delay_place_answers_;
+            ++stats_.answers_delayed;
+            answer.delay_ms = place_answer_delay_ms_;
         }
         return answer;
     }

@@ -65,6 +65,7 @@ struct futures_api_stats {
     std::uint64_t countdown_cancels = 0; ///< Orders cancelled because a countdown ran out.
     std::uint64_t silenced = 0;          ///< Requests swallowed by the silence fault.
     std::uint64_t answers_dropped = 0;
+    std::uint64_t answers_delayed = 0; ///< Placement answers held back by the delay fault.
     std::uint64_t failed_after_execute = 0;
     std::uint64_t cancel_alls_lost = 0; ///< Cancel-alls the lose fault swallowed.
     std::uint64_t orders_late = 0;      ///< Placements held by the late-execution fault.
@@ -88,6 +89,8 @@ struct futures_answer {
     int status = 200;
     std::string body;
     bool withheld = false;
+    /// Sent this many ms late (the delay fault); 0: at once.
+    std::int64_t delay_ms = 0;
     /// 429 / 418: seconds until the client may send again (the Retry-After header); 0: none.
     std::int64_t retry_after_s = 0;
     /// The venue's counts after the request (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S,
@@ -136,6 +139,11 @@ public:
     [[nodiscard]] std::int64_t silent_until() const { return silent_until_ms_; }
     /// Fault: the next `count` order placements execute without an answer.
     void drop_place_answers(std::uint32_t count) { drop_place_answers_ = count; }
+    /// Fault: the next `count` order placements execute at once; their answers leave `ms` later.
+    void delay_place_answers(std::uint32_t count, std::int64_t ms) {
+        delay_place_answers_ = count;
+        place_answer_delay_ms_ = ms;
+    }
     /// Fault: the next `count` order placements execute, then answer 503 -1006.
     void fail_after_execute(std::uint32_t count) { fail_after_execute_ = count; }
     /// Fault: the next `count` DELETE /fapi/v1/allOpenOrders are not executed and answer 503
@@ -242,6 +250,8 @@ private:
     std::vector<std::string> expired_keys_;
     std::int64_t silent_until_ms_ = 0;
     std::uint32_t drop_place_answers_ = 0;
+    std::uint32_t delay_place_answers_ = 0;
+    std::int64_t place_answer_delay_ms_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     std::uint32_t lose_cancel_alls_ = 0;
     /// A placement held by the late-execution fault: its query and body as sent, and when it

@@ -198,6 +198,13 @@ struct server_core : std::enable_shared_from_this<server_core> {
     /// Futures requests left unanswered (silence, dropped answers) until then: dropping the
     /// responder closes the connection.
     std::vector<std::pair<std::int64_t, responder>> withheld;
+    /// Futures answers the delay fault holds until their time (ms).
+    struct delayed_answer {
+        std::int64_t due_ms = 0;
+        responder respond;
+        response_type response;
+    };
+    std::vector<delayed_answer> delayed;
     std::uint64_t next_session_id = 1;
     std::int64_t stall_until_ns = 0;
     bool stall_active = false;
@@ -364,6 +371,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
             response.set("X-MBX-ORDER-COUNT-10S", std::to_string(answer.order_count_10s));
             response.set("X-MBX-ORDER-COUNT-1M", std::to_string(answer.order_count_1m));
         }
+        if (answer.delay_ms > 0) {
+            delayed.push_back({wall_ms() + answer.delay_ms, respond, std::move(response)});
+            return;
+        }
         respond(std::move(response));
     }
 
@@ -492,6 +503,13 @@ struct server_core : std::enable_shared_from_this<server_core> {
         futures.tick(now / ms);
         flush_futures_events();
         std::erase_if(withheld, [&](const auto& held) { return now / ms >= held.first; });
+        std::erase_if(delayed, [&](delayed_answer& held) {
+            if (now / ms < held.due_ms) {
+                return false;
+            }
+            held.respond(std::move(held.response));
+            return true;
+        });
         if (stall_active && now >= stall_until_ns) {
             stall_active = false;
             for (const auto& session : std::vector(sessions)) {
@@ -761,6 +779,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_account_reads", futures.stats().account_reads);
         add("futures_trade_lists", futures.stats().trade_lists);
         add("futures_answers_dropped", futures.stats().answers_dropped);
+        add("futures_answers_delayed", futures.stats().answers_delayed);
         add("futures_orders_late", futures.stats().orders_late);
         add("futures_late_orders_expired", futures.stats().late_orders_expired);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
@@ -924,6 +943,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "futures_order_drop") {
             futures.drop_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
+        } else if (action == "futures_order_delay") {
+            futures.delay_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
+                                        param_int(params, "ms", 1'000));
             ok();
         } else if (action == "futures_order_late") {
             futures.execute_late(static_cast<std::uint32_t>(param_int(params, "count", 1)),
@@ -1396,6 +1419,7 @@ void venue_server::shutdown() {
     core.acceptor.close(ignored);
     core.housekeeping.cancel();
     core.withheld.clear(); // they hold their sessions, which hold the core
+    core.delayed.clear();
     for (const auto& session : std::vector(core.sessions)) {
         session->drop();
     }

@@ -95,6 +95,8 @@ struct live_gateway_stats {
     std::uint64_t rate_limited = 0;  ///< Requests the rate limiter held back (never sent).
     std::uint64_t backoffs = 0;      ///< 429 answers.
     std::uint64_t bans = 0;          ///< 418 answers.
+    /// Requests not sent: every slot of the gateway's request table waited for an answer.
+    std::uint64_t request_table_full = 0;
 };
 
 /// A snapshot of the session, handed to the status callback and returned at the end.

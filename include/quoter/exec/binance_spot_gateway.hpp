@@ -218,6 +218,10 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> logon_failures{0};
     /// order.cancelReplace requests sent (replacements in one request).
     std::atomic<std::uint64_t> replaces_sent{0};
+    /// Requests not sent because every slot of the request table still waits for an answer
+    /// (new orders rejected held back, cancels refused, queries asked again later). Never
+    /// expected: the venue has left that many requests unanswered.
+    std::atomic<std::uint64_t> request_table_full{0};
 };
 
 class binance_spot_gateway final : public order_gateway {
