@@ -29,6 +29,7 @@
 #include <limits>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include <unistd.h>
 
@@ -227,7 +228,11 @@ int run_sim_command(const sim_run_command& command) {
         }
     }
     // Operations services of [ops], [http], [alerts] and [state], as a paper session has them:
-    // the instance lock and the state file before anything trades.
+    // the instance lock and a state file per symbol before anything trades.
+    std::vector<core::symbol_spec> specs;
+    for (const auto& symbol : symbols) {
+        specs.push_back(symbol.spec);
+    }
     auto opened = engine::session_services::open(
         {.ops = config.ops,
          .mode_name = "sim",
@@ -239,7 +244,7 @@ int run_sim_command(const sim_run_command& command) {
                  std::fflush(stderr);
              },
          .alerts_to_stderr = false},
-        symbols.front().spec, 0);
+        specs, 0);
     if (!opened) {
         std::fprintf(stderr, "quoter run --mode sim: %s\n", opened.error().c_str());
         return exit_failed;
@@ -267,8 +272,12 @@ int run_sim_command(const sim_run_command& command) {
     }
     // The synthetic market starts afresh; a kill latched before a restart stays latched.
     services.restore_kill(sim_run->loop(), sim_run->now());
+    std::vector<engine::core_loop*> loops;
+    for (std::size_t i = 0; i < sim_run->symbol_count(); ++i) {
+        loops.push_back(&sim_run->loop(i));
+    }
     if (const std::string failed =
-            services.start(sim_run->loop(), &channel, sim_feed(*sim_run), sim_venue(*sim_run));
+            services.start(loops, &channel, sim_feed(*sim_run), sim_venue(*sim_run));
         !failed.empty()) {
         std::fprintf(stderr, "quoter run --mode sim: %s\n", failed.c_str());
         return exit_failed;

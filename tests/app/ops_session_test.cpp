@@ -1130,3 +1130,58 @@ TEST_CASE("run --mode sim serves /status and /metrics over HTTP, obeys a token-g
     CHECK(child.wait(std::chrono::seconds(30)) == 0);
     CHECK_THAT(child.out(), Catch::Contains("state killed"));
 }
+
+TEST_CASE("run --mode sim with several symbols keeps a state file per symbol, and a kill any of "
+          "them latched halts every symbol after the restart",
+          "[app][ops][sim]") {
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path state_dir = tmp.path() / "state";
+    fs::create_directories(state_dir);
+    std::string text = slurp(fs::path(QUOTER_SOURCE_DIR) / "config/sim.toml");
+    const std::string single = "symbol = \"BTCUSDT\"\n";
+    const auto at = text.find(single);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, single.size(), "symbols = [\"BTCUSDT\", \"ETHUSDT\"]\n");
+    text += "\n[symbol.BTCUSDT]\n\n[symbol.ETHUSDT]\nstep_size = \"0.0001\"\nstart_price = "
+            "3000.0\n\n[state]\ndirectory = \"" +
+            state_dir.string() + "\"\naccount = \"sim2\"\nsave_interval_ms = 50\n";
+    const fs::path config = tmp.path() / "two.toml";
+    write_file(config, text);
+    const std::vector<std::string> run{
+        "run", "--mode", "sim", "--config", config.string(), "--duration", "1", "--speed", "100"};
+
+    quoter_child first(run);
+    REQUIRE(first.wait(std::chrono::seconds(60)) == 0);
+    INFO(first.err());
+    const fs::path eth_file = state_dir / "quoter-sim2-ETHUSDT.state";
+    for (const char* symbol : {"BTCUSDT", "ETHUSDT"}) {
+        const fs::path file = state_dir / (std::string("quoter-sim2-") + symbol + ".state");
+        REQUIRE(fs::exists(file));
+        const auto loaded = quoter::ops::load_state(file.string());
+        REQUIRE(loaded.has_value());
+        CHECK(loaded->state.symbol == symbol);
+        CHECK_FALSE(loaded->state.kill_latched);
+    }
+
+    // ETHUSDT alone stopped on its own limit before the restart.
+    auto eth = quoter::ops::load_state(eth_file.string());
+    REQUIRE(eth.has_value());
+    eth->state.kill_latched = true;
+    eth->state.kill_reason = "daily_loss";
+    REQUIRE(quoter::ops::save_state(eth_file.string(), eth->state).empty());
+
+    quoter_child second(run);
+    REQUIRE(second.wait(std::chrono::seconds(60)) == 0);
+    INFO(second.err());
+    CHECK_THAT(second.err(),
+               Catch::Contains("state: ETHUSDT: kill latched before the restart (reason "
+                               "daily_loss)"));
+    CHECK_THAT(second.out(), Catch::Contains("risk: state killed"));
+    CHECK(second.out().find("state running") == std::string::npos);
+    for (const char* symbol : {"BTCUSDT", "ETHUSDT"}) {
+        const auto loaded = quoter::ops::load_state(
+            (state_dir / (std::string("quoter-sim2-") + symbol + ".state")).string());
+        REQUIRE(loaded.has_value());
+        CHECK(loaded->state.kill_latched);
+    }
+}
