@@ -610,7 +610,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         send_trades(order, exchange_id, 1, wall_ns() / core::ns_per_ms);
     }
 
-    void send_trades(const order_request& order, std::uint64_t exchange_id, std::uint32_t attempt,
+    /// order by value: the caller's may live in the slot just freed, which this claims.
+    void send_trades(order_request order, std::uint64_t exchange_id, std::uint32_t attempt,
                      std::int64_t now_ms) {
         if (exchange_id == 0) {
             // No venue order id to ask by: the fills as the answer told them.
@@ -1275,16 +1276,21 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             p.requery_at_ms = now_ms + config.request_timeout_ms;
             return;
         }
+        // Read before the first query claims a slot: it may be p's.
+        const bool step = p.reconcile_step;
+        const std::uint32_t generation = p.generation;
+        const std::int64_t signed_ms = p.signed_ms;
         if (p.kind == request_kind::replace) {
-            send_status(replaced_order(p), true, false, p.generation, now_ms);
+            send_status(replaced_order(p), true, false, generation, now_ms);
         }
-        send_status(order, for_cancel, p.reconcile_step, p.generation, now_ms, p.signed_ms);
+        send_status(order, for_cancel, step, generation, now_ms, signed_ms);
     }
 
     /// order.status of one of this run's orders; step: a reconciliation waits for it.
     /// signed_ms: the placement request's timestamp when it resolves a placement (else 0).
-    void send_status(const order_request& order, bool for_cancel, bool step,
-                     std::uint32_t generation, std::int64_t now_ms, std::int64_t signed_ms = 0) {
+    /// order by value: the caller's may live in the slot just freed, which this claims.
+    void send_status(order_request order, bool for_cancel, bool step, std::uint32_t generation,
+                     std::int64_t now_ms, std::int64_t signed_ms = 0) {
         pending_request* const slot = fresh_request(request_kind::status);
         if (slot == nullptr) {
             return; // never: every caller frees the slot of the request it resolves first
