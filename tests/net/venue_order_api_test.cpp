@@ -372,6 +372,7 @@ TEST_CASE("the venue counts request weight and new orders and refuses what goes 
     CHECK(api.stats().order_limit_answers == 1);
 
     // Four weight used (the refused order's too); six more fit the minute, the next does not.
+    // The order count's 429 is per account and earns no ban: these pass.
     for (int i = 0; i < 6; ++i) {
         const std::string answer = api.handle("{\"id\":\"t\",\"method\":\"time\"}", now_ms);
         CHECK(answer.find("\"status\":200") != std::string::npos);
@@ -389,6 +390,50 @@ TEST_CASE("the venue counts request weight and new orders and refuses what goes 
     CHECK(later.find("\"status\":200") != std::string::npos);
     CHECK(api.usage().peak_weight() == 10);
     CHECK(api.usage().peak_orders_10s() == 3);
+}
+
+TEST_CASE("a client that sends again before a request-weight 429 ends is banned",
+          "[venue_order_api]") {
+    venue::market_state market;
+    market.limits.spot_weight_per_minute = 3;
+    market.limits.enforced = true;
+    market.limits.ban_ms = 5'000;
+    venue::order_api api{market, venue::order_api_options{}};
+    const std::string time = "{\"id\":\"t\",\"method\":\"time\"}";
+    const std::int64_t minute_end = now_ms - now_ms % 60'000 + 60'000;
+    const std::int64_t start = minute_end - 2'000; // two seconds before the window ends
+    for (int i = 0; i < 3; ++i) {
+        CHECK(api.handle(time, start).find("\"status\":200") != std::string::npos);
+    }
+    const std::string limited = api.handle(time, start);
+    CHECK(limited.find("\"status\":429") != std::string::npos);
+    CHECK(limited.find("\"retryAfter\":" + std::to_string(minute_end)) != std::string::npos);
+    CHECK(api.stats().answers_418 == 0);
+
+    // Did not back off: banned for ban_ms from this request, past the window's end.
+    const std::string banned = api.handle(time, start + 1'000);
+    CHECK(banned.find("\"status\":418") != std::string::npos);
+    CHECK(banned.find("\"retryAfter\":" + std::to_string(start + 6'000)) != std::string::npos);
+    CHECK(api.stats().requests_in_backoff == 1);
+    CHECK(api.handle(time, minute_end + 1'000).find("\"status\":418") != std::string::npos);
+    CHECK(api.stats().answers_418 == 2);
+    // The ban over: a new window, counted from zero.
+    CHECK(api.handle(time, start + 6'000).find("\"status\":200") != std::string::npos);
+    CHECK(api.stats().requests_in_backoff == 1);
+}
+
+TEST_CASE("a client that waits out a request-weight 429 is not banned", "[venue_order_api]") {
+    venue::market_state market;
+    market.limits.spot_weight_per_minute = 1;
+    market.limits.enforced = true;
+    venue::order_api api{market, venue::order_api_options{}};
+    const std::string time = "{\"id\":\"t\",\"method\":\"time\"}";
+    const std::int64_t minute_end = now_ms - now_ms % 60'000 + 60'000;
+    CHECK(api.handle(time, now_ms).find("\"status\":200") != std::string::npos);
+    CHECK(api.handle(time, now_ms).find("\"status\":429") != std::string::npos);
+    CHECK(api.handle(time, minute_end).find("\"status\":200") != std::string::npos);
+    CHECK(api.stats().answers_418 == 0);
+    CHECK(api.stats().requests_in_backoff == 0);
 }
 
 TEST_CASE("without enforcement the venue counts but refuses nothing", "[venue_order_api]") {

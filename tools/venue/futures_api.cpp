@@ -352,6 +352,7 @@ futures_answer futures_api::handle(std::string_view method, std::string_view pat
     futures_answer out = [&] {
         if (usage.code == -1003) {
             ++stats_.weight_limit_answers;
+            limits_.told_to_back_off(usage.until_ms, market_.limits.ban_ms);
             return error(429, -1003,
                          "Too many requests; current limit is " + std::to_string(usage.limit) +
                              " requests per minute. Please use the websocket for live updates "

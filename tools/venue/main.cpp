@@ -158,6 +158,11 @@ int main(int argc, char** argv) {
                    "USD-M futures new orders per minute")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_option("--ban-ms", limits.ban_ms,
+                   "How long a client that sends again before the end of a request-weight 429 "
+                   "is banned (418 to every request), ms")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     app.add_flag("--enforce-limits", limits.enforced,
                  "Refuse requests over the limits (429 -1003 / -1015); without it, and without "
                  "any limit flag, requests are counted and reported only");

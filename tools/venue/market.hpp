@@ -78,6 +78,9 @@ struct venue_limits {
     /// may send more than Binance's limits allow (--enforce-limits, or any limit flag, turns it
     /// on).
     bool enforced = false;
+    /// A client that sends again before the end of a request-weight 429 (-1003) is banned this
+    /// long: 418 to every request (Binance bans for 2 minutes to 3 days).
+    std::int64_t ban_ms = 120'000;
 };
 
 class market_state {

@@ -603,6 +603,7 @@ std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms
     usage_report_ = new_order ? usage_report::weight_and_orders : usage_report::weight;
     if (usage.code == -1003) {
         ++stats_.weight_limit_answers;
+        limits_.told_to_back_off(usage.until_ms, market_.limits.ban_ms);
         return "{\"id\":" + parsed.id +
                ",\"status\":429,\"error\":{\"code\":-1003,\"msg\":\"Too much request weight "
                "used; current limit is " +

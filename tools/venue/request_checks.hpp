@@ -44,6 +44,15 @@ struct rate_limit_windows {
         int status = 0;            ///< 0: pass; 429 or 418: answer that, do not execute.
         std::int64_t until_ms = 0; ///< End of the window the answer names.
     };
+    /// A 429 -1003 of the venue's own request-weight count, its window full until until_ms: a
+    /// request before then earns a ban of ban_ms, as one after the fault's 429 does. (Binance
+    /// bans an IP that does not back off after 429s; the order-count 429s, -1015, are per
+    /// account and earn no ban.)
+    void told_to_back_off(std::int64_t until_ms, std::int64_t ban_for_ms) {
+        limited_until_ms = until_ms;
+        answered_429 = true;
+        ban_ms = ban_for_ms;
+    }
     /// The verdict on a request at venue_ms; counts 429s, 418s and requests made in a backoff.
     verdict check(std::int64_t venue_ms, std::uint64_t& answers_429, std::uint64_t& answers_418,
                   std::uint64_t& requests_in_backoff);
