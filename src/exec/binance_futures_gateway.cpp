@@ -353,11 +353,20 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 reissue(p, now_ms);
             }
         }
+        pending.settle();
+        if (reconcile_at_ms != 0 && now_ms >= reconcile_at_ms) {
+            reconcile_at_ms = 0;
+            if (stream_open) {
+                start_reconcile(now_ms);
+            }
+        }
         if (stream_open && now_ms >= next_keepalive_ms) {
             if (pending_request* const q = claim_slot(take_io_id()); q != nullptr) {
                 next_keepalive_ms = now_ms + config.listen_key_keepalive_ms;
                 q->kind = request_kind::keepalive;
                 send_own(*q, futures_request_encoder::listen_key(http_method::put), now_ms);
+            } else {
+                next_keepalive_ms = now_ms + 1'000; // every slot waits: tried again in a second
             }
         }
         if (heartbeat_armed && config.heartbeat_ms > 0 && now_ms >= next_heartbeat_ms) {
@@ -1043,18 +1052,30 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void start_reconcile(std::int64_t now_ms) {
         ready.store(false, std::memory_order_release);
+        reconcile_at_ms = 0;
         ++reconcile_generation;
         reconcile_steps = 1;
         positions_asked = false;
         pending_request* const slot = claim_slot(take_io_id());
         if (slot == nullptr) {
-            return; // every slot waits (never expected): no new order until a reconciliation
+            reconcile_again_later(now_ms);
+            return;
         }
         pending_request& q = *slot;
         q.kind = request_kind::open_orders;
         q.order.symbol = all_symbols;
         q.generation = reconcile_generation;
         send_reconcile_query(q, now_ms);
+    }
+
+    /// Every slot waits (never expected): this reconciliation is void (its answers no longer
+    /// count), no new order is taken, and a new one starts after the reconnect delay.
+    void reconcile_again_later(std::int64_t now_ms) {
+        ready.store(false, std::memory_order_release);
+        ++reconcile_generation;
+        reconcile_steps = 0;
+        counters.reconcile_failures.fetch_add(1, std::memory_order_relaxed);
+        reconcile_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 100);
     }
 
     void send_reconcile_query(pending_request& q, std::int64_t now_ms) {
@@ -1118,7 +1139,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             }
             pending_request* const slot = claim_slot(take_io_id());
             if (slot == nullptr) {
-                continue; // every slot waits: the next reconciliation cancels it
+                reconcile_again_later(now_ms); // nothing is taken while it rests
+                return;
             }
             pending_request& q = *slot;
             q.kind = request_kind::reconcile_cancel;
@@ -1147,7 +1169,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             // Positions and wallets, before the first order.
             pending_request* const slot = claim_slot(take_io_id());
             if (slot == nullptr) {
-                return; // every slot waits (never expected): no new order until a reconciliation
+                reconcile_again_later(now_ms);
+                return;
             }
             positions_asked = true;
             reconcile_steps += 1;
@@ -1204,28 +1227,31 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     }
 
     void on_kill_check_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        // Copied first: the cancel-all below may claim p's slot, which clears it.
+        const std::uint32_t symbol = p.order.symbol;
+        const std::uint32_t epoch = p.kill_epoch;
         p.active = false;
         const bool ok = answer.outcome == answer_outcome::ok;
         if (kills.answered(
-                p.order.symbol, p.kill_epoch, ok,
+                symbol, epoch, ok,
                 ok && kill_must_remove(decoder.listed_orders(), ids, config.cancel_foreign_orders),
                 now_ms, counters) != kill_confirmation::outcome::send_again) {
             return;
         }
         pending_request* const slot = claim_slot(take_io_id());
         if (slot == nullptr) {
-            kills.resent(p.order.symbol, false); // the query at check time decides again
+            kills.resent(symbol, false); // the query at check time decides again
             return;
         }
         pending_request& q = *slot;
         q.kind = request_kind::cancel_all;
-        q.order.symbol = p.order.symbol;
-        q.kill_epoch = p.kill_epoch;
+        q.order.symbol = symbol;
+        q.kill_epoch = epoch;
         send_own(q,
-                 io_encoder.cancel_all(io_buffer, symbols[p.order.symbol].name().view(),
+                 io_encoder.cancel_all(io_buffer, symbols[symbol].name().view(),
                                        now_ms + offset_ms.load()),
                  now_ms);
-        kills.resent(p.order.symbol, q.active); // its answer schedules the next query
+        kills.resent(symbol, q.active); // its answer schedules the next query
     }
 
     // ---- helpers -----------------------------------------------------------------------------
@@ -1347,6 +1373,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     bool heartbeat_armed = false;
     bool positions_asked = false;
     std::uint32_t reconcile_steps = 0;
+    std::int64_t reconcile_at_ms = 0; ///< A reconciliation that could not go out starts then.
     std::uint64_t reconcile_generation = 0;
     std::int64_t reconnect_at_ms = 0;
     std::int64_t next_keepalive_ms = 0;

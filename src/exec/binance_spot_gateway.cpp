@@ -26,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace quoter::exec {
 namespace {
@@ -478,7 +479,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 // untold until the next reconciliation: asked at once; what the stream told
                 // counts once. An order not yet acknowledged is left to its placement's own
                 // resolution, which knows how long the venue may still take it.
-                send_status(gone, false, false, 0, now_ms);
+                (void)send_status(gone, false, false, 0, now_ms); // else a reconciliation tells
             }
             return;
         }
@@ -543,7 +544,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             // the cancel reached it. The stream tells, and so does this query, once.
             replace_cancel_reject(p, halves.cancel_code == -2011 ? reject_reason::unknown_order
                                                                  : reject_reason::none);
-            send_status(old, false, false, 0, now_ms);
+            (void)send_status(old, false, false, 0, now_ms); // else the stream tells
         }
         switch (halves.new_order) {
         case replace_half::success:
@@ -807,30 +808,33 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     void on_kill_check_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
+        // Copied first: the cancel-all below may claim p's slot, which clears it.
+        const std::uint32_t symbol = p.order.symbol;
+        const std::uint32_t epoch = p.kill_epoch;
         p.active = false;
         const bool ok = answer.outcome == answer_outcome::ok;
         if (kills.answered(
-                p.order.symbol, p.kill_epoch, ok,
+                symbol, epoch, ok,
                 ok && kill_must_remove(decoder.listed_orders(), ids, config.cancel_foreign_orders),
                 now_ms, counters) != kill_confirmation::outcome::send_again) {
             return;
         }
         pending_request* const slot = fresh_request(request_kind::cancel_all);
         if (slot == nullptr) {
-            kills.resent(p.order.symbol, false); // the query at check time decides again
+            kills.resent(symbol, false); // the query at check time decides again
             return;
         }
         pending_request& q = *slot;
         const std::uint64_t id = q.request_id;
-        q.order.symbol = p.order.symbol;
-        q.kill_epoch = p.kill_epoch;
+        q.order.symbol = symbol;
+        q.kill_epoch = epoch;
         const std::string_view text = io_encoder.cancel_all(
-            io_buffer, id, symbols[p.order.symbol].name().view(), now_ms + offset_ms.load());
+            io_buffer, id, symbols[symbol].name().view(), now_ms + offset_ms.load());
         send_own(text, q, now_ms);
         if (!q.active || q.held) {
             q.active = false; // not sent: the query at check time decides again
         }
-        kills.resent(p.order.symbol, q.active);
+        kills.resent(symbol, q.active);
     }
 
     // ---- reconciliation: after every connect, before new orders are taken -----------------
@@ -852,7 +856,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         // only what was not reported yet. Unacknowledged ones have their own queries.
         funnel.for_each_unfinished([&](const order_request& order) {
             ++reconcile_steps;
-            send_status(order, false, true, reconcile_generation, now_ms);
+            if (!send_status(order, false, true, reconcile_generation, now_ms)) {
+                --reconcile_steps;
+                abandon_reconcile(); // every slot waits (never expected): nothing is taken
+            }
         });
     }
 
@@ -933,7 +940,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             }
             pending_request* const slot = fresh_request(request_kind::reconcile_cancel);
             if (slot == nullptr) {
-                continue; // every slot waits: the next reconciliation cancels it
+                abandon_reconcile(); // every slot waits (never expected): nothing is taken
+                return;
             }
             pending_request& q = *slot;
             const std::uint64_t id = q.request_id;
@@ -1124,7 +1132,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         return 1;
     }
 
-    /// The I/O thread's request ids are even, the core's odd, so the two never share a slot.
+    /// The I/O thread's request ids are even, the core's odd, so the two never share an id.
     [[nodiscard]] std::uint64_t take_io_id() noexcept {
         const std::uint64_t id = next_io_id;
         next_io_id += 2;
@@ -1161,8 +1169,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     void send_logon(std::int64_t now_ms) {
         pending_request* const slot = fresh_request(request_kind::logon);
         if (slot == nullptr) {
-            // Every slot waits (never expected): the connection stays unauthenticated.
+            // Every slot waits (never expected): the next scan closes this connection, as after
+            // an unanswered logon, and a new one logs on again.
             counters.logon_failures.fetch_add(1, std::memory_order_relaxed);
+            logon_unsent = true;
             return;
         }
         pending_request& q = *slot;
@@ -1281,19 +1291,21 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         const std::uint32_t generation = p.generation;
         const std::int64_t signed_ms = p.signed_ms;
         if (p.kind == request_kind::replace) {
-            send_status(replaced_order(p), true, false, generation, now_ms);
+            (void)send_status(replaced_order(p), true, false, generation, now_ms);
         }
-        send_status(order, for_cancel, step, generation, now_ms, signed_ms);
+        (void)send_status(order, for_cancel, step, generation, now_ms, signed_ms);
     }
 
     /// order.status of one of this run's orders; step: a reconciliation waits for it.
     /// signed_ms: the placement request's timestamp when it resolves a placement (else 0).
     /// order by value: the caller's may live in the slot just freed, which this claims.
-    void send_status(order_request order, bool for_cancel, bool step, std::uint32_t generation,
+    /// False when every slot waits (never after the caller freed the slot of the request it
+    /// resolves): nothing is sent.
+    bool send_status(order_request order, bool for_cancel, bool step, std::uint32_t generation,
                      std::int64_t now_ms, std::int64_t signed_ms = 0) {
         pending_request* const slot = fresh_request(request_kind::status);
         if (slot == nullptr) {
-            return; // never: every caller frees the slot of the request it resolves first
+            return false;
         }
         pending_request& q = *slot;
         const std::uint64_t id = q.request_id;
@@ -1309,6 +1321,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             io_encoder.order_status(io_buffer, id, symbols[order.symbol].name().view(),
                                     text_id.view(), now_ms + offset_ms.load());
         send_own(text, q, now_ms);
+        return true;
     }
 
     void resend_place(pending_request& p, std::int64_t now_ms) {
@@ -1451,6 +1464,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 break;
             }
         }
+        pending.settle();
+        restart = restart || std::exchange(logon_unsent, false);
         if (restart && connection != nullptr) {
             const std::shared_ptr<net::detail::ws_connection> dead = connection;
             dead->abort(net::close_reason::stale);
@@ -1541,7 +1556,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     // I/O thread state.
     net::io_loop loop;
     std::shared_ptr<net::detail::ws_connection> connection;
-    bool socket_open = false; ///< The WebSocket is up (logged on or not).
+    bool socket_open = false;  ///< The WebSocket is up (logged on or not).
+    bool logon_unsent = false; ///< No slot for this connection's logon: it is closed.
     request_slots<pending_request, pending_slots> pending;
     std::size_t waiting_at_scan = 0;    ///< Slots waiting at the last timeout scan.
     std::size_t claimed_since_scan = 0; ///< Slots claimed since.

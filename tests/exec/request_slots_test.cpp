@@ -83,3 +83,25 @@ TEST_CASE("request slots: a full table refuses rather than overwrite", "[request
     CHECK(slots.find(9) == reused);
     CHECK(slots.find(5) == nullptr);
 }
+
+TEST_CASE("request slots: the lookup's reach shrinks back once displaced requests are answered",
+          "[request_slots]") {
+    request_slots<request, 8> slots;
+    request* first = slots.claim(6);
+    first->active = true;
+    request* second = slots.claim(14); // home 6 is taken: slot 7
+    second->active = true;
+    request* third = slots.claim(22); // slots 6 and 7 taken: wraps to slot 0
+    third->active = true;
+    CHECK(slots.longest_probe() == 2);
+    slots.settle();
+    CHECK(slots.longest_probe() == 2); // still waiting
+    third->active = false;
+    slots.settle();
+    CHECK(slots.longest_probe() == 1);
+    CHECK(slots.find(14) == second);
+    second->active = false;
+    slots.settle();
+    CHECK(slots.longest_probe() == 0);
+    CHECK(slots.find(6) == first);
+}

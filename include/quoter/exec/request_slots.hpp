@@ -3,8 +3,8 @@
 // A request id's home slot is id % Capacity. A request whose home slot is taken by one still
 // waiting goes to the next free slot after it, so a request that waits long (an answer the venue
 // delays, a placement whose outcome is unknown) is never overwritten once ids wrap round the
-// table. A lookup probes no further than the longest displacement ever used, which stays 0 while
-// fewer requests wait than the table holds ids between them.
+// table. A lookup probes no further than the longest displacement of a waiting request (settle()
+// recomputes it), which is 0 while no request had to move.
 //
 // A slot is free while its request's `active` is false: the owner clears the flag when the
 // request is resolved, and sets it when the request goes out. claim() returns nullptr when every
@@ -48,6 +48,23 @@ public:
             }
         }
         return nullptr;
+    }
+
+    /// Brings the lookup's reach back to what the waiting requests need, once the displaced
+    /// ones are answered. Costs a pass over the table only while any request was displaced.
+    void settle() noexcept {
+        if (longest_probe_ == 0) {
+            return;
+        }
+        std::size_t longest = 0;
+        for (std::size_t index = 0; index < Capacity; ++index) {
+            const Request& slot = slots_[index];
+            if (slot.active) {
+                longest =
+                    std::max(longest, (index - static_cast<std::size_t>(slot.request_id)) & mask);
+            }
+        }
+        longest_probe_ = longest;
     }
 
     /// True when at least `count` slots are free.
