@@ -127,12 +127,16 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
                       notional_to_quote(spec, order_notional_units), order, now);
     }
 
-    // Order size.
+    // Order size, in lots: 30000 lots of 0.00001 are 0.30000000000000004 as a double, which
+    // would refuse an order of exactly max_order_qty_base = 0.3. Both size checks judge an order
+    // in the arithmetic largest_order_qty sizes it with, so the largest order it allows passes.
     const double order_qty = spec.to_double(order.qty);
-    if (lim.max_order_qty_base > 0.0 && order_qty > lim.max_order_qty_base) {
+    if (lim.max_order_qty_base > 0.0 &&
+        order.qty.lots() > spec.round_qty_down(lim.max_order_qty_base).lots()) {
         return reject(reject_reason::max_order_qty, lim.max_order_qty_base, order_qty, order, now);
     }
-    const double order_notional = spec.to_double(order.price) * order_qty;
+    const double order_notional =
+        static_cast<double>(order.qty.lots()) * (spec.to_double(order.price) * spec.step_size());
     if (exceeds_pct(order_notional, account.equity, lim.order_notional_pct)) {
         return reject(reject_reason::max_order_notional,
                       pct_of(account.equity, lim.order_notional_pct), order_notional, order, now);

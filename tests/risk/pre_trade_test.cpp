@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <optional>
+
 using namespace quoter;
 using namespace quoter::risk;
 using namespace quoter::risk::testing;
@@ -109,6 +112,41 @@ TEST_CASE("largest_order_qty: the biggest order the size limits pass", "[pre_tra
     // A limit that allows less than one lot caps at zero.
     l.order_notional_pct = 0.5; // 500 < one lot at 1000
     CHECK(largest_order_qty(spec, l, core::price{1000}, 100'000.0)->lots() == 0);
+}
+
+TEST_CASE("largest_order_qty on a fractional lot: the order it sizes at max_order_qty_base "
+          "passes, one lot more does not",
+          "[pre_trade]") {
+    // 0.3 BTC is 30000 lots of 0.00001, and 30000 * 0.00001 is 0.30000000000000004 as a double:
+    // judged in doubles, the largest order the limit allows (a flatten's size) was refused.
+    const auto spec = core::symbol_spec::from_text(
+        {.name = "BTCUSDT", .tick_size = "0.01", .step_size = "0.00001", .min_notional = "5"});
+    REQUIRE(spec.has_value());
+    for (const double max_qty : {0.3, 1.5, 0.7}) {
+        risk_limits l;
+        l.order_notional_pct = 1000.0;
+        l.max_order_qty_base = max_qty;
+        rejection_recorder sink;
+        pre_trade_checker checker(l, sink);
+        const market_view market{core::price{6'000'000}, core::price{6'000'010}};
+        account_view account;
+        account.position = core::qty{200'000}; // long 2 BTC
+        account.equity = 1'000'000.0;
+        const core::price limit{5'999'998};
+        const std::optional<core::qty> cap = largest_order_qty(*spec, l, limit, account.equity);
+        REQUIRE(cap);
+        CHECK(cap->lots() == std::llround(max_qty * 1e5));
+        order_request order;
+        order.side = core::side::sell;
+        order.price = limit;
+        order.qty = *cap;
+        order.reduce_only = true;
+        order.intent = order_intent::flatten;
+        INFO("max_order_qty_base " << max_qty);
+        CHECK(checker.check(*spec, order, market, account, start) == reject_reason::none);
+        order.qty = core::qty{cap->lots() + 1};
+        CHECK(checker.check(*spec, order, market, account, start) == reject_reason::max_order_qty);
+    }
 }
 
 TEST_CASE("exchange filters: positive price, positive quantity, minimum notional", "[pre_trade]") {
