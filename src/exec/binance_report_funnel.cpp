@@ -10,18 +10,59 @@ order_report_funnel::order_report_funnel(report_funnel_output& output,
                                          std::atomic<std::uint64_t>& fills, std::size_t slots)
     : output_(&output), fills_(&fills), tracks_(std::max<std::size_t>(slots, 1)) {}
 
+namespace {
+
+/// An order's home track. Client ids keep the quote manager's slot in their low byte and its
+/// sequence above it, so the whole id is mixed: one slot's orders spread over the table instead
+/// of sharing a handful of tracks.
+std::size_t home_of(std::uint64_t id, std::size_t size) noexcept {
+    return static_cast<std::size_t>((id * 0x9e3779b97f4a7c15ULL) >> 32) % size;
+}
+
+} // namespace
+
+std::size_t order_report_funnel::index_of(std::uint64_t id) const noexcept {
+    const std::size_t size = tracks_.size();
+    if (id == 0) {
+        return size;
+    }
+    const std::size_t home = home_of(id, size);
+    for (std::size_t probe = 0; probe <= longest_probe_; ++probe) {
+        const std::size_t index = (home + probe) % size;
+        if (tracks_[index].id == id) {
+            return index;
+        }
+    }
+    return size;
+}
+
 order_report_funnel::track* order_report_funnel::find(client_order_id id) noexcept {
-    track& t = tracks_[id.value % tracks_.size()];
-    return t.id == id.value && id.value != 0 ? &t : nullptr;
+    const std::size_t index = index_of(id.value);
+    return index < tracks_.size() ? &tracks_[index] : nullptr;
 }
 
 const order_report_funnel::track* order_report_funnel::find(client_order_id id) const noexcept {
-    const track& t = tracks_[id.value % tracks_.size()];
-    return t.id == id.value && id.value != 0 ? &t : nullptr;
+    const std::size_t index = index_of(id.value);
+    return index < tracks_.size() ? &tracks_[index] : nullptr;
 }
 
 void order_report_funnel::open(const order_request& order) noexcept {
-    track& t = tracks_[order.id.value % tracks_.size()];
+    // An order still open is never forgotten: a report of it found without its record would
+    // count its whole executed quantity again. The first free or finished track from the home
+    // takes the new one (not one ended unseen, which a late ack may reopen); with every track
+    // taken (never expected) the home's is given up.
+    const std::size_t size = tracks_.size();
+    const std::size_t home = home_of(order.id.value, size);
+    std::size_t chosen = index_of(order.id.value);
+    for (std::size_t probe = 0; chosen == size && probe < size; ++probe) {
+        const std::size_t index = (home + probe) % size;
+        const track& t = tracks_[index];
+        if (t.id == 0 || (t.done && !t.ended_unseen)) {
+            chosen = index;
+            longest_probe_ = std::max(longest_probe_, probe);
+        }
+    }
+    track& t = tracks_[chosen < size ? chosen : home];
     t = track{};
     t.id = order.id.value;
     t.order = order;

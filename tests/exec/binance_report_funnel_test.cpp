@@ -280,3 +280,75 @@ TEST_CASE("-2013 while the placement's recvWindow is open is not yet an answer; 
     REQUIRE(output.of_kind(exec_kind::reject).size() == 1);
     CHECK(output.of_kind(exec_kind::reject)[0].reason == reject_reason::unknown_order);
 }
+
+namespace {
+
+/// Filled lots reported for order `id`.
+std::int64_t filled_lots(const recording_output& output, std::uint64_t id) {
+    std::int64_t lots = 0;
+    for (const exec_report& r : output.reports) {
+        if (r.client_id.value == id &&
+            (r.kind == exec_kind::fill || r.kind == exec_kind::partial_fill)) {
+            lots += r.fill_qty.lots();
+        }
+    }
+    return lots;
+}
+
+/// The quote manager's client id layout: tag << 56 | sequence << 8 | slot.
+std::uint64_t quote_id(std::uint64_t sequence, std::uint64_t slot) {
+    return (std::uint64_t{1} << 56U) | (sequence << 8U) | slot;
+}
+
+} // namespace
+
+TEST_CASE("an open order keeps its record when a later order lands on the same track: its fill "
+          "counts once",
+          "[binance_report_funnel]") {
+    // A cancelReplace opens the new order while the old one still rests; the answer's cancel half
+    // then finishes the old one, 300 lots executed, which the stream told already.
+    const auto replace_over = [](std::size_t tracks, std::uint64_t old_id, std::uint64_t new_id) {
+        recording_output output;
+        std::atomic<std::uint64_t> fills{0};
+        order_report_funnel funnel(output, fills, tracks);
+        const order_request old_order = buy(old_id, 1'000);
+        funnel.open(old_order);
+        funnel.ack(old_order, 77);
+        funnel.fills_to(old_order, core::qty{300}, core::price{100'000}, 11, 77,
+                        liquidity_role::maker, 1'000);
+        funnel.open(buy(new_id, 1'000));
+        funnel.finished(old_order, cancelled(300, 1'050), exec_kind::cancelled);
+        CHECK(filled_lots(output, old_id) == 300);
+        CHECK(output.of_kind(exec_kind::cancelled).size() == 1);
+        return funnel.outcome_known(client_order_id{new_id});
+    };
+    // Two tracks: whatever the two ids' home tracks, the second order must not take the first's.
+    CHECK_FALSE(replace_over(2, quote_id(100, 0), quote_id(116, 0)));
+    CHECK_FALSE(replace_over(2, quote_id(100, 0), quote_id(101, 0)));
+    // The gateways' table, one slot's orders 16 sequence numbers apart (the other side re-quoted
+    // fifteen times in between).
+    CHECK_FALSE(
+        replace_over(order_report_funnel::default_slots, quote_id(100, 0), quote_id(116, 0)));
+}
+
+TEST_CASE("a finished order's track is taken by later orders; every open order stays found",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills, 4);
+    // Three orders open, then one finishes: a fourth and fifth order fit beside the open ones.
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+        funnel.open(buy(quote_id(seq, 0), 1'000));
+        funnel.ack(buy(quote_id(seq, 0), 1'000), seq);
+    }
+    funnel.terminal(buy(quote_id(2, 0), 1'000), exec_kind::cancelled, reject_reason::user_cancel);
+    funnel.open(buy(quote_id(4, 0), 1'000));
+    funnel.open(buy(quote_id(5, 0), 1'000));
+    funnel.ack(buy(quote_id(4, 0), 1'000), 4);
+    funnel.ack(buy(quote_id(5, 0), 1'000), 5);
+    for (const std::uint64_t seq : {1, 3, 4, 5}) {
+        INFO("sequence " << seq);
+        CHECK(funnel.acked_and_open(client_order_id{quote_id(seq, 0)}));
+    }
+    CHECK_FALSE(funnel.acked_and_open(client_order_id{quote_id(2, 0)}));
+}

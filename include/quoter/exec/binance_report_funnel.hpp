@@ -203,7 +203,13 @@ private:
 
     report_funnel_output* output_;
     std::atomic<std::uint64_t>* fills_;
+    /// Where order `id` is remembered, or tracks_.size() when it is not.
+    [[nodiscard]] std::size_t index_of(std::uint64_t id) const noexcept;
+
     std::vector<track> tracks_;
+    /// The farthest an order was remembered from its home track (open() never overwrites an
+    /// order still open, it takes the next free or finished track): lookups probe this far.
+    std::size_t longest_probe_ = 0;
 };
 
 } // namespace quoter::exec
