@@ -334,6 +334,13 @@ exec::gateway_error risk_gate::cancel_all(std::uint32_t symbol, core::timestamp_
 }
 
 void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
+    if ((report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill) &&
+        report.symbol == symbol_id_ && trade_ids_.seen_before(report.trade_id)) [[unlikely]] {
+        // The same trade told again (two sources, one not de-duplicated upstream): a position
+        // that counted it twice would be judged against the limits wrongly.
+        ++duplicate_fills_;
+        return;
+    }
     const core::timestamp_ns at = report.local_ts;
     const std::uint64_t id = report.client_id.value;
     working_order* order = find(id);

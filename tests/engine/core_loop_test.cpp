@@ -860,4 +860,74 @@ TEST_CASE("the journal shows the kill followed by the cancel of every open order
 }
 
 } // namespace
+namespace {
+
+/// The simulated exchange, whose fill reports carry a trade id and are each told twice, as a
+/// venue's report may come from two sources of which one was not de-duplicated upstream.
+class repeating_venue final : public exec::order_gateway, private exec::exec_report_sink {
+public:
+    explicit repeating_venue(exec::sim_exchange& exchange) : exchange_(exchange) {}
+    void set_report_sink(exec::exec_report_sink* sink) noexcept override {
+        sink_ = sink;
+        exchange_.set_report_sink(this);
+    }
+    exec::gateway_error submit(const exec::order_request& request,
+                               core::timestamp_ns now) noexcept override {
+        return exchange_.submit(request, now);
+    }
+    exec::gateway_error cancel(std::uint32_t symbol, exec::client_order_id id,
+                               core::timestamp_ns now) noexcept override {
+        return exchange_.cancel(symbol, id, now);
+    }
+    exec::gateway_error cancel_all(std::uint32_t symbol, core::timestamp_ns now) noexcept override {
+        return exchange_.cancel_all(symbol, now);
+    }
+    std::size_t poll(core::timestamp_ns now) noexcept override { return exchange_.poll(now); }
+
+private:
+    void on_exec_report(const exec::exec_report& report) noexcept override {
+        exec::exec_report r = report;
+        const bool fill =
+            r.kind == exec::exec_kind::fill || r.kind == exec::exec_kind::partial_fill;
+        if (fill) {
+            r.trade_id = next_trade_++;
+        }
+        sink_->on_exec_report(r);
+        if (fill) {
+            sink_->on_exec_report(r);
+        }
+    }
+    exec::sim_exchange& exchange_;
+    exec::exec_report_sink* sink_ = nullptr;
+    std::int64_t next_trade_ = 1'000;
+};
+
+} // namespace
+
+TEST_CASE("a trade told twice counts once in the account and the position the limits judge",
+          "[core_loop]") {
+    const md::instrument instrument = btcusdt();
+    core_loop_config config;
+    const std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
+    exec::sim_exchange exchange(config.exchange, specs);
+    repeating_venue venue(exchange);
+    ops::control_channel control;
+    core_loop loop(config, instrument, venue, &exchange, nullptr, &control);
+    core::timestamp_ns t = 1'000 * ms;
+    for (int i = 0; i < 10; ++i, t += 10 * ms) {
+        loop.on_event(book(bid0, ask0), t);
+    }
+    const exec::working_order bid = loop.quotes().order(core::side::buy, 0);
+    REQUIRE(bid.status == exec::order_status::acked);
+    loop.on_event(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell), t);
+    for (int i = 1; i <= 5; ++i) {
+        (void)loop.poll(t + i * ms);
+    }
+    REQUIRE(exchange.position(0).lots() > 0);
+    CHECK(loop.gate().duplicate_fills() >= 1);
+    CHECK(loop.account().position() == exchange.position(0));
+    CHECK(loop.gate().account().position == exchange.position(0));
+    CHECK(loop.stats().fills == loop.gate().duplicate_fills());
+}
+
 } // namespace quoter::engine

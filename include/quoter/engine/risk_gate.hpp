@@ -47,6 +47,7 @@
 #include "quoter/exec/flattener.hpp"
 #include "quoter/exec/order_gateway.hpp"
 #include "quoter/exec/order_types.hpp"
+#include "quoter/exec/quote_manager.hpp"
 #include "quoter/risk/post_trade.hpp"
 #include "quoter/risk/reasons.hpp"
 #include "quoter/risk/risk_engine.hpp"
@@ -218,6 +219,9 @@ public:
     /// Delivers the queued refusals, then the venue gateway's reports due by now.
     std::size_t poll(core::timestamp_ns now) noexcept override;
 
+    /// Fill reports of a trade already counted (the same trade id told again), dropped before
+    /// the account, the checks and the owner see them.
+    [[nodiscard]] std::uint64_t duplicate_fills() const noexcept { return duplicate_fills_; }
     /// Orders refused by the risk checks, in total and by reason.
     [[nodiscard]] std::uint64_t risk_rejects() const noexcept { return risk_rejects_; }
     [[nodiscard]] std::uint64_t risk_rejects(risk::reject_reason reason) const noexcept {
@@ -298,6 +302,8 @@ private:
     std::size_t reject_count_ = 0;
     std::uint64_t risk_rejects_ = 0;
     std::uint64_t passed_ = 0;
+    exec::recent_trade_ids trade_ids_; ///< This symbol's latest trade ids.
+    std::uint64_t duplicate_fills_ = 0;
     risk::reject_reason last_reason_ = risk::reject_reason::none;
     std::array<std::uint64_t, risk::reject_reason_count> by_reason_{};
     portfolio_exposure* exposure_ = nullptr;
