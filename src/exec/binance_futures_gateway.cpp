@@ -1100,6 +1100,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         }
         if (p.kind == request_kind::reconcile_cancel) {
+            if (answer.outcome != answer_outcome::ok &&
+                answer.outcome != answer_outcome::unknown_order) {
+                // Refused (a 429, a venue error): the earlier run's order may rest still, and
+                // nothing is taken until it is gone. Asked again, as a lost one is.
+                counters.reconcile_failures.fetch_add(1, std::memory_order_relaxed);
+                p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 1);
+                return;
+            }
             p.active = false;
             if (answer.outcome == answer_outcome::ok) {
                 counters.reconcile_cancelled.fetch_add(1, std::memory_order_relaxed);

@@ -882,6 +882,19 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         }
     }
 
+    /// A cancel of an earlier run's order that failed or went unanswered: sent again (a cancel
+    /// of an order gone is answered -2011, which ends the step) while the reconciliation may
+    /// retry; past reconcile_max_retries the reconciliation is abandoned, so that no new order
+    /// is taken beside an order the limits do not see.
+    void retry_reconcile_cancel(pending_request& p, std::int64_t now_ms) {
+        if (!reconcile_may_retry()) {
+            p.active = false;
+            return;
+        }
+        p.active = true;
+        resend(p, now_ms);
+    }
+
     void send_reconcile_query(request_kind kind, std::uint32_t symbol, std::int64_t now_ms) {
         pending_request* const slot = fresh_request(kind);
         if (slot == nullptr) {
@@ -909,6 +922,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (p.kind == request_kind::reconcile_cancel) {
             if (answer.outcome == answer_outcome::ok) {
                 counters.reconcile_cancelled.fetch_add(1, std::memory_order_relaxed);
+            } else if (answer.outcome != answer_outcome::unknown_order) {
+                // Refused (a 429, a venue error): the earlier run's order may rest still, and
+                // nothing is taken until it is gone.
+                retry_reconcile_cancel(p, now_ms);
+                return;
             }
             finish_reconcile_step();
             return;
@@ -1447,9 +1465,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 }
                 break;
             case request_kind::reconcile_cancel:
-                p.active = false; // the next reconciliation finds it if it still rests
+                p.active = false;
                 if (p.generation == reconcile_generation) {
-                    finish_reconcile_step();
+                    retry_reconcile_cancel(p, now_ms); // it may not have been executed
                 }
                 break;
             case request_kind::kill_check:

@@ -438,6 +438,44 @@ TEST_CASE("reconciliation cancels an earlier run's resting orders before new ord
     CHECK(open_orders() == 0);
 }
 
+TEST_CASE("a reconciliation cancel the venue lost is sent again: new orders are taken only once "
+          "the earlier run's orders are gone",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    net::io_loop loop;
+    net::rest_client client(loop, net::testing::venue_rest_config(venue));
+    const auto stat = [&](std::string_view key) {
+        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
+                                      key);
+    };
+    {
+        auto config = gateway_config(venue, secret);
+        config.start_us = wall_ns() / 1'000 - 5'000'000; // an earlier run
+        started_spot_gateway started(config, symbols);
+        for (std::uint64_t id = 1; id <= 2; ++id) {
+            REQUIRE(started.gateway.submit(resting_bid(id), wall_ns()) ==
+                    exec::gateway_error::none);
+        }
+        REQUIRE(poll_until(
+            started.gateway, [&] { return started.sink.count(exec::exec_kind::ack) == 2; }, 5s));
+        started.gateway.stop(); // as if killed: its orders stay on the venue
+    }
+    REQUIRE(stat("open_orders") == 2);
+    // The first cancel of the reconciliation is lost on the way (503 -1006, not executed).
+    REQUIRE(net::testing::control(loop, client, "/control/cancel_lose?count=1").status == 200);
+
+    started_spot_gateway started(gateway_config(venue, secret), symbols);
+    auto& gateway = started.gateway;
+    // Ready means reconciled: nothing of the earlier run rests beside the new orders.
+    CHECK(stat("open_orders") == 0);
+    CHECK(stat("cancels_lost") == 1);
+    CHECK(gateway.counters().reconcile_cancelled.load() == 2);
+    CHECK(gateway.counters().reconcile_failures.load() == 1);
+    CHECK(gateway.counters().reconcile_gave_up.load() == 0);
+    gateway.stop();
+}
+
 TEST_CASE("a cancel-all the venue lost is found out by the confirming query and sent again; past "
           "its attempts the alarm is raised once and the checks go on until the venue confirms",
           "[binance_gateway][tsan]") {

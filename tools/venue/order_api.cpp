@@ -768,6 +768,11 @@ std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms
         }
         return answer;
     }
+    if (parsed.method == "order.cancel" && lose_cancels_ > 0) {
+        --lose_cancels_;
+        ++stats_.cancels_lost;
+        return unknown_status();
+    }
     if (parsed.method == "openOrders.cancelAll" && lose_cancel_alls_ > 0) {
         --lose_cancel_alls_;
         ++stats_.cancel_alls_lost;

@@ -74,6 +74,7 @@ struct order_api_stats {
     std::uint64_t answers_dropped = 0;      ///< order.place answers withheld by the fault.
     std::uint64_t failed_after_execute = 0; ///< Executed requests answered 5xx by the fault.
     std::uint64_t cancel_alls_lost = 0;     ///< cancelAll requests lost by the fault.
+    std::uint64_t cancels_lost = 0;         ///< order.cancel requests lost by the fault.
     std::uint64_t trades = 0;               ///< Fills (one per executionReport TRADE).
     std::uint64_t buy_trades = 0;           ///< Of those, fills of buy orders.
     std::uint64_t trade_lists = 0;          ///< myTrades requests answered.
@@ -149,6 +150,8 @@ public:
     /// Fault: the next `count` openOrders.cancelAll requests are not executed and answered 503
     /// -1006 (lost on the way to the matching engine): the orders keep resting.
     void lose_cancel_alls(std::uint32_t count) { lose_cancel_alls_ = count; }
+    /// Fault: the next `count` order.cancel are not executed and answer 503 -1006.
+    void lose_cancels(std::uint32_t count) { lose_cancels_ = count; }
     /// Fault: request weight exhausted for `ms` from now_ms (venue time). Every request is
     /// answered 429 -1003 with retryAfter = the end of the window, and nothing is executed; a
     /// request that arrives after a 429 was answered and before its retryAfter gets the client
@@ -270,6 +273,7 @@ private:
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     std::uint32_t lose_cancel_alls_ = 0;
+    std::uint32_t lose_cancels_ = 0;
     rate_limit_windows limits_; ///< The rate limit fault (venue time).
     usage_counter usage_;       ///< The venue's own counts (venue time).
     usage_report usage_report_ = usage_report::none;

@@ -715,6 +715,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("open_orders", orders.open_order_count());
         add("failed_after_execute", orders.stats().failed_after_execute);
         add("cancel_alls_lost", orders.stats().cancel_alls_lost);
+        add("cancels_lost", orders.stats().cancels_lost);
         add("trades", orders.stats().trades);
         add("buy_trades", orders.stats().buy_trades);
         add("trade_lists", orders.stats().trade_lists);
@@ -870,6 +871,9 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "cancel_all_lose") {
             orders.lose_cancel_alls(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
+        } else if (action == "cancel_lose") {
+            orders.lose_cancels(static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
         } else if (action == "rate_limit") {
             const std::int64_t ms = param_int(params, "ms", 1'000);
