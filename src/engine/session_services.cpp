@@ -94,13 +94,17 @@ struct persisted_state {
     std::uint8_t padding_[6] = {};
     /// The order and cancel counts of the risk rate windows, so that a restart keeps them.
     risk::rate_memory rates;
-    /// Not part of same(): they move with book updates, and a change of them alone is saved
+    /// Not part of same(): it moves with every book update, and a change of it alone is saved
     /// with the periodic save rather than as a change.
     std::uint64_t last_md_update_id = 0;
-    double peak_equity = 0.0; ///< Quote asset: the drawdown limits' reference.
+    /// Quote asset: the drawdown limits' reference. It moves with the book too, but a restart
+    /// that restored an older, lower peak would measure the drawdown from it and let the loss
+    /// run further: a rise of more than a hundredth of a percent is saved as a change.
+    double peak_equity = 0.0;
 
     [[nodiscard]] bool same(const persisted_state& o) const noexcept {
-        return position_lots == o.position_lots && cost_basis_units == o.cost_basis_units &&
+        return std::abs(peak_equity - o.peak_equity) <= 1e-4 * std::abs(o.peak_equity) &&
+               position_lots == o.position_lots && cost_basis_units == o.cost_basis_units &&
                cash_units == o.cash_units && trading_day == o.trading_day &&
                day_pnl_base == o.day_pnl_base && day_start_equity == o.day_start_equity &&
                last_order_sequence == o.last_order_sequence && order_count == o.order_count &&

@@ -13,10 +13,12 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -263,6 +265,46 @@ TEST_CASE("session_services with one symbol keeps the one lock and state file an
     const auto saved = ops::load_state(dir.file("BTCUSDT", ".state"));
     REQUIRE(saved.has_value());
     CHECK(saved->state.last_client_order_seq == 700);
+}
+
+TEST_CASE("session_services saves a new equity peak as a change, not only with the periodic "
+          "save",
+          "[engine][state]") {
+    const state_directory dir;
+    two_loops session;
+    session_services_config config = services_config(dir);
+    // The periodic save comes every 10 intervals: 3 s, well after the change is saved.
+    config.ops.state.save_interval_ms = std::chrono::milliseconds(300);
+    const std::array<core::symbol_spec, 1> one{session.specs[0]};
+    auto opened = session_services::open(config, one, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    core_loop& loop = *session.loops[0];
+    REQUIRE(services.start(loop, nullptr, feed_view{}, venue_view{}).empty());
+    const std::string file = dir.file("BTCUSDT", ".state");
+    const auto saved_peak = [&]() -> std::int64_t {
+        const auto loaded = ops::load_state(file);
+        return loaded.has_value() && loaded->found ? loaded->state.peak_equity : -1;
+    };
+    const auto wait_for_peak = [&](auto done, std::chrono::milliseconds timeout) {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        while (!done(saved_peak())) {
+            if (std::chrono::steady_clock::now() >= until) {
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return true;
+    };
+    REQUIRE(wait_for_peak([](std::int64_t peak) { return peak >= 0; }, std::chrono::seconds(2)));
+    const std::int64_t first = saved_peak();
+
+    // Only the peak moves (the equity rose and fell back, say): saved within an interval or two.
+    loop.restore_peak_equity(std::max(loop.gate().account().peak_equity, 100'000.0) * 1.02);
+    services.publish(loop, feed_view{}, venue_view{});
+    CHECK(wait_for_peak([&](std::int64_t peak) { return peak > first; },
+                        std::chrono::milliseconds(1'500)));
+    services.stop(loop, feed_view{}, venue_view{});
 }
 
 } // namespace
