@@ -447,19 +447,7 @@ TEST_CASE("a placement whose answer is delayed keeps its request slot while more
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     // Cancels of orders that never existed, each answered -2011 at once: their request ids run
     // past the placement's id plus the table's size (1,024 slots, the core's ids odd).
-    constexpr std::uint64_t later_requests = 600;
-    for (std::uint64_t n = 0; n < later_requests; ++n) {
-        REQUIRE(poll_until(
-            gateway,
-            [&] {
-                return gateway.cancel(0, exec::client_order_id{1'000 + n}, wall_ns()) ==
-                       exec::gateway_error::none;
-            },
-            5s));
-    }
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::cancel_reject) == later_requests; },
-        10s));
+    cancel_orders_never_placed(gateway, sink, 600);
     // The placement was still waiting for its answer all that time.
     REQUIRE(std::chrono::steady_clock::now() - placed < 3'000ms);
     CHECK(sink.count(exec::exec_kind::ack, 1) == 0);

@@ -87,6 +87,27 @@ template <class Gateway> struct started_gateway {
     Gateway gateway;
 };
 
+/// Sends `count` cancels of orders that never existed (client ids from 1,000), which the venue
+/// answers "unknown order" at once, and waits (bounded) until every one is reported refused:
+/// that many request ids come and go.
+template <class Gateway, class Sink>
+void cancel_orders_never_placed(Gateway& gateway, const Sink& sink, std::uint64_t count) {
+    const std::size_t refused_before = sink.count(exec::exec_kind::cancel_reject);
+    for (std::uint64_t n = 0; n < count; ++n) {
+        REQUIRE(poll_until(
+            gateway,
+            [&] {
+                return gateway.cancel(0, exec::client_order_id{1'000 + n}, wall_ns()) ==
+                       exec::gateway_error::none;
+            },
+            std::chrono::seconds(5)));
+    }
+    REQUIRE(poll_until(
+        gateway,
+        [&] { return sink.count(exec::exec_kind::cancel_reject) == refused_before + count; },
+        std::chrono::seconds(10)));
+}
+
 using started_spot_gateway = started_gateway<exec::binance_spot_gateway>;
 using started_futures_gateway = started_gateway<exec::binance_futures_gateway>;
 
