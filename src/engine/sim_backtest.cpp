@@ -240,11 +240,20 @@ void synthetic_run::react(bool book) noexcept {
 }
 
 void synthetic_run::forward_kill() noexcept {
-    if (lanes_.size() > 1 && !kill_forwarded_ &&
-        lanes_[0]->loop.state() == risk::trading_state::killed) [[unlikely]] {
-        kill_forwarded_ = true;
-        for (std::size_t i = 1; i < lanes_.size(); ++i) {
-            (void)lanes_[i]->loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, now_);
+    if (lanes_.size() < 2) {
+        return;
+    }
+    const bool killed = lanes_[0]->loop.state() == risk::trading_state::killed;
+    if (killed == lead_killed_) [[likely]] {
+        return;
+    }
+    lead_killed_ = killed;
+    for (std::size_t i = 1; i < lanes_.size(); ++i) {
+        risk::risk_engine& other = lanes_[i]->loop.risk();
+        if (killed) {
+            (void)other.trigger_kill_switch(risk::halt_reason::manual_kill, now_);
+        } else {
+            (void)other.resume(now_); // refused while a limit of its own still holds
         }
     }
 }

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 using namespace quoter;
@@ -513,4 +514,32 @@ TEST_CASE("alerts of a backtest are counted by kind with the first few kept, and
     CHECK(sum.count(risk::alert_kind::low_fill_ratio) == 2 * low);
     CHECK(sum.examples(risk::alert_kind::low_fill_ratio).size() == 3);
     CHECK(sum.examples(risk::alert_kind::low_fill_ratio)[0].time == examples[0].time);
+}
+
+TEST_CASE("many symbols in one loop: every kill of the first symbol stops them all, and its "
+          "resume lifts them",
+          "[backtest][symbols][risk]") {
+    const auto config = btc_config(120);
+    const auto symbols = btc_and_eth(config);
+    ops::control_channel control;
+    engine::synthetic_run run(config, symbols, 3, {}, nullptr, &control);
+    const auto states = [&] { return std::pair{run.loop(0).state(), run.loop(1).state()}; };
+    const auto command = [&](ops::control_command c) {
+        REQUIRE(control.post({.command = c}));
+        (void)run.poll();
+    };
+    using risk::trading_state;
+    run.run_until(10 * core::ns_per_s);
+    REQUIRE(states() == std::pair{trading_state::running, trading_state::running});
+    for (int round = 0; round < 2; ++round) {
+        INFO("round " << round);
+        command(ops::control_command::kill);
+        CHECK(states() == std::pair{trading_state::killed, trading_state::killed});
+        run.run_until(run.now() + 5 * core::ns_per_s);
+        CHECK(run.exchange().open_order_count() == 0);
+        command(ops::control_command::resume);
+        CHECK(states() == std::pair{trading_state::running, trading_state::running});
+        run.run_until(run.now() + 5 * core::ns_per_s);
+        CHECK(run.exchange().open_order_count() > 0);
+    }
 }

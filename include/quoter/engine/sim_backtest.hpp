@@ -187,7 +187,9 @@ private:
     };
 
     void record_sample(core::timestamp_ns time);
-    /// A kill of symbol 0's loop (the one the control channel reaches) kills every symbol.
+    /// Every kill of symbol 0's loop (the one the control channel reaches) kills every symbol,
+    /// and its resume lifts the kills it carried (a symbol's own limit kill stays while its
+    /// condition lasts).
     void forward_kill() noexcept;
 
     backtest_config config_;
@@ -203,7 +205,7 @@ private:
     std::uint64_t sequence_ = 0;
     std::uint64_t steps_ = 0;
     std::uint64_t book_events_ = 0;
-    bool kill_forwarded_ = false;
+    bool lead_killed_ = false; ///< Symbol 0's loop was killed at the last forward_kill().
 };
 
 /// A whole single-path run and its records.
