@@ -108,6 +108,13 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
         if (venue.wallet_listed) {
             out.description += ", wallet " + std::to_string(quote_of(trading, venue.wallet_units));
         }
+        if (venue.fee_asset_listed) {
+            // The BNB wallet, out of which BNB fees come: what the fills after the reading paid
+            // comes off it, as on spot.
+            fee_asset = venue.fee_asset_e8 + after.change.fee_asset_e8;
+            out.description += ", " + venue.fee_asset + " wallet " +
+                               std::to_string(static_cast<double>(venue.fee_asset_e8) * 1e-8);
+        }
     }
     const bool same =
         held == had && cash == account.cash_units() && fee_asset == account.fee_asset_held_e8();

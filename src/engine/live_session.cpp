@@ -158,6 +158,18 @@ fee_asset_balance(std::span<const exec::asset_balance> balances, const core::sym
     return std::nullopt;
 }
 
+/// The futures wallet of the fee asset (live_fee_asset), 10^-8 units, when it is listed: BNB
+/// fees come out of it whatever the symbol, since a futures position holds no asset.
+[[nodiscard]] std::optional<std::int64_t>
+futures_fee_asset_balance(std::span<const exec::asset_balance> balances) {
+    for (const exec::asset_balance& balance : balances) {
+        if (balance.asset.view() == live_fee_asset) {
+            return balance.free_e8; // the wallet balance
+        }
+    }
+    return std::nullopt;
+}
+
 /// What the gateway's last reconciliation (and, on futures, the ACCOUNT_UPDATEs since) read of
 /// the venue's holdings of the traded symbol (index 0 in the gateway's table).
 [[nodiscard]] venue_holdings venue_holdings_of(const exec::binance_gateway& gateway,
@@ -183,6 +195,11 @@ fee_asset_balance(std::span<const exec::asset_balance> balances, const core::sym
     // One read of both, so the wallet and the position are of one state.
     const exec::futures_account account = gateway.account();
     const exec::futures_wallet wallet = exec::futures_wallet_of(account.balances, trading);
+    if (const auto fee_asset = futures_fee_asset_balance(account.balances); fee_asset.has_value()) {
+        venue.fee_asset_listed = true;
+        venue.fee_asset_e8 = *fee_asset;
+        venue.fee_asset = std::string(live_fee_asset);
+    }
     venue.wallet_listed = wallet.listed;
     venue.wallet_units = wallet.wallet_units;
     venue.wallet_as_of_ms = wallet.as_of_ms;
@@ -435,14 +452,17 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         // the equity now), or a restart would reset the daily loss limit.
         loop.risk().rebase_day(0.0, loop_config.account.initial_cash);
     }
-    if (!config.futures_gateway) {
-        // Fees paid in the third asset come out of it, apart from the money (no price for it).
-        if (const auto held = fee_asset_balance(gateway.balances(), trading); held.has_value()) {
-            loop.restore_fee_asset(*held);
-            log("account: fees in " + std::string(live_fee_asset) + " come out of its balance " +
-                std::to_string(static_cast<double>(*held) * 1e-8) +
-                ", apart from PnL (no price for it)");
-        }
+    // Fees paid in the third asset come out of it, apart from the money (no price for it):
+    // on spot its balance, on futures its wallet.
+    if (const auto held = config.futures_gateway
+                              ? futures_fee_asset_balance(gateway.account().balances)
+                              : fee_asset_balance(gateway.balances(), trading);
+        held.has_value()) {
+        loop.restore_fee_asset(*held);
+        log("account: fees in " + std::string(live_fee_asset) + " come out of its " +
+            (config.futures_gateway ? "wallet " : "balance ") +
+            std::to_string(static_cast<double>(*held) * 1e-8) +
+            ", apart from PnL (no price for it)");
     }
 
     // Every later reconciliation (a reconnect, a user stream or listenKey made anew) reads the

@@ -328,6 +328,27 @@ TEST_CASE("spot: fees in BNB come out of the BNB held, apart from the money; the
     CHECK(f.loop.account().fee_asset_held_e8() == 9'47000000);
 }
 
+TEST_CASE("futures: the BNB wallet is adopted with the fees booked after the reading on top",
+          "[engine][holdings]") {
+    fixture f(no_fees(), md::market::usdm_futures);
+    f.loop.restore_fee_asset(10'00000000); // 10 BNB
+    // A buy at 7500 and its fee of 0.02 BNB; another at 8001, after the reading at 8000 which
+    // shows 9.5 BNB in the wallet (a transfer no report told, and the first fee).
+    f.deliver(fill_paid_in_bnb(core::side::buy, btc / 10, 7'500, 31, 2'000'000));
+    f.deliver(fill_paid_in_bnb(core::side::sell, btc / 10, 8'001, 32, 3'000'000));
+    CHECK(f.loop.account().fee_asset_held_e8() == 9'95000000);
+    venue_holdings reading = f.futures(btc / 10, 8'000, 100'000.0, 8'000);
+    reading.fee_asset_listed = true;
+    reading.fee_asset_e8 = 9'50000000;
+    reading.fee_asset = "BNB";
+    const holdings_adoption adoption = adopt_venue_holdings(f.loop, reading);
+    CHECK(adoption.adopted);
+    CHECK(adoption.description.find("BNB wallet 9.5") != std::string::npos);
+    CHECK(f.loop.account().position() == core::qty{0});
+    CHECK(f.loop.account().fee_asset_held_e8() == 9'47000000); // 9.5 less the later fee
+    CHECK(f.loop.account().fee_asset_paid_e8() == 5'000'000);
+}
+
 TEST_CASE("fees the venue charged replace the configured rates: quote exact, base at the fill "
           "price",
           "[engine][holdings]") {
