@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -151,6 +152,38 @@ TEST_CASE("live: quoter keeps to the venue's request limits; the venue catches a
         CHECK(stats.get("peak_orders_10s") == venue_order_limit_10s);
         CHECK(stats.get("order_limit_answers") >= 1);
         CHECK(count_before(out, "answered 429") >= 1);
+    }
+
+    SECTION("limiter told ten times the venue's request weight: its 429 is waited out, so the "
+            "venue, which bans a client that sends again before the 429 ends, never does") {
+        // A request weight the first orders use up.
+        constexpr int small_weight_limit = 30; // the reconciliation takes 28
+        venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "47",
+                             "--weight-limit", std::to_string(small_weight_limit),
+                             "--order-limit-10s", std::to_string(venue_order_limit_10s)});
+        quoter::test::temp_dir dir("app-live-rate-limit");
+        const fs::path config = write_config(
+            dir, limited_config(venue,
+                                "weight_limit_1m = " + std::to_string(10 * small_weight_limit) +
+                                    "\norder_limit_10s = " + std::to_string(venue_order_limit_10s) +
+                                    "\n",
+                                false, false));
+        venue_stats stats(venue);
+        auto quoter = start_live_quoter(config, "app-live-rate-limit");
+        CHECK(stats.wait_for(
+                  "weight_limit_answers", [](long long n) { return n > 0; }, 40s) > 0);
+        // Some time inside the backoff, which lasts to the end of the venue's minute.
+        std::this_thread::sleep_for(2s);
+        quoter.signal(SIGTERM);
+        // The stop's cancels wait for the backoff too: the run may end before the venue
+        // confirms them (exit 1), never with a ban.
+        const int code = quoter.wait(40s);
+        INFO(quoter.out() << quoter.err() << stats.read());
+        CHECK((code == 0 || code == 1));
+        CHECK(stats.get("weight_limit_answers") >= 1);
+        CHECK(stats.get("requests_in_backoff") == 0);
+        CHECK(stats.get("answers_418") == 0);
+        CHECK(count_before(quoter.out(), "answered 418") == 0);
     }
 }
 

@@ -410,6 +410,9 @@ TEST_CASE("a client that sends again before a request-weight 429 ends is banned"
     CHECK(limited.find("\"retryAfter\":" + std::to_string(minute_end)) != std::string::npos);
     CHECK(api.stats().answers_418 == 0);
 
+    // Sent before the 429 could have reached the client (within a second of it): 429 again.
+    CHECK(api.handle(time, start + 999).find("\"status\":429") != std::string::npos);
+    CHECK(api.stats().requests_in_backoff == 0);
     // Did not back off: banned for ban_ms from this request, past the window's end.
     const std::string banned = api.handle(time, start + 1'000);
     CHECK(banned.find("\"status\":418") != std::string::npos);

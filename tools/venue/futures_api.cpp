@@ -352,7 +352,7 @@ futures_answer futures_api::handle(std::string_view method, std::string_view pat
     futures_answer out = [&] {
         if (usage.code == -1003) {
             ++stats_.weight_limit_answers;
-            limits_.told_to_back_off(usage.until_ms, market_.limits.ban_ms);
+            limits_.told_to_back_off(venue_ms, usage.until_ms, market_.limits.ban_ms);
             return error(429, -1003,
                          "Too many requests; current limit is " + std::to_string(usage.limit) +
                              " requests per minute. Please use the websocket for live updates "
@@ -423,6 +423,7 @@ void futures_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t 
     const std::int64_t venue_ms = now_ms + clock_offset_ms_;
     limits_.ban_ms = ban_ms;
     limits_.answered_429 = false;
+    limits_.in_flight_until_ms = 0;
     if (ban_now) {
         limits_.banned_until_ms = venue_ms + ban_ms;
         return;

@@ -457,6 +457,7 @@ void order_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ba
     now_ms += clock_offset_ms_;
     limits_.ban_ms = ban_ms > 0 ? ban_ms : 2 * ms;
     limits_.answered_429 = false;
+    limits_.in_flight_until_ms = 0;
     if (ban_now) {
         limits_.banned_until_ms = now_ms + limits_.ban_ms;
         limits_.limited_until_ms = 0;
@@ -603,7 +604,7 @@ std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms
     usage_report_ = new_order ? usage_report::weight_and_orders : usage_report::weight;
     if (usage.code == -1003) {
         ++stats_.weight_limit_answers;
-        limits_.told_to_back_off(usage.until_ms, market_.limits.ban_ms);
+        limits_.told_to_back_off(now_ms, usage.until_ms, market_.limits.ban_ms);
         return "{\"id\":" + parsed.id +
                ",\"status\":429,\"error\":{\"code\":-1003,\"msg\":\"Too much request weight "
                "used; current limit is " +

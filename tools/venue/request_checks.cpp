@@ -38,6 +38,10 @@ rate_limit_windows::verdict rate_limit_windows::check(std::int64_t venue_ms,
         return {418, banned_until_ms};
     }
     if (venue_ms < limited_until_ms) {
+        if (answered_429 && venue_ms < in_flight_until_ms) {
+            ++answers_429; // sent before the client could have seen the 429
+            return {429, limited_until_ms};
+        }
         if (answered_429) {
             // Told to back off and did not: banned.
             ++requests_in_backoff;

@@ -39,19 +39,26 @@ struct rate_limit_windows {
     std::int64_t ban_ms = 0;
     bool answered_429 = false; ///< A 429 was answered in the current window.
     std::int64_t banned_until_ms = 0;
+    /// Until then a request in the backoff is answered 429 again, not banned: the client may
+    /// have sent it before the 429 reached it.
+    std::int64_t in_flight_until_ms = 0;
+    /// How long after its own 429 a request counts as sent before the client saw it.
+    static constexpr std::int64_t in_flight_ms = 1'000;
 
     struct verdict {
         int status = 0;            ///< 0: pass; 429 or 418: answer that, do not execute.
         std::int64_t until_ms = 0; ///< End of the window the answer names.
     };
-    /// A 429 -1003 of the venue's own request-weight count, its window full until until_ms: a
-    /// request before then earns a ban of ban_ms, as one after the fault's 429 does. (Binance
-    /// bans an IP that does not back off after 429s; the order-count 429s, -1015, are per
-    /// account and earn no ban.)
-    void told_to_back_off(std::int64_t until_ms, std::int64_t ban_for_ms) {
+    /// A 429 -1003 of the venue's own request-weight count at venue_ms, its window full until
+    /// until_ms: a request before then earns a ban of ban_ms, as one after the fault's 429 does,
+    /// unless it came within in_flight_ms of the 429 (answered 429 again). Binance bans an IP
+    /// that does not back off after 429s; the order-count 429s (-1015) are per account and earn
+    /// no ban.
+    void told_to_back_off(std::int64_t venue_ms, std::int64_t until_ms, std::int64_t ban_for_ms) {
         limited_until_ms = until_ms;
         answered_429 = true;
         ban_ms = ban_for_ms;
+        in_flight_until_ms = venue_ms + in_flight_ms;
     }
     /// The verdict on a request at venue_ms; counts 429s, 418s and requests made in a backoff.
     verdict check(std::int64_t venue_ms, std::uint64_t& answers_429, std::uint64_t& answers_418,
