@@ -63,9 +63,26 @@ void order_report_funnel::open(const order_request& order) noexcept {
         }
     }
     track& t = tracks_[chosen < size ? chosen : home];
+    if (t.id != 0 && t.id != order.id.value) {
+        finished_[next_finished_] = {.id = t.id, .reported_cum = t.reported_cum};
+        next_finished_ = (next_finished_ + 1) % finished_.size();
+    }
     t = track{};
     t.id = order.id.value;
     t.order = order;
+}
+
+order_report_funnel::finished_order*
+order_report_funnel::find_finished(client_order_id id) noexcept {
+    if (id.value == 0) {
+        return nullptr;
+    }
+    for (finished_order& f : finished_) {
+        if (f.id == id.value) {
+            return &f;
+        }
+    }
+    return nullptr;
 }
 
 bool order_report_funnel::outcome_known(client_order_id id) const noexcept {
@@ -148,7 +165,10 @@ void order_report_funnel::fills_to(const order_request& order, core::qty cum, co
                                    liquidity_role liquidity, std::int64_t venue_time_ms,
                                    core::timestamp_ns exchange_ts, fill_commission commission) {
     track* t = find(order.id);
-    const core::qty before = t != nullptr ? t->reported_cum : core::qty{0};
+    finished_order* const finished = t == nullptr ? find_finished(order.id) : nullptr;
+    const core::qty before = t != nullptr          ? t->reported_cum
+                             : finished != nullptr ? finished->reported_cum
+                                                   : core::qty{0};
     if (cum.lots() <= before.lots()) {
         return;
     }
@@ -177,6 +197,8 @@ void order_report_funnel::fills_to(const order_request& order, core::qty cum, co
         t->reported_cum = cum;
         t->acked = true;
         t->done = complete;
+    } else if (finished != nullptr) {
+        finished->reported_cum = cum;
     }
     fills_->fetch_add(1, std::memory_order_relaxed);
     output_->deliver(r);
@@ -185,6 +207,9 @@ void order_report_funnel::fills_to(const order_request& order, core::qty cum, co
 void order_report_funnel::terminal(const order_request& order, exec_kind kind, reject_reason reason,
                                    core::qty cum, std::uint64_t exchange_id) {
     track* t = find(order.id);
+    if (t == nullptr && find_finished(order.id) != nullptr) {
+        return; // finished, and its end reported, before its track went to a later order
+    }
     if (t != nullptr) {
         if (t->done) {
             return;
@@ -215,7 +240,8 @@ void order_report_funnel::answered_fills_to(const order_request& order, core::qt
                                             std::int64_t venue_time_ms) {
     track* t = find(order.id);
     if (t == nullptr) {
-        // Not remembered (an earlier run's order): no trades to wait for.
+        // Not remembered (an earlier run's order, or one of this run finished long ago): no
+        // trades to wait for; fills_to counts what was reported of a finished one.
         fills_to(order, cum, price, -1, exchange_id, liquidity_role::maker, venue_time_ms);
         return;
     }

@@ -352,3 +352,29 @@ TEST_CASE("a finished order's track is taken by later orders; every open order s
     }
     CHECK_FALSE(funnel.acked_and_open(client_order_id{quote_id(2, 0)}));
 }
+
+TEST_CASE("a finished order whose track a later order took: a late answer telling its fills adds "
+          "nothing, and no second end",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills, 2);
+    const order_request first = buy(quote_id(1, 0), 1'000);
+    funnel.open(first);
+    funnel.ack(first, 77);
+    funnel.fills_to(first, core::qty{300}, core::price{100'000}, 11, 77, liquidity_role::maker,
+                    1'000);
+    funnel.terminal(first, exec_kind::cancelled, reject_reason::user_cancel, core::qty{300}, 77);
+    // Two later orders on a two-track funnel: one of them takes the finished order's track.
+    funnel.open(buy(quote_id(2, 0), 1'000));
+    funnel.open(buy(quote_id(3, 0), 1'000));
+    REQUIRE_FALSE(funnel.outcome_known(first.id));
+    const std::size_t reports = output.reports.size();
+    // A late cancel answer of the first order (its 300 lots executed).
+    funnel.finished(first, cancelled(300, 1'100), exec_kind::cancelled);
+    CHECK(output.reports.size() == reports);
+    CHECK(filled_lots(output, quote_id(1, 0)) == 300);
+    // A fill the answer tells beyond what was reported still counts, once.
+    funnel.finished(first, cancelled(400, 1'200), exec_kind::cancelled);
+    CHECK(filled_lots(output, quote_id(1, 0)) == 400);
+}

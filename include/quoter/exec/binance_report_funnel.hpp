@@ -41,6 +41,7 @@
 #include "quoter/exec/binance_answer.hpp"
 #include "quoter/exec/order_types.hpp"
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -206,10 +207,22 @@ private:
     /// Where order `id` is remembered, or tracks_.size() when it is not.
     [[nodiscard]] std::size_t index_of(std::uint64_t id) const noexcept;
 
+    /// A finished order whose track a later order took: what was reported of it, so that a late
+    /// report (an answer telling its executed quantity again) adds nothing.
+    struct finished_order {
+        std::uint64_t id = 0;
+        core::qty reported_cum;
+    };
+    static constexpr std::size_t finished_memory = 256;
+    [[nodiscard]] finished_order* find_finished(client_order_id id) noexcept;
+
     std::vector<track> tracks_;
     /// The farthest an order was remembered from its home track (open() never overwrites an
     /// order still open, it takes the next free or finished track): lookups probe this far.
     std::size_t longest_probe_ = 0;
+    /// The latest finished orders whose tracks were taken, oldest overwritten first.
+    std::array<finished_order, finished_memory> finished_{};
+    std::size_t next_finished_ = 0;
 };
 
 } // namespace quoter::exec
