@@ -239,10 +239,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             // killed.
             kills.end(request.order.symbol);
         }
-        // At most this many slots wait (counted at the last scan, plus every one claimed since),
-        // so the slot claimed below is free and the I/O thread's own requests find room.
-        const bool has_slot =
-            waiting_at_scan + claimed_since_scan < pending_slots - own_request_reserve;
+        // The slot claimed below is free, and the I/O thread's own requests find room.
+        const bool has_slot = pending.has_room(own_request_reserve);
         if (!has_slot || limiter.try_send(class_of(request.kind), weight_of(request.kind, false),
                                           now_ms * core::ns_per_ms) != admit_result::ok) {
             // Never left the process: the venue cannot have it.
@@ -295,7 +293,6 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             counters.request_table_full.fetch_add(1, std::memory_order_relaxed);
             return nullptr;
         }
-        ++claimed_since_scan;
         return p;
     }
 
@@ -343,17 +340,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     }
 
     void scan(std::int64_t now_ms) {
+        pending.recount();
         check_kills(now_ms);
-        waiting_at_scan = 0;
-        claimed_since_scan = 0;
         for (pending_request& p : pending) {
-            waiting_at_scan += p.active ? 1 : 0;
             if (p.active && p.retry_at_ms != 0 && now_ms >= p.retry_at_ms) {
                 p.retry_at_ms = 0;
                 reissue(p, now_ms);
             }
         }
-        pending.settle();
         if (reconcile_at_ms != 0 && now_ms >= reconcile_at_ms) {
             reconcile_at_ms = 0;
             if (stream_open) {
@@ -1373,8 +1367,6 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     std::shared_ptr<net::detail::ws_connection> stream;
     std::string listen_key;
     request_slots<pending_request, pending_slots> pending;
-    std::size_t waiting_at_scan = 0;    ///< Slots waiting at the last scan.
-    std::size_t claimed_since_scan = 0; ///< Slots claimed since.
     std::array<char, max_request_bytes> io_buffer{};
     bool stream_open = false;
     bool key_requested = false;

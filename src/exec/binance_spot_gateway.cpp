@@ -1165,7 +1165,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             counters.request_table_full.fetch_add(1, std::memory_order_relaxed);
             return nullptr;
         }
-        ++claimed_since_scan;
         q->kind = kind;
         return q;
     }
@@ -1208,10 +1207,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             // killed.
             kills.end(request.order.symbol);
         }
-        // At most this many slots wait (counted at the last scan, plus every one claimed since),
-        // so the slot claimed below is free and the I/O thread's own requests find room.
-        const bool has_slot =
-            waiting_at_scan + claimed_since_scan < pending_slots - own_request_reserve;
+        // The slot claimed below is free, and the I/O thread's own requests find room.
+        const bool has_slot = pending.has_room(own_request_reserve);
         const bool admitted = is_open && has_slot &&
                               limiter.try_send(class_of(request.kind), weight_of(request.kind),
                                                now_ms * core::ns_per_ms) == admit_result::ok;
@@ -1246,7 +1243,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         }
         pending_request& p = *pending.claim(request.request_id);
-        ++claimed_since_scan;
         p.kind = request.kind;
         p.active = true;
         p.sent_ms = now_ms;
@@ -1389,13 +1385,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     void check_timeouts(std::int64_t now_ms) {
+        pending.recount();
         check_kills(now_ms);
         bool silent = false;
         bool restart = false;
-        waiting_at_scan = 0;
-        claimed_since_scan = 0;
         for (pending_request& p : pending) {
-            waiting_at_scan += p.active ? 1 : 0;
             if (p.active && p.held) {
                 retry_held(p, now_ms);
                 continue;
@@ -1482,7 +1476,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 break;
             }
         }
-        pending.settle();
         restart = restart || std::exchange(logon_unsent, false);
         if (restart && connection != nullptr) {
             const std::shared_ptr<net::detail::ws_connection> dead = connection;
@@ -1577,8 +1570,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     bool socket_open = false;  ///< The WebSocket is up (logged on or not).
     bool logon_unsent = false; ///< No slot for this connection's logon: it is closed.
     request_slots<pending_request, pending_slots> pending;
-    std::size_t waiting_at_scan = 0;    ///< Slots waiting at the last timeout scan.
-    std::size_t claimed_since_scan = 0; ///< Slots claimed since.
     std::array<char, max_request_bytes> io_buffer{};
     std::int64_t reconnect_at_ms = 0;
     std::int64_t last_scan_ms = 0;

@@ -84,7 +84,8 @@ TEST_CASE("request slots: a full table refuses rather than overwrite", "[request
     CHECK(slots.find(5) == nullptr);
 }
 
-TEST_CASE("request slots: the lookup's reach shrinks back once displaced requests are answered",
+TEST_CASE("request slots: a recount brings the lookup's reach back once displaced requests are "
+          "answered",
           "[request_slots]") {
     request_slots<request, 8> slots;
     request* first = slots.claim(6);
@@ -94,14 +95,34 @@ TEST_CASE("request slots: the lookup's reach shrinks back once displaced request
     request* third = slots.claim(22); // slots 6 and 7 taken: wraps to slot 0
     third->active = true;
     CHECK(slots.longest_probe() == 2);
-    slots.settle();
+    slots.recount();
     CHECK(slots.longest_probe() == 2); // still waiting
     third->active = false;
-    slots.settle();
+    slots.recount();
     CHECK(slots.longest_probe() == 1);
     CHECK(slots.find(14) == second);
     second->active = false;
-    slots.settle();
+    slots.recount();
     CHECK(slots.longest_probe() == 0);
     CHECK(slots.find(6) == first);
+}
+
+TEST_CASE("request slots: room beyond a reserve counts the waiting requests of the last recount "
+          "and every claim since",
+          "[request_slots]") {
+    request_slots<request, 8> slots;
+    CHECK(slots.has_room(7));
+    CHECK_FALSE(slots.has_room(8));
+    for (std::uint64_t id = 1; id <= 5; ++id) {
+        slots.claim(id)->active = true;
+    }
+    CHECK(slots.has_room(2));       // 5 claimed + 2 kept < 8
+    CHECK_FALSE(slots.has_room(3)); // 5 + 3 leaves none
+    // Two answered: the table learns of it at the next recount only.
+    slots.find(1)->active = false;
+    slots.find(2)->active = false;
+    CHECK_FALSE(slots.has_room(3));
+    slots.recount();
+    CHECK(slots.has_room(4)); // 3 waiting
+    CHECK_FALSE(slots.has_room(5));
 }

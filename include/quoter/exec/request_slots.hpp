@@ -3,12 +3,14 @@
 // A request id's home slot is id % Capacity. A request whose home slot is taken by one still
 // waiting goes to the next free slot after it, so a request that waits long (an answer the venue
 // delays, a placement whose outcome is unknown) is never overwritten once ids wrap round the
-// table. A lookup probes no further than the longest displacement of a waiting request (settle()
-// recomputes it), which is 0 while no request had to move.
+// table. A lookup probes no further than the longest displacement of a waiting request, which is
+// 0 while no request had to move.
 //
 // A slot is free while its request's `active` is false: the owner clears the flag when the
 // request is resolved, and sets it when the request goes out. claim() returns nullptr when every
-// slot waits; the owner then does not send.
+// slot waits; the owner then does not send. Since the owner clears flags itself, the table knows
+// how many requests wait only as of its last recount() (which also brings the lookup's reach
+// back down), plus every claim since: has_room() keeps slots for the owner's own requests.
 //
 // One thread only. No allocation after construction, no exceptions.
 #pragma once
@@ -44,27 +46,35 @@ public:
                 slot = Request{};
                 slot.request_id = id;
                 longest_probe_ = std::max(longest_probe_, probe);
+                ++claimed_since_count_;
                 return &slot;
             }
         }
         return nullptr;
     }
 
-    /// Brings the lookup's reach back to what the waiting requests need, once the displaced
-    /// ones are answered. Costs a pass over the table only while any request was displaced.
-    void settle() noexcept {
-        if (longest_probe_ == 0) {
-            return;
-        }
+    /// Counts the waiting requests afresh, and brings the lookup's reach back to what they need
+    /// once displaced ones are answered. One pass over the table.
+    void recount() noexcept {
+        std::size_t waiting = 0;
         std::size_t longest = 0;
         for (std::size_t index = 0; index < Capacity; ++index) {
             const Request& slot = slots_[index];
             if (slot.active) {
+                ++waiting;
                 longest =
                     std::max(longest, (index - static_cast<std::size_t>(slot.request_id)) & mask);
             }
         }
+        waiting_at_count_ = waiting;
+        claimed_since_count_ = 0;
         longest_probe_ = longest;
+    }
+
+    /// True while a claim leaves at least `reserve` slots free: at most the requests waiting at
+    /// the last recount() plus every one claimed since are waiting.
+    [[nodiscard]] bool has_room(std::size_t reserve) const noexcept {
+        return waiting_at_count_ + claimed_since_count_ + reserve < Capacity;
     }
 
     /// True when at least `count` slots are free.
@@ -78,7 +88,7 @@ public:
         return count == 0;
     }
 
-    /// The farthest any request has been placed from its home slot.
+    /// The farthest a waiting request may be from its home slot.
     [[nodiscard]] std::size_t longest_probe() const noexcept { return longest_probe_; }
 
     [[nodiscard]] static constexpr std::size_t capacity() noexcept { return Capacity; }
@@ -90,6 +100,8 @@ private:
     static constexpr std::size_t mask = Capacity - 1;
     std::array<Request, Capacity> slots_{};
     std::size_t longest_probe_ = 0;
+    std::size_t waiting_at_count_ = 0;
+    std::size_t claimed_since_count_ = 0;
 };
 
 } // namespace quoter::exec
