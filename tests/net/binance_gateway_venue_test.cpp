@@ -14,9 +14,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 using namespace quoter;
@@ -61,6 +62,23 @@ exec::order_request resting_bid(std::uint64_t id) {
     order.price = core::price{100}; // 1.00: far below any synthetic bid, so it rests
     order.qty = core::qty{1000};    // 0.01
     return order;
+}
+
+/// An earlier run (tag, start time) that placed `count` resting bids and died: its orders stay on
+/// the venue.
+void leave_resting_orders(const net::testing::venue_process& venue,
+                          std::span<const core::symbol_spec> symbols, std::string_view tag,
+                          std::int64_t start_us, std::size_t count) {
+    auto config = gateway_config(venue, secret);
+    config.id_tag = std::string(tag);
+    config.start_us = start_us;
+    started_spot_gateway started(config, symbols);
+    for (std::size_t id = 1; id <= count; ++id) {
+        REQUIRE(started.gateway.submit(resting_bid(id), wall_ns()) == exec::gateway_error::none);
+    }
+    REQUIRE(poll_until(
+        started.gateway, [&] { return started.sink.count(exec::exec_kind::ack) == count; }, 5s));
+    started.gateway.stop(); // as if killed
 }
 
 } // namespace
@@ -390,29 +408,11 @@ TEST_CASE("reconciliation cancels an earlier run's resting orders before new ord
           "[binance_gateway][tsan]") {
     net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
     const std::array symbols{btcusdt()};
-    net::io_loop loop;
-    net::rest_client client(loop, net::testing::venue_rest_config(venue));
-    const auto open_orders = [&] {
-        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
-                                      "open_orders");
-    };
+    venue_control control(venue);
+    const auto open_orders = [&] { return control.stat("open_orders"); };
     // Two orders of an earlier run (tag "gwt", another start time) and one foreign ("man").
-    for (const auto& [tag, start_us, count] : {std::tuple{"gwt", wall_ns() / 1'000 - 5'000'000, 2},
-                                               std::tuple{"man", std::int64_t{1}, 1}}) {
-        auto config = gateway_config(venue, secret);
-        config.id_tag = tag;
-        config.start_us = start_us;
-        started_spot_gateway started(config, symbols);
-        auto& earlier = started.gateway;
-        auto& sink = started.sink;
-        for (int i = 1; i <= count; ++i) {
-            REQUIRE(earlier.submit(resting_bid(static_cast<std::uint64_t>(i)), wall_ns()) ==
-                    exec::gateway_error::none);
-        }
-        REQUIRE(poll_until(
-            earlier, [&] { return sink.count(exec::exec_kind::ack) == std::size_t(count); }, 5s));
-        earlier.stop(); // as if killed: its orders stay on the venue
-    }
+    leave_resting_orders(venue, symbols, "gwt", wall_ns() / 1'000 - 5'000'000, 2);
+    leave_resting_orders(venue, symbols, "man", 1, 1);
     REQUIRE(open_orders() == 3);
 
     started_spot_gateway started(gateway_config(venue, secret), symbols);
@@ -443,33 +443,17 @@ TEST_CASE("a reconciliation cancel the venue lost is sent again: new orders are 
           "[binance_gateway][tsan]") {
     net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
     const std::array symbols{btcusdt()};
-    net::io_loop loop;
-    net::rest_client client(loop, net::testing::venue_rest_config(venue));
-    const auto stat = [&](std::string_view key) {
-        return net::testing::json_int(net::testing::control(loop, client, "/control/stats").body,
-                                      key);
-    };
-    {
-        auto config = gateway_config(venue, secret);
-        config.start_us = wall_ns() / 1'000 - 5'000'000; // an earlier run
-        started_spot_gateway started(config, symbols);
-        for (std::uint64_t id = 1; id <= 2; ++id) {
-            REQUIRE(started.gateway.submit(resting_bid(id), wall_ns()) ==
-                    exec::gateway_error::none);
-        }
-        REQUIRE(poll_until(
-            started.gateway, [&] { return started.sink.count(exec::exec_kind::ack) == 2; }, 5s));
-        started.gateway.stop(); // as if killed: its orders stay on the venue
-    }
-    REQUIRE(stat("open_orders") == 2);
+    venue_control control(venue);
+    leave_resting_orders(venue, symbols, "gwt", wall_ns() / 1'000 - 5'000'000, 2);
+    REQUIRE(control.stat("open_orders") == 2);
     // The first cancel of the reconciliation is lost on the way (503 -1006, not executed).
-    REQUIRE(net::testing::control(loop, client, "/control/cancel_lose?count=1").status == 200);
+    REQUIRE(control.fault("/control/cancel_lose?count=1") == 200);
 
     started_spot_gateway started(gateway_config(venue, secret), symbols);
     auto& gateway = started.gateway;
     // Ready means reconciled: nothing of the earlier run rests beside the new orders.
-    CHECK(stat("open_orders") == 0);
-    CHECK(stat("cancels_lost") == 1);
+    CHECK(control.stat("open_orders") == 0);
+    CHECK(control.stat("cancels_lost") == 1);
     CHECK(gateway.counters().reconcile_cancelled.load() == 2);
     CHECK(gateway.counters().reconcile_failures.load() == 1);
     CHECK(gateway.counters().reconcile_gave_up.load() == 0);
