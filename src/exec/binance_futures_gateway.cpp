@@ -452,7 +452,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
         limiter.on_usage(answer.usage, now_ms * core::ns_per_ms,
                          offset_ms.load(std::memory_order_relaxed) * core::ns_per_ms);
-        limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms);
+        limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms,
+                           answer.code);
         if (answer.outcome == answer_outcome::clock_skew && p.kind != request_kind::place &&
             p.kind != request_kind::cancel) {
             // Orders and cancels resync and retry themselves; any other request refused -1021

@@ -114,6 +114,9 @@ admit_result order_rate_limiter::try_send(request_class kind, std::uint32_t weig
         }
         banned_ = false;
     }
+    if (kind == request_class::new_order && now < orders_resume_at_) {
+        return admit_result::backing_off;
+    }
     bool kill_in_backoff = false;
     if (now < resume_at_) {
         kill_in_backoff = kind == request_class::kill && config_.kill_interval > 0 &&
@@ -184,16 +187,29 @@ void order_rate_limiter::on_usage(const rate_usage& usage, core::timestamp_ns no
     set_floor(rate_limit_type::orders, 86'400 * core::ns_per_s, usage.orders_1d, now, venue_offset);
 }
 
+core::duration_ns order_rate_limiter::escalate() noexcept {
+    next_backoff_ = next_backoff_ == 0 ? config_.backoff_initial
+                                       : std::min(next_backoff_ * 2, config_.backoff_max);
+    return next_backoff_;
+}
+
+void order_rate_limiter::on_order_count_refusal(core::timestamp_ns now) noexcept {
+    orders_resume_at_ = std::max(orders_resume_at_, now + escalate());
+}
+
 void order_rate_limiter::on_outcome(answer_outcome outcome, std::int64_t retry_after_ms,
-                                    core::timestamp_ns now) noexcept {
+                                    core::timestamp_ns now, int code) noexcept {
     const core::timestamp_ns retry_at =
         retry_after_ms > 0 ? retry_after_ms * core::ns_per_ms : core::timestamp_ns{0};
     switch (outcome) {
     case answer_outcome::retry_after: {
-        next_backoff_ = next_backoff_ == 0 ? config_.backoff_initial
-                                           : std::min(next_backoff_ * 2, config_.backoff_max);
-        const core::timestamp_ns until = retry_at > now ? retry_at : now + next_backoff_;
-        resume_at_ = std::max(resume_at_, until);
+        const core::duration_ns backoff = escalate();
+        const core::timestamp_ns until = retry_at > now ? retry_at : now + backoff;
+        if (code == order_count_code) {
+            orders_resume_at_ = std::max(orders_resume_at_, until);
+        } else {
+            resume_at_ = std::max(resume_at_, until);
+        }
         return;
     }
     case answer_outcome::banned: {

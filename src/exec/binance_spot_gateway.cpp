@@ -315,7 +315,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             answer.retry_after_ms > 0
                 ? answer.retry_after_ms - offset_ms.load(std::memory_order_relaxed)
                 : 0;
-        limiter.on_outcome(answer.outcome, retry_local_ms, now_ms * core::ns_per_ms);
+        limiter.on_outcome(answer.outcome, retry_local_ms, now_ms * core::ns_per_ms, answer.code);
         if (answer.outcome == answer_outcome::retry_after) {
             counters.backoffs.fetch_add(1, std::memory_order_relaxed);
         } else if (answer.outcome == answer_outcome::banned) {
@@ -552,9 +552,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             p.active = false;
             return;
         case replace_half::failure:
+            if (halves.new_order_code == order_rate_limiter::order_count_code) {
+                limiter.on_order_count_refusal(now_ms * core::ns_per_ms);
+            }
             reject(p, halves.new_order_outcome == answer_outcome::post_only_reject
                           ? reject_reason::post_only_would_cross
-                      : halves.new_order_code == -1015 ||
+                      : halves.new_order_code == order_rate_limiter::order_count_code ||
                               halves.new_order_outcome == answer_outcome::retry_after
                           ? reject_reason::rate_limited
                           : reject_reason::none);

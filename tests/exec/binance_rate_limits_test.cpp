@@ -158,9 +158,41 @@ TEST_CASE("by default a 429 holds kills too until its retryAfter, so nothing ris
     limiter.on_outcome(answer_outcome::retry_after, (t0 + 2 * s) / ms, t0);
     CHECK(limiter.try_send(request_class::kill, 1, t0 + 1 * ms) == admit_result::backing_off);
     CHECK(limiter.try_send(request_class::kill, 1, t0 + 1'999 * ms) == admit_result::backing_off);
-    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 1'999 * ms) ==
-          admit_result::backing_off);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 1'999 * ms) == admit_result::backing_off);
     CHECK(limiter.try_send(request_class::kill, 1, t0 + 2 * s) == admit_result::ok);
+}
+
+TEST_CASE("an unfilled-order-count 429 stops new orders only: cancels, kills and queries go on",
+          "[binance_rate_limits]") {
+    order_rate_limiter limiter; // the defaults the gateway uses
+    REQUIRE(limiter.add_rule({rate_limit_type::request_weight, 60 * s, 6'000}));
+    REQUIRE(limiter.add_rule({rate_limit_type::orders, 10 * s, 50}));
+    limiter.on_outcome(answer_outcome::retry_after, (t0 + 5 * s) / ms, t0,
+                       order_rate_limiter::order_count_code);
+    CHECK(limiter.resume_at() == 0);
+    CHECK(limiter.orders_resume_at() == t0 + 5 * s);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 1 * ms) == admit_result::backing_off);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 1 * ms) == admit_result::ok);
+    CHECK(limiter.try_send(request_class::kill, 1, t0 + 2 * ms) == admit_result::ok);
+    CHECK(limiter.try_send(request_class::query, 20, t0 + 3 * ms) == admit_result::ok);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 4'999 * ms) ==
+          admit_result::backing_off);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 5 * s) == admit_result::ok);
+
+    SECTION("without retryAfter (a cancelReplace's new half) the escalation decides how long") {
+        limiter.on_outcome(answer_outcome::ok, 0, t0 + 5 * s); // the escalation starts again
+        limiter.on_order_count_refusal(t0 + 6 * s);
+        CHECK(limiter.orders_resume_at() == t0 + 7 * s);
+        CHECK(limiter.try_send(request_class::new_order, 1, t0 + 6'500 * ms) ==
+              admit_result::backing_off);
+        CHECK(limiter.try_send(request_class::cancel, 1, t0 + 6'500 * ms) == admit_result::ok);
+        limiter.on_order_count_refusal(t0 + 7 * s);
+        CHECK(limiter.orders_resume_at() == t0 + 9 * s);
+    }
+    SECTION("a request-weight 429 still stops everything") {
+        limiter.on_outcome(answer_outcome::retry_after, (t0 + 8 * s) / ms, t0 + 6 * s, -1003);
+        CHECK(limiter.try_send(request_class::cancel, 1, t0 + 7 * s) == admit_result::backing_off);
+    }
 }
 
 TEST_CASE("418 stops everything, kills included, until Retry-After", "[binance_rate_limits]") {

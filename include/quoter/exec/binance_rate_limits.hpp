@@ -13,10 +13,14 @@
 // cancel_reserve_pct percent; cancels and kills may use it to the limit, so a kill always goes out
 // even when quoting has used everything it may. ORDERS rules count new orders only.
 // Backoff. A 429 stops every request until the venue's retryAfter (or an exponential backoff
-// from backoff_initial to backoff_max when it gives none): Binance bans (418) a client that keeps
-// sending after a 429, so by default kills wait too (the gateway sends them at retryAfter);
-// kill_interval > 0 lets one kill per interval through meanwhile. A 418 stops everything, kills included, until its
-// retryAfter (backoff_max when none). The next successful answer resets the backoff.
+// from backoff_initial to backoff_max when it gives none): Binance bans (418) an IP that keeps
+// sending after a request-weight 429, so by default kills wait too (the gateway sends them at
+// retryAfter); kill_interval > 0 lets one kill per interval through meanwhile. A 429 of the
+// unfilled-order count (-1015) stops new orders only: that count is kept per account and only new
+// orders add to it, so cancels, kills and queries go on within the weight rules, and a stop or a
+// kill is not held back while the account's order window is full. A 418 stops everything, kills
+// included, until its retryAfter (backoff_max when none). The next successful answer resets the
+// backoff.
 //
 // Pure logic on injected time (nanoseconds since the Unix epoch, exchange-time estimate): no
 // clock reads, no allocation, no I/O. Thread ownership: the thread that sends (gateway I/O).
@@ -63,7 +67,8 @@ enum class request_class : std::uint8_t {
 enum class admit_result : std::uint8_t {
     ok,          ///< Counted; send it now.
     over_limit,  ///< Sending would break a rule (or eat the cancel reserve); try later.
-    backing_off, ///< After a 429: nothing but a rare kill until resume_at().
+    backing_off, ///< After a 429: nothing but a rare kill until resume_at() (new orders
+                 ///< until orders_resume_at() after an unfilled-order-count 429).
     banned,      ///< After a 418: nothing at all until resume_at().
 };
 
@@ -100,13 +105,25 @@ public:
     void on_usage(const rate_usage& usage, core::timestamp_ns now,
                   core::duration_ns venue_offset = 0) noexcept;
 
-    /// The outcome of an answer: 429 and 418 stop sending; any other answer ends the backoff
-    /// escalation. retry_after_ms: epoch milliseconds from the answer, 0 when none.
-    void on_outcome(answer_outcome outcome, std::int64_t retry_after_ms,
-                    core::timestamp_ns now) noexcept;
+    /// Binance's error code of a 429 that refused a new order for the account's unfilled-order
+    /// count.
+    static constexpr int order_count_code = -1015;
+
+    /// The outcome of an answer: 429 and 418 stop sending (a 429 with order_count_code new
+    /// orders only); any other answer ends the backoff escalation. retry_after_ms: epoch
+    /// milliseconds from the answer, 0 when none; code: the answer's Binance error code.
+    void on_outcome(answer_outcome outcome, std::int64_t retry_after_ms, core::timestamp_ns now,
+                    int code = 0) noexcept;
+
+    /// A new order refused for the unfilled-order count inside an answer whose own outcome
+    /// says nothing of it (the new half of a cancelReplace): new orders stop as after a 429
+    /// -1015 without retryAfter.
+    void on_order_count_refusal(core::timestamp_ns now) noexcept;
 
     /// When sending may resume after a 429 or 418 (0 when not stopped).
     [[nodiscard]] core::timestamp_ns resume_at() const noexcept { return resume_at_; }
+    /// When new orders may resume after an unfilled-order-count 429 (0 when never stopped).
+    [[nodiscard]] core::timestamp_ns orders_resume_at() const noexcept { return orders_resume_at_; }
     [[nodiscard]] bool banned() const noexcept { return banned_; }
 
     /// What rule i counts at now: the larger of the local count and the venue's floor.
@@ -122,6 +139,8 @@ private:
 
     [[nodiscard]] static bool counts(const rule_state& state, request_class kind) noexcept;
     [[nodiscard]] static std::int64_t cost(const rule_state& state, std::uint32_t weight) noexcept;
+    /// The next step of the backoff escalation (after a 429 without retryAfter).
+    [[nodiscard]] core::duration_ns escalate() noexcept;
     void set_floor(rate_limit_type type, core::duration_ns interval, std::int64_t count,
                    core::timestamp_ns now, core::duration_ns venue_offset) noexcept;
 
@@ -129,6 +148,7 @@ private:
     std::array<rule_state, max_rules> rules_{};
     std::size_t count_ = 0;
     core::timestamp_ns resume_at_ = 0;
+    core::timestamp_ns orders_resume_at_ = 0;
     core::timestamp_ns last_kill_ = 0;
     core::duration_ns next_backoff_ = 0;
     bool banned_ = false;
