@@ -499,6 +499,7 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
 
 void core_loop::shutdown(core::timestamp_ns now) noexcept {
     now_ = std::max(now_, now);
+    shut_down_ = true;
     orders_enabled_ = false;
     cancel_all_orders(risk::halt_reason::none);
     (void)gate_.poll(now_);
@@ -705,8 +706,10 @@ void core_loop::flatten_positions(risk::halt_reason) noexcept {
 }
 
 void core_loop::set_new_orders_enabled(bool enabled) noexcept {
-    orders_enabled_ = enabled;
-    if (enabled) {
+    // A stop is final: a resume or a pause that clears while the stop waits for its cancels
+    // must not quote again, or the process exits with orders it placed after the cancel-all.
+    orders_enabled_ = enabled && !shut_down_;
+    if (orders_enabled_) {
         flattener_.stop();
         quotes_.resume();
     }

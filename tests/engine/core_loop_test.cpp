@@ -207,6 +207,35 @@ TEST_CASE("a kill request engages the kill switch on poll, without market data",
     }
 }
 
+TEST_CASE("after shutdown nothing quotes again: not an operator's resume, not a pause that "
+          "clears, not a fill",
+          "[engine]") {
+    fixture f;
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    REQUIRE(f.exchange.open_order_count() == 2);
+    const auto bid = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(bid.status == exec::order_status::acked);
+    ops::control_message pause;
+    pause.command = ops::control_command::pause;
+    REQUIRE(f.control.post(pause));
+    (void)f.loop.poll(t);
+    REQUIRE(f.loop.state() == risk::trading_state::paused);
+    // The pause pulls the quotes; a print through the bid fills it if it still rests.
+    f.loop.on_event(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell), t + ms / 4);
+    f.loop.shutdown(t + ms / 2);
+    const std::uint64_t received = f.exchange.stats().orders_received;
+    ops::control_message resume;
+    resume.command = ops::control_command::resume;
+    REQUIRE(f.control.post(resume));
+    for (int i = 0; i < 20; ++i) {
+        t += ms;
+        (void)f.loop.poll(t);
+    }
+    t = f.run_books(t, 20);
+    CHECK(f.exchange.stats().orders_received == received);
+    CHECK(f.exchange.open_order_count() == 0);
+}
+
 /// Fills the level-0 bid with a sell print through it: the loop ends up long.
 core::timestamp_ns go_long(fixture& f, core::timestamp_ns t) {
     const auto bid = f.loop.quotes().order(core::side::buy, 0);

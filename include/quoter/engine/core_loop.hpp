@@ -183,7 +183,8 @@ public:
     /// Joins a portfolio of loops on one thread: slot < exposure.max_symbols is this loop's.
     /// The exposure must outlive the loop.
     void set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept;
-    /// Cancels every open order (graceful stop) and stops quoting.
+    /// Cancels every open order (graceful stop) and stops quoting for good: no resume or
+    /// cleared pause quotes again.
     void shutdown(core::timestamp_ns now) noexcept;
     /// Restores what a state file saved before a restart: the account's position, cost basis
     /// and cash (portfolio::account::restore) and the client order sequence (ids continue
@@ -325,6 +326,7 @@ private:
     /// symbol_sequence of the last numbered event (0: none yet).
     std::uint64_t last_sequence_ = 0;
     bool orders_enabled_ = true;
+    bool shut_down_ = false; ///< shutdown() ran: new orders stay off for good.
     bool stop_ = false;
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
