@@ -215,6 +215,15 @@ public:
             save(i, files_[i].board->read());
         }
     }
+    /// Wakes the thread to save now rather than at the end of its interval (a kill: a process
+    /// that dies before the next save must come back killed). Rare: takes the lock.
+    void save_soon() {
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            save_requested_ = true;
+        }
+        wake_.notify_all();
+    }
     /// The last save errors, one per failing file ("" when fine).
     [[nodiscard]] std::string error() const {
         const std::lock_guard<std::mutex> lock(mutex_);
@@ -259,7 +268,8 @@ private:
                 }
             }
             lock.lock();
-            wake_.wait_for(lock, interval_, [this] { return stopping_; });
+            wake_.wait_for(lock, interval_, [this] { return stopping_ || save_requested_; });
+            save_requested_ = false;
         }
     }
 
@@ -308,6 +318,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
+    bool save_requested_ = false;
     std::vector<std::string> errors_;
     std::thread thread_;
 };
@@ -469,6 +480,8 @@ struct session_services::parts {
     core::timestamp_ns next_publish = 0;
     /// Lanes whose loop was killed at the last publish.
     std::size_t published_kills = 0;
+    /// The number of killed lanes changed since the last publish: the saver writes at once.
+    bool kills_to_save = false;
     bool stopped = false;
 
     [[nodiscard]] const persisted_lane& lead() const noexcept { return *lanes.front(); }
@@ -797,14 +810,22 @@ bool session_services::publish_due(const core_loop& loop, core::timestamp_ns now
         return false;
     }
     p.next_publish = now + p.publish_ns;
+    p.kills_to_save = p.kills_to_save || kills != p.published_kills;
     p.published_kills = kills;
     return true;
 }
 
 void session_services::publish(const core_loop& loop, const feed_view& feed,
                                const venue_view& venue) noexcept {
-    parts_->publisher->publish(loop, feed, venue);
-    parts_->persist(loop, feed);
+    parts& p = *parts_;
+    p.publisher->publish(loop, feed, venue);
+    p.persist(loop, feed);
+    if (p.kills_to_save) {
+        p.kills_to_save = false;
+        if (p.saver) {
+            p.saver->save_soon();
+        }
+    }
 }
 
 const ops::status_snapshot& session_services::last() const noexcept {

@@ -242,6 +242,42 @@ TEST_CASE("session_services with several symbols: a kill in any lane is publishe
     CHECK_FALSE(lead->state.kill_latched);
 }
 
+TEST_CASE("session_services writes a kill to the state file at once, not a save interval later",
+          "[engine][state]") {
+    const state_directory dir;
+    two_loops session;
+    session_services_config config = services_config(dir);
+    // A long interval: a process that dies within it must still come back killed.
+    config.ops.state.save_interval_ms = std::chrono::milliseconds(5'000);
+    config.ops.status_interval_ms = std::chrono::milliseconds(60'000);
+    const std::array<core::symbol_spec, 1> one{session.specs[0]};
+    auto opened = session_services::open(config, one, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    core_loop& loop = *session.loops[0];
+    REQUIRE(services.start(loop, nullptr, feed_view{}, venue_view{}).empty());
+    const std::string file = dir.file("BTCUSDT", ".state");
+    const auto saved_kill = [&] {
+        const auto loaded = ops::load_state(file);
+        return loaded.has_value() && loaded->found && loaded->state.kill_latched;
+    };
+    // The saver's first pass writes the file; let it go back to sleep for its interval.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    REQUIRE_FALSE(saved_kill());
+    const core::timestamp_ns t = 1'000 * core::ns_per_s;
+    (void)services.publish_due(loop, t);
+    (void)loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, t + 1);
+    REQUIRE(services.publish_due(loop, t + 2));
+    services.publish(loop, feed_view{}, venue_view{});
+    // Read while the services still run: their final save on stop would hide a late one.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (!saved_kill() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(saved_kill());
+    services.stop(loop, feed_view{}, venue_view{});
+}
+
 TEST_CASE("session_services with one symbol keeps the one lock and state file and its log lines",
           "[engine][state]") {
     const state_directory dir;
