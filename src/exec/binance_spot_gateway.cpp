@@ -221,10 +221,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     /// to user data, reconcile, and query whatever was in flight when the last one dropped.
     void open_session() {
         open.store(true, std::memory_order_release);
-        if (config.user_data_stream) {
-            subscribe_user_data(wall_ns() / core::ns_per_ms);
-        }
-        start_reconcile(wall_ns() / core::ns_per_ms);
+        start_reconcile(wall_ns() / core::ns_per_ms); // subscribes to the user stream first
         // Whatever was in flight when the last session dropped is queried now.
         for (pending_request& p : pending) {
             if (p.active && p.query_on_open) {
@@ -373,12 +370,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         }
         if (p.kind == request_kind::subscribe) {
-            p.active = false;
-            if (answer.outcome == answer_outcome::ok) {
-                user_stream.store(true, std::memory_order_release);
-            } else {
-                counters.api_errors.fetch_add(1, std::memory_order_relaxed);
-            }
+            on_subscribe_answer(p, answer.outcome == answer_outcome::ok, now_ms);
             return;
         }
         if (answer.outcome != answer_outcome::ok) {
@@ -721,7 +713,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             // once, by the funnel); no new order is taken until then.
             user_stream.store(false, std::memory_order_release);
             counters.stream_restarts.fetch_add(1, std::memory_order_relaxed);
-            subscribe_user_data(now_ms);
             start_reconcile(now_ms);
             return;
         }
@@ -850,6 +841,42 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         reconcile_retries = 0;
         reconcile_abandoned = false;
         account_asked = false;
+        reconcile_awaits_stream = false;
+        if (config.user_data_stream && !user_stream.load(std::memory_order_relaxed)) {
+            // Spot answers (ACK) tell no fills: the stream does. The listings are asked once it
+            // runs, so that nothing trades unseen between them and the subscription, and no
+            // order is taken while it does not.
+            reconcile_awaits_stream = true;
+            subscribe_user_data(now_ms);
+            return;
+        }
+        send_reconcile_queries(now_ms);
+    }
+
+    /// The subscription's answer: the reconciliation's listings follow a success; a failure
+    /// (an error answer, or none within the timeout) is asked again subscribe_retry_ms later,
+    /// within the reconciliation's retries.
+    void on_subscribe_answer(pending_request& p, bool subscribed, std::int64_t now_ms) {
+        if (subscribed) {
+            p.active = false;
+            user_stream.store(true, std::memory_order_release);
+            if (reconcile_awaits_stream && p.generation == reconcile_generation) {
+                reconcile_awaits_stream = false;
+                send_reconcile_queries(now_ms);
+            }
+            return;
+        }
+        counters.api_errors.fetch_add(1, std::memory_order_relaxed);
+        if (p.generation != reconcile_generation || !reconcile_may_retry()) {
+            p.active = false; // superseded, or given up with its reconciliation
+            return;
+        }
+        p.requery_at_ms = now_ms + config.subscribe_retry_ms;
+    }
+
+    /// The reconciliation's listings: every symbol's open orders, and this run's unfinished
+    /// orders.
+    void send_reconcile_queries(std::int64_t now_ms) {
         for (std::uint32_t symbol = 0; symbol < symbols.size(); ++symbol) {
             ++reconcile_steps;
             send_reconcile_query(request_kind::open_orders, symbol, now_ms);
@@ -988,7 +1015,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (reconcile_steps > 0) {
             --reconcile_steps;
         }
-        if (reconcile_steps > 0 || ready.load(std::memory_order_relaxed) || reconcile_abandoned) {
+        if (reconcile_steps > 0 || ready.load(std::memory_order_relaxed) || reconcile_abandoned ||
+            reconcile_awaits_stream) {
             return;
         }
         if (!account_asked) {
@@ -1014,7 +1042,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         case request_kind::subscribe:
             p.active = false;
-            subscribe_user_data(now_ms);
+            subscribe_user_data(now_ms, p.generation);
             return;
         case request_kind::time:
             p.active = false;
@@ -1172,12 +1200,15 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         return q;
     }
 
-    void subscribe_user_data(std::int64_t now_ms) {
+    /// generation: the reconciliation the subscription serves (by default the current one).
+    void subscribe_user_data(std::int64_t now_ms, std::uint32_t generation = 0) {
         pending_request* const slot = fresh_request(request_kind::subscribe);
         if (slot == nullptr) {
-            return; // every slot waits (never expected): the reconciliation gives up too
+            abandon_reconcile(); // every slot waits (never expected): nothing is taken
+            return;
         }
         pending_request& q = *slot;
+        q.generation = generation != 0 ? generation : reconcile_generation;
         const std::uint64_t id = q.request_id;
         const std::string_view text =
             session_auth ? io_encoder.session_user_data_subscribe(io_buffer, id)
@@ -1401,9 +1432,15 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 continue;
             }
             if (p.requery_at_ms != 0) {
-                // Answered (no such order, not yet): asked again when due, not a timeout.
+                // Answered (no such order, not yet; a refused subscription): asked again when
+                // due, not a timeout.
                 if (now_ms >= p.requery_at_ms) {
-                    query(p, now_ms);
+                    if (p.kind == request_kind::subscribe) {
+                        p.active = false;
+                        subscribe_user_data(now_ms, p.generation);
+                    } else {
+                        query(p, now_ms);
+                    }
                 }
                 continue;
             }
@@ -1452,7 +1489,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 check_kill_again(p, now_ms, 0); // whether it happened, a query finds out
                 break;
             case request_kind::subscribe:
-                p.active = false;
+                on_subscribe_answer(p, false, now_ms); // asked again, as after a refusal
                 break;
             case request_kind::open_orders:
             case request_kind::account:
@@ -1582,6 +1619,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     std::uint32_t reconcile_retries = 0;    ///< Failures of the current reconciliation.
     bool reconcile_abandoned = false;       ///< It gave up (reconcile_max_retries).
     bool account_asked = false;
+    /// The reconciliation waits for the user stream's subscription before its listings.
+    bool reconcile_awaits_stream = false;
     bool time_in_flight = false;         ///< A `time` request awaits its answer.
     std::int64_t last_rx_ms = 0;         ///< Local time the venue last sent anything.
     std::uint32_t silent_scans = 0;      ///< Timeout scans in a row with a silent venue.

@@ -350,6 +350,40 @@ TEST_CASE("an ended user-data stream is noticed, subscribed again and reconciled
     gateway.stop();
 }
 
+TEST_CASE("a user-data subscription the venue refuses (429) is asked again, and no order is "
+          "taken until it runs: fills keep coming through the stream",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session;
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    // The venue's weight is used up for 300 ms, and the stream ends at once: the subscription
+    // that follows is the first request to meet the 429.
+    venue.fault("/control/rate_limit?ms=300");
+    venue.fault("/control/user_stream_kill?notice_ms=0");
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().stream_restarts.load() == 1; }, 10s));
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 10s));
+    // Ready means subscribed: the reconciliation waited for the stream.
+    CHECK(gateway.user_stream_subscribed());
+    CHECK(venue.stat("answers_429") >= 1);
+    CHECK(venue.stat("requests_in_backoff") == 0);
+    CHECK(venue.stat("user_subscriptions") == 2);
+    // An IOC that trades: a spot order's fill is told by the stream only (ACK answers).
+    REQUIRE(gateway.submit(crossing_buy(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 2) == 1; }, 10s));
+    poll_for(gateway, 300ms);
+    CHECK(sink.count(exec::exec_kind::fill, 2) == 1);
+    check_agreement(venue, sink, 1);
+    gateway.stop();
+}
+
 TEST_CASE("a silent venue: the order in flight turns unknown, the dead session is replaced and "
           "the order is queried after the reconnect, never sent again",
           "[binance_gateway][faults][tsan]") {

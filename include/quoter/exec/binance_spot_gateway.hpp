@@ -47,8 +47,11 @@
 // then carry neither apiKey nor signature. A refused logon is counted (logon_failures) and the
 // session stays closed to orders: never a fallback to anything unsigned.
 //
-// Reconciliation: after every connect, before submit() takes a new order (it answers
-// `disconnected` until then), the I/O thread lists the open orders of every symbol
+// Reconciliation: after every connect and every ended user stream, before submit() takes a new
+// order (it answers `disconnected` until then), the I/O thread subscribes to the user stream
+// (a refusal or a lost answer is asked again every subscribe_retry_ms, within
+// reconcile_max_retries: spot's ACK answers tell no fills, so no order goes out without the
+// stream), and once it runs lists the open orders of every symbol
 // (openOrders.status) and cancels those of earlier runs of the same id tag (left over from a
 // crash) and, when cancel_foreign_orders, everyone else's; this run's own stay (they are tracked,
 // or being resolved by their queries). Then it reads the balances (account.status) and the
@@ -131,6 +134,10 @@ struct binance_spot_gateway_config {
     /// signature): executionReports bring acks, fills and cancels, also of orders whose answer
     /// was lost. false only for tests of the query path.
     bool user_data_stream = true;
+    /// A subscription the venue refused or did not answer is asked again this long after
+    /// (ms), within reconcile_max_retries: the reconciliation (and so every new order) waits for
+    /// it, since spot answers tell no fills and the stream does.
+    std::int64_t subscribe_retry_ms = 500;
     /// Request limits enforced before anything is sent (exchangeInfo rateLimits; by default
     /// Binance spot's published ones). New orders and queries stop short of each limit by
     /// limiter.cancel_reserve_pct so that cancels and kills always have room.
