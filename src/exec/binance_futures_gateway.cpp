@@ -1273,6 +1273,10 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::cancel:
         case request_kind::reconcile_cancel:
             return request_class::cancel;
+        case request_kind::kill_check:
+            // The kill's confirmation sends the cancel-all again: it may use the cancel reserve
+            // that quoting's queries leave, or a kill lost at a busy time waits for the window.
+            return request_class::cancel;
         case request_kind::cancel_all:
             return request_class::kill;
         default:

@@ -1142,13 +1142,16 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return request_class::kill;
         case request_kind::reconcile_cancel:
             return request_class::cancel;
+        case request_kind::kill_check:
+            // The kill's confirmation sends the cancel-all again: it may use the cancel reserve
+            // that quoting's queries leave, or a kill lost at a busy time waits for the window.
+            return request_class::cancel;
         case request_kind::status:
         case request_kind::trades:
         case request_kind::time:
         case request_kind::subscribe:
         case request_kind::open_orders:
         case request_kind::account:
-        case request_kind::kill_check:
         case request_kind::logon:
             break;
         }

@@ -253,6 +253,40 @@ TEST_CASE("a 429 stops every request until its retryAfter, so the venue never ba
     gateway.stop();
 }
 
+TEST_CASE("a cancel-all lost while quoting has used the weight up to the cancel reserve: the "
+          "kill's confirmation may use the reserve, and sends it again at once",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.rate_limits = {{exec::rate_limit_type::request_weight, 60 * core::ns_per_s, 100}};
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
+    // New orders may use the weight up to 90 %: place until the limiter holds one back.
+    std::uint64_t id = 1;
+    while (sink.count(exec::exec_kind::reject) == 0 && id < 100) {
+        REQUIRE(gateway.submit(resting_bid(id++), wall_ns()) == exec::gateway_error::none);
+        poll_for(gateway, 5ms);
+    }
+    REQUIRE(sink.count(exec::exec_kind::reject) == 1);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == id - 2; }, 10s));
+    REQUIRE(venue.stat("open_orders") > 0);
+    venue.fault("/control/cancel_all_lose?count=1");
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    // The weight window is a minute long: only the reserve lets the kill's check and its
+    // second cancel-all through before that. (The check confirming the second one may have to
+    // wait for the window: 10 % of 100 is not enough for three requests.)
+    const std::size_t acked = sink.count(exec::exec_kind::ack);
+    CHECK(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled) == acked; }, 5s));
+    CHECK(gateway.counters().kill_resends.load() == 1);
+    CHECK(venue.stat("cancel_alls_lost") == 1);
+    CHECK(venue.stat("open_orders") == 0);
+    gateway.stop();
+}
+
 TEST_CASE("-1021: the gateway resyncs its clock from the venue's time and sends the order or "
           "cancel once more; nothing is lost or doubled",
           "[binance_gateway][faults][tsan]") {
