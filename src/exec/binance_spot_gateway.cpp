@@ -801,16 +801,37 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         });
     }
 
+    /// True while a placement on `symbol` waits for its answer or for the query resolving its
+    /// unknown outcome: the venue may still take it.
+    [[nodiscard]] bool placement_unresolved(std::uint32_t symbol) const noexcept {
+        for (const pending_request& q : pending) {
+            if (q.active && q.order.symbol == symbol &&
+                (q.kind == request_kind::place || q.kind == request_kind::replace ||
+
+                 (q.kind == request_kind::status && !q.for_cancel))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     void on_kill_check_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         // Copied first: the cancel-all below may claim p's slot, which clears it.
         const std::uint32_t symbol = p.order.symbol;
         const std::uint32_t epoch = p.kill_epoch;
         p.active = false;
         const bool ok = answer.outcome == answer_outcome::ok;
-        if (kills.answered(
-                symbol, epoch, ok,
-                ok && kill_must_remove(decoder.listed_orders(), ids, config.cancel_foreign_orders),
-                now_ms, counters) != kill_confirmation::outcome::send_again) {
+        const bool orders_rest =
+            ok && kill_must_remove(decoder.listed_orders(), ids, config.cancel_foreign_orders);
+        if (ok && !orders_rest && placement_unresolved(symbol)) {
+            // Nothing rests yet, but the venue may still take a placement whose answer has not
+            // come, or whose outcome is unknown within its recvWindow: not confirmed before it
+            // is resolved (its ack brings the owner's cancel, the next check sees the rest).
+            kills.check_again(symbol, epoch, now_ms, config.kill_check_delay_ms);
+            return;
+        }
+        if (kills.answered(symbol, epoch, ok, orders_rest, now_ms, counters) !=
+            kill_confirmation::outcome::send_again) {
             return;
         }
         pending_request* const slot = fresh_request(request_kind::cancel_all);

@@ -589,6 +589,33 @@ TEST_CASE("a cancel of an order whose placement is still unknown, answered -2011
     gateway.stop();
 }
 
+TEST_CASE("a kill is not confirmed while a placement of unknown outcome may still be taken: the "
+          "venue takes it late, and the kill cancels it",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session(
+        [](exec::binance_spot_gateway_config& config) { config.request_timeout_ms = 300; });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
+    // Answered "execution status unknown" at once, taken 1.5 s later, well after the kill's
+    // first check found nothing resting.
+    venue.fault("/control/order_late?ms=1500&count=1");
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::unknown, 1) == 1; }, 5s));
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 10s));
+    CHECK(venue.stat("orders_late") == 1);
+    CHECK(venue.stat("open_orders") == 0);
+    CHECK(sink.count(exec::exec_kind::ack, 1) == 1);
+    CHECK(sink.count(exec::exec_kind::cancelled, 1) == 1);
+    CHECK(gateway.counters().kill_resends.load() >= 1);
+    check_agreement(venue, sink, 0);
+    gateway.stop();
+}
+
 TEST_CASE("an order answered 503 -1007 that never reaches the matching engine within its "
           "recvWindow: -2013 is asked again until the window closed, then a reject",
           "[binance_gateway][faults][tsan]") {

@@ -95,6 +95,8 @@ public:
 
     [[nodiscard]] auto begin() noexcept { return slots_.begin(); }
     [[nodiscard]] auto end() noexcept { return slots_.end(); }
+    [[nodiscard]] auto begin() const noexcept { return slots_.begin(); }
+    [[nodiscard]] auto end() const noexcept { return slots_.end(); }
 
 private:
     static constexpr std::size_t mask = Capacity - 1;
