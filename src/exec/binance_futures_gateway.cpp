@@ -777,6 +777,12 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     }
 
     void resend_place(pending_request& p, std::int64_t now_ms) {
+        if (may_rest(p.order) && kills.active(p.order.symbol)) {
+            // A kill came after it first went out: an order that would rest must not follow the
+            // cancel-all. The venue never had it (-1021, or held back): refused unsent.
+            reject(p, reject_reason::held_back);
+            return;
+        }
         const auto text_id = ids.format(p.order.id);
         p.signed_ms = now_ms + offset_ms.load(); // the refused one (-1021) had no effect
         send_own(p,

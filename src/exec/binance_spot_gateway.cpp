@@ -1092,6 +1092,17 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     /// Sends `p` again under its own request id, encoded afresh with the current clock offset
     /// (after a -1021 it had no effect on the venue).
     void resend(pending_request& p, std::int64_t now_ms) {
+        if ((p.kind == request_kind::place || p.kind == request_kind::replace) &&
+            may_rest(p.order) && kills.active(p.order.symbol)) {
+            // A kill came after it first went out: an order that would rest must not follow the
+            // cancel-all. The venue never had it (-1021, or held back): refused unsent, and a
+            // replaced order rests as it was, for the kill to cancel.
+            if (p.kind == request_kind::replace) {
+                replace_cancel_reject(p, reject_reason::held_back);
+            }
+            reject(p, reject_reason::held_back);
+            return;
+        }
         const std::int64_t venue = now_ms + offset_ms.load(std::memory_order_relaxed);
         const std::string_view symbol = symbols[p.order.symbol].name().view();
         switch (p.kind) {

@@ -341,6 +341,39 @@ TEST_CASE("-1021: the gateway resyncs its clock from the venue's time and sends 
     gateway.stop();
 }
 
+TEST_CASE("a placement sent again after -1021 but held back meanwhile does not go out after a "
+          "kill: it is refused unsent",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        // Two new orders per 10 s: the -1021 refused one counts, so its second try waits.
+        config.rate_limits = {{exec::rate_limit_type::orders, 10 * core::ns_per_s, 2}};
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    venue.fault("/control/clock_skew?ms=10000");
+    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().clock_retries.load() == 1; }, 10s));
+    poll_for(gateway, 200ms); // the clock is resynced; the second try waits for the window
+    REQUIRE(sink.count(exec::exec_kind::ack, 2) == 0);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    // Refused at its next try, not sent when the window has room again.
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 2) == 1; }, 12s));
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 10s));
+    CHECK(sink.count(exec::exec_kind::ack, 2) == 0);
+    CHECK(venue.stat("orders_placed") == 1);
+    CHECK(venue.stat("open_orders") == 0);
+    check_agreement(venue, sink, 0);
+    gateway.stop();
+}
+
 TEST_CASE("an ended user-data stream is noticed, subscribed again and reconciled: a fill of the "
           "gap is reported exactly once",
           "[binance_gateway][faults][tsan]") {
