@@ -204,6 +204,20 @@ void order_report_funnel::fills_to(const order_request& order, core::qty cum, co
     output_->deliver(r);
 }
 
+void order_report_funnel::stream_trade(const order_request& order, core::qty cum, core::qty last,
+                                       core::price price, std::int64_t trade_id,
+                                       std::uint64_t exchange_id, liquidity_role liquidity,
+                                       std::int64_t venue_time_ms, core::timestamp_ns exchange_ts,
+                                       fill_commission commission) {
+    const track* t = find(order.id);
+    if (t != nullptr && !t->done && cum.lots() - last.lots() > t->reported_cum.lots()) {
+        answered_fills_to(order, cum, price, exchange_id, venue_time_ms);
+        return;
+    }
+    fills_to(order, cum, price, trade_id, exchange_id, liquidity, venue_time_ms, exchange_ts,
+             commission);
+}
+
 void order_report_funnel::terminal(const order_request& order, exec_kind kind, reject_reason reason,
                                    core::qty cum, std::uint64_t exchange_id) {
     track* t = find(order.id);

@@ -687,14 +687,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         funnel.ack(order, exchange_id);
     }
 
-    void deliver_fills_to(const order_request& order, core::qty cum, core::price price,
-                          std::int64_t trade_id, std::uint64_t exchange_id,
-                          liquidity_role liquidity, std::int64_t venue_time_ms,
-                          fill_commission commission = {}) {
-        funnel.fills_to(order, cum, price, trade_id, exchange_id, liquidity, venue_time_ms,
-                        fill_time_ns, commission);
-    }
-
     void deliver_terminal(const order_request& order, exec_kind kind, reject_reason reason,
                           core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0) {
         funnel.terminal(order, kind, reason, cum, exchange_id);
@@ -741,14 +733,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         case execution_type::trade:
             // The trade's venue time, on the local clock: what the fill-delay trigger measures.
-            fill_time_ns = (u.transaction_time_ms - offset_ms.load(std::memory_order_relaxed)) *
-                           core::ns_per_ms;
-            deliver_fills_to(order, u.cum_qty, u.last_price, u.trade_id, u.order_id,
-                             u.maker ? liquidity_role::maker : liquidity_role::taker,
-                             u.transaction_time_ms,
-                             {.amount_e8 = u.commission_e8,
-                              .asset = fee_asset_of(u.commission_asset.view(), symbols[u.symbol])});
-            fill_time_ns = 0;
+            funnel.stream_trade(
+                order, u.cum_qty, u.last_qty, u.last_price, u.trade_id, u.order_id,
+                u.maker ? liquidity_role::maker : liquidity_role::taker, u.transaction_time_ms,
+                (u.transaction_time_ms - offset_ms.load(std::memory_order_relaxed)) *
+                    core::ns_per_ms,
+                {.amount_e8 = u.commission_e8,
+                 .asset = fee_asset_of(u.commission_asset.view(), symbols[u.symbol])});
             return;
         case execution_type::canceled:
         case execution_type::expired:
@@ -1656,10 +1647,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     bool account_asked = false;
     /// The reconciliation waits for the user stream's subscription before its listings.
     bool reconcile_awaits_stream = false;
-    bool time_in_flight = false;         ///< A `time` request awaits its answer.
-    std::int64_t last_rx_ms = 0;         ///< Local time the venue last sent anything.
-    std::uint32_t silent_scans = 0;      ///< Timeout scans in a row with a silent venue.
-    core::timestamp_ns fill_time_ns = 0; ///< Venue time of the trade being reported (0: none).
+    bool time_in_flight = false;    ///< A `time` request awaits its answer.
+    std::int64_t last_rx_ms = 0;    ///< Local time the venue last sent anything.
+    std::uint32_t silent_scans = 0; ///< Timeout scans in a row with a silent venue.
     std::thread thread;
 };
 

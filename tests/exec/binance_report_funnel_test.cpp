@@ -378,3 +378,43 @@ TEST_CASE("a finished order whose track a later order took: a late answer tellin
     funnel.finished(first, cancelled(400, 1'200), exec_kind::cancelled);
     CHECK(filled_lots(output, quote_id(1, 0)) == 400);
 }
+
+TEST_CASE("a stream trade after a gap in the stream: the unseen trades come from the order's "
+          "trade list with their own times, never as part of the later trade",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(5, 1'000);
+    funnel.open(order);
+    funnel.ack(order, 77);
+    funnel.stream_trade(order, core::qty{100}, core::qty{100}, core::price{99'990}, 11, 77,
+                        liquidity_role::maker, 1'000, 0, {});
+    REQUIRE(output.of_kind(exec_kind::partial_fill).size() == 1);
+    CHECK(output.wanted.empty());
+
+    // Trade 12 (100 lots at 2000) was lost with the stream; trade 13 (100 lots at 8500) comes
+    // through the new one, telling 300 executed.
+    funnel.stream_trade(order, core::qty{300}, core::qty{100}, core::price{99'990}, 13, 77,
+                        liquidity_role::maker, 8'500, 0, {});
+    CHECK(output.of_kind(exec_kind::partial_fill).size() == 1); // not 200 lots stamped 8500
+    REQUIRE(output.wanted.size() == 1);
+    const std::vector<venue_trade> trades{trade(11, 100, 1'000), trade(12, 100, 2'000),
+                                          trade(13, 100, 8'500)};
+    CHECK(funnel.trades_answered(order, trades, 1) == status_resolution::resolved);
+    const auto partials = output.of_kind(exec_kind::partial_fill);
+    REQUIRE(partials.size() == 3);
+    CHECK(partials[1].trade_id == 12);
+    CHECK(partials[1].fill_qty == core::qty{100});
+    CHECK(partials[1].venue_time_ms == 2'000);
+    CHECK(partials[2].trade_id == 13);
+    CHECK(partials[2].fill_qty == core::qty{100});
+    CHECK(partials[2].venue_time_ms == 8'500);
+
+    // No gap: the next stream trade is reported at once.
+    funnel.stream_trade(order, core::qty{400}, core::qty{100}, core::price{99'990}, 14, 77,
+                        liquidity_role::maker, 9'000, 0, {});
+    REQUIRE(output.of_kind(exec_kind::partial_fill).size() == 4);
+    CHECK(output.of_kind(exec_kind::partial_fill)[3].trade_id == 14);
+    CHECK(output.wanted.size() == 1);
+}

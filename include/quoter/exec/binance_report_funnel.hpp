@@ -125,6 +125,16 @@ public:
                   std::int64_t trade_id, std::uint64_t exchange_id, liquidity_role liquidity,
                   std::int64_t venue_time_ms, core::timestamp_ns exchange_ts = 0,
                   fill_commission commission = {});
+    /// A trade the user-data stream told: this trade's quantity `last`, the order's executed
+    /// quantity `cum` after it. Reported as fills_to does, unless trades before it went unseen
+    /// (cum - last beyond what was reported: a gap in the stream). Then the order's trades are
+    /// asked for, as for an answer's fill, so that each unseen trade is reported with its own
+    /// time, id and commission (a reading of the account taken in the gap already holds the
+    /// ones before it), never as part of this one.
+    void stream_trade(const order_request& order, core::qty cum, core::qty last, core::price price,
+                      std::int64_t trade_id, std::uint64_t exchange_id, liquidity_role liquidity,
+                      std::int64_t venue_time_ms, core::timestamp_ns exchange_ts,
+                      fill_commission commission);
     /// A terminal report (cancelled, reject) unless one was delivered already.
     void terminal(const order_request& order, exec_kind kind, reject_reason reason,
                   core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0);
