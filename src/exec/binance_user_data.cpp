@@ -2,6 +2,9 @@
 
 #include "exec/binance_json.hpp"
 
+#include <charconv>
+#include <system_error>
+
 namespace quoter::exec {
 namespace {
 
@@ -194,12 +197,20 @@ struct user_data_decoder::impl {
                 out.account.truncated = true;
                 continue;
             }
+            // The entry price goes with the amount: a new amount beside the entry price of an
+            // older reading would value the position at the wrong cost.
+            const std::string_view entry_text = position_fields.optional_text("ep");
+            double entry = 0.0;
+            const bool entry_known =
+                !entry_text.empty() &&
+                std::from_chars(entry_text.data(), entry_text.data() + entry_text.size(), entry)
+                        .ec == std::errc{};
             out.account.positions[out.account.position_count++] = {
                 .symbol = symbol,
                 .amount = amount,
                 .update_time_ms = out.account.transaction_time_ms,
-                .entry_price = core::price{},
-                .entry_price_known = false};
+                .entry_price = entry_known ? symbols[symbol].round_nearest(entry) : core::price{},
+                .entry_price_known = entry_known};
         }
         out.kind = user_event_kind::account_update;
         return true;

@@ -140,6 +140,12 @@ TEST_CASE("futures ACCOUNT_UPDATE balances and signed positions", "[binance_user
     CHECK(event.account.positions[0].amount == core::qty{0});
     CHECK(event.account.positions[1].symbol == 1);
     CHECK(event.account.positions[1].amount == core::qty{-20'000});
+    // The entry price comes with the amount, to the nearest tick (6563.665 is 6563.66499...
+    // as a double).
+    CHECK(event.account.positions[0].entry_price_known);
+    CHECK(event.account.positions[0].entry_price == core::price{0});
+    CHECK(event.account.positions[1].entry_price_known);
+    CHECK(event.account.positions[1].entry_price == core::price{656'366});
     // Balances and positions are as of the event's transaction time T.
     CHECK(event.account.transaction_time_ms == 1564745798938);
     CHECK(event.account.balances[1].update_time_ms == 1564745798938);

@@ -273,8 +273,9 @@ void futures_api::add_account_event(std::size_t symbol) {
         ",\"T\":" + std::to_string(now_ms_) + ",\"a\":{\"m\":\"ORDER\",\"B\":[{\"a\":\"" +
         margin_asset(symbol) + "\",\"wb\":\"" + wallet + "\",\"cw\":\"" + wallet +
         "\",\"bc\":\"0\"}],\"P\":[{\"s\":\"" + std::string(specs_[symbol].name().view()) +
-        "\",\"pa\":\"" + format_position(symbol) +
-        "\",\"ep\":\"0\",\"cr\":\"0\",\"up\":\"0\",\"mt\":\"cross\",\"iw\":\"0\","
+        "\",\"pa\":\"" + format_position(symbol) + "\",\"ep\":\"" +
+        std::to_string(entry_prices_[symbol]) +
+        "\",\"cr\":\"0\",\"up\":\"0\",\"mt\":\"cross\",\"iw\":\"0\","
         "\"ps\":\"BOTH\"}]}}";
     ++stats_.user_events;
     events_.emplace_back(listen_key_, std::move(out));
