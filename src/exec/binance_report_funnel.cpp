@@ -218,6 +218,17 @@ void order_report_funnel::stream_trade(const order_request& order, core::qty cum
              commission);
 }
 
+void order_report_funnel::listed_open(client_order_id id, const answered_order& listed) {
+    const track* t = find(id);
+    if (t == nullptr || (t->done && !t->ended_unseen)) {
+        return;
+    }
+    const order_request order = order_of(listed, t->order);
+    ack(order, listed.order_id);
+    answered_fills_to(order, listed.executed_qty, listed.price, listed.order_id,
+                      listed.transact_time_ms);
+}
+
 void order_report_funnel::terminal(const order_request& order, exec_kind kind, reject_reason reason,
                                    core::qty cum, std::uint64_t exchange_id) {
     track* t = find(order.id);

@@ -992,7 +992,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             const std::string_view text = o.client_id.view();
             const client_id_owner owner = ids.owner(text);
             if (owner == client_id_owner::this_run) {
-                continue; // tracked, or resolved by its own query
+                // Tracked, or resolved by its own query; one ended as never taken is on the
+                // venue after all, and is tracked again.
+                if (const auto id = ids.parse(text); id.has_value()) {
+                    funnel.listed_open(*id, o);
+                }
+                continue;
             }
             if (owner == client_id_owner::foreign && !config.cancel_foreign_orders) {
                 counters.foreign_orders.fetch_add(1, std::memory_order_relaxed);

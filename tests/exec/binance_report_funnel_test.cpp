@@ -418,3 +418,48 @@ TEST_CASE("a stream trade after a gap in the stream: the unseen trades come from
     CHECK(output.of_kind(exec_kind::partial_fill)[3].trade_id == 14);
     CHECK(output.wanted.size() == 1);
 }
+
+TEST_CASE("a reconciliation that lists an order of this run ended as never taken reopens it, with "
+          "its fills asked from its trades; an order that ended otherwise stays ended",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(14, 1'000);
+    funnel.open(order);
+    // The status query failed (a refused request): the placement is ended as never taken.
+    api_answer refused;
+    refused.outcome = answer_outcome::reject;
+    refused.status = 403;
+    (void)funnel.resolve_status(order, false, refused);
+    REQUIRE(output.of_kind(exec_kind::reject).size() == 1);
+
+    // The venue lists it open, 100 lots filled.
+    answered_order listed = cancelled(100, 6'000);
+    listed.status = venue_order_status::partially_filled;
+    funnel.listed_open(order.id, listed);
+    const auto acks = output.of_kind(exec_kind::ack);
+    REQUIRE(acks.size() == 1);
+    CHECK(acks[0].client_id == order.id);
+    CHECK(acks[0].exchange_id == 77);
+    REQUIRE(output.wanted.size() == 1);
+    CHECK(funnel.trades_answered(order, std::vector<venue_trade>{trade(21, 100, 5'500)}, 1) ==
+          status_resolution::resolved);
+    REQUIRE(output.of_kind(exec_kind::partial_fill).size() == 1);
+    CHECK(output.of_kind(exec_kind::partial_fill)[0].venue_time_ms == 5'500);
+    // Listed again: nothing new.
+    funnel.listed_open(order.id, listed);
+    CHECK(output.of_kind(exec_kind::ack).size() == 1);
+    CHECK(output.of_kind(exec_kind::partial_fill).size() == 1);
+
+    // One whose cancel was reported is not reopened by an older listing.
+    const order_request other = buy(15, 1'000);
+    funnel.open(other);
+    funnel.ack(other, 78);
+    funnel.terminal(other, exec_kind::cancelled, reject_reason::user_cancel);
+    answered_order stale = cancelled(0, 6'000);
+    stale.order_id = 78;
+    stale.status = venue_order_status::new_order;
+    funnel.listed_open(other.id, stale);
+    CHECK(output.of_kind(exec_kind::ack).size() == 2); // the one of `other` itself
+}

@@ -135,6 +135,12 @@ public:
                       std::int64_t trade_id, std::uint64_t exchange_id, liquidity_role liquidity,
                       std::int64_t venue_time_ms, core::timestamp_ns exchange_ts,
                       fill_commission commission);
+    /// A reconciliation lists one of this run's orders (`id`) as open on the venue: one the
+    /// funnel ended as never taken (a status query found no order, or failed) reopens, and an
+    /// ack nobody told yet is reported; fills beyond those reported are asked from its trades.
+    /// Either way the owner tracks it again, and cancels it if it no longer wants it. An order
+    /// whose end was reported otherwise, or that is no longer remembered, is left alone.
+    void listed_open(client_order_id id, const answered_order& listed);
     /// A terminal report (cancelled, reject) unless one was delivered already.
     void terminal(const order_request& order, exec_kind kind, reject_reason reason,
                   core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0);
