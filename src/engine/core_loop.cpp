@@ -75,6 +75,15 @@ void core_loop::restore_peak_equity(double peak) noexcept {
     refresh_views();
 }
 
+void core_loop::add_capital(std::int64_t units) noexcept {
+    account_.add_capital(units);
+    const double added = account_.units_to_quote(units);
+    peak_equity_ += added;
+    day_start_equity_ += added;
+    risk_.add_capital(added);
+    refresh_views();
+}
+
 core::qty core_loop::to_trading_lots(core::qty book_lots) const noexcept {
     // Down: the simulated exchange must never see more size than the venue can trade, so a
     // level (or print) smaller than one trading lot shows as 0 and fills nothing.

@@ -126,6 +126,18 @@ holdings_adoption adopt_venue_holdings(core_loop& loop, const venue_holdings& ve
     }
     if (!same) {
         if (held != had || cash != account.cash_units()) {
+            // A gain no report explains (a deposit, a fill of a foreign order) is capital, not
+            // PnL: it must not widen the daily loss or drawdown the limits allow. A loss no
+            // report explains (a withdrawal, a liquidation) stays a loss: the limits see it.
+            // Measured on a copy, and added before the restore, so that the equity peak grows
+            // by the capital, not to the new equity.
+            portfolio::account adopted = account;
+            adopted.restore(held, cost, cash);
+            const std::int64_t gained = adopted.equity_units() - account.equity_units();
+            if (gained > 0) {
+                loop.add_capital(gained);
+                out.capital_added = gained;
+            }
             loop.restore(held, cost, cash, loop.quotes().last_sequence());
         }
         loop.restore_fee_asset(fee_asset);

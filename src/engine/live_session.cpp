@@ -486,7 +486,12 @@ live_summary run_live_session(const live_session_config& config, const std::atom
                 std::to_string(trading.to_double(adoption.had)) + ": adopted the venue's, with " +
                 std::to_string(trading.to_double(adoption.booked_after)) +
                 " booked since the reading, position " +
-                std::to_string(trading.to_double(adoption.held)));
+                std::to_string(trading.to_double(adoption.held)) +
+                (adoption.capital_added > 0
+                     ? "; equity up " +
+                           std::to_string(loop.account().units_to_quote(adoption.capital_added)) +
+                           " that no fill explains, counted as capital, not PnL"
+                     : std::string{}));
         } else if (!adoption.not_adopted.empty()) {
             log("account: reconciliation " + std::to_string(reconciles_seen) +
                 ": the venue holds " + adoption.description +

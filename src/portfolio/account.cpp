@@ -71,6 +71,11 @@ void account::restore(core::qty position, std::int64_t cost_basis_units,
     base_fee_credit_e8_ = 0;
 }
 
+void account::add_capital(std::int64_t units) noexcept {
+    initial_cash_ = narrow(wide{initial_cash_} + units);
+    realized_ = narrow(wide{realized_} - units);
+}
+
 std::int64_t account::narrow(wide value) const noexcept {
     constexpr wide hi = std::numeric_limits<std::int64_t>::max();
     constexpr wide lo = std::numeric_limits<std::int64_t>::min();

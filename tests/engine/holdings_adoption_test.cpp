@@ -398,3 +398,29 @@ TEST_CASE("a spot buy's commission in the base asset leaves the position, rounde
     CHECK(futures.loop.account().position() == core::qty{btc / 10});
     CHECK(futures.loop.account().fees_units() == 1'005'000); // 0.1005 USDT
 }
+
+TEST_CASE("a deposit adopted at a reconciliation is capital, not PnL: the loss limits allow no "
+          "more than before; a withdrawal stays a loss",
+          "[engine][holdings]") {
+    fixture f;
+    f.start_spot(1 * btc, 100'000.0);
+    const double pnl_before = f.loop.account().realized_pnl() + f.loop.account().unrealized_pnl();
+    const double peak_before = f.loop.gate().account().peak_equity;
+    // 10,000 USDT deposited: the venue's balance says so, no report does.
+    const holdings_adoption deposit = adopt_venue_holdings(f.loop, f.spot(1 * btc, 110'000.0, 0));
+    REQUIRE(deposit.adopted);
+    CHECK(deposit.capital_added == f.usdt(10'000.0));
+    CHECK(f.loop.account().cash_units() == f.usdt(110'000.0));
+    CHECK(f.loop.account().realized_pnl() + f.loop.account().unrealized_pnl() ==
+          Approx(pnl_before));
+    // The drawdown is measured from a peak the deposit raised too: no recovery is seen.
+    CHECK(f.loop.gate().account().peak_equity == Approx(peak_before + 10'000.0));
+    CHECK(f.loop.gate().account().equity == Approx(f.loop.gate().account().peak_equity));
+
+    // 20,000 USDT withdrawn: a loss the limits see.
+    const holdings_adoption withdrawal = adopt_venue_holdings(f.loop, f.spot(1 * btc, 90'000.0, 0));
+    REQUIRE(withdrawal.adopted);
+    CHECK(withdrawal.capital_added == 0);
+    CHECK(f.loop.account().realized_pnl() + f.loop.account().unrealized_pnl() ==
+          Approx(pnl_before - 20'000.0));
+}

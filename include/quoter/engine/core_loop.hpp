@@ -194,6 +194,10 @@ public:
     /// The highest equity a state file saved: the drawdown limits measure from the higher of it
     /// and the equity now, so a restart does not reset them. Core thread, before the first event.
     void restore_peak_equity(double peak) noexcept;
+    /// Money from outside the account (a deposit a reconciliation adopted), in notional units:
+    /// the account's capital, the equity peak and the day's starting equity grow by it, so that
+    /// it counts as neither PnL nor a recovery from a drawdown. Core thread.
+    void add_capital(std::int64_t units) noexcept;
     /// The venue's holdings as of venue_ms (its clock, ms) were adopted into the account (see
     /// engine/holdings_adoption.hpp): a fill report stamped no later moves no holdings again.
     /// Core thread.

@@ -4,6 +4,9 @@
 //
 // Fills of a gap reach the account as reports (the reconciliation's queries); what no report
 // tells (a deposit, a withdrawal, a fill the venue lost track of) shows only in the holdings.
+// Equity the adoption adds is counted as capital, not PnL (core_loop::add_capital), so that a
+// deposit never widens the daily loss or drawdown the limits allow; equity it removes stays a
+// loss, which the limits judge (a withdrawal may trip them: the safe side of not knowing).
 // Spot: the symbol's base and quote balances (inventory that arrived is valued at the mark, so
 // it is no gain; inventory that left takes its share of the cost basis), and the third asset
 // fees are paid in (BNB), which the account keeps apart from its money. Futures: the position,
@@ -66,6 +69,9 @@ struct holdings_adoption {
     core::qty held;       ///< Its position after.
     /// Fills booked after the reading's time, kept on top of it (lots).
     core::qty booked_after;
+    /// Equity the reading added that no report explains (a deposit), counted as capital, not
+    /// PnL (notional units; 0 when none). A loss no report explains stays a loss.
+    std::int64_t capital_added = 0;
     std::string description; ///< What the venue holds, for the log.
     /// Why a reading was left alone although it differs ("" when adopted, or when equal).
     std::string not_adopted;

@@ -130,6 +130,11 @@ public:
     void restore(core::qty position, std::int64_t cost_basis_units,
                  std::int64_t cash_units) noexcept;
 
+    /// Money that came into the account from outside (a deposit a live reconciliation found in
+    /// the venue's balances): the initial capital grows by it, so that equity - initial cash ==
+    /// realized + unrealized - fees still holds and none of it counts as PnL.
+    void add_capital(std::int64_t units) noexcept;
+
     /// Sets the price the position is valued at (normally the mid of each book update).
     void mark(mark_price price) noexcept { mark_ = price; }
 
@@ -208,6 +213,10 @@ public:
     }
 
     [[nodiscard]] const core::symbol_spec& spec() const noexcept { return spec_; }
+    /// Notional units in the quote asset.
+    [[nodiscard]] double units_to_quote(std::int64_t units) const noexcept {
+        return to_quote(units);
+    }
 
 private:
     __extension__ using wide = __int128;

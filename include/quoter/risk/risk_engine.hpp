@@ -239,6 +239,14 @@ public:
         }
     }
 
+    /// Money from outside the account (a deposit) raised the equity by `amount`: a day anchored
+    /// by a reset starts that much higher, so its loss limit stays a share of the money at stake.
+    void add_capital(double amount) noexcept {
+        if (day_anchored_) {
+            day_start_equity_ += amount;
+        }
+    }
+
     /// Puts back the order and cancel counts of the rate windows saved before a restart
     /// (pre_trade_checker::restore_rates). Call before the first order.
     void restore_rates(const rate_memory& memory) noexcept { checker_.restore_rates(memory); }
