@@ -231,6 +231,11 @@ int run_live_command(const live_run_command& command) {
         std::printf("  requests not sent, every request slot waiting for an answer: %llu\n",
                     static_cast<unsigned long long>(s.gateway.request_table_full));
     }
+    if (s.gateway.reports_dropped > 0) {
+        std::printf("  order reports lost on the way to the core (the position may be wrong): "
+                    "%llu\n",
+                    static_cast<unsigned long long>(s.gateway.reports_dropped));
+    }
     std::printf("  open orders at stop: %s\n",
                 summary.stopped_clean ? "none (every cancel confirmed)"
                 : s.working_orders == 0

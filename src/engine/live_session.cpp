@@ -393,12 +393,14 @@ live_summary run_live_session(const live_session_config& config, const std::atom
 
     // The gateway's critical events, which the operators hear of at once (alert sinks and the
     // journal), not only in a counter: a kill's cancel-all the venue never confirmed (orders may
-    // still rest), a 418 ban (nothing is sent until its retryAfter), and a reconciliation given
-    // up (nothing is quoted until the next connect). Each new occurrence raises one alert.
+    // still rest), a 418 ban (nothing is sent until its retryAfter), a reconciliation given
+    // up (nothing is quoted until the next connect), and order reports lost on the way to the
+    // core (the position may be wrong). Each new occurrence raises one alert.
     std::uint64_t kill_gave_up_seen = 0;
     std::uint64_t bans_seen = 0;
     std::uint64_t reconcile_gave_up_seen = 0;
     std::uint64_t logon_failures_seen = 0;
+    std::uint64_t reports_dropped_seen = 0;
     const auto raise_critical = [&](core::timestamp_ns now, risk::alert_kind kind, double value,
                                     double threshold) {
         risk::alert alert;
@@ -436,6 +438,10 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         if (changed(counters.logon_failures, logon_failures_seen)) {
             raise_critical(now, risk::alert_kind::logon_failed,
                            static_cast<double>(logon_failures_seen), 0.0);
+        }
+        if (changed(counters.reports_dropped, reports_dropped_seen)) {
+            raise_critical(now, risk::alert_kind::reports_lost,
+                           static_cast<double>(reports_dropped_seen), 0.0);
         }
     };
     // After any state file's account (restore_account): the venue's holdings are the truth.

@@ -15,6 +15,7 @@
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/binance_spot_requests.hpp"
 #include "quoter/exec/binance_user_data.hpp"
+#include "quoter/exec/report_backlog.hpp"
 #include "quoter/exec/request_slots.hpp"
 #include "quoter/net/io_loop.hpp"
 #include "quoter/net/url.hpp"
@@ -94,6 +95,9 @@ struct pending_request {
 
 constexpr std::size_t request_ring = 256;
 constexpr std::size_t report_ring = 1024;
+/// Reports kept, in order, while the ring to the core is full: every one is a fill or an end the
+/// core must see (16 times the ring, under 2 MB).
+constexpr std::size_t report_backlog_capacity = 16 * report_ring;
 constexpr std::size_t pending_slots = 1024;
 /// Slots the core's requests may not take: the I/O thread's own requests (the queries that
 /// resolve the core's requests, kill checks, reconciliation) always find room.
@@ -168,6 +172,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             if (connection == nullptr && now_ms >= reconnect_at_ms) {
                 connect();
             }
+            work += backlog.flush(to_core); // what the core had no room for, in order
             work += to_io.pop_batch([&](const outgoing_request& request) { send(request); });
             if (now_ms != last_scan_ms) {
                 last_scan_ms = now_ms;
@@ -1594,7 +1599,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         if (report.exchange_ts == 0) {
             report.exchange_ts = report.local_ts;
         }
-        if (!to_core.try_push(report)) {
+        if (!backlog.deliver(to_core, report)) {
             counters.reports_dropped.fetch_add(1, std::memory_order_relaxed);
         }
     }
@@ -1618,6 +1623,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     std::array<char, max_request_bytes> rehearsal_text{};
     core::spsc_ring<outgoing_request, request_ring> to_io;
     core::spsc_ring<exec_report, report_ring> to_core;
+    /// Reports the ring had no room for (the core not polling), handed over first.
+    report_backlog backlog{report_backlog_capacity};
     core::spsc_ring<written_stamp, written_ring> written; ///< I/O -> core: written stamps.
     /// The core thread's pushes wake the I/O thread (block policy only).
     core::wakeup io_wakeup;

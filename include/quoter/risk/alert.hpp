@@ -27,10 +27,13 @@ enum class alert_kind : std::uint8_t {
     venue_ban,               ///< The venue banned the client (418). value: bans so far.
     reconcile_gave_up,       ///< value: reconciliations given up, threshold: their retry limit.
     logon_failed,            ///< The venue refused the session's logon (Ed25519). value: failures.
+    /// Order reports the gateway could not hand to the core (the core stopped polling past
+    /// every buffer): the position may be wrong. value: reports lost so far.
+    reports_lost,
 };
 /// Number of alert kinds (fixed per-kind tables).
 inline constexpr std::size_t alert_kind_count =
-    static_cast<std::size_t>(alert_kind::logon_failed) + 1;
+    static_cast<std::size_t>(alert_kind::reports_lost) + 1;
 
 enum class alert_severity : std::uint8_t { info, warning, critical };
 
