@@ -55,13 +55,20 @@ void kill_confirmation::end(std::uint32_t symbol) noexcept {
 
 kill_confirmation::verdict kill_confirmation::answered(std::uint32_t symbol, std::uint32_t epoch,
                                                        bool ok, bool orders_rest,
-                                                       std::int64_t now_ms) noexcept {
+                                                       std::int64_t now_ms,
+                                                       bool placement_pending) noexcept {
     verdict out;
     if (symbol >= kills_.size() || kills_[symbol].epoch != epoch) {
         return out; // trading resumed since it was sent
     }
     state& k = kills_[symbol];
     k.checking = false;
+    if (ok && !orders_rest && placement_pending) {
+        // Its ack brings the owner's cancel; a later check sees it rest or gone.
+        k.check_at_ms = now_ms + config_.check_delay_ms;
+        out.what = outcome::ask_again;
+        return out;
+    }
     if (ok && !orders_rest) {
         k = state{.epoch = k.epoch};
         out.what = outcome::confirmed;

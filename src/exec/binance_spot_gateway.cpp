@@ -817,17 +817,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         const std::uint32_t epoch = p.kill_epoch;
         p.active = false;
         const bool ok = answer.outcome == answer_outcome::ok;
-        const bool orders_rest =
-            ok && kill_must_remove(decoder.listed_orders(), ids, config.cancel_foreign_orders);
-        if (ok && !orders_rest && placement_unresolved(symbol)) {
-            // Nothing rests yet, but the venue may still take a placement whose answer has not
-            // come, or whose outcome is unknown within its recvWindow: not confirmed before it
-            // is resolved (its ack brings the owner's cancel, the next check sees the rest).
-            kills.check_again(symbol, epoch, now_ms, config.kill_check_delay_ms);
-            return;
-        }
-        if (kills.answered(symbol, epoch, ok, orders_rest, now_ms, counters) !=
-            kill_confirmation::outcome::send_again) {
+        if (kills.answered(
+                symbol, epoch, ok,
+                ok && kill_must_remove(decoder.listed_orders(), ids, config.cancel_foreign_orders),
+                now_ms, counters,
+                placement_unresolved(symbol)) != kill_confirmation::outcome::send_again) {
             return;
         }
         pending_request* const slot = fresh_request(request_kind::cancel_all);

@@ -124,3 +124,30 @@ TEST_CASE("a kill must remove this instance's orders, and others' only when told
     CHECK(kill_must_remove(mine, ids, false));
     CHECK(kill_must_remove(earlier_run, ids, false)); // this instance's, from before a restart
 }
+
+TEST_CASE("a listing with nothing resting does not confirm while a placement may still be taken; "
+          "it is asked again without spending an attempt",
+          "[kill_confirmation]") {
+    kill_confirmation kills(1, {.check_delay_ms = 200, .confirm_attempts = 1});
+    const std::uint32_t epoch = kills.sent(0);
+    kills.check_again(0, epoch, 0, 200);
+    std::int64_t now = 200;
+    for (int round = 0; round < 5; ++round) {
+        REQUIRE(due(kills, now) == std::vector<std::uint32_t>{0});
+        const auto v = kills.answered(0, epoch, true, false, now + 5, true);
+        CHECK(v.what == kill_confirmation::outcome::ask_again);
+        CHECK_FALSE(v.gave_up_now); // waiting for a placement is not a failed attempt
+        CHECK(kills.active(0));
+        CHECK(due(kills, now + 204).empty());
+        now += 205;
+    }
+    // The placement was taken late: it rests, and the cancel-all goes again.
+    REQUIRE(due(kills, now) == std::vector<std::uint32_t>{0});
+    CHECK(kills.answered(0, epoch, true, true, now + 5, false).what ==
+          kill_confirmation::outcome::send_again);
+    kills.resent(0, true);
+    kills.check_again(0, epoch, now + 10, 200);
+    REQUIRE(due(kills, now + 210) == std::vector<std::uint32_t>{0});
+    CHECK(kills.answered(0, epoch, true, false, now + 215, false).what ==
+          kill_confirmation::outcome::confirmed);
+}

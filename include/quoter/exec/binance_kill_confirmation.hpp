@@ -90,15 +90,19 @@ public:
         bool gave_up_now = false; ///< The budget ran out with this answer: raise the alarm once.
     };
     /// The answer to the query of `symbol` sent under `epoch`: ok (the venue listed the open
-    /// orders) and whether any of them is this instance's to remove.
+    /// orders) and whether any of them is this instance's to remove. placement_pending: a
+    /// placement on the symbol still waits for its answer, or for the queries resolving its
+    /// unknown outcome; the venue may take it yet, so a listing with nothing resting does not
+    /// confirm the kill (asked again a check delay later, no attempt spent).
     verdict answered(std::uint32_t symbol, std::uint32_t epoch, bool ok, bool orders_rest,
-                     std::int64_t now_ms) noexcept;
+                     std::int64_t now_ms, bool placement_pending = false) noexcept;
     /// answered(), counted in a gateway's counters (kills_confirmed, kill_gave_up once per kill,
     /// kill_resends).
     template <class Counters>
     outcome answered(std::uint32_t symbol, std::uint32_t epoch, bool ok, bool orders_rest,
-                     std::int64_t now_ms, Counters& counters) noexcept {
-        const verdict v = answered(symbol, epoch, ok, orders_rest, now_ms);
+                     std::int64_t now_ms, Counters& counters,
+                     bool placement_pending = false) noexcept {
+        const verdict v = answered(symbol, epoch, ok, orders_rest, now_ms, placement_pending);
         if (v.gave_up_now) {
             counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
         }
