@@ -169,6 +169,13 @@ struct fault_session {
             10s);
     }
 
+    /// Places a bid far below the market and waits for its ack; false after 10 s.
+    [[nodiscard]] bool place_resting_bid(std::uint64_t id) {
+        return gateway.submit(resting_bid(id), wall_ns()) == exec::gateway_error::none &&
+               poll_until(
+                   gateway, [&] { return sink.count(exec::exec_kind::ack, id) == 1; }, 10s);
+    }
+
 private:
     static exec::binance_spot_gateway_config
     configured(const net::testing::venue_process& venue,
@@ -191,9 +198,7 @@ TEST_CASE("a 429 stops every request until its retryAfter, so the venue never ba
     auto& gateway = session.gateway;
     auto& sink = session.sink;
     REQUIRE(session.wait_ready());
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    REQUIRE(session.place_resting_bid(1));
 
     // Weight exhausted for 1.5 s: the next request gets a 429 with retryAfter.
     venue.fault("/control/rate_limit?ms=1500");
@@ -244,9 +249,7 @@ TEST_CASE("a 429 stops every request until its retryAfter, so the venue never ba
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::reject, 7) == 1; }, 10s));
     poll_for(gateway, 1'500ms); // past the ban's retryAfter (a lower bound)
-    REQUIRE(gateway.submit(resting_bid(8), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 8) == 1; }, 10s));
+    REQUIRE(session.place_resting_bid(8));
     CHECK(venue.stat("answers_418") == 1);
     CHECK(venue.stat("requests_in_backoff") == 0);
     check_agreement(venue, sink, 0);
@@ -319,9 +322,7 @@ TEST_CASE("-1021: the gateway resyncs its clock from the venue's time and sends 
     CHECK(venue.stat("clock_rejects") == 1);
 
     // The venue's clock jumps back: now a cancel meets -1021, resyncs and still cancels.
-    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 2) == 1; }, 10s));
+    REQUIRE(session.place_resting_bid(2));
     venue.fault("/control/clock_skew?ms=0");
     REQUIRE(gateway.cancel(0, exec::client_order_id{2}, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
@@ -352,9 +353,7 @@ TEST_CASE("a placement sent again after -1021 but held back meanwhile does not g
     auto& gateway = session.gateway;
     auto& sink = session.sink;
     REQUIRE(session.wait_ready());
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    REQUIRE(session.place_resting_bid(1));
     venue.fault("/control/clock_skew?ms=10000");
     REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
@@ -382,9 +381,7 @@ TEST_CASE("an ended user-data stream is noticed, subscribed again and reconciled
     auto& gateway = session.gateway;
     auto& sink = session.sink;
     REQUIRE(session.wait_ready());
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    REQUIRE(session.place_resting_bid(1));
 
     // The stream ends now; the venue says so only 500 ms later. An order that trades in the gap
     // is acknowledged by its answer, but its fill event is lost.
@@ -425,9 +422,7 @@ TEST_CASE("a user-data subscription the venue refuses (429) is asked again, and 
     auto& gateway = session.gateway;
     auto& sink = session.sink;
     REQUIRE(session.wait_ready());
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    REQUIRE(session.place_resting_bid(1));
     // The venue's weight is used up for 300 ms, and the stream ends at once: the subscription
     // that follows is the first request to meet the 429.
     venue.fault("/control/rate_limit?ms=300");
@@ -460,9 +455,7 @@ TEST_CASE("a silent venue: the order in flight turns unknown, the dead session i
     auto& gateway = session.gateway;
     auto& sink = session.sink;
     REQUIRE(session.wait_ready());
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    REQUIRE(session.place_resting_bid(1));
 
     venue.fault("/control/silence?ms=1500");
     REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
@@ -506,9 +499,7 @@ TEST_CASE("a delayed answer: past the timeout the order is unknown and resolved 
     REQUIRE(session.wait_ready(false));
 
     venue.fault("/control/order_delay?ms=1500&count=1");
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    REQUIRE(session.place_resting_bid(1));
     REQUIRE(sink.reports.size() == 2);
     CHECK(sink.reports[0].kind == exec::exec_kind::unknown);
     CHECK(sink.reports[1].kind == exec::exec_kind::ack);
@@ -520,9 +511,7 @@ TEST_CASE("a delayed answer: past the timeout the order is unknown and resolved 
 
     // A delay shorter than the timeout is just a slow ack.
     venue.fault("/control/order_delay?ms=100&count=1");
-    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 2) == 1; }, 10s));
+    REQUIRE(session.place_resting_bid(2));
     CHECK(sink.count(exec::exec_kind::unknown, 2) == 0);
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
