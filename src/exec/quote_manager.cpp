@@ -402,12 +402,12 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         if (on_orphan_report(report)) {
             return;
         }
-        if (report.kind == exec_kind::ack &&
-            std::find(revocable_rejects_.begin(), revocable_rejects_.end(), report.client_id) !=
-                revocable_rejects_.end()) {
-            // Rejected, yet the venue holds it: taken after it was reported never taken (a late
-            // placement of unknown outcome). Nothing would manage it: cancelled, and again until
-            // a report says it is gone.
+        if (report.kind == exec_kind::ack && index < slot_count) {
+            // One of this manager's orders it no longer tracks, yet the venue holds it: taken
+            // after it was reported never taken (a late placement of unknown outcome, or one a
+            // reconciliation found listed, however long after). A gateway reports an order's ack
+            // once, before its end, so no other ack comes this way. Nothing would manage it:
+            // cancelled, and again until a report says it is gone.
             ++counters_.orphans_cancelled;
             if (orphan_count_ < orphans_.size()) {
                 orphan_order& orphan = orphans_[orphan_count_++];
@@ -443,7 +443,6 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     case exec_kind::reject:
         // No immediate retry: the next update re-quotes, throttled by refresh_ms.
-        remember_revocable(report);
         on_reject(order, report);
         (void)promote_incoming(*slot, now);
         return;
@@ -508,16 +507,6 @@ void quote_manager::send_replace(slot_state& slot, core::timestamp_ns now) noexc
     next.sent_ts = now;
 }
 
-void quote_manager::remember_revocable(const exec_report& report) noexcept {
-    // Only a placement whose outcome was unknown can be taken after all: it ends "no such
-    // order" (unknown_order) or, where the venue said nothing more, without a reason. The
-    // venue's final refusals (post-only, rate limits, filters) never come back.
-    if (report.reason == reject_reason::unknown_order || report.reason == reject_reason::none) {
-        revocable_rejects_[next_revocable_] = report.client_id;
-        next_revocable_ = (next_revocable_ + 1) % revocable_rejects_.size();
-    }
-}
-
 void quote_manager::on_incoming_report(slot_state& /*slot*/, working_order& order,
                                        const exec_report& report) noexcept {
     switch (report.kind) {
@@ -529,7 +518,6 @@ void quote_manager::on_incoming_report(slot_state& /*slot*/, working_order& orde
         return; // a cancel it may need is decided when it takes the slot
     case exec_kind::reject:
         // Also the replacement not attempted because the cancel failed: the old order stays.
-        remember_revocable(report);
         on_reject(order, report);
         return;
     case exec_kind::partial_fill:

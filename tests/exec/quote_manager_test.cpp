@@ -873,12 +873,16 @@ TEST_CASE("a fill may arrive before the ack", "[quote_manager][unknown]") {
     CHECK(bid.status == order_status::none);
     CHECK(manager.counters().orders_filled == 1);
     CHECK(manager.counters().filled_lots == 5);
-    // An ack that arrives after the last fill is stale, not a new order.
+    // An ack after the last fill (no gateway reports one: it acks before an order's end) is
+    // not a new order of the slot; the order is cancelled as one nothing manages, a no-op on a
+    // filled order.
     exec_report late = report_for(bid, exec_kind::ack, 6 * ms);
     late.client_id = id;
+    const std::size_t cancels = gateway.cancel_times.size();
     manager.on_exec_report(late);
     CHECK(bid.status == order_status::none);
-    CHECK(manager.counters().stale_reports == 1);
+    CHECK(manager.counters().orphans_cancelled == 1);
+    CHECK(gateway.cancel_times.size() == cancels + 1);
 }
 
 TEST_CASE("an order the venue took after it was rejected is cancelled when its ack comes",
@@ -957,6 +961,41 @@ TEST_CASE("an order the venue took late is cancelled even after later orders of 
     CHECK(gateway.cancelled_ids.back() == rejected_ids[0].value);
     CHECK(manager.counters().orphans_cancelled == 1);
     CHECK(manager.counters().stale_reports == 0);
+}
+
+TEST_CASE("an order the venue took late is cancelled however many rejects came after it",
+          "[quote_manager][unknown]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    const working_order& bid = manager.order(side::buy, 0);
+    core::timestamp_ns t = 0;
+    client_order_id first;
+    // 40 placements of the bid slot end "no such order" in turn; a reconciliation finds the
+    // first on the venue long after.
+    for (int i = 0; i < 40; ++i) {
+        manager.update(quotes(99'980, 100'020), t);
+        REQUIRE(bid.status == order_status::pending_new);
+        if (i == 0) {
+            first = bid.id;
+        }
+        exec_report rejected = report_for(bid, exec_kind::reject, t + 2 * ms);
+        rejected.reason = reject_reason::unknown_order;
+        manager.on_exec_report(rejected);
+        REQUIRE(bid.status == order_status::none);
+        t += 1'000 * ms;
+    }
+    const std::size_t cancels = gateway.cancel_times.size();
+    exec_report late;
+    late.kind = exec_kind::ack;
+    late.client_id = first;
+    late.side = side::buy;
+    late.price = price{99'980};
+    late.leaves_qty = qty{5};
+    late.local_ts = t;
+    manager.on_exec_report(late);
+    REQUIRE(gateway.cancel_times.size() == cancels + 1);
+    CHECK(gateway.cancelled_ids.back() == first.value);
+    CHECK(manager.counters().orphans_cancelled == 1);
 }
 
 TEST_CASE("a fill reported twice with the same trade id counts once", "[quote_manager][unknown]") {

@@ -344,8 +344,6 @@ private:
     };
 
     void manage(slot_state& slot, core::timestamp_ns now) noexcept;
-    /// Keeps the id of a reject the venue may still revoke (revocable_rejects_).
-    void remember_revocable(const exec_report& report) noexcept;
     void try_place(slot_state& slot, core::timestamp_ns now) noexcept;
     void send_cancel(slot_state& slot, core::timestamp_ns now) noexcept;
     /// An order retry_cancels() may have to cancel again: it must go (halted, or no longer
@@ -423,12 +421,6 @@ private:
     static constexpr std::int64_t overdue_cancel_factor = 8;
     std::array<orphan_order, max_orphans> orphans_{};
     std::size_t orphan_count_ = 0;
-    /// The latest orders the venue's answers rejected in a way that can still change (no such
-    /// order, or no reason): should the venue take one after all (a late placement of unknown
-    /// outcome), its ack is an orphan's. The venue's final refusals and what never left the
-    /// process are not kept, so that the few that can come back stay in the window.
-    std::array<client_order_id, 16> revocable_rejects_{};
-    std::size_t next_revocable_ = 0;
     /// A report of an orphan: true when report is one (and was handled).
     bool on_orphan_report(const exec_report& report) noexcept;
     void cancel_orphan(orphan_order& orphan, core::timestamp_ns now) noexcept;
