@@ -336,6 +336,18 @@ exec_report report_for(const working_order& order, exec_kind kind, core::timesta
     return report;
 }
 
+/// The venue's ack of bid `id` (5 lots at 99,980) of an order the manager rejected earlier.
+exec_report late_bid_ack(client_order_id id, core::timestamp_ns at) {
+    exec_report report;
+    report.kind = exec_kind::ack;
+    report.client_id = id;
+    report.side = side::buy;
+    report.price = price{99'980};
+    report.leaves_qty = qty{5};
+    report.local_ts = at;
+    return report;
+}
+
 quote_manager_config retry_config() {
     quote_manager_config config = test_manager_config();
     config.cancel_retry_ms = 50;
@@ -949,14 +961,7 @@ TEST_CASE("an order the venue took late is cancelled even after later orders of 
     REQUIRE(rejected_ids[0] != rejected_ids[2]);
     // The venue took the first after all: an orphan, though the slot moved on since.
     const std::size_t cancels = gateway.cancel_times.size();
-    exec_report late;
-    late.kind = exec_kind::ack;
-    late.client_id = rejected_ids[0];
-    late.side = side::buy;
-    late.price = price{99'980};
-    late.leaves_qty = qty{5};
-    late.local_ts = t;
-    manager.on_exec_report(late);
+    manager.on_exec_report(late_bid_ack(rejected_ids[0], t));
     REQUIRE(gateway.cancel_times.size() == cancels + 1);
     CHECK(gateway.cancelled_ids.back() == rejected_ids[0].value);
     CHECK(manager.counters().orphans_cancelled == 1);
@@ -985,14 +990,7 @@ TEST_CASE("an order the venue took late is cancelled however many rejects came a
         t += 1'000 * ms;
     }
     const std::size_t cancels = gateway.cancel_times.size();
-    exec_report late;
-    late.kind = exec_kind::ack;
-    late.client_id = first;
-    late.side = side::buy;
-    late.price = price{99'980};
-    late.leaves_qty = qty{5};
-    late.local_ts = t;
-    manager.on_exec_report(late);
+    manager.on_exec_report(late_bid_ack(first, t));
     REQUIRE(gateway.cancel_times.size() == cancels + 1);
     CHECK(gateway.cancelled_ids.back() == first.value);
     CHECK(manager.counters().orphans_cancelled == 1);
