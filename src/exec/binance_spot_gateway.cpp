@@ -803,7 +803,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         for (const pending_request& q : pending) {
             if (q.active && q.order.symbol == symbol &&
                 (q.kind == request_kind::place || q.kind == request_kind::replace ||
-
                  (q.kind == request_kind::status && !q.for_cancel))) {
                 return true;
             }
