@@ -56,6 +56,23 @@ session_services_config services_config(const state_directory& dir) {
     return config;
 }
 
+/// Polls the state file at `path` while a saver runs, until `done(state)` holds for what it
+/// holds (nothing while it is absent or unreadable) or `timeout` passes; whether it held.
+template <class Done>
+bool wait_for_saved(const std::string& path, Done done, std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        const auto loaded = ops::load_state(path);
+        if (loaded.has_value() && loaded->found && done(loaded->state)) {
+            return true;
+        }
+        if (std::chrono::steady_clock::now() >= until) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
 /// What a crashed engine on one symbol of account acct1 left: position, cash, order sequence,
 /// trading day and orders of the day window (none: no rate line).
 ops::engine_state saved_state(const std::string& symbol, std::int64_t position_lots,
@@ -257,24 +274,17 @@ TEST_CASE("session_services writes a kill to the state file at once, not a save 
     core_loop& loop = *session.loops[0];
     REQUIRE(services.start(loop, nullptr, feed_view{}, venue_view{}).empty());
     const std::string file = dir.file("BTCUSDT", ".state");
-    const auto saved_kill = [&] {
-        const auto loaded = ops::load_state(file);
-        return loaded.has_value() && loaded->found && loaded->state.kill_latched;
-    };
+    const auto killed = [](const ops::engine_state& state) { return state.kill_latched; };
     // The saver's first pass writes the file; let it go back to sleep for its interval.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    REQUIRE_FALSE(saved_kill());
+    REQUIRE_FALSE(wait_for_saved(file, killed, std::chrono::milliseconds(0)));
     const core::timestamp_ns t = 1'000 * core::ns_per_s;
     (void)services.publish_due(loop, t);
     (void)loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, t + 1);
     REQUIRE(services.publish_due(loop, t + 2));
     services.publish(loop, feed_view{}, venue_view{});
     // Read while the services still run: their final save on stop would hide a late one.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    while (!saved_kill() && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    CHECK(saved_kill());
+    CHECK(wait_for_saved(file, killed, std::chrono::seconds(1)));
     services.stop(loop, feed_view{}, venue_view{});
 }
 
@@ -318,28 +328,21 @@ TEST_CASE("session_services saves a new equity peak as a change, not only with t
     core_loop& loop = *session.loops[0];
     REQUIRE(services.start(loop, nullptr, feed_view{}, venue_view{}).empty());
     const std::string file = dir.file("BTCUSDT", ".state");
-    const auto saved_peak = [&]() -> std::int64_t {
-        const auto loaded = ops::load_state(file);
-        return loaded.has_value() && loaded->found ? loaded->state.peak_equity : -1;
-    };
-    const auto wait_for_peak = [&](auto done, std::chrono::milliseconds timeout) {
-        const auto until = std::chrono::steady_clock::now() + timeout;
-        while (!done(saved_peak())) {
-            if (std::chrono::steady_clock::now() >= until) {
-                return false;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return true;
-    };
-    REQUIRE(wait_for_peak([](std::int64_t peak) { return peak >= 0; }, std::chrono::seconds(2)));
-    const std::int64_t first = saved_peak();
+    std::int64_t first = -1;
+    REQUIRE(wait_for_saved(
+        file,
+        [&](const ops::engine_state& state) {
+            first = state.peak_equity;
+            return true;
+        },
+        std::chrono::seconds(2)));
 
     // Only the peak moves (the equity rose and fell back, say): saved within an interval or two.
     loop.restore_peak_equity(std::max(loop.gate().account().peak_equity, 100'000.0) * 1.02);
     services.publish(loop, feed_view{}, venue_view{});
-    CHECK(wait_for_peak([&](std::int64_t peak) { return peak > first; },
-                        std::chrono::milliseconds(1'500)));
+    CHECK(wait_for_saved(
+        file, [&](const ops::engine_state& state) { return state.peak_equity > first; },
+        std::chrono::milliseconds(1'500)));
     services.stop(loop, feed_view{}, venue_view{});
 }
 

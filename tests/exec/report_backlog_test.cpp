@@ -28,6 +28,18 @@ template <class Ring> std::vector<std::uint64_t> drain(Ring& ring) {
     return ids;
 }
 
+/// What the core sees as it takes everything the ring holds, the backlog moving on each time,
+/// until both are empty.
+template <class Ring> std::vector<std::uint64_t> drain_all(Ring& ring, report_backlog& backlog) {
+    std::vector<std::uint64_t> ids;
+    while (backlog.size() > 0 || ring.front() != nullptr) {
+        const std::vector<std::uint64_t> more = drain(ring);
+        ids.insert(ids.end(), more.begin(), more.end());
+        (void)backlog.flush(ring);
+    }
+    return ids;
+}
+
 } // namespace
 
 TEST_CASE("reports the ring has no room for wait, in order, and go before any later one",
@@ -41,11 +53,8 @@ TEST_CASE("reports the ring has no room for wait, in order, and go before any la
     // The core takes what the ring holds; the backlog moves on first, then the next report.
     std::vector<std::uint64_t> seen = drain(ring);
     REQUIRE(backlog.deliver(ring, numbered(11)));
-    while (backlog.size() > 0 || ring.front() != nullptr) {
-        const std::vector<std::uint64_t> more = drain(ring);
-        seen.insert(seen.end(), more.begin(), more.end());
-        (void)backlog.flush(ring);
-    }
+    const std::vector<std::uint64_t> rest = drain_all(ring, backlog);
+    seen.insert(seen.end(), rest.begin(), rest.end());
     REQUIRE(seen.size() == 11);
     for (std::size_t i = 0; i < seen.size(); ++i) {
         CHECK(seen[i] == i + 1);
@@ -61,11 +70,5 @@ TEST_CASE("past its capacity a report is lost and said so; the ones kept still c
     }
     CHECK_FALSE(backlog.deliver(ring, numbered(6)));
     CHECK(backlog.size() == backlog.capacity());
-    std::vector<std::uint64_t> seen;
-    while (backlog.size() > 0 || ring.front() != nullptr) {
-        const std::vector<std::uint64_t> more = drain(ring);
-        seen.insert(seen.end(), more.begin(), more.end());
-        (void)backlog.flush(ring);
-    }
-    CHECK(seen == std::vector<std::uint64_t>{1, 2, 3, 4, 5});
+    CHECK(drain_all(ring, backlog) == std::vector<std::uint64_t>{1, 2, 3, 4, 5});
 }
