@@ -973,14 +973,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             funnel.ack(order, u.order_id);
             return;
         case execution_type::trade:
-            // The trade's venue time, on the local clock: what the fill-delay trigger measures.
-            funnel.stream_trade(
-                order, u.cum_qty, u.last_qty, u.last_price, u.trade_id, u.order_id,
-                u.maker ? liquidity_role::maker : liquidity_role::taker, u.transaction_time_ms,
-                (u.transaction_time_ms - offset_ms.load(std::memory_order_relaxed)) *
-                    core::ns_per_ms,
-                {.amount_e8 = u.commission_e8,
-                 .asset = fee_asset_of(u.commission_asset.view(), symbols[u.symbol])});
+            funnel.stream_trade(order, u, offset_ms.load(std::memory_order_relaxed),
+                                symbols[u.symbol]);
             return;
         case execution_type::canceled:
         case execution_type::expired:

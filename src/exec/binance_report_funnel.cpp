@@ -218,6 +218,16 @@ void order_report_funnel::stream_trade(const order_request& order, core::qty cum
              commission);
 }
 
+void order_report_funnel::stream_trade(const order_request& order, const order_update& u,
+                                       std::int64_t offset_ms, const core::symbol_spec& spec) {
+    // The trade's venue time, on the local clock: what the fill-delay trigger measures.
+    stream_trade(
+        order, u.cum_qty, u.last_qty, u.last_price, u.trade_id, u.order_id,
+        u.maker ? liquidity_role::maker : liquidity_role::taker, u.transaction_time_ms,
+        (u.transaction_time_ms - offset_ms) * core::ns_per_ms,
+        {.amount_e8 = u.commission_e8, .asset = fee_asset_of(u.commission_asset.view(), spec)});
+}
+
 void order_report_funnel::listed_open(client_order_id id, const answered_order& listed) {
     const track* t = find(id);
     if (t == nullptr || (t->done && !t->ended_unseen)) {

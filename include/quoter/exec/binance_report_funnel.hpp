@@ -39,6 +39,7 @@
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/exec/binance_answer.hpp"
+#include "quoter/exec/binance_user_data.hpp"
 #include "quoter/exec/order_types.hpp"
 
 #include <array>
@@ -141,6 +142,11 @@ public:
     /// Either way the owner tracks it again, and cancels it if it no longer wants it. An order
     /// whose end was reported otherwise, or that is no longer remembered, is left alone.
     void listed_open(client_order_id id, const answered_order& listed);
+    /// stream_trade() of a user-data TRADE event `u` of `order`: its trade's venue time is put
+    /// on the local clock with offset_ms (the venue's clock minus ours), its commission asset
+    /// read against `spec`, the symbol's spec.
+    void stream_trade(const order_request& order, const order_update& u, std::int64_t offset_ms,
+                      const core::symbol_spec& spec);
     /// A terminal report (cancelled, reject) unless one was delivered already.
     void terminal(const order_request& order, exec_kind kind, reject_reason reason,
                   core::qty cum = core::qty{0}, std::uint64_t exchange_id = 0);
