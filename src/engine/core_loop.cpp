@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <utility>
 
 namespace quoter::engine {
 
@@ -442,6 +443,7 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
         // here; a fresh one with flatten_on_kill started it through flatten_positions.
         if (!engaged && config_.risk.triggers.flatten_on_kill &&
             flattener_.state() != exec::flatten_state::working) {
+            restored_flatten_attempts_ = 0; // the operator's own flatten: a new budget
             flatten_positions(risk::halt_reason::manual_kill);
         }
     };
@@ -710,7 +712,7 @@ void core_loop::cancel_all_orders(risk::halt_reason reason) noexcept {
 }
 
 void core_loop::flatten_positions(risk::halt_reason) noexcept {
-    flattener_.start();
+    flattener_.start(std::exchange(restored_flatten_attempts_, 0));
     work_flatten(now_);
 }
 
@@ -719,6 +721,7 @@ void core_loop::set_new_orders_enabled(bool enabled) noexcept {
     // must not quote again, or the process exits with orders it placed after the cancel-all.
     orders_enabled_ = enabled && !shut_down_;
     if (orders_enabled_) {
+        restored_flatten_attempts_ = 0;
         flattener_.stop();
         quotes_.resume();
     }

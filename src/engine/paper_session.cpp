@@ -294,6 +294,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         core_loop& loop = lanes[i]->loop;
         loops.push_back(&loop);
         services.restore_account(loop, i);
+        exchange.restore_position(static_cast<std::uint32_t>(i), loop.account().position());
         const ops::engine_state* restored = services.restored(i);
         if (restored == nullptr || restored->open_orders.empty() || !config.log) {
             continue;

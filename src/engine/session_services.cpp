@@ -91,7 +91,9 @@ struct persisted_state {
     std::array<persisted_order, max_orders> orders{};
     bool kill_latched = false;
     risk::halt_reason kill_reason = risk::halt_reason::none;
-    std::uint8_t padding_[6] = {};
+    std::uint8_t padding_[2] = {};
+    /// Flatten orders the latched kill has sent: flatten_max_attempts holds across a restart.
+    std::uint32_t flatten_attempts = 0;
     /// The order and cancel counts of the risk rate windows, so that a restart keeps them.
     risk::rate_memory rates;
     /// Not part of same(): it moves with every book update, and a change of it alone is saved
@@ -109,7 +111,8 @@ struct persisted_state {
                day_pnl_base == o.day_pnl_base && day_start_equity == o.day_start_equity &&
                last_order_sequence == o.last_order_sequence && order_count == o.order_count &&
                orders == o.orders && kill_latched == o.kill_latched &&
-               kill_reason == o.kill_reason && rates == o.rates;
+               kill_reason == o.kill_reason && flatten_attempts == o.flatten_attempts &&
+               rates == o.rates;
     }
 };
 using persisted_board = ops::seqlock_board<persisted_state>;
@@ -169,6 +172,7 @@ struct persisted_lane {
     }
     p.kill_latched = loop.state() == risk::trading_state::killed;
     p.kill_reason = loop.risk().switch_state().kill_reason();
+    p.flatten_attempts = p.kill_latched ? loop.flattener().attempts() : 0;
     p.rates = loop.risk().checker().remembered_rates();
     p.last_md_update_id = last_md_update_id;
     return p;
@@ -307,6 +311,7 @@ private:
         state.kill_latched = p.kill_latched;
         state.kill_reason =
             p.kill_latched ? std::string(risk::to_string(p.kill_reason)) : std::string{};
+        state.flatten_attempts = p.flatten_attempts;
         std::string failed = ops::save_state(file.path, state);
         const std::lock_guard<std::mutex> lock(mutex_);
         errors_[index] = std::move(failed);
@@ -679,6 +684,14 @@ void session_services::restore_account(core_loop& loop, std::size_t lane) {
               " restored (start equity " +
               std::to_string(static_cast<double>(restored.day_start_equity) * unit) +
               "); a later day starts afresh");
+    }
+    if (restored.kill_latched && restored.flatten_attempts != 0) {
+        // A process restarted in a loop must not send a fresh budget of flatten orders each
+        // time: the restored kill's flattening goes on with what it has left.
+        loop.restore_flatten_attempts(restored.flatten_attempts);
+        p.log(prefix + "kill's flattening had sent " + std::to_string(restored.flatten_attempts) +
+              " of its " + std::to_string(loop.flattener().config().max_attempts) +
+              " flatten orders");
     }
     // The orders and cancels sent before the restart still count against the rate limits and
     // the cancel/trade ratio: without them a restart would reset max_orders_per_day.

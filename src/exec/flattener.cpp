@@ -23,9 +23,9 @@ flattener::flattener(const flatten_config& config, const core::symbol_spec& spec
                      std::uint32_t symbol) noexcept
     : config_(config), spec_(&spec), symbol_(symbol) {}
 
-void flattener::start() noexcept {
+void flattener::start(std::uint32_t attempts_spent) noexcept {
     state_ = flatten_state::working;
-    attempts_ = 0;
+    attempts_ = attempts_spent;
     retry_at_ = std::numeric_limits<core::timestamp_ns>::min();
 }
 

@@ -129,6 +129,7 @@ std::string serialize_state(const engine_state& s) {
     line("peak_equity", s.peak_equity);
     line("kill_latched", s.kill_latched ? 1 : 0);
     line("kill_reason", percent_encode(s.kill_reason));
+    line("flatten_attempts", s.flatten_attempts);
     line("last_md_update_id", s.last_md_update_id);
     line("last_journal_seq", s.last_journal_seq);
     line("last_client_order_seq", s.last_client_order_seq);
@@ -300,6 +301,13 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
     std::size_t optional_fields = 0;
     if (fields.contains("peak_equity")) {
         if (const std::string problem = integer("peak_equity", s.peak_equity); !problem.empty()) {
+            return core::unexpected(problem);
+        }
+        ++optional_fields;
+    }
+    if (fields.contains("flatten_attempts")) {
+        if (const std::string problem = integer("flatten_attempts", s.flatten_attempts);
+            !problem.empty()) {
             return core::unexpected(problem);
         }
         ++optional_fields;

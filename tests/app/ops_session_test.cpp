@@ -382,6 +382,70 @@ TEST_CASE("paper session: a kill survives kill -9 and a restart; a second engine
     CHECK(second_status == 0);
 }
 
+TEST_CASE("paper session: a kill restored from the state file flattens the restored position "
+          "with what its flatten budget has left",
+          "[app][venue][ops][state]") {
+    std::uint32_t spent = 0;
+    std::string position_after = "position BTCUSDT 0 ";
+    SECTION("nothing spent: the position is flattened on the simulated exchange") {}
+    SECTION("the whole budget spent before the restart: no flatten order, the position stays") {
+        spent = 4;
+        position_after = "position BTCUSDT 300 ";
+    }
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "26"});
+    quoter::test::temp_dir tmp("app-ops");
+    const fs::path state_dir = tmp.path() / "state";
+    fs::create_directories(state_dir);
+    const fs::path state_file = state_dir / "quoter-acct1-BTCUSDT.state";
+    // A process that died long with a kill latched (and, in the second case, its flattening's
+    // budget spent).
+    quoter::ops::engine_state saved;
+    saved.account = "acct1";
+    saved.symbol = "BTCUSDT";
+    saved.saved_ns = 1;
+    saved.positions = {{"BTCUSDT", 300, 0}};
+    saved.cash = 100'000'000'000;
+    saved.kill_latched = true;
+    saved.kill_reason = "manual_kill";
+    saved.flatten_attempts = spent;
+    REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+    const fs::path config = tmp.path() / "paper.toml";
+    write_file(config, ops_config(venue, "\n[state]\ndirectory = \"" + state_dir.string() +
+                                             "\"\naccount = \"acct1\"\nsave_interval_ms = 50\n"
+                                             "\n[risk.triggers]\nflatten_on_kill = true\n"
+                                             "flatten_max_attempts = 4\n"));
+    const std::vector<std::string> args{
+        "run", "--mode", "paper_exchange", "--config", config.string(), "--duration", "30"};
+    quoter_child child(args, {{"QUOTER_HTTP_TOKEN", token}});
+    const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
+    INFO(child.err());
+    REQUIRE(port != 0);
+    CHECK_THAT(child.err(), Catch::Contains("state: kill latched before the restart"));
+    if (spent == 0) {
+        // The flatten order is reduce-only: the simulated exchange must know the position.
+        CHECK(wait_for_file_text(state_file, position_after, std::chrono::seconds(15)));
+    } else {
+        CHECK_THAT(child.err(),
+                   Catch::Contains("state: kill's flattening had sent 4 of its 4 flatten orders"));
+        // Time for the book to sync and a flatten order to go out, were one allowed.
+        REQUIRE(wait_for_body(port, "/status", "\"state\":\"killed\"", std::chrono::seconds(10))
+                    .find("\"state\":\"killed\"") != std::string::npos);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        CHECK_THAT(slurp(state_file), Catch::Contains(position_after));
+    }
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
+    INFO(child.out());
+    // As many orders as the book's depth needed, within the budget; none once it is spent.
+    CHECK((child.out().find("flatten on kill: ") != std::string::npos) == (spent == 0));
+    const std::string final_state = slurp(state_file);
+    const auto at = final_state.find("flatten_attempts ");
+    REQUIRE(at != std::string::npos);
+    const int attempts = std::stoi(final_state.substr(at + std::strlen("flatten_attempts ")));
+    CHECK(attempts >= (spent == 0 ? 1 : 4));
+    CHECK(attempts <= 4);
+}
+
 namespace {
 
 /// A paper configuration with a state directory, a journal and explicit paper cash (10,000

@@ -131,6 +131,18 @@ struct two_loops {
     std::array<std::unique_ptr<core_loop>, 2> loops;
 };
 
+/// One BTCUSDT loop trading on its own simulated exchange.
+struct one_loop {
+    explicit one_loop(const core_loop_config& config)
+        : instrument(btcusdt()), specs{instrument.trading_spec}, exchange(config.exchange, specs),
+          loop(config, instrument, exchange, &exchange, nullptr, nullptr) {}
+
+    md::instrument instrument;
+    std::array<core::symbol_spec, 1> specs;
+    exec::sim_exchange exchange;
+    core_loop loop;
+};
+
 TEST_CASE("session_services with several symbols: a lock and a state file per symbol, each "
           "restored into its own loop and saved from it",
           "[engine][state]") {
@@ -226,6 +238,63 @@ TEST_CASE("session_services with several symbols: a kill latched in any symbol's
     REQUIRE_FALSE(lines.empty());
     CHECK(lines.back() == "state: ETHUSDT: kill latched before the restart (reason daily_loss); "
                           "it stays engaged until resume");
+}
+
+TEST_CASE("session_services: a restored kill's flattening goes on with the attempts it had left",
+          "[engine][state]") {
+    // A process restarted in a loop must not get a fresh budget of flatten orders each time.
+    core_loop_config base;
+    base.risk.triggers.flatten_on_kill = true;
+    base.risk.triggers.flatten_max_attempts = 4;
+    std::uint32_t spent = 0;
+    std::uint64_t orders = 0;
+    std::int64_t position_left = 0;
+    SECTION("the whole budget spent before the restart: no order, the position stays") {
+        spent = 4;
+        position_left = 300;
+    }
+    SECTION("three of four spent: one more order, which flattens") {
+        spent = 3;
+        orders = 1;
+    }
+    const state_directory dir;
+    ops::engine_state latched = saved_state("BTCUSDT", 300, 700, 0);
+    latched.kill_latched = true;
+    latched.kill_reason = "manual_kill";
+    latched.flatten_attempts = spent;
+    latched.cash = 1'000'000'000'000; // 100,000 USDT: one order may flatten it all
+    latched.day_start_equity = latched.cash;
+    REQUIRE(ops::save_state(dir.file("BTCUSDT", ".state"), latched).empty());
+    one_loop session(base);
+    std::vector<std::string> lines;
+    session_services_config config = services_config(dir);
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    core_loop& loop = session.loop;
+    services.restore_account(loop, 0);
+    session.exchange.restore_position(0, loop.account().position()); // as a paper session does
+    core::timestamp_ns t = 1'000 * core::ns_per_s;
+    services.restore_kill(loop, t);
+    REQUIRE(loop.state() == risk::trading_state::killed);
+    REQUIRE(services.start(loop, nullptr, feed_view{}, venue_view{}).empty());
+    for (int i = 0; i < 100; ++i, t += 10 * core::ns_per_ms) {
+        loop.on_event(testing::book(6'000'000, 6'000'010), t);
+        (void)loop.poll(t);
+    }
+    CHECK(loop.stats().flatten_orders == orders);
+    CHECK(loop.account().position().lots() == position_left);
+    CHECK(std::count(lines.begin(), lines.end(),
+                     "state: kill's flattening had sent " + std::to_string(spent) +
+                         " of its 4 flatten orders") == 1);
+    services.stop(loop, feed_view{}, venue_view{});
+    // The file goes on counting: the next restart finds the budget spent.
+    const auto saved = ops::load_state(dir.file("BTCUSDT", ".state"));
+    REQUIRE(saved.has_value());
+    REQUIRE(saved->found);
+    CHECK(saved->state.kill_latched);
+    CHECK(saved->state.flatten_attempts == 4);
 }
 
 TEST_CASE("session_services with several symbols: a kill in any lane is published at once and "

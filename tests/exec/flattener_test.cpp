@@ -183,6 +183,25 @@ TEST_CASE("flattening ends at zero, on dust below the minimum notional, and with
     CHECK(g.state() == flatten_state::gave_up);
 }
 
+TEST_CASE("started with attempts already spent (a restored kill), only the rest go out",
+          "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({.max_attempts = 4}, spec, 0);
+    f.start(3);
+    CHECK(f.attempts() == 3);
+    const auto last = f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt);
+    REQUIRE(last);
+    f.on_sent(true);
+    CHECK(f.on_exec_report(terminal(*last, exec_kind::cancelled)));
+    CHECK(f.attempts() == 4);
+    CHECK_FALSE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    CHECK(f.state() == flatten_state::gave_up);
+
+    // A new kill starts a new budget.
+    f.start();
+    CHECK(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt));
+}
+
 TEST_CASE("stop (a resume) ends flattening; a report in flight is still taken", "[flattener]") {
     const core::symbol_spec spec = btc_spec();
     flattener f({}, spec, 0);

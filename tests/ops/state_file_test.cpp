@@ -30,6 +30,7 @@ ops::engine_state sample_state() {
     s.peak_equity = 104'000'000'000;
     s.kill_latched = true;
     s.kill_reason = "daily_loss: 5% limit, operator note\n(second line)";
+    s.flatten_attempts = 7;
     s.last_md_update_id = 77'000'000'123ULL;
     s.last_journal_seq = 4242;
     s.last_client_order_seq = 18;
@@ -166,20 +167,24 @@ TEST_CASE("state file: a file without rate windows (an earlier quoter's) still l
     CHECK(*parsed == s);
 }
 
-TEST_CASE("state file: a file without the equity peak (an earlier quoter's) still loads",
+TEST_CASE("state file: a file without the equity peak or the flatten attempts (an earlier "
+          "quoter's) still loads",
           "[state]") {
     const ops::engine_state s = sample_state();
     std::string text = ops::serialize_state(s);
-    // Drop the line and the trailer, and checksum the rest as an earlier quoter did.
-    const auto at = text.find("peak_equity ");
-    REQUIRE(at != std::string::npos);
-    text.erase(at, text.find('\n', at) + 1 - at);
+    // Drop the lines and the trailer, and checksum the rest as an earlier quoter did.
+    for (const char* key : {"peak_equity ", "flatten_attempts "}) {
+        const auto at = text.find(key);
+        REQUIRE(at != std::string::npos);
+        text.erase(at, text.find('\n', at) + 1 - at);
+    }
     const std::string body = text.substr(0, text.rfind("crc32 "));
     const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
                            static_cast<uInt>(body.size()));
     const auto parsed = ops::parse_state(body + fmt::format("crc32 {:08x}\n", crc));
     REQUIRE(parsed.has_value());
     CHECK(parsed->peak_equity == 0);
+    CHECK(parsed->flatten_attempts == 0);
 }
 
 TEST_CASE("state file: a malformed rate line is refused with its line number", "[state]") {

@@ -194,6 +194,13 @@ public:
     /// The highest equity a state file saved: the drawdown limits measure from the higher of it
     /// and the equity now, so a restart does not reset them. Core thread, before the first event.
     void restore_peak_equity(double peak) noexcept;
+    /// Flatten orders the kill latched before a restart had sent (the state file's
+    /// flatten_attempts): that kill's flattening, once restored, starts with them spent, so
+    /// risk.triggers.flatten_max_attempts holds across restarts. Before the kill is restored;
+    /// a resume or an operator's flatten forgets them. Core thread.
+    void restore_flatten_attempts(std::uint32_t spent) noexcept {
+        restored_flatten_attempts_ = spent;
+    }
     /// Money from outside the account (a deposit a reconciliation adopted), in notional units:
     /// the account's capital, the equity peak and the day's starting equity grow by it, so that
     /// it counts as neither PnL nor a recovery from a drawdown. Core thread.
@@ -312,6 +319,7 @@ private:
     risk_gate gate_;
     exec::quote_manager quotes_;
     exec::flattener flattener_;
+    std::uint32_t restored_flatten_attempts_ = 0;
     exec::exec_report_fanout fanout_;
 
     risk::market_view market_{};

@@ -60,9 +60,10 @@ public:
     flattener(const flatten_config& config, const core::symbol_spec& spec,
               std::uint32_t symbol) noexcept;
 
-    /// Starts (or restarts) flattening with a fresh attempt budget. An order still in flight
-    /// stays in flight.
-    void start() noexcept;
+    /// Starts (or restarts) flattening with a fresh attempt budget, less attempts_spent (a kill
+    /// restored from the state file goes on with what its flattening had left). An order still
+    /// in flight stays in flight.
+    void start(std::uint32_t attempts_spent = 0) noexcept;
     /// Stops sending (a resume); a flatten order in flight still gets its reports.
     void stop() noexcept;
 
@@ -93,7 +94,7 @@ public:
     [[nodiscard]] const flatten_config& config() const noexcept { return config_; }
     [[nodiscard]] flatten_state state() const noexcept { return state_; }
     [[nodiscard]] bool in_flight() const noexcept { return in_flight_.valid(); }
-    /// Orders handed out in the current run of flattening.
+    /// Orders handed out in the current run of flattening (with the attempts it started with).
     [[nodiscard]] std::uint32_t attempts() const noexcept { return attempts_; }
     /// Orders accepted for sending since construction.
     [[nodiscard]] std::uint64_t orders_sent() const noexcept { return orders_sent_; }

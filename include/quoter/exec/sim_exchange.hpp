@@ -257,6 +257,12 @@ public:
     [[nodiscard]] core::qty position(std::uint32_t symbol) const noexcept {
         return symbols_[symbol].position;
     }
+    /// Sets a symbol's position, as a session restored from its state file holds it: the
+    /// exchange went down with the process, the position did not, and reduce-only orders (a
+    /// kill's flatten) are judged against it. Before the symbol's first order.
+    void restore_position(std::uint32_t symbol, core::qty position) noexcept {
+        symbols_[symbol].position = position;
+    }
     [[nodiscard]] std::size_t symbol_count() const noexcept { return symbols_.size(); }
     [[nodiscard]] const sim_exchange_stats& stats() const noexcept { return stats_; }
     /// Changes whenever a resting order starts resting, fills or leaves the book: order-flow

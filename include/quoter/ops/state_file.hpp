@@ -81,6 +81,9 @@ struct engine_state {
     std::uint64_t last_client_order_seq = 0; ///< Client order ids are issued above this.
     /// The risk rate windows' buckets, oldest first per window (none in older files).
     std::vector<state_rate_bucket> rate_buckets;
+    /// Flatten orders the latched kill's flattening has sent (risk.triggers.flatten_max_attempts
+    /// counts them across a restart); 0 without a latched kill and in earlier files.
+    std::uint32_t flatten_attempts = 0;
 
     friend bool operator==(const engine_state&, const engine_state&) = default;
 };
