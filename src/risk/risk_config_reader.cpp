@@ -236,7 +236,8 @@ void read_risk_config(config::section s, risk_config& out) {
     g.flatten_max_attempts =
         t.integer("flatten_max_attempts", g.flatten_max_attempts, {.min = 1},
                   "Flatten orders after one kill before giving up (each unfilled IOC counts; one "
-                  "refused before the book saw it is retried 500 ms later)");
+                  "refused before the book saw it is retried 500 ms later; a kill restored after a "
+                  "restart goes on with what it had left)");
 
     config::section a = s.sub("alarms");
     alarm_thresholds& m = out.alarms;
