@@ -5,6 +5,13 @@
 namespace quoter::strategy {
 namespace {
 
+core::timestamp_ns saturating_add(core::timestamp_ns time, core::duration_ns duration) noexcept {
+    core::timestamp_ns sum = 0;
+    return __builtin_add_overflow(time, duration, &sum)
+               ? std::numeric_limits<core::timestamp_ns>::max()
+               : sum;
+}
+
 std::int64_t to_squared_return_units(double log_return) noexcept {
     const double squared = std::min(log_return * log_return, 1.0);
     return static_cast<std::int64_t>(
@@ -28,23 +35,15 @@ realized_volatility::realized_volatility(const realized_volatility_config& confi
     ring_.resize(capacity);
 }
 
-void realized_volatility::update(core::timestamp_ns time, double mid) noexcept {
+void realized_volatility::take(core::timestamp_ns time, double mid) noexcept {
     if (!(mid > 0.0) || !std::isfinite(mid)) {
         return;
     }
-    // Most updates fall between two samples and evict nothing: answered before the frame of
-    // the work below (out of line) is set up.
-    if (has_last_ && time - last_time_ < config_.sample_interval_ns &&
-        (size_ == 0 || ring_[head_].time > time - config_.window_ns)) {
-        return;
-    }
-    const auto take = [this](core::timestamp_ns time, double mid) __attribute__((noinline)) {
-        if (!has_last_) {
-            has_last_ = true;
-            last_time_ = time;
-            last_log_mid_ = std::log(mid);
-            return;
-        }
+    if (!has_last_) {
+        has_last_ = true;
+        last_time_ = time;
+        last_log_mid_ = std::log(mid);
+    } else {
         const core::duration_ns elapsed = time - last_time_;
         bool changed = false;
         if (elapsed >= config_.sample_interval_ns) {
@@ -63,8 +62,12 @@ void realized_volatility::update(core::timestamp_ns time, double mid) noexcept {
         if (changed) {
             volatility_ = std::sqrt(variance_per_s());
         }
-    };
-    take(time, mid);
+    }
+    // Nothing happens before the next sample is due or the oldest one leaves the window.
+    next_due_ns_ = saturating_add(last_time_, config_.sample_interval_ns);
+    if (size_ != 0) {
+        next_due_ns_ = std::min(next_due_ns_, saturating_add(ring_[head_].time, config_.window_ns));
+    }
 }
 
 void realized_volatility::push(const sample& s) noexcept {
@@ -100,6 +103,7 @@ double realized_volatility::variance_per_s() const noexcept {
 }
 
 void realized_volatility::reset() noexcept {
+    next_due_ns_ = std::numeric_limits<core::timestamp_ns>::min();
     head_ = 0;
     size_ = 0;
     squared_sum_ = 0;

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace quoter::strategy {
@@ -56,7 +57,13 @@ public:
 
     /// Feeds the mid (quote asset per base unit, > 0) observed at `time` (ns, non-decreasing).
     /// Non-positive or non-finite mids are ignored. Core thread only.
-    void update(core::timestamp_ns time, double mid) noexcept;
+    void update(core::timestamp_ns time, double mid) noexcept {
+        // Most updates fall between two samples and evict nothing: one comparison, inline.
+        if (time < next_due_ns_) {
+            return;
+        }
+        take(time, mid);
+    }
 
     /// Variance of the log mid per second over the window; 0 without samples.
     [[nodiscard]] double variance_per_s() const noexcept;
@@ -87,6 +94,8 @@ private:
         std::int64_t squared_return;
     };
 
+    /// update() at or after next_due_ns_: samples, evicts, and sets the next due time.
+    void take(core::timestamp_ns time, double mid) noexcept;
     void push(const sample& s) noexcept;
     void pop_front() noexcept;
 
@@ -101,6 +110,9 @@ private:
     /// sqrt(variance_per_s()), kept with the window: it is read on every quote but changes only
     /// when a sample enters or leaves (once per sample interval).
     double volatility_ = 0.0;
+    /// The earliest time at which update() has work: the next sample or the next eviction
+    /// (never later than either). Before the first mid, every update has work.
+    core::timestamp_ns next_due_ns_ = std::numeric_limits<core::timestamp_ns>::min();
     bool has_last_ = false;
 };
 
