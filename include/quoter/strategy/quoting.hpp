@@ -11,7 +11,9 @@
 //    the symbol's minimum is absent (size 0).
 //
 // Everything here is a pure function of its arguments: no allocation, no exceptions, no state;
-// quote_input, quote_set and every type they contain are trivially copyable.
+// quote_input, quote_set, quote_plan and every type they contain are trivially copyable. A
+// quote_plan holds a config and a symbol with the constants derived from them, so that a caller
+// that quotes on every update (quoting_strategy) derives them once.
 #pragma once
 
 #include "quoter/core/fixed_point.hpp"
@@ -21,7 +23,9 @@
 #include "quoter/strategy/intensity_estimator.hpp"
 #include "quoter/strategy/strategy_config.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 
@@ -110,11 +114,83 @@ struct quote_set {
     [[nodiscard]] bool any() const noexcept;
 };
 
+/// A strategy_config bound to one symbol, with what compute_quotes() derives from the two alone
+/// worked out once: the per-update path reads these constants instead of re-deriving them.
+/// Built when a config is set (quoting_strategy keeps one); trivially copyable.
+class quote_plan {
+public:
+    quote_plan() noexcept : quote_plan(strategy_config{}, core::symbol_spec{}) {}
+    quote_plan(const strategy_config& config, const core::symbol_spec& spec) noexcept;
+
+    [[nodiscard]] const strategy_config& config() const noexcept { return config_; }
+    [[nodiscard]] const core::symbol_spec& spec() const noexcept { return spec_; }
+
+    /// config().levels.count clamped to 1..max_quote_levels.
+    [[nodiscard]] std::uint32_t level_count() const noexcept { return level_count_; }
+    /// Distance between consecutive levels at `mid`, quote asset: >= 0, or NaN or infinite
+    /// from a spacing that is not finite.
+    [[nodiscard]] double level_spacing(double mid) const noexcept {
+        return config_.levels.spacing_unit == spacing_kind::ticks
+                   ? tick_spacing_
+                   : std::max(mid * config_.levels.spacing / 1e4, 0.0);
+    }
+    /// The depth of level 0, level_spacing(mid) * 0 (up to the sign of a zero, which rounds to
+    /// the same price): zero, unless the spacing is not finite.
+    [[nodiscard]] double top_level_depth(double mid) const noexcept {
+        return mid < finite_spacing_below_mid_ ? 0.0 : level_spacing(mid) * 0.0;
+    }
+    /// True when config().order_size_base sets the order size (> 0).
+    [[nodiscard]] bool has_base_order_size() const noexcept { return has_base_order_size_; }
+    /// config().order_size_base rounded down to the step, base units.
+    [[nodiscard]] double base_order_size() const noexcept { return base_order_size_; }
+
+    /// spec().meets_min_notional(p, q) for a positive price and quantity. Exact: the notional
+    /// p * q * tick_units * step_units reaches the minimum exactly when p * q reaches the
+    /// minimum divided by tick_units * step_units, rounded up (min_ticks_lots_).
+    [[nodiscard]] bool meets_min_notional(core::price p, core::qty q) const noexcept {
+        return static_cast<wide_product>(p.ticks()) * q.lots() >= min_ticks_lots_;
+    }
+
+    /// True for the most common config, which compute_quotes() runs with these choices made at
+    /// compile time: one level of the linear model, skewed, clamped to the book, the order size
+    /// from equity, the volatility relative, no intensity estimate.
+    [[nodiscard]] bool common_shape() const noexcept { return common_shape_; }
+
+private:
+    __extension__ using wide_product = __int128;
+
+    strategy_config config_;
+    core::symbol_spec spec_;
+    /// Smallest price * quantity (ticks * lots) that meets the minimum notional.
+    wide_product min_ticks_lots_ = 0;
+    std::uint32_t level_count_ = 1;
+    /// level_spacing() when the spacing is in ticks.
+    double tick_spacing_ = 0.0;
+    /// Below this mid level_spacing() is finite.
+    double finite_spacing_below_mid_ = 0.0;
+    double base_order_size_ = 0.0;
+    bool has_base_order_size_ = false;
+    bool common_shape_ = false;
+};
+
 /// The band the inventory deviation (base-asset units) falls in, valued at `mid` against
 /// `equity` (quote asset). A zero deviation is always normal; with no positive equity any
-/// deviation is flatten.
-[[nodiscard]] quote_mode classify_inventory(const inventory_bands& bands, double deviation,
-                                            double mid, double equity) noexcept;
+/// deviation is flatten. Inline: compute_quotes() classifies on every update.
+[[nodiscard]] inline quote_mode classify_inventory(const inventory_bands& bands, double deviation,
+                                                   double mid, double equity) noexcept {
+    if (deviation == 0.0) {
+        return quote_mode::normal;
+    }
+    const double exposure = std::fabs(deviation) * mid;
+    const double capital = std::max(equity, 0.0);
+    if (exposure >= capital * bands.hard_limit_pct / 100.0) {
+        return quote_mode::flatten;
+    }
+    if (exposure >= capital * bands.soft_limit_pct / 100.0) {
+        return quote_mode::reduce_only;
+    }
+    return quote_mode::normal;
+}
 
 /// Desired quotes for one update. Core thread; pure, so callable from any thread.
 [[nodiscard]] quote_set compute_quotes(const quote_input& input, const strategy_config& config,
@@ -122,10 +198,11 @@ struct quote_set {
 
 /// The same quotes written into out, which must hold a quote_set whose levels past its
 /// level_count are empty (a default one, or the last output of this function): only the levels
-/// in use are cleared and rewritten, so a caller that keeps one quote_set does not pay for
-/// zeroing all max_quote_levels levels on every update. out equals compute_quotes()'s result
-/// afterwards.
+/// in use are rewritten, so a caller that keeps one quote_set does not pay for zeroing all
+/// max_quote_levels levels on every update. out equals compute_quotes()'s result afterwards.
 void compute_quotes(const quote_input& input, const strategy_config& config,
                     const core::symbol_spec& spec, quote_set& out) noexcept;
+/// The same with the config and spec of a plan built beforehand: the form for every update.
+void compute_quotes(const quote_input& input, const quote_plan& plan, quote_set& out) noexcept;
 
 } // namespace quoter::strategy

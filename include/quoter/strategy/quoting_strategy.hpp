@@ -60,15 +60,15 @@ public:
         return intensity_.estimate(now);
     }
 
-    [[nodiscard]] const strategy_config& config() const noexcept { return config_; }
-    [[nodiscard]] const core::symbol_spec& spec() const noexcept { return spec_; }
+    [[nodiscard]] const strategy_config& config() const noexcept { return plan_.config(); }
+    [[nodiscard]] const core::symbol_spec& spec() const noexcept { return plan_.spec(); }
     /// Replaces the model, band and level parameters; the estimators keep their state and
     /// their own configuration.
     void set_quoting_config(const strategy_config& config) noexcept;
 
 private:
-    strategy_config config_;
-    core::symbol_spec spec_;
+    /// The config and the symbol, with their derived constants.
+    quote_plan plan_;
     realized_volatility realized_;
     ewma_volatility ewma_;
     intensity_estimator intensity_;
@@ -77,5 +77,40 @@ private:
     double mid_ticks_ = 0.0;
     bool has_book_ = false;
 };
+
+// Inline: quote() builds its input on every update.
+
+inline double quoting_strategy::volatility_per_sqrt_s() const noexcept {
+    if (config().estimators.volatility == volatility_kind::realized) {
+        return realized_.ready() ? realized_.volatility_per_sqrt_s() : 0.0;
+    }
+    return ewma_.ready() ? ewma_.volatility_per_sqrt_s() : 0.0;
+}
+
+inline bool quoting_strategy::volatility_ready() const noexcept {
+    return config().estimators.volatility == volatility_kind::realized ? realized_.ready()
+                                                                      : ewma_.ready();
+}
+
+inline quote_input quoting_strategy::make_input(core::timestamp_ns time, core::qty inventory,
+                                                double equity) const noexcept {
+    // One object built in place and returned by name on every path: copying it (8-byte stores
+    // read back as 16-byte loads) stalls store forwarding on every quote.
+    quote_input in = has_book_ ? make_quote_input(spec(), time, best_bid_, best_ask_, inventory,
+                                                  equity)
+                               : quote_input{};
+    if (!has_book_) {
+        in.time = time;
+        in.inventory = inventory;
+        in.equity = equity;
+        return in;
+    }
+    in.volatility_per_sqrt_s = volatility_per_sqrt_s();
+    // The fit costs O(buckets) after new trades; skip it when nothing will read it.
+    if (config().intensity.use_estimate && config().model != model_kind::linear) {
+        in.intensity = intensity_.estimate(time);
+    }
+    return in;
+}
 
 } // namespace quoter::strategy
