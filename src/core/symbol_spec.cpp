@@ -151,6 +151,8 @@ result<symbol_spec, spec_error> symbol_spec::from_text(const symbol_filters_text
         static_cast<double>(spec.step_units_) / static_cast<double>(pow10(spec.qty_decimals_));
     spec.tick_inverse_ = 1.0 / spec.tick_size_;
     spec.step_inverse_ = 1.0 / spec.step_size_;
+    spec.tick_guess_limit_ = 0x1p50 / static_cast<double>(spec.tick_units_);
+    spec.step_guess_limit_ = 0x1p50 / static_cast<double>(spec.step_units_);
     return spec;
 }
 

@@ -73,9 +73,9 @@ inline void quote_levels(const quote_input& in, const quote_plan& plan, quote_se
     const bool intensity_estimated = intensity_estimate && in.intensity.fitted;
 
     // The estimators measure relative volatility; an absolute config scales them by the mid.
-    const double sigma =
-        sigma_estimated ? in.volatility_per_sqrt_s * (absolute_volatility ? in.mid : 1.0)
-                        : config.volatility.sigma_per_sqrt_s;
+    const double sigma = sigma_estimated
+                             ? in.volatility_per_sqrt_s * (absolute_volatility ? in.mid : 1.0)
+                             : config.volatility.sigma_per_sqrt_s;
     const double a_per_s = intensity_estimated ? in.intensity.a_per_s : config.intensity.a_per_s;
     const double k_per_tick =
         intensity_estimated ? in.intensity.k_per_tick : config.intensity.k_per_tick;
@@ -153,12 +153,15 @@ inline void quote_levels(const quote_input& in, const quote_plan& plan, quote_se
         const core::qty lots = spec.round_qty_down(size);
         const double depth =
             i == 0 ? plan.top_level_depth(in.mid) : spacing * static_cast<double>(i);
+        // Both sides rounded at once (bids down, asks up), whether or not both are quoted.
+        const auto [bid_on_grid, ask_on_grid] =
+            spec.round_bid_ask(center - half - depth, center + half + depth);
         core::quote_level level;
         core::price bid;
         // Set when the bid meets the minimum notional: the ask, higher at the same size, does too.
         bool notional_met = false;
         if (quote_bid) {
-            bid = spec.round_bid(center - half - depth);
+            bid = bid_on_grid;
             if (clamp_to_book) {
                 bid = std::min(bid, in.best_ask - 1);
             }
@@ -177,7 +180,7 @@ inline void quote_levels(const quote_input& in, const quote_plan& plan, quote_se
             }
         }
         if (quote_ask) {
-            core::price ask = spec.round_ask(center + half + depth);
+            core::price ask = ask_on_grid;
             if (clamp_to_book) {
                 ask = std::max(ask, in.best_bid + 1);
             }

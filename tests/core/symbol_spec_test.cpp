@@ -220,3 +220,47 @@ TEST_CASE("roundings agree with the exact grid search on and off the grid",
         }
     }
 }
+
+TEST_CASE("a quote's two sides round together as they round apart", "[symbol_spec][rounding]") {
+    const std::array specs{btcusdt(), make_spec("0.05", "10", ""), make_spec("0.1", "0.001", ""),
+                           make_spec("0.00001", "1", "")};
+    const std::array odd{0.0,
+                         -0.0,
+                         -100.0,
+                         1e300,
+                         -1e300,
+                         0x1p50,
+                         std::numeric_limits<double>::infinity(),
+                         std::numeric_limits<double>::quiet_NaN()};
+    std::uint64_t state = 2463534242ULL; // xorshift64
+    const auto next = [&] {
+        state ^= state << 13U;
+        state ^= state >> 7U;
+        state ^= state << 17U;
+        return state;
+    };
+    for (const symbol_spec& spec : specs) {
+        const auto value = [&](int i) {
+            if (i % 17 == 0) {
+                return odd[next() % odd.size()];
+            }
+            const double magnitude = std::pow(10.0, static_cast<double>(next() % 9) - 3.0);
+            const double v = magnitude * static_cast<double>(next() % 1'000'000) / 1e5;
+            if (i % 3 == 0) { // a grid point written as a decimal, or one ulp beside it
+                const double on =
+                    static_cast<double>(static_cast<std::int64_t>(v / spec.tick_size())) *
+                    spec.tick_size();
+                return i % 2 == 0 ? std::nextafter(on, 0.0) : on;
+            }
+            return v;
+        };
+        for (int i = 0; i < 20'000; ++i) {
+            const double bid = value(i);
+            const double ask = i % 5 == 0 ? bid : value(i + 1);
+            INFO("bid " << bid << " ask " << ask << " tick " << spec.tick_size());
+            const auto [bid_on_grid, ask_on_grid] = spec.round_bid_ask(bid, ask);
+            CHECK(bid_on_grid == spec.round_bid(bid));
+            CHECK(ask_on_grid == spec.round_ask(ask));
+        }
+    }
+}
