@@ -7,8 +7,8 @@
 namespace quoter::strategy {
 
 quoting_strategy::quoting_strategy(const strategy_config& config, const core::symbol_spec& spec)
-    : plan_(config, spec), realized_(config.estimators.realized),
-      ewma_(config.estimators.ewma), intensity_(config.estimators.intensity) {}
+    : plan_(config, spec), realized_(config.estimators.realized), ewma_(config.estimators.ewma),
+      intensity_(config.estimators.intensity) {}
 
 void quoting_strategy::on_book(core::timestamp_ns time, core::price best_bid,
                                core::price best_ask) noexcept {
@@ -17,17 +17,18 @@ void quoting_strategy::on_book(core::timestamp_ns time, core::price best_bid,
     }
     best_bid_ = best_bid;
     best_ask_ = best_ask;
-    mid_ticks_ =
-        0.5 * (static_cast<double>(best_bid.ticks()) + static_cast<double>(best_ask.ticks()));
     if (!has_book_) {
         has_book_ = true;
         intensity_.start(time);
     }
-    const double mid = mid_ticks_ * spec().tick_size();
+    // The realized estimator reads the mid only when a sample is due or one leaves its window.
+    const auto mid = [this] { return mid_ticks() * spec().tick_size(); };
     if (config().estimators.volatility == volatility_kind::realized) {
-        realized_.update(time, mid);
+        if (realized_.due(time)) {
+            realized_.update(time, mid());
+        }
     } else {
-        ewma_.update(time, mid);
+        ewma_.update(time, mid());
     }
 }
 
@@ -35,7 +36,11 @@ void quoting_strategy::on_trade(core::timestamp_ns time, core::price trade_price
     if (!has_book_) {
         return;
     }
-    intensity_.record_trade(time, static_cast<double>(trade_price.ticks()) - mid_ticks_);
+    intensity_.record_trade(time, static_cast<double>(trade_price.ticks()) - mid_ticks());
+}
+
+double quoting_strategy::mid_ticks() const noexcept {
+    return 0.5 * (static_cast<double>(best_bid_.ticks()) + static_cast<double>(best_ask_.ticks()));
 }
 
 quote_set quoting_strategy::quote(core::timestamp_ns time, core::qty inventory,

@@ -98,7 +98,12 @@ double realized_volatility::variance_per_s() const noexcept {
     if (covered_ns_ <= 0) {
         return 0.0;
     }
-    const double squared_sum = static_cast<double>(squared_sum_) / squared_return_scale;
+    // The sum nearly always fits in an int64, whose conversion is one instruction where an
+    // __int128's is a library call; both round the same integer to the nearest double.
+    const auto narrow = static_cast<std::int64_t>(squared_sum_);
+    const double squared_sum =
+        (narrow == squared_sum_ ? static_cast<double>(narrow) : static_cast<double>(squared_sum_)) /
+        squared_return_scale;
     return squared_sum / (static_cast<double>(covered_ns_) * 1e-9);
 }
 

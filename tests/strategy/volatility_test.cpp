@@ -172,6 +172,29 @@ TEST_CASE("realized volatility does not drift over a long run", "[strategy][vol]
           Approx(direct.variance_per_s(time, config.window_ns)).epsilon(1e-12));
 }
 
+TEST_CASE("realized volatility sums clamped returns beyond 64 bits", "[strategy][vol]") {
+    realized_volatility_config config;
+    config.window_ns = 10 * core::ns_per_s;
+    config.min_samples = 1;
+    realized_volatility vol(config);
+    // The mid doubles and halves each second: every squared return (ln 2)^2 < 1 is kept, and
+    // then one of e^3 is clamped to 1, so that the stored sum passes 2^63 units.
+    core::timestamp_ns time = 0;
+    vol.update(time, 100.0);
+    const double r = std::log(2.0);
+    for (int i = 1; i <= 4; ++i) {
+        time += core::ns_per_s;
+        vol.update(time, i % 2 == 0 ? 100.0 : 200.0);
+    }
+    CHECK(vol.variance_per_s() == Approx(r * r).epsilon(1e-12));
+    for (int i = 0; i < 2; ++i) {
+        time += core::ns_per_s;
+        vol.update(time, i % 2 == 0 ? 100.0 * std::exp(3.0) : 100.0);
+    }
+    CHECK(vol.sample_count() == 6);
+    CHECK(vol.variance_per_s() == Approx((4.0 * r * r + 2.0) / 6.0).epsilon(1e-12));
+}
+
 TEST_CASE("EWMA volatility equals the explicit weighted sum", "[strategy][vol]") {
     ewma_volatility_config config;
     config.half_life_ns = 20 * core::ns_per_s;

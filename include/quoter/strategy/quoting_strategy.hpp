@@ -67,6 +67,9 @@ public:
     void set_quoting_config(const strategy_config& config) noexcept;
 
 private:
+    /// Mid of the last book, in ticks.
+    [[nodiscard]] double mid_ticks() const noexcept;
+
     /// The config and the symbol, with their derived constants.
     quote_plan plan_;
     realized_volatility realized_;
@@ -74,7 +77,6 @@ private:
     intensity_estimator intensity_;
     core::price best_bid_;
     core::price best_ask_;
-    double mid_ticks_ = 0.0;
     bool has_book_ = false;
 };
 
@@ -89,16 +91,16 @@ inline double quoting_strategy::volatility_per_sqrt_s() const noexcept {
 
 inline bool quoting_strategy::volatility_ready() const noexcept {
     return config().estimators.volatility == volatility_kind::realized ? realized_.ready()
-                                                                      : ewma_.ready();
+                                                                       : ewma_.ready();
 }
 
 inline quote_input quoting_strategy::make_input(core::timestamp_ns time, core::qty inventory,
                                                 double equity) const noexcept {
     // One object built in place and returned by name on every path: copying it (8-byte stores
     // read back as 16-byte loads) stalls store forwarding on every quote.
-    quote_input in = has_book_ ? make_quote_input(spec(), time, best_bid_, best_ask_, inventory,
-                                                  equity)
-                               : quote_input{};
+    quote_input in = has_book_
+                         ? make_quote_input(spec(), time, best_bid_, best_ask_, inventory, equity)
+                         : quote_input{};
     if (!has_book_) {
         in.time = time;
         in.inventory = inventory;

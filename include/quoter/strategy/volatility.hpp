@@ -59,11 +59,13 @@ public:
     /// Non-positive or non-finite mids are ignored. Core thread only.
     void update(core::timestamp_ns time, double mid) noexcept {
         // Most updates fall between two samples and evict nothing: one comparison, inline.
-        if (time < next_due_ns_) {
-            return;
+        if (due(time)) {
+            take(time, mid);
         }
-        take(time, mid);
     }
+    /// False when update(time, mid) would do nothing, whatever the mid: no sample is due and
+    /// none leaves the window. Lets a caller skip computing the mid.
+    [[nodiscard]] bool due(core::timestamp_ns time) const noexcept { return time >= next_due_ns_; }
 
     /// Variance of the log mid per second over the window; 0 without samples.
     [[nodiscard]] double variance_per_s() const noexcept;
