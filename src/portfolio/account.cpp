@@ -60,6 +60,7 @@ account::account(const core::symbol_spec& spec, const account_config& config) no
 void account::restore(core::qty position, std::int64_t cost_basis_units,
                       std::int64_t cash_units) noexcept {
     position_ = position;
+    position_changed();
     cost_basis_ = position.lots() == 0 ? 0 : cost_basis_units;
     cash_ = cash_units;
     realized_ = narrow(wide{cash_units} - wide{initial_cash_} + wide{cost_basis_});
@@ -173,7 +174,16 @@ account::wide account::trade(std::int64_t direction, std::int64_t lots, wide pri
         add(cost_basis_, direction * price_units * remaining * step_units);
         position_ += core::qty{direction * remaining};
     }
+    position_changed();
     return realized;
+}
+
+void account::position_changed() noexcept {
+    std::int64_t units = 0;
+    position_value_fits_ =
+        !__builtin_mul_overflow(position_.lots(), spec_.step_units(), &units) &&
+        !__builtin_mul_overflow(units, spec_.tick_units(), &units);
+    position_half_tick_units_ = position_value_fits_ ? units : 0;
 }
 
 void account::take_base_fee(std::int64_t fee_e8, wide price_units) noexcept {
@@ -211,12 +221,13 @@ fill_result account::count_held(const fill& f) noexcept {
 }
 
 std::int64_t account::inventory_value_units() const noexcept {
-    // Valued on every market update: in 64 bits when the product fits (any realistic position),
-    // in 128 otherwise. An arithmetic shift floors, as floor_div does.
+    // Valued on every mark: one multiplication by the position's value per half tick when the
+    // product fits (any realistic position), in 128 bits otherwise. Both give floor(position *
+    // step_units * half_ticks * tick_units / 2), the same value whichever way it is formed; an
+    // arithmetic shift floors, as floor_div does.
     std::int64_t twice64 = 0;
-    if (!__builtin_mul_overflow(position_.lots(), spec_.step_units(), &twice64) &&
-        !__builtin_mul_overflow(twice64, mark_.half_ticks, &twice64) &&
-        !__builtin_mul_overflow(twice64, spec_.tick_units(), &twice64)) {
+    if (position_value_fits_ &&
+        !__builtin_mul_overflow(position_half_tick_units_, mark_.half_ticks, &twice64)) {
         return twice64 >> 1;
     }
     const wide twice = static_cast<wide>(position_.lots()) * spec_.step_units() * mark_.half_ticks *
@@ -243,7 +254,7 @@ std::int64_t account::equity_units() const noexcept {
     return out;
 }
 
-account_values account::values() const noexcept {
+mark_values account::marked_values() const noexcept {
     const std::int64_t inventory = inventory_value_units();
     std::int64_t equity = 0;
     if (__builtin_add_overflow(cash_, inventory, &equity)) [[unlikely]] {
@@ -253,8 +264,13 @@ account_values account::values() const noexcept {
     if (__builtin_sub_overflow(inventory, cost_basis_, &unrealized)) [[unlikely]] {
         unrealized = narrow(static_cast<wide>(inventory) - cost_basis_);
     }
-    return {.equity = to_quote(equity),
-            .unrealized_pnl = to_quote(unrealized),
+    return {.equity = to_quote(equity), .unrealized_pnl = to_quote(unrealized)};
+}
+
+account_values account::values() const noexcept {
+    const mark_values marked = marked_values();
+    return {.equity = marked.equity,
+            .unrealized_pnl = marked.unrealized_pnl,
             .realized_pnl = to_quote(realized_),
             .fees = to_quote(fees_units())};
 }

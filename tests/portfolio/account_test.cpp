@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
+#include <vector>
 
 using namespace quoter;
 using namespace quoter::portfolio;
@@ -277,6 +279,70 @@ TEST_CASE("marks between ticks are exact to half a unit", "[portfolio][account]"
     book.apply(make_fill(core::side::sell, 10'000, 2, liquidity::maker, 0));
     CHECK(book.inventory_value_units() == -10'001); // -10'000.5 floored
     check_identities(book);
+}
+
+TEST_CASE("the position is valued exactly at any mark, however large", "[portfolio][account]") {
+    // Tick and step of several units each, so that no factor of the value is 1.
+    const auto spec = core::symbol_spec::from_text(
+        {.name = "ODD", .tick_size = "0.05", .step_size = "0.002", .min_notional = ""});
+    REQUIRE(spec.has_value());
+    REQUIRE(spec->tick_units() > 1);
+    REQUIRE(spec->step_units() > 1);
+    __extension__ using wide = __int128;
+    const auto expected = [&](std::int64_t lots, std::int64_t half_ticks) {
+        const wide twice = static_cast<wide>(lots) * spec->step_units() * half_ticks *
+                           spec->tick_units();
+        const wide value = twice >= 0 ? twice / 2 : -((-twice + 1) / 2); // floored
+        constexpr wide hi = std::numeric_limits<std::int64_t>::max();
+        constexpr wide lo = std::numeric_limits<std::int64_t>::min();
+        return static_cast<std::int64_t>(value > hi ? hi : (value < lo ? lo : value));
+    };
+    std::mt19937_64 rng(11);
+    const std::int64_t big = std::numeric_limits<std::int64_t>::max();
+    const std::int64_t factor = spec->step_units() * spec->tick_units();
+    std::vector<std::int64_t> positions{0, 1, -1, 7, -7, big / factor, -(big / factor),
+                                        big / factor + 1, -(big / factor) - 1, big / 2,
+                                        -(big / 2)};
+    // Marks up to 2^40 half ticks: the 128-bit products stay far from their own limit.
+    constexpr std::int64_t highest_mark = std::int64_t{1} << 40;
+    std::vector<std::int64_t> marks{0, 1, 2, 3, 12'000'001, highest_mark};
+    for (int i = 0; i < 200; ++i) {
+        const auto magnitude = static_cast<std::int64_t>(rng() >> (1 + rng() % 63));
+        positions.push_back(i % 2 == 0 ? magnitude : -magnitude);
+        marks.push_back(static_cast<std::int64_t>(rng() >> (24 + rng() % 40)));
+    }
+    for (const std::int64_t lots : positions) {
+        account book(*spec, {});
+        book.restore(core::qty{lots}, 0, 0);
+        for (const std::int64_t half_ticks : marks) {
+            CAPTURE(lots, half_ticks);
+            book.mark(mark_price{half_ticks});
+            REQUIRE(book.inventory_value_units() == expected(lots, half_ticks));
+            const mark_values marked = book.marked_values();
+            REQUIRE(marked.equity == book.equity());
+            REQUIRE(marked.unrealized_pnl == book.unrealized_pnl());
+        }
+    }
+    // Fills move the valued position as well.
+    account book(*spec, {.initial_cash = 1'000.0});
+    book.mark(mark_price{2'001});
+    std::int64_t position = 0;
+    for (int i = 0; i < 1'000; ++i) {
+        const bool buy = rng() % 2 == 0;
+        const auto lots = static_cast<std::int64_t>(1 + rng() % 500);
+        book.apply(make_fill(buy ? core::side::buy : core::side::sell,
+                             static_cast<std::int64_t>(900 + rng() % 200), lots,
+                             liquidity::maker, static_cast<std::int64_t>(1'800 + rng() % 400)));
+        position += buy ? lots : -lots;
+        REQUIRE(book.position().lots() == position);
+        REQUIRE(book.inventory_value_units() ==
+                expected(position, book.current_mark().half_ticks));
+        const account_values values = book.values();
+        REQUIRE(values.equity == book.equity());
+        REQUIRE(values.unrealized_pnl == book.unrealized_pnl());
+        REQUIRE(values.realized_pnl == book.realized_pnl());
+        REQUIRE(values.fees == book.fees());
+    }
 }
 
 TEST_CASE("invalid fills are ignored and overflow is flagged", "[portfolio][account]") {

@@ -58,6 +58,12 @@ struct mark_price {
 
 enum class liquidity : std::uint8_t { maker, taker };
 
+/// The account's figures a new mark moves, in the quote asset, from one valuation of the position.
+struct mark_values {
+    double equity = 0.0;
+    double unrealized_pnl = 0.0;
+};
+
 /// The account's money figures in the quote asset, from one valuation of the position.
 struct account_values {
     double equity = 0.0;
@@ -203,6 +209,9 @@ public:
     /// equity(), unrealized_pnl(), realized_pnl() and fees() at once (the position valued once),
     /// for a caller that needs them on every market update.
     [[nodiscard]] account_values values() const noexcept;
+    /// equity() and unrealized_pnl() at once: what a caller that follows every mark needs when
+    /// nothing but the mark moved.
+    [[nodiscard]] mark_values marked_values() const noexcept;
     [[nodiscard]] double position_base() const noexcept { return spec_.to_double(position_); }
     [[nodiscard]] double volume_base() const noexcept { return spec_.to_double(volume_); }
     /// Average entry price of the open position, quote asset per base unit; 0 when flat.
@@ -231,6 +240,8 @@ private:
     wide trade(std::int64_t direction, std::int64_t lots, wide price_units) noexcept;
     /// Takes a base fee out of the position (see the header comment).
     void take_base_fee(std::int64_t fee_e8, wide price_units) noexcept;
+    /// Keeps position_half_tick_units_ with the position; call whenever position_ changes.
+    void position_changed() noexcept;
 
     core::symbol_spec spec_;
     double unit_ = 1.0; // quote asset per notional unit
@@ -238,6 +249,11 @@ private:
     std::int64_t taker_rate_e8_ = 0;
 
     core::qty position_;
+    /// position * step_units * tick_units: the position's value per half tick of mark, so that
+    /// valuing it at a new mark is one multiplication. Valid while position_value_fits_ (the
+    /// product fits int64); otherwise the value is formed in 128 bits.
+    std::int64_t position_half_tick_units_ = 0;
+    bool position_value_fits_ = true;
     mark_price mark_;
     std::int64_t initial_cash_ = 0;
     std::int64_t cash_ = 0;
