@@ -156,7 +156,7 @@ void core_loop::on_event(const md::md_event& event, const md::md_depth* depth,
         if (top.best_bid != market_.best_bid || top.best_ask != market_.best_ask) {
             market_ = top;
             account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
-            views_stale_ = true;
+            views_stale_ = true; // the valuation moved with the mark
         }
         refresh_views_if_stale();
     }
@@ -283,8 +283,17 @@ void core_loop::set_feed_paused(bool paused, core::timestamp_ns now) noexcept {
 }
 
 void core_loop::refresh_views() noexcept {
-    views_stale_ = false;
+    // What only fills, a restore or added capital move; refresh_views_if_stale() relies on it
+    // staying as set here until the next call.
     account_view_.position = account_.position();
+    const portfolio::account_values values = account_.values();
+    account_view_.day_start_equity = day_start_equity_;
+    account_view_.realized_pnl_today = values.realized_pnl - values.fees;
+    count_working_orders();
+    push_views({.equity = values.equity, .unrealized_pnl = values.unrealized_pnl});
+}
+
+void core_loop::count_working_orders() noexcept {
     std::int64_t buys = 0;
     std::int64_t sells = 0;
     // Slots beyond the configured levels never hold an order.
@@ -300,26 +309,35 @@ void core_loop::refresh_views() noexcept {
     }
     account_view_.open_buy_qty = core::qty{buys};
     account_view_.open_sell_qty = core::qty{sells};
+}
+
+void core_loop::push_views(const portfolio::mark_values& marked) noexcept {
+    views_stale_ = false;
+    orders_stale_ = false;
     if (gate_.in_portfolio()) {
         // Only the portfolio exposure values a position without a book.
         account_view_.position_price = account_.current_mark().known()
                                            ? account_.mark_value()
                                            : account_.average_entry_price();
     }
-    const portfolio::account_values values = account_.values();
-    peak_equity_ = std::max(peak_equity_, values.equity);
-    account_view_.equity = values.equity;
-    account_view_.day_start_equity = day_start_equity_;
+    peak_equity_ = std::max(peak_equity_, marked.equity);
+    account_view_.equity = marked.equity;
     account_view_.peak_equity = peak_equity_;
-    account_view_.realized_pnl_today = values.realized_pnl - values.fees;
-    account_view_.unrealized_pnl = values.unrealized_pnl;
+    account_view_.unrealized_pnl = marked.unrealized_pnl;
     gate_.set_views(market_, account_view_);
 }
 
 void core_loop::refresh_views_if_stale() noexcept {
-    if (views_stale_) {
-        refresh_views();
+    if (!views_stale_) {
+        return;
     }
+    // Every fill, restore and capital added refreshed the views at once (refresh_views), so the
+    // position and the day's figures in them are the account's: only the working orders and
+    // the valuation at the mark can have moved since.
+    if (orders_stale_) {
+        count_working_orders();
+    }
+    push_views(account_.marked_values());
 }
 
 void core_loop::set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept {
@@ -580,7 +598,9 @@ void core_loop::charge_commission(const exec::exec_report& report,
 // Reports, after the quote manager has seen them.
 void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
     const core::timestamp_ns at = report.local_ts;
-    views_stale_ = true; // the quote manager has just moved its working orders
+    // The quote manager has just moved its working orders.
+    views_stale_ = true;
+    orders_stale_ = true;
     (void)flattener_.on_exec_report(report);
     switch (report.kind) {
     case exec::exec_kind::ack: {
@@ -754,7 +774,9 @@ void core_loop::raise(const risk::alert& raised) noexcept {
 
 void core_loop::on_order_sent(const exec::order_request& request, risk::order_intent intent,
                               core::timestamp_ns now) noexcept {
-    views_stale_ = true; // one more working order once the quote manager records it
+    // One more working order once the quote manager records it.
+    views_stale_ = true;
+    orders_stale_ = true;
     if (const std::size_t slot = request.id.value & 0xffU; slot < sent_ts_.size()) {
         sent_ts_[slot] = now;
     }
@@ -786,6 +808,7 @@ void core_loop::on_order_sent(const exec::order_request& request, risk::order_in
 
 void core_loop::on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept {
     views_stale_ = true;
+    orders_stale_ = true;
     if (journal_ != nullptr) {
         journal_->append(now, ops::cancel_entry{id.value, config_.symbol, cause_of(risk_.state()),
                                                 ops::cancel_stage::requested});

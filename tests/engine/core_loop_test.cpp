@@ -12,10 +12,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -145,6 +147,57 @@ TEST_CASE("a trade print through the queue fills the bid and the PnL identity ho
     CHECK(a.equity_units() == a.cash_units() + a.inventory_value_units());
     CHECK(a.equity_units() - a.initial_cash_units() ==
           a.realized_units() + a.unrealized_units() - a.fees_units());
+}
+
+TEST_CASE("the views the risk checks see follow the account through marks, fills, polls and "
+          "added capital",
+          "[engine][risk]") {
+    fixture f;
+    double peak = f.loop.account().equity();
+    double day_start = peak;
+    const auto check_views = [&] {
+        const portfolio::account& a = f.loop.account();
+        const risk::account_view v = f.loop.gate().account();
+        peak = std::max(peak, a.equity());
+        REQUIRE(v.position == a.position());
+        REQUIRE(v.equity == a.equity());
+        REQUIRE(v.unrealized_pnl == a.unrealized_pnl());
+        REQUIRE(v.realized_pnl_today == a.realized_pnl() - a.fees());
+        REQUIRE(v.day_start_equity == day_start);
+        // Also every equity it was refreshed with between the checks.
+        REQUIRE(v.peak_equity >= peak);
+        peak = v.peak_equity;
+    };
+    std::mt19937_64 rng(5);
+    std::int64_t bid = bid0;
+    core::timestamp_ns t = 1'000 * ms;
+    for (int i = 0; i < 2'000; ++i) {
+        t += 10 * ms;
+        bid += static_cast<std::int64_t>(rng() % 41) - 20;
+        f.loop.on_event(book(bid, bid + 10), t);
+        check_views();
+        // A print through one of the quotes now and then: fills on both sides.
+        const core::side taken = rng() % 2 == 0 ? core::side::buy : core::side::sell;
+        const exec::working_order& quote = f.loop.quotes().order(taken, 0);
+        if (rng() % 3 == 0 && quote.status == exec::order_status::acked) {
+            const std::int64_t through = taken == core::side::buy ? -5 : 5;
+            f.loop.on_event(trade(quote.price.ticks() + through, 1'000'000,
+                                  taken == core::side::buy ? core::side::sell : core::side::buy),
+                            t + 1 * ms);
+            check_views();
+        }
+        (void)f.loop.poll(t + 5 * ms);
+        check_views();
+        if (i == 1'000) {
+            const std::int64_t deposit = 1'000'000'000; // 100 USDT in notional units of 1e-7
+            f.loop.add_capital(deposit);
+            day_start += f.loop.account().units_to_quote(deposit);
+            peak += f.loop.account().units_to_quote(deposit);
+            check_views();
+        }
+    }
+    CHECK(f.loop.stats().fills > 100);
+    CHECK(f.loop.state() == risk::trading_state::running);
 }
 
 TEST_CASE("resyncing pulls every quote, synced resumes quoting by itself", "[engine]") {

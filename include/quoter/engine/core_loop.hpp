@@ -28,7 +28,10 @@
 // Views: the risk gate's market and account views (position, working quantities, equity, PnL)
 // are refreshed when the top of book moves (a new mark), at once on every fill, and before the
 // next check or quote when a report or a sent request may have moved the working orders; an
-// event that changes none of these reuses them, since they would come out the same.
+// event that changes none of these reuses them, since they would come out the same. Only what
+// moved is computed again: a mark revalues the account, a report or a request counts the
+// working orders again; the position and the day's PnL move only with fills (and a restore or
+// added capital), which rebuild everything.
 //
 // Feed state: any book that is not synced and valid (connecting, syncing, resyncing, stale)
 // pauses trading through risk_engine::on_resync (the kill switch pulls the quotes); the next
@@ -281,9 +284,16 @@ private:
     void feed_exchange(const md::md_event& event, const md::md_depth* depth,
                        core::timestamp_ns now) noexcept;
     void set_feed_paused(bool paused, core::timestamp_ns now) noexcept;
+    /// Rebuilds the views from the account and the working orders and pushes them to the gate.
+    /// Call at once whenever the account's position or money moves other than by the mark.
     void refresh_views() noexcept;
-    /// refresh_views() when the account or the working orders changed since the last one.
+    /// Brings the views up to the mark and the working orders when either moved since the last
+    /// push (the account's other figures cannot have: see refresh_views).
     void refresh_views_if_stale() noexcept;
+    /// The views' open quantities from the quote manager's working orders.
+    void count_working_orders() noexcept;
+    /// The views' figures valued at the mark, the equity peak; pushes the views to the gate.
+    void push_views(const portfolio::mark_values& marked) noexcept;
     void requote(core::timestamp_ns now) noexcept;
     /// After fills: requotes with the post-fill position when the market view allows it.
     void requote_after_fill(core::timestamp_ns now) noexcept;
@@ -330,9 +340,11 @@ private:
     bool feed_paused_ = false;
     /// A hole in the event sequence was seen and no valid book has come since.
     bool sequence_hole_ = false;
-    /// The mark moved or the quote manager's working orders may have changed since the last
-    /// refresh_views(); fills refresh at once, so the position and cash are never stale.
+    /// The mark moved or the quote manager's working orders may have changed since the views
+    /// were last pushed; fills refresh at once, so the position and cash are never stale.
     bool views_stale_ = false;
+    /// Of those, the working orders may have changed.
+    bool orders_stale_ = false;
     /// A fill arrived since the last requote: the desired quotes predate it.
     bool filled_since_quote_ = false;
     /// symbol_sequence of the last numbered event (0: none yet).
