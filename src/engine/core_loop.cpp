@@ -246,7 +246,26 @@ void core_loop::feed_exchange(const md::md_event& event, const md::md_depth* dep
     if (event.kind != md::md_event_kind::book || !event.book_valid()) {
         return;
     }
-    const auto convert = [&](core::side side, const auto& levels, std::size_t count) {
+    // One book lot per trading lot: every size but a negative one (0 in trading lots) converts
+    // to itself, so a top of book without one goes to the exchange as it is.
+    if (depth == nullptr && lot_ratio_ == 1 && event.top.bid.qty.lots() >= 0 &&
+        event.top.ask.qty.lots() >= 0) [[likely]] {
+        sim_->on_book(symbol, {&event.top.bid, event.bid_count != 0 ? 1U : 0U},
+                      {&event.top.ask, event.ask_count != 0 ? 1U : 0U}, now);
+        return;
+    }
+    feed_book(event, depth, now);
+}
+
+void core_loop::feed_book(const md::md_event& event, const md::md_depth* depth,
+                          core::timestamp_ns now) noexcept {
+    const auto convert = [&](core::side side, const core::book_level* levels,
+                             std::size_t count) -> std::span<const core::book_level> {
+        if (lot_ratio_ == 1 && std::none_of(levels, levels + count, [](const core::book_level& l) {
+                return l.qty.lots() < 0;
+            })) {
+            return {levels, count}; // as above
+        }
         fed_side& fed = fed_[side == core::side::buy ? 0 : 1];
         // The conversion is a function of the level alone: a level equal to the one fed last
         // time keeps its converted value.
@@ -256,13 +275,14 @@ void core_loop::feed_exchange(const md::md_event& event, const md::md_depth* dep
                 fed.trading[i] = {levels[i].px, to_trading_lots(levels[i].qty)};
             }
         }
-        return std::span<const core::book_level>(fed.trading.data(), count);
+        return {fed.trading.data(), count};
     };
     // Both sides in one call (the same as the bid side, then the ask side): the record's top-K
     // levels when the event came with one, else its top of book.
+    const std::uint32_t symbol = config_.quotes.symbol;
     if (depth != nullptr) {
-        sim_->on_book(symbol, convert(core::side::buy, depth->bids, depth->bid_count),
-                      convert(core::side::sell, depth->asks, depth->ask_count), now);
+        sim_->on_book(symbol, convert(core::side::buy, depth->bids.data(), depth->bid_count),
+                      convert(core::side::sell, depth->asks.data(), depth->ask_count), now);
         return;
     }
     sim_->on_book(symbol, convert(core::side::buy, &event.top.bid, event.bid_count != 0 ? 1 : 0),

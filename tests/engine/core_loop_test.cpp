@@ -790,6 +790,56 @@ TEST_CASE("book and trade sizes convert to trading lots rounding down", "[engine
     }
 }
 
+TEST_CASE("with book lots equal to trading lots the sizes reach the exchange as they are, a "
+          "negative one as 0",
+          "[engine]") {
+    md::instrument same_lots = btcusdt();
+    const auto book_spec = md::make_book_spec("BTCUSDT", "0.01", 5);
+    REQUIRE(book_spec.has_value());
+    same_lots.book_spec = *book_spec;
+    REQUIRE(same_lots.book_spec.qty_decimals() == same_lots.trading_spec.qty_decimals());
+    const std::array<core::symbol_spec, 1> specs{same_lots.trading_spec};
+    core_loop_config cfg;
+    exec::sim_exchange exchange(cfg.exchange, specs);
+    core_loop loop(cfg, same_lots, exchange, &exchange);
+
+    // An IOC buy of 10'000 lots at the ask: what it takes is what the exchange was shown there.
+    std::uint64_t next_id = std::uint64_t{1} << 60; // clear of the quote manager's ids
+    const auto taken_at_ask = [&](core::timestamp_ns t) {
+        exec::order_request take;
+        take.id = exec::client_order_id{next_id++};
+        take.side = core::side::buy;
+        take.tif = exec::time_in_force::ioc;
+        take.post_only = false;
+        take.price = core::price{ask0};
+        take.qty = core::qty{10'000};
+        const core::qty before = exchange.position(0);
+        REQUIRE(exchange.submit(take, t) == exec::gateway_error::none);
+        (void)exchange.poll(t + 10 * ms);
+        return (exchange.position(0) - before).lots();
+    };
+    core::timestamp_ns t = 1'000 * ms;
+    const auto shown = [&](std::int64_t ask_lots, bool with_depth) {
+        md::md_event e = book(bid0, ask0);
+        e.top.ask.qty = core::qty{ask_lots};
+        t += 100 * ms;
+        if (with_depth) {
+            md::md_depth d = depth_of(e);
+            loop.on_event(e, &d, t);
+        } else {
+            loop.on_event(e, t);
+        }
+        return taken_at_ask(t + 1 * ms);
+    };
+    for (const bool with_depth : {false, true}) {
+        CAPTURE(with_depth);
+        CHECK(shown(3'000, with_depth) == 3'000);
+        CHECK(shown(-4'000, with_depth) == 0);
+        CHECK(shown(0, with_depth) == 0);
+        CHECK(shown(7'000, with_depth) == 7'000);
+    }
+}
+
 /// Keeps every alert the loop forwards.
 TEST_CASE("several symbols: the portfolio net limit counts the other symbols' working orders, "
           "as a percentage of the portfolio's equity",

@@ -283,6 +283,9 @@ private:
 
     void feed_exchange(const md::md_event& event, const md::md_depth* depth,
                        core::timestamp_ns now) noexcept;
+    /// feed_exchange() of a valid book that needs its sizes converted or comes with depth.
+    [[gnu::noinline]] void feed_book(const md::md_event& event, const md::md_depth* depth,
+                                     core::timestamp_ns now) noexcept;
     void set_feed_paused(bool paused, core::timestamp_ns now) noexcept;
     /// Rebuilds the views from the account and the working orders and pushes them to the gate.
     /// Call at once whenever the account's position or money moves other than by the mark.
@@ -357,7 +360,8 @@ private:
     /// One book side as last fed to the simulated exchange: the depth record's levels (book lots)
     /// and their trading-lot conversions. Most events leave most levels as they were (a bookTicker
     /// moves one side's top quantity): only levels that differ from the previous event's are
-    /// converted again. Index 0 bids, 1 asks.
+    /// converted again. Index 0 bids, 1 asks. Unused while the lots are the same (lot_ratio_ 1):
+    /// the exchange then gets the event's own levels.
     struct fed_side {
         std::array<core::book_level, md::md_top_levels> book{};
         std::array<core::book_level, md::md_top_levels> trading{};
