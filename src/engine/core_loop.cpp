@@ -314,26 +314,30 @@ void core_loop::refresh_views() noexcept {
 }
 
 void core_loop::count_working_orders() noexcept {
+    orders_stale_ = false;
     std::int64_t buys = 0;
     std::int64_t sells = 0;
+    core::timestamp_ns oldest = risk::no_pending_ack;
+    const auto count = [&oldest](const exec::working_order& order, std::int64_t& open) {
+        if (order.status != exec::order_status::none) {
+            open += (order.qty - order.cum_qty).lots();
+        }
+        if (order.status == exec::order_status::pending_new) {
+            oldest = std::min(oldest, order.sent_ts);
+        }
+    };
     // Slots beyond the configured levels never hold an order.
     for (std::size_t level = 0; level < quote_levels_; ++level) {
-        const exec::working_order& bid = quotes_.order(core::side::buy, level);
-        if (bid.status != exec::order_status::none) {
-            buys += (bid.qty - bid.cum_qty).lots();
-        }
-        const exec::working_order& ask = quotes_.order(core::side::sell, level);
-        if (ask.status != exec::order_status::none) {
-            sells += (ask.qty - ask.cum_qty).lots();
-        }
+        count(quotes_.order(core::side::buy, level), buys);
+        count(quotes_.order(core::side::sell, level), sells);
     }
     account_view_.open_buy_qty = core::qty{buys};
     account_view_.open_sell_qty = core::qty{sells};
+    oldest_unacked_ = oldest;
 }
 
 void core_loop::push_views(const portfolio::mark_values& marked) noexcept {
     views_stale_ = false;
-    orders_stale_ = false;
     if (gate_.in_portfolio()) {
         // Only the portfolio exposure values a position without a book.
         account_view_.position_price = account_.current_mark().known()
@@ -554,17 +558,11 @@ void core_loop::shutdown(core::timestamp_ns now) noexcept {
     (void)gate_.poll(now_);
 }
 
-core::timestamp_ns core_loop::oldest_unacked() const noexcept {
-    core::timestamp_ns oldest = risk::no_pending_ack;
-    for (std::size_t level = 0; level < quote_levels_; ++level) {
-        for (const core::side side : {core::side::buy, core::side::sell}) {
-            const exec::working_order& order = quotes_.order(side, level);
-            if (order.status == exec::order_status::pending_new) {
-                oldest = std::min(oldest, order.sent_ts);
-            }
-        }
+core::timestamp_ns core_loop::oldest_unacked() noexcept {
+    if (orders_stale_) {
+        count_working_orders(); // the views take the counts at their next push
     }
-    return oldest;
+    return oldest_unacked_;
 }
 
 // The fee a venue charged for a fill, when it told (a live venue's commission): in the quote

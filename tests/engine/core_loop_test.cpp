@@ -200,6 +200,38 @@ TEST_CASE("the views the risk checks see follow the account through marks, fills
     CHECK(f.loop.state() == risk::trading_state::running);
 }
 
+TEST_CASE("an order left unacknowledged beyond max_ack_delay_ms kills at the first event or "
+          "poll after it",
+          "[engine][risk]") {
+    for (const bool with_events : {true, false}) {
+        CAPTURE(with_events);
+        core_loop_config cfg;
+        cfg.risk.triggers.max_ack_delay_ms = 200;
+        // Acknowledgements take 500 ms; no stale-data pause while only polls come.
+        cfg.exchange.order_entry_latency = {exec::latency_distribution::constant, 500 * ms, 0};
+        cfg.risk.triggers.stale_market_data_ms = 0;
+        fixture f(cfg);
+        const core::timestamp_ns sent = 1'000 * ms;
+        f.loop.on_event(book(bid0, ask0), sent);
+        REQUIRE(f.loop.quotes().order(core::side::buy, 0).status ==
+                exec::order_status::pending_new);
+        core::timestamp_ns killed_at = 0;
+        for (core::timestamp_ns t = sent + 10 * ms; t <= sent + 400 * ms && killed_at == 0;
+             t += 10 * ms) {
+            if (with_events) {
+                f.loop.on_event(book(bid0, ask0), t);
+            } else {
+                (void)f.loop.poll(t);
+            }
+            if (f.loop.state() == risk::trading_state::killed) {
+                killed_at = t;
+            }
+        }
+        CHECK(killed_at == sent + 210 * ms); // the first time more than 200 ms have passed
+        CHECK(f.loop.risk().switch_state().kill_reason() == risk::halt_reason::ack_delay);
+    }
+}
+
 TEST_CASE("resyncing pulls every quote, synced resumes quoting by itself", "[engine]") {
     fixture f;
     core::timestamp_ns t = f.run_books(1'000 * ms, 10);

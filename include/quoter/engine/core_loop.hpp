@@ -31,7 +31,9 @@
 // event that changes none of these reuses them, since they would come out the same. Only what
 // moved is computed again: a mark revalues the account, a report or a request counts the
 // working orders again; the position and the day's PnL move only with fills (and a restore or
-// added capital), which rebuild everything.
+// added capital), which rebuild everything. The quote manager's working orders change only
+// through its reports and the requests it sends through the gate, both of which pass here: the
+// same count gives the oldest order waiting for its acknowledgement (the ack-delay trigger).
 //
 // Feed state: any book that is not synced and valid (connecting, syncing, resyncing, stale)
 // pauses trading through risk_engine::on_resync (the kill switch pulls the quotes); the next
@@ -293,7 +295,7 @@ private:
     /// Brings the views up to the mark and the working orders when either moved since the last
     /// push (the account's other figures cannot have: see refresh_views).
     void refresh_views_if_stale() noexcept;
-    /// The views' open quantities from the quote manager's working orders.
+    /// The views' open quantities and oldest_unacked_ from the quote manager's working orders.
     void count_working_orders() noexcept;
     /// The views' figures valued at the mark, the equity peak; pushes the views to the gate.
     void push_views(const portfolio::mark_values& marked) noexcept;
@@ -308,7 +310,8 @@ private:
     /// While flattening after a kill: sends the next flatten order when none is in flight.
     void work_flatten(core::timestamp_ns now) noexcept;
     [[nodiscard]] core::qty to_trading_lots(core::qty book_lots) const noexcept;
-    [[nodiscard]] core::timestamp_ns oldest_unacked() const noexcept;
+    /// Send time of the oldest working order not yet acknowledged (risk::no_pending_ack: none).
+    [[nodiscard]] core::timestamp_ns oldest_unacked() noexcept;
     /// One dry run of the order path (order_path_warmer.cpp), when the loop would quote.
     void warm_order_path(core::timestamp_ns now) noexcept;
 
@@ -346,8 +349,10 @@ private:
     /// The mark moved or the quote manager's working orders may have changed since the views
     /// were last pushed; fills refresh at once, so the position and cash are never stale.
     bool views_stale_ = false;
-    /// Of those, the working orders may have changed.
+    /// The working orders may have changed since count_working_orders() last counted them.
     bool orders_stale_ = false;
+    /// Send time of the oldest working order waiting for its acknowledgement, as last counted.
+    core::timestamp_ns oldest_unacked_ = risk::no_pending_ack;
     /// A fill arrived since the last requote: the desired quotes predate it.
     bool filled_since_quote_ = false;
     /// symbol_sequence of the last numbered event (0: none yet).
