@@ -405,7 +405,9 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
         return;
     }
     core::mark_once(stamps_, core::tick_point::decided);
-    last_model_ = set.model;
+    if (journal_ != nullptr) {
+        last_model_ = set.model; // for the journal's order intents alone
+    }
     // Only the levels the quote manager reads are rewritten; the others stay empty.
     desired_from(set, quote_levels_, desired_);
     if (set.mode == strategy::quote_mode::flatten) [[unlikely]] {

@@ -376,7 +376,8 @@ private:
     exec::desired_quotes desired_{};
     /// The strategy's latest output, kept so that an update rewrites only its levels in use.
     strategy::quote_set quote_set_{};
-    /// Model outputs behind the latest desired quotes, for the journal's order intents.
+    /// Model outputs behind the latest desired quotes, for the journal's order intents (kept only
+    /// with a journal).
     strategy::quote_diagnostics last_model_{};
     core_loop_stats stats_;
     /// Kept apart from everything above: it reads the loop, never writes it.
