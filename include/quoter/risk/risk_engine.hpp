@@ -144,24 +144,27 @@ public:
             roll_day(account, now);
         }
         const risk_limits& lim = config_.limits;
-        const exposure e = day_anchored_
-                               ? measure(spec, market, account.realized_pnl_today - day_pnl_base_,
-                                         day_start_equity_, account)
-                               : measure(spec, market, account);
-        const account_verdicts verdicts{
-            .daily_loss = e.daily_loss_above(lim.daily_loss_pct),
-            .drawdown_hard = e.drawdown_above(lim.drawdown_hard_pct),
-            .valued = e.mid > 0.0, // an empty book cannot value the position
-            .inventory_kill = e.inventory_above(lim.inventory_kill_pct)};
+        // Until a reset anchors the day the views' own figures hold; day_pnl_base_ is 0.0 until
+        // then, and subtracting 0.0 leaves every double as it was.
+        const exposure e =
+            measure(spec, market, account.realized_pnl_today - day_pnl_base_,
+                    day_anchored_ ? day_start_equity_ : account.day_start_equity, account);
+        const bool daily_loss = e.daily_loss_above(lim.daily_loss_pct);
+        const bool drawdown_hard = e.drawdown_above(lim.drawdown_hard_pct);
+        const bool valued = e.mid > 0.0; // an empty book cannot value the position
         // Clearing a condition that is not set changes nothing: every limit holding, with none
-        // of their conditions active and no symbol in breach, leaves everything as it is.
-        if (verdicts.daily_loss || verdicts.drawdown_hard ||
-            (verdicts.valued && (verdicts.inventory_kill || inventory_breaches_ != 0)) ||
-            switch_.condition_active(halt_reason::daily_loss) ||
+        // of their conditions active and no symbol in breach, leaves everything as it is. The
+        // inventory verdict counts only where the book values the position.
+        if (daily_loss || drawdown_hard || switch_.condition_active(halt_reason::daily_loss) ||
             switch_.condition_active(halt_reason::drawdown_hard) ||
-            (verdicts.valued && switch_.condition_active(halt_reason::inventory_kill)))
-            [[unlikely]] {
-            apply(verdicts, symbol_id, now);
+            (valued && (inventory_breaches_ != 0 ||
+                        switch_.condition_active(halt_reason::inventory_kill) ||
+                        e.inventory_above(lim.inventory_kill_pct)))) [[unlikely]] {
+            apply({.daily_loss = daily_loss,
+                   .drawdown_hard = drawdown_hard,
+                   .valued = valued,
+                   .inventory_kill = e.inventory_above(lim.inventory_kill_pct)},
+                  symbol_id, now);
         }
     }
 
@@ -286,7 +289,8 @@ private:
     core::timestamp_ns day_end_ns_ = 0;
     bool has_day_ = false;
     bool day_anchored_ = false; ///< A reset happened: the fields below replace the views'.
-    double day_pnl_base_ = 0.0; ///< realized + unrealized PnL at the start of the day.
+    /// realized + unrealized PnL at the start of the day; 0.0 until day_anchored_.
+    double day_pnl_base_ = 0.0;
     double day_start_equity_ = 0.0;
 };
 
