@@ -283,27 +283,30 @@ private:
                        core::timestamp_ns now) noexcept override;
     void on_cancel_sent(exec::client_order_id id, core::timestamp_ns now) noexcept override;
 
-    void feed_exchange(const md::md_event& event, const md::md_depth* depth,
-                       core::timestamp_ns now) noexcept;
+    // The steps of every event and poll below are inlined where they are called (always_inline,
+    // defined in core_loop.cpp): each is short, and a call frame costs as much as its work.
+    [[gnu::always_inline]] inline void feed_exchange(const md::md_event& event,
+                                                     const md::md_depth* depth,
+                                                     core::timestamp_ns now) noexcept;
     /// feed_exchange() of a valid book that needs its sizes converted or comes with depth.
     [[gnu::noinline]] void feed_book(const md::md_event& event, const md::md_depth* depth,
                                      core::timestamp_ns now) noexcept;
+    /// Brings the views up to the mark and the working orders when either moved since the last
+    /// push (the account's other figures cannot have: see refresh_views).
+    [[gnu::always_inline]] inline void refresh_views_if_stale() noexcept;
+    /// The views' figures valued at the mark, the equity peak; pushes the views to the gate.
+    [[gnu::always_inline]] inline void push_views(const portfolio::mark_values& marked) noexcept;
+    [[gnu::always_inline]] inline void requote(core::timestamp_ns now) noexcept;
+    /// After fills: requotes with the post-fill position when the market view allows it.
+    [[gnu::always_inline]] inline void requote_after_fill(core::timestamp_ns now) noexcept;
+    /// Retries refused or rejected cancels; raises cancel_gave_up when the manager gives up.
+    [[gnu::always_inline]] inline void retry_cancels(core::timestamp_ns now) noexcept;
     void set_feed_paused(bool paused, core::timestamp_ns now) noexcept;
     /// Rebuilds the views from the account and the working orders and pushes them to the gate.
     /// Call at once whenever the account's position or money moves other than by the mark.
     void refresh_views() noexcept;
-    /// Brings the views up to the mark and the working orders when either moved since the last
-    /// push (the account's other figures cannot have: see refresh_views).
-    void refresh_views_if_stale() noexcept;
     /// The views' open quantities and oldest_unacked_ from the quote manager's working orders.
     void count_working_orders() noexcept;
-    /// The views' figures valued at the mark, the equity peak; pushes the views to the gate.
-    void push_views(const portfolio::mark_values& marked) noexcept;
-    void requote(core::timestamp_ns now) noexcept;
-    /// After fills: requotes with the post-fill position when the market view allows it.
-    void requote_after_fill(core::timestamp_ns now) noexcept;
-    /// Retries refused or rejected cancels; raises cancel_gave_up when the manager gives up.
-    void retry_cancels(core::timestamp_ns now) noexcept;
     /// Checks event.symbol_sequence; on a hole pauses trading and returns true.
     bool check_sequence(const md::md_event& event, core::timestamp_ns now) noexcept;
     void take_control(core::timestamp_ns now) noexcept;
