@@ -220,16 +220,7 @@ fill_result account::count_held(const fill& f) noexcept {
     return result;
 }
 
-std::int64_t account::inventory_value_units() const noexcept {
-    // Valued on every mark: one multiplication by the position's value per half tick when the
-    // product fits (any realistic position), in 128 bits otherwise. Both give floor(position *
-    // step_units * half_ticks * tick_units / 2), the same value whichever way it is formed; an
-    // arithmetic shift floors, as floor_div does.
-    std::int64_t twice64 = 0;
-    if (position_value_fits_ &&
-        !__builtin_mul_overflow(position_half_tick_units_, mark_.half_ticks, &twice64)) {
-        return twice64 >> 1;
-    }
+std::int64_t account::wide_inventory_value_units() const noexcept {
     const wide twice = static_cast<wide>(position_.lots()) * spec_.step_units() * mark_.half_ticks *
                        spec_.tick_units();
     return narrow(floor_div(twice, 2));
@@ -252,19 +243,6 @@ std::int64_t account::equity_units() const noexcept {
         return narrow(static_cast<wide>(cash_) + inventory);
     }
     return out;
-}
-
-mark_values account::marked_values() const noexcept {
-    const std::int64_t inventory = inventory_value_units();
-    std::int64_t equity = 0;
-    if (__builtin_add_overflow(cash_, inventory, &equity)) [[unlikely]] {
-        equity = narrow(static_cast<wide>(cash_) + inventory);
-    }
-    std::int64_t unrealized = 0;
-    if (__builtin_sub_overflow(inventory, cost_basis_, &unrealized)) [[unlikely]] {
-        unrealized = narrow(static_cast<wide>(inventory) - cost_basis_);
-    }
-    return {.equity = to_quote(equity), .unrealized_pnl = to_quote(unrealized)};
 }
 
 account_values account::values() const noexcept {

@@ -156,7 +156,17 @@ public:
     [[nodiscard]] std::int64_t fees_paid_units() const noexcept { return fees_paid_; }
     [[nodiscard]] std::int64_t rebates_units() const noexcept { return rebates_; }
     /// Position valued at the mark (floored to a unit).
-    [[nodiscard]] std::int64_t inventory_value_units() const noexcept;
+    [[nodiscard]] std::int64_t inventory_value_units() const noexcept {
+        // Valued on every mark: one multiplication by the position's value per half tick when
+        // the product fits (any realistic position); an arithmetic shift floors.
+        std::int64_t twice = 0;
+        if (position_value_fits_ &&
+            !__builtin_mul_overflow(position_half_tick_units_, mark_.half_ticks, &twice))
+            [[likely]] {
+            return twice >> 1;
+        }
+        return wide_inventory_value_units();
+    }
     [[nodiscard]] std::int64_t unrealized_units() const noexcept;
     /// cash + inventory value.
     [[nodiscard]] std::int64_t equity_units() const noexcept;
@@ -210,8 +220,19 @@ public:
     /// for a caller that needs them on every market update.
     [[nodiscard]] account_values values() const noexcept;
     /// equity() and unrealized_pnl() at once: what a caller that follows every mark needs when
-    /// nothing but the mark moved.
-    [[nodiscard]] mark_values marked_values() const noexcept;
+    /// nothing but the mark moved. Inline: called on every book update.
+    [[nodiscard]] mark_values marked_values() const noexcept {
+        const std::int64_t inventory = inventory_value_units();
+        std::int64_t equity = 0;
+        if (__builtin_add_overflow(cash_, inventory, &equity)) [[unlikely]] {
+            equity = narrow(static_cast<wide>(cash_) + inventory);
+        }
+        std::int64_t unrealized = 0;
+        if (__builtin_sub_overflow(inventory, cost_basis_, &unrealized)) [[unlikely]] {
+            unrealized = narrow(static_cast<wide>(inventory) - cost_basis_);
+        }
+        return {.equity = to_quote(equity), .unrealized_pnl = to_quote(unrealized)};
+    }
     [[nodiscard]] double position_base() const noexcept { return spec_.to_double(position_); }
     [[nodiscard]] double volume_base() const noexcept { return spec_.to_double(volume_); }
     /// Average entry price of the open position, quote asset per base unit; 0 when flat.
@@ -240,6 +261,9 @@ private:
     wide trade(std::int64_t direction, std::int64_t lots, wide price_units) noexcept;
     /// Takes a base fee out of the position (see the header comment).
     void take_base_fee(std::int64_t fee_e8, wide price_units) noexcept;
+    /// inventory_value_units() formed in 128 bits: floor(position * step_units * half_ticks *
+    /// tick_units / 2), the same value the one multiplication gives when it fits.
+    [[nodiscard]] std::int64_t wide_inventory_value_units() const noexcept;
     /// Keeps position_half_tick_units_ with the position; call whenever position_ changes.
     void position_changed() noexcept;
 
