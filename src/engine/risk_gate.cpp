@@ -397,10 +397,7 @@ void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
     }
 }
 
-std::size_t risk_gate::poll(core::timestamp_ns now) noexcept {
-    if (reject_count_ == 0) {
-        return inner_.poll(now); // the common case, without the batch's frame below
-    }
+std::size_t risk_gate::deliver_refusals(core::timestamp_ns now) noexcept {
     std::size_t delivered = 0;
     // A report handler may submit again and queue a new refusal: deliver in a few rounds, each
     // over a copy of what was queued before it; what is left waits for the next poll. The copy

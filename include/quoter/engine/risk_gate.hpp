@@ -216,8 +216,11 @@ public:
                                      risk::pre_trade_checker& scratch,
                                      exec::client_order_id replaces = {}) const noexcept;
 
-    /// Delivers the queued refusals, then the venue gateway's reports due by now.
-    std::size_t poll(core::timestamp_ns now) noexcept override;
+    /// Delivers the queued refusals, then the venue gateway's reports due by now. Inline: the
+    /// owner polls on every event, and there are refusals to deliver only now and then.
+    std::size_t poll(core::timestamp_ns now) noexcept override {
+        return reject_count_ == 0 ? inner_.poll(now) : deliver_refusals(now);
+    }
 
     /// Fill reports of a trade already counted (the same trade id told again), dropped before
     /// the account, the checks and the owner see them.
@@ -254,6 +257,8 @@ private:
     // exec_report_sink: the venue gateway's reports, on their way to the owner's sink.
     void on_exec_report(const exec::exec_report& report) noexcept override;
 
+    /// poll() with refusals queued: delivers them, then polls the venue gateway.
+    std::size_t deliver_refusals(core::timestamp_ns now) noexcept;
     [[nodiscard]] exec::gateway_error submit_checked(const exec::order_request& request,
                                                      core::timestamp_ns now,
                                                      risk::order_intent intent) noexcept;
