@@ -309,12 +309,13 @@ void core_loop::refresh_views() noexcept {
     const portfolio::account_values values = account_.values();
     account_view_.day_start_equity = day_start_equity_;
     account_view_.realized_pnl_today = values.realized_pnl - values.fees;
-    count_working_orders();
+    count_working_orders(); // and the whole views pushed
     push_views({.equity = values.equity, .unrealized_pnl = values.unrealized_pnl});
 }
 
 void core_loop::count_working_orders() noexcept {
     orders_stale_ = false;
+    counts_pushed_ = false;
     std::int64_t buys = 0;
     std::int64_t sells = 0;
     core::timestamp_ns oldest = risk::no_pending_ack;
@@ -348,7 +349,12 @@ void core_loop::push_views(const portfolio::mark_values& marked) noexcept {
     account_view_.equity = marked.equity;
     account_view_.peak_equity = peak_equity_;
     account_view_.unrealized_pnl = marked.unrealized_pnl;
-    gate_.set_views(market_, account_view_);
+    if (counts_pushed_) {
+        gate_.set_revalued_views(market_, account_view_); // see refresh_views_if_stale()
+    } else {
+        gate_.set_views(market_, account_view_);
+        counts_pushed_ = true;
+    }
 }
 
 void core_loop::refresh_views_if_stale() noexcept {
@@ -357,7 +363,9 @@ void core_loop::refresh_views_if_stale() noexcept {
     }
     // Every fill, restore and capital added refreshed the views at once (refresh_views), so the
     // position and the day's figures in them are the account's: only the working orders and
-    // the valuation at the mark can have moved since.
+    // the valuation at the mark can have moved since. Unless the working orders were counted
+    // again, the gate holds the rest of the views as they are here, and takes the valuation
+    // alone.
     if (orders_stale_) {
         count_working_orders();
     }

@@ -134,6 +134,45 @@ struct fixture {
 
 } // namespace
 
+TEST_CASE("revalued views take the market and the figures valued at it, and keep the rest",
+          "[risk_gate]") {
+    fixture f;
+    risk::account_view pushed = with_position(3);
+    pushed.open_buy_qty = core::qty{5};
+    pushed.open_sell_qty = core::qty{2};
+    pushed.realized_pnl_today = -20.0;
+    pushed.day_start_equity = 99'000.0;
+    f.gate.set_views(mid_1000(), pushed);
+    // A fill since the push moves the position the checks see, until the next push.
+    const exec::order_request bid = f.order(core::side::buy, 999, 4, false);
+    REQUIRE(f.gate.submit(bid, t0) == exec::gateway_error::none);
+    f.venue.fill(bid, 999, exec::liquidity_role::taker, t0);
+    (void)f.gate.poll(t0 + 1 * ns_per_ms);
+    REQUIRE(f.gate.account().position == core::qty{7});
+
+    risk::account_view revalued = flat_account(); // everything but the valuation differs
+    revalued.equity = 100'500.0;
+    revalued.unrealized_pnl = 480.0;
+    revalued.peak_equity = 100'600.0;
+    revalued.position_price = 1'002.0;
+    f.gate.set_revalued_views(book(1'001, 1'003), revalued);
+    const risk::account_view seen = f.gate.account();
+    CHECK(seen.equity == 100'500.0);
+    CHECK(seen.unrealized_pnl == 480.0);
+    CHECK(seen.peak_equity == 100'600.0);
+    CHECK(seen.position_price == 1'002.0);
+    // The rest as pushed last; like set_views, it takes the fills since as counted in by now.
+    CHECK(seen.position == core::qty{3});
+    CHECK(seen.open_buy_qty == core::qty{5});
+    CHECK(seen.open_sell_qty == core::qty{2});
+    CHECK(seen.realized_pnl_today == -20.0);
+    CHECK(seen.day_start_equity == 99'000.0);
+    // The market of the checks moved too: a bid at the new best bid is not through the band.
+    const exec::order_request join = f.order(core::side::buy, 1'001, 1);
+    REQUIRE(f.gate.submit(join, t0 + 2 * ns_per_ms) == exec::gateway_error::none);
+    CHECK(f.gate.risk_rejects() == 0);
+}
+
 TEST_CASE("asks sent in one round count as working: a long lot cannot become a short of seven",
           "[risk_gate][reducing]") {
     risk::risk_config c = generous_config();

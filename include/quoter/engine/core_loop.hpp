@@ -294,7 +294,8 @@ private:
     /// Brings the views up to the mark and the working orders when either moved since the last
     /// push (the account's other figures cannot have: see refresh_views).
     [[gnu::always_inline]] inline void refresh_views_if_stale() noexcept;
-    /// The views' figures valued at the mark, the equity peak; pushes the views to the gate.
+    /// The views' figures valued at the mark, the equity peak; pushes the views to the gate
+    /// (whole after a count of the working orders, else the valuation alone).
     [[gnu::always_inline]] inline void push_views(const portfolio::mark_values& marked) noexcept;
     [[gnu::always_inline]] inline void requote(core::timestamp_ns now) noexcept;
     /// After fills: requotes with the post-fill position when the market view allows it.
@@ -354,6 +355,9 @@ private:
     bool views_stale_ = false;
     /// The working orders may have changed since count_working_orders() last counted them.
     bool orders_stale_ = false;
+    /// The gate holds the views as pushed last with the open quantities of the last count, and
+    /// every other figure but the valuation at the mark as account_view_ has it.
+    bool counts_pushed_ = false;
     /// Send time of the oldest working order waiting for its acknowledgement, as last counted.
     core::timestamp_ns oldest_unacked_ = risk::no_pending_ack;
     /// A fill arrived since the last requote: the desired quotes predate it.

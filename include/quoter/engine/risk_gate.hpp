@@ -171,6 +171,20 @@ public:
         fills_since_views_ = 0;
         publish_exposure();
     }
+    /// set_views() for an owner whose views moved with the mark alone since it last pushed them:
+    /// only the market and the account's figures valued at it (equity, unrealized PnL, equity
+    /// peak, position price) are taken from account, the rest is as pushed last. On every book
+    /// update, so that most of them copy a few fields rather than whole views.
+    void set_revalued_views(const risk::market_view& market,
+                            const risk::account_view& account) noexcept {
+        market_ = market;
+        account_.equity = account.equity;
+        account_.unrealized_pnl = account.unrealized_pnl;
+        account_.peak_equity = account.peak_equity;
+        account_.position_price = account.position_price;
+        fills_since_views_ = 0;
+        publish_exposure();
+    }
     /// The account the next check sees: the owner's view, moved by the fills since it was
     /// pushed, with at least the working quantity the gate knows on each side; with a
     /// portfolio, the other symbols' exposure and the portfolio's equity as they are now.
