@@ -61,7 +61,7 @@ void post_trade_monitor::evaluate(core::timestamp_ns now) noexcept {
     poll_from_ = now;
     const std::uint64_t orders = orders_.count(now);
     const std::uint64_t cancels = cancels_.count(now);
-    (void)fills_.count(now);
+    const std::uint64_t fills = fills_.count(now);
     // Windows moved up to now first, so that their next drops lie ahead of it.
     core::timestamp_ns until =
         std::min({orders_.next_drop(), fills_.next_drop(), cancels_.next_drop()});
@@ -69,15 +69,17 @@ void post_trade_monitor::evaluate(core::timestamp_ns now) noexcept {
         const core::timestamp_ns last = last_raised_[static_cast<std::size_t>(kind)];
         return last == never ? now : last + thresholds_.alarm_cooldown_ms * core::ns_per_ms;
     };
+    // The ratios from the counts above, as fill_ratio_pct() and cancel_trade_ratio() give them.
     if (orders >= thresholds_.fill_ratio_min_orders && orders > 0) {
-        const double ratio = fill_ratio_pct(now);
+        const double ratio = static_cast<double>(fills) / static_cast<double>(orders) * 100.0;
         if (ratio < thresholds_.min_fill_ratio_pct) {
             raise(alert_kind::low_fill_ratio, now, ratio, thresholds_.min_fill_ratio_pct);
             until = std::min(until, cooled_at(alert_kind::low_fill_ratio));
         }
     }
     if (cancels >= thresholds_.cancel_trade_min_cancels && cancels > 0) {
-        const double ratio = cancel_trade_ratio(now);
+        const double ratio =
+            static_cast<double>(cancels) / static_cast<double>(fills > 0 ? fills : 1);
         if (ratio > thresholds_.max_cancel_trade_ratio) {
             raise(alert_kind::high_cancel_trade_ratio, now, ratio,
                   thresholds_.max_cancel_trade_ratio);
