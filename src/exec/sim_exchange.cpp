@@ -88,25 +88,19 @@ gateway_error sim_exchange::push_request(request_event request) noexcept {
         std::push_heap(request_heap_.begin(), request_heap_.end(),
                        [](const request_event& a, const request_event& b) { return later(a, b); });
     }
+    next_due_ = std::min(next_due_, request.time);
     return gateway_error::none;
 }
 
 void sim_exchange::pop_request() noexcept {
     if (config_.fifo_requests) {
         ++request_head_;
-        return;
+    } else {
+        std::pop_heap(request_heap_.begin(), request_heap_.end(),
+                      [](const request_event& a, const request_event& b) { return later(a, b); });
+        request_heap_.pop_back();
     }
-    std::pop_heap(request_heap_.begin(), request_heap_.end(),
-                  [](const request_event& a, const request_event& b) { return later(a, b); });
-    request_heap_.pop_back();
-}
-
-bool sim_exchange::due(core::timestamp_ns now) const noexcept {
-    if (report_head_ != report_tail_ && report_ring_[report_head_ & report_mask_].time <= now) {
-        return true;
-    }
-    const request_event* request = next_request();
-    return request != nullptr && request->time <= now;
+    next_due_ = earliest_pending();
 }
 
 void sim_exchange::catch_up(core::timestamp_ns now) noexcept {
@@ -150,6 +144,7 @@ std::size_t sim_exchange::process_due(core::timestamp_ns now) noexcept {
                 sink_->on_exec_report(report->report);
             }
             ++report_head_;
+            next_due_ = earliest_pending();
         } else if (request != nullptr) {
             if (request->time > now) {
                 break;
@@ -241,6 +236,7 @@ void sim_exchange::send_report(const exec_report& report, core::timestamp_ns tim
     core::timestamp_ns arrival = time + sample_latency(config_.market_data_latency, rng_);
     arrival = std::max(arrival, last_report_arrival_);
     last_report_arrival_ = arrival;
+    next_due_ = std::min(next_due_, arrival);
     report_event& slot = report_ring_[report_tail_++ & report_mask_];
     slot.time = arrival;
     slot.seq = next_seq_++;
@@ -685,25 +681,32 @@ bool sim_exchange::crossed(const symbol_state& state, core::side side,
     return reached(state, side, orders_[slot].request.price);
 }
 
-bool sim_exchange::any_crossed(std::uint32_t symbol) const noexcept {
-    if (config_.cross_fill == cross_fill_rule::never) {
-        return false;
+void sim_exchange::note_front(symbol_state& state, core::side side) const noexcept {
+    const auto& list = state.resting[side_index(side)];
+    const bool reachable = config_.cross_fill != cross_fill_rule::never && !list.empty();
+    const bool touch = config_.cross_fill == cross_fill_rule::on_touch;
+    // Resting prices are positive (arrival rejects the others), so neither limit goes below 0.
+    const std::int64_t front = reachable ? orders_[list.front()].request.price.ticks() : 0;
+    if (side == core::side::buy) {
+        // Touch: asks 1..front reach it; through: asks 1..front - 1.
+        state.bid_reach = !reachable ? 0 : static_cast<std::uint64_t>(touch ? front : front - 1);
+    } else {
+        // Touch: bids >= front reach it; through: bids > front.
+        state.ask_reach =
+            !reachable ? std::numeric_limits<std::int64_t>::max() : (touch ? front - 1 : front);
     }
+}
+
+bool sim_exchange::any_crossed(std::uint32_t symbol) const noexcept {
     const symbol_state& state = symbols_[symbol];
-    // Best first: when the best order is not reached, none is (the common case).
-    return reached(state, core::side::buy, state.front_price[0]) ||
-           reached(state, core::side::sell, state.front_price[1]);
+    return front_reached(state, core::side::buy) || front_reached(state, core::side::sell);
 }
 
 void sim_exchange::fill_crossed(std::uint32_t symbol, core::timestamp_ns time) noexcept {
-    if (config_.cross_fill == cross_fill_rule::never) {
-        return;
-    }
     const symbol_state& state = symbols_[symbol];
     for (const core::side side : {core::side::buy, core::side::sell}) {
-        // Best first: when the best order is not reached, none is (the common case, checked
-        // here; the fills are out of line).
-        if (reached(state, side, state.front_price[side_index(side)])) [[unlikely]] {
+        // The common case, no order reached, is checked here; the fills are out of line.
+        if (front_reached(state, side)) [[unlikely]] {
             fill_crossed_side(symbol, side, time);
         }
     }
@@ -766,41 +769,6 @@ void sim_exchange::on_book_side(std::uint32_t symbol, core::side side,
     fill_crossed(symbol, now_);
 }
 
-void sim_exchange::on_book(std::uint32_t symbol, std::span<const core::book_level> bids,
-                           std::span<const core::book_level> asks,
-                           core::timestamp_ns now) noexcept {
-    if (bids.size() != 1 || asks.size() != 1 || config_.queue_model) {
-        on_book_levels(symbol, bids, asks, now);
-        return;
-    }
-    // A top-of-book feed without queue positions (every synthetic and bookTicker step). Most
-    // steps have nothing due and move the book clear of every resting order: the new best bid
-    // and ask reach neither side's first order (nor does the old ask the first bid, which
-    // on_book_top() checks in between); then the update is only the two stores of it.
-    if (symbol < symbol_count_ && !due(now)) [[likely]] {
-        symbol_state& state = symbols_[symbol];
-        const core::price bid = bids[0].px;
-        const core::price ask = asks[0].px;
-        const bool cross_fills = config_.cross_fill != cross_fill_rule::never;
-        if (!cross_fills || !(reached_by(core::side::buy, state.front_price[0], state.best_ask) ||
-                              reached_by(core::side::sell, state.front_price[1], bid) ||
-                              reached_by(core::side::buy, state.front_price[0], ask))) {
-            now_ = std::max(now_, now);
-            const auto set_top = [](book_side_levels& book, const core::book_level& level) {
-                book.sized = true;
-                book.count = 1;
-                book.levels[0] = level;
-            };
-            set_top(state.book[0], bids[0]);
-            set_top(state.book[1], asks[0]);
-            state.best_bid = bid;
-            state.best_ask = ask;
-            return;
-        }
-    }
-    on_book_top(symbol, bids[0], asks[0], now);
-}
-
 void sim_exchange::on_book_top(std::uint32_t symbol, const core::book_level& top_bid,
                                const core::book_level& top_ask, core::timestamp_ns now) noexcept {
     catch_up(now);
@@ -808,38 +776,27 @@ void sim_exchange::on_book_top(std::uint32_t symbol, const core::book_level& top
         return;
     }
     symbol_state& state = symbols_[symbol];
-    const auto set_top = [&](core::side side, const core::book_level& level) {
-        book_side_levels& book = state.book[side_index(side)];
-        book.sized = true;
-        book.count = 1;
-        book.levels[0] = level;
-        (side == core::side::buy ? state.best_bid : state.best_ask) = level.px;
-    };
     // any_crossed() and fill_crossed() written out for the two sides (best order first).
-    const auto reached_side = [&](core::side side) {
-        return reached(state, side, state.front_price[side_index(side)]);
-    };
     const auto fill_reached = [&] {
-        if (reached_side(core::side::buy)) {
+        if (front_reached(state, core::side::buy)) {
             fill_crossed_side(symbol, core::side::buy, now_);
         }
-        if (reached_side(core::side::sell)) {
+        if (front_reached(state, core::side::sell)) {
             fill_crossed_side(symbol, core::side::sell, now_);
         }
     };
-    const bool cross_fills = config_.cross_fill != cross_fill_rule::never;
-    set_top(core::side::buy, top_bid);
-    if (cross_fills && (reached_side(core::side::buy) || reached_side(core::side::sell))) {
+    set_top(state, core::side::buy, top_bid);
+    if (front_reached(state, core::side::buy) || front_reached(state, core::side::sell)) {
         fill_reached();
         catch_up(now);
-        set_top(core::side::sell, top_ask);
+        set_top(state, core::side::sell, top_ask);
         fill_reached();
         return;
     }
-    set_top(core::side::sell, top_ask);
+    set_top(state, core::side::sell, top_ask);
     // Nothing filled above: the resting asks were just found clear of this best bid, and only
     // the new best ask can reach a resting bid.
-    if (cross_fills && reached_side(core::side::buy)) {
+    if (front_reached(state, core::side::buy)) {
         fill_crossed_side(symbol, core::side::buy, now_);
     }
 }

@@ -198,9 +198,29 @@ public:
     void on_book_side(std::uint32_t symbol, core::side side,
                       std::span<const core::book_level> levels, core::timestamp_ns now) noexcept;
     /// Both sides of a book at once: the same as on_book_side(buy, bids) then
-    /// on_book_side(sell, asks), in one call.
+    /// on_book_side(sell, asks), in one call. Inline: a feed calls it on every book event.
     void on_book(std::uint32_t symbol, std::span<const core::book_level> bids,
-                 std::span<const core::book_level> asks, core::timestamp_ns now) noexcept;
+                 std::span<const core::book_level> asks, core::timestamp_ns now) noexcept {
+        if (bids.size() != 1 || asks.size() != 1 || config_.queue_model) {
+            on_book_levels(symbol, bids, asks, now);
+            return;
+        }
+        // A top-of-book feed without queue positions (every synthetic and bookTicker step).
+        // Most steps have nothing due and move the book clear of every resting order: the new
+        // best bid and ask reach neither side's first order (nor does the old ask the first
+        // bid, which on_book_top() checks in between); then the update is only its stores.
+        if (symbol < symbol_count_ && !due(now)) [[likely]] {
+            symbol_state& state = symbols_[symbol];
+            if (!bids_reached(state, state.best_ask) && !asks_reached(state, bids[0].px) &&
+                !bids_reached(state, asks[0].px)) [[likely]] {
+                now_ = std::max(now_, now);
+                set_top(state, core::side::buy, bids[0]);
+                set_top(state, core::side::sell, asks[0]);
+                return;
+            }
+        }
+        on_book_top(symbol, bids[0], asks[0], now);
+    }
     /// (a)+(c) One level's new displayed size (a depth diff); 0 removes the level.
     void on_book_level(std::uint32_t symbol, core::side side, core::price price, core::qty qty,
                        core::timestamp_ns now) noexcept;
@@ -224,16 +244,7 @@ public:
     [[nodiscard]] core::timestamp_ns now() const noexcept { return now_; }
     /// Time of the next pending event, or the largest timestamp when none is pending.
     /// Inline: the loop asks on every step.
-    [[nodiscard]] core::timestamp_ns next_event_time() const noexcept {
-        core::timestamp_ns next = std::numeric_limits<core::timestamp_ns>::max();
-        if (const request_event* request = next_request()) {
-            next = request->time;
-        }
-        if (report_head_ != report_tail_) {
-            next = std::min(next, report_ring_[report_head_ & report_mask_].time);
-        }
-        return next;
-    }
+    [[nodiscard]] core::timestamp_ns next_event_time() const noexcept { return next_due_; }
     [[nodiscard]] std::size_t pending_events() const noexcept {
         return pending_requests() + static_cast<std::size_t>(report_tail_ - report_head_);
     }
@@ -304,10 +315,16 @@ private:
         std::array<book_side_levels, 2> book{};
         /// Open order slots per side, best price first, then time priority.
         std::array<std::vector<std::uint32_t>, 2> resting;
-        /// Price of each side's first resting order (see note_front); with none, a price no
-        /// opposite best reaches: 0 for bids, the largest price for asks.
-        std::array<core::price, 2> front_price{
-            core::price{0}, core::price{std::numeric_limits<std::int64_t>::max()}};
+        /// Which opposite best prices reach each side's first resting order under the
+        /// cross-fill rule (kept by note_front; see bids_reached and asks_reached). Best first:
+        /// when the first order is not reached, none is. With no order, or cross_fill never,
+        /// no price reaches.
+        /// Bids: an ask reaches the first bid when 1 <= ask <= bid_reach (ask - 1 < bid_reach,
+        /// unsigned, also rejects an empty side's ask <= 0).
+        std::uint64_t bid_reach = 0;
+        /// Asks: a bid reaches the first ask when bid > ask_reach (always >= 0, so such a bid
+        /// is a price).
+        std::int64_t ask_reach = std::numeric_limits<std::int64_t>::max();
         core::qty position;
     };
 
@@ -331,7 +348,19 @@ private:
     void pop_request() noexcept;
     void process_request(const request_event& request) noexcept;
     /// Whether a report or request is due by `now` (poll() would process something).
-    [[nodiscard]] bool due(core::timestamp_ns now) const noexcept;
+    [[nodiscard]] bool due(core::timestamp_ns now) const noexcept { return next_due_ <= now; }
+    /// The earlier of the two queue fronts' times (the largest timestamp when both are empty),
+    /// read from the queues; next_due_ caches it.
+    [[nodiscard]] core::timestamp_ns earliest_pending() const noexcept {
+        core::timestamp_ns next = std::numeric_limits<core::timestamp_ns>::max();
+        if (const request_event* request = next_request()) {
+            next = request->time;
+        }
+        if (report_head_ != report_tail_) {
+            next = std::min(next, report_ring_[report_head_ & report_mask_].time);
+        }
+        return next;
+    }
     /// poll() without its count: processes what is due by `now`, then moves the clock to it.
     void catch_up(core::timestamp_ns now) noexcept;
     /// poll()'s work once something is due.
@@ -374,13 +403,29 @@ private:
     /// Whether the resting order in `slot` (of `side`) is reached by the opposite best.
     [[nodiscard]] bool crossed(const symbol_state& state, core::side side,
                                std::uint32_t slot) const noexcept;
-    /// A side's resting list changed: keeps symbol_state::front_price.
-    void note_front(symbol_state& state, core::side side) const noexcept {
-        const auto& list = state.resting[side_index(side)];
-        state.front_price[side_index(side)] =
-            !list.empty()             ? orders_[list.front()].request.price
-            : side == core::side::buy ? core::price{0}
-                                      : core::price{std::numeric_limits<std::int64_t>::max()};
+    /// Whether the opposite best `ask` reaches the symbol's first resting bid.
+    [[nodiscard]] static bool bids_reached(const symbol_state& state, core::price ask) noexcept {
+        return static_cast<std::uint64_t>(ask.ticks()) - 1 < state.bid_reach;
+    }
+    /// Whether the opposite best `bid` reaches the symbol's first resting ask.
+    [[nodiscard]] static bool asks_reached(const symbol_state& state, core::price bid) noexcept {
+        return bid.ticks() > state.ask_reach;
+    }
+    /// Whether the opposite best reaches the first resting order of `side`.
+    [[nodiscard]] static bool front_reached(const symbol_state& state, core::side side) noexcept {
+        return side == core::side::buy ? bids_reached(state, state.best_ask)
+                                       : asks_reached(state, state.best_bid);
+    }
+    /// A side's resting list changed: keeps symbol_state::bid_reach or ask_reach.
+    void note_front(symbol_state& state, core::side side) const noexcept;
+    /// A top-of-book feed's new best level of one side: the side's whole known book.
+    static void set_top(symbol_state& state, core::side side,
+                        const core::book_level& level) noexcept {
+        book_side_levels& book = state.book[side_index(side)];
+        book.sized = true;
+        book.count = 1;
+        book.levels[0] = level;
+        (side == core::side::buy ? state.best_bid : state.best_ask) = level.px;
     }
     /// Whether a resting order of either side is reached by the opposite best.
     [[nodiscard]] bool any_crossed(std::uint32_t symbol) const noexcept;
@@ -439,6 +484,9 @@ private:
     std::size_t report_mask_ = 0; // report_ring_.size() - 1
     std::uint64_t report_head_ = 0;
     std::uint64_t report_tail_ = 0;
+    /// earliest_pending(), lowered on every push and recomputed on every pop: most calls find
+    /// nothing due, and answer that with one comparison.
+    core::timestamp_ns next_due_ = std::numeric_limits<core::timestamp_ns>::max();
     std::vector<std::uint32_t> scratch_;
     sim_exchange_stats stats_;
     std::uint64_t resting_version_ = 0;
