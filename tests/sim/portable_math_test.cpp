@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace portable = quoter::sim::portable;
@@ -35,6 +36,23 @@ TEST_CASE("portable exp handles the edges of its range", "[portable_math]") {
     // Subnormal results keep their magnitude (precision shrinks there by nature).
     CHECK(portable::exp(-740.0) == Approx(std::exp(-740.0)).epsilon(1e-6));
     CHECK(portable::exp(709.7) == Approx(std::exp(709.7)).epsilon(1e-14));
+}
+
+TEST_CASE("portable exp near 0 is the table's value bit for bit", "[portable_math]") {
+    // The shortcut for |x| < 2^-9 (a simulation step's log-return) must not move a mid path.
+    const double limit = portable::detail::exp_unreduced_limit;
+    std::uint64_t state = 12345;
+    for (int i = 0; i < 200000; ++i) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        const double u = static_cast<double>(state >> 11) * 0x1.0p-53; // [0, 1)
+        const double x = (2.0 * u - 1.0) * limit * (i % 2 == 0 ? 1.0 : 1e-4);
+        REQUIRE(portable::exp(x) == portable::detail::exp_by_table(x));
+    }
+    for (const double x : {0.0, -0.0, std::nextafter(limit, 0.0), -std::nextafter(limit, 0.0),
+                           limit, -limit, 1e-300, -1e-300, 5e-324}) {
+        CHECK(std::signbit(portable::exp(x)) == std::signbit(portable::detail::exp_by_table(x)));
+        CHECK(portable::exp(x) == portable::detail::exp_by_table(x));
+    }
 }
 
 TEST_CASE("portable log agrees with the C library to a few ulp", "[portable_math]") {

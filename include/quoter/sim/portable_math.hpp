@@ -78,12 +78,18 @@ inline constexpr std::array<double, exp_table_size> exp2_fractions = make_exp2_f
 // (round half to even), without a branch or a conversion.
 inline constexpr double round_shifter = 0x1.8p52;
 
-} // namespace detail
+/// e^r - 1 = r (1 + r/2 + r^2/6 + r^3/24 + r^4/120) for exp()'s reduced argument, grouped in
+/// pairs (Estrin's scheme) rather than nested (Horner's): half the dependent multiply-add steps,
+/// so less latency on the simulation's critical path, for the same truncation error.
+constexpr double expm1_reduced(double r) noexcept {
+    const double r2 = r * r;
+    return r * ((1.0 + 0.5 * r) + r2 * ((1.0 / 6.0 + (1.0 / 24.0) * r) + r2 * (1.0 / 120.0)));
+}
 
-/// e^x. Overflows to +inf above ~709.78, underflows to 0 below ~-745.13; NaN stays NaN.
-/// Table-driven: x = (128 m + j) ln2/128 + r with |r| <= ln2/256, e^x = 2^m 2^(j/128) e^r, and a
-/// degree-5 polynomial for e^r (truncation error below 6e-19).
-[[nodiscard]] constexpr double exp(double x) noexcept {
+/// e^x by the table (exp() without its shortcut near 0). Table-driven: x = (128 m + j) ln2/128
+/// + r with |r| <= ln2/256, e^x = 2^m 2^(j/128) e^r, and a degree-5 polynomial for e^r
+/// (truncation error below 6e-19).
+constexpr double exp_by_table(double x) noexcept {
     if (x != x) {
         return x;
     }
@@ -93,29 +99,44 @@ inline constexpr double round_shifter = 0x1.8p52;
     if (x < -745.1332191019412) {
         return 0.0;
     }
-    constexpr double scale = detail::exp_table_size * detail::inv_ln2;
+    constexpr double scale = exp_table_size * inv_ln2;
     // ln 2 / 128 split like ln 2: dividing by a power of two is exact, and n * hi stays exact
     // for |n| < 2^21, far beyond the 2^18 the range checks allow.
-    constexpr double step_hi = detail::ln2_hi / detail::exp_table_size;
-    constexpr double step_lo = detail::ln2_lo / detail::exp_table_size;
-    const double nd = (x * scale + detail::round_shifter) - detail::round_shifter;
+    constexpr double step_hi = ln2_hi / exp_table_size;
+    constexpr double step_lo = ln2_lo / exp_table_size;
+    const double nd = (x * scale + round_shifter) - round_shifter;
     const auto n = static_cast<std::int64_t>(nd);
     const double r = (x - nd * step_hi) - nd * step_lo;
-    // e^r - 1 = r (1 + r/2 + r^2/6 + r^3/24 + r^4/120), grouped in pairs (Estrin's scheme)
-    // rather than nested (Horner's): half the dependent multiply-add steps, so less latency on
-    // the simulation's critical path, for the same truncation error.
-    const double r2 = r * r;
-    const double q =
-        r * ((1.0 + 0.5 * r) + r2 * ((1.0 / 6.0 + (1.0 / 24.0) * r) + r2 * (1.0 / 120.0)));
-    const double t =
-        detail::exp2_fractions[static_cast<std::size_t>(n & (detail::exp_table_size - 1))];
+    const double q = expm1_reduced(r);
+    const double t = exp2_fractions[static_cast<std::size_t>(n & (exp_table_size - 1))];
     const double mantissa = t + t * q;
     const std::int64_t m = n >> 7; // floor(n / 128), also for negative n
     if (m >= -1022) {
-        return mantissa * detail::pow2(m);
+        return mantissa * pow2(m);
     }
     // Subnormal results: scale in two steps so that neither factor leaves the normal range.
-    return mantissa * detail::pow2(m + 600) * detail::pow2(-600);
+    return mantissa * pow2(m + 600) * pow2(-600);
+}
+
+/// Below this magnitude exp_by_table() reduces nothing: x * 128/ln2 stays below 1/2 (0.37 with
+/// rounding), so n = 0, r = x exactly (x - 0 * hi - 0 * lo), t = 2^0 = 1 and the scale is
+/// 2^0, and its result is 1 + expm1_reduced(x), bit for bit.
+inline constexpr double exp_unreduced_limit = 0x1p-9;
+
+static_assert(exp2_fractions[0] == 1.0);
+static_assert(exp_unreduced_limit * exp_table_size * inv_ln2 < 0.375);
+
+} // namespace detail
+
+/// e^x, within a few ulp. Overflows to +inf above ~709.78, underflows to 0 below ~-745.13; NaN
+/// stays NaN.
+[[nodiscard]] constexpr double exp(double x) noexcept {
+    // The log-return of a simulation step is this small: the same value as the table's without
+    // the range checks, the reduction and the table.
+    if (x > -detail::exp_unreduced_limit && x < detail::exp_unreduced_limit) {
+        return 1.0 + detail::expm1_reduced(x);
+    }
+    return detail::exp_by_table(x);
 }
 
 /// Natural logarithm. log(0) = -inf, log(x < 0) = NaN, log(+inf) = +inf.
