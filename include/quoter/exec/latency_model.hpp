@@ -48,9 +48,24 @@ struct latency_config {
     core::duration_ns jitter_ns = 0;
 };
 
+/// The exponential jitter of a latency (ns) for a uniform draw u in [0, 1): out of line, since
+/// it takes a logarithm.
+[[nodiscard]] double exponential_jitter(double u, double mean_ns) noexcept;
+
 /// Draws one latency in ns (never negative). Consumes one random number unless constant or
-/// jitter_ns <= 0.
-[[nodiscard]] core::duration_ns sample_latency(const latency_config& config,
-                                               sim_rng& rng) noexcept;
+/// jitter_ns <= 0. Inline: the simulated exchange draws one per request and per report.
+[[nodiscard]] inline core::duration_ns sample_latency(const latency_config& config,
+                                                      sim_rng& rng) noexcept {
+    const core::duration_ns floor = config.fixed_ns > 0 ? config.fixed_ns : 0;
+    if (config.distribution == latency_distribution::constant || config.jitter_ns <= 0) {
+        return floor;
+    }
+    const double u = rng.uniform();
+    const auto jitter = static_cast<double>(config.jitter_ns);
+    const double extra = config.distribution == latency_distribution::uniform
+                             ? u * jitter
+                             : exponential_jitter(u, jitter);
+    return floor + static_cast<core::duration_ns>(extra);
+}
 
 } // namespace quoter::exec
