@@ -198,20 +198,22 @@ public:
         // One Exp(1) draw per side decides every level of that side (see hit()).
         const double bid_draw = flow_rng_.exponential();
         const double ask_draw = flow_rng_.exponential();
-        std::size_t filled = 0;
+        // Most steps hit nothing: a first pass rules that out with bounds alone. It calls
+        // nothing, so the step keeps its values in registers around it; the exact pass, with
+        // its calls of exp(), runs only when a quote may be hit.
+        bool any = false;
         for (std::size_t i = 0; i < quotes.size(); ++i) {
-            // Hits are coin flips at realistic quote distances, so they are computed without
-            // branches (a mispredicted branch costs more than the work it would skip).
             const core::quote_level& q = quotes[i];
-            const bool bid_hit =
-                (q.bid_size.lots() > 0) & hit(bid_draw, mid_ - to_price_units(q.bid_price));
-            const bool ask_hit =
-                (q.ask_size.lots() > 0) & hit(ask_draw, to_price_units(q.ask_price) - mid_);
-            fills[i] = level_fill{core::qty{bid_hit ? fill_lots(q.bid_size) : 0},
-                                  core::qty{ask_hit ? fill_lots(q.ask_size) : 0}};
-            filled += static_cast<std::size_t>(bid_hit) + static_cast<std::size_t>(ask_hit);
+            any =
+                any |
+                ((q.bid_size.lots() > 0) & may_hit(bid_draw, mid_ - to_price_units(q.bid_price))) |
+                ((q.ask_size.lots() > 0) & may_hit(ask_draw, to_price_units(q.ask_price) - mid_));
         }
-        return filled;
+        if (!any) [[likely]] {
+            std::fill_n(fills.begin(), quotes.size(), level_fill{});
+            return 0;
+        }
+        return sample_hits(quotes, fills, bid_draw, ask_draw);
     }
 
     /// After a hit of our quote on `filled` (buy: our bid was hit): with probability
@@ -251,6 +253,26 @@ private:
     // Recomputes the per-step constants for a new step size (rare: usually once per run).
     void set_step(core::duration_ns dt) noexcept;
 
+    // sample_fills() for the draws of a step in which a quote may be hit.
+    [[gnu::noinline]] std::size_t sample_hits(std::span<const core::quote_level> quotes,
+                                              std::span<level_fill> fills, double bid_draw,
+                                              double ask_draw) const noexcept {
+        std::size_t filled = 0;
+        for (std::size_t i = 0; i < quotes.size(); ++i) {
+            // Hits are coin flips at realistic quote distances, so they are computed without
+            // branches (a mispredicted branch costs more than the work it would skip).
+            const core::quote_level& q = quotes[i];
+            const bool bid_hit =
+                (q.bid_size.lots() > 0) & hit(bid_draw, mid_ - to_price_units(q.bid_price));
+            const bool ask_hit =
+                (q.ask_size.lots() > 0) & hit(ask_draw, to_price_units(q.ask_price) - mid_);
+            fills[i] = level_fill{core::qty{bid_hit ? fill_lots(q.bid_size) : 0},
+                                  core::qty{ask_hit ? fill_lots(q.ask_size) : 0}};
+            filled += static_cast<std::size_t>(bid_hit) + static_cast<std::size_t>(ask_hit);
+        }
+        return filled;
+    }
+
     // Whether a quote delta from the mid is hit, given the side's draw E ~ Exp(1), so that
     // P(hit) = fill_probability(delta) without evaluating it:
     // - linear: P(E > k delta - log(A dt)) = min(1, A dt e^(-k delta)), no transcendental at all;
@@ -258,18 +280,24 @@ private:
     //   P(E < lambda dt) = 1 - e^(-lambda dt).
     // Both tests get harder as delta grows, which is what makes one draw sweep the levels.
     [[nodiscard]] bool hit(double draw, double delta) const noexcept {
-        const double log_lambda_dt = log_a_dt_ - config_.order_flow_k_per_price_unit * delta;
+        return may_hit(draw, delta) &&
+               (config_.fill_probability == fill_probability_model::linear ||
+                draw < exp_out_of_line(log_lambda_dt(delta)));
+    }
+    // hit() without exp(): false only when the quote is missed; exact for the linear model.
+    [[nodiscard]] bool may_hit(double draw, double delta) const noexcept {
+        const double x = log_lambda_dt(delta);
         if (config_.fill_probability == fill_probability_model::linear) {
-            return draw > -log_lambda_dt;
+            return draw > -x;
         }
         // Most draws miss by far: for x < 0, e^-x >= 1 - x + x^2/2 - x^3/6 (every term of its
         // series is positive), so e^x <= 1 / that polynomial. A draw at least 1 + 1e-9 times
         // the bound (far more than exp's and this product's rounding) misses without exp().
-        const double x = log_lambda_dt;
-        if (x < 0.0 && draw * (1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0)))) >= 1.0 + 1e-9) {
-            return false;
-        }
-        return draw < exp_out_of_line(log_lambda_dt);
+        return !(x < 0.0 && draw * (1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0)))) >= 1.0 + 1e-9);
+    }
+    // log(lambda dt) of a quote delta from the mid.
+    [[nodiscard]] double log_lambda_dt(double delta) const noexcept {
+        return log_a_dt_ - config_.order_flow_k_per_price_unit * delta;
     }
     // portable::exp for the few draws the bound above cannot decide: out of line, so that the
     // sampling loop does not load exp's constants on every step.
