@@ -96,11 +96,15 @@ void sim_exchange::pop_request() noexcept {
     if (config_.fifo_requests) {
         ++request_head_;
     } else {
-        std::pop_heap(request_heap_.begin(), request_heap_.end(),
-                      [](const request_event& a, const request_event& b) { return later(a, b); });
-        request_heap_.pop_back();
+        pop_request_heap();
     }
     next_due_ = earliest_pending();
+}
+
+void sim_exchange::pop_request_heap() noexcept {
+    std::pop_heap(request_heap_.begin(), request_heap_.end(),
+                  [](const request_event& a, const request_event& b) { return later(a, b); });
+    request_heap_.pop_back();
 }
 
 void sim_exchange::catch_up(core::timestamp_ns now) noexcept {
@@ -121,21 +125,13 @@ std::size_t sim_exchange::poll(core::timestamp_ns now) noexcept {
 
 std::size_t sim_exchange::process_due(core::timestamp_ns now) noexcept {
     const std::uint64_t delivered_before = stats_.reports_delivered;
-    for (;;) {
+    // The earliest event by (time, sequence) is due while next_due_ is: the report front unless
+    // a request was queued before it.
+    while (next_due_ <= now) {
         const request_event* request = next_request();
         const report_event* report =
             report_head_ == report_tail_ ? nullptr : &report_ring_[report_head_ & report_mask_];
-        if (request != nullptr && report != nullptr) {
-            if (later(*request, *report)) {
-                request = nullptr;
-            } else {
-                report = nullptr;
-            }
-        }
-        if (report != nullptr) {
-            if (report->time > now) {
-                break;
-            }
+        if (report != nullptr && (request == nullptr || later(*request, *report))) {
             now_ = std::max(now_, report->time);
             ++stats_.reports_delivered;
             if (sink_ != nullptr) {
@@ -145,23 +141,18 @@ std::size_t sim_exchange::process_due(core::timestamp_ns now) noexcept {
             }
             ++report_head_;
             next_due_ = earliest_pending();
-        } else if (request != nullptr) {
-            if (request->time > now) {
-                break;
-            }
-            now_ = std::max(now_, request->time);
-            if (config_.fifo_requests) {
-                // Processed in place: processing queues reports, never requests, so the slot
-                // stays put until it is released below.
-                process_request(*request);
-                pop_request();
-            } else {
-                const request_event due = *request; // the heap reorders as it pops
-                pop_request();
-                process_request(due);
-            }
+            continue;
+        }
+        now_ = std::max(now_, request->time);
+        if (config_.fifo_requests) {
+            // Processed in place: processing queues reports, never requests, so the slot stays
+            // put until it is released below.
+            process_request(*request);
+            pop_request();
         } else {
-            break;
+            const request_event due = *request; // the heap reorders as it pops
+            pop_request();
+            process_request(due);
         }
     }
     now_ = std::max(now_, now);

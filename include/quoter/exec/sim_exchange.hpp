@@ -346,6 +346,8 @@ private:
         return request_heap_.empty() ? nullptr : &request_heap_.front();
     }
     void pop_request() noexcept;
+    /// pop_request() of the heap, out of line: the FIFO ring's pop is an increment.
+    [[gnu::noinline]] void pop_request_heap() noexcept;
     void process_request(const request_event& request) noexcept;
     /// Whether a report or request is due by `now` (poll() would process something).
     [[nodiscard]] bool due(core::timestamp_ns now) const noexcept { return next_due_ <= now; }
