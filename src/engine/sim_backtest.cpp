@@ -132,8 +132,7 @@ struct synthetic_run::lane {
     run_recorder recorder;
     core_loop loop;
     sim::order_flow flow;
-    bool book = false;                 ///< The last advance_market() left a book event to deliver.
-    std::uint64_t symbol_sequence = 0; ///< Events of this symbol so far (md_event numbering).
+    bool book = false; ///< The last advance_market() left a book event to deliver.
 };
 
 synthetic_run::synthetic_run(const backtest_config& config, const core::symbol_spec& spec,
@@ -149,6 +148,8 @@ synthetic_run::synthetic_run(const backtest_config& config,
     : config_(config), seed_(seed), control_(control) {
     config_.step_ns = std::max<core::duration_ns>(config_.step_ns, 1);
     config_.record_interval_ns = std::max<core::duration_ns>(config_.record_interval_ns, 1);
+    flow_end_ = config_.market.fills_at_end ? std::numeric_limits<core::timestamp_ns>::max()
+                                            : config_.duration_ns;
     std::vector<core::symbol_spec> specs;
     for (const backtest_symbol& symbol : symbols) {
         specs.push_back(symbol.spec);
@@ -193,7 +194,7 @@ synthetic_run::synthetic_run(const backtest_config& config,
     for (auto& l : lanes_) {
         md::md_event& event = l->feed.first();
         event.sequence = ++sequence_;
-        event.symbol_sequence = ++l->symbol_sequence;
+        event.symbol_sequence = 1;
         ++book_events_;
         l->loop.on_event(event, 0);
     }
@@ -209,32 +210,31 @@ void synthetic_run::report_router::on_exec_report(const exec::exec_report& repor
 }
 
 bool synthetic_run::advance_market() noexcept {
-    bool first = false;
-    for (std::size_t i = 0; i < lanes_.size(); ++i) {
-        lane& l = *lanes_[i];
-        l.book = l.feed.step(requote_every_step_);
-        first = i == 0 ? l.book : first;
+    const bool always = requote_every_step_;
+    for (const auto& l : lanes_) {
+        l->book = l->feed.step(always);
     }
     now_ = lanes_[0]->feed.now();
     ++steps_;
-    return first;
+    return lanes_[0]->book;
 }
 
 void synthetic_run::react(bool book) noexcept {
     (void)book;
-    for (auto& owned : lanes_) {
+    const core::timestamp_ns now = now_;
+    for (const auto& owned : lanes_) {
         lane& l = *owned;
         if (l.book) {
             l.book = false;
             ++book_events_;
             md::md_event& event = l.feed.event();
             event.sequence = ++sequence_;
-            event.symbol_sequence = ++l.symbol_sequence;
-            l.loop.on_event(event, now_);
+            ++event.symbol_sequence; // the lane's events are numbered from 1 in this event
+            l.loop.on_event(event, now);
         } else {
-            (void)l.loop.poll(now_);
+            (void)l.loop.poll(now);
         }
-        l.recorder.observe_mid(now_);
+        l.recorder.observe_mid(now);
     }
     forward_kill();
 }
@@ -259,7 +259,7 @@ void synthetic_run::forward_kill() noexcept {
 }
 
 void synthetic_run::flow() noexcept {
-    if (config_.market.fills_at_end || now_ < config_.duration_ns) {
+    if (now_ < flow_end_) {
         // With zero latencies the requests of step 1 (a replace's cancel and new order) and
         // their reports are due now: settle them, so the order flow meets the current quotes.
         if (exchange_->next_event_time() <= now_) [[unlikely]] {

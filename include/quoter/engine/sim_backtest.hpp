@@ -201,6 +201,8 @@ private:
     ops::control_channel* control_ = nullptr;
     bool requote_every_step_ = false;
     core::timestamp_ns now_ = 0;
+    /// Order flow is drawn in the steps before this time (market.fills_at_end).
+    core::timestamp_ns flow_end_ = 0;
     core::timestamp_ns next_record_ = 0;
     std::uint64_t sequence_ = 0;
     std::uint64_t steps_ = 0;

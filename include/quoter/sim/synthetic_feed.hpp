@@ -45,6 +45,8 @@ public:
         event_.symbol = symbol;
         event_.bid_count = 1;
         event_.ask_count = 1;
+        event_.top.bid.qty = config_.display_qty;
+        event_.top.ask.qty = config_.display_qty;
         set_top(market_.top());
         // Quotes resting at time 0 face the order flow of the first step.
         market_.set_step_size(config_.step_ns);
@@ -80,10 +82,11 @@ public:
     [[nodiscard]] const synthetic_market& market() const noexcept { return market_; }
 
 private:
+    // The level sizes never change (set once above).
     void set_top(visible_top top) noexcept {
         const core::timestamp_ns now = market_.now_ns();
-        event_.top.bid = {top.bid, config_.display_qty};
-        event_.top.ask = {top.ask, config_.display_qty};
+        event_.top.bid.px = top.bid;
+        event_.top.ask.px = top.ask;
         event_.local_ns = now;
         event_.exchange_ns = now;
         ++event_.update_id;
