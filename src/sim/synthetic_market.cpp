@@ -70,8 +70,9 @@ synthetic_market::synthetic_market(const market_config& config, const core::symb
                                    std::uint64_t seed) noexcept
     : config_(config), spec_(spec), price_rng_(mix64(seed ^ price_stream)),
       flow_rng_(mix64(seed ^ flow_stream)), mid_(config.initial_mid_price),
-      tick_size_(spec.tick_size()),
-      half_spread_(0.5 * config.market_spread_ticks * spec.tick_size()) {
+      tick_size_(spec.tick_size()), tick_inverse_(1.0 / spec.tick_size()),
+      half_spread_(0.5 * config.market_spread_ticks * spec.tick_size()),
+      half_spread_ticks_(half_spread_ * tick_inverse_) {
     assert(validate(config) == market_config_error::none);
 }
 

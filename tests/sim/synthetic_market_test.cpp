@@ -163,6 +163,54 @@ TEST_CASE("the book is the mid -/+ half the spread, rounded outwards to ticks",
     CHECK(between.best_ask() == core::price{10001});
 }
 
+TEST_CASE("the visible top is the symbol's rounding of mid -/+ half the spread",
+          "[synthetic_market]") {
+    // top() rounds both sides from one product and leaves values near a grid point to the
+    // symbol's rounding. Mids on the grid: their products often miss the integer by an ulp
+    // (0.29 * 100 = 28.999999999999996).
+    const auto spec_cents = test_spec();
+    for (const double spread : {0.0, 2.0}) {
+        market_config config = frozen_market(fill_probability_model::linear);
+        config.market_spread_ticks = spread;
+        const double half_spread = 0.5 * spread * spec_cents.tick_size();
+        for (int cents = 3; cents < 200000; cents += 7) {
+            config.initial_mid_price = static_cast<double>(cents) / 100.0;
+            const auto market = synthetic_market::create(config, spec_cents, 1).value();
+            const core::price bid = spec_cents.round_bid(market.mid() - half_spread);
+            const core::price ask = spec_cents.round_ask(market.mid() + half_spread);
+            REQUIRE(market.top().bid == bid);
+            REQUIRE(market.top().ask == (ask > bid ? ask : bid + 1));
+        }
+    }
+    // Moving mids: a walk in whole ticks lands near the grid all the time, GBM rarely.
+    for (const char* tick : {"0.01", "0.5", "0.0001"}) {
+        const auto spec = core::symbol_spec::from_text(
+            {.name = "TESTUSDT", .tick_size = tick, .step_size = "0.001", .min_notional = ""});
+        REQUIRE(spec.has_value());
+        for (const double spread : {0.0, 1.0, 2.0, 3.0, 2.5}) {
+            for (const auto process :
+                 {price_process::random_walk, price_process::geometric_brownian}) {
+                market_config config = frozen_market(fill_probability_model::linear);
+                config.process = process;
+                config.initial_mid_price = 100.0;
+                config.market_spread_ticks = spread;
+                config.walk_sigma_per_sqrt_s = 3.0 * spec->tick_size(); // 3 ticks per 1 s step
+                config.gbm_sigma_per_sqrt_year = 2.0;
+                auto market = synthetic_market::create(config, *spec, 5).value();
+                const double half_spread = 0.5 * spread * spec->tick_size();
+                for (int i = 0; i < 20000; ++i) {
+                    market.step(one_second);
+                    const core::price bid = spec->round_bid(market.mid() - half_spread);
+                    const core::price ask = spec->round_ask(market.mid() + half_spread);
+                    const visible_top top = market.top();
+                    REQUIRE(top.bid == bid);
+                    REQUIRE(top.ask == (ask > bid ? ask : bid + 1));
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("fill probabilities follow lambda dt (capped) and 1 - exp(-lambda dt)",
           "[synthetic_market]") {
     const auto spec = test_spec();

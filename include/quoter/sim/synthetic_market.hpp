@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -244,10 +245,28 @@ public:
     }
     /// Best ask of the visible book: mid + spread/2 rounded up, always above best_bid().
     [[nodiscard]] core::price best_ask() const noexcept { return top().ask; }
-    /// best_bid() and best_ask() together, rounding each once.
+    /// best_bid() and best_ask() together.
     [[nodiscard]] visible_top top() const noexcept {
-        const core::price bid = best_bid();
-        const core::price ask = spec_.round_ask(mid_ + half_spread_);
+        // Both roundings from one product: mid / tick -/+ the half spread in ticks is within
+        // (|mid / tick| + half spread) * 2^-49 of (mid -/+ spread/2) / tick as the symbol's
+        // rounding sees it (every operand and operation correctly rounded, 2^-53 each). Where
+        // it lies farther than a far wider margin from every integer, so does the exact
+        // quotient, and the symbol's rounding, fast path or exact search, gives its floor (bid)
+        // or floor + 1 (ask); nearer a grid point (and for NaN) the symbol's rounding decides.
+        const double ticks = mid_ * tick_inverse_;
+        const double margin = (std::abs(ticks) + half_spread_ticks_) * 0x1p-40 + 0x1p-60;
+        const double bid_ticks = ticks - half_spread_ticks_;
+        const double ask_ticks = ticks + half_spread_ticks_;
+        const double bid_floor = std::floor(bid_ticks);
+        const double ask_floor = std::floor(ask_ticks);
+        const double bid_fraction = bid_ticks - bid_floor;
+        const double ask_fraction = ask_ticks - ask_floor;
+        const core::price bid = bid_fraction > margin && 1.0 - bid_fraction > margin
+                                    ? core::price{static_cast<std::int64_t>(bid_floor)}
+                                    : best_bid();
+        const core::price ask = ask_fraction > margin && 1.0 - ask_fraction > margin
+                                    ? core::price{static_cast<std::int64_t>(ask_floor + 1.0)}
+                                    : spec_.round_ask(mid_ + half_spread_);
         return {bid, ask > bid ? ask : bid + 1};
     }
     /// Simulated time since the start, in nanoseconds.
@@ -341,7 +360,9 @@ private:
     random_engine flow_rng_{};
     double mid_ = 0.0;
     double tick_size_ = 1.0;
+    double tick_inverse_ = 1.0; // 1 / tick_size_
     double half_spread_ = 0.0;
+    double half_spread_ticks_ = 0.0; // half_spread_ * tick_inverse_
     core::timestamp_ns now_ns_ = 0;
     core::duration_ns dt_ns_ = 0;
     double gbm_drift_ = 0.0;                                     // (mu - sigma^2/2) dt, dt in years
