@@ -217,9 +217,9 @@ public:
             const side_mask quoted = side_mask{q.bid_size.lots(), q.ask_size.lots()} > 0;
             any |= quoted & may_hit(draws, side_pair{mid_ - to_price_units(q.bid_price),
                                                      to_price_units(q.ask_price) - mid_});
+            fills[i] = level_fill{}; // the exact pass overwrites it
         }
         if ((any[0] | any[1]) == 0) [[likely]] {
-            std::fill_n(fills.begin(), quotes.size(), level_fill{});
             return 0;
         }
         return sample_hits(quotes, fills, bid_draw, ask_draw);
