@@ -187,6 +187,26 @@ TEST_CASE("exponentials have mean and variance 1", "[random]") {
     CHECK(squares / n - mean * mean == Approx(1.0).margin(5 * std::sqrt(8.0 / n)));
 }
 
+TEST_CASE("a pair of exponentials is two exponentials in a row", "[random]") {
+    // Every draw outside its rectangle (about 1 in 45) takes more numbers from the stream: the
+    // pair must take them in the same order, whichever of its two draws needs them.
+    random_engine pairs(17);
+    random_engine singles(17);
+    int rare = 0;
+    for (int i = 0; i < 200000; ++i) {
+        const auto [first, second] = pairs.exponential_pair();
+        const random_engine before = singles;
+        REQUIRE(first == singles.exponential());
+        REQUIRE(second == singles.exponential());
+        random_engine replay = before;
+        (void)replay.next();
+        (void)replay.next();
+        rare += replay.next() != singles.next() ? 1 : 0; // some draw took extra numbers
+        (void)pairs.next();
+    }
+    CHECK(rare > 1000); // both of the pair's paths ran
+}
+
 TEST_CASE("the exponential ziggurat layers all have the same area", "[random]") {
     const auto& z = detail::exponential_ziggurat;
     const double v = detail::exponential_ziggurat_v;

@@ -126,17 +126,7 @@ public:
     /// Next 64 uniformly distributed bits.
     constexpr result_type operator()() noexcept { return next(); }
 
-    constexpr std::uint64_t next() noexcept {
-        const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-        const std::uint64_t t = s_[1] << 17;
-        s_[2] ^= s_[0];
-        s_[3] ^= s_[1];
-        s_[1] ^= s_[2];
-        s_[0] ^= s_[3];
-        s_[2] ^= t;
-        s_[3] = rotl(s_[3], 45);
-        return result;
-    }
+    constexpr std::uint64_t next() noexcept { return advance(s_); }
 
     /// Uniform on [0, 1) with 53 random bits (every multiple of 2^-53 equally likely).
     constexpr double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
@@ -163,17 +153,56 @@ public:
 
     /// Exponential with rate 1 (mean 1). One 64-bit draw and one multiply in about 99% of calls.
     constexpr double exponential() noexcept {
-        const auto& z = detail::exponential_ziggurat;
         const std::uint64_t bits = next();
-        const auto layer = static_cast<unsigned>(bits & 0xff);
-        const double x = static_cast<double>(bits >> 11) * 0x1.0p-53 * z.x[layer];
-        if (x < z.x[layer + 1]) {
-            return x;
+        const double x = exponential_candidate(bits);
+        return inside_exponential_rectangle(bits, x) ? x : exponential_beyond_rectangle(bits);
+    }
+
+    /// exponential() twice, the same two numbers: the state stays in registers in between and
+    /// is written back once, unless the first draw needs its rare path.
+    constexpr std::array<double, 2> exponential_pair() noexcept {
+        state s = s_;
+        const std::uint64_t first_bits = advance(s);
+        double first = exponential_candidate(first_bits);
+        if (!inside_exponential_rectangle(first_bits, first)) [[unlikely]] {
+            s_ = s;
+            first = exponential_beyond_rectangle(first_bits);
+            s = s_;
         }
-        return exponential_beyond_rectangle(bits);
+        const std::uint64_t second_bits = advance(s);
+        s_ = s;
+        const double second = exponential_candidate(second_bits);
+        return {first, inside_exponential_rectangle(second_bits, second)
+                           ? second
+                           : exponential_beyond_rectangle(second_bits)};
     }
 
 private:
+    using state = std::array<std::uint64_t, 4>;
+
+    /// xoshiro256**: the output of state s, which then moves to the next state.
+    static constexpr std::uint64_t advance(state& s) noexcept {
+        const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+        const std::uint64_t t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        return result;
+    }
+
+    /// The exponential ziggurat's candidate from a draw: its layer's width times a uniform.
+    static constexpr double exponential_candidate(std::uint64_t bits) noexcept {
+        const auto layer = static_cast<unsigned>(bits & 0xff);
+        return static_cast<double>(bits >> 11) * 0x1.0p-53 * detail::exponential_ziggurat.x[layer];
+    }
+    /// Whether the candidate lies in its layer's rectangle under the curve (accepted as is).
+    static constexpr bool inside_exponential_rectangle(std::uint64_t bits, double x) noexcept {
+        return x < detail::exponential_ziggurat.x[(bits & 0xff) + 1];
+    }
+
     static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept {
         return (x << k) | (x >> (64 - k));
     }
@@ -247,7 +276,7 @@ private:
         }
     }
 
-    std::uint64_t s_[4]{};
+    state s_{};
 };
 
 } // namespace quoter::sim

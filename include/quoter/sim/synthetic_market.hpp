@@ -205,8 +205,7 @@ public:
                              std::span<level_fill> fills) noexcept {
         assert(fills.size() >= quotes.size());
         // One Exp(1) draw per side decides every level of that side (see hit()).
-        const double bid_draw = flow_rng_.exponential();
-        const double ask_draw = flow_rng_.exponential();
+        const auto [bid_draw, ask_draw] = flow_rng_.exponential_pair();
         // Most steps hit nothing: a first pass rules that out with bounds alone. It calls
         // nothing, so the step keeps its values in registers around it; the exact pass, with
         // its calls of exp(), runs only when a quote may be hit.
