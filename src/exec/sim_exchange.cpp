@@ -447,14 +447,19 @@ void sim_exchange::rest(const order_request& request, std::uint64_t exchange_id,
     const std::uint32_t slot = free_orders_.back();
     free_orders_.pop_back();
     sim_order& order = orders_[slot];
-    order = sim_order{};
-    order.request = request;
-    order.exchange_id = exchange_id;
-    order.leaves = request.qty - cum;
-    order.cum = cum;
-    order.rest_ts = time;
-    order.rest_seq = next_seq_++;
-    init_queue(request.symbol, order);
+    // Every field written once (no clearing first); the queue starts known and empty.
+    order = sim_order{.request = request,
+                      .exchange_id = exchange_id,
+                      .leaves = request.qty - cum,
+                      .cum = cum,
+                      .queue_ahead = core::qty{0},
+                      .level_seen = core::qty{0},
+                      .queue_known = true,
+                      .rest_ts = time,
+                      .rest_seq = next_seq_++};
+    if (config_.queue_model) {
+        init_queue(request.symbol, order);
+    }
     (void)index_.insert(request.id, slot);
 
     auto& list = symbols_[request.symbol].resting[side_index(request.side)];
