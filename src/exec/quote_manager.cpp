@@ -83,7 +83,31 @@ void quote_manager::update(const desired_quotes& desired, core::timestamp_ns now
         return;
     }
     awaiting_update_ = false;
+    // Most updates keep every order: decided here by keeps(), without a call. From the first
+    // slot that needs more on, manage_from() decides in full, in the same slot order.
     for (std::size_t level = 0; level < config_.levels; ++level) {
+        slot_state& bid = slots_[slot_index(core::side::buy, level)];
+        bid.desired = desired.bids[level];
+        if (!keeps(bid, now)) {
+            return manage_from(desired, now, level, core::side::buy);
+        }
+        slot_state& ask = slots_[slot_index(core::side::sell, level)];
+        ask.desired = desired.asks[level];
+        if (!keeps(ask, now)) {
+            return manage_from(desired, now, level, core::side::sell);
+        }
+    }
+}
+
+void quote_manager::manage_from(const desired_quotes& desired, core::timestamp_ns now,
+                                std::size_t level, core::side side) noexcept {
+    manage(slots_[slot_index(side, level)], now); // its desired quote is set
+    if (side == core::side::buy) {
+        slot_state& ask = slots_[slot_index(core::side::sell, level)];
+        ask.desired = desired.asks[level];
+        manage(ask, now);
+    }
+    for (++level; level < config_.levels; ++level) {
         slot_state& bid = slots_[slot_index(core::side::buy, level)];
         bid.desired = desired.bids[level];
         manage(bid, now);
@@ -148,8 +172,31 @@ double quote_manager::size_tolerance(const working_order& order) const noexcept 
 }
 
 void quote_manager::derive_kept_gaps(slot_state& slot) const noexcept {
-    slot.kept_price_gap = largest_kept_gap(price_tolerance(slot.order), bps_scale);
-    slot.kept_size_gap = largest_kept_gap(size_tolerance(slot.order), pct_scale);
+    const working_order& order = slot.order;
+    slot.kept_price_gap = largest_kept_gap(price_tolerance(order), bps_scale);
+    slot.kept_size_gap = largest_kept_gap(size_tolerance(order), pct_scale);
+    // The values within a kept gap of the order's (an active quote's, >= 1): what keeps()
+    // compares the desired quote with. The order's price and size are >= 1 (sent for an active
+    // quote) and a kept gap is at most exact_gap_limit, so only the sums can overflow.
+    const auto bound = [](std::int64_t value, std::int64_t gap, std::int64_t& low,
+                          std::int64_t& high) {
+        if (gap < 0) {
+            low = 0; // none: even the order's own value is beyond tolerance
+            high = -1;
+            return;
+        }
+        constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+        low = std::max<std::int64_t>(value - gap, 1);
+        high = value > max - gap ? max : value + gap;
+    };
+    bound(order.price.ticks(), slot.kept_price_gap, slot.kept_price_low, slot.kept_price_high);
+    bound(order.qty.lots(), slot.kept_size_gap, slot.kept_qty_low, slot.kept_qty_high);
+    // needs_replace() replaces from now - sent_ts >= max_age_ns_ on; a sum past the largest
+    // time keeps it for good, as that test does.
+    constexpr core::timestamp_ns never = std::numeric_limits<core::timestamp_ns>::max();
+    slot.keep_until = max_age_ns_ == 0                     ? never
+                      : order.sent_ts > never - max_age_ns_ ? never
+                                                             : order.sent_ts + max_age_ns_;
 }
 
 bool quote_manager::beyond_tolerance(const slot_state& slot, std::int64_t price_gap,

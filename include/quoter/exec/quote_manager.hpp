@@ -321,6 +321,15 @@ private:
         /// then; most refused orders are never looked at).
         std::int64_t kept_price_gap = gap_unknown;
         std::int64_t kept_size_gap = gap_unknown;
+        /// The same bounds as the desired prices (ticks) and sizes (lots) they keep, for
+        /// keeps(): derived with the kept gaps, clamped to active quotes (>= 1).
+        std::int64_t kept_price_low = 0;
+        std::int64_t kept_price_high = -1;
+        std::int64_t kept_qty_low = 0;
+        std::int64_t kept_qty_high = -1;
+        /// The order is kept before this time and replaced (max_order_age_ms) from it on;
+        /// derived with the kept gaps (the earliest time until then: keeps() is false).
+        core::timestamp_ns keep_until = std::numeric_limits<core::timestamp_ns>::min();
         core::side side = core::side::buy;
         std::uint8_t level = 0;
         /// Send time of the slot's last order; the refresh_ms throttle counts from here.
@@ -344,6 +353,22 @@ private:
     };
 
     void manage(slot_state& slot, core::timestamp_ns now) noexcept;
+    /// True when manage() would leave the slot as it is at `now`: its order rests or flies
+    /// with no cancel or replacement pending, younger than max_order_age_ms, and the desired
+    /// quote within the kept gaps of it (so active). False until the kept gaps are derived
+    /// (manage() then decides in full).
+    [[nodiscard]] static bool keeps(const slot_state& slot, core::timestamp_ns now) noexcept {
+        const std::int64_t price = slot.desired.price.ticks();
+        const std::int64_t lots = slot.desired.qty.lots();
+        return now < slot.keep_until && slot.order.status != order_status::none &&
+               !slot.order.cancel_pending && !replacing(slot) && price >= slot.kept_price_low &&
+               price <= slot.kept_price_high && lots >= slot.kept_qty_low &&
+               lots <= slot.kept_qty_high;
+    }
+    /// update() from the slot of (level, side) on, its desired quote set: manage() for it and
+    /// each slot after it.
+    [[gnu::noinline]] void manage_from(const desired_quotes& desired, core::timestamp_ns now,
+                                       std::size_t level, core::side side) noexcept;
     void try_place(slot_state& slot, core::timestamp_ns now) noexcept;
     void send_cancel(slot_state& slot, core::timestamp_ns now) noexcept;
     /// An order retry_cancels() may have to cancel again: it must go (halted, or no longer
@@ -369,6 +394,7 @@ private:
         slot.order = order;
         slot.kept_price_gap = gap_unknown;
         slot.kept_size_gap = gap_unknown;
+        slot.keep_until = std::numeric_limits<core::timestamp_ns>::min();
     }
     [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;
     [[nodiscard]] client_order_id next_id(std::size_t slot) noexcept;
