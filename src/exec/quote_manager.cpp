@@ -101,19 +101,21 @@ void quote_manager::update(const desired_quotes& desired, core::timestamp_ns now
 
 void quote_manager::manage_from(const desired_quotes& desired, core::timestamp_ns now,
                                 std::size_t level, core::side side) noexcept {
+    // keeps() is asked again before each slot: manage() of the slots before it may have moved
+    // it (a report delivered meanwhile).
+    const auto next = [&](slot_state& slot, const side_quote& wanted) {
+        slot.desired = wanted;
+        if (!keeps(slot, now)) {
+            manage(slot, now);
+        }
+    };
     manage(slots_[slot_index(side, level)], now); // its desired quote is set
     if (side == core::side::buy) {
-        slot_state& ask = slots_[slot_index(core::side::sell, level)];
-        ask.desired = desired.asks[level];
-        manage(ask, now);
+        next(slots_[slot_index(core::side::sell, level)], desired.asks[level]);
     }
     for (++level; level < config_.levels; ++level) {
-        slot_state& bid = slots_[slot_index(core::side::buy, level)];
-        bid.desired = desired.bids[level];
-        manage(bid, now);
-        slot_state& ask = slots_[slot_index(core::side::sell, level)];
-        ask.desired = desired.asks[level];
-        manage(ask, now);
+        next(slots_[slot_index(core::side::buy, level)], desired.bids[level]);
+        next(slots_[slot_index(core::side::sell, level)], desired.asks[level]);
     }
 }
 
