@@ -129,20 +129,21 @@ exec::gateway_error run_recorder::cancel_all(std::uint32_t symbol,
 }
 
 void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
-    tracked_order& slot = tracked_[report.client_id.value & (slot_count - 1)];
-    tracked_order* const order = slot.id == report.client_id ? &slot : nullptr;
     const bool is_fill =
         report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill;
-    // What the fill record compares the account with after the loop booked the fill.
-    const bool record_fill = keep_.fills && is_fill;
-    double realized_before = 0.0;
-    double fees_before = 0.0;
-    portfolio::mark_price mid_before{};
-    if (record_fill && account_ != nullptr) {
-        realized_before = account_->realized_pnl();
-        fees_before = account_->fees();
-        mid_before = account_->current_mark();
+    if (is_fill && keep_.fills) {
+        forward_recording_fill(report);
+        return;
     }
+    track(report);
+    if (downstream_ != nullptr) {
+        downstream_->on_exec_report(report);
+    }
+}
+
+void run_recorder::track(const exec::exec_report& report) noexcept {
+    tracked_order& slot = tracked_[report.client_id.value & (slot_count - 1)];
+    tracked_order* const order = slot.id == report.client_id ? &slot : nullptr;
     const core::timestamp_ns at = report.local_ts;
     // Order events are recorded before the loop sees the report: its handlers may send the
     // slot's next order, which must come after this one's end in the log.
@@ -185,30 +186,41 @@ void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
     case exec::exec_kind::unknown: // the order stays live until a later report resolves it
         break;
     }
+}
+
+void run_recorder::forward_recording_fill(const exec::exec_report& report) noexcept {
+    // What the fill record compares the account with after the loop booked the fill.
+    double realized_before = 0.0;
+    double fees_before = 0.0;
+    portfolio::mark_price mid_before{};
+    if (account_ != nullptr) {
+        realized_before = account_->realized_pnl();
+        fees_before = account_->fees();
+        mid_before = account_->current_mark();
+    }
+    track(report);
     // The loop books the report; the fill record shows what its account made of it.
     if (downstream_ != nullptr) {
         downstream_->on_exec_report(report);
     }
-    if (record_fill) {
-        const double fill_mid =
-            0.5 * static_cast<double>(mid_before.half_ticks) * spec_.tick_size();
-        if (mid_before.half_ticks > 0) {
-            markouts_.on_fill(at, report.side, spec_.to_double(report.fill_qty), fill_mid);
-        }
-        fills_.push_back(sim::fill_record{
-            .time_ns = at,
-            .order_id = report.client_id.value,
-            .side = report.side,
-            .level = report.level,
-            .role = report.liquidity == exec::liquidity_role::taker ? sim::liquidity::taker
-                                                                    : sim::liquidity::maker,
-            .price = spec_.to_double(report.price),
-            .quantity = spec_.to_double(report.fill_qty),
-            .fee = account_ != nullptr ? account_->fees() - fees_before : 0.0,
-            .mid = fill_mid,
-            .realized_pnl = account_ != nullptr ? account_->realized_pnl() - realized_before : 0.0,
-            .inventory_after = account_ != nullptr ? account_->position_base() : 0.0});
+    const core::timestamp_ns at = report.local_ts;
+    const double fill_mid = 0.5 * static_cast<double>(mid_before.half_ticks) * spec_.tick_size();
+    if (mid_before.half_ticks > 0) {
+        markouts_.on_fill(at, report.side, spec_.to_double(report.fill_qty), fill_mid);
     }
+    fills_.push_back(sim::fill_record{
+        .time_ns = at,
+        .order_id = report.client_id.value,
+        .side = report.side,
+        .level = report.level,
+        .role = report.liquidity == exec::liquidity_role::taker ? sim::liquidity::taker
+                                                                : sim::liquidity::maker,
+        .price = spec_.to_double(report.price),
+        .quantity = spec_.to_double(report.fill_qty),
+        .fee = account_ != nullptr ? account_->fees() - fees_before : 0.0,
+        .mid = fill_mid,
+        .realized_pnl = account_ != nullptr ? account_->realized_pnl() - realized_before : 0.0,
+        .inventory_after = account_ != nullptr ? account_->position_base() : 0.0});
 }
 
 void run_recorder::append_order(core::timestamp_ns time, const tracked_order& order,

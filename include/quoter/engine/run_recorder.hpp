@@ -150,6 +150,12 @@ private:
     static constexpr std::size_t slot_count = 256;
 
     void on_exec_report(const exec::exec_report& report) noexcept override;
+    /// The report's order events and counts, for every report.
+    void track(const exec::exec_report& report) noexcept;
+    /// on_exec_report() of a fill whose record is kept: tracked, forwarded, then recorded with
+    /// what the loop's account made of it. Out of line, so that the other reports pass through
+    /// without its frame.
+    [[gnu::noinline]] void forward_recording_fill(const exec::exec_report& report) noexcept;
     /// Records an order event when orders are kept (the test inline: every report asks).
     void record_order(core::timestamp_ns time, const tracked_order& order, sim::order_event event,
                       core::qty cum) noexcept {
