@@ -353,17 +353,16 @@ private:
     };
 
     void manage(slot_state& slot, core::timestamp_ns now) noexcept;
-    /// True when manage() would leave the slot as it is at `now`: its order rests or flies
-    /// with no cancel or replacement pending, younger than max_order_age_ms, and the desired
-    /// quote within the kept gaps of it (so active). False until the kept gaps are derived
-    /// (manage() then decides in full).
+    /// True when manage() would leave the slot as it is at `now` (false tells nothing): it holds
+    /// an order younger than max_order_age_ms and its desired quote is within the kept gaps of
+    /// it, so active. The order stays; or a cancel or replacement of it is under way, which
+    /// manage() leaves alone anyway. False until the kept gaps are derived.
     [[nodiscard]] static bool keeps(const slot_state& slot, core::timestamp_ns now) noexcept {
         const std::int64_t price = slot.desired.price.ticks();
         const std::int64_t lots = slot.desired.qty.lots();
         return now < slot.keep_until && slot.order.status != order_status::none &&
-               !slot.order.cancel_pending && !replacing(slot) && price >= slot.kept_price_low &&
-               price <= slot.kept_price_high && lots >= slot.kept_qty_low &&
-               lots <= slot.kept_qty_high;
+               price >= slot.kept_price_low && price <= slot.kept_price_high &&
+               lots >= slot.kept_qty_low && lots <= slot.kept_qty_high;
     }
     /// update() from the slot of (level, side) on, its desired quote set: manage() for it and
     /// each slot after it.
