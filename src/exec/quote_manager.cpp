@@ -489,6 +489,10 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         } else if (!order.cancel_pending && (halted_ || !slot->desired.active())) {
             send_cancel(*slot, now);
         }
+        if (slot->kept_price_gap == gap_unknown) {
+            // Taken, so update() will look at it: derived now, keeps() can answer at once.
+            derive_kept_gaps(*slot);
+        }
         return;
     case exec_kind::reject:
         // No immediate retry: the next update re-quotes, throttled by refresh_ms.

@@ -317,8 +317,9 @@ private:
         side_quote desired;
         /// The largest price gap (ticks) and size gap (lots) between the desired quote and the
         /// order within refresh_tolerance_bps and size_tolerance_pct of the order: integer
-        /// bounds for needs_replace(), derived on its first look at the order (gap_unknown until
-        /// then; most refused orders are never looked at).
+        /// bounds for needs_replace(), derived on the order's ack or needs_replace()'s first look
+        /// at it, whichever comes first (gap_unknown until then; most refused orders are never
+        /// acked nor looked at).
         std::int64_t kept_price_gap = gap_unknown;
         std::int64_t kept_size_gap = gap_unknown;
         /// The same bounds as the desired prices (ticks) and sizes (lots) they keep, for
