@@ -175,8 +175,6 @@ double quote_manager::size_tolerance(const working_order& order) const noexcept 
 
 void quote_manager::derive_kept_gaps(slot_state& slot) const noexcept {
     const working_order& order = slot.order;
-    slot.kept_price_gap = largest_kept_gap(price_tolerance(order), bps_scale);
-    slot.kept_size_gap = largest_kept_gap(size_tolerance(order), pct_scale);
     // The values within a kept gap of the order's (an active quote's, >= 1): what keeps()
     // compares the desired quote with. The order's price and size are >= 1 (sent for an active
     // quote) and a kept gap is at most exact_gap_limit, so only the sums can overflow.
@@ -191,8 +189,14 @@ void quote_manager::derive_kept_gaps(slot_state& slot) const noexcept {
         low = std::max<std::int64_t>(value - gap, 1);
         high = value > max - gap ? max : value + gap;
     };
+    slot.kept_price_gap = largest_kept_gap(price_tolerance(order), bps_scale);
     bound(order.price.ticks(), slot.kept_price_gap, slot.kept_price_low, slot.kept_price_high);
-    bound(order.qty.lots(), slot.kept_size_gap, slot.kept_qty_low, slot.kept_qty_high);
+    // The size gap depends on the order's size alone, which most orders of a slot share.
+    if (slot.kept_size_gap == gap_unknown || order.qty != slot.kept_size_of) {
+        slot.kept_size_gap = largest_kept_gap(size_tolerance(order), pct_scale);
+        bound(order.qty.lots(), slot.kept_size_gap, slot.kept_qty_low, slot.kept_qty_high);
+        slot.kept_size_of = order.qty;
+    }
     // needs_replace() replaces from now - sent_ts >= max_age_ns_ on; a sum past the largest
     // time keeps it for good, as that test does.
     constexpr core::timestamp_ns never = std::numeric_limits<core::timestamp_ns>::max();

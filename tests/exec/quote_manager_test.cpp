@@ -176,6 +176,36 @@ TEST_CASE("a size change beyond size_tolerance_pct replaces the order", "[quote_
     CHECK(f.manager.order(side::buy, 0).qty == qty{26});
 }
 
+TEST_CASE("the tolerances follow each order's own price and size", "[quote_manager]") {
+    manager_fixture f;
+    f.manager.update(quotes(99'980, 100'020, 20), 0);
+    f.run_to(10 * ms);
+    f.manager.update(quotes(99'960, 100'020, 40), 200 * ms); // both beyond: the bid replaced
+    f.run_to(210 * ms);
+    const working_order& bid = f.manager.order(side::buy, 0);
+    REQUIRE(bid.price == price{99'960});
+    REQUIRE(bid.qty == qty{40});
+    CHECK(f.manager.counters().cancels_sent == 2); // and the ask, for its size
+
+    // Kept: 9 ticks and 10 lots (25 %) from the new bid, though beyond the old one's.
+    f.manager.update(quotes(99'951, 100'020, 50), 400 * ms);
+    CHECK(f.manager.counters().cancels_sent == 2);
+    f.manager.update(quotes(99'949, 100'020, 50), 500 * ms); // 11 ticks: replaced
+    CHECK(f.manager.counters().cancels_sent == 3);
+    f.run_to(510 * ms);
+    REQUIRE(bid.price == price{99'949});
+
+    // An order of the first size again: its own 25 % (5 lots) once more.
+    f.manager.update(quotes(99'949, 100'020, 20), 700 * ms);
+    f.run_to(710 * ms);
+    REQUIRE(bid.qty == qty{20});
+    const auto cancels = f.manager.counters().cancels_sent;
+    f.manager.update(quotes(99'949, 100'020, 25), 900 * ms);
+    CHECK(f.manager.counters().cancels_sent == cancels);
+    f.manager.update(quotes(99'949, 100'020, 26), 1000 * ms);
+    CHECK(f.manager.counters().cancels_sent == cancels + 2);
+}
+
 TEST_CASE("pulling a quote cancels at once, without the refresh throttle", "[quote_manager]") {
     manager_fixture f;
     f.manager.update(quotes(99'980, 100'020), 0);

@@ -318,10 +318,12 @@ private:
         /// The largest price gap (ticks) and size gap (lots) between the desired quote and the
         /// order within refresh_tolerance_bps and size_tolerance_pct of the order: integer
         /// bounds for needs_replace(), derived on the order's ack or needs_replace()'s first look
-        /// at it, whichever comes first (gap_unknown until then; most refused orders are never
-        /// acked nor looked at).
+        /// at it, whichever comes first (kept_price_gap is gap_unknown until then; most refused
+        /// orders are never acked nor looked at). The size gap, which depends on the order's
+        /// size alone, stays from the slot's previous order of the same size (kept_size_of).
         std::int64_t kept_price_gap = gap_unknown;
         std::int64_t kept_size_gap = gap_unknown;
+        core::qty kept_size_of;
         /// The same bounds as the desired prices (ticks) and sizes (lots) they keep, for
         /// keeps(): derived with the kept gaps, clamped to active quotes (>= 1).
         std::int64_t kept_price_low = 0;
@@ -393,7 +395,6 @@ private:
     static void take_order(slot_state& slot, const working_order& order) noexcept {
         slot.order = order;
         slot.kept_price_gap = gap_unknown;
-        slot.kept_size_gap = gap_unknown;
         slot.keep_until = std::numeric_limits<core::timestamp_ns>::min();
     }
     [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;
