@@ -326,38 +326,18 @@ void quote_manager::send_cancel(slot_state& slot, core::timestamp_ns now) noexce
 std::size_t quote_manager::retry_pending_cancels(core::timestamp_ns now) noexcept {
     std::size_t gave_up = 0;
     // Only the slots of the configured levels can hold an order (visited in slot order, bids
-    // then asks).
-    for (const core::side side : {core::side::buy, core::side::sell}) {
-        for (std::size_t level = 0; level < config_.levels; ++level) {
-            slot_state& slot = slots_[slot_index(side, level)];
-            working_order& order = slot.order;
-            // A replacement whose cancel was refused or rejected is decided again by update();
-            // an order that must go, or a cancel without answer, is this loop's.
-            if (!has_cancel_work(slot)) {
-                continue;
-            }
-            if (now < slot.next_cancel_ts ||
-                (order.cancel_pending && now - order.cancel_sent_ts < cancel_retry_ns_)) {
-                continue; // paced, or the answer may still come
-            }
-            if (slot.cancel_attempts >= config_.max_cancel_attempts && !slot.cancel_overdue) {
-                ++counters_.cancel_give_ups;
-                ++gave_up;
-                if (!halted_) {
-                    slot.cancel_gave_up = true;
-                    continue;
-                }
-                // A kill keeps cancelling until the venue confirms (the connection may come
-                // back): said once, then less often.
-                slot.cancel_overdue = true;
-            }
-            // Sent again in its own name: a cancel-all that missed it is no longer relied upon.
-            slot.cancel_via_all = false;
-            ++counters_.cancel_retries;
-            send_cancel(slot, now);
-            if (slot.cancel_overdue) {
-                slot.next_cancel_ts = now + overdue_cancel_factor * cancel_retry_ns_;
-            }
+    // then asks). A replacement whose cancel was refused or rejected is decided again by
+    // update(); an order that must go, or a cancel without answer, is this loop's.
+    for (std::size_t level = 0; level < config_.levels; ++level) {
+        slot_state& slot = slots_[slot_index(core::side::buy, level)];
+        if (has_cancel_work(slot)) {
+            gave_up += retry_cancel(slot, now) ? 1 : 0;
+        }
+    }
+    for (std::size_t level = 0; level < config_.levels; ++level) {
+        slot_state& slot = slots_[slot_index(core::side::sell, level)];
+        if (has_cancel_work(slot)) {
+            gave_up += retry_cancel(slot, now) ? 1 : 0;
         }
     }
     for (std::size_t i = 0; i < orphan_count_; ++i) {
@@ -365,6 +345,34 @@ std::size_t quote_manager::retry_pending_cancels(core::timestamp_ns now) noexcep
             ++counters_.cancel_retries;
             cancel_orphan(orphans_[i], now);
         }
+    }
+    return gave_up;
+}
+
+bool quote_manager::retry_cancel(slot_state& slot, core::timestamp_ns now) noexcept {
+    const working_order& order = slot.order;
+    if (now < slot.next_cancel_ts ||
+        (order.cancel_pending && now - order.cancel_sent_ts < cancel_retry_ns_)) {
+        return false; // paced, or the answer may still come
+    }
+    bool gave_up = false;
+    if (slot.cancel_attempts >= config_.max_cancel_attempts && !slot.cancel_overdue) {
+        ++counters_.cancel_give_ups;
+        gave_up = true;
+        if (!halted_) {
+            slot.cancel_gave_up = true;
+            return gave_up;
+        }
+        // A kill keeps cancelling until the venue confirms (the connection may come back): said
+        // once, then less often.
+        slot.cancel_overdue = true;
+    }
+    // Sent again in its own name: a cancel-all that missed it is no longer relied upon.
+    slot.cancel_via_all = false;
+    ++counters_.cancel_retries;
+    send_cancel(slot, now);
+    if (slot.cancel_overdue) {
+        slot.next_cancel_ts = now + overdue_cancel_factor * cancel_retry_ns_;
     }
     return gave_up;
 }

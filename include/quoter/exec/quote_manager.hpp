@@ -381,6 +381,9 @@ private:
     }
     /// retry_cancels() once some slot has work.
     [[nodiscard]] std::size_t retry_pending_cancels(core::timestamp_ns now) noexcept;
+    /// retry_pending_cancels() for a slot with cancel work: cancels again when due; true when
+    /// it gave up on the order (said once per order).
+    [[nodiscard]] bool retry_cancel(slot_state& slot, core::timestamp_ns now) noexcept;
     void reset_cancel_budget(slot_state& slot) noexcept;
     /// Derives the kept gaps of the slot's order on the first call for it.
     [[nodiscard]] bool needs_replace(slot_state& slot, core::timestamp_ns now) const noexcept;
