@@ -452,39 +452,49 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     }
     const std::size_t index = id & 0xffU;
-    if (index < slot_count && slots_[index].incoming.status != order_status::none &&
-        slots_[index].incoming.id == report.client_id) {
-        on_incoming_report(slots_[index], slots_[index].incoming, report);
+    if (index >= slot_count) {
+        on_untracked_report(report, false);
         return;
     }
-    slot_state* const slot = index < slot_count ? &slots_[index] : nullptr;
-    if (slot == nullptr || slot->order.status == order_status::none ||
-        slot->order.id != report.client_id) {
-        if (on_orphan_report(report)) {
-            return;
-        }
-        if (report.kind == exec_kind::ack && index < slot_count) {
-            // One of this manager's orders it no longer tracks, yet the venue holds it: taken
-            // after it was reported never taken (a late placement of unknown outcome, or one a
-            // reconciliation found listed, however long after). A gateway reports an order's ack
-            // once, before its end, so no other ack comes this way. Nothing would manage it:
-            // cancelled, and again until a report says it is gone.
-            ++counters_.orphans_cancelled;
-            if (orphan_count_ < orphans_.size()) {
-                orphan_order& orphan = orphans_[orphan_count_++];
-                orphan.id = report.client_id;
-                cancel_orphan(orphan, report.local_ts);
-            } else {
-                (void)gateway_.cancel(config_.symbol, report.client_id, report.local_ts);
-            }
-            return;
-        }
-        // Normal after a race: the cancel reached the venue after the order was done.
-        ++(report.kind == exec_kind::cancel_reject ? counters_.cancel_rejects
-                                                   : counters_.stale_reports);
+    slot_state& slot = slots_[index];
+    if (replacing(slot) && slot.incoming.id == report.client_id) {
+        on_incoming_report(slot, slot.incoming, report);
         return;
     }
-    working_order& order = slot->order;
+    if (slot.order.status == order_status::none || slot.order.id != report.client_id) {
+        on_untracked_report(report, true);
+        return;
+    }
+    on_slot_report(slot, report);
+}
+
+void quote_manager::on_untracked_report(const exec_report& report, bool of_a_slot) noexcept {
+    if (on_orphan_report(report)) {
+        return;
+    }
+    if (report.kind == exec_kind::ack && of_a_slot) {
+        // One of this manager's orders it no longer tracks, yet the venue holds it: taken after
+        // it was reported never taken (a late placement of unknown outcome, or one a
+        // reconciliation found listed, however long after). A gateway reports an order's ack
+        // once, before its end, so no other ack comes this way. Nothing would manage it:
+        // cancelled, and again until a report says it is gone.
+        ++counters_.orphans_cancelled;
+        if (orphan_count_ < orphans_.size()) {
+            orphan_order& orphan = orphans_[orphan_count_++];
+            orphan.id = report.client_id;
+            cancel_orphan(orphan, report.local_ts);
+        } else {
+            (void)gateway_.cancel(config_.symbol, report.client_id, report.local_ts);
+        }
+        return;
+    }
+    // Normal after a race: the cancel reached the venue after the order was done.
+    ++(report.kind == exec_kind::cancel_reject ? counters_.cancel_rejects
+                                               : counters_.stale_reports);
+}
+
+void quote_manager::on_slot_report(slot_state& slot, const exec_report& report) noexcept {
+    working_order& order = slot.order;
     const core::timestamp_ns now = report.local_ts;
     switch (report.kind) {
     case exec_kind::unknown:
@@ -492,36 +502,36 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     case exec_kind::ack:
         on_ack(order, now);
-        if (slot->cancel_via_all) {
+        if (slot.cancel_via_all) {
             // The cancel-all may have reached the venue before this order did.
-            slot->cancel_via_all = false;
-            slot->next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
+            slot.cancel_via_all = false;
+            slot.next_cancel_ts = std::numeric_limits<core::timestamp_ns>::min();
             order.cancel_pending = false;
-            send_cancel(*slot, now);
-        } else if (!order.cancel_pending && (halted_ || !slot->desired.active())) {
-            send_cancel(*slot, now);
+            send_cancel(slot, now);
+        } else if (!order.cancel_pending && (halted_ || !slot.desired.active())) {
+            send_cancel(slot, now);
         }
-        if (slot->kept_price_gap == gap_unknown) {
+        if (slot.kept_price_gap == gap_unknown) {
             // Taken, so update() will look at it: derived now, keeps() can answer at once.
-            derive_kept_gaps(*slot);
+            derive_kept_gaps(slot);
         }
         return;
     case exec_kind::reject:
         // No immediate retry: the next update re-quotes, throttled by refresh_ms.
         on_reject(order, report);
-        (void)promote_incoming(*slot, now);
+        (void)promote_incoming(slot, now);
         return;
     case exec_kind::partial_fill:
     case exec_kind::fill:
         if (on_fill(order, report)) {
-            (void)promote_incoming(*slot, now);
+            (void)promote_incoming(slot, now);
         }
         return;
     case exec_kind::cancelled:
         ++counters_.cancelled;
         order = working_order{};
-        if (!promote_incoming(*slot, now)) {
-            try_place(*slot, now);
+        if (!promote_incoming(slot, now)) {
+            try_place(slot, now);
         }
         return;
     case exec_kind::cancel_reject:
@@ -530,11 +540,11 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         // an order that must go is cancelled again by retry_cancels().
         ++counters_.cancel_rejects;
         order.cancel_pending = false;
-        slot->cancel_via_all = false;
-        if (report.reason == reject_reason::held_back && slot->cancel_attempts > 0) {
+        slot.cancel_via_all = false;
+        if (report.reason == reject_reason::held_back && slot.cancel_attempts > 0) {
             // Held back by the gateway's limiter, it never reached the venue: not an attempt
             // that failed, so it does not spend the budget that gives up on a cancel.
-            --slot->cancel_attempts;
+            --slot.cancel_attempts;
         }
         return;
     }

@@ -419,6 +419,11 @@ private:
         return slot.incoming.status != order_status::none;
     }
     void send_replace(slot_state& slot, core::timestamp_ns now) noexcept;
+    /// A report of the order a slot holds.
+    void on_slot_report(slot_state& slot, const exec_report& report) noexcept;
+    /// A report of this manager for no order it holds (of_a_slot: its id names a slot): an
+    /// orphan's, a stale one, or the ack of an order taken after it was reported never taken.
+    void on_untracked_report(const exec_report& report, bool of_a_slot) noexcept;
     /// A report of a slot's incoming replacement.
     void on_incoming_report(slot_state& slot, working_order& order,
                             const exec_report& report) noexcept;
