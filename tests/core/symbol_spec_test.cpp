@@ -191,19 +191,24 @@ std::int64_t reference_grid(const symbol_spec& spec, double value, bool price_gr
     return point(k) == value ? k : k + 1;
 }
 
+/// xorshift64: a fixed stream of test values from a seed.
+struct xorshift64 {
+    std::uint64_t state;
+    std::uint64_t operator()() noexcept {
+        state ^= state << 13U;
+        state ^= state >> 7U;
+        state ^= state << 17U;
+        return state;
+    }
+};
+
 } // namespace
 
 TEST_CASE("roundings agree with the exact grid search on and off the grid",
           "[symbol_spec][rounding]") {
     const std::array specs{btcusdt(), make_spec("0.05", "10", ""), make_spec("0.1", "0.001", ""),
                            make_spec("0.00001", "1", "")};
-    std::uint64_t state = 88172645463325252ULL; // xorshift64
-    const auto next = [&] {
-        state ^= state << 13U;
-        state ^= state >> 7U;
-        state ^= state << 17U;
-        return state;
-    };
+    xorshift64 next{88172645463325252ULL};
     for (const symbol_spec& spec : specs) {
         for (int i = 0; i < 20'000; ++i) {
             const double magnitude = std::pow(10.0, static_cast<double>(next() % 9) - 3.0);
@@ -232,13 +237,7 @@ TEST_CASE("a quote's two sides round together as they round apart", "[symbol_spe
                          0x1p50,
                          std::numeric_limits<double>::infinity(),
                          std::numeric_limits<double>::quiet_NaN()};
-    std::uint64_t state = 2463534242ULL; // xorshift64
-    const auto next = [&] {
-        state ^= state << 13U;
-        state ^= state >> 7U;
-        state ^= state << 17U;
-        return state;
-    };
+    xorshift64 next{2463534242ULL};
     for (const symbol_spec& spec : specs) {
         const auto value = [&](int i) {
             if (i % 17 == 0) {
