@@ -355,6 +355,7 @@ private:
         /// until that order is done.
         working_order incoming;
     };
+    static_assert(sizeof(slot_state) == 256, "a slot is four whole cache lines");
 
     void manage(slot_state& slot, core::timestamp_ns now) noexcept;
     /// True when manage() would leave the slot as it is at `now` (false tells nothing): it holds
