@@ -385,13 +385,11 @@ TEST_CASE("paper session: a kill survives kill -9 and a restart; a second engine
 TEST_CASE("paper session: a kill restored from the state file flattens the restored position "
           "with what its flatten budget has left",
           "[app][venue][ops][state]") {
-    std::uint32_t spent = 0;
-    std::string position_after = "position BTCUSDT 0 ";
-    SECTION("nothing spent: the position is flattened on the simulated exchange") {}
-    SECTION("the whole budget spent before the restart: no flatten order, the position stays") {
-        spent = 4;
-        position_after = "position BTCUSDT 300 ";
-    }
+    // Nothing spent: the position is flattened on the simulated exchange. The whole budget
+    // spent before the restart: no flatten order, the position stays.
+    const auto [spent, position_after] = GENERATE(table<std::uint32_t, std::string>(
+        {{0, "position BTCUSDT 0 "}, {4, "position BTCUSDT 300 "}}));
+    INFO("flatten attempts spent before the restart: " << spent);
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "26"});
     quoter::test::temp_dir tmp("app-ops");
     const fs::path state_dir = tmp.path() / "state";

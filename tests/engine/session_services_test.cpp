@@ -246,17 +246,11 @@ TEST_CASE("session_services: a restored kill's flattening goes on with the attem
     core_loop_config base;
     base.risk.triggers.flatten_on_kill = true;
     base.risk.triggers.flatten_max_attempts = 4;
-    std::uint32_t spent = 0;
-    std::uint64_t orders = 0;
-    std::int64_t position_left = 0;
-    SECTION("the whole budget spent before the restart: no order, the position stays") {
-        spent = 4;
-        position_left = 300;
-    }
-    SECTION("three of four spent: one more order, which flattens") {
-        spent = 3;
-        orders = 1;
-    }
+    // The whole budget spent before the restart: no order, the position stays. Three of four
+    // spent: one more order, which flattens.
+    const auto [spent, orders, position_left] =
+        GENERATE(table<std::uint32_t, std::uint64_t, std::int64_t>({{4, 0, 300}, {3, 1, 0}}));
+    INFO("flatten attempts spent before the restart: " << spent);
     const state_directory dir;
     ops::engine_state latched = saved_state("BTCUSDT", 300, 700, 0);
     latched.kill_latched = true;
