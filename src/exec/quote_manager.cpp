@@ -251,6 +251,20 @@ void quote_manager::on_reject(working_order& order, const exec_report& report) n
         ++counters_.post_only_rejects;
     }
     order = working_order{};
+    if (report.reason == reject_reason::risk_refused) {
+        hold_new_orders(report.local_ts);
+    }
+}
+
+void quote_manager::hold_new_orders(core::timestamp_ns now) noexcept {
+    const core::timestamp_ns until = gateway_.new_orders_held_until();
+    if (until <= now) {
+        return; // refused for something else: the next update asks again
+    }
+    if (new_orders_held_until_ <= now) {
+        ++counters_.rate_holds;
+    }
+    new_orders_held_until_ = std::max(new_orders_held_until_, until);
 }
 
 bool quote_manager::on_fill(working_order& order, const exec_report& report) noexcept {
@@ -274,7 +288,8 @@ bool quote_manager::on_fill(working_order& order, const exec_report& report) noe
 }
 
 void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept {
-    if (halted_ || awaiting_update_ || !slot.desired.active() || !may_send(slot, now)) {
+    if (halted_ || awaiting_update_ || !slot.desired.active() || !may_send(slot, now) ||
+        now < new_orders_held_until_) {
         return;
     }
     const std::size_t index = slot_index(slot.side, slot.level);
@@ -650,7 +665,8 @@ std::size_t quote_manager::rehearse(const desired_quotes& desired, core::timesta
             if (halted_) {
                 action = slot_action::wait;
             } else if (slot.order.status == order_status::none) {
-                action = may_send(slot, now) ? slot_action::place : slot_action::wait;
+                action = may_send(slot, now) && now >= new_orders_held_until_ ? slot_action::place
+                                                                              : slot_action::wait;
             } else if (slot.order.cancel_pending || replacing(slot)) {
                 action = slot_action::wait;
             } else if (needs_replace(slot, now)) {

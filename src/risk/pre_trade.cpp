@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 
 namespace quoter::risk {
 namespace {
@@ -361,6 +362,21 @@ std::optional<rate_window> rate_window_from(std::string_view name) noexcept {
         }
     }
     return std::nullopt;
+}
+
+core::timestamp_ns pre_trade_checker::new_orders_admitted_at() const noexcept {
+    // check() lets an order through while each window, with it, stays within its limit: while
+    // it counts at most limit - 1.
+    core::timestamp_ns at = std::numeric_limits<core::timestamp_ns>::min();
+    const auto room = [&](const auto& window, std::uint64_t limit) {
+        if (limit != 0) {
+            at = std::max(at, window.earliest_count_at_most(limit - 1));
+        }
+    };
+    room(orders_per_s_, limits_.max_new_orders_per_s);
+    room(orders_per_min_, limits_.max_new_orders_per_min);
+    room(orders_per_day_, limits_.max_orders_per_day);
+    return at;
 }
 
 rate_memory pre_trade_checker::remembered_rates() const noexcept {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <deque>
+#include <limits>
 #include <random>
 #include <utility>
 #include <vector>
@@ -99,5 +100,34 @@ TEST_CASE("a window counter's buckets, replayed into a fresh counter, count and 
     for (const timestamp_ns t : {5 * ns_per_s, 6 * ns_per_s + 1, 7 * ns_per_s, 9 * ns_per_s,
                                  20 * ns_per_s}) {
         CHECK(restored.count(t) == counter.count(t));
+    }
+}
+
+TEST_CASE("earliest_count_at_most is the first time the count falls to n without adds",
+          "[window_counter]") {
+    // Random histories; the answer is checked against count() itself on copies of the counter:
+    // above n just before the answer, at most n from it on.
+    std::mt19937_64 rng(11);
+    for (int history = 0; history < 200; ++history) {
+        window_counter<6> counter(600 * ns_per_ms); // 100 ms buckets, 7 kept
+        timestamp_ns now = 0;
+        const int events = static_cast<int>(rng() % 40);
+        for (int i = 0; i < events; ++i) {
+            now += static_cast<timestamp_ns>(rng() % (150 * ns_per_ms));
+            counter.add(now, 1 + static_cast<std::uint32_t>(rng() % 3));
+        }
+        const std::uint64_t total = counter.count(now);
+        for (std::uint64_t n = 0; n <= total + 1; ++n) {
+            const timestamp_ns at = counter.earliest_count_at_most(n);
+            if (total <= n) {
+                CHECK(at == std::numeric_limits<timestamp_ns>::min());
+                continue;
+            }
+            REQUIRE(at > now);
+            window_counter<6> before = counter;
+            window_counter<6> from = counter;
+            CHECK(before.count(at - 1) > n);
+            CHECK(from.count(at) <= n);
+        }
     }
 }

@@ -130,6 +130,24 @@ TEST_CASE("risk-refused orders are counted as refused, never as sent", "[engine]
     CHECK(f.loop.quotes().counters().orders_sent == sent + f.loop.gate().risk_rejects());
 }
 
+TEST_CASE("a quote refused by the day's order limit is asked for once, then held while aged "
+          "orders still go",
+          "[engine][counting]") {
+    core_loop_config cfg;
+    cfg.risk.limits.max_orders_per_day = 6;
+    cfg.quotes.max_order_age_ms = 20; // every order is replaced soon: the limit binds at once
+    fixture f(cfg);
+    const core::timestamp_ns end = f.run_books(1'000 * ms, 200);
+    CHECK(f.loop.gate().orders_passed() == 6);
+    // One refusal a side when the limit was reached, not one every refresh for two seconds.
+    CHECK(f.loop.gate().risk_rejects(risk::reject_reason::orders_per_day) <= 2);
+    CHECK(f.loop.quotes().counters().rate_holds == 1);
+    CHECK(f.loop.gate().new_orders_held_until() > end);
+    // Holding new orders never keeps an old one: the aged orders were cancelled all the same.
+    f.exchange.advance_to(end + 100 * ms);
+    CHECK(f.exchange.open_order_count() == 0);
+}
+
 TEST_CASE("a trade print through the queue fills the bid and the PnL identity holds", "[engine]") {
     fixture f;
     core::timestamp_ns t = f.run_books(1'000 * ms, 10);

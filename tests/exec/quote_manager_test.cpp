@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <random>
 #include <unordered_map>
@@ -1074,4 +1075,101 @@ TEST_CASE("recent_trade_ids remembers the last capacity ids", "[quote_manager][u
     CHECK_FALSE(ids.seen_before(1'000)); // pushes 0 out
     CHECK_FALSE(ids.seen_before(0));
     CHECK(ids.seen_before(1'000));
+}
+
+namespace {
+
+/// A gateway whose own order-rate limits have no room before `room_at`: it refuses every new
+/// order before then (risk_refused, delivered on the next poll) and acknowledges the others.
+/// With `tells_when` false it refuses the same way but does not say until when.
+struct rate_limited_gateway final : order_gateway {
+    void set_report_sink(exec_report_sink* s) noexcept override { sink = s; }
+    gateway_error submit(const order_request& request, core::timestamp_ns now) noexcept override {
+        submit_times.push_back(now);
+        exec_report& report = queued.emplace_back();
+        report.client_id = request.id;
+        report.symbol = request.symbol;
+        report.side = request.side;
+        report.level = request.level;
+        report.price = request.price;
+        if (now < room_at) {
+            report.kind = exec_kind::reject;
+            report.reason = reject_reason::risk_refused;
+        } else {
+            report.kind = exec_kind::ack;
+            report.leaves_qty = request.qty;
+        }
+        return gateway_error::none;
+    }
+    gateway_error cancel(std::uint32_t, client_order_id, core::timestamp_ns) noexcept override {
+        return gateway_error::none;
+    }
+    gateway_error cancel_all(std::uint32_t, core::timestamp_ns) noexcept override {
+        return gateway_error::none;
+    }
+    std::size_t poll(core::timestamp_ns now) noexcept override {
+        std::vector<exec_report> due;
+        due.swap(queued);
+        for (exec_report& report : due) {
+            report.exchange_ts = now;
+            report.local_ts = now;
+            sink->on_exec_report(report);
+        }
+        return due.size();
+    }
+    core::timestamp_ns new_orders_held_until() const noexcept override {
+        return tells_when ? room_at : std::numeric_limits<core::timestamp_ns>::min();
+    }
+
+    core::timestamp_ns room_at = 0;
+    bool tells_when = true;
+    exec_report_sink* sink = nullptr;
+    std::vector<exec_report> queued;
+    std::vector<core::timestamp_ns> submit_times;
+};
+
+/// Updates every millisecond from 0 to 80 ms, the gateway polled after each.
+void quote_every_ms(quote_manager& manager, rate_limited_gateway& gateway) {
+    for (core::timestamp_ns t = 0; t <= 80 * ms; t += ms) {
+        manager.update(quotes(99'980, 100'020), t);
+        (void)gateway.poll(t);
+    }
+}
+
+} // namespace
+
+TEST_CASE("new orders the gateway's rate limits refused wait until they have room, then go at "
+          "once",
+          "[quote_manager][rate_limits]") {
+    quote_manager_config config = test_manager_config();
+    config.refresh_ms = 0; // only the hold keeps the manager from asking on every update
+    rate_limited_gateway gateway;
+    gateway.room_at = 50 * ms + 500 * us;
+    quote_manager manager(config, gateway);
+    gateway.set_report_sink(&manager);
+    quote_every_ms(manager, gateway);
+    // Both sides refused at 0; nothing asked until the room came; both placed at the first
+    // update from then on.
+    CHECK(gateway.submit_times == std::vector<core::timestamp_ns>{0, 0, 51 * ms, 51 * ms});
+    CHECK(manager.counters().rate_holds == 1);
+    CHECK(manager.counters().rejects == 2);
+    CHECK(manager.order(side::buy, 0).status == order_status::acked);
+    CHECK(manager.order(side::sell, 0).status == order_status::acked);
+}
+
+TEST_CASE("a refusal that names no time is asked again on the next update",
+          "[quote_manager][rate_limits]") {
+    quote_manager_config config = test_manager_config();
+    config.refresh_ms = 0;
+    rate_limited_gateway gateway;
+    gateway.room_at = 50 * ms + 500 * us;
+    gateway.tells_when = false;
+    quote_manager manager(config, gateway);
+    gateway.set_report_sink(&manager);
+    quote_every_ms(manager, gateway);
+    // Two refused orders an update from 0 to 50 ms, then the two placed at 51 ms.
+    CHECK(gateway.submit_times.size() == 2 * 51 + 2);
+    CHECK(manager.counters().rate_holds == 0);
+    CHECK(manager.counters().rejects == 2 * 51);
+    CHECK(manager.order(side::buy, 0).status == order_status::acked);
 }

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <optional>
+#include <random>
 
 using namespace quoter;
 using namespace quoter::risk;
@@ -446,6 +447,53 @@ TEST_CASE("refused orders do not consume rate budget", "[pre_trade]") {
         REQUIRE(f.check(buy(1000, 1)) == reject_reason::none);
     }
     CHECK(f.check(buy(1000, 1)) == reject_reason::new_orders_per_s);
+}
+
+TEST_CASE("new_orders_admitted_at is when the order-rate windows let the next order through",
+          "[pre_trade]") {
+    risk_limits l = generous();
+    l.max_new_orders_per_s = 3;
+    l.max_new_orders_per_min = 10;
+    l.max_orders_per_day = 25;
+    fixture f(l);
+    const auto is_rate_refusal = [](reject_reason r) {
+        return r == reject_reason::new_orders_per_s || r == reject_reason::new_orders_per_min ||
+               r == reject_reason::orders_per_day;
+    };
+    std::mt19937_64 rng(5);
+    core::timestamp_ns t = start;
+    int refused = 0;
+    int admitted_probes = 0;
+    for (int i = 0; i < 4'000; ++i) {
+        // Mostly quick retries, now and then minutes or hours later: every window binds in turn.
+        const std::uint64_t pick = rng() % 100;
+        t += pick < 90   ? static_cast<core::timestamp_ns>(rng() % (300 * core::ns_per_ms))
+             : pick < 98 ? static_cast<core::timestamp_ns>(rng() % (120 * ns_per_s))
+                         : static_cast<core::timestamp_ns>(rng() % (30'000 * ns_per_s));
+        const core::timestamp_ns at = f.checker.new_orders_admitted_at();
+        if (at > t) {
+            // Refused at every time before it, and admitted from it on (probed on copies).
+            pre_trade_checker just_before = f.checker;
+            REQUIRE(is_rate_refusal(
+                just_before.check(f.spec, buy(1000, 1), mid_1000(), flat_account(), at - 1)));
+            pre_trade_checker from = f.checker;
+            REQUIRE(from.check(f.spec, buy(1000, 1), mid_1000(), flat_account(), at) ==
+                    reject_reason::none);
+            ++admitted_probes;
+        }
+        const reject_reason r = f.check(buy(1000, 1), mid_1000(), flat_account(), t);
+        if (t < at) {
+            REQUIRE(is_rate_refusal(r));
+            ++refused;
+        } else {
+            REQUIRE(r == reject_reason::none);
+        }
+    }
+    CHECK(refused > 100);
+    CHECK(admitted_probes > 100);
+    CHECK(f.checker.rejections(reject_reason::orders_per_day) > 0);
+    CHECK(f.checker.rejections(reject_reason::new_orders_per_min) > 0);
+    CHECK(f.checker.rejections(reject_reason::new_orders_per_s) > 0);
 }
 
 TEST_CASE("rate windows remembered and restored: a restart keeps the day's order count",

@@ -69,6 +69,26 @@ public:
         return total_ == 0 ? std::numeric_limits<core::timestamp_ns>::max() : next_start_;
     }
 
+    /// Earliest time at which count() is at most n without an add(): now's state, its oldest
+    /// buckets leaving the window in turn. The count never rises without an add(), so before
+    /// this time it stays above n. The minimum timestamp when it is at most n already.
+    [[nodiscard]] constexpr core::timestamp_ns
+    earliest_count_at_most(std::uint64_t n) const noexcept {
+        if (total_ <= n) {
+            return std::numeric_limits<core::timestamp_ns>::min();
+        }
+        std::uint64_t left = total_;
+        // advance() drops the slot after head_ at next_start_, the one after it a width later,
+        // and so on around the ring; head_'s own slot goes last.
+        for (std::size_t k = 0; k < slot_count; ++k) {
+            left -= slots_[(head_ + 1 + k) % slot_count];
+            if (left <= n) {
+                return next_start_ + static_cast<core::duration_ns>(k) * width_;
+            }
+        }
+        return next_start_ + static_cast<core::duration_ns>(slot_count - 1) * width_;
+    }
+
     /// Calls f(bucket_start, events) for every bucket holding events, oldest first: what a
     /// restart must remember. add(bucket_start, events) for each, in this order, on a fresh
     /// counter of the same window puts every event back in its bucket (buckets are aligned to

@@ -205,6 +205,10 @@ public:
     [[nodiscard]] bool replaces_in_one_request() const noexcept override {
         return inner_.replaces_in_one_request();
     }
+    /// When the pre-trade order-rate windows (orders per second, minute, day) have room again.
+    [[nodiscard]] core::timestamp_ns new_orders_held_until() const noexcept override {
+        return risk_.checker().new_orders_admitted_at();
+    }
     /// The new order passes the checks (the old one counted as working), then both go out in
     /// one request; refused: the old order is cancelled alone (see above).
     [[nodiscard]] exec::gateway_error replace(std::uint32_t symbol, exec::client_order_id old_id,

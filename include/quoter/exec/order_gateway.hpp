@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace quoter::exec {
 
@@ -87,6 +88,14 @@ public:
         (void)symbol;
         (void)old_id;
         return rehearse_submit(request, now);
+    }
+
+    /// After a reject of this gateway's own (reject_reason::risk_refused): the earliest time a
+    /// new order could pass its order-rate limits, if none passes before; every submit() before
+    /// then would be refused again. The minimum timestamp (the default) when nothing says so.
+    /// A caller may hold its new orders until then instead of sending them to be refused.
+    [[nodiscard]] virtual core::timestamp_ns new_orders_held_until() const noexcept {
+        return std::numeric_limits<core::timestamp_ns>::min();
     }
 
     /// True when replace() sends the cancel of an order and its replacement as one request

@@ -195,8 +195,11 @@ struct quote_counters {
     std::uint64_t gateway_errors = 0;  ///< Requests the gateway refused to send.
     std::uint64_t cancel_retries = 0;  ///< Cancels sent again by retry_cancels().
     std::uint64_t cancel_give_ups = 0; ///< Orders whose cancel budget ran out.
-    std::int64_t filled_lots = 0;      ///< Traded quantity, both sides.
-    std::int64_t fee_units = 0;        ///< Fees paid, notional units (negative: net rebate).
+    /// Times the gateway's order-rate limits refused a new order and new orders were held back
+    /// until they have room again (order_gateway::new_orders_held_until).
+    std::uint64_t rate_holds = 0;
+    std::int64_t filled_lots = 0; ///< Traded quantity, both sides.
+    std::int64_t fee_units = 0;   ///< Fees paid, notional units (negative: net rebate).
 
     /// Cancels per fill report; with no fill, the cancel count itself.
     [[nodiscard]] double cancel_to_trade_ratio() const noexcept {
@@ -411,6 +414,8 @@ private:
     /// true when the order is done (filled in full).
     void on_reject(working_order& order, const exec_report& report) noexcept;
     [[nodiscard]] bool on_fill(working_order& order, const exec_report& report) noexcept;
+    /// After a refusal of the gateway's own: new orders wait while its rate limits have no room.
+    void hold_new_orders(core::timestamp_ns now) noexcept;
     /// The order that carries the slot's desired quote under `id`.
     [[nodiscard]] order_request request_for(const slot_state& slot,
                                             client_order_id id) const noexcept;
@@ -447,6 +452,10 @@ private:
     /// which never places an order that must go).
     bool cancel_work_possible_ = false;
     quote_counters counters_;
+    /// No new order before this time: the gateway's order-rate limits would refuse it. Placing
+    /// anyway only collects a refusal an update, each running every pre-trade check and leaving
+    /// a rejection record; replacements still go (their cancel half must).
+    core::timestamp_ns new_orders_held_until_ = std::numeric_limits<core::timestamp_ns>::min();
     /// Orders of this manager the venue took after they were rejected (see orphans_cancelled):
     /// cancelled again every cancel_retry_ms until a report says they are gone.
     struct orphan_order {

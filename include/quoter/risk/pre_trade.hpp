@@ -272,6 +272,12 @@ public:
     /// Cancels per fill over the ratio window (0 below cancel_trade_min_cancels cancels).
     [[nodiscard]] double cancel_trade_ratio(core::timestamp_ns now) noexcept;
 
+    /// Earliest time at which max_new_orders_per_s, _per_min and max_orders_per_day would all
+    /// let one more order through, if no order passes before: every check() before it refuses a
+    /// new order. The minimum timestamp when they would now. What holds a caller's new orders
+    /// back instead of asking on every update (quote_manager), never later than needed.
+    [[nodiscard]] core::timestamp_ns new_orders_admitted_at() const noexcept;
+
     /// The rate windows' buckets, for the state file.
     [[nodiscard]] rate_memory remembered_rates() const noexcept;
     /// Puts back what remembered_rates() gave before a restart. Call before the first order or
