@@ -382,21 +382,13 @@ void core_loop::set_portfolio(portfolio_exposure* exposure, std::size_t slot) no
 
 void core_loop::desired_from(const strategy::quote_set& set, std::size_t levels,
                              exec::desired_quotes& out) noexcept {
-    const std::size_t count = std::min<std::size_t>(set.level_count, levels);
+    // A side the set leaves out, and every level past its level_count, is all zero (see
+    // strategy::quote_set): each side goes over as it is, an empty one as the empty quote.
+    static_assert(exec::max_quote_levels <= strategy::max_quote_levels);
     for (std::size_t i = 0; i < levels; ++i) {
-        exec::side_quote bid{};
-        exec::side_quote ask{};
-        if (i < count) {
-            const core::quote_level& level = set.levels[i];
-            if (level.has_bid()) {
-                bid = {level.bid_price, level.bid_size};
-            }
-            if (level.has_ask()) {
-                ask = {level.ask_price, level.ask_size};
-            }
-        }
-        out.bids[i] = bid;
-        out.asks[i] = ask;
+        const core::quote_level& level = set.levels[i];
+        out.bids[i] = {level.bid_price, level.bid_size};
+        out.asks[i] = {level.ask_price, level.ask_size};
     }
 }
 

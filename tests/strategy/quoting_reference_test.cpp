@@ -211,6 +211,24 @@ void require_same(const quote_set& expected, const quote_set& actual) {
     REQUIRE(a.intensity_estimated == e.intensity_estimated);
 }
 
+/// What quote_set promises its consumers: a side left out, and every level past level_count,
+/// is all zero.
+void require_absent_sides_zero(const quote_set& set) {
+    for (std::size_t i = 0; i < set.levels.size(); ++i) {
+        CAPTURE(i);
+        const core::quote_level& level = set.levels[i];
+        const bool in_use = i < set.level_count;
+        if (!in_use || !level.has_bid()) {
+            REQUIRE(level.bid_price.ticks() == 0);
+            REQUIRE(level.bid_size.lots() == 0);
+        }
+        if (!in_use || !level.has_ask()) {
+            REQUIRE(level.ask_price.ticks() == 0);
+            REQUIRE(level.ask_size.lots() == 0);
+        }
+    }
+}
+
 core::symbol_spec spec_of(const char* tick, const char* step, const char* min_notional) {
     const auto spec = core::symbol_spec::from_text(
         {.name = "TEST", .tick_size = tick, .step_size = step, .min_notional = min_notional});
@@ -347,6 +365,7 @@ TEST_CASE("compute_quotes equals its reference bit for bit", "[strategy][quoting
             reference_quotes(in, config, spec, expected_kept);
             compute_quotes(in, plan, actual_kept);
             require_same(expected_kept, actual_kept);
+            require_absent_sides_zero(actual_kept);
             require_same(expected_kept, compute_quotes(in, config, spec));
         }
     }
@@ -372,6 +391,7 @@ TEST_CASE("quoting_strategy quotes what the reference computes from its input",
                              expected_kept);
             strategy.quote(time, book.inventory, book.equity, actual_kept);
             require_same(expected_kept, actual_kept);
+            require_absent_sides_zero(actual_kept);
         }
     }
 }

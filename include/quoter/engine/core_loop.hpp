@@ -168,8 +168,9 @@ public:
     core_loop(const core_loop&) = delete;
     core_loop& operator=(const core_loop&) = delete;
 
-    /// The quote manager's desired quotes for its first `levels` levels from the strategy's
-    /// quote set (levels the set does not fill, or a side it leaves out, stay empty).
+    /// The quote manager's desired quotes for its first `levels` levels (<= max_quote_levels)
+    /// from the strategy's quote set (levels the set does not fill, or a side it leaves out,
+    /// are empty).
     static void desired_from(const strategy::quote_set& set, std::size_t levels,
                              exec::desired_quotes& out) noexcept;
 

@@ -8,7 +8,7 @@
 //    displayed book;
 //  - deeper levels are at least one tick behind the level before them;
 //  - a side whose size rounds to zero, whose price is not positive, or whose notional is below
-//    the symbol's minimum is absent (size 0).
+//    the symbol's minimum is absent (price and size 0).
 //
 // Everything here is a pure function of its arguments: no allocation, no exceptions, no state;
 // quote_input, quote_set, quote_plan and every type they contain are trivially copyable. A
@@ -103,7 +103,9 @@ struct quote_diagnostics {
 };
 
 struct quote_set {
-    /// levels[0] is the best level; only the first level_count entries are meaningful.
+    /// levels[0] is the best level; the first level_count entries are the quotes. A side a
+    /// level leaves out is all zero (price and size), and so is every level past level_count:
+    /// a consumer may copy the levels' sides as they are.
     std::array<core::quote_level, max_quote_levels> levels{};
     std::uint32_t level_count = 0;
     quote_mode mode = quote_mode::normal;
