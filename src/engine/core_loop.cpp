@@ -141,26 +141,58 @@ void core_loop::on_event(const md::md_event& event, const md::md_depth* depth,
         take_control(now);
     }
     (void)check_sequence(event, now);
-    const bool tradable = event.kind == md::md_event_kind::book && event.book_valid() &&
-                          event.bid_count > 0 && event.ask_count > 0;
-    if (tradable) {
-        // Reports due before this event were received while the previous book was current:
-        // they (and any order they trigger) are handled against it, as they were in time.
-        if (sim_ != nullptr && sim_->next_event_time() < now) {
-            (void)sim_->poll(now - 1);
-        }
-        // Then this event's book, before the reports due at its time are delivered (by the
-        // simulated exchange as it takes the book, or by the gate's poll): an order they
-        // trigger leaves now and meets the current book.
-        const risk::market_view top{event.top.bid.px, event.top.ask.px};
-        if (top.best_bid != market_.best_bid || top.best_ask != market_.best_ask) {
-            market_ = top;
-            account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
-            views_stale_ = true; // the valuation moved with the mark
-        }
-        refresh_views_if_stale();
+    if (event.kind == md::md_event_kind::book && event.book_valid() && event.bid_count > 0 &&
+        event.ask_count > 0) [[likely]] {
+        on_tradable_book(event, depth, now);
+    } else {
+        on_other_event(event, depth, now);
     }
-    feed_exchange(event, depth, now);
+    requote_after_fill(now);
+    risk_.poll(now, oldest_unacked());
+    if (flattener_.state() == exec::flatten_state::working) {
+        work_flatten(now);
+    }
+    retry_cancels(now);
+}
+
+void core_loop::on_tradable_book(const md::md_event& event, const md::md_depth* depth,
+                                 core::timestamp_ns now) noexcept {
+    // Reports due before this event were received while the previous book was current: they
+    // (and any order they trigger) are handled against it, as they were in time.
+    if (sim_ != nullptr && sim_->next_event_time() < now) {
+        (void)sim_->poll(now - 1);
+    }
+    // Then this event's book, before the reports due at its time are delivered (by the
+    // simulated exchange as it takes the book, or by the gate's poll): an order they trigger
+    // leaves now and meets the current book.
+    const risk::market_view top{event.top.bid.px, event.top.ask.px};
+    if (top.best_bid != market_.best_bid || top.best_ask != market_.best_ask) {
+        market_ = top;
+        account_.mark(portfolio::mark_price::mid(market_.best_bid, market_.best_ask));
+        views_stale_ = true; // the valuation moved with the mark
+    }
+    refresh_views_if_stale();
+    if (sim_ != nullptr) {
+        feed_exchange_book(event, depth, now);
+    }
+    (void)gate_.poll(now);
+
+    ++stats_.book_events;
+    risk_.on_market_data(now);
+    sequence_hole_ = false;
+    set_feed_paused(false, now);
+    // The reports just delivered may have moved the working orders.
+    refresh_views_if_stale();
+    risk_.on_account(instrument_.trading_spec, config_.symbol, market_, account_view_, now);
+    strategy_.on_book(now, market_.best_bid, market_.best_ask);
+    requote(now);
+}
+
+void core_loop::on_other_event(const md::md_event& event, const md::md_depth* depth,
+                               core::timestamp_ns now) noexcept {
+    if (sim_ != nullptr) {
+        feed_exchange(event, depth, now);
+    }
     (void)gate_.poll(now);
 
     switch (event.kind) {
@@ -178,32 +210,14 @@ void core_loop::on_event(const md::md_event& event, const md::md_depth* depth,
             strategy_.on_trade(now, event.trade.px);
         }
         break;
-    case md::md_event_kind::book: {
+    case md::md_event_kind::book:
         ++stats_.book_events;
-        if (!tradable) {
-            ++stats_.invalid_books;
-            if (event.state != md::feed_state::synced) {
-                set_feed_paused(true, now);
-            }
-            break;
+        ++stats_.invalid_books;
+        if (event.state != md::feed_state::synced) {
+            set_feed_paused(true, now);
         }
-        risk_.on_market_data(now);
-        sequence_hole_ = false;
-        set_feed_paused(false, now);
-        // The reports just delivered may have moved the working orders.
-        refresh_views_if_stale();
-        risk_.on_account(instrument_.trading_spec, config_.symbol, market_, account_view_, now);
-        strategy_.on_book(now, market_.best_bid, market_.best_ask);
-        requote(now);
         break;
     }
-    }
-    requote_after_fill(now);
-    risk_.poll(now, oldest_unacked());
-    if (flattener_.state() == exec::flatten_state::working) {
-        work_flatten(now);
-    }
-    retry_cancels(now);
 }
 
 void core_loop::requote_after_fill(core::timestamp_ns now) noexcept {
@@ -234,23 +248,23 @@ void core_loop::retry_cancels(core::timestamp_ns now) noexcept {
 
 void core_loop::feed_exchange(const md::md_event& event, const md::md_depth* depth,
                               core::timestamp_ns now) noexcept {
-    if (sim_ == nullptr) {
-        return;
-    }
-    const std::uint32_t symbol = config_.quotes.symbol;
     if (event.kind == md::md_event_kind::trade) {
-        sim_->on_trade(symbol, event.trade.px, to_trading_lots(event.trade.qty),
+        sim_->on_trade(config_.quotes.symbol, event.trade.px, to_trading_lots(event.trade.qty),
                        event.trade.aggressor, now);
         return;
     }
-    if (event.kind != md::md_event_kind::book || !event.book_valid()) {
-        return;
+    if (event.kind == md::md_event_kind::book && event.book_valid()) {
+        feed_exchange_book(event, depth, now);
     }
+}
+
+void core_loop::feed_exchange_book(const md::md_event& event, const md::md_depth* depth,
+                                   core::timestamp_ns now) noexcept {
     // One book lot per trading lot: every size but a negative one (0 in trading lots) converts
     // to itself, so a top of book without one goes to the exchange as it is.
     if (depth == nullptr && lot_ratio_ == 1 && event.top.bid.qty.lots() >= 0 &&
         event.top.ask.qty.lots() >= 0) [[likely]] {
-        sim_->on_book(symbol, {&event.top.bid, event.bid_count != 0 ? 1U : 0U},
+        sim_->on_book(config_.quotes.symbol, {&event.top.bid, event.bid_count != 0 ? 1U : 0U},
                       {&event.top.ask, event.ask_count != 0 ? 1U : 0U}, now);
         return;
     }

@@ -286,10 +286,24 @@ private:
 
     // The steps of every event and poll below are inlined where they are called (always_inline,
     // defined in core_loop.cpp): each is short, and a call frame costs as much as its work.
+    /// on_event() of a valid book with both sides: the loop's common case, which quotes.
+    [[gnu::always_inline]] inline void on_tradable_book(const md::md_event& event,
+                                                        const md::md_depth* depth,
+                                                        core::timestamp_ns now) noexcept;
+    /// on_event() of any other event: a feed state, a trade print, a book the loop cannot
+    /// trade on.
+    [[gnu::always_inline]] inline void on_other_event(const md::md_event& event,
+                                                      const md::md_depth* depth,
+                                                      core::timestamp_ns now) noexcept;
+    /// The event's market data to the simulated exchange (sim_ set).
     [[gnu::always_inline]] inline void feed_exchange(const md::md_event& event,
                                                      const md::md_depth* depth,
                                                      core::timestamp_ns now) noexcept;
-    /// feed_exchange() of a valid book that needs its sizes converted or comes with depth.
+    /// feed_exchange() of a valid book.
+    [[gnu::always_inline]] inline void feed_exchange_book(const md::md_event& event,
+                                                          const md::md_depth* depth,
+                                                          core::timestamp_ns now) noexcept;
+    /// feed_exchange_book() of a book that needs its sizes converted or comes with depth.
     [[gnu::noinline]] void feed_book(const md::md_event& event, const md::md_depth* depth,
                                      core::timestamp_ns now) noexcept;
     /// Brings the views up to the mark and the working orders when either moved since the last
