@@ -38,6 +38,8 @@ inline void quote_levels(const quote_input& in, const quote_plan& plan, quote_se
     const bool symmetric = !common_shape && config.symmetric;
     const bool clamp_to_book = common_shape || config.clamp_to_book;
     const std::uint32_t count = common_shape ? 1 : plan.level_count();
+    // Its spacing is finite at every mid, and the mid is finite here: level 0 at depth zero.
+    const auto top_level_depth = [&] { return common_shape ? 0.0 : plan.top_level_depth(in.mid); };
 
     // Levels are written whole below; those the last output used beyond this one's are cleared.
     const std::uint32_t used_before =
@@ -151,8 +153,7 @@ inline void quote_levels(const quote_input& in, const quote_plan& plan, quote_se
     double size = order_size;
     for (std::uint32_t i = 0; i < count; ++i, size *= config.levels.size_multiplier) {
         const core::qty lots = spec.round_qty_down(size);
-        const double depth =
-            i == 0 ? plan.top_level_depth(in.mid) : spacing * static_cast<double>(i);
+        const double depth = i == 0 ? top_level_depth() : spacing * static_cast<double>(i);
         // Both sides rounded at once (bids down, asks up), whether or not both are quoted.
         const auto [bid_on_grid, ask_on_grid] =
             spec.round_bid_ask(center - half - depth, center + half + depth);

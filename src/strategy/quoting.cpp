@@ -76,7 +76,8 @@ quote_plan::quote_plan(const strategy_config& config, const core::symbol_spec& s
     min_ticks_lots_ = (min_units + units_per_tick_lot - 1) / units_per_tick_lot;
     common_shape_ = config.model == model_kind::linear && level_count_ == 1 &&
                     !has_base_order_size_ && !config.volatility.absolute &&
-                    !config.intensity.use_estimate && !config.symmetric && config.clamp_to_book;
+                    !config.intensity.use_estimate && !config.symmetric && config.clamp_to_book &&
+                    finite_spacing_below_mid_ == infinity;
 }
 
 quote_set compute_quotes(const quote_input& in, const strategy_config& config,

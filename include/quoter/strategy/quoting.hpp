@@ -155,7 +155,8 @@ public:
 
     /// True for the most common config, which compute_quotes() runs with these choices made at
     /// compile time: one level of the linear model, skewed, clamped to the book, the order size
-    /// from equity, the volatility relative, no intensity estimate.
+    /// from equity, the volatility relative, no intensity estimate, a level spacing finite at
+    /// every mid (so level 0 is at depth zero).
     [[nodiscard]] bool common_shape() const noexcept { return common_shape_; }
 
 private:
