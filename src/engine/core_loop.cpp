@@ -54,9 +54,7 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
     lot_ratio_ = extra > 0 ? core::pow10(extra) : 1;
     lot_inverse_ = 1.0 / static_cast<double>(lot_ratio_);
     quote_levels_ = quotes_.config().levels;
-    (void)fanout_.add(&quotes_);
-    (void)fanout_.add(this);
-    gate_.set_report_sink(&fanout_);
+    gate_.set_report_sink(this);
     gate_.set_listener(this);
     day_start_equity_ = account_.equity();
     peak_equity_ = day_start_equity_;
@@ -629,79 +627,35 @@ void core_loop::charge_commission(const exec::exec_report& report,
     }
 }
 
-// Reports, after the quote manager has seen them.
 void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
+    take_gate_report(report);
+}
+
+void core_loop::take_gate_report(const exec::exec_report& report) noexcept {
+    quotes_.on_exec_report(report);
     const core::timestamp_ns at = report.local_ts;
     // The quote manager has just moved its working orders.
     views_stale_ = true;
     orders_stale_ = true;
-    (void)flattener_.on_exec_report(report);
+    if (flattener_.owns(report.client_id)) { // it ignores every other order's report
+        (void)flattener_.on_exec_report(report);
+    }
+    core::timestamp_ns sent = at;
     switch (report.kind) {
     case exec::exec_kind::ack: {
         ++stats_.acks;
         const std::size_t slot = report.client_id.value & 0xffU;
-        const core::timestamp_ns sent = slot < sent_ts_.size() ? sent_ts_[slot] : at;
+        sent = slot < sent_ts_.size() ? sent_ts_[slot] : at;
         risk_.on_ack(sent, at);
         if (exec_listener_ != nullptr) {
             exec_listener_->on_round_trip(at - sent);
         }
-        if (journal_ != nullptr) {
-            journal_->append(at, ops::ack_entry{report.client_id.value, report.exchange_id,
-                                                at - sent, config_.symbol});
-        }
         break;
     }
     case exec::exec_kind::partial_fill:
-    case exec::exec_kind::fill: {
-        ++stats_.fills;
-        for (const std::int64_t word : {at, static_cast<std::int64_t>(report.side),
-                                        report.price.ticks(), report.fill_qty.lots()}) {
-            stats_.fill_digest ^= static_cast<std::uint64_t>(word);
-            stats_.fill_digest *= 1099511628211ULL;
-        }
-        portfolio::fill f;
-        f.time = at;
-        f.side = report.side;
-        f.price = report.price;
-        f.quantity = report.fill_qty;
-        f.role = report.liquidity == exec::liquidity_role::taker ? portfolio::liquidity::taker
-                                                                 : portfolio::liquidity::maker;
-        f.mid = account_.current_mark();
-        charge_commission(report, f);
-        portfolio::fill_result booked;
-        if (booked_fills_.holds(report.venue_time_ms)) {
-            ++stats_.fills_held;
-            booked = account_.count_held(f);
-        } else {
-            const core::qty position = account_.position();
-            const std::int64_t cash = account_.cash_units();
-            const std::int64_t cost = account_.cost_basis_units();
-            const std::int64_t fee_asset = account_.fee_asset_held_e8();
-            booked = account_.apply(f);
-            booked_fills_.record(report.venue_time_ms,
-                                 {.position = account_.position() - position,
-                                  .cash_units = account_.cash_units() - cash,
-                                  .cost_units = account_.cost_basis_units() - cost,
-                                  .fee_asset_e8 = account_.fee_asset_held_e8() - fee_asset});
-        }
-        if (journal_ != nullptr) {
-            journal_->append(
-                at, ops::fill_entry{.client_order_id = report.client_id.value,
-                                    .price = report.price,
-                                    .qty = report.fill_qty,
-                                    .position_after = booked.position,
-                                    .fee = static_cast<double>(booked.fee_units) *
-                                           notional_unit(instrument_.trading_spec),
-                                    .symbol_id = config_.symbol,
-                                    .side = report.side,
-                                    .maker = report.liquidity != exec::liquidity_role::taker});
-        }
-        // The risk views follow the account at once, before anything else can send; the
-        // quote manager places nothing until the loop requotes for the new position.
-        refresh_views();
-        filled_since_quote_ = true;
-        break;
-    }
+    case exec::exec_kind::fill:
+        book_fill(report); // journals it too
+        return;
     case exec::exec_kind::reject:
         if (report.reason != exec::reject_reason::risk_refused) {
             // A request the gateway's limiter held back never reached the venue.
@@ -709,37 +663,107 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
             if (exec_listener_ != nullptr) {
                 exec_listener_->on_venue_reject(report.reason);
             }
-            // The order had an order_intent line: its end is a cancel by the exchange.
-            if (journal_ != nullptr) {
-                journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
-                                                       ops::cancel_cause::exchange,
-                                                       ops::cancel_stage::confirmed});
-            }
         }
         break;
     case exec::exec_kind::cancelled:
         ++stats_.cancels_confirmed;
-        if (journal_ != nullptr) {
-            journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
-                                                   report.reason == exec::reject_reason::expired
-                                                       ? ops::cancel_cause::expired
-                                                       : cause_of(risk_.state()),
-                                                   ops::cancel_stage::confirmed});
-        }
         break;
     case exec::exec_kind::cancel_reject:
         if (exec_listener_ != nullptr) {
             exec_listener_->on_venue_reject(report.reason);
         }
-        if (journal_ != nullptr) {
-            journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
-                                                   ops::cancel_cause::exchange,
-                                                   ops::cancel_stage::rejected});
-        }
         break;
     case exec::exec_kind::unknown:
         break;
     }
+    if (journal_ != nullptr) {
+        journal_report(report, sent);
+    }
+}
+
+void core_loop::journal_report(const exec::exec_report& report, core::timestamp_ns sent) noexcept {
+    const core::timestamp_ns at = report.local_ts;
+    switch (report.kind) {
+    case exec::exec_kind::ack:
+        journal_->append(at, ops::ack_entry{report.client_id.value, report.exchange_id, at - sent,
+                                            config_.symbol});
+        break;
+    case exec::exec_kind::reject:
+        // The order had an order_intent line: its end is a cancel by the exchange.
+        if (report.reason != exec::reject_reason::risk_refused) {
+            journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
+                                                   ops::cancel_cause::exchange,
+                                                   ops::cancel_stage::confirmed});
+        }
+        break;
+    case exec::exec_kind::cancelled:
+        journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
+                                               report.reason == exec::reject_reason::expired
+                                                   ? ops::cancel_cause::expired
+                                                   : cause_of(risk_.state()),
+                                               ops::cancel_stage::confirmed});
+        break;
+    case exec::exec_kind::cancel_reject:
+        journal_->append(at, ops::cancel_entry{report.client_id.value, config_.symbol,
+                                               ops::cancel_cause::exchange,
+                                               ops::cancel_stage::rejected});
+        break;
+    case exec::exec_kind::partial_fill:
+    case exec::exec_kind::fill: // book_fill's
+    case exec::exec_kind::unknown:
+        break;
+    }
+}
+
+void core_loop::book_fill(const exec::exec_report& report) noexcept {
+    const core::timestamp_ns at = report.local_ts;
+    ++stats_.fills;
+    for (const std::int64_t word : {at, static_cast<std::int64_t>(report.side),
+                                    report.price.ticks(), report.fill_qty.lots()}) {
+        stats_.fill_digest ^= static_cast<std::uint64_t>(word);
+        stats_.fill_digest *= 1099511628211ULL;
+    }
+    portfolio::fill f;
+    f.time = at;
+    f.side = report.side;
+    f.price = report.price;
+    f.quantity = report.fill_qty;
+    f.role = report.liquidity == exec::liquidity_role::taker ? portfolio::liquidity::taker
+                                                             : portfolio::liquidity::maker;
+    f.mid = account_.current_mark();
+    charge_commission(report, f);
+    portfolio::fill_result booked;
+    if (booked_fills_.holds(report.venue_time_ms)) {
+        ++stats_.fills_held;
+        booked = account_.count_held(f);
+    } else {
+        const core::qty position = account_.position();
+        const std::int64_t cash = account_.cash_units();
+        const std::int64_t cost = account_.cost_basis_units();
+        const std::int64_t fee_asset = account_.fee_asset_held_e8();
+        booked = account_.apply(f);
+        booked_fills_.record(report.venue_time_ms,
+                             {.position = account_.position() - position,
+                              .cash_units = account_.cash_units() - cash,
+                              .cost_units = account_.cost_basis_units() - cost,
+                              .fee_asset_e8 = account_.fee_asset_held_e8() - fee_asset});
+    }
+    if (journal_ != nullptr) {
+        journal_->append(at,
+                         ops::fill_entry{.client_order_id = report.client_id.value,
+                                         .price = report.price,
+                                         .qty = report.fill_qty,
+                                         .position_after = booked.position,
+                                         .fee = static_cast<double>(booked.fee_units) *
+                                                notional_unit(instrument_.trading_spec),
+                                         .symbol_id = config_.symbol,
+                                         .side = report.side,
+                                         .maker = report.liquidity != exec::liquidity_role::taker});
+    }
+    // The risk views follow the account at once, before anything else can send; the
+    // quote manager places nothing until the loop requotes for the new position.
+    refresh_views();
+    filled_since_quote_ = true;
 }
 
 void core_loop::cancel_all_orders(risk::halt_reason reason) noexcept {

@@ -12,8 +12,9 @@
 //   5. the strategy sees the book (and trades) and computes desired quotes, which drive the
 //      quote manager through the risk gate (exec::order_gateway decorator running
 //      risk_engine::check_order on every new order).
-// Reports fan out to the quote manager, then to the loop itself: account (fills), risk (acks,
-// fills) and the journal when one is attached.
+// Reports pass the risk gate, then reach the quote manager, then the loop itself: account
+// (fills), risk (acks, fills) and the journal when one is attached. The gate's sink is the loop,
+// which hands each report to the quote manager first.
 //
 // Venue holdings: a fill whose venue time (exec_report::venue_time_ms) the holdings adopted from
 // the venue already hold (hold_fills_through) is counted and journaled but moves no position or
@@ -266,8 +267,17 @@ public:
     [[nodiscard]] risk::trading_state state() const noexcept { return risk_.state(); }
 
 private:
-    // exec_report_sink
+    // exec_report_sink: the gate's reports (the venue's, and the gate's refusals).
     void on_exec_report(const exec::exec_report& report) noexcept override;
+    /// A report the gate passed on: the quote manager moves its working orders, then the loop
+    /// follows: risk (acks), account (fills), journal and counts.
+    [[gnu::always_inline]] inline void take_gate_report(const exec::exec_report& report) noexcept;
+    /// take_gate_report() of a fill: books it (and journals it). Out of line, as
+    /// journal_report(), so that the other reports pass without their frames.
+    [[gnu::noinline]] void book_fill(const exec::exec_report& report) noexcept;
+    /// The journal's line of a report other than a fill; sent: an ack's send time.
+    [[gnu::noinline]] void journal_report(const exec::exec_report& report,
+                                          core::timestamp_ns sent) noexcept;
     /// What the venue charged for a fill, put on f (see the source).
     void charge_commission(const exec::exec_report& report, portfolio::fill& f) const noexcept;
     // engine_actions
@@ -355,7 +365,6 @@ private:
     exec::quote_manager quotes_;
     exec::flattener flattener_;
     std::uint32_t restored_flatten_attempts_ = 0;
-    exec::exec_report_fanout fanout_;
 
     risk::market_view market_{};
     risk::account_view account_view_{};
