@@ -631,6 +631,11 @@ void core_loop::on_exec_report(const exec::exec_report& report) noexcept {
     take_gate_report(report);
 }
 
+void core_loop::take_venue_report(const exec::exec_report& report) noexcept {
+    gate_.deliver(report,
+                  [this](const exec::exec_report& admitted) { take_gate_report(admitted); });
+}
+
 void core_loop::take_gate_report(const exec::exec_report& report) noexcept {
     quotes_.on_exec_report(report);
     const core::timestamp_ns at = report.local_ts;

@@ -193,15 +193,6 @@ void risk_gate::write_exposure() noexcept {
     mine.equity = own.equity;
 }
 
-risk_gate::working_order* risk_gate::find(std::uint64_t id) noexcept {
-    for (std::size_t i = 0; i < working_count_; ++i) {
-        if (working_[i].id == id) {
-            return &working_[i];
-        }
-    }
-    return nullptr;
-}
-
 void risk_gate::note_send_error(exec::gateway_error error, core::timestamp_ns now) noexcept {
     // The gateway's own limiter holding a request back is throttling, not a failing venue: it
     // must not count toward the API error storm, or wanting more orders than the limits allow
@@ -334,12 +325,20 @@ exec::gateway_error risk_gate::cancel_all(std::uint32_t symbol, core::timestamp_
 }
 
 void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
+    deliver(report, [this](const exec::exec_report& admitted) {
+        if (sink_ != nullptr) {
+            sink_->on_exec_report(admitted);
+        }
+    });
+}
+
+risk_gate::admission risk_gate::admit_report(const exec::exec_report& report) noexcept {
     if ((report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill) &&
         report.symbol == symbol_id_ && trade_ids_.seen_before(report.trade_id)) [[unlikely]] {
         // The same trade told again (two sources, one not de-duplicated upstream): a position
         // that counted it twice would be judged against the limits wrongly.
         ++duplicate_fills_;
-        return;
+        return {.ended = nullptr, .deliver = false};
     }
     const core::timestamp_ns at = report.local_ts;
     const std::uint64_t id = report.client_id.value;
@@ -377,24 +376,12 @@ void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
     case exec::exec_kind::unknown: // still working: counted until a terminal report
         break;
     }
-    const bool terminal = report.is_terminal();
-    if (terminal && order != nullptr) {
-        set_leaves(*order, 0); // no longer working, even for a replacement sent from the sink
+    const bool ends = report.is_terminal() && order != nullptr;
+    if (ends) {
+        set_leaves(*order, 0); // no longer working, even for a replacement sent from the owner
     }
     publish_exposure();
-    if (sink_ != nullptr) {
-        sink_->on_exec_report(report);
-    }
-    if (terminal && order != nullptr) {
-        // Forgotten: the sink may have added orders behind it, never moved it, unless a report
-        // it caused already did (then it is looked up again).
-        if (order->id != id) {
-            order = find(id);
-        }
-        if (order != nullptr) {
-            *order = working_[--working_count_];
-        }
-    }
+    return {.ended = ends ? order : nullptr, .deliver = true};
 }
 
 std::size_t risk_gate::deliver_refusals(core::timestamp_ns now) noexcept {

@@ -129,83 +129,27 @@ exec::gateway_error run_recorder::cancel_all(std::uint32_t symbol,
 }
 
 void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
-    const bool is_fill =
-        report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill;
-    if (is_fill && keep_.fills) {
-        forward_recording_fill(report);
-        return;
-    }
-    track(report);
-    if (downstream_ != nullptr) {
-        downstream_->on_exec_report(report);
-    }
+    deliver(report, [this](const exec::exec_report& tracked) {
+        if (downstream_ != nullptr) {
+            downstream_->on_exec_report(tracked);
+        }
+    });
 }
 
-void run_recorder::track(const exec::exec_report& report) noexcept {
-    tracked_order& slot = tracked_[report.client_id.value & (slot_count - 1)];
-    tracked_order* const order = slot.id == report.client_id ? &slot : nullptr;
-    const core::timestamp_ns at = report.local_ts;
-    // Order events are recorded before the loop sees the report: its handlers may send the
-    // slot's next order, which must come after this one's end in the log.
-    switch (report.kind) {
-    case exec::exec_kind::ack:
-        if (order != nullptr) {
-            record_order(at, *order, sim::order_event::acknowledged, report.cum_qty);
-        }
-        break;
-    case exec::exec_kind::reject:
-        ++activity_.rejects;
-        if (order != nullptr) {
-            order->live = false;
-            record_order(at, *order, sim::order_event::rejected, core::qty{0});
-        }
-        break;
-    case exec::exec_kind::partial_fill:
-    case exec::exec_kind::fill:
-        if (order != nullptr) {
-            if (!order->filled) {
-                order->filled = true;
-                ++activity_.orders_filled;
-            }
-            order->cum = report.cum_qty;
-            const bool done = report.kind == exec::exec_kind::fill;
-            order->live = !done;
-            record_order(at, *order,
-                         done ? sim::order_event::filled : sim::order_event::partially_filled,
-                         report.cum_qty);
-        }
-        break;
-    case exec::exec_kind::cancelled:
-        ++activity_.cancels;
-        if (order != nullptr) {
-            order->live = false;
-            record_order(at, *order, sim::order_event::cancelled, report.cum_qty);
-        }
-        break;
-    case exec::exec_kind::cancel_reject:
-    case exec::exec_kind::unknown: // the order stays live until a later report resolves it
-        break;
+run_recorder::account_before_fill run_recorder::account_now() const noexcept {
+    if (account_ == nullptr) {
+        return {};
     }
+    return {.realized = account_->realized_pnl(),
+            .fees = account_->fees(),
+            .mid = account_->current_mark()};
 }
 
-void run_recorder::forward_recording_fill(const exec::exec_report& report) noexcept {
-    // What the fill record compares the account with after the loop booked the fill.
-    double realized_before = 0.0;
-    double fees_before = 0.0;
-    portfolio::mark_price mid_before{};
-    if (account_ != nullptr) {
-        realized_before = account_->realized_pnl();
-        fees_before = account_->fees();
-        mid_before = account_->current_mark();
-    }
-    track(report);
-    // The loop books the report; the fill record shows what its account made of it.
-    if (downstream_ != nullptr) {
-        downstream_->on_exec_report(report);
-    }
+void run_recorder::record_fill(const exec::exec_report& report,
+                               const account_before_fill& before) noexcept {
     const core::timestamp_ns at = report.local_ts;
-    const double fill_mid = 0.5 * static_cast<double>(mid_before.half_ticks) * spec_.tick_size();
-    if (mid_before.half_ticks > 0) {
+    const double fill_mid = 0.5 * static_cast<double>(before.mid.half_ticks) * spec_.tick_size();
+    if (before.mid.half_ticks > 0) {
         markouts_.on_fill(at, report.side, spec_.to_double(report.fill_qty), fill_mid);
     }
     fills_.push_back(sim::fill_record{
@@ -217,9 +161,9 @@ void run_recorder::forward_recording_fill(const exec::exec_report& report) noexc
                                                                 : sim::liquidity::maker,
         .price = spec_.to_double(report.price),
         .quantity = spec_.to_double(report.fill_qty),
-        .fee = account_ != nullptr ? account_->fees() - fees_before : 0.0,
+        .fee = account_ != nullptr ? account_->fees() - before.fees : 0.0,
         .mid = fill_mid,
-        .realized_pnl = account_ != nullptr ? account_->realized_pnl() - realized_before : 0.0,
+        .realized_pnl = account_ != nullptr ? account_->realized_pnl() - before.realized : 0.0,
         .inventory_after = account_ != nullptr ? account_->position_base() : 0.0});
 }
 

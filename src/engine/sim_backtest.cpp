@@ -205,7 +205,11 @@ synthetic_run::~synthetic_run() = default;
 
 void synthetic_run::report_router::on_exec_report(const exec::exec_report& report) noexcept {
     if (report.symbol < run_.lanes_.size()) {
-        run_.lanes_[report.symbol]->recorder.report_input().on_exec_report(report);
+        // The lane's loop trades through its recorder, so the recorder hands its reports to the
+        // loop's risk gate: in direct calls here, the same path as report_input() takes.
+        lane& l = *run_.lanes_[report.symbol];
+        l.recorder.deliver(
+            report, [&l](const exec::exec_report& tracked) { l.loop.take_venue_report(tracked); });
     }
 }
 

@@ -1,10 +1,12 @@
 // core_loop on hand-made md_events against the simulated exchange: quoting through the risk
 // gate, refusals, fills by the queue model and the PnL identity, feed-state pause and
 // auto-resume, the control channel's kill, and the journal's record of it; cancels retried until
-// the venue confirms them, requotes after fills, event-sequence holes and lot conversion.
+// the venue confirms them, requotes after fills, event-sequence holes and lot conversion; venue
+// reports handed to the loop directly (take_venue_report) against the gateway's delivery.
 #include "engine_test_support.hpp"
 
 #include "quoter/engine/core_loop.hpp"
+#include "quoter/engine/run_recorder.hpp"
 #include "quoter/exec/sim_exchange.hpp"
 #include "quoter/md/feed_handler.hpp"
 #include "quoter/ops/control.hpp"
@@ -1043,6 +1045,186 @@ TEST_CASE("the journal shows the kill followed by the cancel of every open order
 
 } // namespace
 namespace {
+
+/// A loop trading through a run_recorder in front of the simulated exchange, as the synthetic
+/// run wires it; with `direct`, the exchange's reports are routed to the recorder and the loop
+/// as the synthetic run's router does (run_recorder::deliver, core_loop::take_venue_report),
+/// else they take the gateway's way (the recorder's report sink, the gate, the loop).
+struct recorded_stack final : private exec::exec_report_sink {
+    recorded_stack(const core_loop_config& config, bool direct, ops::journal* journal)
+        : instrument(btcusdt()), specs{instrument.trading_spec}, exchange(config.exchange, specs),
+          recorder(exchange, instrument.trading_spec),
+          loop(config, instrument, recorder, &exchange, journal) {
+        recorder.attach(&loop.account());
+        if (direct) {
+            exchange.set_report_sink(this);
+        }
+    }
+
+    /// A report as if the venue sent it (through the exchange's sink, whichever it is).
+    void tell(const exec::exec_report& report) noexcept {
+        if (routed_) {
+            on_exec_report(report);
+        } else {
+            recorder.report_input().on_exec_report(report);
+        }
+    }
+
+    md::instrument instrument;
+    std::array<core::symbol_spec, 1> specs;
+    exec::sim_exchange exchange;
+    run_recorder recorder;
+    core_loop loop;
+
+private:
+    void on_exec_report(const exec::exec_report& report) noexcept override {
+        routed_ = true;
+        recorder.deliver(
+            report, [this](const exec::exec_report& tracked) { loop.take_venue_report(tracked); });
+    }
+    bool routed_ = false;
+};
+
+TEST_CASE("venue reports handed to the loop directly do what the gateway's delivery does",
+          "[core_loop]") {
+    core_loop_config config;
+    config.quotes.levels = 2;
+    config.strategy.levels.count = 2;
+    config.quotes.max_order_age_ms = 30;          // refreshes: cancels and replacements
+    config.risk.limits.max_new_orders_per_s = 40; // and some refused by the gate
+    const auto journal_path = [](bool direct) {
+        return std::filesystem::temp_directory_path() /
+               ("quoter-report-path-" + std::to_string(::getpid()) + (direct ? "-d" : "-v") +
+                ".jsonl");
+    };
+    const auto open_journal = [&](bool direct) {
+        std::filesystem::remove(journal_path(direct));
+        ops::journal_config jc;
+        jc.path = journal_path(direct).string();
+        jc.fdatasync_interval_ms = -1;
+        auto opened = ops::journal::open(jc);
+        REQUIRE(opened.has_value());
+        return std::move(*opened);
+    };
+    std::unique_ptr<ops::journal> journal_v = open_journal(false);
+    std::unique_ptr<ops::journal> journal_d = open_journal(true);
+    recorded_stack via_gateway(config, false, journal_v.get());
+    recorded_stack direct(config, true, journal_d.get());
+
+    // A walk of the book with sell and buy prints through our quotes now and then.
+    std::mt19937_64 rng(11);
+    std::int64_t mid = bid0;
+    core::timestamp_ns t = 1'000 * ms;
+    exec::exec_report repeated{};
+    for (int i = 0; i < 3'000; ++i, t += 10 * ms) {
+        mid += static_cast<std::int64_t>(rng() % 5) - 2;
+        md::md_event event = book(mid, mid + 10);
+        const std::uint64_t draw = rng() % 16;
+        if (draw == 0 || draw == 1) {
+            // Through our best quote on that side, when there is one.
+            const core::side aggressor = draw == 0 ? core::side::sell : core::side::buy;
+            const core::side ours = draw == 0 ? core::side::buy : core::side::sell;
+            const core::price quoted = via_gateway.loop.quotes().order(ours, 0).price;
+            const std::int64_t through = aggressor == core::side::sell ? -5 : 5;
+            const std::int64_t px = (quoted.ticks() > 0 ? quoted.ticks() : mid) + through;
+            event =
+                trade(px, 20'000'000 + static_cast<std::int64_t>(rng() % 50'000'000), aggressor);
+        }
+        for (recorded_stack* stack : {&via_gateway, &direct}) {
+            stack->loop.on_event(event, t);
+            (void)stack->loop.poll(t + 5 * ms);
+        }
+        if (i == 2'000) {
+            // A fill told again by the venue (the same trade id): dropped by the gate on both.
+            repeated = exec::exec_report{};
+            repeated.kind = exec::exec_kind::partial_fill;
+            repeated.client_id = via_gateway.loop.quotes().order(core::side::buy, 0).id;
+            repeated.side = core::side::buy;
+            repeated.price = core::price{mid};
+            repeated.fill_qty = core::qty{1};
+            repeated.trade_id = 77;
+            repeated.local_ts = t + 5 * ms;
+            for (recorded_stack* stack : {&via_gateway, &direct}) {
+                stack->tell(repeated);
+                stack->tell(repeated);
+            }
+        }
+    }
+    (void)journal_v->drain();
+    (void)journal_d->drain();
+
+    const core_loop& a = via_gateway.loop;
+    const core_loop& b = direct.loop;
+    // What the comparison covers happened: fills, cancels, refusals and a repeated fill.
+    REQUIRE(a.stats().fills > 10);
+    REQUIRE(a.stats().cancels_confirmed > 10);
+    REQUIRE(a.gate().risk_rejects() > 0);
+    REQUIRE(a.gate().duplicate_fills() == 1);
+    CHECK(b.gate().duplicate_fills() == 1);
+
+    CHECK(b.stats().fill_digest == a.stats().fill_digest);
+    CHECK(b.stats().fills == a.stats().fills);
+    CHECK(b.stats().acks == a.stats().acks);
+    CHECK(b.stats().cancels_confirmed == a.stats().cancels_confirmed);
+    CHECK(b.stats().exchange_rejects == a.stats().exchange_rejects);
+    CHECK(b.stats().quote_updates == a.stats().quote_updates);
+    const exec::quote_counters& qa = a.quotes().counters();
+    const exec::quote_counters& qb = b.quotes().counters();
+    CHECK(qb.orders_sent == qa.orders_sent);
+    CHECK(qb.acks == qa.acks);
+    CHECK(qb.rejects == qa.rejects);
+    CHECK(qb.cancels_sent == qa.cancels_sent);
+    CHECK(qb.cancelled == qa.cancelled);
+    CHECK(qb.fills == qa.fills);
+    CHECK(qb.filled_lots == qa.filled_lots);
+    CHECK(b.gate().risk_rejects() == a.gate().risk_rejects());
+    CHECK(b.gate().orders_passed() == a.gate().orders_passed());
+    CHECK(b.gate().working_orders() == a.gate().working_orders());
+    CHECK(b.gate().working_qty(core::side::buy) == a.gate().working_qty(core::side::buy));
+    CHECK(b.gate().working_qty(core::side::sell) == a.gate().working_qty(core::side::sell));
+    CHECK(b.account().position() == a.account().position());
+    CHECK(b.account().cash_units() == a.account().cash_units());
+    CHECK(b.account().equity_units() == a.account().equity_units());
+
+    const run_recorder& ra = via_gateway.recorder;
+    const run_recorder& rb = direct.recorder;
+    CHECK(rb.activity().orders_filled == ra.activity().orders_filled);
+    CHECK(rb.activity().cancels == ra.activity().cancels);
+    CHECK(rb.activity().rejects == ra.activity().rejects);
+    REQUIRE(rb.fills().size() == ra.fills().size());
+    for (std::size_t i = 0; i < ra.fills().size(); ++i) {
+        const sim::fill_record& x = ra.fills()[i];
+        const sim::fill_record& y = rb.fills()[i];
+        CHECK((y.time_ns == x.time_ns && y.order_id == x.order_id && y.price == x.price &&
+               y.quantity == x.quantity && y.fee == x.fee && y.mid == x.mid &&
+               y.realized_pnl == x.realized_pnl && y.inventory_after == x.inventory_after));
+    }
+    REQUIRE(rb.orders().size() == ra.orders().size());
+    for (std::size_t i = 0; i < ra.orders().size(); ++i) {
+        const sim::order_record& x = ra.orders()[i];
+        const sim::order_record& y = rb.orders()[i];
+        CHECK((y.time_ns == x.time_ns && y.order_id == x.order_id && y.event == x.event &&
+               y.filled_quantity == x.filled_quantity));
+    }
+
+    // The journals say the same, line for line (but the wall time of their opening line).
+    journal_v->stop();
+    journal_d->stop();
+    const auto lines = [&](bool is_direct) {
+        std::vector<std::string> out;
+        std::ifstream in(journal_path(is_direct));
+        for (std::string line; std::getline(in, line);) {
+            if (line.find("journal_open") == std::string::npos) {
+                out.push_back(line);
+            }
+        }
+        std::filesystem::remove(journal_path(is_direct));
+        return out;
+    };
+    const std::vector<std::string> journaled = lines(false);
+    CHECK(journaled.size() > 100);
+    CHECK(lines(true) == journaled);
+}
 
 /// The simulated exchange, whose fill reports carry a trade id and are each told twice, as a
 /// venue's report may come from two sources of which one was not de-duplicated upstream.

@@ -14,7 +14,8 @@
 //      risk_engine::check_order on every new order).
 // Reports pass the risk gate, then reach the quote manager, then the loop itself: account
 // (fills), risk (acks, fills) and the journal when one is attached. The gate's sink is the loop,
-// which hands each report to the quote manager first.
+// which hands each report to the quote manager first; a driver that routes the venue's reports
+// itself (the synthetic run) hands them to take_venue_report(), the same path in direct calls.
 //
 // Venue holdings: a fill whose venue time (exec_report::venue_time_ms) the holdings adopted from
 // the venue already hold (hold_fills_through) is counted and journaled but moves no position or
@@ -184,6 +185,11 @@ public:
     void on_event(const md::md_event& event, core::timestamp_ns now) noexcept {
         on_event(event, nullptr, now);
     }
+    /// A report of the venue gateway, handed over directly by a driver that routes the venue's
+    /// reports itself and knows this loop is where they go (synthetic_run's router, through the
+    /// run_recorder the loop trades through): the same as the gateway delivering it to the
+    /// loop's risk gate, in direct calls.
+    void take_venue_report(const exec::exec_report& report) noexcept;
     /// Control commands, time-driven risk checks and due exec reports. Call on every loop
     /// iteration. Returns false once a stop (quit) was requested.
     bool poll(core::timestamp_ns now) noexcept;

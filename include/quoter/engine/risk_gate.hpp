@@ -27,7 +27,9 @@
 // gateway could not send, to risk_engine::on_api_response (the API error storm), before the
 // owner sees the report. Requests the venue gateway's own rate limiter held back (reason
 // held_back, or gateway_error::rate_limited) are throttling, not errors, and are not counted:
-// a strategy that wants more than the limits allow is slowed down, not killed.
+// a strategy that wants more than the limits allow is slowed down, not killed. An owner that is
+// handed the venue's reports by a router of its own takes them through deliver(), the same
+// steps with its handler called directly.
 //
 // Replace in one request. When the venue gateway can (replaces_in_one_request()), replace()
 // runs the new order through the same checks first, with the order it replaces still counted as
@@ -240,6 +242,23 @@ public:
         return reject_count_ == 0 ? inner_.poll(now) : deliver_refusals(now);
     }
 
+    /// A venue report on its way through the gate to `owner` (a callable taking the report)
+    /// instead of the report sink: for the owner that is the gate's sink and is handed the venue
+    /// gateway's reports by a router that knows it (core_loop::take_venue_report). The same as
+    /// the venue gateway calling the gate, which runs this with the sink as owner; inline, so
+    /// that the owner's handler is called directly.
+    template <typename Owner>
+    void deliver(const exec::exec_report& report, Owner&& owner) noexcept {
+        const admission admitted = admit(report);
+        if (!admitted.deliver) [[unlikely]] {
+            return;
+        }
+        owner(report);
+        if (admitted.ended != nullptr) {
+            forget(report.client_id.value, admitted.ended);
+        }
+    }
+
     /// Fill reports of a trade already counted (the same trade id told again), dropped before
     /// the account, the checks and the owner see them.
     [[nodiscard]] std::uint64_t duplicate_fills() const noexcept { return duplicate_fills_; }
@@ -274,6 +293,40 @@ private:
 
     // exec_report_sink: the venue gateway's reports, on their way to the owner's sink.
     void on_exec_report(const exec::exec_report& report) noexcept override;
+    /// What a venue report did to the gate before the owner sees it (see deliver()).
+    struct admission {
+        /// The working order the report ended, forgotten once the owner has seen the report.
+        working_order* ended = nullptr;
+        bool deliver = true; ///< False: a fill of a trade counted already, dropped here.
+    };
+    /// The gate's part of a venue report before the owner's: the checks' state and the risk
+    /// engine follow it. Inline for the reports that come most, the ack or the cancel of an
+    /// order the gate knows, which only look their order up: what admit_report() does with them.
+    [[nodiscard]] admission admit(const exec::exec_report& report) noexcept {
+        const bool cancelled = report.kind == exec::exec_kind::cancelled;
+        if (cancelled || report.kind == exec::exec_kind::ack) [[likely]] {
+            if (working_order* const order = find(report.client_id.value); order != nullptr) {
+                if (cancelled) {
+                    set_leaves(*order, 0); // no longer working, even for a replacement
+                }
+                publish_exposure();
+                return {.ended = cancelled ? order : nullptr, .deliver = true};
+            }
+        }
+        return admit_report(report);
+    }
+    /// admit() of every report.
+    [[nodiscard]] admission admit_report(const exec::exec_report& report) noexcept;
+    /// Forgets the order a terminal report ended. The owner may have added orders behind it,
+    /// never moved it, unless a report it caused already did (then it is looked up again).
+    void forget(std::uint64_t id, working_order* order) noexcept {
+        if (order->id != id) {
+            order = find(id);
+        }
+        if (order != nullptr) {
+            *order = working_[--working_count_];
+        }
+    }
 
     /// poll() with refusals queued: delivers them, then polls the venue gateway.
     std::size_t deliver_refusals(core::timestamp_ns now) noexcept;
@@ -289,7 +342,14 @@ private:
     [[nodiscard]] exec::gateway_error refuse(const exec::order_request& request,
                                              risk::reject_reason reason,
                                              core::timestamp_ns now) noexcept;
-    [[nodiscard]] working_order* find(std::uint64_t id) noexcept;
+    [[nodiscard]] working_order* find(std::uint64_t id) noexcept {
+        for (std::size_t i = 0; i < working_count_; ++i) {
+            if (working_[i].id == id) {
+                return &working_[i];
+            }
+        }
+        return nullptr;
+    }
     /// Sets an order's unfilled quantity, keeping working_lots_.
     void set_leaves(working_order& order, std::int64_t leaves) noexcept {
         working_lots_[order.side == core::side::buy ? 0 : 1] += leaves - order.leaves;

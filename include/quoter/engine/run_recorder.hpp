@@ -107,6 +107,20 @@ public:
     /// The sink the venue's reports enter through (set as the venue's sink by
     /// set_report_sink(); a router in front of a shared venue calls it directly).
     [[nodiscard]] exec::exec_report_sink& report_input() noexcept { return *this; }
+    /// What report_input() does with a venue report, handing it on to `next` (a callable taking
+    /// the report) instead of the sink set by set_report_sink(): for a router that knows where
+    /// the recorder's reports go and calls there directly (synthetic_run). Inline, so that the
+    /// call to next is direct.
+    template <typename Next> void deliver(const exec::exec_report& report, Next&& next) noexcept {
+        const bool is_fill =
+            report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill;
+        if (is_fill && keep_.fills) {
+            deliver_recording_fill(report, next);
+            return;
+        }
+        track(report);
+        next(report);
+    }
 
     /// The account's mark at time (ns), after the loop took a book: settles the markouts due.
     void observe_mid(core::timestamp_ns time) noexcept {
@@ -150,12 +164,28 @@ private:
     static constexpr std::size_t slot_count = 256;
 
     void on_exec_report(const exec::exec_report& report) noexcept override;
-    /// The report's order events and counts, for every report.
-    void track(const exec::exec_report& report) noexcept;
-    /// on_exec_report() of a fill whose record is kept: tracked, forwarded, then recorded with
-    /// what the loop's account made of it. Out of line, so that the other reports pass through
-    /// without its frame.
-    [[gnu::noinline]] void forward_recording_fill(const exec::exec_report& report) noexcept;
+    /// The report's order events and counts, for every report (inline: every report passes).
+    [[gnu::always_inline]] inline void track(const exec::exec_report& report) noexcept;
+    /// What the fill record compares the loop's account with once it has booked the fill.
+    struct account_before_fill {
+        double realized = 0.0;
+        double fees = 0.0;
+        portfolio::mark_price mid{};
+    };
+    /// deliver() of a fill whose record is kept: tracked, handed on, then recorded with what the
+    /// loop's account made of it. Out of line, so that the other reports pass through without
+    /// its frame.
+    template <typename Next>
+    [[gnu::noinline]] void deliver_recording_fill(const exec::exec_report& report,
+                                                  Next& next) noexcept {
+        const account_before_fill before = account_now();
+        track(report);
+        next(report); // the loop books the fill
+        record_fill(report, before);
+    }
+    [[nodiscard]] account_before_fill account_now() const noexcept;
+    /// The fill's record and markout, once the loop has booked it.
+    void record_fill(const exec::exec_report& report, const account_before_fill& before) noexcept;
     /// Records an order event when orders are kept (the test inline: every report asks).
     void record_order(core::timestamp_ns time, const tracked_order& order, sim::order_event event,
                       core::qty cum) noexcept {
@@ -179,5 +209,52 @@ private:
     std::vector<sim::order_record> orders_;
     sim::markout_tracker markouts_;
 };
+
+void run_recorder::track(const exec::exec_report& report) noexcept {
+    tracked_order& slot = tracked_[report.client_id.value & (slot_count - 1)];
+    tracked_order* const order = slot.id == report.client_id ? &slot : nullptr;
+    const core::timestamp_ns at = report.local_ts;
+    // Order events are recorded before the loop sees the report: its handlers may send the
+    // slot's next order, which must come after this one's end in the log.
+    switch (report.kind) {
+    case exec::exec_kind::ack:
+        if (order != nullptr) {
+            record_order(at, *order, sim::order_event::acknowledged, report.cum_qty);
+        }
+        break;
+    case exec::exec_kind::reject:
+        ++activity_.rejects;
+        if (order != nullptr) {
+            order->live = false;
+            record_order(at, *order, sim::order_event::rejected, core::qty{0});
+        }
+        break;
+    case exec::exec_kind::partial_fill:
+    case exec::exec_kind::fill:
+        if (order != nullptr) {
+            if (!order->filled) {
+                order->filled = true;
+                ++activity_.orders_filled;
+            }
+            order->cum = report.cum_qty;
+            const bool done = report.kind == exec::exec_kind::fill;
+            order->live = !done;
+            record_order(at, *order,
+                         done ? sim::order_event::filled : sim::order_event::partially_filled,
+                         report.cum_qty);
+        }
+        break;
+    case exec::exec_kind::cancelled:
+        ++activity_.cancels;
+        if (order != nullptr) {
+            order->live = false;
+            record_order(at, *order, sim::order_event::cancelled, report.cum_qty);
+        }
+        break;
+    case exec::exec_kind::cancel_reject:
+    case exec::exec_kind::unknown: // the order stays live until a later report resolves it
+        break;
+    }
+}
 
 } // namespace quoter::engine

@@ -176,7 +176,8 @@ public:
 
 private:
     struct lane;
-    /// Routes the exchange's reports to the recorder of their symbol.
+    /// Routes the exchange's reports to the recorder of their symbol and on to its loop, in
+    /// direct calls (run_recorder::deliver, core_loop::take_venue_report).
     class report_router final : public exec::exec_report_sink {
     public:
         explicit report_router(synthetic_run& run) noexcept : run_(run) {}
