@@ -136,6 +136,42 @@ void run_recorder::on_exec_report(const exec::exec_report& report) noexcept {
     });
 }
 
+void run_recorder::record_events(const exec::exec_report& report) noexcept {
+    tracked_order& order = tracked_[report.client_id.value & (slot_count - 1)];
+    if (order.id != report.client_id) {
+        return;
+    }
+    const core::timestamp_ns at = report.local_ts;
+    // Order events are recorded before the loop sees the report: its handlers may send the
+    // slot's next order, which must come after this one's end in the log.
+    switch (report.kind) {
+    case exec::exec_kind::ack:
+        append_order(at, order, sim::order_event::acknowledged, report.cum_qty);
+        break;
+    case exec::exec_kind::reject:
+        order.live = false;
+        append_order(at, order, sim::order_event::rejected, core::qty{0});
+        break;
+    case exec::exec_kind::partial_fill:
+    case exec::exec_kind::fill: {
+        order.cum = report.cum_qty;
+        const bool done = report.kind == exec::exec_kind::fill;
+        order.live = !done;
+        append_order(at, order,
+                     done ? sim::order_event::filled : sim::order_event::partially_filled,
+                     report.cum_qty);
+        break;
+    }
+    case exec::exec_kind::cancelled:
+        order.live = false;
+        append_order(at, order, sim::order_event::cancelled, report.cum_qty);
+        break;
+    case exec::exec_kind::cancel_reject:
+    case exec::exec_kind::unknown: // the order stays live until a later report resolves it
+        break;
+    }
+}
+
 run_recorder::account_before_fill run_recorder::account_now() const noexcept {
     if (account_ == nullptr) {
         return {};

@@ -164,8 +164,12 @@ private:
     static constexpr std::size_t slot_count = 256;
 
     void on_exec_report(const exec::exec_report& report) noexcept override;
-    /// The report's order events and counts, for every report (inline: every report passes).
+    /// The report's counts and, when orders are kept, its order events (inline: every report
+    /// passes).
     [[gnu::always_inline]] inline void track(const exec::exec_report& report) noexcept;
+    /// track() when orders are kept: the report's order events, and what the order records and
+    /// the cancels' records use of the order (its filled quantity, whether it is live).
+    void record_events(const exec::exec_report& report) noexcept;
     /// What the fill record compares the loop's account with once it has booked the fill.
     struct account_before_fill {
         double realized = 0.0;
@@ -186,7 +190,7 @@ private:
     [[nodiscard]] account_before_fill account_now() const noexcept;
     /// The fill's record and markout, once the loop has booked it.
     void record_fill(const exec::exec_report& report, const account_before_fill& before) noexcept;
-    /// Records an order event when orders are kept (the test inline: every report asks).
+    /// Records an order event when orders are kept (the test inline: every request asks).
     void record_order(core::timestamp_ns time, const tracked_order& order, sim::order_event event,
                       core::qty cum) noexcept {
         if (keep_.orders) {
@@ -211,49 +215,29 @@ private:
 };
 
 void run_recorder::track(const exec::exec_report& report) noexcept {
-    tracked_order& slot = tracked_[report.client_id.value & (slot_count - 1)];
-    tracked_order* const order = slot.id == report.client_id ? &slot : nullptr;
-    const core::timestamp_ns at = report.local_ts;
-    // Order events are recorded before the loop sees the report: its handlers may send the
-    // slot's next order, which must come after this one's end in the log.
     switch (report.kind) {
-    case exec::exec_kind::ack:
-        if (order != nullptr) {
-            record_order(at, *order, sim::order_event::acknowledged, report.cum_qty);
-        }
-        break;
     case exec::exec_kind::reject:
         ++activity_.rejects;
-        if (order != nullptr) {
-            order->live = false;
-            record_order(at, *order, sim::order_event::rejected, core::qty{0});
-        }
-        break;
-    case exec::exec_kind::partial_fill:
-    case exec::exec_kind::fill:
-        if (order != nullptr) {
-            if (!order->filled) {
-                order->filled = true;
-                ++activity_.orders_filled;
-            }
-            order->cum = report.cum_qty;
-            const bool done = report.kind == exec::exec_kind::fill;
-            order->live = !done;
-            record_order(at, *order,
-                         done ? sim::order_event::filled : sim::order_event::partially_filled,
-                         report.cum_qty);
-        }
         break;
     case exec::exec_kind::cancelled:
         ++activity_.cancels;
-        if (order != nullptr) {
-            order->live = false;
-            record_order(at, *order, sim::order_event::cancelled, report.cum_qty);
+        break;
+    case exec::exec_kind::partial_fill:
+    case exec::exec_kind::fill: {
+        tracked_order& order = tracked_[report.client_id.value & (slot_count - 1)];
+        if (order.id == report.client_id && !order.filled) {
+            order.filled = true;
+            ++activity_.orders_filled;
         }
         break;
+    }
+    case exec::exec_kind::ack:
     case exec::exec_kind::cancel_reject:
-    case exec::exec_kind::unknown: // the order stays live until a later report resolves it
+    case exec::exec_kind::unknown:
         break;
+    }
+    if (keep_.orders) {
+        record_events(report);
     }
 }
 
