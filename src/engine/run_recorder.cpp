@@ -80,6 +80,10 @@ run_recorder::run_recorder(exec::order_gateway& venue, const core::symbol_spec& 
                            record_options keep)
     : venue_(venue), spec_(spec), keep_(keep) {}
 
+run_recorder::run_recorder(exec::sim_exchange& venue, const core::symbol_spec& spec,
+                           record_options keep)
+    : venue_(venue), simulated_(&venue), spec_(spec), keep_(keep) {}
+
 void run_recorder::set_report_sink(exec::exec_report_sink* sink) noexcept {
     downstream_ = sink;
     venue_.set_report_sink(this);
@@ -87,7 +91,8 @@ void run_recorder::set_report_sink(exec::exec_report_sink* sink) noexcept {
 
 exec::gateway_error run_recorder::submit(const exec::order_request& request,
                                          core::timestamp_ns now) noexcept {
-    const exec::gateway_error sent = venue_.submit(request, now);
+    const exec::gateway_error sent =
+        simulated_ != nullptr ? simulated_->submit(request, now) : venue_.submit(request, now);
     if (sent != exec::gateway_error::none) {
         return sent;
     }
@@ -107,7 +112,8 @@ exec::gateway_error run_recorder::submit(const exec::order_request& request,
 
 exec::gateway_error run_recorder::cancel(std::uint32_t symbol, exec::client_order_id id,
                                          core::timestamp_ns now) noexcept {
-    const exec::gateway_error sent = venue_.cancel(symbol, id, now);
+    const exec::gateway_error sent = simulated_ != nullptr ? simulated_->cancel(symbol, id, now)
+                                                           : venue_.cancel(symbol, id, now);
     const tracked_order& order = tracked_[id.value & (slot_count - 1)];
     if (sent == exec::gateway_error::none && order.id == id && order.live) {
         record_order(now, order, sim::order_event::cancel_requested, order.cum);

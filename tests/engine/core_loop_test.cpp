@@ -1047,13 +1047,16 @@ TEST_CASE("the journal shows the kill followed by the cancel of every open order
 namespace {
 
 /// A loop trading through a run_recorder in front of the simulated exchange, as the synthetic
-/// run wires it; with `direct`, the exchange's reports are routed to the recorder and the loop
-/// as the synthetic run's router does (run_recorder::deliver, core_loop::take_venue_report),
-/// else they take the gateway's way (the recorder's report sink, the gate, the loop).
+/// run wires it; with `direct`, the recorder knows the exchange by its type and the exchange's
+/// reports are routed to the recorder and the loop as the synthetic run's router does
+/// (run_recorder::deliver, core_loop::take_venue_report), else the recorder sees a gateway and
+/// the reports take the gateway's way (the recorder's report sink, the gate, the loop).
 struct recorded_stack final : private exec::exec_report_sink {
     recorded_stack(const core_loop_config& config, bool direct, ops::journal* journal)
         : instrument(btcusdt()), specs{instrument.trading_spec}, exchange(config.exchange, specs),
-          recorder(exchange, instrument.trading_spec),
+          recorder(direct ? run_recorder(exchange, instrument.trading_spec)
+                          : run_recorder(static_cast<exec::order_gateway&>(exchange),
+                                         instrument.trading_spec)),
           loop(config, instrument, recorder, &exchange, journal) {
         recorder.attach(&loop.account());
         if (direct) {

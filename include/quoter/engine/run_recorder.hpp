@@ -19,6 +19,7 @@
 #include "quoter/core/time.hpp"
 #include "quoter/exec/order_gateway.hpp"
 #include "quoter/exec/quote_manager.hpp"
+#include "quoter/exec/sim_exchange.hpp"
 #include "quoter/portfolio/account.hpp"
 #include "quoter/risk/alert.hpp"
 #include "quoter/sim/markouts.hpp"
@@ -78,6 +79,10 @@ public:
     /// its quote and base units).
     run_recorder(exec::order_gateway& venue, const core::symbol_spec& spec,
                  record_options keep = {});
+    /// In front of the simulated exchange (backtests, paper sessions): the same, with the
+    /// exchange's requests and polls called directly.
+    run_recorder(exec::sim_exchange& venue, const core::symbol_spec& spec,
+                 record_options keep = {});
     run_recorder(const run_recorder&) = delete;
     run_recorder& operator=(const run_recorder&) = delete;
 
@@ -92,7 +97,9 @@ public:
                                              core::timestamp_ns now) noexcept override;
     [[nodiscard]] exec::gateway_error cancel_all(std::uint32_t symbol,
                                                  core::timestamp_ns now) noexcept override;
-    std::size_t poll(core::timestamp_ns now) noexcept override { return venue_.poll(now); }
+    std::size_t poll(core::timestamp_ns now) noexcept override {
+        return simulated_ != nullptr ? simulated_->poll(now) : venue_.poll(now);
+    }
     /// Dry run: the venue's; nothing is recorded.
     [[nodiscard]] bool rehearse_submit(const exec::order_request& request,
                                        core::timestamp_ns now) noexcept override {
@@ -201,6 +208,8 @@ private:
                       core::qty cum) noexcept;
 
     exec::order_gateway& venue_;
+    /// The venue when it is the simulated exchange, called by its type (its calls are direct).
+    exec::sim_exchange* simulated_ = nullptr;
     core::symbol_spec spec_;
     record_options keep_;
     exec::exec_report_sink* downstream_ = nullptr;
