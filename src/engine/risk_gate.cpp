@@ -136,8 +136,9 @@ double portfolio_exposure::equity() const noexcept {
 }
 
 risk_gate::risk_gate(exec::order_gateway& inner, risk::risk_engine& risk,
-                     const core::symbol_spec& spec, std::uint16_t symbol_id) noexcept
-    : inner_(inner), risk_(risk), spec_(spec), symbol_id_(symbol_id) {}
+                     const core::symbol_spec& spec, std::uint16_t symbol_id,
+                     std::uint32_t venue_symbol) noexcept
+    : inner_(inner), risk_(risk), spec_(spec), symbol_id_(symbol_id), venue_symbol_(venue_symbol) {}
 
 void risk_gate::set_report_sink(exec::exec_report_sink* sink) noexcept {
     sink_ = sink;
@@ -334,7 +335,7 @@ void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
 
 risk_gate::admission risk_gate::admit_report(const exec::exec_report& report) noexcept {
     if ((report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill) &&
-        report.symbol == symbol_id_ && trade_ids_.seen_before(report.trade_id)) [[unlikely]] {
+        report.symbol == venue_symbol_ && trade_ids_.seen_before(report.trade_id)) [[unlikely]] {
         // The same trade told again (two sources, one not de-duplicated upstream): a position
         // that counted it twice would be judged against the limits wrongly.
         ++duplicate_fills_;

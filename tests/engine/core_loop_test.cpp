@@ -1275,18 +1275,26 @@ TEST_CASE("a trade told twice counts once in the account and the position the li
           "[core_loop]") {
     const md::instrument instrument = btcusdt();
     core_loop_config config;
+    // The symbol's market-data id need not be its index on the venue (a session's lanes number
+    // both their own way): the trade ids are the venue symbol's all the same.
+    config.symbol = GENERATE(md::symbol_id{0}, md::symbol_id{3});
+    CAPTURE(config.symbol);
     const std::array<core::symbol_spec, 1> specs{instrument.trading_spec};
     exec::sim_exchange exchange(config.exchange, specs);
     repeating_venue venue(exchange);
     ops::control_channel control;
     core_loop loop(config, instrument, venue, &exchange, nullptr, &control);
+    const auto of_symbol = [&](md::md_event e) {
+        e.symbol = config.symbol;
+        return e;
+    };
     core::timestamp_ns t = 1'000 * ms;
     for (int i = 0; i < 10; ++i, t += 10 * ms) {
-        loop.on_event(book(bid0, ask0), t);
+        loop.on_event(of_symbol(book(bid0, ask0)), t);
     }
     const exec::working_order bid = loop.quotes().order(core::side::buy, 0);
     REQUIRE(bid.status == exec::order_status::acked);
-    loop.on_event(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell), t);
+    loop.on_event(of_symbol(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell)), t);
     for (int i = 1; i <= 5; ++i) {
         (void)loop.poll(t + i * ms);
     }

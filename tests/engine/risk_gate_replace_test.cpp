@@ -75,7 +75,7 @@ struct report_log final : exec::exec_report_sink {
 
 struct fixture {
     /// Net exposure limited to two lots at mid 1000 (2.5% of 100,000).
-    fixture() : engine(config(), actions, alerts, rejections), gate(venue, engine, spec, 0) {
+    fixture() : engine(config(), actions, alerts, rejections), gate(venue, engine, spec, 0, 0) {
         gate.set_report_sink(&log);
         gate.set_views(mid_1000(), flat_account());
     }

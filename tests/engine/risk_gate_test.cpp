@@ -103,7 +103,7 @@ risk::risk_config generous_config() {
 
 struct fixture {
     explicit fixture(const risk::risk_config& c = generous_config())
-        : engine(c, actions, alerts, rejections), gate(venue, engine, spec, 0) {
+        : engine(c, actions, alerts, rejections), gate(venue, engine, spec, 0, 0) {
         gate.set_report_sink(&log);
         gate.set_views(mid_1000(), flat_account());
     }

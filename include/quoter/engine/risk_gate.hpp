@@ -157,9 +157,10 @@ public:
     static constexpr std::size_t working_capacity = 64;
 
     /// inner, risk and spec must outlive the gate. symbol_id is the id the risk engine and the
-    /// journal know the symbol by.
+    /// journal know the symbol by; venue_symbol its index on the venue gateway, which its
+    /// requests and reports carry (not always the same number).
     risk_gate(exec::order_gateway& inner, risk::risk_engine& risk, const core::symbol_spec& spec,
-              std::uint16_t symbol_id) noexcept;
+              std::uint16_t symbol_id, std::uint32_t venue_symbol) noexcept;
 
     void set_listener(gate_listener* listener) noexcept { listener_ = listener; }
     /// While set, the first order that passes the checks stamps risk_passed, and encoded when
@@ -370,6 +371,7 @@ private:
     risk::risk_engine& risk_;
     const core::symbol_spec& spec_;
     std::uint16_t symbol_id_;
+    std::uint32_t venue_symbol_;
     exec::exec_report_sink* sink_ = nullptr;
     gate_listener* listener_ = nullptr;
     core::tick_stamps* stamps_ = nullptr;
