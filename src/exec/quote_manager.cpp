@@ -534,17 +534,20 @@ void quote_manager::on_slot_report(slot_state& slot, const exec_report& report) 
     case exec_kind::reject:
         // No immediate retry: the next update re-quotes, throttled by refresh_ms.
         on_reject(order, report);
+        stop_keeping(slot);
         (void)promote_incoming(slot, now);
         return;
     case exec_kind::partial_fill:
     case exec_kind::fill:
         if (on_fill(order, report)) {
+            stop_keeping(slot);
             (void)promote_incoming(slot, now);
         }
         return;
     case exec_kind::cancelled:
         ++counters_.cancelled;
         order = working_order{};
+        stop_keeping(slot);
         if (!promote_incoming(slot, now)) {
             try_place(slot, now);
         }

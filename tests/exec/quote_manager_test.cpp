@@ -622,6 +622,33 @@ TEST_CASE("after a fill nothing is placed from the pre-fill quotes; the next upd
     CHECK(manager.order(side::buy, 1).qty == qty{4});
 }
 
+TEST_CASE("a slot its order left is quoted again by the next update, even for the same quote",
+          "[quote_manager]") {
+    // The acked order's kept gaps would keep this very quote: an empty slot must not.
+    for (const exec_kind end : {exec_kind::fill, exec_kind::cancelled, exec_kind::reject}) {
+        CAPTURE(end);
+        scripted_gateway gateway;
+        quote_manager manager(test_manager_config(), gateway);
+        const desired_quotes wanted = quotes(99'980, 100'020, 10);
+        manager.update(wanted, 0);
+        REQUIRE(gateway.submitted.size() == 2);
+        manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+        manager.update(wanted, 50 * ms);
+        REQUIRE(gateway.submitted.size() == 2); // kept
+
+        exec_report report = report_for(manager.order(side::buy, 0), end, 60 * ms);
+        report.fill_qty = qty{10};
+        report.cum_qty = qty{10};
+        manager.on_exec_report(report);
+        REQUIRE(manager.order(side::buy, 0).status == order_status::none);
+        manager.update(wanted, 200 * ms);
+        REQUIRE(gateway.submitted.size() == 3);
+        CHECK(gateway.submitted.back().side == side::buy);
+        CHECK(manager.order(side::buy, 0).price == price{99'980});
+        CHECK(manager.order(side::buy, 0).status == order_status::pending_new);
+    }
+}
+
 TEST_CASE("reports of other symbols or other managers are ignored", "[quote_manager]") {
     manager_fixture f;
     f.manager.update(quotes(99'980, 100'020), 0);

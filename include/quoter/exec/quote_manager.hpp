@@ -335,7 +335,8 @@ private:
         std::int64_t kept_qty_low = 0;
         std::int64_t kept_qty_high = -1;
         /// The order is kept before this time and replaced (max_order_age_ms) from it on;
-        /// derived with the kept gaps (the earliest time until then: keeps() is false).
+        /// derived with the kept gaps (the earliest time until then, and while the slot is
+        /// empty: keeps() is false).
         core::timestamp_ns keep_until = std::numeric_limits<core::timestamp_ns>::min();
         core::side side = core::side::buy;
         std::uint8_t level = 0;
@@ -364,13 +365,20 @@ private:
     /// True when manage() would leave the slot as it is at `now` (false tells nothing): it holds
     /// an order younger than max_order_age_ms and its desired quote is within the kept gaps of
     /// it, so active. The order stays; or a cancel or replacement of it is under way, which
-    /// manage() leaves alone anyway. False until the kept gaps are derived.
+    /// manage() leaves alone anyway. False until the kept gaps are derived, and while the slot
+    /// is empty: keep_until is then the minimum time (see stop_keeping()), so `now <
+    /// keep_until` also says that the slot holds an order.
     [[nodiscard]] static bool keeps(const slot_state& slot, core::timestamp_ns now) noexcept {
         const std::int64_t price = slot.desired.price.ticks();
         const std::int64_t lots = slot.desired.qty.lots();
-        return now < slot.keep_until && slot.order.status != order_status::none &&
-               price >= slot.kept_price_low && price <= slot.kept_price_high &&
-               lots >= slot.kept_qty_low && lots <= slot.kept_qty_high;
+        return now < slot.keep_until && price >= slot.kept_price_low &&
+               price <= slot.kept_price_high && lots >= slot.kept_qty_low &&
+               lots <= slot.kept_qty_high;
+    }
+    /// The slot's order is gone (or a new one took it): keeps() is false until the kept gaps of
+    /// the next one are derived.
+    static void stop_keeping(slot_state& slot) noexcept {
+        slot.keep_until = std::numeric_limits<core::timestamp_ns>::min();
     }
     /// update() from the slot of (level, side) on, its desired quote set: manage() for it and
     /// each slot after it.
@@ -403,7 +411,7 @@ private:
     static void take_order(slot_state& slot, const working_order& order) noexcept {
         slot.order = order;
         slot.kept_price_gap = gap_unknown;
-        slot.keep_until = std::numeric_limits<core::timestamp_ns>::min();
+        stop_keeping(slot);
     }
     [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;
     [[nodiscard]] client_order_id next_id(std::size_t slot) noexcept;
