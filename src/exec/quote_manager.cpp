@@ -178,23 +178,20 @@ void quote_manager::derive_kept_gaps(slot_state& slot) const noexcept {
     // The values within a kept gap of the order's (an active quote's, >= 1): what keeps()
     // compares the desired quote with. The order's price and size are >= 1 (sent for an active
     // quote) and a kept gap is at most exact_gap_limit, so only the sums can overflow.
-    const auto bound = [](std::int64_t value, std::int64_t gap, std::int64_t& low,
-                          std::int64_t& high) {
+    const auto bound = [](std::int64_t value, std::int64_t gap) {
         if (gap < 0) {
-            low = 0; // none: even the order's own value is beyond tolerance
-            high = -1;
-            return;
+            return int_range{}; // none: even the order's own value is beyond tolerance
         }
         constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
-        low = std::max<std::int64_t>(value - gap, 1);
-        high = value > max - gap ? max : value + gap;
+        return int_range::between(std::max<std::int64_t>(value - gap, 1),
+                                  value > max - gap ? max : value + gap);
     };
     slot.kept_price_gap = largest_kept_gap(price_tolerance(order), bps_scale);
-    bound(order.price.ticks(), slot.kept_price_gap, slot.kept_price_low, slot.kept_price_high);
+    slot.kept_prices = bound(order.price.ticks(), slot.kept_price_gap);
     // The size gap depends on the order's size alone, which most orders of a slot share.
     if (slot.kept_size_gap == gap_unknown || order.qty != slot.kept_size_of) {
         slot.kept_size_gap = largest_kept_gap(size_tolerance(order), pct_scale);
-        bound(order.qty.lots(), slot.kept_size_gap, slot.kept_qty_low, slot.kept_qty_high);
+        slot.kept_sizes = bound(order.qty.lots(), slot.kept_size_gap);
         slot.kept_size_of = order.qty;
     }
     // needs_replace() replaces from now - sent_ts >= max_age_ns_ on; a sum past the largest

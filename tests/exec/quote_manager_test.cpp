@@ -1104,6 +1104,50 @@ TEST_CASE("recent_trade_ids remembers the last capacity ids", "[quote_manager][u
     CHECK(ids.seen_before(1'000));
 }
 
+TEST_CASE("int_range::contains answers as the two comparisons it replaces", "[quote_manager]") {
+    // keeps() once compared low <= value && value <= high; the range must agree for every
+    // value, bounds near the ends of int64 and empty ranges included.
+    constexpr std::int64_t min = std::numeric_limits<std::int64_t>::min();
+    constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+    const auto within = [](std::int64_t low, std::int64_t high, std::int64_t value) {
+        return low <= value && value <= high;
+    };
+    const std::array<std::int64_t, 11> edges{min, min + 1, -2, -1, 0, 1, 2, 99'980,
+                                             max - 1, max, 1'000'000'007};
+    std::mt19937_64 rng(2026);
+    const auto any = [&] {
+        switch (rng() % 3) {
+        case 0:
+            return edges[rng() % edges.size()];
+        case 1:
+            return static_cast<std::int64_t>(rng() % 200'000) - 100'000;
+        default:
+            return static_cast<std::int64_t>(rng());
+        }
+    };
+    std::size_t mismatches = 0;
+    std::size_t inside = 0;
+    for (int i = 0; i < 200'000; ++i) {
+        std::int64_t low = any();
+        const std::int64_t high = any();
+        if (low == min && high == max) {
+            low = min + 1; // the one range int_range cannot hold
+        }
+        const int_range range = int_range::between(low, high);
+        for (const std::int64_t value : {any(), low, high, low - (low > min ? 1 : 0),
+                                         high + (high < max ? 1 : 0)}) {
+            const bool expected = within(low, high, value);
+            mismatches += range.contains(value) != expected ? 1 : 0;
+            inside += expected ? 1 : 0;
+        }
+    }
+    CHECK(mismatches == 0);
+    CHECK(inside > 100'000); // both answers are well exercised
+    CHECK_FALSE(int_range{}.contains(0));
+    CHECK(int_range::between(1, max).contains(max));
+    CHECK_FALSE(int_range::between(1, max).contains(min));
+}
+
 namespace {
 
 /// A gateway whose own order-rate limits have no room before `room_at`: it refuses every new

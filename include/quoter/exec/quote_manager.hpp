@@ -155,6 +155,24 @@ private:
     std::size_t count_ = 0;
 };
 
+/// A range of int64 values [first, first + count), empty when count is 0: one unsigned
+/// comparison tells whether any int64 value is in it, as value - first wraps past every count
+/// when value < first.
+struct int_range {
+    std::int64_t first = 0;
+    std::uint64_t count = 0;
+
+    /// [low, high]; empty when high < low. Every such range but the whole of int64 fits.
+    [[nodiscard]] static constexpr int_range between(std::int64_t low, std::int64_t high) noexcept {
+        return high < low ? int_range{}
+                          : int_range{low, static_cast<std::uint64_t>(high) -
+                                               static_cast<std::uint64_t>(low) + 1};
+    }
+    [[nodiscard]] constexpr bool contains(std::int64_t value) const noexcept {
+        return static_cast<std::uint64_t>(value) - static_cast<std::uint64_t>(first) < count;
+    }
+};
+
 /// The order a slot holds.
 struct working_order {
     client_order_id id;
@@ -330,10 +348,8 @@ private:
         core::qty kept_size_of;
         /// The same bounds as the desired prices (ticks) and sizes (lots) they keep, for
         /// keeps(): derived with the kept gaps, clamped to active quotes (>= 1).
-        std::int64_t kept_price_low = 0;
-        std::int64_t kept_price_high = -1;
-        std::int64_t kept_qty_low = 0;
-        std::int64_t kept_qty_high = -1;
+        int_range kept_prices;
+        int_range kept_sizes;
         /// The order is kept before this time and replaced (max_order_age_ms) from it on;
         /// derived with the kept gaps (the earliest time until then, and while the slot is
         /// empty: keeps() is false).
@@ -371,9 +387,8 @@ private:
     [[nodiscard]] static bool keeps(const slot_state& slot, core::timestamp_ns now) noexcept {
         const std::int64_t price = slot.desired.price.ticks();
         const std::int64_t lots = slot.desired.qty.lots();
-        return now < slot.keep_until && price >= slot.kept_price_low &&
-               price <= slot.kept_price_high && lots >= slot.kept_qty_low &&
-               lots <= slot.kept_qty_high;
+        return now < slot.keep_until && slot.kept_prices.contains(price) &&
+               slot.kept_sizes.contains(lots);
     }
     /// The slot's order is gone (or a new one took it): keeps() is false until the kept gaps of
     /// the next one are derived.
