@@ -74,6 +74,7 @@ synthetic_market::synthetic_market(const market_config& config, const core::symb
       half_spread_(0.5 * config.market_spread_ticks * spec.tick_size()),
       half_spread_ticks_(half_spread_ * tick_inverse_) {
     assert(validate(config) == market_config_error::none);
+    signed_k_ = side_pair{config.order_flow_k_per_price_unit, -config.order_flow_k_per_price_unit};
 }
 
 core::result<synthetic_market, market_config_error>

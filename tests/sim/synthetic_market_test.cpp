@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 using namespace quoter;
@@ -305,6 +306,68 @@ TEST_CASE("one market order per side sweeps every level it reaches", "[synthetic
         const double p = market.fill_probability(delta);
         CHECK(std::abs(ask_hits[level] / static_cast<double>(n) - p) <
               5 * std::sqrt(p * (1 - p) / n));
+    }
+}
+
+TEST_CASE("quotes through the mid fill as often as their probability says", "[synthetic_market]") {
+    // Both sides priced through the mid: log(lambda dt) is positive, up to near 1.6, where the
+    // first pass's bound on e^-x crosses zero. Prepared prices (prices_of) give the same fills.
+    const auto spec = test_spec();
+    for (const auto model : {fill_probability_model::linear, fill_probability_model::exponential}) {
+        auto market = synthetic_market::create(frozen_market(model), spec, 91).value();
+        auto prepared = synthetic_market::create(frozen_market(model), spec, 91).value();
+        constexpr core::duration_ns dt = 5 * core::ns_per_ms;
+        market.step(dt);
+        prepared.step(dt);
+        // Bid 1.30 above and ask 0.50 below the mid of 100.
+        const std::array<core::quote_level, 1> quotes{
+            {{core::price{10130}, core::qty{10}, core::price{9950}, core::qty{10}}}};
+        const std::array<level_prices, 1> prices{prepared.prices_of(quotes[0])};
+        std::array<level_fill, 1> fills{};
+        std::array<level_fill, 1> prepared_fills{};
+        constexpr int n = 100000;
+        int bid_hits = 0;
+        int ask_hits = 0;
+        for (int i = 0; i < n; ++i) {
+            market.step(dt);
+            prepared.step(dt);
+            const auto count = market.sample_fills(quotes, fills);
+            REQUIRE(prepared.sample_fills(quotes, prices, prepared_fills) == count);
+            REQUIRE(prepared_fills[0].bid_filled == fills[0].bid_filled);
+            REQUIRE(prepared_fills[0].ask_filled == fills[0].ask_filled);
+            bid_hits += fills[0].bid_filled.lots() > 0 ? 1 : 0;
+            ask_hits += fills[0].ask_filled.lots() > 0 ? 1 : 0;
+        }
+        for (const auto& [hits, delta] : {std::pair{bid_hits, -1.3}, std::pair{ask_hits, -0.5}}) {
+            const double p = market.fill_probability(delta);
+            const double frequency = static_cast<double>(hits) / n;
+            INFO("model " << static_cast<int>(model) << " delta " << delta << " p " << p);
+            CHECK(std::abs(frequency - p) < 5 * std::sqrt(p * (1 - p) / n) + 1e-12);
+        }
+    }
+}
+
+TEST_CASE("a side without size is never hit, also without order flow decay", "[synthetic_market]") {
+    market_config config = frozen_market(fill_probability_model::exponential);
+    config.order_flow_k_per_price_unit = 0.0; // every quote is reached alike
+    config.order_flow_a_per_s = 1e6;          // and hit on every step
+    auto market = synthetic_market::create(config, test_spec(), 5).value();
+    const std::array<core::quote_level, 2> quotes{{
+        {core::price{9990}, core::qty{4}, core::price{10010}, core::qty{0}},
+        {core::price{9980}, core::qty{0}, core::price{10020}, core::qty{6}},
+    }};
+    const std::array<level_prices, 2> prices{market.prices_of(quotes[0]),
+                                             market.prices_of(quotes[1])};
+    CHECK(prices[0].ask == std::numeric_limits<double>::infinity());
+    CHECK(prices[1].bid == -std::numeric_limits<double>::infinity());
+    std::array<level_fill, 2> fills{};
+    for (int i = 0; i < 100; ++i) {
+        market.step(one_second);
+        REQUIRE(market.sample_fills(quotes, prices, fills) == 2);
+        REQUIRE(fills[0].bid_filled == core::qty{4});
+        REQUIRE(fills[0].ask_filled == core::qty{0});
+        REQUIRE(fills[1].bid_filled == core::qty{0});
+        REQUIRE(fills[1].ask_filled == core::qty{6});
     }
 }
 

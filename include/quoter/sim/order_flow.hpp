@@ -36,17 +36,14 @@ public:
     std::size_t step(synthetic_market& market, exec::sim_exchange& exchange,
                      core::timestamp_ns now) noexcept {
         if (exchange.resting_version() != seen_version_) {
-            refresh(exchange);
+            refresh(market, exchange);
         }
-        if (resting_bid_.ticks() > 0 && resting_ask_.ticks() > 0) {
-            quoted_spread_ticks_ += resting_ask_.ticks() - resting_bid_.ticks();
-            ++two_sided_steps_;
-        }
+        ++steps_since_refresh_;
         if (!any_resting_) {
             return 0;
         }
-        const std::size_t hit =
-            market.sample_fills({resting_.data(), levels_}, {hits_.data(), levels_});
+        const std::size_t hit = market.sample_fills(
+            {resting_.data(), levels_}, {prices_.data(), levels_}, {hits_.data(), levels_});
         if (hit == 0) {
             return 0;
         }
@@ -79,11 +76,29 @@ public:
     [[nodiscard]] core::price resting_ask() const noexcept { return resting_ask_; }
     /// Steps whose order flow met a bid and an ask of ours, and the sum of their quoted spreads
     /// (best ask - best bid, ticks) at those draws: the average quoted spread of a run.
-    [[nodiscard]] std::uint64_t two_sided_steps() const noexcept { return two_sided_steps_; }
-    [[nodiscard]] std::int64_t quoted_spread_ticks() const noexcept { return quoted_spread_ticks_; }
+    [[nodiscard]] std::uint64_t two_sided_steps() const noexcept {
+        return two_sided_steps_ + (two_sided() ? steps_since_refresh_ : 0);
+    }
+    [[nodiscard]] std::int64_t quoted_spread_ticks() const noexcept {
+        return quoted_spread_ticks_ +
+               (two_sided() ? quoted_spread() * static_cast<std::int64_t>(steps_since_refresh_)
+                            : 0);
+    }
 
 private:
-    void refresh(const exec::sim_exchange& exchange) noexcept {
+    [[nodiscard]] bool two_sided() const noexcept {
+        return resting_bid_.ticks() > 0 && resting_ask_.ticks() > 0;
+    }
+    [[nodiscard]] std::int64_t quoted_spread() const noexcept {
+        return resting_ask_.ticks() - resting_bid_.ticks();
+    }
+
+    void refresh(const synthetic_market& market, const exec::sim_exchange& exchange) noexcept {
+        // The spread statistics of the steps since the last refresh, which all met the same
+        // best bid and ask, are added up here rather than on every step.
+        two_sided_steps_ = two_sided_steps();
+        quoted_spread_ticks_ = quoted_spread_ticks();
+        steps_since_refresh_ = 0;
         seen_version_ = exchange.resting_version();
         std::fill_n(resting_.begin(), levels_, core::quote_level{});
         resting_bid_ = core::price{0};
@@ -111,18 +126,23 @@ private:
                 any_resting_ = true;
             });
         }
+        for (std::size_t level = 0; level < levels_; ++level) {
+            prices_[level] = market.prices_of(resting_[level]);
+        }
     }
 
     std::uint32_t symbol_;
     std::size_t levels_;
     std::uint64_t seen_version_ = std::numeric_limits<std::uint64_t>::max();
     std::array<core::quote_level, exec::max_quote_levels> resting_{};
+    std::array<level_prices, exec::max_quote_levels> prices_{}; // prices_of(resting_[i])
     std::array<level_fill, exec::max_quote_levels> hits_{};
     core::price resting_bid_;
     core::price resting_ask_;
     bool any_resting_ = false;
-    std::int64_t quoted_spread_ticks_ = 0;
-    std::uint64_t two_sided_steps_ = 0;
+    std::int64_t quoted_spread_ticks_ = 0;  // up to the last refresh
+    std::uint64_t two_sided_steps_ = 0;     // up to the last refresh
+    std::uint64_t steps_since_refresh_ = 0; // each met resting_bid_ and resting_ask_
 };
 
 } // namespace quoter::sim

@@ -121,6 +121,14 @@ struct visible_top {
     core::price ask;
 };
 
+/// A quote level's two prices in price units, as sample_fills() compares them with the mid on
+/// every step. A side without size lies infinitely far from the mid (bid -inf, ask +inf), where
+/// no market order reaches. From synthetic_market::prices_of(), once per change of the quotes.
+struct level_prices {
+    double bid = -std::numeric_limits<double>::infinity();
+    double ask = std::numeric_limits<double>::infinity();
+};
+
 /// What the order flow took from one quote level in one step.
 struct level_fill {
     core::qty bid_filled; ///< lots bought by us (a market sell hit our bid)
@@ -203,25 +211,30 @@ public:
     /// Hot path: no allocation.
     std::size_t sample_fills(std::span<const core::quote_level> quotes,
                              std::span<level_fill> fills) noexcept {
-        assert(fills.size() >= quotes.size());
-        // One Exp(1) draw per side decides every level of that side (see hit()).
-        const auto [bid_draw, ask_draw] = flow_rng_.exponential_pair();
-        // Most steps hit nothing: a first pass rules that out with bounds alone. It calls
-        // nothing, so the step keeps its values in registers around it; the exact pass, with
-        // its calls of exp(), runs only when a quote may be hit.
-        const side_pair draws = {bid_draw, ask_draw};
-        side_mask any{};
-        for (std::size_t i = 0; i < quotes.size(); ++i) {
-            const core::quote_level& q = quotes[i];
-            const side_mask quoted = side_mask{q.bid_size.lots(), q.ask_size.lots()} > 0;
-            any |= quoted & may_hit(draws, side_pair{mid_ - to_price_units(q.bid_price),
-                                                     to_price_units(q.ask_price) - mid_});
-            fills[i] = level_fill{}; // the exact pass overwrites it
+        return sample_levels(
+            quotes, [&](std::size_t level) { return prices_of(quotes[level]); }, fills);
+    }
+
+    /// sample_fills() for quotes whose prices_of() the caller keeps while they rest (prices[i]
+    /// of quotes[i]): the same draws and fills, without converting prices on every step.
+    std::size_t sample_fills(std::span<const core::quote_level> quotes,
+                             std::span<const level_prices> prices,
+                             std::span<level_fill> fills) noexcept {
+        assert(prices.size() >= quotes.size());
+        return sample_levels(
+            quotes, [&](std::size_t level) { return prices[level]; }, fills);
+    }
+
+    /// A quote level's prices as sample_fills() reads them.
+    [[nodiscard]] level_prices prices_of(const core::quote_level& q) const noexcept {
+        level_prices out;
+        if (q.has_bid()) {
+            out.bid = to_price_units(q.bid_price);
         }
-        if ((any[0] | any[1]) == 0) [[likely]] {
-            return 0;
+        if (q.has_ask()) {
+            out.ask = to_price_units(q.ask_price);
         }
-        return sample_hits(quotes, fills, bid_draw, ask_draw);
+        return out;
     }
 
     /// After a hit of our quote on `filled` (buy: our bid was hit): with probability
@@ -279,6 +292,29 @@ private:
     // Recomputes the per-step constants for a new step size (rare: usually once per run).
     void set_step(core::duration_ns dt) noexcept;
 
+    // sample_fills() with the prices of level i from prices_of_level(i).
+    template <class PricesOfLevel>
+    std::size_t sample_levels(std::span<const core::quote_level> quotes,
+                              PricesOfLevel prices_of_level, std::span<level_fill> fills) noexcept {
+        assert(fills.size() >= quotes.size());
+        // One Exp(1) draw per side decides every level of that side (see hit()).
+        const auto [bid_draw, ask_draw] = flow_rng_.exponential_pair();
+        // Most steps hit nothing: a first pass rules that out with bounds alone. It calls
+        // nothing, so the step keeps its values in registers around it; the exact pass, with
+        // its calls of exp(), runs only when a quote may be hit.
+        const side_pair draws = {bid_draw, ask_draw};
+        side_mask any{};
+        for (std::size_t i = 0; i < quotes.size(); ++i) {
+            const level_prices prices = prices_of_level(i);
+            any |= may_hit(draws, side_pair{prices.bid, prices.ask});
+            fills[i] = level_fill{}; // the exact pass overwrites it
+        }
+        if ((any[0] | any[1]) == 0) [[likely]] {
+            return 0;
+        }
+        return sample_hits(quotes, fills, bid_draw, ask_draw);
+    }
+
     // sample_fills() for the draws of a step in which a quote may be hit.
     [[gnu::noinline]] std::size_t sample_hits(std::span<const core::quote_level> quotes,
                                               std::span<level_fill> fills, double bid_draw,
@@ -321,23 +357,31 @@ private:
         // the bound (far more than exp's and this product's rounding) misses without exp().
         return !(x < 0.0 && draw * exp_bound_divisor(x) >= 1.0 + 1e-9);
     }
-    // may_hit() of both sides of a level, lane by lane: all ones where a quote may be hit. The
-    // exponential test is the scalar one's complement written with the opposite comparisons,
-    // which are false for NaN: a lane whose x or product is NaN (x = -inf and a draw of 0) is
-    // reported missed, as the exact test, draw < exp(x), finds it too.
-    [[nodiscard]] side_mask may_hit(side_pair draw, side_pair delta) const noexcept {
-        const side_pair x = log_lambda_dt(delta);
+    // may_hit() of both sides of a level at once, from their prices: all ones where a quote may
+    // be hit. Each lane's x is log_lambda_dt() of its side's distance bit for bit: the ask's
+    // lane multiplies mid - ask by -k, and sign changes are exact, so -k (mid - ask) equals
+    // k (ask - mid). A side without size (price -inf or +inf) gives x = -inf, or NaN if k = 0.
+    // The exponential test needs no x < 0 guard: the bound below holds for every real x. Where
+    // the polynomial is not positive the product is not above 1, so the lane stays possible;
+    // where it is positive and x >= 0 (then x < 1.6 and e^-x > 0.2), its rounding error, below
+    // 1e-15, lies far inside the 1e-9 margin, as for x < 0. The comparisons are false for NaN:
+    // a lane whose x or product is NaN (x = -inf and a draw of 0, an unquoted side with k = 0)
+    // is reported missed, as the exact test, draw < exp(x), and sample_hits()'s size check
+    // find it.
+    [[nodiscard]] side_mask may_hit(side_pair draw, side_pair prices) const noexcept {
+        const side_pair x = log_a_dt_ - signed_k_ * (mid_ - prices);
         if (config_.fill_probability == fill_probability_model::linear) {
             return draw > -x;
         }
-        return (x >= 0.0) | (draw * exp_bound_divisor(x) < 1.0 + 1e-9);
+        return draw * exp_bound_divisor(x) < 1.0 + 1e-9;
     }
-    // 1 - x + x^2/2 - x^3/6, which is at most e^-x for x < 0 (for a double or lane-wise).
+    // 1 - x + x^2/2 - x^3/6, which is at most e^-x for every real x: the Taylor remainder,
+    // e^-xi x^4/24, is not negative (for a double or lane-wise).
     template <class Value> [[nodiscard]] static Value exp_bound_divisor(Value x) noexcept {
         return 1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0)));
     }
-    // log(lambda dt) of a quote delta from the mid (for a double or lane-wise).
-    template <class Value> [[nodiscard]] Value log_lambda_dt(Value delta) const noexcept {
+    // log(lambda dt) of a quote delta from the mid.
+    [[nodiscard]] double log_lambda_dt(double delta) const noexcept {
         return log_a_dt_ - config_.order_flow_k_per_price_unit * delta;
     }
     // portable::exp for the few draws the bound above cannot decide: out of line, so that the
@@ -368,6 +412,7 @@ private:
     double gbm_vol_ = 0.0;                                       // sigma sqrt(dt), dt in years
     double walk_step_ = 0.0;                                     // sigma sqrt(dt), dt in seconds
     double log_a_dt_ = -std::numeric_limits<double>::infinity(); // log(A dt), dt in seconds
+    side_pair signed_k_ = {0.0, -0.0}; // {k, -k}: see may_hit() of both sides
 };
 
 } // namespace quoter::sim
