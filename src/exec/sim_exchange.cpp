@@ -98,7 +98,6 @@ void sim_exchange::pop_request() noexcept {
     } else {
         pop_request_heap();
     }
-    next_due_ = earliest_pending();
 }
 
 void sim_exchange::pop_request_heap() noexcept {
@@ -125,13 +124,17 @@ std::size_t sim_exchange::poll(core::timestamp_ns now) noexcept {
 
 std::size_t sim_exchange::process_due(core::timestamp_ns now) noexcept {
     const std::uint64_t delivered_before = stats_.reports_delivered;
-    // The earliest event by (time, sequence) is due while next_due_ is: the report front unless
-    // a request was queued before it.
-    while (next_due_ <= now) {
+    // The earliest event by (time, sequence) while it is due: the report front unless a request
+    // was queued before it. The loop reads the fronts themselves, so next_due_ is set once, at
+    // the end: what it calls only queues events (lowering next_due_) and never reads it.
+    for (;;) {
         const request_event* request = next_request();
         const report_event* report =
             report_head_ == report_tail_ ? nullptr : &report_ring_[report_head_ & report_mask_];
         if (report != nullptr && (request == nullptr || later(*request, *report))) {
+            if (report->time > now) {
+                break; // and so is the request after it
+            }
             now_ = std::max(now_, report->time);
             ++stats_.reports_delivered;
             if (sink_ != nullptr) {
@@ -140,8 +143,10 @@ std::size_t sim_exchange::process_due(core::timestamp_ns now) noexcept {
                 sink_->on_exec_report(report->report);
             }
             ++report_head_;
-            next_due_ = earliest_pending();
             continue;
+        }
+        if (request == nullptr || request->time > now) {
+            break;
         }
         now_ = std::max(now_, request->time);
         if (config_.fifo_requests) {
@@ -155,6 +160,7 @@ std::size_t sim_exchange::process_due(core::timestamp_ns now) noexcept {
             process_request(due);
         }
     }
+    next_due_ = earliest_pending();
     now_ = std::max(now_, now);
     return static_cast<std::size_t>(stats_.reports_delivered - delivered_before);
 }

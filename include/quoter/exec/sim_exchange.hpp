@@ -486,8 +486,8 @@ private:
     std::size_t report_mask_ = 0; // report_ring_.size() - 1
     std::uint64_t report_head_ = 0;
     std::uint64_t report_tail_ = 0;
-    /// earliest_pending(), lowered on every push and recomputed on every pop: most calls find
-    /// nothing due, and answer that with one comparison.
+    /// earliest_pending(), lowered on every push and recomputed when process_due() is done:
+    /// most calls find nothing due, and answer that with one comparison.
     core::timestamp_ns next_due_ = std::numeric_limits<core::timestamp_ns>::max();
     std::vector<std::uint32_t> scratch_;
     sim_exchange_stats stats_;
