@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <new>
 
 namespace quoter::exec {
 namespace {
@@ -225,7 +226,8 @@ bool sim_exchange::rehearse_submit(const order_request& request,
 // ---------------------------------------------------------------------------------------------
 // Exchange side: requests arriving
 
-void sim_exchange::send_report(const exec_report& report, core::timestamp_ns time) noexcept {
+template <class Write>
+void sim_exchange::queue_report(core::timestamp_ns time, Write write) noexcept {
     if (report_tail_ - report_head_ >= report_capacity_) {
         ++stats_.dropped_reports;
         return;
@@ -237,9 +239,16 @@ void sim_exchange::send_report(const exec_report& report, core::timestamp_ns tim
     report_event& slot = report_ring_[report_tail_++ & report_mask_];
     slot.time = arrival;
     slot.seq = next_seq_++;
-    slot.report = report;
-    slot.report.exchange_ts = time;
-    slot.report.local_ts = arrival;
+    // Constructed where it lies, member by member: assigning exec_report{} would clear a
+    // temporary and copy it, and a report built by the caller would be copied too.
+    exec_report& report = *::new (static_cast<void*>(&slot.report)) exec_report;
+    write(report);
+    report.exchange_ts = time;
+    report.local_ts = arrival;
+}
+
+void sim_exchange::send_report(const exec_report& report, core::timestamp_ns time) noexcept {
+    queue_report(time, [&](exec_report& out) { out = report; });
 }
 
 void sim_exchange::reject(const order_request& request, reject_reason reason,
@@ -307,16 +316,19 @@ void sim_exchange::handle_order_arrival(const order_request& request,
 
     const std::uint64_t exchange_id = next_exchange_id_++;
     ++stats_.acks;
-    exec_report ack;
-    ack.kind = exec_kind::ack;
-    ack.client_id = request.id;
-    ack.exchange_id = exchange_id;
-    ack.symbol = request.symbol;
-    ack.side = request.side;
-    ack.level = request.level;
-    ack.price = request.price;
-    ack.leaves_qty = request.qty;
-    send_report(ack, time);
+    const auto describe_order = [&](exec_report& report) {
+        report.client_id = request.id;
+        report.exchange_id = exchange_id;
+        report.symbol = request.symbol;
+        report.side = request.side;
+        report.level = request.level;
+        report.price = request.price;
+        report.leaves_qty = request.qty;
+    };
+    queue_report(time, [&](exec_report& ack) {
+        ack.kind = exec_kind::ack;
+        describe_order(ack);
+    });
 
     core::qty cum{0};
     if (marketable) {
@@ -336,10 +348,11 @@ void sim_exchange::handle_order_arrival(const order_request& request,
             }
             if (available < request.qty.lots()) {
                 ++stats_.expired;
-                exec_report expired = ack;
-                expired.kind = exec_kind::cancelled;
-                expired.reason = reject_reason::expired;
-                send_report(expired, time);
+                queue_report(time, [&](exec_report& expired) {
+                    describe_order(expired);
+                    expired.kind = exec_kind::cancelled;
+                    expired.reason = reject_reason::expired;
+                });
                 return;
             }
         }
@@ -364,12 +377,13 @@ void sim_exchange::handle_order_arrival(const order_request& request,
         return;
     }
     ++stats_.expired;
-    exec_report expired = ack;
-    expired.kind = exec_kind::cancelled;
-    expired.reason = reject_reason::expired;
-    expired.cum_qty = cum;
-    expired.leaves_qty = request.qty - cum;
-    send_report(expired, time);
+    queue_report(time, [&](exec_report& expired) {
+        describe_order(expired);
+        expired.kind = exec_kind::cancelled;
+        expired.reason = reject_reason::expired;
+        expired.cum_qty = cum;
+        expired.leaves_qty = request.qty - cum;
+    });
 }
 
 void sim_exchange::handle_cancel_arrival(std::uint32_t symbol, client_order_id id,
@@ -387,20 +401,21 @@ void sim_exchange::handle_cancel_arrival(std::uint32_t symbol, client_order_id i
         return;
     }
     const sim_order& order = orders_[slot];
-    exec_report report;
-    report.kind = exec_kind::cancelled;
-    report.reason = reject_reason::user_cancel;
-    report.client_id = id;
-    report.exchange_id = order.exchange_id;
-    report.symbol = symbol;
-    report.side = order.request.side;
-    report.level = order.request.level;
-    report.price = order.request.price;
-    report.cum_qty = order.cum;
-    report.leaves_qty = order.leaves;
     ++stats_.cancelled;
+    // Written before the order leaves the book (removing it draws nothing and queues nothing).
+    queue_report(time, [&](exec_report& report) {
+        report.kind = exec_kind::cancelled;
+        report.reason = reject_reason::user_cancel;
+        report.client_id = id;
+        report.exchange_id = order.exchange_id;
+        report.symbol = symbol;
+        report.side = order.request.side;
+        report.level = order.request.level;
+        report.price = order.request.price;
+        report.cum_qty = order.cum;
+        report.leaves_qty = order.leaves;
+    });
     remove_resting(slot);
-    send_report(report, time);
 }
 
 void sim_exchange::handle_cancel_all_arrival(std::uint32_t symbol,
@@ -537,25 +552,27 @@ void sim_exchange::fill(std::uint32_t slot, core::price at, core::qty qty, liqui
     order.leaves -= qty;
     order.cum += qty;
     ++(role == liquidity_role::maker ? stats_.maker_fills : stats_.taker_fills);
-    exec_report report;
-    report.kind = order.leaves.is_zero() ? exec_kind::fill : exec_kind::partial_fill;
-    report.client_id = order.request.id;
-    report.exchange_id = order.exchange_id;
-    report.symbol = order.request.symbol;
-    report.side = order.request.side;
-    report.level = order.request.level;
-    report.price = at;
-    report.fill_qty = qty;
-    report.cum_qty = order.cum;
-    report.leaves_qty = order.leaves;
-    report.liquidity = role;
-    report.fee_units = fee_units(order.request.symbol, at, qty, role);
     symbols_[order.request.symbol].position +=
         core::qty{core::sign(order.request.side) * qty.lots()};
+    // Written before a filled order leaves the book (removing it draws nothing and queues
+    // nothing).
+    queue_report(time, [&](exec_report& report) {
+        report.kind = order.leaves.is_zero() ? exec_kind::fill : exec_kind::partial_fill;
+        report.client_id = order.request.id;
+        report.exchange_id = order.exchange_id;
+        report.symbol = order.request.symbol;
+        report.side = order.request.side;
+        report.level = order.request.level;
+        report.price = at;
+        report.fill_qty = qty;
+        report.cum_qty = order.cum;
+        report.leaves_qty = order.leaves;
+        report.liquidity = role;
+        report.fee_units = fee_units(order.request.symbol, at, qty, role);
+    });
     if (order.leaves.is_zero()) {
         remove_resting(slot);
     }
-    send_report(report, time);
 }
 
 const sim_order* sim_exchange::find_order(client_order_id id) const noexcept {

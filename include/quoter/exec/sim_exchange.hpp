@@ -374,6 +374,10 @@ private:
     void cancel_symbol(std::uint32_t symbol, core::timestamp_ns time) noexcept;
 
     void send_report(const exec_report& report, core::timestamp_ns time) noexcept;
+    /// send_report() of the report `write(exec_report&)` fills in, written straight into its
+    /// queue slot (default-constructed first; the timestamps are set after write). A full
+    /// queue drops it without calling write.
+    template <class Write> void queue_report(core::timestamp_ns time, Write write) noexcept;
     void reject(const order_request& request, reject_reason reason,
                 core::timestamp_ns time) noexcept;
     void fill(std::uint32_t slot, core::price at, core::qty qty, liquidity_role role,
