@@ -483,21 +483,37 @@ void sim_exchange::rest(const order_request& request, std::uint64_t exchange_id,
     }
     (void)index_.insert(request.id, slot);
 
+    // Behind every order at a price at least as good (time priority), shifting the rest back
+    // by hand: a side holds a few orders, for which std::vector::insert's general moves cost
+    // more than the loop. Within reserved capacity: no allocation.
     auto& list = symbols_[request.symbol].resting[side_index(request.side)];
-    const auto position = std::find_if(list.begin(), list.end(), [&](std::uint32_t other) {
-        return better(request.side, request.price, orders_[other].request.price);
-    });
-    list.insert(position, slot); // within reserved capacity: no allocation
+    std::size_t position = 0;
+    while (position < list.size() &&
+           !better(request.side, request.price, orders_[list[position]].request.price)) {
+        ++position;
+    }
+    list.push_back(slot);
+    for (std::size_t i = list.size() - 1; i > position; --i) {
+        list[i] = list[i - 1];
+    }
+    list[position] = slot;
     note_front(symbols_[request.symbol], request.side);
 }
 
 void sim_exchange::remove_resting(std::uint32_t slot) noexcept {
     ++resting_version_;
     const sim_order& order = orders_[slot];
+    // By hand, as rest() inserts.
     auto& list = symbols_[order.request.symbol].resting[side_index(order.request.side)];
-    const auto it = std::find(list.begin(), list.end(), slot);
-    if (it != list.end()) {
-        list.erase(it);
+    std::size_t position = 0;
+    while (position < list.size() && list[position] != slot) {
+        ++position;
+    }
+    if (position < list.size()) {
+        for (std::size_t i = position + 1; i < list.size(); ++i) {
+            list[i - 1] = list[i];
+        }
+        list.pop_back();
     }
     note_front(symbols_[order.request.symbol], order.request.side);
     index_.erase(order.request.id);
