@@ -39,6 +39,8 @@ sim_exchange::sim_exchange(const sim_exchange_config& config,
                            std::span<const core::symbol_spec> symbols)
     : config_(config), maker_rate_e10_(std::llround(config.maker_fee_bps * 1e6)),
       taker_rate_e10_(std::llround(config.taker_fee_bps * 1e6)), rng_(config.seed),
+      order_entry_latency_(config.order_entry_latency), cancel_latency_(config.cancel_latency),
+      market_data_latency_(config.market_data_latency),
       index_(std::max<std::uint32_t>(config.max_open_orders, 1)) {
     config_.max_open_orders = std::max<std::uint32_t>(config_.max_open_orders, 1);
     config_.max_pending_events = std::max<std::uint32_t>(config_.max_pending_events, 4);
@@ -185,7 +187,7 @@ void sim_exchange::process_request(const request_event& request) noexcept {
 
 gateway_error sim_exchange::submit(const order_request& request, core::timestamp_ns now) noexcept {
     request_event event;
-    event.time = std::max(now, now_) + sample_latency(config_.order_entry_latency, rng_);
+    event.time = std::max(now, now_) + order_entry_latency_.draw(rng_);
     event.kind = request_kind::order;
     event.symbol = request.symbol;
     event.order = request;
@@ -195,7 +197,7 @@ gateway_error sim_exchange::submit(const order_request& request, core::timestamp
 gateway_error sim_exchange::cancel(std::uint32_t symbol, client_order_id id,
                                    core::timestamp_ns now) noexcept {
     request_event event;
-    event.time = std::max(now, now_) + sample_latency(config_.cancel_latency, rng_);
+    event.time = std::max(now, now_) + cancel_latency_.draw(rng_);
     event.kind = request_kind::cancel;
     event.symbol = symbol;
     event.cancel_id = id;
@@ -204,7 +206,7 @@ gateway_error sim_exchange::cancel(std::uint32_t symbol, client_order_id id,
 
 gateway_error sim_exchange::cancel_all(std::uint32_t symbol, core::timestamp_ns now) noexcept {
     request_event event;
-    event.time = std::max(now, now_) + sample_latency(config_.cancel_latency, rng_);
+    event.time = std::max(now, now_) + cancel_latency_.draw(rng_);
     event.kind = request_kind::cancel_all;
     event.symbol = symbol;
     return push_request(event);
@@ -232,7 +234,7 @@ void sim_exchange::queue_report(core::timestamp_ns time, Write write) noexcept {
         ++stats_.dropped_reports;
         return;
     }
-    core::timestamp_ns arrival = time + sample_latency(config_.market_data_latency, rng_);
+    core::timestamp_ns arrival = time + market_data_latency_.draw(rng_);
     arrival = std::max(arrival, last_report_arrival_);
     last_report_arrival_ = arrival;
     next_due_ = std::min(next_due_, arrival);

@@ -62,6 +62,28 @@ TEST_CASE("terminal report kinds", "[order_types]") {
     CHECK(!describe(reject_reason::post_only_would_cross).empty());
 }
 
+TEST_CASE("a latency sampler draws the floor plus the scaled jitter of one random number",
+          "[latency]") {
+    const latency_sampler uniform(latency_config{latency_distribution::uniform, 1000, 500});
+    const latency_sampler exponential(latency_config{latency_distribution::exponential, 2000, 300});
+    sim_rng rng(11);
+    sim_rng reference(11);
+    for (int i = 0; i < 1000; ++i) {
+        REQUIRE(uniform.draw(rng) ==
+                1000 + static_cast<core::duration_ns>(reference.uniform() * 500.0));
+        REQUIRE(exponential.draw(rng) == 2000 + static_cast<core::duration_ns>(exponential_jitter(
+                                                    reference.uniform(), 300.0)));
+    }
+    // Without jitter, or constant, no random number is used; a negative floor counts as 0.
+    const latency_sampler constant(latency_config{latency_distribution::constant, 1000, 500});
+    const latency_sampler no_jitter(latency_config{latency_distribution::uniform, -5, 0});
+    const latency_sampler defaulted;
+    CHECK(constant.draw(rng) == 1000);
+    CHECK(no_jitter.draw(rng) == 0);
+    CHECK(defaulted.draw(rng) == 0);
+    CHECK(rng.next() == reference.next());
+}
+
 TEST_CASE("latency models draw deterministically within their range", "[latency]") {
     const latency_config constant{latency_distribution::constant, 1000, 500};
     const latency_config uniform{latency_distribution::uniform, 1000, 500};

@@ -52,20 +52,42 @@ struct latency_config {
 /// it takes a logarithm.
 [[nodiscard]] double exponential_jitter(double u, double mean_ns) noexcept;
 
+/// A latency_config prepared for drawing: the floor clamped at 0, a config without jitter taken
+/// as constant and the jitter converted to double once, so that a draw is only the random
+/// number and its scaling. Draws what sample_latency() draws for the config, from the same
+/// random numbers. Inline: the simulated exchange draws one per request and per report.
+class latency_sampler {
+public:
+    constexpr latency_sampler() noexcept = default;
+    constexpr explicit latency_sampler(const latency_config& config) noexcept
+        : floor_ns_(config.fixed_ns > 0 ? config.fixed_ns : 0),
+          jitter_ns_(static_cast<double>(config.jitter_ns)),
+          distribution_(config.jitter_ns > 0 ? config.distribution
+                                             : latency_distribution::constant) {}
+
+    /// One latency in ns (never negative); consumes one random number unless constant.
+    [[nodiscard]] core::duration_ns draw(sim_rng& rng) const noexcept {
+        if (distribution_ == latency_distribution::constant) {
+            return floor_ns_;
+        }
+        const double u = rng.uniform();
+        const double extra = distribution_ == latency_distribution::uniform
+                                 ? u * jitter_ns_
+                                 : exponential_jitter(u, jitter_ns_);
+        return floor_ns_ + static_cast<core::duration_ns>(extra);
+    }
+
+private:
+    core::duration_ns floor_ns_ = 0;
+    double jitter_ns_ = 0.0;
+    latency_distribution distribution_ = latency_distribution::constant;
+};
+
 /// Draws one latency in ns (never negative). Consumes one random number unless constant or
-/// jitter_ns <= 0. Inline: the simulated exchange draws one per request and per report.
+/// jitter_ns <= 0.
 [[nodiscard]] inline core::duration_ns sample_latency(const latency_config& config,
                                                       sim_rng& rng) noexcept {
-    const core::duration_ns floor = config.fixed_ns > 0 ? config.fixed_ns : 0;
-    if (config.distribution == latency_distribution::constant || config.jitter_ns <= 0) {
-        return floor;
-    }
-    const double u = rng.uniform();
-    const auto jitter = static_cast<double>(config.jitter_ns);
-    const double extra = config.distribution == latency_distribution::uniform
-                             ? u * jitter
-                             : exponential_jitter(u, jitter);
-    return floor + static_cast<core::duration_ns>(extra);
+    return latency_sampler(config).draw(rng);
 }
 
 } // namespace quoter::exec

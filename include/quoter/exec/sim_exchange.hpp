@@ -250,7 +250,7 @@ public:
     }
     /// One draw of the market-data latency (ns), for drivers that delay the strategy's book.
     [[nodiscard]] core::duration_ns sample_market_data_latency() noexcept {
-        return sample_latency(config_.market_data_latency, rng_);
+        return market_data_latency_.draw(rng_);
     }
 
     // Inspection (tests, reports).
@@ -466,6 +466,9 @@ private:
     std::int64_t taker_rate_e10_ = 0;
     exec_report_sink* sink_ = nullptr;
     sim_rng rng_;
+    latency_sampler order_entry_latency_; // config_.order_entry_latency
+    latency_sampler cancel_latency_;      // config_.cancel_latency
+    latency_sampler market_data_latency_; // config_.market_data_latency
 
     core::timestamp_ns now_ = 0;
     core::timestamp_ns last_request_arrival_ = std::numeric_limits<core::timestamp_ns>::min();
