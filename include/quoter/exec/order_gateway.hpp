@@ -123,30 +123,4 @@ public:
     }
 };
 
-/// Forwards every report to up to `capacity` sinks in registration order (e.g. the quote
-/// manager first, then the portfolio, then the journal).
-class exec_report_fanout final : public exec_report_sink {
-public:
-    static constexpr std::size_t capacity = 4;
-
-    /// Returns false when full.
-    [[nodiscard]] bool add(exec_report_sink* sink) noexcept {
-        if (count_ == capacity || sink == nullptr) {
-            return false;
-        }
-        sinks_[count_++] = sink;
-        return true;
-    }
-
-    void on_exec_report(const exec_report& report) noexcept override {
-        for (std::size_t i = 0; i < count_; ++i) {
-            sinks_[i]->on_exec_report(report);
-        }
-    }
-
-private:
-    std::array<exec_report_sink*, capacity> sinks_{};
-    std::size_t count_ = 0;
-};
-
 } // namespace quoter::exec

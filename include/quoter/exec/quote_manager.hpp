@@ -245,7 +245,7 @@ struct rehearsed_order {
 class quote_manager final : public exec_report_sink {
 public:
     /// The gateway must outlive the manager. The manager does not register itself as the
-    /// gateway's sink: the wiring does, directly or through an exec_report_fanout.
+    /// gateway's sink: the wiring does (the core loop hands it the reports its risk gate passes).
     quote_manager(const quote_manager_config& config, order_gateway& gateway) noexcept;
 
     /// Applies one update of desired quotes at time `now` (ns, the caller's clock). Levels at or
