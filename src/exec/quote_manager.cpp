@@ -285,8 +285,7 @@ bool quote_manager::on_fill(working_order& order, const exec_report& report) noe
 }
 
 void quote_manager::try_place(slot_state& slot, core::timestamp_ns now) noexcept {
-    if (halted_ || awaiting_update_ || !slot.desired.active() || !may_send(slot, now) ||
-        now < new_orders_held_until_) {
+    if (halted_ || awaiting_update_ || !slot.desired.active() || !may_place(slot, now)) {
         return;
     }
     const std::size_t index = slot_index(slot.side, slot.level);
@@ -665,8 +664,7 @@ std::size_t quote_manager::rehearse(const desired_quotes& desired, core::timesta
             if (halted_) {
                 action = slot_action::wait;
             } else if (slot.order.status == order_status::none) {
-                action = may_send(slot, now) && now >= new_orders_held_until_ ? slot_action::place
-                                                                              : slot_action::wait;
+                action = may_place(slot, now) ? slot_action::place : slot_action::wait;
             } else if (slot.order.cancel_pending || replacing(slot)) {
                 action = slot_action::wait;
             } else if (needs_replace(slot, now)) {

@@ -429,6 +429,10 @@ private:
         stop_keeping(slot);
     }
     [[nodiscard]] bool may_send(const slot_state& slot, core::timestamp_ns now) const noexcept;
+    /// may_send() for a new order into an empty slot: also not while new orders are held.
+    [[nodiscard]] bool may_place(const slot_state& slot, core::timestamp_ns now) const noexcept {
+        return may_send(slot, now) && now >= new_orders_held_until_;
+    }
     [[nodiscard]] client_order_id next_id(std::size_t slot) noexcept;
     /// An unknown or ack report of a slot's order or of its incoming replacement.
     void on_unknown(working_order& order) noexcept;
