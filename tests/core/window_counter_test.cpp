@@ -131,3 +131,52 @@ TEST_CASE("earliest_count_at_most is the first time the count falls to n without
         }
     }
 }
+
+TEST_CASE("a counter that absorbs another counts as one that saw both histories",
+          "[window_counter]") {
+    // Two random histories, interleaved in time and each advanced by counts of its own, against
+    // one counter that recorded every event in time order. Absorbing either into the other must
+    // give that counter's counts and expiry times from then on.
+    std::mt19937_64 rng(23);
+    for (int history = 0; history < 200; ++history) {
+        window_counter<6> first(600 * ns_per_ms); // 100 ms buckets, 7 kept
+        window_counter<6> second(600 * ns_per_ms);
+        window_counter<6> both(600 * ns_per_ms);
+        timestamp_ns now = static_cast<timestamp_ns>(rng() % (2 * ns_per_s));
+        const int events = static_cast<int>(rng() % 60);
+        for (int i = 0; i < events; ++i) {
+            now += static_cast<timestamp_ns>(rng() % (80 * ns_per_ms));
+            const auto n = 1 + static_cast<std::uint32_t>(rng() % 3);
+            window_counter<6>& own = rng() % 2 == 0 ? first : second;
+            own.add(now, n);
+            both.add(now, n);
+            if (rng() % 4 == 0) {
+                (void)(rng() % 2 == 0 ? first : second).count(now);
+            }
+        }
+        window_counter<6> merged = history % 2 == 0 ? first : second;
+        merged.absorb(history % 2 == 0 ? second : first);
+        for (std::uint64_t n = 0; n < 8; ++n) {
+            CHECK(merged.earliest_count_at_most(n) == both.earliest_count_at_most(n));
+        }
+        for (timestamp_ns t = now; t < now + ns_per_s; t += 37 * ns_per_ms) {
+            REQUIRE(merged.count(t) == both.count(t));
+        }
+    }
+}
+
+TEST_CASE("absorbing an empty counter, or into one, changes no count", "[window_counter]") {
+    window_counter<4> counter(4 * ns_per_s);
+    counter.add(500 * ns_per_ms, 2);
+    counter.add(2'100 * ns_per_ms, 3);
+    const window_counter<4> unchanged = counter;
+    window_counter<4> into_empty(4 * ns_per_s);
+    into_empty.absorb(counter);
+    counter.absorb(window_counter<4>(4 * ns_per_s));
+    for (const timestamp_ns t : {3 * ns_per_s, 4 * ns_per_s + 1, 6 * ns_per_s, 9 * ns_per_s}) {
+        window_counter<4> reference = unchanged;
+        const std::uint64_t expected = reference.count(t);
+        CHECK(counter.count(t) == expected);
+        CHECK(into_empty.count(t) == expected);
+    }
+}

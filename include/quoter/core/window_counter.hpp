@@ -104,10 +104,45 @@ public:
         }
     }
 
+    /// Counts other's events too, each in its own bucket: afterwards this counter counts as one
+    /// that had recorded both histories would (the same window: buckets are aligned to multiples
+    /// of the width, so equal starts are the same bucket). Both bucket lists are put back oldest
+    /// first, as for_each_bucket() describes.
+    constexpr void absorb(const window_counter& other) noexcept {
+        std::array<bucket, slot_count> mine{};
+        std::array<bucket, slot_count> theirs{};
+        const std::size_t mine_count = buckets(mine);
+        const std::size_t their_count = other.buckets(theirs);
+        const core::duration_ns width = width_;
+        *this = window_counter{};
+        width_ = width;
+        std::size_t i = 0;
+        std::size_t j = 0;
+        while (i < mine_count || j < their_count) {
+            const bool take_mine =
+                j == their_count || (i < mine_count && mine[i].start <= theirs[j].start);
+            const bucket& next = take_mine ? mine[i++] : theirs[j++];
+            add(next.start, next.events);
+        }
+    }
+
     /// Bucket width in nanoseconds.
     [[nodiscard]] constexpr core::duration_ns bucket_width() const noexcept { return width_; }
 
 private:
+    struct bucket {
+        core::timestamp_ns start = 0;
+        std::uint32_t events = 0;
+    };
+    /// The buckets holding events, oldest first; returns how many.
+    constexpr std::size_t buckets(std::array<bucket, slot_count>& out) const noexcept {
+        std::size_t n = 0;
+        for_each_bucket([&](core::timestamp_ns start, std::uint32_t events) {
+            out[n++] = {start, events};
+        });
+        return n;
+    }
+
     constexpr void advance(core::timestamp_ns now) noexcept {
         if (now < next_start_) {
             return; // the common case: still inside the current bucket
