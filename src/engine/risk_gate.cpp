@@ -169,6 +169,7 @@ void risk_gate::set_portfolio(portfolio_exposure* exposure, std::size_t slot) no
     }
     exposure_ = exposure;
     exposure_slot_ = slot;
+    risk_.share_order_rates(exposure_ != nullptr ? &exposure_->new_orders : nullptr);
     if (exposure_ != nullptr) {
         exposure_->count = std::max(exposure_->count, slot + 1);
         write_exposure();

@@ -34,9 +34,7 @@ constinit discard_rejections dry_run_rejections;
 } // namespace
 
 pre_trade_checker::pre_trade_checker(const risk_limits& limits, rejection_sink& sink) noexcept
-    : limits_(limits), sink_(&sink), orders_per_s_(core::ns_per_s),
-      orders_per_min_(60 * core::ns_per_s), orders_per_day_(86'400 * core::ns_per_s),
-      cancels_per_s_(core::ns_per_s), ratio_cancels_(window_ns(limits.cancel_trade_window_ms)),
+    : limits_(limits), sink_(&sink), cancels_per_s_(core::ns_per_s), ratio_cancels_(window_ns(limits.cancel_trade_window_ms)),
       ratio_fills_(window_ns(limits.cancel_trade_window_ms)) {}
 
 reject_reason pre_trade_checker::reject(reject_reason reason, double limit_value,
@@ -258,24 +256,26 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
                           order, now);
         }
     }
-    const std::uint64_t in_second = orders_per_s_.count(now) + 1;
+    order_rate_windows& counted = shared_orders_ != nullptr ? *shared_orders_ : orders_;
+    const std::uint64_t in_second = counted.per_s.count(now) + 1;
     if (lim.max_new_orders_per_s != 0 && in_second > lim.max_new_orders_per_s) {
         return reject(reject_reason::new_orders_per_s, lim.max_new_orders_per_s,
                       static_cast<double>(in_second), order, now);
     }
-    const std::uint64_t in_minute = orders_per_min_.count(now) + 1;
+    const std::uint64_t in_minute = counted.per_min.count(now) + 1;
     if (lim.max_new_orders_per_min != 0 && in_minute > lim.max_new_orders_per_min) {
         return reject(reject_reason::new_orders_per_min, lim.max_new_orders_per_min,
                       static_cast<double>(in_minute), order, now);
     }
-    const std::uint64_t in_day = orders_per_day_.count(now) + 1;
+    const std::uint64_t in_day = counted.per_day.count(now) + 1;
     if (lim.max_orders_per_day != 0 && in_day > lim.max_orders_per_day) {
         return reject(reject_reason::orders_per_day, lim.max_orders_per_day,
                       static_cast<double>(in_day), order, now);
     }
-    orders_per_s_.add(now);
-    orders_per_min_.add(now);
-    orders_per_day_.add(now);
+    orders_.add(now);
+    if (shared_orders_ != nullptr) {
+        shared_orders_->add(now);
+    }
     ++passed_;
     return reject_reason::none;
 }
@@ -286,6 +286,11 @@ reject_reason pre_trade_checker::rehearse(const core::symbol_spec& spec, const o
                                           pre_trade_checker& scratch) const noexcept {
     scratch = *this;
     scratch.sink_ = &dry_run_rejections;
+    if (shared_orders_ != nullptr) {
+        // The rehearsal counts on a copy of what the limits read, never on the shared windows.
+        scratch.orders_ = *shared_orders_;
+        scratch.shared_orders_ = nullptr;
+    }
     return scratch.check(spec, order, market, account, now);
 }
 
@@ -373,10 +378,21 @@ core::timestamp_ns pre_trade_checker::new_orders_admitted_at() const noexcept {
             at = std::max(at, window.earliest_count_at_most(limit - 1));
         }
     };
-    room(orders_per_s_, limits_.max_new_orders_per_s);
-    room(orders_per_min_, limits_.max_new_orders_per_min);
-    room(orders_per_day_, limits_.max_orders_per_day);
+    const order_rate_windows& counted = counted_orders();
+    room(counted.per_s, limits_.max_new_orders_per_s);
+    room(counted.per_min, limits_.max_new_orders_per_min);
+    room(counted.per_day, limits_.max_orders_per_day);
     return at;
+}
+
+void pre_trade_checker::share_order_rates(order_rate_windows* shared) noexcept {
+    if (shared == shared_orders_) {
+        return;
+    }
+    if (shared != nullptr) {
+        shared->absorb(orders_);
+    }
+    shared_orders_ = shared;
 }
 
 rate_memory pre_trade_checker::remembered_rates() const noexcept {
@@ -388,9 +404,9 @@ rate_memory pre_trade_checker::remembered_rates() const noexcept {
             }
         });
     };
-    keep(rate_window::orders_per_s, orders_per_s_);
-    keep(rate_window::orders_per_min, orders_per_min_);
-    keep(rate_window::orders_per_day, orders_per_day_);
+    keep(rate_window::orders_per_s, orders_.per_s);
+    keep(rate_window::orders_per_min, orders_.per_min);
+    keep(rate_window::orders_per_day, orders_.per_day);
     keep(rate_window::cancels_per_s, cancels_per_s_);
     keep(rate_window::ratio_cancels, ratio_cancels_);
     keep(rate_window::ratio_fills, ratio_fills_);
@@ -398,18 +414,19 @@ rate_memory pre_trade_checker::remembered_rates() const noexcept {
 }
 
 void pre_trade_checker::restore_rates(const rate_memory& memory) noexcept {
+    order_rate_windows restored;
     const std::size_t count = std::min(memory.count, memory.buckets.size());
     for (std::size_t i = 0; i < count; ++i) {
         const rate_memory::bucket& b = memory.buckets[i];
         switch (b.window) {
         case rate_window::orders_per_s:
-            orders_per_s_.add(b.start, b.events);
+            restored.per_s.add(b.start, b.events);
             break;
         case rate_window::orders_per_min:
-            orders_per_min_.add(b.start, b.events);
+            restored.per_min.add(b.start, b.events);
             break;
         case rate_window::orders_per_day:
-            orders_per_day_.add(b.start, b.events);
+            restored.per_day.add(b.start, b.events);
             break;
         case rate_window::cancels_per_s:
             cancels_per_s_.add(b.start, b.events);
@@ -421,6 +438,10 @@ void pre_trade_checker::restore_rates(const rate_memory& memory) noexcept {
             ratio_fills_.add(b.start, b.events);
             break;
         }
+    }
+    orders_.absorb(restored);
+    if (shared_orders_ != nullptr) {
+        shared_orders_->absorb(restored);
     }
 }
 

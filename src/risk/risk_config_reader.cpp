@@ -151,18 +151,20 @@ std::vector<std::string_view> limits_turned_off(const risk_config& config) {
 void read_risk_config(config::section s, risk_config& out) {
     risk_limits& l = out.limits;
     read_shared(s, l, 0, 3, limit_table::account);
-    l.max_new_orders_per_s = s.integer("max_new_orders_per_s", l.max_new_orders_per_s,
-                                       {.min = 0, .unit = "1/s"}, "New orders per second; 0: off");
+    l.max_new_orders_per_s =
+        s.integer("max_new_orders_per_s", l.max_new_orders_per_s, {.min = 0, .unit = "1/s"},
+                  "New orders per second, every symbol's together; 0: off");
     l.max_new_orders_per_min =
         s.integer("max_new_orders_per_min", l.max_new_orders_per_min, {.min = 0, .unit = "1/min"},
-                  "New orders per minute; 0: off");
+                  "New orders per minute, every symbol's together; 0: off");
     l.max_cancels_per_s =
         s.integer("max_cancels_per_s", l.max_cancels_per_s, {.min = 0, .unit = "1/s"},
                   "Cancels per second above which trading pauses until the rate "
                   "is back under it; cancels always go out; 0: off");
     l.max_orders_per_day =
         s.integer("max_orders_per_day", l.max_orders_per_day, {.min = 0, .unit = "1/day"},
-                  "New orders over a sliding 24 h window; 0: off");
+                  "New orders over a sliding 24 h window, every symbol's together; "
+                  "0: off");
     l.cancel_trade_ratio_block =
         s.number("cancel_trade_ratio_block", l.cancel_trade_ratio_block, {.min = 0},
                  "Refuse new orders while cancels / max(fills, 1) is above this; 0: never "

@@ -406,6 +406,31 @@ TEST_CASE("many symbols in one loop: the portfolio net limit counts the other sy
     CHECK(alone.recorder().fills().size() > 5);
 }
 
+TEST_CASE("many symbols in one loop: the order-rate limits count every symbol's orders",
+          "[backtest][symbols][risk]") {
+    auto config = btc_config(120);
+    config.risk.limits.max_new_orders_per_s = 0;
+    config.risk.limits.max_new_orders_per_min = 0;
+    config.risk.limits.max_orders_per_day = 9;
+    const auto symbols = btc_and_eth(config);
+    engine::synthetic_run both(config, symbols, 3);
+    both.run();
+    const std::uint64_t first = both.recorder(0).activity().orders_submitted;
+    const std::uint64_t second = both.recorder(1).activity().orders_submitted;
+    INFO("orders sent: " << first << " + " << second);
+    // The session's nine, shared: each symbol alone would send nine of its own.
+    CHECK(first + second == 9);
+    CHECK(first > 0);
+    CHECK(second > 0);
+    CHECK(both.exchange().stats().orders_received == 9);
+    CHECK(both.counters()
+              .refusals_by_reason[static_cast<std::size_t>(risk::reject_reason::orders_per_day)] >
+          0);
+    engine::synthetic_run alone(config, std::span(symbols).first(1), 3);
+    alone.run();
+    CHECK(alone.recorder().activity().orders_submitted == 9);
+}
+
 TEST_CASE("many symbols over many paths: each path runs every symbol; the portfolio sums them",
           "[backtest][symbols][paths]") {
     const auto config = btc_config(120);

@@ -535,6 +535,134 @@ TEST_CASE("rate windows remembered and restored: a restart keeps the day's order
           reject_reason::none);
 }
 
+TEST_CASE("checkers sharing their order-rate windows hold the limits for every symbol together",
+          "[pre_trade]") {
+    risk_limits l = generous();
+    l.max_new_orders_per_s = 3;
+    l.max_new_orders_per_min = 0;
+    l.max_orders_per_day = 7;
+    fixture first(l);
+    fixture second(l);
+    // The first symbol sent one order before the two were joined: it counts for both.
+    REQUIRE(first.check(buy(1000, 1), mid_1000(), flat_account(), start) == reject_reason::none);
+    order_rate_windows shared;
+    first.checker.share_order_rates(&shared);
+    second.checker.share_order_rates(&shared);
+    first.checker.share_order_rates(&shared); // joining again adds nothing twice
+
+    // Within one second the two symbols together send three orders, not three each.
+    CHECK(second.check(buy(1000, 1), mid_1000(), flat_account(), start + 1) ==
+          reject_reason::none);
+    CHECK(first.check(buy(1000, 1), mid_1000(), flat_account(), start + 2) == reject_reason::none);
+    CHECK(second.check(buy(1000, 1), mid_1000(), flat_account(), start + 3) ==
+          reject_reason::new_orders_per_s);
+    CHECK(first.check(buy(1000, 1), mid_1000(), flat_account(), start + 4) ==
+          reject_reason::new_orders_per_s);
+    // Both are told the same time of room: the first order leaves the one-second window.
+    const core::timestamp_ns room = first.checker.new_orders_admitted_at();
+    CHECK(second.checker.new_orders_admitted_at() == room);
+    CHECK(room > start + 4);
+    CHECK(room <= start + ns_per_s + ns_per_s / 20 + 1);
+
+    // The day's seven orders, in turns, over the next minutes: four more pass, then none.
+    int passed = 3;
+    for (int i = 0; i < 12; ++i) {
+        fixture& f = i % 2 == 0 ? second : first;
+        const core::timestamp_ns t = start + (i + 1) * 10 * ns_per_s;
+        if (f.check(buy(1000, 1), mid_1000(), flat_account(), t) == reject_reason::none) {
+            ++passed;
+        } else {
+            CHECK(f.checker.rejections(reject_reason::orders_per_day) > 0);
+        }
+    }
+    CHECK(passed == 7);
+    CHECK(first.checker.passed() + second.checker.passed() == 7);
+
+    // Each checker's own windows keep only its own orders: what its state file saves.
+    const auto day_orders = [](const pre_trade_checker& checker) {
+        const rate_memory memory = checker.remembered_rates();
+        std::uint64_t n = 0;
+        for (std::size_t i = 0; i < memory.count; ++i) {
+            n += memory.buckets[i].window == rate_window::orders_per_day ? memory.buckets[i].events
+                                                                         : 0;
+        }
+        return n;
+    };
+    CHECK(day_orders(first.checker) == first.checker.passed());
+    CHECK(day_orders(second.checker) == second.checker.passed());
+    CHECK(day_orders(first.checker) + day_orders(second.checker) == 7);
+}
+
+TEST_CASE("a rehearsal on shared order-rate windows counts nothing in them", "[pre_trade]") {
+    risk_limits l = generous();
+    l.max_new_orders_per_s = 2;
+    l.max_new_orders_per_min = 0;
+    l.max_orders_per_day = 0;
+    fixture first(l);
+    fixture second(l);
+    order_rate_windows shared;
+    first.checker.share_order_rates(&shared);
+    second.checker.share_order_rates(&shared);
+    REQUIRE(first.check(buy(1000, 1)) == reject_reason::none);
+    pre_trade_checker scratch = second.checker;
+    // The rehearsal sees the other symbol's order, and what it passes stays on its scratch.
+    CHECK(second.checker.rehearse(second.spec, buy(1000, 1), mid_1000(), flat_account(), start,
+                                  scratch) == reject_reason::none);
+    CHECK(scratch.check(second.spec, buy(1000, 1), mid_1000(), flat_account(), start) ==
+          reject_reason::new_orders_per_s);
+    CHECK(second.check(buy(1000, 1)) == reject_reason::none);
+    CHECK(first.check(buy(1000, 1)) == reject_reason::new_orders_per_s);
+}
+
+TEST_CASE("saved order counts of several symbols add up in their shared windows on restore",
+          "[pre_trade]") {
+    risk_limits l = generous();
+    l.max_new_orders_per_s = 0;
+    l.max_new_orders_per_min = 0;
+    l.max_orders_per_day = 6;
+    // Before the restart: two symbols, two and three orders an hour apart, each saved alone
+    // (files written by a version that counted per symbol look the same).
+    fixture a_before(l);
+    fixture b_before(l);
+    for (int i = 0; i < 3; ++i) {
+        if (i < 2) {
+            REQUIRE(a_before.check(buy(1000, 1), mid_1000(), flat_account(),
+                                   start + i * 3'600 * ns_per_s) == reject_reason::none);
+        }
+        REQUIRE(b_before.check(buy(1000, 1), mid_1000(), flat_account(),
+                               start + (2 * i + 1) * 1'800 * ns_per_s) == reject_reason::none);
+    }
+    const rate_memory a_saved = a_before.checker.remembered_rates();
+    const rate_memory b_saved = b_before.checker.remembered_rates();
+
+    // After it, restored before and after joining the shared windows: five orders count.
+    for (const bool restore_first : {true, false}) {
+        fixture a(l);
+        fixture b(l);
+        order_rate_windows shared;
+        if (restore_first) {
+            a.checker.restore_rates(a_saved);
+            b.checker.restore_rates(b_saved);
+        }
+        a.checker.share_order_rates(&shared);
+        b.checker.share_order_rates(&shared);
+        if (!restore_first) {
+            a.checker.restore_rates(a_saved);
+            b.checker.restore_rates(b_saved);
+        }
+        CHECK(a.checker.remembered_rates() == a_saved);
+        CHECK(b.checker.remembered_rates() == b_saved);
+        const core::timestamp_ns later = start + 4 * 3'600 * ns_per_s;
+        CHECK(a.check(buy(1000, 1), mid_1000(), flat_account(), later) == reject_reason::none);
+        CHECK(b.check(buy(1000, 1), mid_1000(), flat_account(), later + 1) ==
+              reject_reason::orders_per_day);
+        // The first order leaves the day window 24 h (and at most one bucket) after it was sent.
+        const core::timestamp_ns room = b.checker.new_orders_admitted_at();
+        CHECK(room > start + 86'400 * ns_per_s);
+        CHECK(room <= start + 90'000 * ns_per_s);
+    }
+}
+
 TEST_CASE("rate window names round trip", "[pre_trade]") {
     for (std::size_t i = 0; i < rate_window_count; ++i) {
         const auto window = static_cast<rate_window>(i);

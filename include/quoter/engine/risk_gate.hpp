@@ -61,11 +61,12 @@
 
 namespace quoter::engine {
 
-/// The exposure of every symbol one process trades, for the portfolio-level limit
-/// (risk_limits::portfolio_net_notional_pct). Each symbol's risk gate writes its own slot as soon
-/// as its position, working orders or views move, and reads the others' at every check, so that
-/// an order one symbol sent a moment ago counts in the next symbol's check. Shared by the loops
-/// of one core thread only.
+/// What the limits of a session's symbols judge together: the exposure of every symbol one
+/// process trades, for the portfolio-level limit (risk_limits::portfolio_net_notional_pct), and
+/// their new orders, for the order-rate limits. Each symbol's risk gate writes its own slot as
+/// soon as its position, working orders or views move, and reads the others' at every check, so
+/// that an order one symbol sent a moment ago counts in the next symbol's check. Shared by the
+/// loops of one core thread only.
 struct portfolio_exposure {
     static constexpr std::size_t max_symbols = 64;
 
@@ -88,6 +89,9 @@ struct portfolio_exposure {
     std::array<symbol_exposure, max_symbols> symbols{};
     /// Slots in use.
     std::size_t count = 0;
+    /// Every symbol's new orders: max_new_orders_per_s, max_new_orders_per_min and
+    /// max_orders_per_day count them all (risk::pre_trade_checker::share_order_rates).
+    risk::order_rate_windows new_orders;
 };
 
 /// The risk layer's view of an order request: what pre_trade_checker::check looks at.

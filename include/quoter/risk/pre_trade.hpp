@@ -228,6 +228,27 @@ struct rate_memory {
     friend bool operator==(const rate_memory&, const rate_memory&) = default;
 };
 
+/// The new orders the order-rate limits count (max_new_orders_per_s, max_new_orders_per_min,
+/// max_orders_per_day). Several symbols' checkers may count against one set (share_order_rates):
+/// the limits then hold for the orders of every symbol together.
+struct order_rate_windows {
+    core::window_counter<20> per_s{core::ns_per_s};
+    core::window_counter<60> per_min{60 * core::ns_per_s};
+    core::window_counter<24> per_day{86'400 * core::ns_per_s};
+
+    void add(core::timestamp_ns now) noexcept {
+        per_s.add(now);
+        per_min.add(now);
+        per_day.add(now);
+    }
+    /// Counts other's orders too, each in its own bucket (core::window_counter::absorb).
+    void absorb(const order_rate_windows& other) noexcept {
+        per_s.absorb(other.per_s);
+        per_min.absorb(other.per_min);
+        per_day.absorb(other.per_day);
+    }
+};
+
 class pre_trade_checker {
 public:
     /// The sink must outlive the checker.
@@ -278,10 +299,19 @@ public:
     /// back instead of asking on every update (quote_manager), never later than needed.
     [[nodiscard]] core::timestamp_ns new_orders_admitted_at() const noexcept;
 
-    /// The rate windows' buckets, for the state file.
+    /// Counts new orders against `shared` (nullptr: this checker's own windows again) from now
+    /// on, so that the order-rate limits hold for every checker sharing it together. The orders
+    /// this checker counted so far join it. Its own windows go on counting its own orders: they
+    /// are what remembered_rates() saves, one symbol's share of the total. Core thread only;
+    /// `shared` must outlive the sharing.
+    void share_order_rates(order_rate_windows* shared) noexcept;
+
+    /// The rate windows' buckets, for the state file: this checker's own orders, also when it
+    /// shares its order-rate windows.
     [[nodiscard]] rate_memory remembered_rates() const noexcept;
-    /// Puts back what remembered_rates() gave before a restart. Call before the first order or
-    /// cancel: the buckets go back in time order.
+    /// Puts back what remembered_rates() gave before a restart, into this checker's own windows
+    /// and, when it shares them, into the shared order-rate windows too (so that the symbols'
+    /// saved counts add up there). Call before the first order or cancel.
     void restore_rates(const rate_memory& memory) noexcept;
 
     /// Rejections so far with this reason.
@@ -304,9 +334,13 @@ private:
     rejection_sink* sink_;
     order_gate gate_ = order_gate::open;
     bool flatten_on_kill_ = false;
-    core::window_counter<20> orders_per_s_;
-    core::window_counter<60> orders_per_min_;
-    core::window_counter<24> orders_per_day_;
+    /// The windows the order-rate limits read: shared_orders_ when shared, else orders_.
+    [[nodiscard]] const order_rate_windows& counted_orders() const noexcept {
+        return shared_orders_ != nullptr ? *shared_orders_ : orders_;
+    }
+
+    order_rate_windows orders_;                   ///< This checker's own new orders.
+    order_rate_windows* shared_orders_ = nullptr; ///< Several checkers' new orders, or none.
     core::window_counter<20> cancels_per_s_;
     core::window_counter<60> ratio_cancels_;
     core::window_counter<60> ratio_fills_;

@@ -253,6 +253,11 @@ public:
     /// Puts back the order and cancel counts of the rate windows saved before a restart
     /// (pre_trade_checker::restore_rates). Call before the first order.
     void restore_rates(const rate_memory& memory) noexcept { checker_.restore_rates(memory); }
+    /// New orders count against `shared` for the order-rate limits
+    /// (pre_trade_checker::share_order_rates); nullptr: against this engine's own again.
+    void share_order_rates(order_rate_windows* shared) noexcept {
+        checker_.share_order_rates(shared);
+    }
 
 private:
     /// on_account()'s verdicts for one view.
