@@ -1,5 +1,6 @@
 #include "quoter/engine/backtest.hpp"
 
+#include "quoter/engine/kill_domain.hpp"
 #include "quoter/md/replayer.hpp"
 #include "quoter/ops/journal.hpp"
 
@@ -265,6 +266,8 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
     for (std::size_t i = 0; count > 1 && i < count; ++i) {
         lanes[i]->loop.set_portfolio(&exposure, i);
     }
+    // A kill of one symbol, by a limit of its own, stops them all (as in a live session).
+    kill_domain kills(count);
 
     md::capture_replayer replayer(registry, files);
     replayer.want_depth(true); // the simulated exchange takes the books' top levels
@@ -296,6 +299,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
                 (void)lanes[i]->loop.poll(event.local_ns);
             }
         }
+        kills.follow(lanes, event.local_ns);
         for (std::size_t i = 0; i < count; ++i) {
             replay_lane& l = *lanes[i];
             // Sampling starts once the account has a mark: equity before it is not a price.

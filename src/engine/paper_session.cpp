@@ -1,6 +1,7 @@
 #include "quoter/engine/paper_session.hpp"
 
 #include "quoter/core/clock.hpp"
+#include "quoter/engine/kill_domain.hpp"
 #include "quoter/engine/live_feed.hpp"
 #include "quoter/engine/session_services.hpp"
 #include "quoter/ops/journal.hpp"
@@ -117,51 +118,6 @@ paper_status snapshot(const lane_list& lanes, const std::vector<std::uint32_t>& 
     return {.working_orders = exchange.open_order_count(), .connected = true, .api_errors = 0};
 }
 
-/// Carries the operator's commands the first symbol's loop took (from the control channel) to
-/// the other loops: a manual kill, a manual pause, and the resume that lifts either.
-class command_follower {
-public:
-    void follow(lane_list& lanes, core::timestamp_ns now) noexcept {
-        if (lanes.size() < 2) {
-            return;
-        }
-        const core_loop& lead_loop = lanes.front()->loop;
-        const risk::risk_engine& lead = lead_loop.risk();
-        const bool killed = lead.state() == risk::trading_state::killed;
-        // A kill the lead latched as manual (a state file's, say), or any operator kill request
-        // it took: one that found the lead killed by its own limit latches no new reason, yet
-        // it must stop every symbol.
-        const bool manual =
-            killed && lead.switch_state().kill_reason() == risk::halt_reason::manual_kill;
-        const std::uint64_t requests = lead_loop.stats().kills;
-        const bool kill = (manual && !manual_) || requests != requests_seen_;
-        const bool paused = lead.switch_state().condition_active(risk::halt_reason::manual_pause);
-        for (std::size_t i = 1; i < lanes.size(); ++i) {
-            risk::risk_engine& other = lanes[i]->loop.risk();
-            if (kill) {
-                (void)other.trigger_kill_switch(risk::halt_reason::manual_kill, now);
-            }
-            if (paused && !paused_) {
-                other.pause(now);
-            }
-            // The operator's kill lifts with the lead's resume.
-            if ((operator_kill_ && !killed) || (paused_ && !paused)) {
-                (void)other.resume(now);
-            }
-        }
-        operator_kill_ = (operator_kill_ || kill) && killed;
-        manual_ = manual;
-        requests_seen_ = requests;
-        paused_ = paused;
-    }
-
-private:
-    bool manual_ = false;
-    bool operator_kill_ = false;
-    std::uint64_t requests_seen_ = 0;
-    bool paused_ = false;
-};
-
 } // namespace
 
 paper_summary run_paper_session(const paper_session_config& config, const std::atomic<bool>& stop,
@@ -259,7 +215,8 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         lanes[i]->loop.set_portfolio(&exposure, i);
     }
     core_loop& lead = lanes.front()->loop;
-    command_follower follower;
+    // The symbols are one kill domain; the first loop takes the control channel's commands.
+    kill_domain kills(lanes.size());
 
     core::timestamp_ns next_sample = 0;
     const auto sample = [&](core::timestamp_ns at) {
@@ -311,7 +268,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
                    gone);
     }
     services.restore_kill(lead, steady_ns());
-    follower.follow(lanes, steady_ns());
+    kills.follow(lanes, steady_ns());
 
     // Hop histograms (about 340 KB) for the status line, /metrics and the exit report.
     auto ticks = std::make_unique<core::tick_latency>();
@@ -350,7 +307,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
             // The first loop takes the control channel: its quit stops the session.
             running = lane->loop.poll(now) && running;
         }
-        follower.follow(lanes, now);
+        kills.follow(lanes, now);
         if (keep && now >= next_sample && any_marked()) {
             sample(now);
             next_sample = now + core::ns_per_s;

@@ -166,6 +166,7 @@ synthetic_run::synthetic_run(const backtest_config& config,
         lanes_.push_back(std::make_unique<lane>(config_, symbols[i], i, seed, cash, *exchange_,
                                                 keep, journal, i == 0 ? control : nullptr));
     }
+    kills_ = kill_domain(lanes_.size());
     // Reports go to their symbol's recorder (each recorder set itself as the sink in turn).
     exchange_->set_report_sink(&router_);
     for (std::size_t i = 0; count > 1 && i < count; ++i) {
@@ -240,26 +241,7 @@ void synthetic_run::react(bool book) noexcept {
         }
         l.recorder.observe_mid(now);
     }
-    forward_kill();
-}
-
-void synthetic_run::forward_kill() noexcept {
-    if (lanes_.size() < 2) {
-        return;
-    }
-    const bool killed = lanes_[0]->loop.state() == risk::trading_state::killed;
-    if (killed == lead_killed_) [[likely]] {
-        return;
-    }
-    lead_killed_ = killed;
-    for (std::size_t i = 1; i < lanes_.size(); ++i) {
-        risk::risk_engine& other = lanes_[i]->loop.risk();
-        if (killed) {
-            (void)other.trigger_kill_switch(risk::halt_reason::manual_kill, now_);
-        } else {
-            (void)other.resume(now_); // refused while a limit of its own still holds
-        }
-    }
+    kills_.follow(lanes_, now_);
 }
 
 void synthetic_run::flow() noexcept {
@@ -298,7 +280,7 @@ bool synthetic_run::poll() noexcept {
     for (auto& l : lanes_) {
         running = l->loop.poll(now_) && running;
     }
-    forward_kill();
+    kills_.follow(lanes_, now_);
     return running;
 }
 

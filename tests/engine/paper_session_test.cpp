@@ -387,8 +387,8 @@ TEST_CASE("paper session of two symbols: each loop quotes its own book, an opera
     CHECK(intents["ETHUSDT"] > 0);
 }
 
-TEST_CASE("paper session of two symbols: an operator's kill reaches every symbol even when the "
-          "first was already killed by its own limit",
+TEST_CASE("paper session of two symbols: the first symbol's own limit kill stops the second, "
+          "and an operator's kill after it reaches both",
           "[engine][venue]") {
     live::testing::temp_dir dir;
     live::testing::venue_process venue(
@@ -415,20 +415,25 @@ TEST_CASE("paper session of two symbols: an operator's kill reaches every symbol
     ops::control_channel& control = session.control;
     const status_log& log = session.log;
 
-    // The first symbol killed by its own limit; the second quotes on.
+    // The first symbol killed by its own limit: the session is one kill domain, so the second
+    // is killed with it and its orders are cancelled.
     REQUIRE(log.wait(
         [&](const engine::paper_status& s) {
-            return s.symbols.size() == 2 && s.symbols[0].state == risk::trading_state::killed &&
-                   s.symbols[1].state == risk::trading_state::running &&
-                   s.symbols[1].open_orders > 0;
+            return s.symbols.size() == 2 && s.symbols[0].state == risk::trading_state::killed;
         },
         20s));
-    // The operator's kill: the first latches no new reason, yet the second must stop too.
-    control.request_kill(ops::command_source::signal);
     CHECK(log.wait(
         [&](const engine::paper_status& s) {
             return s.symbols.size() == 2 && s.symbols[1].state == risk::trading_state::killed &&
                    s.symbols[1].open_orders == 0;
+        },
+        5s));
+    // The operator's kill on top: the first latches no new reason, and both stay killed.
+    control.request_kill(ops::command_source::signal);
+    CHECK(log.wait(
+        [&](const engine::paper_status& s) {
+            return s.symbols.size() == 2 && s.symbols[0].state == risk::trading_state::killed &&
+                   s.symbols[1].state == risk::trading_state::killed && s.open_orders == 0;
         },
         5s));
     const engine::paper_summary& summary = session.stop();

@@ -541,6 +541,40 @@ TEST_CASE("alerts of a backtest are counted by kind with the first few kept, and
     CHECK(sum.examples(risk::alert_kind::low_fill_ratio)[0].time == examples[0].time);
 }
 
+TEST_CASE("many symbols in one loop: a kill by a later symbol's own limit stops them all; the "
+          "operator's resume lifts the others",
+          "[backtest][symbols][risk]") {
+    const auto config = btc_config(120);
+    auto symbols = btc_and_eth(config);
+    // ETHUSDT's inventory kill at a sliver of its equity: its first fill kills it.
+    risk::risk_limits eth_limits = config.risk.limits;
+    eth_limits.inventory_flatten_pct = 0.001;
+    eth_limits.inventory_kill_pct = 0.002;
+    symbols[1].limits = eth_limits;
+    ops::control_channel control;
+    engine::synthetic_run run(config, symbols, 3, {}, nullptr, &control);
+    using risk::trading_state;
+    while (run.now() < 60 * core::ns_per_s && run.loop(1).state() != trading_state::killed) {
+        run.step();
+    }
+    REQUIRE(run.loop(1).state() == trading_state::killed);
+    REQUIRE(run.loop(1).risk().switch_state().kill_reason() == risk::halt_reason::inventory_kill);
+    // The kill reached the first symbol in the same step: it cancels and quotes no more.
+    CHECK(run.loop(0).state() == trading_state::killed);
+    run.run_until(run.now() + 5 * core::ns_per_s);
+    CHECK(run.loop(0).state() == trading_state::killed);
+    CHECK(run.exchange().open_order_count() == 0);
+
+    // The operator's resume: ETHUSDT's position still breaches its own limit, so it stays
+    // killed; BTCUSDT quotes again and is not killed again by the kill already carried.
+    REQUIRE(control.post({.command = ops::control_command::resume}));
+    (void)run.poll();
+    run.run_until(run.now() + 5 * core::ns_per_s);
+    CHECK(run.loop(0).state() == trading_state::running);
+    CHECK(run.loop(1).state() == trading_state::killed);
+    CHECK(run.exchange().open_order_count() > 0);
+}
+
 TEST_CASE("many symbols in one loop: every kill of the first symbol stops them all, and its "
           "resume lifts them",
           "[backtest][symbols][risk]") {

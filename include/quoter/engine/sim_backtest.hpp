@@ -30,6 +30,7 @@
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/core/time.hpp"
 #include "quoter/engine/core_loop.hpp"
+#include "quoter/engine/kill_domain.hpp"
 #include "quoter/engine/run_recorder.hpp"
 #include "quoter/exec/quote_manager.hpp"
 #include "quoter/exec/sim_exchange.hpp"
@@ -188,10 +189,6 @@ private:
     };
 
     void record_sample(core::timestamp_ns time);
-    /// Every kill of symbol 0's loop (the one the control channel reaches) kills every symbol,
-    /// and its resume lifts the kills it carried (a symbol's own limit kill stays while its
-    /// condition lasts).
-    void forward_kill() noexcept;
 
     backtest_config config_;
     std::uint64_t seed_;
@@ -208,7 +205,8 @@ private:
     std::uint64_t sequence_ = 0;
     std::uint64_t steps_ = 0;
     std::uint64_t book_events_ = 0;
-    bool lead_killed_ = false; ///< Symbol 0's loop was killed at the last forward_kill().
+    /// The symbols are one kill domain; symbol 0's loop takes the control channel's commands.
+    kill_domain kills_;
 };
 
 /// A whole single-path run and its records.

@@ -1,0 +1,95 @@
+// kill_domain: the loops of one session (several symbols on one core thread) as one kill domain.
+//
+// A kill switch cancels everything and stops quoting, whatever engaged it: a kill of any symbol,
+// by a limit of its own or by the operator, kills every symbol (each other loop latches
+// manual_kill and cancels its orders). The first loop takes the operator's commands (it holds
+// the control channel): its pause pauses every symbol, and its resume, of a kill or of a pause,
+// resumes every symbol, each refusing while a limit of its own still holds. A symbol whose own
+// limit keeps it killed after that resume does not kill the others again: its kill was carried
+// once, and the operator resumed them.
+#pragma once
+
+#include "quoter/core/time.hpp"
+#include "quoter/engine/core_loop.hpp"
+#include "quoter/risk/kill_switch.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace quoter::engine {
+
+class kill_domain {
+public:
+    kill_domain() = default;
+    /// For `loops` loops; the one allocation is here, none in follow().
+    explicit kill_domain(std::size_t loops) : killed_(loops, 0), loops_(loops) {}
+
+    /// Carries what happened to the loops since the last call; call after every pass over them
+    /// (core thread). Lanes: a sequence of pointers to lanes whose `loop` is a core_loop, the
+    /// first loop first.
+    template <class Lanes> void follow(Lanes& lanes, core::timestamp_ns now) noexcept {
+        // One symbol (every step of a one-symbol backtest passes here): nothing to carry.
+        if (loops_ >= 2) [[unlikely]] {
+            follow_loops(lanes, now);
+        }
+    }
+
+private:
+    template <class Lanes>
+    [[gnu::noinline]] void follow_loops(Lanes& lanes, core::timestamp_ns now) noexcept {
+        const std::size_t count = std::min<std::size_t>(lanes.size(), loops_);
+        if (count < 2) {
+            return;
+        }
+        core_loop& lead = lanes[0]->loop;
+        // An operator's kill the lead took: one that found the lead already killed latches no
+        // new state, yet it must reach every symbol.
+        bool kill = lead.stats().kills != lead_kill_requests_;
+        for (std::size_t i = 0; i < count; ++i) {
+            kill = kill || (killed(lanes[i]->loop) && killed_[i] == 0);
+        }
+        const risk::risk_engine& lead_risk = lead.risk();
+        const bool lead_resumed = killed_[0] != 0 && !killed(lead);
+        const bool paused =
+            lead_risk.switch_state().condition_active(risk::halt_reason::manual_pause);
+        if (lead_resumed || (paused_ && !paused)) {
+            for (std::size_t i = 1; i < count; ++i) {
+                (void)lanes[i]->loop.risk().resume(now);
+            }
+        }
+        if (paused && !paused_) {
+            for (std::size_t i = 1; i < count; ++i) {
+                lanes[i]->loop.risk().pause(now);
+            }
+        }
+        if (kill) {
+            for (std::size_t i = 0; i < count; ++i) {
+                if (!killed(lanes[i]->loop)) {
+                    (void)lanes[i]->loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill,
+                                                                    now);
+                }
+            }
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            killed_[i] = killed(lanes[i]->loop) ? 1 : 0;
+        }
+        lead_kill_requests_ = lead.stats().kills;
+        paused_ = paused;
+    }
+
+    [[nodiscard]] static bool killed(const core_loop& loop) noexcept {
+        return loop.state() == risk::trading_state::killed;
+    }
+
+    /// Per loop: killed at the last follow().
+    std::vector<std::uint8_t> killed_;
+    std::size_t loops_ = 0;
+    /// The lead's operator kill requests at the last follow().
+    std::uint64_t lead_kill_requests_ = 0;
+    /// The lead's manual pause at the last follow().
+    bool paused_ = false;
+};
+
+} // namespace quoter::engine
