@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace quoter::engine {
 namespace {
@@ -132,4 +133,47 @@ TEST_CASE("a replay summary counts only orders that reached the exchange as sent
 }
 
 } // namespace
+TEST_CASE("a replay of two symbols is one kill domain: one symbol's own limit kill stops both",
+          "[engine][data][symbols]") {
+    const std::string dir =
+        test::require_captures({"spot-btcusdt-20240808.gz", "spot-ethusdt-20240808.gz"});
+    if (dir.empty()) {
+        return;
+    }
+    md::symbol_registry registry;
+    REQUIRE(registry.add(testing::btcusdt()) == 0);
+    const auto eth_book = md::make_book_spec("ETHUSDT", "0.01", 8);
+    const auto eth_trading = core::symbol_spec::from_text(
+        {.name = "ETHUSDT", .tick_size = "0.01", .step_size = "0.0001", .min_notional = "5"});
+    REQUIRE(eth_book.has_value());
+    REQUIRE(eth_trading.has_value());
+    REQUIRE(registry.add({.book_spec = *eth_book,
+                          .trading_spec = *eth_trading,
+                          .venue = md::market::spot}) == 1);
+    std::vector<core_loop_config> configs(2);
+    for (std::uint16_t i = 0; i < 2; ++i) {
+        configs[i].symbol = i;
+        configs[i].account.initial_cash = 50'000.0;
+        configs[i].strategy.linear.spread_bps = 0.5; // fills within the captures
+        configs[i].quotes.refresh_tolerance_bps = 0.5;
+    }
+    // ETHUSDT's inventory kill at a sliver of its equity: its first fill kills it.
+    configs[1].risk.limits.inventory_flatten_pct = 0.001;
+    configs[1].risk.limits.inventory_kill_pct = 0.002;
+    const std::vector<std::string> files = {dir + "/spot-btcusdt-20240808.gz",
+                                            dir + "/spot-ethusdt-20240808.gz"};
+    const std::vector<backtest_summary> both = run_replay_backtest(registry, files, configs);
+    REQUIRE(both.size() == 2);
+    REQUIRE(both[0].ok);
+    REQUIRE(both[1].loop.fills > 0);
+    CHECK(both[1].final_state == risk::trading_state::killed);
+    // BTCUSDT has no limit of its own in breach, yet it stopped with ETHUSDT.
+    CHECK(both[0].final_state == risk::trading_state::killed);
+    // Alone, with the same set-up, it trades to the end.
+    const backtest_summary alone = run_replay_backtest(registry, {files[0]}, configs[0]);
+    REQUIRE(alone.ok);
+    CHECK(alone.final_state == risk::trading_state::running);
+    CHECK(alone.orders_sent > both[0].orders_sent);
+}
+
 } // namespace quoter::engine
