@@ -415,9 +415,35 @@ bool quote_manager::on_orphan_report(const exec_report& report) noexcept {
 
 void quote_manager::resume() noexcept {
     halted_ = false;
+    cancel_all_unsent_ = false;
     cancel_work_possible_ = true; // cancel budgets start afresh
     for (slot_state& slot : slots_) {
         reset_cancel_budget(slot);
+    }
+}
+
+bool quote_manager::send_cancel_all(core::timestamp_ns now) noexcept {
+    const gateway_error error = gateway_.cancel_all(config_.symbol, now);
+    // queue_full: the request never left the process. Any other refusal was taken (held while
+    // the connection is down, and confirmed after it is back) or will not change by asking again.
+    cancel_all_unsent_ = error == gateway_error::queue_full;
+    cancel_all_retry_ts_ = now + cancel_retry_ns_;
+    if (error != gateway_error::none) {
+        ++counters_.gateway_errors;
+        return false;
+    }
+    ++counters_.cancel_alls_sent;
+    return true;
+}
+
+void quote_manager::retry_cancel_all(core::timestamp_ns now) noexcept {
+    if (!halted_) {
+        cancel_all_unsent_ = false; // trading resumed: the cancel-all is no longer wanted
+        return;
+    }
+    if (now >= cancel_all_retry_ts_) {
+        ++counters_.cancel_retries;
+        (void)send_cancel_all(now);
     }
 }
 
@@ -427,12 +453,7 @@ void quote_manager::cancel_all(core::timestamp_ns now) noexcept {
     for (slot_state& slot : slots_) {
         reset_cancel_budget(slot); // a new kill gets a new budget
     }
-    const bool sent = gateway_.cancel_all(config_.symbol, now) == gateway_error::none;
-    if (sent) {
-        ++counters_.cancel_alls_sent;
-    } else {
-        ++counters_.gateway_errors;
-    }
+    const bool sent = send_cancel_all(now);
     for (slot_state& slot : slots_) {
         slot.desired = side_quote{};
         if (slot.order.status == order_status::none) {

@@ -438,6 +438,69 @@ TEST_CASE("while halted, refused cancels and cancel rejects are retried, paced, 
     CHECK(manager.counters().cancel_give_ups == 0);
 }
 
+TEST_CASE("a kill's cancel-all the gateway could not take is sent again until it is taken",
+          "[quote_manager]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway); // cancel_retry_ms 50
+    manager.update(quotes(99'980, 100'020), 0);
+    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+
+    // The gateway's queue is full: neither the cancel-all nor the cancels leave the process.
+    gateway.cancel_all_error = gateway_error::queue_full;
+    gateway.cancel_error = gateway_error::queue_full;
+    manager.cancel_all(10 * ms);
+    CHECK(gateway.cancel_alls == 1);
+    CHECK(manager.retry_cancels(59 * ms) == 0); // paced
+    CHECK(gateway.cancel_alls == 1);
+    CHECK(manager.retry_cancels(60 * ms) == 0);
+    CHECK(gateway.cancel_alls == 2);
+    CHECK(manager.counters().cancel_alls_sent == 0);
+
+    // Room again: the next attempt is taken, and no more follow.
+    gateway.cancel_all_error = gateway_error::none;
+    gateway.cancel_error = gateway_error::none;
+    CHECK(manager.retry_cancels(110 * ms) == 0);
+    CHECK(gateway.cancel_alls == 3);
+    CHECK(manager.counters().cancel_alls_sent == 1);
+    for (core::timestamp_ns t = 111 * ms; t < 2'000 * ms; t += 10 * ms) {
+        (void)manager.retry_cancels(t);
+    }
+    CHECK(gateway.cancel_alls == 3);
+}
+
+TEST_CASE("a cancel-all the gateway took while disconnected, or one a resume made unwanted, is not "
+          "sent again",
+          "[quote_manager]") {
+    const auto kill = [](scripted_gateway& gateway, quote_manager& manager, gateway_error answer) {
+        manager.update(quotes(99'980, 100'020), 0);
+        manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+        manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+        gateway.cancel_all_error = answer;
+        manager.cancel_all(10 * ms);
+    };
+    {
+        // Held by the gateway until the connection is back: it confirms the kill itself.
+        scripted_gateway gateway;
+        quote_manager manager(retry_config(), gateway);
+        kill(gateway, manager, gateway_error::disconnected);
+        for (core::timestamp_ns t = 11 * ms; t < 2'000 * ms; t += 10 * ms) {
+            (void)manager.retry_cancels(t);
+        }
+        CHECK(gateway.cancel_alls == 1);
+    }
+    {
+        scripted_gateway gateway;
+        quote_manager manager(retry_config(), gateway);
+        kill(gateway, manager, gateway_error::queue_full);
+        manager.resume();
+        for (core::timestamp_ns t = 11 * ms; t < 2'000 * ms; t += 10 * ms) {
+            (void)manager.retry_cancels(t);
+        }
+        CHECK(gateway.cancel_alls == 1);
+    }
+}
+
 TEST_CASE("a cancel without answer is sent again after cancel_retry_ms", "[quote_manager]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway);

@@ -38,7 +38,9 @@
 // the alarm. While halted (a kill) it never gives up: past the budget it says so once and keeps
 // cancelling, every overdue_cancel_factor * cancel_retry_ms, until the venue confirms. Every
 // cancel attempt of an order, however made, counts against its budget and is paced by
-// cancel_retry_ms.
+// cancel_retry_ms. A kill's cancel-all the gateway could not take (queue_full: it never left the
+// process) is sent again every cancel_retry_ms until the gateway takes it, as long as the kill
+// lasts: it also reaches orders no slot knows of, and starts the gateway's own confirmation.
 //
 // Unknown outcome. When the gateway cannot tell whether a new order reached the venue (timeout,
 // 5xx, a disconnect with it in flight) the slot keeps it as `unknown`: it counts as working (it
@@ -270,6 +272,9 @@ public:
         if (!cancel_work_possible_) {
             return 0;
         }
+        if (cancel_all_unsent_) [[unlikely]] {
+            retry_cancel_all(now);
+        }
         for (std::size_t level = 0; level < config_.levels; ++level) {
             if (has_cancel_work(slots_[level]) ||
                 has_cancel_work(slots_[max_quote_levels + level])) {
@@ -279,7 +284,7 @@ public:
         if (orphan_count_ != 0) {
             return retry_pending_cancels(now);
         }
-        cancel_work_possible_ = false;
+        cancel_work_possible_ = cancel_all_unsent_;
         return 0;
     }
 
@@ -412,6 +417,11 @@ private:
     /// retry_pending_cancels() for a slot with cancel work: cancels again when due; true when
     /// it gave up on the order (said once per order).
     [[nodiscard]] bool retry_cancel(slot_state& slot, core::timestamp_ns now) noexcept;
+    /// Sends the kill's cancel-all again when due, while halted.
+    [[gnu::cold]] void retry_cancel_all(core::timestamp_ns now) noexcept;
+    /// Asks the gateway for the kill's cancel-all; keeps it to send again when the gateway could
+    /// not take it. True when it was sent.
+    bool send_cancel_all(core::timestamp_ns now) noexcept;
     void reset_cancel_budget(slot_state& slot) noexcept;
     /// Derives the kept gaps of the slot's order on the first call for it.
     [[nodiscard]] bool needs_replace(slot_state& slot, core::timestamp_ns now) const noexcept;
@@ -478,6 +488,10 @@ private:
     /// halt or resume, a desired quote pulled, an order taking a slot other than by try_place(),
     /// which never places an order that must go).
     bool cancel_work_possible_ = false;
+    /// The kill's cancel-all was refused by the gateway before it left the process: sent again
+    /// from cancel_all_retry_ts_ on (retry_cancel_all()); kept in cancel_work_possible_.
+    bool cancel_all_unsent_ = false;
+    core::timestamp_ns cancel_all_retry_ts_ = 0;
     quote_counters counters_;
     /// No new order before this time: the gateway's order-rate limits would refuse it. Placing
     /// anyway only collects a refusal an update, each running every pre-trade check and leaving
