@@ -259,7 +259,10 @@ void quote_manager::hold_new_orders(core::timestamp_ns now) noexcept {
         return; // refused for something else: the next update asks again
     }
     if (new_orders_held_until_ <= now) {
+        // A new hold: the last one, if any, ran its full length.
         ++counters_.rate_holds;
+        ended_holds_ns_ += new_orders_held_until_ - hold_started_;
+        hold_started_ = now;
     }
     new_orders_held_until_ = std::max(new_orders_held_until_, until);
 }

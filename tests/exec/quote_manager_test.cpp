@@ -1307,3 +1307,56 @@ TEST_CASE("a refusal that names no time is asked again on the next update",
     CHECK(manager.counters().rejects == 2 * 51);
     CHECK(manager.order(side::buy, 0).status == order_status::acked);
 }
+
+TEST_CASE("the time new orders were held adds up each hold from its refusal to its end",
+          "[quote_manager][rate_limits]") {
+    quote_manager_config config = test_manager_config();
+    config.refresh_ms = 0;
+    rate_limited_gateway gateway;
+    quote_manager manager(config, gateway);
+    gateway.set_report_sink(&manager);
+    const auto quote_at = [&](core::timestamp_ns t) {
+        manager.update(quotes(99'980, 100'020), t);
+        (void)gateway.poll(t);
+    };
+    const auto empty_both_slots = [&](core::timestamp_ns t) {
+        manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::cancelled, t));
+        manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::cancelled, t));
+    };
+    CHECK(manager.held_ns(1'000 * ms) == 0); // never held
+
+    // First hold: refused at 10 ms, room from 50.5 ms on; placed at 51 ms.
+    gateway.room_at = 50 * ms + 500 * us;
+    quote_at(10 * ms);
+    CHECK(manager.held_ns(10 * ms) == 0);
+    CHECK(manager.held_ns(30 * ms) == 20 * ms); // still running: counted up to now
+    for (core::timestamp_ns t = 11 * ms; t <= 60 * ms; t += ms) {
+        quote_at(t);
+    }
+    REQUIRE(manager.order(side::buy, 0).status == order_status::acked);
+    CHECK(manager.held_ns(60 * ms) == 40 * ms + 500 * us);
+    CHECK(manager.held_ns(1'000 * ms) == 40 * ms + 500 * us); // over: time passing adds nothing
+
+    // Second hold, 100 ms to 130 ms, after the orders are gone.
+    gateway.room_at = 130 * ms;
+    empty_both_slots(100 * ms);
+    for (core::timestamp_ns t = 100 * ms; t <= 140 * ms; t += ms) {
+        quote_at(t);
+    }
+    REQUIRE(manager.order(side::buy, 0).status == order_status::acked);
+    CHECK(manager.held_ns(140 * ms) == 70 * ms + 500 * us);
+
+    // A third that outlasts the run: the run's end (here 400 ms) closes it for the report.
+    gateway.room_at = 10'000 * ms;
+    empty_both_slots(200 * ms);
+    for (core::timestamp_ns t = 200 * ms; t <= 300 * ms; t += ms) {
+        quote_at(t);
+    }
+    CHECK(manager.order(side::buy, 0).status == order_status::none);
+    CHECK(manager.held_ns(400 * ms) == 270 * ms + 500 * us);
+    CHECK(manager.counters().rate_holds == 3);
+    // A kill and a resume leave the hold as it is.
+    manager.cancel_all(400 * ms);
+    manager.resume();
+    CHECK(manager.held_ns(500 * ms) == 370 * ms + 500 * us);
+}

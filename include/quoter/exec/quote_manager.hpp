@@ -64,6 +64,7 @@
 #include "quoter/exec/order_gateway.hpp"
 #include "quoter/exec/order_types.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -216,7 +217,8 @@ struct quote_counters {
     std::uint64_t cancel_retries = 0;  ///< Cancels sent again by retry_cancels().
     std::uint64_t cancel_give_ups = 0; ///< Orders whose cancel budget ran out.
     /// Times the gateway's order-rate limits refused a new order and new orders were held back
-    /// until they have room again (order_gateway::new_orders_held_until).
+    /// until they have room again (order_gateway::new_orders_held_until). How long they were
+    /// held: quote_manager::held_ns().
     std::uint64_t rate_holds = 0;
     std::int64_t filled_lots = 0; ///< Traded quantity, both sides.
     std::int64_t fee_units = 0;   ///< Fees paid, notional units (negative: net rebate).
@@ -319,6 +321,14 @@ public:
     /// Slots holding an order the manager gave up cancelling (still possibly on the venue).
     [[nodiscard]] std::size_t abandoned_orders() const noexcept;
     [[nodiscard]] const quote_counters& counters() const noexcept { return counters_; }
+    /// Total time new orders were held by the gateway's order-rate limits up to `now` (ns,
+    /// the manager's clock): each hold from the refusal that started it until the time the
+    /// gateway named (extended by a refusal during it), counted up to `now` while it lasts.
+    /// A kill or resume neither starts nor ends a hold.
+    [[nodiscard]] core::duration_ns held_ns(core::timestamp_ns now) const noexcept {
+        const core::timestamp_ns end = std::min(now, new_orders_held_until_);
+        return ended_holds_ns_ + (end > hold_started_ ? end - hold_started_ : 0);
+    }
     /// Sequence number of the last client order id issued (0: none yet).
     [[nodiscard]] std::uint64_t last_sequence() const noexcept { return next_seq_ - 1; }
     /// Issues the next ids above seq, so that ids of a run restarted from a state file never
@@ -497,6 +507,11 @@ private:
     /// anyway only collects a refusal an update, each running every pre-trade check and leaving
     /// a rejection record; replacements still go (their cancel half must).
     core::timestamp_ns new_orders_held_until_ = std::numeric_limits<core::timestamp_ns>::min();
+    /// The refusal that started the last hold (the minimum time before the first, so that the
+    /// span to new_orders_held_until_ is 0); the holds before it lasted ended_holds_ns_ in all.
+    /// Kept by hold_new_orders() alone: the hot path never looks at them.
+    core::timestamp_ns hold_started_ = std::numeric_limits<core::timestamp_ns>::min();
+    core::duration_ns ended_holds_ns_ = 0;
     /// Orders of this manager the venue took after they were rejected (see orphans_cancelled):
     /// cancelled again every cancel_retry_ms until a report says they are gone.
     struct orphan_order {
