@@ -184,6 +184,15 @@ portfolio_records combine_portfolio(std::span<const symbol_records> symbols,
     out.metrics.adverse_selection_1s = sum(&sim::run_metrics::adverse_selection_1s);
     out.metrics.adverse_selection_10s = sum(&sim::run_metrics::adverse_selection_10s);
     out.metrics.adverse_selection_60s = sum(&sim::run_metrics::adverse_selection_60s);
+    // Each symbol's quotes are held by its own order-rate limits: holds and time held add up,
+    // a share of the symbols' quoting time together.
+    std::uint64_t rate_holds = 0;
+    double rate_held_s = 0.0;
+    for (const symbol_records& s : symbols) {
+        rate_holds += s.metrics.rate_holds;
+        rate_held_s += s.metrics.rate_held_s;
+    }
+    sim::set_rate_holds(out.metrics, rate_holds, rate_held_s, symbols.size());
     return out;
 }
 

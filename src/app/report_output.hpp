@@ -51,7 +51,8 @@ struct portfolio_records {
     std::vector<sim::fill_record> fills;   ///< every symbol's, by time (stable)
     std::vector<sim::order_record> orders; ///< every symbol's, by time (stable)
     sim::activity_counts activity;         ///< summed
-    /// Over the records above with the summed capital; markouts summed over the symbols.
+    /// Over the records above with the summed capital; markouts and order-rate holds summed
+    /// over the symbols (the share held is of their quoting time together).
     sim::run_metrics metrics;
 };
 

@@ -151,6 +151,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     summary.metrics =
         sim::compute_metrics(recorder.pnl(), recorder.fills(), recorder.activity(), settings);
     sim::set_markouts(summary.metrics, recorder.markouts());
+    set_rate_holds(summary.metrics, loop.quotes(), recorder, end);
     summary.pnl = recorder.take_pnl();
     summary.fills = recorder.take_fills();
     summary.orders = recorder.take_orders();
@@ -379,6 +380,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
         summary.metrics = sim::compute_metrics(l.recorder.pnl(), l.recorder.fills(),
                                                l.recorder.activity(), settings);
         sim::set_markouts(summary.metrics, l.recorder.markouts());
+        set_rate_holds(summary.metrics, l.loop.quotes(), l.recorder, end);
         summary.pnl = l.recorder.take_pnl();
         summary.fills = l.recorder.take_fills();
         summary.orders = l.recorder.take_orders();

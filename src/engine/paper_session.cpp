@@ -364,6 +364,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
             report.metrics = sim::compute_metrics(recorder.pnl(), recorder.fills(),
                                                   recorder.activity(), settings);
             sim::set_markouts(report.metrics, recorder.markouts());
+            set_rate_holds(report.metrics, lanes[i]->loop.quotes(), recorder, steady_ns());
             report.activity = recorder.activity();
             report.pnl = recorder.take_pnl();
             report.fills = recorder.take_fills();

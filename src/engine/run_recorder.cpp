@@ -48,6 +48,14 @@ void alert_tally::merge(const alert_tally& other) noexcept {
     }
 }
 
+void set_rate_holds(sim::run_metrics& metrics, const exec::quote_manager& quotes,
+                    const run_recorder& recorder, core::timestamp_ns now) noexcept {
+    const auto pnl = recorder.pnl();
+    const core::timestamp_ns end = pnl.empty() ? now : pnl.back().time_ns;
+    sim::set_rate_holds(metrics, quotes.counters().rate_holds,
+                        static_cast<double>(quotes.held_ns(end)) / 1e9);
+}
+
 std::vector<sim::report_alert> report_alerts(const alert_tally& tally) {
     std::vector<sim::report_alert> out;
     for (std::size_t k = 0; k < alert_tally::kind_count; ++k) {

@@ -353,6 +353,9 @@ backtest_counters synthetic_run::counters() const noexcept {
         for (std::size_t i = 0; i < out.refusals_by_reason.size(); ++i) {
             out.refusals_by_reason[i] += gate.risk_rejects(static_cast<risk::reject_reason>(i));
         }
+        const exec::quote_manager& quotes = l->loop.quotes();
+        out.rate_holds += quotes.counters().rate_holds;
+        out.rate_held_ns += quotes.held_ns(now_);
         const risk::kill_switch& state = l->loop.risk().switch_state();
         out.killed = out.killed || state.state() != risk::trading_state::running ||
                      state.kill_count() != 0 || l->loop.stats().pauses != 0;
@@ -389,6 +392,7 @@ sim::run_metrics synthetic_run::metrics(std::size_t symbol) const {
         sim::compute_metrics(r.pnl(), r.fills(), r.activity(), metrics_settings());
     out.mean_quoted_spread = mean_quoted_spread(symbol);
     sim::set_markouts(out, r.markouts());
+    set_rate_holds(out, loop(symbol).quotes(), r, now_);
     return out;
 }
 
@@ -426,6 +430,8 @@ struct path_outcome {
     sim::path_summary summary;
     std::uint64_t steps = 0;
     std::uint64_t refusals = 0;
+    std::uint64_t rate_holds = 0;
+    core::duration_ns rate_held_ns = 0;
     bool halted = false;
     alert_tally alerts;
     std::vector<double> pnl_grid; ///< PnL at spread_points evenly spaced samples
@@ -490,6 +496,8 @@ path_outcome outcome_of(const sim::path_context& path, const sim::run_metrics& m
     return path_outcome{sim::summarize_path(path.index, path.seed, metrics),
                         counters.steps,
                         counters.risk_refusals,
+                        counters.rate_holds,
+                        counters.rate_held_ns,
                         counters.killed,
                         alerts,
                         pnl_on_grid(pnl, initial_capital, spread_points)};
@@ -505,6 +513,8 @@ multi_path_result assemble_paths(std::span<const path_outcome> outcomes,
         result.paths.push_back(outcome.summary);
         result.total_steps += outcome.steps;
         result.risk_refusals += outcome.refusals;
+        result.rate_holds += outcome.rate_holds;
+        result.rate_held_ns += outcome.rate_held_ns;
         result.halted_paths += outcome.halted ? 1 : 0;
         result.alerts.merge(outcome.alerts); // path order: independent of the thread count
     }
@@ -622,8 +632,12 @@ multi_symbol_paths_result run_backtest_paths(const backtest_config& config,
         portfolio_records whole = combine_symbols(*run);
         std::vector<path_outcome> out;
         out.reserve(count + 1);
+        std::uint64_t rate_holds = 0;
+        double rate_held_s = 0.0;
         for (std::size_t s = 0; s < count; ++s) {
             const sim::run_metrics metrics = run->metrics(s);
+            rate_holds += metrics.rate_holds;
+            rate_held_s += metrics.rate_held_s;
             out.push_back(outcome_of(path, metrics, counters, run->recorder(s).pnl(),
                                      run->metrics_settings().initial_capital,
                                      run->recorder(s).alerts()));
@@ -633,8 +647,9 @@ multi_symbol_paths_result run_backtest_paths(const backtest_config& config,
         }
         sim::metrics_config settings = run->metrics_settings();
         settings.initial_capital = config.initial_cash;
-        const sim::run_metrics metrics =
+        sim::run_metrics metrics =
             sim::compute_metrics(whole.pnl, whole.fills, whole.activity, settings);
+        sim::set_rate_holds(metrics, rate_holds, rate_held_s, count);
         out.push_back(
             outcome_of(path, metrics, counters, whole.pnl, settings.initial_capital, whole.alerts));
         if (is_example) {

@@ -314,6 +314,15 @@ void set_markouts(run_metrics& metrics, const markout_totals& totals) noexcept {
     metrics.adverse_selection_60s = totals.cost[2];
 }
 
+void set_rate_holds(run_metrics& metrics, std::uint64_t holds, double held_s,
+                    std::size_t symbols) noexcept {
+    metrics.rate_holds = holds;
+    metrics.rate_held_s = held_s;
+    const double quoting_s = metrics.duration_s * static_cast<double>(symbols);
+    metrics.rate_held_pct =
+        quoting_s > 0.0 ? held_s / quoting_s * 100.0 : std::numeric_limits<double>::quiet_NaN();
+}
+
 path_summary summarize_path(std::size_t path_index, std::uint64_t seed,
                             const run_metrics& metrics) noexcept {
     path_summary row;
@@ -329,6 +338,7 @@ path_summary summarize_path(std::size_t path_index, std::uint64_t seed,
     row.net_fees = metrics.net_fees;
     row.mean_abs_inventory = metrics.mean_abs_inventory;
     row.mean_quoted_spread = metrics.mean_quoted_spread;
+    row.rate_held_pct = metrics.rate_held_pct;
     return row;
 }
 
@@ -348,6 +358,7 @@ multi_path_metrics aggregate_paths(std::span<const path_summary> paths) {
     out.max_drawdown = describe_field(&path_summary::max_drawdown);
     out.fills = describe_field(&path_summary::fills);
     out.mean_quoted_spread = describe_field(&path_summary::mean_quoted_spread);
+    out.rate_held_pct = describe_field(&path_summary::rate_held_pct);
     return out;
 }
 

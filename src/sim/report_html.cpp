@@ -237,13 +237,14 @@ void append_distribution_table(std::string& out, const multi_path_metrics& m,
         const distribution_stats* stats;
         int decimals;
     };
-    const std::array<row, 6> rows{
+    const std::array<row, 7> rows{
         {{"Final PnL", &m.final_pnl, std::min(f.value_decimals, 4)},
          {"Final inventory", &m.final_inventory, f.quantity_decimals},
          {"Sharpe ratio", &m.sharpe, 3},
          {"Max drawdown", &m.max_drawdown, std::min(f.value_decimals, 4)},
          {"Fills", &m.fills, 1},
-         {"Mean quoted spread", &m.mean_quoted_spread, f.price_decimals + 2}}};
+         {"Mean quoted spread", &m.mean_quoted_spread, f.price_decimals + 2},
+         {"New orders held by order-rate limits (%)", &m.rate_held_pct, 2}}};
     out += "<table>\n<tr><th></th><th>n</th><th>mean</th><th>std dev</th><th>min</th>"
            "<th>p5</th><th>median</th><th>p95</th><th>max</th></tr>\n";
     for (const auto& r : rows) {

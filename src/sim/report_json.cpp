@@ -116,13 +116,14 @@ std::string format_multi_path_json(const multi_path_report& report) {
     append_json_provenance(out, report.provenance);
     append_json_parameters(out, report.parameters);
     fmt::format_to(out_it(out), "  \"paths\": {},\n  \"aggregate\": {{", report.metrics.paths);
-    const std::array<std::pair<std::string_view, const distribution_stats*>, 6> fields{{
+    const std::array<std::pair<std::string_view, const distribution_stats*>, 7> fields{{
         {"final_pnl", &report.metrics.final_pnl},
         {"final_inventory", &report.metrics.final_inventory},
         {"sharpe", &report.metrics.sharpe},
         {"max_drawdown", &report.metrics.max_drawdown},
         {"fills", &report.metrics.fills},
         {"mean_quoted_spread", &report.metrics.mean_quoted_spread},
+        {"rate_held_pct", &report.metrics.rate_held_pct},
     }};
     bool first = true;
     for (const auto& [name, s] : fields) {

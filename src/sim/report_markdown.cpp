@@ -88,13 +88,14 @@ std::string format_multi_path_markdown(const multi_path_report& report) {
     out += "| Quantity | n | mean | std dev | min | p5 | median | p95 | max |\n"
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     const int money = std::min(report.format.value_decimals, 4);
-    const std::array<std::tuple<std::string_view, const distribution_stats*, int>, 6> rows{{
+    const std::array<std::tuple<std::string_view, const distribution_stats*, int>, 7> rows{{
         {"Final PnL", &m.final_pnl, money},
         {"Final inventory", &m.final_inventory, report.format.quantity_decimals},
         {"Sharpe ratio", &m.sharpe, 3},
         {"Max drawdown", &m.max_drawdown, money},
         {"Fills", &m.fills, 1},
         {"Mean quoted spread", &m.mean_quoted_spread, report.format.price_decimals + 2},
+        {"New orders held by order-rate limits (%)", &m.rate_held_pct, 2},
     }};
     for (const auto& [label, s, decimals] : rows) {
         if (s->count == 0 && s == &m.mean_quoted_spread) {

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -601,4 +602,66 @@ TEST_CASE("many symbols in one loop: every kill of the first symbol stops them a
         run.run_until(run.now() + 5 * core::ns_per_s);
         CHECK(run.exchange().open_order_count() > 0);
     }
+}
+
+TEST_CASE("a run at its daily order limit reports how long new orders were held",
+          "[backtest][risk]") {
+    const auto spec = btc_spec();
+    auto config = btc_config(60);
+    config.risk.limits.max_orders_per_day = 6;
+    config.quotes.max_order_age_ms = 1'000; // orders age out: the limit binds within seconds
+    const engine::backtest_result result = engine::run_backtest(config, spec, 1);
+    REQUIRE(result.metrics.orders_submitted == 6);
+    // The day's window has room again a day later: the one hold starts at the first refusal, a
+    // slot's order life (max_order_age_ms, plus a step and the latencies) at most after the
+    // last order, and lasts to the run's end.
+    core::timestamp_ns last_sent = 0;
+    for (const sim::order_record& order : result.orders) {
+        if (order.event == sim::order_event::submitted) {
+            last_sent = std::max(last_sent, order.time_ns);
+        }
+    }
+    const double end_s = static_cast<double>(result.pnl.back().time_ns) * 1e-9;
+    const double after_last_s = end_s - static_cast<double>(last_sent) * 1e-9;
+    CHECK(result.quotes.rate_holds == 1);
+    CHECK(result.metrics.rate_holds == 1);
+    CHECK(result.metrics.rate_held_s < after_last_s);
+    CHECK(result.metrics.rate_held_s > after_last_s - 1.2);
+    CHECK(result.metrics.rate_held_s > 50.0);
+    CHECK(result.metrics.rate_held_pct ==
+          Approx(100.0 * result.metrics.rate_held_s / result.metrics.duration_s));
+    CHECK(result.counters.rate_holds == 1);
+    CHECK(static_cast<double>(result.counters.rate_held_ns) * 1e-9 ==
+          Approx(result.metrics.rate_held_s));
+    // Every document of the report shows them.
+    const sim::run_report report = engine::make_run_report(result, spec, "held", {});
+    const std::string json = sim::format_report_json(report);
+    CHECK(json.find("\"rate_holds\": 1,") != std::string::npos);
+    const std::string held_key = "\"rate_held_s\": ";
+    const std::size_t held_at = json.find(held_key);
+    REQUIRE(held_at != std::string::npos);
+    CHECK(std::stod(json.substr(held_at + held_key.size())) == result.metrics.rate_held_s);
+    CHECK(json.find("\"rate_held_pct\": ") != std::string::npos);
+    CHECK(sim::format_report_markdown(report).find("| Order-rate holds | 1 |") !=
+          std::string::npos);
+    CHECK(sim::format_report_html(report).find("New orders held by order-rate limits") !=
+          std::string::npos);
+
+    // Many paths add them up like the refusals, and spread the share held across paths.
+    sim::path_runner runner(
+        sim::path_runner_options{.threads = 1, .progress = sim::progress_display::never});
+    const engine::multi_path_result paths = engine::run_backtest_paths(config, spec, 1, 3, runner);
+    CHECK(paths.rate_holds == 3);
+    CHECK(paths.rate_held_ns > 3 * 50 * core::ns_per_s);
+    CHECK(paths.example.metrics.rate_holds == 1);
+    CHECK(paths.metrics.rate_held_pct.count == 3);
+    CHECK(paths.metrics.rate_held_pct.min > 80.0);
+}
+
+TEST_CASE("a run within its order limits reports no hold", "[backtest][risk]") {
+    const engine::backtest_result result = engine::run_backtest(btc_config(60), btc_spec(), 1);
+    REQUIRE(result.metrics.orders_submitted > 6);
+    CHECK(result.metrics.rate_holds == 0);
+    CHECK(result.metrics.rate_held_s == 0.0);
+    CHECK(result.metrics.rate_held_pct == 0.0);
 }

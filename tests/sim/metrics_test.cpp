@@ -270,3 +270,18 @@ TEST_CASE("paths aggregate into per-quantity distributions", "[metrics]") {
     CHECK(agg.sharpe.mean == 1.0);
     CHECK(agg.fills.mean == 5.0);
 }
+
+TEST_CASE("order-rate holds are a share of the run's quoting time", "[metrics]") {
+    run_metrics m = compute_metrics(small_series(), {}, {});
+    REQUIRE(m.duration_s == 4.0);
+    CHECK(m.rate_holds == 0); // compute_metrics() leaves them to the run
+    set_rate_holds(m, 2, 1.0);
+    CHECK(m.rate_holds == 2);
+    CHECK(m.rate_held_s == 1.0);
+    CHECK(m.rate_held_pct == Approx(25.0));
+    set_rate_holds(m, 3, 2.0, 2); // a portfolio of two symbols: 8 symbol-seconds of quoting
+    CHECK(m.rate_held_pct == Approx(25.0));
+    run_metrics empty = compute_metrics({}, {}, {});
+    set_rate_holds(empty, 0, 0.0);
+    CHECK(std::isnan(empty.rate_held_pct));
+}

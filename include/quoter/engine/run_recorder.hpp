@@ -223,6 +223,12 @@ private:
     sim::markout_tracker markouts_;
 };
 
+/// Writes a quote manager's order-rate holds into its run's metrics (sim::set_rate_holds), after
+/// compute_metrics(): the time new orders were held counted up to the recorder's last pnl
+/// sample, where the report ends (to `now` when it kept none). Call before the samples are taken.
+void set_rate_holds(sim::run_metrics& metrics, const exec::quote_manager& quotes,
+                    const run_recorder& recorder, core::timestamp_ns now) noexcept;
+
 void run_recorder::track(const exec::exec_report& report) noexcept {
     switch (report.kind) {
     case exec::exec_kind::reject:

@@ -87,6 +87,11 @@ struct backtest_counters {
     std::uint64_t risk_refusals = 0; ///< orders the pre-trade checks refused
     /// Refusals by reason (index: risk::reject_reason).
     std::array<std::uint64_t, risk::reject_reason_count> refusals_by_reason{};
+    /// Holds of new orders after an order-rate refusal (exec::quote_counters::rate_holds), and
+    /// the time they lasted up to the run's time, ns (exec::quote_manager::held_ns), summed over
+    /// the symbols.
+    std::uint64_t rate_holds = 0;
+    core::duration_ns rate_held_ns = 0;
     bool killed = false; ///< trading was halted (kill or pause) at least once
 };
 
@@ -169,7 +174,7 @@ public:
 
     [[nodiscard]] sim::metrics_config metrics_settings() const noexcept;
     /// Metrics of one symbol's recorded samples and fills (needs both kept), with the mean
-    /// quoted spread the order flow met.
+    /// quoted spread the order flow met and its order-rate holds up to the last sample.
     [[nodiscard]] sim::run_metrics metrics(std::size_t symbol = 0) const;
     /// Average best ask - best bid of ours when the order flow was drawn with both sides
     /// quoted, quote units per base unit; NaN when never.
@@ -251,6 +256,9 @@ struct multi_path_result {
     std::uint64_t halted_paths = 0;  ///< paths that were halted at least once
     alert_tally alerts;              ///< over every path (examples from the first paths)
     sim::equity_spread spread;       ///< PnL quantiles across paths over time
+    /// Order-rate holds and the time they lasted, ns, over every path (backtest_counters).
+    std::uint64_t rate_holds = 0;
+    core::duration_ns rate_held_ns = 0;
 };
 
 /// Runs path_count independent paths on the runner's workers; path i uses

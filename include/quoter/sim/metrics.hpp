@@ -124,10 +124,23 @@ struct run_metrics {
     /// sides quoted, quote units per base unit; NaN when not measured (replays) or never
     /// two-sided. Set by the synthetic run, not by compute_metrics().
     double mean_quoted_spread = std::numeric_limits<double>::quiet_NaN();
+
+    // Order-rate holds: new orders held back after the order-rate limits refused one
+    // (max_new_orders_per_s, _per_min, max_orders_per_day), until the windows have room again.
+    // Set by the run (set_rate_holds()), not by compute_metrics().
+    std::uint64_t rate_holds = 0; ///< holds started
+    double rate_held_s = 0.0;     ///< time new orders were held, seconds
+    double rate_held_pct = 0.0;   ///< rate_held_s / duration_s, percent; NaN for no duration
 };
 
 /// Writes a run's markout totals into its metrics (adverse_selection_*).
 void set_markouts(run_metrics& metrics, const markout_totals& totals) noexcept;
+
+/// Writes a run's order-rate holds into its metrics, after compute_metrics(): holds started and
+/// the time new orders were held (seconds, up to the run's end), both summed over the `symbols`
+/// quoted side by side (a portfolio); the share is of their quoting time, duration_s * symbols.
+void set_rate_holds(run_metrics& metrics, std::uint64_t holds, double held_s,
+                    std::size_t symbols = 1) noexcept;
 
 /// Computes every metric; an empty pnl series gives NaN ratios and zero totals.
 [[nodiscard]] run_metrics compute_metrics(std::span<const pnl_sample> pnl,
@@ -165,6 +178,7 @@ struct path_summary {
     double net_fees = 0.0; ///< quote units
     double mean_abs_inventory = 0.0;
     double mean_quoted_spread = std::numeric_limits<double>::quiet_NaN(); ///< see run_metrics
+    double rate_held_pct = 0.0;                                           ///< see run_metrics
 };
 
 [[nodiscard]] path_summary summarize_path(std::size_t path_index, std::uint64_t seed,
@@ -178,6 +192,7 @@ struct multi_path_metrics {
     distribution_stats max_drawdown;
     distribution_stats fills;
     distribution_stats mean_quoted_spread; ///< over the paths that measured it
+    distribution_stats rate_held_pct;      ///< share of each path new orders were held, percent
 };
 
 [[nodiscard]] multi_path_metrics aggregate_paths(std::span<const path_summary> paths);
