@@ -101,8 +101,24 @@ private:
     bool shown_ = false;
 };
 
-/// "  risk: ..., orders refused N: reason n, ..." from a run's refusal counts.
-void print_refusals(const engine::backtest_counters& counters) {
+/// ", new orders held N times for S s (P% of the quoting time)" when an order-rate limit held
+/// them; quoting_ns: the run's duration times the symbols quoted.
+void print_rate_holds(std::uint64_t holds, core::duration_ns held_ns,
+                      core::duration_ns quoting_ns) {
+    if (holds == 0) {
+        return;
+    }
+    std::printf(", new orders held %llu time%s for %.1f s (%.1f%% of the quoting time)",
+                static_cast<unsigned long long>(holds), holds == 1 ? "" : "s",
+                static_cast<double>(held_ns) * 1e-9,
+                quoting_ns > 0
+                    ? 100.0 * static_cast<double>(held_ns) / static_cast<double>(quoting_ns)
+                    : 0.0);
+}
+
+/// "  risk: ..., orders refused N: reason n, ..." from a run's refusal counts, then its
+/// order-rate holds; quoting_ns: the run's duration times the symbols quoted.
+void print_refusals(const engine::backtest_counters& counters, core::duration_ns quoting_ns) {
     std::printf("  risk: %s, orders refused %llu",
                 counters.killed ? "trading halted at least once" : "never halted",
                 static_cast<unsigned long long>(counters.risk_refusals));
@@ -115,6 +131,7 @@ void print_refusals(const engine::backtest_counters& counters) {
             separator = ", ";
         }
     }
+    print_rate_holds(counters.rate_holds, counters.rate_held_ns, quoting_ns);
     std::printf("\n");
 }
 
@@ -241,7 +258,8 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
     std::printf("  portfolio PnL %s (%+.4f%% of %.2f)\n", signed_money(total_pnl).c_str(),
                 run.initial_cash > 0 ? 100.0 * total_pnl / run.initial_cash : 0.0,
                 run.initial_cash);
-    print_refusals(results.front().counters);
+    print_refusals(results.front().counters,
+                   run.duration_ns * static_cast<core::duration_ns>(results.size()));
     for (std::size_t i = 0; i < results.size(); ++i) {
         if (results[i].alerts.total() != 0) {
             std::printf("  %s:\n", config.symbols[i].name.c_str());
@@ -340,9 +358,12 @@ int run_symbols_paths(const engine_config& config, const engine::backtest_config
         row(config.symbols[i].name, result.symbols[i]);
     }
     row("portfolio", p);
-    std::printf("  risk: orders refused %llu over all paths, %llu of %u paths halted at least "
-                "once\n",
-                static_cast<unsigned long long>(p.risk_refusals),
+    std::printf("  risk: orders refused %llu over all paths",
+                static_cast<unsigned long long>(p.risk_refusals));
+    print_rate_holds(p.rate_holds, p.rate_held_ns,
+                     run.duration_ns * static_cast<core::duration_ns>(paths) *
+                         static_cast<core::duration_ns>(result.symbols.size()));
+    std::printf(", %llu of %u paths halted at least once\n",
                 static_cast<unsigned long long>(p.halted_paths), paths);
     print_alert_summary(engine::report_alerts(p.alerts));
     std::printf("report: portfolio %s (per-path table %s), one folder per symbol in %s\n",
@@ -406,7 +427,7 @@ int run_backtest_command(const backtest_command& command) {
             return exit_failed;
         }
         print_single_summary(result, run, wall_s);
-        print_refusals(result.counters);
+        print_refusals(result.counters, run.duration_ns);
         print_alert_summary(report.alerts);
         std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
                     (out_dir / "report.html").string().c_str());
@@ -442,9 +463,11 @@ int run_backtest_command(const backtest_command& command) {
         return exit_failed;
     }
     print_multi_summary(result, run, runner.threads(), wall_s);
-    std::printf("  risk: orders refused %llu over all paths, %llu of %u paths halted at least "
-                "once\n",
-                static_cast<unsigned long long>(result.risk_refusals),
+    std::printf("  risk: orders refused %llu over all paths",
+                static_cast<unsigned long long>(result.risk_refusals));
+    print_rate_holds(result.rate_holds, result.rate_held_ns,
+                     run.duration_ns * static_cast<core::duration_ns>(paths));
+    std::printf(", %llu of %u paths halted at least once\n",
                 static_cast<unsigned long long>(result.halted_paths), paths);
     print_alert_summary(report.alerts);
     std::printf("report: %s (per-path table %s, path 0 in full in %s)\n",
