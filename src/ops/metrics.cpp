@@ -2,8 +2,8 @@
 //   # HELP name help-text        (backslash and newline escaped)
 //   # TYPE name counter|gauge|histogram
 //   name{label="value",...} value
-// Histograms write cumulative name_bucket{le="..."} samples ending with le="+Inf", then
-// name_sum (seconds) and name_count.
+// Counters of time count ns and write seconds. Histograms write cumulative name_bucket{le="..."}
+// samples ending with le="+Inf", then name_sum (seconds) and name_count.
 #include "quoter/ops/metrics.hpp"
 
 #include <fmt/format.h>
@@ -125,6 +125,8 @@ struct metrics_registry::family {
     std::string name;
     std::string help;
     metric_type type = metric_type::counter;
+    /// A counter of ns, written in seconds (seconds_counter).
+    bool ns_in_seconds = false;
     std::vector<std::unique_ptr<series>> members;
 };
 
@@ -132,8 +134,8 @@ metrics_registry::metrics_registry() = default;
 metrics_registry::~metrics_registry() = default;
 
 metrics_registry::series& metrics_registry::add(std::string_view name, std::string_view help,
-                                                metric_type type,
-                                                std::vector<metric_label> labels) {
+                                                metric_type type, std::vector<metric_label> labels,
+                                                bool ns_in_seconds) {
     if (!valid_metric_name(name)) {
         throw std::invalid_argument(fmt::format("invalid metric name \"{}\"", name));
     }
@@ -161,9 +163,11 @@ metrics_registry::series& metrics_registry::add(std::string_view name, std::stri
         created->name = std::string(name);
         created->help = std::string(help);
         created->type = type;
+        created->ns_in_seconds = ns_in_seconds;
         target = created.get();
         families_.push_back(std::move(created));
-    } else if (target->type != type || target->help != help) {
+    } else if (target->type != type || target->help != help ||
+               target->ns_in_seconds != ns_in_seconds) {
         throw std::invalid_argument(
             fmt::format("metric {} registered again with a different type or help", name));
     }
@@ -187,6 +191,11 @@ metrics_registry::series& metrics_registry::add(std::string_view name, std::stri
 counter_metric& metrics_registry::counter(std::string_view name, std::string_view help,
                                           std::vector<metric_label> labels) {
     return add(name, help, metric_type::counter, std::move(labels)).counter;
+}
+
+counter_metric& metrics_registry::seconds_counter(std::string_view name, std::string_view help,
+                                                  std::vector<metric_label> labels) {
+    return add(name, help, metric_type::counter, std::move(labels), true).counter;
 }
 
 gauge_metric& metrics_registry::gauge(std::string_view name, std::string_view help,
@@ -250,7 +259,13 @@ void metrics_registry::write_exposition(std::string& out) const {
             case metric_type::counter:
                 out += f->name;
                 append_labels(out, s->labels);
-                fmt::format_to(std::back_inserter(out), " {}\n", s->counter.value());
+                if (f->ns_in_seconds) {
+                    out += ' ';
+                    append_number(out, static_cast<double>(s->counter.value()) / ns_per_second);
+                    out += '\n';
+                } else {
+                    fmt::format_to(std::back_inserter(out), " {}\n", s->counter.value());
+                }
                 break;
             case metric_type::gauge:
                 out += f->name;

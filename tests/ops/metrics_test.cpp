@@ -71,6 +71,22 @@ TEST_CASE("metrics: histograms are cumulative, in seconds, ending at +Inf", "[me
     CHECK(h.count() == 6);
 }
 
+TEST_CASE("metrics: a counter of time counts ns and is written in seconds", "[metrics]") {
+    ops::metrics_registry registry;
+    auto& held =
+        registry.seconds_counter("demo_held_seconds_total", "Time held", {{"side", "bid"}});
+    CHECK(registry.exposition() == "# HELP demo_held_seconds_total Time held\n"
+                                   "# TYPE demo_held_seconds_total counter\n"
+                                   "demo_held_seconds_total{side=\"bid\"} 0\n");
+    held.set_total(1'500'000'000);
+    held.add(250'000);
+    CHECK(registry.exposition().find("demo_held_seconds_total{side=\"bid\"} 1.50025\n") !=
+          std::string::npos);
+    // One family counts in one unit.
+    CHECK_THROWS_AS(registry.counter("demo_held_seconds_total", "Time held", {{"side", "ask"}}),
+                    std::invalid_argument);
+}
+
 TEST_CASE("metrics: invalid or conflicting registrations are refused", "[metrics]") {
     ops::metrics_registry registry;
     CHECK_THROWS_AS(registry.counter("1bad", "x"), std::invalid_argument);

@@ -135,6 +135,10 @@ public:
     /// and type must match. The returned reference stays valid for the registry's lifetime.
     counter_metric& counter(std::string_view name, std::string_view help,
                             std::vector<metric_label> labels = {});
+    /// A counter of time: counted (add, set_total) in ns, exposed in seconds, so a name ending
+    /// in "_seconds_total". Its family holds only such counters.
+    counter_metric& seconds_counter(std::string_view name, std::string_view help,
+                                    std::vector<metric_label> labels = {});
     gauge_metric& gauge(std::string_view name, std::string_view help,
                         std::vector<metric_label> labels = {});
     histogram_metric& histogram(std::string_view name, std::string_view help,
@@ -160,7 +164,7 @@ private:
     struct family;
     struct series;
     series& add(std::string_view name, std::string_view help, metric_type type,
-                std::vector<metric_label> labels);
+                std::vector<metric_label> labels, bool ns_in_seconds = false);
 
     std::vector<std::unique_ptr<family>> families_;
 };
