@@ -408,6 +408,10 @@ public:
         metrics_.orders_sent.set_total(sent);
         metrics_.cancels_sent.set_total(quotes.cancels_sent);
         metrics_.fills.set_total(stats.fills);
+        metrics_.quote_rate_holds.set_total(quotes.rate_holds);
+        // A hold still running counts up to the loop's time.
+        metrics_.quote_rate_held.set_total(
+            static_cast<std::uint64_t>(loop.quotes().held_ns(loop.now())));
         metrics_.working_orders.set(static_cast<double>(s.working_orders));
         metrics_.gateway_connected.set(venue.connected ? 1.0 : 0.0);
         // Venue rejects are counted by reason as they arrive (on_venue_reject). API errors of

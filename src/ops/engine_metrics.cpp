@@ -52,6 +52,12 @@ engine_metrics::engine_metrics(metrics_registry& r)
       working_orders(r.gauge("quoter_working_orders", "Orders open at the venue")),
       gateway_connected(
           r.gauge("quoter_gateway_connected", "1 when the order gateway is connected, else 0")),
+      quote_rate_holds(r.counter("quoter_quote_rate_holds_total",
+                                 "Times new orders were held until the order-rate limits had "
+                                 "room, after one was refused")),
+      quote_rate_held(r.seconds_counter("quoter_quote_rate_held_seconds_total",
+                                        "Time new orders were held by the order-rate limits, "
+                                        "seconds")),
       pnl_total(
           r.gauge("quoter_pnl_quote", "Total PnL (realized + unrealized - fees), quote asset")),
       pnl_realized(r.gauge("quoter_pnl_realized_quote", "Realized PnL after fees, quote asset")),

@@ -609,6 +609,9 @@ TEST_CASE("paper session restart: orders sent before the restart still count aga
         // them are refused.
         quoter_child child(args, env);
         CHECK(metric_when_positive(child, refused) > 0.0);
+        // The refusal holds new orders for the rest of the day, and /metrics says so.
+        CHECK(metric_when_positive(child, "quoter_quote_rate_holds_total") > 0.0);
+        CHECK(metric_when_positive(child, "quoter_quote_rate_held_seconds_total") > 0.0);
         const std::string status = status_when(child, "\"orders_sent\":2");
         INFO(child.err());
         CHECK(status.find("\"orders_sent\":2") != std::string::npos);

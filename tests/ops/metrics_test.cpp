@@ -104,6 +104,20 @@ TEST_CASE("metrics: invalid or conflicting registrations are refused", "[metrics
     CHECK_FALSE(ops::valid_metric_name(""));
 }
 
+TEST_CASE("metrics: the engine set has the quote manager's order-rate holds", "[metrics]") {
+    ops::metrics_registry registry;
+    ops::engine_metrics m(registry);
+    m.quote_rate_holds.set_total(3);
+    m.quote_rate_held.set_total(90 * core::ns_per_s + 250 * core::ns_per_ms);
+    const std::string text = registry.exposition();
+    CHECK(text.find("# HELP quoter_quote_rate_holds_total ") != std::string::npos);
+    CHECK(text.find("# TYPE quoter_quote_rate_holds_total counter\nquoter_quote_rate_holds_total "
+                    "3\n") != std::string::npos);
+    CHECK(text.find("# HELP quoter_quote_rate_held_seconds_total ") != std::string::npos);
+    CHECK(text.find("# TYPE quoter_quote_rate_held_seconds_total counter\n"
+                    "quoter_quote_rate_held_seconds_total 90.25\n") != std::string::npos);
+}
+
 TEST_CASE("metrics: the engine set has one series per reject and refusal reason", "[metrics]") {
     ops::metrics_registry registry;
     ops::engine_metrics m(registry);
@@ -160,6 +174,8 @@ TEST_CASE("metrics: promtool accepts the engine's exposition", "[metrics][promto
     m.tick_to_order.observe(14'300);
     m.order_round_trip.observe(2'500'000);
     m.count_refusal(risk::reject_reason::price_band);
+    m.quote_rate_holds.add(2);
+    m.quote_rate_held.set_total(1'234'567'891);
 
     scratch_dir dir;
     const std::string file = dir.file("metrics.txt");

@@ -255,6 +255,8 @@ public:
     }
 
     [[nodiscard]] bool stop_requested() const noexcept { return stop_; }
+    /// The latest time the loop was given (by an event, a poll or the shutdown), its clock.
+    [[nodiscard]] core::timestamp_ns now() const noexcept { return now_; }
     [[nodiscard]] const core_loop_stats& stats() const noexcept { return stats_; }
     [[nodiscard]] const portfolio::account& account() const noexcept { return account_; }
     [[nodiscard]] const risk::risk_engine& risk() const noexcept { return risk_; }

@@ -41,6 +41,10 @@ struct engine_metrics {
     gauge_metric& gateway_connected; ///< quoter_gateway_connected
     std::array<counter_metric*, exec_reject_reason_count> order_rejects{};  ///< by reason
     std::array<counter_metric*, risk::reject_reason_count> risk_refusals{}; ///< by reason
+    /// quoter_quote_rate_holds_total: new orders held after an order-rate refusal.
+    counter_metric& quote_rate_holds;
+    /// quoter_quote_rate_held_seconds_total: time they were held, counted in ns.
+    counter_metric& quote_rate_held;
     // Position and PnL (quote asset, base asset).
     gauge_metric& pnl_total;         ///< quoter_pnl_quote
     gauge_metric& pnl_realized;      ///< quoter_pnl_realized_quote
