@@ -184,8 +184,8 @@ portfolio_records combine_portfolio(std::span<const symbol_records> symbols,
     out.metrics.adverse_selection_1s = sum(&sim::run_metrics::adverse_selection_1s);
     out.metrics.adverse_selection_10s = sum(&sim::run_metrics::adverse_selection_10s);
     out.metrics.adverse_selection_60s = sum(&sim::run_metrics::adverse_selection_60s);
-    // Each symbol's quotes are held by its own order-rate limits: holds and time held add up,
-    // a share of the symbols' quoting time together.
+    // Each symbol's quote manager holds its own new orders: holds and time held add up, a
+    // share of the symbols' quoting time together.
     std::uint64_t rate_holds = 0;
     double rate_held_s = 0.0;
     for (const symbol_records& s : symbols) {
