@@ -63,6 +63,8 @@ constexpr std::array metrics{
     metric_def{"max_abs_inventory", "max |inventory|", [](const sim::run_metrics& m) { return m.max_abs_inventory; }},
     metric_def{"time_at_soft_limit_pct", "time at soft limit %", [](const sim::run_metrics& m) { return m.time_at_soft_limit_pct; }},
     metric_def{"time_at_hard_limit_pct", "time at hard limit %", [](const sim::run_metrics& m) { return m.time_at_hard_limit_pct; }},
+    metric_def{"rate_holds", "order-rate holds", [](const sim::run_metrics& m) { return as_double(m.rate_holds); }},
+    metric_def{"rate_held_pct", "time held by order rates %", [](const sim::run_metrics& m) { return m.rate_held_pct; }},
 };
 // clang-format on
 
@@ -189,8 +191,14 @@ std::optional<trial_row> parse_row(simdjson::dom::object object) {
     }
     row.stats.resize(metrics.size());
     for (std::size_t m = 0; m < metrics.size(); ++m) {
+        simdjson::dom::element element;
+        if (stats.at_key(metrics[m].name).get(element) == simdjson::NO_SUCH_FIELD) {
+            // A metric added since the row was written: not measured (no values).
+            row.stats[m] = sim::describe_distribution({});
+            continue;
+        }
         simdjson::dom::array values;
-        if (stats.at_key(metrics[m].name).get(values) != simdjson::SUCCESS || values.size() != 8) {
+        if (element.get(values) != simdjson::SUCCESS || values.size() != 8) {
             return std::nullopt;
         }
         std::array<double, 8> v{};

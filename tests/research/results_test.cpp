@@ -8,7 +8,10 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <limits>
+#include <string>
+#include <vector>
 
 using namespace quoter::research;
 using quoter::sim::run_metrics;
@@ -100,6 +103,42 @@ TEST_CASE("results files read back exactly, NaN and infinities included", "[rese
 
     CHECK_FALSE(read_results(dir.write("bad.jsonl", "{\"format\":\"other\"}\n")));
     CHECK_FALSE(read_results(dir.path() / "missing.jsonl"));
+}
+
+TEST_CASE("a results row written before a metric was added reads it as not measured",
+          "[research][results]") {
+    quoter::test::temp_dir dir("sweep-results");
+    const auto file = dir.path() / "trials.jsonl";
+    {
+        auto writer =
+            results_writer::open(file, header_of({"strategy.linear.spread_bps"}, 2), false);
+        REQUIRE(writer);
+        trial t{0, {{"strategy.linear.spread_bps", "1.0"}}};
+        run_metrics held = metrics_of(1.0, 2.0, 0.5);
+        held.rate_holds = 3;
+        held.rate_held_pct = 40.0;
+        REQUIRE(writer->append(summarize_trial(t, std::vector<run_metrics>{held, held})));
+    }
+    // The same file as an earlier version wrote it: without the order-rate hold metrics.
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const char* name : {"rate_holds", "rate_held_pct"}) {
+        const std::string key = std::string(",\"") + name + "\":[";
+        const auto at = text.find(key);
+        REQUIRE(at != std::string::npos);
+        text.erase(at, text.find(']', at) + 1 - at);
+    }
+    const auto older = dir.write("older.jsonl", text);
+    const auto current = read_results(file);
+    const auto read = read_results(older);
+    REQUIRE(current);
+    REQUIRE(read);
+    REQUIRE(read->rows.size() == 1);
+    CHECK(current->rows[0].stats[metric_index("rate_held_pct")].mean == 40.0);
+    CHECK(current->rows[0].stats[metric_index("rate_holds")].mean == 3.0);
+    CHECK(read->rows[0].stats[metric_index("rate_held_pct")].count == 0);
+    CHECK(std::isnan(read->rows[0].stats[metric_index("rate_held_pct")].mean));
+    CHECK(read->rows[0].stats[metric_index("total_pnl")].mean == 1.0);
 }
 
 TEST_CASE("merging shards: union of rows, one sweep only", "[research][results]") {
