@@ -105,15 +105,13 @@ private:
 /// them; quoting_ns: the run's duration times the symbols quoted.
 void print_rate_holds(std::uint64_t holds, core::duration_ns held_ns,
                       core::duration_ns quoting_ns) {
-    if (holds == 0) {
-        return;
+    const std::string text = rate_holds_text(holds, static_cast<double>(held_ns) * 1e-9,
+                                             quoting_ns > 0 ? 100.0 * static_cast<double>(held_ns) /
+                                                                  static_cast<double>(quoting_ns)
+                                                            : 0.0);
+    if (!text.empty()) {
+        std::printf(", %s", text.c_str());
     }
-    std::printf(", new orders held %llu time%s for %.1f s (%.1f%% of the quoting time)",
-                static_cast<unsigned long long>(holds), holds == 1 ? "" : "s",
-                static_cast<double>(held_ns) * 1e-9,
-                quoting_ns > 0
-                    ? 100.0 * static_cast<double>(held_ns) / static_cast<double>(quoting_ns)
-                    : 0.0);
 }
 
 /// "  risk: ..., orders refused N: reason n, ..." from a run's refusal counts, then its

@@ -111,6 +111,12 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
                     std::string(risk::to_string(x.state)).c_str());
         const sim::run_report report =
             make_paper_report(recorded, name, config.symbols[i].spec, command, x.state);
+        if (const std::string held =
+                rate_holds_text(recorded.metrics.rate_holds, recorded.metrics.rate_held_s,
+                                recorded.metrics.rate_held_pct);
+            !held.empty()) {
+            std::printf("             %s\n", held.c_str());
+        }
         if (recorded.alerts.total() != 0) {
             print_alert_summary(report.alerts);
         }
@@ -253,6 +259,12 @@ int run_paper_command(const paper_run_command& command) {
     }
     const sim::run_report report = make_paper_report(summary.reports.front(), config.engine.symbol,
                                                      config.spec, command, s.state);
+    const sim::run_metrics& held = summary.reports.front().metrics;
+    if (const std::string text =
+            rate_holds_text(held.rate_holds, held.rate_held_s, held.rate_held_pct);
+        !text.empty()) {
+        std::printf("  %s\n", text.c_str());
+    }
     print_alert_summary(report.alerts);
     if (!remove_earlier_report(out_dir)) {
         return exit_failed;

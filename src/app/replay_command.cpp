@@ -194,6 +194,11 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
                     static_cast<unsigned long long>(s.gaps),
                     static_cast<unsigned long long>(s.resyncs),
                     std::string(risk::to_string(s.final_state)).c_str());
+        if (const std::string held = rate_holds_text(s.metrics.rate_holds, s.metrics.rate_held_s,
+                                                     s.metrics.rate_held_pct);
+            !held.empty()) {
+            std::printf("             %s\n", held.c_str());
+        }
         if (s.book_never_synced) {
             std::printf("    the %s book never synced (no depth snapshot in the capture?): no "
                         "quotes were made\n",
@@ -337,6 +342,11 @@ int run_replay_command(const replay_command& command) {
                 std::string(risk::to_string(s.final_state)).c_str());
     std::printf("  PnL %s, fees %.4f, equity %.4f\n", signed_money(s.total_pnl).c_str(), s.fees,
                 s.equity);
+    if (const std::string held =
+            rate_holds_text(s.metrics.rate_holds, s.metrics.rate_held_s, s.metrics.rate_held_pct);
+        !held.empty()) {
+        std::printf("  %s\n", held.c_str());
+    }
     if (s.risk_rejects != 0) {
         std::printf("  orders refused %llu:", static_cast<unsigned long long>(s.risk_rejects));
         for (std::size_t r = 0; r < s.risk_rejects_by_reason.size(); ++r) {

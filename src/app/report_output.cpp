@@ -63,6 +63,14 @@ sim::report_provenance report_provenance_for(const std::string& config_path) {
     return {.config_file = config_path, .version = QUOTER_VERSION, .generated = std::move(date)};
 }
 
+std::string rate_holds_text(std::uint64_t holds, double held_s, double held_pct) {
+    if (holds == 0) {
+        return {};
+    }
+    return fmt::format("new orders held {} time{} for {:.1f} s ({:.1f}% of the quoting time)",
+                       holds, holds == 1 ? "" : "s", held_s, held_pct);
+}
+
 void print_alert_summary(std::span<const sim::report_alert> alerts) {
     if (alerts.empty()) {
         return;

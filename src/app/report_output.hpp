@@ -7,6 +7,7 @@
 #include "quoter/engine/run_recorder.hpp"
 #include "quoter/sim/report.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -26,6 +27,10 @@ namespace quoter::app {
 /// Prints the alerts a run raised as a summary on stdout: one line of counts by kind, then up
 /// to a few examples of each kind; nothing when there were none.
 void print_alert_summary(std::span<const sim::report_alert> alerts);
+
+/// "new orders held N times for S s (P% of the quoting time)": how long the order-rate limits
+/// held quoting, as the summaries print it; empty when they never did.
+[[nodiscard]] std::string rate_holds_text(std::uint64_t holds, double held_s, double held_pct);
 
 /// One symbol's records of a run of several symbols, for the portfolio's.
 struct symbol_records {

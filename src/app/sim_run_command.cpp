@@ -117,6 +117,15 @@ void print_risk_summary(const engine::synthetic_run& run, const ops::journal* jo
             separator = ", ";
         }
     }
+    // The symbols' quoting time: the run so far, once per symbol.
+    const double quoting_s =
+        static_cast<double>(run.now()) * 1e-9 * static_cast<double>(run.symbol_count());
+    const double held_s = static_cast<double>(counters.rate_held_ns) * 1e-9;
+    const std::string held = rate_holds_text(counters.rate_holds, held_s,
+                                             quoting_s > 0.0 ? 100.0 * held_s / quoting_s : 0.0);
+    if (!held.empty()) {
+        std::printf(", %s", held.c_str());
+    }
     std::printf("\n");
     const exec::flattener& flattener = run.loop().flattener();
     if (flattener.orders_sent() != 0 || flattener.state() != exec::flatten_state::idle) {
