@@ -203,6 +203,37 @@ TEST_CASE("quoter backtest --paths 50 writes the multi-path report with charts",
     CHECK(std::filesystem::exists(out.path() / "path_0" / "fills.csv"));
 }
 
+TEST_CASE("quoter backtest and run --mode sim say how long the order-rate limits held quoting",
+          "[sim_commands]") {
+    quoter::test::temp_dir out("backtest-holds");
+    // Six orders a day: the first quotes and one refresh, then the rest of the minute is held.
+    std::map<std::string, std::string> env = short_run;
+    env["QUOTER_RISK_MAX_ORDERS_PER_DAY"] = "6";
+    const auto backtest =
+        run_quoter({"backtest", "--config", sim_toml, "--out", out.path().string()}, env);
+    INFO(backtest.out << backtest.err);
+    REQUIRE(backtest.status == 0);
+    CHECK_THAT(backtest.out, Catch::Contains("orders_per_day"));
+    CHECK_THAT(backtest.out, Catch::Contains(", new orders held 1 time for "));
+    CHECK_THAT(backtest.out, Catch::Contains("% of the quoting time)"));
+    const std::string report = slurp(out.path() / "report.json");
+    CHECK_THAT(report, Catch::Contains("\"rate_holds\": 1"));
+
+    // A minute of simulated time in a wall-clock second.
+    const auto sim = run_quoter({"run", "--mode", "sim", "--config", sim_toml, "--speed", "60",
+                                 "--duration", "1", "--out", out.path().string()},
+                                env);
+    INFO(sim.out << sim.err);
+    REQUIRE(sim.status == 0);
+    CHECK_THAT(sim.out, Catch::Contains(", new orders held 1 time for "));
+
+    // Within its limits a run prints no hold.
+    const auto free =
+        run_quoter({"backtest", "--config", sim_toml, "--out", out.path().string()}, short_run);
+    REQUIRE(free.status == 0);
+    CHECK_THAT(free.out, !Catch::Contains("new orders held"));
+}
+
 TEST_CASE("quoter backtest: one path writes every file; the same seed gives the same fills.csv",
           "[sim_commands]") {
     quoter::test::temp_dir a("backtest-a");
