@@ -142,14 +142,7 @@ TEST_CASE("a replay of two symbols is one kill domain: one symbol's own limit ki
     }
     md::symbol_registry registry;
     REQUIRE(registry.add(testing::btcusdt()) == 0);
-    const auto eth_book = md::make_book_spec("ETHUSDT", "0.01", 8);
-    const auto eth_trading = core::symbol_spec::from_text(
-        {.name = "ETHUSDT", .tick_size = "0.01", .step_size = "0.0001", .min_notional = "5"});
-    REQUIRE(eth_book.has_value());
-    REQUIRE(eth_trading.has_value());
-    REQUIRE(registry.add({.book_spec = *eth_book,
-                          .trading_spec = *eth_trading,
-                          .venue = md::market::spot}) == 1);
+    REQUIRE(registry.add(testing::ethusdt()) == 1);
     std::vector<core_loop_config> configs(2);
     for (std::uint16_t i = 0; i < 2; ++i) {
         configs[i].symbol = i;

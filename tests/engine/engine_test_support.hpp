@@ -23,6 +23,16 @@ inline md::instrument btcusdt() {
     return {.book_spec = *book, .trading_spec = *trading, .venue = md::market::spot};
 }
 
+/// Spot ETHUSDT filters: tick 0.01, trading step 0.0001, book lots 1e-8, min notional 5.
+inline md::instrument ethusdt() {
+    const auto book = md::make_book_spec("ETHUSDT", "0.01", 8);
+    REQUIRE(book.has_value());
+    const auto trading = core::symbol_spec::from_text(
+        {.name = "ETHUSDT", .tick_size = "0.01", .step_size = "0.0001", .min_notional = "5"});
+    REQUIRE(trading.has_value());
+    return {.book_spec = *book, .trading_spec = *trading, .venue = md::market::spot};
+}
+
 /// A synced, valid book: one level a side, sizes in whole BTC (book lots of 1e-8).
 inline md::md_event book(std::int64_t bid_ticks, std::int64_t ask_ticks, std::int64_t bid_btc = 1,
                          std::int64_t ask_btc = 1) {
