@@ -34,7 +34,8 @@ constinit discard_rejections dry_run_rejections;
 } // namespace
 
 pre_trade_checker::pre_trade_checker(const risk_limits& limits, rejection_sink& sink) noexcept
-    : limits_(limits), sink_(&sink), cancels_per_s_(core::ns_per_s), ratio_cancels_(window_ns(limits.cancel_trade_window_ms)),
+    : limits_(limits), sink_(&sink), cancels_per_s_(core::ns_per_s),
+      ratio_cancels_(window_ns(limits.cancel_trade_window_ms)),
       ratio_fills_(window_ns(limits.cancel_trade_window_ms)) {}
 
 reject_reason pre_trade_checker::reject(reject_reason reason, double limit_value,
@@ -119,7 +120,8 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
         return reject(reject_reason::invalid_qty, 1.0, static_cast<double>(order.qty.lots()), order,
                       now);
     }
-    const std::int64_t order_notional_units = core::exact_notional_units(spec, order.price, order.qty);
+    const std::int64_t order_notional_units =
+        core::exact_notional_units(spec, order.price, order.qty);
     if (order_notional_units < spec.min_notional_units()) {
         return reject(reject_reason::below_min_notional,
                       notional_to_quote(spec, spec.min_notional_units()),
@@ -272,9 +274,10 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
         return reject(reject_reason::orders_per_day, lim.max_orders_per_day,
                       static_cast<double>(in_day), order, now);
     }
-    orders_.add(now);
+    // The counts above moved the windows the limits read to now.
+    counted.add_counted();
     if (shared_orders_ != nullptr) {
-        shared_orders_->add(now);
+        orders_.add(now);
     }
     ++passed_;
     return reject_reason::none;
@@ -297,7 +300,8 @@ reject_reason pre_trade_checker::rehearse(const core::symbol_spec& spec, const o
 bool pre_trade_checker::note_cancel(core::timestamp_ns now) noexcept {
     cancels_per_s_.add(now);
     ratio_cancels_.add(now);
-    return cancel_rate_exceeded(now);
+    // cancel_rate_exceeded(now), on the window the add above moved to now.
+    return limits_.max_cancels_per_s != 0 && cancels_per_s_.counted() > limits_.max_cancels_per_s;
 }
 
 bool pre_trade_checker::cancel_rate_exceeded(core::timestamp_ns now) noexcept {

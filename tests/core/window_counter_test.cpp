@@ -180,3 +180,48 @@ TEST_CASE("absorbing an empty counter, or into one, changes no count", "[window_
         CHECK(into_empty.count(t) == expected);
     }
 }
+
+TEST_CASE("add_counted and counted right after count or add match add and count at that time",
+          "[window_counter]") {
+    // Two counters see the same times, in steps that stay in a bucket, cross one or several
+    // buckets, jump past the window or go backwards; one uses add(now) and count(now)
+    // throughout, the other add_counted() after count(now) and counted() after add(now).
+    std::mt19937_64 rng(7);
+    std::uniform_int_distribution<int> step_kind(0, 5);
+    window_counter<20> plain(ns_per_s);
+    window_counter<20> fast(ns_per_s);
+    timestamp_ns now = 123;
+    for (int i = 0; i < 5'000; ++i) {
+        switch (step_kind(rng)) {
+        case 0:
+            now += 1;
+            break;
+        case 1:
+            now += 37 * ns_per_ms;
+            break;
+        case 2:
+            now += 180 * ns_per_ms;
+            break;
+        case 3:
+            now += 3 * ns_per_s;
+            break;
+        case 4:
+            now -= 20 * ns_per_ms;
+            break;
+        default:
+            break;
+        }
+        const std::uint32_t n = static_cast<std::uint32_t>(i % 3) + 1;
+        if (i % 2 == 0) {
+            REQUIRE(fast.count(now) == plain.count(now));
+            fast.add_counted(n);
+            plain.add(now, n);
+        } else {
+            fast.add(now, n);
+            plain.add(now, n);
+            REQUIRE(fast.counted() == plain.count(now));
+        }
+        REQUIRE(fast.next_drop() == plain.next_drop());
+        REQUIRE(fast.earliest_count_at_most(2) == plain.earliest_count_at_most(2));
+    }
+}

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <optional>
 #include <random>
+#include <utility>
+#include <vector>
 
 using namespace quoter;
 using namespace quoter::risk;
@@ -447,6 +449,104 @@ TEST_CASE("refused orders do not consume rate budget", "[pre_trade]") {
         REQUIRE(f.check(buy(1000, 1)) == reject_reason::none);
     }
     CHECK(f.check(buy(1000, 1)) == reject_reason::new_orders_per_s);
+}
+
+TEST_CASE("the order-rate limits judge every order as windows counting each passed order would",
+          "[pre_trade]") {
+    // A model of the three limits on plain window counters (count, then add once all pass),
+    // against checkers alone and sharing their windows, over times that stay in a bucket, cross
+    // buckets, jump past a window or go backwards.
+    risk_limits l = generous();
+    l.max_new_orders_per_s = 4;
+    l.max_new_orders_per_min = 40;
+    l.max_orders_per_day = 300;
+    const auto judge = [&l](order_rate_windows& model, core::timestamp_ns t) {
+        const std::uint64_t in_second = model.per_s.count(t) + 1;
+        const std::uint64_t in_minute = model.per_min.count(t) + 1;
+        const std::uint64_t in_day = model.per_day.count(t) + 1;
+        if (in_second > l.max_new_orders_per_s) {
+            return std::pair{reject_reason::new_orders_per_s, static_cast<double>(in_second)};
+        }
+        if (in_minute > l.max_new_orders_per_min) {
+            return std::pair{reject_reason::new_orders_per_min, static_cast<double>(in_minute)};
+        }
+        if (in_day > l.max_orders_per_day) {
+            return std::pair{reject_reason::orders_per_day, static_cast<double>(in_day)};
+        }
+        model.add(t);
+        return std::pair{reject_reason::none, 0.0};
+    };
+    for (const bool sharing : {false, true}) {
+        fixture first(l);
+        fixture second(l);
+        order_rate_windows shared;
+        if (sharing) {
+            first.checker.share_order_rates(&shared);
+            second.checker.share_order_rates(&shared);
+        }
+        order_rate_windows model; // every order the limits count: both symbols' when shared
+        order_rate_windows first_alone_when_shared;
+        order_rate_windows& first_own = sharing ? first_alone_when_shared : model;
+        std::mt19937_64 rng(sharing ? 11 : 5);
+        std::uniform_int_distribution<int> step_kind(0, 6);
+        core::timestamp_ns t = start;
+        for (int i = 0; i < 4'000; ++i) {
+            switch (step_kind(rng)) {
+            case 0:
+                t += 1;
+                break;
+            case 1:
+                t += 20 * ns_per_ms;
+                break;
+            case 2:
+                t += 130 * ns_per_ms;
+                break;
+            case 3:
+                t += 2 * ns_per_s;
+                break;
+            case 4:
+                t += 70 * ns_per_s;
+                break;
+            case 5:
+                t -= 30 * ns_per_ms;
+                break;
+            default:
+                break;
+            }
+            const bool on_first = !sharing || rng() % 2 == 0;
+            fixture& f = on_first ? first : second;
+            const auto [reason, actual] = judge(model, t);
+            if (sharing && on_first && reason == reject_reason::none) {
+                first_own.add(t);
+            }
+            INFO("order " << i << (sharing ? " shared" : " alone"));
+            REQUIRE(f.check(buy(1000, 1), mid_1000(), flat_account(), t) == reason);
+            if (reason != reject_reason::none) {
+                REQUIRE(f.sink.records.back().actual_value == actual);
+            }
+        }
+        // The first checker's own windows hold its own orders alone: what its state file saves.
+        std::vector<rate_memory::bucket> expected;
+        const auto keep = [&](rate_window window, const auto& counter) {
+            counter.for_each_bucket([&](core::timestamp_ns bucket_start, std::uint32_t events) {
+                expected.push_back({bucket_start, events, window});
+            });
+        };
+        keep(rate_window::orders_per_s, first_own.per_s);
+        keep(rate_window::orders_per_min, first_own.per_min);
+        keep(rate_window::orders_per_day, first_own.per_day);
+        const rate_memory saved = first.checker.remembered_rates();
+        std::vector<rate_memory::bucket> saved_orders;
+        for (std::size_t i = 0; i < saved.count; ++i) {
+            const rate_window w = saved.buckets[i].window;
+            if (w == rate_window::orders_per_s || w == rate_window::orders_per_min ||
+                w == rate_window::orders_per_day) {
+                saved_orders.push_back(saved.buckets[i]);
+            }
+        }
+        CHECK(saved_orders == expected);
+        CHECK(first.checker.passed() + second.checker.passed() > 0);
+    }
 }
 
 TEST_CASE("new_orders_admitted_at is when the order-rate windows let the next order through",

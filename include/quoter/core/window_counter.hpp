@@ -47,6 +47,18 @@ public:
         total_ += n;
     }
 
+    /// Records n events in the current bucket, the one the latest count() or add() moved to:
+    /// add(now, n) right after count(now) at the same now, which would find the counter there
+    /// already (after advance(now), now < next_start_ always holds), without looking again.
+    constexpr void add_counted(std::uint32_t n = 1) noexcept {
+        slots_[head_] += n;
+        total_ += n;
+    }
+
+    /// count(now) right after count() or add() at the same now, without looking at the time
+    /// again (see add_counted).
+    [[nodiscard]] constexpr std::uint64_t counted() const noexcept { return total_; }
+
     /// Records one event at now if that keeps the count at or below limit; returns whether it did.
     [[nodiscard]] constexpr bool try_add(core::timestamp_ns now, std::uint64_t limit) noexcept {
         advance(now);

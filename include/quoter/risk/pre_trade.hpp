@@ -241,6 +241,13 @@ struct order_rate_windows {
         per_min.add(now);
         per_day.add(now);
     }
+    /// add(now) right after every window's count(now) at the same now
+    /// (core::window_counter::add_counted).
+    void add_counted() noexcept {
+        per_s.add_counted();
+        per_min.add_counted();
+        per_day.add_counted();
+    }
     /// Counts other's orders too, each in its own bucket (core::window_counter::absorb).
     void absorb(const order_rate_windows& other) noexcept {
         per_s.absorb(other.per_s);
