@@ -27,31 +27,29 @@ bool order_index::insert(client_order_id id, std::uint32_t slot) noexcept {
     return true;
 }
 
-std::uint32_t order_index::find(client_order_id id) const noexcept {
+order_index::entry order_index::locate(client_order_id id) const noexcept {
     if (!id.valid()) {
-        return npos;
+        return {};
     }
     std::size_t i = home(id.value);
     while (cells_[i].key != 0) {
         if (cells_[i].key == id.value) {
-            return cells_[i].slot;
+            return {.slot = cells_[i].slot, .cell = i};
         }
         i = (i + 1) & mask_;
     }
-    return npos;
+    return {};
 }
 
 bool order_index::erase(client_order_id id) noexcept {
-    if (!id.valid()) {
+    return erase(locate(id));
+}
+
+bool order_index::erase(const entry& found) noexcept {
+    if (!found.found()) {
         return false;
     }
-    std::size_t hole = home(id.value);
-    while (cells_[hole].key != id.value) {
-        if (cells_[hole].key == 0) {
-            return false;
-        }
-        hole = (hole + 1) & mask_;
-    }
+    std::size_t hole = found.cell;
     // Backward-shift deletion: pull later members of the probe run into the hole unless their
     // home lies cyclically after the hole (they would become unreachable from their home).
     std::size_t next = hole;

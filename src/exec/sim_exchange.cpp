@@ -391,8 +391,9 @@ void sim_exchange::handle_order_arrival(const order_request& request,
 void sim_exchange::handle_cancel_arrival(std::uint32_t symbol, client_order_id id,
                                          core::timestamp_ns time) noexcept {
     ++stats_.cancels_received;
-    const std::uint32_t slot = index_.find(id);
-    if (slot == order_index::npos || orders_[slot].request.symbol != symbol) {
+    const order_index::entry found = index_.locate(id);
+    const std::uint32_t slot = found.slot;
+    if (!found.found() || orders_[slot].request.symbol != symbol) {
         ++stats_.cancel_rejects;
         exec_report report;
         report.kind = exec_kind::cancel_reject;
@@ -417,7 +418,7 @@ void sim_exchange::handle_cancel_arrival(std::uint32_t symbol, client_order_id i
         report.cum_qty = order.cum;
         report.leaves_qty = order.leaves;
     });
-    remove_resting(slot);
+    remove_resting(slot, found);
 }
 
 void sim_exchange::handle_cancel_all_arrival(std::uint32_t symbol,
@@ -503,6 +504,10 @@ void sim_exchange::rest(const order_request& request, std::uint64_t exchange_id,
 }
 
 void sim_exchange::remove_resting(std::uint32_t slot) noexcept {
+    remove_resting(slot, index_.locate(orders_[slot].request.id));
+}
+
+void sim_exchange::remove_resting(std::uint32_t slot, const order_index::entry& indexed) noexcept {
     ++resting_version_;
     const sim_order& order = orders_[slot];
     // By hand, as rest() inserts.
@@ -518,7 +523,7 @@ void sim_exchange::remove_resting(std::uint32_t slot) noexcept {
         list.pop_back();
     }
     note_front(symbols_[order.request.symbol], order.request.side);
-    index_.erase(order.request.id);
+    index_.erase(indexed);
     free_orders_.push_back(slot);
 }
 

@@ -52,3 +52,54 @@ TEST_CASE("the order index agrees with a reference map under random churn", "[or
         REQUIRE(index.size() == reference.size());
     }
 }
+
+TEST_CASE("an entry located once erases without a second search", "[order_index]") {
+    order_index index(4);
+    CHECK_FALSE(index.locate(client_order_id{7}).found());
+    CHECK_FALSE(index.locate(client_order_id{0}).found());
+    CHECK_FALSE(index.erase(index.locate(client_order_id{7})));
+    REQUIRE(index.insert(client_order_id{7}, 3));
+    const order_index::entry seven = index.locate(client_order_id{7});
+    REQUIRE(seven.found());
+    CHECK(seven.slot == 3);
+    CHECK(index.erase(seven));
+    CHECK(index.find(client_order_id{7}) == order_index::npos);
+    CHECK(index.size() == 0);
+    // Any slot number is a slot, npos's value included: found() is whether there is a cell.
+    REQUIRE(index.insert(client_order_id{8}, order_index::npos));
+    CHECK(index.locate(client_order_id{8}).found());
+    CHECK(index.erase(index.locate(client_order_id{8})));
+    CHECK(index.size() == 0);
+}
+
+TEST_CASE("located erases agree with a reference map under random churn", "[order_index]") {
+    constexpr std::size_t capacity = 64;
+    order_index index(capacity);
+    std::unordered_map<std::uint64_t, std::uint32_t> reference;
+    std::mt19937_64 rng(9);
+    for (int step = 0; step < 40'000; ++step) {
+        // Few distinct keys so that probe runs collide and erase has to shift often.
+        const std::uint64_t key = 1 + rng() % 150;
+        const auto slot = static_cast<std::uint32_t>(rng() % 1000);
+        if (rng() % 2 == 0) {
+            const bool expected = reference.size() < capacity && !reference.contains(key);
+            REQUIRE(index.insert(client_order_id{key}, slot) == expected);
+            if (expected) {
+                reference[key] = slot;
+            }
+        } else {
+            const order_index::entry found = index.locate(client_order_id{key});
+            const auto it = reference.find(key);
+            REQUIRE(found.found() == (it != reference.end()));
+            REQUIRE(found.slot == (it == reference.end() ? order_index::npos : it->second));
+            REQUIRE(index.erase(found) == found.found());
+            if (it != reference.end()) {
+                reference.erase(it);
+            }
+        }
+        for (const auto& [k, s] : reference) {
+            REQUIRE(index.find(client_order_id{k}) == s);
+        }
+        REQUIRE(index.size() == reference.size());
+    }
+}

@@ -24,10 +24,26 @@ public:
 
     /// False (and no change) when the id is invalid, already present, or the index is full.
     [[nodiscard]] bool insert(client_order_id id, std::uint32_t slot) noexcept;
+    /// An id found in the index: its slot and the cell it sits in, so that erasing it needs no
+    /// second search. Valid until the next insert or erase.
+    struct entry {
+        static constexpr std::size_t no_cell = ~std::size_t{0};
+
+        std::uint32_t slot = npos;
+        std::size_t cell = no_cell; ///< no_cell: the id is not in the index.
+
+        [[nodiscard]] bool found() const noexcept { return cell != no_cell; }
+    };
+
     /// The slot of id, or npos.
-    [[nodiscard]] std::uint32_t find(client_order_id id) const noexcept;
+    [[nodiscard]] std::uint32_t find(client_order_id id) const noexcept { return locate(id).slot; }
+    /// The entry of id (not found(): absent).
+    [[nodiscard]] entry locate(client_order_id id) const noexcept;
     /// False when id was not present.
     bool erase(client_order_id id) noexcept;
+    /// Erases what locate() found, with no insert or erase in between; false when it found
+    /// nothing.
+    bool erase(const entry& found) noexcept;
 
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] std::size_t max_entries() const noexcept { return max_entries_; }

@@ -387,6 +387,8 @@ private:
     void rest(const order_request& request, std::uint64_t exchange_id, core::qty cum,
               core::timestamp_ns time) noexcept;
     void remove_resting(std::uint32_t slot) noexcept;
+    /// remove_resting() of an order just looked up in the index (indexed: its entry there).
+    void remove_resting(std::uint32_t slot, const order_index::entry& indexed) noexcept;
     [[nodiscard]] std::int64_t fee_units(std::uint32_t symbol, core::price at, core::qty qty,
                                          liquidity_role role) const noexcept;
 
