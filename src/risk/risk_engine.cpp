@@ -55,17 +55,9 @@ risk_engine::risk_engine(const risk_config& config, engine_actions& actions, ale
     ack_overdue_ns_ = after(config.triggers.max_ack_delay_ms);
 }
 
-reject_reason risk_engine::check_order(const core::symbol_spec& spec, const order_request& order,
-                                       const market_view& market, const account_view& account,
-                                       core::timestamp_ns now) noexcept {
-    // today() copies the view only once a new day re-anchored it.
-    const reject_reason reason = day_anchored_
-                                     ? checker_.check(spec, order, market, today(account), now)
-                                     : checker_.check(spec, order, market, account, now);
+void risk_engine::on_refused(const order_request& order, reject_reason reason,
+                             core::timestamp_ns now) noexcept {
     switch (reason) {
-    case reject_reason::none:
-        post_trade_.on_new_order(now);
-        break;
     case reject_reason::daily_loss:
         switch_.set_condition(halt_reason::daily_loss, true, now);
         break;
@@ -78,16 +70,6 @@ reject_reason risk_engine::check_order(const core::symbol_spec& spec, const orde
     default:
         break;
     }
-    return reason;
-}
-
-bool risk_engine::on_cancel(core::timestamp_ns now) noexcept {
-    post_trade_.on_cancels(now, 1);
-    const bool exceeded = checker_.note_cancel(now);
-    if (exceeded && !switch_.condition_active(halt_reason::cancel_rate)) {
-        switch_.set_condition(halt_reason::cancel_rate, true, now);
-    }
-    return exceeded;
 }
 
 void risk_engine::on_cancels_sent(core::timestamp_ns now, std::uint32_t count) noexcept {

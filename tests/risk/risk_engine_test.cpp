@@ -76,6 +76,52 @@ TEST_CASE("a pre-trade daily-loss rejection engages the kill switch", "[risk_eng
           reject_reason::killed);
 }
 
+TEST_CASE("pre-trade drawdown and inventory-kill rejections engage the kill switch",
+          "[risk_engine][trigger]") {
+    account_view drawn_down = flat_account(84'999.0);
+    drawn_down.peak_equity = 100'000.0;
+    drawn_down.day_start_equity = 0.0; // keep the daily-loss limit out of the way
+    fixture drawdown;
+    CHECK(drawdown.engine.check_order(drawdown.spec, buy(1000, 1), mid_1000(), drawn_down, start) ==
+          reject_reason::drawdown_hard);
+    CHECK(drawdown.engine.state() == trading_state::killed);
+    CHECK(drawdown.engine.switch_state().kill_reason() == halt_reason::drawdown_hard);
+
+    risk_config c;
+    c.limits.order_notional_pct = 100.0;
+    fixture inventory(c); // 50 % = 50 lots at mid 1000
+    order_request order = buy(1000, 1);
+    order.symbol_id = 3;
+    CHECK(inventory.engine.check_order(inventory.spec, order, mid_1000(), with_position(51),
+                                       start) == reject_reason::inventory_kill);
+    CHECK(inventory.engine.state() == trading_state::killed);
+    CHECK(inventory.engine.switch_state().kill_reason() == halt_reason::inventory_kill);
+    // The breach is the order's symbol's: another symbol's view below the limit leaves it.
+    inventory.account(with_position(10), 0);
+    CHECK(inventory.engine.resume(start).blocking == halt_reason::inventory_kill);
+    inventory.account(with_position(10), 3);
+    CHECK(inventory.engine.resume(start).outcome == resume_outcome::resumed);
+
+    // Other refusals leave the kill switch alone.
+    fixture refused;
+    CHECK(refused.engine.check_order(refused.spec, buy(1000, 100), mid_1000(), flat_account(),
+                                     start) == reject_reason::max_order_notional);
+    CHECK(refused.engine.state() == trading_state::running);
+}
+
+TEST_CASE("cancels above max_cancels_per_s pause trading", "[risk_engine][trigger]") {
+    fixture f; // 20 per second
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE_FALSE(f.engine.on_cancel(start + i));
+    }
+    CHECK(f.engine.state() == trading_state::running);
+    CHECK(f.engine.on_cancel(start + 20));
+    CHECK(f.engine.switch_state().condition_active(halt_reason::cancel_rate));
+    CHECK(f.engine.state() != trading_state::running);
+    CHECK(f.engine.on_cancel(start + 21)); // still above, the condition stays as it is
+    CHECK(f.engine.switch_state().condition_active(halt_reason::cancel_rate));
+}
+
 TEST_CASE("hard drawdown kills above drawdown_hard_pct", "[risk_engine][trigger]") {
     const auto at_equity = [](double equity) {
         account_view a = flat_account(equity);

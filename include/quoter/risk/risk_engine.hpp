@@ -98,11 +98,23 @@ public:
 
     // Orders.
     /// Pre-trade check of one new order (see pre_trade_checker::check). A daily-loss, drawdown or
-    /// inventory-kill rejection also engages the kill switch. Hot path.
+    /// inventory-kill rejection also engages the kill switch. Hot path: inline, so that the
+    /// caller calls the checks themselves.
     [[nodiscard]] reject_reason check_order(const core::symbol_spec& spec,
                                             const order_request& order, const market_view& market,
                                             const account_view& account,
-                                            core::timestamp_ns now) noexcept;
+                                            core::timestamp_ns now) noexcept {
+        // today() copies the view only once a new day re-anchored it.
+        const reject_reason reason = day_anchored_
+                                         ? checker_.check(spec, order, market, today(account), now)
+                                         : checker_.check(spec, order, market, account, now);
+        if (reason == reject_reason::none) [[likely]] {
+            post_trade_.on_new_order(now);
+        } else {
+            on_refused(order, reason, now);
+        }
+        return reason;
+    }
     /// Dry run of check_order (engine::order_path_warmer): the same checks on scratch (see
     /// pre_trade_checker::rehearse); nothing is counted or recorded and the kill switch, the
     /// alarms and the rate limits are left as they are. Hot path.
@@ -115,8 +127,16 @@ public:
     }
     /// One cancel about to be sent. Never refused; counted for the cancel rate and the ratios. A
     /// rate above max_cancels_per_s pauses trading (halt_reason::cancel_rate) until poll() sees
-    /// it back at or below the limit. Returns whether the rate is above the limit. Hot path.
-    bool on_cancel(core::timestamp_ns now) noexcept;
+    /// it back at or below the limit. Returns whether the rate is above the limit. Hot path:
+    /// inline, as check_order.
+    bool on_cancel(core::timestamp_ns now) noexcept {
+        post_trade_.on_cancels(now, 1);
+        const bool exceeded = checker_.note_cancel(now);
+        if (exceeded && !switch_.condition_active(halt_reason::cancel_rate)) [[unlikely]] {
+            switch_.set_condition(halt_reason::cancel_rate, true, now);
+        }
+        return exceeded;
+    }
     /// Cancels sent without on_cancel (the kill switch's cancel-all), for the ratios.
     void on_cancels_sent(core::timestamp_ns now, std::uint32_t count) noexcept;
 
@@ -273,6 +293,10 @@ private:
     /// poll()'s conditions, once one may change.
     [[gnu::noinline]] void poll_conditions(core::timestamp_ns now,
                                            core::timestamp_ns oldest_unacked_sent) noexcept;
+    /// check_order()'s part of a refusal: a daily-loss, drawdown or inventory-kill one engages
+    /// the kill switch.
+    [[gnu::noinline]] void on_refused(const order_request& order, reject_reason reason,
+                                      core::timestamp_ns now) noexcept;
     void set_inventory_breach(std::uint16_t symbol_id, bool breached,
                               core::timestamp_ns now) noexcept;
     /// Starts a new trading day when now is past the current one's end.
