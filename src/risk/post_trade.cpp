@@ -20,16 +20,6 @@ post_trade_monitor::post_trade_monitor(const alarm_thresholds& thresholds,
     last_raised_.fill(never);
 }
 
-void post_trade_monitor::on_new_order(core::timestamp_ns now) noexcept {
-    orders_.add(now);
-    counts_changed();
-}
-
-void post_trade_monitor::on_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {
-    cancels_.add(now, count);
-    counts_changed();
-}
-
 void post_trade_monitor::on_fill(const fill_report& fill) noexcept {
     const core::timestamp_ns now = fill.received_time;
     fills_.add(now);
@@ -87,10 +77,6 @@ void post_trade_monitor::evaluate(core::timestamp_ns now) noexcept {
         }
     }
     poll_until_ = until;
-}
-
-void post_trade_monitor::counts_changed() noexcept {
-    poll_until_ = std::numeric_limits<core::timestamp_ns>::min();
 }
 
 double post_trade_monitor::fill_ratio_pct(core::timestamp_ns now) noexcept {

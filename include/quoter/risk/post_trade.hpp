@@ -41,8 +41,15 @@ public:
     /// alerts must outlive the monitor.
     post_trade_monitor(const alarm_thresholds& thresholds, alert_sink& alerts) noexcept;
 
-    void on_new_order(core::timestamp_ns now) noexcept;
-    void on_cancels(core::timestamp_ns now, std::uint32_t count) noexcept;
+    /// Inline, as on_cancels: the risk engine counts every order and cancel sent.
+    void on_new_order(core::timestamp_ns now) noexcept {
+        orders_.add(now);
+        counts_changed();
+    }
+    void on_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {
+        cancels_.add(now, count);
+        counts_changed();
+    }
     /// Counts the fill and raises the slippage and delayed-fill alarms.
     void on_fill(const fill_report& fill) noexcept;
     /// PnL attributed to a trade on the given side (a markout or a realized round trip): a run of
@@ -78,7 +85,7 @@ private:
     /// poll()'s evaluation, out of line.
     [[gnu::noinline]] void evaluate(core::timestamp_ns now) noexcept;
     /// An event was counted: the next poll() evaluates the alarms again.
-    void counts_changed() noexcept;
+    void counts_changed() noexcept { poll_until_ = std::numeric_limits<core::timestamp_ns>::min(); }
 
     alarm_thresholds thresholds_;
     alert_sink* alerts_;
