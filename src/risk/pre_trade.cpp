@@ -297,13 +297,6 @@ reject_reason pre_trade_checker::rehearse(const core::symbol_spec& spec, const o
     return scratch.check(spec, order, market, account, now);
 }
 
-bool pre_trade_checker::note_cancel(core::timestamp_ns now) noexcept {
-    cancels_per_s_.add(now);
-    ratio_cancels_.add(now);
-    // cancel_rate_exceeded(now), on the window the add above moved to now.
-    return limits_.max_cancels_per_s != 0 && cancels_per_s_.counted() > limits_.max_cancels_per_s;
-}
-
 bool pre_trade_checker::cancel_rate_exceeded(core::timestamp_ns now) noexcept {
     return limits_.max_cancels_per_s != 0 && cancels_per_s_.count(now) > limits_.max_cancels_per_s;
 }
