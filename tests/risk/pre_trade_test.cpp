@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <random>
 #include <utility>
@@ -42,6 +43,32 @@ risk_limits generous() {
 }
 
 } // namespace
+
+TEST_CASE("an armed percentage limit gives exceeds_pct's verdict for every input", "[pre_trade]") {
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double pcts[] = {-5.0, -0.0, 0.0, 1e-300, 0.1, 1.0, 15.0, 50.0, 100.0, 1e300, inf, nan};
+    const double values[] = {-inf, -1e300, -1'001.0, -1.0, -0.0, 0.0, 1e-300, 0.1,  999.0,
+                             1'000.0, 1'000.0000000001, 1'001.0, 1e300, inf, nan};
+    for (const double pct : pcts) {
+        const armed_pct limit(pct);
+        for (const double value : values) {
+            for (const double base : values) {
+                INFO("pct " << pct << " value " << value << " base " << base);
+                CHECK(limit.exceeded_by(value, base) == exceeds_pct(value, base, pct));
+            }
+        }
+    }
+    // Random doubles near the threshold of 1 %, where the products' rounding decides.
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> jitter(-1e-9, 1e-9);
+    const armed_pct one(1.0);
+    for (int i = 0; i < 10'000; ++i) {
+        const double base = 1e5 * (1.0 + jitter(rng) * 1e6);
+        const double value = base / 100.0 * (1.0 + jitter(rng));
+        CHECK(one.exceeded_by(value, base) == exceeds_pct(value, base, 1.0));
+    }
+}
 
 TEST_CASE("a plain order inside every limit passes and is not recorded", "[pre_trade]") {
     fixture f;

@@ -156,6 +156,22 @@ TEST_CASE("inventory kill per symbol, cleared only when no symbol is above",
     CHECK(f.engine.resume(start).outcome == resume_outcome::resumed);
 }
 
+TEST_CASE("loss, drawdown and inventory limits of 0 or below never kill", "[risk_engine][trigger]") {
+    for (const double off : {0.0, -1.0}) {
+        risk_config c;
+        c.limits.daily_loss_pct = off;
+        c.limits.drawdown_hard_pct = off;
+        c.limits.inventory_kill_pct = off;
+        fixture f(c);
+        account_view a = with_position(1'000); // 10 times the equity at mid 1000
+        a.realized_pnl_today = -90'000.0;
+        a.equity = 10'000.0;
+        a.peak_equity = 100'000.0;
+        f.account(a);
+        CHECK(f.engine.state() == trading_state::running);
+    }
+}
+
 TEST_CASE("an API error storm kills once api_error_storm_count errors fall in the window",
           "[risk_engine][trigger]") {
     fixture f; // 5 within 10 s

@@ -24,6 +24,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -121,6 +122,23 @@ enum class order_gate : std::uint8_t { open, paused, killed };
     return pct > 0.0 && value * 100.0 > base * pct;
 }
 
+/// A percentage limit checked on every book update: exceeds_pct() with its pct > 0 test taken
+/// once, here. A limit that is off holds NaN, and every comparison with NaN is false, so
+/// exceeded_by(value, base) is exceeds_pct(value, base, pct) for every value and base (the same
+/// products, compared the same way, when the limit is on).
+class armed_pct {
+public:
+    constexpr explicit armed_pct(double pct) noexcept
+        : pct_(pct > 0.0 ? pct : std::numeric_limits<double>::quiet_NaN()) {}
+
+    [[nodiscard]] constexpr bool exceeded_by(double value, double base) const noexcept {
+        return value * 100.0 > base * pct_;
+    }
+
+private:
+    double pct_;
+};
+
 /// The account values the loss limits and modes look at, for one symbol's view.
 struct exposure {
     double mid = 0.0;               ///< Mid price in the quote asset (0 when the book is empty).
@@ -138,6 +156,15 @@ struct exposure {
     }
     [[nodiscard]] constexpr bool inventory_above(double pct) const noexcept {
         return exceeds_pct(position_notional, equity, pct);
+    }
+    [[nodiscard]] constexpr bool daily_loss_above(armed_pct limit) const noexcept {
+        return limit.exceeded_by(daily_loss, loss_reference);
+    }
+    [[nodiscard]] constexpr bool drawdown_above(armed_pct limit) const noexcept {
+        return peak_equity > 0.0 && limit.exceeded_by(peak_equity - equity, peak_equity);
+    }
+    [[nodiscard]] constexpr bool inventory_above(armed_pct limit) const noexcept {
+        return limit.exceeded_by(position_notional, equity);
     }
     /// (peak - equity) / peak in %, for records and reports.
     [[nodiscard]] constexpr double drawdown_pct() const noexcept {

@@ -159,18 +159,18 @@ public:
     void on_account(const core::symbol_spec& spec, std::uint16_t symbol_id,
                     const market_view& market, const account_view& account,
                     core::timestamp_ns now) noexcept {
-        // Still the current day (the common case): no call.
-        if (!has_day_ || now < day_begin_ns_ || now >= day_end_ns_) [[unlikely]] {
+        // Still the current day (the common case): no call. The range is empty until roll_day()
+        // sets the first day, so it also stands for has_day_.
+        if (now < day_begin_ns_ || now >= day_end_ns_) [[unlikely]] {
             roll_day(account, now);
         }
-        const risk_limits& lim = config_.limits;
         // Until a reset anchors the day the views' own figures hold; day_pnl_base_ is 0.0 until
         // then, and subtracting 0.0 leaves every double as it was.
         const exposure e =
             measure(spec, market, account.realized_pnl_today - day_pnl_base_,
                     day_anchored_ ? day_start_equity_ : account.day_start_equity, account);
-        const bool daily_loss = e.daily_loss_above(lim.daily_loss_pct);
-        const bool drawdown_hard = e.drawdown_above(lim.drawdown_hard_pct);
+        const bool daily_loss = e.daily_loss_above(daily_loss_limit_);
+        const bool drawdown_hard = e.drawdown_above(drawdown_hard_limit_);
         const bool valued = e.mid > 0.0; // an empty book cannot value the position
         // Clearing a condition that is not set changes nothing: every limit holding, with none
         // of their conditions active and no symbol in breach, leaves everything as it is. The
@@ -179,11 +179,11 @@ public:
             switch_.condition_active(halt_reason::drawdown_hard) ||
             (valued && (inventory_breaches_ != 0 ||
                         switch_.condition_active(halt_reason::inventory_kill) ||
-                        e.inventory_above(lim.inventory_kill_pct)))) [[unlikely]] {
+                        e.inventory_above(inventory_kill_limit_)))) [[unlikely]] {
             apply({.daily_loss = daily_loss,
                    .drawdown_hard = drawdown_hard,
                    .valued = valued,
-                   .inventory_kill = e.inventory_above(lim.inventory_kill_pct)},
+                   .inventory_kill = e.inventory_above(inventory_kill_limit_)},
                   symbol_id, now);
         }
     }
@@ -303,6 +303,10 @@ private:
     void roll_day(const account_view& account, core::timestamp_ns now) noexcept;
 
     risk_config config_;
+    /// The limits on_account() checks on every book update.
+    armed_pct daily_loss_limit_{config_.limits.daily_loss_pct};
+    armed_pct drawdown_hard_limit_{config_.limits.drawdown_hard_pct};
+    armed_pct inventory_kill_limit_{config_.limits.inventory_kill_pct};
     pre_trade_checker checker_;
     kill_switch switch_;
     post_trade_monitor post_trade_;
