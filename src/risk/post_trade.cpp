@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace quoter::risk {
 namespace {
@@ -20,10 +21,38 @@ post_trade_monitor::post_trade_monitor(const alarm_thresholds& thresholds,
     last_raised_.fill(never);
 }
 
+// Every event below may change the verdicts: the next poll() evaluates them again, unless the
+// event falls in the span the last evaluation covers, every counter held events then, and the
+// event leaves every alarm unable to fire in the span. The counters then move no bucket before
+// the span ends (their next drop), so the span still holds with the event counted. Its
+// evaluation found each alarm either not due or held by its cooldown past the span's end; an
+// event moves one ratio, and one way only:
+//   - a new order lowers the fill ratio: the low-fill verdict is worked out again;
+//   - a cancel raises the cancel/trade ratio: the high-cancel verdict is worked out again;
+//   - a fill raises the fill ratio and lowers the cancel/trade ratio: no alarm falls due.
+// (Division and multiplication round monotonically, so a ratio moves as its exact value does.)
+// An evaluation anywhere in the span, with these counts, would raise nothing and move nothing.
+
+void post_trade_monitor::on_new_order(core::timestamp_ns now) noexcept {
+    orders_.add(now);
+    if (!settled(now) || low_fill_ratio(orders_.count(now), fills_.count(now))) {
+        counts_changed();
+    }
+}
+
+void post_trade_monitor::on_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {
+    cancels_.add(now, count);
+    if (!settled(now) || high_cancel_trade_ratio(cancels_.count(now), fills_.count(now))) {
+        counts_changed();
+    }
+}
+
 void post_trade_monitor::on_fill(const fill_report& fill) noexcept {
     const core::timestamp_ns now = fill.received_time;
     fills_.add(now);
-    counts_changed();
+    if (!settled(now)) {
+        counts_changed();
+    }
     const std::int64_t slippage = adverse_slippage_ticks(fill);
     if (slippage > thresholds_.slippage_alarm_ticks) {
         raise(alert_kind::slippage, now, static_cast<double>(slippage),
@@ -59,27 +88,52 @@ void post_trade_monitor::evaluate(core::timestamp_ns now) noexcept {
         const core::timestamp_ns last = last_raised_[static_cast<std::size_t>(kind)];
         return last == never ? now : last + thresholds_.alarm_cooldown_ms * core::ns_per_ms;
     };
-    // The ratios from the counts above, as fill_ratio_pct() and cancel_trade_ratio() give them.
+    if (const std::optional<double> ratio = low_fill_ratio(orders, fills)) {
+        raise(alert_kind::low_fill_ratio, now, *ratio, thresholds_.min_fill_ratio_pct);
+        until = std::min(until, cooled_at(alert_kind::low_fill_ratio));
+    }
+    if (const std::optional<double> ratio = high_cancel_trade_ratio(cancels, fills)) {
+        raise(alert_kind::high_cancel_trade_ratio, now, *ratio,
+              thresholds_.max_cancel_trade_ratio);
+        until = std::min(until, cooled_at(alert_kind::high_cancel_trade_ratio));
+    }
+    poll_until_ = until;
+    counters_held_events_ = orders > 0 && cancels > 0 && fills > 0;
+}
+
+// The ratios as fill_ratio_pct() and cancel_trade_ratio() give them.
+std::optional<double> post_trade_monitor::low_fill_ratio(std::uint64_t orders,
+                                                         std::uint64_t fills) const noexcept {
     if (orders >= thresholds_.fill_ratio_min_orders && orders > 0) {
         const double ratio = static_cast<double>(fills) / static_cast<double>(orders) * 100.0;
         if (ratio < thresholds_.min_fill_ratio_pct) {
-            raise(alert_kind::low_fill_ratio, now, ratio, thresholds_.min_fill_ratio_pct);
-            until = std::min(until, cooled_at(alert_kind::low_fill_ratio));
+            return ratio;
         }
     }
+    return std::nullopt;
+}
+
+std::optional<double>
+post_trade_monitor::high_cancel_trade_ratio(std::uint64_t cancels,
+                                            std::uint64_t fills) const noexcept {
     if (cancels >= thresholds_.cancel_trade_min_cancels && cancels > 0) {
         const double ratio =
             static_cast<double>(cancels) / static_cast<double>(fills > 0 ? fills : 1);
         if (ratio > thresholds_.max_cancel_trade_ratio) {
-            raise(alert_kind::high_cancel_trade_ratio, now, ratio,
-                  thresholds_.max_cancel_trade_ratio);
-            until = std::min(until, cooled_at(alert_kind::high_cancel_trade_ratio));
+            return ratio;
         }
     }
-    poll_until_ = until;
+    return std::nullopt;
 }
 
+void post_trade_monitor::counts_changed() noexcept {
+    poll_until_ = std::numeric_limits<core::timestamp_ns>::min();
+}
+
+// The two below move the windows to now, past the evaluated span perhaps: until the next
+// evaluation, every event is counted as it was before the span could be kept.
 double post_trade_monitor::fill_ratio_pct(core::timestamp_ns now) noexcept {
+    counters_held_events_ = false;
     const std::uint64_t orders = orders_.count(now);
     if (orders == 0) {
         return 100.0;
@@ -88,6 +142,7 @@ double post_trade_monitor::fill_ratio_pct(core::timestamp_ns now) noexcept {
 }
 
 double post_trade_monitor::cancel_trade_ratio(core::timestamp_ns now) noexcept {
+    counters_held_events_ = false;
     const std::uint64_t fills = fills_.count(now);
     return static_cast<double>(cancels_.count(now)) / static_cast<double>(fills > 0 ? fills : 1);
 }

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
+
 using namespace quoter;
 using namespace quoter::risk;
 using namespace quoter::risk::testing;
@@ -178,4 +180,109 @@ TEST_CASE("a ratio alarm fires when old fills leave the window, without a new ev
     }
     CHECK(fired);
     CHECK(at > start + 60 * ns_per_s);
+}
+
+TEST_CASE("an event after a ratio read ahead of time gets both alarms evaluated",
+          "[post_trade]") {
+    alarm_thresholds t;
+    t.cancel_trade_min_cancels = 10;
+    t.alarm_window_ms = 60'000;
+    fixture f(t);
+    for (int i = 0; i < 10; ++i) {
+        f.monitor.on_fill(fill_at(core::side::buy, 100, 100, 0, start));
+    }
+    f.monitor.on_new_order(start + 30 * ns_per_s);
+    f.monitor.on_cancels(start + 30 * ns_per_s, 100); // 10 per fill: below 50
+    f.monitor.poll(start + 30 * ns_per_s);
+    CHECK(f.alerts.count(alert_kind::high_cancel_trade_ratio) == 0);
+    // Read ahead, when the fills have left the window and the cancels not yet.
+    CHECK(f.monitor.cancel_trade_ratio(start + 75 * ns_per_s) == 100.0);
+    // A new order alone cannot bring the cancel ratio due, but the windows moved: 100 cancels
+    // per no fill is evaluated at the next poll.
+    const core::timestamp_ns later = start + 30 * ns_per_s + 500 * ns_per_ms;
+    f.monitor.on_new_order(later);
+    f.monitor.poll(later);
+    CHECK(f.alerts.count(alert_kind::high_cancel_trade_ratio) == 1);
+}
+
+TEST_CASE("property: the ratio alarms fire at the polls a fresh evaluation of each would fire at",
+          "[post_trade][property]") {
+    // Small thresholds and windows, so that both alarms come and go; the reference works the
+    // verdicts out from its own counters on every poll.
+    alarm_thresholds t;
+    t.min_fill_ratio_pct = 30.0;
+    t.fill_ratio_min_orders = 5;
+    t.max_cancel_trade_ratio = 3.0;
+    t.cancel_trade_min_cancels = 5;
+    t.alarm_window_ms = 10'000;
+    t.alarm_cooldown_ms = 2'000;
+    const core::duration_ns cooldown = t.alarm_cooldown_ms * ns_per_ms;
+    for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+        fixture f(t);
+        core::window_counter<60> orders(t.alarm_window_ms * ns_per_ms);
+        core::window_counter<60> cancels(t.alarm_window_ms * ns_per_ms);
+        core::window_counter<60> fills(t.alarm_window_ms * ns_per_ms);
+        core::timestamp_ns last_low_fill = 0;
+        core::timestamp_ns last_high_cancel = 0;
+        bool low_fill_raised = false;
+        bool high_cancel_raised = false;
+        std::size_t expected_low_fill = 0;
+        std::size_t expected_high_cancel = 0;
+        std::mt19937_64 rng(seed);
+        core::timestamp_ns now = start;
+        for (int step = 0; step < 3'000; ++step) {
+            now += static_cast<core::duration_ns>(rng() % 400) * ns_per_ms;
+            const unsigned events = static_cast<unsigned>(rng() % 4);
+            for (unsigned e = 0; e < events; ++e) {
+                // Orders and cancels come in runs, fills now and then.
+                switch (rng() % 7) {
+                case 0:
+                case 1:
+                case 2:
+                    f.monitor.on_new_order(now);
+                    orders.add(now);
+                    break;
+                case 3:
+                case 4:
+                case 5: {
+                    const auto n = static_cast<std::uint32_t>(rng() % 3);
+                    f.monitor.on_cancels(now, n);
+                    cancels.add(now, n);
+                    break;
+                }
+                default:
+                    f.monitor.on_fill(fill_at(core::side::buy, 100, 100, 0, now));
+                    fills.add(now);
+                    break;
+                }
+            }
+            f.monitor.poll(now);
+            const std::uint64_t o = orders.count(now);
+            const std::uint64_t c = cancels.count(now);
+            const std::uint64_t n = fills.count(now);
+            const bool low_fill = o >= t.fill_ratio_min_orders && o > 0 &&
+                                  static_cast<double>(n) / static_cast<double>(o) * 100.0 <
+                                      t.min_fill_ratio_pct;
+            const bool high_cancel =
+                c >= t.cancel_trade_min_cancels && c > 0 &&
+                static_cast<double>(c) / static_cast<double>(n > 0 ? n : 1) >
+                    t.max_cancel_trade_ratio;
+            if (low_fill && (!low_fill_raised || now - last_low_fill >= cooldown)) {
+                low_fill_raised = true;
+                last_low_fill = now;
+                ++expected_low_fill;
+            }
+            if (high_cancel && (!high_cancel_raised || now - last_high_cancel >= cooldown)) {
+                high_cancel_raised = true;
+                last_high_cancel = now;
+                ++expected_high_cancel;
+            }
+            INFO("seed " << seed << " step " << step);
+            REQUIRE(f.alerts.count(alert_kind::low_fill_ratio) == expected_low_fill);
+            REQUIRE(f.alerts.count(alert_kind::high_cancel_trade_ratio) == expected_high_cancel);
+        }
+        // Both alarms came and went, so the property saw them raised and held back.
+        CHECK(expected_low_fill > 3);
+        CHECK(expected_high_cancel > 3);
+    }
 }

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 namespace quoter::risk {
 
@@ -41,15 +42,8 @@ public:
     /// alerts must outlive the monitor.
     post_trade_monitor(const alarm_thresholds& thresholds, alert_sink& alerts) noexcept;
 
-    /// Inline, as on_cancels: the risk engine counts every order and cancel sent.
-    void on_new_order(core::timestamp_ns now) noexcept {
-        orders_.add(now);
-        counts_changed();
-    }
-    void on_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {
-        cancels_.add(now, count);
-        counts_changed();
-    }
+    void on_new_order(core::timestamp_ns now) noexcept;
+    void on_cancels(core::timestamp_ns now, std::uint32_t count) noexcept;
     /// Counts the fill and raises the slippage and delayed-fill alarms.
     void on_fill(const fill_report& fill) noexcept;
     /// PnL attributed to a trade on the given side (a markout or a realized round trip): a run of
@@ -59,7 +53,7 @@ public:
     /// change only when a count changes (an event, or a bucket leaving a window) or a cooldown
     /// ends; until the earliest of those, polling again would repeat them.
     void poll(core::timestamp_ns now) noexcept {
-        if (now >= poll_from_ && now < poll_until_) {
+        if (covered(now)) {
             return;
         }
         evaluate(now);
@@ -85,7 +79,22 @@ private:
     /// poll()'s evaluation, out of line.
     [[gnu::noinline]] void evaluate(core::timestamp_ns now) noexcept;
     /// An event was counted: the next poll() evaluates the alarms again.
-    void counts_changed() noexcept { poll_until_ = std::numeric_limits<core::timestamp_ns>::min(); }
+    void counts_changed() noexcept;
+    /// Whether now falls in the span the last evaluation covers (see poll()).
+    [[nodiscard]] bool covered(core::timestamp_ns now) const noexcept {
+        return now >= poll_from_ && now < poll_until_;
+    }
+    /// covered(now), with every counter holding events at the last evaluation: an event counted
+    /// at now moves none of their buckets (see on_new_order()).
+    [[nodiscard]] bool settled(core::timestamp_ns now) const noexcept {
+        return counters_held_events_ && covered(now);
+    }
+    /// The fill ratio in %, when the low-fill-ratio alarm's condition holds for these counts.
+    [[nodiscard]] std::optional<double> low_fill_ratio(std::uint64_t orders,
+                                                       std::uint64_t fills) const noexcept;
+    /// The cancel/trade ratio, when the high-cancel-trade-ratio alarm's condition holds.
+    [[nodiscard]] std::optional<double> high_cancel_trade_ratio(std::uint64_t cancels,
+                                                                std::uint64_t fills) const noexcept;
 
     alarm_thresholds thresholds_;
     alert_sink* alerts_;
@@ -98,6 +107,9 @@ private:
     /// poll() at a time in [poll_from_, poll_until_) would find what the last one found.
     core::timestamp_ns poll_from_ = 0;
     core::timestamp_ns poll_until_ = std::numeric_limits<core::timestamp_ns>::min();
+    /// Every counter held events at the last evaluation, and none has moved since but by the
+    /// events counted (see on_new_order()).
+    bool counters_held_events_ = false;
 };
 
 } // namespace quoter::risk
