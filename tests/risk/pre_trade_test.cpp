@@ -70,6 +70,25 @@ TEST_CASE("an armed percentage limit gives exceeds_pct's verdict for every input
     }
 }
 
+TEST_CASE("measure values the position at the mid, at the one side there is, or not at all",
+          "[pre_trade]") {
+    const core::symbol_spec spec = integer_spec();
+    const account_view account = with_position(-3);
+    const auto mid_of = [&](std::int64_t bid, std::int64_t ask) {
+        const exposure e = measure(spec, book(bid, ask), account);
+        CHECK(e.position_notional == 3.0 * e.mid);
+        return e.mid;
+    };
+    CHECK(mid_of(999, 1'001) == 1'000.0);
+    CHECK(mid_of(1'000, 1'001) == 1'000.5);
+    CHECK(mid_of(999, 0) == 999.0);
+    CHECK(mid_of(999, -5) == 999.0);
+    CHECK(mid_of(0, 1'001) == 1'001.0);
+    CHECK(mid_of(-5, 1'001) == 1'001.0);
+    CHECK(mid_of(0, 0) == 0.0);
+    CHECK(mid_of(-7, -5) == 0.0);
+}
+
 TEST_CASE("a plain order inside every limit passes and is not recorded", "[pre_trade]") {
     fixture f;
     CHECK(f.check(buy(1000, 1, true)) == reject_reason::none);

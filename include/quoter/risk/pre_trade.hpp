@@ -21,6 +21,7 @@
 #include "quoter/risk/limits.hpp"
 #include "quoter/risk/reasons.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -180,10 +181,11 @@ struct exposure {
     exposure e;
     const std::int64_t bid = market.best_bid.ticks();
     const std::int64_t ask = market.best_ask.ticks();
-    if (bid > 0 && ask > 0) {
+    // Both sides (the lower one above zero), else the one side there is (the higher one).
+    if (std::min(bid, ask) > 0) {
         e.mid = static_cast<double>(bid + ask) * 0.5 * spec.tick_size();
-    } else if (bid > 0 || ask > 0) {
-        e.mid = static_cast<double>(bid > 0 ? bid : ask) * spec.tick_size();
+    } else if (std::max(bid, ask) > 0) {
+        e.mid = static_cast<double>(std::max(bid, ask)) * spec.tick_size();
     }
     e.position_notional =
         static_cast<double>(std::llabs(account.position.lots())) * spec.step_size() * e.mid;
