@@ -156,6 +156,26 @@ TEST_CASE("inventory kill per symbol, cleared only when no symbol is above",
     CHECK(f.engine.resume(start).outcome == resume_outcome::resumed);
 }
 
+TEST_CASE("a book that cannot value the position keeps the inventory verdict as it was",
+          "[risk_engine][trigger]") {
+    risk_config c;
+    c.limits.order_notional_pct = 100.0;
+    fixture f(c); // 50 % = 50 lots at mid 1000
+    f.engine.on_account(f.spec, 1, book(0, 0), with_position(51), start);
+    CHECK(f.engine.state() == trading_state::running); // not valued: no verdict
+    f.account(with_position(51), 1);
+    CHECK(f.engine.state() == trading_state::killed);
+    // Empty and one-sided-at-zero books: the breach holds, even with the position back inside.
+    f.engine.on_account(f.spec, 1, book(0, 0), with_position(10), start + 1);
+    f.engine.on_account(f.spec, 1, book(-1, 0), with_position(10), start + 2);
+    CHECK(f.engine.switch_state().condition_active(halt_reason::inventory_kill));
+    CHECK(f.engine.resume(start + 3).blocking == halt_reason::inventory_kill);
+    f.engine.on_account(f.spec, 1, book(0, 1'001), with_position(10), start + 4);
+    CHECK_FALSE(f.engine.switch_state().condition_active(halt_reason::inventory_kill));
+    CHECK(f.engine.resume(start + 5).outcome == resume_outcome::resumed);
+    CHECK(f.engine.state() == trading_state::running);
+}
+
 TEST_CASE("loss, drawdown and inventory limits of 0 or below never kill", "[risk_engine][trigger]") {
     for (const double off : {0.0, -1.0}) {
         risk_config c;

@@ -174,12 +174,12 @@ public:
         const bool valued = e.mid > 0.0; // an empty book cannot value the position
         // Clearing a condition that is not set changes nothing: every limit holding, with none
         // of their conditions active and no symbol in breach, leaves everything as it is. The
-        // inventory verdict counts only where the book values the position.
+        // inventory verdict counts only where the book values the position; apply() leaves a
+        // breach as it is where the book does not.
         if (daily_loss || drawdown_hard || switch_.condition_active(halt_reason::daily_loss) ||
             switch_.condition_active(halt_reason::drawdown_hard) ||
-            (valued && (inventory_breaches_ != 0 ||
-                        switch_.condition_active(halt_reason::inventory_kill) ||
-                        e.inventory_above(inventory_kill_limit_)))) [[unlikely]] {
+            switch_.condition_active(halt_reason::inventory_kill) || inventory_breaches_ != 0 ||
+            (valued && e.inventory_above(inventory_kill_limit_))) [[unlikely]] {
             apply({.daily_loss = daily_loss,
                    .drawdown_hard = drawdown_hard,
                    .valued = valued,
