@@ -27,15 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::btcusdt;
-
-md::instrument ethusdt() {
-    const auto book = md::make_book_spec("ETHUSDT", "0.01", 8);
-    REQUIRE(book.has_value());
-    const auto trading = core::symbol_spec::from_text(
-        {.name = "ETHUSDT", .tick_size = "0.01", .step_size = "0.0001", .min_notional = "5"});
-    REQUIRE(trading.has_value());
-    return {.book_spec = *book, .trading_spec = *trading, .venue = md::market::spot};
-}
+using testing::ethusdt;
 
 /// A private state directory, removed at the end.
 struct state_directory {
