@@ -258,7 +258,7 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
                           order, now);
         }
     }
-    order_rate_windows& counted = shared_orders_ != nullptr ? *shared_orders_ : orders_;
+    order_rate_windows& counted = counted_orders();
     const std::uint64_t in_second = counted.per_s.count(now) + 1;
     if (lim.max_new_orders_per_s != 0 && in_second > lim.max_new_orders_per_s) {
         return reject(reject_reason::new_orders_per_s, lim.max_new_orders_per_s,
@@ -298,7 +298,7 @@ reject_reason pre_trade_checker::rehearse(const core::symbol_spec& spec, const o
 }
 
 bool pre_trade_checker::cancel_rate_exceeded(core::timestamp_ns now) noexcept {
-    return limits_.max_cancels_per_s != 0 && cancels_per_s_.count(now) > limits_.max_cancels_per_s;
+    return cancel_rate_above(cancels_per_s_.count(now));
 }
 
 void pre_trade_checker::note_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {

@@ -313,8 +313,7 @@ public:
         cancels_per_s_.add(now);
         ratio_cancels_.add(now);
         // cancel_rate_exceeded(now), on the window the add above moved to now.
-        return limits_.max_cancels_per_s != 0 &&
-               cancels_per_s_.counted() > limits_.max_cancels_per_s;
+        return cancel_rate_above(cancels_per_s_.counted());
     }
     /// Whether the cancels of the last second are above max_cancels_per_s.
     [[nodiscard]] bool cancel_rate_exceeded(core::timestamp_ns now) noexcept;
@@ -377,8 +376,15 @@ private:
     rejection_sink* sink_;
     order_gate gate_ = order_gate::open;
     bool flatten_on_kill_ = false;
+    /// Whether `cancels` in the last second are above max_cancels_per_s.
+    [[nodiscard]] bool cancel_rate_above(std::uint64_t cancels) const noexcept {
+        return limits_.max_cancels_per_s != 0 && cancels > limits_.max_cancels_per_s;
+    }
     /// The windows the order-rate limits read: shared_orders_ when shared, else orders_.
     [[nodiscard]] const order_rate_windows& counted_orders() const noexcept {
+        return shared_orders_ != nullptr ? *shared_orders_ : orders_;
+    }
+    [[nodiscard]] order_rate_windows& counted_orders() noexcept {
         return shared_orders_ != nullptr ? *shared_orders_ : orders_;
     }
 
