@@ -8,6 +8,23 @@
 
 using namespace quoter::exec;
 
+namespace {
+
+using reference_map = std::unordered_map<std::uint64_t, std::uint32_t>;
+
+/// The random-churn tests' insert: the index takes key unless it holds it already or is full,
+/// and the reference follows.
+void insert_both(order_index& index, reference_map& reference, std::size_t capacity,
+                 std::uint64_t key, std::uint32_t slot) {
+    const bool expected = reference.size() < capacity && !reference.contains(key);
+    REQUIRE(index.insert(client_order_id{key}, slot) == expected);
+    if (expected) {
+        reference[key] = slot;
+    }
+}
+
+} // namespace
+
 TEST_CASE("the order index inserts, finds and erases ids", "[order_index]") {
     order_index index(4);
     CHECK(index.insert(client_order_id{10}, 0));
@@ -30,18 +47,14 @@ TEST_CASE("the order index inserts, finds and erases ids", "[order_index]") {
 TEST_CASE("the order index agrees with a reference map under random churn", "[order_index]") {
     constexpr std::size_t capacity = 64;
     order_index index(capacity);
-    std::unordered_map<std::uint64_t, std::uint32_t> reference;
+    reference_map reference;
     std::mt19937_64 rng(5);
     for (int step = 0; step < 200'000; ++step) {
         // Few distinct keys so that probe runs collide and erase has to shift often.
         const std::uint64_t key = 1 + rng() % 150;
         const auto slot = static_cast<std::uint32_t>(rng() % 1000);
         if (rng() % 2 == 0) {
-            const bool expected = reference.size() < capacity && !reference.contains(key);
-            REQUIRE(index.insert(client_order_id{key}, slot) == expected);
-            if (expected) {
-                reference[key] = slot;
-            }
+            insert_both(index, reference, capacity, key, slot);
         } else {
             REQUIRE(index.erase(client_order_id{key}) == (reference.erase(key) == 1));
         }
@@ -75,18 +88,14 @@ TEST_CASE("an entry located once erases without a second search", "[order_index]
 TEST_CASE("located erases agree with a reference map under random churn", "[order_index]") {
     constexpr std::size_t capacity = 64;
     order_index index(capacity);
-    std::unordered_map<std::uint64_t, std::uint32_t> reference;
+    reference_map reference;
     std::mt19937_64 rng(9);
     for (int step = 0; step < 40'000; ++step) {
         // Few distinct keys so that probe runs collide and erase has to shift often.
         const std::uint64_t key = 1 + rng() % 150;
         const auto slot = static_cast<std::uint32_t>(rng() % 1000);
         if (rng() % 2 == 0) {
-            const bool expected = reference.size() < capacity && !reference.contains(key);
-            REQUIRE(index.insert(client_order_id{key}, slot) == expected);
-            if (expected) {
-                reference[key] = slot;
-            }
+            insert_both(index, reference, capacity, key, slot);
         } else {
             const order_index::entry found = index.locate(client_order_id{key});
             const auto it = reference.find(key);
