@@ -70,6 +70,10 @@ gateway_error binance_gateway::cancel_all(std::uint32_t symbol, core::timestamp_
     return futures_ ? futures_->cancel_all(symbol, now) : spot_->cancel_all(symbol, now);
 }
 
+bool binance_gateway::kill_unconfirmed(std::uint32_t symbol) const noexcept {
+    return futures_ ? futures_->kill_unconfirmed(symbol) : spot_->kill_unconfirmed(symbol);
+}
+
 bool binance_gateway::rehearse_submit(const order_request& request,
                                       core::timestamp_ns now) noexcept {
     return futures_ ? futures_->rehearse_submit(request, now)

@@ -12,7 +12,7 @@ bool kill_must_remove(std::span<const answered_order> listed, const client_id_fa
 }
 
 kill_confirmation::kill_confirmation(std::size_t symbols, settings config)
-    : config_(config), kills_(symbols) {}
+    : config_(config), kills_(symbols), published_(symbols) {}
 
 void kill_confirmation::start(std::uint32_t symbol, bool checking,
                               std::int64_t check_at_ms) noexcept {
@@ -25,6 +25,14 @@ void kill_confirmation::start(std::uint32_t symbol, bool checking,
     k.check_at_ms = check_at_ms;
     k.resent = 0; // a new kill: a new budget
     k.gave_up = false;
+    published& p = published_[symbol];
+    p.unconfirmed.store(true, std::memory_order_relaxed);
+    p.taken.fetch_add(1, std::memory_order_release);
+}
+
+void kill_confirmation::finish(std::uint32_t symbol, std::uint32_t epoch) noexcept {
+    kills_[symbol] = state{.epoch = epoch};
+    published_[symbol].unconfirmed.store(false, std::memory_order_release);
 }
 
 std::uint32_t kill_confirmation::sent(std::uint32_t symbol) noexcept {
@@ -49,7 +57,7 @@ void kill_confirmation::check_again(std::uint32_t symbol, std::uint32_t epoch, s
 
 void kill_confirmation::end(std::uint32_t symbol) noexcept {
     if (symbol < kills_.size()) {
-        kills_[symbol] = state{.epoch = kills_[symbol].epoch + 1};
+        finish(symbol, kills_[symbol].epoch + 1);
     }
 }
 
@@ -70,7 +78,7 @@ kill_confirmation::verdict kill_confirmation::answered(std::uint32_t symbol, std
         return out;
     }
     if (ok && !orders_rest) {
-        k = state{.epoch = k.epoch};
+        finish(symbol, k.epoch);
         out.what = outcome::confirmed;
         return out;
     }

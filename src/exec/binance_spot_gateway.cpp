@@ -119,7 +119,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
           limiter(config.limiter),
           kills(syms.size(), {.check_delay_ms = config.kill_check_delay_ms,
                               .confirm_attempts = config.kill_confirm_attempts}),
-          funnel(*this, counters.fills), session_auth(config.key_type == api_key_type::ed25519) {
+          kill_requests(syms.size(), 0), funnel(*this, counters.fills),
+          session_auth(config.key_type == api_key_type::ed25519) {
         for (const rate_limit_rule& rule : config.rate_limits) {
             (void)limiter.add_rule(rule);
         }
@@ -1602,10 +1603,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     user_data_decoder user_decoder;    ///< I/O thread.
     order_rate_limiter limiter;        ///< I/O thread.
     kill_confirmation kills;           ///< I/O thread.
-    exec_report_sink* sink = nullptr;  ///< Core thread.
-    std::uint64_t next_core_id = 1;    ///< Core thread: odd request ids.
-    std::uint64_t next_io_id = 2;      ///< I/O thread: even request ids (own requests).
-    outgoing_request scratch;          ///< Core thread.
+    /// Core thread: per symbol, the cancel-alls handed to the I/O thread (kills.unconfirmed).
+    std::vector<std::uint64_t> kill_requests;
+    exec_report_sink* sink = nullptr; ///< Core thread.
+    std::uint64_t next_core_id = 1;   ///< Core thread: odd request ids.
+    std::uint64_t next_io_id = 2;     ///< I/O thread: even request ids (own requests).
+    outgoing_request scratch;         ///< Core thread.
     /// Core thread: where rehearse_submit encodes (never sent).
     std::array<char, max_request_bytes> rehearsal_text{};
     core::spsc_ring<outgoing_request, request_ring> to_io;
@@ -1856,8 +1859,14 @@ gateway_error binance_spot_gateway::cancel_all(std::uint32_t symbol,
             return error;
         }
         m.next_core_id += 2;
+        ++m.kill_requests[s];
     }
     return is_open ? gateway_error::none : gateway_error::disconnected;
+}
+
+bool binance_spot_gateway::kill_unconfirmed(std::uint32_t symbol) const noexcept {
+    const impl& m = *impl_;
+    return symbol < m.kill_requests.size() && m.kills.unconfirmed(symbol, m.kill_requests[symbol]);
 }
 
 std::uint64_t binance_spot_gateway::next_request_id() const noexcept {

@@ -151,3 +151,37 @@ TEST_CASE("a listing with nothing resting does not confirm while a placement may
     CHECK(kills.answered(0, epoch, true, false, now + 215, false).what ==
           kill_confirmation::outcome::confirmed);
 }
+
+TEST_CASE("the owner sees a kill unconfirmed from the cancel-all it handed over until the venue "
+          "confirms it or trading resumed",
+          "[kill_confirmation]") {
+    kill_confirmation kills(2, {.check_delay_ms = 100, .confirm_attempts = 1});
+    std::uint64_t requested = 0; // the owner's count of cancel-alls handed to the I/O thread
+    CHECK_FALSE(kills.unconfirmed(0, requested));
+    ++requested; // in the queue, not taken yet
+    CHECK(kills.unconfirmed(0, requested));
+    CHECK_FALSE(kills.unconfirmed(1, 0)); // another symbol's kill is its own
+    const std::uint32_t epoch = kills.sent(0);
+    CHECK(kills.unconfirmed(0, requested));
+    // Past the attempts, given up: still unconfirmed.
+    kills.check_again(0, epoch, 0, 100);
+    REQUIRE(due(kills, 100) == std::vector<std::uint32_t>{0});
+    CHECK(kills.answered(0, epoch, true, true, 100).what == kill_confirmation::outcome::send_again);
+    kills.resent(0, false);
+    REQUIRE(due(kills, 200) == std::vector<std::uint32_t>{0});
+    CHECK(kills.answered(0, epoch, true, true, 200).gave_up_now);
+    CHECK(kills.unconfirmed(0, requested));
+    // A listing with nothing of ours resting confirms it.
+    REQUIRE(due(kills, 1'000) == std::vector<std::uint32_t>{0});
+    CHECK(kills.answered(0, epoch, true, false, 1'000).what ==
+          kill_confirmation::outcome::confirmed);
+    CHECK_FALSE(kills.unconfirmed(0, requested));
+
+    // A kill held back (no connection) is unconfirmed too; a resumed session's quote ends it.
+    ++requested;
+    kills.held(0, 2'000);
+    CHECK(kills.unconfirmed(0, requested));
+    kills.end(0);
+    CHECK_FALSE(kills.unconfirmed(0, requested));
+    CHECK_FALSE(kills.unconfirmed(7, requested)); // out of range
+}

@@ -830,9 +830,12 @@ TEST_CASE("futures gateway: a kill whose cancel-alls the venue keeps losing rais
         gateway, [&] { return sink.count(exec::exec_kind::ack) == 2; }, 5s));
 
     control.get("/control/futures_cancel_all_lose?count=100");
+    CHECK_FALSE(gateway.kill_unconfirmed(0));
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    CHECK(gateway.kill_unconfirmed(0)); // handed over, whether or not the I/O thread took it
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kill_gave_up.load() == 1; }, 10s));
+    CHECK(gateway.kill_unconfirmed(0));
     const long long lost_at_alarm = control.stat("futures_cancel_alls_lost");
     CHECK(lost_at_alarm >= 1 + 2); // the kill's and two resends
     REQUIRE(poll_until(
@@ -843,6 +846,7 @@ TEST_CASE("futures gateway: a kill whose cancel-alls the venue keeps losing rais
     control.get("/control/futures_cancel_all_lose?count=0");
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 5s));
+    CHECK_FALSE(gateway.kill_unconfirmed(0));
     CHECK(control.stat("futures_open_orders") == 0);
 
     // Killed again with the venue losing every cancel-all, then quoting again: the kill's
@@ -857,6 +861,7 @@ TEST_CASE("futures gateway: a kill whose cancel-alls the venue keeps losing rais
     REQUIRE(gateway.submit(resting_bid(4), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack, 4) == 1; }, 5s));
+    CHECK_FALSE(gateway.kill_unconfirmed(0)); // quoting again ended it
     const long long lost_at_resume = control.stat("futures_cancel_alls_lost");
     std::this_thread::sleep_for(1200ms); // three recheck periods
     (void)gateway.poll(wall_ns());

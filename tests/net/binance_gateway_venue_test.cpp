@@ -479,9 +479,13 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack) == 2; }, 5s));
     REQUIRE(control.fault("/control/cancel_all_lose?count=1") == 200);
+    CHECK_FALSE(gateway.kill_unconfirmed(0));
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    // Unconfirmed from the moment the cancel-all is handed over, before the I/O thread took it.
+    CHECK(gateway.kill_unconfirmed(0));
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 10s));
+    CHECK_FALSE(gateway.kill_unconfirmed(0));
     CHECK(gateway.counters().kill_resends.load() == 1);
     CHECK(sink.count(exec::exec_kind::cancelled) == 2);
     CHECK(stat("cancel_alls_lost") == 1);
@@ -505,9 +509,11 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     CHECK(stat("cancel_alls_lost") <= lost_at_alarm + 6);
     CHECK(gateway.counters().kill_gave_up.load() == 1);
     CHECK(stat("open_orders") == 1);
+    CHECK(gateway.kill_unconfirmed(0)); // given up is not confirmed
     REQUIRE(control.fault("/control/cancel_all_lose?count=0") == 200);
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kills_confirmed.load() == 2; }, 5s));
+    CHECK_FALSE(gateway.kill_unconfirmed(0));
     CHECK(stat("open_orders") == 0);
     CHECK(sink.count(exec::exec_kind::cancelled) == 3);
 
@@ -520,9 +526,11 @@ TEST_CASE("a cancel-all the venue lost is found out by the confirming query and 
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kill_gave_up.load() == 2; }, 10s));
+    CHECK(gateway.kill_unconfirmed(0));
     REQUIRE(gateway.submit(resting_bid(5), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack) == 5; }, 5s));
+    CHECK_FALSE(gateway.kill_unconfirmed(0));
     const std::int64_t lost_at_resume = stat("cancel_alls_lost");
     std::this_thread::sleep_for(1200ms); // three recheck periods
     (void)gateway.poll(wall_ns());

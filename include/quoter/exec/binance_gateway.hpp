@@ -52,6 +52,8 @@ public:
                                        core::timestamp_ns now) noexcept override;
     [[nodiscard]] gateway_error cancel_all(std::uint32_t symbol,
                                            core::timestamp_ns now) noexcept override;
+    /// The wrapped gateway's (order_gateway::kill_unconfirmed).
+    [[nodiscard]] bool kill_unconfirmed(std::uint32_t symbol) const noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
     /// Dry run of submit(): see order_gateway::rehearse_submit.
     [[nodiscard]] bool rehearse_submit(const order_request& request,

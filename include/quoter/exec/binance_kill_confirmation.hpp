@@ -15,7 +15,8 @@
 // (the owner raises the alarm) and the checks go on, eight check delays apart, until the venue
 // confirms. A new kill starts a new budget.
 //
-// I/O thread only. No allocation after construction, no exceptions.
+// I/O thread only, but for unconfirmed(), which the owner's thread reads to refuse a resume while
+// a kill it asked for is not confirmed. No allocation after construction, no exceptions.
 #pragma once
 
 #include "quoter/exec/binance_answer.hpp"
@@ -125,6 +126,19 @@ public:
         return symbol < kills_.size() && kills_[symbol].active;
     }
 
+    /// Any thread: true while the venue has not confirmed the kill of `symbol`, counting
+    /// `requested` cancel-alls the owner handed over so far (those not yet taken by sent() or
+    /// held() are unconfirmed too: they wait in the queue to the I/O thread).
+    [[nodiscard]] bool unconfirmed(std::uint32_t symbol, std::uint64_t requested) const noexcept {
+        if (symbol >= kills_.size()) {
+            return false;
+        }
+        const published& p = published_[symbol];
+        // taken is released after unconfirmed is set: equal counts see that kill's state.
+        return p.taken.load(std::memory_order_acquire) != requested ||
+               p.unconfirmed.load(std::memory_order_acquire);
+    }
+
 private:
     struct state {
         bool active = false;      ///< Not confirmed yet.
@@ -135,11 +149,20 @@ private:
         std::uint32_t epoch = 0;
     };
 
+    /// What unconfirmed() reads, written by the I/O thread.
+    struct published {
+        std::atomic<std::uint64_t> taken{0}; ///< Cancel-alls taken by sent() or held().
+        std::atomic<bool> unconfirmed{false};
+    };
+
     /// Held from now on with a new budget; checking: a request of it is in flight.
     void start(std::uint32_t symbol, bool checking, std::int64_t check_at_ms) noexcept;
+    /// Over, confirmed or ended: the state reset, a new epoch unless confirmed.
+    void finish(std::uint32_t symbol, std::uint32_t epoch) noexcept;
 
     settings config_;
     std::vector<state> kills_;
+    std::vector<published> published_;
 };
 
 } // namespace quoter::exec

@@ -265,6 +265,10 @@ public:
                                        core::timestamp_ns now) noexcept override;
     [[nodiscard]] gateway_error cancel_all(std::uint32_t symbol,
                                            core::timestamp_ns now) noexcept override;
+    /// Until the confirming query finds none of this instance's orders of `symbol` resting (also
+    /// while the cancel-all waits for the I/O thread or the connection): see
+    /// order_gateway::kill_unconfirmed.
+    [[nodiscard]] bool kill_unconfirmed(std::uint32_t symbol) const noexcept override;
     std::size_t poll(core::timestamp_ns now) noexcept override;
     /// Dry run of submit(): see order_gateway::rehearse_submit.
     [[nodiscard]] bool rehearse_submit(const order_request& request,

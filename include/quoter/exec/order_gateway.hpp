@@ -98,6 +98,14 @@ public:
         return std::numeric_limits<core::timestamp_ns>::min();
     }
 
+    /// True while the venue has not confirmed that a cancel_all() of `symbol` left none of this
+    /// client's orders resting there: some may still rest. A caller that killed trading keeps it
+    /// killed until then. False (the default) for a gateway whose cancel-all needs no
+    /// confirmation: every order it cancels is reported cancelled.
+    [[nodiscard]] virtual bool kill_unconfirmed(std::uint32_t /*symbol*/) const noexcept {
+        return false;
+    }
+
     /// True when replace() sends the cancel of an order and its replacement as one request
     /// (Binance spot's order.cancelReplace). False by default: the caller replaces by cancel(),
     /// then submit() once the cancelled report came (the quote manager's one code path asks).
