@@ -528,7 +528,7 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
                 journal_->append(now, ops::command_entry{command, *source});
             }
             if (paused) {
-                (void)risk_.resume(now);
+                (void)resume(now);
             } else {
                 risk_.pause(now);
             }
@@ -551,7 +551,7 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
             risk_.pause(now);
             break;
         case ops::control_command::resume:
-            (void)risk_.resume(now);
+            (void)resume(now);
             break;
         case ops::control_command::quit:
             stop_ = true;
@@ -563,6 +563,15 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
     if (!stop_ && control_->stop_requested()) {
         stop_ = true;
     }
+}
+
+risk::resume_result core_loop::resume(core::timestamp_ns now) noexcept {
+    // Asked afresh at every resume: the venue's confirmation may have come since the last. A
+    // kill condition, it keeps the kill latched and names itself in the refusal.
+    if (risk_.state() == risk::trading_state::killed) {
+        risk_.set_kill_unconfirmed(gate_.kill_unconfirmed(config_.quotes.symbol), now);
+    }
+    return risk_.resume(now);
 }
 
 void core_loop::shutdown(core::timestamp_ns now) noexcept {

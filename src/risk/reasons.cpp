@@ -124,6 +124,8 @@ std::string_view to_string(halt_reason reason) noexcept {
         return "ack_delay";
     case halt_reason::fill_delay:
         return "fill_delay";
+    case halt_reason::kill_unconfirmed:
+        return "kill_unconfirmed";
     case halt_reason::manual_pause:
         return "manual_pause";
     case halt_reason::stale_market_data:

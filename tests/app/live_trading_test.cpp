@@ -497,7 +497,8 @@ TEST_CASE("live: a restart within the trading day keeps the loss made before it,
     CHECK(venue_stats(venue).get("open_orders") == 0);
 }
 
-TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a critical alert",
+TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a critical alert, and "
+          "a resume is refused until the venue confirms it",
           "[app][venue][live][ops]") {
     using namespace quoter::test::ops_http;
     // A slow market, so that the quotes rest through the kill rather than fill.
@@ -517,6 +518,8 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
     quoter::test::child_process quoter(
         QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"}, env,
         "app-live");
+    const std::uint16_t port = wait_for_port(quoter, 30s);
+    REQUIRE(port != 0);
     venue_stats stats(venue);
     REQUIRE(stats.wait_for(
                 "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
@@ -547,6 +550,39 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
     REQUIRE(gave_up);
     CHECK_THAT(alerts, Catch::Contains("\"severity\":\"critical\""));
     CHECK_THAT(quoter.err(), Catch::Contains("quoter alert: critical cancel_gave_up"));
+
+    // Orders of ours may still rest: the operator's resume is refused, and nothing is placed.
+    const long long placed = stats.get("orders_placed");
+    const auto resume = http_request(port, "POST", "/resume", http_token);
+    REQUIRE(resume.has_value());
+    CHECK(resume->status == 202);
+    CHECK(wait_for_file_text(alerts_file, "\"reason\":\"kill_unconfirmed\"",
+                             std::chrono::seconds(10)));
+    std::this_thread::sleep_for(1s);
+    const auto status = http_request(port, "GET", "/status");
+    REQUIRE(status.has_value());
+    CHECK(status->body.find("\"state\":\"killed\"") != std::string::npos);
+    CHECK(stats.get("orders_placed") == placed);
+    CHECK(stats.get("open_orders") >= 1);
+
+    // The venue cancels again: the gateway's next check (eight check delays apart now) finds
+    // the orders, cancels them and confirms the kill; from then on a resume is taken.
+    REQUIRE(
+        quoter::net::testing::control(loop, client, "/control/cancel_all_lose?count=0").status ==
+        200);
+    REQUIRE(stats.wait_for(
+                "open_orders", [](long long n) { return n == 0; }, 30s) == 0);
+    std::string resumed;
+    for (int attempt = 0; attempt < 20 && resumed.empty(); ++attempt) {
+        REQUIRE(http_request(port, "POST", "/resume", http_token).has_value());
+        const std::string body =
+            wait_for_body(port, "/status", "\"state\":\"running\"", std::chrono::seconds(1));
+        if (body.find("\"state\":\"running\"") != std::string::npos) {
+            resumed = body;
+        }
+    }
+    INFO(quoter::test::slurp(alerts_file));
+    CHECK_FALSE(resumed.empty());
     quoter.signal(SIGTERM);
     CHECK(quoter.wait(30s) != -1);
 }

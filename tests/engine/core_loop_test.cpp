@@ -452,9 +452,14 @@ public:
         return exchange_.cancel_all(symbol, now);
     }
     std::size_t poll(core::timestamp_ns now) noexcept override { return exchange_.poll(now); }
+    bool kill_unconfirmed(std::uint32_t /*symbol*/) const noexcept override {
+        return unconfirmed_kill;
+    }
 
     /// Requests refused before the venue answers again (cancels and cancel-alls).
     int refuse_cancels = 0;
+    /// What the venue's confirmation of the last cancel-all says.
+    bool unconfirmed_kill = false;
     int refused = 0;
     std::function<void(const exec::order_request&, core::timestamp_ns)> on_submit;
 
@@ -513,6 +518,39 @@ TEST_CASE("a kill keeps cancelling on poll, without market data, until the venue
     CHECK(f.loop.quotes().counters().cancel_retries >= 2);
     // Paced: a handful of attempts in that second, not one per poll.
     CHECK(f.loop.quotes().counters().cancels_sent <= 4);
+}
+
+TEST_CASE("a resume is refused while the venue has not confirmed the kill; once it has, trading "
+          "resumes",
+          "[engine]") {
+    flaky_fixture f;
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    REQUIRE(f.exchange.open_order_count() == 2);
+    f.control.request_kill(ops::command_source::http);
+    (void)f.loop.poll(t);
+    REQUIRE(f.loop.state() == risk::trading_state::killed);
+    f.venue.unconfirmed_kill = true;
+    const std::uint64_t sent = f.exchange.stats().orders_received;
+    const auto resume = [&] {
+        REQUIRE(f.control.post({.command = ops::control_command::resume}));
+        t = f.run_books(t, 5);
+    };
+    resume();
+    CHECK(f.loop.state() == risk::trading_state::killed);
+    CHECK(f.loop.risk().switch_state().kill_reason() == risk::halt_reason::manual_kill);
+    CHECK(f.exchange.stats().orders_received == sent);
+    // Confirmed: the next resume is taken.
+    f.venue.unconfirmed_kill = false;
+    resume();
+    CHECK(f.loop.state() == risk::trading_state::running);
+    CHECK(f.exchange.stats().orders_received > sent);
+    // A pause's cancel-all unconfirmed holds nothing: only a kill waits for the venue.
+    REQUIRE(f.control.post({.command = ops::control_command::pause}));
+    t = f.run_books(t, 2);
+    REQUIRE(f.loop.state() == risk::trading_state::paused);
+    f.venue.unconfirmed_kill = true;
+    resume();
+    CHECK(f.loop.state() == risk::trading_state::running);
 }
 
 TEST_CASE("a kill whose cancels do not get through says so once, with a critical alert, and "

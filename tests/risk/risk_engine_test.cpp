@@ -297,6 +297,32 @@ TEST_CASE("an order waiting for its acknowledgement too long kills and blocks re
     CHECK(f.engine.resume(start + 3 * ns_per_s).outcome == resume_outcome::resumed);
 }
 
+TEST_CASE("a kill the venue has not confirmed refuses resume; outside a kill it is no trigger",
+          "[risk_engine][trigger]") {
+    fixture f;
+    // Running or paused, an unconfirmed cancel-all (a pause's) neither kills nor blocks.
+    f.engine.set_kill_unconfirmed(true, start);
+    CHECK(f.engine.state() == trading_state::running);
+    f.engine.pause(start);
+    f.engine.set_kill_unconfirmed(true, start);
+    CHECK(f.engine.state() == trading_state::paused);
+    CHECK(f.engine.resume(start + 1).outcome == resume_outcome::resumed);
+
+    REQUIRE(f.engine.trigger_kill_switch(halt_reason::manual_kill, start + 2));
+    f.engine.set_kill_unconfirmed(true, start + 3);
+    const resume_result refused = f.engine.resume(start + 3);
+    CHECK(refused.outcome == resume_outcome::refused);
+    CHECK(refused.blocking == halt_reason::kill_unconfirmed);
+    CHECK(f.engine.state() == trading_state::killed);
+    CHECK(f.engine.switch_state().kill_reason() == halt_reason::manual_kill);
+    CHECK(f.actions.changes.back().event == state_event::resume_refused);
+    CHECK(f.actions.changes.back().reason == halt_reason::kill_unconfirmed);
+    CHECK(to_string(halt_reason::kill_unconfirmed) == "kill_unconfirmed");
+    f.engine.set_kill_unconfirmed(false, start + 4);
+    CHECK(f.engine.resume(start + 4).outcome == resume_outcome::resumed);
+    CHECK(f.engine.state() == trading_state::running);
+}
+
 TEST_CASE("a fill later than max_fill_delay_ms kills", "[risk_engine][trigger]") {
     fixture f; // 2000 ms
     f.engine.on_fill(fill(core::side::buy, 1000, 1000, 1'999 * ns_per_ms));

@@ -196,6 +196,10 @@ public:
     /// Joins a portfolio of loops on one thread: slot < exposure.max_symbols is this loop's.
     /// The exposure must outlive the loop.
     void set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept;
+    /// The operator's resume (risk::kill_switch::resume), but a kill whose cancel-all the venue
+    /// has not confirmed yet (order_gateway::kill_unconfirmed) stays: refused with
+    /// halt_reason::kill_unconfirmed, as while a kill condition of its own holds.
+    risk::resume_result resume(core::timestamp_ns now) noexcept;
     /// Cancels every open order (graceful stop) and stops quoting for good: no resume or
     /// cleared pause quotes again.
     void shutdown(core::timestamp_ns now) noexcept;

@@ -56,7 +56,7 @@ private:
             lead_risk.switch_state().condition_active(risk::halt_reason::manual_pause);
         if (lead_resumed || (paused_ && !paused)) {
             for (std::size_t i = 1; i < count; ++i) {
-                (void)lanes[i]->loop.risk().resume(now);
+                (void)lanes[i]->loop.resume(now);
             }
         }
         if (paused && !paused_) {

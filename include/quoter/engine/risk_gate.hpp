@@ -216,6 +216,9 @@ public:
     [[nodiscard]] core::timestamp_ns new_orders_held_until() const noexcept override {
         return risk_.checker().new_orders_admitted_at();
     }
+    [[nodiscard]] bool kill_unconfirmed(std::uint32_t symbol) const noexcept override {
+        return inner_.kill_unconfirmed(symbol);
+    }
     /// The new order passes the checks (the old one counted as working), then both go out in
     /// one request; refused: the old order is cancelled alone (see above).
     [[nodiscard]] exec::gateway_error replace(std::uint32_t symbol, exec::client_order_id old_id,

@@ -69,6 +69,9 @@ enum class halt_reason : std::uint8_t {
     slippage,
     ack_delay,
     fill_delay,
+    /// Not a trigger: a resume of a kill is refused with it while the venue has not confirmed
+    /// the kill's cancel-all (engine::core_loop::resume).
+    kill_unconfirmed,
     // Pause reasons.
     manual_pause, ///< Operator: key `p`.
     stale_market_data,

@@ -220,6 +220,13 @@ public:
     }
     void pause(core::timestamp_ns now) noexcept { switch_.pause(now); }
     resume_result resume(core::timestamp_ns now) noexcept { return switch_.resume(now); }
+    /// Whether the venue has yet to confirm the cancel-all of the kill that holds: a resume is
+    /// refused (halt_reason::kill_unconfirmed) while it has not. Only a kill holds it: outside
+    /// one it would itself kill, so it is cleared and nothing else.
+    void set_kill_unconfirmed(bool unconfirmed, core::timestamp_ns now) noexcept {
+        switch_.set_condition(halt_reason::kill_unconfirmed,
+                              unconfirmed && state() == trading_state::killed, now);
+    }
 
     // State.
     [[nodiscard]] trading_state state() const noexcept { return switch_.state(); }
