@@ -333,15 +333,32 @@ private:
 /// formatting (fixed_text copies, atomic stores).
 class ops_publisher final : public core_loop::exec_listener {
 public:
-    ops_publisher(std::string_view mode_name, const core::symbol_spec& spec,
-                  ops::status_board& board, ops::engine_metrics& metrics)
-        : spec_(spec), board_(board), metrics_(metrics) {
+    /// symbols: the session's symbols, the lead first; each gets its labelled series in
+    /// registry.
+    ops_publisher(std::string_view mode_name, std::span<const core::symbol_spec> symbols,
+                  ops::status_board& board, ops::metrics_registry& registry,
+                  ops::engine_metrics& metrics)
+        : specs_(symbols.begin(), symbols.end()), spec_(specs_.front()), board_(board),
+          metrics_(metrics), loops_(symbols.size(), nullptr), last_fills_(symbols.size(), 0) {
         snapshot_.started_ns = core::wall_clock{}.now();
         snapshot_.mode.assign(mode_name);
-        snapshot_.symbol.assign(spec.name().view());
+        snapshot_.symbol.assign(spec_.name().view());
+        for (const core::symbol_spec& symbol : specs_) {
+            symbols_.push_back(
+                std::make_unique<ops::symbol_metrics>(registry, symbol.name().view()));
+        }
     }
 
-    // core_loop::exec_listener: two relaxed stores and a histogram bucket each.
+    /// The loop of every symbol but the lead, whose loop comes with every publish() (the
+    /// session's start; they must outlive the publishing).
+    void bind(std::span<const core_loop* const> loops) noexcept {
+        for (std::size_t i = 1; i < loops.size() && i < loops_.size(); ++i) {
+            loops_[i] = loops[i];
+        }
+    }
+
+    // core_loop::exec_listener (every symbol's loop): two relaxed stores and a histogram bucket
+    // each.
     void on_round_trip(core::duration_ns sent_to_ack) noexcept override {
         metrics_.order_round_trip.observe(sent_to_ack);
         round_trip_.record(sent_to_ack < 0 ? 0 : sent_to_ack);
@@ -350,19 +367,18 @@ public:
         metrics_.count_reject(reason);
     }
 
-    void publish(const core_loop& loop, const feed_view& md, const venue_view& venue) noexcept {
-        const risk::trading_state state = loop.state();
-        const risk::market_view market = loop.market();
-        const portfolio::account& account = loop.account();
-        const exec::quote_counters quotes = loop.quotes().counters();
-        const core_loop_stats& stats = loop.stats();
-        const bool synced = !loop.feed_paused() && md.synced_symbols > 0;
+    void publish(const core_loop& lead, const feed_view& md, const venue_view& venue) noexcept {
+        const risk::trading_state state = lead.state();
+        const risk::market_view market = lead.market();
+        const portfolio::account& account = lead.account();
+        const core_loop_stats& stats = lead.stats();
+        const bool synced = !lead.feed_paused() && md.synced_symbols > 0;
 
         ops::status_snapshot& s = snapshot_;
         s.published_ns = core::wall_clock{}.now();
         s.state = ops_state(state);
         s.book_synced = synced;
-        const risk::halt_reason reason = loop.risk().switch_state().kill_reason();
+        const risk::halt_reason reason = lead.risk().switch_state().kill_reason();
         if (reason != last_reason_) {
             last_reason_ = reason;
             s.halt_reason.assign(reason == risk::halt_reason::none ? std::string_view("")
@@ -373,8 +389,8 @@ public:
         s.best_ask = have_book ? spec_.to_double(market.best_ask) : 0.0;
         s.mid = have_book ? (s.best_bid + s.best_ask) / 2.0 : 0.0;
         s.spread_bps = have_book && s.mid > 0.0 ? (s.best_ask - s.best_bid) / s.mid * 1e4 : 0.0;
-        const exec::working_order& bid = loop.quotes().order(core::side::buy, 0);
-        const exec::working_order& ask = loop.quotes().order(core::side::sell, 0);
+        const exec::working_order& bid = lead.quotes().order(core::side::buy, 0);
+        const exec::working_order& ask = lead.quotes().order(core::side::sell, 0);
         s.quoted_bid = bid.status == exec::order_status::none ? 0.0 : spec_.to_double(bid.price);
         s.quoted_ask = ask.status == exec::order_status::none ? 0.0 : spec_.to_double(ask.price);
         s.inventory_base = spec_.to_double(account.position());
@@ -384,9 +400,7 @@ public:
         s.working_orders = static_cast<std::uint32_t>(venue.working_orders);
         s.working_bids = bid.status == exec::order_status::none ? 0U : 1U;
         s.fills = stats.fills;
-        const std::uint64_t sent = loop.gate().orders_sent(risk::order_intent::quote) +
-                                   loop.gate().orders_sent(risk::order_intent::flatten);
-        s.orders_sent = sent;
+        s.orders_sent = orders_sent(lead);
         if (round_trip_.count() != round_trip_count_) {
             round_trip_count_ = round_trip_.count();
             s.round_trip_p50_ns = round_trip_.p50();
@@ -401,39 +415,33 @@ public:
         }
         board_.publish(s);
 
+        // The session's series: the feed and the venue it shares, and what every loop counts of
+        // them.
+        std::uint64_t sequence_gaps = 0;
+        std::uint64_t api_errors = venue.api_errors;
+        std::uint64_t risk_rejects = 0;
+        for (std::size_t i = 0; i < symbols_.size(); ++i) {
+            const core_loop* loop = i == 0 ? &lead : loops_[i];
+            if (loop == nullptr) {
+                continue;
+            }
+            const exec::quote_counters quotes = loop->quotes().counters();
+            sequence_gaps += loop->stats().sequence_gaps;
+            // API errors of the simulated venue: requests the gateway refused to send and orders
+            // whose outcome became unknown.
+            api_errors += quotes.gateway_errors + quotes.unknowns;
+            risk_rejects += loop->gate().risk_rejects();
+            publish_symbol(*loop, specs_[i], *symbols_[i], last_fills_[i], md, s.published_ns);
+        }
         metrics_.md_messages.set_total(md.messages);
-        metrics_.md_gaps.set_total(md.gaps + stats.sequence_gaps);
+        metrics_.md_gaps.set_total(md.gaps + sequence_gaps);
         metrics_.md_resyncs.set_total(md.resyncs);
-        metrics_.book_synced.set(synced ? 1.0 : 0.0);
-        metrics_.orders_sent.set_total(sent);
-        metrics_.cancels_sent.set_total(quotes.cancels_sent);
-        metrics_.fills.set_total(stats.fills);
-        metrics_.quote_rate_holds.set_total(quotes.rate_holds);
-        // A hold still running counts up to the loop's time.
-        metrics_.quote_rate_held.set_total(
-            static_cast<std::uint64_t>(loop.quotes().held_ns(loop.now())));
         metrics_.working_orders.set(static_cast<double>(s.working_orders));
         metrics_.gateway_connected.set(venue.connected ? 1.0 : 0.0);
-        // Venue rejects are counted by reason as they arrive (on_venue_reject). API errors of
-        // the simulated venue: requests the gateway refused to send and orders whose outcome
-        // became unknown.
-        metrics_.api_errors.set_total(quotes.gateway_errors + quotes.unknowns + venue.api_errors);
-        for (std::size_t i = 0; i < risk::reject_reason_count; ++i) {
-            metrics_.risk_refusals[i]->set_total(
-                loop.gate().risk_rejects(static_cast<risk::reject_reason>(i)));
-        }
+        // Venue rejects are counted by reason as they arrive (on_venue_reject).
+        metrics_.api_errors.set_total(api_errors);
         metrics_.order_rejects[static_cast<std::size_t>(exec::reject_reason::risk_refused)]
-            ->set_total(loop.gate().risk_rejects());
-        metrics_.pnl_total.set(s.pnl_total_quote);
-        metrics_.pnl_realized.set(s.pnl_realized_quote);
-        metrics_.inventory.set(s.inventory_base);
-        metrics_.kill_engaged.set(state == risk::trading_state::killed ? 1.0 : 0.0);
-        metrics_.paused.set(state == risk::trading_state::paused ? 1.0 : 0.0);
-        metrics_.kills.set_total(loop.risk().switch_state().kill_count());
-        if (stats.fills != last_fills_) {
-            last_fills_ = stats.fills;
-            metrics_.last_fill_seconds.set(static_cast<double>(s.published_ns) / 1e9);
-        }
+            ->set_total(risk_rejects);
         if (md.messages != last_messages_) {
             last_messages_ = md.messages;
             metrics_.last_md_seconds.set(static_cast<double>(s.published_ns) / 1e9);
@@ -453,9 +461,52 @@ public:
     }
 
 private:
-    const core::symbol_spec& spec_;
+    [[nodiscard]] static std::uint64_t orders_sent(const core_loop& loop) noexcept {
+        return loop.gate().orders_sent(risk::order_intent::quote) +
+               loop.gate().orders_sent(risk::order_intent::flatten);
+    }
+
+    /// One symbol's series from its loop; last_fills: its fills at the last publish.
+    static void publish_symbol(const core_loop& loop, const core::symbol_spec& spec,
+                               ops::symbol_metrics& m, std::uint64_t& last_fills,
+                               const feed_view& md, core::timestamp_ns published_ns) noexcept {
+        const risk::trading_state state = loop.state();
+        const portfolio::account& account = loop.account();
+        const exec::quote_counters quotes = loop.quotes().counters();
+        const core_loop_stats& stats = loop.stats();
+        m.book_synced.set(!loop.feed_paused() && md.synced_symbols > 0 ? 1.0 : 0.0);
+        m.orders_sent.set_total(orders_sent(loop));
+        m.cancels_sent.set_total(quotes.cancels_sent);
+        m.fills.set_total(stats.fills);
+        m.quote_rate_holds.set_total(quotes.rate_holds);
+        // A hold still running counts up to the loop's time.
+        m.quote_rate_held.set_total(static_cast<std::uint64_t>(loop.quotes().held_ns(loop.now())));
+        for (std::size_t i = 0; i < risk::reject_reason_count; ++i) {
+            m.risk_refusals[i]->set_total(
+                loop.gate().risk_rejects(static_cast<risk::reject_reason>(i)));
+        }
+        m.pnl_total.set(account.total_pnl());
+        m.pnl_realized.set(account.realized_pnl());
+        m.inventory.set(spec.to_double(account.position()));
+        m.kill_engaged.set(state == risk::trading_state::killed ? 1.0 : 0.0);
+        m.paused.set(state == risk::trading_state::paused ? 1.0 : 0.0);
+        m.kills.set_total(loop.risk().switch_state().kill_count());
+        if (stats.fills != last_fills) {
+            last_fills = stats.fills;
+            m.last_fill_seconds.set(static_cast<double>(published_ns) / 1e9);
+        }
+    }
+
+    /// The session's symbols, the lead first.
+    std::vector<core::symbol_spec> specs_;
+    const core::symbol_spec& spec_; ///< The lead's.
     ops::status_board& board_;
     ops::engine_metrics& metrics_;
+    std::vector<std::unique_ptr<ops::symbol_metrics>> symbols_;
+    /// Every symbol's loop but the lead's (index 0, nullptr: it comes with publish()).
+    std::vector<const core_loop*> loops_;
+    /// Per symbol: its fills at the last publish.
+    std::vector<std::uint64_t> last_fills_;
     ops::status_snapshot snapshot_{};
     /// Round trips (sent to ack) for the /status percentiles; Prometheus gets its own buckets.
     core::latency_histogram round_trip_;
@@ -463,7 +514,6 @@ private:
     const core::tick_latency* ticks_ = nullptr;
     std::uint64_t tick_count_ = 0;
     risk::halt_reason last_reason_ = risk::halt_reason::none;
-    std::uint64_t last_fills_ = 0;
     std::uint64_t last_messages_ = 0;
 };
 
@@ -628,8 +678,8 @@ session_services::open(const session_services_config& config,
         p->alerts = tee_alert_sink(to_stderr, p->dispatcher.get());
     }
 
-    p->publisher =
-        std::make_unique<ops_publisher>(config.mode_name, p->lead().spec, p->board, p->metrics);
+    p->publisher = std::make_unique<ops_publisher>(config.mode_name, symbols, p->board, p->registry,
+                                                   p->metrics);
     return std::unique_ptr<session_services>(new session_services(std::move(p)));
 }
 
@@ -757,7 +807,12 @@ std::string session_services::start(std::span<core_loop* const> loops,
         p.lanes[i]->loop = loops[i];
     }
     core_loop& lead = *loops.front();
-    lead.set_exec_listener(p.publisher.get());
+    std::vector<const core_loop*> bound(loops.begin(), loops.end());
+    p.publisher->bind(bound);
+    // Every symbol's venue rejects and round trips count in the session's series.
+    for (core_loop* loop : loops) {
+        loop->set_exec_listener(p.publisher.get());
+    }
     p.publisher->publish(lead, feed, venue);
     // Published before the saver starts, so that its first save holds the loops' state.
     p.persist(lead, feed);

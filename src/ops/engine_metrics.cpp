@@ -1,6 +1,9 @@
 // The engine's metric names, help texts and reason labels.
 #include "quoter/ops/engine_metrics.hpp"
 
+#include <string>
+#include <vector>
+
 namespace quoter::ops {
 
 std::string_view label_of(exec::reject_reason reason) noexcept {
@@ -43,30 +46,11 @@ engine_metrics::engine_metrics(metrics_registry& r)
     : md_messages(r.counter("quoter_md_messages_total", "Market-data messages decoded")),
       md_gaps(r.counter("quoter_md_gaps_total", "Sequence gaps detected in depth streams")),
       md_resyncs(r.counter("quoter_md_resyncs_total", "Order book resynchronisations started")),
-      book_synced(r.gauge("quoter_book_synced", "1 when the order book is synced, else 0")),
       last_md_seconds(r.gauge("quoter_md_last_update_timestamp_seconds",
                               "Wall-clock time of the last market-data update, Unix seconds")),
-      orders_sent(r.counter("quoter_orders_sent_total", "New orders sent to the venue")),
-      cancels_sent(r.counter("quoter_cancels_sent_total", "Cancel requests sent to the venue")),
-      fills(r.counter("quoter_fills_total", "Fills received")),
       working_orders(r.gauge("quoter_working_orders", "Orders open at the venue")),
       gateway_connected(
           r.gauge("quoter_gateway_connected", "1 when the order gateway is connected, else 0")),
-      quote_rate_holds(r.counter("quoter_quote_rate_holds_total",
-                                 "Times new orders were held until the order-rate limits had "
-                                 "room, after one was refused")),
-      quote_rate_held(r.seconds_counter("quoter_quote_rate_held_seconds_total",
-                                        "Time new orders were held by the order-rate limits, "
-                                        "seconds")),
-      pnl_total(
-          r.gauge("quoter_pnl_quote", "Total PnL (realized + unrealized - fees), quote asset")),
-      pnl_realized(r.gauge("quoter_pnl_realized_quote", "Realized PnL after fees, quote asset")),
-      inventory(r.gauge("quoter_inventory_base", "Net position, base asset")),
-      last_fill_seconds(r.gauge("quoter_last_fill_timestamp_seconds",
-                                "Wall-clock time of the last fill, Unix seconds; 0 before any")),
-      kill_engaged(r.gauge("quoter_kill_engaged", "1 while the kill switch is latched, else 0")),
-      paused(r.gauge("quoter_paused", "1 while trading is paused, else 0")),
-      kills(r.counter("quoter_kills_total", "Kill switch engagements")),
       api_errors(r.counter("quoter_api_errors_total", "Venue API errors (5xx, timeouts, unknown)")),
       tick_to_order(r.histogram("quoter_tick_to_order_seconds",
                                 "Market-data receipt to order send, seconds",
@@ -84,11 +68,52 @@ engine_metrics::engine_metrics(metrics_registry& r)
                                       "Orders and cancels the venue rejected, by reason",
                                       {{"reason", std::string(label_of(reason))}});
     }
+}
+
+namespace {
+
+/// The symbol label, and any others after it.
+std::vector<metric_label> of_symbol(std::string_view symbol, std::vector<metric_label> more = {}) {
+    std::vector<metric_label> labels{{"symbol", std::string(symbol)}};
+    labels.insert(labels.end(), more.begin(), more.end());
+    return labels;
+}
+
+} // namespace
+
+symbol_metrics::symbol_metrics(metrics_registry& r, std::string_view symbol)
+    : book_synced(r.gauge("quoter_book_synced", "1 when the order book is synced, else 0",
+                          of_symbol(symbol))),
+      orders_sent(
+          r.counter("quoter_orders_sent_total", "New orders sent to the venue", of_symbol(symbol))),
+      cancels_sent(r.counter("quoter_cancels_sent_total", "Cancel requests sent to the venue",
+                             of_symbol(symbol))),
+      fills(r.counter("quoter_fills_total", "Fills received", of_symbol(symbol))),
+      last_fill_seconds(r.gauge("quoter_last_fill_timestamp_seconds",
+                                "Wall-clock time of the last fill, Unix seconds; 0 before any",
+                                of_symbol(symbol))),
+      quote_rate_holds(r.counter("quoter_quote_rate_holds_total",
+                                 "Times new orders were held until the order-rate limits had "
+                                 "room, after one was refused",
+                                 of_symbol(symbol))),
+      quote_rate_held(r.seconds_counter("quoter_quote_rate_held_seconds_total",
+                                        "Time new orders were held by the order-rate limits, "
+                                        "seconds",
+                                        of_symbol(symbol))),
+      pnl_total(r.gauge("quoter_pnl_quote", "Total PnL (realized + unrealized - fees), quote asset",
+                        of_symbol(symbol))),
+      pnl_realized(r.gauge("quoter_pnl_realized_quote", "Realized PnL after fees, quote asset",
+                           of_symbol(symbol))),
+      inventory(r.gauge("quoter_inventory_base", "Net position, base asset", of_symbol(symbol))),
+      kill_engaged(r.gauge("quoter_kill_engaged", "1 while the kill switch is latched, else 0",
+                           of_symbol(symbol))),
+      paused(r.gauge("quoter_paused", "1 while trading is paused, else 0", of_symbol(symbol))),
+      kills(r.counter("quoter_kills_total", "Kill switch engagements", of_symbol(symbol))) {
     for (std::size_t i = 0; i < risk_refusals.size(); ++i) {
         const auto reason = static_cast<risk::reject_reason>(i);
-        risk_refusals[i] = &r.counter("quoter_risk_refusals_total",
-                                      "Orders the pre-trade risk checks refused, by reason",
-                                      {{"reason", std::string(risk::to_string(reason))}});
+        risk_refusals[i] = &r.counter(
+            "quoter_risk_refusals_total", "Orders the pre-trade risk checks refused, by reason",
+            of_symbol(symbol, {{"reason", std::string(risk::to_string(reason))}}));
     }
 }
 

@@ -107,14 +107,30 @@ inline std::string wait_for_body(std::uint16_t port, const std::string& target,
     return body;
 }
 
-/// The value of an unlabelled series in a Prometheus text exposition, or -1 if absent.
+/// The value of a series in a Prometheus text exposition, or -1 if absent: the series named
+/// whole ("name{reason=\"x\"}"), or for a bare name the family's first series, whatever its
+/// labels (a one-symbol session's symbol="..." series).
 inline double metric_value(const std::string& exposition, const std::string& name) {
-    const std::string prefix = "\n" + name + " ";
-    const auto at = exposition.find(prefix);
-    if (at == std::string::npos) {
-        return -1.0;
+    for (const char after : {' ', '{'}) {
+        if (after == '{' && name.find('{') != std::string::npos) {
+            break;
+        }
+        const std::string prefix = "\n" + name + after;
+        auto at = exposition.find(prefix);
+        if (at == std::string::npos) {
+            continue;
+        }
+        at += prefix.size();
+        if (after == '{') {
+            at = exposition.find("} ", at);
+            if (at == std::string::npos) {
+                return -1.0;
+            }
+            at += 2;
+        }
+        return std::strtod(exposition.c_str() + at, nullptr);
     }
-    return std::strtod(exposition.c_str() + at + prefix.size(), nullptr);
+    return -1.0;
 }
 
 /// Polls a text file until it contains needle or the limit passes.

@@ -535,7 +535,7 @@ TEST_CASE("paper session restart: the saved position is restored and the positio
         http_request(wait_for_port(child, std::chrono::seconds(1)), "GET", "/metrics");
     REQUIRE(metrics.has_value());
     CHECK(metric_value(metrics->body,
-                       "quoter_risk_refusals_total{reason=\"symbol_net_notional\"}") > 0.0);
+                       "quoter_risk_refusals_total{symbol=\"BTCUSDT\",reason=\"symbol_net_notional\"}") > 0.0);
     // Client order ids continue above the saved sequence (bits 55..8 of the id).
     const std::vector<std::uint64_t> ids = intent_ids(journal);
     REQUIRE_FALSE(ids.empty());
@@ -603,7 +603,8 @@ TEST_CASE("paper session restart: orders sent before the restart still count aga
           "[app][venue][ops][state]") {
     const restart_session session("27", "max_orders_per_day = 2\n");
     const auto& [args, env] = std::tie(session.args, session.env);
-    const std::string refused = "quoter_risk_refusals_total{reason=\"orders_per_day\"}";
+    const std::string refused =
+        "quoter_risk_refusals_total{symbol=\"BTCUSDT\",reason=\"orders_per_day\"}";
     {
         // The first run sends the day's two orders (its first bid and ask); the requotes after
         // them are refused.
@@ -1262,4 +1263,73 @@ TEST_CASE("run --mode sim with several symbols keeps a state file per symbol, an
         REQUIRE(loaded.has_value());
         CHECK(loaded->state.kill_latched);
     }
+}
+
+TEST_CASE("paper session of several symbols: /metrics has each symbol's series, and a kill shows "
+          "on every one",
+          "[app][venue][ops][metrics]") {
+    const two_symbol_session session("33", "");
+    quoter_child child(session.args, session.env);
+    const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
+    INFO(child.err());
+    REQUIRE(port != 0);
+    const auto series = [](const std::string& family, const std::string& symbol) {
+        return family + "{symbol=\"" + symbol + "\"}";
+    };
+    // Polls /metrics (bounded) until every symbol's series of family meets want.
+    const auto wait_for = [&](const std::string& family, auto want) {
+        std::string exposition;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (const auto reply = http_request(port, "GET", "/metrics")) {
+                exposition = reply->body;
+                if (want(metric_value(exposition, series(family, "BTCUSDT"))) &&
+                    want(metric_value(exposition, series(family, "ETHUSDT")))) {
+                    break;
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return exposition;
+    };
+    const std::string quoting =
+        wait_for("quoter_orders_sent_total", [](double sent) { return sent > 0.0; });
+    INFO(quoting);
+    for (const std::string symbol : {"BTCUSDT", "ETHUSDT"}) {
+        INFO(symbol);
+        CHECK(metric_value(quoting, series("quoter_orders_sent_total", symbol)) > 0.0);
+        CHECK(metric_value(quoting, series("quoter_kill_engaged", symbol)) == 0.0);
+        CHECK(metric_value(quoting, series("quoter_book_synced", symbol)) == 1.0);
+        CHECK(metric_value(quoting, series("quoter_pnl_quote", symbol)) > -1.0);
+    }
+    // The session's own series carry no symbol.
+    CHECK(quoting.find("\nquoter_gateway_connected 1\n") != std::string::npos);
+
+    const auto kill = http_request(port, "POST", "/kill", token);
+    REQUIRE(kill.has_value());
+    CHECK(kill->status == 202);
+    const std::string killed =
+        wait_for("quoter_kill_engaged", [](double engaged) { return engaged == 1.0; });
+    INFO(killed);
+    for (const std::string symbol : {"BTCUSDT", "ETHUSDT"}) {
+        INFO(symbol);
+        CHECK(metric_value(killed, series("quoter_kill_engaged", symbol)) == 1.0);
+        CHECK(metric_value(killed, series("quoter_kills_total", symbol)) == 1.0);
+    }
+    const std::string promtool = find_promtool();
+    if (promtool.empty()) {
+        WARN("promtool not installed (package prometheus): exposition check skipped");
+        CHECK(std::getenv("CI") == nullptr);
+    } else {
+        const fs::path file = session.tmp.path() / "metrics.txt";
+        write_file(file, killed);
+        const std::string command = promtool + " check metrics < " + file.string() + " > " +
+                                    (session.tmp.path() / "promtool.out").string() + " 2>&1";
+        const int rc = std::system(command.c_str());
+        INFO(slurp(session.tmp.path() / "promtool.out"));
+        CHECK(WIFEXITED(rc));
+        CHECK(WEXITSTATUS(rc) == 0);
+    }
+    child.signal(SIGINT);
+    CHECK(child.wait(std::chrono::seconds(30)) == 0);
 }

@@ -42,6 +42,7 @@ std::set<std::string> metric_names_in(const std::string& text) {
 std::set<std::string> exported() {
     ops::metrics_registry registry;
     const ops::engine_metrics metrics(registry);
+    const ops::symbol_metrics symbol(registry, "BTCUSDT");
     const auto names = registry.sample_names();
     return {names.begin(), names.end()};
 }

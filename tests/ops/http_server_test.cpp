@@ -21,6 +21,7 @@ struct fixture {
     ops::status_board status;
     ops::metrics_registry registry;
     ops::engine_metrics metrics{registry};
+    ops::symbol_metrics symbol{registry, "BTCUSDT"};
     std::unique_ptr<ops::http_server> server;
 
     explicit fixture(ops::http_settings settings = {}, bool with_token = true) {
@@ -89,14 +90,14 @@ TEST_CASE("http: GET endpoints answer with JSON and the Prometheus exposition", 
     CHECK(int64_t(doc["tick_to_order_p99_ns"]) == 14'300);
     CHECK(bool(doc["ready"]));
 
-    f.metrics.fills.add(3);
-    f.metrics.count_refusal(risk::reject_reason::price_band);
+    f.symbol.fills.add(3);
+    f.symbol.count_refusal(risk::reject_reason::price_band);
     const auto metrics = http_request(f.port(), "GET", "/metrics");
     REQUIRE(metrics.status == 200);
     CHECK(metrics.has_header("Content-Type: text/plain; version=0.0.4"));
-    CHECK(metrics.body.find("\nquoter_fills_total 3\n") != std::string::npos);
-    CHECK(metrics.body.find("quoter_risk_refusals_total{reason=\"price_band\"} 1\n") !=
-          std::string::npos);
+    CHECK(metrics.body.find("\nquoter_fills_total{symbol=\"BTCUSDT\"} 3\n") != std::string::npos);
+    CHECK(metrics.body.find("quoter_risk_refusals_total{symbol=\"BTCUSDT\",reason=\"price_band\"} "
+                            "1\n") != std::string::npos);
 }
 
 TEST_CASE("http: writes need the bearer token and reach the control channel", "[http]") {

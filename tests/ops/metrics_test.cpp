@@ -104,29 +104,55 @@ TEST_CASE("metrics: invalid or conflicting registrations are refused", "[metrics
     CHECK_FALSE(ops::valid_metric_name(""));
 }
 
-TEST_CASE("metrics: the engine set has the quote manager's order-rate holds", "[metrics]") {
+TEST_CASE("metrics: the symbol set has the quote manager's order-rate holds", "[metrics]") {
     ops::metrics_registry registry;
-    ops::engine_metrics m(registry);
+    ops::symbol_metrics m(registry, "BTCUSDT");
     m.quote_rate_holds.set_total(3);
     m.quote_rate_held.set_total(90 * core::ns_per_s + 250 * core::ns_per_ms);
     const std::string text = registry.exposition();
     CHECK(text.find("# HELP quoter_quote_rate_holds_total ") != std::string::npos);
-    CHECK(text.find("# TYPE quoter_quote_rate_holds_total counter\nquoter_quote_rate_holds_total "
-                    "3\n") != std::string::npos);
+    CHECK(text.find("# TYPE quoter_quote_rate_holds_total counter\n"
+                    "quoter_quote_rate_holds_total{symbol=\"BTCUSDT\"} 3\n") != std::string::npos);
     CHECK(text.find("# HELP quoter_quote_rate_held_seconds_total ") != std::string::npos);
     CHECK(text.find("# TYPE quoter_quote_rate_held_seconds_total counter\n"
-                    "quoter_quote_rate_held_seconds_total 90.25\n") != std::string::npos);
+                    "quoter_quote_rate_held_seconds_total{symbol=\"BTCUSDT\"} 90.25\n") !=
+          std::string::npos);
+}
+
+TEST_CASE("metrics: each symbol of a session has its own series of every family it counts",
+          "[metrics]") {
+    ops::metrics_registry registry;
+    const ops::engine_metrics session(registry);
+    ops::symbol_metrics btc(registry, "BTCUSDT");
+    ops::symbol_metrics eth(registry, "ETHUSDT");
+    btc.fills.add(3);
+    eth.fills.add(5);
+    eth.kill_engaged.set(1.0);
+    eth.pnl_total.set(-2.5);
+    const std::string text = registry.exposition();
+    // One HELP and TYPE per family, a series per symbol under it.
+    CHECK(text.find("# TYPE quoter_fills_total counter\nquoter_fills_total{symbol=\"BTCUSDT\"} "
+                    "3\nquoter_fills_total{symbol=\"ETHUSDT\"} 5\n") != std::string::npos);
+    CHECK(text.find("quoter_kill_engaged{symbol=\"BTCUSDT\"} 0\n") != std::string::npos);
+    CHECK(text.find("quoter_kill_engaged{symbol=\"ETHUSDT\"} 1\n") != std::string::npos);
+    CHECK(text.find("quoter_pnl_quote{symbol=\"ETHUSDT\"} -2.5\n") != std::string::npos);
+    // The session's own series carry no symbol.
+    CHECK(text.find("\nquoter_gateway_connected 0\n") != std::string::npos);
+    CHECK(text.find("\nquoter_md_messages_total 0\n") != std::string::npos);
 }
 
 TEST_CASE("metrics: the engine set has one series per reject and refusal reason", "[metrics]") {
     ops::metrics_registry registry;
     ops::engine_metrics m(registry);
-    m.count_refusal(risk::reject_reason::daily_loss);
+    ops::symbol_metrics symbol(registry, "BTCUSDT");
+    symbol.count_refusal(risk::reject_reason::daily_loss);
     m.count_reject(exec::reject_reason::post_only_would_cross);
     m.count_reject(exec::reject_reason::rate_limited);
     const std::string text = registry.exposition();
-    CHECK(text.find("quoter_risk_refusals_total{reason=\"daily_loss\"} 1\n") != std::string::npos);
-    CHECK(text.find("quoter_risk_refusals_total{reason=\"cancel_trade_ratio\"} 0\n") !=
+    CHECK(text.find("quoter_risk_refusals_total{symbol=\"BTCUSDT\",reason=\"daily_loss\"} 1\n") !=
+          std::string::npos);
+    CHECK(text.find(
+              "quoter_risk_refusals_total{symbol=\"BTCUSDT\",reason=\"cancel_trade_ratio\"} 0\n") !=
           std::string::npos);
     CHECK(text.find("quoter_order_rejects_total{reason=\"post_only_would_cross\"} 1\n") !=
           std::string::npos);
@@ -169,13 +195,16 @@ TEST_CASE("metrics: promtool accepts the engine's exposition", "[metrics][promto
     }
     ops::metrics_registry registry;
     ops::engine_metrics m(registry);
-    m.fills.add(7);
-    m.pnl_total.set(-12.25);
+    ops::symbol_metrics btc(registry, "BTCUSDT");
+    ops::symbol_metrics eth(registry, "ETHUSDT");
+    btc.fills.add(7);
+    eth.fills.add(2);
+    btc.pnl_total.set(-12.25);
     m.tick_to_order.observe(14'300);
     m.order_round_trip.observe(2'500'000);
-    m.count_refusal(risk::reject_reason::price_band);
-    m.quote_rate_holds.add(2);
-    m.quote_rate_held.set_total(1'234'567'891);
+    btc.count_refusal(risk::reject_reason::price_band);
+    eth.quote_rate_holds.add(2);
+    eth.quote_rate_held.set_total(1'234'567'891);
 
     scratch_dir dir;
     const std::string file = dir.file("metrics.txt");
