@@ -413,10 +413,8 @@ public:
             s.tick_to_order_p50_ns = ticks_->end_to_end().p50();
             s.tick_to_order_p99_ns = ticks_->end_to_end().percentile(0.99);
         }
-        board_.publish(s);
-
-        // The session's series: the feed and the venue it shares, and what every loop counts of
-        // them.
+        // Every symbol: its series and its /status entry. The session's series add up what each
+        // loop counts of the feed and the venue they share.
         std::uint64_t sequence_gaps = 0;
         std::uint64_t api_errors = venue.api_errors;
         std::uint64_t risk_rejects = 0;
@@ -432,7 +430,13 @@ public:
             api_errors += quotes.gateway_errors + quotes.unknowns;
             risk_rejects += loop->gate().risk_rejects();
             publish_symbol(*loop, specs_[i], *symbols_[i], last_fills_[i], md, s.published_ns);
+            if (i < s.symbols.size()) {
+                status_of(*loop, specs_[i], md, s.symbols[i]);
+            }
         }
+        s.symbol_count = static_cast<std::uint32_t>(std::min(symbols_.size(), s.symbols.size()));
+        board_.publish(s);
+
         metrics_.md_messages.set_total(md.messages);
         metrics_.md_gaps.set_total(md.gaps + sequence_gaps);
         metrics_.md_resyncs.set_total(md.resyncs);
@@ -464,6 +468,32 @@ private:
     [[nodiscard]] static std::uint64_t orders_sent(const core_loop& loop) noexcept {
         return loop.gate().orders_sent(risk::order_intent::quote) +
                loop.gate().orders_sent(risk::order_intent::flatten);
+    }
+
+    /// One symbol's entry of /status from its loop.
+    static void status_of(const core_loop& loop, const core::symbol_spec& spec, const feed_view& md,
+                          ops::symbol_status& out) noexcept {
+        const risk::market_view market = loop.market();
+        const portfolio::account& account = loop.account();
+        out.symbol.assign(spec.name().view());
+        out.state = ops_state(loop.state());
+        out.book_synced = !loop.feed_paused() && md.synced_symbols > 0;
+        const risk::halt_reason reason = loop.risk().switch_state().kill_reason();
+        out.halt_reason.assign(reason == risk::halt_reason::none ? std::string_view("")
+                                                                 : risk::to_string(reason));
+        const bool have_book = market.best_bid.ticks() > 0 && market.best_ask.ticks() > 0;
+        out.mid = have_book
+                      ? (spec.to_double(market.best_bid) + spec.to_double(market.best_ask)) / 2.0
+                      : 0.0;
+        const exec::working_order& bid = loop.quotes().order(core::side::buy, 0);
+        const exec::working_order& ask = loop.quotes().order(core::side::sell, 0);
+        out.quoted_bid = bid.status == exec::order_status::none ? 0.0 : spec.to_double(bid.price);
+        out.quoted_ask = ask.status == exec::order_status::none ? 0.0 : spec.to_double(ask.price);
+        out.inventory_base = spec.to_double(account.position());
+        out.pnl_total_quote = account.total_pnl();
+        out.pnl_realized_quote = account.realized_pnl();
+        out.fills = loop.stats().fills;
+        out.orders_sent = orders_sent(loop);
     }
 
     /// One symbol's series from its loop; last_fills: its fills at the last publish.

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace quoter::ops {
@@ -102,7 +103,29 @@ std::string status_json(const status_snapshot& s) {
     text(out, "published_utc", utc(s.published_ns));
     integer(out, "started_ns", s.started_ns);
     text(out, "started_utc", utc(s.started_ns));
-    out += "}";
+    key(out, "symbols");
+    out += '[';
+    const std::size_t count = std::min<std::size_t>(s.symbol_count, s.symbols.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        const symbol_status& symbol = s.symbols[i];
+        std::string entry = "{";
+        text(entry, "symbol", symbol.symbol.view());
+        text(entry, "state", to_string(symbol.state));
+        text(entry, "halt_reason", symbol.halt_reason.view());
+        boolean(entry, "book_synced", symbol.book_synced);
+        number(entry, "mid", symbol.mid);
+        number(entry, "quoted_bid", symbol.quoted_bid);
+        number(entry, "quoted_ask", symbol.quoted_ask);
+        number(entry, "inventory_base", symbol.inventory_base);
+        number(entry, "pnl_total_quote", symbol.pnl_total_quote);
+        number(entry, "pnl_realized_quote", symbol.pnl_realized_quote);
+        integer(entry, "fills", static_cast<std::int64_t>(symbol.fills));
+        integer(entry, "orders_sent", static_cast<std::int64_t>(symbol.orders_sent));
+        entry += '}';
+        out += i == 0 ? "" : ",";
+        out += entry;
+    }
+    out += "]}";
     return out;
 }
 

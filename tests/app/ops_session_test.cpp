@@ -1265,8 +1265,8 @@ TEST_CASE("run --mode sim with several symbols keeps a state file per symbol, an
     }
 }
 
-TEST_CASE("paper session of several symbols: /metrics has each symbol's series, and a kill shows "
-          "on every one",
+TEST_CASE("paper session of several symbols: /metrics and /status have each symbol, and a kill "
+          "shows on every one",
           "[app][venue][ops][metrics]") {
     const two_symbol_session session("33", "");
     quoter_child child(session.args, session.env);
@@ -1316,6 +1316,15 @@ TEST_CASE("paper session of several symbols: /metrics has each symbol's series, 
         CHECK(metric_value(killed, series("quoter_kill_engaged", symbol)) == 1.0);
         CHECK(metric_value(killed, series("quoter_kills_total", symbol)) == 1.0);
     }
+    // /status lists both symbols, killed.
+    const std::string status =
+        wait_for_body(port, "/status", "\"symbol\":\"ETHUSDT\",\"state\":\"killed\"",
+                      std::chrono::seconds(10));
+    INFO(status);
+    CHECK(status.find("\"symbols\":[{\"symbol\":\"BTCUSDT\",\"state\":\"killed\"") !=
+          std::string::npos);
+    CHECK(status.find("{\"symbol\":\"ETHUSDT\",\"state\":\"killed\",\"halt_reason\":\"manual_kill\"") !=
+          std::string::npos);
     const std::string promtool = find_promtool();
     if (promtool.empty()) {
         WARN("promtool not installed (package prometheus): exposition check skipped");

@@ -22,6 +22,7 @@ TEST_CASE("status board: readers never see a half-written snapshot", "[status]")
             s.mid = static_cast<double>(k);
             s.tick_to_order_p99_ns = static_cast<core::duration_ns>(k);
             s.symbol.assign(k % 2 == 0 ? "EVENEVENEVEN" : "ODD");
+            s.symbols.back().fills = k; // the snapshot's last words
             board.publish(s);
         }
         done.store(true);
@@ -36,6 +37,7 @@ TEST_CASE("status board: readers never see a half-written snapshot", "[status]")
         consistent = consistent && s.orders_sent == k && s.mid == static_cast<double>(k) &&
                      s.tick_to_order_p99_ns == static_cast<core::duration_ns>(k) &&
                      static_cast<std::uint64_t>(s.published_ns) == k &&
+                     s.symbols.back().fills == k &&
                      s.symbol.view() == (k == 0       ? ""
                                          : k % 2 == 0 ? "EVENEVENEVEN"
                                                       : "ODD");
@@ -74,6 +76,49 @@ TEST_CASE("status: JSON document and readiness", "[status]") {
 
     s.state = ops::trading_state::running;
     CHECK(s.ready());
+}
+
+TEST_CASE("status: every symbol of a session is listed, the first one first", "[status]") {
+    ops::status_snapshot s;
+    s.symbol.assign("BTCUSDT");
+    simdjson::dom::parser parser;
+    {
+        const simdjson::dom::element doc = parser.parse(ops::status_json(s));
+        CHECK(doc["symbols"].get_array().size() == 0); // nothing published yet
+    }
+    s.symbol_count = 2;
+    s.symbols[0].symbol.assign("BTCUSDT");
+    s.symbols[0].state = ops::trading_state::running;
+    s.symbols[0].mid = 60'000.5;
+    s.symbols[0].fills = 3;
+    s.symbols[1].symbol.assign("ETHUSDT");
+    s.symbols[1].state = ops::trading_state::killed;
+    s.symbols[1].halt_reason.assign("inventory_kill");
+    s.symbols[1].inventory_base = -0.25;
+    s.symbols[1].pnl_total_quote = std::numeric_limits<double>::infinity();
+    s.symbols[1].orders_sent = 12;
+    s.symbols[2].symbol.assign("NOTLISTED"); // beyond symbol_count
+    const std::string json = ops::status_json(s);
+    const simdjson::dom::element doc = parser.parse(json);
+    const simdjson::dom::array symbols = doc["symbols"].get_array();
+    REQUIRE(symbols.size() == 2);
+    CHECK(std::string_view(symbols.at(0)["symbol"]) == "BTCUSDT");
+    CHECK(std::string_view(symbols.at(0)["state"]) == "running");
+    CHECK(std::string_view(symbols.at(0)["halt_reason"]).empty());
+    CHECK(double(symbols.at(0)["mid"]) == 60'000.5);
+    CHECK(int64_t(symbols.at(0)["fills"]) == 3);
+    CHECK(std::string_view(symbols.at(1)["symbol"]) == "ETHUSDT");
+    CHECK(std::string_view(symbols.at(1)["state"]) == "killed");
+    CHECK(std::string_view(symbols.at(1)["halt_reason"]) == "inventory_kill");
+    CHECK(double(symbols.at(1)["inventory_base"]) == -0.25);
+    CHECK(symbols.at(1)["pnl_total_quote"].is_null());
+    CHECK(int64_t(symbols.at(1)["orders_sent"]) == 12);
+    CHECK(json.find("NOTLISTED") == std::string::npos);
+
+    // A count past the table lists the table.
+    s.symbol_count = 1'000;
+    CHECK(parser.parse(ops::status_json(s))["symbols"].get_array().size() ==
+          ops::max_status_symbols);
 }
 
 TEST_CASE("status: fixed text truncates and pads", "[status]") {

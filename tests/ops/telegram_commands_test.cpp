@@ -40,6 +40,29 @@ telegram_command_settings local_settings(const test_http_receiver& server) {
 
 } // namespace
 
+TEST_CASE("telegram status: a session of several symbols has a line for each", "[telegram]") {
+    ops::status_snapshot s;
+    s.symbol.assign("BTCUSDT");
+    s.mode.assign("paper_exchange");
+    s.state = ops::trading_state::running;
+    s.symbol_count = 1;
+    s.symbols[0].symbol.assign("BTCUSDT");
+    // One symbol: its details once, no list.
+    CHECK(ops::telegram_status_text(s).find("\nBTCUSDT: ") == std::string::npos);
+    s.symbol_count = 2;
+    s.symbols[0].state = ops::trading_state::running;
+    s.symbols[0].fills = 4;
+    s.symbols[1].symbol.assign("ETHUSDT");
+    s.symbols[1].state = ops::trading_state::killed;
+    s.symbols[1].halt_reason.assign("inventory_kill");
+    s.symbols[1].inventory_base = 1.5;
+    s.symbols[1].pnl_total_quote = -2.0;
+    const std::string text = ops::telegram_status_text(s);
+    CHECK_THAT(text, Catch::Contains("\nBTCUSDT: running, inventory 0, PnL 0.00, fills 4"));
+    CHECK_THAT(text, Catch::Contains(
+                         "\nETHUSDT: killed (inventory_kill), inventory 1.5, PnL -2.00, fills 0"));
+}
+
 TEST_CASE("telegram command words", "[telegram]") {
     CHECK(parse_telegram_command("/status") == telegram_command::status);
     CHECK(parse_telegram_command("  /Kill now") == telegram_command::kill);

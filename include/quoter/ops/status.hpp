@@ -39,8 +39,30 @@ template <std::size_t N> struct fixed_text {
 enum class trading_state : std::uint8_t { starting, running, paused, killed, stopped };
 [[nodiscard]] std::string_view to_string(trading_state state) noexcept;
 
+/// One traded symbol of a session as /status lists it.
+struct symbol_status {
+    fixed_text<24> symbol; ///< "ETHUSDT".
+    trading_state state = trading_state::starting;
+    bool book_synced = false;
+    std::uint8_t padding_[6] = {};
+    fixed_text<32> halt_reason; ///< The latched kill's reason; empty when none.
+    double mid = 0.0;
+    double quoted_bid = 0.0; ///< Our best working bid; 0 when none.
+    double quoted_ask = 0.0; ///< Our best working ask; 0 when none.
+    double inventory_base = 0.0;
+    double pnl_total_quote = 0.0;
+    double pnl_realized_quote = 0.0;
+    std::uint64_t fills = 0;
+    std::uint64_t orders_sent = 0;
+};
+
+/// The symbols /status lists at most (a session's portfolio holds as many).
+inline constexpr std::size_t max_status_symbols = 64;
+
 /// Everything /status and /ready report. Prices and quantities are doubles here (already
 /// converted from ticks and lots by the core): this is for people and dashboards, not trading.
+/// The top-level market, quotes, position and counts are the first (or only) symbol's;
+/// `symbols` has every symbol of the session, the first one first.
 struct status_snapshot {
     core::timestamp_ns published_ns = 0; ///< Wall clock when the core published it; 0: never.
     core::timestamp_ns started_ns = 0;   ///< Wall clock when the engine started.
@@ -68,6 +90,8 @@ struct status_snapshot {
     core::duration_ns tick_to_order_p99_ns = 0;
     core::duration_ns round_trip_p50_ns = 0;
     core::duration_ns round_trip_p99_ns = 0;
+    std::uint32_t symbol_count = 0; ///< Entries of symbols in use.
+    std::array<symbol_status, max_status_symbols> symbols{};
 
     /// /ready: books synced, gateway connected, not killed, published at least once.
     [[nodiscard]] bool ready() const noexcept {
