@@ -368,51 +368,8 @@ public:
     }
 
     void publish(const core_loop& lead, const feed_view& md, const venue_view& venue) noexcept {
-        const risk::trading_state state = lead.state();
-        const risk::market_view market = lead.market();
-        const portfolio::account& account = lead.account();
-        const core_loop_stats& stats = lead.stats();
-        const bool synced = !lead.feed_paused() && md.synced_symbols > 0;
-
         ops::status_snapshot& s = snapshot_;
         s.published_ns = core::wall_clock{}.now();
-        s.state = ops_state(state);
-        s.book_synced = synced;
-        const risk::halt_reason reason = lead.risk().switch_state().kill_reason();
-        if (reason != last_reason_) {
-            last_reason_ = reason;
-            s.halt_reason.assign(reason == risk::halt_reason::none ? std::string_view("")
-                                                                   : risk::to_string(reason));
-        }
-        const bool have_book = market.best_bid.ticks() > 0 && market.best_ask.ticks() > 0;
-        s.best_bid = have_book ? spec_.to_double(market.best_bid) : 0.0;
-        s.best_ask = have_book ? spec_.to_double(market.best_ask) : 0.0;
-        s.mid = have_book ? (s.best_bid + s.best_ask) / 2.0 : 0.0;
-        s.spread_bps = have_book && s.mid > 0.0 ? (s.best_ask - s.best_bid) / s.mid * 1e4 : 0.0;
-        const exec::working_order& bid = lead.quotes().order(core::side::buy, 0);
-        const exec::working_order& ask = lead.quotes().order(core::side::sell, 0);
-        s.quoted_bid = bid.status == exec::order_status::none ? 0.0 : spec_.to_double(bid.price);
-        s.quoted_ask = ask.status == exec::order_status::none ? 0.0 : spec_.to_double(ask.price);
-        s.inventory_base = spec_.to_double(account.position());
-        s.pnl_total_quote = account.total_pnl();
-        s.pnl_realized_quote = account.realized_pnl();
-        s.gateway_connected = venue.connected;
-        s.working_orders = static_cast<std::uint32_t>(venue.working_orders);
-        s.working_bids = bid.status == exec::order_status::none ? 0U : 1U;
-        s.fills = stats.fills;
-        s.orders_sent = orders_sent(lead);
-        if (round_trip_.count() != round_trip_count_) {
-            round_trip_count_ = round_trip_.count();
-            s.round_trip_p50_ns = round_trip_.p50();
-            s.round_trip_p99_ns = round_trip_.percentile(0.99);
-        }
-        if (ticks_ != nullptr && ticks_->end_to_end().count() != tick_count_) {
-            // Socket read to the order the venue took (paper) or its bytes written (live), as the
-            // status line has it.
-            tick_count_ = ticks_->end_to_end().count();
-            s.tick_to_order_p50_ns = ticks_->end_to_end().p50();
-            s.tick_to_order_p99_ns = ticks_->end_to_end().percentile(0.99);
-        }
         // Every symbol: its series and its /status entry. The session's series add up what each
         // loop counts of the feed and the venue they share.
         std::uint64_t sequence_gaps = 0;
@@ -435,6 +392,40 @@ public:
             }
         }
         s.symbol_count = static_cast<std::uint32_t>(std::min(symbols_.size(), s.symbols.size()));
+
+        // The top level: the first symbol's entry, its book's touch and the venue.
+        const ops::symbol_status& first = s.symbols.front();
+        s.state = first.state;
+        s.book_synced = first.book_synced;
+        s.halt_reason = first.halt_reason;
+        s.mid = first.mid;
+        const risk::market_view market = lead.market();
+        const bool have_book = market.best_bid.ticks() > 0 && market.best_ask.ticks() > 0;
+        s.best_bid = have_book ? spec_.to_double(market.best_bid) : 0.0;
+        s.best_ask = have_book ? spec_.to_double(market.best_ask) : 0.0;
+        s.spread_bps = have_book && s.mid > 0.0 ? (s.best_ask - s.best_bid) / s.mid * 1e4 : 0.0;
+        s.quoted_bid = first.quoted_bid;
+        s.quoted_ask = first.quoted_ask;
+        s.inventory_base = first.inventory_base;
+        s.pnl_total_quote = first.pnl_total_quote;
+        s.pnl_realized_quote = first.pnl_realized_quote;
+        s.gateway_connected = venue.connected;
+        s.working_orders = static_cast<std::uint32_t>(venue.working_orders);
+        s.working_bids = first.quoted_bid != 0.0 ? 1U : 0U; // a working order's price is > 0
+        s.fills = first.fills;
+        s.orders_sent = first.orders_sent;
+        if (round_trip_.count() != round_trip_count_) {
+            round_trip_count_ = round_trip_.count();
+            s.round_trip_p50_ns = round_trip_.p50();
+            s.round_trip_p99_ns = round_trip_.percentile(0.99);
+        }
+        if (ticks_ != nullptr && ticks_->end_to_end().count() != tick_count_) {
+            // Socket read to the order the venue took (paper) or its bytes written (live), as the
+            // status line has it.
+            tick_count_ = ticks_->end_to_end().count();
+            s.tick_to_order_p50_ns = ticks_->end_to_end().p50();
+            s.tick_to_order_p99_ns = ticks_->end_to_end().percentile(0.99);
+        }
         board_.publish(s);
 
         metrics_.md_messages.set_total(md.messages);
@@ -543,7 +534,6 @@ private:
     std::uint64_t round_trip_count_ = 0;
     const core::tick_latency* ticks_ = nullptr;
     std::uint64_t tick_count_ = 0;
-    risk::halt_reason last_reason_ = risk::halt_reason::none;
     std::uint64_t last_messages_ = 0;
 };
 
