@@ -34,8 +34,7 @@ constinit discard_rejections dry_run_rejections;
 } // namespace
 
 pre_trade_checker::pre_trade_checker(const risk_limits& limits, rejection_sink& sink) noexcept
-    : limits_(limits), sink_(&sink), cancels_per_s_(core::ns_per_s),
-      ratio_cancels_(window_ns(limits.cancel_trade_window_ms)),
+    : limits_(limits), sink_(&sink), ratio_cancels_(window_ns(limits.cancel_trade_window_ms)),
       ratio_fills_(window_ns(limits.cancel_trade_window_ms)) {}
 
 reject_reason pre_trade_checker::reject(reject_reason reason, double limit_value,
@@ -298,7 +297,7 @@ reject_reason pre_trade_checker::rehearse(const core::symbol_spec& spec, const o
 }
 
 bool pre_trade_checker::cancel_rate_exceeded(core::timestamp_ns now) noexcept {
-    return cancel_rate_above(cancels_per_s_.count(now));
+    return cancel_rate_above(counted_orders().cancels_per_s.count(now));
 }
 
 void pre_trade_checker::note_cancels(core::timestamp_ns now, std::uint32_t count) noexcept {
@@ -404,7 +403,7 @@ rate_memory pre_trade_checker::remembered_rates() const noexcept {
     keep(rate_window::orders_per_s, orders_.per_s);
     keep(rate_window::orders_per_min, orders_.per_min);
     keep(rate_window::orders_per_day, orders_.per_day);
-    keep(rate_window::cancels_per_s, cancels_per_s_);
+    keep(rate_window::cancels_per_s, orders_.cancels_per_s);
     keep(rate_window::ratio_cancels, ratio_cancels_);
     keep(rate_window::ratio_fills, ratio_fills_);
     return memory;
@@ -426,7 +425,7 @@ void pre_trade_checker::restore_rates(const rate_memory& memory) noexcept {
             restored.per_day.add(b.start, b.events);
             break;
         case rate_window::cancels_per_s:
-            cancels_per_s_.add(b.start, b.events);
+            restored.cancels_per_s.add(b.start, b.events);
             break;
         case rate_window::ratio_cancels:
             ratio_cancels_.add(b.start, b.events);

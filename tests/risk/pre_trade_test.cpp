@@ -829,6 +829,59 @@ TEST_CASE("cancels per second: counted, never refused, above the limit reported"
     CHECK_FALSE(f.checker.cancel_rate_exceeded(start + 2 * ns_per_s));
 }
 
+TEST_CASE("checkers sharing their rate windows hold max_cancels_per_s for every symbol together; "
+          "each keeps its own cancels and ratio",
+          "[pre_trade]") {
+    risk_limits l = generous();
+    l.max_cancels_per_s = 4;
+    l.cancel_trade_min_cancels = 1;
+    fixture first(l);
+    fixture second(l);
+    REQUIRE_FALSE(first.checker.note_cancel(start)); // before sharing: joins the shared count
+    order_rate_windows shared;
+    first.checker.share_order_rates(&shared);
+    second.checker.share_order_rates(&shared);
+    // Within one second the two symbols cancel five times together: the fifth is above four,
+    // whichever symbol sends it, and both see the session above the limit.
+    CHECK_FALSE(second.checker.note_cancel(start + 1));
+    CHECK_FALSE(first.checker.note_cancel(start + 2));
+    CHECK_FALSE(second.checker.note_cancel(start + 3));
+    CHECK(second.checker.note_cancel(start + 4));
+    CHECK(first.checker.cancel_rate_exceeded(start + 5));
+    CHECK(second.checker.cancel_rate_exceeded(start + 5));
+    // Once the second is past (and its last bucket), both are under it again.
+    CHECK_FALSE(first.checker.cancel_rate_exceeded(start + 2 * ns_per_s));
+    CHECK_FALSE(second.checker.cancel_rate_exceeded(start + 2 * ns_per_s));
+
+    // What each state file saves: its own cancels (two and three).
+    const auto saved_cancels = [](const pre_trade_checker& checker) {
+        const rate_memory memory = checker.remembered_rates();
+        std::uint64_t n = 0;
+        for (std::size_t i = 0; i < memory.count; ++i) {
+            n += memory.buckets[i].window == rate_window::cancels_per_s ? memory.buckets[i].events
+                                                                        : 0;
+        }
+        return n;
+    };
+    CHECK(saved_cancels(first.checker) == 2);
+    CHECK(saved_cancels(second.checker) == 3);
+    // Restored after a restart into shared windows, they add up there again.
+    risk_limits alone = l;
+    fixture restored_first(alone);
+    fixture restored_second(alone);
+    order_rate_windows restored;
+    restored_first.checker.share_order_rates(&restored);
+    restored_second.checker.share_order_rates(&restored);
+    restored_first.checker.restore_rates(first.checker.remembered_rates());
+    restored_second.checker.restore_rates(second.checker.remembered_rates());
+    CHECK(restored_first.checker.cancel_rate_exceeded(start + 5));
+    CHECK_FALSE(restored_first.checker.cancel_rate_exceeded(start + 2 * ns_per_s));
+
+    // The cancel/trade ratio stays each symbol's: no fills, so cancels over none of its own.
+    first.checker.note_fill(start + 6);
+    CHECK(first.checker.cancel_trade_ratio(start + 7) == 2.0);
+}
+
 TEST_CASE("cancel-to-trade ratio blocks new orders only when configured", "[pre_trade]") {
     risk_limits l;
     l.cancel_trade_ratio_block = 50.0;

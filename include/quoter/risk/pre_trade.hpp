@@ -257,31 +257,36 @@ struct rate_memory {
     friend bool operator==(const rate_memory&, const rate_memory&) = default;
 };
 
-/// The new orders the order-rate limits count (max_new_orders_per_s, max_new_orders_per_min,
-/// max_orders_per_day). Several symbols' checkers may count against one set (share_order_rates):
-/// the limits then hold for the orders of every symbol together.
+/// The requests the session's rate limits count: new orders (max_new_orders_per_s,
+/// max_new_orders_per_min, max_orders_per_day) and cancels (max_cancels_per_s). Several symbols'
+/// checkers may count against one set (share_order_rates): the limits then hold for the requests
+/// of every symbol together.
 struct order_rate_windows {
     core::window_counter<20> per_s{core::ns_per_s};
     core::window_counter<60> per_min{60 * core::ns_per_s};
     core::window_counter<24> per_day{86'400 * core::ns_per_s};
+    core::window_counter<20> cancels_per_s{core::ns_per_s};
 
+    /// One new order at now.
     void add(core::timestamp_ns now) noexcept {
         per_s.add(now);
         per_min.add(now);
         per_day.add(now);
     }
-    /// add(now) right after every window's count(now) at the same now
+    /// add(now) right after every order window's count(now) at the same now
     /// (core::window_counter::add_counted).
     void add_counted() noexcept {
         per_s.add_counted();
         per_min.add_counted();
         per_day.add_counted();
     }
-    /// Counts other's orders too, each in its own bucket (core::window_counter::absorb).
+    /// Counts other's orders and cancels too, each in its own bucket
+    /// (core::window_counter::absorb).
     void absorb(const order_rate_windows& other) noexcept {
         per_s.absorb(other.per_s);
         per_min.absorb(other.per_min);
         per_day.absorb(other.per_day);
+        cancels_per_s.absorb(other.cancels_per_s);
     }
 };
 
@@ -308,14 +313,19 @@ public:
     /// Counts one cancel sent at now (for max_cancels_per_s and the cancel/trade ratio). Cancels
     /// are never refused, since only they take risk off the book; returns whether the cancels of
     /// the last second, this one included, are above max_cancels_per_s (the risk engine pauses).
-    /// Inline: on every cancel sent.
+    /// Shared windows count every symbol's cancels. Inline: on every cancel sent.
     [[nodiscard]] bool note_cancel(core::timestamp_ns now) noexcept {
-        cancels_per_s_.add(now);
+        core::window_counter<20>& counted = counted_orders().cancels_per_s;
+        counted.add(now);
+        if (shared_orders_ != nullptr) {
+            orders_.cancels_per_s.add(now);
+        }
         ratio_cancels_.add(now);
         // cancel_rate_exceeded(now), on the window the add above moved to now.
-        return cancel_rate_above(cancels_per_s_.counted());
+        return cancel_rate_above(counted.counted());
     }
-    /// Whether the cancels of the last second are above max_cancels_per_s.
+    /// Whether the cancels of the last second (every sharing symbol's) are above
+    /// max_cancels_per_s.
     [[nodiscard]] bool cancel_rate_exceeded(core::timestamp_ns now) noexcept;
 
     /// Counts cancels that bypass the rate check (the kill switch's cancel-all) in the ratio.
@@ -341,11 +351,12 @@ public:
     /// back instead of asking on every update (quote_manager), never later than needed.
     [[nodiscard]] core::timestamp_ns new_orders_admitted_at() const noexcept;
 
-    /// Counts new orders against `shared` (nullptr: this checker's own windows again) from now
-    /// on, so that the order-rate limits hold for every checker sharing it together. The orders
-    /// this checker counted so far join it. Its own windows go on counting its own orders: they
-    /// are what remembered_rates() saves, one symbol's share of the total. Core thread only;
-    /// `shared` must outlive the sharing.
+    /// Counts new orders and cancels against `shared` (nullptr: this checker's own windows
+    /// again) from now on, so that the order-rate limits and max_cancels_per_s hold for every
+    /// checker sharing it together. The orders and cancels this checker counted so far join it.
+    /// Its own windows go on counting its own: they are what remembered_rates() saves, one
+    /// symbol's share of the total. The cancel/trade ratio stays the symbol's own. Core thread
+    /// only; `shared` must outlive the sharing.
     void share_order_rates(order_rate_windows* shared) noexcept;
 
     /// The rate windows' buckets, for the state file: this checker's own orders, also when it
@@ -380,7 +391,7 @@ private:
     [[nodiscard]] bool cancel_rate_above(std::uint64_t cancels) const noexcept {
         return limits_.max_cancels_per_s != 0 && cancels > limits_.max_cancels_per_s;
     }
-    /// The windows the order-rate limits read: shared_orders_ when shared, else orders_.
+    /// The windows the rate limits read: shared_orders_ when shared, else orders_.
     [[nodiscard]] const order_rate_windows& counted_orders() const noexcept {
         return shared_orders_ != nullptr ? *shared_orders_ : orders_;
     }
@@ -388,9 +399,9 @@ private:
         return shared_orders_ != nullptr ? *shared_orders_ : orders_;
     }
 
-    order_rate_windows orders_;                   ///< This checker's own new orders.
-    order_rate_windows* shared_orders_ = nullptr; ///< Several checkers' new orders, or none.
-    core::window_counter<20> cancels_per_s_;
+    order_rate_windows orders_; ///< This checker's own new orders and cancels.
+    /// Several checkers' new orders and cancels, or none.
+    order_rate_windows* shared_orders_ = nullptr;
     core::window_counter<60> ratio_cancels_;
     core::window_counter<60> ratio_fills_;
     std::uint64_t passed_ = 0;
