@@ -227,8 +227,13 @@ private:
         };
         reason(status.published_ns == 0, "no status published yet");
         reason(!status.book_synced, "book not synced");
+        // A session of several symbols: each other symbol whose book is not synced, by name.
+        for (std::size_t i = 1; i < status.listed_symbols(); ++i) {
+            const symbol_status& symbol = status.symbols[i];
+            reason(!symbol.book_synced, std::string(symbol.symbol.view()) + " book not synced");
+        }
         reason(!status.gateway_connected, "gateway not connected");
-        reason(status.state == trading_state::killed, "kill switch engaged");
+        reason(status.any_killed(), "kill switch engaged");
         reason(status.state == trading_state::stopped, "engine stopped");
         body += "]}";
         reply(status.ready() ? bhttp::status::ok : bhttp::status::service_unavailable,

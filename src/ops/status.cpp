@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 
 namespace quoter::ops {
@@ -105,8 +104,7 @@ std::string status_json(const status_snapshot& s) {
     text(out, "started_utc", utc(s.started_ns));
     key(out, "symbols");
     out += '[';
-    const std::size_t count = std::min<std::size_t>(s.symbol_count, s.symbols.size());
-    for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < s.listed_symbols(); ++i) {
         const symbol_status& symbol = s.symbols[i];
         std::string entry = "{";
         text(entry, "symbol", symbol.symbol.view());

@@ -69,7 +69,7 @@ std::string telegram_status_text(const status_snapshot& s) {
                             static_cast<double>(s.round_trip_p99_ns) / 1e6);
     }
     // A session of several symbols: one line each (the first's details are above).
-    const std::size_t count = std::min<std::size_t>(s.symbol_count, s.symbols.size());
+    const std::size_t count = s.listed_symbols();
     for (std::size_t i = 0; count > 1 && i < count; ++i) {
         const symbol_status& symbol = s.symbols[i];
         text += fmt::format("\n{}: {}", symbol.symbol.view(), to_string(symbol.state));

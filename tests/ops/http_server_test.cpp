@@ -78,6 +78,18 @@ TEST_CASE("http: GET endpoints answer with JSON and the Prometheus exposition", 
     CHECK(ready.status == 200);
     CHECK(ready.body == R"({"ready":true,"reasons":[]})");
 
+    // A session of two symbols whose second book is not synced is not ready, and says which.
+    ops::status_snapshot two = running_status();
+    two.symbol_count = 2;
+    two.symbols[0].symbol.assign("BTCUSDT");
+    two.symbols[0].book_synced = true;
+    two.symbols[1].symbol.assign("ETHUSDT");
+    f.status.publish(two);
+    ready = http_request(f.port(), "GET", "/ready");
+    CHECK(ready.status == 503);
+    CHECK(ready.body == R"({"ready":false,"reasons":["ETHUSDT book not synced"]})");
+    f.status.publish(running_status());
+
     const auto status = http_request(f.port(), "GET", "/status?pretty=0");
     REQUIRE(status.status == 200);
     CHECK(status.has_header("Content-Type: application/json"));

@@ -115,6 +115,26 @@ TEST_CASE("status: every symbol of a session is listed, the first one first", "[
     CHECK(int64_t(symbols.at(1)["orders_sent"]) == 12);
     CHECK(json.find("NOTLISTED") == std::string::npos);
 
+    // Ready only while every symbol's book is synced and none is killed.
+    s.published_ns = 1;
+    s.gateway_connected = true;
+    s.book_synced = true;
+    s.state = ops::trading_state::running;
+    s.symbols[0].book_synced = true;
+    s.symbols[1].book_synced = true;
+    s.symbols[1].state = ops::trading_state::running;
+    CHECK(s.ready());
+    s.symbols[1].book_synced = false;
+    CHECK_FALSE(s.books_synced());
+    CHECK_FALSE(s.ready());
+    s.symbols[1].book_synced = true;
+    s.symbols[1].state = ops::trading_state::killed;
+    CHECK(s.any_killed());
+    CHECK_FALSE(s.ready());
+    s.symbols[1].state = ops::trading_state::running;
+    s.symbols[2].state = ops::trading_state::killed; // not listed
+    CHECK(s.ready());
+
     // A count past the table lists the table.
     s.symbol_count = 1'000;
     CHECK(parser.parse(ops::status_json(s))["symbols"].get_array().size() ==

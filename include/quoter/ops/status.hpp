@@ -93,10 +93,33 @@ struct status_snapshot {
     std::uint32_t symbol_count = 0; ///< Entries of symbols in use.
     std::array<symbol_status, max_status_symbols> symbols{};
 
-    /// /ready: books synced, gateway connected, not killed, published at least once.
+    /// The listed symbols (at most the table).
+    [[nodiscard]] std::size_t listed_symbols() const noexcept {
+        return symbol_count < symbols.size() ? symbol_count : symbols.size();
+    }
+    /// The first symbol's book and every listed symbol's synced.
+    [[nodiscard]] bool books_synced() const noexcept {
+        for (std::size_t i = 0; i < listed_symbols(); ++i) {
+            if (!symbols[i].book_synced) {
+                return false;
+            }
+        }
+        return book_synced;
+    }
+    /// The first symbol or any listed symbol killed.
+    [[nodiscard]] bool any_killed() const noexcept {
+        for (std::size_t i = 0; i < listed_symbols(); ++i) {
+            if (symbols[i].state == trading_state::killed) {
+                return true;
+            }
+        }
+        return state == trading_state::killed;
+    }
+    /// /ready: every symbol's book synced, gateway connected, no symbol killed, not stopped,
+    /// published at least once.
     [[nodiscard]] bool ready() const noexcept {
-        return published_ns != 0 && book_synced && gateway_connected &&
-               state != trading_state::killed && state != trading_state::stopped;
+        return published_ns != 0 && books_synced() && gateway_connected && !any_killed() &&
+               state != trading_state::stopped;
     }
 };
 
