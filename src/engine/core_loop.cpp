@@ -528,6 +528,7 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
                 journal_->append(now, ops::command_entry{command, *source});
             }
             if (paused) {
+                ++stats_.resume_requests;
                 (void)resume(now);
             } else {
                 risk_.pause(now);
@@ -551,6 +552,7 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
             risk_.pause(now);
             break;
         case ops::control_command::resume:
+            ++stats_.resume_requests;
             (void)resume(now);
             break;
         case ops::control_command::quit:
@@ -567,9 +569,11 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
 
 risk::resume_result core_loop::resume(core::timestamp_ns now) noexcept {
     // Asked afresh at every resume: the venue's confirmation may have come since the last. A
-    // kill condition, it keeps the kill latched and names itself in the refusal.
+    // kill condition, it keeps the kill latched and names itself in the refusal. A cancel-all
+    // still waiting to leave the process has not even reached the gateway.
     if (risk_.state() == risk::trading_state::killed) {
-        risk_.set_kill_unconfirmed(gate_.kill_unconfirmed(config_.quotes.symbol), now);
+        risk_.set_kill_unconfirmed(
+            quotes_.cancel_all_unsent() || gate_.kill_unconfirmed(config_.quotes.symbol), now);
     }
     return risk_.resume(now);
 }

@@ -1550,14 +1550,19 @@ gateway_error binance_futures_gateway::cancel(std::uint32_t symbol, client_order
 gateway_error binance_futures_gateway::cancel_all(std::uint32_t symbol,
                                                   core::timestamp_ns now) noexcept {
     impl& m = *impl_;
-    if (!m.running.load(std::memory_order_acquire)) {
-        return gateway_error::disconnected;
-    }
     const std::uint32_t first = symbol == all_symbols ? 0 : symbol;
     const std::uint32_t last =
         symbol == all_symbols ? static_cast<std::uint32_t>(m.symbols.size()) : symbol + 1;
     if (first >= m.symbols.size()) {
         return gateway_error::queue_full;
+    }
+    if (!m.running.load(std::memory_order_acquire)) {
+        // Nothing will take it: the kill stays unconfirmed (kill_unconfirmed) rather than pass
+        // for confirmed.
+        for (std::uint32_t s = first; s < last; ++s) {
+            ++m.kill_requests[s];
+        }
+        return gateway_error::disconnected;
     }
     for (std::uint32_t s = first; s < last; ++s) {
         outgoing_request& out = m.scratch;

@@ -449,6 +449,10 @@ public:
             ++refused;
             return exec::gateway_error::disconnected;
         }
+        if (full_queue > 0) {
+            --full_queue;
+            return exec::gateway_error::queue_full;
+        }
         return exchange_.cancel_all(symbol, now);
     }
     std::size_t poll(core::timestamp_ns now) noexcept override { return exchange_.poll(now); }
@@ -460,6 +464,8 @@ public:
     int refuse_cancels = 0;
     /// What the venue's confirmation of the last cancel-all says.
     bool unconfirmed_kill = false;
+    /// Cancel-alls refused as if the request queue were full.
+    int full_queue = 0;
     int refused = 0;
     std::function<void(const exec::order_request&, core::timestamp_ns)> on_submit;
 
@@ -523,7 +529,7 @@ TEST_CASE("a kill keeps cancelling on poll, without market data, until the venue
 TEST_CASE("a resume is refused while the venue has not confirmed the kill; once it has, trading "
           "resumes",
           "[engine]") {
-    flaky_fixture f;
+    flaky_fixture f(cancel_retry_config());
     core::timestamp_ns t = f.run_books(1'000 * ms, 10);
     REQUIRE(f.exchange.open_order_count() == 2);
     f.control.request_kill(ops::command_source::http);
@@ -544,6 +550,21 @@ TEST_CASE("a resume is refused while the venue has not confirmed the kill; once 
     resume();
     CHECK(f.loop.state() == risk::trading_state::running);
     CHECK(f.exchange.stats().orders_received > sent);
+    // A kill whose cancel-all never left the process (the gateway's queue full) is not
+    // confirmed either: refused until the cancel-all is sent.
+    f.control.request_kill(ops::command_source::http);
+    f.venue.unconfirmed_kill = false;
+    f.venue.full_queue = 1;
+    (void)f.loop.poll(t);
+    REQUIRE(f.loop.state() == risk::trading_state::killed);
+    REQUIRE(f.loop.quotes().cancel_all_unsent());
+    REQUIRE(f.control.post({.command = ops::control_command::resume}));
+    (void)f.loop.poll(t);
+    CHECK(f.loop.state() == risk::trading_state::killed);
+    t = f.run_books(t, 20); // the cancel-all goes out at its retry
+    REQUIRE_FALSE(f.loop.quotes().cancel_all_unsent());
+    resume();
+    CHECK(f.loop.state() == risk::trading_state::running);
     // A pause's cancel-all unconfirmed holds nothing: only a kill waits for the venue.
     REQUIRE(f.control.post({.command = ops::control_command::pause}));
     t = f.run_books(t, 2);

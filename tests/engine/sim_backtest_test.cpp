@@ -574,6 +574,18 @@ TEST_CASE("many symbols in one loop: a kill by a later symbol's own limit stops 
     CHECK(run.loop(0).state() == trading_state::running);
     CHECK(run.loop(1).state() == trading_state::killed);
     CHECK(run.exchange().open_order_count() > 0);
+    const auto refusals = [&] {
+        return run.recorder(1).alerts().count(risk::alert_kind::resume_refused);
+    };
+    CHECK(refusals() == 1);
+    // The operator resumes again, the first symbol running already: ETHUSDT is asked again (and
+    // refuses again, its limit still holding), not left out because the first symbol was not
+    // killed any more.
+    REQUIRE(control.post({.command = ops::control_command::resume}));
+    (void)run.poll();
+    CHECK(refusals() == 2);
+    CHECK(run.loop(0).state() == trading_state::running);
+    CHECK(run.loop(1).state() == trading_state::killed);
 }
 
 TEST_CASE("many symbols in one loop: every kill of the first symbol stops them all, and its "

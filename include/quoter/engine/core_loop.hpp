@@ -138,6 +138,8 @@ struct core_loop_stats {
     /// Operator kill and flatten requests taken from the control channel (signal, key, HTTP),
     /// also those that found the kill switch engaged already.
     std::uint64_t kills = 0;
+    /// Operator resumes taken from the control channel, refused or not.
+    std::uint64_t resume_requests = 0;
     std::uint64_t flatten_orders = 0; ///< Flatten orders that passed the risk gate and left.
     std::uint64_t fills = 0;          ///< Fill reports booked to the account.
     /// Of those, fills the venue's adopted holdings held already: counted, journaled, no

@@ -6,7 +6,7 @@
 // the control channel): its pause pauses every symbol, and its resume, of a kill or of a pause,
 // resumes every symbol, each refusing while a limit of its own still holds. A symbol whose own
 // limit keeps it killed after that resume does not kill the others again: its kill was carried
-// once, and the operator resumed them.
+// once, and the operator resumed them. The operator's next resume asks it again.
 #pragma once
 
 #include "quoter/core/time.hpp"
@@ -52,9 +52,12 @@ private:
         }
         const risk::risk_engine& lead_risk = lead.risk();
         const bool lead_resumed = killed_[0] != 0 && !killed(lead);
+        // Every operator resume, also one the lead refused or did not need: a symbol an
+        // earlier resume left killed (a limit of its own held) is asked again.
+        const bool resume_asked = lead.stats().resume_requests != lead_resume_requests_;
         const bool paused =
             lead_risk.switch_state().condition_active(risk::halt_reason::manual_pause);
-        if (lead_resumed || (paused_ && !paused)) {
+        if (lead_resumed || resume_asked || (paused_ && !paused)) {
             for (std::size_t i = 1; i < count; ++i) {
                 (void)lanes[i]->loop.resume(now);
             }
@@ -76,6 +79,7 @@ private:
             killed_[i] = killed(lanes[i]->loop) ? 1 : 0;
         }
         lead_kill_requests_ = lead.stats().kills;
+        lead_resume_requests_ = lead.stats().resume_requests;
         paused_ = paused;
     }
 
@@ -88,6 +92,8 @@ private:
     std::size_t loops_ = 0;
     /// The lead's operator kill requests at the last follow().
     std::uint64_t lead_kill_requests_ = 0;
+    /// The lead's operator resume requests at the last follow().
+    std::uint64_t lead_resume_requests_ = 0;
     /// The lead's manual pause at the last follow().
     bool paused_ = false;
 };

@@ -290,6 +290,10 @@ public:
         return 0;
     }
 
+    /// True while the halt's cancel-all has not left the process (the gateway's queue was
+    /// full): it is sent again every cancel_retry_ms until the gateway takes it.
+    [[nodiscard]] bool cancel_all_unsent() const noexcept { return cancel_all_unsent_; }
+
     /// True after a fill until the next update(): the desired quotes predate the fill, so
     /// nothing is placed; the owner requotes with the post-fill position.
     [[nodiscard]] bool awaiting_update() const noexcept { return awaiting_update_; }
