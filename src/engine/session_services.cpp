@@ -461,6 +461,12 @@ private:
                loop.gate().orders_sent(risk::order_intent::flatten);
     }
 
+    /// Whether a symbol's book is synced as its loop sees it: it has had a valid book and is
+    /// not paused for its feed (the session's feed counts synced books of every symbol).
+    [[nodiscard]] static bool book_synced(const core_loop& loop, const feed_view& md) noexcept {
+        return !loop.feed_paused() && md.synced_symbols > 0 && loop.market().best_bid.ticks() > 0;
+    }
+
     /// One symbol's entry of /status from its loop.
     static void status_of(const core_loop& loop, const core::symbol_spec& spec, const feed_view& md,
                           ops::symbol_status& out) noexcept {
@@ -468,7 +474,7 @@ private:
         const portfolio::account& account = loop.account();
         out.symbol.assign(spec.name().view());
         out.state = ops_state(loop.state());
-        out.book_synced = !loop.feed_paused() && md.synced_symbols > 0;
+        out.book_synced = book_synced(loop, md);
         const risk::halt_reason reason = loop.risk().switch_state().kill_reason();
         out.halt_reason.assign(reason == risk::halt_reason::none ? std::string_view("")
                                                                  : risk::to_string(reason));
@@ -495,7 +501,7 @@ private:
         const portfolio::account& account = loop.account();
         const exec::quote_counters quotes = loop.quotes().counters();
         const core_loop_stats& stats = loop.stats();
-        m.book_synced.set(!loop.feed_paused() && md.synced_symbols > 0 ? 1.0 : 0.0);
+        m.book_synced.set(book_synced(loop, md) ? 1.0 : 0.0);
         m.orders_sent.set_total(orders_sent(loop));
         m.cancels_sent.set_total(quotes.cancels_sent);
         m.fills.set_total(stats.fills);

@@ -403,3 +403,46 @@ TEST_CASE("session_services saves a new equity peak as a change, not only with t
 
 } // namespace
 } // namespace quoter::engine
+
+namespace quoter::engine {
+namespace {
+
+TEST_CASE("session_services with several symbols: /status lists each symbol, and one whose book "
+          "never came is not synced, so the session is not ready",
+          "[engine][state]") {
+    const state_directory dir;
+    two_loops session;
+    session_services_config config = services_config(dir);
+    config.ops.state.directory.clear(); // no files needed here
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    core_loop& btc = *session.loops[0];
+    core_loop* const loops[] = {session.loops[0].get(), session.loops[1].get()};
+    const feed_view feed{.messages = 1, .synced_symbols = 1};
+    REQUIRE(services.start(loops, nullptr, feed, venue_view{}).empty());
+    btc.on_event(testing::book(6'000'000, 6'000'001), 1'000 * core::ns_per_s);
+    services.publish(btc, feed, venue_view{});
+
+    const ops::status_snapshot& status = services.last();
+    REQUIRE(status.listed_symbols() == 2);
+    CHECK(status.symbols[0].symbol.view() == "BTCUSDT");
+    CHECK(status.symbols[0].book_synced);
+    CHECK(status.symbols[0].mid == Approx(60'000.005));
+    CHECK(status.symbols[1].symbol.view() == "ETHUSDT");
+    CHECK_FALSE(status.symbols[1].book_synced); // the session's feed has one synced book: BTC's
+    CHECK(status.book_synced);
+    CHECK_FALSE(status.ready());
+
+    // ETHUSDT's book comes: both synced, ready.
+    md::md_event eth = testing::book(300'000, 300'001);
+    eth.symbol = 1;
+    session.loops[1]->on_event(eth, 1'000 * core::ns_per_s + 1);
+    services.publish(btc, feed_view{.messages = 2, .synced_symbols = 2}, venue_view{});
+    CHECK(services.last().symbols[1].book_synced);
+    CHECK(services.last().ready());
+    services.stop(btc, feed_view{}, venue_view{});
+}
+
+} // namespace
+} // namespace quoter::engine
