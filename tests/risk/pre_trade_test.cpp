@@ -42,6 +42,16 @@ risk_limits generous() {
     return l;
 }
 
+/// The events of one window that a checker's state file would save: its own.
+std::uint64_t saved_events(const pre_trade_checker& checker, rate_window window) {
+    const rate_memory memory = checker.remembered_rates();
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < memory.count; ++i) {
+        n += memory.buckets[i].window == window ? memory.buckets[i].events : 0;
+    }
+    return n;
+}
+
 } // namespace
 
 TEST_CASE("an armed percentage limit gives exceeds_pct's verdict for every input", "[pre_trade]") {
@@ -726,13 +736,7 @@ TEST_CASE("checkers sharing their order-rate windows hold the limits for every s
 
     // Each checker's own windows keep only its own orders: what its state file saves.
     const auto day_orders = [](const pre_trade_checker& checker) {
-        const rate_memory memory = checker.remembered_rates();
-        std::uint64_t n = 0;
-        for (std::size_t i = 0; i < memory.count; ++i) {
-            n += memory.buckets[i].window == rate_window::orders_per_day ? memory.buckets[i].events
-                                                                         : 0;
-        }
-        return n;
+        return saved_events(checker, rate_window::orders_per_day);
     };
     CHECK(day_orders(first.checker) == first.checker.passed());
     CHECK(day_orders(second.checker) == second.checker.passed());
@@ -854,17 +858,8 @@ TEST_CASE("checkers sharing their rate windows hold max_cancels_per_s for every 
     CHECK_FALSE(second.checker.cancel_rate_exceeded(start + 2 * ns_per_s));
 
     // What each state file saves: its own cancels (two and three).
-    const auto saved_cancels = [](const pre_trade_checker& checker) {
-        const rate_memory memory = checker.remembered_rates();
-        std::uint64_t n = 0;
-        for (std::size_t i = 0; i < memory.count; ++i) {
-            n += memory.buckets[i].window == rate_window::cancels_per_s ? memory.buckets[i].events
-                                                                        : 0;
-        }
-        return n;
-    };
-    CHECK(saved_cancels(first.checker) == 2);
-    CHECK(saved_cancels(second.checker) == 3);
+    CHECK(saved_events(first.checker, rate_window::cancels_per_s) == 2);
+    CHECK(saved_events(second.checker, rate_window::cancels_per_s) == 3);
     // Restored after a restart into shared windows, they add up there again.
     risk_limits alone = l;
     fixture restored_first(alone);
