@@ -386,10 +386,11 @@ public:
             // whose outcome became unknown.
             api_errors += quotes.gateway_errors + quotes.unknowns;
             risk_rejects += loop->gate().risk_rejects();
-            publish_symbol(*loop, specs_[i], *symbols_[i], last_fills_[i], md, s.published_ns);
-            if (i < s.symbols.size()) {
-                status_of(*loop, specs_[i], md, s.symbols[i]);
-            }
+            // The table holds every symbol a portfolio can; the scratch is for a session beyond.
+            ops::symbol_status scratch;
+            ops::symbol_status& entry = i < s.symbols.size() ? s.symbols[i] : scratch;
+            status_of(*loop, specs_[i], md, entry);
+            publish_symbol(*loop, entry, *symbols_[i], last_fills_[i], s.published_ns);
         }
         s.symbol_count = static_cast<std::uint32_t>(std::min(symbols_.size(), s.symbols.size()));
 
@@ -493,18 +494,16 @@ private:
         out.orders_sent = orders_sent(loop);
     }
 
-    /// One symbol's series from its loop; last_fills: its fills at the last publish.
-    static void publish_symbol(const core_loop& loop, const core::symbol_spec& spec,
+    /// One symbol's series: what its /status entry holds, and the counts only the series
+    /// have, from its loop; last_fills: its fills at the last publish.
+    static void publish_symbol(const core_loop& loop, const ops::symbol_status& entry,
                                ops::symbol_metrics& m, std::uint64_t& last_fills,
-                               const feed_view& md, core::timestamp_ns published_ns) noexcept {
-        const risk::trading_state state = loop.state();
-        const portfolio::account& account = loop.account();
+                               core::timestamp_ns published_ns) noexcept {
         const exec::quote_counters quotes = loop.quotes().counters();
-        const core_loop_stats& stats = loop.stats();
-        m.book_synced.set(book_synced(loop, md) ? 1.0 : 0.0);
-        m.orders_sent.set_total(orders_sent(loop));
+        m.book_synced.set(entry.book_synced ? 1.0 : 0.0);
+        m.orders_sent.set_total(entry.orders_sent);
         m.cancels_sent.set_total(quotes.cancels_sent);
-        m.fills.set_total(stats.fills);
+        m.fills.set_total(entry.fills);
         m.quote_rate_holds.set_total(quotes.rate_holds);
         // A hold still running counts up to the loop's time.
         m.quote_rate_held.set_total(static_cast<std::uint64_t>(loop.quotes().held_ns(loop.now())));
@@ -512,14 +511,14 @@ private:
             m.risk_refusals[i]->set_total(
                 loop.gate().risk_rejects(static_cast<risk::reject_reason>(i)));
         }
-        m.pnl_total.set(account.total_pnl());
-        m.pnl_realized.set(account.realized_pnl());
-        m.inventory.set(spec.to_double(account.position()));
-        m.kill_engaged.set(state == risk::trading_state::killed ? 1.0 : 0.0);
-        m.paused.set(state == risk::trading_state::paused ? 1.0 : 0.0);
+        m.pnl_total.set(entry.pnl_total_quote);
+        m.pnl_realized.set(entry.pnl_realized_quote);
+        m.inventory.set(entry.inventory_base);
+        m.kill_engaged.set(entry.state == ops::trading_state::killed ? 1.0 : 0.0);
+        m.paused.set(entry.state == ops::trading_state::paused ? 1.0 : 0.0);
         m.kills.set_total(loop.risk().switch_state().kill_count());
-        if (stats.fills != last_fills) {
-            last_fills = stats.fills;
+        if (entry.fills != last_fills) {
+            last_fills = entry.fills;
             m.last_fill_seconds.set(static_cast<double>(published_ns) / 1e9);
         }
     }
