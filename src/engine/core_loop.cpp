@@ -569,12 +569,11 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
 
 risk::resume_result core_loop::resume(core::timestamp_ns now) noexcept {
     // Asked afresh at every resume: the venue's confirmation may have come since the last. A
-    // kill condition, it keeps the kill latched and names itself in the refusal. A cancel-all
-    // still waiting to leave the process has not even reached the gateway.
-    if (risk_.state() == risk::trading_state::killed) {
-        risk_.set_kill_unconfirmed(
-            quotes_.cancel_all_unsent() || gate_.kill_unconfirmed(config_.quotes.symbol), now);
-    }
+    // kill condition, it keeps a kill latched and names itself in the refusal (outside a kill
+    // the risk engine ignores it). A cancel-all still waiting to leave the process has not even
+    // reached the gateway.
+    risk_.set_kill_unconfirmed(
+        quotes_.cancel_all_unsent() || gate_.kill_unconfirmed(config_.quotes.symbol), now);
     return risk_.resume(now);
 }
 
