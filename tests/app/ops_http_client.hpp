@@ -111,26 +111,19 @@ inline std::string wait_for_body(std::uint16_t port, const std::string& target,
 /// whole ("name{reason=\"x\"}"), or for a bare name the family's first series, whatever its
 /// labels (a one-symbol session's symbol="..." series).
 inline double metric_value(const std::string& exposition, const std::string& name) {
-    for (const char after : {' ', '{'}) {
-        if (after == '{' && name.find('{') != std::string::npos) {
-            break;
-        }
-        const std::string prefix = "\n" + name + after;
-        auto at = exposition.find(prefix);
-        if (at == std::string::npos) {
-            continue;
-        }
-        at += prefix.size();
-        if (after == '{') {
-            at = exposition.find("} ", at);
-            if (at == std::string::npos) {
-                return -1.0;
-            }
-            at += 2;
-        }
-        return std::strtod(exposition.c_str() + at, nullptr);
+    const std::string whole = "\n" + name + " ";
+    if (const auto at = exposition.find(whole); at != std::string::npos) {
+        return std::strtod(exposition.c_str() + at + whole.size(), nullptr);
     }
-    return -1.0;
+    if (name.find('{') != std::string::npos) {
+        return -1.0;
+    }
+    const auto labelled = exposition.find("\n" + name + "{");
+    const auto labels_end =
+        labelled == std::string::npos ? std::string::npos : exposition.find("} ", labelled);
+    return labels_end == std::string::npos
+               ? -1.0
+               : std::strtod(exposition.c_str() + labels_end + 2, nullptr);
 }
 
 /// Polls a text file until it contains needle or the limit passes.

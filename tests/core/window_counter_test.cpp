@@ -1,13 +1,17 @@
 #include "quoter/core/window_counter.hpp"
 
+#include "support/random_steps.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <deque>
 #include <limits>
 #include <random>
 #include <utility>
 #include <vector>
 
+using quoter::core::duration_ns;
 using quoter::core::ns_per_ms;
 using quoter::core::ns_per_s;
 using quoter::core::timestamp_ns;
@@ -187,30 +191,13 @@ TEST_CASE("add_counted and counted right after count or add match add and count 
     // buckets, jump past the window or go backwards; one uses add(now) and count(now)
     // throughout, the other add_counted() after count(now) and counted() after add(now).
     std::mt19937_64 rng(7);
-    std::uniform_int_distribution<int> step_kind(0, 5);
+    constexpr std::array<duration_ns, 6> steps{
+        1, 37 * ns_per_ms, 180 * ns_per_ms, 3 * ns_per_s, -20 * ns_per_ms, 0};
     window_counter<20> plain(ns_per_s);
     window_counter<20> fast(ns_per_s);
     timestamp_ns now = 123;
     for (int i = 0; i < 5'000; ++i) {
-        switch (step_kind(rng)) {
-        case 0:
-            now += 1;
-            break;
-        case 1:
-            now += 37 * ns_per_ms;
-            break;
-        case 2:
-            now += 180 * ns_per_ms;
-            break;
-        case 3:
-            now += 3 * ns_per_s;
-            break;
-        case 4:
-            now -= 20 * ns_per_ms;
-            break;
-        default:
-            break;
-        }
+        now += quoter::test::random_step(rng, steps);
         const std::uint32_t n = static_cast<std::uint32_t>(i % 3) + 1;
         if (i % 2 == 0) {
             REQUIRE(fast.count(now) == plain.count(now));

@@ -13,24 +13,24 @@
 
 namespace quoter::engine::testing {
 
-/// Spot BTCUSDT filters: tick 0.01, trading step 0.00001, book lots 1e-8, min notional 5.
-inline md::instrument btcusdt() {
-    const auto book = md::make_book_spec("BTCUSDT", "0.01", 8);
+/// A spot symbol's filters: tick 0.01, the given trading step, book lots 1e-8, min notional 5.
+inline md::instrument spot_instrument(const char* name, const char* step_size) {
+    const auto book = md::make_book_spec(name, "0.01", 8);
     REQUIRE(book.has_value());
     const auto trading = core::symbol_spec::from_text(
-        {.name = "BTCUSDT", .tick_size = "0.01", .step_size = "0.00001", .min_notional = "5"});
+        {.name = name, .tick_size = "0.01", .step_size = step_size, .min_notional = "5"});
     REQUIRE(trading.has_value());
     return {.book_spec = *book, .trading_spec = *trading, .venue = md::market::spot};
 }
 
-/// Spot ETHUSDT filters: tick 0.01, trading step 0.0001, book lots 1e-8, min notional 5.
+/// Spot BTCUSDT: trading step 0.00001.
+inline md::instrument btcusdt() {
+    return spot_instrument("BTCUSDT", "0.00001");
+}
+
+/// Spot ETHUSDT: trading step 0.0001.
 inline md::instrument ethusdt() {
-    const auto book = md::make_book_spec("ETHUSDT", "0.01", 8);
-    REQUIRE(book.has_value());
-    const auto trading = core::symbol_spec::from_text(
-        {.name = "ETHUSDT", .tick_size = "0.01", .step_size = "0.0001", .min_notional = "5"});
-    REQUIRE(trading.has_value());
-    return {.book_spec = *book, .trading_spec = *trading, .venue = md::market::spot};
+    return spot_instrument("ETHUSDT", "0.0001");
 }
 
 /// A synced, valid book: one level a side, sizes in whole BTC (book lots of 1e-8).

@@ -23,6 +23,28 @@ void insert_both(order_index& index, reference_map& reference, std::size_t capac
     }
 }
 
+/// Random churn on an index of 64 entries and its reference: each step inserts a key into both
+/// (insert_both) or erases it with erase(index, reference, key), then check(index, reference,
+/// rng) compares them. Few distinct keys, so that probe runs collide and erase has to shift
+/// often.
+template <class Erase, class Check>
+void churn(std::uint64_t seed, int steps, Erase erase, Check check) {
+    constexpr std::size_t capacity = 64;
+    order_index index(capacity);
+    reference_map reference;
+    std::mt19937_64 rng(seed);
+    for (int step = 0; step < steps; ++step) {
+        const std::uint64_t key = 1 + rng() % 150;
+        const auto slot = static_cast<std::uint32_t>(rng() % 1000);
+        if (rng() % 2 == 0) {
+            insert_both(index, reference, capacity, key, slot);
+        } else {
+            erase(index, reference, key);
+        }
+        check(index, reference, rng);
+    }
+}
+
 } // namespace
 
 TEST_CASE("the order index inserts, finds and erases ids", "[order_index]") {
@@ -45,25 +67,18 @@ TEST_CASE("the order index inserts, finds and erases ids", "[order_index]") {
 }
 
 TEST_CASE("the order index agrees with a reference map under random churn", "[order_index]") {
-    constexpr std::size_t capacity = 64;
-    order_index index(capacity);
-    reference_map reference;
-    std::mt19937_64 rng(5);
-    for (int step = 0; step < 200'000; ++step) {
-        // Few distinct keys so that probe runs collide and erase has to shift often.
-        const std::uint64_t key = 1 + rng() % 150;
-        const auto slot = static_cast<std::uint32_t>(rng() % 1000);
-        if (rng() % 2 == 0) {
-            insert_both(index, reference, capacity, key, slot);
-        } else {
+    churn(
+        5, 200'000,
+        [](order_index& index, reference_map& reference, std::uint64_t key) {
             REQUIRE(index.erase(client_order_id{key}) == (reference.erase(key) == 1));
-        }
-        const std::uint64_t probe = 1 + rng() % 150;
-        const auto it = reference.find(probe);
-        REQUIRE(index.find(client_order_id{probe}) ==
-                (it == reference.end() ? order_index::npos : it->second));
-        REQUIRE(index.size() == reference.size());
-    }
+        },
+        [](const order_index& index, const reference_map& reference, std::mt19937_64& rng) {
+            const std::uint64_t probe = 1 + rng() % 150;
+            const auto it = reference.find(probe);
+            REQUIRE(index.find(client_order_id{probe}) ==
+                    (it == reference.end() ? order_index::npos : it->second));
+            REQUIRE(index.size() == reference.size());
+        });
 }
 
 TEST_CASE("an entry located once erases without a second search", "[order_index]") {
@@ -86,17 +101,9 @@ TEST_CASE("an entry located once erases without a second search", "[order_index]
 }
 
 TEST_CASE("located erases agree with a reference map under random churn", "[order_index]") {
-    constexpr std::size_t capacity = 64;
-    order_index index(capacity);
-    reference_map reference;
-    std::mt19937_64 rng(9);
-    for (int step = 0; step < 40'000; ++step) {
-        // Few distinct keys so that probe runs collide and erase has to shift often.
-        const std::uint64_t key = 1 + rng() % 150;
-        const auto slot = static_cast<std::uint32_t>(rng() % 1000);
-        if (rng() % 2 == 0) {
-            insert_both(index, reference, capacity, key, slot);
-        } else {
+    churn(
+        9, 40'000,
+        [](order_index& index, reference_map& reference, std::uint64_t key) {
             const order_index::entry found = index.locate(client_order_id{key});
             const auto it = reference.find(key);
             REQUIRE(found.found() == (it != reference.end()));
@@ -105,10 +112,11 @@ TEST_CASE("located erases agree with a reference map under random churn", "[orde
             if (it != reference.end()) {
                 reference.erase(it);
             }
-        }
-        for (const auto& [k, s] : reference) {
-            REQUIRE(index.find(client_order_id{k}) == s);
-        }
-        REQUIRE(index.size() == reference.size());
-    }
+        },
+        [](const order_index& index, const reference_map& reference, std::mt19937_64&) {
+            for (const auto& [k, s] : reference) {
+                REQUIRE(index.find(client_order_id{k}) == s);
+            }
+            REQUIRE(index.size() == reference.size());
+        });
 }

@@ -386,6 +386,13 @@ quote_manager_config retry_config() {
     return config;
 }
 
+/// Quotes both sides (99,980 / 100,020) and acknowledges both at 1 ms.
+void quote_and_ack(quote_manager& manager) {
+    manager.update(quotes(99'980, 100'020), 0);
+    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
+    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+}
+
 } // namespace
 
 TEST_CASE("while halted, refused cancels and cancel rejects are retried, paced, until every order "
@@ -442,9 +449,7 @@ TEST_CASE("a kill's cancel-all the gateway could not take is sent again until it
           "[quote_manager]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway); // cancel_retry_ms 50
-    manager.update(quotes(99'980, 100'020), 0);
-    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
-    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+    quote_and_ack(manager);
 
     // The gateway's queue is full: neither the cancel-all nor the cancels leave the process.
     gateway.cancel_all_error = gateway_error::queue_full;
@@ -473,9 +478,7 @@ TEST_CASE("a cancel-all the gateway took while disconnected, or one a resume mad
           "sent again",
           "[quote_manager]") {
     const auto kill = [](scripted_gateway& gateway, quote_manager& manager, gateway_error answer) {
-        manager.update(quotes(99'980, 100'020), 0);
-        manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
-        manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+        quote_and_ack(manager);
         gateway.cancel_all_error = answer;
         manager.cancel_all(10 * ms);
     };
@@ -504,9 +507,7 @@ TEST_CASE("a cancel-all the gateway took while disconnected, or one a resume mad
 TEST_CASE("a cancel without answer is sent again after cancel_retry_ms", "[quote_manager]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway);
-    manager.update(quotes(99'980, 100'020), 0);
-    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
-    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+    quote_and_ack(manager);
     manager.cancel_all(10 * ms);
     CHECK(gateway.cancel_alls == 1);
     CHECK(gateway.cancel_times.empty());
@@ -521,9 +522,7 @@ TEST_CASE("cancel retries of a pulled quote are bounded: the manager gives up on
           "[quote_manager]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway); // 4 attempts, 50 ms apart
-    manager.update(quotes(99'980, 100'020), 0);
-    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
-    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+    quote_and_ack(manager);
     gateway.cancel_error = gateway_error::disconnected;
     // The bid is pulled: its order must go, and every cancel of it fails.
     desired_quotes ask_only = quotes(99'980, 100'020);
@@ -549,9 +548,7 @@ TEST_CASE("a kill never stops cancelling: past the budget it says so once and go
           "[quote_manager]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway); // 4 attempts, 50 ms apart
-    manager.update(quotes(99'980, 100'020), 0);
-    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
-    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+    quote_and_ack(manager);
     // The connection is down: the cancel-all and every cancel fail.
     gateway.cancel_error = gateway_error::disconnected;
     gateway.cancel_all_error = gateway_error::disconnected;
@@ -587,9 +584,7 @@ TEST_CASE("a cancel the gateway's limiter held back is retried without spending 
           "[quote_manager]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway); // 4 attempts, 50 ms apart
-    manager.update(quotes(99'980, 100'020), 0);
-    manager.on_exec_report(report_for(manager.order(side::buy, 0), exec_kind::ack, 1 * ms));
-    manager.on_exec_report(report_for(manager.order(side::sell, 0), exec_kind::ack, 1 * ms));
+    quote_and_ack(manager);
     manager.cancel_all(10 * ms);
     const auto answer_every_cancel = [&](exec_kind kind, reject_reason reason,
                                          core::timestamp_ns at) {

@@ -35,6 +35,21 @@ struct fixture {
     post_trade_monitor monitor;
 };
 
+/// The cancel/trade ratio alarm from 10 cancels on, over a one-minute window.
+alarm_thresholds minute_ratio_thresholds() {
+    alarm_thresholds t;
+    t.cancel_trade_min_cancels = 10;
+    t.alarm_window_ms = 60'000;
+    return t;
+}
+
+/// Ten fills at start, which leave the one-minute window about a minute later.
+void fill_ten_at_start(fixture& f) {
+    for (int i = 0; i < 10; ++i) {
+        f.monitor.on_fill(fill_at(core::side::buy, 100, 100, 0, start));
+    }
+}
+
 /// Fill ratio with `orders` new orders and `fills` fills, min sample 100.
 std::size_t low_fill_alarms(int orders, int fills) {
     alarm_thresholds t;
@@ -159,14 +174,9 @@ TEST_CASE("a ratio alarm held back by its cooldown fires on a later poll alone",
 
 TEST_CASE("a ratio alarm fires when old fills leave the window, without a new event",
           "[post_trade]") {
-    alarm_thresholds t;
-    t.cancel_trade_min_cancels = 10;
-    t.alarm_window_ms = 60'000;
-    fixture f(t);
+    fixture f(minute_ratio_thresholds());
     // Fills first, cancels 30 s later: 100 cancels per 10 fills is below the ratio of 50.
-    for (int i = 0; i < 10; ++i) {
-        f.monitor.on_fill(fill_at(core::side::buy, 100, 100, 0, start));
-    }
+    fill_ten_at_start(f);
     f.monitor.on_cancels(start + 30 * ns_per_s, 100);
     f.monitor.poll(start + 30 * ns_per_s);
     CHECK(f.alerts.count(alert_kind::high_cancel_trade_ratio) == 0);
@@ -184,13 +194,8 @@ TEST_CASE("a ratio alarm fires when old fills leave the window, without a new ev
 
 TEST_CASE("an event after a ratio read ahead of time gets both alarms evaluated",
           "[post_trade]") {
-    alarm_thresholds t;
-    t.cancel_trade_min_cancels = 10;
-    t.alarm_window_ms = 60'000;
-    fixture f(t);
-    for (int i = 0; i < 10; ++i) {
-        f.monitor.on_fill(fill_at(core::side::buy, 100, 100, 0, start));
-    }
+    fixture f(minute_ratio_thresholds());
+    fill_ten_at_start(f);
     f.monitor.on_new_order(start + 30 * ns_per_s);
     f.monitor.on_cancels(start + 30 * ns_per_s, 100); // 10 per fill: below 50
     f.monitor.poll(start + 30 * ns_per_s);

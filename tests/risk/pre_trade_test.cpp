@@ -2,9 +2,11 @@
 #include "quoter/risk/pre_trade.hpp"
 
 #include "risk/risk_test_support.hpp"
+#include "support/random_steps.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -544,31 +546,11 @@ TEST_CASE("the order-rate limits judge every order as windows counting each pass
         order_rate_windows first_alone_when_shared;
         order_rate_windows& first_own = sharing ? first_alone_when_shared : model;
         std::mt19937_64 rng(sharing ? 11 : 5);
-        std::uniform_int_distribution<int> step_kind(0, 6);
+        constexpr std::array<core::duration_ns, 7> steps{
+            1, 20 * ns_per_ms, 130 * ns_per_ms, 2 * ns_per_s, 70 * ns_per_s, -30 * ns_per_ms, 0};
         core::timestamp_ns t = start;
         for (int i = 0; i < 4'000; ++i) {
-            switch (step_kind(rng)) {
-            case 0:
-                t += 1;
-                break;
-            case 1:
-                t += 20 * ns_per_ms;
-                break;
-            case 2:
-                t += 130 * ns_per_ms;
-                break;
-            case 3:
-                t += 2 * ns_per_s;
-                break;
-            case 4:
-                t += 70 * ns_per_s;
-                break;
-            case 5:
-                t -= 30 * ns_per_ms;
-                break;
-            default:
-                break;
-            }
+            t += test::random_step(rng, steps);
             const bool on_first = !sharing || rng() % 2 == 0;
             fixture& f = on_first ? first : second;
             const auto [reason, actual] = judge(model, t);
