@@ -427,7 +427,7 @@ public:
             s.tick_to_order_p50_ns = ticks_->end_to_end().p50();
             s.tick_to_order_p99_ns = ticks_->end_to_end().percentile(0.99);
         }
-        board_.publish(s);
+        board_.publish(s, s.listed_bytes());
 
         metrics_.md_messages.set_total(md.messages);
         metrics_.md_gaps.set_total(md.gaps + sequence_gaps);
@@ -453,7 +453,7 @@ public:
     void stopped() noexcept {
         snapshot_.state = ops::trading_state::stopped;
         snapshot_.published_ns = core::wall_clock{}.now();
-        board_.publish(snapshot_);
+        board_.publish(snapshot_, snapshot_.listed_bytes());
     }
 
 private:

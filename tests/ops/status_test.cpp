@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <atomic>
+#include <cstddef>
 #include <thread>
 
 using namespace quoter;
@@ -49,6 +50,68 @@ TEST_CASE("status board: readers never see a half-written snapshot", "[status]")
     CHECK(consistent);
     CHECK(monotonic);
     CHECK(board.read().fills == publications);
+}
+
+TEST_CASE("status board: a publication of the listed symbols alone stays whole", "[status]") {
+    // The core publishes only the entries a session lists; readers still see every one of them
+    // and the top level from the same publication.
+    ops::status_board board;
+    std::atomic<bool> done{false};
+    constexpr std::uint64_t publications = 20'000;
+
+    std::thread writer([&] {
+        ops::status_snapshot s;
+        s.symbol_count = 2;
+        for (std::uint64_t k = 1; k <= publications; ++k) {
+            s.fills = k;
+            s.symbols[0].fills = k;
+            s.symbols[1].fills = k;
+            s.symbols[1].symbol.assign(k % 2 == 0 ? "EVENEVENEVEN" : "ODD");
+            board.publish(s, s.listed_bytes());
+        }
+        done.store(true);
+    });
+    std::uint64_t reads = 0;
+    bool consistent = true;
+    while (!done.load() || reads == 0) {
+        const ops::status_snapshot s = board.read();
+        const auto k = s.fills;
+        consistent = consistent && s.symbols[0].fills == k && s.symbols[1].fills == k &&
+                     s.symbols[1].symbol.view() == (k == 0       ? ""
+                                                    : k % 2 == 0 ? "EVENEVENEVEN"
+                                                                 : "ODD");
+        ++reads;
+    }
+    writer.join();
+    CHECK(consistent);
+    CHECK(board.read().symbols[1].fills == publications);
+}
+
+TEST_CASE("status board: a publication copies the listed bytes and keeps the rest", "[status]") {
+    ops::status_snapshot s;
+    CHECK(s.listed_bytes() == offsetof(ops::status_snapshot, symbols));
+    s.symbol_count = 3;
+    CHECK(s.listed_bytes() ==
+          offsetof(ops::status_snapshot, symbols) + 3 * sizeof(ops::symbol_status));
+    s.symbol_count = 1000; // more than the table: the table
+    CHECK(s.listed_bytes() == sizeof(ops::status_snapshot));
+
+    ops::status_board board;
+    s.symbol_count = static_cast<std::uint32_t>(ops::max_status_symbols);
+    s.symbols[1].fills = 5;
+    s.symbols.back().fills = 6;
+    board.publish(s); // everything
+    s.symbol_count = 2;
+    s.fills = 7;
+    s.symbols[1].fills = 8;
+    s.symbols.back().fills = 10;
+    board.publish(s, s.listed_bytes());
+    const ops::status_snapshot read = board.read();
+    CHECK(read.fills == 7);
+    CHECK(read.listed_symbols() == 2);
+    CHECK(read.symbols[1].fills == 8);
+    CHECK(read.symbols.back().fills == 6); // the first publication's: not listed any more
+    CHECK(board.versions() == 3);          // the board's own empty publication and these two
 }
 
 TEST_CASE("status: JSON document and readiness", "[status]") {

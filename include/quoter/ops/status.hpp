@@ -11,8 +11,10 @@
 
 #include "quoter/core/time.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -121,9 +123,17 @@ struct status_snapshot {
         return published_ns != 0 && books_synced() && gateway_connected && !any_killed() &&
                state != trading_state::stopped;
     }
+    /// The leading bytes that hold everything but the unlisted entries of `symbols`: what a
+    /// publication needs to copy (a session lists a few of the table's 64 entries).
+    [[nodiscard]] std::size_t listed_bytes() const noexcept;
 };
 
 static_assert(std::is_trivially_copyable_v<status_snapshot>);
+static_assert(std::is_standard_layout_v<status_snapshot>); // for offsetof below
+
+inline std::size_t status_snapshot::listed_bytes() const noexcept {
+    return offsetof(status_snapshot, symbols) + listed_symbols() * sizeof(symbol_status);
+}
 
 /// Single-writer, multi-reader publication of a trivially copyable T.
 template <class T> class seqlock_board {
@@ -133,16 +143,25 @@ template <class T> class seqlock_board {
 public:
     seqlock_board() noexcept { publish(T{}); }
 
-    /// Writer thread only. Wait-free.
-    void publish(const T& value) noexcept {
-        std::array<std::uint64_t, word_count> words{};
-        std::memcpy(words.data(), &value, sizeof(T));
+    /// Writer thread only. Wait-free. Copies the first `bytes` of value (rounded up to whole
+    /// words; all of it by default): the words past them keep what the last publication that
+    /// covered them wrote (zero if none did), for a T whose tail is unused while a count in
+    /// its head says so.
+    void publish(const T& value, std::size_t bytes = sizeof(T)) noexcept {
+        const std::size_t words = (std::min(bytes, sizeof(T)) + 7) / 8;
+        const auto* source = reinterpret_cast<const unsigned char*>(&value);
         const std::uint64_t seq = sequence_.load(std::memory_order_relaxed);
         sequence_.store(seq + 1, std::memory_order_relaxed);
         // Release on every word keeps the odd sequence store above before it: a reader that
         // sees any new word also sees the sequence move.
-        for (std::size_t i = 0; i < word_count; ++i) {
-            words_[i].store(words[i], std::memory_order_release);
+        for (std::size_t i = 0; i < words; ++i) {
+            std::uint64_t word = 0;
+            if (sizeof(T) % 8 == 0 || i + 1 < word_count) {
+                std::memcpy(&word, source + i * 8, 8);
+            } else {
+                std::memcpy(&word, source + i * 8, sizeof(T) % 8); // T's last, partial word
+            }
+            words_[i].store(word, std::memory_order_release);
         }
         sequence_.store(seq + 2, std::memory_order_release);
     }
