@@ -332,18 +332,28 @@ void core_loop::count_working_orders() noexcept {
     std::int64_t buys = 0;
     std::int64_t sells = 0;
     core::timestamp_ns oldest = risk::no_pending_ack;
-    const auto count = [&oldest](const exec::working_order& order, std::int64_t& open) {
+    // An order whose placement's outcome is unknown has no acknowledgement either: the ack
+    // clock runs for it as for one still in flight, and for a replacement sent in one request.
+    const auto unacked = [&oldest](const exec::working_order& order) {
+        if (order.status == exec::order_status::pending_new ||
+            order.status == exec::order_status::unknown) {
+            oldest = std::min(oldest, order.sent_ts);
+        }
+    };
+    const auto count = [&unacked](const exec::working_order& order, std::int64_t& open) {
         if (order.status != exec::order_status::none) {
             open += (order.qty - order.cum_qty).lots();
         }
-        if (order.status == exec::order_status::pending_new) {
-            oldest = std::min(oldest, order.sent_ts);
-        }
+        unacked(order);
     };
     // Slots beyond the configured levels never hold an order.
     for (std::size_t level = 0; level < quote_levels_; ++level) {
         count(quotes_.order(core::side::buy, level), buys);
         count(quotes_.order(core::side::sell, level), sells);
+    }
+    for (std::size_t level = 0; level < quote_levels_; ++level) {
+        unacked(quotes_.incoming(core::side::buy, level));
+        unacked(quotes_.incoming(core::side::sell, level));
     }
     account_view_.open_buy_qty = core::qty{buys};
     account_view_.open_sell_qty = core::qty{sells};

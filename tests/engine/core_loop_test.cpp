@@ -252,6 +252,43 @@ TEST_CASE("an order left unacknowledged beyond max_ack_delay_ms kills at the fir
     }
 }
 
+TEST_CASE("an order whose placement's outcome is unknown stays on the ack clock",
+          "[engine][risk]") {
+    // A 5xx or a lost answer leaves the placement unknown: no acknowledgement came for it, and
+    // max_ack_delay_ms runs on as for one still in flight.
+    core_loop_config cfg;
+    cfg.risk.triggers.max_ack_delay_ms = 200;
+    cfg.risk.triggers.api_error_storm_count = 0; // the ack clock alone
+    cfg.exchange.order_entry_latency = {exec::latency_distribution::constant, 500 * ms, 0};
+    cfg.risk.triggers.stale_market_data_ms = 0;
+    fixture f(cfg);
+    const core::timestamp_ns sent = 1'000 * ms;
+    f.loop.on_event(book(bid0, ask0), sent);
+    for (const core::side side : {core::side::buy, core::side::sell}) {
+        const exec::working_order& order = f.loop.quotes().order(side, 0);
+        REQUIRE(order.status == exec::order_status::pending_new);
+        exec::exec_report unknown;
+        unknown.kind = exec::exec_kind::unknown;
+        unknown.client_id = order.id;
+        unknown.side = side;
+        unknown.price = order.price;
+        unknown.leaves_qty = order.qty;
+        unknown.local_ts = sent + 20 * ms;
+        f.loop.take_venue_report(unknown);
+        REQUIRE(f.loop.quotes().order(side, 0).status == exec::order_status::unknown);
+    }
+    core::timestamp_ns killed_at = 0;
+    for (core::timestamp_ns t = sent + 30 * ms; t <= sent + 400 * ms && killed_at == 0;
+         t += 10 * ms) {
+        (void)f.loop.poll(t);
+        if (f.loop.state() == risk::trading_state::killed) {
+            killed_at = t;
+        }
+    }
+    CHECK(killed_at == sent + 210 * ms);
+    CHECK(f.loop.risk().switch_state().kill_reason() == risk::halt_reason::ack_delay);
+}
+
 TEST_CASE("resyncing pulls every quote, synced resumes quoting by itself", "[engine]") {
     fixture f;
     core::timestamp_ns t = f.run_books(1'000 * ms, 10);
