@@ -63,6 +63,7 @@ risk::api_outcome classify_venue_error(const exec::exec_report& report) noexcept
     case exec::reject_reason::invalid_qty:
     case exec::reject_reason::unknown_symbol:
     case exec::reject_reason::reduce_only_would_increase:
+    case exec::reject_reason::venue_refused:
         return risk::api_outcome::venue_reject;
     }
     return risk::api_outcome::venue_reject;
@@ -334,6 +335,16 @@ void risk_gate::on_exec_report(const exec::exec_report& report) noexcept {
     });
 }
 
+void risk_gate::on_venue_failures(std::uint32_t count, core::timestamp_ns now) noexcept {
+    // Past the storm's count more errors at one time change nothing: the window slides past
+    // them all together.
+    const std::uint32_t storm =
+        std::max<std::uint32_t>(risk_.config().triggers.api_error_storm_count, 1);
+    for (std::uint32_t i = 0; i < std::min(count, storm); ++i) {
+        risk_.on_api_response(risk::api_outcome::server_error, now);
+    }
+}
+
 risk_gate::admission risk_gate::admit_report(const exec::exec_report& report) noexcept {
     if ((report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill) &&
         report.symbol == venue_symbol_ && trade_ids_.seen_before(report.trade_id)) [[unlikely]] {
@@ -375,7 +386,9 @@ risk_gate::admission risk_gate::admit_report(const exec::exec_report& report) no
         }
         break;
     case exec::exec_kind::cancelled:
-    case exec::exec_kind::unknown: // still working: counted until a terminal report
+    // Still working: counted until a terminal report. The failure that made it unknown reached
+    // the risk engine as a venue failure (on_venue_failures).
+    case exec::exec_kind::unknown:
         break;
     }
     const bool ends = report.is_terminal() && order != nullptr;

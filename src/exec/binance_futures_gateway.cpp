@@ -455,6 +455,10 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         if (answer.outcome != answer_outcome::ok) {
             counters.api_errors.fetch_add(1, std::memory_order_relaxed);
         }
+        if (answer.outcome == answer_outcome::unknown ||
+            answer.outcome == answer_outcome::malformed) {
+            counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
+        }
         limiter.on_usage(answer.usage, now_ms * core::ns_per_ms,
                          offset_ms.load(std::memory_order_relaxed) * core::ns_per_ms);
         limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms,
@@ -587,6 +591,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         const bool unsent = never_sent(error);
         if (!unsent) {
             counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+            counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
         }
         switch (p.kind) {
         case request_kind::trades:
@@ -664,7 +669,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 request_time(now_ms);
                 return;
             }
-            reject(p, reject_reason::none);
+            reject(p, reject_reason::venue_refused);
             return;
         case answer_outcome::post_only_reject:
             reject(p, reject_reason::post_only_would_cross);
@@ -683,7 +688,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case answer_outcome::reject:
         case answer_outcome::unknown_order:
         case answer_outcome::listen_key_invalid:
-            reject(p, reject_reason::none);
+            reject(p, reject_reason::venue_refused);
             return;
         }
     }
@@ -721,7 +726,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                        : answer.outcome == answer_outcome::retry_after ||
                                answer.outcome == answer_outcome::banned
                            ? reject_reason::rate_limited
-                           : reject_reason::none;
+                           : reject_reason::venue_refused;
             deliver(r);
             const order_request gone = p.order;
             p.active = false;
@@ -985,7 +990,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                             u.cum_qty, u.order_id);
             return;
         case execution_type::rejected:
-            funnel.terminal(order, exec_kind::reject, reject_reason::none);
+            funnel.terminal(order, exec_kind::reject, reject_reason::venue_refused);
             return;
         case execution_type::unknown:
         case execution_type::replaced:
@@ -1369,10 +1374,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     kill_confirmation kills;              ///< I/O thread.
     /// Core thread: per symbol, the cancel-alls handed to the I/O thread (kills.unconfirmed).
     std::vector<std::uint64_t> kill_requests;
-    exec_report_sink* sink = nullptr; ///< Core thread.
-    std::uint64_t next_core_id = 1;   ///< Core thread: odd request ids.
-    std::uint64_t next_io_id = 2;     ///< I/O thread: even request ids.
-    outgoing_request scratch;         ///< Core thread.
+    exec_report_sink* sink = nullptr;      ///< Core thread.
+    std::uint64_t venue_failures_told = 0; ///< Core thread: of counters.venue_failures.
+    std::uint64_t next_core_id = 1;        ///< Core thread: odd request ids.
+    std::uint64_t next_io_id = 2;          ///< I/O thread: even request ids.
+    outgoing_request scratch;              ///< Core thread.
     /// Core thread: where rehearse_submit encodes (never sent).
     std::array<char, max_request_bytes> rehearsal_text{};
     core::spsc_ring<outgoing_request, request_ring> to_io;
@@ -1598,13 +1604,15 @@ std::size_t binance_futures_gateway::poll_written(std::span<written_stamp> out) 
     return n;
 }
 
-std::size_t binance_futures_gateway::poll(core::timestamp_ns /*now*/) noexcept {
+std::size_t binance_futures_gateway::poll(core::timestamp_ns now) noexcept {
     impl& m = *impl_;
-    return m.to_core.pop_batch([&](const exec_report& report) {
+    const std::size_t delivered = m.to_core.pop_batch([&](const exec_report& report) {
         if (m.sink != nullptr) {
             m.sink->on_exec_report(report);
         }
     });
+    tell_venue_failures(m.counters, m.venue_failures_told, m.sink, now);
+    return delivered;
 }
 
 } // namespace quoter::exec

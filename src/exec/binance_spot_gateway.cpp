@@ -264,6 +264,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             if (!p.active) {
                 continue;
             }
+            if (!p.held && !p.await_time && !p.query_on_open && !p.timed_out) {
+                // Sent and never answered (nor counted as timed out): lost with the connection.
+                counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
+            }
             p.held = false;
             p.await_time = false;
             switch (p.kind) {
@@ -310,6 +314,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         }
         counters.answers.fetch_add(1, std::memory_order_relaxed);
         const api_answer& answer = decoder.decode_ws(payload);
+        if (answer.outcome == answer_outcome::unknown ||
+            answer.outcome == answer_outcome::malformed) {
+            counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
+        }
         // Whatever the request was, its answer tells the limiter: a 429 or 418 to a query stops
         // orders too. retryAfter is venue time; the limiter runs on the local clock.
         limiter.on_usage(answer.usage, now_ms * core::ns_per_ms,
@@ -422,7 +430,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             p.active = false;
             return;
         case answer_outcome::clock_skew: // the second -1021 (the first was retried)
-            reject(p, reject_reason::none);
+            reject(p, reject_reason::venue_refused);
             return;
         case answer_outcome::post_only_reject:
             reject(p, reject_reason::post_only_would_cross);
@@ -438,7 +446,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case answer_outcome::reject:
         case answer_outcome::unknown_order:
         case answer_outcome::listen_key_invalid:
-            reject(p, reject_reason::none);
+            reject(p, reject_reason::venue_refused);
             return;
         }
     }
@@ -467,7 +475,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                        : answer.outcome == answer_outcome::retry_after ||
                                answer.outcome == answer_outcome::banned
                            ? reject_reason::rate_limited
-                           : reject_reason::none;
+                           : reject_reason::venue_refused;
             deliver(r);
             const order_request gone = p.order;
             p.active = false;
@@ -522,10 +530,14 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 reject(p, reject_reason::rate_limited);
                 return;
             default:
+                // One request refused: one API error, told with its new order's half (a -2011:
+                // the old order is gone, routine).
                 replace_cancel_reject(p, answer.outcome == answer_outcome::unknown_order
                                              ? reject_reason::unknown_order
                                              : reject_reason::none);
-                reject(p, reject_reason::none);
+                reject(p, answer.outcome == answer_outcome::unknown_order
+                              ? reject_reason::unknown_order
+                              : reject_reason::venue_refused);
                 return;
             }
         }
@@ -541,7 +553,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             // The old order is not cancelled: it rests still, or it filled (or expired) before
             // the cancel reached it. The stream tells, and so does this query, once.
             replace_cancel_reject(p, halves.cancel_code == -2011 ? reject_reason::unknown_order
-                                                                 : reject_reason::none);
+                                                                 : reject_reason::venue_refused);
             (void)send_status(old, false, false, 0, now_ms); // else the stream tells
         }
         switch (halves.new_order) {
@@ -558,7 +570,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                       : halves.new_order_code == order_rate_limiter::order_count_code ||
                               halves.new_order_outcome == answer_outcome::retry_after
                           ? reject_reason::rate_limited
-                          : reject_reason::none);
+                          : reject_reason::venue_refused);
             return;
         case replace_half::not_attempted:
         case replace_half::none:
@@ -750,7 +762,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                              u.cum_qty, u.order_id);
             return;
         case execution_type::rejected:
-            deliver_terminal(order, exec_kind::reject, reject_reason::none);
+            deliver_terminal(order, exec_kind::reject, reject_reason::venue_refused);
             return;
         case execution_type::unknown:
         case execution_type::replaced:
@@ -1472,6 +1484,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 continue;
             }
             counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+            counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
             // Nothing at all came since it was sent: the venue may have gone silent.
             silent = silent || last_rx_ms < p.sent_ms;
             switch (p.kind) {
@@ -1605,10 +1618,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     kill_confirmation kills;           ///< I/O thread.
     /// Core thread: per symbol, the cancel-alls handed to the I/O thread (kills.unconfirmed).
     std::vector<std::uint64_t> kill_requests;
-    exec_report_sink* sink = nullptr; ///< Core thread.
-    std::uint64_t next_core_id = 1;   ///< Core thread: odd request ids.
-    std::uint64_t next_io_id = 2;     ///< I/O thread: even request ids (own requests).
-    outgoing_request scratch;         ///< Core thread.
+    exec_report_sink* sink = nullptr;      ///< Core thread.
+    std::uint64_t venue_failures_told = 0; ///< Core thread: of counters.venue_failures.
+    std::uint64_t next_core_id = 1;        ///< Core thread: odd request ids.
+    std::uint64_t next_io_id = 2;          ///< I/O thread: even request ids (own requests).
+    outgoing_request scratch;              ///< Core thread.
     /// Core thread: where rehearse_submit encodes (never sent).
     std::array<char, max_request_bytes> rehearsal_text{};
     core::spsc_ring<outgoing_request, request_ring> to_io;
@@ -1881,13 +1895,15 @@ std::size_t binance_spot_gateway::poll_written(std::span<written_stamp> out) noe
     return n;
 }
 
-std::size_t binance_spot_gateway::poll(core::timestamp_ns /*now*/) noexcept {
+std::size_t binance_spot_gateway::poll(core::timestamp_ns now) noexcept {
     impl& m = *impl_;
-    return m.to_core.pop_batch([&](const exec_report& report) {
+    const std::size_t delivered = m.to_core.pop_batch([&](const exec_report& report) {
         if (m.sink != nullptr) {
             m.sink->on_exec_report(report);
         }
     });
+    tell_venue_failures(m.counters, m.venue_failures_told, m.sink, now);
+    return delivered;
 }
 
 } // namespace quoter::exec

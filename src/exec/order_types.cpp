@@ -81,6 +81,7 @@ std::string_view describe(reject_reason reason) noexcept {
     case reject_reason::risk_refused: return "refused by the pre-trade risk checks";
     case reject_reason::rate_limited: return "request rate limit reached";
     case reject_reason::held_back: return "held back by the request-rate limiter";
+    case reject_reason::venue_refused: return "refused by the venue";
     }
     return "unknown";
 }

@@ -38,6 +38,8 @@ std::string_view label_of(exec::reject_reason reason) noexcept {
         return "rate_limited";
     case exec::reject_reason::held_back:
         return "held_back";
+    case exec::reject_reason::venue_refused:
+        return "venue_refused";
     }
     return "unknown";
 }

@@ -49,6 +49,10 @@ struct scripted_venue final : exec::order_gateway {
                 sink->on_exec_report(report);
             }
         }
+        if (failures != 0 && sink != nullptr) {
+            sink->on_venue_failures(failures, now); // as the Binance gateways tell them
+            failures = 0;
+        }
         return due.size();
     }
 
@@ -84,6 +88,7 @@ struct scripted_venue final : exec::order_gateway {
     std::vector<exec::client_order_id> cancelled;
     std::vector<exec::exec_report> queued;
     int cancel_alls = 0;
+    std::uint32_t failures = 0; ///< Told at the next poll().
 };
 
 struct report_log final : exec::exec_report_sink {
@@ -320,6 +325,43 @@ TEST_CASE("venue rejects, cancel rejects and gateway errors feed the API error s
     f.venue.submit_error = exec::gateway_error::queue_full;
     CHECK(f.gate.submit(f.order(core::side::buy, 1000, 1), t) == exec::gateway_error::queue_full);
     CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::api_error_storm); // 5
+}
+
+TEST_CASE("requests the venue failed (5xx, timeouts, unknown outcomes) and its refusals of "
+          "its own feed the API error storm",
+          "[risk_gate][api_storm]") {
+    risk::risk_config c = generous_config();
+    c.triggers.api_error_storm_count = 5;
+    fixture f(c);
+    core::timestamp_ns t = t0;
+    // Placements answered 5xx: unknown outcome. The report alone is not the error (it comes
+    // with the venue failure that the gateway tells beside it).
+    for (int i = 0; i < 2; ++i) {
+        const auto o = f.order(core::side::buy, 1000, 1);
+        REQUIRE(f.gate.submit(o, t) == exec::gateway_error::none);
+        f.venue.answer(o, exec::exec_kind::unknown);
+    }
+    (void)f.gate.poll(t);
+    CHECK(f.engine.state() == risk::trading_state::running);
+    f.venue.failures = 2; // those two, then a cancel and a status query that timed out
+    (void)f.gate.poll(t);
+    CHECK(f.engine.state() == risk::trading_state::running); // 2 errors
+    f.venue.failures = 2;
+    t += ns_per_ms;
+    (void)f.gate.poll(t);
+    CHECK(f.engine.state() == risk::trading_state::running); // 4
+    // An order the venue refused for a reason of its own (a filter, the balance).
+    const auto refused = f.order(core::side::buy, 1000, 1);
+    REQUIRE(f.gate.submit(refused, t) == exec::gateway_error::none);
+    f.venue.answer(refused, exec::exec_kind::reject, exec::reject_reason::venue_refused);
+    (void)f.gate.poll(t);
+    CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::api_error_storm); // 5
+
+    // Many failures told at once count up to the storm, and slide out of the window together.
+    fixture g(c);
+    g.venue.failures = 1'000'000;
+    (void)g.gate.poll(t);
+    CHECK(g.engine.switch_state().kill_reason() == risk::halt_reason::api_error_storm);
 }
 
 TEST_CASE("requests the gateway's own limiter held back are throttling: they never feed the API "

@@ -467,6 +467,9 @@ TEST_CASE("futures gateway: an answer lost after the venue executed is unknown, 
     CHECK(control.stat("futures_answers_dropped") == 1);
     CHECK(control.stat("futures_failed_after_execute") == 1);
     CHECK(sink.count(exec::exec_kind::reject) == 0);
+    // The timeout and the 503: two API errors told to the core for the kill triggers.
+    CHECK(gateway.counters().venue_failures.load() == 2);
+    CHECK(sink.venue_failures == 2);
     CHECK(sink.count(exec::exec_kind::ack, 1) == 1);
     CHECK(sink.count(exec::exec_kind::ack, 2) == 1);
     // An unknown, if reported, came before the ack (the stream may tell first).

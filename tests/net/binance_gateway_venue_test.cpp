@@ -621,6 +621,31 @@ TEST_CASE("an order.place answered 5xx after the venue executed it is resolved t
     CHECK(net::testing::json_int(stats.body, "orders_placed") == 1);
     CHECK(net::testing::json_int(stats.body, "open_orders") == 1);
     CHECK(net::testing::json_int(stats.body, "failed_after_execute") == 1);
+    // The 5xx is an API error told to the core for the kill triggers.
+    CHECK(gateway.counters().venue_failures.load() == 1);
+    CHECK(sink.venue_failures == 1);
+}
+
+TEST_CASE("an order the venue refuses for a reason of its own is rejected venue_refused, an API "
+          "error",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    started_spot_gateway started(gateway_config(venue, secret), symbols);
+    auto& gateway = started.gateway;
+    auto& sink = started.sink;
+    REQUIRE(gateway.submit(resting_bid(5), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 5) == 1; }, 5s));
+    // The same client order id again: -2010 "Duplicate order sent.".
+    REQUIRE(gateway.submit(resting_bid(5), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 5) == 1; }, 5s));
+    const auto rejected = std::find_if(sink.reports.begin(), sink.reports.end(),
+                                       [](auto& r) { return r.kind == exec::exec_kind::reject; });
+    REQUIRE(rejected != sink.reports.end());
+    CHECK(rejected->reason == exec::reject_reason::venue_refused);
+    CHECK(sink.venue_failures == 0); // answered: not a failure of the venue
 }
 
 TEST_CASE("a fill's report carries the venue's trade time, and account.status's balances are as "

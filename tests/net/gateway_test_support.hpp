@@ -40,8 +40,12 @@ inline core::timestamp_ns wall_ns() {
 /// Keeps every report the gateway hands the core, in order.
 struct recording_sink final : exec::exec_report_sink {
     std::vector<exec::exec_report> reports;
+    std::uint64_t venue_failures = 0; ///< As the gateway told them (on_venue_failures).
     void on_exec_report(const exec::exec_report& report) noexcept override {
         reports.push_back(report);
+    }
+    void on_venue_failures(std::uint32_t count, core::timestamp_ns /*now*/) noexcept override {
+        venue_failures += count;
     }
     /// Reports of this kind (of this client order id, when id != 0).
     [[nodiscard]] std::size_t count(exec::exec_kind kind, std::uint64_t id = 0) const {

@@ -301,6 +301,8 @@ private:
 
     // exec_report_sink: the venue gateway's reports, on their way to the owner's sink.
     void on_exec_report(const exec::exec_report& report) noexcept override;
+    /// Each failed request is an API error toward api_error_storm_count.
+    void on_venue_failures(std::uint32_t count, core::timestamp_ns now) noexcept override;
     /// What a venue report did to the gate before the owner sees it (see deliver()).
     struct admission {
         /// The working order the report ended, forgotten once the owner has seen the report.

@@ -171,6 +171,11 @@ private:
     static constexpr std::size_t slot_count = 256;
 
     void on_exec_report(const exec::exec_report& report) noexcept override;
+    void on_venue_failures(std::uint32_t count, core::timestamp_ns now) noexcept override {
+        if (downstream_ != nullptr) {
+            downstream_->on_venue_failures(count, now);
+        }
+    }
     /// The report's counts and, when orders are kept, its order events (inline: every report
     /// passes).
     [[gnu::always_inline]] inline void track(const exec::exec_report& report) noexcept;

@@ -96,8 +96,10 @@
 #include "quoter/exec/binance_signer.hpp"
 #include "quoter/exec/order_gateway.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -187,6 +189,10 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> answers{0};
     std::atomic<std::uint64_t> api_errors{0};
     std::atomic<std::uint64_t> timeouts{0};
+    /// Requests of any kind the venue failed: no answer (a timeout, a connection lost or never
+    /// made), a 5xx, -1006/-1007, an answer that could not be read. poll() tells its sink
+    /// (exec_report_sink::on_venue_failures): each is an API error for the kill triggers.
+    std::atomic<std::uint64_t> venue_failures{0};
     std::atomic<std::uint64_t> unknowns{0};
     std::atomic<std::uint64_t> status_queries{0};
     /// Trade lists asked for (spot myTrades, futures userTrades): fills an answer told.
@@ -230,6 +236,22 @@ struct binance_gateway_counters {
     /// expected: the venue has left that many requests unanswered.
     std::atomic<std::uint64_t> request_table_full{0};
 };
+
+/// Core thread, from poll(): tells `sink` the venue failures counted since `told` (what the
+/// last call saw), and moves `told` on.
+inline void tell_venue_failures(const binance_gateway_counters& counters, std::uint64_t& told,
+                                exec_report_sink* sink, core::timestamp_ns now) noexcept {
+    const std::uint64_t failures = counters.venue_failures.load(std::memory_order_relaxed);
+    if (failures == told) [[likely]] {
+        return;
+    }
+    const std::uint64_t fresh = failures - told;
+    told = failures;
+    if (sink != nullptr) {
+        constexpr std::uint64_t most = std::numeric_limits<std::uint32_t>::max();
+        sink->on_venue_failures(static_cast<std::uint32_t>(std::min(fresh, most)), now);
+    }
+}
 
 class binance_spot_gateway final : public order_gateway {
 public:

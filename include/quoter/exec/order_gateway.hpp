@@ -22,6 +22,12 @@ class exec_report_sink {
 public:
     /// May call back into the gateway (submit, cancel), but must not advance its time.
     virtual void on_exec_report(const exec_report& report) noexcept = 0;
+    /// `count` requests of any kind (orders, cancels, queries) failed at the venue since the
+    /// last call: no answer within the gateway's timeout, a 5xx, an answer saying the outcome
+    /// is unknown (-1006, -1007) or one that could not be read. Each is one API error for the
+    /// kill triggers (risk::api_outcome::server_error). From poll(), at the poll's time; a venue
+    /// that cannot fail (the simulated exchange) never calls it.
+    virtual void on_venue_failures(std::uint32_t /*count*/, core::timestamp_ns /*now*/) noexcept {}
 
 protected:
     ~exec_report_sink() = default;

@@ -126,6 +126,9 @@ enum class reject_reason : std::uint8_t {
     /// reject / cancel_reject: the gateway's own limiter held the request back to stay within
     /// the venue's limits; it never left the process. Throttling, not an error of the venue.
     held_back,
+    /// reject / cancel_reject: the venue refused the request for a reason of its own that none
+    /// of the above names (a filter, the balance, a parameter, the clock): an API error.
+    venue_refused,
 };
 
 /// Whether a fill added liquidity (resting order) or took it (crossing order).

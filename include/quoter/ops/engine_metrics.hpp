@@ -20,7 +20,7 @@ namespace quoter::ops {
 
 /// Venue reject reasons (exec::reject_reason) that label quoter_order_rejects_total.
 inline constexpr std::size_t exec_reject_reason_count =
-    static_cast<std::size_t>(exec::reject_reason::held_back) + 1;
+    static_cast<std::size_t>(exec::reject_reason::venue_refused) + 1;
 
 /// Stable snake_case label value of a venue reject reason ("post_only_would_cross").
 [[nodiscard]] std::string_view label_of(exec::reject_reason reason) noexcept;
