@@ -233,11 +233,18 @@ bool read_trade(detail::dom::object object, std::span<const core::symbol_spec> s
 }
 
 /// Reads the elements of a list result: orders of openOrders.status, openOrders.cancelAll and
-/// GET /fapi/v1/openOrders, or trades of myTrades and GET /fapi/v1/userTrades.
-void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
+/// GET /fapi/v1/openOrders, or trades of myTrades and GET /fapi/v1/userTrades. Entries of
+/// symbols outside the table are skipped. Returns false when the list cannot be taken whole: an
+/// entry of a table symbol (or of no readable symbol) that is neither an order nor a trade as
+/// read here (a price off the symbol's grid, a field missing), or more entries than are kept.
+/// What reads such a list must not take it as complete: an order left out of a list of open
+/// orders would read as gone, and a kill as confirmed.
+[[nodiscard]] bool read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
+    bool complete = true;
     for (const detail::dom::element item : list) {
         detail::dom::object object;
         if (item.get(object) != simdjson::SUCCESS) {
+            complete = false;
             continue;
         }
         answered_order order;
@@ -248,8 +255,15 @@ void read_list(detail::dom::array list, answer_decoder::impl& state) noexcept {
         venue_trade trade;
         if (read_trade(object, state.symbols, trade)) {
             state.add(state.trades, trade);
+            continue;
+        }
+        detail::field_reader fields(object);
+        const std::string_view symbol = fields.text("symbol");
+        if (!fields.ok || detail::find_symbol(state.symbols, symbol) != state.symbols.size()) {
+            complete = false;
         }
     }
+    return complete && !state.truncated;
 }
 
 /// entryPrice of a futures position, to the nearest tick (Binance prints it with more decimals
@@ -391,7 +405,9 @@ const api_answer& answer_decoder::decode_ws(std::string_view frame) noexcept {
     detail::dom::array list;
     if (answer_.outcome == answer_outcome::ok &&
         root.at_key("result").get(list) == simdjson::SUCCESS) {
-        read_list(list, *impl_);
+        if (!read_list(list, *impl_)) {
+            answer_.outcome = answer_outcome::malformed;
+        }
     } else if (answer_.outcome == answer_outcome::ok &&
                root.at_key("result").get(result) == simdjson::SUCCESS) {
         detail::dom::array balances;
@@ -450,7 +466,9 @@ const api_answer& answer_decoder::decode_rest(int http_status, std::string_view 
                 answer_.has_order = read_order(object, impl_->symbols, answer_.order);
             }
         } else if (detail::dom::array list; root.get(list) == simdjson::SUCCESS) {
-            read_list(list, *impl_);
+            if (!read_list(list, *impl_)) {
+                answer_.outcome = answer_outcome::malformed;
+            }
         }
     }
     return answer_;

@@ -334,6 +334,36 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     CHECK(rest.listed_balances().empty());
 }
 
+TEST_CASE("a list of open orders with an entry that cannot be read is malformed, not a shorter "
+          "list",
+          "[binance_answer]") {
+    // Taken as it is, the list would leave the order out: a kill's check would read it as
+    // cancelled and a reconciliation would not see it rest.
+    const auto symbols = spot_symbols();
+    answer_decoder decoder(symbols);
+    const std::string ours =
+        R"({"symbol":"BTCUSDT","orderId":1,"clientOrderId":"q0AbCdEfGh0000000000000001","price":"23416.10000000","origQty":"0.00847000","executedQty":"0.00000000","status":"NEW","side":"SELL","time":1,"updateTime":2})";
+    const std::string off_grid =
+        R"({"symbol":"BTCUSDT","orderId":2,"clientOrderId":"q0AbCdEfGh0000000000000002","price":"23416.105","origQty":"0.00847000","executedQty":"0.00000000","status":"NEW","side":"SELL","time":1,"updateTime":2})";
+    const std::string other_symbol =
+        R"({"symbol":"SOLUSDT","orderId":3,"clientOrderId":"web_x","price":"1.005","origQty":"1","executedQty":"0","status":"NEW","side":"BUY","time":1,"updateTime":2})";
+    const auto ws = [&](const std::string& items) {
+        return decoder.decode_ws(R"({"id":20,"status":200,"result":[)" + items + "]}").outcome;
+    };
+    CHECK(ws(ours + "," + other_symbol) == answer_outcome::ok); // another symbol's is skipped
+    CHECK(decoder.listed_orders().size() == 1);
+    CHECK(ws(ours + "," + off_grid) == answer_outcome::malformed);
+    CHECK(ws(ours + R"(,{"symbol":"BTCUSDT","orderId":4})") == answer_outcome::malformed);
+    CHECK(ws(ours + R"(,{"orderId":5,"price":"1"})") == answer_outcome::malformed); // no symbol
+    CHECK(ws(ours + ",7") == answer_outcome::malformed);
+
+    const auto rest = [&](const std::string& items) {
+        return decoder.decode_rest(200, "[" + items + "]", -1, -1, -1, 0).outcome;
+    };
+    CHECK(rest(ours) == answer_outcome::ok);
+    CHECK(rest(ours + "," + off_grid) == answer_outcome::malformed);
+}
+
 TEST_CASE("trade lists: spot myTrades and futures userTrades", "[binance_answer]") {
     const auto symbols = spot_symbols();
     answer_decoder decoder(symbols);

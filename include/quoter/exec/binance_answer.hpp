@@ -152,7 +152,10 @@ public:
     /// account.status and of GET /fapi/v2/account's assets (free_e8 the wallet balance,
     /// locked_e8 the cross wallet balance); positions (with their entry price) of
     /// GET /fapi/v2/account (symbols outside the table and hedge-mode sides are skipped). At
-    /// most max_listed entries each; listing_truncated() says when more came.
+    /// most max_listed entries each; listing_truncated() says when more came. A list of orders
+    /// or trades with an entry of a table symbol that cannot be read, or with more entries than
+    /// that, makes the answer malformed: no caller takes an incomplete list of open orders as
+    /// the venue's whole state.
     [[nodiscard]] std::span<const answered_order> listed_orders() const noexcept;
     [[nodiscard]] std::span<const asset_balance> listed_balances() const noexcept;
     [[nodiscard]] std::span<const position_amount> listed_positions() const noexcept;
