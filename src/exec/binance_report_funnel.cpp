@@ -249,6 +249,11 @@ void order_report_funnel::terminal(const order_request& order, exec_kind kind, r
         if (t->done) {
             return;
         }
+        if (cum.lots() > std::max(t->reported_cum.lots(), t->answered_cum.lots())) {
+            // The end tells of fills never reported (traded while the stream was away): they
+            // come from the order's trades, as an answer's do, and the end waits for them.
+            answered_fills_to(order, cum, tracked_order(order).price, exchange_id, 0);
+        }
         if (t->answered_cum.lots() > t->reported_cum.lots()) {
             // Fills an answer told are still to come from the trades: the end waits for them.
             t->terminal_held = true;

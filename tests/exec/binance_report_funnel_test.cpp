@@ -110,6 +110,35 @@ TEST_CASE("fills a cancel answer tells are reported from the order's trades, wit
     CHECK(output.of_kind(exec_kind::partial_fill).size() == 3);
 }
 
+TEST_CASE("an end whose cumulative quantity is above what was reported waits for the order's "
+          "trades: fills lost with the stream are not dropped",
+          "[binance_report_funnel]") {
+    recording_output output;
+    std::atomic<std::uint64_t> fills{0};
+    order_report_funnel funnel(output, fills);
+    const order_request order = buy(5, 1'000);
+    funnel.open(order);
+    funnel.ack(order, 77);
+    // 300 lots traded while the stream was away; its CANCELED event (z = 300) comes first.
+    funnel.terminal(order, exec_kind::cancelled, reject_reason::user_cancel, core::qty{300}, 77);
+    REQUIRE(output.wanted.size() == 1);
+    CHECK(output.wanted[0] == std::pair<std::uint64_t, std::uint64_t>{5, 77});
+    CHECK(output.of_kind(exec_kind::cancelled).empty()); // waits for the trades
+    // Then the reconciliation's answer: the same cancel, 300 executed. Nothing more is asked.
+    funnel.finished(order, cancelled(300, 5'000), exec_kind::cancelled);
+    CHECK(output.wanted.size() == 1);
+    const std::vector<venue_trade> trades{trade(21, 100, 1'000), trade(22, 200, 1'100)};
+    CHECK(funnel.trades_answered(order, trades, 1) == status_resolution::resolved);
+    const auto partials = output.of_kind(exec_kind::partial_fill);
+    REQUIRE(partials.size() == 2);
+    CHECK(partials[1].cum_qty == core::qty{300});
+    CHECK(partials[1].trade_id == 22);
+    REQUIRE(output.of_kind(exec_kind::cancelled).size() == 1);
+    CHECK(output.reports.back().kind == exec_kind::cancelled);
+    CHECK(output.reports.back().cum_qty == core::qty{300});
+    CHECK(fills.load() == 2);
+}
+
 TEST_CASE("a status answer's fill whose trades do not come is asked again, then reported as the "
           "answer told it",
           "[binance_report_funnel]") {
