@@ -1067,7 +1067,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             subscribe_user_data(now_ms, p.generation);
             return;
         case request_kind::time:
+            // This was the request in flight: asked again, its answer resends every request
+            // waiting for the clock.
             p.active = false;
+            time_in_flight = false;
             request_time(now_ms);
             return;
         case request_kind::place:

@@ -342,6 +342,43 @@ TEST_CASE("-1021: the gateway resyncs its clock from the venue's time and sends 
     gateway.stop();
 }
 
+TEST_CASE("-1021 while the weight is nearly spent: the clock request waits for the window, then "
+          "goes out, and the cancel and the kill behind it go through",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        // 40 weight per 10 s: queries (the clock's too) may use 90 % of it, cancels all of it.
+        config.rate_limits = {{exec::rate_limit_type::request_weight, 10 * core::ns_per_s, 40}};
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
+    // New orders may use the weight up to 90 %, as queries may: place until one is held back.
+    std::uint64_t id = 1;
+    while (sink.count(exec::exec_kind::reject) == 0 && id < 40) {
+        REQUIRE(gateway.submit(resting_bid(id++), wall_ns()) == exec::gateway_error::none);
+        poll_for(gateway, 5ms);
+    }
+    REQUIRE(sink.count(exec::exec_kind::reject) == 1);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    venue.fault("/control/clock_skew?ms=10000");
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().clock_retries.load() == 1; }, 5s));
+    // The clock request is held until the window has room; then the offset is resynced and the
+    // cancel sent again.
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 20s));
+    CHECK(std::llabs(gateway.server_time_offset_ms() - 10'000) < 5'000);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 20s));
+    CHECK_FALSE(gateway.kill_unconfirmed(0));
+    CHECK(venue.stat("open_orders") == 0);
+    gateway.stop();
+}
+
 TEST_CASE("a placement sent again after -1021 but held back meanwhile does not go out after a "
           "kill: it is refused unsent",
           "[binance_gateway][faults][tsan]") {
