@@ -220,6 +220,14 @@ TEST_CASE("a dropped connection is noticed and new requests are refused while it
         gateway, [&] { return !gateway.connected(); }, 5s));
     CHECK(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::disconnected);
     CHECK(gateway.counters().disconnects.load() >= 1);
+    // It keeps trying, every time twice as long after the last: about six attempts in 3 s from
+    // 50 ms on, where a fixed delay would make sixty.
+    const std::uint64_t closed = gateway.counters().disconnects.load();
+    (void)poll_until(
+        gateway, [] { return false; }, 3'000ms);
+    const std::uint64_t attempts = gateway.counters().disconnects.load() - closed;
+    CHECK(attempts >= 3);
+    CHECK(attempts <= 10);
     gateway.stop();
 }
 

@@ -130,7 +130,8 @@ struct binance_spot_gateway_config {
     /// may still execute it (its timestamp + recv_window_ms, plus a 1 s clock margin, not yet
     /// passed): asked again after this long (ms), until found or the window closed.
     std::int64_t not_yet_requery_ms = 250;
-    /// Delay before reconnecting after the connection dropped (ms).
+    /// Delay before reconnecting after the connection dropped (ms); doubled after every attempt
+    /// that opened no session, up to 30 s, and never before a 418 ban ends.
     std::int64_t reconnect_delay_ms = 200;
     /// Subscribe to the user-data stream on every (re)connect (userDataStream.subscribe.
     /// signature): executionReports bring acks, fills and cancels, also of orders whose answer
