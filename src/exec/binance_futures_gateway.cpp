@@ -4,6 +4,7 @@
 // the shared report funnel; split, each part would need the others' state.
 #include "quoter/exec/binance_futures_gateway.hpp"
 
+#include "binance_reconnect.hpp"
 #include "net/tls_context.hpp"
 #include "net/ws_connection.hpp"
 #include "quoter/core/clock.hpp"
@@ -895,6 +896,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     void on_open(net::detail::ws_connection& /*connection*/) override {
         const std::int64_t now_ms = wall_ms();
         stream_open = true;
+        reconnects.reset();
         open.store(true, std::memory_order_release);
         counters.connects.fetch_add(1, std::memory_order_relaxed);
         next_keepalive_ms = now_ms + config.listen_key_keepalive_ms;
@@ -918,7 +920,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         open.store(false, std::memory_order_release);
         ready.store(false, std::memory_order_release);
         ++reconcile_generation; // a reconciliation in flight is void
-        reconnect_at_ms = now_ms + config.reconnect_delay_ms;
+        reconnect_at_ms = detail::next_connect_ms(reconnects, limiter, now_ms);
     }
 
     void close_stream() {
@@ -1408,6 +1410,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     request_slots<pending_request, pending_slots> pending;
     std::array<char, max_request_bytes> io_buffer{};
     bool stream_open = false;
+    /// Counts the attempts since the stream last opened (next_connect_ms).
+    net::backoff reconnects{detail::reconnect_pacing(config.reconnect_delay_ms), 1};
     bool key_requested = false;
     bool heartbeat_armed = false;
     bool positions_asked = false;

@@ -4,6 +4,7 @@
 #include "quoter/exec/binance_spot_gateway.hpp"
 #include "quoter/core/clock.hpp"
 
+#include "binance_reconnect.hpp"
 #include "net/tls_context.hpp"
 #include "net/ws_connection.hpp"
 #include "quoter/core/spsc_ring.hpp"
@@ -213,25 +214,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         connection->start();
     }
 
-    /// When to connect again after a close at now_ms: reconnect_delay_ms after a session that
-    /// opened, doubling with every attempt since that did not (up to max_reconnect_delay_ms),
-    /// so a venue refusing connections is not asked every few hundred ms; never while a 418 ban
-    /// lasts (every request then extends it, and the market-data feed shares the address).
-    [[nodiscard]] std::int64_t next_connect_ms(std::int64_t now_ms) {
-        const std::int64_t base = std::max<std::int64_t>(config.reconnect_delay_ms, 1);
-        const std::int64_t most = std::max(base, max_reconnect_delay_ms);
-        std::int64_t delay = base;
-        for (std::uint32_t i = 0; i < failed_connects && delay < most; ++i) {
-            delay *= 2;
-        }
-        ++failed_connects;
-        std::int64_t at = now_ms + std::min(delay, most);
-        if (limiter.banned()) {
-            at = std::max(at, limiter.resume_at() / core::ns_per_ms);
-        }
-        return at;
-    }
-
     void on_open(net::detail::ws_connection& /*connection*/) override {
         socket_open = true;
         counters.connects.fetch_add(1, std::memory_order_relaxed);
@@ -246,7 +228,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     /// to user data, reconcile, and query whatever was in flight when the last one dropped.
     void open_session() {
         open.store(true, std::memory_order_release);
-        failed_connects = 0;
+        reconnects.reset();
         start_reconcile(wall_ns() / core::ns_per_ms); // subscribes to the user stream first
         // Whatever was in flight when the last session dropped is queried now.
         for (pending_request& p : pending) {
@@ -278,7 +260,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         counters.disconnects.fetch_add(1, std::memory_order_relaxed);
         // The connection object outlives this callback through its own handlers.
         connection.reset();
-        reconnect_at_ms = next_connect_ms(wall_ns() / core::ns_per_ms);
+        reconnect_at_ms = detail::next_connect_ms(reconnects, limiter, wall_ns() / core::ns_per_ms);
         time_in_flight = false;
         for (pending_request& p : pending) {
             if (!p.active) {
@@ -1677,9 +1659,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     request_slots<pending_request, pending_slots> pending;
     std::array<char, max_request_bytes> io_buffer{};
     std::int64_t reconnect_at_ms = 0;
-    /// Connections closed since the last session opened (next_connect_ms).
-    std::uint32_t failed_connects = 0;
-    static constexpr std::int64_t max_reconnect_delay_ms = 30'000;
+    /// Counts the attempts since the last session opened (next_connect_ms).
+    net::backoff reconnects{detail::reconnect_pacing(config.reconnect_delay_ms), 1};
     std::int64_t last_scan_ms = 0;
     std::int64_t time_sent_ms = 0;
     std::uint32_t reconcile_steps = 0;      ///< Reconciliation requests still unanswered.

@@ -1,5 +1,7 @@
 #include "quoter/exec/binance_rate_limits.hpp"
 
+#include "exec/binance_reconnect.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -220,4 +222,25 @@ TEST_CASE("rules that cannot work are refused", "[binance_rate_limits]") {
     // With no rules everything passes (the venue has not told its limits yet).
     order_rate_limiter open;
     CHECK(open.try_send(request_class::new_order, 50, t0) == admit_result::ok);
+}
+
+TEST_CASE("reconnects wait twice as long after each failed attempt, and out a ban",
+          "[binance_rate_limits]") {
+    order_rate_limiter limiter;
+    net::backoff attempts(detail::reconnect_pacing(200), 1);
+    const std::int64_t now_ms = t0 / ms;
+    CHECK(detail::next_connect_ms(attempts, limiter, now_ms) == now_ms + 200);
+    CHECK(detail::next_connect_ms(attempts, limiter, now_ms) == now_ms + 400);
+    CHECK(detail::next_connect_ms(attempts, limiter, now_ms) == now_ms + 800);
+    for (int i = 0; i < 10; ++i) {
+        (void)detail::next_connect_ms(attempts, limiter, now_ms);
+    }
+    CHECK(detail::next_connect_ms(attempts, limiter, now_ms) ==
+          now_ms + detail::max_reconnect_delay_ms);
+    attempts.reset(); // a connection that opened
+    CHECK(detail::next_connect_ms(attempts, limiter, now_ms) == now_ms + 200);
+    // Banned for two minutes: not before the ban ends.
+    limiter.on_outcome(answer_outcome::banned, (t0 + 120 * s) / ms, t0);
+    REQUIRE(limiter.banned());
+    CHECK(detail::next_connect_ms(attempts, limiter, now_ms) >= now_ms + 120'000);
 }
