@@ -106,6 +106,13 @@ risk::risk_config generous_config() {
     return c;
 }
 
+/// generous_config() with a kill on the fifth API error in the window.
+risk::risk_config storm_of_five() {
+    risk::risk_config c = generous_config();
+    c.triggers.api_error_storm_count = 5;
+    return c;
+}
+
 struct fixture {
     explicit fixture(const risk::risk_config& c = generous_config())
         : engine(c, actions, alerts, rejections), gate(venue, engine, spec, 0, 0) {
@@ -283,8 +290,7 @@ TEST_CASE("the cancel-rate pause clears by itself once the rate is back under th
 
 TEST_CASE("venue rejects, cancel rejects and gateway errors feed the API error storm",
           "[risk_gate][api_storm]") {
-    risk::risk_config c = generous_config();
-    c.triggers.api_error_storm_count = 5;
+    const risk::risk_config c = storm_of_five();
     fixture f(c);
     core::timestamp_ns t = t0;
     // Risk refusals never leave the process: they are not API errors.
@@ -330,8 +336,7 @@ TEST_CASE("venue rejects, cancel rejects and gateway errors feed the API error s
 TEST_CASE("requests the venue failed (5xx, timeouts, unknown outcomes) and its refusals of "
           "its own feed the API error storm",
           "[risk_gate][api_storm]") {
-    risk::risk_config c = generous_config();
-    c.triggers.api_error_storm_count = 5;
+    const risk::risk_config c = storm_of_five();
     fixture f(c);
     core::timestamp_ns t = t0;
     // Placements answered 5xx: unknown outcome. The report alone is not the error (it comes
@@ -367,8 +372,7 @@ TEST_CASE("requests the venue failed (5xx, timeouts, unknown outcomes) and its r
 TEST_CASE("requests the gateway's own limiter held back are throttling: they never feed the API "
           "error storm",
           "[risk_gate][api_storm]") {
-    risk::risk_config c = generous_config();
-    c.triggers.api_error_storm_count = 5;
+    const risk::risk_config c = storm_of_five();
     fixture f(c);
     core::timestamp_ns t = t0;
     // A strategy wanting far more than the venue's limits allow: every order and every cancel

@@ -64,14 +64,20 @@ venue_trade trade(std::int64_t id, std::int64_t lots, std::int64_t time_ms, bool
     return t;
 }
 
-} // namespace
-
-TEST_CASE("fills a cancel answer tells are reported from the order's trades, with their ids and "
-          "times; the cancel follows them",
-          "[binance_report_funnel]") {
+/// A funnel and what it delivered.
+struct funnel_fixture {
     recording_output output;
     std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+    order_report_funnel funnel{output, fills};
+};
+
+} // namespace
+
+TEST_CASE_METHOD(
+    funnel_fixture,
+    "fills a cancel answer tells are reported from the order's trades, with their ids and "
+    "times; the cancel follows them",
+    "[binance_report_funnel]") {
     const order_request order = buy(5, 1'000);
     funnel.open(order);
     funnel.ack(order, 77);
@@ -110,12 +116,11 @@ TEST_CASE("fills a cancel answer tells are reported from the order's trades, wit
     CHECK(output.of_kind(exec_kind::partial_fill).size() == 3);
 }
 
-TEST_CASE("an end whose cumulative quantity is above what was reported waits for the order's "
-          "trades: fills lost with the stream are not dropped",
-          "[binance_report_funnel]") {
-    recording_output output;
-    std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+TEST_CASE_METHOD(
+    funnel_fixture,
+    "an end whose cumulative quantity is above what was reported waits for the order's "
+    "trades: fills lost with the stream are not dropped",
+    "[binance_report_funnel]") {
     const order_request order = buy(5, 1'000);
     funnel.open(order);
     funnel.ack(order, 77);
@@ -139,12 +144,11 @@ TEST_CASE("an end whose cumulative quantity is above what was reported waits for
     CHECK(fills.load() == 2);
 }
 
-TEST_CASE("a status answer's fill whose trades do not come is asked again, then reported as the "
-          "answer told it",
-          "[binance_report_funnel]") {
-    recording_output output;
-    std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+TEST_CASE_METHOD(
+    funnel_fixture,
+    "a status answer's fill whose trades do not come is asked again, then reported as the "
+    "answer told it",
+    "[binance_report_funnel]") {
     const order_request order = buy(6, 100);
     funnel.open(order);
     api_answer answer;
@@ -177,11 +181,9 @@ TEST_CASE("a status answer's fill whose trades do not come is asked again, then 
     CHECK(output.of_kind(exec_kind::fill).size() == 1);
 }
 
-TEST_CASE("an order the funnel does not remember is reported from the answer at once",
-          "[binance_report_funnel]") {
-    recording_output output;
-    std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+TEST_CASE_METHOD(funnel_fixture,
+                 "an order the funnel does not remember is reported from the answer at once",
+                 "[binance_report_funnel]") {
     const order_request order = buy(9, 1'000); // never opened: an earlier run's
     funnel.finished(order, cancelled(40, 3'000), exec_kind::cancelled);
     CHECK(output.wanted.empty());
@@ -203,12 +205,11 @@ api_answer no_such_order() {
 
 } // namespace
 
-TEST_CASE("a fill of a placement a status query found no order for is reported: the venue took "
-          "it after all",
-          "[binance_report_funnel]") {
-    recording_output output;
-    std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+TEST_CASE_METHOD(
+    funnel_fixture,
+    "a fill of a placement a status query found no order for is reported: the venue took "
+    "it after all",
+    "[binance_report_funnel]") {
     const order_request order = buy(11, 100);
     funnel.open(order);
     // Its placement's outcome is unknown; the query raced the matching engine: -2013.
@@ -238,11 +239,9 @@ TEST_CASE("a fill of a placement a status query found no order for is reported: 
     CHECK(fills.load() == 2);
 }
 
-TEST_CASE("a NEW of a placement a status query found no order for reopens it once",
-          "[binance_report_funnel]") {
-    recording_output output;
-    std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+TEST_CASE_METHOD(funnel_fixture,
+                 "a NEW of a placement a status query found no order for reopens it once",
+                 "[binance_report_funnel]") {
     const order_request order = buy(12, 100);
     funnel.open(order);
     (void)funnel.resolve_status(order, false, no_such_order());
@@ -259,11 +258,9 @@ TEST_CASE("a NEW of a placement a status query found no order for reopens it onc
     CHECK(output.of_kind(exec_kind::cancelled).size() == 1);
 }
 
-TEST_CASE("an order that ended otherwise is not reopened by a later -2013 and replay",
-          "[binance_report_funnel]") {
-    recording_output output;
-    std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+TEST_CASE_METHOD(funnel_fixture,
+                 "an order that ended otherwise is not reopened by a later -2013 and replay",
+                 "[binance_report_funnel]") {
     const order_request order = buy(13, 100);
     funnel.open(order);
     funnel.ack(order, 91);
@@ -278,12 +275,10 @@ TEST_CASE("an order that ended otherwise is not reopened by a later -2013 and re
     CHECK(output.of_kind(exec_kind::reject).empty());
 }
 
-TEST_CASE("-2013 while the placement's recvWindow is open is not yet an answer; after it, a "
-          "reject",
-          "[binance_report_funnel]") {
-    recording_output output;
-    std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+TEST_CASE_METHOD(funnel_fixture,
+                 "-2013 while the placement's recvWindow is open is not yet an answer; after it, a "
+                 "reject",
+                 "[binance_report_funnel]") {
     const order_request order = buy(14, 100);
     funnel.open(order);
     // Signed at venue time 10'000 with a 5'000 ms recvWindow: the venue may take it until
@@ -408,12 +403,11 @@ TEST_CASE("a finished order whose track a later order took: a late answer tellin
     CHECK(filled_lots(output, quote_id(1, 0)) == 400);
 }
 
-TEST_CASE("a stream trade after a gap in the stream: the unseen trades come from the order's "
-          "trade list with their own times, never as part of the later trade",
-          "[binance_report_funnel]") {
-    recording_output output;
-    std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+TEST_CASE_METHOD(
+    funnel_fixture,
+    "a stream trade after a gap in the stream: the unseen trades come from the order's "
+    "trade list with their own times, never as part of the later trade",
+    "[binance_report_funnel]") {
     const order_request order = buy(5, 1'000);
     funnel.open(order);
     funnel.ack(order, 77);
@@ -448,12 +442,11 @@ TEST_CASE("a stream trade after a gap in the stream: the unseen trades come from
     CHECK(output.wanted.size() == 1);
 }
 
-TEST_CASE("a reconciliation that lists an order of this run ended as never taken reopens it, with "
-          "its fills asked from its trades; an order that ended otherwise stays ended",
-          "[binance_report_funnel]") {
-    recording_output output;
-    std::atomic<std::uint64_t> fills{0};
-    order_report_funnel funnel(output, fills);
+TEST_CASE_METHOD(
+    funnel_fixture,
+    "a reconciliation that lists an order of this run ended as never taken reopens it, with "
+    "its fills asked from its trades; an order that ended otherwise stays ended",
+    "[binance_report_funnel]") {
     const order_request order = buy(14, 1'000);
     funnel.open(order);
     // The status query failed (a refused request): the placement is ended as never taken.

@@ -169,6 +169,17 @@ struct fault_session {
             10s);
     }
 
+    /// Places resting bids 1, 2, ... until the limiter holds one back (new orders may use 90 %
+    /// of the weight) or `most` are sent; returns how many were sent.
+    std::uint64_t place_until_held_back(std::uint64_t most) {
+        std::uint64_t sent = 0;
+        while (sink.count(exec::exec_kind::reject) == 0 && sent < most) {
+            REQUIRE(gateway.submit(resting_bid(++sent), wall_ns()) == exec::gateway_error::none);
+            poll_for(gateway, 5ms);
+        }
+        return sent;
+    }
+
     /// Places a bid far below the market and waits for its ack; false after 10 s.
     [[nodiscard]] bool place_resting_bid(std::uint64_t id) {
         return gateway.submit(resting_bid(id), wall_ns()) == exec::gateway_error::none &&
@@ -266,15 +277,10 @@ TEST_CASE("a cancel-all lost while quoting has used the weight up to the cancel 
     auto& gateway = session.gateway;
     auto& sink = session.sink;
     REQUIRE(session.wait_ready());
-    // New orders may use the weight up to 90 %: place until the limiter holds one back.
-    std::uint64_t id = 1;
-    while (sink.count(exec::exec_kind::reject) == 0 && id < 100) {
-        REQUIRE(gateway.submit(resting_bid(id++), wall_ns()) == exec::gateway_error::none);
-        poll_for(gateway, 5ms);
-    }
+    const std::uint64_t sent = session.place_until_held_back(99);
     REQUIRE(sink.count(exec::exec_kind::reject) == 1);
     REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack) == id - 2; }, 10s));
+        gateway, [&] { return sink.count(exec::exec_kind::ack) == sent - 1; }, 10s));
     REQUIRE(venue.stat("open_orders") > 0);
     venue.fault("/control/cancel_all_lose?count=1");
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
@@ -353,12 +359,8 @@ TEST_CASE("-1021 while the weight is nearly spent: the clock request waits for t
     auto& gateway = session.gateway;
     auto& sink = session.sink;
     REQUIRE(session.wait_ready());
-    // New orders may use the weight up to 90 %, as queries may: place until one is held back.
-    std::uint64_t id = 1;
-    while (sink.count(exec::exec_kind::reject) == 0 && id < 40) {
-        REQUIRE(gateway.submit(resting_bid(id++), wall_ns()) == exec::gateway_error::none);
-        poll_for(gateway, 5ms);
-    }
+    // Queries, the clock's too, may use the weight up to 90 %, as new orders may.
+    (void)session.place_until_held_back(39);
     REQUIRE(sink.count(exec::exec_kind::reject) == 1);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
