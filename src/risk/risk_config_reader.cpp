@@ -213,9 +213,10 @@ void read_risk_config(config::section s, risk_config& out) {
     trigger_limits& g = out.triggers;
     g.api_error_storm_count =
         t.integer("api_error_storm_count", g.api_error_storm_count, {.min = 0},
-                  "Kill after this many 429/418/5xx/timeout responses, venue rejects of "
-                  "checked orders or requests that could not be sent (not those the rate "
-                  "limiter held back) within api_error_window_ms; 0: off");
+                  "Kill after this many 429/418/5xx/timeout responses (of orders, cancels "
+                  "and queries alike), venue rejects of checked orders or requests that could "
+                  "not be sent (not those the rate limiter held back) within "
+                  "api_error_window_ms; 0: off");
     g.api_error_window_ms = read_ms(t, "api_error_window_ms", g.api_error_window_ms, 1,
                                     "Window of the API error storm");
     g.stale_market_data_ms = read_ms(t, "stale_market_data_ms", g.stale_market_data_ms, 0,
