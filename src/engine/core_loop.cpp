@@ -123,7 +123,7 @@ bool core_loop::check_sequence(const md::md_event& event, core::timestamp_ns now
     stats_.events_lost += sequence > expected ? sequence - expected : 0;
     // Whatever was lost (a resyncing or stale state, a book) the view of the symbol is
     // unknown: paused until the next synced, valid book.
-    sequence_hole_ = true;
+    awaiting_valid_book_ = true;
     set_feed_paused(true, now);
     return true;
 }
@@ -178,7 +178,7 @@ void core_loop::on_tradable_book(const md::md_event& event, const md::md_depth* 
 
     ++stats_.book_events;
     risk_.on_market_data(now);
-    sequence_hole_ = false;
+    awaiting_valid_book_ = false;
     set_feed_paused(false, now);
     // The reports just delivered may have moved the working orders.
     refresh_views_if_stale();
@@ -199,7 +199,7 @@ void core_loop::on_other_event(const md::md_event& event, const md::md_depth* de
         ++stats_.state_events;
         if (event.state != md::feed_state::synced) {
             set_feed_paused(true, now);
-        } else if (!sequence_hole_) {
+        } else if (!awaiting_valid_book_) {
             set_feed_paused(false, now);
         }
         break;
@@ -212,9 +212,11 @@ void core_loop::on_other_event(const md::md_event& event, const md::md_depth* de
     case md::md_event_kind::book:
         ++stats_.book_events;
         ++stats_.invalid_books;
-        if (event.state != md::feed_state::synced) {
-            set_feed_paused(true, now);
-        }
+        // Not synced, crossed or a side empty: the touch the pre-trade checks and the quotes
+        // were judged against is gone. Paused (the quotes pulled, nothing placed, not even
+        // after a fill) until a valid book.
+        awaiting_valid_book_ = true;
+        set_feed_paused(true, now);
         break;
     }
 }

@@ -316,6 +316,37 @@ TEST_CASE("resyncing pulls every quote, synced resumes quoting by itself", "[eng
     CHECK(f.loop.stats().resumes == 1);
 }
 
+TEST_CASE("a synced book that cannot be traded on (crossed) pulls the quotes until a valid one",
+          "[engine]") {
+    // The touch the pre-trade checks and the quotes were judged against is gone: nothing may
+    // be placed against it, not even after a fill.
+    fixture f;
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    REQUIRE(f.exchange.open_order_count() == 2);
+    const exec::working_order bid = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(bid.status == exec::order_status::acked);
+    md::md_event crossed = book(ask0 + 50, ask0 + 40);
+    crossed.flags = 0; // synced, not valid: crossed
+    REQUIRE(crossed.state == md::feed_state::synced);
+    t += 10 * ms;
+    f.loop.on_event(crossed, t);
+    CHECK(f.loop.feed_paused());
+    CHECK(f.loop.state() == risk::trading_state::paused);
+    const std::uint64_t received = f.exchange.stats().orders_received;
+    // A trade through our bid while the book is crossed: filled, and nothing placed after it.
+    f.loop.on_event(trade(bid.price.ticks() - 5, 1'000'000, core::side::sell), t + 1 * ms);
+    for (int i = 0; i < 10; ++i) {
+        t += 20 * ms;
+        (void)f.loop.poll(t);
+    }
+    CHECK(f.exchange.stats().orders_received == received);
+    CHECK(f.exchange.open_order_count() == 0);
+    // A valid book again: quoting resumes by itself.
+    t = f.run_books(t + 20 * ms, 10);
+    CHECK(f.loop.state() == risk::trading_state::running);
+    CHECK(f.exchange.stats().orders_received > received);
+}
+
 TEST_CASE("a kill request engages the kill switch on poll, without market data", "[engine]") {
     fixture f;
     core::timestamp_ns t = f.run_books(1'000 * ms, 10);

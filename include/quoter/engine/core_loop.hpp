@@ -386,8 +386,9 @@ private:
     double peak_equity_ = 0.0;
     core::timestamp_ns now_ = 0;
     bool feed_paused_ = false;
-    /// A hole in the event sequence was seen and no valid book has come since.
-    bool sequence_hole_ = false;
+    /// Paused until the next synced, valid book: a hole in the event sequence was seen, or a
+    /// book that cannot be traded on (crossed, a side empty), and no valid book has come since.
+    bool awaiting_valid_book_ = false;
     /// The mark moved or the quote manager's working orders may have changed since the views
     /// were last pushed; fills refresh at once, so the position and cash are never stale.
     bool views_stale_ = false;
