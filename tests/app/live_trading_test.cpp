@@ -512,7 +512,12 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
                                                  // The per-order cancels, which would get the
                                                  // orders out, wait longer than the kill's
                                                  // confirmation tries.
-                                                 "\n[quotes]\ncancel_retry_ms = 60000\n"));
+                                                 "\n[quotes]\ncancel_retry_ms = 60000\n"
+                                                 // The lost cancel-alls time out: API errors
+                                                 // that would block the resume on their own.
+                                                 // Off, so that the refusal names the kill.
+                                                 "\n[risk.triggers]\n"
+                                                 "api_error_storm_count = 0\n"));
     std::map<std::string, std::string> env = credentials;
     env["QUOTER_HTTP_TOKEN"] = http_token;
     quoter::test::child_process quoter(
@@ -583,6 +588,35 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
     }
     INFO(quoter::test::slurp(alerts_file));
     CHECK_FALSE(resumed.empty());
+    quoter.signal(SIGTERM);
+    CHECK(quoter.wait(30s) != -1);
+}
+
+TEST_CASE("live: placements the venue answers 5xx are API errors: five within the window kill",
+          "[app][venue][live]") {
+    using quoter::test::ops_http::wait_for_file_text;
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "46"});
+    quoter::test::temp_dir dir("app-live-storm");
+    const fs::path alerts_file = dir.path() / "alerts.jsonl";
+    const fs::path config =
+        write_config(dir, live_config(venue, "\n[alerts]\nfile = \"" + alerts_file.string() +
+                                                 "\"\nfile_min_severity = \"info\"\n"));
+    auto quoter = start_live_quoter(config, "app-live-storm");
+    venue_stats stats(venue);
+    REQUIRE(stats.wait_for(
+                "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+    // Every placement from now on executes, then is answered 503 -1006: the orders rest, each
+    // one's outcome unknown until its query.
+    REQUIRE(stats.control("/control/order_fail_after_execute?count=1000").find("error") ==
+            std::string::npos);
+    const bool killed =
+        wait_for_file_text(alerts_file, "\"reason\":\"api_error_storm\"", std::chrono::seconds(60));
+    INFO(quoter::test::slurp(alerts_file) << quoter.err() << stats.read());
+    CHECK(killed);
+    CHECK(stats.get("failed_after_execute") >= 5);
+    // The kill cancelled every order; nothing was sent twice.
+    CHECK(stats.wait_for(
+              "open_orders", [](long long n) { return n == 0; }, 30s) == 0);
     quoter.signal(SIGTERM);
     CHECK(quoter.wait(30s) != -1);
 }
