@@ -1490,6 +1490,8 @@ std::int64_t binance_futures_gateway::server_time_offset_ms() const noexcept {
 
 void binance_futures_gateway::set_report_sink(exec_report_sink* sink) noexcept {
     impl_->sink = sink;
+    // Failures from before (connecting, reconciling) are not told at once as a burst.
+    impl_->venue_failures_told = impl_->counters.venue_failures.load(std::memory_order_relaxed);
 }
 
 gateway_error binance_futures_gateway::submit(const order_request& request,

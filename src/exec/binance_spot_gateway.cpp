@@ -68,13 +68,16 @@ struct pending_request {
     std::uint64_t request_id = 0;
     request_kind kind = request_kind::place;
     bool active = false;
-    bool timed_out = false;       ///< Reported unknown / queried already.
-    bool retried = false;         ///< -1021 retry used.
-    bool query_on_open = false;   ///< Lost in a disconnect: query after the reconnect.
-    bool for_cancel = false;      ///< status: resolving a cancel, not a placement.
-    bool held = false;            ///< Own request held back by the rate limiter: sent later.
-    bool await_time = false;      ///< Answered -1021: sent again once `time` resynced the clock.
-    bool reconcile_step = false;  ///< status: one of the reconciliation's own-order queries.
+    bool timed_out = false;      ///< Reported unknown / queried already.
+    bool retried = false;        ///< -1021 retry used.
+    bool query_on_open = false;  ///< Lost in a disconnect: query after the reconnect.
+    bool for_cancel = false;     ///< status: resolving a cancel, not a placement.
+    bool held = false;           ///< Own request held back by the rate limiter: sent later.
+    bool await_time = false;     ///< Answered -1021: sent again once `time` resynced the clock.
+    bool reconcile_step = false; ///< status: one of the reconciliation's own-order queries.
+    /// On the wire with no answer yet: its timeout, or its loss with the connection, is a venue
+    /// failure. An answer that keeps the request to ask again later clears it.
+    bool awaiting_answer = false;
     std::uint32_t generation = 0; ///< Reconciliation requests: the reconciliation they serve.
     std::uint32_t kill_epoch = 0; ///< cancel_all, kill_check: the kill's epoch when sent.
     std::int64_t sent_ms = 0;     ///< Local wall time of sending.
@@ -266,8 +269,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             if (!p.active) {
                 continue;
             }
-            if (!p.held && !p.await_time && !p.query_on_open && !p.timed_out) {
-                // Sent and never answered (nor counted as timed out): lost with the connection.
+            if (std::exchange(p.awaiting_answer, false)) {
+                // Sent and never answered: lost with the connection.
                 counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
             }
             p.held = false;
@@ -316,10 +319,6 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         }
         counters.answers.fetch_add(1, std::memory_order_relaxed);
         const api_answer& answer = decoder.decode_ws(payload);
-        if (answer.outcome == answer_outcome::unknown ||
-            answer.outcome == answer_outcome::malformed) {
-            counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
-        }
         // Whatever the request was, its answer tells the limiter: a 429 or 418 to a query stops
         // orders too. retryAfter is venue time; the limiter runs on the local clock.
         limiter.on_usage(answer.usage, now_ms * core::ns_per_ms,
@@ -339,6 +338,12 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return; // an answer to a request already resolved (e.g. after a query)
         }
         pending_request& p = *waiting;
+        // Once per request sent: a late answer to one already counted as timed out is not.
+        if (std::exchange(p.awaiting_answer, false) &&
+            (answer.outcome == answer_outcome::unknown ||
+             answer.outcome == answer_outcome::malformed)) {
+            counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
+        }
         if (p.kind == request_kind::time) {
             resync_time(payload, now_ms);
             p.active = false;
@@ -1337,6 +1342,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         // Tagged with its id: on_written stamps when the frame reaches the socket.
         connection->send_text(std::string_view(request.text.data(), request.size),
                               request.request_id);
+        p.awaiting_answer = true;
         counters.sent.fetch_add(1, std::memory_order_relaxed);
     }
 
@@ -1359,6 +1365,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             return;
         }
         connection->send_text(text);
+        p.awaiting_answer = true;
         counters.sent.fetch_add(1, std::memory_order_relaxed);
     }
 
@@ -1489,7 +1496,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 continue;
             }
             counters.timeouts.fetch_add(1, std::memory_order_relaxed);
-            counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
+            if (std::exchange(p.awaiting_answer, false)) {
+                // Not one answered and kept to be asked again after the timeout.
+                counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
+            }
             // Nothing at all came since it was sent: the venue may have gone silent.
             silent = silent || last_rx_ms < p.sent_ms;
             switch (p.kind) {
@@ -1727,6 +1737,8 @@ std::int64_t binance_spot_gateway::server_time_offset_ms() const noexcept {
 
 void binance_spot_gateway::set_report_sink(exec_report_sink* sink) noexcept {
     impl_->sink = sink;
+    // Failures from before (connecting, reconciling) are not told at once as a burst.
+    impl_->venue_failures_told = impl_->counters.venue_failures.load(std::memory_order_relaxed);
 }
 
 gateway_error binance_spot_gateway::submit(const order_request& request,

@@ -261,6 +261,7 @@ TEST_CASE("a dropped order answer becomes unknown and resolves through order.sta
     CHECK(sink.reports[1].exchange_id != 0);
     CHECK(gateway.counters().timeouts.load() == 1);
     CHECK(gateway.counters().status_queries.load() == 1);
+    CHECK(sink.venue_failures == 1); // the timeout; the query was answered
 
     // Exactly one order on the venue: the cancel-all finds it and nothing else.
     sink.reports.clear();
