@@ -3,6 +3,7 @@
 #include "quoter/ops/engine_metrics.hpp"
 
 #include "ops/ops_test_support.hpp"
+#include "support/ci.hpp"
 
 #include <array>
 #include <cstdio>
@@ -185,12 +186,8 @@ std::string find_promtool() {
 TEST_CASE("metrics: promtool accepts the engine's exposition", "[metrics][promtool]") {
     const std::string promtool = find_promtool();
     if (promtool.empty()) {
-        if (std::getenv("CI") != nullptr) {
-            FAIL("promtool not found and CI is set: install the Debian package prometheus "
-                 "(tools/setup does)");
-        }
-        WARN("SKIPPED: promtool not found; install the Debian package prometheus (tools/setup) "
-             "to check the exposition format");
+        quoter::test::skip_unless_ci("promtool not found; install the Debian package prometheus "
+                                     "(tools/setup does) to check the exposition format");
         return;
     }
     ops::metrics_registry registry;

@@ -1,6 +1,7 @@
 // `quoter sweep` end to end, through the real binary: the report files, clear failures,
 // determinism over thread counts, resume, Ctrl-C, shards merged (also through GNU parallel).
 #include "support/child_process.hpp"
+#include "support/ci.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -269,13 +270,8 @@ TEST_CASE("shards merge into the report of a single run", "[research][sweep]") {
 TEST_CASE("a 2-shard sweep run by GNU parallel merges to the single-process result",
           "[research][sweep][parallel]") {
     if (std::system("command -v parallel > /dev/null 2>&1") != 0) {
-        const char* ci = std::getenv("CI");
-        if (ci != nullptr && std::string_view(ci) == "true") {
-            FAIL("GNU parallel is not installed (Debian package parallel; tools/setup installs "
-                 "it)");
-        }
-        WARN("skipped: GNU parallel is not installed (Debian package parallel; tools/setup "
-             "installs it)");
+        quoter::test::skip_unless_ci(
+            "GNU parallel is not installed (Debian package parallel; tools/setup installs it)");
         return;
     }
     temp_dir dir("sweep-parallel");

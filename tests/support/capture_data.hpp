@@ -4,10 +4,13 @@
 //
 // A test that needs them calls require_captures() first. When the folder or a named file is
 // missing:
-//   - in CI (the environment variable CI is set, and not "0" or "false") the test FAILS, so that a
-//     pipeline that lost its data cannot pass by skipping what it was meant to check;
-//   - elsewhere the test is skipped with a warning saying what is missing and how to provide it.
+//   - in CI the test FAILS, so that a pipeline that lost its data cannot pass by skipping what it
+//     was meant to check;
+//   - elsewhere the test is skipped with a warning saying what is missing and how to provide it
+//   (support/ci.hpp).
 #pragma once
+
+#include "support/ci.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,16 +21,6 @@
 #include <string_view>
 
 namespace quoter::test {
-
-/// True when the environment variable CI is set to anything but "", "0" or "false".
-inline bool in_ci() {
-    const char* value = std::getenv("CI");
-    if (value == nullptr) {
-        return false;
-    }
-    const std::string_view text(value);
-    return !text.empty() && text != "0" && text != "false";
-}
 
 /// The capture folder tests read: QUOTER_DATA_DIR, else ../shared/data/binance (which may not
 /// exist).
@@ -57,10 +50,7 @@ inline std::string require_captures(std::initializer_list<std::string_view> file
     }
     const std::string how = " (set QUOTER_DATA_DIR to the folder of the Binance captures, or "
                             "provide ../shared/data/binance)";
-    if (in_ci()) {
-        FAIL("test data missing in CI: " << missing << how);
-    }
-    WARN("skipped: " << missing << " not found" << how);
+    skip_unless_ci("test data: " + missing + " not found" + how);
     SUCCEED("skipped: test data absent");
     return {};
 }
