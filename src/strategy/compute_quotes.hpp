@@ -13,8 +13,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace quoter::strategy::detail {
 
@@ -24,6 +29,26 @@ inline constexpr std::int64_t max_sane_ticks = std::int64_t{1} << 60;
 
 [[nodiscard]] inline bool sane(core::price p) noexcept {
     return p.ticks() > 0 && p.ticks() < max_sane_ticks;
+}
+
+// Writes a level one side at a time, its price and size in one 16-byte store. The quote is read
+// back at once, by copies of a side's price and size together (16-byte loads), and the store
+// buffer forwards a load only from a store that covers it: four 8-byte stores, the compiler's
+// choice for fields computed in general registers, would hold each of those loads until the
+// stores reach the cache.
+inline void store_level(core::quote_level& to, const core::quote_level& level) noexcept {
+#if defined(__SSE2__)
+    static_assert(sizeof(core::price) == 8 && sizeof(core::qty) == 8 &&
+                  offsetof(core::quote_level, bid_size) == 8 &&
+                  offsetof(core::quote_level, ask_size) == 24);
+    // __m128i may alias any type.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(&to.bid_price),
+                     _mm_set_epi64x(level.bid_size.lots(), level.bid_price.ticks()));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(&to.ask_price),
+                     _mm_set_epi64x(level.ask_size.lots(), level.ask_price.ticks()));
+#else
+    to = level;
+#endif
 }
 
 template <bool common_shape>
@@ -139,7 +164,7 @@ inline void quote_levels(const quote_input& in, const quote_plan& plan, quote_se
                 level.bid_size = size;
             }
         }
-        out.levels[0] = level;
+        store_level(out.levels[0], level);
         finish(1);
         return;
     }
@@ -201,7 +226,7 @@ inline void quote_levels(const quote_input& in, const quote_plan& plan, quote_se
                 }
             }
         }
-        out.levels[i] = level;
+        store_level(out.levels[i], level);
     }
     finish(count);
 }
