@@ -1,5 +1,7 @@
 #include "quoter/engine/run_recorder.hpp"
 
+#include "quoter/core/memory.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -227,6 +229,12 @@ void run_recorder::append_order(core::timestamp_ns time, const tracked_order& or
                                         .price = spec_.to_double(order.price),
                                         .quantity = spec_.to_double(order.qty),
                                         .filled_quantity = spec_.to_double(cum)});
+}
+
+void run_recorder::reserve_samples(std::size_t count) {
+    pnl_.reserve(count);
+    // A long run fills megabytes of samples, one page fault per 4 KB on first touch otherwise.
+    (void)core::advise_huge_pages(pnl_.data(), pnl_.capacity() * sizeof(sim::pnl_sample));
 }
 
 void run_recorder::sample(core::timestamp_ns time, core::price working_bid,

@@ -154,7 +154,8 @@ public:
     [[nodiscard]] std::vector<sim::order_record> take_orders() noexcept {
         return std::move(orders_);
     }
-    void reserve_samples(std::size_t count) { pnl_.reserve(count); }
+    /// Makes room for count pnl samples up front, so that the run never copies them to grow.
+    void reserve_samples(std::size_t count);
 
 private:
     /// What the recorder knows of one order, per quote-manager slot (client id & 0xff).
