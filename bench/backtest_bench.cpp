@@ -189,8 +189,11 @@ struct loop_result {
     std::uint64_t manager_updates = 0;
 };
 
-loop_result time_engine(const engine::backtest_config& config, const core::symbol_spec& spec,
+loop_result time_engine(engine::backtest_config config, const core::symbol_spec& spec,
                         std::uint64_t steps) {
+    // As long as the steps timed, as `quoter backtest` sets it: the run reserves its samples
+    // for that long up front instead of growing them as it goes.
+    config.duration_ns = static_cast<core::duration_ns>(steps) * config.step_ns;
     auto run = std::make_unique<engine::synthetic_run>(
         config, spec, 7, engine::record_options{.pnl = true, .fills = true, .orders = false});
     const core::timestamp_ns start = cpu_clock.now();
