@@ -11,7 +11,7 @@ namespace quoter::core {
 
 bool advise_huge_pages(void* data, std::size_t bytes) noexcept {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (data == nullptr || bytes < 2 * huge_page_bytes) {
+    if (data == nullptr || bytes < huge_page_bytes) {
         return false;
     }
     // madvise() takes whole base pages: the range shrinks to the pages it covers entirely.

@@ -8,6 +8,21 @@
 
 namespace quoter::engine {
 
+namespace {
+
+// Appends to a record that grows over a run. When full it doubles, as push_back would, and asks
+// for huge pages on the new buffer: a long run's records then take a page fault per 2 MB on
+// first touch instead of one per 4 KB, which costs a synthetic step a few percent.
+template <class Record> void append_record(std::vector<Record>& records, const Record& record) {
+    if (records.size() == records.capacity()) [[unlikely]] {
+        records.reserve(std::max<std::size_t>(64, 2 * records.capacity()));
+        (void)core::advise_huge_pages(records.data(), records.capacity() * sizeof(Record));
+    }
+    records.push_back(record);
+}
+
+} // namespace
+
 void alert_tally::raise(const risk::alert& a) noexcept {
     const auto kind = static_cast<std::size_t>(a.kind);
     if (kind < kind_count) {
@@ -204,36 +219,37 @@ void run_recorder::record_fill(const exec::exec_report& report,
     if (before.mid.half_ticks > 0) {
         markouts_.on_fill(at, report.side, spec_.to_double(report.fill_qty), fill_mid);
     }
-    fills_.push_back(sim::fill_record{
-        .time_ns = at,
-        .order_id = report.client_id.value,
-        .side = report.side,
-        .level = report.level,
-        .role = report.liquidity == exec::liquidity_role::taker ? sim::liquidity::taker
-                                                                : sim::liquidity::maker,
-        .price = spec_.to_double(report.price),
-        .quantity = spec_.to_double(report.fill_qty),
-        .fee = account_ != nullptr ? account_->fees() - before.fees : 0.0,
-        .mid = fill_mid,
-        .realized_pnl = account_ != nullptr ? account_->realized_pnl() - before.realized : 0.0,
-        .inventory_after = account_ != nullptr ? account_->position_base() : 0.0});
+    append_record(
+        fills_,
+        sim::fill_record{
+            .time_ns = at,
+            .order_id = report.client_id.value,
+            .side = report.side,
+            .level = report.level,
+            .role = report.liquidity == exec::liquidity_role::taker ? sim::liquidity::taker
+                                                                    : sim::liquidity::maker,
+            .price = spec_.to_double(report.price),
+            .quantity = spec_.to_double(report.fill_qty),
+            .fee = account_ != nullptr ? account_->fees() - before.fees : 0.0,
+            .mid = fill_mid,
+            .realized_pnl = account_ != nullptr ? account_->realized_pnl() - before.realized : 0.0,
+            .inventory_after = account_ != nullptr ? account_->position_base() : 0.0});
 }
 
 void run_recorder::append_order(core::timestamp_ns time, const tracked_order& order,
                                 sim::order_event event, core::qty cum) noexcept {
-    orders_.push_back(sim::order_record{.time_ns = time,
-                                        .order_id = order.id.value,
-                                        .event = event,
-                                        .side = order.side,
-                                        .level = order.level,
-                                        .price = spec_.to_double(order.price),
-                                        .quantity = spec_.to_double(order.qty),
-                                        .filled_quantity = spec_.to_double(cum)});
+    append_record(orders_, sim::order_record{.time_ns = time,
+                                             .order_id = order.id.value,
+                                             .event = event,
+                                             .side = order.side,
+                                             .level = order.level,
+                                             .price = spec_.to_double(order.price),
+                                             .quantity = spec_.to_double(order.qty),
+                                             .filled_quantity = spec_.to_double(cum)});
 }
 
 void run_recorder::reserve_samples(std::size_t count) {
     pnl_.reserve(count);
-    // A long run fills megabytes of samples, one page fault per 4 KB on first touch otherwise.
     (void)core::advise_huge_pages(pnl_.data(), pnl_.capacity() * sizeof(sim::pnl_sample));
 }
 
@@ -243,17 +259,19 @@ void run_recorder::sample(core::timestamp_ns time, core::price working_bid,
         return;
     }
     const portfolio::account& a = *account_;
-    pnl_.push_back(sim::pnl_sample{
-        .time_ns = time,
-        .mid = a.mark_value(),
-        .bid_quote = working_bid.ticks() > 0 ? spec_.to_double(working_bid) : sim::no_quote,
-        .ask_quote = working_ask.ticks() > 0 ? spec_.to_double(working_ask) : sim::no_quote,
-        .inventory = a.position_base(),
-        .cash = a.cash(),
-        .equity = a.equity(),
-        .realized_pnl = a.realized_pnl(),
-        .unrealized_pnl = a.unrealized_pnl(),
-        .fees = a.fees()});
+    append_record(
+        pnl_,
+        sim::pnl_sample{
+            .time_ns = time,
+            .mid = a.mark_value(),
+            .bid_quote = working_bid.ticks() > 0 ? spec_.to_double(working_bid) : sim::no_quote,
+            .ask_quote = working_ask.ticks() > 0 ? spec_.to_double(working_ask) : sim::no_quote,
+            .inventory = a.position_base(),
+            .cash = a.cash(),
+            .equity = a.equity(),
+            .realized_pnl = a.realized_pnl(),
+            .unrealized_pnl = a.unrealized_pnl(),
+            .fees = a.fees()});
 }
 
 } // namespace quoter::engine

@@ -56,8 +56,8 @@ int huge_page_eligible(const void* address) {
 
 TEST_CASE("advise_huge_pages leaves no buffer and small buffers alone", "[core][memory]") {
     CHECK_FALSE(advise_huge_pages(nullptr, 64 * huge_page_bytes));
-    auto small = std::make_unique<std::byte[]>(huge_page_bytes);
-    CHECK_FALSE(advise_huge_pages(small.get(), huge_page_bytes));
+    auto small = std::make_unique<std::byte[]>(huge_page_bytes / 2);
+    CHECK_FALSE(advise_huge_pages(small.get(), huge_page_bytes / 2));
     CHECK_FALSE(advise_huge_pages(small.get(), 0));
 }
 
