@@ -631,7 +631,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             // gone or it is not).
             p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 1);
             if (p.kind == request_kind::listen_key) {
-                p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 100);
+                // No key, no stream: an attempt to connect that failed, paced as the stream's.
+                p.retry_at_ms = detail::next_connect_ms(reconnects, limiter, now_ms);
             }
             return;
         case request_kind::cancel_all:
@@ -860,7 +861,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                               std::int64_t now_ms) {
         const std::string_view key = json_string(body, "listenKey");
         if (answer.outcome != answer_outcome::ok || key.empty()) {
-            p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 100);
+            p.retry_at_ms = detail::next_connect_ms(reconnects, limiter, now_ms);
             return;
         }
         p.active = false;

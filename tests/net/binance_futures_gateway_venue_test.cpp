@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -630,6 +631,28 @@ TEST_CASE("futures gateway: a keep-alive answered -1125 alone (no listenKeyExpir
         },
         5s));
     gateway.stop();
+}
+
+TEST_CASE("futures gateway: with the venue gone, a listenKey is asked for less and less often",
+          "[binance_futures_gateway][tsan]") {
+    std::optional<net::testing::venue_process> venue(std::in_place, venue_arguments());
+    const std::array symbols{btcusdt()};
+    started_futures_gateway started(gateway_config(*venue), symbols);
+    exec::binance_futures_gateway& gateway = started.gateway;
+
+    venue.reset(); // stopped: every connection is refused from here on
+    REQUIRE(poll_until(
+        gateway, [&] { return !gateway.connected(); }, 5s));
+    // No key, no stream: each refused listenKey request is an attempt to connect that failed,
+    // waited for twice as long as the last (200 ms, 400 ms, ...): about four requests in 3 s,
+    // where a fixed delay would make fifteen.
+    const std::uint64_t sent_before = gateway.counters().sent.load();
+    (void)poll_until(
+        gateway, [] { return false; }, 3'000ms);
+    const std::uint64_t sent = gateway.counters().sent.load() - sent_before;
+    CHECK(sent >= 2);
+    CHECK(sent <= 7);
+    CHECK(gateway.futures_counters().listen_keys.load() == 1);
 }
 
 TEST_CASE("futures gateway: the venue cancels a silent gateway's orders when the countdown runs "
