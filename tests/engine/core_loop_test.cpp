@@ -32,6 +32,7 @@ namespace {
 using testing::book;
 using testing::btcusdt;
 using testing::depth_of;
+using testing::replacing_venue;
 using testing::state;
 using testing::trade;
 using testing::with_level;
@@ -287,6 +288,42 @@ TEST_CASE("an order whose placement's outcome is unknown stays on the ack clock"
     }
     CHECK(killed_at == sent + 210 * ms);
     CHECK(f.loop.risk().switch_state().kill_reason() == risk::halt_reason::ack_delay);
+}
+
+TEST_CASE("a replacement sent in one request stays on the ack clock until acknowledged",
+          "[engine][risk]") {
+    // The order it replaces was acknowledged long ago; the new one has no acknowledgement yet,
+    // and max_ack_delay_ms runs for it as for any placement in flight.
+    core_loop_config cfg;
+    cfg.risk.triggers.max_ack_delay_ms = 200;
+    cfg.risk.triggers.stale_market_data_ms = 0;
+    const md::instrument instrument = btcusdt();
+    replacing_venue venue;
+    core_loop loop(cfg, instrument, venue, nullptr);
+    const core::timestamp_ns start = 1'000 * ms;
+    loop.on_event(book(bid0, ask0), start);
+    REQUIRE(venue.submitted.size() == 2);
+    for (const exec::order_request& placed : venue.submitted) {
+        venue.answer(placed.id, placed.side, exec::exec_kind::ack);
+    }
+    (void)loop.poll(start + 10 * ms);
+    REQUIRE(loop.quotes().order(core::side::buy, 0).status == exec::order_status::acked);
+    REQUIRE(loop.quotes().order(core::side::sell, 0).status == exec::order_status::acked);
+
+    // The market moves 1% up: both quotes are replaced, each in one request, never answered.
+    const core::timestamp_ns sent = start + 500 * ms;
+    loop.on_event(book(bid0 + 60'000, ask0 + 60'000), sent);
+    REQUIRE(venue.replaced.size() == 2);
+    core::timestamp_ns killed_at = 0;
+    for (core::timestamp_ns t = sent + 10 * ms; t <= sent + 400 * ms && killed_at == 0;
+         t += 10 * ms) {
+        (void)loop.poll(t);
+        if (loop.state() == risk::trading_state::killed) {
+            killed_at = t;
+        }
+    }
+    CHECK(killed_at == sent + 210 * ms);
+    CHECK(loop.risk().switch_state().kill_reason() == risk::halt_reason::ack_delay);
 }
 
 TEST_CASE("resyncing pulls every quote, synced resumes quoting by itself", "[engine]") {

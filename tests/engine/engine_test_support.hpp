@@ -1,7 +1,9 @@
-// Shared fixtures of the engine tests: a BTCUSDT-like instrument and md_event builders.
+// Shared fixtures of the engine tests: a BTCUSDT-like instrument, md_event builders and a venue
+// gateway that replaces in one request.
 #pragma once
 
 #include "quoter/engine/core_loop.hpp"
+#include "quoter/exec/order_gateway.hpp"
 #include "quoter/md/instrument.hpp"
 #include "quoter/md/md_event.hpp"
 
@@ -10,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace quoter::engine::testing {
 
@@ -92,5 +95,55 @@ inline md::md_event state(md::feed_state s) {
     e.symbol = 0;
     return e;
 }
+
+/// A venue gateway that replaces in one request. Records requests; reports only what the test
+/// queues, on the next poll.
+struct replacing_venue final : exec::order_gateway {
+    void set_report_sink(exec::exec_report_sink* s) noexcept override { sink = s; }
+    exec::gateway_error submit(const exec::order_request& request,
+                               core::timestamp_ns /*now*/) noexcept override {
+        submitted.push_back(request);
+        return exec::gateway_error::none;
+    }
+    exec::gateway_error cancel(std::uint32_t /*symbol*/, exec::client_order_id id,
+                               core::timestamp_ns /*now*/) noexcept override {
+        cancelled.push_back(id);
+        return exec::gateway_error::none;
+    }
+    exec::gateway_error cancel_all(std::uint32_t /*symbol*/,
+                                   core::timestamp_ns /*now*/) noexcept override {
+        return exec::gateway_error::none;
+    }
+    bool replaces_in_one_request() const noexcept override { return true; }
+    exec::gateway_error replace(std::uint32_t /*symbol*/, exec::client_order_id old_id,
+                                const exec::order_request& request,
+                                core::timestamp_ns /*now*/) noexcept override {
+        replaced.push_back(old_id);
+        submitted.push_back(request);
+        return exec::gateway_error::none;
+    }
+    std::size_t poll(core::timestamp_ns now) noexcept override {
+        std::vector<exec::exec_report> due;
+        due.swap(queued);
+        for (exec::exec_report& report : due) {
+            report.local_ts = now;
+            sink->on_exec_report(report);
+        }
+        return due.size();
+    }
+    void answer(exec::client_order_id id, core::side side, exec::exec_kind kind) {
+        exec::exec_report report;
+        report.client_id = id;
+        report.kind = kind;
+        report.side = side;
+        queued.push_back(report);
+    }
+
+    exec::exec_report_sink* sink = nullptr;
+    std::vector<exec::order_request> submitted;
+    std::vector<exec::client_order_id> cancelled;
+    std::vector<exec::client_order_id> replaced;
+    std::vector<exec::exec_report> queued;
+};
 
 } // namespace quoter::engine::testing

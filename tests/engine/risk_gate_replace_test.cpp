@@ -3,6 +3,7 @@
 // old order's terminal report; a refused replacement cancels the old order alone.
 #include "quoter/engine/risk_gate.hpp"
 
+#include "engine_test_support.hpp"
 #include "risk/risk_test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,57 +15,9 @@ namespace {
 
 using core::ns_per_s;
 using namespace risk::testing;
+using testing::replacing_venue;
 
 constexpr core::timestamp_ns t0 = 1'000 * ns_per_s;
-
-/// Records requests; reports only what the test queues.
-struct replacing_venue final : exec::order_gateway {
-    void set_report_sink(exec::exec_report_sink* s) noexcept override { sink = s; }
-    exec::gateway_error submit(const exec::order_request& request,
-                               core::timestamp_ns /*now*/) noexcept override {
-        submitted.push_back(request);
-        return exec::gateway_error::none;
-    }
-    exec::gateway_error cancel(std::uint32_t /*symbol*/, exec::client_order_id id,
-                               core::timestamp_ns /*now*/) noexcept override {
-        cancelled.push_back(id);
-        return exec::gateway_error::none;
-    }
-    exec::gateway_error cancel_all(std::uint32_t /*symbol*/,
-                                   core::timestamp_ns /*now*/) noexcept override {
-        return exec::gateway_error::none;
-    }
-    bool replaces_in_one_request() const noexcept override { return true; }
-    exec::gateway_error replace(std::uint32_t /*symbol*/, exec::client_order_id old_id,
-                                const exec::order_request& request,
-                                core::timestamp_ns /*now*/) noexcept override {
-        replaced.push_back(old_id);
-        submitted.push_back(request);
-        return exec::gateway_error::none;
-    }
-    std::size_t poll(core::timestamp_ns now) noexcept override {
-        std::vector<exec::exec_report> due;
-        due.swap(queued);
-        for (exec::exec_report& report : due) {
-            report.local_ts = now;
-            sink->on_exec_report(report);
-        }
-        return due.size();
-    }
-    void answer(exec::client_order_id id, core::side side, exec::exec_kind kind) {
-        exec::exec_report report;
-        report.client_id = id;
-        report.kind = kind;
-        report.side = side;
-        queued.push_back(report);
-    }
-
-    exec::exec_report_sink* sink = nullptr;
-    std::vector<exec::order_request> submitted;
-    std::vector<exec::client_order_id> cancelled;
-    std::vector<exec::client_order_id> replaced;
-    std::vector<exec::exec_report> queued;
-};
 
 struct report_log final : exec::exec_report_sink {
     void on_exec_report(const exec::exec_report& report) noexcept override {
