@@ -258,7 +258,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
     portfolio_exposure exposure;
     for (std::size_t i = 0; i < count; ++i) {
         core_loop_config config = configs[i];
-        config.quotes.symbol = static_cast<std::uint32_t>(i);
+        set_exchange_lane(config, i);
         lanes.push_back(std::make_unique<replay_lane>(config, registry.at(config.symbol), exchange,
                                                       options, journal.get()));
     }

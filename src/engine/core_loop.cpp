@@ -39,6 +39,11 @@ namespace {
 
 } // namespace
 
+void set_exchange_lane(core_loop_config& config, std::size_t lane) noexcept {
+    config.quotes.symbol = static_cast<std::uint32_t>(lane);
+    config.quotes.id_tag = static_cast<std::uint8_t>(1 + lane);
+}
+
 core_loop::core_loop(const core_loop_config& config, const md::instrument& instrument,
                      exec::order_gateway& gateway, exec::sim_exchange* sim, ops::journal* journal,
                      ops::control_channel* control)
@@ -48,7 +53,8 @@ core_loop::core_loop(const core_loop_config& config, const md::instrument& instr
       gate_(gateway, risk_, instrument_.trading_spec, config.symbol, config.quotes.symbol),
       quotes_(config.quotes, gate_),
       flattener_({.slippage_ticks = config.risk.triggers.flatten_slippage_ticks,
-                  .max_attempts = config.risk.triggers.flatten_max_attempts},
+                  .max_attempts = config.risk.triggers.flatten_max_attempts,
+                  .id_tag = exec::flatten_id_tag(config.quotes.id_tag)},
                  instrument_.trading_spec, config.quotes.symbol),
       warmer_(config.warm_order_path_us, config.risk.limits) {
     const int extra = instrument.book_spec.qty_decimals() - instrument.trading_spec.qty_decimals();

@@ -204,7 +204,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     portfolio_exposure exposure;
     for (std::size_t i = 0; i < configs.size(); ++i) {
         core_loop_config loop_config = configs[i];
-        loop_config.quotes.symbol = static_cast<std::uint32_t>(i); // the exchange's index
+        set_exchange_lane(loop_config, i);
         lanes.push_back(std::make_unique<paper_lane>(loop_config, registry.at(ids[i]), exchange,
                                                      records, journal, i == 0 ? control : nullptr));
         lanes.back()->recorder.alerts().set_next(&services.alerts());

@@ -119,7 +119,7 @@ struct synthetic_run::lane {
                                         std::uint64_t seed, double cash) {
         core_loop_config out = loop_config_for(config, seed, &symbol);
         out.symbol = static_cast<md::symbol_id>(index);
-        out.quotes.symbol = static_cast<std::uint32_t>(index);
+        set_exchange_lane(out, index);
         out.account.initial_cash = cash;
         return out;
     }

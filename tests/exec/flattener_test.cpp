@@ -258,3 +258,14 @@ TEST_CASE("against the simulated exchange a flatten order takes the book and clo
     REQUIRE_FALSE(f.next_order(qty{0}, price{6'000'000}, price{6'000'001}, std::nullopt));
     CHECK(f.state() == flatten_state::done);
 }
+
+TEST_CASE("the flatten id tags of symbols on one exchange are their own", "[flattener]") {
+    // Quote tags run 1..64 over the symbols sharing an exchange; each symbol's flatten tag is
+    // distinct from every quote tag and from the other symbols' flatten tags.
+    CHECK(flatten_id_tag(1) == flatten_config{}.id_tag);
+    for (unsigned quote = 1; quote <= 64; ++quote) {
+        const auto flatten = flatten_id_tag(static_cast<std::uint8_t>(quote));
+        CHECK(flatten > 64);
+        CHECK(flatten == flatten_id_tag(1) + (quote - 1));
+    }
+}

@@ -125,6 +125,12 @@ struct core_loop_config {
     std::int64_t warm_order_path_us = 0;
 };
 
+/// Makes config the loop of lane `lane` (0-based) of several symbols' loops that share one
+/// simulated exchange: the lane is its symbol index there, and its orders carry a client id tag
+/// of their own (1 + lane for quotes, and its flatten orders one of their own too), so that no
+/// two loops ever send the exchange the same id. Lane 0 keeps the single-symbol ids.
+void set_exchange_lane(core_loop_config& config, std::size_t lane) noexcept;
+
 /// Counters of one loop, for summaries and tests.
 struct core_loop_stats {
     std::uint64_t events = 0; ///< md_events of the traded symbol.

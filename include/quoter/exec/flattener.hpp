@@ -40,9 +40,16 @@ struct flatten_config {
     /// request limit), the next waits this long: such a refusal is mostly a rate window that
     /// needs time, and retrying at once would spend the budget in microseconds.
     std::int64_t refusal_retry_ms = 500;
-    /// Bits 63..56 of every flatten order's client id.
+    /// Bits 63..56 of every flatten order's client id (flatten_id_tag of the symbol's quotes).
     std::uint8_t id_tag = 0x46;
 };
+
+/// The flatten id tag of the symbol whose quote manager tags its orders quote_tag: 0x46 for the
+/// first tag (1), one more for each tag after it. Quote tags of the symbols sharing an exchange
+/// run from 1 to 64, below every flatten tag, so no two of their orders share an id.
+[[nodiscard]] constexpr std::uint8_t flatten_id_tag(std::uint8_t quote_tag) noexcept {
+    return static_cast<std::uint8_t>(flatten_config{}.id_tag + (quote_tag - 1));
+}
 
 enum class flatten_state : std::uint8_t {
     idle,    ///< Not asked to flatten (or stopped by a resume).
