@@ -245,6 +245,7 @@ int run_sim_command(const sim_run_command& command) {
     auto opened = engine::session_services::open(
         {.ops = config.ops,
          .mode_name = "sim",
+         .state_session = {},
          .journal_path = {}, // the run keeps its own journal of every symbol
          .journal_flush_interval_ms = 0,
          .log =

@@ -20,6 +20,25 @@ namespace quoter::engine {
 
 namespace {
 
+/// The host of a URL ("testnet.binance.vision" of "wss://testnet.binance.vision:443/ws-api/v3"),
+/// without its port: what tells one venue from another.
+std::string_view url_host(std::string_view url) noexcept {
+    if (const auto scheme = url.find("://"); scheme != std::string_view::npos) {
+        url.remove_prefix(scheme + 3);
+    }
+    url = url.substr(0, url.find('/'));
+    return url.substr(0, url.rfind(':') == std::string_view::npos ? url.size() : url.rfind(':'));
+}
+
+/// The state files' session of a live session: its market and its venue's host, so that a
+/// testnet file is never restored into a mainnet session, nor a spot one into futures.
+std::string live_state_session(const live_session_config& config) {
+    if (config.futures_gateway) {
+        return "live:futures:" + std::string(url_host(config.futures_gateway->rest_url));
+    }
+    return "live:spot:" + std::string(url_host(config.gateway.url));
+}
+
 [[nodiscard]] core::timestamp_ns wall_ns() noexcept {
     return core::wall_clock{}.now();
 }
@@ -236,8 +255,10 @@ live_summary run_live_session(const live_session_config& config, const std::atom
 
     // Journal, instance lock and state file, alert targets: before the gateway connects, so a
     // second engine on the same account and symbol never touches the venue.
-    auto opened = session_services::open(services_config_of(config), instrument.trading_spec,
-                                         config.engine.symbol);
+    session_services_config services_config = services_config_of(config);
+    services_config.state_session = live_state_session(config);
+    auto opened =
+        session_services::open(services_config, instrument.trading_spec, config.engine.symbol);
     if (!opened.has_value()) {
         summary.error = opened.error();
         return summary;

@@ -187,11 +187,13 @@ public:
     /// lanes: read-only here (their boards and names), and they outlive the saver. journal:
     /// optional, for its last sequence number (read through an atomic).
     state_saver(std::span<const std::unique_ptr<persisted_lane>> lanes, std::string account,
-                std::chrono::milliseconds interval, const ops::journal* journal)
+                std::string session, std::chrono::milliseconds interval,
+                const ops::journal* journal)
         : interval_(interval), journal_(journal), errors_(lanes.size()) {
         for (const auto& lane : lanes) {
             ops::engine_state base;
             base.account = account;
+            base.session = session;
             base.symbol = lane->symbol_name;
             files_.push_back({.path = lane->state_path,
                               .base = std::move(base),
@@ -570,6 +572,10 @@ struct session_services::parts {
 
     [[nodiscard]] const persisted_lane& lead() const noexcept { return *lanes.front(); }
     [[nodiscard]] bool state_on() const noexcept { return !config.ops.state.directory.empty(); }
+    /// The kind of session the state files belong to.
+    [[nodiscard]] const std::string& state_session() const noexcept {
+        return config.state_session.empty() ? config.mode_name : config.state_session;
+    }
 
     /// Every lane's state onto its board for the saver; lead: the lead's loop. The feed keeps
     /// the lead's book update id only, so the other lanes save 0 ("none"). Core thread.
@@ -680,6 +686,16 @@ session_services::open(const session_services_config& config,
             return core::unexpected("state: " + lane.state_path + " belongs to account " +
                                     lane.restored.account + " symbol " + lane.restored.symbol +
                                     "; move it aside");
+        }
+        // A file of an earlier quoter names no session: taken as this one's, and saved so.
+        if (lane.restored_found && !lane.restored.session.empty() &&
+            lane.restored.session != p->state_session()) {
+            return core::unexpected(
+                "state: " + lane.state_path + " was written by a " + lane.restored.session +
+                " session, and this is a " + p->state_session() +
+                " session: its position, trading day, equity peak and rate windows are not this "
+                "account's. Give this session a state.account or state.directory of its own, or "
+                "move the file aside");
         }
     }
 
@@ -843,7 +859,7 @@ std::string session_services::start(std::span<core_loop* const> loops,
     p.persist(lead, feed);
     if (p.state_on()) {
         p.saver =
-            std::make_unique<state_saver>(p.lanes, p.config.ops.state.account,
+            std::make_unique<state_saver>(p.lanes, p.config.ops.state.account, p.state_session(),
                                           p.config.ops.state.save_interval_ms, p.journal.get());
     }
     if (p.config.ops.http.enabled) {

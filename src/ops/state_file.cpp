@@ -121,6 +121,9 @@ std::string serialize_state(const engine_state& s) {
     out += '\n';
     line("account", s.account);
     line("symbol", s.symbol);
+    if (!s.session.empty()) {
+        line("session", percent_encode(s.session));
+    }
     line("saved_ns", s.saved_ns);
     line("cash", s.cash);
     line("trading_day", s.trading_day);
@@ -303,6 +306,14 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
         if (const std::string problem = integer("peak_equity", s.peak_equity); !problem.empty()) {
             return core::unexpected(problem);
         }
+        ++optional_fields;
+    }
+    if (fields.contains("session")) {
+        auto session = percent_decode(fields.at("session"));
+        if (!session || session->empty()) {
+            return core::unexpected(std::string("bad session encoding"));
+        }
+        s.session = std::move(*session);
         ++optional_fields;
     }
     if (fields.contains("flatten_attempts")) {

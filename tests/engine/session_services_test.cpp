@@ -111,7 +111,7 @@ struct two_loops {
         for (std::uint32_t i = 0; i < 2; ++i) {
             core_loop_config config;
             config.symbol = i;
-            config.quotes.symbol = i;
+            set_exchange_lane(config, i);
             loops[i] = std::make_unique<core_loop>(config, instruments[i], exchange, &exchange,
                                                    nullptr, nullptr);
         }
@@ -366,6 +366,50 @@ TEST_CASE("session_services with one symbol keeps the one lock and state file an
     const auto saved = ops::load_state(dir.file("BTCUSDT", ".state"));
     REQUIRE(saved.has_value());
     CHECK(saved->state.last_client_order_seq == 700);
+}
+
+TEST_CASE("session_services refuses a state file another kind of session wrote",
+          "[engine][state]") {
+    // A paper account's day, peak and rate windows are not a live account's, nor a testnet's
+    // a mainnet's: the file says which session wrote it, and another kind of session stops at
+    // open rather than trade on them.
+    const state_directory dir;
+    one_loop paper(core_loop_config{});
+    {
+        auto opened = session_services::open(services_config(dir), paper.specs[0], 0);
+        REQUIRE(opened.has_value());
+        REQUIRE((*opened)->start(paper.loop, nullptr, feed_view{}, venue_view{}).empty());
+        (*opened)->stop(paper.loop, feed_view{}, venue_view{});
+    }
+    const auto written = ops::load_state(dir.file("BTCUSDT", ".state"));
+    REQUIRE(written.has_value());
+    CHECK(written->state.session == "paper_exchange");
+
+    session_services_config live = services_config(dir);
+    live.mode_name = "live";
+    live.state_session = "live:spot:testnet.binance.vision";
+    const auto refused = session_services::open(live, paper.specs[0], 0);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().find("was written by a paper_exchange session, and this is a "
+                               "live:spot:testnet.binance.vision session") != std::string::npos);
+    session_services_config sim = services_config(dir);
+    sim.mode_name = "sim";
+    CHECK_FALSE(session_services::open(sim, paper.specs[0], 0).has_value());
+    // The same kind of session takes it.
+    CHECK(session_services::open(services_config(dir), paper.specs[0], 0).has_value());
+
+    // A file of an earlier quoter names no session: taken, and saved with this one's.
+    REQUIRE(
+        ops::save_state(dir.file("BTCUSDT", ".state"), saved_state("BTCUSDT", 0, 5, 0)).empty());
+    {
+        auto opened = session_services::open(live, paper.specs[0], 0);
+        REQUIRE(opened.has_value());
+        REQUIRE((*opened)->start(paper.loop, nullptr, feed_view{}, venue_view{}).empty());
+        (*opened)->stop(paper.loop, feed_view{}, venue_view{});
+    }
+    const auto resaved = ops::load_state(dir.file("BTCUSDT", ".state"));
+    REQUIRE(resaved.has_value());
+    CHECK(resaved->state.session == "live:spot:testnet.binance.vision");
 }
 
 TEST_CASE("session_services saves a new equity peak as a change, not only with the periodic "

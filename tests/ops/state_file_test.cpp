@@ -19,6 +19,7 @@ ops::engine_state sample_state() {
     ops::engine_state s;
     s.account = "paper-1";
     s.symbol = "BTCUSDT";
+    s.session = "live:spot:testnet.binance.vision";
     s.saved_ns = 1'796'000'000'123'456'789;
     s.positions = {{"BTCUSDT", -1234, -98'765'432}, {"ETHUSDT", 7, 21'000}};
     s.open_orders = {{"q-17-b0", "BTCUSDT", true, 6'543'210, 100, 25},
@@ -167,13 +168,13 @@ TEST_CASE("state file: a file without rate windows (an earlier quoter's) still l
     CHECK(*parsed == s);
 }
 
-TEST_CASE("state file: a file without the equity peak or the flatten attempts (an earlier "
-          "quoter's) still loads",
+TEST_CASE("state file: a file without the equity peak, the flatten attempts or the session (an "
+          "earlier quoter's) still loads",
           "[state]") {
     const ops::engine_state s = sample_state();
     std::string text = ops::serialize_state(s);
     // Drop the lines and the trailer, and checksum the rest as an earlier quoter did.
-    for (const char* key : {"peak_equity ", "flatten_attempts "}) {
+    for (const char* key : {"peak_equity ", "flatten_attempts ", "session "}) {
         const auto at = text.find(key);
         REQUIRE(at != std::string::npos);
         text.erase(at, text.find('\n', at) + 1 - at);
@@ -185,6 +186,7 @@ TEST_CASE("state file: a file without the equity peak or the flatten attempts (a
     REQUIRE(parsed.has_value());
     CHECK(parsed->peak_equity == 0);
     CHECK(parsed->flatten_attempts == 0);
+    CHECK(parsed->session.empty());
 }
 
 TEST_CASE("state file: a malformed rate line is refused with its line number", "[state]") {

@@ -134,6 +134,7 @@ template <class Session>
 [[nodiscard]] session_services_config services_config_of(const Session& config) {
     return {.ops = config.ops,
             .mode_name = config.mode_name,
+            .state_session = {}, // the mode name; a live session names its venue
             .journal_path = config.engine.journal_path,
             .journal_flush_interval_ms = config.engine.journal_flush_interval_ms,
             .log = config.log,

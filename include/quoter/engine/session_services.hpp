@@ -46,6 +46,11 @@ struct session_services_config {
     ops::ops_settings ops;
     /// Mode name in /status and the default alert instance ("sim", "paper_exchange", "live").
     std::string mode_name;
+    /// What kind of session the state files belong to (ops::engine_state::session); empty: the
+    /// mode name. A file another kind of session wrote is refused at open: a simulated account's
+    /// day, peak and rate windows must never be restored into a live one, nor a testnet's into
+    /// mainnet.
+    std::string state_session;
     /// [journal] path; empty: no journal.
     std::string journal_path;
     /// fdatasync interval of the journal, ms (0: every batch, -1: never).

@@ -61,6 +61,9 @@ struct state_rate_bucket {
 struct engine_state {
     std::string account; ///< Account label (not a key).
     std::string symbol;
+    /// What kind of session wrote it: "sim", "paper_exchange", or "live:<spot|futures>:<host>"
+    /// (the venue's host: testnet and mainnet apart). Empty in earlier files.
+    std::string session;
     core::timestamp_ns saved_ns = 0; ///< Wall clock of the save.
     std::vector<state_position> positions;
     std::vector<state_order> open_orders;
