@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -230,6 +231,14 @@ public:
         }
         wake_.notify_all();
     }
+    /// Saves that failed so far. A file whose save failed is tried again every interval.
+    [[nodiscard]] std::uint64_t failures() const noexcept {
+        return failures_.load(std::memory_order_relaxed);
+    }
+    /// True while the last save of some file failed.
+    [[nodiscard]] bool failing() const noexcept {
+        return failing_files_.load(std::memory_order_relaxed) != 0;
+    }
     /// The last save errors, one per failing file ("" when fine).
     [[nodiscard]] std::string error() const {
         const std::lock_guard<std::mutex> lock(mutex_);
@@ -266,8 +275,10 @@ private:
                 const persisted_state now = files_[i].board->read();
                 const auto clock = std::chrono::steady_clock::now();
                 last_save& last = saved[i];
-                if (!last.any || !now.same(last.state) || clock >= last.next_periodic) {
-                    save(i, now);
+                // A failed save leaves what was last saved as it was: the file is written
+                // again at the next look, until it takes.
+                if ((!last.any || !now.same(last.state) || clock >= last.next_periodic) &&
+                    save(i, now)) {
                     last.state = now;
                     last.any = true;
                     last.next_periodic = clock + 10 * interval_;
@@ -279,7 +290,8 @@ private:
         }
     }
 
-    void save(std::size_t index, const persisted_state& p) {
+    /// Writes one file; whether it took.
+    bool save(std::size_t index, const persisted_state& p) {
         const state_file& file = files_[index];
         ops::engine_state state = file.base;
         state.saved_ns = core::wall_clock{}.now();
@@ -315,8 +327,16 @@ private:
             p.kill_latched ? std::string(risk::to_string(p.kill_reason)) : std::string{};
         state.flatten_attempts = p.flatten_attempts;
         std::string failed = ops::save_state(file.path, state);
+        const bool saved = failed.empty();
         const std::lock_guard<std::mutex> lock(mutex_);
+        if (!saved) {
+            failures_.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (saved != errors_[index].empty()) {
+            failing_files_.fetch_add(saved ? -1 : 1, std::memory_order_relaxed);
+        }
         errors_[index] = std::move(failed);
+        return saved;
     }
 
     std::vector<state_file> files_;
@@ -327,6 +347,9 @@ private:
     bool stopping_ = false;
     bool save_requested_ = false;
     std::vector<std::string> errors_;
+    std::atomic<std::uint64_t> failures_{0};
+    /// Files whose last save failed (their errors_ entry set); read by the core.
+    std::atomic<int> failing_files_{0};
     std::thread thread_;
 };
 
@@ -568,6 +591,8 @@ struct session_services::parts {
     std::size_t published_kills = 0;
     /// The number of killed lanes changed since the last publish: the saver writes at once.
     bool kills_to_save = false;
+    /// The saver's failing() at the last publish: an alert when it turns true.
+    bool state_failing = false;
     bool stopped = false;
 
     [[nodiscard]] const persisted_lane& lead() const noexcept { return *lanes.front(); }
@@ -590,6 +615,23 @@ struct session_services::parts {
                 lane.board.publish(persisted_of(*loop, i == 0 ? feed.last_update_id : 0));
             }
         }
+    }
+
+    /// The saver's failing() changed: an alert when the state stopped being saved, a line when it
+    /// is saved again. Rare; core thread.
+    void state_failed() {
+        state_failing = saver->failing();
+        if (!state_failing) {
+            log("state: saved again after " + std::to_string(saver->failures()) + " failed saves");
+            return;
+        }
+        log("state: cannot save (tried again every " +
+            std::to_string(config.ops.state.save_interval_ms.count()) + " ms): " + saver->error());
+        alerts.raise({.time = core::wall_clock{}.now(),
+                      .kind = risk::alert_kind::state_not_saved,
+                      .severity = risk::alert_severity::critical,
+                      .value = static_cast<double>(saver->failures()),
+                      .threshold = 0.0});
     }
 
     /// "state: ", naming the lane's symbol when there are several, so that each line says whose
@@ -938,6 +980,9 @@ void session_services::publish(const core_loop& loop, const feed_view& feed,
         if (p.saver) {
             p.saver->save_soon();
         }
+    }
+    if (p.saver && p.saver->failing() != p.state_failing) {
+        p.state_failed();
     }
 }
 

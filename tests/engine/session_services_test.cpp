@@ -15,12 +15,16 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
+
+#include <unistd.h>
 
 namespace quoter::engine {
 namespace {
@@ -341,6 +345,58 @@ TEST_CASE("session_services writes a kill to the state file at once, not a save 
     // Read while the services still run: their final save on stop would hide a late one.
     CHECK(wait_for_saved(file, killed, std::chrono::seconds(1)));
     services.stop(loop, feed_view{}, venue_view{});
+}
+
+TEST_CASE("session_services: a state file it cannot write raises an alert and is tried again "
+          "until it takes",
+          "[engine][state]") {
+    const state_directory dir;
+    two_loops session;
+    session_services_config config = services_config(dir);
+    const std::string alerts = (dir.tmp.path() / "alerts.log").string();
+    config.ops.alerts.file = alerts;
+    config.ops.status_interval_ms = std::chrono::milliseconds(60'000);
+    // Tried again every interval, where a file saved without change waits ten of them (2 s).
+    config.ops.state.save_interval_ms = std::chrono::milliseconds(200);
+    std::vector<std::string> lines;
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    const std::array<core::symbol_spec, 1> one{session.specs[0]};
+    auto opened = session_services::open(config, one, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    core_loop& loop = *session.loops[0];
+    const std::string file = dir.file("BTCUSDT", ".state");
+    // The save's temporary file cannot be made: a directory of its name is in the way.
+    const fs::path blocker = file + ".tmp." + std::to_string(::getpid());
+    fs::create_directory(blocker);
+    REQUIRE(services.start(loop, nullptr, feed_view{}, venue_view{}).empty());
+    const core::timestamp_ns t = 1'000 * core::ns_per_s;
+    (void)services.publish_due(loop, t);
+    (void)loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, t + 1);
+    REQUIRE(services.publish_due(loop, t + 2));
+    services.publish(loop, feed_view{}, venue_view{});
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // the kill's save failed
+    REQUIRE(services.publish_due(loop, t + 70 * core::ns_per_s));
+    services.publish(loop, feed_view{}, venue_view{});
+    CHECK(std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+        return line.starts_with("state: cannot save (tried again every 200 ms)");
+    }));
+    CHECK_FALSE(fs::exists(file));
+
+    // Out of the way: the next try writes the kill.
+    fs::remove(blocker);
+    const auto killed = [](const ops::engine_state& state) { return state.kill_latched; };
+    CHECK(wait_for_saved(file, killed, std::chrono::milliseconds(1'000)));
+    REQUIRE(services.publish_due(loop, t + 140 * core::ns_per_s));
+    services.publish(loop, feed_view{}, venue_view{});
+    CHECK(std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+        return line.starts_with("state: saved again after ");
+    }));
+    services.stop(loop, feed_view{}, venue_view{});
+    std::ifstream alert_file(alerts);
+    const std::string alert_text((std::istreambuf_iterator<char>(alert_file)),
+                                 std::istreambuf_iterator<char>());
+    CHECK(alert_text.find("state_not_saved") != std::string::npos);
 }
 
 TEST_CASE("session_services with one symbol keeps the one lock and state file and its log lines",

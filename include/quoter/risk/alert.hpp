@@ -30,10 +30,14 @@ enum class alert_kind : std::uint8_t {
     /// Order reports the gateway could not hand to the core (the core stopped polling past
     /// every buffer): the position may be wrong. value: reports lost so far.
     reports_lost,
+    /// The state file could not be written (the log says why; tried again every save
+    /// interval): a restart now would restore an older state, without what changed since (a
+    /// kill among it). value: failed saves so far.
+    state_not_saved,
 };
 /// Number of alert kinds (fixed per-kind tables).
 inline constexpr std::size_t alert_kind_count =
-    static_cast<std::size_t>(alert_kind::reports_lost) + 1;
+    static_cast<std::size_t>(alert_kind::state_not_saved) + 1;
 
 enum class alert_severity : std::uint8_t { info, warning, critical };
 
