@@ -118,6 +118,18 @@ struct persisted_state {
 };
 using persisted_board = ops::seqlock_board<persisted_state>;
 
+/// The kill reason a state file names, or manual_kill when it names none.
+[[nodiscard]] risk::halt_reason kill_reason_named(std::string_view name) noexcept {
+    for (std::size_t i = 0; i < risk::halt_reason_count; ++i) {
+        const auto reason = static_cast<risk::halt_reason>(i);
+        if (risk::is_kill_reason(reason) && reason != risk::halt_reason::kill_unconfirmed &&
+            risk::to_string(reason) == name) {
+            return reason;
+        }
+    }
+    return risk::halt_reason::manual_kill;
+}
+
 /// Quote asset per notional unit of the symbol (10^-(price decimals + quantity decimals)).
 [[nodiscard]] double notional_unit(const core::symbol_spec& spec) noexcept {
     return 1.0 / static_cast<double>(core::pow10(spec.price_decimals() + spec.qty_decimals()));
@@ -859,8 +871,11 @@ void session_services::restore_kill(core_loop& loop, core::timestamp_ns now) {
         return;
     }
     // A kill latched before the restart stays latched until an explicit resume. The session is
-    // one kill domain: a kill any symbol's file kept halts every symbol.
-    (void)loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, now);
+    // one kill domain: a kill any symbol's file kept halts every symbol. It comes back with the
+    // first file's reason, so that /status, the journal and the next save still say why;
+    // manual_kill when the file's reason names no kill (free text).
+    const auto first = std::find_if(p.lanes.begin(), p.lanes.end(), latched);
+    (void)loop.risk().trigger_kill_switch(kill_reason_named((*first)->restored.kill_reason), now);
     for (std::size_t i = 0; i < p.lanes.size(); ++i) {
         if (!latched(p.lanes[i])) {
             continue;

@@ -231,6 +231,8 @@ TEST_CASE("session_services with several symbols: a kill latched in any symbol's
     CHECK(services.restored(0) == nullptr); // no file for BTCUSDT yet
     services.restore_kill(*session.loops[0], 1'000);
     CHECK(session.loops[0]->state() == risk::trading_state::killed);
+    // With its reason, which the next save keeps.
+    CHECK(session.loops[0]->risk().switch_state().kill_reason() == risk::halt_reason::daily_loss);
     REQUIRE_FALSE(lines.empty());
     CHECK(lines.back() == "state: ETHUSDT: kill latched before the restart (reason daily_loss); "
                           "it stays engaged until resume");
