@@ -74,6 +74,7 @@ void core_loop::restore(core::qty position, std::int64_t cost_basis_units, std::
     quotes_.continue_sequence_after(last_order_sequence);
     peak_equity_ = std::max(peak_equity_, account_.equity());
     refresh_views();
+    reopen_flatten();
 }
 
 void core_loop::restore_peak_equity(double peak) noexcept {
@@ -800,6 +801,18 @@ void core_loop::book_fill(const exec::exec_report& report) noexcept {
     // quote manager places nothing until the loop requotes for the new position.
     refresh_views();
     filled_since_quote_ = true;
+    reopen_flatten();
+}
+
+void core_loop::reopen_flatten() noexcept {
+    // A kill's flattening that had ended flat goes on when a position comes back while the kill
+    // holds: an order that filled before its cancel reached the venue, or the venue's position
+    // adopted after a restart. The next event or poll sends its order.
+    if (flattener_.state() == exec::flatten_state::done &&
+        risk_.state() == risk::trading_state::killed && account_.position().lots() != 0)
+        [[unlikely]] {
+        flattener_.reopen();
+    }
 }
 
 void core_loop::cancel_all_orders(risk::halt_reason reason) noexcept {

@@ -35,6 +35,13 @@ core::price flattener::limit_price(core::side side, core::price touch) const noe
     return limit.ticks() > 0 ? limit : core::price{1};
 }
 
+void flattener::reopen() noexcept {
+    if (state_ == flatten_state::done) {
+        state_ = flatten_state::working;
+        retry_at_ = std::numeric_limits<core::timestamp_ns>::min();
+    }
+}
+
 void flattener::stop() noexcept {
     state_ = flatten_state::idle;
     pending_ = {};

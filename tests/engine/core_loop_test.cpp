@@ -490,6 +490,32 @@ TEST_CASE("flatten_on_kill closes the position with IOC orders through the risk 
     CHECK(f.exchange.stats().orders_received == received);
 }
 
+TEST_CASE("flatten_on_kill: a fill that raced the kill's cancel-all is closed too", "[engine]") {
+    core_loop_config cfg;
+    cfg.risk.triggers.flatten_on_kill = true;
+    // The kill's cancels take 50 ms to reach the exchange.
+    cfg.exchange.cancel_latency = {exec::latency_distribution::constant, 50 * ms, 0};
+    fixture f(cfg);
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    REQUIRE(f.loop.account().position().lots() == 0);
+    const exec::working_order bid = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(bid.status == exec::order_status::acked);
+
+    f.control.request_kill(ops::command_source::signal);
+    (void)f.loop.poll(t);
+    REQUIRE(f.loop.state() == risk::trading_state::killed);
+    CHECK(f.loop.flattener().state() == exec::flatten_state::done); // flat: nothing to close
+    // A sell print through the bid before its cancel arrives: the bid fills.
+    f.loop.on_event(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell), t + ms);
+    (void)f.loop.poll(t + 5 * ms);
+    REQUIRE(f.loop.account().position() == bid.qty);
+
+    t = f.run_books(t + 10 * ms, 20);
+    CHECK(f.loop.stats().flatten_orders >= 1);
+    CHECK(f.loop.account().position().lots() == 0);
+    CHECK(f.loop.state() == risk::trading_state::killed);
+}
+
 TEST_CASE("without flatten_on_kill a kill only cancels and the position stays", "[engine]") {
     fixture f;
     core::timestamp_ns t = go_long(f, f.run_books(1'000 * ms, 10));

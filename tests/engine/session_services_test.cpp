@@ -289,6 +289,44 @@ TEST_CASE("session_services: a restored kill's flattening goes on with the attem
     CHECK(saved->state.flatten_attempts == 4);
 }
 
+TEST_CASE("session_services: a restored kill flattens the position the venue shows, when its file "
+          "was flat",
+          "[engine][state]") {
+    // The kill was saved at position 0, then an order filled before its cancel landed and the
+    // process died before the next save: a live start adopts the venue's position after the
+    // kill is restored.
+    core_loop_config base;
+    base.risk.triggers.flatten_on_kill = true;
+    const state_directory dir;
+    ops::engine_state latched = saved_state("BTCUSDT", 0, 700, 0);
+    latched.kill_latched = true;
+    latched.kill_reason = "manual_kill";
+    latched.cash = 1'000'000'000'000;
+    latched.day_start_equity = latched.cash;
+    REQUIRE(ops::save_state(dir.file("BTCUSDT", ".state"), latched).empty());
+    one_loop session(base);
+    auto opened = session_services::open(services_config(dir), session.specs, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    core_loop& loop = session.loop;
+    services.restore_account(loop, 0);
+    core::timestamp_ns t = 1'000 * core::ns_per_s;
+    services.restore_kill(loop, t);
+    REQUIRE(loop.state() == risk::trading_state::killed);
+    CHECK(loop.flattener().state() == exec::flatten_state::done); // the file's position: flat
+    // The venue's position, adopted as the live session does.
+    loop.restore(core::qty{300}, 300 * 6'000'000, loop.account().cash_units(), 0);
+    session.exchange.restore_position(0, core::qty{300});
+    REQUIRE(services.start(loop, nullptr, feed_view{}, venue_view{}).empty());
+    for (int i = 0; i < 100; ++i, t += 10 * core::ns_per_ms) {
+        loop.on_event(testing::book(6'000'000, 6'000'010), t);
+        (void)loop.poll(t);
+    }
+    CHECK(loop.stats().flatten_orders >= 1);
+    CHECK(loop.account().position().lots() == 0);
+    services.stop(loop, feed_view{}, venue_view{});
+}
+
 TEST_CASE("session_services with several symbols: a kill in any lane is published at once and "
           "saved in that lane's file",
           "[engine][state]") {

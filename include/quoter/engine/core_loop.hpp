@@ -295,6 +295,8 @@ private:
     /// take_gate_report() of a fill: books it (and journals it). Out of line, as
     /// journal_report(), so that the other reports pass without their frames.
     [[gnu::noinline]] void book_fill(const exec::exec_report& report) noexcept;
+    /// The kill's flattening again, when it had ended flat and a position is back (see .cpp).
+    void reopen_flatten() noexcept;
     /// The journal's line of a report other than a fill; sent: an ack's send time.
     [[gnu::noinline]] void journal_report(const exec::exec_report& report,
                                           core::timestamp_ns sent) noexcept;

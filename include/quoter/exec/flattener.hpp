@@ -73,6 +73,10 @@ public:
     void start(std::uint32_t attempts_spent = 0) noexcept;
     /// Stops sending (a resume); a flatten order in flight still gets its reports.
     void stop() noexcept;
+    /// Works again after done, with the attempts already spent: the position came back (a fill
+    /// that raced the kill's cancel-all, a position adopted from the venue after a restart).
+    /// Nothing in any other state.
+    void reopen() noexcept;
 
     /// The next order to send now, or nothing: not working, an order in flight, the side to
     /// trade against is empty, or flattening just ended (see state()). max_qty caps the
