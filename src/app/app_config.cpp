@@ -57,6 +57,21 @@
 namespace quoter::app {
 namespace {
 
+/// The quote asset a Binance symbol's name ends with, among the common ones ("USDT" of
+/// "BTCUSDT", "BTC" of "ETHBTC"); empty when it ends with none of them.
+std::string_view known_quote_asset(std::string_view symbol) noexcept {
+    // Longest first: FDUSD before USD-suffixed names, USDT before a shorter match.
+    static constexpr std::array<std::string_view, 13> assets{
+        "FDUSD", "USDT", "USDC", "BUSD", "TUSD", "EUR", "TRY",
+        "BRL",   "DAI",  "BTC",  "ETH",  "BNB",  "JPY"};
+    for (const std::string_view asset : assets) {
+        if (symbol.size() > asset.size() && symbol.ends_with(asset)) {
+            return asset;
+        }
+    }
+    return {};
+}
+
 constexpr std::array<config::choice_option<engine_mode>, 3> engine_modes{{
     {"sim", engine_mode::sim},
     {"paper_exchange", engine_mode::paper_exchange},
@@ -164,6 +179,20 @@ void read_engine(config::section s, engine_section& out) {
         } else if (std::find(out.symbols.begin(), out.symbols.begin() + static_cast<long>(i),
                              name) != out.symbols.begin() + static_cast<long>(i)) {
             s.error("symbols", fmt::format("names {} twice", name));
+        }
+    }
+    // The capital is split across the symbols and their PnL, exposure and limits are summed in
+    // one currency: symbols quoted in different assets would add USDT to BTC.
+    for (std::size_t i = 1; i < out.symbols.size(); ++i) {
+        const std::string_view first = known_quote_asset(out.symbols.front());
+        const std::string_view other = known_quote_asset(out.symbols[i]);
+        if (!first.empty() && !other.empty() && first != other) {
+            s.error("symbols",
+                    fmt::format("mixes quote assets ({} in {}, {} in {}): the session's capital, "
+                                "PnL and portfolio limits are summed in one currency; trade "
+                                "symbols of one quote asset together",
+                                first, out.symbols.front(), other, out.symbols[i]));
+            break;
         }
     }
     if (!out.symbols.empty() && s.is_set("symbol")) {

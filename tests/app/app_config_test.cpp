@@ -380,6 +380,10 @@ TEST_CASE("engine.symbols: every problem is reported at its key", "[app_config][
                Catch::Contains("engine.symbols: names BTCUSDT twice"));
     CHECK_THAT(messages(problems_of("[engine]\nsymbols = [\"btc-usdt\"]\n")),
                Catch::Contains("engine.symbols: expected 1 to 20 upper-case letters or digits"));
+    // One session sums its symbols' capital and exposure in one currency.
+    CHECK_THAT(messages(problems_of("[engine]\nsymbols = [\"BTCUSDT\", \"ETHBTC\"]\n")),
+               Catch::Contains("engine.symbols: mixes quote assets (USDT in BTCUSDT, BTC in "
+                               "ETHBTC)"));
     CHECK_THAT(messages(problems_of("[engine]\nsymbols = [\"ETHUSDT\"]\n[symbol.ETHUSDT]\n"
                                     "tick_size = \"0\"\n")),
                Catch::Contains("symbol.ETHUSDT.tick_size:"));
