@@ -293,13 +293,18 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     };
     bool running = true;
     while (running && !stop.load(std::memory_order_relaxed)) {
-        // After each event the recorder sees the mark its loop took, for the fills' markouts.
+        // After each event the recorder sees the mark its loop took, for the fills' markouts,
+        // and a kill that event brought reaches every symbol before the next event: a drain
+        // may hold thousands of events after a stall, as a replay's kill follows every event.
         const bool any =
             feed.drain_routed(route, steady_ns, [&](core_loop*, const core::tick_stamps& stamps) {
                 ticks->record(stamps);
                 services.on_tick(stamps);
                 if (keep && routed < lanes.size()) {
                     lanes[routed]->recorder.observe_mid(steady_ns());
+                }
+                if (several) {
+                    kills.follow(lanes, steady_ns());
                 }
             });
         const core::timestamp_ns now = steady_ns();
