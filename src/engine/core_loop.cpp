@@ -502,6 +502,17 @@ void core_loop::work_flatten(core::timestamp_ns now) noexcept {
     }
 }
 
+void core_loop::flatten_by_operator(core::timestamp_ns now) noexcept {
+    const bool engaged = risk_.trigger_kill_switch(risk::halt_reason::manual_kill, now);
+    // A kill already latched does not run the kill actions again: start the flattener here; a
+    // fresh one with flatten_on_kill started it through flatten_positions.
+    if (!engaged && config_.risk.triggers.flatten_on_kill &&
+        flattener_.state() != exec::flatten_state::working) {
+        restored_flatten_attempts_ = 0; // the operator's own flatten: a new budget
+        flatten_positions(risk::halt_reason::manual_kill);
+    }
+}
+
 void core_loop::take_control(core::timestamp_ns now) noexcept {
     if (control_ == nullptr) {
         return;
@@ -511,17 +522,11 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
     // gate only when risk.triggers.flatten_on_kill is set, so without it this is a kill.
     const auto flatten = [&](ops::command_source source) {
         ++stats_.kills;
+        ++stats_.flatten_requests;
         if (journal_ != nullptr) {
             journal_->append(now, ops::command_entry{ops::control_command::flatten, source});
         }
-        const bool engaged = risk_.trigger_kill_switch(risk::halt_reason::manual_kill, now);
-        // A kill already latched does not run the kill actions again: start the flattener
-        // here; a fresh one with flatten_on_kill started it through flatten_positions.
-        if (!engaged && config_.risk.triggers.flatten_on_kill &&
-            flattener_.state() != exec::flatten_state::working) {
-            restored_flatten_attempts_ = 0; // the operator's own flatten: a new budget
-            flatten_positions(risk::halt_reason::manual_kill);
-        }
+        flatten_by_operator(now);
     };
     if (control_->kill_requested()) {
         if (const auto source = control_->take_kill_request()) {

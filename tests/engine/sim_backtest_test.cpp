@@ -654,6 +654,38 @@ TEST_CASE("many symbols in one loop: every kill of the first symbol stops them a
     }
 }
 
+TEST_CASE("many symbols in one loop: an operator's flatten gives every symbol a fresh budget",
+          "[backtest][symbols][risk]") {
+    auto config = btc_config(120);
+    config.strategy.linear.inventory_skew_strength = 0.0; // positions that wander
+    config.risk.triggers.flatten_on_kill = true;
+    config.risk.triggers.flatten_max_attempts = 2;
+    // Every flatten order reaches 1% through the touch, beyond a 50 bps band: refused, so each
+    // flattening spends its budget and gives up.
+    config.risk.triggers.flatten_slippage_ticks = 60'000;
+    config.risk.limits.price_band_bps = 50.0;
+    const auto symbols = btc_and_eth(config);
+    ops::control_channel control;
+    engine::synthetic_run run(config, symbols, 3, {}, nullptr, &control);
+    const auto command = [&](ops::control_command c) {
+        REQUIRE(control.post({.command = c}));
+        (void)run.poll();
+    };
+    run.run_until(60 * core::ns_per_s);
+    REQUIRE(run.account(0).position().lots() != 0);
+    REQUIRE(run.account(1).position().lots() != 0);
+    command(ops::control_command::kill);
+    run.run_until(run.now() + 5 * core::ns_per_s);
+    REQUIRE(run.loop(1).stats().flatten_orders == 2);
+    REQUIRE(run.loop(1).flattener().state() != exec::flatten_state::working);
+
+    // The kill holds; the operator's flatten starts both flattenings again.
+    command(ops::control_command::flatten);
+    run.run_until(run.now() + 5 * core::ns_per_s);
+    CHECK(run.loop(0).stats().flatten_orders == 4);
+    CHECK(run.loop(1).stats().flatten_orders == 4);
+}
+
 TEST_CASE("a run at its daily order limit reports how long new orders were held",
           "[backtest][risk]") {
     const auto spec = btc_spec();

@@ -146,6 +146,8 @@ struct core_loop_stats {
     std::uint64_t kills = 0;
     /// Operator resumes taken from the control channel, refused or not.
     std::uint64_t resume_requests = 0;
+    /// Operator flatten commands taken (each also counts in kills).
+    std::uint64_t flatten_requests = 0;
     std::uint64_t flatten_orders = 0; ///< Flatten orders that passed the risk gate and left.
     std::uint64_t fills = 0;          ///< Fill reports booked to the account.
     /// Of those, fills the venue's adopted holdings held already: counted, journaled, no
@@ -208,6 +210,11 @@ public:
     /// has not confirmed yet (order_gateway::kill_unconfirmed) stays: refused with
     /// halt_reason::kill_unconfirmed, as while a kill condition of its own holds.
     risk::resume_result resume(core::timestamp_ns now) noexcept;
+    /// The operator's flatten, as the control channel's command does: the kill engages
+    /// (cancel-all) and, with flatten_on_kill, the flattener closes the position with a fresh
+    /// budget, also under a kill latched earlier. The kill domain hands the lead's to the other
+    /// symbols' loops.
+    void flatten_by_operator(core::timestamp_ns now) noexcept;
     /// Cancels every open order (graceful stop) and stops quoting for good: no resume or
     /// cleared pause quotes again.
     void shutdown(core::timestamp_ns now) noexcept;

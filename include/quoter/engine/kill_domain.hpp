@@ -67,6 +67,13 @@ private:
                 lanes[i]->loop.risk().pause(now);
             }
         }
+        // An operator's flatten the lead took: every symbol flattens, with a fresh budget also
+        // under a kill latched earlier (one whose flattening gave up).
+        if (lead.stats().flatten_requests != lead_flatten_requests_) {
+            for (std::size_t i = 1; i < count; ++i) {
+                lanes[i]->loop.flatten_by_operator(now);
+            }
+        }
         if (kill) {
             for (std::size_t i = 0; i < count; ++i) {
                 if (!killed(lanes[i]->loop)) {
@@ -80,6 +87,7 @@ private:
         }
         lead_kill_requests_ = lead.stats().kills;
         lead_resume_requests_ = lead.stats().resume_requests;
+        lead_flatten_requests_ = lead.stats().flatten_requests;
         paused_ = paused;
     }
 
@@ -94,6 +102,8 @@ private:
     std::uint64_t lead_kill_requests_ = 0;
     /// The lead's operator resume requests at the last follow().
     std::uint64_t lead_resume_requests_ = 0;
+    /// The lead's operator flatten requests at the last follow().
+    std::uint64_t lead_flatten_requests_ = 0;
     /// The lead's manual pause at the last follow().
     bool paused_ = false;
 };
