@@ -92,7 +92,9 @@ struct persisted_state {
     std::array<persisted_order, max_orders> orders{};
     bool kill_latched = false;
     risk::halt_reason kill_reason = risk::halt_reason::none;
-    std::uint8_t padding_[2] = {};
+    /// An operator's pause, which only a resume lifts: a restart must not lift it either.
+    bool manual_pause = false;
+    std::uint8_t padding_[1] = {};
     /// Flatten orders the latched kill has sent: flatten_max_attempts holds across a restart.
     std::uint32_t flatten_attempts = 0;
     /// The order and cancel counts of the risk rate windows, so that a restart keeps them.
@@ -112,8 +114,8 @@ struct persisted_state {
                day_pnl_base == o.day_pnl_base && day_start_equity == o.day_start_equity &&
                last_order_sequence == o.last_order_sequence && order_count == o.order_count &&
                orders == o.orders && kill_latched == o.kill_latched &&
-               kill_reason == o.kill_reason && flatten_attempts == o.flatten_attempts &&
-               rates == o.rates;
+               kill_reason == o.kill_reason && manual_pause == o.manual_pause &&
+               flatten_attempts == o.flatten_attempts && rates == o.rates;
     }
 };
 using persisted_board = ops::seqlock_board<persisted_state>;
@@ -186,6 +188,7 @@ struct persisted_lane {
     p.kill_latched = loop.state() == risk::trading_state::killed;
     p.kill_reason = loop.risk().switch_state().kill_reason();
     p.flatten_attempts = p.kill_latched ? loop.flattener().attempts() : 0;
+    p.manual_pause = loop.risk().switch_state().condition_active(risk::halt_reason::manual_pause);
     p.rates = loop.risk().checker().remembered_rates();
     p.last_md_update_id = last_md_update_id;
     return p;
@@ -338,6 +341,7 @@ private:
         state.kill_reason =
             p.kill_latched ? std::string(risk::to_string(p.kill_reason)) : std::string{};
         state.flatten_attempts = p.flatten_attempts;
+        state.manual_pause = p.manual_pause;
         std::string failed = ops::save_state(file.path, state);
         const bool saved = failed.empty();
         const std::lock_guard<std::mutex> lock(mutex_);
@@ -864,6 +868,15 @@ void session_services::restore_account(core_loop& loop, std::size_t lane) {
 
 void session_services::restore_kill(core_loop& loop, core::timestamp_ns now) {
     const parts& p = *parts_;
+    // An operator's pause held before the restart holds after it, until resume; on the lead,
+    // whose pause reaches every symbol.
+    const auto paused = [](const std::unique_ptr<persisted_lane>& lane) {
+        return lane->restored_found && lane->restored.manual_pause;
+    };
+    if (std::any_of(p.lanes.begin(), p.lanes.end(), paused)) {
+        (void)loop.risk().pause(now);
+        p.log("state: paused by the operator before the restart; it stays paused until resume");
+    }
     const auto latched = [](const std::unique_ptr<persisted_lane>& lane) {
         return lane->restored_found && lane->restored.kill_latched;
     };

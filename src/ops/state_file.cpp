@@ -133,6 +133,7 @@ std::string serialize_state(const engine_state& s) {
     line("kill_latched", s.kill_latched ? 1 : 0);
     line("kill_reason", percent_encode(s.kill_reason));
     line("flatten_attempts", s.flatten_attempts);
+    line("manual_pause", s.manual_pause ? 1 : 0);
     line("last_md_update_id", s.last_md_update_id);
     line("last_journal_seq", s.last_journal_seq);
     line("last_client_order_seq", s.last_client_order_seq);
@@ -321,6 +322,17 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
             !problem.empty()) {
             return core::unexpected(problem);
         }
+        ++optional_fields;
+    }
+    if (fields.contains("manual_pause")) {
+        int paused = 0;
+        if (const std::string problem = integer("manual_pause", paused); !problem.empty()) {
+            return core::unexpected(problem);
+        }
+        if (paused != 0 && paused != 1) {
+            return core::unexpected(std::string("bad manual_pause"));
+        }
+        s.manual_pause = paused == 1;
         ++optional_fields;
     }
     if (fields.size() != 12 + optional_fields) {

@@ -289,6 +289,45 @@ TEST_CASE("session_services: a restored kill's flattening goes on with the attem
     CHECK(saved->state.flatten_attempts == 4);
 }
 
+TEST_CASE("session_services: an operator's pause holds across a restart until resume",
+          "[engine][state]") {
+    const state_directory dir;
+    one_loop session(core_loop_config{});
+    core_loop& loop = session.loop;
+    const std::string file = dir.file("BTCUSDT", ".state");
+    {
+        auto opened = session_services::open(services_config(dir), session.specs, 0);
+        REQUIRE(opened.has_value());
+        REQUIRE((*opened)->start(loop, nullptr, feed_view{}, venue_view{}).empty());
+        loop.risk().pause(1'000);
+        (*opened)->stop(loop, feed_view{}, venue_view{});
+    }
+    const auto saved = ops::load_state(file);
+    REQUIRE(saved.has_value());
+    CHECK(saved->state.manual_pause);
+
+    one_loop restarted(core_loop_config{});
+    std::vector<std::string> lines;
+    session_services_config config = services_config(dir);
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    auto opened = session_services::open(config, restarted.specs, 0);
+    REQUIRE(opened.has_value());
+    (*opened)->restore_account(restarted.loop, 0);
+    (*opened)->restore_kill(restarted.loop, 2'000);
+    CHECK(restarted.loop.state() == risk::trading_state::paused);
+    CHECK(std::count(lines.begin(), lines.end(),
+                     "state: paused by the operator before the restart; it stays paused until "
+                     "resume") == 1);
+    // The resume lifts it, and the file says so at the next save.
+    CHECK(restarted.loop.resume(3'000).outcome == risk::resume_outcome::resumed);
+    CHECK(restarted.loop.state() == risk::trading_state::running);
+    REQUIRE((*opened)->start(restarted.loop, nullptr, feed_view{}, venue_view{}).empty());
+    (*opened)->stop(restarted.loop, feed_view{}, venue_view{});
+    const auto resumed = ops::load_state(file);
+    REQUIRE(resumed.has_value());
+    CHECK_FALSE(resumed->state.manual_pause);
+}
+
 TEST_CASE("session_services: a restored kill flattens the position the venue shows, when its file "
           "was flat",
           "[engine][state]") {

@@ -32,6 +32,7 @@ ops::engine_state sample_state() {
     s.kill_latched = true;
     s.kill_reason = "daily_loss: 5% limit, operator note\n(second line)";
     s.flatten_attempts = 7;
+    s.manual_pause = true;
     s.last_md_update_id = 77'000'000'123ULL;
     s.last_journal_seq = 4242;
     s.last_client_order_seq = 18;

@@ -113,7 +113,8 @@ public:
     void restore_account(core_loop& loop, std::size_t lane = 0);
     /// Re-engages a kill latched before the restart in any lane's file on the lead's loop: the
     /// session is one kill domain, and the caller carries the lead's kill to the other loops.
-    /// It stays until an explicit resume.
+    /// It stays until an explicit resume. An operator's pause any file kept is engaged the
+    /// same way.
     void restore_kill(core_loop& loop, core::timestamp_ns now);
 
     /// Makes the publisher the loop's exec listener and publishes once; starts the state saver,

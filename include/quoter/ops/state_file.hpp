@@ -87,6 +87,9 @@ struct engine_state {
     /// Flatten orders the latched kill's flattening has sent (risk.triggers.flatten_max_attempts
     /// counts them across a restart); 0 without a latched kill and in earlier files.
     std::uint32_t flatten_attempts = 0;
+    /// An operator's pause held (key `p`, SIGUSR2, a pause command) and not yet resumed; false
+    /// in earlier files.
+    bool manual_pause = false;
 
     friend bool operator==(const engine_state&, const engine_state&) = default;
 };
