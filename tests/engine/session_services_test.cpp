@@ -454,23 +454,30 @@ TEST_CASE("session_services: a state file it cannot write raises an alert and is
     (void)loop.risk().trigger_kill_switch(risk::halt_reason::manual_kill, t + 1);
     REQUIRE(services.publish_due(loop, t + 2));
     services.publish(loop, feed_view{}, venue_view{});
-    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // the kill's save failed
-    REQUIRE(services.publish_due(loop, t + 70 * core::ns_per_s));
-    services.publish(loop, feed_view{}, venue_view{});
-    CHECK(std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
-        return line.starts_with("state: cannot save (tried again every 200 ms)");
-    }));
+    // Publishes a status interval apart until a line starting with `start` is logged (the saver
+    // thread tells its failures and recoveries through the publications), for at most 2 s.
+    core::timestamp_ns at = t;
+    const auto logged_after_publishing = [&](std::string_view start) {
+        const auto logged = [&] {
+            return std::any_of(lines.begin(), lines.end(),
+                               [&](const std::string& line) { return line.starts_with(start); });
+        };
+        for (int i = 0; i < 200 && !logged(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            at += 70 * core::ns_per_s;
+            REQUIRE(services.publish_due(loop, at));
+            services.publish(loop, feed_view{}, venue_view{});
+        }
+        return logged();
+    };
+    CHECK(logged_after_publishing("state: cannot save (tried again every 200 ms)"));
     CHECK_FALSE(fs::exists(file));
 
     // Out of the way: the next try writes the kill.
     fs::remove(blocker);
     const auto killed = [](const ops::engine_state& state) { return state.kill_latched; };
     CHECK(wait_for_saved(file, killed, std::chrono::milliseconds(1'000)));
-    REQUIRE(services.publish_due(loop, t + 140 * core::ns_per_s));
-    services.publish(loop, feed_view{}, venue_view{});
-    CHECK(std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
-        return line.starts_with("state: saved again after ");
-    }));
+    CHECK(logged_after_publishing("state: saved again after "));
     services.stop(loop, feed_view{}, venue_view{});
     std::ifstream alert_file(alerts);
     const std::string alert_text((std::istreambuf_iterator<char>(alert_file)),
