@@ -359,8 +359,6 @@ void core_loop::count_working_orders() noexcept {
     for (std::size_t level = 0; level < quote_levels_; ++level) {
         count(quotes_.order(core::side::buy, level), buys);
         count(quotes_.order(core::side::sell, level), sells);
-    }
-    for (std::size_t level = 0; level < quote_levels_; ++level) {
         unacked(quotes_.incoming(core::side::buy, level));
         unacked(quotes_.incoming(core::side::sell, level));
     }
