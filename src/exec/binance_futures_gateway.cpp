@@ -629,11 +629,10 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::listen_key:
             // Asked again after a pause (a reconciliation cancel is idempotent: the order is
             // gone or it is not).
-            p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 1);
-            if (p.kind == request_kind::listen_key) {
-                // No key, no stream: an attempt to connect that failed, paced as the stream's.
-                p.retry_at_ms = detail::next_connect_ms(reconnects, limiter, now_ms);
-            }
+            // No listenKey, no stream: an attempt to connect that failed, paced as the stream's.
+            p.retry_at_ms = p.kind == request_kind::listen_key
+                                ? detail::next_connect_ms(reconnects, limiter, now_ms)
+                                : now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 1);
             return;
         case request_kind::cancel_all:
             on_cancel_all_answer(p, now_ms); // the confirming query decides

@@ -227,6 +227,14 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         open_session();
     }
 
+    /// A request sent and never answered (timed out, lost with the connection) is a venue
+    /// failure: counted once, when its wait ends.
+    void count_unanswered(pending_request& p) noexcept {
+        if (std::exchange(p.awaiting_answer, false)) {
+            counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
     /// The connection may carry orders (connected, and logged on for an Ed25519 key): subscribe
     /// to user data, reconcile, and query whatever was in flight when the last one dropped.
     void open_session() {
@@ -269,10 +277,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             if (!p.active) {
                 continue;
             }
-            if (std::exchange(p.awaiting_answer, false)) {
-                // Sent and never answered: lost with the connection.
-                counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
-            }
+            count_unanswered(p); // lost with the connection
             p.held = false;
             p.await_time = false;
             switch (p.kind) {
@@ -1496,10 +1501,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
                 continue;
             }
             counters.timeouts.fetch_add(1, std::memory_order_relaxed);
-            if (std::exchange(p.awaiting_answer, false)) {
-                // Not one answered and kept to be asked again after the timeout.
-                counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
-            }
+            count_unanswered(p); // not one answered and kept to be asked again
             // Nothing at all came since it was sent: the venue may have gone silent.
             silent = silent || last_rx_ms < p.sent_ms;
             switch (p.kind) {
