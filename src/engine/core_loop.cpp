@@ -84,6 +84,10 @@ void core_loop::restore_peak_equity(double peak) noexcept {
 
 void core_loop::add_capital(std::int64_t units) noexcept {
     account_.add_capital(units);
+    count_as_capital(units);
+}
+
+void core_loop::count_as_capital(std::int64_t units) noexcept {
     const double added = account_.units_to_quote(units);
     peak_equity_ += added;
     day_start_equity_ += added;

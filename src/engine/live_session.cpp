@@ -10,10 +10,12 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <thread>
 
 namespace quoter::engine {
@@ -230,6 +232,30 @@ futures_fee_asset_balance(std::span<const exec::asset_balance> balances) {
         }
     }
     return venue;
+}
+
+/// Before the venue's holdings replace the account a state file restored: a rise of the equity
+/// while the process was stopped is counted as capital (see core_loop::count_as_capital), as a
+/// reconciliation counts a gain no report explains. Without it a deposit made meanwhile would
+/// count as the day's profit and widen the loss the daily limit allows by as much. With the
+/// position as saved, the equity moved by the cash alone, whatever the price; a fall counts as
+/// a loss. A position that changed meanwhile (a fill of an order the stopped run left) leaves
+/// nothing to tell a deposit from a gain by: nothing is counted, and the log says so.
+void count_rise_as_capital(core_loop& loop, core::qty venue_position, std::int64_t venue_cash,
+                           const std::function<void(const std::string&)>& log) {
+    const portfolio::account& saved = loop.account();
+    if (saved.position() != venue_position) {
+        log("account: the position moved while stopped (" + std::to_string(saved.position_base()) +
+            " saved): a deposit made meanwhile cannot be told from profit, and would widen "
+            "today's loss limit");
+        return;
+    }
+    const std::int64_t rise = venue_cash - saved.cash_units();
+    if (rise > 0) {
+        loop.count_as_capital(rise);
+        log("account: the cash rose by " + format_quote(saved.units_to_quote(rise)) +
+            " while stopped; counted as capital, not as today's profit");
+    }
 }
 
 } // namespace
@@ -470,6 +496,9 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     // initial cash (up to the valuation at the entry price on futures).
     if (start.known || start.position.lots() != 0) {
         const std::int64_t cash = loop.account().initial_cash_units() - start.cost_units;
+        if (start.known && services.restored() != nullptr) {
+            count_rise_as_capital(loop, start.position, cash, log);
+        }
         loop.restore(start.position, start.cost_units, cash, 0);
         if (start.known) {
             log("account: starting from the venue's balances: " + start.description);

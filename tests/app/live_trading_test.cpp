@@ -441,25 +441,11 @@ TEST_CASE("live over HTTP: /status and /metrics show the venue session, a token-
     CHECK(stats.get("open_orders") == 0);
 }
 
-TEST_CASE("live: a restart within the trading day keeps the loss made before it, so the daily "
-          "loss limit still kills",
-          "[app][venue][live][ops]") {
-    using namespace quoter::test::ops_http;
-    // 10,000 USDT at the venue, nothing else.
-    venue_process venue(
-        {"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "49", "--balance", "USDT=10000"});
-    quoter::test::temp_dir dir("app-live");
-    const fs::path state_dir = dir.path() / "state";
-    fs::create_directories(state_dir);
-    const fs::path state_file = state_dir / "quoter-live1-BTCUSDT.state";
-    const fs::path alerts_file = dir.path() / "alerts.jsonl";
-    const fs::path config =
-        write_config(dir, live_config(venue, live_ops_sections(state_dir, alerts_file) +
-                                                 "\n[risk]\ndaily_loss_pct = 1.0\n"));
-    const std::vector<std::string> args{"run",           "--mode",     "live", "-c",
-                                        config.string(), "--duration", "90"};
+/// Runs a live session until its state file holds the trading day (from its first book on)
+/// and its start-of-day equity, stops it, and returns what it saved.
+quoter::ops::engine_state run_until_day_saved(const std::vector<std::string>& args,
+                                              const fs::path& state_file) {
     {
-        // The first run writes the day (from its first book on) and its start-of-day equity.
         quoter::test::child_process first(QUOTER_EXE, args, credentials, "app-live");
         const auto deadline = std::chrono::steady_clock::now() + 30s;
         bool day_saved = false;
@@ -472,17 +458,18 @@ TEST_CASE("live: a restart within the trading day keeps the loss made before it,
         first.signal(SIGTERM);
         REQUIRE(first.wait(30s) == 0);
     }
-    // As if the day had started 2% richer: 2% of it lost before the restart, above the 1% limit.
-    // The restarted process counts its PnL from 0 again, at the venue's equity.
     auto loaded = quoter::ops::load_state(state_file.string());
     REQUIRE(loaded.has_value());
     REQUIRE(loaded->found);
-    quoter::ops::engine_state saved = loaded->state;
-    REQUIRE(saved.trading_day != 0);
-    REQUIRE(saved.day_start_equity > 0);
-    saved.day_start_equity = saved.day_start_equity / 100 * 102;
-    REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+    REQUIRE(loaded->state.trading_day != 0);
+    REQUIRE(loaded->state.day_start_equity > 0);
+    return loaded->state;
+}
 
+/// Restarts the session of args and waits for the daily-loss kill; returns its stderr.
+std::string expect_daily_loss_kill(const venue_process& venue,
+                                   const std::vector<std::string>& args) {
+    using namespace quoter::test::ops_http;
     quoter::test::child_process again(QUOTER_EXE, args, credentials, "app-live");
     const std::uint16_t port = wait_for_port(again, 30s);
     INFO(again.err());
@@ -495,6 +482,44 @@ TEST_CASE("live: a restart within the trading day keeps the loss made before it,
     again.signal(SIGTERM);
     REQUIRE(again.wait(30s) == 0);
     CHECK(venue_stats(venue).get("open_orders") == 0);
+    return again.err();
+}
+
+TEST_CASE("live: a restart within the trading day keeps the loss made before it, so the daily "
+          "loss limit still kills",
+          "[app][venue][live][ops]") {
+    // 10,000 USDT at the venue, nothing else.
+    venue_process venue(
+        {"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "49", "--balance", "USDT=10000"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path state_dir = dir.path() / "state";
+    fs::create_directories(state_dir);
+    const fs::path state_file = state_dir / "quoter-live1-BTCUSDT.state";
+    const fs::path config = write_config(
+        dir, live_config(venue, live_ops_sections(state_dir, dir.path() / "alerts.jsonl") +
+                                    "\n[risk]\ndaily_loss_pct = 1.0\n"));
+    const std::vector<std::string> args{"run",           "--mode",     "live", "-c",
+                                        config.string(), "--duration", "90"};
+    quoter::ops::engine_state saved = run_until_day_saved(args, state_file);
+
+    SECTION("a loss of 2% before the restart") {
+        // As if the day had started 2% richer. The restarted process counts its PnL from 0
+        // again, at the venue's equity.
+        saved.day_start_equity = saved.day_start_equity / 100 * 102;
+        REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+        (void)expect_daily_loss_kill(venue, args);
+    }
+    SECTION("a loss of 0.5% before the restart and a deposit of 1.5% while stopped") {
+        // The day lost 2% before the stop, then 1.5% of its start was deposited: its start is
+        // 0.5% above the venue's equity now, its equity at the stop 1.5% below. Counted as
+        // profit, the deposit would leave the day's loss at 0.5%, under the 1% limit; it is
+        // capital, so the day has lost 2%.
+        saved.day_start_equity = saved.day_start_equity / 1000 * 1005;
+        saved.cash -= saved.day_start_equity / 1000 * 15;
+        REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+        const std::string err = expect_daily_loss_kill(venue, args);
+        CHECK_THAT(err, Catch::Contains("while stopped; counted as capital"));
+    }
 }
 
 TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a critical alert, and "

@@ -237,6 +237,11 @@ public:
     /// the account's capital, the equity peak and the day's starting equity grow by it, so that
     /// it counts as neither PnL nor a recovery from a drawdown. Core thread.
     void add_capital(std::int64_t units) noexcept;
+    /// Money that came in while the process was stopped, in notional units, before the venue's
+    /// holdings replace a restored account: only the equity peak and the day's starting equity
+    /// grow by it (the account starts from the venue's holdings, which hold it already), so that
+    /// it counts as neither the day's profit nor a recovery from a drawdown. Core thread.
+    void count_as_capital(std::int64_t units) noexcept;
     /// The venue's holdings as of venue_ms (its clock, ms) were adopted into the account (see
     /// engine/holdings_adoption.hpp): a fill report stamped no later moves no holdings again.
     /// Core thread.
