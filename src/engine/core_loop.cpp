@@ -497,11 +497,24 @@ void core_loop::work_flatten(core::timestamp_ns now) noexcept {
         return;
     }
     refresh_views();
+    const std::uint64_t refused_before = gate_.risk_rejects();
     const exec::gateway_error sent = gate_.submit_flatten(*request, now);
-    flattener_.on_sent(sent == exec::gateway_error::none, now);
-    if (sent == exec::gateway_error::none) {
-        ++stats_.flatten_orders;
+    if (sent != exec::gateway_error::none) {
+        // Nothing reached the venue: a full queue, its request limits or no connection, all of
+        // which time clears.
+        flattener_.on_held(now, now);
+        return;
     }
+    if (gate_.risk_rejects() != refused_before && risk::clears_with_time(gate_.last_reason())) {
+        // An order-rate window is full (its refusal is reported as usual): the next order goes
+        // when it has room, without spending an attempt.
+        flattener_.on_held(now, gate_.new_orders_held_until());
+        return;
+    }
+    // Sent, or refused by a check that waiting does not clear (its reject report frees the
+    // flattener's slot): an attempt either way.
+    flattener_.on_sent(true, now);
+    ++stats_.flatten_orders;
 }
 
 void core_loop::flatten_by_operator(core::timestamp_ns now) noexcept {

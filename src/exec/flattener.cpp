@@ -105,6 +105,16 @@ void flattener::on_sent(bool accepted, core::timestamp_ns now) noexcept {
     pending_ = {};
 }
 
+void flattener::on_held(core::timestamp_ns now, core::timestamp_ns until) noexcept {
+    if (pending_.valid() && attempts_ > 0) {
+        --attempts_;
+    }
+    if (pending_.valid()) {
+        retry_at_ = std::max(until, now + config_.refusal_retry_ms * core::ns_per_ms);
+    }
+    pending_ = {};
+}
+
 bool flattener::on_exec_report(const exec_report& report) noexcept {
     if (!owns(report.client_id)) {
         return false;

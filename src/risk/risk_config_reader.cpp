@@ -238,9 +238,11 @@ void read_risk_config(config::section s, risk_config& out) {
                   "How far through the opposite touch a flatten order's limit price reaches");
     g.flatten_max_attempts =
         t.integer("flatten_max_attempts", g.flatten_max_attempts, {.min = 1},
-                  "Flatten orders after one kill before giving up (each unfilled IOC counts; one "
-                  "refused before the book saw it is retried 500 ms later; a kill restored after a "
-                  "restart goes on with what it had left)");
+                  "Flatten orders after one kill before giving up (each unfilled IOC and each "
+                  "refusal by a price or size check counts; one held by a full order-rate window "
+                  "waits for room, one the gateway cannot send is retried 500 ms later, and "
+                  "neither counts; a kill restored after a restart goes on with what it had "
+                  "left)");
 
     config::section a = s.sub("alarms");
     alarm_thresholds& m = out.alarms;

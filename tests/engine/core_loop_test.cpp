@@ -447,7 +447,7 @@ TEST_CASE("after shutdown nothing quotes again: not an operator's resume, not a 
 }
 
 /// Fills the level-0 bid with a sell print through it: the loop ends up long.
-core::timestamp_ns go_long(fixture& f, core::timestamp_ns t) {
+template <class Fixture> core::timestamp_ns go_long(Fixture& f, core::timestamp_ns t) {
     const auto bid = f.loop.quotes().order(core::side::buy, 0);
     REQUIRE(bid.status == exec::order_status::acked);
     f.loop.on_event(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell), t);
@@ -549,6 +549,38 @@ TEST_CASE("flatten orders still pass the pre-trade checks: refused ones end in g
     CHECK(f.loop.account().position() == long_position);
 }
 
+TEST_CASE("flatten orders held by a full order-rate window spend no attempts: the position is "
+          "closed when the window has room",
+          "[engine]") {
+    core_loop_config cfg;
+    cfg.risk.triggers.flatten_on_kill = true;
+    cfg.risk.triggers.flatten_max_attempts = 3;
+    // The first two quotes fill the minute's window: nothing else passes for a minute, and the
+    // flattening's refusals, 500 ms apart, would spend its three attempts in 1.5 s.
+    cfg.risk.limits.max_new_orders_per_s = 0;
+    cfg.risk.limits.max_new_orders_per_min = 2;
+    fixture f(cfg);
+    core::timestamp_ns t = go_long(f, f.run_books(1'000 * ms, 10));
+    REQUIRE(f.loop.gate().orders_sent(risk::order_intent::quote) == 2);
+    const core::timestamp_ns killed_at = t;
+    f.control.request_kill(ops::command_source::signal);
+    (void)f.loop.poll(t);
+    REQUIRE(f.loop.state() == risk::trading_state::killed);
+    t = f.run_books(t + 10 * ms, 1'000); // 10 s
+    CHECK(f.loop.flattener().state() == exec::flatten_state::working);
+    CHECK(f.loop.gate().orders_sent(risk::order_intent::flatten) == 0);
+    CHECK(f.loop.flattener().attempts() == 0);
+    // Refused once as the window stood, then held until it had room: not every 500 ms.
+    CHECK(f.loop.gate().risk_rejects(risk::reject_reason::new_orders_per_min) <= 3);
+    // Within a minute and a bucket of the quotes, the window has room and the order goes.
+    t = f.run_books(t, 6'500);
+    CHECK(t - killed_at < 80'000 * ms);
+    CHECK(f.loop.gate().orders_sent(risk::order_intent::flatten) == 1);
+    CHECK(f.loop.account().position().lots() == 0);
+    CHECK(f.loop.flattener().state() == exec::flatten_state::done);
+    CHECK(f.loop.state() == risk::trading_state::killed);
+}
+
 /// The simulated exchange behind a gateway that refuses cancels on demand and lets the test see
 /// every order as it leaves.
 class flaky_venue final : public exec::order_gateway {
@@ -560,6 +592,11 @@ public:
     }
     exec::gateway_error submit(const exec::order_request& request,
                                core::timestamp_ns now) noexcept override {
+        if (refuse_submits > 0) {
+            --refuse_submits;
+            ++refused;
+            return exec::gateway_error::disconnected;
+        }
         if (on_submit) {
             on_submit(request, now);
         }
@@ -593,6 +630,8 @@ public:
 
     /// Requests refused before the venue answers again (cancels and cancel-alls).
     int refuse_cancels = 0;
+    /// New orders refused as if the connection were down.
+    int refuse_submits = 0;
     /// What the venue's confirmation of the last cancel-all says.
     bool unconfirmed_kill = false;
     /// Cancel-alls refused as if the request queue were full.
@@ -632,6 +671,30 @@ core_loop_config cancel_retry_config() {
     cfg.quotes.cancel_retry_ms = 50;
     cfg.quotes.max_cancel_attempts = 5;
     return cfg;
+}
+
+TEST_CASE("flatten orders the gateway cannot send spend no attempts: the position is closed "
+          "once it can",
+          "[engine]") {
+    core_loop_config cfg;
+    cfg.risk.triggers.flatten_on_kill = true;
+    cfg.risk.triggers.flatten_max_attempts = 3;
+    flaky_fixture f(cfg);
+    core::timestamp_ns t = go_long(f, f.run_books(1'000 * ms, 10));
+    // The connection is down for the first ten flatten orders, tried 500 ms apart.
+    f.venue.refuse_submits = 10;
+    f.control.request_kill(ops::command_source::signal);
+    (void)f.loop.poll(t);
+    REQUIRE(f.loop.state() == risk::trading_state::killed);
+    t = f.run_books(t + 10 * ms, 400); // 4 s
+    CHECK(f.loop.flattener().state() == exec::flatten_state::working);
+    CHECK(f.loop.flattener().attempts() == 0);
+    CHECK(f.venue.refused >= 7);
+    t = f.run_books(t, 200);
+    CHECK(f.venue.refused == 10);
+    CHECK(f.loop.gate().orders_sent(risk::order_intent::flatten) == 1);
+    CHECK(f.loop.account().position().lots() == 0);
+    CHECK(f.loop.flattener().state() == exec::flatten_state::done);
 }
 
 TEST_CASE("a kill keeps cancelling on poll, without market data, until the venue confirms",

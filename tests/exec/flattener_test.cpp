@@ -154,6 +154,38 @@ TEST_CASE("a flatten order the risk checks or a request limit refused is retried
     f.on_sent(true, 500 * ms);
 }
 
+TEST_CASE("a flatten order held back by a limit that time clears spends no attempt and waits "
+          "until it clears",
+          "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({.max_attempts = 2, .refusal_retry_ms = 500}, spec, 0);
+    f.start();
+    // Five orders held back by a full order-rate window, each retried when it said it had room:
+    // none counts, where a refusal of any other kind would have ended it after two.
+    core::timestamp_ns t = 0;
+    for (int i = 0; i < 5; ++i) {
+        const auto order =
+            f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, t);
+        REQUIRE(order);
+        f.on_held(t, t + 2'000 * ms);
+        CHECK(f.attempts() == 0);
+        CHECK_FALSE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt,
+                                 t + 1'999 * ms));
+        t += 2'000 * ms;
+    }
+    CHECK(f.state() == flatten_state::working);
+    // A time already past waits refusal_retry_ms, so that a held order is not retried at once.
+    REQUIRE(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, t));
+    f.on_held(t, t - ms);
+    CHECK_FALSE(
+        f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, t + 499 * ms));
+    const auto sent =
+        f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, t + 500 * ms);
+    REQUIRE(sent);
+    f.on_sent(true, t + 500 * ms);
+    CHECK(f.attempts() == 1);
+}
+
 TEST_CASE("flattening ends at zero, on dust below the minimum notional, and with no book",
           "[flattener]") {
     const core::symbol_spec spec = btc_spec();

@@ -34,7 +34,10 @@ struct flatten_config {
     /// How far through the opposite touch a flatten order may reach, in ticks (0: at the touch).
     /// The pre-trade price band still applies on top of it.
     std::int64_t slippage_ticks = 0;
-    /// Orders sent before giving up; each IOC that leaves a remainder counts one.
+    /// Orders sent before giving up; each IOC that leaves a remainder counts one, and so does
+    /// each refusal of a check that time does not clear (a price band). A refusal that only
+    /// needs time (an order-rate window, the gateway's request limits or connection) does not
+    /// count: see on_held().
     std::uint32_t max_attempts = 20;
     /// After an order refused before the book saw it (the pre-trade checks, the gateway, a
     /// request limit), the next waits this long: such a refusal is mostly a rate window that
@@ -92,6 +95,12 @@ public:
     /// will follow); otherwise it was refused before leaving, and the next one waits
     /// refusal_retry_ms from now.
     void on_sent(bool accepted, core::timestamp_ns now = 0) noexcept;
+    /// Instead of on_sent(): the order next_order returned was held back by a limit that time
+    /// clears (a full order-rate window, the gateway's own request limits, no connection). It
+    /// does not count against max_attempts, or a kill would give up on a position while a
+    /// minute's window filled by the quotes before it empties; the next order waits until
+    /// `until` (no earlier than refusal_retry_ms from now).
+    void on_held(core::timestamp_ns now, core::timestamp_ns until) noexcept;
     /// The limit price of a flatten order on `side` against `touch`: through it by
     /// slippage_ticks, never below one tick.
     [[nodiscard]] core::price limit_price(core::side side, core::price touch) const noexcept;

@@ -52,6 +52,12 @@ inline constexpr std::size_t reject_reason_count =
 
 /// Stable snake_case name ("max_order_notional").
 [[nodiscard]] std::string_view to_string(reject_reason reason) noexcept;
+/// A refusal by an order-rate window, which admits again once its oldest orders leave it
+/// (pre_trade_checker::new_orders_admitted_at): waiting clears it, retrying sooner does not.
+[[nodiscard]] constexpr bool clears_with_time(reject_reason reason) noexcept {
+    return reason == reject_reason::new_orders_per_s ||
+           reason == reject_reason::new_orders_per_min || reason == reject_reason::orders_per_day;
+}
 /// Unit of the limit and actual values recorded with a rejection: "quote", "base", "bps",
 /// "ticks", "pct", "count" or "ratio"; empty when the rejection carries no values.
 [[nodiscard]] std::string_view value_unit(reject_reason reason) noexcept;
