@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -863,6 +864,19 @@ void session_services::restore_account(core_loop& loop, std::size_t lane) {
         loop.risk().restore_rates(rates);
         p.log(prefix + "order and cancel rate windows restored; " + std::to_string(orders_today) +
               " orders of the saved day window still count against max_orders_per_day");
+        // A clock set back since the save: a window takes its buckets as current until the
+        // clock passes them, so their orders count longer than the window. The safe side, but
+        // a quoting held by a full window for that long must be explained.
+        core::timestamp_ns newest = std::numeric_limits<core::timestamp_ns>::min();
+        for (std::size_t i = 0; i < rates.count; ++i) {
+            newest = std::max(newest, rates.buckets[i].start);
+        }
+        const core::timestamp_ns wall = core::wall_clock{}.now();
+        if (newest > wall) {
+            p.log(prefix + "the clock is " + std::to_string((newest - wall) / core::ns_per_s) +
+                  " s behind the newest saved rate bucket: its orders count against the rate "
+                  "limits until the clock passes it");
+        }
     }
 }
 

@@ -289,6 +289,48 @@ TEST_CASE("session_services: a restored kill's flattening goes on with the attem
     CHECK(saved->state.flatten_attempts == 4);
 }
 
+TEST_CASE("session_services says so when the clock is behind a saved rate bucket",
+          "[engine][state]") {
+    const state_directory dir;
+    // Saved an hour ahead of the clock now: the clock was set back since.
+    const core::timestamp_ns ahead = core::wall_clock{}.now() + 3'600 * core::ns_per_s;
+    ops::engine_state saved = saved_state("BTCUSDT", 0, 10, 0);
+    saved.rate_buckets = {{"orders_per_day", 1'000'000'000, 4}, {"orders_per_min", ahead, 3}};
+    REQUIRE(ops::save_state(dir.file("BTCUSDT", ".state"), saved).empty());
+    one_loop session(core_loop_config{});
+    std::vector<std::string> lines;
+    session_services_config config = services_config(dir);
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    (*opened)->restore_account(session.loop, 0);
+    const auto behind = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
+        return line.starts_with("state: the clock is ");
+    });
+    REQUIRE(behind != lines.end());
+    INFO(*behind);
+    // 3599 or 3600 s, as the clock moved on meanwhile.
+    CHECK_THAT(*behind, Catch::Contains(" s behind the newest saved rate bucket: its orders count "
+                                        "against the rate limits until the clock passes it"));
+    CHECK_THAT(*behind, Catch::StartsWith("state: the clock is 3599 s") ||
+                            Catch::StartsWith("state: the clock is 3600 s"));
+
+    // Buckets all in the past: nothing to say.
+    const state_directory other;
+    REQUIRE(
+        ops::save_state(other.file("BTCUSDT", ".state"), saved_state("BTCUSDT", 0, 10, 4)).empty());
+    one_loop again(core_loop_config{});
+    lines.clear();
+    session_services_config past = services_config(other);
+    past.log = [&](std::string_view line) { lines.emplace_back(line); };
+    auto reopened = session_services::open(past, again.specs, 0);
+    REQUIRE(reopened.has_value());
+    (*reopened)->restore_account(again.loop, 0);
+    CHECK(std::none_of(lines.begin(), lines.end(), [](const std::string& line) {
+        return line.find("behind the newest saved rate bucket") != std::string::npos;
+    }));
+}
+
 TEST_CASE("session_services: an operator's pause holds across a restart until resume",
           "[engine][state]") {
     const state_directory dir;
