@@ -99,25 +99,27 @@ void risk_engine::roll_day(const account_view& account, core::timestamp_ns now) 
     if (has_day_ && now >= day_begin_ns_ && now < day_end_ns_) {
         return; // still the current day: no division on every account update
     }
-    const std::int64_t reset_minute = config_.limits.daily_reset_utc_minute;
-    const std::int64_t day = day_of(now, static_cast<std::int32_t>(reset_minute));
-    const auto set_day = [&] {
-        day_ = day;
-        day_begin_ns_ = day * ns_per_day + reset_minute * 60 * core::ns_per_s;
-        day_end_ns_ = day_begin_ns_ + ns_per_day;
-    };
+    const std::int64_t day =
+        day_of(now, static_cast<std::int32_t>(config_.limits.daily_reset_utc_minute));
     if (!has_day_) {
         has_day_ = true; // the first day started with the process: the views' figures hold
-        set_day();
+        set_day(day);
         return;
     }
     if (day <= day_) {
         return;
     }
-    set_day();
+    set_day(day);
     day_anchored_ = true;
     day_pnl_base_ = account.realized_pnl_today + account.unrealized_pnl;
     day_start_equity_ = account.equity;
+}
+
+void risk_engine::set_day(std::int64_t day) noexcept {
+    day_ = day;
+    const std::int64_t reset_minute = config_.limits.daily_reset_utc_minute;
+    day_begin_ns_ = day * ns_per_day + reset_minute * 60 * core::ns_per_s;
+    day_end_ns_ = day_begin_ns_ + ns_per_day;
 }
 
 account_view risk_engine::today(const account_view& account) const noexcept {

@@ -252,7 +252,7 @@ public:
     /// first on_account falls on a later day, that day starts as usual. Call before it.
     void restore_day(std::int64_t day, double pnl_base, double start_equity) noexcept {
         has_day_ = true;
-        day_ = day;
+        set_day(day); // its bounds too: an update within it then finds it without a division
         day_anchored_ = true;
         day_pnl_base_ = pnl_base;
         day_start_equity_ = start_equity;
@@ -308,6 +308,8 @@ private:
                               core::timestamp_ns now) noexcept;
     /// Starts a new trading day when now is past the current one's end.
     void roll_day(const account_view& account, core::timestamp_ns now) noexcept;
+    /// Makes day (a trading_day() index) the current one, with its [begin, end) in ns.
+    void set_day(std::int64_t day) noexcept;
 
     risk_config config_;
     /// The limits on_account() checks on every book update.
