@@ -360,6 +360,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 start_reconcile(now_ms);
             }
         }
+        watch_stream(now_ms);
         if (stream_open && now_ms >= next_keepalive_ms) {
             if (pending_request* const q = claim_slot(take_io_id()); q != nullptr) {
                 next_keepalive_ms = now_ms + config.listen_key_keepalive_ms;
@@ -375,6 +376,22 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 send_heartbeat(symbol, now_ms);
             }
         }
+    }
+
+    /// A listenKey the venue forgot without a word leaves its stream open and silent: fills
+    /// would go unseen until the next keep-alive, up to listen_key_keepalive_ms later. Every
+    /// placement the venue accepts is told on the stream too (ORDER_TRADE_UPDATE NEW); when
+    /// stream_silence_ms passes after such an answer with nothing on the stream, the key is
+    /// kept alive at once, which a forgotten key answers -1125: a new key, a new stream and a
+    /// reconciliation that finds what was missed.
+    void watch_stream(std::int64_t now_ms) {
+        if (!stream_open || stream_owed_since_ms == 0 ||
+            now_ms - stream_owed_since_ms < config.stream_silence_ms) {
+            return;
+        }
+        stream_owed_since_ms = 0;
+        futures.stream_silences.fetch_add(1, std::memory_order_relaxed);
+        next_keepalive_ms = std::min(next_keepalive_ms, now_ms);
     }
 
     /// Writes and sends again a request that waits (held by the limiter, or asked again).
@@ -660,6 +677,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             } else {
                 funnel.ack(p.order, 0);
             }
+            if (stream_open && stream_heard_ms < p.sent_ms && stream_owed_since_ms == 0) {
+                stream_owed_since_ms = now_ms; // its ORDER_TRADE_UPDATE is due
+            }
             p.active = false;
             return;
         case answer_outcome::clock_skew:
@@ -941,6 +961,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     void on_message(net::detail::ws_connection& /*connection*/, std::string_view payload,
                     core::timestamp_ns /*local_ns*/, bool /*binary*/) override {
         counters.user_events.fetch_add(1, std::memory_order_relaxed);
+        stream_heard_ms = wall_ms();
+        stream_owed_since_ms = 0;
         const user_event& e = user_decoder.decode(payload);
         switch (e.kind) {
         case user_event_kind::order_update:
@@ -1420,6 +1442,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     std::uint64_t reconcile_generation = 0;
     std::int64_t reconnect_at_ms = 0;
     std::int64_t next_keepalive_ms = 0;
+    /// The user stream's last message (local wall ms).
+    std::int64_t stream_heard_ms = 0;
+    /// The first placement the venue accepted with nothing on the stream since it was sent
+    /// (local wall ms; 0: none owed): see watch_stream().
+    std::int64_t stream_owed_since_ms = 0;
     std::int64_t next_heartbeat_ms = 0;
     std::int64_t last_scan_ms = 0;
     std::thread thread;

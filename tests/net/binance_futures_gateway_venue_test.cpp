@@ -633,6 +633,55 @@ TEST_CASE("futures gateway: a keep-alive answered -1125 alone (no listenKeyExpir
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a listenKey the venue forgot without a word is found by the first "
+          "placement the stream does not tell, not at the next keep-alive",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.stream_silence_ms = 300; // the keep-alive stays at its 30 min
+    started_futures_gateway started(config, symbols);
+    exec::binance_futures_gateway& gateway = started.gateway;
+    recording_sink& sink = started.sink;
+
+    // A stream that tells its placements is never suspected.
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 5s));
+    const auto quiet_until = std::chrono::steady_clock::now() + 600ms;
+    (void)poll_until(
+        gateway, [&] { return std::chrono::steady_clock::now() >= quiet_until; }, 1s);
+    CHECK(gateway.futures_counters().stream_silences.load() == 0);
+    CHECK(gateway.futures_counters().keepalives.load() == 0);
+
+    // The venue forgets the key and says nothing. The next placement's answer comes, its
+    // ORDER_TRADE_UPDATE does not: the key is kept alive at once, answered -1125.
+    REQUIRE(control.get("/control/listen_key_lose").find("true") != std::string::npos);
+    REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 3) == 1; }, 5s));
+    REQUIRE(wait_for_new_listen_key(gateway));
+    CHECK(gateway.futures_counters().stream_silences.load() == 1);
+    CHECK(control.stat("listen_keys_lost") == 1);
+    CHECK(control.stat("listen_keys_created") == 2);
+
+    // The new stream tells the cancel.
+    const std::uint64_t events_before = gateway.counters().user_events.load();
+    REQUIRE(gateway.cancel(0, exec::client_order_id{3}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::cancelled, 3) == 1 &&
+                   gateway.counters().user_events.load() >= events_before + 1;
+        },
+        5s));
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: with the venue gone, a listenKey is asked for less and less often",
           "[binance_futures_gateway][tsan]") {
     std::optional<net::testing::venue_process> venue(std::in_place, venue_arguments());

@@ -24,7 +24,9 @@
 //
 // User data: POST /fapi/v1/listenKey, then a WebSocket at <ws_url>/ws/<listenKey>:
 // ORDER_TRADE_UPDATE (NEW, TRADE, CANCELED, EXPIRED) become reports, ACCOUNT_UPDATE sets the
-// positions. The key is kept alive with PUT every listen_key_keepalive_ms; an answer -1125 or a
+// positions. The key is kept alive with PUT every listen_key_keepalive_ms, and at once when a
+// placement the venue accepted is not told on the stream within stream_silence_ms (a key the
+// venue forgot without a word leaves its stream open and silent); an answer -1125 or a
 // listenKeyExpired event makes a new key and a new stream. Every time the stream opens the
 // gateway reconciles before it takes new orders (submit() answers `disconnected` until then):
 // GET /fapi/v1/openOrders; orders of earlier runs of the same id tag are cancelled, foreign ones
@@ -97,6 +99,9 @@ struct binance_futures_gateway_config {
     std::size_t max_connections = 4;
     /// PUT /fapi/v1/listenKey this often (Binance closes a key after 60 min without one).
     std::int64_t listen_key_keepalive_ms = 30 * 60 * 1'000;
+    /// A placement the venue accepted and the user stream has not told this long after (ms):
+    /// the stream is suspect and the key is kept alive at once (a forgotten one answers -1125).
+    std::int64_t stream_silence_ms = 5'000;
     /// countdownCancelAll heartbeat: every heartbeat_ms with countdown_ms; 0 turns it off.
     std::int64_t heartbeat_ms = 30'000;
     std::int64_t countdown_ms = 120'000;
@@ -144,6 +149,8 @@ struct binance_futures_counters {
     std::atomic<std::uint64_t> listen_keys{0};        ///< listenKeys created (POST).
     std::atomic<std::uint64_t> keepalives{0};         ///< Keep-alive PUTs answered ok.
     std::atomic<std::uint64_t> listen_key_expired{0}; ///< listenKeyExpired events and -1125.
+    /// Placements the stream did not tell within stream_silence_ms (a keep-alive sent at once).
+    std::atomic<std::uint64_t> stream_silences{0};
     std::atomic<std::uint64_t> heartbeats{0};         ///< countdownCancelAll answered ok.
     std::atomic<std::uint64_t> heartbeat_failures{0}; ///< countdownCancelAll not answered ok.
     std::atomic<std::uint64_t> position_updates{0};   ///< ACCOUNT_UPDATE events.
