@@ -549,12 +549,18 @@ TEST_CASE("flatten orders still pass the pre-trade checks: refused ones end in g
     CHECK(f.loop.account().position() == long_position);
 }
 
-TEST_CASE("flatten orders held by a full order-rate window spend no attempts: the position is "
-          "closed when the window has room",
-          "[engine]") {
+/// flatten_on_kill with a budget of three flatten orders.
+core_loop_config flatten_three_times() {
     core_loop_config cfg;
     cfg.risk.triggers.flatten_on_kill = true;
     cfg.risk.triggers.flatten_max_attempts = 3;
+    return cfg;
+}
+
+TEST_CASE("flatten orders held by a full order-rate window spend no attempts: the position is "
+          "closed when the window has room",
+          "[engine]") {
+    core_loop_config cfg = flatten_three_times();
     // The first two quotes fill the minute's window: nothing else passes for a minute, and the
     // flattening's refusals, 500 ms apart, would spend its three attempts in 1.5 s.
     cfg.risk.limits.max_new_orders_per_s = 0;
@@ -676,10 +682,7 @@ core_loop_config cancel_retry_config() {
 TEST_CASE("flatten orders the gateway cannot send spend no attempts: the position is closed "
           "once it can",
           "[engine]") {
-    core_loop_config cfg;
-    cfg.risk.triggers.flatten_on_kill = true;
-    cfg.risk.triggers.flatten_max_attempts = 3;
-    flaky_fixture f(cfg);
+    flaky_fixture f(flatten_three_times());
     core::timestamp_ns t = go_long(f, f.run_books(1'000 * ms, 10));
     // The connection is down for the first ten flatten orders, tried 500 ms apart.
     f.venue.refuse_submits = 10;
