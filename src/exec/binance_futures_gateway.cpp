@@ -345,9 +345,25 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         transmit(p, encoded.method, encoded.target, now_ms);
     }
 
+    /// A fill of a foreign order moved the position and wallet without a report the owner
+    /// books, and limits judged on the old ones would be wrong until the next reconnect: a
+    /// reconciliation reads them again now (the owner adopts them,
+    /// engine/holdings_adoption.hpp), once one in progress has ended, and at most every
+    /// foreign_fill_reconcile_ms; fills in between are read by the next.
+    void reconcile_for_foreign_fill(std::int64_t now_ms) {
+        if (!foreign_fill_pending || now_ms < next_foreign_reconcile_ms || !stream_open ||
+            !ready.load(std::memory_order_relaxed)) {
+            return;
+        }
+        foreign_fill_pending = false;
+        next_foreign_reconcile_ms = now_ms + config.foreign_fill_reconcile_ms;
+        start_reconcile(now_ms);
+    }
+
     void scan(std::int64_t now_ms) {
         pending.recount();
         check_kills(now_ms);
+        reconcile_for_foreign_fill(now_ms);
         for (pending_request& p : pending) {
             if (p.active && p.retry_at_ms != 0 && now_ms >= p.retry_at_ms) {
                 p.retry_at_ms = 0;
@@ -988,7 +1004,14 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     void on_order_update(const order_update& u) {
         const auto id = ids.parse(u.client_id.view());
         if (!id.has_value()) {
-            return; // an order of another run or program: reconciliation's business
+            // An order of another run or program: reconciliation's business, at once when it
+            // traded.
+            if (u.execution == execution_type::trade) {
+                counters.foreign_fills.fetch_add(1, std::memory_order_relaxed);
+                foreign_fill_pending = true;
+                reconcile_for_foreign_fill(wall_ms());
+            }
+            return;
         }
         order_request order;
         order.id = *id;
@@ -1442,6 +1465,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     std::uint64_t reconcile_generation = 0;
     std::int64_t reconnect_at_ms = 0;
     std::int64_t next_keepalive_ms = 0;
+    /// A foreign order traded since the last reconciliation for one (reconcile_for_foreign_fill).
+    bool foreign_fill_pending = false;
+    std::int64_t next_foreign_reconcile_ms = 0;
     /// The user stream's last message (local wall ms).
     std::int64_t stream_heard_ms = 0;
     /// The first placement the venue accepted with nothing on the stream since it was sent

@@ -748,7 +748,14 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         const order_update& u = e.order;
         const auto id = ids.parse(u.client_id.view());
         if (!id.has_value()) {
-            return; // an order of another run or program: reconciliation's business
+            // An order of another run or program: reconciliation's business, at once when it
+            // traded.
+            if (u.execution == execution_type::trade) {
+                counters.foreign_fills.fetch_add(1, std::memory_order_relaxed);
+                foreign_fill_pending = true;
+                reconcile_for_foreign_fill(now_ms);
+            }
+            return;
         }
         order_request order;
         order.id = *id;
@@ -1471,9 +1478,25 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         offset_ms.store(server - (time_sent_ms + now_ms) / 2, std::memory_order_relaxed);
     }
 
+    /// A fill of a foreign order moved the balances without a report the owner books, and
+    /// limits judged on the old ones would be wrong until the next reconnect: a reconciliation
+    /// reads them again now (the owner adopts them, engine/holdings_adoption.hpp), once one in
+    /// progress has ended, and at most every foreign_fill_reconcile_ms; fills in between are
+    /// read by the next.
+    void reconcile_for_foreign_fill(std::int64_t now_ms) {
+        if (!foreign_fill_pending || now_ms < next_foreign_reconcile_ms ||
+            !ready.load(std::memory_order_relaxed)) {
+            return;
+        }
+        foreign_fill_pending = false;
+        next_foreign_reconcile_ms = now_ms + config.foreign_fill_reconcile_ms;
+        start_reconcile(now_ms);
+    }
+
     void check_timeouts(std::int64_t now_ms) {
         pending.recount();
         check_kills(now_ms);
+        reconcile_for_foreign_fill(now_ms);
         bool silent = false;
         bool restart = false;
         for (pending_request& p : pending) {
@@ -1680,6 +1703,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     std::uint32_t reconcile_retries = 0;    ///< Failures of the current reconciliation.
     bool reconcile_abandoned = false;       ///< It gave up (reconcile_max_retries).
     bool account_asked = false;
+    /// A foreign order traded since the last reconciliation for one (reconcile_for_foreign_fill).
+    bool foreign_fill_pending = false;
+    std::int64_t next_foreign_reconcile_ms = 0;
     /// The reconciliation waits for the user stream's subscription before its listings.
     bool reconcile_awaits_stream = false;
     bool time_in_flight = false;    ///< A `time` request awaits its answer.

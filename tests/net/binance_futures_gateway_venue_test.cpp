@@ -682,6 +682,29 @@ TEST_CASE("futures gateway: a listenKey the venue forgot without a word is found
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a fill of a foreign order on the user stream makes a reconciliation "
+          "due: the position and wallet are read again at once",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    const std::array symbols{btcusdt()};
+    started_futures_gateway started(gateway_config(venue), symbols);
+    exec::binance_futures_gateway& gateway = started.gateway;
+    auto manual_config = gateway_config(venue);
+    manual_config.id_tag = "man"; // someone else's client ids, on the same account
+    started_futures_gateway manual(manual_config, symbols);
+    REQUIRE(gateway.counters().reconciles.load() == 1);
+
+    REQUIRE(manual.gateway.submit(crossing(1, core::side::buy, false), wall_ns()) ==
+            exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().reconciles.load() == 2 && gateway.ready(); }, 5s));
+    CHECK(gateway.counters().foreign_fills.load() >= 1);
+    REQUIRE(gateway.positions().size() == 1);
+    CHECK(gateway.positions()[0].amount.lots() == 1000);
+    manual.gateway.stop();
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: with the venue gone, a listenKey is asked for less and less often",
           "[binance_futures_gateway][tsan]") {
     std::optional<net::testing::venue_process> venue(std::in_place, venue_arguments());

@@ -4,6 +4,7 @@
 
 #include "gateway_test_support.hpp"
 
+#include "quoter/exec/binance_holdings.hpp"
 #include "quoter/exec/binance_spot_gateway.hpp"
 
 #include <catch2/catch.hpp>
@@ -295,6 +296,48 @@ exec::order_request crossing_buy(std::uint64_t id) {
 }
 
 } // namespace
+
+TEST_CASE("a fill of a foreign order on the user stream makes a reconciliation due: the balances "
+          "are read again at once, not at the next reconnect",
+          "[binance_gateway][tsan]") {
+    net::testing::venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5"});
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue, secret);
+    config.foreign_fill_reconcile_ms = 1'000;
+    started_spot_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    auto manual_config = gateway_config(venue, secret);
+    manual_config.id_tag = "man"; // someone else's client ids, on the same account
+    started_spot_gateway manual(manual_config, symbols);
+    REQUIRE(gateway.counters().reconciles.load() == 1);
+
+    // A foreign order that rests and is cancelled moves nothing: no reconciliation.
+    REQUIRE(manual.gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        manual.gateway, [&] { return manual.sink.count(exec::exec_kind::ack) == 1; }, 5s));
+    REQUIRE(manual.gateway.cancel(0, exec::client_order_id{1}, wall_ns()) ==
+            exec::gateway_error::none);
+    REQUIRE(poll_until(
+        manual.gateway, [&] { return manual.sink.count(exec::exec_kind::cancelled) == 1; }, 5s));
+
+    // Two that trade: one reconciliation at once, and one for the second a pacing later.
+    const auto base_held = [&] {
+        return exec::spot_holdings_of(gateway.balances(), symbols[0]).base.lots();
+    };
+    const std::int64_t held_before = base_held();
+    REQUIRE(manual.gateway.submit(crossing_buy(3), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().reconciles.load() == 2 && gateway.ready(); }, 5s));
+    CHECK(gateway.counters().foreign_fills.load() >= 1);
+    CHECK(base_held() == held_before + 100);
+    REQUIRE(manual.gateway.submit(crossing_buy(5), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().reconciles.load() == 3 && gateway.ready(); }, 5s));
+    CHECK(base_held() == held_before + 200);
+    CHECK(gateway.counters().foreign_orders.load() == 0); // none rests
+    manual.gateway.stop();
+    gateway.stop();
+}
 
 TEST_CASE("with the user-data stream a lost answer is told by the executionReports: ack and "
           "one fill with its trade id, never unknown",

@@ -116,6 +116,9 @@ struct binance_futures_gateway_config {
     /// Reconciliation: cancel open orders neither this run nor an earlier run of the same tag
     /// placed (true) or leave them and count them (false).
     bool cancel_foreign_orders = false;
+    /// A fill of a foreign order (on the user stream) moved the position and wallet without a
+    /// report the owner books: a reconciliation reads them again, at most once in this long (ms).
+    std::int64_t foreign_fill_reconcile_ms = 5'000;
     /// After a cancel-all: query the open orders this long after its answer (ms) and send the
     /// cancel-all again while any rest; past kill_confirm_attempts, kill_gave_up raises the
     /// alarm and the checks go on eight times as far apart.

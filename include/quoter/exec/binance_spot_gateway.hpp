@@ -154,6 +154,10 @@ struct binance_spot_gateway_config {
     /// placed (manual orders, other programs) are cancelled too when true, left alone (and
     /// counted) when false.
     bool cancel_foreign_orders = false;
+    /// A fill of a foreign order (on the user stream) moved the holdings without a report the
+    /// owner books: a reconciliation reads them again (the owner adopts them, see
+    /// engine/holdings_adoption.hpp), at most once in this long (ms).
+    std::int64_t foreign_fill_reconcile_ms = 5'000;
     /// After a cancel-all: query the open orders this long after its answer (ms) and send the
     /// cancel-all again while any rest; past kill_confirm_attempts, kill_gave_up raises the
     /// alarm and the checks go on eight times as far apart.
@@ -212,8 +216,10 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> reconcile_found{0};     ///< Open orders found by them.
     std::atomic<std::uint64_t> reconcile_cancelled{0}; ///< Of those, cancelled.
     std::atomic<std::uint64_t> foreign_orders{0};      ///< Of those, foreign and left alone.
-    std::atomic<std::uint64_t> kills_confirmed{0};     ///< Cancel-alls a query found complete.
-    std::atomic<std::uint64_t> kill_resends{0};        ///< Cancel-alls sent again (orders rested).
+    /// Fills of foreign orders the user stream told (each makes a reconciliation due).
+    std::atomic<std::uint64_t> foreign_fills{0};
+    std::atomic<std::uint64_t> kills_confirmed{0}; ///< Cancel-alls a query found complete.
+    std::atomic<std::uint64_t> kill_resends{0};    ///< Cancel-alls sent again (orders rested).
     /// Kills not confirmed after kill_confirm_attempts (once each; the checks go on): raise the
     /// alarm.
     std::atomic<std::uint64_t> kill_gave_up{0};
