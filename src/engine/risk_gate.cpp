@@ -199,8 +199,9 @@ void risk_gate::write_exposure() noexcept {
 void risk_gate::note_send_error(exec::gateway_error error, core::timestamp_ns now) noexcept {
     // The gateway's own limiter holding a request back is throttling, not a failing venue: it
     // must not count toward the API error storm, or wanting more orders than the limits allow
-    // would kill instead of slowing down.
-    if (error != exec::gateway_error::rate_limited) {
+    // would kill instead of slowing down. Nor must a new order held while the gateway
+    // reconciles (after a reconnect, or a foreign order's fill), which takes a round trip.
+    if (error != exec::gateway_error::rate_limited && error != exec::gateway_error::reconciling) {
         risk_.on_api_response(risk::api_outcome::send_failed, now);
     }
 }

@@ -410,6 +410,19 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         next_keepalive_ms = std::min(next_keepalive_ms, now_ms);
     }
 
+    /// Connected, not ready, and reconciling as it should: started less than a request timeout
+    /// ago, with no failure since. A new order refused now is held for a round trip or two
+    /// (gateway_error::reconciling), not a sign of a failing venue; one that fails or lasts is
+    /// (gateway_error::disconnected), so that a session that never reconciles still counts.
+    /// Any thread.
+    [[nodiscard]] bool reconciling() const noexcept {
+        return open.load(std::memory_order_acquire) &&
+               wall_ms() - reconcile_started_ms.load(std::memory_order_relaxed) <
+                   config.request_timeout_ms &&
+               counters.reconcile_failures.load(std::memory_order_relaxed) ==
+                   reconcile_failures_at_start.load(std::memory_order_relaxed);
+    }
+
     /// Writes and sends again a request that waits (held by the limiter, or asked again).
     void reissue(pending_request& p, std::int64_t now_ms) {
         switch (p.kind) {
@@ -1104,6 +1117,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void start_reconcile(std::int64_t now_ms) {
         ready.store(false, std::memory_order_release);
+        reconcile_failures_at_start.store(counters.reconcile_failures.load(),
+                                          std::memory_order_relaxed);
+        reconcile_started_ms.store(now_ms, std::memory_order_relaxed);
         reconcile_at_ms = 0;
         ++reconcile_generation;
         reconcile_steps = 1;
@@ -1436,7 +1452,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     core::wakeup io_wakeup;
     const bool io_waits_on_core = config.idle == core::idle_policy::block;
     std::atomic<std::int64_t> offset_ms{0};
-    std::atomic<bool> open{false};  ///< The user-data stream is open.
+    std::atomic<bool> open{false}; ///< The user-data stream is open.
+    /// When the current reconciliation started (local wall ms) and the reconciliation failures
+    /// counted then: see reconciling().
+    std::atomic<std::int64_t> reconcile_started_ms{0};
+    std::atomic<std::uint64_t> reconcile_failures_at_start{0};
     std::atomic<bool> ready{false}; ///< Open and reconciled: new orders are taken.
     std::atomic<bool> running{false};
     std::atomic<bool> stopping{false};
@@ -1551,7 +1571,8 @@ gateway_error binance_futures_gateway::submit(const order_request& request,
                                               core::timestamp_ns now) noexcept {
     impl& m = *impl_;
     if (!m.ready.load(std::memory_order_acquire)) {
-        return gateway_error::disconnected; // no stream, or not reconciled yet
+        // No stream, or not reconciled yet.
+        return m.reconciling() ? gateway_error::reconciling : gateway_error::disconnected;
     }
     if (request.symbol >= m.symbols.size() || !request.id.valid()) {
         return gateway_error::queue_full;

@@ -871,6 +871,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void start_reconcile(std::int64_t now_ms) {
         ready.store(false, std::memory_order_release);
+        reconcile_failures_at_start.store(counters.reconcile_failures.load(),
+                                          std::memory_order_relaxed);
+        reconcile_started_ms.store(now_ms, std::memory_order_relaxed);
         // Answers to an earlier reconciliation's requests no longer count (generation).
         ++reconcile_generation;
         reconcile_steps = 0;
@@ -1493,6 +1496,19 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         start_reconcile(now_ms);
     }
 
+    /// Connected, not ready, and reconciling as it should: started less than a request timeout
+    /// ago, with no failure since. A new order refused now is held for a round trip or two
+    /// (gateway_error::reconciling), not a sign of a failing venue; one that fails or lasts is
+    /// (gateway_error::disconnected), so that a session that never reconciles still counts.
+    /// Any thread.
+    [[nodiscard]] bool reconciling() const noexcept {
+        return open.load(std::memory_order_acquire) &&
+               wall_ns() / core::ns_per_ms - reconcile_started_ms.load(std::memory_order_relaxed) <
+                   config.request_timeout_ms &&
+               counters.reconcile_failures.load(std::memory_order_relaxed) ==
+                   reconcile_failures_at_start.load(std::memory_order_relaxed);
+    }
+
     void check_timeouts(std::int64_t now_ms) {
         pending.recount();
         check_kills(now_ms);
@@ -1675,6 +1691,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     const bool io_waits_on_core = config.idle == core::idle_policy::block;
     std::atomic<std::int64_t> offset_ms{0};
     std::atomic<bool> open{false};
+    /// When the current reconciliation started (local wall ms) and the reconciliation failures
+    /// counted then: see reconciling().
+    std::atomic<std::int64_t> reconcile_started_ms{0};
+    std::atomic<std::uint64_t> reconcile_failures_at_start{0};
     std::atomic<bool> user_stream{false}; ///< The user-data subscription is confirmed.
     /// Connected and reconciled: new orders are taken.
     std::atomic<bool> ready{false};
@@ -1773,7 +1793,8 @@ gateway_error binance_spot_gateway::submit(const order_request& request,
                                            core::timestamp_ns now) noexcept {
     impl& m = *impl_;
     if (!m.ready.load(std::memory_order_acquire)) {
-        return gateway_error::disconnected; // not connected, or not reconciled yet
+        // Not connected, or not reconciled yet.
+        return m.reconciling() ? gateway_error::reconciling : gateway_error::disconnected;
     }
     if (request.symbol >= m.symbols.size() || !request.id.valid()) {
         return gateway_error::queue_full;
@@ -1868,7 +1889,8 @@ gateway_error binance_spot_gateway::replace(std::uint32_t symbol, client_order_i
         return gateway_error::queue_full; // turned off: the owner cancels, then places
     }
     if (!m.ready.load(std::memory_order_acquire)) {
-        return gateway_error::disconnected; // a new order: only once reconciled
+        // A new order: only once reconciled.
+        return m.reconciling() ? gateway_error::reconciling : gateway_error::disconnected;
     }
     if (request.symbol >= m.symbols.size() || symbol != request.symbol || !request.id.valid() ||
         !old_id.valid()) {

@@ -92,6 +92,7 @@ std::string_view describe(gateway_error error) noexcept {
     case gateway_error::queue_full: return "outgoing request queue full";
     case gateway_error::rate_limited: return "request rate limit reached";
     case gateway_error::disconnected: return "not connected to the venue";
+    case gateway_error::reconciling: return "reconciling with the venue";
     }
     return "unknown error";
 }

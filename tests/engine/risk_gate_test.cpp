@@ -398,7 +398,26 @@ TEST_CASE("requests the gateway's own limiter held back are throttling: they nev
     }
     CHECK(f.engine.state() == risk::trading_state::running);
     CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::none);
+    // New orders held while the gateway reconciles (after a reconnect, a foreign order's fill)
+    // do not count either; a gateway without a session does.
+    f.venue.submit_error = exec::gateway_error::reconciling;
+    for (int i = 0; i < 20; ++i) {
+        CHECK(f.gate.submit(f.order(core::side::buy, 1000, 1), t) ==
+              exec::gateway_error::reconciling);
+    }
+    CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::none);
+    f.venue.submit_error = exec::gateway_error::disconnected;
+    for (int i = 0; i < 5; ++i) {
+        CHECK(f.gate.submit(f.order(core::side::buy, 1000, 1), t) ==
+              exec::gateway_error::disconnected);
+    }
+    CHECK(f.engine.switch_state().kill_reason() == risk::halt_reason::api_error_storm);
+}
 
+TEST_CASE("the venue's own refusals feed the API error storm", "[risk_gate][api_storm]") {
+    const risk::risk_config c = storm_of_five();
+    fixture f(c);
+    core::timestamp_ns t = t0;
     // What the venue itself refuses still counts: five of its 429s kill.
     f.venue.submit_error = exec::gateway_error::none;
     for (int i = 0; i < 5; ++i) {

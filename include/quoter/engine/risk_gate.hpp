@@ -27,7 +27,8 @@
 // gateway could not send, to risk_engine::on_api_response (the API error storm), before the
 // owner sees the report. Requests the venue gateway's own rate limiter held back (reason
 // held_back, or gateway_error::rate_limited) are throttling, not errors, and are not counted:
-// a strategy that wants more than the limits allow is slowed down, not killed. An owner that is
+// a strategy that wants more than the limits allow is slowed down, not killed; nor are new
+// orders held while the venue gateway reconciles (gateway_error::reconciling). An owner that is
 // handed the venue's reports by a router of its own takes them through deliver(), the same
 // steps with its handler called directly.
 //

@@ -40,6 +40,9 @@ enum class gateway_error : std::uint8_t {
     queue_full,   ///< The outgoing queue (or the simulation's event queue) is full.
     rate_limited, ///< Sending now would break the venue's request-rate limits.
     disconnected, ///< No session to the venue.
+    /// Connected, and reconciling with the venue: new orders wait until it ends (mostly a round
+    /// trip or two). Not a failure of the venue.
+    reconciling,
 };
 
 [[nodiscard]] std::string_view describe(gateway_error error) noexcept;
