@@ -50,6 +50,18 @@ enum class request_kind : std::uint8_t {
     trades, ///< myTrades of one order: fills an answer told (order_report_funnel).
 };
 
+/// A 429 or 418 to a placement, cancel or replacement reaches the owner as its reject report,
+/// which the risk layer counts toward the API error storm; a query's, a cancel-all's and every
+/// other request's is counted here, as a venue failure.
+[[nodiscard]] constexpr bool refusal_reported(request_kind kind) noexcept {
+    return kind == request_kind::place || kind == request_kind::cancel ||
+           kind == request_kind::replace;
+}
+
+[[nodiscard]] constexpr bool refused_for_rate(answer_outcome outcome) noexcept {
+    return outcome == answer_outcome::retry_after || outcome == answer_outcome::banned;
+}
+
 /// One signed request on its way from the core thread to the I/O thread.
 struct outgoing_request {
     std::array<char, max_request_bytes> text{};
@@ -346,7 +358,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         // Once per request sent: a late answer to one already counted as timed out is not.
         if (std::exchange(p.awaiting_answer, false) &&
             (answer.outcome == answer_outcome::unknown ||
-             answer.outcome == answer_outcome::malformed)) {
+             answer.outcome == answer_outcome::malformed ||
+             (refused_for_rate(answer.outcome) && !refusal_reported(p.kind)))) {
             counters.venue_failures.fetch_add(1, std::memory_order_relaxed);
         }
         if (p.kind == request_kind::time) {

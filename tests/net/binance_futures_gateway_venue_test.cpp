@@ -682,6 +682,33 @@ TEST_CASE("futures gateway: a listenKey the venue forgot without a word is found
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a 429 to a request no report tells, a cancel-all, is a venue failure "
+          "for the API error storm; the kill still goes out after Retry-After",
+          "[binance_futures_gateway][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.heartbeat_ms = 0; // no request of the gateway's own between the test's
+    started_futures_gateway started(config, symbols);
+    exec::binance_futures_gateway& gateway = started.gateway;
+    recording_sink& sink = started.sink;
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    const std::uint64_t failures = gateway.counters().venue_failures.load();
+
+    control.get("/control/futures_rate_limit?ms=1000");
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().backoffs.load() == 1; }, 5s));
+    CHECK(gateway.counters().venue_failures.load() == failures + 1);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() >= 1; }, 10s));
+    CHECK(control.stat("futures_open_orders") == 0);
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: a fill of a foreign order on the user stream makes a reconciliation "
           "due: the position and wallet are read again at once",
           "[binance_futures_gateway][tsan]") {

@@ -201,6 +201,29 @@ private:
 
 } // namespace
 
+TEST_CASE("a 429 to a request no report tells, a cancel-all, is a venue failure for the API "
+          "error storm; the kill still goes out after retryAfter",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session;
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    REQUIRE(session.wait_ready());
+    REQUIRE(session.place_resting_bid(1));
+    const std::uint64_t failures = gateway.counters().venue_failures.load();
+
+    venue.fault("/control/rate_limit?ms=500");
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().backoffs.load() == 1; }, 5s));
+    CHECK(gateway.counters().venue_failures.load() == failures + 1);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 10s));
+    CHECK(venue.stat("answers_429") == 1);
+    CHECK(venue.stat("answers_418") == 0);
+    CHECK(venue.stat("open_orders") == 0);
+    gateway.stop();
+}
+
 TEST_CASE("a 429 stops every request until its retryAfter, so the venue never bans; a kill asked "
           "meanwhile goes out after it; a 418 stops everything until its retryAfter",
           "[binance_gateway][faults][tsan]") {
