@@ -75,6 +75,22 @@ exec::order_request resting_bid(std::uint64_t id) {
     return order;
 }
 
+/// Cancels order id; whether its cancel was reported and the user stream told at least
+/// `events` events since events_before (the cancel's, and what else the caller counts) within 5 s.
+bool cancelled_on_stream(exec::binance_futures_gateway& gateway, const recording_sink& sink,
+                         std::uint64_t id, std::uint64_t events_before, std::uint64_t events) {
+    if (gateway.cancel(0, exec::client_order_id{id}, wall_ns()) != exec::gateway_error::none) {
+        return false;
+    }
+    return poll_until(
+        gateway,
+        [&] {
+            return sink.count(exec::exec_kind::cancelled, id) == 1 &&
+                   gateway.counters().user_events.load() >= events_before + events;
+        },
+        std::chrono::seconds(5));
+}
+
 /// A limit order far through the book: a post-only one is refused, an IOC one takes.
 exec::order_request crossing(std::uint64_t id, core::side side, bool post_only) {
     exec::order_request order;
@@ -586,14 +602,7 @@ TEST_CASE("futures gateway: an expired listenKey is replaced, the stream resumes
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
-    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway,
-        [&] {
-            return sink.count(exec::exec_kind::cancelled, 1) == 1 &&
-                   gateway.counters().user_events.load() >= events_before + 2;
-        },
-        5s));
+    REQUIRE(cancelled_on_stream(gateway, sink, 1, events_before, 2));
     gateway.stop();
 }
 
@@ -622,14 +631,7 @@ TEST_CASE("futures gateway: a keep-alive answered -1125 alone (no listenKeyExpir
     // Events flow on the new stream.
     const std::uint64_t events_before = gateway.counters().user_events.load();
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway,
-        [&] {
-            return sink.count(exec::exec_kind::cancelled, 1) == 1 &&
-                   gateway.counters().user_events.load() >= events_before + 2;
-        },
-        5s));
+    REQUIRE(cancelled_on_stream(gateway, sink, 1, events_before, 2));
     gateway.stop();
 }
 
@@ -671,14 +673,7 @@ TEST_CASE("futures gateway: a listenKey the venue forgot without a word is found
 
     // The new stream tells the cancel.
     const std::uint64_t events_before = gateway.counters().user_events.load();
-    REQUIRE(gateway.cancel(0, exec::client_order_id{3}, wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway,
-        [&] {
-            return sink.count(exec::exec_kind::cancelled, 3) == 1 &&
-                   gateway.counters().user_events.load() >= events_before + 1;
-        },
-        5s));
+    REQUIRE(cancelled_on_stream(gateway, sink, 3, events_before, 1));
     gateway.stop();
 }
 
