@@ -227,6 +227,11 @@ int run_live_command(const live_run_command& command) {
                 static_cast<unsigned long long>(s.gateway.rate_limited),
                 static_cast<unsigned long long>(s.gateway.backoffs),
                 static_cast<unsigned long long>(s.gateway.bans));
+    if (s.gateway.foreign_fills > 0) {
+        std::printf("  fills of orders not this engine's (by hand, another program): %llu; the "
+                    "venue's holdings were read again after them\n",
+                    static_cast<unsigned long long>(s.gateway.foreign_fills));
+    }
     if (s.gateway.request_table_full > 0) {
         std::printf("  requests not sent, every request slot waiting for an answer: %llu\n",
                     static_cast<unsigned long long>(s.gateway.request_table_full));
