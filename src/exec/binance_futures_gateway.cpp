@@ -4,6 +4,7 @@
 // the shared report funnel; split, each part would need the others' state.
 #include "quoter/exec/binance_futures_gateway.hpp"
 
+#include "binance_reconciliation.hpp"
 #include "binance_reconnect.hpp"
 #include "net/tls_context.hpp"
 #include "net/ws_connection.hpp"
@@ -56,10 +57,6 @@ enum class request_kind : std::uint8_t {
 /// is counted here, as a venue failure.
 [[nodiscard]] constexpr bool refusal_reported(request_kind kind) noexcept {
     return kind == request_kind::place || kind == request_kind::cancel;
-}
-
-[[nodiscard]] constexpr bool refused_for_rate(answer_outcome outcome) noexcept {
-    return outcome == answer_outcome::retry_after || outcome == answer_outcome::banned;
 }
 
 /// One signed request on its way from the core thread to the I/O thread.
@@ -356,19 +353,12 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         transmit(p, encoded.method, encoded.target, now_ms);
     }
 
-    /// A fill of a foreign order moved the position and wallet without a report the owner
-    /// books, and limits judged on the old ones would be wrong until the next reconnect: a
-    /// reconciliation reads them again now (the owner adopts them,
-    /// engine/holdings_adoption.hpp), once one in progress has ended, and at most every
-    /// foreign_fill_reconcile_ms; fills in between are read by the next.
+    /// A foreign order's fill makes a reconciliation due (detail::foreign_fill_reconciles).
     void reconcile_for_foreign_fill(std::int64_t now_ms) {
-        if (!foreign_fill_pending || now_ms < next_foreign_reconcile_ms || !stream_open ||
-            !ready.load(std::memory_order_relaxed)) {
-            return;
+        if (foreign_reconciles.start_now(now_ms, config.foreign_fill_reconcile_ms,
+                                         stream_open && ready.load(std::memory_order_relaxed))) {
+            start_reconcile(now_ms);
         }
-        foreign_fill_pending = false;
-        next_foreign_reconcile_ms = now_ms + config.foreign_fill_reconcile_ms;
-        start_reconcile(now_ms);
     }
 
     void scan(std::int64_t now_ms) {
@@ -421,17 +411,13 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         next_keepalive_ms = std::min(next_keepalive_ms, now_ms);
     }
 
-    /// Connected, not ready, and reconciling as it should: started less than a request timeout
-    /// ago, with no failure since. A new order refused now is held for a round trip or two
-    /// (gateway_error::reconciling), not a sign of a failing venue; one that fails or lasts is
-    /// (gateway_error::disconnected), so that a session that never reconciles still counts.
-    /// Any thread.
+    /// Connected, not ready, and reconciling as it should (detail::reconciliation_clock). Any
+    /// thread.
     [[nodiscard]] bool reconciling() const noexcept {
         return open.load(std::memory_order_acquire) &&
-               wall_ms() - reconcile_started_ms.load(std::memory_order_relaxed) <
-                   config.request_timeout_ms &&
-               counters.reconcile_failures.load(std::memory_order_relaxed) ==
-                   reconcile_failures_at_start.load(std::memory_order_relaxed);
+               reconciliation.on_track(wall_ms(),
+                                       counters.reconcile_failures.load(std::memory_order_relaxed),
+                                       config.request_timeout_ms);
     }
 
     /// Writes and sends again a request that waits (held by the limiter, or asked again).
@@ -1033,7 +1019,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             // traded.
             if (u.execution == execution_type::trade) {
                 counters.foreign_fills.fetch_add(1, std::memory_order_relaxed);
-                foreign_fill_pending = true;
+                foreign_reconciles.note_fill();
                 reconcile_for_foreign_fill(wall_ms());
             }
             return;
@@ -1129,9 +1115,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void start_reconcile(std::int64_t now_ms) {
         ready.store(false, std::memory_order_release);
-        reconcile_failures_at_start.store(counters.reconcile_failures.load(),
-                                          std::memory_order_relaxed);
-        reconcile_started_ms.store(now_ms, std::memory_order_relaxed);
+        reconciliation.start(now_ms, counters.reconcile_failures.load());
         reconcile_at_ms = 0;
         ++reconcile_generation;
         reconcile_steps = 1;
@@ -1464,12 +1448,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     core::wakeup io_wakeup;
     const bool io_waits_on_core = config.idle == core::idle_policy::block;
     std::atomic<std::int64_t> offset_ms{0};
-    std::atomic<bool> open{false}; ///< The user-data stream is open.
-    /// When the current reconciliation started (local wall ms) and the reconciliation failures
-    /// counted then: see reconciling().
-    std::atomic<std::int64_t> reconcile_started_ms{0};
-    std::atomic<std::uint64_t> reconcile_failures_at_start{0};
-    std::atomic<bool> ready{false}; ///< Open and reconciled: new orders are taken.
+    std::atomic<bool> open{false};               ///< The user-data stream is open.
+    detail::reconciliation_clock reconciliation; ///< See reconciling().
+    std::atomic<bool> ready{false};              ///< Open and reconciled: new orders are taken.
     std::atomic<bool> running{false};
     std::atomic<bool> stopping{false};
     mutable std::mutex positions_mutex; ///< Guards positions and balances.
@@ -1497,9 +1478,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     std::uint64_t reconcile_generation = 0;
     std::int64_t reconnect_at_ms = 0;
     std::int64_t next_keepalive_ms = 0;
-    /// A foreign order traded since the last reconciliation for one (reconcile_for_foreign_fill).
-    bool foreign_fill_pending = false;
-    std::int64_t next_foreign_reconcile_ms = 0;
+    detail::foreign_fill_reconciles foreign_reconciles;
     /// The user stream's last message (local wall ms).
     std::int64_t stream_heard_ms = 0;
     /// The first placement the venue accepted with nothing on the stream since it was sent

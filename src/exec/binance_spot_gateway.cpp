@@ -4,6 +4,7 @@
 #include "quoter/exec/binance_spot_gateway.hpp"
 #include "quoter/core/clock.hpp"
 
+#include "binance_reconciliation.hpp"
 #include "binance_reconnect.hpp"
 #include "net/tls_context.hpp"
 #include "net/ws_connection.hpp"
@@ -56,10 +57,6 @@ enum class request_kind : std::uint8_t {
 [[nodiscard]] constexpr bool refusal_reported(request_kind kind) noexcept {
     return kind == request_kind::place || kind == request_kind::cancel ||
            kind == request_kind::replace;
-}
-
-[[nodiscard]] constexpr bool refused_for_rate(answer_outcome outcome) noexcept {
-    return outcome == answer_outcome::retry_after || outcome == answer_outcome::banned;
 }
 
 /// One signed request on its way from the core thread to the I/O thread.
@@ -765,7 +762,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             // traded.
             if (u.execution == execution_type::trade) {
                 counters.foreign_fills.fetch_add(1, std::memory_order_relaxed);
-                foreign_fill_pending = true;
+                foreign_reconciles.note_fill();
                 reconcile_for_foreign_fill(now_ms);
             }
             return;
@@ -884,9 +881,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     void start_reconcile(std::int64_t now_ms) {
         ready.store(false, std::memory_order_release);
-        reconcile_failures_at_start.store(counters.reconcile_failures.load(),
-                                          std::memory_order_relaxed);
-        reconcile_started_ms.store(now_ms, std::memory_order_relaxed);
+        reconciliation.start(now_ms, counters.reconcile_failures.load());
         // Answers to an earlier reconciliation's requests no longer count (generation).
         ++reconcile_generation;
         reconcile_steps = 0;
@@ -1494,32 +1489,21 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         offset_ms.store(server - (time_sent_ms + now_ms) / 2, std::memory_order_relaxed);
     }
 
-    /// A fill of a foreign order moved the balances without a report the owner books, and
-    /// limits judged on the old ones would be wrong until the next reconnect: a reconciliation
-    /// reads them again now (the owner adopts them, engine/holdings_adoption.hpp), once one in
-    /// progress has ended, and at most every foreign_fill_reconcile_ms; fills in between are
-    /// read by the next.
+    /// A foreign order's fill makes a reconciliation due (detail::foreign_fill_reconciles).
     void reconcile_for_foreign_fill(std::int64_t now_ms) {
-        if (!foreign_fill_pending || now_ms < next_foreign_reconcile_ms ||
-            !ready.load(std::memory_order_relaxed)) {
-            return;
+        if (foreign_reconciles.start_now(now_ms, config.foreign_fill_reconcile_ms,
+                                         ready.load(std::memory_order_relaxed))) {
+            start_reconcile(now_ms);
         }
-        foreign_fill_pending = false;
-        next_foreign_reconcile_ms = now_ms + config.foreign_fill_reconcile_ms;
-        start_reconcile(now_ms);
     }
 
-    /// Connected, not ready, and reconciling as it should: started less than a request timeout
-    /// ago, with no failure since. A new order refused now is held for a round trip or two
-    /// (gateway_error::reconciling), not a sign of a failing venue; one that fails or lasts is
-    /// (gateway_error::disconnected), so that a session that never reconciles still counts.
-    /// Any thread.
+    /// Connected, not ready, and reconciling as it should (detail::reconciliation_clock). Any
+    /// thread.
     [[nodiscard]] bool reconciling() const noexcept {
         return open.load(std::memory_order_acquire) &&
-               wall_ns() / core::ns_per_ms - reconcile_started_ms.load(std::memory_order_relaxed) <
-                   config.request_timeout_ms &&
-               counters.reconcile_failures.load(std::memory_order_relaxed) ==
-                   reconcile_failures_at_start.load(std::memory_order_relaxed);
+               reconciliation.on_track(wall_ns() / core::ns_per_ms,
+                                       counters.reconcile_failures.load(std::memory_order_relaxed),
+                                       config.request_timeout_ms);
     }
 
     void check_timeouts(std::int64_t now_ms) {
@@ -1704,11 +1688,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     const bool io_waits_on_core = config.idle == core::idle_policy::block;
     std::atomic<std::int64_t> offset_ms{0};
     std::atomic<bool> open{false};
-    /// When the current reconciliation started (local wall ms) and the reconciliation failures
-    /// counted then: see reconciling().
-    std::atomic<std::int64_t> reconcile_started_ms{0};
-    std::atomic<std::uint64_t> reconcile_failures_at_start{0};
-    std::atomic<bool> user_stream{false}; ///< The user-data subscription is confirmed.
+    detail::reconciliation_clock reconciliation; ///< See reconciling().
+    std::atomic<bool> user_stream{false};        ///< The user-data subscription is confirmed.
     /// Connected and reconciled: new orders are taken.
     std::atomic<bool> ready{false};
     std::mutex balances_mutex; ///< Guards balances (written by reconciliation only).
@@ -1736,9 +1717,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     std::uint32_t reconcile_retries = 0;    ///< Failures of the current reconciliation.
     bool reconcile_abandoned = false;       ///< It gave up (reconcile_max_retries).
     bool account_asked = false;
-    /// A foreign order traded since the last reconciliation for one (reconcile_for_foreign_fill).
-    bool foreign_fill_pending = false;
-    std::int64_t next_foreign_reconcile_ms = 0;
+    detail::foreign_fill_reconciles foreign_reconciles;
     /// The reconciliation waits for the user stream's subscription before its listings.
     bool reconcile_awaits_stream = false;
     bool time_in_flight = false;    ///< A `time` request awaits its answer.

@@ -51,6 +51,11 @@ enum class answer_outcome : std::uint8_t {
 
 [[nodiscard]] std::string_view describe(answer_outcome outcome) noexcept;
 
+/// A 429 or 418: the venue refused the request for the request rate.
+[[nodiscard]] constexpr bool refused_for_rate(answer_outcome outcome) noexcept {
+    return outcome == answer_outcome::retry_after || outcome == answer_outcome::banned;
+}
+
 /// Maps an HTTP (or WebSocket API) status and a Binance error code to an outcome. code 0 means
 /// no code; msg distinguishes -2010's maker refusal from its other causes.
 [[nodiscard]] answer_outcome classify_answer(int status, int code, std::string_view msg) noexcept;
