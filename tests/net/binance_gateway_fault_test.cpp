@@ -77,13 +77,6 @@ struct ledger_sink final : exec::exec_report_sink {
     }
 };
 
-/// Polls for at least `at_least` (a lower bound: lets late events arrive).
-void poll_for(exec::binance_spot_gateway& gateway, std::chrono::milliseconds at_least) {
-    const auto until = std::chrono::steady_clock::now() + at_least;
-    (void)poll_until(
-        gateway, [&] { return std::chrono::steady_clock::now() >= until; }, at_least + 10s);
-}
-
 exec::binance_spot_gateway_config gateway_config(const net::testing::venue_process& venue) {
     exec::binance_spot_gateway_config config;
     config.url = venue.ws_url() + "/ws-api/v3";

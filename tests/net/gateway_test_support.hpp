@@ -73,6 +73,14 @@ bool poll_until(Gateway& gateway, Predicate done, std::chrono::milliseconds time
     return true;
 }
 
+/// Polls the gateway for at least `at_least` (a lower bound: lets late events arrive).
+template <class Gateway> void poll_for(Gateway& gateway, std::chrono::milliseconds at_least) {
+    const auto until = std::chrono::steady_clock::now() + at_least;
+    (void)poll_until(
+        gateway, [&] { return std::chrono::steady_clock::now() >= until; },
+        at_least + std::chrono::seconds(10));
+}
+
 /// A gateway with a recording sink, started and ready (connected and reconciled) within 5 s;
 /// stopped when the fixture ends, before its sink goes.
 template <class Gateway> struct started_gateway {
