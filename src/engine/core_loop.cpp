@@ -820,6 +820,12 @@ void core_loop::book_fill(const exec::exec_report& report) noexcept {
     // The risk views follow the account at once, before anything else can send; the
     // quote manager places nothing until the loop requotes for the new position.
     refresh_views();
+    // The loss, drawdown and inventory limits judge the fill now, not at the next book: a venue
+    // tells fills when they happen, and the book may stay quiet a while after one (the stale
+    // data trigger waits seconds), with every other order resting meanwhile.
+    if (market_.best_bid.ticks() > 0 && market_.best_ask > market_.best_bid) {
+        risk_.on_account(instrument_.trading_spec, config_.symbol, market_, account_view_, now_);
+    }
     filled_since_quote_ = true;
     reopen_flatten();
 }

@@ -326,6 +326,43 @@ TEST_CASE("a replacement sent in one request stays on the ack clock until acknow
     CHECK(loop.risk().switch_state().kill_reason() == risk::halt_reason::ack_delay);
 }
 
+TEST_CASE("a fill told between books is judged by the kill limits at once, not at the next book",
+          "[engine][risk]") {
+    // A venue's user stream tells fills whenever they happen; the book may then be quiet for a
+    // while. An inventory past its kill limit must stop the quoting at the fill.
+    core_loop_config cfg;
+    cfg.risk.limits.inventory_kill_pct = 0.5; // the 1% bid's fill alone is past it
+    cfg.risk.triggers.stale_market_data_ms = 0;
+    const md::instrument instrument = btcusdt();
+    replacing_venue venue;
+    core_loop loop(cfg, instrument, venue, nullptr);
+    const core::timestamp_ns start = 1'000 * ms;
+    loop.on_event(book(bid0, ask0), start);
+    REQUIRE(venue.submitted.size() == 2);
+    for (const exec::order_request& placed : venue.submitted) {
+        venue.answer(placed.id, placed.side, exec::exec_kind::ack);
+    }
+    (void)loop.poll(start + 10 * ms);
+    REQUIRE(loop.state() == risk::trading_state::running);
+
+    const auto bid = std::find_if(venue.submitted.begin(), venue.submitted.end(),
+                                  [](const auto& r) { return r.side == core::side::buy; });
+    REQUIRE(bid != venue.submitted.end());
+    exec::exec_report filled;
+    filled.client_id = bid->id;
+    filled.kind = exec::exec_kind::fill;
+    filled.side = core::side::buy;
+    filled.price = bid->price;
+    filled.fill_qty = bid->qty;
+    filled.cum_qty = bid->qty;
+    filled.trade_id = 1;
+    venue.queued.push_back(filled);
+    (void)loop.poll(start + 20 * ms);
+    REQUIRE(loop.account().position() == bid->qty);
+    CHECK(loop.state() == risk::trading_state::killed);
+    CHECK(loop.risk().switch_state().kill_reason() == risk::halt_reason::inventory_kill);
+}
+
 TEST_CASE("resyncing pulls every quote, synced resumes quoting by itself", "[engine]") {
     fixture f;
     core::timestamp_ns t = f.run_books(1'000 * ms, 10);
