@@ -290,28 +290,44 @@ TEST_CASE("an order whose placement's outcome is unknown stays on the ack clock"
     CHECK(f.loop.risk().switch_state().kill_reason() == risk::halt_reason::ack_delay);
 }
 
+/// A loop on a venue that replaces in one request: a first book at `start`, its two quotes
+/// acknowledged by start + 10 ms. No stale-data trigger: the tests go on with polls alone.
+struct acked_quotes {
+    explicit acked_quotes(core_loop_config cfg)
+        : config(without_stale_trigger(cfg)), loop(config, instrument, venue, nullptr) {
+        loop.on_event(book(bid0, ask0), start);
+        REQUIRE(venue.submitted.size() == 2);
+        for (const exec::order_request& placed : venue.submitted) {
+            venue.answer(placed.id, placed.side, exec::exec_kind::ack);
+        }
+        (void)loop.poll(start + 10 * ms);
+    }
+    static core_loop_config without_stale_trigger(core_loop_config cfg) {
+        cfg.risk.triggers.stale_market_data_ms = 0;
+        return cfg;
+    }
+
+    static constexpr core::timestamp_ns start = 1'000 * ms;
+    core_loop_config config;
+    md::instrument instrument = btcusdt();
+    replacing_venue venue;
+    core_loop loop;
+};
+
 TEST_CASE("a replacement sent in one request stays on the ack clock until acknowledged",
           "[engine][risk]") {
     // The order it replaces was acknowledged long ago; the new one has no acknowledgement yet,
     // and max_ack_delay_ms runs for it as for any placement in flight.
     core_loop_config cfg;
     cfg.risk.triggers.max_ack_delay_ms = 200;
-    cfg.risk.triggers.stale_market_data_ms = 0;
-    const md::instrument instrument = btcusdt();
-    replacing_venue venue;
-    core_loop loop(cfg, instrument, venue, nullptr);
-    const core::timestamp_ns start = 1'000 * ms;
-    loop.on_event(book(bid0, ask0), start);
-    REQUIRE(venue.submitted.size() == 2);
-    for (const exec::order_request& placed : venue.submitted) {
-        venue.answer(placed.id, placed.side, exec::exec_kind::ack);
-    }
-    (void)loop.poll(start + 10 * ms);
+    acked_quotes f(cfg);
+    core_loop& loop = f.loop;
+    replacing_venue& venue = f.venue;
     REQUIRE(loop.quotes().order(core::side::buy, 0).status == exec::order_status::acked);
     REQUIRE(loop.quotes().order(core::side::sell, 0).status == exec::order_status::acked);
 
     // The market moves 1% up: both quotes are replaced, each in one request, never answered.
-    const core::timestamp_ns sent = start + 500 * ms;
+    const core::timestamp_ns sent = f.start + 500 * ms;
     loop.on_event(book(bid0 + 60'000, ask0 + 60'000), sent);
     REQUIRE(venue.replaced.size() == 2);
     core::timestamp_ns killed_at = 0;
@@ -332,17 +348,9 @@ TEST_CASE("a fill told between books is judged by the kill limits at once, not a
     // while. An inventory past its kill limit must stop the quoting at the fill.
     core_loop_config cfg;
     cfg.risk.limits.inventory_kill_pct = 0.5; // the 1% bid's fill alone is past it
-    cfg.risk.triggers.stale_market_data_ms = 0;
-    const md::instrument instrument = btcusdt();
-    replacing_venue venue;
-    core_loop loop(cfg, instrument, venue, nullptr);
-    const core::timestamp_ns start = 1'000 * ms;
-    loop.on_event(book(bid0, ask0), start);
-    REQUIRE(venue.submitted.size() == 2);
-    for (const exec::order_request& placed : venue.submitted) {
-        venue.answer(placed.id, placed.side, exec::exec_kind::ack);
-    }
-    (void)loop.poll(start + 10 * ms);
+    acked_quotes f(cfg);
+    core_loop& loop = f.loop;
+    replacing_venue& venue = f.venue;
     REQUIRE(loop.state() == risk::trading_state::running);
 
     const auto bid = std::find_if(venue.submitted.begin(), venue.submitted.end(),
@@ -357,7 +365,7 @@ TEST_CASE("a fill told between books is judged by the kill limits at once, not a
     filled.cum_qty = bid->qty;
     filled.trade_id = 1;
     venue.queued.push_back(filled);
-    (void)loop.poll(start + 20 * ms);
+    (void)loop.poll(f.start + 20 * ms);
     REQUIRE(loop.account().position() == bid->qty);
     CHECK(loop.state() == risk::trading_state::killed);
     CHECK(loop.risk().switch_state().kill_reason() == risk::halt_reason::inventory_kill);
