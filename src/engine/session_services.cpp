@@ -45,6 +45,27 @@ namespace {
     return ops::trading_state::running;
 }
 
+/// The most new orders the order rate limits let through within `span`: a limit of n a window
+/// lets n through in any window, so n for every whole window in the span and n more. 0 when no
+/// order rate is limited (then there is nothing to hold).
+std::uint32_t most_orders_within(const risk::risk_limits& limits, core::duration_ns span) {
+    const auto windows_in_span = [span](core::duration_ns window) {
+        return static_cast<std::uint64_t>(std::max<core::duration_ns>(span, 0) / window) + 1;
+    };
+    std::uint64_t most = std::numeric_limits<std::uint32_t>::max();
+    bool limited = false;
+    for (const auto& [limit, window] :
+         {std::pair{limits.max_new_orders_per_s, core::ns_per_s},
+          std::pair{limits.max_new_orders_per_min, 60 * core::ns_per_s},
+          std::pair{limits.max_orders_per_day, 86'400 * core::ns_per_s}}) {
+        if (limit != 0) {
+            limited = true;
+            most = std::min(most, std::uint64_t{limit} * windows_in_span(window));
+        }
+    }
+    return limited ? static_cast<std::uint32_t>(most) : 0;
+}
+
 /// Hands every alert to two sinks (stderr and the alert dispatcher); either may be null.
 class tee_alert_sink final : public risk::alert_sink {
 public:
@@ -202,11 +223,13 @@ struct persisted_lane {
 class state_saver {
 public:
     /// lanes: read-only here (their boards and names), and they outlive the saver. journal:
-    /// optional, for its last sequence number (read through an atomic).
+    /// optional, for its last sequence number (read through an atomic). publish_interval: how
+    /// often the core publishes the state onto the boards.
     state_saver(std::span<const std::unique_ptr<persisted_lane>> lanes, std::string account,
                 std::string session, std::chrono::milliseconds interval,
-                const ops::journal* journal)
-        : interval_(interval), journal_(journal), errors_(lanes.size()) {
+                std::chrono::milliseconds publish_interval, const ops::journal* journal)
+        : interval_(interval), unsaved_activity_ms_((interval + publish_interval).count()),
+          journal_(journal), errors_(lanes.size()) {
         for (const auto& lane : lanes) {
             ops::engine_state base;
             base.account = account;
@@ -221,10 +244,12 @@ public:
     }
     state_saver(const state_saver&) = delete;
     state_saver& operator=(const state_saver&) = delete;
-    ~state_saver() { stop(); }
+    ~state_saver() { stop(false); }
 
-    /// Stops the thread and saves every file once more (the final state). Idempotent.
-    void stop() {
+    /// Stops the thread and saves every file once more. final_state: the core published its
+    /// last state, after which it sent nothing; the files then say nothing is missing from them.
+    /// Idempotent.
+    void stop(bool final_state) {
         {
             const std::lock_guard<std::mutex> lock(mutex_);
             if (stopping_) {
@@ -234,6 +259,9 @@ public:
         }
         wake_.notify_all();
         thread_.join();
+        if (final_state) {
+            unsaved_activity_ms_ = 0;
+        }
         for (std::size_t i = 0; i < files_.size(); ++i) {
             save(i, files_[i].board->read());
         }
@@ -343,6 +371,7 @@ private:
             p.kill_latched ? std::string(risk::to_string(p.kill_reason)) : std::string{};
         state.flatten_attempts = p.flatten_attempts;
         state.manual_pause = p.manual_pause;
+        state.unsaved_activity_ms = unsaved_activity_ms_;
         std::string failed = ops::save_state(file.path, state);
         const bool saved = failed.empty();
         const std::lock_guard<std::mutex> lock(mutex_);
@@ -358,6 +387,10 @@ private:
 
     std::vector<state_file> files_;
     std::chrono::milliseconds interval_;
+    /// What a save may miss of the engine's activity: the state it holds was published up to a
+    /// publish interval before it, and the next save comes a save interval after it. Written
+    /// by the saver thread's saves; 0 for the last one of a stopped session.
+    std::int64_t unsaved_activity_ms_;
     const ops::journal* journal_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
@@ -669,7 +702,7 @@ session_services::session_services(std::unique_ptr<parts> p) noexcept : parts_(s
 session_services::~session_services() {
     // A session that returns early (a failed start) still joins its threads and flushes.
     if (parts_->saver) {
-        parts_->saver->stop();
+        parts_->saver->stop(false);
     }
     if (parts_->telegram) {
         parts_->telegram->stop();
@@ -860,6 +893,30 @@ void session_services::restore_account(core_loop& loop, std::size_t lane) {
         rates.buckets[rates.count++] = {saved.start_ns, saved.events, *window};
         orders_today += *window == risk::rate_window::orders_per_day ? saved.events : 0;
     }
+    // A process that did not stop (killed, crashed) may have sent orders after the state its
+    // last save holds, for as long as the file says. They count as the most the order rate
+    // limits allowed in that time, sent at the latest moment they could have been (and no later
+    // than now), so that no limit is exceeded across the restart. Cancels are never refused,
+    // and are left out.
+    const std::uint32_t unsaved_orders = most_orders_within(
+        loop.risk().checker().limits(), restored.unsaved_activity_ms * core::ns_per_ms);
+    if (restored.unsaved_activity_ms > 0 && unsaved_orders > 0) {
+        const core::timestamp_ns at =
+            std::min(restored.saved_ns + restored.unsaved_activity_ms * core::ns_per_ms,
+                     core::wall_clock{}.now());
+        risk::rate_memory unsaved;
+        for (const risk::rate_window window :
+             {risk::rate_window::orders_per_s, risk::rate_window::orders_per_min,
+              risk::rate_window::orders_per_day}) {
+            unsaved.buckets[unsaved.count++] = {at, unsaved_orders, window};
+        }
+        loop.risk().restore_rates(unsaved);
+        orders_today += unsaved_orders;
+        p.log(prefix + "the last save may have missed up to " +
+              std::to_string(restored.unsaved_activity_ms) +
+              " ms of orders (the process did not stop): " + std::to_string(unsaved_orders) +
+              " orders, the most the order rate limits allowed in that time, count as sent then");
+    }
     if (rates.count != 0) {
         loop.risk().restore_rates(rates);
         p.log(prefix + "order and cancel rate windows restored; " + std::to_string(orders_today) +
@@ -942,9 +999,10 @@ std::string session_services::start(std::span<core_loop* const> loops,
     // Published before the saver starts, so that its first save holds the loops' state.
     p.persist(lead, feed);
     if (p.state_on()) {
-        p.saver =
-            std::make_unique<state_saver>(p.lanes, p.config.ops.state.account, p.state_session(),
-                                          p.config.ops.state.save_interval_ms, p.journal.get());
+        p.saver = std::make_unique<state_saver>(
+            p.lanes, p.config.ops.state.account, p.state_session(),
+            p.config.ops.state.save_interval_ms,
+            std::chrono::milliseconds(p.publish_ns / core::ns_per_ms), p.journal.get());
     }
     if (p.config.ops.http.enabled) {
         auto server = ops::http_server::start(
@@ -1042,7 +1100,8 @@ void session_services::stop(const core_loop& loop, const feed_view& feed, const 
     p.persist(loop, feed);
     p.publisher->stopped();
     if (p.saver) {
-        p.saver->stop();
+        // The loops' last state was just published and they send nothing more.
+        p.saver->stop(true);
         if (const std::string failed = p.saver->error(); !failed.empty()) {
             p.log("state: " + failed);
         }

@@ -134,6 +134,7 @@ std::string serialize_state(const engine_state& s) {
     line("kill_reason", percent_encode(s.kill_reason));
     line("flatten_attempts", s.flatten_attempts);
     line("manual_pause", s.manual_pause ? 1 : 0);
+    line("unsaved_activity_ms", s.unsaved_activity_ms);
     line("last_md_update_id", s.last_md_update_id);
     line("last_journal_seq", s.last_journal_seq);
     line("last_client_order_seq", s.last_client_order_seq);
@@ -333,6 +334,13 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
             return core::unexpected(std::string("bad manual_pause"));
         }
         s.manual_pause = paused == 1;
+        ++optional_fields;
+    }
+    if (fields.contains("unsaved_activity_ms")) {
+        if (const std::string problem = integer("unsaved_activity_ms", s.unsaved_activity_ms);
+            !problem.empty() || s.unsaved_activity_ms < 0) {
+            return core::unexpected(std::string("bad unsaved_activity_ms"));
+        }
         ++optional_fields;
     }
     if (fields.size() != 12 + optional_fields) {

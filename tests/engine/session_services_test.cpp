@@ -139,6 +139,27 @@ struct one_loop {
     core_loop loop;
 };
 
+/// A one-symbol session restored from `saved`, written first as its state file in `dir`: the
+/// loop, its services and every line they logged.
+struct restored_session {
+    restored_session(const state_directory& dir, const ops::engine_state& saved,
+                     const core_loop_config& config = {})
+        : session(config), loop(session.loop) {
+        REQUIRE(ops::save_state(dir.file(saved.symbol, ".state"), saved).empty());
+        session_services_config services_cfg = services_config(dir);
+        services_cfg.log = [this](std::string_view line) { lines.emplace_back(line); };
+        auto opened = session_services::open(services_cfg, session.specs, 0);
+        REQUIRE(opened.has_value());
+        services = std::move(*opened);
+        services->restore_account(loop, 0);
+    }
+
+    one_loop session;
+    core_loop& loop;
+    std::vector<std::string> lines;
+    std::unique_ptr<session_services> services;
+};
+
 TEST_CASE("session_services with several symbols: a lock and a state file per symbol, each "
           "restored into its own loop and saved from it",
           "[engine][state]") {
@@ -256,17 +277,12 @@ TEST_CASE("session_services: a restored kill's flattening goes on with the attem
     latched.flatten_attempts = spent;
     latched.cash = 1'000'000'000'000; // 100,000 USDT: one order may flatten it all
     latched.day_start_equity = latched.cash;
-    REQUIRE(ops::save_state(dir.file("BTCUSDT", ".state"), latched).empty());
-    one_loop session(base);
-    std::vector<std::string> lines;
-    session_services_config config = services_config(dir);
-    config.log = [&](std::string_view line) { lines.emplace_back(line); };
-    auto opened = session_services::open(config, session.specs, 0);
-    REQUIRE(opened.has_value());
-    session_services& services = **opened;
-    core_loop& loop = session.loop;
-    services.restore_account(loop, 0);
-    session.exchange.restore_position(0, loop.account().position()); // as a paper session does
+    restored_session restored(dir, latched, base);
+    session_services& services = *restored.services;
+    core_loop& loop = restored.loop;
+    const std::vector<std::string>& lines = restored.lines;
+    // As a paper session does.
+    restored.session.exchange.restore_position(0, loop.account().position());
     core::timestamp_ns t = 1'000 * core::ns_per_s;
     services.restore_kill(loop, t);
     REQUIRE(loop.state() == risk::trading_state::killed);
@@ -296,14 +312,8 @@ TEST_CASE("session_services says so when the clock is behind a saved rate bucket
     const core::timestamp_ns ahead = core::wall_clock{}.now() + 3'600 * core::ns_per_s;
     ops::engine_state saved = saved_state("BTCUSDT", 0, 10, 0);
     saved.rate_buckets = {{"orders_per_day", 1'000'000'000, 4}, {"orders_per_min", ahead, 3}};
-    REQUIRE(ops::save_state(dir.file("BTCUSDT", ".state"), saved).empty());
-    one_loop session(core_loop_config{});
-    std::vector<std::string> lines;
-    session_services_config config = services_config(dir);
-    config.log = [&](std::string_view line) { lines.emplace_back(line); };
-    auto opened = session_services::open(config, session.specs, 0);
-    REQUIRE(opened.has_value());
-    (*opened)->restore_account(session.loop, 0);
+    const restored_session restored(dir, saved);
+    const std::vector<std::string>& lines = restored.lines;
     const auto behind = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
         return line.starts_with("state: the clock is ");
     });
@@ -317,18 +327,75 @@ TEST_CASE("session_services says so when the clock is behind a saved rate bucket
 
     // Buckets all in the past: nothing to say.
     const state_directory other;
-    REQUIRE(
-        ops::save_state(other.file("BTCUSDT", ".state"), saved_state("BTCUSDT", 0, 10, 4)).empty());
-    one_loop again(core_loop_config{});
-    lines.clear();
-    session_services_config past = services_config(other);
-    past.log = [&](std::string_view line) { lines.emplace_back(line); };
-    auto reopened = session_services::open(past, again.specs, 0);
-    REQUIRE(reopened.has_value());
-    (*reopened)->restore_account(again.loop, 0);
-    CHECK(std::none_of(lines.begin(), lines.end(), [](const std::string& line) {
+    const restored_session again(other, saved_state("BTCUSDT", 0, 10, 4));
+    CHECK(std::none_of(again.lines.begin(), again.lines.end(), [](const std::string& line) {
         return line.find("behind the newest saved rate bucket") != std::string::npos;
     }));
+}
+
+TEST_CASE("session_services' saves say how much of the engine's activity they may miss; the last "
+          "one of a session that stopped, none",
+          "[engine][state]") {
+    const state_directory dir;
+    one_loop session(core_loop_config{});
+    session_services_config config = services_config(dir);
+    config.ops.status_interval_ms = std::chrono::milliseconds(250);
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    REQUIRE(services.start(session.loop, nullptr, feed_view{}, venue_view{}).empty());
+    // The core publishes every 250 ms and the saver writes every 10.
+    const std::string file = dir.file("BTCUSDT", ".state");
+    CHECK(wait_for_saved(
+        file, [](const ops::engine_state& state) { return state.unsaved_activity_ms == 260; },
+        std::chrono::seconds(5)));
+    services.stop(session.loop, feed_view{}, venue_view{});
+    const auto saved = ops::load_state(file);
+    REQUIRE(saved.has_value());
+    CHECK(saved->state.unsaved_activity_ms == 0);
+}
+
+TEST_CASE("session_services counts the orders a crashed engine's last save may have missed as the "
+          "most its order rate limits allowed",
+          "[engine][state]") {
+    // Saved 10 s ago by a process that did not stop: up to 1.25 s of its orders after the save
+    // are in no file. 10 a second allow 20 within 1.25 s (one window and a bit), under the 30 a
+    // minute and the day's limit: 20 count, as sent 1.25 s after the save.
+    core_loop_config cfg;
+    cfg.risk.limits.max_new_orders_per_s = 10;
+    cfg.risk.limits.max_new_orders_per_min = 30;
+    cfg.risk.limits.max_orders_per_day = 1'000;
+    const core::timestamp_ns saved_at = core::wall_clock{}.now() - 10 * core::ns_per_s;
+    const state_directory dir;
+    ops::engine_state crashed = saved_state("BTCUSDT", 0, 10, 0);
+    crashed.saved_ns = saved_at;
+    crashed.unsaved_activity_ms = 1'250;
+    // The loop's own 10,000 USDT (1e-7 USDT a notional unit): no drawdown to kill it at once.
+    crashed.cash = 100'000'000'000;
+    crashed.day_start_equity = crashed.cash;
+    crashed.rate_buckets = {{"orders_per_min", saved_at - core::ns_per_s, 9},
+                            {"orders_per_day", saved_at - core::ns_per_s, 9}};
+    const restored_session restored(dir, crashed, cfg);
+    const std::vector<std::string>& lines = restored.lines;
+    const risk::rate_memory rates = restored.loop.risk().checker().remembered_rates();
+    CHECK(day_orders(rates) == 9 + 20);
+    const core::timestamp_ns missed_at = saved_at + 1'250 * core::ns_per_ms;
+    CHECK(std::any_of(rates.buckets.begin(), rates.buckets.begin() + rates.count, [&](auto& b) {
+        return b.window == risk::rate_window::orders_per_min && b.events == 20 &&
+               b.start <= missed_at && missed_at - b.start < core::ns_per_s;
+    }));
+    CHECK(std::count(lines.begin(), lines.end(),
+                     "state: the last save may have missed up to 1250 ms of orders (the process "
+                     "did not stop): 20 orders, the most the order rate limits allowed in that "
+                     "time, count as sent then") == 1);
+    CHECK(std::count(lines.begin(), lines.end(),
+                     "state: order and cancel rate windows restored; 29 orders of the saved day "
+                     "window still count against max_orders_per_day") == 1);
+
+    // The minute's window holds 29 of its 30: of the first book's two quotes, one passes.
+    restored.loop.on_event(testing::book(6'000'000, 6'000'010), core::wall_clock{}.now());
+    CHECK(restored.loop.gate().risk_rejects(risk::reject_reason::new_orders_per_min) == 1);
+    CHECK(restored.loop.gate().risk_rejects() == 1);
 }
 
 TEST_CASE("session_services: an operator's pause holds across a restart until resume",

@@ -33,6 +33,7 @@ ops::engine_state sample_state() {
     s.kill_reason = "daily_loss: 5% limit, operator note\n(second line)";
     s.flatten_attempts = 7;
     s.manual_pause = true;
+    s.unsaved_activity_ms = 1'250;
     s.last_md_update_id = 77'000'000'123ULL;
     s.last_journal_seq = 4242;
     s.last_client_order_seq = 18;
@@ -40,6 +41,23 @@ ops::engine_state sample_state() {
                       {"orders_per_day", 1'795'999'999'999'999'999 - 3'599'999'999'999, 7},
                       {"ratio_cancels", 1'796'000'000'000'000'000, 3}};
     return s;
+}
+
+/// `body` (every line before the trailer) followed by the checksum trailer a quoter writes.
+std::string checksummed(const std::string& body) {
+    const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
+                           static_cast<uInt>(body.size()));
+    return body + fmt::format("crc32 {:08x}\n", crc);
+}
+
+/// The sample's file with its line `line` (newline included) replaced by `replacement`, and
+/// checksummed again, as an edit that keeps the file's checksum right.
+std::string sample_with(const std::string& line, const std::string& replacement) {
+    std::string text = ops::serialize_state(sample_state());
+    const auto at = text.find(line);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, line.size(), replacement);
+    return checksummed(text.substr(0, text.rfind("crc32 ")));
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -123,9 +141,7 @@ TEST_CASE("state file: a truncated file is refused", "[state]") {
 TEST_CASE("state file: content with a valid checksum is still checked", "[state]") {
     // A well-formed trailer over a body with a missing key: refused, never defaulted.
     const std::string body = "quoter-state 2\naccount a\nsymbol B\nend 0 0\n";
-    const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
-                           static_cast<uInt>(body.size()));
-    const auto parsed = ops::parse_state(body + fmt::format("crc32 {:08x}\n", crc));
+    const auto parsed = ops::parse_state(checksummed(body));
     REQUIRE_FALSE(parsed.has_value());
     CHECK(parsed.error() == "missing saved_ns");
 
@@ -140,9 +156,7 @@ TEST_CASE("state file: a file of the first format is refused, saying why", "[sta
     std::string text = ops::serialize_state(sample_state());
     text.replace(0, std::string_view("quoter-state 2").size(), "quoter-state 1");
     const std::string body = text.substr(0, text.rfind("crc32 "));
-    const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
-                           static_cast<uInt>(body.size()));
-    const auto parsed = ops::parse_state(body + fmt::format("crc32 {:08x}\n", crc));
+    const auto parsed = ops::parse_state(checksummed(body));
     REQUIRE_FALSE(parsed.has_value());
     CHECK_THAT(parsed.error(), Catch::Contains("older quoter (format 1"));
 }
@@ -169,37 +183,37 @@ TEST_CASE("state file: a file without rate windows (an earlier quoter's) still l
     CHECK(*parsed == s);
 }
 
-TEST_CASE("state file: a file without the equity peak, the flatten attempts or the session (an "
-          "earlier quoter's) still loads",
+TEST_CASE("state file: a file without the equity peak, the flatten attempts, the session or the "
+          "unsaved activity (an earlier quoter's) still loads",
           "[state]") {
     const ops::engine_state s = sample_state();
     std::string text = ops::serialize_state(s);
     // Drop the lines and the trailer, and checksum the rest as an earlier quoter did.
-    for (const char* key : {"peak_equity ", "flatten_attempts ", "session "}) {
+    for (const char* key :
+         {"peak_equity ", "flatten_attempts ", "session ", "unsaved_activity_ms "}) {
         const auto at = text.find(key);
         REQUIRE(at != std::string::npos);
         text.erase(at, text.find('\n', at) + 1 - at);
     }
     const std::string body = text.substr(0, text.rfind("crc32 "));
-    const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
-                           static_cast<uInt>(body.size()));
-    const auto parsed = ops::parse_state(body + fmt::format("crc32 {:08x}\n", crc));
+    const auto parsed = ops::parse_state(checksummed(body));
     REQUIRE(parsed.has_value());
     CHECK(parsed->peak_equity == 0);
     CHECK(parsed->flatten_attempts == 0);
     CHECK(parsed->session.empty());
+    CHECK(parsed->unsaved_activity_ms == 0);
+}
+
+TEST_CASE("state file: a negative unsaved activity is refused", "[state]") {
+    const auto parsed =
+        ops::parse_state(sample_with("unsaved_activity_ms 1250\n", "unsaved_activity_ms -1\n"));
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK(parsed.error() == "bad unsaved_activity_ms");
 }
 
 TEST_CASE("state file: a malformed rate line is refused with its line number", "[state]") {
-    std::string text = ops::serialize_state(sample_state());
-    const std::string good = "rate ratio_cancels 1796000000000000000 3\n";
-    const auto at = text.find(good);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, good.size(), "rate ratio_cancels 1796000000000000000 0\n");
-    const std::string body = text.substr(0, text.rfind("crc32 "));
-    const auto crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
-                           static_cast<uInt>(body.size()));
-    const auto parsed = ops::parse_state(body + fmt::format("crc32 {:08x}\n", crc));
+    const auto parsed = ops::parse_state(sample_with("rate ratio_cancels 1796000000000000000 3\n",
+                                                     "rate ratio_cancels 1796000000000000000 0\n"));
     REQUIRE_FALSE(parsed.has_value());
     CHECK_THAT(parsed.error(), Catch::Contains("expected: rate <window> <start_ns> <events>"));
 }

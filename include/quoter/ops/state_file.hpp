@@ -90,6 +90,11 @@ struct engine_state {
     /// An operator's pause held (key `p`, SIGUSR2, a pause command) and not yet resumed; false
     /// in earlier files.
     bool manual_pause = false;
+    /// How long before the save the orders and cancels the rate windows hold may go back: what
+    /// the engine sent after the state the save holds (its core publishes the state every status
+    /// interval, the saver writes it every save interval). 0 in the last save of a session that
+    /// stopped, and in earlier files.
+    std::int64_t unsaved_activity_ms = 0;
 
     friend bool operator==(const engine_state&, const engine_state&) = default;
 };
