@@ -819,15 +819,9 @@ TEST_CASE("a resume is refused while the venue has not confirmed the kill; once 
 TEST_CASE("a kill whose cancels do not get through says so once, with a critical alert, and "
           "keeps cancelling until they do",
           "[engine]") {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("quoter-engine-giveup-" + std::to_string(::getpid()) + ".jsonl");
-    std::filesystem::remove(path);
-    ops::journal_config jc;
-    jc.path = path.string();
-    jc.fdatasync_interval_ms = -1;
-    auto opened = ops::journal::open(jc);
-    REQUIRE(opened.has_value());
-    std::unique_ptr<ops::journal> journal = std::move(*opened);
+    testing::scratch_journal scratch("engine-giveup");
+    const std::filesystem::path& path = scratch.path;
+    const std::unique_ptr<ops::journal>& journal = scratch.journal;
     {
         const core_loop_config cfg = cancel_retry_config();
         md::instrument instrument = btcusdt();
@@ -1285,15 +1279,9 @@ TEST_CASE("every alert a loop forwards names the loop's symbol (several loops sh
 }
 
 TEST_CASE("the journal shows the kill followed by the cancel of every open order", "[engine]") {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("quoter-engine-journal-" + std::to_string(::getpid()) + ".jsonl");
-    std::filesystem::remove(path);
-    ops::journal_config jc;
-    jc.path = path.string();
-    jc.fdatasync_interval_ms = -1;
-    auto opened = ops::journal::open(jc);
-    REQUIRE(opened.has_value());
-    std::unique_ptr<ops::journal> journal = std::move(*opened);
+    testing::scratch_journal scratch("engine-journal");
+    const std::filesystem::path& path = scratch.path;
+    const std::unique_ptr<ops::journal>& journal = scratch.journal;
     std::set<std::string> open_ids;
     {
         core_loop_config cfg;

@@ -6,13 +6,17 @@
 #include "quoter/exec/order_gateway.hpp"
 #include "quoter/md/instrument.hpp"
 #include "quoter/md/md_event.hpp"
+#include "quoter/ops/journal.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace quoter::engine::testing {
 
@@ -95,6 +99,31 @@ inline md::md_event state(md::feed_state s) {
     e.symbol = 0;
     return e;
 }
+
+/// A journal of a test's own, "quoter-<name>-<pid>.jsonl" in the temp directory, without
+/// fdatasync: the test drains it, stops it and reads the file, which goes with the object.
+struct scratch_journal {
+    explicit scratch_journal(const std::string& name)
+        : path(std::filesystem::temp_directory_path() /
+               ("quoter-" + name + "-" + std::to_string(::getpid()) + ".jsonl")) {
+        std::filesystem::remove(path);
+        ops::journal_config config;
+        config.path = path.string();
+        config.fdatasync_interval_ms = -1;
+        auto opened = ops::journal::open(config);
+        REQUIRE(opened.has_value());
+        journal = std::move(*opened);
+    }
+    scratch_journal(const scratch_journal&) = delete;
+    scratch_journal& operator=(const scratch_journal&) = delete;
+    ~scratch_journal() {
+        journal.reset();
+        std::filesystem::remove(path);
+    }
+
+    std::filesystem::path path;
+    std::unique_ptr<ops::journal> journal;
+};
 
 /// A venue gateway that replaces in one request. Records requests; reports only what the test
 /// queues, on the next poll.
