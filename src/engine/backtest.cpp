@@ -268,7 +268,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
         lanes[i]->loop.set_portfolio(&exposure, i);
     }
     // A kill of one symbol, by a limit of its own, stops them all (as in a live session).
-    kill_domain kills(count);
+    kill_domain kills(lanes);
 
     md::capture_replayer replayer(registry, files);
     replayer.want_depth(true); // the simulated exchange takes the books' top levels

@@ -216,7 +216,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
     }
     core_loop& lead = lanes.front()->loop;
     // The symbols are one kill domain; the first loop takes the control channel's commands.
-    kill_domain kills(lanes.size());
+    kill_domain kills(lanes);
 
     core::timestamp_ns next_sample = 0;
     const auto sample = [&](core::timestamp_ns at) {

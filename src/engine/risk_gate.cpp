@@ -217,6 +217,11 @@ exec::gateway_error risk_gate::submit_checked(const exec::order_request& request
     if (working_count_ == working_capacity) {
         return exec::gateway_error::queue_full;
     }
+    // Another symbol's kill, not carried to this one yet, stops this one's quoting as its own
+    // would: the symbols are one kill domain.
+    if (intent != risk::order_intent::flatten && domain_killed()) [[unlikely]] {
+        return refuse(request, risk::reject_reason::killed, now);
+    }
     const risk::reject_reason reason = risk_.check_order(
         spec_, to_risk_order(request, symbol_id_, intent), market_, account(), now);
     if (reason == risk::reject_reason::none) {
@@ -295,8 +300,10 @@ exec::gateway_error risk_gate::replace(std::uint32_t symbol, exec::client_order_
     }
     constexpr risk::order_intent intent = risk::order_intent::quote;
     // account() still counts the old order as working: it is until its terminal report.
-    const risk::reject_reason reason = risk_.check_order(
-        spec_, to_risk_order(request, symbol_id_, intent), market_, account(), now);
+    const risk::reject_reason reason =
+        domain_killed() ? risk::reject_reason::killed
+                        : risk_.check_order(spec_, to_risk_order(request, symbol_id_, intent),
+                                            market_, account(), now);
     if (reason != risk::reject_reason::none) {
         const exec::gateway_error error = cancel(symbol, old_id, now);
         if (error != exec::gateway_error::none) {

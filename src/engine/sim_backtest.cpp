@@ -166,7 +166,7 @@ synthetic_run::synthetic_run(const backtest_config& config,
         lanes_.push_back(std::make_unique<lane>(config_, symbols[i], i, seed, cash, *exchange_,
                                                 keep, journal, i == 0 ? control : nullptr));
     }
-    kills_ = kill_domain(lanes_.size());
+    kills_ = kill_domain(lanes_);
     // Reports go to their symbol's recorder (each recorder set itself as the sink in turn).
     exchange_->set_report_sink(&router_);
     for (std::size_t i = 0; count > 1 && i < count; ++i) {

@@ -3,13 +3,17 @@
 // one-order-per-slot invariant, risk refusals and the kill switch.
 #include "quoter/engine/sim_backtest.hpp"
 
+#include "engine_test_support.hpp"
+
 #include "quoter/ops/control.hpp"
+#include "quoter/ops/journal.hpp"
 #include "quoter/sim/report.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <numeric>
 #include <string>
@@ -624,6 +628,57 @@ TEST_CASE("many symbols in one loop: a kill by a later symbol's own limit stops 
     CHECK(refusals() == 2);
     CHECK(run.loop(0).state() == trading_state::running);
     CHECK(run.loop(1).state() == trading_state::killed);
+}
+
+TEST_CASE("many symbols in one loop: after one symbol's kill no other symbol sends an order, not "
+          "even within the same step",
+          "[backtest][symbols][risk]") {
+    // BTCUSDT's first fill kills it (inventory kill at a sliver of its equity). Both symbols
+    // replace their quotes on every move of the mid, so ETHUSDT has an order to send in the
+    // step the kill comes in, after the kill: the journal shows the order of what happened.
+    auto config = btc_config(120);
+    config.quotes.refresh_tolerance_bps = 0.0;
+    auto symbols = btc_and_eth(config);
+    risk::risk_limits btc_limits = config.risk.limits;
+    btc_limits.inventory_flatten_pct = 0.001;
+    btc_limits.inventory_kill_pct = 0.002;
+    symbols[0].limits = btc_limits;
+    engine::testing::scratch_journal scratch("kill-domain");
+    const std::unique_ptr<ops::journal>& journal = scratch.journal;
+    {
+        engine::synthetic_run run(config, symbols, 3, {}, journal.get());
+        while (run.now() < 60 * core::ns_per_s &&
+               run.loop(0).state() != risk::trading_state::killed) {
+            run.step();
+            (void)journal->drain();
+        }
+        REQUIRE(run.loop(0).state() == risk::trading_state::killed);
+        run.run_until(run.now() + core::ns_per_s);
+        (void)journal->drain();
+        CHECK(run.loop(1).state() == risk::trading_state::killed);
+    }
+    journal->stop();
+    std::ifstream in(scratch.path);
+    std::string line;
+    std::size_t intents_before = 0;
+    std::vector<std::string> intents_after;
+    bool killed = false;
+    while (std::getline(in, line)) {
+        killed = killed || (line.find("\"type\":\"state\"") != std::string::npos &&
+                            line.find("\"event\":\"kill\"") != std::string::npos);
+        if (line.find("\"type\":\"order_intent\"") != std::string::npos) {
+            if (killed) {
+                intents_after.push_back(line);
+            } else {
+                ++intents_before;
+            }
+        }
+    }
+    REQUIRE(killed);
+    CHECK(intents_before > 10);
+    INFO(intents_after.size() << " orders after the kill, the first: "
+                              << (intents_after.empty() ? "" : intents_after.front()));
+    CHECK(intents_after.empty());
 }
 
 TEST_CASE("many symbols in one loop: every kill of the first symbol stops them all, and its "

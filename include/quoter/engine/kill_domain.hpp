@@ -6,7 +6,10 @@
 // the control channel): its pause pauses every symbol, and its resume, of a kill or of a pause,
 // resumes every symbol, each refusing while a limit of its own still holds. A symbol whose own
 // limit keeps it killed after that resume does not kill the others again: its kill was carried
-// once, and the operator resumed them. The operator's next resume asks it again.
+// once, and the operator resumed them. The operator's next resume asks it again. From the moment a
+// kill engages in any loop until follow() carries it, no loop sends a new order but flatten
+// orders: a pass over the loops may hand another symbol reports it would answer with orders
+// before follow() runs.
 #pragma once
 
 #include "quoter/core/time.hpp"
@@ -16,6 +19,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace quoter::engine {
@@ -23,8 +27,16 @@ namespace quoter::engine {
 class kill_domain {
 public:
     kill_domain() = default;
-    /// For `loops` loops; the one allocation is here, none in follow().
-    explicit kill_domain(std::size_t loops) : killed_(loops, 0), loops_(loops) {}
+    /// For the loops of `lanes` (as follow() takes them), which join the domain: from a kill
+    /// any of them engages until the next follow() carries it, none sends a new order but
+    /// flatten orders (core_loop::join_kill_domain). The allocations are here, none in follow().
+    template <class Lanes>
+    explicit kill_domain(Lanes& lanes)
+        : killed_(lanes.size(), 0), loops_(lanes.size()), kill_pending_(std::make_unique<bool>()) {
+        for (std::size_t i = 0; loops_ >= 2 && i < loops_; ++i) {
+            lanes[i]->loop.join_kill_domain(kill_pending_.get());
+        }
+    }
 
     /// Carries what happened to the loops since the last call; call after every pass over them
     /// (core thread). Lanes: a sequence of pointers to lanes whose `loop` is a core_loop, the
@@ -85,6 +97,8 @@ private:
         for (std::size_t i = 0; i < count; ++i) {
             killed_[i] = killed(lanes[i]->loop) ? 1 : 0;
         }
+        // Every kill engaged since the last call has been carried.
+        *kill_pending_ = false;
         lead_kill_requests_ = lead.stats().kills;
         lead_resume_requests_ = lead.stats().resume_requests;
         lead_flatten_requests_ = lead.stats().flatten_requests;
@@ -106,6 +120,9 @@ private:
     std::uint64_t lead_flatten_requests_ = 0;
     /// The lead's manual pause at the last follow().
     bool paused_ = false;
+    /// Set by a loop's kill, cleared by the next follow() (see the constructor). On the heap, so
+    /// that the loops' pointer to it survives a move of the domain.
+    std::unique_ptr<bool> kill_pending_;
 };
 
 } // namespace quoter::engine

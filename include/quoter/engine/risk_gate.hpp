@@ -201,6 +201,11 @@ public:
     /// trades alone. The exposure must outlive the gate.
     void set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept;
     [[nodiscard]] bool in_portfolio() const noexcept { return exposure_ != nullptr; }
+    /// Joins the kill domain of several symbols (engine::kill_domain): while `kill_pending` is
+    /// set, a kill engaged in one of them has not reached every symbol yet, and new orders other
+    /// than flatten orders are refused as `killed`. nullptr: trades alone. It must outlive the
+    /// gate.
+    void set_domain_kill(const bool* kill_pending) noexcept { domain_kill_ = kill_pending; }
 
     // order_gateway
     void set_report_sink(exec::exec_report_sink* sink) noexcept override;
@@ -403,7 +408,12 @@ private:
     std::array<std::uint64_t, risk::reject_reason_count> by_reason_{};
     portfolio_exposure* exposure_ = nullptr;
     std::size_t exposure_slot_ = 0;
-    double lot_value_ = 0.0; ///< One lot at the last mark (the mid), quote asset.
+    double lot_value_ = 0.0;            ///< One lot at the last mark (the mid), quote asset.
+    const bool* domain_kill_ = nullptr; ///< See set_domain_kill().
+
+    [[nodiscard]] bool domain_killed() const noexcept {
+        return domain_kill_ != nullptr && *domain_kill_;
+    }
 };
 
 } // namespace quoter::engine
