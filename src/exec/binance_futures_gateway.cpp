@@ -690,6 +690,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             p.active = false;
             return;
         case request_kind::time:
+            // What waited for the clock goes out again with the offset it has: left waiting,
+            // a placement would stay unresolved and a kill unconfirmed for good.
+            p.active = false;
+            resync_time({}, 0, now_ms);
+            return;
         case request_kind::keepalive:
             p.active = false;
             return;

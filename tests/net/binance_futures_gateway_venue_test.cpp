@@ -991,6 +991,38 @@ TEST_CASE("futures gateway: a kill whose cancel-alls the venue keeps losing rais
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a -1021 whose clock request is lost still sends the order once more, "
+          "with the offset it has",
+          "[binance_futures_gateway][faults][tsan]") {
+    net::testing::venue_process venue(venue_arguments());
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    auto config = gateway_config(venue);
+    config.heartbeat_ms = 0; // the placement alone meets the skewed clock
+    config.request_timeout_ms = 1'000;
+    started_futures_gateway started(config, symbols);
+    auto& gateway = started.gateway;
+    const auto& sink = started.sink;
+
+    // The venue's clock 10 s ahead refuses the order (-1021); the clock request it sends then
+    // gets no answer. Meanwhile the venue's clock comes back, so the order sent once more when
+    // that request times out goes through.
+    control.get("/control/futures_clock_skew?ms=10000");
+    control.get("/control/futures_time_drop?count=1");
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return control.stat("futures_time_answers_dropped") == 1; }, 5s));
+    control.get("/control/futures_clock_skew?ms=0");
+    CHECK(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    CHECK(gateway.counters().clock_retries.load() == 1);
+    CHECK(control.stat("futures_clock_rejects") == 1);
+    CHECK(control.stat("futures_orders_placed") == 1);
+    CHECK(sink.count(exec::exec_kind::reject) == 0);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    CHECK(control.wait_stat("futures_open_orders", 0, 10s));
+}
+
 TEST_CASE("futures gateway: -1021 resyncs the clock from the venue's time and the order or "
           "cancel goes out once more, re-signed",
           "[binance_futures_gateway][faults][tsan]") {

@@ -198,6 +198,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
     /// Futures requests left unanswered (silence, dropped answers) until then: dropping the
     /// responder closes the connection.
     std::vector<std::pair<std::int64_t, responder>> withheld;
+    /// GET /fapi/v1/time requests still to leave unanswered (the futures_time_drop fault), and
+    /// those left so far.
+    std::uint64_t futures_time_drops = 0;
+    std::uint64_t futures_time_dropped = 0;
     /// Futures answers the delay fault holds until their time (ms).
     struct delayed_answer {
         std::int64_t due_ms = 0;
@@ -650,6 +654,12 @@ struct server_core : std::enable_shared_from_this<server_core> {
             respond(json_response(request, http::status::ok, "{}"));
             return;
         }
+        if (path == "/fapi/v1/time" && futures_time_drops > 0) {
+            --futures_time_drops;
+            ++futures_time_dropped;
+            withheld.emplace_back(wall_ms() + 30'000, respond); // the connection closes then
+            return;
+        }
         if (path == "/api/v3/time" || path == "/fapi/v1/time") {
             // The futures clock fault moves the futures time (the spot clock is the WebSocket
             // API's `time`).
@@ -766,6 +776,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("countdown_cancels", futures.stats().countdown_cancels);
         add("countdowns_armed", futures.countdowns_armed());
         add("futures_silenced", futures.stats().silenced);
+        add("futures_time_answers_dropped", futures_time_dropped);
         add("futures_answers_429", futures.stats().answers_429);
         add("futures_weight_limit_answers", futures.stats().weight_limit_answers);
         add("futures_order_limit_answers", futures.stats().order_limit_answers);
@@ -944,6 +955,9 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "futures_clock_skew") {
             futures.set_clock_offset(param_int(params, "ms", 0));
+            ok();
+        } else if (action == "futures_time_drop") {
+            futures_time_drops = static_cast<std::uint64_t>(param_int(params, "count", 1));
             ok();
         } else if (action == "futures_order_drop") {
             futures.drop_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)));
