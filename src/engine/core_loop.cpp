@@ -884,9 +884,8 @@ void core_loop::on_state_change(const risk::state_change& change) noexcept {
     if (journal_ != nullptr) {
         journal_->append(change);
     }
-    // The other symbols of the domain stop quoting at once, not when the kill reaches them.
-    if (kill_pending_ != nullptr && change.event == risk::state_event::kill) {
-        *kill_pending_ = true;
+    if (change.event == risk::state_event::kill) {
+        gate_.note_kill();
     }
 }
 

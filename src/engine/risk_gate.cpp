@@ -211,19 +211,26 @@ exec::gateway_error risk_gate::submit(const exec::order_request& request,
     return submit_checked(request, now, risk::order_intent::quote);
 }
 
+risk::reject_reason risk_gate::check_new_order(const exec::order_request& request,
+                                               risk::order_intent intent,
+                                               core::timestamp_ns now) noexcept {
+    // Another symbol's kill, not carried to this one yet, stops this one's quoting as its own
+    // would: the symbols are one kill domain.
+    if (intent != risk::order_intent::flatten && domain_kill_ != nullptr && *domain_kill_)
+        [[unlikely]] {
+        return risk::reject_reason::killed;
+    }
+    return risk_.check_order(spec_, to_risk_order(request, symbol_id_, intent), market_, account(),
+                             now);
+}
+
 exec::gateway_error risk_gate::submit_checked(const exec::order_request& request,
                                               core::timestamp_ns now,
                                               risk::order_intent intent) noexcept {
     if (working_count_ == working_capacity) {
         return exec::gateway_error::queue_full;
     }
-    // Another symbol's kill, not carried to this one yet, stops this one's quoting as its own
-    // would: the symbols are one kill domain.
-    if (intent != risk::order_intent::flatten && domain_killed()) [[unlikely]] {
-        return refuse(request, risk::reject_reason::killed, now);
-    }
-    const risk::reject_reason reason = risk_.check_order(
-        spec_, to_risk_order(request, symbol_id_, intent), market_, account(), now);
+    const risk::reject_reason reason = check_new_order(request, intent, now);
     if (reason == risk::reject_reason::none) {
         core::mark_once(stamps_, core::tick_point::risk_passed);
         // The expected price is the touch as decided now, before the venue can move it.
@@ -300,10 +307,7 @@ exec::gateway_error risk_gate::replace(std::uint32_t symbol, exec::client_order_
     }
     constexpr risk::order_intent intent = risk::order_intent::quote;
     // account() still counts the old order as working: it is until its terminal report.
-    const risk::reject_reason reason =
-        domain_killed() ? risk::reject_reason::killed
-                        : risk_.check_order(spec_, to_risk_order(request, symbol_id_, intent),
-                                            market_, account(), now);
+    const risk::reject_reason reason = check_new_order(request, intent, now);
     if (reason != risk::reject_reason::none) {
         const exec::gateway_error error = cancel(symbol, old_id, now);
         if (error != exec::gateway_error::none) {

@@ -210,10 +210,7 @@ public:
     /// engages sets `kill_pending` at once, and while it is set this loop sends no new order but
     /// flatten orders, until the domain carries the kill to every loop and clears it. It must
     /// outlive the loop.
-    void join_kill_domain(bool* kill_pending) noexcept {
-        kill_pending_ = kill_pending;
-        gate_.set_domain_kill(kill_pending);
-    }
+    void join_kill_domain(bool* kill_pending) noexcept { gate_.set_domain_kill(kill_pending); }
     /// The operator's resume (risk::kill_switch::resume), but a kill whose cancel-all the venue
     /// has not confirmed yet (order_gateway::kill_unconfirmed) stays: refused with
     /// halt_reason::kill_unconfirmed, as while a kill condition of its own holds.
@@ -434,7 +431,6 @@ private:
     bool orders_enabled_ = true;
     bool shut_down_ = false; ///< shutdown() ran: new orders stay off for good.
     bool stop_ = false;
-    bool* kill_pending_ = nullptr; ///< See join_kill_domain().
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
     /// One book side as last fed to the simulated exchange: the depth record's levels (book lots)

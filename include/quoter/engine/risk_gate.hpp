@@ -201,11 +201,18 @@ public:
     /// trades alone. The exposure must outlive the gate.
     void set_portfolio(portfolio_exposure* exposure, std::size_t slot) noexcept;
     [[nodiscard]] bool in_portfolio() const noexcept { return exposure_ != nullptr; }
-    /// Joins the kill domain of several symbols (engine::kill_domain): while `kill_pending` is
-    /// set, a kill engaged in one of them has not reached every symbol yet, and new orders other
-    /// than flatten orders are refused as `killed`. nullptr: trades alone. It must outlive the
-    /// gate.
-    void set_domain_kill(const bool* kill_pending) noexcept { domain_kill_ = kill_pending; }
+    /// Joins the kill domain of several symbols (engine::kill_domain): `kill_pending`, shared by
+    /// their gates, is set by note_kill() of any of them and cleared by the domain once the kill
+    /// reached every symbol. While it is set, new orders other than flatten orders are refused as
+    /// `killed`. nullptr: trades alone. It must outlive the gate.
+    void set_domain_kill(bool* kill_pending) noexcept { domain_kill_ = kill_pending; }
+    /// This symbol's kill engaged: the other symbols of its domain stop quoting at once, not
+    /// when the kill reaches them.
+    void note_kill() noexcept {
+        if (domain_kill_ != nullptr) {
+            *domain_kill_ = true;
+        }
+    }
 
     // order_gateway
     void set_report_sink(exec::exec_report_sink* sink) noexcept override;
@@ -408,12 +415,14 @@ private:
     std::array<std::uint64_t, risk::reject_reason_count> by_reason_{};
     portfolio_exposure* exposure_ = nullptr;
     std::size_t exposure_slot_ = 0;
-    double lot_value_ = 0.0;            ///< One lot at the last mark (the mid), quote asset.
-    const bool* domain_kill_ = nullptr; ///< See set_domain_kill().
+    double lot_value_ = 0.0;      ///< One lot at the last mark (the mid), quote asset.
+    bool* domain_kill_ = nullptr; ///< See set_domain_kill().
 
-    [[nodiscard]] bool domain_killed() const noexcept {
-        return domain_kill_ != nullptr && *domain_kill_;
-    }
+    /// The pre-trade verdict on a new order: `killed` while another symbol's kill has not
+    /// reached this one (flatten orders excepted), else the risk engine's checks.
+    [[nodiscard]] risk::reject_reason check_new_order(const exec::order_request& request,
+                                                      risk::order_intent intent,
+                                                      core::timestamp_ns now) noexcept;
 };
 
 } // namespace quoter::engine
