@@ -107,6 +107,28 @@ std::vector<std::string> venue_arguments() {
     return {"--symbols", "BTCUSDT", "--rate-hz", "5", "--futures"};
 }
 
+/// A venue of its own (venue_arguments()), its controls, and a gateway on it, started and
+/// ready, with gateway_config()'s config as `adjust` changes it.
+struct gateway_on_venue {
+    template <class Adjust>
+    explicit gateway_on_venue(Adjust adjust)
+        : control(venue), started(adjusted(gateway_config(venue), adjust), symbols) {}
+
+    template <class Adjust>
+    static exec::binance_futures_gateway_config
+    adjusted(exec::binance_futures_gateway_config config, Adjust adjust) {
+        adjust(config);
+        return config;
+    }
+
+    net::testing::venue_process venue{venue_arguments()};
+    venue_control control;
+    const std::array<core::symbol_spec, 1> symbols{btcusdt()};
+    started_futures_gateway started;
+    exec::binance_futures_gateway& gateway = started.gateway;
+    recording_sink& sink = started.sink;
+};
+
 } // namespace
 
 TEST_CASE("futures gateway: place, cancel, cancel all, GTX refusal on quoter-venue; latency "
@@ -581,14 +603,10 @@ TEST_CASE("futures gateway: a placement answered 503 -1007 that reaches the matc
 TEST_CASE("futures gateway: an expired listenKey is replaced, the stream resumes after a new "
           "reconciliation; keep-alives go out",
           "[binance_futures_gateway][tsan]") {
-    net::testing::venue_process venue(venue_arguments());
-    venue_control control(venue);
-    const std::array symbols{btcusdt()};
-    auto config = gateway_config(venue);
-    config.listen_key_keepalive_ms = 100;
-    started_futures_gateway started(config, symbols);
-    exec::binance_futures_gateway& gateway = started.gateway;
-    recording_sink& sink = started.sink;
+    gateway_on_venue f([](auto& config) { config.listen_key_keepalive_ms = 100; });
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
     REQUIRE(poll_until(
         gateway, [&] { return gateway.futures_counters().keepalives.load() >= 2; }, 5s));
 
@@ -609,14 +627,10 @@ TEST_CASE("futures gateway: an expired listenKey is replaced, the stream resumes
 TEST_CASE("futures gateway: a keep-alive answered -1125 alone (no listenKeyExpired) makes a new "
           "listenKey, a new stream and a new reconciliation",
           "[binance_futures_gateway][tsan]") {
-    net::testing::venue_process venue(venue_arguments());
-    venue_control control(venue);
-    const std::array symbols{btcusdt()};
-    auto config = gateway_config(venue);
-    config.listen_key_keepalive_ms = 100;
-    started_futures_gateway started(config, symbols);
-    exec::binance_futures_gateway& gateway = started.gateway;
-    recording_sink& sink = started.sink;
+    gateway_on_venue f([](auto& config) { config.listen_key_keepalive_ms = 100; });
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
     REQUIRE(poll_until(
         gateway, [&] { return gateway.futures_counters().keepalives.load() >= 1; }, 5s));
 
@@ -638,14 +652,12 @@ TEST_CASE("futures gateway: a keep-alive answered -1125 alone (no listenKeyExpir
 TEST_CASE("futures gateway: a listenKey the venue forgot without a word is found by the first "
           "placement the stream does not tell, not at the next keep-alive",
           "[binance_futures_gateway][tsan]") {
-    net::testing::venue_process venue(venue_arguments());
-    venue_control control(venue);
-    const std::array symbols{btcusdt()};
-    auto config = gateway_config(venue);
-    config.stream_silence_ms = 300; // the keep-alive stays at its 30 min
-    started_futures_gateway started(config, symbols);
-    exec::binance_futures_gateway& gateway = started.gateway;
-    recording_sink& sink = started.sink;
+    gateway_on_venue f([](auto& config) {
+        config.stream_silence_ms = 300; // the keep-alive stays at its 30 min
+    });
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
 
     // A stream that tells its placements is never suspected.
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
@@ -678,14 +690,12 @@ TEST_CASE("futures gateway: a listenKey the venue forgot without a word is found
 TEST_CASE("futures gateway: a 429 to a request no report tells, a cancel-all, is a venue failure "
           "for the API error storm; the kill still goes out after Retry-After",
           "[binance_futures_gateway][tsan]") {
-    net::testing::venue_process venue(venue_arguments());
-    venue_control control(venue);
-    const std::array symbols{btcusdt()};
-    auto config = gateway_config(venue);
-    config.heartbeat_ms = 0; // no request of the gateway's own between the test's
-    started_futures_gateway started(config, symbols);
-    exec::binance_futures_gateway& gateway = started.gateway;
-    recording_sink& sink = started.sink;
+    gateway_on_venue f([](auto& config) {
+        config.heartbeat_ms = 0; // no request of the gateway's own between the test's
+    });
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
     REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
@@ -994,15 +1004,13 @@ TEST_CASE("futures gateway: a kill whose cancel-alls the venue keeps losing rais
 TEST_CASE("futures gateway: a -1021 whose clock request is lost still sends the order once more, "
           "with the offset it has",
           "[binance_futures_gateway][faults][tsan]") {
-    net::testing::venue_process venue(venue_arguments());
-    venue_control control(venue);
-    const std::array symbols{btcusdt()};
-    auto config = gateway_config(venue);
-    config.heartbeat_ms = 0; // the placement alone meets the skewed clock
-    config.request_timeout_ms = 1'000;
-    started_futures_gateway started(config, symbols);
-    auto& gateway = started.gateway;
-    const auto& sink = started.sink;
+    gateway_on_venue f([](auto& config) {
+        config.heartbeat_ms = 0; // the placement alone meets the skewed clock
+        config.request_timeout_ms = 1'000;
+    });
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
 
     // The venue's clock 10 s ahead refuses the order (-1021); the clock request it sends then
     // gets no answer. Meanwhile the venue's clock comes back, so the order sent once more when
