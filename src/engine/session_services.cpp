@@ -45,27 +45,6 @@ namespace {
     return ops::trading_state::running;
 }
 
-/// The most new orders the order rate limits let through within `span`: a limit of n a window
-/// lets n through in any window, so n for every whole window in the span and n more. 0 when no
-/// order rate is limited (then there is nothing to hold).
-std::uint32_t most_orders_within(const risk::risk_limits& limits, core::duration_ns span) {
-    const auto windows_in_span = [span](core::duration_ns window) {
-        return static_cast<std::uint64_t>(std::max<core::duration_ns>(span, 0) / window) + 1;
-    };
-    std::uint64_t most = std::numeric_limits<std::uint32_t>::max();
-    bool limited = false;
-    for (const auto& [limit, window] :
-         {std::pair{limits.max_new_orders_per_s, core::ns_per_s},
-          std::pair{limits.max_new_orders_per_min, 60 * core::ns_per_s},
-          std::pair{limits.max_orders_per_day, 86'400 * core::ns_per_s}}) {
-        if (limit != 0) {
-            limited = true;
-            most = std::min(most, std::uint64_t{limit} * windows_in_span(window));
-        }
-    }
-    return limited ? static_cast<std::uint32_t>(most) : 0;
-}
-
 /// Hands every alert to two sinks (stderr and the alert dispatcher); either may be null.
 class tee_alert_sink final : public risk::alert_sink {
 public:
@@ -898,7 +877,7 @@ void session_services::restore_account(core_loop& loop, std::size_t lane) {
     // limits allowed in that time, sent at the latest moment they could have been (and no later
     // than now), so that no limit is exceeded across the restart. Cancels are never refused,
     // and are left out.
-    const std::uint32_t unsaved_orders = most_orders_within(
+    const std::uint32_t unsaved_orders = risk::most_new_orders_within(
         loop.risk().checker().limits(), restored.unsaved_activity_ms * core::ns_per_ms);
     if (restored.unsaved_activity_ms > 0 && unsaved_orders > 0) {
         const core::timestamp_ns at =

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <utility>
 
 namespace quoter::risk {
 namespace {
@@ -363,6 +364,24 @@ std::optional<rate_window> rate_window_from(std::string_view name) noexcept {
         }
     }
     return std::nullopt;
+}
+
+std::uint32_t most_new_orders_within(const risk_limits& limits, core::duration_ns span) noexcept {
+    const auto windows_in_span = [span](core::duration_ns window) {
+        return static_cast<std::uint64_t>(std::max<core::duration_ns>(span, 0) / window) + 1;
+    };
+    std::uint64_t most = std::numeric_limits<std::uint32_t>::max();
+    bool limited = false;
+    for (const auto& [limit, window] :
+         {std::pair{limits.max_new_orders_per_s, order_rate_windows::second},
+          std::pair{limits.max_new_orders_per_min, order_rate_windows::minute},
+          std::pair{limits.max_orders_per_day, order_rate_windows::day}}) {
+        if (limit != 0) {
+            limited = true;
+            most = std::min(most, std::uint64_t{limit} * windows_in_span(window));
+        }
+    }
+    return limited ? static_cast<std::uint32_t>(most) : 0;
 }
 
 core::timestamp_ns pre_trade_checker::new_orders_admitted_at() const noexcept {

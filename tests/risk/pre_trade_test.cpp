@@ -587,6 +587,25 @@ TEST_CASE("the order-rate limits judge every order as windows counting each pass
     }
 }
 
+TEST_CASE("most_new_orders_within bounds the orders the order rates let through in a span",
+          "[pre_trade]") {
+    risk_limits l;
+    l.max_new_orders_per_s = 10;
+    l.max_new_orders_per_min = 300;
+    l.max_orders_per_day = 100'000;
+    // 1.25 s holds one whole second and part of another: 10 in each.
+    CHECK(most_new_orders_within(l, 1'250 * ns_per_ms) == 20);
+    CHECK(most_new_orders_within(l, 0) == 10);
+    // Past half a minute the minute's limit binds.
+    CHECK(most_new_orders_within(l, 45 * ns_per_s) == 300);
+    l.max_new_orders_per_s = 0;
+    CHECK(most_new_orders_within(l, 1'250 * ns_per_ms) == 300);
+    l.max_new_orders_per_min = 0;
+    CHECK(most_new_orders_within(l, 1'250 * ns_per_ms) == 100'000);
+    l.max_orders_per_day = 0;
+    CHECK(most_new_orders_within(l, 1'250 * ns_per_ms) == 0); // nothing limited
+}
+
 TEST_CASE("new_orders_admitted_at is when the order-rate windows let the next order through",
           "[pre_trade]") {
     risk_limits l = generous();

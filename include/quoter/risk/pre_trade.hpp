@@ -262,10 +262,14 @@ struct rate_memory {
 /// checkers may count against one set (share_order_rates): the limits then hold for the requests
 /// of every symbol together.
 struct order_rate_windows {
-    core::window_counter<20> per_s{core::ns_per_s};
-    core::window_counter<60> per_min{60 * core::ns_per_s};
-    core::window_counter<24> per_day{86'400 * core::ns_per_s};
-    core::window_counter<20> cancels_per_s{core::ns_per_s};
+    static constexpr core::duration_ns second = core::ns_per_s;
+    static constexpr core::duration_ns minute = 60 * core::ns_per_s;
+    static constexpr core::duration_ns day = 86'400 * core::ns_per_s;
+
+    core::window_counter<20> per_s{second};
+    core::window_counter<60> per_min{minute};
+    core::window_counter<24> per_day{day};
+    core::window_counter<20> cancels_per_s{second};
 
     /// One new order at now.
     void add(core::timestamp_ns now) noexcept {
@@ -289,6 +293,12 @@ struct order_rate_windows {
         cancels_per_s.absorb(other.cancels_per_s);
     }
 };
+
+/// The most new orders the order rate limits of `limits` let through within `span`: a limit of
+/// n a window lets n through in any window, so n for every whole window in the span and n more.
+/// 0 when no order rate is limited.
+[[nodiscard]] std::uint32_t most_new_orders_within(const risk_limits& limits,
+                                                   core::duration_ns span) noexcept;
 
 class pre_trade_checker {
 public:
