@@ -77,10 +77,15 @@ struct pending_request {
     std::uint64_t request_id = 0;
     request_kind kind = request_kind::place;
     bool active = false;
-    bool timed_out = false;   ///< Reported unknown / queried already.
-    bool retried = false;     ///< -1021 retry used.
-    bool await_time = false;  ///< Placement waiting for the clock resync to be sent again.
-    bool for_cancel = false;  ///< status: resolving a cancel, not a placement.
+    bool timed_out = false;  ///< Reported unknown / queried already.
+    bool retried = false;    ///< -1021 retry used.
+    bool await_time = false; ///< Placement waiting for the clock resync to be sent again.
+    bool for_cancel = false; ///< status: resolving a cancel, not a placement.
+    /// status: one of the reconciliation's queries of this run's acknowledged orders (of
+    /// `generation`), which it waits for; not a placement whose outcome is unknown. trades:
+    /// the trades such a query found the order made, which the reconciliation waits for in
+    /// its stead.
+    bool reconcile_step = false;
     std::int64_t sent_ms = 0; ///< Local wall time of sending.
     /// place, and the status queries resolving it: the placement request's signed `timestamp`
     /// (venue ms; 0: none). Until it + recvWindow has passed, a query's "no such order" means
@@ -530,9 +535,20 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::cancel_all:
             on_cancel_all_answer(p, now_ms);
             return;
-        case request_kind::status:
+        case request_kind::status: {
+            const bool step = p.reconcile_step && p.generation == reconcile_generation;
+            // A fill the answer tells is reported from the order's trades: the trades query
+            // (want_trades, called from the resolution) takes the step on, so that no new
+            // order is taken before the fill is reported.
+            step_for_trades = step;
             on_status_answer(p, answer, now_ms);
+            const bool handed_on = step && !step_for_trades;
+            step_for_trades = false;
+            if (step && !p.active && !handed_on) {
+                finish_reconcile_step(now_ms); // one of this run's orders is known again
+            }
             return;
+        }
         case request_kind::trades:
             on_trades_answer(p, answer, now_ms);
             return;
@@ -606,6 +622,19 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         q.exchange_id = exchange_id;
         q.attempt = 1;
         send_trades(q, wall_ms());
+        if (step_for_trades && q.active) {
+            step_for_trades = false;
+            q.reconcile_step = true;
+            q.generation = reconcile_generation;
+        }
+    }
+
+    /// A trades query is done (reported, or given up after its last attempt).
+    void trades_done(pending_request& p, std::int64_t now_ms) {
+        p.active = false;
+        if (p.reconcile_step && p.generation == reconcile_generation) {
+            finish_reconcile_step(now_ms);
+        }
     }
 
     void send_trades(pending_request& q, std::int64_t now_ms) {
@@ -628,7 +657,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             p.retry_at_ms = now_ms + config.request_timeout_ms;
             return;
         }
-        p.active = false;
+        trades_done(p, now_ms);
     }
 
     /// No HTTP answer: never sent (connect failed) or lost after sending (timeout, reset).
@@ -645,7 +674,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 p.retry_at_ms = now_ms + std::max<std::int64_t>(config.reconnect_delay_ms, 1);
                 return;
             }
-            p.active = false;
+            trades_done(p, now_ms);
             return;
         case request_kind::place:
             if (unsent) {
@@ -813,17 +842,31 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     void query(pending_request& p, std::int64_t now_ms) {
         const order_request order = p.order;
         const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
+        // Read before the query claims a slot: it may be p's.
+        const bool step = p.reconcile_step;
+        const std::uint64_t generation = p.generation;
+        const std::int64_t signed_ms = p.signed_ms;
         p.active = false;
-        send_status(order, for_cancel, now_ms, p.signed_ms);
+        pending_request* const q = send_status(order, for_cancel, now_ms, signed_ms);
+        if (!step) {
+            return;
+        }
+        if (q != nullptr && q->active) {
+            q->reconcile_step = true;
+            q->generation = generation;
+        } else if (generation == reconcile_generation) {
+            finish_reconcile_step(now_ms); // could not be encoded
+        }
     }
 
     /// GET /fapi/v1/order of one of this run's orders. signed_ms: the placement request's
-    /// timestamp when it resolves a placement (else 0).
-    void send_status(const order_request& order, bool for_cancel, std::int64_t now_ms,
-                     std::int64_t signed_ms = 0) {
+    /// timestamp when it resolves a placement (else 0). Returns the query's slot; nullptr when
+    /// every slot waits (never when the caller freed the slot of the request it resolves).
+    pending_request* send_status(const order_request& order, bool for_cancel, std::int64_t now_ms,
+                                 std::int64_t signed_ms = 0) {
         pending_request* const slot = claim_slot(take_io_id());
         if (slot == nullptr) {
-            return; // never: every caller frees the slot of the request it resolves first
+            return nullptr;
         }
         pending_request& q = *slot;
         q.kind = request_kind::status;
@@ -837,6 +880,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                  io_encoder.order_status(io_buffer, symbols[order.symbol].name().view(),
                                          text_id.view(), now_ms + offset_ms.load()),
                  now_ms);
+        return &q;
     }
 
     void resend_place(pending_request& p, std::int64_t now_ms) {
@@ -1135,6 +1179,31 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         q.order.symbol = all_symbols;
         q.generation = reconcile_generation;
         send_reconcile_query(q, now_ms);
+        query_unfinished_orders(now_ms);
+    }
+
+    /// This run's acknowledged, unfinished orders may have traded, expired or been cancelled
+    /// while no stream told it (a key forgotten, a stream down): each is queried, and the
+    /// reconciliation waits for the answers. The funnel reports only what was not reported
+    /// yet. Unacknowledged ones have their placement's own query.
+    void query_unfinished_orders(std::int64_t now_ms) {
+        const std::uint64_t generation = reconcile_generation;
+        funnel.for_each_unfinished([&](const order_request& order) {
+            if (generation != reconcile_generation) {
+                return; // every slot waited: this reconciliation was given up
+            }
+            pending_request* const q = send_status(order, false, now_ms);
+            if (q == nullptr) {
+                reconcile_again_later(now_ms); // every slot waits (never expected)
+                return;
+            }
+            if (!q->active) {
+                return; // could not be encoded
+            }
+            q->reconcile_step = true;
+            q->generation = generation;
+            ++reconcile_steps;
+        });
     }
 
     /// Every slot waits (never expected): this reconciliation is void (its answers no longer
@@ -1314,7 +1383,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         for (const pending_request& q : pending) {
             if (q.active && q.order.symbol == symbol &&
                 (q.kind == request_kind::place ||
-                 (q.kind == request_kind::status && !q.for_cancel))) {
+                 (q.kind == request_kind::status && !q.for_cancel && !q.reconcile_step))) {
                 return true;
             }
         }
@@ -1481,6 +1550,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
     std::uint32_t reconcile_steps = 0;
     std::int64_t reconcile_at_ms = 0; ///< A reconciliation that could not go out starts then.
     std::uint64_t reconcile_generation = 0;
+    /// While a reconciliation's order query is resolved: the trades query it starts, if any,
+    /// takes its step on (cleared when taken).
+    bool step_for_trades = false;
     std::int64_t reconnect_at_ms = 0;
     std::int64_t next_keepalive_ms = 0;
     detail::foreign_fill_reconciles foreign_reconciles;

@@ -687,6 +687,35 @@ TEST_CASE("futures gateway: a listenKey the venue forgot without a word is found
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a resting order filled while the stream was gone is reported by the "
+          "reconciliation of the next stream, once",
+          "[binance_futures_gateway][tsan]") {
+    gateway_on_venue f([](auto& config) { config.listen_key_keepalive_ms = 1'000; });
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+
+    // The venue forgets the key without a word, then the order fills: the stream never tells.
+    // The order is not in the new stream's open orders either: only a query of it finds the
+    // fill.
+    REQUIRE(control.get("/control/listen_key_lose").find("true") != std::string::npos);
+    REQUIRE(control.get("/control/futures_market_order?symbol=BTCUSDT&side=SELL&qty=0.01")
+                .find("\"filled\":\"0.01") != std::string::npos);
+    REQUIRE(wait_for_new_listen_key(gateway));
+    (void)gateway.poll(wall_ns()); // what the I/O thread reported before it was ready
+    CHECK(sink.count(exec::exec_kind::fill, 1) == 1); // before the first order is taken
+    poll_for(gateway, 300ms);
+    CHECK(sink.count(exec::exec_kind::fill, 1) == 1);
+    CHECK(sink.count(exec::exec_kind::partial_fill, 1) == 0);
+    REQUIRE(gateway.positions().size() == 1);
+    CHECK(gateway.positions()[0].amount.lots() == 1000);
+    CHECK(control.stat("futures_open_orders") == 0);
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: a 429 to a request no report tells, a cancel-all, is a venue failure "
           "for the API error storm; the kill still goes out after Retry-After",
           "[binance_futures_gateway][tsan]") {

@@ -965,6 +965,28 @@ void futures_api::on_book(std::size_t symbol, std::int64_t now_ms) {
     exchange_->advance_to(now_ms * core::ns_per_ms);
 }
 
+std::optional<std::string> futures_api::outside_market_order(std::size_t symbol,
+                                                             core::side aggressor,
+                                                             std::string_view qty,
+                                                             std::int64_t now_ms) {
+    ensure_exchange();
+    if (symbol >= specs_.size()) {
+        return std::nullopt;
+    }
+    const core::symbol_spec& spec = specs_[symbol];
+    const auto amount = spec.parse_qty(qty);
+    if (!amount || amount->lots() <= 0) {
+        return std::nullopt;
+    }
+    now_ms_ = now_ms;
+    reports_.clear();
+    const core::qty filled = exchange_->on_market_order(
+        static_cast<std::uint32_t>(symbol), aggressor, *amount, now_ms * core::ns_per_ms);
+    exchange_->advance_to(now_ms * core::ns_per_ms);
+    std::array<char, 48> text{};
+    return std::string(spec.format_qty(filled, text));
+}
+
 std::size_t futures_api::open_order_count() const {
     return static_cast<std::size_t>(std::count_if(
         orders_.begin(), orders_.end(), [](const auto& entry) { return entry.second.open; }));

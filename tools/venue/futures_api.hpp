@@ -164,6 +164,13 @@ public:
     /// Fault: the venue's clock runs offset_ms ahead of the wall clock (negative: behind) for
     /// the timestamp / recvWindow check (-1021) and GET /fapi/v1/time.
     void set_clock_offset(std::int64_t offset_ms) { clock_offset_ms_ = offset_ms; }
+    /// Someone else's market order of side `aggressor` and quantity `qty` (decimal text) trades
+    /// with the account's resting orders of the other side, best price first, each as maker at
+    /// its own price; the events go to the stream as any fill's. Returns the quantity filled
+    /// (decimal text; "0" when nothing rests there), or nothing when qty is not a positive
+    /// quantity of the symbol's step.
+    std::optional<std::string> outside_market_order(std::size_t symbol, core::side aggressor,
+                                                    std::string_view qty, std::int64_t now_ms);
     /// Fault (an outside transfer): sets the wallet balance of `asset` (10^-8 units) without any
     /// order or event. wall_now_ms: the wall clock, ms.
     void set_wallet(const std::string& asset, std::int64_t amount_e8, std::int64_t wall_now_ms);

@@ -976,6 +976,29 @@ struct server_core : std::enable_shared_from_this<server_core> {
         } else if (action == "futures_cancel_all_lose") {
             futures.lose_cancel_alls(static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
+        } else if (action == "futures_market_order") {
+            // futures_market_order?symbol=BTCUSDT&side=SELL&qty=0.01: a fill of the account's
+            // resting orders that no request of its own made.
+            const auto name = params.find("symbol");
+            const auto side = params.find("side");
+            const auto qty = params.find("qty");
+            const std::optional<std::size_t> symbol =
+                name != params.end() ? market.find(name->second) : std::nullopt;
+            std::optional<std::string> filled;
+            if (symbol && side != params.end() && qty != params.end() &&
+                (side->second == "BUY" || side->second == "SELL")) {
+                filled = futures.outside_market_order(
+                    *symbol, side->second == "BUY" ? core::side::buy : core::side::sell,
+                    qty->second, wall_ms());
+            }
+            if (!filled) {
+                respond(json_response(
+                    request, http::status::bad_request,
+                    R"({"ok":false,"msg":"needs a known symbol, side BUY or SELL and a qty"})"));
+                return;
+            }
+            flush_futures_events();
+            ok("\"filled\":\"" + *filled + "\"");
         } else if (action == "ping") {
             ping_sessions(param_int(params, "timeout_ms", options.faults.pong_timeout_ms));
             ok();
