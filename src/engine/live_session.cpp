@@ -240,22 +240,39 @@ futures_fee_asset_balance(std::span<const exec::asset_balance> balances) {
 /// reconciliation counts a gain no report explains. Without it a deposit made meanwhile would
 /// count as the day's profit and widen the loss the daily limit allows by as much. With the
 /// position as saved, the equity moved by the cash alone, whatever the price; a fall counts as
-/// a loss. A position that changed meanwhile (a fill of an order the stopped run left) leaves
-/// nothing to tell a deposit from a gain by: nothing is counted, and the log says so.
+/// a loss. A position that changed meanwhile (a fill of an order the stopped run left) is
+/// valued at the first book's mid: a fill at the mid leaves the equity as it was, so what
+/// remains is a deposit or a withdrawal, or what the fills made or lost against the mid, which
+/// nothing tells apart. A rise is counted as capital (the limits then judge the day from the
+/// higher equity: the strict side), a fall stays a loss. Without a book (none came in time)
+/// nothing is counted, and the log says so.
 void count_rise_as_capital(core_loop& loop, core::qty venue_position, std::int64_t venue_cash,
+                           const std::optional<md::md_event>& book,
                            const std::function<void(const std::string&)>& log) {
     const portfolio::account& saved = loop.account();
+    std::int64_t rise = venue_cash - saved.cash_units();
+    std::string moved;
     if (saved.position() != venue_position) {
-        log("account: the position moved while stopped (" + std::to_string(saved.position_base()) +
-            " saved): a deposit made meanwhile cannot be told from profit, and would widen "
-            "today's loss limit");
-        return;
+        if (!book) {
+            log("account: the position moved while stopped (" +
+                std::to_string(saved.position_base()) +
+                " saved) and no book came to value it: a deposit made meanwhile cannot be told "
+                "from profit, and would widen today's loss limit");
+            return;
+        }
+        // At the mid, in whole units: the mean of the change valued at the bid and at the ask.
+        const core::qty change{venue_position.lots() - saved.position().lots()};
+        const core::symbol_spec& spec = saved.spec();
+        rise += (spec.notional_units(book->best_bid().px, change) +
+                 spec.notional_units(book->best_ask().px, change)) /
+                2;
+        moved = " with the position moved from " + std::to_string(saved.position_base()) +
+                " (valued at the mid)";
     }
-    const std::int64_t rise = venue_cash - saved.cash_units();
     if (rise > 0) {
         loop.count_as_capital(rise);
-        log("account: the cash rose by " + format_quote(saved.units_to_quote(rise)) +
-            " while stopped; counted as capital, not as today's profit");
+        log("account: the equity rose by " + format_quote(saved.units_to_quote(rise)) +
+            " while stopped" + moved + "; counted as capital, not as today's profit");
     }
 }
 
@@ -498,7 +515,12 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     if (start.known || start.position.lots() != 0) {
         const std::int64_t cash = loop.account().initial_cash_units() - start.cost_units;
         if (start.known && services.restored() != nullptr) {
-            count_rise_as_capital(loop, start.position, cash, log);
+            if (!first_event && loop.account().position() != start.position) {
+                // The change of the position is valued at the mid; this book is then the
+                // loop's first event too.
+                first_event = first_book(feed, config.engine.symbol, connect_deadline, stop);
+            }
+            count_rise_as_capital(loop, start.position, cash, first_event, log);
         }
         loop.restore(start.position, start.cost_units, cash, 0);
         if (start.known) {

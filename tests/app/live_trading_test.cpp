@@ -520,6 +520,25 @@ TEST_CASE("live: a restart within the trading day keeps the loss made before it,
         const std::string err = expect_daily_loss_kill(venue, args);
         CHECK_THAT(err, Catch::Contains("while stopped; counted as capital"));
     }
+    SECTION("the same deposit while a fill moved the position") {
+        // As above, and the saved run held one lot (0.001 BTC, about 1 USDT) more than the
+        // venue holds now: sold while stopped. The change valued at the mid, the rest of the
+        // rise is capital. Before, a moved position left the whole rise as profit: the day's
+        // loss stayed at 0.5%, and nothing killed.
+        saved.day_start_equity = saved.day_start_equity / 1000 * 1005;
+        saved.cash -= saved.day_start_equity / 1000 * 15;
+        const auto held = std::find_if(saved.positions.begin(), saved.positions.end(),
+                                       [](const auto& p) { return p.symbol == "BTCUSDT"; });
+        if (held != saved.positions.end()) {
+            held->qty_lots += 1;
+        } else {
+            saved.positions.push_back({.symbol = "BTCUSDT", .qty_lots = 1, .entry_notional = 0});
+        }
+        REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+        const std::string err = expect_daily_loss_kill(venue, args);
+        CHECK_THAT(err, Catch::Contains("with the position moved from"));
+        CHECK_THAT(err, Catch::Contains("counted as capital, not as today's profit"));
+    }
 }
 
 TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a critical alert, and "
