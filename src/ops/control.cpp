@@ -19,6 +19,10 @@ constexpr std::array<int, 4> handled_signals{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 std::atomic<control_channel*> signal_channel{nullptr};
 std::array<struct sigaction, handled_signals.size()> previous_actions{};
 std::atomic<bool> handlers_installed{false};
+/// A SIGINT or SIGTERM has asked for the stop. A second signal ends the process at once; a
+/// stop asked by a key or a command first does not count as one, so a Ctrl-C after a `q` waits
+/// for the same graceful stop.
+std::atomic<bool> stop_signalled{false};
 
 [[nodiscard]] std::uint8_t encode(command_source source) noexcept {
     return static_cast<std::uint8_t>(static_cast<std::uint8_t>(source) + 1);
@@ -39,7 +43,7 @@ void on_control_signal(int sig) {
             channel->request_kill(command_source::signal);
         } else if (sig == SIGUSR2) {
             channel->request_pause_toggle(command_source::signal);
-        } else if (!channel->stop_requested()) {
+        } else if (!stop_signalled.exchange(true)) {
             channel->request_stop(command_source::signal);
         } else {
             // Asked twice: the engine is not stopping. Leave the terminal usable and let the
@@ -161,6 +165,7 @@ void control_channel::clear_wake() noexcept {
 }
 
 bool install_signal_handlers(control_channel& channel) noexcept {
+    stop_signalled.store(false);
     signal_channel.store(&channel, std::memory_order_release);
     if (handlers_installed.exchange(true)) {
         return true;

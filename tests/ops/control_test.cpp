@@ -117,6 +117,19 @@ TEST_CASE("SIGINT requests a graceful stop", "[control][signal]") {
     remove_signal_handlers();
 }
 
+TEST_CASE("a Ctrl-C after a stop asked by a key is the same graceful stop, not the second signal "
+          "that ends the process",
+          "[control][signal]") {
+    control_channel channel;
+    REQUIRE(install_signal_handlers(channel));
+    channel.request_stop(command_source::terminal); // `q`
+    // Before, this SIGINT took the default action: the test process itself ended.
+    ::raise(SIGINT);
+    CHECK(channel.stop_requested());
+    CHECK(channel.stop_source() == command_source::terminal);
+    remove_signal_handlers();
+}
+
 TEST_CASE("a signal engages the kill switch of a core loop without any market event",
           "[control][signal]") {
     control_channel channel;
