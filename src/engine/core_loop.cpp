@@ -595,15 +595,25 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
             (void)resume(now);
             break;
         case ops::control_command::quit:
-            stop_ = true;
+            note_stop();
             break;
         case ops::control_command::flatten:
             break;
         }
     });
     if (!stop_ && control_->stop_requested()) {
-        stop_ = true;
+        note_stop();
     }
+}
+
+void core_loop::note_stop() noexcept {
+    // From the moment the stop is asked, nothing new goes out: the events the session handles
+    // before it calls shutdown() (the rest of the ring, the one that carried the stop) would
+    // otherwise still quote, and those orders would meet the venue's trouble that may be the
+    // reason for the stop. What rests stays until shutdown() cancels it.
+    stop_ = true;
+    shut_down_ = true;
+    orders_enabled_ = false;
 }
 
 risk::resume_result core_loop::resume(core::timestamp_ns now) noexcept {
@@ -620,6 +630,12 @@ void core_loop::shutdown(core::timestamp_ns now) noexcept {
     now_ = std::max(now_, now);
     shut_down_ = true;
     orders_enabled_ = false;
+    // A kill's flattening sends nothing more: a stop does not liquidate, and the latched kill
+    // (saved with its flatten attempts) takes it up again at the next start. A flatten order
+    // in flight still gets its reports (flatten_in_flight()).
+    if (flattener_.state() == exec::flatten_state::working) {
+        flattener_.stop();
+    }
     cancel_all_orders(risk::halt_reason::none);
     (void)gate_.poll(now_);
 }
@@ -865,6 +881,9 @@ void core_loop::cancel_all_orders(risk::halt_reason reason) noexcept {
 }
 
 void core_loop::flatten_positions(risk::halt_reason) noexcept {
+    if (shut_down_) {
+        return; // a kill while the stop waits for its cancels: the process does not liquidate
+    }
     flattener_.start(std::exchange(restored_flatten_attempts_, 0));
     work_flatten(now_);
 }

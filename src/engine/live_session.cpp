@@ -636,21 +636,28 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     // Graceful stop: cancel everything on the venue and wait (bounded) for the confirmations:
     // of every order the quote manager tracks, and the venue's own, that none of this
     // instance's orders rests (the cancel-all's confirming query also sees an order of unknown
-    // outcome the venue took late).
+    // outcome the venue took late), and for the outcome of a flatten order in flight, whose
+    // fill (told by the user stream after a spot ACK) the account and the state file need.
     const std::uint64_t confirmed_before = counters.kills_confirmed.load(std::memory_order_relaxed);
     const auto venue_confirmed = [&] {
         return counters.kills_confirmed.load(std::memory_order_relaxed) != confirmed_before;
     };
     loop.shutdown(wall_ns());
     const core::timestamp_ns deadline = wall_ns() + config.stop_timeout_ms * core::ns_per_ms;
-    while ((working_orders(loop.quotes()) > 0 || !venue_confirmed()) && wall_ns() < deadline) {
+    while ((working_orders(loop.quotes()) > 0 || loop.flatten_in_flight() || !venue_confirmed()) &&
+           wall_ns() < deadline) {
         (void)loop.poll(wall_ns());
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     (void)loop.poll(wall_ns());
     collect_written(std::numeric_limits<core::timestamp_ns>::max());
     check_gateway_alarms(wall_ns());
-    summary.stopped_clean = working_orders(loop.quotes()) == 0 && venue_confirmed();
+    summary.stopped_clean =
+        working_orders(loop.quotes()) == 0 && !loop.flatten_in_flight() && venue_confirmed();
+    if (loop.flatten_in_flight()) {
+        log("stop: a flatten order's outcome did not come within " +
+            std::to_string(config.stop_timeout_ms) + " ms: the position saved may miss its fill");
+    }
     if (working_orders(loop.quotes()) > 0) {
         log("stop: " + std::to_string(working_orders(loop.quotes())) +
             " orders not confirmed cancelled within " + std::to_string(config.stop_timeout_ms) +

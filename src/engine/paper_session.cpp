@@ -336,7 +336,11 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         lane->loop.shutdown(steady_ns());
     }
     const core::timestamp_ns deadline = steady_ns() + 5'000 * core::ns_per_ms;
-    while (exchange.open_order_count() > 0 && steady_ns() < deadline) {
+    const auto flatten_in_flight = [&] {
+        return std::any_of(lanes.begin(), lanes.end(),
+                           [](const auto& lane) { return lane->loop.flatten_in_flight(); });
+    };
+    while ((exchange.open_order_count() > 0 || flatten_in_flight()) && steady_ns() < deadline) {
         for (auto& lane : lanes) {
             (void)lane->loop.poll(steady_ns());
         }

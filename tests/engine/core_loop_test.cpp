@@ -491,6 +491,37 @@ TEST_CASE("after shutdown nothing quotes again: not an operator's resume, not a 
     CHECK(f.exchange.open_order_count() == 0);
 }
 
+TEST_CASE("from the moment a stop is asked nothing new goes out, before shutdown() cancels",
+          "[engine]") {
+    fixture f;
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    REQUIRE(f.exchange.open_order_count() == 2);
+    const auto bid = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(bid.status == exec::order_status::acked);
+    SECTION("a quit command") {
+        ops::control_message quit;
+        quit.command = ops::control_command::quit;
+        REQUIRE(f.control.post(quit));
+    }
+    SECTION("the stop flag (SIGTERM, `q`)") {
+        f.control.request_stop(ops::command_source::signal);
+        REQUIRE(f.control.stop_requested());
+    }
+    // The bid fills with the event that carries the stop: without it, the next books would
+    // quote the bid again. Before, they did.
+    const std::uint64_t received = f.exchange.stats().orders_received;
+    f.loop.on_event(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell), t);
+    t = f.run_books(t + 5 * ms, 20);
+    CHECK(f.loop.stop_requested());
+    REQUIRE(f.loop.account().position() == bid.qty);
+    CHECK(f.exchange.stats().orders_received == received);
+    CHECK(f.exchange.open_order_count() == 1); // the ask, until shutdown() cancels it
+    f.loop.shutdown(t);
+    t = f.run_books(t + ms, 5);
+    CHECK(f.exchange.open_order_count() == 0);
+    CHECK(f.exchange.stats().orders_received == received);
+}
+
 /// Fills the level-0 bid with a sell print through it: the loop ends up long.
 template <class Fixture> core::timestamp_ns go_long(Fixture& f, core::timestamp_ns t) {
     const auto bid = f.loop.quotes().order(core::side::buy, 0);
@@ -533,6 +564,36 @@ TEST_CASE("flatten_on_kill closes the position with IOC orders through the risk 
     const std::uint64_t received = f.exchange.stats().orders_received;
     f.run_books(t, 20);
     CHECK(f.exchange.stats().orders_received == received);
+}
+
+TEST_CASE("a stop ends a kill's flattening: no flatten order after shutdown(), and a kill while "
+          "the stop waits starts none",
+          "[engine]") {
+    core_loop_config cfg;
+    cfg.risk.triggers.flatten_on_kill = true;
+    fixture f(cfg);
+    core::timestamp_ns t = go_long(f, f.run_books(1'000 * ms, 10));
+    const core::qty long_position = f.loop.account().position();
+    SECTION("the kill, then the stop") {
+        f.control.request_kill(ops::command_source::signal);
+        (void)f.loop.poll(t);
+        // Waiting for the ask's cancel before it sells (see above).
+        REQUIRE(f.loop.flattener().state() == exec::flatten_state::working);
+        REQUIRE(f.loop.stats().flatten_orders == 0);
+        f.loop.shutdown(t + ms);
+    }
+    SECTION("the stop, then a kill") {
+        f.loop.shutdown(t);
+        f.control.request_kill(ops::command_source::signal);
+        (void)f.loop.poll(t + ms);
+        REQUIRE(f.loop.state() == risk::trading_state::killed);
+    }
+    t = f.run_books(t + 10 * ms, 20);
+    CHECK(f.loop.stats().flatten_orders == 0);
+    CHECK_FALSE(f.loop.flatten_in_flight());
+    CHECK(f.loop.flattener().state() != exec::flatten_state::working);
+    CHECK(f.loop.account().position() == long_position);
+    CHECK(f.exchange.open_order_count() == 0);
 }
 
 TEST_CASE("flatten_on_kill: a fill that raced the kill's cancel-all is closed too", "[engine]") {

@@ -221,7 +221,8 @@ public:
     /// symbols' loops.
     void flatten_by_operator(core::timestamp_ns now) noexcept;
     /// Cancels every open order (graceful stop) and stops quoting for good: no resume or
-    /// cleared pause quotes again.
+    /// cleared pause quotes again. A kill's flattening sends nothing more; a stop waits for
+    /// flatten_in_flight() as for the cancels.
     void shutdown(core::timestamp_ns now) noexcept;
     /// Restores what a state file saved before a restart: the account's position, cost basis
     /// and cash (portfolio::account::restore) and the client order sequence (ids continue
@@ -283,7 +284,11 @@ public:
         gate_.set_tick_stamps(stamps);
     }
 
+    /// A stop was asked (quit, or the control channel's stop flag): no new order has gone out
+    /// since; the session calls shutdown().
     [[nodiscard]] bool stop_requested() const noexcept { return stop_; }
+    /// A flatten order has left and its outcome (fill, expiry) has not come back yet.
+    [[nodiscard]] bool flatten_in_flight() const noexcept { return flattener_.in_flight(); }
     /// The latest time the loop was given (by an event, a poll or the shutdown), its clock.
     [[nodiscard]] core::timestamp_ns now() const noexcept { return now_; }
     [[nodiscard]] const core_loop_stats& stats() const noexcept { return stats_; }
@@ -375,6 +380,8 @@ private:
     /// Checks event.symbol_sequence; on a hole pauses trading and returns true.
     bool check_sequence(const md::md_event& event, core::timestamp_ns now) noexcept;
     void take_control(core::timestamp_ns now) noexcept;
+    /// A stop was asked: nothing new goes out from now on.
+    void note_stop() noexcept;
     /// While flattening after a kill: sends the next flatten order when none is in flight.
     void work_flatten(core::timestamp_ns now) noexcept;
     [[nodiscard]] core::qty to_trading_lots(core::qty book_lots) const noexcept;
@@ -429,7 +436,7 @@ private:
     /// symbol_sequence of the last numbered event (0: none yet).
     std::uint64_t last_sequence_ = 0;
     bool orders_enabled_ = true;
-    bool shut_down_ = false; ///< shutdown() ran: new orders stay off for good.
+    bool shut_down_ = false; ///< A stop was asked or shutdown() ran: new orders stay off for good.
     bool stop_ = false;
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
