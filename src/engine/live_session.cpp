@@ -658,6 +658,12 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         log("stop: a flatten order's outcome did not come within " +
             std::to_string(config.stop_timeout_ms) + " ms: the position saved may miss its fill");
     }
+    if (!summary.stopped_clean) {
+        // Spot has no dead-man's switch: what rests stays until someone acts.
+        raise_critical(wall_ns(), risk::alert_kind::stop_unconfirmed,
+                       static_cast<double>(working_orders(loop.quotes())),
+                       static_cast<double>(config.stop_timeout_ms));
+    }
     if (working_orders(loop.quotes()) > 0) {
         log("stop: " + std::to_string(working_orders(loop.quotes())) +
             " orders not confirmed cancelled within " + std::to_string(config.stop_timeout_ms) +

@@ -188,6 +188,8 @@ std::string_view to_string(alert_kind kind) noexcept {
         return "logon_failed";
     case alert_kind::reports_lost:
         return "reports_lost";
+    case alert_kind::stop_unconfirmed:
+        return "stop_unconfirmed";
     case alert_kind::state_not_saved:
         return "state_not_saved";
     case alert_kind::flatten_gave_up:

@@ -541,56 +541,79 @@ TEST_CASE("live: a restart within the trading day keeps the loss made before it,
     }
 }
 
+/// A live session on a slow venue (its quotes rest rather than fill) whose per-order cancels
+/// wait a minute, so that only a cancel-all can get its orders out, started and quoting with
+/// its quotes settled (a resync pause at the start cancels and re-places them).
+struct resting_quotes_session {
+    resting_quotes_session()
+        : quoter(QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"},
+                 environment(), "app-live") {
+        port = quoter::test::ops_http::wait_for_port(quoter, 30s);
+        REQUIRE(port != 0);
+        REQUIRE(stats.wait_for(
+                    "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+        // Quotes resting through 1 s of this slow market, with no order placed meanwhile, have
+        // settled.
+        const auto settled_by = std::chrono::steady_clock::now() + 30s;
+        for (long long placed = -1; std::chrono::steady_clock::now() < settled_by;) {
+            const long long now_placed = stats.get("orders_placed");
+            if (now_placed == placed && stats.get("open_orders") >= 1) {
+                break;
+            }
+            placed = now_placed;
+            std::this_thread::sleep_for(1s);
+        }
+        REQUIRE(stats.get("open_orders") >= 1);
+    }
+
+    static std::map<std::string, std::string> environment() {
+        std::map<std::string, std::string> env = credentials;
+        env["QUOTER_HTTP_TOKEN"] = http_token;
+        return env;
+    }
+    fs::path write_session_config() {
+        fs::create_directories(state_dir);
+        return write_config(dir, live_config(venue, live_ops_sections(state_dir, alerts_file) +
+                                                        "\n[quotes]\ncancel_retry_ms = 60000\n"
+                                                        // The lost cancel-alls time out: API
+                                                        // errors that would block a resume on
+                                                        // their own. Off, so that a refusal
+                                                        // names the kill.
+                                                        "\n[risk.triggers]\n"
+                                                        "api_error_storm_count = 0\n"));
+    }
+    /// The venue answers every cancel-all from now on but cancels nothing (or, lose false,
+    /// cancels again).
+    void lose_cancel_alls(bool lose) {
+        quoter::net::io_loop loop;
+        quoter::net::rest_client client(loop, quoter::net::testing::venue_rest_config(venue));
+        REQUIRE(quoter::net::testing::control(loop, client,
+                                              lose ? "/control/cancel_all_lose?count=1000"
+                                                   : "/control/cancel_all_lose?count=0")
+                    .status == 200);
+    }
+
+    venue_process venue{{"--symbols", "BTCUSDT", "--rate-hz", "5", "--seed", "45"}};
+    quoter::test::temp_dir dir{"app-live"};
+    const fs::path state_dir = dir.path() / "state";
+    const fs::path alerts_file = dir.path() / "alerts.jsonl";
+    const fs::path config = write_session_config();
+    venue_stats stats{venue};
+    quoter::test::child_process quoter;
+    std::uint16_t port = 0;
+};
+
 TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a critical alert, and "
           "a resume is refused until the venue confirms it",
           "[app][venue][live][ops]") {
     using namespace quoter::test::ops_http;
-    // A slow market, so that the quotes rest through the kill rather than fill.
-    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "5", "--seed", "45"});
-    quoter::test::temp_dir dir("app-live");
-    const fs::path state_dir = dir.path() / "state";
-    fs::create_directories(state_dir);
-    const fs::path alerts_file = dir.path() / "alerts.jsonl";
-    const fs::path config =
-        write_config(dir, live_config(venue, live_ops_sections(state_dir, alerts_file) +
-                                                 // The per-order cancels, which would get the
-                                                 // orders out, wait longer than the kill's
-                                                 // confirmation tries.
-                                                 "\n[quotes]\ncancel_retry_ms = 60000\n"
-                                                 // The lost cancel-alls time out: API errors
-                                                 // that would block the resume on their own.
-                                                 // Off, so that the refusal names the kill.
-                                                 "\n[risk.triggers]\n"
-                                                 "api_error_storm_count = 0\n"));
-    std::map<std::string, std::string> env = credentials;
-    env["QUOTER_HTTP_TOKEN"] = http_token;
-    quoter::test::child_process quoter(
-        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "90"}, env,
-        "app-live");
-    const std::uint16_t port = wait_for_port(quoter, 30s);
-    REQUIRE(port != 0);
-    venue_stats stats(venue);
-    REQUIRE(stats.wait_for(
-                "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
-    // Let the start-up settle (a resync pause cancels and re-places the quotes): the kill must
-    // find orders resting, which only the cancel-all it sends could remove. Quotes resting
-    // through 1 s of this slow market, with no order placed meanwhile, have settled.
-    const auto settled_by = std::chrono::steady_clock::now() + 30s;
-    for (long long placed = -1; std::chrono::steady_clock::now() < settled_by;) {
-        const long long now_placed = stats.get("orders_placed");
-        if (now_placed == placed && stats.get("open_orders") >= 1) {
-            break;
-        }
-        placed = now_placed;
-        std::this_thread::sleep_for(1s);
-    }
-    REQUIRE(stats.get("open_orders") >= 1);
-    // The venue answers every cancel-all but cancels nothing.
-    quoter::net::io_loop loop;
-    quoter::net::rest_client client(loop, quoter::net::testing::venue_rest_config(venue));
-    REQUIRE(
-        quoter::net::testing::control(loop, client, "/control/cancel_all_lose?count=1000").status ==
-        200);
+    resting_quotes_session session;
+    venue_stats& stats = session.stats;
+    quoter::test::child_process& quoter = session.quoter;
+    const fs::path& alerts_file = session.alerts_file;
+    const std::uint16_t port = session.port;
+    // The kill must find orders resting, which only the cancel-all it sends could remove.
+    session.lose_cancel_alls(true);
     quoter.signal(SIGUSR1);
     const bool gave_up =
         wait_for_file_text(alerts_file, "\"kind\":\"cancel_gave_up\"", std::chrono::seconds(30));
@@ -616,9 +639,7 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
 
     // The venue cancels again: the gateway's next check (eight check delays apart now) finds
     // the orders, cancels them and confirms the kill; from then on a resume is taken.
-    REQUIRE(
-        quoter::net::testing::control(loop, client, "/control/cancel_all_lose?count=0").status ==
-        200);
+    session.lose_cancel_alls(false);
     REQUIRE(stats.wait_for(
                 "open_orders", [](long long n) { return n == 0; }, 30s) == 0);
     std::string resumed;
@@ -634,6 +655,23 @@ TEST_CASE("live: a kill whose cancel-all the venue never confirms raises a criti
     CHECK_FALSE(resumed.empty());
     quoter.signal(SIGTERM);
     CHECK(quoter.wait(30s) != -1);
+}
+
+TEST_CASE("live: a stop whose cancels the venue never confirms raises a critical alert and "
+          "exits 1",
+          "[app][venue][live][ops]") {
+    resting_quotes_session session;
+    session.lose_cancel_alls(true);
+    session.quoter.signal(SIGTERM);
+    const int code = session.quoter.wait(60s);
+    const std::string alerts = quoter::test::slurp(session.alerts_file);
+    INFO(alerts << session.quoter.err());
+    CHECK(code == 1);
+    CHECK(session.stats.get("open_orders") >= 1);
+    // Before, only a line on stderr said so: nothing reached the alert sinks.
+    CHECK_THAT(alerts, Catch::Contains("\"kind\":\"stop_unconfirmed\""));
+    CHECK_THAT(alerts, Catch::Contains("\"severity\":\"critical\""));
+    CHECK_THAT(session.quoter.err(), Catch::Contains("quoter alert: critical stop_unconfirmed"));
 }
 
 TEST_CASE("live: placements the venue answers 5xx are API errors: five within the window kill",

@@ -34,10 +34,14 @@ enum class alert_kind : std::uint8_t {
     /// interval): a restart now would restore an older state, without what changed since (a
     /// kill among it). value: failed saves so far.
     state_not_saved,
+    /// A graceful stop ended before the venue confirmed its cancels (or a flatten order's
+    /// outcome came): orders of this instance may still rest. value: orders still tracked as
+    /// working, threshold: the stop's wait in ms.
+    stop_unconfirmed,
 };
 /// Number of alert kinds (fixed per-kind tables).
 inline constexpr std::size_t alert_kind_count =
-    static_cast<std::size_t>(alert_kind::state_not_saved) + 1;
+    static_cast<std::size_t>(alert_kind::stop_unconfirmed) + 1;
 
 enum class alert_severity : std::uint8_t { info, warning, critical };
 
