@@ -94,11 +94,16 @@ next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
     std::optional<core::qty> cap = risk::largest_order_qty(spec, limits, limit, account.equity);
     if (flattener.state() == exec::flatten_state::working && position.lots() != 0) {
         // Close only what the working orders on the closing side leave open, so that the
-        // position cannot cross zero if they fill too; none left: wait for them to end.
+        // position cannot cross zero if they fill too. None left, or too little for the
+        // minimum notional while the whole position has enough: wait for them to end. An order
+        // the notional check would refuse would spend an attempt, and the budget would run out
+        // while a kill's cancels are on their way.
         const std::int64_t working =
             long_position ? account.open_sell_qty.lots() : account.open_buy_qty.lots();
-        const std::int64_t left = (long_position ? position.lots() : -position.lots()) - working;
-        if (left <= 0) {
+        const std::int64_t held = long_position ? position.lots() : -position.lots();
+        const std::int64_t left = held - working;
+        if (left <= 0 || (working > 0 && !spec.meets_min_notional(limit, core::qty{left}) &&
+                          spec.meets_min_notional(limit, core::qty{held}))) {
             return std::nullopt;
         }
         cap = core::qty{cap ? std::min(cap->lots(), left) : left};

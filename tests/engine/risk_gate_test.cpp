@@ -253,6 +253,33 @@ TEST_CASE("a buy flatten order is sized at its own price through the touch, so t
     CHECK(f.venue.submitted.size() == 1);
 }
 
+TEST_CASE("a flatten order the working orders would cut below the minimum notional waits for "
+          "them to end instead of spending an attempt",
+          "[risk_gate][flatten]") {
+    fixture f;
+    // Long 3 lots (2,997 at the bid), 2 of them offered by a working ask: 1 lot (999) is left,
+    // below the minimum notional of 1,000.
+    risk::account_view long_three = with_position(3);
+    long_three.open_sell_qty = core::qty{2};
+    f.gate.set_views(mid_1000(), long_three);
+    exec::flattener flattener({.slippage_ticks = 0}, f.spec, 0);
+    flattener.start();
+    // Before, a 1-lot order came, which the notional check refuses: an attempt spent.
+    CHECK_FALSE(next_flatten_order(flattener, f.spec, generous_config().limits, f.gate.account(),
+                                   mid_1000(), 0, f.alerts, t0)
+                    .has_value());
+    CHECK(flattener.state() == exec::flatten_state::working);
+    CHECK(flattener.attempts() == 0);
+    // The ask is gone: the whole position goes.
+    long_three.open_sell_qty = core::qty{0};
+    f.gate.set_views(mid_1000(), long_three);
+    const auto request = next_flatten_order(flattener, f.spec, generous_config().limits,
+                                            f.gate.account(), mid_1000(), 0, f.alerts, t0);
+    REQUIRE(request.has_value());
+    CHECK(request->qty == core::qty{3});
+    CHECK(flattener.attempts() == 1);
+}
+
 TEST_CASE("cancels always go out; a cancel rate above max_cancels_per_s pauses trading",
           "[risk_gate][cancel_rate]") {
     risk::risk_config c = generous_config();
