@@ -124,16 +124,17 @@ live_status snapshot(const core_loop& loop, const exec::binance_gateway& gateway
 /// loop) until the latest event of the symbol is such a book, which is returned, so the loop
 /// that takes it next sees the events after it without a hole. nullopt when none came before
 /// deadline (wall ns) or a stop.
+template <class StopAsked>
 [[nodiscard]] std::optional<md::md_event> first_book(live_feed& feed, std::uint32_t symbol,
                                                      core::timestamp_ns deadline,
-                                                     const std::atomic<bool>& stop) {
+                                                     StopAsked stop_asked) {
     md::md_event latest;
     bool seen = false;
     const auto book = [&] {
         return seen && latest.kind == md::md_event_kind::book && latest.book_valid() &&
                latest.bid_count > 0 && latest.ask_count > 0;
     };
-    while (!stop.load(std::memory_order_relaxed) && wall_ns() < deadline) {
+    while (!stop_asked() && wall_ns() < deadline) {
         (void)feed.drain_routed(
             [&](const md::md_event& event) -> core_loop* {
                 if (event.symbol == symbol) {
@@ -327,9 +328,20 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     // the first quote.
     // A refused session.logon (Ed25519 key) is final for the connection: no waiting it out.
     const auto logon_refused = [&] { return gateway.counters().logon_failures.load() > 0; };
-    while (!gateway.ready() && !stop.load(std::memory_order_relaxed) &&
-           wall_ns() < connect_deadline && !logon_refused()) {
+    // Before the loop takes the control channel's commands: a SIGTERM or `q` while connecting
+    // ends the wait too.
+    const auto stop_asked = [&] {
+        return stop.load(std::memory_order_relaxed) ||
+               (control != nullptr && control->stop_requested());
+    };
+    while (!gateway.ready() && !stop_asked() && wall_ns() < connect_deadline && !logon_refused()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!gateway.ready() && stop_asked()) {
+        gateway.stop();
+        feed.stop();
+        summary.error = "stopped before the order gateway was ready: nothing was quoted";
+        return summary;
     }
     if (!gateway.ready()) {
         const bool connected = gateway.connected();
@@ -387,14 +399,16 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             portfolio::account valued(trading, {});
             valued.restore(held.base, 0, held.quote_units);
             if (held.base.lots() > 0) {
-                first_event = first_book(feed, config.engine.symbol, connect_deadline, stop);
+                first_event = first_book(feed, config.engine.symbol, connect_deadline, stop_asked);
                 if (!first_event) {
                     gateway.stop();
                     feed.stop();
-                    summary.error = "market data: no synced book of " +
-                                    std::string(trading.name().view()) + " within " +
-                                    std::to_string(config.connect_timeout_ms) +
-                                    " ms to value the starting inventory";
+                    summary.error = stop_asked()
+                                        ? "stopped before the first book: nothing was quoted"
+                                        : "market data: no synced book of " +
+                                              std::string(trading.name().view()) + " within " +
+                                              std::to_string(config.connect_timeout_ms) +
+                                              " ms to value the starting inventory";
                     return summary;
                 }
                 valued.mark(portfolio::mark_price::mid(first_event->best_bid().px,
@@ -518,7 +532,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
             if (!first_event && loop.account().position() != start.position) {
                 // The change of the position is valued at the mid; this book is then the
                 // loop's first event too.
-                first_event = first_book(feed, config.engine.symbol, connect_deadline, stop);
+                first_event = first_book(feed, config.engine.symbol, connect_deadline, stop_asked);
             }
             count_rise_as_capital(loop, start.position, cash, first_event, log);
         }

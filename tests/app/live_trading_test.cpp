@@ -485,6 +485,34 @@ std::string expect_daily_loss_kill(const venue_process& venue,
     return again.err();
 }
 
+TEST_CASE("live: a SIGTERM while the order gateway connects ends the wait at once",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "41"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config = write_config(dir, live_config(venue));
+    // The venue swallows every order-API request: the gateway never reconciles.
+    {
+        quoter::net::io_loop loop;
+        quoter::net::rest_client client(loop, quoter::net::testing::venue_rest_config(venue));
+        REQUIRE(quoter::net::testing::control(loop, client, "/control/silence?ms=60000").status ==
+                200);
+    }
+    quoter::test::child_process quoter(QUOTER_EXE, {"run", "--mode", "live", "-c", config.string()},
+                                       credentials, "app-live");
+    std::this_thread::sleep_for(1s);
+    const auto signalled = std::chrono::steady_clock::now();
+    quoter.signal(SIGTERM);
+    const int code = quoter.wait(30s);
+    const auto took = std::chrono::steady_clock::now() - signalled;
+    INFO(quoter.err());
+    // Before, the wait ran its 10 s and the run failed as if the venue were unreachable.
+    CHECK(took < 5s);
+    CHECK(code == 1);
+    CHECK_THAT(quoter.err(),
+               Catch::Contains("stopped before the order gateway was ready: nothing was quoted"));
+    CHECK(venue_stats(venue).get("orders_placed") == 0);
+}
+
 TEST_CASE("live: a restart within the trading day keeps the loss made before it, so the daily "
           "loss limit still kills",
           "[app][venue][live][ops]") {
