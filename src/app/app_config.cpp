@@ -547,6 +547,17 @@ engine::backtest_config make_backtest_config(const engine_config& config) {
     out.exchange = config.sim_exchange;
     out.quotes = config.quotes;
     out.risk = config.risk;
+    if (!config.symbols.empty()) {
+        // The first (of one: the only) symbol's own [symbol.<NAME>] tables over the shared
+        // ones, as every other mode reads them: a one-name engine.symbols list keeps its
+        // limits, strategy and start price.
+        const symbol_entry& first = config.symbols.front();
+        out.strategy = first.strategy;
+        out.risk.limits = first.limits;
+        if (first.start_price > 0.0) {
+            out.market.initial_mid_price = first.start_price;
+        }
+    }
     out.step_ns = config.market.step_ms.count() * core::ns_per_ms;
     out.duration_ns = static_cast<core::duration_ns>(config.backtest.duration_s * 1e9);
     out.initial_cash = config.backtest.initial_cash;

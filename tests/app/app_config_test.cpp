@@ -454,6 +454,23 @@ TEST_CASE("a symbol's own strategy and limits override [strategy] and [risk] for
     REQUIRE(symbols[1].limits.has_value());
     CHECK(symbols[1].limits->symbol_net_notional_pct == 5.0);
 
+    // One name in engine.symbols: the synthetic run of `quoter backtest` and `quoter sweep`
+    // takes that symbol's tables, as every other mode does. Before, it took [strategy],
+    // [risk] and market.start_price, and ran a market at 100 without the symbol's limits.
+    const auto one = dir.write(
+        "one.toml", "[engine]\nsymbols = [\"ETHUSDT\"]\n\n[risk]\norder_notional_pct = 5.0\n\n"
+                    "[symbol.ETHUSDT]\nstart_price = 3000.0\n\n"
+                    "[symbol.ETHUSDT.strategy.linear]\nspread_bps = 25.0\n\n"
+                    "[symbol.ETHUSDT.risk]\norder_notional_pct = 0.1\n");
+    const auto single = app::load_engine_config(one.string(), options());
+    INFO((single ? std::string() : messages(single.error())));
+    REQUIRE(single.has_value());
+    const engine::backtest_config run = app::make_backtest_config(*single);
+    CHECK(run.risk.limits.order_notional_pct == 0.1);
+    CHECK(run.strategy.linear.spread_bps == 25.0);
+    CHECK(run.market.initial_mid_price == 3000.0);
+    CHECK(app::synthetic_market_problem(*single).empty());
+
     // A per-symbol limit that contradicts itself is an error at its key.
     const auto bad =
         dir.write("bad.toml", "[engine]\nsymbols = [\"ETHUSDT\"]\n\n[symbol.ETHUSDT]\n\n"
