@@ -240,10 +240,8 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
                          .alerts = &result.alerts});
     }
     // The portfolio's report in out_dir, as a replay or a paper session of several symbols.
-    sim::metrics_config settings;
-    settings.soft_limit_pct = config.strategy.bands.soft_limit_pct;
-    settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
-    const portfolio_records whole = combine_portfolio(parts, settings);
+    const portfolio_records whole =
+        combine_portfolio(parts, portfolio_metrics_settings(config.strategy.bands));
     const sim::run_report portfolio = portfolio_report(
         fmt::format("quoter backtest: portfolio of {} in one loop on a synthetic market, {} model",
                     names, strategy::to_string(config.strategy.model)),

@@ -135,14 +135,12 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
         names += (names.empty() ? "" : ", ") + name;
         folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
     }
-    sim::metrics_config settings;
-    settings.soft_limit_pct = config.strategy.bands.soft_limit_pct;
-    settings.hard_limit_pct = config.strategy.bands.hard_limit_pct;
     const double capital = config.backtest.initial_cash;
     std::printf("  portfolio PnL %s (%+.4f%% of %.2f), fees %.4f\n",
                 signed_money(s.portfolio_pnl).c_str(),
                 capital > 0 ? 100.0 * s.portfolio_pnl / capital : 0.0, capital, fees);
-    const portfolio_records whole = combine_portfolio(parts, settings);
+    const portfolio_records whole =
+        combine_portfolio(parts, portfolio_metrics_settings(config.strategy.bands));
     const sim::run_report report = portfolio_report(
         fmt::format("quoter run --mode paper_exchange: portfolio of {} in one loop (paper session)",
                     names),

@@ -221,14 +221,12 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
                          .alerts = &s.alerts});
     }
     // The portfolio's report in out_dir, as a synthetic run of several symbols writes it.
-    sim::metrics_config settings;
-    settings.soft_limit_pct = base.strategy.bands.soft_limit_pct;
-    settings.hard_limit_pct = base.strategy.bands.hard_limit_pct;
     std::vector<sim::report_parameter> files;
     for (std::size_t i = 0; i < command.data_files.size(); ++i) {
         files.push_back({fmt::format("data[{}]", i), command.data_files[i]});
     }
-    const portfolio_records whole = combine_portfolio(parts, settings);
+    const portfolio_records whole =
+        combine_portfolio(parts, portfolio_metrics_settings(base.strategy.bands));
     const sim::run_report report = portfolio_report(
         fmt::format("quoter backtest: portfolio of {} in one loop, replay of {} capture file{}",
                     names, command.data_files.size(), command.data_files.size() == 1 ? "" : "s"),

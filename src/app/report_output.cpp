@@ -125,6 +125,13 @@ bool remove_earlier_report(const std::filesystem::path& out_dir) {
     return true;
 }
 
+sim::metrics_config portfolio_metrics_settings(const strategy::inventory_bands& bands) noexcept {
+    sim::metrics_config settings;
+    settings.soft_limit_pct = bands.soft_limit_pct;
+    settings.hard_limit_pct = bands.hard_limit_pct;
+    return settings;
+}
+
 portfolio_records combine_portfolio(std::span<const symbol_records> symbols,
                                     sim::metrics_config settings) {
     portfolio_records out;

@@ -6,6 +6,7 @@
 #include "quoter/core/symbol_spec.hpp"
 #include "quoter/engine/run_recorder.hpp"
 #include "quoter/sim/report.hpp"
+#include "quoter/strategy/strategy_config.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -60,6 +61,10 @@ struct portfolio_records {
     /// over the symbols (the share held is of their quoting time together).
     sim::run_metrics metrics;
 };
+
+/// The metrics settings of a portfolio of several symbols: the inventory bands of `bands`.
+[[nodiscard]] sim::metrics_config
+portfolio_metrics_settings(const strategy::inventory_bands& bands) noexcept;
 
 /// Combines the symbols' records; settings.initial_capital is replaced by the summed capital.
 /// Deterministic: depends only on the records, in the order given.

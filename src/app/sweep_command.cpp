@@ -1,7 +1,9 @@
 // `quoter sweep` and `quoter sweep merge` (see sweep_command.hpp).
 #include "sweep_command.hpp"
 #include "exit_codes.hpp"
+#include "live_settings.hpp"
 #include "replay_registry.hpp"
+#include "report_output.hpp"
 #include "stop_signals.hpp"
 
 #include "quoter/app/app_config.hpp"
@@ -36,18 +38,15 @@ constexpr std::size_t walk_forward_candidates = 5;
 
 namespace fs = std::filesystem;
 
-/// The core loop of a replay unit, as `quoter backtest --data` configures it, without a journal.
+/// The core loop of a replay unit, as `quoter backtest --data` configures it (the first
+/// symbol's [symbol.<NAME>] tables over the shared ones), without a journal or a pinned core:
+/// units run side by side on the sweep's threads.
 engine::core_loop_config replay_loop_config(const engine_config& config) {
-    engine::core_loop_config out;
-    out.symbol = 0;
-    out.strategy = config.strategy;
-    out.quotes = config.quotes;
-    out.quotes.symbol = 0;
-    out.exchange = config.sim_exchange;
-    out.risk = config.risk;
-    out.account.initial_cash = config.backtest.initial_cash;
-    out.account.maker_fee_bps = config.sim_exchange.maker_fee_bps;
-    out.account.taker_fee_bps = config.sim_exchange.taker_fee_bps;
+    engine::core_loop_config out = make_core_loop_config(config);
+    const engine::core_loop_config unjournaled;
+    out.journal_path = unjournaled.journal_path;
+    out.journal_flush_interval_ms = unjournaled.journal_flush_interval_ms;
+    out.core_cpu = unjournaled.core_cpu;
     return out;
 }
 
@@ -61,6 +60,12 @@ struct capture_replay {
 struct prepared_trial {
     engine::backtest_config run;
     core::symbol_spec spec;
+    /// With several symbols (engine.symbols): a synthetic unit runs them all in one loop, each
+    /// with its [symbol.<NAME>] tables, and its metrics are the portfolio's, as `quoter
+    /// backtest` reports them.
+    std::vector<engine::backtest_symbol> symbols;
+    std::vector<std::string> symbol_names;
+    sim::metrics_config portfolio_settings;
     engine::core_loop_config loop;
     std::optional<md::symbol_registry> registry;
     /// With several symbols (engine.symbols): each capture file replays the configured symbol
@@ -89,11 +94,13 @@ void print_problems(const config::diagnostics& problems) {
 }
 
 /// Loads every trial's configuration (all of them before anything runs, so a bad value fails
-/// at once); empty when one is invalid, after saying which and why.
+/// at once); empty when one is invalid, after saying which and why. synthetic: the trials run
+/// synthetic paths, whose market the configuration must fit.
 std::optional<std::vector<prepared_trial>> prepare(const std::string& path,
                                                    const std::string& profile,
                                                    std::span<const research::trial> trials,
-                                                   const std::vector<std::string>& captures) {
+                                                   const std::vector<std::string>& captures,
+                                                   bool synthetic) {
     std::vector<prepared_trial> out;
     out.reserve(trials.size());
     std::map<std::string, std::vector<std::string>> held; // capture file -> symbols it holds
@@ -105,9 +112,22 @@ std::optional<std::vector<prepared_trial>> prepare(const std::string& path,
             print_problems(loaded.error());
             return std::nullopt;
         }
+        if (synthetic) {
+            if (const std::string problem = synthetic_market_problem(*loaded); !problem.empty()) {
+                std::fprintf(stderr, "quoter sweep: trial %zu: %s\n", t.index, problem.c_str());
+                return std::nullopt;
+            }
+        }
         prepared_trial p;
         p.run = make_backtest_config(*loaded);
         p.spec = loaded->spec;
+        if (loaded->symbols.size() > 1) {
+            p.symbols = make_backtest_symbols(*loaded);
+            for (const symbol_entry& entry : loaded->symbols) {
+                p.symbol_names.push_back(entry.name);
+            }
+            p.portfolio_settings = portfolio_metrics_settings(loaded->strategy.bands);
+        }
         p.loop = replay_loop_config(*loaded);
         p.record_interval_ns = p.run.record_interval_ns;
         if (!captures.empty() && loaded->symbols.size() > 1) {
@@ -196,6 +216,24 @@ capture_time_range(const std::string& file) {
 /// Runs unit `unit` of a prepared trial: a synthetic path below `paths`, else a capture.
 sim::run_metrics run_unit(const prepared_trial& p, std::size_t paths, std::uint64_t seed,
                           const std::vector<capture_unit>& captures, std::size_t unit) {
+    if (unit < paths && p.symbols.size() > 1) {
+        const std::vector<engine::backtest_result> results =
+            engine::run_backtest(p.run, p.symbols, sim::derive_path_seed(seed, unit));
+        std::vector<symbol_records> parts;
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            const engine::backtest_result& result = results[i];
+            parts.push_back(
+                {.pnl = result.pnl,
+                 .fills = result.fills,
+                 .orders = result.orders,
+                 .activity = sim::count_activity(result.orders),
+                 .metrics = result.metrics,
+                 .initial_cash = p.run.initial_cash / static_cast<double>(results.size()),
+                 .name = p.symbol_names[i],
+                 .alerts = &result.alerts});
+        }
+        return combine_portfolio(parts, p.portfolio_settings).metrics;
+    }
     if (unit < paths) {
         const auto run = std::make_unique<engine::synthetic_run>(
             p.run, p.spec, sim::derive_path_seed(seed, unit),
@@ -349,7 +387,8 @@ int run_ranked(const sweep_command& command, const research::sweep_spec& spec,
             todo.push_back(t);
         }
     }
-    const auto prepared = prepare(command.config_path, command.profile, todo, spec.data);
+    const auto prepared =
+        prepare(command.config_path, command.profile, todo, spec.data, spec.paths > 0);
     if (!prepared) {
         return exit_invalid;
     }
@@ -438,7 +477,8 @@ run_on_test(const sweep_command& command, const research::sweep_spec& spec, unsi
     for (const auto& unit : test_units) {
         test_files.push_back(unit.file);
     }
-    const auto prepared = prepare(command.config_path, command.profile, candidates, test_files);
+    const auto prepared =
+        prepare(command.config_path, command.profile, candidates, test_files, false);
     if (!prepared) {
         return std::nullopt;
     }

@@ -333,3 +333,66 @@ TEST_CASE("informed flow costs the market maker what the spread earns", "[resear
     CHECK(value(2, "sharpe_mean") < value(1, "sharpe_mean"));
     CHECK(value(1, "total_pnl_mean") > 0.0);
 }
+
+TEST_CASE("a sweep of several symbols runs them all in one loop, each under its own limits, and "
+          "ranks the portfolio that `quoter backtest` reports",
+          "[research][sweep]") {
+    temp_dir dir("sweep-symbols");
+    std::string text = slurp(short_config(dir, "60.0"));
+    const std::string single = "symbol = \"BTCUSDT\"\n";
+    const auto at = text.find(single);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, single.size(), "symbols = [\"BTCUSDT\", \"ETHUSDT\"]\n");
+    // BTCUSDT's own limit refuses every order it would send: only ETHUSDT trades.
+    text += "\n[symbol.BTCUSDT]\n\n[symbol.BTCUSDT.risk]\norder_notional_pct = 0.001\n\n"
+            "[symbol.ETHUSDT]\nstep_size = \"0.0001\"\nstart_price = 3000.0\n";
+    const auto config = dir.write("two.toml", text);
+    const auto backtest = run_quoter({"backtest", "-c", config.string(), "--seed", "5", "--out",
+                                      (dir.path() / "backtest").string()});
+    INFO(backtest.out << backtest.err);
+    REQUIRE(backtest.status == 0);
+    const auto sweep = run_quoter({"sweep", "-c", config.string(), "--set",
+                                   "strategy.order_size_pct=1", "--paths", "1", "--seed", "5",
+                                   "--out", (dir.path() / "sweep").string()});
+    INFO(sweep.err);
+    REQUIRE(sweep.status == 0);
+    // The portfolio's fills and orders in report.json, against the sweep's trial (1 path: the
+    // mean is the path's). Before, the sweep ran BTCUSDT alone under [risk]: it traded, and
+    // ETHUSDT never ran.
+    const std::string report = slurp(dir.path() / "backtest" / "report.json");
+    const auto metric = [&](std::string_view key) {
+        const std::string quoted = "\"" + std::string(key) + "\":";
+        const auto where = report.find(quoted);
+        REQUIRE(where != std::string::npos);
+        return std::stod(report.substr(where + quoted.size()));
+    };
+    std::ifstream in(dir.path() / "sweep" / "trials.csv");
+    std::string header;
+    std::string row;
+    REQUIRE(std::getline(in, header));
+    REQUIRE(std::getline(in, row));
+    const auto field = [](const std::string& line, std::size_t i) {
+        std::stringstream stream(line);
+        std::string value;
+        for (std::size_t k = 0; k <= i && std::getline(stream, value, ',');) {
+            ++k;
+        }
+        return value;
+    };
+    const auto column = [&](std::string_view name) {
+        std::stringstream stream(header);
+        std::size_t i = 0;
+        for (std::string value; std::getline(stream, value, ','); ++i) {
+            if (value == name) {
+                return std::stod(field(row, i));
+            }
+        }
+        FAIL("no column " << name);
+        return 0.0;
+    };
+    CHECK(metric("fills") > 0);
+    CHECK(column("fills_mean") == metric("fills"));
+    CHECK(column("orders_submitted_mean") == metric("orders_submitted"));
+    CHECK(backtest.out.find("BTCUSDT    PnL +0.0000 (+0.0000% of its 50000.00), fills 0, orders "
+                            "0") != std::string::npos);
+}
