@@ -169,7 +169,7 @@ void read_engine(config::section s, engine_section& out) {
     out.symbols = s.string_list("symbols", out.symbols,
                                 "Several symbols to trade in one process, each with its own "
                                 "[symbol.<NAME>] table (sim, backtests, paper; a live session "
-                                "trades one); empty: engine.symbol alone");
+                                "trades one; at most 64); empty: engine.symbol alone");
     for (std::size_t i = 0; i < out.symbols.size(); ++i) {
         const std::string& name = out.symbols[i];
         if (!is_binance_symbol(name)) {
@@ -180,6 +180,11 @@ void read_engine(config::section s, engine_section& out) {
                              name) != out.symbols.begin() + static_cast<long>(i)) {
             s.error("symbols", fmt::format("names {} twice", name));
         }
+    }
+    if (out.symbols.size() > engine::portfolio_exposure::max_symbols) {
+        s.error("symbols",
+                fmt::format("names {} symbols; one process trades at most {}", out.symbols.size(),
+                            engine::portfolio_exposure::max_symbols));
     }
     // The capital is split across the symbols and their PnL, exposure and limits are summed in
     // one currency: symbols quoted in different assets would add USDT to BTC.

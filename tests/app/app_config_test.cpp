@@ -391,6 +391,13 @@ TEST_CASE("engine.symbols: every problem is reported at its key", "[app_config][
     CHECK_THAT(messages(problems_of("[engine]\nsymbols = [\"ETHUSDT\"]\n[symbol.XRPUSDT]\n"
                                     "tick_size = \"0.0001\"\n")),
                Catch::Contains("unknown table [symbol.XRPUSDT]"));
+    // Past what one loop holds: before, the backtests dropped the symbols beyond 64 silently.
+    std::string many = "[engine]\nsymbols = [";
+    for (int i = 0; i < 66; ++i) {
+        many += fmt::format("{}\"S{}USDT\"", i == 0 ? "" : ", ", i);
+    }
+    CHECK_THAT(messages(problems_of(many + "]\n")),
+               Catch::Contains("engine.symbols: names 66 symbols; one process trades at most 64"));
 }
 
 TEST_CASE("a single-symbol configuration is one symbol; whether it names it is known",
