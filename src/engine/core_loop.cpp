@@ -432,6 +432,12 @@ void core_loop::requote(core::timestamp_ns now) noexcept {
         return;
     }
     refresh_views_if_stale();
+    if (risk_.reducing() != spread_widened_) [[unlikely]] {
+        // Reduce mode (soft drawdown) began or ended: the quotes widen, or narrow again.
+        spread_widened_ = risk_.reducing();
+        strategy_.set_spread_multiplier(
+            spread_widened_ ? config_.risk.limits.reduce_spread_multiplier : 1.0);
+    }
     // The views follow the account (refreshed above): its equity without valuing it again.
     strategy_.quote(now, account_.position(), account_view_.equity, quote_set_);
     const strategy::quote_set& set = quote_set_;

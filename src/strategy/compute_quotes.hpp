@@ -135,7 +135,7 @@ inline void quote_levels(const quote_input& in, const quote_plan& plan, quote_se
         offset *= config.bands.reduce_skew_multiplier;
     }
     const double center = in.mid + offset;
-    const double half = model.half_spread;
+    const double half = model.half_spread * in.spread_multiplier;
 
     out.model = {.center_price = center,
                  .half_spread = half,

@@ -534,6 +534,39 @@ template <class Fixture> core::timestamp_ns go_long(Fixture& f, core::timestamp_
     return t + 10 * ms;
 }
 
+TEST_CASE("reduce mode (the soft drawdown) widens the quotes by reduce_spread_multiplier",
+          "[engine]") {
+    struct outcome {
+        bool reducing = false;
+        double multiplier_reducing = 0.0;
+        std::int64_t ask_distance = 0; ///< The working ask above the bid, ticks, in reduce mode.
+    };
+    const auto run = [](double multiplier) {
+        core_loop_config cfg;
+        cfg.risk.limits.drawdown_soft_pct = 0.005; // 0.50 USDT of the 10,000
+        cfg.risk.limits.reduce_spread_multiplier = multiplier;
+        fixture f(cfg);
+        core::timestamp_ns t = go_long(f, f.run_books(1'000 * ms, 10));
+        // 2,000 USDT lower, the long position (0.00165 BTC) has lost 3.30 USDT.
+        const std::int64_t fallen = bid0 - 200'000;
+        for (int i = 0; i < 20; ++i, t += 10 * ms) {
+            f.loop.on_event(book(fallen, fallen + (ask0 - bid0)), t);
+        }
+        outcome out;
+        out.reducing = f.loop.risk().reducing();
+        out.multiplier_reducing = f.loop.strategy().spread_multiplier();
+        out.ask_distance = f.loop.quotes().order(core::side::sell, 0).price.ticks() - fallen;
+        return out;
+    };
+    const outcome plain = run(1.0);
+    const outcome widened = run(3.0);
+    REQUIRE(widened.reducing);
+    CHECK(widened.multiplier_reducing == 3.0);
+    CHECK(plain.multiplier_reducing == 1.0);
+    // Before, the multiplier was read and never used: both asks sat at the same distance.
+    CHECK(widened.ask_distance > plain.ask_distance);
+}
+
 TEST_CASE("flatten_on_kill closes the position with IOC orders through the risk gate", "[engine]") {
     core_loop_config cfg;
     cfg.risk.triggers.flatten_on_kill = true;

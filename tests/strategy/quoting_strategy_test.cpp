@@ -33,6 +33,30 @@ TEST_CASE("no quotes before the first valid book", "[strategy][quoting_strategy]
     CHECK(quotes.any());
 }
 
+TEST_CASE("a spread multiplier widens the model's half spread, for the common shape and the "
+          "general path alike",
+          "[strategy][quoting_strategy]") {
+    const auto spec = test_spec();
+    for (const std::uint32_t levels : {1U, 2U}) {
+        CAPTURE(levels);
+        strategy_config config;
+        config.levels.count = levels; // 1: the common shape's inline path
+        quoting_strategy strategy(config, spec);
+        strategy.on_book(0, core::price{99'990}, core::price{100'010});
+        const quote_set plain = strategy.quote(0, core::qty{0}, 1e5);
+        strategy.set_spread_multiplier(3.0);
+        const quote_set wide = strategy.quote(0, core::qty{0}, 1e5);
+        strategy.set_spread_multiplier(1.0);
+        const quote_set again = strategy.quote(0, core::qty{0}, 1e5);
+        REQUIRE(plain.status == quote_status::ok);
+        CHECK(wide.model.half_spread == 3.0 * plain.model.half_spread);
+        CHECK(wide.levels[0].bid_price < plain.levels[0].bid_price);
+        CHECK(wide.levels[0].ask_price > plain.levels[0].ask_price);
+        CHECK(again.levels[0].bid_price == plain.levels[0].bid_price);
+        CHECK(again.levels[0].ask_price == plain.levels[0].ask_price);
+    }
+}
+
 TEST_CASE("the volatility estimate replaces the configured sigma once ready",
           "[strategy][quoting_strategy]") {
     const auto spec = test_spec();

@@ -438,6 +438,8 @@ private:
     bool orders_enabled_ = true;
     bool shut_down_ = false; ///< A stop was asked or shutdown() ran: new orders stay off for good.
     bool stop_ = false;
+    /// The strategy's spread is widened by risk.reduce_spread_multiplier (reduce mode).
+    bool spread_widened_ = false;
     /// Send time per quote slot, for the ack-delay trigger.
     std::array<core::timestamp_ns, 2 * exec::max_quote_levels> sent_ts_{};
     /// One book side as last fed to the simulated exchange: the depth record's levels (book lots)

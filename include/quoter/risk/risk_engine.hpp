@@ -171,6 +171,7 @@ public:
                     day_anchored_ ? day_start_equity_ : account.day_start_equity, account);
         const bool daily_loss = e.daily_loss_above(daily_loss_limit_);
         const bool drawdown_hard = e.drawdown_above(drawdown_hard_limit_);
+        reducing_ = e.drawdown_above(drawdown_soft_limit_);
         const bool valued = e.mid > 0.0; // an empty book cannot value the position
         // Clearing a condition that is not set changes nothing: every limit holding, with none
         // of their conditions active and no symbol in breach, leaves everything as it is. The
@@ -230,6 +231,10 @@ public:
 
     // State.
     [[nodiscard]] trading_state state() const noexcept { return switch_.state(); }
+    /// The drawdown from the equity peak was past drawdown_soft_pct at the last on_account():
+    /// reduce mode, in which only orders that reduce the position pass the pre-trade checks
+    /// and the strategy widens its spread by reduce_spread_multiplier.
+    [[nodiscard]] bool reducing() const noexcept { return reducing_; }
     [[nodiscard]] trading_mode mode(const core::symbol_spec& spec, const market_view& market,
                                     const account_view& account) const noexcept {
         return checker_.mode(spec, market, account);
@@ -315,6 +320,9 @@ private:
     /// The limits on_account() checks on every book update.
     armed_pct daily_loss_limit_{config_.limits.daily_loss_pct};
     armed_pct drawdown_hard_limit_{config_.limits.drawdown_hard_pct};
+    armed_pct drawdown_soft_limit_{config_.limits.drawdown_soft_pct};
+    /// The soft drawdown was past its limit at the last on_account() (see reducing()).
+    bool reducing_ = false;
     armed_pct inventory_kill_limit_{config_.limits.inventory_kill_pct};
     pre_trade_checker checker_;
     kill_switch switch_;

@@ -49,6 +49,9 @@ struct quote_input {
     double volatility_per_sqrt_s = 0.0;
     /// Online arrival-intensity estimate; ignored unless fitted.
     intensity_estimate intensity;
+    /// The model's half spread is widened by this factor (1: as the model says); the risk
+    /// layer's reduce mode sets it (risk.reduce_spread_multiplier).
+    double spread_multiplier = 1.0;
 };
 
 /// Fills mid and spread from the best prices; no volatility or intensity estimate. Inline: the

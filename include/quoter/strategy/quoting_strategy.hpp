@@ -65,6 +65,10 @@ public:
     /// Replaces the model, band and level parameters; the estimators keep their state and
     /// their own configuration.
     void set_quoting_config(const strategy_config& config) noexcept;
+    /// Widens the model's half spread by `multiplier` from the next quote on (1: as the model
+    /// says), e.g. while the risk layer's reduce mode lasts.
+    void set_spread_multiplier(double multiplier) noexcept { spread_multiplier_ = multiplier; }
+    [[nodiscard]] double spread_multiplier() const noexcept { return spread_multiplier_; }
 
 private:
     /// Mid of the last book, in ticks.
@@ -77,6 +81,7 @@ private:
     intensity_estimator intensity_;
     core::price best_bid_;
     core::price best_ask_;
+    double spread_multiplier_ = 1.0;
     bool has_book_ = false;
 };
 
@@ -108,6 +113,7 @@ inline quote_input quoting_strategy::make_input(core::timestamp_ns time, core::q
         return in;
     }
     in.volatility_per_sqrt_s = volatility_per_sqrt_s();
+    in.spread_multiplier = spread_multiplier_;
     // The fit costs O(buckets) after new trades; skip it when nothing will read it.
     if (config().intensity.use_estimate && config().model != model_kind::linear) {
         in.intensity = intensity_.estimate(time);
