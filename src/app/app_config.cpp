@@ -285,13 +285,15 @@ void read_exchange(config::section s, exchange_section& out) {
                       "request");
     out.reconcile_max_retries =
         s.integer("reconcile_max_retries", out.reconcile_max_retries, {.min = 0, .max = 1000},
-                  "Retries of a failing reconciliation request (open orders, balances, own "
-                  "orders) before the reconciliation gives up: critical alert, no quoting until "
-                  "the next connect");
+                  "Spot: retries of a failing reconciliation request (open orders, balances, "
+                  "own orders) before the reconciliation gives up: critical alert, no quoting "
+                  "until the next connect (USD-M futures asks again without end, every "
+                  "reconnect delay, quoting nothing meanwhile)");
     out.silent_timeouts =
         s.integer("silent_timeouts", out.silent_timeouts, {.min = 1, .max = 100},
-                  "Order-API request timeouts in a row, with nothing received since, before the "
-                  "session is closed and opened again");
+                  "Spot: order-API request timeouts in a row, with nothing received since, "
+                  "before the WebSocket session is closed and opened again (USD-M futures "
+                  "orders go over REST, each request on its own timeout)");
     out.not_yet_requery_ms = s.duration_ms(
         "not_yet_requery_ms", out.not_yet_requery_ms, {.min = 10, .max = 10'000},
         "A placement of unknown outcome whose status query found no order (-2013) is asked "
