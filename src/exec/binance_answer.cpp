@@ -62,9 +62,10 @@ answer_outcome classify_answer(int status, int code, std::string_view msg) noexc
     default:
         break;
     }
-    if (status <= 0 || status >= 500 || status == 409) {
-        // No answer, a server error, or a cancel-replace that partly happened: the venue's state
-        // is unknown until queried.
+    if (status <= 0 || status >= 500 || status == 409 || status == 408) {
+        // No answer, a server error, a cancel-replace that partly happened, or a timeout waiting
+        // for the backend (USD-M futures answers 408): the venue's state is unknown until
+        // queried.
         return answer_outcome::unknown;
     }
     if (status >= 200 && status < 300 && code == 0) {

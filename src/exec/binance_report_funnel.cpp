@@ -394,11 +394,20 @@ status_resolution order_report_funnel::resolve_status(const order_request& base,
         return status_resolution::resolved;
     }
     if (answer.outcome != answer_outcome::ok || !answer.has_order) {
+        // Refused (a firewall's 403, a key the venue no longer takes) or unreadable: the
+        // answer is neither the order nor "no such order".
         if (for_cancel) {
             output_->deliver(report_of(base, exec_kind::cancel_reject));
-        } else {
-            end_unseen(base, reject_reason::none);
+            return status_resolution::resolved;
         }
+        if (acked_and_open(base.id)) {
+            // The venue took it: it rests or traded, and only an answer about it may end it.
+            return status_resolution::ask_again;
+        }
+        if (window == placement_window::open) {
+            return status_resolution::not_yet; // the venue may still take the placement
+        }
+        end_unseen(base, reject_reason::none);
         return status_resolution::resolved;
     }
     const answered_order& o = answer.order;

@@ -51,6 +51,8 @@ TEST_CASE("classification of Binance errors", "[binance_answer]") {
     CHECK(classify_answer(503, 0, "") == answer_outcome::unknown);
     CHECK(classify_answer(0, 0, "") == answer_outcome::unknown); // no answer at all
     CHECK(classify_answer(409, -2021, "") == answer_outcome::unknown);
+    // A timeout waiting for the backend, with or without a code: it may have happened.
+    CHECK(classify_answer(408, 0, "") == answer_outcome::unknown);
     CHECK(classify_answer(429, -1003, "Too many requests") == answer_outcome::retry_after);
     CHECK(classify_answer(418, -1003, "IP banned") == answer_outcome::banned);
     CHECK(classify_answer(429, -1021, "") == answer_outcome::retry_after); // limits decide first

@@ -442,6 +442,32 @@ TEST_CASE_METHOD(
     CHECK(output.wanted.size() == 1);
 }
 
+TEST_CASE_METHOD(funnel_fixture,
+                 "a query answer that is neither the order nor \"no such order\" ends neither an "
+                 "acknowledged order nor a placement the venue may still take",
+                 "[binance_report_funnel]") {
+    api_answer refused;
+    refused.outcome = answer_outcome::reject;
+    refused.status = 403; // a firewall's refusal: says nothing about the order
+    const order_request acked = buy(15, 1'000);
+    funnel.open(acked);
+    funnel.ack(acked, 77);
+    // Before, both were rejected: the quote manager freed the slot and placed another order
+    // beside one that rests, outside the limits' count.
+    CHECK(funnel.resolve_status(acked, false, refused) == status_resolution::ask_again);
+    const order_request placed = buy(16, 1'000);
+    funnel.open(placed);
+    CHECK(funnel.resolve_status(placed, false, refused, placement_window::open) ==
+          status_resolution::not_yet);
+    CHECK(output.of_kind(exec_kind::reject).empty());
+    CHECK(funnel.acked_and_open(acked.id));
+    // Past its window a placement never acknowledged ends as never taken (a listing would
+    // reopen it, see below).
+    CHECK(funnel.resolve_status(placed, false, refused, placement_window::closed) ==
+          status_resolution::resolved);
+    CHECK(output.of_kind(exec_kind::reject).size() == 1);
+}
+
 TEST_CASE_METHOD(
     funnel_fixture,
     "a reconciliation that lists an order of this run ended as never taken reopens it, with "
