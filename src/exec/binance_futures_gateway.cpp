@@ -584,8 +584,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void on_status_answer(pending_request& p, const api_answer& answer, std::int64_t now_ms) {
         // resolve_status ignores the window for a cancel's query (whose signed_ms is 0 anyway).
+        // Judged when the query left, not when its answer came: the venue answered somewhere in
+        // between, and an answer that took long must not close a window the venue still had
+        // open when it said "no such order".
         const placement_window window = order_report_funnel::window_of(
-            p.signed_ms, config.recv_window_ms, now_ms + offset_ms.load());
+            p.signed_ms, config.recv_window_ms, p.sent_ms + offset_ms.load());
         switch (funnel.resolve_status(p.order, p.for_cancel, answer, window)) {
         case status_resolution::resolved:
             p.active = false;
