@@ -154,6 +154,15 @@ void core_loop::on_event(const md::md_event& event, const md::md_depth* depth,
     if (event.kind == md::md_event_kind::book && event.book_valid() && event.bid_count > 0 &&
         event.ask_count > 0) [[likely]] {
         on_tradable_book(event, depth, now);
+    } else if (event.kind == md::md_event_kind::state && event.state == md::feed_state::synced &&
+               !awaiting_valid_book_ && event.book_valid() && event.bid_count > 0 &&
+               event.ask_count > 0) {
+        // The book is back (a snapshot after a gap, fresh data after a stale spell) and this
+        // event carries it: its top is the market from now on, as a book event's would be. A
+        // requote it allows (after a fill in the gap) must not be priced against the book
+        // before the gap. (After events lost on the way, the next book event resumes.)
+        ++stats_.state_events;
+        on_tradable_book(event, depth, now);
     } else {
         on_other_event(event, depth, now);
     }

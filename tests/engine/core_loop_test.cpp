@@ -398,6 +398,36 @@ TEST_CASE("resyncing pulls every quote, synced resumes quoting by itself", "[eng
     CHECK(f.loop.stats().resumes == 1);
 }
 
+TEST_CASE("the book a resync recovers with is the market at once: a requote after a fill in the "
+          "gap is priced against it, not against the book before the gap",
+          "[engine]") {
+    fixture f;
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    const exec::working_order bid = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(bid.status == exec::order_status::acked);
+    // A trade fills the bid, then a gap: the fill is booked while the feed resyncs.
+    f.loop.on_event(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell), t);
+    f.loop.on_event(state(md::feed_state::resyncing), t + ms);
+    (void)f.loop.poll(t + 5 * ms);
+    REQUIRE(f.loop.account().position() == bid.qty);
+    REQUIRE(f.loop.feed_paused());
+    // The new snapshot's book, 50 USDT lower, comes as the state event that ends the resync.
+    const std::int64_t new_bid = bid0 - 5'000;
+    const std::int64_t new_ask = ask0 - 5'000;
+    md::md_event recovered = book(new_bid, new_ask);
+    recovered.kind = md::md_event_kind::state;
+    REQUIRE(recovered.book_valid());
+    f.loop.on_event(recovered, t + 10 * ms);
+    (void)f.loop.poll(t + 12 * ms);
+    CHECK_FALSE(f.loop.feed_paused());
+    // Before, the fill's requote used the book before the gap: a bid at about 59,970, above
+    // the new ask of 59,950.10.
+    const exec::working_order requoted = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(requoted.status != exec::order_status::none);
+    CHECK(requoted.price.ticks() < new_ask);
+    CHECK(f.loop.quotes().order(core::side::sell, 0).price.ticks() > new_bid);
+}
+
 TEST_CASE("a synced book that cannot be traded on (crossed) pulls the quotes until a valid one",
           "[engine]") {
     // The touch the pre-trade checks and the quotes were judged against is gone: nothing may
