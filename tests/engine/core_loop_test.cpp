@@ -64,6 +64,19 @@ struct fixture {
     core_loop loop;
 };
 
+/// The first books: both quotes rest, the bid acknowledged (returned with the time after them).
+struct quoting_start {
+    core::timestamp_ns t;
+    exec::working_order bid;
+};
+quoting_start quote_both_sides(fixture& f) {
+    const core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    REQUIRE(f.exchange.open_order_count() == 2);
+    const exec::working_order bid = f.loop.quotes().order(core::side::buy, 0);
+    REQUIRE(bid.status == exec::order_status::acked);
+    return {t, bid};
+}
+
 TEST_CASE("a valid book leads to quotes on both sides, acknowledged by the exchange", "[engine]") {
     fixture f;
     f.run_books(1'000 * ms, 10);
@@ -402,9 +415,7 @@ TEST_CASE("the book a resync recovers with is the market at once: a requote afte
           "gap is priced against it, not against the book before the gap",
           "[engine]") {
     fixture f;
-    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
-    const exec::working_order bid = f.loop.quotes().order(core::side::buy, 0);
-    REQUIRE(bid.status == exec::order_status::acked);
+    const auto [t, bid] = quote_both_sides(f);
     // A trade fills the bid, then a gap: the fill is booked while the feed resyncs.
     f.loop.on_event(trade(bid.price.ticks() - 5, 500'000'000, core::side::sell), t);
     f.loop.on_event(state(md::feed_state::resyncing), t + ms);
@@ -496,10 +507,7 @@ TEST_CASE("after shutdown nothing quotes again: not an operator's resume, not a 
           "clears, not a fill",
           "[engine]") {
     fixture f;
-    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
-    REQUIRE(f.exchange.open_order_count() == 2);
-    const auto bid = f.loop.quotes().order(core::side::buy, 0);
-    REQUIRE(bid.status == exec::order_status::acked);
+    auto [t, bid] = quote_both_sides(f);
     ops::control_message pause;
     pause.command = ops::control_command::pause;
     REQUIRE(f.control.post(pause));
@@ -524,10 +532,7 @@ TEST_CASE("after shutdown nothing quotes again: not an operator's resume, not a 
 TEST_CASE("from the moment a stop is asked nothing new goes out, before shutdown() cancels",
           "[engine]") {
     fixture f;
-    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
-    REQUIRE(f.exchange.open_order_count() == 2);
-    const auto bid = f.loop.quotes().order(core::side::buy, 0);
-    REQUIRE(bid.status == exec::order_status::acked);
+    auto [t, bid] = quote_both_sides(f);
     SECTION("a quit command") {
         ops::control_message quit;
         quit.command = ops::control_command::quit;

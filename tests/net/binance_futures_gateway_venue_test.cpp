@@ -75,6 +75,15 @@ exec::order_request resting_bid(std::uint64_t id) {
     return order;
 }
 
+/// Places resting_bid(id); whether its ack was reported within 5 s.
+bool acked_resting_bid(exec::binance_futures_gateway& gateway, const recording_sink& sink,
+                       std::uint64_t id) {
+    return gateway.submit(resting_bid(id), wall_ns()) == exec::gateway_error::none &&
+           poll_until(
+               gateway, [&] { return sink.count(exec::exec_kind::ack, id) == 1; },
+               std::chrono::seconds(5));
+}
+
 /// Cancels order id; whether its cancel was reported and the user stream told at least
 /// `events` events since events_before (the cancel's, and what else the caller counts) within 5 s.
 bool cancelled_on_stream(exec::binance_futures_gateway& gateway, const recording_sink& sink,
@@ -149,9 +158,7 @@ TEST_CASE("futures gateway: place, cancel, cancel all, GTX refusal on quoter-ven
     CHECK(gateway.counters().reconciles.load() == 1);
 
     // Place, ack (answer and stream: reported once), cancel, cancelled.
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 1));
     CHECK(control.stat("futures_open_orders") == 1);
     REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
@@ -406,9 +413,7 @@ TEST_CASE("futures gateway: the I/O thread trades under every wait policy; each 
         REQUIRE(poll_until(
             gateway, [&] { return gateway.ready(); }, 5s));
         const std::uint64_t place = gateway.next_request_id();
-        REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-        REQUIRE(poll_until(
-            gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+        REQUIRE(acked_resting_bid(gateway, sink, 1));
         const std::uint64_t cancel = gateway.next_request_id();
         REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) ==
                 exec::gateway_error::none);
@@ -617,9 +622,7 @@ TEST_CASE("futures gateway: an expired listenKey is replaced, the stream resumes
 
     // The new stream carries events: an order placed and cancelled shows on it.
     const std::uint64_t events_before = gateway.counters().user_events.load();
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 1));
     REQUIRE(cancelled_on_stream(gateway, sink, 1, events_before, 2));
     gateway.stop();
 }
@@ -660,9 +663,7 @@ TEST_CASE("futures gateway: a listenKey the venue forgot without a word is found
     recording_sink& sink = f.sink;
 
     // A stream that tells its placements is never suspected.
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 1));
     REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 5s));
@@ -673,9 +674,7 @@ TEST_CASE("futures gateway: a listenKey the venue forgot without a word is found
     // The venue forgets the key and says nothing. The next placement's answer comes, its
     // ORDER_TRADE_UPDATE does not: the key is kept alive at once, answered -1125.
     REQUIRE(control.get("/control/listen_key_lose").find("true") != std::string::npos);
-    REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 3) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 3));
     REQUIRE(wait_for_new_listen_key(gateway));
     CHECK(gateway.futures_counters().stream_silences.load() == 1);
     CHECK(control.stat("listen_keys_lost") == 1);
@@ -694,9 +693,7 @@ TEST_CASE("futures gateway: a resting order filled while the stream was gone is 
     venue_control& control = f.control;
     exec::binance_futures_gateway& gateway = f.gateway;
     recording_sink& sink = f.sink;
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 1));
 
     // The venue forgets the key without a word, then the order fills: the stream never tells.
     // The order is not in the new stream's open orders either: only a query of it finds the
@@ -725,9 +722,7 @@ TEST_CASE("futures gateway: a 429 to a request no report tells, a cancel-all, is
     venue_control& control = f.control;
     exec::binance_futures_gateway& gateway = f.gateway;
     recording_sink& sink = f.sink;
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 1));
     const std::uint64_t failures = gateway.counters().venue_failures.load();
 
     control.get("/control/futures_rate_limit?ms=1000");
@@ -882,9 +877,7 @@ TEST_CASE("futures gateway: a 429 backs off until Retry-After with the kill held
     gateway.start();
     REQUIRE(poll_until(
         gateway, [&] { return gateway.ready(); }, 5s));
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 1));
 
     // 429 to a new order: rejected (it had no effect), sending stops until Retry-After.
     control.get("/control/futures_rate_limit?ms=1500");
@@ -1008,16 +1001,12 @@ TEST_CASE("futures gateway: a kill whose cancel-alls the venue keeps losing rais
 
     // Killed again with the venue losing every cancel-all, then quoting again: the kill's
     // checks stop, and the new quote rests.
-    REQUIRE(gateway.submit(resting_bid(3), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 3) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 3));
     control.get("/control/futures_cancel_all_lose?count=100");
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kill_gave_up.load() == 2; }, 10s));
-    REQUIRE(gateway.submit(resting_bid(4), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 4) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 4));
     CHECK_FALSE(gateway.kill_unconfirmed(0)); // quoting again ended it
     const long long lost_at_resume = control.stat("futures_cancel_alls_lost");
     std::this_thread::sleep_for(1200ms); // three recheck periods
@@ -1077,16 +1066,12 @@ TEST_CASE("futures gateway: -1021 resyncs the clock from the venue's time and th
 
     // The venue's clock 10 s ahead: the order's timestamp is outside its recvWindow.
     control.get("/control/futures_clock_skew?ms=10000");
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 1));
     CHECK(gateway.counters().clock_retries.load() == 1);
     CHECK(gateway.server_time_offset_ms() > 5'000);
     CHECK(control.stat("futures_clock_rejects") == 1);
     // With the new offset the next order goes through at once.
-    REQUIRE(gateway.submit(resting_bid(2), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 2) == 1; }, 5s));
+    REQUIRE(acked_resting_bid(gateway, sink, 2));
     CHECK(control.stat("futures_clock_rejects") == 1);
 
     // The clock jumps back: the cancel meets -1021, resyncs and cancels.
