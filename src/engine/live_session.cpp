@@ -531,8 +531,11 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         if (start.known && services.restored() != nullptr) {
             if (!first_event && loop.account().position() != start.position) {
                 // The change of the position is valued at the mid; this book is then the
-                // loop's first event too.
-                first_event = first_book(feed, config.engine.symbol, connect_deadline, stop_asked);
+                // loop's first event too. A wait of its own: the connect may have used up
+                // most of its time.
+                first_event =
+                    first_book(feed, config.engine.symbol,
+                               wall_ns() + config.connect_timeout_ms * core::ns_per_ms, stop_asked);
             }
             count_rise_as_capital(loop, start.position, cash, first_event, log);
         }
