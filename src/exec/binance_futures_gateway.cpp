@@ -493,6 +493,18 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
         counters.answers.fetch_add(1, std::memory_order_relaxed);
         if (p.kind == request_kind::time) {
+            if (response.status == 429 || response.status == 418) {
+                // The clock request counts against the limits as any request does: its 429 or
+                // 418 holds what waited for the clock (sent again below, with the offset as it
+                // is) until the Retry-After, as any other answer's would.
+                const api_answer& refusal =
+                    decoder.decode_rest(response.status, response.body, -1, -1,
+                                        header_number(response, "Retry-After"), now_ms);
+                limiter.on_outcome(refusal.outcome, refusal.retry_after_ms,
+                                   now_ms * core::ns_per_ms, refusal.code);
+                (refusal.outcome == answer_outcome::banned ? counters.bans : counters.backoffs)
+                    .fetch_add(1, std::memory_order_relaxed);
+            }
             resync_time(response.body, p.sent_ms, now_ms);
             p.active = false;
             return;

@@ -1049,6 +1049,36 @@ TEST_CASE("futures gateway: a -1021 whose clock request is lost still sends the 
     CHECK(control.wait_stat("futures_open_orders", 0, 10s));
 }
 
+TEST_CASE("futures gateway: a 429 to the clock request of a -1021 holds the order until its "
+          "Retry-After, as any 429 does",
+          "[binance_futures_gateway][faults][tsan]") {
+    gateway_on_venue f([](auto& config) {
+        config.heartbeat_ms = 0; // the placement alone meets the skewed clock
+    });
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
+
+    // The venue's clock 10 s ahead refuses the order (-1021); the clock request it sends then
+    // is answered 429 with a Retry-After of 1 s. Meanwhile the venue's clock comes back.
+    control.get("/control/futures_clock_skew?ms=10000");
+    control.get("/control/futures_time_rate_limit?count=1&ms=1000");
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return control.stat("futures_answers_429") >= 1; }, 5s));
+    control.get("/control/futures_clock_skew?ms=0");
+    CHECK(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
+    // Before, the order went out again at once, inside the backoff, met the skewed clock a
+    // second time and was refused for good.
+    CHECK(control.stat("futures_requests_in_backoff") == 0);
+    CHECK(control.stat("futures_answers_418") == 0);
+    CHECK(gateway.counters().backoffs.load() == 1);
+    CHECK(sink.count(exec::exec_kind::reject) == 0);
+    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    CHECK(control.wait_stat("futures_open_orders", 0, 10s));
+}
+
 TEST_CASE("futures gateway: -1021 resyncs the clock from the venue's time and the order or "
           "cancel goes out once more, re-signed",
           "[binance_futures_gateway][faults][tsan]") {

@@ -419,6 +419,24 @@ futures_answer futures_api::listen_key(std::string_view method, std::int64_t now
     return error(405, -1, "Method not allowed.");
 }
 
+std::optional<futures_answer> futures_api::refuse_time_request(std::int64_t now_ms) {
+    if (time_limits_ == 0) {
+        return std::nullopt;
+    }
+    --time_limits_;
+    ++stats_.requests;
+    ++stats_.answers_429;
+    // On the venue's clock without the clock fault: a test that skews the clock to have an
+    // order refused -1021, then sets it right, gets the backoff it asked for.
+    limits_.told_to_back_off(now_ms, now_ms + time_limit_ms_, market_.limits.ban_ms);
+    futures_answer out = error(429, -1003,
+                               "Too many requests; current limit is 2400 requests per minute. "
+                               "Please use the websocket for live updates to avoid polling the "
+                               "API.");
+    out.retry_after_s = std::max<std::int64_t>(1, (time_limit_ms_ + 999) / 1000);
+    return out;
+}
+
 void futures_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms,
                              bool ban_now) {
     const std::int64_t venue_ms = now_ms + clock_offset_ms_;

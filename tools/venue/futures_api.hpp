@@ -149,6 +149,15 @@ public:
     /// Fault: the next `count` DELETE /fapi/v1/allOpenOrders are not executed and answer 503
     /// -1006.
     void lose_cancel_alls(std::uint32_t count) { lose_cancel_alls_ = count; }
+    /// Fault: the next `count` GET /fapi/v1/time are answered 429 -1003 with a Retry-After of
+    /// `ms`, which starts a backoff as any 429 does: a request before its end earns a 418 and
+    /// counts in requests_in_backoff.
+    void limit_time_requests(std::uint32_t count, std::int64_t ms) {
+        time_limits_ = count;
+        time_limit_ms_ = ms;
+    }
+    /// A GET /fapi/v1/time: that fault's 429, or nothing (the server answers the time).
+    [[nodiscard]] std::optional<futures_answer> refuse_time_request(std::int64_t now_ms);
     /// Fault: the next `count` order placements are answered 503 -1007 ("execution status
     /// unknown") at once and reach the matching engine `ms` later (at the first tick() after):
     /// until then GET /fapi/v1/order answers -2013; then they are checked again against their
@@ -261,6 +270,8 @@ private:
     std::int64_t place_answer_delay_ms_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     std::uint32_t lose_cancel_alls_ = 0;
+    std::uint32_t time_limits_ = 0;
+    std::int64_t time_limit_ms_ = 0;
     /// A placement held by the late-execution fault: its query and body as sent, and when it
     /// reaches the matching engine (ms, the time handle() was given).
     struct late_order {

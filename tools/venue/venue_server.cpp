@@ -654,6 +654,17 @@ struct server_core : std::enable_shared_from_this<server_core> {
             respond(json_response(request, http::status::ok, "{}"));
             return;
         }
+        if (path == "/fapi/v1/time") {
+            if (std::optional<futures_answer> refused =
+                    this->futures.refuse_time_request(wall_ms());
+                refused) {
+                response_type response = json_response(
+                    request, static_cast<http::status>(refused->status), std::move(refused->body));
+                response.set(http::field::retry_after, std::to_string(refused->retry_after_s));
+                respond(std::move(response));
+                return;
+            }
+        }
         if (path == "/fapi/v1/time" && futures_time_drops > 0) {
             --futures_time_drops;
             ++futures_time_dropped;
@@ -958,6 +969,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "futures_time_drop") {
             futures_time_drops = static_cast<std::uint64_t>(param_int(params, "count", 1));
+            ok();
+        } else if (action == "futures_time_rate_limit") {
+            futures.limit_time_requests(static_cast<std::uint32_t>(param_int(params, "count", 1)),
+                                        param_int(params, "ms", 1'000));
             ok();
         } else if (action == "futures_order_drop") {
             futures.drop_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)));
