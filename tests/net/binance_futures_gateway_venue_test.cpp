@@ -1019,6 +1019,21 @@ TEST_CASE("futures gateway: a kill whose cancel-alls the venue keeps losing rais
     gateway.stop();
 }
 
+/// The venue's clock 10 s ahead refuses resting_bid(1) (-1021), and the clock request the
+/// gateway sends then meets `fault`; once the venue's stat `seen` is at least 1 the venue's
+/// clock comes back. Whether the bid was acknowledged within 5 s after that.
+bool acked_after_clock_fault(gateway_on_venue& f, const std::string& fault,
+                             const std::string& seen) {
+    f.control.get("/control/futures_clock_skew?ms=10000");
+    f.control.get(fault);
+    REQUIRE(f.gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        f.gateway, [&] { return f.control.stat(seen) >= 1; }, 5s));
+    f.control.get("/control/futures_clock_skew?ms=0");
+    return poll_until(
+        f.gateway, [&] { return f.sink.count(exec::exec_kind::ack, 1) == 1; }, 5s);
+}
+
 TEST_CASE("futures gateway: a -1021 whose clock request is lost still sends the order once more, "
           "with the offset it has",
           "[binance_futures_gateway][faults][tsan]") {
@@ -1026,27 +1041,16 @@ TEST_CASE("futures gateway: a -1021 whose clock request is lost still sends the 
         config.heartbeat_ms = 0; // the placement alone meets the skewed clock
         config.request_timeout_ms = 1'000;
     });
-    venue_control& control = f.control;
-    exec::binance_futures_gateway& gateway = f.gateway;
-    recording_sink& sink = f.sink;
-
-    // The venue's clock 10 s ahead refuses the order (-1021); the clock request it sends then
-    // gets no answer. Meanwhile the venue's clock comes back, so the order sent once more when
-    // that request times out goes through.
-    control.get("/control/futures_clock_skew?ms=10000");
-    control.get("/control/futures_time_drop?count=1");
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return control.stat("futures_time_answers_dropped") == 1; }, 5s));
-    control.get("/control/futures_clock_skew?ms=0");
-    CHECK(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
-    CHECK(gateway.counters().clock_retries.load() == 1);
-    CHECK(control.stat("futures_clock_rejects") == 1);
-    CHECK(control.stat("futures_orders_placed") == 1);
-    CHECK(sink.count(exec::exec_kind::reject) == 0);
-    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
-    CHECK(control.wait_stat("futures_open_orders", 0, 10s));
+    // The clock request gets no answer; the order sent once more when it times out goes
+    // through.
+    CHECK(acked_after_clock_fault(f, "/control/futures_time_drop?count=1",
+                                  "futures_time_answers_dropped"));
+    CHECK(f.gateway.counters().clock_retries.load() == 1);
+    CHECK(f.control.stat("futures_clock_rejects") == 1);
+    CHECK(f.control.stat("futures_orders_placed") == 1);
+    CHECK(f.sink.count(exec::exec_kind::reject) == 0);
+    REQUIRE(f.gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    CHECK(f.control.wait_stat("futures_open_orders", 0, 10s));
 }
 
 TEST_CASE("futures gateway: a 429 to the clock request of a -1021 holds the order until its "
@@ -1055,28 +1059,17 @@ TEST_CASE("futures gateway: a 429 to the clock request of a -1021 holds the orde
     gateway_on_venue f([](auto& config) {
         config.heartbeat_ms = 0; // the placement alone meets the skewed clock
     });
-    venue_control& control = f.control;
-    exec::binance_futures_gateway& gateway = f.gateway;
-    recording_sink& sink = f.sink;
-
-    // The venue's clock 10 s ahead refuses the order (-1021); the clock request it sends then
-    // is answered 429 with a Retry-After of 1 s. Meanwhile the venue's clock comes back.
-    control.get("/control/futures_clock_skew?ms=10000");
-    control.get("/control/futures_time_rate_limit?count=1&ms=1000");
-    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
-    REQUIRE(poll_until(
-        gateway, [&] { return control.stat("futures_answers_429") >= 1; }, 5s));
-    control.get("/control/futures_clock_skew?ms=0");
-    CHECK(poll_until(
-        gateway, [&] { return sink.count(exec::exec_kind::ack, 1) == 1; }, 5s));
-    // Before, the order went out again at once, inside the backoff, met the skewed clock a
-    // second time and was refused for good.
-    CHECK(control.stat("futures_requests_in_backoff") == 0);
-    CHECK(control.stat("futures_answers_418") == 0);
-    CHECK(gateway.counters().backoffs.load() == 1);
-    CHECK(sink.count(exec::exec_kind::reject) == 0);
-    REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
-    CHECK(control.wait_stat("futures_open_orders", 0, 10s));
+    // The clock request is answered 429 with a Retry-After of 1 s. Before, the order went out
+    // again at once, inside the backoff, met the skewed clock a second time and was refused for
+    // good.
+    CHECK(acked_after_clock_fault(f, "/control/futures_time_rate_limit?count=1&ms=1000",
+                                  "futures_answers_429"));
+    CHECK(f.control.stat("futures_requests_in_backoff") == 0);
+    CHECK(f.control.stat("futures_answers_418") == 0);
+    CHECK(f.gateway.counters().backoffs.load() == 1);
+    CHECK(f.sink.count(exec::exec_kind::reject) == 0);
+    REQUIRE(f.gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    CHECK(f.control.wait_stat("futures_open_orders", 0, 10s));
 }
 
 TEST_CASE("futures gateway: -1021 resyncs the clock from the venue's time and the order or "
