@@ -480,6 +480,18 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     // ---- answers -----------------------------------------------------------------------------
 
+    /// An answer's outcome for the limiter: a 429 or 418 holds every request until its
+    /// Retry-After, counted as a backoff or a ban (the owner raises venue_ban).
+    void take_outcome(const api_answer& answer, std::int64_t now_ms) {
+        limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms,
+                           answer.code);
+        if (answer.outcome == answer_outcome::retry_after) {
+            counters.backoffs.fetch_add(1, std::memory_order_relaxed);
+        } else if (answer.outcome == answer_outcome::banned) {
+            counters.bans.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
     void on_response(std::uint64_t id, const net::rest_response& response) {
         pending_request* const waiting = pending.find(id);
         if (waiting == nullptr) {
@@ -497,13 +509,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 // The clock request counts against the limits as any request does: its 429 or
                 // 418 holds what waited for the clock (sent again below, with the offset as it
                 // is) until the Retry-After, as any other answer's would.
-                const api_answer& refusal =
-                    decoder.decode_rest(response.status, response.body, -1, -1,
-                                        header_number(response, "Retry-After"), now_ms);
-                limiter.on_outcome(refusal.outcome, refusal.retry_after_ms,
-                                   now_ms * core::ns_per_ms, refusal.code);
-                (refusal.outcome == answer_outcome::banned ? counters.bans : counters.backoffs)
-                    .fetch_add(1, std::memory_order_relaxed);
+                take_outcome(decoder.decode_rest(response.status, response.body, -1, -1,
+                                                 header_number(response, "Retry-After"), now_ms),
+                             now_ms);
             }
             resync_time(response.body, p.sent_ms, now_ms);
             p.active = false;
@@ -523,19 +531,13 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
         limiter.on_usage(answer.usage, now_ms * core::ns_per_ms,
                          offset_ms.load(std::memory_order_relaxed) * core::ns_per_ms);
-        limiter.on_outcome(answer.outcome, answer.retry_after_ms, now_ms * core::ns_per_ms,
-                           answer.code);
+        take_outcome(answer, now_ms);
         if (answer.outcome == answer_outcome::clock_skew && p.kind != request_kind::place &&
             p.kind != request_kind::cancel) {
             // Orders and cancels resync and retry themselves; any other request refused -1021
             // (a query, the kill's confirmation, the heartbeat) is asked again later anyway, with
             // the clock resynced meanwhile.
             request_time(now_ms);
-        }
-        if (answer.outcome == answer_outcome::retry_after) {
-            counters.backoffs.fetch_add(1, std::memory_order_relaxed);
-        } else if (answer.outcome == answer_outcome::banned) {
-            counters.bans.fetch_add(1, std::memory_order_relaxed); // the owner raises venue_ban
         }
         switch (p.kind) {
         case request_kind::place:
