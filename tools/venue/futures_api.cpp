@@ -23,6 +23,20 @@ futures_answer error(int status, int code, std::string_view msg) {
     return out;
 }
 
+/// A 429 or 418 -1003 whose Retry-After (whole seconds, at least 1) runs from venue_ms to
+/// until_ms.
+futures_answer rate_refusal(int status, std::int64_t venue_ms, std::int64_t until_ms) {
+    futures_answer out =
+        error(status, -1003,
+              status == 418 ? "Way too many requests; IP banned until " + std::to_string(until_ms) +
+                                  ". Please use the websocket for live updates to avoid bans."
+                            : std::string("Too many requests; current limit is 2400 requests per "
+                                          "minute. Please use the websocket for live updates to "
+                                          "avoid polling the API."));
+    out.retry_after_s = std::max<std::int64_t>(1, (until_ms - venue_ms + 999) / 1000);
+    return out;
+}
+
 futures_answer ok(std::string body) {
     futures_answer out;
     out.body = std::move(body);
@@ -332,21 +346,10 @@ futures_answer futures_api::handle(std::string_view method, std::string_view pat
     ++stats_.requests;
     // Rate limits first: Binance counts every request, whatever it is. Retry-After in seconds.
     const std::int64_t venue_ms = now_ms + clock_offset_ms_;
-    const auto rate_answer = [&](int status, std::int64_t until_ms) {
-        futures_answer out = error(
-            status, -1003,
-            status == 418 ? "Way too many requests; IP banned until " + std::to_string(until_ms) +
-                                ". Please use the websocket for live updates to avoid bans."
-                          : std::string("Too many requests; current limit is 2400 requests per "
-                                        "minute. Please use the websocket for live updates to "
-                                        "avoid polling the API."));
-        out.retry_after_s = std::max<std::int64_t>(1, (until_ms - venue_ms + 999) / 1000);
-        return out;
-    };
     if (const auto verdict = limits_.check(venue_ms, stats_.answers_429, stats_.answers_418,
                                            stats_.requests_in_backoff);
         verdict.status != 0) {
-        return rate_answer(verdict.status, verdict.until_ms);
+        return rate_refusal(verdict.status, venue_ms, verdict.until_ms);
     }
     const bool new_order = path == "/fapi/v1/order" && method == "POST";
     const auto usage = usage_.admit(venue_ms, request_weight(method, path, query), new_order);
@@ -429,12 +432,7 @@ std::optional<futures_answer> futures_api::refuse_time_request(std::int64_t now_
     // On the venue's clock without the clock fault: a test that skews the clock to have an
     // order refused -1021, then sets it right, gets the backoff it asked for.
     limits_.told_to_back_off(now_ms, now_ms + time_limit_ms_, market_.limits.ban_ms);
-    futures_answer out = error(429, -1003,
-                               "Too many requests; current limit is 2400 requests per minute. "
-                               "Please use the websocket for live updates to avoid polling the "
-                               "API.");
-    out.retry_after_s = std::max<std::int64_t>(1, (time_limit_ms_ + 999) / 1000);
-    return out;
+    return rate_refusal(429, now_ms, now_ms + time_limit_ms_);
 }
 
 void futures_api::limit_rate(std::int64_t now_ms, std::int64_t ms, std::int64_t ban_ms,

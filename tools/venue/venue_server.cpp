@@ -351,6 +351,21 @@ struct server_core : std::enable_shared_from_this<server_core> {
         }
     }
 
+    /// A futures answer as HTTP: its status and body, Retry-After and the usage headers.
+    static response_type futures_response(const request_type& request, futures_answer& answer) {
+        response_type response = json_response(request, static_cast<http::status>(answer.status),
+                                               std::move(answer.body));
+        if (answer.retry_after_s > 0) {
+            response.set(http::field::retry_after, std::to_string(answer.retry_after_s));
+        }
+        if (answer.used_weight_1m >= 0) {
+            response.set("X-MBX-USED-WEIGHT-1M", std::to_string(answer.used_weight_1m));
+            response.set("X-MBX-ORDER-COUNT-10S", std::to_string(answer.order_count_10s));
+            response.set("X-MBX-ORDER-COUNT-1M", std::to_string(answer.order_count_1m));
+        }
+        return response;
+    }
+
     void handle_futures(const request_type& request, std::string_view path, std::string_view query,
                         const responder& respond) {
         futures_answer answer =
@@ -365,16 +380,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
             withheld.emplace_back(until, respond);
             return;
         }
-        response_type response = json_response(request, static_cast<http::status>(answer.status),
-                                               std::move(answer.body));
-        if (answer.retry_after_s > 0) {
-            response.set(http::field::retry_after, std::to_string(answer.retry_after_s));
-        }
-        if (answer.used_weight_1m >= 0) {
-            response.set("X-MBX-USED-WEIGHT-1M", std::to_string(answer.used_weight_1m));
-            response.set("X-MBX-ORDER-COUNT-10S", std::to_string(answer.order_count_10s));
-            response.set("X-MBX-ORDER-COUNT-1M", std::to_string(answer.order_count_1m));
-        }
+        response_type response = futures_response(request, answer);
         if (answer.delay_ms > 0) {
             delayed.push_back({wall_ms() + answer.delay_ms, respond, std::move(response)});
             return;
@@ -658,18 +664,15 @@ struct server_core : std::enable_shared_from_this<server_core> {
             if (std::optional<futures_answer> refused =
                     this->futures.refuse_time_request(wall_ms());
                 refused) {
-                response_type response = json_response(
-                    request, static_cast<http::status>(refused->status), std::move(refused->body));
-                response.set(http::field::retry_after, std::to_string(refused->retry_after_s));
-                respond(std::move(response));
+                respond(futures_response(request, *refused));
                 return;
             }
-        }
-        if (path == "/fapi/v1/time" && futures_time_drops > 0) {
-            --futures_time_drops;
-            ++futures_time_dropped;
-            withheld.emplace_back(wall_ms() + 30'000, respond); // the connection closes then
-            return;
+            if (futures_time_drops > 0) {
+                --futures_time_drops;
+                ++futures_time_dropped;
+                withheld.emplace_back(wall_ms() + 30'000, respond); // the connection closes then
+                return;
+            }
         }
         if (path == "/api/v3/time" || path == "/fapi/v1/time") {
             // The futures clock fault moves the futures time (the spot clock is the WebSocket
