@@ -230,14 +230,8 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
         total_pnl += m.total_pnl;
         folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
         names += (names.empty() ? "" : ", ") + name;
-        parts.push_back({.pnl = result.pnl,
-                         .fills = result.fills,
-                         .orders = result.orders,
-                         .activity = sim::count_activity(result.orders),
-                         .metrics = result.metrics,
-                         .initial_cash = run.initial_cash / static_cast<double>(results.size()),
-                         .name = name,
-                         .alerts = &result.alerts});
+        parts.push_back(synthetic_symbol_records(
+            result, name, run.initial_cash / static_cast<double>(results.size())));
     }
     // The portfolio's report in out_dir, as a replay or a paper session of several symbols.
     const portfolio_records whole =

@@ -2,6 +2,7 @@
 
 #include "quoter/core/clock.hpp"
 #include "quoter/core/utc_time.hpp"
+#include "quoter/engine/sim_backtest.hpp"
 
 #include <fmt/format.h>
 
@@ -123,6 +124,18 @@ bool remove_earlier_report(const std::filesystem::path& out_dir) {
         }
     }
     return true;
+}
+
+symbol_records synthetic_symbol_records(const engine::backtest_result& result,
+                                        std::string_view name, double initial_cash) {
+    return {.pnl = result.pnl,
+            .fills = result.fills,
+            .orders = result.orders,
+            .activity = sim::count_activity(result.orders),
+            .metrics = result.metrics,
+            .initial_cash = initial_cash,
+            .name = name,
+            .alerts = &result.alerts};
 }
 
 sim::metrics_config portfolio_metrics_settings(const strategy::inventory_bands& bands) noexcept {

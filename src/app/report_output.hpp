@@ -12,7 +12,12 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
+
+namespace quoter::engine {
+struct backtest_result;
+} // namespace quoter::engine
 
 namespace quoter::app {
 
@@ -61,6 +66,11 @@ struct portfolio_records {
     /// over the symbols (the share held is of their quoting time together).
     sim::run_metrics metrics;
 };
+
+/// The records of one symbol of a synthetic run of several symbols (engine::run_backtest), with
+/// its share of the capital; they point into `result`, which must outlive them.
+[[nodiscard]] symbol_records synthetic_symbol_records(const engine::backtest_result& result,
+                                                      std::string_view name, double initial_cash);
 
 /// The metrics settings of a portfolio of several symbols: the inventory bands of `bands`.
 [[nodiscard]] sim::metrics_config

@@ -221,16 +221,9 @@ sim::run_metrics run_unit(const prepared_trial& p, std::size_t paths, std::uint6
             engine::run_backtest(p.run, p.symbols, sim::derive_path_seed(seed, unit));
         std::vector<symbol_records> parts;
         for (std::size_t i = 0; i < results.size(); ++i) {
-            const engine::backtest_result& result = results[i];
             parts.push_back(
-                {.pnl = result.pnl,
-                 .fills = result.fills,
-                 .orders = result.orders,
-                 .activity = sim::count_activity(result.orders),
-                 .metrics = result.metrics,
-                 .initial_cash = p.run.initial_cash / static_cast<double>(results.size()),
-                 .name = p.symbol_names[i],
-                 .alerts = &result.alerts});
+                synthetic_symbol_records(results[i], p.symbol_names[i],
+                                         p.run.initial_cash / static_cast<double>(results.size())));
         }
         return combine_portfolio(parts, p.portfolio_settings).metrics;
     }
