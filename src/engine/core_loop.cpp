@@ -151,12 +151,10 @@ void core_loop::on_event(const md::md_event& event, const md::md_depth* depth,
         take_control(now);
     }
     (void)check_sequence(event, now);
-    if (event.kind == md::md_event_kind::book && event.book_valid() && event.bid_count > 0 &&
-        event.ask_count > 0) [[likely]] {
+    if (event.kind == md::md_event_kind::book && event.tradable_top()) [[likely]] {
         on_tradable_book(event, depth, now);
     } else if (event.kind == md::md_event_kind::state && event.state == md::feed_state::synced &&
-               !awaiting_valid_book_ && event.book_valid() && event.bid_count > 0 &&
-               event.ask_count > 0) {
+               !awaiting_valid_book_ && event.tradable_top()) {
         // The book is back (a snapshot after a gap, fresh data after a stale spell) and this
         // event carries it: its top is the market from now on, as a book event's would be. A
         // requote it allows (after a fill in the gap) must not be priced against the book

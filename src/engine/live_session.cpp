@@ -131,8 +131,7 @@ template <class StopAsked>
     md::md_event latest;
     bool seen = false;
     const auto book = [&] {
-        return seen && latest.kind == md::md_event_kind::book && latest.book_valid() &&
-               latest.bid_count > 0 && latest.ask_count > 0;
+        return seen && latest.kind == md::md_event_kind::book && latest.tradable_top();
     };
     while (!stop_asked() && wall_ns() < deadline) {
         (void)feed.drain_routed(

@@ -129,6 +129,10 @@ struct md_event {
     [[nodiscard]] constexpr bool book_valid() const noexcept {
         return (flags & md_flags::book_valid) != 0;
     }
+    /// Synced, not crossed, both sides present: a top that quotes can be priced against.
+    [[nodiscard]] constexpr bool tradable_top() const noexcept {
+        return book_valid() && bid_count > 0 && ask_count > 0;
+    }
     [[nodiscard]] constexpr bool has_depth() const noexcept {
         return (flags & md_flags::has_depth) != 0;
     }
