@@ -95,11 +95,18 @@ book_sync::chain book_sync::check_chain(std::uint64_t first, std::uint64_t final
     if (final_id <= last_update_id_) {
         return chain::duplicate;
     }
+    // A futures diff whose pu is the book's id follows it by the venue's own word, however far
+    // its u: futures ids are not contiguous per symbol, and a quiet symbol's next diff can be
+    // millions of ids on. Were that u corrupt, the stream would fall below the book's id and
+    // the run of duplicates resyncs it.
+    if (venue_ == market::usdm_futures && has_prev && prev == last_update_id_) {
+        return chain::continues;
+    }
     if (jumps_too_far(last_update_id_, final_id)) {
         return chain::jump;
     }
     if (venue_ == market::usdm_futures) {
-        return has_prev && prev == last_update_id_ ? chain::continues : chain::gap;
+        return chain::gap;
     }
     return first == last_update_id_ + 1 ? chain::continues : chain::gap;
 }
@@ -423,7 +430,9 @@ sync_outcome book_sync::on_book_ticker(const decoded_book_ticker& ticker,
         return outcome;
     }
     if (jumps_too_far(update_id(), ticker.update_id)) {
-        reject_jump(local_ns, outcome);
+        // Ignored, not a resync: on futures a quiet symbol's ticker can lead its book that far,
+        // and the diff that follows brings the book up. Applied, a corrupt id would pin the top.
+        ++stats_.id_jumps;
         return outcome;
     }
     last_activity_ns_ = local_ns;

@@ -608,11 +608,34 @@ TEST_CASE("a spot diff whose u jumps far ahead resyncs instead of freezing the b
     CHECK(sync.update_id() == 112);
 }
 
-TEST_CASE("a futures diff whose u jumps far ahead of pu resyncs", "[book_sync][id_jump]") {
-    auto sync = synced_futures();
-    (void)sync.on_depth_update(futures_diff(406, 405 + 10'000'000'000ULL, 405).view(), 4 * ms);
-    CHECK(sync.state() == feed_state::resyncing);
-    CHECK(sync.stats().id_jumps == 1);
+TEST_CASE("a futures diff that continues the pu chain is applied however far its u jumps",
+          "[book_sync][id_jump]") {
+    // Futures ids are not contiguous per symbol: a quiet symbol's next diff can be millions of
+    // ids on. pu == the book's id is the venue saying the diff follows it.
+    auto sync = synced_futures({.max_duplicate_diffs = 3});
+    constexpr std::uint64_t far = 405 + 10'000'000'000ULL;
+    (void)sync.on_depth_update(futures_diff(far - 5, far, 405, {lvl(100, 2)}).view(), 4 * ms);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.update_id() == far);
+    CHECK(sync.book().best_bid() == lvl(100, 2));
+    CHECK(sync.stats().id_jumps == 0);
+    (void)sync.on_depth_update(futures_diff(far + 3, far + 9, far).view(), 5 * ms);
+    CHECK(sync.update_id() == far + 9);
+
+    SECTION("an id that ran ahead of the stream still resyncs, after a run of duplicates") {
+        // Had that u been corrupt, the real stream now sits below the book's id.
+        for (std::uint64_t u = 410; u < 413; ++u) {
+            (void)sync.on_depth_update(futures_diff(u, u, u - 1).view(), 6 * ms);
+            CHECK(sync.state() == feed_state::synced);
+        }
+        (void)sync.on_depth_update(futures_diff(413, 413, 412).view(), 7 * ms);
+        CHECK(sync.state() == feed_state::resyncing);
+    }
+    SECTION("a far diff that does not continue the chain is still a gap") {
+        (void)sync.on_depth_update(futures_diff(far + 20, far + 10'000'000'000ULL, far + 15).view(),
+                                   6 * ms);
+        CHECK(sync.state() == feed_state::resyncing);
+    }
 }
 
 TEST_CASE("a jump within the bound is applied; the bound is configurable", "[book_sync][id_jump]") {
@@ -625,18 +648,32 @@ TEST_CASE("a jump within the bound is applied; the bound is configurable", "[boo
     CHECK(sync.stats().id_jumps == 1);
 }
 
-TEST_CASE("a bookTicker whose u jumps far ahead resyncs instead of pinning the top",
+TEST_CASE("a bookTicker whose u jumps far ahead is ignored instead of pinning the top",
           "[book_sync][id_jump]") {
-    auto sync = synced_spot();
+    // Ignored, not resynced: on futures a quiet symbol's ticker can run that far ahead of its
+    // book legitimately, and the diff that follows brings the book there.
+    auto sync = synced_futures();
+    const core::book_level best_bid = sync.book().best_bid();
+    const std::uint64_t far = 405 + 10'000'000'000ULL;
     decoded_book_ticker ticker;
-    ticker.update_id = 110 + 10'000'000'000ULL;
+    ticker.update_id = far;
     ticker.bid = lvl(50, 1);
     ticker.ask = lvl(51, 1);
     const auto outcome = sync.on_book_ticker(ticker, 4 * ms);
-    CHECK(outcome.state_changed);
-    CHECK(sync.state() == feed_state::resyncing);
+    CHECK_FALSE(outcome.book_changed);
+    CHECK_FALSE(outcome.state_changed);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.book().best_bid() == best_bid);
     CHECK(sync.stats().id_jumps == 1);
     CHECK(sync.stats().tickers_applied == 0);
+    // The diff arrives; the next ticker applies.
+    (void)sync.on_depth_update(futures_diff(far - 5, far, 405).view(), 5 * ms);
+    ticker.update_id = far + 1;
+    ticker.bid = lvl(100, 1);
+    ticker.ask = lvl(102, 1);
+    (void)sync.on_book_ticker(ticker, 6 * ms);
+    CHECK(sync.stats().tickers_applied == 1);
+    CHECK(sync.book().best_bid() == lvl(100, 1));
 }
 
 TEST_CASE("a straddling diff that jumps far past the snapshot is not applied",

@@ -18,10 +18,12 @@
 // the top never steps back in time.
 //
 // Update ids that jump: no message may advance the book's id by more than max_update_id_jump
-// (checked on every diff and bookTicker, synced or straddling a snapshot); one that does is
-// treated as a gap and the book resyncs without keeping it. Otherwise one forged id far ahead
-// would make every later diff a duplicate and freeze the book. A run of more than
-// max_duplicate_diffs duplicates while synced resyncs too.
+// (checked on every diff and bookTicker, synced or straddling a snapshot); a diff that does is
+// treated as a gap and the book resyncs without keeping it, a bookTicker is ignored. Otherwise
+// one forged id far ahead would make every later diff a duplicate and freeze the book. A
+// futures diff whose pu is the book's id is exempt: the venue links it, and futures ids are not
+// contiguous per symbol. A run of more than max_duplicate_diffs duplicates while synced resyncs
+// too, which also catches an id that ran ahead within those rules.
 //
 // Freshness: only messages that are applied (diffs, newer bookTickers, spot trades; see
 // on_activity) count as activity for check_stale(). Duplicates, stale tickers and diffs
@@ -73,12 +75,12 @@ struct book_sync_config {
     std::uint32_t max_crossed_updates = 10;
     /// Apply the bookTicker top-of-book refresh.
     bool apply_book_ticker = true;
-    /// Largest step of the book's update id one message may make, in ids: a diff's u past the
-    /// book's id (spot U == id + 1, futures pu == id), a straddling diff's u past the
-    /// snapshot's lastUpdateId, a bookTicker's u past the book's id. A busy spot book advances
-    /// about 1.5 k ids per 100 ms diff and futures ids move faster, so 10^7 leaves room for
-    /// bursts while a forged or corrupt id (u + 10^10) resyncs instead of making every later
-    /// diff look like a duplicate.
+    /// Largest step of the book's update id one message may make, in ids: a spot diff's u past
+    /// the book's id, a straddling diff's u past the snapshot's lastUpdateId, a bookTicker's u
+    /// past the book's id (a futures diff with pu == the book's id is not bounded). A busy spot
+    /// book advances about 1.5 k ids per 100 ms diff, so 10^7 leaves room for bursts while a
+    /// forged or corrupt id (u + 10^10) resyncs instead of making every later diff look like a
+    /// duplicate.
     std::uint64_t max_update_id_jump = 10'000'000;
     /// Consecutive duplicate diffs (u at or below the book's id) tolerated while synced. The
     /// live stream never repeats itself once synced, so a run of them means the book's id ran
@@ -101,8 +103,9 @@ struct book_sync_stats {
     std::uint64_t diffs_dropped_overflow = 0;    ///< Buffered diffs dropped for space.
     std::uint64_t diffs_duplicate = 0;           ///< Diffs at or below the book's id.
     std::uint64_t gaps = 0;                      ///< Chain breaks while synced.
-    std::uint64_t id_jumps = 0; ///< Messages whose id ran beyond max_update_id_jump (resynced).
-    std::uint64_t resyncs = 0;  ///< Transitions into resyncing.
+    /// Messages whose id ran beyond max_update_id_jump (a diff resyncs, a ticker is ignored).
+    std::uint64_t id_jumps = 0;
+    std::uint64_t resyncs = 0; ///< Transitions into resyncing.
     std::uint64_t snapshots_applied = 0;
     std::uint64_t snapshots_too_old = 0;
     std::uint64_t snapshots_ignored = 0; ///< Arrived while not wanted.
