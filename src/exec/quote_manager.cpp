@@ -43,6 +43,7 @@ constexpr std::int64_t exact_gap_limit = std::int64_t{1} << 52;
 
 quote_manager::quote_manager(const quote_manager_config& config, order_gateway& gateway) noexcept
     : config_(config), gateway_(gateway) {
+    orphans_.reserve(orphans_reserved);
     config_.levels =
         static_cast<std::uint8_t>(std::clamp<std::size_t>(config_.levels, 1, max_quote_levels));
     refresh_ns_ = std::max<std::int64_t>(config_.refresh_ms, 0) * core::ns_per_ms;
@@ -354,10 +355,10 @@ std::size_t quote_manager::retry_pending_cancels(core::timestamp_ns now) noexcep
             gave_up += retry_cancel(slot, now) ? 1 : 0;
         }
     }
-    for (std::size_t i = 0; i < orphan_count_; ++i) {
-        if (now >= orphans_[i].next_cancel_ts) {
+    for (orphan_order& orphan : orphans_) {
+        if (now >= orphan.next_cancel_ts) {
             ++counters_.cancel_retries;
-            cancel_orphan(orphans_[i], now);
+            cancel_orphan(orphan, now);
         }
     }
     return gave_up;
@@ -400,7 +401,7 @@ void quote_manager::cancel_orphan(orphan_order& orphan, core::timestamp_ns now) 
 }
 
 bool quote_manager::on_orphan_report(const exec_report& report) noexcept {
-    for (std::size_t i = 0; i < orphan_count_; ++i) {
+    for (std::size_t i = 0; i < orphans_.size(); ++i) {
         if (orphans_[i].id != report.client_id) {
             continue;
         }
@@ -409,7 +410,8 @@ bool quote_manager::on_orphan_report(const exec_report& report) noexcept {
         const bool gone = report.is_terminal() || (report.kind == exec_kind::cancel_reject &&
                                                    report.reason == reject_reason::unknown_order);
         if (gone) {
-            orphans_[i] = orphans_[--orphan_count_];
+            orphans_[i] = orphans_.back();
+            orphans_.pop_back();
         }
         return true;
     }
@@ -514,13 +516,7 @@ void quote_manager::on_untracked_report(const exec_report& report, bool of_a_slo
         // once, before its end, so no other ack comes this way. Nothing would manage it:
         // cancelled, and again until a report says it is gone.
         ++counters_.orphans_cancelled;
-        if (orphan_count_ < orphans_.size()) {
-            orphan_order& orphan = orphans_[orphan_count_++];
-            orphan.id = report.client_id;
-            cancel_orphan(orphan, report.local_ts);
-        } else {
-            (void)gateway_.cancel(config_.symbol, report.client_id, report.local_ts);
-        }
+        cancel_orphan(orphans_.emplace_back(orphan_order{.id = report.client_id}), report.local_ts);
         return;
     }
     // Normal after a race: the cancel reached the venue after the order was done.

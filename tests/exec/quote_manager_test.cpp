@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -1110,6 +1111,47 @@ TEST_CASE("an order the venue took late is cancelled however many rejects came a
     REQUIRE(gateway.cancel_times.size() == cancels + 1);
     CHECK(gateway.cancelled_ids.back() == first.value);
     CHECK(manager.counters().orphans_cancelled == 1);
+}
+
+TEST_CASE("every order the venue took late is cancelled until it is gone, however many",
+          "[quote_manager][unknown]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    const working_order& bid = manager.order(side::buy, 0);
+    core::timestamp_ns t = 0;
+    // 40 placements end "no such order"; a reconciliation then finds all 40 resting.
+    std::vector<client_order_id> taken;
+    for (int i = 0; i < 40; ++i) {
+        manager.update(quotes(99'980, 100'020), t);
+        REQUIRE(bid.status == order_status::pending_new);
+        taken.push_back(bid.id);
+        exec_report rejected = report_for(bid, exec_kind::reject, t + 2 * ms);
+        rejected.reason = reject_reason::unknown_order;
+        manager.on_exec_report(rejected);
+        t += 1'000 * ms;
+    }
+    for (const client_order_id id : taken) {
+        manager.on_exec_report(late_bid_ack(id, t));
+    }
+    CHECK(manager.counters().orphans_cancelled == taken.size());
+    const auto cancels_of = [&](client_order_id id) {
+        return std::count(gateway.cancelled_ids.begin(), gateway.cancelled_ids.end(), id.value);
+    };
+    // Every first cancel is lost: each goes again after cancel_retry_ms (50).
+    (void)manager.retry_cancels(t + 60 * ms);
+    for (const client_order_id id : taken) {
+        CHECK(cancels_of(id) == 2);
+    }
+    // The venue confirms all but the last; only that one is cancelled again.
+    for (std::size_t i = 0; i + 1 < taken.size(); ++i) {
+        exec_report cancelled = late_bid_ack(taken[i], t + 70 * ms);
+        cancelled.kind = exec_kind::cancelled;
+        manager.on_exec_report(cancelled);
+    }
+    const std::size_t cancels = gateway.cancel_times.size();
+    (void)manager.retry_cancels(t + 200 * ms);
+    REQUIRE(gateway.cancel_times.size() == cancels + 1);
+    CHECK(gateway.cancelled_ids.back() == taken.back().value);
 }
 
 TEST_CASE("a fill reported twice with the same trade id counts once", "[quote_manager][unknown]") {

@@ -70,6 +70,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <vector>
 
 namespace quoter::exec {
 
@@ -283,7 +284,7 @@ public:
                 return retry_pending_cancels(now);
             }
         }
-        if (orphan_count_ != 0) {
+        if (!orphans_.empty()) {
             return retry_pending_cancels(now);
         }
         cancel_work_possible_ = cancel_all_unsent_;
@@ -517,16 +518,17 @@ private:
     core::timestamp_ns hold_started_ = std::numeric_limits<core::timestamp_ns>::min();
     core::duration_ns ended_holds_ns_ = 0;
     /// Orders of this manager the venue took after they were rejected (see orphans_cancelled):
-    /// cancelled again every cancel_retry_ms until a report says they are gone.
+    /// cancelled again every cancel_retry_ms until a report says they are gone. Room for
+    /// orphans_reserved is made up front; past it the list grows rather than leave an order
+    /// on the venue that nothing cancels again.
     struct orphan_order {
         client_order_id id;
         core::timestamp_ns next_cancel_ts = 0;
     };
-    static constexpr std::size_t max_orphans = 8;
+    static constexpr std::size_t orphans_reserved = 64;
     /// Pace of a kill's cancels once an order's budget is spent, in cancel_retry_ms.
     static constexpr std::int64_t overdue_cancel_factor = 8;
-    std::array<orphan_order, max_orphans> orphans_{};
-    std::size_t orphan_count_ = 0;
+    std::vector<orphan_order> orphans_;
     /// A report of an orphan: true when report is one (and was handled).
     bool on_orphan_report(const exec_report& report) noexcept;
     void cancel_orphan(orphan_order& orphan, core::timestamp_ns now) noexcept;
