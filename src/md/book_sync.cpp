@@ -36,6 +36,9 @@ sync_outcome book_sync::on_connected(core::timestamp_ns now) noexcept {
     consecutive_duplicates_ = 0;
     last_activity_ns_ = now;
     schedule_snapshot(now, false);
+    awaiting_first_diff_ = true;
+    first_diff_deadline_ =
+        now + std::max<std::int64_t>(config_.first_diff_wait_ms, 0) * core::ns_per_ms;
     set_state(feed_state::syncing, outcome);
     return outcome;
 }
@@ -217,6 +220,7 @@ void book_sync::drop_oldest_buffered(std::size_t count) noexcept {
 }
 
 void book_sync::buffer(const decoded_depth& diff) noexcept {
+    awaiting_first_diff_ = false;
     const std::size_t needed = diff.bids.size() + diff.asks.size();
     if (needed > pool_.size()) {
         // Cannot be kept at all: the chain check after the snapshot will see the hole.

@@ -97,10 +97,11 @@ TEST_CASE("initial sync: buffer, snapshot, drop covered diffs, straddle, continu
     auto outcome = sync.on_connected(0);
     CHECK(outcome.state_changed);
     CHECK(sync.state() == feed_state::syncing);
-    CHECK(sync.snapshot_due(0)); // the first request goes out at once
+    CHECK_FALSE(sync.snapshot_due(0)); // not before the stream delivers
     CHECK(sync.snapshot_backoff_ns() == 0);
 
     (void)sync.on_depth_update(diff(100, 105, {lvl(100, 1)}).view(), 1 * ms);
+    CHECK(sync.snapshot_due(1 * ms)); // the first diff is buffered: at once
     (void)sync.on_depth_update(diff(106, 110, {lvl(100, 2)}, {lvl(101, 0)}).view(), 2 * ms);
     (void)sync.on_depth_update(diff(111, 115, {}, {lvl(104, 5)}).view(), 3 * ms);
     CHECK(sync.buffered_diffs() == 3);
@@ -228,6 +229,7 @@ TEST_CASE("snapshot requests back off exponentially up to the maximum", "[book_s
     book_sync sync(0, market::spot,
                    {.snapshot_backoff_initial_ms = 100, .snapshot_backoff_max_ms = 1000});
     (void)sync.on_connected(0);
+    (void)sync.on_depth_update(diff(100, 105).view(), 0);
     CHECK(sync.snapshot_backoff_ns() == 0);
     const std::int64_t expected_ms[] = {100, 200, 400, 800, 1000, 1000};
     core::timestamp_ns now = 0;
@@ -550,7 +552,45 @@ TEST_CASE("a disconnect drops the book until the next connection", "[book_sync]"
     CHECK(sync.stats().snapshots_ignored == 0);
     (void)sync.on_connected(20 * ms);
     CHECK(sync.state() == feed_state::syncing);
-    CHECK(sync.snapshot_due(20 * ms));
+    CHECK_FALSE(sync.snapshot_due(20 * ms));
+    (void)sync.on_depth_update(diff(300, 305).view(), 21 * ms);
+    CHECK(sync.snapshot_due(21 * ms));
+}
+
+TEST_CASE("the first snapshot waits for the first diff, as Binance's procedure has it",
+          "[book_sync]") {
+    // Asked at the connect, the snapshot can predate the stream's first diff: refused as too
+    // old, and asked again only after the backoff.
+    book_sync sync(0, market::spot, {.first_diff_wait_ms = 1000});
+    (void)sync.on_connected(0);
+    CHECK(sync.snapshot_wanted());
+    CHECK_FALSE(sync.snapshot_due(0));
+    CHECK(sync.snapshot_not_before() == 1000 * ms);
+    (void)sync.on_depth_update(diff(200, 210).view(), 40 * ms);
+    CHECK(sync.snapshot_due(40 * ms));
+    CHECK(sync.snapshot_not_before() == 0);
+    sync.on_snapshot_requested(40 * ms);
+    (void)sync.on_snapshot(standard_snapshot(205).view(), 60 * ms);
+    CHECK(sync.state() == feed_state::synced);
+    CHECK(sync.stats().snapshots_too_old == 0);
+
+    SECTION("a quiet stream: asked anyway once the wait is over") {
+        book_sync quiet(1, market::usdm_futures, {.first_diff_wait_ms = 1000});
+        (void)quiet.on_connected(5 * ms);
+        CHECK_FALSE(quiet.snapshot_due(1004 * ms));
+        CHECK(quiet.snapshot_due(1005 * ms));
+        // The snapshot arrives first; the next diff straddles it.
+        quiet.on_snapshot_requested(1005 * ms);
+        (void)quiet.on_snapshot(standard_snapshot(400).view(), 1010 * ms);
+        (void)quiet.on_depth_update(futures_diff(399, 402, 398).view(), 2000 * ms);
+        CHECK(quiet.state() == feed_state::synced);
+    }
+    SECTION("a reconnect waits again") {
+        (void)sync.on_disconnected(100 * ms);
+        (void)sync.on_connected(200 * ms);
+        CHECK_FALSE(sync.snapshot_due(200 * ms));
+        CHECK(sync.snapshot_due(1200 * ms));
+    }
 }
 
 TEST_CASE("unsolicited snapshots are ignored while synced", "[book_sync]") {

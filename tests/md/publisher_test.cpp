@@ -57,8 +57,7 @@ struct feed_fixture {
         feed.on_connected(0);
         (void)feed.on_message_copy(depth(100, 110, R"(["100.00","5"])", ""), 1 * ms);
         REQUIRE(feed.take_due_snapshot(1 * ms) == btc);
-        REQUIRE(feed.take_due_snapshot(1 * ms) == eth);
-        REQUIRE(feed.take_due_snapshot(1 * ms) == testing::perp);
+        // The others' snapshots wait for their first diffs.
         REQUIRE(feed.take_due_snapshot(1 * ms) == invalid_symbol);
         (void)feed.on_snapshot_copy(btc, snapshot_body, 2 * ms);
         REQUIRE(feed.sync(btc).state() == feed_state::synced);

@@ -1,7 +1,9 @@
 // book_sync: keeps one symbol's local order book exact with Binance's documented procedure.
 //
 //   1. Subscribe to the diff stream and buffer its events (bounded: the oldest are dropped).
-//   2. Fetch a REST depth snapshot (the transport does; this class says when: snapshot_due()).
+//   2. Fetch a REST depth snapshot once the first diff is buffered (the transport does; this
+//      class says when: snapshot_due()). Asked earlier, it can predate that diff and be too
+//      old; a symbol with no diff within first_diff_wait_ms gets its snapshot anyway.
 //   3. Drop buffered diffs the snapshot already contains: u <= lastUpdateId on spot,
 //      u < lastUpdateId on USD-M futures.
 //   4. The first diff applied must straddle the snapshot: U <= lastUpdateId + 1 <= u on spot,
@@ -46,6 +48,7 @@
 #include "quoter/md/instrument.hpp"
 #include "quoter/md/order_book.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -63,6 +66,9 @@ struct book_sync_config {
     std::size_t max_buffered_diffs = 512;
     /// Levels kept across all buffered diffs; the oldest diffs are dropped beyond this.
     std::size_t max_buffered_levels = 1U << 14U;
+    /// After a (re)connect, longest wait for the first diff before the snapshot is asked
+    /// without it (a quiet symbol's stream may send nothing for a while), in milliseconds.
+    std::int64_t first_diff_wait_ms = 1'000;
     /// Delay before the second consecutive snapshot request, in milliseconds.
     std::int64_t snapshot_backoff_initial_ms = 250;
     /// Longest delay between snapshot requests, in milliseconds.
@@ -146,13 +152,16 @@ public:
     // -- snapshot requests ------------------------------------------------------------------
     /// True when a snapshot is wanted and none is in flight (regardless of the delay).
     [[nodiscard]] bool snapshot_wanted() const noexcept;
-    /// True when a snapshot is wanted and its backoff delay has passed at time now.
+    /// True when a snapshot is wanted, its backoff delay has passed at time now, and a diff
+    /// was buffered since the connect (or first_diff_wait_ms passed without one).
     [[nodiscard]] bool snapshot_due(core::timestamp_ns now) const noexcept {
-        return snapshot_wanted() && now >= snapshot_not_before_;
+        return snapshot_wanted() && now >= snapshot_not_before();
     }
-    /// Earliest time the next snapshot request may be sent, in ns.
+    /// Earliest time the next snapshot request may be sent, in ns; a diff buffered before it
+    /// while the first is awaited makes it the backoff's end.
     [[nodiscard]] core::timestamp_ns snapshot_not_before() const noexcept {
-        return snapshot_not_before_;
+        return awaiting_first_diff_ ? std::max(snapshot_not_before_, first_diff_deadline_)
+                                    : snapshot_not_before_;
     }
     /// Current backoff delay that was applied to the pending request, in ns.
     [[nodiscard]] core::duration_ns snapshot_backoff_ns() const noexcept { return backoff_ns_; }
@@ -232,6 +241,9 @@ private:
     core::timestamp_ns last_activity_ns_ = 0;
     core::timestamp_ns synced_since_ns_ = 0;
     core::timestamp_ns snapshot_not_before_ = 0;
+    /// Since the connect no diff was buffered: the snapshot waits until first_diff_deadline_.
+    bool awaiting_first_diff_ = false;
+    core::timestamp_ns first_diff_deadline_ = 0;
     core::duration_ns backoff_ns_ = 0;
     std::uint32_t consecutive_failures_ = 0;
     std::uint32_t consecutive_crossed_ = 0;
