@@ -605,6 +605,35 @@ TEST_CASE("futures gateway: a placement answered 503 -1007 that reaches the matc
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a query's -2013 is judged when the query left: sent inside the "
+          "recvWindow and answered after it, it is asked again, and the order found",
+          "[binance_futures_gateway][tsan]") {
+    gateway_on_venue f([](auto& config) {
+        config.request_timeout_ms = 5'000; // the slow answer is waited for
+        config.recv_window_ms = 1'000;     // the venue may take it until 1 s after its timestamp
+    });
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
+    // The stream goes quiet without a word: only the queries can tell.
+    REQUIRE(control.get("/control/listen_key_lose").find("true") != std::string::npos);
+    // "Execution status unknown" at once, executed 600 ms later, inside its recvWindow. The
+    // first query finds nothing, and that answer comes back 2.5 s later: after the recvWindow
+    // and its 1 s clock margin, though the venue gave it while both were open.
+    REQUIRE(control.get("/control/futures_order_late?ms=600&count=1").find("true") !=
+            std::string::npos);
+    REQUIRE(control.get("/control/futures_status_delay?ms=2500&count=1").find("true") !=
+            std::string::npos);
+    REQUIRE(gateway.submit(crossing(1, core::side::buy, false), wall_ns()) ==
+            exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 1) == 1; }, 10s));
+    CHECK(sink.count(exec::exec_kind::reject, 1) == 0);
+    CHECK(control.stat("futures_status_answers_delayed") == 1);
+    CHECK(control.stat("futures_orders_placed") == 1);
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: an expired listenKey is replaced, the stream resumes after a new "
           "reconciliation; keep-alives go out",
           "[binance_futures_gateway][tsan]") {

@@ -641,6 +641,35 @@ TEST_CASE("an order answered 503 -1007 that reaches the matching engine late: th
     gateway.stop();
 }
 
+TEST_CASE("a query's -2013 is judged when the query left: sent inside the recvWindow and "
+          "answered after it, it is asked again, and the order the venue took meanwhile found",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.request_timeout_ms = 5'000; // the slow answer is waited for
+        config.recv_window_ms = 1'000;     // the venue may take it until 1 s after its timestamp
+        config.user_data_stream = false;   // only the queries can tell
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready(false));
+
+    // Answered "execution status unknown" at once and executed 600 ms later, inside its
+    // recvWindow. The first query finds nothing, and that answer comes back 2.5 s later: after
+    // the recvWindow and its 1 s clock margin, though the venue gave it while both were open.
+    venue.fault("/control/order_late?ms=600&count=1");
+    venue.fault("/control/status_delay?ms=2500&count=1");
+    REQUIRE(gateway.submit(crossing_buy(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 1) == 1; }, 10s));
+    CHECK(sink.count(exec::exec_kind::reject, 1) == 0);
+    CHECK(venue.stat("status_answers_delayed") == 1);
+    CHECK(venue.stat("orders_placed") == 1);
+    CHECK(gateway.counters().status_queries.load() >= 2);
+    check_agreement(venue, sink, 1);
+    gateway.stop();
+}
+
 TEST_CASE("a cancel of an order whose placement is still unknown, answered -2011, does not end "
           "it: the placement's own queries find it late and report its fill",
           "[binance_gateway][faults][tsan]") {

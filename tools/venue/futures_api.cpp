@@ -553,7 +553,13 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
         return cancel(p, now_ms);
     }
     if (path == "/fapi/v1/order" && method == "GET") {
-        return query_order(p);
+        futures_answer answer = query_order(p);
+        if (delay_status_answers_ > 0) {
+            --delay_status_answers_;
+            ++stats_.status_answers_delayed;
+            answer.delay_ms = status_answer_delay_ms_;
+        }
+        return answer;
     }
     if (path == "/fapi/v1/allOpenOrders" && method == "DELETE") {
         if (lose_cancel_alls_ > 0) {

@@ -65,7 +65,8 @@ struct futures_api_stats {
     std::uint64_t countdown_cancels = 0; ///< Orders cancelled because a countdown ran out.
     std::uint64_t silenced = 0;          ///< Requests swallowed by the silence fault.
     std::uint64_t answers_dropped = 0;
-    std::uint64_t answers_delayed = 0; ///< Placement answers held back by the delay fault.
+    std::uint64_t answers_delayed = 0;        ///< Placement answers held back by the delay fault.
+    std::uint64_t status_answers_delayed = 0; ///< Order query answers held back by the fault.
     std::uint64_t failed_after_execute = 0;
     std::uint64_t cancel_alls_lost = 0; ///< Cancel-alls the lose fault swallowed.
     std::uint64_t orders_late = 0;      ///< Placements held by the late-execution fault.
@@ -143,6 +144,12 @@ public:
     void delay_place_answers(std::uint32_t count, std::int64_t ms) {
         delay_place_answers_ = count;
         place_answer_delay_ms_ = ms;
+    }
+    /// Fault: the next `count` order queries are answered as they arrive; their answers leave
+    /// `ms` later.
+    void delay_status_answers(std::uint32_t count, std::int64_t ms) {
+        delay_status_answers_ = count;
+        status_answer_delay_ms_ = ms;
     }
     /// Fault: the next `count` order placements execute, then answer 503 -1006.
     void fail_after_execute(std::uint32_t count) { fail_after_execute_ = count; }
@@ -268,6 +275,8 @@ private:
     std::uint32_t drop_place_answers_ = 0;
     std::uint32_t delay_place_answers_ = 0;
     std::int64_t place_answer_delay_ms_ = 0;
+    std::uint32_t delay_status_answers_ = 0;
+    std::int64_t status_answer_delay_ms_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     std::uint32_t lose_cancel_alls_ = 0;
     std::uint32_t time_limits_ = 0;

@@ -787,6 +787,11 @@ std::string order_api::answer(std::string_view request, std::int64_t wall_now_ms
         return unknown_status();
     }
     if (parsed.method == "order.status") {
+        if (delay_status_answers_ > 0) {
+            --delay_status_answers_;
+            ++stats_.status_answers_delayed;
+            answer_delay_ms_ = status_answer_delay_ms_;
+        }
         return order_status(parsed);
     }
     if (parsed.method == "myTrades") {

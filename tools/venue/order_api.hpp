@@ -95,7 +95,8 @@ struct order_api_stats {
     std::uint64_t time_requests = 0;     ///< `time` requests answered.
     std::uint64_t silenced_requests = 0; ///< Requests swallowed by the silence fault.
     std::uint64_t answers_delayed = 0;   ///< order.place answers delayed by the fault.
-    std::uint64_t orders_late = 0;       ///< order.place requests held by the late fault.
+    std::uint64_t status_answers_delayed = 0; ///< order.status answers delayed by the fault.
+    std::uint64_t orders_late = 0;            ///< order.place requests held by the late fault.
     /// Of those, refused when they reached the matching engine: their recvWindow had passed.
     std::uint64_t late_orders_expired = 0;
     std::uint64_t streams_terminated = 0; ///< User-data subscriptions ended by the fault.
@@ -168,6 +169,12 @@ public:
     void delay_place_answers(std::uint32_t count, std::int64_t ms) {
         delay_place_answers_ = count;
         place_answer_delay_ms_ = ms;
+    }
+    /// Fault: the next `count` order.status answers are held back `ms`, answered as the
+    /// request arrived (a reply slow on its way back).
+    void delay_status_answers(std::uint32_t count, std::int64_t ms) {
+        delay_status_answers_ = count;
+        status_answer_delay_ms_ = ms;
     }
     [[nodiscard]] std::int64_t take_answer_delay() {
         const std::int64_t out = answer_delay_ms_;
@@ -282,6 +289,8 @@ private:
     std::int64_t silent_until_ms_ = 0; ///< Requests are swallowed until then.
     std::uint32_t delay_place_answers_ = 0;
     std::int64_t place_answer_delay_ms_ = 0;
+    std::uint32_t delay_status_answers_ = 0;
+    std::int64_t status_answer_delay_ms_ = 0;
     std::int64_t answer_delay_ms_ = 0; ///< Hold of the answer handle() just returned.
     /// An order.place held by the late-execution fault: its frame, due time (wall ms) and the
     /// connection's logon state when it arrived.

@@ -764,6 +764,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("time_requests", orders.stats().time_requests);
         add("silenced_requests", orders.stats().silenced_requests);
         add("answers_delayed", orders.stats().answers_delayed);
+        add("status_answers_delayed", orders.stats().status_answers_delayed);
         add("orders_late", orders.stats().orders_late);
         add("late_orders_expired", orders.stats().late_orders_expired);
         add("streams_terminated", orders.stats().streams_terminated);
@@ -806,6 +807,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_trade_lists", futures.stats().trade_lists);
         add("futures_answers_dropped", futures.stats().answers_dropped);
         add("futures_answers_delayed", futures.stats().answers_delayed);
+        add("futures_status_answers_delayed", futures.stats().status_answers_delayed);
         add("futures_orders_late", futures.stats().orders_late);
         add("futures_late_orders_expired", futures.stats().late_orders_expired);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
@@ -919,6 +921,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
             orders.delay_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
                                        param_int(params, "ms", 1'000));
             ok();
+        } else if (action == "status_delay") {
+            orders.delay_status_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
+                                        param_int(params, "ms", 1'000));
+            ok();
         } else if (action == "balance") {
             // balance?set=BTC=5: an outside transfer the next account.status shows;
             // &wallet=futures: of the futures wallet, which the next GET /fapi/v2/account shows.
@@ -983,6 +989,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
         } else if (action == "futures_order_delay") {
             futures.delay_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
                                         param_int(params, "ms", 1'000));
+            ok();
+        } else if (action == "futures_status_delay") {
+            futures.delay_status_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
+                                         param_int(params, "ms", 1'000));
             ok();
         } else if (action == "futures_order_late") {
             futures.execute_late(static_cast<std::uint32_t>(param_int(params, "count", 1)),
@@ -1212,7 +1222,7 @@ private:
             }
             if (const std::int64_t delay_ms = server_->orders.take_answer_delay();
                 delay_ms > 0 && !answer.empty()) {
-                // The order_delay fault: the answer leaves late (the order already executed).
+                // The order_delay and status_delay faults: the answer, made now, leaves late.
                 auto timer = std::make_shared<asio::steady_timer>(server_->loop.context());
                 timer->expires_after(std::chrono::milliseconds(delay_ms));
                 timer->async_wait(
