@@ -443,7 +443,7 @@ public:
             // The table holds every symbol a portfolio can; the scratch is for a session beyond.
             ops::symbol_status scratch;
             ops::symbol_status& entry = i < s.symbols.size() ? s.symbols[i] : scratch;
-            status_of(*loop, specs_[i], md, entry);
+            status_of(*loop, specs_[i], entry);
             publish_symbol(*loop, entry, *symbols_[i], last_fills_[i], s.published_ns);
         }
         s.symbol_count = static_cast<std::uint32_t>(std::min(symbols_.size(), s.symbols.size()));
@@ -517,19 +517,20 @@ private:
     }
 
     /// Whether a symbol's book is synced as its loop sees it: it has had a valid book and is
-    /// not paused for its feed (the session's feed counts synced books of every symbol).
-    [[nodiscard]] static bool book_synced(const core_loop& loop, const feed_view& md) noexcept {
-        return !loop.feed_paused() && md.synced_symbols > 0 && loop.market().best_bid.ticks() > 0;
+    /// not paused for its feed. Not the md thread's count of synced books: that comes with its
+    /// periodic stats, and can still say none while the loop already quotes on the book.
+    [[nodiscard]] static bool book_synced(const core_loop& loop) noexcept {
+        return !loop.feed_paused() && loop.market().best_bid.ticks() > 0;
     }
 
     /// One symbol's entry of /status from its loop.
-    static void status_of(const core_loop& loop, const core::symbol_spec& spec, const feed_view& md,
+    static void status_of(const core_loop& loop, const core::symbol_spec& spec,
                           ops::symbol_status& out) noexcept {
         const risk::market_view market = loop.market();
         const portfolio::account& account = loop.account();
         out.symbol.assign(spec.name().view());
         out.state = ops_state(loop.state());
-        out.book_synced = book_synced(loop, md);
+        out.book_synced = book_synced(loop);
         const risk::halt_reason reason = loop.risk().switch_state().kill_reason();
         out.halt_reason.assign(reason == risk::halt_reason::none ? std::string_view("")
                                                                  : risk::to_string(reason));
