@@ -573,10 +573,14 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             }
         } else {
             // The old order is not cancelled: it rests still, or it filled (or expired) before
-            // the cancel reached it. The stream tells, and so does this query, once.
+            // the cancel reached it. The stream tells, and so does this query, once. An order
+            // not yet acknowledged is left to its placement's own resolution, which knows how
+            // long the venue may still take it: this query's "no such order" would end it.
             replace_cancel_reject(p, halves.cancel_code == -2011 ? reject_reason::unknown_order
                                                                  : reject_reason::venue_refused);
-            (void)send_status(old, false, false, 0, now_ms); // else the stream tells
+            if (funnel.acked_and_open(old.id)) {
+                (void)send_status(old, false, false, 0, now_ms); // else the stream tells
+            }
         }
         switch (halves.new_order) {
         case replace_half::success:

@@ -699,6 +699,38 @@ TEST_CASE("a cancel of an order whose placement is still unknown, answered -2011
     gateway.stop();
 }
 
+TEST_CASE("a cancelReplace of an order whose placement is still unknown, its cancel half "
+          "answered -2011, does not end it: its placement's queries find it late",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.request_timeout_ms = 300;
+        config.user_data_stream = false; // only the queries can tell
+        config.cancel_replace = true;
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready(false));
+
+    venue.fault("/control/order_late?ms=800&count=1");
+    REQUIRE(gateway.submit(crossing_buy(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::unknown, 1) == 1; }, 5s));
+    // The quote moves while the venue has not taken order 1 yet: its cancel half fails, so the
+    // replacement is never placed.
+    REQUIRE(gateway.replace(0, exec::client_order_id{1}, resting_bid(2), wall_ns()) ==
+            exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::reject, 2) == 1; }, 5s));
+    // Not ended on that word: the venue takes order 1 within its window, and it fills.
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 1) == 1; }, 10s));
+    CHECK(sink.count(exec::exec_kind::reject, 1) == 0);
+    poll_for(gateway, 500ms);
+    check_agreement(venue, sink, 1);
+    gateway.stop();
+}
+
 TEST_CASE("a kill is not confirmed while a placement of unknown outcome may still be taken: the "
           "venue takes it late, and the kill cancels it",
           "[binance_gateway][faults][tsan]") {
