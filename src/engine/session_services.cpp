@@ -844,12 +844,18 @@ void session_services::restore_account(core_loop& loop, std::size_t lane) {
     }
     if (restored.trading_day != 0) {
         const double unit = notional_unit(saved_lane.spec);
-        loop.risk().restore_day(restored.trading_day,
-                                static_cast<double>(restored.daily_pnl_base) * unit,
-                                static_cast<double>(restored.day_start_equity) * unit);
-        p.log(prefix + "trading day " + std::to_string(restored.trading_day) +
-              " restored (start equity " +
-              std::to_string(static_cast<double>(restored.day_start_equity) * unit) +
+        const double pnl_base = static_cast<double>(restored.daily_pnl_base) * unit;
+        const double start_equity = static_cast<double>(restored.day_start_equity) * unit;
+        // The day the save falls in by today's reset time, not the saved index: that was
+        // counted with the reset time of its run, and a changed risk.daily_reset_utc would
+        // otherwise start a new day at once and forget the loss made since the saved anchor.
+        if (restored.saved_ns > 0) {
+            loop.risk().restore_day_saved_at(restored.saved_ns, pnl_base, start_equity);
+        } else {
+            loop.risk().restore_day(restored.trading_day, pnl_base, start_equity);
+        }
+        p.log(prefix + "trading day " + std::to_string(loop.risk().trading_day().value_or(0)) +
+              " restored (start equity " + std::to_string(start_equity) +
               "); a later day starts afresh");
     }
     if (restored.kill_latched && restored.flatten_attempts != 0) {

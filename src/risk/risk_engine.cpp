@@ -115,6 +115,12 @@ void risk_engine::roll_day(const account_view& account, core::timestamp_ns now) 
     day_start_equity_ = account.equity;
 }
 
+void risk_engine::restore_day_saved_at(core::timestamp_ns saved_ns, double pnl_base,
+                                       double start_equity) noexcept {
+    restore_day(day_of(saved_ns, static_cast<std::int32_t>(config_.limits.daily_reset_utc_minute)),
+                pnl_base, start_equity);
+}
+
 void risk_engine::set_day(std::int64_t day) noexcept {
     day_ = day;
     const std::int64_t reset_minute = config_.limits.daily_reset_utc_minute;

@@ -672,6 +672,9 @@ TEST_CASE("paper session restart: a daily loss made before the restart still kil
     quoter::ops::engine_state saved = crashed_state();
     saved.cash = 1'000'000'000 - 20'000'000;
     saved.trading_day = today_index();
+    saved.saved_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     saved.daily_pnl_base = 0;
     saved.day_start_equity = 1'000'000'000;
     SECTION("same day: the loss counts and the daily-loss limit kills") {
@@ -688,6 +691,7 @@ TEST_CASE("paper session restart: a daily loss made before the restart still kil
     }
     SECTION("the loss was yesterday: today starts at the restored equity and quotes") {
         saved.trading_day = today_index() - 1;
+        saved.saved_ns -= 86'400LL * 1'000'000'000;
         REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
         quoter_child child(args, env);
         const std::string status = status_when(child, "\"working_orders\":2");

@@ -76,7 +76,7 @@ ops::engine_state saved_state(const std::string& symbol, std::int64_t position_l
     ops::engine_state s;
     s.account = "acct1";
     s.symbol = symbol;
-    s.saved_ns = 1;
+    s.saved_ns = 20'000LL * 86'400 * core::ns_per_s + 3'600 * core::ns_per_s; // in that day
     s.positions = {{symbol, position_lots, 0}};
     s.cash = 1'000'000'000;
     s.trading_day = 20'000;
@@ -159,6 +159,20 @@ struct restored_session {
     std::vector<std::string> lines;
     std::unique_ptr<session_services> services;
 };
+
+TEST_CASE("a restored trading day is the one the save falls in by today's reset time",
+          "[engine][state]") {
+    // Saved at 09:59 UTC by a run whose day started at 12:00: its index is yesterday's. This
+    // run's day starts at 00:00 (the default), so the save falls in today: the saved anchor
+    // (and the loss since it) carries on today rather than a fresh day starting at once.
+    constexpr std::int64_t today = 20'000;
+    const state_directory dir;
+    ops::engine_state saved = saved_state("BTCUSDT", 0, 10, 0);
+    saved.saved_ns = today * 86'400 * core::ns_per_s + (9 * 60 + 59) * 60 * core::ns_per_s;
+    saved.trading_day = static_cast<std::int32_t>(today - 1);
+    const restored_session restored(dir, saved);
+    CHECK(restored.loop.risk().trading_day() == today);
+}
 
 TEST_CASE("session_services with several symbols: a lock and a state file per symbol, each "
           "restored into its own loop and saved from it",

@@ -569,6 +569,15 @@ TEST_CASE("a restored trading day keeps its anchor; a later day starts afresh",
         CHECK(f.engine.state() == trading_state::running);
         CHECK(f.engine.today(flat_account()).realized_pnl_today == 0.0);
     }
+    SECTION("saved under another reset time: the day the save falls in keeps its anchor") {
+        // The saving run's day began at 12:00 yesterday; this run's at 00:00. Saved at 09:59
+        // and restarted at 10:00, the loss since the saved anchor still counts today.
+        fixture f; // 1 % of 100000, reset at 00:00
+        f.engine.restore_day_saved_at(midnight + (9 * 60 + 59) * 60 * ns_per_s, 0.0, 100'000.0);
+        f.account(losing(1'001.0), 0, midnight + 10 * 3'600 * ns_per_s);
+        CHECK(f.engine.trading_day() == day);
+        CHECK(f.engine.switch_state().kill_reason() == halt_reason::daily_loss);
+    }
     SECTION("a later day: the loss was yesterday's") {
         fixture f;
         f.engine.restore_day(day - 1, 0.0, 100'000.0);

@@ -263,6 +263,14 @@ public:
         day_start_equity_ = start_equity;
     }
 
+    /// restore_day for the state a save made at saved_ns holds: its day is the one saved_ns
+    /// falls in by this engine's reset time. The saved day index was counted with the reset time
+    /// of the run that saved it, which may have changed since; the day the save falls in keeps
+    /// the saved anchor and every loss since, even one made before this day began by the new
+    /// reset time.
+    void restore_day_saved_at(core::timestamp_ns saved_ns, double pnl_base,
+                              double start_equity) noexcept;
+
     /// The account was counted afresh after restore_day: a live restart adopts the venue's
     /// holdings, and its PnL starts again at pnl_now (realized + unrealized, as the account views
     /// count it) with equity_now. The day's PnL so far becomes equity_now minus the restored
