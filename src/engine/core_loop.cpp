@@ -78,7 +78,10 @@ void core_loop::restore(core::qty position, std::int64_t cost_basis_units, std::
 }
 
 void core_loop::restore_peak_equity(double peak) noexcept {
-    peak_equity_ = std::max(peak_equity_, peak);
+    // Replaces the peak this process started from (its configured cash, or the venue's equity
+    // on a live start, which already holds a deposit made while stopped): the restored account
+    // is the run's truth, and a deposit then counted as capital would raise the peak twice.
+    peak_equity_ = std::max(peak, account_.equity());
     refresh_views();
 }
 

@@ -548,6 +548,30 @@ TEST_CASE("live: a restart within the trading day keeps the loss made before it,
         const std::string err = expect_daily_loss_kill(venue, args);
         CHECK_THAT(err, Catch::Contains("while stopped; counted as capital"));
     }
+    SECTION("a deposit of 30% while stopped and no loss: the drawdown limits do not kill") {
+        // The process starts from the venue's equity, the deposit in it; the saved peak
+        // carries the deposit as capital once. Counted twice, the peak stood 30% above the
+        // equity, past the 15% hard drawdown: killed at start, and a resume refused.
+        // Saved with 30% less than the venue holds now, the day flat at its start.
+        const std::int64_t deposit = saved.day_start_equity / 100 * 30;
+        saved.cash -= deposit;
+        saved.day_start_equity -= deposit;
+        saved.peak_equity = saved.day_start_equity;
+        REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
+        using namespace quoter::test::ops_http;
+        quoter::test::child_process again(QUOTER_EXE, args, credentials, "app-live");
+        const std::uint16_t port = wait_for_port(again, 30s);
+        INFO(again.err());
+        REQUIRE(port != 0);
+        const std::string status =
+            wait_for_body(port, "/status", "\"working_orders\":2", std::chrono::seconds(20));
+        INFO(status);
+        CHECK(status.find("\"state\":\"running\"") != std::string::npos);
+        CHECK(status.find("drawdown") == std::string::npos);
+        again.signal(SIGTERM);
+        REQUIRE(again.wait(30s) == 0);
+        CHECK_THAT(again.err(), Catch::Contains("while stopped; counted as capital"));
+    }
     SECTION("the same deposit while a fill moved the position") {
         // As above, and the saved run held one lot (0.001 BTC, about 1 USDT) more than the
         // venue holds now: sold while stopped. The change valued at the mid, the rest of the

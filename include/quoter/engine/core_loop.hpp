@@ -230,7 +230,8 @@ public:
     void restore(core::qty position, std::int64_t cost_basis_units, std::int64_t cash_units,
                  std::uint64_t last_order_sequence) noexcept;
     /// The highest equity a state file saved: the drawdown limits measure from the higher of it
-    /// and the equity now, so a restart does not reset them. Core thread, before the first event.
+    /// and the restored account's equity (not the equity this loop was built with), so a
+    /// restart does not reset them. After restore(); core thread, before the first event.
     void restore_peak_equity(double peak) noexcept;
     /// Flatten orders the kill latched before a restart had sent (the state file's
     /// flatten_attempts): that kill's flattening, once restored, starts with them spent, so
