@@ -214,6 +214,8 @@ public:
             base.account = account;
             base.session = session;
             base.symbol = lane->symbol_name;
+            base.price_decimals = static_cast<std::int32_t>(lane->spec.price_decimals());
+            base.qty_decimals = static_cast<std::int32_t>(lane->spec.qty_decimals());
             files_.push_back({.path = lane->state_path,
                               .base = std::move(base),
                               .board = &lane->board,
@@ -758,6 +760,25 @@ session_services::open(const session_services_config& config,
             return core::unexpected("state: " + lane.state_path + " belongs to account " +
                                     lane.restored.account + " symbol " + lane.restored.symbol +
                                     "; move it aside");
+        }
+        // Ticks, lots and money are counted in the symbol's decimals when the file was saved;
+        // a tick or step size changed since (the exchange's filters) would misread them all.
+        const auto price_decimals = static_cast<std::int32_t>(lane.spec.price_decimals());
+        const auto qty_decimals = static_cast<std::int32_t>(lane.spec.qty_decimals());
+        if (lane.restored_found && lane.restored.price_decimals >= 0 &&
+            (lane.restored.price_decimals != price_decimals ||
+             lane.restored.qty_decimals != qty_decimals)) {
+            const std::string was = std::to_string(lane.restored.price_decimals) + " price and " +
+                                    std::to_string(lane.restored.qty_decimals) +
+                                    " quantity decimals";
+            if (std::string failed =
+                    ops::rescale_state(lane.restored, price_decimals, qty_decimals);
+                !failed.empty()) {
+                return core::unexpected("state: " + lane.state_path + " (" + was + "): " + failed);
+            }
+            p->log("state: " + lane.state_path + " was saved at " + was + "; " + lane.symbol_name +
+                   " now has " + std::to_string(price_decimals) + " and " +
+                   std::to_string(qty_decimals) + ": read at those");
         }
         // A file of an earlier quoter names no session: taken as this one's, and saved so.
         if (lane.restored_found && !lane.restored.session.empty() &&

@@ -125,6 +125,10 @@ std::string serialize_state(const engine_state& s) {
         line("session", percent_encode(s.session));
     }
     line("saved_ns", s.saved_ns);
+    if (s.price_decimals >= 0 && s.qty_decimals >= 0) {
+        line("price_decimals", s.price_decimals);
+        line("qty_decimals", s.qty_decimals);
+    }
     line("cash", s.cash);
     line("trading_day", s.trading_day);
     line("daily_pnl_base", s.daily_pnl_base);
@@ -154,6 +158,60 @@ std::string serialize_state(const engine_state& s) {
                    s.open_orders.size());
     fmt::format_to(std::back_inserter(out), "{}{:08x}\n", trailer_key, crc_of(out));
     return out;
+}
+
+namespace {
+
+/// value counted in units 10^shift times finer (a negative shift: coarser, toward zero); false
+/// on overflow.
+bool rescale(std::int64_t& value, std::int32_t shift) noexcept {
+    for (; shift > 0; --shift) {
+        if (__builtin_mul_overflow(value, std::int64_t{10}, &value)) {
+            return false;
+        }
+    }
+    for (; shift < 0; ++shift) {
+        value /= 10;
+    }
+    return true;
+}
+
+} // namespace
+
+std::string rescale_state(engine_state& state, std::int32_t price_decimals,
+                          std::int32_t qty_decimals) {
+    if (state.price_decimals < 0 || state.qty_decimals < 0 ||
+        (state.price_decimals == price_decimals && state.qty_decimals == qty_decimals)) {
+        return {};
+    }
+    const std::int32_t price_shift = price_decimals - state.price_decimals;
+    const std::int32_t qty_shift = qty_decimals - state.qty_decimals;
+    const std::int32_t money_shift = price_shift + qty_shift;
+    const auto overflow = [](std::string_view what) {
+        return fmt::format("{} overflows at the symbol's new decimals", what);
+    };
+    for (auto [value, name] :
+         {std::pair{&state.cash, "cash"}, std::pair{&state.daily_pnl_base, "daily_pnl_base"},
+          std::pair{&state.day_start_equity, "day_start_equity"},
+          std::pair{&state.peak_equity, "peak_equity"}}) {
+        if (!rescale(*value, money_shift)) {
+            return overflow(name);
+        }
+    }
+    for (state_position& p : state.positions) {
+        if (!rescale(p.qty_lots, qty_shift) || !rescale(p.entry_notional, money_shift)) {
+            return overflow("position " + p.symbol);
+        }
+    }
+    for (state_order& o : state.open_orders) {
+        if (!rescale(o.price_ticks, price_shift) || !rescale(o.qty_lots, qty_shift) ||
+            !rescale(o.filled_lots, qty_shift)) {
+            return overflow("order " + o.client_id);
+        }
+    }
+    state.price_decimals = price_decimals;
+    state.qty_decimals = qty_decimals;
+    return {};
 }
 
 core::result<engine_state, std::string> parse_state(std::string_view text) {
@@ -335,6 +393,17 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
         }
         s.manual_pause = paused == 1;
         ++optional_fields;
+    }
+    if (fields.contains("price_decimals") || fields.contains("qty_decimals")) {
+        if (const std::string problem = integer("price_decimals", s.price_decimals);
+            !problem.empty() || s.price_decimals < 0 || s.price_decimals > 18) {
+            return core::unexpected(std::string("bad price_decimals"));
+        }
+        if (const std::string problem = integer("qty_decimals", s.qty_decimals);
+            !problem.empty() || s.qty_decimals < 0 || s.qty_decimals > 18) {
+            return core::unexpected(std::string("bad qty_decimals"));
+        }
+        optional_fields += 2;
     }
     if (fields.contains("unsaved_activity_ms")) {
         if (const std::string problem = integer("unsaved_activity_ms", s.unsaved_activity_ms);

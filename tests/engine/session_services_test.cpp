@@ -129,8 +129,9 @@ struct two_loops {
 
 /// One BTCUSDT loop trading on its own simulated exchange.
 struct one_loop {
-    explicit one_loop(const core_loop_config& config)
-        : instrument(btcusdt()), specs{instrument.trading_spec}, exchange(config.exchange, specs),
+    explicit one_loop(const core_loop_config& config, md::instrument traded = btcusdt())
+        : instrument(std::move(traded)), specs{instrument.trading_spec},
+          exchange(config.exchange, specs),
           loop(config, instrument, exchange, &exchange, nullptr, nullptr) {}
 
     md::instrument instrument;
@@ -143,8 +144,8 @@ struct one_loop {
 /// loop, its services and every line they logged.
 struct restored_session {
     restored_session(const state_directory& dir, const ops::engine_state& saved,
-                     const core_loop_config& config = {})
-        : session(config), loop(session.loop) {
+                     const core_loop_config& config = {}, md::instrument traded = btcusdt())
+        : session(config, std::move(traded)), loop(session.loop) {
         REQUIRE(ops::save_state(dir.file(saved.symbol, ".state"), saved).empty());
         session_services_config services_cfg = services_config(dir);
         services_cfg.log = [this](std::string_view line) { lines.emplace_back(line); };
@@ -245,7 +246,33 @@ TEST_CASE("session_services with several symbols: a lock and a state file per sy
         CHECK(saved->state.trading_day == 20'000);
         CHECK(day_orders(saved->state) == orders);
         CHECK_FALSE(saved->state.kill_latched);
+        // Counted in the symbol's decimals, which the file names.
+        CHECK(saved->state.price_decimals == 2);
+        CHECK(saved->state.qty_decimals == (std::string_view(symbol) == "BTCUSDT" ? 5 : 4));
     }
+}
+
+TEST_CASE("a state file saved before the symbol's step size changed is read at the new one",
+          "[engine][state]") {
+    // Saved at BTCUSDT's step 0.00001 (5 decimals, a notional unit of 10^-7 USDT): 0.003 BTC,
+    // 120 USDT cash, a day that started at 120 USDT and a peak of 130. The step is now 0.000001.
+    const state_directory dir;
+    ops::engine_state saved = saved_state("BTCUSDT", 300, 10, 0);
+    saved.price_decimals = 2;
+    saved.qty_decimals = 5;
+    saved.cash = 1'200'000'000;
+    saved.day_start_equity = 1'200'000'000;
+    saved.peak_equity = 1'300'000'000;
+    const restored_session restored(dir, saved, core_loop_config{},
+                                    testing::spot_instrument("BTCUSDT", "0.000001"));
+    const core_loop& loop = restored.loop;
+    CHECK(loop.account().position().lots() == 3'000); // 0.003 BTC
+    CHECK(loop.account().cash() == Approx(120.0));
+    CHECK(loop.gate().account().peak_equity == Approx(130.0));
+    CHECK(loop.risk().today(loop.gate().account()).day_start_equity == Approx(120.0));
+    CHECK(std::count_if(restored.lines.begin(), restored.lines.end(), [](const std::string& l) {
+              return l.find("was saved at 2 price and 5 quantity decimals") != std::string::npos;
+          }) == 1);
 }
 
 TEST_CASE("session_services with several symbols: a kill latched in any symbol's file comes back "

@@ -21,6 +21,8 @@ ops::engine_state sample_state() {
     s.symbol = "BTCUSDT";
     s.session = "live:spot:testnet.binance.vision";
     s.saved_ns = 1'796'000'000'123'456'789;
+    s.price_decimals = 2;
+    s.qty_decimals = 5;
     s.positions = {{"BTCUSDT", -1234, -98'765'432}, {"ETHUSDT", 7, 21'000}};
     s.open_orders = {{"q-17-b0", "BTCUSDT", true, 6'543'210, 100, 25},
                      {"q-18-a0", "BTCUSDT", false, 6'543'300, 100, 0}};
@@ -189,8 +191,8 @@ TEST_CASE("state file: a file without the equity peak, the flatten attempts, the
     const ops::engine_state s = sample_state();
     std::string text = ops::serialize_state(s);
     // Drop the lines and the trailer, and checksum the rest as an earlier quoter did.
-    for (const char* key :
-         {"peak_equity ", "flatten_attempts ", "session ", "unsaved_activity_ms "}) {
+    for (const char* key : {"peak_equity ", "flatten_attempts ", "session ",
+                            "unsaved_activity_ms ", "price_decimals ", "qty_decimals "}) {
         const auto at = text.find(key);
         REQUIRE(at != std::string::npos);
         text.erase(at, text.find('\n', at) + 1 - at);
@@ -202,6 +204,59 @@ TEST_CASE("state file: a file without the equity peak, the flatten attempts, the
     CHECK(parsed->flatten_attempts == 0);
     CHECK(parsed->session.empty());
     CHECK(parsed->unsaved_activity_ms == 0);
+    CHECK(parsed->price_decimals == -1);
+    CHECK(parsed->qty_decimals == -1);
+}
+
+TEST_CASE("state file: decimals come in a pair and within range", "[state]") {
+    const auto alone = ops::parse_state(sample_with("qty_decimals 5\n", ""));
+    REQUIRE_FALSE(alone.has_value());
+    CHECK(alone.error() == "bad qty_decimals");
+    const auto wide = ops::parse_state(sample_with("price_decimals 2\n", "price_decimals 19\n"));
+    REQUIRE_FALSE(wide.has_value());
+    CHECK(wide.error() == "bad price_decimals");
+}
+
+TEST_CASE("state file: a state saved at other decimals is counted in the symbol's new ones",
+          "[state]") {
+    SECTION("a finer step: lots and money multiplied") {
+        ops::engine_state s = sample_state(); // 2 price and 5 quantity decimals
+        REQUIRE(ops::rescale_state(s, 2, 6).empty());
+        CHECK(s.qty_decimals == 6);
+        CHECK(s.cash == 998'765'432'100);
+        CHECK(s.day_start_equity == 1'000'000'000'000);
+        CHECK(s.peak_equity == 1'040'000'000'000);
+        CHECK(s.daily_pnl_base == -10'000'000'000);
+        CHECK(s.positions[0].qty_lots == -12'340);
+        CHECK(s.positions[0].entry_notional == -987'654'320);
+        CHECK(s.open_orders[0].price_ticks == 6'543'210);
+        CHECK(s.open_orders[0].qty_lots == 1'000);
+        CHECK(s.open_orders[0].filled_lots == 250);
+    }
+    SECTION("a coarser tick: ticks and money divided, toward zero") {
+        ops::engine_state s = sample_state();
+        REQUIRE(ops::rescale_state(s, 1, 5).empty());
+        CHECK(s.price_decimals == 1);
+        CHECK(s.cash == 9'987'654'321);
+        CHECK(s.positions[0].entry_notional == -9'876'543);
+        CHECK(s.open_orders[0].price_ticks == 654'321);
+        CHECK(s.positions[0].qty_lots == -1234);
+    }
+    SECTION("the same decimals, or a file that names none: unchanged") {
+        ops::engine_state s = sample_state();
+        REQUIRE(ops::rescale_state(s, 2, 5).empty());
+        CHECK(s == sample_state());
+        ops::engine_state earlier = sample_state();
+        earlier.price_decimals = -1;
+        earlier.qty_decimals = -1;
+        const ops::engine_state before = earlier;
+        REQUIRE(ops::rescale_state(earlier, 8, 8).empty());
+        CHECK(earlier == before);
+    }
+    SECTION("a value that would overflow is refused") {
+        ops::engine_state s = sample_state();
+        CHECK(ops::rescale_state(s, 10, 13) == "cash overflows at the symbol's new decimals");
+    }
 }
 
 TEST_CASE("state file: a negative unsaved activity is refused", "[state]") {

@@ -65,6 +65,11 @@ struct engine_state {
     /// (the venue's host: testnet and mainnet apart). Empty in earlier files.
     std::string session;
     core::timestamp_ns saved_ns = 0; ///< Wall clock of the save.
+    /// The symbol's price and quantity decimals the file's ticks, lots and notional units
+    /// (10^-(price + quantity decimals) of the quote asset) are counted in; -1 in earlier
+    /// files. A tick or step size changed since means the file must be rescaled before use.
+    std::int32_t price_decimals = -1;
+    std::int32_t qty_decimals = -1;
     std::vector<state_position> positions;
     std::vector<state_order> open_orders;
     /// Paper account cash, notional units of the symbol (portfolio::account); 0 live.
@@ -98,6 +103,14 @@ struct engine_state {
 
     friend bool operator==(const engine_state&, const engine_state&) = default;
 };
+
+/// Counts a state written at other decimals (state.price_decimals, state.qty_decimals) in
+/// price_decimals and qty_decimals: ticks, lots and notional units, multiplied or divided by
+/// the powers of ten between them (a division rounds toward zero: a finer grid then shows
+/// less). Nothing when the state names no decimals or the same. The error names a value that
+/// would overflow.
+[[nodiscard]] std::string rescale_state(engine_state& state, std::int32_t price_decimals,
+                                        std::int32_t qty_decimals);
 
 /// The file's text, trailer included.
 [[nodiscard]] std::string serialize_state(const engine_state& state);
