@@ -489,6 +489,11 @@ void read_sections(config::document& doc, engine_config& config) {
     // Checks across sections.
     read_symbol_tables(doc, config);
     check_simulation(doc, config, quote_levels);
+    if (config.engine.mode == engine_mode::live && config.ops.state.directory.empty()) {
+        doc.section("engine").warning(
+            "mode", "live without state.directory: nothing survives a restart (a latched kill, "
+                    "the day's loss, the equity peak and the order-rate windows start afresh)");
+    }
     const bool ed25519 = config.exchange.key_type == exec::api_key_type::ed25519;
     if (config.engine.mode == engine_mode::live && ed25519 &&
         config.engine.market == market_kind::usdm_futures) {

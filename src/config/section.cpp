@@ -477,6 +477,18 @@ std::string section::file_path(std::string_view key, std::string_view doc) {
     return resolved;
 }
 
+std::string section::output_path(std::string_view key, std::string_view doc) {
+    const std::string written = path_text(key, doc);
+    if (written.empty()) {
+        return {};
+    }
+    fs::path path(written);
+    if (path.is_relative()) {
+        path = state_->base_dir / path;
+    }
+    return path.lexically_normal().string();
+}
+
 std::string section::secrets_file(std::string_view key, std::string_view doc) {
     const std::string written = path_text(key, doc);
     document::impl& state = *state_;

@@ -67,7 +67,8 @@ void read_alerts(config::section s, alerts_settings& out) {
     out.telegram_poll_timeout_s =
         s.integer("telegram_poll_timeout_s", out.telegram_poll_timeout_s, {.min = 0, .max = 50},
                   "getUpdates long-poll timeout, seconds");
-    out.file = s.string("file", out.file, "JSON-lines file alerts are appended to; empty: none");
+    out.file = s.output_path("file", "JSON-lines file alerts are appended to, relative to this "
+                                     "file; empty: none");
     out.file_min_severity = s.choice("file_min_severity", out.file_min_severity, severities,
                                      "Alerts at or above this severity go to the file");
     auto& d = out.dispatch;
@@ -97,9 +98,11 @@ void read_alerts(config::section s, alerts_settings& out) {
 }
 
 void read_state(config::section s, state_settings& out) {
-    out.directory = s.string("directory", out.directory,
-                             "Directory of the state file and the single-instance lock; empty: "
-                             "no state file, no lock");
+    out.directory =
+        s.output_path("directory", "Directory of the state file and the single-instance lock, "
+                                   "relative to this file; empty: no state file, no lock (nothing "
+                                   "survives a restart: kill latch, day's loss, equity peak, rate "
+                                   "windows)");
     out.account = s.string("account", out.account,
                            "Account label naming the lock and state files ([A-Za-z0-9._-])");
     out.save_interval_ms =

@@ -129,15 +129,28 @@ TEST_CASE("live trading on mainnet needs engine.mainnet = true", "[app_config]")
 }
 
 TEST_CASE("live mode without credentials passes the check with a warning", "[app_config]") {
-    const auto warnings = problems_of("[engine]\nmode = \"live\"\n");
+    const std::string live = "[engine]\nmode = \"live\"\n[state]\ndirectory = \"/tmp/q\"\n";
+    const auto warnings = problems_of(live);
     REQUIRE(warnings.size() == 1);
     CHECK(warnings.front().level == config::severity::warning);
     CHECK(warnings.front().key == "engine.mode");
     CHECK_THAT(warnings.front().message, Catch::Contains("QUOTER_API_KEY"));
 
-    CHECK(problems_of("[engine]\nmode = \"live\"\n", {{"QUOTER_API_KEY", std::string(64, 'k')},
-                                                      {"QUOTER_API_SECRET", std::string(64, 's')}})
+    CHECK(problems_of(live, {{"QUOTER_API_KEY", std::string(64, 'k')},
+                             {"QUOTER_API_SECRET", std::string(64, 's')}})
               .empty());
+}
+
+TEST_CASE("live mode without a state directory passes the check with a warning: nothing would "
+          "survive a restart",
+          "[app_config]") {
+    const auto warnings =
+        problems_of("[engine]\nmode = \"live\"\n", {{"QUOTER_API_KEY", std::string(64, 'k')},
+                                                    {"QUOTER_API_SECRET", std::string(64, 's')}});
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings.front().level == config::severity::warning);
+    CHECK_THAT(warnings.front().message,
+               Catch::Contains("live without state.directory: nothing survives a restart"));
 }
 
 TEST_CASE("an invalid symbol filter is reported at its own line", "[app_config]") {

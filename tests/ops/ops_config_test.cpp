@@ -77,3 +77,19 @@ TEST_CASE("ops config: state account names a file", "[ops_config]") {
     CHECK(
         read("[state]\ndirectory = \"/var/lib/quoter\"\naccount = \"main-1\"\n").problems.empty());
 }
+
+TEST_CASE("ops config: the paths the engine writes are relative to the configuration file",
+          "[ops_config]") {
+    // The same file names the same state, lock, journal and alert file wherever the engine is
+    // started from: two engines started from different directories still meet at the lock.
+    auto doc = config::document::parse("[state]\ndirectory = \"state\"\n[alerts]\nfile = "
+                                       "\"../log/alerts.jsonl\"\n",
+                                       "/etc/quoter/live.toml", {.profile = "", .env = {}});
+    REQUIRE(doc.has_value());
+    ops::ops_settings settings;
+    ops::read_ops_sections(*doc, settings);
+    CHECK(settings.state.directory == "/etc/quoter/state");
+    CHECK(settings.alerts.file == "/etc/log/alerts.jsonl");
+    CHECK(read("[state]\ndirectory = \"/var/lib/quoter\"\n").settings.state.directory ==
+          "/var/lib/quoter");
+}

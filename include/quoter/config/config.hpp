@@ -322,6 +322,11 @@ public:
     /// empty when not set. A file that cannot be opened is an error.
     [[nodiscard]] std::string file_path(std::string_view key, std::string_view doc);
 
+    /// A path the engine writes (a directory or a file it creates); relative paths are relative
+    /// to the config file, so the same file names the same place wherever it is started from.
+    /// Empty when not set; nothing is checked on disk.
+    [[nodiscard]] std::string output_path(std::string_view key, std::string_view doc);
+
     /// Reports a problem found by a check across keys, at the place `key` got its value from.
     void error(std::string_view key, std::string message);
     void warning(std::string_view key, std::string message);
