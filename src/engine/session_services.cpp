@@ -755,6 +755,11 @@ session_services::open(const session_services_config& config,
         }
         lane.restored_found = loaded->found;
         lane.restored = std::move(loaded->state);
+        if (!lane.restored_found) {
+            // Said, so that a file expected and not found (another directory, moved aside) is
+            // noticed: every limit starts afresh.
+            p->log("state: no " + lane.state_path + ": a first run, every limit starts afresh");
+        }
         if (lane.restored_found &&
             (lane.restored.account != state.account || lane.restored.symbol != lane.symbol_name)) {
             return core::unexpected("state: " + lane.state_path + " belongs to account " +

@@ -524,7 +524,8 @@ core::result<loaded_state, std::string> load_state(const std::string& path) {
     if (!parsed) {
         return core::unexpected(fmt::format(
             "state file {} refused: {}. Nothing was loaded; move the file aside to start "
-            "without it (positions and open orders are then taken from the venue)",
+            "without it: positions and open orders are then taken from the venue, but a latched "
+            "kill, the day's loss, the equity peak and the order-rate windows start afresh",
             path, parsed.error()));
     }
     return loaded_state{.found = true, .state = std::move(*parsed)};

@@ -161,6 +161,21 @@ struct restored_session {
     std::unique_ptr<session_services> services;
 };
 
+TEST_CASE("a missing state file is a first run, and the log says so", "[engine][state]") {
+    const state_directory dir;
+    one_loop session(core_loop_config{});
+    std::vector<std::string> lines;
+    session_services_config config = services_config(dir);
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    CHECK((*opened)->restored(0) == nullptr);
+    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& line) {
+              return line.find("BTCUSDT.state: a first run, every limit starts afresh") !=
+                     std::string::npos;
+          }) == 1);
+}
+
 TEST_CASE("a restored trading day is the one the save falls in by today's reset time",
           "[engine][state]") {
     // Saved at 09:59 UTC by a run whose day started at 12:00: its index is yesterday's. This
