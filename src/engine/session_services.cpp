@@ -908,26 +908,39 @@ void session_services::restore_account(core_loop& loop, std::size_t lane) {
     // A process that did not stop (killed, crashed) may have sent orders after the state its
     // last save holds, for as long as the file says. They count as the most the order rate
     // limits allowed in that time, sent at the latest moment they could have been (and no later
-    // than now), so that no limit is exceeded across the restart. Cancels are never refused,
-    // and are left out.
+    // than now), so that no limit is exceeded across the restart. Cancels are never refused, but
+    // the cancel/trade ratio counts them: at most one for each order working at the save and
+    // each order sent after it.
     const std::uint32_t unsaved_orders = risk::most_new_orders_within(
         loop.risk().checker().limits(), restored.unsaved_activity_ms * core::ns_per_ms);
-    if (restored.unsaved_activity_ms > 0 && unsaved_orders > 0) {
+    if (restored.unsaved_activity_ms > 0) {
         const core::timestamp_ns at =
             std::min(restored.saved_ns + restored.unsaved_activity_ms * core::ns_per_ms,
                      core::wall_clock{}.now());
+        const auto unsaved_cancels =
+            static_cast<std::uint32_t>(unsaved_orders + restored.open_orders.size());
         risk::rate_memory unsaved;
         for (const risk::rate_window window :
              {risk::rate_window::orders_per_s, risk::rate_window::orders_per_min,
               risk::rate_window::orders_per_day}) {
-            unsaved.buckets[unsaved.count++] = {at, unsaved_orders, window};
+            if (unsaved_orders > 0) {
+                unsaved.buckets[unsaved.count++] = {at, unsaved_orders, window};
+            }
+        }
+        if (unsaved_cancels > 0) {
+            unsaved.buckets[unsaved.count++] = {at, unsaved_cancels,
+                                                risk::rate_window::ratio_cancels};
         }
         loop.risk().restore_rates(unsaved);
         orders_today += unsaved_orders;
         p.log(prefix + "the last save may have missed up to " +
               std::to_string(restored.unsaved_activity_ms) +
               " ms of orders (the process did not stop): " + std::to_string(unsaved_orders) +
-              " orders, the most the order rate limits allowed in that time, count as sent then");
+              " orders, the most the order rate limits allowed in that time, count as sent "
+              "then, and " +
+              std::to_string(unsaved_cancels) +
+              " cancels, one for each of them and of the orders the save held working, against "
+              "the cancel/trade ratio");
     }
     if (rates.count != 0) {
         loop.risk().restore_rates(rates);

@@ -431,6 +431,9 @@ TEST_CASE("session_services counts the orders a crashed engine's last save may h
     crashed.day_start_equity = crashed.cash;
     crashed.rate_buckets = {{"orders_per_min", saved_at - core::ns_per_s, 9},
                             {"orders_per_day", saved_at - core::ns_per_s, 9}};
+    // Two orders worked at the save: each may have been cancelled since, as may the 20.
+    crashed.open_orders = {{"0000000000000101", "BTCUSDT", true, 5'999'000, 10, 0},
+                           {"0000000000000102", "BTCUSDT", false, 6'001'000, 10, 0}};
     const restored_session restored(dir, crashed, cfg);
     const std::vector<std::string>& lines = restored.lines;
     const risk::rate_memory rates = restored.loop.risk().checker().remembered_rates();
@@ -440,10 +443,14 @@ TEST_CASE("session_services counts the orders a crashed engine's last save may h
         return b.window == risk::rate_window::orders_per_min && b.events == 20 &&
                b.start <= missed_at && missed_at - b.start < core::ns_per_s;
     }));
+    CHECK(std::any_of(rates.buckets.begin(), rates.buckets.begin() + rates.count, [&](auto& b) {
+        return b.window == risk::rate_window::ratio_cancels && b.events == 22;
+    }));
     CHECK(std::count(lines.begin(), lines.end(),
                      "state: the last save may have missed up to 1250 ms of orders (the process "
                      "did not stop): 20 orders, the most the order rate limits allowed in that "
-                     "time, count as sent then") == 1);
+                     "time, count as sent then, and 22 cancels, one for each of them and of the "
+                     "orders the save held working, against the cancel/trade ratio") == 1);
     CHECK(std::count(lines.begin(), lines.end(),
                      "state: order and cancel rate windows restored; 29 orders of the saved day "
                      "window still count against max_orders_per_day") == 1);
