@@ -588,6 +588,19 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             p.active = false;
             return;
         case replace_half::failure:
+            if (halves.new_order_outcome == answer_outcome::unknown) {
+                // "Execution status unknown" for the new order: the venue may have placed it.
+                // Queried as a placement whose answer said nothing, never taken as refused.
+                if (!p.timed_out && !outcome_known(p.order.id)) {
+                    report_unknown(p);
+                }
+                const order_request order = p.order;
+                const std::uint32_t generation = p.generation;
+                const std::int64_t signed_ms = p.signed_ms;
+                p.active = false; // frees p's slot for the query
+                (void)send_status(order, false, false, generation, now_ms, signed_ms);
+                return;
+            }
             if (halves.new_order_code == order_rate_limiter::order_count_code) {
                 limiter.on_order_count_refusal(now_ms * core::ns_per_ms);
             }

@@ -225,6 +225,33 @@ TEST_CASE("order.cancelReplace answered late, 5xx or never after the venue execu
     CHECK(f.stat(stats, "open_orders") == 0);
 }
 
+TEST_CASE("order.cancelReplace whose new order's half says \"execution status unknown\": the new "
+          "order is queried, not taken as refused, and found resting",
+          "[binance_gateway][replace][tsan]") {
+    replace_fixture f(false, 300); // no stream: only the query can tell
+    REQUIRE(f.gateway->submit(bid(1, 100), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(f.await(exec::exec_kind::ack, 1));
+    REQUIRE(
+        net::testing::control(f.loop, f.client, "/control/replace_new_unknown?count=1").status ==
+        200);
+    REQUIRE(f.gateway->replace(0, exec::client_order_id{1}, bid(2, 101), wall_ns()) ==
+            exec::gateway_error::none);
+    REQUIRE(f.await(exec::exec_kind::cancelled, 1));
+    REQUIRE(f.await(exec::exec_kind::ack, 2));
+    f.settle(500ms);
+    CHECK(f.sink.count(exec::exec_kind::unknown, 2) == 1);
+    CHECK(f.sink.count(exec::exec_kind::reject, 2) == 0);
+    std::string stats = f.stats();
+    CHECK(f.stat(stats, "replace_halves_unknown") == 1);
+    CHECK(f.stat(stats, "replace_requests") == 1); // never resent
+    CHECK(f.stat(stats, "open_orders") == 1);
+    // The cancel-all finds exactly that one order.
+    REQUIRE(f.gateway->cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(f.await(exec::exec_kind::cancelled, 2));
+    stats = f.stats();
+    CHECK(f.stat(stats, "open_orders") == 0);
+}
+
 TEST_CASE("replace round trip against quoter-venue: order.cancelReplace against cancel, "
           "cancelled, then place",
           "[binance_gateway][replace][latency]") {

@@ -1020,6 +1020,18 @@ std::string order_api::cancel_replace(const parsed_request& request, std::int64_
                                (cancelled.ok ? "SUCCESS" : "FAILURE") + R"(","newOrderResult":")" +
                                (placed.ok ? "SUCCESS" : "FAILURE") + R"(","cancelResponse":)" +
                                cancelled.body + R"(,"newOrderResponse":)" + placed.body + "}";
+    if (cancelled.ok && placed.ok && unknown_replace_halves_ > 0) {
+        // The new order rests, but its half says "execution status unknown".
+        --unknown_replace_halves_;
+        ++stats_.replace_halves_unknown;
+        ++stats_.replaces_done;
+        return frame(409, -2021, "Order cancel-replace partially failed.",
+                     std::string(R"({"cancelResult":"SUCCESS","newOrderResult":"FAILURE",)") +
+                         R"("cancelResponse":)" + cancelled.body +
+                         R"(,"newOrderResponse":{"code":-1007,"msg":"Timeout waiting for )"
+                         R"(response from backend server. Send status unknown; execution status )"
+                         R"(unknown."}})");
+    }
     if (cancelled.ok && placed.ok) {
         ++stats_.replaces_done;
         return result_frame(request.id, halves);

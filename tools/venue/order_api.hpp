@@ -96,6 +96,7 @@ struct order_api_stats {
     std::uint64_t silenced_requests = 0; ///< Requests swallowed by the silence fault.
     std::uint64_t answers_delayed = 0;   ///< order.place answers delayed by the fault.
     std::uint64_t status_answers_delayed = 0; ///< order.status answers delayed by the fault.
+    std::uint64_t replace_halves_unknown = 0; ///< New-order halves answered -1007 by the fault.
     std::uint64_t orders_late = 0;            ///< order.place requests held by the late fault.
     /// Of those, refused when they reached the matching engine: their recvWindow had passed.
     std::uint64_t late_orders_expired = 0;
@@ -170,6 +171,9 @@ public:
         delay_place_answers_ = count;
         place_answer_delay_ms_ = ms;
     }
+    /// Fault: the next `count` order.cancelReplace whose halves both succeed answer their new
+    /// order's half -1007 ("execution status unknown"), though it rests.
+    void unknown_replace_halves(std::uint32_t count) { unknown_replace_halves_ = count; }
     /// Fault: the next `count` order.status answers are held back `ms`, answered as the
     /// request arrived (a reply slow on its way back).
     void delay_status_answers(std::uint32_t count, std::int64_t ms) {
@@ -289,6 +293,7 @@ private:
     std::int64_t silent_until_ms_ = 0; ///< Requests are swallowed until then.
     std::uint32_t delay_place_answers_ = 0;
     std::int64_t place_answer_delay_ms_ = 0;
+    std::uint32_t unknown_replace_halves_ = 0;
     std::uint32_t delay_status_answers_ = 0;
     std::int64_t status_answer_delay_ms_ = 0;
     std::int64_t answer_delay_ms_ = 0; ///< Hold of the answer handle() just returned.

@@ -765,6 +765,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("silenced_requests", orders.stats().silenced_requests);
         add("answers_delayed", orders.stats().answers_delayed);
         add("status_answers_delayed", orders.stats().status_answers_delayed);
+        add("replace_halves_unknown", orders.stats().replace_halves_unknown);
         add("orders_late", orders.stats().orders_late);
         add("late_orders_expired", orders.stats().late_orders_expired);
         add("streams_terminated", orders.stats().streams_terminated);
@@ -920,6 +921,10 @@ struct server_core : std::enable_shared_from_this<server_core> {
         } else if (action == "order_delay") {
             orders.delay_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
                                        param_int(params, "ms", 1'000));
+            ok();
+        } else if (action == "replace_new_unknown") {
+            orders.unknown_replace_halves(
+                static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
         } else if (action == "status_delay") {
             orders.delay_status_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
