@@ -459,16 +459,20 @@ std::string section::path_text(std::string_view key, std::string_view doc) {
                                    [](const std::string& value) { return detail::quote(value); });
 }
 
+std::string section::relative_to_file(std::string_view written) const {
+    fs::path path(written);
+    if (path.is_relative()) {
+        path = state_->base_dir / path;
+    }
+    return path.lexically_normal().string();
+}
+
 std::string section::file_path(std::string_view key, std::string_view doc) {
     const std::string written = path_text(key, doc);
     if (written.empty()) {
         return {};
     }
-    fs::path path(written);
-    if (path.is_relative()) {
-        path = state_->base_dir / path;
-    }
-    const std::string resolved = path.lexically_normal().string();
+    const std::string resolved = relative_to_file(written);
     std::error_code ec;
     if (!fs::is_regular_file(resolved, ec)) {
         error(key, fmt::format("cannot read {}: {}", resolved,
@@ -479,14 +483,7 @@ std::string section::file_path(std::string_view key, std::string_view doc) {
 
 std::string section::output_path(std::string_view key, std::string_view doc) {
     const std::string written = path_text(key, doc);
-    if (written.empty()) {
-        return {};
-    }
-    fs::path path(written);
-    if (path.is_relative()) {
-        path = state_->base_dir / path;
-    }
-    return path.lexically_normal().string();
+    return written.empty() ? std::string() : relative_to_file(written);
 }
 
 std::string section::secrets_file(std::string_view key, std::string_view doc) {

@@ -466,23 +466,34 @@ quoter::ops::engine_state run_until_day_saved(const std::vector<std::string>& ar
     return loaded->state;
 }
 
-/// Restarts the session of args and waits for the daily-loss kill; returns its stderr.
-std::string expect_daily_loss_kill(const venue_process& venue,
-                                   const std::vector<std::string>& args) {
+/// Restarts the session of args, waits for /status to hold needle, checks it with check, stops
+/// the session; returns its stderr.
+template <class Check>
+std::string restart_until_status(const std::vector<std::string>& args, const std::string& needle,
+                                 Check check) {
     using namespace quoter::test::ops_http;
     quoter::test::child_process again(QUOTER_EXE, args, credentials, "app-live");
     const std::uint16_t port = wait_for_port(again, 30s);
     INFO(again.err());
     REQUIRE(port != 0);
-    const std::string status =
-        wait_for_body(port, "/status", "\"halt_reason\":\"daily_loss\"", std::chrono::seconds(20));
+    const std::string status = wait_for_body(port, "/status", needle, std::chrono::seconds(20));
     INFO(status);
-    CHECK(status.find("\"state\":\"killed\"") != std::string::npos);
-    CHECK(status.find("\"halt_reason\":\"daily_loss\"") != std::string::npos);
+    check(status);
     again.signal(SIGTERM);
     REQUIRE(again.wait(30s) == 0);
-    CHECK(venue_stats(venue).get("open_orders") == 0);
     return again.err();
+}
+
+/// Restarts the session of args and waits for the daily-loss kill; returns its stderr.
+std::string expect_daily_loss_kill(const venue_process& venue,
+                                   const std::vector<std::string>& args) {
+    std::string err =
+        restart_until_status(args, "\"halt_reason\":\"daily_loss\"", [](const std::string& status) {
+            CHECK(status.find("\"state\":\"killed\"") != std::string::npos);
+            CHECK(status.find("\"halt_reason\":\"daily_loss\"") != std::string::npos);
+        });
+    CHECK(venue_stats(venue).get("open_orders") == 0);
+    return err;
 }
 
 TEST_CASE("live: a SIGTERM while the order gateway connects ends the wait at once",
@@ -558,19 +569,12 @@ TEST_CASE("live: a restart within the trading day keeps the loss made before it,
         saved.day_start_equity -= deposit;
         saved.peak_equity = saved.day_start_equity;
         REQUIRE(quoter::ops::save_state(state_file.string(), saved).empty());
-        using namespace quoter::test::ops_http;
-        quoter::test::child_process again(QUOTER_EXE, args, credentials, "app-live");
-        const std::uint16_t port = wait_for_port(again, 30s);
-        INFO(again.err());
-        REQUIRE(port != 0);
-        const std::string status =
-            wait_for_body(port, "/status", "\"working_orders\":2", std::chrono::seconds(20));
-        INFO(status);
-        CHECK(status.find("\"state\":\"running\"") != std::string::npos);
-        CHECK(status.find("drawdown") == std::string::npos);
-        again.signal(SIGTERM);
-        REQUIRE(again.wait(30s) == 0);
-        CHECK_THAT(again.err(), Catch::Contains("while stopped; counted as capital"));
+        const std::string err =
+            restart_until_status(args, "\"working_orders\":2", [](const std::string& status) {
+                CHECK(status.find("\"state\":\"running\"") != std::string::npos);
+                CHECK(status.find("drawdown") == std::string::npos);
+            });
+        CHECK_THAT(err, Catch::Contains("while stopped; counted as capital"));
     }
     SECTION("the same deposit while a fill moved the position") {
         // As above, and the saved run held one lot (0.001 BTC, about 1 USDT) more than the

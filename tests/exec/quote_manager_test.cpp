@@ -380,6 +380,25 @@ exec_report late_bid_ack(client_order_id id, core::timestamp_ns at) {
     return report;
 }
 
+/// Places the bid slot `count` times in turn, each placement ending "no such order" (its answer
+/// lost, its window closed), a second apart from `t` on; returns their ids and moves t on.
+std::vector<client_order_id> rejected_bids(quote_manager& manager, int count,
+                                           core::timestamp_ns& t) {
+    const working_order& bid = manager.order(side::buy, 0);
+    std::vector<client_order_id> ids;
+    for (int i = 0; i < count; ++i) {
+        manager.update(quotes(99'980, 100'020), t);
+        REQUIRE(bid.status == order_status::pending_new);
+        ids.push_back(bid.id);
+        exec_report rejected = report_for(bid, exec_kind::reject, t + 2 * ms);
+        rejected.reason = reject_reason::unknown_order;
+        manager.on_exec_report(rejected);
+        REQUIRE(bid.status == order_status::none);
+        t += 1'000 * ms;
+    }
+    return ids;
+}
+
 quote_manager_config retry_config() {
     quote_manager_config config = test_manager_config();
     config.cancel_retry_ms = 50;
@@ -1089,23 +1108,10 @@ TEST_CASE("an order the venue took late is cancelled however many rejects came a
           "[quote_manager][unknown]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway);
-    const working_order& bid = manager.order(side::buy, 0);
     core::timestamp_ns t = 0;
-    client_order_id first;
     // 40 placements of the bid slot end "no such order" in turn; a reconciliation finds the
     // first on the venue long after.
-    for (int i = 0; i < 40; ++i) {
-        manager.update(quotes(99'980, 100'020), t);
-        REQUIRE(bid.status == order_status::pending_new);
-        if (i == 0) {
-            first = bid.id;
-        }
-        exec_report rejected = report_for(bid, exec_kind::reject, t + 2 * ms);
-        rejected.reason = reject_reason::unknown_order;
-        manager.on_exec_report(rejected);
-        REQUIRE(bid.status == order_status::none);
-        t += 1'000 * ms;
-    }
+    const client_order_id first = rejected_bids(manager, 40, t).front();
     const std::size_t cancels = gateway.cancel_times.size();
     manager.on_exec_report(late_bid_ack(first, t));
     REQUIRE(gateway.cancel_times.size() == cancels + 1);
@@ -1117,19 +1123,9 @@ TEST_CASE("every order the venue took late is cancelled until it is gone, howeve
           "[quote_manager][unknown]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway);
-    const working_order& bid = manager.order(side::buy, 0);
     core::timestamp_ns t = 0;
     // 40 placements end "no such order"; a reconciliation then finds all 40 resting.
-    std::vector<client_order_id> taken;
-    for (int i = 0; i < 40; ++i) {
-        manager.update(quotes(99'980, 100'020), t);
-        REQUIRE(bid.status == order_status::pending_new);
-        taken.push_back(bid.id);
-        exec_report rejected = report_for(bid, exec_kind::reject, t + 2 * ms);
-        rejected.reason = reject_reason::unknown_order;
-        manager.on_exec_report(rejected);
-        t += 1'000 * ms;
-    }
+    const std::vector<client_order_id> taken = rejected_bids(manager, 40, t);
     for (const client_order_id id : taken) {
         manager.on_exec_report(late_bid_ack(id, t));
     }

@@ -344,6 +344,8 @@ private:
                             std::span<const std::string_view> names, std::string_view doc);
     /// The text of a path-typed key as written (empty when not set).
     std::string path_text(std::string_view key, std::string_view doc);
+    /// written, relative to the config file's directory when relative; normalised.
+    [[nodiscard]] std::string relative_to_file(std::string_view written) const;
 
     document::impl* state_;
     std::string path_;
