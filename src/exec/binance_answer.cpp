@@ -431,15 +431,12 @@ const api_answer& answer_decoder::decode_ws(std::string_view frame) noexcept {
 }
 
 const api_answer& answer_decoder::decode_rest(int http_status, std::string_view body,
-                                              std::int64_t used_weight_1m,
-                                              std::int64_t order_count_10s,
-                                              std::int64_t retry_after_s,
+                                              const rate_usage& headers, std::int64_t retry_after_s,
                                               std::int64_t now_ms) noexcept {
     answer_ = api_answer{};
     impl_->clear_lists();
     answer_.status = http_status;
-    answer_.usage.weight_1m = used_weight_1m;
-    answer_.usage.orders_10s = order_count_10s;
+    answer_.usage = headers;
     if (retry_after_s >= 0) {
         answer_.retry_after_ms = now_ms + retry_after_s * 1000;
     }

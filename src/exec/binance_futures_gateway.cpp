@@ -509,7 +509,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
                 // The clock request counts against the limits as any request does: its 429 or
                 // 418 holds what waited for the clock (sent again below, with the offset as it
                 // is) until the Retry-After, as any other answer's would.
-                take_outcome(decoder.decode_rest(response.status, response.body, -1, -1,
+                take_outcome(decoder.decode_rest(response.status, response.body, {},
                                                  header_number(response, "Retry-After"), now_ms),
                              now_ms);
             }
@@ -517,10 +517,12 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             p.active = false;
             return;
         }
-        const api_answer& answer = decoder.decode_rest(
-            response.status, response.body, header_number(response, "X-MBX-USED-WEIGHT-1M"),
-            header_number(response, "X-MBX-ORDER-COUNT-10S"),
-            header_number(response, "Retry-After"), now_ms);
+        const api_answer& answer =
+            decoder.decode_rest(response.status, response.body,
+                                {.weight_1m = header_number(response, "X-MBX-USED-WEIGHT-1M"),
+                                 .orders_10s = header_number(response, "X-MBX-ORDER-COUNT-10S"),
+                                 .orders_1m = header_number(response, "X-MBX-ORDER-COUNT-1M")},
+                                header_number(response, "Retry-After"), now_ms);
         if (answer.outcome != answer_outcome::ok) {
             counters.api_errors.fetch_add(1, std::memory_order_relaxed);
         }

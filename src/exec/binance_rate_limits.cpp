@@ -184,6 +184,7 @@ void order_rate_limiter::on_usage(const rate_usage& usage, core::timestamp_ns no
     set_floor(rate_limit_type::request_weight, 60 * core::ns_per_s, usage.weight_1m, now,
               venue_offset);
     set_floor(rate_limit_type::orders, 10 * core::ns_per_s, usage.orders_10s, now, venue_offset);
+    set_floor(rate_limit_type::orders, 60 * core::ns_per_s, usage.orders_1m, now, venue_offset);
     set_floor(rate_limit_type::orders, 86'400 * core::ns_per_s, usage.orders_1d, now, venue_offset);
 }
 

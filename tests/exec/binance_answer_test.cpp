@@ -226,10 +226,11 @@ TEST_CASE("USD-M REST answers, headers and Retry-After", "[binance_answer]") {
     const auto& placed = decoder.decode_rest(
         200,
         R"({"orderId":4078939432,"symbol":"BTCUSDT","status":"NEW","clientOrderId":"qX1","price":"90000.10","avgPrice":"0.00","origQty":"0.002","executedQty":"0.000","cumQty":"0.000","cumQuote":"0.00000","timeInForce":"GTX","type":"LIMIT","reduceOnly":false,"closePosition":false,"side":"BUY","positionSide":"BOTH","stopPrice":"0.00","workingType":"CONTRACT_PRICE","priceProtect":false,"origType":"LIMIT","priceMatch":"NONE","selfTradePreventionMode":"EXPIRE_MAKER","goodTillDate":0,"updateTime":1733300000123})",
-        17, 1, -1, 1733300000000);
+        {.weight_1m = 17, .orders_10s = 1, .orders_1m = 4}, -1, 1733300000000);
     CHECK(placed.outcome == answer_outcome::ok);
     CHECK(placed.usage.weight_1m == 17);
     CHECK(placed.usage.orders_10s == 1);
+    CHECK(placed.usage.orders_1m == 4);
     REQUIRE(placed.has_order);
     CHECK(placed.order.price == core::price{900'001});
     CHECK(placed.order.orig_qty == core::qty{2});
@@ -239,32 +240,33 @@ TEST_CASE("USD-M REST answers, headers and Retry-After", "[binance_answer]") {
     const auto& gtx = decoder.decode_rest(
         400,
         R"({"code":-5022,"msg":"Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history"})",
-        18, 2, -1, 1733300000000);
+        {.weight_1m = 18, .orders_10s = 2}, -1, 1733300000000);
     CHECK(gtx.outcome == answer_outcome::post_only_reject);
     CHECK(gtx.code == -5022);
 
     const auto& all = decoder.decode_rest(
-        200, R"({"code":200,"msg":"The operation of cancel all open order is done."})", 19, -1, -1,
-        1733300000000);
+        200, R"({"code":200,"msg":"The operation of cancel all open order is done."})",
+        {.weight_1m = 19}, -1, 1733300000000);
     CHECK(all.outcome == answer_outcome::ok);
     CHECK(all.code == 0);
 
     const auto& limited = decoder.decode_rest(
         429,
         R"({"code":-1003,"msg":"Too many requests; current limit of IP is 2400 requests per minute."})",
-        2401, -1, 7, 1733300000000);
+        {.weight_1m = 2401}, 7, 1733300000000);
     CHECK(limited.outcome == answer_outcome::retry_after);
     CHECK(limited.retry_after_ms == 1733300007000);
 
     const auto& gateway =
-        decoder.decode_rest(502, "<html>Bad Gateway</html>", -1, -1, -1, 1733300000000);
+        decoder.decode_rest(502, "<html>Bad Gateway</html>", {}, -1, 1733300000000);
     CHECK(gateway.outcome == answer_outcome::unknown);
 
     const auto& listen = decoder.decode_rest(
-        400, R"({"code":-1125,"msg":"This listenKey does not exist."})", 1, -1, -1, 0);
+        400, R"({"code":-1125,"msg":"This listenKey does not exist."})", {.weight_1m = 1}, -1, 0);
     CHECK(listen.outcome == answer_outcome::listen_key_invalid);
 
-    CHECK(decoder.decode_rest(200, "", 1, -1, -1, 0).outcome == answer_outcome::malformed);
+    CHECK(decoder.decode_rest(200, "", {.weight_1m = 1}, -1, 0).outcome ==
+          answer_outcome::malformed);
 }
 
 TEST_CASE("listings for reconciliation: open orders, balances, positions", "[binance_answer]") {
@@ -307,7 +309,7 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     // symbol's position, each with the venue time of its last change.
     const auto& futures_account = rest.decode_rest(
         200,
-        R"({"feeTier":0,"feeBurn":true,"canTrade":true,"canDeposit":true,"canWithdraw":true,"updateTime":0,"multiAssetsMargin":false,"tradeGroupId":-1,"totalInitialMargin":"0.00000000","totalMaintMargin":"0.00000000","totalWalletBalance":"122607.35137903","totalUnrealizedProfit":"2.50000000","totalMarginBalance":"122609.85137903","totalPositionInitialMargin":"0.00000000","totalOpenOrderInitialMargin":"0.00000000","totalCrossWalletBalance":"23.72469206","totalCrossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","assets":[{"asset":"USDT","walletBalance":"122607.35137903","unrealizedProfit":"2.50000000","marginBalance":"122609.85137903","maintMargin":"0.00000000","initialMargin":"0.00000000","positionInitialMargin":"0.00000000","openOrderInitialMargin":"0.00000000","crossWalletBalance":"23.72469206","crossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","marginAvailable":true,"updateTime":1733299990000}],"positions":[{"symbol":"BTCUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"2.50000000","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"96000.04","breakEvenPrice":"96010.0","maxNotional":"8000000","bidNotional":"0","askNotional":"0","positionSide":"BOTH","positionAmt":"-0.250","updateTime":1733300000000},{"symbol":"BTCUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"0","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"0.0","breakEvenPrice":"0.0","maxNotional":"8000000","bidNotional":"0","askNotional":"0","positionSide":"LONG","positionAmt":"1.000","updateTime":1},{"symbol":"DOGEUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"0","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"0.4","breakEvenPrice":"0.4","maxNotional":"1","bidNotional":"0","askNotional":"0","positionSide":"BOTH","positionAmt":"100","updateTime":1}]})", 5, -1,
+        R"({"feeTier":0,"feeBurn":true,"canTrade":true,"canDeposit":true,"canWithdraw":true,"updateTime":0,"multiAssetsMargin":false,"tradeGroupId":-1,"totalInitialMargin":"0.00000000","totalMaintMargin":"0.00000000","totalWalletBalance":"122607.35137903","totalUnrealizedProfit":"2.50000000","totalMarginBalance":"122609.85137903","totalPositionInitialMargin":"0.00000000","totalOpenOrderInitialMargin":"0.00000000","totalCrossWalletBalance":"23.72469206","totalCrossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","assets":[{"asset":"USDT","walletBalance":"122607.35137903","unrealizedProfit":"2.50000000","marginBalance":"122609.85137903","maintMargin":"0.00000000","initialMargin":"0.00000000","positionInitialMargin":"0.00000000","openOrderInitialMargin":"0.00000000","crossWalletBalance":"23.72469206","crossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","marginAvailable":true,"updateTime":1733299990000}],"positions":[{"symbol":"BTCUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"2.50000000","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"96000.04","breakEvenPrice":"96010.0","maxNotional":"8000000","bidNotional":"0","askNotional":"0","positionSide":"BOTH","positionAmt":"-0.250","updateTime":1733300000000},{"symbol":"BTCUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"0","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"0.0","breakEvenPrice":"0.0","maxNotional":"8000000","bidNotional":"0","askNotional":"0","positionSide":"LONG","positionAmt":"1.000","updateTime":1},{"symbol":"DOGEUSDT","initialMargin":"0","maintMargin":"0","unrealizedProfit":"0","positionInitialMargin":"0","openOrderInitialMargin":"0","leverage":"5","isolated":false,"entryPrice":"0.4","breakEvenPrice":"0.4","maxNotional":"1","bidNotional":"0","askNotional":"0","positionSide":"BOTH","positionAmt":"100","updateTime":1}]})", {.weight_1m = 5},
         -1, 0);
     CHECK(futures_account.outcome == answer_outcome::ok);
     CHECK_FALSE(futures_account.has_order);
@@ -326,7 +328,7 @@ TEST_CASE("listings for reconciliation: open orders, balances, positions", "[bin
     const auto& futures_open = rest.decode_rest(
         200,
         R"([{"avgPrice":"0.00000","clientOrderId":"qX1","cumQuote":"0","executedQty":"0","orderId":1917641,"origQty":"0.010","origType":"LIMIT","price":"96000.0","reduceOnly":false,"side":"BUY","positionSide":"BOTH","status":"NEW","stopPrice":"0","closePosition":false,"symbol":"BTCUSDT","time":1579276756075,"timeInForce":"GTX","type":"LIMIT","activatePrice":"0","priceRate":"0","updateTime":1579276756075,"workingType":"CONTRACT_PRICE","priceProtect":false,"priceMatch":"NONE","selfTradePreventionMode":"NONE","goodTillDate":0}])",
-        1, -1, -1, 0);
+        {.weight_1m = 1}, -1, 0);
     CHECK(futures_open.outcome == answer_outcome::ok);
     REQUIRE(rest.listed_orders().size() == 1);
     CHECK(rest.listed_orders()[0].client_id.view() == "qX1");
@@ -360,7 +362,7 @@ TEST_CASE("a list of open orders with an entry that cannot be read is malformed,
     CHECK(ws(ours + ",7") == answer_outcome::malformed);
 
     const auto rest = [&](const std::string& items) {
-        return decoder.decode_rest(200, "[" + items + "]", -1, -1, -1, 0).outcome;
+        return decoder.decode_rest(200, "[" + items + "]", {}, -1, 0).outcome;
     };
     CHECK(rest(ours) == answer_outcome::ok);
     CHECK(rest(ours + "," + off_grid) == answer_outcome::malformed);
@@ -398,7 +400,7 @@ TEST_CASE("trade lists: spot myTrades and futures userTrades", "[binance_answer]
     const auto& listed = rest.decode_rest(
         200,
         R"([{"buyer":false,"commission":"-0.07819010","commissionAsset":"USDT","id":698759,"maker":false,"orderId":25851813,"price":"7819.0","qty":"0.002","quoteQty":"15.63802","realizedPnl":"-0.91539999","side":"SELL","positionSide":"SHORT","symbol":"BTCUSDT","time":1569514978020}])",
-        5, -1, -1, 0);
+        {.weight_1m = 5}, -1, 0);
     CHECK(listed.outcome == answer_outcome::ok);
     REQUIRE(rest.listed_trades().size() == 1);
     CHECK(rest.listed_trades()[0].trade_id == 698759);

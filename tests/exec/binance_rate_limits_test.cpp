@@ -111,6 +111,25 @@ TEST_CASE("the venue's counts raise the floor until its interval ends", "[binanc
     CHECK(limiter.try_send(request_class::new_order, 1, t0 + 60 * s) == admit_result::ok);
 }
 
+TEST_CASE("the venue's count of the minute's orders raises the floor of a one-minute orders rule",
+          "[binance_rate_limits]") {
+    // USD-M futures: 1,200 orders a minute, counted by the venue in X-MBX-ORDER-COUNT-1M. Orders
+    // a restarted process or another program sent this minute count before this one's.
+    order_rate_limiter limiter({.cancel_reserve_pct = 20,
+                                .backoff_initial = 1 * s,
+                                .backoff_max = 8 * s,
+                                .kill_interval = 1 * s});
+    REQUIRE(limiter.add_rule({rate_limit_type::orders, 60 * s, 100}));
+    REQUIRE(limiter.try_send(request_class::new_order, 1, t0 + 1 * s) == admit_result::ok);
+    rate_usage usage;
+    usage.orders_1m = 79;
+    limiter.on_usage(usage, t0 + 2 * s);
+    CHECK(limiter.used(0, t0 + 2 * s) == 79);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::ok); // 80
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::over_limit);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 3 * s) == admit_result::ok);
+}
+
 TEST_CASE("the venue's interval is the venue clock's: a floor ends when the venue's minute does",
           "[binance_rate_limits]") {
     // t0 + 2 s is 22 s into a minute of our clock (whose end is t0 + 40 s).

@@ -64,6 +64,7 @@ enum class answer_outcome : std::uint8_t {
 struct rate_usage {
     std::int64_t weight_1m = -1;  ///< REQUEST_WEIGHT used in the current minute.
     std::int64_t orders_10s = -1; ///< ORDERS placed in the current 10 seconds.
+    std::int64_t orders_1m = -1;  ///< ORDERS placed in the current minute (USD-M futures).
     std::int64_t orders_1d = -1;  ///< ORDERS placed in the current day.
 };
 
@@ -169,11 +170,11 @@ public:
     [[nodiscard]] std::span<const venue_trade> listed_trades() const noexcept;
     [[nodiscard]] bool listing_truncated() const noexcept;
 
-    /// One USD-M REST response. used_weight_1m / order_count_10s: the X-MBX-USED-WEIGHT-1M and
-    /// X-MBX-ORDER-COUNT-10S headers (-1 when absent); retry_after_s: the Retry-After header in
-    /// seconds (-1 when absent), turned into an epoch deadline from now_ms.
-    const api_answer& decode_rest(int http_status, std::string_view body,
-                                  std::int64_t used_weight_1m, std::int64_t order_count_10s,
+    /// One USD-M REST response. headers: the counts of its X-MBX-USED-WEIGHT-1M,
+    /// X-MBX-ORDER-COUNT-10S and X-MBX-ORDER-COUNT-1M headers (-1 when absent), which become the
+    /// answer's usage; retry_after_s: the Retry-After header in seconds (-1 when absent), turned
+    /// into an epoch deadline from now_ms.
+    const api_answer& decode_rest(int http_status, std::string_view body, const rate_usage& headers,
                                   std::int64_t retry_after_s, std::int64_t now_ms) noexcept;
 
     /// Parser and lists; defined in the source (keeps simdjson out of this header).

@@ -52,8 +52,9 @@
 // the spot gateway's).
 //
 // Limits: every request passes order_rate_limiter before it is sent (by default Binance USD-M's
-// 2,400 weight a minute, 300 orders per 10 s and 1,200 a minute; the X-MBX-USED-WEIGHT-1M and
-// X-MBX-ORDER-COUNT-10S headers as floors); 429 / 418 back off as the limiter decides.
+// 2,400 weight a minute, 300 orders per 10 s and 1,200 a minute; the X-MBX-USED-WEIGHT-1M,
+// X-MBX-ORDER-COUNT-10S and X-MBX-ORDER-COUNT-1M headers as floors); 429 / 418 back off as the
+// limiter decides.
 //
 // Threading: construct, start() and stop() on the owning thread; order_gateway calls on the
 // core thread only; everything else runs on the gateway's I/O thread.

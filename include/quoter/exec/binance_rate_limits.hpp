@@ -5,7 +5,7 @@
 // interval). Each rule counts this engine's requests over a sliding window (core's
 // window_counter: conservative, it never forgets a request early) and also trusts the venue's
 // own count, which covers other programs on the same IP or account: the rateLimits array of
-// WebSocket API answers and the X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S headers of REST
+// WebSocket API answers and the X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S / -1M headers of REST
 // answers raise a floor that holds until the end of the venue's current interval (intervals are
 // aligned to the clock) and grows with every request sent meanwhile.
 //
