@@ -590,15 +590,9 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         case replace_half::failure:
             if (halves.new_order_outcome == answer_outcome::unknown) {
                 // "Execution status unknown" for the new order: the venue may have placed it.
-                // Queried as a placement whose answer said nothing, never taken as refused.
-                if (!p.timed_out && !outcome_known(p.order.id)) {
-                    report_unknown(p);
-                }
-                const order_request order = p.order;
-                const std::uint32_t generation = p.generation;
-                const std::int64_t signed_ms = p.signed_ms;
-                p.active = false; // frees p's slot for the query
-                (void)send_status(order, false, false, generation, now_ms, signed_ms);
+                // Queried as a placement whose answer said nothing, never taken as refused; the
+                // old order's half was told above.
+                report_unknown_and_query(p, now_ms, false);
                 return;
             }
             if (halves.new_order_code == order_rate_limiter::order_count_code) {
@@ -1413,13 +1407,15 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     /// Resolves `p` (a placement or cancel) with order.status, under a new request id.
-    /// A replace: both orders, the old one as for a cancel without answer.
-    void query(pending_request& p, std::int64_t now_ms) {
+    /// A replace: both orders, the old one as for a cancel without answer, unless
+    /// with_replaced is false (its answer told what became of the old one).
+    void query(pending_request& p, std::int64_t now_ms, bool with_replaced = true) {
         const order_request order = p.order;
         const bool for_cancel = p.for_cancel || p.kind == request_kind::cancel;
+        const bool both = p.kind == request_kind::replace && with_replaced;
         p.active = false;
         // p's own slot takes the first query; a replace queries two orders.
-        if (p.kind == request_kind::replace && !pending.has_free(2)) {
+        if (both && !pending.has_free(2)) {
             counters.request_table_full.fetch_add(1, std::memory_order_relaxed);
             p.active = true;
             p.requery_at_ms = now_ms + config.request_timeout_ms;
@@ -1429,7 +1425,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         const bool step = p.reconcile_step;
         const std::uint32_t generation = p.generation;
         const std::int64_t signed_ms = p.signed_ms;
-        if (p.kind == request_kind::replace) {
+        if (both) {
             (void)send_status(replaced_order(p), true, false, generation, now_ms);
         }
         (void)send_status(order, for_cancel, step, generation, now_ms, signed_ms);
@@ -1649,12 +1645,13 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
 
     /// A request whose answer says nothing (lost, 5xx, -1006): the order it placed becomes
     /// unknown, unless already reported so or resolved by the user stream, and is queried,
-    /// never resent.
-    void report_unknown_and_query(pending_request& p, std::int64_t now_ms) {
+    /// never resent. with_replaced: as query's.
+    void report_unknown_and_query(pending_request& p, std::int64_t now_ms,
+                                  bool with_replaced = true) {
         if (!p.timed_out && !outcome_known(p.order.id)) {
             report_unknown(p);
         }
-        query(p, now_ms);
+        query(p, now_ms, with_replaced);
     }
 
     void report_unknown(pending_request& p) {
