@@ -15,11 +15,16 @@ constexpr core::timestamp_ns t0 = 1'733'300'000'000'000'000; // 20 s past a minu
 constexpr core::duration_ns ms = core::ns_per_ms;
 constexpr core::duration_ns s = core::ns_per_s;
 
+/// A 20% cancel reserve, backoffs of 1 s to 8 s, a kill a second.
+rate_limiter_config small_config() {
+    return {.cancel_reserve_pct = 20,
+            .backoff_initial = 1 * s,
+            .backoff_max = 8 * s,
+            .kill_interval = 1 * s};
+}
+
 order_rate_limiter small_limiter() {
-    order_rate_limiter limiter({.cancel_reserve_pct = 20,
-                                .backoff_initial = 1 * s,
-                                .backoff_max = 8 * s,
-                                .kill_interval = 1 * s});
+    order_rate_limiter limiter(small_config());
     REQUIRE(limiter.add_rule({rate_limit_type::request_weight, 60 * s, 100}));
     REQUIRE(limiter.add_rule({rate_limit_type::orders, 10 * s, 10}));
     return limiter;
@@ -115,10 +120,7 @@ TEST_CASE("the venue's count of the minute's orders raises the floor of a one-mi
           "[binance_rate_limits]") {
     // USD-M futures: 1,200 orders a minute, counted by the venue in X-MBX-ORDER-COUNT-1M. Orders
     // a restarted process or another program sent this minute count before this one's.
-    order_rate_limiter limiter({.cancel_reserve_pct = 20,
-                                .backoff_initial = 1 * s,
-                                .backoff_max = 8 * s,
-                                .kill_interval = 1 * s});
+    order_rate_limiter limiter(small_config());
     REQUIRE(limiter.add_rule({rate_limit_type::orders, 60 * s, 100}));
     REQUIRE(limiter.try_send(request_class::new_order, 1, t0 + 1 * s) == admit_result::ok);
     rate_usage usage;
