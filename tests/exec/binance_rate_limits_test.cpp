@@ -30,6 +30,19 @@ order_rate_limiter small_limiter() {
     return limiter;
 }
 
+/// The venue reports `usage` at t0 + 2 s, a count of 79 for the limiter's first rule (limit
+/// 100, of which new orders may use 80) after one order of this process at t0 + 1 s: the count
+/// is the floor, one more new order goes, the next is over the limit, a cancel still goes.
+void expect_floor_of_79(order_rate_limiter& limiter, const rate_usage& usage) {
+    REQUIRE(limiter.try_send(request_class::new_order, 1, t0 + 1 * s) == admit_result::ok);
+    limiter.on_usage(usage, t0 + 2 * s);
+    CHECK(limiter.used(0, t0 + 2 * s) == 79);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::ok); // 80
+    CHECK(limiter.used(0, t0 + 3 * s) == 80);
+    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::over_limit);
+    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 3 * s) == admit_result::ok);
+}
+
 } // namespace
 
 TEST_CASE("exchangeInfo rateLimits become rules", "[binance_rate_limits]") {
@@ -96,16 +109,10 @@ TEST_CASE("ORDERS rules count new orders only", "[binance_rate_limits]") {
 
 TEST_CASE("the venue's counts raise the floor until its interval ends", "[binance_rate_limits]") {
     auto limiter = small_limiter();
-    REQUIRE(limiter.try_send(request_class::new_order, 1, t0 + 1 * s) == admit_result::ok);
     // Another program on the same IP used 78 weight this minute: the venue says 79.
     rate_usage usage;
     usage.weight_1m = 79;
-    limiter.on_usage(usage, t0 + 2 * s);
-    CHECK(limiter.used(0, t0 + 2 * s) == 79);
-    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::ok); // 80
-    CHECK(limiter.used(0, t0 + 3 * s) == 80);
-    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::over_limit);
-    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 3 * s) == admit_result::ok);
+    expect_floor_of_79(limiter, usage);
     // A stale, lower count of the same interval (an answer overtaken by later sends) does not
     // lower the floor.
     usage.weight_1m = 60;
@@ -122,14 +129,9 @@ TEST_CASE("the venue's count of the minute's orders raises the floor of a one-mi
     // a restarted process or another program sent this minute count before this one's.
     order_rate_limiter limiter(small_config());
     REQUIRE(limiter.add_rule({rate_limit_type::orders, 60 * s, 100}));
-    REQUIRE(limiter.try_send(request_class::new_order, 1, t0 + 1 * s) == admit_result::ok);
     rate_usage usage;
     usage.orders_1m = 79;
-    limiter.on_usage(usage, t0 + 2 * s);
-    CHECK(limiter.used(0, t0 + 2 * s) == 79);
-    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::ok); // 80
-    CHECK(limiter.try_send(request_class::new_order, 1, t0 + 3 * s) == admit_result::over_limit);
-    CHECK(limiter.try_send(request_class::cancel, 1, t0 + 3 * s) == admit_result::ok);
+    expect_floor_of_79(limiter, usage);
 }
 
 TEST_CASE("the venue's interval is the venue clock's: a floor ends when the venue's minute does",
