@@ -44,6 +44,7 @@ void apply_market_data(const engine_config& config, live::subscription_config& s
     session.reconnect_after_stale_ms = md.reconnect_after_stale_ms.count();
     session.feed.sync.max_levels_per_side = live::book_levels_for(md);
     session.feed.sync.window_ticks = md.book_window_ticks;
+    session.feed.sync.snapshot_limit = md.snapshot_limit;
     session.tls.extra_ca_file = md.extra_ca_file;
     session.busy_poll = md.busy_poll;
 }

@@ -33,6 +33,7 @@ sync_outcome book_sync::on_connected(core::timestamp_ns now) noexcept {
     ticker_active_ = false;
     last_update_id_ = 0;
     consecutive_crossed_ = 0;
+    consecutive_unknown_top_ = 0;
     consecutive_duplicates_ = 0;
     last_activity_ns_ = now;
     schedule_snapshot(now, false);
@@ -164,6 +165,7 @@ void book_sync::start_resync(core::timestamp_ns now, sync_outcome& outcome,
     snapshot_loaded_ = false;
     ticker_active_ = false;
     consecutive_crossed_ = 0;
+    consecutive_unknown_top_ = 0;
     consecutive_duplicates_ = 0;
     schedule_snapshot(now, true);
     set_state(feed_state::resyncing, outcome);
@@ -183,8 +185,36 @@ void book_sync::become_synced(core::timestamp_ns now, sync_outcome& outcome) noe
     set_state(feed_state::synced, outcome);
 }
 
+void book_sync::mark_cut_side(core::side s, std::span<const core::book_level> levels) noexcept {
+    if (config_.snapshot_limit == 0 || levels.size() < config_.snapshot_limit) {
+        return; // the whole side
+    }
+    const auto worse = [s](const core::book_level& a, const core::book_level& b) {
+        return s == core::side::buy ? a.px > b.px : a.px < b.px;
+    };
+    book_.mark_incomplete_beyond(s, std::max_element(levels.begin(), levels.end(), worse)->px);
+}
+
+bool book_sync::top_known(core::side s) const noexcept {
+    if (book_.top_complete(s)) {
+        return true;
+    }
+    // A bookTicker newer than the diffs set this side's top, and it is the venue's.
+    return ticker_active_ && (s == core::side::buy ? ticker_.bid : ticker_.ask).qty.lots() > 0;
+}
+
 void book_sync::after_book_change(core::timestamp_ns now, sync_outcome& outcome) noexcept {
     outcome.book_changed = true;
+    if (top_known(core::side::buy) && top_known(core::side::sell)) {
+        consecutive_unknown_top_ = 0;
+    } else {
+        ++stats_.unknown_top_updates;
+        if (++consecutive_unknown_top_ > config_.max_unknown_top_updates) {
+            ++stats_.unknown_top_resyncs;
+            start_resync(now, outcome);
+            return;
+        }
+    }
     if (!book_.crossed()) {
         consecutive_crossed_ = 0;
         return;
@@ -410,6 +440,8 @@ sync_outcome book_sync::on_snapshot(const decoded_depth& snapshot,
     book_.clear();
     book_.assign(core::side::buy, snapshot.bids);
     book_.assign(core::side::sell, snapshot.asks);
+    mark_cut_side(core::side::buy, snapshot.bids);
+    mark_cut_side(core::side::sell, snapshot.asks);
     last_update_id_ = snapshot.final_update_id;
     ticker_active_ = false;
     if (snapshot.exchange_ns != 0) {

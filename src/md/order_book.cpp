@@ -410,9 +410,12 @@ level_change order_book::insert_full(side_levels& levels, std::int64_t key,
     touch_all(levels);
     deep_levels& deep = levels.deep;
     if (deep.blocks > 0) {
-        if (key < deep.keys[std::size_t{deep.order[0]} * block_levels]) {
+        const std::int64_t worst = deep.keys[std::size_t{deep.order[0]} * block_levels];
+        if (key < worst) {
+            levels.unknown_from = std::max(levels.unknown_from, key);
             return level_change::truncated; // worse than every stored level
         }
+        levels.unknown_from = std::max(levels.unknown_from, worst);
         erase_at(deep, 0, 0);
         --levels.size;
     } else {
@@ -421,8 +424,10 @@ level_change order_book::insert_full(side_levels& levels, std::int64_t key,
         const unsigned bit = static_cast<unsigned>(std::countr_zero(levels.window_bits[word]));
         const std::int64_t worst = key_at(levels.base, static_cast<std::uint64_t>(lw) * 64 + bit);
         if (key < worst) {
+            levels.unknown_from = std::max(levels.unknown_from, key);
             return level_change::truncated;
         }
+        levels.unknown_from = std::max(levels.unknown_from, worst);
         window_clear_slot(levels, word * 64 + bit);
         --levels.size;
         if (levels.size == 0) {
@@ -489,6 +494,7 @@ void order_book::clear_side(side_levels& levels) noexcept {
     levels.base = lowest_key;
     levels.best = lowest_key;
     levels.size = 0;
+    levels.unknown_from = lowest_key;
 }
 
 /// A side's scalar state, held in registers while a diff is applied: stores to the bitmaps
@@ -715,6 +721,9 @@ void order_book::assign(core::side s, std::span<const core::book_level> levels) 
     }
     const std::size_t count = std::min(positive, side.capacity);
     truncated_ += positive - count;
+    if (count < positive) {
+        side.unknown_from = key_of(s, levels[count].px);
+    }
     if (count == 0) {
         return;
     }

@@ -526,6 +526,69 @@ TEST_CASE("a crossed book is never valid and resyncs when it persists", "[book_s
     CHECK(healed.book_valid());
 }
 
+TEST_CASE("a top past a cut snapshot's last level resyncs unless tickers confirm it",
+          "[book_sync]") {
+    // The standard snapshot holds 3 levels a side: with a limit of 3 it may be cut, so bids
+    // below 98 and asks above 103 are unknown until they change.
+    auto sync = synced_spot({.snapshot_limit = 3, .max_unknown_top_updates = 2});
+    // The bids fall past the snapshot's last one, onto 96, which the diff itself brings: a bid
+    // at 97 could rest unseen.
+    (void)sync.on_depth_update(
+        diff(111, 111, {lvl(100, 0), lvl(99, 0), lvl(98, 0), lvl(96, 5)}).view(), 4 * ms);
+    CHECK(sync.book().best_bid() == lvl(96, 5));
+    CHECK(sync.stats().unknown_top_updates == 1);
+    CHECK(sync.book_valid()); // one such update is not a gap
+    (void)sync.on_depth_update(diff(112, 112).view(), 5 * ms);
+    CHECK(sync.state() == feed_state::synced);
+
+    SECTION("without a ticker it persists and the book takes a new snapshot") {
+        (void)sync.on_depth_update(diff(113, 113).view(), 6 * ms);
+        CHECK(sync.state() == feed_state::resyncing);
+        CHECK(sync.stats().unknown_top_resyncs == 1);
+        CHECK(sync.stats().gaps == 0);
+        // The new snapshot covers the levels around the new price.
+        (void)sync.on_depth_update(diff(114, 120).view(), 7 * ms);
+        (void)sync.on_snapshot(
+            snapshot(118, {lvl(96, 5), lvl(95, 1), lvl(94, 1)}, {lvl(101, 11), lvl(102, 21)})
+                .view(),
+            8 * ms);
+        CHECK(sync.state() == feed_state::synced);
+        (void)sync.on_depth_update(diff(121, 121, {lvl(96, 0)}).view(), 9 * ms);
+        CHECK(sync.stats().unknown_top_updates == 3); // 95 lies inside the new snapshot
+    }
+    SECTION("a newer bookTicker confirms the top") {
+        decoded_book_ticker ticker;
+        ticker.update_id = 113;
+        ticker.bid = lvl(96, 5);
+        ticker.ask = lvl(101, 11);
+        (void)sync.on_book_ticker(ticker, 6 * ms);
+        // The count starts again: two more unknown updates are tolerated.
+        (void)sync.on_depth_update(diff(113, 114).view(), 7 * ms);
+        (void)sync.on_depth_update(diff(115, 115).view(), 8 * ms);
+        CHECK(sync.state() == feed_state::synced);
+        CHECK(sync.stats().unknown_top_updates == 4);
+        CHECK(sync.stats().unknown_top_resyncs == 0);
+    }
+    SECTION("the asks are watched the same way") {
+        auto asks = synced_spot({.snapshot_limit = 3, .max_unknown_top_updates = 0});
+        (void)asks.on_depth_update(
+            diff(111, 111, {}, {lvl(101, 0), lvl(102, 0), lvl(103, 0), lvl(105, 1)}).view(),
+            4 * ms);
+        CHECK(asks.state() == feed_state::resyncing);
+    }
+    SECTION("a snapshot shorter than the limit is the whole book") {
+        auto whole = synced_spot({.snapshot_limit = 4, .max_unknown_top_updates = 0});
+        (void)whole.on_depth_update(
+            diff(111, 111, {lvl(100, 0), lvl(99, 0), lvl(98, 0), lvl(96, 5)}).view(), 4 * ms);
+        CHECK(whole.state() == feed_state::synced);
+        CHECK(whole.stats().unknown_top_updates == 0);
+        auto unlimited = synced_spot({.snapshot_limit = 0, .max_unknown_top_updates = 0});
+        (void)unlimited.on_depth_update(
+            diff(111, 111, {lvl(100, 0), lvl(99, 0), lvl(98, 0), lvl(96, 5)}).view(), 4 * ms);
+        CHECK(unlimited.state() == feed_state::synced);
+    }
+}
+
 TEST_CASE("a silent synced book turns stale and recovers on the next diff", "[book_sync]") {
     auto sync = synced_spot({.stale_after_ms = 1000});
     CHECK_FALSE(sync.check_stale(500 * ms).state_changed);

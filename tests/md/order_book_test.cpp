@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -121,6 +122,50 @@ TEST_CASE("a full side drops its worst level and counts it", "[order_book]") {
     CHECK(book.set(side::buy, price{40}, qty{1}) == level_change::updated);
 }
 
+TEST_CASE("a top past the levels a side dropped or a cut snapshot left out is not complete",
+          "[order_book]") {
+    order_book book(3);
+    CHECK(book.top_complete(side::buy)); // empty, and nothing was ever left out
+    book.assign(side::buy, std::vector<book_level>{{price{100}, qty{1}},
+                                                   {price{99}, qty{1}},
+                                                   {price{98}, qty{1}},
+                                                   {price{97}, qty{1}}}); // 97 does not fit
+    CHECK(book.top_complete(side::buy));
+    CHECK(book.erase_better_than(side::buy, price{98}) == 2);
+    CHECK(book.top_complete(side::buy)); // 98 is the best: nothing better was dropped
+    book.erase(side::buy, price{98});
+    CHECK_FALSE(book.top_complete(side::buy)); // empty, but 97 may still be there
+    book.set(side::buy, price{96}, qty{1});
+    CHECK_FALSE(book.top_complete(side::buy)); // 97 would be better
+    book.set(side::buy, price{97}, qty{2});
+    CHECK(book.top_complete(side::buy)); // now it is known
+
+    SECTION("an insert into a full side drops its worst level") {
+        book.clear();
+        CHECK(book.top_complete(side::buy));
+        for (const std::int64_t px : {200, 201, 202, 203}) { // 200 goes when 203 comes
+            book.set(side::buy, price{px}, qty{1});
+        }
+        book.erase(side::buy, price{203});
+        book.erase(side::buy, price{202});
+        CHECK(book.top_complete(side::buy));
+        book.erase(side::buy, price{201});
+        CHECK_FALSE(book.top_complete(side::buy));
+    }
+    SECTION("a snapshot cut at its limit: levels beyond its last may exist") {
+        book.assign(side::sell,
+                    std::vector<book_level>{{price{110}, qty{1}}, {price{111}, qty{1}}});
+        book.mark_incomplete_beyond(side::sell, price{111});
+        book.erase(side::sell, price{110});
+        CHECK(book.top_complete(side::sell)); // 111 is the snapshot's own
+        book.set(side::sell, price{113}, qty{1});
+        book.erase(side::sell, price{111});
+        CHECK_FALSE(book.top_complete(side::sell)); // 112 may rest unseen
+        book.assign(side::sell, std::vector<book_level>{{price{113}, qty{1}}});
+        CHECK(book.top_complete(side::sell)); // a new snapshot starts afresh
+    }
+}
+
 TEST_CASE("assign loads a best-first snapshot and falls back for other orders", "[order_book]") {
     order_book book(8);
     const std::vector<core::book_level> bids{
@@ -233,32 +278,52 @@ TEST_CASE("block splits, merges and truncation keep the book equal to a model", 
 namespace {
 
 /// Reference book: one std::map per side, best first, with order_book's capacity rule (a new
-/// level into a full side drops the worst level, or itself when it is the worst).
+/// level into a full side drops the worst level, or itself when it is the worst). The best
+/// dropped price of each side tells whether its top is complete.
 class model_book {
 public:
     explicit model_book(std::size_t capacity) : capacity_(capacity) {}
+
+    /// A snapshot of side s: the side starts afresh.
+    void assign(side s, const std::vector<core::book_level>& levels) {
+        if (s == side::buy) {
+            bids_.side.clear();
+            bids_.dropped.reset();
+        } else {
+            asks_.side.clear();
+            asks_.dropped.reset();
+        }
+        for (const core::book_level& level : levels) {
+            set(s, level.px.ticks(), level.qty.lots());
+        }
+    }
+    /// No level better than the best stored one was dropped (or is still dropped).
+    [[nodiscard]] bool top_complete(side s) const {
+        const auto complete = [](const auto& levels) {
+            return !levels.dropped ||
+                   (!levels.side.empty() &&
+                    !levels.side.key_comp()(*levels.dropped, levels.side.begin()->first));
+        };
+        return s == side::buy ? complete(bids_) : complete(asks_);
+    }
 
     void set(side s, std::int64_t px, std::int64_t lots) {
         s == side::buy ? set_in(bids_, px, lots) : set_in(asks_, px, lots);
     }
     std::size_t erase_better_than(side s, std::int64_t px) {
-        std::size_t removed = 0;
-        if (s == side::buy) {
-            while (!bids_.empty() && bids_.begin()->first > px) {
-                bids_.erase(bids_.begin());
+        const auto erase = [px](auto& map) {
+            std::size_t removed = 0;
+            while (!map.empty() && map.key_comp()(map.begin()->first, px)) {
+                map.erase(map.begin());
                 ++removed;
             }
-        } else {
-            while (!asks_.empty() && asks_.begin()->first < px) {
-                asks_.erase(asks_.begin());
-                ++removed;
-            }
-        }
-        return removed;
+            return removed;
+        };
+        return s == side::buy ? erase(bids_.side) : erase(asks_.side);
     }
     void clear() {
-        bids_.clear();
-        asks_.clear();
+        bids_ = {};
+        asks_ = {};
     }
     [[nodiscard]] std::vector<core::book_level> levels(side s) const {
         std::vector<core::book_level> out;
@@ -267,7 +332,7 @@ public:
                 out.push_back({price{px}, qty{lots}});
             }
         };
-        s == side::buy ? copy(bids_) : copy(asks_);
+        s == side::buy ? copy(bids_.side) : copy(asks_.side);
         return out;
     }
     [[nodiscard]] std::int64_t qty_at(side s, std::int64_t px) const {
@@ -275,11 +340,12 @@ public:
             const auto it = map.find(px);
             return it == map.end() ? std::int64_t{0} : it->second;
         };
-        return s == side::buy ? find(bids_) : find(asks_);
+        return s == side::buy ? find(bids_.side) : find(asks_.side);
     }
 
 private:
-    template <class Map> void set_in(Map& map, std::int64_t px, std::int64_t lots) {
+    template <class Book> void set_in(Book& book, std::int64_t px, std::int64_t lots) {
+        auto& map = book.side;
         if (lots <= 0) {
             map.erase(px);
             return;
@@ -290,7 +356,12 @@ private:
         }
         if (map.size() == capacity_) {
             const auto worst = std::prev(map.end());
-            if (!map.key_comp()(px, worst->first)) {
+            const bool new_is_worst = !map.key_comp()(px, worst->first);
+            const std::int64_t dropped = new_is_worst ? px : worst->first;
+            if (!book.dropped || map.key_comp()(dropped, *book.dropped)) {
+                book.dropped = dropped;
+            }
+            if (new_is_worst) {
                 return; // worse than every stored level
             }
             map.erase(worst);
@@ -299,8 +370,12 @@ private:
     }
 
     std::size_t capacity_;
-    std::map<std::int64_t, std::int64_t, std::greater<>> bids_;
-    std::map<std::int64_t, std::int64_t> asks_;
+    template <class Map> struct side_book {
+        Map side;
+        std::optional<std::int64_t> dropped; ///< Best price dropped for want of room.
+    };
+    side_book<std::map<std::int64_t, std::int64_t, std::greater<>>> bids_;
+    side_book<std::map<std::int64_t, std::int64_t>> asks_;
 };
 
 void require_same_top(const order_book& book, const model_book& model, side s) {
@@ -313,6 +388,7 @@ void require_same_top(const order_book& book, const model_book& model, side s) {
         REQUIRE(top[i] == expected[i]);
     }
     REQUIRE(book.best(s) == (expected.empty() ? core::book_level{} : expected.front()));
+    REQUIRE(book.top_complete(s) == model.top_complete(s));
 }
 
 void require_same_book(const order_book& book, const model_book& model) {
@@ -640,13 +716,7 @@ TEST_CASE("the windowed book matches a std::map book under random operations",
                                      qty{static_cast<std::int64_t>(rng() % 100 + 1)}});
                 }
                 book.assign(s, batch);
-                const auto old = model.levels(s);
-                for (const core::book_level& level : old) {
-                    model.set(s, level.px.ticks(), 0);
-                }
-                for (const core::book_level& level : batch) {
-                    model.set(s, level.px.ticks(), level.qty.lots());
-                }
+                model.assign(s, batch);
             } else {
                 book.clear();
                 model.clear();

@@ -34,6 +34,16 @@
 // Validity: book_valid() is true only in state `synced` with a book that is not crossed. A book
 // that stays crossed for max_crossed_updates consecutive updates is treated as a gap.
 //
+// Known top: a snapshot holds at most snapshot_limit levels a side, and a full one says nothing
+// of the levels beyond its last; a level there enters the book only if it changes. Once the
+// price moves past a cut snapshot's last level (or past levels a full book dropped), a missing
+// level could be better than the book's best, so the top is not known unless a bookTicker newer
+// than the diffs set it. For the top to be wrong, a level untouched since before the snapshot
+// must be the venue's best, so one such update is not taken as a gap (the next ticker settles
+// it); a book whose top stays unknown for max_unknown_top_updates consecutive updates (the price
+// has moved on without tickers to confirm it) takes a new snapshot, which covers the levels
+// around the new price.
+//
 // Backoff: the n-th consecutive snapshot failure (too old, failed request, or a resync soon after
 // the previous one) delays the next request by min(initial * 2^(n-1), max); the count resets
 // once the book has stayed synced for backoff_reset_after_ms.
@@ -79,6 +89,12 @@ struct book_sync_config {
     std::int64_t stale_after_ms = 5'000;
     /// Consecutive crossed updates tolerated before the book is resynchronised.
     std::uint32_t max_crossed_updates = 10;
+    /// Levels a side of a snapshot holds at most (the request's limit): a side this long may be
+    /// cut, so levels beyond its last are not known. 0: every snapshot is whole.
+    std::size_t snapshot_limit = 1000;
+    /// Consecutive updates with a top that is not known (see "Known top") tolerated before the
+    /// book is resynchronised.
+    std::uint32_t max_unknown_top_updates = 10;
     /// Apply the bookTicker top-of-book refresh.
     bool apply_book_ticker = true;
     /// Largest step of the book's update id one message may make, in ids: a spot diff's u past
@@ -119,6 +135,9 @@ struct book_sync_stats {
     std::uint64_t tickers_applied = 0;
     std::uint64_t tickers_stale = 0; ///< bookTicker not newer than the book.
     std::uint64_t crossed_updates = 0;
+    /// Updates after which a side's top lay beyond the known levels, and the resyncs they caused.
+    std::uint64_t unknown_top_updates = 0;
+    std::uint64_t unknown_top_resyncs = 0;
     std::uint64_t stale_transitions = 0;
 };
 
@@ -225,6 +244,10 @@ private:
                       bool keep_buffer = false) noexcept;
     void schedule_snapshot(core::timestamp_ns now, bool failure) noexcept;
     void after_book_change(core::timestamp_ns now, sync_outcome& outcome) noexcept;
+    /// A snapshot side as long as snapshot_limit may be cut: levels beyond its worst are unknown.
+    void mark_cut_side(core::side s, std::span<const core::book_level> levels) noexcept;
+    /// No level better than side s's best can be missing from the book.
+    [[nodiscard]] bool top_known(core::side s) const noexcept;
     void become_synced(core::timestamp_ns now, sync_outcome& outcome) noexcept;
 
     symbol_id symbol_;
@@ -247,6 +270,7 @@ private:
     core::duration_ns backoff_ns_ = 0;
     std::uint32_t consecutive_failures_ = 0;
     std::uint32_t consecutive_crossed_ = 0;
+    std::uint32_t consecutive_unknown_top_ = 0;
     std::uint32_t consecutive_duplicates_ = 0; ///< Duplicate diffs since the last applied one.
 
     // Latest bookTicker newer than the last diff, re-applied after older diffs.

@@ -173,6 +173,20 @@ public:
     /// Levels dropped because a side was full, since construction.
     [[nodiscard]] std::uint64_t truncated_levels() const noexcept { return truncated_; }
 
+    /// Levels of side s worse than px may exist without being stored: a snapshot cut at its
+    /// depth limit ends at px. Only a change of those levels would tell the book about them.
+    void mark_incomplete_beyond(core::side s, core::price px) noexcept {
+        side_levels& levels = side_of(s);
+        levels.unknown_from = std::max(levels.unknown_from, key_of(s, px) - 1);
+    }
+    /// Whether the best level of side s is known to be the venue's: no level better than it can
+    /// be missing. False once the side's top has moved past the levels a cut snapshot (see
+    /// mark_incomplete_beyond) or a full side (see truncated_levels) left out.
+    [[nodiscard]] bool top_complete(core::side s) const noexcept {
+        const side_levels& levels = side_of(s);
+        return levels.best >= levels.unknown_from; // an empty side's best is lowest_key
+    }
+
 private:
     static constexpr std::size_t block_levels = 64;
     static constexpr std::int64_t lowest_key = std::numeric_limits<std::int64_t>::min();
@@ -206,6 +220,9 @@ private:
         /// Watched changes in the low 32 bits, watched insertions and removals in the high 32
         /// (a carry out of the low half only adds a spurious layout change).
         std::uint64_t top_version = 0;
+        /// The best key a level missing from the side may have (lowest_key: none can be
+        /// missing); a stored level there is known.
+        std::int64_t unknown_from = lowest_key;
         deep_levels deep;
     };
 
