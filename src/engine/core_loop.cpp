@@ -438,6 +438,7 @@ void core_loop::desired_from(const strategy::quote_set& set, std::size_t levels,
 
 void core_loop::requote(core::timestamp_ns now) noexcept {
     filled_since_quote_ = false;
+    risk_.follow_shared_cancels(now); // another symbol's cancels may have paused this one
     if (!orders_enabled_ || risk_.state() != risk::trading_state::running) {
         return;
     }

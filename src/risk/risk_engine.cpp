@@ -185,6 +185,12 @@ void risk_engine::on_trade_outcome(core::side side, double pnl, core::timestamp_
     post_trade_.on_trade_outcome(side, pnl, now);
 }
 
+void risk_engine::follow_shared_cancel_rate(core::timestamp_ns now) noexcept {
+    if (!switch_.condition_active(halt_reason::cancel_rate) && checker_.cancel_rate_exceeded(now)) {
+        switch_.set_condition(halt_reason::cancel_rate, true, now);
+    }
+}
+
 void risk_engine::poll_conditions(core::timestamp_ns now,
                                   core::timestamp_ns oldest_unacked_sent) noexcept {
     const trigger_limits& trig = config_.triggers;

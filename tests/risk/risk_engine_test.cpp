@@ -122,6 +122,41 @@ TEST_CASE("cancels above max_cancels_per_s pause trading", "[risk_engine][trigge
     CHECK(f.engine.switch_state().condition_active(halt_reason::cancel_rate));
 }
 
+TEST_CASE("the session's cancel rate pauses every symbol sharing the windows",
+          "[risk_engine][trigger]") {
+    risk_config c;
+    c.limits.max_cancels_per_s = 4;
+    c.limits.order_notional_pct = 100.0;
+    fixture a(c);
+    fixture b(c);
+    order_rate_windows shared;
+    a.engine.share_order_rates(&shared);
+    b.engine.share_order_rates(&shared);
+    for (int i = 0; i < 5; ++i) {
+        (void)a.engine.on_cancel(start + i);
+    }
+    CHECK(a.engine.state() == trading_state::paused);
+    // The other symbol sent none of them, yet the session is above the limit: its next order
+    // is refused, and its poll pauses it too.
+    CHECK(b.engine.check_order(b.spec, buy(999, 10), mid_1000(), flat_account(), start + 10) ==
+          reject_reason::paused);
+    CHECK(b.engine.switch_state().condition_active(halt_reason::cancel_rate));
+    fixture polled(c);
+    polled.engine.share_order_rates(&shared);
+    polled.engine.poll(start + 10);
+    CHECK(polled.engine.state() == trading_state::paused);
+    // It resumes once the cancels have left the window.
+    b.engine.poll(start + 2 * ns_per_s);
+    CHECK(b.engine.state() == trading_state::running);
+    CHECK(b.engine.check_order(b.spec, buy(999, 10), mid_1000(), flat_account(),
+                               start + 2 * ns_per_s) == reject_reason::none);
+
+    // Without sharing, another engine's cancels are none of this one's business.
+    fixture alone(c);
+    alone.engine.poll(start + 10);
+    CHECK(alone.engine.state() == trading_state::running);
+}
+
 TEST_CASE("hard drawdown kills above drawdown_hard_pct", "[risk_engine][trigger]") {
     const auto at_equity = [](double equity) {
         account_view a = flat_account(equity);

@@ -368,6 +368,8 @@ public:
     /// symbol's share of the total. The cancel/trade ratio stays the symbol's own. Core thread
     /// only; `shared` must outlive the sharing.
     void share_order_rates(order_rate_windows* shared) noexcept;
+    /// Whether the order-rate windows are shared (share_order_rates).
+    [[nodiscard]] bool shares_order_rates() const noexcept { return shared_orders_ != nullptr; }
 
     /// The rate windows' buckets, for the state file: this checker's own orders, also when it
     /// shares its order-rate windows.

@@ -104,6 +104,7 @@ public:
                                             const order_request& order, const market_view& market,
                                             const account_view& account,
                                             core::timestamp_ns now) noexcept {
+        follow_shared_cancels(now);
         // today() copies the view only once a new day re-anchored it.
         const reject_reason reason = day_anchored_
                                          ? checker_.check(spec, order, market, today(account), now)
@@ -136,6 +137,15 @@ public:
             switch_.set_condition(halt_reason::cancel_rate, true, now);
         }
         return exceeded;
+    }
+    /// The session's cancel rate, when the order-rate windows are shared: other symbols'
+    /// cancels count there too and pause this one as well (halt_reason::cancel_rate) as soon
+    /// as the rate is above max_cancels_per_s, not at this symbol's next cancel. poll() and
+    /// check_order() call it; call it also before quoting. Inline: one branch without sharing.
+    void follow_shared_cancels(core::timestamp_ns now) noexcept {
+        if (checker_.shares_order_rates()) [[unlikely]] {
+            follow_shared_cancel_rate(now);
+        }
     }
     /// Cancels sent without on_cancel (the kill switch's cancel-all), for the ratios.
     void on_cancels_sent(core::timestamp_ns now, std::uint32_t count) noexcept;
@@ -212,6 +222,7 @@ public:
             switch_.condition_active(halt_reason::ack_delay)) [[unlikely]] {
             poll_conditions(now, oldest_unacked_sent);
         }
+        follow_shared_cancels(now);
         post_trade_.poll(now);
     }
 
@@ -311,6 +322,7 @@ private:
     [[gnu::noinline]] void apply(const account_verdicts& verdicts, std::uint16_t symbol_id,
                                  core::timestamp_ns now) noexcept;
     /// poll()'s conditions, once one may change.
+    [[gnu::noinline]] void follow_shared_cancel_rate(core::timestamp_ns now) noexcept;
     [[gnu::noinline]] void poll_conditions(core::timestamp_ns now,
                                            core::timestamp_ns oldest_unacked_sent) noexcept;
     /// check_order()'s part of a refusal: a daily-loss, drawdown or inventory-kill one engages
