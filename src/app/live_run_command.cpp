@@ -232,6 +232,11 @@ int run_live_command(const live_run_command& command) {
                     "venue's holdings were read again after them\n",
                     static_cast<unsigned long long>(s.gateway.foreign_fills));
     }
+    if (s.gateway.unreadable_user_events > 0) {
+        std::printf("  user-data events that did not decode: %llu; the orders were queried after "
+                    "them\n",
+                    static_cast<unsigned long long>(s.gateway.unreadable_user_events));
+    }
     if (s.gateway.request_table_full > 0) {
         std::printf("  requests not sent, every request slot waiting for an answer: %llu\n",
                     static_cast<unsigned long long>(s.gateway.request_table_full));

@@ -74,6 +74,7 @@ std::string live_state_session(const live_session_config& config) {
     out.replaces_sent = c.replaces_sent.load(std::memory_order_relaxed);
     out.reconciles = c.reconciles.load(std::memory_order_relaxed);
     out.foreign_fills = c.foreign_fills.load(std::memory_order_relaxed);
+    out.unreadable_user_events = c.unreadable_user_events.load(std::memory_order_relaxed);
     out.rate_limited = c.rate_limited.load(std::memory_order_relaxed);
     out.backoffs = c.backoffs.load(std::memory_order_relaxed);
     out.bans = c.bans.load(std::memory_order_relaxed);

@@ -1070,12 +1070,18 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             futures.listen_key_expired.fetch_add(1, std::memory_order_relaxed);
             restart_stream(wall_ms());
             return;
+        case user_event_kind::malformed:
+            // It may have told a fill of this run's, which nothing would ask about again while
+            // the stream lasts: the orders are queried as for a foreign fill.
+            counters.unreadable_user_events.fetch_add(1, std::memory_order_relaxed);
+            foreign_reconciles.note_fill();
+            reconcile_for_foreign_fill(wall_ms());
+            return;
         case user_event_kind::none:
         case user_event_kind::account_position:
         case user_event_kind::stream_terminated: // the spot WebSocket API's; a listenKey ends
                                                  // with listenKeyExpired
         case user_event_kind::other:
-        case user_event_kind::malformed:
             return;
         }
     }

@@ -766,6 +766,10 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
             counters.balance_updates.fetch_add(1, std::memory_order_relaxed);
             return;
         }
+        if (e.kind == user_event_kind::malformed) {
+            reconcile_for_unreadable_event(now_ms);
+            return;
+        }
         if (e.kind != user_event_kind::order_update) {
             return;
         }
@@ -1506,6 +1510,14 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     }
 
     /// A foreign order's fill makes a reconciliation due (detail::foreign_fill_reconciles).
+    /// An event that did not decode may have told a fill of this run's, which nothing would
+    /// ask about again while the connection lasts: the orders are queried as for a foreign fill.
+    void reconcile_for_unreadable_event(std::int64_t now_ms) {
+        counters.unreadable_user_events.fetch_add(1, std::memory_order_relaxed);
+        foreign_reconciles.note_fill();
+        reconcile_for_foreign_fill(now_ms);
+    }
+
     void reconcile_for_foreign_fill(std::int64_t now_ms) {
         if (foreign_reconciles.start_now(now_ms, config.foreign_fill_reconcile_ms,
                                          ready.load(std::memory_order_relaxed))) {

@@ -742,6 +742,33 @@ TEST_CASE("futures gateway: a resting order filled while the stream was gone is 
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: a fill event that does not decode is not lost: the orders are queried "
+          "at once and the fill is reported exactly once",
+          "[binance_futures_gateway][tsan]") {
+    gateway_on_venue f([](auto& /*config*/) {});
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
+    REQUIRE(acked_resting_bid(gateway, sink, 1));
+
+    // The resting bid fills; its only TRADE event arrives unreadable on a stream that lives on.
+    REQUIRE(control.get("/control/futures_trade_event_garble?count=1").find("true") !=
+            std::string::npos);
+    REQUIRE(control.get("/control/futures_market_order?symbol=BTCUSDT&side=SELL&qty=0.01")
+                .find("\"filled\":\"0.01") != std::string::npos);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 1) == 1; }, 10s));
+    CHECK(control.stat("futures_trade_events_garbled") == 1);
+    CHECK(gateway.counters().unreadable_user_events.load() == 1);
+    poll_for(gateway, 300ms);
+    CHECK(sink.count(exec::exec_kind::fill, 1) == 1);
+    CHECK(sink.count(exec::exec_kind::partial_fill, 1) == 0);
+    REQUIRE(poll_until(gateway, [&] { return gateway.ready(); }, 5s));
+    REQUIRE(gateway.positions().size() == 1);
+    CHECK(gateway.positions()[0].amount.lots() == 1000);
+    gateway.stop();
+}
+
 TEST_CASE("futures gateway: a 429 to a request no report tells, a cancel-all, is a venue failure "
           "for the API error storm; the kill still goes out after Retry-After",
           "[binance_futures_gateway][tsan]") {

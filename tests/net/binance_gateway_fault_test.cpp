@@ -473,6 +473,37 @@ TEST_CASE("an ended user-data stream is noticed, subscribed again and reconciled
     gateway.stop();
 }
 
+TEST_CASE("a fill event that does not decode is not lost: the orders are queried at once and the "
+          "fill is reported exactly once",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session;
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
+
+    // The order trades at once; its only TRADE event arrives unreadable, and the connection
+    // stays up, so no reconnect would ever ask about it.
+    venue.fault("/control/trade_event_garble?count=1");
+    REQUIRE(gateway.submit(crossing_buy(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 1) == 1; }, 10s));
+    CHECK(venue.stat("trade_events_garbled") == 1);
+    CHECK(gateway.counters().unreadable_user_events.load() == 1);
+    CHECK(gateway.counters().disconnects.load() == 0);
+
+    // Later trades come through the stream as before, and nothing twice.
+    REQUIRE(poll_until(gateway, [&] { return gateway.ready(); }, 10s));
+    REQUIRE(gateway.submit(crossing_buy(2), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::fill, 2) == 1; }, 10s));
+    poll_for(gateway, 300ms);
+    CHECK(sink.count(exec::exec_kind::fill, 1) == 1);
+    CHECK(sink.count(exec::exec_kind::unknown) == 0);
+    check_agreement(venue, sink, 2);
+    gateway.stop();
+}
+
 TEST_CASE("a user-data subscription the venue refuses (429) is asked again, and no order is "
           "taken until it runs: fills keep coming through the stream",
           "[binance_gateway][faults][tsan]") {

@@ -251,6 +251,11 @@ void futures_api::add_order_event(const tracked_order& order, const exec::exec_r
     const bool trade =
         report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill;
     const bool cancel = report.kind == exec::exec_kind::cancelled;
+    const bool garbled = trade && garble_trade_events_ > 0;
+    if (garbled) {
+        --garble_trade_events_;
+        ++stats_.trade_events_garbled;
+    }
     const std::string execution = trade    ? "TRADE"
                                   : cancel ? (order.status == "EXPIRED" ? "EXPIRED" : "CANCELED")
                                            : "NEW";
@@ -266,8 +271,10 @@ void futures_api::add_order_event(const tracked_order& order, const exec::exec_r
         "\",\"i\":" + std::to_string(order.exchange_id) + ",\"l\":\"" +
         std::string(spec.format_qty(trade ? report.fill_qty : core::qty{0}, last_qty)) +
         "\",\"z\":\"" + std::string(spec.format_qty(order.executed, cum)) + "\",\"L\":\"" +
-        std::string(spec.format_price(trade ? report.price : core::price{0}, last_price)) + "\"" +
-        (trade ? ",\"N\":\"USDT\",\"n\":\"0\"" : "") + ",\"T\":" + std::to_string(now_ms_) +
+        (garbled
+             ? std::string("1.2.3")
+             : std::string(spec.format_price(trade ? report.price : core::price{0}, last_price))) +
+        "\"" + (trade ? ",\"N\":\"USDT\",\"n\":\"0\"" : "") + ",\"T\":" + std::to_string(now_ms_) +
         ",\"t\":" + std::to_string(trade_id) + ",\"b\":\"0\",\"a\":\"0\",\"m\":" +
         (trade && report.liquidity != exec::liquidity_role::taker ? "true" : "false") +
         ",\"R\":" + (order.request.reduce_only ? "true" : "false") +

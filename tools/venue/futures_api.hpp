@@ -67,6 +67,7 @@ struct futures_api_stats {
     std::uint64_t answers_dropped = 0;
     std::uint64_t answers_delayed = 0;        ///< Placement answers held back by the delay fault.
     std::uint64_t status_answers_delayed = 0; ///< Order query answers held back by the fault.
+    std::uint64_t trade_events_garbled = 0;   ///< TRADE events sent unreadable by the fault.
     std::uint64_t failed_after_execute = 0;
     std::uint64_t cancel_alls_lost = 0; ///< Cancel-alls the lose fault swallowed.
     std::uint64_t orders_late = 0;      ///< Placements held by the late-execution fault.
@@ -151,6 +152,9 @@ public:
         delay_status_answers_ = count;
         status_answer_delay_ms_ = ms;
     }
+    /// Fault: the next `count` TRADE ORDER_TRADE_UPDATE events carry an unreadable last price
+    /// ("L"), as an event the reader cannot take would.
+    void garble_trade_events(std::uint32_t count) { garble_trade_events_ = count; }
     /// Fault: the next `count` order placements execute, then answer 503 -1006.
     void fail_after_execute(std::uint32_t count) { fail_after_execute_ = count; }
     /// Fault: the next `count` DELETE /fapi/v1/allOpenOrders are not executed and answer 503
@@ -276,6 +280,7 @@ private:
     std::uint32_t delay_place_answers_ = 0;
     std::int64_t place_answer_delay_ms_ = 0;
     std::uint32_t delay_status_answers_ = 0;
+    std::uint32_t garble_trade_events_ = 0;
     std::int64_t status_answer_delay_ms_ = 0;
     std::uint32_t fail_after_execute_ = 0;
     std::uint32_t lose_cancel_alls_ = 0;

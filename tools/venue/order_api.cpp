@@ -213,6 +213,11 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
     const bool trade =
         report.kind == exec::exec_kind::partial_fill || report.kind == exec::exec_kind::fill;
     const bool cancel = report.kind == exec::exec_kind::cancelled;
+    const bool garbled = trade && garble_trade_events_ > 0;
+    if (garbled) {
+        --garble_trade_events_;
+        ++stats_.trade_events_garbled;
+    }
     const std::string execution = trade    ? "TRADE"
                                   : cancel ? (order.status == "EXPIRED" ? "EXPIRED" : "CANCELED")
                                            : "NEW";
@@ -236,7 +241,9 @@ void order_api::add_execution_report(const tracked_order& order, const exec::exe
         "\",\"r\":\"NONE\",\"i\":" + std::to_string(order.exchange_id) + ",\"l\":\"" +
         std::string(spec.format_qty(trade ? report.fill_qty : core::qty{0}, last_qty)) +
         "\",\"z\":\"" + std::string(spec.format_qty(order.executed, cum)) + "\",\"L\":\"" +
-        std::string(spec.format_price(trade ? report.price : core::price{0}, last_price)) +
+        (garbled
+             ? std::string("1.2.3")
+             : std::string(spec.format_price(trade ? report.price : core::price{0}, last_price))) +
         "\",\"n\":\"" + (trade ? format_e8(order.trades.back().commission_e8) : "0") + "\",\"N\":" +
         (trade ? "\"" + order.trades.back().commission_asset + "\"" : std::string("null")) +
         ",\"T\":" + std::to_string(now_ms_) + ",\"t\":" + std::to_string(trade_id) +

@@ -97,6 +97,7 @@ struct order_api_stats {
     std::uint64_t answers_delayed = 0;   ///< order.place answers delayed by the fault.
     std::uint64_t status_answers_delayed = 0; ///< order.status answers delayed by the fault.
     std::uint64_t replace_halves_unknown = 0; ///< New-order halves answered -1007 by the fault.
+    std::uint64_t trade_events_garbled = 0;   ///< TRADE events sent unreadable by the fault.
     std::uint64_t orders_late = 0;            ///< order.place requests held by the late fault.
     /// Of those, refused when they reached the matching engine: their recvWindow had passed.
     std::uint64_t late_orders_expired = 0;
@@ -174,6 +175,9 @@ public:
     /// Fault: the next `count` order.cancelReplace whose halves both succeed answer their new
     /// order's half -1007 ("execution status unknown"), though it rests.
     void unknown_replace_halves(std::uint32_t count) { unknown_replace_halves_ = count; }
+    /// Fault: the next `count` TRADE executionReports carry an unreadable last price ("L"), as
+    /// an event the reader cannot take would.
+    void garble_trade_events(std::uint32_t count) { garble_trade_events_ = count; }
     /// Fault: the next `count` order.status answers are held back `ms`, answered as the
     /// request arrived (a reply slow on its way back).
     void delay_status_answers(std::uint32_t count, std::int64_t ms) {
@@ -294,6 +298,7 @@ private:
     std::uint32_t delay_place_answers_ = 0;
     std::int64_t place_answer_delay_ms_ = 0;
     std::uint32_t unknown_replace_halves_ = 0;
+    std::uint32_t garble_trade_events_ = 0;
     std::uint32_t delay_status_answers_ = 0;
     std::int64_t status_answer_delay_ms_ = 0;
     std::int64_t answer_delay_ms_ = 0; ///< Hold of the answer handle() just returned.

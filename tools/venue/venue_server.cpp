@@ -766,6 +766,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("answers_delayed", orders.stats().answers_delayed);
         add("status_answers_delayed", orders.stats().status_answers_delayed);
         add("replace_halves_unknown", orders.stats().replace_halves_unknown);
+        add("trade_events_garbled", orders.stats().trade_events_garbled);
         add("orders_late", orders.stats().orders_late);
         add("late_orders_expired", orders.stats().late_orders_expired);
         add("streams_terminated", orders.stats().streams_terminated);
@@ -809,6 +810,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("futures_answers_dropped", futures.stats().answers_dropped);
         add("futures_answers_delayed", futures.stats().answers_delayed);
         add("futures_status_answers_delayed", futures.stats().status_answers_delayed);
+        add("futures_trade_events_garbled", futures.stats().trade_events_garbled);
         add("futures_orders_late", futures.stats().orders_late);
         add("futures_late_orders_expired", futures.stats().late_orders_expired);
         add("futures_failed_after_execute", futures.stats().failed_after_execute);
@@ -926,6 +928,9 @@ struct server_core : std::enable_shared_from_this<server_core> {
             orders.unknown_replace_halves(
                 static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
+        } else if (action == "trade_event_garble") {
+            orders.garble_trade_events(static_cast<std::uint32_t>(param_int(params, "count", 1)));
+            ok();
         } else if (action == "status_delay") {
             orders.delay_status_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
                                         param_int(params, "ms", 1'000));
@@ -994,6 +999,9 @@ struct server_core : std::enable_shared_from_this<server_core> {
         } else if (action == "futures_order_delay") {
             futures.delay_place_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),
                                         param_int(params, "ms", 1'000));
+            ok();
+        } else if (action == "futures_trade_event_garble") {
+            futures.garble_trade_events(static_cast<std::uint32_t>(param_int(params, "count", 1)));
             ok();
         } else if (action == "futures_status_delay") {
             futures.delay_status_answers(static_cast<std::uint32_t>(param_int(params, "count", 1)),

@@ -93,9 +93,11 @@ struct live_gateway_stats {
     std::uint64_t replaces_sent = 0; ///< order.cancelReplace requests (spot).
     std::uint64_t reconciles = 0;    ///< Reconciliations completed (the first included).
     std::uint64_t foreign_fills = 0; ///< Fills of foreign orders (each made one due).
-    std::uint64_t rate_limited = 0;  ///< Requests the rate limiter held back (never sent).
-    std::uint64_t backoffs = 0;      ///< 429 answers.
-    std::uint64_t bans = 0;          ///< 418 answers.
+    /// User-data events that did not decode (each made one due).
+    std::uint64_t unreadable_user_events = 0;
+    std::uint64_t rate_limited = 0; ///< Requests the rate limiter held back (never sent).
+    std::uint64_t backoffs = 0;     ///< 429 answers.
+    std::uint64_t bans = 0;         ///< 418 answers.
     /// Requests not sent: every slot of the gateway's request table waited for an answer.
     std::uint64_t request_table_full = 0;
 };

@@ -218,6 +218,9 @@ struct binance_gateway_counters {
     std::atomic<std::uint64_t> foreign_orders{0};      ///< Of those, foreign and left alone.
     /// Fills of foreign orders the user stream told (each makes a reconciliation due).
     std::atomic<std::uint64_t> foreign_fills{0};
+    /// User-data events that did not decode. Each may have been a fill of this run's, so each
+    /// makes a reconciliation due, as a foreign fill does.
+    std::atomic<std::uint64_t> unreadable_user_events{0};
     std::atomic<std::uint64_t> kills_confirmed{0}; ///< Cancel-alls a query found complete.
     std::atomic<std::uint64_t> kill_resends{0};    ///< Cancel-alls sent again (orders rested).
     /// Kills not confirmed after kill_confirm_attempts (once each; the checks go on): raise the
