@@ -364,7 +364,8 @@ void risk_gate::on_venue_failures(std::uint32_t count, core::timestamp_ns now) n
 
 risk_gate::admission risk_gate::admit_report(const exec::exec_report& report) noexcept {
     if ((report.kind == exec::exec_kind::fill || report.kind == exec::exec_kind::partial_fill) &&
-        report.symbol == venue_symbol_ && trade_ids_.seen_before(report.trade_id)) [[unlikely]] {
+        report.symbol == venue_symbol_ && trade_ids_.seen_before(report.trade_id, report.side))
+        [[unlikely]] {
         // The same trade told again (two sources, one not de-duplicated upstream): a position
         // that counted it twice would be judged against the limits wrongly.
         ++duplicate_fills_;

@@ -483,7 +483,7 @@ void quote_manager::on_exec_report(const exec_report& report) noexcept {
         return;
     }
     const bool is_fill = report.kind == exec_kind::partial_fill || report.kind == exec_kind::fill;
-    if (is_fill && trade_ids_.seen_before(report.trade_id)) {
+    if (is_fill && trade_ids_.seen_before(report.trade_id, report.side)) {
         // Also after the order's last fill emptied the slot: a repeat is not a stale report.
         ++counters_.duplicate_fills;
         return;

@@ -1185,19 +1185,50 @@ TEST_CASE("a fill reported twice with the same trade id counts once", "[quote_ma
     CHECK(manager.counters().duplicate_fills == 2);
 }
 
+TEST_CASE("a trade between the account's own bid and ask fills both: the same trade id on two "
+          "sides is not a duplicate",
+          "[quote_manager][unknown]") {
+    scripted_gateway gateway;
+    quote_manager manager(retry_config(), gateway);
+    manager.update(quotes(99'980, 100'020), 0);
+    const working_order& bid = manager.order(side::buy, 0);
+    const working_order& ask = manager.order(side::sell, 0);
+    manager.on_exec_report(report_for(bid, exec_kind::ack, 1 * ms));
+    manager.on_exec_report(report_for(ask, exec_kind::ack, 1 * ms));
+    exec_report bought = fill_for(bid, exec_kind::partial_fill, 2, 2, 41, 2 * ms);
+    bought.side = side::buy;
+    exec_report sold = fill_for(ask, exec_kind::partial_fill, 2, 2, 41, 2 * ms);
+    sold.side = side::sell;
+    manager.on_exec_report(bought);
+    manager.on_exec_report(sold);
+    manager.on_exec_report(sold); // this one is told twice
+    CHECK(manager.counters().fills == 2);
+    CHECK(manager.counters().duplicate_fills == 1);
+    CHECK(bid.cum_qty == qty{2});
+    CHECK(ask.cum_qty == qty{2});
+}
+
 TEST_CASE("recent_trade_ids remembers the last capacity ids", "[quote_manager][unknown]") {
     recent_trade_ids ids;
-    CHECK_FALSE(ids.seen_before(0));
-    CHECK(ids.seen_before(0));
-    CHECK_FALSE(ids.seen_before(-1));
-    CHECK_FALSE(ids.seen_before(-1));
+    constexpr side buy = side::buy;
+    CHECK_FALSE(ids.seen_before(0, buy));
+    CHECK(ids.seen_before(0, buy));
+    CHECK_FALSE(ids.seen_before(-1, buy));
+    CHECK_FALSE(ids.seen_before(-1, buy));
     for (std::int64_t id = 1; id < static_cast<std::int64_t>(recent_trade_ids::capacity); ++id) {
-        CHECK_FALSE(ids.seen_before(id));
+        CHECK_FALSE(ids.seen_before(id, buy));
     }
-    CHECK(ids.seen_before(0));           // exactly capacity ids so far: 0 is still there
-    CHECK_FALSE(ids.seen_before(1'000)); // pushes 0 out
-    CHECK_FALSE(ids.seen_before(0));
-    CHECK(ids.seen_before(1'000));
+    CHECK(ids.seen_before(0, buy));           // exactly capacity ids so far: 0 is still there
+    CHECK_FALSE(ids.seen_before(1'000, buy)); // pushes 0 out
+    CHECK_FALSE(ids.seen_before(0, buy));
+    CHECK(ids.seen_before(1'000, buy));
+
+    // A self-trade tells the account's buy and its sell the same trade id: two fills.
+    recent_trade_ids self;
+    CHECK_FALSE(self.seen_before(7, side::buy));
+    CHECK_FALSE(self.seen_before(7, side::sell));
+    CHECK(self.seen_before(7, side::sell));
+    CHECK(self.seen_before(7, side::buy));
 }
 
 TEST_CASE("int_range::contains answers as the two comparisons it replaces", "[quote_manager]") {

@@ -130,24 +130,30 @@ enum class order_status : std::uint8_t {
     unknown,
 };
 
-/// The last `capacity` trade ids seen, to count a fill reported twice once. Fixed size, no
-/// allocation; a linear scan is cheaper than hashing at this size. Trade id < 0 means none.
+/// The last `capacity` fills seen, by trade id and side, to count a fill reported twice once.
+/// The side is part of the key because a trade between two orders of the account (a self-trade,
+/// which a symbol's self-trade prevention may allow) tells both of them the same trade id: one
+/// buy and one sell, two fills. Fixed size, no allocation; a linear scan is cheaper than
+/// hashing at this size. Trade id < 0 means none.
 class recent_trade_ids {
 public:
     static constexpr std::size_t capacity = 64;
 
-    /// True if `trade_id` was seen among the last `capacity` ids; otherwise remembers it.
-    /// Ids < 0 are never duplicates and are not remembered.
-    [[nodiscard]] bool seen_before(std::int64_t trade_id) noexcept {
+    /// True if a fill of `trade_id` on `side` was seen among the last `capacity`; otherwise
+    /// remembers it. Ids < 0 are never duplicates and are not remembered.
+    [[nodiscard]] bool seen_before(std::int64_t trade_id, core::side side) noexcept {
         if (trade_id < 0) {
             return false;
         }
+        // Venue trade ids are far below 2^62: one bit to spare for the side.
+        const std::int64_t key = static_cast<std::int64_t>(
+            (static_cast<std::uint64_t>(trade_id) << 1U) | (side == core::side::sell ? 1U : 0U));
         for (std::size_t i = 0; i < count_; ++i) {
-            if (ids_[i] == trade_id) {
+            if (ids_[i] == key) {
                 return true;
             }
         }
-        ids_[next_] = trade_id;
+        ids_[next_] = key;
         next_ = (next_ + 1) % capacity;
         count_ = count_ < capacity ? count_ + 1 : capacity;
         return false;
