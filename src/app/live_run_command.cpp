@@ -148,6 +148,7 @@ int run_live_command(const live_run_command& command) {
     session.gateway.recv_window_ms = config.exchange.recv_window_ms.count();
     session.gateway.reconcile_max_retries = config.exchange.reconcile_max_retries;
     session.gateway.silent_timeouts = config.exchange.silent_timeouts;
+    session.gateway.idle_timeout_ms = config.exchange.idle_timeout_ms.count();
     session.gateway.not_yet_requery_ms = config.exchange.not_yet_requery_ms.count();
     session.gateway.cancel_replace = config.exchange.cancel_replace;
     override_rate_limits(config.exchange, session.gateway.rate_limits);

@@ -222,6 +222,7 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         }
         net::detail::ws_connection_options options;
         options.target = endpoint->path;
+        options.idle_timeout_ms = config.idle_timeout_ms;
         connection = net::detail::make_ws_connection(loop.context(), tls, *endpoint, options, this);
         connection->start();
     }
@@ -271,8 +272,11 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
         (void)written.try_push(written_stamp{.request_id = tag, .at = at}); // full: dropped
     }
 
-    void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason /*reason*/,
+    void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason reason,
                    std::string_view /*detail*/) override {
+        if (reason == net::close_reason::idle_timed_out) {
+            counters.silences.fetch_add(1, std::memory_order_relaxed);
+        }
         socket_open = false;
         open.store(false, std::memory_order_release);
         user_stream.store(false, std::memory_order_release);

@@ -275,8 +275,13 @@ private:
         phase_ = phase::ws_handshake;
         websocket::stream_base::timeout timeouts{};
         timeouts.handshake_timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
-        timeouts.idle_timeout = websocket::stream_base::none();
-        timeouts.keep_alive_pings = false;
+        if (options_.idle_timeout_ms > 0) {
+            timeouts.idle_timeout = std::chrono::milliseconds(options_.idle_timeout_ms);
+            timeouts.keep_alive_pings = true;
+        } else {
+            timeouts.idle_timeout = websocket::stream_base::none();
+            timeouts.keep_alive_pings = false;
+        }
         ws_.set_option(timeouts);
         websocket::permessage_deflate deflate;
         deflate.client_enable = false;
@@ -336,6 +341,9 @@ private:
                     }
                 }
                 fail(close_reason::remote_closed, detail);
+            } else if (ec == beast::error::timeout) {
+                fail(close_reason::idle_timed_out,
+                     "nothing for " + std::to_string(options_.idle_timeout_ms) + " ms");
             } else {
                 fail(close_reason::io_error, ec.message());
             }

@@ -55,6 +55,10 @@ struct ws_connection_options {
     std::int64_t connect_timeout_ms = 10'000;
     std::int64_t close_timeout_ms = 2'000;
     std::size_t max_message_bytes = 16u << 20;
+    /// Nothing received for this long, not even a pong to the ping sent after half of it,
+    /// closes the connection (close_reason::idle_timed_out): a half-open TCP connection says
+    /// nothing by itself. 0: never.
+    std::int64_t idle_timeout_ms = 0;
     std::string user_agent = "quoter";
 };
 

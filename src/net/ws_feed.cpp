@@ -60,6 +60,8 @@ std::string_view describe(close_reason reason) noexcept {
         return "I/O error";
     case close_reason::stale:
         return "stale";
+    case close_reason::idle_timed_out:
+        return "nothing received within the idle timeout";
     case close_reason::rolled_over:
         return "rolled over";
     case close_reason::stopped:

@@ -493,7 +493,8 @@ TEST_CASE("a fill event that does not decode is not lost: the orders are queried
     CHECK(gateway.counters().disconnects.load() == 0);
 
     // Later trades come through the stream as before, and nothing twice.
-    REQUIRE(poll_until(gateway, [&] { return gateway.ready(); }, 10s));
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 10s));
     REQUIRE(gateway.submit(crossing_buy(2), wall_ns()) == exec::gateway_error::none);
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::fill, 2) == 1; }, 10s));
@@ -573,6 +574,39 @@ TEST_CASE("a silent venue: the order in flight turns unknown, the dead session i
     REQUIRE(poll_until(
         gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 10s));
     check_agreement(venue, sink, 0);
+    gateway.stop();
+}
+
+TEST_CASE("a connection gone mute (half-open: no answer, no pong) is closed after the idle "
+          "timeout, before any request times out; the order in flight is queried, not resent",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session([](exec::binance_spot_gateway_config& config) {
+        config.idle_timeout_ms = 600;
+        config.request_timeout_ms = 10'000; // the silent-request path would take 20 s
+    });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    auto& sink = session.sink;
+    REQUIRE(session.wait_ready());
+
+    // The order is placed; then the venue neither reads nor writes on the connection, as a
+    // peer gone without a word: only the keep-alive ping, unanswered, can tell.
+    venue.fault("/control/mute?ms=5000");
+    REQUIRE(gateway.submit(resting_bid(1), wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().silences.load() == 1; }, 4s));
+    CHECK(gateway.counters().timeouts.load() == 0);
+    CHECK(venue.stat("mutes") == 1);
+    // A new connection reconciles: the order rests, is acknowledged once, never sent twice.
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready() && sink.count(exec::exec_kind::ack, 1) == 1; }, 10s));
+    CHECK(venue.stat("place_requests") == 1);
+    CHECK(venue.stat("orders_placed") == 1);
+    poll_for(gateway, 300ms);
+    CHECK(sink.count(exec::exec_kind::ack, 1) == 1);
+    REQUIRE(gateway.cancel(0, exec::client_order_id{1}, wall_ns()) == exec::gateway_error::none);
+    REQUIRE(poll_until(
+        gateway, [&] { return sink.count(exec::exec_kind::cancelled, 1) == 1; }, 10s));
     gateway.stop();
 }
 

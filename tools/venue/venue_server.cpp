@@ -131,6 +131,7 @@ struct venue_stats {
     std::uint64_t snapshots_served = 0;
     std::uint64_t shutdown_events = 0;
     std::uint64_t drops = 0;
+    std::uint64_t mutes = 0; ///< WebSocket API sessions gone mute by the fault.
     std::uint64_t malformed_sent = 0;
     std::uint64_t slow_consumer_drops = 0;
     std::uint64_t http_requests = 0;
@@ -172,6 +173,9 @@ public:
     std::string prefix;
     /// Output of this session alone is held until then (0: not stalled).
     std::int64_t stall_until_ns = 0;
+    /// The mute fault: after its next request the session neither reads (so pings go
+    /// unanswered) nor writes for this long (ms; 0: not asked).
+    std::int64_t mute_after_next_ms = 0;
     /// Stream name per (symbol, channel) as the client spelled it; "" = not subscribed.
     std::vector<std::string> names;
     bool shutdown_notified = false;
@@ -725,6 +729,7 @@ struct server_core : std::enable_shared_from_this<server_core> {
         add("snapshots_served", stats.snapshots_served);
         add("shutdown_events", stats.shutdown_events);
         add("drops", stats.drops);
+        add("mutes", stats.mutes);
         add("malformed_sent", stats.malformed_sent);
         add("slow_consumer_drops", stats.slow_consumer_drops);
         add("http_requests", stats.http_requests);
@@ -867,6 +872,14 @@ struct server_core : std::enable_shared_from_this<server_core> {
                 stall_prefix(prefix->second, param_int(params, "ms", 1'000));
             } else {
                 stall(param_int(params, "ms", 1'000));
+            }
+            ok();
+        } else if (action == "mute") {
+            const std::int64_t ms = param_int(params, "ms", 1'000);
+            for (const auto& session : sessions) {
+                if (session->ws_api) {
+                    session->mute_after_next_ms = ms;
+                }
             }
             ok();
         } else if (action == "gap") {
@@ -1209,6 +1222,19 @@ private:
                 return;
             }
             handle_request(beast::buffers_to_string(read_buffer_.data()));
+            if (const std::int64_t ms = std::exchange(mute_after_next_ms, 0); ms > 0) {
+                // Gone mute, as over a half-open connection: nothing read, nothing written.
+                ++server_->stats.mutes;
+                stall_until_ns = wall_ns() + ms * 1'000'000;
+                auto timer = std::make_shared<asio::steady_timer>(server_->loop.context());
+                timer->expires_after(std::chrono::milliseconds(ms));
+                timer->async_wait([self = shared(), this, timer](error_code wait_ec) {
+                    if (!wait_ec && !finished_) {
+                        read();
+                    }
+                });
+                return;
+            }
             read();
         });
     }

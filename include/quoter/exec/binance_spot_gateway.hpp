@@ -172,6 +172,11 @@ struct binance_spot_gateway_config {
     /// were sent mean the venue went silent: the connection is closed and opened again (the
     /// requests in flight are queried after the reconnect, never resent).
     std::uint32_t silent_timeouts = 2;
+    /// Nothing at all received for this long (not the venue's pings, which Binance sends every
+    /// 20 s, nor the pong to the ping sent after half of it): the connection is dead though the
+    /// socket may not say so, and fills of resting orders would go unseen while nothing is
+    /// sent. It is closed and opened again (and reconciled); counted in silences. 0: never.
+    std::int64_t idle_timeout_ms = 30'000;
     /// Replace an order in one request (order.cancelReplace, STOP_ON_FAILURE: the new order is
     /// placed only if the cancel succeeded) instead of cancel, then place after the cancelled
     /// report. See "Replace in one request" above.

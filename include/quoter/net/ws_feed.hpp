@@ -145,6 +145,7 @@ enum class close_reason : std::uint8_t {
     remote_closed,    ///< The server closed the connection (close frame, FIN or reset).
     io_error,         ///< Any other transport error, including oversized messages.
     stale,            ///< Replaced after reconnect_after_stale_ms without messages.
+    idle_timed_out,   ///< Nothing received, not even a pong to a ping, within the idle timeout.
     rolled_over,      ///< Closed on purpose after its replacement took over.
     stopped,          ///< stop() or the feed's destruction.
     dropped,          ///< reconnect() was called.
