@@ -1190,11 +1190,9 @@ TEST_CASE("a trade between the account's own bid and ask fills both: the same tr
           "[quote_manager][unknown]") {
     scripted_gateway gateway;
     quote_manager manager(retry_config(), gateway);
-    manager.update(quotes(99'980, 100'020), 0);
+    quote_and_ack(manager);
     const working_order& bid = manager.order(side::buy, 0);
     const working_order& ask = manager.order(side::sell, 0);
-    manager.on_exec_report(report_for(bid, exec_kind::ack, 1 * ms));
-    manager.on_exec_report(report_for(ask, exec_kind::ack, 1 * ms));
     exec_report bought = fill_for(bid, exec_kind::partial_fill, 2, 2, 41, 2 * ms);
     bought.side = side::buy;
     exec_report sold = fill_for(ask, exec_kind::partial_fill, 2, 2, 41, 2 * ms);
