@@ -1383,7 +1383,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void check_kills(std::int64_t now_ms) {
         if (now_ms * core::ns_per_ms < limiter.resume_at()) {
-            return; // a 429 or 418 lasts: nothing may go out, the kill waits for it
+            // A 429 or 418 lasts: nothing may go out, the kill waits for it.
+            kills.missed_checks(now_ms, counters);
+            return;
         }
         kills.check_due(now_ms, [&](std::uint32_t symbol, std::uint32_t epoch) {
             pending_request* const slot = claim_slot(take_io_id());

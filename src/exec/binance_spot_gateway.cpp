@@ -834,7 +834,8 @@ struct binance_spot_gateway::impl final : net::detail::ws_listener, report_funne
     void check_kills(std::int64_t now_ms) {
         if (now_ms * core::ns_per_ms < limiter.resume_at() ||
             !open.load(std::memory_order_relaxed)) {
-            return; // a 429 or 418 lasts, or no connection: the kill waits for it
+            kills.missed_checks(now_ms, counters); // the kill waits for the venue
+            return;
         }
         kills.check_due(now_ms, [&](std::uint32_t symbol, std::uint32_t epoch) {
             pending_request* const slot = fresh_request(request_kind::kill_check);

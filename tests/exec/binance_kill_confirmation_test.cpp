@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -85,6 +86,29 @@ TEST_CASE("a failed query counts as an attempt and is asked again; a held-back o
     CHECK(v.what == kill_confirmation::outcome::ask_again);
     CHECK(due(kills, 259).empty());
     CHECK(due(kills, 260) == std::vector<std::uint32_t>{0});
+}
+
+TEST_CASE("with the venue out of reach every missed check spends an attempt: the alarm is raised "
+          "once, and the checks go on when it is back",
+          "[kill_confirmation]") {
+    struct {
+        std::atomic<std::uint64_t> kill_gave_up{0};
+    } counters;
+    kill_confirmation kills(2, {.check_delay_ms = 100, .confirm_attempts = 3});
+    kills.held(1, 0); // the cancel-all could not go out: the connection is down
+    for (std::int64_t now = 0; now <= 2'000; now += 10) {
+        kills.missed_checks(now, counters);
+    }
+    CHECK(counters.kill_gave_up.load() == 1); // after 3 missed checks, once
+    CHECK(kills.active(1));
+    CHECK_FALSE(kills.active(0));
+    // Back: the next check goes out, eight delays after the last missed one, and confirms.
+    CHECK(due(kills, 2'000).empty());
+    const std::vector<std::uint32_t> back = due(kills, 3'000);
+    REQUIRE(back == std::vector<std::uint32_t>{1});
+    CHECK(kills.answered(1, kills.epoch(1), true, false, 3'010).what ==
+          kill_confirmation::outcome::confirmed);
+    CHECK(counters.kill_gave_up.load() == 1);
 }
 
 TEST_CASE("trading resumed: an unconfirmed kill ends and the answers to its requests change "

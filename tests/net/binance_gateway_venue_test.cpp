@@ -642,9 +642,11 @@ TEST_CASE("a kill taken while the connection is down is confirmed by the venue o
         gateway, [&] { return !gateway.connected(); }, 5s));
     // The owner hears that nothing went out (and cancels one by one too)...
     CHECK(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::disconnected);
-    // ...and the gateway has the venue confirm the kill once connected again.
+    // ...and the gateway has the venue confirm the kill once connected again. Down for longer
+    // than its attempts (5 x 50 ms), the unconfirmed kill has raised the alarm meanwhile, once.
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 10s));
+    CHECK(gateway.counters().kill_gave_up.load() == 1);
     CHECK(stat("open_orders") == 0);
     CHECK(sink.count(exec::exec_kind::cancelled) == 2);
 }

@@ -114,6 +114,19 @@ public:
         }
         return v.what;
     }
+    /// Nothing may go out (no connection, a 429 or 418 lasting): every query due now is missed,
+    /// and each counts as a failed attempt, so that a venue out of reach raises the alarm
+    /// (kill_gave_up, once per kill) as surely as one that keeps losing the cancel-alls. The
+    /// checks go on when the venue is back.
+    template <class Counters> void missed_checks(std::int64_t now_ms, Counters& counters) noexcept {
+        for (std::uint32_t symbol = 0; symbol < kills_.size(); ++symbol) {
+            const state& k = kills_[symbol];
+            if (k.active && !k.checking && now_ms >= k.check_at_ms &&
+                answered(symbol, k.epoch, false, false, now_ms).gave_up_now) {
+                counters.kill_gave_up.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+    }
     /// After send_again: the cancel-all is in flight (its answer schedules the next query) or
     /// was not sent (the query at check time decides again).
     void resent(std::uint32_t symbol, bool in_flight) noexcept;
