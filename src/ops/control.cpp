@@ -14,10 +14,14 @@
 namespace quoter::ops {
 namespace {
 
-constexpr std::array<int, 4> handled_signals{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+// SIGHUP (the terminal or SSH session gone) stops as SIGTERM does: by default it would end the
+// process with its orders resting.
+constexpr std::array<int, 5> handled_signals{SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
 
 std::atomic<control_channel*> signal_channel{nullptr};
 std::array<struct sigaction, handled_signals.size()> previous_actions{};
+/// SIGPIPE's disposition before it was ignored.
+struct sigaction previous_pipe_action {};
 std::atomic<bool> handlers_installed{false};
 /// A SIGINT or SIGTERM has asked for the stop. A second signal ends the process at once; a
 /// stop asked by a key or a command first does not count as one, so a Ctrl-C after a `q` waits
@@ -181,6 +185,12 @@ bool install_signal_handlers(control_channel& channel) noexcept {
     for (std::size_t i = 0; i < handled_signals.size(); ++i) {
         ok = sigaction(handled_signals[i], &action, &previous_actions[i]) == 0 && ok;
     }
+    // A write to a pipe whose reader is gone (a log reader after `| tee`, a shipper that died)
+    // must fail with EPIPE, not end the process with its orders resting.
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    ok = sigaction(SIGPIPE, &ignore, &previous_pipe_action) == 0 && ok;
     return ok;
 }
 
@@ -191,6 +201,7 @@ void remove_signal_handlers() noexcept {
     for (std::size_t i = 0; i < handled_signals.size(); ++i) {
         sigaction(handled_signals[i], &previous_actions[i], nullptr);
     }
+    sigaction(SIGPIPE, &previous_pipe_action, nullptr);
     signal_channel.store(nullptr, std::memory_order_release);
 }
 

@@ -23,8 +23,9 @@ int saved_fd = -1;
 termios saved_settings{};
 
 // Signals whose default action ends the process and that may arrive while keys are read.
-constexpr std::array<int, 8> fatal_signals{SIGHUP, SIGQUIT, SIGABRT, SIGSEGV,
-                                           SIGBUS, SIGFPE,  SIGILL,  SIGPIPE};
+// SIGHUP and SIGPIPE are not among them: the control handlers stop on the one and ignore the
+// other (ops/control.hpp).
+constexpr std::array<int, 6> fatal_signals{SIGQUIT, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 std::array<struct sigaction, fatal_signals.size()> previous_fatal_actions{};
 std::atomic<bool> exit_hook_registered{false};
 

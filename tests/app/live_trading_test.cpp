@@ -132,6 +132,26 @@ TEST_CASE("live: a stop cancels the resting quotes and waits for the venue to co
     CHECK(quoter.out().find("open orders at stop: none") != std::string::npos);
 }
 
+TEST_CASE("live: a broken pipe is ignored and a hang-up stops as SIGTERM does, orders cancelled",
+          "[app][venue][live]") {
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "20", "--seed", "42"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config = write_config(dir, live_config(venue));
+    auto quoter = start_live_quoter(config, "app-live");
+    venue_stats stats(venue);
+    REQUIRE(stats.wait_for(
+                "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
+    // A log reader gone (`| tee` killed): by default SIGPIPE would end the process here, its
+    // quotes left resting.
+    quoter.signal(SIGPIPE);
+    // The terminal or the SSH session gone.
+    quoter.signal(SIGHUP);
+    REQUIRE(quoter.wait(30s) == 0);
+    INFO(quoter.out() << quoter.err());
+    CHECK(stats.get("open_orders") == 0);
+    CHECK(quoter.out().find("open orders at stop: none") != std::string::npos);
+}
+
 namespace {
 
 /// The number after `label` in text ("equity 1234.5," -> 1234.5); NaN when absent.

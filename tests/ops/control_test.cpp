@@ -117,6 +117,22 @@ TEST_CASE("SIGINT requests a graceful stop", "[control][signal]") {
     remove_signal_handlers();
 }
 
+TEST_CASE("SIGHUP requests a graceful stop and SIGPIPE is ignored: neither ends the process",
+          "[control][signal]") {
+    control_channel channel;
+    REQUIRE(install_signal_handlers(channel));
+    ::raise(SIGPIPE); // the default action would end the process here
+    CHECK_FALSE(channel.stop_requested());
+    CHECK_FALSE(channel.kill_requested());
+    ::raise(SIGHUP); // so would this one
+    CHECK(channel.stop_requested());
+    CHECK(channel.stop_source() == command_source::signal);
+    remove_signal_handlers();
+    struct sigaction restored {};
+    REQUIRE(sigaction(SIGPIPE, nullptr, &restored) == 0);
+    CHECK(restored.sa_handler == SIG_DFL); // as it was before
+}
+
 TEST_CASE("a Ctrl-C after a stop asked by a key is the same graceful stop, not the second signal "
           "that ends the process",
           "[control][signal]") {

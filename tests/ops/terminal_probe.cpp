@@ -2,7 +2,7 @@
 // prints every command it receives ("cmd kill"), then leaves in the way its argument asks:
 //   return  on `q`, by returning from main (destructors restore the terminal)
 //   exit    on `q`, by std::exit without stopping the reader (the atexit hook restores it)
-//   wait    never on its own: the test ends it with a fatal signal (SIGHUP), or with two
+//   wait    never on its own: the test ends it with a fatal signal (SIGQUIT), or with two
 //           SIGTERMs (the second one restores the terminal and ends the process)
 // It gives up after 10 s so that a broken test cannot leave it running.
 #include "quoter/ops/control.hpp"

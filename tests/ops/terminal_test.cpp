@@ -279,10 +279,10 @@ TEST_CASE("the terminal is restored when the program dies of a fatal signal", "[
     const pid_t child = spawn_probe(pty, "wait");
     REQUIRE(pty.read_until("ready"));
     CHECK(in_key_mode(pty.current()));
-    REQUIRE(::kill(child, SIGHUP) == 0);
+    REQUIRE(::kill(child, SIGQUIT) == 0);
     const int status = reap(child);
     REQUIRE(WIFSIGNALED(status));
-    CHECK(WTERMSIG(status) == SIGHUP);
+    CHECK(WTERMSIG(status) == SIGQUIT);
     CHECK(same_settings(pty.current(), pty.original));
 }
 

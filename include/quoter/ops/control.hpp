@@ -116,10 +116,11 @@ private:
                   "signal handlers need lock-free flags");
 };
 
-/// Installs process-wide handlers: SIGINT and SIGTERM request a graceful stop, SIGUSR1 a kill,
-/// SIGUSR2 a pause or resume (request_pause_toggle).
-/// A second SIGINT/SIGTERM after a stop was requested restores the terminal and terminates the
-/// process at once with the default action (for an engine that does not stop). Handlers only
+/// Installs process-wide handlers: SIGINT, SIGTERM and SIGHUP request a graceful stop, SIGUSR1 a
+/// kill, SIGUSR2 a pause or resume (request_pause_toggle); SIGPIPE is ignored (a write to a
+/// pipe with no reader fails instead of ending the process).
+/// A second SIGINT/SIGTERM/SIGHUP after a stop was requested restores the terminal and terminates
+/// the process at once with the default action (for an engine that does not stop). Handlers only
 /// touch atomics and write(2). Returns false if sigaction failed. The channel must outlive the
 /// handlers (call remove_signal_handlers first).
 [[nodiscard]] bool install_signal_handlers(control_channel& channel) noexcept;
