@@ -576,8 +576,11 @@ void core_loop::take_control(core::timestamp_ns now) noexcept {
     }
     if (control_->pause_toggle_requested()) {
         if (const auto source = control_->take_pause_toggle()) {
-            // SIGUSR2: resume a paused engine, pause any other (a kill stays latched).
-            const bool paused = risk_.state() == risk::trading_state::paused;
+            // SIGUSR2: resume what the operator paused, pause anything else (a kill stays
+            // latched). Not the state: paused by a stale feed, a toggle taken for a resume would
+            // be refused, and trading would start again with the feed.
+            const bool paused =
+                risk_.switch_state().condition_active(risk::halt_reason::manual_pause);
             const ops::control_command command =
                 paused ? ops::control_command::resume : ops::control_command::pause;
             if (journal_ != nullptr) {

@@ -411,6 +411,26 @@ TEST_CASE("resyncing pulls every quote, synced resumes quoting by itself", "[eng
     CHECK(f.loop.stats().resumes == 1);
 }
 
+TEST_CASE("SIGUSR2 during an automatic pause is the operator's pause: it holds after the feed is "
+          "back, and the next one resumes",
+          "[engine]") {
+    fixture f;
+    core::timestamp_ns t = f.run_books(1'000 * ms, 10);
+    f.loop.on_event(state(md::feed_state::resyncing), t);
+    REQUIRE(f.loop.state() == risk::trading_state::paused);
+    f.control.request_pause_toggle(ops::command_source::signal);
+    (void)f.loop.poll(t + ms);
+    CHECK(f.loop.risk().switch_state().condition_active(risk::halt_reason::manual_pause));
+    // The feed is back: the automatic pause ends, the operator's holds.
+    t = f.run_books(t + 200 * ms, 10);
+    CHECK(f.loop.state() == risk::trading_state::paused);
+    CHECK(f.exchange.open_order_count() == 0);
+    f.control.request_pause_toggle(ops::command_source::signal);
+    t = f.run_books(t, 10);
+    CHECK(f.loop.state() == risk::trading_state::running);
+    CHECK(f.exchange.open_order_count() == 2);
+}
+
 TEST_CASE("the book a resync recovers with is the market at once: a requote after a fill in the "
           "gap is priced against it, not against the book before the gap",
           "[engine]") {
