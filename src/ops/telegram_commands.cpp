@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
+#include <ctime>
 #include <mutex>
 #include <thread>
 
@@ -91,7 +92,10 @@ struct telegram_commands::worker {
     std::atomic<std::uint64_t> failures{0};
     std::atomic<std::uint64_t> accepted{0};
     std::atomic<std::uint64_t> refused{0};
+    std::atomic<std::uint64_t> stale{0};
     std::atomic<std::uint64_t> replies{0};
+    /// Unix time (s) the commands were first polled for: older messages are a backlog.
+    std::int64_t started_unix_s = 0;
 
     std::mutex mutex;
     std::condition_variable wake;
@@ -208,6 +212,8 @@ struct telegram_commands::worker {
             struct command_message {
                 std::int64_t chat = 0;
                 telegram_command command = telegram_command::none;
+                /// Sent before this session started (Bot API dates are Unix seconds).
+                bool before_start = false;
             };
             std::vector<command_message> messages;
             bool ok = answer.error == net::rest_error::none && answer.status == 200;
@@ -232,7 +238,11 @@ struct telegram_commands::worker {
                             message["text"].get_string().get(text) != simdjson::SUCCESS) {
                             continue;
                         }
-                        messages.push_back({chat, parse_telegram_command(text)});
+                        std::int64_t date = 0;
+                        const bool before_start =
+                            message["date"].get_int64().get(date) == simdjson::SUCCESS &&
+                            date < started_unix_s;
+                        messages.push_back({chat, parse_telegram_command(text), before_start});
                     }
                 }
             }
@@ -250,6 +260,14 @@ struct telegram_commands::worker {
                 if (!allowed(m.chat)) {
                     refused.fetch_add(1, std::memory_order_relaxed);
                     continue; // no answer: a stranger learns nothing
+                }
+                if (m.before_start) {
+                    // Sent while no session ran: a /resume of yesterday must not lift today's
+                    // kill. The sender learns so and can send it again.
+                    stale.fetch_add(1, std::memory_order_relaxed);
+                    reply(loop, client, m.chat,
+                          "not done: sent before this session started; send it again");
+                    continue;
                 }
                 accepted.fetch_add(1, std::memory_order_relaxed);
                 const std::string text = act(m.command);
@@ -289,6 +307,7 @@ std::string telegram_commands::start() {
     while (!w.path_prefix.empty() && w.path_prefix.back() == '/') {
         w.path_prefix.pop_back();
     }
+    w.started_unix_s = static_cast<std::int64_t>(std::time(nullptr));
     w.thread = std::thread([&w] { w.run(); });
     return {};
 }
@@ -313,6 +332,7 @@ telegram_command_stats telegram_commands::stats() const noexcept {
             .failures = w.failures.load(std::memory_order_relaxed),
             .accepted = w.accepted.load(std::memory_order_relaxed),
             .refused = w.refused.load(std::memory_order_relaxed),
+            .stale = w.stale.load(std::memory_order_relaxed),
             .replies = w.replies.load(std::memory_order_relaxed)};
 }
 

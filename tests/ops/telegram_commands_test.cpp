@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -144,6 +145,49 @@ TEST_CASE("telegram commands: allowed chats are obeyed and answered, other chats
     CHECK_THAT(sent[1], Catch::Contains(R"("chat_id":-1002)"));
     CHECK_THAT(sent[1], Catch::Contains("BTCUSDT paper_exchange: running"));
     CHECK_THAT(sent[1], Catch::Contains("working orders 2"));
+}
+
+TEST_CASE("telegram commands: a backlog sent before the session started is answered, not obeyed",
+          "[telegram]") {
+    // A /resume of yesterday, kept by the Bot API while nothing polled, must not lift the kill
+    // a restarted session restored; a /pause sent now is obeyed.
+    const std::int64_t now_s = static_cast<std::int64_t>(std::time(nullptr));
+    const std::string backlog =
+        R"({"ok":true,"result":[)"
+        R"({"update_id":20,"message":{"message_id":1,"chat":{"id":111},"date":)" +
+        std::to_string(now_s - 86'400) +
+        R"(,"text":"/resume"}},)"
+        R"({"update_id":21,"message":{"message_id":2,"chat":{"id":111},"date":)" +
+        std::to_string(now_s + 5) + R"(,"text":"/pause"}}]})";
+    test_http_receiver server;
+    server.set_responder([&](const test_http_receiver::received& r) -> std::string {
+        if (r.target.find("/getUpdates") == std::string::npos) {
+            return R"({"ok":true,"result":{"message_id":9}})";
+        }
+        if (r.target.find("offset=") == std::string::npos) {
+            return backlog;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return R"({"ok":true,"result":[]})";
+    });
+    control_channel control;
+    status_board board;
+    telegram_commands commands(local_settings(server), control, board);
+    REQUIRE(commands.start().empty());
+    REQUIRE(eventually([&] { return commands.stats().replies >= 2; }));
+    commands.stop();
+
+    std::vector<control_message> got;
+    (void)control.drain([&](const control_message& m) { got.push_back(m); });
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].command == control_command::pause);
+    CHECK(commands.stats().stale == 1);
+    CHECK(commands.stats().accepted == 1);
+    bool told = false;
+    for (const auto& r : server.requests()) {
+        told = told || r.body.find("sent before this session started") != std::string::npos;
+    }
+    CHECK(told);
 }
 
 TEST_CASE("telegram commands: a Bot API that is down is retried and stop still returns",

@@ -40,7 +40,10 @@ struct telegram_command_stats {
     std::uint64_t failures = 0; ///< getUpdates failed (transport, status, bad JSON).
     std::uint64_t accepted = 0; ///< Commands from an allowed chat that were acted on.
     std::uint64_t refused = 0;  ///< Messages from a chat that is not allowed.
-    std::uint64_t replies = 0;  ///< sendMessage requests answered with 200.
+    /// Commands from an allowed chat sent before this session started (a backlog the Bot API
+    /// kept while nothing polled): answered, not acted on.
+    std::uint64_t stale = 0;
+    std::uint64_t replies = 0; ///< sendMessage requests answered with 200.
 };
 
 /// The command a message text names ("/kill", "/kill@some_bot", " /Pause now"), if any.
