@@ -431,11 +431,15 @@ public:
         std::uint64_t sequence_gaps = 0;
         std::uint64_t api_errors = venue.api_errors;
         std::uint64_t risk_rejects = 0;
+        std::size_t working_bids = 0;
+        std::size_t working_asks = 0;
         for (std::size_t i = 0; i < symbols_.size(); ++i) {
             const core_loop* loop = i == 0 ? &lead : loops_[i];
             if (loop == nullptr) {
                 continue;
             }
+            working_bids += loop->gate().working_orders(core::side::buy);
+            working_asks += loop->gate().working_orders(core::side::sell);
             const exec::quote_counters quotes = loop->quotes().counters();
             sequence_gaps += loop->stats().sequence_gaps;
             // API errors of the simulated venue: requests the gateway refused to send and orders
@@ -468,7 +472,8 @@ public:
         s.pnl_realized_quote = first.pnl_realized_quote;
         s.gateway_connected = venue.connected;
         s.working_orders = static_cast<std::uint32_t>(venue.working_orders);
-        s.working_bids = first.quoted_bid != 0.0 ? 1U : 0U; // a working order's price is > 0
+        s.working_bids = static_cast<std::uint32_t>(working_bids);
+        s.working_asks = static_cast<std::uint32_t>(working_asks);
         s.fills = first.fills;
         s.orders_sent = first.orders_sent;
         if (round_trip_.count() != round_trip_count_) {

@@ -88,7 +88,7 @@ std::string status_json(const status_snapshot& s) {
     number(out, "quoted_ask", s.quoted_ask);
     integer(out, "working_orders", s.working_orders);
     integer(out, "working_bids", s.working_bids);
-    integer(out, "working_asks", static_cast<std::int64_t>(s.working_orders) - s.working_bids);
+    integer(out, "working_asks", s.working_asks);
     number(out, "inventory_base", s.inventory_base);
     number(out, "pnl_total_quote", s.pnl_total_quote);
     number(out, "pnl_realized_quote", s.pnl_realized_quote);

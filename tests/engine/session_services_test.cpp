@@ -799,6 +799,9 @@ TEST_CASE("session_services with several symbols: /status lists each symbol, and
     services.publish(btc, feed_view{.messages = 2, .synced_symbols = 2}, venue_view{});
     CHECK(services.last().symbols[1].book_synced);
     CHECK(services.last().ready());
+    // Both symbols quote a bid and an ask: the working orders by side are every symbol's.
+    CHECK(services.last().working_bids == 2);
+    CHECK(services.last().working_asks == 2);
 
     // The md thread's count comes with its periodic stats and can lag the books the loops
     // already quote on: each symbol's entry is its loop's view.

@@ -53,6 +53,7 @@ ops::status_snapshot running_status() {
     s.mid = 100.6;
     s.working_orders = 2;
     s.working_bids = 1;
+    s.working_asks = 1;
     s.inventory_base = -0.25;
     s.pnl_total_quote = 12.5;
     s.tick_to_order_p99_ns = 14'300;

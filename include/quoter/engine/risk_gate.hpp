@@ -55,6 +55,7 @@
 #include "quoter/risk/reasons.hpp"
 #include "quoter/risk/risk_engine.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -299,6 +300,12 @@ public:
     }
     /// Orders sent and not yet terminal, and their unfilled quantity on one side (lots).
     [[nodiscard]] std::size_t working_orders() const noexcept { return working_count_; }
+    /// Of those, the ones on one side (a walk over them: for status, not the hot path).
+    [[nodiscard]] std::size_t working_orders(core::side side) const noexcept {
+        return static_cast<std::size_t>(
+            std::count_if(working_.begin(), working_.begin() + working_count_,
+                          [side](const working_order& order) { return order.side == side; }));
+    }
     [[nodiscard]] core::qty working_qty(core::side side) const noexcept {
         return core::qty{working_lots_[side == core::side::buy ? 0 : 1]};
     }

@@ -85,7 +85,8 @@ struct status_snapshot {
     double pnl_total_quote = 0.0;
     double pnl_realized_quote = 0.0;
     std::uint32_t working_orders = 0;
-    std::uint32_t working_bids = 0;
+    std::uint32_t working_bids = 0; ///< Every symbol's orders sent and not yet ended, bids.
+    std::uint32_t working_asks = 0; ///< The same, asks.
     std::uint64_t fills = 0;
     std::uint64_t orders_sent = 0;
     core::duration_ns tick_to_order_p50_ns = 0;
