@@ -206,8 +206,14 @@ TEST_CASE("a 429 to a request no report tells, a cancel-all, is a venue failure 
 
     venue.fault("/control/rate_limit?ms=500");
     REQUIRE(gateway.cancel_all(0, wall_ns()) == exec::gateway_error::none);
+    // The I/O thread counts the backoff before the failure: wait for both.
     REQUIRE(poll_until(
-        gateway, [&] { return gateway.counters().backoffs.load() == 1; }, 5s));
+        gateway,
+        [&] {
+            return gateway.counters().backoffs.load() == 1 &&
+                   gateway.counters().venue_failures.load() >= failures + 1;
+        },
+        5s));
     CHECK(gateway.counters().venue_failures.load() == failures + 1);
     REQUIRE(poll_until(
         gateway, [&] { return gateway.counters().kills_confirmed.load() == 1; }, 10s));
