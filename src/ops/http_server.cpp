@@ -35,6 +35,8 @@
 #include <optional>
 #include <thread>
 
+#include <sys/resource.h>
+
 namespace quoter::ops {
 
 namespace asio = boost::asio;
@@ -396,6 +398,11 @@ http_server::start(const http_settings& settings, config::secret token, http_sou
     }
     auto state = std::make_unique<impl>();
     state->settings = settings;
+    rlimit descriptors{};
+    if (::getrlimit(RLIMIT_NOFILE, &descriptors) == 0 && descriptors.rlim_cur != RLIM_INFINITY) {
+        state->settings.max_connections =
+            connection_cap(settings.max_connections, descriptors.rlim_cur);
+    }
     state->token = std::move(token);
     state->sources = sources;
     const tcp::endpoint endpoint(address, settings.port);
@@ -419,6 +426,16 @@ http_server::start(const http_settings& settings, config::secret token, http_sou
 }
 
 http_server::http_server(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+
+std::uint32_t http_server::max_connections() const noexcept {
+    return impl_->settings.max_connections;
+}
+
+std::uint32_t connection_cap(std::uint32_t configured, std::uint64_t descriptor_limit) noexcept {
+    const std::uint64_t half = descriptor_limit / 2;
+    return static_cast<std::uint32_t>(
+        std::max<std::uint64_t>(1, std::min<std::uint64_t>(configured, half)));
+}
 
 http_server::~http_server() {
     stop();

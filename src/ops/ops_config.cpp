@@ -32,7 +32,9 @@ void read_http(config::section s, http_settings& out) {
         s.integer("port", out.port, {.min = 0, .max = 65535}, "TCP port; 0 picks a free one");
     out.max_connections =
         s.integer("max_connections", out.max_connections, {.min = 1, .max = 1'000'000},
-                  "Connections served at once; more are closed on accept");
+                  "Connections served at once; more are closed on accept. Never more than half the "
+                  "process's open-file limit (`ulimit -n`), so that connections cannot take the "
+                  "descriptors the state file, the journal and the venue need");
     out.request_timeout_ms =
         s.duration_ms("request_timeout_ms", out.request_timeout_ms, {.min = 10, .max = 3'600'000},
                       "A connection must send a complete request within this long (idle "

@@ -298,6 +298,26 @@ TEST_CASE("http: connections beyond max_connections are closed on accept", "[htt
     }
 }
 
+TEST_CASE("http: connections never take more than half the process's descriptors", "[http]") {
+    CHECK(ops::connection_cap(4096, 1024) == 512);
+    CHECK(ops::connection_cap(100, 1024) == 100);
+    CHECK(ops::connection_cap(4096, 1) == 1);
+
+    // Under a low limit the configured 4,096 would let unauthenticated connections take every
+    // descriptor, and a kill could not be written to the state file.
+    rlimit limit{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+    const rlimit original = limit;
+    limit.rlim_cur = 200;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &limit) == 0);
+    {
+        fixture f(ops::http_settings{});
+        CHECK(f.server->max_connections() == 100);
+        CHECK(http_request(f.port(), "GET", "/health").status == 200);
+    }
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &original) == 0);
+}
+
 TEST_CASE("http: keep-alive serves several requests on one connection", "[http]") {
     fixture f;
     const int fd = connect_local(f.port());

@@ -33,7 +33,8 @@ struct http_settings {
     std::string bind_address = "127.0.0.1";
     /// TCP port; 0 picks a free one (tests).
     std::uint16_t port = 9464;
-    /// Connections served at once; more are closed on accept.
+    /// Connections served at once; more are closed on accept. Never more than half the
+    /// process's descriptor limit (see connection_cap).
     std::uint32_t max_connections = 4096;
     /// A connection must deliver a complete request within this long after it opened or after
     /// its previous response (idle keep-alive included), else it is closed.
@@ -78,6 +79,8 @@ public:
     /// "127.0.0.1:9464".
     [[nodiscard]] std::string endpoint() const;
     [[nodiscard]] http_server_stats stats() const noexcept;
+    /// Connections served at once (http_settings::max_connections under connection_cap).
+    [[nodiscard]] std::uint32_t max_connections() const noexcept;
     /// Stops accepting, closes every connection and joins the thread. Idempotent.
     void stop();
 
@@ -87,6 +90,13 @@ private:
     explicit http_server(std::unique_ptr<impl> state);
     std::unique_ptr<impl> impl_;
 };
+
+/// Connections the server holds at most: `configured`, but never more than half of
+/// `descriptor_limit` (the process's RLIMIT_NOFILE): the HTTP port needs no token to be
+/// connected to, and connections that took every descriptor would leave none for the state
+/// file that records a kill, the journal or the venue's sockets. At least 1.
+[[nodiscard]] std::uint32_t connection_cap(std::uint32_t configured,
+                                           std::uint64_t descriptor_limit) noexcept;
 
 /// True when `address` is an IPv4 or IPv6 literal.
 [[nodiscard]] bool is_ip_address(std::string_view address);
