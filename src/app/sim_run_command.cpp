@@ -367,6 +367,7 @@ int run_sim_command(const sim_run_command& command) {
                                                    : std::string_view("a stop request"))
                                             : std::string_view("the q key");
     const double wall_s = static_cast<double>(monotonic_ns() - wall_start) * 1e-9;
+    services.close_intake(); // the stop's polls take every command accepted
     sim_run->stop();
     services.stop(sim_run->loop(), sim_feed(*sim_run), sim_venue(*sim_run));
     keys.stop();

@@ -666,6 +666,7 @@ live_summary run_live_session(const live_session_config& config, const std::atom
         (void)loop.poll(wall_ns());
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    services.close_intake(); // the last poll takes every command accepted
     (void)loop.poll(wall_ns());
     collect_written(std::numeric_limits<core::timestamp_ns>::max());
     check_gateway_alarms(wall_ns());

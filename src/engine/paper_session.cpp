@@ -346,6 +346,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    services.close_intake(); // the last poll takes every command accepted
     for (auto& lane : lanes) {
         (void)lane->loop.poll(steady_ns());
     }

@@ -1120,12 +1120,23 @@ const ops::status_snapshot& session_services::last() const noexcept {
     return parts_->publisher->last();
 }
 
+void session_services::close_intake() {
+    parts& p = *parts_;
+    if (p.telegram) {
+        p.telegram->stop();
+    }
+    if (p.http) {
+        p.http->stop();
+    }
+}
+
 void session_services::stop(const core_loop& loop, const feed_view& feed, const venue_view& venue) {
     parts& p = *parts_;
     if (p.stopped) {
         return;
     }
     p.stopped = true;
+    close_intake(); // what it accepted is taken, not lost, if the caller did not close it
     p.publisher->publish(loop, feed, venue);
     p.persist(loop, feed);
     p.publisher->stopped();
@@ -1135,12 +1146,6 @@ void session_services::stop(const core_loop& loop, const feed_view& feed, const 
         if (const std::string failed = p.saver->error(); !failed.empty()) {
             p.log("state: " + failed);
         }
-    }
-    if (p.telegram) {
-        p.telegram->stop();
-    }
-    if (p.http) {
-        p.http->stop();
     }
     if (p.journal) {
         p.journal->stop();

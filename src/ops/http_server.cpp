@@ -477,6 +477,11 @@ void http_server::stop() {
     });
     impl_->context.stop();
     impl_->thread.join();
+    // The posted close may not have run before the stop: a listening socket left open would
+    // take connections nobody serves. The thread is gone, so it is closed here.
+    impl_->stopped = true;
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
 }
 
 } // namespace quoter::ops

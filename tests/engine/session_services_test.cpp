@@ -3,6 +3,7 @@
 // latched in any symbol's file comes back on the lead. One symbol keeps the one file it had.
 #include "engine_test_support.hpp"
 
+#include "ops/http_test_support.hpp"
 #include "quoter/engine/core_loop.hpp"
 #include "quoter/engine/session_services.hpp"
 #include "quoter/exec/sim_exchange.hpp"
@@ -764,6 +765,34 @@ TEST_CASE("session_services saves a new equity peak as a change, not only with t
 
 namespace quoter::engine {
 namespace {
+
+TEST_CASE("session_services: once the intake is closed a command is refused, not accepted and "
+          "then lost: every kill answered 202 is in the control channel for the last poll",
+          "[engine][state]") {
+    const state_directory dir;
+    one_loop session(core_loop_config{});
+    session_services_config config = services_config(dir);
+    config.ops.state.directory.clear();
+    config.ops.http.enabled = true;
+    config.ops.http.port = 0;
+    config.ops.http_token = config::secret(std::string("stop-window-token"));
+    auto opened = session_services::open(config, session.specs, 0);
+    REQUIRE(opened.has_value());
+    session_services& services = **opened;
+    ops::control_channel control;
+    REQUIRE(services.start(session.loop, &control, feed_view{}, venue_view{}).empty());
+    const std::string endpoint = services.http_endpoint();
+    REQUIRE_FALSE(endpoint.empty());
+    const auto port =
+        static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+    const std::string auth = "Authorization: Bearer stop-window-token\r\n";
+
+    CHECK(ops::testing::http_request(port, "POST", "/kill", auth).status == 202);
+    services.close_intake();
+    CHECK(control.take_kill_request() == ops::command_source::http); // for the last poll
+    CHECK(ops::testing::connect_local(port) < 0); // nothing more is accepted to be lost
+    services.stop(session.loop, feed_view{}, venue_view{});
+}
 
 TEST_CASE("session_services with several symbols: /status lists each symbol, and one whose book "
           "never came is not synced, so the session is not ready",

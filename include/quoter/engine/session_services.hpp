@@ -144,6 +144,12 @@ public:
     /// The snapshot last published (core thread).
     [[nodiscard]] const ops::status_snapshot& last() const noexcept;
 
+    /// Stops taking commands: the HTTP server and the Telegram thread end, so that every command
+    /// they accepted is in the control channel before the loops' last poll takes it. A kill
+    /// answered 202 after that poll would otherwise reach neither the loop nor the state file.
+    /// Call after the stop's wait, before the last poll. Idempotent (stop() calls it too).
+    void close_intake();
+
     /// Publishes the final state, marks /status stopped, saves the state files a last time and
     /// stops the Telegram and HTTP threads, then the journal. Idempotent.
     void stop(const core_loop& loop, const feed_view& feed, const venue_view& venue);
