@@ -1136,7 +1136,7 @@ void session_services::stop(const core_loop& loop, const feed_view& feed, const 
         return;
     }
     p.stopped = true;
-    close_intake(); // what it accepted is taken, not lost, if the caller did not close it
+    close_intake(); // nothing is accepted from here on (the caller may have closed it already)
     p.publisher->publish(loop, feed, venue);
     p.persist(loop, feed);
     p.publisher->stopped();
