@@ -583,6 +583,23 @@ TEST_CASE("a silent venue: the order in flight turns unknown, the dead session i
     gateway.stop();
 }
 
+TEST_CASE("an idle connection to a venue that answers pings stays up past the idle timeout",
+          "[binance_gateway][faults][tsan]") {
+    fault_session session(
+        [](exec::binance_spot_gateway_config& config) { config.idle_timeout_ms = 300; });
+    auto& venue = session.venue;
+    auto& gateway = session.gateway;
+    REQUIRE(session.wait_ready());
+    REQUIRE(session.place_resting_bid(1));
+    // Nothing to send for ten idle timeouts: the pings keep it alive.
+    poll_for(gateway, 3s);
+    CHECK(gateway.counters().silences.load() == 0);
+    CHECK(gateway.counters().disconnects.load() == 0);
+    CHECK(gateway.connected());
+    CHECK(venue.stat("open_orders") == 1);
+    gateway.stop();
+}
+
 TEST_CASE("a connection gone mute (half-open: no answer, no pong) is closed after the idle "
           "timeout, before any request times out; the order in flight is queried, not resent",
           "[binance_gateway][faults][tsan]") {
