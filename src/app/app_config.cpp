@@ -296,10 +296,10 @@ void read_exchange(config::section s, exchange_section& out) {
                   "orders go over REST, each request on its own timeout)");
     out.idle_timeout_ms = s.duration_ms(
         "idle_timeout_ms", out.idle_timeout_ms, {.min = 0, .max = 600'000},
-        "Spot: nothing received on the order connection for this long, not Binance's pings "
-        "(every 20 s) nor the pong to the ping sent after half of it, and it is closed and "
-        "opened again (a half-open connection would hide fills while nothing is sent); 0: "
-        "never");
+        "Nothing received on the order connection (spot) or the user-data stream (USD-M "
+        "futures) for this long, not Binance's pings nor the pong to the ping sent after half "
+        "of it, and it is closed and opened again (a half-open connection would hide fills "
+        "while nothing is sent); 0: never");
     out.not_yet_requery_ms = s.duration_ms(
         "not_yet_requery_ms", out.not_yet_requery_ms, {.min = 10, .max = 10'000},
         "A placement of unknown outcome whose status query found no order (-2013) is asked "

@@ -164,6 +164,7 @@ int run_live_command(const live_run_command& command) {
         futures.heartbeat_ms = config.exchange.futures_heartbeat_ms.count();
         futures.countdown_ms = config.exchange.futures_countdown_ms.count();
         futures.listen_key_keepalive_ms = config.exchange.listen_key_keepalive_ms.count();
+        futures.idle_timeout_ms = config.exchange.idle_timeout_ms.count();
         override_rate_limits(config.exchange, futures.rate_limits);
     }
 

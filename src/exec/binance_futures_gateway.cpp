@@ -1004,6 +1004,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         }
         net::detail::ws_connection_options options;
         options.target = endpoint->path;
+        options.idle_timeout_ms = config.idle_timeout_ms;
         stream = net::detail::make_ws_connection(loop.context(), tls, *endpoint, options, this);
         stream->start();
     }
@@ -1020,8 +1021,11 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void on_ping(net::detail::ws_connection& /*connection*/) override {}
 
-    void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason /*reason*/,
+    void on_closed(net::detail::ws_connection& /*connection*/, net::close_reason reason,
                    std::string_view /*detail*/) override {
+        if (reason == net::close_reason::idle_timed_out) {
+            counters.silences.fetch_add(1, std::memory_order_relaxed);
+        }
         stream_closed(wall_ms());
         // The connection object outlives this callback through its own handlers.
         stream.reset();

@@ -763,7 +763,35 @@ TEST_CASE("futures gateway: a fill event that does not decode is not lost: the o
     poll_for(gateway, 300ms);
     CHECK(sink.count(exec::exec_kind::fill, 1) == 1);
     CHECK(sink.count(exec::exec_kind::partial_fill, 1) == 0);
-    REQUIRE(poll_until(gateway, [&] { return gateway.ready(); }, 5s));
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready(); }, 5s));
+    REQUIRE(gateway.positions().size() == 1);
+    CHECK(gateway.positions()[0].amount.lots() == 1000);
+    gateway.stop();
+}
+
+TEST_CASE("futures gateway: a user stream gone mute (half-open) is replaced after the idle "
+          "timeout, and a fill it hid is reported once by the reconciliation",
+          "[binance_futures_gateway][tsan]") {
+    gateway_on_venue f([](auto& config) { config.idle_timeout_ms = 600; });
+    venue_control& control = f.control;
+    exec::binance_futures_gateway& gateway = f.gateway;
+    recording_sink& sink = f.sink;
+    REQUIRE(acked_resting_bid(gateway, sink, 1));
+
+    // The stream neither reads nor writes: its ORDER_TRADE_UPDATE of the fill never comes, the
+    // REST keep-alive would still succeed, and only the unanswered ping can tell.
+    REQUIRE(control.get("/control/mute?ms=5000&stream=user").find("true") != std::string::npos);
+    REQUIRE(control.get("/control/futures_market_order?symbol=BTCUSDT&side=SELL&qty=0.01")
+                .find("\"filled\":\"0.01") != std::string::npos);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.counters().silences.load() == 1; }, 4s));
+    CHECK(control.stat("mutes") == 1);
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.ready() && sink.count(exec::exec_kind::fill, 1) == 1; },
+        10s));
+    poll_for(gateway, 300ms);
+    CHECK(sink.count(exec::exec_kind::fill, 1) == 1);
     REQUIRE(gateway.positions().size() == 1);
     CHECK(gateway.positions()[0].amount.lots() == 1000);
     gateway.stop();

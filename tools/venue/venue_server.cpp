@@ -157,6 +157,9 @@ public:
     virtual void close_going_away(std::string reason) = 0;
     virtual void ping(std::int64_t timeout_ms) = 0;
     virtual void kick() = 0;
+    /// Goes mute at once, as over a half-open connection: nothing read (so pings go unanswered)
+    /// and nothing written for `ms`, then the connection is dropped.
+    virtual void mute_now(std::int64_t ms) = 0;
 
     std::uint64_t id = 0;
     std::int64_t opened_ns = 0;
@@ -876,8 +879,13 @@ struct server_core : std::enable_shared_from_this<server_core> {
             ok();
         } else if (action == "mute") {
             const std::int64_t ms = param_int(params, "ms", 1'000);
-            for (const auto& session : sessions) {
-                if (session->ws_api) {
+            const auto stream = params.find("stream");
+            const bool user_streams = stream != params.end() && stream->second == "user";
+            for (const auto& session : std::vector(sessions)) {
+                if (user_streams && !session->listen_key.empty()) {
+                    ++stats.mutes;
+                    session->mute_now(ms);
+                } else if (!user_streams && session->ws_api) {
                     session->mute_after_next_ms = ms;
                 }
             }
@@ -1157,6 +1165,22 @@ public:
         }
     }
 
+    void mute_now(std::int64_t ms) override {
+        if (finished_) {
+            return;
+        }
+        muted_ = true;
+        stall_until_ns = wall_ns() + ms * 1'000'000;
+        error_code ignored;
+        beast::get_lowest_layer(ws_).cancel(ignored); // the read in flight: no pong from it
+        auto timer = std::make_shared<asio::steady_timer>(server_->loop.context());
+        timer->expires_after(std::chrono::milliseconds(ms));
+        timer->async_wait([self = shared(), this, timer](error_code) {
+            muted_ = false;
+            finish();
+        });
+    }
+
     void drop() override {
         if (finished_) {
             return;
@@ -1217,6 +1241,9 @@ private:
     void read() {
         read_buffer_.clear();
         ws_.async_read(read_buffer_, [self = shared(), this](error_code ec, std::size_t) {
+            if (muted_) {
+                return; // the mute's timer ends the session
+            }
             if (ec) {
                 finish();
                 return;
@@ -1372,6 +1399,7 @@ private:
     bool closing_ = false;
     bool finished_ = false;
     bool awaiting_pong_ = false;
+    bool muted_ = false; ///< mute_now(): nothing read or written until the session is dropped.
     bool ping_in_flight_ = false;
 };
 

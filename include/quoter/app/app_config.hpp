@@ -102,8 +102,8 @@ struct exchange_section {
     std::uint32_t reconcile_max_retries = 10;
     /// Request timeouts in a row with a silent venue before the session is replaced.
     std::uint32_t silent_timeouts = 2;
-    /// Spot: nothing received on the order connection for this long (0: never) and it is
-    /// replaced (see exec::binance_spot_gateway_config::idle_timeout_ms).
+    /// Nothing received on the spot order connection or the futures user-data stream for this
+    /// long (0: never) and it is replaced (see the gateways' idle_timeout_ms).
     std::chrono::milliseconds idle_timeout_ms{30'000};
     /// A placement of unknown outcome whose status query found no order is asked again this
     /// often until its recvWindow has passed (Binance may still execute it until then).

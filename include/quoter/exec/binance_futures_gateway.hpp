@@ -100,6 +100,12 @@ struct binance_futures_gateway_config {
     std::size_t max_connections = 4;
     /// PUT /fapi/v1/listenKey this often (Binance closes a key after 60 min without one).
     std::int64_t listen_key_keepalive_ms = 30 * 60 * 1'000;
+    /// Nothing at all received on the user-data stream for this long (not the venue's pings
+    /// nor the pong to the ping sent after half of it): the stream is dead though the socket
+    /// may not say so, and fills of resting orders would go unseen (the keep-alive goes over
+    /// REST and succeeds regardless). It is opened again and reconciled; counted in silences.
+    /// 0: never.
+    std::int64_t idle_timeout_ms = 30'000;
     /// A placement the venue accepted and the user stream has not told this long after (ms):
     /// the stream is suspect and the key is kept alive at once (a forgotten one answers -1125).
     std::int64_t stream_silence_ms = 5'000;
