@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <thread>
@@ -116,8 +117,11 @@ TEST_CASE("live: quotes rest on the venue, fills are booked once, SIGUSR1 cancel
     CHECK(replaces == stats.get("replace_requests"));
 }
 
-TEST_CASE("live: a stop cancels the resting quotes and waits for the venue to confirm",
-          "[app][venue][live]") {
+namespace {
+
+/// A live session quoting on quoter-venue gets `signals` in turn: it exits 0 with its quotes
+/// cancelled and the venue's confirmation.
+void expect_clean_stop(std::initializer_list<int> signals) {
     venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "20", "--seed", "42"});
     quoter::test::temp_dir dir("app-live");
     const fs::path config = write_config(dir, live_config(venue));
@@ -125,31 +129,27 @@ TEST_CASE("live: a stop cancels the resting quotes and waits for the venue to co
     venue_stats stats(venue);
     REQUIRE(stats.wait_for(
                 "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
-    quoter.signal(SIGTERM);
+    for (const int sig : signals) {
+        quoter.signal(sig);
+    }
     REQUIRE(quoter.wait(30s) == 0);
     INFO(quoter.out() << quoter.err());
     CHECK(stats.get("open_orders") == 0);
     CHECK(quoter.out().find("open orders at stop: none") != std::string::npos);
 }
 
+} // namespace
+
+TEST_CASE("live: a stop cancels the resting quotes and waits for the venue to confirm",
+          "[app][venue][live]") {
+    expect_clean_stop({SIGTERM});
+}
+
 TEST_CASE("live: a broken pipe is ignored and a hang-up stops as SIGTERM does, orders cancelled",
           "[app][venue][live]") {
-    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "20", "--seed", "42"});
-    quoter::test::temp_dir dir("app-live");
-    const fs::path config = write_config(dir, live_config(venue));
-    auto quoter = start_live_quoter(config, "app-live");
-    venue_stats stats(venue);
-    REQUIRE(stats.wait_for(
-                "open_orders", [](long long n) { return n >= 1; }, 30s) >= 1);
-    // A log reader gone (`| tee` killed): by default SIGPIPE would end the process here, its
-    // quotes left resting.
-    quoter.signal(SIGPIPE);
-    // The terminal or the SSH session gone.
-    quoter.signal(SIGHUP);
-    REQUIRE(quoter.wait(30s) == 0);
-    INFO(quoter.out() << quoter.err());
-    CHECK(stats.get("open_orders") == 0);
-    CHECK(quoter.out().find("open orders at stop: none") != std::string::npos);
+    // SIGPIPE (a log reader gone, `| tee` killed) and SIGHUP (the terminal or the SSH session
+    // gone) would each end the process by default, its quotes left resting.
+    expect_clean_stop({SIGPIPE, SIGHUP});
 }
 
 namespace {
