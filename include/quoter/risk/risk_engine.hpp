@@ -321,8 +321,10 @@ private:
     /// on_account() once a verdict may change the kill switch's conditions.
     [[gnu::noinline]] void apply(const account_verdicts& verdicts, std::uint16_t symbol_id,
                                  core::timestamp_ns now) noexcept;
-    /// poll()'s conditions, once one may change.
+    /// follow_shared_cancels() with sharing: sets the cancel-rate pause while the shared window
+    /// is above the limit (poll_conditions() lifts it).
     [[gnu::noinline]] void follow_shared_cancel_rate(core::timestamp_ns now) noexcept;
+    /// poll()'s conditions, once one may change.
     [[gnu::noinline]] void poll_conditions(core::timestamp_ns now,
                                            core::timestamp_ns oldest_unacked_sent) noexcept;
     /// check_order()'s part of a refusal: a daily-loss, drawdown or inventory-kill one engages
