@@ -469,19 +469,15 @@ void http_server::stop() {
     if (!impl_ || !impl_->thread.joinable()) {
         return;
     }
-    asio::post(impl_->context, [state = impl_.get()] {
-        state->stopped = true;
-        beast::error_code ignored;
-        state->acceptor.close(ignored);
-        state->accept_retry.cancel();
-    });
     impl_->context.stop();
     impl_->thread.join();
-    // The posted close may not have run before the stop: a listening socket left open would
-    // take connections nobody serves. The thread is gone, so it is closed here.
+    // Closed once the thread is gone (nothing else touches them then): a close posted to the
+    // stopping context might never run, and a listening socket left open would take
+    // connections nobody serves.
     impl_->stopped = true;
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->accept_retry.cancel();
 }
 
 } // namespace quoter::ops
