@@ -189,10 +189,14 @@ void book_sync::mark_cut_side(core::side s, std::span<const core::book_level> le
     if (config_.snapshot_limit == 0 || levels.size() < config_.snapshot_limit) {
         return; // the whole side
     }
-    const auto worse = [s](const core::book_level& a, const core::book_level& b) {
-        return s == core::side::buy ? a.px > b.px : a.px < b.px;
+    const auto by_price = [](const core::book_level& a, const core::book_level& b) {
+        return a.px < b.px;
     };
-    book_.mark_incomplete_beyond(s, std::max_element(levels.begin(), levels.end(), worse)->px);
+    // Its worst level: the lowest bid, the highest ask.
+    const auto worst = s == core::side::buy
+                           ? std::min_element(levels.begin(), levels.end(), by_price)
+                           : std::max_element(levels.begin(), levels.end(), by_price);
+    book_.mark_incomplete_beyond(s, worst->px);
 }
 
 bool book_sync::top_known(core::side s) const noexcept {
