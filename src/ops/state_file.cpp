@@ -395,13 +395,12 @@ core::result<engine_state, std::string> parse_state(std::string_view text) {
         ++optional_fields;
     }
     if (fields.contains("price_decimals") || fields.contains("qty_decimals")) {
-        if (const std::string problem = integer("price_decimals", s.price_decimals);
-            !problem.empty() || s.price_decimals < 0 || s.price_decimals > 18) {
-            return core::unexpected(std::string("bad price_decimals"));
-        }
-        if (const std::string problem = integer("qty_decimals", s.qty_decimals);
-            !problem.empty() || s.qty_decimals < 0 || s.qty_decimals > 18) {
-            return core::unexpected(std::string("bad qty_decimals"));
+        for (const auto& [name, value] : {std::pair{"price_decimals", &s.price_decimals},
+                                          std::pair{"qty_decimals", &s.qty_decimals}}) {
+            if (const std::string problem = integer(name, *value);
+                !problem.empty() || *value < 0 || *value > 18) {
+                return core::unexpected("bad " + std::string(name));
+            }
         }
         optional_fields += 2;
     }
