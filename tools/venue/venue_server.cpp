@@ -131,7 +131,7 @@ struct venue_stats {
     std::uint64_t snapshots_served = 0;
     std::uint64_t shutdown_events = 0;
     std::uint64_t drops = 0;
-    std::uint64_t mutes = 0; ///< WebSocket API sessions gone mute by the fault.
+    std::uint64_t mutes = 0; ///< Sessions gone mute by the fault.
     std::uint64_t malformed_sent = 0;
     std::uint64_t slow_consumer_drops = 0;
     std::uint64_t http_requests = 0;
@@ -176,8 +176,8 @@ public:
     std::string prefix;
     /// Output of this session alone is held until then (0: not stalled).
     std::int64_t stall_until_ns = 0;
-    /// The mute fault: after its next request the session neither reads (so pings go
-    /// unanswered) nor writes for this long (ms; 0: not asked).
+    /// The mute fault: after its next request the session goes mute (mute_now) for this long
+    /// (ms; 0: not asked).
     std::int64_t mute_after_next_ms = 0;
     /// Stream name per (symbol, channel) as the client spelled it; "" = not subscribed.
     std::vector<std::string> names;
@@ -883,7 +883,6 @@ struct server_core : std::enable_shared_from_this<server_core> {
             const bool user_streams = stream != params.end() && stream->second == "user";
             for (const auto& session : std::vector(sessions)) {
                 if (user_streams && !session->listen_key.empty()) {
-                    ++stats.mutes;
                     session->mute_now(ms);
                 } else if (!user_streams && session->ws_api) {
                     session->mute_after_next_ms = ms;
@@ -1169,6 +1168,7 @@ public:
         if (finished_) {
             return;
         }
+        ++server_->stats.mutes;
         muted_ = true;
         stall_until_ns = wall_ns() + ms * 1'000'000;
         error_code ignored;
@@ -1250,16 +1250,7 @@ private:
             }
             handle_request(beast::buffers_to_string(read_buffer_.data()));
             if (const std::int64_t ms = std::exchange(mute_after_next_ms, 0); ms > 0) {
-                // Gone mute, as over a half-open connection: nothing read, nothing written.
-                ++server_->stats.mutes;
-                stall_until_ns = wall_ns() + ms * 1'000'000;
-                auto timer = std::make_shared<asio::steady_timer>(server_->loop.context());
-                timer->expires_after(std::chrono::milliseconds(ms));
-                timer->async_wait([self = shared(), this, timer](error_code wait_ec) {
-                    if (!wait_ec && !finished_) {
-                        read();
-                    }
-                });
+                mute_now(ms); // no read is armed again
                 return;
             }
             read();
