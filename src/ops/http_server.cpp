@@ -84,6 +84,34 @@ bool is_loopback_address(std::string_view address) {
     return parsed.is_loopback();
 }
 
+bool is_loopback_host(std::string_view host) {
+    std::string_view name = host;
+    if (name.starts_with('[')) {
+        const std::size_t close = name.find(']');
+        if (close == std::string_view::npos) {
+            return false;
+        }
+        const std::string_view after = name.substr(close + 1);
+        if (!after.empty() && !after.starts_with(':')) {
+            return false;
+        }
+        name = name.substr(1, close - 1);
+    } else if (const std::size_t colon = name.rfind(':'); colon != std::string_view::npos) {
+        name = name.substr(0, colon); // an unbracketed name holds no colon but the port's
+    }
+    if (name.ends_with('.')) {
+        name.remove_suffix(1); // the absolute form of the same name
+    }
+    constexpr std::string_view localhost = "localhost";
+    if (name.size() == localhost.size() &&
+        std::equal(name.begin(), name.end(), localhost.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+        return true;
+    }
+    return is_loopback_address(name);
+}
+
 bool token_matches(const config::secret& expected, std::string_view presented) {
     if (expected.empty()) {
         return false;
@@ -100,6 +128,7 @@ struct http_server::impl {
     http_sources sources;
     std::atomic<std::uint64_t> requests{0};
     std::atomic<std::uint64_t> auth_failures{0};
+    std::atomic<std::uint64_t> foreign_hosts{0};
     std::atomic<std::uint64_t> commands{0};
     std::atomic<std::uint64_t> connections_open{0};
     std::atomic<std::uint64_t> connections_refused{0};
@@ -110,6 +139,8 @@ struct http_server::impl {
     asio::steady_timer accept_retry{context};
     std::uint16_t bound_port = 0;
     std::string bound_address;
+    // Bound to loopback: requests must name loopback in their Host (is_loopback_host).
+    bool loopback_hosts_only = false;
     std::thread thread;
     bool stopped = false;
 
@@ -177,6 +208,19 @@ private:
         }
         const bool is_get = request.method() == bhttp::verb::get;
         const bool is_post = request.method() == bhttp::verb::post;
+        // A request without Host (HTTP/1.0 tools) passes: browsers always send one.
+        if (const auto host = request.find(bhttp::field::host);
+            server_.loopback_hosts_only && host != request.end() &&
+            !is_loopback_host(std::string_view(host->value().data(), host->value().size()))) {
+            server_.count(server_.foreign_hosts, 1);
+            return reply_error(
+                bhttp::status::misdirected_request,
+                fmt::format("Host \"{}\" is not this server: a server bound to loopback answers "
+                            "requests for localhost, 127.0.0.1 or [::1] only",
+                            std::string_view(host->value().data(),
+                                             std::min<std::size_t>(host->value().size(), 100))),
+                false);
+        }
 
         if (target == "/health" || target == "/ready" || target == "/status" ||
             target == "/metrics") {
@@ -405,6 +449,7 @@ http_server::start(const http_settings& settings, config::secret token, http_sou
     }
     state->token = std::move(token);
     state->sources = sources;
+    state->loopback_hosts_only = is_loopback_address(settings.bind_address);
     const tcp::endpoint endpoint(address, settings.port);
     auto& acceptor = state->acceptor;
     if (acceptor.open(endpoint.protocol(), ec); !ec) {
@@ -458,6 +503,7 @@ http_server_stats http_server::stats() const noexcept {
     return {
         .requests = get(impl_->requests),
         .auth_failures = get(impl_->auth_failures),
+        .foreign_hosts = get(impl_->foreign_hosts),
         .commands = get(impl_->commands),
         .connections_open = get(impl_->connections_open),
         .connections_refused = get(impl_->connections_refused),

@@ -198,6 +198,58 @@ TEST_CASE("http: bad requests get 4xx with a JSON error", "[http]") {
     CHECK(garbage.body.find("\"error\":\"malformed request") != std::string::npos);
 }
 
+TEST_CASE("http: the loopback host names", "[http]") {
+    for (const std::string_view host : {"localhost", "LocalHost:9464", "localhost.", "127.0.0.1",
+                                        "127.0.0.1:9464", "127.1.2.3", "[::1]", "[::1]:9464"}) {
+        INFO(host);
+        CHECK(ops::is_loopback_host(host));
+    }
+    for (const std::string_view host :
+         {"", "attacker.example", "attacker.example:9464", "localhost.attacker.example",
+          "127.0.0.1.attacker.example", "10.0.0.5:9464", "[::2]:9464", "[::1", "[::1]x", "::1",
+          "localhost:9464:1"}) {
+        INFO(host);
+        CHECK_FALSE(ops::is_loopback_host(host));
+    }
+}
+
+TEST_CASE("http: a loopback server answers no other Host (DNS rebinding)", "[http]") {
+    fixture f;
+    f.status.publish(running_status());
+    const auto request_for = [&](std::string_view host_line, std::string_view method,
+                                 std::string_view target, std::string_view headers = {}) {
+        const int fd = connect_local(f.port());
+        REQUIRE(fd >= 0);
+        std::string request = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\n" +
+                              std::string(host_line) + "Connection: close\r\n" +
+                              std::string(headers) + "Content-Length: 0\r\n\r\n";
+        REQUIRE(send_all(fd, request));
+        const auto reply = parse_reply(read_until_close(fd, std::chrono::seconds(5)));
+        ::close(fd);
+        return reply;
+    };
+
+    // A page served as attacker.example whose name now resolves to 127.0.0.1.
+    for (const std::string_view target : {"/status", "/metrics", "/health"}) {
+        const auto reply = request_for("Host: attacker.example:9464\r\n", "GET", target);
+        CHECK(reply.status == 421);
+        CHECK(reply.body.find("\"error\":\"Host \\\"attacker.example:9464\\\" is not this "
+                              "server") != std::string::npos);
+        CHECK(reply.body.find("BTCUSDT") == std::string::npos);
+    }
+    const auto kill =
+        request_for("Host: attacker.example\r\n", "POST", "/kill", bearer(token_text));
+    CHECK(kill.status == 421);
+    CHECK_FALSE(f.control.kill_requested());
+    CHECK(f.server->stats().foreign_hosts == 4);
+
+    CHECK(request_for("Host: localhost:9464\r\n", "GET", "/status").status == 200);
+    CHECK(request_for("Host: [::1]:9464\r\n", "GET", "/status").status == 200);
+    // HTTP/1.0 tools may send no Host at all.
+    CHECK(request_for("", "GET", "/status").status == 200);
+    CHECK(f.server->stats().foreign_hosts == 4);
+}
+
 TEST_CASE("http: a non-loopback bind without a token is refused", "[http]") {
     ops::control_channel control;
     ops::http_settings settings;
@@ -322,8 +374,8 @@ TEST_CASE("http: keep-alive serves several requests on one connection", "[http]"
     fixture f;
     const int fd = connect_local(f.port());
     REQUIRE(fd >= 0);
-    REQUIRE(send_all(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
-                         "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    REQUIRE(send_all(fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                         "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
     const std::string raw = read_until_close(fd, std::chrono::seconds(5));
     ::close(fd);
     std::size_t count = 0;

@@ -57,7 +57,8 @@ struct http_sources {
 struct http_server_stats {
     std::uint64_t requests = 0;
     std::uint64_t auth_failures = 0;
-    std::uint64_t commands = 0; ///< Write requests accepted.
+    std::uint64_t foreign_hosts = 0; ///< Refused: a Host that is not loopback (is_loopback_host).
+    std::uint64_t commands = 0;      ///< Write requests accepted.
     std::uint64_t connections_open = 0;
     std::uint64_t connections_refused = 0; ///< Closed on accept: max_connections reached.
     std::uint64_t timeouts = 0;            ///< Connections closed by a deadline.
@@ -103,6 +104,13 @@ private:
 
 /// True when `address` is an IPv4 127.0.0.0/8 or IPv6 ::1 literal (v4-mapped included).
 [[nodiscard]] bool is_loopback_address(std::string_view address);
+
+/// True when an HTTP Host header names this machine's loopback interface: `localhost`, a
+/// loopback literal (`127.0.0.1`, `[::1]`), each with or without a port. A server bound to
+/// loopback answers only these: a web page whose own name an attacker re-points at 127.0.0.1
+/// (DNS rebinding) reaches the port with its own name as the Host, and would otherwise read
+/// /status and /metrics from the victim's browser.
+[[nodiscard]] bool is_loopback_host(std::string_view host);
 
 /// Compares a presented token with the expected one in time that depends on neither content
 /// (both are hashed with SHA-256, then the digests compared in constant time). An empty
