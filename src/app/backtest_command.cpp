@@ -37,24 +37,16 @@ namespace {
 /// The configuration keys that shape a simulated run, as the report echoes them.
 std::vector<sim::report_parameter> report_parameters(const engine_config& config,
                                                      std::uint32_t paths, std::uint64_t seed) {
-    constexpr std::array<std::string_view, 7> prefixes{
+    constexpr std::array<std::string_view, 8> prefixes{
         "engine.symbol", "symbol.", "strategy.", "market.",
-        "sim_exchange.", "quotes.", "backtest."};
-    std::vector<sim::report_parameter> out;
-    for (const auto& key : config.resolved.keys) {
-        const bool wanted = std::any_of(prefixes.begin(), prefixes.end(), [&](std::string_view p) {
-            return std::string_view(key.key).starts_with(p);
-        });
-        if (!wanted) {
-            continue;
+        "sim_exchange.", "quotes.", "risk.",     "backtest."};
+    std::vector<sim::report_parameter> out = config_parameters(config, prefixes);
+    for (auto& parameter : out) {
+        if (parameter.key == "backtest.paths") {
+            parameter.value = std::to_string(paths); // as run, after --paths
+        } else if (parameter.key == "backtest.seed") {
+            parameter.value = std::to_string(seed);
         }
-        std::string value = key.value_text;
-        if (key.key == "backtest.paths") {
-            value = std::to_string(paths); // as run, after --paths
-        } else if (key.key == "backtest.seed") {
-            value = std::to_string(seed);
-        }
-        out.push_back({key.key, std::move(value)});
     }
     return out;
 }
@@ -265,6 +257,7 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
 /// out_dir/path_0). False (after saying why) when a file cannot be written.
 bool write_paths_report(const engine::multi_path_result& result, const core::symbol_spec& spec,
                         const std::string& title, std::uint32_t paths,
+                        core::duration_ns path_duration_ns,
                         const std::vector<sim::report_parameter>& parameters,
                         const std::filesystem::path& out_dir, const std::string& config_path) {
     auto example = engine::make_run_report(
@@ -276,8 +269,10 @@ bool write_paths_report(const engine::multi_path_result& result, const core::sym
     report.paths = result.paths;
     report.metrics = result.metrics;
     report.parameters = parameters;
+    report.counters = engine::report_counters(result.gate);
     report.alerts = engine::report_alerts(result.alerts);
     report.provenance = report_provenance_for(config_path);
+    report.path_duration_s = static_cast<double>(path_duration_ns) * 1e-9;
     report.spread = result.spread;
     report.format = sim::report_format_for(spec);
     report.representative = &example;
@@ -317,7 +312,7 @@ int run_symbols_paths(const engine_config& config, const engine::backtest_config
                 fmt::format("quoter backtest: {} ({} of {} symbols in one loop) on a synthetic "
                             "market, {} model",
                             name, i + 1, result.symbols.size(), model),
-                paths, own, out_dir / name, config_path)) {
+                paths, run.duration_ns, own, out_dir / name, config_path)) {
             return exit_failed;
         }
     }
@@ -328,7 +323,7 @@ int run_symbols_paths(const engine_config& config, const engine::backtest_config
                             fmt::format("quoter backtest: portfolio of {} in one loop on a "
                                         "synthetic market, {} model",
                                         names, model),
-                            paths, whole, out_dir, config_path)) {
+                            paths, run.duration_ns, whole, out_dir, config_path)) {
         return exit_failed;
     }
     const engine::multi_path_result& p = result.portfolio;
@@ -349,7 +344,7 @@ int run_symbols_paths(const engine_config& config, const engine::backtest_config
     }
     row("portfolio", p);
     std::printf("  risk: orders refused %llu over all paths",
-                static_cast<unsigned long long>(p.risk_refusals));
+                static_cast<unsigned long long>(p.gate.risk_refusals));
     print_rate_holds(p.rate_holds, p.rate_held_ns,
                      run.duration_ns * static_cast<core::duration_ns>(paths) *
                          static_cast<core::duration_ns>(result.symbols.size()));
@@ -429,37 +424,18 @@ int run_backtest_command(const backtest_command& command) {
     const auto result = engine::run_backtest_paths(run, config.spec, seed, paths, runner);
     const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
 
-    auto example = engine::make_run_report(
-        result.example, config.spec,
-        fmt::format("path 0 of {} (seed {})", paths, result.example.seed), parameters);
-    example.provenance = report_provenance_for(command.config_path);
-    sim::multi_path_report report;
-    report.title = fmt::format("{}, {} paths", title, paths);
-    report.paths = result.paths;
-    report.metrics = result.metrics;
-    report.parameters = parameters;
-    report.alerts = engine::report_alerts(result.alerts);
-    report.provenance = report_provenance_for(command.config_path);
-    report.spread = result.spread;
-    report.format = sim::report_format_for(config.spec);
-    report.representative = &example;
-    auto written = sim::write_multi_path_report(out_dir, report);
-    if (written) {
-        written = sim::write_run_report(out_dir / "path_0", example);
-    }
-    if (!written) {
-        std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
-                     written.error().reason.c_str());
+    if (!write_paths_report(result, config.spec, title, paths, run.duration_ns, parameters, out_dir,
+                            command.config_path)) {
         return exit_failed;
     }
     print_multi_summary(result, run, runner.threads(), wall_s);
     std::printf("  risk: orders refused %llu over all paths",
-                static_cast<unsigned long long>(result.risk_refusals));
+                static_cast<unsigned long long>(result.gate.risk_refusals));
     print_rate_holds(result.rate_holds, result.rate_held_ns,
                      run.duration_ns * static_cast<core::duration_ns>(paths));
     std::printf(", %llu of %u paths halted at least once\n",
                 static_cast<unsigned long long>(result.halted_paths), paths);
-    print_alert_summary(report.alerts);
+    print_alert_summary(engine::report_alerts(result.alerts));
     std::printf("report: %s (per-path table %s, path 0 in full in %s)\n",
                 (out_dir / "report.html").string().c_str(),
                 (out_dir / "paths.csv").string().c_str(), (out_dir / "path_0").string().c_str());

@@ -56,22 +56,27 @@ std::string symbols_status_line(const engine::paper_status& s, const engine_conf
                        s.open_orders, s.market_data.messages, s.market_data.synced_symbols, each);
 }
 
-/// The report of one symbol of the session (or of its only one).
+/// The report of one symbol of the session (or of its only one); its parameters end with the
+/// configuration's (market_data_run_parameters).
 sim::run_report make_paper_report(const engine::paper_report& recorded, const std::string& symbol,
-                                  const core::symbol_spec& spec, const paper_run_command& command,
-                                  risk::trading_state state) {
+                                  const core::symbol_spec& spec, const engine_config& config,
+                                  const paper_run_command& command, risk::trading_state state) {
     sim::run_report report;
     report.title = fmt::format("quoter run --mode paper_exchange: {} paper session", symbol);
     report.pnl = recorded.pnl;
     report.fills = recorded.fills;
     report.orders = recorded.orders;
     report.metrics = recorded.metrics;
+    report.counters = engine::report_counters(recorded.gate);
     report.alerts = engine::report_alerts(recorded.alerts);
     report.provenance = report_provenance_for(command.config_path);
     report.format = sim::report_format_for(spec);
     report.parameters.push_back({"config", command.config_path});
     report.parameters.push_back({"engine.symbol", symbol});
     report.parameters.push_back({"final_state", std::string(risk::to_string(state))});
+    for (auto& parameter : market_data_run_parameters(config)) {
+        report.parameters.push_back(std::move(parameter));
+    }
     return report;
 }
 
@@ -110,7 +115,7 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
                     config.symbols[i].spec.to_double(x.position),
                     std::string(risk::to_string(x.state)).c_str());
         const sim::run_report report =
-            make_paper_report(recorded, name, config.symbols[i].spec, command, x.state);
+            make_paper_report(recorded, name, config.symbols[i].spec, config, command, x.state);
         if (const std::string held =
                 rate_holds_text(recorded.metrics.rate_holds, recorded.metrics.rate_held_s,
                                 recorded.metrics.rate_held_pct);
@@ -130,7 +135,8 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
                          .metrics = recorded.metrics,
                          .initial_cash = recorded.initial_cash,
                          .name = name,
-                         .alerts = &recorded.alerts});
+                         .alerts = &recorded.alerts,
+                         .gate = &recorded.gate});
         fees += recorded.metrics.net_fees;
         names += (names.empty() ? "" : ", ") + name;
         folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
@@ -145,7 +151,7 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
         fmt::format("quoter run --mode paper_exchange: portfolio of {} in one loop (paper session)",
                     names),
         whole, parts, command.config_path, config.symbols.front().spec,
-        {{"config", command.config_path}});
+        {{"config", command.config_path}}, market_data_run_parameters(config));
     if (!write_report(out_dir, report)) {
         return exit_failed;
     }
@@ -256,7 +262,7 @@ int run_paper_command(const paper_run_command& command) {
         return exit_failed;
     }
     const sim::run_report report = make_paper_report(summary.reports.front(), config.engine.symbol,
-                                                     config.spec, command, s.state);
+                                                     config.spec, config, command, s.state);
     const sim::run_metrics& held = summary.reports.front().metrics;
     if (const std::string text =
             rate_holds_text(held.rate_holds, held.rate_held_s, held.rate_held_pct);

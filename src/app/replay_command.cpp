@@ -67,10 +67,27 @@ std::string joined(const std::vector<std::string>& names) {
     return out;
 }
 
-/// The report of a replay: the synthetic run's files and metrics, plus the replay's counts.
+/// What the replay's capture lines decoded to, as report counts: the whole replay's, whatever
+/// symbols it traded.
+std::vector<sim::report_counter> message_counters(const engine::backtest_summary& s) {
+    return {
+        {"lines", "Capture lines", s.lines},
+        {"bad_lines", "Bad lines (not \"<ns> <json>\")", s.bad_lines},
+        {"market_data", "Market-data messages", s.replay.market_data},
+        {"snapshots", "Depth snapshots", s.replay.snapshots},
+        {"malformed", "Malformed messages", s.replay.malformed},
+        {"unrecognised", "Unrecognised messages", s.replay.unrecognised},
+        {"other_symbols", "Messages of other symbols", s.replay.unknown_symbol},
+    };
+}
+
+/// The report of a replay: the synthetic run's files and metrics, plus the replay's counts:
+/// those of the capture's messages when `with_messages` (a replay of one symbol; a replay of
+/// several gives them in the portfolio's report), then the symbol's book and orders. Its
+/// parameters end with the configuration's (market_data_run_parameters).
 sim::run_report make_replay_report(const std::string& symbol, const core::symbol_spec& spec,
-                                   const replay_command& command,
-                                   const engine::backtest_summary& s) {
+                                   const engine_config& config, const replay_command& command,
+                                   const engine::backtest_summary& s, bool with_messages) {
     sim::run_report report;
     report.title =
         fmt::format("quoter backtest: {} replay of {} capture file{}", symbol,
@@ -89,25 +106,16 @@ sim::run_report make_replay_report(const std::string& symbol, const core::symbol
     report.provenance = report_provenance_for(command.config_path);
     report.parameters.push_back({"fill_digest", fmt::format("{:016x}", s.loop.fill_digest)});
     report.parameters.push_back({"final_state", std::string(risk::to_string(s.final_state))});
-    const auto add = [&](std::string key, std::string label, std::uint64_t value) {
-        report.counters.push_back({std::move(key), std::move(label), value});
-    };
-    add("lines", "Capture lines", s.lines);
-    add("bad_lines", "Bad lines (not \"<ns> <json>\")", s.bad_lines);
-    add("market_data", "Market-data messages", s.replay.market_data);
-    add("snapshots", "Depth snapshots", s.replay.snapshots);
-    add("malformed", "Malformed messages", s.replay.malformed);
-    add("unrecognised", "Unrecognised messages", s.replay.unrecognised);
-    add("other_symbols", "Messages of other symbols", s.replay.unknown_symbol);
-    add("gaps", "Book gaps", s.gaps);
-    add("resyncs", "Book resyncs", s.resyncs);
-    add("orders_sent", "Orders sent", s.orders_sent);
-    add("flatten_orders_sent", "Flatten orders sent", s.flatten_orders_sent);
-    add("risk_refusals", "Risk refusals", s.risk_rejects);
-    // Reason 0 is `none`: an order that passed.
-    for (std::size_t r = 1; r < s.risk_rejects_by_reason.size(); ++r) {
-        const std::string reason(risk::to_string(static_cast<risk::reject_reason>(r)));
-        add("risk_refusals_" + reason, "Risk refusals: " + reason, s.risk_rejects_by_reason[r]);
+    for (auto& parameter : market_data_run_parameters(config)) {
+        report.parameters.push_back(std::move(parameter));
+    }
+    if (with_messages) {
+        report.counters = message_counters(s);
+    }
+    report.counters.push_back({"gaps", "Book gaps", s.gaps});
+    report.counters.push_back({"resyncs", "Book resyncs", s.resyncs});
+    for (auto& counter : engine::report_counters(s.gate)) {
+        report.counters.push_back(std::move(counter));
     }
     return report;
 }
@@ -178,7 +186,8 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
     for (std::size_t i = 0; i < summaries.size(); ++i) {
         const engine::backtest_summary& s = summaries[i];
         const std::string& name = config.symbols[i].name;
-        const sim::run_report report = make_replay_report(name, config.symbols[i].spec, command, s);
+        const sim::run_report report =
+            make_replay_report(name, config.symbols[i].spec, config, command, s, false);
         const auto written = sim::write_run_report(out_dir / name, report);
         if (!written) {
             std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
@@ -188,9 +197,9 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
         std::printf("  %-10s PnL %s (of its %.2f), fees %.4f, orders %llu, fills %llu, risk "
                     "rejects %llu, gaps %llu, resyncs %llu, final state %s\n",
                     name.c_str(), signed_money(s.total_pnl).c_str(), share, s.fees,
-                    static_cast<unsigned long long>(s.orders_sent),
+                    static_cast<unsigned long long>(s.gate.quote_orders_sent),
                     static_cast<unsigned long long>(s.loop.fills),
-                    static_cast<unsigned long long>(s.risk_rejects),
+                    static_cast<unsigned long long>(s.gate.risk_refusals),
                     static_cast<unsigned long long>(s.gaps),
                     static_cast<unsigned long long>(s.resyncs),
                     std::string(risk::to_string(s.final_state)).c_str());
@@ -218,20 +227,27 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
                          .metrics = s.metrics,
                          .initial_cash = share,
                          .name = name,
-                         .alerts = &s.alerts});
+                         .alerts = &s.alerts,
+                         .gate = &s.gate});
     }
     // The portfolio's report in out_dir, as a synthetic run of several symbols writes it.
     std::vector<sim::report_parameter> files;
     for (std::size_t i = 0; i < command.data_files.size(); ++i) {
         files.push_back({fmt::format("data[{}]", i), command.data_files[i]});
     }
+    for (auto& parameter : market_data_run_parameters(config)) {
+        files.push_back(std::move(parameter));
+    }
     const portfolio_records whole =
         combine_portfolio(parts, portfolio_metrics_settings(base.strategy.bands));
-    const sim::run_report report = portfolio_report(
+    sim::run_report report = portfolio_report(
         fmt::format("quoter backtest: portfolio of {} in one loop, replay of {} capture file{}",
                     names, command.data_files.size(), command.data_files.size() == 1 ? "" : "s"),
         whole, parts, command.config_path, config.symbols.front().spec,
         {{"config", command.config_path}}, files);
+    std::vector<sim::report_counter> counters = message_counters(all);
+    counters.insert(counters.end(), report.counters.begin(), report.counters.end());
+    report.counters = std::move(counters);
     if (const auto written = sim::write_run_report(out_dir, report); !written) {
         std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
                      written.error().reason.c_str());
@@ -313,7 +329,7 @@ int run_replay_command(const replay_command& command) {
         return exit_failed;
     }
     const sim::run_report report =
-        make_replay_report(config.engine.symbol, config.spec, command, s);
+        make_replay_report(config.engine.symbol, config.spec, config, command, s, true);
     const auto written = sim::write_run_report(out_dir, report);
     if (!written) {
         std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
@@ -333,10 +349,10 @@ int run_replay_command(const replay_command& command) {
         static_cast<unsigned long long>(s.replay.unknown_symbol), s.messages_per_s,
         static_cast<unsigned long long>(s.gaps), static_cast<unsigned long long>(s.resyncs));
     std::printf("  orders %llu, fills %llu, cancels %llu, risk rejects %llu, final state %s\n",
-                static_cast<unsigned long long>(s.orders_sent),
+                static_cast<unsigned long long>(s.gate.quote_orders_sent),
                 static_cast<unsigned long long>(s.loop.fills),
                 static_cast<unsigned long long>(s.quotes.cancels_sent),
-                static_cast<unsigned long long>(s.risk_rejects),
+                static_cast<unsigned long long>(s.gate.risk_refusals),
                 std::string(risk::to_string(s.final_state)).c_str());
     std::printf("  PnL %s, fees %.4f, equity %.4f\n", signed_money(s.total_pnl).c_str(), s.fees,
                 s.equity);
@@ -345,14 +361,15 @@ int run_replay_command(const replay_command& command) {
         !held.empty()) {
         std::printf("  %s\n", held.c_str());
     }
-    if (s.risk_rejects != 0) {
-        std::printf("  orders refused %llu:", static_cast<unsigned long long>(s.risk_rejects));
-        for (std::size_t r = 0; r < s.risk_rejects_by_reason.size(); ++r) {
-            if (s.risk_rejects_by_reason[r] != 0) {
+    if (s.gate.risk_refusals != 0) {
+        std::printf("  orders refused %llu:",
+                    static_cast<unsigned long long>(s.gate.risk_refusals));
+        for (std::size_t r = 0; r < s.gate.refusals_by_reason.size(); ++r) {
+            if (s.gate.refusals_by_reason[r] != 0) {
                 std::printf(
                     " %s %llu",
                     std::string(risk::to_string(static_cast<risk::reject_reason>(r))).c_str(),
-                    static_cast<unsigned long long>(s.risk_rejects_by_reason[r]));
+                    static_cast<unsigned long long>(s.gate.refusals_by_reason[r]));
             }
         }
         std::printf("\n");

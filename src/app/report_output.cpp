@@ -1,7 +1,9 @@
 #include "report_output.hpp"
 
+#include "quoter/app/app_config.hpp"
 #include "quoter/core/clock.hpp"
 #include "quoter/core/utc_time.hpp"
+#include "quoter/engine/risk_gate.hpp"
 #include "quoter/engine/sim_backtest.hpp"
 
 #include <fmt/format.h>
@@ -32,12 +34,21 @@ sim::run_report portfolio_report(std::string title, const portfolio_records& who
     report.orders = whole.orders;
     report.metrics = whole.metrics;
     engine::alert_tally alerts;
+    engine::gate_counts gate;
+    bool has_gate = false;
     std::string names;
     for (const auto& symbol : symbols) {
         if (symbol.alerts != nullptr) {
             alerts.merge(*symbol.alerts);
         }
+        if (symbol.gate != nullptr) {
+            gate += *symbol.gate;
+            has_gate = true;
+        }
         names += (names.empty() ? "" : ", ") + std::string(symbol.name);
+    }
+    if (has_gate) {
+        report.counters = engine::report_counters(gate);
     }
     report.alerts = engine::report_alerts(alerts);
     report.provenance = report_provenance_for(config_path);
@@ -47,6 +58,26 @@ sim::run_report portfolio_report(std::string title, const portfolio_records& who
     report.parameters.push_back({"inventory", "net notional, quote asset"});
     report.parameters.insert(report.parameters.end(), more.begin(), more.end());
     return report;
+}
+
+std::vector<sim::report_parameter> config_parameters(const engine_config& config,
+                                                     std::span<const std::string_view> prefixes) {
+    std::vector<sim::report_parameter> out;
+    for (const auto& key : config.resolved.keys) {
+        const bool wanted = std::any_of(prefixes.begin(), prefixes.end(), [&](std::string_view p) {
+            return std::string_view(key.key).starts_with(p);
+        });
+        if (wanted) {
+            out.push_back({key.key, key.value_text});
+        }
+    }
+    return out;
+}
+
+std::vector<sim::report_parameter> market_data_run_parameters(const engine_config& config) {
+    constexpr std::array<std::string_view, 6> prefixes{
+        "symbol.", "strategy.", "quotes.", "risk.", "sim_exchange.", "backtest.initial_cash"};
+    return config_parameters(config, prefixes);
 }
 
 std::string signed_money(double value) {
@@ -135,7 +166,8 @@ symbol_records synthetic_symbol_records(const engine::backtest_result& result,
             .metrics = result.metrics,
             .initial_cash = initial_cash,
             .name = name,
-            .alerts = &result.alerts};
+            .alerts = &result.alerts,
+            .gate = &result.gate};
 }
 
 sim::metrics_config portfolio_metrics_settings(const strategy::inventory_bands& bands) noexcept {

@@ -17,9 +17,12 @@
 
 namespace quoter::engine {
 struct backtest_result;
+struct gate_counts;
 } // namespace quoter::engine
 
 namespace quoter::app {
+
+struct engine_config;
 
 /// Removes the files an earlier report (synthetic or replay) wrote into out_dir, so that a run
 /// never leaves another run's files beside its own; false, with a message on stderr, when one
@@ -29,6 +32,17 @@ namespace quoter::app {
 /// The provenance a report shows: the configuration file as given, quoter's version and the
 /// current UTC date and time.
 [[nodiscard]] sim::report_provenance report_provenance_for(const std::string& config_path);
+
+/// The resolved configuration keys (file, profile and environment) that start with one of
+/// `prefixes`, in the configuration's order, as a report echoes what shaped its run.
+[[nodiscard]] std::vector<sim::report_parameter>
+config_parameters(const engine_config& config, std::span<const std::string_view> prefixes);
+
+/// config_parameters() of a run on recorded or live market data (a replay, a paper session):
+/// the symbols' filters, the strategy, the quote lifecycle, the limits, the simulated exchange
+/// (a replay's fills) and the capital.
+[[nodiscard]] std::vector<sim::report_parameter>
+market_data_run_parameters(const engine_config& config);
 
 /// Prints the alerts a run raised as a summary on stdout: one line of counts by kind, then up
 /// to a few examples of each kind; nothing when there were none.
@@ -51,6 +65,8 @@ struct symbol_records {
     std::string_view name; ///< "BTCUSDT"
     /// The alerts it raised; the portfolio's report counts every symbol's. Null: none.
     const engine::alert_tally* alerts = nullptr;
+    /// Its orders sent and refused; the portfolio's report sums every symbol's. Null: none.
+    const engine::gate_counts* gate = nullptr;
 };
 
 /// The portfolio of a run of several symbols sharing one quote asset.
@@ -85,7 +101,8 @@ portfolio_metrics_settings(const strategy::inventory_bands& bands) noexcept;
 /// session), written in the run's report folder beside one folder per symbol: the records and
 /// metrics of `whole` (combine_portfolio of `symbols`; the report points into it, so it must
 /// outlive the report), every symbol's alerts, the provenance, the first symbol's quote format
-/// (portfolio figures are quote-asset amounts), and as parameters `parameters`, then
+/// (portfolio figures are quote-asset amounts), the symbols' orders sent and refused summed (as
+/// run counts, when any symbol has them), and as parameters `parameters`, then
 /// "report.symbol" = "portfolio: <names>" and "inventory" = "net notional, quote asset", then
 /// `more`.
 [[nodiscard]] sim::run_report portfolio_report(std::string title, const portfolio_records& whole,

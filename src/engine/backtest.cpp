@@ -123,13 +123,7 @@ backtest_summary run_replay_backtest(const md::symbol_registry& registry,
     summary.resyncs = sync.resyncs;
     summary.loop = loop.stats();
     summary.quotes = loop.quotes().counters();
-    summary.orders_sent = loop.gate().orders_sent(risk::order_intent::quote);
-    summary.flatten_orders_sent = loop.gate().orders_sent(risk::order_intent::flatten);
-    summary.risk_rejects = loop.gate().risk_rejects();
-    for (std::size_t i = 0; i < summary.risk_rejects_by_reason.size(); ++i) {
-        summary.risk_rejects_by_reason[i] =
-            loop.gate().risk_rejects(static_cast<risk::reject_reason>(i));
-    }
+    summary.gate = loop.gate().counts();
     summary.exchange = exchange.stats();
     const portfolio::account& account = loop.account();
     summary.position = account.position();
@@ -352,13 +346,7 @@ std::vector<backtest_summary> run_replay_backtest(const md::symbol_registry& reg
         summary.resyncs = sync.resyncs;
         summary.loop = l.loop.stats();
         summary.quotes = l.loop.quotes().counters();
-        summary.orders_sent = l.loop.gate().orders_sent(risk::order_intent::quote);
-        summary.flatten_orders_sent = l.loop.gate().orders_sent(risk::order_intent::flatten);
-        summary.risk_rejects = l.loop.gate().risk_rejects();
-        for (std::size_t r = 0; r < summary.risk_rejects_by_reason.size(); ++r) {
-            summary.risk_rejects_by_reason[r] =
-                l.loop.gate().risk_rejects(static_cast<risk::reject_reason>(r));
-        }
+        summary.gate = l.loop.gate().counts();
         summary.exchange = exchange.stats();
         const portfolio::account& account = l.loop.account();
         summary.position = account.position();

@@ -380,6 +380,7 @@ paper_summary run_paper_session(const paper_session_config& config, const std::a
             report.fills = recorder.take_fills();
             report.orders = recorder.take_orders();
             report.alerts = recorder.alerts();
+            report.gate = lanes[i]->loop.gate().counts();
             report.initial_cash = c.account.initial_cash;
             summary.reports.push_back(std::move(report));
         }

@@ -141,6 +141,25 @@ double portfolio_exposure::equity() const noexcept {
     return sum;
 }
 
+gate_counts& gate_counts::operator+=(const gate_counts& other) noexcept {
+    quote_orders_sent += other.quote_orders_sent;
+    flatten_orders_sent += other.flatten_orders_sent;
+    risk_refusals += other.risk_refusals;
+    for (std::size_t r = 0; r < refusals_by_reason.size(); ++r) {
+        refusals_by_reason[r] += other.refusals_by_reason[r];
+    }
+    return *this;
+}
+
+gate_counts risk_gate::counts() const noexcept {
+    gate_counts out;
+    out.quote_orders_sent = orders_sent(risk::order_intent::quote);
+    out.flatten_orders_sent = orders_sent(risk::order_intent::flatten);
+    out.risk_refusals = risk_rejects_;
+    out.refusals_by_reason = by_reason_;
+    return out;
+}
+
 risk_gate::risk_gate(exec::order_gateway& inner, risk::risk_engine& risk,
                      const core::symbol_spec& spec, std::uint16_t symbol_id,
                      std::uint32_t venue_symbol) noexcept

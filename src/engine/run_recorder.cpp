@@ -1,5 +1,7 @@
 #include "quoter/engine/run_recorder.hpp"
 
+#include "quoter/engine/risk_gate.hpp"
+
 #include "quoter/core/memory.hpp"
 
 #include <fmt/format.h>
@@ -103,6 +105,20 @@ std::vector<sim::report_alert> report_alerts(const alert_tally& tally) {
             entry.examples.push_back(std::move(text));
         }
         out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+std::vector<sim::report_counter> report_counters(const gate_counts& counts) {
+    std::vector<sim::report_counter> out;
+    out.push_back({"orders_sent", "Orders sent", counts.quote_orders_sent});
+    out.push_back({"flatten_orders_sent", "Flatten orders sent", counts.flatten_orders_sent});
+    out.push_back({"risk_refusals", "Risk refusals", counts.risk_refusals});
+    // Reason 0 is `none`: an order that passed.
+    for (std::size_t r = 1; r < counts.refusals_by_reason.size(); ++r) {
+        const std::string reason(risk::to_string(static_cast<risk::reject_reason>(r)));
+        out.push_back(
+            {"risk_refusals_" + reason, "Risk refusals: " + reason, counts.refusals_by_reason[r]});
     }
     return out;
 }

@@ -418,6 +418,7 @@ backtest_result collect(synthetic_run& run, const sim::run_metrics& metrics,
     result.quotes = run.loop(symbol).quotes().counters();
     result.exchange = run.exchange().stats();
     result.loop = run.loop(symbol).stats();
+    result.gate = run.loop(symbol).gate().counts();
     result.metrics = metrics;
     result.pnl = run.recorder(symbol).take_pnl();
     result.fills = run.recorder(symbol).take_fills();
@@ -429,7 +430,7 @@ backtest_result collect(synthetic_run& run, const sim::run_metrics& metrics,
 struct path_outcome {
     sim::path_summary summary;
     std::uint64_t steps = 0;
-    std::uint64_t refusals = 0;
+    gate_counts gate;
     std::uint64_t rate_holds = 0;
     core::duration_ns rate_held_ns = 0;
     bool halted = false;
@@ -491,11 +492,12 @@ namespace {
 
 /// One path's outcome for one view (a symbol, or the portfolio) of a run.
 path_outcome outcome_of(const sim::path_context& path, const sim::run_metrics& metrics,
-                        const backtest_counters& counters, std::span<const sim::pnl_sample> pnl,
-                        double initial_capital, const alert_tally& alerts) {
+                        const backtest_counters& counters, const gate_counts& orders,
+                        std::span<const sim::pnl_sample> pnl, double initial_capital,
+                        const alert_tally& alerts) {
     return path_outcome{sim::summarize_path(path.index, path.seed, metrics),
                         counters.steps,
-                        counters.risk_refusals,
+                        orders,
                         counters.rate_holds,
                         counters.rate_held_ns,
                         counters.killed,
@@ -512,7 +514,7 @@ multi_path_result assemble_paths(std::span<const path_outcome> outcomes,
     for (const auto& outcome : outcomes) {
         result.paths.push_back(outcome.summary);
         result.total_steps += outcome.steps;
-        result.risk_refusals += outcome.refusals;
+        result.gate += outcome.gate;
         result.rate_holds += outcome.rate_holds;
         result.rate_held_ns += outcome.rate_held_ns;
         result.halted_paths += outcome.halted ? 1 : 0;
@@ -603,9 +605,9 @@ multi_path_result run_backtest_paths(const backtest_config& config, const core::
             record_options{.pnl = true, .fills = true, .orders = is_example});
         run->run();
         const sim::run_metrics metrics = run->metrics();
-        path_outcome outcome =
-            outcome_of(path, metrics, run->counters(), run->recorder().pnl(),
-                       run->metrics_settings().initial_capital, run->recorder().alerts());
+        path_outcome outcome = outcome_of(
+            path, metrics, run->counters(), run->loop().gate().counts(), run->recorder().pnl(),
+            run->metrics_settings().initial_capital, run->recorder().alerts());
         if (is_example) {
             example.emplace(collect(*run, metrics)); // only path 0 writes it
         }
@@ -634,11 +636,14 @@ multi_symbol_paths_result run_backtest_paths(const backtest_config& config,
         out.reserve(count + 1);
         std::uint64_t rate_holds = 0;
         double rate_held_s = 0.0;
+        gate_counts all_orders;
         for (std::size_t s = 0; s < count; ++s) {
             const sim::run_metrics metrics = run->metrics(s);
             rate_holds += metrics.rate_holds;
             rate_held_s += metrics.rate_held_s;
-            out.push_back(outcome_of(path, metrics, counters, run->recorder(s).pnl(),
+            const gate_counts orders = run->loop(s).gate().counts();
+            all_orders += orders;
+            out.push_back(outcome_of(path, metrics, counters, orders, run->recorder(s).pnl(),
                                      run->metrics_settings().initial_capital,
                                      run->recorder(s).alerts()));
             if (is_example) {
@@ -650,12 +655,13 @@ multi_symbol_paths_result run_backtest_paths(const backtest_config& config,
         sim::run_metrics metrics =
             sim::compute_metrics(whole.pnl, whole.fills, whole.activity, settings);
         sim::set_rate_holds(metrics, rate_holds, rate_held_s, count);
-        out.push_back(
-            outcome_of(path, metrics, counters, whole.pnl, settings.initial_capital, whole.alerts));
+        out.push_back(outcome_of(path, metrics, counters, all_orders, whole.pnl,
+                                 settings.initial_capital, whole.alerts));
         if (is_example) {
             backtest_result result;
             result.seed = run->seed();
             result.counters = counters;
+            result.gate = all_orders;
             result.exchange = run->exchange().stats();
             result.metrics = metrics;
             result.pnl = std::move(whole.pnl);
@@ -692,6 +698,7 @@ sim::run_report make_run_report(const backtest_result& result, const core::symbo
     report.orders = result.orders;
     report.metrics = result.metrics;
     report.parameters = std::move(parameters);
+    report.counters = report_counters(result.gate);
     report.alerts = report_alerts(result.alerts);
     report.format = sim::report_format_for(spec);
     return report;

@@ -271,6 +271,18 @@ run_metrics compute_metrics(std::span<const pnl_sample> pnl, std::span<const fil
     m.inventory_pnl = m.total_pnl - m.spread_capture_pnl + m.net_fees;
     m.turnover_ratio = capital > 0 ? m.turnover / capital : nan;
     compute_inventory_metrics(pnl, capital, config, m);
+    double spread_sum = 0.0;
+    std::size_t two_sided = 0;
+    for (const pnl_sample& p : pnl) {
+        // NaN (no_quote) on either side fails the comparison.
+        if (p.ask_quote > p.bid_quote) {
+            spread_sum += p.ask_quote - p.bid_quote;
+            ++two_sided;
+        }
+    }
+    if (two_sided != 0) {
+        m.mean_quoted_spread = spread_sum / static_cast<double>(two_sided);
+    }
     return m;
 }
 

@@ -146,4 +146,13 @@ std::string annualisation_caveat(const run_metrics& m) {
                        display(m.duration_s, 1));
 }
 
+std::string paths_annualisation_caveat(double path_duration_s) {
+    if (!(path_duration_s > 0.0 && path_duration_s < annualisation_caveat_below_s)) {
+        return {};
+    }
+    return fmt::format("Caveat: each path covers {} s, less than a day; the Sharpe ratios across "
+                       "paths are annualised from it and are not reliable estimates.",
+                       display(path_duration_s, 1));
+}
+
 } // namespace quoter::sim::report_detail

@@ -90,5 +90,8 @@ struct metric_group {
 /// a day that extrapolation says little, and the reader must be told so next to the numbers.
 [[nodiscard]] bool needs_annualisation_caveat(const run_metrics& m) noexcept;
 [[nodiscard]] std::string annualisation_caveat(const run_metrics& m);
+/// The caveat of a multi-path report whose paths each cover path_duration_s; empty when none
+/// is needed (a day or more, or not given).
+[[nodiscard]] std::string paths_annualisation_caveat(double path_duration_s);
 
 } // namespace quoter::sim::report_detail

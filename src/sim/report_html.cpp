@@ -263,6 +263,23 @@ void append_distribution_table(std::string& out, const multi_path_metrics& m,
 
 } // namespace
 
+namespace {
+
+// "Run counts", when there are any.
+void append_html_counters(std::string& out, const std::vector<report_counter>& counters) {
+    if (counters.empty()) {
+        return;
+    }
+    out += "<h2>Run counts</h2>\n<table>\n";
+    for (const auto& c : counters) {
+        fmt::format_to(out_it(out), "<tr><td>{}</td><td class=\"n\">{}</td></tr>\n",
+                       svg::escape_html(c.label), c.value);
+    }
+    out += "</table>\n";
+}
+
+} // namespace
+
 std::string format_report_html(const run_report& report) {
     std::string out;
     open_html(out, report.title);
@@ -293,14 +310,7 @@ std::string format_report_html(const run_report& report) {
         }
         out += "</table>\n";
     }
-    if (!report.counters.empty()) {
-        out += "<h2>Run counts</h2>\n<table>\n";
-        for (const auto& c : report.counters) {
-            fmt::format_to(out_it(out), "<tr><td>{}</td><td class=\"n\">{}</td></tr>\n",
-                           svg::escape_html(c.label), c.value);
-        }
-        out += "</table>\n";
-    }
+    append_html_counters(out, report.counters);
     append_html_alerts(out, report.alerts);
     append_html_parameters(out, report.parameters);
     close_html(out);
@@ -322,7 +332,12 @@ std::string format_multi_path_html(const multi_path_report& report) {
     append_card(out, "Std dev final inventory",
                 display(m.final_inventory.stddev, report.format.quantity_decimals));
     append_card(out, "Mean Sharpe", display(m.sharpe.mean, 2));
-    out += "</div>\n<h2>Across paths</h2>\n";
+    out += "</div>\n";
+    if (const std::string caveat = paths_annualisation_caveat(report.path_duration_s);
+        !caveat.empty()) {
+        fmt::format_to(out_it(out), "<p class=\"note\">{}</p>\n", svg::escape_html(caveat));
+    }
+    out += "<h2>Across paths</h2>\n";
     append_distribution_table(out, m, report.format);
 
     std::vector<double> final_pnl, final_inventory;
@@ -380,6 +395,7 @@ std::string format_multi_path_html(const multi_path_report& report) {
                        display(p.sharpe, 2), display(p.max_drawdown, money), p.fills);
     }
     out += "</table>\n";
+    append_html_counters(out, report.counters);
     append_html_alerts(out, report.alerts);
     append_html_parameters(out, report.parameters);
     close_html(out);

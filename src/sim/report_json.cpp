@@ -41,6 +41,17 @@ void append_json_files(std::string& out, std::initializer_list<std::string_view>
     out += "]\n";
 }
 
+// "annualisation_caveat": the caveat's text, or null when the run needs none.
+void append_json_caveat(std::string& out, const std::string& caveat) {
+    out += "  \"annualisation_caveat\": ";
+    if (caveat.empty()) {
+        out += "null";
+    } else {
+        append_json_string(out, caveat);
+    }
+    out += ",\n";
+}
+
 void append_json_counters(std::string& out, const std::vector<report_counter>& counters) {
     out += "  \"run_counts\": {";
     for (std::size_t i = 0; i < counters.size(); ++i) {
@@ -102,6 +113,9 @@ std::string format_report_json(const run_report& report) {
         }
     }
     out += "\n  },\n";
+    append_json_caveat(out, needs_annualisation_caveat(report.metrics)
+                                ? annualisation_caveat(report.metrics)
+                                : "");
     append_json_counters(out, report.counters);
     append_json_alerts(out, report.alerts);
     append_json_files(out, {"pnl.csv", "fills.csv", "orders.csv", "report.md", "report.html"});
@@ -148,6 +162,8 @@ std::string format_multi_path_json(const multi_path_report& report) {
         out += "}";
     }
     out += "\n  },\n";
+    append_json_caveat(out, paths_annualisation_caveat(report.path_duration_s));
+    append_json_counters(out, report.counters);
     append_json_alerts(out, report.alerts);
     append_json_files(out, {"paths.csv", "report.md", "report.html"});
     out += "}\n";

@@ -47,6 +47,17 @@ void append_md_parameters(std::string& out, const std::vector<report_parameter>&
     }
 }
 
+// "Run counts", when there are any.
+void append_md_counters(std::string& out, const std::vector<report_counter>& counters) {
+    if (counters.empty()) {
+        return;
+    }
+    out += "\n## Run counts\n\n| Count | Value |\n|---|---:|\n";
+    for (const auto& c : counters) {
+        fmt::format_to(out_it(out), "| {} | {} |\n", md_escape(c.label), c.value);
+    }
+}
+
 } // namespace
 
 std::string format_report_markdown(const run_report& report) {
@@ -65,12 +76,7 @@ std::string format_report_markdown(const run_report& report) {
                            display(row, report.format));
         }
     }
-    if (!report.counters.empty()) {
-        out += "\n## Run counts\n\n| Count | Value |\n|---|---:|\n";
-        for (const auto& c : report.counters) {
-            fmt::format_to(out_it(out), "| {} | {} |\n", md_escape(c.label), c.value);
-        }
-    }
+    append_md_counters(out, report.counters);
     append_md_alerts(out, report.alerts);
     append_md_parameters(out, report.parameters);
     out += "\n## Files\n\n- `pnl.csv`: time series of mid, quotes, inventory, cash, equity and "
@@ -85,6 +91,10 @@ std::string format_multi_path_markdown(const multi_path_report& report) {
     const auto& m = report.metrics;
     fmt::format_to(out_it(out), "# {}\n\n{} independent paths.\n\n", md_escape(report.title),
                    m.paths);
+    if (const std::string caveat = paths_annualisation_caveat(report.path_duration_s);
+        !caveat.empty()) {
+        fmt::format_to(out_it(out), "> {}\n\n", caveat);
+    }
     out += "| Quantity | n | mean | std dev | min | p5 | median | p95 | max |\n"
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     const int money = std::min(report.format.value_decimals, 4);
@@ -107,6 +117,7 @@ std::string format_multi_path_markdown(const multi_path_report& report) {
                        display(s->median, decimals), display(s->p95, decimals),
                        display(s->max, decimals));
     }
+    append_md_counters(out, report.counters);
     append_md_alerts(out, report.alerts);
     append_md_parameters(out, report.parameters);
     out += "\n## Files\n\n- `paths.csv`: one row per path\n"

@@ -162,7 +162,18 @@ TEST_CASE("quoter backtest --data writes the synthetic run's full report", "[app
     REQUIRE(synthetic.status == 0);
     const auto replay_keys = metric_keys(json);
     CHECK(replay_keys.size() > 30);
-    CHECK(replay_keys == metric_keys(slurp(synthetic_out / "report.json")));
+    const std::string synthetic_json = slurp(synthetic_out / "report.json");
+    CHECK(replay_keys == metric_keys(synthetic_json));
+    // The orders sent and the refusals of every reason, and the caveat, in both.
+    for (const auto* key :
+         {"\"orders_sent\": ", "\"flatten_orders_sent\": ", "\"risk_refusals\": ",
+          "\"risk_refusals_price_band\": ", "\"annualisation_caveat\": \"Caveat: "}) {
+        INFO(key);
+        CHECK(json.find(key) != std::string::npos);
+        CHECK(synthetic_json.find(key) != std::string::npos);
+    }
+    // Measured from the pnl samples that show both quotes.
+    CHECK(json.find("\"mean_quoted_spread\": null") == std::string::npos);
     for (const auto* key : {"sharpe", "sortino", "calmar", "max_drawdown", "fill_ratio",
                             "cancel_to_trade", "net_fees", "spread_capture_pnl"}) {
         INFO(key);
@@ -294,6 +305,11 @@ TEST_CASE("quoter backtest --data replays the captures of several symbols in one
         CHECK(fs::exists(tmp.path() / "a" / symbol / "report.html"));
         // The fills' markouts, as a replay of one symbol reports them.
         CHECK(report.find("\"adverse_selection_10s\": null") == std::string::npos);
+        // Its own orders; the capture's message counts are the whole replay's, in the
+        // portfolio's report only.
+        CHECK(report.find("\"risk_refusals\": ") != std::string::npos);
+        CHECK(report.find("\"gaps\": ") != std::string::npos);
+        CHECK(report.find("\"malformed\": ") == std::string::npos);
     }
     // The portfolio's full report beside the symbols' folders: every fill of both, equity summed.
     for (const auto* file :
@@ -303,6 +319,17 @@ TEST_CASE("quoter backtest --data replays the captures of several symbols in one
     }
     const std::string whole = slurp(tmp.path() / "a" / "report.json");
     CHECK_THAT(whole, Catch::Contains("portfolio: BTCUSDT, ETHUSDT"));
+    CHECK(whole.find("\"malformed\": ") != std::string::npos);
+    CHECK(whole.find("\"lines\": 0,") == std::string::npos);
+    const auto count_in = [](const std::string& json, const std::string& key) {
+        const auto at = json.find("\"" + key + "\": ");
+        REQUIRE(at != std::string::npos);
+        return std::strtoull(json.c_str() + at + key.size() + 4, nullptr, 10);
+    };
+    CHECK(count_in(whole, "orders_sent") ==
+          count_in(slurp(tmp.path() / "a" / "BTCUSDT" / "report.json"), "orders_sent") +
+              count_in(slurp(tmp.path() / "a" / "ETHUSDT" / "report.json"), "orders_sent"));
+    CHECK(count_in(whole, "orders_sent") > 0);
     CHECK(whole.find("\"adverse_selection_10s\": null") == std::string::npos);
     const auto lines = [](const std::string& text) {
         return std::count(text.begin(), text.end(), '\n');
@@ -521,6 +548,10 @@ TEST_CASE("quoter run --mode paper_exchange trades on the venue's feed and stops
     const std::string json = slurp(out / "report.json");
     CHECK(json.find("\"sharpe\": ") != std::string::npos);
     CHECK(json.find("\"orders_submitted\": 0,") == std::string::npos);
+    // The orders the risk gate sent and refused, as every run's report counts them.
+    CHECK(json.find("\"orders_sent\": 0,") == std::string::npos);
+    CHECK(json.find("\"risk_refusals_daily_loss\": ") != std::string::npos);
+    CHECK(json.find("\"mean_quoted_spread\": null") == std::string::npos);
     // Spread capture, inventory PnL and the fills' markouts (adverse selection) as a replay's.
     for (const auto* key :
          {"\"spread_capture_pnl\": ", "\"inventory_pnl\": ", "\"adverse_selection_1s\": ",

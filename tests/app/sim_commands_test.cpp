@@ -234,6 +234,67 @@ TEST_CASE("quoter backtest and run --mode sim say how long the order-rate limits
     CHECK_THAT(free.out, !Catch::Contains("new orders held"));
 }
 
+TEST_CASE("quoter backtest: the risk refusals by reason reach every report, one path or many",
+          "[sim_commands]") {
+    // One new order a second: most of the quotes' refreshes are refused.
+    std::map<std::string, std::string> env = short_run;
+    env["QUOTER_RISK_MAX_NEW_ORDERS_PER_S"] = "1";
+    const auto count_in = [](const std::string& json, std::string_view key) {
+        const std::string quoted = "\"" + std::string(key) + "\": ";
+        const auto at = json.find(quoted);
+        REQUIRE(at != std::string::npos);
+        return std::strtoull(json.c_str() + at + quoted.size(), nullptr, 10);
+    };
+
+    quoter::test::temp_dir one("backtest-refusals");
+    const auto single =
+        run_quoter({"backtest", "--config", sim_toml, "--out", one.path().string()}, env);
+    INFO(single.out << single.err);
+    REQUIRE(single.status == 0);
+    const auto printed = single.out.find("orders refused ");
+    REQUIRE(printed != std::string::npos);
+    const std::uint64_t refused = std::strtoull(single.out.c_str() + printed + 15, nullptr, 10);
+    REQUIRE(refused > 0);
+    const std::string json = slurp(one.path() / "report.json");
+    CHECK(count_in(json, "risk_refusals") == refused);
+    CHECK(count_in(json, "risk_refusals_new_orders_per_s") == refused);
+    CHECK(count_in(json, "risk_refusals_daily_loss") == 0); // every reason, zeros included
+    CHECK(count_in(json, "orders_sent") > 0);
+    CHECK_THAT(json, Catch::Contains("\"annualisation_caveat\": \"Caveat: this run covers"));
+    // Markdown escapes the underscores.
+    CHECK_THAT(
+        slurp(one.path() / "report.md"),
+        Catch::Contains(R"(| Risk refusals: new\_orders\_per\_s | )" + std::to_string(refused)));
+    CHECK_THAT(slurp(one.path() / "report.html"),
+               Catch::Contains("<td>Risk refusals: new_orders_per_s</td><td class=\"n\">" +
+                               std::to_string(refused)));
+
+    quoter::test::temp_dir many("backtest-refusals-paths");
+    const auto paths = run_quoter(
+        {"backtest", "--config", sim_toml, "--paths", "3", "--out", many.path().string()}, env);
+    INFO(paths.out << paths.err);
+    REQUIRE(paths.status == 0);
+    const auto over_paths = paths.out.find("orders refused ");
+    REQUIRE(over_paths != std::string::npos);
+    const std::uint64_t refused_over_paths =
+        std::strtoull(paths.out.c_str() + over_paths + 15, nullptr, 10);
+    REQUIRE(refused_over_paths > refused);
+    const std::string whole = slurp(many.path() / "report.json");
+    CHECK(count_in(whole, "risk_refusals") == refused_over_paths);
+    CHECK(count_in(whole, "risk_refusals_new_orders_per_s") == refused_over_paths);
+    CHECK(count_in(slurp(many.path() / "path_0" / "report.json"), "risk_refusals") == refused);
+    // Each path covers a minute: its annualised Sharpe ratios carry the caveat.
+    CHECK_THAT(whole, Catch::Contains("\"annualisation_caveat\": \"Caveat: each path covers"));
+    const std::string md = slurp(many.path() / "report.md");
+    CHECK_THAT(md, Catch::Contains(R"(| Risk refusals: new\_orders\_per\_s | )" +
+                                   std::to_string(refused_over_paths)));
+    CHECK_THAT(md, Catch::Contains("each path covers 60.0 s, less than a day"));
+    const std::string html = slurp(many.path() / "report.html");
+    CHECK_THAT(html, Catch::Contains("<td>Risk refusals: new_orders_per_s</td><td class=\"n\">" +
+                                     std::to_string(refused_over_paths)));
+    CHECK_THAT(html, Catch::Contains("each path covers 60.0 s, less than a day"));
+}
+
 TEST_CASE("quoter backtest: one path writes every file; the same seed gives the same fills.csv",
           "[sim_commands]") {
     quoter::test::temp_dir a("backtest-a");

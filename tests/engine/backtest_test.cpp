@@ -49,8 +49,9 @@ TEST_CASE("replay of a BTCUSDT capture trades deterministically", "[engine][data
     // The recorder between the gate and the exchange kept what a synthetic run keeps.
     CHECK(first.fills.size() == first.loop.fills);
     CHECK(first.metrics.fills == first.loop.fills);
-    CHECK(first.activity.orders_submitted == first.orders_sent + first.flatten_orders_sent);
-    CHECK(first.orders.size() > first.orders_sent);
+    CHECK(first.activity.orders_submitted ==
+          first.gate.quote_orders_sent + first.gate.flatten_orders_sent);
+    CHECK(first.orders.size() > first.gate.quote_orders_sent);
     REQUIRE(first.pnl.size() > 100); // one sample per second of a minutes-long capture
     CHECK(first.pnl.back().equity == Approx(first.equity).margin(1e-6));
     CHECK(first.metrics.duration_s > 60.0);
@@ -64,16 +65,16 @@ TEST_CASE("replay of a BTCUSDT capture trades deterministically", "[engine][data
     CHECK(second.quotes.orders_sent == first.quotes.orders_sent);
 
     std::string reasons;
-    for (std::size_t i = 0; i < first.risk_rejects_by_reason.size(); ++i) {
-        if (first.risk_rejects_by_reason[i] != 0) {
+    for (std::size_t i = 0; i < first.gate.refusals_by_reason.size(); ++i) {
+        if (first.gate.refusals_by_reason[i] != 0) {
             reasons += std::string(risk::to_string(static_cast<risk::reject_reason>(i))) + "=" +
-                       std::to_string(first.risk_rejects_by_reason[i]) + " ";
+                       std::to_string(first.gate.refusals_by_reason[i]) + " ";
         }
     }
     CHECK(first.final_state == second.final_state);
     WARN("replay: " << first.lines << " lines, " << first.loop.events << " events, "
                     << first.quotes.orders_sent << " orders, " << first.loop.fills << " fills, "
-                    << first.risk_rejects << " risk rejects (" << reasons << "), "
+                    << first.gate.risk_refusals << " risk rejects (" << reasons << "), "
                     << first.loop.pauses << " feed pauses, final state "
                     << risk::to_string(first.final_state) << ", pnl " << first.total_pnl
                     << " USDT, position " << first.position.lots() << " lots; "
@@ -103,7 +104,7 @@ TEST_CASE("a replay whose book never syncs says so and records no orders", "[eng
     REQUIRE(s.ok);
     CHECK(s.replay.market_data == 20);
     CHECK(s.book_never_synced);
-    CHECK(s.orders_sent == 0);
+    CHECK(s.gate.quote_orders_sent == 0);
     CHECK(s.orders.empty());
     CHECK(s.pnl.empty());
 }
@@ -125,9 +126,9 @@ TEST_CASE("a replay summary counts only orders that reached the exchange as sent
 
     const backtest_summary s = run_replay_backtest(registry, {file}, config);
     REQUIRE(s.ok);
-    REQUIRE(s.risk_rejects > 0);
-    CHECK(s.orders_sent > 0);
-    CHECK(s.orders_sent + s.flatten_orders_sent == s.exchange.orders_received);
+    REQUIRE(s.gate.risk_refusals > 0);
+    CHECK(s.gate.quote_orders_sent > 0);
+    CHECK(s.gate.quote_orders_sent + s.gate.flatten_orders_sent == s.exchange.orders_received);
     // What the summaries printed before: the quote manager's count, refusals included.
     CHECK(s.quotes.orders_sent > s.exchange.orders_received);
 }
@@ -166,7 +167,7 @@ TEST_CASE("a replay of two symbols is one kill domain: one symbol's own limit ki
     const backtest_summary alone = run_replay_backtest(registry, {files[0]}, configs[0]);
     REQUIRE(alone.ok);
     CHECK(alone.final_state == risk::trading_state::running);
-    CHECK(alone.orders_sent > both[0].orders_sent);
+    CHECK(alone.gate.quote_orders_sent > both[0].gate.quote_orders_sent);
 }
 
 } // namespace quoter::engine

@@ -171,6 +171,18 @@ TEST_CASE("inventory statistics are time-weighted", "[metrics]") {
     CHECK(skewed.mean_abs_inventory == Approx(0.5));
 }
 
+TEST_CASE("the mean quoted spread averages the samples that show both quotes", "[metrics]") {
+    auto pnl = small_series();
+    CHECK(std::isnan(compute_metrics(pnl, {}, {}, test_config()).mean_quoted_spread));
+    pnl[0].bid_quote = 99.0;
+    pnl[0].ask_quote = 101.0; // 2
+    pnl[1].bid_quote = 99.5;  // one side only: not counted
+    pnl[2].ask_quote = 100.5;
+    pnl[3].bid_quote = 99.0;
+    pnl[3].ask_quote = 102.0; // 3
+    CHECK(compute_metrics(pnl, {}, {}, test_config()).mean_quoted_spread == Approx(2.5));
+}
+
 TEST_CASE("undefined ratios are NaN and unbounded ones infinite", "[metrics]") {
     std::vector<pnl_sample> flat(3);
     for (int i = 0; i < 3; ++i) {

@@ -37,13 +37,10 @@ struct backtest_summary {
     std::uint64_t resyncs = 0;
     core_loop_stats loop; ///< Events, fills, pauses and the fill digest.
     /// The quote manager's view: its orders_sent also counts orders the risk gate refused
-    /// (they are answered with a reject), so summaries report orders_sent below.
+    /// (they are answered with a reject), so summaries report `gate` below.
     exec::quote_counters quotes;
-    std::uint64_t orders_sent = 0;         ///< Quote orders that reached the exchange.
-    std::uint64_t flatten_orders_sent = 0; ///< Flatten orders that reached the exchange.
-    std::uint64_t risk_rejects = 0;
-    /// Risk refusals by reason (index: risk::reject_reason).
-    std::array<std::uint64_t, risk::reject_reason_count> risk_rejects_by_reason{};
+    /// Orders that reached the exchange, and the risk refusals, in total and by reason.
+    gate_counts gate;
     /// Trading state at the end of the replay (before the final cancel-all).
     risk::trading_state final_state = risk::trading_state::running;
     exec::sim_exchange_stats exchange;

@@ -128,6 +128,8 @@ struct paper_report {
     sim::activity_counts activity;
     sim::run_metrics metrics;
     alert_tally alerts;
+    /// Orders sent and refused by the symbol's risk gate.
+    gate_counts gate;
     /// The capital the metrics are relative to (the symbol's account.initial_cash).
     double initial_cash = 0.0;
 };

@@ -63,6 +63,17 @@
 
 namespace quoter::engine {
 
+/// What a risk gate sent and refused over its life, as summaries and reports count it.
+struct gate_counts {
+    std::uint64_t quote_orders_sent = 0;   ///< risk_gate::orders_sent(order_intent::quote)
+    std::uint64_t flatten_orders_sent = 0; ///< risk_gate::orders_sent(order_intent::flatten)
+    std::uint64_t risk_refusals = 0;       ///< risk_gate::risk_rejects()
+    /// Refusals by reason (index: risk::reject_reason; `none` stays 0).
+    std::array<std::uint64_t, risk::reject_reason_count> refusals_by_reason{};
+
+    gate_counts& operator+=(const gate_counts& other) noexcept;
+};
+
 /// What the limits of a session's symbols judge together: the exposure of every symbol one
 /// process trades, for the portfolio-level limit (risk_limits::portfolio_net_notional_pct), and
 /// their new orders, for the order-rate limits. Each symbol's risk gate writes its own slot as
@@ -289,6 +300,8 @@ public:
     [[nodiscard]] std::uint64_t risk_rejects(risk::reject_reason reason) const noexcept {
         return by_reason_[static_cast<std::size_t>(reason)];
     }
+    /// The counts above and orders_sent() of both intents together.
+    [[nodiscard]] gate_counts counts() const noexcept;
     /// Reason of the latest refusal (none before the first).
     [[nodiscard]] risk::reject_reason last_reason() const noexcept { return last_reason_; }
     /// Orders that passed the checks and were sent.

@@ -66,6 +66,13 @@ private:
 /// and its examples as text (simulated time since the start, value and threshold).
 [[nodiscard]] std::vector<sim::report_alert> report_alerts(const alert_tally& tally);
 
+struct gate_counts;
+
+/// A risk gate's counts as a report's "run_counts": orders sent (quote, flatten), the risk
+/// refusals, then the refusals of every reason, zeros included, so that reports of every kind of
+/// run carry the same keys ("risk_refusals_<reason>").
+[[nodiscard]] std::vector<sim::report_counter> report_counters(const gate_counts& counts);
+
 /// Which records a run keeps. Counts are always kept.
 struct record_options {
     bool pnl = true;

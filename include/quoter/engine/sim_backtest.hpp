@@ -221,6 +221,8 @@ struct backtest_result {
     exec::quote_counters quotes;
     exec::sim_exchange_stats exchange;
     core_loop_stats loop;
+    /// The symbol's orders sent and refused (the portfolio's: every symbol's).
+    gate_counts gate;
     sim::run_metrics metrics;
     std::vector<sim::pnl_sample> pnl;
     std::vector<sim::fill_record> fills;
@@ -252,10 +254,10 @@ struct multi_path_result {
     sim::multi_path_metrics metrics;
     backtest_result example;
     std::uint64_t total_steps = 0;
-    std::uint64_t risk_refusals = 0; ///< over every path
-    std::uint64_t halted_paths = 0;  ///< paths that were halted at least once
-    alert_tally alerts;              ///< over every path (examples from the first paths)
-    sim::equity_spread spread;       ///< PnL quantiles across paths over time
+    gate_counts gate;               ///< sent and refused over every path
+    std::uint64_t halted_paths = 0; ///< paths that were halted at least once
+    alert_tally alerts;             ///< over every path (examples from the first paths)
+    sim::equity_spread spread;      ///< PnL quantiles across paths over time
     /// Order-rate holds and the time they lasted, ns, over every path (backtest_counters).
     std::uint64_t rate_holds = 0;
     core::duration_ns rate_held_ns = 0;

@@ -120,9 +120,10 @@ struct run_metrics {
     double time_at_soft_limit_pct = 0.0; ///< |inventory| * mid >= soft band
     double time_at_hard_limit_pct = 0.0; ///< |inventory| * mid >= hard limit
 
-    /// Average of our best ask - best bid over the moments the synthetic order flow met both
-    /// sides quoted, quote units per base unit; NaN when not measured (replays) or never
-    /// two-sided. Set by the synthetic run, not by compute_metrics().
+    /// Average of our best ask - best bid while both sides were quoted, quote units per base
+    /// unit; NaN when never two-sided. compute_metrics() averages the pnl samples that show both
+    /// quotes (replays, paper sessions); a synthetic run replaces it with the average over the
+    /// steps in which its order flow met both sides quoted.
     double mean_quoted_spread = std::numeric_limits<double>::quiet_NaN();
 
     // Order-rate holds: new orders held back after the order-rate limits refused one

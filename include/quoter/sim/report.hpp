@@ -97,9 +97,14 @@ struct multi_path_report {
     std::span<const path_summary> paths;
     multi_path_metrics metrics;
     std::vector<report_parameter> parameters;
+    /// Counts summed over every path, as run_report's (orders sent, risk refusals by reason).
+    std::vector<report_counter> counters;
     /// Alerts raised over every path, by kind (examples from the first paths).
     std::vector<report_alert> alerts;
     report_provenance provenance;
+    /// Simulated time each path covers, seconds (0: not given). Below a day the report says
+    /// that the paths' annualised figures are extrapolated.
+    double path_duration_s = 0.0;
     /// PnL quantiles across paths over time; empty: no spread chart.
     equity_spread spread;
     report_format format;
