@@ -26,6 +26,7 @@ flattener::flattener(const flatten_config& config, const core::symbol_spec& spec
 void flattener::start(std::uint32_t attempts_spent) noexcept {
     state_ = flatten_state::working;
     attempts_ = attempts_spent;
+    venue_rejects_in_a_row_ = 0;
     retry_at_ = std::numeric_limits<core::timestamp_ns>::min();
 }
 
@@ -130,6 +131,16 @@ bool flattener::on_exec_report(const exec_report& report) noexcept {
                                                  report.reason == reject_reason::rate_limited);
         if (refused_before_the_book) {
             retry_at_ = report.local_ts + config_.refusal_retry_ms * core::ns_per_ms;
+        } else if (report.kind == exec_kind::reject) {
+            // The venue saw it and said no: wait, longer with every reject in a row.
+            const std::uint32_t doublings = std::min<std::uint32_t>(venue_rejects_in_a_row_, 16);
+            ++venue_rejects_in_a_row_;
+            const std::int64_t wait_ms =
+                std::min(config_.refusal_retry_ms << doublings,
+                         std::max(config_.max_reject_backoff_ms, config_.refusal_retry_ms));
+            retry_at_ = report.local_ts + wait_ms * core::ns_per_ms;
+        } else {
+            venue_rejects_in_a_row_ = 0; // the venue took the last one (filled or expired)
         }
     }
     return true;

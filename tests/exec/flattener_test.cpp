@@ -154,6 +154,53 @@ TEST_CASE("a flatten order the risk checks or a request limit refused is retried
     f.on_sent(true, 500 * ms);
 }
 
+TEST_CASE("a flatten order the venue rejects is retried later each time, not at once",
+          "[flattener]") {
+    const core::symbol_spec spec = btc_spec();
+    flattener f({.max_attempts = 20, .refusal_retry_ms = 500, .max_reject_backoff_ms = 2'000}, spec,
+                0);
+    f.start();
+    // The venue rejects every order (a price limit the book moved past, a filter): a tight loop
+    // through ten seconds sends one at 0, 0.5, 1.5, 3.5, 5.5, 7.5 and 9.5 s, not twenty in as
+    // many round trips.
+    std::vector<core::timestamp_ns> sent;
+    for (core::timestamp_ns t = 0; t < 10'000 * ms; t += ms) {
+        if (const auto order =
+                f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, t)) {
+            f.on_sent(true, t);
+            sent.push_back(t);
+            exec_report rejected = terminal(*order, exec_kind::reject);
+            rejected.reason = reject_reason::venue_refused;
+            rejected.local_ts = t;
+            CHECK(f.on_exec_report(rejected));
+        }
+    }
+    CHECK(sent == std::vector<core::timestamp_ns>{0, 500 * ms, 1'500 * ms, 3'500 * ms, 5'500 * ms,
+                                                  7'500 * ms, 9'500 * ms});
+    CHECK(f.state() == flatten_state::working);
+
+    // An order the venue took (an IOC that expired unfilled) ends the run of rejects: the
+    // next goes at once, and a reject after it waits refusal_retry_ms again.
+    auto order =
+        f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 11'500 * ms);
+    REQUIRE(order);
+    f.on_sent(true, 11'500 * ms);
+    exec_report expired = terminal(*order, exec_kind::cancelled);
+    expired.reason = reject_reason::expired;
+    expired.local_ts = 11'501 * ms;
+    CHECK(f.on_exec_report(expired));
+    order = f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 11'501 * ms);
+    REQUIRE(order);
+    f.on_sent(true, 11'501 * ms);
+    exec_report rejected = terminal(*order, exec_kind::reject);
+    rejected.reason = reject_reason::venue_refused;
+    rejected.local_ts = 11'502 * ms;
+    CHECK(f.on_exec_report(rejected));
+    CHECK_FALSE(
+        f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 12'001 * ms));
+    CHECK(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 12'002 * ms));
+}
+
 TEST_CASE("a flatten order held back by a limit that time clears spends no attempt and waits "
           "until it clears",
           "[flattener]") {

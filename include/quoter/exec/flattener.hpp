@@ -43,6 +43,11 @@ struct flatten_config {
     /// request limit), the next waits this long: such a refusal is mostly a rate window that
     /// needs time, and retrying at once would spend the budget in microseconds.
     std::int64_t refusal_retry_ms = 500;
+    /// After an order the venue itself rejected (a filter, a price limit, the balance), the next
+    /// waits refusal_retry_ms, doubled for each such reject in a row up to this: a reject that
+    /// repeats at once would spend max_attempts in as many round trips, milliseconds, and give
+    /// up on the position before anyone could act.
+    std::int64_t max_reject_backoff_ms = 30'000;
     /// Bits 63..56 of every flatten order's client id (flatten_id_tag of the symbol's quotes).
     std::uint8_t id_tag = 0x46;
 };
@@ -130,6 +135,8 @@ private:
     std::uint64_t sequence_ = 0;
     std::uint64_t orders_sent_ = 0;
     core::qty filled_{0};
+    /// Venue rejects since the last order the venue took (see max_reject_backoff_ms).
+    std::uint32_t venue_rejects_in_a_row_ = 0;
     client_order_id pending_;   ///< Returned by next_order, waiting for on_sent.
     client_order_id in_flight_; ///< Sent, terminal report not yet seen.
     /// No order before this time (after a refusal).
