@@ -75,7 +75,8 @@ std::optional<order_request> flattener::next_order(core::qty position, core::pri
     if (max_qty) {
         lots = std::min(lots, max_qty->lots());
     }
-    if (!spec_->meets_min_notional(limit, core::qty{std::llabs(position.lots())})) {
+    if (!spec_->meets_min_notional(limit, core::qty{std::llabs(position.lots())},
+                                   /*reduce_only=*/true)) {
         state_ = flatten_state::done; // dust: the exchange would refuse any order for it
         return std::nullopt;
     }

@@ -78,13 +78,15 @@ core::result<exchange_info, exchange_info_error> parse_exchange_info(std::string
         if (entry["baseAssetPrecision"].get(base_precision) != simdjson::SUCCESS) {
             base_precision = 8; // Binance's usual asset precision
         }
-        const auto trading = core::symbol_spec::from_text(
-            {.name = name, .tick_size = tick_size, .step_size = step_size,
-             .min_notional = min_notional});
+        auto trading = core::symbol_spec::from_text({.name = name,
+                                                     .tick_size = tick_size,
+                                                     .step_size = step_size,
+                                                     .min_notional = min_notional});
         if (name.empty() || !trading) {
             ++info.skipped;
             continue;
         }
+        trading->set_reduce_only_waives_min_notional(venue == market::usdm_futures);
         // Book quantities may be finer than today's step (see instrument.hpp), never finer than
         // the asset precision, and never coarser than the step.
         const int qty_decimals = std::max(static_cast<int>(base_precision), trading->qty_decimals());

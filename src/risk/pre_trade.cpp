@@ -122,7 +122,8 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
     }
     const std::int64_t order_notional_units =
         core::exact_notional_units(spec, order.price, order.qty);
-    if (order_notional_units < spec.min_notional_units()) {
+    if (order_notional_units < spec.min_notional_units() &&
+        !(order.reduce_only && spec.reduce_only_waives_min_notional())) {
         return reject(reject_reason::below_min_notional,
                       notional_to_quote(spec, spec.min_notional_units()),
                       notional_to_quote(spec, order_notional_units), order, now);

@@ -249,6 +249,17 @@ TEST_CASE("flattening ends at zero, on dust below the minimum notional, and with
     // 0.00009 BTC = 5.4 USDT: sent.
     f.start();
     CHECK(f.next_order(qty{9}, price{6'000'000}, price{6'000'001}, std::nullopt));
+    // Where the venue waives the minimum for reduce-only orders (USD-M futures), the 4.8 USDT
+    // are closed too.
+    core::symbol_spec futures = spec;
+    futures.set_reduce_only_waives_min_notional(true);
+    flattener h({}, futures, 0);
+    h.start();
+    const auto dust = h.next_order(qty{8}, price{6'000'000}, price{6'000'001}, std::nullopt);
+    REQUIRE(dust);
+    CHECK(dust->reduce_only);
+    CHECK(dust->qty == qty{8});
+    CHECK(h.state() == flatten_state::working);
 
     // An empty bid side: wait, still working.
     flattener g({}, spec, 0);

@@ -63,6 +63,11 @@ TEST_CASE("futures exchangeInfo uses MIN_NOTIONAL notional", "[exchange_info]") 
     CHECK(btc.trading_spec.qty_decimals() == 3);
     CHECK(btc.trading_spec.min_notional_units() == 100'0000);
     CHECK(*btc.book_spec.parse_price("61000.10") == core::price{610001});
+    // A reduce-only order below MIN_NOTIONAL is accepted on futures, refused on spot.
+    CHECK(btc.trading_spec.reduce_only_waives_min_notional());
+    const auto spot = load_exchange_info_file(fixture, market::spot);
+    REQUIRE(spot.has_value());
+    CHECK_FALSE(spot->find("BTCUSDT")->info.trading_spec.reduce_only_waives_min_notional());
 }
 
 TEST_CASE("exchangeInfo bodies are cached on disk atomically and reloaded", "[exchange_info]") {

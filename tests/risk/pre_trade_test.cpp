@@ -221,6 +221,17 @@ TEST_CASE("exchange filters: positive price, positive quantity, minimum notional
     CHECK(f.sink.records.back().actual_value == 999.0);
     CHECK(f.check(sell(1000, 1)) == reject_reason::none);
     CHECK(f.check(sell(1001, 1)) == reject_reason::none);
+
+    // A reduce-only flatten order of a long position below the minimum: refused where the venue
+    // (spot) refuses it, passed where the venue (USD-M futures) waives the minimum for it.
+    order_request close = sell(999, 1);
+    close.reduce_only = true;
+    close.intent = order_intent::flatten;
+    CHECK(f.check(close, mid_1000(), with_position(1)) == reject_reason::below_min_notional);
+    f.spec.set_reduce_only_waives_min_notional(true);
+    CHECK(f.check(close, mid_1000(), with_position(1)) == reject_reason::none);
+    CHECK(f.check(sell(999, 1), mid_1000(), with_position(1)) ==
+          reject_reason::below_min_notional); // not reduce-only: the minimum holds
 }
 
 TEST_CASE("price band: a bid at most price_band_bps below the best bid", "[pre_trade]") {

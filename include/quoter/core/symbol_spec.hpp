@@ -188,6 +188,19 @@ public:
     [[nodiscard]] bool meets_min_notional(price p, qty q) const noexcept {
         return notional_units(p, q) >= min_notional_units_;
     }
+    /// Whether the venue waives the minimum notional for reduce-only orders: Binance USD-M
+    /// futures does (-4164 "...unless you choose reduce only"), spot does not. Then a position
+    /// below the minimum can still be closed.
+    [[nodiscard]] bool reduce_only_waives_min_notional() const noexcept {
+        return reduce_only_waives_min_notional_;
+    }
+    void set_reduce_only_waives_min_notional(bool waived) noexcept {
+        reduce_only_waives_min_notional_ = waived;
+    }
+    /// meets_min_notional(), or waived for a reduce-only order where the venue waives it.
+    [[nodiscard]] bool meets_min_notional(price p, qty q, bool reduce_only) const noexcept {
+        return (reduce_only && reduce_only_waives_min_notional_) || meets_min_notional(p, q);
+    }
 
 private:
     /// The rounding's fast path (symbol_spec.cpp, to_grid, explains why it is exact): true with
@@ -252,6 +265,7 @@ private:
     grid_divisor tick_grid_;
     grid_divisor step_grid_;
     std::int64_t min_notional_units_ = 0;
+    bool reduce_only_waives_min_notional_ = false;
     double tick_size_ = 1.0;
     double step_size_ = 1.0;
     /// 1 / tick_size_ and 1 / step_size_, rounded: the roundings' first guess multiplies
