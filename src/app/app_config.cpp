@@ -592,7 +592,17 @@ std::vector<engine::backtest_symbol> make_backtest_symbols(const engine_config& 
                                        .strategy = entry.strategy,
                                        .limits = entry.limits};
         if (entry.start_price > 0.0) {
-            symbol.market.initial_mid_price = entry.start_price;
+            sim::market_config& market = symbol.market;
+            // The [market] table's distances are quote-asset amounts at market.start_price. At
+            // another price they scale with it, so that the order flow reaches a quote the
+            // same number of bps from the mid at the same rate, and a walk moves the mid by
+            // the same share: at 3000, k per USDT is 20 times that of a 60000 market.
+            if (config.market.start_price_set) {
+                const double scale = entry.start_price / market.initial_mid_price;
+                market.order_flow_k_per_price_unit /= scale;
+                market.walk_sigma_per_sqrt_s *= scale;
+            }
+            market.initial_mid_price = entry.start_price;
         }
         out.push_back(symbol);
     }

@@ -345,6 +345,32 @@ TEST_CASE("quotes: the cancel retry pace and budget come from the configuration"
                Catch::Contains("quotes.cancel_retry_ms"));
 }
 
+TEST_CASE("a symbol's synthetic market at its own price is the [market] table's in relative terms",
+          "[app_config][symbols]") {
+    test::temp_dir dir("app-config-symbol-market");
+    const std::string text = "[engine]\nsymbols = [\"BTCUSDT\", \"ETHUSDT\"]\n\n"
+                             "[market]\nstart_price = 60000\nk_per_price_unit = 0.1\n"
+                             "walk_sigma_per_sqrt_s = 5.0\n\n"
+                             "[symbol.BTCUSDT]\n\n"
+                             "[symbol.ETHUSDT]\nstep_size = \"0.0001\"\nstart_price = 3000\n";
+    const auto loaded = app::load_engine_config(dir.write("two.toml", text).string(), options());
+    INFO((loaded ? std::string() : messages(loaded.error())));
+    REQUIRE(loaded.has_value());
+    const auto markets = app::make_backtest_symbols(*loaded);
+    REQUIRE(markets.size() == 2);
+    CHECK(markets[0].market.initial_mid_price == 60000.0);
+    CHECK(markets[0].market.order_flow_k_per_price_unit == 0.1);
+    CHECK(markets[0].market.walk_sigma_per_sqrt_s == 5.0);
+    // A twentieth of the price: distances in USDT a twentieth as long.
+    CHECK(markets[1].market.initial_mid_price == 3000.0);
+    CHECK(markets[1].market.order_flow_k_per_price_unit == Approx(2.0));
+    CHECK(markets[1].market.walk_sigma_per_sqrt_s == Approx(0.25));
+    // A quote 5 bps from the mid is hit at the same rate on both.
+    const double btc = markets[0].market.order_flow_k_per_price_unit * 60000.0 * 5e-4;
+    const double eth = markets[1].market.order_flow_k_per_price_unit * 3000.0 * 5e-4;
+    CHECK(eth == Approx(btc));
+}
+
 TEST_CASE("engine.symbols names several symbols, each with its own [symbol.<NAME>] table",
           "[app_config][symbols]") {
     test::temp_dir dir("app-config-symbols");

@@ -221,7 +221,10 @@ load_engine_config(const std::string& path, config::load_options options);
 [[nodiscard]] engine::backtest_config make_backtest_config(const engine_config& config);
 
 /// One entry per traded symbol: its spec and its synthetic market (the [market] model started
-/// at the symbol's start price).
+/// at the symbol's start price). With market.start_price set, a symbol of another start price
+/// gets the [market] table's quote-asset distances scaled by the ratio of the prices (k per
+/// price unit divided, the random walk's step multiplied), so that its market is the same in
+/// relative terms.
 [[nodiscard]] std::vector<engine::backtest_symbol>
 make_backtest_symbols(const engine_config& config);
 
