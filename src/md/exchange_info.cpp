@@ -1,5 +1,7 @@
 #include "quoter/md/exchange_info.hpp"
 
+#include "quoter/core/decimal.hpp"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -16,6 +18,20 @@ std::string_view text_of(simdjson::dom::element element, std::string_view key) {
         return {};
     }
     return value;
+}
+
+// Whether decimal text a is larger than b; false when either cannot be read (the filter
+// already taken stays).
+bool decimal_above(std::string_view a, std::string_view b) {
+    const auto a_decimals = core::significant_decimals(a);
+    const auto b_decimals = core::significant_decimals(b);
+    if (!a_decimals || !b_decimals) {
+        return false;
+    }
+    const core::decimal_options options{.decimals = std::max(*a_decimals, *b_decimals)};
+    const auto a_value = core::parse_decimal(a, options);
+    const auto b_value = core::parse_decimal(b, options);
+    return a_value && b_value && *a_value > *b_value;
 }
 
 } // namespace
@@ -68,9 +84,14 @@ core::result<exchange_info, exchange_info_error> parse_exchange_info(std::string
                 } else if (type == "LOT_SIZE") {
                     step_size = text_of(filter, "stepSize");
                 } else if (type == "NOTIONAL" || type == "MIN_NOTIONAL") {
-                    // spot: minNotional; USD-M futures: notional
+                    // spot: minNotional; USD-M futures: notional. A symbol listing both
+                    // filters must meet both: the larger minimum holds.
                     const std::string_view spot = text_of(filter, "minNotional");
-                    min_notional = spot.empty() ? text_of(filter, "notional") : spot;
+                    const std::string_view listed =
+                        spot.empty() ? text_of(filter, "notional") : spot;
+                    if (min_notional.empty() || decimal_above(listed, min_notional)) {
+                        min_notional = listed;
+                    }
                 }
             }
         }

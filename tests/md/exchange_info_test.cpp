@@ -70,6 +70,25 @@ TEST_CASE("futures exchangeInfo uses MIN_NOTIONAL notional", "[exchange_info]") 
     CHECK_FALSE(spot->find("BTCUSDT")->info.trading_spec.reduce_only_waives_min_notional());
 }
 
+TEST_CASE("a symbol listing both NOTIONAL and MIN_NOTIONAL must meet the larger minimum",
+          "[exchange_info]") {
+    const auto body = [](std::string_view first, std::string_view second) {
+        return std::string(R"({"symbols":[{"symbol":"BTCUSDT","status":"TRADING","filters":[)"
+                           R"({"filterType":"PRICE_FILTER","tickSize":"0.01"},)"
+                           R"({"filterType":"LOT_SIZE","stepSize":"0.00001"},)") +
+               std::string(first) + "," + std::string(second) + "]}]}";
+    };
+    const std::string_view notional = R"({"filterType":"NOTIONAL","minNotional":"5.00000000"})";
+    const std::string_view legacy = R"({"filterType":"MIN_NOTIONAL","minNotional":"1.0"})";
+    for (const auto& text : {body(notional, legacy), body(legacy, notional)}) {
+        INFO(text);
+        const auto info = parse_exchange_info(text, market::spot);
+        REQUIRE(info.has_value());
+        REQUIRE(info->symbols.size() == 1);
+        CHECK(info->symbols[0].info.trading_spec.min_notional_units() == 5'0000000);
+    }
+}
+
 TEST_CASE("exchangeInfo bodies are cached on disk atomically and reloaded", "[exchange_info]") {
     const auto dir = testing::temp_dir("exchange-info");
     const std::string path = (dir / "exchange_info.json").string();
