@@ -290,7 +290,9 @@ std::string format_report_html(const run_report& report) {
     append_card(out, "Total PnL", display(m.total_pnl, money));
     append_card(out, "Return", display(m.total_return_pct, 3, "%"));
     append_card(out, "Sharpe", display(m.sharpe, 2));
-    append_card(out, "Max drawdown", display(m.max_drawdown_pct, 2, "%"));
+    // In money too: a drawdown of a few USDT on a large account is 0.00% to two decimals.
+    append_card(out, "Max drawdown",
+                display(m.max_drawdown, money) + " (" + display(m.max_drawdown_pct, 3, "%") + ")");
     append_card(out, "Fills", display(static_cast<double>(m.fills), 0));
     append_card(out, "Final inventory",
                 display(m.final_inventory, report.format.quantity_decimals));

@@ -216,9 +216,18 @@ TEST_CASE("a short run's annualised figures carry a caveat; run counts are repor
     CHECK(md.find("| Malformed messages | 34 |") != std::string::npos);
     CHECK(html.find("Risk refusals: price_band") != std::string::npos);
 
+    CHECK(json.find("\"annualisation_caveat\": \"Caveat: this run covers") != std::string::npos);
+
     run.report.metrics.duration_s = annualisation_caveat_below_s;
     CHECK(format_report_markdown(run.report).find("less than a day") == std::string::npos);
     CHECK(format_report_html(run.report).find("less than a day") == std::string::npos);
+    CHECK(format_report_json(run.report).find("\"annualisation_caveat\": null,") !=
+          std::string::npos);
+
+    // A drawdown of a few USDT on a large account: the headline card gives the money too.
+    run.report.metrics.max_drawdown = 1.08;
+    run.report.metrics.max_drawdown_pct = 0.00108;
+    CHECK(format_report_html(run.report).find("1.0800 (0.001%)") != std::string::npos);
 }
 
 TEST_CASE("identical input gives byte-identical files", "[report]") {
@@ -279,6 +288,8 @@ TEST_CASE("a multi-path report writes the per-path table and histograms", "[repo
     report.paths = paths;
     report.metrics = aggregate_paths(paths);
     report.parameters = {{"paths", "250"}};
+    report.counters = {{"risk_refusals", "Risk refusals", 19}};
+    report.path_duration_s = 3600.0;
     report.representative = &example.report;
 
     temp_dir dir;
@@ -300,6 +311,10 @@ TEST_CASE("a multi-path report writes the per-path table and histograms", "[repo
     CHECK(double(doc["aggregate"]["final_inventory"]["stddev"]) ==
           report.metrics.final_inventory.stddev);
     CHECK(std::uint64_t(doc["aggregate"]["sharpe"]["count"]) == 249);
+    // Counts over every path, and the caveat of paths shorter than a day.
+    CHECK(std::uint64_t(doc["run_counts"]["risk_refusals"]) == 19);
+    CHECK(std::string_view(doc["annualisation_caveat"])
+              .starts_with("Caveat: each path covers 3600.0 s"));
 
     const std::string html = read_file(dir.path() / "report.html");
     check_offline_html(html);
@@ -307,6 +322,11 @@ TEST_CASE("a multi-path report writes the per-path table and histograms", "[repo
     CHECK(html.find("<rect") != std::string::npos);
     CHECK(html.find("Example path") != std::string::npos);
     CHECK(read_file(dir.path() / "report.md").find("| Final PnL | 250 |") != std::string::npos);
+    CHECK(read_file(dir.path() / "report.md").find("| Risk refusals | 19 |") != std::string::npos);
+    CHECK(read_file(dir.path() / "report.md").find("each path covers 3600.0 s") !=
+          std::string::npos);
+    CHECK(html.find("each path covers 3600.0 s") != std::string::npos);
+    CHECK(html.find("<td>Risk refusals</td><td class=\"n\">19</td>") != std::string::npos);
 
     temp_dir again;
     REQUIRE(write_multi_path_report(again.path(), report).has_value());
