@@ -92,6 +92,11 @@ sim::run_report make_replay_report(const std::string& symbol, const core::symbol
     report.title =
         fmt::format("quoter backtest: {} replay of {} capture file{}", symbol,
                     command.data_files.size(), command.data_files.size() == 1 ? "" : "s");
+    if (s.book_never_synced) {
+        report.title += fmt::format(": the {} book never synced (no depth snapshot in the "
+                                    "capture?), no quotes were made",
+                                    symbol);
+    }
     report.pnl = s.pnl;
     report.fills = s.fills;
     report.orders = s.orders;

@@ -246,6 +246,9 @@ run_metrics compute_metrics(std::span<const pnl_sample> pnl, std::span<const fil
         ratio_or_inf(static_cast<double>(activity.cancels), static_cast<double>(m.fills));
 
     if (pnl.empty()) {
+        // Never marked (a replay whose book never synced): the account is as it started.
+        m.initial_equity = m.final_equity =
+            config.initial_capital > 0 ? config.initial_capital : 0.0;
         m.total_return_pct = m.annualized_return_pct = m.annualized_volatility_pct = nan;
         m.sharpe = m.sortino = m.calmar = m.period_s = nan;
         m.inventory_pnl = -m.spread_capture_pnl + m.net_fees;

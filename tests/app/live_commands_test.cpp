@@ -448,6 +448,26 @@ TEST_CASE("quoter backtest --data fails clearly on a capture that cannot be repl
         CHECK(r.status == 2);
         CHECK(r.err.find("backwards") != std::string::npos);
     }
+    SECTION("no depth snapshot: the book never syncs, and the report says so") {
+        std::string lines;
+        for (int i = 0; i < 3; ++i) {
+            lines += std::to_string(1723161254000000000LL + i * 100'000'000LL) +
+                     R"( {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate",)" +
+                     R"("E":1723161255308,"s":"BTCUSDT","U":)" + std::to_string(100 + 11 * i) +
+                     R"(,"u":)" + std::to_string(110 + 11 * i) +
+                     R"(,"b":[["61000.00","1.0"]],"a":[]}})" + "\n";
+        }
+        write_file(tmp.path() / "no_snapshot.txt", lines);
+        const run_result r = backtest((tmp.path() / "no_snapshot.txt").string());
+        INFO(r.out << r.err);
+        REQUIRE(r.status == 0);
+        CHECK(r.out.find("book never synced") != std::string::npos);
+        const std::string json = slurp(tmp.path() / "out" / "report.json");
+        CHECK(json.find("the BTCUSDT book never synced") != std::string::npos);
+        // Never marked: the account is as it started, not worth 0.
+        CHECK(json.find("\"initial_equity\": 0") == std::string::npos);
+        CHECK(json.find("\"initial_equity\": null") == std::string::npos);
+    }
     SECTION("a directory") {
         const run_result r = backtest(tmp.path().string());
         INFO(r.out << r.err);
