@@ -156,6 +156,30 @@ result<symbol_spec, spec_error> symbol_spec::from_text(const symbol_filters_text
     return spec;
 }
 
+bool symbol_spec::set_venue_maximums(std::string_view max_qty,
+                                     std::string_view max_notional) noexcept {
+    std::int64_t lots = 0;
+    if (!max_qty.empty()) {
+        const auto units = parse_decimal(max_qty, {.decimals = qty_decimals_});
+        if (!units || *units < 0) {
+            return false;
+        }
+        lots = *units / step_units_;
+    }
+    std::int64_t notional = 0;
+    if (!max_notional.empty()) {
+        const auto units =
+            parse_decimal(max_notional, {.decimals = price_decimals_ + qty_decimals_});
+        if (!units || *units < 0) {
+            return false;
+        }
+        notional = *units;
+    }
+    max_qty_ = qty{lots};
+    max_notional_units_ = notional;
+    return true;
+}
+
 std::string_view symbol_spec::format_price(price p, std::span<char> out) const noexcept {
     return format_decimal(saturate(static_cast<int128>(p.ticks()) * tick_units_), price_decimals_,
                           out);

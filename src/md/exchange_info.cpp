@@ -75,6 +75,8 @@ core::result<exchange_info, exchange_info_error> parse_exchange_info(std::string
         std::string_view tick_size;
         std::string_view step_size;
         std::string_view min_notional;
+        std::string_view max_qty;
+        std::string_view max_notional;
         simdjson::dom::array filters;
         if (!name.empty() && entry["filters"].get(filters) == simdjson::SUCCESS) {
             for (simdjson::dom::element filter : filters) {
@@ -83,6 +85,7 @@ core::result<exchange_info, exchange_info_error> parse_exchange_info(std::string
                     tick_size = text_of(filter, "tickSize");
                 } else if (type == "LOT_SIZE") {
                     step_size = text_of(filter, "stepSize");
+                    max_qty = text_of(filter, "maxQty");
                 } else if (type == "NOTIONAL" || type == "MIN_NOTIONAL") {
                     // spot: minNotional; USD-M futures: notional. A symbol listing both
                     // filters must meet both: the larger minimum holds.
@@ -91,6 +94,9 @@ core::result<exchange_info, exchange_info_error> parse_exchange_info(std::string
                         spot.empty() ? text_of(filter, "notional") : spot;
                     if (min_notional.empty() || decimal_above(listed, min_notional)) {
                         min_notional = listed;
+                    }
+                    if (type == "NOTIONAL") {
+                        max_notional = text_of(filter, "maxNotional"); // limit orders too
                     }
                 }
             }
@@ -108,6 +114,8 @@ core::result<exchange_info, exchange_info_error> parse_exchange_info(std::string
             continue;
         }
         trading->set_reduce_only_waives_min_notional(venue == market::usdm_futures);
+        // Unreadable maximums leave none: the venue's reject then says what the limit was.
+        (void)trading->set_venue_maximums(max_qty, max_notional);
         // Book quantities may be finer than today's step (see instrument.hpp), never finer than
         // the asset precision, and never coarser than the step.
         const int qty_decimals = std::max(static_cast<int>(base_precision), trading->qty_decimals());

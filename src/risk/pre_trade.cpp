@@ -69,6 +69,14 @@ std::optional<core::qty> largest_order_qty(const core::symbol_spec& spec, const 
     if (limits.max_order_qty_base > 0.0) {
         tighten(spec.round_qty_down(limits.max_order_qty_base).lots());
     }
+    // The venue's own maximums: a flatten of a larger position goes in orders it takes.
+    if (spec.max_qty().lots() > 0) {
+        tighten(spec.max_qty().lots());
+    }
+    if (const std::int64_t lot_units = spec.notional_units(price, core::qty{1});
+        spec.max_notional_units() > 0 && lot_units > 0) {
+        tighten(spec.max_notional_units() / lot_units);
+    }
     const double lot_notional = spec.to_double(price) * spec.step_size();
     if (limits.order_notional_pct > 0.0 && lot_notional > 0.0) {
         auto lots =
@@ -126,6 +134,15 @@ reject_reason pre_trade_checker::check(const core::symbol_spec& spec, const orde
         !(order.reduce_only && spec.reduce_only_waives_min_notional())) {
         return reject(reject_reason::below_min_notional,
                       notional_to_quote(spec, spec.min_notional_units()),
+                      notional_to_quote(spec, order_notional_units), order, now);
+    }
+    if (spec.max_qty().lots() > 0 && order.qty.lots() > spec.max_qty().lots()) {
+        return reject(reject_reason::venue_max_qty, spec.to_double(spec.max_qty()),
+                      spec.to_double(order.qty), order, now);
+    }
+    if (spec.max_notional_units() > 0 && order_notional_units > spec.max_notional_units()) {
+        return reject(reject_reason::venue_max_notional,
+                      notional_to_quote(spec, spec.max_notional_units()),
                       notional_to_quote(spec, order_notional_units), order, now);
     }
 

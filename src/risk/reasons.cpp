@@ -18,6 +18,10 @@ std::string_view to_string(reject_reason reason) noexcept {
         return "invalid_qty";
     case reject_reason::below_min_notional:
         return "below_min_notional";
+    case reject_reason::venue_max_qty:
+        return "venue_max_qty";
+    case reject_reason::venue_max_notional:
+        return "venue_max_notional";
     case reject_reason::max_order_qty:
         return "max_order_qty";
     case reject_reason::max_order_notional:
@@ -74,6 +78,7 @@ std::string_view value_unit(reject_reason reason) noexcept {
     case reject_reason::invalid_qty:
         return "lots";
     case reject_reason::below_min_notional:
+    case reject_reason::venue_max_notional:
     case reject_reason::max_order_notional:
     case reject_reason::daily_loss:
     case reject_reason::inventory_kill:
@@ -83,6 +88,7 @@ std::string_view value_unit(reject_reason reason) noexcept {
     case reject_reason::portfolio_net_notional:
         return "quote";
     case reject_reason::max_order_qty:
+    case reject_reason::venue_max_qty:
     case reject_reason::reduce_only_would_increase:
     case reject_reason::flatten_not_reducing:
         return "base";

@@ -45,6 +45,9 @@ TEST_CASE("spot exchangeInfo filters become trading and book specs", "[exchange_
     CHECK(btc->info.trading_spec.price_decimals() == 2);
     CHECK(btc->info.trading_spec.qty_decimals() == 5);
     CHECK(btc->info.trading_spec.min_notional_units() == 5'0000000);
+    // The largest order the venue takes: LOT_SIZE maxQty 9000, NOTIONAL maxNotional 9,000,000.
+    CHECK(btc->info.trading_spec.max_qty() == core::qty{900'000'000});
+    CHECK(btc->info.trading_spec.max_notional_units() == 9'000'000'0000000);
     CHECK(btc->info.book_spec.price_decimals() == 2);
     CHECK(btc->info.book_spec.qty_decimals() == 8);
     // A legacy book quantity finer than the step still reads exactly.

@@ -234,6 +234,29 @@ TEST_CASE("exchange filters: positive price, positive quantity, minimum notional
           reject_reason::below_min_notional); // not reduce-only: the minimum holds
 }
 
+TEST_CASE("exchange filters: the venue's largest order, in quantity and in notional",
+          "[pre_trade]") {
+    fixture f(generous());
+    REQUIRE(f.spec.set_venue_maximums("5", "4000"));
+    CHECK(f.check(buy(999, 4)) == reject_reason::none);
+    CHECK(f.check(buy(999, 5)) == reject_reason::venue_max_notional); // 4995 > 4000
+    CHECK(f.sink.records.back().limit_value == 4000.0);
+    CHECK(f.check(buy(500, 6)) == reject_reason::venue_max_qty);
+    CHECK(f.sink.records.back().limit_value == 5.0);
+    CHECK(f.sink.records.back().actual_value == 6.0);
+
+    // A flatten is sized to what the venue takes: the largest order passes, one more lot not.
+    risk_limits none;
+    none.order_notional_pct = 0.0;
+    const auto cap = largest_order_qty(f.spec, none, core::price{1000}, 1e9);
+    REQUIRE(cap);
+    CHECK(cap->lots() == 4); // 4000 / 1000
+    REQUIRE(f.spec.set_venue_maximums("3", ""));
+    CHECK(largest_order_qty(f.spec, none, core::price{1000}, 1e9)->lots() == 3);
+    CHECK_FALSE(f.spec.set_venue_maximums("x", ""));
+    CHECK(f.spec.max_qty() == core::qty{3}); // unchanged
+}
+
 TEST_CASE("price band: a bid at most price_band_bps below the best bid", "[pre_trade]") {
     fixture f(generous()); // 50 bps of 10000 = 50 ticks
     const auto m = book(10'000, 10'002);

@@ -197,6 +197,17 @@ public:
     void set_reduce_only_waives_min_notional(bool waived) noexcept {
         reduce_only_waives_min_notional_ = waived;
     }
+    /// The venue's largest order (LOT_SIZE maxQty) in lots, and its largest order notional
+    /// (spot NOTIONAL maxNotional) in notional units; 0: none known.
+    [[nodiscard]] qty max_qty() const noexcept {
+        return max_qty_;
+    }
+    [[nodiscard]] std::int64_t max_notional_units() const noexcept {
+        return max_notional_units_;
+    }
+    /// Sets them from exchangeInfo's text (maxQty rounded down to the step); empty text: none.
+    /// False, with nothing changed, when a text is not a decimal this spec can hold.
+    bool set_venue_maximums(std::string_view max_qty, std::string_view max_notional) noexcept;
     /// meets_min_notional(), or waived for a reduce-only order where the venue waives it.
     [[nodiscard]] bool meets_min_notional(price p, qty q, bool reduce_only) const noexcept {
         return (reduce_only && reduce_only_waives_min_notional_) || meets_min_notional(p, q);
@@ -266,6 +277,8 @@ private:
     grid_divisor step_grid_;
     std::int64_t min_notional_units_ = 0;
     bool reduce_only_waives_min_notional_ = false;
+    qty max_qty_{0};
+    std::int64_t max_notional_units_ = 0;
     double tick_size_ = 1.0;
     double step_size_ = 1.0;
     /// 1 / tick_size_ and 1 / step_size_, rounded: the roundings' first guess multiplies

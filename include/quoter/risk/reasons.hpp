@@ -20,6 +20,8 @@ enum class reject_reason : std::uint8_t {
     invalid_price,      ///< Price at or below zero ticks.
     invalid_qty,        ///< Quantity at or below zero lots.
     below_min_notional, ///< price * qty below the symbol's minimum notional.
+    venue_max_qty,      ///< Quantity above the venue's largest order (LOT_SIZE maxQty).
+    venue_max_notional, ///< price * qty above the venue's largest (NOTIONAL maxNotional).
     // Order size.
     max_order_qty,      ///< Quantity above max_order_qty_base.
     max_order_notional, ///< Notional above equity * order_notional_pct.
