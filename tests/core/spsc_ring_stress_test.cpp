@@ -66,16 +66,23 @@ struct stress_outcome {
     bool timed_out = false;
 };
 
-// Backs off politely so the test also progresses on a loaded two-CPU machine.
+// Backs off politely so the test also progresses on a loaded two-CPU machine: spins, then
+// yields, then sleeps while the other side cannot run. With both CPUs busy (the other tests,
+// a build), a side that only yields can hand its CPU to everything but its peer, and a run
+// then took minutes.
 struct backoff {
     unsigned failures = 0;
     void wait() noexcept {
-        if (++failures % 64 == 0) {
+        ++failures;
+        if (failures < 64) {
+            quoter::core::cpu_relax();
+        } else if (failures < 1024) {
             std::this_thread::yield();
         } else {
-            quoter::core::cpu_relax();
+            std::this_thread::sleep_for(std::chrono::microseconds(20));
         }
     }
+    void progressed() noexcept { failures = 0; }
 };
 
 template <std::size_t Capacity> stress_outcome run_stress(consume_mode mode) {
@@ -113,6 +120,7 @@ template <std::size_t Capacity> stress_outcome run_stress(consume_mode mode) {
                 }
                 wait.wait();
             }
+            wait.progressed();
         }
     });
 
@@ -173,7 +181,9 @@ template <std::size_t Capacity> stress_outcome run_stress(consume_mode mode) {
             }
         }
         ++polls;
-        if (!got) {
+        if (got) {
+            wait.progressed();
+        } else {
             if ((polls & 1023) == 0 && std::chrono::steady_clock::now() > deadline) {
                 outcome.timed_out = true;
                 abort.store(true, std::memory_order_relaxed);
