@@ -45,6 +45,15 @@ config::diagnostics problems_of(std::string_view text,
     return loaded ? loaded->resolved.warnings : loaded.error();
 }
 
+/// Loads `text` written to a file in `dir`; the test fails, with the problems, when it is not
+/// valid.
+app::engine_config valid_config(const test::temp_dir& dir, std::string_view text) {
+    const auto loaded = app::load_engine_config(dir.write("quoter.toml", text).string(), options());
+    INFO((loaded ? std::string() : messages(loaded.error())));
+    REQUIRE(loaded.has_value());
+    return *loaded;
+}
+
 } // namespace
 
 TEST_CASE("the example configurations are valid", "[app_config]") {
@@ -353,10 +362,7 @@ TEST_CASE("a symbol's synthetic market at its own price is the [market] table's 
                              "walk_sigma_per_sqrt_s = 5.0\n\n"
                              "[symbol.BTCUSDT]\n\n"
                              "[symbol.ETHUSDT]\nstep_size = \"0.0001\"\nstart_price = 3000\n";
-    const auto loaded = app::load_engine_config(dir.write("two.toml", text).string(), options());
-    INFO((loaded ? std::string() : messages(loaded.error())));
-    REQUIRE(loaded.has_value());
-    const auto markets = app::make_backtest_symbols(*loaded);
+    const auto markets = app::make_backtest_symbols(valid_config(dir, text));
     REQUIRE(markets.size() == 2);
     CHECK(markets[0].market.initial_mid_price == 60000.0);
     CHECK(markets[0].market.order_flow_k_per_price_unit == 0.1);
@@ -379,28 +385,26 @@ TEST_CASE("engine.symbols names several symbols, each with its own [symbol.<NAME
                              "[symbol.BTCUSDT]\nstart_price = 60000\n\n"
                              "[symbol.ETHUSDT]\ntick_size = \"0.01\"\nstep_size = \"0.0001\"\n"
                              "start_price = 3000\n";
-    const auto loaded = app::load_engine_config(dir.write("two.toml", text).string(), options());
-    INFO((loaded ? std::string() : messages(loaded.error())));
-    REQUIRE(loaded.has_value());
-    REQUIRE(loaded->symbols.size() == 2);
-    CHECK(loaded->engine.symbol == "BTCUSDT");
-    CHECK(loaded->engine.symbol_named);
-    CHECK(loaded->symbols[0].name == "BTCUSDT");
-    CHECK(loaded->symbols[0].spec.qty_decimals() == 5);     // [symbol]'s default step
-    CHECK(loaded->symbols[0].filters.min_notional == "10"); // [symbol] is every table's default
-    CHECK(loaded->symbols[0].start_price == 60000.0);
-    CHECK(loaded->symbols[1].spec.name().view() == "ETHUSDT");
-    CHECK(loaded->symbols[1].spec.qty_decimals() == 4);
-    CHECK(loaded->symbols[1].filters.min_notional == "10");
-    CHECK(loaded->symbols[1].start_price == 3000.0);
-    CHECK(loaded->spec.name().view() == "BTCUSDT");
+    const app::engine_config loaded = valid_config(dir, text);
+    REQUIRE(loaded.symbols.size() == 2);
+    CHECK(loaded.engine.symbol == "BTCUSDT");
+    CHECK(loaded.engine.symbol_named);
+    CHECK(loaded.symbols[0].name == "BTCUSDT");
+    CHECK(loaded.symbols[0].spec.qty_decimals() == 5);     // [symbol]'s default step
+    CHECK(loaded.symbols[0].filters.min_notional == "10"); // [symbol] is every table's default
+    CHECK(loaded.symbols[0].start_price == 60000.0);
+    CHECK(loaded.symbols[1].spec.name().view() == "ETHUSDT");
+    CHECK(loaded.symbols[1].spec.qty_decimals() == 4);
+    CHECK(loaded.symbols[1].filters.min_notional == "10");
+    CHECK(loaded.symbols[1].start_price == 3000.0);
+    CHECK(loaded.spec.name().view() == "BTCUSDT");
     // Each symbol's synthetic market starts at its own price; no [market] is needed then.
-    const auto markets = app::make_backtest_symbols(*loaded);
+    const auto markets = app::make_backtest_symbols(loaded);
     REQUIRE(markets.size() == 2);
     CHECK(markets[0].market.initial_mid_price == 60000.0);
     CHECK(markets[1].market.initial_mid_price == 3000.0);
     CHECK(markets[1].spec.name().view() == "ETHUSDT");
-    CHECK(app::synthetic_market_problem(*loaded).empty());
+    CHECK(app::synthetic_market_problem(loaded).empty());
     // From the environment, as a comma-separated list.
     const auto env = app::load_engine_config(
         dir.write("env.toml", "[symbol.SOLUSDT]\ntick_size = \"0.001\"\n").string(),

@@ -160,19 +160,26 @@ TEST_CASE("a flatten order the venue rejects is retried later each time, not at 
     flattener f({.max_attempts = 20, .refusal_retry_ms = 500, .max_reject_backoff_ms = 2'000}, spec,
                 0);
     f.start();
+    const auto next = [&](core::timestamp_ns t) {
+        return f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, t);
+    };
+    // Sends the order, and its terminal report arrives at `t`.
+    const auto send_and_end = [&](const order_request& order, exec_kind kind, reject_reason reason,
+                                  core::timestamp_ns t) {
+        f.on_sent(true, t);
+        exec_report end = terminal(order, kind);
+        end.reason = reason;
+        end.local_ts = t;
+        CHECK(f.on_exec_report(end));
+    };
     // The venue rejects every order (a price limit the book moved past, a filter): a tight loop
     // through ten seconds sends one at 0, 0.5, 1.5, 3.5, 5.5, 7.5 and 9.5 s, not twenty in as
     // many round trips.
     std::vector<core::timestamp_ns> sent;
     for (core::timestamp_ns t = 0; t < 10'000 * ms; t += ms) {
-        if (const auto order =
-                f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, t)) {
-            f.on_sent(true, t);
+        if (const auto order = next(t)) {
             sent.push_back(t);
-            exec_report rejected = terminal(*order, exec_kind::reject);
-            rejected.reason = reject_reason::venue_refused;
-            rejected.local_ts = t;
-            CHECK(f.on_exec_report(rejected));
+            send_and_end(*order, exec_kind::reject, reject_reason::venue_refused, t);
         }
     }
     CHECK(sent == std::vector<core::timestamp_ns>{0, 500 * ms, 1'500 * ms, 3'500 * ms, 5'500 * ms,
@@ -181,24 +188,14 @@ TEST_CASE("a flatten order the venue rejects is retried later each time, not at 
 
     // An order the venue took (an IOC that expired unfilled) ends the run of rejects: the
     // next goes at once, and a reject after it waits refusal_retry_ms again.
-    auto order =
-        f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 11'500 * ms);
+    auto order = next(11'500 * ms);
     REQUIRE(order);
-    f.on_sent(true, 11'500 * ms);
-    exec_report expired = terminal(*order, exec_kind::cancelled);
-    expired.reason = reject_reason::expired;
-    expired.local_ts = 11'501 * ms;
-    CHECK(f.on_exec_report(expired));
-    order = f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 11'501 * ms);
+    send_and_end(*order, exec_kind::cancelled, reject_reason::expired, 11'501 * ms);
+    order = next(11'501 * ms);
     REQUIRE(order);
-    f.on_sent(true, 11'501 * ms);
-    exec_report rejected = terminal(*order, exec_kind::reject);
-    rejected.reason = reject_reason::venue_refused;
-    rejected.local_ts = 11'502 * ms;
-    CHECK(f.on_exec_report(rejected));
-    CHECK_FALSE(
-        f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 12'001 * ms));
-    CHECK(f.next_order(qty{500}, price{6'000'000}, price{6'000'001}, std::nullopt, 12'002 * ms));
+    send_and_end(*order, exec_kind::reject, reject_reason::venue_refused, 11'502 * ms);
+    CHECK_FALSE(next(12'001 * ms));
+    CHECK(next(12'002 * ms));
 }
 
 TEST_CASE("a flatten order held back by a limit that time clears spends no attempt and waits "
