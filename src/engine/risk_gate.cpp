@@ -102,8 +102,11 @@ next_flatten_order(exec::flattener& flattener, const core::symbol_spec& spec,
             long_position ? account.open_sell_qty.lots() : account.open_buy_qty.lots();
         const std::int64_t held = long_position ? position.lots() : -position.lots();
         const std::int64_t left = held - working;
-        if (left <= 0 || (working > 0 && !spec.meets_min_notional(limit, core::qty{left}, true) &&
-                          spec.meets_min_notional(limit, core::qty{held}, true))) {
+        // Flatten orders are reduce-only: a venue that waives the minimum for them never waits.
+        constexpr bool reduce_only = true;
+        if (left <= 0 ||
+            (working > 0 && !spec.meets_min_notional(limit, core::qty{left}, reduce_only) &&
+             spec.meets_min_notional(limit, core::qty{held}, reduce_only))) {
             return std::nullopt;
         }
         cap = core::qty{cap ? std::min(cap->lots(), left) : left};

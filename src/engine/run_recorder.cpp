@@ -1,8 +1,7 @@
 #include "quoter/engine/run_recorder.hpp"
 
-#include "quoter/engine/risk_gate.hpp"
-
 #include "quoter/core/memory.hpp"
+#include "quoter/engine/risk_gate.hpp"
 
 #include <fmt/format.h>
 
