@@ -74,7 +74,8 @@ struct risk_limits {
 
 /// Automatic kill and pause triggers.
 struct trigger_limits {
-    /// Kill once this many 429/418/5xx/timeout responses fall within api_error_window_ms (0: off).
+    /// Kill once this many API errors fall within api_error_window_ms (0: off): 429/418/5xx,
+    /// timeouts, and venue rejects of orders the pre-trade checks passed (docs/operations.md).
     std::uint32_t api_error_storm_count = 5;
     std::int64_t api_error_window_ms = 10'000;
     /// Pause when no market data arrived for more than this; resume by itself when it does.
