@@ -135,8 +135,12 @@ std::string display(const metric_row& row, const report_format& f) {
     return display(row.value, 4);
 }
 
+bool needs_annualisation_caveat(double duration_s) noexcept {
+    return duration_s > 0.0 && duration_s < annualisation_caveat_below_s;
+}
+
 bool needs_annualisation_caveat(const run_metrics& m) noexcept {
-    return m.duration_s > 0.0 && m.duration_s < annualisation_caveat_below_s;
+    return needs_annualisation_caveat(m.duration_s);
 }
 
 std::string annualisation_caveat(const run_metrics& m) {
@@ -147,7 +151,7 @@ std::string annualisation_caveat(const run_metrics& m) {
 }
 
 std::string paths_annualisation_caveat(double path_duration_s) {
-    if (!(path_duration_s > 0.0 && path_duration_s < annualisation_caveat_below_s)) {
+    if (!needs_annualisation_caveat(path_duration_s)) {
         return {};
     }
     return fmt::format("Caveat: each path covers {} s, less than a day; the Sharpe ratios across "

@@ -88,6 +88,7 @@ struct metric_group {
 
 /// Annualised return, volatility, Sharpe, Sortino and Calmar scale a short run to a year; under
 /// a day that extrapolation says little, and the reader must be told so next to the numbers.
+[[nodiscard]] bool needs_annualisation_caveat(double duration_s) noexcept;
 [[nodiscard]] bool needs_annualisation_caveat(const run_metrics& m) noexcept;
 [[nodiscard]] std::string annualisation_caveat(const run_metrics& m);
 /// The caveat of a multi-path report whose paths each cover path_duration_s; empty when none

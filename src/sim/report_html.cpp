@@ -261,10 +261,6 @@ void append_distribution_table(std::string& out, const multi_path_metrics& m,
     out += "</table>\n";
 }
 
-} // namespace
-
-namespace {
-
 // "Run counts", when there are any.
 void append_html_counters(std::string& out, const std::vector<report_counter>& counters) {
     if (counters.empty()) {
