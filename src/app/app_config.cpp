@@ -572,7 +572,9 @@ engine::backtest_config make_backtest_config(const engine_config& config) {
         const symbol_entry& first = config.symbols.front();
         out.strategy = first.strategy;
         out.risk.limits = first.limits;
-        if (first.start_price > 0.0) {
+        if (first.fitted_market) {
+            out.market = *first.fitted_market;
+        } else if (first.start_price > 0.0) {
             out.market.initial_mid_price = first.start_price;
         }
     }
@@ -591,7 +593,9 @@ std::vector<engine::backtest_symbol> make_backtest_symbols(const engine_config& 
                                        .market = config.market.model,
                                        .strategy = entry.strategy,
                                        .limits = entry.limits};
-        if (entry.start_price > 0.0) {
+        if (entry.fitted_market) {
+            symbol.market = *entry.fitted_market;
+        } else if (entry.start_price > 0.0) {
             sim::market_config& market = symbol.market;
             // The [market] table's distances are quote-asset amounts at market.start_price. At
             // another price they scale with it, so that the order flow reaches a quote the
@@ -609,13 +613,13 @@ std::vector<engine::backtest_symbol> make_backtest_symbols(const engine_config& 
     return out;
 }
 
-std::string synthetic_market_problem(const engine_config& config) {
+std::string synthetic_market_problem(const engine_config& config, bool can_fit_market) {
     if (config.market.start_price_set) {
         return {};
     }
     std::string missing;
     for (const symbol_entry& entry : config.symbols) {
-        if (entry.start_price <= 0.0) {
+        if (entry.start_price <= 0.0 && !entry.fitted_market) {
             missing += (missing.empty() ? "" : ", ") + entry.name;
         }
     }
@@ -626,10 +630,11 @@ std::string synthetic_market_problem(const engine_config& config) {
     return fmt::format(
         "the configuration sets no synthetic market price for {}: market.start_price is not set{} "
         "and its built-in {:g} does not fit a real symbol (tick {}); add a [market] table with "
-        "start_price (config/sim.toml has one){}, or replay a capture with --data",
+        "start_price (config/sim.toml has one){}, {}or replay a capture with --data",
         missing, several ? " nor symbol.<NAME>.start_price" : "",
         config.market.model.initial_mid_price, config.symbols.front().filters.tick_size,
-        several ? " or set start_price in each [symbol.<NAME>]" : "");
+        several ? " or set start_price in each [symbol.<NAME>]" : "",
+        can_fit_market ? "fit a market to a capture of the symbol with --market-from FILE, " : "");
 }
 
 core::result<engine_config, config::diagnostics> load_engine_config(const std::string& path,

@@ -6,6 +6,7 @@
 #include "exit_codes.hpp"
 
 #include "quoter/app/app_config.hpp"
+#include "quoter/app/market_fit.hpp"
 #include "quoter/core/clock.hpp"
 #include "quoter/engine/sim_backtest.hpp"
 #include "quoter/sim/path_runner.hpp"
@@ -48,6 +49,8 @@ std::vector<sim::report_parameter> report_parameters(const engine_config& config
             parameter.value = std::to_string(seed);
         }
     }
+    const auto fitted = fitted_market_parameters(config);
+    out.insert(out.end(), fitted.begin(), fitted.end());
     return out;
 }
 
@@ -360,12 +363,14 @@ int run_symbols_paths(const engine_config& config, const engine::backtest_config
 } // namespace
 
 int run_backtest_command(const backtest_command& command) {
-    const auto loaded =
-        load_config_for_command(command.config_path, command.profile, {}, "backtest");
+    auto loaded = load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
         return exit_invalid;
     }
-    const engine_config& config = *loaded;
+    engine_config& config = *loaded;
+    if (!fit_markets_for_command(config, command.market_from, "backtest")) {
+        return exit_invalid;
+    }
     if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
         std::fprintf(stderr, "quoter backtest: %s\n", problem.c_str());
         return exit_invalid;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace quoter::app {
 
@@ -15,6 +16,8 @@ struct backtest_command {
     std::optional<std::uint32_t> paths;
     std::optional<std::uint64_t> seed;
     std::string out_dir = "out/backtest";
+    /// Captures the market of a symbol without a start price is fitted to (app/market_fit.hpp).
+    std::vector<std::string> market_from;
 };
 
 /// Runs the backtest, writes the report files into out_dir and prints a summary and where the

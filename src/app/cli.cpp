@@ -39,6 +39,7 @@ struct run_options {
     double speed = 1.0;
     double duration_s = 0.0;
     std::string out_dir = "out/paper";
+    std::vector<std::string> market_from;
     bool mainnet = false;
 };
 
@@ -46,6 +47,7 @@ struct backtest_options {
     std::string config_path;
     std::string profile;
     std::vector<std::string> data_files;
+    std::vector<std::string> market_from;
     int paths = 1;
     std::uint64_t seed = 1;
     std::string out_dir = "out/backtest";
@@ -92,6 +94,9 @@ int run_cli(int argc, char** argv) {
         ->add_option("--duration", run.duration_s,
                      "Stop after this many wall-clock seconds (0: until Ctrl-C)")
         ->check(CLI::NonNegativeNumber);
+    run_cmd->add_option("--market-from", run.market_from,
+                        "sim: fit the synthetic market of a symbol without a start price to "
+                        "these captures");
     run_cmd->add_flag("--mainnet", run.mainnet,
                       "live: trade on Binance mainnet with real funds; needed as well as "
                       "engine.testnet = false and engine.mainnet = true in the configuration");
@@ -104,6 +109,9 @@ int run_cli(int argc, char** argv) {
     backtest_cmd->add_option("--profile", backtest.profile,
                              "Profile overlay: dev | staging | prod");
     backtest_cmd->add_option("--data", backtest.data_files, "Recorded capture files to replay");
+    backtest_cmd->add_option("--market-from", backtest.market_from,
+                             "Fit the synthetic market of a symbol without a start price to "
+                             "these captures");
     auto* paths_opt = backtest_cmd
                           ->add_option("--paths", backtest.paths,
                                        "Independent simulated paths (default: backtest.paths)")
@@ -256,6 +264,13 @@ int run_cli(int argc, char** argv) {
                 mode_given = true;
             }
         }
+        if (!run.market_from.empty() && mode_given && run.mode != "sim") {
+            std::fprintf(stderr,
+                         "quoter run: --market-from fits the synthetic market of --mode sim; "
+                         "--mode %s trades on Binance's market data\n",
+                         run.mode.c_str());
+            return exit_invalid;
+        }
         if (mode_given && run.mode == "live") {
             live_run_command command;
             command.config_path = run.config_path;
@@ -286,6 +301,7 @@ int run_cli(int argc, char** argv) {
         }
         command.duration_s = run.duration_s;
         command.mode_from_config = !mode_given;
+        command.market_from = run.market_from;
         return run_sim_command(command);
     }
     if (*backtest_cmd) {
@@ -294,6 +310,11 @@ int run_cli(int argc, char** argv) {
                 // A replay is one path of recorded data: nothing to draw paths or seeds from.
                 std::fprintf(stderr, "quoter backtest: --paths and --seed apply to synthetic "
                                      "backtests, not to a replay of --data\n");
+                return exit_invalid;
+            }
+            if (!backtest.market_from.empty()) {
+                std::fprintf(stderr, "quoter backtest: --market-from fits a synthetic market; "
+                                     "--data replays the captures themselves\n");
                 return exit_invalid;
             }
             if (!remove_earlier_report(backtest.out_dir)) {
@@ -316,6 +337,7 @@ int run_cli(int argc, char** argv) {
             command.seed = backtest.seed;
         }
         command.out_dir = backtest.out_dir;
+        command.market_from = backtest.market_from;
         return run_backtest_command(command);
     }
     if (*merge_cmd) {

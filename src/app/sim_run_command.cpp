@@ -7,6 +7,7 @@
 
 #include "exit_codes.hpp"
 #include "quoter/app/app_config.hpp"
+#include "quoter/app/market_fit.hpp"
 #include "quoter/core/clock.hpp"
 #include "quoter/core/latency_histogram.hpp"
 #include "quoter/engine/session_services.hpp"
@@ -196,12 +197,15 @@ void print_run_summary(const engine::synthetic_run& run, double speed, double wa
 } // namespace
 
 int run_sim_command(const sim_run_command& command) {
-    const auto loaded =
+    auto loaded =
         load_config_for_command(command.config_path, command.profile, command.symbol, "run");
     if (!loaded) {
         return exit_invalid;
     }
-    const engine_config& config = *loaded;
+    engine_config& config = *loaded;
+    if (!fit_markets_for_command(config, command.market_from, "run")) {
+        return exit_invalid;
+    }
     if (command.mode_from_config && config.engine.mode != engine_mode::sim) {
         std::fprintf(stderr, "quoter run --mode %s: not built yet\n",
                      std::string(to_string(config.engine.mode)).c_str());

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace quoter::app {
 
@@ -18,6 +19,8 @@ struct sim_run_command {
     double duration_s = 0.0;
     /// --mode was not given: engine.mode decides, and only sim is built.
     bool mode_from_config = false;
+    /// Captures the market of a symbol without a start price is fitted to (app/market_fit.hpp).
+    std::vector<std::string> market_from;
 };
 
 /// Paces the synthetic market to wall time with a live status line on stderr until the

@@ -296,6 +296,7 @@ core::result<calibration, std::string> calibrate_captures(const std::vector<std:
         ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     }
     simdjson::dom::parser parser;
+    bool seen_wanted = false;
     for (const auto& path : files) {
         md::gzip_line_reader reader;
         if (auto opened = reader.open(path); !opened) {
@@ -322,6 +323,7 @@ core::result<calibration, std::string> calibrate_captures(const std::vector<std:
             } else if (name != wanted) {
                 continue;
             }
+            seen_wanted = true;
             cal.on_line(line.local_ns);
             std::string_view event;
             const bool has_event = data["e"].get(event) == simdjson::SUCCESS;
@@ -355,6 +357,9 @@ core::result<calibration, std::string> calibrate_captures(const std::vector<std:
     }
     if (!symbol.empty()) {
         cal.set_symbol(wanted);
+    }
+    if (!symbol.empty() && !seen_wanted) {
+        return core::unexpected{fmt::format("the captures hold no {} messages", wanted)};
     }
     return cal.finish(options);
 }

@@ -232,6 +232,51 @@ TEST_CASE("quoter backtest --data takes the captured symbol when the config name
     CHECK_THAT(several.err, Catch::Contains("holds no market data for BTCUSDT"));
 }
 
+TEST_CASE("quoter backtest --market-from runs config/paper.toml on a market fitted to BTCUSDT",
+          "[app][data]") {
+    const std::string dir = quoter::test::require_captures({"spot-btcusdt-20240808.gz"});
+    if (dir.empty()) {
+        return;
+    }
+    quoter::test::temp_dir tmp("app-live");
+    const std::string paper = QUOTER_SOURCE_DIR "/config/paper.toml";
+    const std::string capture = dir + "/spot-btcusdt-20240808.gz";
+    // Without a price for its synthetic market the configuration is refused, with the ways out.
+    const run_result refused =
+        run_quoter({"backtest", "--config", paper, "--out", (tmp.path() / "refused").string()},
+                   std::chrono::seconds(60));
+    INFO(refused.out << refused.err);
+    CHECK(refused.status == 2);
+    CHECK_THAT(refused.err, Catch::Contains("--market-from FILE"));
+
+    const run_result r = run_quoter({"backtest", "--config", paper, "--market-from", capture,
+                                     "--out", (tmp.path() / "out").string()},
+                                    std::chrono::seconds(120));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.err, Catch::Contains("BTCUSDT: synthetic market fitted to 346.1 s of "
+                                      "spot-btcusdt-20240808.gz: start 61837.635"));
+    CHECK_THAT(r.out, Catch::Contains("quoter backtest: 1 path, 3600 s simulated"));
+    // The built-in market at 100 refused every order (below min_notional); this one sends them.
+    CHECK_THAT(r.out, Catch::Contains("orders refused 0"));
+    const std::string json = slurp(tmp.path() / "out" / "report.json");
+    CHECK_THAT(json, Catch::Contains("market.fitted.BTCUSDT.start_price"));
+    CHECK_THAT(json, Catch::Contains("spot-btcusdt-20240808.gz"));
+
+    // A replay replays the captures themselves; a fitted market is a synthetic run's.
+    const run_result both =
+        run_quoter({"backtest", "--config", paper, "--data", capture, "--market-from", capture,
+                    "--out", (tmp.path() / "both").string()},
+                   std::chrono::seconds(60));
+    CHECK(both.status == 2);
+    CHECK_THAT(both.err, Catch::Contains("--data replays the captures themselves"));
+    const run_result live =
+        run_quoter({"run", "--mode", "live", "--config", paper, "--market-from", capture},
+                   std::chrono::seconds(60));
+    CHECK(live.status == 2);
+    CHECK_THAT(live.err, Catch::Contains("fits the synthetic market of --mode sim"));
+}
+
 TEST_CASE("a one-symbol engine.symbols list trades under its [symbol.<NAME>.risk] limits",
           "[app][data][symbols]") {
     const std::string dir = quoter::test::require_captures({"spot-btcusdt-20240808.gz"});

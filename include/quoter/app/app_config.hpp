@@ -148,6 +148,11 @@ struct symbol_entry {
     strategy::strategy_config strategy;
     /// [risk]'s limits with this symbol's [symbol.<NAME>.risk] keys over them.
     risk::risk_limits limits;
+    /// The synthetic market fitted to captures (`--market-from`, app/market_fit.hpp) for a
+    /// symbol the configuration names no start price for; synthetic runs use it as it is.
+    std::optional<sim::market_config> fitted_market;
+    /// File names of the captures the fitted market came from.
+    std::vector<std::string> fitted_from;
 };
 
 /// API credentials: only from QUOTER_API_KEY / QUOTER_API_SECRET or the secrets file.
@@ -229,9 +234,12 @@ load_engine_config(const std::string& path, config::load_options options);
 make_backtest_symbols(const engine_config& config);
 
 /// Why a synthetic run (`quoter backtest` without --data, `quoter run --mode sim`) cannot start
-/// on this configuration: a symbol without a synthetic start price (no market.start_price and
-/// no symbol.<NAME>.start_price: the built-in 100 would not fit it). Empty when it can.
-[[nodiscard]] std::string synthetic_market_problem(const engine_config& config);
+/// on this configuration: a symbol without a synthetic start price (no market.start_price, no
+/// symbol.<NAME>.start_price and no market fitted to captures: the built-in 100 would not fit
+/// it). Empty when it can. can_fit_market: the command takes --market-from, which the message
+/// then offers.
+[[nodiscard]] std::string synthetic_market_problem(const engine_config& config,
+                                                   bool can_fit_market = true);
 
 /// `quoter config check FILE [--profile P]`: prints the resolved configuration (secrets masked)
 /// on stdout, or every error on stderr; returns 0 when valid and 2 otherwise. A [sweep] table
