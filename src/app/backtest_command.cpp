@@ -192,53 +192,21 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
     std::printf("quoter backtest: %zu symbols in one loop, 1 path, %.0f s simulated (%.0f steps) "
                 "in %.2f s\n",
                 results.size(), static_cast<double>(run.duration_ns) * 1e-9, steps, wall_s);
+    if (!write_symbols_reports(config, run, results, parameters, out_dir, config_path,
+                               "quoter backtest")) {
+        return exit_failed;
+    }
     double total_pnl = 0.0;
-    std::string folders;
-    std::string names;
-    std::vector<symbol_records> parts;
     for (std::size_t i = 0; i < results.size(); ++i) {
-        const engine::backtest_result& result = results[i];
-        const std::string& name = config.symbols[i].name;
-        std::vector<sim::report_parameter> own = parameters;
-        own.push_back({"report.symbol", name});
-        auto report = engine::make_run_report(
-            result, symbols[i].spec,
-            fmt::format("quoter backtest: {} ({} of {} symbols in one loop) on a synthetic market, "
-                        "{} model",
-                        name, i + 1, results.size(), strategy::to_string(config.strategy.model)),
-            std::move(own));
-        report.provenance = report_provenance_for(config_path);
-        const auto written = sim::write_run_report(out_dir / name, report);
-        if (!written) {
-            std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
-                         written.error().path.c_str(), written.error().reason.c_str());
-            return exit_failed;
-        }
-        const sim::run_metrics& m = result.metrics;
+        const sim::run_metrics& m = results[i].metrics;
         std::printf("  %-10s PnL %s (%+.4f%% of its %.2f), fills %llu, orders %llu, final "
                     "inventory %.8g, max drawdown %.4f\n",
-                    name.c_str(), signed_money(m.total_pnl).c_str(), m.total_return_pct,
-                    run.initial_cash / static_cast<double>(results.size()),
+                    config.symbols[i].name.c_str(), signed_money(m.total_pnl).c_str(),
+                    m.total_return_pct, run.initial_cash / static_cast<double>(results.size()),
                     static_cast<unsigned long long>(m.fills),
                     static_cast<unsigned long long>(m.orders_submitted), m.final_inventory,
                     m.max_drawdown);
         total_pnl += m.total_pnl;
-        folders += (folders.empty() ? "" : ", ") + (out_dir / name / "report.html").string();
-        names += (names.empty() ? "" : ", ") + name;
-        parts.push_back(synthetic_symbol_records(
-            result, name, run.initial_cash / static_cast<double>(results.size())));
-    }
-    // The portfolio's report in out_dir, as a replay or a paper session of several symbols.
-    const portfolio_records whole =
-        combine_portfolio(parts, portfolio_metrics_settings(config.strategy.bands));
-    const sim::run_report portfolio = portfolio_report(
-        fmt::format("quoter backtest: portfolio of {} in one loop on a synthetic market, {} model",
-                    names, strategy::to_string(config.strategy.model)),
-        whole, parts, config_path, symbols.front().spec, parameters);
-    if (const auto written = sim::write_run_report(out_dir, portfolio); !written) {
-        std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
-                     written.error().reason.c_str());
-        return exit_failed;
     }
     std::printf("  portfolio PnL %s (%+.4f%% of %.2f)\n", signed_money(total_pnl).c_str(),
                 run.initial_cash > 0 ? 100.0 * total_pnl / run.initial_cash : 0.0,
@@ -252,7 +220,8 @@ int run_symbols_backtest(const engine_config& config, const engine::backtest_con
         }
     }
     std::printf("report: portfolio %s, one folder per symbol: %s\n",
-                (out_dir / "report.html").string().c_str(), folders.c_str());
+                (out_dir / "report.html").string().c_str(),
+                symbol_report_list(config, out_dir).c_str());
     return 0;
 }
 
@@ -362,6 +331,78 @@ int run_symbols_paths(const engine_config& config, const engine::backtest_config
 
 } // namespace
 
+std::vector<sim::report_parameter>
+synthetic_report_parameters(const engine_config& config, std::uint32_t paths, std::uint64_t seed) {
+    return report_parameters(config, paths, seed);
+}
+
+bool write_single_report(const engine_config& config, const engine::backtest_result& result,
+                         std::string title, std::vector<sim::report_parameter> parameters,
+                         const std::filesystem::path& out_dir, const std::string& config_path,
+                         std::string_view command) {
+    auto report =
+        engine::make_run_report(result, config.spec, std::move(title), std::move(parameters));
+    report.provenance = report_provenance_for(config_path);
+    if (const auto written = sim::write_run_report(out_dir, report); !written) {
+        std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
+                     command.data(), written.error().path.c_str(), written.error().reason.c_str());
+        return false;
+    }
+    return true;
+}
+
+bool write_symbols_reports(const engine_config& config, const engine::backtest_config& run,
+                           std::span<const engine::backtest_result> results,
+                           const std::vector<sim::report_parameter>& parameters,
+                           const std::filesystem::path& out_dir, const std::string& config_path,
+                           std::string_view command) {
+    const std::string model(strategy::to_string(config.strategy.model));
+    std::string names;
+    std::vector<symbol_records> parts;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const engine::backtest_result& result = results[i];
+        const std::string& name = config.symbols[i].name;
+        std::vector<sim::report_parameter> own = parameters;
+        own.push_back({"report.symbol", name});
+        auto report = engine::make_run_report(
+            result, config.symbols[i].spec,
+            fmt::format("{}: {} ({} of {} symbols in one loop) on a synthetic market, {} model",
+                        command, name, i + 1, results.size(), model),
+            std::move(own));
+        report.provenance = report_provenance_for(config_path);
+        if (const auto written = sim::write_run_report(out_dir / name, report); !written) {
+            std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
+                         command.data(), written.error().path.c_str(),
+                         written.error().reason.c_str());
+            return false;
+        }
+        names += (names.empty() ? "" : ", ") + name;
+        parts.push_back(synthetic_symbol_records(
+            result, name, run.initial_cash / static_cast<double>(results.size())));
+    }
+    // The portfolio's report in out_dir, as a replay or a paper session of several symbols.
+    const portfolio_records whole =
+        combine_portfolio(parts, portfolio_metrics_settings(config.strategy.bands));
+    const sim::run_report portfolio = portfolio_report(
+        fmt::format("{}: portfolio of {} in one loop on a synthetic market, {} model", command,
+                    names, model),
+        whole, parts, config_path, config.symbols.front().spec, parameters);
+    if (const auto written = sim::write_run_report(out_dir, portfolio); !written) {
+        std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
+                     command.data(), written.error().path.c_str(), written.error().reason.c_str());
+        return false;
+    }
+    return true;
+}
+
+std::string symbol_report_list(const engine_config& config, const std::filesystem::path& out_dir) {
+    std::string out;
+    for (const symbol_entry& entry : config.symbols) {
+        out += (out.empty() ? "" : ", ") + (out_dir / entry.name / "report.html").string();
+    }
+    return out;
+}
+
 int run_backtest_command(const backtest_command& command) {
     auto loaded = load_config_for_command(command.config_path, command.profile, {}, "backtest");
     if (!loaded) {
@@ -408,17 +449,13 @@ int run_backtest_command(const backtest_command& command) {
             });
         const double wall_s = static_cast<double>(monotonic_ns() - start) * 1e-9;
         progress.finish();
-        auto report = engine::make_run_report(result, config.spec, title, parameters);
-        report.provenance = report_provenance_for(command.config_path);
-        const auto written = sim::write_run_report(out_dir, report);
-        if (!written) {
-            std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
-                         written.error().path.c_str(), written.error().reason.c_str());
+        if (!write_single_report(config, result, title, parameters, out_dir, command.config_path,
+                                 "quoter backtest")) {
             return exit_failed;
         }
         print_single_summary(result, run, wall_s);
         print_refusals(result.counters, run.duration_ns);
-        print_alert_summary(report.alerts);
+        print_alert_summary(engine::report_alerts(result.alerts));
         std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
                     (out_dir / "report.html").string().c_str());
         return 0;

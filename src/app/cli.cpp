@@ -38,7 +38,7 @@ struct run_options {
     std::string symbol;
     double speed = 1.0;
     double duration_s = 0.0;
-    std::string out_dir = "out/paper";
+    std::string out_dir; ///< empty: out/paper or out/sim, by mode
     std::vector<std::string> market_from;
     bool mainnet = false;
 };
@@ -88,8 +88,9 @@ int run_cli(int argc, char** argv) {
             ->add_option("--speed", run.speed,
                          "sim: simulated seconds per wall second (default: backtest.speed)")
             ->check(CLI::PositiveNumber);
-    run_cmd->add_option("--out", run.out_dir, "paper_exchange: report folder written at exit")
-        ->capture_default_str();
+    run_cmd->add_option("--out", run.out_dir,
+                        "sim, paper_exchange: report folder written at exit (default: out/sim, "
+                        "out/paper)");
     run_cmd
         ->add_option("--duration", run.duration_s,
                      "Stop after this many wall-clock seconds (0: until Ctrl-C)")
@@ -286,7 +287,7 @@ int run_cli(int argc, char** argv) {
             command.profile = run.profile;
             command.symbol = run.symbol;
             command.duration_s = run.duration_s;
-            command.out_dir = run.out_dir;
+            command.out_dir = run.out_dir.empty() ? "out/paper" : run.out_dir;
             return run_paper_command(command);
         }
         if (mode_given && run.mode != "sim") {
@@ -302,6 +303,9 @@ int run_cli(int argc, char** argv) {
         command.duration_s = run.duration_s;
         command.mode_from_config = !mode_given;
         command.market_from = run.market_from;
+        if (!run.out_dir.empty()) {
+            command.out_dir = run.out_dir;
+        }
         return run_sim_command(command);
     }
     if (*backtest_cmd) {

@@ -5,6 +5,7 @@
 // wait so that a kill never waits for the market.
 #include "sim_run_command.hpp"
 
+#include "backtest_command.hpp"
 #include "exit_codes.hpp"
 #include "quoter/app/app_config.hpp"
 #include "quoter/app/market_fit.hpp"
@@ -27,6 +28,7 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <string_view>
@@ -194,6 +196,38 @@ void print_run_summary(const engine::synthetic_run& run, double speed, double wa
                 run.exchange().open_order_count());
 }
 
+/// The report of the run, as `quoter backtest` writes it, with the pacing and how it ended.
+bool write_run_reports(const engine_config& config, const sim_run_command& command,
+                       engine::synthetic_run& sim_run, double speed, std::string_view stopped_by) {
+    const std::filesystem::path out_dir = command.out_dir;
+    auto parameters = synthetic_report_parameters(config, 1, config.backtest.seed);
+    parameters.push_back({"run.speed", fmt::format("{:g}", speed)});
+    parameters.push_back({"run.stopped_by", std::string(stopped_by)});
+    parameters.push_back(
+        {"run.simulated_s", fmt::format("{:.1f}", static_cast<double>(sim_run.now()) * 1e-9)});
+    const std::vector<engine::backtest_result> results = engine::take_results(sim_run);
+    if (results.size() > 1) {
+        if (!write_symbols_reports(config, sim_run.config(), results, parameters, out_dir,
+                                   command.config_path, "quoter run --mode sim")) {
+            return false;
+        }
+        std::printf("report: portfolio %s, one folder per symbol: %s\n",
+                    (out_dir / "report.html").string().c_str(),
+                    symbol_report_list(config, out_dir).c_str());
+        return true;
+    }
+    const std::string title =
+        fmt::format("quoter run --mode sim: {} on a synthetic market, {} model",
+                    config.engine.symbol, strategy::to_string(config.strategy.model));
+    if (!write_single_report(config, results.front(), title, std::move(parameters), out_dir,
+                             command.config_path, "quoter run --mode sim")) {
+        return false;
+    }
+    std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",
+                (out_dir / "report.html").string().c_str());
+    return true;
+}
+
 } // namespace
 
 int run_sim_command(const sim_run_command& command) {
@@ -214,6 +248,10 @@ int run_sim_command(const sim_run_command& command) {
     if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
         std::fprintf(stderr, "quoter run: %s\n", problem.c_str());
         return exit_invalid;
+    }
+    // The report folder holds this run's files only.
+    if (!remove_earlier_report(command.out_dir)) {
+        return exit_failed;
     }
     const double speed = command.speed.value_or(config.backtest.speed);
     const engine::backtest_config run = make_backtest_config(config);
@@ -276,11 +314,11 @@ int run_sim_command(const sim_run_command& command) {
         ::isatty(STDIN_FILENO) != 0 && keys.start() == ops::terminal_error::none;
 
     // The core loop takes the manual commands itself (kill, pause, resume, quit) on every step
-    // and poll; no records: a paced run may last for days, its summary comes from the account.
+    // and poll. It keeps what the report at exit needs, as a paper session does: a pnl sample
+    // every backtest.record_interval_ms, every fill and every order.
     auto sim_run = std::make_unique<engine::synthetic_run>(
-        run, symbols, sim::derive_path_seed(config.backtest.seed, 0),
-        engine::record_options{.pnl = false, .fills = false, .orders = false}, journal.get(),
-        &channel);
+        run, symbols, sim::derive_path_seed(config.backtest.seed, 0), engine::record_options{},
+        journal.get(), &channel);
     for (std::size_t i = 0; i < sim_run->symbol_count(); ++i) {
         sim_run->recorder(i).alerts().set_next(&services.alerts());
     }
@@ -387,7 +425,7 @@ int run_sim_command(const sim_run_command& command) {
     }
     print_alert_summary(engine::report_alerts(alerts));
     std::fflush(stdout);
-    return 0;
+    return write_run_reports(config, command, *sim_run, speed, stopped_by) ? 0 : exit_failed;
 }
 
 } // namespace quoter::app

@@ -21,11 +21,14 @@ struct sim_run_command {
     bool mode_from_config = false;
     /// Captures the market of a symbol without a start price is fitted to (app/market_fit.hpp).
     std::vector<std::string> market_from;
+    /// The report written at exit (several symbols: a folder each and the portfolio's).
+    std::string out_dir = "out/sim";
 };
 
 /// Paces the synthetic market to wall time with a live status line on stderr until the
-/// duration ends or SIGINT/SIGTERM arrives, then cancels every order and prints the summary.
-/// Returns the process exit code (0 after a signal too).
+/// duration ends or SIGINT/SIGTERM arrives, then cancels every order, prints the summary and
+/// writes the report into out_dir, as a backtest's. Returns the process exit code (0 after a
+/// signal too; 1 when the report cannot be written).
 int run_sim_command(const sim_run_command& command);
 
 } // namespace quoter::app

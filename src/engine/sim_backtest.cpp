@@ -480,10 +480,14 @@ std::vector<backtest_result> run_backtest(const backtest_config& config,
         }
     }
     run->run();
+    return take_results(*run);
+}
+
+std::vector<backtest_result> take_results(synthetic_run& run) {
     std::vector<backtest_result> out;
-    for (std::size_t i = 0; i < run->symbol_count(); ++i) {
-        const sim::run_metrics metrics = run->metrics(i);
-        out.push_back(collect(*run, metrics, i));
+    for (std::size_t i = 0; i < run.symbol_count(); ++i) {
+        const sim::run_metrics metrics = run.metrics(i);
+        out.push_back(collect(run, metrics, i));
     }
     return out;
 }

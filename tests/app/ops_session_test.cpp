@@ -1183,7 +1183,8 @@ TEST_CASE("run --mode sim serves /status and /metrics over HTTP, obeys a token-g
                            "\"\naccount = \"sim1\"\nsave_interval_ms = 50\n\n[alerts]\nfile = "
                            "\"" +
                            alerts_file.string() + "\"\n");
-    quoter_child child({"run", "--mode", "sim", "--config", config.string(), "--duration", "60"},
+    quoter_child child({"run", "--mode", "sim", "--config", config.string(), "--duration", "60",
+                        "--out", (tmp.path() / "out").string()},
                        {{"QUOTER_HTTP_TOKEN", token}});
     const std::uint16_t port = wait_for_port(child, std::chrono::seconds(15));
     INFO(child.err());
@@ -1241,8 +1242,10 @@ TEST_CASE("run --mode sim with several symbols keeps a state file per symbol, an
             state_dir.string() + "\"\naccount = \"sim2\"\nsave_interval_ms = 50\n";
     const fs::path config = tmp.path() / "two.toml";
     write_file(config, text);
-    const std::vector<std::string> run{
-        "run", "--mode", "sim", "--config", config.string(), "--duration", "1", "--speed", "100"};
+    const std::string out = (tmp.path() / "out").string();
+    const std::vector<std::string> run{"run",           "--mode",     "sim", "--config",
+                                       config.string(), "--duration", "1",   "--speed",
+                                       "100",           "--out",      out};
 
     quoter_child first(run);
     REQUIRE(first.wait(std::chrono::seconds(60)) == 0);

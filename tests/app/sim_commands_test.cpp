@@ -353,13 +353,35 @@ TEST_CASE("quoter backtest: a run leaves no file of an earlier run; --paths with
     CHECK_THAT(replay.err, Catch::Contains("--paths and --seed apply to synthetic backtests"));
 }
 
-TEST_CASE("quoter run --mode sim --duration 2 --speed 100 exits 0 with a summary",
+TEST_CASE("quoter run --mode sim --duration 2 --speed 100 exits 0 with a summary and a report",
           "[sim_commands]") {
-    const auto result = run_quoter(
-        {"run", "--mode", "sim", "--config", sim_toml, "--duration", "2", "--speed", "100"});
+    quoter::test::temp_dir dir("run-sim");
+    const auto out = dir.path() / "out";
+    // An earlier run's page of several symbols must not stay beside this run's report.
+    std::filesystem::create_directories(out / "ETHUSDT");
+    std::ofstream(out / "ETHUSDT" / "report.json") << "{}";
+    const auto result = run_quoter({"run", "--mode", "sim", "--config", sim_toml, "--duration", "2",
+                                    "--speed", "100", "--out", out.string()});
     INFO(result.out << result.err);
     CHECK(result.status == 0);
     CHECK_THAT(result.out, Catch::Contains("quoter run --mode sim: stopped by --duration"));
+    // The same report as a backtest's, with the pacing and the simulated time it reached.
+    CHECK_THAT(result.out, Catch::Contains("report: " + (out / "report.html").string()));
+    for (const char* file :
+         {"report.html", "report.json", "report.md", "pnl.csv", "fills.csv", "orders.csv"}) {
+        INFO(file);
+        CHECK(std::filesystem::exists(out / file));
+    }
+    CHECK_FALSE(std::filesystem::exists(out / "ETHUSDT"));
+    const std::string json = slurp(out / "report.json");
+    CHECK_THAT(json, Catch::Contains("quoter run --mode sim: BTCUSDT on a synthetic market"));
+    CHECK_THAT(json, Catch::Contains("\"run.speed\""));
+    CHECK_THAT(json, Catch::Contains("\"--duration\""));
+    CHECK_THAT(json, Catch::Contains("\"sharpe\""));
+    CHECK_THAT(json, Catch::Contains("\"risk_refusals\""));
+    // 200 simulated seconds, a pnl sample each (and the first).
+    const std::string pnl = slurp(out / "pnl.csv");
+    CHECK(std::count(pnl.begin(), pnl.end(), '\n') > 150);
     CHECK_THAT(result.out, Catch::Contains("tick-to-quote"));
     CHECK_THAT(result.out, Catch::Contains("open orders after the final cancel-all: 0"));
 }
@@ -374,8 +396,9 @@ TEST_CASE("quoter run --mode sim journals fill fees in quote-asset units", "[sim
     REQUIRE(at != std::string::npos);
     text.replace(at, tick.size(), "tick_size = \"0.05\"");
     const auto config = dir.write("sim.toml", text);
-    const auto result = run_quoter(
-        {"run", "--mode", "sim", "--config", config.string(), "--duration", "2", "--speed", "300"});
+    const auto result =
+        run_quoter({"run", "--mode", "sim", "--config", config.string(), "--duration", "2",
+                    "--speed", "300", "--out", (dir.path() / "out").string()});
     INFO(result.out << result.err);
     REQUIRE(result.status == 0);
     const std::string marker = "net fees ";
@@ -396,7 +419,9 @@ TEST_CASE("quoter run --mode sim journals fill fees in quote-asset units", "[sim
 }
 
 TEST_CASE("SIGINT stops quoter run --mode sim gracefully: summary, exit 0", "[sim_commands]") {
-    quoter_process process({"run", "--config", sim_toml, "--speed", "50"}, {});
+    quoter::test::temp_dir dir("sim-sigint");
+    quoter_process process(
+        {"run", "--config", sim_toml, "--speed", "50", "--out", (dir.path() / "out").string()}, {});
     // The start-up line comes once the signal handlers are in place.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (process.err().find("Ctrl-C stops") == std::string::npos &&
@@ -411,6 +436,9 @@ TEST_CASE("SIGINT stops quoter run --mode sim gracefully: summary, exit 0", "[si
     CHECK(status == 0);
     CHECK_THAT(process.out(), Catch::Contains("stopped by SIGINT"));
     CHECK_THAT(process.out(), Catch::Contains("fills"));
+    // A stop by signal still writes the report, saying how the run ended.
+    REQUIRE(std::filesystem::exists(dir.path() / "out" / "report.json"));
+    CHECK_THAT(slurp(dir.path() / "out" / "report.json"), Catch::Contains("SIGINT/SIGTERM"));
 }
 
 TEST_CASE("live mode without API credentials refuses to start, whether given or from engine.mode",
@@ -431,9 +459,9 @@ TEST_CASE("SIGUSR1 kills quoter run --mode sim: every open order cancelled, then
     quoter::test::temp_dir dir("sim-kill");
     const auto journal = dir.path() / "journal.jsonl";
     const auto config = dir.write("sim.toml", sim_config_with_journal(journal));
-    quoter_process process(
-        {"run", "--mode", "sim", "--config", config.string(), "--speed", "50", "--duration", "20"},
-        {});
+    quoter_process process({"run", "--mode", "sim", "--config", config.string(), "--speed", "50",
+                            "--duration", "20", "--out", (dir.path() / "out").string()},
+                           {});
     // Orders are open once an order_intent line has no end yet.
     const bool trading = wait_for(
         [&] {
@@ -476,9 +504,9 @@ TEST_CASE("flatten_on_kill: SIGUSR1 cancels, then closes the position with IOC o
     REQUIRE(at != std::string::npos);
     text.replace(at, off.size(), "flatten_on_kill = true");
     const auto config = dir.write("sim.toml", text);
-    quoter_process process(
-        {"run", "--mode", "sim", "--config", config.string(), "--speed", "50", "--duration", "20"},
-        {});
+    quoter_process process({"run", "--mode", "sim", "--config", config.string(), "--speed", "50",
+                            "--duration", "20", "--out", (dir.path() / "out").string()},
+                           {});
     // Wait for orders and a position: a fill changed the inventory away from zero.
     const bool positioned = wait_for(
         [&] {
@@ -555,8 +583,9 @@ TEST_CASE("keys in a terminal: k kills, q quits; the terminal is restored",
     termios before{};
     REQUIRE(::tcgetattr(slave, &before) == 0);
 
-    std::vector<std::string> args{QUOTER_EXE,      "run",     "--mode", "sim",        "--config",
-                                  config.string(), "--speed", "50",     "--duration", "30"};
+    std::vector<std::string> args{
+        QUOTER_EXE, "run", "--mode",     "sim", "--config", config.string(),
+        "--speed",  "50",  "--duration", "30",  "--out",    (dir.path() / "out").string()};
     std::vector<char*> argv;
     for (auto& arg : args) {
         argv.push_back(arg.data());
@@ -770,11 +799,18 @@ TEST_CASE("quoter run --mode sim trades several symbols from the config",
           "[sim_commands][symbols]") {
     quoter::test::temp_dir dir("run-symbols");
     const auto config = dir.write("two.toml", two_symbol_config());
-    const auto result = run_quoter(
-        {"run", "--mode", "sim", "--config", config.string(), "--duration", "2", "--speed", "100"});
+    const auto out = dir.path() / "out";
+    const auto result = run_quoter({"run", "--mode", "sim", "--config", config.string(),
+                                    "--duration", "2", "--speed", "100", "--out", out.string()});
     INFO(result.out << result.err);
     CHECK(result.status == 0);
     CHECK_THAT(result.err, Catch::Contains("BTCUSDT, ETHUSDT on a synthetic market"));
+    // A report per symbol and the portfolio's, as a backtest of several symbols writes them.
+    CHECK(std::filesystem::exists(out / "report.json"));
+    CHECK(std::filesystem::exists(out / "BTCUSDT" / "report.json"));
+    CHECK(std::filesystem::exists(out / "ETHUSDT" / "fills.csv"));
+    CHECK_THAT(slurp(out / "report.json"),
+               Catch::Contains("quoter run --mode sim: portfolio of BTCUSDT, ETHUSDT"));
     CHECK_THAT(result.out, Catch::Contains("  BTCUSDT (the first of 2 symbols):"));
     CHECK_THAT(result.out, Catch::Contains("  ETHUSDT "));
     CHECK_THAT(result.out, Catch::Contains("open orders after the final cancel-all: 0"));
@@ -790,7 +826,8 @@ TEST_CASE("a synthetic run without a market price for its symbol refuses to star
     CHECK(backtest.status == 2);
     CHECK_THAT(backtest.err, Catch::Contains("sets no synthetic market price for BTCUSDT"));
     CHECK_FALSE(std::filesystem::exists(dir.path() / "out" / "report.json"));
-    const auto run = run_quoter({"run", "--mode", "sim", "--config", paper, "--duration", "1"});
+    const auto run = run_quoter({"run", "--mode", "sim", "--config", paper, "--duration", "1",
+                                 "--out", (dir.path() / "run").string()});
     CHECK(run.status == 2);
     CHECK_THAT(run.err, Catch::Contains("sets no synthetic market price for BTCUSDT"));
 }

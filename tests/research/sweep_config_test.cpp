@@ -48,8 +48,8 @@ TEST_CASE("quoter run and quoter record ignore a [sweep] table, as backtest does
     const std::string sim = slurp(fs::path(QUOTER_SOURCE_DIR) / "config" / "sim.toml");
     const auto file = dir.write("sim.toml", sim + sweep_table);
 
-    const auto run = run_quoter(
-        {"run", "--mode", "sim", "--config", file.string(), "--duration", "1", "--speed", "100"});
+    const auto run = run_quoter({"run", "--mode", "sim", "--config", file.string(), "--duration",
+                                 "1", "--speed", "100", "--out", (dir.path() / "out").string()});
     INFO(run.out << run.err);
     CHECK(run.status == 0);
     CHECK_THAT(run.err, !Catch::Contains("unknown section"));

@@ -248,6 +248,11 @@ using progress_callback = std::function<void(core::timestamp_ns now, core::times
                                                         std::uint64_t seed,
                                                         const progress_callback& progress = {});
 
+/// One result per symbol of a run that kept its records (record_options), as run_backtest
+/// returns them: the metrics, counters and records up to the run's last sample. Takes the
+/// records out of the run's recorders.
+[[nodiscard]] std::vector<backtest_result> take_results(synthetic_run& run);
+
 /// The outcome of a multi-path run: one summary per path, their aggregate, and path 0 in full.
 struct multi_path_result {
     std::vector<sim::path_summary> paths;
