@@ -127,7 +127,10 @@ core::result<exchange_info, exchange_info_error> parse_exchange_info(std::string
         exchange_symbol symbol;
         symbol.name = std::string(name);
         symbol.status = std::string(text_of(entry, "status"));
-        symbol.info = {.book_spec = *book, .trading_spec = *trading, .venue = venue};
+        symbol.info = {.book_spec = *book,
+                       .trading_spec = *trading,
+                       .venue = venue,
+                       .status = core::symbol_name(symbol.status)};
         info.symbols.push_back(std::move(symbol));
     }
     return info;

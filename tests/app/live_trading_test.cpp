@@ -270,6 +270,25 @@ TEST_CASE("live: a reconciliation after a user-stream restart adopts the venue's
     CHECK(json_int(stats.read(), "BTC") == btc_e8);
 }
 
+TEST_CASE("live: a symbol the venue lists outside TRADING is never traded: the session refuses "
+          "to start",
+          "[app][venue][live]") {
+    // A break: exchangeInfo lists the symbol with its filters, and every order would be rejected.
+    venue_process venue({"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "47",
+                         "--symbol-status", "BTCUSDT=BREAK"});
+    quoter::test::temp_dir dir("app-live");
+    const fs::path config = write_config(dir, live_config(venue));
+    const auto run = quoter::test::run_to_end(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "20"},
+        credentials, 60s);
+    INFO(run.out << run.err);
+    CHECK(run.status == 1);
+    CHECK_THAT(run.err, Catch::Contains("BTCUSDT is not open for trading: exchangeInfo gives its "
+                                        "status as BREAK"));
+    venue_stats stats(venue);
+    CHECK(json_int(stats.read(), "orders_placed") == 0);
+}
+
 TEST_CASE("live: no credentials, or mainnet without the acknowledgement, never connects",
           "[app][live]") {
     quoter::test::temp_dir dir("app-live");

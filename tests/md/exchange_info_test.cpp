@@ -41,6 +41,8 @@ TEST_CASE("spot exchangeInfo filters become trading and book specs", "[exchange_
     const exchange_symbol* btc = info->find("BTCUSDT");
     REQUIRE(btc != nullptr);
     CHECK(btc->status == "TRADING");
+    CHECK(btc->info.status.view() == "TRADING");
+    CHECK(btc->info.open_for_trading());
     CHECK(btc->info.venue == market::spot);
     CHECK(btc->info.trading_spec.price_decimals() == 2);
     CHECK(btc->info.trading_spec.qty_decimals() == 5);
@@ -90,6 +92,24 @@ TEST_CASE("a symbol listing both NOTIONAL and MIN_NOTIONAL must meet the larger 
         REQUIRE(info->symbols.size() == 1);
         CHECK(info->symbols[0].info.trading_spec.min_notional_units() == 5'0000000);
     }
+}
+
+TEST_CASE("a symbol in a break or halt is listed, and not open for trading", "[exchange_info]") {
+    const auto body = [](std::string_view status) {
+        return std::string(R"({"symbols":[{"symbol":"BTCUSDT","status":")") + std::string(status) +
+               R"(","filters":[{"filterType":"PRICE_FILTER","tickSize":"0.01"},)"
+               R"({"filterType":"LOT_SIZE","stepSize":"0.00001"}]}]})";
+    };
+    for (const std::string_view status : {"BREAK", "HALT", "PENDING_TRADING", "SETTLING"}) {
+        INFO(status);
+        const auto info = parse_exchange_info(body(status), market::spot);
+        REQUIRE(info.has_value());
+        REQUIRE(info->symbols.size() == 1);
+        CHECK(info->symbols[0].info.status.view() == status);
+        CHECK_FALSE(info->symbols[0].info.open_for_trading());
+    }
+    // An instrument made elsewhere (a capture, a configuration) has no status to hold it back.
+    CHECK(instrument{}.open_for_trading());
 }
 
 TEST_CASE("exchangeInfo bodies are cached on disk atomically and reloaded", "[exchange_info]") {

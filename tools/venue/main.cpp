@@ -15,13 +15,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -131,6 +135,10 @@ int main(int argc, char** argv) {
     app.add_option("--balance", balances,
                    "Starting balance of the account, ASSET=AMOUNT (repeatable; spot balances and "
                    "the futures wallet). Default: 0 of a base asset, 100000 of USDT/USD");
+    std::vector<std::string> statuses;
+    app.add_option("--symbol-status", statuses,
+                   "exchangeInfo status of a symbol, SYMBOL=STATUS (repeatable), e.g. "
+                   "BTCUSDT=BREAK. Default: TRADING");
     bool no_resting_fills = false;
     app.add_flag("--no-resting-fills", no_resting_fills,
                  "A resting order does not fill when the book moves through it: an order through "
@@ -178,6 +186,20 @@ int main(int argc, char** argv) {
         }
         server_options.orders.balances_e8.push_back(*balance);
     }
+    std::map<std::string, std::string, std::less<>> symbol_status;
+    for (const std::string& text : statuses) {
+        const std::size_t eq = text.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+            std::fprintf(stderr, "quoter-venue: --symbol-status %s is not SYMBOL=STATUS\n",
+                         text.c_str());
+            return 2;
+        }
+        std::string name = text.substr(0, eq);
+        for (char& c : name) {
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        symbol_status[name] = text.substr(eq + 1);
+    }
     if (!ed25519_key_file.empty()) {
         std::ifstream file(ed25519_key_file);
         std::stringstream text;
@@ -197,6 +219,7 @@ int main(int argc, char** argv) {
     net::io_loop loop;
     venue::market_state market;
     market.futures = futures;
+    market.symbol_status = std::move(symbol_status);
     for (const char* flag :
          {"--weight-limit", "--order-limit-10s", "--order-limit-day", "--futures-weight-limit",
           "--futures-order-limit-10s", "--futures-order-limit-1m"}) {

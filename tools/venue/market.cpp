@@ -205,8 +205,10 @@ std::string market_state::render_exchange_info(bool futures_api, std::int64_t no
         if (i != 0) {
             out += ',';
         }
-        out += "{\"symbol\":\"" + symbol.name + "\",\"status\":\"TRADING\",\"baseAsset\":\"" +
-               base + "\",\"quoteAsset\":\"" + quote + "\",";
+        const auto status = symbol_status.find(symbol.name);
+        out += "{\"symbol\":\"" + symbol.name + "\",\"status\":\"" +
+               (status == symbol_status.end() ? std::string("TRADING") : status->second) +
+               "\",\"baseAsset\":\"" + base + "\",\"quoteAsset\":\"" + quote + "\",";
         if (futures_api) {
             out += "\"pair\":\"" + symbol.name +
                    "\",\"contractType\":\"PERPETUAL\",\"marginAsset\":\"" + quote +

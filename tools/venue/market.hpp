@@ -102,6 +102,8 @@ public:
     bool futures = false;
     /// Request limits of both APIs (flags --weight-limit, --order-limit-10s, ...).
     venue_limits limits;
+    /// exchangeInfo "status" by upper-case symbol name (--symbol-status); TRADING when absent.
+    std::map<std::string, std::string, std::less<>> symbol_status;
 
     /// REST snapshot body, best `limit` levels a side.
     [[nodiscard]] std::string render_snapshot(std::size_t index, std::size_t limit,

@@ -39,6 +39,14 @@ struct instrument {
     core::symbol_spec book_spec;    ///< Reads wire prices (ticks) and book quantities (lots).
     core::symbol_spec trading_spec; ///< Exchange filters for orders (tick, step, notional).
     market venue = market::spot;
+    /// exchangeInfo's "status" ("TRADING", "BREAK", "HALT", ...; a short upper-case word held
+    /// as a symbol name is); empty when the instrument did not come from exchangeInfo.
+    core::symbol_name status{};
+
+    /// Whether the venue takes orders for it: TRADING, or a status nobody reported.
+    [[nodiscard]] bool open_for_trading() const noexcept {
+        return status.view().empty() || status.view() == "TRADING";
+    }
 };
 
 /// Name -> id map over a fixed set of instruments. Names are matched exactly as Binance sends
