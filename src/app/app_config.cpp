@@ -572,11 +572,9 @@ engine::backtest_config make_backtest_config(const engine_config& config) {
         const symbol_entry& first = config.symbols.front();
         out.strategy = first.strategy;
         out.risk.limits = first.limits;
-        if (first.fitted_market) {
-            out.market = *first.fitted_market;
-        } else if (first.start_price > 0.0) {
-            out.market.initial_mid_price = first.start_price;
-        }
+        // Its market as every run of several symbols has it (start price, scaled distances,
+        // a fitted market).
+        out.market = make_backtest_symbols(config).front().market;
     }
     out.step_ns = config.market.step_ms.count() * core::ns_per_ms;
     out.duration_ns = static_cast<core::duration_ns>(config.backtest.duration_s * 1e9);
@@ -613,7 +611,7 @@ std::vector<engine::backtest_symbol> make_backtest_symbols(const engine_config& 
     return out;
 }
 
-std::string synthetic_market_problem(const engine_config& config, bool can_fit_market) {
+std::string synthetic_market_problem(const engine_config& config, synthetic_command command) {
     if (config.market.start_price_set) {
         return {};
     }
@@ -630,11 +628,16 @@ std::string synthetic_market_problem(const engine_config& config, bool can_fit_m
     return fmt::format(
         "the configuration sets no synthetic market price for {}: market.start_price is not set{} "
         "and its built-in {:g} does not fit a real symbol (tick {}); add a [market] table with "
-        "start_price (config/sim.toml has one){}, {}or replay a capture with --data",
+        "start_price (config/sim.toml has one){}, {}",
         missing, several ? " nor symbol.<NAME>.start_price" : "",
         config.market.model.initial_mid_price, config.symbols.front().filters.tick_size,
         several ? " or set start_price in each [symbol.<NAME>]" : "",
-        can_fit_market ? "fit a market to a capture of the symbol with --market-from FILE, " : "");
+        command == synthetic_command::backtest
+            ? "fit a market to a capture of the symbol with --market-from FILE, or replay a "
+              "capture with --data"
+        : command == synthetic_command::run
+            ? "or fit a market to a capture of the symbol with --market-from FILE"
+            : "or sweep over captures with --data");
 }
 
 core::result<engine_config, config::diagnostics> load_engine_config(const std::string& path,

@@ -35,25 +35,6 @@ namespace {
 
 // Shared
 
-/// The configuration keys that shape a simulated run, as the report echoes them.
-std::vector<sim::report_parameter> report_parameters(const engine_config& config,
-                                                     std::uint32_t paths, std::uint64_t seed) {
-    constexpr std::array<std::string_view, 8> prefixes{
-        "engine.symbol", "symbol.", "strategy.", "market.",
-        "sim_exchange.", "quotes.", "risk.",     "backtest."};
-    std::vector<sim::report_parameter> out = config_parameters(config, prefixes);
-    for (auto& parameter : out) {
-        if (parameter.key == "backtest.paths") {
-            parameter.value = std::to_string(paths); // as run, after --paths
-        } else if (parameter.key == "backtest.seed") {
-            parameter.value = std::to_string(seed);
-        }
-    }
-    const auto fitted = fitted_market_parameters(config);
-    out.insert(out.end(), fitted.begin(), fitted.end());
-    return out;
-}
-
 std::string rate_text(double per_s) {
     if (per_s >= 1e6) {
         return fmt::format("{:.1f} M", per_s / 1e6);
@@ -333,73 +314,35 @@ int run_symbols_paths(const engine_config& config, const engine::backtest_config
 
 std::vector<sim::report_parameter>
 synthetic_report_parameters(const engine_config& config, std::uint32_t paths, std::uint64_t seed) {
-    return report_parameters(config, paths, seed);
-}
-
-bool write_single_report(const engine_config& config, const engine::backtest_result& result,
-                         std::string title, std::vector<sim::report_parameter> parameters,
-                         const std::filesystem::path& out_dir, const std::string& config_path,
-                         std::string_view command) {
-    auto report =
-        engine::make_run_report(result, config.spec, std::move(title), std::move(parameters));
-    report.provenance = report_provenance_for(config_path);
-    if (const auto written = sim::write_run_report(out_dir, report); !written) {
-        std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
-                     command.data(), written.error().path.c_str(), written.error().reason.c_str());
-        return false;
-    }
-    return true;
-}
-
-bool write_symbols_reports(const engine_config& config, const engine::backtest_config& run,
-                           std::span<const engine::backtest_result> results,
-                           const std::vector<sim::report_parameter>& parameters,
-                           const std::filesystem::path& out_dir, const std::string& config_path,
-                           std::string_view command) {
-    const std::string model(strategy::to_string(config.strategy.model));
-    std::string names;
-    std::vector<symbol_records> parts;
-    for (std::size_t i = 0; i < results.size(); ++i) {
-        const engine::backtest_result& result = results[i];
-        const std::string& name = config.symbols[i].name;
-        std::vector<sim::report_parameter> own = parameters;
-        own.push_back({"report.symbol", name});
-        auto report = engine::make_run_report(
-            result, config.symbols[i].spec,
-            fmt::format("{}: {} ({} of {} symbols in one loop) on a synthetic market, {} model",
-                        command, name, i + 1, results.size(), model),
-            std::move(own));
-        report.provenance = report_provenance_for(config_path);
-        if (const auto written = sim::write_run_report(out_dir / name, report); !written) {
-            std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
-                         command.data(), written.error().path.c_str(),
-                         written.error().reason.c_str());
-            return false;
+    constexpr std::array<std::string_view, 8> prefixes{
+        "engine.symbol", "symbol.", "strategy.", "market.",
+        "sim_exchange.", "quotes.", "risk.",     "backtest."};
+    std::vector<sim::report_parameter> out = config_parameters(config, prefixes);
+    for (auto& parameter : out) {
+        if (parameter.key == "backtest.paths") {
+            parameter.value = std::to_string(paths); // as run, after --paths
+        } else if (parameter.key == "backtest.seed") {
+            parameter.value = std::to_string(seed);
         }
-        names += (names.empty() ? "" : ", ") + name;
-        parts.push_back(synthetic_symbol_records(
-            result, name, run.initial_cash / static_cast<double>(results.size())));
     }
-    // The portfolio's report in out_dir, as a replay or a paper session of several symbols.
-    const portfolio_records whole =
-        combine_portfolio(parts, portfolio_metrics_settings(config.strategy.bands));
-    const sim::run_report portfolio = portfolio_report(
-        fmt::format("{}: portfolio of {} in one loop on a synthetic market, {} model", command,
-                    names, model),
-        whole, parts, config_path, config.symbols.front().spec, parameters);
-    if (const auto written = sim::write_run_report(out_dir, portfolio); !written) {
-        std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
-                     command.data(), written.error().path.c_str(), written.error().reason.c_str());
-        return false;
+    // Markets fitted to captures replace the [market] keys they measure: when every symbol's
+    // is fitted, the configured values of those keys shaped nothing and are left out.
+    const bool every_market_fitted =
+        std::all_of(config.symbols.begin(), config.symbols.end(),
+                    [](const symbol_entry& entry) { return entry.fitted_market.has_value(); });
+    if (every_market_fitted) {
+        constexpr std::array<std::string_view, 6> measured{"market.start_price",
+                                                           "market.sigma_per_sqrt_year",
+                                                           "market.walk_sigma_per_sqrt_s",
+                                                           "market.spread_ticks",
+                                                           "market.a_per_s",
+                                                           "market.k_per_price_unit"};
+        std::erase_if(out, [&](const sim::report_parameter& parameter) {
+            return std::find(measured.begin(), measured.end(), parameter.key) != measured.end();
+        });
     }
-    return true;
-}
-
-std::string symbol_report_list(const engine_config& config, const std::filesystem::path& out_dir) {
-    std::string out;
-    for (const symbol_entry& entry : config.symbols) {
-        out += (out.empty() ? "" : ", ") + (out_dir / entry.name / "report.html").string();
-    }
+    const auto fitted = fitted_market_parameters(config);
+    out.insert(out.end(), fitted.begin(), fitted.end());
     return out;
 }
 
@@ -412,14 +355,15 @@ int run_backtest_command(const backtest_command& command) {
     if (!fit_markets_for_command(config, command.market_from, "backtest")) {
         return exit_invalid;
     }
-    if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
+    if (const std::string problem = synthetic_market_problem(config, synthetic_command::backtest);
+        !problem.empty()) {
         std::fprintf(stderr, "quoter backtest: %s\n", problem.c_str());
         return exit_invalid;
     }
     const engine::backtest_config run = make_backtest_config(config);
     const std::uint32_t paths = command.paths.value_or(config.backtest.paths);
     const std::uint64_t seed = command.seed.value_or(config.backtest.seed);
-    const auto parameters = report_parameters(config, paths, seed);
+    const auto parameters = synthetic_report_parameters(config, paths, seed);
     const std::filesystem::path out_dir = command.out_dir;
     const std::string title =
         fmt::format("quoter backtest: {} on a synthetic market, {} model{}", config.engine.symbol,
@@ -428,7 +372,7 @@ int run_backtest_command(const backtest_command& command) {
 
     // The report folder holds this run's files only: a single run after a multi-path one (or a
     // replay's) must not leave the other's charts and tables beside its own.
-    if (!remove_earlier_report(out_dir)) {
+    if (!remove_earlier_report(out_dir, "quoter backtest")) {
         return exit_failed;
     }
     if (config.symbols.size() > 1 && paths > 1) {

@@ -268,8 +268,8 @@ int run_cli(int argc, char** argv) {
         if (!run.market_from.empty() && mode_given && run.mode != "sim") {
             std::fprintf(stderr,
                          "quoter run: --market-from fits the synthetic market of --mode sim; "
-                         "--mode %s trades on Binance's market data\n",
-                         run.mode.c_str());
+                         "%s%s trades on Binance's market data\n",
+                         mode_opt->count() > 0 ? "--mode " : "engine.mode = ", run.mode.c_str());
             return exit_invalid;
         }
         if (mode_given && run.mode == "live") {
@@ -321,7 +321,7 @@ int run_cli(int argc, char** argv) {
                                      "--data replays the captures themselves\n");
                 return exit_invalid;
             }
-            if (!remove_earlier_report(backtest.out_dir)) {
+            if (!remove_earlier_report(backtest.out_dir, "quoter backtest")) {
                 return exit_failed;
             }
             replay_command command;

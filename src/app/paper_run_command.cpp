@@ -95,7 +95,7 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
                            const engine::paper_summary& summary, double share) {
     const engine::paper_status& s = summary.last;
     const std::filesystem::path out_dir = command.out_dir;
-    if (!remove_earlier_report(out_dir)) {
+    if (!remove_earlier_report(out_dir, "quoter run --mode paper_exchange")) {
         return exit_failed;
     }
     std::vector<symbol_records> parts;
@@ -270,7 +270,7 @@ int run_paper_command(const paper_run_command& command) {
         std::printf("  %s\n", text.c_str());
     }
     print_alert_summary(report.alerts);
-    if (!remove_earlier_report(out_dir)) {
+    if (!remove_earlier_report(out_dir, "quoter run --mode paper_exchange")) {
         return exit_failed;
     }
     if (!write_report(out_dir, report)) {

@@ -168,7 +168,7 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
         return exit_invalid;
     }
     const std::filesystem::path out_dir = command.out_dir;
-    if (!remove_earlier_report(out_dir)) {
+    if (!remove_earlier_report(out_dir, "quoter backtest")) {
         return exit_failed;
     }
     std::printf("quoter backtest: %zu symbols in one loop, replay of %zu file%s, %.0f s of "
@@ -330,7 +330,7 @@ int run_replay_command(const replay_command& command) {
         return exit_invalid;
     }
     const std::filesystem::path out_dir = command.out_dir;
-    if (!remove_earlier_report(out_dir)) {
+    if (!remove_earlier_report(out_dir, "quoter backtest")) {
         return exit_failed;
     }
     const sim::run_report report =

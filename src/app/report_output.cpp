@@ -124,7 +124,7 @@ void print_alert_summary(std::span<const sim::report_alert> alerts) {
     }
 }
 
-bool remove_earlier_report(const std::filesystem::path& out_dir) {
+bool remove_earlier_report(const std::filesystem::path& out_dir, std::string_view command) {
     constexpr std::array<std::string_view, 7> files{"pnl.csv",     "fills.csv", "orders.csv",
                                                     "report.json", "report.md", "report.html",
                                                     "paths.csv"};
@@ -132,8 +132,8 @@ bool remove_earlier_report(const std::filesystem::path& out_dir) {
     for (const std::string_view name : files) {
         const auto path = out_dir / name;
         if (std::filesystem::remove(path, error); error) {
-            std::fprintf(stderr, "quoter backtest: cannot remove %s: %s\n", path.c_str(),
-                         error.message().c_str());
+            std::fprintf(stderr, "%.*s: cannot remove %s: %s\n", static_cast<int>(command.size()),
+                         command.data(), path.c_str(), error.message().c_str());
             return false;
         }
     }
@@ -149,8 +149,8 @@ bool remove_earlier_report(const std::filesystem::path& out_dir) {
     error.clear();
     for (const auto& folder : folders) {
         if (std::filesystem::remove_all(folder, error); error) {
-            std::fprintf(stderr, "quoter backtest: cannot remove %s: %s\n", folder.c_str(),
-                         error.message().c_str());
+            std::fprintf(stderr, "%.*s: cannot remove %s: %s\n", static_cast<int>(command.size()),
+                         command.data(), folder.c_str(), error.message().c_str());
             return false;
         }
     }
@@ -253,6 +253,73 @@ portfolio_records combine_portfolio(std::span<const symbol_records> symbols,
         rate_held_s += s.metrics.rate_held_s;
     }
     sim::set_rate_holds(out.metrics, rate_holds, rate_held_s, symbols.size());
+    return out;
+}
+
+bool write_single_report(const engine_config& config, const engine::backtest_result& result,
+                         std::string title, std::vector<sim::report_parameter> parameters,
+                         const std::filesystem::path& out_dir, const std::string& config_path,
+                         std::string_view command) {
+    auto report =
+        engine::make_run_report(result, config.spec, std::move(title), std::move(parameters));
+    report.provenance = report_provenance_for(config_path);
+    if (const auto written = sim::write_run_report(out_dir, report); !written) {
+        std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
+                     command.data(), written.error().path.c_str(), written.error().reason.c_str());
+        return false;
+    }
+    return true;
+}
+
+bool write_symbols_reports(const engine_config& config, const engine::backtest_config& run,
+                           std::span<const engine::backtest_result> results,
+                           const std::vector<sim::report_parameter>& parameters,
+                           const std::filesystem::path& out_dir, const std::string& config_path,
+                           std::string_view command) {
+    const std::string model(strategy::to_string(config.strategy.model));
+    std::string names;
+    std::vector<symbol_records> parts;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const engine::backtest_result& result = results[i];
+        const std::string& name = config.symbols[i].name;
+        std::vector<sim::report_parameter> own = parameters;
+        own.push_back({"report.symbol", name});
+        auto report = engine::make_run_report(
+            result, config.symbols[i].spec,
+            fmt::format("{}: {} ({} of {} symbols in one loop) on a synthetic market, {} model",
+                        command, name, i + 1, results.size(), model),
+            std::move(own));
+        report.provenance = report_provenance_for(config_path);
+        if (const auto written = sim::write_run_report(out_dir / name, report); !written) {
+            std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
+                         command.data(), written.error().path.c_str(),
+                         written.error().reason.c_str());
+            return false;
+        }
+        names += (names.empty() ? "" : ", ") + name;
+        parts.push_back(synthetic_symbol_records(
+            result, name, run.initial_cash / static_cast<double>(results.size())));
+    }
+    // The portfolio's report in out_dir, as a replay or a paper session of several symbols.
+    const portfolio_records whole =
+        combine_portfolio(parts, portfolio_metrics_settings(config.strategy.bands));
+    const sim::run_report portfolio = portfolio_report(
+        fmt::format("{}: portfolio of {} in one loop on a synthetic market, {} model", command,
+                    names, model),
+        whole, parts, config_path, config.symbols.front().spec, parameters);
+    if (const auto written = sim::write_run_report(out_dir, portfolio); !written) {
+        std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
+                     command.data(), written.error().path.c_str(), written.error().reason.c_str());
+        return false;
+    }
+    return true;
+}
+
+std::string symbol_report_list(const engine_config& config, const std::filesystem::path& out_dir) {
+    std::string out;
+    for (const symbol_entry& entry : config.symbols) {
+        out += (out.empty() ? "" : ", ") + (out_dir / entry.name / "report.html").string();
+    }
     return out;
 }
 

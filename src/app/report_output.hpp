@@ -1,6 +1,7 @@
 // What every report-writing command prints and shares: the report's provenance, the alert
-// summary, the removal of an earlier report's files, money as the summaries print it, and the
-// portfolio records of a run of several symbols (replay or paper session).
+// summary, the removal of an earlier report's files, money as the summaries print it, the
+// portfolio records of a run of several symbols (replay or paper session), and the writers of a
+// synthetic run's reports (a backtest's path, `quoter run --mode sim`).
 #pragma once
 
 #include "quoter/core/symbol_spec.hpp"
@@ -16,6 +17,7 @@
 #include <vector>
 
 namespace quoter::engine {
+struct backtest_config;
 struct backtest_result;
 struct gate_counts;
 } // namespace quoter::engine
@@ -25,9 +27,10 @@ namespace quoter::app {
 struct engine_config;
 
 /// Removes the files an earlier report (synthetic or replay) wrote into out_dir, so that a run
-/// never leaves another run's files beside its own; false, with a message on stderr, when one
-/// cannot be removed.
-[[nodiscard]] bool remove_earlier_report(const std::filesystem::path& out_dir);
+/// never leaves another run's files beside its own; false, with a message on stderr that starts
+/// with `command` ("quoter backtest"), when one cannot be removed.
+[[nodiscard]] bool remove_earlier_report(const std::filesystem::path& out_dir,
+                                         std::string_view command);
 
 /// The provenance a report shows: the configuration file as given, quoter's version and the
 /// current UTC date and time.
@@ -114,5 +117,26 @@ portfolio_metrics_settings(const strategy::inventory_bands& bands) noexcept;
 
 /// Money with its sign and four decimals ("+0.1050"), as every summary prints it.
 [[nodiscard]] std::string signed_money(double value);
+
+/// Writes the report of a one-symbol synthetic run into out_dir; false, after saying why on
+/// stderr (the line starts with `command`), when a file cannot be written.
+[[nodiscard]] bool write_single_report(const engine_config& config,
+                                       const engine::backtest_result& result, std::string title,
+                                       std::vector<sim::report_parameter> parameters,
+                                       const std::filesystem::path& out_dir,
+                                       const std::string& config_path, std::string_view command);
+
+/// Writes the reports of one synthetic path of several symbols (results in config.symbols'
+/// order): each symbol's into out_dir/<SYMBOL>/ and the portfolio's into out_dir; false as above.
+[[nodiscard]] bool write_symbols_reports(const engine_config& config,
+                                         const engine::backtest_config& run,
+                                         std::span<const engine::backtest_result> results,
+                                         const std::vector<sim::report_parameter>& parameters,
+                                         const std::filesystem::path& out_dir,
+                                         const std::string& config_path, std::string_view command);
+
+/// The symbols' report pages under out_dir, comma-separated, as the summaries list them.
+[[nodiscard]] std::string symbol_report_list(const engine_config& config,
+                                             const std::filesystem::path& out_dir);
 
 } // namespace quoter::app

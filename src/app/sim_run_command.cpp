@@ -200,8 +200,22 @@ void print_run_summary(const engine::synthetic_run& run, double speed, double wa
 bool write_run_reports(const engine_config& config, const sim_run_command& command,
                        engine::synthetic_run& sim_run, double speed, std::string_view stopped_by) {
     const std::filesystem::path out_dir = command.out_dir;
+    // The report folder holds this run's files only; a run refused at start left it alone.
+    if (!remove_earlier_report(out_dir, "quoter run --mode sim")) {
+        return false;
+    }
     auto parameters = synthetic_report_parameters(config, 1, config.backtest.seed);
-    parameters.push_back({"run.speed", fmt::format("{:g}", speed)});
+    // A paced run is one path that lasts until it is stopped: its speed as run, no length or
+    // path count of a backtest.
+    std::erase_if(parameters, [](const sim::report_parameter& parameter) {
+        return parameter.key == "backtest.duration_s" || parameter.key == "backtest.paths" ||
+               parameter.key == "backtest.threads";
+    });
+    for (auto& parameter : parameters) {
+        if (parameter.key == "backtest.speed") {
+            parameter.value = fmt::format("{:g}", speed); // after --speed
+        }
+    }
     parameters.push_back({"run.stopped_by", std::string(stopped_by)});
     parameters.push_back(
         {"run.simulated_s", fmt::format("{:.1f}", static_cast<double>(sim_run.now()) * 1e-9)});
@@ -217,8 +231,9 @@ bool write_run_reports(const engine_config& config, const sim_run_command& comma
         return true;
     }
     const std::string title =
-        fmt::format("quoter run --mode sim: {} on a synthetic market, {} model",
-                    config.engine.symbol, strategy::to_string(config.strategy.model));
+        fmt::format("quoter run --mode sim: {} on a synthetic market, {} model{}",
+                    config.engine.symbol, strategy::to_string(config.strategy.model),
+                    config.strategy.symmetric ? " (symmetric)" : "");
     if (!write_single_report(config, results.front(), title, std::move(parameters), out_dir,
                              command.config_path, "quoter run --mode sim")) {
         return false;
@@ -245,13 +260,10 @@ int run_sim_command(const sim_run_command& command) {
                      std::string(to_string(config.engine.mode)).c_str());
         return exit_not_built;
     }
-    if (const std::string problem = synthetic_market_problem(config); !problem.empty()) {
+    if (const std::string problem = synthetic_market_problem(config, synthetic_command::run);
+        !problem.empty()) {
         std::fprintf(stderr, "quoter run: %s\n", problem.c_str());
         return exit_invalid;
-    }
-    // The report folder holds this run's files only.
-    if (!remove_earlier_report(command.out_dir)) {
-        return exit_failed;
     }
     const double speed = command.speed.value_or(config.backtest.speed);
     const engine::backtest_config run = make_backtest_config(config);

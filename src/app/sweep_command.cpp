@@ -113,7 +113,8 @@ std::optional<std::vector<prepared_trial>> prepare(const std::string& path,
             return std::nullopt;
         }
         if (synthetic) {
-            if (const std::string problem = synthetic_market_problem(*loaded, false);
+            if (const std::string problem =
+                    synthetic_market_problem(*loaded, synthetic_command::sweep);
                 !problem.empty()) {
                 std::fprintf(stderr, "quoter sweep: trial %zu: %s\n", t.index, problem.c_str());
                 return std::nullopt;

@@ -364,8 +364,22 @@ core::result<calibration, std::string> calibrate_captures(const std::vector<std:
     return cal.finish(options);
 }
 
-std::string calibration_toml(const calibration& c, const std::vector<std::string>& sources) {
+sim::market_config fitted_market(const calibration& c, const sim::market_config& configured,
+                                 double tick_size) {
     constexpr double seconds_per_year = 365.0 * 24.0 * 3600.0;
+    sim::market_config out = configured;
+    out.initial_mid_price = c.first_mid;
+    out.gbm_sigma_per_sqrt_year = c.sigma_rel_per_sqrt_s * std::sqrt(seconds_per_year);
+    out.walk_sigma_per_sqrt_s = c.sigma_abs_per_sqrt_s;
+    // The synthetic book rounds mid -/+ spread / 2 outwards to the tick grid.
+    out.market_spread_ticks = c.median_spread / tick_size;
+    out.order_flow_a_per_s = c.a_per_s;
+    out.order_flow_k_per_price_unit = c.k_per_price_unit;
+    return out;
+}
+
+std::string calibration_toml(const calibration& c, const std::vector<std::string>& sources) {
+    const sim::market_config market = fitted_market(c, {}, c.tick_size);
     std::string out;
     out += "# quoter calibrate: ";
     for (std::size_t i = 0; i < sources.size(); ++i) {
@@ -391,18 +405,19 @@ std::string calibration_toml(const calibration& c, const std::vector<std::string
         fmt::format_to(std::back_inserter(out), "step_size = \"{}\"\n", c.step_text);
     }
     out += "\n[market]\n";
-    fmt::format_to(std::back_inserter(out), "start_price = {:.10g}\n", c.first_mid);
+    fmt::format_to(std::back_inserter(out), "start_price = {:.10g}\n", market.initial_mid_price);
     fmt::format_to(std::back_inserter(out),
                    "spread_ticks = {:.6g}            # median spread of the venue (mean {:.6g})\n",
-                   c.median_spread / c.tick_size, c.mean_spread / c.tick_size);
+                   market.market_spread_ticks, c.mean_spread / c.tick_size);
     fmt::format_to(std::back_inserter(out),
                    "sigma_per_sqrt_year = {:.6g}     # gbm: relative, annualised\n",
-                   c.sigma_rel_per_sqrt_s * std::sqrt(seconds_per_year));
+                   market.gbm_sigma_per_sqrt_year);
     fmt::format_to(std::back_inserter(out),
                    "walk_sigma_per_sqrt_s = {:.6g}   # random_walk: quote per base per sqrt(s)\n",
-                   c.sigma_abs_per_sqrt_s);
-    fmt::format_to(std::back_inserter(out), "a_per_s = {:.6g}\n", c.a_per_s);
-    fmt::format_to(std::back_inserter(out), "k_per_price_unit = {:.6g}\n", c.k_per_price_unit);
+                   market.walk_sigma_per_sqrt_s);
+    fmt::format_to(std::back_inserter(out), "a_per_s = {:.6g}\n", market.order_flow_a_per_s);
+    fmt::format_to(std::back_inserter(out), "k_per_price_unit = {:.6g}\n",
+                   market.order_flow_k_per_price_unit);
     out += "\n[strategy.volatility]\n";
     fmt::format_to(std::back_inserter(out), "sigma_per_sqrt_s = {:.6g}   # relative\n",
                    c.sigma_rel_per_sqrt_s);

@@ -32,8 +32,8 @@ void read_market_settings(config::section s, market_settings& out) {
                          "(+/- sigma * sqrt(dt) each step)");
     m.initial_mid_price = s.number(
         "start_price", m.initial_mid_price, {.min = 0, .exclusive_min = true, .unit = "quote/base"},
-        "Mid price at time 0; a synthetic run needs it (or symbol.<NAME>.start_price): "
-        "the default fits no real symbol");
+        "Mid price at time 0; a synthetic run needs it (or symbol.<NAME>.start_price, or "
+        "--market-from): the default fits no real symbol");
     out.start_price_set = s.is_set("start_price");
     out.step_ms = s.duration_ms("step_ms", out.step_ms, {.min = 1, .max = 3'600'000},
                                 "Simulated time per step");

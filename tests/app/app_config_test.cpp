@@ -404,7 +404,7 @@ TEST_CASE("engine.symbols names several symbols, each with its own [symbol.<NAME
     CHECK(markets[0].market.initial_mid_price == 60000.0);
     CHECK(markets[1].market.initial_mid_price == 3000.0);
     CHECK(markets[1].spec.name().view() == "ETHUSDT");
-    CHECK(app::synthetic_market_problem(loaded).empty());
+    CHECK(app::synthetic_market_problem(loaded, app::synthetic_command::backtest).empty());
     // From the environment, as a comma-separated list.
     const auto env = app::load_engine_config(
         dir.write("env.toml", "[symbol.SOLUSDT]\ntick_size = \"0.001\"\n").string(),
@@ -453,7 +453,7 @@ TEST_CASE("a single-symbol configuration is one symbol; whether it names it is k
     CHECK(unnamed->symbols[0].name == "BTCUSDT");
     CHECK_FALSE(unnamed->engine.symbol_named);
     // No [market] start price: a synthetic run would start BTCUSDT at 100.
-    CHECK_THAT(app::synthetic_market_problem(*unnamed),
+    CHECK_THAT(app::synthetic_market_problem(*unnamed, app::synthetic_command::backtest),
                Catch::Contains("sets no synthetic market price for BTCUSDT"));
     const auto named = app::load_engine_config(
         dir.write("b.toml", "[engine]\nsymbol = \"ETHUSDT\"\n[market]\nstart_price = 3000\n")
@@ -462,7 +462,7 @@ TEST_CASE("a single-symbol configuration is one symbol; whether it names it is k
     REQUIRE(named.has_value());
     CHECK(named->engine.symbol_named);
     CHECK(named->symbols[0].name == "ETHUSDT");
-    CHECK(app::synthetic_market_problem(*named).empty());
+    CHECK(app::synthetic_market_problem(*named, app::synthetic_command::backtest).empty());
     const auto from_env = app::load_engine_config(dir.write("c.toml", "").string(),
                                                   options({{"QUOTER_ENGINE_SYMBOL", "ETHUSDT"}}));
     REQUIRE(from_env.has_value());
@@ -519,7 +519,21 @@ TEST_CASE("a symbol's own strategy and limits override [strategy] and [risk] for
     CHECK(run.risk.limits.order_notional_pct == 0.1);
     CHECK(run.strategy.linear.spread_bps == 25.0);
     CHECK(run.market.initial_mid_price == 3000.0);
-    CHECK(app::synthetic_market_problem(*single).empty());
+    CHECK(app::synthetic_market_problem(*single, app::synthetic_command::run).empty());
+
+    // With market.start_price set as well, the one symbol's market is [market]'s scaled to its
+    // price, in `quoter backtest` as in `quoter run --mode sim` (make_backtest_symbols). Before,
+    // the backtest kept the distances of a 60,000 market at 3,000.
+    const auto scaled_file = dir.write(
+        "scaled.toml", "[engine]\nsymbols = [\"ETHUSDT\"]\n\n[market]\nstart_price = 60000.0\n"
+                       "k_per_price_unit = 0.1\n\n[symbol.ETHUSDT]\nstart_price = 3000.0\n");
+    const auto scaled = app::load_engine_config(scaled_file.string(), options());
+    REQUIRE(scaled.has_value());
+    const engine::backtest_config scaled_run = app::make_backtest_config(*scaled);
+    CHECK(scaled_run.market.initial_mid_price == 3000.0);
+    CHECK(scaled_run.market.order_flow_k_per_price_unit == Approx(2.0));
+    CHECK(scaled_run.market.order_flow_k_per_price_unit ==
+          app::make_backtest_symbols(*scaled).front().market.order_flow_k_per_price_unit);
 
     // A per-symbol limit that contradicts itself is an error at its key.
     const auto bad =

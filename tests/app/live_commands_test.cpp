@@ -262,6 +262,9 @@ TEST_CASE("quoter backtest --market-from runs config/paper.toml on a market fitt
     const std::string json = slurp(tmp.path() / "out" / "report.json");
     CHECK_THAT(json, Catch::Contains("market.fitted.BTCUSDT.start_price"));
     CHECK_THAT(json, Catch::Contains("spot-btcusdt-20240808.gz"));
+    // The configured (built-in) values the fit replaced shaped nothing, and are not listed.
+    CHECK_THAT(json, !Catch::Contains("\"market.start_price\""));
+    CHECK_THAT(json, !Catch::Contains("\"market.a_per_s\""));
 
     // A replay replays the captures themselves; a fitted market is a synthetic run's.
     const run_result both =
@@ -275,6 +278,22 @@ TEST_CASE("quoter backtest --market-from runs config/paper.toml on a market fitt
                    std::chrono::seconds(60));
     CHECK(live.status == 2);
     CHECK_THAT(live.err, Catch::Contains("fits the synthetic market of --mode sim"));
+    // Without --mode, engine.mode (paper_exchange in this file) decides, and the message says so.
+    const run_result paper_mode =
+        run_quoter({"run", "--config", paper, "--market-from", capture}, std::chrono::seconds(60));
+    CHECK(paper_mode.status == 2);
+    CHECK_THAT(paper_mode.err, Catch::Contains("engine.mode = paper_exchange"));
+
+    // quoter run --mode sim trades the fitted market too, and its report says so.
+    const run_result sim =
+        run_quoter({"run", "--mode", "sim", "--config", paper, "--market-from", capture,
+                    "--duration", "1", "--speed", "100", "--out", (tmp.path() / "sim").string()},
+                   std::chrono::seconds(60));
+    INFO(sim.out << sim.err);
+    CHECK(sim.status == 0);
+    CHECK_THAT(sim.err, Catch::Contains("quoter run: BTCUSDT: synthetic market fitted to"));
+    CHECK_THAT(slurp(tmp.path() / "sim" / "report.json"),
+               Catch::Contains("market.fitted.BTCUSDT.start_price"));
 }
 
 TEST_CASE("a one-symbol engine.symbols list trades under its [symbol.<NAME>.risk] limits",

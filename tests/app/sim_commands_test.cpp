@@ -375,7 +375,8 @@ TEST_CASE("quoter run --mode sim --duration 2 --speed 100 exits 0 with a summary
     CHECK_FALSE(std::filesystem::exists(out / "ETHUSDT"));
     const std::string json = slurp(out / "report.json");
     CHECK_THAT(json, Catch::Contains("quoter run --mode sim: BTCUSDT on a synthetic market"));
-    CHECK_THAT(json, Catch::Contains("\"run.speed\""));
+    CHECK_THAT(json, Catch::Contains("\"backtest.speed\": \"100\""));
+    CHECK_THAT(json, !Catch::Contains("\"backtest.duration_s\""));
     CHECK_THAT(json, Catch::Contains("\"--duration\""));
     CHECK_THAT(json, Catch::Contains("\"sharpe\""));
     CHECK_THAT(json, Catch::Contains("\"risk_refusals\""));
@@ -830,6 +831,20 @@ TEST_CASE("a synthetic run without a market price for its symbol refuses to star
                                  "--out", (dir.path() / "run").string()});
     CHECK(run.status == 2);
     CHECK_THAT(run.err, Catch::Contains("sets no synthetic market price for BTCUSDT"));
+    // Each command offers the ways out it takes: quoter run has no --data, a sweep no
+    // --market-from.
+    CHECK_THAT(backtest.err,
+               Catch::Contains("--market-from FILE, or replay a capture with --data"));
+    CHECK_THAT(run.err, Catch::Contains("--market-from FILE"));
+    CHECK_THAT(run.err, !Catch::Contains("--data"));
+    const auto sweep =
+        run_quoter({"sweep", "--config", paper, "--set", "strategy.linear.spread_bps=5,10",
+                    "--paths", "1", "--out", (dir.path() / "sweep").string()},
+                   short_run);
+    CHECK(sweep.status == 2);
+    CHECK_THAT(sweep.err, Catch::Contains("sets no synthetic market price for BTCUSDT"));
+    CHECK_THAT(sweep.err, Catch::Contains("or sweep over captures with --data"));
+    CHECK_THAT(sweep.err, !Catch::Contains("--market-from"));
 }
 
 TEST_CASE("quoter backtest summarises alerts by kind with a few examples, and reports the counts",

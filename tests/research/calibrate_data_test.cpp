@@ -95,3 +95,16 @@ TEST_CASE("calibrate refuses a file that is not a capture", "[research][calibrat
     CHECK(run.status == 1);
     CHECK(run.err.find("bookTicker") != std::string::npos);
 }
+
+TEST_CASE("calibrate --symbol on captures without that symbol says so",
+          "[research][calibrate][data]") {
+    const std::string folder = quoter::test::require_captures({"spot-ethusdt-20240808.gz"});
+    if (folder.empty()) {
+        return;
+    }
+    const std::string capture = (fs::path(folder) / "spot-ethusdt-20240808.gz").string();
+    const auto run = quoter::test::run_to_end(
+        QUOTER_EXE, {"calibrate", "--data", capture, "--symbol", "BTCUSDT"});
+    CHECK(run.status == 1);
+    CHECK(run.err.find("the captures hold no BTCUSDT messages") != std::string::npos);
+}

@@ -98,3 +98,35 @@ TEST_CASE("calibration says what is missing", "[research][calibrate]") {
     REQUIRE_FALSE(none.has_value());
     CHECK(none.error().find("bookTicker") != std::string::npos);
 }
+
+TEST_CASE("a calibration's market takes the measured price, volatility, spread and order flow",
+          "[research][calibrate]") {
+    sim::market_config configured;
+    configured.process = sim::price_process::random_walk;
+    configured.fill_probability = sim::fill_probability_model::linear;
+    configured.informed_share = 0.25;
+    research::calibration fit;
+    fit.first_mid = 61837.635;
+    fit.sigma_rel_per_sqrt_s = 0.0001;
+    fit.sigma_abs_per_sqrt_s = 6.2;
+    fit.median_spread = 0.03;
+    fit.a_per_s = 2.5;
+    fit.k_per_price_unit = 0.4;
+    fit.tick_size = 0.01;
+
+    const sim::market_config m = research::fitted_market(fit, configured, 0.01);
+    CHECK(m.initial_mid_price == 61837.635);
+    CHECK(m.gbm_sigma_per_sqrt_year == Approx(0.0001 * std::sqrt(365.0 * 24 * 3600)));
+    CHECK(m.walk_sigma_per_sqrt_s == 6.2);
+    CHECK(m.market_spread_ticks == Approx(3.0));
+    CHECK(m.order_flow_a_per_s == 2.5);
+    CHECK(m.order_flow_k_per_price_unit == 0.4);
+    // What a calibration does not measure stays as configured.
+    CHECK(m.process == sim::price_process::random_walk);
+    CHECK(m.fill_probability == sim::fill_probability_model::linear);
+    CHECK(m.informed_share == 0.25);
+    // The fragment's [market] keys are the same numbers.
+    const std::string toml = research::calibration_toml(fit, {"a.gz"});
+    CHECK(toml.find("start_price = 61837.635\n") != std::string::npos);
+    CHECK(toml.find("a_per_s = 2.5\n") != std::string::npos);
+}

@@ -236,10 +236,14 @@ make_backtest_symbols(const engine_config& config);
 /// Why a synthetic run (`quoter backtest` without --data, `quoter run --mode sim`) cannot start
 /// on this configuration: a symbol without a synthetic start price (no market.start_price, no
 /// symbol.<NAME>.start_price and no market fitted to captures: the built-in 100 would not fit
-/// it). Empty when it can. can_fit_market: the command takes --market-from, which the message
-/// then offers.
+/// it). Empty when it can. The message offers the ways out `command` takes.
+enum class synthetic_command : std::uint8_t {
+    backtest, ///< `quoter backtest`: --market-from, or --data
+    run,      ///< `quoter run --mode sim`: --market-from
+    sweep,    ///< `quoter sweep`: --data
+};
 [[nodiscard]] std::string synthetic_market_problem(const engine_config& config,
-                                                   bool can_fit_market = true);
+                                                   synthetic_command command);
 
 /// `quoter config check FILE [--profile P]`: prints the resolved configuration (secrets masked)
 /// on stdout, or every error on stderr; returns 0 when valid and 2 otherwise. A [sweep] table

@@ -17,6 +17,7 @@
 
 #include "quoter/core/result.hpp"
 #include "quoter/core/time.hpp"
+#include "quoter/sim/synthetic_market.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -124,6 +125,13 @@ private:
 [[nodiscard]] core::result<calibration, std::string>
 calibrate_captures(const std::vector<std::string>& files, const std::string& symbol,
                    const calibration_options& options = {});
+
+/// The synthetic market a calibration describes: `configured` with the measured keys replaced:
+/// the start price (the first mid), the gbm and random-walk volatility, the visible spread in
+/// ticks of tick_size (the median spread) and the order flow's A and k. The rest (process,
+/// drift, fill rules, informed flow) stays as configured.
+[[nodiscard]] sim::market_config
+fitted_market(const calibration& c, const sim::market_config& configured, double tick_size);
 
 /// The fitted values as a TOML fragment of [symbol], [market], [strategy.volatility] and
 /// [strategy.intensity] keys, commented with what they came from.
