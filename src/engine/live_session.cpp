@@ -295,13 +295,13 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     }
     live_feed& feed = **started;
     const md::instrument& instrument = feed.instrument();
-    if (!instrument.open_for_trading()) {
+    if (instrument.status != md::symbol_status::trading) {
         // Binance rejects every order of a symbol in a break or halt; five rejects would kill
         // the session anyway, and an order sent when the status changes mid-flight is a risk
         // nobody configured.
         summary.error = std::string(instrument.trading_spec.name().view()) +
                         " is not open for trading: exchangeInfo gives its status as " +
-                        std::string(instrument.status.view()) +
+                        std::string(md::to_string(instrument.status)) +
                         "; the session starts only when it is TRADING";
         return summary;
     }

@@ -130,7 +130,7 @@ core::result<exchange_info, exchange_info_error> parse_exchange_info(std::string
         symbol.info = {.book_spec = *book,
                        .trading_spec = *trading,
                        .venue = venue,
-                       .status = core::symbol_name(symbol.status)};
+                       .status = parse_symbol_status(symbol.status)};
         info.symbols.push_back(std::move(symbol));
     }
     return info;

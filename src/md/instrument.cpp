@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 namespace quoter::md {
 namespace {
@@ -39,6 +40,49 @@ std::string_view to_string(market m) noexcept {
     case market::usdm_futures: return "usdm_futures";
     }
     return "unknown";
+}
+
+namespace {
+
+/// Every status with its exchangeInfo text, in enum order after unknown.
+constexpr std::array<std::pair<symbol_status, std::string_view>, 14> status_texts{{
+    {symbol_status::trading, "TRADING"},
+    {symbol_status::pre_trading, "PRE_TRADING"},
+    {symbol_status::post_trading, "POST_TRADING"},
+    {symbol_status::end_of_day, "END_OF_DAY"},
+    {symbol_status::halt, "HALT"},
+    {symbol_status::auction_match, "AUCTION_MATCH"},
+    {symbol_status::in_break, "BREAK"},
+    {symbol_status::pending_trading, "PENDING_TRADING"},
+    {symbol_status::pre_delivering, "PRE_DELIVERING"},
+    {symbol_status::delivering, "DELIVERING"},
+    {symbol_status::delivered, "DELIVERED"},
+    {symbol_status::pre_settle, "PRE_SETTLE"},
+    {symbol_status::settling, "SETTLING"},
+    {symbol_status::close, "CLOSE"},
+}};
+
+} // namespace
+
+symbol_status parse_symbol_status(std::string_view text) noexcept {
+    if (text.empty()) {
+        return symbol_status::unknown;
+    }
+    for (const auto& [status, name] : status_texts) {
+        if (name == text) {
+            return status;
+        }
+    }
+    return symbol_status::other;
+}
+
+std::string_view to_string(symbol_status status) noexcept {
+    for (const auto& [known, name] : status_texts) {
+        if (known == status) {
+            return name;
+        }
+    }
+    return status == symbol_status::other ? "other" : "unknown";
 }
 
 symbol_id symbol_registry::add(const instrument& info) {

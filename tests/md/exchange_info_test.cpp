@@ -41,8 +41,7 @@ TEST_CASE("spot exchangeInfo filters become trading and book specs", "[exchange_
     const exchange_symbol* btc = info->find("BTCUSDT");
     REQUIRE(btc != nullptr);
     CHECK(btc->status == "TRADING");
-    CHECK(btc->info.status.view() == "TRADING");
-    CHECK(btc->info.open_for_trading());
+    CHECK(btc->info.status == symbol_status::trading);
     CHECK(btc->info.venue == market::spot);
     CHECK(btc->info.trading_spec.price_decimals() == 2);
     CHECK(btc->info.trading_spec.qty_decimals() == 5);
@@ -100,16 +99,20 @@ TEST_CASE("a symbol in a break or halt is listed, and not open for trading", "[e
                R"(","filters":[{"filterType":"PRICE_FILTER","tickSize":"0.01"},)"
                R"({"filterType":"LOT_SIZE","stepSize":"0.00001"}]}]})";
     };
-    for (const std::string_view status : {"BREAK", "HALT", "PENDING_TRADING", "SETTLING"}) {
-        INFO(status);
-        const auto info = parse_exchange_info(body(status), market::spot);
+    for (const std::string_view text : {"BREAK", "HALT", "PENDING_TRADING", "SETTLING"}) {
+        INFO(text);
+        const auto info = parse_exchange_info(body(text), market::spot);
         REQUIRE(info.has_value());
         REQUIRE(info->symbols.size() == 1);
-        CHECK(info->symbols[0].info.status.view() == status);
-        CHECK_FALSE(info->symbols[0].info.open_for_trading());
+        const symbol_status status = info->symbols[0].info.status;
+        CHECK(status != symbol_status::trading);
+        CHECK(to_string(status) == text);
     }
-    // An instrument made elsewhere (a capture, a configuration) has no status to hold it back.
-    CHECK(instrument{}.open_for_trading());
+    CHECK(parse_symbol_status("TRADING") == symbol_status::trading);
+    CHECK(parse_symbol_status("SOMETHING_NEW") == symbol_status::other);
+    CHECK(parse_symbol_status("") == symbol_status::unknown);
+    // An instrument made elsewhere (a capture, a configuration) has no status.
+    CHECK(instrument{}.status == symbol_status::unknown);
 }
 
 TEST_CASE("exchangeInfo bodies are cached on disk atomically and reloaded", "[exchange_info]") {

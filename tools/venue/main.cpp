@@ -13,10 +13,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -189,8 +191,13 @@ int main(int argc, char** argv) {
     std::map<std::string, std::string, std::less<>> symbol_status;
     for (const std::string& text : statuses) {
         const std::size_t eq = text.find('=');
-        if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
-            std::fprintf(stderr, "quoter-venue: --symbol-status %s is not SYMBOL=STATUS\n",
+        const auto status_char = [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; };
+        if (eq == std::string::npos || eq == 0 || eq + 1 == text.size() ||
+            !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(eq) + 1, text.end(),
+                         status_char)) {
+            std::fprintf(stderr,
+                         "quoter-venue: --symbol-status %s is not SYMBOL=STATUS (STATUS in "
+                         "capitals, e.g. BREAK)\n",
                          text.c_str());
             return 2;
         }
@@ -268,6 +275,16 @@ int main(int argc, char** argv) {
         }
         generator = std::make_unique<venue::synthetic_market>(loop, market, *server, synthetic);
         generator->start();
+    }
+
+    for (const auto& [name, status] : market.symbol_status) {
+        if (!market.find(name)) {
+            std::fprintf(stderr,
+                         "quoter-venue: --symbol-status names %s, which the venue does "
+                         "not serve\n",
+                         name.c_str());
+            return 2;
+        }
     }
 
     const auto port = server->listen();

@@ -35,18 +35,39 @@ enum class market : std::uint8_t {
 
 [[nodiscard]] std::string_view to_string(market m) noexcept;
 
+/// A symbol's trading status as exchangeInfo gives it ("status"): spot's and USD-M futures'.
+/// Only `trading` takes orders.
+enum class symbol_status : std::uint8_t {
+    unknown, ///< not from exchangeInfo (a capture, a configuration), or no status given
+    trading,
+    pre_trading,
+    post_trading,
+    end_of_day,
+    halt,
+    auction_match,
+    in_break, ///< BREAK
+    pending_trading,
+    pre_delivering,
+    delivering,
+    delivered,
+    pre_settle,
+    settling,
+    close,
+    other, ///< a status not listed here
+};
+
+/// The status exchangeInfo writes ("TRADING", "BREAK", ...); unknown for empty text, other for
+/// text not listed.
+[[nodiscard]] symbol_status parse_symbol_status(std::string_view text) noexcept;
+/// Binance's text of a status ("BREAK"); "unknown" and "other" for those two.
+[[nodiscard]] std::string_view to_string(symbol_status status) noexcept;
+
 struct instrument {
     core::symbol_spec book_spec;    ///< Reads wire prices (ticks) and book quantities (lots).
     core::symbol_spec trading_spec; ///< Exchange filters for orders (tick, step, notional).
     market venue = market::spot;
-    /// exchangeInfo's "status" ("TRADING", "BREAK", "HALT", ...; a short upper-case word held
-    /// as a symbol name is); empty when the instrument did not come from exchangeInfo.
-    core::symbol_name status{};
-
-    /// Whether the venue takes orders for it: TRADING, or a status nobody reported.
-    [[nodiscard]] bool open_for_trading() const noexcept {
-        return status.view().empty() || status.view() == "TRADING";
-    }
+    /// exchangeInfo's status; unknown when the instrument did not come from exchangeInfo.
+    symbol_status status = symbol_status::unknown;
 };
 
 /// Name -> id map over a fixed set of instruments. Names are matched exactly as Binance sends
