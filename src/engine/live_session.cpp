@@ -338,13 +338,20 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     // the first quote.
     // A refused session.logon (Ed25519 key) is final for the connection: no waiting it out.
     const auto logon_refused = [&] { return gateway.counters().logon_failures.load() > 0; };
+    // A USD-M account in hedge mode takes no order without a LONG or SHORT positionSide: the
+    // gateway stops its reconciliation there, and waiting longer changes nothing.
+    const auto hedge_mode = [&] {
+        const exec::binance_futures_counters* futures = gateway.futures_counters();
+        return futures != nullptr && futures->hedge_mode_answers.load() > 0;
+    };
     // Before the loop takes the control channel's commands: a SIGTERM or `q` while connecting
     // ends the wait too.
     const auto stop_asked = [&] {
         return stop.load(std::memory_order_relaxed) ||
                (control != nullptr && control->stop_requested());
     };
-    while (!gateway.ready() && !stop_asked() && wall_ns() < connect_deadline && !logon_refused()) {
+    while (!gateway.ready() && !stop_asked() && wall_ns() < connect_deadline && !logon_refused() &&
+           !hedge_mode()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (!gateway.ready() && stop_asked()) {
@@ -356,16 +363,24 @@ live_summary run_live_session(const live_session_config& config, const std::atom
     if (!gateway.ready()) {
         const bool connected = gateway.connected();
         const bool refused = logon_refused();
+        const bool hedged = hedge_mode();
         gateway.stop();
         feed.stop();
-        summary.error =
-            refused ? "order gateway: logon_failed: " + gateway.url() +
-                          " refused session.logon (is the Ed25519 key the one registered for "
-                          "this API key?)"
-                    : "order gateway: " +
-                          std::string(connected ? "no reconciliation with " : "no session with ") +
-                          gateway.url() + " within " + std::to_string(config.connect_timeout_ms) +
-                          " ms";
+        if (hedged) {
+            summary.error = "the USD-M futures account is in hedge mode (GET "
+                            "/fapi/v1/positionSide/dual: dualSidePosition true): quoter trades "
+                            "one net position a symbol; switch the account to one-way mode "
+                            "(Binance's position mode setting) and start again";
+        } else if (refused) {
+            summary.error = "order gateway: logon_failed: " + gateway.url() +
+                            " refused session.logon (is the Ed25519 key the one registered for "
+                            "this API key?)";
+        } else {
+            summary.error =
+                "order gateway: " +
+                std::string(connected ? "no reconciliation with " : "no session with ") +
+                gateway.url() + " within " + std::to_string(config.connect_timeout_ms) + " ms";
+        }
         return summary;
     }
     const exec::binance_gateway_counters& counters = gateway.counters();

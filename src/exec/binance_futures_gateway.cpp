@@ -46,6 +46,7 @@ enum class request_kind : std::uint8_t {
     keepalive,        ///< PUT /fapi/v1/listenKey.
     open_orders,      ///< Reconciliation: GET /fapi/v1/openOrders (every symbol).
     account,          ///< Reconciliation: GET /fapi/v2/account (positions and wallets).
+    position_mode,    ///< Reconciliation: GET /fapi/v1/positionSide/dual (one-way or hedge).
     reconcile_cancel, ///< Reconciliation: DELETE /fapi/v1/order of an order this run does not own.
     kill_check,       ///< After a cancel-all: GET /fapi/v1/openOrders of the symbol.
     heartbeat,        ///< POST /fapi/v1/countdownCancelAll.
@@ -174,6 +175,31 @@ std::string_view json_string(std::string_view body, std::string_view name) {
     const auto first = at + key.size();
     const auto last = body.find('"', first);
     return last == std::string_view::npos ? std::string_view{} : body.substr(first, last - first);
+}
+
+/// The boolean `name` of a flat JSON object, written true or "true" (false alike); empty when
+/// absent or not a boolean.
+std::optional<bool> json_flag(std::string_view body, std::string_view name) {
+    std::string key = "\"";
+    key += name;
+    key += '"';
+    std::size_t at = body.find(key);
+    if (at == std::string_view::npos) {
+        return std::nullopt;
+    }
+    at = body.find_first_not_of(" \t\r\n", at + key.size());
+    if (at == std::string_view::npos || body[at] != ':') {
+        return std::nullopt;
+    }
+    at = body.find_first_not_of(" \t\r\n\"", at + 1);
+    const std::string_view value = at == std::string_view::npos ? "" : body.substr(at);
+    if (value.starts_with("true")) {
+        return true;
+    }
+    if (value.starts_with("false")) {
+        return false;
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -439,6 +465,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
             return;
         case request_kind::open_orders:
         case request_kind::account:
+        case request_kind::position_mode:
             if (p.generation == reconcile_generation) {
                 send_reconcile_query(p, now_ms);
             } else {
@@ -585,6 +612,9 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::reconcile_cancel:
             on_reconcile_answer(p, answer, now_ms);
             return;
+        case request_kind::position_mode:
+            on_position_mode_answer(p, response.body, answer, now_ms);
+            return;
         case request_kind::kill_check:
             on_kill_check_answer(p, answer, now_ms);
             return;
@@ -717,6 +747,7 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::status:
         case request_kind::open_orders:
         case request_kind::account:
+        case request_kind::position_mode:
         case request_kind::reconcile_cancel:
         case request_kind::listen_key:
             // Asked again after a pause (a reconciliation cancel is idempotent: the order is
@@ -1196,18 +1227,20 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         reconciliation.start(now_ms, counters.reconcile_failures.load());
         reconcile_at_ms = 0;
         ++reconcile_generation;
-        reconcile_steps = 1;
+        reconcile_steps = 2; // the open orders and the position mode
         positions_asked = false;
-        pending_request* const slot = claim_slot(take_io_id());
-        if (slot == nullptr) {
-            reconcile_again_later(now_ms);
-            return;
+        for (const request_kind kind : {request_kind::open_orders, request_kind::position_mode}) {
+            pending_request* const slot = claim_slot(take_io_id());
+            if (slot == nullptr) {
+                reconcile_again_later(now_ms);
+                return;
+            }
+            pending_request& q = *slot;
+            q.kind = kind;
+            q.order.symbol = all_symbols;
+            q.generation = reconcile_generation;
+            send_reconcile_query(q, now_ms);
         }
-        pending_request& q = *slot;
-        q.kind = request_kind::open_orders;
-        q.order.symbol = all_symbols;
-        q.generation = reconcile_generation;
-        send_reconcile_query(q, now_ms);
         query_unfinished_orders(now_ms);
     }
 
@@ -1247,11 +1280,36 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
 
     void send_reconcile_query(pending_request& q, std::int64_t now_ms) {
         const std::int64_t venue_ms = now_ms + offset_ms.load();
-        send_own(q,
-                 q.kind == request_kind::open_orders
-                     ? io_encoder.open_orders(io_buffer, {}, venue_ms)
-                     : io_encoder.account(io_buffer, venue_ms),
-                 now_ms);
+        send_own(
+            q,
+            q.kind == request_kind::open_orders ? io_encoder.open_orders(io_buffer, {}, venue_ms)
+            : q.kind == request_kind::position_mode ? io_encoder.position_mode(io_buffer, venue_ms)
+                                                    : io_encoder.account(io_buffer, venue_ms),
+            now_ms);
+    }
+
+    /// One position a symbol (one-way mode) is what the engine trades; in hedge mode every
+    /// order needs a LONG or SHORT positionSide, so the reconciliation ends here and no order
+    /// is taken (the owner reads hedge_mode_answers and says why).
+    void on_position_mode_answer(pending_request& p, std::string_view body,
+                                 const api_answer& answer, std::int64_t now_ms) {
+        if (p.generation != reconcile_generation) {
+            p.active = false; // an earlier round's: the current one asks for itself
+            return;
+        }
+        const std::optional<bool> hedge = answer.outcome == answer_outcome::ok
+                                              ? json_flag(body, "dualSidePosition")
+                                              : std::nullopt;
+        if (!hedge.has_value()) {
+            p.retry_at_ms = now_ms + config.request_timeout_ms; // asked again
+            return;
+        }
+        p.active = false;
+        if (*hedge) {
+            futures.hedge_mode_answers.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        finish_reconcile_step(now_ms);
     }
 
     void send_reconcile_cancel(pending_request& q, std::int64_t now_ms) {
@@ -1488,6 +1546,8 @@ struct binance_futures_gateway::impl final : net::detail::ws_listener, report_fu
         case request_kind::account:
         case request_kind::trades: // GET /fapi/v1/userTrades
             return 5;
+        case request_kind::position_mode:
+            return 30;
         case request_kind::heartbeat:
             return 10;
         default:

@@ -114,6 +114,13 @@ rest_request futures_request_encoder::account(std::span<char> out,
                         timestamp_ms, *signer_);
 }
 
+rest_request futures_request_encoder::position_mode(std::span<char> out,
+                                                    std::int64_t timestamp_ms) const noexcept {
+    detail::param_list params;
+    return write_signed(out, http_method::get, "/fapi/v1/positionSide/dual", params,
+                        recv_window_ms_, timestamp_ms, *signer_);
+}
+
 rest_request
 futures_request_encoder::countdown_cancel_all(std::span<char> out, std::string_view symbol,
                                               std::int64_t countdown_ms,

@@ -87,6 +87,25 @@ TEST_CASE("live futures: quotes rest and fill, fills are booked once, SIGUSR1 le
     CHECK(equity < 55'000.0);
 }
 
+TEST_CASE("live futures: an account in hedge mode is never traded: the session says so and "
+          "refuses to start",
+          "[app][venue][live]") {
+    // Hedge mode: every order without a LONG or SHORT positionSide is rejected (-4061).
+    venue_process venue(
+        {"--symbols", "BTCUSDT", "--rate-hz", "50", "--seed", "53", "--futures", "--hedge-mode"});
+    quoter::test::temp_dir dir("app-live-futures");
+    const fs::path config = write_config(dir, live_config(venue));
+    const auto run = quoter::test::run_to_end(
+        QUOTER_EXE, {"run", "--mode", "live", "-c", config.string(), "--duration", "20"},
+        credentials, 60s);
+    INFO(run.out << run.err);
+    CHECK(run.status == 1);
+    CHECK_THAT(run.err, Catch::Contains("the USD-M futures account is in hedge mode"));
+    venue_stats stats(venue);
+    CHECK(stats.get("futures_orders_placed") == 0);
+    CHECK(stats.get("futures_orders_rejected") == 0);
+}
+
 TEST_CASE("live futures: after kill -9 the venue's countdown cancels the dead run's orders; a "
           "restart reconciles and adopts the position",
           "[app][venue][live]") {

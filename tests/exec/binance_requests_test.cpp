@@ -313,6 +313,9 @@ TEST_CASE("USD-M cancels, queries and listenKey endpoints", "[binance_requests]"
     request = encoder.account(out, 1700000000000);
     CHECK(request.method == http_method::get);
     CHECK(request.target == signed_target("/fapi/v2/account", "timestamp=1700000000000"));
+    request = encoder.position_mode(out, 1700000000000);
+    CHECK(request.method == http_method::get);
+    CHECK(request.target == signed_target("/fapi/v1/positionSide/dual", "timestamp=1700000000000"));
 
     CHECK(futures_request_encoder::listen_key(http_method::post).target == "/fapi/v1/listenKey");
     CHECK(futures_request_encoder::listen_key(http_method::put).method == http_method::put);

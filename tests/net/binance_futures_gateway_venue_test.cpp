@@ -378,6 +378,37 @@ TEST_CASE("futures gateway: the wallet is read from GET /fapi/v2/account at reco
     gateway.stop();
 }
 
+TEST_CASE("futures gateway: an account in hedge mode is never made ready: the position mode "
+          "is read at reconciliation",
+          "[binance_futures_gateway][tsan]") {
+    std::vector<std::string> arguments = venue_arguments();
+    arguments.emplace_back("--hedge-mode");
+    net::testing::venue_process venue(arguments);
+    venue_control control(venue);
+    const std::array symbols{btcusdt()};
+    exec::binance_futures_gateway gateway(gateway_config(venue), symbols);
+    recording_sink sink;
+    gateway.set_report_sink(&sink);
+    gateway.start();
+    REQUIRE(poll_until(
+        gateway, [&] { return gateway.futures_counters().hedge_mode_answers.load() == 1; }, 5s));
+    // The open orders were listed too; the positions are not read and nothing is taken.
+    std::this_thread::sleep_for(300ms);
+    CHECK_FALSE(gateway.ready());
+    CHECK(control.stat("futures_orders_placed") == 0);
+    gateway.stop();
+
+    // The same account in one-way mode becomes ready, and asked the venue once.
+    net::testing::venue_process one_way(venue_arguments());
+    exec::binance_futures_gateway second(gateway_config(one_way), symbols);
+    second.set_report_sink(&sink);
+    second.start();
+    REQUIRE(poll_until(
+        second, [&] { return second.ready(); }, 5s));
+    CHECK(second.futures_counters().hedge_mode_answers.load() == 0);
+    second.stop();
+}
+
 namespace {
 
 /// Drains the gateway's written stamps into ids.

@@ -127,7 +127,7 @@ bool futures_api::serves(std::string_view path) {
     return path == "/fapi/v1/order" || path == "/fapi/v1/allOpenOrders" ||
            path == "/fapi/v1/openOrders" || path == "/fapi/v2/account" ||
            path == "/fapi/v1/userTrades" || path == "/fapi/v1/countdownCancelAll" ||
-           path == "/fapi/v1/listenKey";
+           path == "/fapi/v1/listenKey" || path == "/fapi/v1/positionSide/dual";
 }
 
 void futures_api::ensure_exchange() {
@@ -337,6 +337,9 @@ std::int64_t futures_api::request_weight(std::string_view method, std::string_vi
     }
     if (path == "/fapi/v1/countdownCancelAll") {
         return 10;
+    }
+    if (path == "/fapi/v1/positionSide/dual") {
+        return 30;
     }
     return 1;
 }
@@ -588,6 +591,10 @@ futures_answer futures_api::signed_request(std::string_view method, std::string_
     if (path == "/fapi/v1/countdownCancelAll" && method == "POST") {
         return countdown(p, now_ms);
     }
+    if (path == "/fapi/v1/positionSide/dual" && method == "GET") {
+        return ok(std::string("{\"dualSidePosition\":") + (options_.hedge_mode ? "true" : "false") +
+                  "}");
+    }
     return error(405, -1, "Method not allowed.");
 }
 
@@ -652,6 +659,12 @@ futures_answer futures_api::place(const params& p, std::int64_t now_ms) {
     }
     req.price = *price;
     req.qty = *qty;
+    const std::string* position_side = param(p, "positionSide");
+    const bool one_way_side = position_side == nullptr || *position_side == "BOTH";
+    if (options_.hedge_mode == one_way_side) {
+        ++stats_.orders_rejected;
+        return error(400, -4061, "Order's position side does not match user's setting.");
+    }
     const std::string* reduce = param(p, "reduceOnly");
     req.reduce_only = reduce != nullptr && *reduce == "true";
     if (req.reduce_only) {

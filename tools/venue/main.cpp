@@ -141,6 +141,9 @@ int main(int argc, char** argv) {
     app.add_option("--symbol-status", statuses,
                    "exchangeInfo status of a symbol, SYMBOL=STATUS (repeatable), e.g. "
                    "BTCUSDT=BREAK. Default: TRADING");
+    app.add_flag("--hedge-mode", server_options.orders.hedge_mode,
+                 "The futures account is in hedge mode: GET /fapi/v1/positionSide/dual says so "
+                 "and orders without a LONG or SHORT positionSide are rejected (-4061)");
     bool no_resting_fills = false;
     app.add_flag("--no-resting-fills", no_resting_fills,
                  "A resting order does not fill when the book moves through it: an order through "

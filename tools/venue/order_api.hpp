@@ -54,6 +54,10 @@ struct order_api_options {
     /// Resting orders fill as maker when the book moves through them (--no-resting-fills: they
     /// wait, so an order through the book is filled in part, by the top level only).
     bool resting_fills = true;
+    /// The futures account is in hedge mode (--hedge-mode): GET /fapi/v1/positionSide/dual
+    /// answers dualSidePosition true, and an order without a LONG or SHORT positionSide is
+    /// rejected (-4061), as Binance rejects it.
+    bool hedge_mode = false;
 };
 
 /// One WebSocket API connection's authentication (session.logon). Owned by the server's

@@ -164,6 +164,11 @@ struct binance_futures_counters {
     std::atomic<std::uint64_t> heartbeats{0};         ///< countdownCancelAll answered ok.
     std::atomic<std::uint64_t> heartbeat_failures{0}; ///< countdownCancelAll not answered ok.
     std::atomic<std::uint64_t> position_updates{0};   ///< ACCOUNT_UPDATE events.
+    /// Answers of GET /fapi/v1/positionSide/dual that put the account in hedge mode
+    /// (dualSidePosition true): its orders need a LONG or SHORT positionSide, which one net
+    /// position per symbol cannot give, so the reconciliation stops there and no order is
+    /// taken.
+    std::atomic<std::uint64_t> hedge_mode_answers{0};
 };
 
 class binance_futures_gateway final : public order_gateway {

@@ -80,6 +80,10 @@ public:
     /// price), each with the venue time of its last change, read from one state of the account.
     [[nodiscard]] rest_request account(std::span<char> out,
                                        std::int64_t timestamp_ms) const noexcept;
+    /// GET /fapi/v1/positionSide/dual (weight 30): whether the account holds one position a
+    /// symbol (one-way mode) or a long and a short one (hedge mode), for every symbol.
+    [[nodiscard]] rest_request position_mode(std::span<char> out,
+                                             std::int64_t timestamp_ms) const noexcept;
     /// POST /fapi/v1/countdownCancelAll: the venue cancels every order of symbol unless this is
     /// sent again within countdown_ms (0 disarms).
     [[nodiscard]] rest_request countdown_cancel_all(std::span<char> out, std::string_view symbol,
