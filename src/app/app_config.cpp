@@ -637,7 +637,8 @@ std::string synthetic_market_problem(const engine_config& config, synthetic_comm
               "capture with --data"
         : command == synthetic_command::run
             ? "or fit a market to a capture of the symbol with --market-from FILE"
-            : "or sweep over captures with --data");
+            : "fit a market to a capture of the symbol with --market-from FILE, or sweep over "
+              "captures with --data");
 }
 
 core::result<engine_config, config::diagnostics> load_engine_config(const std::string& path,

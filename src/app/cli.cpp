@@ -157,6 +157,11 @@ int run_cli(int argc, char** argv) {
     sweep_cmd->add_option("--train", sweep.train, "Walk-forward: captures trials are ranked on")
         ->take_all();
     sweep_cmd
+        ->add_option("--market-from", sweep.market_from,
+                     "Fit the synthetic paths' market of a symbol without a start price to these "
+                     "captures")
+        ->take_all();
+    sweep_cmd
         ->add_option("--test", sweep.test,
                      "Walk-forward: captures the best trials are run on afterwards")
         ->take_all();

@@ -2,8 +2,6 @@
 // without a start price, the configuration changed only once every symbol has fitted.
 #include "quoter/app/market_fit.hpp"
 
-#include "quoter/research/calibrate.hpp"
-
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -14,6 +12,13 @@ namespace quoter::app {
 
 core::result<std::vector<std::string>, std::string>
 fit_synthetic_markets(engine_config& config, const std::vector<std::string>& captures) {
+    calibrations_by_symbol known;
+    return fit_synthetic_markets(config, captures, known);
+}
+
+core::result<std::vector<std::string>, std::string>
+fit_synthetic_markets(engine_config& config, const std::vector<std::string>& captures,
+                      calibrations_by_symbol& known) {
     if (captures.empty()) {
         return core::unexpected{std::string("--market-from needs at least one capture file")};
     }
@@ -33,13 +38,17 @@ fit_synthetic_markets(engine_config& config, const std::vector<std::string>& cap
         if (entry.start_price > 0.0) {
             continue;
         }
-        const auto calibrated = research::calibrate_captures(captures, entry.name);
-        if (!calibrated) {
-            return core::unexpected{fmt::format("cannot fit a synthetic market for {} to {}: {}",
-                                                entry.name, fmt::join(sources, ", "),
-                                                calibrated.error())};
+        auto found = known.find(entry.name);
+        if (found == known.end()) {
+            auto calibrated = research::calibrate_captures(captures, entry.name);
+            if (!calibrated) {
+                return core::unexpected{
+                    fmt::format("cannot fit a synthetic market for {} to {}: {}", entry.name,
+                                fmt::join(sources, ", "), calibrated.error())};
+            }
+            found = known.emplace(entry.name, std::move(*calibrated)).first;
         }
-        const research::calibration& fit = *calibrated;
+        const research::calibration& fit = found->second;
         const sim::market_config market =
             research::fitted_market(fit, config.market.model, entry.spec.tick_size());
         if (const auto problem = sim::validate(market); problem != sim::market_config_error::none) {

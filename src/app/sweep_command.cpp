@@ -7,6 +7,7 @@
 #include "stop_signals.hpp"
 
 #include "quoter/app/app_config.hpp"
+#include "quoter/app/market_fit.hpp"
 #include "quoter/engine/backtest.hpp"
 #include "quoter/engine/sim_backtest.hpp"
 #include "quoter/md/capture.hpp"
@@ -95,22 +96,36 @@ void print_problems(const config::diagnostics& problems) {
 
 /// Loads every trial's configuration (all of them before anything runs, so a bad value fails
 /// at once); empty when one is invalid, after saying which and why. synthetic: the trials run
-/// synthetic paths, whose market the configuration must fit.
-std::optional<std::vector<prepared_trial>> prepare(const std::string& path,
-                                                   const std::string& profile,
-                                                   std::span<const research::trial> trials,
-                                                   const std::vector<std::string>& captures,
-                                                   bool synthetic) {
+/// synthetic paths, whose market the configuration must price, or market_from fit (each
+/// symbol's captures read once for every trial; the first trial's fit is printed).
+std::optional<std::vector<prepared_trial>>
+prepare(const std::string& path, const std::string& profile,
+        std::span<const research::trial> trials, const std::vector<std::string>& captures,
+        bool synthetic, const std::vector<std::string>& market_from) {
     std::vector<prepared_trial> out;
     out.reserve(trials.size());
     std::map<std::string, std::vector<std::string>> held; // capture file -> symbols it holds
+    calibrations_by_symbol calibrations;
     for (const auto& t : trials) {
-        const auto loaded = load_engine_config(path, trial_options(profile, &t));
+        auto loaded = load_engine_config(path, trial_options(profile, &t));
         if (!loaded) {
             std::fprintf(stderr, "quoter sweep: trial %zu has an invalid configuration:\n",
                          t.index);
             print_problems(loaded.error());
             return std::nullopt;
+        }
+        if (synthetic && !market_from.empty()) {
+            const auto fitted = fit_synthetic_markets(*loaded, market_from, calibrations);
+            if (!fitted) {
+                std::fprintf(stderr, "quoter sweep: trial %zu: %s\n", t.index,
+                             fitted.error().c_str());
+                return std::nullopt;
+            }
+            if (out.empty()) {
+                for (const std::string& line : *fitted) {
+                    std::fprintf(stderr, "quoter sweep: %s\n", line.c_str());
+                }
+            }
         }
         if (synthetic) {
             if (const std::string problem =
@@ -382,8 +397,8 @@ int run_ranked(const sweep_command& command, const research::sweep_spec& spec,
             todo.push_back(t);
         }
     }
-    const auto prepared =
-        prepare(command.config_path, command.profile, todo, spec.data, spec.paths > 0);
+    const auto prepared = prepare(command.config_path, command.profile, todo, spec.data,
+                                  spec.paths > 0, command.market_from);
     if (!prepared) {
         return exit_invalid;
     }
@@ -473,7 +488,7 @@ run_on_test(const sweep_command& command, const research::sweep_spec& spec, unsi
         test_files.push_back(unit.file);
     }
     const auto prepared =
-        prepare(command.config_path, command.profile, candidates, test_files, false);
+        prepare(command.config_path, command.profile, candidates, test_files, false, {});
     if (!prepared) {
         return std::nullopt;
     }
@@ -717,6 +732,10 @@ int run_sweep_command(const sweep_command& command) {
     if (!spec.paths_set) {
         spec.paths = spec.data.empty() ? base->backtest.paths : 0;
     }
+    if (!command.market_from.empty() && (spec.paths == 0 || spec.folds != 0)) {
+        problems.emplace_back("--market-from fits the market of the synthetic paths, and this "
+                              "sweep runs none (--paths 0, or captures only)");
+    }
     if (!spec.seed_set) {
         spec.seed = base->backtest.seed;
     }
@@ -767,8 +786,13 @@ int run_sweep_command(const sweep_command& command) {
     const std::vector<research::trial> mine = research::select_shard(all, part);
     const std::size_t units = spec.paths + spec.data.size();
     research::results_header header;
-    header.fingerprint =
-        research::fingerprint(research::canonical_text(spec, *config_text, command.profile));
+    // A market fitted to other captures is another sweep: resume must not mix their trials.
+    std::string market_sources;
+    for (const std::string& file : command.market_from) {
+        market_sources += "\n--market-from " + fs::path(file).filename().string();
+    }
+    header.fingerprint = research::fingerprint(
+        research::canonical_text(spec, *config_text, command.profile) + market_sources);
     header.goal = spec.goal;
     header.keys = research::swept_keys(spec);
     header.total_trials = all.size();

@@ -21,6 +21,9 @@ struct sweep_command {
     std::optional<std::size_t> paths;
     std::optional<std::uint64_t> seed;
     std::vector<std::string> data;  ///< --data: replaces sweep.data
+    /// --market-from: captures the synthetic paths' market of a symbol without a start price is
+    /// fitted to (app/market_fit.hpp).
+    std::vector<std::string> market_from;
     std::vector<std::string> train; ///< --train: captures trials are ranked on
     std::vector<std::string> test;  ///< --test: captures the best trials are checked on
     std::optional<std::string> objective;

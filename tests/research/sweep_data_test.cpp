@@ -402,3 +402,49 @@ TEST_CASE("a sweep of several symbols replays each capture with the symbol it ho
     CHECK(bad.status != 0);
     CHECK_THAT(bad.err, Catch::Contains("holds market data for ETHUSDT, none of the symbols"));
 }
+
+TEST_CASE("a sweep of a configuration without [market] runs on a market fitted to a capture",
+          "[research][sweep][data]") {
+    const std::string folder =
+        quoter::test::require_captures({"spot-btcusdt-20240808.gz", "spot-ethusdt-20240808.gz"});
+    if (folder.empty()) {
+        return;
+    }
+    const std::string btc = (fs::path(folder) / "spot-btcusdt-20240808.gz").string();
+    const std::string eth = (fs::path(folder) / "spot-ethusdt-20240808.gz").string();
+    quoter::test::temp_dir dir("sweep-market-from");
+    const std::string paper = (fs::path(QUOTER_SOURCE_DIR) / "config" / "paper.toml").string();
+    const std::string out = (dir.path() / "out").string();
+    const auto sweep = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{
+            "sweep",   "-c", paper,   "--set", "strategy.linear.spread_bps=0.5,10",
+            "--paths", "2",  "--out", out};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return quoter::test::run_to_end(QUOTER_EXE, args);
+    };
+    const auto fitted = sweep({"--market-from", btc});
+    INFO(fitted.out << fitted.err);
+    REQUIRE(fitted.status == 0);
+    // Fitted once, printed once, for both trials.
+    const std::string line = "quoter sweep: BTCUSDT: synthetic market fitted to 346.1 s of";
+    CHECK(fitted.err.find(line) != std::string::npos);
+    CHECK(fitted.err.find(line) == fitted.err.rfind(line));
+    CHECK(fitted.out.find("2 trials x 2 units") != std::string::npos);
+    const std::string csv = quoter::test::slurp(fs::path(out) / "trials.csv");
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+
+    // Other captures make another market: a resume does not mix the two sweeps' trials.
+    const auto other = sweep({"--market-from", btc, eth, "--resume"});
+    CHECK(other.status == 2);
+    CHECK(other.err.find("is from another sweep") != std::string::npos);
+    const auto same = sweep({"--market-from", btc, "--resume"});
+    CHECK(same.status == 0);
+
+    // Only synthetic paths have a market to fit.
+    const auto replay = quoter::test::run_to_end(
+        QUOTER_EXE, {"sweep", "-c", paper, "--set", "strategy.linear.spread_bps=0.5,10", "--data",
+                     btc, "--market-from", btc, "--out", (dir.path() / "replay").string()});
+    CHECK(replay.status == 2);
+    CHECK(replay.err.find("--market-from fits the market of the synthetic paths") !=
+          std::string::npos);
+}

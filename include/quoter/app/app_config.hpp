@@ -240,7 +240,7 @@ make_backtest_symbols(const engine_config& config);
 enum class synthetic_command : std::uint8_t {
     backtest, ///< `quoter backtest`: --market-from, or --data
     run,      ///< `quoter run --mode sim`: --market-from
-    sweep,    ///< `quoter sweep`: --data
+    sweep,    ///< `quoter sweep`: --market-from, or --data
 };
 [[nodiscard]] std::string synthetic_market_problem(const engine_config& config,
                                                    synthetic_command command);

@@ -1,6 +1,6 @@
-// A synthetic market fitted to a real symbol (`--market-from FILE...` of `quoter backtest` and
-// `quoter run --mode sim`): a symbol whose configuration names no synthetic start price trades
-// the market research::calibrate measures on its own messages in the captures
+// A synthetic market fitted to a real symbol (`--market-from FILE...` of `quoter backtest`,
+// `quoter run --mode sim` and `quoter sweep`): a symbol whose configuration names no synthetic
+// start price trades the market research::calibrate measures on its own messages in the captures
 // (research::fitted_market), so that a configuration without [market] trades a market of its
 // symbol's price and behaviour instead of the built-in one at 100.
 //
@@ -9,8 +9,11 @@
 
 #include "quoter/app/app_config.hpp"
 #include "quoter/core/result.hpp"
+#include "quoter/research/calibrate.hpp"
 #include "quoter/sim/report.hpp"
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,16 @@ namespace quoter::app {
 /// fitted symbol describes its market.
 [[nodiscard]] core::result<std::vector<std::string>, std::string>
 fit_synthetic_markets(engine_config& config, const std::vector<std::string>& captures);
+
+/// The calibrations of the symbols fitted so far, by name: a sweep's trials read each symbol's
+/// captures once.
+using calibrations_by_symbol = std::map<std::string, research::calibration, std::less<>>;
+
+/// As above, with the calibrations of earlier configurations reused and new ones kept in
+/// `known`.
+[[nodiscard]] core::result<std::vector<std::string>, std::string>
+fit_synthetic_markets(engine_config& config, const std::vector<std::string>& captures,
+                      calibrations_by_symbol& known);
 
 /// A command's use of the above: nothing when `captures` is empty; otherwise fits and prints
 /// each fitted market's line on stderr, or the error, each prefixed with `quoter <command>: `.
