@@ -331,14 +331,9 @@ synthetic_report_parameters(const engine_config& config, std::uint32_t paths, st
         std::all_of(config.symbols.begin(), config.symbols.end(),
                     [](const symbol_entry& entry) { return entry.fitted_market.has_value(); });
     if (every_market_fitted) {
-        constexpr std::array<std::string_view, 6> measured{"market.start_price",
-                                                           "market.sigma_per_sqrt_year",
-                                                           "market.walk_sigma_per_sqrt_s",
-                                                           "market.spread_ticks",
-                                                           "market.a_per_s",
-                                                           "market.k_per_price_unit"};
         std::erase_if(out, [&](const sim::report_parameter& parameter) {
-            return std::find(measured.begin(), measured.end(), parameter.key) != measured.end();
+            return std::find(fitted_market_keys.begin(), fitted_market_keys.end(), parameter.key) !=
+                   fitted_market_keys.end();
         });
     }
     const auto fitted = fitted_market_parameters(config);

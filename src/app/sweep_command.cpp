@@ -736,6 +736,17 @@ int run_sweep_command(const sweep_command& command) {
         problems.emplace_back("--market-from fits the market of the synthetic paths, and this "
                               "sweep runs none (--paths 0, or captures only)");
     }
+    if (!command.market_from.empty()) {
+        // The fit replaces these keys in every trial: swept, they would make identical trials.
+        for (const std::string& key : research::swept_keys(spec)) {
+            if (std::find(fitted_market_keys.begin(), fitted_market_keys.end(), key) !=
+                fitted_market_keys.end()) {
+                problems.push_back(fmt::format("--market-from fits {} to the captures, so "
+                                               "sweeping it changes nothing; leave one out",
+                                               key));
+            }
+        }
+    }
     if (!spec.seed_set) {
         spec.seed = base->backtest.seed;
     }

@@ -126,6 +126,13 @@ TEST_CASE("bad sweeps fail before running, saying why", "[research][sweep]") {
                                           "on must lie in (0, 1)"));
     const auto shard = run_quoter(with(sweep_args(config, dir.path()), {"--shard", "2/2"}));
     CHECK(shard.status == 2);
+    // A market fitted to captures replaces these keys: sweeping one would make equal trials.
+    const auto fitted =
+        run_quoter({"sweep", "-c", config.string(), "--set", "market.a_per_s=1,2",
+                    "--market-from", "capture.gz", "--out", dir.path().string()});
+    CHECK(fitted.status == 2);
+    CHECK_THAT(fitted.err, Catch::Contains("--market-from fits market.a_per_s to the captures, so "
+                                           "sweeping it changes nothing"));
     CHECK_FALSE(fs::exists(dir.path() / "trials.jsonl"));
 }
 

@@ -12,12 +12,22 @@
 #include "quoter/research/calibrate.hpp"
 #include "quoter/sim/report.hpp"
 
+#include <array>
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace quoter::app {
+
+/// The [market] keys a fit replaces (research::fitted_market); the others apply as configured.
+inline constexpr std::array<std::string_view, 6> fitted_market_keys{"market.start_price",
+                                                                    "market.sigma_per_sqrt_year",
+                                                                    "market.walk_sigma_per_sqrt_s",
+                                                                    "market.spread_ticks",
+                                                                    "market.a_per_s",
+                                                                    "market.k_per_price_unit"};
 
 /// Fits the market of every symbol of `config` that has no synthetic start price (neither
 /// market.start_price nor symbol.<NAME>.start_price) to the captures. An error, and `config`
