@@ -80,15 +80,6 @@ sim::run_report make_paper_report(const engine::paper_report& recorded, const st
     return report;
 }
 
-bool write_report(const std::filesystem::path& dir, const sim::run_report& report) {
-    if (const auto written = sim::write_run_report(dir, report); !written) {
-        std::fprintf(stderr, "quoter run: cannot write %s: %s\n", written.error().path.c_str(),
-                     written.error().reason.c_str());
-        return false;
-    }
-    return true;
-}
-
 /// The exit summary and reports of a session of several symbols: a line per symbol, a report
 /// folder per symbol (out_dir/<SYMBOL>/) and the portfolio's report in out_dir.
 int finish_symbols_session(const engine_config& config, const paper_run_command& command,
@@ -125,7 +116,7 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
         if (recorded.alerts.total() != 0) {
             print_alert_summary(report.alerts);
         }
-        if (!write_report(out_dir / name, report)) {
+        if (!write_report(out_dir / name, report, "quoter run")) {
             return exit_failed;
         }
         parts.push_back({.pnl = recorded.pnl,
@@ -152,7 +143,7 @@ int finish_symbols_session(const engine_config& config, const paper_run_command&
                     names),
         whole, parts, command.config_path, config.symbols.front().spec,
         {{"config", command.config_path}}, market_data_run_parameters(config));
-    if (!write_report(out_dir, report)) {
+    if (!write_report(out_dir, report, "quoter run")) {
         return exit_failed;
     }
     std::printf("report: portfolio %s, one folder per symbol: %s\n",
@@ -273,7 +264,7 @@ int run_paper_command(const paper_run_command& command) {
     if (!remove_earlier_report(out_dir, "quoter run --mode paper_exchange")) {
         return exit_failed;
     }
-    if (!write_report(out_dir, report)) {
+    if (!write_report(out_dir, report, "quoter run")) {
         return exit_failed;
     }
     std::printf("report: %s (with pnl.csv, fills.csv, orders.csv, report.json, report.md)\n",

@@ -193,10 +193,7 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
         const std::string& name = config.symbols[i].name;
         const sim::run_report report =
             make_replay_report(name, config.symbols[i].spec, config, command, s, false);
-        const auto written = sim::write_run_report(out_dir / name, report);
-        if (!written) {
-            std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n",
-                         written.error().path.c_str(), written.error().reason.c_str());
+        if (!write_report(out_dir / name, report, "quoter backtest")) {
             return exit_failed;
         }
         std::printf("  %-10s PnL %s (of its %.2f), fees %.4f, orders %llu, fills %llu, risk "
@@ -253,9 +250,7 @@ int run_symbols_replay(const engine_config& config, const replay_command& comman
     std::vector<sim::report_counter> counters = message_counters(all);
     counters.insert(counters.end(), report.counters.begin(), report.counters.end());
     report.counters = std::move(counters);
-    if (const auto written = sim::write_run_report(out_dir, report); !written) {
-        std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
-                     written.error().reason.c_str());
+    if (!write_report(out_dir, report, "quoter backtest")) {
         return exit_failed;
     }
     std::printf("  portfolio PnL %s (%+.4f%% of %.2f), fees %.4f\n",
@@ -335,10 +330,7 @@ int run_replay_command(const replay_command& command) {
     }
     const sim::run_report report =
         make_replay_report(config.engine.symbol, config.spec, config, command, s, true);
-    const auto written = sim::write_run_report(out_dir, report);
-    if (!written) {
-        std::fprintf(stderr, "quoter backtest: cannot write %s: %s\n", written.error().path.c_str(),
-                     written.error().reason.c_str());
+    if (!write_report(out_dir, report, "quoter backtest")) {
         return exit_failed;
     }
     std::printf("quoter backtest: %s replay of %zu file%s, %.0f s of capture in %.2f s\n",

@@ -256,6 +256,16 @@ portfolio_records combine_portfolio(std::span<const symbol_records> symbols,
     return out;
 }
 
+bool write_report(const std::filesystem::path& dir, const sim::run_report& report,
+                  std::string_view command) {
+    if (const auto written = sim::write_run_report(dir, report); !written) {
+        std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
+                     command.data(), written.error().path.c_str(), written.error().reason.c_str());
+        return false;
+    }
+    return true;
+}
+
 bool write_single_report(const engine_config& config, const engine::backtest_result& result,
                          std::string title, std::vector<sim::report_parameter> parameters,
                          const std::filesystem::path& out_dir, const std::string& config_path,
@@ -263,12 +273,7 @@ bool write_single_report(const engine_config& config, const engine::backtest_res
     auto report =
         engine::make_run_report(result, config.spec, std::move(title), std::move(parameters));
     report.provenance = report_provenance_for(config_path);
-    if (const auto written = sim::write_run_report(out_dir, report); !written) {
-        std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
-                     command.data(), written.error().path.c_str(), written.error().reason.c_str());
-        return false;
-    }
-    return true;
+    return write_report(out_dir, report, command);
 }
 
 bool write_symbols_reports(const engine_config& config, const engine::backtest_config& run,
@@ -290,10 +295,7 @@ bool write_symbols_reports(const engine_config& config, const engine::backtest_c
                         command, name, i + 1, results.size(), model),
             std::move(own));
         report.provenance = report_provenance_for(config_path);
-        if (const auto written = sim::write_run_report(out_dir / name, report); !written) {
-            std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
-                         command.data(), written.error().path.c_str(),
-                         written.error().reason.c_str());
+        if (!write_report(out_dir / name, report, command)) {
             return false;
         }
         names += (names.empty() ? "" : ", ") + name;
@@ -307,12 +309,7 @@ bool write_symbols_reports(const engine_config& config, const engine::backtest_c
         fmt::format("{}: portfolio of {} in one loop on a synthetic market, {} model", command,
                     names, model),
         whole, parts, config_path, config.symbols.front().spec, parameters);
-    if (const auto written = sim::write_run_report(out_dir, portfolio); !written) {
-        std::fprintf(stderr, "%.*s: cannot write %s: %s\n", static_cast<int>(command.size()),
-                     command.data(), written.error().path.c_str(), written.error().reason.c_str());
-        return false;
-    }
-    return true;
+    return write_report(out_dir, portfolio, command);
 }
 
 std::string symbol_report_list(const engine_config& config, const std::filesystem::path& out_dir) {

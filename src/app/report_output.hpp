@@ -118,6 +118,11 @@ portfolio_metrics_settings(const strategy::inventory_bands& bands) noexcept;
 /// Money with its sign and four decimals ("+0.1050"), as every summary prints it.
 [[nodiscard]] std::string signed_money(double value);
 
+/// Writes `report`'s files into dir; false, after saying which file and why on stderr (the line
+/// starts with `command`, "quoter backtest"), when one cannot be written.
+[[nodiscard]] bool write_report(const std::filesystem::path& dir, const sim::run_report& report,
+                                std::string_view command);
+
 /// Writes the report of a one-symbol synthetic run into out_dir; false, after saying why on
 /// stderr (the line starts with `command`), when a file cannot be written.
 [[nodiscard]] bool write_single_report(const engine_config& config,
