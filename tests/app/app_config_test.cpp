@@ -1,3 +1,4 @@
+#include "engine_config_support.hpp"
 #include "quoter/app/app_config.hpp"
 #include "quoter/live/market_data_config.hpp"
 #include "quoter/md/order_book.hpp"
@@ -18,22 +19,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using test::messages;
+using test::valid_config;
+
 config::load_options options(std::map<std::string, std::string> env = {},
                              std::string profile = {}) {
-    return config::load_options{.profile = std::move(profile),
-                                .env = config::environment::from_map(std::move(env))};
+    return test::config_options(std::move(env), std::move(profile));
 }
 
 std::string source_file(std::string_view relative) {
     return std::string(QUOTER_SOURCE_DIR) + "/" + std::string(relative);
-}
-
-std::string messages(const config::diagnostics& problems) {
-    std::string out;
-    for (const auto& problem : problems) {
-        out += config::to_string(problem) + "\n";
-    }
-    return out;
 }
 
 /// Loads `text` written to a temporary file; returns the problems (empty when valid).
@@ -43,15 +38,6 @@ config::diagnostics problems_of(std::string_view text,
     const auto file = dir.write("quoter.toml", text);
     const auto loaded = app::load_engine_config(file.string(), options(std::move(env)));
     return loaded ? loaded->resolved.warnings : loaded.error();
-}
-
-/// Loads `text` written to a file in `dir`; the test fails, with the problems, when it is not
-/// valid.
-app::engine_config valid_config(const test::temp_dir& dir, std::string_view text) {
-    const auto loaded = app::load_engine_config(dir.write("quoter.toml", text).string(), options());
-    INFO((loaded ? std::string() : messages(loaded.error())));
-    REQUIRE(loaded.has_value());
-    return *loaded;
 }
 
 } // namespace

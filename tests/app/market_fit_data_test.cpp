@@ -2,6 +2,7 @@
 // start price trades the market fitted to its own messages.
 #include "quoter/app/market_fit.hpp"
 
+#include "engine_config_support.hpp"
 #include "support/capture_data.hpp"
 #include "support/temp_dir.hpp"
 
@@ -10,17 +11,7 @@
 #include <string>
 
 using namespace quoter;
-
-namespace {
-
-app::engine_config load(const test::temp_dir& dir, const std::string& text) {
-    const auto loaded =
-        app::load_engine_config(dir.write("quoter.toml", text).string(), config::load_options{});
-    REQUIRE(loaded.has_value());
-    return *loaded;
-}
-
-} // namespace
+using test::valid_config;
 
 TEST_CASE("a configuration without [market] trades a market fitted to its symbol's capture",
           "[market_fit][data]") {
@@ -33,7 +24,7 @@ TEST_CASE("a configuration without [market] trades a market fitted to its symbol
     const std::string eth = dir + "/spot-ethusdt-20240808.gz";
     test::temp_dir tmp("market-fit-data");
 
-    app::engine_config one = load(tmp, "[symbol]\ntick_size = \"0.01\"\n");
+    app::engine_config one = valid_config(tmp, "[symbol]\ntick_size = \"0.01\"\n");
     REQUIRE_FALSE(app::synthetic_market_problem(one, app::synthetic_command::backtest).empty());
     const auto fitted = app::fit_synthetic_markets(one, {btc});
     REQUIRE(fitted.has_value());
@@ -58,8 +49,8 @@ TEST_CASE("a configuration without [market] trades a market fitted to its symbol
     // Three symbols, one with its own start price: only the others are fitted, each to its own
     // messages in the captures.
     app::engine_config three =
-        load(tmp, "[engine]\nsymbols = [\"BTCUSDT\", \"ETHUSDT\", \"BNBUSDT\"]\n"
-                  "[symbol.BNBUSDT]\nstart_price = 500\n");
+        valid_config(tmp, "[engine]\nsymbols = [\"BTCUSDT\", \"ETHUSDT\", \"BNBUSDT\"]\n"
+                          "[symbol.BNBUSDT]\nstart_price = 500\n");
     const auto two_fitted = app::fit_synthetic_markets(three, {btc, eth});
     REQUIRE(two_fitted.has_value());
     CHECK(two_fitted->size() == 2);
@@ -73,7 +64,8 @@ TEST_CASE("a configuration without [market] trades a market fitted to its symbol
 
     // ETHUSDT fits, BTCUSDT has no messages: the error names it, and ETHUSDT's fit is not kept
     // either (no half-fitted configuration).
-    app::engine_config absent = load(tmp, "[engine]\nsymbols = [\"ETHUSDT\", \"BTCUSDT\"]\n");
+    app::engine_config absent =
+        valid_config(tmp, "[engine]\nsymbols = [\"ETHUSDT\", \"BTCUSDT\"]\n");
     const auto eth_only = app::fit_synthetic_markets(absent, {eth});
     REQUIRE_FALSE(eth_only.has_value());
     CHECK_THAT(eth_only.error(), Catch::Contains("the captures hold no BTCUSDT messages"));

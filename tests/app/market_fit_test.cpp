@@ -3,6 +3,7 @@
 // market_fit_data_test.cpp.
 #include "quoter/app/market_fit.hpp"
 
+#include "engine_config_support.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,33 +11,23 @@
 #include <string>
 
 using namespace quoter;
-
-namespace {
-
-app::engine_config load(const test::temp_dir& dir, const std::string& text) {
-    const auto loaded =
-        app::load_engine_config(dir.write("quoter.toml", text).string(), config::load_options{});
-    REQUIRE(loaded.has_value());
-    return *loaded;
-}
-
-} // namespace
+using test::valid_config;
 
 TEST_CASE("a market fit needs captures and a symbol without a start price", "[market_fit]") {
     test::temp_dir dir("market-fit");
-    app::engine_config unpriced = load(dir, "");
+    app::engine_config unpriced = valid_config(dir, "");
     const auto no_files = app::fit_synthetic_markets(unpriced, {});
     REQUIRE_FALSE(no_files.has_value());
     CHECK_THAT(no_files.error(), Catch::Contains("needs at least one capture file"));
 
     // market.start_price prices every symbol: there is nothing to fit, whatever the files.
-    app::engine_config priced = load(dir, "[market]\nstart_price = 60000\n");
+    app::engine_config priced = valid_config(dir, "[market]\nstart_price = 60000\n");
     const auto priced_fit = app::fit_synthetic_markets(priced, {"any.gz"});
     REQUIRE_FALSE(priced_fit.has_value());
     CHECK_THAT(priced_fit.error(), Catch::Contains("market.start_price gives every symbol one"));
 
-    app::engine_config each = load(dir, "[engine]\nsymbols = [\"BTCUSDT\"]\n"
-                                        "[symbol.BTCUSDT]\nstart_price = 60000\n");
+    app::engine_config each = valid_config(dir, "[engine]\nsymbols = [\"BTCUSDT\"]\n"
+                                                "[symbol.BTCUSDT]\nstart_price = 60000\n");
     const auto each_fit = app::fit_synthetic_markets(each, {"any.gz"});
     REQUIRE_FALSE(each_fit.has_value());
     CHECK_THAT(each_fit.error(), Catch::Contains("every symbol has symbol.<NAME>.start_price"));
